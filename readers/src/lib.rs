@@ -1,0 +1,4 @@
+//! UHF RFID reader protocols: sans-IO codecs and thin tokio transports.
+//!
+//! This crate knows nothing of HTTP or databases: it turns bytes from readers into
+//! [`TagRead`]s and reader events, and commands into bytes.

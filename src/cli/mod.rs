@@ -1,0 +1,74 @@
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Benchmarks that print their figures (recorded in BENCHMARKS.md).
+pub mod bench;
+/// `depot reader probe`: check a reader's wiring.
+pub mod reader;
+/// `depot record`, `depot replay`, `depot trace synth`: reader traces.
+pub mod trace;
+
+/// Depot: RFID-tracked public asset depot service.
+#[derive(Debug, Parser)]
+#[command(name = "depot", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Talk to one reader directly.
+    #[command(subcommand)]
+    Reader(reader::ReaderCommand),
+    /// Record a reader session to a trace file.
+    Record(trace::RecordArgs),
+    /// Replay a trace through the inventory engine and print the facts.
+    Replay(trace::ReplayArgs),
+    /// Work with reader traces.
+    #[command(subcommand)]
+    Trace(trace::TraceCommand),
+    /// Run a benchmark and print its figures.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Entry point of the binary: parse arguments, run, map errors to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("depot: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("depot: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Reader(cmd) => reader::run(cmd).await,
+        Command::Record(args) => trace::record(args).await,
+        Command::Replay(args) => trace::replay(args).await,
+        Command::Trace(cmd) => trace::run(cmd).await,
+        Command::Bench(cmd) => bench::run(cmd).await,
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("DEPOT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,1 @@
+//! Sans-IO inventory engine. Time comes from the reads, never from a clock.

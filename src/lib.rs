@@ -1,0 +1,11 @@
+//! Depot: an RFID-tracked public asset depot (公物仓).
+//!
+//! Raw UHF tag reads come in from readers (crate `depot-readers`), the [`engine`] turns
+//! them into business facts, and the lifecycle of each asset is kept in PostgreSQL and
+//! served over HTTP. Read ARCHITECTURE.md for the map.
+#![forbid(unsafe_code)]
+
+/// Command line: `depot serve`, `depot migrate`, readers, traces and benchmarks.
+pub mod cli;
+/// The inventory engine: raw reads in, zone, gate and stocktake facts out (sans-IO).
+pub mod engine;
