@@ -2,3 +2,8 @@
 //!
 //! This crate knows nothing of HTTP or databases: it turns bytes from readers into
 //! [`TagRead`]s and reader events, and commands into bytes.
+
+/// The protocol-neutral tag read.
+pub mod read;
+
+pub use read::{Epc, ReaderId, TagRead};
