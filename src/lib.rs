@@ -5,6 +5,8 @@
 //! served over HTTP. Read ARCHITECTURE.md for the map.
 #![forbid(unsafe_code)]
 
+/// The domain: lifecycle table, EPC encodings.
+pub mod domain;
 /// Command line: `depot serve`, `depot migrate`, readers, traces and benchmarks.
 pub mod cli;
 /// The inventory engine: raw reads in, zone, gate and stocktake facts out (sans-IO).

@@ -1,0 +1,6 @@
+//! The domain: words and rules that do not depend on storage or transport.
+
+/// GS1 EPC encodings: GIAI-96 for new assets; GRAI-96, SGTIN-96 and raw when reading.
+pub mod epc;
+/// The asset lifecycle and order status tables.
+pub mod lifecycle;
