@@ -5,6 +5,16 @@
 //! served over HTTP. Read ARCHITECTURE.md for the map.
 #![forbid(unsafe_code)]
 
+/// Users, roles, passwords, sessions and API tokens.
+pub mod auth;
+/// The HTTP API.
+pub mod http;
+/// Configuration: defaults, file, environment, flags.
+pub mod config;
+/// Storage: pool, migrations, embedded PostgreSQL, entity queries.
+pub mod db;
+/// The demo world seeded by `depot serve --demo`.
+pub mod demo;
 /// The domain: lifecycle table, EPC encodings.
 pub mod domain;
 /// Command line: `depot serve`, `depot migrate`, readers, traces and benchmarks.

@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 pub mod bench;
 /// `depot reader probe`: check a reader's wiring.
 pub mod reader;
+/// `depot serve`, `migrate`, `user`, `token`: running the service.
+pub mod service;
 /// `depot record`, `depot replay`, `depot trace synth`: reader traces.
 pub mod trace;
 
@@ -13,12 +15,24 @@ pub mod trace;
 #[derive(Debug, Parser)]
 #[command(name = "depot", version, about, long_about = None)]
 pub struct Cli {
+    #[command(flatten)]
+    pub config: crate::config::Overrides,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the service: HTTP API and pages (embedded PostgreSQL unless DATABASE_URL is set).
+    Serve(service::ServeArgs),
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(service::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(service::TokenCommand),
     /// Talk to one reader directly.
     #[command(subcommand)]
     Reader(reader::ReaderCommand),
@@ -56,6 +70,10 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Serve(args) => service::serve(&cli.config, args).await,
+        Command::Migrate => service::migrate(&cli.config).await,
+        Command::User(cmd) => service::user(&cli.config, cmd).await,
+        Command::Token(cmd) => service::token(&cli.config, cmd).await,
         Command::Reader(cmd) => reader::run(cmd).await,
         Command::Record(args) => trace::record(args).await,
         Command::Replay(args) => trace::replay(args).await,
@@ -70,5 +88,6 @@ fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }

@@ -1,0 +1,186 @@
+//! `depot serve`, `depot migrate`, `depot user add`, `depot token create`.
+
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::PgPool;
+
+use crate::auth::{self, Role};
+use crate::config::{Config, Overrides};
+use crate::db::{self, embedded::EmbeddedPostgres};
+use crate::http::{self, AppState};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "DEPOT_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Seed a small demo world (departments, users with password `demo`, assets, orders in
+    /// every state) if the database has no users yet.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Add {
+        username: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Department code (required for requesters).
+        #[arg(long)]
+        department: Option<String>,
+        /// Name shown in the pages [default: the username]
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Password; read from the DEPOT_PASSWORD environment variable if not given.
+        #[arg(long, env = "DEPOT_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (it is shown only once).
+    Create {
+        /// Whose token it is.
+        #[arg(long)]
+        user: String,
+        /// What the token is for, e.g. "gate reader bridge".
+        #[arg(long, default_value = "api")]
+        name: String,
+        /// Expire after this many days [default: never]
+        #[arg(long)]
+        days: Option<i64>,
+    },
+}
+
+/// A database for the command's lifetime: the configured one, or the embedded cluster.
+pub struct Database {
+    pub pool: PgPool,
+    embedded: Option<EmbeddedPostgres>,
+}
+
+impl Database {
+    pub async fn open(config: &Config) -> anyhow::Result<Database> {
+        let (options, embedded) = match &config.database_url {
+            Some(url) => (url.parse::<PgConnectOptions>().context("DATABASE_URL is not a PostgreSQL URL")?, None),
+            None => {
+                let pg = EmbeddedPostgres::start(&config.data_dir).await?;
+                (pg.connect_options(), Some(pg))
+            }
+        };
+        let pool = match db::connect(options).await {
+            Ok(pool) => pool,
+            Err(e) => {
+                if let Some(pg) = embedded {
+                    let _ = pg.stop().await;
+                }
+                return Err(e).context("cannot open the database");
+            }
+        };
+        Ok(Database { pool, embedded })
+    }
+
+    pub async fn close(self) -> anyhow::Result<()> {
+        self.pool.close().await;
+        if let Some(pg) = self.embedded {
+            pg.stop().await?;
+        }
+        Ok(())
+    }
+}
+
+pub async fn serve(over: &Overrides, args: ServeArgs) -> anyhow::Result<()> {
+    let config = Config::load(over, args.listen)?;
+    tracing::info!(?config, "starting");
+    let database = Database::open(&config).await?;
+    let result = run_server(&database, config, args.demo).await;
+    database.close().await?;
+    result
+}
+
+async fn run_server(database: &Database, config: Config, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        crate::demo::seed(&database.pool, &config).await.context("seeding the demo")?;
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    eprintln!("Depot is serving on http://{addr}");
+    http::serve(listener, AppState::new(database.pool.clone(), config), shutdown_signal()).await?;
+    tracing::info!("stopped serving");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+pub async fn migrate(over: &Overrides) -> anyhow::Result<()> {
+    let config = Config::load(over, None)?;
+    let database = Database::open(&config).await?;
+    eprintln!("the database schema is up to date");
+    database.close().await
+}
+
+pub async fn user(over: &Overrides, cmd: UserCommand) -> anyhow::Result<()> {
+    let config = Config::load(over, None)?;
+    let database = Database::open(&config).await?;
+    let result = async {
+        let UserCommand::Add { username, role, department, display_name, password } = cmd;
+        let mut conn = database.pool.acquire().await?;
+        let department_id = match &department {
+            Some(code) => Some(
+                sqlx::query_scalar::<_, i64>("select id from departments where code = $1")
+                    .bind(code)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .with_context(|| format!("no department with code {code:?}"))?,
+            ),
+            None => None,
+        };
+        let body = http::NewUser { username, display_name, password, role, department_id };
+        let user = http::insert_user(&mut conn, &body).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!("created user {} ({:?}) with id {}", user.username, user.role, user.id);
+        anyhow::Ok(())
+    }
+    .await;
+    database.close().await?;
+    result
+}
+
+pub async fn token(over: &Overrides, cmd: TokenCommand) -> anyhow::Result<()> {
+    let config = Config::load(over, None)?;
+    let database = Database::open(&config).await?;
+    let TokenCommand::Create { user, name, days } = cmd;
+    let result = async {
+        let mut conn = database.pool.acquire().await?;
+        let token = auth::create_api_token(&mut conn, &user, &name, days).await?;
+        println!("{token}");
+        anyhow::Ok(())
+    }
+    .await;
+    database.close().await?;
+    result
+}

@@ -1,0 +1,159 @@
+//! Configuration, layered: built-in defaults, then a TOML file (`--config`), then the
+//! environment and command-line flags. `Debug` never prints secrets.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./depot-data";
+/// A GS1 company prefix in the range GS1 China hands out (690–699); set your own.
+pub const DEFAULT_COMPANY_PREFIX: &str = "6901234";
+pub const DEFAULT_SESSION_HOURS: i64 = 12;
+
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `None`: run the embedded PostgreSQL cluster under `data_dir`.
+    pub database_url: Option<String>,
+    /// GS1 company prefix for the GIAI-96 EPCs of new assets (6–12 digits).
+    pub company_prefix: String,
+    pub session_hours: i64,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|u| redact_url(u)))
+            .field("company_prefix", &self.company_prefix)
+            .field("session_hours", &self.session_hours)
+            .finish()
+    }
+}
+
+/// Hide the password in a connection URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The file layer: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub company_prefix: Option<String>,
+    pub session_hours: Option<i64>,
+}
+
+/// The flag and environment layer (clap reads both).
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Overrides {
+    /// Configuration file (TOML); flags and environment win over it.
+    #[arg(long, env = "DEPOT_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Where Depot keeps its data, including the embedded PostgreSQL cluster [default: ./depot-data]
+    #[arg(long, env = "DEPOT_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL to use; unset: Depot runs a private cluster in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// GS1 company prefix for new assets' GIAI-96 EPCs [default: 6901234]
+    #[arg(long, env = "DEPOT_COMPANY_PREFIX", global = true)]
+    pub company_prefix: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("configuration file {path}: {source}")]
+    Parse { path: PathBuf, source: toml::de::Error },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    pub fn load(over: &Overrides, listen: Option<SocketAddr>) -> Result<Config, ConfigError> {
+        let file = match &over.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let config = Config {
+            listen: listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
+            data_dir: over.data_dir.clone().or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            database_url: over.database_url.clone().or(file.database_url).filter(|u| !u.trim().is_empty()),
+            company_prefix: over
+                .company_prefix
+                .clone()
+                .or(file.company_prefix)
+                .unwrap_or_else(|| DEFAULT_COMPANY_PREFIX.into()),
+            session_hours: file.session_hours.unwrap_or(DEFAULT_SESSION_HOURS),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let cp = &self.company_prefix;
+        if !(6..=12).contains(&cp.len()) || !cp.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ConfigError::Invalid(format!("company_prefix must be 6 to 12 digits, got {cp:?}")));
+        }
+        if self.session_hours <= 0 {
+            return Err(ConfigError::Invalid("session_hours must be positive".into()));
+        }
+        Ok(())
+    }
+
+    /// A configuration for tests and tools: defaults, the given database.
+    pub fn for_database(url: Option<String>) -> Config {
+        Config {
+            listen: DEFAULT_LISTEN.parse().expect("valid default"),
+            data_dir: DEFAULT_DATA_DIR.into(),
+            database_url: url,
+            company_prefix: DEFAULT_COMPANY_PREFIX.into(),
+            session_hours: DEFAULT_SESSION_HOURS,
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.into(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_password() {
+        let mut c = Config::for_database(Some("postgres://depot:hunter2@db/depot".into()));
+        c.company_prefix = "6901234".into();
+        let text = format!("{c:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("depot:***@db"), "{text}");
+    }
+
+    #[test]
+    fn bad_company_prefix_is_refused() {
+        let over = Overrides { company_prefix: Some("12ab".into()), ..Default::default() };
+        let err = Config::load(&over, None).unwrap_err();
+        assert!(err.to_string().contains("company_prefix"), "{err}");
+    }
+}

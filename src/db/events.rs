@@ -1,0 +1,186 @@
+//! The append-only event log and the one function that changes an asset's state.
+//!
+//! [`transition`] locks the asset, checks the action against the lifecycle table, updates the
+//! state and appends the event, all on the caller's transaction: the state and the log can
+//! never disagree.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+use super::error::{illegal, OptionalExt, Result};
+use crate::domain::lifecycle::{AssetAction, AssetState};
+
+/// Which paperwork an event belongs to. Mirrors the `order_kind` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::Type, ToSchema)]
+#[sqlx(type_name = "order_kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum OrderKind {
+    Intake,
+    Loan,
+    Transfer,
+    Disposal,
+    Compensation,
+}
+
+impl OrderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderKind::Intake => "intake",
+            OrderKind::Loan => "loan",
+            OrderKind::Transfer => "transfer",
+            OrderKind::Disposal => "disposal",
+            OrderKind::Compensation => "compensation",
+        }
+    }
+}
+
+/// Who did it, why, and for which order.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub actor: Option<i64>,
+    pub reason: String,
+    pub order: Option<(OrderKind, i64)>,
+    pub details: serde_json::Value,
+}
+
+impl Context {
+    pub fn by(actor: i64) -> Self {
+        Context { actor: Some(actor), details: serde_json::json!({}), ..Default::default() }
+    }
+
+    pub fn order(mut self, kind: OrderKind, id: i64) -> Self {
+        self.order = Some((kind, id));
+        self
+    }
+
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = reason.into();
+        self
+    }
+}
+
+/// One row of the log, as the API shows it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Event {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    pub actor: Option<String>,
+    pub asset_id: Option<i64>,
+    pub order_kind: Option<OrderKind>,
+    pub order_id: Option<i64>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub reason: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+const EVENT_COLUMNS: &str = "e.id, e.at, e.actor_id, u.username as actor, e.asset_id, e.order_kind, e.order_id, \
+     e.action, e.from_state, e.to_state, e.reason, e.details";
+
+/// Apply `action` to one asset: lock it, check the table, update, log. Returns the new state.
+pub async fn transition(conn: &mut PgConnection, asset_id: i64, action: AssetAction, ctx: &Context) -> Result<AssetState> {
+    let (epc, from, virtual_depot): (String, AssetState, bool) =
+        sqlx::query_as("select epc, state, virtual_depot from assets where id = $1 for update")
+            .bind(asset_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .or_not_found(|| format!("asset {asset_id}"))?;
+    let to = action.apply(from, virtual_depot).map_err(|e| illegal(asset_id, &epc, e))?;
+    sqlx::query("update assets set state = $2, updated_at = now() where id = $1")
+        .bind(asset_id)
+        .bind(to)
+        .execute(&mut *conn)
+        .await?;
+    append(conn, Some(asset_id), action.as_str(), Some(from.as_str()), Some(to.as_str()), ctx).await?;
+    Ok(to)
+}
+
+/// Record that an asset came into being (no prior state).
+pub async fn record_registration(conn: &mut PgConnection, asset_id: i64, ctx: &Context) -> Result<()> {
+    append(conn, Some(asset_id), "register", None, Some(AssetState::Registered.as_str()), ctx).await
+}
+
+/// Record a change of an order's status.
+pub async fn record_order(
+    conn: &mut PgConnection,
+    kind: OrderKind,
+    order_id: i64,
+    action: &str,
+    from: Option<&str>,
+    to: &str,
+    ctx: &Context,
+) -> Result<()> {
+    let ctx = Context { order: Some((kind, order_id)), ..ctx.clone() };
+    append(conn, None, action, from, Some(to), &ctx).await
+}
+
+/// Record something that happened to an asset without changing its state (a relocation).
+pub async fn record_asset_note(conn: &mut PgConnection, asset_id: i64, action: &str, ctx: &Context) -> Result<()> {
+    append(conn, Some(asset_id), action, None, None, ctx).await
+}
+
+async fn append(
+    conn: &mut PgConnection,
+    asset_id: Option<i64>,
+    action: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    ctx: &Context,
+) -> Result<()> {
+    let details = if ctx.details.is_null() { serde_json::json!({}) } else { ctx.details.clone() };
+    sqlx::query(
+        "insert into events (actor_id, asset_id, order_kind, order_id, action, from_state, to_state, reason, details)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(ctx.actor)
+    .bind(asset_id)
+    .bind(ctx.order.map(|(k, _)| k))
+    .bind(ctx.order.map(|(_, id)| id))
+    .bind(action)
+    .bind(from)
+    .bind(to)
+    .bind(&ctx.reason)
+    .bind(details)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An asset's timeline, oldest first.
+pub async fn for_asset(conn: &mut PgConnection, asset_id: i64) -> Result<Vec<Event>> {
+    Ok(sqlx::query_as(&format!(
+        "select {EVENT_COLUMNS} from events e left join users u on u.id = e.actor_id where e.asset_id = $1 order by e.id"
+    ))
+    .bind(asset_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// An order's history (its own status changes and what happened to its assets), oldest first.
+pub async fn for_order(conn: &mut PgConnection, kind: OrderKind, order_id: i64) -> Result<Vec<Event>> {
+    Ok(sqlx::query_as(&format!(
+        "select {EVENT_COLUMNS} from events e left join users u on u.id = e.actor_id
+         where e.order_kind = $1 and e.order_id = $2 order by e.id"
+    ))
+    .bind(kind)
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Assets whose current state disagrees with the last state their log records.
+pub async fn inconsistent_assets(conn: &mut PgConnection) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "select a.id from assets a
+         left join lateral (select to_state from events e where e.asset_id = a.id and e.to_state is not null
+                            order by e.id desc limit 1) last on true
+         where last.to_state is distinct from a.state::text order by a.id",
+    )
+    .fetch_all(conn)
+    .await?)
+}

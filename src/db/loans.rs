@@ -1,0 +1,327 @@
+//! Loans (出借): requested → approved (assets reserved) → issued (partially, at the gate or
+//! counter) → returned (inspected: fine, damaged or missing); or rejected, cancelled.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+use super::events::{self, Context, OrderKind};
+use super::orders::{self, Line, Reserved};
+use super::{compensations, Error, OptionalExt, Result};
+use crate::domain::lifecycle::orders::{check, LoanStatus, LOAN_ACTIONS};
+use crate::domain::lifecycle::AssetAction;
+
+const KIND: OrderKind = OrderKind::Loan;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Loan {
+    pub id: i64,
+    pub department_id: i64,
+    pub department: String,
+    pub requested_by: i64,
+    pub requester: String,
+    pub purpose: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub status: LoanStatus,
+    /// Issued, not all back, and past its last day.
+    pub overdue: bool,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[sqlx(skip)]
+    pub lines: Vec<Line>,
+    #[sqlx(skip)]
+    pub assets: Vec<Reserved>,
+}
+
+const SELECT: &str = "select l.id, l.department_id, d.name as department, l.requested_by, u.username as requester,
+    l.purpose, l.starts_on, l.ends_on, l.status,
+    (l.status in ('issued', 'partially_issued') and l.ends_on < current_date) as overdue,
+    l.decided_by, l.decided_at, l.reason, l.created_at, l.updated_at
+    from loans l join departments d on d.id = l.department_id join users u on u.id = l.requested_by";
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLoan {
+    /// Defaults to the requester's own department; only admins may request for another.
+    pub department_id: Option<i64>,
+    /// What it is for: the meeting or event.
+    pub purpose: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub lines: Vec<Line>,
+}
+
+pub async fn create(conn: &mut PgConnection, department_id: i64, new: &NewLoan, ctx: &Context) -> Result<Loan> {
+    orders::check_lines(&new.lines)?;
+    if new.purpose.trim().is_empty() {
+        return Err(Error::Invalid("say what the loan is for (purpose)".into()));
+    }
+    if new.ends_on < new.starts_on {
+        return Err(Error::Invalid("a loan cannot end before it starts".into()));
+    }
+    let actor = ctx.actor.ok_or_else(|| Error::Invalid("a loan is requested by a person".into()))?;
+    let id: i64 = sqlx::query_scalar(
+        "insert into loans (department_id, requested_by, purpose, starts_on, ends_on) values ($1, $2, $3, $4, $5) returning id",
+    )
+    .bind(department_id)
+    .bind(actor)
+    .bind(new.purpose.trim())
+    .bind(new.starts_on)
+    .bind(new.ends_on)
+    .fetch_one(&mut *conn)
+    .await?;
+    orders::insert_lines(conn, KIND, id, &new.lines).await?;
+    events::record_order(conn, KIND, id, "request", None, LoanStatus::Requested.as_str(), ctx).await?;
+    get(conn, id).await
+}
+
+pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Loan> {
+    let mut loan: Loan = sqlx::query_as(&format!("{SELECT} where l.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .or_not_found(|| format!("loan {id}"))?;
+    loan.lines = orders::lines(conn, KIND, id).await?;
+    loan.assets = orders::reserved(conn, KIND, id).await?;
+    Ok(loan)
+}
+
+/// Filters for [`list`]; `status` also accepts the derived `overdue`.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub department_id: Option<i64>,
+    pub status: Option<String>,
+}
+
+pub async fn list(conn: &mut PgConnection, f: &Filter, page: i64, per_page: i64) -> Result<(Vec<Loan>, i64)> {
+    const WHERE: &str = "where ($1::bigint is null or l.department_id = $1)
+        and ($2::text is null or l.status::text = $2
+             or ($2 = 'overdue' and l.status in ('issued', 'partially_issued') and l.ends_on < current_date))";
+    let total: i64 = sqlx::query_scalar(&format!("select count(*) from loans l {WHERE}"))
+        .bind(f.department_id)
+        .bind(&f.status)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items = sqlx::query_as(&format!("{SELECT} {WHERE} order by l.id desc limit $3 offset $4"))
+        .bind(f.department_id)
+        .bind(&f.status)
+        .bind(per_page)
+        .bind((page - 1) * per_page)
+        .fetch_all(conn)
+        .await?;
+    Ok((items, total))
+}
+
+/// Lock the loan for the rest of the transaction and check that `action` is allowed.
+async fn lock(conn: &mut PgConnection, id: i64, action: &'static str) -> Result<(LoanStatus, i64, NaiveDate, NaiveDate)> {
+    let row: (LoanStatus, i64, NaiveDate, NaiveDate) =
+        sqlx::query_as("select status, department_id, starts_on, ends_on from loans where id = $1 for update")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .or_not_found(|| format!("loan {id}"))?;
+    check(LOAN_ACTIONS, "loan", id, action, row.0)?;
+    Ok(row)
+}
+
+async fn set_status(conn: &mut PgConnection, id: i64, action: &str, from: LoanStatus, to: LoanStatus, ctx: &Context) -> Result<()> {
+    if from == to {
+        return Ok(());
+    }
+    let decided = matches!(action, "approve" | "reject");
+    sqlx::query(
+        "update loans set status = $2, updated_at = now(),
+            decided_by = case when $3 then $4 else decided_by end,
+            decided_at = case when $3 then now() else decided_at end,
+            reason = case when $5 <> '' then $5 else reason end
+         where id = $1",
+    )
+    .bind(id)
+    .bind(to)
+    .bind(decided)
+    .bind(ctx.actor)
+    .bind(&ctx.reason)
+    .execute(&mut *conn)
+    .await?;
+    events::record_order(conn, KIND, id, action, Some(from.as_str()), to.as_str(), ctx).await
+}
+
+/// Approve: reserve specific assets (chosen automatically unless `assets` is given).
+pub async fn approve(conn: &mut PgConnection, id: i64, assets: Option<&[i64]>, ctx: &Context) -> Result<Loan> {
+    let (status, department_id, starts_on, ends_on) = lock(conn, id, "approve").await?;
+    let ctx = ctx.clone().order(KIND, id);
+    let (from, to) = orders::loan_period(starts_on, ends_on);
+    orders::reserve(conn, KIND, id, department_id, (Some(from), Some(to)), assets, &ctx).await?;
+    set_status(conn, id, "approve", status, LoanStatus::Approved, &ctx).await?;
+    get(conn, id).await
+}
+
+pub async fn reject(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Loan> {
+    let (status, ..) = lock(conn, id, "reject").await?;
+    if ctx.reason.trim().is_empty() {
+        return Err(Error::Invalid("give a reason for rejecting".into()));
+    }
+    set_status(conn, id, "reject", status, LoanStatus::Rejected, ctx).await?;
+    get(conn, id).await
+}
+
+pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Loan> {
+    let (status, ..) = lock(conn, id, "cancel").await?;
+    let ctx = ctx.clone().order(KIND, id);
+    orders::release_unissued(conn, KIND, id, &ctx).await?;
+    set_status(conn, id, "cancel", status, LoanStatus::Cancelled, &ctx).await?;
+    get(conn, id).await
+}
+
+/// Hand over reserved assets (all still waiting, or the given ones): partial issue allowed.
+pub async fn issue(conn: &mut PgConnection, id: i64, assets: Option<&[i64]>, ctx: &Context) -> Result<Loan> {
+    let (status, department_id, ..) = lock(conn, id, "issue").await?;
+    let ctx = ctx.clone().order(KIND, id);
+    let waiting: Vec<i64> = sqlx::query_scalar(
+        "select asset_id from reservations where order_kind = 'loan' and order_id = $1
+         and issued_at is null and released_at is null order by asset_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let to_issue: Vec<i64> = match assets {
+        None => waiting.clone(),
+        Some(ids) => {
+            if let Some(stray) = ids.iter().find(|a| !waiting.contains(a)) {
+                return Err(Error::Invalid(format!("asset {stray} is not waiting to be issued on loan {id}")));
+            }
+            ids.to_vec()
+        }
+    };
+    if to_issue.is_empty() {
+        return Err(Error::Conflict(format!("loan {id} has nothing left to issue")));
+    }
+    for &asset_id in &to_issue {
+        events::transition(conn, asset_id, AssetAction::Issue, &ctx).await?;
+        sqlx::query("update reservations set issued_at = now() where order_kind = 'loan' and order_id = $1 and asset_id = $2 and released_at is null")
+            .bind(id)
+            .bind(asset_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("update assets set holder_department_id = $2, zone_id = null where id = $1")
+            .bind(asset_id)
+            .bind(department_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let next = if to_issue.len() == waiting.len() { LoanStatus::Issued } else { LoanStatus::PartiallyIssued };
+    set_status(conn, id, "issue", status, next, &ctx).await?;
+    get(conn, id).await
+}
+
+/// The state an asset comes back in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Condition {
+    #[default]
+    Fine,
+    Damaged,
+    Missing,
+}
+
+impl Condition {
+    fn as_str(self) -> &'static str {
+        match self {
+            Condition::Fine => "fine",
+            Condition::Damaged => "damaged",
+            Condition::Missing => "missing",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnedItem {
+    pub asset_id: i64,
+    #[serde(default)]
+    pub condition: Condition,
+    /// Zone it was put back in.
+    pub zone_id: Option<i64>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Take back issued assets with their inspection. Damage or loss opens a compensation case
+/// against the borrowing department. When nothing issued is still out, the loan is returned.
+pub async fn return_items(conn: &mut PgConnection, id: i64, items: Option<&[ReturnedItem]>, ctx: &Context) -> Result<Loan> {
+    let (status, department_id, ..) = lock(conn, id, "return").await?;
+    let ctx = ctx.clone().order(KIND, id);
+    let out: Vec<i64> = sqlx::query_scalar(
+        "select asset_id from reservations where order_kind = 'loan' and order_id = $1
+         and issued_at is not null and returned_at is null order by asset_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let items: Vec<ReturnedItem> = match items {
+        Some(items) => items.to_vec(),
+        None => out
+            .iter()
+            .map(|&asset_id| ReturnedItem { asset_id, condition: Condition::Fine, zone_id: None, note: String::new() })
+            .collect(),
+    };
+    if items.is_empty() {
+        return Err(Error::Invalid("name the assets that came back".into()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = items.iter().find(|i| !seen.insert(i.asset_id)) {
+        return Err(Error::Invalid(format!("asset {} is named twice", twice.asset_id)));
+    }
+    for item in &items {
+        if !out.contains(&item.asset_id) {
+            return Err(Error::Invalid(format!("asset {} is not out on loan {id}", item.asset_id)));
+        }
+        let action = match item.condition {
+            Condition::Fine => AssetAction::Return,
+            Condition::Damaged => AssetAction::ReturnDamaged,
+            Condition::Missing => AssetAction::MarkLost,
+        };
+        let mut item_ctx = ctx.clone();
+        if !item.note.is_empty() {
+            item_ctx.reason = item.note.clone();
+        }
+        item_ctx.details = serde_json::json!({ "condition": item.condition.as_str() });
+        events::transition(conn, item.asset_id, action, &item_ctx).await?;
+        sqlx::query(
+            "update reservations set returned_at = now(), released_at = now(), condition = $3
+             where order_kind = 'loan' and order_id = $1 and asset_id = $2 and returned_at is null",
+        )
+        .bind(id)
+        .bind(item.asset_id)
+        .bind(item.condition.as_str())
+        .execute(&mut *conn)
+        .await?;
+        if item.condition != Condition::Missing {
+            sqlx::query(
+                "update assets set holder_department_id = case when virtual_depot then owner_department_id end,
+                    zone_id = case when virtual_depot then null else $2 end where id = $1",
+            )
+            .bind(item.asset_id)
+            .bind(item.zone_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        if item.condition != Condition::Fine {
+            let kind = if item.condition == Condition::Damaged { compensations::Kind::Damage } else { compensations::Kind::Loss };
+            compensations::open(conn, item.asset_id, department_id, Some(id), kind, &item.note, &ctx).await?;
+        }
+    }
+    let still_out = out.len() - items.len();
+    if still_out == 0 {
+        orders::release_unissued(conn, KIND, id, &ctx).await?;
+        set_status(conn, id, "return", status, LoanStatus::Returned, &ctx).await?;
+    } else {
+        events::record_order(conn, KIND, id, "return", Some(status.as_str()), status.as_str(), &ctx).await?;
+    }
+    get(conn, id).await
+}

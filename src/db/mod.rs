@@ -1,0 +1,32 @@
+//! Storage: the PostgreSQL pool, migrations, and the queries of each entity.
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+pub mod embedded;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Open a pool and bring the schema up to date.
+pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(std::time::Duration::from_secs(10))
+        .connect_with(options)
+        .await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+/// Assets: registration with EPC commissioning, lookups, listing.
+pub mod assets;
+/// Compensation cases for damage and loss.
+pub mod compensations;
+mod error;
+pub use error::{Error, OptionalExt, Result};
+
+/// The event log and the single function that changes an asset's state.
+pub mod events;
+/// Loans: request, approve, issue, return.
+pub mod loans;
+/// What loans and transfers share: lines, choosing and reserving assets.
+pub mod orders;

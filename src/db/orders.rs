@@ -1,0 +1,222 @@
+//! What loans and transfers share: request lines, choosing assets, reservations.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+use super::events::{self, Context, OrderKind};
+use super::{Error, Result};
+use crate::domain::lifecycle::{AssetAction, AssetState};
+
+/// One line of a request: `quantity` of a category, or one specific asset.
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Line {
+    #[serde(default, skip_deserializing)]
+    pub id: i64,
+    pub category_id: Option<i64>,
+    pub asset_id: Option<i64>,
+    #[serde(default = "one")]
+    pub quantity: i32,
+}
+
+fn one() -> i32 {
+    1
+}
+
+/// An asset held for an order, and what became of it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Reserved {
+    pub asset_id: i64,
+    pub epc: String,
+    pub name: String,
+    pub state: AssetState,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
+    /// fine, damaged or missing (at return)
+    pub condition: Option<String>,
+    pub released_at: Option<DateTime<Utc>>,
+}
+
+pub fn lines_table(kind: OrderKind) -> &'static str {
+    match kind {
+        OrderKind::Loan => "loan_lines",
+        OrderKind::Transfer => "transfer_lines",
+        _ => unreachable!("only loans and transfers have lines"),
+    }
+}
+
+fn order_column(kind: OrderKind) -> &'static str {
+    match kind {
+        OrderKind::Loan => "loan_id",
+        OrderKind::Transfer => "transfer_id",
+        _ => unreachable!("only loans and transfers have lines"),
+    }
+}
+
+pub fn check_lines(lines: &[Line]) -> Result<()> {
+    if lines.is_empty() {
+        return Err(Error::Invalid("a request needs at least one line".into()));
+    }
+    for line in lines {
+        if line.category_id.is_some() == line.asset_id.is_some() {
+            return Err(Error::Invalid("each line names either a category_id (with a quantity) or one asset_id".into()));
+        }
+        if line.quantity < 1 || (line.asset_id.is_some() && line.quantity != 1) {
+            return Err(Error::Invalid("quantity must be at least 1, and exactly 1 for a specific asset".into()));
+        }
+    }
+    Ok(())
+}
+
+pub async fn insert_lines(conn: &mut PgConnection, kind: OrderKind, order_id: i64, lines: &[Line]) -> Result<()> {
+    let sql = format!(
+        "insert into {} ({}, category_id, asset_id, quantity) select $1, * from unnest($2::bigint[], $3::bigint[], $4::int[])",
+        lines_table(kind),
+        order_column(kind)
+    );
+    sqlx::query(&sql)
+        .bind(order_id)
+        .bind(lines.iter().map(|l| l.category_id).collect::<Vec<_>>())
+        .bind(lines.iter().map(|l| l.asset_id).collect::<Vec<_>>())
+        .bind(lines.iter().map(|l| l.quantity).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn lines(conn: &mut PgConnection, kind: OrderKind, order_id: i64) -> Result<Vec<Line>> {
+    Ok(sqlx::query_as(&format!(
+        "select id, category_id, asset_id, quantity from {} where {} = $1 order by id",
+        lines_table(kind),
+        order_column(kind)
+    ))
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn reserved(conn: &mut PgConnection, kind: OrderKind, order_id: i64) -> Result<Vec<Reserved>> {
+    Ok(sqlx::query_as(
+        "select r.asset_id, a.epc, a.name, a.state, r.issued_at, r.returned_at, r.condition, r.released_at
+         from reservations r join assets a on a.id = r.asset_id
+         where r.order_kind = $1 and r.order_id = $2 order by r.id",
+    )
+    .bind(kind)
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The period a loan holds its assets: from the start of its first day to the end of its last.
+pub fn loan_period(starts_on: NaiveDate, ends_on: NaiveDate) -> (NaiveDate, NaiveDate) {
+    (starts_on, ends_on.succ_opt().unwrap_or(ends_on))
+}
+
+/// Choose assets for an approved order and reserve them. `explicit` (an admin's adjustment)
+/// replaces the automatic choice. The exclusion constraint on `reservations` is the final
+/// word: two approvals racing for one asset cannot both succeed.
+#[allow(clippy::too_many_arguments)]
+pub async fn reserve(
+    conn: &mut PgConnection,
+    kind: OrderKind,
+    order_id: i64,
+    department_id: i64,
+    period: (Option<NaiveDate>, Option<NaiveDate>),
+    explicit: Option<&[i64]>,
+    ctx: &Context,
+) -> Result<Vec<i64>> {
+    let chosen = match explicit {
+        Some(ids) if ids.is_empty() => return Err(Error::Invalid("choose at least one asset".into())),
+        Some(ids) => {
+            let mut ids = ids.to_vec();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        }
+        None => choose(conn, kind, order_id, department_id, period).await?,
+    };
+    for &asset_id in &chosen {
+        events::transition(conn, asset_id, AssetAction::Reserve, ctx).await?;
+        sqlx::query(
+            "insert into reservations (asset_id, order_kind, order_id, period)
+             values ($1, $2, $3, tstzrange($4::date::timestamptz, $5::date::timestamptz, '[)'))",
+        )
+        .bind(asset_id)
+        .bind(kind)
+        .bind(order_id)
+        .bind(period.0)
+        .bind(period.1)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(chosen)
+}
+
+async fn choose(
+    conn: &mut PgConnection,
+    kind: OrderKind,
+    order_id: i64,
+    department_id: i64,
+    period: (Option<NaiveDate>, Option<NaiveDate>),
+) -> Result<Vec<i64>> {
+    let mut chosen: Vec<i64> = Vec::new();
+    for line in lines(conn, kind, order_id).await? {
+        if let Some(asset_id) = line.asset_id {
+            chosen.push(asset_id);
+            continue;
+        }
+        let category_id = line.category_id.expect("a line names a category or an asset");
+        // Depot stock first, then other departments' virtual-depot listings; never lend a
+        // department its own listed asset. Rows another approval is holding are skipped.
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "select a.id from assets a
+             where a.category_id = $1 and a.state in ('in_stock', 'listed')
+               and not (a.virtual_depot and a.owner_department_id = $2)
+               and a.id <> all($3)
+               and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
+                               and r.period && tstzrange($4::date::timestamptz, $5::date::timestamptz, '[)'))
+             order by a.virtual_depot, a.id
+             limit $6 for update of a skip locked",
+        )
+        .bind(category_id)
+        .bind(department_id)
+        .bind(&chosen)
+        .bind(period.0)
+        .bind(period.1)
+        .bind(line.quantity as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        if ids.len() < line.quantity as usize {
+            let name: String = sqlx::query_scalar("select name from categories where id = $1")
+                .bind(category_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .unwrap_or_else(|| format!("category {category_id}"));
+            return Err(Error::Conflict(format!(
+                "only {} of the {} {name} asked for are available for those dates",
+                ids.len(),
+                line.quantity
+            )));
+        }
+        chosen.extend(ids);
+    }
+    Ok(chosen)
+}
+
+/// Let go of every asset an order still holds without having issued it.
+pub async fn release_unissued(conn: &mut PgConnection, kind: OrderKind, order_id: i64, ctx: &Context) -> Result<usize> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "update reservations set released_at = now()
+         where order_kind = $1 and order_id = $2 and issued_at is null and released_at is null returning asset_id",
+    )
+    .bind(kind)
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for &asset_id in &ids {
+        events::transition(conn, asset_id, AssetAction::Release, ctx).await?;
+    }
+    Ok(ids.len())
+}

@@ -1,0 +1,200 @@
+//! The HTTP API: `router(state)` builds it, `serve` runs it until shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::auth::{self, Actor, Role};
+use crate::config::Config;
+
+pub mod error;
+pub use error::{ApiError, ApiResult};
+
+mod assets;
+mod catalogue;
+mod loans;
+mod people;
+pub use people::{insert_user, NewUser};
+mod session;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, config: Config) -> Self {
+        AppState { pool, config: Arc::new(config) }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Depot API", description = "RFID-tracked public asset depot: assets, loans, transfers, disposals, intakes, compensations."),
+    components(schemas(error::ErrorBody)),
+    modifiers(&SecuritySchemes),
+    security(("session" = []), ("token" = []))
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(session::COOKIE))));
+        components.add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The whole application: API under `/api`, its OpenAPI document, and `/healthz`.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(session::router())
+        .merge(people::router())
+        .merge(catalogue::router())
+        .merge(assets::router())
+        .merge(loans::router())
+        .split_for_parts();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .nest("/api", api)
+        .route("/api/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
+        .route("/healthz", get(healthz))
+        .fallback(|| async { ApiError::NotFound("no such page".into()) })
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(8 * 1024 * 1024))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    match sqlx::query("select 1").execute(&state.pool).await {
+        Ok(_) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "database unreachable"})))
+                .into_response()
+        }
+    }
+}
+
+/// Serve until `shutdown` resolves, then finish the requests in flight.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// `axum::Json` whose rejections are [`ApiError`]s (JSON bodies, 400/415/422).
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// A JSON body that may be left out entirely (action endpoints such as `/approve`): an
+/// empty body is `T::default()`, anything else must be valid JSON for `T`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for OptionalJson<T>
+where
+    T: serde::de::DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("cannot read the request body: {}", e.body_text())))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        Ok(OptionalJson(axum::Json::<T>::from_bytes(&bytes)?.0))
+    }
+}
+
+/// `axum::extract::Path` with JSON rejections.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);
+
+/// `axum::extract::Query` with JSON rejections.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// `?page=&per_page=` (1-based; at most 500 per page).
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
+pub struct Paging {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+impl Paging {
+    pub const MAX_PER_PAGE: i64 = 500;
+
+    pub fn resolve(self) -> (i64, i64) {
+        let page = self.page.unwrap_or(1).max(1);
+        let per_page = self.per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE);
+        (page, per_page)
+    }
+}
+
+/// Refuse unless the actor has one of `roles`.
+pub fn require(actor: &Actor, roles: &[Role], what: &str) -> ApiResult<()> {
+    if actor.is(roles) {
+        Ok(())
+    } else {
+        let roles: Vec<_> = roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect();
+        Err(ApiError::forbidden(format!("only {} may {what}", roles.join(" or "))))
+    }
+}
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let mut conn = state.pool.acquire().await?;
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(ApiError::Unauthenticated)?;
+            return auth::actor_for_api_token(&mut conn, token.trim()).await?.ok_or(ApiError::Unauthenticated);
+        }
+        let token = session::cookie(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        let actor = auth::actor_for_session(&mut conn, &token).await?.ok_or(ApiError::Unauthenticated)?;
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+            session::check_same_origin(&parts.headers)?;
+        }
+        Ok(actor)
+    }
+}
