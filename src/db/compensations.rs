@@ -132,6 +132,10 @@ pub async fn repaired(conn: &mut PgConnection, id: i64, cost_fen: i64, ctx: &Con
         return Err(Error::Invalid("a repair cost cannot be negative".into()));
     }
     let (status, asset_id) = lock(conn, id, "repair").await?;
+    let kind: Kind = sqlx::query_scalar("select kind from compensations where id = $1").bind(id).fetch_one(&mut *conn).await?;
+    if kind == Kind::Loss {
+        return Err(Error::Conflict(format!("compensation case {id} is for a lost asset: there is nothing to repair")));
+    }
     let ctx = ctx.clone().order(KIND, id);
     events::transition(conn, asset_id, AssetAction::Repair, &ctx).await?;
     set(conn, id, "repair", status, CompensationStatus::Repaired, Some(cost_fen), None, &ctx).await

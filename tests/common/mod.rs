@@ -1,0 +1,177 @@
+//! Helpers shared by the integration tests: a seeded world and a client that drives the
+//! real router in-process.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+use depot::auth::Role;
+use depot::config::Config;
+use depot::http::{self, AppState};
+
+pub const PASSWORD: &str = "secret-pw";
+
+/// The departments, people and places every test starts from.
+pub struct World {
+    pub app: axum::Router,
+    pub pool: PgPool,
+    pub finance: i64,
+    pub culture: i64,
+    pub warehouse: i64,
+    pub shelf: i64,
+    pub shelf2: i64,
+    pub tables: i64,
+    pub chairs: i64,
+    pub admin: String,
+    pub keeper: String,
+    pub requester: String,
+    pub requester2: String,
+    pub auditor: String,
+}
+
+impl World {
+    pub async fn new(pool: PgPool) -> World {
+        let app = http::router(AppState::new(pool.clone(), Config::for_database(None)));
+        let id = |sql: &'static str| {
+            let pool = pool.clone();
+            async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+        };
+        let finance = id("insert into departments (code, name) values ('FIN', 'Finance Bureau') returning id").await;
+        let culture = id("insert into departments (code, name) values ('CUL', 'Culture Bureau') returning id").await;
+        let warehouse = id("insert into warehouses (code, name) values ('W1', 'Main depot') returning id").await;
+        let shelf = sqlx::query_scalar("insert into zones (warehouse_id, code, name) values ($1, 'A', 'Aisle A') returning id")
+            .bind(warehouse)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let shelf2 = sqlx::query_scalar("insert into zones (warehouse_id, code, name) values ($1, 'B', 'Aisle B') returning id")
+            .bind(warehouse)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let tables = id("insert into categories (code, name) values ('TBL', 'folding table') returning id").await;
+        let chairs = id("insert into categories (code, name) values ('CHR', 'chair') returning id").await;
+        let mut world = World {
+            app,
+            pool,
+            finance,
+            culture,
+            warehouse,
+            shelf,
+            shelf2,
+            tables,
+            chairs,
+            admin: String::new(),
+            keeper: String::new(),
+            requester: String::new(),
+            requester2: String::new(),
+            auditor: String::new(),
+        };
+        world.admin = world.user("admin", Role::Admin, None).await;
+        world.keeper = world.user("keeper", Role::Keeper, None).await;
+        world.requester = world.user("requester", Role::Requester, Some(finance)).await;
+        world.requester2 = world.user("requester2", Role::Requester, Some(culture)).await;
+        world.auditor = world.user("auditor", Role::Auditor, None).await;
+        world
+    }
+
+    /// Create a user and return an API token for them.
+    pub async fn user(&self, username: &str, role: Role, department_id: Option<i64>) -> String {
+        let mut conn = self.pool.acquire().await.unwrap();
+        let body = http::NewUser {
+            username: username.into(),
+            display_name: None,
+            password: PASSWORD.into(),
+            role,
+            department_id,
+        };
+        http::insert_user(&mut conn, &body).await.unwrap();
+        depot::auth::create_api_token(&mut conn, username, "test", None).await.unwrap()
+    }
+
+    /// Register `n` assets of a category and receive them into the shelf zone.
+    pub async fn stock(&self, category: i64, n: usize) -> Vec<i64> {
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let (status, asset) = self
+                .call(
+                    Method::POST,
+                    "/api/assets",
+                    &self.keeper,
+                    Some(json!({"name": format!("item {i}"), "category_id": category, "original_value_fen": 45_000})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{asset}");
+            let id = asset["id"].as_i64().unwrap();
+            self.set_in_stock(id).await;
+            ids.push(id);
+        }
+        ids
+    }
+
+    /// Receive a registered asset into the shelf, through the lifecycle.
+    pub async fn set_in_stock(&self, id: i64) {
+        let mut tx = self.pool.begin().await.unwrap();
+        depot::db::events::transition(&mut tx, id, depot::domain::lifecycle::AssetAction::Receive, &Default::default())
+            .await
+            .unwrap();
+        sqlx::query("update assets set zone_id = $2 where id = $1").bind(id).bind(self.shelf).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// One request with a bearer token (empty token: anonymous). Returns status and JSON body.
+    pub async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        if !token.is_empty() {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let req = match body {
+            Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let response = self.app.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes)))
+        };
+        (status, value)
+    }
+
+    /// A loan of `n` folding tables for the finance department, requested by `requester`.
+    pub async fn request_tables(&self, n: i64, starts: &str, ends: &str) -> i64 {
+        let (status, loan) = self
+            .call(
+                Method::POST,
+                "/api/loans",
+                &self.requester,
+                Some(json!({"purpose": "annual conference", "starts_on": starts, "ends_on": ends,
+                            "lines": [{"category_id": self.tables, "quantity": n}]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{loan}");
+        loan["id"].as_i64().unwrap()
+    }
+
+    pub async fn asset_state(&self, id: i64) -> String {
+        sqlx::query_scalar("select state::text from assets where id = $1").bind(id).fetch_one(&self.pool).await.unwrap()
+    }
+
+    /// The invariant behind everything: each asset's state is the last state its log records.
+    pub async fn assert_log_agrees(&self) {
+        let mut conn = self.pool.acquire().await.unwrap();
+        let bad = depot::db::events::inconsistent_assets(&mut conn).await.unwrap();
+        assert!(bad.is_empty(), "assets whose state disagrees with their event log: {bad:?}");
+    }
+}
