@@ -1,8 +1,246 @@
-//! `depot serve --demo`: a small demo world.
-use sqlx::PgPool;
+//! `depot serve --demo`: a small demo world, seeded once into an empty database.
+//!
+//! Everything goes through the same functions the API uses, so the demo's event log is as
+//! real as any: departments, the five demo users (password `demo`), two warehouses with
+//! zones, a few hundred assets, and orders in every state.
 
+use anyhow::Context as _;
+use chrono::{Duration, NaiveDate, Utc};
+use sqlx::{PgConnection, PgPool};
+
+use crate::auth::Role;
 use crate::config::Config;
+use crate::db::assets::{self, NewAsset, SourceClass};
+use crate::db::events::{self, Context};
+use crate::db::loans::{self, Condition, NewLoan, ReturnedItem};
+use crate::db::orders::Line;
+use crate::domain::lifecycle::AssetAction;
+use crate::http::{insert_user, NewUser};
 
-pub async fn seed(_pool: &PgPool, _config: &Config) -> anyhow::Result<()> {
+pub const PASSWORD: &str = "demo";
+
+/// (code, name, value in fen, how many)
+const CATEGORIES: &[(&str, &str, i64, usize)] = &[
+    ("TBL", "Folding table 折叠桌", 45_000, 60),
+    ("CHR", "Conference chair 会议椅", 28_000, 90),
+    ("PRJ", "Projector 投影仪", 620_000, 12),
+    ("LAP", "Laptop 笔记本电脑", 780_000, 20),
+    ("TNT", "Event tent 活动帐篷", 360_000, 10),
+    ("PAS", "PA system 音响设备", 950_000, 6),
+    ("DSK", "Office desk 办公桌", 160_000, 40),
+    ("CAB", "Filing cabinet 文件柜", 120_000, 30),
+];
+
+/// Seed the demo world unless the database already has users.
+pub async fn seed(pool: &PgPool, config: &Config) -> anyhow::Result<()> {
+    let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(pool).await?;
+    if users > 0 {
+        tracing::info!("the database already has users: demo not seeded");
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    World::build(&mut tx, config).await.context("building the demo world")?;
+    tx.commit().await?;
+    eprintln!("demo seeded: sign in as admin, keeper, requester, requester2 or auditor with password `{PASSWORD}`");
     Ok(())
+}
+
+struct World {
+    finance: i64,
+    culture: i64,
+    admin: i64,
+    keeper: i64,
+    requester: i64,
+    requester2: i64,
+    zones: Vec<i64>,
+    categories: Vec<i64>,
+}
+
+async fn id(conn: &mut PgConnection, sql: &str, binds: &[&str]) -> anyhow::Result<i64> {
+    let mut q = sqlx::query_scalar::<_, i64>(sql);
+    for b in binds {
+        q = q.bind(*b);
+    }
+    Ok(q.fetch_one(conn).await?)
+}
+
+impl World {
+    async fn build(conn: &mut PgConnection, config: &Config) -> anyhow::Result<()> {
+        let dept = "insert into departments (code, name) values ($1, $2) returning id";
+        let finance = id(conn, dept, &["FIN", "Finance Bureau 财政局"]).await?;
+        let culture = id(conn, dept, &["CUL", "Culture and Tourism Bureau 文化和旅游局"]).await?;
+        id(conn, dept, &["EDU", "Education Bureau 教育局"]).await?;
+        id(conn, dept, &["OAB", "Offices Administration 机关事务管理局"]).await?;
+
+        let mut ids = Vec::new();
+        for (username, display, role, department_id) in [
+            ("admin", "Depot manager 仓库主任", Role::Admin, None),
+            ("keeper", "Keeper Wang 保管员王", Role::Keeper, None),
+            ("requester", "Clerk Li 李科员 (Finance)", Role::Requester, Some(finance)),
+            ("requester2", "Clerk Zhao 赵科员 (Culture)", Role::Requester, Some(culture)),
+            ("auditor", "Auditor Chen 审计陈", Role::Auditor, None),
+        ] {
+            let body = NewUser {
+                username: username.into(),
+                display_name: Some(display.into()),
+                password: PASSWORD.into(),
+                role,
+                department_id,
+            };
+            ids.push(insert_user(conn, &body).await.map_err(|e| anyhow::anyhow!("{e}"))?.id);
+        }
+
+        let central = id(conn, "insert into warehouses (code, name, address) values ($1, $2, $3) returning id", &["W1", "Central depot 中心公物仓", "1 Depot Road"]).await?;
+        let east = id(conn, "insert into warehouses (code, name, address) values ($1, $2, $3) returning id", &["W2", "East depot 东区公物仓", "88 East Street"]).await?;
+        let mut zones = Vec::new();
+        for (warehouse, code, name, kind) in [
+            (central, "A", "Aisle A 甲区", "storage"),
+            (central, "B", "Aisle B 乙区", "storage"),
+            (central, "STG", "Staging 待发区", "staging"),
+            (central, "GIN", "Gate, inside 门禁内侧", "gate_inside"),
+            (central, "GOUT", "Gate, outside 门禁外侧", "gate_outside"),
+            (east, "A", "Aisle A 甲区", "storage"),
+        ] {
+            let zone: i64 = sqlx::query_scalar("insert into zones (warehouse_id, code, name, kind) values ($1, $2, $3, $4) returning id")
+                .bind(warehouse)
+                .bind(code)
+                .bind(name)
+                .bind(kind)
+                .fetch_one(&mut *conn)
+                .await?;
+            zones.push(zone);
+        }
+        let mut categories = Vec::new();
+        for (code, name, ..) in CATEGORIES {
+            categories.push(id(conn, "insert into categories (code, name) values ($1, $2) returning id", &[code, name]).await?);
+        }
+        let world = World {
+            finance,
+            culture,
+            admin: ids[0],
+            keeper: ids[1],
+            requester: ids[2],
+            requester2: ids[3],
+            zones,
+            categories,
+        };
+        world.stock(conn, config).await?;
+        world.orders(conn).await?;
+        Ok(())
+    }
+
+    /// A few hundred assets from the four source classes, received into the storage zones;
+    /// the last few of each category stay registered, waiting to be received.
+    async fn stock(&self, conn: &mut PgConnection, config: &Config) -> anyhow::Result<()> {
+        let sources = [SourceClass::EventPurchase, SourceClass::AbolishedBody, SourceClass::InstitutionalReform, SourceClass::OtherIdle];
+        let storage = [self.zones[0], self.zones[1], self.zones[5]];
+        let ctx = Context::by(self.keeper).reason("demo intake");
+        for (c, (_, name, value, count)) in CATEGORIES.iter().enumerate() {
+            for n in 0..*count {
+                let new = NewAsset {
+                    epc: None,
+                    name: format!("{} #{:03}", name.rsplit_once(' ').map_or(*name, |(english, _)| english), n + 1),
+                    category_id: self.categories[c],
+                    original_value_fen: *value,
+                    acquired_on: NaiveDate::from_ymd_opt(2019 + (n % 6) as i32, 1 + (n % 12) as u32, 1 + (n % 28) as u32),
+                    source_class: sources[(c + n) % sources.len()],
+                    owner_department_id: None,
+                    notes: String::new(),
+                };
+                let asset = assets::register(conn, &config.company_prefix, &new, &ctx).await?;
+                if n + 2 < *count {
+                    events::transition(conn, asset.id, AssetAction::Receive, &ctx).await?;
+                    sqlx::query("update assets set zone_id = $2 where id = $1")
+                        .bind(asset.id)
+                        .bind(storage[(c + n) % storage.len()])
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+        }
+        // The Culture bureau's own idle desks, listed in the virtual depot.
+        let desks: Vec<i64> = sqlx::query_scalar("select id from assets where category_id = $1 and state = 'in_stock' order by id desc limit 3")
+            .bind(self.categories[6])
+            .fetch_all(&mut *conn)
+            .await?;
+        for desk in desks {
+            let ctx = Context::by(self.admin).reason("transferred to the Culture bureau before the depot existed");
+            events::transition(conn, desk, AssetAction::Reserve, &ctx).await?;
+            events::transition(conn, desk, AssetAction::Allocate, &ctx).await?;
+            sqlx::query("update assets set owner_department_id = $2, holder_department_id = $2, zone_id = null where id = $1")
+                .bind(desk)
+                .bind(self.culture)
+                .execute(&mut *conn)
+                .await?;
+            events::transition(conn, desk, AssetAction::List, &Context::by(self.requester2).reason("idle after the office move")).await?;
+            sqlx::query("update assets set virtual_depot = true where id = $1").bind(desk).execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    async fn finance_loan(&self, conn: &mut PgConnection, new: NewLoan) -> crate::db::Result<loans::Loan> {
+        loans::create(conn, self.finance, &new, &Context::by(self.requester)).await
+    }
+
+    /// Loans in every state, with a damaged and a missing return behind compensation cases.
+    async fn orders(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
+        let today = Utc::now().date_naive();
+        let days = |n: i64| today + Duration::days(n);
+        let loan = |purpose: &str, start: NaiveDate, end: NaiveDate, lines: Vec<(usize, i32)>| NewLoan {
+            department_id: None,
+            purpose: purpose.into(),
+            starts_on: start,
+            ends_on: end,
+            lines: lines
+                .into_iter()
+                .map(|(c, quantity)| Line { id: 0, category_id: Some(self.categories[c]), asset_id: None, quantity })
+                .collect(),
+        };
+        let by = |actor: i64| Context::by(actor);
+
+        // requested: waiting for approval
+        self.finance_loan(conn, loan("Budget meeting 预算会议", days(7), days(8), vec![(0, 12), (1, 40)])).await?;
+        let culture_request = loan("Spring festival gala 春节联欢会", days(20), days(22), vec![(4, 2), (5, 1)]);
+        loans::create(conn, self.culture, &culture_request, &by(self.requester2)).await?;
+        // approved: assets reserved, waiting at the gate
+        let approved = self.finance_loan(conn, loan("Training week 培训周", days(2), days(6), vec![(3, 8), (2, 1)])).await?;
+        loans::approve(conn, approved.id, None, &by(self.admin)).await?;
+        // partially issued
+        let partial = self.finance_loan(conn, loan("Audit fieldwork 审计外勤", days(0), days(10), vec![(3, 4)])).await?;
+        let partial = loans::approve(conn, partial.id, None, &by(self.admin)).await?;
+        let first_two: Vec<i64> = partial.assets.iter().take(2).map(|a| a.asset_id).collect();
+        loans::issue(conn, partial.id, Some(&first_two), &by(self.keeper)).await?;
+        // issued, on time
+        let issued = loans::create(conn, self.culture, &loan("Exhibition 展览", days(-2), days(5), vec![(0, 10), (1, 20)]), &by(self.requester2)).await?;
+        loans::approve(conn, issued.id, None, &by(self.admin)).await?;
+        loans::issue(conn, issued.id, None, &by(self.keeper)).await?;
+        // issued and overdue
+        let overdue = self.finance_loan(conn, loan("Year-end review 年终总结", days(-14), days(-3), vec![(2, 2)])).await?;
+        loans::approve(conn, overdue.id, None, &by(self.admin)).await?;
+        loans::issue(conn, overdue.id, None, &by(self.keeper)).await?;
+        // returned, with one damaged and one missing: two compensation cases
+        let returned = self.finance_loan(conn, loan("Sports meeting 运动会", days(-30), days(-25), vec![(4, 3)])).await?;
+        let returned = loans::approve(conn, returned.id, None, &by(self.admin)).await?;
+        loans::issue(conn, returned.id, None, &by(self.keeper)).await?;
+        let items: Vec<ReturnedItem> = returned
+            .assets
+            .iter()
+            .zip([Condition::Fine, Condition::Damaged, Condition::Missing])
+            .map(|(a, condition)| ReturnedItem { asset_id: a.asset_id, condition, zone_id: Some(self.zones[0]), note: String::new() })
+            .collect();
+        loans::return_items(conn, returned.id, Some(&items), &by(self.keeper)).await?;
+        // returned in good order, borrowing from the virtual depot
+        let virtual_loan = self.finance_loan(conn, loan("Temporary office 临时办公", days(-12), days(-9), vec![(6, 2)])).await?;
+        let mut virtual_loan = loans::approve(conn, virtual_loan.id, None, &by(self.admin)).await?;
+        loans::issue(conn, virtual_loan.id, None, &by(self.keeper)).await?;
+        virtual_loan = loans::return_items(conn, virtual_loan.id, None, &by(self.keeper)).await?;
+        debug_assert_eq!(virtual_loan.status.as_str(), "returned");
+        // rejected and cancelled
+        let rejected = self.finance_loan(conn, loan("Private party", days(3), days(3), vec![(5, 2)])).await?;
+        loans::reject(conn, rejected.id, &by(self.admin).reason("not an official event")).await?;
+        let cancelled = self.finance_loan(conn, loan("Postponed seminar 延期研讨会", days(9), days(9), vec![(2, 1)])).await?;
+        loans::approve(conn, cancelled.id, None, &by(self.admin)).await?;
+        loans::cancel(conn, cancelled.id, &by(self.requester).reason("seminar postponed")).await?;
+        Ok(())
+    }
 }
