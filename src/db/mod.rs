@@ -30,3 +30,5 @@ pub mod events;
 pub mod loans;
 /// What loans and transfers share: lines, choosing and reserving assets.
 pub mod orders;
+/// Transfers: request, approve, hand over for good (ownership moves).
+pub mod transfers;

@@ -27,6 +27,7 @@ mod loans;
 mod people;
 pub use people::{insert_user, NewUser};
 mod session;
+mod transfers;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(catalogue::router())
         .merge(assets::router())
         .merge(loans::router())
+        .merge(transfers::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()
