@@ -125,6 +125,15 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Asset> {
     Ok(asset.with_tag_uri())
 }
 
+/// The assets with these ids, in id order: the assets of an order in one query.
+pub async fn by_ids(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<Asset>> {
+    let assets: Vec<Asset> = sqlx::query_as(&format!("{SELECT} where a.id = any($1) order by a.id"))
+        .bind(ids)
+        .fetch_all(conn)
+        .await?;
+    Ok(assets.into_iter().map(Asset::with_tag_uri).collect())
+}
+
 pub async fn by_epc(conn: &mut PgConnection, epc_hex: &str) -> Result<Option<Asset>> {
     let asset: Option<Asset> = sqlx::query_as(&format!("{SELECT} where a.epc = $1"))
         .bind(epc_hex.to_ascii_uppercase())

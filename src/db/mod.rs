@@ -21,6 +21,8 @@ pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
 pub mod assets;
 /// Compensation cases for damage and loss.
 pub mod compensations;
+/// Disposals: appraisal, approval, auction or scrapping, proceeds remitted.
+pub mod disposals;
 mod error;
 pub use error::{Error, OptionalExt, Result};
 

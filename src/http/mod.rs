@@ -23,6 +23,7 @@ pub use error::{ApiError, ApiResult};
 
 mod assets;
 mod catalogue;
+mod disposals;
 mod loans;
 mod people;
 pub use people::{insert_user, NewUser};
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router())
         .merge(loans::router())
         .merge(transfers::router())
+        .merge(disposals::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()
