@@ -81,6 +81,12 @@ pub struct NewAsset {
 
 /// Register an asset (state `registered`) and commission its EPC.
 pub async fn register(conn: &mut PgConnection, company_prefix: &str, new: &NewAsset, ctx: &Context) -> Result<Asset> {
+    if new.name.trim().is_empty() {
+        return Err(Error::Invalid("an asset needs a name".into()));
+    }
+    if new.original_value_fen < 0 {
+        return Err(Error::Invalid("original value cannot be negative".into()));
+    }
     let epc = match &new.epc {
         Some(hex) => {
             let bytes = epc::parse_hex(hex).ok_or_else(|| {

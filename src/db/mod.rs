@@ -28,6 +28,8 @@ pub use error::{Error, OptionalExt, Result};
 
 /// The event log and the single function that changes an asset's state.
 pub mod events;
+/// Intakes: assets handed over to the depot, registered together, received into stock.
+pub mod intakes;
 /// Loans: request, approve, issue, return.
 pub mod loans;
 /// What loans and transfers share: lines, choosing and reserving assets.

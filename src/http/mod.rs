@@ -24,6 +24,7 @@ pub use error::{ApiError, ApiResult};
 mod assets;
 mod catalogue;
 mod disposals;
+mod intakes;
 mod loans;
 mod people;
 pub use people::{insert_user, NewUser};
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(loans::router())
         .merge(transfers::router())
         .merge(disposals::router())
+        .merge(intakes::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()
