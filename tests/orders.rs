@@ -359,7 +359,7 @@ async fn rejected_disposal_returns_assets_to_stock(pool: PgPool) {
     let uri = format!("/api/disposals/{id}/reject");
     w.refused(&w.admin, Method::POST, &uri, None, StatusCode::UNPROCESSABLE_ENTITY).await;
 
-    let rejected = w.post(&w.admin, &uri, json!({ "reason": "still needed for the spring session" })).await;
+    let rejected = w.post(&w.admin, &uri, json!({ "reason": "still needed for the spring plenary" })).await;
     assert_eq!(rejected["status"], "rejected");
     for &asset in &assets {
         assert_eq!(w.asset(asset).await["state"], "in_stock");
@@ -493,5 +493,23 @@ async fn intake_can_be_cancelled_only_before_anything_is_received(pool: PgPool) 
     let message = w.refused(&w.keeper, Method::POST, &format!("/api/intakes/{id}/cancel"), None, StatusCode::CONFLICT).await;
     assert!(message.contains("1 of its assets were already received"), "{message}");
     assert_eq!(w.get(&w.auditor, &format!("/api/intakes/{id}")).await["status"], "open");
+    // No department handed it over, so no requester's paperwork.
+    w.refused(&w.requester, Method::GET, &format!("/api/intakes/{id}"), None, StatusCode::NOT_FOUND).await;
+    assert_eq!(w.get(&w.requester, "/api/intakes").await["total"], 0);
     w.assert_consistent().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn openapi_documents_the_order_endpoints(pool: PgPool) {
+    let w = World::new(pool).await;
+    let doc = w.get(&w.auditor, "/api/openapi.json").await;
+    for path in [
+        "/transfers", "/transfers/{id}", "/transfers/{id}/events", "/transfers/{id}/approve", "/transfers/{id}/reject",
+        "/transfers/{id}/cancel", "/transfers/{id}/issue",
+        "/disposals", "/disposals/{id}", "/disposals/{id}/events", "/disposals/{id}/appraise", "/disposals/{id}/approve",
+        "/disposals/{id}/reject", "/disposals/{id}/cancel", "/disposals/{id}/sell", "/disposals/{id}/scrap", "/disposals/{id}/remit",
+        "/intakes", "/intakes/{id}", "/intakes/{id}/events", "/intakes/{id}/receive", "/intakes/{id}/cancel",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+    }
 }

@@ -90,6 +90,7 @@ pub async fn create(conn: &mut PgConnection, new: &NewDisposal, ctx: &Context) -
     get(conn, id).await
 }
 
+/// One disposal with its assets.
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Disposal> {
     let mut disposal: Disposal = sqlx::query_as(&format!("{SELECT} where d.id = $1"))
         .bind(id)
@@ -108,6 +109,7 @@ async fn asset_ids(conn: &mut PgConnection, id: i64) -> Result<Vec<i64>> {
         .await?)
 }
 
+/// One page of disposals, newest first (without assets), and the total.
 pub async fn list(conn: &mut PgConnection, status: Option<DisposalStatus>, page: i64, per_page: i64) -> Result<(Vec<Disposal>, i64)> {
     const WHERE: &str = "where ($1::disposal_status is null or d.status = $1)";
     let total: i64 = sqlx::query_scalar(&format!("select count(*) from disposals d {WHERE}"))
@@ -239,10 +241,12 @@ async fn withdraw(conn: &mut PgConnection, id: i64, action: &'static str, to: Di
     set_status(conn, id, action, status, to, &Change::default(), &ctx).await
 }
 
+/// Reject before approval, with a reason; the assets go back in stock.
 pub async fn reject(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Disposal> {
     withdraw(conn, id, "reject", DisposalStatus::Rejected, ctx).await
 }
 
+/// Cancel before approval, with a reason; the assets go back in stock.
 pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Disposal> {
     withdraw(conn, id, "cancel", DisposalStatus::Cancelled, ctx).await
 }

@@ -133,6 +133,7 @@ async fn check_items(conn: &mut PgConnection, items: &[NewAsset]) -> Result<()> 
     Ok(())
 }
 
+/// One intake with its assets.
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Intake> {
     let mut intake: Intake = sqlx::query_as(&format!("{SELECT} where i.id = $1"))
         .bind(id)
@@ -154,6 +155,7 @@ pub struct Filter {
     pub status: Option<IntakeStatus>,
 }
 
+/// One page of intakes, newest first (without assets), and the total.
 pub async fn list(conn: &mut PgConnection, f: &Filter, page: i64, per_page: i64) -> Result<(Vec<Intake>, i64)> {
     const WHERE: &str =
         "where ($1::bigint is null or i.source_department_id = $1) and ($2::intake_status is null or i.status = $2)";

@@ -50,6 +50,7 @@ pub struct NewTransfer {
     pub lines: Vec<Line>,
 }
 
+/// Record a request for `department_id`, with its lines.
 pub async fn create(conn: &mut PgConnection, department_id: i64, new: &NewTransfer, ctx: &Context) -> Result<Transfer> {
     orders::check_lines(&new.lines)?;
     if new.purpose.trim().is_empty() {
@@ -67,6 +68,7 @@ pub async fn create(conn: &mut PgConnection, department_id: i64, new: &NewTransf
     get(conn, id).await
 }
 
+/// One transfer with its lines and the assets it holds or handed over.
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Transfer> {
     let mut transfer: Transfer = sqlx::query_as(&format!("{SELECT} where t.id = $1"))
         .bind(id)
@@ -85,6 +87,7 @@ pub struct Filter {
     pub status: Option<TransferStatus>,
 }
 
+/// One page of transfers, newest first (without lines and assets), and the total.
 pub async fn list(conn: &mut PgConnection, f: &Filter, page: i64, per_page: i64) -> Result<(Vec<Transfer>, i64)> {
     const WHERE: &str = "where ($1::bigint is null or t.department_id = $1) and ($2::transfer_status is null or t.status = $2)";
     let total: i64 = sqlx::query_scalar(&format!("select count(*) from transfers t {WHERE}"))
@@ -145,6 +148,7 @@ pub async fn approve(conn: &mut PgConnection, id: i64, assets: Option<&[i64]>, c
     get(conn, id).await
 }
 
+/// Reject a request; the reason is required and kept on the transfer.
 pub async fn reject(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Transfer> {
     let (status, _) = lock(conn, id, "reject").await?;
     if ctx.reason.trim().is_empty() {

@@ -15,6 +15,7 @@ use crate::db::disposals::{self, Disposal, NewDisposal};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::domain::lifecycle::orders::DisposalStatus;
 
+/// The disposals endpoints, under `/disposals`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_disposals, request_disposal))

@@ -15,6 +15,7 @@ use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::intakes::{self, Intake, NewIntake};
 use crate::domain::lifecycle::orders::IntakeStatus;
 
+/// The intakes endpoints, under `/intakes`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_intakes, open_intake))
@@ -26,7 +27,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 async fn visible_intake(conn: &mut sqlx::PgConnection, actor: &Actor, id: i64) -> ApiResult<Intake> {
     let intake = intakes::get(conn, id).await?;
-    if actor.role == Role::Requester && (intake.source_department_id.is_none() || intake.source_department_id != actor.department_id) {
+    let visible = match intake.source_department_id {
+        Some(department_id) => actor.sees_department(department_id),
+        None => actor.role != Role::Requester,
+    };
+    if !visible {
         return Err(ApiError::NotFound(format!("intake {id}")));
     }
     Ok(intake)

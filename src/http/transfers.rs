@@ -13,6 +13,7 @@ use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::transfers::{self, NewTransfer, Transfer};
 use crate::domain::lifecycle::orders::TransferStatus;
 
+/// The transfers endpoints, under `/transfers`.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_transfers, request_transfer))
