@@ -81,6 +81,12 @@ pub struct NewAsset {
 
 /// Register an asset (state `registered`) and commission its EPC.
 pub async fn register(conn: &mut PgConnection, company_prefix: &str, new: &NewAsset, ctx: &Context) -> Result<Asset> {
+    if new.name.trim().is_empty() {
+        return Err(Error::Invalid("an asset needs a name".into()));
+    }
+    if new.original_value_fen < 0 {
+        return Err(Error::Invalid("original value cannot be negative".into()));
+    }
     let epc = match &new.epc {
         Some(hex) => {
             let bytes = epc::parse_hex(hex).ok_or_else(|| {
@@ -123,6 +129,15 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Asset> {
         .await?
         .or_not_found(|| format!("asset {id}"))?;
     Ok(asset.with_tag_uri())
+}
+
+/// The assets with these ids, in id order: the assets of an order in one query.
+pub async fn by_ids(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<Asset>> {
+    let assets: Vec<Asset> = sqlx::query_as(&format!("{SELECT} where a.id = any($1) order by a.id"))
+        .bind(ids)
+        .fetch_all(conn)
+        .await?;
+    Ok(assets.into_iter().map(Asset::with_tag_uri).collect())
 }
 
 pub async fn by_epc(conn: &mut PgConnection, epc_hex: &str) -> Result<Option<Asset>> {

@@ -21,12 +21,18 @@ pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
 pub mod assets;
 /// Compensation cases for damage and loss.
 pub mod compensations;
+/// Disposals: appraisal, approval, auction or scrapping, proceeds remitted.
+pub mod disposals;
 mod error;
 pub use error::{Error, OptionalExt, Result};
 
 /// The event log and the single function that changes an asset's state.
 pub mod events;
+/// Intakes: assets handed over to the depot, registered together, received into stock.
+pub mod intakes;
 /// Loans: request, approve, issue, return.
 pub mod loans;
 /// What loans and transfers share: lines, choosing and reserving assets.
 pub mod orders;
+/// Transfers: request, approve, hand over for good (ownership moves).
+pub mod transfers;

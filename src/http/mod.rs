@@ -23,10 +23,13 @@ pub use error::{ApiError, ApiResult};
 
 mod assets;
 mod catalogue;
+mod disposals;
+mod intakes;
 mod loans;
 mod people;
 pub use people::{insert_user, NewUser};
 mod session;
+mod transfers;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -69,6 +72,9 @@ pub fn router(state: AppState) -> Router {
         .merge(catalogue::router())
         .merge(assets::router())
         .merge(loans::router())
+        .merge(transfers::router())
+        .merge(disposals::router())
+        .merge(intakes::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()

@@ -1,0 +1,201 @@
+//! Transfers (调配): a department asks for assets to keep; requested → approved (assets
+//! reserved from today, open-ended) → completed (allocated: ownership moves to the
+//! department); or rejected, cancelled.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+use super::events::{self, Context, OrderKind};
+use super::orders::{self, Line, Reserved};
+use super::{Error, OptionalExt, Result};
+use crate::domain::lifecycle::orders::{check, TransferStatus, TRANSFER_ACTIONS};
+use crate::domain::lifecycle::AssetAction;
+
+const KIND: OrderKind = OrderKind::Transfer;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Transfer {
+    pub id: i64,
+    /// The department the assets are reallocated to.
+    pub department_id: i64,
+    pub department: String,
+    pub requested_by: i64,
+    pub requester: String,
+    pub purpose: String,
+    pub status: TransferStatus,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[sqlx(skip)]
+    pub lines: Vec<Line>,
+    #[sqlx(skip)]
+    pub assets: Vec<Reserved>,
+}
+
+const SELECT: &str = "select t.id, t.department_id, d.name as department, t.requested_by, u.username as requester,
+    t.purpose, t.status, t.decided_by, t.decided_at, t.reason, t.created_at, t.updated_at
+    from transfers t join departments d on d.id = t.department_id join users u on u.id = t.requested_by";
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTransfer {
+    /// Defaults to the requester's own department; only admins may request for another.
+    pub department_id: Option<i64>,
+    /// Why the department needs the assets for good.
+    pub purpose: String,
+    pub lines: Vec<Line>,
+}
+
+/// Record a request for `department_id`, with its lines.
+pub async fn create(conn: &mut PgConnection, department_id: i64, new: &NewTransfer, ctx: &Context) -> Result<Transfer> {
+    orders::check_lines(&new.lines)?;
+    if new.purpose.trim().is_empty() {
+        return Err(Error::Invalid("say what the transfer is for (purpose)".into()));
+    }
+    let actor = ctx.actor.ok_or_else(|| Error::Invalid("a transfer is requested by a person".into()))?;
+    let id: i64 = sqlx::query_scalar("insert into transfers (department_id, requested_by, purpose) values ($1, $2, $3) returning id")
+        .bind(department_id)
+        .bind(actor)
+        .bind(new.purpose.trim())
+        .fetch_one(&mut *conn)
+        .await?;
+    orders::insert_lines(conn, KIND, id, &new.lines).await?;
+    events::record_order(conn, KIND, id, "request", None, TransferStatus::Requested.as_str(), ctx).await?;
+    get(conn, id).await
+}
+
+/// One transfer with its lines and the assets it holds or handed over.
+pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Transfer> {
+    let mut transfer: Transfer = sqlx::query_as(&format!("{SELECT} where t.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .or_not_found(|| format!("transfer {id}"))?;
+    transfer.lines = orders::lines(conn, KIND, id).await?;
+    transfer.assets = orders::reserved(conn, KIND, id).await?;
+    Ok(transfer)
+}
+
+/// Filters for [`list`].
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub department_id: Option<i64>,
+    pub status: Option<TransferStatus>,
+}
+
+/// One page of transfers, newest first (without lines and assets), and the total.
+pub async fn list(conn: &mut PgConnection, f: &Filter, page: i64, per_page: i64) -> Result<(Vec<Transfer>, i64)> {
+    const WHERE: &str = "where ($1::bigint is null or t.department_id = $1) and ($2::transfer_status is null or t.status = $2)";
+    let total: i64 = sqlx::query_scalar(&format!("select count(*) from transfers t {WHERE}"))
+        .bind(f.department_id)
+        .bind(f.status)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items = sqlx::query_as(&format!("{SELECT} {WHERE} order by t.id desc limit $3 offset $4"))
+        .bind(f.department_id)
+        .bind(f.status)
+        .bind(per_page)
+        .bind((page - 1) * per_page)
+        .fetch_all(conn)
+        .await?;
+    Ok((items, total))
+}
+
+/// Lock the transfer for the rest of the transaction and check that `action` is allowed.
+async fn lock(conn: &mut PgConnection, id: i64, action: &'static str) -> Result<(TransferStatus, i64)> {
+    let row: (TransferStatus, i64) = sqlx::query_as("select status, department_id from transfers where id = $1 for update")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .or_not_found(|| format!("transfer {id}"))?;
+    check(TRANSFER_ACTIONS, "transfer", id, action, row.0)?;
+    Ok(row)
+}
+
+async fn set_status(conn: &mut PgConnection, id: i64, action: &str, from: TransferStatus, to: TransferStatus, ctx: &Context) -> Result<()> {
+    let decided = matches!(action, "approve" | "reject");
+    sqlx::query(
+        "update transfers set status = $2, updated_at = now(),
+            decided_by = case when $3 then $4 else decided_by end,
+            decided_at = case when $3 then now() else decided_at end,
+            reason = case when $5 <> '' then $5 else reason end
+         where id = $1",
+    )
+    .bind(id)
+    .bind(to)
+    .bind(decided)
+    .bind(ctx.actor)
+    .bind(&ctx.reason)
+    .execute(&mut *conn)
+    .await?;
+    events::record_order(conn, KIND, id, action, Some(from.as_str()), to.as_str(), ctx).await
+}
+
+/// Approve: reserve specific assets (chosen from the lines unless `assets` is given). A
+/// transfer keeps what it takes, so the reservation runs from today with no end: no loan can
+/// be approved for any later date either.
+pub async fn approve(conn: &mut PgConnection, id: i64, assets: Option<&[i64]>, ctx: &Context) -> Result<Transfer> {
+    let (status, department_id) = lock(conn, id, "approve").await?;
+    let ctx = ctx.clone().order(KIND, id);
+    // The database's date, so the period agrees with the dates the loans' periods are cast in.
+    let today: NaiveDate = sqlx::query_scalar("select current_date").fetch_one(&mut *conn).await?;
+    orders::reserve(conn, KIND, id, department_id, (Some(today), None), assets, &ctx).await?;
+    set_status(conn, id, "approve", status, TransferStatus::Approved, &ctx).await?;
+    get(conn, id).await
+}
+
+/// Reject a request; the reason is required and kept on the transfer.
+pub async fn reject(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Transfer> {
+    let (status, _) = lock(conn, id, "reject").await?;
+    if ctx.reason.trim().is_empty() {
+        return Err(Error::Invalid("give a reason for rejecting".into()));
+    }
+    set_status(conn, id, "reject", status, TransferStatus::Rejected, ctx).await?;
+    get(conn, id).await
+}
+
+/// Cancel before the handover: the reserved assets go back where they were.
+pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Transfer> {
+    let (status, _) = lock(conn, id, "cancel").await?;
+    let ctx = ctx.clone().order(KIND, id);
+    orders::release_unissued(conn, KIND, id, &ctx).await?;
+    set_status(conn, id, "cancel", status, TransferStatus::Cancelled, &ctx).await?;
+    get(conn, id).await
+}
+
+/// Hand over every reserved asset: each is allocated, and the department now owns and holds
+/// it. The reservation is closed as issued and released at once, because ownership moved and
+/// there is nothing left to hold. The transfer is completed.
+pub async fn issue(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Transfer> {
+    let (status, department_id) = lock(conn, id, "issue").await?;
+    let ctx = ctx.clone().order(KIND, id);
+    let waiting: Vec<i64> = sqlx::query_scalar(
+        "update reservations set issued_at = now(), released_at = now()
+         where order_kind = 'transfer' and order_id = $1 and issued_at is null and released_at is null
+         returning asset_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    if waiting.is_empty() {
+        return Err(Error::Conflict(format!("transfer {id} has nothing left to hand over")));
+    }
+    for &asset_id in &waiting {
+        events::transition(conn, asset_id, AssetAction::Allocate, &ctx).await?;
+        // A virtual-depot listing belonged to the old owner; the new owner lists it anew if it wants.
+        sqlx::query(
+            "update assets set owner_department_id = $2, holder_department_id = $2, zone_id = null, virtual_depot = false
+             where id = $1",
+        )
+        .bind(asset_id)
+        .bind(department_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    set_status(conn, id, "issue", status, TransferStatus::Completed, &ctx).await?;
+    get(conn, id).await
+}
