@@ -395,3 +395,19 @@ async fn the_openapi_document_describes_the_api(pool: PgPool) {
         assert!(paths.contains_key(p), "missing {p}");
     }
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn cancelling_a_loan_whose_reserved_asset_was_lost_releases_the_rest(pool: PgPool) {
+    let world = World::new(pool).await;
+    world.stock(world.tables, 2).await;
+    let loan = world.request_tables(2, "2030-03-10", "2030-03-12").await;
+    let (_, body) = world.call(Method::POST, &format!("/api/loans/{loan}/approve"), &world.admin, None).await;
+    let ids: Vec<i64> = body["assets"].as_array().unwrap().iter().map(|a| a["asset_id"].as_i64().unwrap()).collect();
+    let (status, _) = world.call(Method::POST, &format!("/api/assets/{}/mark_lost", ids[0]), &world.keeper, Some(json!({"reason": "not on the shelf"}))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = world.call(Method::POST, &format!("/api/loans/{loan}/cancel"), &world.requester, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(world.asset_state(ids[0]).await, "lost");
+    assert_eq!(world.asset_state(ids[1]).await, "in_stock");
+    world.assert_log_agrees().await;
+}

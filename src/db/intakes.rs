@@ -266,3 +266,15 @@ pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<I
     set_status(conn, id, "cancel", status, IntakeStatus::Cancelled, ctx).await?;
     get(conn, id).await
 }
+
+/// Close an intake whose remaining items will not arrive (reason required). What was not
+/// received stays registered, with its EPC, so a late delivery can still be received as an
+/// asset on the register.
+pub async fn complete(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Intake> {
+    if ctx.reason.trim().is_empty() {
+        return Err(Error::Invalid("say why the intake is closed with items outstanding (reason)".into()));
+    }
+    let status = lock(conn, id, "complete").await?;
+    set_status(conn, id, "complete", status, IntakeStatus::Completed, ctx).await?;
+    get(conn, id).await
+}

@@ -205,18 +205,23 @@ async fn choose(
     Ok(chosen)
 }
 
-/// Let go of every asset an order still holds without having issued it.
+/// Let go of every asset an order still holds without having issued it. An asset that left
+/// `reserved` meanwhile (found damaged, marked lost) keeps its state; only its hold ends.
 pub async fn release_unissued(conn: &mut PgConnection, kind: OrderKind, order_id: i64, ctx: &Context) -> Result<usize> {
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "update reservations set released_at = now()
-         where order_kind = $1 and order_id = $2 and issued_at is null and released_at is null returning asset_id",
+    let held: Vec<(i64, AssetState)> = sqlx::query_as(
+        "with released as (
+             update reservations set released_at = now()
+             where order_kind = $1 and order_id = $2 and issued_at is null and released_at is null returning asset_id)
+         select a.id, a.state from released r join assets a on a.id = r.asset_id order by a.id",
     )
     .bind(kind)
     .bind(order_id)
     .fetch_all(&mut *conn)
     .await?;
-    for &asset_id in &ids {
-        events::transition(conn, asset_id, AssetAction::Release, ctx).await?;
+    for &(asset_id, state) in &held {
+        if state == AssetState::Reserved {
+            events::transition(conn, asset_id, AssetAction::Release, ctx).await?;
+        }
     }
-    Ok(ids.len())
+    Ok(held.len())
 }

@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(intake_events))
         .routes(routes!(receive_intake))
         .routes(routes!(cancel_intake))
+        .routes(routes!(complete_intake))
 }
 
 async fn visible_intake(conn: &mut sqlx::PgConnection, actor: &Actor, id: i64) -> ApiResult<Intake> {
@@ -110,6 +111,17 @@ async fn cancel_intake(actor: Actor, State(state): State<AppState>, Path(id): Pa
     require(&actor, &[Role::Keeper, Role::Admin], "cancel intakes")?;
     let mut tx = state.pool.begin().await?;
     let intake = intakes::cancel(&mut tx, id, &Context::by(actor.id).reason(body.reason)).await?;
+    tx.commit().await?;
+    Ok(Json(intake))
+}
+
+/// Close (keeper or admin) an intake whose remaining items will not arrive; reason required.
+#[utoipa::path(post, path = "/intakes/{id}/complete", tag = "intakes", request_body = Reason,
+    responses((status = 200, body = Intake), (status = 409, body = super::error::ErrorBody)))]
+async fn complete_intake(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>, OptionalJson(body): OptionalJson<Reason>) -> ApiResult<Json<Intake>> {
+    require(&actor, &[Role::Keeper, Role::Admin], "close intakes")?;
+    let mut tx = state.pool.begin().await?;
+    let intake = intakes::complete(&mut tx, id, &Context::by(actor.id).reason(body.reason)).await?;
     tx.commit().await?;
     Ok(Json(intake))
 }
