@@ -10,7 +10,11 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::auth::Role;
 use crate::config::Config;
-use crate::db::assets::{self, NewAsset, SourceClass};
+use crate::db::assets::{NewAsset, SourceClass};
+use crate::db::compensations;
+use crate::db::disposals::{self, NewDisposal};
+use crate::db::intakes::{self, NewIntake};
+use crate::db::transfers::{self, NewTransfer};
 use crate::db::events::{self, Context};
 use crate::db::loans::{self, Condition, NewLoan, ReturnedItem};
 use crate::db::orders::Line;
@@ -129,35 +133,61 @@ impl World {
         Ok(())
     }
 
-    /// A few hundred assets from the four source classes, received into the storage zones;
-    /// the last few of each category stay registered, waiting to be received.
+    /// A few hundred assets, handed over in one intake per category from the four source
+    /// classes and received into the storage zones; the filing cabinets' intake is still open
+    /// with two items to come, and one intake was cancelled.
     async fn stock(&self, conn: &mut PgConnection, config: &Config) -> anyhow::Result<()> {
         let sources = [SourceClass::EventPurchase, SourceClass::AbolishedBody, SourceClass::InstitutionalReform, SourceClass::OtherIdle];
         let storage = [self.zones[0], self.zones[1], self.zones[5]];
-        let ctx = Context::by(self.keeper).reason("demo intake");
+        let ctx = Context::by(self.keeper);
         for (c, (_, name, value, count)) in CATEGORIES.iter().enumerate() {
-            for n in 0..*count {
-                let new = NewAsset {
+            let english = name.rsplit_once(' ').map_or(*name, |(english, _)| english);
+            let items = (0..*count)
+                .map(|n| NewAsset {
                     epc: None,
-                    name: format!("{} #{:03}", name.rsplit_once(' ').map_or(*name, |(english, _)| english), n + 1),
+                    name: format!("{english} #{:03}", n + 1),
                     category_id: self.categories[c],
                     original_value_fen: *value,
                     acquired_on: NaiveDate::from_ymd_opt(2019 + (n % 6) as i32, 1 + (n % 12) as u32, 1 + (n % 28) as u32),
-                    source_class: sources[(c + n) % sources.len()],
+                    source_class: sources[c % sources.len()],
                     owner_department_id: None,
                     notes: String::new(),
-                };
-                let asset = assets::register(conn, &config.company_prefix, &new, &ctx).await?;
-                if n + 2 < *count {
-                    events::transition(conn, asset.id, AssetAction::Receive, &ctx).await?;
-                    sqlx::query("update assets set zone_id = $2 where id = $1")
-                        .bind(asset.id)
-                        .bind(storage[(c + n) % storage.len()])
-                        .execute(&mut *conn)
-                        .await?;
+                })
+                .collect();
+            let new = NewIntake {
+                source_department_id: Some(if c % 2 == 0 { self.finance } else { self.culture }),
+                source_class: sources[c % sources.len()],
+                description: format!("{english}: idle after the provincial games"),
+                items,
+            };
+            let intake = intakes::create(conn, &config.company_prefix, &new, &ctx).await?;
+            let ids: Vec<i64> = intake.assets.iter().map(|a| a.id).collect();
+            let keep_waiting = if c + 1 == CATEGORIES.len() { 2 } else { 0 };
+            let to_receive = &ids[..ids.len() - keep_waiting];
+            for (z, zone) in storage.iter().enumerate() {
+                let share: Vec<i64> = to_receive.iter().copied().skip(z).step_by(storage.len()).collect();
+                if !share.is_empty() {
+                    intakes::receive(conn, intake.id, *zone, Some(&share), &ctx).await?;
                 }
             }
         }
+        let cancelled = NewIntake {
+            source_department_id: Some(self.culture),
+            source_class: SourceClass::OtherIdle,
+            description: "Duplicate delivery note".into(),
+            items: vec![NewAsset {
+                epc: None,
+                name: "Whiteboard #001".into(),
+                category_id: self.categories[6],
+                original_value_fen: 30_000,
+                acquired_on: None,
+                source_class: SourceClass::OtherIdle,
+                owner_department_id: None,
+                notes: String::new(),
+            }],
+        };
+        let cancelled = intakes::create(conn, &config.company_prefix, &cancelled, &ctx).await?;
+        intakes::cancel(conn, cancelled.id, &ctx.clone().reason("entered twice")).await?;
         // The Culture bureau's own idle desks, listed in the virtual depot.
         let desks: Vec<i64> = sqlx::query_scalar("select id from assets where category_id = $1 and state = 'in_stock' order by id desc limit 3")
             .bind(self.categories[6])
@@ -176,6 +206,15 @@ impl World {
             sqlx::query("update assets set virtual_depot = true where id = $1").bind(desk).execute(&mut *conn).await?;
         }
         Ok(())
+    }
+
+    /// The newest `n` assets of category `c` still in stock.
+    async fn in_stock(&self, conn: &mut PgConnection, c: usize, n: i64) -> sqlx::Result<Vec<i64>> {
+        sqlx::query_scalar("select id from assets where category_id = $1 and state = 'in_stock' order by id desc limit $2")
+            .bind(self.categories[c])
+            .bind(n)
+            .fetch_all(conn)
+            .await
     }
 
     async fn finance_loan(&self, conn: &mut PgConnection, new: NewLoan) -> crate::db::Result<loans::Loan> {
@@ -241,6 +280,78 @@ impl World {
         let cancelled = self.finance_loan(conn, loan("Postponed seminar 延期研讨会", days(9), days(9), vec![(2, 1)])).await?;
         loans::approve(conn, cancelled.id, None, &by(self.admin)).await?;
         loans::cancel(conn, cancelled.id, &by(self.requester).reason("seminar postponed")).await?;
+
+        // compensation cases: the sports meeting's damaged tent repaired and paid for, its
+        // lost tent still open; one more case waived
+        let cases = compensations::list(conn, Some(self.finance), None).await?;
+        if let Some(damage) = cases.iter().find(|c| c.kind == compensations::Kind::Damage) {
+            compensations::repaired(conn, damage.id, 42_000, &by(self.keeper)).await?;
+            compensations::paid(conn, damage.id, "CZ-2026-0117", &by(self.admin)).await?;
+        }
+        let waived_loan = self.finance_loan(conn, loan("Flood relief 防汛救灾", days(-40), days(-35), vec![(1, 2)])).await?;
+        let waived_loan = loans::approve(conn, waived_loan.id, None, &by(self.admin)).await?;
+        loans::issue(conn, waived_loan.id, None, &by(self.keeper)).await?;
+        let items: Vec<ReturnedItem> = waived_loan
+            .assets
+            .iter()
+            .zip([Condition::Damaged, Condition::Fine])
+            .map(|(a, condition)| ReturnedItem { asset_id: a.asset_id, condition, zone_id: Some(self.zones[1]), note: "soaked in the flood".into() })
+            .collect();
+        loans::return_items(conn, waived_loan.id, Some(&items), &by(self.keeper)).await?;
+        let cases = compensations::list(conn, Some(self.finance), Some(crate::domain::lifecycle::orders::CompensationStatus::Open)).await?;
+        if let Some(case) = cases.iter().find(|c| c.loan_id == Some(waived_loan.id)) {
+            compensations::waived(conn, case.id, &by(self.admin).reason("damage by force majeure")).await?;
+        }
+
+        // transfers in every state
+        let transfer = |purpose: &str, c: usize, quantity: i32| NewTransfer {
+            department_id: None,
+            purpose: purpose.into(),
+            lines: vec![Line { id: 0, category_id: Some(self.categories[c]), asset_id: None, quantity }],
+        };
+        transfers::create(conn, self.finance, &transfer("New audit office 新设审计办公室", 7, 4), &by(self.requester)).await?;
+        let approved = transfers::create(conn, self.culture, &transfer("Library reading room 图书馆阅览室", 6, 5), &by(self.requester2)).await?;
+        transfers::approve(conn, approved.id, None, &by(self.admin)).await?;
+        let completed = transfers::create(conn, self.finance, &transfer("Service hall counters 服务大厅", 6, 3), &by(self.requester)).await?;
+        transfers::approve(conn, completed.id, None, &by(self.admin)).await?;
+        transfers::issue(conn, completed.id, &by(self.keeper)).await?;
+        let rejected = transfers::create(conn, self.culture, &transfer("Spare projectors", 2, 4), &by(self.requester2)).await?;
+        transfers::reject(conn, rejected.id, &by(self.admin).reason("projectors are kept for loans")).await?;
+        let cancelled = transfers::create(conn, self.finance, &transfer("Archive room 档案室", 7, 2), &by(self.requester)).await?;
+        transfers::cancel(conn, cancelled.id, &by(self.requester).reason("archive moved instead")).await?;
+
+        // disposals in every state
+        let propose = |ids: Vec<i64>, reason: &str| NewDisposal { asset_ids: ids, reason: reason.into() };
+        let ids = self.in_stock(conn, 3, 2).await?;
+        disposals::create(conn, &propose(ids, "Batteries no longer hold a charge"), &by(self.keeper)).await?;
+        let ids = self.in_stock(conn, 3, 2).await?;
+        let d = disposals::create(conn, &propose(ids, "Obsolete: Windows 7 only"), &by(self.keeper)).await?;
+        disposals::appraise(conn, d.id, 90_000, "Mianyang Appraisal Co. 绵阳评估公司", &by(self.keeper)).await?;
+        let ids = self.in_stock(conn, 1, 10).await?;
+        let d = disposals::create(conn, &propose(ids, "Worn upholstery"), &by(self.keeper)).await?;
+        disposals::appraise(conn, d.id, 20_000, "Mianyang Appraisal Co. 绵阳评估公司", &by(self.keeper)).await?;
+        disposals::approve(conn, d.id, &by(self.admin)).await?;
+        for (c, n, price, remit) in [(2usize, 2i64, 110_000i64, false), (7, 3, 48_000, true)] {
+            let ids = self.in_stock(conn, c, n).await?;
+            let d = disposals::create(conn, &propose(ids, "Surplus after the office merger"), &by(self.keeper)).await?;
+            disposals::appraise(conn, d.id, price, "Mianyang Appraisal Co. 绵阳评估公司", &by(self.keeper)).await?;
+            disposals::approve(conn, d.id, &by(self.admin)).await?;
+            disposals::sell(conn, d.id, price + 15_000, "Public auction lot 公开拍卖", &by(self.admin)).await?;
+            if remit {
+                disposals::remit(conn, d.id, "GK-2026-00931", &by(self.admin)).await?;
+            }
+        }
+        let ids = self.in_stock(conn, 4, 1).await?;
+        let d = disposals::create(conn, &propose(ids, "Frame broken beyond repair"), &by(self.keeper)).await?;
+        disposals::appraise(conn, d.id, 0, "Depot keeper", &by(self.keeper)).await?;
+        disposals::approve(conn, d.id, &by(self.admin)).await?;
+        disposals::scrap(conn, d.id, &by(self.admin)).await?;
+        let ids = self.in_stock(conn, 0, 1).await?;
+        let d = disposals::create(conn, &propose(ids, "Thought broken"), &by(self.keeper)).await?;
+        disposals::reject(conn, d.id, &by(self.admin).reason("works fine after cleaning")).await?;
+        let ids = self.in_stock(conn, 0, 1).await?;
+        let d = disposals::create(conn, &propose(ids, "Duplicate request"), &by(self.keeper)).await?;
+        disposals::cancel(conn, d.id, &by(self.admin).reason("entered twice")).await?;
         Ok(())
     }
 }

@@ -53,6 +53,24 @@ async fn a_demo_loan_over_real_http_with_a_session_cookie(pool: PgPool) {
     assert!(loans["items"].as_array().unwrap().iter().any(|l| l["overdue"] == true));
     assert!(loans["items"].as_array().unwrap().iter().all(|l| l["department"].as_str().unwrap().starts_with("Finance")), "own department only");
 
+    let statuses_of = |v: &Value| -> std::collections::BTreeSet<String> {
+        let items = v.get("items").unwrap_or(v);
+        items.as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap().to_owned()).collect()
+    };
+    for (path, expected) in [
+        ("transfers", &["requested", "approved", "completed", "rejected", "cancelled"][..]),
+        ("disposals", &["requested", "appraised", "approved", "sold", "scrapped", "remitted", "rejected", "cancelled"][..]),
+        ("intakes", &["open", "completed", "cancelled"][..]),
+        ("compensations", &["open", "paid", "waived"][..]),
+    ] {
+        let query = if path == "compensations" { "" } else { "?per_page=100" };
+        let list: Value = admin.get(format!("{base}/api/{path}{query}")).send().await.unwrap().json().await.unwrap();
+        let have = statuses_of(&list);
+        for s in expected {
+            assert!(have.contains(*s), "the demo has a {s} {path}: {have:?}");
+        }
+    }
+
     let categories: Value = requester.get(format!("{base}/api/categories")).send().await.unwrap().json().await.unwrap();
     let tables = categories.as_array().unwrap().iter().find(|c| c["code"] == "TBL").unwrap()["id"].as_i64().unwrap();
     let loan: Value = requester
