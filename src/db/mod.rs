@@ -32,6 +32,8 @@ pub mod events;
 pub mod intakes;
 /// Loans: request, approve, issue, return.
 pub mod loans;
+/// Reader configuration: readers, read points, gates.
+pub mod readers;
 /// What loans and transfers share: lines, choosing and reserving assets.
 pub mod orders;
 /// Transfers: request, approve, hand over for good (ownership moves).

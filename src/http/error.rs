@@ -133,6 +133,10 @@ fn constraint_message(constraint: &str) -> Option<&'static str> {
         "reservations_no_double_booking" => {
             "that asset is already reserved for overlapping dates by another order"
         }
+        "readers_name_key" => "a reader with that name already exists",
+        "gates_name_key" => "a gate with that name already exists",
+        "gates_sides_differ" => "a gate's inside and outside are two different zones",
+        "read_points_zone_id_fkey" | "gates_inside_zone_id_fkey" | "gates_outside_zone_id_fkey" => "no such zone",
         "loans_dates_ordered" => "a loan cannot end before it starts",
         "disposals_money_not_negative" => "amounts cannot be negative",
         "compensations_amount_not_negative" => "amounts cannot be negative",

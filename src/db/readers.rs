@@ -1,0 +1,197 @@
+//! Reader configuration: readers, their antennas' zones (read points) and gates. The
+//! ingest supervisor and the inventory engine are configured from these rows.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+use super::{Error, OptionalExt, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
+pub struct ReadPoint {
+    /// Antenna port, 1-based.
+    pub antenna: i32,
+    pub zone_id: i64,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Reader {
+    pub id: i64,
+    pub name: String,
+    /// `llrp://HOST[:PORT]`, `uhf18:///dev/ttyUSB0?baud=57600`, `uhf18+tcp://HOST:PORT`,
+    /// `r2000:///dev/ttyUSB0?baud=115200`, `r2000+tcp://HOST:PORT`, or `handheld:` for a
+    /// reader whose reads are uploaded in batches.
+    pub address: String,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+    #[sqlx(skip)]
+    pub read_points: Vec<ReadPoint>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReader {
+    pub name: String,
+    pub address: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    pub read_points: Vec<ReadPoint>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReaderChange {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    pub enabled: Option<bool>,
+    /// Replaces all read points when given.
+    pub read_points: Option<Vec<ReadPoint>>,
+}
+
+/// Handheld readers have no address to connect to: their reads are uploaded.
+pub const HANDHELD: &str = "handheld:";
+
+fn check_read_points(points: &[ReadPoint]) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for p in points {
+        if !(1..=64).contains(&p.antenna) {
+            return Err(Error::Invalid(format!("antenna {} is not a port 1 to 64", p.antenna)));
+        }
+        if !seen.insert(p.antenna) {
+            return Err(Error::Invalid(format!("antenna {} is mapped twice", p.antenna)));
+        }
+    }
+    Ok(())
+}
+
+async fn set_read_points(conn: &mut PgConnection, reader_id: i64, points: &[ReadPoint]) -> Result<()> {
+    check_read_points(points)?;
+    sqlx::query("delete from read_points where reader_id = $1").bind(reader_id).execute(&mut *conn).await?;
+    sqlx::query("insert into read_points (reader_id, antenna, zone_id) select $1, * from unnest($2::int[], $3::bigint[])")
+        .bind(reader_id)
+        .bind(points.iter().map(|p| p.antenna).collect::<Vec<_>>())
+        .bind(points.iter().map(|p| p.zone_id).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn create(conn: &mut PgConnection, new: &NewReader) -> Result<Reader> {
+    let id: i64 = sqlx::query_scalar("insert into readers (name, address, enabled) values ($1, $2, $3) returning id")
+        .bind(new.name.trim())
+        .bind(new.address.trim())
+        .bind(new.enabled)
+        .fetch_one(&mut *conn)
+        .await?;
+    set_read_points(conn, id, &new.read_points).await?;
+    get(conn, id).await
+}
+
+pub async fn update(conn: &mut PgConnection, id: i64, change: &ReaderChange) -> Result<Reader> {
+    let done = sqlx::query(
+        "update readers set name = coalesce($2, name), address = coalesce($3, address), enabled = coalesce($4, enabled) where id = $1",
+    )
+    .bind(id)
+    .bind(change.name.as_deref().map(str::trim))
+    .bind(change.address.as_deref().map(str::trim))
+    .bind(change.enabled)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(format!("reader {id}")));
+    }
+    if let Some(points) = &change.read_points {
+        set_read_points(conn, id, points).await?;
+    }
+    get(conn, id).await
+}
+
+pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<()> {
+    let done = sqlx::query("delete from readers where id = $1").bind(id).execute(conn).await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(format!("reader {id}")));
+    }
+    Ok(())
+}
+
+pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Reader> {
+    let mut reader: Reader = sqlx::query_as("select id, name, address, enabled, created_at from readers where id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .or_not_found(|| format!("reader {id}"))?;
+    reader.read_points = sqlx::query_as("select antenna, zone_id from read_points where reader_id = $1 order by antenna")
+        .bind(id)
+        .fetch_all(conn)
+        .await?;
+    Ok(reader)
+}
+
+pub async fn by_name(conn: &mut PgConnection, name: &str) -> Result<Reader> {
+    let id: i64 = sqlx::query_scalar("select id from readers where name = $1")
+        .bind(name)
+        .fetch_optional(&mut *conn)
+        .await?
+        .or_not_found(|| format!("reader {name:?}"))?;
+    get(conn, id).await
+}
+
+pub async fn list(conn: &mut PgConnection) -> Result<Vec<Reader>> {
+    let mut readers: Vec<Reader> = sqlx::query_as("select id, name, address, enabled, created_at from readers order by name")
+        .fetch_all(&mut *conn)
+        .await?;
+    let points: Vec<(i64, i32, i64)> = sqlx::query_as("select reader_id, antenna, zone_id from read_points order by reader_id, antenna")
+        .fetch_all(conn)
+        .await?;
+    for reader in &mut readers {
+        reader.read_points = points
+            .iter()
+            .filter(|(r, ..)| *r == reader.id)
+            .map(|&(_, antenna, zone_id)| ReadPoint { antenna, zone_id })
+            .collect();
+    }
+    Ok(readers)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Gate {
+    pub id: i64,
+    pub name: String,
+    pub inside_zone_id: i64,
+    pub outside_zone_id: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGate {
+    pub name: String,
+    pub inside_zone_id: i64,
+    pub outside_zone_id: i64,
+}
+
+pub async fn create_gate(conn: &mut PgConnection, new: &NewGate) -> Result<Gate> {
+    Ok(sqlx::query_as("insert into gates (name, inside_zone_id, outside_zone_id) values ($1, $2, $3) returning *")
+        .bind(new.name.trim())
+        .bind(new.inside_zone_id)
+        .bind(new.outside_zone_id)
+        .fetch_one(conn)
+        .await?)
+}
+
+pub async fn gates(conn: &mut PgConnection) -> Result<Vec<Gate>> {
+    Ok(sqlx::query_as("select * from gates order by name").fetch_all(conn).await?)
+}
+
+pub async fn delete_gate(conn: &mut PgConnection, id: i64) -> Result<()> {
+    let done = sqlx::query("delete from gates where id = $1").bind(id).execute(conn).await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(format!("gate {id}")));
+    }
+    Ok(())
+}
