@@ -68,11 +68,15 @@ pub struct Smoothing {
     /// Reads weaker than this are not counted for this zone's smoothing (they are
     /// typically cross-reads from a neighbouring area). Gates still see them.
     pub min_rssi_dbm: Option<i8>,
+    /// A read here at least this many dB weaker than the same tag's recent reads (within
+    /// that zone's `observe_ms`) in another zone is a cross-read from there and is not
+    /// counted. `None` turns the comparison off.
+    pub cross_read_margin_db: Option<u8>,
 }
 
 impl Default for Smoothing {
     fn default() -> Self {
-        Smoothing { observe_reads: 3, observe_ms: 1_000, lost_ms: 3_000, min_rssi_dbm: None }
+        Smoothing { observe_reads: 3, observe_ms: 1_000, lost_ms: 3_000, min_rssi_dbm: None, cross_read_margin_db: Some(10) }
     }
 }
 

@@ -121,8 +121,9 @@ pub mod epc_hex {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Epc, D::Error> {
-        let text = <&str>::deserialize(d)?;
-        Epc::from_hex(text).map_err(D::Error::custom)
+        // Owned when the input has to be unescaped or is read from a stream.
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Epc::from_hex(&text).map_err(D::Error::custom)
     }
 }
 

@@ -107,13 +107,16 @@ pub fn judge(track: &GateTrack, min_reads: u16) -> Option<Passage> {
     Some(Passage { direction, at: mid(p_from.min(p_to), p_from.max(p_to)), confidence })
 }
 
-/// A gate batch still open to new passages (engine ms).
+/// A gate batch still open to new passages (engine ms). Passages are judged only once a
+/// tag has gone quiet, seconds after it crossed; so a batch takes passages by crossing
+/// time but closes by judging time: `batch_gap_ms` after the last passage judged into it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpenBatch {
     pub seq: u32,
     pub count: u32,
     pub first: u32,
     pub last: u32,
+    pub judged: u32,
 }
 
 impl OpenBatch {
@@ -174,7 +177,7 @@ mod tests {
 
     #[test]
     fn batches_take_passages_within_the_gap() {
-        let b = OpenBatch { seq: 1, count: 3, first: 1_000, last: 2_000 };
+        let b = OpenBatch { seq: 1, count: 3, first: 1_000, last: 2_000, judged: 5_000 };
         assert!(b.takes(4_000, 2_000));
         assert!(!b.takes(4_001, 2_000));
         assert!(b.takes(0, 1_000));

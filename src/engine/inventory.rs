@@ -16,6 +16,8 @@ use super::key::{KeyMap, Keys, TagKey};
 
 /// "No zone" in a packed zone index.
 const NONE: u16 = u16::MAX;
+/// "No RSSI known": -128 dBm is below any reader's sensitivity.
+const NO_RSSI: i8 = i8::MIN;
 /// Engine time is rebased before it can overflow `u32` milliseconds (24.8 days of reads).
 const REBASE_AT: u32 = 1 << 31;
 /// How far a rebase moves the engine epoch: far more than any timeout, so state older than
@@ -33,6 +35,10 @@ struct TagState {
     /// Reads in `cand`, less reads elsewhere since (a majority vote, so cross-reads from a
     /// neighbouring zone never outvote the zone the tag is really in).
     cand_reads: u16,
+    /// Recent RSSI in `loc` and in `cand` ([`NO_RSSI`] when unknown), to tell a cross-read
+    /// from a real sighting.
+    loc_rssi: i8,
+    cand_rssi: i8,
     loc_last: u32,
     cand_first: u32,
     cand_last: u32,
@@ -42,7 +48,17 @@ struct TagState {
 
 impl TagState {
     const EMPTY: TagState =
-        TagState { loc: NONE, cand: NONE, cand_reads: 0, loc_last: 0, cand_first: 0, cand_last: 0, timer_at: u32::MAX };
+        TagState {
+        loc: NONE,
+        cand: NONE,
+        cand_reads: 0,
+        loc_rssi: NO_RSSI,
+        cand_rssi: NO_RSSI,
+        loc_last: 0,
+        cand_first: 0,
+        cand_last: 0,
+        timer_at: u32::MAX,
+    };
 }
 
 /// A deadline and the tag it is for; ordered by deadline, then key, so timers that fall
@@ -83,6 +99,8 @@ pub struct Counters {
     pub unmapped_reads: u64,
     /// Reads below their zone's `min_rssi_dbm`.
     pub weak_reads: u64,
+    /// Reads much weaker than the same tag's recent reads in another zone.
+    pub cross_reads: u64,
     /// Tags with zone state now (observed or glimpsed).
     pub tags_tracked: u64,
     /// Tags being followed through a gate now.
@@ -263,7 +281,7 @@ impl Engine {
                 return;
             }
         }
-        self.smooth(key, zone, t, read.timestamp_us, out);
+        self.smooth(key, zone, t, read.rssi_dbm.unwrap_or(NO_RSSI), read.timestamp_us, out);
     }
 
     /// Move the engine's time forward to `timestamp_us` (µs since the Unix epoch) and fire
@@ -498,13 +516,34 @@ impl Engine {
 
     /// ALE smoothing of one read of `key` in zone index `z` at engine time `t`.
     #[inline]
-    fn smooth(&mut self, key: TagKey, z: u16, t: u32, timestamp_us: u64, out: &mut Vec<Fact>) {
+    fn smooth(&mut self, key: TagKey, z: u16, t: u32, rssi: i8, timestamp_us: u64, out: &mut Vec<Fact>) {
         let zone = &self.zones[z as usize];
-        let (observe_reads, observe_ms, lost_ms) =
-            (zone.smoothing.observe_reads, zone.smoothing.observe_ms, zone.smoothing.lost_ms);
+        let (observe_reads, observe_ms, lost_ms, margin) = (
+            zone.smoothing.observe_reads,
+            zone.smoothing.observe_ms,
+            zone.smoothing.lost_ms,
+            zone.smoothing.cross_read_margin_db,
+        );
         let st = self.tags.entry(key).or_insert(TagState::EMPTY);
+        if let (Some(margin), false) = (margin, rssi == NO_RSSI) {
+            // Another zone that read this tag recently and much more strongly has it: this
+            // read is a cross-read from there and votes for nothing.
+            let zones = &self.zones;
+            let stronger = |other: u16, last: u32, other_rssi: i8| {
+                other != NONE
+                    && other != z
+                    && other_rssi != NO_RSSI
+                    && t - last <= zones[other as usize].smoothing.observe_ms
+                    && i16::from(other_rssi) >= i16::from(rssi) + i16::from(margin)
+            };
+            if stronger(st.loc, st.loc_last, st.loc_rssi) || stronger(st.cand, st.cand_last, st.cand_rssi) {
+                self.counters.cross_reads += 1;
+                return;
+            }
+        }
         if st.loc == z {
             st.loc_last = t;
+            st.loc_rssi = blend(st.loc_rssi, rssi);
             if st.cand != NONE {
                 st.cand_reads -= 1;
                 if st.cand_reads == 0 {
@@ -516,12 +555,13 @@ impl Engine {
         if st.cand == z && t - st.cand_last <= lost_ms {
             st.cand_reads = st.cand_reads.saturating_add(1);
             st.cand_last = t;
+            st.cand_rssi = blend(st.cand_rssi, rssi);
         } else if st.cand == z
             || st.cand == NONE
             || st.cand_reads <= 1
             || t - st.cand_last > self.zones[st.cand as usize].smoothing.lost_ms
         {
-            (st.cand, st.cand_reads, st.cand_first, st.cand_last) = (z, 1, t, t);
+            (st.cand, st.cand_reads, st.cand_first, st.cand_last, st.cand_rssi) = (z, 1, t, t, rssi);
         } else {
             st.cand_reads -= 1;
             return;
@@ -529,7 +569,7 @@ impl Engine {
         let observed = st.cand_reads >= observe_reads || t - st.cand_first >= observe_ms;
         let from = st.loc;
         if observed {
-            (st.loc, st.loc_last, st.cand, st.cand_reads) = (z, t, NONE, 0);
+            (st.loc, st.loc_last, st.loc_rssi, st.cand, st.cand_reads) = (z, t, st.cand_rssi, NONE, 0);
         }
         let st = *st;
         let due = self.due(&st);
@@ -566,7 +606,7 @@ impl Engine {
             // Read at another gate: what it did at the first one is over.
             let old = *track;
             *track = GateTrack::new(g);
-            self.judge_track(key, &old, out);
+            self.judge_track(key, &old, t, out);
         }
         let track = self.tracks.get_mut(&key).expect("just inserted");
         track.sides[side].record(t, rssi);
@@ -589,10 +629,11 @@ impl Engine {
             return;
         }
         self.tracks.remove(&timer.key);
-        self.judge_track(timer.key, &track, out);
+        self.judge_track(timer.key, &track, timer.at, out);
     }
 
-    fn judge_track(&mut self, key: TagKey, track: &GateTrack, out: &mut Vec<Fact>) {
+    /// Judge a track at engine time `now` and put a passage into its gate batch.
+    fn judge_track(&mut self, key: TagKey, track: &GateTrack, now: u32, out: &mut Vec<Fact>) {
         let gate = &self.gates[track.gate as usize];
         let Some(p) = judge(track, gate.min_reads) else { return };
         let d = dir_index(p.direction);
@@ -601,7 +642,7 @@ impl Engine {
         if !joins {
             self.close_batch(track.gate, d, out);
             let gate = &mut self.gates[track.gate as usize];
-            gate.open[d] = Some(OpenBatch { seq: gate.next_batch, count: 0, first: p.at, last: p.at });
+            gate.open[d] = Some(OpenBatch { seq: gate.next_batch, count: 0, first: p.at, last: p.at, judged: now });
             gate.next_batch += 1;
         }
         let gate = &mut self.gates[track.gate as usize];
@@ -609,6 +650,7 @@ impl Engine {
         batch.count += 1;
         batch.first = batch.first.min(p.at);
         batch.last = batch.last.max(p.at);
+        batch.judged = batch.judged.max(now);
         let (seq, id) = (batch.seq, gate.id);
         out.push(Fact::Passed {
             epc: self.keys.epc(key),
@@ -621,14 +663,13 @@ impl Engine {
         self.counters.passed += 1;
     }
 
-    /// The earliest time an open batch can no longer be joined: its last passage plus the
-    /// gap, plus the quiet time a later-judged passage may still be waiting for.
+    /// The earliest time an open batch closes: `batch_gap_ms` after its last judged passage.
     fn next_batch_close(&self) -> Option<(u32, u16, usize)> {
         let mut next: Option<(u32, u16, usize)> = None;
         for (g, gate) in self.gates.iter().enumerate() {
             for (d, b) in gate.open.iter().enumerate() {
                 if let Some(b) = b {
-                    let at = b.last.saturating_add(gate.batch_gap_ms).saturating_add(gate.quiet_ms);
+                    let at = b.judged.saturating_add(gate.batch_gap_ms);
                     if next.is_none_or(|(n, _, _)| at < n) {
                         next = Some((at, g as u16, d));
                     }
@@ -650,6 +691,17 @@ impl Engine {
             last_at: self.ms_to_us(b.last),
         });
         self.counters.batches += 1;
+    }
+}
+
+/// Recent RSSI: the mean of the last value and the new read, which halves the noise of a
+/// single read and still follows a tag that moves.
+#[inline]
+fn blend(recent: i8, read: i8) -> i8 {
+    match (recent, read) {
+        (_, NO_RSSI) => recent,
+        (NO_RSSI, _) => read,
+        _ => ((i16::from(recent) + i16::from(read)) / 2) as i8,
     }
 }
 

@@ -102,11 +102,28 @@ impl Options {
     }
 }
 
-/// A synthesized trace: its configuration, its reads in time order, and the reader names.
+/// A synthesized trace: its configuration, its reads in time order, and what really
+/// happened, to hold the engine's facts against.
 #[derive(Debug, Clone)]
 pub struct Synthesized {
     pub config: ReplayConfig,
     pub reads: Vec<TagRead>,
+    pub truth: Truth,
+}
+
+/// What the synthesizer put where.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Truth {
+    /// Tags carried through the gate.
+    pub passed: Vec<Epc>,
+    /// Tags near the gate that never pass it (the stray, the staging pallet).
+    pub lingering: Vec<Epc>,
+    /// Stocktake: expected assets left out.
+    pub absent: Vec<Epc>,
+    /// Stocktake: (asset, expected zone, zone it really is in).
+    pub misplaced: Vec<(Epc, ZoneId, ZoneId)>,
+    /// Stocktake: foreign tags and the zone they are in.
+    pub unknown: Vec<(Epc, ZoneId)>,
 }
 
 impl Synthesized {
@@ -118,6 +135,8 @@ impl Synthesized {
 #[derive(Debug, Clone, Copy)]
 struct Antenna {
     reader: u32,
+    /// The reader's reads per second at most, shared by its antennas.
+    ceiling: u64,
     port: u16,
     x: f64,
     y: f64,
@@ -192,7 +211,7 @@ fn run_readers(antennas: &[Antenna], tags: &[Tag], seconds: f64, rng: &mut Rng) 
                     }
                 }
             }
-            let slot = 1_000_000 / READER_CEILING_PER_S;
+            let slot = 1_000_000 / a.ceiling;
             let round = (in_field.len() as u64 * slot).max(MIN_ROUND_US);
             for &(i, r) in &in_field {
                 if rng.unit() < detect_chance(r) {
@@ -203,7 +222,7 @@ fn run_readers(antennas: &[Antenna], tags: &[Tag], seconds: f64, rng: &mut Rng) 
                         antenna: a.port,
                         rssi_dbm: Some(r.round().clamp(-128.0, 0.0) as i8),
                         timestamp_us: TRACE_EPOCH_US + at,
-                        channel: Some(rng.below(50) as u16),
+                        channel: None,
                         phase: None,
                         seen_count: None,
                     });
@@ -229,7 +248,7 @@ fn zone(id: ZoneId, name: &str, smoothing: Smoothing) -> ZoneConfig {
 
 /// The dock: one gate reader, antennas 1–2 inside facing in, 3–4 outside facing out.
 fn dock(with_staging: bool) -> (EngineConfig, Vec<Antenna>) {
-    let dock = Smoothing { observe_reads: 3, observe_ms: 1_000, lost_ms: 2_000, min_rssi_dbm: Some(-67) };
+    let dock = Smoothing { observe_reads: 3, observe_ms: 1_000, lost_ms: 2_000, min_rssi_dbm: Some(-67), cross_read_margin_db: Some(10) };
     let mut config = EngineConfig {
         readers: vec![ReaderConfig { id: 0, name: "gate".into() }],
         zones: vec![zone(DOCK_INSIDE, "dock inside", dock), zone(DOCK_OUTSIDE, "dock outside", dock)],
@@ -247,16 +266,17 @@ fn dock(with_staging: bool) -> (EngineConfig, Vec<Antenna>) {
         }],
     };
     let mut antennas = vec![
-        Antenna { reader: 0, port: 1, x: -0.5, y: 1.2, facing: (-1.0, 0.0) },
-        Antenna { reader: 0, port: 2, x: -0.5, y: -1.2, facing: (-1.0, 0.0) },
-        Antenna { reader: 0, port: 3, x: 0.5, y: 1.2, facing: (1.0, 0.0) },
-        Antenna { reader: 0, port: 4, x: 0.5, y: -1.2, facing: (1.0, 0.0) },
+        Antenna { reader: 0, ceiling: READER_CEILING_PER_S, port: 1, x: -0.5, y: 1.2, facing: (-1.0, 0.0) },
+        Antenna { reader: 0, ceiling: READER_CEILING_PER_S, port: 2, x: -0.5, y: -1.2, facing: (-1.0, 0.0) },
+        Antenna { reader: 0, ceiling: READER_CEILING_PER_S, port: 3, x: 0.5, y: 1.2, facing: (1.0, 0.0) },
+        Antenna { reader: 0, ceiling: READER_CEILING_PER_S, port: 4, x: 0.5, y: -1.2, facing: (1.0, 0.0) },
     ];
     if with_staging {
         config.readers.push(ReaderConfig { id: 1, name: "staging".into() });
         config.zones.push(zone(STAGING, "staging", dock));
         config.read_points.push(ReadPoint { reader: 1, antenna: 1, zone: STAGING });
-        antennas.push(Antenna { reader: 1, port: 1, x: 3.0, y: -2.5, facing: (0.0, -1.0) });
+        // A small serial reader over the staging area, slower than the gate's.
+        antennas.push(Antenna { reader: 1, ceiling: 250, port: 1, x: 3.0, y: -2.5, facing: (0.0, -1.0) });
     }
     (config, antennas)
 }
@@ -291,8 +311,10 @@ pub fn synthesize(opts: &Options) -> Synthesized {
             let outward = opts.scenario == Scenario::GateOut;
             let (config, antennas) = dock(false);
             let (mut tags, seconds) = trolleys(opts.tags, outward, 1, &mut rng);
+            let mut truth = Truth { passed: tags.iter().map(|t| t.epc).collect(), ..Truth::default() };
             if outward {
                 // The stray: left on the floor just inside the door for the whole session.
+                truth.lingering.push(asset_epc(900_000));
                 tags.push(Tag {
                     epc: asset_epc(900_000),
                     motion: Motion::Still { x: -2.0, y: 0.8 },
@@ -302,12 +324,14 @@ pub fn synthesize(opts: &Options) -> Synthesized {
                 });
             }
             let reads = run_readers(&antennas, &tags, seconds, &mut rng);
-            Synthesized { config: ReplayConfig { engine: config, stocktake: None }, reads }
+            Synthesized { config: ReplayConfig { engine: config, stocktake: None }, reads, truth }
         }
         Scenario::CrossRead => {
             let (config, antennas) = dock(true);
             let (mut tags, seconds) = trolleys(opts.tags, false, 1, &mut rng);
-            for i in 0..40 {
+            let mut truth = Truth { passed: tags.iter().map(|t| t.epc).collect(), ..Truth::default() };
+            for i in 0..20 {
+                truth.lingering.push(asset_epc(800_000 + i));
                 tags.push(Tag {
                     epc: asset_epc(800_000 + i),
                     motion: Motion::Still { x: 3.0 + rng.range(-0.5, 0.5), y: -3.5 + rng.range(-0.4, 0.4) },
@@ -317,7 +341,7 @@ pub fn synthesize(opts: &Options) -> Synthesized {
                 });
             }
             let reads = run_readers(&antennas, &tags, seconds, &mut rng);
-            Synthesized { config: ReplayConfig { engine: config, stocktake: None }, reads }
+            Synthesized { config: ReplayConfig { engine: config, stocktake: None }, reads, truth }
         }
         Scenario::Stocktake => stocktake(opts, &mut rng),
     }
@@ -326,7 +350,7 @@ pub fn synthesize(opts: &Options) -> Synthesized {
 /// Four aisles 3 m apart, each with one reader and two antennas; shelves on both sides.
 fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
     const AISLES: u32 = 4;
-    let aisle = Smoothing { observe_reads: 3, observe_ms: 1_000, lost_ms: 5_000, min_rssi_dbm: Some(-68) };
+    let aisle = Smoothing { observe_reads: 3, observe_ms: 1_000, lost_ms: 5_000, min_rssi_dbm: Some(-72), cross_read_margin_db: Some(10) };
     let mut config = EngineConfig::default();
     let mut antennas = Vec::new();
     for a in 0..AISLES {
@@ -336,7 +360,7 @@ fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
         for (port, x) in [(1u16, 2.5), (2, 7.5)] {
             config.read_points.push(ReadPoint { reader: a, antenna: port, zone: id });
             // Ceiling antennas look down: nothing is behind them.
-            antennas.push(Antenna { reader: a, port, x, y: 3.0 * f64::from(a), facing: (0.0, 0.0) });
+            antennas.push(Antenna { reader: a, ceiling: READER_CEILING_PER_S, port, x, y: 3.0 * f64::from(a), facing: (0.0, 0.0) });
         }
     }
     let n = u64::from(opts.tags);
@@ -355,6 +379,7 @@ fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
     let absent = pick(rng, opts.absent, &mut taken);
     let misplaced = pick(rng, opts.misplaced, &mut taken);
     let expected_zone = |asset: u64| ((asset - 1) % u64::from(AISLES)) as u32;
+    let mut truth = Truth { absent: absent.iter().map(|&a| asset_epc(a)).collect(), ..Truth::default() };
     let mut tags = Vec::new();
     let mut place = |epc: Epc, aisle: u32, rng: &mut Rng| {
         let side = if rng.unit() < 0.5 { -0.8 } else { 0.8 };
@@ -373,14 +398,16 @@ fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
         let mut a = expected_zone(asset);
         if misplaced.contains(&asset) {
             a = (a + 1 + rng.below(u64::from(AISLES) - 1) as u32) % AISLES;
+            truth.misplaced.push((asset_epc(asset), ZoneId(expected_zone(asset) + 1), ZoneId(a + 1)));
         }
         place(asset_epc(asset), a, rng);
     }
     for u in 0..opts.unknown {
         let a = rng.below(u64::from(AISLES)) as u32;
         place(foreign_epc(u64::from(u)), a, rng);
+        truth.unknown.push((foreign_epc(u64::from(u)), ZoneId(a + 1)));
     }
-    // Shelving between aisles: a tag is 8 dB weaker to the next aisle's antennas.
+    // Metal shelving between aisles: a tag is 12 dB weaker to the next aisle's antennas.
     let mut reads = Vec::new();
     for a in 0..AISLES {
         let mine: Vec<Antenna> = antennas.iter().filter(|x| x.reader == a).copied().collect();
@@ -389,10 +416,10 @@ fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
             .filter_map(|t| {
                 let Motion::Still { y, .. } = t.motion else { return None };
                 let far = (y - 3.0 * f64::from(a)).abs() > 1.5;
-                Some(Tag { loss_db: t.loss_db + if far { 8.0 } else { 0.0 }, ..*t })
+                Some(Tag { loss_db: t.loss_db + if far { 12.0 } else { 0.0 }, ..*t })
             })
             .collect();
-        reads.extend(run_readers(&mine, &seen, 4.0, rng));
+        reads.extend(run_readers(&mine, &seen, 5.0, rng));
     }
     reads.sort_by(|a, b| {
         (a.timestamp_us, a.reader, a.antenna, a.epc).cmp(&(b.timestamp_us, b.reader, b.antenna, b.epc))
@@ -402,7 +429,10 @@ fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
         expected: (1..=n).map(|asset| Expected { epc: asset_epc(asset), zone: ZoneId(expected_zone(asset) + 1) }).collect(),
         known: Vec::new(),
     };
-    Synthesized { config: ReplayConfig { engine: config, stocktake: Some(plan) }, reads }
+    truth.absent.sort_unstable();
+    truth.misplaced.sort_unstable();
+    truth.unknown.sort_unstable();
+    Synthesized { config: ReplayConfig { engine: config, stocktake: Some(plan) }, reads, truth }
 }
 
 /// The benchmark load: `tags` distinct tags over 64 readers × 4 antennas (128 zones of two
@@ -413,7 +443,7 @@ fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
 pub fn bench_load(tags: u32, reads: u64, seed: u64, lost_ms: u32) -> (EngineConfig, Vec<TagRead>) {
     const READERS: u32 = 64;
     const ZONES: u32 = READERS * 2;
-    let smoothing = Smoothing { observe_reads: 3, observe_ms: 500, lost_ms, min_rssi_dbm: Some(-68) };
+    let smoothing = Smoothing { observe_reads: 3, observe_ms: 500, lost_ms, min_rssi_dbm: Some(-68), cross_read_margin_db: Some(10) };
     let config = EngineConfig {
         readers: (0..READERS).map(|r| ReaderConfig { id: r, name: format!("r{r}") }).collect(),
         zones: (0..ZONES).map(|z| zone(ZoneId(z), &format!("zone {z}"), smoothing)).collect(),

@@ -70,12 +70,23 @@ pub struct TraceReader<R> {
     readers: Vec<(String, u32)>,
     line: usize,
     buf: String,
+    assign: bool,
 }
 
 impl<R: BufRead> TraceReader<R> {
     pub fn new(input: R, config: &EngineConfig) -> Self {
         let readers = config.readers.iter().map(|r| (r.name.clone(), r.id)).collect();
-        TraceReader { input, readers, line: 0, buf: String::new() }
+        TraceReader { input, readers, line: 0, buf: String::new(), assign: false }
+    }
+
+    /// A reader for traces without a configuration (recording): reader names get ids in
+    /// order of first appearance; [`TraceReader::reader_name`] gives them back.
+    pub fn assigning(input: R) -> Self {
+        TraceReader { input, readers: Vec::new(), line: 0, buf: String::new(), assign: true }
+    }
+
+    pub fn reader_name(&self, id: ReaderId) -> Option<&str> {
+        self.readers.iter().find(|(_, i)| *i == id.0).map(|(n, _)| n.as_str())
     }
 
     /// The next read, `Ok(None)` at the end of the trace.
@@ -90,18 +101,23 @@ impl<R: BufRead> TraceReader<R> {
             if text.is_empty() {
                 continue;
             }
-            return parse_read(text, &self.readers).map(Some).map_err(|m| line_error(self.line, m));
+            return parse_read(text, &mut self.readers, self.assign).map(Some).map_err(|m| line_error(self.line, m));
         }
     }
 }
 
-fn parse_read(text: &str, readers: &[(String, u32)]) -> Result<TagRead, String> {
+fn parse_read(text: &str, readers: &mut Vec<(String, u32)>, assign: bool) -> Result<TagRead, String> {
     let l: ReadLine = serde_json::from_str(text).map_err(|e| format!("not a trace read: {e}"))?;
-    let reader = readers
-        .iter()
-        .find(|(name, _)| *name == l.reader)
-        .map(|(_, id)| *id)
-        .ok_or_else(|| format!("reader {:?} is not in the configuration's readers", l.reader))?;
+    let known = readers.iter().find(|(name, _)| *name == l.reader).map(|(_, id)| *id);
+    let reader = match known {
+        Some(id) => id,
+        None if assign => {
+            let id = readers.len() as u32;
+            readers.push((l.reader.clone().into_owned(), id));
+            id
+        }
+        None => return Err(format!("reader {:?} is not in the configuration's readers", l.reader)),
+    };
     let epc = Epc::from_hex(&l.epc).map_err(|e| e.to_string())?;
     Ok(TagRead {
         epc,
@@ -116,7 +132,7 @@ fn parse_read(text: &str, readers: &[(String, u32)]) -> Result<TagRead, String> 
 }
 
 /// Write one read as a trace line (hand-formatted: recording must keep up with readers).
-pub fn write_read(out: &mut impl Write, read: &TagRead, reader_name: &str) -> io::Result<()> {
+pub fn write_read(out: &mut (impl Write + ?Sized), read: &TagRead, reader_name: &str) -> io::Result<()> {
     write!(out, "{{\"t_us\":{},\"reader\":", read.timestamp_us)?;
     serde_json::to_writer(&mut *out, reader_name)?;
     write!(out, ",\"ant\":{},\"epc\":\"{}\"", read.antenna, read.epc)?;
@@ -156,7 +172,7 @@ pub struct Frame {
 }
 
 /// Write one frame as a capture line.
-pub fn write_frame(out: &mut impl Write, frame: &Frame) -> io::Result<()> {
+pub fn write_frame(out: &mut (impl Write + ?Sized), frame: &Frame) -> io::Result<()> {
     serde_json::to_writer(&mut *out, frame)?;
     out.write_all(b"\n")
 }
@@ -234,6 +250,13 @@ impl StocktakePlan {
     }
 }
 
+/// Where a trace's configuration sits: `NAME.jsonl` → `NAME.config.json`.
+pub fn config_path(trace: &std::path::Path) -> std::path::PathBuf {
+    let name = trace.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = name.strip_suffix(".jsonl").unwrap_or(&name);
+    trace.with_file_name(format!("{stem}.config.json"))
+}
+
 /// Everything a replay produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Replay {
@@ -245,6 +268,22 @@ pub struct Replay {
 /// Replay a whole trace through a fresh engine, then flush it: the same trace and
 /// configuration always give the same facts, in the same order.
 pub fn replay(input: impl BufRead, config: &ReplayConfig) -> Result<Replay, TraceError> {
+    let mut facts = Vec::new();
+    let (stocktake, counters) = replay_streaming(input, config, |_| {}, |f| {
+        facts.push(f.clone());
+        Ok(())
+    })?;
+    Ok(Replay { facts, stocktake, counters })
+}
+
+/// [`replay`], handing each read to `before_read` before the engine takes it (to pace a
+/// replay) and each fact to `on_fact` as soon as it is concluded.
+pub fn replay_streaming(
+    input: impl BufRead,
+    config: &ReplayConfig,
+    mut before_read: impl FnMut(&TagRead),
+    mut on_fact: impl FnMut(&Fact) -> io::Result<()>,
+) -> Result<(Option<StocktakeResult>, Counters), TraceError> {
     let mut engine = Engine::new(config.engine.clone()).map_err(|e| line_error(0, format!("configuration: {e}")))?;
     let mut stocktake = match &config.stocktake {
         Some(plan) => Some(plan.start().map_err(|m| line_error(0, m))?),
@@ -252,20 +291,23 @@ pub fn replay(input: impl BufRead, config: &ReplayConfig) -> Result<Replay, Trac
     };
     let mut reader = TraceReader::new(input, &config.engine);
     let mut facts = Vec::new();
-    let mut from = 0;
-    let mut feed = |facts: &Vec<Fact>, from: &mut usize| {
-        if let Some(s) = &mut stocktake {
-            facts[*from..].iter().for_each(|f| s.apply(f));
+    let mut emit = |facts: &mut Vec<Fact>| -> io::Result<()> {
+        for f in facts.drain(..) {
+            if let Some(s) = &mut stocktake {
+                s.apply(&f);
+            }
+            on_fact(&f)?;
         }
-        *from = facts.len();
+        Ok(())
     };
     while let Some(read) = reader.next_read()? {
+        before_read(&read);
         engine.ingest(&read, &mut facts);
-        feed(&facts, &mut from);
+        emit(&mut facts)?;
     }
     engine.flush(&mut facts);
-    feed(&facts, &mut from);
-    Ok(Replay { facts, stocktake: stocktake.map(Stocktake::finish), counters: engine.counters() })
+    emit(&mut facts)?;
+    Ok((stocktake.map(Stocktake::finish), engine.counters()))
 }
 
 #[cfg(test)]
