@@ -229,7 +229,8 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         let c = engine.counters();
         let m = engine.memory();
         println!("{label}:");
-        println!("  ingest          {:.3} s, {:.2} M reads/s", took.as_secs_f64(), reads.len() as f64 / took.as_secs_f64() / 1e6);
+        let rate = |d: Duration| reads.len() as f64 / d.as_secs_f64() / 1e6;
+        println!("  ingest          {:.3} s, {:.2} M reads/s", took.as_secs_f64(), rate(took));
         println!(
             "  facts           {} (arrived {}, moved {}, left {}), weak reads {}",
             c.facts(),
