@@ -19,6 +19,8 @@ pub mod key;
 pub mod stocktake;
 /// Deterministic synthetic traces: gate passages, stocktakes, cross-reads, benchmark load.
 pub mod synth;
+/// The engine on its own thread behind bounded channels (backpressure), for the service.
+pub mod runner;
 /// Trace files: JSON Lines reads, raw-frame captures, replay.
 pub mod trace;
 
