@@ -17,16 +17,17 @@ fn main() {
 #[divan::bench(sample_count = 5)]
 fn ingest_high_duplicate(bencher: Bencher) {
     let (config, reads) = synth::bench_load(100_000, 1_000_000, 1, 2_000);
-    bencher.counter(ItemsCount::new(reads.len())).with_inputs(|| Engine::new(config.clone()).unwrap()).bench_local_values(
-        |mut engine| {
+    bencher
+        .counter(ItemsCount::new(reads.len()))
+        .with_inputs(|| Engine::new(config.clone()).unwrap())
+        .bench_local_values(|mut engine| {
             let mut facts: Vec<Fact> = Vec::with_capacity(64);
             for read in &reads {
                 engine.ingest(read, &mut facts);
                 facts.clear();
             }
             engine
-        },
-    );
+        });
 }
 
 /// The committed gate-out trace, parsed and replayed.
@@ -34,9 +35,13 @@ fn ingest_high_duplicate(bencher: Bencher) {
 fn replay_gate_out_trace(bencher: Bencher) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/traces");
     let text = std::fs::read(dir.join("gate-out.jsonl")).unwrap();
-    let config: ReplayConfig = serde_json::from_slice(&std::fs::read(dir.join("gate-out.config.json")).unwrap()).unwrap();
+    let config: ReplayConfig =
+        serde_json::from_slice(&std::fs::read(dir.join("gate-out.config.json")).unwrap()).unwrap();
     let lines = text.iter().filter(|&&b| b == b'\n').count();
-    bencher
-        .counter(ItemsCount::new(lines))
-        .bench_local(|| trace::replay(BufReader::new(&text[..]), &config).unwrap().facts.len());
+    bencher.counter(ItemsCount::new(lines)).bench_local(|| {
+        trace::replay(BufReader::new(&text[..]), &config)
+            .unwrap()
+            .facts
+            .len()
+    });
 }

@@ -2,27 +2,62 @@
 
 use depot::engine::config::ConfigError;
 use depot::engine::{
-    Direction, Engine, EngineConfig, Fact, GateConfig, GateId, ReadPoint, ReaderConfig, Smoothing, ZoneConfig, ZoneId,
+    Direction, Engine, EngineConfig, Fact, GateConfig, GateId, ReadPoint, ReaderConfig, Smoothing,
+    ZoneConfig, ZoneId,
 };
 use depot_readers::{Epc, ReaderId, TagRead};
 use proptest::prelude::*;
 
 const T0: u64 = 1_763_776_800_000_000;
-const SMOOTHING: Smoothing =
-    Smoothing { observe_reads: 3, observe_ms: 1_000, lost_ms: 2_000, min_rssi_dbm: Some(-75), cross_read_margin_db: Some(10) };
+const SMOOTHING: Smoothing = Smoothing {
+    observe_reads: 3,
+    observe_ms: 1_000,
+    lost_ms: 2_000,
+    min_rssi_dbm: Some(-75),
+    cross_read_margin_db: Some(10),
+};
 
 /// Zones 1 and 2 on reader 0 (antenna 1, 2); a gate on reader 1: antenna 1 inside (zone 3),
 /// antenna 2 outside (zone 4).
 fn config() -> EngineConfig {
-    let zone = |id: u32| ZoneConfig { id: ZoneId(id), name: format!("zone {id}"), smoothing: SMOOTHING };
+    let zone = |id: u32| ZoneConfig {
+        id: ZoneId(id),
+        name: format!("zone {id}"),
+        smoothing: SMOOTHING,
+    };
     EngineConfig {
-        readers: vec![ReaderConfig { id: 0, name: "aisle".into() }, ReaderConfig { id: 1, name: "door".into() }],
+        readers: vec![
+            ReaderConfig {
+                id: 0,
+                name: "aisle".into(),
+            },
+            ReaderConfig {
+                id: 1,
+                name: "door".into(),
+            },
+        ],
         zones: (1..=4).map(zone).collect(),
         read_points: vec![
-            ReadPoint { reader: 0, antenna: 1, zone: ZoneId(1) },
-            ReadPoint { reader: 0, antenna: 2, zone: ZoneId(2) },
-            ReadPoint { reader: 1, antenna: 1, zone: ZoneId(3) },
-            ReadPoint { reader: 1, antenna: 2, zone: ZoneId(4) },
+            ReadPoint {
+                reader: 0,
+                antenna: 1,
+                zone: ZoneId(1),
+            },
+            ReadPoint {
+                reader: 0,
+                antenna: 2,
+                zone: ZoneId(2),
+            },
+            ReadPoint {
+                reader: 1,
+                antenna: 1,
+                zone: ZoneId(3),
+            },
+            ReadPoint {
+                reader: 1,
+                antenna: 2,
+                zone: ZoneId(4),
+            },
         ],
         gates: vec![GateConfig {
             id: GateId(7),
@@ -64,10 +99,20 @@ fn feed(engine: &mut Engine, reads: &[TagRead]) -> Vec<Fact> {
 #[test]
 fn a_tag_is_glimpsed_then_observed_after_n_reads_and_duplicates_collapse() {
     let mut e = Engine::new(config()).unwrap();
-    assert!(feed(&mut e, &[read(1, 0, 1, 0, -50), read(1, 0, 1, 10, -50)]).is_empty(), "two reads: only glimpsed");
+    assert!(
+        feed(&mut e, &[read(1, 0, 1, 0, -50), read(1, 0, 1, 10, -50)]).is_empty(),
+        "two reads: only glimpsed"
+    );
     assert_eq!(e.location(&epc(1)), None);
     let facts = feed(&mut e, &[read(1, 0, 1, 20, -50)]);
-    assert_eq!(facts, vec![Fact::Arrived { epc: epc(1), zone: ZoneId(1), at: T0 + 20_000 }]);
+    assert_eq!(
+        facts,
+        vec![Fact::Arrived {
+            epc: epc(1),
+            zone: ZoneId(1),
+            at: T0 + 20_000
+        }]
+    );
     let dups: Vec<TagRead> = (0..500).map(|i| read(1, 0, 1, 30 + i, -50)).collect();
     assert!(feed(&mut e, &dups).is_empty(), "duplicates give no facts");
     assert_eq!(e.location(&epc(1)), Some(ZoneId(1)));
@@ -80,18 +125,43 @@ fn a_tag_is_glimpsed_then_observed_after_n_reads_and_duplicates_collapse() {
 fn a_tag_read_for_observe_ms_is_observed_with_fewer_reads() {
     let mut e = Engine::new(config()).unwrap();
     let facts = feed(&mut e, &[read(1, 0, 1, 0, -50), read(1, 0, 1, 1_000, -50)]);
-    assert_eq!(facts, vec![Fact::Arrived { epc: epc(1), zone: ZoneId(1), at: T0 + 1_000_000 }]);
+    assert_eq!(
+        facts,
+        vec![Fact::Arrived {
+            epc: epc(1),
+            zone: ZoneId(1),
+            at: T0 + 1_000_000
+        }]
+    );
 }
 
 #[test]
 fn silence_for_lost_ms_is_left_when_time_advances() {
     let mut e = Engine::new(config()).unwrap();
-    feed(&mut e, &[read(1, 0, 1, 0, -50), read(1, 0, 1, 10, -50), read(1, 0, 1, 20, -50), read(1, 0, 1, 500, -50)]);
+    feed(
+        &mut e,
+        &[
+            read(1, 0, 1, 0, -50),
+            read(1, 0, 1, 10, -50),
+            read(1, 0, 1, 20, -50),
+            read(1, 0, 1, 500, -50),
+        ],
+    );
     let mut facts = Vec::new();
     e.advance_to(T0 + 2_500_000, &mut facts);
-    assert!(facts.is_empty(), "exactly lost_ms of silence is not yet lost");
+    assert!(
+        facts.is_empty(),
+        "exactly lost_ms of silence is not yet lost"
+    );
     e.advance_to(T0 + 2_501_000, &mut facts);
-    assert_eq!(facts, vec![Fact::Left { epc: epc(1), zone: ZoneId(1), at: T0 + 2_500_000 }]);
+    assert_eq!(
+        facts,
+        vec![Fact::Left {
+            epc: epc(1),
+            zone: ZoneId(1),
+            at: T0 + 2_500_000
+        }]
+    );
     assert!(e.zone_contents(ZoneId(1)).is_empty());
     assert_eq!(e.counters().tags_tracked, 0, "a lost tag holds no memory");
 }
@@ -99,21 +169,62 @@ fn silence_for_lost_ms_is_left_when_time_advances() {
 #[test]
 fn a_tag_read_elsewhere_moves_and_cross_reads_do_not_move_it() {
     let mut e = Engine::new(config()).unwrap();
-    feed(&mut e, &[read(1, 0, 1, 0, -50), read(1, 0, 1, 10, -50), read(1, 0, 1, 20, -50)]);
+    feed(
+        &mut e,
+        &[
+            read(1, 0, 1, 0, -50),
+            read(1, 0, 1, 10, -50),
+            read(1, 0, 1, 20, -50),
+        ],
+    );
     // Weak reads from the next zone while zone 1 still reads it strongly: cross-reads.
-    let cross: Vec<TagRead> = (0..20).flat_map(|i| [read(1, 0, 2, 30 + i * 10, -66), read(1, 0, 1, 35 + i * 10, -50)]).collect();
+    let cross: Vec<TagRead> = (0..20)
+        .flat_map(|i| {
+            [
+                read(1, 0, 2, 30 + i * 10, -66),
+                read(1, 0, 1, 35 + i * 10, -50),
+            ]
+        })
+        .collect();
     assert!(feed(&mut e, &cross).is_empty());
     assert_eq!(e.counters().cross_reads, 20);
     // It is carried over: zone 2 reads it strongly, zone 1 no more.
-    let facts = feed(&mut e, &[read(1, 0, 2, 400, -48), read(1, 0, 2, 410, -47), read(1, 0, 2, 420, -47)]);
-    assert_eq!(facts, vec![Fact::Moved { epc: epc(1), from: ZoneId(1), to: ZoneId(2), at: T0 + 420_000 }]);
-    assert_eq!((e.zone_population(ZoneId(1)), e.zone_population(ZoneId(2))), (0, 1));
+    let facts = feed(
+        &mut e,
+        &[
+            read(1, 0, 2, 400, -48),
+            read(1, 0, 2, 410, -47),
+            read(1, 0, 2, 420, -47),
+        ],
+    );
+    assert_eq!(
+        facts,
+        vec![Fact::Moved {
+            epc: epc(1),
+            from: ZoneId(1),
+            to: ZoneId(2),
+            at: T0 + 420_000
+        }]
+    );
+    assert_eq!(
+        (e.zone_population(ZoneId(1)), e.zone_population(ZoneId(2))),
+        (0, 1)
+    );
 }
 
 #[test]
 fn weak_and_unmapped_reads_count_but_vote_for_nothing() {
     let mut e = Engine::new(config()).unwrap();
-    let facts = feed(&mut e, &[read(1, 0, 1, 0, -80), read(1, 0, 1, 1, -80), read(1, 0, 1, 2, -80), read(1, 0, 9, 3, -50), read(1, 5, 1, 4, -50)]);
+    let facts = feed(
+        &mut e,
+        &[
+            read(1, 0, 1, 0, -80),
+            read(1, 0, 1, 1, -80),
+            read(1, 0, 1, 2, -80),
+            read(1, 0, 9, 3, -50),
+            read(1, 5, 1, 4, -50),
+        ],
+    );
     assert!(facts.is_empty());
     let c = e.counters();
     assert_eq!((c.reads, c.weak_reads, c.unmapped_reads), (5, 3, 2));
@@ -123,12 +234,22 @@ fn weak_and_unmapped_reads_count_but_vote_for_nothing() {
 fn cycle_reports_give_net_additions_and_deletions() {
     let mut e = Engine::new(config()).unwrap();
     let arrive = |e: &mut Engine, tag: u64, zone_antenna: u16, ms: u64| {
-        feed(e, &[read(tag, 0, zone_antenna, ms, -50), read(tag, 0, zone_antenna, ms + 1, -50), read(tag, 0, zone_antenna, ms + 2, -50)])
+        feed(
+            e,
+            &[
+                read(tag, 0, zone_antenna, ms, -50),
+                read(tag, 0, zone_antenna, ms + 1, -50),
+                read(tag, 0, zone_antenna, ms + 2, -50),
+            ],
+        )
     };
     arrive(&mut e, 1, 1, 0);
     arrive(&mut e, 2, 1, 0);
     let first = e.cycle_report(ZoneId(1)).unwrap();
-    assert_eq!((first.additions, first.deletions, first.population), (vec![epc(1), epc(2)], vec![], 2));
+    assert_eq!(
+        (first.additions, first.deletions, first.population),
+        (vec![epc(1), epc(2)], vec![], 2)
+    );
     // Tag 1 goes to zone 2, tag 3 comes and goes within the cycle, tag 2 stays.
     arrive(&mut e, 1, 2, 100);
     arrive(&mut e, 3, 1, 100);
@@ -144,11 +265,20 @@ fn cycle_reports_give_net_additions_and_deletions() {
 fn a_gate_passage_out_and_a_turn_back() {
     let mut e = Engine::new(config()).unwrap();
     // Tag 1: inside antenna, RSSI rising then falling, then outside the same way.
-    let out: Vec<TagRead> = [(-60, 1), (-50, 1), (-45, 1), (-55, 2), (-52, 1), (-45, 2), (-50, 2), (-60, 2)]
-        .iter()
-        .enumerate()
-        .map(|(i, &(rssi, ant))| read(1, 1, ant, i as u64 * 100, rssi))
-        .collect();
+    let out: Vec<TagRead> = [
+        (-60, 1),
+        (-50, 1),
+        (-45, 1),
+        (-55, 2),
+        (-52, 1),
+        (-45, 2),
+        (-50, 2),
+        (-60, 2),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, &(rssi, ant))| read(1, 1, ant, i as u64 * 100, rssi))
+    .collect();
     // Tag 2: inside, briefly outside, back inside.
     let back: Vec<TagRead> = [(-60, 1), (-50, 1), (-55, 2), (-52, 2), (-48, 1), (-58, 1)]
         .iter()
@@ -162,12 +292,26 @@ fn a_gate_passage_out_and_a_turn_back() {
     let passed: Vec<(Epc, Direction, u32)> = facts
         .iter()
         .filter_map(|f| match f {
-            Fact::Passed { epc, direction, batch, .. } => Some((*epc, *direction, *batch)),
+            Fact::Passed {
+                epc,
+                direction,
+                batch,
+                ..
+            } => Some((*epc, *direction, *batch)),
             _ => None,
         })
         .collect();
     assert_eq!(passed, vec![(epc(1), Direction::Out, 1)]);
-    assert!(facts.iter().any(|f| matches!(f, Fact::BatchClosed { gate: GateId(7), direction: Direction::Out, batch: 1, count: 1, .. })));
+    assert!(facts.iter().any(|f| matches!(
+        f,
+        Fact::BatchClosed {
+            gate: GateId(7),
+            direction: Direction::Out,
+            batch: 1,
+            count: 1,
+            ..
+        }
+    )));
 }
 
 #[test]
@@ -177,29 +321,65 @@ fn engine_time_survives_weeks_of_reads() {
     let mut facts = Vec::new();
     for d in 0..40 {
         let ms = d * day;
-        facts.extend(feed(&mut e, &[read(1, 0, 1, ms, -50), read(1, 0, 1, ms + 1, -50), read(1, 0, 1, ms + 2, -50)]));
+        facts.extend(feed(
+            &mut e,
+            &[
+                read(1, 0, 1, ms, -50),
+                read(1, 0, 1, ms + 1, -50),
+                read(1, 0, 1, ms + 2, -50),
+            ],
+        ));
     }
     e.flush(&mut facts);
     assert_eq!(facts.len(), 80, "each day the tag arrives and leaves");
     for (d, pair) in facts.chunks(2).enumerate() {
         let ms = d as u64 * day;
-        assert_eq!(pair[0], Fact::Arrived { epc: epc(1), zone: ZoneId(1), at: T0 + (ms + 2) * 1_000 });
-        assert_eq!(pair[1], Fact::Left { epc: epc(1), zone: ZoneId(1), at: T0 + (ms + 2 + 2_000) * 1_000 });
+        assert_eq!(
+            pair[0],
+            Fact::Arrived {
+                epc: epc(1),
+                zone: ZoneId(1),
+                at: T0 + (ms + 2) * 1_000
+            }
+        );
+        assert_eq!(
+            pair[1],
+            Fact::Left {
+                epc: epc(1),
+                zone: ZoneId(1),
+                at: T0 + (ms + 2 + 2_000) * 1_000
+            }
+        );
     }
 }
 
 #[test]
 fn bad_configurations_are_refused_with_a_reason() {
     let mut c = config();
-    c.read_points.push(ReadPoint { reader: 0, antenna: 3, zone: ZoneId(42) });
-    assert_eq!(Engine::new(c).unwrap_err(), ConfigError::UnknownZone { reader: 0, antenna: 3, zone: 42 });
+    c.read_points.push(ReadPoint {
+        reader: 0,
+        antenna: 3,
+        zone: ZoneId(42),
+    });
+    assert_eq!(
+        Engine::new(c).unwrap_err(),
+        ConfigError::UnknownZone {
+            reader: 0,
+            antenna: 3,
+            zone: 42
+        }
+    );
     let mut c = config();
     c.zones.push(c.zones[0].clone());
     assert_eq!(Engine::new(c).unwrap_err(), ConfigError::DuplicateZone(1));
     let mut c = config();
     c.gates[0].outside = ZoneId(3);
-    assert_eq!(Engine::new(c).unwrap_err(), ConfigError::GateSameZone { gate: 7, zone: 3 });
-    let c: Result<EngineConfig, _> = serde_json::from_str(r#"{"zones":[],"read_points":[],"gatez":[]}"#);
+    assert_eq!(
+        Engine::new(c).unwrap_err(),
+        ConfigError::GateSameZone { gate: 7, zone: 3 }
+    );
+    let c: Result<EngineConfig, _> =
+        serde_json::from_str(r#"{"zones":[],"read_points":[],"gatez":[]}"#);
     assert!(c.unwrap_err().to_string().contains("gatez"));
 }
 
@@ -217,7 +397,14 @@ fn configuration_loads_from_json_with_defaults() {
     assert_eq!(c.zones[0].smoothing, Smoothing::default());
     assert_eq!(c.zones[1].smoothing.lost_ms, 5_000);
     assert_eq!(c.zones[1].smoothing.observe_reads, 3);
-    assert_eq!((c.gates[0].batch_gap_ms, c.gates[0].quiet_ms, c.gates[0].min_reads), (3_000, 1_500, 2));
+    assert_eq!(
+        (
+            c.gates[0].batch_gap_ms,
+            c.gates[0].quiet_ms,
+            c.gates[0].min_reads
+        ),
+        (3_000, 1_500, 2)
+    );
     Engine::new(c).unwrap();
 }
 

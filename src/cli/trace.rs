@@ -3,12 +3,12 @@ use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
-use clap::{Args, Subcommand};
 use crate::engine::config::MAX_TIMEOUT_MS;
 use crate::engine::synth::{self, Options, Scenario};
 use crate::engine::trace::{self, ReplayConfig, TraceReader};
 use crate::engine::{Engine, Fact};
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
 use depot_readers::TagRead;
 
 #[derive(Debug, Args)]
@@ -102,13 +102,24 @@ pub async fn record(args: RecordArgs) -> anyhow::Result<()> {
     let source: Box<dyn BufRead> = if input.as_os_str() == "-" {
         Box::new(io::stdin().lock())
     } else {
-        Box::new(BufReader::new(File::open(&input).with_context(|| format!("opening {}", input.display()))?))
+        Box::new(BufReader::new(
+            File::open(&input).with_context(|| format!("opening {}", input.display()))?,
+        ))
     };
     let mut reader = TraceReader::assigning(source);
-    let mut out = BufWriter::new(File::create(&args.output).with_context(|| format!("creating {}", args.output.display()))?);
+    let mut out = BufWriter::new(
+        File::create(&args.output)
+            .with_context(|| format!("creating {}", args.output.display()))?,
+    );
     let mut n = 0u64;
-    while let Some(read) = reader.next_read().with_context(|| format!("reading {}", input.display()))? {
-        let name = reader.reader_name(read.reader).expect("the reader just named it").to_owned();
+    while let Some(read) = reader
+        .next_read()
+        .with_context(|| format!("reading {}", input.display()))?
+    {
+        let name = reader
+            .reader_name(read.reader)
+            .expect("the reader just named it")
+            .to_owned();
         trace::write_read(&mut out, &read, &name)?;
         n += 1;
     }
@@ -118,14 +129,20 @@ pub async fn record(args: RecordArgs) -> anyhow::Result<()> {
 }
 
 fn load_config(path: &Path) -> anyhow::Result<ReplayConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading configuration {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading configuration {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("configuration {}", path.display()))
 }
 
 pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
-    let config_path = args.config.clone().unwrap_or_else(|| trace::config_path(&args.file));
+    let config_path = args
+        .config
+        .clone()
+        .unwrap_or_else(|| trace::config_path(&args.file));
     let config = load_config(&config_path)?;
-    let input = BufReader::new(File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?);
+    let input = BufReader::new(
+        File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?,
+    );
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let speed = if args.max { None } else { args.speed };
@@ -139,7 +156,8 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     let pace = |read: &TagRead| {
         let Some(speed) = speed else { return };
         let (wall, first) = *start.get_or_insert((Instant::now(), read.timestamp_us));
-        let due = Duration::from_secs_f64(read.timestamp_us.saturating_sub(first) as f64 / 1e6 / speed);
+        let due =
+            Duration::from_secs_f64(read.timestamp_us.saturating_sub(first) as f64 / 1e6 / speed);
         if let Some(wait) = due.checked_sub(wall.elapsed()) {
             std::thread::sleep(wait);
         }
@@ -192,13 +210,21 @@ fn synth_command(args: SynthArgs) -> anyhow::Result<()> {
     };
     match &args.output {
         Some(path) => {
-            let mut out = BufWriter::new(File::create(path).with_context(|| format!("creating {}", path.display()))?);
+            let mut out = BufWriter::new(
+                File::create(path).with_context(|| format!("creating {}", path.display()))?,
+            );
             write(&mut out)?;
             let config_path = trace::config_path(path);
             let mut text = serde_json::to_string_pretty(&s.config)?;
             text.push('\n');
-            std::fs::write(&config_path, text).with_context(|| format!("writing {}", config_path.display()))?;
-            eprintln!("{} reads to {}, configuration in {}", s.reads.len(), path.display(), config_path.display());
+            std::fs::write(&config_path, text)
+                .with_context(|| format!("writing {}", config_path.display()))?;
+            eprintln!(
+                "{} reads to {}, configuration in {}",
+                s.reads.len(),
+                path.display(),
+                config_path.display()
+            );
         }
         None => write(&mut BufWriter::new(io::stdout().lock()))?,
     }
@@ -223,8 +249,14 @@ fn ingest_timed(engine: &mut Engine, reads: &[TagRead]) -> Duration {
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
-    println!("engine benchmark: {} distinct tags, {} reads, seed {}, one thread", args.tags, args.reads, args.seed);
-    for (label, lost_ms) in [("stocked (tags stay: lost after 1 day)", MAX_TIMEOUT_MS), ("flow (lost after 2 s)", 2_000)] {
+    println!(
+        "engine benchmark: {} distinct tags, {} reads, seed {}, one thread",
+        args.tags, args.reads, args.seed
+    );
+    for (label, lost_ms) in [
+        ("stocked (tags stay: lost after 1 day)", MAX_TIMEOUT_MS),
+        ("flow (lost after 2 s)", 2_000),
+    ] {
         let (config, reads) = synth::bench_load(args.tags, args.reads, args.seed, lost_ms);
         // The first run's engine is the one measured: nothing freed before it can be reused.
         let rss_before = rss_bytes();
@@ -234,7 +266,10 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
         for _ in 1..args.runs.max(1) {
             let mut other = Engine::new(config.clone())?;
             times.push(ingest_timed(&mut other, &reads));
-            anyhow::ensure!(other.counters() == engine.counters(), "two runs gave different counters");
+            anyhow::ensure!(
+                other.counters() == engine.counters(),
+                "two runs gave different counters"
+            );
         }
         times.sort();
         let rate = |d: Duration| reads.len() as f64 / d.as_secs_f64() / 1e6;
@@ -268,35 +303,56 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<()> {
             m.timer_bytes
         );
         if let (Some(a), Some(b)) = (rss_before, rss_after) {
-            println!("  RSS growth      {} B = {:.1} B/tracked tag", b.saturating_sub(a), b.saturating_sub(a) as f64 / m.tags.max(1) as f64);
+            println!(
+                "  RSS growth      {} B = {:.1} B/tracked tag",
+                b.saturating_sub(a),
+                b.saturating_sub(a) as f64 / m.tags.max(1) as f64
+            );
         }
         let mut facts = Vec::new();
         let started = Instant::now();
         engine.flush(&mut facts);
-        println!("  flush           {:.3} s, {} facts", started.elapsed().as_secs_f64(), facts.len());
+        println!(
+            "  flush           {:.3} s, {} facts",
+            started.elapsed().as_secs_f64(),
+            facts.len()
+        );
     }
 
     // End to end: a trace file parsed, replayed and its facts written as JSON Lines.
     let tags = (args.replay_reads / 10).max(1) as u32;
     let (config, reads) = synth::bench_load(tags, args.replay_reads, args.seed, 2_000);
-    let path = std::env::temp_dir().join(format!("depot-bench-replay-{}.jsonl", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("depot-bench-replay-{}.jsonl", std::process::id()));
     {
         let mut out = BufWriter::new(File::create(&path)?);
         for read in &reads {
-            trace::write_read(&mut out, read, config.reader_name(read.reader.0).unwrap_or("?"))?;
+            trace::write_read(
+                &mut out,
+                read,
+                config.reader_name(read.reader.0).unwrap_or("?"),
+            )?;
         }
         out.flush()?;
     }
     let bytes = std::fs::metadata(&path)?.len();
-    let replay_config = ReplayConfig { engine: config, stocktake: None };
+    let replay_config = ReplayConfig {
+        engine: config,
+        stocktake: None,
+    };
     let started = Instant::now();
     let mut sink = BufWriter::new(io::sink());
     let mut facts = 0u64;
-    let result = trace::replay_streaming(BufReader::new(File::open(&path)?), &replay_config, |_| {}, |f| {
-        facts += 1;
-        serde_json::to_writer(&mut sink, f)?;
-        sink.write_all(b"\n")
-    });
+    let result = trace::replay_streaming(
+        BufReader::new(File::open(&path)?),
+        &replay_config,
+        |_| {},
+        |f| {
+            facts += 1;
+            serde_json::to_writer(&mut sink, f)?;
+            sink.write_all(b"\n")
+        },
+    );
     let took = started.elapsed();
     std::fs::remove_file(&path)?;
     result?;

@@ -76,7 +76,13 @@ pub struct Smoothing {
 
 impl Default for Smoothing {
     fn default() -> Self {
-        Smoothing { observe_reads: 3, observe_ms: 1_000, lost_ms: 3_000, min_rssi_dbm: None, cross_read_margin_db: Some(10) }
+        Smoothing {
+            observe_reads: 3,
+            observe_ms: 1_000,
+            lost_ms: 3_000,
+            min_rssi_dbm: None,
+            cross_read_margin_db: Some(10),
+        }
     }
 }
 
@@ -124,7 +130,11 @@ pub enum ConfigError {
     #[error("read point (reader {reader}, antenna {antenna}) is configured twice")]
     DuplicateReadPoint { reader: u32, antenna: u16 },
     #[error("read point (reader {reader}, antenna {antenna}) names unknown zone {zone}")]
-    UnknownZone { reader: u32, antenna: u16, zone: u32 },
+    UnknownZone {
+        reader: u32,
+        antenna: u16,
+        zone: u32,
+    },
     #[error("gate {gate} names unknown zone {zone}")]
     GateUnknownZone { gate: u32, zone: u32 },
     #[error("gate {gate}: inside and outside are the same zone {zone}")]
@@ -165,12 +175,17 @@ impl EngineConfig {
                 return Err(ConfigError::ZeroLostMs { zone: z.id.0 });
             }
             if z.smoothing.lost_ms > MAX_TIMEOUT_MS || z.smoothing.observe_ms > MAX_TIMEOUT_MS {
-                return Err(ConfigError::TimeoutTooLong { what: "zone", id: z.id.0 });
+                return Err(ConfigError::TimeoutTooLong {
+                    what: "zone",
+                    id: z.id.0,
+                });
             }
         }
         // Zone indices are u16 with one value reserved for "none".
         if self.zones.len() >= u16::MAX as usize {
-            return Err(ConfigError::TooManyZones { max: u16::MAX as usize - 1 });
+            return Err(ConfigError::TooManyZones {
+                max: u16::MAX as usize - 1,
+            });
         }
         let mut ids = HashSet::new();
         let mut names = HashSet::new();
@@ -188,10 +203,17 @@ impl EngineConfig {
                 return Err(ConfigError::ReaderIdTooLarge(p.reader));
             }
             if !points.insert((p.reader, p.antenna)) {
-                return Err(ConfigError::DuplicateReadPoint { reader: p.reader, antenna: p.antenna });
+                return Err(ConfigError::DuplicateReadPoint {
+                    reader: p.reader,
+                    antenna: p.antenna,
+                });
             }
             if !zones.contains(&p.zone) {
-                return Err(ConfigError::UnknownZone { reader: p.reader, antenna: p.antenna, zone: p.zone.0 });
+                return Err(ConfigError::UnknownZone {
+                    reader: p.reader,
+                    antenna: p.antenna,
+                    zone: p.zone.0,
+                });
             }
         }
         let mut gates = HashSet::new();
@@ -201,17 +223,30 @@ impl EngineConfig {
                 return Err(ConfigError::DuplicateGate(g.id.0));
             }
             if g.batch_gap_ms > MAX_TIMEOUT_MS || g.quiet_ms > MAX_TIMEOUT_MS {
-                return Err(ConfigError::TimeoutTooLong { what: "gate", id: g.id.0 });
+                return Err(ConfigError::TimeoutTooLong {
+                    what: "gate",
+                    id: g.id.0,
+                });
             }
             if g.inside == g.outside {
-                return Err(ConfigError::GateSameZone { gate: g.id.0, zone: g.inside.0 });
+                return Err(ConfigError::GateSameZone {
+                    gate: g.id.0,
+                    zone: g.inside.0,
+                });
             }
             for zone in [g.inside, g.outside] {
                 if !zones.contains(&zone) {
-                    return Err(ConfigError::GateUnknownZone { gate: g.id.0, zone: zone.0 });
+                    return Err(ConfigError::GateUnknownZone {
+                        gate: g.id.0,
+                        zone: zone.0,
+                    });
                 }
                 if let Some(first) = sides.insert(zone, g.id) {
-                    return Err(ConfigError::ZoneInTwoGates { zone: zone.0, first: first.0, second: g.id.0 });
+                    return Err(ConfigError::ZoneInTwoGates {
+                        zone: zone.0,
+                        first: first.0,
+                        second: g.id.0,
+                    });
                 }
             }
         }
@@ -224,6 +259,9 @@ impl EngineConfig {
     }
 
     pub fn reader_name(&self, id: u32) -> Option<&str> {
-        self.readers.iter().find(|r| r.id == id).map(|r| r.name.as_str())
+        self.readers
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.name.as_str())
     }
 }

@@ -69,7 +69,10 @@ impl Fact {
     /// When the fact happened.
     pub fn at(&self) -> u64 {
         match self {
-            Fact::Arrived { at, .. } | Fact::Left { at, .. } | Fact::Moved { at, .. } | Fact::Passed { at, .. } => *at,
+            Fact::Arrived { at, .. }
+            | Fact::Left { at, .. }
+            | Fact::Moved { at, .. }
+            | Fact::Passed { at, .. } => *at,
             Fact::BatchClosed { last_at, .. } => *last_at,
         }
     }
@@ -77,9 +80,10 @@ impl Fact {
     /// The tag the fact is about, if it is about one.
     pub fn epc(&self) -> Option<Epc> {
         match self {
-            Fact::Arrived { epc, .. } | Fact::Left { epc, .. } | Fact::Moved { epc, .. } | Fact::Passed { epc, .. } => {
-                Some(*epc)
-            }
+            Fact::Arrived { epc, .. }
+            | Fact::Left { epc, .. }
+            | Fact::Moved { epc, .. }
+            | Fact::Passed { epc, .. } => Some(*epc),
             Fact::BatchClosed { .. } => None,
         }
     }
@@ -92,10 +96,21 @@ impl Fact {
             Fact::Arrived { epc, zone, at } => format!("arrived:{epc}:z{}:{at}", zone.0),
             Fact::Left { epc, zone, at } => format!("left:{epc}:z{}:{at}", zone.0),
             Fact::Moved { epc, from, to, at } => format!("moved:{epc}:z{}:z{}:{at}", from.0, to.0),
-            Fact::Passed { epc, gate, direction, at, .. } => {
+            Fact::Passed {
+                epc,
+                gate,
+                direction,
+                at,
+                ..
+            } => {
                 format!("passed:{epc}:g{}:{}:{at}", gate.0, direction.word())
             }
-            Fact::BatchClosed { gate, direction, first_at, .. } => {
+            Fact::BatchClosed {
+                gate,
+                direction,
+                first_at,
+                ..
+            } => {
                 format!("batch:g{}:{}:{first_at}", gate.0, direction.word())
             }
         }
@@ -135,25 +150,75 @@ mod tests {
     fn facts_round_trip_through_json() {
         let epc = Epc::from_hex("3034257BF7194E4000001A85").unwrap();
         let facts = vec![
-            Fact::Arrived { epc, zone: ZoneId(1), at: 10 },
-            Fact::Moved { epc, from: ZoneId(1), to: ZoneId(2), at: 20 },
-            Fact::Passed { epc, gate: GateId(7), direction: Direction::Out, at: 30, confidence: 0.75, batch: 1 },
-            Fact::BatchClosed { gate: GateId(7), direction: Direction::Out, batch: 1, count: 1, first_at: 30, last_at: 30 },
-            Fact::Left { epc, zone: ZoneId(2), at: 40 },
+            Fact::Arrived {
+                epc,
+                zone: ZoneId(1),
+                at: 10,
+            },
+            Fact::Moved {
+                epc,
+                from: ZoneId(1),
+                to: ZoneId(2),
+                at: 20,
+            },
+            Fact::Passed {
+                epc,
+                gate: GateId(7),
+                direction: Direction::Out,
+                at: 30,
+                confidence: 0.75,
+                batch: 1,
+            },
+            Fact::BatchClosed {
+                gate: GateId(7),
+                direction: Direction::Out,
+                batch: 1,
+                count: 1,
+                first_at: 30,
+                last_at: 30,
+            },
+            Fact::Left {
+                epc,
+                zone: ZoneId(2),
+                at: 40,
+            },
         ];
         for fact in facts {
             let json = serde_json::to_string(&fact).unwrap();
             assert_eq!(serde_json::from_str::<Fact>(&json).unwrap(), fact, "{json}");
         }
-        let json = serde_json::to_string(&Fact::Arrived { epc, zone: ZoneId(1), at: 10 }).unwrap();
-        assert_eq!(json, r#"{"fact":"arrived","epc":"3034257BF7194E4000001A85","zone":1,"at":10}"#);
+        let json = serde_json::to_string(&Fact::Arrived {
+            epc,
+            zone: ZoneId(1),
+            at: 10,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            r#"{"fact":"arrived","epc":"3034257BF7194E4000001A85","zone":1,"at":10}"#
+        );
     }
 
     #[test]
     fn ids_name_kind_tag_place_and_time() {
         let epc = Epc::from_hex("E200").unwrap();
-        assert_eq!(Fact::Left { epc, zone: ZoneId(3), at: 99 }.id(), "left:E200:z3:99");
-        let passed = Fact::Passed { epc, gate: GateId(1), direction: Direction::In, at: 5, confidence: 1.0, batch: 2 };
+        assert_eq!(
+            Fact::Left {
+                epc,
+                zone: ZoneId(3),
+                at: 99
+            }
+            .id(),
+            "left:E200:z3:99"
+        );
+        let passed = Fact::Passed {
+            epc,
+            gate: GateId(1),
+            direction: Direction::In,
+            at: 5,
+            confidence: 1.0,
+            batch: 2,
+        };
         assert_eq!(passed.id(), "passed:E200:g1:in:5");
     }
 }

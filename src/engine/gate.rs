@@ -30,7 +30,9 @@ impl Side {
             self.peak_rssi = rssi;
         } else {
             match (rssi, self.peak_rssi) {
-                (Some(r), Some(p)) if r > p => (self.peak_rssi, self.peak_from, self.peak_to) = (Some(r), t, t),
+                (Some(r), Some(p)) if r > p => {
+                    (self.peak_rssi, self.peak_from, self.peak_to) = (Some(r), t, t)
+                }
                 (Some(r), Some(p)) if r == p => self.peak_to = t,
                 (Some(r), None) => (self.peak_rssi, self.peak_from, self.peak_to) = (Some(r), t, t),
                 _ => {}
@@ -66,7 +68,11 @@ pub struct GateTrack {
 
 impl GateTrack {
     pub fn new(gate: u16) -> Self {
-        GateTrack { gate, timer_at: u32::MAX, sides: [Side::default(); 2] }
+        GateTrack {
+            gate,
+            timer_at: u32::MAX,
+            sides: [Side::default(); 2],
+        }
     }
 
     pub fn last(&self) -> u32 {
@@ -104,7 +110,11 @@ pub fn judge(track: &GateTrack, min_reads: u16) -> Option<Passage> {
     let support = from.reads.min(to.reads) as f32;
     let support = support / (support + 3.0);
     let confidence = (order * (0.5 + 0.5 * support) * 100.0).round() / 100.0;
-    Some(Passage { direction, at: mid(p_from.min(p_to), p_from.max(p_to)), confidence })
+    Some(Passage {
+        direction,
+        at: mid(p_from.min(p_to), p_from.max(p_to)),
+        confidence,
+    })
 }
 
 /// A gate batch still open to new passages (engine ms). Passages are judged only once a
@@ -140,7 +150,14 @@ mod tests {
 
     #[test]
     fn inside_then_outside_is_out() {
-        let t = track(&[(INSIDE, 0, -60), (INSIDE, 100, -45), (OUTSIDE, 150, -60), (INSIDE, 200, -55), (OUTSIDE, 300, -42), (OUTSIDE, 400, -58)]);
+        let t = track(&[
+            (INSIDE, 0, -60),
+            (INSIDE, 100, -45),
+            (OUTSIDE, 150, -60),
+            (INSIDE, 200, -55),
+            (OUTSIDE, 300, -42),
+            (OUTSIDE, 400, -58),
+        ]);
         let p = judge(&t, 2).unwrap();
         assert_eq!(p.direction, Direction::Out);
         assert_eq!(p.at, 200);
@@ -149,27 +166,58 @@ mod tests {
 
     #[test]
     fn outside_then_inside_is_in() {
-        let t = track(&[(OUTSIDE, 0, -60), (OUTSIDE, 100, -45), (INSIDE, 300, -42), (INSIDE, 400, -58)]);
+        let t = track(&[
+            (OUTSIDE, 0, -60),
+            (OUTSIDE, 100, -45),
+            (INSIDE, 300, -42),
+            (INSIDE, 400, -58),
+        ]);
         assert_eq!(judge(&t, 2).unwrap().direction, Direction::In);
     }
 
     #[test]
     fn turning_back_passes_nothing() {
-        let t = track(&[(INSIDE, 0, -60), (INSIDE, 100, -45), (OUTSIDE, 200, -50), (OUTSIDE, 250, -48), (INSIDE, 400, -50)]);
+        let t = track(&[
+            (INSIDE, 0, -60),
+            (INSIDE, 100, -45),
+            (OUTSIDE, 200, -50),
+            (OUTSIDE, 250, -48),
+            (INSIDE, 400, -50),
+        ]);
         assert_eq!(judge(&t, 2), None);
     }
 
     #[test]
     fn lingering_on_one_side_passes_nothing() {
-        let t = track(&[(INSIDE, 0, -60), (INSIDE, 100, -45), (INSIDE, 200, -50), (OUTSIDE, 250, -75)]);
+        let t = track(&[
+            (INSIDE, 0, -60),
+            (INSIDE, 100, -45),
+            (INSIDE, 200, -50),
+            (OUTSIDE, 250, -75),
+        ]);
         assert_eq!(judge(&t, 2), None);
     }
 
     #[test]
     fn peaks_in_the_wrong_order_halve_confidence() {
-        let good = track(&[(INSIDE, 0, -50), (INSIDE, 100, -40), (OUTSIDE, 200, -40), (OUTSIDE, 300, -50)]);
-        let odd = track(&[(INSIDE, 0, -50), (INSIDE, 100, -60), (OUTSIDE, 200, -60), (OUTSIDE, 300, -40)]);
-        let odd2 = track(&[(INSIDE, 0, -60), (INSIDE, 150, -40), (OUTSIDE, 100, -40), (OUTSIDE, 300, -60)]);
+        let good = track(&[
+            (INSIDE, 0, -50),
+            (INSIDE, 100, -40),
+            (OUTSIDE, 200, -40),
+            (OUTSIDE, 300, -50),
+        ]);
+        let odd = track(&[
+            (INSIDE, 0, -50),
+            (INSIDE, 100, -60),
+            (OUTSIDE, 200, -60),
+            (OUTSIDE, 300, -40),
+        ]);
+        let odd2 = track(&[
+            (INSIDE, 0, -60),
+            (INSIDE, 150, -40),
+            (OUTSIDE, 100, -40),
+            (OUTSIDE, 300, -60),
+        ]);
         assert_eq!(judge(&good, 2).unwrap().confidence, 0.7);
         assert_eq!(judge(&odd, 2).unwrap().confidence, 0.7);
         assert_eq!(judge(&odd2, 2).unwrap().confidence, 0.35);
@@ -177,7 +225,13 @@ mod tests {
 
     #[test]
     fn batches_take_passages_within_the_gap() {
-        let b = OpenBatch { seq: 1, count: 3, first: 1_000, last: 2_000, judged: 5_000 };
+        let b = OpenBatch {
+            seq: 1,
+            count: 3,
+            first: 1_000,
+            last: 2_000,
+            judged: 5_000,
+        };
         assert!(b.takes(4_000, 2_000));
         assert!(!b.takes(4_001, 2_000));
         assert!(b.takes(0, 1_000));

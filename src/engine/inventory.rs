@@ -47,8 +47,7 @@ struct TagState {
 }
 
 impl TagState {
-    const EMPTY: TagState =
-        TagState {
+    const EMPTY: TagState = TagState {
         loc: NONE,
         cand: NONE,
         cand_reads: 0,
@@ -201,12 +200,22 @@ pub struct Engine {
 impl Engine {
     pub fn new(config: EngineConfig) -> Result<Engine, ConfigError> {
         config.validate()?;
-        let zone_index: HashMap<ZoneId, u16> =
-            config.zones.iter().enumerate().map(|(i, z)| (z.id, i as u16)).collect();
+        let zone_index: HashMap<ZoneId, u16> = config
+            .zones
+            .iter()
+            .enumerate()
+            .map(|(i, z)| (z.id, i as u16))
+            .collect();
         let mut zones: Vec<Zone> = config
             .zones
             .iter()
-            .map(|z| Zone { id: z.id, smoothing: z.smoothing, gate: None, population: 0, cycle: None })
+            .map(|z| Zone {
+                id: z.id,
+                smoothing: z.smoothing,
+                gate: None,
+                population: 0,
+                cycle: None,
+            })
             .collect();
         let mut gates = Vec::new();
         for (g, gate) in config.gates.iter().enumerate() {
@@ -281,7 +290,14 @@ impl Engine {
                 return;
             }
         }
-        self.smooth(key, zone, t, read.rssi_dbm.unwrap_or(NO_RSSI), read.timestamp_us, out);
+        self.smooth(
+            key,
+            zone,
+            t,
+            read.rssi_dbm.unwrap_or(NO_RSSI),
+            read.timestamp_us,
+            out,
+        );
     }
 
     /// Move the engine's time forward to `timestamp_us` (µs since the Unix epoch) and fire
@@ -298,16 +314,24 @@ impl Engine {
 
     /// The tags observed in `zone` now, in EPC order.
     pub fn zone_contents(&self, zone: ZoneId) -> Vec<Epc> {
-        let Some(&z) = self.zone_index.get(&zone) else { return Vec::new() };
-        let mut epcs: Vec<Epc> =
-            self.tags.iter().filter(|(_, s)| s.loc == z).map(|(k, _)| self.keys.epc(*k)).collect();
+        let Some(&z) = self.zone_index.get(&zone) else {
+            return Vec::new();
+        };
+        let mut epcs: Vec<Epc> = self
+            .tags
+            .iter()
+            .filter(|(_, s)| s.loc == z)
+            .map(|(k, _)| self.keys.epc(*k))
+            .collect();
         epcs.sort_unstable();
         epcs
     }
 
     /// How many tags are observed in `zone` now.
     pub fn zone_population(&self, zone: ZoneId) -> u32 {
-        self.zone_index.get(&zone).map_or(0, |&z| self.zones[z as usize].population)
+        self.zone_index
+            .get(&zone)
+            .map_or(0, |&z| self.zones[z as usize].population)
     }
 
     /// Where `epc` is observed now.
@@ -345,16 +369,27 @@ impl Engine {
                 (additions, deletions)
             }
         };
-        Some(CycleReport { zone, at, additions, deletions, population })
+        Some(CycleReport {
+            zone,
+            at,
+            additions,
+            deletions,
+            population,
+        })
     }
 
     pub fn counters(&self) -> Counters {
-        Counters { tags_tracked: self.tags.len() as u64, gate_tracks: self.tracks.len() as u64, ..self.counters }
+        Counters {
+            tags_tracked: self.tags.len() as u64,
+            gate_tracks: self.tracks.len() as u64,
+            ..self.counters
+        }
     }
 
     /// Engine time, µs since the Unix epoch (0 before the first read).
     pub fn now_us(&self) -> u64 {
-        self.base_ms.map_or(0, |b| (b + u64::from(self.now)) * 1_000)
+        self.base_ms
+            .map_or(0, |b| (b + u64::from(self.now)) * 1_000)
     }
 
     /// Bytes held, from table capacities: a hash table of `capacity` usable slots has
@@ -365,12 +400,21 @@ impl Engine {
             if capacity == 0 {
                 return 0;
             }
-            let buckets = if capacity < 8 { capacity + 1 } else { (capacity * 8 / 7).next_power_of_two() };
+            let buckets = if capacity < 8 {
+                capacity + 1
+            } else {
+                (capacity * 8 / 7).next_power_of_two()
+            };
             (buckets * (std::mem::size_of::<(K, V)>() + 1)) as u64
         }
-        let timers = (self.timers.capacity() + self.gate_timers.capacity()) * std::mem::size_of::<Timer>();
-        let logs: usize =
-            self.zones.iter().filter_map(|z| z.cycle.as_ref()).map(|c| c.capacity() * std::mem::size_of::<(TagKey, bool)>()).sum();
+        let timers =
+            (self.timers.capacity() + self.gate_timers.capacity()) * std::mem::size_of::<Timer>();
+        let logs: usize = self
+            .zones
+            .iter()
+            .filter_map(|z| z.cycle.as_ref())
+            .map(|c| c.capacity() * std::mem::size_of::<(TagKey, bool)>())
+            .sum();
         Memory {
             tags: self.tags.len() as u64,
             tag_table_bytes: table::<TagKey, TagState>(self.tags.capacity()),
@@ -408,7 +452,13 @@ impl Engine {
 
     /// Move the epoch forward by `shift` ms, clamping older times to 0.
     fn rebase(&mut self, shift: u64) {
-        let back = |t: u32| if t == u32::MAX { t } else { u64::from(t).saturating_sub(shift) as u32 };
+        let back = |t: u32| {
+            if t == u32::MAX {
+                t
+            } else {
+                u64::from(t).saturating_sub(shift) as u32
+            }
+        };
         self.base_ms = self.base_ms.map(|b| b + shift);
         self.now = back(self.now);
         for st in self.tags.values_mut() {
@@ -432,9 +482,26 @@ impl Engine {
                 b.last = back(b.last);
             }
         }
-        self.timers = self.timers.drain().map(|Reverse(t)| Reverse(Timer { at: back(t.at), key: t.key })).collect();
-        self.gate_timers =
-            self.gate_timers.drain().map(|Reverse(t)| Reverse(Timer { at: back(t.at), key: t.key })).collect();
+        self.timers = self
+            .timers
+            .drain()
+            .map(|Reverse(t)| {
+                Reverse(Timer {
+                    at: back(t.at),
+                    key: t.key,
+                })
+            })
+            .collect();
+        self.gate_timers = self
+            .gate_timers
+            .drain()
+            .map(|Reverse(t)| {
+                Reverse(Timer {
+                    at: back(t.at),
+                    key: t.key,
+                })
+            })
+            .collect();
     }
 
     fn ms_to_us(&self, ms: u32) -> u64 {
@@ -445,9 +512,19 @@ impl Engine {
     /// times zones before gates before batches.
     fn fire(&mut self, limit: u64, out: &mut Vec<Fact>) {
         loop {
-            let zone = self.timers.peek().map(|r| r.0.at).filter(|&d| u64::from(d) < limit);
-            let gate = self.gate_timers.peek().map(|r| r.0.at).filter(|&d| u64::from(d) < limit);
-            let batch = self.next_batch_close().filter(|&(d, _, _)| u64::from(d) < limit);
+            let zone = self
+                .timers
+                .peek()
+                .map(|r| r.0.at)
+                .filter(|&d| u64::from(d) < limit);
+            let gate = self
+                .gate_timers
+                .peek()
+                .map(|r| r.0.at)
+                .filter(|&d| u64::from(d) < limit);
+            let batch = self
+                .next_batch_close()
+                .filter(|&(d, _, _)| u64::from(d) < limit);
             let zone_d = zone.map_or(u64::MAX, u64::from);
             let gate_d = gate.map_or(u64::MAX, u64::from);
             let batch_d = batch.map_or(u64::MAX, |(d, _, _)| u64::from(d));
@@ -470,16 +547,23 @@ impl Engine {
     fn due(&self, st: &TagState) -> u32 {
         let mut due = u32::MAX;
         if st.loc != NONE {
-            due = st.loc_last.saturating_add(self.zones[st.loc as usize].smoothing.lost_ms);
+            due = st
+                .loc_last
+                .saturating_add(self.zones[st.loc as usize].smoothing.lost_ms);
         }
         if st.cand != NONE {
-            due = due.min(st.cand_last.saturating_add(self.zones[st.cand as usize].smoothing.lost_ms));
+            due = due.min(
+                st.cand_last
+                    .saturating_add(self.zones[st.cand as usize].smoothing.lost_ms),
+            );
         }
         due
     }
 
     fn zone_timer(&mut self, timer: Timer, out: &mut Vec<Fact>) {
-        let Some(st) = self.tags.get(&timer.key).copied() else { return };
+        let Some(st) = self.tags.get(&timer.key).copied() else {
+            return;
+        };
         if st.timer_at != timer.at {
             return; // superseded by an earlier timer for the same tag
         }
@@ -487,13 +571,25 @@ impl Engine {
         let mut st = st;
         if due > timer.at {
             st.timer_at = due;
-            self.timers.push(Reverse(Timer { at: due, key: timer.key }));
+            self.timers.push(Reverse(Timer {
+                at: due,
+                key: timer.key,
+            }));
             self.tags.insert(timer.key, st);
             return;
         }
-        if st.loc != NONE && st.loc_last.saturating_add(self.zones[st.loc as usize].smoothing.lost_ms) <= timer.at {
+        if st.loc != NONE
+            && st
+                .loc_last
+                .saturating_add(self.zones[st.loc as usize].smoothing.lost_ms)
+                <= timer.at
+        {
             let z = st.loc as usize;
-            out.push(Fact::Left { epc: self.keys.epc(timer.key), zone: self.zones[z].id, at: self.ms_to_us(timer.at) });
+            out.push(Fact::Left {
+                epc: self.keys.epc(timer.key),
+                zone: self.zones[z].id,
+                at: self.ms_to_us(timer.at),
+            });
             self.counters.left += 1;
             self.zones[z].population -= 1;
             if let Some(log) = &mut self.zones[z].cycle {
@@ -501,7 +597,12 @@ impl Engine {
             }
             st.loc = NONE;
         }
-        if st.cand != NONE && st.cand_last.saturating_add(self.zones[st.cand as usize].smoothing.lost_ms) <= timer.at {
+        if st.cand != NONE
+            && st
+                .cand_last
+                .saturating_add(self.zones[st.cand as usize].smoothing.lost_ms)
+                <= timer.at
+        {
             st.cand = NONE;
             st.cand_reads = 0;
         }
@@ -509,14 +610,25 @@ impl Engine {
             self.tags.remove(&timer.key);
         } else {
             st.timer_at = self.due(&st);
-            self.timers.push(Reverse(Timer { at: st.timer_at, key: timer.key }));
+            self.timers.push(Reverse(Timer {
+                at: st.timer_at,
+                key: timer.key,
+            }));
             self.tags.insert(timer.key, st);
         }
     }
 
     /// ALE smoothing of one read of `key` in zone index `z` at engine time `t`.
     #[inline]
-    fn smooth(&mut self, key: TagKey, z: u16, t: u32, rssi: i8, timestamp_us: u64, out: &mut Vec<Fact>) {
+    fn smooth(
+        &mut self,
+        key: TagKey,
+        z: u16,
+        t: u32,
+        rssi: i8,
+        timestamp_us: u64,
+        out: &mut Vec<Fact>,
+    ) {
         let zone = &self.zones[z as usize];
         let (observe_reads, observe_ms, lost_ms, margin) = (
             zone.smoothing.observe_reads,
@@ -536,7 +648,9 @@ impl Engine {
                     && t - last <= zones[other as usize].smoothing.observe_ms
                     && i16::from(other_rssi) >= i16::from(rssi) + i16::from(margin)
             };
-            if stronger(st.loc, st.loc_last, st.loc_rssi) || stronger(st.cand, st.cand_last, st.cand_rssi) {
+            if stronger(st.loc, st.loc_last, st.loc_rssi)
+                || stronger(st.cand, st.cand_last, st.cand_rssi)
+            {
                 self.counters.cross_reads += 1;
                 return;
             }
@@ -561,7 +675,13 @@ impl Engine {
             || st.cand_reads <= 1
             || t - st.cand_last > self.zones[st.cand as usize].smoothing.lost_ms
         {
-            (st.cand, st.cand_reads, st.cand_first, st.cand_last, st.cand_rssi) = (z, 1, t, t, rssi);
+            (
+                st.cand,
+                st.cand_reads,
+                st.cand_first,
+                st.cand_last,
+                st.cand_rssi,
+            ) = (z, 1, t, t, rssi);
         } else {
             st.cand_reads -= 1;
             return;
@@ -569,7 +689,8 @@ impl Engine {
         let observed = st.cand_reads >= observe_reads || t - st.cand_first >= observe_ms;
         let from = st.loc;
         if observed {
-            (st.loc, st.loc_last, st.loc_rssi, st.cand, st.cand_reads) = (z, t, st.cand_rssi, NONE, 0);
+            (st.loc, st.loc_last, st.loc_rssi, st.cand, st.cand_reads) =
+                (z, t, st.cand_rssi, NONE, 0);
         }
         let st = *st;
         let due = self.due(&st);
@@ -587,7 +708,11 @@ impl Engine {
             log.push((key, true));
         }
         if from == NONE {
-            out.push(Fact::Arrived { epc, zone: to, at: timestamp_us.max(self.ms_to_us(t)) });
+            out.push(Fact::Arrived {
+                epc,
+                zone: to,
+                at: timestamp_us.max(self.ms_to_us(t)),
+            });
             self.counters.arrived += 1;
         } else {
             let f = &mut self.zones[from as usize];
@@ -595,12 +720,25 @@ impl Engine {
             if let Some(log) = &mut f.cycle {
                 log.push((key, false));
             }
-            out.push(Fact::Moved { epc, from: f.id, to, at: timestamp_us.max(self.ms_to_us(t)) });
+            out.push(Fact::Moved {
+                epc,
+                from: f.id,
+                to,
+                at: timestamp_us.max(self.ms_to_us(t)),
+            });
             self.counters.moved += 1;
         }
     }
 
-    fn gate_read(&mut self, key: TagKey, g: u16, side: usize, t: u32, rssi: Option<i8>, out: &mut Vec<Fact>) {
+    fn gate_read(
+        &mut self,
+        key: TagKey,
+        g: u16,
+        side: usize,
+        t: u32,
+        rssi: Option<i8>,
+        out: &mut Vec<Fact>,
+    ) {
         let track = self.tracks.entry(key).or_insert(GateTrack::new(g));
         if track.gate != g {
             // Read at another gate: what it did at the first one is over.
@@ -618,14 +756,21 @@ impl Engine {
     }
 
     fn gate_timer(&mut self, timer: Timer, out: &mut Vec<Fact>) {
-        let Some(track) = self.tracks.get(&timer.key).copied() else { return };
+        let Some(track) = self.tracks.get(&timer.key).copied() else {
+            return;
+        };
         if track.timer_at != timer.at {
             return;
         }
-        let due = track.last().saturating_add(self.gates[track.gate as usize].quiet_ms);
+        let due = track
+            .last()
+            .saturating_add(self.gates[track.gate as usize].quiet_ms);
         if due > timer.at {
             self.tracks.get_mut(&timer.key).expect("present").timer_at = due;
-            self.gate_timers.push(Reverse(Timer { at: due, key: timer.key }));
+            self.gate_timers.push(Reverse(Timer {
+                at: due,
+                key: timer.key,
+            }));
             return;
         }
         self.tracks.remove(&timer.key);
@@ -635,14 +780,22 @@ impl Engine {
     /// Judge a track at engine time `now` and put a passage into its gate batch.
     fn judge_track(&mut self, key: TagKey, track: &GateTrack, now: u32, out: &mut Vec<Fact>) {
         let gate = &self.gates[track.gate as usize];
-        let Some(p) = judge(track, gate.min_reads) else { return };
+        let Some(p) = judge(track, gate.min_reads) else {
+            return;
+        };
         let d = dir_index(p.direction);
         let gap = gate.batch_gap_ms;
         let joins = gate.open[d].is_some_and(|b| b.takes(p.at, gap));
         if !joins {
             self.close_batch(track.gate, d, out);
             let gate = &mut self.gates[track.gate as usize];
-            gate.open[d] = Some(OpenBatch { seq: gate.next_batch, count: 0, first: p.at, last: p.at, judged: now });
+            gate.open[d] = Some(OpenBatch {
+                seq: gate.next_batch,
+                count: 0,
+                first: p.at,
+                last: p.at,
+                judged: now,
+            });
             gate.next_batch += 1;
         }
         let gate = &mut self.gates[track.gate as usize];
@@ -684,7 +837,11 @@ impl Engine {
         let Some(b) = gate.open[d].take() else { return };
         out.push(Fact::BatchClosed {
             gate: gate.id,
-            direction: if d == 0 { Direction::In } else { Direction::Out },
+            direction: if d == 0 {
+                Direction::In
+            } else {
+                Direction::Out
+            },
             batch: b.seq,
             count: b.count,
             first_at: self.ms_to_us(b.first),

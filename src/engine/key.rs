@@ -137,7 +137,12 @@ mod tests {
     #[test]
     fn keys_round_trip_inline_and_interned() {
         let mut keys = Keys::default();
-        for hex in ["", "E2", "3034257BF7194E4000001A85", "00112233445566778899AABBCCDDEE"] {
+        for hex in [
+            "",
+            "E2",
+            "3034257BF7194E4000001A85",
+            "00112233445566778899AABBCCDDEE",
+        ] {
             let epc = Epc::from_hex(hex).unwrap();
             let key = keys.key(&epc);
             assert_eq!(keys.epc(key), epc, "{hex}");

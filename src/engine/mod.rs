@@ -15,16 +15,18 @@ pub mod gate;
 pub mod inventory;
 /// Compact tag keys and their hashing.
 pub mod key;
+/// The engine on its own thread behind bounded channels (backpressure), for the service.
+pub mod runner;
 /// Stocktakes: found, missing, unexpected and misplaced assets.
 pub mod stocktake;
 /// Deterministic synthetic traces: gate passages, stocktakes, cross-reads, benchmark load.
 pub mod synth;
-/// The engine on its own thread behind bounded channels (backpressure), for the service.
-pub mod runner;
 /// Trace files: JSON Lines reads, raw-frame captures, replay.
 pub mod trace;
 
-pub use config::{EngineConfig, GateConfig, GateId, ReadPoint, ReaderConfig, Smoothing, ZoneConfig, ZoneId};
+pub use config::{
+    EngineConfig, GateConfig, GateId, ReadPoint, ReaderConfig, Smoothing, ZoneConfig, ZoneId,
+};
 pub use fact::{Direction, Fact};
 pub use inventory::{Counters, CycleReport, Engine, Memory};
 pub use stocktake::{Progress, Stocktake, StocktakeResult};

@@ -47,41 +47,53 @@ pub struct Running {
 pub fn spawn(engine: Engine, capacity: usize) -> std::io::Result<Running> {
     let (input, mut inbox) = mpsc::channel::<Input>(capacity.max(1));
     let (outbox, facts) = mpsc::channel::<Vec<Fact>>(capacity.max(1));
-    let thread = std::thread::Builder::new().name("depot-engine".into()).spawn(move || {
-        let mut engine = engine;
-        let mut out = Vec::new();
-        while let Some(msg) = inbox.blocking_recv() {
-            match msg {
-                Input::Reads(reads) => reads.iter().for_each(|r| engine.ingest(r, &mut out)),
-                Input::AdvanceTo(t) => engine.advance_to(t, &mut out),
-                Input::With(f) => f(&mut engine),
+    let thread = std::thread::Builder::new()
+        .name("depot-engine".into())
+        .spawn(move || {
+            let mut engine = engine;
+            let mut out = Vec::new();
+            while let Some(msg) = inbox.blocking_recv() {
+                match msg {
+                    Input::Reads(reads) => reads.iter().for_each(|r| engine.ingest(r, &mut out)),
+                    Input::AdvanceTo(t) => engine.advance_to(t, &mut out),
+                    Input::With(f) => f(&mut engine),
+                }
+                if !out.is_empty() && outbox.blocking_send(std::mem::take(&mut out)).is_err() {
+                    break; // nobody listens for facts any more
+                }
             }
-            if !out.is_empty() && outbox.blocking_send(std::mem::take(&mut out)).is_err() {
-                break; // nobody listens for facts any more
+            engine.flush(&mut out);
+            if !out.is_empty() {
+                let _ = outbox.blocking_send(out);
             }
-        }
-        engine.flush(&mut out);
-        if !out.is_empty() {
-            let _ = outbox.blocking_send(out);
-        }
-        engine
-    })?;
-    Ok(Running { input, facts, thread })
+            engine
+        })?;
+    Ok(Running {
+        input,
+        facts,
+        thread,
+    })
 }
 
 impl Running {
     /// Stop taking input, flush the engine (every tag leaves, every gate track is judged),
     /// and return the facts not yet received and the engine.
     pub async fn finish(self) -> (Vec<Fact>, Engine) {
-        let Running { input, mut facts, thread } = self;
+        let Running {
+            input,
+            mut facts,
+            thread,
+        } = self;
         drop(input);
         let mut rest = Vec::new();
         while let Some(batch) = facts.recv().await {
             rest.extend(batch);
         }
-        let engine = tokio::task::spawn_blocking(move || thread.join().expect("the engine thread does not panic"))
-            .await
-            .expect("joining the engine thread");
+        let engine = tokio::task::spawn_blocking(move || {
+            thread.join().expect("the engine thread does not panic")
+        })
+        .await
+        .expect("joining the engine thread");
         (rest, engine)
     }
 }
@@ -108,7 +120,12 @@ mod tests {
                 input.send(Input::Reads(chunk.to_vec())).await.unwrap();
             }
             let (tx, rx) = tokio::sync::oneshot::channel();
-            input.send(Input::With(Box::new(move |e: &mut Engine| tx.send(e.counters()).unwrap()))).await.unwrap();
+            input
+                .send(Input::With(Box::new(move |e: &mut Engine| {
+                    tx.send(e.counters()).unwrap()
+                })))
+                .await
+                .unwrap();
             rx.await.unwrap()
         });
         let mut running = running;

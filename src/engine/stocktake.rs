@@ -91,10 +91,23 @@ pub struct Stocktake {
 impl Stocktake {
     /// `expected`: each asset the register places in scope, with its zone; `scope`: the
     /// zones being counted.
-    pub fn new(expected: impl IntoIterator<Item = (Epc, ZoneId)>, scope: impl IntoIterator<Item = ZoneId>) -> Self {
+    pub fn new(
+        expected: impl IntoIterator<Item = (Epc, ZoneId)>,
+        scope: impl IntoIterator<Item = ZoneId>,
+    ) -> Self {
         let expected: HashMap<Epc, ZoneId> = expected.into_iter().collect();
-        let progress = Progress { expected: expected.len() as u32, missing: expected.len() as u32, ..Progress::default() };
-        Stocktake { scope: scope.into_iter().collect(), expected, known: HashSet::new(), seen: HashMap::new(), progress }
+        let progress = Progress {
+            expected: expected.len() as u32,
+            missing: expected.len() as u32,
+            ..Progress::default()
+        };
+        Stocktake {
+            scope: scope.into_iter().collect(),
+            expected,
+            known: HashSet::new(),
+            seen: HashMap::new(),
+            progress,
+        }
     }
 
     /// Assets the register knows that are not expected in scope: seen here they are
@@ -125,7 +138,9 @@ impl Stocktake {
     /// Take an engine fact: an arrival or a move is a sighting in its zone.
     pub fn apply(&mut self, fact: &Fact) {
         match *fact {
-            Fact::Arrived { epc, zone, .. } | Fact::Moved { epc, to: zone, .. } => self.observe(epc, zone),
+            Fact::Arrived { epc, zone, .. } | Fact::Moved { epc, to: zone, .. } => {
+                self.observe(epc, zone)
+            }
             _ => {}
         }
     }
@@ -139,8 +154,16 @@ impl Stocktake {
         for (&epc, &zone) in &self.seen {
             match self.expected.get(&epc) {
                 Some(&expected) if expected == zone => r.found.push(Located { epc, zone }),
-                Some(&expected) => r.misplaced.push(Misplaced { epc, expected, seen: zone }),
-                None => r.unexpected.push(Unexpected { epc, zone, known: self.known.contains(&epc) }),
+                Some(&expected) => r.misplaced.push(Misplaced {
+                    epc,
+                    expected,
+                    seen: zone,
+                }),
+                None => r.unexpected.push(Unexpected {
+                    epc,
+                    zone,
+                    known: self.known.contains(&epc),
+                }),
             }
         }
         for (&epc, &zone) in &self.expected {
@@ -191,20 +214,52 @@ mod tests {
         s.observe(epc(100), ZoneId(2)); // known, not expected here
         s.observe(epc(200), ZoneId(2)); // unknown
         s.observe(epc(300), ZoneId(9)); // out of scope
-        assert_eq!(s.progress(), Progress { expected: 10, found: 8, misplaced: 1, missing: 1, unexpected: 2 });
+        assert_eq!(
+            s.progress(),
+            Progress {
+                expected: 10,
+                found: 8,
+                misplaced: 1,
+                missing: 1,
+                unexpected: 2
+            }
+        );
         // The last sighting counts: 8 moves to its expected zone, found.
         s.observe(epc(8), ZoneId(2));
         s.observe(epc(8), ZoneId(2));
-        assert_eq!(s.progress(), Progress { expected: 10, found: 9, misplaced: 0, missing: 1, unexpected: 2 });
+        assert_eq!(
+            s.progress(),
+            Progress {
+                expected: 10,
+                found: 9,
+                misplaced: 0,
+                missing: 1,
+                unexpected: 2
+            }
+        );
         let r = s.finish();
         assert_eq!(r.found.len(), 9);
-        assert_eq!(r.missing, vec![Located { epc: epc(9), zone: ZoneId(2) }]);
+        assert_eq!(
+            r.missing,
+            vec![Located {
+                epc: epc(9),
+                zone: ZoneId(2)
+            }]
+        );
         assert!(r.misplaced.is_empty());
         assert_eq!(
             r.unexpected,
             vec![
-                Unexpected { epc: epc(100), zone: ZoneId(2), known: true },
-                Unexpected { epc: epc(200), zone: ZoneId(2), known: false },
+                Unexpected {
+                    epc: epc(100),
+                    zone: ZoneId(2),
+                    known: true
+                },
+                Unexpected {
+                    epc: epc(200),
+                    zone: ZoneId(2),
+                    known: false
+                },
             ]
         );
     }

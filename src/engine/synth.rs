@@ -10,7 +10,9 @@
 
 use depot_readers::{Epc, ReaderId, TagRead};
 
-use super::config::{EngineConfig, GateConfig, GateId, ReadPoint, ReaderConfig, Smoothing, ZoneConfig, ZoneId};
+use super::config::{
+    EngineConfig, GateConfig, GateId, ReadPoint, ReaderConfig, Smoothing, ZoneConfig, ZoneId,
+};
 use super::trace::{Expected, ReplayConfig, StocktakePlan};
 
 /// One reader's reads per second, at most.
@@ -67,8 +69,7 @@ pub fn foreign_epc(n: u64) -> Epc {
 }
 
 /// Which scenario to synthesize.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[derive(clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scenario {
     /// Trolleys of assets pushed out through the gate while a stray tag lingers inside.
     GateOut,
@@ -98,7 +99,14 @@ pub struct Options {
 
 impl Options {
     pub fn new(scenario: Scenario, tags: u32, seed: u64) -> Self {
-        Options { scenario, tags, seed, absent: 7, misplaced: 3, unknown: 2 }
+        Options {
+            scenario,
+            tags,
+            seed,
+            absent: 7,
+            misplaced: 3,
+            unknown: 2,
+        }
     }
 }
 
@@ -146,9 +154,17 @@ struct Antenna {
 
 #[derive(Debug, Clone, Copy)]
 enum Motion {
-    Still { x: f64, y: f64 },
+    Still {
+        x: f64,
+        y: f64,
+    },
     /// Moving along x at `vx` m/s from `x0` at `start_s`.
-    Line { x0: f64, y: f64, vx: f64, start_s: f64 },
+    Line {
+        x0: f64,
+        y: f64,
+        vx: f64,
+        start_s: f64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -177,7 +193,11 @@ impl Tag {
 fn rssi(tag: &Tag, (x, y): (f64, f64), a: &Antenna, rng: &mut Rng) -> f64 {
     let (dx, dy) = (x - a.x, y - a.y);
     let d = (dx * dx + dy * dy).sqrt().max(0.5);
-    let behind = if dx * a.facing.0 + dy * a.facing.1 < 0.0 { 12.0 } else { 0.0 };
+    let behind = if dx * a.facing.0 + dy * a.facing.1 < 0.0 {
+        12.0
+    } else {
+        0.0
+    };
     let noise = rng.range(-2.0, 2.0) + rng.range(-2.0, 2.0);
     -40.0 - 35.0 * (d / 0.5).log10() - behind - tag.loss_db + noise
 }
@@ -232,7 +252,12 @@ fn run_readers(antennas: &[Antenna], tags: &[Tag], seconds: f64, rng: &mut Rng) 
         }
     }
     reads.sort_by(|a, b| {
-        (a.timestamp_us, a.reader, a.antenna, a.epc).cmp(&(b.timestamp_us, b.reader, b.antenna, b.epc))
+        (a.timestamp_us, a.reader, a.antenna, a.epc).cmp(&(
+            b.timestamp_us,
+            b.reader,
+            b.antenna,
+            b.epc,
+        ))
     });
     reads
 }
@@ -243,17 +268,41 @@ const STAGING: ZoneId = ZoneId(12);
 const GATE: GateId = GateId(1);
 
 fn zone(id: ZoneId, name: &str, smoothing: Smoothing) -> ZoneConfig {
-    ZoneConfig { id, name: name.into(), smoothing }
+    ZoneConfig {
+        id,
+        name: name.into(),
+        smoothing,
+    }
 }
 
 /// The dock: one gate reader, antennas 1–2 inside facing in, 3–4 outside facing out.
 fn dock(with_staging: bool) -> (EngineConfig, Vec<Antenna>) {
-    let dock = Smoothing { observe_reads: 3, observe_ms: 1_000, lost_ms: 2_000, min_rssi_dbm: Some(-67), cross_read_margin_db: Some(10) };
+    let dock = Smoothing {
+        observe_reads: 3,
+        observe_ms: 1_000,
+        lost_ms: 2_000,
+        min_rssi_dbm: Some(-67),
+        cross_read_margin_db: Some(10),
+    };
     let mut config = EngineConfig {
-        readers: vec![ReaderConfig { id: 0, name: "gate".into() }],
-        zones: vec![zone(DOCK_INSIDE, "dock inside", dock), zone(DOCK_OUTSIDE, "dock outside", dock)],
+        readers: vec![ReaderConfig {
+            id: 0,
+            name: "gate".into(),
+        }],
+        zones: vec![
+            zone(DOCK_INSIDE, "dock inside", dock),
+            zone(DOCK_OUTSIDE, "dock outside", dock),
+        ],
         read_points: (1..=4)
-            .map(|antenna| ReadPoint { reader: 0, antenna, zone: if antenna <= 2 { DOCK_INSIDE } else { DOCK_OUTSIDE } })
+            .map(|antenna| ReadPoint {
+                reader: 0,
+                antenna,
+                zone: if antenna <= 2 {
+                    DOCK_INSIDE
+                } else {
+                    DOCK_OUTSIDE
+                },
+            })
             .collect(),
         gates: vec![GateConfig {
             id: GATE,
@@ -266,17 +315,59 @@ fn dock(with_staging: bool) -> (EngineConfig, Vec<Antenna>) {
         }],
     };
     let mut antennas = vec![
-        Antenna { reader: 0, ceiling: READER_CEILING_PER_S, port: 1, x: -0.5, y: 1.2, facing: (-1.0, 0.0) },
-        Antenna { reader: 0, ceiling: READER_CEILING_PER_S, port: 2, x: -0.5, y: -1.2, facing: (-1.0, 0.0) },
-        Antenna { reader: 0, ceiling: READER_CEILING_PER_S, port: 3, x: 0.5, y: 1.2, facing: (1.0, 0.0) },
-        Antenna { reader: 0, ceiling: READER_CEILING_PER_S, port: 4, x: 0.5, y: -1.2, facing: (1.0, 0.0) },
+        Antenna {
+            reader: 0,
+            ceiling: READER_CEILING_PER_S,
+            port: 1,
+            x: -0.5,
+            y: 1.2,
+            facing: (-1.0, 0.0),
+        },
+        Antenna {
+            reader: 0,
+            ceiling: READER_CEILING_PER_S,
+            port: 2,
+            x: -0.5,
+            y: -1.2,
+            facing: (-1.0, 0.0),
+        },
+        Antenna {
+            reader: 0,
+            ceiling: READER_CEILING_PER_S,
+            port: 3,
+            x: 0.5,
+            y: 1.2,
+            facing: (1.0, 0.0),
+        },
+        Antenna {
+            reader: 0,
+            ceiling: READER_CEILING_PER_S,
+            port: 4,
+            x: 0.5,
+            y: -1.2,
+            facing: (1.0, 0.0),
+        },
     ];
     if with_staging {
-        config.readers.push(ReaderConfig { id: 1, name: "staging".into() });
+        config.readers.push(ReaderConfig {
+            id: 1,
+            name: "staging".into(),
+        });
         config.zones.push(zone(STAGING, "staging", dock));
-        config.read_points.push(ReadPoint { reader: 1, antenna: 1, zone: STAGING });
+        config.read_points.push(ReadPoint {
+            reader: 1,
+            antenna: 1,
+            zone: STAGING,
+        });
         // A small serial reader over the staging area, slower than the gate's.
-        antennas.push(Antenna { reader: 1, ceiling: 250, port: 1, x: 3.0, y: -2.5, facing: (0.0, -1.0) });
+        antennas.push(Antenna {
+            reader: 1,
+            ceiling: 250,
+            port: 1,
+            x: 3.0,
+            y: -2.5,
+            facing: (0.0, -1.0),
+        });
     }
     (config, antennas)
 }
@@ -293,7 +384,12 @@ fn trolleys(tags: u32, outward: bool, first_asset: u64, rng: &mut Rng) -> (Vec<T
         let (dx, dy) = (rng.range(-0.4, 0.4), rng.range(-0.4, 0.4));
         out.push(Tag {
             epc: asset_epc(first_asset + u64::from(i)),
-            motion: Motion::Line { x0: x0 + dx, y: dy, vx, start_s: start },
+            motion: Motion::Line {
+                x0: x0 + dx,
+                y: dy,
+                vx,
+                start_s: start,
+            },
             from_s: start,
             to_s: start + 12.0,
             loss_db: rng.range(0.0, 4.0),
@@ -311,7 +407,10 @@ pub fn synthesize(opts: &Options) -> Synthesized {
             let outward = opts.scenario == Scenario::GateOut;
             let (config, antennas) = dock(false);
             let (mut tags, seconds) = trolleys(opts.tags, outward, 1, &mut rng);
-            let mut truth = Truth { passed: tags.iter().map(|t| t.epc).collect(), ..Truth::default() };
+            let mut truth = Truth {
+                passed: tags.iter().map(|t| t.epc).collect(),
+                ..Truth::default()
+            };
             if outward {
                 // The stray: left on the floor just inside the door for the whole session.
                 truth.lingering.push(asset_epc(900_000));
@@ -324,24 +423,44 @@ pub fn synthesize(opts: &Options) -> Synthesized {
                 });
             }
             let reads = run_readers(&antennas, &tags, seconds, &mut rng);
-            Synthesized { config: ReplayConfig { engine: config, stocktake: None }, reads, truth }
+            Synthesized {
+                config: ReplayConfig {
+                    engine: config,
+                    stocktake: None,
+                },
+                reads,
+                truth,
+            }
         }
         Scenario::CrossRead => {
             let (config, antennas) = dock(true);
             let (mut tags, seconds) = trolleys(opts.tags, false, 1, &mut rng);
-            let mut truth = Truth { passed: tags.iter().map(|t| t.epc).collect(), ..Truth::default() };
+            let mut truth = Truth {
+                passed: tags.iter().map(|t| t.epc).collect(),
+                ..Truth::default()
+            };
             for i in 0..20 {
                 truth.lingering.push(asset_epc(800_000 + i));
                 tags.push(Tag {
                     epc: asset_epc(800_000 + i),
-                    motion: Motion::Still { x: 3.0 + rng.range(-0.5, 0.5), y: -3.5 + rng.range(-0.4, 0.4) },
+                    motion: Motion::Still {
+                        x: 3.0 + rng.range(-0.5, 0.5),
+                        y: -3.5 + rng.range(-0.4, 0.4),
+                    },
                     from_s: 0.0,
                     to_s: seconds,
                     loss_db: rng.range(0.0, 3.0),
                 });
             }
             let reads = run_readers(&antennas, &tags, seconds, &mut rng);
-            Synthesized { config: ReplayConfig { engine: config, stocktake: None }, reads, truth }
+            Synthesized {
+                config: ReplayConfig {
+                    engine: config,
+                    stocktake: None,
+                },
+                reads,
+                truth,
+            }
         }
         Scenario::Stocktake => stocktake(opts, &mut rng),
     }
@@ -350,17 +469,39 @@ pub fn synthesize(opts: &Options) -> Synthesized {
 /// Four aisles 3 m apart, each with one reader and two antennas; shelves on both sides.
 fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
     const AISLES: u32 = 4;
-    let aisle = Smoothing { observe_reads: 3, observe_ms: 1_000, lost_ms: 5_000, min_rssi_dbm: Some(-72), cross_read_margin_db: Some(10) };
+    let aisle = Smoothing {
+        observe_reads: 3,
+        observe_ms: 1_000,
+        lost_ms: 5_000,
+        min_rssi_dbm: Some(-72),
+        cross_read_margin_db: Some(10),
+    };
     let mut config = EngineConfig::default();
     let mut antennas = Vec::new();
     for a in 0..AISLES {
         let id = ZoneId(a + 1);
-        config.readers.push(ReaderConfig { id: a, name: format!("aisle-{}", a + 1) });
-        config.zones.push(zone(id, &format!("aisle {}", a + 1), aisle));
+        config.readers.push(ReaderConfig {
+            id: a,
+            name: format!("aisle-{}", a + 1),
+        });
+        config
+            .zones
+            .push(zone(id, &format!("aisle {}", a + 1), aisle));
         for (port, x) in [(1u16, 2.5), (2, 7.5)] {
-            config.read_points.push(ReadPoint { reader: a, antenna: port, zone: id });
+            config.read_points.push(ReadPoint {
+                reader: a,
+                antenna: port,
+                zone: id,
+            });
             // Ceiling antennas look down: nothing is behind them.
-            antennas.push(Antenna { reader: a, ceiling: READER_CEILING_PER_S, port, x, y: 3.0 * f64::from(a), facing: (0.0, 0.0) });
+            antennas.push(Antenna {
+                reader: a,
+                ceiling: READER_CEILING_PER_S,
+                port,
+                x,
+                y: 3.0 * f64::from(a),
+                facing: (0.0, 0.0),
+            });
         }
     }
     let n = u64::from(opts.tags);
@@ -379,13 +520,19 @@ fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
     let absent = pick(rng, opts.absent, &mut taken);
     let misplaced = pick(rng, opts.misplaced, &mut taken);
     let expected_zone = |asset: u64| ((asset - 1) % u64::from(AISLES)) as u32;
-    let mut truth = Truth { absent: absent.iter().map(|&a| asset_epc(a)).collect(), ..Truth::default() };
+    let mut truth = Truth {
+        absent: absent.iter().map(|&a| asset_epc(a)).collect(),
+        ..Truth::default()
+    };
     let mut tags = Vec::new();
     let mut place = |epc: Epc, aisle: u32, rng: &mut Rng| {
         let side = if rng.unit() < 0.5 { -0.8 } else { 0.8 };
         tags.push(Tag {
             epc,
-            motion: Motion::Still { x: rng.range(0.5, 9.5), y: 3.0 * f64::from(aisle) + side },
+            motion: Motion::Still {
+                x: rng.range(0.5, 9.5),
+                y: 3.0 * f64::from(aisle) + side,
+            },
             from_s: 0.0,
             to_s: f64::INFINITY,
             loss_db: rng.range(0.0, 4.0),
@@ -398,14 +545,20 @@ fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
         let mut a = expected_zone(asset);
         if misplaced.contains(&asset) {
             a = (a + 1 + rng.below(u64::from(AISLES) - 1) as u32) % AISLES;
-            truth.misplaced.push((asset_epc(asset), ZoneId(expected_zone(asset) + 1), ZoneId(a + 1)));
+            truth.misplaced.push((
+                asset_epc(asset),
+                ZoneId(expected_zone(asset) + 1),
+                ZoneId(a + 1),
+            ));
         }
         place(asset_epc(asset), a, rng);
     }
     for u in 0..opts.unknown {
         let a = rng.below(u64::from(AISLES)) as u32;
         place(foreign_epc(u64::from(u)), a, rng);
-        truth.unknown.push((foreign_epc(u64::from(u)), ZoneId(a + 1)));
+        truth
+            .unknown
+            .push((foreign_epc(u64::from(u)), ZoneId(a + 1)));
     }
     // Metal shelving between aisles: a tag is 12 dB weaker to the next aisle's antennas.
     let mut reads = Vec::new();
@@ -414,25 +567,47 @@ fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
         let seen: Vec<Tag> = tags
             .iter()
             .filter_map(|t| {
-                let Motion::Still { y, .. } = t.motion else { return None };
+                let Motion::Still { y, .. } = t.motion else {
+                    return None;
+                };
                 let far = (y - 3.0 * f64::from(a)).abs() > 1.5;
-                Some(Tag { loss_db: t.loss_db + if far { 12.0 } else { 0.0 }, ..*t })
+                Some(Tag {
+                    loss_db: t.loss_db + if far { 12.0 } else { 0.0 },
+                    ..*t
+                })
             })
             .collect();
         reads.extend(run_readers(&mine, &seen, 5.0, rng));
     }
     reads.sort_by(|a, b| {
-        (a.timestamp_us, a.reader, a.antenna, a.epc).cmp(&(b.timestamp_us, b.reader, b.antenna, b.epc))
+        (a.timestamp_us, a.reader, a.antenna, a.epc).cmp(&(
+            b.timestamp_us,
+            b.reader,
+            b.antenna,
+            b.epc,
+        ))
     });
     let plan = StocktakePlan {
         scope: (1..=AISLES).map(ZoneId).collect(),
-        expected: (1..=n).map(|asset| Expected { epc: asset_epc(asset), zone: ZoneId(expected_zone(asset) + 1) }).collect(),
+        expected: (1..=n)
+            .map(|asset| Expected {
+                epc: asset_epc(asset),
+                zone: ZoneId(expected_zone(asset) + 1),
+            })
+            .collect(),
         known: Vec::new(),
     };
     truth.absent.sort_unstable();
     truth.misplaced.sort_unstable();
     truth.unknown.sort_unstable();
-    Synthesized { config: ReplayConfig { engine: config, stocktake: Some(plan) }, reads, truth }
+    Synthesized {
+        config: ReplayConfig {
+            engine: config,
+            stocktake: Some(plan),
+        },
+        reads,
+        truth,
+    }
 }
 
 /// The benchmark load: `tags` distinct tags over 64 readers × 4 antennas (128 zones of two
@@ -443,12 +618,31 @@ fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
 pub fn bench_load(tags: u32, reads: u64, seed: u64, lost_ms: u32) -> (EngineConfig, Vec<TagRead>) {
     const READERS: u32 = 64;
     const ZONES: u32 = READERS * 2;
-    let smoothing = Smoothing { observe_reads: 3, observe_ms: 500, lost_ms, min_rssi_dbm: Some(-68), cross_read_margin_db: Some(10) };
+    let smoothing = Smoothing {
+        observe_reads: 3,
+        observe_ms: 500,
+        lost_ms,
+        min_rssi_dbm: Some(-68),
+        cross_read_margin_db: Some(10),
+    };
     let config = EngineConfig {
-        readers: (0..READERS).map(|r| ReaderConfig { id: r, name: format!("r{r}") }).collect(),
-        zones: (0..ZONES).map(|z| zone(ZoneId(z), &format!("zone {z}"), smoothing)).collect(),
+        readers: (0..READERS)
+            .map(|r| ReaderConfig {
+                id: r,
+                name: format!("r{r}"),
+            })
+            .collect(),
+        zones: (0..ZONES)
+            .map(|z| zone(ZoneId(z), &format!("zone {z}"), smoothing))
+            .collect(),
         read_points: (0..READERS)
-            .flat_map(|r| (1..=4u16).map(move |a| ReadPoint { reader: r, antenna: a, zone: ZoneId(r * 2 + u32::from(a - 1) / 2) }))
+            .flat_map(|r| {
+                (1..=4u16).map(move |a| ReadPoint {
+                    reader: r,
+                    antenna: a,
+                    zone: ZoneId(r * 2 + u32::from(a - 1) / 2),
+                })
+            })
             .collect(),
         gates: vec![],
     };
@@ -495,7 +689,10 @@ mod tests {
         let c = synthesize(&Options::new(Scenario::GateOut, 10, 8));
         assert_eq!(a.reads, b.reads);
         assert_ne!(a.reads, c.reads);
-        assert!(a.reads.windows(2).all(|w| w[0].timestamp_us <= w[1].timestamp_us));
+        assert!(a
+            .reads
+            .windows(2)
+            .all(|w| w[0].timestamp_us <= w[1].timestamp_us));
     }
 
     #[test]
@@ -505,7 +702,10 @@ mod tests {
             s.reads.len() as f64 / f64::from(tags)
         };
         let (few, many) = (per_tag(2), per_tag(60));
-        assert!(few > 2.0 * many, "{few} reads per tag for 2 tags, {many} for 60");
+        assert!(
+            few > 2.0 * many,
+            "{few} reads per tag for 2 tags, {many} for 60"
+        );
     }
 
     #[test]
@@ -513,12 +713,17 @@ mod tests {
         let s = synthesize(&Options::new(Scenario::GateOut, 120, 3));
         let mut per_second = std::collections::HashMap::new();
         for r in &s.reads {
-            *per_second.entry((r.reader, r.timestamp_us / 1_000_000)).or_insert(0u64) += 1;
+            *per_second
+                .entry((r.reader, r.timestamp_us / 1_000_000))
+                .or_insert(0u64) += 1;
         }
         let busiest = per_second.values().max().copied().unwrap_or(0);
         assert!(busiest > 500, "the gate is busy: {busiest}");
         // Reads of a round may land just past a second boundary; allow one round's worth.
-        assert!(busiest <= READER_CEILING_PER_S + 60, "{busiest} reads in one second");
+        assert!(
+            busiest <= READER_CEILING_PER_S + 60,
+            "{busiest} reads in one second"
+        );
     }
 
     #[test]
@@ -533,7 +738,10 @@ mod tests {
             .collect();
         let peak = inside.iter().max_by_key(|(_, r)| *r).unwrap();
         let (first, last) = (inside.first().unwrap(), inside.last().unwrap());
-        assert!(peak.1 > first.1 + 6 && peak.1 > last.1 + 6, "{first:?} {peak:?} {last:?}");
+        assert!(
+            peak.1 > first.1 + 6 && peak.1 > last.1 + 6,
+            "{first:?} {peak:?} {last:?}"
+        );
         assert!(first.0 < peak.0 && peak.0 < last.0);
     }
 
@@ -543,6 +751,10 @@ mod tests {
         config.validate().unwrap();
         assert_eq!(reads.len(), 10_000);
         let distinct: std::collections::HashSet<_> = reads.iter().map(|r| r.epc).collect();
-        assert!(distinct.len() > 950 && distinct.len() <= 1_000, "{}", distinct.len());
+        assert!(
+            distinct.len() > 950 && distinct.len() <= 1_000,
+            "{}",
+            distinct.len()
+        );
     }
 }

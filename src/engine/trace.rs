@@ -45,7 +45,10 @@ pub enum TraceError {
 }
 
 fn line_error(line: usize, message: impl Into<String>) -> TraceError {
-    TraceError::Line { line, message: message.into() }
+    TraceError::Line {
+        line,
+        message: message.into(),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,18 +78,37 @@ pub struct TraceReader<R> {
 
 impl<R: BufRead> TraceReader<R> {
     pub fn new(input: R, config: &EngineConfig) -> Self {
-        let readers = config.readers.iter().map(|r| (r.name.clone(), r.id)).collect();
-        TraceReader { input, readers, line: 0, buf: String::new(), assign: false }
+        let readers = config
+            .readers
+            .iter()
+            .map(|r| (r.name.clone(), r.id))
+            .collect();
+        TraceReader {
+            input,
+            readers,
+            line: 0,
+            buf: String::new(),
+            assign: false,
+        }
     }
 
     /// A reader for traces without a configuration (recording): reader names get ids in
     /// order of first appearance; [`TraceReader::reader_name`] gives them back.
     pub fn assigning(input: R) -> Self {
-        TraceReader { input, readers: Vec::new(), line: 0, buf: String::new(), assign: true }
+        TraceReader {
+            input,
+            readers: Vec::new(),
+            line: 0,
+            buf: String::new(),
+            assign: true,
+        }
     }
 
     pub fn reader_name(&self, id: ReaderId) -> Option<&str> {
-        self.readers.iter().find(|(_, i)| *i == id.0).map(|(n, _)| n.as_str())
+        self.readers
+            .iter()
+            .find(|(_, i)| *i == id.0)
+            .map(|(n, _)| n.as_str())
     }
 
     /// The next read, `Ok(None)` at the end of the trace.
@@ -101,14 +123,23 @@ impl<R: BufRead> TraceReader<R> {
             if text.is_empty() {
                 continue;
             }
-            return parse_read(text, &mut self.readers, self.assign).map(Some).map_err(|m| line_error(self.line, m));
+            return parse_read(text, &mut self.readers, self.assign)
+                .map(Some)
+                .map_err(|m| line_error(self.line, m));
         }
     }
 }
 
-fn parse_read(text: &str, readers: &mut Vec<(String, u32)>, assign: bool) -> Result<TagRead, String> {
+fn parse_read(
+    text: &str,
+    readers: &mut Vec<(String, u32)>,
+    assign: bool,
+) -> Result<TagRead, String> {
     let l: ReadLine = serde_json::from_str(text).map_err(|e| format!("not a trace read: {e}"))?;
-    let known = readers.iter().find(|(name, _)| *name == l.reader).map(|(_, id)| *id);
+    let known = readers
+        .iter()
+        .find(|(name, _)| *name == l.reader)
+        .map(|(_, id)| *id);
     let reader = match known {
         Some(id) => id,
         None if assign => {
@@ -116,7 +147,12 @@ fn parse_read(text: &str, readers: &mut Vec<(String, u32)>, assign: bool) -> Res
             readers.push((l.reader.clone().into_owned(), id));
             id
         }
-        None => return Err(format!("reader {:?} is not in the configuration's readers", l.reader)),
+        None => {
+            return Err(format!(
+                "reader {:?} is not in the configuration's readers",
+                l.reader
+            ))
+        }
     };
     let epc = Epc::from_hex(&l.epc).map_err(|e| e.to_string())?;
     Ok(TagRead {
@@ -132,7 +168,11 @@ fn parse_read(text: &str, readers: &mut Vec<(String, u32)>, assign: bool) -> Res
 }
 
 /// Write one read as a trace line (hand-formatted: recording must keep up with readers).
-pub fn write_read(out: &mut (impl Write + ?Sized), read: &TagRead, reader_name: &str) -> io::Result<()> {
+pub fn write_read(
+    out: &mut (impl Write + ?Sized),
+    read: &TagRead,
+    reader_name: &str,
+) -> io::Result<()> {
     write!(out, "{{\"t_us\":{},\"reader\":", read.timestamp_us)?;
     serde_json::to_writer(&mut *out, reader_name)?;
     write!(out, ",\"ant\":{},\"epc\":\"{}\"", read.antenna, read.epc)?;
@@ -185,7 +225,8 @@ pub fn read_frames(input: impl BufRead) -> Result<Vec<Frame>, TraceError> {
         if line.trim().is_empty() {
             continue;
         }
-        let frame = serde_json::from_str(&line).map_err(|e| line_error(i + 1, format!("not a frame: {e}")))?;
+        let frame = serde_json::from_str(&line)
+            .map_err(|e| line_error(i + 1, format!("not a frame: {e}")))?;
         frames.push(frame);
     }
     Ok(frames)
@@ -205,7 +246,9 @@ mod hex_bytes {
         }
         (0..text.len())
             .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).map_err(|_| D::Error::custom("not hex")))
+            .map(|i| {
+                u8::from_str_radix(&text[i..i + 2], 16).map_err(|_| D::Error::custom("not hex"))
+            })
             .collect()
     }
 }
@@ -246,13 +289,20 @@ impl StocktakePlan {
             .iter()
             .map(|h| Epc::from_hex(h).map_err(|e| format!("stocktake known: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Stocktake::new(self.expected.iter().map(|e| (e.epc, e.zone)), self.scope.iter().copied()).with_known(known))
+        Ok(Stocktake::new(
+            self.expected.iter().map(|e| (e.epc, e.zone)),
+            self.scope.iter().copied(),
+        )
+        .with_known(known))
     }
 }
 
 /// Where a trace's configuration sits: `NAME.jsonl` → `NAME.config.json`.
 pub fn config_path(trace: &std::path::Path) -> std::path::PathBuf {
-    let name = trace.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = trace
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let stem = name.strip_suffix(".jsonl").unwrap_or(&name);
     trace.with_file_name(format!("{stem}.config.json"))
 }
@@ -269,11 +319,20 @@ pub struct Replay {
 /// configuration always give the same facts, in the same order.
 pub fn replay(input: impl BufRead, config: &ReplayConfig) -> Result<Replay, TraceError> {
     let mut facts = Vec::new();
-    let (stocktake, counters) = replay_streaming(input, config, |_| {}, |f| {
-        facts.push(f.clone());
-        Ok(())
-    })?;
-    Ok(Replay { facts, stocktake, counters })
+    let (stocktake, counters) = replay_streaming(
+        input,
+        config,
+        |_| {},
+        |f| {
+            facts.push(f.clone());
+            Ok(())
+        },
+    )?;
+    Ok(Replay {
+        facts,
+        stocktake,
+        counters,
+    })
 }
 
 /// [`replay`], handing each read to `before_read` before the engine takes it (to pace a
@@ -284,7 +343,8 @@ pub fn replay_streaming(
     mut before_read: impl FnMut(&TagRead),
     mut on_fact: impl FnMut(&Fact) -> io::Result<()>,
 ) -> Result<(Option<StocktakeResult>, Counters), TraceError> {
-    let mut engine = Engine::new(config.engine.clone()).map_err(|e| line_error(0, format!("configuration: {e}")))?;
+    let mut engine = Engine::new(config.engine.clone())
+        .map_err(|e| line_error(0, format!("configuration: {e}")))?;
     let mut stocktake = match &config.stocktake {
         Some(plan) => Some(plan.start().map_err(|m| line_error(0, m))?),
         None => None,
@@ -313,13 +373,24 @@ pub fn replay_streaming(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::config::{ReaderConfig, ReadPoint, ZoneConfig};
+    use crate::engine::config::{ReadPoint, ReaderConfig, ZoneConfig};
 
     fn config() -> EngineConfig {
         EngineConfig {
-            readers: vec![ReaderConfig { id: 0, name: "dock".into() }],
-            zones: vec![ZoneConfig { id: ZoneId(1), name: "dock".into(), smoothing: Default::default() }],
-            read_points: vec![ReadPoint { reader: 0, antenna: 1, zone: ZoneId(1) }],
+            readers: vec![ReaderConfig {
+                id: 0,
+                name: "dock".into(),
+            }],
+            zones: vec![ZoneConfig {
+                id: ZoneId(1),
+                name: "dock".into(),
+                smoothing: Default::default(),
+            }],
+            read_points: vec![ReadPoint {
+                reader: 0,
+                antenna: 1,
+                zone: ZoneId(1),
+            }],
             gates: vec![],
         }
     }
@@ -355,8 +426,17 @@ mod tests {
         assert!(r.next_read().unwrap().is_some());
         let err = r.next_read().unwrap_err().to_string();
         assert!(err.starts_with("line 3: reader \"nowhere\""), "{err}");
-        for (bad, what) in [("{\"t_us\":1,\"reader\":\"dock\",\"ant\":1,\"epc\":\"E2Z0\"}", "not an EPC"), ("not json", "not a trace read")] {
-            let err = TraceReader::new(bad.as_bytes(), &config()).next_read().unwrap_err().to_string();
+        for (bad, what) in [
+            (
+                "{\"t_us\":1,\"reader\":\"dock\",\"ant\":1,\"epc\":\"E2Z0\"}",
+                "not an EPC",
+            ),
+            ("not json", "not a trace read"),
+        ] {
+            let err = TraceReader::new(bad.as_bytes(), &config())
+                .next_read()
+                .unwrap_err()
+                .to_string();
             assert!(err.starts_with("line 1: ") && err.contains(what), "{err}");
         }
     }
@@ -364,14 +444,28 @@ mod tests {
     #[test]
     fn frames_round_trip_and_bad_frames_are_named() {
         let frames = vec![
-            Frame { t_us: 5, dir: FrameDirection::Tx, hex: vec![0x04, 0xFF, 0x21, 0x19, 0x95] },
-            Frame { t_us: 9, dir: FrameDirection::Rx, hex: vec![] },
+            Frame {
+                t_us: 5,
+                dir: FrameDirection::Tx,
+                hex: vec![0x04, 0xFF, 0x21, 0x19, 0x95],
+            },
+            Frame {
+                t_us: 9,
+                dir: FrameDirection::Rx,
+                hex: vec![],
+            },
         ];
         let mut buf = Vec::new();
-        frames.iter().for_each(|f| write_frame(&mut buf, f).unwrap());
-        assert!(String::from_utf8_lossy(&buf).starts_with("{\"t_us\":5,\"dir\":\"tx\",\"hex\":\"04FF211995\"}\n"));
+        frames
+            .iter()
+            .for_each(|f| write_frame(&mut buf, f).unwrap());
+        assert!(String::from_utf8_lossy(&buf)
+            .starts_with("{\"t_us\":5,\"dir\":\"tx\",\"hex\":\"04FF211995\"}\n"));
         assert_eq!(read_frames(&buf[..]).unwrap(), frames);
         buf.extend_from_slice(b"{\"t_us\":9,\"dir\":\"sideways\",\"hex\":\"\"}\n");
-        assert!(read_frames(&buf[..]).unwrap_err().to_string().starts_with("line 3: not a frame"));
+        assert!(read_frames(&buf[..])
+            .unwrap_err()
+            .to_string()
+            .starts_with("line 3: not a frame"));
     }
 }
