@@ -163,15 +163,19 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
         }
     };
     let paced = speed.is_some();
-    let (stocktake, counters) = trace::replay_streaming(input, &config, pace, |fact: &Fact| {
+    let replayed = trace::replay_streaming(input, &config, pace, |fact: &Fact| {
         serde_json::to_writer(&mut out, fact)?;
         out.write_all(b"\n")?;
         if paced {
             out.flush()?;
         }
         Ok(())
-    })
-    .with_context(|| format!("replaying {}", args.file.display()))?;
+    });
+    let (stocktake, counters) = match replayed {
+        // `depot replay … | head` is done when head is.
+        Err(trace::TraceError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
+        other => other.with_context(|| format!("replaying {}", args.file.display()))?,
+    };
     if let Some(result) = stocktake {
         serde_json::to_writer(&mut out, &serde_json::json!({ "stocktake": result }))?;
         out.write_all(b"\n")?;
