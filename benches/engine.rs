@@ -45,3 +45,54 @@ fn replay_gate_out_trace(bencher: Bencher) {
             .len()
     });
 }
+
+/// Keys of the high-duplicate load (100,000 tags, 1M reads), as the tag table sees them.
+fn table_keys() -> Vec<u128> {
+    let (_, reads) = synth::bench_load(100_000, 1_000_000, 1, 2_000);
+    reads
+        .iter()
+        .map(|r| {
+            u128::from_be_bytes(
+                r.epc
+                    .as_bytes()
+                    .iter()
+                    .chain([0u8; 4].iter())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .try_into()
+                    .unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The engine's choice: one owner, no locks.
+#[divan::bench(sample_count = 5)]
+fn table_owned_hashmap(bencher: Bencher) {
+    let keys = table_keys();
+    bencher
+        .counter(ItemsCount::new(keys.len()))
+        .bench_local(|| {
+            let mut map: std::collections::HashMap<u128, [u32; 6]> =
+                std::collections::HashMap::new();
+            for (i, k) in keys.iter().enumerate() {
+                map.entry(*k).or_insert([0; 6])[0] = i as u32;
+            }
+            map.len()
+        });
+}
+
+/// The alternative: a sharded concurrent map, used from the one thread.
+#[divan::bench(sample_count = 5)]
+fn table_dashmap(bencher: Bencher) {
+    let keys = table_keys();
+    bencher
+        .counter(ItemsCount::new(keys.len()))
+        .bench_local(|| {
+            let map: dashmap::DashMap<u128, [u32; 6]> = dashmap::DashMap::new();
+            for (i, k) in keys.iter().enumerate() {
+                map.entry(*k).or_insert([0; 6])[0] = i as u32;
+            }
+            map.len()
+        });
+}
