@@ -51,10 +51,34 @@ pub enum TraceCommand {
     Synth(SynthArgs),
 }
 
+/// The scenarios of [`synth::Scenario`], as the command line names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScenarioArg {
+    /// Trolleys of assets pushed out through the gate while a stray tag lingers inside.
+    GateOut,
+    /// Trolleys of assets brought in through the gate.
+    GateIn,
+    /// Four aisles counted: some assets absent, some in the wrong aisle, some foreign tags.
+    Stocktake,
+    /// A trolley comes in while a staging pallet is cross-read by the gate.
+    CrossRead,
+}
+
+impl From<ScenarioArg> for Scenario {
+    fn from(s: ScenarioArg) -> Scenario {
+        match s {
+            ScenarioArg::GateOut => Scenario::GateOut,
+            ScenarioArg::GateIn => Scenario::GateIn,
+            ScenarioArg::Stocktake => Scenario::Stocktake,
+            ScenarioArg::CrossRead => Scenario::CrossRead,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct SynthArgs {
     #[arg(long, value_enum)]
-    pub scenario: Scenario,
+    pub scenario: ScenarioArg,
     /// Tags moved through the gate, or expected in the stocktake.
     #[arg(long, default_value_t = 120)]
     pub tags: u32,
@@ -195,7 +219,7 @@ pub async fn run(cmd: TraceCommand) -> anyhow::Result<()> {
 
 fn synth_command(args: SynthArgs) -> anyhow::Result<()> {
     let opts = Options {
-        scenario: args.scenario,
+        scenario: args.scenario.into(),
         tags: args.tags,
         seed: args.seed,
         absent: args.absent,

@@ -1,7 +1,8 @@
 //! The inventory engine turns raw tag reads into a few correct facts.
 //!
 //! Sans-IO: nothing here reads a clock, a socket or a file on its own; time comes from the
-//! reads ([`Engine::ingest`]) or from the caller ([`Engine::advance_to`]), so a trace
+//! reads ([`Engine::ingest`](crate::engine::Engine::ingest)) or from the caller
+//! ([`Engine::advance_to`](crate::engine::Engine::advance_to)), so a trace
 //! replays to the same facts every time. Read ARCHITECTURE.md ("Inventory engine") for the
 //! map and the invariants.
 

@@ -3,8 +3,9 @@
 //!
 //! The reader model is Gen2 inventory in rounds: a reader cycles its antennas; each round
 //! on one antenna reads every tag in that antenna's field at most once, with a chance that
-//! falls with RSSI (missed reads); a round lasts one slot per tag (1/1,100 s, the shared
-//! ceiling of one reader) but at least [`MIN_ROUND_US`]. So a lone tag is read ~200 times a
+//! falls with RSSI (missed reads); a round lasts one slot per tag (1/1,100 s for a fixed
+//! reader's shared ceiling, longer for slower readers) but at least
+//! [`MIN_ROUND_US`](crate::engine::synth::MIN_ROUND_US). So a lone tag is read ~200 times a
 //! second over all antennas, and the duplicate rate falls as the population grows. RSSI
 //! falls with distance and behind an antenna, so it rises then falls through a portal.
 

@@ -18,7 +18,7 @@
 //!
 //! Blank lines are skipped; anything else that does not parse is an error naming its line.
 //! The engine configuration for a trace sits beside it: `NAME.jsonl` → `NAME.config.json`,
-//! a [`ReplayConfig`].
+//! a [`ReplayConfig`](crate::engine::trace::ReplayConfig).
 //!
 //! # Raw-frame capture (JSON Lines, `*.frames.jsonl`)
 //! The bytes of a reader session, one frame per line, for replaying into a protocol codec:
