@@ -259,3 +259,31 @@ fn every_trace_replays_to_the_same_facts() {
         assert_eq!(ids.len(), a.facts.len(), "{name}: fact ids are unique");
     }
 }
+
+#[test]
+fn fresh_gate_traces_give_one_passage_per_asset_whatever_the_seed() {
+    for seed in 100..106 {
+        for (scenario, direction) in [
+            (Scenario::GateOut, Direction::Out),
+            (Scenario::GateIn, Direction::In),
+            (Scenario::CrossRead, Direction::In),
+        ] {
+            let s = synth::synthesize(&Options::new(scenario, 30, seed));
+            let mut engine = depot::engine::Engine::new(s.config.engine.clone()).unwrap();
+            let mut facts = Vec::new();
+            s.reads.iter().for_each(|r| engine.ingest(r, &mut facts));
+            engine.flush(&mut facts);
+            let p = passages(&facts);
+            assert_eq!(p.passed_epcs.len(), 30, "{scenario:?} seed {seed}");
+            assert_eq!(
+                p.by_direction[&direction],
+                s.truth.passed.iter().copied().collect::<BTreeSet<_>>()
+            );
+            assert_eq!(
+                p.batches,
+                vec![(direction, 1, 30)],
+                "{scenario:?} seed {seed}"
+            );
+        }
+    }
+}
