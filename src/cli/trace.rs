@@ -31,9 +31,9 @@ pub struct ReplayArgs {
     /// Trace file (JSON Lines).
     pub file: PathBuf,
     /// Replay configuration (engine and optional stocktake); default: the trace's
-    /// `NAME.config.json` beside it.
+    /// `NAME.config.json` beside it. (Not `--config`: that names the service's own file.)
     #[arg(long)]
-    pub config: Option<PathBuf>,
+    pub trace_config: Option<PathBuf>,
     /// Pace the replay at N times the speed it was recorded at.
     #[arg(long, conflicts_with = "max")]
     pub speed: Option<f64>,
@@ -160,7 +160,7 @@ fn load_config(path: &Path) -> anyhow::Result<ReplayConfig> {
 
 pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     let config_path = args
-        .config
+        .trace_config
         .clone()
         .unwrap_or_else(|| trace::config_path(&args.file));
     let config = load_config(&config_path)?;
