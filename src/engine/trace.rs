@@ -42,6 +42,8 @@ pub enum TraceError {
     Line { line: usize, message: String },
     #[error("reading the trace: {0}")]
     Io(#[from] io::Error),
+    #[error("replay configuration: {0}")]
+    Config(String),
 }
 
 fn line_error(line: usize, message: impl Into<String>) -> TraceError {
@@ -343,10 +345,10 @@ pub fn replay_streaming(
     mut before_read: impl FnMut(&TagRead),
     mut on_fact: impl FnMut(&Fact) -> io::Result<()>,
 ) -> Result<(Option<StocktakeResult>, Counters), TraceError> {
-    let mut engine = Engine::new(config.engine.clone())
-        .map_err(|e| line_error(0, format!("configuration: {e}")))?;
+    let mut engine =
+        Engine::new(config.engine.clone()).map_err(|e| TraceError::Config(e.to_string()))?;
     let mut stocktake = match &config.stocktake {
-        Some(plan) => Some(plan.start().map_err(|m| line_error(0, m))?),
+        Some(plan) => Some(plan.start().map_err(TraceError::Config)?),
         None => None,
     };
     let mut reader = TraceReader::new(input, &config.engine);
