@@ -447,3 +447,43 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_stocktake_started_late_is_seeded_from_what_the_engine_holds() {
+    use depot::engine::{Progress, Stocktake};
+    let mut e = Engine::new(config()).unwrap();
+    let three = |tag: u64, ant: u16, ms: u64| {
+        [
+            read(tag, 0, ant, ms, -50),
+            read(tag, 0, ant, ms + 1, -50),
+            read(tag, 0, ant, ms + 2, -50),
+        ]
+    };
+    feed(&mut e, &three(1, 1, 0));
+    feed(&mut e, &three(2, 2, 0));
+    assert_eq!(e.located(), vec![(epc(1), ZoneId(1)), (epc(2), ZoneId(2))]);
+    let mut st = Stocktake::new(
+        [
+            (epc(1), ZoneId(1)),
+            (epc(2), ZoneId(1)),
+            (epc(3), ZoneId(2)),
+        ],
+        [ZoneId(1), ZoneId(2)],
+    );
+    for (tag, zone) in e.located() {
+        st.observe(tag, zone);
+    }
+    for f in feed(&mut e, &three(4, 2, 100)) {
+        st.apply(&f);
+    }
+    assert_eq!(
+        st.progress(),
+        Progress {
+            expected: 3,
+            found: 1,
+            misplaced: 1,
+            missing: 1,
+            unexpected: 1
+        }
+    );
+}

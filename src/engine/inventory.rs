@@ -327,6 +327,19 @@ impl Engine {
         epcs
     }
 
+    /// Every tag observed now and its zone, in EPC order: what a stocktake starting now
+    /// has already seen.
+    pub fn located(&self) -> Vec<(Epc, ZoneId)> {
+        let mut all: Vec<(Epc, ZoneId)> = self
+            .tags
+            .iter()
+            .filter(|(_, s)| s.loc != NONE)
+            .map(|(k, s)| (self.keys.epc(*k), self.zones[s.loc as usize].id))
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
     /// How many tags are observed in `zone` now.
     pub fn zone_population(&self, zone: ZoneId) -> u32 {
         self.zone_index

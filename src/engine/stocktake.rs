@@ -78,7 +78,8 @@ enum Class {
 
 /// One stocktake over a set of zones. Feed it the engine's facts ([`Stocktake::apply`]) or
 /// sightings from anywhere else ([`Stocktake::observe`]); a tag counts where it was last
-/// seen in scope.
+/// seen in scope. Tags the engine already holds when the stocktake starts produce no new
+/// arrival: observe them from [`crate::engine::Engine::located`] first.
 #[derive(Debug, Clone)]
 pub struct Stocktake {
     scope: HashSet<ZoneId>,
