@@ -152,7 +152,12 @@ fn replay_takes_a_configuration_from_elsewhere() {
     let trace = scratch("elsewhere.jsonl");
     std::fs::copy(traces().join("gate-in.jsonl"), &trace).unwrap();
     let config = traces().join("gate-in.config.json");
-    let a = depot(&["replay", trace.to_str().unwrap(), "--trace-config", config.to_str().unwrap()]);
+    let a = depot(&[
+        "replay",
+        trace.to_str().unwrap(),
+        "--trace-config",
+        config.to_str().unwrap(),
+    ]);
     assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
     let b = depot(&["replay", traces().join("gate-in.jsonl").to_str().unwrap()]);
     assert_eq!(a.stdout, b.stdout);

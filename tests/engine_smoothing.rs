@@ -67,6 +67,7 @@ fn config() -> EngineConfig {
             batch_gap_ms: 3_000,
             quiet_ms: 1_000,
             min_reads: 2,
+            max_track_ms: 60_000,
         }],
     }
 }
@@ -485,5 +486,46 @@ fn a_stocktake_started_late_is_seeded_from_what_the_engine_holds() {
             missing: 1,
             unexpected: 1
         }
+    );
+}
+
+#[test]
+fn a_tag_that_lingered_at_the_gate_is_dated_by_its_passage() {
+    let mut e = Engine::new(config()).unwrap();
+    // Three minutes on the floor by the inside antenna, strongest at the start.
+    let mut reads: Vec<TagRead> = (0..1_800)
+        .map(|i| read(1, 1, 1, i * 100, if i < 10 { -40 } else { -50 }))
+        .collect();
+    // Then carried out: inside fading, outside rising and fading.
+    let t = 180_000;
+    for (i, (rssi, ant)) in [
+        (-48, 1),
+        (-46, 1),
+        (-52, 2),
+        (-55, 1),
+        (-45, 2),
+        (-50, 2),
+        (-60, 2),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        reads.push(read(1, 1, ant, t + i as u64 * 100, rssi));
+    }
+    let mut facts = feed(&mut e, &reads);
+    e.flush(&mut facts);
+    let passed: Vec<(Direction, u64)> = facts
+        .iter()
+        .filter_map(|f| match f {
+            Fact::Passed { direction, at, .. } => Some((*direction, *at)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(passed.len(), 1, "{passed:?}");
+    assert_eq!(passed[0].0, Direction::Out);
+    let crossed = T0 + t * 1_000;
+    assert!(
+        passed[0].1 >= crossed - 1_000_000 && passed[0].1 <= crossed + 1_000_000,
+        "{passed:?}"
     );
 }

@@ -104,6 +104,11 @@ pub struct GateConfig {
     /// Reads needed on each side before a passage can be judged.
     #[serde(default = "default_min_reads")]
     pub min_reads: u16,
+    /// A track older than this, read on one side only for the last `quiet_ms`, is judged and
+    /// started afresh, so a tag that lingered at the gate for an hour is judged on its last
+    /// minute, not dated by its old RSSI peaks.
+    #[serde(default = "default_max_track_ms")]
+    pub max_track_ms: u32,
 }
 
 fn default_batch_gap_ms() -> u32 {
@@ -111,6 +116,9 @@ fn default_batch_gap_ms() -> u32 {
 }
 fn default_quiet_ms() -> u32 {
     1_500
+}
+fn default_max_track_ms() -> u32 {
+    60_000
 }
 fn default_min_reads() -> u16 {
     2
@@ -222,7 +230,10 @@ impl EngineConfig {
             if !gates.insert(g.id) {
                 return Err(ConfigError::DuplicateGate(g.id.0));
             }
-            if g.batch_gap_ms > MAX_TIMEOUT_MS || g.quiet_ms > MAX_TIMEOUT_MS {
+            if g.batch_gap_ms > MAX_TIMEOUT_MS
+                || g.quiet_ms > MAX_TIMEOUT_MS
+                || g.max_track_ms > MAX_TIMEOUT_MS
+            {
                 return Err(ConfigError::TimeoutTooLong {
                     what: "gate",
                     id: g.id.0,

@@ -75,6 +75,15 @@ impl GateTrack {
         }
     }
 
+    /// The first read of the track, if it has any.
+    pub fn first(&self) -> Option<u32> {
+        self.sides
+            .iter()
+            .filter(|s| s.reads > 0)
+            .map(|s| s.first)
+            .min()
+    }
+
     pub fn last(&self) -> u32 {
         self.sides[INSIDE].last.max(self.sides[OUTSIDE].last)
     }

@@ -86,6 +86,7 @@ struct Gate {
     batch_gap_ms: u32,
     quiet_ms: u32,
     min_reads: u16,
+    max_track_ms: u32,
     next_batch: u32,
     open: [Option<OpenBatch>; 2],
 }
@@ -226,6 +227,7 @@ impl Engine {
                 batch_gap_ms: gate.batch_gap_ms,
                 quiet_ms: gate.quiet_ms,
                 min_reads: gate.min_reads,
+                max_track_ms: gate.max_track_ms,
                 next_batch: 1,
                 open: [None, None],
             });
@@ -753,8 +755,14 @@ impl Engine {
         out: &mut Vec<Fact>,
     ) {
         let track = self.tracks.entry(key).or_insert(GateTrack::new(g));
-        if track.gate != g {
-            // Read at another gate: what it did at the first one is over.
+        let gate = &self.gates[g as usize];
+        // Only a track read on one side lately is restarted: one in the middle of a passage
+        // (both sides reading) is never split.
+        let other = track.sides[1 - side];
+        let one_sided = other.reads == 0 || t - other.last > gate.quiet_ms;
+        let stale = one_sided && track.first().is_some_and(|f| t - f > gate.max_track_ms);
+        if track.gate != g || stale {
+            // Read at another gate, or lingering here too long: judge what is there so far.
             let old = *track;
             *track = GateTrack::new(g);
             self.judge_track(key, &old, t, out);

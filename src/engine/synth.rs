@@ -313,6 +313,7 @@ fn dock(with_staging: bool) -> (EngineConfig, Vec<Antenna>) {
             batch_gap_ms: 3_000,
             quiet_ms: 1_500,
             min_reads: 2,
+            max_track_ms: 60_000,
         }],
     };
     let mut antennas = vec![
