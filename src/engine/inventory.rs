@@ -586,10 +586,13 @@ impl Engine {
         let mut st = st;
         if due > timer.at {
             st.timer_at = due;
-            self.timers.push(Reverse(Timer {
-                at: due,
-                key: timer.key,
-            }));
+            push_timer(
+                &mut self.timers,
+                Timer {
+                    at: due,
+                    key: timer.key,
+                },
+            );
             self.tags.insert(timer.key, st);
             return;
         }
@@ -625,10 +628,13 @@ impl Engine {
             self.tags.remove(&timer.key);
         } else {
             st.timer_at = self.due(&st);
-            self.timers.push(Reverse(Timer {
-                at: st.timer_at,
-                key: timer.key,
-            }));
+            push_timer(
+                &mut self.timers,
+                Timer {
+                    at: st.timer_at,
+                    key: timer.key,
+                },
+            );
             self.tags.insert(timer.key, st);
         }
     }
@@ -710,7 +716,7 @@ impl Engine {
         let st = *st;
         let due = self.due(&st);
         if due < st.timer_at {
-            self.timers.push(Reverse(Timer { at: due, key }));
+            push_timer(&mut self.timers, Timer { at: due, key });
             self.tags.get_mut(&key).expect("just inserted").timer_at = due;
         }
         if !observed {
@@ -870,6 +876,16 @@ impl Engine {
         });
         self.counters.batches += 1;
     }
+}
+
+/// Grow a timer heap by a quarter, not double: with one timer per tracked tag, doubling
+/// would cost up to 20 more bytes per tag right after each growth.
+#[inline]
+fn push_timer(heap: &mut BinaryHeap<Reverse<Timer>>, timer: Timer) {
+    if heap.len() == heap.capacity() {
+        heap.reserve_exact(heap.capacity() / 4 + 64);
+    }
+    heap.push(Reverse(timer));
 }
 
 /// Recent RSSI: the mean of the last value and the new read, which halves the noise of a

@@ -11,17 +11,26 @@ const INLINE_BYTES: usize = 15;
 /// Length byte that marks an interned EPC; the first four bytes are its index.
 const INTERNED: u8 = 0xFF;
 
-/// A tag's key in the engine's maps: 16 bytes, 8-byte aligned so map entries stay small.
+/// A tag's key in the engine's maps: 16 bytes in big-endian words, 4-byte aligned so a
+/// timer (a `u32` deadline and a key) is 20 bytes, not 24.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TagKey {
-    hi: u64,
-    lo: u64,
+pub struct TagKey([u32; 4]);
+
+impl TagKey {
+    #[inline]
+    fn hi(&self) -> u64 {
+        u64::from(self.0[0]) << 32 | u64::from(self.0[1])
+    }
+    #[inline]
+    fn lo(&self) -> u64 {
+        u64::from(self.0[2]) << 32 | u64::from(self.0[3])
+    }
 }
 
 impl Hash for TagKey {
     #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(fold(self.hi, self.lo));
+        state.write_u64(fold(self.hi(), self.lo()));
     }
 }
 
@@ -105,8 +114,8 @@ impl Keys {
 
     pub fn epc(&self, key: TagKey) -> Epc {
         let mut buf = [0u8; 16];
-        buf[..8].copy_from_slice(&key.hi.to_be_bytes());
-        buf[8..].copy_from_slice(&key.lo.to_be_bytes());
+        buf[..8].copy_from_slice(&key.hi().to_be_bytes());
+        buf[8..].copy_from_slice(&key.lo().to_be_bytes());
         if buf[15] == INTERNED {
             let index = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
             return self.long[index as usize];
@@ -123,11 +132,8 @@ impl Keys {
 
 #[inline]
 fn pack(buf: [u8; 16]) -> TagKey {
-    let (hi, lo) = buf.split_at(8);
-    TagKey {
-        hi: u64::from_be_bytes(hi.try_into().expect("8 bytes")),
-        lo: u64::from_be_bytes(lo.try_into().expect("8 bytes")),
-    }
+    let word = |i: usize| u32::from_be_bytes([buf[i], buf[i + 1], buf[i + 2], buf[i + 3]]);
+    TagKey([word(0), word(4), word(8), word(12)])
 }
 
 #[cfg(test)]
