@@ -679,6 +679,7 @@ impl Engine {
         if st.loc == z {
             st.loc_last = t;
             st.loc_rssi = blend(st.loc_rssi, rssi);
+            // A read where the tag is takes one vote from any zone contending for it.
             if st.cand != NONE {
                 st.cand_reads -= 1;
                 if st.cand_reads == 0 {
@@ -692,6 +693,8 @@ impl Engine {
             st.cand_last = t;
             st.cand_rssi = blend(st.cand_rssi, rssi);
         } else if st.cand == z
+            // A contender that went quiet, or had only one vote left, gives way to this zone;
+            // a stronger one only loses a vote.
             || st.cand == NONE
             || st.cand_reads <= 1
             || t - st.cand_last > self.zones[st.cand as usize].smoothing.lost_ms
