@@ -1,0 +1,910 @@
+//! The engine proper: read points, ALE smoothing per tag and zone, gate tracks, timers.
+//!
+//! Time is engine milliseconds since the first read (`u32`, so per-tag state stays
+//! small); it only moves when a read or [`Engine::advance_to`] says so.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use depot_readers::{Epc, TagRead};
+use serde::Serialize;
+
+use super::config::{ConfigError, EngineConfig, GateId, Smoothing, ZoneId};
+use super::fact::{Direction, Fact};
+use super::gate::{judge, GateTrack, OpenBatch, INSIDE, OUTSIDE};
+use super::key::{KeyMap, Keys, TagKey};
+
+/// "No zone" in a packed zone index.
+const NONE: u16 = u16::MAX;
+/// "No RSSI known": -128 dBm is below any reader's sensitivity.
+const NO_RSSI: i8 = i8::MIN;
+/// Engine time is rebased before it can overflow `u32` milliseconds (24.8 days of reads).
+const REBASE_AT: u32 = 1 << 31;
+/// How far a rebase moves the engine epoch: far more than any timeout, so state older than
+/// this is long expired and may be clamped to 0.
+const REBASE_BY: u32 = 1 << 30;
+
+/// Smoothing state of one tag: where it is observed and which zone is contending for it.
+/// 24 bytes; 40 with its key.
+#[derive(Debug, Clone, Copy)]
+struct TagState {
+    /// Zone index the tag is observed in, or [`NONE`].
+    loc: u16,
+    /// Zone index the tag is glimpsed in, not yet observed, or [`NONE`].
+    cand: u16,
+    /// Reads in `cand`, less reads elsewhere since (a majority vote, so cross-reads from a
+    /// neighbouring zone never outvote the zone the tag is really in).
+    cand_reads: u16,
+    /// Recent RSSI in `loc` and in `cand` ([`NO_RSSI`] when unknown), to tell a cross-read
+    /// from a real sighting.
+    loc_rssi: i8,
+    cand_rssi: i8,
+    loc_last: u32,
+    cand_first: u32,
+    cand_last: u32,
+    /// Deadline of this tag's one live timer.
+    timer_at: u32,
+}
+
+impl TagState {
+    const EMPTY: TagState = TagState {
+        loc: NONE,
+        cand: NONE,
+        cand_reads: 0,
+        loc_rssi: NO_RSSI,
+        cand_rssi: NO_RSSI,
+        loc_last: 0,
+        cand_first: 0,
+        cand_last: 0,
+        timer_at: u32::MAX,
+    };
+}
+
+/// A deadline and the tag it is for; ordered by deadline, then key, so timers that fall
+/// due together always fire in the same order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Timer {
+    at: u32,
+    key: TagKey,
+}
+
+#[derive(Debug, Clone)]
+struct Zone {
+    id: ZoneId,
+    smoothing: Smoothing,
+    /// (gate index, side) when this zone is a side of a gate.
+    gate: Option<(u16, usize)>,
+    population: u32,
+    /// Changes since the last cycle report: `None` until someone asks for one, so a zone
+    /// nobody reports on keeps no log.
+    cycle: Option<Vec<(TagKey, bool)>>,
+}
+
+#[derive(Debug, Clone)]
+struct Gate {
+    id: GateId,
+    batch_gap_ms: u32,
+    quiet_ms: u32,
+    min_reads: u16,
+    max_track_ms: u32,
+    next_batch: u32,
+    open: [Option<OpenBatch>; 2],
+}
+
+/// What the engine has counted since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    pub reads: u64,
+    /// Reads from a (reader, antenna) with no read point.
+    pub unmapped_reads: u64,
+    /// Reads below their zone's `min_rssi_dbm`.
+    pub weak_reads: u64,
+    /// Reads much weaker than the same tag's recent reads in another zone.
+    pub cross_reads: u64,
+    /// Tags with zone state now (observed or glimpsed).
+    pub tags_tracked: u64,
+    /// Tags being followed through a gate now.
+    pub gate_tracks: u64,
+    pub arrived: u64,
+    pub left: u64,
+    pub moved: u64,
+    pub passed: u64,
+    pub batches: u64,
+}
+
+impl Counters {
+    pub fn facts(&self) -> u64 {
+        self.arrived + self.left + self.moved + self.passed + self.batches
+    }
+}
+
+/// Bytes the engine holds, from the capacities of its tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Memory {
+    pub tags: u64,
+    pub tag_table_bytes: u64,
+    pub timer_bytes: u64,
+    pub gate_bytes: u64,
+    pub other_bytes: u64,
+}
+
+impl Memory {
+    pub fn total(&self) -> u64 {
+        self.tag_table_bytes + self.timer_bytes + self.gate_bytes + self.other_bytes
+    }
+    pub fn per_tag(&self) -> f64 {
+        self.total() as f64 / self.tags.max(1) as f64
+    }
+}
+
+/// The additions and deletions of one zone since its previous cycle report (ALE's
+/// ADDITIONS and DELETIONS); the first report of a zone lists all of it as additions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CycleReport {
+    pub zone: ZoneId,
+    /// Engine time of the report, µs since the Unix epoch.
+    pub at: u64,
+    #[serde(serialize_with = "epcs_hex")]
+    pub additions: Vec<Epc>,
+    #[serde(serialize_with = "epcs_hex")]
+    pub deletions: Vec<Epc>,
+    pub population: u32,
+}
+
+fn epcs_hex<S: serde::Serializer>(epcs: &[Epc], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(epcs.iter().map(|e| e.to_hex()))
+}
+
+/// The inventory engine. Feed it reads in time order; it returns facts. No I/O, no clock.
+///
+/// ```
+/// use depot::engine::{Engine, EngineConfig, ZoneConfig, ReadPoint, ZoneId, Smoothing, Fact};
+/// use depot_readers::{Epc, ReaderId, TagRead};
+///
+/// let config = EngineConfig {
+///     readers: vec![],
+///     zones: vec![ZoneConfig { id: ZoneId(1), name: "aisle 1".into(), smoothing: Smoothing::default() }],
+///     read_points: vec![ReadPoint { reader: 0, antenna: 1, zone: ZoneId(1) }],
+///     gates: vec![],
+/// };
+/// let mut engine = Engine::new(config).unwrap();
+/// let epc = Epc::from_hex("3034257BF7194E4000001A85").unwrap();
+/// let mut facts = Vec::new();
+/// for i in 0..3 {
+///     let read = TagRead { epc, reader: ReaderId(0), antenna: 1, rssi_dbm: Some(-50),
+///         timestamp_us: 1_700_000_000_000_000 + i * 100_000, channel: None, phase: None, seen_count: None };
+///     engine.ingest(&read, &mut facts);
+/// }
+/// assert!(matches!(facts[0], Fact::Arrived { zone: ZoneId(1), .. }));
+/// engine.flush(&mut facts);
+/// assert!(matches!(facts[1], Fact::Left { zone: ZoneId(1), .. }));
+/// ```
+#[derive(Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    zones: Vec<Zone>,
+    zone_index: HashMap<ZoneId, u16>,
+    /// `read_points[reader][antenna]` is a zone index or [`NONE`].
+    read_points: Vec<Vec<u16>>,
+    gates: Vec<Gate>,
+    keys: Keys,
+    tags: KeyMap<TagState>,
+    timers: BinaryHeap<Reverse<Timer>>,
+    tracks: KeyMap<GateTrack>,
+    gate_timers: BinaryHeap<Reverse<Timer>>,
+    /// Engine epoch in ms since the Unix epoch; set by the first read.
+    base_ms: Option<u64>,
+    now: u32,
+    counters: Counters,
+}
+
+impl Engine {
+    pub fn new(config: EngineConfig) -> Result<Engine, ConfigError> {
+        config.validate()?;
+        let zone_index: HashMap<ZoneId, u16> = config
+            .zones
+            .iter()
+            .enumerate()
+            .map(|(i, z)| (z.id, i as u16))
+            .collect();
+        let mut zones: Vec<Zone> = config
+            .zones
+            .iter()
+            .map(|z| Zone {
+                id: z.id,
+                smoothing: z.smoothing,
+                gate: None,
+                population: 0,
+                cycle: None,
+            })
+            .collect();
+        let mut gates = Vec::new();
+        for (g, gate) in config.gates.iter().enumerate() {
+            zones[zone_index[&gate.inside] as usize].gate = Some((g as u16, INSIDE));
+            zones[zone_index[&gate.outside] as usize].gate = Some((g as u16, OUTSIDE));
+            gates.push(Gate {
+                id: gate.id,
+                batch_gap_ms: gate.batch_gap_ms,
+                quiet_ms: gate.quiet_ms,
+                min_reads: gate.min_reads,
+                max_track_ms: gate.max_track_ms,
+                next_batch: 1,
+                open: [None, None],
+            });
+        }
+        let mut read_points: Vec<Vec<u16>> = Vec::new();
+        for p in &config.read_points {
+            let (r, a) = (p.reader as usize, p.antenna as usize);
+            if read_points.len() <= r {
+                read_points.resize(r + 1, Vec::new());
+            }
+            if read_points[r].len() <= a {
+                read_points[r].resize(a + 1, NONE);
+            }
+            read_points[r][a] = zone_index[&p.zone];
+        }
+        Ok(Engine {
+            config,
+            zones,
+            zone_index,
+            read_points,
+            gates,
+            keys: Keys::default(),
+            tags: KeyMap::default(),
+            timers: BinaryHeap::new(),
+            tracks: KeyMap::default(),
+            gate_timers: BinaryHeap::new(),
+            base_ms: None,
+            now: 0,
+            counters: Counters::default(),
+        })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Take one read. Timeouts that fall due before the read's time fire first, so facts
+    /// come out in time order. A read older than the engine's time counts as read now.
+    #[inline]
+    pub fn ingest(&mut self, read: &TagRead, out: &mut Vec<Fact>) {
+        self.counters.reads += 1;
+        let t = self.tick(read.timestamp_us, out);
+        let zone = self
+            .read_points
+            .get(read.reader.0 as usize)
+            .and_then(|r| r.get(read.antenna as usize))
+            .copied()
+            .unwrap_or(NONE);
+        if zone == NONE {
+            self.counters.unmapped_reads += 1;
+            return;
+        }
+        let key = self.keys.key(&read.epc);
+        let z = &self.zones[zone as usize];
+        if let Some((gate, side)) = z.gate {
+            self.gate_read(key, gate, side, t, read.rssi_dbm, out);
+        }
+        let z = &self.zones[zone as usize];
+        if let (Some(min), Some(rssi)) = (z.smoothing.min_rssi_dbm, read.rssi_dbm) {
+            if rssi < min {
+                self.counters.weak_reads += 1;
+                return;
+            }
+        }
+        self.smooth(
+            key,
+            zone,
+            t,
+            read.rssi_dbm.unwrap_or(NO_RSSI),
+            read.timestamp_us,
+            out,
+        );
+    }
+
+    /// Move the engine's time forward to `timestamp_us` (µs since the Unix epoch) and fire
+    /// every timeout due before it: a quiet site still loses its tags.
+    pub fn advance_to(&mut self, timestamp_us: u64, out: &mut Vec<Fact>) {
+        self.tick(timestamp_us, out);
+    }
+
+    /// Fire every pending timeout, as if the readers fell silent for good: every tag
+    /// leaves, every gate track is judged, every batch closes. Call at the end of a trace.
+    pub fn flush(&mut self, out: &mut Vec<Fact>) {
+        self.fire(u64::MAX, out);
+    }
+
+    /// The tags observed in `zone` now, in EPC order.
+    pub fn zone_contents(&self, zone: ZoneId) -> Vec<Epc> {
+        let Some(&z) = self.zone_index.get(&zone) else {
+            return Vec::new();
+        };
+        let mut epcs: Vec<Epc> = self
+            .tags
+            .iter()
+            .filter(|(_, s)| s.loc == z)
+            .map(|(k, _)| self.keys.epc(*k))
+            .collect();
+        epcs.sort_unstable();
+        epcs
+    }
+
+    /// Every tag observed now and its zone, in EPC order: what a stocktake starting now
+    /// has already seen.
+    pub fn located(&self) -> Vec<(Epc, ZoneId)> {
+        let mut all: Vec<(Epc, ZoneId)> = self
+            .tags
+            .iter()
+            .filter(|(_, s)| s.loc != NONE)
+            .map(|(k, s)| (self.keys.epc(*k), self.zones[s.loc as usize].id))
+            .collect();
+        all.sort_unstable();
+        all
+    }
+
+    /// How many tags are observed in `zone` now.
+    pub fn zone_population(&self, zone: ZoneId) -> u32 {
+        self.zone_index
+            .get(&zone)
+            .map_or(0, |&z| self.zones[z as usize].population)
+    }
+
+    /// Where `epc` is observed now.
+    pub fn location(&self, epc: &Epc) -> Option<ZoneId> {
+        let state = self.tags.get(&self.keys.find(epc)?)?;
+        (state.loc != NONE).then(|| self.zones[state.loc as usize].id)
+    }
+
+    /// Additions and deletions in `zone` since the last call for that zone, and start a new
+    /// event cycle. `None` for an unknown zone.
+    pub fn cycle_report(&mut self, zone: ZoneId) -> Option<CycleReport> {
+        let z = *self.zone_index.get(&zone)?;
+        let at = self.now_us();
+        let population = self.zones[z as usize].population;
+        let (additions, deletions) = match self.zones[z as usize].cycle.replace(Vec::new()) {
+            None => (self.zone_contents(zone), Vec::new()),
+            Some(log) => {
+                // The first change to a tag in the cycle says whether it was there before.
+                let mut first: HashMap<TagKey, bool> = HashMap::with_capacity(log.len());
+                for (key, added) in log {
+                    first.entry(key).or_insert(added);
+                }
+                let mut additions = Vec::new();
+                let mut deletions = Vec::new();
+                for (key, added_first) in first {
+                    let here = self.tags.get(&key).is_some_and(|s| s.loc == z);
+                    match (added_first, here) {
+                        (true, true) => additions.push(self.keys.epc(key)),
+                        (false, false) => deletions.push(self.keys.epc(key)),
+                        _ => {}
+                    }
+                }
+                additions.sort_unstable();
+                deletions.sort_unstable();
+                (additions, deletions)
+            }
+        };
+        Some(CycleReport {
+            zone,
+            at,
+            additions,
+            deletions,
+            population,
+        })
+    }
+
+    pub fn counters(&self) -> Counters {
+        Counters {
+            tags_tracked: self.tags.len() as u64,
+            gate_tracks: self.tracks.len() as u64,
+            ..self.counters
+        }
+    }
+
+    /// Engine time, µs since the Unix epoch (0 before the first read).
+    pub fn now_us(&self) -> u64 {
+        self.base_ms
+            .map_or(0, |b| (b + u64::from(self.now)) * 1_000)
+    }
+
+    /// Bytes held, from table capacities: a hash table of `capacity` usable slots has
+    /// `capacity * 8 / 7` buckets rounded up to a power of two, each an entry and one
+    /// control byte.
+    pub fn memory(&self) -> Memory {
+        fn table<K, V>(capacity: usize) -> u64 {
+            if capacity == 0 {
+                return 0;
+            }
+            let buckets = if capacity < 8 {
+                capacity + 1
+            } else {
+                (capacity * 8 / 7).next_power_of_two()
+            };
+            (buckets * (std::mem::size_of::<(K, V)>() + 1)) as u64
+        }
+        let timers =
+            (self.timers.capacity() + self.gate_timers.capacity()) * std::mem::size_of::<Timer>();
+        let logs: usize = self
+            .zones
+            .iter()
+            .filter_map(|z| z.cycle.as_ref())
+            .map(|c| c.capacity() * std::mem::size_of::<(TagKey, bool)>())
+            .sum();
+        Memory {
+            tags: self.tags.len() as u64,
+            tag_table_bytes: table::<TagKey, TagState>(self.tags.capacity()),
+            timer_bytes: timers as u64,
+            gate_bytes: table::<TagKey, GateTrack>(self.tracks.capacity()),
+            other_bytes: (self.keys.heap_bytes() + logs) as u64,
+        }
+    }
+
+    /// Bytes of one tag's entry in the tag table.
+    pub const TAG_ENTRY_BYTES: usize = std::mem::size_of::<(TagKey, TagState)>();
+
+    /// Engine ms for a read's µs timestamp; moves the clock forward (firing what falls due
+    /// before it) and returns the engine's time.
+    #[inline]
+    fn tick(&mut self, timestamp_us: u64, out: &mut Vec<Fact>) -> u32 {
+        let ms = timestamp_us / 1_000;
+        let base = *self.base_ms.get_or_insert(ms);
+        let mut rel = ms.saturating_sub(base);
+        if rel >= u64::from(REBASE_AT) {
+            // Everything due before this read fires in the old epoch; what is left is younger
+            // than the longest timeout, so it survives the shift unclamped.
+            self.fire(rel, out);
+            let shift = rel - u64::from(REBASE_BY);
+            self.rebase(shift);
+            rel = u64::from(REBASE_BY);
+        }
+        let rel = rel as u32;
+        if rel > self.now {
+            self.fire(u64::from(rel), out);
+            self.now = rel;
+        }
+        self.now
+    }
+
+    /// Move the epoch forward by `shift` ms, clamping older times to 0.
+    fn rebase(&mut self, shift: u64) {
+        let back = |t: u32| {
+            if t == u32::MAX {
+                t
+            } else {
+                u64::from(t).saturating_sub(shift) as u32
+            }
+        };
+        self.base_ms = self.base_ms.map(|b| b + shift);
+        self.now = back(self.now);
+        for st in self.tags.values_mut() {
+            st.loc_last = back(st.loc_last);
+            st.cand_first = back(st.cand_first);
+            st.cand_last = back(st.cand_last);
+            st.timer_at = back(st.timer_at);
+        }
+        for tr in self.tracks.values_mut() {
+            tr.timer_at = back(tr.timer_at);
+            for side in &mut tr.sides {
+                side.first = back(side.first);
+                side.last = back(side.last);
+                side.peak_from = back(side.peak_from);
+                side.peak_to = back(side.peak_to);
+            }
+        }
+        for g in &mut self.gates {
+            for b in g.open.iter_mut().flatten() {
+                b.first = back(b.first);
+                b.last = back(b.last);
+            }
+        }
+        self.timers = self
+            .timers
+            .drain()
+            .map(|Reverse(t)| {
+                Reverse(Timer {
+                    at: back(t.at),
+                    key: t.key,
+                })
+            })
+            .collect();
+        self.gate_timers = self
+            .gate_timers
+            .drain()
+            .map(|Reverse(t)| {
+                Reverse(Timer {
+                    at: back(t.at),
+                    key: t.key,
+                })
+            })
+            .collect();
+    }
+
+    fn ms_to_us(&self, ms: u32) -> u64 {
+        (self.base_ms.unwrap_or(0) + u64::from(ms)) * 1_000
+    }
+
+    /// Fire every timer due strictly before `limit` (engine ms), earliest first; at equal
+    /// times zones before gates before batches.
+    fn fire(&mut self, limit: u64, out: &mut Vec<Fact>) {
+        loop {
+            let zone = self
+                .timers
+                .peek()
+                .map(|r| r.0.at)
+                .filter(|&d| u64::from(d) < limit);
+            let gate = self
+                .gate_timers
+                .peek()
+                .map(|r| r.0.at)
+                .filter(|&d| u64::from(d) < limit);
+            let batch = self
+                .next_batch_close()
+                .filter(|&(d, _, _)| u64::from(d) < limit);
+            let zone_d = zone.map_or(u64::MAX, u64::from);
+            let gate_d = gate.map_or(u64::MAX, u64::from);
+            let batch_d = batch.map_or(u64::MAX, |(d, _, _)| u64::from(d));
+            if zone.is_some() && zone_d <= gate_d && zone_d <= batch_d {
+                let Reverse(timer) = self.timers.pop().expect("peeked");
+                self.zone_timer(timer, out);
+            } else if gate.is_some() && gate_d <= batch_d {
+                let Reverse(timer) = self.gate_timers.pop().expect("peeked");
+                self.gate_timer(timer, out);
+            } else if let Some((_, g, dir)) = batch {
+                self.close_batch(g, dir, out);
+            } else {
+                return;
+            }
+        }
+    }
+
+    /// When the tag's zone state next changes by silence alone.
+    #[inline]
+    fn due(&self, st: &TagState) -> u32 {
+        let mut due = u32::MAX;
+        if st.loc != NONE {
+            due = st
+                .loc_last
+                .saturating_add(self.zones[st.loc as usize].smoothing.lost_ms);
+        }
+        if st.cand != NONE {
+            due = due.min(
+                st.cand_last
+                    .saturating_add(self.zones[st.cand as usize].smoothing.lost_ms),
+            );
+        }
+        due
+    }
+
+    fn zone_timer(&mut self, timer: Timer, out: &mut Vec<Fact>) {
+        let Some(st) = self.tags.get(&timer.key).copied() else {
+            return;
+        };
+        if st.timer_at != timer.at {
+            return; // superseded by an earlier timer for the same tag
+        }
+        let due = self.due(&st);
+        let mut st = st;
+        if due > timer.at {
+            st.timer_at = due;
+            push_timer(
+                &mut self.timers,
+                Timer {
+                    at: due,
+                    key: timer.key,
+                },
+            );
+            self.tags.insert(timer.key, st);
+            return;
+        }
+        if st.loc != NONE
+            && st
+                .loc_last
+                .saturating_add(self.zones[st.loc as usize].smoothing.lost_ms)
+                <= timer.at
+        {
+            let z = st.loc as usize;
+            out.push(Fact::Left {
+                epc: self.keys.epc(timer.key),
+                zone: self.zones[z].id,
+                at: self.ms_to_us(timer.at),
+            });
+            self.counters.left += 1;
+            self.zones[z].population -= 1;
+            if let Some(log) = &mut self.zones[z].cycle {
+                log.push((timer.key, false));
+            }
+            st.loc = NONE;
+        }
+        if st.cand != NONE
+            && st
+                .cand_last
+                .saturating_add(self.zones[st.cand as usize].smoothing.lost_ms)
+                <= timer.at
+        {
+            st.cand = NONE;
+            st.cand_reads = 0;
+        }
+        if st.loc == NONE && st.cand == NONE {
+            self.tags.remove(&timer.key);
+        } else {
+            st.timer_at = self.due(&st);
+            push_timer(
+                &mut self.timers,
+                Timer {
+                    at: st.timer_at,
+                    key: timer.key,
+                },
+            );
+            self.tags.insert(timer.key, st);
+        }
+    }
+
+    /// ALE smoothing of one read of `key` in zone index `z` at engine time `t`.
+    #[inline]
+    fn smooth(
+        &mut self,
+        key: TagKey,
+        z: u16,
+        t: u32,
+        rssi: i8,
+        timestamp_us: u64,
+        out: &mut Vec<Fact>,
+    ) {
+        let zone = &self.zones[z as usize];
+        let (observe_reads, observe_ms, lost_ms, margin) = (
+            zone.smoothing.observe_reads,
+            zone.smoothing.observe_ms,
+            zone.smoothing.lost_ms,
+            zone.smoothing.cross_read_margin_db,
+        );
+        let st = self.tags.entry(key).or_insert(TagState::EMPTY);
+        if let (Some(margin), false) = (margin, rssi == NO_RSSI) {
+            // Another zone that read this tag recently and much more strongly has it: this
+            // read is a cross-read from there and votes for nothing.
+            let zones = &self.zones;
+            let stronger = |other: u16, last: u32, other_rssi: i8| {
+                other != NONE
+                    && other != z
+                    && other_rssi != NO_RSSI
+                    && t - last <= zones[other as usize].smoothing.observe_ms
+                    && i16::from(other_rssi) >= i16::from(rssi) + i16::from(margin)
+            };
+            if stronger(st.loc, st.loc_last, st.loc_rssi)
+                || stronger(st.cand, st.cand_last, st.cand_rssi)
+            {
+                self.counters.cross_reads += 1;
+                return;
+            }
+        }
+        if st.loc == z {
+            st.loc_last = t;
+            st.loc_rssi = blend(st.loc_rssi, rssi);
+            // A read where the tag is takes one vote from any zone contending for it.
+            if st.cand != NONE {
+                st.cand_reads -= 1;
+                if st.cand_reads == 0 {
+                    st.cand = NONE;
+                }
+            }
+            return;
+        }
+        if st.cand == z && t - st.cand_last <= lost_ms {
+            st.cand_reads = st.cand_reads.saturating_add(1);
+            st.cand_last = t;
+            st.cand_rssi = blend(st.cand_rssi, rssi);
+        } else if st.cand == z
+            // A contender that went quiet, or had only one vote left, gives way to this zone;
+            // a stronger one only loses a vote.
+            || st.cand == NONE
+            || st.cand_reads <= 1
+            || t - st.cand_last > self.zones[st.cand as usize].smoothing.lost_ms
+        {
+            (
+                st.cand,
+                st.cand_reads,
+                st.cand_first,
+                st.cand_last,
+                st.cand_rssi,
+            ) = (z, 1, t, t, rssi);
+        } else {
+            st.cand_reads -= 1;
+            return;
+        }
+        let observed = st.cand_reads >= observe_reads || t - st.cand_first >= observe_ms;
+        let from = st.loc;
+        if observed {
+            (st.loc, st.loc_last, st.loc_rssi, st.cand, st.cand_reads) =
+                (z, t, st.cand_rssi, NONE, 0);
+        }
+        let st = *st;
+        let due = self.due(&st);
+        if due < st.timer_at {
+            push_timer(&mut self.timers, Timer { at: due, key });
+            self.tags.get_mut(&key).expect("just inserted").timer_at = due;
+        }
+        if !observed {
+            return;
+        }
+        let epc = self.keys.epc(key);
+        let to = self.zones[z as usize].id;
+        self.zones[z as usize].population += 1;
+        if let Some(log) = &mut self.zones[z as usize].cycle {
+            log.push((key, true));
+        }
+        if from == NONE {
+            out.push(Fact::Arrived {
+                epc,
+                zone: to,
+                at: timestamp_us.max(self.ms_to_us(t)),
+            });
+            self.counters.arrived += 1;
+        } else {
+            let f = &mut self.zones[from as usize];
+            f.population -= 1;
+            if let Some(log) = &mut f.cycle {
+                log.push((key, false));
+            }
+            out.push(Fact::Moved {
+                epc,
+                from: f.id,
+                to,
+                at: timestamp_us.max(self.ms_to_us(t)),
+            });
+            self.counters.moved += 1;
+        }
+    }
+
+    fn gate_read(
+        &mut self,
+        key: TagKey,
+        g: u16,
+        side: usize,
+        t: u32,
+        rssi: Option<i8>,
+        out: &mut Vec<Fact>,
+    ) {
+        let track = self.tracks.entry(key).or_insert(GateTrack::new(g));
+        let gate = &self.gates[g as usize];
+        // Only a track read on one side lately is restarted: one in the middle of a passage
+        // (both sides reading) is never split.
+        let other = track.sides[1 - side];
+        let one_sided = other.reads == 0 || t - other.last > gate.quiet_ms;
+        let stale = one_sided && track.first().is_some_and(|f| t - f > gate.max_track_ms);
+        if track.gate != g || stale {
+            // Read at another gate, or lingering here too long: judge what is there so far.
+            let old = *track;
+            *track = GateTrack::new(g);
+            self.judge_track(key, &old, t, out);
+        }
+        let track = self.tracks.get_mut(&key).expect("just inserted");
+        track.sides[side].record(t, rssi);
+        let due = track.last().saturating_add(self.gates[g as usize].quiet_ms);
+        if due < track.timer_at {
+            track.timer_at = due;
+            self.gate_timers.push(Reverse(Timer { at: due, key }));
+        }
+    }
+
+    fn gate_timer(&mut self, timer: Timer, out: &mut Vec<Fact>) {
+        let Some(track) = self.tracks.get(&timer.key).copied() else {
+            return;
+        };
+        if track.timer_at != timer.at {
+            return;
+        }
+        let due = track
+            .last()
+            .saturating_add(self.gates[track.gate as usize].quiet_ms);
+        if due > timer.at {
+            self.tracks.get_mut(&timer.key).expect("present").timer_at = due;
+            self.gate_timers.push(Reverse(Timer {
+                at: due,
+                key: timer.key,
+            }));
+            return;
+        }
+        self.tracks.remove(&timer.key);
+        self.judge_track(timer.key, &track, timer.at, out);
+    }
+
+    /// Judge a track at engine time `now` and put a passage into its gate batch.
+    fn judge_track(&mut self, key: TagKey, track: &GateTrack, now: u32, out: &mut Vec<Fact>) {
+        let gate = &self.gates[track.gate as usize];
+        let Some(p) = judge(track, gate.min_reads) else {
+            return;
+        };
+        let d = dir_index(p.direction);
+        let gap = gate.batch_gap_ms;
+        let joins = gate.open[d].is_some_and(|b| b.takes(p.at, gap));
+        if !joins {
+            self.close_batch(track.gate, d, out);
+            let gate = &mut self.gates[track.gate as usize];
+            gate.open[d] = Some(OpenBatch {
+                seq: gate.next_batch,
+                count: 0,
+                first: p.at,
+                last: p.at,
+                judged: now,
+            });
+            gate.next_batch += 1;
+        }
+        let gate = &mut self.gates[track.gate as usize];
+        let batch = gate.open[d].as_mut().expect("opened above");
+        batch.count += 1;
+        batch.first = batch.first.min(p.at);
+        batch.last = batch.last.max(p.at);
+        batch.judged = batch.judged.max(now);
+        let (seq, id) = (batch.seq, gate.id);
+        out.push(Fact::Passed {
+            epc: self.keys.epc(key),
+            gate: id,
+            direction: p.direction,
+            at: self.ms_to_us(p.at),
+            confidence: p.confidence,
+            batch: seq,
+        });
+        self.counters.passed += 1;
+    }
+
+    /// The earliest time an open batch closes: `batch_gap_ms` after its last judged passage.
+    fn next_batch_close(&self) -> Option<(u32, u16, usize)> {
+        let mut next: Option<(u32, u16, usize)> = None;
+        for (g, gate) in self.gates.iter().enumerate() {
+            for (d, b) in gate.open.iter().enumerate() {
+                if let Some(b) = b {
+                    let at = b.judged.saturating_add(gate.batch_gap_ms);
+                    if next.is_none_or(|(n, _, _)| at < n) {
+                        next = Some((at, g as u16, d));
+                    }
+                }
+            }
+        }
+        next
+    }
+
+    fn close_batch(&mut self, g: u16, d: usize, out: &mut Vec<Fact>) {
+        let gate = &mut self.gates[g as usize];
+        let Some(b) = gate.open[d].take() else { return };
+        out.push(Fact::BatchClosed {
+            gate: gate.id,
+            direction: if d == 0 {
+                Direction::In
+            } else {
+                Direction::Out
+            },
+            batch: b.seq,
+            count: b.count,
+            first_at: self.ms_to_us(b.first),
+            last_at: self.ms_to_us(b.last),
+        });
+        self.counters.batches += 1;
+    }
+}
+
+/// Grow a timer heap by a quarter, not double: with one timer per tracked tag, doubling
+/// would cost up to 20 more bytes per tag right after each growth.
+#[inline]
+fn push_timer(heap: &mut BinaryHeap<Reverse<Timer>>, timer: Timer) {
+    if heap.len() == heap.capacity() {
+        heap.reserve_exact(heap.capacity() / 4 + 64);
+    }
+    heap.push(Reverse(timer));
+}
+
+/// Recent RSSI: the mean of the last value and the new read, which halves the noise of a
+/// single read and still follows a tag that moves.
+#[inline]
+fn blend(recent: i8, read: i8) -> i8 {
+    match (recent, read) {
+        (_, NO_RSSI) => recent,
+        (NO_RSSI, _) => read,
+        _ => ((i16::from(recent) + i16::from(read)) / 2) as i8,
+    }
+}
+
+fn dir_index(d: Direction) -> usize {
+    match d {
+        Direction::In => 0,
+        Direction::Out => 1,
+    }
+}
