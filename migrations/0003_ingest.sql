@@ -52,9 +52,11 @@ create table facts (
 create index facts_asset_idx on facts (asset_id, at) where asset_id is not null;
 create index facts_gate_idx on facts (gate_id, at) where gate_id is not null;
 
--- A lifecycle event caused by a fact names it, once: replays and retries cannot double it.
+-- A lifecycle event caused by a fact names it: one fact changes one asset once, so replays and
+-- retries cannot double it.
 alter table events add column fact_key text;
-create unique index events_fact_key_action_idx on events (fact_key, action) where fact_key is not null;
+create unique index events_fact_asset_action_key on events (fact_key, asset_id, action)
+    where fact_key is not null and asset_id is not null;
 
 create type alert_kind as enum ('exit_without_order', 'unknown_tag', 'entry_without_order');
 

@@ -314,7 +314,7 @@ impl World {
         transfers::approve(conn, approved.id, None, &by(self.admin)).await?;
         let completed = transfers::create(conn, self.finance, &transfer("Service hall counters 服务大厅", 6, 3), &by(self.requester)).await?;
         transfers::approve(conn, completed.id, None, &by(self.admin)).await?;
-        transfers::issue(conn, completed.id, &by(self.keeper)).await?;
+        transfers::issue(conn, completed.id, None, &by(self.keeper)).await?;
         let rejected = transfers::create(conn, self.culture, &transfer("Spare projectors", 2, 4), &by(self.requester2)).await?;
         transfers::reject(conn, rejected.id, &by(self.admin).reason("projectors are kept for loans")).await?;
         let cancelled = transfers::create(conn, self.finance, &transfer("Archive room 档案室", 7, 2), &by(self.requester)).await?;

@@ -43,6 +43,8 @@ pub struct Context {
     pub reason: String,
     pub order: Option<(OrderKind, i64)>,
     pub details: serde_json::Value,
+    /// The engine fact behind a change made by a reader (a gate passage), if any.
+    pub fact_key: Option<String>,
 }
 
 impl Context {
@@ -66,6 +68,8 @@ impl Context {
 pub struct Event {
     pub id: i64,
     pub at: DateTime<Utc>,
+    /// The reader fact (gate passage) behind the change, when a reader made it.
+    pub fact_key: Option<String>,
     pub actor_id: Option<i64>,
     pub actor: Option<String>,
     pub asset_id: Option<i64>,
@@ -79,7 +83,7 @@ pub struct Event {
     pub details: serde_json::Value,
 }
 
-const EVENT_COLUMNS: &str = "e.id, e.at, e.actor_id, u.username as actor, e.asset_id, e.order_kind, e.order_id, \
+const EVENT_COLUMNS: &str = "e.id, e.at, e.fact_key, e.actor_id, u.username as actor, e.asset_id, e.order_kind, e.order_id, \
      e.action, e.from_state, e.to_state, e.reason, e.details";
 
 /// Apply `action` to one asset: lock it, check the table, update, log. Returns the new state.
@@ -134,8 +138,8 @@ async fn append(
 ) -> Result<()> {
     let details = if ctx.details.is_null() { serde_json::json!({}) } else { ctx.details.clone() };
     sqlx::query(
-        "insert into events (actor_id, asset_id, order_kind, order_id, action, from_state, to_state, reason, details)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "insert into events (actor_id, asset_id, order_kind, order_id, action, from_state, to_state, reason, details, fact_key)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(ctx.actor)
     .bind(asset_id)
@@ -146,6 +150,7 @@ async fn append(
     .bind(to)
     .bind(&ctx.reason)
     .bind(details)
+    .bind(&ctx.fact_key)
     .execute(conn)
     .await?;
     Ok(())

@@ -254,6 +254,18 @@ pub struct ReturnedItem {
 /// Take back issued assets with their inspection. Damage or loss opens a compensation case
 /// against the borrowing department. When nothing issued is still out, the loan is returned.
 pub async fn return_items(conn: &mut PgConnection, id: i64, items: Option<&[ReturnedItem]>, ctx: &Context) -> Result<Loan> {
+    take_back(conn, id, items.map(|items| items.iter().map(|i| (i.clone(), true)).collect()), ctx).await
+}
+
+/// An asset on this loan came back through a gate: it is returned, pending inspection.
+pub async fn return_at_gate(conn: &mut PgConnection, id: i64, asset_id: i64, zone_id: i64, ctx: &Context) -> Result<Loan> {
+    let item = ReturnedItem { asset_id, condition: Condition::Fine, zone_id: Some(zone_id), note: String::new() };
+    take_back(conn, id, Some(vec![(item, false)]), ctx).await
+}
+
+/// `(item, inspected)`: an uninspected item is taken back in good faith with no condition
+/// recorded until [`inspect`].
+async fn take_back(conn: &mut PgConnection, id: i64, items: Option<Vec<(ReturnedItem, bool)>>, ctx: &Context) -> Result<Loan> {
     let (status, department_id, ..) = lock(conn, id, "return").await?;
     let ctx = ctx.clone().order(KIND, id);
     let out: Vec<i64> = sqlx::query_scalar(
@@ -263,21 +275,21 @@ pub async fn return_items(conn: &mut PgConnection, id: i64, items: Option<&[Retu
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let items: Vec<ReturnedItem> = match items {
-        Some(items) => items.to_vec(),
+    let items: Vec<(ReturnedItem, bool)> = match items {
+        Some(items) => items,
         None => out
             .iter()
-            .map(|&asset_id| ReturnedItem { asset_id, condition: Condition::Fine, zone_id: None, note: String::new() })
+            .map(|&asset_id| (ReturnedItem { asset_id, condition: Condition::Fine, zone_id: None, note: String::new() }, true))
             .collect(),
     };
     if items.is_empty() {
         return Err(Error::Invalid("name the assets that came back".into()));
     }
     let mut seen = std::collections::HashSet::new();
-    if let Some(twice) = items.iter().find(|i| !seen.insert(i.asset_id)) {
+    if let Some((twice, _)) = items.iter().find(|(i, _)| !seen.insert(i.asset_id)) {
         return Err(Error::Invalid(format!("asset {} is named twice", twice.asset_id)));
     }
-    for item in &items {
+    for (item, inspected) in &items {
         if !out.contains(&item.asset_id) {
             return Err(Error::Invalid(format!("asset {} is not out on loan {id}", item.asset_id)));
         }
@@ -286,11 +298,12 @@ pub async fn return_items(conn: &mut PgConnection, id: i64, items: Option<&[Retu
             Condition::Damaged => AssetAction::ReturnDamaged,
             Condition::Missing => AssetAction::MarkLost,
         };
+        let condition = inspected.then(|| item.condition.as_str());
         let mut item_ctx = ctx.clone();
         if !item.note.is_empty() {
             item_ctx.reason = item.note.clone();
         }
-        item_ctx.details = serde_json::json!({ "condition": item.condition.as_str() });
+        item_ctx.details = merge_details(&ctx.details, serde_json::json!({ "condition": condition.unwrap_or("pending inspection") }));
         events::transition(conn, item.asset_id, action, &item_ctx).await?;
         sqlx::query(
             "update reservations set returned_at = now(), released_at = now(), condition = $3
@@ -298,7 +311,7 @@ pub async fn return_items(conn: &mut PgConnection, id: i64, items: Option<&[Retu
         )
         .bind(id)
         .bind(item.asset_id)
-        .bind(item.condition.as_str())
+        .bind(condition)
         .execute(&mut *conn)
         .await?;
         if item.condition != Condition::Missing {
@@ -322,6 +335,74 @@ pub async fn return_items(conn: &mut PgConnection, id: i64, items: Option<&[Retu
         set_status(conn, id, "return", status, LoanStatus::Returned, &ctx).await?;
     } else {
         events::record_order(conn, KIND, id, "return", Some(status.as_str()), status.as_str(), &ctx).await?;
+    }
+    get(conn, id).await
+}
+
+fn merge_details(base: &serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
+    match (base, extra) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+            let mut merged = a.clone();
+            merged.extend(b);
+            serde_json::Value::Object(merged)
+        }
+        (_, extra) => extra,
+    }
+}
+
+/// What a keeper found inspecting an asset that came back through the gate.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Inspection {
+    pub asset_id: i64,
+    /// fine or damaged (a missing asset did not come back through the gate)
+    pub condition: Condition,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Record the inspection of assets returned pending inspection. Damage sends the asset to
+/// repair and opens a compensation case against the borrowing department.
+pub async fn inspect(conn: &mut PgConnection, id: i64, items: &[Inspection], ctx: &Context) -> Result<Loan> {
+    let department_id: i64 = sqlx::query_scalar("select department_id from loans where id = $1 for update")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .or_not_found(|| format!("loan {id}"))?;
+    let ctx = ctx.clone().order(KIND, id);
+    for item in items {
+        let pending: bool = sqlx::query_scalar(
+            "select exists (select 1 from reservations where order_kind = 'loan' and order_id = $1 and asset_id = $2
+                            and returned_at is not null and condition is null)",
+        )
+        .bind(id)
+        .bind(item.asset_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if !pending {
+            return Err(Error::Conflict(format!("asset {} is not awaiting inspection on loan {id}", item.asset_id)));
+        }
+        match item.condition {
+            Condition::Fine => {
+                let mut item_ctx = ctx.clone();
+                item_ctx.details = serde_json::json!({ "condition": "fine" });
+                events::record_asset_note(conn, item.asset_id, "inspect", &item_ctx).await?;
+            }
+            Condition::Damaged => {
+                let item_ctx = ctx.clone().reason(item.note.clone());
+                events::transition(conn, item.asset_id, AssetAction::SendToRepair, &item_ctx).await?;
+                compensations::open(conn, item.asset_id, department_id, Some(id), compensations::Kind::Damage, &item.note, &ctx).await?;
+            }
+            Condition::Missing => {
+                return Err(Error::Invalid(format!("asset {} came back through the gate: it is not missing", item.asset_id)));
+            }
+        }
+        sqlx::query("update reservations set condition = $3 where order_kind = 'loan' and order_id = $1 and asset_id = $2 and condition is null")
+            .bind(id)
+            .bind(item.asset_id)
+            .bind(item.condition.as_str())
+            .execute(&mut *conn)
+            .await?;
     }
     get(conn, id).await
 }

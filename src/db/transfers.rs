@@ -167,22 +167,28 @@ pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<T
     get(conn, id).await
 }
 
-/// Hand over every reserved asset: each is allocated, and the department now owns and holds
-/// it. The reservation is closed as issued and released at once, because ownership moved and
-/// there is nothing left to hold. The transfer is completed.
-pub async fn issue(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Transfer> {
+/// Hand over the reserved assets (all, or the given ones, as at the gate): each is allocated,
+/// and the department now owns and holds it. The reservation is closed as issued and released
+/// at once, because ownership moved and there is nothing left to hold. The transfer is
+/// completed when nothing is left to hand over.
+pub async fn issue(conn: &mut PgConnection, id: i64, assets: Option<&[i64]>, ctx: &Context) -> Result<Transfer> {
     let (status, department_id) = lock(conn, id, "issue").await?;
     let ctx = ctx.clone().order(KIND, id);
     let waiting: Vec<i64> = sqlx::query_scalar(
         "update reservations set issued_at = now(), released_at = now()
          where order_kind = 'transfer' and order_id = $1 and issued_at is null and released_at is null
+           and ($2::bigint[] is null or asset_id = any($2))
          returning asset_id",
     )
     .bind(id)
+    .bind(assets)
     .fetch_all(&mut *conn)
     .await?;
     if waiting.is_empty() {
         return Err(Error::Conflict(format!("transfer {id} has nothing left to hand over")));
+    }
+    if let Some(stray) = assets.and_then(|ids| ids.iter().find(|a| !waiting.contains(a))) {
+        return Err(Error::Invalid(format!("asset {stray} is not waiting to be handed over on transfer {id}")));
     }
     for &asset_id in &waiting {
         events::transition(conn, asset_id, AssetAction::Allocate, &ctx).await?;
@@ -196,6 +202,14 @@ pub async fn issue(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Tr
         .execute(&mut *conn)
         .await?;
     }
-    set_status(conn, id, "issue", status, TransferStatus::Completed, &ctx).await?;
+    let remaining: i64 = sqlx::query_scalar(
+        "select count(*) from reservations where order_kind = 'transfer' and order_id = $1 and released_at is null",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if remaining == 0 {
+        set_status(conn, id, "issue", status, TransferStatus::Completed, &ctx).await?;
+    }
     get(conn, id).await
 }

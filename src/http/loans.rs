@@ -11,7 +11,7 @@ use super::{require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Pa
 use crate::auth::{Actor, Role};
 use crate::db::compensations::{self, Compensation};
 use crate::db::events::{self, Context, Event, OrderKind};
-use crate::db::loans::{self, Loan, NewLoan, ReturnedItem};
+use crate::db::loans::{self, Inspection, Loan, NewLoan, ReturnedItem};
 use crate::domain::lifecycle::orders::CompensationStatus;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_loan))
         .routes(routes!(issue_loan))
         .routes(routes!(return_loan))
+        .routes(routes!(inspect_loan))
         .routes(routes!(list_compensations))
         .routes(routes!(get_compensation))
         .routes(routes!(repair_compensation))
@@ -170,6 +171,23 @@ async fn return_loan(actor: Actor, State(state): State<AppState>, Path(id): Path
     require(&actor, &[Role::Keeper, Role::Admin], "take returns")?;
         let mut tx = state.pool.begin().await?;
     let loan = loans::return_items(&mut tx, id, body.items.as_deref(), &Context::by(actor.id)).await?;
+    tx.commit().await?;
+    Ok(Json(loan))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Inspect {
+    pub items: Vec<Inspection>,
+}
+
+/// Inspect (keeper): assets that came back through the gate are returned pending inspection;
+/// record fine or damaged (damage opens a compensation case).
+#[utoipa::path(post, path = "/loans/{id}/inspect", tag = "loans", request_body = Inspect, responses((status = 200, body = Loan)))]
+async fn inspect_loan(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>, Json(body): Json<Inspect>) -> ApiResult<Json<Loan>> {
+    require(&actor, &[Role::Keeper, Role::Admin], "inspect returns")?;
+    let mut tx = state.pool.begin().await?;
+    let loan = loans::inspect(&mut tx, id, &body.items, &Context::by(actor.id)).await?;
     tx.commit().await?;
     Ok(Json(loan))
 }

@@ -136,7 +136,7 @@ async fn cancel_transfer(
 async fn issue_transfer(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Transfer>> {
     require(&actor, &[Role::Keeper, Role::Admin], "hand over transfers")?;
     let mut tx = state.pool.begin().await?;
-    let transfer = transfers::issue(&mut tx, id, &Context::by(actor.id)).await?;
+    let transfer = transfers::issue(&mut tx, id, None, &Context::by(actor.id)).await?;
     tx.commit().await?;
     Ok(Json(transfer))
 }
