@@ -241,6 +241,11 @@ fn decode_tag(v: &[u8]) -> R<TagReportData> {
             param_type::ACCESS_SPEC_ID => tag.access_spec_id = Some(f.u32()?),
             param_type::C1G2_PC => tag.pc = Some(f.u16()?),
             param_type::C1G2_CRC => tag.crc = Some(f.u16()?),
+            param_type::CUSTOM if v.len() >= 10 => {
+                if f.u32()? == IMPINJ_PEN && f.u32()? == IMPINJ_RF_PHASE_ANGLE {
+                    tag.phase = Some(f.u16()?);
+                }
+            }
             // Op-spec results, vendor extensions (Impinj phase, RSSI in centi-dBm, TID): skipped.
             _ => {}
         }
@@ -536,6 +541,13 @@ fn encode_tag(tag: &TagReportData, out: &mut BytesMut) {
         field!(tag.access_spec_id, param_type::ACCESS_SPEC_ID, put_u32);
         field!(tag.pc, param_type::C1G2_PC, put_u16);
         field!(tag.crc, param_type::C1G2_CRC, put_u16);
+        if let Some(phase) = tag.phase {
+            tlv(o, param_type::CUSTOM, |o| {
+                o.put_u32(IMPINJ_PEN);
+                o.put_u32(IMPINJ_RF_PHASE_ANGLE);
+                o.put_u16(phase);
+            });
+        }
     });
 }
 

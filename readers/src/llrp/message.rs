@@ -95,6 +95,11 @@ pub mod event_type {
     pub const ANTENNA: u16 = 8;
 }
 
+/// Impinj's IANA private enterprise number, the vendor id of its custom parameters.
+pub const IMPINJ_PEN: u32 = 25882;
+/// Impinj custom parameter subtype of ImpinjRFPhaseAngle (Octane LLRP reference).
+pub const IMPINJ_RF_PHASE_ANGLE: u32 = 56;
+
 /// ConnectionAttemptEvent status 0: the reader accepts us as its client (§13.2.6.10).
 pub const CONNECTION_SUCCESS: u16 = 0;
 
@@ -384,6 +389,8 @@ pub struct TagReportData {
     pub access_spec_id: Option<u32>,
     pub pc: Option<u16>,
     pub crc: Option<u16>,
+    /// Impinj's RF phase angle extension (0..4096 for 0..2π), when the reader sends it.
+    pub phase: Option<u16>,
 }
 
 impl TagReportData {
@@ -404,6 +411,7 @@ impl TagReportData {
             access_spec_id: None,
             pc: None,
             crc: None,
+            phase: None,
         }
     }
 
@@ -418,7 +426,7 @@ impl TagReportData {
             rssi_dbm: self.peak_rssi,
             timestamp_us: self.first_seen_utc_us.unwrap_or(received_us),
             channel: self.channel_index,
-            phase: None,
+            phase: self.phase,
             seen_count: self.seen_count.map(u32::from),
         }
     }
