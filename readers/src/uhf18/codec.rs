@@ -36,11 +36,17 @@ fn known_cmd(c: u8) -> bool {
 }
 
 /// Finds one frame of at least `min_len`, CRC-checked; returns (Len, frame without CRC).
-fn frame(buf: &mut BytesMut, min_len: u8) -> Result<Option<Bytes>, DecodeError> {
+/// `heartbeats`: a heartbeat may start here too, so skipping garbage must stop at one.
+fn frame(buf: &mut BytesMut, min_len: u8, heartbeats: bool) -> Result<Option<Bytes>, DecodeError> {
     let Some(&len) = buf.first() else { return Ok(None) };
     let plausible = |b: &[u8]| b[0] >= min_len && (b.len() < 3 || known_cmd(b[2]));
+    let heartbeat = |b: &[u8]| {
+        let n = b.len().min(HEARTBEAT.len());
+        heartbeats && b[..n] == HEARTBEAT[..n]
+    };
     if !plausible(buf) {
-        let skipped = (1..buf.len()).find(|&i| plausible(&buf[i..])).unwrap_or(buf.len());
+        let skipped =
+            (1..buf.len()).find(|&i| plausible(&buf[i..]) || heartbeat(&buf[i..])).unwrap_or(buf.len());
         buf.advance(skipped);
         return Err(DecodeError::Garbage { skipped });
     }
@@ -70,7 +76,7 @@ pub fn decode_response(buf: &mut BytesMut) -> Result<Option<Response>, DecodeErr
             return Ok(Some(Response::Heartbeat));
         }
     }
-    let Some(f) = frame(buf, MIN_RESPONSE_LEN)? else { return Ok(None) };
+    let Some(f) = frame(buf, MIN_RESPONSE_LEN, true)? else { return Ok(None) };
     let (adr, c, st, data) = (f[1], f[2], f[3], f.slice(4..));
     let malformed = |reason| DecodeError::Malformed { cmd: c, reason };
     Ok(Some(match (c, st) {
@@ -155,6 +161,6 @@ pub fn encode_command(c: &Command, out: &mut BytesMut) {
 
 /// Decodes one command; what an emulator needs.
 pub fn decode_command(buf: &mut BytesMut) -> Result<Option<Command>, DecodeError> {
-    let Some(f) = frame(buf, MIN_COMMAND_LEN)? else { return Ok(None) };
+    let Some(f) = frame(buf, MIN_COMMAND_LEN, false)? else { return Ok(None) };
     Ok(Some(Command::from_parts(f[1], f[2], &f[3..])))
 }
