@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::read::{ReaderId, TagRead};
-use crate::transport::{Counters, CountersSnapshot};
+use crate::transport::{Codec, Counters, CountersSnapshot};
 
 /// Where a reader is, parsed from the URL forms installers write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -360,46 +360,81 @@ impl Ctx {
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// The next frame from a polled reader, or `None` when `deadline` passes first.
-///
-/// Malformed input is reported and skipped. A deadline that passes with bytes still
-/// buffered means a corrupt length byte is holding out for bytes that will never come: one
-/// byte is dropped so that decoding resumes with the next answer.
-pub(crate) async fn recv<P: crate::transport::Protocol>(
-    io: &mut crate::transport::Transport<Box<dyn Io>, P>,
-    ctx: &Ctx,
-    deadline: tokio::time::Instant,
-) -> Result<Option<P::Inbound>, SessionEnd> {
-    use futures_util::StreamExt;
-    loop {
-        let item = tokio::select! {
-            biased;
-            _ = ctx.cancel.cancelled() => return Err(SessionEnd::Stopped),
-            item = tokio::time::timeout_at(deadline, io.next()) => item,
-        };
-        match item {
-            Err(_) => {
-                let buffered = io.read_buffer_mut();
-                if !buffered.is_empty() {
-                    bytes::Buf::advance(buffered, 1);
-                    Counters::bump(&ctx.counters.resyncs);
-                }
-                return Ok(None);
-            }
-            Ok(None) => return Err(SessionEnd::lost("connection closed by the reader")),
-            Ok(Some(Err(e))) => return Err(SessionEnd::lost(format!("read failed: {e}"))),
-            Ok(Some(Ok(Err(bad)))) => ctx.event(ReaderEventKind::Error { message: bad.to_string() }).await?,
-            Ok(Some(Ok(Ok(msg)))) => return Ok(Some(msg)),
-        }
-    }
+/// A partial frame that has sat this long will not be completed: at 9600 baud, the slowest
+/// line in use, even a whole 257-byte frame takes under 300 ms.
+pub(crate) const STALL: Duration = Duration::from_millis(300);
+
+/// A framed link to a polled (serial-protocol) reader.
+pub(crate) struct Polled<P: crate::transport::Protocol> {
+    io: crate::transport::Transport<Box<dyn Io>, P>,
+    /// Frames decoded by hand after a stall, not yet handed out.
+    pending: std::collections::VecDeque<Result<P::Inbound, P::Error>>,
+    /// When the reader last sent anything, good or bad.
+    pub last_heard: tokio::time::Instant,
 }
 
-pub(crate) async fn send<P: crate::transport::Protocol>(
-    io: &mut crate::transport::Transport<Box<dyn Io>, P>,
-    msg: P::Outbound,
-) -> Result<(), SessionEnd> {
-    use futures_util::SinkExt;
-    io.send(msg).await.map_err(|e| SessionEnd::lost(format!("write failed: {e}")))
+impl<P: crate::transport::Protocol> Polled<P> {
+    pub fn new(io: Box<dyn Io>, counters: Arc<Counters>) -> Self {
+        Polled {
+            io: crate::transport::framed(io, counters),
+            pending: Default::default(),
+            last_heard: tokio::time::Instant::now(),
+        }
+    }
+
+    pub async fn send(&mut self, msg: P::Outbound) -> Result<(), SessionEnd> {
+        use futures_util::SinkExt;
+        self.io.send(msg).await.map_err(|e| SessionEnd::lost(format!("write failed: {e}")))
+    }
+
+    /// The next good frame, or `None` when `deadline` passes first. Bad input is reported
+    /// and skipped.
+    ///
+    /// A partial frame that stalls means a corrupt length byte is holding out for bytes
+    /// that will never come: one byte is dropped and what is buffered is decoded again.
+    pub async fn recv(&mut self, ctx: &Ctx, deadline: tokio::time::Instant) -> Result<Option<P::Inbound>, SessionEnd> {
+        use futures_util::StreamExt;
+        use tokio_util::codec::Decoder;
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                match item {
+                    Ok(msg) => return Ok(Some(msg)),
+                    Err(bad) => ctx.event(ReaderEventKind::Error { message: bad.to_string() }).await?,
+                }
+                continue;
+            }
+            let stalled = !self.io.read_buffer().is_empty();
+            let until = if stalled { deadline.min(tokio::time::Instant::now() + STALL) } else { deadline };
+            let item = tokio::select! {
+                biased;
+                _ = ctx.cancel.cancelled() => return Err(SessionEnd::Stopped),
+                item = tokio::time::timeout_at(until, self.io.next()) => item,
+            };
+            match item {
+                Err(_) if stalled => {
+                    bytes::Buf::advance(self.io.read_buffer_mut(), 1);
+                    Counters::bump(&ctx.counters.resyncs);
+                    loop {
+                        let (codec, buf) = (&mut Codec::<P>::new(ctx.counters.clone()), self.io.read_buffer_mut());
+                        match codec.decode(buf) {
+                            Ok(Some(item)) => self.pending.push_back(item),
+                            _ => break,
+                        }
+                    }
+                    if tokio::time::Instant::now() >= deadline && self.pending.is_empty() {
+                        return Ok(None);
+                    }
+                }
+                Err(_) => return Ok(None),
+                Ok(None) => return Err(SessionEnd::lost("connection closed by the reader")),
+                Ok(Some(Err(e))) => return Err(SessionEnd::lost(format!("read failed: {e}"))),
+                Ok(Some(Ok(item))) => {
+                    self.last_heard = tokio::time::Instant::now();
+                    self.pending.push_back(item);
+                }
+            }
+        }
+    }
 }
 
 /// Waits until inventory is wanted again; false if the handle is gone.

@@ -5,10 +5,9 @@ use tokio::time::Instant;
 
 use super::message::*;
 use super::transport::R2000;
-use crate::driver::{now_us, recv, send, until_inventory_wanted, Ctx, Io, ReaderEventKind, SessionEnd};
-use crate::transport::{framed, Transport};
+use crate::driver::{now_us, until_inventory_wanted, Ctx, Io, Polled, ReaderEventKind, SessionEnd};
 
-type T = Transport<Box<dyn Io>, R2000>;
+type T = Polled<R2000>;
 
 /// Inventory rounds per command: one, so that antenna switches and stops take effect fast.
 const ROUNDS_PER_COMMAND: u8 = 1;
@@ -18,7 +17,7 @@ const MAX_ANTENNA: u16 = 4;
 enum Never {}
 
 pub(crate) async fn session(io: Box<dyn Io>, ctx: &mut Ctx) -> SessionEnd {
-    let mut t: T = framed(io, ctx.counters.clone());
+    let mut t: T = Polled::new(io, ctx.counters.clone());
     let mut connected = false;
     match run(&mut t, ctx, &mut connected).await {
         Ok(never) => match never {},
@@ -30,10 +29,10 @@ pub(crate) async fn session(io: Box<dyn Io>, ctx: &mut Ctx) -> SessionEnd {
 /// Sends a command and waits for its one-byte status.
 async fn command(t: &mut T, ctx: &Ctx, f: Frame, name: &str) -> Result<u8, SessionEnd> {
     let code_of = f.cmd;
-    send(t, f).await?;
+    t.send(f).await?;
     let deadline = Instant::now() + ctx.config.response_timeout;
     loop {
-        match recv(t, ctx, deadline).await? {
+        match t.recv(ctx, deadline).await? {
             None => return Err(SessionEnd::lost(format!("no answer to {name}"))),
             Some(Response::Status { cmd, code, .. }) if cmd == code_of => return Ok(code),
             Some(_) => {}
@@ -42,10 +41,10 @@ async fn command(t: &mut T, ctx: &Ctx, f: Frame, name: &str) -> Result<u8, Sessi
 }
 
 async fn run(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, SessionEnd> {
-    send(t, Frame::get_firmware_version(BROADCAST)).await?;
+    t.send(Frame::get_firmware_version(BROADCAST)).await?;
     let deadline = Instant::now() + ctx.config.response_timeout;
     let (addr, version) = loop {
-        match recv(t, ctx, deadline).await? {
+        match t.recv(ctx, deadline).await? {
             None => return Err(SessionEnd::lost("no answer to Get Firmware Version: check power, wiring and baud rate")),
             Some(Response::Other(f)) if f.cmd == cmd::GET_FIRMWARE_VERSION && f.data.len() >= 2 => {
                 break (f.addr, format!("{}.{}", f.data[0], f.data[1]))
@@ -73,7 +72,6 @@ async fn run(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, Se
     }
     let mut current = None;
     let mut running = false;
-    let mut last_heard = Instant::now();
     loop {
         for &antenna in &antennas {
             if !ctx.inventory_wanted() {
@@ -96,20 +94,19 @@ async fn run(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, Se
                 }
                 current = Some(antenna);
             }
-            send(t, Frame::real_time_inventory(addr, ROUNDS_PER_COMMAND)).await?;
+            t.send(Frame::real_time_inventory(addr, ROUNDS_PER_COMMAND)).await?;
             let deadline = Instant::now() + ctx.config.response_timeout;
             loop {
-                let Some(r) = recv(t, ctx, deadline).await? else {
-                    if last_heard.elapsed() >= ctx.config.silence_timeout {
+                let Some(r) = t.recv(ctx, deadline).await? else {
+                    if t.last_heard.elapsed() >= ctx.config.silence_timeout {
                         return Err(SessionEnd::lost(format!(
                             "module silent for {} ms: link presumed dead",
-                            last_heard.elapsed().as_millis()
+                            t.last_heard.elapsed().as_millis()
                         )));
                     }
                     ctx.event(ReaderEventKind::Error { message: "no answer to Real Time Inventory".into() }).await?;
                     break;
                 };
-                last_heard = Instant::now();
                 match r {
                     Response::Tag(tag) => ctx.read(tag.to_tag_read(ctx.config.reader, now_us())).await?,
                     Response::InventoryEnd { .. } => break,

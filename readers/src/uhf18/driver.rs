@@ -8,14 +8,13 @@ use tokio::time::Instant;
 
 use super::message::*;
 use super::transport::Uhf18;
-use crate::driver::{now_us, recv, send, until_inventory_wanted, Ctx, Io, ReaderEventKind, SessionEnd};
+use crate::driver::{now_us, until_inventory_wanted, Ctx, Io, Polled, ReaderEventKind, SessionEnd};
 use crate::read::TagRead;
-use crate::transport::{framed, Transport};
 
-type T = Transport<Box<dyn Io>, Uhf18>;
+type T = Polled<Uhf18>;
 
 pub(crate) async fn session(io: Box<dyn Io>, ctx: &mut Ctx, active: bool) -> SessionEnd {
-    let mut t: T = framed(io, ctx.counters.clone());
+    let mut t: T = Polled::new(io, ctx.counters.clone());
     let mut connected = false;
     let end = if active {
         listen(&mut t, ctx, &mut connected).await
@@ -45,10 +44,10 @@ fn read(ctx: &Ctx, epc: crate::read::Epc, received_us: u64) -> TagRead {
 /// Sends a setting and waits for its acknowledgement; a refusal is reported, not fatal.
 async fn set(t: &mut T, ctx: &Ctx, c: Command, name: &str) -> Result<(), SessionEnd> {
     let code = c.parts().1;
-    send(t, c).await?;
+    t.send(c).await?;
     let deadline = Instant::now() + ctx.config.response_timeout;
     loop {
-        match recv(t, ctx, deadline).await? {
+        match t.recv(ctx, deadline).await? {
             None => return Err(SessionEnd::lost(format!("no answer to {name}"))),
             Some(Response::Other { cmd, status, .. }) if cmd == code => {
                 if status != status::SUCCESS {
@@ -72,10 +71,10 @@ async fn poll(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> SessionEnd {
 enum Never {}
 
 async fn poll_inner(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, SessionEnd> {
-    send(t, Command::GetReaderInfo { adr: BROADCAST }).await?;
+    t.send(Command::GetReaderInfo { adr: BROADCAST }).await?;
     let deadline = Instant::now() + ctx.config.response_timeout;
     let (adr, info) = loop {
-        match recv(t, ctx, deadline).await? {
+        match t.recv(ctx, deadline).await? {
             None => return Err(SessionEnd::lost("no answer to Get Reader Information: check power, wiring and baud rate")),
             Some(Response::ReaderInfo { adr, info }) => break (adr, info),
             Some(_) => {}
@@ -103,7 +102,6 @@ async fn poll_inner(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Ne
     }
     // The reader answers only when its scan time is over.
     let answer_within = ctx.config.response_timeout + Duration::from_millis(u64::from(scan_time) * 100);
-    let mut last_heard = Instant::now();
     let mut running = false;
     loop {
         if !ctx.inventory_wanted() {
@@ -117,20 +115,19 @@ async fn poll_inner(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Ne
             ctx.event(ReaderEventKind::InventoryStarted).await?;
             running = true;
         }
-        send(t, Command::Inventory { adr }).await?;
+        t.send(Command::Inventory { adr }).await?;
         let deadline = Instant::now() + answer_within;
         loop {
-            let Some(r) = recv(t, ctx, deadline).await? else {
-                if last_heard.elapsed() >= ctx.config.silence_timeout {
+            let Some(r) = t.recv(ctx, deadline).await? else {
+                if t.last_heard.elapsed() >= ctx.config.silence_timeout {
                     return Err(SessionEnd::lost(format!(
                         "reader silent for {} ms: link presumed dead",
-                        last_heard.elapsed().as_millis()
+                        t.last_heard.elapsed().as_millis()
                     )));
                 }
                 ctx.event(ReaderEventKind::Error { message: "no answer to Inventory".into() }).await?;
                 break;
             };
-            last_heard = Instant::now();
             let received = now_us();
             match r {
                 Response::Inventory { status: st, epcs, .. } => {
@@ -158,7 +155,7 @@ async fn poll_inner(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Ne
 async fn listen(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> SessionEnd {
     loop {
         let deadline = Instant::now() + ctx.config.silence_timeout;
-        let r = match recv(t, ctx, deadline).await {
+        let r = match t.recv(ctx, deadline).await {
             Err(end) => return end,
             Ok(None) => {
                 return SessionEnd::lost(format!(
