@@ -82,7 +82,7 @@ pub fn interpret(f: Frame) -> Result<Response, DecodeError> {
         END_FRAME_DATA if inventory && f.cmd != cmd::FAST_SWITCH_ANT_INVENTORY => Response::InventoryEnd {
             addr: f.addr,
             cmd: f.cmd,
-            antenna: d[0] + 1,
+            antenna: d[0].wrapping_add(1),
             read_rate: u16::from_be_bytes([d[1], d[2]]),
             total_reads: u32::from_be_bytes([d[3], d[4], d[5], d[6]]),
         },
