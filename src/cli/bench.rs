@@ -3,14 +3,14 @@ use clap::Subcommand;
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Decode RO_ACCESS_REPORTs into TagReads.
-    Llrp,
+    Llrp(super::reader::BenchArgs),
     /// Inventory engine throughput.
     Engine,
 }
 
 pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
-        BenchCommand::Llrp => super::reader::bench(),
+        BenchCommand::Llrp(args) => super::reader::bench(args),
         BenchCommand::Engine => super::trace::bench(),
     }
 }

@@ -105,6 +105,7 @@ impl<'a> Cur<'a> {
     }
     /// The next parameter: its type and its value (TV: after the type byte; TLV: after the
     /// 4-byte header).
+    #[inline]
     fn param(&mut self) -> R<(u16, &'a [u8])> {
         let first = *self.b.first().ok_or("truncated parameter")?;
         if first & 0x80 != 0 {
@@ -128,7 +129,7 @@ impl<'a> Cur<'a> {
 }
 
 /// Value length of each TV parameter (§16.2.3): a TV type we do not know cannot be skipped.
-fn tv_len(t: u16) -> Option<usize> {
+const fn tv_len(t: u16) -> Option<usize> {
     Some(match t {
         1 | 7 | 8 | 10 | 11 | 12 | 14 | 15 | 17 | 19 | 20 => 2,
         2..=5 => 8,
@@ -197,8 +198,8 @@ fn first_status(c: &mut Cur<'_>) -> R<LlrpStatus> {
 }
 
 fn decode_report(c: &mut Cur<'_>) -> R<Vec<TagReportData>> {
-    // A TagReportData is rarely under 20 bytes: reserve once rather than grow repeatedly.
-    let mut tags = Vec::with_capacity(c.b.len() / 20);
+    // A TagReportData is rarely under 24 bytes: reserve once rather than grow repeatedly.
+    let mut tags = Vec::with_capacity(c.b.len() / 24);
     while !c.is_empty() {
         let (t, v) = c.param()?;
         if t == param_type::TAG_REPORT_DATA {
@@ -209,6 +210,32 @@ fn decode_report(c: &mut Cur<'_>) -> R<Vec<TagReportData>> {
     Ok(tags)
 }
 
+/// Value length of each TV parameter, indexed by type; 0 marks a type we do not know.
+const TV_LEN: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = match tv_len(i as u16) {
+            Some(n) => n as u8,
+            None => 0,
+        };
+        i += 1;
+    }
+    t
+};
+
+fn be16(f: &[u8]) -> u16 {
+    u16::from_be_bytes([f[0], f[1]])
+}
+fn be32(f: &[u8]) -> u32 {
+    u32::from_be_bytes([f[0], f[1], f[2], f[3]])
+}
+fn be64(f: &[u8]) -> u64 {
+    u64::from_be_bytes([f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]])
+}
+
+/// The hot path: readers send hundreds of these a second, so TV fields are read straight
+/// from the slice rather than through [`Cur`].
 fn decode_tag(v: &[u8]) -> R<TagReportData> {
     let mut c = Cur { b: v };
     let (t, epc_v) = c.param()?;
@@ -223,30 +250,43 @@ fn decode_tag(v: &[u8]) -> R<TagReportData> {
         _ => return Err("TagReportData does not start with an EPC"),
     };
     let mut tag = TagReportData::new(epc);
-    while !c.is_empty() {
-        let (t, v) = c.param()?;
-        let mut f = Cur { b: v };
-        match t {
-            param_type::ROSPEC_ID => tag.rospec_id = Some(f.u32()?),
-            param_type::SPEC_INDEX => tag.spec_index = Some(f.u16()?),
-            param_type::INVENTORY_PARAMETER_SPEC_ID => tag.inventory_parameter_spec_id = Some(f.u16()?),
-            param_type::ANTENNA_ID => tag.antenna = Some(f.u16()?),
-            param_type::PEAK_RSSI => tag.peak_rssi = Some(f.u8()? as i8),
-            param_type::CHANNEL_INDEX => tag.channel_index = Some(f.u16()?),
-            param_type::FIRST_SEEN_UTC => tag.first_seen_utc_us = Some(f.u64()?),
-            param_type::FIRST_SEEN_UPTIME => tag.first_seen_uptime_us = Some(f.u64()?),
-            param_type::LAST_SEEN_UTC => tag.last_seen_utc_us = Some(f.u64()?),
-            param_type::LAST_SEEN_UPTIME => tag.last_seen_uptime_us = Some(f.u64()?),
-            param_type::TAG_SEEN_COUNT => tag.seen_count = Some(f.u16()?),
-            param_type::ACCESS_SPEC_ID => tag.access_spec_id = Some(f.u32()?),
-            param_type::C1G2_PC => tag.pc = Some(f.u16()?),
-            param_type::C1G2_CRC => tag.crc = Some(f.u16()?),
-            param_type::CUSTOM if v.len() >= 10 => {
-                if f.u32()? == IMPINJ_PEN && f.u32()? == IMPINJ_RF_PHASE_ANGLE {
-                    tag.phase = Some(f.u16()?);
-                }
+    let mut rest = c.b;
+    while let Some(&first) = rest.first() {
+        if first & 0x80 == 0 {
+            let mut c = Cur { b: rest };
+            let (t, v) = c.param()?;
+            rest = c.b;
+            if t == param_type::CUSTOM && v.len() >= 10 && be32(v) == IMPINJ_PEN && be32(&v[4..]) == IMPINJ_RF_PHASE_ANGLE {
+                tag.phase = Some(be16(&v[8..]));
             }
-            // Op-spec results, vendor extensions (Impinj phase, RSSI in centi-dBm, TID): skipped.
+            // Op-spec results, other vendor extensions (Impinj RSSI in centi-dBm, TID): skipped.
+            continue;
+        }
+        let t = first & 0x7F;
+        let len = TV_LEN[t as usize] as usize;
+        if len == 0 {
+            return Err("unknown TV parameter: its length cannot be known");
+        }
+        if rest.len() < 1 + len {
+            return Err("truncated field");
+        }
+        let f = &rest[1..1 + len];
+        rest = &rest[1 + len..];
+        match u16::from(t) {
+            param_type::ANTENNA_ID => tag.antenna = Some(be16(f)),
+            param_type::PEAK_RSSI => tag.peak_rssi = Some(f[0] as i8),
+            param_type::CHANNEL_INDEX => tag.channel_index = Some(be16(f)),
+            param_type::FIRST_SEEN_UTC => tag.first_seen_utc_us = Some(be64(f)),
+            param_type::LAST_SEEN_UTC => tag.last_seen_utc_us = Some(be64(f)),
+            param_type::TAG_SEEN_COUNT => tag.seen_count = Some(be16(f)),
+            param_type::ROSPEC_ID => tag.rospec_id = Some(be32(f)),
+            param_type::SPEC_INDEX => tag.spec_index = Some(be16(f)),
+            param_type::INVENTORY_PARAMETER_SPEC_ID => tag.inventory_parameter_spec_id = Some(be16(f)),
+            param_type::FIRST_SEEN_UPTIME => tag.first_seen_uptime_us = Some(be64(f)),
+            param_type::LAST_SEEN_UPTIME => tag.last_seen_uptime_us = Some(be64(f)),
+            param_type::ACCESS_SPEC_ID => tag.access_spec_id = Some(be32(f)),
+            param_type::C1G2_PC => tag.pc = Some(be16(f)),
+            param_type::C1G2_CRC => tag.crc = Some(be16(f)),
             _ => {}
         }
     }
