@@ -85,17 +85,20 @@ impl Peer {
     /// Freezes the process: its sockets stay open but nothing more comes out, as with a
     /// reader that hangs or a cable cut behind a switch.
     pub fn freeze(&self) {
-        self.signal("-STOP");
+        self.signal("SIGSTOP");
     }
 
     pub fn thaw(&self) {
-        self.signal("-CONT");
+        self.signal("SIGCONT");
     }
 
+    /// Signals the peer through Python, which is there whenever the peers are, so that no
+    /// `kill` binary is needed and the crate keeps `unsafe` out.
     fn signal(&self, sig: &str) {
-        let pid = self.child.id().expect("peer running").to_string();
-        let ok = std::process::Command::new("kill").args([sig, &pid]).status().expect("run kill").success();
-        assert!(ok, "kill {sig} {pid}");
+        let pid = self.child.id().expect("peer running");
+        let code = format!("import os, signal; os.kill({pid}, signal.{sig})");
+        let ok = std::process::Command::new(peers_python()).args(["-c", &code]).status().expect("run python").success();
+        assert!(ok, "{sig} to {pid}");
     }
 }
 

@@ -259,7 +259,7 @@ impl fmt::Display for ReaderEventKind {
 /// Why a driver task ended.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReaderError {
-    #[error("{address}: gave up after {attempts} failed attempts: {last}")]
+    #[error("{address}: {last}")]
     GaveUp { address: String, attempts: u32, last: String },
     #[error("driver task failed: {0}")]
     Task(String),

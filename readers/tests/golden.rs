@@ -199,7 +199,7 @@ fn uhf18_responses_from_uhfreader18_builders() {
     assert_eq!(inventory.len(), 30, "three frames, 12 + 12 + 6 tags");
     // The same frames back to back, as they arrive on a serial line.
     let mut n = 0;
-    while let Some(_) = uhf18::decode_response(&mut all).unwrap() {
+    while uhf18::decode_response(&mut all).unwrap().is_some() {
         n += 1;
     }
     assert_eq!((n, all.len()), (8, 0));

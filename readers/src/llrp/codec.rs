@@ -536,7 +536,13 @@ fn tv(out: &mut BytesMut, t: u16) {
 }
 
 fn put_utf8(out: &mut BytesMut, s: &str) {
-    out.put_u16(s.len() as u16);
+    // The length field is 16 bits (§4.2.1): cut a longer string at a character boundary.
+    let mut n = s.len().min(usize::from(u16::MAX));
+    while !s.is_char_boundary(n) {
+        n -= 1;
+    }
+    let s = &s[..n];
+    out.put_u16(n as u16);
     out.put_slice(s.as_bytes());
 }
 
