@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use tokio_util::codec::{Decoder, Encoder, Framed};
 
 /// What went wrong with some input bytes, for the counters.
@@ -127,13 +127,18 @@ impl<P: Protocol> Decoder for Codec<P> {
     }
 
     fn decode_eof(&mut self, buf: &mut BytesMut) -> io::Result<Option<Self::Item>> {
-        // A peer that hangs up mid-frame leaves a partial frame: drop it quietly.
-        match self.decode(buf)? {
-            Some(item) => Ok(Some(item)),
-            None => {
-                buf.clear();
-                Ok(None)
+        // At the end of input, a partial frame will never be completed: it is a corrupt
+        // length byte, or a peer that hung up mid-frame. Skip a byte at a time so that any
+        // whole frame behind it is still delivered.
+        loop {
+            if let Some(item) = self.decode(buf)? {
+                return Ok(Some(item));
             }
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            buf.advance(1);
+            Counters::bump(&self.counters.resyncs);
         }
     }
 }
