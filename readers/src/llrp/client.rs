@@ -115,8 +115,10 @@ impl Client<'_> {
         self.follow_inventory_switch().await?;
 
         let mut switch = self.ctx.inventory.clone();
+        // However the two are configured, a reader must be allowed to miss one keepalive.
+        let silence = self.ctx.config.silence_timeout.max(self.ctx.config.keepalive * 2);
         loop {
-            let deadline = Instant::now() + self.ctx.config.silence_timeout;
+            let deadline = Instant::now() + silence;
             tokio::select! {
                 biased;
                 changed = switch.changed() => {

@@ -198,16 +198,30 @@ fn first_status(c: &mut Cur<'_>) -> R<LlrpStatus> {
 }
 
 fn decode_report(c: &mut Cur<'_>) -> R<Vec<TagReportData>> {
-    // A TagReportData is rarely under 24 bytes: reserve once rather than grow repeatedly.
-    let mut tags = Vec::with_capacity(c.b.len() / 24);
+    let mut tags = Vec::with_capacity(count_tlv(c.b, param_type::TAG_REPORT_DATA));
     while !c.is_empty() {
         let (t, v) = c.param()?;
         if t == param_type::TAG_REPORT_DATA {
-            tags.push(decode_tag(v)?);
+            decode_tag(v, &mut tags)?;
         }
         // RFSurveyReportData and custom parameters are skipped whole.
     }
     Ok(tags)
+}
+
+/// How many top-level TLV parameters of type `t` `b` holds, hopping by length only: a report
+/// can hold hundreds of tags, and one exact allocation beats repeated growth.
+fn count_tlv(mut b: &[u8], t: u16) -> usize {
+    let mut n = 0;
+    while b.len() >= TLV_HEADER_LEN && b[0] & 0x80 == 0 {
+        let len = usize::from(be16(&b[2..]));
+        if len < TLV_HEADER_LEN || len > b.len() {
+            break;
+        }
+        n += usize::from(be16(b) & 0x3FF == t);
+        b = &b[len..];
+    }
+    n
 }
 
 /// Value length of each TV parameter, indexed by type; 0 marks a type we do not know.
@@ -224,19 +238,22 @@ const TV_LEN: [u8; 128] = {
     t
 };
 
+#[inline(always)]
 fn be16(f: &[u8]) -> u16 {
     u16::from_be_bytes([f[0], f[1]])
 }
+#[inline(always)]
 fn be32(f: &[u8]) -> u32 {
     u32::from_be_bytes([f[0], f[1], f[2], f[3]])
 }
+#[inline(always)]
 fn be64(f: &[u8]) -> u64 {
     u64::from_be_bytes([f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]])
 }
 
 /// The hot path: readers send hundreds of these a second, so TV fields are read straight
-/// from the slice rather than through [`Cur`].
-fn decode_tag(v: &[u8]) -> R<TagReportData> {
+/// from the slice rather than through [`Cur`], into the tag's place in `tags`.
+fn decode_tag(v: &[u8], tags: &mut Vec<TagReportData>) -> R<()> {
     let mut c = Cur { b: v };
     let (t, epc_v) = c.param()?;
     let epc = match t {
@@ -249,8 +266,11 @@ fn decode_tag(v: &[u8]) -> R<TagReportData> {
         }
         _ => return Err("TagReportData does not start with an EPC"),
     };
-    let mut tag = TagReportData::new(epc);
+    tags.push(TagReportData::new(epc));
+    let tag = tags.last_mut().expect("just pushed");
     let mut rest = c.b;
+    // An error below leaves a half-filled tag behind; the caller then drops the whole
+    // message, so it is never seen.
     while let Some(&first) = rest.first() {
         if first & 0x80 == 0 {
             let mut c = Cur { b: rest };
@@ -290,7 +310,7 @@ fn decode_tag(v: &[u8]) -> R<TagReportData> {
             _ => {}
         }
     }
-    Ok(tag)
+    Ok(())
 }
 
 fn decode_notification(c: &mut Cur<'_>) -> R<ReaderEventNotification> {
