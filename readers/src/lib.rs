@@ -4,6 +4,7 @@
 //! [`TagRead`]s and reader events, and commands into bytes. Start at [`spawn`]: one call
 //! per reader gives a supervised task that connects, configures, runs inventory and
 //! reconnects, sending [`ReaderOutput`]s down a bounded channel.
+#![doc = include_str!("../README.md")]
 
 /// The protocol-neutral tag read.
 pub mod read;
