@@ -13,7 +13,10 @@ use tokio::sync::mpsc;
 
 /// The workspace root, where `hil/` lives.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("hil/ is inside the workspace").to_owned()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("hil/ is inside the workspace")
+        .to_owned()
 }
 
 /// The Python that has the pinned peers: `DEPOT_PEERS_PYTHON`, else `hil/.venv/bin/python`.
@@ -50,7 +53,10 @@ impl Peer {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("cannot run {} (install the peers with scripts/test): {e}", python.display())
+                panic!(
+                    "cannot run {} (install the peers with scripts/test): {e}",
+                    python.display()
+                )
             });
         let stdin = child.stdin.take().expect("piped");
         let mut stdout = BufReader::new(child.stdout.take().expect("piped")).lines();
@@ -59,17 +65,28 @@ impl Peer {
             .unwrap_or_else(|_| panic!("{script} printed nothing in 30 s"))
             .expect("read peer stdout")
             .unwrap_or_else(|| panic!("{script} exited before it was ready"));
-        Peer { child, stdin, stdout, banner }
+        Peer {
+            child,
+            stdin,
+            stdout,
+            banner,
+        }
     }
 
     /// The last word of the banner: a port or a pty path.
     pub fn endpoint(&self) -> &str {
-        self.banner.split_whitespace().last().expect("banner has a word")
+        self.banner
+            .split_whitespace()
+            .last()
+            .expect("banner has a word")
     }
 
     /// Sends one command line and returns the peer's one-line answer.
     pub async fn ask(&mut self, line: &str) -> String {
-        self.stdin.write_all(format!("{line}\n").as_bytes()).await.expect("write to peer");
+        self.stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .expect("write to peer");
         self.stdin.flush().await.expect("flush to peer");
         tokio::time::timeout(Duration::from_secs(10), self.stdout.next_line())
             .await
@@ -97,7 +114,11 @@ impl Peer {
     fn signal(&self, sig: &str) {
         let pid = self.child.id().expect("peer running");
         let code = format!("import os, signal; os.kill({pid}, signal.{sig})");
-        let ok = std::process::Command::new(peers_python()).args(["-c", &code]).status().expect("run python").success();
+        let ok = std::process::Command::new(peers_python())
+            .args(["-c", &code])
+            .status()
+            .expect("run python")
+            .success();
         assert!(ok, "{sig} to {pid}");
     }
 }
@@ -145,8 +166,16 @@ pub async fn collect_until(
         match tokio::time::timeout_at(deadline, rx.recv()).await {
             Ok(Some(ReaderOutput::Read(r))) => seen.reads.push(r),
             Ok(Some(ReaderOutput::Event(e))) => seen.events.push(e.kind),
-            Ok(None) => panic!("driver ended; saw {} reads and events {:?}", seen.reads.len(), seen.events),
-            Err(_) => panic!("condition not met in {limit:?}; saw {} reads and events {:?}", seen.reads.len(), seen.events),
+            Ok(None) => panic!(
+                "driver ended; saw {} reads and events {:?}",
+                seen.reads.len(),
+                seen.events
+            ),
+            Err(_) => panic!(
+                "condition not met in {limit:?}; saw {} reads and events {:?}",
+                seen.reads.len(),
+                seen.events
+            ),
         }
     }
 }

@@ -39,7 +39,11 @@ fn fixtures_are_what_the_peers_produce() {
     for name in &names {
         let a = std::fs::read(committed.join(name)).unwrap();
         let b = std::fs::read(fresh.join(name)).unwrap();
-        assert!(a == b, "{} differs from what the peers produce now", name.display());
+        assert!(
+            a == b,
+            "{} differs from what the peers produce now",
+            name.display()
+        );
     }
     std::fs::remove_dir_all(&fresh).unwrap();
 }

@@ -11,7 +11,9 @@ const LIMIT: Duration = Duration::from_secs(20);
 
 async fn emulator(args: &[&str]) -> (Peer, ReaderAddress) {
     let peer = Peer::start("llrp_emulator.py", args).await;
-    let addr = format!("llrp://127.0.0.1:{}", peer.endpoint()).parse().unwrap();
+    let addr = format!("llrp://127.0.0.1:{}", peer.endpoint())
+        .parse()
+        .unwrap();
     (peer, addr)
 }
 
@@ -36,13 +38,25 @@ async fn handshake_and_reports() {
     let handle = spawn(address, quick_config(), tx);
     let mut seen = Seen::default();
     collect_until(&mut rx, &mut seen, LIMIT, |s| s.reads.len() >= 50).await;
-    assert!(matches!(seen.events[0], K::Connected { .. }), "{:?}", seen.events);
+    assert!(
+        matches!(seen.events[0], K::Connected { .. }),
+        "{:?}",
+        seen.events
+    );
     assert!(seen.events.contains(&K::InventoryStarted));
     if peer.is_some() {
-        assert_eq!(seen.count(|e| matches!(e, K::Error { .. } | K::Disconnected { .. })), 0, "{:?}", seen.events);
+        assert_eq!(
+            seen.count(|e| matches!(e, K::Error { .. } | K::Disconnected { .. })),
+            0,
+            "{:?}",
+            seen.events
+        );
         for r in &seen.reads {
             assert_eq!(Some(r.antenna), emulated_antenna(r.epc.as_bytes()), "{r:?}");
-            assert!(r.rssi_dbm.is_some_and(|v| (-90..=-30).contains(&v)), "{r:?}");
+            assert!(
+                r.rssi_dbm.is_some_and(|v| (-90..=-30).contains(&v)),
+                "{r:?}"
+            );
             assert!(r.channel.is_some_and(|c| (1..=50).contains(&c)), "{r:?}");
             assert_eq!(r.seen_count, Some(1));
             assert_eq!(r.reader, ReaderId(0));
@@ -51,7 +65,10 @@ async fn handshake_and_reports() {
         assert!(distinct.len() >= 4, "only {} distinct tags", distinct.len());
     }
     let counters = handle.counters();
-    assert!(counters.reads >= 50 && counters.frames >= 50, "{counters:?}");
+    assert!(
+        counters.reads >= 50 && counters.frames >= 50,
+        "{counters:?}"
+    );
     assert_eq!((counters.malformed, counters.resyncs), (0, 0));
     handle.stop().await.unwrap();
 }
@@ -60,29 +77,57 @@ async fn handshake_and_reports() {
 async fn keepalives_are_acknowledged_and_inventory_can_pause() {
     let (mut peer, address) = emulator(&["--rate", "100"]).await;
     let (tx, mut rx) = mpsc::channel(1024);
-    let config = depot_readers::ReaderConfig { inventory_on_connect: false, ..quick_config() };
+    let config = depot_readers::ReaderConfig {
+        inventory_on_connect: false,
+        ..quick_config()
+    };
     let handle = spawn(address, config, tx);
     let mut seen = Seen::default();
-    collect_until(&mut rx, &mut seen, LIMIT, |s| s.count(|e| matches!(e, K::Connected { .. })) == 1).await;
+    collect_until(&mut rx, &mut seen, LIMIT, |s| {
+        s.count(|e| matches!(e, K::Connected { .. })) == 1
+    })
+    .await;
     // The emulator sends a KEEPALIVE every 300 ms; wait for it to have had three ACKs.
     let deadline = tokio::time::Instant::now() + LIMIT;
     loop {
-        let acks: u32 = peer.ask("acks").await.trim_start_matches("acks ").parse().unwrap();
+        let acks: u32 = peer
+            .ask("acks")
+            .await
+            .trim_start_matches("acks ")
+            .parse()
+            .unwrap();
         if acks >= 3 {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "only {acks} KEEPALIVE_ACKs");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {acks} KEEPALIVE_ACKs"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(seen.reads.is_empty(), "inventory was off");
     handle.set_inventory(true);
     collect_until(&mut rx, &mut seen, LIMIT, |s| s.reads.len() >= 10).await;
     handle.set_inventory(false);
-    collect_until(&mut rx, &mut seen, LIMIT, |s| s.events.contains(&K::InventoryStopped)).await;
+    collect_until(&mut rx, &mut seen, LIMIT, |s| {
+        s.events.contains(&K::InventoryStopped)
+    })
+    .await;
     // Antenna events pass through while connected.
     assert_eq!(peer.ask("antenna 2 0").await, "ok");
-    collect_until(&mut rx, &mut seen, LIMIT, |s| s.events.contains(&K::Antenna { antenna: 2, connected: false })).await;
-    assert_eq!(seen.count(|e| matches!(e, K::Disconnected { .. })), 0, "{:?}", seen.events);
+    collect_until(&mut rx, &mut seen, LIMIT, |s| {
+        s.events.contains(&K::Antenna {
+            antenna: 2,
+            connected: false,
+        })
+    })
+    .await;
+    assert_eq!(
+        seen.count(|e| matches!(e, K::Disconnected { .. })),
+        0,
+        "{:?}",
+        seen.events
+    );
     handle.stop().await.unwrap();
 }
 
@@ -95,7 +140,10 @@ async fn reconnects_after_the_emulator_restarts() {
     let mut seen = Seen::default();
     collect_until(&mut rx, &mut seen, LIMIT, |s| s.reads.len() >= 10).await;
     peer.kill().await;
-    collect_until(&mut rx, &mut seen, LIMIT, |s| s.count(|e| matches!(e, K::Disconnected { .. })) == 1).await;
+    collect_until(&mut rx, &mut seen, LIMIT, |s| {
+        s.count(|e| matches!(e, K::Disconnected { .. })) == 1
+    })
+    .await;
     let before = seen.reads.len();
     let _again = Peer::start("llrp_emulator.py", &["--port", &port, "--rate", "300"]).await;
     collect_until(&mut rx, &mut seen, LIMIT, |s| {
@@ -115,12 +163,18 @@ async fn a_hung_reader_is_detected_by_keepalive_silence() {
     collect_until(&mut rx, &mut seen, LIMIT, |s| s.reads.len() >= 5).await;
     // Frozen, the emulator keeps its socket open but sends neither reports nor keepalives.
     peer.freeze();
-    collect_until(&mut rx, &mut seen, LIMIT, |s| s.count(|e| matches!(e, K::Disconnected { .. })) == 1).await;
+    collect_until(&mut rx, &mut seen, LIMIT, |s| {
+        s.count(|e| matches!(e, K::Disconnected { .. })) == 1
+    })
+    .await;
     let reason = seen.events.iter().find_map(|e| match e {
         K::Disconnected { reason } => Some(reason.clone()),
         _ => None,
     });
-    assert!(reason.as_deref().is_some_and(|r| r.contains("silent")), "{reason:?}");
+    assert!(
+        reason.as_deref().is_some_and(|r| r.contains("silent")),
+        "{reason:?}"
+    );
     peer.thaw();
     handle.stop().await.unwrap();
 }
@@ -133,7 +187,10 @@ async fn a_second_client_is_refused_and_gives_up() {
     let mut seen = Seen::default();
     collect_until(&mut rx, &mut seen, LIMIT, |s| !s.reads.is_empty()).await;
     let (tx2, _rx2) = mpsc::channel(1024);
-    let config = depot_readers::ReaderConfig { max_attempts: Some(2), ..quick_config() };
+    let config = depot_readers::ReaderConfig {
+        max_attempts: Some(2),
+        ..quick_config()
+    };
     let err = spawn(address, config, tx2).join().await.unwrap_err();
     assert!(err.to_string().contains("another client"), "{err}");
     first.stop().await.unwrap();

@@ -14,12 +14,17 @@ fn main() {
 #[divan::bench]
 fn report_100_tags_to_tag_reads(b: divan::Bencher) {
     let mut reads: Vec<TagRead> = Vec::with_capacity(128);
-    b.counter(divan::counter::ItemsCount::new(100usize)).bench_local(|| {
-        let mut buf = BytesMut::from(REPORT);
-        let Some(msg) = codec::decode(&mut buf).unwrap() else { unreachable!("whole message") };
-        let Body::RoAccessReport { tags } = msg.body else { unreachable!("a report") };
-        reads.clear();
-        reads.extend(tags.iter().map(|t| t.to_tag_read(ReaderId(0), 0)));
-        divan::black_box(&reads);
-    });
+    b.counter(divan::counter::ItemsCount::new(100usize))
+        .bench_local(|| {
+            let mut buf = BytesMut::from(REPORT);
+            let Some(msg) = codec::decode(&mut buf).unwrap() else {
+                unreachable!("whole message")
+            };
+            let Body::RoAccessReport { tags } = msg.body else {
+                unreachable!("a report")
+            };
+            reads.clear();
+            reads.extend(tags.iter().map(|t| t.to_tag_read(ReaderId(0), 0)));
+            divan::black_box(&reads);
+        });
 }

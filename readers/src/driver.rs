@@ -30,9 +30,15 @@ pub enum ReaderAddress {
 /// How a serial-protocol reader is attached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Link {
-    Serial { path: String, baud: u32 },
+    Serial {
+        path: String,
+        baud: u32,
+    },
     /// Serial-to-Ethernet converters and networked modules.
-    Tcp { host: String, port: u16 },
+    Tcp {
+        host: String,
+        port: u16,
+    },
 }
 
 /// Chafon readers ship at 57600 8N1.
@@ -60,17 +66,25 @@ impl FromStr for ReaderAddress {
     type Err = AddressError;
 
     fn from_str(s: &str) -> Result<Self, AddressError> {
-        let (scheme, rest) = s.split_once("://").ok_or_else(|| AddressError::Scheme(s.into()))?;
+        let (scheme, rest) = s
+            .split_once("://")
+            .ok_or_else(|| AddressError::Scheme(s.into()))?;
         let (rest, query) = match rest.split_once('?') {
             Some((r, q)) => (r, Some(q)),
             None => (rest, None),
         };
         let mut baud = None;
         let mut active = false;
-        for kv in query.into_iter().flat_map(|q| q.split('&')).filter(|kv| !kv.is_empty()) {
+        for kv in query
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .filter(|kv| !kv.is_empty())
+        {
             let bad = || AddressError::BadQuery(s.into(), kv.into());
             match kv.split_once('=').ok_or_else(bad)? {
-                ("baud", v) => baud = Some(v.parse::<u32>().ok().filter(|b| *b > 0).ok_or_else(bad)?),
+                ("baud", v) => {
+                    baud = Some(v.parse::<u32>().ok().filter(|b| *b > 0).ok_or_else(bad)?)
+                }
                 ("mode", "active") => active = true,
                 ("mode", "answer") => active = false,
                 _ => return Err(bad()),
@@ -80,16 +94,22 @@ impl FromStr for ReaderAddress {
             let rest = rest.trim_end_matches('/');
             let (host, port) = match rest.rsplit_once(':') {
                 // An IPv6 literal is bracketed; its colons are not a port separator.
-                Some((h, p)) if !p.contains(']') => {
-                    (h, Some(p.parse::<u16>().map_err(|_| AddressError::BadPort(s.into()))?))
-                }
+                Some((h, p)) if !p.contains(']') => (
+                    h,
+                    Some(
+                        p.parse::<u16>()
+                            .map_err(|_| AddressError::BadPort(s.into()))?,
+                    ),
+                ),
                 _ => (rest, None),
             };
             let host = host.trim_start_matches('[').trim_end_matches(']');
             if host.is_empty() {
                 return Err(AddressError::MissingHost(s.into()));
             }
-            let port = port.or(default).ok_or_else(|| AddressError::MissingPort(s.into()))?;
+            let port = port
+                .or(default)
+                .ok_or_else(|| AddressError::MissingPort(s.into()))?;
             if port == 0 {
                 return Err(AddressError::BadPort(s.into()));
             }
@@ -99,7 +119,10 @@ impl FromStr for ReaderAddress {
             if !rest.starts_with('/') || rest.len() < 2 {
                 return Err(AddressError::MissingPath(s.into()));
             }
-            Ok(Link::Serial { path: rest.to_owned(), baud: baud.unwrap_or(default_baud) })
+            Ok(Link::Serial {
+                path: rest.to_owned(),
+                baud: baud.unwrap_or(default_baud),
+            })
         };
         let tcp = || -> Result<Link, AddressError> {
             let (host, port) = host_port(None)?;
@@ -110,9 +133,17 @@ impl FromStr for ReaderAddress {
                 let (host, port) = host_port(Some(crate::llrp::DEFAULT_PORT))?;
                 Ok(ReaderAddress::Llrp { host, port })
             }
-            "uhf18" => Ok(ReaderAddress::Uhf18 { link: serial(UHF18_DEFAULT_BAUD)?, active }),
-            "uhf18+tcp" => Ok(ReaderAddress::Uhf18 { link: tcp()?, active }),
-            "r2000" => Ok(ReaderAddress::R2000 { link: serial(R2000_DEFAULT_BAUD)? }),
+            "uhf18" => Ok(ReaderAddress::Uhf18 {
+                link: serial(UHF18_DEFAULT_BAUD)?,
+                active,
+            }),
+            "uhf18+tcp" => Ok(ReaderAddress::Uhf18 {
+                link: tcp()?,
+                active,
+            }),
+            "r2000" => Ok(ReaderAddress::R2000 {
+                link: serial(R2000_DEFAULT_BAUD)?,
+            }),
             "r2000+tcp" => Ok(ReaderAddress::R2000 { link: tcp()? }),
             _ => Err(AddressError::Scheme(s.into())),
         }
@@ -121,12 +152,21 @@ impl FromStr for ReaderAddress {
 
 impl fmt::Display for ReaderAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let link = |f: &mut fmt::Formatter<'_>, scheme: &str, link: &Link, active: bool| match link {
+        let link = |f: &mut fmt::Formatter<'_>, scheme: &str, link: &Link, active: bool| match link
+        {
             Link::Serial { path, baud } => {
-                write!(f, "{scheme}://{path}?baud={baud}{}", if active { "&mode=active" } else { "" })
+                write!(
+                    f,
+                    "{scheme}://{path}?baud={baud}{}",
+                    if active { "&mode=active" } else { "" }
+                )
             }
             Link::Tcp { host, port } => {
-                write!(f, "{scheme}+tcp://{host}:{port}{}", if active { "?mode=active" } else { "" })
+                write!(
+                    f,
+                    "{scheme}+tcp://{host}:{port}{}",
+                    if active { "?mode=active" } else { "" }
+                )
             }
         };
         match self {
@@ -150,7 +190,12 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { initial: Duration::from_millis(500), max: Duration::from_secs(30), factor: 2.0, jitter: 0.2 }
+        Backoff {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+            factor: 2.0,
+            jitter: 0.2,
+        }
     }
 }
 
@@ -225,16 +270,28 @@ pub struct ReaderEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReaderEventKind {
     /// The link is up and the reader answered; `description` says what it is.
-    Connected { description: String },
+    Connected {
+        description: String,
+    },
     /// The link went down; the driver will reconnect unless stopped.
-    Disconnected { reason: String },
-    Antenna { antenna: u16, connected: bool },
+    Disconnected {
+        reason: String,
+    },
+    Antenna {
+        antenna: u16,
+        connected: bool,
+    },
     InventoryStarted,
     InventoryStopped,
     /// The reader refused something or sent something we could not use; the link stays up.
-    Error { message: String },
+    Error {
+        message: String,
+    },
     /// Waiting `delay` before connection attempt `attempt`.
-    Reconnecting { attempt: u32, delay: Duration },
+    Reconnecting {
+        attempt: u32,
+        delay: Duration,
+    },
 }
 
 impl fmt::Display for ReaderEventKind {
@@ -242,15 +299,25 @@ impl fmt::Display for ReaderEventKind {
         match self {
             ReaderEventKind::Connected { description } => write!(f, "connected: {description}"),
             ReaderEventKind::Disconnected { reason } => write!(f, "disconnected: {reason}"),
-            ReaderEventKind::Antenna { antenna, connected: true } => write!(f, "antenna {antenna} connected"),
-            ReaderEventKind::Antenna { antenna, connected: false } => {
+            ReaderEventKind::Antenna {
+                antenna,
+                connected: true,
+            } => write!(f, "antenna {antenna} connected"),
+            ReaderEventKind::Antenna {
+                antenna,
+                connected: false,
+            } => {
                 write!(f, "antenna {antenna} disconnected")
             }
             ReaderEventKind::InventoryStarted => f.write_str("inventory started"),
             ReaderEventKind::InventoryStopped => f.write_str("inventory stopped"),
             ReaderEventKind::Error { message } => write!(f, "error: {message}"),
             ReaderEventKind::Reconnecting { attempt, delay } => {
-                write!(f, "reconnecting (attempt {attempt}) in {} ms", delay.as_millis())
+                write!(
+                    f,
+                    "reconnecting (attempt {attempt}) in {} ms",
+                    delay.as_millis()
+                )
             }
         }
     }
@@ -260,7 +327,11 @@ impl fmt::Display for ReaderEventKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReaderError {
     #[error("{address}: {last}")]
-    GaveUp { address: String, attempts: u32, last: String },
+    GaveUp {
+        address: String,
+        attempts: u32,
+        last: String,
+    },
     #[error("driver task failed: {0}")]
     Task(String),
 }
@@ -292,7 +363,9 @@ impl ReaderHandle {
     /// Waits for the task: it ends only when stopped, when the output channel is closed,
     /// or when `max_attempts` is exhausted.
     pub async fn join(self) -> Result<(), ReaderError> {
-        self.task.await.map_err(|e| ReaderError::Task(e.to_string()))?
+        self.task
+            .await
+            .map_err(|e| ReaderError::Task(e.to_string()))?
     }
 
     pub fn is_finished(&self) -> bool {
@@ -301,18 +374,36 @@ impl ReaderHandle {
 }
 
 /// Starts a driver for the reader at `address`; it runs until [`ReaderHandle::stop`].
-pub fn spawn(address: ReaderAddress, config: ReaderConfig, tx: mpsc::Sender<ReaderOutput>) -> ReaderHandle {
+pub fn spawn(
+    address: ReaderAddress,
+    config: ReaderConfig,
+    tx: mpsc::Sender<ReaderOutput>,
+) -> ReaderHandle {
     let cancel = CancellationToken::new();
     let (inventory, inventory_rx) = watch::channel(config.inventory_on_connect);
     let counters = Arc::new(Counters::default());
-    let ctx = Ctx { config, tx, counters: counters.clone(), cancel: cancel.clone(), inventory: inventory_rx };
+    let ctx = Ctx {
+        config,
+        tx,
+        counters: counters.clone(),
+        cancel: cancel.clone(),
+        inventory: inventory_rx,
+    };
     let task = tokio::spawn(supervise(address, ctx));
-    ReaderHandle { cancel, inventory, counters, task }
+    ReaderHandle {
+        cancel,
+        inventory,
+        counters,
+        task,
+    }
 }
 
 /// Microseconds since the Unix epoch, host clock: the transport side of the sans-IO line.
 pub(crate) fn now_us() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 /// How a session with the reader ended.
@@ -326,7 +417,10 @@ pub(crate) enum SessionEnd {
 
 impl SessionEnd {
     pub(crate) fn lost(reason: impl Into<String>) -> Self {
-        SessionEnd::Lost { reason: reason.into(), connected: false }
+        SessionEnd::Lost {
+            reason: reason.into(),
+            connected: false,
+        }
     }
 }
 
@@ -342,13 +436,23 @@ pub(crate) struct Ctx {
 impl Ctx {
     pub async fn event(&self, kind: ReaderEventKind) -> Result<(), SessionEnd> {
         tracing::debug!(reader = self.config.reader.0, "{kind}");
-        let event = ReaderEvent { reader: self.config.reader, timestamp_us: now_us(), kind };
-        self.tx.send(ReaderOutput::Event(event)).await.map_err(|_| SessionEnd::Stopped)
+        let event = ReaderEvent {
+            reader: self.config.reader,
+            timestamp_us: now_us(),
+            kind,
+        };
+        self.tx
+            .send(ReaderOutput::Event(event))
+            .await
+            .map_err(|_| SessionEnd::Stopped)
     }
 
     pub async fn read(&self, read: TagRead) -> Result<(), SessionEnd> {
         Counters::bump(&self.counters.reads);
-        self.tx.send(ReaderOutput::Read(read)).await.map_err(|_| SessionEnd::Stopped)
+        self.tx
+            .send(ReaderOutput::Read(read))
+            .await
+            .map_err(|_| SessionEnd::Stopped)
     }
 
     pub fn inventory_wanted(&self) -> bool {
@@ -384,7 +488,10 @@ impl<P: crate::transport::Protocol> Polled<P> {
 
     pub async fn send(&mut self, msg: P::Outbound) -> Result<(), SessionEnd> {
         use futures_util::SinkExt;
-        self.io.send(msg).await.map_err(|e| SessionEnd::lost(format!("write failed: {e}")))
+        self.io
+            .send(msg)
+            .await
+            .map_err(|e| SessionEnd::lost(format!("write failed: {e}")))
     }
 
     /// The next good frame, or `None` when `deadline` passes first. Bad input is reported
@@ -392,19 +499,32 @@ impl<P: crate::transport::Protocol> Polled<P> {
     ///
     /// A partial frame that stalls means a corrupt length byte is holding out for bytes
     /// that will never come: one byte is dropped and what is buffered is decoded again.
-    pub async fn recv(&mut self, ctx: &Ctx, deadline: tokio::time::Instant) -> Result<Option<P::Inbound>, SessionEnd> {
+    pub async fn recv(
+        &mut self,
+        ctx: &Ctx,
+        deadline: tokio::time::Instant,
+    ) -> Result<Option<P::Inbound>, SessionEnd> {
         use futures_util::StreamExt;
         use tokio_util::codec::Decoder;
         loop {
             if let Some(item) = self.pending.pop_front() {
                 match item {
                     Ok(msg) => return Ok(Some(msg)),
-                    Err(bad) => ctx.event(ReaderEventKind::Error { message: bad.to_string() }).await?,
+                    Err(bad) => {
+                        ctx.event(ReaderEventKind::Error {
+                            message: bad.to_string(),
+                        })
+                        .await?
+                    }
                 }
                 continue;
             }
             let stalled = !self.io.read_buffer().is_empty();
-            let until = if stalled { deadline.min(tokio::time::Instant::now() + STALL) } else { deadline };
+            let until = if stalled {
+                deadline.min(tokio::time::Instant::now() + STALL)
+            } else {
+                deadline
+            };
             let item = tokio::select! {
                 biased;
                 _ = ctx.cancel.cancelled() => return Err(SessionEnd::Stopped),
@@ -415,7 +535,10 @@ impl<P: crate::transport::Protocol> Polled<P> {
                     bytes::Buf::advance(self.io.read_buffer_mut(), 1);
                     Counters::bump(&ctx.counters.resyncs);
                     loop {
-                        let (codec, buf) = (&mut Codec::<P>::new(ctx.counters.clone()), self.io.read_buffer_mut());
+                        let (codec, buf) = (
+                            &mut Codec::<P>::new(ctx.counters.clone()),
+                            self.io.read_buffer_mut(),
+                        );
                         match codec.decode(buf) {
                             Ok(Some(item)) => self.pending.push_back(item),
                             _ => break,
@@ -450,10 +573,18 @@ pub(crate) async fn until_inventory_wanted(ctx: &mut Ctx) -> Result<(), SessionE
 
 async fn open(address: &ReaderAddress, timeout: Duration) -> Result<Box<dyn Io>, String> {
     let tcp = |host: String, port: u16| async move {
-        let s = tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host.as_str(), port)))
-            .await
-            .map_err(|_| format!("no answer from {host}:{port} within {} ms", timeout.as_millis()))?
-            .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+        let s = tokio::time::timeout(
+            timeout,
+            tokio::net::TcpStream::connect((host.as_str(), port)),
+        )
+        .await
+        .map_err(|_| {
+            format!(
+                "no answer from {host}:{port} within {} ms",
+                timeout.as_millis()
+            )
+        })?
+        .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
         // Reports are small and latency matters more than packet count.
         let _ = s.set_nodelay(true);
         Ok::<Box<dyn Io>, String>(Box::new(s))
@@ -496,12 +627,24 @@ async fn supervise(address: ReaderAddress, mut ctx: Ctx) -> Result<(), ReaderErr
         };
         if connected {
             failures = 0;
-            if ctx.event(ReaderEventKind::Disconnected { reason: reason.clone() }).await.is_err() {
+            if ctx
+                .event(ReaderEventKind::Disconnected {
+                    reason: reason.clone(),
+                })
+                .await
+                .is_err()
+            {
                 return Ok(());
             }
         } else {
             failures += 1;
-            if ctx.event(ReaderEventKind::Error { message: reason.clone() }).await.is_err() {
+            if ctx
+                .event(ReaderEventKind::Error {
+                    message: reason.clone(),
+                })
+                .await
+                .is_err()
+            {
                 return Ok(());
             }
         }
@@ -510,12 +653,23 @@ async fn supervise(address: ReaderAddress, mut ctx: Ctx) -> Result<(), ReaderErr
         }
         if let Some(max) = ctx.config.max_attempts {
             if failures >= max {
-                return Err(ReaderError::GaveUp { address: address.to_string(), attempts: failures, last: reason });
+                return Err(ReaderError::GaveUp {
+                    address: address.to_string(),
+                    attempts: failures,
+                    last: reason,
+                });
             }
         }
         let attempt = failures + 1;
-        let delay = ctx.config.backoff.delay(attempt, rand::thread_rng().gen::<f64>());
-        if ctx.event(ReaderEventKind::Reconnecting { attempt, delay }).await.is_err() {
+        let delay = ctx
+            .config
+            .backoff
+            .delay(attempt, rand::thread_rng().gen::<f64>());
+        if ctx
+            .event(ReaderEventKind::Reconnecting { attempt, delay })
+            .await
+            .is_err()
+        {
             return Ok(());
         }
         tokio::select! {
@@ -533,26 +687,95 @@ mod tests {
     #[test]
     fn addresses_parse() {
         let a: ReaderAddress = "llrp://10.0.0.5".parse().unwrap();
-        assert_eq!(a, ReaderAddress::Llrp { host: "10.0.0.5".into(), port: 5084 });
+        assert_eq!(
+            a,
+            ReaderAddress::Llrp {
+                host: "10.0.0.5".into(),
+                port: 5084
+            }
+        );
         let a: ReaderAddress = "llrp://reader-3:15084".parse().unwrap();
-        assert_eq!(a, ReaderAddress::Llrp { host: "reader-3".into(), port: 15084 });
+        assert_eq!(
+            a,
+            ReaderAddress::Llrp {
+                host: "reader-3".into(),
+                port: 15084
+            }
+        );
         let a: ReaderAddress = "llrp://[::1]:5085".parse().unwrap();
-        assert_eq!(a, ReaderAddress::Llrp { host: "::1".into(), port: 5085 });
+        assert_eq!(
+            a,
+            ReaderAddress::Llrp {
+                host: "::1".into(),
+                port: 5085
+            }
+        );
         let a: ReaderAddress = "uhf18:///dev/ttyUSB0?baud=57600".parse().unwrap();
         assert_eq!(
             a,
-            ReaderAddress::Uhf18 { link: Link::Serial { path: "/dev/ttyUSB0".into(), baud: 57600 }, active: false }
+            ReaderAddress::Uhf18 {
+                link: Link::Serial {
+                    path: "/dev/ttyUSB0".into(),
+                    baud: 57600
+                },
+                active: false
+            }
         );
         let a: ReaderAddress = "uhf18:///dev/ttyS1?mode=active".parse().unwrap();
-        assert_eq!(a, ReaderAddress::Uhf18 { link: Link::Serial { path: "/dev/ttyS1".into(), baud: 57600 }, active: true });
+        assert_eq!(
+            a,
+            ReaderAddress::Uhf18 {
+                link: Link::Serial {
+                    path: "/dev/ttyS1".into(),
+                    baud: 57600
+                },
+                active: true
+            }
+        );
         let a: ReaderAddress = "uhf18+tcp://192.168.1.190:6000".parse().unwrap();
-        assert_eq!(a, ReaderAddress::Uhf18 { link: Link::Tcp { host: "192.168.1.190".into(), port: 6000 }, active: false });
+        assert_eq!(
+            a,
+            ReaderAddress::Uhf18 {
+                link: Link::Tcp {
+                    host: "192.168.1.190".into(),
+                    port: 6000
+                },
+                active: false
+            }
+        );
         let a: ReaderAddress = "r2000:///dev/ttyUSB1".parse().unwrap();
-        assert_eq!(a, ReaderAddress::R2000 { link: Link::Serial { path: "/dev/ttyUSB1".into(), baud: 115200 } });
+        assert_eq!(
+            a,
+            ReaderAddress::R2000 {
+                link: Link::Serial {
+                    path: "/dev/ttyUSB1".into(),
+                    baud: 115200
+                }
+            }
+        );
         let a: ReaderAddress = "r2000+tcp://h:4001".parse().unwrap();
-        assert_eq!(a, ReaderAddress::R2000 { link: Link::Tcp { host: "h".into(), port: 4001 } });
-        for s in ["llrp://10.0.0.5:5084", "uhf18:///dev/ttyUSB0?baud=9600", "r2000+tcp://h:4001"] {
-            assert_eq!(s.parse::<ReaderAddress>().unwrap().to_string().parse::<ReaderAddress>().unwrap(), s.parse().unwrap());
+        assert_eq!(
+            a,
+            ReaderAddress::R2000 {
+                link: Link::Tcp {
+                    host: "h".into(),
+                    port: 4001
+                }
+            }
+        );
+        for s in [
+            "llrp://10.0.0.5:5084",
+            "uhf18:///dev/ttyUSB0?baud=9600",
+            "r2000+tcp://h:4001",
+        ] {
+            assert_eq!(
+                s.parse::<ReaderAddress>()
+                    .unwrap()
+                    .to_string()
+                    .parse::<ReaderAddress>()
+                    .unwrap(),
+                s.parse().unwrap()
+            );
         }
     }
 
@@ -565,15 +788,29 @@ mod tests {
         assert!(matches!(err("llrp://h:port"), AddressError::BadPort(_)));
         assert!(matches!(err("llrp://h:0"), AddressError::BadPort(_)));
         assert!(matches!(err("uhf18+tcp://h"), AddressError::MissingPort(_)));
-        assert!(matches!(err("uhf18://ttyUSB0"), AddressError::MissingPath(_)));
-        assert!(matches!(err("r2000:///dev/ttyUSB0?baud=fast"), AddressError::BadQuery(..)));
-        assert!(matches!(err("r2000:///dev/ttyUSB0?parity=odd"), AddressError::BadQuery(..)));
+        assert!(matches!(
+            err("uhf18://ttyUSB0"),
+            AddressError::MissingPath(_)
+        ));
+        assert!(matches!(
+            err("r2000:///dev/ttyUSB0?baud=fast"),
+            AddressError::BadQuery(..)
+        ));
+        assert!(matches!(
+            err("r2000:///dev/ttyUSB0?parity=odd"),
+            AddressError::BadQuery(..)
+        ));
         assert!(err("http://x").to_string().contains("llrp://HOST"));
     }
 
     #[test]
     fn backoff_grows_caps_and_jitters() {
-        let b = Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(2), factor: 2.0, jitter: 0.2 };
+        let b = Backoff {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+            factor: 2.0,
+            jitter: 0.2,
+        };
         assert_eq!(b.delay(1, 0.5), Duration::from_millis(100));
         assert_eq!(b.delay(2, 0.5), Duration::from_millis(200));
         assert_eq!(b.delay(4, 0.5), Duration::from_millis(800));

@@ -6,22 +6,22 @@
 //! reconnects, sending [`ReaderOutput`]s down a bounded channel.
 #![doc = include_str!("../README.md")]
 
-/// The protocol-neutral tag read.
-pub mod read;
 /// Reader addresses, configuration, events and the supervised driver task.
 pub mod driver;
-/// One tokio_util framing over any byte stream, with counters.
-pub mod transport;
 /// LLRP 1.0.1 over TCP (Impinj, Zebra).
 pub mod llrp;
-/// Chafon UHFReader18 over serial or TCP.
-pub mod uhf18;
 /// Impinj R2000 "0xA0" modules over serial or TCP.
 pub mod r2000;
+/// The protocol-neutral tag read.
+pub mod read;
+/// One tokio_util framing over any byte stream, with counters.
+pub mod transport;
+/// Chafon UHFReader18 over serial or TCP.
+pub mod uhf18;
 
 pub use driver::{
-    spawn, AddressError, Backoff, Link, ReaderAddress, ReaderConfig, ReaderError, ReaderEvent, ReaderEventKind,
-    ReaderHandle, ReaderOutput,
+    spawn, AddressError, Backoff, Link, ReaderAddress, ReaderConfig, ReaderError, ReaderEvent,
+    ReaderEventKind, ReaderHandle, ReaderOutput,
 };
 pub use read::{Epc, ReaderId, TagRead};
 pub use transport::{Counters, CountersSnapshot};

@@ -84,7 +84,10 @@ pub struct Codec<P> {
 
 impl<P> Codec<P> {
     pub fn new(counters: Arc<Counters>) -> Self {
-        Codec { counters, _protocol: PhantomData }
+        Codec {
+            counters,
+            _protocol: PhantomData,
+        }
     }
 }
 

@@ -16,10 +16,29 @@ fn epc(max: usize) -> impl Strategy<Value = Epc> {
 fn tag() -> impl Strategy<Value = TagReportData> {
     (
         epc(62),
-        (any::<Option<u32>>(), any::<Option<u16>>(), any::<Option<u16>>(), any::<Option<u16>>()),
-        (any::<Option<i8>>(), any::<Option<u16>>(), any::<Option<u64>>(), any::<Option<u64>>()),
-        (any::<Option<u64>>(), any::<Option<u64>>(), any::<Option<u16>>(), any::<Option<u32>>()),
-        (any::<Option<u16>>(), any::<Option<u16>>(), any::<Option<u16>>()),
+        (
+            any::<Option<u32>>(),
+            any::<Option<u16>>(),
+            any::<Option<u16>>(),
+            any::<Option<u16>>(),
+        ),
+        (
+            any::<Option<i8>>(),
+            any::<Option<u16>>(),
+            any::<Option<u64>>(),
+            any::<Option<u64>>(),
+        ),
+        (
+            any::<Option<u64>>(),
+            any::<Option<u64>>(),
+            any::<Option<u16>>(),
+            any::<Option<u32>>(),
+        ),
+        (
+            any::<Option<u16>>(),
+            any::<Option<u16>>(),
+            any::<Option<u16>>(),
+        ),
     )
         .prop_map(|(epc, a, b, c, d)| TagReportData {
             epc,
@@ -46,19 +65,31 @@ fn status() -> impl Strategy<Value = LlrpStatus> {
 }
 
 fn report_spec() -> impl Strategy<Value = RoReportSpec> {
-    (0u8..3, any::<u16>(), any::<u16>())
-        .prop_map(|(trigger, n, f)| RoReportSpec { trigger, n, content: ContentSelector(f & ContentSelector::DEFINED) })
+    (0u8..3, any::<u16>(), any::<u16>()).prop_map(|(trigger, n, f)| RoReportSpec {
+        trigger,
+        n,
+        content: ContentSelector(f & ContentSelector::DEFINED),
+    })
 }
 
 fn body() -> impl Strategy<Value = Body> {
     let op = prop::sample::select(RospecOp::COMMANDS.to_vec());
-    let any_op = prop::sample::select(vec![RospecOp::Add, RospecOp::Delete, RospecOp::Start, RospecOp::Stop]);
+    let any_op = prop::sample::select(vec![
+        RospecOp::Add,
+        RospecOp::Delete,
+        RospecOp::Start,
+        RospecOp::Stop,
+    ]);
     let event = prop_oneof![
         any::<u16>().prop_map(|status| Event::ConnectionAttempt { status }),
         Just(Event::ConnectionClose),
-        (any::<u16>(), any::<bool>()).prop_map(|(antenna, connected)| Event::Antenna { antenna, connected }),
-        (0u8..3, any::<u32>(), any::<u32>())
-            .prop_map(|(kind, rospec_id, p)| Event::Rospec { kind, rospec_id, preempting_rospec_id: p }),
+        (any::<u16>(), any::<bool>())
+            .prop_map(|(antenna, connected)| Event::Antenna { antenna, connected }),
+        (0u8..3, any::<u32>(), any::<u32>()).prop_map(|(kind, rospec_id, p)| Event::Rospec {
+            kind,
+            rospec_id,
+            preempting_rospec_id: p
+        }),
         "[a-z ]{0,20}".prop_map(|message| Event::ReaderException { message }),
     ];
     prop_oneof![
@@ -68,17 +99,24 @@ fn body() -> impl Strategy<Value = Body> {
         Just(Body::EnableEventsAndReports),
         Just(Body::CloseConnection),
         any::<u8>().prop_map(|requested| Body::GetReaderCapabilities { requested }),
-        (any::<u16>(), any::<u8>()).prop_map(|(antenna, requested)| Body::GetReaderConfig { antenna, requested }),
+        (any::<u16>(), any::<u8>())
+            .prop_map(|(antenna, requested)| Body::GetReaderConfig { antenna, requested }),
         (op, any::<u32>()).prop_map(|(op, rospec_id)| Body::RospecCommand { op, rospec_id }),
         (any_op, status()).prop_map(|(op, status)| Body::RospecResponse { op, status }),
         status().prop_map(|status| Body::ErrorMessage { status }),
         status().prop_map(|status| Body::SetReaderConfigResponse { status }),
-        (prop::option::of(any::<u64>()), prop::option::of(any::<u64>()), prop::collection::vec(event, 0..4))
-            .prop_map(|(utc_us, uptime_us, events)| Body::ReaderEventNotification(ReaderEventNotification {
-                utc_us,
-                uptime_us,
-                events
-            })),
+        (
+            prop::option::of(any::<u64>()),
+            prop::option::of(any::<u64>()),
+            prop::collection::vec(event, 0..4)
+        )
+            .prop_map(|(utc_us, uptime_us, events)| Body::ReaderEventNotification(
+                ReaderEventNotification {
+                    utc_us,
+                    uptime_us,
+                    events
+                }
+            )),
         (
             any::<bool>(),
             prop::collection::vec((any::<u16>(), any::<bool>()), 0..4),
@@ -86,13 +124,17 @@ fn body() -> impl Strategy<Value = Body> {
             any::<Option<u32>>(),
             any::<Option<bool>>()
         )
-            .prop_map(|(reset, events, report, keepalive_ms, hold)| Body::SetReaderConfig(SetReaderConfig {
-                reset_to_factory_default: reset,
-                events,
-                report,
-                keepalive_ms,
-                hold_events_and_reports: hold
-            })),
+            .prop_map(
+                |(reset, events, report, keepalive_ms, hold)| Body::SetReaderConfig(
+                    SetReaderConfig {
+                        reset_to_factory_default: reset,
+                        events,
+                        report,
+                        keepalive_ms,
+                        hold_events_and_reports: hold
+                    }
+                )
+            ),
         (
             any::<u32>(),
             any::<u8>(),
@@ -102,19 +144,29 @@ fn body() -> impl Strategy<Value = Body> {
             any::<Option<u16>>(),
             prop::option::of(report_spec())
         )
-            .prop_map(|(id, priority, immediate, duration_ms, antennas, power_index, report)| {
-                Body::AddRospec(RoSpec {
-                    id,
-                    priority,
-                    start: if immediate { StartTrigger::Immediate } else { StartTrigger::Null },
-                    duration_ms,
-                    antennas,
-                    power_index,
-                    report,
-                })
-            }),
-        (900u16..1000, prop::collection::vec(any::<u8>(), 0..40))
-            .prop_map(|(msg_type, p)| Body::Other { msg_type, payload: Bytes::from(p) }),
+            .prop_map(
+                |(id, priority, immediate, duration_ms, antennas, power_index, report)| {
+                    Body::AddRospec(RoSpec {
+                        id,
+                        priority,
+                        start: if immediate {
+                            StartTrigger::Immediate
+                        } else {
+                            StartTrigger::Null
+                        },
+                        duration_ms,
+                        antennas,
+                        power_index,
+                        report,
+                    })
+                }
+            ),
+        (900u16..1000, prop::collection::vec(any::<u8>(), 0..40)).prop_map(|(msg_type, p)| {
+            Body::Other {
+                msg_type,
+                payload: Bytes::from(p),
+            }
+        }),
     ]
 }
 
@@ -136,22 +188,60 @@ fn uhf18_response() -> impl Strategy<Value = u18::Response> {
         }),
         (any::<u8>(), epc(62)).prop_map(|(adr, epc)| u18::Response::Active { adr, epc }),
         Just(u18::Response::Heartbeat),
-        (any::<u8>(), prop::sample::select(vec![0x2Fu8, 0x25, 0x22, 0x24]), any::<u8>())
-            .prop_map(|(adr, cmd, status)| u18::Response::Other { adr, cmd, status, data: Bytes::new() }),
+        (
+            any::<u8>(),
+            prop::sample::select(vec![0x2Fu8, 0x25, 0x22, 0x24]),
+            any::<u8>()
+        )
+            .prop_map(|(adr, cmd, status)| u18::Response::Other {
+                adr,
+                cmd,
+                status,
+                data: Bytes::new()
+            }),
     ]
 }
 
 fn r2000_response() -> impl Strategy<Value = r2m::Response> {
     prop_oneof![
-        (any::<u8>(), 1u8..=4, 0u8..64, any::<u16>(), epc(62), any::<u8>()).prop_map(|(addr, antenna, frequency, pc, epc, rssi)| {
-            // A 3-byte EPC makes a 7-byte body, which is what an end-of-round frame looks like.
-            let epc = if epc.len() == 3 { Epc::new(&[0, 1, 2, 3]).unwrap() } else { epc };
-            r2m::Response::Tag(r2m::TagFrame { addr, cmd: 0x89, antenna, frequency, pc, epc, rssi })
-        }),
-        (any::<u8>(), 1u8..=4, any::<u16>(), any::<u32>()).prop_map(|(addr, antenna, read_rate, total_reads)| {
-            r2m::Response::InventoryEnd { addr, cmd: 0x89, antenna, read_rate, total_reads }
-        }),
-        (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(addr, cmd, code)| r2m::Response::Status { addr, cmd, code }),
+        (
+            any::<u8>(),
+            1u8..=4,
+            0u8..64,
+            any::<u16>(),
+            epc(62),
+            any::<u8>()
+        )
+            .prop_map(|(addr, antenna, frequency, pc, epc, rssi)| {
+                // A 3-byte EPC makes a 7-byte body, which is what an end-of-round frame looks like.
+                let epc = if epc.len() == 3 {
+                    Epc::new(&[0, 1, 2, 3]).unwrap()
+                } else {
+                    epc
+                };
+                r2m::Response::Tag(r2m::TagFrame {
+                    addr,
+                    cmd: 0x89,
+                    antenna,
+                    frequency,
+                    pc,
+                    epc,
+                    rssi,
+                })
+            }),
+        (any::<u8>(), 1u8..=4, any::<u16>(), any::<u32>()).prop_map(
+            |(addr, antenna, read_rate, total_reads)| {
+                r2m::Response::InventoryEnd {
+                    addr,
+                    cmd: 0x89,
+                    antenna,
+                    read_rate,
+                    total_reads,
+                }
+            }
+        ),
+        (any::<u8>(), any::<u8>(), any::<u8>())
+            .prop_map(|(addr, cmd, code)| r2m::Response::Status { addr, cmd, code }),
     ]
 }
 
@@ -323,13 +413,25 @@ fn empty_input_waits() {
 #[test]
 fn bad_crc_drops_one_byte_and_the_next_frame_survives() {
     let mut buf = BytesMut::new();
-    uhf18::encode_response(&u18::Response::Active { adr: 0, epc: Epc::from_hex("E200001701100162").unwrap() }, &mut buf);
+    uhf18::encode_response(
+        &u18::Response::Active {
+            adr: 0,
+            epc: Epc::from_hex("E200001701100162").unwrap(),
+        },
+        &mut buf,
+    );
     let n = buf.len();
     buf[n - 1] ^= 0xFF;
-    let good = u18::Response::Active { adr: 0, epc: Epc::from_hex("3034257BF7194E4000001A85").unwrap() };
+    let good = u18::Response::Active {
+        adr: 0,
+        epc: Epc::from_hex("3034257BF7194E4000001A85").unwrap(),
+    };
     uhf18::encode_response(&good, &mut buf);
     let before = buf.len();
-    assert!(matches!(uhf18::decode_response(&mut buf), Err(uhf18::DecodeError::BadCrc { .. })));
+    assert!(matches!(
+        uhf18::decode_response(&mut buf),
+        Err(uhf18::DecodeError::BadCrc { .. })
+    ));
     assert_eq!(buf.len(), before - 1);
     let mut got = None;
     while got.is_none() {
@@ -341,21 +443,34 @@ fn bad_crc_drops_one_byte_and_the_next_frame_survives() {
     r2000::encode_frame(&r2m::Frame::real_time_inventory(1, 1), &mut buf);
     buf[4] ^= 0x40;
     r2000::encode_frame(&r2m::Frame::get_firmware_version(1), &mut buf);
-    assert!(matches!(r2000::decode_response(&mut buf), Err(r2000::DecodeError::BadChecksum { .. })));
+    assert!(matches!(
+        r2000::decode_response(&mut buf),
+        Err(r2000::DecodeError::BadChecksum { .. })
+    ));
     let mut got = None;
     while got.is_none() {
         got = r2000::decode_response(&mut buf).unwrap_or(None);
     }
-    assert_eq!(got, Some(r2m::Response::Other(r2m::Frame::get_firmware_version(1))));
+    assert_eq!(
+        got,
+        Some(r2m::Response::Other(r2m::Frame::get_firmware_version(1)))
+    );
 }
 
 #[test]
 fn heartbeat_is_matched_exactly() {
     // 0x56 is also a plausible length byte: only the exact six bytes are a heartbeat.
     let mut buf = BytesMut::from(&[0x56, 0, 0][..]);
-    assert_eq!(uhf18::decode_response(&mut buf), Ok(None), "could still be a heartbeat");
+    assert_eq!(
+        uhf18::decode_response(&mut buf),
+        Ok(None),
+        "could still be a heartbeat"
+    );
     buf.extend_from_slice(&[0, 0, 0]);
-    assert_eq!(uhf18::decode_response(&mut buf), Ok(Some(u18::Response::Heartbeat)));
+    assert_eq!(
+        uhf18::decode_response(&mut buf),
+        Ok(Some(u18::Response::Heartbeat))
+    );
     assert!(buf.is_empty());
 }
 
@@ -363,27 +478,67 @@ fn heartbeat_is_matched_exactly() {
 fn malformed_llrp_message_is_skipped_whole() {
     // A well-framed RO_ACCESS_REPORT whose TagReportData lacks an EPC.
     let mut buf = BytesMut::from(
-        &[0x04, 0x3D, 0, 0, 0, 17, 0, 0, 0, 1, 0x00, 0xF0, 0x00, 0x07, 0x81, 0x00, 0x01][..],
+        &[
+            0x04, 0x3D, 0, 0, 0, 17, 0, 0, 0, 1, 0x00, 0xF0, 0x00, 0x07, 0x81, 0x00, 0x01,
+        ][..],
     );
-    llrp::encode(&Message { id: 2, body: Body::Keepalive }, &mut buf);
-    assert!(matches!(llrp::decode(&mut buf), Err(llrp::DecodeError::Malformed { msg_type: 61, id: 1, .. })));
-    assert_eq!(llrp::decode(&mut buf), Ok(Some(Message { id: 2, body: Body::Keepalive })));
+    llrp::encode(
+        &Message {
+            id: 2,
+            body: Body::Keepalive,
+        },
+        &mut buf,
+    );
+    assert!(matches!(
+        llrp::decode(&mut buf),
+        Err(llrp::DecodeError::Malformed {
+            msg_type: 61,
+            id: 1,
+            ..
+        })
+    ));
+    assert_eq!(
+        llrp::decode(&mut buf),
+        Ok(Some(Message {
+            id: 2,
+            body: Body::Keepalive
+        }))
+    );
 }
 
 #[test]
 fn unknown_and_custom_parameters_are_skipped() {
-    let tag = TagReportData { antenna: Some(2), ..TagReportData::new(Epc::from_hex("E2801170000002").unwrap()) };
+    let tag = TagReportData {
+        antenna: Some(2),
+        ..TagReportData::new(Epc::from_hex("E2801170000002").unwrap())
+    };
     let mut inner = BytesMut::new();
-    llrp::encode(&Message { id: 3, body: Body::RoAccessReport { tags: vec![tag] } }, &mut inner);
+    llrp::encode(
+        &Message {
+            id: 3,
+            body: Body::RoAccessReport { tags: vec![tag] },
+        },
+        &mut inner,
+    );
     // Splice a vendor custom parameter (type 1023, vendor 25882, subtype 99, 3 bytes) and an
     // unknown TLV (type 900) into the TagReportData, fixing up both lengths.
-    let extra = [0x03, 0xFF, 0, 15, 0, 0, 0x65, 0x1A, 0, 0, 0, 99, 1, 2, 3, 0x03, 0x84, 0, 6, 9, 9];
+    let extra = [
+        0x03, 0xFF, 0, 15, 0, 0, 0x65, 0x1A, 0, 0, 0, 99, 1, 2, 3, 0x03, 0x84, 0, 6, 9, 9,
+    ];
     let mut bytes = inner.to_vec();
     bytes.extend_from_slice(&extra);
     let trd_len = u16::from_be_bytes([bytes[12], bytes[13]]) + extra.len() as u16;
     bytes[12..14].copy_from_slice(&trd_len.to_be_bytes());
     let msg_len = bytes.len() as u32;
     bytes[2..6].copy_from_slice(&msg_len.to_be_bytes());
-    let got = llrp::decode(&mut BytesMut::from(&bytes[..])).unwrap().unwrap();
-    assert_eq!(got, Message { id: 3, body: Body::RoAccessReport { tags: vec![tag] } });
+    let got = llrp::decode(&mut BytesMut::from(&bytes[..]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got,
+        Message {
+            id: 3,
+            body: Body::RoAccessReport { tags: vec![tag] }
+        }
+    );
 }

@@ -7,12 +7,19 @@ use bytes::BytesMut;
 use depot_readers::{llrp, r2000, uhf18};
 
 fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.is_file())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     files.sort();
     assert!(files.len() >= 3, "{target}: seed corpus missing");
@@ -21,7 +28,11 @@ fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
 
 /// Runs `step` until the buffer is drained or waits; every call must make progress.
 /// Returns how many frames were accepted.
-fn drain<T, E>(name: &str, data: &[u8], mut step: impl FnMut(&mut BytesMut) -> Result<Option<T>, E>) -> usize {
+fn drain<T, E>(
+    name: &str,
+    data: &[u8],
+    mut step: impl FnMut(&mut BytesMut) -> Result<Option<T>, E>,
+) -> usize {
     let mut buf = BytesMut::from(data);
     let mut accepted = 0;
     loop {
@@ -44,7 +55,11 @@ fn llrp_corpus() {
             if let Ok(Some(msg)) = &r {
                 let mut again = BytesMut::new();
                 llrp::codec::encode(msg, &mut again);
-                assert_eq!(llrp::codec::decode(&mut again).unwrap().as_ref(), Some(msg), "{name}");
+                assert_eq!(
+                    llrp::codec::decode(&mut again).unwrap().as_ref(),
+                    Some(msg),
+                    "{name}"
+                );
             }
             r
         });
@@ -61,7 +76,11 @@ fn uhf18_corpus() {
             if let Ok(Some(resp)) = &r {
                 let mut again = BytesMut::new();
                 uhf18::codec::encode_response(resp, &mut again);
-                assert_eq!(uhf18::codec::decode_response(&mut again).unwrap().as_ref(), Some(resp), "{name}");
+                assert_eq!(
+                    uhf18::codec::decode_response(&mut again).unwrap().as_ref(),
+                    Some(resp),
+                    "{name}"
+                );
             }
             r
         });
@@ -79,7 +98,11 @@ fn r2000_corpus() {
             if let Ok(Some(frame)) = &r {
                 let mut again = BytesMut::new();
                 r2000::codec::encode_frame(frame, &mut again);
-                assert_eq!(r2000::codec::decode_frame(&mut again).unwrap().as_ref(), Some(frame), "{name}");
+                assert_eq!(
+                    r2000::codec::decode_frame(&mut again).unwrap().as_ref(),
+                    Some(frame),
+                    "{name}"
+                );
                 let _ = r2000::codec::interpret(frame.clone());
             }
             r

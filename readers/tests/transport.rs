@@ -18,10 +18,22 @@ async fn llrp_stream_survives_garbage_and_malformed_messages() {
     let mut t = framed::<_, Llrp>(client, counters.clone());
     let mut bytes = BytesMut::new();
     bytes.extend_from_slice(&[0xFF; 7]); // line noise: cannot be an LLRP header
-    llrp::encode(&Message { id: 1, body: Body::Keepalive }, &mut bytes);
+    llrp::encode(
+        &Message {
+            id: 1,
+            body: Body::Keepalive,
+        },
+        &mut bytes,
+    );
     // A well-framed report whose only parameter is a TV type nobody defines.
     bytes.extend_from_slice(&[0x04, 0x3D, 0, 0, 0, 11, 0, 0, 0, 2, 0xFF]);
-    llrp::encode(&Message { id: 3, body: Body::KeepaliveAck }, &mut bytes);
+    llrp::encode(
+        &Message {
+            id: 3,
+            body: Body::KeepaliveAck,
+        },
+        &mut bytes,
+    );
     // Written in small pieces, as TCP may deliver them.
     for chunk in bytes.chunks(5) {
         reader.write_all(chunk).await.unwrap();
@@ -31,9 +43,15 @@ async fn llrp_stream_survives_garbage_and_malformed_messages() {
     while let Some(item) = t.next().await {
         items.push(item.unwrap());
     }
-    let good: Vec<_> = items.iter().filter_map(|i| i.as_ref().ok()).map(|m| m.id).collect();
+    let good: Vec<_> = items
+        .iter()
+        .filter_map(|i| i.as_ref().ok())
+        .map(|m| m.id)
+        .collect();
     assert_eq!(good, [1, 3]);
-    assert!(items.iter().any(|i| matches!(i, Err(llrp::DecodeError::Malformed { id: 2, .. }))));
+    assert!(items
+        .iter()
+        .any(|i| matches!(i, Err(llrp::DecodeError::Malformed { id: 2, .. }))));
     let c = counters.snapshot();
     assert_eq!((c.frames, c.malformed), (2, 1));
     assert!(c.resyncs >= 1);
@@ -46,10 +64,20 @@ async fn uhf18_commands_go_out_and_bad_crc_is_counted() {
     let mut t = framed::<_, Uhf18>(host, counters.clone());
     t.send(u18::Command::Inventory { adr: 0 }).await.unwrap();
     let mut sent = [0u8; 5];
-    tokio::io::AsyncReadExt::read_exact(&mut reader, &mut sent).await.unwrap();
-    assert_eq!(sent, [0x04, 0x00, 0x01, 0xDB, 0x4B], "the bytes uhfreader18 builds");
+    tokio::io::AsyncReadExt::read_exact(&mut reader, &mut sent)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent,
+        [0x04, 0x00, 0x01, 0xDB, 0x4B],
+        "the bytes uhfreader18 builds"
+    );
 
-    let tag = u18::Response::Inventory { adr: 0, status: 1, epcs: vec![Epc::from_hex("E2801105200074000000A000").unwrap()] };
+    let tag = u18::Response::Inventory {
+        adr: 0,
+        status: 1,
+        epcs: vec![Epc::from_hex("E2801105200074000000A000").unwrap()],
+    };
     let mut bytes = BytesMut::new();
     uhf18::encode_response(&tag, &mut bytes);
     let n = bytes.len();

@@ -6,7 +6,9 @@ use anyhow::{bail, Context};
 use bytes::BytesMut;
 use clap::{Args, Subcommand};
 use depot_readers::llrp::{codec, message::Body};
-use depot_readers::{ReaderAddress, ReaderConfig, ReaderEventKind, ReaderId, ReaderOutput, TagRead};
+use depot_readers::{
+    ReaderAddress, ReaderConfig, ReaderEventKind, ReaderId, ReaderOutput, TagRead,
+};
 use tokio::sync::mpsc;
 
 #[derive(Debug, Subcommand)]
@@ -30,15 +32,30 @@ pub enum ReaderCommand {
 
 pub async fn run(cmd: ReaderCommand) -> anyhow::Result<()> {
     match cmd {
-        ReaderCommand::Probe { address, seconds, antennas, power } => probe(&address, seconds, antennas, power).await,
+        ReaderCommand::Probe {
+            address,
+            seconds,
+            antennas,
+            power,
+        } => probe(&address, seconds, antennas, power).await,
     }
 }
 
 /// What an installer runs to check wiring: reads on stdout, events on stderr, and a
 /// one-line error if the reader cannot be reached at all.
-async fn probe(address: &str, seconds: Option<u64>, antennas: Vec<u16>, power: Option<f32>) -> anyhow::Result<()> {
+async fn probe(
+    address: &str,
+    seconds: Option<u64>,
+    antennas: Vec<u16>,
+    power: Option<f32>,
+) -> anyhow::Result<()> {
     let address: ReaderAddress = address.parse()?;
-    let config = ReaderConfig { antennas, power_dbm: power, max_attempts: Some(1), ..ReaderConfig::default() };
+    let config = ReaderConfig {
+        antennas,
+        power_dbm: power,
+        max_attempts: Some(1),
+        ..ReaderConfig::default()
+    };
     let (tx, mut rx) = mpsc::channel(4096);
     let handle = depot_readers::spawn(address, config, tx);
     let stop_at = seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
@@ -116,7 +133,9 @@ fn ours(seconds: f64) -> anyhow::Result<(f64, u64)> {
         for _ in 0..1000 {
             let mut buf = BytesMut::from(REPORT);
             let msg = codec::decode(&mut buf)?.context("fixture is one whole message")?;
-            let Body::RoAccessReport { tags } = msg.body else { bail!("fixture is not an RO_ACCESS_REPORT") };
+            let Body::RoAccessReport { tags } = msg.body else {
+                bail!("fixture is not an RO_ACCESS_REPORT")
+            };
             reads.clear();
             reads.extend(tags.iter().map(|t| t.to_tag_read(ReaderId(0), 0)));
             std::hint::black_box(&reads);
@@ -126,13 +145,17 @@ fn ours(seconds: f64) -> anyhow::Result<(f64, u64)> {
             break;
         }
     }
-    Ok((iterations as f64 * reads.len() as f64 / start.elapsed().as_secs_f64(), iterations))
+    Ok((
+        iterations as f64 * reads.len() as f64 / start.elapsed().as_secs_f64(),
+        iterations,
+    ))
 }
 
 /// Runs sllurp on the same bytes; returns tags/s.
 fn sllurp(python: &PathBuf, seconds: f64) -> anyhow::Result<f64> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let report = std::env::temp_dir().join(format!("depot-bench-report-{}.bin", std::process::id()));
+    let report =
+        std::env::temp_dir().join(format!("depot-bench-report-{}.bin", std::process::id()));
     std::fs::write(&report, REPORT)?;
     let out = std::process::Command::new(python)
         .arg(root.join("readers/benches/sllurp_decode.py"))
@@ -143,10 +166,16 @@ fn sllurp(python: &PathBuf, seconds: f64) -> anyhow::Result<f64> {
     let _ = std::fs::remove_file(&report);
     let out = out?;
     if !out.status.success() {
-        bail!("sllurp benchmark failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "sllurp benchmark failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).context("sllurp benchmark output")?;
-    v["tags_per_sec"].as_f64().context("sllurp benchmark printed no tags_per_sec")
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("sllurp benchmark output")?;
+    v["tags_per_sec"]
+        .as_f64()
+        .context("sllurp benchmark printed no tags_per_sec")
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<()> {

@@ -54,7 +54,10 @@ pub(crate) async fn session(io: Box<dyn Io>, ctx: &mut Ctx) -> SessionEnd {
             c.goodbye().await;
             SessionEnd::Stopped
         }
-        SessionEnd::Lost { reason, .. } => SessionEnd::Lost { reason, connected: c.connected },
+        SessionEnd::Lost { reason, .. } => SessionEnd::Lost {
+            reason,
+            connected: c.connected,
+        },
     }
 }
 
@@ -63,9 +66,20 @@ enum Never {}
 impl Client<'_> {
     async fn run(&mut self) -> Result<Never, SessionEnd> {
         self.await_connection_attempt().await?;
-        let caps = match self.call(Body::GetReaderCapabilities { requested: 0 }).await? {
-            Body::GetReaderCapabilitiesResponse { status, capabilities } if status.is_success() => capabilities,
-            other => return Err(SessionEnd::lost(format!("GET_READER_CAPABILITIES refused: {}", describe(&other)))),
+        let caps = match self
+            .call(Body::GetReaderCapabilities { requested: 0 })
+            .await?
+        {
+            Body::GetReaderCapabilitiesResponse {
+                status,
+                capabilities,
+            } if status.is_success() => capabilities,
+            other => {
+                return Err(SessionEnd::lost(format!(
+                    "GET_READER_CAPABILITIES refused: {}",
+                    describe(&other)
+                )))
+            }
         };
         self.connected = true;
         self.ctx
@@ -79,9 +93,19 @@ impl Client<'_> {
 
         let config = SetReaderConfig {
             reset_to_factory_default: false,
-            events: vec![(event_type::ROSPEC, true), (event_type::ANTENNA, true), (event_type::READER_EXCEPTION, true)],
+            events: vec![
+                (event_type::ROSPEC, true),
+                (event_type::ANTENNA, true),
+                (event_type::READER_EXCEPTION, true),
+            ],
             report: Some(report_spec()),
-            keepalive_ms: Some(self.ctx.config.keepalive.as_millis().clamp(1, u128::from(u32::MAX)) as u32),
+            keepalive_ms: Some(
+                self.ctx
+                    .config
+                    .keepalive
+                    .as_millis()
+                    .clamp(1, u128::from(u32::MAX)) as u32,
+            ),
             hold_events_and_reports: None,
         };
         let reply = self.call(Body::SetReaderConfig(config)).await?;
@@ -94,13 +118,30 @@ impl Client<'_> {
 
         // DELETE_ROSPEC(0) clears whatever an earlier client left; readers without ROSpecs
         // may call that a parameter error, so fall back to deleting our own id.
-        let all = self.call(Body::RospecCommand { op: RospecOp::Delete, rospec_id: 0 }).await?;
+        let all = self
+            .call(Body::RospecCommand {
+                op: RospecOp::Delete,
+                rospec_id: 0,
+            })
+            .await?;
         if !is_ok(&all) {
-            self.call(Body::RospecCommand { op: RospecOp::Delete, rospec_id: ROSPEC_ID }).await?;
+            self.call(Body::RospecCommand {
+                op: RospecOp::Delete,
+                rospec_id: ROSPEC_ID,
+            })
+            .await?;
         }
 
-        let antennas = if self.ctx.config.antennas.is_empty() { vec![0] } else { self.ctx.config.antennas.clone() };
-        let power_index = self.ctx.config.power_dbm.and_then(|dbm| caps.power_index(dbm));
+        let antennas = if self.ctx.config.antennas.is_empty() {
+            vec![0]
+        } else {
+            self.ctx.config.antennas.clone()
+        };
+        let power_index = self
+            .ctx
+            .config
+            .power_dbm
+            .and_then(|dbm| caps.power_index(dbm));
         let spec = RoSpec {
             id: ROSPEC_ID,
             priority: 0,
@@ -111,12 +152,23 @@ impl Client<'_> {
             report: Some(report_spec()),
         };
         self.must("ADD_ROSPEC", Body::AddRospec(spec)).await?;
-        self.must("ENABLE_ROSPEC", Body::RospecCommand { op: RospecOp::Enable, rospec_id: ROSPEC_ID }).await?;
+        self.must(
+            "ENABLE_ROSPEC",
+            Body::RospecCommand {
+                op: RospecOp::Enable,
+                rospec_id: ROSPEC_ID,
+            },
+        )
+        .await?;
         self.follow_inventory_switch().await?;
 
         let mut switch = self.ctx.inventory.clone();
         // However the two are configured, a reader must be allowed to miss one keepalive.
-        let silence = self.ctx.config.silence_timeout.max(self.ctx.config.keepalive * 2);
+        let silence = self
+            .ctx
+            .config
+            .silence_timeout
+            .max(self.ctx.config.keepalive * 2);
         loop {
             let deadline = Instant::now() + silence;
             tokio::select! {
@@ -140,11 +192,26 @@ impl Client<'_> {
         if want == self.inventory_on {
             return Ok(());
         }
-        let op = if want { RospecOp::Start } else { RospecOp::Stop };
+        let op = if want {
+            RospecOp::Start
+        } else {
+            RospecOp::Stop
+        };
         let name = if want { "START_ROSPEC" } else { "STOP_ROSPEC" };
-        self.must(name, Body::RospecCommand { op, rospec_id: ROSPEC_ID }).await?;
+        self.must(
+            name,
+            Body::RospecCommand {
+                op,
+                rospec_id: ROSPEC_ID,
+            },
+        )
+        .await?;
         self.inventory_on = want;
-        let kind = if want { ReaderEventKind::InventoryStarted } else { ReaderEventKind::InventoryStopped };
+        let kind = if want {
+            ReaderEventKind::InventoryStarted
+        } else {
+            ReaderEventKind::InventoryStopped
+        };
         self.ctx.event(kind).await
     }
 
@@ -152,9 +219,9 @@ impl Client<'_> {
         let deadline = Instant::now() + self.ctx.config.response_timeout;
         loop {
             let msg = self.next(deadline).await.map_err(|e| match e {
-                SessionEnd::Lost { reason, .. } => {
-                    SessionEnd::lost(format!("no ConnectionAttemptEvent from the reader: {reason}"))
-                }
+                SessionEnd::Lost { reason, .. } => SessionEnd::lost(format!(
+                    "no ConnectionAttemptEvent from the reader: {reason}"
+                )),
                 stopped => stopped,
             })?;
             if let Body::ReaderEventNotification(n) = &msg.body {
@@ -197,7 +264,11 @@ impl Client<'_> {
                 Ok(Some(Err(e))) => return Err(SessionEnd::lost(format!("read failed: {e}"))),
                 Ok(Some(Ok(Err(bad)))) => {
                     if !self.stopping {
-                        self.ctx.event(ReaderEventKind::Error { message: bad.to_string() }).await?;
+                        self.ctx
+                            .event(ReaderEventKind::Error {
+                                message: bad.to_string(),
+                            })
+                            .await?;
                     }
                 }
                 Ok(Some(Ok(Ok(msg)))) => return Ok(msg),
@@ -218,13 +289,19 @@ impl Client<'_> {
     /// Sends a request and waits for the response with the same id, handling whatever
     /// else arrives meanwhile.
     async fn call(&mut self, body: Body) -> Result<Body, SessionEnd> {
-        let wait = if self.stopping { GOODBYE_TIMEOUT } else { self.ctx.config.response_timeout };
+        let wait = if self.stopping {
+            GOODBYE_TIMEOUT
+        } else {
+            self.ctx.config.response_timeout
+        };
         let name = format!("message type {}", body.msg_type());
         let id = self.send(body).await?;
         let deadline = Instant::now() + wait;
         loop {
             let msg = self.next(deadline).await.map_err(|e| match e {
-                SessionEnd::Lost { reason, .. } => SessionEnd::lost(format!("no answer to {name}: {reason}")),
+                SessionEnd::Lost { reason, .. } => {
+                    SessionEnd::lost(format!("no answer to {name}: {reason}"))
+                }
                 stopped => stopped,
             })?;
             if msg.id == id && msg.body.status().is_some() {
@@ -239,7 +316,10 @@ impl Client<'_> {
         if is_ok(&reply) {
             Ok(())
         } else {
-            Err(SessionEnd::lost(format!("{name} refused: {}", describe(&reply))))
+            Err(SessionEnd::lost(format!(
+                "{name} refused: {}",
+                describe(&reply)
+            )))
         }
     }
 
@@ -247,7 +327,11 @@ impl Client<'_> {
         if is_ok(reply) {
             return Ok(());
         }
-        self.ctx.event(ReaderEventKind::Error { message: format!("{name} refused: {}", describe(reply)) }).await
+        self.ctx
+            .event(ReaderEventKind::Error {
+                message: format!("{name} refused: {}", describe(reply)),
+            })
+            .await
     }
 
     async fn unsolicited(&mut self, msg: Message) -> Result<(), SessionEnd> {
@@ -255,12 +339,17 @@ impl Client<'_> {
             Body::RoAccessReport { tags } => {
                 let received = now_us();
                 for tag in &tags {
-                    self.ctx.read(tag.to_tag_read(self.ctx.config.reader, received)).await?;
+                    self.ctx
+                        .read(tag.to_tag_read(self.ctx.config.reader, received))
+                        .await?;
                 }
             }
             Body::Keepalive => {
                 self.io
-                    .send(Message { id: msg.id, body: Body::KeepaliveAck })
+                    .send(Message {
+                        id: msg.id,
+                        body: Body::KeepaliveAck,
+                    })
                     .await
                     .map_err(|e| SessionEnd::lost(format!("write failed: {e}")))?;
             }
@@ -268,12 +357,22 @@ impl Client<'_> {
                 for e in n.events {
                     match e {
                         Event::Antenna { antenna, connected } => {
-                            self.ctx.event(ReaderEventKind::Antenna { antenna, connected }).await?
+                            self.ctx
+                                .event(ReaderEventKind::Antenna { antenna, connected })
+                                .await?
                         }
                         Event::ReaderException { message } => {
-                            self.ctx.event(ReaderEventKind::Error { message: format!("reader exception: {message}") }).await?
+                            self.ctx
+                                .event(ReaderEventKind::Error {
+                                    message: format!("reader exception: {message}"),
+                                })
+                                .await?
                         }
-                        Event::ConnectionClose => return Err(SessionEnd::lost("reader announced it is closing the connection")),
+                        Event::ConnectionClose => {
+                            return Err(SessionEnd::lost(
+                                "reader announced it is closing the connection",
+                            ))
+                        }
                         _ => {}
                     }
                 }
@@ -282,7 +381,11 @@ impl Client<'_> {
                 tracing::debug!(%status, "reader does not support ENABLE_EVENTS_AND_REPORTS");
             }
             Body::ErrorMessage { status } => {
-                self.ctx.event(ReaderEventKind::Error { message: format!("ERROR_MESSAGE from reader: {status}") }).await?
+                self.ctx
+                    .event(ReaderEventKind::Error {
+                        message: format!("ERROR_MESSAGE from reader: {status}"),
+                    })
+                    .await?
             }
             _ => tracing::debug!(msg_type = msg.body.msg_type(), "ignored LLRP message"),
         }
@@ -296,25 +399,43 @@ impl Client<'_> {
             return;
         }
         if self.inventory_on {
-            let _ = self.call(Body::RospecCommand { op: RospecOp::Stop, rospec_id: ROSPEC_ID }).await;
+            let _ = self
+                .call(Body::RospecCommand {
+                    op: RospecOp::Stop,
+                    rospec_id: ROSPEC_ID,
+                })
+                .await;
         }
-        let _ = self.call(Body::RospecCommand { op: RospecOp::Delete, rospec_id: ROSPEC_ID }).await;
+        let _ = self
+            .call(Body::RospecCommand {
+                op: RospecOp::Delete,
+                rospec_id: ROSPEC_ID,
+            })
+            .await;
         let _ = self.call(Body::CloseConnection).await;
     }
 }
 
 fn report_spec() -> RoReportSpec {
     // Report every tag as soon as it is seen: the engine wants reads, not batches.
-    RoReportSpec { trigger: 2, n: 1, content: ContentSelector::for_tag_reads() }
+    RoReportSpec {
+        trigger: 2,
+        n: 1,
+        content: ContentSelector::for_tag_reads(),
+    }
 }
 
 fn is_ok(reply: &Body) -> bool {
-    !matches!(reply, Body::ErrorMessage { .. }) && reply.status().is_some_and(LlrpStatus::is_success)
+    !matches!(reply, Body::ErrorMessage { .. })
+        && reply.status().is_some_and(LlrpStatus::is_success)
 }
 
 fn describe(reply: &Body) -> String {
     match reply {
         Body::ErrorMessage { status } => format!("ERROR_MESSAGE {status}"),
-        other => other.status().map_or_else(|| format!("message type {}", other.msg_type()), ToString::to_string),
+        other => other.status().map_or_else(
+            || format!("message type {}", other.msg_type()),
+            ToString::to_string,
+        ),
     }
 }

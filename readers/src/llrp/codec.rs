@@ -27,7 +27,11 @@ pub enum DecodeError {
     Garbage { skipped: usize },
     /// A well-framed message whose content is not valid LLRP; it was consumed whole.
     #[error("malformed LLRP message type {msg_type} id {id}: {reason}")]
-    Malformed { msg_type: u16, id: u32, reason: &'static str },
+    Malformed {
+        msg_type: u16,
+        id: u32,
+        reason: &'static str,
+    },
 }
 
 /// Every `Err` has consumed at least one byte, so calling again always makes progress.
@@ -53,7 +57,11 @@ pub fn decode(buf: &mut BytesMut) -> Result<Option<Message>, DecodeError> {
     let body = frame.slice(HEADER_LEN..);
     decode_body(msg_type, &body)
         .map(|body| Some(Message { id, body }))
-        .map_err(|reason| DecodeError::Malformed { msg_type, id, reason })
+        .map_err(|reason| DecodeError::Malformed {
+            msg_type,
+            id,
+            reason,
+        })
 }
 
 /// The message length if `b` (at least 6 bytes) starts with a plausible header.
@@ -144,7 +152,9 @@ fn decode_body(msg_type: u16, body: &Bytes) -> R<Body> {
     use msg_type::*;
     let mut c = Cur { b: body };
     let out = match msg_type {
-        RO_ACCESS_REPORT => Body::RoAccessReport { tags: decode_report(&mut c)? },
+        RO_ACCESS_REPORT => Body::RoAccessReport {
+            tags: decode_report(&mut c)?,
+        },
         KEEPALIVE => Body::Keepalive,
         KEEPALIVE_ACK => Body::KeepaliveAck,
         ENABLE_EVENTS_AND_REPORTS => Body::EnableEventsAndReports,
@@ -166,19 +176,39 @@ fn decode_body(msg_type: u16, body: &Bytes) -> R<Body> {
         }
         GET_READER_CAPABILITIES_RESPONSE => {
             let status = first_status(&mut c)?;
-            Body::GetReaderCapabilitiesResponse { status, capabilities: decode_capabilities(&mut c)? }
+            Body::GetReaderCapabilitiesResponse {
+                status,
+                capabilities: decode_capabilities(&mut c)?,
+            }
         }
-        GET_READER_CONFIG_RESPONSE => Body::GetReaderConfigResponse { status: first_status(&mut c)? },
-        SET_READER_CONFIG_RESPONSE => Body::SetReaderConfigResponse { status: first_status(&mut c)? },
-        CLOSE_CONNECTION_RESPONSE => Body::CloseConnectionResponse { status: first_status(&mut c)? },
-        ERROR_MESSAGE => Body::ErrorMessage { status: first_status(&mut c)? },
+        GET_READER_CONFIG_RESPONSE => Body::GetReaderConfigResponse {
+            status: first_status(&mut c)?,
+        },
+        SET_READER_CONFIG_RESPONSE => Body::SetReaderConfigResponse {
+            status: first_status(&mut c)?,
+        },
+        CLOSE_CONNECTION_RESPONSE => Body::CloseConnectionResponse {
+            status: first_status(&mut c)?,
+        },
+        ERROR_MESSAGE => Body::ErrorMessage {
+            status: first_status(&mut c)?,
+        },
         t => {
             if let Some(op) = RospecOp::from_command_type(t) {
-                Body::RospecCommand { op, rospec_id: c.u32()? }
+                Body::RospecCommand {
+                    op,
+                    rospec_id: c.u32()?,
+                }
             } else if let Some(op) = RospecOp::from_response_type(t) {
-                Body::RospecResponse { op, status: first_status(&mut c)? }
+                Body::RospecResponse {
+                    op,
+                    status: first_status(&mut c)?,
+                }
             } else {
-                return Ok(Body::Other { msg_type: t, payload: body.clone() });
+                return Ok(Body::Other {
+                    msg_type: t,
+                    payload: body.clone(),
+                });
             }
         }
     };
@@ -276,7 +306,11 @@ fn decode_tag(v: &[u8], tags: &mut Vec<TagReportData>) -> R<()> {
             let mut c = Cur { b: rest };
             let (t, v) = c.param()?;
             rest = c.b;
-            if t == param_type::CUSTOM && v.len() >= 10 && be32(v) == IMPINJ_PEN && be32(&v[4..]) == IMPINJ_RF_PHASE_ANGLE {
+            if t == param_type::CUSTOM
+                && v.len() >= 10
+                && be32(v) == IMPINJ_PEN
+                && be32(&v[4..]) == IMPINJ_RF_PHASE_ANGLE
+            {
                 tag.phase = Some(be16(&v[8..]));
             }
             // Op-spec results, other vendor extensions (Impinj RSSI in centi-dBm, TID): skipped.
@@ -301,7 +335,9 @@ fn decode_tag(v: &[u8], tags: &mut Vec<TagReportData>) -> R<()> {
             param_type::TAG_SEEN_COUNT => tag.seen_count = Some(be16(f)),
             param_type::ROSPEC_ID => tag.rospec_id = Some(be32(f)),
             param_type::SPEC_INDEX => tag.spec_index = Some(be16(f)),
-            param_type::INVENTORY_PARAMETER_SPEC_ID => tag.inventory_parameter_spec_id = Some(be16(f)),
+            param_type::INVENTORY_PARAMETER_SPEC_ID => {
+                tag.inventory_parameter_spec_id = Some(be16(f))
+            }
             param_type::FIRST_SEEN_UPTIME => tag.first_seen_uptime_us = Some(be64(f)),
             param_type::LAST_SEEN_UPTIME => tag.last_seen_uptime_us = Some(be64(f)),
             param_type::ACCESS_SPEC_ID => tag.access_spec_id = Some(be32(f)),
@@ -333,13 +369,20 @@ fn decode_notification(c: &mut Cur<'_>) -> R<ReaderEventNotification> {
             param_type::ANTENNA_EVENT => {
                 let kind = f.u8()?;
                 let antenna = f.u16()?;
-                n.events.push(Event::Antenna { antenna, connected: kind == 1 });
+                n.events.push(Event::Antenna {
+                    antenna,
+                    connected: kind == 1,
+                });
             }
             param_type::ROSPEC_EVENT => {
                 let kind = f.u8()?;
                 let rospec_id = f.u32()?;
                 let preempting_rospec_id = f.u32()?;
-                n.events.push(Event::Rospec { kind, rospec_id, preempting_rospec_id });
+                n.events.push(Event::Rospec {
+                    kind,
+                    rospec_id,
+                    preempting_rospec_id,
+                });
             }
             param_type::READER_EXCEPTION_EVENT => {
                 n.events.push(Event::ReaderException { message: f.utf8()? })
@@ -389,7 +432,10 @@ fn decode_capabilities(c: &mut Cur<'_>) -> R<Capabilities> {
 }
 
 fn decode_set_config(c: &mut Cur<'_>) -> R<SetReaderConfig> {
-    let mut cfg = SetReaderConfig { reset_to_factory_default: c.u8()? & 0x80 != 0, ..Default::default() };
+    let mut cfg = SetReaderConfig {
+        reset_to_factory_default: c.u8()? & 0x80 != 0,
+        ..Default::default()
+    };
     while !c.is_empty() {
         let (t, v) = c.param()?;
         let mut f = Cur { b: v };
@@ -410,7 +456,9 @@ fn decode_set_config(c: &mut Cur<'_>) -> R<SetReaderConfig> {
                 let ms = f.u32()?;
                 cfg.keepalive_ms = Some(if kind == 1 { ms } else { 0 });
             }
-            param_type::EVENTS_AND_REPORTS => cfg.hold_events_and_reports = Some(f.u8()? & 0x80 != 0),
+            param_type::EVENTS_AND_REPORTS => {
+                cfg.hold_events_and_reports = Some(f.u8()? & 0x80 != 0)
+            }
             _ => {}
         }
     }
@@ -426,7 +474,11 @@ fn decode_report_spec(v: &[u8]) -> R<RoReportSpec> {
         return Err("ROReportSpec without TagReportContentSelector");
     }
     let flags = Cur { b: v }.u16()?;
-    Ok(RoReportSpec { trigger, n, content: ContentSelector(flags & ContentSelector::DEFINED) })
+    Ok(RoReportSpec {
+        trigger,
+        n,
+        content: ContentSelector(flags & ContentSelector::DEFINED),
+    })
 }
 
 fn decode_rospec(v: &[u8]) -> R<RoSpec> {
@@ -453,7 +505,11 @@ fn decode_rospec(v: &[u8]) -> R<RoSpec> {
                     let mut g = Cur { b: v };
                     match t {
                         param_type::ROSPEC_START_TRIGGER => {
-                            spec.start = if g.u8()? == 1 { StartTrigger::Immediate } else { StartTrigger::Null }
+                            spec.start = if g.u8()? == 1 {
+                                StartTrigger::Immediate
+                            } else {
+                                StartTrigger::Null
+                            }
                         }
                         param_type::ROSPEC_STOP_TRIGGER => {
                             let kind = g.u8()?;
@@ -519,7 +575,10 @@ pub fn encode(msg: &Message, out: &mut BytesMut) {
         Body::SetReaderConfig(cfg) => encode_set_config(cfg, out),
         Body::AddRospec(spec) => encode_rospec(spec, out),
         Body::RospecCommand { rospec_id, .. } => out.put_u32(*rospec_id),
-        Body::GetReaderCapabilitiesResponse { status, capabilities } => {
+        Body::GetReaderCapabilitiesResponse {
+            status,
+            capabilities,
+        } => {
             encode_status(status, out);
             encode_capabilities(capabilities, out);
         }
@@ -534,7 +593,10 @@ pub fn encode(msg: &Message, out: &mut BytesMut) {
             }
         }
         Body::ReaderEventNotification(n) => encode_notification(n, out),
-        Body::Keepalive | Body::KeepaliveAck | Body::EnableEventsAndReports | Body::CloseConnection => {}
+        Body::Keepalive
+        | Body::KeepaliveAck
+        | Body::EnableEventsAndReports
+        | Body::CloseConnection => {}
         Body::Other { payload, .. } => out.put_slice(payload),
     }
     let len = (out.len() - start) as u32;
@@ -595,14 +657,26 @@ fn encode_tag(tag: &TagReportData, out: &mut BytesMut) {
         }
         field!(tag.rospec_id, param_type::ROSPEC_ID, put_u32);
         field!(tag.spec_index, param_type::SPEC_INDEX, put_u16);
-        field!(tag.inventory_parameter_spec_id, param_type::INVENTORY_PARAMETER_SPEC_ID, put_u16);
+        field!(
+            tag.inventory_parameter_spec_id,
+            param_type::INVENTORY_PARAMETER_SPEC_ID,
+            put_u16
+        );
         field!(tag.antenna, param_type::ANTENNA_ID, put_u16);
         field!(tag.peak_rssi, param_type::PEAK_RSSI, put_i8);
         field!(tag.channel_index, param_type::CHANNEL_INDEX, put_u16);
         field!(tag.first_seen_utc_us, param_type::FIRST_SEEN_UTC, put_u64);
-        field!(tag.first_seen_uptime_us, param_type::FIRST_SEEN_UPTIME, put_u64);
+        field!(
+            tag.first_seen_uptime_us,
+            param_type::FIRST_SEEN_UPTIME,
+            put_u64
+        );
         field!(tag.last_seen_utc_us, param_type::LAST_SEEN_UTC, put_u64);
-        field!(tag.last_seen_uptime_us, param_type::LAST_SEEN_UPTIME, put_u64);
+        field!(
+            tag.last_seen_uptime_us,
+            param_type::LAST_SEEN_UPTIME,
+            put_u64
+        );
         field!(tag.seen_count, param_type::TAG_SEEN_COUNT, put_u16);
         field!(tag.access_spec_id, param_type::ACCESS_SPEC_ID, put_u32);
         field!(tag.pc, param_type::C1G2_PC, put_u16);
@@ -628,22 +702,28 @@ fn encode_notification(n: &ReaderEventNotification, out: &mut BytesMut) {
         for e in &n.events {
             match e {
                 Event::ConnectionAttempt { status } => {
-                    tlv(o, param_type::CONNECTION_ATTEMPT_EVENT, |o| o.put_u16(*status))
+                    tlv(o, param_type::CONNECTION_ATTEMPT_EVENT, |o| {
+                        o.put_u16(*status)
+                    })
                 }
                 Event::ConnectionClose => tlv(o, param_type::CONNECTION_CLOSE_EVENT, |_| {}),
                 Event::Antenna { antenna, connected } => tlv(o, param_type::ANTENNA_EVENT, |o| {
                     o.put_u8(u8::from(*connected));
                     o.put_u16(*antenna);
                 }),
-                Event::Rospec { kind, rospec_id, preempting_rospec_id } => {
-                    tlv(o, param_type::ROSPEC_EVENT, |o| {
-                        o.put_u8(*kind);
-                        o.put_u32(*rospec_id);
-                        o.put_u32(*preempting_rospec_id);
-                    })
-                }
+                Event::Rospec {
+                    kind,
+                    rospec_id,
+                    preempting_rospec_id,
+                } => tlv(o, param_type::ROSPEC_EVENT, |o| {
+                    o.put_u8(*kind);
+                    o.put_u32(*rospec_id);
+                    o.put_u32(*preempting_rospec_id);
+                }),
                 Event::ReaderException { message } => {
-                    tlv(o, param_type::READER_EXCEPTION_EVENT, |o| put_utf8(o, message))
+                    tlv(o, param_type::READER_EXCEPTION_EVENT, |o| {
+                        put_utf8(o, message)
+                    })
                 }
                 // Only the type survives decoding, so an empty body is all we can write.
                 Event::Other { param_type } => tlv(o, *param_type, |_| {}),
@@ -678,12 +758,18 @@ fn encode_report_spec(r: &RoReportSpec, out: &mut BytesMut) {
     tlv(out, param_type::RO_REPORT_SPEC, |o| {
         o.put_u8(r.trigger);
         o.put_u16(r.n);
-        tlv(o, param_type::TAG_REPORT_CONTENT_SELECTOR, |o| o.put_u16(r.content.0 & ContentSelector::DEFINED));
+        tlv(o, param_type::TAG_REPORT_CONTENT_SELECTOR, |o| {
+            o.put_u16(r.content.0 & ContentSelector::DEFINED)
+        });
     });
 }
 
 fn encode_set_config(cfg: &SetReaderConfig, out: &mut BytesMut) {
-    out.put_u8(if cfg.reset_to_factory_default { 0x80 } else { 0 });
+    out.put_u8(if cfg.reset_to_factory_default {
+        0x80
+    } else {
+        0
+    });
     // Parameter order of §12.1.3.
     if !cfg.events.is_empty() {
         tlv(out, param_type::READER_EVENT_NOTIFICATION_SPEC, |o| {
@@ -705,7 +791,9 @@ fn encode_set_config(cfg: &SetReaderConfig, out: &mut BytesMut) {
         });
     }
     if let Some(hold) = cfg.hold_events_and_reports {
-        tlv(out, param_type::EVENTS_AND_REPORTS, |o| o.put_u8(if hold { 0x80 } else { 0 }));
+        tlv(out, param_type::EVENTS_AND_REPORTS, |o| {
+            o.put_u8(if hold { 0x80 } else { 0 })
+        });
     }
 }
 

@@ -113,28 +113,55 @@ pub struct Message {
 /// The messages a client sends or must understand.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
-    GetReaderCapabilities { requested: u8 },
-    GetReaderCapabilitiesResponse { status: LlrpStatus, capabilities: Capabilities },
-    GetReaderConfig { antenna: u16, requested: u8 },
+    GetReaderCapabilities {
+        requested: u8,
+    },
+    GetReaderCapabilitiesResponse {
+        status: LlrpStatus,
+        capabilities: Capabilities,
+    },
+    GetReaderConfig {
+        antenna: u16,
+        requested: u8,
+    },
     /// The configuration itself is not modelled: the client only needs the status.
-    GetReaderConfigResponse { status: LlrpStatus },
+    GetReaderConfigResponse {
+        status: LlrpStatus,
+    },
     SetReaderConfig(SetReaderConfig),
-    SetReaderConfigResponse { status: LlrpStatus },
+    SetReaderConfigResponse {
+        status: LlrpStatus,
+    },
     AddRospec(RoSpec),
     /// DELETE, START, STOP, ENABLE or DISABLE_ROSPEC (0 means all ROSpecs).
-    RospecCommand { op: RospecOp, rospec_id: u32 },
+    RospecCommand {
+        op: RospecOp,
+        rospec_id: u32,
+    },
     /// The response to ADD, DELETE, START, STOP, ENABLE or DISABLE_ROSPEC.
-    RospecResponse { op: RospecOp, status: LlrpStatus },
-    RoAccessReport { tags: Vec<TagReportData> },
+    RospecResponse {
+        op: RospecOp,
+        status: LlrpStatus,
+    },
+    RoAccessReport {
+        tags: Vec<TagReportData>,
+    },
     ReaderEventNotification(ReaderEventNotification),
     Keepalive,
     KeepaliveAck,
     EnableEventsAndReports,
-    ErrorMessage { status: LlrpStatus },
+    ErrorMessage {
+        status: LlrpStatus,
+    },
     CloseConnection,
-    CloseConnectionResponse { status: LlrpStatus },
+    CloseConnectionResponse {
+        status: LlrpStatus,
+    },
     /// A message type we do not model (vendor custom messages included), kept whole.
-    Other { msg_type: u16, payload: Bytes },
+    Other {
+        msg_type: u16,
+        payload: Bytes,
+    },
 }
 
 impl Body {
@@ -190,8 +217,13 @@ pub enum RospecOp {
 }
 
 impl RospecOp {
-    pub const COMMANDS: [RospecOp; 5] =
-        [RospecOp::Delete, RospecOp::Start, RospecOp::Stop, RospecOp::Enable, RospecOp::Disable];
+    pub const COMMANDS: [RospecOp; 5] = [
+        RospecOp::Delete,
+        RospecOp::Start,
+        RospecOp::Stop,
+        RospecOp::Enable,
+        RospecOp::Disable,
+    ];
 
     pub fn command_type(self) -> u16 {
         use msg_type::*;
@@ -215,7 +247,10 @@ impl RospecOp {
     }
 
     pub(crate) fn from_response_type(t: u16) -> Option<Self> {
-        [RospecOp::Add].into_iter().chain(Self::COMMANDS).find(|op| op.response_type() == t)
+        [RospecOp::Add]
+            .into_iter()
+            .chain(Self::COMMANDS)
+            .find(|op| op.response_type() == t)
     }
 }
 
@@ -263,9 +298,14 @@ impl Capabilities {
     /// The table index of the strongest power not above `dbm`, or the weakest level.
     pub fn power_index(&self, dbm: f32) -> Option<u16> {
         let want = (dbm * 100.0).round() as i32;
-        let best_below =
-            self.power_levels.iter().filter(|p| i32::from(p.dbm_x100) <= want).max_by_key(|p| p.dbm_x100);
-        best_below.or_else(|| self.power_levels.iter().min_by_key(|p| p.dbm_x100)).map(|p| p.index)
+        let best_below = self
+            .power_levels
+            .iter()
+            .filter(|p| i32::from(p.dbm_x100) <= want)
+            .max_by_key(|p| p.dbm_x100);
+        best_below
+            .or_else(|| self.power_levels.iter().min_by_key(|p| p.dbm_x100))
+            .map(|p| p.index)
     }
 }
 
@@ -361,14 +401,27 @@ pub struct ReaderEventNotification {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    ConnectionAttempt { status: u16 },
+    ConnectionAttempt {
+        status: u16,
+    },
     ConnectionClose,
-    Antenna { antenna: u16, connected: bool },
+    Antenna {
+        antenna: u16,
+        connected: bool,
+    },
     /// 0 start of ROSpec, 1 end, 2 preempted.
-    Rospec { kind: u8, rospec_id: u32, preempting_rospec_id: u32 },
-    ReaderException { message: String },
+    Rospec {
+        kind: u8,
+        rospec_id: u32,
+        preempting_rospec_id: u32,
+    },
+    ReaderException {
+        message: String,
+    },
     /// An event parameter we do not model (hopping, GPI, buffer levels, custom).
-    Other { param_type: u16 },
+    Other {
+        param_type: u16,
+    },
 }
 
 /// One TagReportData (§13.2.3): every field the reader chose to include.

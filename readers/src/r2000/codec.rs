@@ -25,15 +25,22 @@ pub enum DecodeError {
 }
 
 pub fn checksum(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0u8, |s, b| s.wrapping_add(*b)).wrapping_neg()
+    bytes
+        .iter()
+        .fold(0u8, |s, b| s.wrapping_add(*b))
+        .wrapping_neg()
 }
 
 /// Decodes one frame, whichever direction it goes.
 pub fn decode_frame(buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
     let plausible = |b: &[u8]| b[0] == HEAD && (b.len() < 2 || b[1] >= MIN_LEN);
-    let Some(_) = buf.first() else { return Ok(None) };
+    let Some(_) = buf.first() else {
+        return Ok(None);
+    };
     if !plausible(buf) {
-        let skipped = (1..buf.len()).find(|&i| plausible(&buf[i..])).unwrap_or(buf.len());
+        let skipped = (1..buf.len())
+            .find(|&i| plausible(&buf[i..]))
+            .unwrap_or(buf.len());
         buf.advance(skipped);
         return Err(DecodeError::Garbage { skipped });
     }
@@ -51,7 +58,11 @@ pub fn decode_frame(buf: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
         return Err(DecodeError::BadChecksum { expected, found });
     }
     let f = buf.split_to(total).freeze();
-    Ok(Some(Frame { addr: f[2], cmd: f[3], data: f.slice(4..total - 1) }))
+    Ok(Some(Frame {
+        addr: f[2],
+        cmd: f[3],
+        data: f.slice(4..total - 1),
+    }))
 }
 
 pub fn encode_frame(f: &Frame, out: &mut BytesMut) {
@@ -67,28 +78,40 @@ pub fn encode_frame(f: &Frame, out: &mut BytesMut) {
 
 /// Decodes one frame from a reader and says what it means.
 pub fn decode_response(buf: &mut BytesMut) -> Result<Option<Response>, DecodeError> {
-    let Some(f) = decode_frame(buf)? else { return Ok(None) };
+    let Some(f) = decode_frame(buf)? else {
+        return Ok(None);
+    };
     interpret(f).map(Some)
 }
 
 pub fn interpret(f: Frame) -> Result<Response, DecodeError> {
     let inventory = matches!(
         f.cmd,
-        cmd::REAL_TIME_INVENTORY | cmd::FAST_SWITCH_ANT_INVENTORY | cmd::CUSTOMIZED_SESSION_TARGET_INVENTORY
+        cmd::REAL_TIME_INVENTORY
+            | cmd::FAST_SWITCH_ANT_INVENTORY
+            | cmd::CUSTOMIZED_SESSION_TARGET_INVENTORY
     );
     let d: &[u8] = &f.data;
     Ok(match d.len() {
-        1 => Response::Status { addr: f.addr, cmd: f.cmd, code: d[0] },
-        END_FRAME_DATA if inventory && f.cmd != cmd::FAST_SWITCH_ANT_INVENTORY => Response::InventoryEnd {
+        1 => Response::Status {
             addr: f.addr,
             cmd: f.cmd,
-            antenna: d[0].wrapping_add(1),
-            read_rate: u16::from_be_bytes([d[1], d[2]]),
-            total_reads: u32::from_be_bytes([d[3], d[4], d[5], d[6]]),
+            code: d[0],
         },
+        END_FRAME_DATA if inventory && f.cmd != cmd::FAST_SWITCH_ANT_INVENTORY => {
+            Response::InventoryEnd {
+                addr: f.addr,
+                cmd: f.cmd,
+                antenna: d[0].wrapping_add(1),
+                read_rate: u16::from_be_bytes([d[1], d[2]]),
+                total_reads: u32::from_be_bytes([d[3], d[4], d[5], d[6]]),
+            }
+        }
         n if inventory && n >= 4 => {
-            let epc = Epc::new(&d[3..n - 1])
-                .map_err(|_| DecodeError::Malformed { cmd: f.cmd, reason: "EPC longer than Gen2 allows" })?;
+            let epc = Epc::new(&d[3..n - 1]).map_err(|_| DecodeError::Malformed {
+                cmd: f.cmd,
+                reason: "EPC longer than Gen2 allows",
+            })?;
             Response::Tag(TagFrame {
                 addr: f.addr,
                 cmd: f.cmd,
@@ -114,7 +137,13 @@ pub fn to_frame(r: &Response) -> Frame {
             data.push(t.rssi);
             Frame::new(t.addr, t.cmd, &data)
         }
-        Response::InventoryEnd { addr, cmd, antenna, read_rate, total_reads } => {
+        Response::InventoryEnd {
+            addr,
+            cmd,
+            antenna,
+            read_rate,
+            total_reads,
+        } => {
             let mut data = vec![antenna.wrapping_sub(1)];
             data.extend_from_slice(&read_rate.to_be_bytes());
             data.extend_from_slice(&total_reads.to_be_bytes());

@@ -45,7 +45,11 @@ async fn run(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, Se
     let deadline = Instant::now() + ctx.config.response_timeout;
     let (addr, version) = loop {
         match t.recv(ctx, deadline).await? {
-            None => return Err(SessionEnd::lost("no answer to Get Firmware Version: check power, wiring and baud rate")),
+            None => {
+                return Err(SessionEnd::lost(
+                    "no answer to Get Firmware Version: check power, wiring and baud rate",
+                ))
+            }
             Some(Response::Other(f)) if f.cmd == cmd::GET_FIRMWARE_VERSION && f.data.len() >= 2 => {
                 break (f.addr, format!("{}.{}", f.data[0], f.data[1]))
             }
@@ -53,22 +57,40 @@ async fn run(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, Se
         }
     };
     *connected = true;
-    ctx.event(ReaderEventKind::Connected { description: format!("R2000 module at address {addr:#04X}, firmware {version}") })
-        .await?;
+    ctx.event(ReaderEventKind::Connected {
+        description: format!("R2000 module at address {addr:#04X}, firmware {version}"),
+    })
+    .await?;
     if let Some(dbm) = ctx.config.power_dbm {
         let dbm = dbm.round().clamp(0.0, 33.0) as u8;
-        let code = command(t, ctx, Frame::set_output_power(addr, dbm), "Set Output Power").await?;
+        let code = command(
+            t,
+            ctx,
+            Frame::set_output_power(addr, dbm),
+            "Set Output Power",
+        )
+        .await?;
         if code != code::SUCCESS {
-            ctx.event(ReaderEventKind::Error { message: format!("module refused output power: code {code:#04X}") }).await?;
+            ctx.event(ReaderEventKind::Error {
+                message: format!("module refused output power: code {code:#04X}"),
+            })
+            .await?;
         }
     }
     let antennas: Vec<u8> = if ctx.config.antennas.is_empty() {
         vec![1]
     } else {
-        ctx.config.antennas.iter().filter(|a| (1..=MAX_ANTENNA).contains(*a)).map(|a| *a as u8).collect()
+        ctx.config
+            .antennas
+            .iter()
+            .filter(|a| (1..=MAX_ANTENNA).contains(*a))
+            .map(|a| *a as u8)
+            .collect()
     };
     if antennas.is_empty() {
-        return Err(SessionEnd::lost(format!("no usable antenna: R2000 ports are 1..={MAX_ANTENNA}")));
+        return Err(SessionEnd::lost(format!(
+            "no usable antenna: R2000 ports are 1..={MAX_ANTENNA}"
+        )));
     }
     let mut current = None;
     let mut running = false;
@@ -86,7 +108,13 @@ async fn run(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, Se
                 running = true;
             }
             if current != Some(antenna) {
-                let code = command(t, ctx, Frame::set_work_antenna(addr, antenna), "Set Work Antenna").await?;
+                let code = command(
+                    t,
+                    ctx,
+                    Frame::set_work_antenna(addr, antenna),
+                    "Set Work Antenna",
+                )
+                .await?;
                 if code != code::SUCCESS {
                     let message = format!("module refused antenna {antenna}: code {code:#04X}");
                     ctx.event(ReaderEventKind::Error { message }).await?;
@@ -94,7 +122,8 @@ async fn run(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, Se
                 }
                 current = Some(antenna);
             }
-            t.send(Frame::real_time_inventory(addr, ROUNDS_PER_COMMAND)).await?;
+            t.send(Frame::real_time_inventory(addr, ROUNDS_PER_COMMAND))
+                .await?;
             let deadline = Instant::now() + ctx.config.response_timeout;
             loop {
                 let Some(r) = t.recv(ctx, deadline).await? else {
@@ -104,15 +133,29 @@ async fn run(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, Se
                             t.last_heard.elapsed().as_millis()
                         )));
                     }
-                    ctx.event(ReaderEventKind::Error { message: "no answer to Real Time Inventory".into() }).await?;
+                    ctx.event(ReaderEventKind::Error {
+                        message: "no answer to Real Time Inventory".into(),
+                    })
+                    .await?;
                     break;
                 };
                 match r {
-                    Response::Tag(tag) => ctx.read(tag.to_tag_read(ctx.config.reader, now_us())).await?,
+                    Response::Tag(tag) => {
+                        ctx.read(tag.to_tag_read(ctx.config.reader, now_us()))
+                            .await?
+                    }
                     Response::InventoryEnd { .. } => break,
-                    Response::Status { cmd: cmd::REAL_TIME_INVENTORY, code, .. } => {
+                    Response::Status {
+                        cmd: cmd::REAL_TIME_INVENTORY,
+                        code,
+                        ..
+                    } => {
                         if code == code::ANTENNA_MISSING {
-                            ctx.event(ReaderEventKind::Antenna { antenna: u16::from(antenna), connected: false }).await?;
+                            ctx.event(ReaderEventKind::Antenna {
+                                antenna: u16::from(antenna),
+                                connected: false,
+                            })
+                            .await?;
                         } else {
                             let message = format!("inventory failed: code {code:#04X}");
                             ctx.event(ReaderEventKind::Error { message }).await?;

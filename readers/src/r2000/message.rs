@@ -34,7 +34,11 @@ pub struct Frame {
 
 impl Frame {
     pub fn new(addr: u8, cmd: u8, data: &[u8]) -> Self {
-        Frame { addr, cmd, data: Bytes::copy_from_slice(data) }
+        Frame {
+            addr,
+            cmd,
+            data: Bytes::copy_from_slice(data),
+        }
     }
 
     /// Real-time inventory: tags are reported as they are singulated; `repeat` rounds.
@@ -61,9 +65,19 @@ impl Frame {
 pub enum Response {
     Tag(TagFrame),
     /// The end of one inventory round: `Antenna ReadRate(2) TotalRead(4)`.
-    InventoryEnd { addr: u8, cmd: u8, antenna: u8, read_rate: u16, total_reads: u32 },
+    InventoryEnd {
+        addr: u8,
+        cmd: u8,
+        antenna: u8,
+        read_rate: u16,
+        total_reads: u32,
+    },
     /// A one-byte answer: [`code::SUCCESS`] or an error code.
-    Status { addr: u8, cmd: u8, code: u8 },
+    Status {
+        addr: u8,
+        cmd: u8,
+        code: u8,
+    },
     Other(Frame),
 }
 

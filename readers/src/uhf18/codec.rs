@@ -38,15 +38,18 @@ fn known_cmd(c: u8) -> bool {
 /// Finds one frame of at least `min_len`, CRC-checked; returns (Len, frame without CRC).
 /// `heartbeats`: a heartbeat may start here too, so skipping garbage must stop at one.
 fn frame(buf: &mut BytesMut, min_len: u8, heartbeats: bool) -> Result<Option<Bytes>, DecodeError> {
-    let Some(&len) = buf.first() else { return Ok(None) };
+    let Some(&len) = buf.first() else {
+        return Ok(None);
+    };
     let plausible = |b: &[u8]| b[0] >= min_len && (b.len() < 3 || known_cmd(b[2]));
     let heartbeat = |b: &[u8]| {
         let n = b.len().min(HEARTBEAT.len());
         heartbeats && b[..n] == HEARTBEAT[..n]
     };
     if !plausible(buf) {
-        let skipped =
-            (1..buf.len()).find(|&i| plausible(&buf[i..]) || heartbeat(&buf[i..])).unwrap_or(buf.len());
+        let skipped = (1..buf.len())
+            .find(|&i| plausible(&buf[i..]) || heartbeat(&buf[i..]))
+            .unwrap_or(buf.len());
         buf.advance(skipped);
         return Err(DecodeError::Garbage { skipped });
     }
@@ -76,15 +79,21 @@ pub fn decode_response(buf: &mut BytesMut) -> Result<Option<Response>, DecodeErr
             return Ok(Some(Response::Heartbeat));
         }
     }
-    let Some(f) = frame(buf, MIN_RESPONSE_LEN, true)? else { return Ok(None) };
+    let Some(f) = frame(buf, MIN_RESPONSE_LEN, true)? else {
+        return Ok(None);
+    };
     let (adr, c, st, data) = (f[1], f[2], f[3], f.slice(4..));
     let malformed = |reason| DecodeError::Malformed { cmd: c, reason };
     Ok(Some(match (c, st) {
         (cmd::INVENTORY, status::INVENTORY_DONE..=status::BUFFER_FULL) => {
-            let (&num, mut rest) = data.split_first().ok_or(malformed("inventory answer without a tag count"))?;
+            let (&num, mut rest) = data
+                .split_first()
+                .ok_or(malformed("inventory answer without a tag count"))?;
             let mut epcs = Vec::with_capacity(num as usize);
             for _ in 0..num {
-                let (&n, tail) = rest.split_first().ok_or(malformed("fewer EPCs than the tag count says"))?;
+                let (&n, tail) = rest
+                    .split_first()
+                    .ok_or(malformed("fewer EPCs than the tag count says"))?;
                 if tail.len() < n as usize {
                     return Err(malformed("EPC runs past the end of the frame"));
                 }
@@ -94,7 +103,11 @@ pub fn decode_response(buf: &mut BytesMut) -> Result<Option<Response>, DecodeErr
             if !rest.is_empty() {
                 return Err(malformed("bytes left after the last EPC"));
             }
-            Response::Inventory { adr, status: st, epcs }
+            Response::Inventory {
+                adr,
+                status: st,
+                epcs,
+            }
         }
         (cmd::GET_READER_INFO, status::SUCCESS) => {
             let d: &[u8] = &data;
@@ -114,10 +127,16 @@ pub fn decode_response(buf: &mut BytesMut) -> Result<Option<Response>, DecodeErr
                 },
             }
         }
-        (cmd::ACTIVE_REPORT, _) if !data.is_empty() => {
-            Response::Active { adr, epc: Epc::new(&data).map_err(|_| malformed("EPC too long"))? }
-        }
-        _ => Response::Other { adr, cmd: c, status: st, data },
+        (cmd::ACTIVE_REPORT, _) if !data.is_empty() => Response::Active {
+            adr,
+            epc: Epc::new(&data).map_err(|_| malformed("EPC too long"))?,
+        },
+        _ => Response::Other {
+            adr,
+            cmd: c,
+            status: st,
+            data,
+        },
     }))
 }
 
@@ -146,10 +165,28 @@ pub fn encode_response(r: &Response, out: &mut BytesMut) {
         Response::ReaderInfo { adr, info: i } => put_frame(
             out,
             &[*adr, cmd::GET_READER_INFO, status::SUCCESS],
-            &[i.version[0], i.version[1], i.model, i.protocols, i.max_freq, i.min_freq, i.power_dbm, i.scan_time],
+            &[
+                i.version[0],
+                i.version[1],
+                i.model,
+                i.protocols,
+                i.max_freq,
+                i.min_freq,
+                i.power_dbm,
+                i.scan_time,
+            ],
         ),
-        Response::Active { adr, epc } => put_frame(out, &[*adr, cmd::ACTIVE_REPORT, status::SUCCESS], epc.as_bytes()),
-        Response::Other { adr, cmd, status, data } => put_frame(out, &[*adr, *cmd, *status], data),
+        Response::Active { adr, epc } => put_frame(
+            out,
+            &[*adr, cmd::ACTIVE_REPORT, status::SUCCESS],
+            epc.as_bytes(),
+        ),
+        Response::Other {
+            adr,
+            cmd,
+            status,
+            data,
+        } => put_frame(out, &[*adr, *cmd, *status], data),
     }
 }
 
@@ -161,6 +198,8 @@ pub fn encode_command(c: &Command, out: &mut BytesMut) {
 
 /// Decodes one command; what an emulator needs.
 pub fn decode_command(buf: &mut BytesMut) -> Result<Option<Command>, DecodeError> {
-    let Some(f) = frame(buf, MIN_COMMAND_LEN, false)? else { return Ok(None) };
+    let Some(f) = frame(buf, MIN_COMMAND_LEN, false)? else {
+        return Ok(None);
+    };
     Ok(Some(Command::from_parts(f[1], f[2], &f[3..])))
 }

@@ -75,7 +75,11 @@ async fn poll_inner(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Ne
     let deadline = Instant::now() + ctx.config.response_timeout;
     let (adr, info) = loop {
         match t.recv(ctx, deadline).await? {
-            None => return Err(SessionEnd::lost("no answer to Get Reader Information: check power, wiring and baud rate")),
+            None => {
+                return Err(SessionEnd::lost(
+                    "no answer to Get Reader Information: check power, wiring and baud rate",
+                ))
+            }
             Some(Response::ReaderInfo { adr, info }) => break (adr, info),
             Some(_) => {}
         }
@@ -98,10 +102,20 @@ async fn poll_inner(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Ne
     }
     let scan_time = ctx.config.scan_time.unwrap_or(info.scan_time).max(3);
     if let Some(time) = ctx.config.scan_time {
-        set(t, ctx, Command::SetScanTime { adr, time: time.max(3) }, "Set Scan Time").await?;
+        set(
+            t,
+            ctx,
+            Command::SetScanTime {
+                adr,
+                time: time.max(3),
+            },
+            "Set Scan Time",
+        )
+        .await?;
     }
     // The reader answers only when its scan time is over.
-    let answer_within = ctx.config.response_timeout + Duration::from_millis(u64::from(scan_time) * 100);
+    let answer_within =
+        ctx.config.response_timeout + Duration::from_millis(u64::from(scan_time) * 100);
     let mut running = false;
     loop {
         if !ctx.inventory_wanted() {
@@ -125,12 +139,17 @@ async fn poll_inner(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Ne
                         t.last_heard.elapsed().as_millis()
                     )));
                 }
-                ctx.event(ReaderEventKind::Error { message: "no answer to Inventory".into() }).await?;
+                ctx.event(ReaderEventKind::Error {
+                    message: "no answer to Inventory".into(),
+                })
+                .await?;
                 break;
             };
             let received = now_us();
             match r {
-                Response::Inventory { status: st, epcs, .. } => {
+                Response::Inventory {
+                    status: st, epcs, ..
+                } => {
                     for epc in epcs {
                         ctx.read(read(ctx, epc, received)).await?;
                     }
@@ -138,7 +157,11 @@ async fn poll_inner(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Ne
                         break;
                     }
                 }
-                Response::Other { cmd: cmd::INVENTORY, status: st, .. } => {
+                Response::Other {
+                    cmd: cmd::INVENTORY,
+                    status: st,
+                    ..
+                } => {
                     if st != status::NO_TAG {
                         let message = format!("inventory failed: status {st:#04X}");
                         ctx.event(ReaderEventKind::Error { message }).await?;

@@ -34,13 +34,27 @@ pub const BROADCAST: u8 = 0xFF;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Inventory { adr: u8 },
-    GetReaderInfo { adr: u8 },
+    Inventory {
+        adr: u8,
+    },
+    GetReaderInfo {
+        adr: u8,
+    },
     /// 0..=30 dBm.
-    SetPower { adr: u8, dbm: u8 },
+    SetPower {
+        adr: u8,
+        dbm: u8,
+    },
     /// Inventory scan time in units of 100 ms, 3..=255.
-    SetScanTime { adr: u8, time: u8 },
-    Raw { adr: u8, cmd: u8, data: Bytes },
+    SetScanTime {
+        adr: u8,
+        time: u8,
+    },
+    Raw {
+        adr: u8,
+        cmd: u8,
+        data: Bytes,
+    },
 }
 
 impl Command {
@@ -49,7 +63,9 @@ impl Command {
             Command::Inventory { adr } => (*adr, cmd::INVENTORY, &[]),
             Command::GetReaderInfo { adr } => (*adr, cmd::GET_READER_INFO, &[]),
             Command::SetPower { adr, dbm } => (*adr, cmd::SET_POWER, std::slice::from_ref(dbm)),
-            Command::SetScanTime { adr, time } => (*adr, cmd::SET_SCAN_TIME, std::slice::from_ref(time)),
+            Command::SetScanTime { adr, time } => {
+                (*adr, cmd::SET_SCAN_TIME, std::slice::from_ref(time))
+            }
             Command::Raw { adr, cmd, data } => (*adr, *cmd, data),
         }
     }
@@ -60,7 +76,11 @@ impl Command {
             (cmd::GET_READER_INFO, []) => Command::GetReaderInfo { adr },
             (cmd::SET_POWER, [dbm]) => Command::SetPower { adr, dbm: *dbm },
             (cmd::SET_SCAN_TIME, [time]) => Command::SetScanTime { adr, time: *time },
-            _ => Command::Raw { adr, cmd: c, data: Bytes::copy_from_slice(data) },
+            _ => Command::Raw {
+                adr,
+                cmd: c,
+                data: Bytes::copy_from_slice(data),
+            },
         }
     }
 }
@@ -68,14 +88,29 @@ impl Command {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
     /// One frame of an inventory answer; `status` [`status::MORE_FRAMES`] means more follow.
-    Inventory { adr: u8, status: u8, epcs: Vec<Epc> },
-    ReaderInfo { adr: u8, info: ReaderInfo },
+    Inventory {
+        adr: u8,
+        status: u8,
+        epcs: Vec<Epc>,
+    },
+    ReaderInfo {
+        adr: u8,
+        info: ReaderInfo,
+    },
     /// A tag pushed in active mode.
-    Active { adr: u8, epc: Epc },
+    Active {
+        adr: u8,
+        epc: Epc,
+    },
     /// The 6-byte keep-alive some readers send in active mode.
     Heartbeat,
     /// Any other answer: acknowledgements of settings, errors, commands we do not model.
-    Other { adr: u8, cmd: u8, status: u8, data: Bytes },
+    Other {
+        adr: u8,
+        cmd: u8,
+        status: u8,
+        data: Bytes,
+    },
 }
 
 /// Get Reader Information (0x21) answer, manual §8.4.1.
