@@ -191,7 +191,8 @@ async fn a_second_client_is_refused_and_gives_up() {
         max_attempts: Some(2),
         ..quick_config()
     };
-    let err = spawn(address, config, tx2).join().await.unwrap_err();
+    let mut second = spawn(address, config, tx2);
+    let err = second.join().await.unwrap_err();
     assert!(err.to_string().contains("another client"), "{err}");
     first.stop().await.unwrap();
 }

@@ -336,7 +336,7 @@ pub enum ReaderError {
     Task(String),
 }
 
-/// A running reader driver.
+/// A running reader driver. Dropping the handle stops the driver too.
 pub struct ReaderHandle {
     cancel: CancellationToken,
     inventory: watch::Sender<bool>,
@@ -355,21 +355,26 @@ impl ReaderHandle {
     }
 
     /// Stops inventory, closes the connection politely, and waits for the task.
-    pub async fn stop(self) -> Result<(), ReaderError> {
+    pub async fn stop(mut self) -> Result<(), ReaderError> {
         self.cancel.cancel();
         self.join().await
     }
 
-    /// Waits for the task: it ends only when stopped, when the output channel is closed,
-    /// or when `max_attempts` is exhausted.
-    pub async fn join(self) -> Result<(), ReaderError> {
-        self.task
-            .await
-            .map_err(|e| ReaderError::Task(e.to_string()))?
+    /// Waits for the task without stopping it: it ends only when stopped, when the output
+    /// channel is closed, or when `max_attempts` is exhausted. Call it once.
+    pub async fn join(&mut self) -> Result<(), ReaderError> {
+        (&mut self.task).await.map_err(|e| ReaderError::Task(e.to_string()))?
     }
 
     pub fn is_finished(&self) -> bool {
         self.task.is_finished()
+    }
+}
+
+impl Drop for ReaderHandle {
+    fn drop(&mut self) {
+        // A driver nobody can stop any more would hold its reader forever.
+        self.cancel.cancel();
     }
 }
 

@@ -57,7 +57,7 @@ async fn probe(
         ..ReaderConfig::default()
     };
     let (tx, mut rx) = mpsc::channel(4096);
-    let handle = depot_readers::spawn(address, config, tx);
+    let mut handle = depot_readers::spawn(address, config, tx);
     let stop_at = seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
     let mut stdout = std::io::stdout().lock();
     let mut connected = false;
