@@ -363,7 +363,9 @@ impl ReaderHandle {
     /// Waits for the task without stopping it: it ends only when stopped, when the output
     /// channel is closed, or when `max_attempts` is exhausted. Call it once.
     pub async fn join(&mut self) -> Result<(), ReaderError> {
-        (&mut self.task).await.map_err(|e| ReaderError::Task(e.to_string()))?
+        (&mut self.task)
+            .await
+            .map_err(|e| ReaderError::Task(e.to_string()))?
     }
 
     pub fn is_finished(&self) -> bool {
@@ -411,25 +413,25 @@ pub(crate) fn now_us() -> u64 {
         .unwrap_or(0)
 }
 
-/// How a session with the reader ended.
+/// How a connection to the reader ended.
 #[derive(Debug)]
-pub(crate) enum SessionEnd {
+pub(crate) enum LinkEnd {
     /// Stopped on request (or nobody listens any more): do not reconnect.
     Stopped,
     /// The link failed; `connected` says whether the reader had answered first.
     Lost { reason: String, connected: bool },
 }
 
-impl SessionEnd {
+impl LinkEnd {
     pub(crate) fn lost(reason: impl Into<String>) -> Self {
-        SessionEnd::Lost {
+        LinkEnd::Lost {
             reason: reason.into(),
             connected: false,
         }
     }
 }
 
-/// What a protocol session needs from its supervisor.
+/// What a protocol driver needs from its supervisor.
 pub(crate) struct Ctx {
     pub config: ReaderConfig,
     pub tx: mpsc::Sender<ReaderOutput>,
@@ -439,7 +441,7 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    pub async fn event(&self, kind: ReaderEventKind) -> Result<(), SessionEnd> {
+    pub async fn event(&self, kind: ReaderEventKind) -> Result<(), LinkEnd> {
         tracing::debug!(reader = self.config.reader.0, "{kind}");
         let event = ReaderEvent {
             reader: self.config.reader,
@@ -449,15 +451,15 @@ impl Ctx {
         self.tx
             .send(ReaderOutput::Event(event))
             .await
-            .map_err(|_| SessionEnd::Stopped)
+            .map_err(|_| LinkEnd::Stopped)
     }
 
-    pub async fn read(&self, read: TagRead) -> Result<(), SessionEnd> {
+    pub async fn read(&self, read: TagRead) -> Result<(), LinkEnd> {
         Counters::bump(&self.counters.reads);
         self.tx
             .send(ReaderOutput::Read(read))
             .await
-            .map_err(|_| SessionEnd::Stopped)
+            .map_err(|_| LinkEnd::Stopped)
     }
 
     pub fn inventory_wanted(&self) -> bool {
@@ -465,7 +467,7 @@ impl Ctx {
     }
 }
 
-/// Anything a session can run over.
+/// Anything a connection can run over.
 pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
@@ -491,12 +493,12 @@ impl<P: crate::transport::Protocol> Polled<P> {
         }
     }
 
-    pub async fn send(&mut self, msg: P::Outbound) -> Result<(), SessionEnd> {
+    pub async fn send(&mut self, msg: P::Outbound) -> Result<(), LinkEnd> {
         use futures_util::SinkExt;
         self.io
             .send(msg)
             .await
-            .map_err(|e| SessionEnd::lost(format!("write failed: {e}")))
+            .map_err(|e| LinkEnd::lost(format!("write failed: {e}")))
     }
 
     /// The next good frame, or `None` when `deadline` passes first. Bad input is reported
@@ -508,7 +510,7 @@ impl<P: crate::transport::Protocol> Polled<P> {
         &mut self,
         ctx: &Ctx,
         deadline: tokio::time::Instant,
-    ) -> Result<Option<P::Inbound>, SessionEnd> {
+    ) -> Result<Option<P::Inbound>, LinkEnd> {
         use futures_util::StreamExt;
         use tokio_util::codec::Decoder;
         loop {
@@ -532,7 +534,7 @@ impl<P: crate::transport::Protocol> Polled<P> {
             };
             let item = tokio::select! {
                 biased;
-                _ = ctx.cancel.cancelled() => return Err(SessionEnd::Stopped),
+                _ = ctx.cancel.cancelled() => return Err(LinkEnd::Stopped),
                 item = tokio::time::timeout_at(until, self.io.next()) => item,
             };
             match item {
@@ -554,8 +556,8 @@ impl<P: crate::transport::Protocol> Polled<P> {
                     }
                 }
                 Err(_) => return Ok(None),
-                Ok(None) => return Err(SessionEnd::lost("connection closed by the reader")),
-                Ok(Some(Err(e))) => return Err(SessionEnd::lost(format!("read failed: {e}"))),
+                Ok(None) => return Err(LinkEnd::lost("connection closed by the reader")),
+                Ok(Some(Err(e))) => return Err(LinkEnd::lost(format!("read failed: {e}"))),
                 Ok(Some(Ok(item))) => {
                     self.last_heard = tokio::time::Instant::now();
                     self.pending.push_back(item);
@@ -566,11 +568,11 @@ impl<P: crate::transport::Protocol> Polled<P> {
 }
 
 /// Waits until inventory is wanted again; false if the handle is gone.
-pub(crate) async fn until_inventory_wanted(ctx: &mut Ctx) -> Result<(), SessionEnd> {
+pub(crate) async fn until_inventory_wanted(ctx: &mut Ctx) -> Result<(), LinkEnd> {
     while !ctx.inventory_wanted() {
         tokio::select! {
-            _ = ctx.cancel.cancelled() => return Err(SessionEnd::Stopped),
-            changed = ctx.inventory.changed() => if changed.is_err() { return Err(SessionEnd::Stopped) },
+            _ = ctx.cancel.cancelled() => return Err(LinkEnd::Stopped),
+            changed = ctx.inventory.changed() => if changed.is_err() { return Err(LinkEnd::Stopped) },
         }
     }
     Ok(())
@@ -618,17 +620,17 @@ async fn supervise(address: ReaderAddress, mut ctx: Ctx) -> Result<(), ReaderErr
         let end = tokio::select! {
             _ = ctx.cancel.cancelled() => return Ok(()),
             io = open(&address, ctx.config.connect_timeout) => match io {
-                Err(reason) => SessionEnd::lost(reason),
+                Err(reason) => LinkEnd::lost(reason),
                 Ok(io) => match &address {
-                    ReaderAddress::Llrp { .. } => crate::llrp::client::session(io, &mut ctx).await,
-                    ReaderAddress::Uhf18 { active, .. } => crate::uhf18::driver::session(io, &mut ctx, *active).await,
-                    ReaderAddress::R2000 { .. } => crate::r2000::driver::session(io, &mut ctx).await,
+                    ReaderAddress::Llrp { .. } => crate::llrp::client::connection(io, &mut ctx).await,
+                    ReaderAddress::Uhf18 { active, .. } => crate::uhf18::driver::connection(io, &mut ctx, *active).await,
+                    ReaderAddress::R2000 { .. } => crate::r2000::driver::connection(io, &mut ctx).await,
                 },
             },
         };
         let (reason, connected) = match end {
-            SessionEnd::Stopped => return Ok(()),
-            SessionEnd::Lost { reason, connected } => (reason, connected),
+            LinkEnd::Stopped => return Ok(()),
+            LinkEnd::Lost { reason, connected } => (reason, connected),
         };
         if connected {
             failures = 0;

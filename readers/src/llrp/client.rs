@@ -1,4 +1,4 @@
-//! One LLRP session: wait for the reader's ConnectionAttemptEvent, read its capabilities,
+//! One LLRP connection: wait for the reader's ConnectionAttemptEvent, read its capabilities,
 //! configure keepalives, events and reports, install one ROSpec with a Null start trigger
 //! and start it explicitly, then turn reports into TagReads until the link dies.
 //!
@@ -13,7 +13,7 @@ use tokio::time::{timeout_at, Instant};
 
 use super::message::*;
 use super::transport::Llrp;
-use crate::driver::{now_us, Ctx, Io, ReaderEventKind, SessionEnd};
+use crate::driver::{now_us, Ctx, Io, LinkEnd, ReaderEventKind};
 use crate::transport::{framed, Transport};
 
 /// Our ROSpec's id: fixed, so that a reconnecting client can delete what it left behind.
@@ -34,7 +34,7 @@ struct Client<'a> {
     inventory_on: bool,
 }
 
-pub(crate) async fn session(io: Box<dyn Io>, ctx: &mut Ctx) -> SessionEnd {
+pub(crate) async fn connection(io: Box<dyn Io>, ctx: &mut Ctx) -> LinkEnd {
     let counters = ctx.counters.clone();
     let mut c = Client {
         io: framed(io, counters),
@@ -50,11 +50,11 @@ pub(crate) async fn session(io: Box<dyn Io>, ctx: &mut Ctx) -> SessionEnd {
         Err(end) => end,
     };
     match end {
-        SessionEnd::Stopped => {
+        LinkEnd::Stopped => {
             c.goodbye().await;
-            SessionEnd::Stopped
+            LinkEnd::Stopped
         }
-        SessionEnd::Lost { reason, .. } => SessionEnd::Lost {
+        LinkEnd::Lost { reason, .. } => LinkEnd::Lost {
             reason,
             connected: c.connected,
         },
@@ -64,7 +64,7 @@ pub(crate) async fn session(io: Box<dyn Io>, ctx: &mut Ctx) -> SessionEnd {
 enum Never {}
 
 impl Client<'_> {
-    async fn run(&mut self) -> Result<Never, SessionEnd> {
+    async fn run(&mut self) -> Result<Never, LinkEnd> {
         self.await_connection_attempt().await?;
         let caps = match self
             .call(Body::GetReaderCapabilities { requested: 0 })
@@ -75,7 +75,7 @@ impl Client<'_> {
                 capabilities,
             } if status.is_success() => capabilities,
             other => {
-                return Err(SessionEnd::lost(format!(
+                return Err(LinkEnd::lost(format!(
                     "GET_READER_CAPABILITIES refused: {}",
                     describe(&other)
                 )))
@@ -175,7 +175,7 @@ impl Client<'_> {
                 biased;
                 changed = switch.changed() => {
                     if changed.is_err() {
-                        return Err(SessionEnd::Stopped);
+                        return Err(LinkEnd::Stopped);
                     }
                     self.follow_inventory_switch().await?;
                 }
@@ -187,7 +187,7 @@ impl Client<'_> {
         }
     }
 
-    async fn follow_inventory_switch(&mut self) -> Result<(), SessionEnd> {
+    async fn follow_inventory_switch(&mut self) -> Result<(), LinkEnd> {
         let want = self.ctx.inventory_wanted();
         if want == self.inventory_on {
             return Ok(());
@@ -215,11 +215,11 @@ impl Client<'_> {
         self.ctx.event(kind).await
     }
 
-    async fn await_connection_attempt(&mut self) -> Result<(), SessionEnd> {
+    async fn await_connection_attempt(&mut self) -> Result<(), LinkEnd> {
         let deadline = Instant::now() + self.ctx.config.response_timeout;
         loop {
             let msg = self.next(deadline).await.map_err(|e| match e {
-                SessionEnd::Lost { reason, .. } => SessionEnd::lost(format!(
+                LinkEnd::Lost { reason, .. } => LinkEnd::lost(format!(
                     "no ConnectionAttemptEvent from the reader: {reason}"
                 )),
                 stopped => stopped,
@@ -230,7 +230,7 @@ impl Client<'_> {
                         if *status == CONNECTION_SUCCESS {
                             return Ok(());
                         }
-                        return Err(SessionEnd::lost(format!(
+                        return Err(LinkEnd::lost(format!(
                             "reader refused the connection (ConnectionAttemptEvent status {status}): \
                              another client is probably connected"
                         )));
@@ -242,26 +242,26 @@ impl Client<'_> {
     }
 
     /// The next well-formed message; malformed ones are reported and skipped.
-    async fn next(&mut self, deadline: Instant) -> Result<Message, SessionEnd> {
+    async fn next(&mut self, deadline: Instant) -> Result<Message, LinkEnd> {
         loop {
             let item = if self.stopping {
                 timeout_at(deadline, self.io.next()).await
             } else {
                 tokio::select! {
                     biased;
-                    _ = self.ctx.cancel.cancelled() => return Err(SessionEnd::Stopped),
+                    _ = self.ctx.cancel.cancelled() => return Err(LinkEnd::Stopped),
                     item = timeout_at(deadline, self.io.next()) => item,
                 }
             };
             match item {
                 Err(_) => {
-                    return Err(SessionEnd::lost(format!(
+                    return Err(LinkEnd::lost(format!(
                         "reader silent for {} ms: link presumed dead",
                         self.ctx.config.silence_timeout.as_millis()
                     )))
                 }
-                Ok(None) => return Err(SessionEnd::lost("connection closed by the reader")),
-                Ok(Some(Err(e))) => return Err(SessionEnd::lost(format!("read failed: {e}"))),
+                Ok(None) => return Err(LinkEnd::lost("connection closed by the reader")),
+                Ok(Some(Err(e))) => return Err(LinkEnd::lost(format!("read failed: {e}"))),
                 Ok(Some(Ok(Err(bad)))) => {
                     if !self.stopping {
                         self.ctx
@@ -276,19 +276,19 @@ impl Client<'_> {
         }
     }
 
-    async fn send(&mut self, body: Body) -> Result<u32, SessionEnd> {
+    async fn send(&mut self, body: Body) -> Result<u32, LinkEnd> {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);
         self.io
             .send(Message { id, body })
             .await
-            .map_err(|e| SessionEnd::lost(format!("write failed: {e}")))?;
+            .map_err(|e| LinkEnd::lost(format!("write failed: {e}")))?;
         Ok(id)
     }
 
     /// Sends a request and waits for the response with the same id, handling whatever
     /// else arrives meanwhile.
-    async fn call(&mut self, body: Body) -> Result<Body, SessionEnd> {
+    async fn call(&mut self, body: Body) -> Result<Body, LinkEnd> {
         let wait = if self.stopping {
             GOODBYE_TIMEOUT
         } else {
@@ -299,8 +299,8 @@ impl Client<'_> {
         let deadline = Instant::now() + wait;
         loop {
             let msg = self.next(deadline).await.map_err(|e| match e {
-                SessionEnd::Lost { reason, .. } => {
-                    SessionEnd::lost(format!("no answer to {name}: {reason}"))
+                LinkEnd::Lost { reason, .. } => {
+                    LinkEnd::lost(format!("no answer to {name}: {reason}"))
                 }
                 stopped => stopped,
             })?;
@@ -311,19 +311,19 @@ impl Client<'_> {
         }
     }
 
-    async fn must(&mut self, name: &str, body: Body) -> Result<(), SessionEnd> {
+    async fn must(&mut self, name: &str, body: Body) -> Result<(), LinkEnd> {
         let reply = self.call(body).await?;
         if is_ok(&reply) {
             Ok(())
         } else {
-            Err(SessionEnd::lost(format!(
+            Err(LinkEnd::lost(format!(
                 "{name} refused: {}",
                 describe(&reply)
             )))
         }
     }
 
-    async fn complain_unless_ok(&mut self, name: &str, reply: &Body) -> Result<(), SessionEnd> {
+    async fn complain_unless_ok(&mut self, name: &str, reply: &Body) -> Result<(), LinkEnd> {
         if is_ok(reply) {
             return Ok(());
         }
@@ -334,7 +334,7 @@ impl Client<'_> {
             .await
     }
 
-    async fn unsolicited(&mut self, msg: Message) -> Result<(), SessionEnd> {
+    async fn unsolicited(&mut self, msg: Message) -> Result<(), LinkEnd> {
         match msg.body {
             Body::RoAccessReport { tags } => {
                 let received = now_us();
@@ -351,7 +351,7 @@ impl Client<'_> {
                         body: Body::KeepaliveAck,
                     })
                     .await
-                    .map_err(|e| SessionEnd::lost(format!("write failed: {e}")))?;
+                    .map_err(|e| LinkEnd::lost(format!("write failed: {e}")))?;
             }
             Body::ReaderEventNotification(n) => {
                 for e in n.events {
@@ -369,7 +369,7 @@ impl Client<'_> {
                                 .await?
                         }
                         Event::ConnectionClose => {
-                            return Err(SessionEnd::lost(
+                            return Err(LinkEnd::lost(
                                 "reader announced it is closing the connection",
                             ))
                         }

@@ -1,11 +1,11 @@
-//! An R2000 session: identify the module, set power, then run real-time inventory rounds,
+//! One R2000 connection: identify the module, set power, then run real-time inventory rounds,
 //! switching the work antenna before each round when more than one antenna is configured.
 
 use tokio::time::Instant;
 
 use super::message::*;
 use super::transport::R2000;
-use crate::driver::{now_us, until_inventory_wanted, Ctx, Io, Polled, ReaderEventKind, SessionEnd};
+use crate::driver::{now_us, until_inventory_wanted, Ctx, Io, LinkEnd, Polled, ReaderEventKind};
 
 type T = Polled<R2000>;
 
@@ -16,37 +16,37 @@ const MAX_ANTENNA: u16 = 4;
 
 enum Never {}
 
-pub(crate) async fn session(io: Box<dyn Io>, ctx: &mut Ctx) -> SessionEnd {
+pub(crate) async fn connection(io: Box<dyn Io>, ctx: &mut Ctx) -> LinkEnd {
     let mut t: T = Polled::new(io, ctx.counters.clone());
     let mut connected = false;
     match run(&mut t, ctx, &mut connected).await {
         Ok(never) => match never {},
-        Err(SessionEnd::Lost { reason, .. }) => SessionEnd::Lost { reason, connected },
+        Err(LinkEnd::Lost { reason, .. }) => LinkEnd::Lost { reason, connected },
         Err(stopped) => stopped,
     }
 }
 
 /// Sends a command and waits for its one-byte status.
-async fn command(t: &mut T, ctx: &Ctx, f: Frame, name: &str) -> Result<u8, SessionEnd> {
+async fn command(t: &mut T, ctx: &Ctx, f: Frame, name: &str) -> Result<u8, LinkEnd> {
     let code_of = f.cmd;
     t.send(f).await?;
     let deadline = Instant::now() + ctx.config.response_timeout;
     loop {
         match t.recv(ctx, deadline).await? {
-            None => return Err(SessionEnd::lost(format!("no answer to {name}"))),
+            None => return Err(LinkEnd::lost(format!("no answer to {name}"))),
             Some(Response::Status { cmd, code, .. }) if cmd == code_of => return Ok(code),
             Some(_) => {}
         }
     }
 }
 
-async fn run(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, SessionEnd> {
+async fn run(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, LinkEnd> {
     t.send(Frame::get_firmware_version(BROADCAST)).await?;
     let deadline = Instant::now() + ctx.config.response_timeout;
     let (addr, version) = loop {
         match t.recv(ctx, deadline).await? {
             None => {
-                return Err(SessionEnd::lost(
+                return Err(LinkEnd::lost(
                     "no answer to Get Firmware Version: check power, wiring and baud rate",
                 ))
             }
@@ -88,7 +88,7 @@ async fn run(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, Se
             .collect()
     };
     if antennas.is_empty() {
-        return Err(SessionEnd::lost(format!(
+        return Err(LinkEnd::lost(format!(
             "no usable antenna: R2000 ports are 1..={MAX_ANTENNA}"
         )));
     }
@@ -128,7 +128,7 @@ async fn run(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, Se
             loop {
                 let Some(r) = t.recv(ctx, deadline).await? else {
                     if t.last_heard.elapsed() >= ctx.config.silence_timeout {
-                        return Err(SessionEnd::lost(format!(
+                        return Err(LinkEnd::lost(format!(
                             "module silent for {} ms: link presumed dead",
                             t.last_heard.elapsed().as_millis()
                         )));

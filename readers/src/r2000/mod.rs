@@ -3,7 +3,7 @@
 
 /// Sans-IO framing with the two's-complement checksum.
 pub mod codec;
-/// The driver session: real-time inventory, cycling through antennas.
+/// The driver: real-time inventory, cycling through antennas.
 pub(crate) mod driver;
 /// Commands and responses.
 pub mod message;

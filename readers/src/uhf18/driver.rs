@@ -1,4 +1,4 @@
-//! A UHFReader18 session. In answer mode the host polls: Inventory, then frames until one
+//! One UHFReader18 connection. In answer mode the host polls: Inventory, then frames until one
 //! whose status is not "more frames follow". In active mode the reader pushes one 0xEE frame
 //! per tag and heartbeats in between; silence is the only sign of a dead link.
 
@@ -8,12 +8,12 @@ use tokio::time::Instant;
 
 use super::message::*;
 use super::transport::Uhf18;
-use crate::driver::{now_us, until_inventory_wanted, Ctx, Io, Polled, ReaderEventKind, SessionEnd};
+use crate::driver::{now_us, until_inventory_wanted, Ctx, Io, LinkEnd, Polled, ReaderEventKind};
 use crate::read::TagRead;
 
 type T = Polled<Uhf18>;
 
-pub(crate) async fn session(io: Box<dyn Io>, ctx: &mut Ctx, active: bool) -> SessionEnd {
+pub(crate) async fn connection(io: Box<dyn Io>, ctx: &mut Ctx, active: bool) -> LinkEnd {
     let mut t: T = Polled::new(io, ctx.counters.clone());
     let mut connected = false;
     let end = if active {
@@ -22,7 +22,7 @@ pub(crate) async fn session(io: Box<dyn Io>, ctx: &mut Ctx, active: bool) -> Ses
         poll(&mut t, ctx, &mut connected).await
     };
     match end {
-        SessionEnd::Lost { reason, .. } => SessionEnd::Lost { reason, connected },
+        LinkEnd::Lost { reason, .. } => LinkEnd::Lost { reason, connected },
         stopped => stopped,
     }
 }
@@ -42,13 +42,13 @@ fn read(ctx: &Ctx, epc: crate::read::Epc, received_us: u64) -> TagRead {
 }
 
 /// Sends a setting and waits for its acknowledgement; a refusal is reported, not fatal.
-async fn set(t: &mut T, ctx: &Ctx, c: Command, name: &str) -> Result<(), SessionEnd> {
+async fn set(t: &mut T, ctx: &Ctx, c: Command, name: &str) -> Result<(), LinkEnd> {
     let code = c.parts().1;
     t.send(c).await?;
     let deadline = Instant::now() + ctx.config.response_timeout;
     loop {
         match t.recv(ctx, deadline).await? {
-            None => return Err(SessionEnd::lost(format!("no answer to {name}"))),
+            None => return Err(LinkEnd::lost(format!("no answer to {name}"))),
             Some(Response::Other { cmd, status, .. }) if cmd == code => {
                 if status != status::SUCCESS {
                     let message = format!("reader refused {name}: status {status:#04X}");
@@ -61,7 +61,7 @@ async fn set(t: &mut T, ctx: &Ctx, c: Command, name: &str) -> Result<(), Session
     }
 }
 
-async fn poll(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> SessionEnd {
+async fn poll(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> LinkEnd {
     match poll_inner(t, ctx, connected).await {
         Ok(never) => match never {},
         Err(end) => end,
@@ -70,13 +70,13 @@ async fn poll(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> SessionEnd {
 
 enum Never {}
 
-async fn poll_inner(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, SessionEnd> {
+async fn poll_inner(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Never, LinkEnd> {
     t.send(Command::GetReaderInfo { adr: BROADCAST }).await?;
     let deadline = Instant::now() + ctx.config.response_timeout;
     let (adr, info) = loop {
         match t.recv(ctx, deadline).await? {
             None => {
-                return Err(SessionEnd::lost(
+                return Err(LinkEnd::lost(
                     "no answer to Get Reader Information: check power, wiring and baud rate",
                 ))
             }
@@ -134,7 +134,7 @@ async fn poll_inner(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Ne
         loop {
             let Some(r) = t.recv(ctx, deadline).await? else {
                 if t.last_heard.elapsed() >= ctx.config.silence_timeout {
-                    return Err(SessionEnd::lost(format!(
+                    return Err(LinkEnd::lost(format!(
                         "reader silent for {} ms: link presumed dead",
                         t.last_heard.elapsed().as_millis()
                     )));
@@ -175,13 +175,13 @@ async fn poll_inner(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> Result<Ne
     }
 }
 
-async fn listen(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> SessionEnd {
+async fn listen(t: &mut T, ctx: &mut Ctx, connected: &mut bool) -> LinkEnd {
     loop {
         let deadline = Instant::now() + ctx.config.silence_timeout;
         let r = match t.recv(ctx, deadline).await {
             Err(end) => return end,
             Ok(None) => {
-                return SessionEnd::lost(format!(
+                return LinkEnd::lost(format!(
                     "no frame or heartbeat for {} ms: link presumed dead",
                     ctx.config.silence_timeout.as_millis()
                 ))

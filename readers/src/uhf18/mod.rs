@@ -3,7 +3,7 @@
 
 /// Sans-IO framing with CRC-16/MCRF4XX.
 pub mod codec;
-/// The driver session: answer-mode polling or active-mode listening.
+/// The driver: answer-mode polling or active-mode listening.
 pub(crate) mod driver;
 /// Commands and responses.
 pub mod message;
