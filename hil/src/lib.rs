@@ -135,7 +135,8 @@ pub fn quick_config() -> ReaderConfig {
         connect_timeout: Duration::from_secs(2),
         response_timeout: Duration::from_secs(3),
         keepalive: Duration::from_millis(300),
-        silence_timeout: Duration::from_secs(2),
+        // Long enough that a loaded CI machine starving a peer is not taken for a dead link.
+        silence_timeout: Duration::from_secs(4),
         ..ReaderConfig::default()
     }
 }
