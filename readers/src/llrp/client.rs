@@ -29,6 +29,8 @@ struct Client<'a> {
     /// The id of our ENABLE_EVENTS_AND_REPORTS: an ERROR_MESSAGE answering it is expected.
     eear_id: Option<u32>,
     connected: bool,
+    /// The reader accepted us as its client: there is someone to say goodbye to.
+    greeted: bool,
     /// While stopping, cancellation must not interrupt the goodbye.
     stopping: bool,
     inventory_on: bool,
@@ -42,6 +44,7 @@ pub(crate) async fn connection(io: Box<dyn Io>, ctx: &mut Ctx) -> LinkEnd {
         next_id: 1,
         eear_id: None,
         connected: false,
+        greeted: false,
         stopping: false,
         inventory_on: false,
     };
@@ -66,6 +69,7 @@ enum Never {}
 impl Client<'_> {
     async fn run(&mut self) -> Result<Never, LinkEnd> {
         self.await_connection_attempt().await?;
+        self.greeted = true;
         let caps = match self
             .call(Body::GetReaderCapabilities { requested: 0 })
             .await?
@@ -81,7 +85,6 @@ impl Client<'_> {
                 )))
             }
         };
-        self.connected = true;
         self.ctx
             .event(ReaderEventKind::Connected {
                 description: format!(
@@ -160,6 +163,9 @@ impl Client<'_> {
             },
         )
         .await?;
+        // Only a reader that took our ROSpec counts as a good connection: one that refuses it
+        // must not be retried at the shortest backoff forever.
+        self.connected = true;
         self.follow_inventory_switch().await?;
 
         let mut switch = self.ctx.inventory.clone();
@@ -395,7 +401,7 @@ impl Client<'_> {
     /// Leaves the reader as we found it; best effort, the link may already be gone.
     async fn goodbye(&mut self) {
         self.stopping = true;
-        if !self.connected {
+        if !self.greeted {
             return;
         }
         if self.inventory_on {
