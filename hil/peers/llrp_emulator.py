@@ -2,7 +2,8 @@
 
 Prints `LISTENING <port>` once bound. Reads commands on stdin, one a line:
 `acks` prints `acks <KEEPALIVE_ACKs received>`; `antenna <id> <0|1>` (dis)connects an
-antenna port; `quit` stops.
+antenna port; `inject <hex>` writes raw bytes to the connected client between two messages,
+as a faulty reader or a broken middlebox would; `quit` stops.
 """
 
 import argparse
@@ -33,6 +34,12 @@ async def main():
             print("acks", emu.keepalive_acks, flush=True)
         elif len(words) == 3 and words[0] == "antenna":
             await emu.set_antenna_connected(int(words[1]), words[2] == "1")
+            print("ok", flush=True)
+        elif len(words) == 2 and words[0] == "inject":
+            # The emulator's own send lock keeps the bytes from landing inside a message.
+            async with emu._send_lock:
+                emu._writer.write(bytes.fromhex(words[1]))
+                await emu._writer.drain()
             print("ok", flush=True)
     await emu.stop()
 

@@ -196,3 +196,35 @@ async fn a_second_client_is_refused_and_gives_up() {
     assert!(err.to_string().contains("another client"), "{err}");
     first.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_messages_and_garbage_do_not_cost_the_connection() {
+    let (mut peer, address) = emulator(&["--rate", "200"]).await;
+    let (tx, mut rx) = mpsc::channel(1024);
+    let handle = spawn(address, quick_config(), tx);
+    let mut seen = Seen::default();
+    collect_until(&mut rx, &mut seen, LIMIT, |s| s.reads.len() >= 10).await;
+    // A well-framed RO_ACCESS_REPORT whose TagReportData has no EPC, then line noise.
+    #[rustfmt::skip]
+    let injected = [
+        "043d", "00000011", "00000005", // RO_ACCESS_REPORT, 17 bytes, id 5
+        "00f00007", "810001",           // TagReportData holding only AntennaID 1
+        "ffffff",                       // noise
+    ]
+    .concat();
+    assert_eq!(peer.ask(&format!("inject {injected}")).await, "ok");
+    let before = seen.reads.len();
+    collect_until(&mut rx, &mut seen, LIMIT, |s| s.reads.len() >= before + 20).await;
+    let c = handle.counters();
+    assert!(c.malformed >= 1 && c.resyncs >= 1, "{c:?}");
+    assert_eq!(
+        seen.count(|e| matches!(e, K::Disconnected { .. })),
+        0,
+        "{:?}",
+        seen.events
+    );
+    assert!(
+        seen.count(|e| matches!(e, K::Error { message } if message.contains("malformed"))) >= 1
+    );
+    handle.stop().await.unwrap();
+}
