@@ -19,6 +19,10 @@ use crate::transport::{framed, Transport};
 /// Our ROSpec's id: fixed, so that a reconnecting client can delete what it left behind.
 pub const ROSPEC_ID: u32 = 0x4450; // "DP"
 
+/// A reader that will not send keepalives is only declared dead by TCP itself, or after a
+/// day of silence.
+const NO_KEEPALIVE_SILENCE: Duration = Duration::from_secs(24 * 3600);
+
 /// How long the polite goodbye (STOP, DELETE, CLOSE_CONNECTION) may take when stopping.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -111,8 +115,23 @@ impl Client<'_> {
             ),
             hold_events_and_reports: None,
         };
+        let keepalive_ms = config.keepalive_ms;
         let reply = self.call(Body::SetReaderConfig(config)).await?;
-        self.complain_unless_ok("SET_READER_CONFIG", &reply).await?;
+        // Without keepalives a reader with no tags in its field is silent, and silence is
+        // how a dead link shows: if the whole configuration is refused, ask for keepalives
+        // alone, and if even that fails, stop treating silence as death.
+        let mut keepalives = is_ok(&reply);
+        if !keepalives {
+            self.complain_unless_ok("SET_READER_CONFIG", &reply).await?;
+            let alone = SetReaderConfig {
+                keepalive_ms,
+                ..SetReaderConfig::default()
+            };
+            let reply = self.call(Body::SetReaderConfig(alone)).await?;
+            keepalives = is_ok(&reply);
+            self.complain_unless_ok("SET_READER_CONFIG (KeepaliveSpec alone)", &reply)
+                .await?;
+        }
 
         // Readers that held events while no client was connected release them on this.
         // It has no response; some readers answer with an ERROR_MESSAGE, which is fine.
@@ -170,11 +189,14 @@ impl Client<'_> {
 
         let mut switch = self.ctx.inventory.clone();
         // However the two are configured, a reader must be allowed to miss one keepalive.
-        let silence = self
-            .ctx
-            .config
-            .silence_timeout
-            .max(self.ctx.config.keepalive * 2);
+        let silence = if keepalives {
+            self.ctx
+                .config
+                .silence_timeout
+                .max(self.ctx.config.keepalive * 2)
+        } else {
+            NO_KEEPALIVE_SILENCE
+        };
         loop {
             let deadline = Instant::now() + silence;
             tokio::select! {
