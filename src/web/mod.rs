@@ -6,8 +6,6 @@
 //! state-changing form carries a token derived from the session (see [`csrf_token`]) and
 //! must also pass the API's same-origin check; [`Posted`] enforces both before a handler runs.
 
-use std::borrow::Borrow;
-
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -168,6 +166,23 @@ pub fn fen(text: &str) -> Result<i64, PageError> {
     Ok(whole * 100 + frac)
 }
 
+/// An amount in fen, however many references away (templates hand out references).
+pub trait Fen {
+    fn fen(&self) -> i64;
+}
+
+impl Fen for i64 {
+    fn fen(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T: Fen + ?Sized> Fen for &T {
+    fn fen(&self) -> i64 {
+        (**self).fen()
+    }
+}
+
 /// The frame around every page: language, who is signed in, the form token, navigation.
 pub struct Chrome {
     pub lang: Lang,
@@ -188,8 +203,8 @@ impl Chrome {
         self.lang.t(key)
     }
 
-    pub fn yuan(&self, fen: impl Borrow<i64>) -> String {
-        i18n::yuan(*fen.borrow())
+    pub fn yuan(&self, fen: impl Fen) -> String {
+        i18n::yuan(fen.fen())
     }
 
     pub fn current(&self, key: &str) -> bool {
