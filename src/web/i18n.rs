@@ -161,6 +161,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("state", "State", "状态"),
     ("overdue", "overdue", "逾期"),
     ("lines", "Requested", "申请内容"),
+    ("requested_by", "Requested by", "申请人"),
     ("reserved_assets", "Assets", "资产"),
     ("history", "History", "历史"),
     ("timeline", "Timeline", "履历"),
