@@ -204,7 +204,6 @@ async fn a_clerk_requests_twelve_tables_for_tuesday_and_the_admin_approves_them(
     b.set_date("from", &tuesday).await;
     b.set_date("to", &tuesday).await;
     b.find("form[role=search] button[type=submit]").await.click().await.unwrap();
-    b.find(&format!("caption")).await;
     b.wait_text("caption", &tuesday).await;
     b.screenshot("02-catalogue").await;
     b.find("a[aria-label^='Request: Folding table']").await.click().await.unwrap();

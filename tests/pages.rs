@@ -302,3 +302,71 @@ async fn a_rejection_needs_a_reason(pool: PgPool) {
     let page = get(&world, &format!("/orders/{loan}"), &login(&world, "requester").await).await;
     assert!(page.body.contains("rejected") && page.body.contains("no budget line"));
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_disposal_goes_from_proposal_to_proceeds_remitted_and_the_auditor_finds_it(pool: PgPool) {
+    let world = World::new(pool).await;
+    let stock = world.stock(world.chairs, 2).await;
+    let keeper = login(&world, "keeper").await;
+    let token = get(&world, "/disposals", &keeper).await.csrf();
+    let assets = format!("{}, {}", stock[0], stock[1]);
+    let reply = post(&world, "/disposals", &keeper, &[("csrf", &token), ("assets", &assets), ("reason", "worn out")]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let path = reply.location().to_owned();
+    let token = get(&world, &path, &keeper).await.csrf();
+    let reply = post(&world, &format!("{path}/appraise"), &keeper, &[("csrf", &token), ("value", "1,200.50"), ("appraiser", "City Appraisal Co.")]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(post(&world, &format!("{path}/approve"), &keeper, &[("csrf", &token)]).await.status, StatusCode::FORBIDDEN, "a keeper does not approve");
+
+    let admin = login(&world, "admin").await;
+    let token = get(&world, &path, &admin).await.csrf();
+    for (action, fields) in [
+        ("approve", vec![]),
+        ("sell", vec![("price", "800"), ("buyer", "Auction House")]),
+        ("remit", vec![("receipt", "GK-2030-0042")]),
+    ] {
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend(fields);
+        let reply = post(&world, &format!("{path}/{action}"), &admin, &all).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{action}: {}", reply.body);
+    }
+    let (status, appraised, sale): (String, i64, i64) =
+        sqlx::query_as("select status::text, appraised_value_fen, sale_price_fen from disposals").fetch_one(&world.pool).await.unwrap();
+    assert_eq!((status.as_str(), appraised, sale), ("remitted", 120_050, 80_000));
+    assert_eq!(world.asset_state(stock[0]).await, "disposed");
+
+    let auditor = login(&world, "auditor").await;
+    let list = get(&world, "/disposals", &auditor).await;
+    assert!(list.body.contains("¥800.00") && list.body.contains("GK-2030-0042"));
+    assert!(!list.body.contains("action=\"/disposals\""), "an auditor is not offered the proposal form");
+    let dashboard = get(&world, "/reports", &auditor).await;
+    assert!(dashboard.body.contains("¥800.00"), "proceeds remitted on the dashboard");
+    let csv = get(&world, "/reports/disposals.csv", &auditor).await;
+    assert!(csv.body.contains("worn out,remitted,900.00,1200.50,auction,800.00,Auction House,GK-2030-0042,"), "{}", csv.body);
+    world.assert_log_agrees().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn intake_commissions_tags_and_receives_them_into_a_zone(pool: PgPool) {
+    let world = World::new(pool).await;
+    let keeper = login(&world, "keeper").await;
+    let page = get(&world, "/keeper/intakes", &keeper).await;
+    let token = page.csrf();
+    let (category, zone) = (world.tables.to_string(), world.shelf.to_string());
+    let reply = post(
+        &world,
+        "/keeper/intakes",
+        &keeper,
+        &[("csrf", &token), ("source_class", "event_purchase"), ("department", ""), ("description", "after the games"), ("category", &category), ("name", "Folding table"), ("quantity", "3"), ("value", "450"), ("acquired_on", ""), ("epcs", "")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let path = reply.location().to_owned();
+    let intake = get(&world, &path, &keeper).await;
+    assert_eq!(intake.body.matches("urn:epc:tag:giai-96:").count(), 3, "each new asset shows its tag URI");
+    let reply = post(&world, &format!("{path}/receive"), &keeper, &[("csrf", &token), ("zone", &zone)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let in_stock: i64 = sqlx::query_scalar("select count(*) from assets where state = 'in_stock' and zone_id = $1").bind(world.shelf).fetch_one(&world.pool).await.unwrap();
+    assert_eq!(in_stock, 3);
+    world.assert_log_agrees().await;
+}

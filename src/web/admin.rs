@@ -7,9 +7,10 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fen, field, render, Chrome, Fields, PageResult, Posted, Viewer};
+use super::{fen, field, ids, render, Chrome, Fields, PageResult, Posted, Viewer};
 use crate::auth::Role;
-use crate::db::disposals::{self, Disposal};
+use crate::db::compensations::{self, Compensation};
+use crate::db::disposals::{self, Disposal, NewDisposal};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::loans::{self, Loan};
 use crate::db::transfers::{self, Transfer};
@@ -21,12 +22,16 @@ pub fn router() -> Router<AppState> {
         .route("/admin/approvals", get(approvals))
         .route("/admin/transfers", get(transfer_list))
         .route("/admin/transfers/{id}/{action}", post(transfer_action))
-        .route("/disposals", get(disposal_list))
+        .route("/disposals", get(disposal_list).post(propose_disposal))
         .route("/disposals/{id}", get(disposal_detail))
         .route("/disposals/{id}/{action}", post(disposal_action))
         .route("/admin/registers", get(registers))
         .route("/admin/users", post(add_user))
         .route("/admin/departments", post(add_department))
+        .route("/admin/warehouses", post(add_warehouse))
+        .route("/admin/zones", post(add_zone))
+        .route("/compensations", get(compensation_list))
+        .route("/compensations/{id}/{action}", post(compensation_action))
 }
 
 #[derive(askama::Template)]
@@ -89,6 +94,16 @@ async fn disposal_list(v: Viewer, State(state): State<AppState>) -> PageResult {
     let (disposals, _) = disposals::list(&mut *state.pool.acquire().await?, None, 1, 500).await?;
     let remitted_fen = disposals.iter().filter(|d| d.status == DisposalStatus::Remitted).filter_map(|d| d.sale_price_fen).sum();
     render(DisposalsPage { c: v.chrome("disposals"), disposals, remitted_fen })
+}
+
+/// Put assets forward for disposal (admin or keeper): each becomes pending disposal.
+async fn propose_disposal(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+    v.require(&[Role::Admin, Role::Keeper])?;
+    let new = NewDisposal { asset_ids: ids(field(&form, "assets"))?, reason: field(&form, "reason").to_owned() };
+    let mut tx = state.pool.begin().await?;
+    let d = disposals::create(&mut tx, &new, &Context::by(v.actor.id)).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/disposals/{}", d.id)).into_response())
 }
 
 #[derive(askama::Template)]
@@ -186,6 +201,7 @@ struct RegistersPage {
     users: Vec<UserRow>,
     departments: Vec<(i64, String, String)>,
     warehouses: Vec<(String, String, String)>,
+    warehouse_ids: Vec<(i64, String, String)>,
     zones: Vec<(String, String, String, String)>,
 }
 
@@ -200,12 +216,13 @@ async fn registers(v: Viewer, State(state): State<AppState>) -> PageResult {
     .await?;
     let departments = sqlx::query_as("select id, code, name from departments order by code").fetch_all(&mut *conn).await?;
     let warehouses = sqlx::query_as("select code, name, address from warehouses order by code").fetch_all(&mut *conn).await?;
+    let warehouse_ids = sqlx::query_as("select id, code, name from warehouses order by code").fetch_all(&mut *conn).await?;
     let zones = sqlx::query_as(
         "select w.name, z.code, z.name, z.kind from zones z join warehouses w on w.id = z.warehouse_id order by w.code, z.code",
     )
     .fetch_all(&mut *conn)
     .await?;
-    render(RegistersPage { c: v.chrome("registers"), users, departments, warehouses, zones })
+    render(RegistersPage { c: v.chrome("registers"), users, departments, warehouses, warehouse_ids, zones })
 }
 
 async fn add_user(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
@@ -236,4 +253,74 @@ async fn add_department(State(state): State<AppState>, Posted { viewer: v, form 
         .execute(&state.pool)
         .await?;
     Ok(Redirect::to("/admin/registers").into_response())
+}
+
+async fn add_warehouse(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+    v.require(&[Role::Admin])?;
+    sqlx::query("insert into warehouses (code, name, address) values ($1, $2, $3)")
+        .bind(field(&form, "code"))
+        .bind(field(&form, "name"))
+        .bind(field(&form, "address"))
+        .execute(&state.pool)
+        .await?;
+    Ok(Redirect::to("/admin/registers").into_response())
+}
+
+async fn add_zone(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+    v.require(&[Role::Admin])?;
+    let warehouse: i64 = field(&form, "warehouse").parse().map_err(|_| ApiError::Unprocessable("choose a warehouse".into()))?;
+    sqlx::query("insert into zones (warehouse_id, code, name, kind) values ($1, $2, $3, $4)")
+        .bind(warehouse)
+        .bind(field(&form, "code"))
+        .bind(field(&form, "name"))
+        .bind(field(&form, "kind"))
+        .execute(&state.pool)
+        .await?;
+    Ok(Redirect::to("/admin/registers").into_response())
+}
+
+#[derive(askama::Template)]
+#[template(path = "compensations.html")]
+struct CompensationsPage {
+    c: Chrome,
+    cases: Vec<Compensation>,
+}
+
+impl CompensationsPage {
+    fn kind(&self, case: &Compensation) -> &'static str {
+        match case.kind {
+            compensations::Kind::Damage => "damage",
+            compensations::Kind::Loss => "loss",
+        }
+    }
+}
+
+/// Compensation cases opened at return inspection: repaired (keeper or admin, for the repair
+/// cost), paid (admin, with the receipt) or waived (admin, with a reason).
+async fn compensation_list(v: Viewer, State(state): State<AppState>) -> PageResult {
+    v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
+    let cases = compensations::list(&mut *state.pool.acquire().await?, None, None).await?;
+    render(CompensationsPage { c: v.chrome(if v.actor.role == Role::Keeper { "returns" } else { "dashboard" }), cases })
+}
+
+async fn compensation_action(State(state): State<AppState>, Path((id, action)): Path<(i64, String)>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+    let ctx = Context::by(v.actor.id).reason(field(&form, "reason"));
+    let mut tx = state.pool.begin().await?;
+    match action.as_str() {
+        "repair" => {
+            v.require(&[Role::Admin, Role::Keeper])?;
+            compensations::repaired(&mut tx, id, fen(field(&form, "cost"))?, &ctx).await?;
+        }
+        "pay" => {
+            v.require(&[Role::Admin])?;
+            compensations::paid(&mut tx, id, field(&form, "receipt"), &ctx).await?;
+        }
+        "waive" => {
+            v.require(&[Role::Admin])?;
+            compensations::waived(&mut tx, id, &ctx).await?;
+        }
+        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+    }
+    tx.commit().await?;
+    Ok(Redirect::to("/compensations").into_response())
 }
