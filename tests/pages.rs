@@ -143,11 +143,24 @@ async fn a_loan_request_from_the_form_is_requested_and_only_its_department_sees_
     assert_eq!(form.status, StatusCode::OK);
     let token = form.csrf();
     let tables = world.tables.to_string();
+    let chairs = world.chairs.to_string();
     let reply = post(
         &world,
         "/loans",
         &cookie,
-        &[("csrf", &token), ("category", &tables), ("quantity", "12"), ("assets", ""), ("from", "2030-05-14"), ("to", "2030-05-14"), ("purpose", "Tuesday conference")],
+        &[
+            ("csrf", &token),
+            ("category", &tables),
+            ("quantity", "12"),
+            ("category_2", &chairs),
+            ("quantity_2", "40"),
+            ("category_3", ""),
+            ("quantity_3", ""),
+            ("assets", ""),
+            ("from", "2030-05-14"),
+            ("to", "2030-05-14"),
+            ("purpose", "Tuesday conference"),
+        ],
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
@@ -159,7 +172,7 @@ async fn a_loan_request_from_the_form_is_requested_and_only_its_department_sees_
     assert!(mine.body.contains("Tuesday conference") && mine.body.contains("requested"));
     let detail = get(&world, &format!("/orders/{id}"), &cookie).await;
     assert_eq!(detail.status, StatusCode::OK);
-    assert!(detail.body.contains("folding table × 12"), "{}", detail.body);
+    assert!(detail.body.contains("folding table × 12") && detail.body.contains("chair × 40"), "{}", detail.body);
 
     let other = login(&world, "requester2").await;
     assert_eq!(get(&world, &format!("/orders/{id}"), &other).await.status, StatusCode::NOT_FOUND, "another department's loan is not found");
@@ -281,7 +294,7 @@ async fn the_admin_approves_with_an_adjusted_choice_and_the_keeper_issues_and_ta
     let cases: i64 = sqlx::query_scalar("select count(*) from compensations where loan_id = $1").bind(loan).fetch_one(&world.pool).await.unwrap();
     assert_eq!(cases, 1, "damage opened a compensation case");
     let asset = get(&world, &format!("/assets/{}", stock[3]), &admin).await;
-    assert!(asset.body.contains("urn:epc:tag:giai-96:") && asset.body.contains("return_damaged") && asset.body.contains("leg bent"));
+    assert!(asset.body.contains("urn:epc:tag:giai-96:") && asset.body.contains("returned damaged") && asset.body.contains("leg bent"));
     let csv = get(&world, "/reports/compensations.csv", &auditor).await;
     assert!(csv.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
     assert!(csv.body.contains("Finance Bureau,") && csv.body.contains(",open,450.00,"), "{}", csv.body);

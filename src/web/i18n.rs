@@ -63,6 +63,15 @@ impl Lang {
         best.map(|(_, l)| l).unwrap_or(Lang::En)
     }
 
+    /// What an event's action is called: its label if the catalogue has one, else itself.
+    pub fn action(self, action: &str) -> String {
+        let key = format!("act_{action}");
+        match CATALOGUE.iter().find(|(k, _, _)| *k == key) {
+            Some(_) => self.t(&key).to_owned(),
+            None => action.to_owned(),
+        }
+    }
+
     /// The label for `key` in this language.
     pub fn t(self, key: &str) -> &'static str {
         match CATALOGUE.iter().find(|(k, _, _)| *k == key) {
@@ -257,6 +266,39 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("not_allowed", "You may not do that.", "您无权执行此操作。"),
     ("forged", "This form has expired or did not come from Depot. Reload the page and try again.", "表单已过期或来源不明，请刷新页面后重试。"),
     ("live_later", "Live gate view, stocktakes and readers arrive with reader ingest.", "门禁实时、盘点和读写器功能将随读写器接入上线。"),
+    // what happened, in timelines (event actions)
+    ("act_register", "registered", "登记"),
+    ("act_receive", "received into stock", "入库"),
+    ("act_reserve", "reserved", "预留"),
+    ("act_release", "released", "释放预留"),
+    ("act_issue", "issued", "出库"),
+    ("act_return", "returned", "归还"),
+    ("act_return_damaged", "returned damaged", "归还（损坏）"),
+    ("act_send_to_repair", "sent to repair", "送修"),
+    ("act_repair", "repaired", "修复"),
+    ("act_mark_lost", "marked lost", "登记丢失"),
+    ("act_recover", "recovered", "找回"),
+    ("act_allocate", "transferred", "调配"),
+    ("act_list", "listed in the virtual depot", "挂到虚拟公物仓"),
+    ("act_unlist", "withdrawn from the virtual depot", "从虚拟公物仓撤下"),
+    ("act_take_in", "taken into the depot", "收归公物仓"),
+    ("act_propose_disposal", "proposed for disposal", "提出处置"),
+    ("act_withdraw_disposal", "withdrawn from disposal", "撤回处置"),
+    ("act_dispose", "disposed of", "处置完成"),
+    ("act_write_off", "written off", "报损"),
+    ("act_relocate", "relocated", "移库"),
+    ("act_request", "requested", "申请"),
+    ("act_approve", "approved", "批准"),
+    ("act_reject", "rejected", "驳回"),
+    ("act_cancel", "cancelled", "撤销"),
+    ("act_open", "opened", "开立"),
+    ("act_complete", "completed", "完成"),
+    ("act_appraise", "appraised", "评估"),
+    ("act_sell", "sold at auction", "拍卖成交"),
+    ("act_scrap", "scrapped", "报废"),
+    ("act_remit", "proceeds remitted", "收入上缴国库"),
+    ("act_pay", "paid", "赔付"),
+    ("act_waive", "waived", "免除"),
     // states and statuses
     ("registered", "registered", "已登记"),
     ("in_stock", "in stock", "在库"),

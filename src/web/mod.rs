@@ -203,6 +203,10 @@ impl Chrome {
         self.lang.t(key)
     }
 
+    pub fn action(&self, action: &str) -> String {
+        self.lang.action(action)
+    }
+
     pub fn yuan(&self, fen: impl Fen) -> String {
         i18n::yuan(fen.fen())
     }

@@ -61,6 +61,7 @@ struct CataloguePage {
     categories: Vec<(i64, String)>,
     offers: Vec<Offer>,
     listings: Vec<Listing>,
+    today: String,
 }
 
 impl CataloguePage {
@@ -76,7 +77,8 @@ async fn catalogue_page(v: Viewer, State(state): State<AppState>, Query(q): Quer
     let offers = catalogue::offers(&mut conn, department, &search).await?;
     let listings = catalogue::listings(&mut conn, department, &search).await?;
     let categories = catalogue::categories(&mut conn).await?;
-    render(CataloguePage { c: v.chrome("catalogue"), q, categories, offers, listings })
+    let today = chrono::Utc::now().date_naive().to_string();
+    render(CataloguePage { c: v.chrome("catalogue"), q, categories, offers, listings, today })
 }
 
 #[derive(askama::Template)]
@@ -84,8 +86,8 @@ async fn catalogue_page(v: Viewer, State(state): State<AppState>, Query(q): Quer
 struct LoanForm {
     c: Chrome,
     categories: Vec<(i64, String)>,
-    category: String,
-    quantity: String,
+    /// Up to [`LINES`] lines of (category, quantity); the first one shown first.
+    lines: Vec<(String, String)>,
     assets: String,
     from: String,
     to: String,
@@ -93,9 +95,21 @@ struct LoanForm {
     error: String,
 }
 
+/// How many category lines the form offers (tables and chairs and a projector…).
+const LINES: usize = 3;
+
 impl LoanForm {
-    fn selected(&self, id: &i64) -> bool {
-        self.category == id.to_string()
+    fn selected(&self, line: &(String, String), id: &i64) -> bool {
+        line.0 == id.to_string()
+    }
+
+    /// Field names of line `i` (0-based): the first keeps the plain names the catalogue links use.
+    fn name(&self, what: &str, i: &usize) -> String {
+        if *i == 0 {
+            what.to_owned()
+        } else {
+            format!("{what}_{}", i + 1)
+        }
     }
 }
 
@@ -105,8 +119,12 @@ async fn loan_form(v: Viewer, State(state): State<AppState>, Query(q): Query<Cat
     render(LoanForm {
         c: v.chrome("request_loan"),
         categories,
-        quantity: if q.asset.is_empty() { "1".into() } else { String::new() },
-        category: if q.asset.is_empty() { q.category } else { String::new() },
+        lines: (0..LINES)
+            .map(|i| match i {
+                0 if q.asset.is_empty() => (q.category.clone(), "1".into()),
+                _ => (String::new(), String::new()),
+            })
+            .collect(),
         assets: q.asset,
         from: q.from,
         to: q.to,
@@ -115,15 +133,19 @@ async fn loan_form(v: Viewer, State(state): State<AppState>, Query(q): Query<Cat
     })
 }
 
-/// The loan request: one line by category and quantity and/or specific assets, the dates
+/// The loan request: lines by category and quantity and/or specific assets, the dates
 /// and the purpose. A refusal shows the form again with the reason and what was typed.
 async fn request_loan(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
     v.require(&[Role::Requester, Role::Admin])?;
     let mut form_page = LoanForm {
         c: v.chrome("request_loan"),
         categories: Vec::new(),
-        category: field(&form, "category").to_owned(),
-        quantity: field(&form, "quantity").to_owned(),
+        lines: (0..LINES)
+            .map(|i| {
+                let suffix = if i == 0 { String::new() } else { format!("_{}", i + 1) };
+                (field(&form, &format!("category{suffix}")).to_owned(), field(&form, &format!("quantity{suffix}")).to_owned())
+            })
+            .collect(),
         assets: field(&form, "assets").to_owned(),
         from: field(&form, "from").to_owned(),
         to: field(&form, "to").to_owned(),
@@ -136,9 +158,9 @@ async fn request_loan(State(state): State<AppState>, Posted { viewer: v, form }:
         let starts_on = date(&form_page.from, "first")?;
         let ends_on = if form_page.to.is_empty() { starts_on } else { date(&form_page.to, "last")? };
         let mut lines = Vec::new();
-        if !form_page.category.is_empty() {
-            let category_id = form_page.category.parse().map_err(|_| ApiError::Unprocessable("choose a category".into()))?;
-            let quantity: i32 = form_page.quantity.parse().map_err(|_| ApiError::Unprocessable("give a quantity".into()))?;
+        for (category, quantity) in form_page.lines.iter().filter(|(c, _)| !c.is_empty()) {
+            let category_id = category.parse().map_err(|_| ApiError::Unprocessable("choose a category".into()))?;
+            let quantity: i32 = quantity.parse().map_err(|_| ApiError::Unprocessable("give a quantity for each category".into()))?;
             lines.push(Line { id: 0, category_id: Some(category_id), asset_id: None, quantity });
         }
         for asset_id in ids(&form_page.assets).map_err(|e| match e {
