@@ -244,6 +244,14 @@ async fn a_clerk_requests_twelve_tables_for_tuesday_and_the_admin_approves_them(
     b.c().goto(&format!("{base}/reports")).await.unwrap();
     b.find("svg[role=img]").await;
     b.screenshot("07-dashboard").await;
+    b.sign_out().await;
+
+    // The keeper, on a tablet, sees the tables on the pick list.
+    b.c().set_window_size(820, 1180).await.unwrap();
+    b.sign_in(&base, "keeper").await;
+    b.c().goto(&format!("{base}/keeper/picks")).await.unwrap();
+    b.find(&format!("#picks a[href='/orders/{id}']")).await;
+    b.screenshot("09-keeper-picks-tablet").await;
     b.close().await;
 }
 

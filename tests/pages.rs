@@ -85,6 +85,8 @@ async fn anonymous_pages_send_you_to_sign_in_and_back(pool: PgPool) {
     assert_eq!(reply.location(), "/login?next=/catalogue%3Fq%3Dtable");
     let page = get(&world, "/login?next=/catalogue", "").await;
     assert_eq!(page.status, StatusCode::OK);
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'none'"), "{csp}");
     assert!(page.body.contains("<label for=\"username\">"), "labelled inputs");
 
     let wrong = post(&world, "/login", "", &[("username", "requester"), ("password", "nope"), ("next", "/")]).await;

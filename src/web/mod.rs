@@ -271,7 +271,21 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
 /// Render a template into a response.
 pub fn render(t: impl askama::Template) -> Result<Response, PageError> {
     let html = t.render().map_err(|e| PageError::Api(ApiError::Internal(anyhow::anyhow!("template: {e}"))))?;
-    Ok(Html(html).into_response())
+    Ok(page(Html(html).into_response()))
+}
+
+/// The pages run no script and are never framed: a strict content security policy, and no
+/// caching of what a signed-in person saw.
+const CSP: &str = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; \
+                   frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+fn page(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 pub type PageResult = Result<Response, PageError>;
@@ -324,7 +338,7 @@ impl IntoResponse for PageError {
         };
         let page = ErrorPage { c: Chrome::anonymous(Lang::En), status: status.as_u16(), message };
         let body = askama::Template::render(&page).unwrap_or_else(|_| "error".into());
-        (status, Html(body)).into_response()
+        self::page((status, Html(body)).into_response())
     }
 }
 
