@@ -385,3 +385,41 @@ async fn intake_commissions_tags_and_receives_them_into_a_zone(pool: PgPool) {
     assert_eq!(in_stock, 3);
     world.assert_log_agrees().await;
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_department_lists_its_idle_asset_and_another_department_can_borrow_it(pool: PgPool) {
+    use axum::http::Method;
+    use serde_json::json;
+    let world = World::new(pool).await;
+    let stock = world.stock(world.tables, 1).await;
+    // The transfer itself is approved on the transfers page.
+    let (status, transfer) = world
+        .call(Method::POST, "/api/transfers", &world.requester, Some(json!({"purpose": "new office", "lines": [{"category_id": world.tables, "quantity": 1}]})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{transfer}");
+    let transfer = transfer["id"].as_i64().unwrap();
+    let admin = login(&world, "admin").await;
+    let token = get(&world, "/admin/transfers", &admin).await.csrf();
+    for action in ["approve", "issue"] {
+        let reply = post(&world, &format!("/admin/transfers/{transfer}/{action}"), &admin, &[("csrf", &token)]).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{action}: {}", reply.body);
+    }
+    assert_eq!(world.asset_state(stock[0]).await, "allocated");
+
+    let finance = login(&world, "requester").await;
+    let page = get(&world, "/virtual-depot", &finance).await;
+    assert!(page.body.contains(&format!("action=\"/virtual-depot/{}/list\"", stock[0])), "{}", page.body);
+    let token = page.csrf();
+    let culture = login(&world, "requester2").await;
+    let culture_token = get(&world, "/virtual-depot", &culture).await.csrf();
+    let reply = post(&world, &format!("/virtual-depot/{}/list", stock[0]), &culture, &[("csrf", &culture_token)]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "another department cannot list it");
+    let reply = post(&world, &format!("/virtual-depot/{}/list", stock[0]), &finance, &[("csrf", &token)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(world.asset_state(stock[0]).await, "listed");
+
+    let catalogue = get(&world, "/catalogue", &culture).await;
+    assert!(catalogue.body.contains(&format!("/loans/new?asset={}", stock[0])), "the listing is offered to other departments");
+    assert!(!get(&world, "/catalogue", &finance).await.body.contains(&format!("/loans/new?asset={}", stock[0])), "not to its own");
+    world.assert_log_agrees().await;
+}
