@@ -9,6 +9,8 @@
 pub mod auth;
 /// The HTTP API.
 pub mod http;
+/// The web pages: server-rendered HTML on the same functions as the API.
+pub mod web;
 /// Configuration: defaults, file, environment, flags.
 pub mod config;
 /// Storage: pool, migrations, embedded PostgreSQL, entity queries.

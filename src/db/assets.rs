@@ -192,6 +192,22 @@ pub async fn list(conn: &mut PgConnection, f: &Filter, page: i64, per_page: i64)
 }
 
 /// Free text is matched literally: `%` and `_` lose their LIKE meaning.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// List an asset its department owns in the virtual depot (`listed`: lendable, stays with
+/// the department), or withdraw it (`allocated` again).
+pub async fn set_listed(conn: &mut PgConnection, id: i64, listed: bool, ctx: &Context) -> Result<()> {
+    let action = if listed { crate::domain::lifecycle::AssetAction::List } else { crate::domain::lifecycle::AssetAction::Unlist };
+    events::transition(conn, id, action, ctx).await?;
+    if listed {
+        sqlx::query("update assets set virtual_depot = true, holder_department_id = owner_department_id where id = $1")
+            .bind(id)
+            .execute(conn)
+            .await?;
+    } else {
+        sqlx::query("update assets set virtual_depot = false where id = $1").bind(id).execute(conn).await?;
+    }
+    Ok(())
 }

@@ -19,6 +19,8 @@ pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
 
 /// Assets: registration with EPC commissioning, lookups, listing.
 pub mod assets;
+/// The catalogue: what is free to borrow for a period (reads for the pages).
+pub mod catalogue;
 /// Compensation cases for damage and loss.
 pub mod compensations;
 /// Disposals: appraisal, approval, auction or scrapping, proceeds remitted.
@@ -36,5 +38,7 @@ pub mod loans;
 pub mod readers;
 /// What loans and transfers share: lines, choosing and reserving assets.
 pub mod orders;
+/// Dashboard aggregates: stock, utilisation, overdue loans, proceeds, savings.
+pub mod reports;
 /// Transfers: request, approve, hand over for good (ownership moves).
 pub mod transfers;

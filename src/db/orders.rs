@@ -154,6 +154,18 @@ pub async fn reserve(
     Ok(chosen)
 }
 
+/// What approval would reserve right now, without reserving it: the automatic choice an
+/// admin sees, and may adjust, before approving.
+pub async fn proposal(
+    conn: &mut PgConnection,
+    kind: OrderKind,
+    order_id: i64,
+    department_id: i64,
+    period: (Option<NaiveDate>, Option<NaiveDate>),
+) -> Result<Vec<i64>> {
+    choose(conn, kind, order_id, department_id, period).await
+}
+
 async fn choose(
     conn: &mut PgConnection,
     kind: OrderKind,

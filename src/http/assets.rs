@@ -211,17 +211,15 @@ async fn asset_action(
         _ => require(&actor, &[Role::Admin, Role::Keeper], "change an asset's state")?,
     }
     let ctx = Context::by(actor.id).reason(body.reason.clone());
-    events::transition(&mut tx, id, action.lifecycle(), &ctx).await?;
     match action {
-        ManualAction::List => {
-            sqlx::query("update assets set virtual_depot = true, holder_department_id = owner_department_id where id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        ManualAction::List | ManualAction::Unlist => {
+            assets::set_listed(&mut tx, id, matches!(action, ManualAction::List), &ctx).await?;
         }
-        ManualAction::Unlist => {
-            sqlx::query("update assets set virtual_depot = false where id = $1").bind(id).execute(&mut *tx).await?;
+        _ => {
+            events::transition(&mut tx, id, action.lifecycle(), &ctx).await?;
         }
+    }
+    match action {
         ManualAction::TakeIn => {
             sqlx::query("update assets set virtual_depot = false, holder_department_id = null, owner_department_id = null, zone_id = coalesce($2, zone_id) where id = $1")
                 .bind(id)

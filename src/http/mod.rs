@@ -22,6 +22,7 @@ pub mod error;
 pub use error::{ApiError, ApiResult};
 
 mod assets;
+pub use assets::visible_asset;
 mod catalogue;
 mod disposals;
 mod intakes;
@@ -29,6 +30,7 @@ mod loans;
 mod people;
 pub use people::{insert_user, NewUser};
 mod session;
+pub use session::{check_same_origin, cookie as session_cookie, COOKIE as SESSION_COOKIE};
 mod transfers;
 
 /// What every handler can reach.
@@ -78,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()
+        .merge(crate::web::router())
         .nest("/api", api)
         .route("/api/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
         .route("/healthz", get(healthz))

@@ -1,0 +1,129 @@
+//! What a department can borrow: per category, how many assets are free for a period.
+//! Reads only; reserving stays in [`super::orders::reserve`], which has the final word.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::PgConnection;
+
+use super::Result;
+
+/// One category of the catalogue with what is free for the chosen dates.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Offer {
+    pub category_id: i64,
+    pub code: String,
+    pub name: String,
+    /// Typical original value (the median of the category), in fen.
+    pub value_fen: i64,
+    /// Free in depot stock (`in_stock`) for the whole period.
+    pub depot: i64,
+    /// Free among other departments' virtual-depot listings (`listed`).
+    pub listed: i64,
+}
+
+/// The filter: free text on category name or code, one category, and the period.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub text: Option<String>,
+    pub category_id: Option<i64>,
+    /// First and last day (inclusive); without them, today.
+    pub period: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// The same rule as choosing assets at approval: state `in_stock` or `listed`, not the
+/// department's own listing, and no live reservation overlapping the period.
+pub async fn offers(conn: &mut PgConnection, department_id: Option<i64>, s: &Search) -> Result<Vec<Offer>> {
+    let (from, to) = period(s.period);
+    Ok(sqlx::query_as(
+        "select c.id as category_id, c.code, c.name,
+            coalesce((select percentile_disc(0.5) within group (order by a.original_value_fen) from assets a where a.category_id = c.id), 0)::bigint as value_fen,
+            count(a.id) filter (where not a.virtual_depot)::bigint as depot,
+            count(a.id) filter (where a.virtual_depot)::bigint as listed
+         from categories c
+         left join assets a on a.category_id = c.id and a.state in ('in_stock', 'listed')
+             and not (a.virtual_depot and a.owner_department_id is not distinct from $1)
+             and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
+                             and r.period && tstzrange($2::date::timestamptz, $3::date::timestamptz, '[)'))
+         where ($4::text is null or c.name ilike '%' || $4 || '%' or c.code ilike '%' || $4 || '%')
+           and ($5::bigint is null or c.id = $5)
+         group by c.id order by c.name",
+    )
+    .bind(department_id)
+    .bind(from)
+    .bind(to)
+    .bind(s.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(super::assets::escape_like))
+    .bind(s.category_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A virtual-depot listing free for the period.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Listing {
+    pub asset_id: i64,
+    pub name: String,
+    pub category: String,
+    pub owner: String,
+    pub value_fen: i64,
+}
+
+pub async fn listings(conn: &mut PgConnection, department_id: Option<i64>, s: &Search) -> Result<Vec<Listing>> {
+    let (from, to) = period(s.period);
+    Ok(sqlx::query_as(
+        "select a.id as asset_id, a.name, c.name as category, coalesce(d.name, '') as owner, a.original_value_fen as value_fen
+         from assets a join categories c on c.id = a.category_id left join departments d on d.id = a.owner_department_id
+         where a.state = 'listed' and a.owner_department_id is distinct from $1
+           and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
+                           and r.period && tstzrange($2::date::timestamptz, $3::date::timestamptz, '[)'))
+           and ($4::text is null or a.name ilike '%' || $4 || '%' or c.name ilike '%' || $4 || '%')
+           and ($5::bigint is null or c.id = $5)
+         order by c.name, a.id limit 200",
+    )
+    .bind(department_id)
+    .bind(from)
+    .bind(to)
+    .bind(s.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(super::assets::escape_like))
+    .bind(s.category_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Assets that are free for a period in the given categories, excluding `except`: what an
+/// admin may pick from when adjusting an automatic choice.
+pub async fn free_assets(
+    conn: &mut PgConnection,
+    category_ids: &[i64],
+    department_id: i64,
+    period: (NaiveDate, NaiveDate),
+    except: &[i64],
+    limit: i64,
+) -> Result<Vec<(i64, String, String)>> {
+    let (from, to) = super::orders::loan_period(period.0, period.1);
+    Ok(sqlx::query_as(
+        "select a.id, a.name, a.epc from assets a
+         where a.category_id = any($1) and a.state in ('in_stock', 'listed')
+           and not (a.virtual_depot and a.owner_department_id = $2) and a.id <> all($3)
+           and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
+                           and r.period && tstzrange($4::date::timestamptz, $5::date::timestamptz, '[)'))
+         order by a.virtual_depot, a.id limit $6",
+    )
+    .bind(category_ids)
+    .bind(department_id)
+    .bind(except)
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+fn period(p: Option<(NaiveDate, NaiveDate)>) -> (NaiveDate, NaiveDate) {
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = p.unwrap_or((today, today));
+    super::orders::loan_period(from, to.max(from))
+}
+
+/// Categories, for filters and forms.
+pub async fn categories(conn: &mut PgConnection) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as("select id, name from categories order by name").fetch_all(conn).await?)
+}

@@ -1,0 +1,393 @@
+//! The two page languages, 简体中文 and English, with one catalogue of labels. The words are
+//! DOMAIN.md's vocabulary; a key missing from the table shows as itself (and a test catches it).
+
+use axum::http::{header, HeaderMap};
+
+/// Cookie that remembers the language a person switched to.
+pub const COOKIE: &str = "lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        let s = s.trim().to_ascii_lowercase();
+        if s.starts_with("zh") {
+            Some(Lang::Zh)
+        } else if s.starts_with("en") {
+            Some(Lang::En)
+        } else {
+            None
+        }
+    }
+
+    /// The `lang` cookie if set, else the first language of `Accept-Language` we speak
+    /// (by quality), else English.
+    pub fn from_headers(headers: &HeaderMap) -> Lang {
+        let cookie = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == COOKIE)
+            .and_then(|(_, value)| Lang::parse(value));
+        if let Some(lang) = cookie {
+            return lang;
+        }
+        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let mut best: Option<(f32, Lang)> = None;
+        for part in accept.split(',') {
+            let mut bits = part.split(';');
+            let tag = bits.next().unwrap_or_default();
+            let q = bits
+                .find_map(|b| b.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if let Some(lang) = Lang::parse(tag) {
+                if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                    best = Some((q, lang));
+                }
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or(Lang::En)
+    }
+
+    /// What an event's action is called: its label if the catalogue has one, else itself.
+    pub fn action(self, action: &str) -> String {
+        let key = format!("act_{action}");
+        match CATALOGUE.iter().find(|(k, _, _)| *k == key) {
+            Some(_) => self.t(&key).to_owned(),
+            None => action.to_owned(),
+        }
+    }
+
+    /// The label for `key` in this language.
+    pub fn t(self, key: &str) -> &'static str {
+        match CATALOGUE.iter().find(|(k, _, _)| *k == key) {
+            Some((_, en, zh)) => match self {
+                Lang::En => en,
+                Lang::Zh => zh,
+            },
+            None => {
+                tracing::warn!(key, "label missing from the catalogue");
+                CATALOGUE[0].1
+            }
+        }
+    }
+}
+
+/// Money: integer fen shown as yuan.
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let fen = fen.unsigned_abs();
+    let whole = (fen / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}¥{grouped}.{:02}", fen % 100)
+}
+
+/// (key, English, 中文)
+pub const CATALOGUE: &[(&str, &str, &str)] = &[
+    ("missing", "(label missing)", "（缺少标签）"),
+    ("app", "Public asset depot", "公物仓"),
+    ("skip", "Skip to content", "跳到正文"),
+    ("login", "Sign in", "登录"),
+    ("logout", "Sign out", "退出"),
+    ("username", "Username", "用户名"),
+    ("password", "Password", "密码"),
+    ("wrong_credentials", "Wrong username or password.", "用户名或密码错误。"),
+    ("language", "Language", "语言"),
+    ("demo_logins", "Demo sign-ins: admin, keeper, requester, requester2, auditor; password demo.", "演示账号：admin、keeper、requester、requester2、auditor；密码 demo。"),
+    // roles
+    ("admin", "admin", "管理员"),
+    ("keeper", "keeper", "保管员"),
+    ("requester", "requester", "使用单位"),
+    ("auditor", "auditor", "审计（财政局）"),
+    // navigation
+    ("catalogue", "Catalogue", "可借资产目录"),
+    ("request_loan", "Request a loan", "申请出借"),
+    ("my_orders", "My orders", "我的申请"),
+    ("orders", "Loans", "出借单"),
+    ("virtual_depot", "Virtual depot", "虚拟公物仓"),
+    ("approvals", "Approvals", "审批"),
+    ("transfers", "Transfers", "调配"),
+    ("disposals", "Disposals", "处置"),
+    ("registers", "Users and places", "用户与场所"),
+    ("picks", "Pick lists", "拣货单"),
+    ("returns", "Return inspection", "归还验收"),
+    ("intake", "Intake", "收储"),
+    ("new_intake", "New intake", "新建收储"),
+    ("assets", "Assets", "资产"),
+    ("asset", "Asset", "资产"),
+    ("dashboard", "Dashboard", "统计报表"),
+    // vocabulary
+    ("loan", "Loan", "出借"),
+    ("return", "Return", "归还"),
+    ("transfer", "Transfer", "调配"),
+    ("disposal", "Disposal", "处置"),
+    ("compensation", "Compensation", "赔偿"),
+    ("stocktake", "Stocktake", "盘点"),
+    ("gate", "Gate", "门禁"),
+    ("category", "Category", "类别"),
+    ("all_categories", "All categories", "全部类别"),
+    ("search", "Search", "搜索"),
+    ("search_hint", "Name or code", "名称或编码"),
+    ("from", "From", "开始日期"),
+    ("to", "To", "结束日期"),
+    ("check", "Show availability", "查询可借数量"),
+    ("available", "Available", "可借"),
+    ("depot_stock", "In the depot", "公物仓库存"),
+    ("listed_by_departments", "Listed by departments", "各单位挂出"),
+    ("listed_assets", "Virtual-depot listings", "虚拟公物仓挂出的资产"),
+    ("request", "Request", "申请"),
+    ("request_this", "Request this asset", "申请此资产"),
+    ("quantity", "Quantity", "数量"),
+    ("specific_assets", "Specific assets (IDs, comma-separated)", "指定资产（编号，逗号分隔）"),
+    ("purpose", "Purpose or event", "用途或活动"),
+    ("purpose_hint", "e.g. Tuesday conference", "例如：周二会议"),
+    ("submit_request", "Submit request", "提交申请"),
+    ("request_help", "Ask for a number of a category, or name specific assets. Dates are inclusive.", "按类别和数量申请，或指定具体资产。日期含首尾两天。"),
+    ("id", "No.", "编号"),
+    ("department", "Department", "单位"),
+    ("dates", "Dates", "日期"),
+    ("status", "Status", "状态"),
+    ("state", "State", "状态"),
+    ("overdue", "overdue", "逾期"),
+    ("lines", "Requested", "申请内容"),
+    ("requested_by", "Requested by", "申请人"),
+    ("reserved_assets", "Assets", "资产"),
+    ("history", "History", "历史"),
+    ("timeline", "Timeline", "履历"),
+    ("when", "When", "时间"),
+    ("who", "Who", "操作人"),
+    ("what", "What", "事项"),
+    ("reason", "Reason", "原因"),
+    ("nothing", "Nothing here.", "暂无记录。"),
+    ("cancel", "Cancel", "撤销"),
+    ("approve", "Approve", "批准"),
+    ("reject", "Reject", "驳回"),
+    ("reject_reason", "Reason for rejecting", "驳回原因"),
+    ("approve_help", "The assets below were chosen automatically; untick or add to adjust.", "以下资产为自动分配，可取消勾选或补充调整。"),
+    ("extra_assets", "Other assets (IDs, comma-separated)", "其他资产（编号，逗号分隔）"),
+    ("issue", "Issue", "出库"),
+    ("issue_all", "Issue everything picked", "全部出库"),
+    ("condition", "Condition", "验收结果"),
+    ("fine", "fine", "完好"),
+    ("damaged", "damaged", "损坏"),
+    ("missing_item", "missing", "缺失"),
+    ("note", "Note", "备注"),
+    ("zone", "Zone", "库区"),
+    ("take_back", "Take back", "确认归还"),
+    ("name", "Name", "名称"),
+    ("epc", "EPC", "EPC"),
+    ("tag_uri", "Tag URI", "标签 URI"),
+    ("value", "Original value", "原值"),
+    ("place", "Place", "位置"),
+    ("holder", "Held by", "使用单位"),
+    ("owner", "Owner", "所有单位"),
+    ("acquired_on", "Acquired", "购置日期"),
+    ("list_it", "List in the virtual depot", "挂到虚拟公物仓"),
+    ("unlist_it", "Withdraw from the virtual depot", "从虚拟公物仓撤下"),
+    ("idle_assets", "Idle assets", "闲置资产"),
+    ("virtual_help", "Assets your department owns. List idle ones so other departments can borrow them; they stay with you.", "本单位所有的资产。挂出闲置资产供其他单位借用，资产不移动。"),
+    ("transfer_requests", "Transfer requests", "调配申请"),
+    ("loan_requests", "Loan requests", "出借申请"),
+    ("hand_over", "Hand over", "交付"),
+    ("appraise", "Appraise", "评估"),
+    ("appraised_value", "Appraised value (yuan)", "评估价值（元）"),
+    ("appraiser", "Appraiser", "评估机构"),
+    ("sell", "Sold at auction", "拍卖成交"),
+    ("sale_price", "Sale price (yuan)", "成交价（元）"),
+    ("buyer", "Buyer", "买受人"),
+    ("scrap", "Scrap", "报废"),
+    ("remit", "Proceeds remitted", "收入上缴国库"),
+    ("receipt", "Receipt number", "缴款凭证号"),
+    ("proceeds", "Proceeds", "处置收入"),
+    ("remitted", "remitted", "已上缴"),
+    ("users", "Users", "用户"),
+    ("departments", "Departments", "单位"),
+    ("warehouses", "Warehouses", "仓库"),
+    ("zones", "Zones", "库区"),
+    ("code", "Code", "编码"),
+    ("role", "Role", "角色"),
+    ("active", "Active", "启用"),
+    ("address", "Address", "地址"),
+    ("kind", "Kind", "类型"),
+    ("warehouse", "Warehouse", "仓库"),
+    ("add", "Add", "添加"),
+    ("propose_disposal", "Propose for disposal", "提出处置申请"),
+    ("asset_ids", "Assets (IDs, comma-separated)", "资产（编号，逗号分隔）"),
+    ("repair", "Repaired", "已修复"),
+    ("repair_cost", "Repair cost (yuan)", "维修费用（元）"),
+    ("pay", "Paid", "已赔付"),
+    ("waive", "Waive", "免除"),
+    ("to_pick", "Approved loans to pick", "待拣货的出借单"),
+    ("to_inspect", "Loans out, to take back", "待归还验收的出借单"),
+    ("source_class", "Source", "来源"),
+    ("event_purchase", "Big-event purchase", "大型活动购置"),
+    ("abolished_body", "Abolished temporary body", "撤销临时机构"),
+    ("institutional_reform", "Institutional reform", "机构改革"),
+    ("other_idle", "Other idle assets", "其他闲置资产"),
+    ("description", "Description", "说明"),
+    ("items", "Items", "物品"),
+    ("item_help", "One line per item: name; value in yuan; EPC already on the tag (optional, hex). A new GIAI-96 EPC is assigned when none is given.", "每行一件：名称；原值（元）；标签已有 EPC（可选，十六进制）。未填写时自动分配 GIAI-96 EPC。"),
+    ("register_items", "Register and commission tags", "登记并写入标签"),
+    ("receive", "Receive into zone", "入库到库区"),
+    ("awaiting", "Awaiting receipt", "待入库"),
+    ("stock_by_state", "Stock by state", "按状态统计"),
+    ("stock_by_category", "Stock by category", "按类别统计"),
+    ("utilisation", "Utilisation (days on loan per days held)", "利用率（出借天数／持有天数）"),
+    ("overdue_loans", "Overdue loans", "逾期出借"),
+    ("compensation_cases", "Compensation cases", "赔偿案件"),
+    ("proceeds_remitted", "Proceeds remitted", "已上缴国库收入"),
+    ("money_saved", "Saved by lending instead of buying", "以借代购节约资金"),
+    ("count", "Count", "数量"),
+    ("amount", "Amount", "金额"),
+    ("csv", "CSV", "CSV"),
+    ("total", "Total", "合计"),
+    ("back", "Back", "返回"),
+    ("error", "Something went wrong", "出错了"),
+    ("not_allowed", "You may not do that.", "您无权执行此操作。"),
+    ("forged", "This form has expired or did not come from Depot. Reload the page and try again.", "表单已过期或来源不明，请刷新页面后重试。"),
+    ("live_later", "Live gate view, stocktakes and readers arrive with reader ingest.", "门禁实时、盘点和读写器功能将随读写器接入上线。"),
+    // what happened, in timelines (event actions)
+    ("act_register", "registered", "登记"),
+    ("act_receive", "received into stock", "入库"),
+    ("act_reserve", "reserved", "预留"),
+    ("act_release", "released", "释放预留"),
+    ("act_issue", "issued", "出库"),
+    ("act_return", "returned", "归还"),
+    ("act_return_damaged", "returned damaged", "归还（损坏）"),
+    ("act_send_to_repair", "sent to repair", "送修"),
+    ("act_repair", "repaired", "修复"),
+    ("act_mark_lost", "marked lost", "登记丢失"),
+    ("act_recover", "recovered", "找回"),
+    ("act_allocate", "transferred", "调配"),
+    ("act_list", "listed in the virtual depot", "挂到虚拟公物仓"),
+    ("act_unlist", "withdrawn from the virtual depot", "从虚拟公物仓撤下"),
+    ("act_take_in", "taken into the depot", "收归公物仓"),
+    ("act_propose_disposal", "proposed for disposal", "提出处置"),
+    ("act_withdraw_disposal", "withdrawn from disposal", "撤回处置"),
+    ("act_dispose", "disposed of", "处置完成"),
+    ("act_write_off", "written off", "报损"),
+    ("act_relocate", "relocated", "移库"),
+    ("act_request", "requested", "申请"),
+    ("act_approve", "approved", "批准"),
+    ("act_reject", "rejected", "驳回"),
+    ("act_cancel", "cancelled", "撤销"),
+    ("act_open", "opened", "开立"),
+    ("act_complete", "completed", "完成"),
+    ("act_appraise", "appraised", "评估"),
+    ("act_sell", "sold at auction", "拍卖成交"),
+    ("act_scrap", "scrapped", "报废"),
+    ("act_remit", "proceeds remitted", "收入上缴国库"),
+    ("act_pay", "paid", "赔付"),
+    ("act_waive", "waived", "免除"),
+    // states and statuses
+    ("registered", "registered", "已登记"),
+    ("in_stock", "in stock", "在库"),
+    ("reserved", "reserved", "已预留"),
+    ("on_loan", "on loan", "出借中"),
+    ("in_repair", "in repair", "维修中"),
+    ("lost", "lost", "丢失"),
+    ("allocated", "allocated", "已调配"),
+    ("pending_disposal", "pending disposal", "待处置"),
+    ("disposed", "disposed", "已处置"),
+    ("listed", "listed", "虚拟仓挂出"),
+    ("requested", "requested", "已申请"),
+    ("approved", "approved", "已批准"),
+    ("partially_issued", "partially issued", "部分出库"),
+    ("issued", "issued", "已出库"),
+    ("returned", "returned", "已归还"),
+    ("rejected", "rejected", "已驳回"),
+    ("cancelled", "cancelled", "已撤销"),
+    ("completed", "completed", "已完成"),
+    ("appraised", "appraised", "已评估"),
+    ("sold", "sold", "已拍卖"),
+    ("scrapped", "scrapped", "已报废"),
+    ("open", "open", "处理中"),
+    ("repaired", "repaired", "已修复"),
+    ("paid", "paid", "已赔付"),
+    ("waived", "waived", "已免除"),
+    ("damage", "damage", "损坏"),
+    ("loss", "loss", "丢失"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_language_we_speak() {
+        let h = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_LANGUAGE, v.parse().unwrap());
+            h
+        };
+        assert_eq!(Lang::from_headers(&h("zh-CN,zh;q=0.9,en;q=0.8")), Lang::Zh);
+        assert_eq!(Lang::from_headers(&h("fr-FR, en;q=0.5, zh;q=0.4")), Lang::En);
+        assert_eq!(Lang::from_headers(&h("de")), Lang::En);
+        assert_eq!(Lang::from_headers(&HeaderMap::new()), Lang::En);
+        let mut both = h("en");
+        both.insert(header::COOKIE, "depot_session=x; lang=zh-CN".parse().unwrap());
+        assert_eq!(Lang::from_headers(&both), Lang::Zh, "the cookie wins");
+    }
+
+    #[test]
+    fn money_is_yuan_from_fen() {
+        assert_eq!(yuan(0), "¥0.00");
+        assert_eq!(yuan(45_000), "¥450.00");
+        assert_eq!(yuan(2_106_000_005), "¥21,060,000.05");
+    }
+
+    /// Pages show states, statuses, roles and kinds through the catalogue: every value of
+    /// every enum in the schema needs a label.
+    #[test]
+    fn every_value_of_every_enum_in_the_schema_has_a_label() {
+        let schema = include_str!("../../migrations/0001_foundation.sql");
+        let mut missing = Vec::new();
+        for part in schema.split("create type ").skip(1) {
+            let Some((_, values)) = part.split_once("as enum (") else { continue };
+            let values = values.split(')').next().unwrap();
+            for value in values.split(',').map(|v| v.trim().trim_matches('\'')) {
+                if !CATALOGUE.iter().any(|(k, _, _)| *k == value) && value != "missing" {
+                    missing.push(value.to_owned());
+                }
+            }
+        }
+        assert!(missing.is_empty(), "enum values without a label: {missing:?}");
+    }
+
+    #[test]
+    fn every_label_used_in_a_template_is_in_both_languages() {
+        let mut keys = std::collections::BTreeSet::new();
+        for (_, en, zh) in CATALOGUE {
+            assert!(!en.is_empty() && !zh.is_empty());
+        }
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for piece in text.split("c.t(\"").skip(1) {
+                keys.insert(piece.split('"').next().unwrap().to_owned());
+            }
+        }
+        let missing: Vec<_> = keys.iter().filter(|k| !CATALOGUE.iter().any(|(c, _, _)| c == *k)).collect();
+        assert!(missing.is_empty(), "labels missing from the catalogue: {missing:?}");
+    }
+}

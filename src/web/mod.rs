@@ -1,0 +1,383 @@
+//! The web pages: server-rendered HTML (askama templates in `templates/`) from the same
+//! binary and the same `db::*` functions as the JSON API. No front-end build, no script
+//! needed: plain forms that post and redirect.
+//!
+//! Every page needs the session cookie; an anonymous request is sent to `/login`. Every
+//! state-changing form carries a token derived from the session (see [`csrf_token`]) and
+//! must also pass the API's same-origin check; [`Posted`] enforces both before a handler runs.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::auth::{self, Actor, Role};
+use crate::http::{ApiError, AppState};
+
+mod admin;
+pub mod i18n;
+mod keeper;
+mod orders;
+mod reports;
+mod requester;
+mod session;
+
+pub use i18n::Lang;
+
+/// The pages, to be merged into the application router.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/static/depot.css", get(css))
+        .merge(session::router())
+        .merge(requester::router())
+        .merge(orders::router())
+        .merge(admin::router())
+        .merge(keeper::router())
+        .merge(reports::router())
+}
+
+async fn css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../../static/depot.css"))
+        .into_response()
+}
+
+/// Each role lands on the page it uses most.
+async fn home(v: Viewer) -> Redirect {
+    Redirect::to(match v.actor.role {
+        Role::Requester => "/catalogue",
+        Role::Keeper => "/keeper/picks",
+        Role::Admin => "/admin/approvals",
+        Role::Auditor => "/reports",
+    })
+}
+
+/// The CSRF token of a session: a digest of the session's secret token, so it is tied to
+/// the session, needs no storage, and cannot be computed by a page that lacks the cookie.
+pub fn csrf_token(session_token: &str) -> String {
+    let digest = Sha256::digest(format!("depot-csrf\0{session_token}").as_bytes());
+    crate::domain::epc::hex_upper(&digest).to_lowercase()
+}
+
+/// The person looking at a page: who they are, their language and their form token.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub actor: Actor,
+    pub lang: Lang,
+    pub csrf: String,
+    /// Path and query of this page, to come back to after switching language.
+    pub path: String,
+}
+
+impl Viewer {
+    /// What every page template needs for its frame.
+    pub fn chrome(&self, here: &'static str) -> Chrome {
+        Chrome { lang: self.lang, user: Some(self.actor.clone()), csrf: self.csrf.clone(), here, nav: nav(self.actor.role), path: self.path.clone() }
+    }
+
+    pub fn require(&self, roles: &[Role]) -> Result<(), PageError> {
+        if self.actor.is(roles) {
+            Ok(())
+        } else {
+            Err(PageError::Api(ApiError::forbidden(self.lang.t("not_allowed"))))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = Lang::from_headers(&parts.headers);
+        let next = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+        let Some(token) = crate::http::session_cookie(&parts.headers) else {
+            return Err(PageError::Login(next));
+        };
+        let mut conn = state.pool.acquire().await.map_err(ApiError::from)?;
+        let actor = auth::actor_for_session(&mut conn, &token).await.map_err(ApiError::from)?.ok_or_else(|| PageError::Login(next.clone()))?;
+        Ok(Viewer { actor, lang, csrf: csrf_token(&token), path: next })
+    }
+}
+
+/// A form posted from one of our pages: the viewer, and the fields as `T`. Refused (403,
+/// nothing done) unless it comes from our origin and carries the session's token.
+pub struct Posted<T> {
+    pub viewer: Viewer,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let viewer = Viewer::from_request_parts(&mut parts, state).await?;
+        crate::http::check_same_origin(&parts.headers).map_err(|_| PageError::Forged)?;
+        let bytes = axum::body::to_bytes(body, 1024 * 1024)
+            .await
+            .map_err(|_| PageError::Api(ApiError::BadRequest("the form is too large".into())))?;
+        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::Forged)?;
+        let sent = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+        if !constant_time_eq(sent.as_bytes(), viewer.csrf.as_bytes()) {
+            return Err(PageError::Forged);
+        }
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| PageError::Api(ApiError::Unprocessable(format!("the form is incomplete: {e}"))))?;
+        Ok(Posted { viewer, form })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A form whose fields repeat (check boxes): every name/value pair in order.
+pub type Fields = Vec<(String, String)>;
+
+pub fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()
+}
+
+/// Numbers from a free-text list ("12, 13 14").
+pub fn ids(text: &str) -> Result<Vec<i64>, PageError> {
+    text.split(|c: char| c == ',' || c == '，' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<i64>().map_err(|_| PageError::Api(ApiError::Unprocessable(format!("{s:?} is not an asset number")))))
+        .collect()
+}
+
+/// Yuan typed into a form, as fen.
+pub fn fen(text: &str) -> Result<i64, PageError> {
+    let bad = || PageError::Api(ApiError::Unprocessable(format!("{text:?} is not an amount in yuan")));
+    let text = text.trim().trim_start_matches('¥').replace(',', "");
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    if frac.len() > 2 || whole.is_empty() {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
+    if whole < 0 {
+        return Err(bad());
+    }
+    Ok(whole * 100 + frac)
+}
+
+/// An amount in fen, however many references away (templates hand out references).
+pub trait Fen {
+    fn fen(&self) -> i64;
+}
+
+impl Fen for i64 {
+    fn fen(&self) -> i64 {
+        *self
+    }
+}
+
+impl<T: Fen + ?Sized> Fen for &T {
+    fn fen(&self) -> i64 {
+        (**self).fen()
+    }
+}
+
+/// The frame around every page: language, who is signed in, the form token, navigation.
+pub struct Chrome {
+    pub lang: Lang,
+    pub user: Option<Actor>,
+    pub csrf: String,
+    /// The navigation entry this page belongs to.
+    pub here: &'static str,
+    pub nav: Vec<(&'static str, &'static str)>,
+    pub path: String,
+}
+
+impl Chrome {
+    pub fn anonymous(lang: Lang) -> Chrome {
+        Chrome { lang, user: None, csrf: String::new(), here: "", nav: Vec::new(), path: String::from("/login") }
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        self.lang.t(key)
+    }
+
+    pub fn action(&self, action: &str) -> String {
+        self.lang.action(action)
+    }
+
+    pub fn yuan(&self, fen: impl Fen) -> String {
+        i18n::yuan(fen.fen())
+    }
+
+    pub fn current(&self, key: &str) -> bool {
+        self.here == key
+    }
+
+    /// The link that switches to `code` and comes back here.
+    pub fn switch_to(&self, code: &str) -> String {
+        format!("/lang/{code}?back={}", percent(&self.path))
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.code()
+    }
+
+    pub fn role(&self) -> &'static str {
+        match self.user.as_ref().map(|u| u.role) {
+            Some(Role::Admin) => "admin",
+            Some(Role::Keeper) => "keeper",
+            Some(Role::Requester) => "requester",
+            Some(Role::Auditor) => "auditor",
+            None => "",
+        }
+    }
+
+    pub fn is(&self, role: &str) -> bool {
+        self.role() == role
+    }
+}
+
+/// Navigation by role: (href, label key). The keeper's live gate view and stocktake, and
+/// the admin's readers, join these lists when reader ingest provides their event stream.
+fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
+    match role {
+        Role::Requester => vec![
+            ("/catalogue", "catalogue"),
+            ("/loans/new", "request_loan"),
+            ("/orders", "my_orders"),
+            ("/virtual-depot", "virtual_depot"),
+        ],
+        Role::Admin => vec![
+            ("/admin/approvals", "approvals"),
+            ("/orders", "orders"),
+            ("/admin/transfers", "transfers"),
+            ("/disposals", "disposals"),
+            ("/assets", "assets"),
+            ("/reports", "dashboard"),
+            ("/admin/registers", "registers"),
+        ],
+        Role::Keeper => vec![
+            ("/keeper/picks", "picks"),
+            ("/keeper/returns", "returns"),
+            ("/keeper/intakes", "intake"),
+            ("/assets", "assets"),
+        ],
+        Role::Auditor => vec![("/reports", "dashboard"), ("/orders", "orders"), ("/disposals", "disposals"), ("/assets", "assets")],
+    }
+}
+
+/// Render a template into a response.
+pub fn render(t: impl askama::Template) -> Result<Response, PageError> {
+    let html = t.render().map_err(|e| PageError::Api(ApiError::Internal(anyhow::anyhow!("template: {e}"))))?;
+    Ok(page(Html(html).into_response()))
+}
+
+/// The pages run no script and are never framed: a strict content security policy, and no
+/// caching of what a signed-in person saw.
+const CSP: &str = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; \
+                   frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+fn page(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+/// Why a page could not be shown.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in: go to the sign-in page, then back to this path.
+    Login(String),
+    /// A state-changing form without our token, or from another site.
+    Forged,
+    Api(ApiError),
+}
+
+impl<E: Into<ApiError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError::Api(e.into())
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    c: Chrome,
+    status: u16,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            PageError::Login(next) => {
+                let next = if next.starts_with('/') && !next.starts_with("//") && next != "/" {
+                    format!("?next={}", percent(&next))
+                } else {
+                    String::new()
+                };
+                return Redirect::to(&format!("/login{next}")).into_response();
+            }
+            PageError::Forged => (StatusCode::FORBIDDEN, Lang::En.t("forged").to_owned() + " " + Lang::Zh.t("forged")),
+            PageError::Api(e) => {
+                let status = e.status_code();
+                if let ApiError::Internal(inner) = &e {
+                    tracing::error!(error = ?inner, "page failed");
+                    (status, "internal error".to_owned())
+                } else {
+                    (status, e.to_string())
+                }
+            }
+        };
+        let page = ErrorPage { c: Chrome::anonymous(Lang::En), status: status.as_u16(), message };
+        let body = askama::Template::render(&page).unwrap_or_else(|_| "error".into());
+        self::page((status, Html(body)).into_response())
+    }
+}
+
+/// Percent-encode a value for a query string.
+pub fn percent(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A response that sets a cookie and redirects.
+pub fn redirect_with_cookie(to: &str, cookie: &str) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// A local path to go back to, never another site.
+pub fn local(path: &str) -> &str {
+    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') {
+        path
+    } else {
+        "/"
+    }
+}
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    Lang::from_headers(headers)
+}
+
+/// Escape text for HTML built outside templates (the SVG charts).
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}

@@ -1,0 +1,203 @@
+//! The dashboard for admins and auditors: stock by state and category, utilisation, idle
+//! assets, overdue loans, compensation cases, disposals and proceeds remitted, money saved
+//! by lending instead of buying. Charts are inline SVG drawn here; every table is also a CSV.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::{escape, render, Chrome, PageError, PageResult, Viewer};
+use crate::auth::Role;
+use crate::db::compensations::{self, Compensation};
+use crate::db::disposals;
+use crate::db::loans::{self, Loan};
+use crate::db::reports::{self, CategoryStock, Count, Idle, Money};
+use crate::http::AppState;
+
+const READERS: &[Role] = &[Role::Admin, Role::Auditor];
+/// An asset nobody borrowed for this long counts as idle.
+const IDLE_DAYS: i32 = 180;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/reports", get(dashboard))
+        .route("/reports/stock.csv", get(|v: Viewer, s: State<AppState>| csv(v, s, "stock")))
+        .route("/reports/idle.csv", get(|v: Viewer, s: State<AppState>| csv(v, s, "idle")))
+        .route("/reports/overdue.csv", get(|v: Viewer, s: State<AppState>| csv(v, s, "overdue")))
+        .route("/reports/compensations.csv", get(|v: Viewer, s: State<AppState>| csv(v, s, "compensations")))
+        .route("/reports/disposals.csv", get(|v: Viewer, s: State<AppState>| csv(v, s, "disposals")))
+}
+
+#[derive(askama::Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    c: Chrome,
+    by_state: Vec<Count>,
+    by_category: Vec<CategoryStock>,
+    idle: Vec<Idle>,
+    idle_total: i64,
+    overdue: Vec<Loan>,
+    cases: Vec<Compensation>,
+    money: Money,
+    state_chart: String,
+    utilisation_chart: String,
+}
+
+impl Dashboard {
+    fn percent(&self, x: &f64) -> String {
+        format!("{:.1}%", x * 100.0)
+    }
+}
+
+async fn dashboard(v: Viewer, State(state): State<AppState>) -> PageResult {
+    v.require(READERS)?;
+    let mut conn = state.pool.acquire().await?;
+    let by_state = reports::stock_by_state(&mut conn).await?;
+    let by_category = reports::stock_by_category(&mut conn).await?;
+    let (idle, idle_total) = reports::idle(&mut conn, IDLE_DAYS, 20).await?;
+    let overdue = loans::list(&mut conn, &loans::Filter { department_id: None, status: Some("overdue".into()) }, 1, 100).await?.0;
+    let cases = compensations::list(&mut conn, None, None).await?;
+    let money = reports::money(&mut conn).await?;
+    let state_chart = bar_chart(
+        v.lang.t("stock_by_state"),
+        &by_state.iter().map(|c| (v.lang.t(&c.label).to_owned(), c.count as f64, c.count.to_string())).collect::<Vec<_>>(),
+    );
+    let utilisation_chart = bar_chart(
+        v.lang.t("utilisation"),
+        &by_category.iter().map(|c| (c.category.clone(), c.utilisation, format!("{:.1}%", c.utilisation * 100.0))).collect::<Vec<_>>(),
+    );
+    render(Dashboard { c: v.chrome("dashboard"), by_state, by_category, idle, idle_total, overdue, cases, money, state_chart, utilisation_chart })
+}
+
+/// A horizontal bar chart: (label, value, value as shown). Labels are escaped.
+fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> String {
+    const ROW: usize = 26;
+    const LABEL: usize = 190;
+    const BAR: f64 = 260.0;
+    let max = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let height = rows.len() * ROW + 8;
+    let mut svg = format!(
+        "<svg role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {w} {height}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\" xmlns=\"http://www.w3.org/2000/svg\"><title>{t}</title>",
+        t = escape(title),
+        w = LABEL + BAR as usize + 80,
+    );
+    for (i, (label, value, shown)) in rows.iter().enumerate() {
+        let y = i * ROW + 4;
+        let width = (value / max * BAR).max(if *value > 0.0 { 1.0 } else { 0.0 });
+        svg.push_str(&format!(
+            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\">{label}</text><rect x=\"{LABEL}\" y=\"{y}\" width=\"{width:.1}\" height=\"{h}\" fill=\"#0b5cad\"/><text x=\"{vx:.1}\" y=\"{ty}\">{shown}</text>",
+            lx = LABEL - 8,
+            ty = y + 15,
+            label = escape(label),
+            h = ROW - 8,
+            vx = LABEL as f64 + width + 6.0,
+            shown = escape(shown),
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
+/// office PCs read the Chinese names right). Money columns are yuan.
+async fn csv(v: Viewer, State(state): State<AppState>, name: &'static str) -> Result<Response, PageError> {
+    v.require(READERS)?;
+    let mut conn = state.pool.acquire().await?;
+    let yuan = |fen: i64| format!("{}.{:02}", fen / 100, (fen % 100).abs());
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    match name {
+        "stock" => {
+            rows.push(["category", "in_stock", "reserved", "on_loan", "listed", "other", "value_yuan", "utilisation"].map(String::from).to_vec());
+            for c in reports::stock_by_category(&mut conn).await? {
+                rows.push(vec![c.category, c.in_stock.to_string(), c.reserved.to_string(), c.on_loan.to_string(), c.listed.to_string(), c.other.to_string(), yuan(c.value_fen), format!("{:.4}", c.utilisation)]);
+            }
+        }
+        "idle" => {
+            rows.push(["asset_id", "name", "category", "value_yuan", "last_issued"].map(String::from).to_vec());
+            for i in reports::idle(&mut conn, IDLE_DAYS, 100_000).await?.0 {
+                rows.push(vec![i.asset_id.to_string(), i.name, i.category, yuan(i.value_fen), i.last_issued.map(|d| d.to_rfc3339()).unwrap_or_default()]);
+            }
+        }
+        "overdue" => {
+            rows.push(["loan_id", "department", "purpose", "starts_on", "ends_on", "status"].map(String::from).to_vec());
+            let filter = loans::Filter { department_id: None, status: Some("overdue".into()) };
+            for l in loans::list(&mut conn, &filter, 1, 100_000).await?.0 {
+                rows.push(vec![l.id.to_string(), l.department, l.purpose, l.starts_on.to_string(), l.ends_on.to_string(), l.status.as_str().into()]);
+            }
+        }
+        "compensations" => {
+            rows.push(["case_id", "asset_id", "asset", "department", "loan_id", "status", "amount_yuan", "receipt_number"].map(String::from).to_vec());
+            for c in compensations::list(&mut conn, None, None).await? {
+                rows.push(vec![
+                    c.id.to_string(),
+                    c.asset_id.to_string(),
+                    c.asset,
+                    c.department,
+                    c.loan_id.map(|l| l.to_string()).unwrap_or_default(),
+                    c.status.as_str().into(),
+                    yuan(c.amount_fen),
+                    c.receipt_number.unwrap_or_default(),
+                ]);
+            }
+        }
+        _ => {
+            rows.push(["disposal_id", "reason", "status", "original_value_yuan", "appraised_yuan", "method", "sale_price_yuan", "buyer", "receipt_number", "remitted_at"].map(String::from).to_vec());
+            for d in disposals::list(&mut conn, None, 1, 100_000).await?.0 {
+                rows.push(vec![
+                    d.id.to_string(),
+                    d.reason,
+                    d.status.as_str().into(),
+                    yuan(d.original_value_fen),
+                    d.appraised_value_fen.map(yuan).unwrap_or_default(),
+                    d.method.unwrap_or_default(),
+                    d.sale_price_fen.map(yuan).unwrap_or_default(),
+                    d.buyer.unwrap_or_default(),
+                    d.receipt_number.unwrap_or_default(),
+                    d.remitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                ]);
+            }
+        }
+    }
+    let mut body = String::from("\u{feff}");
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
+        body.push_str(&cells.join(","));
+        body.push_str("\r\n");
+    }
+    let disposition = format!("attachment; filename=\"depot-{name}.csv\"");
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], body).into_response())
+}
+
+/// RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is neutralised so a spreadsheet never
+/// runs a cell as a formula.
+fn csv_cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() { format!("'{s}") } else { s.to_owned() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(csv_cell("-12.50"), "-12.50");
+    }
+
+    #[test]
+    fn charts_escape_their_labels() {
+        let svg = bar_chart("t", &[("<b>".into(), 2.0, "2".into()), ("x".into(), 0.0, "0".into())]);
+        assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"));
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    }
+}

@@ -1,0 +1,231 @@
+//! The requester's pages: the catalogue with availability for chosen dates, the loan
+//! request form, and the department's own assets in the virtual depot.
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::{field, ids, render, Chrome, Fields, PageError, PageResult, Posted, Viewer};
+use crate::auth::Role;
+use crate::db::catalogue::{self, Listing, Offer, Search};
+use crate::db::events::Context;
+use crate::db::loans::{self, NewLoan};
+use crate::db::orders::Line;
+use crate::db::assets;
+use crate::http::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/catalogue", get(catalogue_page))
+        .route("/loans/new", get(loan_form))
+        .route("/loans", post(request_loan))
+        .route("/virtual-depot", get(virtual_depot))
+        .route("/virtual-depot/{id}/{action}", post(list_or_unlist))
+}
+
+/// `?q=&category=&from=&to=` (empty fields allowed: forms send them).
+#[derive(Debug, Default, Deserialize)]
+pub struct CatalogueQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    asset: String,
+}
+
+impl CatalogueQuery {
+    fn search(&self) -> Search {
+        let from = self.from.parse::<NaiveDate>().ok();
+        let to = self.to.parse::<NaiveDate>().ok();
+        Search {
+            text: Some(self.q.clone()),
+            category_id: self.category.parse().ok(),
+            period: from.map(|f| (f, to.unwrap_or(f))),
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "catalogue.html")]
+struct CataloguePage {
+    c: Chrome,
+    q: CatalogueQuery,
+    categories: Vec<(i64, String)>,
+    offers: Vec<Offer>,
+    listings: Vec<Listing>,
+    today: String,
+}
+
+impl CataloguePage {
+    fn selected(&self, id: &i64) -> bool {
+        self.q.category == id.to_string()
+    }
+}
+
+async fn catalogue_page(v: Viewer, State(state): State<AppState>, Query(q): Query<CatalogueQuery>) -> PageResult {
+    let mut conn = state.pool.acquire().await?;
+    let search = q.search();
+    let department = v.actor.department_id;
+    let offers = catalogue::offers(&mut conn, department, &search).await?;
+    let listings = catalogue::listings(&mut conn, department, &search).await?;
+    let categories = catalogue::categories(&mut conn).await?;
+    let today = chrono::Utc::now().date_naive().to_string();
+    render(CataloguePage { c: v.chrome("catalogue"), q, categories, offers, listings, today })
+}
+
+#[derive(askama::Template)]
+#[template(path = "loan_new.html")]
+struct LoanForm {
+    c: Chrome,
+    categories: Vec<(i64, String)>,
+    /// Up to [`LINES`] lines of (category, quantity); the first one shown first.
+    lines: Vec<(String, String)>,
+    assets: String,
+    from: String,
+    to: String,
+    purpose: String,
+    error: String,
+}
+
+/// How many category lines the form offers (tables and chairs and a projector…).
+const LINES: usize = 3;
+
+impl LoanForm {
+    fn selected(&self, line: &(String, String), id: &i64) -> bool {
+        line.0 == id.to_string()
+    }
+
+    /// Field names of line `i` (0-based): the first keeps the plain names the catalogue links use.
+    fn name(&self, what: &str, i: &usize) -> String {
+        if *i == 0 {
+            what.to_owned()
+        } else {
+            format!("{what}_{}", i + 1)
+        }
+    }
+}
+
+async fn loan_form(v: Viewer, State(state): State<AppState>, Query(q): Query<CatalogueQuery>) -> PageResult {
+    v.require(&[Role::Requester, Role::Admin])?;
+    let categories = catalogue::categories(&mut *state.pool.acquire().await?).await?;
+    render(LoanForm {
+        c: v.chrome("request_loan"),
+        categories,
+        lines: (0..LINES)
+            .map(|i| match i {
+                0 if q.asset.is_empty() => (q.category.clone(), "1".into()),
+                _ => (String::new(), String::new()),
+            })
+            .collect(),
+        assets: q.asset,
+        from: q.from,
+        to: q.to,
+        purpose: String::new(),
+        error: String::new(),
+    })
+}
+
+/// The loan request: lines by category and quantity and/or specific assets, the dates
+/// and the purpose. A refusal shows the form again with the reason and what was typed.
+async fn request_loan(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+    v.require(&[Role::Requester, Role::Admin])?;
+    let mut form_page = LoanForm {
+        c: v.chrome("request_loan"),
+        categories: Vec::new(),
+        lines: (0..LINES)
+            .map(|i| {
+                let suffix = if i == 0 { String::new() } else { format!("_{}", i + 1) };
+                (field(&form, &format!("category{suffix}")).to_owned(), field(&form, &format!("quantity{suffix}")).to_owned())
+            })
+            .collect(),
+        assets: field(&form, "assets").to_owned(),
+        from: field(&form, "from").to_owned(),
+        to: field(&form, "to").to_owned(),
+        purpose: field(&form, "purpose").to_owned(),
+        error: String::new(),
+    };
+    let result = async {
+        let department_id = v.actor.department_id.ok_or_else(|| ApiError::Unprocessable("you belong to no department".into()))?;
+        let date = |s: &str, what: &str| s.parse::<NaiveDate>().map_err(|_| ApiError::Unprocessable(format!("give the {what} date (YYYY-MM-DD)")));
+        let starts_on = date(&form_page.from, "first")?;
+        let ends_on = if form_page.to.is_empty() { starts_on } else { date(&form_page.to, "last")? };
+        let mut lines = Vec::new();
+        for (category, quantity) in form_page.lines.iter().filter(|(c, _)| !c.is_empty()) {
+            let category_id = category.parse().map_err(|_| ApiError::Unprocessable("choose a category".into()))?;
+            let quantity: i32 = quantity.parse().map_err(|_| ApiError::Unprocessable("give a quantity for each category".into()))?;
+            lines.push(Line { id: 0, category_id: Some(category_id), asset_id: None, quantity });
+        }
+        for asset_id in ids(&form_page.assets).map_err(|e| match e {
+            PageError::Api(e) => e,
+            _ => ApiError::Unprocessable("bad asset numbers".into()),
+        })? {
+            lines.push(Line { id: 0, category_id: None, asset_id: Some(asset_id), quantity: 1 });
+        }
+        let new = NewLoan { department_id: None, purpose: form_page.purpose.clone(), starts_on, ends_on, lines };
+        let mut tx = state.pool.begin().await?;
+        let loan = loans::create(&mut tx, department_id, &new, &Context::by(v.actor.id)).await?;
+        tx.commit().await?;
+        Ok::<i64, ApiError>(loan.id)
+    }
+    .await;
+    match result {
+        Ok(id) => Ok(Redirect::to(&format!("/orders/{id}?requested=1")).into_response()),
+        Err(ApiError::Internal(e)) => Err(PageError::Api(ApiError::Internal(e))),
+        Err(e) => {
+            form_page.error = e.to_string();
+            form_page.categories = catalogue::categories(&mut *state.pool.acquire().await?).await?;
+            let mut response = render(form_page)?;
+            *response.status_mut() = e.status_code();
+            Ok(response)
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "virtual_depot.html")]
+struct VirtualDepotPage {
+    c: Chrome,
+    assets: Vec<assets::Asset>,
+}
+
+/// The department's own assets (owned by it, not held by the depot), listable when idle.
+async fn virtual_depot(v: Viewer, State(state): State<AppState>) -> PageResult {
+    v.require(&[Role::Requester])?;
+    let mut conn = state.pool.acquire().await?;
+    let filter = assets::Filter { department_id: v.actor.department_id, ..Default::default() };
+    let (mut assets, _) = assets::list(&mut conn, &filter, 1, 500).await?;
+    assets.retain(|a| a.owner_department_id.is_some() && a.owner_department_id == v.actor.department_id);
+    render(VirtualDepotPage { c: v.chrome("virtual_depot"), assets })
+}
+
+#[derive(Debug, Deserialize)]
+struct Nothing {}
+
+async fn list_or_unlist(
+    State(state): State<AppState>,
+    axum::extract::Path((id, action)): axum::extract::Path<(i64, String)>,
+    Posted { viewer: v, .. }: Posted<Nothing>,
+) -> PageResult {
+    v.require(&[Role::Requester])?;
+    let listed = match action.as_str() {
+        "list" => true,
+        "unlist" => false,
+        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+    };
+    let mut tx = state.pool.begin().await?;
+    let asset = assets::get(&mut tx, id).await?;
+    if asset.owner_department_id.is_none() || asset.owner_department_id != v.actor.department_id {
+        return Err(ApiError::NotFound(format!("asset {id}")).into());
+    }
+    assets::set_listed(&mut tx, id, listed, &Context::by(v.actor.id)).await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/virtual-depot").into_response())
+}

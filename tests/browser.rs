@@ -1,0 +1,279 @@
+//! The pages in a real browser: headless Chromium driven over WebDriver (chromedriver) with
+//! fantoccini, against the real server on a free port with the demo world. Screenshots go to
+//! `target/screenshots/`. Chromium and chromedriver are Debian's `chromium` and
+//! `chromium-driver` (`bash scripts/test` installs them); without them these tests fail and
+//! say so.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, Weekday};
+use depot::config::Config;
+use depot::http::{self, AppState};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The server on port 0 with the demo world; stops when the sender is dropped.
+async fn serve(pool: PgPool) -> (String, oneshot::Sender<()>) {
+    let config = Config::for_database(None);
+    depot::demo::seed(&pool, &config).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(http::serve(listener, AppState::new(pool, config), async {
+        let _ = stopped.await;
+    }));
+    (base, stop)
+}
+
+fn find_program(env: &str, names: &[&str]) -> PathBuf {
+    if let Some(p) = std::env::var_os(env) {
+        return PathBuf::from(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/lib/chromium")]) {
+        for name in names {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+    }
+    panic!(
+        "{} not found: install Debian's `chromium` and `chromium-driver` (bash scripts/test does), or set {env}",
+        names.join(" or ")
+    );
+}
+
+/// chromedriver and a headless Chromium with a fresh profile; both end when this is dropped.
+struct Browser {
+    client: Option<Client>,
+    driver: Child,
+    profile: PathBuf,
+}
+
+impl Browser {
+    async fn start(name: &str) -> Browser {
+        let chromium = find_program("CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
+        let chromedriver = find_program("CHROMEDRIVER", &["chromedriver"]);
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        let profile = std::env::temp_dir().join(format!("depot-browser-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&profile);
+        let mut browser = Browser { client: None, driver, profile };
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--lang=en-US",
+            "--window-size=1280,900",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!("--user-data-dir={}", browser.profile.display())])
+        .collect::<Vec<_>>();
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chromium, "args": args, "prefs": { "intl.accept_languages": "en-US,en" } }
+        });
+        let serde_json::Value::Object(caps) = caps else { unreachable!() };
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + PATIENCE;
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+                Ok(client) => break client,
+                Err(e) if Instant::now() > deadline => panic!("chromedriver on {url} did not start a session: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        browser.client = Some(client);
+        browser
+    }
+
+    fn c(&self) -> &Client {
+        self.client.as_ref().unwrap()
+    }
+
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.c().wait().at_most(PATIENCE).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"))
+    }
+
+    /// Poll until the element's text contains `expected`.
+    async fn wait_text(&self, css: &str, expected: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let text = match self.c().find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text.contains(expected) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} never said {expected:?} (last: {text:?})");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let el = self.find(css).await;
+        el.clear().await.unwrap();
+        el.send_keys(value).await.unwrap();
+    }
+
+    /// Date inputs take typed text in the browser's locale format; set the ISO value instead.
+    async fn set_date(&self, id: &str, date: &str) {
+        self.find(&format!("#{id}")).await;
+        self.c().execute("document.getElementById(arguments[0]).value = arguments[1]", vec![json!(id), json!(date)]).await.unwrap();
+    }
+
+    async fn sign_in(&self, base: &str, user: &str) {
+        self.c().goto(&format!("{base}/login")).await.unwrap();
+        self.fill("#username", user).await;
+        self.fill("#password", "demo").await;
+        self.find("form[action='/login'] button[type=submit]").await.click().await.unwrap();
+        self.find("form[action='/logout']").await;
+    }
+
+    async fn sign_out(&self) {
+        self.find("form[action='/logout'] button").await.click().await.unwrap();
+        self.find("#username").await;
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.c().screenshot().await.unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn close(mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = client.close().await;
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn next_tuesday() -> String {
+    let mut day = chrono::Utc::now().date_naive().succ_opt().unwrap();
+    while day.weekday() != Weekday::Tue {
+        day = day.succ_opt().unwrap();
+    }
+    day.to_string()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_clerk_requests_twelve_tables_for_tuesday_and_the_admin_approves_them(pool: PgPool) {
+    let (base, _stop) = serve(pool.clone()).await;
+    let b = Browser::start("loan").await;
+    let tuesday = next_tuesday();
+
+    // Anonymous: sent to sign in, then to the catalogue.
+    b.c().goto(&base).await.unwrap();
+    b.fill("#username", "requester").await;
+    b.fill("#password", "demo").await;
+    b.screenshot("01-login").await;
+    b.find("form[action='/login'] button[type=submit]").await.click().await.unwrap();
+    b.find("[data-available='TBL']").await;
+
+    // Availability for the day, then the request.
+    b.set_date("from", &tuesday).await;
+    b.set_date("to", &tuesday).await;
+    b.find("form[role=search] button[type=submit]").await.click().await.unwrap();
+    b.wait_text("caption", &tuesday).await;
+    b.screenshot("02-catalogue").await;
+    b.find("a[aria-label^='Request: Folding table']").await.click().await.unwrap();
+    b.find("#submit-request").await;
+    b.set_date("from", &tuesday).await;
+    b.set_date("to", &tuesday).await;
+    b.fill("#quantity", "12").await;
+    b.fill("#purpose", "Tuesday conference").await;
+    b.screenshot("03-request").await;
+    b.find("#submit-request").await.click().await.unwrap();
+    b.wait_text("#loan-status", "requested").await;
+    let url = b.c().current_url().await.unwrap();
+    let id: i64 = url.path().trim_start_matches("/orders/").parse().unwrap();
+    b.screenshot("04-requested").await;
+    let status: String = sqlx::query_scalar("select status::text from loans where id = $1").bind(id).fetch_one(&pool).await.unwrap();
+    assert_eq!(status, "requested");
+    b.find("a[href='/orders']").await.click().await.unwrap();
+    b.wait_text(&format!("tr[data-loan='{id}']"), "requested").await;
+    b.sign_out().await;
+
+    // The admin finds it in the queue and approves the automatic choice.
+    b.sign_in(&base, "admin").await;
+    b.c().goto(&format!("{base}/admin/approvals")).await.unwrap();
+    b.find(&format!("#review-{id}")).await.click().await.unwrap();
+    b.find("#approve").await;
+    let proposed = b.c().find_all(Locator::Css("#approve-form input[name=asset]:checked")).await.unwrap();
+    assert_eq!(proposed.len(), 12, "twelve tables proposed");
+    b.screenshot("05-approve").await;
+    b.find("#approve").await.click().await.unwrap();
+    b.wait_text("#loan-status", "approved").await;
+    b.screenshot("06-approved").await;
+    let reserved: i64 = sqlx::query_scalar("select count(*) from reservations where order_kind = 'loan' and order_id = $1 and released_at is null")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(reserved, 12);
+    b.c().goto(&format!("{base}/reports")).await.unwrap();
+    b.find("svg[role=img]").await;
+    b.screenshot("07-dashboard").await;
+    b.sign_out().await;
+
+    // The keeper, on a tablet, sees the tables on the pick list.
+    b.c().set_window_size(820, 1180).await.unwrap();
+    b.sign_in(&base, "keeper").await;
+    b.c().goto(&format!("{base}/keeper/picks")).await.unwrap();
+    b.find(&format!("#picks a[href='/orders/{id}']")).await;
+    b.screenshot("09-keeper-picks-tablet").await;
+    b.close().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_language_switch_turns_every_label_to_chinese_and_back(pool: PgPool) {
+    let (base, _stop) = serve(pool).await;
+    let b = Browser::start("lang").await;
+    b.c().goto(&format!("{base}/login")).await.unwrap();
+    b.wait_text("h1", "Sign in").await;
+    b.find("#lang-zh").await.click().await.unwrap();
+    b.wait_text("h1", "登录").await;
+    b.fill("#username", "requester").await;
+    b.fill("#password", "demo").await;
+    b.find("form[action='/login'] button[type=submit]").await.click().await.unwrap();
+    b.wait_text("h1", "可借资产目录").await;
+    b.wait_text("header nav", "我的申请").await;
+    b.wait_text("header nav", "虚拟公物仓").await;
+    let lang = b.find("html").await.attr("lang").await.unwrap();
+    assert_eq!(lang.as_deref(), Some("zh-CN"));
+    b.screenshot("08-catalogue-zh").await;
+    b.find("#lang-en").await.click().await.unwrap();
+    b.wait_text("h1", "Catalogue").await;
+    b.wait_text("header nav", "My orders").await;
+    b.close().await;
+}

@@ -1,0 +1,425 @@
+//! The web pages through the real router, without a browser: sign-in, language, who may see
+//! what, the CSRF token on every form, and the loan request from form to `requested`.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use common::{World, PASSWORD};
+use http_body_util::BodyExt;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+/// What a page request returns.
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+
+    /// The form token printed in the page.
+    #[track_caller]
+    fn csrf(&self) -> String {
+        let at = self.body.find("name=\"csrf\" value=\"").expect("the page has a form token") + 19;
+        self.body[at..].split('"').next().unwrap().to_owned()
+    }
+}
+
+async fn send(world: &World, req: Request<Body>) -> Reply {
+    let response = world.app.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+async fn get(world: &World, path: &str, cookie: &str) -> Reply {
+    let mut req = Request::get(path);
+    if !cookie.is_empty() {
+        req = req.header(header::COOKIE, cookie);
+    }
+    send(world, req.body(Body::empty()).unwrap()).await
+}
+
+/// A form post as a browser on our own page sends it.
+async fn post(world: &World, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
+    post_from(world, path, cookie, fields, None).await
+}
+
+async fn post_from(world: &World, path: &str, cookie: &str, fields: &[(&str, &str)], origin: Option<&str>) -> Reply {
+    let body = serde_urlencoded::to_string(fields).unwrap();
+    let mut req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "depot.test");
+    if !cookie.is_empty() {
+        req = req.header(header::COOKIE, cookie);
+    }
+    if let Some(origin) = origin {
+        req = req.header(header::ORIGIN, origin);
+    }
+    send(world, req.body(Body::from(body)).unwrap()).await
+}
+
+/// Sign in through the page; returns the Cookie header value to send afterwards.
+async fn login(world: &World, user: &str) -> String {
+    let reply = post(world, "/login", "", &[("username", user), ("password", PASSWORD), ("next", "/")]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{user} signs in: {}", reply.body);
+    let set = reply.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn loans(world: &World) -> i64 {
+    sqlx::query_scalar("select count(*) from loans").fetch_one(&world.pool).await.unwrap()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn anonymous_pages_send_you_to_sign_in_and_back(pool: PgPool) {
+    let world = World::new(pool).await;
+    let reply = get(&world, "/catalogue?q=table", "").await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(reply.location(), "/login?next=/catalogue%3Fq%3Dtable");
+    let page = get(&world, "/login?next=/catalogue", "").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'none'"), "{csp}");
+    assert!(page.body.contains("<label for=\"username\">"), "labelled inputs");
+
+    let wrong = post(&world, "/login", "", &[("username", "requester"), ("password", "nope"), ("next", "/")]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Wrong username or password"));
+
+    let reply = post(&world, "/login", "", &[("username", "requester"), ("password", PASSWORD), ("next", "/catalogue")]).await;
+    assert_eq!(reply.location(), "/catalogue");
+    let offsite = post(&world, "/login", "", &[("username", "requester"), ("password", PASSWORD), ("next", "//evil.example/")]).await;
+    assert_eq!(offsite.location(), "/", "never redirected off-site");
+    let cookie = login(&world, "requester").await;
+    assert_eq!(get(&world, "/", &cookie).await.location(), "/catalogue", "a requester lands on the catalogue");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_language_comes_from_accept_language_and_the_switch_remembers_it(pool: PgPool) {
+    let world = World::new(pool).await;
+    let page = |lang: &'static str, cookie: &'static str| {
+        let mut req = Request::get("/login").header(header::ACCEPT_LANGUAGE, lang);
+        if !cookie.is_empty() {
+            req = req.header(header::COOKIE, cookie);
+        }
+        send(&world, req.body(Body::empty()).unwrap())
+    };
+    let zh = page("zh-CN,zh;q=0.9,en;q=0.8", "").await;
+    assert!(zh.body.contains("<html lang=\"zh-CN\">") && zh.body.contains("登录") && zh.body.contains("用户名"), "{}", zh.body);
+    let en = page("en-GB,en;q=0.9", "").await;
+    assert!(en.body.contains("<html lang=\"en\">") && en.body.contains("Sign in") && en.body.contains("Username"));
+    let neither = page("fr-FR", "").await;
+    assert!(neither.body.contains("<html lang=\"en\">"), "English when we speak none of the browser's languages");
+
+    let switch = get(&world, "/lang/zh?back=/catalogue", "").await;
+    assert_eq!(switch.status, StatusCode::SEE_OTHER);
+    assert_eq!(switch.location(), "/catalogue");
+    let set = switch.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    assert!(set.starts_with("lang=zh-CN;"), "{set}");
+    let remembered = page("en", "lang=zh-CN").await;
+    assert!(remembered.body.contains("登录"), "the switch wins over Accept-Language");
+    assert_eq!(get(&world, "/lang/en?back=https://evil.example/", "").await.location(), "/");
+
+    let cookie = login(&world, "requester").await;
+    let catalogue = get(&world, "/catalogue", &format!("{cookie}; lang=zh-CN")).await;
+    for word in ["可借资产目录", "申请出借", "虚拟公物仓", "公物仓"] {
+        assert!(catalogue.body.contains(word), "the catalogue says {word}");
+    }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_loan_request_from_the_form_is_requested_and_only_its_department_sees_it(pool: PgPool) {
+    let world = World::new(pool).await;
+    world.stock(world.tables, 14).await;
+    let cookie = login(&world, "requester").await;
+    let catalogue = get(&world, "/catalogue?from=2030-05-14&to=2030-05-14", &cookie).await;
+    assert!(catalogue.body.contains("data-available=\"TBL\">14<"), "{}", catalogue.body);
+    let form = get(&world, &format!("/loans/new?category={}&from=2030-05-14&to=2030-05-14", world.tables), &cookie).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let token = form.csrf();
+    let tables = world.tables.to_string();
+    let chairs = world.chairs.to_string();
+    let reply = post(
+        &world,
+        "/loans",
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("category", &tables),
+            ("quantity", "12"),
+            ("category_2", &chairs),
+            ("quantity_2", "40"),
+            ("category_3", ""),
+            ("quantity_3", ""),
+            ("assets", ""),
+            ("from", "2030-05-14"),
+            ("to", "2030-05-14"),
+            ("purpose", "Tuesday conference"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let id: i64 = reply.location().trim_start_matches("/orders/").split('?').next().unwrap().parse().unwrap();
+    let status: String = sqlx::query_scalar("select status::text from loans where id = $1").bind(id).fetch_one(&world.pool).await.unwrap();
+    assert_eq!(status, "requested");
+
+    let mine = get(&world, "/orders", &cookie).await;
+    assert!(mine.body.contains("Tuesday conference") && mine.body.contains("requested"));
+    let detail = get(&world, &format!("/orders/{id}"), &cookie).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    assert!(detail.body.contains("folding table × 12") && detail.body.contains("chair × 40"), "{}", detail.body);
+
+    let other = login(&world, "requester2").await;
+    assert_eq!(get(&world, &format!("/orders/{id}"), &other).await.status, StatusCode::NOT_FOUND, "another department's loan is not found");
+    assert!(!get(&world, "/orders", &other).await.body.contains("Tuesday conference"));
+
+    // A refused request shows the form again, with the reason and what was typed.
+    let refused = post(&world, "/loans", &cookie, &[("csrf", &token), ("category", &tables), ("quantity", "2"), ("from", "2030-05-14"), ("to", "2030-05-10"), ("purpose", "backwards")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("cannot end before it starts") && refused.body.contains("value=\"backwards\""));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_forged_post_without_the_token_is_refused_and_changes_nothing(pool: PgPool) {
+    let world = World::new(pool).await;
+    world.stock(world.tables, 3).await;
+    let cookie = login(&world, "requester").await;
+    let token = get(&world, "/loans/new", &cookie).await.csrf();
+    let tables = world.tables.to_string();
+    let fields = |csrf: &'static str| {
+        vec![("csrf", csrf), ("category", "0"), ("quantity", "1"), ("from", "2030-05-14"), ("to", "2030-05-14"), ("purpose", "forged")]
+    };
+    let with = |mut f: Vec<(&'static str, &'static str)>, category: &'static str| {
+        f[1].1 = category;
+        f
+    };
+    let category: &'static str = Box::leak(tables.into_boxed_str());
+    let good: &'static str = Box::leak(token.clone().into_boxed_str());
+
+    let no_token: Vec<_> = with(fields(""), category).into_iter().filter(|(k, _)| *k != "csrf").collect();
+    assert_eq!(post(&world, "/loans", &cookie, &no_token).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(post(&world, "/loans", &cookie, &with(fields("0123abcd"), category)).await.status, StatusCode::FORBIDDEN);
+    let other = login(&world, "requester2").await;
+    let other_token: &'static str = Box::leak(get(&world, "/loans/new", &other).await.csrf().into_boxed_str());
+    assert_ne!(other_token, good, "tokens are per session");
+    assert_eq!(post(&world, "/loans", &cookie, &with(fields(other_token), category)).await.status, StatusCode::FORBIDDEN);
+    let cross = post_from(&world, "/loans", &cookie, &with(fields(good), category), Some("https://evil.example")).await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN, "the right token from another site is refused too");
+    assert_eq!(loans(&world).await, 0, "nothing was created");
+    let logout = post(&world, "/logout", &cookie, &[]).await;
+    assert_eq!(logout.status, StatusCode::FORBIDDEN, "even signing out needs the token");
+    assert_eq!(get(&world, "/catalogue", &cookie).await.status, StatusCode::OK, "still signed in");
+
+    let reply = post(&world, "/loans", &cookie, &with(fields(good), category)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(loans(&world).await, 1);
+    assert_eq!(post(&world, "/logout", &cookie, &[("csrf", good)]).await.location(), "/login");
+    assert_eq!(get(&world, "/catalogue", &cookie).await.status, StatusCode::SEE_OTHER, "signed out");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn each_role_sees_its_own_pages(pool: PgPool) {
+    let world = World::new(pool).await;
+    let requester = login(&world, "requester").await;
+    let keeper = login(&world, "keeper").await;
+    let admin = login(&world, "admin").await;
+    let auditor = login(&world, "auditor").await;
+    for (who, cookie, allowed, refused) in [
+        ("requester", &requester, &["/catalogue", "/loans/new", "/orders", "/virtual-depot"][..], &["/admin/approvals", "/reports", "/disposals", "/keeper/picks", "/admin/registers", "/reports/stock.csv"][..]),
+        ("keeper", &keeper, &["/keeper/picks", "/keeper/returns", "/keeper/intakes", "/assets", "/orders"][..], &["/admin/approvals", "/reports", "/loans/new"][..]),
+        ("admin", &admin, &["/admin/approvals", "/admin/transfers", "/disposals", "/admin/registers", "/reports", "/assets", "/orders"][..], &["/virtual-depot"][..]),
+        ("auditor", &auditor, &["/reports", "/disposals", "/orders", "/assets", "/reports/disposals.csv"][..], &["/admin/approvals", "/keeper/picks", "/loans/new"][..]),
+    ] {
+        for path in allowed {
+            let reply = get(&world, path, cookie).await;
+            assert_eq!(reply.status, StatusCode::OK, "{who} opens {path}: {}", reply.body);
+        }
+        for path in refused {
+            assert_eq!(get(&world, path, cookie).await.status, StatusCode::FORBIDDEN, "{who} may not open {path}");
+        }
+    }
+    let nav = get(&world, "/keeper/picks", &keeper).await.body;
+    assert!(!nav.contains("href=\"/keeper/gate") && !nav.contains("href=\"/keeper/stocktake"), "the live pages are not offered yet");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_admin_approves_with_an_adjusted_choice_and_the_keeper_issues_and_takes_back(pool: PgPool) {
+    let world = World::new(pool).await;
+    let stock = world.stock(world.tables, 4).await;
+    let loan = world.request_tables(2, "2030-03-10", "2030-03-12").await;
+    let admin = login(&world, "admin").await;
+    let queue = get(&world, "/admin/approvals", &admin).await;
+    assert!(queue.body.contains(&format!("data-loan=\"{loan}\"")));
+    let page = get(&world, &format!("/orders/{loan}"), &admin).await;
+    for id in &stock[..2] {
+        assert!(page.body.contains(&format!("value=\"{id}\" id=\"pick-{id}\" checked")), "{id} is proposed");
+    }
+    assert!(page.body.contains(&format!("value=\"{}\" id=\"pick-{}\">", stock[3], stock[3])), "others are offered");
+    let token = page.csrf();
+    let (a, b) = (stock[0].to_string(), stock[3].to_string());
+    let auditor = login(&world, "auditor").await;
+    let auditor_token = get(&world, "/reports", &auditor).await.csrf();
+    let refused = post(&world, &format!("/orders/{loan}/approve"), &auditor, &[("csrf", &auditor_token), ("asset", &a)]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "an auditor changes nothing");
+    let reply = post(&world, &format!("/orders/{loan}/approve"), &admin, &[("csrf", &token), ("asset", &a), ("extra", &b)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let reserved: Vec<i64> = sqlx::query_scalar("select asset_id from reservations where order_id = $1 order by asset_id").bind(loan).fetch_all(&world.pool).await.unwrap();
+    assert_eq!(reserved, [stock[0], stock[3]], "the admin's adjustment is what is reserved");
+
+    let catalogue = get(&world, "/catalogue?from=2030-03-11&to=2030-03-11", &login(&world, "requester").await).await;
+    assert!(catalogue.body.contains("data-available=\"TBL\">2<"), "two left for those dates");
+
+    let keeper = login(&world, "keeper").await;
+    let picks = get(&world, "/keeper/picks", &keeper).await;
+    assert!(picks.body.contains("Aisle A") && picks.body.contains(&format!("/orders/{loan}")));
+    let token = get(&world, &format!("/orders/{loan}"), &keeper).await.csrf();
+    let reply = post(&world, &format!("/orders/{loan}/issue"), &keeper, &[("csrf", &token), ("asset", &a), ("asset", &b)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let shelf = world.shelf.to_string();
+    let reply = post(
+        &world,
+        &format!("/orders/{loan}/return"),
+        &keeper,
+        &[("csrf", &token), ("zone", &shelf), (&format!("condition-{a}"), "fine"), (&format!("condition-{b}"), "damaged"), (&format!("note-{b}"), "leg bent")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(world.asset_state(stock[0]).await, "in_stock");
+    assert_eq!(world.asset_state(stock[3]).await, "in_repair");
+    let cases: i64 = sqlx::query_scalar("select count(*) from compensations where loan_id = $1").bind(loan).fetch_one(&world.pool).await.unwrap();
+    assert_eq!(cases, 1, "damage opened a compensation case");
+    let asset = get(&world, &format!("/assets/{}", stock[3]), &admin).await;
+    assert!(asset.body.contains("urn:epc:tag:giai-96:") && asset.body.contains("returned damaged") && asset.body.contains("leg bent"));
+    let csv = get(&world, "/reports/compensations.csv", &auditor).await;
+    assert!(csv.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+    assert!(csv.body.contains("Finance Bureau,") && csv.body.contains(",open,450.00,"), "{}", csv.body);
+    world.assert_log_agrees().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_rejection_needs_a_reason(pool: PgPool) {
+    let world = World::new(pool).await;
+    world.stock(world.tables, 2).await;
+    let loan = world.request_tables(1, "2030-03-10", "2030-03-10").await;
+    let admin = login(&world, "admin").await;
+    let token = get(&world, &format!("/orders/{loan}"), &admin).await.csrf();
+    let blank = post(&world, &format!("/orders/{loan}/reject"), &admin, &[("csrf", &token), ("reason", " ")]).await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let reply = post(&world, &format!("/orders/{loan}/reject"), &admin, &[("csrf", &token), ("reason", "no budget line")]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let page = get(&world, &format!("/orders/{loan}"), &login(&world, "requester").await).await;
+    assert!(page.body.contains("rejected") && page.body.contains("no budget line"));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_disposal_goes_from_proposal_to_proceeds_remitted_and_the_auditor_finds_it(pool: PgPool) {
+    let world = World::new(pool).await;
+    let stock = world.stock(world.chairs, 2).await;
+    let keeper = login(&world, "keeper").await;
+    let token = get(&world, "/disposals", &keeper).await.csrf();
+    let assets = format!("{}, {}", stock[0], stock[1]);
+    let reply = post(&world, "/disposals", &keeper, &[("csrf", &token), ("assets", &assets), ("reason", "worn out")]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let path = reply.location().to_owned();
+    let token = get(&world, &path, &keeper).await.csrf();
+    let reply = post(&world, &format!("{path}/appraise"), &keeper, &[("csrf", &token), ("value", "1,200.50"), ("appraiser", "City Appraisal Co.")]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(post(&world, &format!("{path}/approve"), &keeper, &[("csrf", &token)]).await.status, StatusCode::FORBIDDEN, "a keeper does not approve");
+
+    let admin = login(&world, "admin").await;
+    let token = get(&world, &path, &admin).await.csrf();
+    for (action, fields) in [
+        ("approve", vec![]),
+        ("sell", vec![("price", "800"), ("buyer", "Auction House")]),
+        ("remit", vec![("receipt", "GK-2030-0042")]),
+    ] {
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend(fields);
+        let reply = post(&world, &format!("{path}/{action}"), &admin, &all).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{action}: {}", reply.body);
+    }
+    let (status, appraised, sale): (String, i64, i64) =
+        sqlx::query_as("select status::text, appraised_value_fen, sale_price_fen from disposals").fetch_one(&world.pool).await.unwrap();
+    assert_eq!((status.as_str(), appraised, sale), ("remitted", 120_050, 80_000));
+    assert_eq!(world.asset_state(stock[0]).await, "disposed");
+
+    let auditor = login(&world, "auditor").await;
+    let list = get(&world, "/disposals", &auditor).await;
+    assert!(list.body.contains("¥800.00") && list.body.contains("GK-2030-0042"));
+    assert!(!list.body.contains("action=\"/disposals\""), "an auditor is not offered the proposal form");
+    let dashboard = get(&world, "/reports", &auditor).await;
+    assert!(dashboard.body.contains("¥800.00"), "proceeds remitted on the dashboard");
+    let csv = get(&world, "/reports/disposals.csv", &auditor).await;
+    assert!(csv.body.contains("worn out,remitted,900.00,1200.50,auction,800.00,Auction House,GK-2030-0042,"), "{}", csv.body);
+    world.assert_log_agrees().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn intake_commissions_tags_and_receives_them_into_a_zone(pool: PgPool) {
+    let world = World::new(pool).await;
+    let keeper = login(&world, "keeper").await;
+    let page = get(&world, "/keeper/intakes", &keeper).await;
+    let token = page.csrf();
+    let (category, zone) = (world.tables.to_string(), world.shelf.to_string());
+    let reply = post(
+        &world,
+        "/keeper/intakes",
+        &keeper,
+        &[("csrf", &token), ("source_class", "event_purchase"), ("department", ""), ("description", "after the games"), ("category", &category), ("name", "Folding table"), ("quantity", "3"), ("value", "450"), ("acquired_on", ""), ("epcs", "")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let path = reply.location().to_owned();
+    let intake = get(&world, &path, &keeper).await;
+    assert_eq!(intake.body.matches("urn:epc:tag:giai-96:").count(), 3, "each new asset shows its tag URI");
+    let reply = post(&world, &format!("{path}/receive"), &keeper, &[("csrf", &token), ("zone", &zone)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let in_stock: i64 = sqlx::query_scalar("select count(*) from assets where state = 'in_stock' and zone_id = $1").bind(world.shelf).fetch_one(&world.pool).await.unwrap();
+    assert_eq!(in_stock, 3);
+    world.assert_log_agrees().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_department_lists_its_idle_asset_and_another_department_can_borrow_it(pool: PgPool) {
+    use axum::http::Method;
+    use serde_json::json;
+    let world = World::new(pool).await;
+    let stock = world.stock(world.tables, 1).await;
+    // The transfer itself is approved on the transfers page.
+    let (status, transfer) = world
+        .call(Method::POST, "/api/transfers", &world.requester, Some(json!({"purpose": "new office", "lines": [{"category_id": world.tables, "quantity": 1}]})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{transfer}");
+    let transfer = transfer["id"].as_i64().unwrap();
+    let admin = login(&world, "admin").await;
+    let token = get(&world, "/admin/transfers", &admin).await.csrf();
+    for action in ["approve", "issue"] {
+        let reply = post(&world, &format!("/admin/transfers/{transfer}/{action}"), &admin, &[("csrf", &token)]).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{action}: {}", reply.body);
+    }
+    assert_eq!(world.asset_state(stock[0]).await, "allocated");
+
+    let finance = login(&world, "requester").await;
+    let page = get(&world, "/virtual-depot", &finance).await;
+    assert!(page.body.contains(&format!("action=\"/virtual-depot/{}/list\"", stock[0])), "{}", page.body);
+    let token = page.csrf();
+    let culture = login(&world, "requester2").await;
+    let culture_token = get(&world, "/virtual-depot", &culture).await.csrf();
+    let reply = post(&world, &format!("/virtual-depot/{}/list", stock[0]), &culture, &[("csrf", &culture_token)]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "another department cannot list it");
+    let reply = post(&world, &format!("/virtual-depot/{}/list", stock[0]), &finance, &[("csrf", &token)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(world.asset_state(stock[0]).await, "listed");
+
+    let catalogue = get(&world, "/catalogue", &culture).await;
+    assert!(catalogue.body.contains(&format!("/loans/new?asset={}", stock[0])), "the listing is offered to other departments");
+    assert!(!get(&world, "/catalogue", &finance).await.body.contains(&format!("/loans/new?asset={}", stock[0])), "not to its own");
+    world.assert_log_agrees().await;
+}
