@@ -7,6 +7,8 @@
 
 /// Users, roles, passwords, sessions and API tokens.
 pub mod auth;
+/// Readers drive the lifecycle: reads → engine → facts → orders, alerts, stocktakes, live.
+pub mod ingest;
 /// The HTTP API.
 pub mod http;
 /// The web pages: server-rendered HTML on the same functions as the API.

@@ -17,6 +17,8 @@ pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
     Ok(pool)
 }
 
+/// Alerts raised by readers at the gates.
+pub mod alerts;
 /// Assets: registration with EPC commissioning, lookups, listing.
 pub mod assets;
 /// The catalogue: what is free to borrow for a period (reads for the pages).
@@ -42,3 +44,5 @@ pub mod orders;
 pub mod reports;
 /// Transfers: request, approve, hand over for good (ownership moves).
 pub mod transfers;
+/// Stocktakes: scope, expectation, stored results and follow-ups.
+pub mod stocktakes;

@@ -17,11 +17,13 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{self, Actor, Role};
 use crate::config::Config;
+use crate::ingest::Ingest;
 
 pub mod error;
 pub use error::{ApiError, ApiResult};
 
 mod assets;
+mod readers;
 pub use assets::visible_asset;
 mod catalogue;
 mod disposals;
@@ -38,11 +40,23 @@ mod transfers;
 pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
+    /// The reader pipeline; `None` where the service runs without it (some tests).
+    pub ingest: Option<Ingest>,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> Self {
-        AppState { pool, config: Arc::new(config) }
+        AppState { pool, config: Arc::new(config), ingest: None }
+    }
+
+    pub fn with_ingest(mut self, ingest: Ingest) -> Self {
+        self.ingest = Some(ingest);
+        self
+    }
+
+    /// The reader pipeline, or a 503 that says it is not running.
+    pub fn ingest(&self) -> ApiResult<&Ingest> {
+        self.ingest.as_ref().ok_or(ApiError::Unavailable("the reader pipeline is not running in this service".into()))
     }
 }
 
@@ -77,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(transfers::router())
         .merge(disposals::router())
         .merge(intakes::router())
+        .merge(readers::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()

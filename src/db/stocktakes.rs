@@ -1,0 +1,216 @@
+//! Stocktakes (盘点): scope, the register's expectation, and the stored results with what a
+//! keeper did about each. The live count runs in the ingest pipeline.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+use super::{Error, OptionalExt, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, ToSchema)]
+#[sqlx(type_name = "stocktake_status", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum StocktakeStatus {
+    Created,
+    Running,
+    Finished,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, ToSchema)]
+#[sqlx(type_name = "stocktake_outcome", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Found,
+    Missing,
+    Unexpected,
+    Misplaced,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct StocktakeRow {
+    pub id: i64,
+    pub warehouse_id: i64,
+    /// The zones counted; all of the warehouse's zones when created with none.
+    pub zone_ids: Vec<i64>,
+    pub status: StocktakeStatus,
+    pub created_by: i64,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub expected: i32,
+    pub found: i32,
+    pub missing: i32,
+    pub unexpected: i32,
+    pub misplaced: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct ResultRow {
+    pub epc: String,
+    pub asset_id: Option<i64>,
+    pub outcome: Outcome,
+    pub expected_zone_id: Option<i64>,
+    pub seen_zone_id: Option<i64>,
+    pub resolution: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// Create a stocktake of a warehouse (all its zones, or the given ones of it).
+pub async fn create(conn: &mut PgConnection, warehouse_id: i64, zone_ids: &[i64], actor: i64) -> Result<StocktakeRow> {
+    let zones: Vec<i64> = sqlx::query_scalar("select id from zones where warehouse_id = $1 and (cardinality($2::bigint[]) = 0 or id = any($2)) order by id")
+        .bind(warehouse_id)
+        .bind(zone_ids)
+        .fetch_all(&mut *conn)
+        .await?;
+    if zones.is_empty() {
+        return Err(Error::Invalid(format!("warehouse {warehouse_id} has no such zones to count")));
+    }
+    if let Some(stray) = zone_ids.iter().find(|z| !zones.contains(z)) {
+        return Err(Error::Invalid(format!("zone {stray} is not in warehouse {warehouse_id}")));
+    }
+    Ok(sqlx::query_as("insert into stocktakes (warehouse_id, zone_ids, created_by) values ($1, $2, $3) returning *")
+        .bind(warehouse_id)
+        .bind(&zones)
+        .bind(actor)
+        .fetch_one(conn)
+        .await?)
+}
+
+pub async fn get(conn: &mut PgConnection, id: i64) -> Result<StocktakeRow> {
+    sqlx::query_as("select * from stocktakes where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .or_not_found(|| format!("stocktake {id}"))
+}
+
+pub async fn list(conn: &mut PgConnection) -> Result<Vec<StocktakeRow>> {
+    Ok(sqlx::query_as("select * from stocktakes order by id desc limit 200").fetch_all(conn).await?)
+}
+
+/// What the register says is in scope: assets in depot custody placed in the scope's zones.
+pub async fn expected(conn: &mut PgConnection, zone_ids: &[i64]) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "select epc, zone_id from assets where zone_id = any($1)
+         and state in ('in_stock', 'reserved', 'in_repair', 'pending_disposal') order by id",
+    )
+    .bind(zone_ids)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Lock a stocktake and check it is in `status`, for an action named `action`.
+pub async fn lock(conn: &mut PgConnection, id: i64, action: &str, status: StocktakeStatus) -> Result<StocktakeRow> {
+    let row: StocktakeRow = sqlx::query_as("select * from stocktakes where id = $1 for update")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .or_not_found(|| format!("stocktake {id}"))?;
+    if row.status != status {
+        return Err(Error::Conflict(format!(
+            "cannot {action} stocktake {id}: it is {:?}; {action} is allowed only when it is {:?}",
+            row.status, status
+        ).to_lowercase()));
+    }
+    Ok(row)
+}
+
+pub async fn mark_running(conn: &mut PgConnection, id: i64, expected: usize) -> Result<()> {
+    sqlx::query("update stocktakes set status = 'running', started_at = now(), expected = $2 where id = $1")
+        .bind(id)
+        .bind(expected as i32)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_cancelled(conn: &mut PgConnection, id: i64) -> Result<()> {
+    sqlx::query("update stocktakes set status = 'cancelled', finished_at = now() where id = $1").bind(id).execute(conn).await?;
+    Ok(())
+}
+
+/// One line of a finished count.
+#[derive(Debug, Clone)]
+pub struct NewResult {
+    pub epc: String,
+    pub outcome: Outcome,
+    pub expected_zone_id: Option<i64>,
+    pub seen_zone_id: Option<i64>,
+}
+
+/// Store the results (asset ids looked up by EPC) and the totals.
+pub async fn store_results(conn: &mut PgConnection, id: i64, results: &[NewResult]) -> Result<StocktakeRow> {
+    sqlx::query(
+        "insert into stocktake_results (stocktake_id, epc, asset_id, outcome, expected_zone_id, seen_zone_id)
+         select $1, r.epc, a.id, r.outcome, r.expected, r.seen
+         from unnest($2::text[], $3::stocktake_outcome[], $4::bigint[], $5::bigint[]) as r(epc, outcome, expected, seen)
+         left join assets a on a.epc = r.epc",
+    )
+    .bind(id)
+    .bind(results.iter().map(|r| r.epc.clone()).collect::<Vec<_>>())
+    .bind(results.iter().map(|r| r.outcome).collect::<Vec<_>>())
+    .bind(results.iter().map(|r| r.expected_zone_id).collect::<Vec<_>>())
+    .bind(results.iter().map(|r| r.seen_zone_id).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    let count = |o: Outcome| results.iter().filter(|r| r.outcome == o).count() as i32;
+    Ok(sqlx::query_as(
+        "update stocktakes set status = 'finished', finished_at = now(), found = $2, missing = $3, unexpected = $4, misplaced = $5
+         where id = $1 returning *",
+    )
+    .bind(id)
+    .bind(count(Outcome::Found))
+    .bind(count(Outcome::Missing))
+    .bind(count(Outcome::Unexpected))
+    .bind(count(Outcome::Misplaced))
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn results(conn: &mut PgConnection, id: i64, outcome: Option<Outcome>) -> Result<Vec<ResultRow>> {
+    Ok(sqlx::query_as(
+        "select epc, asset_id, outcome, expected_zone_id, seen_zone_id, resolution, resolved_at from stocktake_results
+         where stocktake_id = $1 and ($2::stocktake_outcome is null or outcome = $2) order by outcome, epc",
+    )
+    .bind(id)
+    .bind(outcome)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Lock one result line for a follow-up action; it must have `outcome` and be unresolved.
+pub async fn lock_result(conn: &mut PgConnection, id: i64, epc: &str, outcome: Outcome) -> Result<ResultRow> {
+    let row: ResultRow = sqlx::query_as(
+        "select epc, asset_id, outcome, expected_zone_id, seen_zone_id, resolution, resolved_at from stocktake_results
+         where stocktake_id = $1 and epc = $2 for update",
+    )
+    .bind(id)
+    .bind(epc)
+    .fetch_optional(&mut *conn)
+    .await?
+    .or_not_found(|| format!("EPC {epc} in stocktake {id}"))?;
+    if row.outcome != outcome {
+        return Err(Error::Conflict(format!("EPC {epc} was {:?} in stocktake {id}, not {:?}", row.outcome, outcome).to_lowercase()));
+    }
+    if let Some(done) = &row.resolution {
+        return Err(Error::Conflict(format!("EPC {epc} in stocktake {id} was already resolved: {done}")));
+    }
+    Ok(row)
+}
+
+pub async fn resolve(conn: &mut PgConnection, id: i64, epc: &str, resolution: &str, actor: i64, asset_id: Option<i64>) -> Result<()> {
+    sqlx::query(
+        "update stocktake_results set resolution = $3, resolved_by = $4, resolved_at = now(), asset_id = coalesce($5, asset_id)
+         where stocktake_id = $1 and epc = $2",
+    )
+    .bind(id)
+    .bind(epc)
+    .bind(resolution)
+    .bind(actor)
+    .bind(asset_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,475 @@
+//! Readers drive the lifecycle: tag reads from the reader drivers (and handheld uploads) go
+//! through the inventory engine; its facts are stored, reconciled against open orders,
+//! counted into running stocktakes and published live.
+//!
+//! ```text
+//! drivers ──ReaderOutput──▶ pump ──Input::Reads──▶ engine thread ──Vec<Fact>──▶ processor ──▶ PostgreSQL
+//!                                                                                   └──▶ live (broadcast)
+//! ```
+//! Every channel is bounded: when PostgreSQL is slow or away, the processor keeps its batch and
+//! retries, the engine waits on its full output, the pump on the engine, the drivers on the
+//! pump. Nothing is dropped and, because facts have stable keys, nothing is written twice.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use depot_readers::{Epc, ReaderId, TagRead};
+use serde::Serialize;
+use sqlx::PgPool;
+use tokio::sync::{broadcast, mpsc, oneshot, RwLock};
+use utoipa::ToSchema;
+
+use crate::db;
+use crate::engine::runner::{self, Input};
+use crate::engine::{EngineConfig, Fact, Progress, Stocktake, StocktakeResult, ZoneId};
+
+/// What the live stream carries, and its filters.
+pub mod live;
+/// Facts into PostgreSQL, idempotently, with gate reconciliation.
+pub mod persist;
+/// One driver per configured reader, restarted when it fails; reader health.
+mod supervisor;
+
+pub use live::LiveEvent;
+pub use supervisor::Health;
+
+/// How the pipeline runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Advance the engine by the wall clock this often, so tags leave zones and gate
+    /// passages are judged even when no reads come. `None`: only reads move time (tests
+    /// and replays, which advance explicitly).
+    pub tick: Option<Duration>,
+    /// Start drivers for the configured readers.
+    pub connect_readers: bool,
+    /// Capacity of each bounded channel (messages).
+    pub capacity: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { tick: Some(Duration::from_millis(250)), connect_readers: true, capacity: 64 }
+    }
+}
+
+/// The site as the engine and the reconciliation see it, loaded from the database.
+#[derive(Debug, Clone, Default)]
+pub struct Site {
+    pub engine: EngineConfig,
+    pub readers: Vec<db::readers::Reader>,
+    gates: HashMap<i64, (String, i64)>,
+    zone_readers: HashMap<i64, Vec<i64>>,
+}
+
+impl Site {
+    pub async fn load(pool: &PgPool) -> db::Result<Site> {
+        let mut conn = pool.acquire().await?;
+        let readers = db::readers::list(&mut conn).await?;
+        let gates = db::readers::gates(&mut conn).await?;
+        let zones: Vec<(i64, String)> = sqlx::query_as("select id, code || ' ' || name from zones order by id").fetch_all(&mut *conn).await?;
+        let config = serde_json::json!({
+            "readers": readers.iter().map(|r| serde_json::json!({"id": r.id, "name": r.name})).collect::<Vec<_>>(),
+            "zones": zones.iter().map(|(id, name)| serde_json::json!({"id": id, "name": name})).collect::<Vec<_>>(),
+            "read_points": readers.iter().flat_map(|r| r.read_points.iter().map(move |p| serde_json::json!({"reader": r.id, "antenna": p.antenna, "zone": p.zone_id}))).collect::<Vec<_>>(),
+            "gates": gates.iter().map(|g| serde_json::json!({"id": g.id, "name": g.name, "inside": g.inside_zone_id, "outside": g.outside_zone_id})).collect::<Vec<_>>(),
+        });
+        let engine: EngineConfig = serde_json::from_value(config).map_err(|e| db::Error::Invalid(format!("reader configuration: {e}")))?;
+        let mut zone_readers: HashMap<i64, Vec<i64>> = HashMap::new();
+        for r in &readers {
+            for p in &r.read_points {
+                zone_readers.entry(p.zone_id).or_default().push(r.id);
+            }
+        }
+        Ok(Site {
+            engine,
+            gates: gates.iter().map(|g| (g.id, (g.name.clone(), g.inside_zone_id))).collect(),
+            readers,
+            zone_readers,
+        })
+    }
+
+    fn gate_name(&self, id: i64) -> &str {
+        self.gates.get(&id).map(|(n, _)| n.as_str()).unwrap_or("?")
+    }
+
+    fn inside_zone(&self, id: i64) -> i64 {
+        self.gates.get(&id).map(|(_, z)| *z).unwrap_or_default()
+    }
+
+    /// The reader of a zone, when only one reader serves it.
+    fn only_reader_of(&self, zone: i64) -> Option<i64> {
+        match self.zone_readers.get(&zone).map(Vec::as_slice) {
+            Some([one]) => Some(*one),
+            _ => None,
+        }
+    }
+
+    /// The zone a reader's antenna stands for.
+    pub fn zone_of(&self, reader: i64, antenna: u16) -> Option<ZoneId> {
+        self.engine.read_points.iter().find(|p| p.reader as i64 == reader && p.antenna == antenna).map(|p| p.zone)
+    }
+}
+
+/// Counters of the pipeline, for health and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub reads: AtomicU64,
+    pub facts: AtomicU64,
+    pub batches: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct StatsSnapshot {
+    pub reads: u64,
+    pub facts: u64,
+    pub batches: u64,
+    pub retries: u64,
+}
+
+struct Session {
+    stocktake: Stocktake,
+    scope: HashSet<ZoneId>,
+}
+
+enum Control {
+    /// Facts now come from a new engine (after a reload); drain the old one first.
+    Engine(mpsc::Receiver<Vec<Fact>>),
+    /// Everything fed before this point is stored: tell the sender.
+    Barrier(oneshot::Sender<()>),
+}
+
+struct Inner {
+    pool: PgPool,
+    options: Options,
+    engine: RwLock<mpsc::Sender<Input>>,
+    control: mpsc::Sender<Control>,
+    live: broadcast::Sender<LiveEvent>,
+    site: std::sync::RwLock<Arc<Site>>,
+    sessions: Mutex<HashMap<i64, Session>>,
+    supervisor: tokio::sync::Mutex<supervisor::Supervisor>,
+    health: Arc<Mutex<HashMap<i64, Health>>>,
+    stats: Stats,
+}
+
+/// The running pipeline. Cheap to clone.
+#[derive(Clone)]
+pub struct Ingest {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0}")]
+    Db(#[from] db::Error),
+    #[error("the inventory engine refused the reader configuration: {0}")]
+    Config(String),
+    #[error("the inventory engine has stopped")]
+    Stopped,
+}
+
+impl From<sqlx::Error> for IngestError {
+    fn from(e: sqlx::Error) -> Self {
+        IngestError::Db(e.into())
+    }
+}
+
+fn start_engine(config: &EngineConfig, capacity: usize) -> Result<runner::Running, IngestError> {
+    let engine = crate::engine::Engine::new(config.clone()).map_err(|e| IngestError::Config(e.to_string()))?;
+    runner::spawn(engine, capacity).map_err(|e| IngestError::Config(e.to_string()))
+}
+
+impl Ingest {
+    /// Load the site, start the engine, the processor and (if asked) the reader drivers.
+    pub async fn start(pool: PgPool, options: Options) -> Result<Ingest, IngestError> {
+        let site = Arc::new(Site::load(&pool).await?);
+        let running = start_engine(&site.engine, options.capacity)?;
+        let (control, control_rx) = mpsc::channel(16);
+        let (live, _) = broadcast::channel(4096);
+        let inner = Arc::new(Inner {
+            pool,
+            engine: RwLock::new(running.input.clone()),
+            control,
+            live,
+            site: std::sync::RwLock::new(site),
+            sessions: Mutex::new(HashMap::new()),
+            supervisor: tokio::sync::Mutex::new(supervisor::Supervisor::default()),
+            health: Arc::new(Mutex::new(HashMap::new())),
+            stats: Stats::default(),
+            options,
+        });
+        let ingest = Ingest { inner };
+        tokio::spawn(ingest.clone().process(running.facts, control_rx));
+        if let Some(every) = ingest.inner.options.tick {
+            tokio::spawn(ingest.clone().tick(every));
+        }
+        if ingest.inner.options.connect_readers {
+            ingest.inner.supervisor.lock().await.start(&ingest).await;
+        }
+        Ok(ingest)
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.inner.pool
+    }
+
+    pub fn site(&self) -> Arc<Site> {
+        self.inner.site.read().expect("site lock").clone()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.inner.live.subscribe()
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        let s = &self.inner.stats;
+        StatsSnapshot {
+            reads: s.reads.load(Ordering::Relaxed),
+            facts: s.facts.load(Ordering::Relaxed),
+            batches: s.batches.load(Ordering::Relaxed),
+            retries: s.retries.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Reader health, by reader id.
+    pub fn health(&self) -> HashMap<i64, Health> {
+        self.inner.health.lock().expect("health lock").clone()
+    }
+
+    fn publish(&self, event: LiveEvent) {
+        // No listener is fine: the stream is for whoever watches.
+        let _ = self.inner.live.send(event);
+    }
+
+    /// Feed reads (waits when the engine is busy: backpressure).
+    pub async fn feed(&self, reads: Vec<TagRead>) -> Result<(), IngestError> {
+        if reads.is_empty() {
+            return Ok(());
+        }
+        self.inner.stats.reads.fetch_add(reads.len() as u64, Ordering::Relaxed);
+        self.inner.engine.read().await.send(Input::Reads(reads)).await.map_err(|_| IngestError::Stopped)
+    }
+
+    /// Move engine time forward to `timestamp_us` (fires the timeouts due before it).
+    pub async fn advance_to(&self, timestamp_us: u64) -> Result<(), IngestError> {
+        self.inner.engine.read().await.send(Input::AdvanceTo(timestamp_us)).await.map_err(|_| IngestError::Stopped)
+    }
+
+    /// Wait until everything fed so far has been judged by the engine and stored.
+    pub async fn sync(&self) -> Result<(), IngestError> {
+        let (done, wait) = oneshot::channel();
+        let control = self.inner.control.clone();
+        // Runs on the engine thread after every earlier input, so the facts of those inputs
+        // are already queued for the processor ahead of the barrier it sends.
+        let barrier = Input::With(Box::new(move |_| {
+            let _ = control.blocking_send(Control::Barrier(done));
+        }));
+        self.inner.engine.read().await.send(barrier).await.map_err(|_| IngestError::Stopped)?;
+        wait.await.map_err(|_| IngestError::Stopped)
+    }
+
+    /// Ask the engine something between two inputs.
+    async fn ask<T: Send + 'static>(&self, f: impl FnOnce(&mut crate::engine::Engine) -> T + Send + 'static) -> Result<T, IngestError> {
+        let (tx, rx) = oneshot::channel();
+        let job = Input::With(Box::new(move |engine| {
+            let _ = tx.send(f(engine));
+        }));
+        self.inner.engine.read().await.send(job).await.map_err(|_| IngestError::Stopped)?;
+        rx.await.map_err(|_| IngestError::Stopped)
+    }
+
+    /// Reload readers, read points and gates from the database: the drivers restart and the
+    /// engine starts afresh with the new site (what the old one held is flushed first).
+    pub async fn reload(&self) -> Result<(), IngestError> {
+        let mut supervisor = self.inner.supervisor.lock().await;
+        supervisor.stop().await;
+        let site = Arc::new(Site::load(&self.inner.pool).await?);
+        let running = start_engine(&site.engine, self.inner.options.capacity)?;
+        *self.inner.site.write().expect("site lock") = site;
+        // Dropping the old sender lets the old engine flush and end; the processor drains it
+        // before it takes facts from the new one.
+        *self.inner.engine.write().await = running.input.clone();
+        self.inner.control.send(Control::Engine(running.facts)).await.map_err(|_| IngestError::Stopped)?;
+        if self.inner.options.connect_readers {
+            supervisor.start(self).await;
+        }
+        Ok(())
+    }
+
+    /// Stop the drivers and the engine; every fact is stored before this returns.
+    pub async fn shutdown(&self) {
+        self.inner.supervisor.lock().await.stop().await;
+        let _ = self.sync().await;
+    }
+
+    async fn tick(self, every: Duration) {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if self.advance_to(now_us()).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The processor: takes fact batches as the engine makes them, groups what has queued
+    /// up into one transaction, retries until the database takes it, then publishes.
+    async fn process(self, mut facts: mpsc::Receiver<Vec<Fact>>, mut control: mpsc::Receiver<Control>) {
+        let mut next_engine: Option<mpsc::Receiver<Vec<Fact>>> = None;
+        let mut barriers: Vec<oneshot::Sender<()>> = Vec::new();
+        loop {
+            let mut pending: Vec<Fact> = Vec::new();
+            tokio::select! {
+                biased;
+                msg = control.recv() => match msg {
+                    Some(Control::Engine(rx)) => next_engine = Some(rx),
+                    Some(Control::Barrier(done)) => barriers.push(done),
+                    None => return,
+                },
+                batch = facts.recv() => match batch {
+                    Some(batch) => pending.extend(batch),
+                    None => match next_engine.take() {
+                        Some(rx) => facts = rx,
+                        // The engine ended and no other follows: wait for a reload or the end.
+                        None => match control.recv().await {
+                            Some(Control::Engine(rx)) => facts = rx,
+                            Some(Control::Barrier(done)) => barriers.push(done),
+                            None => return,
+                        },
+                    },
+                },
+            }
+            // Group whatever else is already queued, up to a bound.
+            while pending.len() < 20_000 {
+                match facts.try_recv() {
+                    Ok(batch) => pending.extend(batch),
+                    Err(_) => break,
+                }
+            }
+            if !pending.is_empty() {
+                self.handle(&pending).await;
+            }
+            for done in barriers.drain(..) {
+                let _ = done.send(());
+            }
+        }
+    }
+
+    async fn handle(&self, facts: &[Fact]) {
+        let changed = self.count_into_stocktakes(facts);
+        let site = self.site();
+        let mut delay = Duration::from_millis(50);
+        let live = loop {
+            match persist::persist(&self.inner.pool, &site, facts).await {
+                Ok(live) => break live,
+                Err(e) => {
+                    self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(error = %e, facts = facts.len(), retry_in_ms = delay.as_millis() as u64, "storing facts failed; keeping them and retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
+        self.inner.stats.facts.fetch_add(facts.len() as u64, Ordering::Relaxed);
+        self.inner.stats.batches.fetch_add(1, Ordering::Relaxed);
+        for event in live {
+            self.publish(event);
+        }
+        for (id, p) in changed {
+            self.publish(progress_event(id, p));
+        }
+    }
+
+    /// Apply facts to running stocktakes; returns the sessions whose progress changed.
+    fn count_into_stocktakes(&self, facts: &[Fact]) -> Vec<(i64, Progress)> {
+        let mut sessions = self.inner.sessions.lock().expect("sessions lock");
+        let mut changed = Vec::new();
+        for (id, session) in sessions.iter_mut() {
+            let before = session.stocktake.progress();
+            facts.iter().for_each(|f| session.stocktake.apply(f));
+            let after = session.stocktake.progress();
+            if after != before {
+                changed.push((*id, after));
+            }
+        }
+        changed
+    }
+
+    /// Start counting a stocktake: the register's expectation, the scope, and what the engine
+    /// already sees there.
+    pub async fn start_stocktake(&self, id: i64, expected: Vec<(Epc, ZoneId)>, scope: Vec<ZoneId>) -> Result<Progress, IngestError> {
+        let scope: HashSet<ZoneId> = scope.into_iter().collect();
+        let mut stocktake = Stocktake::new(expected, scope.iter().copied());
+        let in_scope = scope.clone();
+        let present = self.ask(move |e| e.located().into_iter().filter(|(_, z)| in_scope.contains(z)).collect::<Vec<_>>()).await?;
+        present.into_iter().for_each(|(epc, zone)| stocktake.observe(epc, zone));
+        let progress = stocktake.progress();
+        self.inner.sessions.lock().expect("sessions lock").insert(id, Session { stocktake, scope });
+        self.publish(progress_event(id, progress));
+        Ok(progress)
+    }
+
+    pub fn stocktake_progress(&self, id: i64) -> Option<Progress> {
+        self.inner.sessions.lock().expect("sessions lock").get(&id).map(|s| s.stocktake.progress())
+    }
+
+    /// Stop counting: everything read so far is counted first.
+    pub async fn finish_stocktake(&self, id: i64) -> Result<Option<StocktakeResult>, IngestError> {
+        self.sync().await?;
+        Ok(self.inner.sessions.lock().expect("sessions lock").remove(&id).map(|s| s.stocktake.finish()))
+    }
+
+    /// Handheld reads count straight into the stocktakes whose scope holds their zone (a
+    /// handheld passes each tag too briefly for a fixed reader's smoothing), and go through
+    /// the engine like any read.
+    pub async fn handheld(&self, reads: Vec<TagRead>) -> Result<(), IngestError> {
+        let site = self.site();
+        let changed: Vec<(i64, Progress)> = {
+            let mut sessions = self.inner.sessions.lock().expect("sessions lock");
+            let mut changed = Vec::new();
+            for (id, session) in sessions.iter_mut() {
+                let before = session.stocktake.progress();
+                for r in &reads {
+                    if let Some(zone) = site.zone_of(r.reader.0.into(), r.antenna) {
+                        if session.scope.contains(&zone) {
+                            session.stocktake.observe(r.epc, zone);
+                        }
+                    }
+                }
+                let after = session.stocktake.progress();
+                if after != before {
+                    changed.push((*id, after));
+                }
+            }
+            changed
+        };
+        for (id, p) in changed {
+            self.publish(progress_event(id, p));
+        }
+        self.feed(reads).await
+    }
+}
+
+fn progress_event(stocktake_id: i64, p: Progress) -> LiveEvent {
+    LiveEvent::StocktakeProgress {
+        stocktake_id,
+        expected: p.expected,
+        found: p.found,
+        misplaced: p.misplaced,
+        missing: p.missing,
+        unexpected: p.unexpected,
+    }
+}
+
+/// Host time in µs since the Unix epoch (the service side of the sans-IO line).
+pub fn now_us() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+}
+
+/// A reader's id as the engine numbers it.
+pub fn reader_id(id: i64) -> ReaderId {
+    ReaderId(id as u32)
+}

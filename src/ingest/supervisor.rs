@@ -1,0 +1,189 @@
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use depot_readers::{ReaderAddress, ReaderConfig, ReaderEventKind, ReaderHandle, ReaderOutput, TagRead};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use utoipa::ToSchema;
+
+use super::{reader_id, Ingest, LiveEvent};
+use crate::db::readers::HANDHELD;
+
+/// How a reader is doing, for `GET /api/readers`.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Health {
+    /// connected, connecting, disconnected, handheld, disabled, or misconfigured
+    pub status: String,
+    pub last_read_at: Option<DateTime<Utc>>,
+    /// Over the last few seconds.
+    pub reads_per_s: f64,
+    pub reads: u64,
+    pub frames: u64,
+    pub bad_crc: u64,
+    pub resyncs: u64,
+    pub malformed: u64,
+    pub reconnects: u64,
+    pub errors: u64,
+    pub last_event: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// A failed driver (it gave up, or its task died) is started again after this long.
+const RESTART_AFTER: Duration = Duration::from_secs(5);
+/// How many reads the pump hands the engine at once at most.
+const PUMP_BATCH: usize = 1024;
+
+struct Driver {
+    address: ReaderAddress,
+    config: ReaderConfig,
+    handle: ReaderHandle,
+    failed_at: Option<Instant>,
+    last_reads: (Instant, u64),
+}
+
+#[derive(Default)]
+pub struct Supervisor {
+    drivers: HashMap<i64, Driver>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Supervisor {
+    /// Start a driver for each enabled reader with an address, a pump into the engine, and
+    /// a watchdog that restarts failed drivers and keeps health current.
+    pub async fn start(&mut self, ingest: &Ingest) {
+        let site = ingest.site();
+        let (tx, rx) = mpsc::channel::<ReaderOutput>(8192);
+        let mut health = ingest.inner.health.lock().expect("health lock");
+        health.clear();
+        for reader in &site.readers {
+            let mut h = Health::default();
+            if !reader.enabled {
+                h.status = "disabled".into();
+            } else if reader.address.trim() == HANDHELD {
+                h.status = "handheld".into();
+            } else {
+                match reader.address.parse::<ReaderAddress>() {
+                    Ok(address) => {
+                        let config = ReaderConfig {
+                            reader: reader_id(reader.id),
+                            antennas: reader.read_points.iter().map(|p| p.antenna as u16).collect(),
+                            ..ReaderConfig::default()
+                        };
+                        let handle = depot_readers::spawn(address.clone(), config.clone(), tx.clone());
+                        self.drivers.insert(reader.id, Driver { address, config, handle, failed_at: None, last_reads: (Instant::now(), 0) });
+                        h.status = "connecting".into();
+                    }
+                    Err(e) => {
+                        h.status = "misconfigured".into();
+                        h.last_error = Some(e.to_string());
+                    }
+                }
+            }
+            health.insert(reader.id, h);
+        }
+        drop(health);
+        self.tasks.push(tokio::spawn(pump(ingest.clone(), rx)));
+        self.tasks.push(tokio::spawn(watchdog(ingest.clone(), tx)));
+    }
+
+    /// Stop every driver (politely: inventory stopped, connection closed).
+    pub async fn stop(&mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+        for (_, driver) in self.drivers.drain() {
+            let _ = driver.handle.stop().await;
+        }
+    }
+}
+
+/// Reads from all drivers into the engine in batches; events into health and the stream.
+async fn pump(ingest: Ingest, mut rx: mpsc::Receiver<ReaderOutput>) {
+    let mut batch: Vec<TagRead> = Vec::with_capacity(PUMP_BATCH);
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(output) = next.take() {
+            match output {
+                ReaderOutput::Read(read) => batch.push(read),
+                ReaderOutput::Event(event) => on_event(&ingest, event.reader.0 as i64, &event.kind, event.timestamp_us),
+            }
+            if batch.len() < PUMP_BATCH {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !batch.is_empty() {
+            let mut newest: HashMap<i64, u64> = HashMap::new();
+            for r in &batch {
+                let t = newest.entry(r.reader.0 as i64).or_default();
+                *t = (*t).max(r.timestamp_us);
+            }
+            {
+                let mut health = ingest.inner.health.lock().expect("health lock");
+                for (reader, t) in newest {
+                    if let Some(h) = health.get_mut(&reader) {
+                        let at = super::persist::time(t);
+                        h.last_read_at = Some(h.last_read_at.map_or(at, |seen| seen.max(at)));
+                    }
+                }
+            }
+            if ingest.feed(std::mem::take(&mut batch)).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn on_event(ingest: &Ingest, reader: i64, kind: &ReaderEventKind, at_us: u64) {
+    {
+        let mut health = ingest.inner.health.lock().expect("health lock");
+        let h = health.entry(reader).or_default();
+        match kind {
+            ReaderEventKind::Connected { .. } => h.status = "connected".into(),
+            ReaderEventKind::Disconnected { reason } => {
+                h.status = "disconnected".into();
+                h.last_error = Some(reason.clone());
+            }
+            ReaderEventKind::Reconnecting { .. } => h.status = "connecting".into(),
+            ReaderEventKind::Error { message } => {
+                h.errors += 1;
+                h.last_error = Some(message.clone());
+            }
+            _ => {}
+        }
+        h.last_event = Some(kind.to_string());
+    }
+    tracing::info!(reader, "{kind}");
+    ingest.publish(LiveEvent::Reader { reader_id: reader, event: kind.to_string(), at: super::persist::time(at_us) });
+}
+
+/// Every second: counters into health, failed drivers restarted.
+async fn watchdog(ingest: Ingest, tx: mpsc::Sender<ReaderOutput>) {
+    let mut interval = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        interval.tick().await;
+        let mut supervisor = ingest.inner.supervisor.lock().await;
+        let now = Instant::now();
+        for (id, driver) in supervisor.drivers.iter_mut() {
+            let c = driver.handle.counters();
+            let (then, reads_then) = driver.last_reads;
+            let rate = (c.reads.saturating_sub(reads_then)) as f64 / now.duration_since(then).as_secs_f64().max(0.001);
+            driver.last_reads = (now, c.reads);
+            if let Some(h) = ingest.inner.health.lock().expect("health lock").get_mut(id) {
+                h.reads_per_s = (rate * 10.0).round() / 10.0;
+                (h.reads, h.frames, h.bad_crc, h.resyncs, h.malformed, h.reconnects) =
+                    (c.reads, c.frames, c.bad_crc, c.resyncs, c.malformed, c.reconnects);
+            }
+            if driver.handle.is_finished() {
+                let failed = *driver.failed_at.get_or_insert(now);
+                if now.duration_since(failed) >= RESTART_AFTER {
+                    tracing::warn!(reader = id, address = %driver.address, "reader driver ended; starting it again");
+                    driver.handle = depot_readers::spawn(driver.address.clone(), driver.config.clone(), tx.clone());
+                    driver.failed_at = None;
+                    driver.last_reads = (now, 0);
+                }
+            }
+        }
+    }
+}
