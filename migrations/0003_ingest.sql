@@ -1,6 +1,9 @@
 -- Readers drive the lifecycle: reader configuration, gates, the engine's facts, alerts,
 -- stocktakes and where each tag was last seen.
 
+-- How the engine smooths a zone's reads (see `engine::Smoothing`); null: the defaults.
+alter table zones add column smoothing jsonb;
+
 create table readers (
     id           bigint generated always as identity primary key,
     name         text not null,

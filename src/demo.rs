@@ -128,8 +128,27 @@ impl World {
             zones,
             categories,
         };
+        world.readers(conn).await?;
         world.stock(conn, config).await?;
         world.orders(conn).await?;
+        Ok(())
+    }
+
+    /// The central depot's gate: one LLRP reader (antennas 1–2 inside, 3–4 outside; run an
+    /// emulator or a real reader at 127.0.0.1:5084) and a keeper's handheld for aisle A.
+    async fn readers(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
+        use crate::db::readers::{self, NewGate, NewReader, ReadPoint, HANDHELD};
+        let (aisle_a, gate_in, gate_out) = (self.zones[0], self.zones[3], self.zones[4]);
+        let point = |antenna: i32, zone_id: i64| ReadPoint { antenna, zone_id };
+        readers::create(conn, &NewReader {
+            name: "gate-1".into(),
+            address: "llrp://127.0.0.1:5084".into(),
+            enabled: true,
+            read_points: vec![point(1, gate_in), point(2, gate_in), point(3, gate_out), point(4, gate_out)],
+        })
+        .await?;
+        readers::create(conn, &NewReader { name: "handheld-1".into(), address: HANDHELD.into(), enabled: true, read_points: vec![point(1, aisle_a)] }).await?;
+        readers::create_gate(conn, &NewGate { name: "Main gate 正门".into(), inside_zone_id: gate_in, outside_zone_id: gate_out }).await?;
         Ok(())
     }
 

@@ -11,6 +11,7 @@ use crate::auth::{self, Role};
 use crate::config::{Config, Overrides};
 use crate::db::{self, embedded::EmbeddedPostgres};
 use crate::http::{self, AppState};
+use crate::ingest::{self, Ingest};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -111,10 +112,13 @@ async fn run_server(database: &Database, config: Config, demo: bool) -> anyhow::
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let ingest = Ingest::start(database.pool.clone(), ingest::Options::default()).await.context("starting the reader pipeline")?;
     eprintln!("Depot is serving on http://{addr}");
-    http::serve(listener, AppState::new(database.pool.clone(), config), shutdown_signal()).await?;
-    tracing::info!("stopped serving");
-    Ok(())
+    let state = AppState::new(database.pool.clone(), config).with_ingest(ingest.clone());
+    let served = http::serve(listener, state, shutdown_signal()).await;
+    tracing::info!("stopped serving; storing the last facts");
+    ingest.shutdown().await;
+    Ok(served?)
 }
 
 /// Ctrl-C or SIGTERM.

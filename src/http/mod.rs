@@ -24,6 +24,7 @@ pub use error::{ApiError, ApiResult};
 
 mod assets;
 mod readers;
+mod stocktakes;
 pub use assets::visible_asset;
 mod catalogue;
 mod disposals;
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .merge(disposals::router())
         .merge(intakes::router())
         .merge(readers::router())
+        .merge(stocktakes::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()

@@ -68,10 +68,14 @@ impl Site {
         let mut conn = pool.acquire().await?;
         let readers = db::readers::list(&mut conn).await?;
         let gates = db::readers::gates(&mut conn).await?;
-        let zones: Vec<(i64, String)> = sqlx::query_as("select id, code || ' ' || name from zones order by id").fetch_all(&mut *conn).await?;
+        let zones: Vec<(i64, String, Option<serde_json::Value>)> =
+            sqlx::query_as("select id, code || ' ' || name, smoothing from zones order by id").fetch_all(&mut *conn).await?;
         let config = serde_json::json!({
             "readers": readers.iter().map(|r| serde_json::json!({"id": r.id, "name": r.name})).collect::<Vec<_>>(),
-            "zones": zones.iter().map(|(id, name)| serde_json::json!({"id": id, "name": name})).collect::<Vec<_>>(),
+            "zones": zones.iter().map(|(id, name, smoothing)| match smoothing {
+                Some(smoothing) => serde_json::json!({"id": id, "name": name, "smoothing": smoothing}),
+                None => serde_json::json!({"id": id, "name": name}),
+            }).collect::<Vec<_>>(),
             "read_points": readers.iter().flat_map(|r| r.read_points.iter().map(move |p| serde_json::json!({"reader": r.id, "antenna": p.antenna, "zone": p.zone_id}))).collect::<Vec<_>>(),
             "gates": gates.iter().map(|g| serde_json::json!({"id": g.id, "name": g.name, "inside": g.inside_zone_id, "outside": g.outside_zone_id})).collect::<Vec<_>>(),
         });

@@ -79,6 +79,12 @@ impl World {
         world
     }
 
+    /// The same world served by a router that has the reader pipeline.
+    pub fn with_ingest(self, ingest: &depot::ingest::Ingest) -> World {
+        let state = AppState::new(self.pool.clone(), Config::for_database(None)).with_ingest(ingest.clone());
+        World { app: http::router(state), ..self }
+    }
+
     /// Create a user and return an API token for them.
     pub async fn user(&self, username: &str, role: Role, department_id: Option<i64>) -> String {
         let mut conn = self.pool.acquire().await.unwrap();

@@ -1,0 +1,355 @@
+//! Readers drive the lifecycle, end to end: committed reader traces replayed through the
+//! engine, the fact store, the gate reconciliation and the stocktakes, on a real PostgreSQL.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::BufReader;
+
+use axum::http::{Method, StatusCode};
+use common::World;
+use depot::engine::trace::{ReplayConfig, TraceReader};
+use depot::engine::Fact;
+use depot::ingest::{self, Ingest, LiveEvent, Options};
+use serde_json::json;
+use sqlx::PgPool;
+
+const TRACES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/traces");
+
+/// A committed trace, its configuration, and the ids the database gave its zones and readers.
+struct Trace {
+    name: &'static str,
+    config: ReplayConfig,
+    zones: HashMap<u32, i64>,
+    readers: HashMap<u32, i64>,
+}
+
+impl Trace {
+    /// Create the trace's zones (with its smoothing), readers, read points and gates in
+    /// warehouse `warehouse` of the test database.
+    async fn install(pool: &PgPool, warehouse: i64, name: &'static str) -> Trace {
+        let text = std::fs::read_to_string(format!("{TRACES}/{name}.config.json")).unwrap();
+        let config: ReplayConfig = serde_json::from_str(&text).unwrap();
+        let mut zones = HashMap::new();
+        for z in &config.engine.zones {
+            let id: i64 = sqlx::query_scalar("insert into zones (warehouse_id, code, name, smoothing) values ($1, $2, $3, $4) returning id")
+                .bind(warehouse)
+                .bind(format!("T{}", z.id.0))
+                .bind(&z.name)
+                .bind(serde_json::to_value(z.smoothing).unwrap())
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            zones.insert(z.id.0, id);
+        }
+        let mut readers = HashMap::new();
+        let mut conn = pool.acquire().await.unwrap();
+        for r in &config.engine.readers {
+            let points = config
+                .engine
+                .read_points
+                .iter()
+                .filter(|p| p.reader == r.id)
+                .map(|p| depot::db::readers::ReadPoint { antenna: p.antenna.into(), zone_id: zones[&p.zone.0] })
+                .collect();
+            let new = depot::db::readers::NewReader { name: r.name.clone(), address: "llrp://127.0.0.1:1".into(), enabled: true, read_points: points };
+            readers.insert(r.id, depot::db::readers::create(&mut conn, &new).await.unwrap().id);
+        }
+        for g in &config.engine.gates {
+            let new = depot::db::readers::NewGate { name: g.name.clone(), inside_zone_id: zones[&g.inside.0], outside_zone_id: zones[&g.outside.0] };
+            depot::db::readers::create_gate(&mut conn, &new).await.unwrap();
+        }
+        Trace { name, config, zones, readers }
+    }
+
+    /// What the engine alone makes of the trace: the reference the service must agree with.
+    fn facts(&self) -> Vec<Fact> {
+        let file = std::fs::File::open(format!("{TRACES}/{}.jsonl", self.name)).unwrap();
+        depot::engine::trace::replay(BufReader::new(file), &self.config).unwrap().facts
+    }
+
+    fn passed(&self) -> Vec<String> {
+        self.facts().iter().filter_map(|f| matches!(f, Fact::Passed { .. }).then(|| f.epc().unwrap().to_hex())).collect()
+    }
+
+    /// Feed every read of the trace to the pipeline (with the database's reader ids), let
+    /// time run out past the last read, and wait until everything is stored.
+    async fn replay_into(&self, ingest: &Ingest) {
+        let file = std::fs::File::open(format!("{TRACES}/{}.jsonl", self.name)).unwrap();
+        let mut reader = TraceReader::new(BufReader::new(file), &self.config.engine);
+        let mut batch = Vec::new();
+        let mut last = 0;
+        while let Some(mut read) = reader.next_read().unwrap() {
+            read.reader = ingest::reader_id(self.readers[&read.reader.0]);
+            last = read.timestamp_us;
+            batch.push(read);
+            if batch.len() == 1000 {
+                ingest.feed(std::mem::take(&mut batch)).await.unwrap();
+            }
+        }
+        ingest.feed(batch).await.unwrap();
+        ingest.advance_to(last + 120_000_000).await.unwrap();
+        ingest.sync().await.unwrap();
+    }
+}
+
+fn options() -> Options {
+    Options { tick: None, connect_readers: false, capacity: 16 }
+}
+
+/// Register assets with the given EPCs, in stock in `zone`.
+async fn register(world: &World, epcs: &[String], zone: i64) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for epc in epcs {
+        let (status, asset) = world
+            .call(Method::POST, "/api/assets", &world.keeper, Some(json!({"epc": epc, "name": "trace item", "category_id": world.tables, "original_value_fen": 45_000})))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{asset}");
+        let id = asset["id"].as_i64().unwrap();
+        world.set_in_stock(id).await;
+        sqlx::query("update assets set zone_id = $2 where id = $1").bind(id).bind(zone).execute(&world.pool).await.unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+async fn count(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_gate_out_issues_a_50_item_loan_and_a_stray_raises_exactly_one_alert(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let trace = Trace::install(&pool, world.warehouse, "loan-gate-out").await;
+    let passed = trace.passed();
+    assert_eq!(passed.len(), 51);
+    let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
+    let ids = register(&world, &passed, inside).await;
+    let (loan_assets, stray) = (&ids[..50], ids[50]);
+    let (status, loan) = world
+        .call(Method::POST, "/api/loans", &world.requester, Some(json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
+            "lines": loan_assets.iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{loan}");
+    let loan = loan["id"].as_i64().unwrap();
+    let (status, _) = world.call(Method::POST, &format!("/api/loans/{loan}/approve"), &world.admin, None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let ingest = Ingest::start(pool.clone(), options()).await.unwrap();
+    let mut live = ingest.subscribe();
+    trace.replay_into(&ingest).await;
+
+    let (_, body) = world.call(Method::GET, &format!("/api/loans/{loan}"), &world.admin, None).await;
+    assert_eq!(body["status"], "issued", "{body}");
+    let issued = body["assets"].as_array().unwrap().iter().filter(|a| !a["issued_at"].is_null()).count();
+    assert_eq!(issued, 50);
+    let alerts = count(&pool, "select count(*) from alerts").await;
+    assert_eq!(alerts, 1, "exactly one alert, for the stray");
+    let (kind, asset): (String, Option<i64>) = sqlx::query_as("select kind::text, asset_id from alerts").fetch_one(&pool).await.unwrap();
+    assert_eq!((kind.as_str(), asset), ("exit_without_order", Some(stray)));
+    assert_eq!(world.asset_state(stray).await, "in_stock", "an alert changes nothing");
+
+    // The issue is a lifecycle event naming the gate and the passage behind it.
+    let (_, timeline) = world.call(Method::GET, &format!("/api/assets/{}/events", loan_assets[0]), &world.admin, None).await;
+    let issue = timeline.as_array().unwrap().iter().find(|e| e["action"] == "issue").unwrap();
+    assert!(issue["fact_key"].as_str().unwrap().starts_with("passed:"), "{issue}");
+    assert_eq!(issue["details"]["gate"], "main door");
+    assert!(issue["actor_id"].is_null(), "done by the reader, not a person");
+    world.assert_log_agrees().await;
+
+    // What was pushed live: 51 passages, one alert, 50 state changes.
+    let mut kinds: HashMap<&'static str, usize> = HashMap::new();
+    while let Ok(event) = live.try_recv() {
+        *kinds.entry(event.name()).or_default() += 1;
+        if let LiveEvent::Passage { outcome, asset_id, .. } = &event {
+            assert_eq!(outcome, if *asset_id == Some(stray) { "alert" } else { "issued" });
+        }
+    }
+    assert_eq!((kinds["passage"], kinds["alert"], kinds["state_change"]), (51, 1, 50));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn replaying_a_trace_twice_stores_nothing_twice(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let trace = Trace::install(&pool, world.warehouse, "loan-gate-out").await;
+    let passed = trace.passed();
+    let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
+    register(&world, &passed[..10], inside).await;
+
+    let first = Ingest::start(pool.clone(), options()).await.unwrap();
+    trace.replay_into(&first).await;
+    let snapshot = |pool: PgPool| async move {
+        (
+            count(&pool, "select count(*) from facts").await,
+            count(&pool, "select count(*) from events").await,
+            count(&pool, "select count(*) from alerts").await,
+        )
+    };
+    let after_one = snapshot(pool.clone()).await;
+    assert_eq!(after_one.2, 51, "10 with no order, 41 unknown tags");
+    // A second pipeline (a restart) replays the same reads: the same facts, nothing new.
+    let second = Ingest::start(pool.clone(), options()).await.unwrap();
+    trace.replay_into(&second).await;
+    assert_eq!(snapshot(pool.clone()).await, after_one);
+    assert!(second.stats().facts > 0, "the facts were made again, and skipped");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_gate_in_returns_the_items_pending_inspection(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let trace = Trace::install(&pool, world.warehouse, "gate-in").await;
+    let passed = trace.passed();
+    assert_eq!(passed.len(), 60);
+    let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
+    let ids = register(&world, &passed, inside).await;
+    let (_, loan) = world
+        .call(Method::POST, "/api/loans", &world.requester, Some(json!({"purpose": "exhibition", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
+            "lines": ids.iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()})))
+        .await;
+    let loan = loan["id"].as_i64().unwrap();
+    world.call(Method::POST, &format!("/api/loans/{loan}/approve"), &world.admin, None).await;
+    let (status, _) = world.call(Method::POST, &format!("/api/loans/{loan}/issue"), &world.keeper, None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let ingest = Ingest::start(pool.clone(), options()).await.unwrap();
+    trace.replay_into(&ingest).await;
+
+    let (_, body) = world.call(Method::GET, &format!("/api/loans/{loan}"), &world.admin, None).await;
+    assert_eq!(body["status"], "returned", "{body}");
+    let assets = body["assets"].as_array().unwrap();
+    assert!(assets.iter().all(|a| a["condition"].is_null() && !a["returned_at"].is_null()), "returned, pending inspection");
+    assert_eq!(world.asset_state(ids[0]).await, "in_stock");
+    let zone: Option<i64> = sqlx::query_scalar("select zone_id from assets where id = $1").bind(ids[0]).fetch_one(&pool).await.unwrap();
+    assert_eq!(zone, Some(inside), "back inside the gate");
+    assert_eq!(count(&pool, "select count(*) from alerts").await, 0);
+
+    // The keeper inspects: one damaged, which opens a compensation case.
+    let (status, body) = world
+        .call(Method::POST, &format!("/api/loans/{loan}/inspect"), &world.keeper, Some(json!({"items": [{"asset_id": ids[0], "condition": "damaged", "note": "scratched"}, {"asset_id": ids[1], "condition": "fine"}]})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(world.asset_state(ids[0]).await, "in_repair");
+    assert_eq!(count(&pool, "select count(*) from compensations").await, 1);
+    let (status, _) = world
+        .call(Method::POST, &format!("/api/loans/{loan}/inspect"), &world.keeper, Some(json!({"items": [{"asset_id": ids[1], "condition": "fine"}]})))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "inspected once");
+    world.assert_log_agrees().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_stocktake_of_2000_stores_exactly_7_missing_3_misplaced_and_2_unknown(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let warehouse: i64 = sqlx::query_scalar("insert into warehouses (code, name) values ('W2', 'Aisles') returning id").fetch_one(&pool).await.unwrap();
+    let trace = Trace::install(&pool, warehouse, "stocktake").await;
+    let plan = trace.config.stocktake.clone().unwrap();
+    for e in &plan.expected {
+        let zone = trace.zones[&e.zone.0];
+        sqlx::query(
+            "with a as (insert into assets (epc, name, category_id, original_value_fen, state, zone_id)
+                        values ($1, 'shelf item', $2, 100, 'in_stock', $3) returning id)
+             insert into events (asset_id, action, to_state) select id, 'fixture', 'in_stock' from a",
+        )
+        .bind(e.epc.to_hex())
+        .bind(world.tables)
+        .bind(zone)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    let ingest = Ingest::start(pool.clone(), options()).await.unwrap();
+    let world = world.with_ingest(&ingest);
+
+    let (status, st) = world.call(Method::POST, "/api/stocktakes", &world.keeper, Some(json!({"warehouse_id": warehouse}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{st}");
+    let id = st["id"].as_i64().unwrap();
+    let (status, st) = world.call(Method::POST, &format!("/api/stocktakes/{id}/start"), &world.keeper, None).await;
+    assert_eq!(status, StatusCode::OK, "{st}");
+    assert_eq!(st["progress"]["expected"], 2000);
+    assert_eq!(st["progress"]["found"], 0);
+
+    let mut live = ingest.subscribe();
+    trace.replay_into(&ingest).await;
+    let (_, st) = world.call(Method::GET, &format!("/api/stocktakes/{id}"), &world.keeper, None).await;
+    assert_eq!(st["progress"]["found"], 1990, "{}", st["progress"]);
+    assert!(std::iter::from_fn(|| live.try_recv().ok()).any(|e| matches!(e, LiveEvent::StocktakeProgress { found: 1990, .. })), "progress is pushed live");
+
+    let (status, st) = world.call(Method::POST, &format!("/api/stocktakes/{id}/finish"), &world.keeper, None).await;
+    assert_eq!(status, StatusCode::OK, "{st}");
+    assert_eq!((st["found"].as_i64(), st["missing"].as_i64(), st["misplaced"].as_i64(), st["unexpected"].as_i64()), (Some(1990), Some(7), Some(3), Some(2)));
+    let stored: BTreeSet<(String, String)> = sqlx::query_as("select outcome::text, epc from stocktake_results where stocktake_id = $1 and outcome <> 'found'")
+        .bind(id)
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    let reference = depot::engine::trace::replay(BufReader::new(std::fs::File::open(format!("{TRACES}/stocktake.jsonl")).unwrap()), &trace.config)
+        .unwrap()
+        .stocktake
+        .expect("the trace has a stocktake plan");
+    let mut expected = BTreeSet::new();
+    expected.extend(reference.missing.iter().map(|l| ("missing".to_owned(), l.epc.to_hex())));
+    expected.extend(reference.misplaced.iter().map(|l| ("misplaced".to_owned(), l.epc.to_hex())));
+    expected.extend(reference.unexpected.iter().map(|l| ("unexpected".to_owned(), l.epc.to_hex())));
+    assert_eq!(stored, expected, "exactly the tags the engine names");
+
+    // Follow-ups: a missing asset marked lost, a misplaced one relocated, an unknown tag registered.
+    let pick = |outcome: &str| stored.iter().find(|(o, _)| o == outcome).unwrap().1.clone();
+    for (epc, body) in [
+        (pick("missing"), json!({"action": "mark_lost"})),
+        (pick("misplaced"), json!({"action": "relocate"})),
+        (pick("unexpected"), json!({"action": "register", "name": "found chair", "category_id": world.chairs, "original_value_fen": 100})),
+    ] {
+        let mut body = body;
+        body["epc"] = json!(epc);
+        let (status, line) = world.call(Method::POST, &format!("/api/stocktakes/{id}/resolve"), &world.keeper, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{line}");
+        assert!(line["resolution"].is_string());
+    }
+    let lost: i64 = count(&pool, "select count(*) from assets where state = 'lost'").await;
+    assert_eq!(lost, 1);
+    world.assert_log_agrees().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn handheld_uploads_are_all_or_nothing(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let mut conn = pool.acquire().await.unwrap();
+    let new = depot::db::readers::NewReader {
+        name: "hh".into(),
+        address: "handheld:".into(),
+        enabled: true,
+        read_points: vec![depot::db::readers::ReadPoint { antenna: 1, zone_id: world.shelf }],
+    };
+    depot::db::readers::create(&mut conn, &new).await.unwrap();
+    let ingest = Ingest::start(pool.clone(), options()).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let ids = world.stock(world.tables, 3).await;
+    let epcs: Vec<String> = sqlx::query_scalar("select epc from assets where id = any($1) order by id").bind(&ids).fetch_all(&pool).await.unwrap();
+
+    let (_, st) = world.call(Method::POST, "/api/stocktakes", &world.keeper, Some(json!({"warehouse_id": world.warehouse, "zone_ids": [world.shelf]}))).await;
+    let id = st["id"].as_i64().unwrap();
+    world.call(Method::POST, &format!("/api/stocktakes/{id}/start"), &world.keeper, None).await;
+
+    let bad = json!({"reader": "hh", "reads": [{"epc": epcs[0]}, {"epc": "XYZ"}]});
+    let (status, body) = world.call(Method::POST, "/api/reads", &world.keeper, Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("read 2:"), "{body}");
+    let (_, st) = world.call(Method::GET, &format!("/api/stocktakes/{id}"), &world.keeper, None).await;
+    assert_eq!(st["progress"]["found"], 0, "nothing of a refused batch is counted");
+
+    let csv = format!("epc,antenna,rssi_dbm\n{},1,-50\n{},1,\n", epcs[0], epcs[1]);
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/reads?reader=hh")
+        .header("authorization", format!("Bearer {}", world.keeper))
+        .header("content-type", "text/csv")
+        .body(axum::body::Body::from(csv))
+        .unwrap();
+    let (status, body) = world.send(req).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["accepted"], 2);
+    let (_, st) = world.call(Method::GET, &format!("/api/stocktakes/{id}"), &world.keeper, None).await;
+    assert_eq!((st["progress"]["found"].as_u64(), st["progress"]["missing"].as_u64()), (Some(2), Some(1)));
+}
