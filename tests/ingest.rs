@@ -93,7 +93,7 @@ impl Trace {
     }
 }
 
-fn options() -> Options {
+fn pipeline() -> Options {
     Options { tick: None, connect_readers: false, capacity: 16 }
 }
 
@@ -135,7 +135,7 @@ async fn a_gate_out_issues_a_50_item_loan_and_a_stray_raises_exactly_one_alert(p
     let (status, _) = world.call(Method::POST, &format!("/api/loans/{loan}/approve"), &world.admin, None).await;
     assert_eq!(status, StatusCode::OK);
 
-    let ingest = Ingest::start(pool.clone(), options()).await.unwrap();
+    let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     let mut live = ingest.subscribe();
     trace.replay_into(&ingest).await;
 
@@ -176,7 +176,7 @@ async fn replaying_a_trace_twice_stores_nothing_twice(pool: PgPool) {
     let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
     register(&world, &passed[..10], inside).await;
 
-    let first = Ingest::start(pool.clone(), options()).await.unwrap();
+    let first = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     trace.replay_into(&first).await;
     let snapshot = |pool: PgPool| async move {
         (
@@ -188,7 +188,7 @@ async fn replaying_a_trace_twice_stores_nothing_twice(pool: PgPool) {
     let after_one = snapshot(pool.clone()).await;
     assert_eq!(after_one.2, 51, "10 with no order, 41 unknown tags");
     // A second pipeline (a restart) replays the same reads: the same facts, nothing new.
-    let second = Ingest::start(pool.clone(), options()).await.unwrap();
+    let second = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     trace.replay_into(&second).await;
     assert_eq!(snapshot(pool.clone()).await, after_one);
     assert!(second.stats().facts > 0, "the facts were made again, and skipped");
@@ -211,7 +211,7 @@ async fn a_gate_in_returns_the_items_pending_inspection(pool: PgPool) {
     let (status, _) = world.call(Method::POST, &format!("/api/loans/{loan}/issue"), &world.keeper, None).await;
     assert_eq!(status, StatusCode::OK);
 
-    let ingest = Ingest::start(pool.clone(), options()).await.unwrap();
+    let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     trace.replay_into(&ingest).await;
 
     let (_, body) = world.call(Method::GET, &format!("/api/loans/{loan}"), &world.admin, None).await;
@@ -257,7 +257,7 @@ async fn a_stocktake_of_2000_stores_exactly_7_missing_3_misplaced_and_2_unknown(
         .await
         .unwrap();
     }
-    let ingest = Ingest::start(pool.clone(), options()).await.unwrap();
+    let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     let world = world.with_ingest(&ingest);
 
     let (status, st) = world.call(Method::POST, "/api/stocktakes", &world.keeper, Some(json!({"warehouse_id": warehouse}))).await;
@@ -323,7 +323,7 @@ async fn handheld_uploads_are_all_or_nothing(pool: PgPool) {
         read_points: vec![depot::db::readers::ReadPoint { antenna: 1, zone_id: world.shelf }],
     };
     depot::db::readers::create(&mut conn, &new).await.unwrap();
-    let ingest = Ingest::start(pool.clone(), options()).await.unwrap();
+    let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     let world = world.with_ingest(&ingest);
     let ids = world.stock(world.tables, 3).await;
     let epcs: Vec<String> = sqlx::query_scalar("select epc from assets where id = any($1) order by id").bind(&ids).fetch_all(&pool).await.unwrap();
@@ -352,4 +352,101 @@ async fn handheld_uploads_are_all_or_nothing(pool: PgPool) {
     assert_eq!(body["accepted"], 2);
     let (_, st) = world.call(Method::GET, &format!("/api/stocktakes/{id}"), &world.keeper, None).await;
     assert_eq!((st["progress"]["found"].as_u64(), st["progress"]["missing"].as_u64()), (Some(2), Some(1)));
+}
+
+/// A TCP proxy in front of PostgreSQL's unix socket that the test can cut and restore: the
+/// database "goes away" for the pipeline while the test itself keeps its own connections.
+struct Proxy {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(socket: std::path::PathBuf) -> Proxy {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>> = Default::default();
+        let (up2, links2) = (up.clone(), links.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else { return };
+                if !up2.load(Ordering::SeqCst) {
+                    continue; // dropped: connection refused, as by a database that is down
+                }
+                let socket = socket.clone();
+                links2.lock().unwrap().push(tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::UnixStream::connect(&socket).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                }));
+            }
+        });
+        Proxy { port, up, links }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.links.lock().unwrap().drain(..).for_each(|l| l.abort());
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn facts_wait_while_the_database_is_away_and_none_is_lost_or_doubled(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let trace = Trace::install(&pool, world.warehouse, "loan-gate-out").await;
+    let passed = trace.passed();
+    let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
+    let ids = register(&world, &passed, inside).await;
+    let (_, loan) = world
+        .call(Method::POST, "/api/loans", &world.requester, Some(json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
+            "lines": ids[..50].iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()})))
+        .await;
+    let loan = loan["id"].as_i64().unwrap();
+    world.call(Method::POST, &format!("/api/loans/{loan}/approve"), &world.admin, None).await;
+
+    // The pipeline reaches PostgreSQL only through the proxy.
+    let options = pool.connect_options();
+    let socket = options.get_socket().expect("the test database is on a unix socket").join(format!(".s.PGSQL.{}", options.get_port()));
+    let proxy = Proxy::start(socket).await;
+    let through_proxy = sqlx::postgres::PgConnectOptions::new_without_pgpass()
+        .host("127.0.0.1")
+        .port(proxy.port)
+        .username(options.get_username())
+        .database(options.get_database().unwrap());
+    let ingest_pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(std::time::Duration::from_millis(300))
+        .connect_with(through_proxy)
+        .await
+        .unwrap();
+    let ingest = Ingest::start(ingest_pool, pipeline()).await.unwrap();
+
+    proxy.cut();
+    let replay = {
+        let ingest = ingest.clone();
+        tokio::spawn(async move { trace.replay_into(&ingest).await })
+    };
+    // Wait (bounded) until the pipeline has met the outage and is holding its facts.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while ingest.stats().retries < 2 {
+        assert!(std::time::Instant::now() < deadline, "the pipeline never met the outage");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(count(&pool, "select count(*) from facts").await, 0, "nothing stored while the database is away");
+    proxy.restore();
+    replay.await.unwrap();
+
+    let (_, body) = world.call(Method::GET, &format!("/api/loans/{loan}"), &world.admin, None).await;
+    assert_eq!(body["status"], "issued", "{body}");
+    assert_eq!(count(&pool, "select count(*) from facts where kind = 'passed'").await, 51);
+    assert_eq!(count(&pool, "select count(*) from alerts").await, 1);
+    assert_eq!(count(&pool, "select count(*) from events where action = 'issue' and asset_id is not null").await, 50);
+    world.assert_log_agrees().await;
 }
