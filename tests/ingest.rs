@@ -450,3 +450,77 @@ async fn facts_wait_while_the_database_is_away_and_none_is_lost_or_doubled(pool:
     assert_eq!(count(&pool, "select count(*) from events where action = 'issue' and asset_id is not null").await, 50);
     world.assert_log_agrees().await;
 }
+
+fn peers_python() -> std::path::PathBuf {
+    std::env::var_os("DEPOT_PEERS_PYTHON").map(Into::into).unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/hil/.venv/bin/python").into())
+}
+
+/// The EPC llrpkit's default population gives its tag `i` (read on antenna `1 + i % antennas`).
+fn emulated_epc(i: usize) -> String {
+    format!("E2000017010B01621000{:02X}{:02X}", i >> 8, i & 0xFF)
+}
+
+/// The LLRP driver against the llrpkit reader emulator, feeding a stocktake: eight tags on
+/// two antennas (two zones). Six are where the register says, one is in the wrong zone, one
+/// is unknown, and two registered assets are absent.
+#[sqlx::test(migrations = "./migrations")]
+async fn an_llrp_reader_feeds_a_stocktake(pool: PgPool) {
+    use std::io::BufRead;
+    let world = World::new(pool.clone()).await;
+    let mut emulator = std::process::Command::new(peers_python())
+        .args([concat!(env!("CARGO_MANIFEST_DIR"), "/hil/peers/llrp_emulator.py"), "--port", "0", "--tags", "8", "--antennas", "2", "--rate", "300"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the LLRP emulator (run the test script, which installs the peers)");
+    let mut banner = String::new();
+    std::io::BufReader::new(emulator.stdout.as_mut().unwrap()).read_line(&mut banner).unwrap();
+    let port: u16 = banner.trim().strip_prefix("LISTENING ").expect("LISTENING <port>").parse().unwrap();
+
+    let (zone_a, zone_b) = (world.shelf, world.shelf2);
+    let mut conn = pool.acquire().await.unwrap();
+    let reader = depot::db::readers::create(&mut conn, &depot::db::readers::NewReader {
+        name: "aisle reader".into(),
+        address: format!("llrp://127.0.0.1:{port}"),
+        enabled: true,
+        read_points: vec![depot::db::readers::ReadPoint { antenna: 1, zone_id: zone_a }, depot::db::readers::ReadPoint { antenna: 2, zone_id: zone_b }],
+    })
+    .await
+    .unwrap();
+    let true_zone = |i: usize| if i % 2 == 0 { zone_a } else { zone_b };
+    for i in 0..6 {
+        register(&world, &[emulated_epc(i)], true_zone(i)).await;
+    }
+    register(&world, &[emulated_epc(6)], zone_b).await; // really in zone A: misplaced
+    register(&world, &["3034257BF7194E4000000001".into(), "3034257BF7194E4000000002".into()], zone_a).await; // absent
+
+    let ingest = Ingest::start(pool.clone(), Options { tick: Some(std::time::Duration::from_millis(100)), connect_readers: true, capacity: 16 }).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let (_, st) = world.call(Method::POST, "/api/stocktakes", &world.keeper, Some(json!({"warehouse_id": world.warehouse, "zone_ids": [zone_a, zone_b]}))).await;
+    let id = st["id"].as_i64().unwrap();
+    let (status, st) = world.call(Method::POST, &format!("/api/stocktakes/{id}/start"), &world.keeper, None).await;
+    assert_eq!((status, st["progress"]["expected"].as_u64()), (StatusCode::OK, Some(9)), "{st}");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (_, st) = world.call(Method::GET, &format!("/api/stocktakes/{id}"), &world.keeper, None).await;
+        let p = &st["progress"];
+        if (p["found"].as_u64(), p["misplaced"].as_u64(), p["unexpected"].as_u64()) == (Some(6), Some(1), Some(1)) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the count never completed: {p}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let health = ingest.health();
+    assert_eq!(health[&reader.id].status, "connected", "{:?}", health[&reader.id]);
+    assert!(health[&reader.id].last_read_at.is_some());
+    let (status, st) = world.call(Method::POST, &format!("/api/stocktakes/{id}/finish"), &world.keeper, None).await;
+    assert_eq!(status, StatusCode::OK, "{st}");
+    assert_eq!((st["found"].as_i64(), st["missing"].as_i64(), st["misplaced"].as_i64(), st["unexpected"].as_i64()), (Some(6), Some(2), Some(1), Some(1)));
+    let (_, readers) = world.call(Method::GET, "/api/readers", &world.admin, None).await;
+    assert_eq!(readers[0]["health"]["status"], "connected", "{readers}");
+
+    ingest.shutdown().await;
+    let _ = emulator.kill();
+    let _ = emulator.wait();
+}
