@@ -94,7 +94,7 @@ impl Trace {
 }
 
 fn pipeline() -> Options {
-    Options { tick: None, connect_readers: false, capacity: 16 }
+    Options { tick: None, connect_readers: false, capacity: 16, record_latency: false }
 }
 
 /// Register assets with the given EPCs, in stock in `zone`.
@@ -494,7 +494,7 @@ async fn an_llrp_reader_feeds_a_stocktake(pool: PgPool) {
     register(&world, &[emulated_epc(6)], zone_b).await; // really in zone A: misplaced
     register(&world, &["3034257BF7194E4000000001".into(), "3034257BF7194E4000000002".into()], zone_a).await; // absent
 
-    let ingest = Ingest::start(pool.clone(), Options { tick: Some(std::time::Duration::from_millis(100)), connect_readers: true, capacity: 16 }).await.unwrap();
+    let ingest = Ingest::start(pool.clone(), Options { tick: Some(std::time::Duration::from_millis(100)), connect_readers: true, capacity: 16, record_latency: false }).await.unwrap();
     let world = world.with_ingest(&ingest);
     let (_, st) = world.call(Method::POST, "/api/stocktakes", &world.keeper, Some(json!({"warehouse_id": world.warehouse, "zone_ids": [zone_a, zone_b]}))).await;
     let id = st["id"].as_i64().unwrap();

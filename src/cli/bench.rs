@@ -6,10 +6,14 @@ pub enum BenchCommand {
     Llrp(super::reader::BenchArgs),
     /// Inventory engine: throughput, bytes per tracked tag, end-to-end replay.
     Engine(super::trace::BenchArgs),
+    /// Sustained load from many readers through engine and fact store: rates, read-to-commit
+    /// latency, CPU and memory (on a scratch database).
+    Ingest(super::ingest_bench::IngestBenchArgs),
 }
 
-pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+pub async fn run(over: &crate::config::Overrides, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Ingest(args) => super::ingest_bench::run(over, args).await,
         BenchCommand::Llrp(args) => super::reader::bench(args),
         BenchCommand::Engine(args) => super::trace::bench(args),
     }

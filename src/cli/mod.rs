@@ -4,6 +4,8 @@ use clap::{Parser, Subcommand};
 
 /// Benchmarks that print their figures (recorded in BENCHMARKS.md).
 pub mod bench;
+/// `depot bench ingest`: load through the reader pipeline.
+mod ingest_bench;
 /// `depot reader probe`: check a reader's wiring.
 pub mod reader;
 /// `depot serve`, `migrate`, `user`, `token`: running the service.
@@ -78,7 +80,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Record(args) => trace::record(args).await,
         Command::Replay(args) => trace::replay(args).await,
         Command::Trace(cmd) => trace::run(cmd).await,
-        Command::Bench(cmd) => bench::run(cmd).await,
+        Command::Bench(cmd) => bench::run(&cli.config, cmd).await,
     }
 }
 

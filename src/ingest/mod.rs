@@ -46,11 +46,13 @@ pub struct Options {
     pub connect_readers: bool,
     /// Capacity of each bounded channel (messages).
     pub capacity: usize,
+    /// Keep each stored fact's latency (commit time − fact time) for `depot bench ingest`.
+    pub record_latency: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { tick: Some(Duration::from_millis(250)), connect_readers: true, capacity: 64 }
+        Options { tick: Some(Duration::from_millis(250)), connect_readers: true, capacity: 64, record_latency: false }
     }
 }
 
@@ -123,6 +125,8 @@ pub struct Stats {
     pub facts: AtomicU64,
     pub batches: AtomicU64,
     pub retries: AtomicU64,
+    /// µs from a fact's time to its commit, when `Options::record_latency` is on.
+    latencies: Mutex<Vec<u64>>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -235,6 +239,11 @@ impl Ingest {
             batches: s.batches.load(Ordering::Relaxed),
             retries: s.retries.load(Ordering::Relaxed),
         }
+    }
+
+    /// The latencies recorded so far (µs), emptied.
+    pub fn take_latencies(&self) -> Vec<u64> {
+        std::mem::take(&mut *self.inner.stats.latencies.lock().expect("latency lock"))
     }
 
     /// Reader health, by reader id.
@@ -377,6 +386,11 @@ impl Ingest {
                 }
             }
         };
+        if self.inner.options.record_latency {
+            let now = now_us();
+            let mut latencies = self.inner.stats.latencies.lock().expect("latency lock");
+            latencies.extend(facts.iter().filter(|f| f.epc().is_some()).map(|f| now.saturating_sub(f.at())));
+        }
         self.inner.stats.facts.fetch_add(facts.len() as u64, Ordering::Relaxed);
         self.inner.stats.batches.fetch_add(1, Ordering::Relaxed);
         for event in live {
