@@ -131,6 +131,7 @@ impl World {
         world.readers(conn).await?;
         world.stock(conn, config).await?;
         world.orders(conn).await?;
+        world.gate_scenario(conn, config).await?;
         Ok(())
     }
 
@@ -224,6 +225,44 @@ impl World {
             events::transition(conn, desk, AssetAction::List, &Context::by(self.requester2).reason("idle after the office move")).await?;
             sqlx::query("update assets set virtual_depot = true where id = $1").bind(desk).execute(&mut *conn).await?;
         }
+        Ok(())
+    }
+
+    /// The assets of the `loan-gate-out` reader trace (`tests/traces/`): 50 reserved on an
+    /// approved loan and one with no order, waiting inside the gate. Play the trace through
+    /// the LLRP emulator and the gate issues the loan and raises one alert, live.
+    async fn gate_scenario(&self, conn: &mut PgConnection, config: &Config) -> anyhow::Result<()> {
+        use crate::engine::synth::{synthesize, Options, Scenario};
+        let trace = synthesize(&Options::new(Scenario::GateOut, 51, 11));
+        let inside = self.zones[3];
+        let ctx = Context::by(self.keeper).reason("exhibition panels back from the framer");
+        let mut ids = Vec::new();
+        for (n, epc) in trace.truth.passed.iter().enumerate() {
+            let new = NewAsset {
+                epc: Some(epc.to_hex()),
+                name: format!("Exhibition panel 展板 #{:02}", n + 1),
+                category_id: self.categories[0],
+                original_value_fen: 32_000,
+                acquired_on: None,
+                source_class: SourceClass::EventPurchase,
+                owner_department_id: None,
+                notes: String::new(),
+            };
+            let asset = crate::db::assets::register(conn, &config.company_prefix, &new, &ctx).await?;
+            events::transition(conn, asset.id, AssetAction::Receive, &ctx).await?;
+            sqlx::query("update assets set zone_id = $2 where id = $1").bind(asset.id).bind(inside).execute(&mut *conn).await?;
+            ids.push(asset.id);
+        }
+        let today = Utc::now().date_naive();
+        let new = NewLoan {
+            department_id: None,
+            purpose: "Provincial exhibition 省级展览 (leaves through the main gate)".into(),
+            starts_on: today,
+            ends_on: today + Duration::days(14),
+            lines: ids[..50].iter().map(|&asset_id| Line { id: 0, category_id: None, asset_id: Some(asset_id), quantity: 1 }).collect(),
+        };
+        let loan = loans::create(conn, self.culture, &new, &Context::by(self.requester2)).await?;
+        loans::approve(conn, loan.id, None, &Context::by(self.admin)).await?;
         Ok(())
     }
 
