@@ -69,7 +69,7 @@ impl Trace {
     }
 
     fn passed(&self) -> Vec<String> {
-        self.facts().iter().filter_map(|f| matches!(f, Fact::Passed { .. }).then(|| f.epc().unwrap().to_hex())).collect()
+        self.facts().iter().filter(|f| matches!(f, Fact::Passed { .. })).map(|f| f.epc().unwrap().to_hex()).collect()
     }
 
     /// Feed every read of the trace to the pipeline (with the database's reader ids), let

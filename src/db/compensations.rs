@@ -101,6 +101,7 @@ async fn lock(conn: &mut PgConnection, id: i64, action: &'static str) -> Result<
     Ok(row)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn set(
     conn: &mut PgConnection,
     id: i64,

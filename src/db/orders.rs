@@ -128,7 +128,7 @@ pub async fn reserve(
     ctx: &Context,
 ) -> Result<Vec<i64>> {
     let chosen = match explicit {
-        Some(ids) if ids.is_empty() => return Err(Error::Invalid("choose at least one asset".into())),
+        Some([]) => return Err(Error::Invalid("choose at least one asset".into())),
         Some(ids) => {
             let mut ids = ids.to_vec();
             ids.sort_unstable();

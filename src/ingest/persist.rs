@@ -146,7 +146,9 @@ pub async fn persist(pool: &PgPool, site: &Site, batch: &[Fact]) -> Result<Vec<L
         }
     }
     if !last.is_empty() {
-        let (epcs, (zones, ats)): (Vec<String>, (Vec<i64>, Vec<DateTime<Utc>>)) = last.into_iter().map(|(e, (z, t))| (e, (z, t))).unzip();
+        let epcs: Vec<String> = last.keys().cloned().collect();
+        let zones: Vec<i64> = epcs.iter().map(|e| last[e].0).collect();
+        let ats: Vec<DateTime<Utc>> = epcs.iter().map(|e| last[e].1).collect();
         let readers: Vec<Option<i64>> = zones.iter().map(|z| site.only_reader_of(*z)).collect();
         sqlx::query(
             "insert into last_seen (epc, asset_id, zone_id, reader_id, seen_at)
