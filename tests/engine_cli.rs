@@ -162,3 +162,37 @@ fn replay_takes_a_configuration_from_elsewhere() {
     let b = depot(&["replay", traces().join("gate-in.jsonl").to_str().unwrap()]);
     assert_eq!(a.stdout, b.stdout);
 }
+
+/// `depot record ADDRESS` against the llrpkit reader emulator: a live session becomes a trace
+/// that reads back.
+#[test]
+fn record_a_live_llrp_reader() {
+    use std::io::BufRead;
+    let python = std::env::var_os("DEPOT_PEERS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("hil/.venv/bin/python"));
+    let mut emulator = Command::new(python)
+        .args([concat!(env!("CARGO_MANIFEST_DIR"), "/hil/peers/llrp_emulator.py"), "--port", "0", "--tags", "4", "--antennas", "2"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the LLRP emulator (run the test script, which installs the peers)");
+    let mut banner = String::new();
+    std::io::BufReader::new(emulator.stdout.as_mut().unwrap()).read_line(&mut banner).unwrap();
+    let port = banner.trim().strip_prefix("LISTENING ").expect("LISTENING <port>").to_owned();
+    let out = scratch("live.jsonl");
+    let done = depot(&["record", &format!("llrp://127.0.0.1:{port}"), "--name", "dock", "--seconds", "2", "-o", out.to_str().unwrap()]);
+    let _ = emulator.kill();
+    let _ = emulator.wait();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let file = std::io::BufReader::new(std::fs::File::open(&out).unwrap());
+    let mut reader = depot::engine::trace::TraceReader::assigning(file);
+    let mut epcs = std::collections::BTreeSet::new();
+    while let Some(read) = reader.next_read().unwrap() {
+        assert_eq!(reader.reader_name(read.reader), Some("dock"));
+        assert!((1..=2).contains(&read.antenna));
+        epcs.insert(read.epc.to_hex());
+    }
+    assert_eq!(epcs.len(), 4, "the emulator's four tags: {epcs:?}");
+    assert!(epcs.iter().all(|e| e.starts_with("E2000017010B01621000")));
+}

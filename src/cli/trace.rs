@@ -13,10 +13,16 @@ use depot_readers::TagRead;
 
 #[derive(Debug, Args)]
 pub struct RecordArgs {
-    /// Reader address, as for `depot reader probe`. Live recording arrives with the reader
-    /// drivers; until then record from `--input`.
+    /// Reader address, as for `depot reader probe`: its reads are recorded until Ctrl-C or
+    /// `--seconds` (the driver reconnects if the reader drops meanwhile).
     #[arg(required_unless_present = "input")]
     pub address: Option<String>,
+    /// The reader's name in the trace.
+    #[arg(long, default_value = "reader")]
+    pub name: String,
+    /// Stop recording a reader after this many seconds.
+    #[arg(long)]
+    pub seconds: Option<u64>,
     /// Output trace file (JSON Lines, one read a line).
     #[arg(long, short)]
     pub output: PathBuf,
@@ -120,8 +126,7 @@ pub struct BenchArgs {
 
 pub async fn record(args: RecordArgs) -> anyhow::Result<()> {
     let Some(input) = args.input else {
-        let address = args.address.unwrap_or_default();
-        bail!("record {address}: live recording needs the reader drivers of depot-readers, not built yet; record from --input")
+        return record_reader(&args.address.unwrap_or_default(), &args.name, args.seconds, &args.output).await;
     };
     let source: Box<dyn BufRead> = if input.as_os_str() == "-" {
         Box::new(io::stdin().lock())
@@ -149,6 +154,36 @@ pub async fn record(args: RecordArgs) -> anyhow::Result<()> {
     }
     out.flush()?;
     tracing::info!(reads = n, output = %args.output.display(), "recorded");
+    Ok(())
+}
+
+/// Record a live reader's reads as a trace.
+async fn record_reader(address: &str, name: &str, seconds: Option<u64>, output: &Path) -> anyhow::Result<()> {
+    use depot_readers::{ReaderAddress, ReaderConfig, ReaderOutput};
+    let address: ReaderAddress = address.parse()?;
+    let mut out = BufWriter::new(File::create(output).with_context(|| format!("creating {}", output.display()))?);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    let handle = depot_readers::spawn(address, ReaderConfig::default(), tx);
+    let stop_at = seconds.map(|s| tokio::time::Instant::now() + std::time::Duration::from_secs(s));
+    let mut n = 0u64;
+    loop {
+        let next = tokio::select! {
+            _ = async { tokio::time::sleep_until(stop_at.expect("guarded")).await }, if stop_at.is_some() => break,
+            _ = tokio::signal::ctrl_c() => break,
+            next = rx.recv() => next,
+        };
+        match next {
+            Some(ReaderOutput::Read(read)) => {
+                trace::write_read(&mut out, &read, name)?;
+                n += 1;
+            }
+            Some(ReaderOutput::Event(event)) => eprintln!("{}", event.kind),
+            None => break,
+        }
+    }
+    out.flush()?;
+    let _ = handle.stop().await;
+    tracing::info!(reads = n, output = %output.display(), "recorded");
     Ok(())
 }
 
