@@ -22,6 +22,35 @@ pub struct Config {
     /// GS1 company prefix for the GIAI-96 EPCs of new assets (6–12 digits).
     pub company_prefix: String,
     pub session_hours: i64,
+    /// Readers and gates from the configuration file, applied to the database at start.
+    pub readers: Vec<ReaderEntry>,
+    pub gates: Vec<GateEntry>,
+}
+
+/// `[[readers]]` in the configuration file. Zones are named `WAREHOUSE/ZONE` by their codes.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ReaderEntry {
+    pub name: String,
+    pub address: String,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    /// Antenna port → zone, e.g. `{ 1 = "W1/GIN", 3 = "W1/GOUT" }`.
+    #[serde(default)]
+    pub antennas: std::collections::BTreeMap<String, String>,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// `[[gates]]` in the configuration file.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GateEntry {
+    pub name: String,
+    pub inside: String,
+    pub outside: String,
 }
 
 impl fmt::Debug for Config {
@@ -32,6 +61,8 @@ impl fmt::Debug for Config {
             .field("database_url", &self.database_url.as_ref().map(|u| redact_url(u)))
             .field("company_prefix", &self.company_prefix)
             .field("session_hours", &self.session_hours)
+            .field("readers", &self.readers.len())
+            .field("gates", &self.gates.len())
             .finish()
     }
 }
@@ -59,6 +90,10 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub company_prefix: Option<String>,
     pub session_hours: Option<i64>,
+    #[serde(default)]
+    pub readers: Vec<ReaderEntry>,
+    #[serde(default)]
+    pub gates: Vec<GateEntry>,
 }
 
 /// The flag and environment layer (clap reads both).
@@ -104,6 +139,8 @@ impl Config {
                 .or(file.company_prefix)
                 .unwrap_or_else(|| DEFAULT_COMPANY_PREFIX.into()),
             session_hours: file.session_hours.unwrap_or(DEFAULT_SESSION_HOURS),
+            readers: file.readers,
+            gates: file.gates,
         };
         config.validate()?;
         Ok(config)
@@ -128,6 +165,8 @@ impl Config {
             database_url: url,
             company_prefix: DEFAULT_COMPANY_PREFIX.into(),
             session_hours: DEFAULT_SESSION_HOURS,
+            readers: Vec::new(),
+            gates: Vec::new(),
         }
     }
 }

@@ -524,3 +524,37 @@ async fn an_llrp_reader_feeds_a_stocktake(pool: PgPool) {
     let _ = emulator.kill();
     let _ = emulator.wait();
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn readers_and_gates_come_from_the_configuration_file_too(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let text = r#"
+        [[readers]]
+        name = "dock"
+        address = "llrp://10.1.2.3"
+        antennas = { 1 = "W1/A", 2 = "W1/B" }
+
+        [[gates]]
+        name = "dock door"
+        inside = "W1/A"
+        outside = "W1/B"
+    "#;
+    let file: depot::config::FileConfig = toml::from_str(text).unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    depot::db::readers::apply_config(&mut conn, &file.readers, &file.gates).await.unwrap();
+    let mut changed = file.readers.clone();
+    changed[0].address = "llrp://10.1.2.4:5084".into();
+    depot::db::readers::apply_config(&mut conn, &changed, &file.gates).await.expect("applying again updates");
+    let readers = depot::db::readers::list(&mut conn).await.unwrap();
+    assert_eq!(readers.len(), 1);
+    assert_eq!(readers[0].address, "llrp://10.1.2.4:5084");
+    let zones: Vec<i64> = readers[0].read_points.iter().map(|p| p.zone_id).collect();
+    assert_eq!(zones, [world.shelf, world.shelf2]);
+    let gates = depot::db::readers::gates(&mut conn).await.unwrap();
+    assert_eq!((gates.len(), gates[0].inside_zone_id), (1, world.shelf));
+
+    let mut bad = file.readers.clone();
+    bad[0].antennas.insert("3".into(), "W9/Z".into());
+    let err = depot::db::readers::apply_config(&mut conn, &bad, &[]).await.unwrap_err();
+    assert_eq!(err.to_string(), r#"no zone "W9/Z" (WAREHOUSE/ZONE by their codes)"#);
+}

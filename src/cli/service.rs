@@ -112,6 +112,13 @@ async fn run_server(database: &Database, config: Config, demo: bool) -> anyhow::
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    if !config.readers.is_empty() || !config.gates.is_empty() {
+        let mut tx = database.pool.begin().await?;
+        crate::db::readers::apply_config(&mut tx, &config.readers, &config.gates)
+            .await
+            .map_err(|e| anyhow::anyhow!("readers and gates in the configuration file: {e}"))?;
+        tx.commit().await?;
+    }
     let ingest = Ingest::start(database.pool.clone(), ingest::Options::default()).await.context("starting the reader pipeline")?;
     eprintln!("Depot is serving on http://{addr}");
     let state = AppState::new(database.pool.clone(), config).with_ingest(ingest.clone());

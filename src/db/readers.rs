@@ -195,3 +195,53 @@ pub async fn delete_gate(conn: &mut PgConnection, id: i64) -> Result<()> {
     }
     Ok(())
 }
+
+/// A zone named `WAREHOUSE/ZONE` by codes, as configuration files name them.
+async fn zone_by_path(conn: &mut PgConnection, path: &str) -> Result<i64> {
+    let (warehouse, zone) = path
+        .split_once('/')
+        .ok_or_else(|| Error::Invalid(format!("zone {path:?}: write it as WAREHOUSE/ZONE, by their codes")))?;
+    sqlx::query_scalar("select z.id from zones z join warehouses w on w.id = z.warehouse_id where w.code = $1 and z.code = $2")
+        .bind(warehouse)
+        .bind(zone)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| Error::Invalid(format!("no zone {path:?} (WAREHOUSE/ZONE by their codes)")))
+}
+
+/// Make the database's readers and gates match the configuration file's, by name: entries
+/// there are created or updated; readers and gates not named in the file are left alone.
+pub async fn apply_config(conn: &mut PgConnection, readers: &[crate::config::ReaderEntry], gates: &[crate::config::GateEntry]) -> Result<()> {
+    for entry in readers {
+        let mut points = Vec::new();
+        for (antenna, zone) in &entry.antennas {
+            let antenna: i32 = antenna
+                .parse()
+                .map_err(|_| Error::Invalid(format!("reader {:?}: antenna {antenna:?} is not a port number", entry.name)))?;
+            points.push(ReadPoint { antenna, zone_id: zone_by_path(conn, zone).await? });
+        }
+        let existing: Option<i64> = sqlx::query_scalar("select id from readers where name = $1").bind(&entry.name).fetch_optional(&mut *conn).await?;
+        match existing {
+            Some(id) => {
+                let change = ReaderChange { name: None, address: Some(entry.address.clone()), enabled: Some(entry.enabled), read_points: Some(points) };
+                update(conn, id, &change).await?;
+            }
+            None => {
+                create(conn, &NewReader { name: entry.name.clone(), address: entry.address.clone(), enabled: entry.enabled, read_points: points }).await?;
+            }
+        }
+    }
+    for entry in gates {
+        let (inside, outside) = (zone_by_path(conn, &entry.inside).await?, zone_by_path(conn, &entry.outside).await?);
+        sqlx::query(
+            "insert into gates (name, inside_zone_id, outside_zone_id) values ($1, $2, $3)
+             on conflict (name) do update set inside_zone_id = excluded.inside_zone_id, outside_zone_id = excluded.outside_zone_id",
+        )
+        .bind(&entry.name)
+        .bind(inside)
+        .bind(outside)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
