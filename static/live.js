@@ -21,6 +21,9 @@
     while (body.rows.length > 100) body.deleteRow(body.rows.length - 1);
   };
   var stream = new EventSource(root.getAttribute("data-stream"));
+  // Say whether the page is following the stream (tests and styles look at it).
+  stream.addEventListener("open", function () { root.setAttribute("data-live", "open"); });
+  stream.addEventListener("error", function () { root.setAttribute("data-live", "retrying"); });
 
   stream.addEventListener("passage", function (m) {
     var e = JSON.parse(m.data);
