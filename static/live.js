@@ -31,7 +31,7 @@
     var tr = document.createElement("tr");
     tr.setAttribute("data-fact", e.fact_key);
     tr.className = "fresh";
-    cell(tr, time(e.at), "mono");
+    cell(tr, time(e.at), "mono nowrap");
     cell(tr, e.gate);
     cell(tr, t(e.direction));
     cell(tr, e.asset_id ? link("/assets/" + e.asset_id, String(e.asset_id)) : e.epc, e.asset_id ? "" : "mono");
@@ -51,10 +51,10 @@
     var tr = document.createElement("tr");
     tr.setAttribute("data-alert", a.id);
     tr.className = "fresh";
-    cell(tr, time(a.at), "mono");
+    cell(tr, time(a.at), "mono nowrap");
     var kind = document.createElement("span");
     kind.className = "status overdue";
-    kind.textContent = t("alert");
+    kind.textContent = t(a.kind);
     cell(tr, kind);
     cell(tr, a.epc, "mono");
     cell(tr, a.message);
@@ -75,6 +75,24 @@
     prepend("#alerts", tr);
   });
 
+  // The lists of a running stocktake: fetched again from the server, at most once a second.
+  var pending = false;
+  var refreshLists = function () {
+    if (pending || !document.getElementById("lists") || !window.fetch || !window.DOMParser) return;
+    pending = true;
+    setTimeout(function () {
+      fetch(location.href, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("lists");
+          var lists = document.getElementById("lists");
+          if (fresh && lists) lists.replaceWith(document.importNode(fresh, true));
+        })
+        .catch(function () {})
+        .then(function () { pending = false; });
+    }, 1000);
+  };
+
   stream.addEventListener("stocktake_progress", function (m) {
     var e = JSON.parse(m.data);
     if (String(e.stocktake_id) !== root.getAttribute("data-stocktake")) return;
@@ -83,5 +101,6 @@
     set("counted", e.found + e.misplaced);
     var bar = document.getElementById("progress");
     if (bar) { bar.max = Math.max(e.expected, 1); bar.value = e.found + e.misplaced; bar.textContent = (e.found + e.misplaced) + " / " + e.expected; }
+    refreshLists();
   });
 })();

@@ -354,6 +354,7 @@ async fn the_stocktake_page_counts_handheld_reads_as_they_arrive(pool: PgPool) {
     b.wait_text("#found", "2").await;
     b.wait_text("#missing", "1").await;
     b.wait_text("#counted", "2").await;
+    b.wait_text("#lists #oc_found", &epcs[1]).await;
     assert_eq!(b.c().current_url().await.unwrap(), url, "no reload");
     b.screenshot("10-stocktake-live").await;
 

@@ -552,6 +552,8 @@ async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool)
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let page = get(&world, &path, &keeper).await;
     assert!(page.body.contains("id=\"found\">2<") && page.body.contains("id=\"missing\">1<"), "the live count: {}", page.body);
+    assert!(page.body.contains(&format!("data-epc=\"{}\"", epcs[0])) && page.body.contains(&format!("data-epc=\"{}\"", epcs[2])), "the lines so far");
+    assert!(!page.body.contains("/resolve\""), "no follow-up before the count is finished");
 
     assert_eq!(post(&world, &format!("{path}/finish"), &keeper, &[("csrf", "forged")]).await.status, StatusCode::FORBIDDEN);
     assert_eq!(count(&world, "select count(*) from stocktake_results").await, 0);

@@ -14,7 +14,7 @@ use crate::db::assets::{self, NewAsset};
 use crate::db::events::{self, Context};
 use crate::db::stocktakes::{self, NewResult, Outcome, ResultRow, StocktakeRow, StocktakeStatus};
 use crate::domain::lifecycle::AssetAction;
-use crate::engine::{Progress, ZoneId};
+use crate::engine::{Progress, StocktakeResult, ZoneId};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -133,13 +133,7 @@ pub(crate) async fn finish(state: &AppState, id: i64) -> ApiResult<()> {
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?
         .ok_or_else(|| ApiError::Conflict(format!("stocktake {id} is not being counted by this service (was it restarted?): cancel it and start a new one")))?;
-    let zone = |z: ZoneId| Some(i64::from(z.0));
-    let mut lines: Vec<NewResult> = Vec::new();
-    lines.extend(result.found.iter().map(|l| NewResult { epc: l.epc.to_hex(), outcome: Outcome::Found, expected_zone_id: zone(l.zone), seen_zone_id: zone(l.zone) }));
-    lines.extend(result.missing.iter().map(|l| NewResult { epc: l.epc.to_hex(), outcome: Outcome::Missing, expected_zone_id: zone(l.zone), seen_zone_id: None }));
-    lines.extend(result.misplaced.iter().map(|m| NewResult { epc: m.epc.to_hex(), outcome: Outcome::Misplaced, expected_zone_id: zone(m.expected), seen_zone_id: zone(m.seen) }));
-    lines.extend(result.unexpected.iter().map(|u| NewResult { epc: u.epc.to_hex(), outcome: Outcome::Unexpected, expected_zone_id: None, seen_zone_id: zone(u.zone) }));
-    stocktakes::store_results(&mut tx, id, &lines).await?;
+    stocktakes::store_results(&mut tx, id, &lines(&result)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -149,6 +143,17 @@ async fn cancel_stocktake(actor: Actor, State(state): State<AppState>, Path(id):
     require(&actor, KEEPERS, "run stocktakes")?;
     cancel(&state, id).await?;
     Ok(Json(view(&state, id).await?))
+}
+
+/// The lines of a count, as stored.
+pub(crate) fn lines(result: &StocktakeResult) -> Vec<NewResult> {
+    let zone = |z: ZoneId| Some(i64::from(z.0));
+    let mut lines: Vec<NewResult> = Vec::new();
+    lines.extend(result.found.iter().map(|l| NewResult { epc: l.epc.to_hex(), outcome: Outcome::Found, expected_zone_id: zone(l.zone), seen_zone_id: zone(l.zone) }));
+    lines.extend(result.missing.iter().map(|l| NewResult { epc: l.epc.to_hex(), outcome: Outcome::Missing, expected_zone_id: zone(l.zone), seen_zone_id: None }));
+    lines.extend(result.misplaced.iter().map(|m| NewResult { epc: m.epc.to_hex(), outcome: Outcome::Misplaced, expected_zone_id: zone(m.expected), seen_zone_id: zone(m.seen) }));
+    lines.extend(result.unexpected.iter().map(|u| NewResult { epc: u.epc.to_hex(), outcome: Outcome::Unexpected, expected_zone_id: None, seen_zone_id: zone(u.zone) }));
+    lines
 }
 
 /// Cancel stocktake `id`, created or running (the API's and the pages' cancel).

@@ -253,7 +253,20 @@ async fn stocktake_detail(v: Viewer, State(state): State<AppState>, Path(id): Pa
         Some(p) => (p.expected, p.found, p.misplaced, p.missing, p.unexpected),
         None => (s.expected as u32, s.found as u32, s.misplaced as u32, s.missing as u32, s.unexpected as u32),
     };
-    let results = stocktakes::results(&mut conn, id, None).await?;
+    let results = match state.ingest.as_ref().and_then(|i| i.stocktake_so_far(id)).filter(|_| s.status == StocktakeStatus::Running) {
+        // While counting: the lines so far, as they would be stored now.
+        Some(so_far) => {
+            let lines = stocktake_api::lines(&so_far);
+            let epcs: Vec<String> = lines.iter().map(|l| l.epc.clone()).collect();
+            let ids: Vec<(String, i64)> = sqlx::query_as("select epc, id from assets where epc = any($1)").bind(&epcs).fetch_all(&mut *conn).await?;
+            let ids: std::collections::HashMap<String, i64> = ids.into_iter().collect();
+            lines
+                .into_iter()
+                .map(|l| ResultRow { asset_id: ids.get(&l.epc).copied(), epc: l.epc, outcome: l.outcome, expected_zone_id: l.expected_zone_id, seen_zone_id: l.seen_zone_id, resolution: None, resolved_at: None })
+                .collect()
+        }
+        None => stocktakes::results(&mut conn, id, None).await?,
+    };
     let categories = crate::db::catalogue::categories(&mut conn).await?;
     render(StocktakePage { c: v.chrome("stocktakes"), s, warehouse, zones, expected, found, misplaced, missing, unexpected, results, categories })
 }
