@@ -332,7 +332,7 @@ async fn the_stocktake_page_counts_handheld_reads_as_they_arrive(pool: PgPool) {
     depot::demo::seed(&pool, &Config::for_database(None)).await.unwrap();
     let (warehouse, zone, epcs) = small_depot(&pool).await;
     let (base, _ingest, _stop) = serve_live(pool.clone()).await;
-    let token = depot::auth::create_api_token(&mut *pool.acquire().await.unwrap(), "keeper", "handheld", None).await.unwrap();
+    let token = depot::auth::create_api_token(&mut pool.acquire().await.unwrap(), "keeper", "handheld", None).await.unwrap();
 
     let b = Browser::start("stocktake").await;
     b.sign_in(&base, "keeper").await;

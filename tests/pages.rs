@@ -518,7 +518,7 @@ async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool)
         enabled: true,
         read_points: vec![depot::db::readers::ReadPoint { antenna: 1, zone_id: world.shelf }],
     };
-    depot::db::readers::create(&mut *pool.acquire().await.unwrap(), &new).await.unwrap();
+    depot::db::readers::create(&mut pool.acquire().await.unwrap(), &new).await.unwrap();
     let ingest = depot::ingest::Ingest::start(pool.clone(), depot::ingest::Options { tick: None, connect_readers: false, capacity: 16 }).await.unwrap();
     let world = world.with_ingest(&ingest);
     let ids = world.stock(world.tables, 3).await;

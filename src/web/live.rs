@@ -337,7 +337,10 @@ async fn reader_list(v: Viewer, State(state): State<AppState>) -> PageResult {
     let mut conn = state.pool.acquire().await?;
     let list = readers::list(&mut conn).await?;
     let health = state.ingest.as_ref().map(|i| i.health()).unwrap_or_default();
-    let readers = list.into_iter().map(|r| (health.get(&r.id).cloned(), r)).map(|(h, r)| (r, h)).collect();
+    let readers = list.into_iter().map(|r| {
+        let h = health.get(&r.id).cloned();
+        (r, h)
+    }).collect();
     let gates = readers::gates(&mut conn).await?;
     let (_, zones) = places(&mut conn).await?;
     render(ReadersPage { c: v.chrome("readers"), readers, gates, zones })
@@ -345,7 +348,7 @@ async fn reader_list(v: Viewer, State(state): State<AppState>) -> PageResult {
 
 /// `1=3, 2=4` or one `antenna=zone` per line: which zone each antenna reads.
 fn read_points(text: &str) -> Result<Vec<ReadPoint>, ApiError> {
-    text.split(|c: char| c == ',' || c == '，' || c == '\n' || c == ';')
+    text.split([',', '，', '\n', ';'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|pair| {
