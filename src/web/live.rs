@@ -201,6 +201,10 @@ impl StocktakePage {
     fn finished(&self) -> bool {
         self.s.status == StocktakeStatus::Finished
     }
+    /// A progress bar needs a maximum above zero, even for an empty scope.
+    fn bar_max(&self) -> u32 {
+        self.expected.max(1)
+    }
     fn counted(&self) -> u32 {
         self.found + self.misplaced
     }
