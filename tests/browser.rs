@@ -277,3 +277,163 @@ async fn the_language_switch_turns_every_label_to_chinese_and_back(pool: PgPool)
     b.wait_text("header nav", "My orders").await;
     b.close().await;
 }
+
+/// The server on port 0 with the reader pipeline (no reader connections, time advanced by
+/// the test), over a database already set up: the pipeline reads its readers at start.
+async fn serve_live(pool: PgPool) -> (String, depot::ingest::Ingest, oneshot::Sender<()>) {
+    let config = Config::for_database(None);
+    let ingest = depot::ingest::Ingest::start(pool.clone(), depot::ingest::Options { tick: None, connect_readers: false, capacity: 16 }).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(http::serve(listener, AppState::new(pool, config).with_ingest(ingest.clone()), async {
+        let _ = stopped.await;
+    }));
+    (base, ingest, stop)
+}
+
+/// A small place of its own: a warehouse with one zone, a handheld mapped to it, and three
+/// assets in stock there. Returns (warehouse, zone, EPCs).
+async fn small_depot(pool: &PgPool) -> (i64, i64, Vec<String>) {
+    use depot::db::{assets, events, readers};
+    let warehouse: i64 = sqlx::query_scalar("insert into warehouses (code, name) values ('W9', 'Test depot') returning id").fetch_one(pool).await.unwrap();
+    let zone: i64 = sqlx::query_scalar("insert into zones (warehouse_id, code, name) values ($1, 'S', 'Shelf S') returning id")
+        .bind(warehouse)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let category: i64 = sqlx::query_scalar("select id from categories order by id limit 1").fetch_one(pool).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    let new = readers::NewReader { name: "hh-s".into(), address: readers::HANDHELD.into(), enabled: true, read_points: vec![readers::ReadPoint { antenna: 1, zone_id: zone }] };
+    readers::create(&mut tx, &new).await.unwrap();
+    let mut epcs = Vec::new();
+    for i in 0..3 {
+        let new = assets::NewAsset {
+            epc: None,
+            name: format!("Shelf item {i}"),
+            category_id: category,
+            original_value_fen: 10_000,
+            acquired_on: None,
+            source_class: Default::default(),
+            owner_department_id: None,
+            notes: String::new(),
+        };
+        let asset = assets::register(&mut tx, &Config::for_database(None).company_prefix, &new, &Default::default()).await.unwrap();
+        events::transition(&mut tx, asset.id, depot::domain::lifecycle::AssetAction::Receive, &Default::default()).await.unwrap();
+        sqlx::query("update assets set zone_id = $2 where id = $1").bind(asset.id).bind(zone).execute(&mut *tx).await.unwrap();
+        epcs.push(asset.epc.clone());
+    }
+    tx.commit().await.unwrap();
+    (warehouse, zone, epcs)
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_stocktake_page_counts_handheld_reads_as_they_arrive(pool: PgPool) {
+    depot::demo::seed(&pool, &Config::for_database(None)).await.unwrap();
+    let (warehouse, zone, epcs) = small_depot(&pool).await;
+    let (base, _ingest, _stop) = serve_live(pool.clone()).await;
+    let token = depot::auth::create_api_token(&mut pool.acquire().await.unwrap(), "keeper", "handheld", None).await.unwrap();
+
+    let b = Browser::start("stocktake").await;
+    b.sign_in(&base, "keeper").await;
+    b.c().goto(&format!("{base}/keeper/stocktakes")).await.unwrap();
+    b.find(&format!("#warehouse option[value='{warehouse}']")).await.click().await.unwrap();
+    b.find(&format!("#zone-{zone}")).await.click().await.unwrap();
+    b.find("#create-stocktake").await.click().await.unwrap();
+    b.find("#start").await.click().await.unwrap();
+    b.wait_text("#stocktake-status", "counting").await;
+    b.wait_text("#expected", "3").await;
+    b.wait_text("#found", "0").await;
+    // The page follows the stream before the reads go up.
+    b.find("#count[data-live='open']").await;
+    let url = b.c().current_url().await.unwrap();
+
+    let reads = json!({"reader": "hh-s", "reads": [{"epc": epcs[0]}, {"epc": epcs[1]}]});
+    let reply = reqwest::Client::new().post(format!("{base}/api/reads")).bearer_auth(&token).json(&reads).send().await.unwrap();
+    assert_eq!(reply.status().as_u16(), 202, "{}", reply.text().await.unwrap_or_default());
+    b.wait_text("#found", "2").await;
+    b.wait_text("#missing", "1").await;
+    b.wait_text("#counted", "2").await;
+    b.wait_text("#lists #oc_found", &epcs[1]).await;
+    assert_eq!(b.c().current_url().await.unwrap(), url, "no reload");
+    b.screenshot("10-stocktake-live").await;
+
+    b.find("#finish").await.click().await.unwrap();
+    b.wait_text("#stocktake-status", "finished").await;
+    b.find(&format!("tr[data-epc='{}']", epcs[2])).await;
+    b.screenshot("11-stocktake-finished").await;
+    b.close().await;
+}
+
+/// The zones, readers and gate of a committed trace, installed in the demo's central depot.
+async fn install_trace(pool: &PgPool, name: &str) -> (depot::engine::trace::ReplayConfig, std::collections::HashMap<u32, i64>, i64) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/traces");
+    let config: depot::engine::trace::ReplayConfig = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}.config.json")).unwrap()).unwrap();
+    let warehouse: i64 = sqlx::query_scalar("select id from warehouses order by id limit 1").fetch_one(pool).await.unwrap();
+    let mut zones = std::collections::HashMap::new();
+    for z in &config.engine.zones {
+        let id: i64 = sqlx::query_scalar("insert into zones (warehouse_id, code, name, smoothing) values ($1, $2, $3, $4) returning id")
+            .bind(warehouse)
+            .bind(format!("T{}", z.id.0))
+            .bind(&z.name)
+            .bind(serde_json::to_value(z.smoothing).unwrap())
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        zones.insert(z.id.0, id);
+    }
+    let mut conn = pool.acquire().await.unwrap();
+    let mut readers = std::collections::HashMap::new();
+    for r in &config.engine.readers {
+        let points = config.engine.read_points.iter().filter(|p| p.reader == r.id).map(|p| depot::db::readers::ReadPoint { antenna: p.antenna.into(), zone_id: zones[&p.zone.0] }).collect();
+        let new = depot::db::readers::NewReader { name: format!("trace-{}", r.name), address: "llrp://127.0.0.1:1".into(), enabled: true, read_points: points };
+        readers.insert(r.id, depot::db::readers::create(&mut conn, &new).await.unwrap().id);
+    }
+    let mut gate = 0;
+    for g in &config.engine.gates {
+        let new = depot::db::readers::NewGate { name: format!("Trace {}", g.name), inside_zone_id: zones[&g.inside.0], outside_zone_id: zones[&g.outside.0] };
+        gate = depot::db::readers::create_gate(&mut conn, &new).await.unwrap().id;
+    }
+    (config, readers, gate)
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_gate_page_shows_passages_as_they_happen(pool: PgPool) {
+    depot::demo::seed(&pool, &Config::for_database(None)).await.unwrap();
+    let (trace, readers, gate) = install_trace(&pool, "loan-gate-out").await;
+    let (base, ingest, _stop) = serve_live(pool.clone()).await;
+
+    let b = Browser::start("gate").await;
+    b.sign_in(&base, "keeper").await;
+    b.c().goto(&format!("{base}/keeper/gate?gate={gate}")).await.unwrap();
+    b.find("#live[data-live='open']").await;
+    let before = b.c().find_all(Locator::Css("#passages tr[data-fact]")).await.unwrap().len();
+    assert_eq!(before, 0, "nothing has passed this gate yet");
+
+    let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/traces/loan-gate-out.jsonl")).unwrap();
+    let mut reader = depot::engine::trace::TraceReader::new(std::io::BufReader::new(file), &trace.engine);
+    let (mut batch, mut last) = (Vec::new(), 0);
+    while let Some(mut read) = reader.next_read().unwrap() {
+        read.reader = depot::ingest::reader_id(readers[&read.reader.0]);
+        last = read.timestamp_us;
+        batch.push(read);
+    }
+    ingest.feed(batch).await.unwrap();
+    ingest.advance_to(last + 120_000_000).await.unwrap();
+    ingest.sync().await.unwrap();
+
+    // Unknown tags leaving: each passage arrives with its alert, without a reload.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let rows = b.c().find_all(Locator::Css("#passages tr[data-fact]")).await.unwrap().len();
+        let alerts = b.c().find_all(Locator::Css("#alerts tr[data-alert] button")).await.unwrap().len();
+        if rows > 0 && alerts > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no live passage on the page ({rows} passages, {alerts} alerts)");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    b.wait_text("#passages tbody", "alert raised").await;
+    b.screenshot("12-gate-live").await;
+    b.close().await;
+}

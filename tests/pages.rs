@@ -86,7 +86,7 @@ async fn anonymous_pages_send_you_to_sign_in_and_back(pool: PgPool) {
     let page = get(&world, "/login?next=/catalogue", "").await;
     assert_eq!(page.status, StatusCode::OK);
     let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'none'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self';") && !csp.contains("unsafe"), "{csp}");
     assert!(page.body.contains("<label for=\"username\">"), "labelled inputs");
 
     let wrong = post(&world, "/login", "", &[("username", "requester"), ("password", "nope"), ("next", "/")]).await;
@@ -232,10 +232,10 @@ async fn each_role_sees_its_own_pages(pool: PgPool) {
     let admin = login(&world, "admin").await;
     let auditor = login(&world, "auditor").await;
     for (who, cookie, allowed, refused) in [
-        ("requester", &requester, &["/catalogue", "/loans/new", "/orders", "/virtual-depot"][..], &["/admin/approvals", "/reports", "/disposals", "/keeper/picks", "/admin/registers", "/reports/stock.csv"][..]),
-        ("keeper", &keeper, &["/keeper/picks", "/keeper/returns", "/keeper/intakes", "/assets", "/orders"][..], &["/admin/approvals", "/reports", "/loans/new"][..]),
-        ("admin", &admin, &["/admin/approvals", "/admin/transfers", "/disposals", "/admin/registers", "/reports", "/assets", "/orders"][..], &["/virtual-depot"][..]),
-        ("auditor", &auditor, &["/reports", "/disposals", "/orders", "/assets", "/reports/disposals.csv"][..], &["/admin/approvals", "/keeper/picks", "/loans/new"][..]),
+        ("requester", &requester, &["/catalogue", "/loans/new", "/orders", "/virtual-depot"][..], &["/admin/approvals", "/reports", "/disposals", "/keeper/picks", "/admin/registers", "/reports/stock.csv", "/keeper/gate", "/keeper/stocktakes", "/admin/readers"][..]),
+        ("keeper", &keeper, &["/keeper/picks", "/keeper/returns", "/keeper/intakes", "/keeper/gate", "/keeper/stocktakes", "/assets", "/orders"][..], &["/admin/approvals", "/reports", "/loans/new", "/admin/readers"][..]),
+        ("admin", &admin, &["/admin/approvals", "/admin/transfers", "/disposals", "/admin/registers", "/admin/readers", "/keeper/gate", "/keeper/stocktakes", "/reports", "/assets", "/orders"][..], &["/virtual-depot"][..]),
+        ("auditor", &auditor, &["/reports", "/disposals", "/orders", "/assets", "/reports/disposals.csv"][..], &["/admin/approvals", "/keeper/picks", "/loans/new", "/keeper/gate", "/keeper/stocktakes", "/admin/readers"][..]),
     ] {
         for path in allowed {
             let reply = get(&world, path, cookie).await;
@@ -246,7 +246,11 @@ async fn each_role_sees_its_own_pages(pool: PgPool) {
         }
     }
     let nav = get(&world, "/keeper/picks", &keeper).await.body;
-    assert!(!nav.contains("href=\"/keeper/gate") && !nav.contains("href=\"/keeper/stocktake"), "the live pages are not offered yet");
+    assert!(nav.contains("href=\"/keeper/gate\"") && nav.contains("href=\"/keeper/stocktakes\"") && !nav.contains("href=\"/admin/readers\""), "{nav}");
+    let nav = get(&world, "/admin/approvals", &admin).await.body;
+    assert!(nav.contains("href=\"/admin/readers\""), "{nav}");
+    let nav = get(&world, "/reports", &auditor).await.body;
+    assert!(!nav.contains("href=\"/keeper/gate\"") && !nav.contains("href=\"/admin/readers\""));
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -422,4 +426,183 @@ async fn a_department_lists_its_idle_asset_and_another_department_can_borrow_it(
     assert!(catalogue.body.contains(&format!("/loans/new?asset={}", stock[0])), "the listing is offered to other departments");
     assert!(!get(&world, "/catalogue", &finance).await.body.contains(&format!("/loans/new?asset={}", stock[0])), "not to its own");
     world.assert_log_agrees().await;
+}
+
+async fn count(world: &World, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&world.pool).await.unwrap()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_live_pages_load_only_their_own_script(pool: PgPool) {
+    let world = World::new(pool).await;
+    let keeper = login(&world, "keeper").await;
+    let page = get(&world, "/keeper/gate", &keeper).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("script-src 'self';") && csp.contains("connect-src 'self';") && !csp.contains("unsafe"), "{csp}");
+    assert!(page.body.contains("<script src=\"/static/live.js\" defer></script>"));
+    assert_eq!(page.body.matches("<script").count(), 1, "no inline script");
+    assert!(page.body.contains("data-stream=\"/api/events/stream\""), "{}", page.body);
+    assert!(page.body.contains("id=\"refresh\""), "a refresh link for a page without script");
+    let script = get(&world, "/static/live.js", "").await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert!(script.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/javascript"));
+    assert!(script.body.contains("EventSource"));
+    let zh = get(&world, "/keeper/stocktakes", &format!("{keeper}; lang=zh-CN")).await;
+    assert!(zh.body.contains("盘点") && zh.body.contains("门禁"), "{}", zh.body);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_gate_page_shows_passages_with_their_orders_and_acknowledges_alerts(pool: PgPool) {
+    let world = World::new(pool).await;
+    let asset = world.stock(world.tables, 1).await[0];
+    let epc: String = sqlx::query_scalar("select epc from assets where id = $1").bind(asset).fetch_one(&world.pool).await.unwrap();
+    let gate: i64 = sqlx::query_scalar("insert into gates (name, inside_zone_id, outside_zone_id) values ('Door 1', $1, $2) returning id")
+        .bind(world.shelf)
+        .bind(world.shelf2)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    for (key, epc, asset) in [("p-issued", epc.as_str(), Some(asset)), ("p-stray", "E2801160600002054E3A1B01", None)] {
+        sqlx::query("insert into facts (key, kind, epc, asset_id, gate_id, direction, at) values ($1, 'passed', $2, $3, $4, 'out', now())")
+            .bind(key)
+            .bind(epc)
+            .bind(asset)
+            .bind(gate)
+            .execute(&world.pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("insert into events (asset_id, order_kind, order_id, action, fact_key) values ($1, 'loan', 4242, 'issue', 'p-issued')")
+        .bind(asset)
+        .execute(&world.pool)
+        .await
+        .unwrap();
+    let alert: i64 = sqlx::query_scalar(
+        "insert into alerts (kind, fact_key, epc, gate_id, at, message) values ('unknown_tag', 'p-stray', 'E2801160600002054E3A1B01', $1, now(), 'a stray tag') returning id",
+    )
+    .bind(gate)
+    .fetch_one(&world.pool)
+    .await
+    .unwrap();
+
+    let keeper = login(&world, "keeper").await;
+    let page = get(&world, "/keeper/gate", &keeper).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("data-stream=\"/api/events/stream?gate={gate}\"")), "one gate is shown by default");
+    assert!(page.body.contains("href=\"/orders/4242\">Loan 4242</a>") && page.body.contains("issued"), "{}", page.body);
+    assert!(page.body.contains("alert raised") && page.body.contains("a stray tag"));
+    assert!(page.body.find("data-fact=\"p-").is_some());
+
+    let action = format!("/keeper/alerts/{alert}/acknowledge");
+    assert_eq!(post(&world, &action, &keeper, &[("note", "checked")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(count(&world, "select count(*) from alerts where acknowledged_at is null").await, 1, "a forged post changes nothing");
+    let auditor = login(&world, "auditor").await;
+    let token = get(&world, "/reports", &auditor).await.csrf();
+    assert_eq!(post(&world, &action, &auditor, &[("csrf", &token)]).await.status, StatusCode::FORBIDDEN, "auditors only read");
+    let reply = post(&world, &action, &keeper, &[("csrf", &page.csrf()), ("note", "checked"), ("back", &format!("/keeper/gate?gate={gate}"))]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("/keeper/gate?gate={gate}"));
+    assert_eq!(count(&world, "select count(*) from alerts where acknowledged_at is null").await, 0);
+    assert!(!get(&world, "/keeper/gate", &keeper).await.body.contains("a stray tag"), "no longer open");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool) {
+    use axum::http::Method;
+    use serde_json::json;
+    let world = World::new(pool.clone()).await;
+    let new = depot::db::readers::NewReader {
+        name: "hh".into(),
+        address: "handheld:".into(),
+        enabled: true,
+        read_points: vec![depot::db::readers::ReadPoint { antenna: 1, zone_id: world.shelf }],
+    };
+    depot::db::readers::create(&mut pool.acquire().await.unwrap(), &new).await.unwrap();
+    let ingest = depot::ingest::Ingest::start(pool.clone(), depot::ingest::Options { tick: None, connect_readers: false, capacity: 16 }).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let ids = world.stock(world.tables, 3).await;
+    let epcs: Vec<String> = sqlx::query_scalar("select epc from assets where id = any($1) order by id").bind(&ids).fetch_all(&pool).await.unwrap();
+
+    let keeper = login(&world, "keeper").await;
+    let list = get(&world, "/keeper/stocktakes", &keeper).await;
+    let token = list.csrf();
+    let (warehouse, shelf) = (world.warehouse.to_string(), world.shelf.to_string());
+    let form = [("warehouse", warehouse.as_str()), ("zone", shelf.as_str())];
+    assert_eq!(post(&world, "/keeper/stocktakes", &keeper, &form).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(count(&world, "select count(*) from stocktakes").await, 0, "a forged post creates nothing");
+    let reply = post(&world, "/keeper/stocktakes", &keeper, &[("csrf", token.as_str()), form[0], form[1]]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let path = reply.location().to_owned();
+    let id: i64 = path.trim_start_matches("/keeper/stocktakes/").parse().unwrap();
+    let page = get(&world, &path, &keeper).await;
+    assert!(page.body.contains("id=\"start\""), "{}", page.body);
+
+    assert_eq!(post(&world, &format!("{path}/start"), &keeper, &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(count(&world, "select count(*) from stocktakes where status = 'created'").await, 1, "not started by a forged post");
+    let requester = login(&world, "requester").await;
+    let requester_token = get(&world, "/catalogue", &requester).await.csrf();
+    assert_eq!(post(&world, &format!("{path}/start"), &requester, &[("csrf", &requester_token)]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(post(&world, &format!("{path}/start"), &keeper, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
+    let page = get(&world, &path, &keeper).await;
+    assert!(page.body.contains(&format!("data-stocktake=\"{id}\"")) && page.body.contains("id=\"found\">0<") && page.body.contains("id=\"expected\">3<"), "{}", page.body);
+
+    let reads = json!({"reader": "hh", "reads": [{"epc": epcs[0]}, {"epc": epcs[1]}]});
+    let (status, body) = world.call(Method::POST, "/api/reads", &world.keeper, Some(reads)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let page = get(&world, &path, &keeper).await;
+    assert!(page.body.contains("id=\"found\">2<") && page.body.contains("id=\"missing\">1<"), "the live count: {}", page.body);
+    assert!(page.body.contains(&format!("data-epc=\"{}\"", epcs[0])) && page.body.contains(&format!("data-epc=\"{}\"", epcs[2])), "the lines so far");
+    assert!(!page.body.contains("/resolve\""), "no follow-up before the count is finished");
+
+    assert_eq!(post(&world, &format!("{path}/finish"), &keeper, &[("csrf", "forged")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(count(&world, "select count(*) from stocktake_results").await, 0);
+    assert_eq!(post(&world, &format!("{path}/finish"), &keeper, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
+    let (found, missing): (i32, i32) = sqlx::query_as("select found, missing from stocktakes where id = $1 and status = 'finished'").bind(id).fetch_one(&pool).await.unwrap();
+    assert_eq!((found, missing), (2, 1));
+    assert_eq!(count(&world, "select count(*) from stocktake_results").await, 3, "every line stored");
+
+    let page = get(&world, &path, &keeper).await;
+    assert!(page.body.contains(&format!("data-epc=\"{}\"", epcs[2])) && page.body.contains("Mark lost"), "{}", page.body);
+    let lost = [("csrf", token.as_str()), ("epc", epcs[2].as_str()), ("action", "mark_lost")];
+    assert_eq!(post(&world, &format!("{path}/resolve"), &keeper, &lost[1..]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(world.asset_state(ids[2]).await, "in_stock");
+    let reply = post(&world, &format!("{path}/resolve"), &keeper, &lost).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(world.asset_state(ids[2]).await, "lost");
+    assert!(get(&world, &path, &keeper).await.body.contains("marked lost"));
+    world.assert_log_agrees().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_admin_adds_readers_and_gates_from_the_readers_page(pool: PgPool) {
+    let world = World::new(pool).await;
+    let admin = login(&world, "admin").await;
+    let token = get(&world, "/admin/readers", &admin).await.csrf();
+    let points = format!("1={}, 2={}", world.shelf, world.shelf2);
+    let reader = [("name", "dock"), ("address", "llrp://10.0.0.7"), ("read_points", points.as_str())];
+    assert_eq!(post(&world, "/admin/readers", &admin, &reader).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(count(&world, "select count(*) from readers").await, 0, "a forged post adds nothing");
+    let keeper = login(&world, "keeper").await;
+    let keeper_token = get(&world, "/keeper/gate", &keeper).await.csrf();
+    assert_eq!(post(&world, "/admin/readers", &keeper, &[("csrf", keeper_token.as_str()), reader[0], reader[1], reader[2]]).await.status, StatusCode::FORBIDDEN);
+    let reply = post(&world, "/admin/readers", &admin, &[("csrf", token.as_str()), reader[0], reader[1], reader[2]]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(count(&world, "select count(*) from read_points").await, 2);
+    let bad = post(&world, "/admin/readers", &admin, &[("csrf", token.as_str()), ("name", "odd"), ("address", "ftp://x"), ("read_points", "")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "the API's address check applies");
+
+    let page = get(&world, "/admin/readers", &admin).await;
+    assert!(page.body.contains("data-reader=\"dock\"") && page.body.contains("Aisle A") && page.body.contains("not running"), "{}", page.body);
+    let id: i64 = sqlx::query_scalar("select id from readers where name = 'dock'").fetch_one(&world.pool).await.unwrap();
+    assert_eq!(post(&world, &format!("/admin/readers/{id}/disable"), &admin, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(count(&world, "select count(*) from readers where not enabled").await, 1);
+    let (inside, outside) = (world.shelf.to_string(), world.shelf2.to_string());
+    let gate = [("csrf", token.as_str()), ("name", "Door 1"), ("inside", inside.as_str()), ("outside", outside.as_str())];
+    assert_eq!(post(&world, "/admin/gates", &admin, &gate[1..]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(post(&world, "/admin/gates", &admin, &gate).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(count(&world, "select count(*) from gates").await, 1);
+    assert_eq!(post(&world, &format!("/admin/readers/{id}/delete"), &admin, &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(post(&world, &format!("/admin/readers/{id}/delete"), &admin, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(count(&world, "select count(*) from readers").await, 0);
 }

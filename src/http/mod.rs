@@ -23,8 +23,8 @@ pub mod error;
 pub use error::{ApiError, ApiResult};
 
 mod assets;
-mod readers;
-mod stocktakes;
+pub(crate) mod readers;
+pub(crate) mod stocktakes;
 pub use assets::visible_asset;
 mod catalogue;
 mod disposals;

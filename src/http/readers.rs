@@ -49,7 +49,7 @@ async fn list_readers(actor: Actor, State(state): State<AppState>) -> ApiResult<
     Ok(Json(list.into_iter().map(|reader| ReaderWithHealth { health: health.get(&reader.id).cloned(), reader }).collect()))
 }
 
-fn check_address(address: &str) -> ApiResult<()> {
+pub(crate) fn check_address(address: &str) -> ApiResult<()> {
     if address.trim() == HANDHELD {
         return Ok(());
     }
@@ -57,7 +57,7 @@ fn check_address(address: &str) -> ApiResult<()> {
 }
 
 /// The reader pipeline picks up a configuration change at once.
-async fn reload(state: &AppState) -> ApiResult<()> {
+pub(crate) async fn reload(state: &AppState) -> ApiResult<()> {
     if let Some(ingest) = &state.ingest {
         ingest.reload().await.map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     }
@@ -67,33 +67,46 @@ async fn reload(state: &AppState) -> ApiResult<()> {
 #[utoipa::path(post, path = "/readers", tag = "readers", request_body = NewReader, responses((status = 201, body = Reader)))]
 async fn create_reader(actor: Actor, State(state): State<AppState>, Json(body): Json<NewReader>) -> ApiResult<(StatusCode, Json<Reader>)> {
     require(&actor, &[Role::Admin], "configure readers")?;
+    Ok((StatusCode::CREATED, Json(add_reader(&state, &body).await?)))
+}
+
+/// Add a reader and have the pipeline pick it up (the API's and the pages' add).
+pub(crate) async fn add_reader(state: &AppState, body: &NewReader) -> ApiResult<Reader> {
     check_address(&body.address)?;
     let mut tx = state.pool.begin().await?;
-    let reader = readers::create(&mut tx, &body).await?;
+    let reader = readers::create(&mut tx, body).await?;
     tx.commit().await?;
-    reload(&state).await?;
-    Ok((StatusCode::CREATED, Json(reader)))
+    reload(state).await?;
+    Ok(reader)
 }
 
 #[utoipa::path(patch, path = "/readers/{id}", tag = "readers", request_body = ReaderChange, responses((status = 200, body = Reader)))]
 async fn update_reader(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>, Json(body): Json<ReaderChange>) -> ApiResult<Json<Reader>> {
     require(&actor, &[Role::Admin], "configure readers")?;
+    Ok(Json(change_reader(&state, id, &body).await?))
+}
+
+pub(crate) async fn change_reader(state: &AppState, id: i64, body: &ReaderChange) -> ApiResult<Reader> {
     if let Some(address) = &body.address {
         check_address(address)?;
     }
     let mut tx = state.pool.begin().await?;
-    let reader = readers::update(&mut tx, id, &body).await?;
+    let reader = readers::update(&mut tx, id, body).await?;
     tx.commit().await?;
-    reload(&state).await?;
-    Ok(Json(reader))
+    reload(state).await?;
+    Ok(reader)
 }
 
 #[utoipa::path(delete, path = "/readers/{id}", tag = "readers", responses((status = 204)))]
 async fn delete_reader(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
     require(&actor, &[Role::Admin], "configure readers")?;
-    readers::delete(&mut *state.pool.acquire().await?, id).await?;
-    reload(&state).await?;
+    remove_reader(&state, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn remove_reader(state: &AppState, id: i64) -> ApiResult<()> {
+    readers::delete(&mut *state.pool.acquire().await?, id).await?;
+    reload(state).await
 }
 
 #[utoipa::path(get, path = "/gates", tag = "readers", responses((status = 200, body = Vec<Gate>)))]
@@ -104,9 +117,13 @@ async fn list_gates(_actor: Actor, State(state): State<AppState>) -> ApiResult<J
 #[utoipa::path(post, path = "/gates", tag = "readers", request_body = NewGate, responses((status = 201, body = Gate)))]
 async fn create_gate(actor: Actor, State(state): State<AppState>, Json(body): Json<NewGate>) -> ApiResult<(StatusCode, Json<Gate>)> {
     require(&actor, &[Role::Admin], "configure gates")?;
-    let gate = readers::create_gate(&mut *state.pool.acquire().await?, &body).await?;
-    reload(&state).await?;
-    Ok((StatusCode::CREATED, Json(gate)))
+    Ok((StatusCode::CREATED, Json(add_gate(&state, &body).await?)))
+}
+
+pub(crate) async fn add_gate(state: &AppState, body: &NewGate) -> ApiResult<Gate> {
+    let gate = readers::create_gate(&mut *state.pool.acquire().await?, body).await?;
+    reload(state).await?;
+    Ok(gate)
 }
 
 #[utoipa::path(delete, path = "/gates/{id}", tag = "readers", responses((status = 204)))]

@@ -14,7 +14,7 @@ use crate::db::assets::{self, NewAsset};
 use crate::db::events::{self, Context};
 use crate::db::stocktakes::{self, NewResult, Outcome, ResultRow, StocktakeRow, StocktakeStatus};
 use crate::domain::lifecycle::AssetAction;
-use crate::engine::{Progress, ZoneId};
+use crate::engine::{Progress, StocktakeResult, ZoneId};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -94,6 +94,12 @@ async fn get_stocktake(actor: Actor, State(state): State<AppState>, Path(id): Pa
 #[utoipa::path(post, path = "/stocktakes/{id}/start", tag = "stocktakes", responses((status = 200, body = Stocktake)))]
 async fn start_stocktake(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Stocktake>> {
     require(&actor, KEEPERS, "run stocktakes")?;
+    start(&state, id).await?;
+    Ok(Json(view(&state, id).await?))
+}
+
+/// Start counting stocktake `id` (the API's and the pages' start).
+pub(crate) async fn start(state: &AppState, id: i64) -> ApiResult<()> {
     let ingest = state.ingest()?;
     let mut tx = state.pool.begin().await?;
     let row = stocktakes::lock(&mut tx, id, "start", StocktakeStatus::Created).await?;
@@ -106,13 +112,19 @@ async fn start_stocktake(actor: Actor, State(state): State<AppState>, Path(id): 
     let scope = row.zone_ids.iter().map(|z| ZoneId(*z as u32)).collect();
     ingest.start_stocktake(id, expected, scope).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
     tx.commit().await?;
-    Ok(Json(view(&state, id).await?))
+    Ok(())
 }
 
 /// Finish: what was read so far is counted, and the results are stored.
 #[utoipa::path(post, path = "/stocktakes/{id}/finish", tag = "stocktakes", responses((status = 200, body = Stocktake)))]
 async fn finish_stocktake(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Stocktake>> {
     require(&actor, KEEPERS, "run stocktakes")?;
+    finish(&state, id).await?;
+    Ok(Json(view(&state, id).await?))
+}
+
+/// Finish stocktake `id` and store its results (the API's and the pages' finish).
+pub(crate) async fn finish(state: &AppState, id: i64) -> ApiResult<()> {
     let ingest = state.ingest()?;
     let mut tx = state.pool.begin().await?;
     stocktakes::lock(&mut tx, id, "finish", StocktakeStatus::Running).await?;
@@ -121,20 +133,31 @@ async fn finish_stocktake(actor: Actor, State(state): State<AppState>, Path(id):
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?
         .ok_or_else(|| ApiError::Conflict(format!("stocktake {id} is not being counted by this service (was it restarted?): cancel it and start a new one")))?;
+    stocktakes::store_results(&mut tx, id, &lines(&result)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/stocktakes/{id}/cancel", tag = "stocktakes", responses((status = 200, body = Stocktake)))]
+async fn cancel_stocktake(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Stocktake>> {
+    require(&actor, KEEPERS, "run stocktakes")?;
+    cancel(&state, id).await?;
+    Ok(Json(view(&state, id).await?))
+}
+
+/// The lines of a count, as stored.
+pub(crate) fn lines(result: &StocktakeResult) -> Vec<NewResult> {
     let zone = |z: ZoneId| Some(i64::from(z.0));
     let mut lines: Vec<NewResult> = Vec::new();
     lines.extend(result.found.iter().map(|l| NewResult { epc: l.epc.to_hex(), outcome: Outcome::Found, expected_zone_id: zone(l.zone), seen_zone_id: zone(l.zone) }));
     lines.extend(result.missing.iter().map(|l| NewResult { epc: l.epc.to_hex(), outcome: Outcome::Missing, expected_zone_id: zone(l.zone), seen_zone_id: None }));
     lines.extend(result.misplaced.iter().map(|m| NewResult { epc: m.epc.to_hex(), outcome: Outcome::Misplaced, expected_zone_id: zone(m.expected), seen_zone_id: zone(m.seen) }));
     lines.extend(result.unexpected.iter().map(|u| NewResult { epc: u.epc.to_hex(), outcome: Outcome::Unexpected, expected_zone_id: None, seen_zone_id: zone(u.zone) }));
-    stocktakes::store_results(&mut tx, id, &lines).await?;
-    tx.commit().await?;
-    Ok(Json(view(&state, id).await?))
+    lines
 }
 
-#[utoipa::path(post, path = "/stocktakes/{id}/cancel", tag = "stocktakes", responses((status = 200, body = Stocktake)))]
-async fn cancel_stocktake(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Stocktake>> {
-    require(&actor, KEEPERS, "run stocktakes")?;
+/// Cancel stocktake `id`, created or running (the API's and the pages' cancel).
+pub(crate) async fn cancel(state: &AppState, id: i64) -> ApiResult<()> {
     let mut tx = state.pool.begin().await?;
     let row = stocktakes::get(&mut tx, id).await?;
     if !matches!(row.status, StocktakeStatus::Created | StocktakeStatus::Running) {
@@ -145,7 +168,7 @@ async fn cancel_stocktake(actor: Actor, State(state): State<AppState>, Path(id):
     }
     stocktakes::mark_cancelled(&mut tx, id).await?;
     tx.commit().await?;
-    Ok(Json(view(&state, id).await?))
+    Ok(())
 }
 
 /// What to do about one line of a finished stocktake.
@@ -174,9 +197,14 @@ pub struct Resolve {
 #[utoipa::path(post, path = "/stocktakes/{id}/resolve", tag = "stocktakes", request_body = Resolve, responses((status = 200, body = ResultRow)))]
 async fn resolve(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>, Json(body): Json<Resolve>) -> ApiResult<Json<ResultRow>> {
     require(&actor, KEEPERS, "act on stocktake results")?;
+    Ok(Json(follow_up(&state, id, actor.id, &body).await?))
+}
+
+/// Act on one line of finished stocktake `id` for `actor_id` (the API's and the pages' follow-up).
+pub(crate) async fn follow_up(state: &AppState, id: i64, actor_id: i64, body: &Resolve) -> ApiResult<ResultRow> {
     let epc = body.epc.trim().to_ascii_uppercase();
     let mut tx = state.pool.begin().await?;
-    let ctx = Context::by(actor.id).reason(format!("stocktake {id}"));
+    let ctx = Context::by(actor_id).reason(format!("stocktake {id}"));
     let (resolution, asset_id) = match body.action {
         FollowUp::MarkLost => {
             let line = stocktakes::lock_result(&mut tx, id, &epc, Outcome::Missing).await?;
@@ -214,8 +242,8 @@ async fn resolve(actor: Actor, State(state): State<AppState>, Path(id): Path<i64
             ("registered", Some(asset.id))
         }
     };
-    stocktakes::resolve(&mut tx, id, &epc, resolution, actor.id, asset_id).await?;
+    stocktakes::resolve(&mut tx, id, &epc, resolution, actor_id, asset_id).await?;
     let line = stocktakes::results(&mut tx, id, None).await?.into_iter().find(|r| r.epc == epc).expect("the line just resolved");
     tx.commit().await?;
-    Ok(Json(line))
+    Ok(line)
 }

@@ -434,6 +434,11 @@ impl Ingest {
         self.inner.sessions.lock().expect("sessions lock").get(&id).map(|s| s.stocktake.progress())
     }
 
+    /// What a running stocktake has counted so far, as if it finished now.
+    pub fn stocktake_so_far(&self, id: i64) -> Option<StocktakeResult> {
+        self.inner.sessions.lock().expect("sessions lock").get(&id).map(|s| s.stocktake.clone().finish())
+    }
+
     /// Stop counting: everything read so far is counted first.
     pub async fn finish_stocktake(&self, id: i64) -> Result<Option<StocktakeResult>, IngestError> {
         self.sync().await?;

@@ -1,6 +1,7 @@
 //! The web pages: server-rendered HTML (askama templates in `templates/`) from the same
 //! binary and the same `db::*` functions as the JSON API. No front-end build, no script
-//! needed: plain forms that post and redirect.
+//! needed: plain forms that post and redirect. The live pages (gate, stocktake) also load
+//! one small static script that follows the event stream; without it they still work.
 //!
 //! Every page needs the session cookie; an anonymous request is sent to `/login`. Every
 //! state-changing form carries a token derived from the session (see [`csrf_token`]) and
@@ -21,6 +22,7 @@ use crate::http::{ApiError, AppState};
 mod admin;
 pub mod i18n;
 mod keeper;
+mod live;
 mod orders;
 mod reports;
 mod requester;
@@ -38,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(orders::router())
         .merge(admin::router())
         .merge(keeper::router())
+        .merge(live::router())
         .merge(reports::router())
 }
 
@@ -239,8 +242,7 @@ impl Chrome {
     }
 }
 
-/// Navigation by role: (href, label key). The keeper's live gate view and stocktake, and
-/// the admin's readers, join these lists when reader ingest provides their event stream.
+/// Navigation by role: (href, label key).
 fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
     match role {
         Role::Requester => vec![
@@ -257,11 +259,14 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/assets", "assets"),
             ("/reports", "dashboard"),
             ("/admin/registers", "registers"),
+            ("/admin/readers", "readers"),
         ],
         Role::Keeper => vec![
             ("/keeper/picks", "picks"),
             ("/keeper/returns", "returns"),
             ("/keeper/intakes", "intake"),
+            ("/keeper/gate", "gate"),
+            ("/keeper/stocktakes", "stocktakes"),
             ("/assets", "assets"),
         ],
         Role::Auditor => vec![("/reports", "dashboard"), ("/orders", "orders"), ("/disposals", "disposals"), ("/assets", "assets")],
@@ -274,9 +279,9 @@ pub fn render(t: impl askama::Template) -> Result<Response, PageError> {
     Ok(page(Html(html).into_response()))
 }
 
-/// The pages run no script and are never framed: a strict content security policy, and no
-/// caching of what a signed-in person saw.
-const CSP: &str = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; \
+/// The pages run no script but our own static file, connect only to us, and are never
+/// framed: a strict content security policy, and no caching of what a signed-in person saw.
+const CSP: &str = "default-src 'self'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; \
                    frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 fn page(mut response: Response) -> Response {

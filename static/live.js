@@ -1,0 +1,106 @@
+// Live updates for the gate and stocktake pages: follows the server's event stream and
+// updates the page in place. The pages are complete without it.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-stream]");
+  if (!root || !window.EventSource) return;
+  var t = function (key, fallback) { return root.getAttribute("data-t-" + key) || fallback || key; };
+  var cell = function (tr, text, cls) {
+    var td = document.createElement("td");
+    if (cls) td.className = cls;
+    if (text instanceof Node) td.appendChild(text); else td.textContent = text == null ? "" : String(text);
+    tr.appendChild(td);
+    return td;
+  };
+  var link = function (href, text) { var a = document.createElement("a"); a.href = href; a.textContent = text; return a; };
+  var time = function (iso) { return String(iso).replace("T", " ").replace(/\.\d+/, "").replace(/Z$|[+-]00:00$/, ""); };
+  var prepend = function (table, tr) {
+    var body = document.querySelector(table + " tbody");
+    if (!body) return;
+    body.insertBefore(tr, body.firstChild);
+    while (body.rows.length > 100) body.deleteRow(body.rows.length - 1);
+  };
+  var stream = new EventSource(root.getAttribute("data-stream"));
+  // Say whether the page is following the stream (tests and styles look at it).
+  stream.addEventListener("open", function () { root.setAttribute("data-live", "open"); });
+  stream.addEventListener("error", function () { root.setAttribute("data-live", "retrying"); });
+
+  stream.addEventListener("passage", function (m) {
+    var e = JSON.parse(m.data);
+    if (document.querySelector('tr[data-fact="' + CSS.escape(e.fact_key) + '"]')) return;
+    var tr = document.createElement("tr");
+    tr.setAttribute("data-fact", e.fact_key);
+    tr.className = "fresh";
+    cell(tr, time(e.at), "mono nowrap");
+    cell(tr, e.gate);
+    cell(tr, t(e.direction));
+    cell(tr, e.asset_id ? link("/assets/" + e.asset_id, String(e.asset_id)) : e.epc, e.asset_id ? "" : "mono");
+    var order = "";
+    if (e.order_id) order = e.order_kind === "loan" ? link("/orders/" + e.order_id, t("loan") + " " + e.order_id) : t(e.order_kind) + " " + e.order_id;
+    cell(tr, order);
+    var status = document.createElement("span");
+    status.className = "status outcome-" + e.outcome;
+    status.textContent = t(e.outcome);
+    cell(tr, status);
+    prepend("#passages", tr);
+  });
+
+  stream.addEventListener("alert", function (m) {
+    var a = JSON.parse(m.data).alert;
+    if (document.querySelector('tr[data-alert="' + a.id + '"]')) return;
+    var tr = document.createElement("tr");
+    tr.setAttribute("data-alert", a.id);
+    tr.className = "fresh";
+    cell(tr, time(a.at), "mono nowrap");
+    var kind = document.createElement("span");
+    kind.className = "status overdue";
+    kind.textContent = t(a.kind);
+    cell(tr, kind);
+    cell(tr, a.epc, "mono");
+    cell(tr, a.message);
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = "/keeper/alerts/" + a.id + "/acknowledge";
+    form.className = "inline";
+    [["csrf", root.getAttribute("data-csrf")], ["back", root.getAttribute("data-back")]].forEach(function (f) {
+      var input = document.createElement("input");
+      input.type = "hidden"; input.name = f[0]; input.value = f[1] || "";
+      form.appendChild(input);
+    });
+    var button = document.createElement("button");
+    button.type = "submit";
+    button.textContent = t("ack");
+    form.appendChild(button);
+    cell(tr, form);
+    prepend("#alerts", tr);
+  });
+
+  // The lists of a running stocktake: fetched again from the server, at most once a second.
+  var pending = false;
+  var refreshLists = function () {
+    if (pending || !document.getElementById("lists") || !window.fetch || !window.DOMParser) return;
+    pending = true;
+    setTimeout(function () {
+      fetch(location.href, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("lists");
+          var lists = document.getElementById("lists");
+          if (fresh && lists) lists.replaceWith(document.importNode(fresh, true));
+        })
+        .catch(function () {})
+        .then(function () { pending = false; });
+    }, 1000);
+  };
+
+  stream.addEventListener("stocktake_progress", function (m) {
+    var e = JSON.parse(m.data);
+    if (String(e.stocktake_id) !== root.getAttribute("data-stocktake")) return;
+    var set = function (id, value) { var el = document.getElementById(id); if (el) el.textContent = String(value); };
+    ["expected", "found", "misplaced", "missing", "unexpected"].forEach(function (k) { set(k, e[k]); });
+    set("counted", e.found + e.misplaced);
+    var bar = document.getElementById("progress");
+    if (bar) { bar.max = Math.max(e.expected, 1); bar.value = e.found + e.misplaced; bar.textContent = (e.found + e.misplaced) + " / " + e.expected; }
+    refreshLists();
+  });
+})();
