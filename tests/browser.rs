@@ -282,7 +282,7 @@ async fn the_language_switch_turns_every_label_to_chinese_and_back(pool: PgPool)
 /// the test), over a database already set up: the pipeline reads its readers at start.
 async fn serve_live(pool: PgPool) -> (String, depot::ingest::Ingest, oneshot::Sender<()>) {
     let config = Config::for_database(None);
-    let ingest = depot::ingest::Ingest::start(pool.clone(), depot::ingest::Options { tick: None, connect_readers: false, capacity: 16 }).await.unwrap();
+    let ingest = depot::ingest::Ingest::start(pool.clone(), depot::ingest::Options { tick: None, connect_readers: false, capacity: 16, record_latency: false }).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();

@@ -84,9 +84,13 @@ fn record_checks_each_line_and_writes_the_canonical_trace() {
         "{err}"
     );
 
-    let r = depot(&["record", "llrp://10.0.0.5", "-o", output.to_str().unwrap()]);
+    // Nothing listens on loopback port 1: a reader that never answers is a clear failure.
+    let r = depot(&["record", "llrp://127.0.0.1:1", "-o", output.to_str().unwrap()]);
     assert!(!r.status.success());
-    assert!(String::from_utf8_lossy(&r.stderr).contains("record from --input"));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("cannot connect"), "{}", String::from_utf8_lossy(&r.stderr));
+    let r = depot(&["record", "ftp://reader", "-o", output.to_str().unwrap()]);
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("is not a reader address"));
 }
 
 #[test]

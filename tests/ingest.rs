@@ -531,7 +531,7 @@ async fn readers_and_gates_come_from_the_configuration_file_too(pool: PgPool) {
     let text = r#"
         [[readers]]
         name = "dock"
-        address = "llrp://10.1.2.3"
+        address = "llrp://127.0.0.1:1"
         antennas = { 1 = "W1/A", 2 = "W1/B" }
 
         [[gates]]
@@ -543,11 +543,11 @@ async fn readers_and_gates_come_from_the_configuration_file_too(pool: PgPool) {
     let mut conn = pool.acquire().await.unwrap();
     depot::db::readers::apply_config(&mut conn, &file.readers, &file.gates).await.unwrap();
     let mut changed = file.readers.clone();
-    changed[0].address = "llrp://10.1.2.4:5084".into();
+    changed[0].address = "llrp://127.0.0.1:2".into();
     depot::db::readers::apply_config(&mut conn, &changed, &file.gates).await.expect("applying again updates");
     let readers = depot::db::readers::list(&mut conn).await.unwrap();
     assert_eq!(readers.len(), 1);
-    assert_eq!(readers[0].address, "llrp://10.1.2.4:5084");
+    assert_eq!(readers[0].address, "llrp://127.0.0.1:2");
     let zones: Vec<i64> = readers[0].read_points.iter().map(|p| p.zone_id).collect();
     assert_eq!(zones, [world.shelf, world.shelf2]);
     let gates = depot::db::readers::gates(&mut conn).await.unwrap();

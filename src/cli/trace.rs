@@ -159,11 +159,12 @@ pub async fn record(args: RecordArgs) -> anyhow::Result<()> {
 
 /// Record a live reader's reads as a trace.
 async fn record_reader(address: &str, name: &str, seconds: Option<u64>, output: &Path) -> anyhow::Result<()> {
-    use depot_readers::{ReaderAddress, ReaderConfig, ReaderOutput};
+    use depot_readers::{ReaderAddress, ReaderConfig, ReaderEventKind, ReaderOutput};
     let address: ReaderAddress = address.parse()?;
+    let mut connected = false;
     let mut out = BufWriter::new(File::create(output).with_context(|| format!("creating {}", output.display()))?);
     let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
-    let handle = depot_readers::spawn(address, ReaderConfig::default(), tx);
+    let handle = depot_readers::spawn(address.clone(), ReaderConfig::default(), tx);
     let stop_at = seconds.map(|s| tokio::time::Instant::now() + std::time::Duration::from_secs(s));
     let mut n = 0u64;
     loop {
@@ -177,7 +178,19 @@ async fn record_reader(address: &str, name: &str, seconds: Option<u64>, output: 
                 trace::write_read(&mut out, &read, name)?;
                 n += 1;
             }
-            Some(ReaderOutput::Event(event)) => eprintln!("{}", event.kind),
+            Some(ReaderOutput::Event(event)) => {
+                eprintln!("{}", event.kind);
+                match &event.kind {
+                    ReaderEventKind::Connected { .. } => connected = true,
+                    // Once recording, a dropped reader is reconnected; one that never
+                    // answered is a wiring or address mistake to report at once.
+                    ReaderEventKind::Error { message: reason } | ReaderEventKind::Disconnected { reason } if !connected => {
+                        let _ = handle.stop().await;
+                        bail!("cannot record {address}: {reason}");
+                    }
+                    _ => {}
+                }
+            }
             None => break,
         }
     }
