@@ -127,3 +127,29 @@ async fn the_embedded_cluster_starts_is_reused_and_stops() {
     pg.stop().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An open event stream must not hold graceful shutdown hostage.
+#[sqlx::test(migrations = "./migrations")]
+async fn shutting_down_ends_open_event_streams(pool: PgPool) {
+    let config = Config::for_database(None);
+    depot::demo::seed(&pool, &config).await.unwrap();
+    let options = depot::ingest::Options { tick: None, connect_readers: false, capacity: 16, record_latency: false };
+    let ingest = depot::ingest::Ingest::start(pool.clone(), options).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let state = AppState::new(pool, config).with_ingest(ingest);
+    let server = tokio::spawn(http::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let signed_in = client.post(format!("{base}/api/session")).json(&json!({"username": "keeper", "password": "demo"})).send().await.unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let mut stream = client.get(format!("{base}/api/events/stream")).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server).await.expect("shutdown finished with a stream open").unwrap().unwrap();
+    let rest = tokio::time::timeout(Duration::from_secs(5), async { while let Ok(Some(_)) = stream.chunk().await {} }).await;
+    assert!(rest.is_ok(), "the stream ended");
+}

@@ -43,11 +43,14 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The reader pipeline; `None` where the service runs without it (some tests).
     pub ingest: Option<Ingest>,
+    /// Cancelled when the server starts shutting down, so that endless responses (the event
+    /// stream) end and graceful shutdown can finish.
+    pub closing: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> Self {
-        AppState { pool, config: Arc::new(config), ingest: None }
+        AppState { pool, config: Arc::new(config), ingest: None, closing: Default::default() }
     }
 
     pub fn with_ingest(mut self, ingest: Ingest) -> Self {
@@ -120,6 +123,11 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
 
 /// Serve until `shutdown` resolves, then finish the requests in flight.
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let closing = state.closing.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.cancel();
+    };
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }
 

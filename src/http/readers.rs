@@ -286,19 +286,30 @@ async fn stream(actor: Actor, State(state): State<AppState>, Query(q): Query<Str
     };
     let filter = live::Filter { gate: q.gate, zone: q.zone, order };
     let rx = state.ingest()?.subscribe();
-    let events = futures_util::stream::unfold((rx, filter), |(mut rx, filter)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(event) if filter.accepts(&event) => {
-                    let sse = SseEvent::default().event(event.name()).json_data(&event).unwrap_or_else(|_| SseEvent::default().comment("unserialisable event"));
-                    return Some((Ok::<_, Infallible>(sse), (rx, filter)));
+    let closing = state.closing.clone();
+    let events = futures_util::stream::unfold((rx, filter), move |(mut rx, filter)| {
+        let closing = closing.clone();
+        async move {
+            loop {
+                let next = tokio::select! {
+                    _ = closing.cancelled() => return None,
+                    next = rx.recv() => next,
+                };
+                match next {
+                    Ok(event) if filter.accepts(&event) => {
+                        let sse = SseEvent::default()
+                            .event(event.name())
+                            .json_data(&event)
+                            .unwrap_or_else(|_| SseEvent::default().comment("unserialisable event"));
+                        return Some((Ok::<_, Infallible>(sse), (rx, filter)));
+                    }
+                    Ok(_) => continue,
+                    // A slow listener missed some events: say so, and carry on with the newest.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        return Some((Ok(SseEvent::default().event("lagged").data(n.to_string())), (rx, filter)));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
-                Ok(_) => continue,
-                // A slow listener missed some events: say so, and carry on with the newest.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    return Some((Ok(SseEvent::default().event("lagged").data(n.to_string())), (rx, filter)));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }
         }
     });
