@@ -355,8 +355,10 @@ impl Ingest {
                     },
                 },
             }
-            // Group whatever else is already queued, up to a bound.
-            while pending.len() < 20_000 {
+            // Group whatever else is already queued, up to a bound; all of it when someone
+            // waits on a barrier, since every fact queued before the barrier must be stored
+            // before it is answered.
+            while pending.len() < 20_000 || !barriers.is_empty() {
                 match facts.try_recv() {
                     Ok(batch) => pending.extend(batch),
                     Err(_) => break,
