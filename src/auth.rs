@@ -1,6 +1,8 @@
 //! Who someone is: users, roles, password hashes, session and API tokens.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -12,7 +14,19 @@ use utoipa::ToSchema;
 use crate::db::{self, OptionalExt};
 
 /// What a user may do. Mirrors the `user_role` enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, ToSchema, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    sqlx::Type,
+    ToSchema,
+    clap::ValueEnum,
+)]
 #[sqlx(type_name = "user_role", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -49,18 +63,28 @@ impl Actor {
 
 pub fn hash_password(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 with default parameters").to_string()
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters")
+        .to_string()
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// A fresh random token (256 bits, hex) and the digest that is stored in its place.
 pub fn new_token(prefix: &str) -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = format!("{prefix}{}", crate::domain::epc::hex_upper(&bytes).to_lowercase());
+    let token = format!(
+        "{prefix}{}",
+        crate::domain::epc::hex_upper(&bytes).to_lowercase()
+    );
     let digest = token_digest(&token);
     (token, digest)
 }
@@ -72,11 +96,16 @@ pub fn token_digest(token: &str) -> Vec<u8> {
 const ACTOR_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.department_id";
 
 /// Check a username and password; inactive users cannot log in.
-pub async fn login(conn: &mut PgConnection, username: &str, password: &str) -> db::Result<Option<Actor>> {
-    let row: Option<(String, bool)> = sqlx::query_as("select password_hash, active from users where username = $1")
-        .bind(username)
-        .fetch_optional(&mut *conn)
-        .await?;
+pub async fn login(
+    conn: &mut PgConnection,
+    username: &str,
+    password: &str,
+) -> db::Result<Option<Actor>> {
+    let row: Option<(String, bool)> =
+        sqlx::query_as("select password_hash, active from users where username = $1")
+            .bind(username)
+            .fetch_optional(&mut *conn)
+            .await?;
     let Some((hash, active)) = row else {
         // Same work as a real check, so timing does not tell which usernames exist.
         verify_password(password, &DUMMY_HASH);
@@ -86,16 +115,23 @@ pub async fn login(conn: &mut PgConnection, username: &str, password: &str) -> d
         return Ok(None);
     }
     Ok(Some(
-        sqlx::query_as(&format!("select {ACTOR_COLUMNS} from users u where u.username = $1"))
-            .bind(username)
-            .fetch_one(conn)
-            .await?,
+        sqlx::query_as(&format!(
+            "select {ACTOR_COLUMNS} from users u where u.username = $1"
+        ))
+        .bind(username)
+        .fetch_one(conn)
+        .await?,
     ))
 }
 
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| hash_password("no such user"));
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password("no such user"));
 
-pub async fn create_session(conn: &mut PgConnection, user_id: i64, hours: i64) -> db::Result<(String, DateTime<Utc>)> {
+pub async fn create_session(
+    conn: &mut PgConnection,
+    user_id: i64,
+    hours: i64,
+) -> db::Result<(String, DateTime<Utc>)> {
     let (token, digest) = new_token("s_");
     let expires: DateTime<Utc> = sqlx::query_scalar(
         "insert into sessions (token_hash, user_id, expires_at) values ($1, $2, now() + make_interval(hours => $3::int))
@@ -110,7 +146,10 @@ pub async fn create_session(conn: &mut PgConnection, user_id: i64, hours: i64) -
 }
 
 pub async fn end_session(conn: &mut PgConnection, token: &str) -> db::Result<()> {
-    sqlx::query("delete from sessions where token_hash = $1").bind(token_digest(token)).execute(conn).await?;
+    sqlx::query("delete from sessions where token_hash = $1")
+        .bind(token_digest(token))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -124,7 +163,10 @@ pub async fn actor_for_session(conn: &mut PgConnection, token: &str) -> db::Resu
     .await?)
 }
 
-pub async fn actor_for_api_token(conn: &mut PgConnection, token: &str) -> db::Result<Option<Actor>> {
+pub async fn actor_for_api_token(
+    conn: &mut PgConnection,
+    token: &str,
+) -> db::Result<Option<Actor>> {
     Ok(sqlx::query_as(&format!(
         "update api_tokens t set last_used_at = now() from users u
          where t.token_hash = $1 and u.id = t.user_id and u.active and t.revoked_at is null

@@ -58,7 +58,10 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_ref().map(|u| redact_url(u)))
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|u| redact_url(u)),
+            )
             .field("company_prefix", &self.company_prefix)
             .field("session_hours", &self.session_hours)
             .field("readers", &self.readers.len())
@@ -116,9 +119,15 @@ pub struct Overrides {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read configuration file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("configuration file {path}: {source}")]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
     #[error("{0}")]
     Invalid(String),
 }
@@ -130,9 +139,19 @@ impl Config {
             None => FileConfig::default(),
         };
         let config = Config {
-            listen: listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
-            data_dir: over.data_dir.clone().or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
-            database_url: over.database_url.clone().or(file.database_url).filter(|u| !u.trim().is_empty()),
+            listen: listen
+                .or(file.listen)
+                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
+            data_dir: over
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            database_url: over
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .filter(|u| !u.trim().is_empty()),
             company_prefix: over
                 .company_prefix
                 .clone()
@@ -149,10 +168,14 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         let cp = &self.company_prefix;
         if !(6..=12).contains(&cp.len()) || !cp.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ConfigError::Invalid(format!("company_prefix must be 6 to 12 digits, got {cp:?}")));
+            return Err(ConfigError::Invalid(format!(
+                "company_prefix must be 6 to 12 digits, got {cp:?}"
+            )));
         }
         if self.session_hours <= 0 {
-            return Err(ConfigError::Invalid("session_hours must be positive".into()));
+            return Err(ConfigError::Invalid(
+                "session_hours must be positive".into(),
+            ));
         }
         Ok(())
     }
@@ -172,8 +195,14 @@ impl Config {
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-    toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.into(), source })
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.into(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        path: path.into(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -191,7 +220,10 @@ mod tests {
 
     #[test]
     fn bad_company_prefix_is_refused() {
-        let over = Overrides { company_prefix: Some("12ab".into()), ..Default::default() };
+        let over = Overrides {
+            company_prefix: Some("12ab".into()),
+            ..Default::default()
+        };
         let err = Config::load(&over, None).unwrap_err();
         assert!(err.to_string().contains("company_prefix"), "{err}");
     }

@@ -13,11 +13,11 @@ use crate::config::Config;
 use crate::db::assets::{NewAsset, SourceClass};
 use crate::db::compensations;
 use crate::db::disposals::{self, NewDisposal};
-use crate::db::intakes::{self, NewIntake};
-use crate::db::transfers::{self, NewTransfer};
 use crate::db::events::{self, Context};
+use crate::db::intakes::{self, NewIntake};
 use crate::db::loans::{self, Condition, NewLoan, ReturnedItem};
 use crate::db::orders::Line;
+use crate::db::transfers::{self, NewTransfer};
 use crate::domain::lifecycle::AssetAction;
 use crate::http::{insert_user, NewUser};
 
@@ -37,13 +37,17 @@ const CATEGORIES: &[(&str, &str, i64, usize)] = &[
 
 /// Seed the demo world unless the database already has users.
 pub async fn seed(pool: &PgPool, config: &Config) -> anyhow::Result<()> {
-    let users: i64 = sqlx::query_scalar("select count(*) from users").fetch_one(pool).await?;
+    let users: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(pool)
+        .await?;
     if users > 0 {
         tracing::info!("the database already has users: demo not seeded");
         return Ok(());
     }
     let mut tx = pool.begin().await?;
-    World::build(&mut tx, config).await.context("building the demo world")?;
+    World::build(&mut tx, config)
+        .await
+        .context("building the demo world")?;
     tx.commit().await?;
     eprintln!("demo seeded: sign in as admin, keeper, requester, requester2 or auditor with password `{PASSWORD}`");
     Ok(())
@@ -72,16 +76,36 @@ impl World {
     async fn build(conn: &mut PgConnection, config: &Config) -> anyhow::Result<()> {
         let dept = "insert into departments (code, name) values ($1, $2) returning id";
         let finance = id(conn, dept, &["FIN", "Finance Bureau 财政局"]).await?;
-        let culture = id(conn, dept, &["CUL", "Culture and Tourism Bureau 文化和旅游局"]).await?;
+        let culture = id(
+            conn,
+            dept,
+            &["CUL", "Culture and Tourism Bureau 文化和旅游局"],
+        )
+        .await?;
         id(conn, dept, &["EDU", "Education Bureau 教育局"]).await?;
-        id(conn, dept, &["OAB", "Offices Administration 机关事务管理局"]).await?;
+        id(
+            conn,
+            dept,
+            &["OAB", "Offices Administration 机关事务管理局"],
+        )
+        .await?;
 
         let mut ids = Vec::new();
         for (username, display, role, department_id) in [
             ("admin", "Depot manager 仓库主任", Role::Admin, None),
             ("keeper", "Keeper Wang 保管员王", Role::Keeper, None),
-            ("requester", "Clerk Li 李科员 (Finance)", Role::Requester, Some(finance)),
-            ("requester2", "Clerk Zhao 赵科员 (Culture)", Role::Requester, Some(culture)),
+            (
+                "requester",
+                "Clerk Li 李科员 (Finance)",
+                Role::Requester,
+                Some(finance),
+            ),
+            (
+                "requester2",
+                "Clerk Zhao 赵科员 (Culture)",
+                Role::Requester,
+                Some(culture),
+            ),
             ("auditor", "Auditor Chen 审计陈", Role::Auditor, None),
         ] {
             let body = NewUser {
@@ -91,11 +115,26 @@ impl World {
                 role,
                 department_id,
             };
-            ids.push(insert_user(conn, &body).await.map_err(|e| anyhow::anyhow!("{e}"))?.id);
+            ids.push(
+                insert_user(conn, &body)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .id,
+            );
         }
 
-        let central = id(conn, "insert into warehouses (code, name, address) values ($1, $2, $3) returning id", &["W1", "Central depot 中心公物仓", "1 Depot Road"]).await?;
-        let east = id(conn, "insert into warehouses (code, name, address) values ($1, $2, $3) returning id", &["W2", "East depot 东区公物仓", "88 East Street"]).await?;
+        let central = id(
+            conn,
+            "insert into warehouses (code, name, address) values ($1, $2, $3) returning id",
+            &["W1", "Central depot 中心公物仓", "1 Depot Road"],
+        )
+        .await?;
+        let east = id(
+            conn,
+            "insert into warehouses (code, name, address) values ($1, $2, $3) returning id",
+            &["W2", "East depot 东区公物仓", "88 East Street"],
+        )
+        .await?;
         let mut zones = Vec::new();
         for (warehouse, code, name, kind) in [
             (central, "A", "Aisle A 甲区", "storage"),
@@ -116,7 +155,14 @@ impl World {
         }
         let mut categories = Vec::new();
         for (code, name, ..) in CATEGORIES {
-            categories.push(id(conn, "insert into categories (code, name) values ($1, $2) returning id", &[code, name]).await?);
+            categories.push(
+                id(
+                    conn,
+                    "insert into categories (code, name) values ($1, $2) returning id",
+                    &[code, name],
+                )
+                .await?,
+            );
         }
         let world = World {
             finance,
@@ -141,15 +187,40 @@ impl World {
         use crate::db::readers::{self, NewGate, NewReader, ReadPoint, HANDHELD};
         let (aisle_a, gate_in, gate_out) = (self.zones[0], self.zones[3], self.zones[4]);
         let point = |antenna: i32, zone_id: i64| ReadPoint { antenna, zone_id };
-        readers::create(conn, &NewReader {
-            name: "gate-1".into(),
-            address: "llrp://127.0.0.1:5084".into(),
-            enabled: true,
-            read_points: vec![point(1, gate_in), point(2, gate_in), point(3, gate_out), point(4, gate_out)],
-        })
+        readers::create(
+            conn,
+            &NewReader {
+                name: "gate-1".into(),
+                address: "llrp://127.0.0.1:5084".into(),
+                enabled: true,
+                read_points: vec![
+                    point(1, gate_in),
+                    point(2, gate_in),
+                    point(3, gate_out),
+                    point(4, gate_out),
+                ],
+            },
+        )
         .await?;
-        readers::create(conn, &NewReader { name: "handheld-1".into(), address: HANDHELD.into(), enabled: true, read_points: vec![point(1, aisle_a)] }).await?;
-        readers::create_gate(conn, &NewGate { name: "Main gate 正门".into(), inside_zone_id: gate_in, outside_zone_id: gate_out }).await?;
+        readers::create(
+            conn,
+            &NewReader {
+                name: "handheld-1".into(),
+                address: HANDHELD.into(),
+                enabled: true,
+                read_points: vec![point(1, aisle_a)],
+            },
+        )
+        .await?;
+        readers::create_gate(
+            conn,
+            &NewGate {
+                name: "Main gate 正门".into(),
+                inside_zone_id: gate_in,
+                outside_zone_id: gate_out,
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -157,7 +228,12 @@ impl World {
     /// classes and received into the storage zones; the filing cabinets' intake is still open
     /// with two items to come, and one intake was cancelled.
     async fn stock(&self, conn: &mut PgConnection, config: &Config) -> anyhow::Result<()> {
-        let sources = [SourceClass::EventPurchase, SourceClass::AbolishedBody, SourceClass::InstitutionalReform, SourceClass::OtherIdle];
+        let sources = [
+            SourceClass::EventPurchase,
+            SourceClass::AbolishedBody,
+            SourceClass::InstitutionalReform,
+            SourceClass::OtherIdle,
+        ];
         let storage = [self.zones[0], self.zones[1], self.zones[5]];
         let ctx = Context::by(self.keeper);
         for (c, (_, name, value, count)) in CATEGORIES.iter().enumerate() {
@@ -168,14 +244,22 @@ impl World {
                     name: format!("{english} #{:03}", n + 1),
                     category_id: self.categories[c],
                     original_value_fen: *value,
-                    acquired_on: NaiveDate::from_ymd_opt(2019 + (n % 6) as i32, 1 + (n % 12) as u32, 1 + (n % 28) as u32),
+                    acquired_on: NaiveDate::from_ymd_opt(
+                        2019 + (n % 6) as i32,
+                        1 + (n % 12) as u32,
+                        1 + (n % 28) as u32,
+                    ),
                     source_class: sources[c % sources.len()],
                     owner_department_id: None,
                     notes: String::new(),
                 })
                 .collect();
             let new = NewIntake {
-                source_department_id: Some(if c % 2 == 0 { self.finance } else { self.culture }),
+                source_department_id: Some(if c % 2 == 0 {
+                    self.finance
+                } else {
+                    self.culture
+                }),
                 source_class: sources[c % sources.len()],
                 description: format!("{english}: idle after the provincial games"),
                 items,
@@ -185,7 +269,12 @@ impl World {
             let keep_waiting = if c + 1 == CATEGORIES.len() { 2 } else { 0 };
             let to_receive = &ids[..ids.len() - keep_waiting];
             for (z, zone) in storage.iter().enumerate() {
-                let share: Vec<i64> = to_receive.iter().copied().skip(z).step_by(storage.len()).collect();
+                let share: Vec<i64> = to_receive
+                    .iter()
+                    .copied()
+                    .skip(z)
+                    .step_by(storage.len())
+                    .collect();
                 if !share.is_empty() {
                     intakes::receive(conn, intake.id, *zone, Some(&share), &ctx).await?;
                 }
@@ -214,7 +303,8 @@ impl World {
             .fetch_all(&mut *conn)
             .await?;
         for desk in desks {
-            let ctx = Context::by(self.admin).reason("transferred to the Culture bureau before the depot existed");
+            let ctx = Context::by(self.admin)
+                .reason("transferred to the Culture bureau before the depot existed");
             events::transition(conn, desk, AssetAction::Reserve, &ctx).await?;
             events::transition(conn, desk, AssetAction::Allocate, &ctx).await?;
             sqlx::query("update assets set owner_department_id = $2, holder_department_id = $2, zone_id = null where id = $1")
@@ -222,8 +312,17 @@ impl World {
                 .bind(self.culture)
                 .execute(&mut *conn)
                 .await?;
-            events::transition(conn, desk, AssetAction::List, &Context::by(self.requester2).reason("idle after the office move")).await?;
-            sqlx::query("update assets set virtual_depot = true where id = $1").bind(desk).execute(&mut *conn).await?;
+            events::transition(
+                conn,
+                desk,
+                AssetAction::List,
+                &Context::by(self.requester2).reason("idle after the office move"),
+            )
+            .await?;
+            sqlx::query("update assets set virtual_depot = true where id = $1")
+                .bind(desk)
+                .execute(&mut *conn)
+                .await?;
         }
         Ok(())
     }
@@ -248,9 +347,14 @@ impl World {
                 owner_department_id: None,
                 notes: String::new(),
             };
-            let asset = crate::db::assets::register(conn, &config.company_prefix, &new, &ctx).await?;
+            let asset =
+                crate::db::assets::register(conn, &config.company_prefix, &new, &ctx).await?;
             events::transition(conn, asset.id, AssetAction::Receive, &ctx).await?;
-            sqlx::query("update assets set zone_id = $2 where id = $1").bind(asset.id).bind(inside).execute(&mut *conn).await?;
+            sqlx::query("update assets set zone_id = $2 where id = $1")
+                .bind(asset.id)
+                .bind(inside)
+                .execute(&mut *conn)
+                .await?;
             ids.push(asset.id);
         }
         let today = Utc::now().date_naive();
@@ -259,7 +363,15 @@ impl World {
             purpose: "Provincial exhibition 省级展览 (leaves through the main gate)".into(),
             starts_on: today,
             ends_on: today + Duration::days(14),
-            lines: ids[..50].iter().map(|&asset_id| Line { id: 0, category_id: None, asset_id: Some(asset_id), quantity: 1 }).collect(),
+            lines: ids[..50]
+                .iter()
+                .map(|&asset_id| Line {
+                    id: 0,
+                    category_id: None,
+                    asset_id: Some(asset_id),
+                    quantity: 1,
+                })
+                .collect(),
         };
         let loan = loans::create(conn, self.culture, &new, &Context::by(self.requester2)).await?;
         loans::approve(conn, loan.id, None, &Context::by(self.admin)).await?;
@@ -275,7 +387,11 @@ impl World {
             .await
     }
 
-    async fn finance_loan(&self, conn: &mut PgConnection, new: NewLoan) -> crate::db::Result<loans::Loan> {
+    async fn finance_loan(
+        &self,
+        conn: &mut PgConnection,
+        new: NewLoan,
+    ) -> crate::db::Result<loans::Loan> {
         loans::create(conn, self.finance, &new, &Context::by(self.requester)).await
     }
 
@@ -283,61 +399,154 @@ impl World {
     async fn orders(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
         let today = Utc::now().date_naive();
         let days = |n: i64| today + Duration::days(n);
-        let loan = |purpose: &str, start: NaiveDate, end: NaiveDate, lines: Vec<(usize, i32)>| NewLoan {
-            department_id: None,
-            purpose: purpose.into(),
-            starts_on: start,
-            ends_on: end,
-            lines: lines
-                .into_iter()
-                .map(|(c, quantity)| Line { id: 0, category_id: Some(self.categories[c]), asset_id: None, quantity })
-                .collect(),
-        };
+        let loan =
+            |purpose: &str, start: NaiveDate, end: NaiveDate, lines: Vec<(usize, i32)>| NewLoan {
+                department_id: None,
+                purpose: purpose.into(),
+                starts_on: start,
+                ends_on: end,
+                lines: lines
+                    .into_iter()
+                    .map(|(c, quantity)| Line {
+                        id: 0,
+                        category_id: Some(self.categories[c]),
+                        asset_id: None,
+                        quantity,
+                    })
+                    .collect(),
+            };
         let by = |actor: i64| Context::by(actor);
 
         // requested: waiting for approval
-        self.finance_loan(conn, loan("Budget meeting 预算会议", days(7), days(8), vec![(0, 12), (1, 40)])).await?;
-        let culture_request = loan("Spring festival gala 春节联欢会", days(20), days(22), vec![(4, 2), (5, 1)]);
+        self.finance_loan(
+            conn,
+            loan(
+                "Budget meeting 预算会议",
+                days(7),
+                days(8),
+                vec![(0, 12), (1, 40)],
+            ),
+        )
+        .await?;
+        let culture_request = loan(
+            "Spring festival gala 春节联欢会",
+            days(20),
+            days(22),
+            vec![(4, 2), (5, 1)],
+        );
         loans::create(conn, self.culture, &culture_request, &by(self.requester2)).await?;
         // approved: assets reserved, waiting at the gate
-        let approved = self.finance_loan(conn, loan("Training week 培训周", days(2), days(6), vec![(3, 8), (2, 1)])).await?;
+        let approved = self
+            .finance_loan(
+                conn,
+                loan(
+                    "Training week 培训周",
+                    days(2),
+                    days(6),
+                    vec![(3, 8), (2, 1)],
+                ),
+            )
+            .await?;
         loans::approve(conn, approved.id, None, &by(self.admin)).await?;
         // partially issued
-        let partial = self.finance_loan(conn, loan("Audit fieldwork 审计外勤", days(0), days(10), vec![(3, 4)])).await?;
+        let partial = self
+            .finance_loan(
+                conn,
+                loan("Audit fieldwork 审计外勤", days(0), days(10), vec![(3, 4)]),
+            )
+            .await?;
         let partial = loans::approve(conn, partial.id, None, &by(self.admin)).await?;
         let first_two: Vec<i64> = partial.assets.iter().take(2).map(|a| a.asset_id).collect();
         loans::issue(conn, partial.id, Some(&first_two), &by(self.keeper)).await?;
         // issued, on time
-        let issued = loans::create(conn, self.culture, &loan("Exhibition 展览", days(-2), days(5), vec![(0, 10), (1, 20)]), &by(self.requester2)).await?;
+        let issued = loans::create(
+            conn,
+            self.culture,
+            &loan("Exhibition 展览", days(-2), days(5), vec![(0, 10), (1, 20)]),
+            &by(self.requester2),
+        )
+        .await?;
         loans::approve(conn, issued.id, None, &by(self.admin)).await?;
         loans::issue(conn, issued.id, None, &by(self.keeper)).await?;
         // issued and overdue
-        let overdue = self.finance_loan(conn, loan("Year-end review 年终总结", days(-14), days(-3), vec![(2, 2)])).await?;
+        let overdue = self
+            .finance_loan(
+                conn,
+                loan(
+                    "Year-end review 年终总结",
+                    days(-14),
+                    days(-3),
+                    vec![(2, 2)],
+                ),
+            )
+            .await?;
         loans::approve(conn, overdue.id, None, &by(self.admin)).await?;
         loans::issue(conn, overdue.id, None, &by(self.keeper)).await?;
         // returned, with one damaged and one missing: two compensation cases
-        let returned = self.finance_loan(conn, loan("Sports meeting 运动会", days(-30), days(-25), vec![(4, 3)])).await?;
+        let returned = self
+            .finance_loan(
+                conn,
+                loan("Sports meeting 运动会", days(-30), days(-25), vec![(4, 3)]),
+            )
+            .await?;
         let returned = loans::approve(conn, returned.id, None, &by(self.admin)).await?;
         loans::issue(conn, returned.id, None, &by(self.keeper)).await?;
         let items: Vec<ReturnedItem> = returned
             .assets
             .iter()
             .zip([Condition::Fine, Condition::Damaged, Condition::Missing])
-            .map(|(a, condition)| ReturnedItem { asset_id: a.asset_id, condition, zone_id: Some(self.zones[0]), note: String::new() })
+            .map(|(a, condition)| ReturnedItem {
+                asset_id: a.asset_id,
+                condition,
+                zone_id: Some(self.zones[0]),
+                note: String::new(),
+            })
             .collect();
         loans::return_items(conn, returned.id, Some(&items), &by(self.keeper)).await?;
         // returned in good order, borrowing from the virtual depot
-        let virtual_loan = self.finance_loan(conn, loan("Temporary office 临时办公", days(-12), days(-9), vec![(6, 2)])).await?;
+        let virtual_loan = self
+            .finance_loan(
+                conn,
+                loan(
+                    "Temporary office 临时办公",
+                    days(-12),
+                    days(-9),
+                    vec![(6, 2)],
+                ),
+            )
+            .await?;
         let mut virtual_loan = loans::approve(conn, virtual_loan.id, None, &by(self.admin)).await?;
         loans::issue(conn, virtual_loan.id, None, &by(self.keeper)).await?;
         virtual_loan = loans::return_items(conn, virtual_loan.id, None, &by(self.keeper)).await?;
         debug_assert_eq!(virtual_loan.status.as_str(), "returned");
         // rejected and cancelled
-        let rejected = self.finance_loan(conn, loan("Private party", days(3), days(3), vec![(5, 2)])).await?;
-        loans::reject(conn, rejected.id, &by(self.admin).reason("not an official event")).await?;
-        let cancelled = self.finance_loan(conn, loan("Postponed seminar 延期研讨会", days(9), days(9), vec![(2, 1)])).await?;
+        let rejected = self
+            .finance_loan(conn, loan("Private party", days(3), days(3), vec![(5, 2)]))
+            .await?;
+        loans::reject(
+            conn,
+            rejected.id,
+            &by(self.admin).reason("not an official event"),
+        )
+        .await?;
+        let cancelled = self
+            .finance_loan(
+                conn,
+                loan(
+                    "Postponed seminar 延期研讨会",
+                    days(9),
+                    days(9),
+                    vec![(2, 1)],
+                ),
+            )
+            .await?;
         loans::approve(conn, cancelled.id, None, &by(self.admin)).await?;
-        loans::cancel(conn, cancelled.id, &by(self.requester).reason("seminar postponed")).await?;
+        loans::cancel(
+            conn,
+            cancelled.id,
+            &by(self.requester).reason("seminar postponed"),
+        )
+        .await?;
 
         // compensation cases: the sports meeting's damaged tent repaired and paid for, its
         // lost tent still open; one more case waived
@@ -346,69 +555,191 @@ impl World {
             compensations::repaired(conn, damage.id, 42_000, &by(self.keeper)).await?;
             compensations::paid(conn, damage.id, "CZ-2026-0117", &by(self.admin)).await?;
         }
-        let waived_loan = self.finance_loan(conn, loan("Flood relief 防汛救灾", days(-40), days(-35), vec![(1, 2)])).await?;
+        let waived_loan = self
+            .finance_loan(
+                conn,
+                loan("Flood relief 防汛救灾", days(-40), days(-35), vec![(1, 2)]),
+            )
+            .await?;
         let waived_loan = loans::approve(conn, waived_loan.id, None, &by(self.admin)).await?;
         loans::issue(conn, waived_loan.id, None, &by(self.keeper)).await?;
         let items: Vec<ReturnedItem> = waived_loan
             .assets
             .iter()
             .zip([Condition::Damaged, Condition::Fine])
-            .map(|(a, condition)| ReturnedItem { asset_id: a.asset_id, condition, zone_id: Some(self.zones[1]), note: "soaked in the flood".into() })
+            .map(|(a, condition)| ReturnedItem {
+                asset_id: a.asset_id,
+                condition,
+                zone_id: Some(self.zones[1]),
+                note: "soaked in the flood".into(),
+            })
             .collect();
         loans::return_items(conn, waived_loan.id, Some(&items), &by(self.keeper)).await?;
-        let cases = compensations::list(conn, Some(self.finance), Some(crate::domain::lifecycle::orders::CompensationStatus::Open)).await?;
+        let cases = compensations::list(
+            conn,
+            Some(self.finance),
+            Some(crate::domain::lifecycle::orders::CompensationStatus::Open),
+        )
+        .await?;
         if let Some(case) = cases.iter().find(|c| c.loan_id == Some(waived_loan.id)) {
-            compensations::waived(conn, case.id, &by(self.admin).reason("damage by force majeure")).await?;
+            compensations::waived(
+                conn,
+                case.id,
+                &by(self.admin).reason("damage by force majeure"),
+            )
+            .await?;
         }
 
         // transfers in every state
         let transfer = |purpose: &str, c: usize, quantity: i32| NewTransfer {
             department_id: None,
             purpose: purpose.into(),
-            lines: vec![Line { id: 0, category_id: Some(self.categories[c]), asset_id: None, quantity }],
+            lines: vec![Line {
+                id: 0,
+                category_id: Some(self.categories[c]),
+                asset_id: None,
+                quantity,
+            }],
         };
-        transfers::create(conn, self.finance, &transfer("New audit office 新设审计办公室", 7, 4), &by(self.requester)).await?;
-        let approved = transfers::create(conn, self.culture, &transfer("Library reading room 图书馆阅览室", 6, 5), &by(self.requester2)).await?;
+        transfers::create(
+            conn,
+            self.finance,
+            &transfer("New audit office 新设审计办公室", 7, 4),
+            &by(self.requester),
+        )
+        .await?;
+        let approved = transfers::create(
+            conn,
+            self.culture,
+            &transfer("Library reading room 图书馆阅览室", 6, 5),
+            &by(self.requester2),
+        )
+        .await?;
         transfers::approve(conn, approved.id, None, &by(self.admin)).await?;
-        let completed = transfers::create(conn, self.finance, &transfer("Service hall counters 服务大厅", 6, 3), &by(self.requester)).await?;
+        let completed = transfers::create(
+            conn,
+            self.finance,
+            &transfer("Service hall counters 服务大厅", 6, 3),
+            &by(self.requester),
+        )
+        .await?;
         transfers::approve(conn, completed.id, None, &by(self.admin)).await?;
         transfers::issue(conn, completed.id, None, &by(self.keeper)).await?;
-        let rejected = transfers::create(conn, self.culture, &transfer("Spare projectors", 2, 4), &by(self.requester2)).await?;
-        transfers::reject(conn, rejected.id, &by(self.admin).reason("projectors are kept for loans")).await?;
-        let cancelled = transfers::create(conn, self.finance, &transfer("Archive room 档案室", 7, 2), &by(self.requester)).await?;
-        transfers::cancel(conn, cancelled.id, &by(self.requester).reason("archive moved instead")).await?;
+        let rejected = transfers::create(
+            conn,
+            self.culture,
+            &transfer("Spare projectors", 2, 4),
+            &by(self.requester2),
+        )
+        .await?;
+        transfers::reject(
+            conn,
+            rejected.id,
+            &by(self.admin).reason("projectors are kept for loans"),
+        )
+        .await?;
+        let cancelled = transfers::create(
+            conn,
+            self.finance,
+            &transfer("Archive room 档案室", 7, 2),
+            &by(self.requester),
+        )
+        .await?;
+        transfers::cancel(
+            conn,
+            cancelled.id,
+            &by(self.requester).reason("archive moved instead"),
+        )
+        .await?;
 
         // disposals in every state
-        let propose = |ids: Vec<i64>, reason: &str| NewDisposal { asset_ids: ids, reason: reason.into() };
+        let propose = |ids: Vec<i64>, reason: &str| NewDisposal {
+            asset_ids: ids,
+            reason: reason.into(),
+        };
         let ids = self.in_stock(conn, 3, 2).await?;
-        disposals::create(conn, &propose(ids, "Batteries no longer hold a charge"), &by(self.keeper)).await?;
+        disposals::create(
+            conn,
+            &propose(ids, "Batteries no longer hold a charge"),
+            &by(self.keeper),
+        )
+        .await?;
         let ids = self.in_stock(conn, 3, 2).await?;
-        let d = disposals::create(conn, &propose(ids, "Obsolete: Windows 7 only"), &by(self.keeper)).await?;
-        disposals::appraise(conn, d.id, 90_000, "Mianyang Appraisal Co. 绵阳评估公司", &by(self.keeper)).await?;
+        let d = disposals::create(
+            conn,
+            &propose(ids, "Obsolete: Windows 7 only"),
+            &by(self.keeper),
+        )
+        .await?;
+        disposals::appraise(
+            conn,
+            d.id,
+            90_000,
+            "Mianyang Appraisal Co. 绵阳评估公司",
+            &by(self.keeper),
+        )
+        .await?;
         let ids = self.in_stock(conn, 1, 10).await?;
         let d = disposals::create(conn, &propose(ids, "Worn upholstery"), &by(self.keeper)).await?;
-        disposals::appraise(conn, d.id, 20_000, "Mianyang Appraisal Co. 绵阳评估公司", &by(self.keeper)).await?;
+        disposals::appraise(
+            conn,
+            d.id,
+            20_000,
+            "Mianyang Appraisal Co. 绵阳评估公司",
+            &by(self.keeper),
+        )
+        .await?;
         disposals::approve(conn, d.id, &by(self.admin)).await?;
         for (c, n, price, remit) in [(2usize, 2i64, 110_000i64, false), (7, 3, 48_000, true)] {
             let ids = self.in_stock(conn, c, n).await?;
-            let d = disposals::create(conn, &propose(ids, "Surplus after the office merger"), &by(self.keeper)).await?;
-            disposals::appraise(conn, d.id, price, "Mianyang Appraisal Co. 绵阳评估公司", &by(self.keeper)).await?;
+            let d = disposals::create(
+                conn,
+                &propose(ids, "Surplus after the office merger"),
+                &by(self.keeper),
+            )
+            .await?;
+            disposals::appraise(
+                conn,
+                d.id,
+                price,
+                "Mianyang Appraisal Co. 绵阳评估公司",
+                &by(self.keeper),
+            )
+            .await?;
             disposals::approve(conn, d.id, &by(self.admin)).await?;
-            disposals::sell(conn, d.id, price + 15_000, "Public auction lot 公开拍卖", &by(self.admin)).await?;
+            disposals::sell(
+                conn,
+                d.id,
+                price + 15_000,
+                "Public auction lot 公开拍卖",
+                &by(self.admin),
+            )
+            .await?;
             if remit {
                 disposals::remit(conn, d.id, "GK-2026-00931", &by(self.admin)).await?;
             }
         }
         let ids = self.in_stock(conn, 4, 1).await?;
-        let d = disposals::create(conn, &propose(ids, "Frame broken beyond repair"), &by(self.keeper)).await?;
+        let d = disposals::create(
+            conn,
+            &propose(ids, "Frame broken beyond repair"),
+            &by(self.keeper),
+        )
+        .await?;
         disposals::appraise(conn, d.id, 0, "Depot keeper", &by(self.keeper)).await?;
         disposals::approve(conn, d.id, &by(self.admin)).await?;
         disposals::scrap(conn, d.id, &by(self.admin)).await?;
         let ids = self.in_stock(conn, 0, 1).await?;
         let d = disposals::create(conn, &propose(ids, "Thought broken"), &by(self.keeper)).await?;
-        disposals::reject(conn, d.id, &by(self.admin).reason("works fine after cleaning")).await?;
+        disposals::reject(
+            conn,
+            d.id,
+            &by(self.admin).reason("works fine after cleaning"),
+        )
+        .await?;
         let ids = self.in_stock(conn, 0, 1).await?;
-        let d = disposals::create(conn, &propose(ids, "Duplicate request"), &by(self.keeper)).await?;
+        let d =
+            disposals::create(conn, &propose(ids, "Duplicate request"), &by(self.keeper)).await?;
         disposals::cancel(conn, d.id, &by(self.admin).reason("entered twice")).await?;
         Ok(())
     }

@@ -7,12 +7,8 @@
 
 /// Users, roles, passwords, sessions and API tokens.
 pub mod auth;
-/// Readers drive the lifecycle: reads → engine → facts → orders, alerts, stocktakes, live.
-pub mod ingest;
-/// The HTTP API.
-pub mod http;
-/// The web pages: server-rendered HTML on the same functions as the API.
-pub mod web;
+/// Command line: `depot serve`, `depot migrate`, readers, traces and benchmarks.
+pub mod cli;
 /// Configuration: defaults, file, environment, flags.
 pub mod config;
 /// Storage: pool, migrations, embedded PostgreSQL, entity queries.
@@ -21,7 +17,11 @@ pub mod db;
 pub mod demo;
 /// The domain: lifecycle table, EPC encodings.
 pub mod domain;
-/// Command line: `depot serve`, `depot migrate`, readers, traces and benchmarks.
-pub mod cli;
 /// The inventory engine: raw reads in, zone, gate and stocktake facts out (sans-IO).
 pub mod engine;
+/// The HTTP API.
+pub mod http;
+/// Readers drive the lifecycle: reads → engine → facts → orders, alerts, stocktakes, live.
+pub mod ingest;
+/// The web pages: server-rendered HTML on the same functions as the API.
+pub mod web;

@@ -36,7 +36,10 @@ fn find_program(env: &str, names: &[&str]) -> PathBuf {
         return PathBuf::from(p);
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    for dir in std::env::split_paths(&path).chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/lib/chromium")]) {
+    for dir in std::env::split_paths(&path).chain([
+        PathBuf::from("/usr/bin"),
+        PathBuf::from("/usr/lib/chromium"),
+    ]) {
         for name in names {
             let candidate = dir.join(name);
             if candidate.is_file() {
@@ -59,18 +62,30 @@ struct Browser {
 
 impl Browser {
     async fn start(name: &str) -> Browser {
-        let chromium = find_program("CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]);
+        let chromium = find_program(
+            "CHROMIUM",
+            &["chromium", "chromium-browser", "google-chrome"],
+        );
         let chromedriver = find_program("CHROMEDRIVER", &["chromedriver"]);
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
-        let profile = std::env::temp_dir().join(format!("depot-browser-{name}-{}", std::process::id()));
+        let profile =
+            std::env::temp_dir().join(format!("depot-browser-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
-        let mut browser = Browser { client: None, driver, profile };
+        let mut browser = Browser {
+            client: None,
+            driver,
+            profile,
+        };
         let args = [
             "--headless",
             "--no-sandbox",
@@ -92,14 +107,22 @@ impl Browser {
             "browserName": "chrome",
             "goog:chromeOptions": { "binary": chromium, "args": args, "prefs": { "intl.accept_languages": "en-US,en" } }
         });
-        let serde_json::Value::Object(caps) = caps else { unreachable!() };
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + PATIENCE;
         let client = loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
                 Ok(client) => break client,
-                Err(e) if Instant::now() > deadline => panic!("chromedriver on {url} did not start a session: {e}"),
+                Err(e) if Instant::now() > deadline => {
+                    panic!("chromedriver on {url} did not start a session: {e}")
+                }
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         };
@@ -112,7 +135,12 @@ impl Browser {
     }
 
     async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        self.c().wait().at_most(PATIENCE).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("no {css}: {e}"))
+        self.c()
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
     }
 
     /// Poll until the element's text contains `expected`.
@@ -126,7 +154,10 @@ impl Browser {
             if text.contains(expected) {
                 return;
             }
-            assert!(Instant::now() < deadline, "{css} never said {expected:?} (last: {text:?})");
+            assert!(
+                Instant::now() < deadline,
+                "{css} never said {expected:?} (last: {text:?})"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -140,19 +171,33 @@ impl Browser {
     /// Date inputs take typed text in the browser's locale format; set the ISO value instead.
     async fn set_date(&self, id: &str, date: &str) {
         self.find(&format!("#{id}")).await;
-        self.c().execute("document.getElementById(arguments[0]).value = arguments[1]", vec![json!(id), json!(date)]).await.unwrap();
+        self.c()
+            .execute(
+                "document.getElementById(arguments[0]).value = arguments[1]",
+                vec![json!(id), json!(date)],
+            )
+            .await
+            .unwrap();
     }
 
     async fn sign_in(&self, base: &str, user: &str) {
         self.c().goto(&format!("{base}/login")).await.unwrap();
         self.fill("#username", user).await;
         self.fill("#password", "demo").await;
-        self.find("form[action='/login'] button[type=submit]").await.click().await.unwrap();
+        self.find("form[action='/login'] button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
         self.find("form[action='/logout']").await;
     }
 
     async fn sign_out(&self) {
-        self.find("form[action='/logout'] button").await.click().await.unwrap();
+        self.find("form[action='/logout'] button")
+            .await
+            .click()
+            .await
+            .unwrap();
         self.find("#username").await;
     }
 
@@ -197,16 +242,28 @@ async fn a_clerk_requests_twelve_tables_for_tuesday_and_the_admin_approves_them(
     b.fill("#username", "requester").await;
     b.fill("#password", "demo").await;
     b.screenshot("01-login").await;
-    b.find("form[action='/login'] button[type=submit]").await.click().await.unwrap();
+    b.find("form[action='/login'] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
     b.find("[data-available='TBL']").await;
 
     // Availability for the day, then the request.
     b.set_date("from", &tuesday).await;
     b.set_date("to", &tuesday).await;
-    b.find("form[role=search] button[type=submit]").await.click().await.unwrap();
+    b.find("form[role=search] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
     b.wait_text("caption", &tuesday).await;
     b.screenshot("02-catalogue").await;
-    b.find("a[aria-label^='Request: Folding table']").await.click().await.unwrap();
+    b.find("a[aria-label^='Request: Folding table']")
+        .await
+        .click()
+        .await
+        .unwrap();
     b.find("#submit-request").await;
     b.set_date("from", &tuesday).await;
     b.set_date("to", &tuesday).await;
@@ -218,18 +275,34 @@ async fn a_clerk_requests_twelve_tables_for_tuesday_and_the_admin_approves_them(
     let url = b.c().current_url().await.unwrap();
     let id: i64 = url.path().trim_start_matches("/orders/").parse().unwrap();
     b.screenshot("04-requested").await;
-    let status: String = sqlx::query_scalar("select status::text from loans where id = $1").bind(id).fetch_one(&pool).await.unwrap();
+    let status: String = sqlx::query_scalar("select status::text from loans where id = $1")
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(status, "requested");
     b.find("a[href='/orders']").await.click().await.unwrap();
-    b.wait_text(&format!("tr[data-loan='{id}']"), "requested").await;
+    b.wait_text(&format!("tr[data-loan='{id}']"), "requested")
+        .await;
     b.sign_out().await;
 
     // The admin finds it in the queue and approves the automatic choice.
     b.sign_in(&base, "admin").await;
-    b.c().goto(&format!("{base}/admin/approvals")).await.unwrap();
-    b.find(&format!("#review-{id}")).await.click().await.unwrap();
+    b.c()
+        .goto(&format!("{base}/admin/approvals"))
+        .await
+        .unwrap();
+    b.find(&format!("#review-{id}"))
+        .await
+        .click()
+        .await
+        .unwrap();
     b.find("#approve").await;
-    let proposed = b.c().find_all(Locator::Css("#approve-form input[name=asset]:checked")).await.unwrap();
+    let proposed = b
+        .c()
+        .find_all(Locator::Css("#approve-form input[name=asset]:checked"))
+        .await
+        .unwrap();
     assert_eq!(proposed.len(), 12, "twelve tables proposed");
     b.screenshot("05-approve").await;
     b.find("#approve").await.click().await.unwrap();
@@ -265,7 +338,11 @@ async fn the_language_switch_turns_every_label_to_chinese_and_back(pool: PgPool)
     b.wait_text("h1", "登录").await;
     b.fill("#username", "requester").await;
     b.fill("#password", "demo").await;
-    b.find("form[action='/login'] button[type=submit]").await.click().await.unwrap();
+    b.find("form[action='/login'] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
     b.wait_text("h1", "可借资产目录").await;
     b.wait_text("header nav", "我的申请").await;
     b.wait_text("header nav", "虚拟公物仓").await;
@@ -282,13 +359,27 @@ async fn the_language_switch_turns_every_label_to_chinese_and_back(pool: PgPool)
 /// the test), over a database already set up: the pipeline reads its readers at start.
 async fn serve_live(pool: PgPool) -> (String, depot::ingest::Ingest, oneshot::Sender<()>) {
     let config = Config::for_database(None);
-    let ingest = depot::ingest::Ingest::start(pool.clone(), depot::ingest::Options { tick: None, connect_readers: false, capacity: 16, record_latency: false }).await.unwrap();
+    let ingest = depot::ingest::Ingest::start(
+        pool.clone(),
+        depot::ingest::Options {
+            tick: None,
+            connect_readers: false,
+            capacity: 16,
+            record_latency: false,
+        },
+    )
+    .await
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(http::serve(listener, AppState::new(pool, config).with_ingest(ingest.clone()), async {
-        let _ = stopped.await;
-    }));
+    tokio::spawn(http::serve(
+        listener,
+        AppState::new(pool, config).with_ingest(ingest.clone()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     (base, ingest, stop)
 }
 
@@ -296,15 +387,33 @@ async fn serve_live(pool: PgPool) -> (String, depot::ingest::Ingest, oneshot::Se
 /// assets in stock there. Returns (warehouse, zone, EPCs).
 async fn small_depot(pool: &PgPool) -> (i64, i64, Vec<String>) {
     use depot::db::{assets, events, readers};
-    let warehouse: i64 = sqlx::query_scalar("insert into warehouses (code, name) values ('W9', 'Test depot') returning id").fetch_one(pool).await.unwrap();
-    let zone: i64 = sqlx::query_scalar("insert into zones (warehouse_id, code, name) values ($1, 'S', 'Shelf S') returning id")
-        .bind(warehouse)
+    let warehouse: i64 = sqlx::query_scalar(
+        "insert into warehouses (code, name) values ('W9', 'Test depot') returning id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let zone: i64 = sqlx::query_scalar(
+        "insert into zones (warehouse_id, code, name) values ($1, 'S', 'Shelf S') returning id",
+    )
+    .bind(warehouse)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let category: i64 = sqlx::query_scalar("select id from categories order by id limit 1")
         .fetch_one(pool)
         .await
         .unwrap();
-    let category: i64 = sqlx::query_scalar("select id from categories order by id limit 1").fetch_one(pool).await.unwrap();
     let mut tx = pool.begin().await.unwrap();
-    let new = readers::NewReader { name: "hh-s".into(), address: readers::HANDHELD.into(), enabled: true, read_points: vec![readers::ReadPoint { antenna: 1, zone_id: zone }] };
+    let new = readers::NewReader {
+        name: "hh-s".into(),
+        address: readers::HANDHELD.into(),
+        enabled: true,
+        read_points: vec![readers::ReadPoint {
+            antenna: 1,
+            zone_id: zone,
+        }],
+    };
     readers::create(&mut tx, &new).await.unwrap();
     let mut epcs = Vec::new();
     for i in 0..3 {
@@ -318,9 +427,28 @@ async fn small_depot(pool: &PgPool) -> (i64, i64, Vec<String>) {
             owner_department_id: None,
             notes: String::new(),
         };
-        let asset = assets::register(&mut tx, &Config::for_database(None).company_prefix, &new, &Default::default()).await.unwrap();
-        events::transition(&mut tx, asset.id, depot::domain::lifecycle::AssetAction::Receive, &Default::default()).await.unwrap();
-        sqlx::query("update assets set zone_id = $2 where id = $1").bind(asset.id).bind(zone).execute(&mut *tx).await.unwrap();
+        let asset = assets::register(
+            &mut tx,
+            &Config::for_database(None).company_prefix,
+            &new,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        events::transition(
+            &mut tx,
+            asset.id,
+            depot::domain::lifecycle::AssetAction::Receive,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        sqlx::query("update assets set zone_id = $2 where id = $1")
+            .bind(asset.id)
+            .bind(zone)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
         epcs.push(asset.epc.clone());
     }
     tx.commit().await.unwrap();
@@ -329,16 +457,36 @@ async fn small_depot(pool: &PgPool) -> (i64, i64, Vec<String>) {
 
 #[sqlx::test(migrations = "./migrations")]
 async fn the_stocktake_page_counts_handheld_reads_as_they_arrive(pool: PgPool) {
-    depot::demo::seed(&pool, &Config::for_database(None)).await.unwrap();
+    depot::demo::seed(&pool, &Config::for_database(None))
+        .await
+        .unwrap();
     let (warehouse, zone, epcs) = small_depot(&pool).await;
     let (base, _ingest, _stop) = serve_live(pool.clone()).await;
-    let token = depot::auth::create_api_token(&mut pool.acquire().await.unwrap(), "keeper", "handheld", None).await.unwrap();
+    let token = depot::auth::create_api_token(
+        &mut pool.acquire().await.unwrap(),
+        "keeper",
+        "handheld",
+        None,
+    )
+    .await
+    .unwrap();
 
     let b = Browser::start("stocktake").await;
     b.sign_in(&base, "keeper").await;
-    b.c().goto(&format!("{base}/keeper/stocktakes")).await.unwrap();
-    b.find(&format!("#warehouse option[value='{warehouse}']")).await.click().await.unwrap();
-    b.find(&format!("#zone-{zone}")).await.click().await.unwrap();
+    b.c()
+        .goto(&format!("{base}/keeper/stocktakes"))
+        .await
+        .unwrap();
+    b.find(&format!("#warehouse option[value='{warehouse}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find(&format!("#zone-{zone}"))
+        .await
+        .click()
+        .await
+        .unwrap();
     b.find("#create-stocktake").await.click().await.unwrap();
     b.find("#start").await.click().await.unwrap();
     b.wait_text("#stocktake-status", "counting").await;
@@ -349,8 +497,19 @@ async fn the_stocktake_page_counts_handheld_reads_as_they_arrive(pool: PgPool) {
     let url = b.c().current_url().await.unwrap();
 
     let reads = json!({"reader": "hh-s", "reads": [{"epc": epcs[0]}, {"epc": epcs[1]}]});
-    let reply = reqwest::Client::new().post(format!("{base}/api/reads")).bearer_auth(&token).json(&reads).send().await.unwrap();
-    assert_eq!(reply.status().as_u16(), 202, "{}", reply.text().await.unwrap_or_default());
+    let reply = reqwest::Client::new()
+        .post(format!("{base}/api/reads"))
+        .bearer_auth(&token)
+        .json(&reads)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.status().as_u16(),
+        202,
+        "{}",
+        reply.text().await.unwrap_or_default()
+    );
     b.wait_text("#found", "2").await;
     b.wait_text("#missing", "1").await;
     b.wait_text("#counted", "2").await;
@@ -366,10 +525,23 @@ async fn the_stocktake_page_counts_handheld_reads_as_they_arrive(pool: PgPool) {
 }
 
 /// The zones, readers and gate of a committed trace, installed in the demo's central depot.
-async fn install_trace(pool: &PgPool, name: &str) -> (depot::engine::trace::ReplayConfig, std::collections::HashMap<u32, i64>, i64) {
+async fn install_trace(
+    pool: &PgPool,
+    name: &str,
+) -> (
+    depot::engine::trace::ReplayConfig,
+    std::collections::HashMap<u32, i64>,
+    i64,
+) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/traces");
-    let config: depot::engine::trace::ReplayConfig = serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}.config.json")).unwrap()).unwrap();
-    let warehouse: i64 = sqlx::query_scalar("select id from warehouses order by id limit 1").fetch_one(pool).await.unwrap();
+    let config: depot::engine::trace::ReplayConfig = serde_json::from_str(
+        &std::fs::read_to_string(format!("{dir}/{name}.config.json")).unwrap(),
+    )
+    .unwrap();
+    let warehouse: i64 = sqlx::query_scalar("select id from warehouses order by id limit 1")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     let mut zones = std::collections::HashMap::new();
     for z in &config.engine.zones {
         let id: i64 = sqlx::query_scalar("insert into zones (warehouse_id, code, name, smoothing) values ($1, $2, $3, $4) returning id")
@@ -385,33 +557,75 @@ async fn install_trace(pool: &PgPool, name: &str) -> (depot::engine::trace::Repl
     let mut conn = pool.acquire().await.unwrap();
     let mut readers = std::collections::HashMap::new();
     for r in &config.engine.readers {
-        let points = config.engine.read_points.iter().filter(|p| p.reader == r.id).map(|p| depot::db::readers::ReadPoint { antenna: p.antenna.into(), zone_id: zones[&p.zone.0] }).collect();
-        let new = depot::db::readers::NewReader { name: format!("trace-{}", r.name), address: "llrp://127.0.0.1:1".into(), enabled: true, read_points: points };
-        readers.insert(r.id, depot::db::readers::create(&mut conn, &new).await.unwrap().id);
+        let points = config
+            .engine
+            .read_points
+            .iter()
+            .filter(|p| p.reader == r.id)
+            .map(|p| depot::db::readers::ReadPoint {
+                antenna: p.antenna.into(),
+                zone_id: zones[&p.zone.0],
+            })
+            .collect();
+        let new = depot::db::readers::NewReader {
+            name: format!("trace-{}", r.name),
+            address: "llrp://127.0.0.1:1".into(),
+            enabled: true,
+            read_points: points,
+        };
+        readers.insert(
+            r.id,
+            depot::db::readers::create(&mut conn, &new)
+                .await
+                .unwrap()
+                .id,
+        );
     }
     let mut gate = 0;
     for g in &config.engine.gates {
-        let new = depot::db::readers::NewGate { name: format!("Trace {}", g.name), inside_zone_id: zones[&g.inside.0], outside_zone_id: zones[&g.outside.0] };
-        gate = depot::db::readers::create_gate(&mut conn, &new).await.unwrap().id;
+        let new = depot::db::readers::NewGate {
+            name: format!("Trace {}", g.name),
+            inside_zone_id: zones[&g.inside.0],
+            outside_zone_id: zones[&g.outside.0],
+        };
+        gate = depot::db::readers::create_gate(&mut conn, &new)
+            .await
+            .unwrap()
+            .id;
     }
     (config, readers, gate)
 }
 
 #[sqlx::test(migrations = "./migrations")]
 async fn the_gate_page_shows_passages_as_they_happen(pool: PgPool) {
-    depot::demo::seed(&pool, &Config::for_database(None)).await.unwrap();
+    depot::demo::seed(&pool, &Config::for_database(None))
+        .await
+        .unwrap();
     let (trace, readers, gate) = install_trace(&pool, "loan-gate-out").await;
     let (base, ingest, _stop) = serve_live(pool.clone()).await;
 
     let b = Browser::start("gate").await;
     b.sign_in(&base, "keeper").await;
-    b.c().goto(&format!("{base}/keeper/gate?gate={gate}")).await.unwrap();
+    b.c()
+        .goto(&format!("{base}/keeper/gate?gate={gate}"))
+        .await
+        .unwrap();
     b.find("#live[data-live='open']").await;
-    let before = b.c().find_all(Locator::Css("#passages tr[data-fact]")).await.unwrap().len();
+    let before = b
+        .c()
+        .find_all(Locator::Css("#passages tr[data-fact]"))
+        .await
+        .unwrap()
+        .len();
     assert_eq!(before, 0, "nothing has passed this gate yet");
 
-    let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/traces/loan-gate-out.jsonl")).unwrap();
-    let mut reader = depot::engine::trace::TraceReader::new(std::io::BufReader::new(file), &trace.engine);
+    let file = std::fs::File::open(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/traces/loan-gate-out.jsonl"
+    ))
+    .unwrap();
+    let mut reader =
+        depot::engine::trace::TraceReader::new(std::io::BufReader::new(file), &trace.engine);
     let (mut batch, mut last) = (Vec::new(), 0);
     while let Some(mut read) = reader.next_read().unwrap() {
         read.reader = depot::ingest::reader_id(readers[&read.reader.0]);
@@ -425,12 +639,25 @@ async fn the_gate_page_shows_passages_as_they_happen(pool: PgPool) {
     // Unknown tags leaving: each passage arrives with its alert, without a reload.
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let rows = b.c().find_all(Locator::Css("#passages tr[data-fact]")).await.unwrap().len();
-        let alerts = b.c().find_all(Locator::Css("#alerts tr[data-alert] button")).await.unwrap().len();
+        let rows = b
+            .c()
+            .find_all(Locator::Css("#passages tr[data-fact]"))
+            .await
+            .unwrap()
+            .len();
+        let alerts = b
+            .c()
+            .find_all(Locator::Css("#alerts tr[data-alert] button"))
+            .await
+            .unwrap()
+            .len();
         if rows > 0 && alerts > 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "no live passage on the page ({rows} passages, {alerts} alerts)");
+        assert!(
+            Instant::now() < deadline,
+            "no live passage on the page ({rows} passages, {alerts} alerts)"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     b.wait_text("#passages tbody", "alert raised").await;

@@ -85,9 +85,18 @@ fn record_checks_each_line_and_writes_the_canonical_trace() {
     );
 
     // Nothing listens on loopback port 1: a reader that never answers is a clear failure.
-    let r = depot(&["record", "llrp://127.0.0.1:1", "-o", output.to_str().unwrap()]);
+    let r = depot(&[
+        "record",
+        "llrp://127.0.0.1:1",
+        "-o",
+        output.to_str().unwrap(),
+    ]);
     assert!(!r.status.success());
-    assert!(String::from_utf8_lossy(&r.stderr).contains("cannot connect"), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("cannot connect"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
     let r = depot(&["record", "ftp://reader", "-o", output.to_str().unwrap()]);
     assert!(!r.status.success());
     assert!(String::from_utf8_lossy(&r.stderr).contains("is not a reader address"));
@@ -176,19 +185,46 @@ fn record_a_live_llrp_reader() {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("hil/.venv/bin/python"));
     let mut emulator = Command::new(python)
-        .args([concat!(env!("CARGO_MANIFEST_DIR"), "/hil/peers/llrp_emulator.py"), "--port", "0", "--tags", "4", "--antennas", "2"])
+        .args([
+            concat!(env!("CARGO_MANIFEST_DIR"), "/hil/peers/llrp_emulator.py"),
+            "--port",
+            "0",
+            "--tags",
+            "4",
+            "--antennas",
+            "2",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("the LLRP emulator (run the test script, which installs the peers)");
     let mut banner = String::new();
-    std::io::BufReader::new(emulator.stdout.as_mut().unwrap()).read_line(&mut banner).unwrap();
-    let port = banner.trim().strip_prefix("LISTENING ").expect("LISTENING <port>").to_owned();
+    std::io::BufReader::new(emulator.stdout.as_mut().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let port = banner
+        .trim()
+        .strip_prefix("LISTENING ")
+        .expect("LISTENING <port>")
+        .to_owned();
     let out = scratch("live.jsonl");
-    let done = depot(&["record", &format!("llrp://127.0.0.1:{port}"), "--name", "dock", "--seconds", "2", "-o", out.to_str().unwrap()]);
+    let done = depot(&[
+        "record",
+        &format!("llrp://127.0.0.1:{port}"),
+        "--name",
+        "dock",
+        "--seconds",
+        "2",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     let _ = emulator.kill();
     let _ = emulator.wait();
-    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
     let file = std::io::BufReader::new(std::fs::File::open(&out).unwrap());
     let mut reader = depot::engine::trace::TraceReader::assigning(file);
     let mut epcs = std::collections::BTreeSet::new();

@@ -18,11 +18,19 @@ fn peers_python() -> std::path::PathBuf {
 fn ask(questions: &[Value]) -> Vec<Value> {
     let python = peers_python();
     let mut child = Command::new(&python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/hil/peers/epc_oracle.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/hil/peers/epc_oracle.py"
+        ))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {} (run the test script, which installs the peers): {e}", python.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} (run the test script, which installs the peers): {e}",
+                python.display()
+            )
+        });
     let mut stdin = child.stdin.take().unwrap();
     let input: String = questions.iter().map(|q| format!("{q}\n")).collect();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
@@ -37,7 +45,15 @@ fn ask(questions: &[Value]) -> Vec<Value> {
 }
 
 /// A 96-bit word with the given fields, for schemes with a 38-bit serial (SGTIN, GRAI).
-fn gtin_like(header: u8, filter: u8, partition: u8, cp: u64, cp_bits: u32, item: u64, serial: u64) -> String {
+fn gtin_like(
+    header: u8,
+    filter: u8,
+    partition: u8,
+    cp: u64,
+    cp_bits: u32,
+    item: u64,
+    serial: u64,
+) -> String {
     let item_bits = 44 - cp_bits;
     let mut w: u128 = (header as u128) << 88 | (filter as u128) << 85 | (partition as u128) << 82;
     w |= (cp as u128 & ((1 << cp_bits) - 1)) << (38 + item_bits);
@@ -71,20 +87,39 @@ fn decoding_agrees_with_epcpy() {
                 let digits = 12 - p as u32;
                 let cp = rng.gen_range(0..10u64.pow(digits));
                 let ref_bits = 82 - CP_BITS[p];
-                w = (header as u128) << 88 | (filter as u128) << 85 | (p as u128) << 82 | (cp as u128) << ref_bits | rng.gen::<u64>() as u128 & ((1 << ref_bits) - 1);
+                w = (header as u128) << 88
+                    | (filter as u128) << 85
+                    | (p as u128) << 82
+                    | (cp as u128) << ref_bits
+                    | rng.gen::<u64>() as u128 & ((1 << ref_bits) - 1);
             }
             format!("{w:024X}")
         } else {
             let p = partition as usize;
             let digits = 12 - p as u32;
-            let item_digits = if header == 0x30 { 13 - digits } else { 12 - digits };
-            let cp = if rng.gen_bool(0.9) { rng.gen_range(0..10u64.pow(digits)) } else { rng.gen::<u64>() };
-            let item = if rng.gen_bool(0.9) { rng.gen_range(0..10u64.pow(item_digits).max(1)) } else { rng.gen::<u64>() };
+            let item_digits = if header == 0x30 {
+                13 - digits
+            } else {
+                12 - digits
+            };
+            let cp = if rng.gen_bool(0.9) {
+                rng.gen_range(0..10u64.pow(digits))
+            } else {
+                rng.gen::<u64>()
+            };
+            let item = if rng.gen_bool(0.9) {
+                rng.gen_range(0..10u64.pow(item_digits).max(1))
+            } else {
+                rng.gen::<u64>()
+            };
             gtin_like(header, filter, partition, cp, CP_BITS[p], item, rng.gen())
         };
         cases.push(hex);
     }
-    let answers = ask(&cases.iter().map(|h| json!({"op": "decode", "hex": h})).collect::<Vec<_>>());
+    let answers = ask(&cases
+        .iter()
+        .map(|h| json!({"op": "decode", "hex": h}))
+        .collect::<Vec<_>>());
     let (mut valid, mut invalid, mut stricter) = (0, 0, 0);
     for (hex, answer) in cases.iter().zip(&answers) {
         let ours = epc::decode(&epc::parse_hex(hex).unwrap());
@@ -94,13 +129,20 @@ fn decoding_agrees_with_epcpy() {
             // makes non-zero bits there an illegal encoding. epcpy ignores them; we refuse.
             (Decoded::Raw { .. }, true) if grai_p0_with_asset_type_bits(hex) => stricter += 1,
             (decoded, true) if !matches!(decoded, Decoded::Raw { .. }) => {
-                assert_eq!(decoded.pure_identity().as_deref(), answer["uri"].as_str(), "{hex}");
+                assert_eq!(
+                    decoded.pure_identity().as_deref(),
+                    answer["uri"].as_str(),
+                    "{hex}"
+                );
                 valid += 1;
             }
             _ => panic!("{hex}: we say {ours:?}, epcpy says {answer}"),
         }
     }
-    assert!(valid > 300 && invalid > 50, "cases should cover both: {valid} valid, {invalid} invalid");
+    assert!(
+        valid > 300 && invalid > 50,
+        "cases should cover both: {valid} valid, {invalid} invalid"
+    );
     assert!(stricter < 20, "{stricter} stricter refusals");
 }
 
@@ -120,8 +162,8 @@ fn giai96_encoding_agrees_with_epcpy() {
         let cp = format!("{:0digits$}", rng.gen_range(0..10u64.pow(digits as u32)));
         let ref_bits = 82 - CP_BITS[12 - digits];
         let reference: u64 = match rng.gen_range(0..4) {
-            0 => (1u64 << ref_bits) - 1,                          // the largest that fits
-            1 => 1u64 << ref_bits,                                // one too many bits
+            0 => (1u64 << ref_bits) - 1, // the largest that fits
+            1 => 1u64 << ref_bits,       // one too many bits
             2 => rng.gen_range(0..1000),
             _ => rng.gen::<u64>() >> (64 - ref_bits).min(63),
         };
@@ -137,7 +179,11 @@ fn giai96_encoding_agrees_with_epcpy() {
         let ours = epc::encode_giai96(*filter, cp, *reference);
         match (ours, answer["ok"].as_bool().unwrap()) {
             (Ok(bytes), true) => {
-                assert_eq!(epc::hex_upper(&bytes), answer["hex"].as_str().unwrap(), "{filter} {cp} {reference}");
+                assert_eq!(
+                    epc::hex_upper(&bytes),
+                    answer["hex"].as_str().unwrap(),
+                    "{filter} {cp} {reference}"
+                );
                 ok += 1;
             }
             (Err(_), false) => refused += 1,

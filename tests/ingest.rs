@@ -50,26 +50,57 @@ impl Trace {
                 .read_points
                 .iter()
                 .filter(|p| p.reader == r.id)
-                .map(|p| depot::db::readers::ReadPoint { antenna: p.antenna.into(), zone_id: zones[&p.zone.0] })
+                .map(|p| depot::db::readers::ReadPoint {
+                    antenna: p.antenna.into(),
+                    zone_id: zones[&p.zone.0],
+                })
                 .collect();
-            let new = depot::db::readers::NewReader { name: r.name.clone(), address: "llrp://127.0.0.1:1".into(), enabled: true, read_points: points };
-            readers.insert(r.id, depot::db::readers::create(&mut conn, &new).await.unwrap().id);
+            let new = depot::db::readers::NewReader {
+                name: r.name.clone(),
+                address: "llrp://127.0.0.1:1".into(),
+                enabled: true,
+                read_points: points,
+            };
+            readers.insert(
+                r.id,
+                depot::db::readers::create(&mut conn, &new)
+                    .await
+                    .unwrap()
+                    .id,
+            );
         }
         for g in &config.engine.gates {
-            let new = depot::db::readers::NewGate { name: g.name.clone(), inside_zone_id: zones[&g.inside.0], outside_zone_id: zones[&g.outside.0] };
-            depot::db::readers::create_gate(&mut conn, &new).await.unwrap();
+            let new = depot::db::readers::NewGate {
+                name: g.name.clone(),
+                inside_zone_id: zones[&g.inside.0],
+                outside_zone_id: zones[&g.outside.0],
+            };
+            depot::db::readers::create_gate(&mut conn, &new)
+                .await
+                .unwrap();
         }
-        Trace { name, config, zones, readers }
+        Trace {
+            name,
+            config,
+            zones,
+            readers,
+        }
     }
 
     /// What the engine alone makes of the trace: the reference the service must agree with.
     fn facts(&self) -> Vec<Fact> {
         let file = std::fs::File::open(format!("{TRACES}/{}.jsonl", self.name)).unwrap();
-        depot::engine::trace::replay(BufReader::new(file), &self.config).unwrap().facts
+        depot::engine::trace::replay(BufReader::new(file), &self.config)
+            .unwrap()
+            .facts
     }
 
     fn passed(&self) -> Vec<String> {
-        self.facts().iter().filter(|f| matches!(f, Fact::Passed { .. })).map(|f| f.epc().unwrap().to_hex()).collect()
+        self.facts()
+            .iter()
+            .filter(|f| matches!(f, Fact::Passed { .. }))
+            .map(|f| f.epc().unwrap().to_hex())
+            .collect()
     }
 
     /// Feed every read of the trace to the pipeline (with the database's reader ids), let
@@ -94,7 +125,12 @@ impl Trace {
 }
 
 fn pipeline() -> Options {
-    Options { tick: None, connect_readers: false, capacity: 16, record_latency: false }
+    Options {
+        tick: None,
+        connect_readers: false,
+        capacity: 16,
+        record_latency: false,
+    }
 }
 
 /// Register assets with the given EPCs, in stock in `zone`.
@@ -107,7 +143,12 @@ async fn register(world: &World, epcs: &[String], zone: i64) -> Vec<i64> {
         assert_eq!(status, StatusCode::CREATED, "{asset}");
         let id = asset["id"].as_i64().unwrap();
         world.set_in_stock(id).await;
-        sqlx::query("update assets set zone_id = $2 where id = $1").bind(id).bind(zone).execute(&world.pool).await.unwrap();
+        sqlx::query("update assets set zone_id = $2 where id = $1")
+            .bind(id)
+            .bind(zone)
+            .execute(&world.pool)
+            .await
+            .unwrap();
         ids.push(id);
     }
     ids
@@ -127,45 +168,110 @@ async fn a_gate_out_issues_a_50_item_loan_and_a_stray_raises_exactly_one_alert(p
     let ids = register(&world, &passed, inside).await;
     let (loan_assets, stray) = (&ids[..50], ids[50]);
     let (status, loan) = world
-        .call(Method::POST, "/api/loans", &world.requester, Some(json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
-            "lines": loan_assets.iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()})))
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(
+                json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
+            "lines": loan_assets.iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()}),
+            ),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{loan}");
     let loan = loan["id"].as_i64().unwrap();
-    let (status, _) = world.call(Method::POST, &format!("/api/loans/{loan}/approve"), &world.admin, None).await;
+    let (status, _) = world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{loan}/approve"),
+            &world.admin,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
 
     let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     let mut live = ingest.subscribe();
     trace.replay_into(&ingest).await;
 
-    let (_, body) = world.call(Method::GET, &format!("/api/loans/{loan}"), &world.admin, None).await;
+    let (_, body) = world
+        .call(
+            Method::GET,
+            &format!("/api/loans/{loan}"),
+            &world.admin,
+            None,
+        )
+        .await;
     assert_eq!(body["status"], "issued", "{body}");
-    let issued = body["assets"].as_array().unwrap().iter().filter(|a| !a["issued_at"].is_null()).count();
+    let issued = body["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| !a["issued_at"].is_null())
+        .count();
     assert_eq!(issued, 50);
     let alerts = count(&pool, "select count(*) from alerts").await;
     assert_eq!(alerts, 1, "exactly one alert, for the stray");
-    let (kind, asset): (String, Option<i64>) = sqlx::query_as("select kind::text, asset_id from alerts").fetch_one(&pool).await.unwrap();
+    let (kind, asset): (String, Option<i64>) =
+        sqlx::query_as("select kind::text, asset_id from alerts")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!((kind.as_str(), asset), ("exit_without_order", Some(stray)));
-    assert_eq!(world.asset_state(stray).await, "in_stock", "an alert changes nothing");
+    assert_eq!(
+        world.asset_state(stray).await,
+        "in_stock",
+        "an alert changes nothing"
+    );
 
     // The issue is a lifecycle event naming the gate and the passage behind it.
-    let (_, timeline) = world.call(Method::GET, &format!("/api/assets/{}/events", loan_assets[0]), &world.admin, None).await;
-    let issue = timeline.as_array().unwrap().iter().find(|e| e["action"] == "issue").unwrap();
-    assert!(issue["fact_key"].as_str().unwrap().starts_with("passed:"), "{issue}");
+    let (_, timeline) = world
+        .call(
+            Method::GET,
+            &format!("/api/assets/{}/events", loan_assets[0]),
+            &world.admin,
+            None,
+        )
+        .await;
+    let issue = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "issue")
+        .unwrap();
+    assert!(
+        issue["fact_key"].as_str().unwrap().starts_with("passed:"),
+        "{issue}"
+    );
     assert_eq!(issue["details"]["gate"], "main door");
-    assert!(issue["actor_id"].is_null(), "done by the reader, not a person");
+    assert!(
+        issue["actor_id"].is_null(),
+        "done by the reader, not a person"
+    );
     world.assert_log_agrees().await;
 
     // What was pushed live: 51 passages, one alert, 50 state changes.
     let mut kinds: HashMap<&'static str, usize> = HashMap::new();
     while let Ok(event) = live.try_recv() {
         *kinds.entry(event.name()).or_default() += 1;
-        if let LiveEvent::Passage { outcome, asset_id, .. } = &event {
-            assert_eq!(outcome, if *asset_id == Some(stray) { "alert" } else { "issued" });
+        if let LiveEvent::Passage {
+            outcome, asset_id, ..
+        } = &event
+        {
+            assert_eq!(
+                outcome,
+                if *asset_id == Some(stray) {
+                    "alert"
+                } else {
+                    "issued"
+                }
+            );
         }
     }
-    assert_eq!((kinds["passage"], kinds["alert"], kinds["state_change"]), (51, 1, 50));
+    assert_eq!(
+        (kinds["passage"], kinds["alert"], kinds["state_change"]),
+        (51, 1, 50)
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -191,7 +297,10 @@ async fn replaying_a_trace_twice_stores_nothing_twice(pool: PgPool) {
     let second = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     trace.replay_into(&second).await;
     assert_eq!(snapshot(pool.clone()).await, after_one);
-    assert!(second.stats().facts > 0, "the facts were made again, and skipped");
+    assert!(
+        second.stats().facts > 0,
+        "the facts were made again, and skipped"
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -203,23 +312,60 @@ async fn a_gate_in_returns_the_items_pending_inspection(pool: PgPool) {
     let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
     let ids = register(&world, &passed, inside).await;
     let (_, loan) = world
-        .call(Method::POST, "/api/loans", &world.requester, Some(json!({"purpose": "exhibition", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
-            "lines": ids.iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()})))
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(
+                json!({"purpose": "exhibition", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
+            "lines": ids.iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()}),
+            ),
+        )
         .await;
     let loan = loan["id"].as_i64().unwrap();
-    world.call(Method::POST, &format!("/api/loans/{loan}/approve"), &world.admin, None).await;
-    let (status, _) = world.call(Method::POST, &format!("/api/loans/{loan}/issue"), &world.keeper, None).await;
+    world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{loan}/approve"),
+            &world.admin,
+            None,
+        )
+        .await;
+    let (status, _) = world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{loan}/issue"),
+            &world.keeper,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
 
     let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     trace.replay_into(&ingest).await;
 
-    let (_, body) = world.call(Method::GET, &format!("/api/loans/{loan}"), &world.admin, None).await;
+    let (_, body) = world
+        .call(
+            Method::GET,
+            &format!("/api/loans/{loan}"),
+            &world.admin,
+            None,
+        )
+        .await;
     assert_eq!(body["status"], "returned", "{body}");
     let assets = body["assets"].as_array().unwrap();
-    assert!(assets.iter().all(|a| a["condition"].is_null() && !a["returned_at"].is_null()), "returned, pending inspection");
+    assert!(
+        assets
+            .iter()
+            .all(|a| a["condition"].is_null() && !a["returned_at"].is_null()),
+        "returned, pending inspection"
+    );
     assert_eq!(world.asset_state(ids[0]).await, "in_stock");
-    let zone: Option<i64> = sqlx::query_scalar("select zone_id from assets where id = $1").bind(ids[0]).fetch_one(&pool).await.unwrap();
+    let zone: Option<i64> = sqlx::query_scalar("select zone_id from assets where id = $1")
+        .bind(ids[0])
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(zone, Some(inside), "back inside the gate");
     assert_eq!(count(&pool, "select count(*) from alerts").await, 0);
 
@@ -231,7 +377,12 @@ async fn a_gate_in_returns_the_items_pending_inspection(pool: PgPool) {
     assert_eq!(world.asset_state(ids[0]).await, "in_repair");
     assert_eq!(count(&pool, "select count(*) from compensations").await, 1);
     let (status, _) = world
-        .call(Method::POST, &format!("/api/loans/{loan}/inspect"), &world.keeper, Some(json!({"items": [{"asset_id": ids[1], "condition": "fine"}]})))
+        .call(
+            Method::POST,
+            &format!("/api/loans/{loan}/inspect"),
+            &world.keeper,
+            Some(json!({"items": [{"asset_id": ids[1], "condition": "fine"}]})),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "inspected once");
     world.assert_log_agrees().await;
@@ -240,7 +391,12 @@ async fn a_gate_in_returns_the_items_pending_inspection(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn a_stocktake_of_2000_stores_exactly_7_missing_3_misplaced_and_2_unknown(pool: PgPool) {
     let world = World::new(pool.clone()).await;
-    let warehouse: i64 = sqlx::query_scalar("insert into warehouses (code, name) values ('W2', 'Aisles') returning id").fetch_one(&pool).await.unwrap();
+    let warehouse: i64 = sqlx::query_scalar(
+        "insert into warehouses (code, name) values ('W2', 'Aisles') returning id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     let trace = Trace::install(&pool, warehouse, "stocktake").await;
     let plan = trace.config.stocktake.clone().unwrap();
     for e in &plan.expected {
@@ -260,23 +416,63 @@ async fn a_stocktake_of_2000_stores_exactly_7_missing_3_misplaced_and_2_unknown(
     let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     let world = world.with_ingest(&ingest);
 
-    let (status, st) = world.call(Method::POST, "/api/stocktakes", &world.keeper, Some(json!({"warehouse_id": warehouse}))).await;
+    let (status, st) = world
+        .call(
+            Method::POST,
+            "/api/stocktakes",
+            &world.keeper,
+            Some(json!({"warehouse_id": warehouse})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{st}");
     let id = st["id"].as_i64().unwrap();
-    let (status, st) = world.call(Method::POST, &format!("/api/stocktakes/{id}/start"), &world.keeper, None).await;
+    let (status, st) = world
+        .call(
+            Method::POST,
+            &format!("/api/stocktakes/{id}/start"),
+            &world.keeper,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{st}");
     assert_eq!(st["progress"]["expected"], 2000);
     assert_eq!(st["progress"]["found"], 0);
 
     let mut live = ingest.subscribe();
     trace.replay_into(&ingest).await;
-    let (_, st) = world.call(Method::GET, &format!("/api/stocktakes/{id}"), &world.keeper, None).await;
+    let (_, st) = world
+        .call(
+            Method::GET,
+            &format!("/api/stocktakes/{id}"),
+            &world.keeper,
+            None,
+        )
+        .await;
     assert_eq!(st["progress"]["found"], 1990, "{}", st["progress"]);
-    assert!(std::iter::from_fn(|| live.try_recv().ok()).any(|e| matches!(e, LiveEvent::StocktakeProgress { found: 1990, .. })), "progress is pushed live");
+    assert!(
+        std::iter::from_fn(|| live.try_recv().ok())
+            .any(|e| matches!(e, LiveEvent::StocktakeProgress { found: 1990, .. })),
+        "progress is pushed live"
+    );
 
-    let (status, st) = world.call(Method::POST, &format!("/api/stocktakes/{id}/finish"), &world.keeper, None).await;
+    let (status, st) = world
+        .call(
+            Method::POST,
+            &format!("/api/stocktakes/{id}/finish"),
+            &world.keeper,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{st}");
-    assert_eq!((st["found"].as_i64(), st["missing"].as_i64(), st["misplaced"].as_i64(), st["unexpected"].as_i64()), (Some(1990), Some(7), Some(3), Some(2)));
+    assert_eq!(
+        (
+            st["found"].as_i64(),
+            st["missing"].as_i64(),
+            st["misplaced"].as_i64(),
+            st["unexpected"].as_i64()
+        ),
+        (Some(1990), Some(7), Some(3), Some(2))
+    );
     let stored: BTreeSet<(String, String)> = sqlx::query_as("select outcome::text, epc from stocktake_results where stocktake_id = $1 and outcome <> 'found'")
         .bind(id)
         .fetch_all(&pool)
@@ -284,14 +480,32 @@ async fn a_stocktake_of_2000_stores_exactly_7_missing_3_misplaced_and_2_unknown(
         .unwrap()
         .into_iter()
         .collect();
-    let reference = depot::engine::trace::replay(BufReader::new(std::fs::File::open(format!("{TRACES}/stocktake.jsonl")).unwrap()), &trace.config)
-        .unwrap()
-        .stocktake
-        .expect("the trace has a stocktake plan");
+    let reference = depot::engine::trace::replay(
+        BufReader::new(std::fs::File::open(format!("{TRACES}/stocktake.jsonl")).unwrap()),
+        &trace.config,
+    )
+    .unwrap()
+    .stocktake
+    .expect("the trace has a stocktake plan");
     let mut expected = BTreeSet::new();
-    expected.extend(reference.missing.iter().map(|l| ("missing".to_owned(), l.epc.to_hex())));
-    expected.extend(reference.misplaced.iter().map(|l| ("misplaced".to_owned(), l.epc.to_hex())));
-    expected.extend(reference.unexpected.iter().map(|l| ("unexpected".to_owned(), l.epc.to_hex())));
+    expected.extend(
+        reference
+            .missing
+            .iter()
+            .map(|l| ("missing".to_owned(), l.epc.to_hex())),
+    );
+    expected.extend(
+        reference
+            .misplaced
+            .iter()
+            .map(|l| ("misplaced".to_owned(), l.epc.to_hex())),
+    );
+    expected.extend(
+        reference
+            .unexpected
+            .iter()
+            .map(|l| ("unexpected".to_owned(), l.epc.to_hex())),
+    );
     assert_eq!(stored, expected, "exactly the tags the engine names");
 
     // Follow-ups: a missing asset marked lost, a misplaced one relocated, an unknown tag registered.
@@ -299,11 +513,21 @@ async fn a_stocktake_of_2000_stores_exactly_7_missing_3_misplaced_and_2_unknown(
     for (epc, body) in [
         (pick("missing"), json!({"action": "mark_lost"})),
         (pick("misplaced"), json!({"action": "relocate"})),
-        (pick("unexpected"), json!({"action": "register", "name": "found chair", "category_id": world.chairs, "original_value_fen": 100})),
+        (
+            pick("unexpected"),
+            json!({"action": "register", "name": "found chair", "category_id": world.chairs, "original_value_fen": 100}),
+        ),
     ] {
         let mut body = body;
         body["epc"] = json!(epc);
-        let (status, line) = world.call(Method::POST, &format!("/api/stocktakes/{id}/resolve"), &world.keeper, Some(body)).await;
+        let (status, line) = world
+            .call(
+                Method::POST,
+                &format!("/api/stocktakes/{id}/resolve"),
+                &world.keeper,
+                Some(body),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{line}");
         assert!(line["resolution"].is_string());
     }
@@ -320,24 +544,64 @@ async fn handheld_uploads_are_all_or_nothing(pool: PgPool) {
         name: "hh".into(),
         address: "handheld:".into(),
         enabled: true,
-        read_points: vec![depot::db::readers::ReadPoint { antenna: 1, zone_id: world.shelf }],
+        read_points: vec![depot::db::readers::ReadPoint {
+            antenna: 1,
+            zone_id: world.shelf,
+        }],
     };
     depot::db::readers::create(&mut conn, &new).await.unwrap();
     let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     let world = world.with_ingest(&ingest);
     let ids = world.stock(world.tables, 3).await;
-    let epcs: Vec<String> = sqlx::query_scalar("select epc from assets where id = any($1) order by id").bind(&ids).fetch_all(&pool).await.unwrap();
+    let epcs: Vec<String> =
+        sqlx::query_scalar("select epc from assets where id = any($1) order by id")
+            .bind(&ids)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
 
-    let (_, st) = world.call(Method::POST, "/api/stocktakes", &world.keeper, Some(json!({"warehouse_id": world.warehouse, "zone_ids": [world.shelf]}))).await;
+    let (_, st) = world
+        .call(
+            Method::POST,
+            "/api/stocktakes",
+            &world.keeper,
+            Some(json!({"warehouse_id": world.warehouse, "zone_ids": [world.shelf]})),
+        )
+        .await;
     let id = st["id"].as_i64().unwrap();
-    world.call(Method::POST, &format!("/api/stocktakes/{id}/start"), &world.keeper, None).await;
+    world
+        .call(
+            Method::POST,
+            &format!("/api/stocktakes/{id}/start"),
+            &world.keeper,
+            None,
+        )
+        .await;
 
     let bad = json!({"reader": "hh", "reads": [{"epc": epcs[0]}, {"epc": "XYZ"}]});
-    let (status, body) = world.call(Method::POST, "/api/reads", &world.keeper, Some(bad)).await;
+    let (status, body) = world
+        .call(Method::POST, "/api/reads", &world.keeper, Some(bad))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(body["error"]["message"].as_str().unwrap().starts_with("read 2:"), "{body}");
-    let (_, st) = world.call(Method::GET, &format!("/api/stocktakes/{id}"), &world.keeper, None).await;
-    assert_eq!(st["progress"]["found"], 0, "nothing of a refused batch is counted");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("read 2:"),
+        "{body}"
+    );
+    let (_, st) = world
+        .call(
+            Method::GET,
+            &format!("/api/stocktakes/{id}"),
+            &world.keeper,
+            None,
+        )
+        .await;
+    assert_eq!(
+        st["progress"]["found"], 0,
+        "nothing of a refused batch is counted"
+    );
 
     let csv = format!("epc,antenna,rssi_dbm\n{},1,-50\n{},1,\n", epcs[0], epcs[1]);
     let req = axum::http::Request::builder()
@@ -350,8 +614,21 @@ async fn handheld_uploads_are_all_or_nothing(pool: PgPool) {
     let (status, body) = world.send(req).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["accepted"], 2);
-    let (_, st) = world.call(Method::GET, &format!("/api/stocktakes/{id}"), &world.keeper, None).await;
-    assert_eq!((st["progress"]["found"].as_u64(), st["progress"]["missing"].as_u64()), (Some(2), Some(1)));
+    let (_, st) = world
+        .call(
+            Method::GET,
+            &format!("/api/stocktakes/{id}"),
+            &world.keeper,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            st["progress"]["found"].as_u64(),
+            st["progress"]["missing"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
 }
 
 /// A TCP proxy in front of PostgreSQL's unix socket that the test can cut and restore: the
@@ -368,11 +645,14 @@ impl Proxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>> = Default::default();
+        let links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>> =
+            Default::default();
         let (up2, links2) = (up.clone(), links.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((mut client, _)) = listener.accept().await else { return };
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
                 if !up2.load(Ordering::SeqCst) {
                     continue; // dropped: connection refused, as by a database that is down
                 }
@@ -405,15 +685,32 @@ async fn facts_wait_while_the_database_is_away_and_none_is_lost_or_doubled(pool:
     let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
     let ids = register(&world, &passed, inside).await;
     let (_, loan) = world
-        .call(Method::POST, "/api/loans", &world.requester, Some(json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
-            "lines": ids[..50].iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()})))
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(
+                json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
+            "lines": ids[..50].iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()}),
+            ),
+        )
         .await;
     let loan = loan["id"].as_i64().unwrap();
-    world.call(Method::POST, &format!("/api/loans/{loan}/approve"), &world.admin, None).await;
+    world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{loan}/approve"),
+            &world.admin,
+            None,
+        )
+        .await;
 
     // The pipeline reaches PostgreSQL only through the proxy.
     let options = pool.connect_options();
-    let socket = options.get_socket().expect("the test database is on a unix socket").join(format!(".s.PGSQL.{}", options.get_port()));
+    let socket = options
+        .get_socket()
+        .expect("the test database is on a unix socket")
+        .join(format!(".s.PGSQL.{}", options.get_port()));
     let proxy = Proxy::start(socket).await;
     let through_proxy = sqlx::postgres::PgConnectOptions::new_without_pgpass()
         .host("127.0.0.1")
@@ -436,23 +733,49 @@ async fn facts_wait_while_the_database_is_away_and_none_is_lost_or_doubled(pool:
     // Wait (bounded) until the pipeline has met the outage and is holding its facts.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while ingest.stats().retries < 2 {
-        assert!(std::time::Instant::now() < deadline, "the pipeline never met the outage");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pipeline never met the outage"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(count(&pool, "select count(*) from facts").await, 0, "nothing stored while the database is away");
+    assert_eq!(
+        count(&pool, "select count(*) from facts").await,
+        0,
+        "nothing stored while the database is away"
+    );
     proxy.restore();
     replay.await.unwrap();
 
-    let (_, body) = world.call(Method::GET, &format!("/api/loans/{loan}"), &world.admin, None).await;
+    let (_, body) = world
+        .call(
+            Method::GET,
+            &format!("/api/loans/{loan}"),
+            &world.admin,
+            None,
+        )
+        .await;
     assert_eq!(body["status"], "issued", "{body}");
-    assert_eq!(count(&pool, "select count(*) from facts where kind = 'passed'").await, 51);
+    assert_eq!(
+        count(&pool, "select count(*) from facts where kind = 'passed'").await,
+        51
+    );
     assert_eq!(count(&pool, "select count(*) from alerts").await, 1);
-    assert_eq!(count(&pool, "select count(*) from events where action = 'issue' and asset_id is not null").await, 50);
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from events where action = 'issue' and asset_id is not null"
+        )
+        .await,
+        50
+    );
     world.assert_log_agrees().await;
 }
 
 fn peers_python() -> std::path::PathBuf {
-    std::env::var_os("DEPOT_PEERS_PYTHON").map(Into::into).unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/hil/.venv/bin/python").into())
+    std::env::var_os("DEPOT_PEERS_PYTHON")
+        .map(Into::into)
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/hil/.venv/bin/python").into())
 }
 
 /// The EPC llrpkit's default population gives its tag `i` (read on antenna `1 + i % antennas`).
@@ -468,23 +791,52 @@ async fn an_llrp_reader_feeds_a_stocktake(pool: PgPool) {
     use std::io::BufRead;
     let world = World::new(pool.clone()).await;
     let mut emulator = std::process::Command::new(peers_python())
-        .args([concat!(env!("CARGO_MANIFEST_DIR"), "/hil/peers/llrp_emulator.py"), "--port", "0", "--tags", "8", "--antennas", "2", "--rate", "300"])
+        .args([
+            concat!(env!("CARGO_MANIFEST_DIR"), "/hil/peers/llrp_emulator.py"),
+            "--port",
+            "0",
+            "--tags",
+            "8",
+            "--antennas",
+            "2",
+            "--rate",
+            "300",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("the LLRP emulator (run the test script, which installs the peers)");
     let mut banner = String::new();
-    std::io::BufReader::new(emulator.stdout.as_mut().unwrap()).read_line(&mut banner).unwrap();
-    let port: u16 = banner.trim().strip_prefix("LISTENING ").expect("LISTENING <port>").parse().unwrap();
+    std::io::BufReader::new(emulator.stdout.as_mut().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let port: u16 = banner
+        .trim()
+        .strip_prefix("LISTENING ")
+        .expect("LISTENING <port>")
+        .parse()
+        .unwrap();
 
     let (zone_a, zone_b) = (world.shelf, world.shelf2);
     let mut conn = pool.acquire().await.unwrap();
-    let reader = depot::db::readers::create(&mut conn, &depot::db::readers::NewReader {
-        name: "aisle reader".into(),
-        address: format!("llrp://127.0.0.1:{port}"),
-        enabled: true,
-        read_points: vec![depot::db::readers::ReadPoint { antenna: 1, zone_id: zone_a }, depot::db::readers::ReadPoint { antenna: 2, zone_id: zone_b }],
-    })
+    let reader = depot::db::readers::create(
+        &mut conn,
+        &depot::db::readers::NewReader {
+            name: "aisle reader".into(),
+            address: format!("llrp://127.0.0.1:{port}"),
+            enabled: true,
+            read_points: vec![
+                depot::db::readers::ReadPoint {
+                    antenna: 1,
+                    zone_id: zone_a,
+                },
+                depot::db::readers::ReadPoint {
+                    antenna: 2,
+                    zone_id: zone_b,
+                },
+            ],
+        },
+    )
     .await
     .unwrap();
     let true_zone = |i: usize| if i % 2 == 0 { zone_a } else { zone_b };
@@ -492,32 +844,104 @@ async fn an_llrp_reader_feeds_a_stocktake(pool: PgPool) {
         register(&world, &[emulated_epc(i)], true_zone(i)).await;
     }
     register(&world, &[emulated_epc(6)], zone_b).await; // really in zone A: misplaced
-    register(&world, &["3034257BF7194E4000000001".into(), "3034257BF7194E4000000002".into()], zone_a).await; // absent
+    register(
+        &world,
+        &[
+            "3034257BF7194E4000000001".into(),
+            "3034257BF7194E4000000002".into(),
+        ],
+        zone_a,
+    )
+    .await; // absent
 
-    let ingest = Ingest::start(pool.clone(), Options { tick: Some(std::time::Duration::from_millis(100)), connect_readers: true, capacity: 16, record_latency: false }).await.unwrap();
+    let ingest = Ingest::start(
+        pool.clone(),
+        Options {
+            tick: Some(std::time::Duration::from_millis(100)),
+            connect_readers: true,
+            capacity: 16,
+            record_latency: false,
+        },
+    )
+    .await
+    .unwrap();
     let world = world.with_ingest(&ingest);
-    let (_, st) = world.call(Method::POST, "/api/stocktakes", &world.keeper, Some(json!({"warehouse_id": world.warehouse, "zone_ids": [zone_a, zone_b]}))).await;
+    let (_, st) = world
+        .call(
+            Method::POST,
+            "/api/stocktakes",
+            &world.keeper,
+            Some(json!({"warehouse_id": world.warehouse, "zone_ids": [zone_a, zone_b]})),
+        )
+        .await;
     let id = st["id"].as_i64().unwrap();
-    let (status, st) = world.call(Method::POST, &format!("/api/stocktakes/{id}/start"), &world.keeper, None).await;
-    assert_eq!((status, st["progress"]["expected"].as_u64()), (StatusCode::OK, Some(9)), "{st}");
+    let (status, st) = world
+        .call(
+            Method::POST,
+            &format!("/api/stocktakes/{id}/start"),
+            &world.keeper,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, st["progress"]["expected"].as_u64()),
+        (StatusCode::OK, Some(9)),
+        "{st}"
+    );
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let (_, st) = world.call(Method::GET, &format!("/api/stocktakes/{id}"), &world.keeper, None).await;
+        let (_, st) = world
+            .call(
+                Method::GET,
+                &format!("/api/stocktakes/{id}"),
+                &world.keeper,
+                None,
+            )
+            .await;
         let p = &st["progress"];
-        if (p["found"].as_u64(), p["misplaced"].as_u64(), p["unexpected"].as_u64()) == (Some(6), Some(1), Some(1)) {
+        if (
+            p["found"].as_u64(),
+            p["misplaced"].as_u64(),
+            p["unexpected"].as_u64(),
+        ) == (Some(6), Some(1), Some(1))
+        {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the count never completed: {p}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the count never completed: {p}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let health = ingest.health();
-    assert_eq!(health[&reader.id].status, "connected", "{:?}", health[&reader.id]);
+    assert_eq!(
+        health[&reader.id].status, "connected",
+        "{:?}",
+        health[&reader.id]
+    );
     assert!(health[&reader.id].last_read_at.is_some());
-    let (status, st) = world.call(Method::POST, &format!("/api/stocktakes/{id}/finish"), &world.keeper, None).await;
+    let (status, st) = world
+        .call(
+            Method::POST,
+            &format!("/api/stocktakes/{id}/finish"),
+            &world.keeper,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{st}");
-    assert_eq!((st["found"].as_i64(), st["missing"].as_i64(), st["misplaced"].as_i64(), st["unexpected"].as_i64()), (Some(6), Some(2), Some(1), Some(1)));
-    let (_, readers) = world.call(Method::GET, "/api/readers", &world.admin, None).await;
+    assert_eq!(
+        (
+            st["found"].as_i64(),
+            st["missing"].as_i64(),
+            st["misplaced"].as_i64(),
+            st["unexpected"].as_i64()
+        ),
+        (Some(6), Some(2), Some(1), Some(1))
+    );
+    let (_, readers) = world
+        .call(Method::GET, "/api/readers", &world.admin, None)
+        .await;
     assert_eq!(readers[0]["health"]["status"], "connected", "{readers}");
 
     ingest.shutdown().await;
@@ -541,10 +965,14 @@ async fn readers_and_gates_come_from_the_configuration_file_too(pool: PgPool) {
     "#;
     let file: depot::config::FileConfig = toml::from_str(text).unwrap();
     let mut conn = pool.acquire().await.unwrap();
-    depot::db::readers::apply_config(&mut conn, &file.readers, &file.gates).await.unwrap();
+    depot::db::readers::apply_config(&mut conn, &file.readers, &file.gates)
+        .await
+        .unwrap();
     let mut changed = file.readers.clone();
     changed[0].address = "llrp://127.0.0.1:2".into();
-    depot::db::readers::apply_config(&mut conn, &changed, &file.gates).await.expect("applying again updates");
+    depot::db::readers::apply_config(&mut conn, &changed, &file.gates)
+        .await
+        .expect("applying again updates");
     let readers = depot::db::readers::list(&mut conn).await.unwrap();
     assert_eq!(readers.len(), 1);
     assert_eq!(readers[0].address, "llrp://127.0.0.1:2");
@@ -555,6 +983,11 @@ async fn readers_and_gates_come_from_the_configuration_file_too(pool: PgPool) {
 
     let mut bad = file.readers.clone();
     bad[0].antennas.insert("3".into(), "W9/Z".into());
-    let err = depot::db::readers::apply_config(&mut conn, &bad, &[]).await.unwrap_err();
-    assert_eq!(err.to_string(), r#"no zone "W9/Z" (WAREHOUSE/ZONE by their codes)"#);
+    let err = depot::db::readers::apply_config(&mut conn, &bad, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"no zone "W9/Z" (WAREHOUSE/ZONE by their codes)"#
+    );
 }

@@ -55,7 +55,14 @@ async fn every_allowed_transition_lands_and_is_logged(pool: PgPool) {
                 .fetch_one(&world.pool)
                 .await
                 .unwrap();
-                assert_eq!((logged_action.as_str(), logged_from.as_str(), logged_to.as_str()), (action.as_str(), from.as_str(), expected.as_str()));
+                assert_eq!(
+                    (
+                        logged_action.as_str(),
+                        logged_from.as_str(),
+                        logged_to.as_str()
+                    ),
+                    (action.as_str(), from.as_str(), expected.as_str())
+                );
                 tried += 1;
             }
         }
@@ -74,15 +81,25 @@ async fn every_forbidden_transition_is_refused_and_changes_nothing(pool: PgPool)
                 continue;
             }
             let id = asset_in(&world, from, false).await;
-            let events_before: i64 = sqlx::query_scalar("select count(*) from events").fetch_one(&world.pool).await.unwrap();
+            let events_before: i64 = sqlx::query_scalar("select count(*) from events")
+                .fetch_one(&world.pool)
+                .await
+                .unwrap();
             let mut tx = world.pool.begin().await.unwrap();
-            let err = events::transition(&mut tx, id, action, &Context::default()).await.unwrap_err();
+            let err = events::transition(&mut tx, id, action, &Context::default())
+                .await
+                .unwrap_err();
             tx.rollback().await.unwrap();
-            let Error::Conflict(message) = err else { panic!("{action} from {from}: {err:?}") };
+            let Error::Conflict(message) = err else {
+                panic!("{action} from {from}: {err:?}")
+            };
             assert!(message.contains(&format!("is {from}")), "{message}");
             assert!(message.contains("allowed only from"), "{message}");
             assert_eq!(world.asset_state(id).await, from.as_str());
-            let events_after: i64 = sqlx::query_scalar("select count(*) from events").fetch_one(&world.pool).await.unwrap();
+            let events_after: i64 = sqlx::query_scalar("select count(*) from events")
+                .fetch_one(&world.pool)
+                .await
+                .unwrap();
             assert_eq!(events_before, events_after);
             refused += 1;
         }
@@ -94,9 +111,15 @@ async fn every_forbidden_transition_is_refused_and_changes_nothing(pool: PgPool)
 async fn the_event_log_is_append_only(pool: PgPool) {
     let world = World::new(pool).await;
     let id = world.stock(world.tables, 1).await[0];
-    let update = sqlx::query("update events set reason = 'rewritten' where asset_id = $1").bind(id).execute(&world.pool).await;
+    let update = sqlx::query("update events set reason = 'rewritten' where asset_id = $1")
+        .bind(id)
+        .execute(&world.pool)
+        .await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
-    let delete = sqlx::query("delete from events where asset_id = $1").bind(id).execute(&world.pool).await;
+    let delete = sqlx::query("delete from events where asset_id = $1")
+        .bind(id)
+        .execute(&world.pool)
+        .await;
     assert!(delete.unwrap_err().to_string().contains("append-only"));
 }
 
@@ -105,7 +128,10 @@ async fn two_concurrent_approvals_of_one_asset_exactly_one_wins(pool: PgPool) {
     let world = World::new(pool).await;
     let asset = world.stock(world.tables, 1).await[0];
     let mut loans = Vec::new();
-    for (token, starts, ends) in [(&world.requester, "2030-05-01", "2030-05-05"), (&world.requester2, "2030-05-04", "2030-05-09")] {
+    for (token, starts, ends) in [
+        (&world.requester, "2030-05-01", "2030-05-05"),
+        (&world.requester2, "2030-05-04", "2030-05-09"),
+    ] {
         let (status, loan) = world
             .call(
                 Method::POST,
@@ -119,19 +145,40 @@ async fn two_concurrent_approvals_of_one_asset_exactly_one_wins(pool: PgPool) {
     }
     let approve = |id: i64| {
         let world = &world;
-        async move { world.call(Method::POST, &format!("/api/loans/{id}/approve"), &world.admin, None).await }
+        async move {
+            world
+                .call(
+                    Method::POST,
+                    &format!("/api/loans/{id}/approve"),
+                    &world.admin,
+                    None,
+                )
+                .await
+        }
     };
     let ((s1, b1), (s2, b2)) = tokio::join!(approve(loans[0]), approve(loans[1]));
     let mut statuses = [s1, s2];
     statuses.sort();
-    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{b1} {b2}");
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "{b1} {b2}"
+    );
     let loser = if s1 == StatusCode::CONFLICT { b1 } else { b2 };
-    assert!(loser["error"]["message"].as_str().unwrap().contains("reserved"), "{loser}");
-    let live: i64 = sqlx::query_scalar("select count(*) from reservations where asset_id = $1 and released_at is null")
-        .bind(asset)
-        .fetch_one(&world.pool)
-        .await
-        .unwrap();
+    assert!(
+        loser["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reserved"),
+        "{loser}"
+    );
+    let live: i64 = sqlx::query_scalar(
+        "select count(*) from reservations where asset_id = $1 and released_at is null",
+    )
+    .bind(asset)
+    .fetch_one(&world.pool)
+    .await
+    .unwrap();
     assert_eq!(live, 1);
     world.assert_log_agrees().await;
 }
@@ -144,7 +191,16 @@ async fn two_concurrent_approvals_for_the_last_item_of_a_category_exactly_one_wi
     let b = world.request_tables(1, "2030-06-01", "2030-06-02").await;
     let approve = |id: i64| {
         let world = &world;
-        async move { world.call(Method::POST, &format!("/api/loans/{id}/approve"), &world.admin, None).await }
+        async move {
+            world
+                .call(
+                    Method::POST,
+                    &format!("/api/loans/{id}/approve"),
+                    &world.admin,
+                    None,
+                )
+                .await
+        }
     };
     let ((s1, _), (s2, _)) = tokio::join!(approve(a), approve(b));
     let mut statuses = [s1, s2];
@@ -153,7 +209,9 @@ async fn two_concurrent_approvals_for_the_last_item_of_a_category_exactly_one_wi
 }
 
 #[sqlx::test(migrations = "./migrations")]
-async fn the_database_refuses_overlapping_reservations_even_without_the_state_machine(pool: PgPool) {
+async fn the_database_refuses_overlapping_reservations_even_without_the_state_machine(
+    pool: PgPool,
+) {
     let world = World::new(pool).await;
     let asset = world.stock(world.tables, 1).await[0];
     let reserve = |from: &'static str, to: &'static str| {
@@ -168,6 +226,11 @@ async fn the_database_refuses_overlapping_reservations_even_without_the_state_ma
     };
     reserve("2030-01-01", "2030-01-10").await.unwrap();
     let clash = reserve("2030-01-09", "2030-01-12").await.unwrap_err();
-    assert!(clash.to_string().contains("reservations_no_double_booking"), "{clash}");
-    reserve("2030-01-10", "2030-01-12").await.expect("back-to-back periods do not overlap");
+    assert!(
+        clash.to_string().contains("reservations_no_double_booking"),
+        "{clash}"
+    );
+    reserve("2030-01-10", "2030-01-12")
+        .await
+        .expect("back-to-back periods do not overlap");
 }

@@ -31,10 +31,26 @@ struct World {
 
 impl World {
     async fn new(pool: PgPool) -> World {
-        let department = insert_id(&pool, "insert into departments (code, name) values ('OFFICE', 'General Office') returning id").await;
-        let other_department = insert_id(&pool, "insert into departments (code, name) values ('FIN', 'Finance Bureau') returning id").await;
-        let category = insert_id(&pool, "insert into categories (code, name) values ('CHAIR', 'Meeting chair') returning id").await;
-        let warehouse = insert_id(&pool, "insert into warehouses (code, name) values ('W1', 'North depot') returning id").await;
+        let department = insert_id(
+            &pool,
+            "insert into departments (code, name) values ('OFFICE', 'General Office') returning id",
+        )
+        .await;
+        let other_department = insert_id(
+            &pool,
+            "insert into departments (code, name) values ('FIN', 'Finance Bureau') returning id",
+        )
+        .await;
+        let category = insert_id(
+            &pool,
+            "insert into categories (code, name) values ('CHAIR', 'Meeting chair') returning id",
+        )
+        .await;
+        let warehouse = insert_id(
+            &pool,
+            "insert into warehouses (code, name) values ('W1', 'North depot') returning id",
+        )
+        .await;
         let zone: i64 = sqlx::query_scalar("insert into zones (warehouse_id, code, name) values ($1, 'A1', 'Aisle 1') returning id")
             .bind(warehouse)
             .fetch_one(&pool)
@@ -57,8 +73,17 @@ impl World {
     }
 
     /// Call the API with a bearer token; the answer's status and JSON body.
-    async fn call(&self, token: &str, method: Method, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = Request::builder().method(method).uri(uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
+    async fn call(
+        &self,
+        token: &str,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
         let body = match body {
             Some(v) => {
                 request = request.header(header::CONTENT_TYPE, "application/json");
@@ -66,15 +91,30 @@ impl World {
             }
             None => Body::empty(),
         };
-        let response = self.app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(body).unwrap())
+            .await
+            .unwrap();
         let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
         (status, value)
     }
 
     async fn get(&self, token: &str, uri: &str) -> Value {
-        expect(StatusCode::OK, self.call(token, Method::GET, uri, None).await, uri)
+        expect(
+            StatusCode::OK,
+            self.call(token, Method::GET, uri, None).await,
+            uri,
+        )
     }
 
     async fn post(&self, token: &str, uri: &str, body: Value) -> Value {
@@ -84,9 +124,19 @@ impl World {
     }
 
     /// The error message of a refused call, after checking its status.
-    async fn refused(&self, token: &str, method: Method, uri: &str, body: Option<Value>, want: StatusCode) -> String {
+    async fn refused(
+        &self,
+        token: &str,
+        method: Method,
+        uri: &str,
+        body: Option<Value>,
+        want: StatusCode,
+    ) -> String {
         let answer = self.call(token, method, uri, body).await;
-        expect(want, answer, uri)["error"]["message"].as_str().unwrap().to_owned()
+        expect(want, answer, uri)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// `n` chairs taken in and received at the zone: in stock, ready for orders.
@@ -95,10 +145,18 @@ impl World {
             .map(|i| json!({ "name": format!("Chair {i}"), "category_id": self.category, "original_value_fen": 35000 }))
             .collect();
         let intake = self
-            .post(&self.keeper, "/api/intakes", json!({ "source_class": "event_purchase", "items": items }))
+            .post(
+                &self.keeper,
+                "/api/intakes",
+                json!({ "source_class": "event_purchase", "items": items }),
+            )
             .await;
         let received = self
-            .post(&self.keeper, &format!("/api/intakes/{}/receive", intake["id"]), json!({ "zone_id": self.zone }))
+            .post(
+                &self.keeper,
+                &format!("/api/intakes/{}/receive", intake["id"]),
+                json!({ "zone_id": self.zone }),
+            )
             .await;
         ids(&received["assets"])
     }
@@ -108,14 +166,22 @@ impl World {
     }
 
     async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&self.pool).await.unwrap()
+        sqlx::query_scalar(&format!("select count(*) from {table}"))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
     }
 
     /// Every asset's state agrees with the last state its log records.
     async fn assert_consistent(&self) {
         let mut conn = self.pool.acquire().await.unwrap();
-        let bad = depot::db::events::inconsistent_assets(&mut conn).await.unwrap();
-        assert!(bad.is_empty(), "assets whose state disagrees with their log: {bad:?}");
+        let bad = depot::db::events::inconsistent_assets(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            bad.is_empty(),
+            "assets whose state disagrees with their log: {bad:?}"
+        );
     }
 }
 
@@ -125,9 +191,17 @@ async fn insert_id(pool: &PgPool, sql: &str) -> i64 {
 
 async fn user(pool: &PgPool, username: &str, role: Role, department_id: Option<i64>) -> String {
     let mut conn = pool.acquire().await.unwrap();
-    let new = NewUser { username: username.into(), display_name: None, password: "secret".into(), role, department_id };
+    let new = NewUser {
+        username: username.into(),
+        display_name: None,
+        password: "secret".into(),
+        role,
+        department_id,
+    };
     http::insert_user(&mut conn, &new).await.unwrap();
-    depot::auth::create_api_token(&mut conn, username, "tests", None).await.unwrap()
+    depot::auth::create_api_token(&mut conn, username, "tests", None)
+        .await
+        .unwrap()
 }
 
 #[track_caller]
@@ -137,7 +211,11 @@ fn expect(want: StatusCode, (status, body): (StatusCode, Value), uri: &str) -> V
 }
 
 fn ids(list: &Value) -> Vec<i64> {
-    list.as_array().unwrap().iter().map(|a| a["id"].as_i64().or(a["asset_id"].as_i64()).unwrap()).collect()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().or(a["asset_id"].as_i64()).unwrap())
+        .collect()
 }
 
 /// The order's own status changes as (action, from, to).
@@ -163,7 +241,12 @@ fn step(action: &str, from: Option<&str>, to: &str) -> (String, Option<String>, 
 
 /// How many events of the asset `action` the order's log holds.
 fn asset_actions(events: &Value, action: &str) -> usize {
-    events.as_array().unwrap().iter().filter(|e| !e["asset_id"].is_null() && e["action"] == action).count()
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| !e["asset_id"].is_null() && e["action"] == action)
+        .count()
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -177,7 +260,9 @@ async fn transfer_hands_assets_over_for_good(pool: PgPool) {
     assert_eq!(transfer["department_id"], w.department);
     let id = transfer["id"].as_i64().unwrap();
 
-    let approved = w.post(&w.admin, &format!("/api/transfers/{id}/approve"), json!({})).await;
+    let approved = w
+        .post(&w.admin, &format!("/api/transfers/{id}/approve"), json!({}))
+        .await;
     assert_eq!(approved["status"], "approved");
     let chosen = ids(&approved["assets"]);
     assert_eq!(chosen.len(), 2);
@@ -185,7 +270,9 @@ async fn transfer_hands_assets_over_for_good(pool: PgPool) {
         assert_eq!(w.asset(asset).await["state"], "reserved");
     }
 
-    let completed = w.post(&w.keeper, &format!("/api/transfers/{id}/issue"), json!({})).await;
+    let completed = w
+        .post(&w.keeper, &format!("/api/transfers/{id}/issue"), json!({}))
+        .await;
     assert_eq!(completed["status"], "completed");
     for &asset in &chosen {
         let a = w.asset(asset).await;
@@ -196,21 +283,37 @@ async fn transfer_hands_assets_over_for_good(pool: PgPool) {
     }
     let untouched = stock.iter().find(|a| !chosen.contains(a)).unwrap();
     assert_eq!(w.asset(*untouched).await["state"], "in_stock");
-    let live: i64 = sqlx::query_scalar("select count(*) from reservations where order_kind = 'transfer' and released_at is null")
-        .fetch_one(&w.pool)
-        .await
-        .unwrap();
+    let live: i64 = sqlx::query_scalar(
+        "select count(*) from reservations where order_kind = 'transfer' and released_at is null",
+    )
+    .fetch_one(&w.pool)
+    .await
+    .unwrap();
     assert_eq!(live, 0, "a completed transfer holds nothing");
 
-    let events = w.get(&w.requester, &format!("/api/transfers/{id}/events")).await;
+    let events = w
+        .get(&w.requester, &format!("/api/transfers/{id}/events"))
+        .await;
     assert_eq!(
         status_log(&events),
-        [step("request", None, "requested"), step("approve", Some("requested"), "approved"), step("issue", Some("approved"), "completed")]
+        [
+            step("request", None, "requested"),
+            step("approve", Some("requested"), "approved"),
+            step("issue", Some("approved"), "completed")
+        ]
     );
     assert_eq!(asset_actions(&events, "reserve"), 2);
     assert_eq!(asset_actions(&events, "allocate"), 2);
 
-    let message = w.refused(&w.requester, Method::POST, &format!("/api/transfers/{id}/cancel"), None, StatusCode::CONFLICT).await;
+    let message = w
+        .refused(
+            &w.requester,
+            Method::POST,
+            &format!("/api/transfers/{id}/cancel"),
+            None,
+            StatusCode::CONFLICT,
+        )
+        .await;
     assert_eq!(message, format!("cannot cancel transfer {id}: it is completed; cancel is allowed only when it is requested or approved"));
     w.assert_consistent().await;
 }
@@ -220,19 +323,47 @@ async fn cancelled_transfer_releases_its_assets(pool: PgPool) {
     let w = World::new(pool).await;
     let asset = w.stock(1).await[0];
     let request = json!({ "department_id": w.other_department, "purpose": "audit team", "lines": [{ "asset_id": asset }] });
-    let first = w.post(&w.admin, "/api/transfers", request.clone()).await["id"].as_i64().unwrap();
-    w.post(&w.admin, &format!("/api/transfers/{first}/approve"), json!({})).await;
+    let first = w.post(&w.admin, "/api/transfers", request.clone()).await["id"]
+        .as_i64()
+        .unwrap();
+    w.post(
+        &w.admin,
+        &format!("/api/transfers/{first}/approve"),
+        json!({}),
+    )
+    .await;
     assert_eq!(w.asset(asset).await["state"], "reserved");
 
     // Held for good: a second transfer cannot have it meanwhile.
-    let second = w.post(&w.admin, "/api/transfers", request).await["id"].as_i64().unwrap();
-    w.refused(&w.admin, Method::POST, &format!("/api/transfers/{second}/approve"), None, StatusCode::CONFLICT).await;
+    let second = w.post(&w.admin, "/api/transfers", request).await["id"]
+        .as_i64()
+        .unwrap();
+    w.refused(
+        &w.admin,
+        Method::POST,
+        &format!("/api/transfers/{second}/approve"),
+        None,
+        StatusCode::CONFLICT,
+    )
+    .await;
 
-    let cancelled = w.post(&w.outsider, &format!("/api/transfers/{first}/cancel"), json!({ "reason": "plans changed" })).await;
+    let cancelled = w
+        .post(
+            &w.outsider,
+            &format!("/api/transfers/{first}/cancel"),
+            json!({ "reason": "plans changed" }),
+        )
+        .await;
     assert_eq!(cancelled["status"], "cancelled");
     assert_eq!(w.asset(asset).await["state"], "in_stock");
 
-    let approved = w.post(&w.admin, &format!("/api/transfers/{second}/approve"), json!({})).await;
+    let approved = w
+        .post(
+            &w.admin,
+            &format!("/api/transfers/{second}/approve"),
+            json!({}),
+        )
+        .await;
     assert_eq!(ids(&approved["assets"]), [asset]);
     w.assert_consistent().await;
 }
@@ -242,20 +373,52 @@ async fn requester_sees_only_own_department_transfers(pool: PgPool) {
     let w = World::new(pool).await;
     w.stock(1).await;
     let request = json!({ "purpose": "reading room", "lines": [{ "category_id": w.category }] });
-    let id = w.post(&w.requester, "/api/transfers", request.clone()).await["id"].as_i64().unwrap();
+    let id = w
+        .post(&w.requester, "/api/transfers", request.clone())
+        .await["id"]
+        .as_i64()
+        .unwrap();
 
-    for uri in [format!("/api/transfers/{id}"), format!("/api/transfers/{id}/events")] {
-        w.refused(&w.outsider, Method::GET, &uri, None, StatusCode::NOT_FOUND).await;
+    for uri in [
+        format!("/api/transfers/{id}"),
+        format!("/api/transfers/{id}/events"),
+    ] {
+        w.refused(&w.outsider, Method::GET, &uri, None, StatusCode::NOT_FOUND)
+            .await;
     }
-    w.refused(&w.outsider, Method::POST, &format!("/api/transfers/{id}/cancel"), None, StatusCode::NOT_FOUND).await;
+    w.refused(
+        &w.outsider,
+        Method::POST,
+        &format!("/api/transfers/{id}/cancel"),
+        None,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     assert_eq!(w.get(&w.outsider, "/api/transfers").await["total"], 0);
     assert_eq!(w.get(&w.requester, "/api/transfers").await["total"], 1);
-    assert_eq!(w.get(&w.auditor, &format!("/api/transfers/{id}")).await["id"], id);
+    assert_eq!(
+        w.get(&w.auditor, &format!("/api/transfers/{id}")).await["id"],
+        id
+    );
 
     let mut for_them = request;
     for_them["department_id"] = json!(w.department);
-    w.refused(&w.outsider, Method::POST, "/api/transfers", Some(for_them), StatusCode::FORBIDDEN).await;
-    w.refused(&w.requester, Method::POST, &format!("/api/transfers/{id}/approve"), None, StatusCode::FORBIDDEN).await;
+    w.refused(
+        &w.outsider,
+        Method::POST,
+        "/api/transfers",
+        Some(for_them),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    w.refused(
+        &w.requester,
+        Method::POST,
+        &format!("/api/transfers/{id}/approve"),
+        None,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     assert_eq!(w.count("transfers").await, 1);
 }
 
@@ -263,7 +426,13 @@ async fn requester_sees_only_own_department_transfers(pool: PgPool) {
 async fn disposal_sold_at_auction_and_proceeds_remitted(pool: PgPool) {
     let w = World::new(pool).await;
     let assets = w.stock(2).await;
-    let disposal = w.post(&w.keeper, "/api/disposals", json!({ "asset_ids": assets, "reason": "worn out after the games" })).await;
+    let disposal = w
+        .post(
+            &w.keeper,
+            "/api/disposals",
+            json!({ "asset_ids": assets, "reason": "worn out after the games" }),
+        )
+        .await;
     assert_eq!(disposal["status"], "requested");
     assert_eq!(disposal["original_value_fen"], 70000);
     let id = disposal["id"].as_i64().unwrap();
@@ -273,17 +442,58 @@ async fn disposal_sold_at_auction_and_proceeds_remitted(pool: PgPool) {
 
     let uri = |action: &str| format!("/api/disposals/{id}/{action}");
     let sale = json!({ "sale_price_fen": 15050, "buyer": "Hengtai Recycling" });
-    let message = w.refused(&w.admin, Method::POST, &uri("sell"), Some(sale.clone()), StatusCode::CONFLICT).await;
-    assert_eq!(message, format!("cannot sell disposal {id}: it is requested; sell is allowed only when it is approved"));
-    let message = w.refused(&w.admin, Method::POST, &uri("approve"), None, StatusCode::CONFLICT).await;
+    let message = w
+        .refused(
+            &w.admin,
+            Method::POST,
+            &uri("sell"),
+            Some(sale.clone()),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    assert_eq!(
+        message,
+        format!(
+            "cannot sell disposal {id}: it is requested; sell is allowed only when it is approved"
+        )
+    );
+    let message = w
+        .refused(
+            &w.admin,
+            Method::POST,
+            &uri("approve"),
+            None,
+            StatusCode::CONFLICT,
+        )
+        .await;
     assert_eq!(message, format!("cannot approve disposal {id}: it is requested; approve is allowed only when it is appraised"));
     let negative = json!({ "appraised_value_fen": -1, "appraiser": "City Appraisal Co." });
-    w.refused(&w.keeper, Method::POST, &uri("appraise"), Some(negative), StatusCode::UNPROCESSABLE_ENTITY).await;
+    w.refused(
+        &w.keeper,
+        Method::POST,
+        &uri("appraise"),
+        Some(negative),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
 
-    let appraised = w.post(&w.keeper, &uri("appraise"), json!({ "appraised_value_fen": 12000, "appraiser": "City Appraisal Co." })).await;
+    let appraised = w
+        .post(
+            &w.keeper,
+            &uri("appraise"),
+            json!({ "appraised_value_fen": 12000, "appraiser": "City Appraisal Co." }),
+        )
+        .await;
     assert_eq!(appraised["status"], "appraised");
     assert_eq!(appraised["appraised_value_fen"], 12000);
-    w.refused(&w.keeper, Method::POST, &uri("approve"), None, StatusCode::FORBIDDEN).await;
+    w.refused(
+        &w.keeper,
+        Method::POST,
+        &uri("approve"),
+        None,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     let approved = w.post(&w.admin, &uri("approve"), json!({})).await;
     assert_eq!(approved["status"], "approved");
 
@@ -299,12 +509,29 @@ async fn disposal_sold_at_auction_and_proceeds_remitted(pool: PgPool) {
         assert!(a["zone_id"].is_null(), "{a}");
     }
 
-    let remitted = w.post(&w.admin, &uri("remit"), json!({ "receipt_number": "GK-2026-0042" })).await;
+    let remitted = w
+        .post(
+            &w.admin,
+            &uri("remit"),
+            json!({ "receipt_number": "GK-2026-0042" }),
+        )
+        .await;
     assert_eq!(remitted["status"], "remitted");
     assert_eq!(remitted["receipt_number"], "GK-2026-0042");
     assert!(remitted["remitted_at"].is_string());
-    assert_eq!(remitted["appraised_value_fen"], 12000, "earlier figures are kept");
-    let message = w.refused(&w.admin, Method::POST, &uri("remit"), Some(json!({ "receipt_number": "again" })), StatusCode::CONFLICT).await;
+    assert_eq!(
+        remitted["appraised_value_fen"], 12000,
+        "earlier figures are kept"
+    );
+    let message = w
+        .refused(
+            &w.admin,
+            Method::POST,
+            &uri("remit"),
+            Some(json!({ "receipt_number": "again" })),
+            StatusCode::CONFLICT,
+        )
+        .await;
     assert!(message.contains("it is remitted"), "{message}");
 
     let events = w.get(&w.auditor, &uri("events")).await;
@@ -318,7 +545,12 @@ async fn disposal_sold_at_auction_and_proceeds_remitted(pool: PgPool) {
             step("remit", Some("sold"), "remitted"),
         ]
     );
-    let appraisal = events.as_array().unwrap().iter().find(|e| e["action"] == "appraise").unwrap();
+    let appraisal = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "appraise")
+        .unwrap();
     assert_eq!(appraisal["details"]["appraised_value_fen"], 12000);
     assert_eq!(asset_actions(&events, "propose_disposal"), 2);
     assert_eq!(asset_actions(&events, "dispose"), 2);
@@ -329,25 +561,72 @@ async fn disposal_sold_at_auction_and_proceeds_remitted(pool: PgPool) {
 async fn scrapped_disposal_has_nothing_to_remit(pool: PgPool) {
     let w = World::new(pool).await;
     let asset = w.stock(1).await[0];
-    let id = w.post(&w.admin, "/api/disposals", json!({ "asset_ids": [asset], "reason": "broken frame" })).await["id"].as_i64().unwrap();
+    let id = w
+        .post(
+            &w.admin,
+            "/api/disposals",
+            json!({ "asset_ids": [asset], "reason": "broken frame" }),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
     let uri = |action: &str| format!("/api/disposals/{id}/{action}");
-    w.post(&w.keeper, &uri("appraise"), json!({ "appraised_value_fen": 0, "appraiser": "depot keeper" })).await;
+    w.post(
+        &w.keeper,
+        &uri("appraise"),
+        json!({ "appraised_value_fen": 0, "appraiser": "depot keeper" }),
+    )
+    .await;
     w.post(&w.admin, &uri("approve"), json!({})).await;
 
-    let scrapped = w.post(&w.admin, &uri("scrap"), json!({ "reason": "beyond repair" })).await;
+    let scrapped = w
+        .post(
+            &w.admin,
+            &uri("scrap"),
+            json!({ "reason": "beyond repair" }),
+        )
+        .await;
     assert_eq!(scrapped["status"], "scrapped");
     assert_eq!(scrapped["method"], "scrap");
     assert!(scrapped["sale_price_fen"].is_null());
     assert_eq!(w.asset(asset).await["state"], "disposed");
 
-    let message = w.refused(&w.admin, Method::POST, &uri("remit"), Some(json!({ "receipt_number": "GK-1" })), StatusCode::CONFLICT).await;
-    assert_eq!(message, format!("cannot remit disposal {id}: it is scrapped; remit is allowed only when it is sold"));
+    let message = w
+        .refused(
+            &w.admin,
+            Method::POST,
+            &uri("remit"),
+            Some(json!({ "receipt_number": "GK-1" })),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    assert_eq!(
+        message,
+        format!(
+            "cannot remit disposal {id}: it is scrapped; remit is allowed only when it is sold"
+        )
+    );
 
     // A disposed asset is gone for good: it cannot be put forward again.
     let again = json!({ "asset_ids": [asset], "reason": "again" });
-    let message = w.refused(&w.admin, Method::POST, "/api/disposals", Some(again), StatusCode::CONFLICT).await;
-    assert!(message.contains("disposed") && message.contains("allowed only from in_stock, in_repair"), "{message}");
-    assert_eq!(w.count("disposals").await, 1, "the refused disposal left nothing behind");
+    let message = w
+        .refused(
+            &w.admin,
+            Method::POST,
+            "/api/disposals",
+            Some(again),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    assert!(
+        message.contains("disposed") && message.contains("allowed only from in_stock, in_repair"),
+        "{message}"
+    );
+    assert_eq!(
+        w.count("disposals").await,
+        1,
+        "the refused disposal left nothing behind"
+    );
     w.assert_consistent().await;
 }
 
@@ -355,16 +634,39 @@ async fn scrapped_disposal_has_nothing_to_remit(pool: PgPool) {
 async fn rejected_disposal_returns_assets_to_stock(pool: PgPool) {
     let w = World::new(pool).await;
     let assets = w.stock(2).await;
-    let id = w.post(&w.keeper, "/api/disposals", json!({ "asset_ids": assets, "reason": "surplus" })).await["id"].as_i64().unwrap();
+    let id = w
+        .post(
+            &w.keeper,
+            "/api/disposals",
+            json!({ "asset_ids": assets, "reason": "surplus" }),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
     let uri = format!("/api/disposals/{id}/reject");
-    w.refused(&w.admin, Method::POST, &uri, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    w.refused(
+        &w.admin,
+        Method::POST,
+        &uri,
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
 
-    let rejected = w.post(&w.admin, &uri, json!({ "reason": "still needed for the spring plenary" })).await;
+    let rejected = w
+        .post(
+            &w.admin,
+            &uri,
+            json!({ "reason": "still needed for the spring plenary" }),
+        )
+        .await;
     assert_eq!(rejected["status"], "rejected");
     for &asset in &assets {
         assert_eq!(w.asset(asset).await["state"], "in_stock");
     }
-    let events = w.get(&w.admin, &format!("/api/disposals/{id}/events")).await;
+    let events = w
+        .get(&w.admin, &format!("/api/disposals/{id}/events"))
+        .await;
     assert_eq!(asset_actions(&events, "withdraw_disposal"), 2);
     w.assert_consistent().await;
 }
@@ -374,16 +676,43 @@ async fn requester_cannot_propose_or_see_disposals(pool: PgPool) {
     let w = World::new(pool).await;
     let asset = w.stock(1).await[0];
     let body = json!({ "asset_ids": [asset], "reason": "we do not want it" });
-    w.refused(&w.requester, Method::POST, "/api/disposals", Some(body.clone()), StatusCode::FORBIDDEN).await;
+    w.refused(
+        &w.requester,
+        Method::POST,
+        "/api/disposals",
+        Some(body.clone()),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     assert_eq!(w.asset(asset).await["state"], "in_stock");
 
-    let id = w.post(&w.keeper, "/api/disposals", body).await["id"].as_i64().unwrap();
-    w.refused(&w.requester, Method::GET, "/api/disposals", None, StatusCode::FORBIDDEN).await;
-    for uri in [format!("/api/disposals/{id}"), format!("/api/disposals/{id}/events")] {
-        w.refused(&w.requester, Method::GET, &uri, None, StatusCode::NOT_FOUND).await;
+    let id = w.post(&w.keeper, "/api/disposals", body).await["id"]
+        .as_i64()
+        .unwrap();
+    w.refused(
+        &w.requester,
+        Method::GET,
+        "/api/disposals",
+        None,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    for uri in [
+        format!("/api/disposals/{id}"),
+        format!("/api/disposals/{id}/events"),
+    ] {
+        w.refused(&w.requester, Method::GET, &uri, None, StatusCode::NOT_FOUND)
+            .await;
     }
     assert_eq!(w.get(&w.auditor, "/api/disposals").await["total"], 1);
-    w.refused(&w.auditor, Method::POST, &format!("/api/disposals/{id}/cancel"), Some(json!({ "reason": "x" })), StatusCode::FORBIDDEN).await;
+    w.refused(
+        &w.auditor,
+        Method::POST,
+        &format!("/api/disposals/{id}/cancel"),
+        Some(json!({ "reason": "x" })),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -391,26 +720,68 @@ async fn intake_with_a_bad_item_creates_nothing(pool: PgPool) {
     let w = World::new(pool).await;
     let good = |name: &str| json!({ "name": name, "category_id": w.category, "original_value_fen": 120000 });
     let cases = [
-        (json!({ "name": "  ", "category_id": w.category, "original_value_fen": 1 }), "items[2]: an asset needs a name"),
-        (json!({ "name": "Desk", "category_id": w.category + 1000, "original_value_fen": 1 }), "items[2]: no such category"),
-        (json!({ "name": "Desk", "category_id": w.category, "original_value_fen": -5 }), "items[2]: original value cannot be negative"),
-        (json!({ "name": "Desk", "category_id": w.category, "original_value_fen": 1, "epc": "XYZ" }), "items[2]: EPC"),
+        (
+            json!({ "name": "  ", "category_id": w.category, "original_value_fen": 1 }),
+            "items[2]: an asset needs a name",
+        ),
+        (
+            json!({ "name": "Desk", "category_id": w.category + 1000, "original_value_fen": 1 }),
+            "items[2]: no such category",
+        ),
+        (
+            json!({ "name": "Desk", "category_id": w.category, "original_value_fen": -5 }),
+            "items[2]: original value cannot be negative",
+        ),
+        (
+            json!({ "name": "Desk", "category_id": w.category, "original_value_fen": 1, "epc": "XYZ" }),
+            "items[2]: EPC",
+        ),
     ];
     for (bad, want) in cases {
         let body = json!({ "source_class": "abolished_body", "source_department_id": w.department, "items": [good("Desk 1"), good("Desk 2"), bad] });
-        let message = w.refused(&w.keeper, Method::POST, "/api/intakes", Some(body), StatusCode::UNPROCESSABLE_ENTITY).await;
-        assert!(message.starts_with(want), "{message:?} should start with {want:?}");
+        let message = w
+            .refused(
+                &w.keeper,
+                Method::POST,
+                "/api/intakes",
+                Some(body),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        assert!(
+            message.starts_with(want),
+            "{message:?} should start with {want:?}"
+        );
     }
     let twice = json!({ "name": "Desk", "category_id": w.category, "original_value_fen": 1, "epc": "E2801160600002" });
-    let body = json!({ "source_class": "other_idle", "items": [twice.clone(), good("Desk"), twice] });
-    let message = w.refused(&w.keeper, Method::POST, "/api/intakes", Some(body), StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert!(message.starts_with("items[2]: EPC E2801160600002 is already given for items[0]"), "{message}");
+    let body =
+        json!({ "source_class": "other_idle", "items": [twice.clone(), good("Desk"), twice] });
+    let message = w
+        .refused(
+            &w.keeper,
+            Method::POST,
+            "/api/intakes",
+            Some(body),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert!(
+        message.starts_with("items[2]: EPC E2801160600002 is already given for items[0]"),
+        "{message}"
+    );
 
     for table in ["intakes", "assets", "intake_assets", "events"] {
         assert_eq!(w.count(table).await, 0, "{table} after refused intakes");
     }
     let body = json!({ "source_class": "other_idle", "items": [good("Desk")] });
-    w.refused(&w.requester, Method::POST, "/api/intakes", Some(body), StatusCode::FORBIDDEN).await;
+    w.refused(
+        &w.requester,
+        Method::POST,
+        "/api/intakes",
+        Some(body),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     assert_eq!(w.count("assets").await, 0);
 }
 
@@ -434,20 +805,51 @@ async fn intake_receives_assets_into_stock_at_a_zone(pool: PgPool) {
         assert_eq!(a["source_class"], "abolished_body");
         assert!(a["owner_department_id"].is_null());
     }
-    assert!(intake["assets"][0]["tag_uri"].as_str().unwrap().starts_with("urn:epc:tag:giai-96:"), "{}", intake["assets"][0]);
+    assert!(
+        intake["assets"][0]["tag_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with("urn:epc:tag:giai-96:"),
+        "{}",
+        intake["assets"][0]
+    );
     assert_eq!(intake["assets"][1]["epc"], "E2801160600002A1B2C3D4E5");
 
     let uri = format!("/api/intakes/{id}/receive");
-    let partial = w.post(&w.keeper, &uri, json!({ "zone_id": w.zone, "asset_ids": [assets[1]] })).await;
+    let partial = w
+        .post(
+            &w.keeper,
+            &uri,
+            json!({ "zone_id": w.zone, "asset_ids": [assets[1]] }),
+        )
+        .await;
     assert_eq!(partial["status"], "open");
     assert_eq!(partial["awaiting_receipt"], 2);
     let screen = w.asset(assets[1]).await;
     assert_eq!(screen["state"], "in_stock");
     assert_eq!(screen["zone_id"], w.zone);
     assert_eq!(w.asset(assets[0]).await["state"], "registered");
-    let message = w.refused(&w.keeper, Method::POST, &uri, Some(json!({ "zone_id": w.zone, "asset_ids": [assets[1]] })), StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(message, format!("asset {} is not awaiting receipt on intake {id}", assets[1]));
-    w.refused(&w.keeper, Method::POST, &uri, Some(json!({ "zone_id": w.zone + 1000 })), StatusCode::UNPROCESSABLE_ENTITY).await;
+    let message = w
+        .refused(
+            &w.keeper,
+            Method::POST,
+            &uri,
+            Some(json!({ "zone_id": w.zone, "asset_ids": [assets[1]] })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert_eq!(
+        message,
+        format!("asset {} is not awaiting receipt on intake {id}", assets[1])
+    );
+    w.refused(
+        &w.keeper,
+        Method::POST,
+        &uri,
+        Some(json!({ "zone_id": w.zone + 1000 })),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
 
     let completed = w.post(&w.keeper, &uri, json!({ "zone_id": w.zone })).await;
     assert_eq!(completed["status"], "completed");
@@ -457,19 +859,45 @@ async fn intake_receives_assets_into_stock_at_a_zone(pool: PgPool) {
         assert_eq!(a["state"], "in_stock");
         assert_eq!(a["zone_id"], w.zone);
     }
-    let message = w.refused(&w.keeper, Method::POST, &uri, Some(json!({ "zone_id": w.zone })), StatusCode::CONFLICT).await;
-    assert_eq!(message, format!("cannot receive intake {id}: it is completed; receive is allowed only when it is open"));
+    let message = w
+        .refused(
+            &w.keeper,
+            Method::POST,
+            &uri,
+            Some(json!({ "zone_id": w.zone })),
+            StatusCode::CONFLICT,
+        )
+        .await;
+    assert_eq!(
+        message,
+        format!(
+            "cannot receive intake {id}: it is completed; receive is allowed only when it is open"
+        )
+    );
 
-    let events = w.get(&w.requester, &format!("/api/intakes/{id}/events")).await;
+    let events = w
+        .get(&w.requester, &format!("/api/intakes/{id}/events"))
+        .await;
     assert_eq!(
         status_log(&events),
-        [step("open", None, "open"), step("receive", Some("open"), "open"), step("receive", Some("open"), "completed")]
+        [
+            step("open", None, "open"),
+            step("receive", Some("open"), "open"),
+            step("receive", Some("open"), "completed")
+        ]
     );
     assert_eq!(asset_actions(&events, "register"), 3);
     assert_eq!(asset_actions(&events, "receive"), 3);
     assert_eq!(w.get(&w.requester, "/api/intakes").await["total"], 1);
     assert_eq!(w.get(&w.outsider, "/api/intakes").await["total"], 0);
-    w.refused(&w.outsider, Method::GET, &format!("/api/intakes/{id}"), None, StatusCode::NOT_FOUND).await;
+    w.refused(
+        &w.outsider,
+        Method::GET,
+        &format!("/api/intakes/{id}"),
+        None,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     w.assert_consistent().await;
 }
 
@@ -481,20 +909,58 @@ async fn intake_can_be_cancelled_only_before_anything_is_received(pool: PgPool) 
         { "name": "Table 2", "category_id": w.category, "original_value_fen": 50000 },
     ]);
     let body = json!({ "source_class": "institutional_reform", "items": items });
-    let first = w.post(&w.keeper, "/api/intakes", body.clone()).await["id"].as_i64().unwrap();
-    let cancelled = w.post(&w.keeper, &format!("/api/intakes/{first}/cancel"), json!({ "reason": "never delivered" })).await;
+    let first = w.post(&w.keeper, "/api/intakes", body.clone()).await["id"]
+        .as_i64()
+        .unwrap();
+    let cancelled = w
+        .post(
+            &w.keeper,
+            &format!("/api/intakes/{first}/cancel"),
+            json!({ "reason": "never delivered" }),
+        )
+        .await;
     assert_eq!(cancelled["status"], "cancelled");
-    assert!(cancelled["assets"].as_array().unwrap().iter().all(|a| a["state"] == "registered"));
+    assert!(cancelled["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["state"] == "registered"));
 
     let second = w.post(&w.keeper, "/api/intakes", body).await;
     let id = second["id"].as_i64().unwrap();
     let one = second["assets"][0]["id"].as_i64().unwrap();
-    w.post(&w.keeper, &format!("/api/intakes/{id}/receive"), json!({ "zone_id": w.zone, "asset_ids": [one] })).await;
-    let message = w.refused(&w.keeper, Method::POST, &format!("/api/intakes/{id}/cancel"), None, StatusCode::CONFLICT).await;
-    assert!(message.contains("1 of its assets were already received"), "{message}");
-    assert_eq!(w.get(&w.auditor, &format!("/api/intakes/{id}")).await["status"], "open");
+    w.post(
+        &w.keeper,
+        &format!("/api/intakes/{id}/receive"),
+        json!({ "zone_id": w.zone, "asset_ids": [one] }),
+    )
+    .await;
+    let message = w
+        .refused(
+            &w.keeper,
+            Method::POST,
+            &format!("/api/intakes/{id}/cancel"),
+            None,
+            StatusCode::CONFLICT,
+        )
+        .await;
+    assert!(
+        message.contains("1 of its assets were already received"),
+        "{message}"
+    );
+    assert_eq!(
+        w.get(&w.auditor, &format!("/api/intakes/{id}")).await["status"],
+        "open"
+    );
     // No department handed it over, so no requester's paperwork.
-    w.refused(&w.requester, Method::GET, &format!("/api/intakes/{id}"), None, StatusCode::NOT_FOUND).await;
+    w.refused(
+        &w.requester,
+        Method::GET,
+        &format!("/api/intakes/{id}"),
+        None,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     assert_eq!(w.get(&w.requester, "/api/intakes").await["total"], 0);
     w.assert_consistent().await;
 }
@@ -504,12 +970,32 @@ async fn openapi_documents_the_order_endpoints(pool: PgPool) {
     let w = World::new(pool).await;
     let doc = w.get(&w.auditor, "/api/openapi.json").await;
     for path in [
-        "/transfers", "/transfers/{id}", "/transfers/{id}/events", "/transfers/{id}/approve", "/transfers/{id}/reject",
-        "/transfers/{id}/cancel", "/transfers/{id}/issue",
-        "/disposals", "/disposals/{id}", "/disposals/{id}/events", "/disposals/{id}/appraise", "/disposals/{id}/approve",
-        "/disposals/{id}/reject", "/disposals/{id}/cancel", "/disposals/{id}/sell", "/disposals/{id}/scrap", "/disposals/{id}/remit",
-        "/intakes", "/intakes/{id}", "/intakes/{id}/events", "/intakes/{id}/receive", "/intakes/{id}/cancel",
+        "/transfers",
+        "/transfers/{id}",
+        "/transfers/{id}/events",
+        "/transfers/{id}/approve",
+        "/transfers/{id}/reject",
+        "/transfers/{id}/cancel",
+        "/transfers/{id}/issue",
+        "/disposals",
+        "/disposals/{id}",
+        "/disposals/{id}/events",
+        "/disposals/{id}/appraise",
+        "/disposals/{id}/approve",
+        "/disposals/{id}/reject",
+        "/disposals/{id}/cancel",
+        "/disposals/{id}/sell",
+        "/disposals/{id}/scrap",
+        "/disposals/{id}/remit",
+        "/intakes",
+        "/intakes/{id}",
+        "/intakes/{id}/events",
+        "/intakes/{id}/receive",
+        "/intakes/{id}/cancel",
     ] {
-        assert!(doc["paths"][path].is_object(), "{path} missing from the OpenAPI document");
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
     }
 }

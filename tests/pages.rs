@@ -19,13 +19,20 @@ struct Reply {
 
 impl Reply {
     fn location(&self) -> &str {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default()
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
     }
 
     /// The form token printed in the page.
     #[track_caller]
     fn csrf(&self) -> String {
-        let at = self.body.find("name=\"csrf\" value=\"").expect("the page has a form token") + 19;
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("the page has a form token")
+            + 19;
         self.body[at..].split('"').next().unwrap().to_owned()
     }
 }
@@ -35,7 +42,11 @@ async fn send(world: &World, req: Request<Body>) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
 }
 
 async fn get(world: &World, path: &str, cookie: &str) -> Reply {
@@ -51,7 +62,13 @@ async fn post(world: &World, path: &str, cookie: &str, fields: &[(&str, &str)]) 
     post_from(world, path, cookie, fields, None).await
 }
 
-async fn post_from(world: &World, path: &str, cookie: &str, fields: &[(&str, &str)], origin: Option<&str>) -> Reply {
+async fn post_from(
+    world: &World,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    origin: Option<&str>,
+) -> Reply {
     let body = serde_urlencoded::to_string(fields).unwrap();
     let mut req = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -67,14 +84,33 @@ async fn post_from(world: &World, path: &str, cookie: &str, fields: &[(&str, &st
 
 /// Sign in through the page; returns the Cookie header value to send afterwards.
 async fn login(world: &World, user: &str) -> String {
-    let reply = post(world, "/login", "", &[("username", user), ("password", PASSWORD), ("next", "/")]).await;
-    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{user} signs in: {}", reply.body);
-    let set = reply.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    let reply = post(
+        world,
+        "/login",
+        "",
+        &[("username", user), ("password", PASSWORD), ("next", "/")],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SEE_OTHER,
+        "{user} signs in: {}",
+        reply.body
+    );
+    let set = reply
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
     set.split(';').next().unwrap().to_owned()
 }
 
 async fn loans(world: &World) -> i64 {
-    sqlx::query_scalar("select count(*) from loans").fetch_one(&world.pool).await.unwrap()
+    sqlx::query_scalar("select count(*) from loans")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap()
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -85,20 +121,64 @@ async fn anonymous_pages_send_you_to_sign_in_and_back(pool: PgPool) {
     assert_eq!(reply.location(), "/login?next=/catalogue%3Fq%3Dtable");
     let page = get(&world, "/login?next=/catalogue", "").await;
     assert_eq!(page.status, StatusCode::OK);
-    let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self';") && !csp.contains("unsafe"), "{csp}");
-    assert!(page.body.contains("<label for=\"username\">"), "labelled inputs");
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'")
+            && csp.contains("script-src 'self';")
+            && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    assert!(
+        page.body.contains("<label for=\"username\">"),
+        "labelled inputs"
+    );
 
-    let wrong = post(&world, "/login", "", &[("username", "requester"), ("password", "nope"), ("next", "/")]).await;
+    let wrong = post(
+        &world,
+        "/login",
+        "",
+        &[
+            ("username", "requester"),
+            ("password", "nope"),
+            ("next", "/"),
+        ],
+    )
+    .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.body.contains("Wrong username or password"));
 
-    let reply = post(&world, "/login", "", &[("username", "requester"), ("password", PASSWORD), ("next", "/catalogue")]).await;
+    let reply = post(
+        &world,
+        "/login",
+        "",
+        &[
+            ("username", "requester"),
+            ("password", PASSWORD),
+            ("next", "/catalogue"),
+        ],
+    )
+    .await;
     assert_eq!(reply.location(), "/catalogue");
-    let offsite = post(&world, "/login", "", &[("username", "requester"), ("password", PASSWORD), ("next", "//evil.example/")]).await;
+    let offsite = post(
+        &world,
+        "/login",
+        "",
+        &[
+            ("username", "requester"),
+            ("password", PASSWORD),
+            ("next", "//evil.example/"),
+        ],
+    )
+    .await;
     assert_eq!(offsite.location(), "/", "never redirected off-site");
     let cookie = login(&world, "requester").await;
-    assert_eq!(get(&world, "/", &cookie).await.location(), "/catalogue", "a requester lands on the catalogue");
+    assert_eq!(
+        get(&world, "/", &cookie).await.location(),
+        "/catalogue",
+        "a requester lands on the catalogue"
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -112,20 +192,46 @@ async fn the_language_comes_from_accept_language_and_the_switch_remembers_it(poo
         send(&world, req.body(Body::empty()).unwrap())
     };
     let zh = page("zh-CN,zh;q=0.9,en;q=0.8", "").await;
-    assert!(zh.body.contains("<html lang=\"zh-CN\">") && zh.body.contains("登录") && zh.body.contains("用户名"), "{}", zh.body);
+    assert!(
+        zh.body.contains("<html lang=\"zh-CN\">")
+            && zh.body.contains("登录")
+            && zh.body.contains("用户名"),
+        "{}",
+        zh.body
+    );
     let en = page("en-GB,en;q=0.9", "").await;
-    assert!(en.body.contains("<html lang=\"en\">") && en.body.contains("Sign in") && en.body.contains("Username"));
+    assert!(
+        en.body.contains("<html lang=\"en\">")
+            && en.body.contains("Sign in")
+            && en.body.contains("Username")
+    );
     let neither = page("fr-FR", "").await;
-    assert!(neither.body.contains("<html lang=\"en\">"), "English when we speak none of the browser's languages");
+    assert!(
+        neither.body.contains("<html lang=\"en\">"),
+        "English when we speak none of the browser's languages"
+    );
 
     let switch = get(&world, "/lang/zh?back=/catalogue", "").await;
     assert_eq!(switch.status, StatusCode::SEE_OTHER);
     assert_eq!(switch.location(), "/catalogue");
-    let set = switch.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    let set = switch
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(set.starts_with("lang=zh-CN;"), "{set}");
     let remembered = page("en", "lang=zh-CN").await;
-    assert!(remembered.body.contains("登录"), "the switch wins over Accept-Language");
-    assert_eq!(get(&world, "/lang/en?back=https://evil.example/", "").await.location(), "/");
+    assert!(
+        remembered.body.contains("登录"),
+        "the switch wins over Accept-Language"
+    );
+    assert_eq!(
+        get(&world, "/lang/en?back=https://evil.example/", "")
+            .await
+            .location(),
+        "/"
+    );
 
     let cookie = login(&world, "requester").await;
     let catalogue = get(&world, "/catalogue", &format!("{cookie}; lang=zh-CN")).await;
@@ -140,8 +246,20 @@ async fn a_loan_request_from_the_form_is_requested_and_only_its_department_sees_
     world.stock(world.tables, 14).await;
     let cookie = login(&world, "requester").await;
     let catalogue = get(&world, "/catalogue?from=2030-05-14&to=2030-05-14", &cookie).await;
-    assert!(catalogue.body.contains("data-available=\"TBL\">14<"), "{}", catalogue.body);
-    let form = get(&world, &format!("/loans/new?category={}&from=2030-05-14&to=2030-05-14", world.tables), &cookie).await;
+    assert!(
+        catalogue.body.contains("data-available=\"TBL\">14<"),
+        "{}",
+        catalogue.body
+    );
+    let form = get(
+        &world,
+        &format!(
+            "/loans/new?category={}&from=2030-05-14&to=2030-05-14",
+            world.tables
+        ),
+        &cookie,
+    )
+    .await;
     assert_eq!(form.status, StatusCode::OK);
     let token = form.csrf();
     let tables = world.tables.to_string();
@@ -166,24 +284,62 @@ async fn a_loan_request_from_the_form_is_requested_and_only_its_department_sees_
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    let id: i64 = reply.location().trim_start_matches("/orders/").split('?').next().unwrap().parse().unwrap();
-    let status: String = sqlx::query_scalar("select status::text from loans where id = $1").bind(id).fetch_one(&world.pool).await.unwrap();
+    let id: i64 = reply
+        .location()
+        .trim_start_matches("/orders/")
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let status: String = sqlx::query_scalar("select status::text from loans where id = $1")
+        .bind(id)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
     assert_eq!(status, "requested");
 
     let mine = get(&world, "/orders", &cookie).await;
     assert!(mine.body.contains("Tuesday conference") && mine.body.contains("requested"));
     let detail = get(&world, &format!("/orders/{id}"), &cookie).await;
     assert_eq!(detail.status, StatusCode::OK);
-    assert!(detail.body.contains("folding table × 12") && detail.body.contains("chair × 40"), "{}", detail.body);
+    assert!(
+        detail.body.contains("folding table × 12") && detail.body.contains("chair × 40"),
+        "{}",
+        detail.body
+    );
 
     let other = login(&world, "requester2").await;
-    assert_eq!(get(&world, &format!("/orders/{id}"), &other).await.status, StatusCode::NOT_FOUND, "another department's loan is not found");
-    assert!(!get(&world, "/orders", &other).await.body.contains("Tuesday conference"));
+    assert_eq!(
+        get(&world, &format!("/orders/{id}"), &other).await.status,
+        StatusCode::NOT_FOUND,
+        "another department's loan is not found"
+    );
+    assert!(!get(&world, "/orders", &other)
+        .await
+        .body
+        .contains("Tuesday conference"));
 
     // A refused request shows the form again, with the reason and what was typed.
-    let refused = post(&world, "/loans", &cookie, &[("csrf", &token), ("category", &tables), ("quantity", "2"), ("from", "2030-05-14"), ("to", "2030-05-10"), ("purpose", "backwards")]).await;
+    let refused = post(
+        &world,
+        "/loans",
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("category", &tables),
+            ("quantity", "2"),
+            ("from", "2030-05-14"),
+            ("to", "2030-05-10"),
+            ("purpose", "backwards"),
+        ],
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("cannot end before it starts") && refused.body.contains("value=\"backwards\""));
+    assert!(
+        refused.body.contains("cannot end before it starts")
+            && refused.body.contains("value=\"backwards\"")
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -194,7 +350,14 @@ async fn a_forged_post_without_the_token_is_refused_and_changes_nothing(pool: Pg
     let token = get(&world, "/loans/new", &cookie).await.csrf();
     let tables = world.tables.to_string();
     let fields = |csrf: &'static str| {
-        vec![("csrf", csrf), ("category", "0"), ("quantity", "1"), ("from", "2030-05-14"), ("to", "2030-05-14"), ("purpose", "forged")]
+        vec![
+            ("csrf", csrf),
+            ("category", "0"),
+            ("quantity", "1"),
+            ("from", "2030-05-14"),
+            ("to", "2030-05-14"),
+            ("purpose", "forged"),
+        ]
     };
     let with = |mut f: Vec<(&'static str, &'static str)>, category: &'static str| {
         f[1].1 = category;
@@ -203,25 +366,84 @@ async fn a_forged_post_without_the_token_is_refused_and_changes_nothing(pool: Pg
     let category: &'static str = Box::leak(tables.into_boxed_str());
     let good: &'static str = Box::leak(token.clone().into_boxed_str());
 
-    let no_token: Vec<_> = with(fields(""), category).into_iter().filter(|(k, _)| *k != "csrf").collect();
-    assert_eq!(post(&world, "/loans", &cookie, &no_token).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(post(&world, "/loans", &cookie, &with(fields("0123abcd"), category)).await.status, StatusCode::FORBIDDEN);
+    let no_token: Vec<_> = with(fields(""), category)
+        .into_iter()
+        .filter(|(k, _)| *k != "csrf")
+        .collect();
+    assert_eq!(
+        post(&world, "/loans", &cookie, &no_token).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(
+            &world,
+            "/loans",
+            &cookie,
+            &with(fields("0123abcd"), category)
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
     let other = login(&world, "requester2").await;
-    let other_token: &'static str = Box::leak(get(&world, "/loans/new", &other).await.csrf().into_boxed_str());
+    let other_token: &'static str = Box::leak(
+        get(&world, "/loans/new", &other)
+            .await
+            .csrf()
+            .into_boxed_str(),
+    );
     assert_ne!(other_token, good, "tokens are per session");
-    assert_eq!(post(&world, "/loans", &cookie, &with(fields(other_token), category)).await.status, StatusCode::FORBIDDEN);
-    let cross = post_from(&world, "/loans", &cookie, &with(fields(good), category), Some("https://evil.example")).await;
-    assert_eq!(cross.status, StatusCode::FORBIDDEN, "the right token from another site is refused too");
+    assert_eq!(
+        post(
+            &world,
+            "/loans",
+            &cookie,
+            &with(fields(other_token), category)
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let cross = post_from(
+        &world,
+        "/loans",
+        &cookie,
+        &with(fields(good), category),
+        Some("https://evil.example"),
+    )
+    .await;
+    assert_eq!(
+        cross.status,
+        StatusCode::FORBIDDEN,
+        "the right token from another site is refused too"
+    );
     assert_eq!(loans(&world).await, 0, "nothing was created");
     let logout = post(&world, "/logout", &cookie, &[]).await;
-    assert_eq!(logout.status, StatusCode::FORBIDDEN, "even signing out needs the token");
-    assert_eq!(get(&world, "/catalogue", &cookie).await.status, StatusCode::OK, "still signed in");
+    assert_eq!(
+        logout.status,
+        StatusCode::FORBIDDEN,
+        "even signing out needs the token"
+    );
+    assert_eq!(
+        get(&world, "/catalogue", &cookie).await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
 
     let reply = post(&world, "/loans", &cookie, &with(fields(good), category)).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(loans(&world).await, 1);
-    assert_eq!(post(&world, "/logout", &cookie, &[("csrf", good)]).await.location(), "/login");
-    assert_eq!(get(&world, "/catalogue", &cookie).await.status, StatusCode::SEE_OTHER, "signed out");
+    assert_eq!(
+        post(&world, "/logout", &cookie, &[("csrf", good)])
+            .await
+            .location(),
+        "/login"
+    );
+    assert_eq!(
+        get(&world, "/catalogue", &cookie).await.status,
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -232,21 +454,102 @@ async fn each_role_sees_its_own_pages(pool: PgPool) {
     let admin = login(&world, "admin").await;
     let auditor = login(&world, "auditor").await;
     for (who, cookie, allowed, refused) in [
-        ("requester", &requester, &["/catalogue", "/loans/new", "/orders", "/virtual-depot"][..], &["/admin/approvals", "/reports", "/disposals", "/keeper/picks", "/admin/registers", "/reports/stock.csv", "/keeper/gate", "/keeper/stocktakes", "/admin/readers"][..]),
-        ("keeper", &keeper, &["/keeper/picks", "/keeper/returns", "/keeper/intakes", "/keeper/gate", "/keeper/stocktakes", "/assets", "/orders"][..], &["/admin/approvals", "/reports", "/loans/new", "/admin/readers"][..]),
-        ("admin", &admin, &["/admin/approvals", "/admin/transfers", "/disposals", "/admin/registers", "/admin/readers", "/keeper/gate", "/keeper/stocktakes", "/reports", "/assets", "/orders"][..], &["/virtual-depot"][..]),
-        ("auditor", &auditor, &["/reports", "/disposals", "/orders", "/assets", "/reports/disposals.csv"][..], &["/admin/approvals", "/keeper/picks", "/loans/new", "/keeper/gate", "/keeper/stocktakes", "/admin/readers"][..]),
+        (
+            "requester",
+            &requester,
+            &["/catalogue", "/loans/new", "/orders", "/virtual-depot"][..],
+            &[
+                "/admin/approvals",
+                "/reports",
+                "/disposals",
+                "/keeper/picks",
+                "/admin/registers",
+                "/reports/stock.csv",
+                "/keeper/gate",
+                "/keeper/stocktakes",
+                "/admin/readers",
+            ][..],
+        ),
+        (
+            "keeper",
+            &keeper,
+            &[
+                "/keeper/picks",
+                "/keeper/returns",
+                "/keeper/intakes",
+                "/keeper/gate",
+                "/keeper/stocktakes",
+                "/assets",
+                "/orders",
+            ][..],
+            &[
+                "/admin/approvals",
+                "/reports",
+                "/loans/new",
+                "/admin/readers",
+            ][..],
+        ),
+        (
+            "admin",
+            &admin,
+            &[
+                "/admin/approvals",
+                "/admin/transfers",
+                "/disposals",
+                "/admin/registers",
+                "/admin/readers",
+                "/keeper/gate",
+                "/keeper/stocktakes",
+                "/reports",
+                "/assets",
+                "/orders",
+            ][..],
+            &["/virtual-depot"][..],
+        ),
+        (
+            "auditor",
+            &auditor,
+            &[
+                "/reports",
+                "/disposals",
+                "/orders",
+                "/assets",
+                "/reports/disposals.csv",
+            ][..],
+            &[
+                "/admin/approvals",
+                "/keeper/picks",
+                "/loans/new",
+                "/keeper/gate",
+                "/keeper/stocktakes",
+                "/admin/readers",
+            ][..],
+        ),
     ] {
         for path in allowed {
             let reply = get(&world, path, cookie).await;
-            assert_eq!(reply.status, StatusCode::OK, "{who} opens {path}: {}", reply.body);
+            assert_eq!(
+                reply.status,
+                StatusCode::OK,
+                "{who} opens {path}: {}",
+                reply.body
+            );
         }
         for path in refused {
-            assert_eq!(get(&world, path, cookie).await.status, StatusCode::FORBIDDEN, "{who} may not open {path}");
+            assert_eq!(
+                get(&world, path, cookie).await.status,
+                StatusCode::FORBIDDEN,
+                "{who} may not open {path}"
+            );
         }
     }
     let nav = get(&world, "/keeper/picks", &keeper).await.body;
-    assert!(nav.contains("href=\"/keeper/gate\"") && nav.contains("href=\"/keeper/stocktakes\"") && !nav.contains("href=\"/admin/readers\""), "{nav}");
+    assert!(
+        nav.contains("href=\"/keeper/gate\"")
+            && nav.contains("href=\"/keeper/stocktakes\"")
+            && !nav.contains("href=\"/admin/readers\""),
+        "{nav}"
+    );
     let nav = get(&world, "/admin/approvals", &admin).await.body;
     assert!(nav.contains("href=\"/admin/readers\""), "{nav}");
     let nav = get(&world, "/reports", &auditor).await.body;
@@ -254,7 +557,9 @@ async fn each_role_sees_its_own_pages(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "./migrations")]
-async fn the_admin_approves_with_an_adjusted_choice_and_the_keeper_issues_and_takes_back(pool: PgPool) {
+async fn the_admin_approves_with_an_adjusted_choice_and_the_keeper_issues_and_takes_back(
+    pool: PgPool,
+) {
     let world = World::new(pool).await;
     let stock = world.stock(world.tables, 4).await;
     let loan = world.request_tables(2, "2030-03-10", "2030-03-12").await;
@@ -263,47 +568,118 @@ async fn the_admin_approves_with_an_adjusted_choice_and_the_keeper_issues_and_ta
     assert!(queue.body.contains(&format!("data-loan=\"{loan}\"")));
     let page = get(&world, &format!("/orders/{loan}"), &admin).await;
     for id in &stock[..2] {
-        assert!(page.body.contains(&format!("value=\"{id}\" id=\"pick-{id}\" checked")), "{id} is proposed");
+        assert!(
+            page.body
+                .contains(&format!("value=\"{id}\" id=\"pick-{id}\" checked")),
+            "{id} is proposed"
+        );
     }
-    assert!(page.body.contains(&format!("value=\"{}\" id=\"pick-{}\">", stock[3], stock[3])), "others are offered");
+    assert!(
+        page.body
+            .contains(&format!("value=\"{}\" id=\"pick-{}\">", stock[3], stock[3])),
+        "others are offered"
+    );
     let token = page.csrf();
     let (a, b) = (stock[0].to_string(), stock[3].to_string());
     let auditor = login(&world, "auditor").await;
     let auditor_token = get(&world, "/reports", &auditor).await.csrf();
-    let refused = post(&world, &format!("/orders/{loan}/approve"), &auditor, &[("csrf", &auditor_token), ("asset", &a)]).await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN, "an auditor changes nothing");
-    let reply = post(&world, &format!("/orders/{loan}/approve"), &admin, &[("csrf", &token), ("asset", &a), ("extra", &b)]).await;
+    let refused = post(
+        &world,
+        &format!("/orders/{loan}/approve"),
+        &auditor,
+        &[("csrf", &auditor_token), ("asset", &a)],
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "an auditor changes nothing"
+    );
+    let reply = post(
+        &world,
+        &format!("/orders/{loan}/approve"),
+        &admin,
+        &[("csrf", &token), ("asset", &a), ("extra", &b)],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    let reserved: Vec<i64> = sqlx::query_scalar("select asset_id from reservations where order_id = $1 order by asset_id").bind(loan).fetch_all(&world.pool).await.unwrap();
-    assert_eq!(reserved, [stock[0], stock[3]], "the admin's adjustment is what is reserved");
+    let reserved: Vec<i64> = sqlx::query_scalar(
+        "select asset_id from reservations where order_id = $1 order by asset_id",
+    )
+    .bind(loan)
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        reserved,
+        [stock[0], stock[3]],
+        "the admin's adjustment is what is reserved"
+    );
 
-    let catalogue = get(&world, "/catalogue?from=2030-03-11&to=2030-03-11", &login(&world, "requester").await).await;
-    assert!(catalogue.body.contains("data-available=\"TBL\">2<"), "two left for those dates");
+    let catalogue = get(
+        &world,
+        "/catalogue?from=2030-03-11&to=2030-03-11",
+        &login(&world, "requester").await,
+    )
+    .await;
+    assert!(
+        catalogue.body.contains("data-available=\"TBL\">2<"),
+        "two left for those dates"
+    );
 
     let keeper = login(&world, "keeper").await;
     let picks = get(&world, "/keeper/picks", &keeper).await;
     assert!(picks.body.contains("Aisle A") && picks.body.contains(&format!("/orders/{loan}")));
-    let token = get(&world, &format!("/orders/{loan}"), &keeper).await.csrf();
-    let reply = post(&world, &format!("/orders/{loan}/issue"), &keeper, &[("csrf", &token), ("asset", &a), ("asset", &b)]).await;
+    let token = get(&world, &format!("/orders/{loan}"), &keeper)
+        .await
+        .csrf();
+    let reply = post(
+        &world,
+        &format!("/orders/{loan}/issue"),
+        &keeper,
+        &[("csrf", &token), ("asset", &a), ("asset", &b)],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let shelf = world.shelf.to_string();
     let reply = post(
         &world,
         &format!("/orders/{loan}/return"),
         &keeper,
-        &[("csrf", &token), ("zone", &shelf), (&format!("condition-{a}"), "fine"), (&format!("condition-{b}"), "damaged"), (&format!("note-{b}"), "leg bent")],
+        &[
+            ("csrf", &token),
+            ("zone", &shelf),
+            (&format!("condition-{a}"), "fine"),
+            (&format!("condition-{b}"), "damaged"),
+            (&format!("note-{b}"), "leg bent"),
+        ],
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(world.asset_state(stock[0]).await, "in_stock");
     assert_eq!(world.asset_state(stock[3]).await, "in_repair");
-    let cases: i64 = sqlx::query_scalar("select count(*) from compensations where loan_id = $1").bind(loan).fetch_one(&world.pool).await.unwrap();
+    let cases: i64 = sqlx::query_scalar("select count(*) from compensations where loan_id = $1")
+        .bind(loan)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
     assert_eq!(cases, 1, "damage opened a compensation case");
     let asset = get(&world, &format!("/assets/{}", stock[3]), &admin).await;
-    assert!(asset.body.contains("urn:epc:tag:giai-96:") && asset.body.contains("returned damaged") && asset.body.contains("leg bent"));
+    assert!(
+        asset.body.contains("urn:epc:tag:giai-96:")
+            && asset.body.contains("returned damaged")
+            && asset.body.contains("leg bent")
+    );
     let csv = get(&world, "/reports/compensations.csv", &auditor).await;
-    assert!(csv.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
-    assert!(csv.body.contains("Finance Bureau,") && csv.body.contains(",open,450.00,"), "{}", csv.body);
+    assert!(csv.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert!(
+        csv.body.contains("Finance Bureau,") && csv.body.contains(",open,450.00,"),
+        "{}",
+        csv.body
+    );
     world.assert_log_agrees().await;
 }
 
@@ -314,11 +690,28 @@ async fn a_rejection_needs_a_reason(pool: PgPool) {
     let loan = world.request_tables(1, "2030-03-10", "2030-03-10").await;
     let admin = login(&world, "admin").await;
     let token = get(&world, &format!("/orders/{loan}"), &admin).await.csrf();
-    let blank = post(&world, &format!("/orders/{loan}/reject"), &admin, &[("csrf", &token), ("reason", " ")]).await;
+    let blank = post(
+        &world,
+        &format!("/orders/{loan}/reject"),
+        &admin,
+        &[("csrf", &token), ("reason", " ")],
+    )
+    .await;
     assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let reply = post(&world, &format!("/orders/{loan}/reject"), &admin, &[("csrf", &token), ("reason", "no budget line")]).await;
+    let reply = post(
+        &world,
+        &format!("/orders/{loan}/reject"),
+        &admin,
+        &[("csrf", &token), ("reason", "no budget line")],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
-    let page = get(&world, &format!("/orders/{loan}"), &login(&world, "requester").await).await;
+    let page = get(
+        &world,
+        &format!("/orders/{loan}"),
+        &login(&world, "requester").await,
+    )
+    .await;
     assert!(page.body.contains("rejected") && page.body.contains("no budget line"));
 }
 
@@ -329,13 +722,44 @@ async fn a_disposal_goes_from_proposal_to_proceeds_remitted_and_the_auditor_find
     let keeper = login(&world, "keeper").await;
     let token = get(&world, "/disposals", &keeper).await.csrf();
     let assets = format!("{}, {}", stock[0], stock[1]);
-    let reply = post(&world, "/disposals", &keeper, &[("csrf", &token), ("assets", &assets), ("reason", "worn out")]).await;
+    let reply = post(
+        &world,
+        "/disposals",
+        &keeper,
+        &[
+            ("csrf", &token),
+            ("assets", &assets),
+            ("reason", "worn out"),
+        ],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let path = reply.location().to_owned();
     let token = get(&world, &path, &keeper).await.csrf();
-    let reply = post(&world, &format!("{path}/appraise"), &keeper, &[("csrf", &token), ("value", "1,200.50"), ("appraiser", "City Appraisal Co.")]).await;
+    let reply = post(
+        &world,
+        &format!("{path}/appraise"),
+        &keeper,
+        &[
+            ("csrf", &token),
+            ("value", "1,200.50"),
+            ("appraiser", "City Appraisal Co."),
+        ],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    assert_eq!(post(&world, &format!("{path}/approve"), &keeper, &[("csrf", &token)]).await.status, StatusCode::FORBIDDEN, "a keeper does not approve");
+    assert_eq!(
+        post(
+            &world,
+            &format!("{path}/approve"),
+            &keeper,
+            &[("csrf", &token)]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN,
+        "a keeper does not approve"
+    );
 
     let admin = login(&world, "admin").await;
     let token = get(&world, &path, &admin).await.csrf();
@@ -347,21 +771,44 @@ async fn a_disposal_goes_from_proposal_to_proceeds_remitted_and_the_auditor_find
         let mut all = vec![("csrf", token.as_str())];
         all.extend(fields);
         let reply = post(&world, &format!("{path}/{action}"), &admin, &all).await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{action}: {}", reply.body);
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "{action}: {}",
+            reply.body
+        );
     }
     let (status, appraised, sale): (String, i64, i64) =
-        sqlx::query_as("select status::text, appraised_value_fen, sale_price_fen from disposals").fetch_one(&world.pool).await.unwrap();
-    assert_eq!((status.as_str(), appraised, sale), ("remitted", 120_050, 80_000));
+        sqlx::query_as("select status::text, appraised_value_fen, sale_price_fen from disposals")
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (status.as_str(), appraised, sale),
+        ("remitted", 120_050, 80_000)
+    );
     assert_eq!(world.asset_state(stock[0]).await, "disposed");
 
     let auditor = login(&world, "auditor").await;
     let list = get(&world, "/disposals", &auditor).await;
     assert!(list.body.contains("¥800.00") && list.body.contains("GK-2030-0042"));
-    assert!(!list.body.contains("action=\"/disposals\""), "an auditor is not offered the proposal form");
+    assert!(
+        !list.body.contains("action=\"/disposals\""),
+        "an auditor is not offered the proposal form"
+    );
     let dashboard = get(&world, "/reports", &auditor).await;
-    assert!(dashboard.body.contains("¥800.00"), "proceeds remitted on the dashboard");
+    assert!(
+        dashboard.body.contains("¥800.00"),
+        "proceeds remitted on the dashboard"
+    );
     let csv = get(&world, "/reports/disposals.csv", &auditor).await;
-    assert!(csv.body.contains("worn out,remitted,900.00,1200.50,auction,800.00,Auction House,GK-2030-0042,"), "{}", csv.body);
+    assert!(
+        csv.body.contains(
+            "worn out,remitted,900.00,1200.50,auction,800.00,Auction House,GK-2030-0042,"
+        ),
+        "{}",
+        csv.body
+    );
     world.assert_log_agrees().await;
 }
 
@@ -376,16 +823,42 @@ async fn intake_commissions_tags_and_receives_them_into_a_zone(pool: PgPool) {
         &world,
         "/keeper/intakes",
         &keeper,
-        &[("csrf", &token), ("source_class", "event_purchase"), ("department", ""), ("description", "after the games"), ("category", &category), ("name", "Folding table"), ("quantity", "3"), ("value", "450"), ("acquired_on", ""), ("epcs", "")],
+        &[
+            ("csrf", &token),
+            ("source_class", "event_purchase"),
+            ("department", ""),
+            ("description", "after the games"),
+            ("category", &category),
+            ("name", "Folding table"),
+            ("quantity", "3"),
+            ("value", "450"),
+            ("acquired_on", ""),
+            ("epcs", ""),
+        ],
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let path = reply.location().to_owned();
     let intake = get(&world, &path, &keeper).await;
-    assert_eq!(intake.body.matches("urn:epc:tag:giai-96:").count(), 3, "each new asset shows its tag URI");
-    let reply = post(&world, &format!("{path}/receive"), &keeper, &[("csrf", &token), ("zone", &zone)]).await;
+    assert_eq!(
+        intake.body.matches("urn:epc:tag:giai-96:").count(),
+        3,
+        "each new asset shows its tag URI"
+    );
+    let reply = post(
+        &world,
+        &format!("{path}/receive"),
+        &keeper,
+        &[("csrf", &token), ("zone", &zone)],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    let in_stock: i64 = sqlx::query_scalar("select count(*) from assets where state = 'in_stock' and zone_id = $1").bind(world.shelf).fetch_one(&world.pool).await.unwrap();
+    let in_stock: i64 =
+        sqlx::query_scalar("select count(*) from assets where state = 'in_stock' and zone_id = $1")
+            .bind(world.shelf)
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
     assert_eq!(in_stock, 3);
     world.assert_log_agrees().await;
 }
@@ -405,31 +878,77 @@ async fn a_department_lists_its_idle_asset_and_another_department_can_borrow_it(
     let admin = login(&world, "admin").await;
     let token = get(&world, "/admin/transfers", &admin).await.csrf();
     for action in ["approve", "issue"] {
-        let reply = post(&world, &format!("/admin/transfers/{transfer}/{action}"), &admin, &[("csrf", &token)]).await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{action}: {}", reply.body);
+        let reply = post(
+            &world,
+            &format!("/admin/transfers/{transfer}/{action}"),
+            &admin,
+            &[("csrf", &token)],
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "{action}: {}",
+            reply.body
+        );
     }
     assert_eq!(world.asset_state(stock[0]).await, "allocated");
 
     let finance = login(&world, "requester").await;
     let page = get(&world, "/virtual-depot", &finance).await;
-    assert!(page.body.contains(&format!("action=\"/virtual-depot/{}/list\"", stock[0])), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("action=\"/virtual-depot/{}/list\"", stock[0])),
+        "{}",
+        page.body
+    );
     let token = page.csrf();
     let culture = login(&world, "requester2").await;
     let culture_token = get(&world, "/virtual-depot", &culture).await.csrf();
-    let reply = post(&world, &format!("/virtual-depot/{}/list", stock[0]), &culture, &[("csrf", &culture_token)]).await;
-    assert_eq!(reply.status, StatusCode::NOT_FOUND, "another department cannot list it");
-    let reply = post(&world, &format!("/virtual-depot/{}/list", stock[0]), &finance, &[("csrf", &token)]).await;
+    let reply = post(
+        &world,
+        &format!("/virtual-depot/{}/list", stock[0]),
+        &culture,
+        &[("csrf", &culture_token)],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::NOT_FOUND,
+        "another department cannot list it"
+    );
+    let reply = post(
+        &world,
+        &format!("/virtual-depot/{}/list", stock[0]),
+        &finance,
+        &[("csrf", &token)],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(world.asset_state(stock[0]).await, "listed");
 
     let catalogue = get(&world, "/catalogue", &culture).await;
-    assert!(catalogue.body.contains(&format!("/loans/new?asset={}", stock[0])), "the listing is offered to other departments");
-    assert!(!get(&world, "/catalogue", &finance).await.body.contains(&format!("/loans/new?asset={}", stock[0])), "not to its own");
+    assert!(
+        catalogue
+            .body
+            .contains(&format!("/loans/new?asset={}", stock[0])),
+        "the listing is offered to other departments"
+    );
+    assert!(
+        !get(&world, "/catalogue", &finance)
+            .await
+            .body
+            .contains(&format!("/loans/new?asset={}", stock[0])),
+        "not to its own"
+    );
     world.assert_log_agrees().await;
 }
 
 async fn count(world: &World, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(&world.pool).await.unwrap()
+    sqlx::query_scalar(sql)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap()
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -438,32 +957,67 @@ async fn the_live_pages_load_only_their_own_script(pool: PgPool) {
     let keeper = login(&world, "keeper").await;
     let page = get(&world, "/keeper/gate", &keeper).await;
     assert_eq!(page.status, StatusCode::OK);
-    let csp = page.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-    assert!(csp.contains("script-src 'self';") && csp.contains("connect-src 'self';") && !csp.contains("unsafe"), "{csp}");
-    assert!(page.body.contains("<script src=\"/static/live.js\" defer></script>"));
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("script-src 'self';")
+            && csp.contains("connect-src 'self';")
+            && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    assert!(page
+        .body
+        .contains("<script src=\"/static/live.js\" defer></script>"));
     assert_eq!(page.body.matches("<script").count(), 1, "no inline script");
-    assert!(page.body.contains("data-stream=\"/api/events/stream\""), "{}", page.body);
-    assert!(page.body.contains("id=\"refresh\""), "a refresh link for a page without script");
+    assert!(
+        page.body.contains("data-stream=\"/api/events/stream\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("id=\"refresh\""),
+        "a refresh link for a page without script"
+    );
     let script = get(&world, "/static/live.js", "").await;
     assert_eq!(script.status, StatusCode::OK);
-    assert!(script.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/javascript"));
+    assert!(script.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
     assert!(script.body.contains("EventSource"));
-    let zh = get(&world, "/keeper/stocktakes", &format!("{keeper}; lang=zh-CN")).await;
-    assert!(zh.body.contains("盘点") && zh.body.contains("门禁"), "{}", zh.body);
+    let zh = get(
+        &world,
+        "/keeper/stocktakes",
+        &format!("{keeper}; lang=zh-CN"),
+    )
+    .await;
+    assert!(
+        zh.body.contains("盘点") && zh.body.contains("门禁"),
+        "{}",
+        zh.body
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]
 async fn the_gate_page_shows_passages_with_their_orders_and_acknowledges_alerts(pool: PgPool) {
     let world = World::new(pool).await;
     let asset = world.stock(world.tables, 1).await[0];
-    let epc: String = sqlx::query_scalar("select epc from assets where id = $1").bind(asset).fetch_one(&world.pool).await.unwrap();
+    let epc: String = sqlx::query_scalar("select epc from assets where id = $1")
+        .bind(asset)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
     let gate: i64 = sqlx::query_scalar("insert into gates (name, inside_zone_id, outside_zone_id) values ('Door 1', $1, $2) returning id")
         .bind(world.shelf)
         .bind(world.shelf2)
         .fetch_one(&world.pool)
         .await
         .unwrap();
-    for (key, epc, asset) in [("p-issued", epc.as_str(), Some(asset)), ("p-stray", "E2801160600002054E3A1B01", None)] {
+    for (key, epc, asset) in [
+        ("p-issued", epc.as_str(), Some(asset)),
+        ("p-stray", "E2801160600002054E3A1B01", None),
+    ] {
         sqlx::query("insert into facts (key, kind, epc, asset_id, gate_id, direction, at) values ($1, 'passed', $2, $3, $4, 'out', now())")
             .bind(key)
             .bind(epc)
@@ -489,22 +1043,72 @@ async fn the_gate_page_shows_passages_with_their_orders_and_acknowledges_alerts(
     let keeper = login(&world, "keeper").await;
     let page = get(&world, "/keeper/gate", &keeper).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains(&format!("data-stream=\"/api/events/stream?gate={gate}\"")), "one gate is shown by default");
-    assert!(page.body.contains("href=\"/orders/4242\">Loan 4242</a>") && page.body.contains("issued"), "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("data-stream=\"/api/events/stream?gate={gate}\"")),
+        "one gate is shown by default"
+    );
+    assert!(
+        page.body.contains("href=\"/orders/4242\">Loan 4242</a>") && page.body.contains("issued"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("alert raised") && page.body.contains("a stray tag"));
     assert!(page.body.find("data-fact=\"p-").is_some());
 
     let action = format!("/keeper/alerts/{alert}/acknowledge");
-    assert_eq!(post(&world, &action, &keeper, &[("note", "checked")]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(count(&world, "select count(*) from alerts where acknowledged_at is null").await, 1, "a forged post changes nothing");
+    assert_eq!(
+        post(&world, &action, &keeper, &[("note", "checked")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        count(
+            &world,
+            "select count(*) from alerts where acknowledged_at is null"
+        )
+        .await,
+        1,
+        "a forged post changes nothing"
+    );
     let auditor = login(&world, "auditor").await;
     let token = get(&world, "/reports", &auditor).await.csrf();
-    assert_eq!(post(&world, &action, &auditor, &[("csrf", &token)]).await.status, StatusCode::FORBIDDEN, "auditors only read");
-    let reply = post(&world, &action, &keeper, &[("csrf", &page.csrf()), ("note", "checked"), ("back", &format!("/keeper/gate?gate={gate}"))]).await;
+    assert_eq!(
+        post(&world, &action, &auditor, &[("csrf", &token)])
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "auditors only read"
+    );
+    let reply = post(
+        &world,
+        &action,
+        &keeper,
+        &[
+            ("csrf", &page.csrf()),
+            ("note", "checked"),
+            ("back", &format!("/keeper/gate?gate={gate}")),
+        ],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(reply.location(), format!("/keeper/gate?gate={gate}"));
-    assert_eq!(count(&world, "select count(*) from alerts where acknowledged_at is null").await, 0);
-    assert!(!get(&world, "/keeper/gate", &keeper).await.body.contains("a stray tag"), "no longer open");
+    assert_eq!(
+        count(
+            &world,
+            "select count(*) from alerts where acknowledged_at is null"
+        )
+        .await,
+        0
+    );
+    assert!(
+        !get(&world, "/keeper/gate", &keeper)
+            .await
+            .body
+            .contains("a stray tag"),
+        "no longer open"
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -516,61 +1120,200 @@ async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool)
         name: "hh".into(),
         address: "handheld:".into(),
         enabled: true,
-        read_points: vec![depot::db::readers::ReadPoint { antenna: 1, zone_id: world.shelf }],
+        read_points: vec![depot::db::readers::ReadPoint {
+            antenna: 1,
+            zone_id: world.shelf,
+        }],
     };
-    depot::db::readers::create(&mut pool.acquire().await.unwrap(), &new).await.unwrap();
-    let ingest = depot::ingest::Ingest::start(pool.clone(), depot::ingest::Options { tick: None, connect_readers: false, capacity: 16, record_latency: false }).await.unwrap();
+    depot::db::readers::create(&mut pool.acquire().await.unwrap(), &new)
+        .await
+        .unwrap();
+    let ingest = depot::ingest::Ingest::start(
+        pool.clone(),
+        depot::ingest::Options {
+            tick: None,
+            connect_readers: false,
+            capacity: 16,
+            record_latency: false,
+        },
+    )
+    .await
+    .unwrap();
     let world = world.with_ingest(&ingest);
     let ids = world.stock(world.tables, 3).await;
-    let epcs: Vec<String> = sqlx::query_scalar("select epc from assets where id = any($1) order by id").bind(&ids).fetch_all(&pool).await.unwrap();
+    let epcs: Vec<String> =
+        sqlx::query_scalar("select epc from assets where id = any($1) order by id")
+            .bind(&ids)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
 
     let keeper = login(&world, "keeper").await;
     let list = get(&world, "/keeper/stocktakes", &keeper).await;
     let token = list.csrf();
     let (warehouse, shelf) = (world.warehouse.to_string(), world.shelf.to_string());
     let form = [("warehouse", warehouse.as_str()), ("zone", shelf.as_str())];
-    assert_eq!(post(&world, "/keeper/stocktakes", &keeper, &form).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(count(&world, "select count(*) from stocktakes").await, 0, "a forged post creates nothing");
-    let reply = post(&world, "/keeper/stocktakes", &keeper, &[("csrf", token.as_str()), form[0], form[1]]).await;
+    assert_eq!(
+        post(&world, "/keeper/stocktakes", &keeper, &form)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        count(&world, "select count(*) from stocktakes").await,
+        0,
+        "a forged post creates nothing"
+    );
+    let reply = post(
+        &world,
+        "/keeper/stocktakes",
+        &keeper,
+        &[("csrf", token.as_str()), form[0], form[1]],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let path = reply.location().to_owned();
-    let id: i64 = path.trim_start_matches("/keeper/stocktakes/").parse().unwrap();
+    let id: i64 = path
+        .trim_start_matches("/keeper/stocktakes/")
+        .parse()
+        .unwrap();
     let page = get(&world, &path, &keeper).await;
     assert!(page.body.contains("id=\"start\""), "{}", page.body);
 
-    assert_eq!(post(&world, &format!("{path}/start"), &keeper, &[]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(count(&world, "select count(*) from stocktakes where status = 'created'").await, 1, "not started by a forged post");
+    assert_eq!(
+        post(&world, &format!("{path}/start"), &keeper, &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        count(
+            &world,
+            "select count(*) from stocktakes where status = 'created'"
+        )
+        .await,
+        1,
+        "not started by a forged post"
+    );
     let requester = login(&world, "requester").await;
     let requester_token = get(&world, "/catalogue", &requester).await.csrf();
-    assert_eq!(post(&world, &format!("{path}/start"), &requester, &[("csrf", &requester_token)]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(post(&world, &format!("{path}/start"), &keeper, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post(
+            &world,
+            &format!("{path}/start"),
+            &requester,
+            &[("csrf", &requester_token)]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(
+            &world,
+            &format!("{path}/start"),
+            &keeper,
+            &[("csrf", &token)]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
     let page = get(&world, &path, &keeper).await;
-    assert!(page.body.contains(&format!("data-stocktake=\"{id}\"")) && page.body.contains("id=\"found\">0<") && page.body.contains("id=\"expected\">3<"), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("data-stocktake=\"{id}\""))
+            && page.body.contains("id=\"found\">0<")
+            && page.body.contains("id=\"expected\">3<"),
+        "{}",
+        page.body
+    );
 
     let reads = json!({"reader": "hh", "reads": [{"epc": epcs[0]}, {"epc": epcs[1]}]});
-    let (status, body) = world.call(Method::POST, "/api/reads", &world.keeper, Some(reads)).await;
+    let (status, body) = world
+        .call(Method::POST, "/api/reads", &world.keeper, Some(reads))
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let page = get(&world, &path, &keeper).await;
-    assert!(page.body.contains("id=\"found\">2<") && page.body.contains("id=\"missing\">1<"), "the live count: {}", page.body);
-    assert!(page.body.contains(&format!("data-epc=\"{}\"", epcs[0])) && page.body.contains(&format!("data-epc=\"{}\"", epcs[2])), "the lines so far");
-    assert!(!page.body.contains("/resolve\""), "no follow-up before the count is finished");
+    assert!(
+        page.body.contains("id=\"found\">2<") && page.body.contains("id=\"missing\">1<"),
+        "the live count: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!("data-epc=\"{}\"", epcs[0]))
+            && page.body.contains(&format!("data-epc=\"{}\"", epcs[2])),
+        "the lines so far"
+    );
+    assert!(
+        !page.body.contains("/resolve\""),
+        "no follow-up before the count is finished"
+    );
 
-    assert_eq!(post(&world, &format!("{path}/finish"), &keeper, &[("csrf", "forged")]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(count(&world, "select count(*) from stocktake_results").await, 0);
-    assert_eq!(post(&world, &format!("{path}/finish"), &keeper, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
-    let (found, missing): (i32, i32) = sqlx::query_as("select found, missing from stocktakes where id = $1 and status = 'finished'").bind(id).fetch_one(&pool).await.unwrap();
+    assert_eq!(
+        post(
+            &world,
+            &format!("{path}/finish"),
+            &keeper,
+            &[("csrf", "forged")]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        count(&world, "select count(*) from stocktake_results").await,
+        0
+    );
+    assert_eq!(
+        post(
+            &world,
+            &format!("{path}/finish"),
+            &keeper,
+            &[("csrf", &token)]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let (found, missing): (i32, i32) = sqlx::query_as(
+        "select found, missing from stocktakes where id = $1 and status = 'finished'",
+    )
+    .bind(id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!((found, missing), (2, 1));
-    assert_eq!(count(&world, "select count(*) from stocktake_results").await, 3, "every line stored");
+    assert_eq!(
+        count(&world, "select count(*) from stocktake_results").await,
+        3,
+        "every line stored"
+    );
 
     let page = get(&world, &path, &keeper).await;
-    assert!(page.body.contains(&format!("data-epc=\"{}\"", epcs[2])) && page.body.contains("Mark lost"), "{}", page.body);
-    let lost = [("csrf", token.as_str()), ("epc", epcs[2].as_str()), ("action", "mark_lost")];
-    assert_eq!(post(&world, &format!("{path}/resolve"), &keeper, &lost[1..]).await.status, StatusCode::FORBIDDEN);
+    assert!(
+        page.body.contains(&format!("data-epc=\"{}\"", epcs[2])) && page.body.contains("Mark lost"),
+        "{}",
+        page.body
+    );
+    let lost = [
+        ("csrf", token.as_str()),
+        ("epc", epcs[2].as_str()),
+        ("action", "mark_lost"),
+    ];
+    assert_eq!(
+        post(&world, &format!("{path}/resolve"), &keeper, &lost[1..])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(world.asset_state(ids[2]).await, "in_stock");
     let reply = post(&world, &format!("{path}/resolve"), &keeper, &lost).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(world.asset_state(ids[2]).await, "lost");
-    assert!(get(&world, &path, &keeper).await.body.contains("marked lost"));
+    assert!(get(&world, &path, &keeper)
+        .await
+        .body
+        .contains("marked lost"));
     world.assert_log_agrees().await;
 }
 
@@ -580,29 +1323,126 @@ async fn the_admin_adds_readers_and_gates_from_the_readers_page(pool: PgPool) {
     let admin = login(&world, "admin").await;
     let token = get(&world, "/admin/readers", &admin).await.csrf();
     let points = format!("1={}, 2={}", world.shelf, world.shelf2);
-    let reader = [("name", "dock"), ("address", "llrp://127.0.0.1:1"), ("read_points", points.as_str())];
-    assert_eq!(post(&world, "/admin/readers", &admin, &reader).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(count(&world, "select count(*) from readers").await, 0, "a forged post adds nothing");
+    let reader = [
+        ("name", "dock"),
+        ("address", "llrp://127.0.0.1:1"),
+        ("read_points", points.as_str()),
+    ];
+    assert_eq!(
+        post(&world, "/admin/readers", &admin, &reader).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        count(&world, "select count(*) from readers").await,
+        0,
+        "a forged post adds nothing"
+    );
     let keeper = login(&world, "keeper").await;
     let keeper_token = get(&world, "/keeper/gate", &keeper).await.csrf();
-    assert_eq!(post(&world, "/admin/readers", &keeper, &[("csrf", keeper_token.as_str()), reader[0], reader[1], reader[2]]).await.status, StatusCode::FORBIDDEN);
-    let reply = post(&world, "/admin/readers", &admin, &[("csrf", token.as_str()), reader[0], reader[1], reader[2]]).await;
+    assert_eq!(
+        post(
+            &world,
+            "/admin/readers",
+            &keeper,
+            &[
+                ("csrf", keeper_token.as_str()),
+                reader[0],
+                reader[1],
+                reader[2]
+            ]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let reply = post(
+        &world,
+        "/admin/readers",
+        &admin,
+        &[("csrf", token.as_str()), reader[0], reader[1], reader[2]],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(count(&world, "select count(*) from read_points").await, 2);
-    let bad = post(&world, "/admin/readers", &admin, &[("csrf", token.as_str()), ("name", "odd"), ("address", "ftp://x"), ("read_points", "")]).await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "the API's address check applies");
+    let bad = post(
+        &world,
+        "/admin/readers",
+        &admin,
+        &[
+            ("csrf", token.as_str()),
+            ("name", "odd"),
+            ("address", "ftp://x"),
+            ("read_points", ""),
+        ],
+    )
+    .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the API's address check applies"
+    );
 
     let page = get(&world, "/admin/readers", &admin).await;
-    assert!(page.body.contains("data-reader=\"dock\"") && page.body.contains("Aisle A") && page.body.contains("not running"), "{}", page.body);
-    let id: i64 = sqlx::query_scalar("select id from readers where name = 'dock'").fetch_one(&world.pool).await.unwrap();
-    assert_eq!(post(&world, &format!("/admin/readers/{id}/disable"), &admin, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(count(&world, "select count(*) from readers where not enabled").await, 1);
+    assert!(
+        page.body.contains("data-reader=\"dock\"")
+            && page.body.contains("Aisle A")
+            && page.body.contains("not running"),
+        "{}",
+        page.body
+    );
+    let id: i64 = sqlx::query_scalar("select id from readers where name = 'dock'")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        post(
+            &world,
+            &format!("/admin/readers/{id}/disable"),
+            &admin,
+            &[("csrf", &token)]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        count(&world, "select count(*) from readers where not enabled").await,
+        1
+    );
     let (inside, outside) = (world.shelf.to_string(), world.shelf2.to_string());
-    let gate = [("csrf", token.as_str()), ("name", "Door 1"), ("inside", inside.as_str()), ("outside", outside.as_str())];
-    assert_eq!(post(&world, "/admin/gates", &admin, &gate[1..]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(post(&world, "/admin/gates", &admin, &gate).await.status, StatusCode::SEE_OTHER);
+    let gate = [
+        ("csrf", token.as_str()),
+        ("name", "Door 1"),
+        ("inside", inside.as_str()),
+        ("outside", outside.as_str()),
+    ];
+    assert_eq!(
+        post(&world, "/admin/gates", &admin, &gate[1..])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(&world, "/admin/gates", &admin, &gate).await.status,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(count(&world, "select count(*) from gates").await, 1);
-    assert_eq!(post(&world, &format!("/admin/readers/{id}/delete"), &admin, &[]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(post(&world, &format!("/admin/readers/{id}/delete"), &admin, &[("csrf", &token)]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post(&world, &format!("/admin/readers/{id}/delete"), &admin, &[])
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(
+            &world,
+            &format!("/admin/readers/{id}/delete"),
+            &admin,
+            &[("csrf", &token)]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(count(&world, "select count(*) from readers").await, 0);
 }

@@ -30,7 +30,10 @@ impl Epc {
         }
         let mut buf = [0u8; MAX_EPC_BYTES];
         buf[..bytes.len()].copy_from_slice(bytes);
-        Ok(Epc { len: bytes.len() as u8, bytes: buf })
+        Ok(Epc {
+            len: bytes.len() as u8,
+            bytes: buf,
+        })
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -67,7 +70,10 @@ impl Epc {
             let digit = |c: u8| (c as char).to_digit(16).ok_or_else(bad);
             buf[i] = (digit(pair[0])? << 4 | digit(pair[1])?) as u8;
         }
-        Ok(Epc { len: (hex.len() / 2) as u8, bytes: buf })
+        Ok(Epc {
+            len: (hex.len() / 2) as u8,
+            bytes: buf,
+        })
     }
 }
 

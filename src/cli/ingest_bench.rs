@@ -39,7 +39,10 @@ pub async fn run(over: &Overrides, args: IngestBenchArgs) -> anyhow::Result<()> 
     let config = Config::load(over, None)?;
     let server = Database::open(&config).await?;
     let name = format!("depot_bench_{}", std::process::id());
-    sqlx::query(&format!("create database {name}")).execute(&server.pool).await.context("creating the scratch database")?;
+    sqlx::query(&format!("create database {name}"))
+        .execute(&server.pool)
+        .await
+        .context("creating the scratch database")?;
     let options: PgConnectOptions = (*server.pool.connect_options()).clone().database(&name);
     let result = async {
         let pool = db::connect(options).await?;
@@ -48,32 +51,72 @@ pub async fn run(over: &Overrides, args: IngestBenchArgs) -> anyhow::Result<()> 
         outcome
     }
     .await;
-    let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&server.pool).await;
+    let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+        .execute(&server.pool)
+        .await;
     server.close().await?;
     result
 }
 
 async fn load(pool: &sqlx::PgPool, args: &IngestBenchArgs) -> anyhow::Result<()> {
-    let warehouse: i64 = sqlx::query_scalar("insert into warehouses (code, name) values ('BENCH', 'bench') returning id").fetch_one(pool).await?;
+    let warehouse: i64 = sqlx::query_scalar(
+        "insert into warehouses (code, name) values ('BENCH', 'bench') returning id",
+    )
+    .fetch_one(pool)
+    .await?;
     let mut reader_ids = Vec::new();
     let mut conn = pool.acquire().await?;
     for r in 0..args.readers {
-        let zone: i64 = sqlx::query_scalar("insert into zones (warehouse_id, code, name) values ($1, $2, $2) returning id")
-            .bind(warehouse)
-            .bind(format!("Z{r}"))
-            .fetch_one(&mut *conn)
-            .await?;
-        let point = |antenna| db::readers::ReadPoint { antenna, zone_id: zone };
-        let new = db::readers::NewReader { name: format!("reader-{r}"), address: "llrp://127.0.0.1:1".into(), enabled: true, read_points: vec![point(1), point(2)] };
+        let zone: i64 = sqlx::query_scalar(
+            "insert into zones (warehouse_id, code, name) values ($1, $2, $2) returning id",
+        )
+        .bind(warehouse)
+        .bind(format!("Z{r}"))
+        .fetch_one(&mut *conn)
+        .await?;
+        let point = |antenna| db::readers::ReadPoint {
+            antenna,
+            zone_id: zone,
+        };
+        let new = db::readers::NewReader {
+            name: format!("reader-{r}"),
+            address: "llrp://127.0.0.1:1".into(),
+            enabled: true,
+            read_points: vec![point(1), point(2)],
+        };
         reader_ids.push(db::readers::create(&mut conn, &new).await?.id);
     }
     drop(conn);
-    let ingest = Ingest::start(pool.clone(), Options { tick: Some(Duration::from_millis(100)), connect_readers: false, capacity: 64, record_latency: true }).await?;
+    let ingest = Ingest::start(
+        pool.clone(),
+        Options {
+            tick: Some(Duration::from_millis(100)),
+            connect_readers: false,
+            capacity: 64,
+            record_latency: true,
+        },
+    )
+    .await?;
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(1100);
     let n = args.readers as usize;
     let mut zones: Vec<Vec<Epc>> = (0..n)
-        .map(|r| (0..args.tags_per_reader).map(|t| Epc::new(&[&0x3034u16.to_be_bytes()[..], &(r as u32).to_be_bytes(), &t.to_be_bytes(), &[0, 0]].concat()).expect("12 bytes")).collect())
+        .map(|r| {
+            (0..args.tags_per_reader)
+                .map(|t| {
+                    Epc::new(
+                        &[
+                            &0x3034u16.to_be_bytes()[..],
+                            &(r as u32).to_be_bytes(),
+                            &t.to_be_bytes(),
+                            &[0, 0],
+                        ]
+                        .concat(),
+                    )
+                    .expect("12 bytes")
+                })
+                .collect()
+        })
         .collect();
     let per_tick = f64::from(args.rate) * TICK.as_secs_f64();
     let (cpu0, machine0) = (process_cpu_ticks(), machine_busy());
@@ -92,7 +135,16 @@ async fn load(pool: &sqlx::PgPool, args: &IngestBenchArgs) -> anyhow::Result<()>
             while owed[r] >= 1.0 && !tags.is_empty() {
                 owed[r] -= 1.0;
                 let epc = tags[rng.gen_range(0..tags.len())];
-                batch.push(TagRead { epc, reader: ingest::reader_id(reader_ids[r]), antenna: rng.gen_range(1..=2), rssi_dbm: Some(-50 - rng.gen_range(0..15)), timestamp_us: now, channel: None, phase: None, seen_count: None });
+                batch.push(TagRead {
+                    epc,
+                    reader: ingest::reader_id(reader_ids[r]),
+                    antenna: rng.gen_range(1..=2),
+                    rssi_dbm: Some(-50 - rng.gen_range(0..15)),
+                    timestamp_us: now,
+                    channel: None,
+                    phase: None,
+                    seen_count: None,
+                });
             }
         }
         fed += batch.len() as u64;
@@ -121,14 +173,45 @@ async fn load(pool: &sqlx::PgPool, args: &IngestBenchArgs) -> anyhow::Result<()>
     let stats = ingest.stats();
     let mut lat = ingest.take_latencies();
     lat.sort_unstable();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
-    let stored: i64 = sqlx::query_scalar("select count(*) from facts").fetch_one(pool).await?;
-    println!("readers {} × {} reads/s for {:.1} s ({} ticks of {} ms ran late)", args.readers, args.rate, feeding, late_ticks, TICK.as_millis());
-    println!("reads fed        {fed} ({:.0} reads/s)", fed as f64 / feeding);
-    println!("facts stored     {stored} ({:.0} facts/s) in {} transactions, {} retries", stored as f64 / wall, stats.batches, stats.retries);
-    println!("read → committed p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (over {} facts)", pct(0.50), pct(0.99), pct(1.0), lat.len());
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
+    let stored: i64 = sqlx::query_scalar("select count(*) from facts")
+        .fetch_one(pool)
+        .await?;
+    println!(
+        "readers {} × {} reads/s for {:.1} s ({} ticks of {} ms ran late)",
+        args.readers,
+        args.rate,
+        feeding,
+        late_ticks,
+        TICK.as_millis()
+    );
+    println!(
+        "reads fed        {fed} ({:.0} reads/s)",
+        fed as f64 / feeding
+    );
+    println!(
+        "facts stored     {stored} ({:.0} facts/s) in {} transactions, {} retries",
+        stored as f64 / wall,
+        stats.batches,
+        stats.retries
+    );
+    println!(
+        "read → committed p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (over {} facts)",
+        pct(0.50),
+        pct(0.99),
+        pct(1.0),
+        lat.len()
+    );
     println!("CPU              depot {:.0}% of one core; whole machine {:.0}% busy (2 cores, PostgreSQL included)", (cpu1 - cpu0) as f64 / wall, machine1.map(|m1| machine0.map(|m0| busy_share(m0, m1) * 100.0).unwrap_or(f64::NAN)).unwrap_or(f64::NAN));
-    println!("memory           depot peak RSS {} MiB", peak_rss_kib().unwrap_or(0) / 1024);
+    println!(
+        "memory           depot peak RSS {} MiB",
+        peak_rss_kib().unwrap_or(0) / 1024
+    );
     ingest.shutdown().await;
     Ok(())
 }
@@ -148,7 +231,13 @@ fn process_cpu_ticks() -> u64 {
 /// (busy, total) jiffies of the whole machine.
 fn machine_busy() -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let cpu: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    let cpu: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
     let total: u64 = cpu.iter().sum();
     let idle = cpu.get(3)? + cpu.get(4).unwrap_or(&0);
     Some((total - idle, total))
@@ -159,5 +248,12 @@ fn busy_share((b0, t0): (u64, u64), (b1, t1): (u64, u64)) -> f64 {
 }
 
 fn peak_rss_kib() -> Option<u64> {
-    std::fs::read_to_string("/proc/self/status").ok()?.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+    std::fs::read_to_string("/proc/self/status")
+        .ok()?
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }

@@ -68,7 +68,11 @@ pub struct Database {
 impl Database {
     pub async fn open(config: &Config) -> anyhow::Result<Database> {
         let (options, embedded) = match &config.database_url {
-            Some(url) => (url.parse::<PgConnectOptions>().context("DATABASE_URL is not a PostgreSQL URL")?, None),
+            Some(url) => (
+                url.parse::<PgConnectOptions>()
+                    .context("DATABASE_URL is not a PostgreSQL URL")?,
+                None,
+            ),
             None => {
                 let pg = EmbeddedPostgres::start(&config.data_dir).await?;
                 (pg.connect_options(), Some(pg))
@@ -106,7 +110,9 @@ pub async fn serve(over: &Overrides, args: ServeArgs) -> anyhow::Result<()> {
 
 async fn run_server(database: &Database, config: Config, demo: bool) -> anyhow::Result<()> {
     if demo {
-        crate::demo::seed(&database.pool, &config).await.context("seeding the demo")?;
+        crate::demo::seed(&database.pool, &config)
+            .await
+            .context("seeding the demo")?;
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -119,7 +125,9 @@ async fn run_server(database: &Database, config: Config, demo: bool) -> anyhow::
             .map_err(|e| anyhow::anyhow!("readers and gates in the configuration file: {e}"))?;
         tx.commit().await?;
     }
-    let ingest = Ingest::start(database.pool.clone(), ingest::Options::default()).await.context("starting the reader pipeline")?;
+    let ingest = Ingest::start(database.pool.clone(), ingest::Options::default())
+        .await
+        .context("starting the reader pipeline")?;
     eprintln!("Depot is serving on http://{addr}");
     let state = AppState::new(database.pool.clone(), config).with_ingest(ingest.clone());
     let served = http::serve(listener, state, shutdown_signal()).await;
@@ -159,7 +167,13 @@ pub async fn user(over: &Overrides, cmd: UserCommand) -> anyhow::Result<()> {
     let config = Config::load(over, None)?;
     let database = Database::open(&config).await?;
     let result = async {
-        let UserCommand::Add { username, role, department, display_name, password } = cmd;
+        let UserCommand::Add {
+            username,
+            role,
+            department,
+            display_name,
+            password,
+        } = cmd;
         let mut conn = database.pool.acquire().await?;
         let department_id = match &department {
             Some(code) => Some(
@@ -171,9 +185,20 @@ pub async fn user(over: &Overrides, cmd: UserCommand) -> anyhow::Result<()> {
             ),
             None => None,
         };
-        let body = http::NewUser { username, display_name, password, role, department_id };
-        let user = http::insert_user(&mut conn, &body).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        println!("created user {} ({:?}) with id {}", user.username, user.role, user.id);
+        let body = http::NewUser {
+            username,
+            display_name,
+            password,
+            role,
+            department_id,
+        };
+        let user = http::insert_user(&mut conn, &body)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!(
+            "created user {} ({:?}) with id {}",
+            user.username, user.role, user.id
+        );
         anyhow::Ok(())
     }
     .await;

@@ -126,7 +126,13 @@ pub struct BenchArgs {
 
 pub async fn record(args: RecordArgs) -> anyhow::Result<()> {
     let Some(input) = args.input else {
-        return record_reader(&args.address.unwrap_or_default(), &args.name, args.seconds, &args.output).await;
+        return record_reader(
+            &args.address.unwrap_or_default(),
+            &args.name,
+            args.seconds,
+            &args.output,
+        )
+        .await;
     };
     let source: Box<dyn BufRead> = if input.as_os_str() == "-" {
         Box::new(io::stdin().lock())
@@ -158,11 +164,18 @@ pub async fn record(args: RecordArgs) -> anyhow::Result<()> {
 }
 
 /// Record a live reader's reads as a trace.
-async fn record_reader(address: &str, name: &str, seconds: Option<u64>, output: &Path) -> anyhow::Result<()> {
+async fn record_reader(
+    address: &str,
+    name: &str,
+    seconds: Option<u64>,
+    output: &Path,
+) -> anyhow::Result<()> {
     use depot_readers::{ReaderAddress, ReaderConfig, ReaderEventKind, ReaderOutput};
     let address: ReaderAddress = address.parse()?;
     let mut connected = false;
-    let mut out = BufWriter::new(File::create(output).with_context(|| format!("creating {}", output.display()))?);
+    let mut out = BufWriter::new(
+        File::create(output).with_context(|| format!("creating {}", output.display()))?,
+    );
     let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
     let handle = depot_readers::spawn(address.clone(), ReaderConfig::default(), tx);
     let stop_at = seconds.map(|s| tokio::time::Instant::now() + std::time::Duration::from_secs(s));
@@ -184,7 +197,10 @@ async fn record_reader(address: &str, name: &str, seconds: Option<u64>, output: 
                     ReaderEventKind::Connected { .. } => connected = true,
                     // Once recording, a dropped reader is reconnected; one that never
                     // answered is a wiring or address mistake to report at once.
-                    ReaderEventKind::Error { message: reason } | ReaderEventKind::Disconnected { reason } if !connected => {
+                    ReaderEventKind::Error { message: reason }
+                    | ReaderEventKind::Disconnected { reason }
+                        if !connected =>
+                    {
                         let _ = handle.stop().await;
                         bail!("cannot record {address}: {reason}");
                     }

@@ -63,22 +63,31 @@ pub async fn raise(
 }
 
 pub async fn list(conn: &mut PgConnection, open_only: bool, limit: i64) -> Result<Vec<Alert>> {
-    Ok(sqlx::query_as("select * from alerts where not $1 or acknowledged_at is null order by id desc limit $2")
-        .bind(open_only)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?)
+    Ok(sqlx::query_as(
+        "select * from alerts where not $1 or acknowledged_at is null order by id desc limit $2",
+    )
+    .bind(open_only)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// A keeper has looked into it.
-pub async fn acknowledge(conn: &mut PgConnection, id: i64, actor: i64, note: &str) -> Result<Alert> {
+pub async fn acknowledge(
+    conn: &mut PgConnection,
+    id: i64,
+    actor: i64,
+    note: &str,
+) -> Result<Alert> {
     let alert: Alert = sqlx::query_as("select * from alerts where id = $1 for update")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
         .or_not_found(|| format!("alert {id}"))?;
     if alert.acknowledged_at.is_some() {
-        return Err(Error::Conflict(format!("alert {id} was already acknowledged")));
+        return Err(Error::Conflict(format!(
+            "alert {id} was already acknowledged"
+        )));
     }
     Ok(sqlx::query_as("update alerts set acknowledged_by = $2, acknowledged_at = now(), note = $3 where id = $1 returning *")
         .bind(id)

@@ -11,7 +11,9 @@ use crate::domain::epc;
 use crate::domain::lifecycle::AssetState;
 
 /// Where an intake came from (the four source classes of the depot model).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, sqlx::Type, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, sqlx::Type, ToSchema,
+)]
 #[sqlx(type_name = "source_class", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum SourceClass {
@@ -53,7 +55,9 @@ pub struct Asset {
 
 impl Asset {
     fn with_tag_uri(mut self) -> Self {
-        self.tag_uri = epc::parse_hex(&self.epc).map(|b| epc::decode(&b).tag_uri()).unwrap_or_default();
+        self.tag_uri = epc::parse_hex(&self.epc)
+            .map(|b| epc::decode(&b).tag_uri())
+            .unwrap_or_default();
         self
     }
 }
@@ -80,7 +84,12 @@ pub struct NewAsset {
 }
 
 /// Register an asset (state `registered`) and commission its EPC.
-pub async fn register(conn: &mut PgConnection, company_prefix: &str, new: &NewAsset, ctx: &Context) -> Result<Asset> {
+pub async fn register(
+    conn: &mut PgConnection,
+    company_prefix: &str,
+    new: &NewAsset,
+    ctx: &Context,
+) -> Result<Asset> {
     if new.name.trim().is_empty() {
         return Err(Error::Invalid("an asset needs a name".into()));
     }
@@ -98,7 +107,9 @@ pub async fn register(conn: &mut PgConnection, company_prefix: &str, new: &NewAs
             epc::hex_upper(&bytes)
         }
         None => {
-            let reference: i64 = sqlx::query_scalar("select nextval('giai_asset_reference')").fetch_one(&mut *conn).await?;
+            let reference: i64 = sqlx::query_scalar("select nextval('giai_asset_reference')")
+                .fetch_one(&mut *conn)
+                .await?;
             let bytes = epc::encode_giai96(0, company_prefix, reference as u64)
                 .map_err(|e| Error::Invalid(format!("cannot commission an EPC: {e}")))?;
             epc::hex_upper(&bytes)
@@ -133,10 +144,11 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Asset> {
 
 /// The assets with these ids, in id order: the assets of an order in one query.
 pub async fn by_ids(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<Asset>> {
-    let assets: Vec<Asset> = sqlx::query_as(&format!("{SELECT} where a.id = any($1) order by a.id"))
-        .bind(ids)
-        .fetch_all(conn)
-        .await?;
+    let assets: Vec<Asset> =
+        sqlx::query_as(&format!("{SELECT} where a.id = any($1) order by a.id"))
+            .bind(ids)
+            .fetch_all(conn)
+            .await?;
     Ok(assets.into_iter().map(Asset::with_tag_uri).collect())
 }
 
@@ -160,46 +172,71 @@ pub struct Filter {
     pub visible_to: Option<i64>,
 }
 
-pub async fn list(conn: &mut PgConnection, f: &Filter, page: i64, per_page: i64) -> Result<(Vec<Asset>, i64)> {
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &Filter,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<Asset>, i64)> {
     const WHERE: &str = "where ($1::asset_state is null or a.state = $1)
           and ($2::bigint is null or a.owner_department_id = $2 or a.holder_department_id = $2)
           and ($3::bigint is null or a.category_id = $3)
           and ($4::bigint is null or a.zone_id = $4)
           and ($5::text is null or a.name ilike '%' || $5 || '%' or a.epc ilike '%' || $5 || '%' or c.name ilike '%' || $5 || '%')
           and ($6::bigint is null or a.state in ('in_stock', 'listed') or a.owner_department_id = $6 or a.holder_department_id = $6)";
-    let text = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(escape_like);
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) from assets a join categories c on c.id = a.category_id {WHERE}"))
-        .bind(f.state)
-        .bind(f.department_id)
-        .bind(f.category_id)
-        .bind(f.zone_id)
-        .bind(&text)
-        .bind(f.visible_to)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items: Vec<Asset> = sqlx::query_as(&format!("{SELECT} {WHERE} order by a.id limit $7 offset $8"))
-        .bind(f.state)
-        .bind(f.department_id)
-        .bind(f.category_id)
-        .bind(f.zone_id)
-        .bind(&text)
-        .bind(f.visible_to)
-        .bind(per_page)
-        .bind((page - 1) * per_page)
-        .fetch_all(conn)
-        .await?;
+    let text = f
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(escape_like);
+    let total: i64 = sqlx::query_scalar(&format!(
+        "select count(*) from assets a join categories c on c.id = a.category_id {WHERE}"
+    ))
+    .bind(f.state)
+    .bind(f.department_id)
+    .bind(f.category_id)
+    .bind(f.zone_id)
+    .bind(&text)
+    .bind(f.visible_to)
+    .fetch_one(&mut *conn)
+    .await?;
+    let items: Vec<Asset> = sqlx::query_as(&format!(
+        "{SELECT} {WHERE} order by a.id limit $7 offset $8"
+    ))
+    .bind(f.state)
+    .bind(f.department_id)
+    .bind(f.category_id)
+    .bind(f.zone_id)
+    .bind(&text)
+    .bind(f.visible_to)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
+    .fetch_all(conn)
+    .await?;
     Ok((items.into_iter().map(Asset::with_tag_uri).collect(), total))
 }
 
 /// Free text is matched literally: `%` and `_` lose their LIKE meaning.
 pub(crate) fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// List an asset its department owns in the virtual depot (`listed`: lendable, stays with
 /// the department), or withdraw it (`allocated` again).
-pub async fn set_listed(conn: &mut PgConnection, id: i64, listed: bool, ctx: &Context) -> Result<()> {
-    let action = if listed { crate::domain::lifecycle::AssetAction::List } else { crate::domain::lifecycle::AssetAction::Unlist };
+pub async fn set_listed(
+    conn: &mut PgConnection,
+    id: i64,
+    listed: bool,
+    ctx: &Context,
+) -> Result<()> {
+    let action = if listed {
+        crate::domain::lifecycle::AssetAction::List
+    } else {
+        crate::domain::lifecycle::AssetAction::Unlist
+    };
     events::transition(conn, id, action, ctx).await?;
     if listed {
         sqlx::query("update assets set virtual_depot = true, holder_department_id = owner_department_id where id = $1")
@@ -207,7 +244,10 @@ pub async fn set_listed(conn: &mut PgConnection, id: i64, listed: bool, ctx: &Co
             .execute(conn)
             .await?;
     } else {
-        sqlx::query("update assets set virtual_depot = false where id = $1").bind(id).execute(conn).await?;
+        sqlx::query("update assets set virtual_depot = false where id = $1")
+            .bind(id)
+            .execute(conn)
+            .await?;
     }
     Ok(())
 }

@@ -32,7 +32,11 @@ pub struct Search {
 
 /// The same rule as choosing assets at approval: state `in_stock` or `listed`, not the
 /// department's own listing, and no live reservation overlapping the period.
-pub async fn offers(conn: &mut PgConnection, department_id: Option<i64>, s: &Search) -> Result<Vec<Offer>> {
+pub async fn offers(
+    conn: &mut PgConnection,
+    department_id: Option<i64>,
+    s: &Search,
+) -> Result<Vec<Offer>> {
     let (from, to) = period(s.period);
     Ok(sqlx::query_as(
         "select c.id as category_id, c.code, c.name,
@@ -67,7 +71,11 @@ pub struct Listing {
     pub value_fen: i64,
 }
 
-pub async fn listings(conn: &mut PgConnection, department_id: Option<i64>, s: &Search) -> Result<Vec<Listing>> {
+pub async fn listings(
+    conn: &mut PgConnection,
+    department_id: Option<i64>,
+    s: &Search,
+) -> Result<Vec<Listing>> {
     let (from, to) = period(s.period);
     Ok(sqlx::query_as(
         "select a.id as asset_id, a.name, c.name as category, coalesce(d.name, '') as owner, a.original_value_fen as value_fen
@@ -125,5 +133,9 @@ fn period(p: Option<(NaiveDate, NaiveDate)>) -> (NaiveDate, NaiveDate) {
 
 /// Categories, for filters and forms.
 pub async fn categories(conn: &mut PgConnection) -> Result<Vec<(i64, String)>> {
-    Ok(sqlx::query_as("select id, name from categories order by name").fetch_all(conn).await?)
+    Ok(
+        sqlx::query_as("select id, name from categories order by name")
+            .fetch_all(conn)
+            .await?,
+    )
 }

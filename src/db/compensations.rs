@@ -68,7 +68,16 @@ pub async fn open(
     .await?;
     let mut ctx = ctx.clone();
     ctx.details = serde_json::json!({ "asset_id": asset_id, "loan_id": loan_id });
-    events::record_order(conn, KIND, id, "open", None, CompensationStatus::Open.as_str(), &ctx).await?;
+    events::record_order(
+        conn,
+        KIND,
+        id,
+        "open",
+        None,
+        CompensationStatus::Open.as_str(),
+        &ctx,
+    )
+    .await?;
     Ok(id)
 }
 
@@ -80,7 +89,11 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Compensation> {
         .or_not_found(|| format!("compensation case {id}"))
 }
 
-pub async fn list(conn: &mut PgConnection, department_id: Option<i64>, status: Option<CompensationStatus>) -> Result<Vec<Compensation>> {
+pub async fn list(
+    conn: &mut PgConnection,
+    department_id: Option<i64>,
+    status: Option<CompensationStatus>,
+) -> Result<Vec<Compensation>> {
     Ok(sqlx::query_as(&format!(
         "{SELECT} where ($1::bigint is null or c.department_id = $1) and ($2::compensation_status is null or c.status = $2)
          order by c.id desc"
@@ -91,12 +104,17 @@ pub async fn list(conn: &mut PgConnection, department_id: Option<i64>, status: O
     .await?)
 }
 
-async fn lock(conn: &mut PgConnection, id: i64, action: &'static str) -> Result<(CompensationStatus, i64)> {
-    let row: (CompensationStatus, i64) = sqlx::query_as("select status, asset_id from compensations where id = $1 for update")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .or_not_found(|| format!("compensation case {id}"))?;
+async fn lock(
+    conn: &mut PgConnection,
+    id: i64,
+    action: &'static str,
+) -> Result<(CompensationStatus, i64)> {
+    let row: (CompensationStatus, i64) =
+        sqlx::query_as("select status, asset_id from compensations where id = $1 for update")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .or_not_found(|| format!("compensation case {id}"))?;
     check(COMPENSATION_ACTIONS, "compensation case", id, action, row.0)?;
     Ok(row)
 }
@@ -122,32 +140,78 @@ async fn set(
     .bind(receipt)
     .execute(&mut *conn)
     .await?;
-    events::record_order(conn, KIND, id, action, Some(from.as_str()), to.as_str(), ctx).await?;
+    events::record_order(
+        conn,
+        KIND,
+        id,
+        action,
+        Some(from.as_str()),
+        to.as_str(),
+        ctx,
+    )
+    .await?;
     get(conn, id).await
 }
 
 /// The damaged asset was repaired: the case is now for the repair cost, and the asset is
 /// back in stock.
-pub async fn repaired(conn: &mut PgConnection, id: i64, cost_fen: i64, ctx: &Context) -> Result<Compensation> {
+pub async fn repaired(
+    conn: &mut PgConnection,
+    id: i64,
+    cost_fen: i64,
+    ctx: &Context,
+) -> Result<Compensation> {
     if cost_fen < 0 {
         return Err(Error::Invalid("a repair cost cannot be negative".into()));
     }
     let (status, asset_id) = lock(conn, id, "repair").await?;
-    let kind: Kind = sqlx::query_scalar("select kind from compensations where id = $1").bind(id).fetch_one(&mut *conn).await?;
+    let kind: Kind = sqlx::query_scalar("select kind from compensations where id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
     if kind == Kind::Loss {
-        return Err(Error::Conflict(format!("compensation case {id} is for a lost asset: there is nothing to repair")));
+        return Err(Error::Conflict(format!(
+            "compensation case {id} is for a lost asset: there is nothing to repair"
+        )));
     }
     let ctx = ctx.clone().order(KIND, id);
     events::transition(conn, asset_id, AssetAction::Repair, &ctx).await?;
-    set(conn, id, "repair", status, CompensationStatus::Repaired, Some(cost_fen), None, &ctx).await
+    set(
+        conn,
+        id,
+        "repair",
+        status,
+        CompensationStatus::Repaired,
+        Some(cost_fen),
+        None,
+        &ctx,
+    )
+    .await
 }
 
-pub async fn paid(conn: &mut PgConnection, id: i64, receipt: &str, ctx: &Context) -> Result<Compensation> {
+pub async fn paid(
+    conn: &mut PgConnection,
+    id: i64,
+    receipt: &str,
+    ctx: &Context,
+) -> Result<Compensation> {
     if receipt.trim().is_empty() {
-        return Err(Error::Invalid("give the receipt number of the payment".into()));
+        return Err(Error::Invalid(
+            "give the receipt number of the payment".into(),
+        ));
     }
     let (status, _) = lock(conn, id, "pay").await?;
-    set(conn, id, "pay", status, CompensationStatus::Paid, None, Some(receipt.trim()), ctx).await
+    set(
+        conn,
+        id,
+        "pay",
+        status,
+        CompensationStatus::Paid,
+        None,
+        Some(receipt.trim()),
+        ctx,
+    )
+    .await
 }
 
 pub async fn waived(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Compensation> {
@@ -155,5 +219,15 @@ pub async fn waived(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<C
         return Err(Error::Invalid("give a reason for waiving".into()));
     }
     let (status, _) = lock(conn, id, "waive").await?;
-    set(conn, id, "waive", status, CompensationStatus::Waived, None, None, ctx).await
+    set(
+        conn,
+        id,
+        "waive",
+        status,
+        CompensationStatus::Waived,
+        None,
+        None,
+        ctx,
+    )
+    .await
 }

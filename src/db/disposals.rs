@@ -63,7 +63,9 @@ pub struct NewDisposal {
 /// Put assets forward for disposal: each becomes pending disposal.
 pub async fn create(conn: &mut PgConnection, new: &NewDisposal, ctx: &Context) -> Result<Disposal> {
     if new.reason.trim().is_empty() {
-        return Err(Error::Invalid("say why the assets are to be disposed of (reason)".into()));
+        return Err(Error::Invalid(
+            "say why the assets are to be disposed of (reason)".into(),
+        ));
     }
     let mut asset_ids = new.asset_ids.clone();
     asset_ids.sort_unstable();
@@ -71,22 +73,37 @@ pub async fn create(conn: &mut PgConnection, new: &NewDisposal, ctx: &Context) -
     if asset_ids.is_empty() {
         return Err(Error::Invalid("name at least one asset (asset_ids)".into()));
     }
-    let actor = ctx.actor.ok_or_else(|| Error::Invalid("a disposal is requested by a person".into()))?;
-    let id: i64 = sqlx::query_scalar("insert into disposals (reason, requested_by) values ($1, $2) returning id")
-        .bind(new.reason.trim())
-        .bind(actor)
-        .fetch_one(&mut *conn)
-        .await?;
+    let actor = ctx
+        .actor
+        .ok_or_else(|| Error::Invalid("a disposal is requested by a person".into()))?;
+    let id: i64 = sqlx::query_scalar(
+        "insert into disposals (reason, requested_by) values ($1, $2) returning id",
+    )
+    .bind(new.reason.trim())
+    .bind(actor)
+    .fetch_one(&mut *conn)
+    .await?;
     let ctx = ctx.clone().order(KIND, id).reason(new.reason.trim());
     for &asset_id in &asset_ids {
         events::transition(conn, asset_id, AssetAction::ProposeDisposal, &ctx).await?;
     }
-    sqlx::query("insert into disposal_assets (disposal_id, asset_id) select $1, unnest($2::bigint[])")
-        .bind(id)
-        .bind(&asset_ids)
-        .execute(&mut *conn)
-        .await?;
-    events::record_order(conn, KIND, id, "request", None, DisposalStatus::Requested.as_str(), &ctx).await?;
+    sqlx::query(
+        "insert into disposal_assets (disposal_id, asset_id) select $1, unnest($2::bigint[])",
+    )
+    .bind(id)
+    .bind(&asset_ids)
+    .execute(&mut *conn)
+    .await?;
+    events::record_order(
+        conn,
+        KIND,
+        id,
+        "request",
+        None,
+        DisposalStatus::Requested.as_str(),
+        &ctx,
+    )
+    .await?;
     get(conn, id).await
 }
 
@@ -103,35 +120,45 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Disposal> {
 }
 
 async fn asset_ids(conn: &mut PgConnection, id: i64) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar("select asset_id from disposal_assets where disposal_id = $1 order by asset_id")
-        .bind(id)
-        .fetch_all(conn)
-        .await?)
+    Ok(sqlx::query_scalar(
+        "select asset_id from disposal_assets where disposal_id = $1 order by asset_id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// One page of disposals, newest first (without assets), and the total.
-pub async fn list(conn: &mut PgConnection, status: Option<DisposalStatus>, page: i64, per_page: i64) -> Result<(Vec<Disposal>, i64)> {
+pub async fn list(
+    conn: &mut PgConnection,
+    status: Option<DisposalStatus>,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<Disposal>, i64)> {
     const WHERE: &str = "where ($1::disposal_status is null or d.status = $1)";
     let total: i64 = sqlx::query_scalar(&format!("select count(*) from disposals d {WHERE}"))
         .bind(status)
         .fetch_one(&mut *conn)
         .await?;
-    let items = sqlx::query_as(&format!("{SELECT} {WHERE} order by d.id desc limit $2 offset $3"))
-        .bind(status)
-        .bind(per_page)
-        .bind((page - 1) * per_page)
-        .fetch_all(conn)
-        .await?;
+    let items = sqlx::query_as(&format!(
+        "{SELECT} {WHERE} order by d.id desc limit $2 offset $3"
+    ))
+    .bind(status)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
+    .fetch_all(conn)
+    .await?;
     Ok((items, total))
 }
 
 /// Lock the disposal for the rest of the transaction and check that `action` is allowed.
 async fn lock(conn: &mut PgConnection, id: i64, action: &'static str) -> Result<DisposalStatus> {
-    let status: DisposalStatus = sqlx::query_scalar("select status from disposals where id = $1 for update")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .or_not_found(|| format!("disposal {id}"))?;
+    let status: DisposalStatus =
+        sqlx::query_scalar("select status from disposals where id = $1 for update")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .or_not_found(|| format!("disposal {id}"))?;
     check(DISPOSAL_ACTIONS, "disposal", id, action, status)?;
     Ok(status)
 }
@@ -188,12 +215,26 @@ async fn set_status(
     .await?;
     let mut ctx = ctx.clone();
     ctx.details = serde_json::to_value(change).unwrap_or_default();
-    events::record_order(conn, KIND, id, action, Some(from.as_str()), to.as_str(), &ctx).await?;
+    events::record_order(
+        conn,
+        KIND,
+        id,
+        action,
+        Some(from.as_str()),
+        to.as_str(),
+        &ctx,
+    )
+    .await?;
     get(conn, id).await
 }
 
 /// Apply `action` to every asset of the disposal.
-async fn transition_all(conn: &mut PgConnection, id: i64, action: AssetAction, ctx: &Context) -> Result<()> {
+async fn transition_all(
+    conn: &mut PgConnection,
+    id: i64,
+    action: AssetAction,
+    ctx: &Context,
+) -> Result<()> {
     for asset_id in asset_ids(conn, id).await? {
         events::transition(conn, asset_id, action, ctx).await?;
     }
@@ -216,22 +257,56 @@ fn given<'a>(text: &'a str, what: &str) -> Result<&'a str> {
 }
 
 /// Record the appraisal (评估). Allowed again before approval: a new appraisal replaces the old.
-pub async fn appraise(conn: &mut PgConnection, id: i64, value_fen: i64, appraiser: &str, ctx: &Context) -> Result<Disposal> {
+pub async fn appraise(
+    conn: &mut PgConnection,
+    id: i64,
+    value_fen: i64,
+    appraiser: &str,
+    ctx: &Context,
+) -> Result<Disposal> {
     not_negative(value_fen, "an appraised value")?;
     let appraiser = given(appraiser, "appraiser")?;
     let status = lock(conn, id, "appraise").await?;
-    let change = Change { appraised_value_fen: Some(value_fen), appraiser: Some(appraiser), ..Default::default() };
-    set_status(conn, id, "appraise", status, DisposalStatus::Appraised, &change, &ctx.clone().order(KIND, id)).await
+    let change = Change {
+        appraised_value_fen: Some(value_fen),
+        appraiser: Some(appraiser),
+        ..Default::default()
+    };
+    set_status(
+        conn,
+        id,
+        "appraise",
+        status,
+        DisposalStatus::Appraised,
+        &change,
+        &ctx.clone().order(KIND, id),
+    )
+    .await
 }
 
 /// Approve an appraised disposal; sale or scrapping follows.
 pub async fn approve(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Disposal> {
     let status = lock(conn, id, "approve").await?;
-    set_status(conn, id, "approve", status, DisposalStatus::Approved, &Change::default(), ctx).await
+    set_status(
+        conn,
+        id,
+        "approve",
+        status,
+        DisposalStatus::Approved,
+        &Change::default(),
+        ctx,
+    )
+    .await
 }
 
 /// Reject or cancel: the assets are withdrawn from disposal, back in stock.
-async fn withdraw(conn: &mut PgConnection, id: i64, action: &'static str, to: DisposalStatus, ctx: &Context) -> Result<Disposal> {
+async fn withdraw(
+    conn: &mut PgConnection,
+    id: i64,
+    action: &'static str,
+    to: DisposalStatus,
+    ctx: &Context,
+) -> Result<Disposal> {
     let status = lock(conn, id, action).await?;
     if ctx.reason.trim().is_empty() {
         return Err(Error::Invalid(format!("give a reason to {action}")));
@@ -252,7 +327,14 @@ pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<D
 }
 
 /// Sold or scrapped: the assets are disposed of and leave the depot's zones.
-async fn dispose(conn: &mut PgConnection, id: i64, action: &'static str, to: DisposalStatus, change: &Change<'_>, ctx: &Context) -> Result<Disposal> {
+async fn dispose(
+    conn: &mut PgConnection,
+    id: i64,
+    action: &'static str,
+    to: DisposalStatus,
+    change: &Change<'_>,
+    ctx: &Context,
+) -> Result<Disposal> {
     let status = lock(conn, id, action).await?;
     let ctx = ctx.clone().order(KIND, id);
     transition_all(conn, id, AssetAction::Dispose, &ctx).await?;
@@ -264,23 +346,54 @@ async fn dispose(conn: &mut PgConnection, id: i64, action: &'static str, to: Dis
 }
 
 /// Sold at auction (拍卖); the proceeds are to be remitted.
-pub async fn sell(conn: &mut PgConnection, id: i64, price_fen: i64, buyer: &str, ctx: &Context) -> Result<Disposal> {
+pub async fn sell(
+    conn: &mut PgConnection,
+    id: i64,
+    price_fen: i64,
+    buyer: &str,
+    ctx: &Context,
+) -> Result<Disposal> {
     not_negative(price_fen, "a sale price")?;
     let buyer = given(buyer, "buyer")?;
-    let change = Change { method: Some("auction"), sale_price_fen: Some(price_fen), buyer: Some(buyer), ..Default::default() };
+    let change = Change {
+        method: Some("auction"),
+        sale_price_fen: Some(price_fen),
+        buyer: Some(buyer),
+        ..Default::default()
+    };
     dispose(conn, id, "sell", DisposalStatus::Sold, &change, ctx).await
 }
 
 /// Scrapped (报废): nothing is sold, so nothing is remitted; this is the end of the disposal.
 pub async fn scrap(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Disposal> {
-    let change = Change { method: Some("scrap"), ..Default::default() };
+    let change = Change {
+        method: Some("scrap"),
+        ..Default::default()
+    };
     dispose(conn, id, "scrap", DisposalStatus::Scrapped, &change, ctx).await
 }
 
 /// The proceeds of a sale were remitted to the treasury (上缴国库), with its receipt.
-pub async fn remit(conn: &mut PgConnection, id: i64, receipt_number: &str, ctx: &Context) -> Result<Disposal> {
+pub async fn remit(
+    conn: &mut PgConnection,
+    id: i64,
+    receipt_number: &str,
+    ctx: &Context,
+) -> Result<Disposal> {
     let receipt_number = given(receipt_number, "receipt number of the remittance")?;
     let status = lock(conn, id, "remit").await?;
-    let change = Change { receipt_number: Some(receipt_number), ..Default::default() };
-    set_status(conn, id, "remit", status, DisposalStatus::Remitted, &change, ctx).await
+    let change = Change {
+        receipt_number: Some(receipt_number),
+        ..Default::default()
+    };
+    set_status(
+        conn,
+        id,
+        "remit",
+        status,
+        DisposalStatus::Remitted,
+        &change,
+        ctx,
+    )
+    .await
 }

@@ -73,7 +73,12 @@ impl EmbeddedPostgres {
         } else {
             None
         };
-        let pg = EmbeddedPostgres { bindir, cluster, run_as, started_here: false };
+        let pg = EmbeddedPostgres {
+            bindir,
+            cluster,
+            run_as,
+            started_here: false,
+        };
         pg.init().await?;
         pg.ensure_running().await
     }
@@ -84,14 +89,33 @@ impl EmbeddedPostgres {
         }
         std::fs::create_dir_all(&self.cluster)?;
         if let Some(user) = self.run_as {
-            run("chown", Command::new("chown").arg(format!("{user}:")).arg(&self.cluster)).await?;
-            if !run_quiet(Command::new("runuser").args(["-u", user, "--", "test", "-w"]).arg(&self.cluster)).await {
+            run(
+                "chown",
+                Command::new("chown")
+                    .arg(format!("{user}:"))
+                    .arg(&self.cluster),
+            )
+            .await?;
+            if !run_quiet(
+                Command::new("runuser")
+                    .args(["-u", user, "--", "test", "-w"])
+                    .arg(&self.cluster),
+            )
+            .await
+            {
                 return Err(EmbeddedError::Unreachable(self.cluster.clone()));
             }
         }
         tracing::info!(cluster = %self.cluster.display(), "creating the private PostgreSQL cluster");
         let mut cmd = self.command("initdb");
-        cmd.arg("-D").arg(&self.cluster).args(["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]);
+        cmd.arg("-D").arg(&self.cluster).args([
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ]);
         run("initdb", &mut cmd).await?;
         Ok(())
     }
@@ -109,8 +133,20 @@ impl EmbeddedPostgres {
         );
         let log = self.cluster.join("server.log");
         let mut start = self.command("pg_ctl");
-        start.arg("start").arg("-w").arg("-D").arg(&self.cluster).arg("-l").arg(&log).arg("-o").arg(options);
-        run("starting PostgreSQL (see its log in the cluster directory)", &mut start).await?;
+        start
+            .arg("start")
+            .arg("-w")
+            .arg("-D")
+            .arg(&self.cluster)
+            .arg("-l")
+            .arg(&log)
+            .arg("-o")
+            .arg(options);
+        run(
+            "starting PostgreSQL (see its log in the cluster directory)",
+            &mut start,
+        )
+        .await?;
         self.started_here = true;
         tracing::info!(cluster = %self.cluster.display(), "private PostgreSQL started");
         self.create_database().await?;
@@ -123,24 +159,37 @@ impl EmbeddedPostgres {
             .connect_options_for("postgres")
             .connect()
             .await
-            .map_err(|e| EmbeddedError::Command { what: "connecting to the private PostgreSQL".into(), detail: e.to_string() })?;
-        let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
-            .bind(DATABASE)
-            .fetch_one(&mut conn)
-            .await
-            .map_err(|e| EmbeddedError::Command { what: "looking up the depot database".into(), detail: e.to_string() })?;
+            .map_err(|e| EmbeddedError::Command {
+                what: "connecting to the private PostgreSQL".into(),
+                detail: e.to_string(),
+            })?;
+        let exists: bool =
+            sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+                .bind(DATABASE)
+                .fetch_one(&mut conn)
+                .await
+                .map_err(|e| EmbeddedError::Command {
+                    what: "looking up the depot database".into(),
+                    detail: e.to_string(),
+                })?;
         if !exists {
             sqlx::query(&format!("create database {DATABASE}"))
                 .execute(&mut conn)
                 .await
-                .map_err(|e| EmbeddedError::Command { what: "creating the depot database".into(), detail: e.to_string() })?;
+                .map_err(|e| EmbeddedError::Command {
+                    what: "creating the depot database".into(),
+                    detail: e.to_string(),
+                })?;
         }
         let _ = conn.close().await;
         Ok(())
     }
 
     fn connect_options_for(&self, database: &str) -> PgConnectOptions {
-        PgConnectOptions::new().socket(&self.cluster).username(SUPERUSER).database(database)
+        PgConnectOptions::new()
+            .socket(&self.cluster)
+            .username(SUPERUSER)
+            .database(database)
     }
 
     /// How to connect to the `depot` database.
@@ -158,7 +207,12 @@ impl EmbeddedPostgres {
             return Ok(());
         }
         let mut stop = self.command("pg_ctl");
-        stop.arg("stop").arg("-w").arg("-m").arg("fast").arg("-D").arg(&self.cluster);
+        stop.arg("stop")
+            .arg("-w")
+            .arg("-m")
+            .arg("fast")
+            .arg("-D")
+            .arg(&self.cluster);
         run("stopping PostgreSQL", &mut stop).await?;
         tracing::info!("private PostgreSQL stopped");
         Ok(())
@@ -181,20 +235,28 @@ impl EmbeddedPostgres {
 }
 
 async fn run(what: &str, cmd: &mut Command) -> Result<Output, EmbeddedError> {
-    let out = cmd
-        .output()
-        .await
-        .map_err(|e| EmbeddedError::Command { what: what.into(), detail: e.to_string() })?;
+    let out = cmd.output().await.map_err(|e| EmbeddedError::Command {
+        what: what.into(),
+        detail: e.to_string(),
+    })?;
     if !out.status.success() {
         let detail = String::from_utf8_lossy(&out.stderr).trim().to_owned();
-        let detail = if detail.is_empty() { out.status.to_string() } else { detail };
-        return Err(EmbeddedError::Command { what: what.into(), detail });
+        let detail = if detail.is_empty() {
+            out.status.to_string()
+        } else {
+            detail
+        };
+        return Err(EmbeddedError::Command {
+            what: what.into(),
+            detail,
+        });
     }
     Ok(out)
 }
 
 async fn run_quiet(cmd: &mut Command) -> bool {
-    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
     matches!(cmd.status().await, Ok(s) if s.success())
 }
 

@@ -13,7 +13,9 @@ use super::error::{illegal, OptionalExt, Result};
 use crate::domain::lifecycle::{AssetAction, AssetState};
 
 /// Which paperwork an event belongs to. Mirrors the `order_kind` enum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::Type, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::Type, ToSchema,
+)]
 #[sqlx(type_name = "order_kind", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum OrderKind {
@@ -49,7 +51,11 @@ pub struct Context {
 
 impl Context {
     pub fn by(actor: i64) -> Self {
-        Context { actor: Some(actor), details: serde_json::json!({}), ..Default::default() }
+        Context {
+            actor: Some(actor),
+            details: serde_json::json!({}),
+            ..Default::default()
+        }
     }
 
     pub fn order(mut self, kind: OrderKind, id: i64) -> Self {
@@ -87,26 +93,53 @@ const EVENT_COLUMNS: &str = "e.id, e.at, e.fact_key, e.actor_id, u.username as a
      e.action, e.from_state, e.to_state, e.reason, e.details";
 
 /// Apply `action` to one asset: lock it, check the table, update, log. Returns the new state.
-pub async fn transition(conn: &mut PgConnection, asset_id: i64, action: AssetAction, ctx: &Context) -> Result<AssetState> {
+pub async fn transition(
+    conn: &mut PgConnection,
+    asset_id: i64,
+    action: AssetAction,
+    ctx: &Context,
+) -> Result<AssetState> {
     let (epc, from, virtual_depot): (String, AssetState, bool) =
         sqlx::query_as("select epc, state, virtual_depot from assets where id = $1 for update")
             .bind(asset_id)
             .fetch_optional(&mut *conn)
             .await?
             .or_not_found(|| format!("asset {asset_id}"))?;
-    let to = action.apply(from, virtual_depot).map_err(|e| illegal(asset_id, &epc, e))?;
+    let to = action
+        .apply(from, virtual_depot)
+        .map_err(|e| illegal(asset_id, &epc, e))?;
     sqlx::query("update assets set state = $2, updated_at = now() where id = $1")
         .bind(asset_id)
         .bind(to)
         .execute(&mut *conn)
         .await?;
-    append(conn, Some(asset_id), action.as_str(), Some(from.as_str()), Some(to.as_str()), ctx).await?;
+    append(
+        conn,
+        Some(asset_id),
+        action.as_str(),
+        Some(from.as_str()),
+        Some(to.as_str()),
+        ctx,
+    )
+    .await?;
     Ok(to)
 }
 
 /// Record that an asset came into being (no prior state).
-pub async fn record_registration(conn: &mut PgConnection, asset_id: i64, ctx: &Context) -> Result<()> {
-    append(conn, Some(asset_id), "register", None, Some(AssetState::Registered.as_str()), ctx).await
+pub async fn record_registration(
+    conn: &mut PgConnection,
+    asset_id: i64,
+    ctx: &Context,
+) -> Result<()> {
+    append(
+        conn,
+        Some(asset_id),
+        "register",
+        None,
+        Some(AssetState::Registered.as_str()),
+        ctx,
+    )
+    .await
 }
 
 /// Record a change of an order's status.
@@ -119,12 +152,20 @@ pub async fn record_order(
     to: &str,
     ctx: &Context,
 ) -> Result<()> {
-    let ctx = Context { order: Some((kind, order_id)), ..ctx.clone() };
+    let ctx = Context {
+        order: Some((kind, order_id)),
+        ..ctx.clone()
+    };
     append(conn, None, action, from, Some(to), &ctx).await
 }
 
 /// Record something that happened to an asset without changing its state (a relocation).
-pub async fn record_asset_note(conn: &mut PgConnection, asset_id: i64, action: &str, ctx: &Context) -> Result<()> {
+pub async fn record_asset_note(
+    conn: &mut PgConnection,
+    asset_id: i64,
+    action: &str,
+    ctx: &Context,
+) -> Result<()> {
     append(conn, Some(asset_id), action, None, None, ctx).await
 }
 
@@ -136,7 +177,11 @@ async fn append(
     to: Option<&str>,
     ctx: &Context,
 ) -> Result<()> {
-    let details = if ctx.details.is_null() { serde_json::json!({}) } else { ctx.details.clone() };
+    let details = if ctx.details.is_null() {
+        serde_json::json!({})
+    } else {
+        ctx.details.clone()
+    };
     sqlx::query(
         "insert into events (actor_id, asset_id, order_kind, order_id, action, from_state, to_state, reason, details, fact_key)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -167,7 +212,11 @@ pub async fn for_asset(conn: &mut PgConnection, asset_id: i64) -> Result<Vec<Eve
 }
 
 /// An order's history (its own status changes and what happened to its assets), oldest first.
-pub async fn for_order(conn: &mut PgConnection, kind: OrderKind, order_id: i64) -> Result<Vec<Event>> {
+pub async fn for_order(
+    conn: &mut PgConnection,
+    kind: OrderKind,
+    order_id: i64,
+) -> Result<Vec<Event>> {
     Ok(sqlx::query_as(&format!(
         "select {EVENT_COLUMNS} from events e left join users u on u.id = e.actor_id
          where e.order_kind = $1 and e.order_id = $2 order by e.id"

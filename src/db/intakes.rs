@@ -65,11 +65,18 @@ pub struct NewIntake {
 /// Open an intake and register its assets. Any bad item refuses the whole intake, with a
 /// message naming the item as `items[i]` (0-based); the caller's transaction then holds
 /// nothing worth committing.
-pub async fn create(conn: &mut PgConnection, company_prefix: &str, new: &NewIntake, ctx: &Context) -> Result<Intake> {
+pub async fn create(
+    conn: &mut PgConnection,
+    company_prefix: &str,
+    new: &NewIntake,
+    ctx: &Context,
+) -> Result<Intake> {
     if new.items.is_empty() {
         return Err(Error::Invalid("an intake needs at least one item".into()));
     }
-    let actor = ctx.actor.ok_or_else(|| Error::Invalid("an intake is opened by a person".into()))?;
+    let actor = ctx
+        .actor
+        .ok_or_else(|| Error::Invalid("an intake is opened by a person".into()))?;
     check_items(conn, &new.items).await?;
     let id: i64 = sqlx::query_scalar(
         "insert into intakes (source_department_id, source_class, description, created_by) values ($1, $2, $3, $4) returning id",
@@ -81,14 +88,28 @@ pub async fn create(conn: &mut PgConnection, company_prefix: &str, new: &NewInta
     .fetch_one(&mut *conn)
     .await?;
     let ctx = ctx.clone().order(KIND, id);
-    events::record_order(conn, KIND, id, "open", None, IntakeStatus::Open.as_str(), &ctx).await?;
+    events::record_order(
+        conn,
+        KIND,
+        id,
+        "open",
+        None,
+        IntakeStatus::Open.as_str(),
+        &ctx,
+    )
+    .await?;
     let mut ids = Vec::with_capacity(new.items.len());
     for (i, item) in new.items.iter().enumerate() {
-        let item = NewAsset { source_class: new.source_class, ..item.clone() };
-        let asset = assets::register(conn, company_prefix, &item, &ctx).await.map_err(|e| match e {
-            Error::Invalid(m) => Error::Invalid(format!("items[{i}]: {m}")),
-            e => e,
-        })?;
+        let item = NewAsset {
+            source_class: new.source_class,
+            ..item.clone()
+        };
+        let asset = assets::register(conn, company_prefix, &item, &ctx)
+            .await
+            .map_err(|e| match e {
+                Error::Invalid(m) => Error::Invalid(format!("items[{i}]: {m}")),
+                e => e,
+            })?;
         ids.push(asset.id);
     }
     sqlx::query("insert into intake_assets (intake_id, asset_id) select $1, unnest($2::bigint[])")
@@ -110,25 +131,41 @@ async fn check_items(conn: &mut PgConnection, items: &[NewAsset]) -> Result<()> 
     let mut epcs: HashMap<String, usize> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
         if !known.contains(&item.category_id) {
-            return Err(Error::Invalid(format!("items[{i}]: no such category {}", item.category_id)));
+            return Err(Error::Invalid(format!(
+                "items[{i}]: no such category {}",
+                item.category_id
+            )));
         }
         if item.owner_department_id.is_some() {
-            return Err(Error::Invalid(format!("items[{i}]: an intake hands assets to the depot; leave owner_department_id out")));
+            return Err(Error::Invalid(format!(
+                "items[{i}]: an intake hands assets to the depot; leave owner_department_id out"
+            )));
         }
         // Malformed EPCs are left to `register`, which says what is wrong with them.
-        if let Some(hex) = item.epc.as_deref().and_then(epc::parse_hex).map(|b| epc::hex_upper(&b)) {
+        if let Some(hex) = item
+            .epc
+            .as_deref()
+            .and_then(epc::parse_hex)
+            .map(|b| epc::hex_upper(&b))
+        {
             if let Some(first) = epcs.insert(hex.clone(), i) {
-                return Err(Error::Invalid(format!("items[{i}]: EPC {hex} is already given for items[{first}]")));
+                return Err(Error::Invalid(format!(
+                    "items[{i}]: EPC {hex} is already given for items[{first}]"
+                )));
             }
         }
     }
     let given: Vec<String> = epcs.keys().cloned().collect();
-    let taken: Option<String> = sqlx::query_scalar("select epc from assets where epc = any($1) order by epc limit 1")
-        .bind(&given)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let taken: Option<String> =
+        sqlx::query_scalar("select epc from assets where epc = any($1) order by epc limit 1")
+            .bind(&given)
+            .fetch_optional(&mut *conn)
+            .await?;
     if let Some(hex) = taken {
-        return Err(Error::Invalid(format!("items[{}]: an asset with EPC {hex} already exists", epcs[&hex])));
+        return Err(Error::Invalid(format!(
+            "items[{}]: an asset with EPC {hex} already exists",
+            epcs[&hex]
+        )));
     }
     Ok(())
 }
@@ -140,10 +177,11 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Intake> {
         .fetch_optional(&mut *conn)
         .await?
         .or_not_found(|| format!("intake {id}"))?;
-    let ids: Vec<i64> = sqlx::query_scalar("select asset_id from intake_assets where intake_id = $1")
-        .bind(id)
-        .fetch_all(&mut *conn)
-        .await?;
+    let ids: Vec<i64> =
+        sqlx::query_scalar("select asset_id from intake_assets where intake_id = $1")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
     intake.assets = assets::by_ids(conn, &ids).await?;
     Ok(intake)
 }
@@ -156,7 +194,12 @@ pub struct Filter {
 }
 
 /// One page of intakes, newest first (without assets), and the total.
-pub async fn list(conn: &mut PgConnection, f: &Filter, page: i64, per_page: i64) -> Result<(Vec<Intake>, i64)> {
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &Filter,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<Intake>, i64)> {
     const WHERE: &str =
         "where ($1::bigint is null or i.source_department_id = $1) and ($2::intake_status is null or i.status = $2)";
     let total: i64 = sqlx::query_scalar(&format!("select count(*) from intakes i {WHERE}"))
@@ -164,34 +207,53 @@ pub async fn list(conn: &mut PgConnection, f: &Filter, page: i64, per_page: i64)
         .bind(f.status)
         .fetch_one(&mut *conn)
         .await?;
-    let items = sqlx::query_as(&format!("{SELECT} {WHERE} order by i.id desc limit $3 offset $4"))
-        .bind(f.source_department_id)
-        .bind(f.status)
-        .bind(per_page)
-        .bind((page - 1) * per_page)
-        .fetch_all(conn)
-        .await?;
+    let items = sqlx::query_as(&format!(
+        "{SELECT} {WHERE} order by i.id desc limit $3 offset $4"
+    ))
+    .bind(f.source_department_id)
+    .bind(f.status)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
+    .fetch_all(conn)
+    .await?;
     Ok((items, total))
 }
 
 /// Lock the intake for the rest of the transaction and check that `action` is allowed.
 async fn lock(conn: &mut PgConnection, id: i64, action: &'static str) -> Result<IntakeStatus> {
-    let status: IntakeStatus = sqlx::query_scalar("select status from intakes where id = $1 for update")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .or_not_found(|| format!("intake {id}"))?;
+    let status: IntakeStatus =
+        sqlx::query_scalar("select status from intakes where id = $1 for update")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .or_not_found(|| format!("intake {id}"))?;
     check(INTAKE_ACTIONS, "intake", id, action, status)?;
     Ok(status)
 }
 
-async fn set_status(conn: &mut PgConnection, id: i64, action: &str, from: IntakeStatus, to: IntakeStatus, ctx: &Context) -> Result<()> {
+async fn set_status(
+    conn: &mut PgConnection,
+    id: i64,
+    action: &str,
+    from: IntakeStatus,
+    to: IntakeStatus,
+    ctx: &Context,
+) -> Result<()> {
     sqlx::query("update intakes set status = $2, updated_at = now() where id = $1")
         .bind(id)
         .bind(to)
         .execute(&mut *conn)
         .await?;
-    events::record_order(conn, KIND, id, action, Some(from.as_str()), to.as_str(), ctx).await
+    events::record_order(
+        conn,
+        KIND,
+        id,
+        action,
+        Some(from.as_str()),
+        to.as_str(),
+        ctx,
+    )
+    .await
 }
 
 /// The intake's assets not yet received, locked in id order.
@@ -207,7 +269,13 @@ async fn awaiting(conn: &mut PgConnection, id: i64) -> Result<Vec<i64>> {
 
 /// Receive assets (the given ones, or all still awaited) into stock at `zone_id`. The intake
 /// is completed when nothing is left to receive.
-pub async fn receive(conn: &mut PgConnection, id: i64, zone_id: i64, asset_ids: Option<&[i64]>, ctx: &Context) -> Result<Intake> {
+pub async fn receive(
+    conn: &mut PgConnection,
+    id: i64,
+    zone_id: i64,
+    asset_ids: Option<&[i64]>,
+    ctx: &Context,
+) -> Result<Intake> {
     let status = lock(conn, id, "receive").await?;
     let zone_known: bool = sqlx::query_scalar("select exists (select 1 from zones where id = $1)")
         .bind(zone_id)
@@ -225,7 +293,9 @@ pub async fn receive(conn: &mut PgConnection, id: i64, zone_id: i64, asset_ids: 
             ids.sort_unstable();
             ids.dedup();
             if let Some(stray) = ids.iter().find(|a| !waiting.contains(a)) {
-                return Err(Error::Invalid(format!("asset {stray} is not awaiting receipt on intake {id}")));
+                return Err(Error::Invalid(format!(
+                    "asset {stray} is not awaiting receipt on intake {id}"
+                )));
             }
             ids
         }
@@ -241,7 +311,11 @@ pub async fn receive(conn: &mut PgConnection, id: i64, zone_id: i64, asset_ids: 
         .bind(zone_id)
         .execute(&mut *conn)
         .await?;
-    let next = if to_receive.len() == waiting.len() { IntakeStatus::Completed } else { IntakeStatus::Open };
+    let next = if to_receive.len() == waiting.len() {
+        IntakeStatus::Completed
+    } else {
+        IntakeStatus::Open
+    };
     set_status(conn, id, "receive", status, next, &ctx).await?;
     get(conn, id).await
 }
@@ -272,7 +346,9 @@ pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<I
 /// asset on the register.
 pub async fn complete(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Intake> {
     if ctx.reason.trim().is_empty() {
-        return Err(Error::Invalid("say why the intake is closed with items outstanding (reason)".into()));
+        return Err(Error::Invalid(
+            "say why the intake is closed with items outstanding (reason)".into(),
+        ));
     }
     let status = lock(conn, id, "complete").await?;
     set_status(conn, id, "complete", status, IntakeStatus::Completed, ctx).await?;

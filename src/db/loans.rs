@@ -56,7 +56,12 @@ pub struct NewLoan {
     pub lines: Vec<Line>,
 }
 
-pub async fn create(conn: &mut PgConnection, department_id: i64, new: &NewLoan, ctx: &Context) -> Result<Loan> {
+pub async fn create(
+    conn: &mut PgConnection,
+    department_id: i64,
+    new: &NewLoan,
+    ctx: &Context,
+) -> Result<Loan> {
     orders::check_lines(&new.lines)?;
     if new.purpose.trim().is_empty() {
         return Err(Error::Invalid("say what the loan is for (purpose)".into()));
@@ -64,7 +69,9 @@ pub async fn create(conn: &mut PgConnection, department_id: i64, new: &NewLoan, 
     if new.ends_on < new.starts_on {
         return Err(Error::Invalid("a loan cannot end before it starts".into()));
     }
-    let actor = ctx.actor.ok_or_else(|| Error::Invalid("a loan is requested by a person".into()))?;
+    let actor = ctx
+        .actor
+        .ok_or_else(|| Error::Invalid("a loan is requested by a person".into()))?;
     let id: i64 = sqlx::query_scalar(
         "insert into loans (department_id, requested_by, purpose, starts_on, ends_on) values ($1, $2, $3, $4, $5) returning id",
     )
@@ -76,7 +83,16 @@ pub async fn create(conn: &mut PgConnection, department_id: i64, new: &NewLoan, 
     .fetch_one(&mut *conn)
     .await?;
     orders::insert_lines(conn, KIND, id, &new.lines).await?;
-    events::record_order(conn, KIND, id, "request", None, LoanStatus::Requested.as_str(), ctx).await?;
+    events::record_order(
+        conn,
+        KIND,
+        id,
+        "request",
+        None,
+        LoanStatus::Requested.as_str(),
+        ctx,
+    )
+    .await?;
     get(conn, id).await
 }
 
@@ -98,7 +114,12 @@ pub struct Filter {
     pub status: Option<String>,
 }
 
-pub async fn list(conn: &mut PgConnection, f: &Filter, page: i64, per_page: i64) -> Result<(Vec<Loan>, i64)> {
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &Filter,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<Loan>, i64)> {
     const WHERE: &str = "where ($1::bigint is null or l.department_id = $1)
         and ($2::text is null or l.status::text = $2
              or ($2 = 'overdue' and l.status in ('issued', 'partially_issued') and l.ends_on < current_date))";
@@ -107,29 +128,43 @@ pub async fn list(conn: &mut PgConnection, f: &Filter, page: i64, per_page: i64)
         .bind(&f.status)
         .fetch_one(&mut *conn)
         .await?;
-    let items = sqlx::query_as(&format!("{SELECT} {WHERE} order by l.id desc limit $3 offset $4"))
-        .bind(f.department_id)
-        .bind(&f.status)
-        .bind(per_page)
-        .bind((page - 1) * per_page)
-        .fetch_all(conn)
-        .await?;
+    let items = sqlx::query_as(&format!(
+        "{SELECT} {WHERE} order by l.id desc limit $3 offset $4"
+    ))
+    .bind(f.department_id)
+    .bind(&f.status)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
+    .fetch_all(conn)
+    .await?;
     Ok((items, total))
 }
 
 /// Lock the loan for the rest of the transaction and check that `action` is allowed.
-async fn lock(conn: &mut PgConnection, id: i64, action: &'static str) -> Result<(LoanStatus, i64, NaiveDate, NaiveDate)> {
-    let row: (LoanStatus, i64, NaiveDate, NaiveDate) =
-        sqlx::query_as("select status, department_id, starts_on, ends_on from loans where id = $1 for update")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .or_not_found(|| format!("loan {id}"))?;
+async fn lock(
+    conn: &mut PgConnection,
+    id: i64,
+    action: &'static str,
+) -> Result<(LoanStatus, i64, NaiveDate, NaiveDate)> {
+    let row: (LoanStatus, i64, NaiveDate, NaiveDate) = sqlx::query_as(
+        "select status, department_id, starts_on, ends_on from loans where id = $1 for update",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .or_not_found(|| format!("loan {id}"))?;
     check(LOAN_ACTIONS, "loan", id, action, row.0)?;
     Ok(row)
 }
 
-async fn set_status(conn: &mut PgConnection, id: i64, action: &str, from: LoanStatus, to: LoanStatus, ctx: &Context) -> Result<()> {
+async fn set_status(
+    conn: &mut PgConnection,
+    id: i64,
+    action: &str,
+    from: LoanStatus,
+    to: LoanStatus,
+    ctx: &Context,
+) -> Result<()> {
     if from == to {
         return Ok(());
     }
@@ -148,15 +183,38 @@ async fn set_status(conn: &mut PgConnection, id: i64, action: &str, from: LoanSt
     .bind(&ctx.reason)
     .execute(&mut *conn)
     .await?;
-    events::record_order(conn, KIND, id, action, Some(from.as_str()), to.as_str(), ctx).await
+    events::record_order(
+        conn,
+        KIND,
+        id,
+        action,
+        Some(from.as_str()),
+        to.as_str(),
+        ctx,
+    )
+    .await
 }
 
 /// Approve: reserve specific assets (chosen automatically unless `assets` is given).
-pub async fn approve(conn: &mut PgConnection, id: i64, assets: Option<&[i64]>, ctx: &Context) -> Result<Loan> {
+pub async fn approve(
+    conn: &mut PgConnection,
+    id: i64,
+    assets: Option<&[i64]>,
+    ctx: &Context,
+) -> Result<Loan> {
     let (status, department_id, starts_on, ends_on) = lock(conn, id, "approve").await?;
     let ctx = ctx.clone().order(KIND, id);
     let (from, to) = orders::loan_period(starts_on, ends_on);
-    orders::reserve(conn, KIND, id, department_id, (Some(from), Some(to)), assets, &ctx).await?;
+    orders::reserve(
+        conn,
+        KIND,
+        id,
+        department_id,
+        (Some(from), Some(to)),
+        assets,
+        &ctx,
+    )
+    .await?;
     set_status(conn, id, "approve", status, LoanStatus::Approved, &ctx).await?;
     get(conn, id).await
 }
@@ -179,7 +237,12 @@ pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<L
 }
 
 /// Hand over reserved assets (all still waiting, or the given ones): partial issue allowed.
-pub async fn issue(conn: &mut PgConnection, id: i64, assets: Option<&[i64]>, ctx: &Context) -> Result<Loan> {
+pub async fn issue(
+    conn: &mut PgConnection,
+    id: i64,
+    assets: Option<&[i64]>,
+    ctx: &Context,
+) -> Result<Loan> {
     let (status, department_id, ..) = lock(conn, id, "issue").await?;
     let ctx = ctx.clone().order(KIND, id);
     let waiting: Vec<i64> = sqlx::query_scalar(
@@ -193,13 +256,17 @@ pub async fn issue(conn: &mut PgConnection, id: i64, assets: Option<&[i64]>, ctx
         None => waiting.clone(),
         Some(ids) => {
             if let Some(stray) = ids.iter().find(|a| !waiting.contains(a)) {
-                return Err(Error::Invalid(format!("asset {stray} is not waiting to be issued on loan {id}")));
+                return Err(Error::Invalid(format!(
+                    "asset {stray} is not waiting to be issued on loan {id}"
+                )));
             }
             ids.to_vec()
         }
     };
     if to_issue.is_empty() {
-        return Err(Error::Conflict(format!("loan {id} has nothing left to issue")));
+        return Err(Error::Conflict(format!(
+            "loan {id} has nothing left to issue"
+        )));
     }
     for &asset_id in &to_issue {
         events::transition(conn, asset_id, AssetAction::Issue, &ctx).await?;
@@ -214,7 +281,11 @@ pub async fn issue(conn: &mut PgConnection, id: i64, assets: Option<&[i64]>, ctx
             .execute(&mut *conn)
             .await?;
     }
-    let next = if to_issue.len() == waiting.len() { LoanStatus::Issued } else { LoanStatus::PartiallyIssued };
+    let next = if to_issue.len() == waiting.len() {
+        LoanStatus::Issued
+    } else {
+        LoanStatus::PartiallyIssued
+    };
     set_status(conn, id, "issue", status, next, &ctx).await?;
     get(conn, id).await
 }
@@ -253,19 +324,46 @@ pub struct ReturnedItem {
 
 /// Take back issued assets with their inspection. Damage or loss opens a compensation case
 /// against the borrowing department. When nothing issued is still out, the loan is returned.
-pub async fn return_items(conn: &mut PgConnection, id: i64, items: Option<&[ReturnedItem]>, ctx: &Context) -> Result<Loan> {
-    take_back(conn, id, items.map(|items| items.iter().map(|i| (i.clone(), true)).collect()), ctx).await
+pub async fn return_items(
+    conn: &mut PgConnection,
+    id: i64,
+    items: Option<&[ReturnedItem]>,
+    ctx: &Context,
+) -> Result<Loan> {
+    take_back(
+        conn,
+        id,
+        items.map(|items| items.iter().map(|i| (i.clone(), true)).collect()),
+        ctx,
+    )
+    .await
 }
 
 /// An asset on this loan came back through a gate: it is returned, pending inspection.
-pub async fn return_at_gate(conn: &mut PgConnection, id: i64, asset_id: i64, zone_id: i64, ctx: &Context) -> Result<Loan> {
-    let item = ReturnedItem { asset_id, condition: Condition::Fine, zone_id: Some(zone_id), note: String::new() };
+pub async fn return_at_gate(
+    conn: &mut PgConnection,
+    id: i64,
+    asset_id: i64,
+    zone_id: i64,
+    ctx: &Context,
+) -> Result<Loan> {
+    let item = ReturnedItem {
+        asset_id,
+        condition: Condition::Fine,
+        zone_id: Some(zone_id),
+        note: String::new(),
+    };
     take_back(conn, id, Some(vec![(item, false)]), ctx).await
 }
 
 /// `(item, inspected)`: an uninspected item is taken back in good faith with no condition
 /// recorded until [`inspect`].
-async fn take_back(conn: &mut PgConnection, id: i64, items: Option<Vec<(ReturnedItem, bool)>>, ctx: &Context) -> Result<Loan> {
+async fn take_back(
+    conn: &mut PgConnection,
+    id: i64,
+    items: Option<Vec<(ReturnedItem, bool)>>,
+    ctx: &Context,
+) -> Result<Loan> {
     let (status, department_id, ..) = lock(conn, id, "return").await?;
     let ctx = ctx.clone().order(KIND, id);
     let out: Vec<i64> = sqlx::query_scalar(
@@ -279,7 +377,17 @@ async fn take_back(conn: &mut PgConnection, id: i64, items: Option<Vec<(Returned
         Some(items) => items,
         None => out
             .iter()
-            .map(|&asset_id| (ReturnedItem { asset_id, condition: Condition::Fine, zone_id: None, note: String::new() }, true))
+            .map(|&asset_id| {
+                (
+                    ReturnedItem {
+                        asset_id,
+                        condition: Condition::Fine,
+                        zone_id: None,
+                        note: String::new(),
+                    },
+                    true,
+                )
+            })
             .collect(),
     };
     if items.is_empty() {
@@ -287,11 +395,17 @@ async fn take_back(conn: &mut PgConnection, id: i64, items: Option<Vec<(Returned
     }
     let mut seen = std::collections::HashSet::new();
     if let Some((twice, _)) = items.iter().find(|(i, _)| !seen.insert(i.asset_id)) {
-        return Err(Error::Invalid(format!("asset {} is named twice", twice.asset_id)));
+        return Err(Error::Invalid(format!(
+            "asset {} is named twice",
+            twice.asset_id
+        )));
     }
     for (item, inspected) in &items {
         if !out.contains(&item.asset_id) {
-            return Err(Error::Invalid(format!("asset {} is not out on loan {id}", item.asset_id)));
+            return Err(Error::Invalid(format!(
+                "asset {} is not out on loan {id}",
+                item.asset_id
+            )));
         }
         let action = match item.condition {
             Condition::Fine => AssetAction::Return,
@@ -303,7 +417,10 @@ async fn take_back(conn: &mut PgConnection, id: i64, items: Option<Vec<(Returned
         if !item.note.is_empty() {
             item_ctx.reason = item.note.clone();
         }
-        item_ctx.details = merge_details(&ctx.details, serde_json::json!({ "condition": condition.unwrap_or("pending inspection") }));
+        item_ctx.details = merge_details(
+            &ctx.details,
+            serde_json::json!({ "condition": condition.unwrap_or("pending inspection") }),
+        );
         events::transition(conn, item.asset_id, action, &item_ctx).await?;
         sqlx::query(
             "update reservations set returned_at = now(), released_at = now(), condition = $3
@@ -325,8 +442,21 @@ async fn take_back(conn: &mut PgConnection, id: i64, items: Option<Vec<(Returned
             .await?;
         }
         if item.condition != Condition::Fine {
-            let kind = if item.condition == Condition::Damaged { compensations::Kind::Damage } else { compensations::Kind::Loss };
-            compensations::open(conn, item.asset_id, department_id, Some(id), kind, &item.note, &ctx).await?;
+            let kind = if item.condition == Condition::Damaged {
+                compensations::Kind::Damage
+            } else {
+                compensations::Kind::Loss
+            };
+            compensations::open(
+                conn,
+                item.asset_id,
+                department_id,
+                Some(id),
+                kind,
+                &item.note,
+                &ctx,
+            )
+            .await?;
         }
     }
     let still_out = out.len() - items.len();
@@ -334,7 +464,16 @@ async fn take_back(conn: &mut PgConnection, id: i64, items: Option<Vec<(Returned
         orders::release_unissued(conn, KIND, id, &ctx).await?;
         set_status(conn, id, "return", status, LoanStatus::Returned, &ctx).await?;
     } else {
-        events::record_order(conn, KIND, id, "return", Some(status.as_str()), status.as_str(), &ctx).await?;
+        events::record_order(
+            conn,
+            KIND,
+            id,
+            "return",
+            Some(status.as_str()),
+            status.as_str(),
+            &ctx,
+        )
+        .await?;
     }
     get(conn, id).await
 }
@@ -363,12 +502,18 @@ pub struct Inspection {
 
 /// Record the inspection of assets returned pending inspection. Damage sends the asset to
 /// repair and opens a compensation case against the borrowing department.
-pub async fn inspect(conn: &mut PgConnection, id: i64, items: &[Inspection], ctx: &Context) -> Result<Loan> {
-    let department_id: i64 = sqlx::query_scalar("select department_id from loans where id = $1 for update")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .or_not_found(|| format!("loan {id}"))?;
+pub async fn inspect(
+    conn: &mut PgConnection,
+    id: i64,
+    items: &[Inspection],
+    ctx: &Context,
+) -> Result<Loan> {
+    let department_id: i64 =
+        sqlx::query_scalar("select department_id from loans where id = $1 for update")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .or_not_found(|| format!("loan {id}"))?;
     let ctx = ctx.clone().order(KIND, id);
     for item in items {
         let pending: bool = sqlx::query_scalar(
@@ -380,7 +525,10 @@ pub async fn inspect(conn: &mut PgConnection, id: i64, items: &[Inspection], ctx
         .fetch_one(&mut *conn)
         .await?;
         if !pending {
-            return Err(Error::Conflict(format!("asset {} is not awaiting inspection on loan {id}", item.asset_id)));
+            return Err(Error::Conflict(format!(
+                "asset {} is not awaiting inspection on loan {id}",
+                item.asset_id
+            )));
         }
         match item.condition {
             Condition::Fine => {
@@ -390,11 +538,24 @@ pub async fn inspect(conn: &mut PgConnection, id: i64, items: &[Inspection], ctx
             }
             Condition::Damaged => {
                 let item_ctx = ctx.clone().reason(item.note.clone());
-                events::transition(conn, item.asset_id, AssetAction::SendToRepair, &item_ctx).await?;
-                compensations::open(conn, item.asset_id, department_id, Some(id), compensations::Kind::Damage, &item.note, &ctx).await?;
+                events::transition(conn, item.asset_id, AssetAction::SendToRepair, &item_ctx)
+                    .await?;
+                compensations::open(
+                    conn,
+                    item.asset_id,
+                    department_id,
+                    Some(id),
+                    compensations::Kind::Damage,
+                    &item.note,
+                    &ctx,
+                )
+                .await?;
             }
             Condition::Missing => {
-                return Err(Error::Invalid(format!("asset {} came back through the gate: it is not missing", item.asset_id)));
+                return Err(Error::Invalid(format!(
+                    "asset {} came back through the gate: it is not missing",
+                    item.asset_id
+                )));
             }
         }
         sqlx::query("update reservations set condition = $3 where order_kind = 'loan' and order_id = $1 and asset_id = $2 and condition is null")

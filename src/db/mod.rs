@@ -36,13 +36,13 @@ pub mod events;
 pub mod intakes;
 /// Loans: request, approve, issue, return.
 pub mod loans;
-/// Reader configuration: readers, read points, gates.
-pub mod readers;
 /// What loans and transfers share: lines, choosing and reserving assets.
 pub mod orders;
+/// Reader configuration: readers, read points, gates.
+pub mod readers;
 /// Dashboard aggregates: stock, utilisation, overdue loans, proceeds, savings.
 pub mod reports;
-/// Transfers: request, approve, hand over for good (ownership moves).
-pub mod transfers;
 /// Stocktakes: scope, expectation, stored results and follow-ups.
 pub mod stocktakes;
+/// Transfers: request, approve, hand over for good (ownership moves).
+pub mod transfers;

@@ -61,16 +61,25 @@ pub fn check_lines(lines: &[Line]) -> Result<()> {
     }
     for line in lines {
         if line.category_id.is_some() == line.asset_id.is_some() {
-            return Err(Error::Invalid("each line names either a category_id (with a quantity) or one asset_id".into()));
+            return Err(Error::Invalid(
+                "each line names either a category_id (with a quantity) or one asset_id".into(),
+            ));
         }
         if line.quantity < 1 || (line.asset_id.is_some() && line.quantity != 1) {
-            return Err(Error::Invalid("quantity must be at least 1, and exactly 1 for a specific asset".into()));
+            return Err(Error::Invalid(
+                "quantity must be at least 1, and exactly 1 for a specific asset".into(),
+            ));
         }
     }
     Ok(())
 }
 
-pub async fn insert_lines(conn: &mut PgConnection, kind: OrderKind, order_id: i64, lines: &[Line]) -> Result<()> {
+pub async fn insert_lines(
+    conn: &mut PgConnection,
+    kind: OrderKind,
+    order_id: i64,
+    lines: &[Line],
+) -> Result<()> {
     let sql = format!(
         "insert into {} ({}, category_id, asset_id, quantity) select $1, * from unnest($2::bigint[], $3::bigint[], $4::int[])",
         lines_table(kind),
@@ -97,7 +106,11 @@ pub async fn lines(conn: &mut PgConnection, kind: OrderKind, order_id: i64) -> R
     .await?)
 }
 
-pub async fn reserved(conn: &mut PgConnection, kind: OrderKind, order_id: i64) -> Result<Vec<Reserved>> {
+pub async fn reserved(
+    conn: &mut PgConnection,
+    kind: OrderKind,
+    order_id: i64,
+) -> Result<Vec<Reserved>> {
     Ok(sqlx::query_as(
         "select r.asset_id, a.epc, a.name, a.state, r.issued_at, r.returned_at, r.condition, r.released_at
          from reservations r join assets a on a.id = r.asset_id
@@ -179,7 +192,9 @@ async fn choose(
             chosen.push(asset_id);
             continue;
         }
-        let category_id = line.category_id.expect("a line names a category or an asset");
+        let category_id = line
+            .category_id
+            .expect("a line names a category or an asset");
         // Depot stock first, then other departments' virtual-depot listings; never lend a
         // department its own listed asset. Rows another approval is holding are skipped.
         let ids: Vec<i64> = sqlx::query_scalar(
@@ -219,7 +234,12 @@ async fn choose(
 
 /// Let go of every asset an order still holds without having issued it. An asset that left
 /// `reserved` meanwhile (found damaged, marked lost) keeps its state; only its hold ends.
-pub async fn release_unissued(conn: &mut PgConnection, kind: OrderKind, order_id: i64, ctx: &Context) -> Result<usize> {
+pub async fn release_unissued(
+    conn: &mut PgConnection,
+    kind: OrderKind,
+    order_id: i64,
+    ctx: &Context,
+) -> Result<usize> {
     let held: Vec<(i64, AssetState)> = sqlx::query_as(
         "with released as (
              update reservations set released_at = now()

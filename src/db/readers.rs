@@ -60,18 +60,31 @@ fn check_read_points(points: &[ReadPoint]) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for p in points {
         if !(1..=64).contains(&p.antenna) {
-            return Err(Error::Invalid(format!("antenna {} is not a port 1 to 64", p.antenna)));
+            return Err(Error::Invalid(format!(
+                "antenna {} is not a port 1 to 64",
+                p.antenna
+            )));
         }
         if !seen.insert(p.antenna) {
-            return Err(Error::Invalid(format!("antenna {} is mapped twice", p.antenna)));
+            return Err(Error::Invalid(format!(
+                "antenna {} is mapped twice",
+                p.antenna
+            )));
         }
     }
     Ok(())
 }
 
-async fn set_read_points(conn: &mut PgConnection, reader_id: i64, points: &[ReadPoint]) -> Result<()> {
+async fn set_read_points(
+    conn: &mut PgConnection,
+    reader_id: i64,
+    points: &[ReadPoint],
+) -> Result<()> {
     check_read_points(points)?;
-    sqlx::query("delete from read_points where reader_id = $1").bind(reader_id).execute(&mut *conn).await?;
+    sqlx::query("delete from read_points where reader_id = $1")
+        .bind(reader_id)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("insert into read_points (reader_id, antenna, zone_id) select $1, * from unnest($2::int[], $3::bigint[])")
         .bind(reader_id)
         .bind(points.iter().map(|p| p.antenna).collect::<Vec<_>>())
@@ -82,12 +95,14 @@ async fn set_read_points(conn: &mut PgConnection, reader_id: i64, points: &[Read
 }
 
 pub async fn create(conn: &mut PgConnection, new: &NewReader) -> Result<Reader> {
-    let id: i64 = sqlx::query_scalar("insert into readers (name, address, enabled) values ($1, $2, $3) returning id")
-        .bind(new.name.trim())
-        .bind(new.address.trim())
-        .bind(new.enabled)
-        .fetch_one(&mut *conn)
-        .await?;
+    let id: i64 = sqlx::query_scalar(
+        "insert into readers (name, address, enabled) values ($1, $2, $3) returning id",
+    )
+    .bind(new.name.trim())
+    .bind(new.address.trim())
+    .bind(new.enabled)
+    .fetch_one(&mut *conn)
+    .await?;
     set_read_points(conn, id, &new.read_points).await?;
     get(conn, id).await
 }
@@ -112,7 +127,10 @@ pub async fn update(conn: &mut PgConnection, id: i64, change: &ReaderChange) -> 
 }
 
 pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<()> {
-    let done = sqlx::query("delete from readers where id = $1").bind(id).execute(conn).await?;
+    let done = sqlx::query("delete from readers where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     if done.rows_affected() == 0 {
         return Err(Error::NotFound(format!("reader {id}")));
     }
@@ -120,15 +138,18 @@ pub async fn delete(conn: &mut PgConnection, id: i64) -> Result<()> {
 }
 
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Reader> {
-    let mut reader: Reader = sqlx::query_as("select id, name, address, enabled, created_at from readers where id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .or_not_found(|| format!("reader {id}"))?;
-    reader.read_points = sqlx::query_as("select antenna, zone_id from read_points where reader_id = $1 order by antenna")
-        .bind(id)
-        .fetch_all(conn)
-        .await?;
+    let mut reader: Reader =
+        sqlx::query_as("select id, name, address, enabled, created_at from readers where id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .or_not_found(|| format!("reader {id}"))?;
+    reader.read_points = sqlx::query_as(
+        "select antenna, zone_id from read_points where reader_id = $1 order by antenna",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
     Ok(reader)
 }
 
@@ -142,12 +163,15 @@ pub async fn by_name(conn: &mut PgConnection, name: &str) -> Result<Reader> {
 }
 
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<Reader>> {
-    let mut readers: Vec<Reader> = sqlx::query_as("select id, name, address, enabled, created_at from readers order by name")
-        .fetch_all(&mut *conn)
-        .await?;
-    let points: Vec<(i64, i32, i64)> = sqlx::query_as("select reader_id, antenna, zone_id from read_points order by reader_id, antenna")
-        .fetch_all(conn)
-        .await?;
+    let mut readers: Vec<Reader> =
+        sqlx::query_as("select id, name, address, enabled, created_at from readers order by name")
+            .fetch_all(&mut *conn)
+            .await?;
+    let points: Vec<(i64, i32, i64)> = sqlx::query_as(
+        "select reader_id, antenna, zone_id from read_points order by reader_id, antenna",
+    )
+    .fetch_all(conn)
+    .await?;
     for reader in &mut readers {
         reader.read_points = points
             .iter()
@@ -176,20 +200,27 @@ pub struct NewGate {
 }
 
 pub async fn create_gate(conn: &mut PgConnection, new: &NewGate) -> Result<Gate> {
-    Ok(sqlx::query_as("insert into gates (name, inside_zone_id, outside_zone_id) values ($1, $2, $3) returning *")
-        .bind(new.name.trim())
-        .bind(new.inside_zone_id)
-        .bind(new.outside_zone_id)
-        .fetch_one(conn)
-        .await?)
+    Ok(sqlx::query_as(
+        "insert into gates (name, inside_zone_id, outside_zone_id) values ($1, $2, $3) returning *",
+    )
+    .bind(new.name.trim())
+    .bind(new.inside_zone_id)
+    .bind(new.outside_zone_id)
+    .fetch_one(conn)
+    .await?)
 }
 
 pub async fn gates(conn: &mut PgConnection) -> Result<Vec<Gate>> {
-    Ok(sqlx::query_as("select * from gates order by name").fetch_all(conn).await?)
+    Ok(sqlx::query_as("select * from gates order by name")
+        .fetch_all(conn)
+        .await?)
 }
 
 pub async fn delete_gate(conn: &mut PgConnection, id: i64) -> Result<()> {
-    let done = sqlx::query("delete from gates where id = $1").bind(id).execute(conn).await?;
+    let done = sqlx::query("delete from gates where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     if done.rows_affected() == 0 {
         return Err(Error::NotFound(format!("gate {id}")));
     }
@@ -198,9 +229,11 @@ pub async fn delete_gate(conn: &mut PgConnection, id: i64) -> Result<()> {
 
 /// A zone named `WAREHOUSE/ZONE` by codes, as configuration files name them.
 async fn zone_by_path(conn: &mut PgConnection, path: &str) -> Result<i64> {
-    let (warehouse, zone) = path
-        .split_once('/')
-        .ok_or_else(|| Error::Invalid(format!("zone {path:?}: write it as WAREHOUSE/ZONE, by their codes")))?;
+    let (warehouse, zone) = path.split_once('/').ok_or_else(|| {
+        Error::Invalid(format!(
+            "zone {path:?}: write it as WAREHOUSE/ZONE, by their codes"
+        ))
+    })?;
     sqlx::query_scalar("select z.id from zones z join warehouses w on w.id = z.warehouse_id where w.code = $1 and z.code = $2")
         .bind(warehouse)
         .bind(zone)
@@ -211,28 +244,58 @@ async fn zone_by_path(conn: &mut PgConnection, path: &str) -> Result<i64> {
 
 /// Make the database's readers and gates match the configuration file's, by name: entries
 /// there are created or updated; readers and gates not named in the file are left alone.
-pub async fn apply_config(conn: &mut PgConnection, readers: &[crate::config::ReaderEntry], gates: &[crate::config::GateEntry]) -> Result<()> {
+pub async fn apply_config(
+    conn: &mut PgConnection,
+    readers: &[crate::config::ReaderEntry],
+    gates: &[crate::config::GateEntry],
+) -> Result<()> {
     for entry in readers {
         let mut points = Vec::new();
         for (antenna, zone) in &entry.antennas {
-            let antenna: i32 = antenna
-                .parse()
-                .map_err(|_| Error::Invalid(format!("reader {:?}: antenna {antenna:?} is not a port number", entry.name)))?;
-            points.push(ReadPoint { antenna, zone_id: zone_by_path(conn, zone).await? });
+            let antenna: i32 = antenna.parse().map_err(|_| {
+                Error::Invalid(format!(
+                    "reader {:?}: antenna {antenna:?} is not a port number",
+                    entry.name
+                ))
+            })?;
+            points.push(ReadPoint {
+                antenna,
+                zone_id: zone_by_path(conn, zone).await?,
+            });
         }
-        let existing: Option<i64> = sqlx::query_scalar("select id from readers where name = $1").bind(&entry.name).fetch_optional(&mut *conn).await?;
+        let existing: Option<i64> = sqlx::query_scalar("select id from readers where name = $1")
+            .bind(&entry.name)
+            .fetch_optional(&mut *conn)
+            .await?;
         match existing {
             Some(id) => {
-                let change = ReaderChange { name: None, address: Some(entry.address.clone()), enabled: Some(entry.enabled), read_points: Some(points) };
+                let change = ReaderChange {
+                    name: None,
+                    address: Some(entry.address.clone()),
+                    enabled: Some(entry.enabled),
+                    read_points: Some(points),
+                };
                 update(conn, id, &change).await?;
             }
             None => {
-                create(conn, &NewReader { name: entry.name.clone(), address: entry.address.clone(), enabled: entry.enabled, read_points: points }).await?;
+                create(
+                    conn,
+                    &NewReader {
+                        name: entry.name.clone(),
+                        address: entry.address.clone(),
+                        enabled: entry.enabled,
+                        read_points: points,
+                    },
+                )
+                .await?;
             }
         }
     }
     for entry in gates {
-        let (inside, outside) = (zone_by_path(conn, &entry.inside).await?, zone_by_path(conn, &entry.outside).await?);
+        let (inside, outside) = (
+            zone_by_path(conn, &entry.inside).await?,
+            zone_by_path(conn, &entry.outside).await?,
+        );
         sqlx::query(
             "insert into gates (name, inside_zone_id, outside_zone_id) values ($1, $2, $3)
              on conflict (name) do update set inside_zone_id = excluded.inside_zone_id, outside_zone_id = excluded.outside_zone_id",

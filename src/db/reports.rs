@@ -44,7 +44,11 @@ pub struct Count {
 }
 
 pub async fn stock_by_state(conn: &mut PgConnection) -> Result<Vec<Count>> {
-    Ok(sqlx::query_as("select state::text as label, count(*) as count from assets group by state order by state").fetch_all(conn).await?)
+    Ok(sqlx::query_as(
+        "select state::text as label, count(*) as count from assets group by state order by state",
+    )
+    .fetch_all(conn)
+    .await?)
 }
 
 /// Per category: how many assets in each group of states, and the value held.
@@ -101,7 +105,10 @@ pub async fn idle(conn: &mut PgConnection, days: i32, limit: i64) -> Result<(Vec
     const FROM: &str = "from assets a join categories c on c.id = a.category_id
          left join lateral (select max(r.issued_at) as last_issued from reservations r where r.asset_id = a.id) r on true
          where a.state in ('in_stock', 'listed') and (r.last_issued is null or r.last_issued < now() - make_interval(days => $1))";
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) {FROM}")).bind(days).fetch_one(&mut *conn).await?;
+    let total: i64 = sqlx::query_scalar(&format!("select count(*) {FROM}"))
+        .bind(days)
+        .fetch_one(&mut *conn)
+        .await?;
     let items = sqlx::query_as(&format!(
         "select a.id as asset_id, a.name, c.name as category, a.original_value_fen as value_fen, r.last_issued {FROM}
          order by r.last_issued nulls first, a.original_value_fen desc, a.id limit $2"

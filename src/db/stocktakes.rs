@@ -58,17 +58,26 @@ pub struct ResultRow {
 }
 
 /// Create a stocktake of a warehouse (all its zones, or the given ones of it).
-pub async fn create(conn: &mut PgConnection, warehouse_id: i64, zone_ids: &[i64], actor: i64) -> Result<StocktakeRow> {
+pub async fn create(
+    conn: &mut PgConnection,
+    warehouse_id: i64,
+    zone_ids: &[i64],
+    actor: i64,
+) -> Result<StocktakeRow> {
     let zones: Vec<i64> = sqlx::query_scalar("select id from zones where warehouse_id = $1 and (cardinality($2::bigint[]) = 0 or id = any($2)) order by id")
         .bind(warehouse_id)
         .bind(zone_ids)
         .fetch_all(&mut *conn)
         .await?;
     if zones.is_empty() {
-        return Err(Error::Invalid(format!("warehouse {warehouse_id} has no such zones to count")));
+        return Err(Error::Invalid(format!(
+            "warehouse {warehouse_id} has no such zones to count"
+        )));
     }
     if let Some(stray) = zone_ids.iter().find(|z| !zones.contains(z)) {
-        return Err(Error::Invalid(format!("zone {stray} is not in warehouse {warehouse_id}")));
+        return Err(Error::Invalid(format!(
+            "zone {stray} is not in warehouse {warehouse_id}"
+        )));
     }
     Ok(sqlx::query_as("insert into stocktakes (warehouse_id, zone_ids, created_by) values ($1, $2, $3) returning *")
         .bind(warehouse_id)
@@ -87,7 +96,11 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<StocktakeRow> {
 }
 
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<StocktakeRow>> {
-    Ok(sqlx::query_as("select * from stocktakes order by id desc limit 200").fetch_all(conn).await?)
+    Ok(
+        sqlx::query_as("select * from stocktakes order by id desc limit 200")
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 /// What the register says is in scope: assets in depot custody placed in the scope's zones.
@@ -102,32 +115,45 @@ pub async fn expected(conn: &mut PgConnection, zone_ids: &[i64]) -> Result<Vec<(
 }
 
 /// Lock a stocktake and check it is in `status`, for an action named `action`.
-pub async fn lock(conn: &mut PgConnection, id: i64, action: &str, status: StocktakeStatus) -> Result<StocktakeRow> {
+pub async fn lock(
+    conn: &mut PgConnection,
+    id: i64,
+    action: &str,
+    status: StocktakeStatus,
+) -> Result<StocktakeRow> {
     let row: StocktakeRow = sqlx::query_as("select * from stocktakes where id = $1 for update")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
         .or_not_found(|| format!("stocktake {id}"))?;
     if row.status != status {
-        return Err(Error::Conflict(format!(
+        return Err(Error::Conflict(
+            format!(
             "cannot {action} stocktake {id}: it is {:?}; {action} is allowed only when it is {:?}",
             row.status, status
-        ).to_lowercase()));
+        )
+            .to_lowercase(),
+        ));
     }
     Ok(row)
 }
 
 pub async fn mark_running(conn: &mut PgConnection, id: i64, expected: usize) -> Result<()> {
-    sqlx::query("update stocktakes set status = 'running', started_at = now(), expected = $2 where id = $1")
-        .bind(id)
-        .bind(expected as i32)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "update stocktakes set status = 'running', started_at = now(), expected = $2 where id = $1",
+    )
+    .bind(id)
+    .bind(expected as i32)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 pub async fn mark_cancelled(conn: &mut PgConnection, id: i64) -> Result<()> {
-    sqlx::query("update stocktakes set status = 'cancelled', finished_at = now() where id = $1").bind(id).execute(conn).await?;
+    sqlx::query("update stocktakes set status = 'cancelled', finished_at = now() where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -141,7 +167,11 @@ pub struct NewResult {
 }
 
 /// Store the results (asset ids looked up by EPC) and the totals.
-pub async fn store_results(conn: &mut PgConnection, id: i64, results: &[NewResult]) -> Result<StocktakeRow> {
+pub async fn store_results(
+    conn: &mut PgConnection,
+    id: i64,
+    results: &[NewResult],
+) -> Result<StocktakeRow> {
     sqlx::query(
         "insert into stocktake_results (stocktake_id, epc, asset_id, outcome, expected_zone_id, seen_zone_id)
          select $1, r.epc, a.id, r.outcome, r.expected, r.seen
@@ -169,7 +199,11 @@ pub async fn store_results(conn: &mut PgConnection, id: i64, results: &[NewResul
     .await?)
 }
 
-pub async fn results(conn: &mut PgConnection, id: i64, outcome: Option<Outcome>) -> Result<Vec<ResultRow>> {
+pub async fn results(
+    conn: &mut PgConnection,
+    id: i64,
+    outcome: Option<Outcome>,
+) -> Result<Vec<ResultRow>> {
     Ok(sqlx::query_as(
         "select epc, asset_id, outcome, expected_zone_id, seen_zone_id, resolution, resolved_at from stocktake_results
          where stocktake_id = $1 and ($2::stocktake_outcome is null or outcome = $2) order by outcome, epc",
@@ -181,7 +215,12 @@ pub async fn results(conn: &mut PgConnection, id: i64, outcome: Option<Outcome>)
 }
 
 /// Lock one result line for a follow-up action; it must have `outcome` and be unresolved.
-pub async fn lock_result(conn: &mut PgConnection, id: i64, epc: &str, outcome: Outcome) -> Result<ResultRow> {
+pub async fn lock_result(
+    conn: &mut PgConnection,
+    id: i64,
+    epc: &str,
+    outcome: Outcome,
+) -> Result<ResultRow> {
     let row: ResultRow = sqlx::query_as(
         "select epc, asset_id, outcome, expected_zone_id, seen_zone_id, resolution, resolved_at from stocktake_results
          where stocktake_id = $1 and epc = $2 for update",
@@ -192,15 +231,30 @@ pub async fn lock_result(conn: &mut PgConnection, id: i64, epc: &str, outcome: O
     .await?
     .or_not_found(|| format!("EPC {epc} in stocktake {id}"))?;
     if row.outcome != outcome {
-        return Err(Error::Conflict(format!("EPC {epc} was {:?} in stocktake {id}, not {:?}", row.outcome, outcome).to_lowercase()));
+        return Err(Error::Conflict(
+            format!(
+                "EPC {epc} was {:?} in stocktake {id}, not {:?}",
+                row.outcome, outcome
+            )
+            .to_lowercase(),
+        ));
     }
     if let Some(done) = &row.resolution {
-        return Err(Error::Conflict(format!("EPC {epc} in stocktake {id} was already resolved: {done}")));
+        return Err(Error::Conflict(format!(
+            "EPC {epc} in stocktake {id} was already resolved: {done}"
+        )));
     }
     Ok(row)
 }
 
-pub async fn resolve(conn: &mut PgConnection, id: i64, epc: &str, resolution: &str, actor: i64, asset_id: Option<i64>) -> Result<()> {
+pub async fn resolve(
+    conn: &mut PgConnection,
+    id: i64,
+    epc: &str,
+    resolution: &str,
+    actor: i64,
+    asset_id: Option<i64>,
+) -> Result<()> {
     sqlx::query(
         "update stocktake_results set resolution = $3, resolved_by = $4, resolved_at = now(), asset_id = coalesce($5, asset_id)
          where stocktake_id = $1 and epc = $2",

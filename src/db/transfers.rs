@@ -51,12 +51,21 @@ pub struct NewTransfer {
 }
 
 /// Record a request for `department_id`, with its lines.
-pub async fn create(conn: &mut PgConnection, department_id: i64, new: &NewTransfer, ctx: &Context) -> Result<Transfer> {
+pub async fn create(
+    conn: &mut PgConnection,
+    department_id: i64,
+    new: &NewTransfer,
+    ctx: &Context,
+) -> Result<Transfer> {
     orders::check_lines(&new.lines)?;
     if new.purpose.trim().is_empty() {
-        return Err(Error::Invalid("say what the transfer is for (purpose)".into()));
+        return Err(Error::Invalid(
+            "say what the transfer is for (purpose)".into(),
+        ));
     }
-    let actor = ctx.actor.ok_or_else(|| Error::Invalid("a transfer is requested by a person".into()))?;
+    let actor = ctx
+        .actor
+        .ok_or_else(|| Error::Invalid("a transfer is requested by a person".into()))?;
     let id: i64 = sqlx::query_scalar("insert into transfers (department_id, requested_by, purpose) values ($1, $2, $3) returning id")
         .bind(department_id)
         .bind(actor)
@@ -64,7 +73,16 @@ pub async fn create(conn: &mut PgConnection, department_id: i64, new: &NewTransf
         .fetch_one(&mut *conn)
         .await?;
     orders::insert_lines(conn, KIND, id, &new.lines).await?;
-    events::record_order(conn, KIND, id, "request", None, TransferStatus::Requested.as_str(), ctx).await?;
+    events::record_order(
+        conn,
+        KIND,
+        id,
+        "request",
+        None,
+        TransferStatus::Requested.as_str(),
+        ctx,
+    )
+    .await?;
     get(conn, id).await
 }
 
@@ -88,35 +106,54 @@ pub struct Filter {
 }
 
 /// One page of transfers, newest first (without lines and assets), and the total.
-pub async fn list(conn: &mut PgConnection, f: &Filter, page: i64, per_page: i64) -> Result<(Vec<Transfer>, i64)> {
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &Filter,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<Transfer>, i64)> {
     const WHERE: &str = "where ($1::bigint is null or t.department_id = $1) and ($2::transfer_status is null or t.status = $2)";
     let total: i64 = sqlx::query_scalar(&format!("select count(*) from transfers t {WHERE}"))
         .bind(f.department_id)
         .bind(f.status)
         .fetch_one(&mut *conn)
         .await?;
-    let items = sqlx::query_as(&format!("{SELECT} {WHERE} order by t.id desc limit $3 offset $4"))
-        .bind(f.department_id)
-        .bind(f.status)
-        .bind(per_page)
-        .bind((page - 1) * per_page)
-        .fetch_all(conn)
-        .await?;
+    let items = sqlx::query_as(&format!(
+        "{SELECT} {WHERE} order by t.id desc limit $3 offset $4"
+    ))
+    .bind(f.department_id)
+    .bind(f.status)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
+    .fetch_all(conn)
+    .await?;
     Ok((items, total))
 }
 
 /// Lock the transfer for the rest of the transaction and check that `action` is allowed.
-async fn lock(conn: &mut PgConnection, id: i64, action: &'static str) -> Result<(TransferStatus, i64)> {
-    let row: (TransferStatus, i64) = sqlx::query_as("select status, department_id from transfers where id = $1 for update")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .or_not_found(|| format!("transfer {id}"))?;
+async fn lock(
+    conn: &mut PgConnection,
+    id: i64,
+    action: &'static str,
+) -> Result<(TransferStatus, i64)> {
+    let row: (TransferStatus, i64) =
+        sqlx::query_as("select status, department_id from transfers where id = $1 for update")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .or_not_found(|| format!("transfer {id}"))?;
     check(TRANSFER_ACTIONS, "transfer", id, action, row.0)?;
     Ok(row)
 }
 
-async fn set_status(conn: &mut PgConnection, id: i64, action: &str, from: TransferStatus, to: TransferStatus, ctx: &Context) -> Result<()> {
+async fn set_status(
+    conn: &mut PgConnection,
+    id: i64,
+    action: &str,
+    from: TransferStatus,
+    to: TransferStatus,
+    ctx: &Context,
+) -> Result<()> {
     let decided = matches!(action, "approve" | "reject");
     sqlx::query(
         "update transfers set status = $2, updated_at = now(),
@@ -132,18 +169,43 @@ async fn set_status(conn: &mut PgConnection, id: i64, action: &str, from: Transf
     .bind(&ctx.reason)
     .execute(&mut *conn)
     .await?;
-    events::record_order(conn, KIND, id, action, Some(from.as_str()), to.as_str(), ctx).await
+    events::record_order(
+        conn,
+        KIND,
+        id,
+        action,
+        Some(from.as_str()),
+        to.as_str(),
+        ctx,
+    )
+    .await
 }
 
 /// Approve: reserve specific assets (chosen from the lines unless `assets` is given). A
 /// transfer keeps what it takes, so the reservation runs from today with no end: no loan can
 /// be approved for any later date either.
-pub async fn approve(conn: &mut PgConnection, id: i64, assets: Option<&[i64]>, ctx: &Context) -> Result<Transfer> {
+pub async fn approve(
+    conn: &mut PgConnection,
+    id: i64,
+    assets: Option<&[i64]>,
+    ctx: &Context,
+) -> Result<Transfer> {
     let (status, department_id) = lock(conn, id, "approve").await?;
     let ctx = ctx.clone().order(KIND, id);
     // The database's date, so the period agrees with the dates the loans' periods are cast in.
-    let today: NaiveDate = sqlx::query_scalar("select current_date").fetch_one(&mut *conn).await?;
-    orders::reserve(conn, KIND, id, department_id, (Some(today), None), assets, &ctx).await?;
+    let today: NaiveDate = sqlx::query_scalar("select current_date")
+        .fetch_one(&mut *conn)
+        .await?;
+    orders::reserve(
+        conn,
+        KIND,
+        id,
+        department_id,
+        (Some(today), None),
+        assets,
+        &ctx,
+    )
+    .await?;
     set_status(conn, id, "approve", status, TransferStatus::Approved, &ctx).await?;
     get(conn, id).await
 }
@@ -171,7 +233,12 @@ pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<T
 /// and the department now owns and holds it. The reservation is closed as issued and released
 /// at once, because ownership moved and there is nothing left to hold. The transfer is
 /// completed when nothing is left to hand over.
-pub async fn issue(conn: &mut PgConnection, id: i64, assets: Option<&[i64]>, ctx: &Context) -> Result<Transfer> {
+pub async fn issue(
+    conn: &mut PgConnection,
+    id: i64,
+    assets: Option<&[i64]>,
+    ctx: &Context,
+) -> Result<Transfer> {
     let (status, department_id) = lock(conn, id, "issue").await?;
     let ctx = ctx.clone().order(KIND, id);
     let waiting: Vec<i64> = sqlx::query_scalar(
@@ -185,10 +252,14 @@ pub async fn issue(conn: &mut PgConnection, id: i64, assets: Option<&[i64]>, ctx
     .fetch_all(&mut *conn)
     .await?;
     if waiting.is_empty() {
-        return Err(Error::Conflict(format!("transfer {id} has nothing left to hand over")));
+        return Err(Error::Conflict(format!(
+            "transfer {id} has nothing left to hand over"
+        )));
     }
     if let Some(stray) = assets.and_then(|ids| ids.iter().find(|a| !waiting.contains(a))) {
-        return Err(Error::Invalid(format!("asset {stray} is not waiting to be handed over on transfer {id}")));
+        return Err(Error::Invalid(format!(
+            "asset {stray} is not waiting to be handed over on transfer {id}"
+        )));
     }
     for &asset_id in &waiting {
         events::transition(conn, asset_id, AssetAction::Allocate, &ctx).await?;

@@ -9,9 +9,23 @@ use std::fmt;
 /// Decoded contents of one EPC.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decoded {
-    Giai96 { filter: u8, company_prefix: String, asset_reference: u64 },
-    Grai96 { filter: u8, company_prefix: String, asset_type: String, serial: u64 },
-    Sgtin96 { filter: u8, company_prefix: String, item_reference: String, serial: u64 },
+    Giai96 {
+        filter: u8,
+        company_prefix: String,
+        asset_reference: u64,
+    },
+    Grai96 {
+        filter: u8,
+        company_prefix: String,
+        asset_type: String,
+        serial: u64,
+    },
+    Sgtin96 {
+        filter: u8,
+        company_prefix: String,
+        item_reference: String,
+        serial: u64,
+    },
     /// Not a scheme Depot decodes, or not a valid encoding of one: kept as raw hex.
     Raw { hex: String },
 }
@@ -24,18 +38,36 @@ pub enum EncodeError {
     #[error("filter value must be 0 to 7, got {0}")]
     Filter(u8),
     #[error("asset reference {reference} does not fit GIAI-96 with a {digits}-digit company prefix (at most {max})")]
-    AssetReference { reference: u64, digits: usize, max: u64 },
+    AssetReference {
+        reference: u64,
+        digits: usize,
+        max: u64,
+    },
 }
 
 /// TDS §14.5.5.1 (GIAI-96 partition table): company prefix bits and digits, asset reference bits.
-const GIAI96_PARTITIONS: [(u32, usize, u32); 7] =
-    [(40, 12, 42), (37, 11, 45), (34, 10, 48), (30, 9, 52), (27, 8, 55), (24, 7, 58), (20, 6, 62)];
+const GIAI96_PARTITIONS: [(u32, usize, u32); 7] = [
+    (40, 12, 42),
+    (37, 11, 45),
+    (34, 10, 48),
+    (30, 9, 52),
+    (27, 8, 55),
+    (24, 7, 58),
+    (20, 6, 62),
+];
 
 /// TDS §14.5.1.1 / §14.5.4.1 (SGTIN-96 and GRAI-96 share bit widths): company prefix bits and
 /// digits, then the item reference / asset type bits. SGTIN's item reference has 13 − L digits
 /// (it carries the indicator digit), GRAI's asset type 12 − L.
-const GTIN_PARTITIONS: [(u32, usize, u32); 7] =
-    [(40, 12, 4), (37, 11, 7), (34, 10, 10), (30, 9, 14), (27, 8, 17), (24, 7, 20), (20, 6, 24)];
+const GTIN_PARTITIONS: [(u32, usize, u32); 7] = [
+    (40, 12, 4),
+    (37, 11, 7),
+    (34, 10, 10),
+    (30, 9, 14),
+    (27, 8, 17),
+    (24, 7, 20),
+    (20, 6, 24),
+];
 
 const HEADER_SGTIN96: u8 = 0x30;
 const HEADER_GRAI96: u8 = 0x33;
@@ -43,7 +75,11 @@ const HEADER_GIAI96: u8 = 0x34;
 
 /// Encode a GIAI-96 EPC: 8-bit header, 3-bit filter, 3-bit partition, company prefix, asset
 /// reference. Returns the 12 bytes.
-pub fn encode_giai96(filter: u8, company_prefix: &str, asset_reference: u64) -> Result<[u8; 12], EncodeError> {
+pub fn encode_giai96(
+    filter: u8,
+    company_prefix: &str,
+    asset_reference: u64,
+) -> Result<[u8; 12], EncodeError> {
     if filter > 7 {
         return Err(EncodeError::Filter(filter));
     }
@@ -55,7 +91,11 @@ pub fn encode_giai96(filter: u8, company_prefix: &str, asset_reference: u64) -> 
     let (cp_bits, _, ref_bits) = GIAI96_PARTITIONS[partition];
     let max = (1u64 << ref_bits) - 1;
     if asset_reference > max {
-        return Err(EncodeError::AssetReference { reference: asset_reference, digits, max });
+        return Err(EncodeError::AssetReference {
+            reference: asset_reference,
+            digits,
+            max,
+        });
     }
     let cp: u128 = company_prefix.parse::<u64>().expect("checked digits") as u128;
     let mut word: u128 = (HEADER_GIAI96 as u128) << 88;
@@ -69,8 +109,12 @@ pub fn encode_giai96(filter: u8, company_prefix: &str, asset_reference: u64) -> 
 
 /// Decode an EPC's bytes. Never fails: what is not a valid GIAI-96, GRAI-96 or SGTIN-96 is raw.
 pub fn decode(bytes: &[u8]) -> Decoded {
-    let raw = || Decoded::Raw { hex: hex_upper(bytes) };
-    let Ok(b12): Result<[u8; 12], _> = bytes.try_into() else { return raw() };
+    let raw = || Decoded::Raw {
+        hex: hex_upper(bytes),
+    };
+    let Ok(b12): Result<[u8; 12], _> = bytes.try_into() else {
+        return raw();
+    };
     let mut be = [0u8; 16];
     be[4..].copy_from_slice(&b12);
     let word = u128::from_be_bytes(be);
@@ -89,7 +133,11 @@ pub fn decode(bytes: &[u8]) -> Decoded {
             if cp >= 10u64.pow(cp_digits as u32) {
                 return raw();
             }
-            Decoded::Giai96 { filter, company_prefix: format!("{cp:0cp_digits$}"), asset_reference }
+            Decoded::Giai96 {
+                filter,
+                company_prefix: format!("{cp:0cp_digits$}"),
+                asset_reference,
+            }
         }
         HEADER_SGTIN96 | HEADER_GRAI96 => {
             let (_, cp_digits, item_bits) = GTIN_PARTITIONS[partition];
@@ -97,16 +145,34 @@ pub fn decode(bytes: &[u8]) -> Decoded {
             let upper = rest >> 38;
             let cp = (upper >> item_bits) as u64;
             let item = (upper & ((1u128 << item_bits) - 1)) as u64;
-            let item_digits = if header == HEADER_SGTIN96 { 13 - cp_digits } else { 12 - cp_digits };
+            let item_digits = if header == HEADER_SGTIN96 {
+                13 - cp_digits
+            } else {
+                12 - cp_digits
+            };
             if cp >= 10u64.pow(cp_digits as u32) || item >= 10u64.pow(item_digits as u32) {
                 return raw();
             }
             let company_prefix = format!("{cp:0cp_digits$}");
-            let item = if item_digits == 0 { String::new() } else { format!("{item:0item_digits$}") };
-            if header == HEADER_SGTIN96 {
-                Decoded::Sgtin96 { filter, company_prefix, item_reference: item, serial }
+            let item = if item_digits == 0 {
+                String::new()
             } else {
-                Decoded::Grai96 { filter, company_prefix, asset_type: item, serial }
+                format!("{item:0item_digits$}")
+            };
+            if header == HEADER_SGTIN96 {
+                Decoded::Sgtin96 {
+                    filter,
+                    company_prefix,
+                    item_reference: item,
+                    serial,
+                }
+            } else {
+                Decoded::Grai96 {
+                    filter,
+                    company_prefix,
+                    asset_type: item,
+                    serial,
+                }
             }
         }
         _ => raw(),
@@ -117,13 +183,27 @@ impl Decoded {
     /// The EPC tag URI (TDS §12.3), or `urn:epc:raw:BITS.xHEX` for what is not decoded.
     pub fn tag_uri(&self) -> String {
         match self {
-            Decoded::Giai96 { filter, company_prefix, asset_reference } => {
+            Decoded::Giai96 {
+                filter,
+                company_prefix,
+                asset_reference,
+            } => {
                 format!("urn:epc:tag:giai-96:{filter}.{company_prefix}.{asset_reference}")
             }
-            Decoded::Grai96 { filter, company_prefix, asset_type, serial } => {
+            Decoded::Grai96 {
+                filter,
+                company_prefix,
+                asset_type,
+                serial,
+            } => {
                 format!("urn:epc:tag:grai-96:{filter}.{company_prefix}.{asset_type}.{serial}")
             }
-            Decoded::Sgtin96 { filter, company_prefix, item_reference, serial } => {
+            Decoded::Sgtin96 {
+                filter,
+                company_prefix,
+                item_reference,
+                serial,
+            } => {
                 format!("urn:epc:tag:sgtin-96:{filter}.{company_prefix}.{item_reference}.{serial}")
             }
             Decoded::Raw { hex } => format!("urn:epc:raw:{}.x{hex}", hex.len() * 4),
@@ -133,13 +213,27 @@ impl Decoded {
     /// The pure identity URI (TDS §6), if the EPC is one of the decoded schemes.
     pub fn pure_identity(&self) -> Option<String> {
         Some(match self {
-            Decoded::Giai96 { company_prefix, asset_reference, .. } => {
+            Decoded::Giai96 {
+                company_prefix,
+                asset_reference,
+                ..
+            } => {
                 format!("urn:epc:id:giai:{company_prefix}.{asset_reference}")
             }
-            Decoded::Grai96 { company_prefix, asset_type, serial, .. } => {
+            Decoded::Grai96 {
+                company_prefix,
+                asset_type,
+                serial,
+                ..
+            } => {
                 format!("urn:epc:id:grai:{company_prefix}.{asset_type}.{serial}")
             }
-            Decoded::Sgtin96 { company_prefix, item_reference, serial, .. } => {
+            Decoded::Sgtin96 {
+                company_prefix,
+                item_reference,
+                serial,
+                ..
+            } => {
                 format!("urn:epc:id:sgtin:{company_prefix}.{item_reference}.{serial}")
             }
             Decoded::Raw { .. } => return None,
@@ -168,7 +262,9 @@ pub fn hex_upper(bytes: &[u8]) -> String {
 
 /// Parse hex (either case, even length, at most 62 bytes as Gen2 allows) into bytes.
 pub fn parse_hex(hex: &str) -> Option<Vec<u8>> {
-    depot_readers::Epc::from_hex(hex).ok().map(|e| e.as_bytes().to_vec())
+    depot_readers::Epc::from_hex(hex)
+        .ok()
+        .map(|e| e.as_bytes().to_vec())
 }
 
 #[cfg(test)]
@@ -205,7 +301,12 @@ mod tests {
     #[test]
     fn unknown_is_raw() {
         let d = decode(&[0xE2, 0x00, 0x12]);
-        assert_eq!(d, Decoded::Raw { hex: "E20012".into() });
+        assert_eq!(
+            d,
+            Decoded::Raw {
+                hex: "E20012".into()
+            }
+        );
         assert_eq!(d.tag_uri(), "urn:epc:raw:24.xE20012");
         // partition 7 does not exist
         let mut b = encode_giai96(0, "0614141", 1).unwrap();

@@ -127,23 +127,51 @@ use AssetState as S;
 /// The lifecycle: for each action, the states it may start from and where it leads.
 pub const TRANSITIONS: &[(AssetAction, &[AssetState], Target)] = &[
     (A::Receive, &[S::Registered], Target::State(S::InStock)),
-    (A::Reserve, &[S::InStock, S::Listed], Target::State(S::Reserved)),
+    (
+        A::Reserve,
+        &[S::InStock, S::Listed],
+        Target::State(S::Reserved),
+    ),
     (A::Release, &[S::Reserved], Target::Home),
     (A::Issue, &[S::Reserved], Target::State(S::OnLoan)),
     (A::Return, &[S::OnLoan], Target::Home),
     (A::ReturnDamaged, &[S::OnLoan], Target::State(S::InRepair)),
-    (A::SendToRepair, &[S::InStock, S::Listed], Target::State(S::InRepair)),
+    (
+        A::SendToRepair,
+        &[S::InStock, S::Listed],
+        Target::State(S::InRepair),
+    ),
     (A::Repair, &[S::InRepair], Target::Home),
-    (A::MarkLost, &[S::InStock, S::Reserved, S::OnLoan, S::InRepair, S::Listed], Target::State(S::Lost)),
+    (
+        A::MarkLost,
+        &[S::InStock, S::Reserved, S::OnLoan, S::InRepair, S::Listed],
+        Target::State(S::Lost),
+    ),
     (A::Recover, &[S::Lost], Target::Home),
     (A::Allocate, &[S::Reserved], Target::State(S::Allocated)),
     (A::List, &[S::Allocated], Target::State(S::Listed)),
     (A::Unlist, &[S::Listed], Target::State(S::Allocated)),
     (A::TakeIn, &[S::Allocated], Target::State(S::InStock)),
-    (A::ProposeDisposal, &[S::InStock, S::InRepair], Target::State(S::PendingDisposal)),
-    (A::WithdrawDisposal, &[S::PendingDisposal], Target::State(S::InStock)),
-    (A::Dispose, &[S::PendingDisposal], Target::State(S::Disposed)),
-    (A::WriteOff, &[S::Lost, S::InRepair], Target::State(S::Disposed)),
+    (
+        A::ProposeDisposal,
+        &[S::InStock, S::InRepair],
+        Target::State(S::PendingDisposal),
+    ),
+    (
+        A::WithdrawDisposal,
+        &[S::PendingDisposal],
+        Target::State(S::InStock),
+    ),
+    (
+        A::Dispose,
+        &[S::PendingDisposal],
+        Target::State(S::Disposed),
+    ),
+    (
+        A::WriteOff,
+        &[S::Lost, S::InRepair],
+        Target::State(S::Disposed),
+    ),
 ];
 
 /// An action was asked of an asset in a state it cannot start from.
@@ -156,7 +184,11 @@ pub struct IllegalTransition {
 }
 
 fn join_states(states: &[AssetState]) -> String {
-    states.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+    states
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl AssetAction {
@@ -195,10 +227,18 @@ impl AssetAction {
     }
 
     /// The state an asset in `from` reaches by this action, or why it cannot.
-    pub fn apply(self, from: AssetState, virtual_depot: bool) -> Result<AssetState, IllegalTransition> {
+    pub fn apply(
+        self,
+        from: AssetState,
+        virtual_depot: bool,
+    ) -> Result<AssetState, IllegalTransition> {
         let (allowed, target) = self.row();
         if !allowed.contains(&from) {
-            return Err(IllegalTransition { action: self, from, allowed });
+            return Err(IllegalTransition {
+                action: self,
+                from,
+                allowed,
+            });
         }
         Ok(match target {
             Target::State(s) => s,
@@ -350,8 +390,14 @@ pub mod orders {
     ];
     pub const COMPENSATION_ACTIONS: &[(&str, &[CompensationStatus])] = &[
         ("repair", &[CompensationStatus::Open]),
-        ("pay", &[CompensationStatus::Open, CompensationStatus::Repaired]),
-        ("waive", &[CompensationStatus::Open, CompensationStatus::Repaired]),
+        (
+            "pay",
+            &[CompensationStatus::Open, CompensationStatus::Repaired],
+        ),
+        (
+            "waive",
+            &[CompensationStatus::Open, CompensationStatus::Repaired],
+        ),
     ];
 
     /// Check `action` against an order table; the error names the order and what is allowed.
@@ -375,7 +421,11 @@ pub mod orders {
             id,
             action,
             status: status.to_string(),
-            allowed: allowed.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" or "),
+            allowed: allowed
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(" or "),
         })
     }
 }
@@ -387,7 +437,11 @@ mod tests {
     #[test]
     fn every_action_has_exactly_one_row() {
         for action in AssetAction::ALL {
-            assert_eq!(TRANSITIONS.iter().filter(|(a, _, _)| *a == action).count(), 1, "{action}");
+            assert_eq!(
+                TRANSITIONS.iter().filter(|(a, _, _)| *a == action).count(),
+                1,
+                "{action}"
+            );
         }
         assert_eq!(TRANSITIONS.len(), AssetAction::ALL.len());
     }
@@ -395,18 +449,25 @@ mod tests {
     #[test]
     fn disposed_is_terminal() {
         for action in AssetAction::ALL {
-            assert!(action.apply(S::Disposed, false).is_err(), "{action} left disposed");
+            assert!(
+                action.apply(S::Disposed, false).is_err(),
+                "{action} left disposed"
+            );
         }
     }
 
     #[test]
     fn every_state_but_disposed_has_a_way_out_and_every_state_but_registered_a_way_in() {
         for state in AssetState::ALL {
-            let out = AssetAction::ALL.iter().any(|a| a.apply(state, false).is_ok());
-            assert_eq!(out, state != S::Disposed, "{state}");
-            let into = AssetAction::ALL
+            let out = AssetAction::ALL
                 .iter()
-                .any(|a| AssetState::ALL.iter().any(|&f| a.apply(f, true).ok() == Some(state) || a.apply(f, false).ok() == Some(state)));
+                .any(|a| a.apply(state, false).is_ok());
+            assert_eq!(out, state != S::Disposed, "{state}");
+            let into = AssetAction::ALL.iter().any(|a| {
+                AssetState::ALL.iter().any(|&f| {
+                    a.apply(f, true).ok() == Some(state) || a.apply(f, false).ok() == Some(state)
+                })
+            });
             assert_eq!(into, state != S::Registered, "{state}");
         }
     }
@@ -420,16 +481,25 @@ mod tests {
     #[test]
     fn illegal_transition_names_state_and_allowed() {
         let err = A::Issue.apply(S::Disposed, false).unwrap_err();
-        assert_eq!(err.to_string(), "cannot issue an asset that is disposed; issue is allowed only from reserved");
+        assert_eq!(
+            err.to_string(),
+            "cannot issue an asset that is disposed; issue is allowed only from reserved"
+        );
         let err = A::Return.apply(S::InStock, false).unwrap_err();
-        assert!(err.to_string().contains("allowed only from on_loan"), "{err}");
+        assert!(
+            err.to_string().contains("allowed only from on_loan"),
+            "{err}"
+        );
     }
 
     #[test]
     fn order_check_names_status() {
         use orders::*;
         let err = check(LOAN_ACTIONS, "loan", 7, "approve", LoanStatus::Returned).unwrap_err();
-        assert_eq!(err.to_string(), "cannot approve loan 7: it is returned; approve is allowed only when it is requested");
+        assert_eq!(
+            err.to_string(),
+            "cannot approve loan 7: it is returned; approve is allowed only when it is requested"
+        );
         assert!(check(LOAN_ACTIONS, "loan", 7, "cancel", LoanStatus::Approved).is_ok());
     }
 }

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query};
+use super::{
+    require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
+};
 use crate::auth::{Actor, Role};
 use crate::db::assets::{self, Asset, NewAsset};
 use crate::db::events::{self, Context, Event};
@@ -40,11 +42,16 @@ pub struct AssetQuery {
 
 /// Find an asset the actor may see, or answer 404 (a requester never learns of other
 /// departments' assets).
-pub async fn visible_asset(conn: &mut sqlx::PgConnection, actor: &Actor, id: i64) -> ApiResult<Asset> {
+pub async fn visible_asset(
+    conn: &mut sqlx::PgConnection,
+    actor: &Actor,
+    id: i64,
+) -> ApiResult<Asset> {
     let asset = assets::get(conn, id).await?;
     if actor.role == Role::Requester {
         let catalogue = matches!(asset.state, AssetState::InStock | AssetState::Listed);
-        let own = [asset.owner_department_id, asset.holder_department_id].contains(&actor.department_id);
+        let own =
+            [asset.owner_department_id, asset.holder_department_id].contains(&actor.department_id);
         if !catalogue && !own {
             return Err(ApiError::NotFound(format!("asset {id}")));
         }
@@ -54,8 +61,16 @@ pub async fn visible_asset(conn: &mut sqlx::PgConnection, actor: &Actor, id: i64
 
 /// Assets, filtered and paged. Requesters see the catalogue and their own department's assets.
 #[utoipa::path(get, path = "/assets", tag = "assets", params(AssetQuery), responses((status = 200, body = Page<Asset>)))]
-async fn list_assets(actor: Actor, State(state): State<AppState>, Query(q): Query<AssetQuery>) -> ApiResult<Json<Page<Asset>>> {
-    let (page, per_page) = Paging { page: q.page, per_page: q.per_page }.resolve();
+async fn list_assets(
+    actor: Actor,
+    State(state): State<AppState>,
+    Query(q): Query<AssetQuery>,
+) -> ApiResult<Json<Page<Asset>>> {
+    let (page, per_page) = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .resolve();
     let filter = assets::Filter {
         state: q.state,
         department_id: q.department,
@@ -64,23 +79,45 @@ async fn list_assets(actor: Actor, State(state): State<AppState>, Query(q): Quer
         text: q.q,
         visible_to: (actor.role == Role::Requester).then(|| actor.department_id.unwrap_or(-1)),
     };
-    let (items, total) = assets::list(&mut *state.pool.acquire().await?, &filter, page, per_page).await?;
-    Ok(Json(Page { items, total, page, per_page }))
+    let (items, total) =
+        assets::list(&mut *state.pool.acquire().await?, &filter, page, per_page).await?;
+    Ok(Json(Page {
+        items,
+        total,
+        page,
+        per_page,
+    }))
 }
 
 /// Register an asset and commission its EPC (GIAI-96 from the company prefix unless given).
 #[utoipa::path(post, path = "/assets", tag = "assets", request_body = NewAsset, responses((status = 201, body = Asset)))]
-async fn register_asset(actor: Actor, State(state): State<AppState>, Json(body): Json<NewAsset>) -> ApiResult<(StatusCode, Json<Asset>)> {
+async fn register_asset(
+    actor: Actor,
+    State(state): State<AppState>,
+    Json(body): Json<NewAsset>,
+) -> ApiResult<(StatusCode, Json<Asset>)> {
     require(&actor, &[Role::Admin, Role::Keeper], "register assets")?;
     let mut tx = state.pool.begin().await?;
-    let asset = assets::register(&mut tx, &state.config.company_prefix, &body, &Context::by(actor.id)).await?;
+    let asset = assets::register(
+        &mut tx,
+        &state.config.company_prefix,
+        &body,
+        &Context::by(actor.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(asset)))
 }
 
 #[utoipa::path(get, path = "/assets/{id}", tag = "assets", responses((status = 200, body = Asset), (status = 404, body = super::error::ErrorBody)))]
-async fn get_asset(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Asset>> {
-    Ok(Json(visible_asset(&mut *state.pool.acquire().await?, &actor, id).await?))
+async fn get_asset(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Asset>> {
+    Ok(Json(
+        visible_asset(&mut *state.pool.acquire().await?, &actor, id).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -137,13 +174,22 @@ struct ChangeNote {
 
 impl From<&AssetChange> for ChangeNote {
     fn from(c: &AssetChange) -> Self {
-        ChangeNote { name: c.name.clone(), category_id: c.category_id, original_value_fen: c.original_value_fen, acquired_on: c.acquired_on }
+        ChangeNote {
+            name: c.name.clone(),
+            category_id: c.category_id,
+            original_value_fen: c.original_value_fen,
+            acquired_on: c.acquired_on,
+        }
     }
 }
 
 /// The asset's timeline: every state change and note, oldest first.
 #[utoipa::path(get, path = "/assets/{id}/events", tag = "assets", responses((status = 200, body = Vec<Event>)))]
-async fn asset_events(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Vec<Event>>> {
+async fn asset_events(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<Event>>> {
     let mut conn = state.pool.acquire().await?;
     visible_asset(&mut conn, &actor, id).await?;
     Ok(Json(events::for_asset(&mut conn, id).await?))
@@ -202,13 +248,21 @@ async fn asset_action(
     let asset = visible_asset(&mut tx, &actor, id).await?;
     match action {
         ManualAction::List | ManualAction::Unlist => {
-            let own = actor.role == Role::Requester && asset.owner_department_id.is_some() && asset.owner_department_id == actor.department_id;
+            let own = actor.role == Role::Requester
+                && asset.owner_department_id.is_some()
+                && asset.owner_department_id == actor.department_id;
             if !own && actor.role != Role::Admin {
-                return Err(ApiError::forbidden("only the owning department or an admin may list or unlist an asset"));
+                return Err(ApiError::forbidden(
+                    "only the owning department or an admin may list or unlist an asset",
+                ));
             }
         }
         ManualAction::WriteOff => require(&actor, &[Role::Admin], "write off assets")?,
-        _ => require(&actor, &[Role::Admin, Role::Keeper], "change an asset's state")?,
+        _ => require(
+            &actor,
+            &[Role::Admin, Role::Keeper],
+            "change an asset's state",
+        )?,
     }
     let ctx = Context::by(actor.id).reason(body.reason.clone());
     match action {
@@ -228,7 +282,11 @@ async fn asset_action(
                 .await?;
         }
         ManualAction::Recover if body.zone_id.is_some() => {
-            sqlx::query("update assets set zone_id = $2 where id = $1").bind(id).bind(body.zone_id).execute(&mut *tx).await?;
+            sqlx::query("update assets set zone_id = $2 where id = $1")
+                .bind(id)
+                .bind(body.zone_id)
+                .execute(&mut *tx)
+                .await?;
         }
         _ => {}
     }
@@ -255,15 +313,28 @@ async fn relocate_asset(
 ) -> ApiResult<Json<Asset>> {
     require(&actor, &[Role::Admin, Role::Keeper], "relocate assets")?;
     let mut tx = state.pool.begin().await?;
-    let (st, from_zone): (AssetState, Option<i64>) = sqlx::query_as("select state, zone_id from assets where id = $1 for update")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
-    if !matches!(st, AssetState::InStock | AssetState::Reserved | AssetState::InRepair | AssetState::PendingDisposal) {
-        return Err(ApiError::Conflict(format!("asset {id} is {st}: only assets in depot custody can be relocated")));
+    let (st, from_zone): (AssetState, Option<i64>) =
+        sqlx::query_as("select state, zone_id from assets where id = $1 for update")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("asset {id}")))?;
+    if !matches!(
+        st,
+        AssetState::InStock
+            | AssetState::Reserved
+            | AssetState::InRepair
+            | AssetState::PendingDisposal
+    ) {
+        return Err(ApiError::Conflict(format!(
+            "asset {id} is {st}: only assets in depot custody can be relocated"
+        )));
     }
-    sqlx::query("update assets set zone_id = $2, updated_at = now() where id = $1").bind(id).bind(body.zone_id).execute(&mut *tx).await?;
+    sqlx::query("update assets set zone_id = $2, updated_at = now() where id = $1")
+        .bind(id)
+        .bind(body.zone_id)
+        .execute(&mut *tx)
+        .await?;
     let mut ctx = Context::by(actor.id).reason(body.reason);
     ctx.details = serde_json::json!({ "from_zone_id": from_zone, "to_zone_id": body.zone_id });
     events::record_asset_note(&mut tx, id, "relocate", &ctx).await?;
@@ -285,13 +356,22 @@ pub struct DecodedEpc {
 
 /// Decode an EPC (hex) into its tag URI, and find the asset that carries it.
 #[utoipa::path(get, path = "/epc/{hex}", tag = "assets", responses((status = 200, body = DecodedEpc), (status = 400, body = super::error::ErrorBody)))]
-async fn decode_epc(actor: Actor, State(state): State<AppState>, Path(hex): Path<String>) -> ApiResult<Json<DecodedEpc>> {
-    let bytes = epc::parse_hex(&hex).filter(|b| !b.is_empty()).ok_or_else(|| ApiError::BadRequest(format!("{hex:?} is not an EPC in hex")))?;
+async fn decode_epc(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(hex): Path<String>,
+) -> ApiResult<Json<DecodedEpc>> {
+    let bytes = epc::parse_hex(&hex)
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| ApiError::BadRequest(format!("{hex:?} is not an EPC in hex")))?;
     let decoded = epc::decode(&bytes);
     let epc_hex = epc::hex_upper(&bytes);
     let mut conn = state.pool.acquire().await?;
     let asset_id = match assets::by_epc(&mut conn, &epc_hex).await? {
-        Some(a) => visible_asset(&mut conn, &actor, a.id).await.ok().map(|a| a.id),
+        Some(a) => visible_asset(&mut conn, &actor, a.id)
+            .await
+            .ok()
+            .map(|a| a.id),
         None => None,
     };
     Ok(Json(DecodedEpc {

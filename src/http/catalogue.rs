@@ -26,7 +26,9 @@ const MANAGERS: &[Role] = &[Role::Admin];
 /// Map a foreign-key failure on delete to a message that says what to do.
 fn still_used(what: String) -> impl FnOnce(sqlx::Error) -> ApiError {
     move |e| match ApiError::from(e) {
-        ApiError::Conflict(_) => ApiError::Conflict(format!("{what} is still in use; move what refers to it first")),
+        ApiError::Conflict(_) => ApiError::Conflict(format!(
+            "{what} is still in use; move what refers to it first"
+        )),
         other => other,
     }
 }
@@ -70,8 +72,15 @@ pub struct WarehouseChange {
 }
 
 #[utoipa::path(get, path = "/warehouses", tag = "warehouses", responses((status = 200, body = Vec<Warehouse>)))]
-async fn list_warehouses(_actor: Actor, State(state): State<AppState>) -> ApiResult<Json<Vec<Warehouse>>> {
-    Ok(Json(sqlx::query_as("select * from warehouses order by code").fetch_all(&state.pool).await?))
+async fn list_warehouses(
+    _actor: Actor,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<Warehouse>>> {
+    Ok(Json(
+        sqlx::query_as("select * from warehouses order by code")
+            .fetch_all(&state.pool)
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/warehouses", tag = "warehouses", request_body = NewWarehouse, responses((status = 201, body = Warehouse)))]
@@ -81,17 +90,23 @@ async fn create_warehouse(
     Json(body): Json<NewWarehouse>,
 ) -> ApiResult<(StatusCode, Json<Warehouse>)> {
     require(&actor, MANAGERS, "create warehouses")?;
-    let row = sqlx::query_as("insert into warehouses (code, name, address) values ($1, $2, $3) returning *")
-        .bind(body.code.trim())
-        .bind(body.name.trim())
-        .bind(&body.address)
-        .fetch_one(&state.pool)
-        .await?;
+    let row = sqlx::query_as(
+        "insert into warehouses (code, name, address) values ($1, $2, $3) returning *",
+    )
+    .bind(body.code.trim())
+    .bind(body.name.trim())
+    .bind(&body.address)
+    .fetch_one(&state.pool)
+    .await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
 #[utoipa::path(get, path = "/warehouses/{id}", tag = "warehouses", responses((status = 200, body = Warehouse)))]
-async fn get_warehouse(_actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Warehouse>> {
+async fn get_warehouse(
+    _actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Warehouse>> {
     Ok(Json(
         sqlx::query_as("select * from warehouses where id = $1")
             .bind(id)
@@ -125,7 +140,11 @@ async fn update_warehouse(
 }
 
 #[utoipa::path(delete, path = "/warehouses/{id}", tag = "warehouses", responses((status = 204)))]
-async fn delete_warehouse(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+async fn delete_warehouse(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     require(&actor, MANAGERS, "delete warehouses")?;
     delete_row(&state, "warehouses", id, format!("warehouse {id}")).await
 }
@@ -163,9 +182,16 @@ pub struct ZoneChange {
 }
 
 #[utoipa::path(get, path = "/warehouses/{id}/zones", tag = "warehouses", responses((status = 200, body = Vec<Zone>)))]
-async fn list_zones(_actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Vec<Zone>>> {
+async fn list_zones(
+    _actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<Zone>>> {
     Ok(Json(
-        sqlx::query_as("select * from zones where warehouse_id = $1 order by code").bind(id).fetch_all(&state.pool).await?,
+        sqlx::query_as("select * from zones where warehouse_id = $1 order by code")
+            .bind(id)
+            .fetch_all(&state.pool)
+            .await?,
     ))
 }
 
@@ -177,18 +203,24 @@ async fn create_zone(
     Json(body): Json<NewZone>,
 ) -> ApiResult<(StatusCode, Json<Zone>)> {
     require(&actor, MANAGERS, "create zones")?;
-    let row = sqlx::query_as("insert into zones (warehouse_id, code, name, kind) values ($1, $2, $3, $4) returning *")
-        .bind(id)
-        .bind(body.code.trim())
-        .bind(body.name.trim())
-        .bind(&body.kind)
-        .fetch_one(&state.pool)
-        .await?;
+    let row = sqlx::query_as(
+        "insert into zones (warehouse_id, code, name, kind) values ($1, $2, $3, $4) returning *",
+    )
+    .bind(id)
+    .bind(body.code.trim())
+    .bind(body.name.trim())
+    .bind(&body.kind)
+    .fetch_one(&state.pool)
+    .await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
 #[utoipa::path(get, path = "/zones/{id}", tag = "warehouses", responses((status = 200, body = Zone)))]
-async fn get_zone(_actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Zone>> {
+async fn get_zone(
+    _actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Zone>> {
     Ok(Json(
         sqlx::query_as("select * from zones where id = $1")
             .bind(id)
@@ -222,7 +254,11 @@ async fn update_zone(
 }
 
 #[utoipa::path(delete, path = "/zones/{id}", tag = "warehouses", responses((status = 204)))]
-async fn delete_zone(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+async fn delete_zone(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     require(&actor, MANAGERS, "delete zones")?;
     delete_row(&state, "zones", id, format!("zone {id}")).await
 }
@@ -250,8 +286,15 @@ pub struct CategoryChange {
 }
 
 #[utoipa::path(get, path = "/categories", tag = "categories", responses((status = 200, body = Vec<Category>)))]
-async fn list_categories(_actor: Actor, State(state): State<AppState>) -> ApiResult<Json<Vec<Category>>> {
-    Ok(Json(sqlx::query_as("select * from categories order by code").fetch_all(&state.pool).await?))
+async fn list_categories(
+    _actor: Actor,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<Category>>> {
+    Ok(Json(
+        sqlx::query_as("select * from categories order by code")
+            .fetch_all(&state.pool)
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/categories", tag = "categories", request_body = NewCategory, responses((status = 201, body = Category)))]
@@ -270,7 +313,11 @@ async fn create_category(
 }
 
 #[utoipa::path(get, path = "/categories/{id}", tag = "categories", responses((status = 200, body = Category)))]
-async fn get_category(_actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Category>> {
+async fn get_category(
+    _actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Category>> {
     Ok(Json(
         sqlx::query_as("select * from categories where id = $1")
             .bind(id)
@@ -300,7 +347,11 @@ async fn update_category(
 }
 
 #[utoipa::path(delete, path = "/categories/{id}", tag = "categories", responses((status = 204)))]
-async fn delete_category(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+async fn delete_category(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     require(&actor, MANAGERS, "delete categories")?;
     delete_row(&state, "categories", id, format!("category {id}")).await
 }

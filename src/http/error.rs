@@ -86,7 +86,12 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(e) = &self {
             tracing::error!(error = ?e, "internal error");
         }
-        let body = ErrorBody { error: ErrorDetail { code: self.code(), message: self.to_string() } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.to_string(),
+            },
+        };
         (self.status_code(), axum::Json(body)).into_response()
     }
 }
@@ -140,13 +145,15 @@ fn constraint_message(constraint: &str) -> Option<&'static str> {
         "readers_name_key" => "a reader with that name already exists",
         "gates_name_key" => "a gate with that name already exists",
         "gates_sides_differ" => "a gate's inside and outside are two different zones",
-        "read_points_zone_id_fkey" | "gates_inside_zone_id_fkey" | "gates_outside_zone_id_fkey" => "no such zone",
+        "read_points_zone_id_fkey" | "gates_inside_zone_id_fkey" | "gates_outside_zone_id_fkey" => {
+            "no such zone"
+        }
         "loans_dates_ordered" => "a loan cannot end before it starts",
         "disposals_money_not_negative" => "amounts cannot be negative",
         "compensations_amount_not_negative" => "amounts cannot be negative",
-        "assets_category_id_fkey" | "loan_lines_category_id_fkey" | "transfer_lines_category_id_fkey" => {
-            "no such category"
-        }
+        "assets_category_id_fkey"
+        | "loan_lines_category_id_fkey"
+        | "transfer_lines_category_id_fkey" => "no such category",
         "assets_zone_id_fkey" => "no such zone",
         "zones_warehouse_id_fkey" => "no such warehouse",
         "users_department_id_fkey"
@@ -162,11 +169,15 @@ fn constraint_message(constraint: &str) -> Option<&'static str> {
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         match r {
-            JsonRejection::JsonDataError(e) => ApiError::Unprocessable(format!("invalid request body: {}", e.body_text())),
-            JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest(format!("malformed JSON: {}", e.body_text())),
-            JsonRejection::MissingJsonContentType(_) => {
-                ApiError::UnsupportedMediaType("send the body as JSON with `Content-Type: application/json`".into())
+            JsonRejection::JsonDataError(e) => {
+                ApiError::Unprocessable(format!("invalid request body: {}", e.body_text()))
             }
+            JsonRejection::JsonSyntaxError(e) => {
+                ApiError::BadRequest(format!("malformed JSON: {}", e.body_text()))
+            }
+            JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
+                "send the body as JSON with `Content-Type: application/json`".into(),
+            ),
             other => ApiError::BadRequest(other.body_text()),
         }
     }

@@ -50,7 +50,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> Self {
-        AppState { pool, config: Arc::new(config), ingest: None, closing: Default::default() }
+        AppState {
+            pool,
+            config: Arc::new(config),
+            ingest: None,
+            closing: Default::default(),
+        }
     }
 
     pub fn with_ingest(mut self, ingest: Ingest) -> Self {
@@ -60,7 +65,9 @@ impl AppState {
 
     /// The reader pipeline, or a 503 that says it is not running.
     pub fn ingest(&self) -> ApiResult<&Ingest> {
-        self.ingest.as_ref().ok_or(ApiError::Unavailable("the reader pipeline is not running in this service".into()))
+        self.ingest.as_ref().ok_or(ApiError::Unavailable(
+            "the reader pipeline is not running in this service".into(),
+        ))
     }
 }
 
@@ -77,10 +84,18 @@ struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(session::COOKIE))));
-        components.add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(session::COOKIE))),
+        );
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -102,10 +117,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::web::router())
         .nest("/api", api)
-        .route("/api/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
+        .route(
+            "/api/openapi.json",
+            get(move || async move { axum::Json(openapi.as_ref().clone()) }),
+        )
         .route("/healthz", get(healthz))
         .fallback(|| async { ApiError::NotFound("no such page".into()) })
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(8 * 1024 * 1024))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            8 * 1024 * 1024,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -115,20 +135,29 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
         Ok(_) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unreachable");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "database unreachable"})))
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "database unreachable"})),
+            )
                 .into_response()
         }
     }
 }
 
 /// Serve until `shutdown` resolves, then finish the requests in flight.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let closing = state.closing.clone();
     let shutdown = async move {
         shutdown.await;
         closing.cancel();
     };
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// `axum::Json` whose rejections are [`ApiError`]s (JSON bodies, 400/415/422).
@@ -157,7 +186,9 @@ where
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError::BadRequest(format!("cannot read the request body: {}", e.body_text())))?;
+            .map_err(|e| {
+                ApiError::BadRequest(format!("cannot read the request body: {}", e.body_text()))
+            })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(T::default()));
         }
@@ -206,15 +237,24 @@ pub fn require(actor: &Actor, roles: &[Role], what: &str) -> ApiResult<()> {
     if actor.is(roles) {
         Ok(())
     } else {
-        let roles: Vec<_> = roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect();
-        Err(ApiError::forbidden(format!("only {} may {what}", roles.join(" or "))))
+        let roles: Vec<_> = roles
+            .iter()
+            .map(|r| format!("{r:?}").to_lowercase())
+            .collect();
+        Err(ApiError::forbidden(format!(
+            "only {} may {what}",
+            roles.join(" or ")
+        )))
     }
 }
 
 impl FromRequestParts<AppState> for Actor {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let mut conn = state.pool.acquire().await?;
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let token = value
@@ -222,10 +262,14 @@ impl FromRequestParts<AppState> for Actor {
                 .ok()
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .ok_or(ApiError::Unauthenticated)?;
-            return auth::actor_for_api_token(&mut conn, token.trim()).await?.ok_or(ApiError::Unauthenticated);
+            return auth::actor_for_api_token(&mut conn, token.trim())
+                .await?
+                .ok_or(ApiError::Unauthenticated);
         }
         let token = session::cookie(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-        let actor = auth::actor_for_session(&mut conn, &token).await?.ok_or(ApiError::Unauthenticated)?;
+        let actor = auth::actor_for_session(&mut conn, &token)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
             session::check_same_origin(&parts.headers)?;
         }

@@ -14,7 +14,11 @@ use crate::db::OptionalExt;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_departments, create_department))
-        .routes(routes!(get_department, update_department, delete_department))
+        .routes(routes!(
+            get_department,
+            update_department,
+            delete_department
+        ))
         .routes(routes!(list_users, create_user))
         .routes(routes!(get_user, update_user, deactivate_user))
 }
@@ -43,8 +47,15 @@ pub struct DepartmentChange {
 
 /// All departments (every signed-in user may read names and codes).
 #[utoipa::path(get, path = "/departments", tag = "departments", responses((status = 200, body = Vec<Department>)))]
-async fn list_departments(_actor: Actor, State(state): State<AppState>) -> ApiResult<Json<Vec<Department>>> {
-    Ok(Json(sqlx::query_as("select * from departments order by code").fetch_all(&state.pool).await?))
+async fn list_departments(
+    _actor: Actor,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<Department>>> {
+    Ok(Json(
+        sqlx::query_as("select * from departments order by code")
+            .fetch_all(&state.pool)
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/departments", tag = "departments", request_body = NewDepartment,
@@ -55,16 +66,21 @@ async fn create_department(
     Json(body): Json<NewDepartment>,
 ) -> ApiResult<(StatusCode, Json<Department>)> {
     require(&actor, &[Role::Admin], "create departments")?;
-    let department = sqlx::query_as("insert into departments (code, name) values ($1, $2) returning *")
-        .bind(body.code.trim())
-        .bind(body.name.trim())
-        .fetch_one(&state.pool)
-        .await?;
+    let department =
+        sqlx::query_as("insert into departments (code, name) values ($1, $2) returning *")
+            .bind(body.code.trim())
+            .bind(body.name.trim())
+            .fetch_one(&state.pool)
+            .await?;
     Ok((StatusCode::CREATED, Json(department)))
 }
 
 #[utoipa::path(get, path = "/departments/{id}", tag = "departments", responses((status = 200, body = Department)))]
-async fn get_department(_actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Department>> {
+async fn get_department(
+    _actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Department>> {
     let department = sqlx::query_as("select * from departments where id = $1")
         .bind(id)
         .fetch_optional(&state.pool)
@@ -96,7 +112,11 @@ async fn update_department(
 
 /// Delete a department that nothing refers to (409 otherwise).
 #[utoipa::path(delete, path = "/departments/{id}", tag = "departments", responses((status = 204), (status = 409, body = super::error::ErrorBody)))]
-async fn delete_department(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+async fn delete_department(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     require(&actor, &[Role::Admin], "delete departments")?;
     let deleted = sqlx::query("delete from departments where id = $1")
         .bind(id)
@@ -164,7 +184,11 @@ async fn list_users(actor: Actor, State(state): State<AppState>) -> ApiResult<Js
 }
 
 #[utoipa::path(post, path = "/users", tag = "users", request_body = NewUser, responses((status = 201, body = User)))]
-async fn create_user(actor: Actor, State(state): State<AppState>, Json(body): Json<NewUser>) -> ApiResult<(StatusCode, Json<User>)> {
+async fn create_user(
+    actor: Actor,
+    State(state): State<AppState>,
+    Json(body): Json<NewUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
     require(&actor, &[Role::Admin], "create users")?;
     let mut conn = state.pool.acquire().await?;
     let user = insert_user(&mut conn, &body).await?;
@@ -174,7 +198,9 @@ async fn create_user(actor: Actor, State(state): State<AppState>, Json(body): Js
 /// Create a user (also used by `depot user add` and the demo).
 pub async fn insert_user(conn: &mut sqlx::PgConnection, body: &NewUser) -> ApiResult<User> {
     if body.password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(ApiError::Unprocessable(format!("a password has at least {MIN_PASSWORD_LEN} characters")));
+        return Err(ApiError::Unprocessable(format!(
+            "a password has at least {MIN_PASSWORD_LEN} characters"
+        )));
     }
     let username = body.username.trim();
     Ok(sqlx::query_as(&format!(
@@ -191,7 +217,11 @@ pub async fn insert_user(conn: &mut sqlx::PgConnection, body: &NewUser) -> ApiRe
 }
 
 #[utoipa::path(get, path = "/users/{id}", tag = "users", responses((status = 200, body = User)))]
-async fn get_user(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<User>> {
+async fn get_user(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<User>> {
     if actor.id != id && !actor.is(&[Role::Admin, Role::Auditor]) {
         return Err(ApiError::NotFound(format!("user {id}")));
     }
@@ -211,13 +241,22 @@ async fn update_user(
     Path(id): Path<i64>,
     Json(body): Json<UserChange>,
 ) -> ApiResult<Json<User>> {
-    let own = actor.id == id && body.role.is_none() && body.department_id.is_none() && body.active.is_none();
+    let own = actor.id == id
+        && body.role.is_none()
+        && body.department_id.is_none()
+        && body.active.is_none();
     if !own {
-        require(&actor, &[Role::Admin], "change other users, roles or departments")?;
+        require(
+            &actor,
+            &[Role::Admin],
+            "change other users, roles or departments",
+        )?;
     }
     if let Some(p) = &body.password {
         if p.chars().count() < MIN_PASSWORD_LEN {
-            return Err(ApiError::Unprocessable(format!("a password has at least {MIN_PASSWORD_LEN} characters")));
+            return Err(ApiError::Unprocessable(format!(
+                "a password has at least {MIN_PASSWORD_LEN} characters"
+            )));
         }
     }
     let user = sqlx::query_as(&format!(
@@ -235,7 +274,10 @@ async fn update_user(
     .await?
     .or_not_found(|| format!("user {id}"))?;
     if body.active == Some(false) || body.password.is_some() {
-        sqlx::query("delete from sessions where user_id = $1").bind(id).execute(&state.pool).await?;
+        sqlx::query("delete from sessions where user_id = $1")
+            .bind(id)
+            .execute(&state.pool)
+            .await?;
     }
     Ok(Json(user))
 }
@@ -243,21 +285,33 @@ async fn update_user(
 /// Deactivate a user: they can no longer sign in, and their sessions end. Users are never
 /// deleted, because the event log names them.
 #[utoipa::path(delete, path = "/users/{id}", tag = "users", responses((status = 204)))]
-async fn deactivate_user(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+async fn deactivate_user(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     require(&actor, &[Role::Admin], "deactivate users")?;
     if actor.id == id {
         return Err(ApiError::Conflict("you cannot deactivate yourself".into()));
     }
     let mut tx = state.pool.begin().await?;
-    let done = sqlx::query("update users set active = false where id = $1").bind(id).execute(&mut *tx).await?;
-    if done.rows_affected() == 0 {
-        return Err(ApiError::NotFound(format!("user {id}")));
-    }
-    sqlx::query("delete from sessions where user_id = $1").bind(id).execute(&mut *tx).await?;
-    sqlx::query("update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null")
+    let done = sqlx::query("update users set active = false where id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::NotFound(format!("user {id}")));
+    }
+    sqlx::query("delete from sessions where user_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

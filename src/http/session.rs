@@ -33,13 +33,17 @@ async fn sign_in(State(state): State<AppState>, Json(body): Json<SignIn>) -> Api
     let actor = auth::login(&mut conn, &body.username, &body.password)
         .await?
         .ok_or(ApiError::WrongCredentials)?;
-    let (token, _expires) = auth::create_session(&mut conn, actor.id, state.config.session_hours).await?;
+    let (token, _expires) =
+        auth::create_session(&mut conn, actor.id, state.config.session_hours).await?;
     let cookie = format!(
         "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
         state.config.session_hours * 3600
     );
     let mut response = Json(actor).into_response();
-    response.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("token is ascii"));
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("token is ascii"),
+    );
     Ok(response)
 }
 
@@ -85,7 +89,10 @@ pub fn check_same_origin(headers: &HeaderMap) -> ApiResult<()> {
         }
     }
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
         let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
         if origin == "null" || origin_host != host {
             return Err(forged());

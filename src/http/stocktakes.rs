@@ -40,7 +40,13 @@ pub struct LiveProgress {
 
 impl From<Progress> for LiveProgress {
     fn from(p: Progress) -> Self {
-        LiveProgress { expected: p.expected, found: p.found, misplaced: p.misplaced, missing: p.missing, unexpected: p.unexpected }
+        LiveProgress {
+            expected: p.expected,
+            found: p.found,
+            misplaced: p.misplaced,
+            missing: p.missing,
+            unexpected: p.unexpected,
+        }
     }
 }
 
@@ -64,35 +70,66 @@ pub struct NewStocktake {
 }
 
 #[utoipa::path(get, path = "/stocktakes", tag = "stocktakes", responses((status = 200, body = Vec<StocktakeRow>)))]
-async fn list_stocktakes(actor: Actor, State(state): State<AppState>) -> ApiResult<Json<Vec<StocktakeRow>>> {
+async fn list_stocktakes(
+    actor: Actor,
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<StocktakeRow>>> {
     require(&actor, WATCHERS, "see stocktakes")?;
-    Ok(Json(stocktakes::list(&mut *state.pool.acquire().await?).await?))
+    Ok(Json(
+        stocktakes::list(&mut *state.pool.acquire().await?).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/stocktakes", tag = "stocktakes", request_body = NewStocktake, responses((status = 201, body = StocktakeRow)))]
-async fn create_stocktake(actor: Actor, State(state): State<AppState>, Json(body): Json<NewStocktake>) -> ApiResult<(StatusCode, Json<StocktakeRow>)> {
+async fn create_stocktake(
+    actor: Actor,
+    State(state): State<AppState>,
+    Json(body): Json<NewStocktake>,
+) -> ApiResult<(StatusCode, Json<StocktakeRow>)> {
     require(&actor, KEEPERS, "create stocktakes")?;
-    let row = stocktakes::create(&mut *state.pool.acquire().await?, body.warehouse_id, &body.zone_ids, actor.id).await?;
+    let row = stocktakes::create(
+        &mut *state.pool.acquire().await?,
+        body.warehouse_id,
+        &body.zone_ids,
+        actor.id,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
 async fn view(state: &AppState, id: i64) -> ApiResult<Stocktake> {
     let mut conn = state.pool.acquire().await?;
     let stocktake = stocktakes::get(&mut conn, id).await?;
-    let progress = state.ingest.as_ref().and_then(|i| i.stocktake_progress(id)).map(Into::into);
+    let progress = state
+        .ingest
+        .as_ref()
+        .and_then(|i| i.stocktake_progress(id))
+        .map(Into::into);
     let results = stocktakes::results(&mut conn, id, None).await?;
-    Ok(Stocktake { stocktake, progress, results })
+    Ok(Stocktake {
+        stocktake,
+        progress,
+        results,
+    })
 }
 
 #[utoipa::path(get, path = "/stocktakes/{id}", tag = "stocktakes", responses((status = 200, body = Stocktake)))]
-async fn get_stocktake(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Stocktake>> {
+async fn get_stocktake(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Stocktake>> {
     require(&actor, WATCHERS, "see stocktakes")?;
     Ok(Json(view(&state, id).await?))
 }
 
 /// Start counting: the register's expectation for the scope is taken now.
 #[utoipa::path(post, path = "/stocktakes/{id}/start", tag = "stocktakes", responses((status = 200, body = Stocktake)))]
-async fn start_stocktake(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Stocktake>> {
+async fn start_stocktake(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Stocktake>> {
     require(&actor, KEEPERS, "run stocktakes")?;
     start(&state, id).await?;
     Ok(Json(view(&state, id).await?))
@@ -110,14 +147,21 @@ pub(crate) async fn start(state: &AppState, id: i64) -> ApiResult<()> {
         .collect();
     stocktakes::mark_running(&mut tx, id, expected.len()).await?;
     let scope = row.zone_ids.iter().map(|z| ZoneId(*z as u32)).collect();
-    ingest.start_stocktake(id, expected, scope).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    ingest
+        .start_stocktake(id, expected, scope)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Finish: what was read so far is counted, and the results are stored.
 #[utoipa::path(post, path = "/stocktakes/{id}/finish", tag = "stocktakes", responses((status = 200, body = Stocktake)))]
-async fn finish_stocktake(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Stocktake>> {
+async fn finish_stocktake(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Stocktake>> {
     require(&actor, KEEPERS, "run stocktakes")?;
     finish(&state, id).await?;
     Ok(Json(view(&state, id).await?))
@@ -139,7 +183,11 @@ pub(crate) async fn finish(state: &AppState, id: i64) -> ApiResult<()> {
 }
 
 #[utoipa::path(post, path = "/stocktakes/{id}/cancel", tag = "stocktakes", responses((status = 200, body = Stocktake)))]
-async fn cancel_stocktake(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<Stocktake>> {
+async fn cancel_stocktake(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Stocktake>> {
     require(&actor, KEEPERS, "run stocktakes")?;
     cancel(&state, id).await?;
     Ok(Json(view(&state, id).await?))
@@ -149,10 +197,30 @@ async fn cancel_stocktake(actor: Actor, State(state): State<AppState>, Path(id):
 pub(crate) fn lines(result: &StocktakeResult) -> Vec<NewResult> {
     let zone = |z: ZoneId| Some(i64::from(z.0));
     let mut lines: Vec<NewResult> = Vec::new();
-    lines.extend(result.found.iter().map(|l| NewResult { epc: l.epc.to_hex(), outcome: Outcome::Found, expected_zone_id: zone(l.zone), seen_zone_id: zone(l.zone) }));
-    lines.extend(result.missing.iter().map(|l| NewResult { epc: l.epc.to_hex(), outcome: Outcome::Missing, expected_zone_id: zone(l.zone), seen_zone_id: None }));
-    lines.extend(result.misplaced.iter().map(|m| NewResult { epc: m.epc.to_hex(), outcome: Outcome::Misplaced, expected_zone_id: zone(m.expected), seen_zone_id: zone(m.seen) }));
-    lines.extend(result.unexpected.iter().map(|u| NewResult { epc: u.epc.to_hex(), outcome: Outcome::Unexpected, expected_zone_id: None, seen_zone_id: zone(u.zone) }));
+    lines.extend(result.found.iter().map(|l| NewResult {
+        epc: l.epc.to_hex(),
+        outcome: Outcome::Found,
+        expected_zone_id: zone(l.zone),
+        seen_zone_id: zone(l.zone),
+    }));
+    lines.extend(result.missing.iter().map(|l| NewResult {
+        epc: l.epc.to_hex(),
+        outcome: Outcome::Missing,
+        expected_zone_id: zone(l.zone),
+        seen_zone_id: None,
+    }));
+    lines.extend(result.misplaced.iter().map(|m| NewResult {
+        epc: m.epc.to_hex(),
+        outcome: Outcome::Misplaced,
+        expected_zone_id: zone(m.expected),
+        seen_zone_id: zone(m.seen),
+    }));
+    lines.extend(result.unexpected.iter().map(|u| NewResult {
+        epc: u.epc.to_hex(),
+        outcome: Outcome::Unexpected,
+        expected_zone_id: None,
+        seen_zone_id: zone(u.zone),
+    }));
     lines
 }
 
@@ -160,8 +228,13 @@ pub(crate) fn lines(result: &StocktakeResult) -> Vec<NewResult> {
 pub(crate) async fn cancel(state: &AppState, id: i64) -> ApiResult<()> {
     let mut tx = state.pool.begin().await?;
     let row = stocktakes::get(&mut tx, id).await?;
-    if !matches!(row.status, StocktakeStatus::Created | StocktakeStatus::Running) {
-        return Err(ApiError::Conflict(format!("cannot cancel stocktake {id}: it is {:?}", row.status).to_lowercase()));
+    if !matches!(
+        row.status,
+        StocktakeStatus::Created | StocktakeStatus::Running
+    ) {
+        return Err(ApiError::Conflict(
+            format!("cannot cancel stocktake {id}: it is {:?}", row.status).to_lowercase(),
+        ));
     }
     if let Some(ingest) = &state.ingest {
         let _ = ingest.finish_stocktake(id).await;
@@ -195,27 +268,45 @@ pub struct Resolve {
 }
 
 #[utoipa::path(post, path = "/stocktakes/{id}/resolve", tag = "stocktakes", request_body = Resolve, responses((status = 200, body = ResultRow)))]
-async fn resolve(actor: Actor, State(state): State<AppState>, Path(id): Path<i64>, Json(body): Json<Resolve>) -> ApiResult<Json<ResultRow>> {
+async fn resolve(
+    actor: Actor,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Json(body): Json<Resolve>,
+) -> ApiResult<Json<ResultRow>> {
     require(&actor, KEEPERS, "act on stocktake results")?;
     Ok(Json(follow_up(&state, id, actor.id, &body).await?))
 }
 
 /// Act on one line of finished stocktake `id` for `actor_id` (the API's and the pages' follow-up).
-pub(crate) async fn follow_up(state: &AppState, id: i64, actor_id: i64, body: &Resolve) -> ApiResult<ResultRow> {
+pub(crate) async fn follow_up(
+    state: &AppState,
+    id: i64,
+    actor_id: i64,
+    body: &Resolve,
+) -> ApiResult<ResultRow> {
     let epc = body.epc.trim().to_ascii_uppercase();
     let mut tx = state.pool.begin().await?;
     let ctx = Context::by(actor_id).reason(format!("stocktake {id}"));
     let (resolution, asset_id) = match body.action {
         FollowUp::MarkLost => {
             let line = stocktakes::lock_result(&mut tx, id, &epc, Outcome::Missing).await?;
-            let asset = line.asset_id.ok_or_else(|| ApiError::Conflict(format!("EPC {epc} is on no asset")))?;
+            let asset = line
+                .asset_id
+                .ok_or_else(|| ApiError::Conflict(format!("EPC {epc} is on no asset")))?;
             events::transition(&mut tx, asset, AssetAction::MarkLost, &ctx).await?;
             ("marked_lost", Some(asset))
         }
         FollowUp::Relocate => {
             let line = stocktakes::lock_result(&mut tx, id, &epc, Outcome::Misplaced).await?;
-            let asset = line.asset_id.ok_or_else(|| ApiError::Conflict(format!("EPC {epc} is on no asset")))?;
-            sqlx::query("update assets set zone_id = $2, updated_at = now() where id = $1").bind(asset).bind(line.seen_zone_id).execute(&mut *tx).await?;
+            let asset = line
+                .asset_id
+                .ok_or_else(|| ApiError::Conflict(format!("EPC {epc} is on no asset")))?;
+            sqlx::query("update assets set zone_id = $2, updated_at = now() where id = $1")
+                .bind(asset)
+                .bind(line.seen_zone_id)
+                .execute(&mut *tx)
+                .await?;
             let mut ctx = ctx.clone();
             ctx.details = serde_json::json!({ "from_zone_id": line.expected_zone_id, "to_zone_id": line.seen_zone_id });
             events::record_asset_note(&mut tx, asset, "relocate", &ctx).await?;
@@ -224,12 +315,20 @@ pub(crate) async fn follow_up(state: &AppState, id: i64, actor_id: i64, body: &R
         FollowUp::Register => {
             let line = stocktakes::lock_result(&mut tx, id, &epc, Outcome::Unexpected).await?;
             if line.asset_id.is_some() {
-                return Err(ApiError::Conflict(format!("EPC {epc} is already on asset {}", line.asset_id.unwrap_or_default())));
+                return Err(ApiError::Conflict(format!(
+                    "EPC {epc} is already on asset {}",
+                    line.asset_id.unwrap_or_default()
+                )));
             }
             let new = NewAsset {
                 epc: Some(epc.clone()),
-                name: body.name.clone().ok_or_else(|| ApiError::Unprocessable("registering needs a name".into()))?,
-                category_id: body.category_id.ok_or_else(|| ApiError::Unprocessable("registering needs a category_id".into()))?,
+                name: body
+                    .name
+                    .clone()
+                    .ok_or_else(|| ApiError::Unprocessable("registering needs a name".into()))?,
+                category_id: body.category_id.ok_or_else(|| {
+                    ApiError::Unprocessable("registering needs a category_id".into())
+                })?,
                 original_value_fen: body.original_value_fen.unwrap_or(0),
                 acquired_on: None,
                 source_class: Default::default(),
@@ -238,12 +337,20 @@ pub(crate) async fn follow_up(state: &AppState, id: i64, actor_id: i64, body: &R
             };
             let asset = assets::register(&mut tx, &state.config.company_prefix, &new, &ctx).await?;
             events::transition(&mut tx, asset.id, AssetAction::Receive, &ctx).await?;
-            sqlx::query("update assets set zone_id = $2 where id = $1").bind(asset.id).bind(line.seen_zone_id).execute(&mut *tx).await?;
+            sqlx::query("update assets set zone_id = $2 where id = $1")
+                .bind(asset.id)
+                .bind(line.seen_zone_id)
+                .execute(&mut *tx)
+                .await?;
             ("registered", Some(asset.id))
         }
     };
     stocktakes::resolve(&mut tx, id, &epc, resolution, actor_id, asset_id).await?;
-    let line = stocktakes::results(&mut tx, id, None).await?.into_iter().find(|r| r.epc == epc).expect("the line just resolved");
+    let line = stocktakes::results(&mut tx, id, None)
+        .await?
+        .into_iter()
+        .find(|r| r.epc == epc)
+        .expect("the line just resolved");
     tx.commit().await?;
     Ok(line)
 }

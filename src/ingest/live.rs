@@ -82,15 +82,32 @@ impl Filter {
         let zone_ok = |z: &[Option<i64>]| self.zone.is_none() || z.contains(&self.zone);
         let order_ok = |o: Option<(OrderKind, i64)>| self.order.is_none() || self.order == o;
         match event {
-            LiveEvent::Passage { gate_id, order_kind, order_id, .. } => {
-                gate_ok(Some(*gate_id)) && self.zone.is_none() && order_ok(order_kind.zip(*order_id))
+            LiveEvent::Passage {
+                gate_id,
+                order_kind,
+                order_id,
+                ..
+            } => {
+                gate_ok(Some(*gate_id))
+                    && self.zone.is_none()
+                    && order_ok(order_kind.zip(*order_id))
             }
-            LiveEvent::Alert { alert } => gate_ok(alert.gate_id) && self.zone.is_none() && self.order.is_none(),
-            LiveEvent::StateChange { order_kind, order_id, .. } => {
-                self.gate.is_none() && self.zone.is_none() && order_ok(order_kind.zip(*order_id))
+            LiveEvent::Alert { alert } => {
+                gate_ok(alert.gate_id) && self.zone.is_none() && self.order.is_none()
             }
-            LiveEvent::Presence { zone_id, from_zone_id, .. } => {
-                self.gate.is_none() && self.order.is_none() && zone_ok(&[Some(*zone_id), *from_zone_id])
+            LiveEvent::StateChange {
+                order_kind,
+                order_id,
+                ..
+            } => self.gate.is_none() && self.zone.is_none() && order_ok(order_kind.zip(*order_id)),
+            LiveEvent::Presence {
+                zone_id,
+                from_zone_id,
+                ..
+            } => {
+                self.gate.is_none()
+                    && self.order.is_none()
+                    && zone_ok(&[Some(*zone_id), *from_zone_id])
             }
             LiveEvent::StocktakeProgress { .. } | LiveEvent::Reader { .. } => {
                 self.gate.is_none() && self.zone.is_none() && self.order.is_none()

@@ -52,7 +52,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { tick: Some(Duration::from_millis(250)), connect_readers: true, capacity: 64, record_latency: false }
+        Options {
+            tick: Some(Duration::from_millis(250)),
+            connect_readers: true,
+            capacity: 64,
+            record_latency: false,
+        }
     }
 }
 
@@ -71,7 +76,9 @@ impl Site {
         let readers = db::readers::list(&mut conn).await?;
         let gates = db::readers::gates(&mut conn).await?;
         let zones: Vec<(i64, String, Option<serde_json::Value>)> =
-            sqlx::query_as("select id, code || ' ' || name, smoothing from zones order by id").fetch_all(&mut *conn).await?;
+            sqlx::query_as("select id, code || ' ' || name, smoothing from zones order by id")
+                .fetch_all(&mut *conn)
+                .await?;
         let config = serde_json::json!({
             "readers": readers.iter().map(|r| serde_json::json!({"id": r.id, "name": r.name})).collect::<Vec<_>>(),
             "zones": zones.iter().map(|(id, name, smoothing)| match smoothing {
@@ -81,7 +88,8 @@ impl Site {
             "read_points": readers.iter().flat_map(|r| r.read_points.iter().map(move |p| serde_json::json!({"reader": r.id, "antenna": p.antenna, "zone": p.zone_id}))).collect::<Vec<_>>(),
             "gates": gates.iter().map(|g| serde_json::json!({"id": g.id, "name": g.name, "inside": g.inside_zone_id, "outside": g.outside_zone_id})).collect::<Vec<_>>(),
         });
-        let engine: EngineConfig = serde_json::from_value(config).map_err(|e| db::Error::Invalid(format!("reader configuration: {e}")))?;
+        let engine: EngineConfig = serde_json::from_value(config)
+            .map_err(|e| db::Error::Invalid(format!("reader configuration: {e}")))?;
         let mut zone_readers: HashMap<i64, Vec<i64>> = HashMap::new();
         for r in &readers {
             for p in &r.read_points {
@@ -90,7 +98,10 @@ impl Site {
         }
         Ok(Site {
             engine,
-            gates: gates.iter().map(|g| (g.id, (g.name.clone(), g.inside_zone_id))).collect(),
+            gates: gates
+                .iter()
+                .map(|g| (g.id, (g.name.clone(), g.inside_zone_id)))
+                .collect(),
             readers,
             zone_readers,
         })
@@ -114,7 +125,11 @@ impl Site {
 
     /// The zone a reader's antenna stands for.
     pub fn zone_of(&self, reader: i64, antenna: u16) -> Option<ZoneId> {
-        self.engine.read_points.iter().find(|p| p.reader as i64 == reader && p.antenna == antenna).map(|p| p.zone)
+        self.engine
+            .read_points
+            .iter()
+            .find(|p| p.reader as i64 == reader && p.antenna == antenna)
+            .map(|p| p.zone)
     }
 }
 
@@ -185,7 +200,8 @@ impl From<sqlx::Error> for IngestError {
 }
 
 fn start_engine(config: &EngineConfig, capacity: usize) -> Result<runner::Running, IngestError> {
-    let engine = crate::engine::Engine::new(config.clone()).map_err(|e| IngestError::Config(e.to_string()))?;
+    let engine = crate::engine::Engine::new(config.clone())
+        .map_err(|e| IngestError::Config(e.to_string()))?;
     runner::spawn(engine, capacity).map_err(|e| IngestError::Config(e.to_string()))
 }
 
@@ -261,13 +277,28 @@ impl Ingest {
         if reads.is_empty() {
             return Ok(());
         }
-        self.inner.stats.reads.fetch_add(reads.len() as u64, Ordering::Relaxed);
-        self.inner.engine.read().await.send(Input::Reads(reads)).await.map_err(|_| IngestError::Stopped)
+        self.inner
+            .stats
+            .reads
+            .fetch_add(reads.len() as u64, Ordering::Relaxed);
+        self.inner
+            .engine
+            .read()
+            .await
+            .send(Input::Reads(reads))
+            .await
+            .map_err(|_| IngestError::Stopped)
     }
 
     /// Move engine time forward to `timestamp_us` (fires the timeouts due before it).
     pub async fn advance_to(&self, timestamp_us: u64) -> Result<(), IngestError> {
-        self.inner.engine.read().await.send(Input::AdvanceTo(timestamp_us)).await.map_err(|_| IngestError::Stopped)
+        self.inner
+            .engine
+            .read()
+            .await
+            .send(Input::AdvanceTo(timestamp_us))
+            .await
+            .map_err(|_| IngestError::Stopped)
     }
 
     /// Wait until everything fed so far has been judged by the engine and stored.
@@ -279,17 +310,32 @@ impl Ingest {
         let barrier = Input::With(Box::new(move |_| {
             let _ = control.blocking_send(Control::Barrier(done));
         }));
-        self.inner.engine.read().await.send(barrier).await.map_err(|_| IngestError::Stopped)?;
+        self.inner
+            .engine
+            .read()
+            .await
+            .send(barrier)
+            .await
+            .map_err(|_| IngestError::Stopped)?;
         wait.await.map_err(|_| IngestError::Stopped)
     }
 
     /// Ask the engine something between two inputs.
-    async fn ask<T: Send + 'static>(&self, f: impl FnOnce(&mut crate::engine::Engine) -> T + Send + 'static) -> Result<T, IngestError> {
+    async fn ask<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut crate::engine::Engine) -> T + Send + 'static,
+    ) -> Result<T, IngestError> {
         let (tx, rx) = oneshot::channel();
         let job = Input::With(Box::new(move |engine| {
             let _ = tx.send(f(engine));
         }));
-        self.inner.engine.read().await.send(job).await.map_err(|_| IngestError::Stopped)?;
+        self.inner
+            .engine
+            .read()
+            .await
+            .send(job)
+            .await
+            .map_err(|_| IngestError::Stopped)?;
         rx.await.map_err(|_| IngestError::Stopped)
     }
 
@@ -304,7 +350,11 @@ impl Ingest {
         // Dropping the old sender lets the old engine flush and end; the processor drains it
         // before it takes facts from the new one.
         *self.inner.engine.write().await = running.input.clone();
-        self.inner.control.send(Control::Engine(running.facts)).await.map_err(|_| IngestError::Stopped)?;
+        self.inner
+            .control
+            .send(Control::Engine(running.facts))
+            .await
+            .map_err(|_| IngestError::Stopped)?;
         if self.inner.options.connect_readers {
             supervisor.start(self).await;
         }
@@ -330,7 +380,11 @@ impl Ingest {
 
     /// The processor: takes fact batches as the engine makes them, groups what has queued
     /// up into one transaction, retries until the database takes it, then publishes.
-    async fn process(self, mut facts: mpsc::Receiver<Vec<Fact>>, mut control: mpsc::Receiver<Control>) {
+    async fn process(
+        self,
+        mut facts: mpsc::Receiver<Vec<Fact>>,
+        mut control: mpsc::Receiver<Control>,
+    ) {
         let mut next_engine: Option<mpsc::Receiver<Vec<Fact>>> = None;
         let mut barriers: Vec<oneshot::Sender<()>> = Vec::new();
         loop {
@@ -391,9 +445,17 @@ impl Ingest {
         if self.inner.options.record_latency {
             let now = now_us();
             let mut latencies = self.inner.stats.latencies.lock().expect("latency lock");
-            latencies.extend(facts.iter().filter(|f| f.epc().is_some()).map(|f| now.saturating_sub(f.at())));
+            latencies.extend(
+                facts
+                    .iter()
+                    .filter(|f| f.epc().is_some())
+                    .map(|f| now.saturating_sub(f.at())),
+            );
         }
-        self.inner.stats.facts.fetch_add(facts.len() as u64, Ordering::Relaxed);
+        self.inner
+            .stats
+            .facts
+            .fetch_add(facts.len() as u64, Ordering::Relaxed);
         self.inner.stats.batches.fetch_add(1, Ordering::Relaxed);
         for event in live {
             self.publish(event);
@@ -420,31 +482,65 @@ impl Ingest {
 
     /// Start counting a stocktake: the register's expectation, the scope, and what the engine
     /// already sees there.
-    pub async fn start_stocktake(&self, id: i64, expected: Vec<(Epc, ZoneId)>, scope: Vec<ZoneId>) -> Result<Progress, IngestError> {
+    pub async fn start_stocktake(
+        &self,
+        id: i64,
+        expected: Vec<(Epc, ZoneId)>,
+        scope: Vec<ZoneId>,
+    ) -> Result<Progress, IngestError> {
         let scope: HashSet<ZoneId> = scope.into_iter().collect();
         let mut stocktake = Stocktake::new(expected, scope.iter().copied());
         let in_scope = scope.clone();
-        let present = self.ask(move |e| e.located().into_iter().filter(|(_, z)| in_scope.contains(z)).collect::<Vec<_>>()).await?;
-        present.into_iter().for_each(|(epc, zone)| stocktake.observe(epc, zone));
+        let present = self
+            .ask(move |e| {
+                e.located()
+                    .into_iter()
+                    .filter(|(_, z)| in_scope.contains(z))
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        present
+            .into_iter()
+            .for_each(|(epc, zone)| stocktake.observe(epc, zone));
         let progress = stocktake.progress();
-        self.inner.sessions.lock().expect("sessions lock").insert(id, Session { stocktake, scope });
+        self.inner
+            .sessions
+            .lock()
+            .expect("sessions lock")
+            .insert(id, Session { stocktake, scope });
         self.publish(progress_event(id, progress));
         Ok(progress)
     }
 
     pub fn stocktake_progress(&self, id: i64) -> Option<Progress> {
-        self.inner.sessions.lock().expect("sessions lock").get(&id).map(|s| s.stocktake.progress())
+        self.inner
+            .sessions
+            .lock()
+            .expect("sessions lock")
+            .get(&id)
+            .map(|s| s.stocktake.progress())
     }
 
     /// What a running stocktake has counted so far, as if it finished now.
     pub fn stocktake_so_far(&self, id: i64) -> Option<StocktakeResult> {
-        self.inner.sessions.lock().expect("sessions lock").get(&id).map(|s| s.stocktake.clone().finish())
+        self.inner
+            .sessions
+            .lock()
+            .expect("sessions lock")
+            .get(&id)
+            .map(|s| s.stocktake.clone().finish())
     }
 
     /// Stop counting: everything read so far is counted first.
     pub async fn finish_stocktake(&self, id: i64) -> Result<Option<StocktakeResult>, IngestError> {
         self.sync().await?;
-        Ok(self.inner.sessions.lock().expect("sessions lock").remove(&id).map(|s| s.stocktake.finish()))
+        Ok(self
+            .inner
+            .sessions
+            .lock()
+            .expect("sessions lock")
+            .remove(&id)
+            .map(|s| s.stocktake.finish()))
     }
 
     /// Handheld reads count straight into the stocktakes whose scope holds their zone (a
@@ -491,7 +587,10 @@ fn progress_event(stocktake_id: i64, p: Progress) -> LiveEvent {
 
 /// Host time in µs since the Unix epoch (the service side of the sans-IO line).
 pub fn now_us() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
 }
 
 /// A reader's id as the engine numbers it.

@@ -46,14 +46,27 @@ fn row(fact: &Fact) -> Option<Row> {
         details: serde_json::json!({}),
     };
     Some(match fact {
-        Fact::Arrived { epc, zone, at } => Row { zone: Some(zone.0.into()), ..base("arrived", epc, *at) },
-        Fact::Left { epc, zone, at } => Row { zone: Some(zone.0.into()), ..base("left", epc, *at) },
+        Fact::Arrived { epc, zone, at } => Row {
+            zone: Some(zone.0.into()),
+            ..base("arrived", epc, *at)
+        },
+        Fact::Left { epc, zone, at } => Row {
+            zone: Some(zone.0.into()),
+            ..base("left", epc, *at)
+        },
         Fact::Moved { epc, from, to, at } => Row {
             zone: Some(to.0.into()),
             details: serde_json::json!({ "from_zone_id": from.0 }),
             ..base("moved", epc, *at)
         },
-        Fact::Passed { epc, gate, direction, at, confidence, batch } => Row {
+        Fact::Passed {
+            epc,
+            gate,
+            direction,
+            at,
+            confidence,
+            batch,
+        } => Row {
             gate: Some(gate.0.into()),
             direction: Some(word(*direction)),
             details: serde_json::json!({ "confidence": confidence, "batch": batch }),
@@ -72,7 +85,11 @@ fn word(d: Direction) -> &'static str {
 
 /// Store a batch of facts and act on the new ones. Returns what to tell live listeners;
 /// nothing is published unless the transaction committed.
-pub async fn persist(pool: &PgPool, site: &Site, batch: &[Fact]) -> Result<Vec<LiveEvent>, sqlx::Error> {
+pub async fn persist(
+    pool: &PgPool,
+    site: &Site,
+    batch: &[Fact],
+) -> Result<Vec<LiveEvent>, sqlx::Error> {
     let rows: Vec<Row> = batch.iter().filter_map(row).collect();
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -103,9 +120,18 @@ pub async fn persist(pool: &PgPool, site: &Site, batch: &[Fact]) -> Result<Vec<L
 
     for fact in batch {
         let key = fact.id();
-        let Some(&asset_id) = new.get(&key) else { continue };
+        let Some(&asset_id) = new.get(&key) else {
+            continue;
+        };
         match fact {
-            Fact::Passed { epc, gate, direction, at, confidence, batch } => {
+            Fact::Passed {
+                epc,
+                gate,
+                direction,
+                at,
+                confidence,
+                batch,
+            } => {
                 let ctx = Passage {
                     key: &key,
                     epc: epc.to_hex(),
@@ -118,13 +144,20 @@ pub async fn persist(pool: &PgPool, site: &Site, batch: &[Fact]) -> Result<Vec<L
                 };
                 reconcile(&mut tx, site, &ctx, &mut live).await?;
             }
-            Fact::Arrived { epc, zone, at } | Fact::Left { epc, zone, at } => live.push(LiveEvent::Presence {
-                epc: epc.to_hex(),
-                fact: if matches!(fact, Fact::Arrived { .. }) { "arrived" } else { "left" }.into(),
-                zone_id: zone.0.into(),
-                from_zone_id: None,
-                at: time(*at),
-            }),
+            Fact::Arrived { epc, zone, at } | Fact::Left { epc, zone, at } => {
+                live.push(LiveEvent::Presence {
+                    epc: epc.to_hex(),
+                    fact: if matches!(fact, Fact::Arrived { .. }) {
+                        "arrived"
+                    } else {
+                        "left"
+                    }
+                    .into(),
+                    zone_id: zone.0.into(),
+                    from_zone_id: None,
+                    at: time(*at),
+                })
+            }
             Fact::Moved { epc, from, to, at } => live.push(LiveEvent::Presence {
                 epc: epc.to_hex(),
                 fact: "moved".into(),
@@ -138,7 +171,10 @@ pub async fn persist(pool: &PgPool, site: &Site, batch: &[Fact]) -> Result<Vec<L
 
     // Where each tag was last seen: the newest arrival or move per tag in this batch.
     let mut last: HashMap<String, (i64, DateTime<Utc>)> = HashMap::new();
-    for r in rows.iter().filter(|r| matches!(r.kind, "arrived" | "moved") && new.contains_key(&r.key)) {
+    for r in rows
+        .iter()
+        .filter(|r| matches!(r.kind, "arrived" | "moved") && new.contains_key(&r.key))
+    {
         let zone = r.zone.expect("zone facts have a zone");
         let entry = last.entry(r.epc.clone()).or_insert((zone, r.at));
         if r.at >= entry.1 {
@@ -183,7 +219,12 @@ struct Passage<'a> {
 
 /// What a passage means for the lifecycle. Order operations run in a savepoint: one that
 /// fails (the asset moved on meanwhile) becomes an alert instead of losing the batch.
-async fn reconcile(tx: &mut PgConnection, site: &Site, p: &Passage<'_>, live: &mut Vec<LiveEvent>) -> Result<(), sqlx::Error> {
+async fn reconcile(
+    tx: &mut PgConnection,
+    site: &Site,
+    p: &Passage<'_>,
+    live: &mut Vec<LiveEvent>,
+) -> Result<(), sqlx::Error> {
     let gate_name = site.gate_name(p.gate_id);
     let mut outcome = "none";
     let mut order: Option<(OrderKind, i64)> = None;
@@ -191,13 +232,21 @@ async fn reconcile(tx: &mut PgConnection, site: &Site, p: &Passage<'_>, live: &m
 
     match p.asset_id {
         None => {
-            alert = Some((AlertKind::UnknownTag, format!("tag {} passed gate {gate_name} ({}) and is on no asset of the register", p.epc, word(p.direction))));
+            alert = Some((
+                AlertKind::UnknownTag,
+                format!(
+                    "tag {} passed gate {gate_name} ({}) and is on no asset of the register",
+                    p.epc,
+                    word(p.direction)
+                ),
+            ));
         }
         Some(asset_id) => {
-            let (state, name): (AssetState, String) = sqlx::query_as("select state, name from assets where id = $1")
-                .bind(asset_id)
-                .fetch_one(&mut *tx)
-                .await?;
+            let (state, name): (AssetState, String) =
+                sqlx::query_as("select state, name from assets where id = $1")
+                    .bind(asset_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
             let ctx = Context {
                 actor: None,
                 reason: format!("gate {gate_name}"),
@@ -223,8 +272,14 @@ async fn reconcile(tx: &mut PgConnection, site: &Site, p: &Passage<'_>, live: &m
                         Some((kind, id)) => {
                             let mut sp = tx.begin().await?;
                             let done = match kind {
-                                OrderKind::Loan => loans::issue(&mut sp, id, Some(&[asset_id]), &ctx).await.map(|_| ()),
-                                _ => transfers::issue(&mut sp, id, Some(&[asset_id]), &ctx).await.map(|_| ()),
+                                OrderKind::Loan => {
+                                    loans::issue(&mut sp, id, Some(&[asset_id]), &ctx)
+                                        .await
+                                        .map(|_| ())
+                                }
+                                _ => transfers::issue(&mut sp, id, Some(&[asset_id]), &ctx)
+                                    .await
+                                    .map(|_| ()),
                             };
                             match done {
                                 Ok(()) => {
@@ -255,7 +310,15 @@ async fn reconcile(tx: &mut PgConnection, site: &Site, p: &Passage<'_>, live: &m
                     .await?;
                     if let (Some(loan), AssetState::OnLoan) = (out_on, state) {
                         let mut sp = tx.begin().await?;
-                        match loans::return_at_gate(&mut sp, loan, asset_id, site.inside_zone(p.gate_id), &ctx).await {
+                        match loans::return_at_gate(
+                            &mut sp,
+                            loan,
+                            asset_id,
+                            site.inside_zone(p.gate_id),
+                            &ctx,
+                        )
+                        .await
+                        {
                             Ok(_) => {
                                 sp.commit().await?;
                                 outcome = "returned";
@@ -270,7 +333,10 @@ async fn reconcile(tx: &mut PgConnection, site: &Site, p: &Passage<'_>, live: &m
                 }
             }
             if let Some((kind, id)) = order {
-                let to: String = sqlx::query_scalar("select state::text from assets where id = $1").bind(asset_id).fetch_one(&mut *tx).await?;
+                let to: String = sqlx::query_scalar("select state::text from assets where id = $1")
+                    .bind(asset_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 live.push(LiveEvent::StateChange {
                     asset_id,
                     epc: p.epc.clone(),
@@ -285,9 +351,18 @@ async fn reconcile(tx: &mut PgConnection, site: &Site, p: &Passage<'_>, live: &m
     }
     if let Some((kind, message)) = alert {
         outcome = "alert";
-        if let Some(a) = alerts::raise(tx, kind, p.key, &p.epc, p.asset_id, Some(p.gate_id), p.at, &message)
-            .await
-            .map_err(into_sqlx)?
+        if let Some(a) = alerts::raise(
+            tx,
+            kind,
+            p.key,
+            &p.epc,
+            p.asset_id,
+            Some(p.gate_id),
+            p.at,
+            &message,
+        )
+        .await
+        .map_err(into_sqlx)?
         {
             live.push(LiveEvent::Alert { alert: Box::new(a) });
         }

@@ -2,7 +2,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use depot_readers::{ReaderAddress, ReaderConfig, ReaderEventKind, ReaderHandle, ReaderOutput, TagRead};
+use depot_readers::{
+    ReaderAddress, ReaderConfig, ReaderEventKind, ReaderHandle, ReaderOutput, TagRead,
+};
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -68,11 +70,25 @@ impl Supervisor {
                     Ok(address) => {
                         let config = ReaderConfig {
                             reader: reader_id(reader.id),
-                            antennas: reader.read_points.iter().map(|p| p.antenna as u16).collect(),
+                            antennas: reader
+                                .read_points
+                                .iter()
+                                .map(|p| p.antenna as u16)
+                                .collect(),
                             ..ReaderConfig::default()
                         };
-                        let handle = depot_readers::spawn(address.clone(), config.clone(), tx.clone());
-                        self.drivers.insert(reader.id, Driver { address, config, handle, failed_at: None, last_reads: (Instant::now(), 0) });
+                        let handle =
+                            depot_readers::spawn(address.clone(), config.clone(), tx.clone());
+                        self.drivers.insert(
+                            reader.id,
+                            Driver {
+                                address,
+                                config,
+                                handle,
+                                failed_at: None,
+                                last_reads: (Instant::now(), 0),
+                            },
+                        );
                         h.status = "connecting".into();
                     }
                     Err(e) => {
@@ -107,7 +123,12 @@ async fn pump(ingest: Ingest, mut rx: mpsc::Receiver<ReaderOutput>) {
         while let Some(output) = next.take() {
             match output {
                 ReaderOutput::Read(read) => batch.push(read),
-                ReaderOutput::Event(event) => on_event(&ingest, event.reader.0 as i64, &event.kind, event.timestamp_us),
+                ReaderOutput::Event(event) => on_event(
+                    &ingest,
+                    event.reader.0 as i64,
+                    &event.kind,
+                    event.timestamp_us,
+                ),
             }
             if batch.len() < PUMP_BATCH {
                 next = rx.try_recv().ok();
@@ -155,7 +176,11 @@ fn on_event(ingest: &Ingest, reader: i64, kind: &ReaderEventKind, at_us: u64) {
         h.last_event = Some(kind.to_string());
     }
     tracing::info!(reader, "{kind}");
-    ingest.publish(LiveEvent::Reader { reader_id: reader, event: kind.to_string(), at: super::persist::time(at_us) });
+    ingest.publish(LiveEvent::Reader {
+        reader_id: reader,
+        event: kind.to_string(),
+        at: super::persist::time(at_us),
+    });
 }
 
 /// Every second: counters into health, failed drivers restarted.
@@ -168,18 +193,36 @@ async fn watchdog(ingest: Ingest, tx: mpsc::Sender<ReaderOutput>) {
         for (id, driver) in supervisor.drivers.iter_mut() {
             let c = driver.handle.counters();
             let (then, reads_then) = driver.last_reads;
-            let rate = (c.reads.saturating_sub(reads_then)) as f64 / now.duration_since(then).as_secs_f64().max(0.001);
+            let rate = (c.reads.saturating_sub(reads_then)) as f64
+                / now.duration_since(then).as_secs_f64().max(0.001);
             driver.last_reads = (now, c.reads);
             if let Some(h) = ingest.inner.health.lock().expect("health lock").get_mut(id) {
                 h.reads_per_s = (rate * 10.0).round() / 10.0;
-                (h.reads, h.frames, h.bad_crc, h.resyncs, h.malformed, h.reconnects) =
-                    (c.reads, c.frames, c.bad_crc, c.resyncs, c.malformed, c.reconnects);
+                (
+                    h.reads,
+                    h.frames,
+                    h.bad_crc,
+                    h.resyncs,
+                    h.malformed,
+                    h.reconnects,
+                ) = (
+                    c.reads,
+                    c.frames,
+                    c.bad_crc,
+                    c.resyncs,
+                    c.malformed,
+                    c.reconnects,
+                );
             }
             if driver.handle.is_finished() {
                 let failed = *driver.failed_at.get_or_insert(now);
                 if now.duration_since(failed) >= RESTART_AFTER {
                     tracing::warn!(reader = id, address = %driver.address, "reader driver ended; starting it again");
-                    driver.handle = depot_readers::spawn(driver.address.clone(), driver.config.clone(), tx.clone());
+                    driver.handle = depot_readers::spawn(
+                        driver.address.clone(),
+                        driver.config.clone(),
+                        tx.clone(),
+                    );
                     driver.failed_at = None;
                     driver.last_reads = (now, 0);
                 }

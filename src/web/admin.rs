@@ -46,12 +46,22 @@ struct ApprovalsPage {
 async fn approvals(v: Viewer, State(state): State<AppState>) -> PageResult {
     v.require(&[Role::Admin])?;
     let mut conn = state.pool.acquire().await?;
-    let filter = loans::Filter { department_id: None, status: Some("requested".into()) };
+    let filter = loans::Filter {
+        department_id: None,
+        status: Some("requested".into()),
+    };
     let (mut loans, _) = loans::list(&mut conn, &filter, 1, 200).await?;
     loans.reverse();
-    let filter = transfers::Filter { status: Some(TransferStatus::Requested), ..Default::default() };
+    let filter = transfers::Filter {
+        status: Some(TransferStatus::Requested),
+        ..Default::default()
+    };
     let (transfers, _) = transfers::list(&mut conn, &filter, 1, 200).await?;
-    render(ApprovalsPage { c: v.chrome("approvals"), loans, transfers })
+    render(ApprovalsPage {
+        c: v.chrome("approvals"),
+        loans,
+        transfers,
+    })
 }
 
 #[derive(askama::Template)]
@@ -63,11 +73,24 @@ struct TransfersPage {
 
 async fn transfer_list(v: Viewer, State(state): State<AppState>) -> PageResult {
     v.require(&[Role::Admin])?;
-    let (transfers, _) = transfers::list(&mut *state.pool.acquire().await?, &Default::default(), 1, 200).await?;
-    render(TransfersPage { c: v.chrome("transfers"), transfers })
+    let (transfers, _) = transfers::list(
+        &mut *state.pool.acquire().await?,
+        &Default::default(),
+        1,
+        200,
+    )
+    .await?;
+    render(TransfersPage {
+        c: v.chrome("transfers"),
+        transfers,
+    })
 }
 
-async fn transfer_action(State(state): State<AppState>, Path((id, action)): Path<(i64, String)>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn transfer_action(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(i64, String)>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     v.require(&[Role::Admin])?;
     let ctx = Context::by(v.actor.id).reason(field(&form, "reason"));
     let mut tx = state.pool.begin().await?;
@@ -92,14 +115,28 @@ struct DisposalsPage {
 async fn disposal_list(v: Viewer, State(state): State<AppState>) -> PageResult {
     v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
     let (disposals, _) = disposals::list(&mut *state.pool.acquire().await?, None, 1, 500).await?;
-    let remitted_fen = disposals.iter().filter(|d| d.status == DisposalStatus::Remitted).filter_map(|d| d.sale_price_fen).sum();
-    render(DisposalsPage { c: v.chrome("disposals"), disposals, remitted_fen })
+    let remitted_fen = disposals
+        .iter()
+        .filter(|d| d.status == DisposalStatus::Remitted)
+        .filter_map(|d| d.sale_price_fen)
+        .sum();
+    render(DisposalsPage {
+        c: v.chrome("disposals"),
+        disposals,
+        remitted_fen,
+    })
 }
 
 /// Put assets forward for disposal (admin or keeper): each becomes pending disposal.
-async fn propose_disposal(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn propose_disposal(
+    State(state): State<AppState>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     v.require(&[Role::Admin, Role::Keeper])?;
-    let new = NewDisposal { asset_ids: ids(field(&form, "assets"))?, reason: field(&form, "reason").to_owned() };
+    let new = NewDisposal {
+        asset_ids: ids(field(&form, "assets"))?,
+        reason: field(&form, "reason").to_owned(),
+    };
     let mut tx = state.pool.begin().await?;
     let d = disposals::create(&mut tx, &new, &Context::by(v.actor.id)).await?;
     tx.commit().await?;
@@ -122,7 +159,10 @@ impl DisposalPage {
         let admin = self.c.is("admin");
         let s = self.d.status;
         match what {
-            "appraise" => (admin || self.c.is("keeper")) && matches!(s, DisposalStatus::Requested | DisposalStatus::Appraised),
+            "appraise" => {
+                (admin || self.c.is("keeper"))
+                    && matches!(s, DisposalStatus::Requested | DisposalStatus::Appraised)
+            }
             "decide" => admin && s == DisposalStatus::Appraised,
             "sell" => admin && s == DisposalStatus::Approved,
             "remit" => admin && s == DisposalStatus::Sold,
@@ -131,22 +171,41 @@ impl DisposalPage {
     }
 }
 
-async fn disposal_detail(v: Viewer, State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+async fn disposal_detail(
+    v: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> PageResult {
     v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
     let mut conn = state.pool.acquire().await?;
     let d = disposals::get(&mut conn, id).await?;
     let timeline = events::for_order(&mut conn, OrderKind::Disposal, id).await?;
-    render(DisposalPage { c: v.chrome("disposals"), d, timeline })
+    render(DisposalPage {
+        c: v.chrome("disposals"),
+        d,
+        timeline,
+    })
 }
 
 /// Appraise → approve (or reject) → sell at auction or scrap → remit the proceeds.
-async fn disposal_action(State(state): State<AppState>, Path((id, action)): Path<(i64, String)>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn disposal_action(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(i64, String)>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     let ctx = Context::by(v.actor.id).reason(field(&form, "reason"));
     let mut tx = state.pool.begin().await?;
     match action.as_str() {
         "appraise" => {
             v.require(&[Role::Admin, Role::Keeper])?;
-            disposals::appraise(&mut tx, id, fen(field(&form, "value"))?, field(&form, "appraiser"), &ctx).await?;
+            disposals::appraise(
+                &mut tx,
+                id,
+                fen(field(&form, "value"))?,
+                field(&form, "appraiser"),
+                &ctx,
+            )
+            .await?;
         }
         "approve" => {
             v.require(&[Role::Admin])?;
@@ -158,7 +217,14 @@ async fn disposal_action(State(state): State<AppState>, Path((id, action)): Path
         }
         "sell" => {
             v.require(&[Role::Admin])?;
-            disposals::sell(&mut tx, id, fen(field(&form, "price"))?, field(&form, "buyer"), &ctx).await?;
+            disposals::sell(
+                &mut tx,
+                id,
+                fen(field(&form, "price"))?,
+                field(&form, "buyer"),
+                &ctx,
+            )
+            .await?;
         }
         "scrap" => {
             v.require(&[Role::Admin])?;
@@ -214,18 +280,34 @@ async fn registers(v: Viewer, State(state): State<AppState>) -> PageResult {
     )
     .fetch_all(&mut *conn)
     .await?;
-    let departments = sqlx::query_as("select id, code, name from departments order by code").fetch_all(&mut *conn).await?;
-    let warehouses = sqlx::query_as("select code, name, address from warehouses order by code").fetch_all(&mut *conn).await?;
-    let warehouse_ids = sqlx::query_as("select id, code, name from warehouses order by code").fetch_all(&mut *conn).await?;
+    let departments = sqlx::query_as("select id, code, name from departments order by code")
+        .fetch_all(&mut *conn)
+        .await?;
+    let warehouses = sqlx::query_as("select code, name, address from warehouses order by code")
+        .fetch_all(&mut *conn)
+        .await?;
+    let warehouse_ids = sqlx::query_as("select id, code, name from warehouses order by code")
+        .fetch_all(&mut *conn)
+        .await?;
     let zones = sqlx::query_as(
         "select w.name, z.code, z.name, z.kind from zones z join warehouses w on w.id = z.warehouse_id order by w.code, z.code",
     )
     .fetch_all(&mut *conn)
     .await?;
-    render(RegistersPage { c: v.chrome("registers"), users, departments, warehouses, warehouse_ids, zones })
+    render(RegistersPage {
+        c: v.chrome("registers"),
+        users,
+        departments,
+        warehouses,
+        warehouse_ids,
+        zones,
+    })
 }
 
-async fn add_user(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn add_user(
+    State(state): State<AppState>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     v.require(&[Role::Admin])?;
     let role = match field(&form, "role") {
         "admin" => Role::Admin,
@@ -245,7 +327,10 @@ async fn add_user(State(state): State<AppState>, Posted { viewer: v, form }: Pos
     Ok(Redirect::to("/admin/registers").into_response())
 }
 
-async fn add_department(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn add_department(
+    State(state): State<AppState>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     v.require(&[Role::Admin])?;
     sqlx::query("insert into departments (code, name) values ($1, $2)")
         .bind(field(&form, "code"))
@@ -255,7 +340,10 @@ async fn add_department(State(state): State<AppState>, Posted { viewer: v, form 
     Ok(Redirect::to("/admin/registers").into_response())
 }
 
-async fn add_warehouse(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn add_warehouse(
+    State(state): State<AppState>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     v.require(&[Role::Admin])?;
     sqlx::query("insert into warehouses (code, name, address) values ($1, $2, $3)")
         .bind(field(&form, "code"))
@@ -266,9 +354,14 @@ async fn add_warehouse(State(state): State<AppState>, Posted { viewer: v, form }
     Ok(Redirect::to("/admin/registers").into_response())
 }
 
-async fn add_zone(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn add_zone(
+    State(state): State<AppState>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     v.require(&[Role::Admin])?;
-    let warehouse: i64 = field(&form, "warehouse").parse().map_err(|_| ApiError::Unprocessable("choose a warehouse".into()))?;
+    let warehouse: i64 = field(&form, "warehouse")
+        .parse()
+        .map_err(|_| ApiError::Unprocessable("choose a warehouse".into()))?;
     sqlx::query("insert into zones (warehouse_id, code, name, kind) values ($1, $2, $3, $4)")
         .bind(warehouse)
         .bind(field(&form, "code"))
@@ -300,10 +393,21 @@ impl CompensationsPage {
 async fn compensation_list(v: Viewer, State(state): State<AppState>) -> PageResult {
     v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
     let cases = compensations::list(&mut *state.pool.acquire().await?, None, None).await?;
-    render(CompensationsPage { c: v.chrome(if v.actor.role == Role::Keeper { "returns" } else { "dashboard" }), cases })
+    render(CompensationsPage {
+        c: v.chrome(if v.actor.role == Role::Keeper {
+            "returns"
+        } else {
+            "dashboard"
+        }),
+        cases,
+    })
 }
 
-async fn compensation_action(State(state): State<AppState>, Path((id, action)): Path<(i64, String)>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn compensation_action(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(i64, String)>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     let ctx = Context::by(v.actor.id).reason(field(&form, "reason"));
     let mut tx = state.pool.begin().await?;
     match action.as_str() {

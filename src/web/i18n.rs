@@ -45,7 +45,10 @@ impl Lang {
         if let Some(lang) = cookie {
             return lang;
         }
-        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
         let mut best: Option<(f32, Lang)> = None;
         for part in accept.split(',') {
             let mut bits = part.split(';');
@@ -418,11 +421,17 @@ mod tests {
             h
         };
         assert_eq!(Lang::from_headers(&h("zh-CN,zh;q=0.9,en;q=0.8")), Lang::Zh);
-        assert_eq!(Lang::from_headers(&h("fr-FR, en;q=0.5, zh;q=0.4")), Lang::En);
+        assert_eq!(
+            Lang::from_headers(&h("fr-FR, en;q=0.5, zh;q=0.4")),
+            Lang::En
+        );
         assert_eq!(Lang::from_headers(&h("de")), Lang::En);
         assert_eq!(Lang::from_headers(&HeaderMap::new()), Lang::En);
         let mut both = h("en");
-        both.insert(header::COOKIE, "depot_session=x; lang=zh-CN".parse().unwrap());
+        both.insert(
+            header::COOKIE,
+            "depot_session=x; lang=zh-CN".parse().unwrap(),
+        );
         assert_eq!(Lang::from_headers(&both), Lang::Zh, "the cookie wins");
     }
 
@@ -440,7 +449,9 @@ mod tests {
         let schema = include_str!("../../migrations/0001_foundation.sql");
         let mut missing = Vec::new();
         for part in schema.split("create type ").skip(1) {
-            let Some((_, values)) = part.split_once("as enum (") else { continue };
+            let Some((_, values)) = part.split_once("as enum (") else {
+                continue;
+            };
             let values = values.split(')').next().unwrap();
             for value in values.split(',').map(|v| v.trim().trim_matches('\'')) {
                 if !CATALOGUE.iter().any(|(k, _, _)| *k == value) && value != "missing" {
@@ -448,7 +459,10 @@ mod tests {
                 }
             }
         }
-        assert!(missing.is_empty(), "enum values without a label: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "enum values without a label: {missing:?}"
+        );
     }
 
     #[test]
@@ -464,7 +478,13 @@ mod tests {
                 keys.insert(piece.split('"').next().unwrap().to_owned());
             }
         }
-        let missing: Vec<_> = keys.iter().filter(|k| !CATALOGUE.iter().any(|(c, _, _)| c == *k)).collect();
-        assert!(missing.is_empty(), "labels missing from the catalogue: {missing:?}");
+        let missing: Vec<_> = keys
+            .iter()
+            .filter(|k| !CATALOGUE.iter().any(|(c, _, _)| c == *k))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "labels missing from the catalogue: {missing:?}"
+        );
     }
 }

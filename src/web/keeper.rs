@@ -10,11 +10,11 @@ use axum::Router;
 use super::{fen, field, render, Chrome, Fields, PageResult, Posted, Viewer};
 use crate::auth::Role;
 use crate::db::assets::{NewAsset, SourceClass};
+use crate::db::catalogue;
 use crate::db::events::Context;
 use crate::db::intakes::{self, Intake, NewIntake};
 use crate::db::loans::{self, Loan};
 use crate::db::reports::{self, Pick};
-use crate::db::catalogue;
 use crate::http::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -45,7 +45,10 @@ impl PicksPage {
 async fn picks(v: Viewer, State(state): State<AppState>) -> PageResult {
     v.require(KEEPERS)?;
     let picks = reports::picks(&mut *state.pool.acquire().await?).await?;
-    render(PicksPage { c: v.chrome("picks"), picks })
+    render(PicksPage {
+        c: v.chrome("picks"),
+        picks,
+    })
 }
 
 #[derive(askama::Template)]
@@ -60,11 +63,17 @@ async fn returns(v: Viewer, State(state): State<AppState>) -> PageResult {
     let mut conn = state.pool.acquire().await?;
     let mut out = Vec::new();
     for status in ["issued", "partially_issued"] {
-        let filter = loans::Filter { department_id: None, status: Some(status.into()) };
+        let filter = loans::Filter {
+            department_id: None,
+            status: Some(status.into()),
+        };
         out.extend(loans::list(&mut conn, &filter, 1, 200).await?.0);
     }
     out.sort_by_key(|l| (l.ends_on, l.id));
-    render(ReturnsPage { c: v.chrome("returns"), loans: out })
+    render(ReturnsPage {
+        c: v.chrome("returns"),
+        loans: out,
+    })
 }
 
 #[derive(askama::Template)]
@@ -78,7 +87,12 @@ struct IntakesPage {
 
 impl IntakesPage {
     fn classes(&self) -> [&'static str; 4] {
-        ["event_purchase", "abolished_body", "institutional_reform", "other_idle"]
+        [
+            "event_purchase",
+            "abolished_body",
+            "institutional_reform",
+            "other_idle",
+        ]
     }
 }
 
@@ -87,13 +101,23 @@ async fn intake_list(v: Viewer, State(state): State<AppState>) -> PageResult {
     let mut conn = state.pool.acquire().await?;
     let (intakes, _) = intakes::list(&mut conn, &Default::default(), 1, 100).await?;
     let categories = catalogue::categories(&mut conn).await?;
-    let departments = sqlx::query_as("select id, name from departments order by name").fetch_all(&mut *conn).await?;
-    render(IntakesPage { c: v.chrome("intake"), intakes, categories, departments })
+    let departments = sqlx::query_as("select id, name from departments order by name")
+        .fetch_all(&mut *conn)
+        .await?;
+    render(IntakesPage {
+        c: v.chrome("intake"),
+        intakes,
+        categories,
+        departments,
+    })
 }
 
 /// Open an intake: `quantity` items of one category at one value; EPCs already on the tags
 /// may be given one per line, otherwise GIAI-96 EPCs are assigned (commissioned).
-async fn open_intake(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn open_intake(
+    State(state): State<AppState>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     v.require(KEEPERS)?;
     let source_class = match field(&form, "source_class") {
         "event_purchase" => SourceClass::EventPurchase,
@@ -101,15 +125,30 @@ async fn open_intake(State(state): State<AppState>, Posted { viewer: v, form }: 
         "institutional_reform" => SourceClass::InstitutionalReform,
         _ => SourceClass::OtherIdle,
     };
-    let category_id: i64 = field(&form, "category").parse().map_err(|_| ApiError::Unprocessable("choose a category".into()))?;
-    let quantity: usize = field(&form, "quantity").parse().map_err(|_| ApiError::Unprocessable("give a quantity".into()))?;
+    let category_id: i64 = field(&form, "category")
+        .parse()
+        .map_err(|_| ApiError::Unprocessable("choose a category".into()))?;
+    let quantity: usize = field(&form, "quantity")
+        .parse()
+        .map_err(|_| ApiError::Unprocessable("give a quantity".into()))?;
     if !(1..=500).contains(&quantity) {
-        return Err(ApiError::Unprocessable("an intake on this page takes 1 to 500 items".into()).into());
+        return Err(
+            ApiError::Unprocessable("an intake on this page takes 1 to 500 items".into()).into(),
+        );
     }
     let value = fen(field(&form, "value"))?;
-    let epcs: Vec<String> = field(&form, "epcs").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    let epcs: Vec<String> = field(&form, "epcs")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
     if !epcs.is_empty() && epcs.len() != quantity {
-        return Err(ApiError::Unprocessable(format!("{} EPCs given for {quantity} items: give one per item, or none", epcs.len())).into());
+        return Err(ApiError::Unprocessable(format!(
+            "{} EPCs given for {quantity} items: give one per item, or none",
+            epcs.len()
+        ))
+        .into());
     }
     let items = (0..quantity)
         .map(|i| NewAsset {
@@ -130,7 +169,13 @@ async fn open_intake(State(state): State<AppState>, Posted { viewer: v, form }: 
         items,
     };
     let mut tx = state.pool.begin().await?;
-    let intake = intakes::create(&mut tx, &state.config.company_prefix, &new, &Context::by(v.actor.id)).await?;
+    let intake = intakes::create(
+        &mut tx,
+        &state.config.company_prefix,
+        &new,
+        &Context::by(v.actor.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/keeper/intakes/{}", intake.id)).into_response())
 }
@@ -154,17 +199,31 @@ impl IntakePage {
     }
 }
 
-async fn intake_detail(v: Viewer, State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+async fn intake_detail(
+    v: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> PageResult {
     v.require(KEEPERS)?;
     let mut conn = state.pool.acquire().await?;
     let intake = intakes::get(&mut conn, id).await?;
     let zones = super::orders::zones(&mut conn).await?;
-    render(IntakePage { c: v.chrome("intake"), intake, zones })
+    render(IntakePage {
+        c: v.chrome("intake"),
+        intake,
+        zones,
+    })
 }
 
-async fn receive(State(state): State<AppState>, Path(id): Path<i64>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn receive(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     v.require(KEEPERS)?;
-    let zone: i64 = field(&form, "zone").parse().map_err(|_| ApiError::Unprocessable("choose a zone".into()))?;
+    let zone: i64 = field(&form, "zone")
+        .parse()
+        .map_err(|_| ApiError::Unprocessable("choose a zone".into()))?;
     let mut tx = state.pool.begin().await?;
     intakes::receive(&mut tx, id, zone, None, &Context::by(v.actor.id)).await?;
     tx.commit().await?;

@@ -45,7 +45,13 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../../static/depot.css"))
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/depot.css"),
+    )
         .into_response()
 }
 
@@ -79,14 +85,23 @@ pub struct Viewer {
 impl Viewer {
     /// What every page template needs for its frame.
     pub fn chrome(&self, here: &'static str) -> Chrome {
-        Chrome { lang: self.lang, user: Some(self.actor.clone()), csrf: self.csrf.clone(), here, nav: nav(self.actor.role), path: self.path.clone() }
+        Chrome {
+            lang: self.lang,
+            user: Some(self.actor.clone()),
+            csrf: self.csrf.clone(),
+            here,
+            nav: nav(self.actor.role),
+            path: self.path.clone(),
+        }
     }
 
     pub fn require(&self, roles: &[Role]) -> Result<(), PageError> {
         if self.actor.is(roles) {
             Ok(())
         } else {
-            Err(PageError::Api(ApiError::forbidden(self.lang.t("not_allowed"))))
+            Err(PageError::Api(ApiError::forbidden(
+                self.lang.t("not_allowed"),
+            )))
         }
     }
 }
@@ -94,15 +109,30 @@ impl Viewer {
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let lang = Lang::from_headers(&parts.headers);
-        let next = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_default();
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default();
         let Some(token) = crate::http::session_cookie(&parts.headers) else {
             return Err(PageError::Login(next));
         };
         let mut conn = state.pool.acquire().await.map_err(ApiError::from)?;
-        let actor = auth::actor_for_session(&mut conn, &token).await.map_err(ApiError::from)?.ok_or_else(|| PageError::Login(next.clone()))?;
-        Ok(Viewer { actor, lang, csrf: csrf_token(&token), path: next })
+        let actor = auth::actor_for_session(&mut conn, &token)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| PageError::Login(next.clone()))?;
+        Ok(Viewer {
+            actor,
+            lang,
+            csrf: csrf_token(&token),
+            path: next,
+        })
     }
 }
 
@@ -123,13 +153,21 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
         let bytes = axum::body::to_bytes(body, 1024 * 1024)
             .await
             .map_err(|_| PageError::Api(ApiError::BadRequest("the form is too large".into())))?;
-        let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::Forged)?;
-        let sent = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+        let fields: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::Forged)?;
+        let sent = fields
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
         if !constant_time_eq(sent.as_bytes(), viewer.csrf.as_bytes()) {
             return Err(PageError::Forged);
         }
-        let form = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| PageError::Api(ApiError::Unprocessable(format!("the form is incomplete: {e}"))))?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            PageError::Api(ApiError::Unprocessable(format!(
+                "the form is incomplete: {e}"
+            )))
+        })?;
         Ok(Posted { viewer, form })
     }
 }
@@ -142,27 +180,45 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub type Fields = Vec<(String, String)>;
 
 pub fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
-    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or_default()
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.trim())
+        .unwrap_or_default()
 }
 
 /// Numbers from a free-text list ("12, 13 14").
 pub fn ids(text: &str) -> Result<Vec<i64>, PageError> {
     text.split(|c: char| c == ',' || c == '，' || c.is_whitespace())
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<i64>().map_err(|_| PageError::Api(ApiError::Unprocessable(format!("{s:?} is not an asset number")))))
+        .map(|s| {
+            s.parse::<i64>().map_err(|_| {
+                PageError::Api(ApiError::Unprocessable(format!(
+                    "{s:?} is not an asset number"
+                )))
+            })
+        })
         .collect()
 }
 
 /// Yuan typed into a form, as fen.
 pub fn fen(text: &str) -> Result<i64, PageError> {
-    let bad = || PageError::Api(ApiError::Unprocessable(format!("{text:?} is not an amount in yuan")));
+    let bad = || {
+        PageError::Api(ApiError::Unprocessable(format!(
+            "{text:?} is not an amount in yuan"
+        )))
+    };
     let text = text.trim().trim_start_matches('¥').replace(',', "");
     let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
     if frac.len() > 2 || whole.is_empty() {
         return Err(bad());
     }
     let whole: i64 = whole.parse().map_err(|_| bad())?;
-    let frac: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<2}").parse().map_err(|_| bad())?
+    };
     if whole < 0 {
         return Err(bad());
     }
@@ -199,7 +255,14 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn anonymous(lang: Lang) -> Chrome {
-        Chrome { lang, user: None, csrf: String::new(), here: "", nav: Vec::new(), path: String::from("/login") }
+        Chrome {
+            lang,
+            user: None,
+            csrf: String::new(),
+            here: "",
+            nav: Vec::new(),
+            path: String::from("/login"),
+        }
     }
 
     pub fn t(&self, key: &str) -> &'static str {
@@ -269,13 +332,20 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/keeper/stocktakes", "stocktakes"),
             ("/assets", "assets"),
         ],
-        Role::Auditor => vec![("/reports", "dashboard"), ("/orders", "orders"), ("/disposals", "disposals"), ("/assets", "assets")],
+        Role::Auditor => vec![
+            ("/reports", "dashboard"),
+            ("/orders", "orders"),
+            ("/disposals", "disposals"),
+            ("/assets", "assets"),
+        ],
     }
 }
 
 /// Render a template into a response.
 pub fn render(t: impl askama::Template) -> Result<Response, PageError> {
-    let html = t.render().map_err(|e| PageError::Api(ApiError::Internal(anyhow::anyhow!("template: {e}"))))?;
+    let html = t
+        .render()
+        .map_err(|e| PageError::Api(ApiError::Internal(anyhow::anyhow!("template: {e}"))))?;
     Ok(page(Html(html).into_response()))
 }
 
@@ -286,9 +356,15 @@ const CSP: &str = "default-src 'self'; script-src 'self'; connect-src 'self'; st
 
 fn page(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -330,7 +406,10 @@ impl IntoResponse for PageError {
                 };
                 return Redirect::to(&format!("/login{next}")).into_response();
             }
-            PageError::Forged => (StatusCode::FORBIDDEN, Lang::En.t("forged").to_owned() + " " + Lang::Zh.t("forged")),
+            PageError::Forged => (
+                StatusCode::FORBIDDEN,
+                Lang::En.t("forged").to_owned() + " " + Lang::Zh.t("forged"),
+            ),
             PageError::Api(e) => {
                 let status = e.status_code();
                 if let ApiError::Internal(inner) = &e {
@@ -341,7 +420,11 @@ impl IntoResponse for PageError {
                 }
             }
         };
-        let page = ErrorPage { c: Chrome::anonymous(Lang::En), status: status.as_u16(), message };
+        let page = ErrorPage {
+            c: Chrome::anonymous(Lang::En),
+            status: status.as_u16(),
+            message,
+        };
         let body = askama::Template::render(&page).unwrap_or_else(|_| "error".into());
         self::page((status, Html(body)).into_response())
     }
@@ -384,5 +467,9 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
 
 /// Escape text for HTML built outside templates (the SVG charts).
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }

@@ -43,7 +43,16 @@ struct OrdersPage {
     total: i64,
 }
 
-const STATUSES: &[&str] = &["requested", "approved", "partially_issued", "issued", "overdue", "returned", "rejected", "cancelled"];
+const STATUSES: &[&str] = &[
+    "requested",
+    "approved",
+    "partially_issued",
+    "issued",
+    "overdue",
+    "returned",
+    "rejected",
+    "cancelled",
+];
 
 impl OrdersPage {
     fn statuses(&self) -> &'static [&'static str] {
@@ -52,11 +61,27 @@ impl OrdersPage {
 }
 
 async fn list(v: Viewer, State(state): State<AppState>, Query(q): Query<ListQuery>) -> PageResult {
-    let status = STATUSES.iter().find(|s| **s == q.status).map(|s| s.to_string());
-    let filter = loans::Filter { department_id: own_department(&v.actor), status: status.clone() };
+    let status = STATUSES
+        .iter()
+        .find(|s| **s == q.status)
+        .map(|s| s.to_string());
+    let filter = loans::Filter {
+        department_id: own_department(&v.actor),
+        status: status.clone(),
+    };
     let (loans, total) = loans::list(&mut *state.pool.acquire().await?, &filter, 1, 200).await?;
-    let (here, title) = if v.actor.role == Role::Requester { ("my_orders", "my_orders") } else { ("orders", "orders") };
-    render(OrdersPage { c: v.chrome(here), title, status: status.unwrap_or_default(), loans, total })
+    let (here, title) = if v.actor.role == Role::Requester {
+        ("my_orders", "my_orders")
+    } else {
+        ("orders", "orders")
+    };
+    render(OrdersPage {
+        c: v.chrome(here),
+        title,
+        status: status.unwrap_or_default(),
+        loans,
+        total,
+    })
 }
 
 /// A requester acts for their department only; everyone else sees all.
@@ -64,7 +89,11 @@ pub fn own_department(actor: &Actor) -> Option<i64> {
     (actor.role == Role::Requester).then(|| actor.department_id.unwrap_or(-1))
 }
 
-pub async fn visible_loan(conn: &mut sqlx::PgConnection, actor: &Actor, id: i64) -> Result<Loan, ApiError> {
+pub async fn visible_loan(
+    conn: &mut sqlx::PgConnection,
+    actor: &Actor,
+    id: i64,
+) -> Result<Loan, ApiError> {
     let loan = loans::get(conn, id).await?;
     if !actor.sees_department(loan.department_id) {
         return Err(ApiError::NotFound(format!("loan {id}")));
@@ -89,7 +118,8 @@ struct OrderPage {
 
 impl OrderPage {
     fn category(&self, id: &Option<i64>) -> String {
-        id.and_then(|id| self.categories.get(&id).cloned()).unwrap_or_default()
+        id.and_then(|id| self.categories.get(&id).cloned())
+            .unwrap_or_default()
     }
     fn status(&self) -> &'static str {
         self.loan.status.as_str()
@@ -98,18 +128,35 @@ impl OrderPage {
         let role = self.c.role();
         let s = self.loan.status;
         match what {
-            "cancel" => matches!(role, "requester" | "admin") && matches!(s, LoanStatus::Requested | LoanStatus::Approved),
+            "cancel" => {
+                matches!(role, "requester" | "admin")
+                    && matches!(s, LoanStatus::Requested | LoanStatus::Approved)
+            }
             "decide" => role == "admin" && s == LoanStatus::Requested,
-            "issue" => matches!(role, "keeper" | "admin") && matches!(s, LoanStatus::Approved | LoanStatus::PartiallyIssued),
-            "return" => matches!(role, "keeper" | "admin") && matches!(s, LoanStatus::Issued | LoanStatus::PartiallyIssued),
+            "issue" => {
+                matches!(role, "keeper" | "admin")
+                    && matches!(s, LoanStatus::Approved | LoanStatus::PartiallyIssued)
+            }
+            "return" => {
+                matches!(role, "keeper" | "admin")
+                    && matches!(s, LoanStatus::Issued | LoanStatus::PartiallyIssued)
+            }
             _ => false,
         }
     }
     fn waiting(&self) -> Vec<&orders::Reserved> {
-        self.loan.assets.iter().filter(|a| a.issued_at.is_none() && a.released_at.is_none()).collect()
+        self.loan
+            .assets
+            .iter()
+            .filter(|a| a.issued_at.is_none() && a.released_at.is_none())
+            .collect()
     }
     fn out(&self) -> Vec<&orders::Reserved> {
-        self.loan.assets.iter().filter(|a| a.issued_at.is_some() && a.returned_at.is_none()).collect()
+        self.loan
+            .assets
+            .iter()
+            .filter(|a| a.issued_at.is_some() && a.returned_at.is_none())
+            .collect()
     }
 }
 
@@ -119,28 +166,61 @@ struct DetailQuery {
     requested: String,
 }
 
-async fn detail(v: Viewer, State(state): State<AppState>, Path(id): Path<i64>, Query(q): Query<DetailQuery>) -> PageResult {
+async fn detail(
+    v: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<DetailQuery>,
+) -> PageResult {
     let mut conn = state.pool.begin().await?;
     let loan = visible_loan(&mut conn, &v.actor, id).await?;
-    let categories = catalogue::categories(&mut conn).await?.into_iter().collect();
+    let categories = catalogue::categories(&mut conn)
+        .await?
+        .into_iter()
+        .collect();
     let timeline = events::for_order(&mut conn, OrderKind::Loan, id).await?;
-    let (mut proposal, mut alternatives, mut proposal_error) = (Vec::new(), Vec::new(), String::new());
+    let (mut proposal, mut alternatives, mut proposal_error) =
+        (Vec::new(), Vec::new(), String::new());
     if v.actor.role == Role::Admin && loan.status == LoanStatus::Requested {
         let (from, to) = orders::loan_period(loan.starts_on, loan.ends_on);
-        match orders::proposal(&mut conn, OrderKind::Loan, id, loan.department_id, (Some(from), Some(to))).await {
+        match orders::proposal(
+            &mut conn,
+            OrderKind::Loan,
+            id,
+            loan.department_id,
+            (Some(from), Some(to)),
+        )
+        .await
+        {
             Ok(chosen) => {
-                proposal = assets::by_ids(&mut conn, &chosen).await?.into_iter().map(|a| (a.id, a.name, a.epc)).collect();
+                proposal = assets::by_ids(&mut conn, &chosen)
+                    .await?
+                    .into_iter()
+                    .map(|a| (a.id, a.name, a.epc))
+                    .collect();
             }
             Err(e) => proposal_error = ApiError::from(e).to_string(),
         }
         let cats: Vec<i64> = loan.lines.iter().filter_map(|l| l.category_id).collect();
         let taken: Vec<i64> = proposal.iter().map(|p| p.0).collect();
-        alternatives = catalogue::free_assets(&mut conn, &cats, loan.department_id, (loan.starts_on, loan.ends_on), &taken, 30).await?;
+        alternatives = catalogue::free_assets(
+            &mut conn,
+            &cats,
+            loan.department_id,
+            (loan.starts_on, loan.ends_on),
+            &taken,
+            30,
+        )
+        .await?;
     }
     let zones = zones(&mut conn).await?;
     // Only reads happened; the proposal's row locks end here.
     conn.rollback().await?;
-    let here = if v.actor.role == Role::Requester { "my_orders" } else { "orders" };
+    let here = if v.actor.role == Role::Requester {
+        "my_orders"
+    } else {
+        "orders"
+    };
     render(OrderPage {
         c: v.chrome(here),
         loan,
@@ -164,7 +244,11 @@ pub async fn zones(conn: &mut sqlx::PgConnection) -> Result<Vec<(i64, String)>, 
 }
 
 /// The actions on a loan, each through the same `db::loans` function as the API.
-async fn act(State(state): State<AppState>, Path((id, action)): Path<(i64, String)>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn act(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(i64, String)>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     let ctx = Context::by(v.actor.id).reason(field(&form, "reason"));
     let mut tx = state.pool.begin().await?;
     visible_loan(&mut tx, &v.actor, id).await?;
@@ -175,7 +259,11 @@ async fn act(State(state): State<AppState>, Path((id, action)): Path<(i64, Strin
         }
         "approve" => {
             v.require(&[Role::Admin])?;
-            let mut chosen: Vec<i64> = form.iter().filter(|(k, _)| k == "asset").filter_map(|(_, v)| v.parse().ok()).collect();
+            let mut chosen: Vec<i64> = form
+                .iter()
+                .filter(|(k, _)| k == "asset")
+                .filter_map(|(_, v)| v.parse().ok())
+                .collect();
             chosen.extend(ids(field(&form, "extra"))?);
             loans::approve(&mut tx, id, Some(&chosen), &ctx).await?;
         }
@@ -185,7 +273,11 @@ async fn act(State(state): State<AppState>, Path((id, action)): Path<(i64, Strin
         }
         "issue" => {
             v.require(&[Role::Keeper, Role::Admin])?;
-            let chosen: Vec<i64> = form.iter().filter(|(k, _)| k == "asset").filter_map(|(_, v)| v.parse().ok()).collect();
+            let chosen: Vec<i64> = form
+                .iter()
+                .filter(|(k, _)| k == "asset")
+                .filter_map(|(_, v)| v.parse().ok())
+                .collect();
             if chosen.is_empty() {
                 return Err(ApiError::Unprocessable("tick the assets handed over".into()).into());
             }
@@ -196,7 +288,12 @@ async fn act(State(state): State<AppState>, Path((id, action)): Path<(i64, Strin
             let zone_id = field(&form, "zone").parse().ok();
             let mut items = Vec::new();
             for (k, value) in &form {
-                let Some(asset) = k.strip_prefix("condition-").and_then(|a| a.parse::<i64>().ok()) else { continue };
+                let Some(asset) = k
+                    .strip_prefix("condition-")
+                    .and_then(|a| a.parse::<i64>().ok())
+                else {
+                    continue;
+                };
                 let condition = match value.as_str() {
                     "fine" => Condition::Fine,
                     "damaged" => Condition::Damaged,
@@ -204,7 +301,12 @@ async fn act(State(state): State<AppState>, Path((id, action)): Path<(i64, Strin
                     _ => continue, // not back yet
                 };
                 let note = field(&form, &format!("note-{asset}")).to_owned();
-                items.push(ReturnedItem { asset_id: asset, condition, zone_id, note });
+                items.push(ReturnedItem {
+                    asset_id: asset,
+                    condition,
+                    zone_id,
+                    note,
+                });
             }
             loans::return_items(&mut tx, id, Some(&items), &ctx).await?;
         }
@@ -229,14 +331,23 @@ struct AssetsPage {
     total: i64,
 }
 
-async fn asset_list(v: Viewer, State(state): State<AppState>, Query(q): Query<AssetQuery>) -> PageResult {
+async fn asset_list(
+    v: Viewer,
+    State(state): State<AppState>,
+    Query(q): Query<AssetQuery>,
+) -> PageResult {
     let filter = assets::Filter {
         text: Some(q.q.clone()),
         visible_to: (v.actor.role == Role::Requester).then(|| v.actor.department_id.unwrap_or(-1)),
         ..Default::default()
     };
     let (assets, total) = assets::list(&mut *state.pool.acquire().await?, &filter, 1, 200).await?;
-    render(AssetsPage { c: v.chrome("assets"), q: q.q, assets, total })
+    render(AssetsPage {
+        c: v.chrome("assets"),
+        q: q.q,
+        assets,
+        total,
+    })
 }
 
 #[derive(askama::Template)]

@@ -23,11 +23,26 @@ const IDLE_DAYS: i32 = 180;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reports", get(dashboard))
-        .route("/reports/stock.csv", get(|v: Viewer, s: State<AppState>| csv(v, s, "stock")))
-        .route("/reports/idle.csv", get(|v: Viewer, s: State<AppState>| csv(v, s, "idle")))
-        .route("/reports/overdue.csv", get(|v: Viewer, s: State<AppState>| csv(v, s, "overdue")))
-        .route("/reports/compensations.csv", get(|v: Viewer, s: State<AppState>| csv(v, s, "compensations")))
-        .route("/reports/disposals.csv", get(|v: Viewer, s: State<AppState>| csv(v, s, "disposals")))
+        .route(
+            "/reports/stock.csv",
+            get(|v: Viewer, s: State<AppState>| csv(v, s, "stock")),
+        )
+        .route(
+            "/reports/idle.csv",
+            get(|v: Viewer, s: State<AppState>| csv(v, s, "idle")),
+        )
+        .route(
+            "/reports/overdue.csv",
+            get(|v: Viewer, s: State<AppState>| csv(v, s, "overdue")),
+        )
+        .route(
+            "/reports/compensations.csv",
+            get(|v: Viewer, s: State<AppState>| csv(v, s, "compensations")),
+        )
+        .route(
+            "/reports/disposals.csv",
+            get(|v: Viewer, s: State<AppState>| csv(v, s, "disposals")),
+        )
 }
 
 #[derive(askama::Template)]
@@ -57,18 +72,57 @@ async fn dashboard(v: Viewer, State(state): State<AppState>) -> PageResult {
     let by_state = reports::stock_by_state(&mut conn).await?;
     let by_category = reports::stock_by_category(&mut conn).await?;
     let (idle, idle_total) = reports::idle(&mut conn, IDLE_DAYS, 20).await?;
-    let overdue = loans::list(&mut conn, &loans::Filter { department_id: None, status: Some("overdue".into()) }, 1, 100).await?.0;
+    let overdue = loans::list(
+        &mut conn,
+        &loans::Filter {
+            department_id: None,
+            status: Some("overdue".into()),
+        },
+        1,
+        100,
+    )
+    .await?
+    .0;
     let cases = compensations::list(&mut conn, None, None).await?;
     let money = reports::money(&mut conn).await?;
     let state_chart = bar_chart(
         v.lang.t("stock_by_state"),
-        &by_state.iter().map(|c| (v.lang.t(&c.label).to_owned(), c.count as f64, c.count.to_string())).collect::<Vec<_>>(),
+        &by_state
+            .iter()
+            .map(|c| {
+                (
+                    v.lang.t(&c.label).to_owned(),
+                    c.count as f64,
+                    c.count.to_string(),
+                )
+            })
+            .collect::<Vec<_>>(),
     );
     let utilisation_chart = bar_chart(
         v.lang.t("utilisation"),
-        &by_category.iter().map(|c| (c.category.clone(), c.utilisation, format!("{:.1}%", c.utilisation * 100.0))).collect::<Vec<_>>(),
+        &by_category
+            .iter()
+            .map(|c| {
+                (
+                    c.category.clone(),
+                    c.utilisation,
+                    format!("{:.1}%", c.utilisation * 100.0),
+                )
+            })
+            .collect::<Vec<_>>(),
     );
-    render(Dashboard { c: v.chrome("dashboard"), by_state, by_category, idle, idle_total, overdue, cases, money, state_chart, utilisation_chart })
+    render(Dashboard {
+        c: v.chrome("dashboard"),
+        by_state,
+        by_category,
+        idle,
+        idle_total,
+        overdue,
+        cases,
+        money,
+        state_chart,
+        utilisation_chart,
+    })
 }
 
 /// A horizontal bar chart: (label, value, value as shown). Labels are escaped.
@@ -76,7 +130,11 @@ fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> String {
     const ROW: usize = 26;
     const LABEL: usize = 190;
     const BAR: f64 = 260.0;
-    let max = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let max = rows
+        .iter()
+        .map(|r| r.1)
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE);
     let height = rows.len() * ROW + 8;
     let mut svg = format!(
         "<svg role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {w} {height}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\" xmlns=\"http://www.w3.org/2000/svg\"><title>{t}</title>",
@@ -102,33 +160,103 @@ fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> String {
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
 /// office PCs read the Chinese names right). Money columns are yuan.
-async fn csv(v: Viewer, State(state): State<AppState>, name: &'static str) -> Result<Response, PageError> {
+async fn csv(
+    v: Viewer,
+    State(state): State<AppState>,
+    name: &'static str,
+) -> Result<Response, PageError> {
     v.require(READERS)?;
     let mut conn = state.pool.acquire().await?;
     let yuan = |fen: i64| format!("{}.{:02}", fen / 100, (fen % 100).abs());
     let mut rows: Vec<Vec<String>> = Vec::new();
     match name {
         "stock" => {
-            rows.push(["category", "in_stock", "reserved", "on_loan", "listed", "other", "value_yuan", "utilisation"].map(String::from).to_vec());
+            rows.push(
+                [
+                    "category",
+                    "in_stock",
+                    "reserved",
+                    "on_loan",
+                    "listed",
+                    "other",
+                    "value_yuan",
+                    "utilisation",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
             for c in reports::stock_by_category(&mut conn).await? {
-                rows.push(vec![c.category, c.in_stock.to_string(), c.reserved.to_string(), c.on_loan.to_string(), c.listed.to_string(), c.other.to_string(), yuan(c.value_fen), format!("{:.4}", c.utilisation)]);
+                rows.push(vec![
+                    c.category,
+                    c.in_stock.to_string(),
+                    c.reserved.to_string(),
+                    c.on_loan.to_string(),
+                    c.listed.to_string(),
+                    c.other.to_string(),
+                    yuan(c.value_fen),
+                    format!("{:.4}", c.utilisation),
+                ]);
             }
         }
         "idle" => {
-            rows.push(["asset_id", "name", "category", "value_yuan", "last_issued"].map(String::from).to_vec());
+            rows.push(
+                ["asset_id", "name", "category", "value_yuan", "last_issued"]
+                    .map(String::from)
+                    .to_vec(),
+            );
             for i in reports::idle(&mut conn, IDLE_DAYS, 100_000).await?.0 {
-                rows.push(vec![i.asset_id.to_string(), i.name, i.category, yuan(i.value_fen), i.last_issued.map(|d| d.to_rfc3339()).unwrap_or_default()]);
+                rows.push(vec![
+                    i.asset_id.to_string(),
+                    i.name,
+                    i.category,
+                    yuan(i.value_fen),
+                    i.last_issued.map(|d| d.to_rfc3339()).unwrap_or_default(),
+                ]);
             }
         }
         "overdue" => {
-            rows.push(["loan_id", "department", "purpose", "starts_on", "ends_on", "status"].map(String::from).to_vec());
-            let filter = loans::Filter { department_id: None, status: Some("overdue".into()) };
+            rows.push(
+                [
+                    "loan_id",
+                    "department",
+                    "purpose",
+                    "starts_on",
+                    "ends_on",
+                    "status",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
+            let filter = loans::Filter {
+                department_id: None,
+                status: Some("overdue".into()),
+            };
             for l in loans::list(&mut conn, &filter, 1, 100_000).await?.0 {
-                rows.push(vec![l.id.to_string(), l.department, l.purpose, l.starts_on.to_string(), l.ends_on.to_string(), l.status.as_str().into()]);
+                rows.push(vec![
+                    l.id.to_string(),
+                    l.department,
+                    l.purpose,
+                    l.starts_on.to_string(),
+                    l.ends_on.to_string(),
+                    l.status.as_str().into(),
+                ]);
             }
         }
         "compensations" => {
-            rows.push(["case_id", "asset_id", "asset", "department", "loan_id", "status", "amount_yuan", "receipt_number"].map(String::from).to_vec());
+            rows.push(
+                [
+                    "case_id",
+                    "asset_id",
+                    "asset",
+                    "department",
+                    "loan_id",
+                    "status",
+                    "amount_yuan",
+                    "receipt_number",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
             for c in compensations::list(&mut conn, None, None).await? {
                 rows.push(vec![
                     c.id.to_string(),
@@ -143,7 +271,22 @@ async fn csv(v: Viewer, State(state): State<AppState>, name: &'static str) -> Re
             }
         }
         _ => {
-            rows.push(["disposal_id", "reason", "status", "original_value_yuan", "appraised_yuan", "method", "sale_price_yuan", "buyer", "receipt_number", "remitted_at"].map(String::from).to_vec());
+            rows.push(
+                [
+                    "disposal_id",
+                    "reason",
+                    "status",
+                    "original_value_yuan",
+                    "appraised_yuan",
+                    "method",
+                    "sale_price_yuan",
+                    "buyer",
+                    "receipt_number",
+                    "remitted_at",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
             for d in disposals::list(&mut conn, None, 1, 100_000).await?.0 {
                 rows.push(vec![
                     d.id.to_string(),
@@ -167,13 +310,24 @@ async fn csv(v: Viewer, State(state): State<AppState>, name: &'static str) -> Re
         body.push_str("\r\n");
     }
     let disposition = format!("attachment; filename=\"depot-{name}.csv\"");
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], body).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is neutralised so a spreadsheet never
 /// runs a cell as a formula.
 fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() { format!("'{s}") } else { s.to_owned() };
+    let s = if s.starts_with(['=', '+', '-', '@']) && s.parse::<f64>().is_err() {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -196,7 +350,13 @@ mod tests {
 
     #[test]
     fn charts_escape_their_labels() {
-        let svg = bar_chart("t", &[("<b>".into(), 2.0, "2".into()), ("x".into(), 0.0, "0".into())]);
+        let svg = bar_chart(
+            "t",
+            &[
+                ("<b>".into(), 2.0, "2".into()),
+                ("x".into(), 0.0, "0".into()),
+            ],
+        );
         assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"));
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
     }

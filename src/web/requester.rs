@@ -10,11 +10,11 @@ use serde::Deserialize;
 
 use super::{field, ids, render, Chrome, Fields, PageError, PageResult, Posted, Viewer};
 use crate::auth::Role;
+use crate::db::assets;
 use crate::db::catalogue::{self, Listing, Offer, Search};
 use crate::db::events::Context;
 use crate::db::loans::{self, NewLoan};
 use crate::db::orders::Line;
-use crate::db::assets;
 use crate::http::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -70,7 +70,11 @@ impl CataloguePage {
     }
 }
 
-async fn catalogue_page(v: Viewer, State(state): State<AppState>, Query(q): Query<CatalogueQuery>) -> PageResult {
+async fn catalogue_page(
+    v: Viewer,
+    State(state): State<AppState>,
+    Query(q): Query<CatalogueQuery>,
+) -> PageResult {
     let mut conn = state.pool.acquire().await?;
     let search = q.search();
     let department = v.actor.department_id;
@@ -78,7 +82,14 @@ async fn catalogue_page(v: Viewer, State(state): State<AppState>, Query(q): Quer
     let listings = catalogue::listings(&mut conn, department, &search).await?;
     let categories = catalogue::categories(&mut conn).await?;
     let today = chrono::Utc::now().date_naive().to_string();
-    render(CataloguePage { c: v.chrome("catalogue"), q, categories, offers, listings, today })
+    render(CataloguePage {
+        c: v.chrome("catalogue"),
+        q,
+        categories,
+        offers,
+        listings,
+        today,
+    })
 }
 
 #[derive(askama::Template)]
@@ -113,7 +124,11 @@ impl LoanForm {
     }
 }
 
-async fn loan_form(v: Viewer, State(state): State<AppState>, Query(q): Query<CatalogueQuery>) -> PageResult {
+async fn loan_form(
+    v: Viewer,
+    State(state): State<AppState>,
+    Query(q): Query<CatalogueQuery>,
+) -> PageResult {
     v.require(&[Role::Requester, Role::Admin])?;
     let categories = catalogue::categories(&mut *state.pool.acquire().await?).await?;
     render(LoanForm {
@@ -135,15 +150,25 @@ async fn loan_form(v: Viewer, State(state): State<AppState>, Query(q): Query<Cat
 
 /// The loan request: lines by category and quantity and/or specific assets, the dates
 /// and the purpose. A refusal shows the form again with the reason and what was typed.
-async fn request_loan(State(state): State<AppState>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn request_loan(
+    State(state): State<AppState>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     v.require(&[Role::Requester, Role::Admin])?;
     let mut form_page = LoanForm {
         c: v.chrome("request_loan"),
         categories: Vec::new(),
         lines: (0..LINES)
             .map(|i| {
-                let suffix = if i == 0 { String::new() } else { format!("_{}", i + 1) };
-                (field(&form, &format!("category{suffix}")).to_owned(), field(&form, &format!("quantity{suffix}")).to_owned())
+                let suffix = if i == 0 {
+                    String::new()
+                } else {
+                    format!("_{}", i + 1)
+                };
+                (
+                    field(&form, &format!("category{suffix}")).to_owned(),
+                    field(&form, &format!("quantity{suffix}")).to_owned(),
+                )
             })
             .collect(),
         assets: field(&form, "assets").to_owned(),
@@ -153,23 +178,53 @@ async fn request_loan(State(state): State<AppState>, Posted { viewer: v, form }:
         error: String::new(),
     };
     let result = async {
-        let department_id = v.actor.department_id.ok_or_else(|| ApiError::Unprocessable("you belong to no department".into()))?;
-        let date = |s: &str, what: &str| s.parse::<NaiveDate>().map_err(|_| ApiError::Unprocessable(format!("give the {what} date (YYYY-MM-DD)")));
+        let department_id = v
+            .actor
+            .department_id
+            .ok_or_else(|| ApiError::Unprocessable("you belong to no department".into()))?;
+        let date = |s: &str, what: &str| {
+            s.parse::<NaiveDate>()
+                .map_err(|_| ApiError::Unprocessable(format!("give the {what} date (YYYY-MM-DD)")))
+        };
         let starts_on = date(&form_page.from, "first")?;
-        let ends_on = if form_page.to.is_empty() { starts_on } else { date(&form_page.to, "last")? };
+        let ends_on = if form_page.to.is_empty() {
+            starts_on
+        } else {
+            date(&form_page.to, "last")?
+        };
         let mut lines = Vec::new();
         for (category, quantity) in form_page.lines.iter().filter(|(c, _)| !c.is_empty()) {
-            let category_id = category.parse().map_err(|_| ApiError::Unprocessable("choose a category".into()))?;
-            let quantity: i32 = quantity.parse().map_err(|_| ApiError::Unprocessable("give a quantity for each category".into()))?;
-            lines.push(Line { id: 0, category_id: Some(category_id), asset_id: None, quantity });
+            let category_id = category
+                .parse()
+                .map_err(|_| ApiError::Unprocessable("choose a category".into()))?;
+            let quantity: i32 = quantity
+                .parse()
+                .map_err(|_| ApiError::Unprocessable("give a quantity for each category".into()))?;
+            lines.push(Line {
+                id: 0,
+                category_id: Some(category_id),
+                asset_id: None,
+                quantity,
+            });
         }
         for asset_id in ids(&form_page.assets).map_err(|e| match e {
             PageError::Api(e) => e,
             _ => ApiError::Unprocessable("bad asset numbers".into()),
         })? {
-            lines.push(Line { id: 0, category_id: None, asset_id: Some(asset_id), quantity: 1 });
+            lines.push(Line {
+                id: 0,
+                category_id: None,
+                asset_id: Some(asset_id),
+                quantity: 1,
+            });
         }
-        let new = NewLoan { department_id: None, purpose: form_page.purpose.clone(), starts_on, ends_on, lines };
+        let new = NewLoan {
+            department_id: None,
+            purpose: form_page.purpose.clone(),
+            starts_on,
+            ends_on,
+            lines,
+        };
         let mut tx = state.pool.begin().await?;
         let loan = loans::create(&mut tx, department_id, &new, &Context::by(v.actor.id)).await?;
         tx.commit().await?;
@@ -200,10 +255,18 @@ struct VirtualDepotPage {
 async fn virtual_depot(v: Viewer, State(state): State<AppState>) -> PageResult {
     v.require(&[Role::Requester])?;
     let mut conn = state.pool.acquire().await?;
-    let filter = assets::Filter { department_id: v.actor.department_id, ..Default::default() };
+    let filter = assets::Filter {
+        department_id: v.actor.department_id,
+        ..Default::default()
+    };
     let (mut assets, _) = assets::list(&mut conn, &filter, 1, 500).await?;
-    assets.retain(|a| a.owner_department_id.is_some() && a.owner_department_id == v.actor.department_id);
-    render(VirtualDepotPage { c: v.chrome("virtual_depot"), assets })
+    assets.retain(|a| {
+        a.owner_department_id.is_some() && a.owner_department_id == v.actor.department_id
+    });
+    render(VirtualDepotPage {
+        c: v.chrome("virtual_depot"),
+        assets,
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -38,23 +38,43 @@ impl World {
         let app = http::router(AppState::new(pool.clone(), Config::for_database(None)));
         let id = |sql: &'static str| {
             let pool = pool.clone();
-            async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+            async move {
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
         };
-        let finance = id("insert into departments (code, name) values ('FIN', 'Finance Bureau') returning id").await;
-        let culture = id("insert into departments (code, name) values ('CUL', 'Culture Bureau') returning id").await;
-        let warehouse = id("insert into warehouses (code, name) values ('W1', 'Main depot') returning id").await;
-        let shelf = sqlx::query_scalar("insert into zones (warehouse_id, code, name) values ($1, 'A', 'Aisle A') returning id")
-            .bind(warehouse)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        let shelf2 = sqlx::query_scalar("insert into zones (warehouse_id, code, name) values ($1, 'B', 'Aisle B') returning id")
-            .bind(warehouse)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        let tables = id("insert into categories (code, name) values ('TBL', 'folding table') returning id").await;
-        let chairs = id("insert into categories (code, name) values ('CHR', 'chair') returning id").await;
+        let finance = id(
+            "insert into departments (code, name) values ('FIN', 'Finance Bureau') returning id",
+        )
+        .await;
+        let culture = id(
+            "insert into departments (code, name) values ('CUL', 'Culture Bureau') returning id",
+        )
+        .await;
+        let warehouse =
+            id("insert into warehouses (code, name) values ('W1', 'Main depot') returning id")
+                .await;
+        let shelf = sqlx::query_scalar(
+            "insert into zones (warehouse_id, code, name) values ($1, 'A', 'Aisle A') returning id",
+        )
+        .bind(warehouse)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let shelf2 = sqlx::query_scalar(
+            "insert into zones (warehouse_id, code, name) values ($1, 'B', 'Aisle B') returning id",
+        )
+        .bind(warehouse)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let tables =
+            id("insert into categories (code, name) values ('TBL', 'folding table') returning id")
+                .await;
+        let chairs =
+            id("insert into categories (code, name) values ('CHR', 'chair') returning id").await;
         let mut world = World {
             app,
             pool,
@@ -73,16 +93,24 @@ impl World {
         };
         world.admin = world.user("admin", Role::Admin, None).await;
         world.keeper = world.user("keeper", Role::Keeper, None).await;
-        world.requester = world.user("requester", Role::Requester, Some(finance)).await;
-        world.requester2 = world.user("requester2", Role::Requester, Some(culture)).await;
+        world.requester = world
+            .user("requester", Role::Requester, Some(finance))
+            .await;
+        world.requester2 = world
+            .user("requester2", Role::Requester, Some(culture))
+            .await;
         world.auditor = world.user("auditor", Role::Auditor, None).await;
         world
     }
 
     /// The same world served by a router that has the reader pipeline.
     pub fn with_ingest(self, ingest: &depot::ingest::Ingest) -> World {
-        let state = AppState::new(self.pool.clone(), Config::for_database(None)).with_ingest(ingest.clone());
-        World { app: http::router(state), ..self }
+        let state = AppState::new(self.pool.clone(), Config::for_database(None))
+            .with_ingest(ingest.clone());
+        World {
+            app: http::router(state),
+            ..self
+        }
     }
 
     /// Create a user and return an API token for them.
@@ -96,7 +124,9 @@ impl World {
             department_id,
         };
         http::insert_user(&mut conn, &body).await.unwrap();
-        depot::auth::create_api_token(&mut conn, username, "test", None).await.unwrap()
+        depot::auth::create_api_token(&mut conn, username, "test", None)
+            .await
+            .unwrap()
     }
 
     /// Register `n` assets of a category and receive them into the shelf zone.
@@ -122,21 +152,39 @@ impl World {
     /// Receive a registered asset into the shelf, through the lifecycle.
     pub async fn set_in_stock(&self, id: i64) {
         let mut tx = self.pool.begin().await.unwrap();
-        depot::db::events::transition(&mut tx, id, depot::domain::lifecycle::AssetAction::Receive, &Default::default())
+        depot::db::events::transition(
+            &mut tx,
+            id,
+            depot::domain::lifecycle::AssetAction::Receive,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+        sqlx::query("update assets set zone_id = $2 where id = $1")
+            .bind(id)
+            .bind(self.shelf)
+            .execute(&mut *tx)
             .await
             .unwrap();
-        sqlx::query("update assets set zone_id = $2 where id = $1").bind(id).bind(self.shelf).execute(&mut *tx).await.unwrap();
         tx.commit().await.unwrap();
     }
 
     /// One request with a bearer token (empty token: anonymous). Returns status and JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder().method(method).uri(path);
         if !token.is_empty() {
             req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }
         let req = match body {
-            Some(b) => req.header(header::CONTENT_TYPE, "application/json").body(Body::from(b.to_string())),
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
             None => req.body(Body::empty()),
         }
         .unwrap();
@@ -150,7 +198,9 @@ impl World {
         let value = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes)))
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes))
+            })
         };
         (status, value)
     }
@@ -162,8 +212,10 @@ impl World {
                 Method::POST,
                 "/api/loans",
                 &self.requester,
-                Some(json!({"purpose": "annual conference", "starts_on": starts, "ends_on": ends,
-                            "lines": [{"category_id": self.tables, "quantity": n}]})),
+                Some(
+                    json!({"purpose": "annual conference", "starts_on": starts, "ends_on": ends,
+                            "lines": [{"category_id": self.tables, "quantity": n}]}),
+                ),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{loan}");
@@ -171,13 +223,22 @@ impl World {
     }
 
     pub async fn asset_state(&self, id: i64) -> String {
-        sqlx::query_scalar("select state::text from assets where id = $1").bind(id).fetch_one(&self.pool).await.unwrap()
+        sqlx::query_scalar("select state::text from assets where id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
     }
 
     /// The invariant behind everything: each asset's state is the last state its log records.
     pub async fn assert_log_agrees(&self) {
         let mut conn = self.pool.acquire().await.unwrap();
-        let bad = depot::db::events::inconsistent_assets(&mut conn).await.unwrap();
-        assert!(bad.is_empty(), "assets whose state disagrees with their event log: {bad:?}");
+        let bad = depot::db::events::inconsistent_assets(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            bad.is_empty(),
+            "assets whose state disagrees with their event log: {bad:?}"
+        );
     }
 }
