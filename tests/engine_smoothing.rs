@@ -68,6 +68,7 @@ fn config() -> EngineConfig {
             quiet_ms: 1_000,
             min_reads: 2,
             max_track_ms: 60_000,
+            min_confidence: depot::engine::config::DEFAULT_MIN_CONFIDENCE,
         }],
     }
 }

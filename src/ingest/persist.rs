@@ -66,10 +66,11 @@ fn row(fact: &Fact) -> Option<Row> {
             at,
             confidence,
             batch,
+            uncertain,
         } => Row {
             gate: Some(gate.0.into()),
             direction: Some(word(*direction)),
-            details: serde_json::json!({ "confidence": confidence, "batch": batch }),
+            details: serde_json::json!({ "confidence": confidence, "batch": batch, "uncertain": uncertain }),
             ..base("passed", epc, *at)
         },
         Fact::BatchClosed { .. } => return None,
@@ -131,6 +132,7 @@ pub async fn persist(
                 at,
                 confidence,
                 batch,
+                uncertain,
             } => {
                 let ctx = Passage {
                     key: &key,
@@ -141,6 +143,7 @@ pub async fn persist(
                     at: time(*at),
                     batch: *batch,
                     confidence: *confidence,
+                    uncertain: *uncertain,
                 };
                 reconcile(&mut tx, site, &ctx, &mut live).await?;
             }
@@ -215,6 +218,7 @@ struct Passage<'a> {
     at: DateTime<Utc>,
     batch: u32,
     confidence: f32,
+    uncertain: bool,
 }
 
 /// What a passage means for the lifecycle. Order operations run in a savepoint: one that
@@ -231,6 +235,9 @@ async fn reconcile(
     let mut alert: Option<(AlertKind, String)> = None;
 
     match p.asset_id {
+        Some(asset_id) if p.uncertain => {
+            alert = Some((AlertKind::UncertainPassage, ask(tx, site, p, asset_id).await?));
+        }
         None => {
             alert = Some((
                 AlertKind::UnknownTag,
@@ -257,18 +264,7 @@ async fn reconcile(
             };
             match p.direction {
                 Direction::Out => {
-                    let open: Option<(OrderKind, i64)> = sqlx::query_as(
-                        "select r.order_kind, r.order_id from reservations r
-                         left join loans l on r.order_kind = 'loan' and l.id = r.order_id
-                         left join transfers t on r.order_kind = 'transfer' and t.id = r.order_id
-                         where r.asset_id = $1 and r.released_at is null and r.issued_at is null
-                           and (l.status in ('approved', 'partially_issued') or t.status = 'approved')
-                         limit 1",
-                    )
-                    .bind(asset_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    match open {
+                    match order_to_issue(tx, asset_id).await? {
                         Some((kind, id)) => {
                             let mut sp = tx.begin().await?;
                             let done = match kind {
@@ -301,14 +297,7 @@ async fn reconcile(
                     }
                 }
                 Direction::In => {
-                    let out_on: Option<i64> = sqlx::query_scalar(
-                        "select order_id from reservations where asset_id = $1 and order_kind = 'loan'
-                         and issued_at is not null and returned_at is null limit 1",
-                    )
-                    .bind(asset_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if let (Some(loan), AssetState::OnLoan) = (out_on, state) {
+                    if let (Some(loan), AssetState::OnLoan) = (loan_out_on(tx, asset_id).await?, state) {
                         let mut sp = tx.begin().await?;
                         match loans::return_at_gate(
                             &mut sp,
@@ -350,7 +339,11 @@ async fn reconcile(
         }
     }
     if let Some((kind, message)) = alert {
-        outcome = "alert";
+        outcome = if kind == AlertKind::UncertainPassage {
+            "uncertain"
+        } else {
+            "alert"
+        };
         if let Some(a) = alerts::raise(
             tx,
             kind,
@@ -389,4 +382,66 @@ fn into_sqlx(e: crate::db::Error) -> sqlx::Error {
         crate::db::Error::Sqlx(e) => e,
         other => sqlx::Error::Protocol(other.to_string()),
     }
+}
+
+/// The approved loan or transfer an outward passage of `asset_id` would issue it on.
+async fn order_to_issue(
+    tx: &mut PgConnection,
+    asset_id: i64,
+) -> Result<Option<(OrderKind, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select r.order_kind, r.order_id from reservations r
+         left join loans l on r.order_kind = 'loan' and l.id = r.order_id
+         left join transfers t on r.order_kind = 'transfer' and t.id = r.order_id
+         where r.asset_id = $1 and r.released_at is null and r.issued_at is null
+           and (l.status in ('approved', 'partially_issued') or t.status = 'approved')
+         limit 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// The loan `asset_id` is out on, which an inward passage would return it from.
+async fn loan_out_on(tx: &mut PgConnection, asset_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select order_id from reservations where asset_id = $1 and order_kind = 'loan'
+         and issued_at is not null and returned_at is null limit 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(&mut *tx)
+    .await
+}
+
+/// The question an uncertain passage puts to the keeper: what the gate thinks it saw, how
+/// sure it is, and what confirming it would do.
+async fn ask(
+    tx: &mut PgConnection,
+    site: &Site,
+    p: &Passage<'_>,
+    asset_id: i64,
+) -> Result<String, sqlx::Error> {
+    let (state, name): (AssetState, String) =
+        sqlx::query_as("select state, name from assets where id = $1")
+            .bind(asset_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let gate = site.gate_name(p.gate_id);
+    let what = match p.direction {
+        Direction::Out => match order_to_issue(tx, asset_id).await? {
+            Some((kind, id)) => format!("confirm to issue it on {} {id}", kind.as_str()),
+            None => format!("confirm to record that it left with no order (it is {state})"),
+        },
+        Direction::In => match loan_out_on(tx, asset_id).await? {
+            Some(loan) if state == AssetState::OnLoan => {
+                format!("confirm to return it from loan {loan}, pending inspection")
+            }
+            _ => format!("confirming changes nothing (it is {state})"),
+        },
+    };
+    Ok(format!(
+        "asset {asset_id} ({name}) may have passed gate {gate} {} (confidence {:.2}): {what}, or dismiss",
+        word(p.direction),
+        p.confidence
+    ))
 }

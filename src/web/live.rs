@@ -120,6 +120,7 @@ impl GatePage {
             AlertKind::ExitWithoutOrder => "exit_without_order",
             AlertKind::UnknownTag => "unknown_tag",
             AlertKind::EntryWithoutOrder => "entry_without_order",
+            AlertKind::UncertainPassage => "uncertain_passage",
         }
     }
     fn time(&self, t: &DateTime<Utc>) -> String {
