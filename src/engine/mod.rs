@@ -18,6 +18,8 @@ pub mod inventory;
 pub mod key;
 /// The engine on its own thread behind bounded channels (backpressure), for the service.
 pub mod runner;
+/// The walk test: how good a gate is, and the thresholds that suit it.
+pub mod survey;
 /// Stocktakes: found, missing, unexpected and misplaced assets.
 pub mod stocktake;
 /// Deterministic synthetic traces: gate passages, stocktakes, cross-reads, benchmark load.
