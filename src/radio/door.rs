@@ -801,7 +801,8 @@ mod tests {
         // good door hardly sees them outside, a poor one reads them on both sides (a tag
         // that powers up at all is read about as often as any other: Gen2 shares reads by
         // slots, not by signal strength).
-        for (f2b, min_share) in [(18.0, 0.9), (8.0, 0.5)] {
+        let mut shares = Vec::new();
+        for (f2b, min_share) in [(18.0, 0.8), (8.0, 0.5)] {
             let m = DoorModel::reference(f2b);
             let plan = Plan::strays_only();
             let run = simulate(&m, &plan, 5);
@@ -816,13 +817,17 @@ mod tests {
             assert!(per_tag.len() >= 8, "{} strays read", per_tag.len());
             let share = n[0] as f64 / run.reads.len() as f64;
             assert!(share > min_share, "{f2b} dB: inside share {share}");
+            shares.push(share);
             if n[1] > 0 {
                 let gap = sum[0] / n[0] as f64 - sum[1] / n[1] as f64;
-                assert!(gap > 3.0, "{f2b} dB: inside stronger by {gap}");
+                // Less than the ratio: the outside antennas read them only when a good
+                // fade powers them up.
+                assert!(gap > 1.0, "{f2b} dB: inside stronger by {gap}");
             }
             let last = run.reads.last().unwrap().timestamp_us;
             assert!(last > run.truth.end_us - 1_000_000);
         }
+        assert!(shares[0] > shares[1] + 0.1, "{shares:?}");
     }
 
     #[test]
@@ -855,14 +860,24 @@ mod tests {
     }
 
     #[test]
-    fn the_walker_is_read_briefly() {
+    fn the_walker_is_read_only_near_the_door() {
         let m = DoorModel::default();
-        let run = simulate(&m, &Plan::walker_out(), 8);
-        let n = run.reads.len();
-        assert!((20..2000).contains(&n), "{n} reads");
-        let c = run.truth.passages().next().unwrap();
-        assert!(run.reads.iter().any(|r| r.timestamp_us < c.at_us));
-        assert!(run.reads.iter().any(|r| r.timestamp_us > c.at_us));
+        for seed in 1..=3 {
+            let run = simulate(&m, &Plan::walker_out(), seed);
+            let c = run.truth.passages().next().unwrap();
+            assert!(run.reads.len() >= 20, "{} reads", run.reads.len());
+            // At 2.5 m/s, within about 6 m of the door.
+            assert!(run
+                .reads
+                .iter()
+                .all(|r| r.timestamp_us.abs_diff(c.at_us) < 2_500_000));
+            // Heard on both sides, unless its dipole points at one side's antennas.
+            let rf = TagRf::draw(&m.radio, c.epc, seed, 0, 4);
+            if rf.toward_db.iter().all(|&db| db == 0.0) {
+                assert!(run.reads.iter().any(|r| r.timestamp_us < c.at_us));
+                assert!(run.reads.iter().any(|r| r.timestamp_us > c.at_us));
+            }
+        }
     }
 }
 
