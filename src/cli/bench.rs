@@ -9,6 +9,9 @@ pub enum BenchCommand {
     /// Sustained load from many readers through engine and fact store: rates, read-to-commit
     /// latency, CPU and memory (on a scratch database).
     Ingest(super::ingest_bench::IngestBenchArgs),
+    /// Gate passages judged on an independent door model: right, asked, missed, wrong
+    /// direction and false passages per front-to-back ratio, over many seeds.
+    Gate(super::gate_bench::GateBenchArgs),
 }
 
 pub async fn run(over: &crate::config::Overrides, cmd: BenchCommand) -> anyhow::Result<()> {
@@ -16,5 +19,6 @@ pub async fn run(over: &crate::config::Overrides, cmd: BenchCommand) -> anyhow::
         BenchCommand::Ingest(args) => super::ingest_bench::run(over, args).await,
         BenchCommand::Llrp(args) => super::reader::bench(args),
         BenchCommand::Engine(args) => super::trace::bench(args),
+        BenchCommand::Gate(args) => super::gate_bench::run(args),
     }
 }
