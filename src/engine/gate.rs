@@ -230,8 +230,10 @@ fn antennas_agree(reads: &[GateRead], split: u32, direction: Direction) -> bool 
     else {
         return true;
     };
-    // (side, antenna) → [sum, count] before and after.
-    let mut per: Vec<((u8, u8), [(f32, u32); 2])> = Vec::new();
+    /// Sum and count of an antenna's RSSI in one part.
+    type Part = (f32, u32);
+    // (side, antenna) → before and after.
+    let mut per: Vec<((u8, u8), [Part; 2])> = Vec::new();
     for r in reads.iter().filter(|r| r.rssi != NO_RSSI) {
         let part = usize::from(r.t >= split);
         let key = (r.side, r.antenna);

@@ -18,10 +18,10 @@ pub mod inventory;
 pub mod key;
 /// The engine on its own thread behind bounded channels (backpressure), for the service.
 pub mod runner;
-/// The walk test: how good a gate is, and the thresholds that suit it.
-pub mod survey;
 /// Stocktakes: found, missing, unexpected and misplaced assets.
 pub mod stocktake;
+/// The walk test: how good a gate is, and the thresholds that suit it.
+pub mod survey;
 /// Deterministic synthetic traces: gate passages, stocktakes, cross-reads, benchmark load.
 pub mod synth;
 /// Trace files: JSON Lines reads, raw-frame captures, replay.

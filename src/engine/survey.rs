@@ -104,7 +104,14 @@ pub fn survey(
             .entry(r.epc)
             .or_insert_with(|| GateTrack::new(0))
             .record(side, t, r.rssi_dbm, r.antenna);
-        located.push((r.epc, r.timestamp_us, side, r.reader.0, r.antenna, r.rssi_dbm));
+        located.push((
+            r.epc,
+            r.timestamp_us,
+            side,
+            r.reader.0,
+            r.antenna,
+            r.rssi_dbm,
+        ));
     }
     let (from, to) = match direction {
         Direction::Out => (INSIDE, OUTSIDE),
@@ -149,10 +156,12 @@ pub fn survey(
     let mut leaked = 0u32;
     for &(epc, t, side, reader, antenna, rssi) in &located {
         let tag_side = if t < crossed[&epc] { from } else { to };
-        let heard = per_antenna.entry((reader, antenna)).or_insert_with(|| Heard {
-            side,
-            ..Heard::default()
-        });
+        let heard = per_antenna
+            .entry((reader, antenna))
+            .or_insert_with(|| Heard {
+                side,
+                ..Heard::default()
+            });
         let which = if side == tag_side { NEAR } else { FAR };
         leaked += u32::from(which == FAR);
         heard.reads[which] += 1;
@@ -165,7 +174,11 @@ pub fn survey(
         .map(|((reader, antenna), mut h)| AntennaSurvey {
             reader,
             antenna,
-            side: if h.side == INSIDE { "inside" } else { "outside" },
+            side: if h.side == INSIDE {
+                "inside"
+            } else {
+                "outside"
+            },
             reads_near: h.reads[NEAR],
             rssi_near_dbm: median(&mut h.rssi[NEAR]),
             reads_far: h.reads[FAR],

@@ -236,7 +236,10 @@ async fn reconcile(
 
     match p.asset_id {
         Some(asset_id) if p.uncertain => {
-            alert = Some((AlertKind::UncertainPassage, ask(tx, site, p, asset_id).await?));
+            alert = Some((
+                AlertKind::UncertainPassage,
+                ask(tx, site, p, asset_id).await?,
+            ));
         }
         None => {
             alert = Some((
@@ -297,7 +300,9 @@ async fn reconcile(
                     }
                 }
                 Direction::In => {
-                    if let (Some(loan), AssetState::OnLoan) = (loan_out_on(tx, asset_id).await?, state) {
+                    if let (Some(loan), AssetState::OnLoan) =
+                        (loan_out_on(tx, asset_id).await?, state)
+                    {
                         let mut sp = tx.begin().await?;
                         match loans::return_at_gate(
                             &mut sp,
