@@ -5,6 +5,8 @@
 //! served over HTTP. Read ARCHITECTURE.md for the map.
 #![forbid(unsafe_code)]
 
+/// The application layer: one function per business operation, its policy and visibility.
+pub mod app;
 /// Users, roles, passwords, sessions and API tokens.
 pub mod auth;
 /// Command line: `depot serve`, `depot migrate`, readers, traces and benchmarks.

@@ -10,6 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
 };
+use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::assets::{self, Asset, NewAsset};
 use crate::db::events::{self, Context, Event};
@@ -192,7 +193,8 @@ async fn asset_events(
 ) -> ApiResult<Json<Vec<Event>>> {
     let mut conn = state.pool.acquire().await?;
     visible_asset(&mut conn, &actor, id).await?;
-    Ok(Json(events::for_asset(&mut conn, id).await?))
+    let events = events::for_asset(&mut conn, id).await?;
+    Ok(Json(Visibility::of(&actor).timeline(events)))
 }
 
 /// The lifecycle actions a person takes on one asset directly. Reserving, issuing,

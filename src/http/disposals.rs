@@ -12,6 +12,7 @@ use super::loans::Reason;
 use super::{
     require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
 };
+use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::disposals::{self, Disposal, NewDisposal};
 use crate::db::events::{self, Context, Event, OrderKind};
@@ -111,9 +112,8 @@ async fn disposal_events(
 ) -> ApiResult<Json<Vec<Event>>> {
     let mut conn = state.pool.acquire().await?;
     visible_disposal(&mut conn, &actor, id).await?;
-    Ok(Json(
-        events::for_order(&mut conn, OrderKind::Disposal, id).await?,
-    ))
+    let events = events::for_order(&mut conn, OrderKind::Disposal, id).await?;
+    Ok(Json(Visibility::of(&actor).timeline(events)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -12,6 +12,7 @@ use super::loans::{own_department, Reason};
 use super::{
     require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
 };
+use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::intakes::{self, Intake, NewIntake};
@@ -123,9 +124,8 @@ async fn intake_events(
 ) -> ApiResult<Json<Vec<Event>>> {
     let mut conn = state.pool.acquire().await?;
     visible_intake(&mut conn, &actor, id).await?;
-    Ok(Json(
-        events::for_order(&mut conn, OrderKind::Intake, id).await?,
-    ))
+    let events = events::for_order(&mut conn, OrderKind::Intake, id).await?;
+    Ok(Json(Visibility::of(&actor).timeline(events)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

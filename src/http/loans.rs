@@ -10,6 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{
     require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
 };
+use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::compensations::{self, Compensation};
 use crate::db::events::{self, Context, Event, OrderKind};
@@ -127,9 +128,8 @@ async fn loan_events(
 ) -> ApiResult<Json<Vec<Event>>> {
     let mut conn = state.pool.acquire().await?;
     visible_loan(&mut conn, &actor, id).await?;
-    Ok(Json(
-        events::for_order(&mut conn, OrderKind::Loan, id).await?,
-    ))
+    let events = events::for_order(&mut conn, OrderKind::Loan, id).await?;
+    Ok(Json(Visibility::of(&actor).timeline(events)))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

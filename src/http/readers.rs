@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{require, ApiError, ApiResult, AppState, Json, OptionalJson, Path, Query};
+use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::alerts::{self, Alert};
 use crate::db::readers::{self, Gate, NewGate, NewReader, Reader, ReaderChange, HANDHELD};
@@ -418,6 +419,7 @@ async fn stream(
         zone: q.zone,
         order,
     };
+    let visibility = Visibility::of(&actor);
     let rx = state.ingest()?.subscribe();
     let closing = state.closing.clone();
     let events = futures_util::stream::unfold((rx, filter), move |(mut rx, filter)| {
@@ -428,8 +430,8 @@ async fn stream(
                     _ = closing.cancelled() => return None,
                     next = rx.recv() => next,
                 };
-                match next {
-                    Ok(event) if filter.accepts(&event) => {
+                match next.map(|event| visibility.live(event)) {
+                    Ok(Some(event)) if filter.accepts(&event) => {
                         let sse = SseEvent::default()
                             .event(event.name())
                             .json_data(&event)

@@ -10,6 +10,7 @@ use super::loans::{own_department, Approval, Reason};
 use super::{
     require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
 };
+use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::transfers::{self, NewTransfer, Transfer};
@@ -121,9 +122,8 @@ async fn transfer_events(
 ) -> ApiResult<Json<Vec<Event>>> {
     let mut conn = state.pool.acquire().await?;
     visible_transfer(&mut conn, &actor, id).await?;
-    Ok(Json(
-        events::for_order(&mut conn, OrderKind::Transfer, id).await?,
-    ))
+    let events = events::for_order(&mut conn, OrderKind::Transfer, id).await?;
+    Ok(Json(Visibility::of(&actor).timeline(events)))
 }
 
 /// Approve (admin): reserve assets from today on, for good. 409 if they are not available.

@@ -8,6 +8,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::{fen, field, ids, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::Visibility;
 use crate::auth::Role;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals::{self, Disposal, NewDisposal};
@@ -179,7 +180,8 @@ async fn disposal_detail(
     v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
     let mut conn = state.pool.acquire().await?;
     let d = disposals::get(&mut conn, id).await?;
-    let timeline = events::for_order(&mut conn, OrderKind::Disposal, id).await?;
+    let timeline = Visibility::of(&v.actor)
+        .timeline(events::for_order(&mut conn, OrderKind::Disposal, id).await?);
     render(DisposalPage {
         c: v.chrome("disposals"),
         d,

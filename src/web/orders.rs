@@ -11,6 +11,7 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::{field, ids, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::loans::{self, Condition, Loan, ReturnedItem};
@@ -178,7 +179,8 @@ async fn detail(
         .await?
         .into_iter()
         .collect();
-    let timeline = events::for_order(&mut conn, OrderKind::Loan, id).await?;
+    let timeline =
+        Visibility::of(&v.actor).timeline(events::for_order(&mut conn, OrderKind::Loan, id).await?);
     let (mut proposal, mut alternatives, mut proposal_error) =
         (Vec::new(), Vec::new(), String::new());
     if v.actor.role == Role::Admin && loan.status == LoanStatus::Requested {
@@ -373,7 +375,7 @@ async fn asset_detail(v: Viewer, State(state): State<AppState>, Path(id): Path<i
     .bind(id)
     .fetch_one(&mut *conn)
     .await?;
-    let timeline = events::for_asset(&mut conn, id).await?;
+    let timeline = Visibility::of(&v.actor).timeline(events::for_asset(&mut conn, id).await?);
     render(AssetPage {
         c: v.chrome("assets"),
         asset,

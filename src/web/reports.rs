@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::{escape, render, Chrome, PageError, PageResult, Viewer};
+use crate::app::Visibility;
 use crate::auth::Role;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals;
@@ -75,7 +76,7 @@ async fn dashboard(v: Viewer, State(state): State<AppState>) -> PageResult {
     let overdue = loans::list(
         &mut conn,
         &loans::Filter {
-            department_id: None,
+            department_id: Visibility::of(&v.actor).department_filter(),
             status: Some("overdue".into()),
         },
         1,
@@ -83,7 +84,12 @@ async fn dashboard(v: Viewer, State(state): State<AppState>) -> PageResult {
     )
     .await?
     .0;
-    let cases = compensations::list(&mut conn, None, None).await?;
+    let cases = compensations::list(
+        &mut conn,
+        Visibility::of(&v.actor).department_filter(),
+        None,
+    )
+    .await?;
     let money = reports::money(&mut conn).await?;
     let state_chart = bar_chart(
         v.lang.t("stock_by_state"),
@@ -228,7 +234,7 @@ async fn csv(
                 .to_vec(),
             );
             let filter = loans::Filter {
-                department_id: None,
+                department_id: Visibility::of(&v.actor).department_filter(),
                 status: Some("overdue".into()),
             };
             for l in loans::list(&mut conn, &filter, 1, 100_000).await?.0 {
@@ -257,7 +263,13 @@ async fn csv(
                 .map(String::from)
                 .to_vec(),
             );
-            for c in compensations::list(&mut conn, None, None).await? {
+            for c in compensations::list(
+                &mut conn,
+                Visibility::of(&v.actor).department_filter(),
+                None,
+            )
+            .await?
+            {
                 rows.push(vec![
                     c.id.to_string(),
                     c.asset_id.to_string(),
