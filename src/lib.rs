@@ -13,6 +13,8 @@ pub mod auth;
 pub mod cli;
 /// Configuration: defaults, file, environment, flags.
 pub mod config;
+/// The session cookie and the same-origin check, shared by the API and the pages.
+pub mod cookie;
 /// Storage: pool, migrations, embedded PostgreSQL, entity queries.
 pub mod db;
 /// The demo world seeded by `depot serve --demo`.
@@ -21,9 +23,11 @@ pub mod demo;
 pub mod domain;
 /// The inventory engine: raw reads in, zone, gate and stocktake facts out (sans-IO).
 pub mod engine;
-/// The HTTP API.
+/// The JSON API, an adapter over `app`.
 pub mod http;
 /// Readers drive the lifecycle: reads → engine → facts → orders, alerts, stocktakes, live.
 pub mod ingest;
-/// The web pages: server-rendered HTML on the same functions as the API.
+/// The composition root: the API and the pages on one router, and the server.
+pub mod server;
+/// The web pages, an adapter over `app`: server-rendered HTML and forms.
 pub mod web;

@@ -1,6 +1,99 @@
-//! The application layer: each business operation once, with its authorisation, under
-//! both front ends (the JSON API in `http`, the pages in `web`).
+//! The application layer: each business operation once, with its authorisation, under every
+//! front end (the JSON API in `http`, the pages in `web`, the CLI).
+//!
+//! An operation is one function: `(app, actor, what it acts on, a typed input) -> Result<a
+//! typed output>`. It authorizes first ([`policy::authorize`], one table), then reads or changes
+//! the database through `db` in one transaction, and answers with an [`Error`] a front end maps
+//! to its own (a status code and JSON, an error page). The front ends only parse, call, render.
 
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use utoipa::ToSchema;
+
+use crate::config::Config;
+use crate::ingest::Ingest;
+
+mod error;
+pub use error::{Error, Result};
+/// Departments and users.
+pub mod people;
+/// Who may do what: the policy table and `authorize`.
+pub mod policy;
+pub use policy::Op;
 /// What a person may read of other departments' business.
 pub mod visibility;
 pub use visibility::Visibility;
+
+/// What every operation can reach: the database, the configuration, the reader pipeline.
+#[derive(Clone)]
+pub struct App {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    /// The reader pipeline; `None` where the service runs without it (some tests).
+    pub ingest: Option<Ingest>,
+    /// Cancelled when the server starts shutting down, so that endless responses (the event
+    /// stream) end and graceful shutdown can finish.
+    pub closing: tokio_util::sync::CancellationToken,
+}
+
+impl App {
+    pub fn new(pool: PgPool, config: Config) -> Self {
+        App {
+            pool,
+            config: Arc::new(config),
+            ingest: None,
+            closing: Default::default(),
+        }
+    }
+
+    pub fn with_ingest(mut self, ingest: Ingest) -> Self {
+        self.ingest = Some(ingest);
+        self
+    }
+
+    /// The reader pipeline, or an error that says it is not running.
+    pub fn ingest(&self) -> Result<&Ingest> {
+        self.ingest.as_ref().ok_or(Error::Unavailable(
+            "the reader pipeline is not running in this service".into(),
+        ))
+    }
+}
+
+/// `?page=&per_page=` (1-based; at most [`Paging::MAX_PER_PAGE`] per page).
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+pub struct Paging {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+impl Paging {
+    pub const MAX_PER_PAGE: i64 = 500;
+
+    pub fn window(self) -> crate::db::Window {
+        let page = self.page.unwrap_or(1).max(1);
+        let per_page = self.per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE);
+        crate::db::Window { page, per_page }
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn new(window: crate::db::Window, (items, total): (Vec<T>, i64)) -> Page<T> {
+        Page {
+            items,
+            total,
+            page: window.page,
+            per_page: window.per_page,
+        }
+    }
+}

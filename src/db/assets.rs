@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::events::{self, Context};
-use super::{Error, OptionalExt, Result};
+use super::{Error, OptionalExt, Result, Window};
 use crate::domain::epc;
 use crate::domain::lifecycle::AssetState;
 
@@ -175,8 +175,7 @@ pub struct Filter {
 pub async fn list(
     conn: &mut PgConnection,
     f: &Filter,
-    page: i64,
-    per_page: i64,
+    window: Window,
 ) -> Result<(Vec<Asset>, i64)> {
     const WHERE: &str = "where ($1::asset_state is null or a.state = $1)
           and ($2::bigint is null or a.owner_department_id = $2 or a.holder_department_id = $2)
@@ -210,8 +209,8 @@ pub async fn list(
     .bind(f.zone_id)
     .bind(&text)
     .bind(f.visible_to)
-    .bind(per_page)
-    .bind((page - 1) * per_page)
+    .bind(window.limit())
+    .bind(window.offset())
     .fetch_all(conn)
     .await?;
     Ok((items.into_iter().map(Asset::with_tag_uri).collect(), total))

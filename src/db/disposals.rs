@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::assets::{self, Asset};
 use super::events::{self, Context, OrderKind};
-use super::{Error, OptionalExt, Result};
+use super::{Error, OptionalExt, Result, Window};
 use crate::domain::lifecycle::orders::{check, DisposalStatus, DISPOSAL_ACTIONS};
 use crate::domain::lifecycle::AssetAction;
 
@@ -132,8 +132,7 @@ async fn asset_ids(conn: &mut PgConnection, id: i64) -> Result<Vec<i64>> {
 pub async fn list(
     conn: &mut PgConnection,
     status: Option<DisposalStatus>,
-    page: i64,
-    per_page: i64,
+    window: Window,
 ) -> Result<(Vec<Disposal>, i64)> {
     const WHERE: &str = "where ($1::disposal_status is null or d.status = $1)";
     let total: i64 = sqlx::query_scalar(&format!("select count(*) from disposals d {WHERE}"))
@@ -144,8 +143,8 @@ pub async fn list(
         "{SELECT} {WHERE} order by d.id desc limit $2 offset $3"
     ))
     .bind(status)
-    .bind(per_page)
-    .bind((page - 1) * per_page)
+    .bind(window.limit())
+    .bind(window.offset())
     .fetch_all(conn)
     .await?;
     Ok((items, total))

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::assets::{self, Asset, NewAsset, SourceClass};
 use super::events::{self, Context, OrderKind};
-use super::{Error, OptionalExt, Result};
+use super::{Error, OptionalExt, Result, Window};
 use crate::domain::epc;
 use crate::domain::lifecycle::orders::{check, IntakeStatus, INTAKE_ACTIONS};
 use crate::domain::lifecycle::AssetAction;
@@ -197,8 +197,7 @@ pub struct Filter {
 pub async fn list(
     conn: &mut PgConnection,
     f: &Filter,
-    page: i64,
-    per_page: i64,
+    window: Window,
 ) -> Result<(Vec<Intake>, i64)> {
     const WHERE: &str =
         "where ($1::bigint is null or i.source_department_id = $1) and ($2::intake_status is null or i.status = $2)";
@@ -212,8 +211,8 @@ pub async fn list(
     ))
     .bind(f.source_department_id)
     .bind(f.status)
-    .bind(per_page)
-    .bind((page - 1) * per_page)
+    .bind(window.limit())
+    .bind(window.offset())
     .fetch_all(conn)
     .await?;
     Ok((items, total))

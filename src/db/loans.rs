@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::events::{self, Context, OrderKind};
 use super::orders::{self, Line, Reserved};
-use super::{compensations, Error, OptionalExt, Result};
+use super::{compensations, Error, OptionalExt, Result, Window};
 use crate::domain::lifecycle::orders::{check, LoanStatus, LOAN_ACTIONS};
 use crate::domain::lifecycle::AssetAction;
 
@@ -114,12 +114,7 @@ pub struct Filter {
     pub status: Option<String>,
 }
 
-pub async fn list(
-    conn: &mut PgConnection,
-    f: &Filter,
-    page: i64,
-    per_page: i64,
-) -> Result<(Vec<Loan>, i64)> {
+pub async fn list(conn: &mut PgConnection, f: &Filter, window: Window) -> Result<(Vec<Loan>, i64)> {
     const WHERE: &str = "where ($1::bigint is null or l.department_id = $1)
         and ($2::text is null or l.status::text = $2
              or ($2 = 'overdue' and l.status in ('issued', 'partially_issued') and l.ends_on < current_date))";
@@ -133,8 +128,8 @@ pub async fn list(
     ))
     .bind(f.department_id)
     .bind(&f.status)
-    .bind(per_page)
-    .bind((page - 1) * per_page)
+    .bind(window.limit())
+    .bind(window.offset())
     .fetch_all(conn)
     .await?;
     Ok((items, total))

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::events::{self, Context, OrderKind};
 use super::orders::{self, Line, Reserved};
-use super::{Error, OptionalExt, Result};
+use super::{Error, OptionalExt, Result, Window};
 use crate::domain::lifecycle::orders::{check, TransferStatus, TRANSFER_ACTIONS};
 use crate::domain::lifecycle::AssetAction;
 
@@ -109,8 +109,7 @@ pub struct Filter {
 pub async fn list(
     conn: &mut PgConnection,
     f: &Filter,
-    page: i64,
-    per_page: i64,
+    window: Window,
 ) -> Result<(Vec<Transfer>, i64)> {
     const WHERE: &str = "where ($1::bigint is null or t.department_id = $1) and ($2::transfer_status is null or t.status = $2)";
     let total: i64 = sqlx::query_scalar(&format!("select count(*) from transfers t {WHERE}"))
@@ -123,8 +122,8 @@ pub async fn list(
     ))
     .bind(f.department_id)
     .bind(f.status)
-    .bind(per_page)
-    .bind((page - 1) * per_page)
+    .bind(window.limit())
+    .bind(window.offset())
     .fetch_all(conn)
     .await?;
     Ok((items, total))

@@ -7,9 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{
-    require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
-};
+use super::{require, ApiError, ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
 use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::assets::{self, Asset, NewAsset};
@@ -17,7 +15,7 @@ use crate::db::events::{self, Context, Event};
 use crate::domain::epc;
 use crate::domain::lifecycle::{AssetAction, AssetState};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_assets, register_asset))
         .routes(routes!(get_asset, update_asset))
@@ -64,14 +62,14 @@ pub async fn visible_asset(
 #[utoipa::path(get, path = "/assets", tag = "assets", params(AssetQuery), responses((status = 200, body = Page<Asset>)))]
 async fn list_assets(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Query(q): Query<AssetQuery>,
 ) -> ApiResult<Json<Page<Asset>>> {
-    let (page, per_page) = Paging {
+    let window = Paging {
         page: q.page,
         per_page: q.per_page,
     }
-    .resolve();
+    .window();
     let filter = assets::Filter {
         state: q.state,
         department_id: q.department,
@@ -80,21 +78,15 @@ async fn list_assets(
         text: q.q,
         visible_to: (actor.role == Role::Requester).then(|| actor.department_id.unwrap_or(-1)),
     };
-    let (items, total) =
-        assets::list(&mut *state.pool.acquire().await?, &filter, page, per_page).await?;
-    Ok(Json(Page {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    let (items, total) = assets::list(&mut *state.pool.acquire().await?, &filter, window).await?;
+    Ok(Json(Page::new(window, (items, total))))
 }
 
 /// Register an asset and commission its EPC (GIAI-96 from the company prefix unless given).
 #[utoipa::path(post, path = "/assets", tag = "assets", request_body = NewAsset, responses((status = 201, body = Asset)))]
 async fn register_asset(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Json(body): Json<NewAsset>,
 ) -> ApiResult<(StatusCode, Json<Asset>)> {
     require(&actor, &[Role::Admin, Role::Keeper], "register assets")?;
@@ -113,7 +105,7 @@ async fn register_asset(
 #[utoipa::path(get, path = "/assets/{id}", tag = "assets", responses((status = 200, body = Asset), (status = 404, body = super::error::ErrorBody)))]
 async fn get_asset(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Asset>> {
     Ok(Json(
@@ -135,7 +127,7 @@ pub struct AssetChange {
 #[utoipa::path(patch, path = "/assets/{id}", tag = "assets", request_body = AssetChange, responses((status = 200, body = Asset)))]
 async fn update_asset(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<AssetChange>,
 ) -> ApiResult<Json<Asset>> {
@@ -188,7 +180,7 @@ impl From<&AssetChange> for ChangeNote {
 #[utoipa::path(get, path = "/assets/{id}/events", tag = "assets", responses((status = 200, body = Vec<Event>)))]
 async fn asset_events(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<Event>>> {
     let mut conn = state.pool.acquire().await?;
@@ -242,7 +234,7 @@ pub struct ActionBody {
     responses((status = 200, body = Asset), (status = 409, body = super::error::ErrorBody)))]
 async fn asset_action(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path((id, action)): Path<(i64, ManualAction)>,
     OptionalJson(body): OptionalJson<ActionBody>,
 ) -> ApiResult<Json<Asset>> {
@@ -309,7 +301,7 @@ pub struct Relocation {
 #[utoipa::path(post, path = "/assets/{id}/relocate", tag = "assets", request_body = Relocation, responses((status = 200, body = Asset)))]
 async fn relocate_asset(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Relocation>,
 ) -> ApiResult<Json<Asset>> {
@@ -360,7 +352,7 @@ pub struct DecodedEpc {
 #[utoipa::path(get, path = "/epc/{hex}", tag = "assets", responses((status = 200, body = DecodedEpc), (status = 400, body = super::error::ErrorBody)))]
 async fn decode_epc(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(hex): Path<String>,
 ) -> ApiResult<Json<DecodedEpc>> {
     let bytes = epc::parse_hex(&hex)

@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{require, ApiError, ApiResult, AppState, Json, Path};
+use super::{require, ApiError, ApiResult, App, Json, Path};
 use crate::auth::{Actor, Role};
 use crate::db::OptionalExt;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_warehouses, create_warehouse))
         .routes(routes!(get_warehouse, update_warehouse, delete_warehouse))
@@ -33,7 +33,7 @@ fn still_used(what: String) -> impl FnOnce(sqlx::Error) -> ApiError {
     }
 }
 
-async fn delete_row(state: &AppState, table: &str, id: i64, what: String) -> ApiResult<StatusCode> {
+async fn delete_row(state: &App, table: &str, id: i64, what: String) -> ApiResult<StatusCode> {
     let done = sqlx::query(&format!("delete from {table} where id = $1"))
         .bind(id)
         .execute(&state.pool)
@@ -74,7 +74,7 @@ pub struct WarehouseChange {
 #[utoipa::path(get, path = "/warehouses", tag = "warehouses", responses((status = 200, body = Vec<Warehouse>)))]
 async fn list_warehouses(
     _actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
 ) -> ApiResult<Json<Vec<Warehouse>>> {
     Ok(Json(
         sqlx::query_as("select * from warehouses order by code")
@@ -86,7 +86,7 @@ async fn list_warehouses(
 #[utoipa::path(post, path = "/warehouses", tag = "warehouses", request_body = NewWarehouse, responses((status = 201, body = Warehouse)))]
 async fn create_warehouse(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Json(body): Json<NewWarehouse>,
 ) -> ApiResult<(StatusCode, Json<Warehouse>)> {
     require(&actor, MANAGERS, "create warehouses")?;
@@ -104,7 +104,7 @@ async fn create_warehouse(
 #[utoipa::path(get, path = "/warehouses/{id}", tag = "warehouses", responses((status = 200, body = Warehouse)))]
 async fn get_warehouse(
     _actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Warehouse>> {
     Ok(Json(
@@ -119,7 +119,7 @@ async fn get_warehouse(
 #[utoipa::path(patch, path = "/warehouses/{id}", tag = "warehouses", request_body = WarehouseChange, responses((status = 200, body = Warehouse)))]
 async fn update_warehouse(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<WarehouseChange>,
 ) -> ApiResult<Json<Warehouse>> {
@@ -142,7 +142,7 @@ async fn update_warehouse(
 #[utoipa::path(delete, path = "/warehouses/{id}", tag = "warehouses", responses((status = 204)))]
 async fn delete_warehouse(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     require(&actor, MANAGERS, "delete warehouses")?;
@@ -184,7 +184,7 @@ pub struct ZoneChange {
 #[utoipa::path(get, path = "/warehouses/{id}/zones", tag = "warehouses", responses((status = 200, body = Vec<Zone>)))]
 async fn list_zones(
     _actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<Zone>>> {
     Ok(Json(
@@ -198,7 +198,7 @@ async fn list_zones(
 #[utoipa::path(post, path = "/warehouses/{id}/zones", tag = "warehouses", request_body = NewZone, responses((status = 201, body = Zone)))]
 async fn create_zone(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<NewZone>,
 ) -> ApiResult<(StatusCode, Json<Zone>)> {
@@ -218,7 +218,7 @@ async fn create_zone(
 #[utoipa::path(get, path = "/zones/{id}", tag = "warehouses", responses((status = 200, body = Zone)))]
 async fn get_zone(
     _actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Zone>> {
     Ok(Json(
@@ -233,7 +233,7 @@ async fn get_zone(
 #[utoipa::path(patch, path = "/zones/{id}", tag = "warehouses", request_body = ZoneChange, responses((status = 200, body = Zone)))]
 async fn update_zone(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<ZoneChange>,
 ) -> ApiResult<Json<Zone>> {
@@ -256,7 +256,7 @@ async fn update_zone(
 #[utoipa::path(delete, path = "/zones/{id}", tag = "warehouses", responses((status = 204)))]
 async fn delete_zone(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     require(&actor, MANAGERS, "delete zones")?;
@@ -288,7 +288,7 @@ pub struct CategoryChange {
 #[utoipa::path(get, path = "/categories", tag = "categories", responses((status = 200, body = Vec<Category>)))]
 async fn list_categories(
     _actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
 ) -> ApiResult<Json<Vec<Category>>> {
     Ok(Json(
         sqlx::query_as("select * from categories order by code")
@@ -300,7 +300,7 @@ async fn list_categories(
 #[utoipa::path(post, path = "/categories", tag = "categories", request_body = NewCategory, responses((status = 201, body = Category)))]
 async fn create_category(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Json(body): Json<NewCategory>,
 ) -> ApiResult<(StatusCode, Json<Category>)> {
     require(&actor, MANAGERS, "create categories")?;
@@ -315,7 +315,7 @@ async fn create_category(
 #[utoipa::path(get, path = "/categories/{id}", tag = "categories", responses((status = 200, body = Category)))]
 async fn get_category(
     _actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Category>> {
     Ok(Json(
@@ -330,7 +330,7 @@ async fn get_category(
 #[utoipa::path(patch, path = "/categories/{id}", tag = "categories", request_body = CategoryChange, responses((status = 200, body = Category)))]
 async fn update_category(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<CategoryChange>,
 ) -> ApiResult<Json<Category>> {
@@ -349,7 +349,7 @@ async fn update_category(
 #[utoipa::path(delete, path = "/categories/{id}", tag = "categories", responses((status = 204)))]
 async fn delete_category(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     require(&actor, MANAGERS, "delete categories")?;

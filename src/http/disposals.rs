@@ -9,9 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::loans::Reason;
-use super::{
-    require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
-};
+use super::{require, ApiError, ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
 use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::disposals::{self, Disposal, NewDisposal};
@@ -19,7 +17,7 @@ use crate::db::events::{self, Context, Event, OrderKind};
 use crate::domain::lifecycle::orders::DisposalStatus;
 
 /// The disposals endpoints, under `/disposals`.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_disposals, request_disposal))
         .routes(routes!(get_disposal))
@@ -58,23 +56,18 @@ pub struct DisposalQuery {
 #[utoipa::path(get, path = "/disposals", tag = "disposals", params(DisposalQuery), responses((status = 200, body = Page<Disposal>)))]
 async fn list_disposals(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Query(q): Query<DisposalQuery>,
 ) -> ApiResult<Json<Page<Disposal>>> {
     require(&actor, READERS, "read disposals")?;
-    let (page, per_page) = Paging {
+    let window = Paging {
         page: q.page,
         per_page: q.per_page,
     }
-    .resolve();
+    .window();
     let (items, total) =
-        disposals::list(&mut *state.pool.acquire().await?, q.status, page, per_page).await?;
-    Ok(Json(Page {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+        disposals::list(&mut *state.pool.acquire().await?, q.status, window).await?;
+    Ok(Json(Page::new(window, (items, total))))
 }
 
 /// Put assets in stock or in repair forward for disposal (admin or keeper).
@@ -82,7 +75,7 @@ async fn list_disposals(
     responses((status = 201, body = Disposal), (status = 409, body = super::error::ErrorBody)))]
 async fn request_disposal(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Json(body): Json<NewDisposal>,
 ) -> ApiResult<(StatusCode, Json<Disposal>)> {
     require(&actor, &[Role::Admin, Role::Keeper], "propose disposals")?;
@@ -95,7 +88,7 @@ async fn request_disposal(
 #[utoipa::path(get, path = "/disposals/{id}", tag = "disposals", responses((status = 200, body = Disposal), (status = 404, body = super::error::ErrorBody)))]
 async fn get_disposal(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Disposal>> {
     Ok(Json(
@@ -107,7 +100,7 @@ async fn get_disposal(
 #[utoipa::path(get, path = "/disposals/{id}/events", tag = "disposals", responses((status = 200, body = Vec<Event>)))]
 async fn disposal_events(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<Event>>> {
     let mut conn = state.pool.acquire().await?;
@@ -145,7 +138,7 @@ pub struct Remittance {
     responses((status = 200, body = Disposal), (status = 409, body = super::error::ErrorBody)))]
 async fn appraise_disposal(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Appraisal>,
 ) -> ApiResult<Json<Disposal>> {
@@ -168,7 +161,7 @@ async fn appraise_disposal(
     responses((status = 200, body = Disposal), (status = 409, body = super::error::ErrorBody)))]
 async fn approve_disposal(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Disposal>> {
@@ -184,7 +177,7 @@ async fn approve_disposal(
 #[utoipa::path(post, path = "/disposals/{id}/reject", tag = "disposals", request_body = Reason, responses((status = 200, body = Disposal)))]
 async fn reject_disposal(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Disposal>> {
@@ -200,7 +193,7 @@ async fn reject_disposal(
 #[utoipa::path(post, path = "/disposals/{id}/cancel", tag = "disposals", request_body = Reason, responses((status = 200, body = Disposal)))]
 async fn cancel_disposal(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Disposal>> {
@@ -217,7 +210,7 @@ async fn cancel_disposal(
     responses((status = 200, body = Disposal), (status = 409, body = super::error::ErrorBody)))]
 async fn sell_disposal(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Sale>,
 ) -> ApiResult<Json<Disposal>> {
@@ -240,7 +233,7 @@ async fn sell_disposal(
     responses((status = 200, body = Disposal), (status = 409, body = super::error::ErrorBody)))]
 async fn scrap_disposal(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Disposal>> {
@@ -257,7 +250,7 @@ async fn scrap_disposal(
     responses((status = 200, body = Disposal), (status = 409, body = super::error::ErrorBody)))]
 async fn remit_disposal(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Remittance>,
 ) -> ApiResult<Json<Disposal>> {

@@ -9,9 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::loans::{own_department, Reason};
-use super::{
-    require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
-};
+use super::{require, ApiError, ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
 use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::events::{self, Context, Event, OrderKind};
@@ -19,7 +17,7 @@ use crate::db::intakes::{self, Intake, NewIntake};
 use crate::domain::lifecycle::orders::IntakeStatus;
 
 /// The intakes endpoints, under `/intakes`.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_intakes, open_intake))
         .routes(routes!(get_intake))
@@ -59,26 +57,20 @@ pub struct IntakeQuery {
 #[utoipa::path(get, path = "/intakes", tag = "intakes", params(IntakeQuery), responses((status = 200, body = Page<Intake>)))]
 async fn list_intakes(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Query(q): Query<IntakeQuery>,
 ) -> ApiResult<Json<Page<Intake>>> {
-    let (page, per_page) = Paging {
+    let window = Paging {
         page: q.page,
         per_page: q.per_page,
     }
-    .resolve();
+    .window();
     let filter = intakes::Filter {
         source_department_id: own_department(&actor).or(q.department),
         status: q.status,
     };
-    let (items, total) =
-        intakes::list(&mut *state.pool.acquire().await?, &filter, page, per_page).await?;
-    Ok(Json(Page {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    let (items, total) = intakes::list(&mut *state.pool.acquire().await?, &filter, window).await?;
+    Ok(Json(Page::new(window, (items, total))))
 }
 
 /// Open an intake (keeper or admin): register every item and commission its tag, all or
@@ -87,7 +79,7 @@ async fn list_intakes(
     responses((status = 201, body = Intake), (status = 422, body = super::error::ErrorBody)))]
 async fn open_intake(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Json(body): Json<NewIntake>,
 ) -> ApiResult<(StatusCode, Json<Intake>)> {
     require(&actor, &[Role::Keeper, Role::Admin], "open intakes")?;
@@ -107,7 +99,7 @@ async fn open_intake(
 #[utoipa::path(get, path = "/intakes/{id}", tag = "intakes", responses((status = 200, body = Intake), (status = 404, body = super::error::ErrorBody)))]
 async fn get_intake(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Intake>> {
     Ok(Json(
@@ -119,7 +111,7 @@ async fn get_intake(
 #[utoipa::path(get, path = "/intakes/{id}/events", tag = "intakes", responses((status = 200, body = Vec<Event>)))]
 async fn intake_events(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<Event>>> {
     let mut conn = state.pool.acquire().await?;
@@ -143,7 +135,7 @@ pub struct Receipt {
     responses((status = 200, body = Intake), (status = 409, body = super::error::ErrorBody)))]
 async fn receive_intake(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Receipt>,
 ) -> ApiResult<Json<Intake>> {
@@ -166,7 +158,7 @@ async fn receive_intake(
     responses((status = 200, body = Intake), (status = 409, body = super::error::ErrorBody)))]
 async fn cancel_intake(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Intake>> {
@@ -182,7 +174,7 @@ async fn cancel_intake(
     responses((status = 200, body = Intake), (status = 409, body = super::error::ErrorBody)))]
 async fn complete_intake(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Intake>> {

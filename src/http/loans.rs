@@ -7,9 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{
-    require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
-};
+use super::{require, ApiError, ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
 use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::compensations::{self, Compensation};
@@ -17,7 +15,7 @@ use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::loans::{self, Inspection, Loan, NewLoan, ReturnedItem};
 use crate::domain::lifecycle::orders::CompensationStatus;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_loans, request_loan))
         .routes(routes!(get_loan))
@@ -61,33 +59,27 @@ pub struct LoanQuery {
 #[utoipa::path(get, path = "/loans", tag = "loans", params(LoanQuery), responses((status = 200, body = Page<Loan>)))]
 async fn list_loans(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Query(q): Query<LoanQuery>,
 ) -> ApiResult<Json<Page<Loan>>> {
-    let (page, per_page) = Paging {
+    let window = Paging {
         page: q.page,
         per_page: q.per_page,
     }
-    .resolve();
+    .window();
     let filter = loans::Filter {
         department_id: own_department(&actor).or(q.department),
         status: q.status,
     };
-    let (items, total) =
-        loans::list(&mut *state.pool.acquire().await?, &filter, page, per_page).await?;
-    Ok(Json(Page {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    let (items, total) = loans::list(&mut *state.pool.acquire().await?, &filter, window).await?;
+    Ok(Json(Page::new(window, (items, total))))
 }
 
 /// Request a loan: lines by category and quantity, or specific assets; dates; purpose.
 #[utoipa::path(post, path = "/loans", tag = "loans", request_body = NewLoan, responses((status = 201, body = Loan)))]
 async fn request_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Json(body): Json<NewLoan>,
 ) -> ApiResult<(StatusCode, Json<Loan>)> {
     require(&actor, &[Role::Requester, Role::Admin], "request loans")?;
@@ -111,7 +103,7 @@ async fn request_loan(
 #[utoipa::path(get, path = "/loans/{id}", tag = "loans", responses((status = 200, body = Loan), (status = 404, body = super::error::ErrorBody)))]
 async fn get_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Loan>> {
     Ok(Json(
@@ -123,7 +115,7 @@ async fn get_loan(
 #[utoipa::path(get, path = "/loans/{id}/events", tag = "loans", responses((status = 200, body = Vec<Event>)))]
 async fn loan_events(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<Event>>> {
     let mut conn = state.pool.acquire().await?;
@@ -167,7 +159,7 @@ pub struct Return {
     responses((status = 200, body = Loan), (status = 409, body = super::error::ErrorBody)))]
 async fn approve_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Approval>,
 ) -> ApiResult<Json<Loan>> {
@@ -187,7 +179,7 @@ async fn approve_loan(
 #[utoipa::path(post, path = "/loans/{id}/reject", tag = "loans", request_body = Reason, responses((status = 200, body = Loan)))]
 async fn reject_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Loan>> {
@@ -202,7 +194,7 @@ async fn reject_loan(
 #[utoipa::path(post, path = "/loans/{id}/cancel", tag = "loans", request_body = Reason, responses((status = 200, body = Loan)))]
 async fn cancel_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Loan>> {
@@ -218,7 +210,7 @@ async fn cancel_loan(
 #[utoipa::path(post, path = "/loans/{id}/issue", tag = "loans", request_body = Issue, responses((status = 200, body = Loan)))]
 async fn issue_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Issue>,
 ) -> ApiResult<Json<Loan>> {
@@ -240,7 +232,7 @@ async fn issue_loan(
 #[utoipa::path(post, path = "/loans/{id}/return", tag = "loans", request_body = Return, responses((status = 200, body = Loan)))]
 async fn return_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Return>,
 ) -> ApiResult<Json<Loan>> {
@@ -263,7 +255,7 @@ pub struct Inspect {
 #[utoipa::path(post, path = "/loans/{id}/inspect", tag = "loans", request_body = Inspect, responses((status = 200, body = Loan)))]
 async fn inspect_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Inspect>,
 ) -> ApiResult<Json<Loan>> {
@@ -284,7 +276,7 @@ pub struct CompensationQuery {
 #[utoipa::path(get, path = "/compensations", tag = "compensations", params(CompensationQuery), responses((status = 200, body = Vec<Compensation>)))]
 async fn list_compensations(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Query(q): Query<CompensationQuery>,
 ) -> ApiResult<Json<Vec<Compensation>>> {
     let department = own_department(&actor).or(q.department);
@@ -308,7 +300,7 @@ async fn visible_compensation(
 #[utoipa::path(get, path = "/compensations/{id}", tag = "compensations", responses((status = 200, body = Compensation)))]
 async fn get_compensation(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Compensation>> {
     Ok(Json(
@@ -333,7 +325,7 @@ pub struct Payment {
 #[utoipa::path(post, path = "/compensations/{id}/repair", tag = "compensations", request_body = Repair, responses((status = 200, body = Compensation)))]
 async fn repair_compensation(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Repair>,
 ) -> ApiResult<Json<Compensation>> {
@@ -347,7 +339,7 @@ async fn repair_compensation(
 #[utoipa::path(post, path = "/compensations/{id}/pay", tag = "compensations", request_body = Payment, responses((status = 200, body = Compensation)))]
 async fn pay_compensation(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Payment>,
 ) -> ApiResult<Json<Compensation>> {
@@ -362,7 +354,7 @@ async fn pay_compensation(
 #[utoipa::path(post, path = "/compensations/{id}/waive", tag = "compensations", request_body = Reason, responses((status = 200, body = Compensation)))]
 async fn waive_compensation(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Reason>,
 ) -> ApiResult<Json<Compensation>> {

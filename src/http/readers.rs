@@ -13,14 +13,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{require, ApiError, ApiResult, AppState, Json, OptionalJson, Path, Query};
+use super::{require, ApiError, ApiResult, App, Json, OptionalJson, Path, Query};
 use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::alerts::{self, Alert};
 use crate::db::readers::{self, Gate, NewGate, NewReader, Reader, ReaderChange, HANDHELD};
 use crate::ingest::{self, live, Health};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_readers, create_reader))
         .routes(routes!(update_reader, delete_reader))
@@ -45,7 +45,7 @@ pub struct ReaderWithHealth {
 #[utoipa::path(get, path = "/readers", tag = "readers", responses((status = 200, body = Vec<ReaderWithHealth>)))]
 async fn list_readers(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
 ) -> ApiResult<Json<Vec<ReaderWithHealth>>> {
     require(&actor, WATCHERS, "see readers")?;
     let list = readers::list(&mut *state.pool.acquire().await?).await?;
@@ -76,7 +76,7 @@ pub(crate) fn check_address(address: &str) -> ApiResult<()> {
 }
 
 /// The reader pipeline picks up a configuration change at once.
-pub(crate) async fn reload(state: &AppState) -> ApiResult<()> {
+pub(crate) async fn reload(state: &App) -> ApiResult<()> {
     if let Some(ingest) = &state.ingest {
         ingest
             .reload()
@@ -89,7 +89,7 @@ pub(crate) async fn reload(state: &AppState) -> ApiResult<()> {
 #[utoipa::path(post, path = "/readers", tag = "readers", request_body = NewReader, responses((status = 201, body = Reader)))]
 async fn create_reader(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Json(body): Json<NewReader>,
 ) -> ApiResult<(StatusCode, Json<Reader>)> {
     require(&actor, &[Role::Admin], "configure readers")?;
@@ -97,7 +97,7 @@ async fn create_reader(
 }
 
 /// Add a reader and have the pipeline pick it up (the API's and the pages' add).
-pub(crate) async fn add_reader(state: &AppState, body: &NewReader) -> ApiResult<Reader> {
+pub(crate) async fn add_reader(state: &App, body: &NewReader) -> ApiResult<Reader> {
     check_address(&body.address)?;
     let mut tx = state.pool.begin().await?;
     let reader = readers::create(&mut tx, body).await?;
@@ -109,7 +109,7 @@ pub(crate) async fn add_reader(state: &AppState, body: &NewReader) -> ApiResult<
 #[utoipa::path(patch, path = "/readers/{id}", tag = "readers", request_body = ReaderChange, responses((status = 200, body = Reader)))]
 async fn update_reader(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<ReaderChange>,
 ) -> ApiResult<Json<Reader>> {
@@ -117,11 +117,7 @@ async fn update_reader(
     Ok(Json(change_reader(&state, id, &body).await?))
 }
 
-pub(crate) async fn change_reader(
-    state: &AppState,
-    id: i64,
-    body: &ReaderChange,
-) -> ApiResult<Reader> {
+pub(crate) async fn change_reader(state: &App, id: i64, body: &ReaderChange) -> ApiResult<Reader> {
     if let Some(address) = &body.address {
         check_address(address)?;
     }
@@ -135,7 +131,7 @@ pub(crate) async fn change_reader(
 #[utoipa::path(delete, path = "/readers/{id}", tag = "readers", responses((status = 204)))]
 async fn delete_reader(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     require(&actor, &[Role::Admin], "configure readers")?;
@@ -143,13 +139,13 @@ async fn delete_reader(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(crate) async fn remove_reader(state: &AppState, id: i64) -> ApiResult<()> {
+pub(crate) async fn remove_reader(state: &App, id: i64) -> ApiResult<()> {
     readers::delete(&mut *state.pool.acquire().await?, id).await?;
     reload(state).await
 }
 
 #[utoipa::path(get, path = "/gates", tag = "readers", responses((status = 200, body = Vec<Gate>)))]
-async fn list_gates(_actor: Actor, State(state): State<AppState>) -> ApiResult<Json<Vec<Gate>>> {
+async fn list_gates(_actor: Actor, State(state): State<App>) -> ApiResult<Json<Vec<Gate>>> {
     Ok(Json(
         readers::gates(&mut *state.pool.acquire().await?).await?,
     ))
@@ -158,14 +154,14 @@ async fn list_gates(_actor: Actor, State(state): State<AppState>) -> ApiResult<J
 #[utoipa::path(post, path = "/gates", tag = "readers", request_body = NewGate, responses((status = 201, body = Gate)))]
 async fn create_gate(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Json(body): Json<NewGate>,
 ) -> ApiResult<(StatusCode, Json<Gate>)> {
     require(&actor, &[Role::Admin], "configure gates")?;
     Ok((StatusCode::CREATED, Json(add_gate(&state, &body).await?)))
 }
 
-pub(crate) async fn add_gate(state: &AppState, body: &NewGate) -> ApiResult<Gate> {
+pub(crate) async fn add_gate(state: &App, body: &NewGate) -> ApiResult<Gate> {
     let gate = readers::create_gate(&mut *state.pool.acquire().await?, body).await?;
     reload(state).await?;
     Ok(gate)
@@ -174,7 +170,7 @@ pub(crate) async fn add_gate(state: &AppState, body: &NewGate) -> ApiResult<Gate
 #[utoipa::path(delete, path = "/gates/{id}", tag = "readers", responses((status = 204)))]
 async fn delete_gate(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     require(&actor, &[Role::Admin], "configure gates")?;
@@ -227,7 +223,7 @@ pub struct Uploaded {
     responses((status = 202, body = Uploaded), (status = 422, body = super::error::ErrorBody)))]
 async fn upload_reads(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Query(q): Query<UploadQuery>,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -361,7 +357,7 @@ pub struct AlertQuery {
 #[utoipa::path(get, path = "/alerts", tag = "readers", params(AlertQuery), responses((status = 200, body = Vec<Alert>)))]
 async fn list_alerts(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Query(q): Query<AlertQuery>,
 ) -> ApiResult<Json<Vec<Alert>>> {
     require(&actor, WATCHERS, "see alerts")?;
@@ -380,7 +376,7 @@ pub struct Acknowledgement {
 #[utoipa::path(post, path = "/alerts/{id}/acknowledge", tag = "readers", request_body = Acknowledgement, responses((status = 200, body = Alert)))]
 async fn acknowledge_alert(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Acknowledgement>,
 ) -> ApiResult<Json<Alert>> {
@@ -404,7 +400,7 @@ pub struct StreamQuery {
 #[utoipa::path(get, path = "/events/stream", tag = "readers", params(StreamQuery), responses((status = 200, content_type = "text/event-stream", body = live::LiveEvent)))]
 async fn stream(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Query(q): Query<StreamQuery>,
 ) -> ApiResult<impl IntoResponse> {
     require(&actor, WATCHERS, "watch the live stream")?;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{require, ApiError, ApiResult, AppState, Json, Path};
+use super::{require, ApiError, ApiResult, App, Json, Path};
 use crate::auth::{Actor, Role};
 use crate::db::assets::{self, NewAsset};
 use crate::db::events::{self, Context};
@@ -16,7 +16,7 @@ use crate::db::stocktakes::{self, NewResult, Outcome, ResultRow, StocktakeRow, S
 use crate::domain::lifecycle::AssetAction;
 use crate::engine::{Progress, StocktakeResult, ZoneId};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_stocktakes, create_stocktake))
         .routes(routes!(get_stocktake))
@@ -72,7 +72,7 @@ pub struct NewStocktake {
 #[utoipa::path(get, path = "/stocktakes", tag = "stocktakes", responses((status = 200, body = Vec<StocktakeRow>)))]
 async fn list_stocktakes(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
 ) -> ApiResult<Json<Vec<StocktakeRow>>> {
     require(&actor, WATCHERS, "see stocktakes")?;
     Ok(Json(
@@ -83,7 +83,7 @@ async fn list_stocktakes(
 #[utoipa::path(post, path = "/stocktakes", tag = "stocktakes", request_body = NewStocktake, responses((status = 201, body = StocktakeRow)))]
 async fn create_stocktake(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Json(body): Json<NewStocktake>,
 ) -> ApiResult<(StatusCode, Json<StocktakeRow>)> {
     require(&actor, KEEPERS, "create stocktakes")?;
@@ -97,7 +97,7 @@ async fn create_stocktake(
     Ok((StatusCode::CREATED, Json(row)))
 }
 
-async fn view(state: &AppState, id: i64) -> ApiResult<Stocktake> {
+async fn view(state: &App, id: i64) -> ApiResult<Stocktake> {
     let mut conn = state.pool.acquire().await?;
     let stocktake = stocktakes::get(&mut conn, id).await?;
     let progress = state
@@ -116,7 +116,7 @@ async fn view(state: &AppState, id: i64) -> ApiResult<Stocktake> {
 #[utoipa::path(get, path = "/stocktakes/{id}", tag = "stocktakes", responses((status = 200, body = Stocktake)))]
 async fn get_stocktake(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Stocktake>> {
     require(&actor, WATCHERS, "see stocktakes")?;
@@ -127,7 +127,7 @@ async fn get_stocktake(
 #[utoipa::path(post, path = "/stocktakes/{id}/start", tag = "stocktakes", responses((status = 200, body = Stocktake)))]
 async fn start_stocktake(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Stocktake>> {
     require(&actor, KEEPERS, "run stocktakes")?;
@@ -136,7 +136,7 @@ async fn start_stocktake(
 }
 
 /// Start counting stocktake `id` (the API's and the pages' start).
-pub(crate) async fn start(state: &AppState, id: i64) -> ApiResult<()> {
+pub(crate) async fn start(state: &App, id: i64) -> ApiResult<()> {
     let ingest = state.ingest()?;
     let mut tx = state.pool.begin().await?;
     let row = stocktakes::lock(&mut tx, id, "start", StocktakeStatus::Created).await?;
@@ -159,7 +159,7 @@ pub(crate) async fn start(state: &AppState, id: i64) -> ApiResult<()> {
 #[utoipa::path(post, path = "/stocktakes/{id}/finish", tag = "stocktakes", responses((status = 200, body = Stocktake)))]
 async fn finish_stocktake(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Stocktake>> {
     require(&actor, KEEPERS, "run stocktakes")?;
@@ -168,7 +168,7 @@ async fn finish_stocktake(
 }
 
 /// Finish stocktake `id` and store its results (the API's and the pages' finish).
-pub(crate) async fn finish(state: &AppState, id: i64) -> ApiResult<()> {
+pub(crate) async fn finish(state: &App, id: i64) -> ApiResult<()> {
     let ingest = state.ingest()?;
     let mut tx = state.pool.begin().await?;
     stocktakes::lock(&mut tx, id, "finish", StocktakeStatus::Running).await?;
@@ -185,7 +185,7 @@ pub(crate) async fn finish(state: &AppState, id: i64) -> ApiResult<()> {
 #[utoipa::path(post, path = "/stocktakes/{id}/cancel", tag = "stocktakes", responses((status = 200, body = Stocktake)))]
 async fn cancel_stocktake(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Stocktake>> {
     require(&actor, KEEPERS, "run stocktakes")?;
@@ -225,7 +225,7 @@ pub(crate) fn lines(result: &StocktakeResult) -> Vec<NewResult> {
 }
 
 /// Cancel stocktake `id`, created or running (the API's and the pages' cancel).
-pub(crate) async fn cancel(state: &AppState, id: i64) -> ApiResult<()> {
+pub(crate) async fn cancel(state: &App, id: i64) -> ApiResult<()> {
     let mut tx = state.pool.begin().await?;
     let row = stocktakes::get(&mut tx, id).await?;
     if !matches!(
@@ -270,7 +270,7 @@ pub struct Resolve {
 #[utoipa::path(post, path = "/stocktakes/{id}/resolve", tag = "stocktakes", request_body = Resolve, responses((status = 200, body = ResultRow)))]
 async fn resolve(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Resolve>,
 ) -> ApiResult<Json<ResultRow>> {
@@ -280,7 +280,7 @@ async fn resolve(
 
 /// Act on one line of finished stocktake `id` for `actor_id` (the API's and the pages' follow-up).
 pub(crate) async fn follow_up(
-    state: &AppState,
+    state: &App,
     id: i64,
     actor_id: i64,
     body: &Resolve,

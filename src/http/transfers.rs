@@ -7,9 +7,7 @@ use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::loans::{own_department, Approval, Reason};
-use super::{
-    require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
-};
+use super::{require, ApiError, ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
 use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::events::{self, Context, Event, OrderKind};
@@ -17,7 +15,7 @@ use crate::db::transfers::{self, NewTransfer, Transfer};
 use crate::domain::lifecycle::orders::TransferStatus;
 
 /// The transfers endpoints, under `/transfers`.
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_transfers, request_transfer))
         .routes(routes!(get_transfer))
@@ -53,33 +51,28 @@ pub struct TransferQuery {
 #[utoipa::path(get, path = "/transfers", tag = "transfers", params(TransferQuery), responses((status = 200, body = Page<Transfer>)))]
 async fn list_transfers(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Query(q): Query<TransferQuery>,
 ) -> ApiResult<Json<Page<Transfer>>> {
-    let (page, per_page) = Paging {
+    let window = Paging {
         page: q.page,
         per_page: q.per_page,
     }
-    .resolve();
+    .window();
     let filter = transfers::Filter {
         department_id: own_department(&actor).or(q.department),
         status: q.status,
     };
     let (items, total) =
-        transfers::list(&mut *state.pool.acquire().await?, &filter, page, per_page).await?;
-    Ok(Json(Page {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+        transfers::list(&mut *state.pool.acquire().await?, &filter, window).await?;
+    Ok(Json(Page::new(window, (items, total))))
 }
 
 /// Request a transfer: lines by category and quantity, or specific assets; purpose.
 #[utoipa::path(post, path = "/transfers", tag = "transfers", request_body = NewTransfer, responses((status = 201, body = Transfer)))]
 async fn request_transfer(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Json(body): Json<NewTransfer>,
 ) -> ApiResult<(StatusCode, Json<Transfer>)> {
     require(&actor, &[Role::Requester, Role::Admin], "request transfers")?;
@@ -105,7 +98,7 @@ async fn request_transfer(
 #[utoipa::path(get, path = "/transfers/{id}", tag = "transfers", responses((status = 200, body = Transfer), (status = 404, body = super::error::ErrorBody)))]
 async fn get_transfer(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Transfer>> {
     Ok(Json(
@@ -117,7 +110,7 @@ async fn get_transfer(
 #[utoipa::path(get, path = "/transfers/{id}/events", tag = "transfers", responses((status = 200, body = Vec<Event>)))]
 async fn transfer_events(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<Event>>> {
     let mut conn = state.pool.acquire().await?;
@@ -131,7 +124,7 @@ async fn transfer_events(
     responses((status = 200, body = Transfer), (status = 409, body = super::error::ErrorBody)))]
 async fn approve_transfer(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Approval>,
 ) -> ApiResult<Json<Transfer>> {
@@ -152,7 +145,7 @@ async fn approve_transfer(
 #[utoipa::path(post, path = "/transfers/{id}/reject", tag = "transfers", request_body = Reason, responses((status = 200, body = Transfer)))]
 async fn reject_transfer(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Transfer>> {
@@ -168,7 +161,7 @@ async fn reject_transfer(
 #[utoipa::path(post, path = "/transfers/{id}/cancel", tag = "transfers", request_body = Reason, responses((status = 200, body = Transfer)))]
 async fn cancel_transfer(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Transfer>> {
@@ -186,7 +179,7 @@ async fn cancel_transfer(
 #[utoipa::path(post, path = "/transfers/{id}/issue", tag = "transfers", responses((status = 200, body = Transfer), (status = 409, body = super::error::ErrorBody)))]
 async fn issue_transfer(
     actor: Actor,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Transfer>> {
     require(&actor, &[Role::Keeper, Role::Admin], "hand over transfers")?;

@@ -8,17 +8,18 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::{fen, field, ids, render, Chrome, Fields, PageResult, Posted, Viewer};
-use crate::app::Visibility;
+use crate::app::people::{insert_user, NewUser};
+use crate::app::{self, App, Visibility};
 use crate::auth::Role;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals::{self, Disposal, NewDisposal};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::loans::{self, Loan};
 use crate::db::transfers::{self, Transfer};
+use crate::db::Window;
 use crate::domain::lifecycle::orders::{DisposalStatus, TransferStatus};
-use crate::http::{insert_user, ApiError, AppState, NewUser};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/admin/approvals", get(approvals))
         .route("/admin/transfers", get(transfer_list))
@@ -44,20 +45,20 @@ struct ApprovalsPage {
 }
 
 /// What waits for a decision: requested loans and transfers, oldest first.
-async fn approvals(v: Viewer, State(state): State<AppState>) -> PageResult {
+async fn approvals(v: Viewer, State(state): State<App>) -> PageResult {
     v.require(&[Role::Admin])?;
     let mut conn = state.pool.acquire().await?;
     let filter = loans::Filter {
         department_id: None,
         status: Some("requested".into()),
     };
-    let (mut loans, _) = loans::list(&mut conn, &filter, 1, 200).await?;
+    let (mut loans, _) = loans::list(&mut conn, &filter, Window::first(200)).await?;
     loans.reverse();
     let filter = transfers::Filter {
         status: Some(TransferStatus::Requested),
         ..Default::default()
     };
-    let (transfers, _) = transfers::list(&mut conn, &filter, 1, 200).await?;
+    let (transfers, _) = transfers::list(&mut conn, &filter, Window::first(200)).await?;
     render(ApprovalsPage {
         c: v.chrome("approvals"),
         loans,
@@ -72,13 +73,12 @@ struct TransfersPage {
     transfers: Vec<Transfer>,
 }
 
-async fn transfer_list(v: Viewer, State(state): State<AppState>) -> PageResult {
+async fn transfer_list(v: Viewer, State(state): State<App>) -> PageResult {
     v.require(&[Role::Admin])?;
     let (transfers, _) = transfers::list(
         &mut *state.pool.acquire().await?,
         &Default::default(),
-        1,
-        200,
+        Window::first(200),
     )
     .await?;
     render(TransfersPage {
@@ -88,7 +88,7 @@ async fn transfer_list(v: Viewer, State(state): State<AppState>) -> PageResult {
 }
 
 async fn transfer_action(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
@@ -99,7 +99,7 @@ async fn transfer_action(
         "approve" => drop(transfers::approve(&mut tx, id, None, &ctx).await?),
         "reject" => drop(transfers::reject(&mut tx, id, &ctx).await?),
         "issue" => drop(transfers::issue(&mut tx, id, None, &ctx).await?),
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
     tx.commit().await?;
     Ok(Redirect::to("/admin/transfers").into_response())
@@ -113,9 +113,10 @@ struct DisposalsPage {
     remitted_fen: i64,
 }
 
-async fn disposal_list(v: Viewer, State(state): State<AppState>) -> PageResult {
+async fn disposal_list(v: Viewer, State(state): State<App>) -> PageResult {
     v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
-    let (disposals, _) = disposals::list(&mut *state.pool.acquire().await?, None, 1, 500).await?;
+    let (disposals, _) =
+        disposals::list(&mut *state.pool.acquire().await?, None, Window::first(500)).await?;
     let remitted_fen = disposals
         .iter()
         .filter(|d| d.status == DisposalStatus::Remitted)
@@ -130,7 +131,7 @@ async fn disposal_list(v: Viewer, State(state): State<AppState>) -> PageResult {
 
 /// Put assets forward for disposal (admin or keeper): each becomes pending disposal.
 async fn propose_disposal(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     v.require(&[Role::Admin, Role::Keeper])?;
@@ -172,11 +173,7 @@ impl DisposalPage {
     }
 }
 
-async fn disposal_detail(
-    v: Viewer,
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-) -> PageResult {
+async fn disposal_detail(v: Viewer, State(state): State<App>, Path(id): Path<i64>) -> PageResult {
     v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
     let mut conn = state.pool.acquire().await?;
     let d = disposals::get(&mut conn, id).await?;
@@ -191,7 +188,7 @@ async fn disposal_detail(
 
 /// Appraise → approve (or reject) → sell at auction or scrap → remit the proceeds.
 async fn disposal_action(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
@@ -236,7 +233,7 @@ async fn disposal_action(
             v.require(&[Role::Admin])?;
             disposals::remit(&mut tx, id, field(&form, "receipt"), &ctx).await?;
         }
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
     tx.commit().await?;
     Ok(Redirect::to(&format!("/disposals/{id}")).into_response())
@@ -273,7 +270,7 @@ struct RegistersPage {
     zones: Vec<(String, String, String, String)>,
 }
 
-async fn registers(v: Viewer, State(state): State<AppState>) -> PageResult {
+async fn registers(v: Viewer, State(state): State<App>) -> PageResult {
     v.require(&[Role::Admin])?;
     let mut conn = state.pool.acquire().await?;
     let users = sqlx::query_as(
@@ -307,7 +304,7 @@ async fn registers(v: Viewer, State(state): State<AppState>) -> PageResult {
 }
 
 async fn add_user(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     v.require(&[Role::Admin])?;
@@ -330,7 +327,7 @@ async fn add_user(
 }
 
 async fn add_department(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     v.require(&[Role::Admin])?;
@@ -343,7 +340,7 @@ async fn add_department(
 }
 
 async fn add_warehouse(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     v.require(&[Role::Admin])?;
@@ -357,13 +354,13 @@ async fn add_warehouse(
 }
 
 async fn add_zone(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     v.require(&[Role::Admin])?;
     let warehouse: i64 = field(&form, "warehouse")
         .parse()
-        .map_err(|_| ApiError::Unprocessable("choose a warehouse".into()))?;
+        .map_err(|_| app::Error::Invalid("choose a warehouse".into()))?;
     sqlx::query("insert into zones (warehouse_id, code, name, kind) values ($1, $2, $3, $4)")
         .bind(warehouse)
         .bind(field(&form, "code"))
@@ -392,7 +389,7 @@ impl CompensationsPage {
 
 /// Compensation cases opened at return inspection: repaired (keeper or admin, for the repair
 /// cost), paid (admin, with the receipt) or waived (admin, with a reason).
-async fn compensation_list(v: Viewer, State(state): State<AppState>) -> PageResult {
+async fn compensation_list(v: Viewer, State(state): State<App>) -> PageResult {
     v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
     let cases = compensations::list(&mut *state.pool.acquire().await?, None, None).await?;
     render(CompensationsPage {
@@ -406,7 +403,7 @@ async fn compensation_list(v: Viewer, State(state): State<AppState>) -> PageResu
 }
 
 async fn compensation_action(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
@@ -425,7 +422,7 @@ async fn compensation_action(
             v.require(&[Role::Admin])?;
             compensations::waived(&mut tx, id, &ctx).await?;
         }
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
     tx.commit().await?;
     Ok(Redirect::to("/compensations").into_response())

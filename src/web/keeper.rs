@@ -8,6 +8,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::{fen, field, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::{self, App};
 use crate::auth::Role;
 use crate::db::assets::{NewAsset, SourceClass};
 use crate::db::catalogue;
@@ -15,9 +16,9 @@ use crate::db::events::Context;
 use crate::db::intakes::{self, Intake, NewIntake};
 use crate::db::loans::{self, Loan};
 use crate::db::reports::{self, Pick};
-use crate::http::{ApiError, AppState};
+use crate::db::Window;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/keeper/picks", get(picks))
         .route("/keeper/returns", get(returns))
@@ -42,7 +43,7 @@ impl PicksPage {
     }
 }
 
-async fn picks(v: Viewer, State(state): State<AppState>) -> PageResult {
+async fn picks(v: Viewer, State(state): State<App>) -> PageResult {
     v.require(KEEPERS)?;
     let picks = reports::picks(&mut *state.pool.acquire().await?).await?;
     render(PicksPage {
@@ -58,7 +59,7 @@ struct ReturnsPage {
     loans: Vec<Loan>,
 }
 
-async fn returns(v: Viewer, State(state): State<AppState>) -> PageResult {
+async fn returns(v: Viewer, State(state): State<App>) -> PageResult {
     v.require(KEEPERS)?;
     let mut conn = state.pool.acquire().await?;
     let mut out = Vec::new();
@@ -67,7 +68,7 @@ async fn returns(v: Viewer, State(state): State<AppState>) -> PageResult {
             department_id: None,
             status: Some(status.into()),
         };
-        out.extend(loans::list(&mut conn, &filter, 1, 200).await?.0);
+        out.extend(loans::list(&mut conn, &filter, Window::first(200)).await?.0);
     }
     out.sort_by_key(|l| (l.ends_on, l.id));
     render(ReturnsPage {
@@ -96,10 +97,10 @@ impl IntakesPage {
     }
 }
 
-async fn intake_list(v: Viewer, State(state): State<AppState>) -> PageResult {
+async fn intake_list(v: Viewer, State(state): State<App>) -> PageResult {
     v.require(KEEPERS)?;
     let mut conn = state.pool.acquire().await?;
-    let (intakes, _) = intakes::list(&mut conn, &Default::default(), 1, 100).await?;
+    let (intakes, _) = intakes::list(&mut conn, &Default::default(), Window::first(100)).await?;
     let categories = catalogue::categories(&mut conn).await?;
     let departments = sqlx::query_as("select id, name from departments order by name")
         .fetch_all(&mut *conn)
@@ -115,7 +116,7 @@ async fn intake_list(v: Viewer, State(state): State<AppState>) -> PageResult {
 /// Open an intake: `quantity` items of one category at one value; EPCs already on the tags
 /// may be given one per line, otherwise GIAI-96 EPCs are assigned (commissioned).
 async fn open_intake(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     v.require(KEEPERS)?;
@@ -127,13 +128,13 @@ async fn open_intake(
     };
     let category_id: i64 = field(&form, "category")
         .parse()
-        .map_err(|_| ApiError::Unprocessable("choose a category".into()))?;
+        .map_err(|_| app::Error::Invalid("choose a category".into()))?;
     let quantity: usize = field(&form, "quantity")
         .parse()
-        .map_err(|_| ApiError::Unprocessable("give a quantity".into()))?;
+        .map_err(|_| app::Error::Invalid("give a quantity".into()))?;
     if !(1..=500).contains(&quantity) {
         return Err(
-            ApiError::Unprocessable("an intake on this page takes 1 to 500 items".into()).into(),
+            app::Error::Invalid("an intake on this page takes 1 to 500 items".into()).into(),
         );
     }
     let value = fen(field(&form, "value"))?;
@@ -144,7 +145,7 @@ async fn open_intake(
         .map(str::to_owned)
         .collect();
     if !epcs.is_empty() && epcs.len() != quantity {
-        return Err(ApiError::Unprocessable(format!(
+        return Err(app::Error::Invalid(format!(
             "{} EPCs given for {quantity} items: give one per item, or none",
             epcs.len()
         ))
@@ -199,11 +200,7 @@ impl IntakePage {
     }
 }
 
-async fn intake_detail(
-    v: Viewer,
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-) -> PageResult {
+async fn intake_detail(v: Viewer, State(state): State<App>, Path(id): Path<i64>) -> PageResult {
     v.require(KEEPERS)?;
     let mut conn = state.pool.acquire().await?;
     let intake = intakes::get(&mut conn, id).await?;
@@ -216,14 +213,14 @@ async fn intake_detail(
 }
 
 async fn receive(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     v.require(KEEPERS)?;
     let zone: i64 = field(&form, "zone")
         .parse()
-        .map_err(|_| ApiError::Unprocessable("choose a zone".into()))?;
+        .map_err(|_| app::Error::Invalid("choose a zone".into()))?;
     let mut tx = state.pool.begin().await?;
     intakes::receive(&mut tx, id, zone, None, &Context::by(v.actor.id)).await?;
     tx.commit().await?;

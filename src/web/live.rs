@@ -10,17 +10,18 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
+use super::api;
 use super::{fen, field, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::{self, App};
 use crate::auth::Role;
 use crate::db::alerts::{self, Alert, AlertKind};
 use crate::db::readers::{self, Gate, NewGate, NewReader, ReadPoint, Reader, ReaderChange};
 use crate::db::stocktakes::{self, Outcome, ResultRow, StocktakeRow, StocktakeStatus};
 use crate::http::readers as reader_api;
 use crate::http::stocktakes::{self as stocktake_api, FollowUp, Resolve};
-use crate::http::{ApiError, AppState};
 use crate::ingest::Health;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/static/live.js", get(script))
         .route("/keeper/gate", get(gate_view))
@@ -70,7 +71,7 @@ async fn passages(
     conn: &mut sqlx::PgConnection,
     gate: Option<i64>,
     limit: i64,
-) -> Result<Vec<PassageRow>, ApiError> {
+) -> Result<Vec<PassageRow>, app::Error> {
     Ok(sqlx::query_as(
         "select f.key, f.epc, f.asset_id, a.name as asset, g.name as gate, f.direction, f.at,
                 e.order_kind::text as order_kind, e.order_id,
@@ -133,11 +134,7 @@ struct GateQuery {
 }
 
 /// The latest passages at a gate (or all gates), newest first, and the open alerts.
-async fn gate_view(
-    v: Viewer,
-    State(state): State<AppState>,
-    Query(q): Query<GateQuery>,
-) -> PageResult {
+async fn gate_view(v: Viewer, State(state): State<App>, Query(q): Query<GateQuery>) -> PageResult {
     v.require(KEEPERS)?;
     let mut conn = state.pool.acquire().await?;
     let gates = readers::gates(&mut conn).await?;
@@ -162,7 +159,7 @@ async fn gate_view(
 }
 
 async fn acknowledge(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
@@ -194,7 +191,7 @@ struct StocktakesPage {
 
 async fn places(
     conn: &mut sqlx::PgConnection,
-) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>), ApiError> {
+) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>), app::Error> {
     let warehouses = sqlx::query_as("select id, name from warehouses order by code")
         .fetch_all(&mut *conn)
         .await?;
@@ -204,7 +201,7 @@ async fn places(
     Ok((warehouses, zones))
 }
 
-async fn stocktake_list(v: Viewer, State(state): State<AppState>) -> PageResult {
+async fn stocktake_list(v: Viewer, State(state): State<App>) -> PageResult {
     v.require(KEEPERS)?;
     let mut conn = state.pool.acquire().await?;
     let stocktakes = stocktakes::list(&mut conn).await?;
@@ -219,13 +216,13 @@ async fn stocktake_list(v: Viewer, State(state): State<AppState>) -> PageResult 
 
 /// Create a stocktake of a warehouse, or of some of its zones (check boxes `zone`).
 async fn create_stocktake(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     v.require(KEEPERS)?;
     let warehouse: i64 = field(&form, "warehouse")
         .parse()
-        .map_err(|_| ApiError::Unprocessable("choose a warehouse".into()))?;
+        .map_err(|_| app::Error::Invalid("choose a warehouse".into()))?;
     let zones: Vec<i64> = form
         .iter()
         .filter(|(k, _)| k == "zone")
@@ -329,11 +326,7 @@ impl StocktakesPage {
     }
 }
 
-async fn stocktake_detail(
-    v: Viewer,
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-) -> PageResult {
+async fn stocktake_detail(v: Viewer, State(state): State<App>, Path(id): Path<i64>) -> PageResult {
     v.require(KEEPERS)?;
     let mut conn = state.pool.acquire().await?;
     let s = stocktakes::get(&mut conn, id).await?;
@@ -406,23 +399,23 @@ async fn stocktake_detail(
 
 /// Start, finish or cancel: the same steps as the API's.
 async fn stocktake_action(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, .. }: Posted<Fields>,
 ) -> PageResult {
     v.require(KEEPERS)?;
     match action.as_str() {
-        "start" => stocktake_api::start(&state, id).await?,
-        "finish" => stocktake_api::finish(&state, id).await?,
-        "cancel" => stocktake_api::cancel(&state, id).await?,
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+        "start" => stocktake_api::start(&state, id).await.map_err(api)?,
+        "finish" => stocktake_api::finish(&state, id).await.map_err(api)?,
+        "cancel" => stocktake_api::cancel(&state, id).await.map_err(api)?,
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
     Ok(Redirect::to(&format!("/keeper/stocktakes/{id}")).into_response())
 }
 
 /// A follow-up on one line of a finished stocktake: mark lost, relocate, register.
 async fn resolve(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
@@ -431,7 +424,7 @@ async fn resolve(
         "mark_lost" => FollowUp::MarkLost,
         "relocate" => FollowUp::Relocate,
         "register" => FollowUp::Register,
-        _ => return Err(ApiError::Unprocessable("choose what to do".into()).into()),
+        _ => return Err(app::Error::Invalid("choose what to do".into()).into()),
     };
     let name = field(&form, "name");
     let value = field(&form, "value");
@@ -446,7 +439,9 @@ async fn resolve(
             Some(fen(value)?)
         },
     };
-    stocktake_api::follow_up(&state, id, v.actor.id, &body).await?;
+    stocktake_api::follow_up(&state, id, v.actor.id, &body)
+        .await
+        .map_err(api)?;
     Ok(Redirect::to(&format!("/keeper/stocktakes/{id}")).into_response())
 }
 
@@ -490,7 +485,7 @@ impl ReadersPage {
     }
 }
 
-async fn reader_list(v: Viewer, State(state): State<AppState>) -> PageResult {
+async fn reader_list(v: Viewer, State(state): State<App>) -> PageResult {
     v.require(&[Role::Admin])?;
     let mut conn = state.pool.acquire().await?;
     let list = readers::list(&mut conn).await?;
@@ -517,13 +512,13 @@ async fn reader_list(v: Viewer, State(state): State<AppState>) -> PageResult {
 }
 
 /// `1=3, 2=4` or one `antenna=zone` per line: which zone each antenna reads.
-fn read_points(text: &str) -> Result<Vec<ReadPoint>, ApiError> {
+fn read_points(text: &str) -> Result<Vec<ReadPoint>, app::Error> {
     text.split([',', '，', '\n', ';'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|pair| {
             let bad = || {
-                ApiError::Unprocessable(format!(
+                app::Error::Invalid(format!(
                     "{pair:?}: write each antenna as ANTENNA=ZONE, e.g. 1=3"
                 ))
             };
@@ -537,7 +532,7 @@ fn read_points(text: &str) -> Result<Vec<ReadPoint>, ApiError> {
 }
 
 async fn add_reader(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     v.require(&[Role::Admin])?;
@@ -547,12 +542,12 @@ async fn add_reader(
         enabled: true,
         read_points: read_points(field(&form, "read_points"))?,
     };
-    reader_api::add_reader(&state, &body).await?;
+    reader_api::add_reader(&state, &body).await.map_err(api)?;
     Ok(Redirect::to("/admin/readers").into_response())
 }
 
 async fn reader_action(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, .. }: Posted<Fields>,
 ) -> PageResult {
@@ -564,29 +559,37 @@ async fn reader_action(
         read_points: None,
     };
     match action.as_str() {
-        "enable" => drop(reader_api::change_reader(&state, id, &enable(true)).await?),
-        "disable" => drop(reader_api::change_reader(&state, id, &enable(false)).await?),
-        "delete" => reader_api::remove_reader(&state, id).await?,
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+        "enable" => drop(
+            reader_api::change_reader(&state, id, &enable(true))
+                .await
+                .map_err(api)?,
+        ),
+        "disable" => drop(
+            reader_api::change_reader(&state, id, &enable(false))
+                .await
+                .map_err(api)?,
+        ),
+        "delete" => reader_api::remove_reader(&state, id).await.map_err(api)?,
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
     Ok(Redirect::to("/admin/readers").into_response())
 }
 
 async fn add_gate(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     v.require(&[Role::Admin])?;
     let zone = |name: &str| {
         field(&form, name)
             .parse::<i64>()
-            .map_err(|_| ApiError::Unprocessable("choose both zones of the gate".into()))
+            .map_err(|_| app::Error::Invalid("choose both zones of the gate".into()))
     };
     let body = NewGate {
         name: field(&form, "name").to_owned(),
         inside_zone_id: zone("inside")?,
         outside_zone_id: zone("outside")?,
     };
-    reader_api::add_gate(&state, &body).await?;
+    reader_api::add_gate(&state, &body).await.map_err(api)?;
     Ok(Redirect::to("/admin/readers").into_response())
 }

@@ -11,15 +11,16 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::{field, ids, render, Chrome, Fields, PageResult, Posted, Viewer};
-use crate::app::Visibility;
+use crate::app::{self, App, Visibility};
 use crate::auth::{Actor, Role};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::loans::{self, Condition, Loan, ReturnedItem};
+use crate::db::Window;
 use crate::db::{assets, catalogue, orders};
 use crate::domain::lifecycle::orders::LoanStatus;
-use crate::http::{visible_asset, ApiError, AppState};
+use crate::http::visible_asset;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/orders", get(list))
         .route("/orders/{id}", get(detail))
@@ -61,7 +62,7 @@ impl OrdersPage {
     }
 }
 
-async fn list(v: Viewer, State(state): State<AppState>, Query(q): Query<ListQuery>) -> PageResult {
+async fn list(v: Viewer, State(state): State<App>, Query(q): Query<ListQuery>) -> PageResult {
     let status = STATUSES
         .iter()
         .find(|s| **s == q.status)
@@ -70,7 +71,12 @@ async fn list(v: Viewer, State(state): State<AppState>, Query(q): Query<ListQuer
         department_id: own_department(&v.actor),
         status: status.clone(),
     };
-    let (loans, total) = loans::list(&mut *state.pool.acquire().await?, &filter, 1, 200).await?;
+    let (loans, total) = loans::list(
+        &mut *state.pool.acquire().await?,
+        &filter,
+        Window::first(200),
+    )
+    .await?;
     let (here, title) = if v.actor.role == Role::Requester {
         ("my_orders", "my_orders")
     } else {
@@ -94,10 +100,10 @@ pub async fn visible_loan(
     conn: &mut sqlx::PgConnection,
     actor: &Actor,
     id: i64,
-) -> Result<Loan, ApiError> {
+) -> Result<Loan, app::Error> {
     let loan = loans::get(conn, id).await?;
     if !actor.sees_department(loan.department_id) {
-        return Err(ApiError::NotFound(format!("loan {id}")));
+        return Err(app::Error::NotFound(format!("loan {id}")));
     }
     Ok(loan)
 }
@@ -169,7 +175,7 @@ struct DetailQuery {
 
 async fn detail(
     v: Viewer,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path(id): Path<i64>,
     Query(q): Query<DetailQuery>,
 ) -> PageResult {
@@ -201,7 +207,7 @@ async fn detail(
                     .map(|a| (a.id, a.name, a.epc))
                     .collect();
             }
-            Err(e) => proposal_error = ApiError::from(e).to_string(),
+            Err(e) => proposal_error = app::Error::from(e).to_string(),
         }
         let cats: Vec<i64> = loan.lines.iter().filter_map(|l| l.category_id).collect();
         let taken: Vec<i64> = proposal.iter().map(|p| p.0).collect();
@@ -236,7 +242,7 @@ async fn detail(
     })
 }
 
-pub async fn zones(conn: &mut sqlx::PgConnection) -> Result<Vec<(i64, String)>, ApiError> {
+pub async fn zones(conn: &mut sqlx::PgConnection) -> Result<Vec<(i64, String)>, app::Error> {
     Ok(sqlx::query_as(
         "select z.id, w.name || ' · ' || z.name from zones z join warehouses w on w.id = z.warehouse_id
          where z.kind in ('storage', 'staging') order by w.code, z.code",
@@ -247,7 +253,7 @@ pub async fn zones(conn: &mut sqlx::PgConnection) -> Result<Vec<(i64, String)>, 
 
 /// The actions on a loan, each through the same `db::loans` function as the API.
 async fn act(
-    State(state): State<AppState>,
+    State(state): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
@@ -281,7 +287,7 @@ async fn act(
                 .filter_map(|(_, v)| v.parse().ok())
                 .collect();
             if chosen.is_empty() {
-                return Err(ApiError::Unprocessable("tick the assets handed over".into()).into());
+                return Err(app::Error::Invalid("tick the assets handed over".into()).into());
             }
             loans::issue(&mut tx, id, Some(&chosen), &ctx).await?;
         }
@@ -312,7 +318,7 @@ async fn act(
             }
             loans::return_items(&mut tx, id, Some(&items), &ctx).await?;
         }
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
     tx.commit().await?;
     Ok(Redirect::to(&format!("/orders/{id}")).into_response())
@@ -335,7 +341,7 @@ struct AssetsPage {
 
 async fn asset_list(
     v: Viewer,
-    State(state): State<AppState>,
+    State(state): State<App>,
     Query(q): Query<AssetQuery>,
 ) -> PageResult {
     let filter = assets::Filter {
@@ -343,7 +349,12 @@ async fn asset_list(
         visible_to: (v.actor.role == Role::Requester).then(|| v.actor.department_id.unwrap_or(-1)),
         ..Default::default()
     };
-    let (assets, total) = assets::list(&mut *state.pool.acquire().await?, &filter, 1, 200).await?;
+    let (assets, total) = assets::list(
+        &mut *state.pool.acquire().await?,
+        &filter,
+        Window::first(200),
+    )
+    .await?;
     render(AssetsPage {
         c: v.chrome("assets"),
         q: q.q,
@@ -363,9 +374,11 @@ struct AssetPage {
     timeline: Vec<Event>,
 }
 
-async fn asset_detail(v: Viewer, State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
+async fn asset_detail(v: Viewer, State(state): State<App>, Path(id): Path<i64>) -> PageResult {
     let mut conn = state.pool.acquire().await?;
-    let asset = visible_asset(&mut conn, &v.actor, id).await?;
+    let asset = visible_asset(&mut conn, &v.actor, id)
+        .await
+        .map_err(super::api)?;
     let (place, owner, holder): (Option<String>, Option<String>, Option<String>) = sqlx::query_as(
         "select (select w.name || ' · ' || z.name from zones z join warehouses w on w.id = z.warehouse_id where z.id = a.zone_id),
                 (select name from departments where id = a.owner_department_id),
