@@ -9,19 +9,25 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 
+use crate::auth::Actor;
 use crate::config::Config;
 use crate::ingest::Ingest;
 
 mod error;
 pub use error::{Error, Result};
+/// Places and kinds: warehouses, zones, categories; the catalogue.
+pub mod catalogue;
+/// Loans and compensation cases.
+pub mod loans;
 /// Departments and users.
 pub mod people;
 /// Who may do what: the policy table and `authorize`.
 pub mod policy;
 pub use policy::Op;
+use policy::{authorize, Target};
 /// What a person may read of other departments' business.
 pub mod visibility;
 pub use visibility::Visibility;
@@ -51,6 +57,33 @@ impl App {
     pub fn with_ingest(mut self, ingest: Ingest) -> Self {
         self.ingest = Some(ingest);
         self
+    }
+
+    /// Authorize `op` (a role check: it names no particular thing), then run `f` on a
+    /// connection.
+    pub(crate) async fn read<T, E: Into<Error>>(
+        &self,
+        actor: &Actor,
+        op: Op,
+        f: impl AsyncFnOnce(&mut PgConnection) -> Result<T, E>,
+    ) -> Result<T> {
+        authorize(actor, op, Target::Nothing)?;
+        let mut conn = self.pool.acquire().await?;
+        f(&mut conn).await.map_err(Into::into)
+    }
+
+    /// Authorize `op` (a role check), then run `f` in a transaction, committed if it succeeds.
+    pub(crate) async fn change<T, E: Into<Error>>(
+        &self,
+        actor: &Actor,
+        op: Op,
+        f: impl AsyncFnOnce(&mut PgConnection) -> Result<T, E>,
+    ) -> Result<T> {
+        authorize(actor, op, Target::Nothing)?;
+        let mut tx = self.pool.begin().await?;
+        let out = f(&mut tx).await.map_err(Into::into)?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// The reader pipeline, or an error that says it is not running.
@@ -96,4 +129,22 @@ impl<T> Page<T> {
             per_page: window.per_page,
         }
     }
+}
+
+/// An approval: which assets to reserve, and why.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    /// The assets to reserve; omitted: chosen automatically from the lines.
+    pub asset_ids: Option<Vec<i64>>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Why: for a rejection, a cancellation, a waiver, a closing.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    #[serde(default)]
+    pub reason: String,
 }

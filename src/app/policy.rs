@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Error, Result, Visibility};
 use crate::auth::{Actor, Role};
-use crate::db::assets::Asset;
+use crate::db::{self, assets::Asset};
 use crate::domain::lifecycle::AssetState;
 
 /// One business operation. The API's are named as its `operationId`s; the rest are the pages'
@@ -392,6 +392,49 @@ pub enum Target<'a> {
     For(Option<i64>),
     /// A person.
     Person(i64),
+}
+
+/// What a stored thing is to the policy.
+pub trait Scoped {
+    fn target(&self) -> Target<'_>;
+}
+
+impl Scoped for Asset {
+    fn target(&self) -> Target<'_> {
+        Target::Asset(self)
+    }
+}
+
+macro_rules! paperwork {
+    ($($type:ty => $kind:literal, |$it:ident| $department:expr;)+) => {$(
+        impl Scoped for $type {
+            fn target(&self) -> Target<'_> {
+                let $it = self;
+                Target::Paper { kind: $kind, id: $it.id, department: $department }
+            }
+        }
+    )+};
+}
+
+paperwork! {
+    db::loans::Loan => "loan", |it| Some(it.department_id);
+    db::transfers::Transfer => "transfer", |it| Some(it.department_id);
+    db::compensations::Compensation => "compensation case", |it| Some(it.department_id);
+    db::intakes::Intake => "intake", |it| it.source_department_id;
+    db::disposals::Disposal => "disposal", |_it| None;
+}
+
+/// Authorize `op` on the thing `load` finds: the role first, before anything is read (so a
+/// refusal never tells whether it exists), then the thing's scope.
+pub async fn reach<T: Scoped>(
+    actor: &Actor,
+    op: Op,
+    load: impl std::future::Future<Output = db::Result<T>>,
+) -> Result<T> {
+    authorize(actor, op, Target::Nothing)?;
+    let thing = load.await?;
+    authorize(actor, op, thing.target())?;
+    Ok(thing)
 }
 
 /// May `actor` do `op` to `target`? Refused by role: 403. Out of scope: 404 for what they may

@@ -97,6 +97,8 @@ pub mod loans;
 pub mod orders;
 /// Departments and users.
 pub mod people;
+/// Places and kinds: warehouses, zones, categories.
+pub mod places;
 /// Reader configuration: readers, read points, gates.
 pub mod readers;
 /// Dashboard aggregates: stock, utilisation, overdue loans, proceeds, savings.

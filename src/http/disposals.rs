@@ -8,8 +8,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::loans::Reason;
 use super::{require, ApiError, ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
+use crate::app::Reason;
 use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::disposals::{self, Disposal, NewDisposal};

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::loans::{own_department, Reason};
 use super::{require, ApiError, ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
+use crate::app::Reason;
 use crate::app::Visibility;
 use crate::auth::{Actor, Role};
 use crate::db::events::{self, Context, Event, OrderKind};
@@ -66,7 +66,9 @@ async fn list_intakes(
     }
     .window();
     let filter = intakes::Filter {
-        source_department_id: own_department(&actor).or(q.department),
+        source_department_id: crate::app::Visibility::of(&actor)
+            .department_filter()
+            .or(q.department),
         status: q.status,
     };
     let (items, total) = intakes::list(&mut *state.pool.acquire().await?, &filter, window).await?;

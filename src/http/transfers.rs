@@ -6,9 +6,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::loans::{own_department, Approval, Reason};
 use super::{require, ApiError, ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
 use crate::app::Visibility;
+use crate::app::{Approval, Reason};
 use crate::auth::{Actor, Role};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::transfers::{self, NewTransfer, Transfer};
@@ -60,7 +60,9 @@ async fn list_transfers(
     }
     .window();
     let filter = transfers::Filter {
-        department_id: own_department(&actor).or(q.department),
+        department_id: crate::app::Visibility::of(&actor)
+            .department_filter()
+            .or(q.department),
         status: q.status,
     };
     let (items, total) =

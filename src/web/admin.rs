@@ -7,17 +7,20 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fen, field, ids, render, Chrome, Fields, PageResult, Posted, Viewer};
-use crate::app::people::{insert_user, NewUser};
-use crate::app::{self, App, Visibility};
+use super::{fen, field, ids, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::loans::{self, Payment, Repair};
+use crate::app::people::{self, NewUser};
+use crate::app::{self, catalogue, policy, App, Reason, Visibility};
 use crate::auth::Role;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals::{self, Disposal, NewDisposal};
 use crate::db::events::{self, Context, Event, OrderKind};
-use crate::db::loans::{self, Loan};
+use crate::db::loans::Loan;
+use crate::db::people::{NewDepartment, UserListing};
+use crate::db::places::{NewWarehouse, NewZone};
 use crate::db::transfers::{self, Transfer};
 use crate::db::Window;
-use crate::domain::lifecycle::orders::{DisposalStatus, TransferStatus};
+use crate::domain::lifecycle::orders::DisposalStatus;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -45,20 +48,8 @@ struct ApprovalsPage {
 }
 
 /// What waits for a decision: requested loans and transfers, oldest first.
-async fn approvals(v: Viewer, State(state): State<App>) -> PageResult {
-    v.require(&[Role::Admin])?;
-    let mut conn = state.pool.acquire().await?;
-    let filter = loans::Filter {
-        department_id: None,
-        status: Some("requested".into()),
-    };
-    let (mut loans, _) = loans::list(&mut conn, &filter, Window::first(200)).await?;
-    loans.reverse();
-    let filter = transfers::Filter {
-        status: Some(TransferStatus::Requested),
-        ..Default::default()
-    };
-    let (transfers, _) = transfers::list(&mut conn, &filter, Window::first(200)).await?;
+async fn approvals(v: Viewer, State(app): State<App>) -> PageResult {
+    let (loans, transfers) = loans::approval_queue(&app, &v.actor).await?;
     render(ApprovalsPage {
         c: v.chrome("approvals"),
         loans,
@@ -239,75 +230,51 @@ async fn disposal_action(
     Ok(Redirect::to(&format!("/disposals/{id}")).into_response())
 }
 
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    username: String,
-    display_name: String,
-    role: Role,
-    department: Option<String>,
-    active: bool,
-}
-
-impl UserRow {
-    fn role(&self) -> &'static str {
-        match self.role {
-            Role::Admin => "admin",
-            Role::Keeper => "keeper",
-            Role::Requester => "requester",
-            Role::Auditor => "auditor",
-        }
-    }
-}
-
 #[derive(askama::Template)]
 #[template(path = "registers.html")]
 struct RegistersPage {
     c: Chrome,
-    users: Vec<UserRow>,
+    users: Vec<UserListing>,
     departments: Vec<(i64, String, String)>,
     warehouses: Vec<(String, String, String)>,
     warehouse_ids: Vec<(i64, String, String)>,
     zones: Vec<(String, String, String, String)>,
 }
 
-async fn registers(v: Viewer, State(state): State<App>) -> PageResult {
-    v.require(&[Role::Admin])?;
-    let mut conn = state.pool.acquire().await?;
-    let users = sqlx::query_as(
-        "select u.username, u.display_name, u.role, d.name as department, u.active
-         from users u left join departments d on d.id = u.department_id order by u.username",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let departments = sqlx::query_as("select id, code, name from departments order by code")
-        .fetch_all(&mut *conn)
-        .await?;
-    let warehouses = sqlx::query_as("select code, name, address from warehouses order by code")
-        .fetch_all(&mut *conn)
-        .await?;
-    let warehouse_ids = sqlx::query_as("select id, code, name from warehouses order by code")
-        .fetch_all(&mut *conn)
-        .await?;
-    let zones = sqlx::query_as(
-        "select w.name, z.code, z.name, z.kind from zones z join warehouses w on w.id = z.warehouse_id order by w.code, z.code",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+impl RegistersPage {
+    fn role(&self, u: &UserListing) -> &'static str {
+        policy::role_name(u.role)
+    }
+}
+
+async fn registers(v: Viewer, State(app): State<App>) -> PageResult {
+    let r = catalogue::registers(&app, &v.actor).await?;
     render(RegistersPage {
         c: v.chrome("registers"),
-        users,
-        departments,
-        warehouses,
-        warehouse_ids,
-        zones,
+        users: r.users,
+        departments: r
+            .departments
+            .into_iter()
+            .map(|d| (d.id, d.code, d.name))
+            .collect(),
+        warehouses: r
+            .warehouses
+            .iter()
+            .map(|w| (w.code.clone(), w.name.clone(), w.address.clone()))
+            .collect(),
+        warehouse_ids: r
+            .warehouses
+            .into_iter()
+            .map(|w| (w.id, w.code, w.name))
+            .collect(),
+        zones: r.zones,
     })
 }
 
 async fn add_user(
-    State(state): State<App>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
     let role = match field(&form, "role") {
         "admin" => Role::Admin,
         "keeper" => Role::Keeper,
@@ -315,59 +282,55 @@ async fn add_user(
         _ => Role::Requester,
     };
     let display = field(&form, "display_name");
-    let body = NewUser {
+    let new = NewUser {
         username: field(&form, "username").to_owned(),
         display_name: (!display.is_empty()).then(|| display.to_owned()),
         password: field(&form, "password").to_owned(),
         role,
         department_id: field(&form, "department").parse().ok(),
     };
-    insert_user(&mut *state.pool.acquire().await?, &body).await?;
+    people::create_user(&app, &v.actor, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())
 }
 
 async fn add_department(
-    State(state): State<App>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
-    sqlx::query("insert into departments (code, name) values ($1, $2)")
-        .bind(field(&form, "code"))
-        .bind(field(&form, "name"))
-        .execute(&state.pool)
-        .await?;
+    let new = NewDepartment {
+        code: field(&form, "code").to_owned(),
+        name: field(&form, "name").to_owned(),
+    };
+    people::create_department(&app, &v.actor, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())
 }
 
 async fn add_warehouse(
-    State(state): State<App>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
-    sqlx::query("insert into warehouses (code, name, address) values ($1, $2, $3)")
-        .bind(field(&form, "code"))
-        .bind(field(&form, "name"))
-        .bind(field(&form, "address"))
-        .execute(&state.pool)
-        .await?;
+    let new = NewWarehouse {
+        code: field(&form, "code").to_owned(),
+        name: field(&form, "name").to_owned(),
+        address: field(&form, "address").to_owned(),
+    };
+    catalogue::create_warehouse(&app, &v.actor, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())
 }
 
 async fn add_zone(
-    State(state): State<App>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
     let warehouse: i64 = field(&form, "warehouse")
         .parse()
-        .map_err(|_| app::Error::Invalid("choose a warehouse".into()))?;
-    sqlx::query("insert into zones (warehouse_id, code, name, kind) values ($1, $2, $3, $4)")
-        .bind(warehouse)
-        .bind(field(&form, "code"))
-        .bind(field(&form, "name"))
-        .bind(field(&form, "kind"))
-        .execute(&state.pool)
-        .await?;
+        .map_err(|_| invalid("choose a warehouse"))?;
+    let new = NewZone {
+        code: field(&form, "code").to_owned(),
+        name: field(&form, "name").to_owned(),
+        kind: field(&form, "kind").to_owned(),
+    };
+    catalogue::create_zone(&app, &v.actor, warehouse, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())
 }
 
@@ -389,9 +352,8 @@ impl CompensationsPage {
 
 /// Compensation cases opened at return inspection: repaired (keeper or admin, for the repair
 /// cost), paid (admin, with the receipt) or waived (admin, with a reason).
-async fn compensation_list(v: Viewer, State(state): State<App>) -> PageResult {
-    v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
-    let cases = compensations::list(&mut *state.pool.acquire().await?, None, None).await?;
+async fn compensation_list(v: Viewer, State(app): State<App>) -> PageResult {
+    let cases = loans::compensation_desk(&app, &v.actor).await?;
     render(CompensationsPage {
         c: v.chrome(if v.actor.role == Role::Keeper {
             "returns"
@@ -403,27 +365,25 @@ async fn compensation_list(v: Viewer, State(state): State<App>) -> PageResult {
 }
 
 async fn compensation_action(
-    State(state): State<App>,
+    State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let ctx = Context::by(v.actor.id).reason(field(&form, "reason"));
-    let mut tx = state.pool.begin().await?;
+    let actor = &v.actor;
     match action.as_str() {
         "repair" => {
-            v.require(&[Role::Admin, Role::Keeper])?;
-            compensations::repaired(&mut tx, id, fen(field(&form, "cost"))?, &ctx).await?;
+            let cost_fen = fen(field(&form, "cost"))?;
+            loans::repaired(&app, actor, id, Repair { cost_fen }).await?;
         }
         "pay" => {
-            v.require(&[Role::Admin])?;
-            compensations::paid(&mut tx, id, field(&form, "receipt"), &ctx).await?;
+            let receipt_number = field(&form, "receipt").to_owned();
+            loans::paid(&app, actor, id, Payment { receipt_number }).await?;
         }
         "waive" => {
-            v.require(&[Role::Admin])?;
-            compensations::waived(&mut tx, id, &ctx).await?;
+            let reason = field(&form, "reason").to_owned();
+            loans::waived(&app, actor, id, Reason { reason }).await?;
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
-    tx.commit().await?;
     Ok(Redirect::to("/compensations").into_response())
 }

@@ -8,14 +8,15 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::{fen, field, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::loans;
 use crate::app::{self, App};
 use crate::auth::Role;
 use crate::db::assets::{NewAsset, SourceClass};
 use crate::db::catalogue;
 use crate::db::events::Context;
 use crate::db::intakes::{self, Intake, NewIntake};
-use crate::db::loans::{self, Loan};
-use crate::db::reports::{self, Pick};
+use crate::db::loans::Loan;
+use crate::db::reports::Pick;
 use crate::db::Window;
 
 pub fn router() -> Router<App> {
@@ -43,9 +44,8 @@ impl PicksPage {
     }
 }
 
-async fn picks(v: Viewer, State(state): State<App>) -> PageResult {
-    v.require(KEEPERS)?;
-    let picks = reports::picks(&mut *state.pool.acquire().await?).await?;
+async fn picks(v: Viewer, State(app): State<App>) -> PageResult {
+    let picks = loans::pick_list(&app, &v.actor).await?;
     render(PicksPage {
         c: v.chrome("picks"),
         picks,
@@ -59,21 +59,10 @@ struct ReturnsPage {
     loans: Vec<Loan>,
 }
 
-async fn returns(v: Viewer, State(state): State<App>) -> PageResult {
-    v.require(KEEPERS)?;
-    let mut conn = state.pool.acquire().await?;
-    let mut out = Vec::new();
-    for status in ["issued", "partially_issued"] {
-        let filter = loans::Filter {
-            department_id: None,
-            status: Some(status.into()),
-        };
-        out.extend(loans::list(&mut conn, &filter, Window::first(200)).await?.0);
-    }
-    out.sort_by_key(|l| (l.ends_on, l.id));
+async fn returns(v: Viewer, State(app): State<App>) -> PageResult {
     render(ReturnsPage {
         c: v.chrome("returns"),
-        loans: out,
+        loans: loans::out(&app, &v.actor).await?,
     })
 }
 
@@ -204,7 +193,7 @@ async fn intake_detail(v: Viewer, State(state): State<App>, Path(id): Path<i64>)
     v.require(KEEPERS)?;
     let mut conn = state.pool.acquire().await?;
     let intake = intakes::get(&mut conn, id).await?;
-    let zones = super::orders::zones(&mut conn).await?;
+    let zones = crate::app::catalogue::zone_names(&state, &v.actor, true).await?;
     render(IntakePage {
         c: v.chrome("intake"),
         intake,

@@ -9,12 +9,15 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::{field, ids, render, Chrome, Fields, PageError, PageResult, Posted, Viewer};
+use crate::app::catalogue::{self, Browse};
+use crate::app::policy::{self, Target};
 use crate::app::{self, App};
+use crate::app::{loans, Op};
 use crate::auth::Role;
 use crate::db::assets;
-use crate::db::catalogue::{self, Listing, Offer, Search};
+use crate::db::catalogue::{Listing, Offer};
 use crate::db::events::Context;
-use crate::db::loans::{self, NewLoan};
+use crate::db::loans::NewLoan;
 use crate::db::orders::Line;
 use crate::db::Window;
 
@@ -43,13 +46,12 @@ pub struct CatalogueQuery {
 }
 
 impl CatalogueQuery {
-    fn search(&self) -> Search {
-        let from = self.from.parse::<NaiveDate>().ok();
-        let to = self.to.parse::<NaiveDate>().ok();
-        Search {
+    fn browse(&self) -> Browse {
+        Browse {
             text: Some(self.q.clone()),
             category_id: self.category.parse().ok(),
-            period: from.map(|f| (f, to.unwrap_or(f))),
+            from: self.from.parse::<NaiveDate>().ok(),
+            to: self.to.parse::<NaiveDate>().ok(),
         }
     }
 }
@@ -73,15 +75,11 @@ impl CataloguePage {
 
 async fn catalogue_page(
     v: Viewer,
-    State(state): State<App>,
+    State(app): State<App>,
     Query(q): Query<CatalogueQuery>,
 ) -> PageResult {
-    let mut conn = state.pool.acquire().await?;
-    let search = q.search();
-    let department = v.actor.department_id;
-    let offers = catalogue::offers(&mut conn, department, &search).await?;
-    let listings = catalogue::listings(&mut conn, department, &search).await?;
-    let categories = catalogue::categories(&mut conn).await?;
+    let (offers, listings) = catalogue::browse(&app, &v.actor, q.browse()).await?;
+    let categories = catalogue::category_names(&app, &v.actor).await?;
     let today = chrono::Utc::now().date_naive().to_string();
     render(CataloguePage {
         c: v.chrome("catalogue"),
@@ -127,11 +125,11 @@ impl LoanForm {
 
 async fn loan_form(
     v: Viewer,
-    State(state): State<App>,
+    State(app): State<App>,
     Query(q): Query<CatalogueQuery>,
 ) -> PageResult {
-    v.require(&[Role::Requester, Role::Admin])?;
-    let categories = catalogue::categories(&mut *state.pool.acquire().await?).await?;
+    policy::authorize(&v.actor, Op::RequestLoan, Target::Nothing)?;
+    let categories = catalogue::category_names(&app, &v.actor).await?;
     render(LoanForm {
         c: v.chrome("request_loan"),
         categories,
@@ -152,10 +150,10 @@ async fn loan_form(
 /// The loan request: lines by category and quantity and/or specific assets, the dates
 /// and the purpose. A refusal shows the form again with the reason and what was typed.
 async fn request_loan(
-    State(state): State<App>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Requester, Role::Admin])?;
+    policy::authorize(&v.actor, Op::RequestLoan, Target::Nothing)?;
     let mut form_page = LoanForm {
         c: v.chrome("request_loan"),
         categories: Vec::new(),
@@ -179,10 +177,6 @@ async fn request_loan(
         error: String::new(),
     };
     let result = async {
-        let department_id = v
-            .actor
-            .department_id
-            .ok_or_else(|| app::Error::Invalid("you belong to no department".into()))?;
         let date = |s: &str, what: &str| {
             s.parse::<NaiveDate>()
                 .map_err(|_| app::Error::Invalid(format!("give the {what} date (YYYY-MM-DD)")))
@@ -226,10 +220,7 @@ async fn request_loan(
             ends_on,
             lines,
         };
-        let mut tx = state.pool.begin().await?;
-        let loan = loans::create(&mut tx, department_id, &new, &Context::by(v.actor.id)).await?;
-        tx.commit().await?;
-        Ok::<i64, app::Error>(loan.id)
+        Ok::<i64, app::Error>(loans::request(&app, &v.actor, new).await?.id)
     }
     .await;
     match result {
@@ -237,7 +228,7 @@ async fn request_loan(
         Err(app::Error::Internal(e)) => Err(PageError::App(app::Error::Internal(e))),
         Err(e) => {
             form_page.error = e.to_string();
-            form_page.categories = catalogue::categories(&mut *state.pool.acquire().await?).await?;
+            form_page.categories = catalogue::category_names(&app, &v.actor).await?;
             let mut response = render(form_page)?;
             *response.status_mut() = super::status(&e);
             Ok(response)
