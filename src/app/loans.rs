@@ -4,7 +4,9 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::policy::{authorize, department_filter, reach, Target};
+use sqlx::PgConnection;
+
+use super::policy::{authorize, department_filter, Target};
 use super::{App, Approval, Error, Op, Page, Paging, Reason, Result, Visibility};
 use crate::auth::Actor;
 use crate::db::assets::Asset;
@@ -52,20 +54,18 @@ pub async fn request(app: &App, actor: &Actor, new: NewLoan) -> Result<Loan> {
 }
 
 pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<Loan> {
-    reach(
-        actor,
-        Op::GetLoan,
-        loans::get(&mut *app.pool.acquire().await?, id),
-    )
-    .await
+    app.find(actor, Op::GetLoan, async |c| loans::get(c, id).await)
+        .await
 }
 
 /// The loan's history: its status changes and what happened to its assets.
 pub async fn events(app: &App, actor: &Actor, id: i64) -> Result<Vec<Event>> {
-    let mut conn = app.pool.acquire().await?;
-    reach(actor, Op::LoanEvents, loans::get(&mut conn, id)).await?;
-    let events = events::for_order(&mut conn, OrderKind::Loan, id).await?;
-    Ok(Visibility::of(actor).timeline(events))
+    let load = async |c: &mut PgConnection| loans::get(c, id).await;
+    app.read_found(actor, Op::LoanEvents, load, async |c, _| {
+        let events = events::for_order(c, OrderKind::Loan, id).await?;
+        Ok::<_, Error>(Visibility::of(actor).timeline(events))
+    })
+    .await
 }
 
 /// Approve: reserve assets for the loan's dates (those given, or chosen from the lines).
@@ -87,11 +87,12 @@ pub async fn reject(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<
 
 /// Cancel before anything is issued (the requesting department or an admin).
 pub async fn cancel(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Loan> {
-    let mut tx = app.pool.begin().await?;
-    reach(actor, Op::CancelLoan, loans::get(&mut tx, id)).await?;
-    let loan = loans::cancel(&mut tx, id, &Context::by(actor.id).reason(input.reason)).await?;
-    tx.commit().await?;
-    Ok(loan)
+    let ctx = Context::by(actor.id).reason(input.reason);
+    let load = async |c: &mut PgConnection| loans::get(c, id).await;
+    app.change_found(actor, Op::CancelLoan, load, async |tx, _| {
+        loans::cancel(tx, id, &ctx).await
+    })
+    .await
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -247,12 +248,9 @@ pub async fn compensation_desk(app: &App, actor: &Actor) -> Result<Vec<Compensat
 }
 
 pub async fn compensation(app: &App, actor: &Actor, id: i64) -> Result<Compensation> {
-    let mut conn = app.pool.acquire().await?;
-    reach(
-        actor,
-        Op::GetCompensation,
-        compensations::get(&mut conn, id),
-    )
+    app.find(actor, Op::GetCompensation, async |c| {
+        compensations::get(c, id).await
+    })
     .await
 }
 

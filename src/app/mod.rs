@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Actor;
 use crate::config::Config;
+use crate::db;
 use crate::ingest::Ingest;
 
 mod error;
@@ -26,8 +27,10 @@ pub mod loans;
 pub mod people;
 /// Who may do what: the policy table and `authorize`.
 pub mod policy;
+/// Transfers.
+pub mod transfers;
 pub use policy::Op;
-use policy::{authorize, Target};
+use policy::{authorize, Scoped, Target};
 /// What a person may read of other departments' business.
 pub mod visibility;
 pub use visibility::Visibility;
@@ -82,6 +85,50 @@ impl App {
         authorize(actor, op, Target::Nothing)?;
         let mut tx = self.pool.begin().await?;
         let out = f(&mut tx).await.map_err(Into::into)?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Authorize `op` on the thing `load` finds — the role before anything is read, so a
+    /// refusal never tells whether it exists, then the thing's scope — and run `f` on it.
+    pub(crate) async fn read_found<T: Scoped, U, E: Into<Error>>(
+        &self,
+        actor: &Actor,
+        op: Op,
+        load: impl AsyncFnOnce(&mut PgConnection) -> db::Result<T>,
+        f: impl AsyncFnOnce(&mut PgConnection, T) -> Result<U, E>,
+    ) -> Result<U> {
+        authorize(actor, op, Target::Nothing)?;
+        let mut conn = self.pool.acquire().await?;
+        let thing = load(&mut conn).await?;
+        authorize(actor, op, thing.target())?;
+        f(&mut conn, thing).await.map_err(Into::into)
+    }
+
+    /// [`App::read_found`] that only returns what it found.
+    pub(crate) async fn find<T: Scoped>(
+        &self,
+        actor: &Actor,
+        op: Op,
+        load: impl AsyncFnOnce(&mut PgConnection) -> db::Result<T>,
+    ) -> Result<T> {
+        self.read_found(actor, op, load, async |_, it| Ok::<_, Error>(it))
+            .await
+    }
+
+    /// [`App::read_found`] in a transaction, committed if `f` succeeds.
+    pub(crate) async fn change_found<T: Scoped, U, E: Into<Error>>(
+        &self,
+        actor: &Actor,
+        op: Op,
+        load: impl AsyncFnOnce(&mut PgConnection) -> db::Result<T>,
+        f: impl AsyncFnOnce(&mut PgConnection, T) -> Result<U, E>,
+    ) -> Result<U> {
+        authorize(actor, op, Target::Nothing)?;
+        let mut tx = self.pool.begin().await?;
+        let thing = load(&mut tx).await?;
+        authorize(actor, op, thing.target())?;
+        let out = f(&mut tx, thing).await.map_err(Into::into)?;
         tx.commit().await?;
         Ok(out)
     }

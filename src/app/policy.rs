@@ -424,19 +424,6 @@ paperwork! {
     db::disposals::Disposal => "disposal", |_it| None;
 }
 
-/// Authorize `op` on the thing `load` finds: the role first, before anything is read (so a
-/// refusal never tells whether it exists), then the thing's scope.
-pub async fn reach<T: Scoped>(
-    actor: &Actor,
-    op: Op,
-    load: impl std::future::Future<Output = db::Result<T>>,
-) -> Result<T> {
-    authorize(actor, op, Target::Nothing)?;
-    let thing = load.await?;
-    authorize(actor, op, thing.target())?;
-    Ok(thing)
-}
-
 /// May `actor` do `op` to `target`? Refused by role: 403. Out of scope: 404 for what they may
 /// not see, 403 for what they see but may not act for.
 pub fn authorize(actor: &Actor, op: Op, target: Target<'_>) -> Result<()> {

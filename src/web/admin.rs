@@ -10,7 +10,7 @@ use axum::Router;
 use super::{fen, field, ids, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
 use crate::app::loans::{self, Payment, Repair};
 use crate::app::people::{self, NewUser};
-use crate::app::{self, catalogue, policy, App, Reason, Visibility};
+use crate::app::{self, catalogue, policy, transfers, App, Approval, Reason, Visibility};
 use crate::auth::Role;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals::{self, Disposal, NewDisposal};
@@ -18,7 +18,7 @@ use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::loans::Loan;
 use crate::db::people::{NewDepartment, UserListing};
 use crate::db::places::{NewWarehouse, NewZone};
-use crate::db::transfers::{self, Transfer};
+use crate::db::transfers::Transfer;
 use crate::db::Window;
 use crate::domain::lifecycle::orders::DisposalStatus;
 
@@ -64,35 +64,32 @@ struct TransfersPage {
     transfers: Vec<Transfer>,
 }
 
-async fn transfer_list(v: Viewer, State(state): State<App>) -> PageResult {
-    v.require(&[Role::Admin])?;
-    let (transfers, _) = transfers::list(
-        &mut *state.pool.acquire().await?,
-        &Default::default(),
-        Window::first(200),
-    )
-    .await?;
+async fn transfer_list(v: Viewer, State(app): State<App>) -> PageResult {
     render(TransfersPage {
         c: v.chrome("transfers"),
-        transfers,
+        transfers: transfers::desk(&app, &v.actor).await?,
     })
 }
 
 async fn transfer_action(
-    State(state): State<App>,
+    State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
-    let ctx = Context::by(v.actor.id).reason(field(&form, "reason"));
-    let mut tx = state.pool.begin().await?;
+    let actor = &v.actor;
+    let reason = field(&form, "reason").to_owned();
     match action.as_str() {
-        "approve" => drop(transfers::approve(&mut tx, id, None, &ctx).await?),
-        "reject" => drop(transfers::reject(&mut tx, id, &ctx).await?),
-        "issue" => drop(transfers::issue(&mut tx, id, None, &ctx).await?),
+        "approve" => {
+            let approval = Approval {
+                asset_ids: None,
+                reason,
+            };
+            transfers::approve(&app, actor, id, approval).await?;
+        }
+        "reject" => drop(transfers::reject(&app, actor, id, Reason { reason }).await?),
+        "issue" => drop(transfers::issue(&app, actor, id).await?),
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
-    tx.commit().await?;
     Ok(Redirect::to("/admin/transfers").into_response())
 }
 
