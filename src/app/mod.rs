@@ -21,6 +21,10 @@ mod error;
 pub use error::{Error, Result};
 /// Places and kinds: warehouses, zones, categories; the catalogue.
 pub mod catalogue;
+/// Disposals.
+pub mod disposals;
+/// Intakes.
+pub mod intakes;
 /// Loans and compensation cases.
 pub mod loans;
 /// Departments and users.

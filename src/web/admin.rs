@@ -8,19 +8,19 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::{fen, field, ids, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::disposals::{self, Appraisal, Remittance, Sale};
 use crate::app::loans::{self, Payment, Repair};
 use crate::app::people::{self, NewUser};
-use crate::app::{self, catalogue, policy, transfers, App, Approval, Reason, Visibility};
+use crate::app::{self, catalogue, policy, transfers, App, Approval, Op, Paging, Reason};
 use crate::auth::Role;
 use crate::db::compensations::{self, Compensation};
-use crate::db::disposals::{self, Disposal, NewDisposal};
-use crate::db::events::{self, Context, Event, OrderKind};
+use crate::db::disposals::{Disposal, NewDisposal};
+use crate::db::events::Event;
 use crate::db::loans::Loan;
 use crate::db::people::{NewDepartment, UserListing};
 use crate::db::places::{NewWarehouse, NewZone};
 use crate::db::transfers::Transfer;
-use crate::db::Window;
-use crate::domain::lifecycle::orders::DisposalStatus;
+use crate::domain::lifecycle::orders::{check, DisposalStatus, DISPOSAL_ACTIONS};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -101,10 +101,12 @@ struct DisposalsPage {
     remitted_fen: i64,
 }
 
-async fn disposal_list(v: Viewer, State(state): State<App>) -> PageResult {
-    v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
-    let (disposals, _) =
-        disposals::list(&mut *state.pool.acquire().await?, None, Window::first(500)).await?;
+async fn disposal_list(v: Viewer, State(app): State<App>) -> PageResult {
+    let paging = Paging {
+        page: Some(1),
+        per_page: Some(Paging::MAX_PER_PAGE),
+    };
+    let disposals = disposals::list(&app, &v.actor, None, paging).await?.items;
     let remitted_fen = disposals
         .iter()
         .filter(|d| d.status == DisposalStatus::Remitted)
@@ -119,17 +121,14 @@ async fn disposal_list(v: Viewer, State(state): State<App>) -> PageResult {
 
 /// Put assets forward for disposal (admin or keeper): each becomes pending disposal.
 async fn propose_disposal(
-    State(state): State<App>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin, Role::Keeper])?;
     let new = NewDisposal {
         asset_ids: ids(field(&form, "assets"))?,
         reason: field(&form, "reason").to_owned(),
     };
-    let mut tx = state.pool.begin().await?;
-    let d = disposals::create(&mut tx, &new, &Context::by(v.actor.id)).await?;
-    tx.commit().await?;
+    let d = disposals::request(&app, &v.actor, new).await?;
     Ok(Redirect::to(&format!("/disposals/{}", d.id)).into_response())
 }
 
@@ -139,6 +138,8 @@ struct DisposalPage {
     c: Chrome,
     d: Disposal,
     timeline: Vec<Event>,
+    /// What the viewer may do to the disposal now: appraise, decide, sell, remit.
+    can: Vec<&'static str>,
 }
 
 impl DisposalPage {
@@ -146,84 +147,71 @@ impl DisposalPage {
         self.d.status.as_str()
     }
     fn can(&self, what: &str) -> bool {
-        let admin = self.c.is("admin");
-        let s = self.d.status;
-        match what {
-            "appraise" => {
-                (admin || self.c.is("keeper"))
-                    && matches!(s, DisposalStatus::Requested | DisposalStatus::Appraised)
-            }
-            "decide" => admin && s == DisposalStatus::Appraised,
-            "sell" => admin && s == DisposalStatus::Approved,
-            "remit" => admin && s == DisposalStatus::Sold,
-            _ => false,
-        }
+        self.can.contains(&what)
     }
 }
 
-async fn disposal_detail(v: Viewer, State(state): State<App>, Path(id): Path<i64>) -> PageResult {
-    v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
-    let mut conn = state.pool.acquire().await?;
-    let d = disposals::get(&mut conn, id).await?;
-    let timeline = Visibility::of(&v.actor)
-        .timeline(events::for_order(&mut conn, OrderKind::Disposal, id).await?);
+/// What the page offers, each with its operation and the disposal action of the status table.
+const DISPOSAL_OFFERS: &[(&str, Op, &str)] = &[
+    ("appraise", Op::AppraiseDisposal, "appraise"),
+    ("decide", Op::ApproveDisposal, "approve"),
+    ("sell", Op::SellDisposal, "sell"),
+    ("remit", Op::RemitDisposal, "remit"),
+];
+
+async fn disposal_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
+    let d = disposals::get(&app, &v.actor, id).await?;
+    let timeline = disposals::events(&app, &v.actor, id).await?;
+    let can = DISPOSAL_OFFERS
+        .iter()
+        .filter(|(_, op, action)| {
+            policy::permits(&v.actor, *op)
+                && check(DISPOSAL_ACTIONS, "disposal", id, action, d.status).is_ok()
+        })
+        .map(|(what, ..)| *what)
+        .collect();
     render(DisposalPage {
         c: v.chrome("disposals"),
         d,
         timeline,
+        can,
     })
 }
 
 /// Appraise → approve (or reject) → sell at auction or scrap → remit the proceeds.
 async fn disposal_action(
-    State(state): State<App>,
+    State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let ctx = Context::by(v.actor.id).reason(field(&form, "reason"));
-    let mut tx = state.pool.begin().await?;
+    let actor = &v.actor;
+    let reason = || Reason {
+        reason: field(&form, "reason").to_owned(),
+    };
     match action.as_str() {
         "appraise" => {
-            v.require(&[Role::Admin, Role::Keeper])?;
-            disposals::appraise(
-                &mut tx,
-                id,
-                fen(field(&form, "value"))?,
-                field(&form, "appraiser"),
-                &ctx,
-            )
-            .await?;
+            let appraisal = Appraisal {
+                appraised_value_fen: fen(field(&form, "value"))?,
+                appraiser: field(&form, "appraiser").to_owned(),
+            };
+            disposals::appraise(&app, actor, id, appraisal).await?;
         }
-        "approve" => {
-            v.require(&[Role::Admin])?;
-            disposals::approve(&mut tx, id, &ctx).await?;
-        }
-        "reject" => {
-            v.require(&[Role::Admin])?;
-            disposals::reject(&mut tx, id, &ctx).await?;
-        }
+        "approve" => drop(disposals::approve(&app, actor, id, reason()).await?),
+        "reject" => drop(disposals::reject(&app, actor, id, reason()).await?),
         "sell" => {
-            v.require(&[Role::Admin])?;
-            disposals::sell(
-                &mut tx,
-                id,
-                fen(field(&form, "price"))?,
-                field(&form, "buyer"),
-                &ctx,
-            )
-            .await?;
+            let sale = Sale {
+                sale_price_fen: fen(field(&form, "price"))?,
+                buyer: field(&form, "buyer").to_owned(),
+            };
+            disposals::sell(&app, actor, id, sale).await?;
         }
-        "scrap" => {
-            v.require(&[Role::Admin])?;
-            disposals::scrap(&mut tx, id, &ctx).await?;
-        }
+        "scrap" => drop(disposals::scrap(&app, actor, id, reason()).await?),
         "remit" => {
-            v.require(&[Role::Admin])?;
-            disposals::remit(&mut tx, id, field(&form, "receipt"), &ctx).await?;
+            let receipt_number = field(&form, "receipt").to_owned();
+            disposals::remit(&app, actor, id, Remittance { receipt_number }).await?;
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
-    tx.commit().await?;
     Ok(Redirect::to(&format!("/disposals/{id}")).into_response())
 }
 

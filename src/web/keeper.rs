@@ -7,17 +7,13 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fen, field, render, Chrome, Fields, PageResult, Posted, Viewer};
-use crate::app::loans;
-use crate::app::{self, App};
-use crate::auth::Role;
+use super::{fen, field, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::intakes::{self, Receipt};
+use crate::app::{catalogue, loans, people, App};
 use crate::db::assets::{NewAsset, SourceClass};
-use crate::db::catalogue;
-use crate::db::events::Context;
-use crate::db::intakes::{self, Intake, NewIntake};
+use crate::db::intakes::{Intake, NewIntake};
 use crate::db::loans::Loan;
 use crate::db::reports::Pick;
-use crate::db::Window;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -27,8 +23,6 @@ pub fn router() -> Router<App> {
         .route("/keeper/intakes/{id}", get(intake_detail))
         .route("/keeper/intakes/{id}/receive", post(receive))
 }
-
-const KEEPERS: &[Role] = &[Role::Keeper, Role::Admin];
 
 #[derive(askama::Template)]
 #[template(path = "picks.html")]
@@ -86,14 +80,15 @@ impl IntakesPage {
     }
 }
 
-async fn intake_list(v: Viewer, State(state): State<App>) -> PageResult {
-    v.require(KEEPERS)?;
-    let mut conn = state.pool.acquire().await?;
-    let (intakes, _) = intakes::list(&mut conn, &Default::default(), Window::first(100)).await?;
-    let categories = catalogue::categories(&mut conn).await?;
-    let departments = sqlx::query_as("select id, name from departments order by name")
-        .fetch_all(&mut *conn)
-        .await?;
+async fn intake_list(v: Viewer, State(app): State<App>) -> PageResult {
+    let intakes = intakes::desk(&app, &v.actor).await?;
+    let categories = catalogue::category_names(&app, &v.actor).await?;
+    let mut departments: Vec<(i64, String)> = people::list_departments(&app, &v.actor)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    departments.sort_by(|a, b| a.1.cmp(&b.1));
     render(IntakesPage {
         c: v.chrome("intake"),
         intakes,
@@ -105,10 +100,9 @@ async fn intake_list(v: Viewer, State(state): State<App>) -> PageResult {
 /// Open an intake: `quantity` items of one category at one value; EPCs already on the tags
 /// may be given one per line, otherwise GIAI-96 EPCs are assigned (commissioned).
 async fn open_intake(
-    State(state): State<App>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(KEEPERS)?;
     let source_class = match field(&form, "source_class") {
         "event_purchase" => SourceClass::EventPurchase,
         "abolished_body" => SourceClass::AbolishedBody,
@@ -117,14 +111,12 @@ async fn open_intake(
     };
     let category_id: i64 = field(&form, "category")
         .parse()
-        .map_err(|_| app::Error::Invalid("choose a category".into()))?;
+        .map_err(|_| invalid("choose a category"))?;
     let quantity: usize = field(&form, "quantity")
         .parse()
-        .map_err(|_| app::Error::Invalid("give a quantity".into()))?;
+        .map_err(|_| invalid("give a quantity"))?;
     if !(1..=500).contains(&quantity) {
-        return Err(
-            app::Error::Invalid("an intake on this page takes 1 to 500 items".into()).into(),
-        );
+        return Err(invalid("an intake on this page takes 1 to 500 items"));
     }
     let value = fen(field(&form, "value"))?;
     let epcs: Vec<String> = field(&form, "epcs")
@@ -134,11 +126,10 @@ async fn open_intake(
         .map(str::to_owned)
         .collect();
     if !epcs.is_empty() && epcs.len() != quantity {
-        return Err(app::Error::Invalid(format!(
+        return Err(invalid(format!(
             "{} EPCs given for {quantity} items: give one per item, or none",
             epcs.len()
-        ))
-        .into());
+        )));
     }
     let items = (0..quantity)
         .map(|i| NewAsset {
@@ -158,15 +149,7 @@ async fn open_intake(
         description: field(&form, "description").to_owned(),
         items,
     };
-    let mut tx = state.pool.begin().await?;
-    let intake = intakes::create(
-        &mut tx,
-        &state.config.company_prefix,
-        &new,
-        &Context::by(v.actor.id),
-    )
-    .await?;
-    tx.commit().await?;
+    let intake = intakes::open(&app, &v.actor, new).await?;
     Ok(Redirect::to(&format!("/keeper/intakes/{}", intake.id)).into_response())
 }
 
@@ -189,11 +172,9 @@ impl IntakePage {
     }
 }
 
-async fn intake_detail(v: Viewer, State(state): State<App>, Path(id): Path<i64>) -> PageResult {
-    v.require(KEEPERS)?;
-    let mut conn = state.pool.acquire().await?;
-    let intake = intakes::get(&mut conn, id).await?;
-    let zones = crate::app::catalogue::zone_names(&state, &v.actor, true).await?;
+async fn intake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
+    let intake = intakes::get(&app, &v.actor, id).await?;
+    let zones = catalogue::zone_names(&app, &v.actor, true).await?;
     render(IntakePage {
         c: v.chrome("intake"),
         intake,
@@ -202,16 +183,17 @@ async fn intake_detail(v: Viewer, State(state): State<App>, Path(id): Path<i64>)
 }
 
 async fn receive(
-    State(state): State<App>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(KEEPERS)?;
-    let zone: i64 = field(&form, "zone")
+    let zone_id: i64 = field(&form, "zone")
         .parse()
-        .map_err(|_| app::Error::Invalid("choose a zone".into()))?;
-    let mut tx = state.pool.begin().await?;
-    intakes::receive(&mut tx, id, zone, None, &Context::by(v.actor.id)).await?;
-    tx.commit().await?;
+        .map_err(|_| invalid("choose a zone"))?;
+    let receipt = Receipt {
+        zone_id,
+        asset_ids: None,
+    };
+    intakes::receive(&app, &v.actor, id, receipt).await?;
     Ok(Redirect::to(&format!("/keeper/intakes/{id}")).into_response())
 }
