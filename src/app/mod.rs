@@ -19,6 +19,8 @@ use crate::ingest::Ingest;
 
 mod error;
 pub use error::{Error, Result};
+/// Assets.
+pub mod assets;
 /// Places and kinds: warehouses, zones, categories; the catalogue.
 pub mod catalogue;
 /// Disposals.

@@ -21,7 +21,6 @@ pub mod error;
 pub use error::{ApiError, ApiResult};
 
 mod assets;
-pub use assets::visible_asset;
 mod catalogue;
 mod disposals;
 mod intakes;

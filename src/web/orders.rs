@@ -11,14 +11,15 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::{field, ids, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::assets::{self, AssetFilter};
 use crate::app::loans::{self, Issue, LoanFilter, Return};
-use crate::app::{self, catalogue, policy, App, Approval, Op, Paging, Reason, Visibility};
+use crate::app::{self, catalogue, policy, App, Approval, Op, Paging, Reason};
 use crate::auth::Role;
-use crate::db::events::{self, Event};
+use crate::db::assets::Asset;
+use crate::db::events::Event;
 use crate::db::loans::{Condition, Loan, ReturnedItem};
-use crate::db::{assets, orders, Window};
+use crate::db::orders;
 use crate::domain::lifecycle::orders::{check, LOAN_ACTIONS};
-use crate::http::visible_asset;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -277,31 +278,25 @@ struct AssetQuery {
 struct AssetsPage {
     c: Chrome,
     q: String,
-    assets: Vec<assets::Asset>,
+    assets: Vec<Asset>,
     total: i64,
 }
 
-async fn asset_list(
-    v: Viewer,
-    State(state): State<App>,
-    Query(q): Query<AssetQuery>,
-) -> PageResult {
-    let filter = assets::Filter {
+async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuery>) -> PageResult {
+    let filter = AssetFilter {
         text: Some(q.q.clone()),
-        visible_to: (v.actor.role == Role::Requester).then(|| v.actor.department_id.unwrap_or(-1)),
         ..Default::default()
     };
-    let (assets, total) = assets::list(
-        &mut *state.pool.acquire().await?,
-        &filter,
-        Window::first(200),
-    )
-    .await?;
+    let paging = Paging {
+        page: Some(1),
+        per_page: Some(200),
+    };
+    let found = assets::list(&app, &v.actor, filter, paging).await?;
     render(AssetsPage {
         c: v.chrome("assets"),
         q: q.q,
-        assets,
-        total,
+        assets: found.items,
+        total: found.total,
     })
 }
 
@@ -309,34 +304,22 @@ async fn asset_list(
 #[template(path = "asset.html")]
 struct AssetPage {
     c: Chrome,
-    asset: assets::Asset,
+    asset: Asset,
     place: String,
     owner: String,
     holder: String,
     timeline: Vec<Event>,
 }
 
-async fn asset_detail(v: Viewer, State(state): State<App>, Path(id): Path<i64>) -> PageResult {
-    let mut conn = state.pool.acquire().await?;
-    let asset = visible_asset(&mut conn, &v.actor, id)
-        .await
-        .map_err(super::api)?;
-    let (place, owner, holder): (Option<String>, Option<String>, Option<String>) = sqlx::query_as(
-        "select (select w.name || ' · ' || z.name from zones z join warehouses w on w.id = z.warehouse_id where z.id = a.zone_id),
-                (select name from departments where id = a.owner_department_id),
-                (select name from departments where id = a.holder_department_id)
-         from assets a where a.id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let timeline = Visibility::of(&v.actor).timeline(events::for_asset(&mut conn, id).await?);
+async fn asset_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
+    let (asset, at) = assets::whereabouts(&app, &v.actor, id).await?;
+    let timeline = assets::events(&app, &v.actor, id).await?;
     render(AssetPage {
         c: v.chrome("assets"),
         asset,
-        place: place.unwrap_or_default(),
-        owner: owner.unwrap_or_else(|| v.lang.t("app").to_owned()),
-        holder: holder.unwrap_or_default(),
+        place: at.place.unwrap_or_default(),
+        owner: at.owner.unwrap_or_else(|| v.lang.t("app").to_owned()),
+        holder: at.holder.unwrap_or_default(),
         timeline,
     })
 }

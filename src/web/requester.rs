@@ -9,17 +9,14 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::{field, ids, render, Chrome, Fields, PageError, PageResult, Posted, Viewer};
+use crate::app::assets::{self, ActionBody, ManualAction};
 use crate::app::catalogue::{self, Browse};
 use crate::app::policy::{self, Target};
-use crate::app::{self, App};
-use crate::app::{loans, Op};
-use crate::auth::Role;
-use crate::db::assets;
+use crate::app::{self, loans, App, Op};
+use crate::db::assets::Asset;
 use crate::db::catalogue::{Listing, Offer};
-use crate::db::events::Context;
 use crate::db::loans::NewLoan;
 use crate::db::orders::Line;
-use crate::db::Window;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -240,24 +237,14 @@ async fn request_loan(
 #[template(path = "virtual_depot.html")]
 struct VirtualDepotPage {
     c: Chrome,
-    assets: Vec<assets::Asset>,
+    assets: Vec<Asset>,
 }
 
 /// The department's own assets (owned by it, not held by the depot), listable when idle.
-async fn virtual_depot(v: Viewer, State(state): State<App>) -> PageResult {
-    v.require(&[Role::Requester])?;
-    let mut conn = state.pool.acquire().await?;
-    let filter = assets::Filter {
-        department_id: v.actor.department_id,
-        ..Default::default()
-    };
-    let (mut assets, _) = assets::list(&mut conn, &filter, Window::first(500)).await?;
-    assets.retain(|a| {
-        a.owner_department_id.is_some() && a.owner_department_id == v.actor.department_id
-    });
+async fn virtual_depot(v: Viewer, State(app): State<App>) -> PageResult {
     render(VirtualDepotPage {
         c: v.chrome("virtual_depot"),
-        assets,
+        assets: assets::own(&app, &v.actor).await?,
     })
 }
 
@@ -265,22 +252,15 @@ async fn virtual_depot(v: Viewer, State(state): State<App>) -> PageResult {
 struct Nothing {}
 
 async fn list_or_unlist(
-    State(state): State<App>,
+    State(app): State<App>,
     axum::extract::Path((id, action)): axum::extract::Path<(i64, String)>,
     Posted { viewer: v, .. }: Posted<Nothing>,
 ) -> PageResult {
-    v.require(&[Role::Requester])?;
-    let listed = match action.as_str() {
-        "list" => true,
-        "unlist" => false,
+    let action = match action.as_str() {
+        "list" => ManualAction::List,
+        "unlist" => ManualAction::Unlist,
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     };
-    let mut tx = state.pool.begin().await?;
-    let asset = assets::get(&mut tx, id).await?;
-    if asset.owner_department_id.is_none() || asset.owner_department_id != v.actor.department_id {
-        return Err(app::Error::NotFound(format!("asset {id}")).into());
-    }
-    assets::set_listed(&mut tx, id, listed, &Context::by(v.actor.id)).await?;
-    tx.commit().await?;
+    assets::act(&app, &v.actor, id, action, ActionBody::default()).await?;
     Ok(Redirect::to("/virtual-depot").into_response())
 }
