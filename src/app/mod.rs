@@ -33,6 +33,10 @@ pub mod loans;
 pub mod people;
 /// Who may do what: the policy table and `authorize`.
 pub mod policy;
+/// Readers and gates, handheld uploads, alerts, the live stream.
+pub mod readers;
+/// Stocktakes.
+pub mod stocktakes;
 /// Transfers.
 pub mod transfers;
 pub use policy::Op;

@@ -26,9 +26,9 @@ mod disposals;
 mod intakes;
 mod loans;
 mod people;
-pub(crate) mod readers;
+mod readers;
 mod session;
-pub(crate) mod stocktakes;
+mod stocktakes;
 pub use session::check_same_origin;
 mod transfers;
 

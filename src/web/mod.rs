@@ -481,18 +481,3 @@ pub fn escape(s: &str) -> String {
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
 }
-
-/// Transitional: an error of a step still in the API's module.
-pub fn api(e: crate::http::ApiError) -> PageError {
-    use crate::http::ApiError as A;
-    let status = e.status_code();
-    PageError::App(match e {
-        A::Forbidden(m) => app::Error::Forbidden(m),
-        A::NotFound(m) => app::Error::NotFound(m),
-        A::Conflict(m) => app::Error::Conflict(m),
-        A::Unavailable(m) => app::Error::Unavailable(m),
-        A::Internal(e) => app::Error::Internal(e),
-        other if status.is_client_error() => app::Error::Invalid(other.to_string()),
-        other => app::Error::Internal(anyhow::anyhow!("{other}")),
-    })
-}
