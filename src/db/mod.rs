@@ -1,6 +1,7 @@
 //! Storage: the PostgreSQL pool, migrations, and the queries of each entity.
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::PgConnection;
 
 pub mod embedded;
 
@@ -15,6 +16,62 @@ pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
         .await?;
     MIGRATOR.run(&pool).await?;
     Ok(pool)
+}
+
+/// Whether the database answers.
+pub async fn ping(pool: &PgPool) -> Result<()> {
+    sqlx::query("select 1").execute(pool).await?;
+    Ok(())
+}
+
+/// Delete one row of `table` by id. Gone already: `NotFound(what)`; still referred to by
+/// other rows: `Conflict("{what} {still_used}")`.
+pub(crate) async fn delete_row(
+    conn: &mut PgConnection,
+    table: &str,
+    id: i64,
+    what: &str,
+    still_used: &str,
+) -> Result<()> {
+    let done = sqlx::query(&format!("delete from {table} where id = $1"))
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                Error::Conflict(format!("{what} {still_used}"))
+            }
+            other => other.into(),
+        })?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(what.to_owned()));
+    }
+    Ok(())
+}
+
+/// One page of a list: which page (1-based) and how many rows on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Window {
+    /// The first `n` rows.
+    pub fn first(n: i64) -> Window {
+        Window {
+            page: 1,
+            per_page: n,
+        }
+    }
+
+    pub fn limit(self) -> i64 {
+        self.per_page
+    }
+
+    pub fn offset(self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
 }
 
 /// Alerts raised by readers at the gates.
@@ -38,6 +95,10 @@ pub mod intakes;
 pub mod loans;
 /// What loans and transfers share: lines, choosing and reserving assets.
 pub mod orders;
+/// Departments and users.
+pub mod people;
+/// Places and kinds: warehouses, zones, categories.
+pub mod places;
 /// Reader configuration: readers, read points, gates.
 pub mod readers;
 /// Dashboard aggregates: stock, utilisation, overdue loans, proceeds, savings.

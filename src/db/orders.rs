@@ -6,8 +6,110 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::events::{self, Context, OrderKind};
-use super::{Error, Result};
+use super::{Error, OptionalExt, Result};
+use crate::domain::lifecycle::orders::{
+    check, CompensationStatus, DisposalStatus, IntakeStatus, LoanStatus, TransferStatus,
+    COMPENSATION_ACTIONS, DISPOSAL_ACTIONS, INTAKE_ACTIONS, LOAN_ACTIONS, TRANSFER_ACTIONS,
+};
 use crate::domain::lifecycle::{AssetAction, AssetState};
+
+/// The status of one kind of paperwork, and where its orders and its status table are.
+pub trait Paperwork:
+    Copy
+    + PartialEq
+    + std::fmt::Display
+    + Send
+    + Unpin
+    + sqlx::Type<sqlx::Postgres>
+    + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+    + for<'q> sqlx::Encode<'q, sqlx::Postgres>
+    + 'static
+{
+    /// What a person calls one ("loan"), for messages.
+    const KIND: &'static str;
+    const TABLE: &'static str;
+    /// Each action and the statuses it may start from (`domain::lifecycle::orders`).
+    const ACTIONS: &'static [(&'static str, &'static [Self])];
+}
+
+macro_rules! paperwork {
+    ($($status:ty => $kind:literal in $table:literal, $actions:path;)+) => {$(
+        impl Paperwork for $status {
+            const KIND: &'static str = $kind;
+            const TABLE: &'static str = $table;
+            const ACTIONS: &'static [(&'static str, &'static [Self])] = $actions;
+        }
+    )+};
+}
+
+paperwork! {
+    LoanStatus => "loan" in "loans", LOAN_ACTIONS;
+    TransferStatus => "transfer" in "transfers", TRANSFER_ACTIONS;
+    DisposalStatus => "disposal" in "disposals", DISPOSAL_ACTIONS;
+    IntakeStatus => "intake" in "intakes", INTAKE_ACTIONS;
+    CompensationStatus => "compensation case" in "compensations", COMPENSATION_ACTIONS;
+}
+
+/// Lock one order for the rest of the transaction and check that `action` may start from its
+/// status; returns the status.
+pub async fn lock<S: Paperwork>(
+    conn: &mut PgConnection,
+    id: i64,
+    action: &'static str,
+) -> Result<S> {
+    let status: S = sqlx::query_scalar(&format!(
+        "select status from {} where id = $1 for update",
+        S::TABLE
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .or_not_found(|| format!("{} {id}", S::KIND))?;
+    check(S::ACTIONS, S::KIND, id, action, status)?;
+    Ok(status)
+}
+
+/// Write a loan's or a transfer's new status (who decided, when, and why, for a decision) and
+/// log the change.
+pub async fn set_status<S: Paperwork>(
+    conn: &mut PgConnection,
+    kind: OrderKind,
+    id: i64,
+    action: &str,
+    from: S,
+    to: S,
+    ctx: &Context,
+) -> Result<()> {
+    if from == to {
+        return Ok(());
+    }
+    let decided = matches!(action, "approve" | "reject");
+    sqlx::query(&format!(
+        "update {} set status = $2, updated_at = now(),
+            decided_by = case when $3 then $4 else decided_by end,
+            decided_at = case when $3 then now() else decided_at end,
+            reason = case when $5 <> '' then $5 else reason end
+         where id = $1",
+        S::TABLE
+    ))
+    .bind(id)
+    .bind(to)
+    .bind(decided)
+    .bind(ctx.actor)
+    .bind(&ctx.reason)
+    .execute(&mut *conn)
+    .await?;
+    events::record_order(
+        conn,
+        kind,
+        id,
+        action,
+        Some(&from.to_string()),
+        &to.to_string(),
+        ctx,
+    )
+    .await
+}
 
 /// One line of a request: `quantity` of a category, or one specific asset.
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, ToSchema)]

@@ -9,39 +9,40 @@ use axum::routing::get;
 use axum::Router;
 
 use super::{escape, render, Chrome, PageError, PageResult, Viewer};
+use crate::app::{App, Visibility};
 use crate::auth::Role;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals;
 use crate::db::loans::{self, Loan};
 use crate::db::reports::{self, CategoryStock, Count, Idle, Money};
-use crate::http::AppState;
+use crate::db::Window;
 
 const READERS: &[Role] = &[Role::Admin, Role::Auditor];
 /// An asset nobody borrowed for this long counts as idle.
 const IDLE_DAYS: i32 = 180;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/reports", get(dashboard))
         .route(
             "/reports/stock.csv",
-            get(|v: Viewer, s: State<AppState>| csv(v, s, "stock")),
+            get(|v: Viewer, s: State<App>| csv(v, s, "stock")),
         )
         .route(
             "/reports/idle.csv",
-            get(|v: Viewer, s: State<AppState>| csv(v, s, "idle")),
+            get(|v: Viewer, s: State<App>| csv(v, s, "idle")),
         )
         .route(
             "/reports/overdue.csv",
-            get(|v: Viewer, s: State<AppState>| csv(v, s, "overdue")),
+            get(|v: Viewer, s: State<App>| csv(v, s, "overdue")),
         )
         .route(
             "/reports/compensations.csv",
-            get(|v: Viewer, s: State<AppState>| csv(v, s, "compensations")),
+            get(|v: Viewer, s: State<App>| csv(v, s, "compensations")),
         )
         .route(
             "/reports/disposals.csv",
-            get(|v: Viewer, s: State<AppState>| csv(v, s, "disposals")),
+            get(|v: Viewer, s: State<App>| csv(v, s, "disposals")),
         )
 }
 
@@ -66,7 +67,7 @@ impl Dashboard {
     }
 }
 
-async fn dashboard(v: Viewer, State(state): State<AppState>) -> PageResult {
+async fn dashboard(v: Viewer, State(state): State<App>) -> PageResult {
     v.require(READERS)?;
     let mut conn = state.pool.acquire().await?;
     let by_state = reports::stock_by_state(&mut conn).await?;
@@ -75,15 +76,19 @@ async fn dashboard(v: Viewer, State(state): State<AppState>) -> PageResult {
     let overdue = loans::list(
         &mut conn,
         &loans::Filter {
-            department_id: None,
+            department_id: Visibility::of(&v.actor).department_filter(),
             status: Some("overdue".into()),
         },
-        1,
-        100,
+        Window::first(100),
     )
     .await?
     .0;
-    let cases = compensations::list(&mut conn, None, None).await?;
+    let cases = compensations::list(
+        &mut conn,
+        Visibility::of(&v.actor).department_filter(),
+        None,
+    )
+    .await?;
     let money = reports::money(&mut conn).await?;
     let state_chart = bar_chart(
         v.lang.t("stock_by_state"),
@@ -162,7 +167,7 @@ fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> String {
 /// office PCs read the Chinese names right). Money columns are yuan.
 async fn csv(
     v: Viewer,
-    State(state): State<AppState>,
+    State(state): State<App>,
     name: &'static str,
 ) -> Result<Response, PageError> {
     v.require(READERS)?;
@@ -228,10 +233,13 @@ async fn csv(
                 .to_vec(),
             );
             let filter = loans::Filter {
-                department_id: None,
+                department_id: Visibility::of(&v.actor).department_filter(),
                 status: Some("overdue".into()),
             };
-            for l in loans::list(&mut conn, &filter, 1, 100_000).await?.0 {
+            for l in loans::list(&mut conn, &filter, Window::first(100_000))
+                .await?
+                .0
+            {
                 rows.push(vec![
                     l.id.to_string(),
                     l.department,
@@ -257,7 +265,13 @@ async fn csv(
                 .map(String::from)
                 .to_vec(),
             );
-            for c in compensations::list(&mut conn, None, None).await? {
+            for c in compensations::list(
+                &mut conn,
+                Visibility::of(&v.actor).department_filter(),
+                None,
+            )
+            .await?
+            {
                 rows.push(vec![
                     c.id.to_string(),
                     c.asset_id.to_string(),
@@ -287,7 +301,10 @@ async fn csv(
                 .map(String::from)
                 .to_vec(),
             );
-            for d in disposals::list(&mut conn, None, 1, 100_000).await?.0 {
+            for d in disposals::list(&mut conn, None, Window::first(100_000))
+                .await?
+                .0
+            {
                 rows.push(vec![
                     d.id.to_string(),
                     d.reason,
