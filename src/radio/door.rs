@@ -174,7 +174,6 @@ pub struct Actor {
 pub struct Plan {
     pub duration_us: u64,
     pub actors: Vec<Actor>,
-    next_serial: u64,
 }
 
 /// Where trolleys start and end: about 6 m from the door on either side.
@@ -199,24 +198,24 @@ impl Plan {
         Plan {
             duration_us: us(duration_s),
             actors: Vec::new(),
-            next_serial: 0x10_000,
         }
     }
 
-    fn epc(&mut self) -> Epc {
-        self.next_serial += 1;
-        giai_epc(self.next_serial)
+    /// The EPC for the next tag: serials 0x10001, 0x10002, … in plan order.
+    fn epc(&self, k: usize) -> Epc {
+        let before: usize = self.actors.iter().map(|a| a.tags.len()).sum();
+        giai_epc(0x10_001 + (before + k) as u64)
     }
 
     /// `n` tags spread over a trolley heading toward +x (`heading` 1) or −x (−1): on the
     /// items it carries, 5–100 cm behind its leading edge, ±30 cm across, 30–140 cm high.
-    fn trolley_tags(&mut self, n: usize, heading: f64) -> Vec<Carried> {
+    fn trolley_tags(&self, n: usize, heading: f64) -> Vec<Carried> {
         let mut g = Prng::keyed(0xD00A, &[self.actors.len() as u64]);
         // Spread along the trolley one per stretch, so the front item always has a tag.
         let stretch = (TROLLEY_LENGTH_M - 0.05) / n.max(1) as f64;
         (0..n)
             .map(|k| Carried {
-                epc: self.epc(),
+                epc: self.epc(k),
                 offset: Vec3::new(
                     -heading * (0.05 + stretch * (k as f64 + g.unit())),
                     g.range(-0.3, 0.3),
@@ -305,7 +304,7 @@ impl Plan {
         let mut points = vec![(us(at_s), Vec3::new(x_of(from), lane, 0.0))];
         walk(&mut points, Vec3::new(-x_of(from), lane, 0.0), speed);
         let laptop = Carried {
-            epc: self.epc(),
+            epc: self.epc(0),
             offset: Vec3::new(0.0, 0.25, 0.9),
             shadow: Vec::new(),
         };
@@ -321,8 +320,8 @@ impl Plan {
     pub fn strays(mut self, n: usize) -> Self {
         let mut g = Prng::keyed(0x57A7, &[self.actors.len() as u64]);
         let tags = (0..n)
-            .map(|_| Carried {
-                epc: self.epc(),
+            .map(|k| Carried {
+                epc: self.epc(k),
                 offset: Vec3::new(g.range(-0.2, 0.0), g.range(-1.5, 1.5), g.range(0.4, 1.8)),
                 shadow: Vec::new(),
             })
@@ -342,7 +341,7 @@ impl Plan {
         let mut points = vec![(us(at_s), Vec3::new(x, -6.0, 0.0))];
         walk(&mut points, Vec3::new(x, 6.0, 0.0), speed);
         let item = Carried {
-            epc: self.epc(),
+            epc: self.epc(0),
             offset: Vec3::new(0.0, 0.0, 1.0),
             shadow: Vec::new(),
         };
@@ -444,8 +443,8 @@ impl Plan {
             .trolley(Direction::In, 204.0, 1.3, 0.0, 6)
     }
 
-    /// Every tag with its actor index.
-    fn tags(&self) -> impl Iterator<Item = (usize, &Carried)> {
+    /// Every tag of the plan, with the index of its actor.
+    pub fn tags(&self) -> impl Iterator<Item = (usize, &Carried)> {
         self.actors
             .iter()
             .enumerate()
@@ -494,7 +493,8 @@ pub struct DoorTruth {
     pub end_us: u64,
     /// Every time a tag passed the plane, in time order.
     pub crossings: Vec<Crossing>,
-    /// Every tag that did not end up on the other side, in plan order.
+    /// Every tag that did not end up on the other side, in plan order. Each tag of the
+    /// plan is either here or has exactly one crossing that is not an excursion.
     pub stayed: Vec<Stayed>,
 }
 
@@ -519,7 +519,7 @@ fn side(x: f64) -> Option<Side> {
 /// `x = 0` within the run, and the sides it starts and ends on.
 fn crossings_of(track: &Track, offset: Vec3, end_us: u64) -> (Vec<(u64, Direction)>, Side, Side) {
     let from = track.from_us;
-    let until = track.until_us.min(end_us);
+    let until = track.until_us.min(end_us).max(from);
     // The waypoints within the time the tag is in the run, with its own x.
     let mut pts: Vec<(u64, f64)> = vec![(from, track.at(from).x + offset.x)];
     pts.extend(
@@ -705,6 +705,11 @@ mod tests {
         assert_eq!(movers, 8 + 6 + 10 + 1 + 8 + 6 + 6 + 12 + 10 + 4 + 8 + 8 + 6);
         assert_eq!(truth.passages().count(), movers);
         assert_eq!(truth.stayed.len(), 10 + 6 + 6);
+        for (_, tag) in plan.tags() {
+            let passed = truth.passages().filter(|c| c.epc == tag.epc).count();
+            let stayed = truth.stayed.iter().filter(|s| s.epc == tag.epc).count();
+            assert_eq!(passed + stayed, 1, "{:?}", tag.epc);
+        }
     }
 
     #[test]
@@ -726,6 +731,18 @@ mod tests {
             assert_eq!(dirs.len(), 2);
             assert_ne!(dirs[0], dirs[1]);
         }
+    }
+
+    #[test]
+    fn a_trip_the_run_cuts_short_is_unfinished() {
+        let plan = Plan::empty(5.0)
+            .trolley(Direction::Out, 2.0, 1.0, 0.0, 3)
+            .walker(Direction::In, 30.0, 2.5);
+        let truth = simulate(&DoorModel::default(), &plan, 1).truth;
+        assert!(truth.crossings.is_empty());
+        assert_eq!(truth.stayed.len(), 4);
+        assert!(truth.stayed.iter().all(|s| s.why == Why::Unfinished));
+        assert_eq!(truth.stayed[3].side, Side::Outside);
     }
 
     /// Strongest side of each read of a trolley tag, before and after it crossed.
