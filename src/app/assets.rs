@@ -141,7 +141,7 @@ pub struct ActionBody {
 }
 
 /// Apply a manual lifecycle action; an illegal one is refused naming the asset's state.
-/// Listing and unlisting are for the owning department (or an admin), on an asset it can see.
+/// Listing and unlisting are for the owning department (or an admin).
 pub async fn act(
     app: &App,
     actor: &Actor,
@@ -151,14 +151,13 @@ pub async fn act(
 ) -> Result<Asset> {
     let op = action.op();
     let ctx = Context::by(actor.id).reason(input.reason);
-    let listing = matches!(action, ManualAction::List | ManualAction::Unlist);
     let load = async |c: &mut PgConnection| assets::get(c, id).await;
-    let apply = async |tx: &mut PgConnection, asset: Asset| {
-        if listing {
-            authorize(actor, op, Target::Asset(&asset))?;
-            assets::set_listed(tx, id, action == ManualAction::List, &ctx).await?;
-        } else {
-            events::transition(tx, id, action.lifecycle(), &ctx).await?;
+    app.change_found(actor, op, load, async |tx, _| {
+        match action {
+            ManualAction::List | ManualAction::Unlist => {
+                assets::set_listed(tx, id, action == ManualAction::List, &ctx).await?
+            }
+            _ => drop(events::transition(tx, id, action.lifecycle(), &ctx).await?),
         }
         match action {
             ManualAction::TakeIn => assets::take_in(tx, id, input.zone_id).await?,
@@ -167,20 +166,9 @@ pub async fn act(
             }
             _ => {}
         }
-        Ok::<_, Error>(assets::get(tx, id).await?)
-    };
-    if listing {
-        // The role first; then the asset must be one the actor sees (404 otherwise), and
-        // their department's (403 otherwise: `apply`).
-        authorize(actor, op, Target::Nothing)?;
-        app.change_found(actor, Op::GetAsset, load, apply).await
-    } else {
-        app.change(actor, op, async |tx| {
-            let asset = load(tx).await?;
-            apply(tx, asset).await
-        })
-        .await
-    }
+        assets::get(tx, id).await
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

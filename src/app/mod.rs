@@ -35,6 +35,8 @@ pub mod people;
 pub mod policy;
 /// Readers and gates, handheld uploads, alerts, the live stream.
 pub mod readers;
+/// The dashboard and its exports.
+pub mod reports;
 /// Stocktakes.
 pub mod stocktakes;
 /// Transfers.

@@ -175,7 +175,8 @@ pub enum Scope {
     /// hold only their own. Other roles: everything.
     Department,
     /// A requester acts only for their own department (requests for it, listings of its
-    /// assets); for another it is refused (403). Other roles: for any.
+    /// assets); for another it is refused (403), and an asset they cannot see at all answers
+    /// 404. Other roles: for any.
     OnBehalf,
     /// The roles given reach every person; everyone else only themselves, and another person
     /// answers 404.
@@ -464,19 +465,12 @@ pub fn authorize(actor: &Actor, op: Op, target: Target<'_>) -> Result<()> {
                 Err(Error::NotFound(format!("{kind} {id}")))
             }
         }
-        (Department, Target::Asset(asset)) => {
-            let catalogue = matches!(asset.state, AssetState::InStock | AssetState::Listed);
-            if catalogue
-                || sees.sees(asset.owner_department_id)
-                || sees.sees(asset.holder_department_id)
-            {
-                Ok(())
-            } else {
-                Err(Error::NotFound(format!("asset {}", asset.id)))
-            }
-        }
+        (Department, Target::Asset(asset)) => seen(sees, asset),
         (OnBehalf, Target::For(department)) => on_behalf(department),
-        (OnBehalf, Target::Asset(asset)) => on_behalf(asset.owner_department_id),
+        // An asset they cannot see does not exist for them; one they see is not theirs.
+        (OnBehalf, Target::Asset(asset)) => {
+            seen(sees, asset).and_then(|()| on_behalf(asset.owner_department_id))
+        }
         (Oneself(anyone), Target::Person(id)) => {
             if anyone.contains(&actor.role) || actor.id == id {
                 Ok(())
@@ -487,6 +481,17 @@ pub fn authorize(actor: &Actor, op: Op, target: Target<'_>) -> Result<()> {
         (scope, target) => Err(Error::Internal(anyhow::anyhow!(
             "the policy of {op:?} ({scope:?}) cannot judge {target:?}"
         ))),
+    }
+}
+
+/// An asset is seen by everyone while it is in the catalogue (in stock, or listed in the
+/// virtual depot), otherwise by the departments that own or hold it.
+fn seen(sees: Visibility, asset: &Asset) -> Result<()> {
+    let catalogue = matches!(asset.state, AssetState::InStock | AssetState::Listed);
+    if catalogue || sees.sees(asset.owner_department_id) || sees.sees(asset.holder_department_id) {
+        Ok(())
+    } else {
+        Err(Error::NotFound(format!("asset {}", asset.id)))
     }
 }
 

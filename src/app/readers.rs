@@ -87,7 +87,7 @@ async fn reconfigure<T>(
     app: &App,
     actor: &Actor,
     op: Op,
-    f: impl AsyncFnOnce(&mut PgConnection) -> db::Result<T>,
+    f: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
 ) -> Result<T> {
     let out = app
         .change(actor, op, async |tx| {
@@ -107,26 +107,26 @@ async fn reconfigure<T>(
 
 /// Add a reader; the pipeline connects to it at once.
 pub async fn create(app: &App, actor: &Actor, new: NewReader) -> Result<Reader> {
-    check_address(&new.address)?;
     reconfigure(app, actor, Op::CreateReader, async |tx| {
-        readers::create(tx, &new).await
+        check_address(&new.address)?;
+        Ok(readers::create(tx, &new).await?)
     })
     .await
 }
 
 pub async fn update(app: &App, actor: &Actor, id: i64, change: ReaderChange) -> Result<Reader> {
-    if let Some(address) = &change.address {
-        check_address(address)?;
-    }
     reconfigure(app, actor, Op::UpdateReader, async |tx| {
-        readers::update(tx, id, &change).await
+        if let Some(address) = &change.address {
+            check_address(address)?;
+        }
+        Ok(readers::update(tx, id, &change).await?)
     })
     .await
 }
 
 pub async fn delete(app: &App, actor: &Actor, id: i64) -> Result<()> {
     reconfigure(app, actor, Op::DeleteReader, async |tx| {
-        readers::delete(tx, id).await
+        Ok(readers::delete(tx, id).await?)
     })
     .await
 }
@@ -139,14 +139,14 @@ pub async fn gates(app: &App, actor: &Actor) -> Result<Vec<Gate>> {
 /// Add a gate: two zones, inside and outside, neither a side of another gate.
 pub async fn create_gate(app: &App, actor: &Actor, new: NewGate) -> Result<Gate> {
     reconfigure(app, actor, Op::CreateGate, async |tx| {
-        readers::create_gate(tx, &new).await
+        Ok(readers::create_gate(tx, &new).await?)
     })
     .await
 }
 
 pub async fn delete_gate(app: &App, actor: &Actor, id: i64) -> Result<()> {
     reconfigure(app, actor, Op::DeleteGate, async |tx| {
-        readers::delete_gate(tx, id).await
+        Ok(readers::delete_gate(tx, id).await?)
     })
     .await
 }

@@ -14,7 +14,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 pub use crate::app::{App, Page, Paging};
-use crate::auth::{self, Actor, Role};
+use crate::auth::{self, Actor};
 use crate::cookie;
 
 pub mod error;
@@ -131,22 +131,6 @@ pub struct Path<T>(pub T);
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
-
-/// Refuse unless the actor has one of `roles`.
-pub fn require(actor: &Actor, roles: &[Role], what: &str) -> ApiResult<()> {
-    if actor.is(roles) {
-        Ok(())
-    } else {
-        let roles: Vec<_> = roles
-            .iter()
-            .map(|r| format!("{r:?}").to_lowercase())
-            .collect();
-        Err(ApiError::forbidden(format!(
-            "only {} may {what}",
-            roles.join(" or ")
-        )))
-    }
-}
 
 impl FromRequestParts<App> for Actor {
     type Rejection = ApiError;

@@ -95,16 +95,6 @@ impl Viewer {
             path: self.path.clone(),
         }
     }
-
-    pub fn require(&self, roles: &[Role]) -> Result<(), PageError> {
-        if self.actor.is(roles) {
-            Ok(())
-        } else {
-            Err(PageError::App(app::Error::Forbidden(
-                self.lang.t("not_allowed").into(),
-            )))
-        }
-    }
 }
 
 impl FromRequestParts<App> for Viewer {
@@ -290,8 +280,11 @@ impl Chrome {
         }
     }
 
-    pub fn is(&self, role: &str) -> bool {
-        self.role() == role
+    /// Whether the person may do `op` at all: what a page offers them.
+    pub fn may(&self, op: app::Op) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| app::policy::permits(u, op))
     }
 }
 

@@ -9,17 +9,10 @@ use axum::routing::get;
 use axum::Router;
 
 use super::{escape, render, Chrome, PageError, PageResult, Viewer};
-use crate::app::{App, Visibility};
-use crate::auth::Role;
-use crate::db::compensations::{self, Compensation};
-use crate::db::disposals;
-use crate::db::loans::{self, Loan};
-use crate::db::reports::{self, CategoryStock, Count, Idle, Money};
-use crate::db::Window;
-
-const READERS: &[Role] = &[Role::Admin, Role::Auditor];
-/// An asset nobody borrowed for this long counts as idle.
-const IDLE_DAYS: i32 = 180;
+use crate::app::{reports, App};
+use crate::db::compensations::Compensation;
+use crate::db::loans::Loan;
+use crate::db::reports::{CategoryStock, Count, Idle, Money};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -67,29 +60,15 @@ impl Dashboard {
     }
 }
 
-async fn dashboard(v: Viewer, State(state): State<App>) -> PageResult {
-    v.require(READERS)?;
-    let mut conn = state.pool.acquire().await?;
-    let by_state = reports::stock_by_state(&mut conn).await?;
-    let by_category = reports::stock_by_category(&mut conn).await?;
-    let (idle, idle_total) = reports::idle(&mut conn, IDLE_DAYS, 20).await?;
-    let overdue = loans::list(
-        &mut conn,
-        &loans::Filter {
-            department_id: Visibility::of(&v.actor).department_filter(),
-            status: Some("overdue".into()),
-        },
-        Window::first(100),
-    )
-    .await?
-    .0;
-    let cases = compensations::list(
-        &mut conn,
-        Visibility::of(&v.actor).department_filter(),
-        None,
-    )
-    .await?;
-    let money = reports::money(&mut conn).await?;
+async fn dashboard(v: Viewer, State(app): State<App>) -> PageResult {
+    let reports::Dashboard {
+        by_state,
+        by_category,
+        idle: (idle, idle_total),
+        overdue,
+        cases,
+        money,
+    } = reports::dashboard(&app, &v.actor).await?;
     let state_chart = bar_chart(
         v.lang.t("stock_by_state"),
         &by_state
@@ -165,13 +144,7 @@ fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> String {
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
 /// office PCs read the Chinese names right). Money columns are yuan.
-async fn csv(
-    v: Viewer,
-    State(state): State<App>,
-    name: &'static str,
-) -> Result<Response, PageError> {
-    v.require(READERS)?;
-    let mut conn = state.pool.acquire().await?;
+async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Response, PageError> {
     let yuan = |fen: i64| format!("{}.{:02}", fen / 100, (fen % 100).abs());
     let mut rows: Vec<Vec<String>> = Vec::new();
     match name {
@@ -190,7 +163,7 @@ async fn csv(
                 .map(String::from)
                 .to_vec(),
             );
-            for c in reports::stock_by_category(&mut conn).await? {
+            for c in reports::stock(&app, &v.actor).await? {
                 rows.push(vec![
                     c.category,
                     c.in_stock.to_string(),
@@ -209,7 +182,7 @@ async fn csv(
                     .map(String::from)
                     .to_vec(),
             );
-            for i in reports::idle(&mut conn, IDLE_DAYS, 100_000).await?.0 {
+            for i in reports::idle(&app, &v.actor).await? {
                 rows.push(vec![
                     i.asset_id.to_string(),
                     i.name,
@@ -232,14 +205,7 @@ async fn csv(
                 .map(String::from)
                 .to_vec(),
             );
-            let filter = loans::Filter {
-                department_id: Visibility::of(&v.actor).department_filter(),
-                status: Some("overdue".into()),
-            };
-            for l in loans::list(&mut conn, &filter, Window::first(100_000))
-                .await?
-                .0
-            {
+            for l in reports::overdue(&app, &v.actor).await? {
                 rows.push(vec![
                     l.id.to_string(),
                     l.department,
@@ -265,13 +231,7 @@ async fn csv(
                 .map(String::from)
                 .to_vec(),
             );
-            for c in compensations::list(
-                &mut conn,
-                Visibility::of(&v.actor).department_filter(),
-                None,
-            )
-            .await?
-            {
+            for c in reports::compensations(&app, &v.actor).await? {
                 rows.push(vec![
                     c.id.to_string(),
                     c.asset_id.to_string(),
@@ -301,10 +261,7 @@ async fn csv(
                 .map(String::from)
                 .to_vec(),
             );
-            for d in disposals::list(&mut conn, None, Window::first(100_000))
-                .await?
-                .0
-            {
+            for d in reports::disposals(&app, &v.actor).await? {
                 rows.push(vec![
                     d.id.to_string(),
                     d.reason,
