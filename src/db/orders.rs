@@ -27,15 +27,18 @@ pub trait Paperwork:
 {
     /// What a person calls one ("loan"), for messages.
     const KIND: &'static str;
+    /// Which paperwork it is in the event log.
+    const ORDER: OrderKind;
     const TABLE: &'static str;
     /// Each action and the statuses it may start from (`domain::lifecycle::orders`).
     const ACTIONS: &'static [(&'static str, &'static [Self])];
 }
 
 macro_rules! paperwork {
-    ($($status:ty => $kind:literal in $table:literal, $actions:path;)+) => {$(
+    ($($status:ty => $order:ident, $kind:literal in $table:literal, $actions:path;)+) => {$(
         impl Paperwork for $status {
             const KIND: &'static str = $kind;
+            const ORDER: OrderKind = OrderKind::$order;
             const TABLE: &'static str = $table;
             const ACTIONS: &'static [(&'static str, &'static [Self])] = $actions;
         }
@@ -43,11 +46,11 @@ macro_rules! paperwork {
 }
 
 paperwork! {
-    LoanStatus => "loan" in "loans", LOAN_ACTIONS;
-    TransferStatus => "transfer" in "transfers", TRANSFER_ACTIONS;
-    DisposalStatus => "disposal" in "disposals", DISPOSAL_ACTIONS;
-    IntakeStatus => "intake" in "intakes", INTAKE_ACTIONS;
-    CompensationStatus => "compensation case" in "compensations", COMPENSATION_ACTIONS;
+    LoanStatus => Loan, "loan" in "loans", LOAN_ACTIONS;
+    TransferStatus => Transfer, "transfer" in "transfers", TRANSFER_ACTIONS;
+    DisposalStatus => Disposal, "disposal" in "disposals", DISPOSAL_ACTIONS;
+    IntakeStatus => Intake, "intake" in "intakes", INTAKE_ACTIONS;
+    CompensationStatus => Compensation, "compensation case" in "compensations", COMPENSATION_ACTIONS;
 }
 
 /// Lock one order for the rest of the transaction and check that `action` may start from its
@@ -73,7 +76,6 @@ pub async fn lock<S: Paperwork>(
 /// log the change.
 pub async fn set_status<S: Paperwork>(
     conn: &mut PgConnection,
-    kind: OrderKind,
     id: i64,
     action: &str,
     from: S,
@@ -101,7 +103,7 @@ pub async fn set_status<S: Paperwork>(
     .await?;
     events::record_order(
         conn,
-        kind,
+        S::ORDER,
         id,
         action,
         Some(&from.to_string()),
@@ -109,6 +111,33 @@ pub async fn set_status<S: Paperwork>(
         ctx,
     )
     .await
+}
+
+/// Reject a requested loan or transfer: the reason is required and kept on it.
+pub async fn reject<S: Paperwork>(
+    conn: &mut PgConnection,
+    id: i64,
+    rejected: S,
+    ctx: &Context,
+) -> Result<()> {
+    let status: S = lock(conn, id, "reject").await?;
+    if ctx.reason.trim().is_empty() {
+        return Err(Error::Invalid("give a reason for rejecting".into()));
+    }
+    set_status(conn, id, "reject", status, rejected, ctx).await
+}
+
+/// Cancel a loan or a transfer before anything is handed over: what it holds goes back.
+pub async fn cancel<S: Paperwork>(
+    conn: &mut PgConnection,
+    id: i64,
+    cancelled: S,
+    ctx: &Context,
+) -> Result<()> {
+    let status: S = lock(conn, id, "cancel").await?;
+    let ctx = ctx.clone().order(S::ORDER, id);
+    release_unissued(conn, S::ORDER, id, &ctx).await?;
+    set_status(conn, id, "cancel", status, cancelled, &ctx).await
 }
 
 /// One line of a request: `quantity` of a category, or one specific asset.
