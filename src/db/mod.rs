@@ -130,6 +130,8 @@ pub use error::{Error, OptionalExt, Result};
 
 /// The event log and the single function that changes an asset's state.
 pub mod events;
+/// Facts from the readers, and where each tag was last seen.
+pub mod facts;
 /// Intakes: assets handed over to the depot, registered together, received into stock.
 pub mod intakes;
 /// Loans: request, approve, issue, return.

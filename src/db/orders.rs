@@ -363,6 +363,36 @@ async fn choose(
     Ok(chosen)
 }
 
+/// The approved loan or transfer an asset is reserved for and not yet handed over on, if any:
+/// what a gate passage out issues it on.
+pub async fn waiting_order(
+    conn: &mut PgConnection,
+    asset_id: i64,
+) -> Result<Option<(OrderKind, i64)>> {
+    Ok(sqlx::query_as(
+        "select r.order_kind, r.order_id from reservations r
+         left join loans l on r.order_kind = 'loan' and l.id = r.order_id
+         left join transfers t on r.order_kind = 'transfer' and t.id = r.order_id
+         where r.asset_id = $1 and r.released_at is null and r.issued_at is null
+           and (l.status in ('approved', 'partially_issued') or t.status = 'approved')
+         limit 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The loan an asset is out on, if any: what a gate passage in returns it on.
+pub async fn out_on_loan(conn: &mut PgConnection, asset_id: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "select order_id from reservations where asset_id = $1 and order_kind = 'loan'
+         and issued_at is not null and returned_at is null limit 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// Let go of every asset an order still holds without having issued it. An asset that left
 /// `reserved` meanwhile (found damaged, marked lost) keeps its state; only its hold ends.
 pub async fn release_unissued(
