@@ -9,13 +9,18 @@ pub const COOKIE: &str = "depot_session";
 
 /// The session token from the Cookie header, if any.
 pub fn session(headers: &HeaderMap) -> Option<String> {
+    get(headers, COOKIE)
+}
+
+/// The value of the cookie `name`, if the request carries it.
+pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
 }
 

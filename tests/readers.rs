@@ -4,19 +4,10 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::World;
-use depot::ingest::{Ingest, Options};
+use common::{pipeline, World};
+use depot::ingest::Ingest;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-
-fn pipeline() -> Options {
-    Options {
-        tick: None,
-        connect_readers: false,
-        capacity: 16,
-        record_latency: false,
-    }
-}
 
 async fn zone(world: &World, code: &str, kind: &str) -> i64 {
     let (status, zone) = world
@@ -29,6 +20,23 @@ async fn zone(world: &World, code: &str, kind: &str) -> i64 {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{zone}");
     zone["id"].as_i64().unwrap()
+}
+
+/// `POST /api/gates` as the admin.
+async fn add_gate(world: &World, name: &str, inside: i64, outside: i64) -> (StatusCode, Value) {
+    let body = json!({"name": name, "inside_zone_id": inside, "outside_zone_id": outside});
+    world
+        .call(Method::POST, "/api/gates", &world.admin, Some(body))
+        .await
+}
+
+/// `POST /api/readers` as the admin: a handheld whose antenna 1 reads the shelf.
+async fn add_handheld(world: &World) -> (StatusCode, Value) {
+    let body = json!({"name": "handheld 1", "address": "handheld:",
+                      "read_points": [{"antenna": 1, "zone_id": world.shelf}]});
+    world
+        .call(Method::POST, "/api/readers", &world.admin, Some(body))
+        .await
 }
 
 async fn gates(world: &World) -> i64 {
@@ -47,53 +55,21 @@ async fn a_gate_on_zones_already_taken_is_refused_and_nothing_is_kept(pool: PgPo
     let outside = zone(&world, "OUT", "gate_outside").await;
     let yard = zone(&world, "YARD", "gate_outside").await;
 
-    let gate = |name: &str, inside: i64, outside: i64| {
-        Some(json!({"name": name, "inside_zone_id": inside, "outside_zone_id": outside}))
-    };
-    let (status, body) = world
-        .call(
-            Method::POST,
-            "/api/gates",
-            &world.admin,
-            gate("main door", inside, outside),
-        )
-        .await;
+    let (status, body) = add_gate(&world, "main door", inside, outside).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
-    let (status, body) = world
-        .call(
-            Method::POST,
-            "/api/gates",
-            &world.admin,
-            gate("side door", inside, yard),
-        )
-        .await;
+    let (status, body) = add_gate(&world, "side door", inside, yard).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("side of both gate"), "{message}");
     assert_eq!(gates(&world).await, 1, "the refused gate is not kept");
 
     // Every later change still works, and the pipeline runs it.
-    let (status, body) = world
-        .call(
-            Method::POST,
-            "/api/readers",
-            &world.admin,
-            Some(json!({"name": "handheld 1", "address": "handheld:",
-                        "read_points": [{"antenna": 1, "zone_id": world.shelf}]})),
-        )
-        .await;
+    let (status, body) = add_handheld(&world).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let reader = body["id"].as_i64().unwrap();
     assert!(ingest.site().readers.iter().any(|r| r.id == reader));
-    let (status, body) = world
-        .call(
-            Method::POST,
-            "/api/gates",
-            &world.admin,
-            gate("side door", world.shelf2, yard),
-        )
-        .await;
+    let (status, body) = add_gate(&world, "side door", world.shelf2, yard).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(ingest.site().engine.gates.len(), 2);
 
@@ -128,26 +104,9 @@ async fn a_reload_that_fails_leaves_the_previous_configuration_running(pool: PgP
     let world = world.with_ingest(&ingest);
     let inside = zone(&world, "IN", "gate_inside").await;
     let outside = zone(&world, "OUT", "gate_outside").await;
-    let (status, _) = world
-        .call(
-            Method::POST,
-            "/api/readers",
-            &world.admin,
-            Some(json!({"name": "handheld 1", "address": "handheld:",
-                        "read_points": [{"antenna": 1, "zone_id": world.shelf}]})),
-        )
-        .await;
+    let (status, _) = add_handheld(&world).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, _) = world
-        .call(
-            Method::POST,
-            "/api/gates",
-            &world.admin,
-            Some(
-                json!({"name": "main door", "inside_zone_id": inside, "outside_zone_id": outside}),
-            ),
-        )
-        .await;
+    let (status, _) = add_gate(&world, "main door", inside, outside).await;
     assert_eq!(status, StatusCode::CREATED);
 
     // Something outside the service stores a gate the engine refuses.

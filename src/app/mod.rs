@@ -110,11 +110,8 @@ impl App {
         load: impl AsyncFnOnce(&mut PgConnection) -> db::Result<T>,
         f: impl AsyncFnOnce(&mut PgConnection, T) -> Result<U, E>,
     ) -> Result<U> {
-        authorize(actor, op, Target::Nothing)?;
-        let mut conn = self.pool.acquire().await?;
-        let thing = load(&mut conn).await?;
-        authorize(actor, op, thing.target())?;
-        f(&mut conn, thing).await.map_err(Into::into)
+        self.read(actor, op, async |c| found(actor, op, c, load, f).await)
+            .await
     }
 
     /// [`App::read_found`] that only returns what it found.
@@ -136,13 +133,8 @@ impl App {
         load: impl AsyncFnOnce(&mut PgConnection) -> db::Result<T>,
         f: impl AsyncFnOnce(&mut PgConnection, T) -> Result<U, E>,
     ) -> Result<U> {
-        authorize(actor, op, Target::Nothing)?;
-        let mut tx = self.pool.begin().await?;
-        let thing = load(&mut tx).await?;
-        authorize(actor, op, thing.target())?;
-        let out = f(&mut tx, thing).await.map_err(Into::into)?;
-        tx.commit().await?;
-        Ok(out)
+        self.change(actor, op, async |tx| found(actor, op, tx, load, f).await)
+            .await
     }
 
     /// The reader pipeline, or an error that says it is not running.
@@ -151,6 +143,19 @@ impl App {
             "the reader pipeline is not running in this service".into(),
         ))
     }
+}
+
+/// Load a thing, authorize `op` on it, and run `f` on it.
+async fn found<T: Scoped, U, E: Into<Error>>(
+    actor: &Actor,
+    op: Op,
+    conn: &mut PgConnection,
+    load: impl AsyncFnOnce(&mut PgConnection) -> db::Result<T>,
+    f: impl AsyncFnOnce(&mut PgConnection, T) -> Result<U, E>,
+) -> Result<U> {
+    let thing = load(conn).await?;
+    authorize(actor, op, thing.target())?;
+    f(conn, thing).await.map_err(Into::into)
 }
 
 /// `?page=&per_page=` (1-based; at most [`Paging::MAX_PER_PAGE`] per page).

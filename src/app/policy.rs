@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{Error, Result, Visibility};
 use crate::auth::{Actor, Role};
 use crate::db::{self, assets::Asset};
+use crate::domain::lifecycle::orders::allows;
 use crate::domain::lifecycle::AssetState;
 
 /// One business operation. The API's are named as its `operationId`s; the rest are the pages'
@@ -498,6 +499,25 @@ fn seen(sees: Visibility, asset: &Asset) -> Result<()> {
 /// Whether `actor`'s role may do `op` at all (to offer it on a page).
 pub fn permits(actor: &Actor, op: Op) -> bool {
     op.rule().roles.contains(&actor.role)
+}
+
+/// What a page offers: a name, the operation it takes, and the action of the order's status
+/// table it is.
+pub type Offer = (&'static str, Op, &'static str);
+
+/// Of `offers`, those `actor` may take on an order in `status` now: the policy permits the
+/// operation and the status table the action.
+pub fn offered<S: PartialEq>(
+    actor: &Actor,
+    offers: &[Offer],
+    table: &[(&'static str, &[S])],
+    status: S,
+) -> Vec<&'static str> {
+    offers
+        .iter()
+        .filter(|(_, op, action)| permits(actor, *op) && allows(table, action, &status))
+        .map(|(name, ..)| *name)
+        .collect()
 }
 
 /// The department a list of `op` is limited to for `actor`; `None`: every department's.

@@ -62,56 +62,30 @@ impl Visibility {
 
     /// One live event, as this person may follow it. Live events do not say whose business
     /// their order is, so a department sees only stock movements, without order or alert.
-    pub fn live(self, event: LiveEvent) -> Option<LiveEvent> {
+    pub fn live(self, mut event: LiveEvent) -> Option<LiveEvent> {
         if self == Visibility::All {
             return Some(event);
         }
-        match event {
+        match &mut event {
             LiveEvent::Passage {
-                fact_key,
-                epc,
-                asset_id,
-                gate_id,
-                gate,
-                direction,
-                at,
-                batch,
-                confidence,
+                outcome,
+                order_kind,
+                order_id,
                 ..
-            } => Some(LiveEvent::Passage {
-                fact_key,
-                epc,
-                asset_id,
-                gate_id,
-                gate,
-                direction,
-                at,
-                batch,
-                confidence,
-                outcome: "none".into(),
-                order_kind: None,
-                order_id: None,
-            }),
+            } => {
+                *outcome = "none".into();
+                (*order_kind, *order_id) = (None, None);
+            }
             LiveEvent::StateChange {
-                asset_id,
-                epc,
-                from,
-                to,
-                at,
+                order_kind,
+                order_id,
                 ..
-            } => Some(LiveEvent::StateChange {
-                asset_id,
-                epc,
-                from,
-                to,
-                order_kind: None,
-                order_id: None,
-                at,
-            }),
-            LiveEvent::Presence { .. } => Some(event),
+            } => (*order_kind, *order_id) = (None, None),
+            LiveEvent::Presence { .. } => {}
             LiveEvent::Alert { .. }
             | LiveEvent::StocktakeProgress { .. }
-            | LiveEvent::Reader { .. } => None,
+            | LiveEvent::Reader { .. } => return None,
         }
+        Some(event)
     }
 }

@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::events::{self, Context};
-use super::{Error, OptionalExt, Result, Window};
+use super::{page, Error, OptionalExt, Result, Window};
 use crate::domain::epc;
 use crate::domain::lifecycle::AssetState;
 
@@ -189,30 +189,15 @@ pub async fn list(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(escape_like);
-    let total: i64 = sqlx::query_scalar(&format!(
-        "select count(*) from assets a join categories c on c.id = a.category_id {WHERE}"
-    ))
-    .bind(f.state)
-    .bind(f.department_id)
-    .bind(f.category_id)
-    .bind(f.zone_id)
-    .bind(&text)
-    .bind(f.visible_to)
-    .fetch_one(&mut *conn)
-    .await?;
-    let items: Vec<Asset> = sqlx::query_as(&format!(
-        "{SELECT} {WHERE} order by a.id limit $7 offset $8"
-    ))
-    .bind(f.state)
-    .bind(f.department_id)
-    .bind(f.category_id)
-    .bind(f.zone_id)
-    .bind(&text)
-    .bind(f.visible_to)
-    .bind(window.limit())
-    .bind(window.offset())
-    .fetch_all(conn)
-    .await?;
+    let args = args![
+        f.state,
+        f.department_id,
+        f.category_id,
+        f.zone_id,
+        text,
+        f.visible_to
+    ];
+    let (items, total): (Vec<Asset>, i64) = page(conn, SELECT, WHERE, "a.id", args, window).await?;
     Ok((items.into_iter().map(Asset::with_tag_uri).collect(), total))
 }
 

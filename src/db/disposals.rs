@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::assets::{self, Asset};
 use super::events::{self, Context, OrderKind};
 use super::orders;
-use super::{Error, OptionalExt, Result, Window};
+use super::{page, Error, OptionalExt, Result, Window};
 use crate::domain::lifecycle::orders::DisposalStatus;
 use crate::domain::lifecycle::AssetAction;
 
@@ -136,19 +136,7 @@ pub async fn list(
     window: Window,
 ) -> Result<(Vec<Disposal>, i64)> {
     const WHERE: &str = "where ($1::disposal_status is null or d.status = $1)";
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) from disposals d {WHERE}"))
-        .bind(status)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(&format!(
-        "{SELECT} {WHERE} order by d.id desc limit $2 offset $3"
-    ))
-    .bind(status)
-    .bind(window.limit())
-    .bind(window.offset())
-    .fetch_all(conn)
-    .await?;
-    Ok((items, total))
+    page(conn, SELECT, WHERE, "d.id desc", args![status], window).await
 }
 
 /// What an action writes besides the status; `None` leaves a column as it is.

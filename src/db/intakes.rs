@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::assets::{self, Asset, NewAsset, SourceClass};
 use super::events::{self, Context, OrderKind};
 use super::orders;
-use super::{Error, OptionalExt, Result, Window};
+use super::{page, Error, OptionalExt, Result, Window};
 use crate::domain::epc;
 use crate::domain::lifecycle::orders::IntakeStatus;
 use crate::domain::lifecycle::AssetAction;
@@ -202,21 +202,8 @@ pub async fn list(
 ) -> Result<(Vec<Intake>, i64)> {
     const WHERE: &str =
         "where ($1::bigint is null or i.source_department_id = $1) and ($2::intake_status is null or i.status = $2)";
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) from intakes i {WHERE}"))
-        .bind(f.source_department_id)
-        .bind(f.status)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(&format!(
-        "{SELECT} {WHERE} order by i.id desc limit $3 offset $4"
-    ))
-    .bind(f.source_department_id)
-    .bind(f.status)
-    .bind(window.limit())
-    .bind(window.offset())
-    .fetch_all(conn)
-    .await?;
-    Ok((items, total))
+    let args = args![f.source_department_id, f.status];
+    page(conn, SELECT, WHERE, "i.id desc", args, window).await
 }
 
 async fn set_status(

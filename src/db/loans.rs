@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::events::{self, Context, OrderKind};
 use super::orders::{self, Line, Reserved};
-use super::{compensations, Error, OptionalExt, Result, Window};
+use super::{compensations, page, Error, OptionalExt, Result, Window};
 use crate::domain::lifecycle::orders::LoanStatus;
 use crate::domain::lifecycle::AssetAction;
 
@@ -118,21 +118,8 @@ pub async fn list(conn: &mut PgConnection, f: &Filter, window: Window) -> Result
     const WHERE: &str = "where ($1::bigint is null or l.department_id = $1)
         and ($2::text is null or l.status::text = $2
              or ($2 = 'overdue' and l.status in ('issued', 'partially_issued') and l.ends_on < current_date))";
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) from loans l {WHERE}"))
-        .bind(f.department_id)
-        .bind(&f.status)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(&format!(
-        "{SELECT} {WHERE} order by l.id desc limit $3 offset $4"
-    ))
-    .bind(f.department_id)
-    .bind(&f.status)
-    .bind(window.limit())
-    .bind(window.offset())
-    .fetch_all(conn)
-    .await?;
-    Ok((items, total))
+    let args = args![f.department_id, f.status.as_deref()];
+    page(conn, SELECT, WHERE, "l.id desc", args, window).await
 }
 
 /// Lock the loan for the rest of the transaction, check that `action` is allowed, and read it.
@@ -153,7 +140,7 @@ async fn set_status(
     to: LoanStatus,
     ctx: &Context,
 ) -> Result<()> {
-    orders::set_status(conn, KIND, id, action, from, to, ctx).await
+    orders::set_status(conn, id, action, from, to, ctx).await
 }
 
 /// Approve: reserve specific assets (chosen automatically unless `assets` is given).
@@ -181,19 +168,13 @@ pub async fn approve(
 }
 
 pub async fn reject(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Loan> {
-    let (status, _) = lock(conn, id, "reject").await?;
-    if ctx.reason.trim().is_empty() {
-        return Err(Error::Invalid("give a reason for rejecting".into()));
-    }
-    set_status(conn, id, "reject", status, LoanStatus::Rejected, ctx).await?;
+    orders::reject(conn, id, LoanStatus::Rejected, ctx).await?;
     get(conn, id).await
 }
 
+/// Cancel before anything is handed over: the reserved assets go back where they were.
 pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Loan> {
-    let (status, _) = lock(conn, id, "cancel").await?;
-    let ctx = ctx.clone().order(KIND, id);
-    orders::release_unissued(conn, KIND, id, &ctx).await?;
-    set_status(conn, id, "cancel", status, LoanStatus::Cancelled, &ctx).await?;
+    orders::cancel(conn, id, LoanStatus::Cancelled, ctx).await?;
     get(conn, id).await
 }
 

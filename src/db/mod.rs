@@ -49,6 +49,47 @@ pub(crate) async fn delete_row(
     Ok(())
 }
 
+/// The parameters of a query, in order (`$1`, `$2`, …), for [`page`].
+macro_rules! args {
+    ($($value:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut args = sqlx::postgres::PgArguments::default();
+        $(sqlx::Arguments::add(&mut args, $value).map_err(sqlx::Error::Encode)?;)*
+        args
+    }};
+}
+
+/// One page of `{select} {filter} order by {order}`, and how many rows the filter matches in
+/// all. `args` are the filter's parameters; the page's limit and offset follow them.
+pub(crate) async fn page<T>(
+    conn: &mut PgConnection,
+    select: &str,
+    filter: &str,
+    order: &str,
+    args: sqlx::postgres::PgArguments,
+    window: Window,
+) -> Result<(Vec<T>, i64)>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    use sqlx::Arguments;
+    let count = format!("select count(*) from ({select} {filter}) as matching");
+    let total: i64 = sqlx::query_scalar_with(&count, args.clone())
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut args = args;
+    let n = args.len();
+    args.add(window.limit()).map_err(sqlx::Error::Encode)?;
+    args.add(window.offset()).map_err(sqlx::Error::Encode)?;
+    let rows = format!(
+        "{select} {filter} order by {order} limit ${} offset ${}",
+        n + 1,
+        n + 2
+    );
+    let items = sqlx::query_as_with(&rows, args).fetch_all(conn).await?;
+    Ok((items, total))
+}
+
 /// One page of a list: which page (1-based) and how many rows on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -89,6 +130,8 @@ pub use error::{Error, OptionalExt, Result};
 
 /// The event log and the single function that changes an asset's state.
 pub mod events;
+/// Facts from the readers, and where each tag was last seen.
+pub mod facts;
 /// Intakes: assets handed over to the depot, registered together, received into stock.
 pub mod intakes;
 /// Loans: request, approve, issue, return.

@@ -27,15 +27,18 @@ pub trait Paperwork:
 {
     /// What a person calls one ("loan"), for messages.
     const KIND: &'static str;
+    /// Which paperwork it is in the event log.
+    const ORDER: OrderKind;
     const TABLE: &'static str;
     /// Each action and the statuses it may start from (`domain::lifecycle::orders`).
     const ACTIONS: &'static [(&'static str, &'static [Self])];
 }
 
 macro_rules! paperwork {
-    ($($status:ty => $kind:literal in $table:literal, $actions:path;)+) => {$(
+    ($($status:ty => $order:ident, $kind:literal in $table:literal, $actions:path;)+) => {$(
         impl Paperwork for $status {
             const KIND: &'static str = $kind;
+            const ORDER: OrderKind = OrderKind::$order;
             const TABLE: &'static str = $table;
             const ACTIONS: &'static [(&'static str, &'static [Self])] = $actions;
         }
@@ -43,11 +46,11 @@ macro_rules! paperwork {
 }
 
 paperwork! {
-    LoanStatus => "loan" in "loans", LOAN_ACTIONS;
-    TransferStatus => "transfer" in "transfers", TRANSFER_ACTIONS;
-    DisposalStatus => "disposal" in "disposals", DISPOSAL_ACTIONS;
-    IntakeStatus => "intake" in "intakes", INTAKE_ACTIONS;
-    CompensationStatus => "compensation case" in "compensations", COMPENSATION_ACTIONS;
+    LoanStatus => Loan, "loan" in "loans", LOAN_ACTIONS;
+    TransferStatus => Transfer, "transfer" in "transfers", TRANSFER_ACTIONS;
+    DisposalStatus => Disposal, "disposal" in "disposals", DISPOSAL_ACTIONS;
+    IntakeStatus => Intake, "intake" in "intakes", INTAKE_ACTIONS;
+    CompensationStatus => Compensation, "compensation case" in "compensations", COMPENSATION_ACTIONS;
 }
 
 /// Lock one order for the rest of the transaction and check that `action` may start from its
@@ -73,7 +76,6 @@ pub async fn lock<S: Paperwork>(
 /// log the change.
 pub async fn set_status<S: Paperwork>(
     conn: &mut PgConnection,
-    kind: OrderKind,
     id: i64,
     action: &str,
     from: S,
@@ -101,7 +103,7 @@ pub async fn set_status<S: Paperwork>(
     .await?;
     events::record_order(
         conn,
-        kind,
+        S::ORDER,
         id,
         action,
         Some(&from.to_string()),
@@ -109,6 +111,33 @@ pub async fn set_status<S: Paperwork>(
         ctx,
     )
     .await
+}
+
+/// Reject a requested loan or transfer: the reason is required and kept on it.
+pub async fn reject<S: Paperwork>(
+    conn: &mut PgConnection,
+    id: i64,
+    rejected: S,
+    ctx: &Context,
+) -> Result<()> {
+    let status: S = lock(conn, id, "reject").await?;
+    if ctx.reason.trim().is_empty() {
+        return Err(Error::Invalid("give a reason for rejecting".into()));
+    }
+    set_status(conn, id, "reject", status, rejected, ctx).await
+}
+
+/// Cancel a loan or a transfer before anything is handed over: what it holds goes back.
+pub async fn cancel<S: Paperwork>(
+    conn: &mut PgConnection,
+    id: i64,
+    cancelled: S,
+    ctx: &Context,
+) -> Result<()> {
+    let status: S = lock(conn, id, "cancel").await?;
+    let ctx = ctx.clone().order(S::ORDER, id);
+    release_unissued(conn, S::ORDER, id, &ctx).await?;
+    set_status(conn, id, "cancel", status, cancelled, &ctx).await
 }
 
 /// One line of a request: `quantity` of a category, or one specific asset.
@@ -332,6 +361,36 @@ async fn choose(
         chosen.extend(ids);
     }
     Ok(chosen)
+}
+
+/// The approved loan or transfer an asset is reserved for and not yet handed over on, if any:
+/// what a gate passage out issues it on.
+pub async fn waiting_order(
+    conn: &mut PgConnection,
+    asset_id: i64,
+) -> Result<Option<(OrderKind, i64)>> {
+    Ok(sqlx::query_as(
+        "select r.order_kind, r.order_id from reservations r
+         left join loans l on r.order_kind = 'loan' and l.id = r.order_id
+         left join transfers t on r.order_kind = 'transfer' and t.id = r.order_id
+         where r.asset_id = $1 and r.released_at is null and r.issued_at is null
+           and (l.status in ('approved', 'partially_issued') or t.status = 'approved')
+         limit 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The loan an asset is out on, if any: what a gate passage in returns it on.
+pub async fn out_on_loan(conn: &mut PgConnection, asset_id: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "select order_id from reservations where asset_id = $1 and order_kind = 'loan'
+         and issued_at is not null and returned_at is null limit 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Let go of every asset an order still holds without having issued it. An asset that left

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::events::{self, Context, OrderKind};
 use super::orders::{self, Line, Reserved};
-use super::{Error, OptionalExt, Result, Window};
+use super::{page, Error, OptionalExt, Result, Window};
 use crate::domain::lifecycle::orders::TransferStatus;
 use crate::domain::lifecycle::AssetAction;
 
@@ -112,21 +112,8 @@ pub async fn list(
     window: Window,
 ) -> Result<(Vec<Transfer>, i64)> {
     const WHERE: &str = "where ($1::bigint is null or t.department_id = $1) and ($2::transfer_status is null or t.status = $2)";
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) from transfers t {WHERE}"))
-        .bind(f.department_id)
-        .bind(f.status)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(&format!(
-        "{SELECT} {WHERE} order by t.id desc limit $3 offset $4"
-    ))
-    .bind(f.department_id)
-    .bind(f.status)
-    .bind(window.limit())
-    .bind(window.offset())
-    .fetch_all(conn)
-    .await?;
-    Ok((items, total))
+    let args = args![f.department_id, f.status];
+    page(conn, SELECT, WHERE, "t.id desc", args, window).await
 }
 
 /// Lock the transfer for the rest of the transaction, check that `action` is allowed, and
@@ -148,7 +135,7 @@ async fn set_status(
     to: TransferStatus,
     ctx: &Context,
 ) -> Result<()> {
-    orders::set_status(conn, KIND, id, action, from, to, ctx).await
+    orders::set_status(conn, id, action, from, to, ctx).await
 }
 
 /// Approve: reserve specific assets (chosen from the lines unless `assets` is given). A
@@ -182,20 +169,13 @@ pub async fn approve(
 
 /// Reject a request; the reason is required and kept on the transfer.
 pub async fn reject(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Transfer> {
-    let (status, _) = lock(conn, id, "reject").await?;
-    if ctx.reason.trim().is_empty() {
-        return Err(Error::Invalid("give a reason for rejecting".into()));
-    }
-    set_status(conn, id, "reject", status, TransferStatus::Rejected, ctx).await?;
+    orders::reject(conn, id, TransferStatus::Rejected, ctx).await?;
     get(conn, id).await
 }
 
-/// Cancel before the handover: the reserved assets go back where they were.
+/// Cancel before anything is handed over: the reserved assets go back where they were.
 pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Transfer> {
-    let (status, _) = lock(conn, id, "cancel").await?;
-    let ctx = ctx.clone().order(KIND, id);
-    orders::release_unissued(conn, KIND, id, &ctx).await?;
-    set_status(conn, id, "cancel", status, TransferStatus::Cancelled, &ctx).await?;
+    orders::cancel(conn, id, TransferStatus::Cancelled, ctx).await?;
     get(conn, id).await
 }
 

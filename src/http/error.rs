@@ -109,6 +109,7 @@ impl From<app::Error> for ApiError {
     }
 }
 
+// Signing in and the `Actor` extractor reach `auth` and the pool directly.
 impl From<crate::db::Error> for ApiError {
     fn from(e: crate::db::Error) -> Self {
         app::Error::from(e).into()

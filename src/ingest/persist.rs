@@ -15,23 +15,13 @@ use super::live::LiveEvent;
 use super::Site;
 use crate::db::alerts::{self, AlertKind};
 use crate::db::events::{Context, OrderKind};
-use crate::db::{loans, transfers};
+use crate::db::facts::{self, FactRow as Row, Sighting};
+use crate::db::{self, assets, loans, orders, transfers};
 use crate::domain::lifecycle::AssetState;
 use crate::engine::{Direction, Fact};
 
 pub fn time(us: u64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us as i64).unwrap_or_default()
-}
-
-struct Row {
-    key: String,
-    kind: &'static str,
-    epc: String,
-    zone: Option<i64>,
-    gate: Option<i64>,
-    direction: Option<&'static str>,
-    at: DateTime<Utc>,
-    details: serde_json::Value,
 }
 
 fn row(fact: &Fact) -> Option<Row> {
@@ -86,36 +76,14 @@ fn word(d: Direction) -> &'static str {
 
 /// Store a batch of facts and act on the new ones. Returns what to tell live listeners;
 /// nothing is published unless the transaction committed.
-pub async fn persist(
-    pool: &PgPool,
-    site: &Site,
-    batch: &[Fact],
-) -> Result<Vec<LiveEvent>, sqlx::Error> {
+pub async fn persist(pool: &PgPool, site: &Site, batch: &[Fact]) -> db::Result<Vec<LiveEvent>> {
     let rows: Vec<Row> = batch.iter().filter_map(row).collect();
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let mut tx = pool.begin().await?;
     // Multi-row insert; the keys that come back are the facts not seen before.
-    let new: Vec<(String, Option<i64>)> = sqlx::query_as(
-        "insert into facts (key, kind, epc, asset_id, zone_id, gate_id, direction, at, details)
-         select f.key, f.kind, f.epc, a.id, f.zone, f.gate, f.direction, f.at, f.details
-         from unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::timestamptz[], $8::jsonb[])
-              as f(key, kind, epc, zone, gate, direction, at, details)
-         left join assets a on a.epc = f.epc
-         on conflict (key) do nothing
-         returning key, asset_id",
-    )
-    .bind(rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.epc.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.zone).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.gate).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.direction).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.details.clone()).collect::<Vec<_>>())
-    .fetch_all(&mut *tx)
-    .await?;
+    let new = facts::store(&mut tx, &rows).await?;
     let new: HashMap<String, Option<i64>> = new.into_iter().collect();
     let mut live = Vec::new();
 
@@ -185,25 +153,16 @@ pub async fn persist(
         }
     }
     if !last.is_empty() {
-        let epcs: Vec<String> = last.keys().cloned().collect();
-        let zones: Vec<i64> = epcs.iter().map(|e| last[e].0).collect();
-        let ats: Vec<DateTime<Utc>> = epcs.iter().map(|e| last[e].1).collect();
-        let readers: Vec<Option<i64>> = zones.iter().map(|z| site.only_reader_of(*z)).collect();
-        sqlx::query(
-            "insert into last_seen (epc, asset_id, zone_id, reader_id, seen_at)
-             select s.epc, a.id, s.zone, s.reader, s.at
-             from unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[]) as s(epc, zone, reader, at)
-             left join assets a on a.epc = s.epc
-             on conflict (epc) do update set zone_id = excluded.zone_id, reader_id = excluded.reader_id,
-                 seen_at = excluded.seen_at, asset_id = excluded.asset_id
-             where last_seen.seen_at <= excluded.seen_at",
-        )
-        .bind(&epcs)
-        .bind(&zones)
-        .bind(&readers)
-        .bind(&ats)
-        .execute(&mut *tx)
-        .await?;
+        let sightings: Vec<Sighting> = last
+            .into_iter()
+            .map(|(epc, (zone, at))| Sighting {
+                epc,
+                zone,
+                reader: site.only_reader_of(zone),
+                at,
+            })
+            .collect();
+        facts::seen(&mut tx, &sightings).await?;
     }
     tx.commit().await?;
     Ok(live)
@@ -228,7 +187,7 @@ async fn reconcile(
     site: &Site,
     p: &Passage<'_>,
     live: &mut Vec<LiveEvent>,
-) -> Result<(), sqlx::Error> {
+) -> db::Result<()> {
     let gate_name = site.gate_name(p.gate_id);
     let mut outcome = "none";
     let mut order: Option<(OrderKind, i64)> = None;
@@ -252,11 +211,8 @@ async fn reconcile(
             ));
         }
         Some(asset_id) => {
-            let (state, name): (AssetState, String) =
-                sqlx::query_as("select state, name from assets where id = $1")
-                    .bind(asset_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let asset = assets::get(tx, asset_id).await?;
+            let (state, name) = (asset.state, asset.name);
             let ctx = Context {
                 actor: None,
                 reason: format!("gate {gate_name}"),
@@ -267,7 +223,7 @@ async fn reconcile(
             };
             match p.direction {
                 Direction::Out => {
-                    match order_to_issue(tx, asset_id).await? {
+                    match orders::waiting_order(tx, asset_id).await? {
                         Some((kind, id)) => {
                             let mut sp = tx.begin().await?;
                             let done = match kind {
@@ -300,9 +256,8 @@ async fn reconcile(
                     }
                 }
                 Direction::In => {
-                    if let (Some(loan), AssetState::OnLoan) =
-                        (loan_out_on(tx, asset_id).await?, state)
-                    {
+                    let out_on = orders::out_on_loan(tx, asset_id).await?;
+                    if let (Some(loan), AssetState::OnLoan) = (out_on, state) {
                         let mut sp = tx.begin().await?;
                         match loans::return_at_gate(
                             &mut sp,
@@ -327,10 +282,7 @@ async fn reconcile(
                 }
             }
             if let Some((kind, id)) = order {
-                let to: String = sqlx::query_scalar("select state::text from assets where id = $1")
-                    .bind(asset_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let to = assets::get(tx, asset_id).await?.state.as_str().to_owned();
                 live.push(LiveEvent::StateChange {
                     asset_id,
                     epc: p.epc.clone(),
@@ -359,8 +311,7 @@ async fn reconcile(
             p.at,
             &message,
         )
-        .await
-        .map_err(into_sqlx)?
+        .await?
         {
             live.push(LiveEvent::Alert { alert: Box::new(a) });
         }
@@ -382,42 +333,6 @@ async fn reconcile(
     Ok(())
 }
 
-fn into_sqlx(e: crate::db::Error) -> sqlx::Error {
-    match e {
-        crate::db::Error::Sqlx(e) => e,
-        other => sqlx::Error::Protocol(other.to_string()),
-    }
-}
-
-/// The approved loan or transfer an outward passage of `asset_id` would issue it on.
-async fn order_to_issue(
-    tx: &mut PgConnection,
-    asset_id: i64,
-) -> Result<Option<(OrderKind, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "select r.order_kind, r.order_id from reservations r
-         left join loans l on r.order_kind = 'loan' and l.id = r.order_id
-         left join transfers t on r.order_kind = 'transfer' and t.id = r.order_id
-         where r.asset_id = $1 and r.released_at is null and r.issued_at is null
-           and (l.status in ('approved', 'partially_issued') or t.status = 'approved')
-         limit 1",
-    )
-    .bind(asset_id)
-    .fetch_optional(&mut *tx)
-    .await
-}
-
-/// The loan `asset_id` is out on, which an inward passage would return it from.
-async fn loan_out_on(tx: &mut PgConnection, asset_id: i64) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select order_id from reservations where asset_id = $1 and order_kind = 'loan'
-         and issued_at is not null and returned_at is null limit 1",
-    )
-    .bind(asset_id)
-    .fetch_optional(&mut *tx)
-    .await
-}
-
 /// The question an uncertain passage puts to the keeper: what the gate thinks it saw, how
 /// sure it is, and what confirming it would do.
 async fn ask(
@@ -425,19 +340,16 @@ async fn ask(
     site: &Site,
     p: &Passage<'_>,
     asset_id: i64,
-) -> Result<String, sqlx::Error> {
-    let (state, name): (AssetState, String) =
-        sqlx::query_as("select state, name from assets where id = $1")
-            .bind(asset_id)
-            .fetch_one(&mut *tx)
-            .await?;
+) -> db::Result<String> {
+    let asset = assets::get(tx, asset_id).await?;
+    let (state, name) = (asset.state, asset.name);
     let gate = site.gate_name(p.gate_id);
     let what = match p.direction {
-        Direction::Out => match order_to_issue(tx, asset_id).await? {
+        Direction::Out => match orders::waiting_order(tx, asset_id).await? {
             Some((kind, id)) => format!("confirm to issue it on {} {id}", kind.as_str()),
             None => format!("confirm to record that it left with no order (it is {state})"),
         },
-        Direction::In => match loan_out_on(tx, asset_id).await? {
+        Direction::In => match orders::out_on_loan(tx, asset_id).await? {
             Some(loan) if state == AssetState::OnLoan => {
                 format!("confirm to return it from loan {loan}, pending inspection")
             }

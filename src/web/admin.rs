@@ -20,7 +20,7 @@ use crate::db::loans::Loan;
 use crate::db::people::{NewDepartment, UserListing};
 use crate::db::places::{NewWarehouse, NewZone};
 use crate::db::transfers::Transfer;
-use crate::domain::lifecycle::orders::{check, DisposalStatus, DISPOSAL_ACTIONS};
+use crate::domain::lifecycle::orders::{DisposalStatus, DISPOSAL_ACTIONS};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -152,7 +152,7 @@ impl DisposalPage {
 }
 
 /// What the page offers, each with its operation and the disposal action of the status table.
-const DISPOSAL_OFFERS: &[(&str, Op, &str)] = &[
+const DISPOSAL_OFFERS: &[policy::Offer] = &[
     ("appraise", Op::AppraiseDisposal, "appraise"),
     ("decide", Op::ApproveDisposal, "approve"),
     ("sell", Op::SellDisposal, "sell"),
@@ -162,14 +162,7 @@ const DISPOSAL_OFFERS: &[(&str, Op, &str)] = &[
 async fn disposal_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
     let d = disposals::get(&app, &v.actor, id).await?;
     let timeline = disposals::events(&app, &v.actor, id).await?;
-    let can = DISPOSAL_OFFERS
-        .iter()
-        .filter(|(_, op, action)| {
-            policy::permits(&v.actor, *op)
-                && check(DISPOSAL_ACTIONS, "disposal", id, action, d.status).is_ok()
-        })
-        .map(|(what, ..)| *what)
-        .collect();
+    let can = policy::offered(&v.actor, DISPOSAL_OFFERS, DISPOSAL_ACTIONS, d.status);
     render(DisposalPage {
         c: v.chrome("disposals"),
         d,

@@ -19,7 +19,7 @@ use crate::db::assets::Asset;
 use crate::db::events::Event;
 use crate::db::loans::{Condition, Loan, ReturnedItem};
 use crate::db::orders;
-use crate::domain::lifecycle::orders::{check, LOAN_ACTIONS};
+use crate::domain::lifecycle::orders::LOAN_ACTIONS;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -137,7 +137,7 @@ impl OrderPage {
 
 /// What the page offers, each with the operation it takes and the loan action of the
 /// lifecycle's status table.
-const OFFERS: &[(&str, Op, &str)] = &[
+const OFFERS: &[policy::Offer] = &[
     ("cancel", Op::CancelLoan, "cancel"),
     ("decide", Op::ApproveLoan, "approve"),
     ("issue", Op::IssueLoan, "issue"),
@@ -166,14 +166,7 @@ async fn detail(
         .await?
         .unwrap_or_default();
     let zones = catalogue::zone_names(&app, &v.actor, true).await?;
-    let can = OFFERS
-        .iter()
-        .filter(|(_, op, action)| {
-            policy::permits(&v.actor, *op)
-                && check(LOAN_ACTIONS, "loan", id, action, loan.status).is_ok()
-        })
-        .map(|(what, ..)| *what)
-        .collect();
+    let can = policy::offered(&v.actor, OFFERS, LOAN_ACTIONS, loan.status);
     let here = if v.actor.role == Role::Requester {
         "my_orders"
     } else {

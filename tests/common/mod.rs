@@ -16,6 +16,16 @@ use depot::server;
 
 pub const PASSWORD: &str = "secret-pw";
 
+/// The reader pipeline as tests run it: no drivers, no clock; the test moves time.
+pub fn pipeline() -> depot::ingest::Options {
+    depot::ingest::Options {
+        tick: None,
+        connect_readers: false,
+        capacity: 16,
+        record_latency: false,
+    }
+}
+
 /// The departments, people and places every test starts from.
 pub struct World {
     pub app: axum::Router,
