@@ -1,4 +1,5 @@
-//! Who someone is: users, roles, password hashes, session and API tokens.
+//! Who someone is: users, roles, password hashes, session and API tokens; signing in
+//! (throttled, argon2 on the blocking pool) and changing one's password.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -11,7 +12,11 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use utoipa::ToSchema;
 
-use crate::db::{self, OptionalExt};
+use crate::db::{self, credentials, OptionalExt};
+use crate::domain::bounds::{NewPassword, Password};
+
+/// Sign-in throttling per account and per client address.
+pub mod throttle;
 
 /// What a user may do. Mirrors the `user_role` enum.
 #[derive(
@@ -95,33 +100,173 @@ pub fn token_digest(token: &str) -> Vec<u8> {
 
 const ACTOR_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.department_id";
 
-/// Check a username and password; inactive users cannot log in.
-pub async fn login(
-    conn: &mut PgConnection,
-    username: &str,
-    password: &str,
-) -> db::Result<Option<Actor>> {
-    let row: Option<(String, bool)> =
-        sqlx::query_as("select password_hash, active from users where username = $1")
-            .bind(username)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((hash, active)) = row else {
-        // Same work as a real check, so timing does not tell which usernames exist.
-        verify_password(password, &DUMMY_HASH);
-        return Ok(None);
-    };
-    if !verify_password(password, &hash) || !active {
-        return Ok(None);
+/// Argon2 is deliberately slow (tens of milliseconds of CPU): it runs on the blocking pool,
+/// at most a few at a time, and never while a database connection is held, so a flood of
+/// sign-ins waits its turn instead of stalling every other request.
+#[derive(Debug, Clone)]
+pub struct Passwords {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Passwords {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Passwords::new((cores / 2).clamp(1, 4))
     }
-    Ok(Some(
-        sqlx::query_as(&format!(
-            "select {ACTOR_COLUMNS} from users u where u.username = $1"
-        ))
-        .bind(username)
-        .fetch_one(conn)
-        .await?,
+}
+
+impl Passwords {
+    pub fn new(at_once: usize) -> Self {
+        Passwords {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(at_once)),
+        }
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        tokio::task::spawn_blocking(work)
+            .await
+            .expect("password hashing does not panic")
+    }
+
+    pub async fn hash(&self, password: &str) -> String {
+        let password = password.to_owned();
+        self.run(move || hash_password(&password)).await
+    }
+
+    pub async fn verify(&self, password: &str, hash: String) -> bool {
+        let password = password.to_owned();
+        self.run(move || verify_password(&password, &hash)).await
+    }
+}
+
+/// What guards sign-in, shared by the API and the pages.
+#[derive(Debug, Default)]
+pub struct Guard {
+    pub passwords: Passwords,
+    pub throttle: throttle::Throttle,
+}
+
+/// Why a sign-in (or a password check) was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("wrong username or password")]
+    WrongCredentials,
+    /// Too many failures lately: try again after this long.
+    #[error("too many failed sign-ins: try again in {} s", retry_after_secs(*.0))]
+    Throttled(std::time::Duration),
+    #[error(transparent)]
+    Db(#[from] db::Error),
+}
+
+/// Whole seconds, rounded up, at least one: what `Retry-After` says.
+pub fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+impl From<sqlx::Error> for SignInError {
+    fn from(e: sqlx::Error) -> Self {
+        SignInError::Db(e.into())
+    }
+}
+
+/// A new session: who, its token (for the cookie) and when it ends.
+#[derive(Debug)]
+pub struct Session {
+    pub actor: Actor,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Sign in: throttled per account and per address; the password is checked on the
+/// blocking pool with no connection held; inactive users and unknown names cost the same
+/// work as a wrong password and get the same answer.
+pub async fn sign_in(
+    pool: &sqlx::PgPool,
+    guard: &Guard,
+    username: &str,
+    password: &Password,
+    from: Option<std::net::IpAddr>,
+    session_hours: i64,
+) -> Result<Session, SignInError> {
+    let now = std::time::Instant::now();
+    if let Some(wait) = guard.throttle.wait(username, from, now) {
+        return Err(SignInError::Throttled(wait));
+    }
+    let login = credentials::login(&mut *pool.acquire().await?, username).await?;
+    let (hash, user) = match login {
+        Some(l) => (l.password_hash, Some((l.id, l.active))),
+        None => (DUMMY_HASH.clone(), None),
+    };
+    let right = guard.passwords.verify(password.expose(), hash).await;
+    let user_id = match user {
+        Some((id, true)) if right => id,
+        _ => {
+            guard.throttle.failed(username, from, now);
+            return Err(SignInError::WrongCredentials);
+        }
+    };
+    guard.throttle.succeeded(username);
+    let mut conn = pool.acquire().await?;
+    let actor = actor(&mut conn, user_id).await?;
+    let (token, expires_at) = create_session(&mut conn, user_id, session_hours).await?;
+    Ok(Session {
+        actor,
+        token,
+        expires_at,
+    })
+}
+
+/// Change `actor`'s own password, or (an admin) another user's. One's own needs the
+/// current password, checked like a sign-in (and throttled as one). Afterwards every
+/// other credential of the user ends: their sessions, except the one making the change
+/// (`current_session`), and all their API tokens.
+pub async fn change_password(
+    pool: &sqlx::PgPool,
+    guard: &Guard,
+    actor: &Actor,
+    user_id: i64,
+    current: Option<&Password>,
+    new: &NewPassword,
+    current_session: Option<&str>,
+) -> Result<(), SignInError> {
+    if actor.id == user_id {
+        let now = std::time::Instant::now();
+        if let Some(wait) = guard.throttle.wait(&actor.username, None, now) {
+            return Err(SignInError::Throttled(wait));
+        }
+        let hash = credentials::password_hash(&mut *pool.acquire().await?, user_id).await?;
+        let right = match current {
+            Some(p) => guard.passwords.verify(p.expose(), hash).await,
+            None => false,
+        };
+        if !right {
+            guard.throttle.failed(&actor.username, None, now);
+            return Err(SignInError::WrongCredentials);
+        }
+    }
+    let hash = guard.passwords.hash(new.expose()).await;
+    let mut tx = pool.begin().await?;
+    credentials::set_password_hash(&mut tx, user_id, &hash).await?;
+    let keep = current_session
+        .filter(|_| actor.id == user_id)
+        .map(token_digest);
+    credentials::end_all(&mut tx, user_id, keep.as_deref()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn actor(conn: &mut PgConnection, user_id: i64) -> db::Result<Actor> {
+    Ok(sqlx::query_as(&format!(
+        "select {ACTOR_COLUMNS} from users u where u.id = $1"
     ))
+    .bind(user_id)
+    .fetch_one(conn)
+    .await?)
 }
 
 static DUMMY_HASH: std::sync::LazyLock<String> =

@@ -18,8 +18,9 @@ use crate::db::intakes::{self, NewIntake};
 use crate::db::loans::{self, Condition, NewLoan, ReturnedItem};
 use crate::db::orders::Line;
 use crate::db::transfers::{self, NewTransfer};
+use crate::domain::bounds::{Day, Fen, Known as _};
 use crate::domain::lifecycle::AssetAction;
-use crate::http::{insert_user, NewUser};
+use crate::http::{insert_user_hashed, Account};
 
 pub const PASSWORD: &str = "demo";
 
@@ -91,6 +92,7 @@ impl World {
         .await?;
 
         let mut ids = Vec::new();
+        let hash = crate::auth::hash_password(PASSWORD);
         for (username, display, role, department_id) in [
             ("admin", "Depot manager 仓库主任", Role::Admin, None),
             ("keeper", "Keeper Wang 保管员王", Role::Keeper, None),
@@ -108,15 +110,16 @@ impl World {
             ),
             ("auditor", "Auditor Chen 审计陈", Role::Auditor, None),
         ] {
-            let body = NewUser {
-                username: username.into(),
-                display_name: Some(display.into()),
-                password: PASSWORD.into(),
+            // Demo users share a short, well-known password: seeded with its hash directly,
+            // since the password policy (10 characters) is for people choosing their own.
+            let account = Account {
+                username,
+                display_name: Some(display),
                 role,
                 department_id,
             };
             ids.push(
-                insert_user(conn, &body)
+                insert_user_hashed(conn, account, &hash)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?
                     .id,
@@ -190,8 +193,8 @@ impl World {
         readers::create(
             conn,
             &NewReader {
-                name: "gate-1".into(),
-                address: "llrp://127.0.0.1:5084".into(),
+                name: "gate-1".known(),
+                address: "llrp://127.0.0.1:5084".known(),
                 enabled: true,
                 read_points: vec![
                     point(1, gate_in),
@@ -205,8 +208,8 @@ impl World {
         readers::create(
             conn,
             &NewReader {
-                name: "handheld-1".into(),
-                address: HANDHELD.into(),
+                name: "handheld-1".known(),
+                address: HANDHELD.known(),
                 enabled: true,
                 read_points: vec![point(1, aisle_a)],
             },
@@ -215,7 +218,7 @@ impl World {
         readers::create_gate(
             conn,
             &NewGate {
-                name: "Main gate 正门".into(),
+                name: "Main gate 正门".known(),
                 inside_zone_id: gate_in,
                 outside_zone_id: gate_out,
             },
@@ -241,17 +244,18 @@ impl World {
             let items = (0..*count)
                 .map(|n| NewAsset {
                     epc: None,
-                    name: format!("{english} #{:03}", n + 1),
+                    name: format!("{english} #{:03}", n + 1).known(),
                     category_id: self.categories[c],
-                    original_value_fen: *value,
+                    original_value_fen: Fen::known(*value),
                     acquired_on: NaiveDate::from_ymd_opt(
                         2019 + (n % 6) as i32,
                         1 + (n % 12) as u32,
                         1 + (n % 28) as u32,
-                    ),
+                    )
+                    .map(Day::known),
                     source_class: sources[c % sources.len()],
                     owner_department_id: None,
-                    notes: String::new(),
+                    notes: Default::default(),
                 })
                 .collect();
             let new = NewIntake {
@@ -261,7 +265,7 @@ impl World {
                     self.culture
                 }),
                 source_class: sources[c % sources.len()],
-                description: format!("{english}: idle after the provincial games"),
+                description: format!("{english}: idle after the provincial games").known(),
                 items,
             };
             let intake = intakes::create(conn, &config.company_prefix, &new, &ctx).await?;
@@ -283,16 +287,16 @@ impl World {
         let cancelled = NewIntake {
             source_department_id: Some(self.culture),
             source_class: SourceClass::OtherIdle,
-            description: "Duplicate delivery note".into(),
+            description: "Duplicate delivery note".known(),
             items: vec![NewAsset {
                 epc: None,
-                name: "Whiteboard #001".into(),
+                name: "Whiteboard #001".known(),
                 category_id: self.categories[6],
-                original_value_fen: 30_000,
+                original_value_fen: Fen::known(30_000),
                 acquired_on: None,
                 source_class: SourceClass::OtherIdle,
                 owner_department_id: None,
-                notes: String::new(),
+                notes: Default::default(),
             }],
         };
         let cancelled = intakes::create(conn, &config.company_prefix, &cancelled, &ctx).await?;
@@ -338,14 +342,14 @@ impl World {
         let mut ids = Vec::new();
         for (n, epc) in trace.truth.passed.iter().enumerate() {
             let new = NewAsset {
-                epc: Some(epc.to_hex()),
-                name: format!("Exhibition panel 展板 #{:02}", n + 1),
+                epc: Some(epc.to_hex().known()),
+                name: format!("Exhibition panel 展板 #{:02}", n + 1).known(),
                 category_id: self.categories[0],
-                original_value_fen: 32_000,
+                original_value_fen: Fen::known(32_000),
                 acquired_on: None,
                 source_class: SourceClass::EventPurchase,
                 owner_department_id: None,
-                notes: String::new(),
+                notes: Default::default(),
             };
             let asset =
                 crate::db::assets::register(conn, &config.company_prefix, &new, &ctx).await?;
@@ -360,9 +364,9 @@ impl World {
         let today = Utc::now().date_naive();
         let new = NewLoan {
             department_id: None,
-            purpose: "Provincial exhibition 省级展览 (leaves through the main gate)".into(),
-            starts_on: today,
-            ends_on: today + Duration::days(14),
+            purpose: "Provincial exhibition 省级展览 (leaves through the main gate)".known(),
+            starts_on: Day::known(today),
+            ends_on: Day::known(today + Duration::days(14)),
             lines: ids[..50]
                 .iter()
                 .map(|&asset_id| Line {
@@ -402,9 +406,9 @@ impl World {
         let loan =
             |purpose: &str, start: NaiveDate, end: NaiveDate, lines: Vec<(usize, i32)>| NewLoan {
                 department_id: None,
-                purpose: purpose.into(),
-                starts_on: start,
-                ends_on: end,
+                purpose: purpose.known(),
+                starts_on: Day::known(start),
+                ends_on: Day::known(end),
                 lines: lines
                     .into_iter()
                     .map(|(c, quantity)| Line {
@@ -499,7 +503,7 @@ impl World {
                 asset_id: a.asset_id,
                 condition,
                 zone_id: Some(self.zones[0]),
-                note: String::new(),
+                note: Default::default(),
             })
             .collect();
         loans::return_items(conn, returned.id, Some(&items), &by(self.keeper)).await?;
@@ -552,7 +556,7 @@ impl World {
         // lost tent still open; one more case waived
         let cases = compensations::list(conn, Some(self.finance), None).await?;
         if let Some(damage) = cases.iter().find(|c| c.kind == compensations::Kind::Damage) {
-            compensations::repaired(conn, damage.id, 42_000, &by(self.keeper)).await?;
+            compensations::repaired(conn, damage.id, Fen::known(42_000), &by(self.keeper)).await?;
             compensations::paid(conn, damage.id, "CZ-2026-0117", &by(self.admin)).await?;
         }
         let waived_loan = self
@@ -571,7 +575,7 @@ impl World {
                 asset_id: a.asset_id,
                 condition,
                 zone_id: Some(self.zones[1]),
-                note: "soaked in the flood".into(),
+                note: "soaked in the flood".known(),
             })
             .collect();
         loans::return_items(conn, waived_loan.id, Some(&items), &by(self.keeper)).await?;
@@ -593,7 +597,7 @@ impl World {
         // transfers in every state
         let transfer = |purpose: &str, c: usize, quantity: i32| NewTransfer {
             department_id: None,
-            purpose: purpose.into(),
+            purpose: purpose.known(),
             lines: vec![Line {
                 id: 0,
                 category_id: Some(self.categories[c]),
@@ -655,7 +659,7 @@ impl World {
         // disposals in every state
         let propose = |ids: Vec<i64>, reason: &str| NewDisposal {
             asset_ids: ids,
-            reason: reason.into(),
+            reason: reason.known(),
         };
         let ids = self.in_stock(conn, 3, 2).await?;
         disposals::create(
@@ -674,7 +678,7 @@ impl World {
         disposals::appraise(
             conn,
             d.id,
-            90_000,
+            Fen::known(90_000),
             "Mianyang Appraisal Co. 绵阳评估公司",
             &by(self.keeper),
         )
@@ -684,7 +688,7 @@ impl World {
         disposals::appraise(
             conn,
             d.id,
-            20_000,
+            Fen::known(20_000),
             "Mianyang Appraisal Co. 绵阳评估公司",
             &by(self.keeper),
         )
@@ -701,7 +705,7 @@ impl World {
             disposals::appraise(
                 conn,
                 d.id,
-                price,
+                Fen::known(price),
                 "Mianyang Appraisal Co. 绵阳评估公司",
                 &by(self.keeper),
             )
@@ -710,7 +714,7 @@ impl World {
             disposals::sell(
                 conn,
                 d.id,
-                price + 15_000,
+                Fen::known(price + 15_000),
                 "Public auction lot 公开拍卖",
                 &by(self.admin),
             )
@@ -726,7 +730,7 @@ impl World {
             &by(self.keeper),
         )
         .await?;
-        disposals::appraise(conn, d.id, 0, "Depot keeper", &by(self.keeper)).await?;
+        disposals::appraise(conn, d.id, Fen::known(0), "Depot keeper", &by(self.keeper)).await?;
         disposals::approve(conn, d.id, &by(self.admin)).await?;
         disposals::scrap(conn, d.id, &by(self.admin)).await?;
         let ids = self.in_stock(conn, 0, 1).await?;

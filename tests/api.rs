@@ -490,7 +490,7 @@ async fn authorisation_matrix(pool: PgPool) {
         (
             Method::POST,
             "/api/users".into(),
-            Some(json!({"username": "u1", "password": "pass1", "role": "keeper"})),
+            Some(json!({"username": "u1", "password": "pass1-long-enough", "role": "keeper"})),
             [
                 S::UNAUTHORIZED,
                 S::CREATED,

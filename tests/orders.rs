@@ -4,6 +4,7 @@
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
+use depot::domain::bounds::Known as _;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tower::ServiceExt;
@@ -192,9 +193,9 @@ async fn insert_id(pool: &PgPool, sql: &str) -> i64 {
 async fn user(pool: &PgPool, username: &str, role: Role, department_id: Option<i64>) -> String {
     let mut conn = pool.acquire().await.unwrap();
     let new = NewUser {
-        username: username.into(),
+        username: username.known(),
         display_name: None,
-        password: "secret".into(),
+        password: "secret-password".known(),
         role,
         department_id,
     };

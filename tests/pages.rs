@@ -6,6 +6,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use common::{World, PASSWORD};
+use depot::domain::bounds::Known as _;
 use http_body_util::BodyExt;
 use sqlx::PgPool;
 use tower::ServiceExt;
@@ -1117,8 +1118,8 @@ async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool)
     use serde_json::json;
     let world = World::new(pool.clone()).await;
     let new = depot::db::readers::NewReader {
-        name: "hh".into(),
-        address: "handheld:".into(),
+        name: "hh".known(),
+        address: "handheld:".known(),
         enabled: true,
         read_points: vec![depot::db::readers::ReadPoint {
             antenna: 1,

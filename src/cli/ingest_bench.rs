@@ -12,6 +12,7 @@ use sqlx::postgres::PgConnectOptions;
 use super::service::Database;
 use crate::config::{Config, Overrides};
 use crate::db;
+use crate::domain::bounds::Known as _;
 use crate::ingest::{self, Ingest, Options};
 
 #[derive(Debug, Args)]
@@ -79,8 +80,8 @@ async fn load(pool: &sqlx::PgPool, args: &IngestBenchArgs) -> anyhow::Result<()>
             zone_id: zone,
         };
         let new = db::readers::NewReader {
-            name: format!("reader-{r}"),
-            address: "llrp://127.0.0.1:1".into(),
+            name: format!("reader-{r}").known(),
+            address: "llrp://127.0.0.1:1".known(),
             enabled: true,
             read_points: vec![point(1), point(2)],
         };

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::events::{self, Context};
 use super::{Error, OptionalExt, Result};
+use crate::domain::bounds::{Day, Fen, Note, Text};
 use crate::domain::epc;
 use crate::domain::lifecycle::AssetState;
 
@@ -71,16 +72,16 @@ const SELECT: &str = "select a.id, a.epc, a.name, a.category_id, c.name as categ
 #[serde(deny_unknown_fields)]
 pub struct NewAsset {
     /// Keep the EPC the asset already carries (hex); omitted: a GIAI-96 EPC is assigned.
-    pub epc: Option<String>,
-    pub name: String,
+    pub epc: Option<Text>,
+    pub name: Text,
     pub category_id: i64,
-    pub original_value_fen: i64,
-    pub acquired_on: Option<NaiveDate>,
+    pub original_value_fen: Fen,
+    pub acquired_on: Option<Day>,
     #[serde(default)]
     pub source_class: SourceClass,
     pub owner_department_id: Option<i64>,
     #[serde(default)]
-    pub notes: String,
+    pub notes: Note,
 }
 
 /// Register an asset (state `registered`) and commission its EPC.
@@ -92,9 +93,6 @@ pub async fn register(
 ) -> Result<Asset> {
     if new.name.trim().is_empty() {
         return Err(Error::Invalid("an asset needs a name".into()));
-    }
-    if new.original_value_fen < 0 {
-        return Err(Error::Invalid("original value cannot be negative".into()));
     }
     let epc = match &new.epc {
         Some(hex) => {

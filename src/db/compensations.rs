@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::events::{self, Context, OrderKind};
 use super::{Error, OptionalExt, Result};
+use crate::domain::bounds::Fen;
 use crate::domain::lifecycle::orders::{check, CompensationStatus, COMPENSATION_ACTIONS};
 use crate::domain::lifecycle::AssetAction;
 
@@ -158,12 +159,9 @@ async fn set(
 pub async fn repaired(
     conn: &mut PgConnection,
     id: i64,
-    cost_fen: i64,
+    cost_fen: Fen,
     ctx: &Context,
 ) -> Result<Compensation> {
-    if cost_fen < 0 {
-        return Err(Error::Invalid("a repair cost cannot be negative".into()));
-    }
     let (status, asset_id) = lock(conn, id, "repair").await?;
     let kind: Kind = sqlx::query_scalar("select kind from compensations where id = $1")
         .bind(id)
@@ -182,7 +180,7 @@ pub async fn repaired(
         "repair",
         status,
         CompensationStatus::Repaired,
-        Some(cost_fen),
+        Some(cost_fen.get()),
         None,
         &ctx,
     )

@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use super::assets::{self, Asset, NewAsset, SourceClass};
 use super::events::{self, Context, OrderKind};
 use super::{Error, OptionalExt, Result};
+use crate::domain::bounds::Note;
 use crate::domain::epc;
 use crate::domain::lifecycle::orders::{check, IntakeStatus, INTAKE_ACTIONS};
 use crate::domain::lifecycle::AssetAction;
@@ -57,7 +58,7 @@ pub struct NewIntake {
     pub source_department_id: Option<i64>,
     pub source_class: SourceClass,
     #[serde(default)]
-    pub description: String,
+    pub description: Note,
     /// The assets handed over. Each takes the intake's source class; none may name an owner.
     pub items: Vec<NewAsset>,
 }

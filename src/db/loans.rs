@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::events::{self, Context, OrderKind};
 use super::orders::{self, Line, Reserved};
 use super::{compensations, Error, OptionalExt, Result};
+use crate::domain::bounds::{Day, Note};
 use crate::domain::lifecycle::orders::{check, LoanStatus, LOAN_ACTIONS};
 use crate::domain::lifecycle::AssetAction;
 
@@ -50,9 +51,9 @@ pub struct NewLoan {
     /// Defaults to the requester's own department; only admins may request for another.
     pub department_id: Option<i64>,
     /// What it is for: the meeting or event.
-    pub purpose: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
+    pub purpose: Note,
+    pub starts_on: Day,
+    pub ends_on: Day,
     pub lines: Vec<Line>,
 }
 
@@ -319,7 +320,7 @@ pub struct ReturnedItem {
     /// Zone it was put back in.
     pub zone_id: Option<i64>,
     #[serde(default)]
-    pub note: String,
+    pub note: Note,
 }
 
 /// Take back issued assets with their inspection. Damage or loss opens a compensation case
@@ -351,7 +352,7 @@ pub async fn return_at_gate(
         asset_id,
         condition: Condition::Fine,
         zone_id: Some(zone_id),
-        note: String::new(),
+        note: Default::default(),
     };
     take_back(conn, id, Some(vec![(item, false)]), ctx).await
 }
@@ -383,7 +384,7 @@ async fn take_back(
                         asset_id,
                         condition: Condition::Fine,
                         zone_id: None,
-                        note: String::new(),
+                        note: Default::default(),
                     },
                     true,
                 )
@@ -415,7 +416,7 @@ async fn take_back(
         let condition = inspected.then(|| item.condition.as_str());
         let mut item_ctx = ctx.clone();
         if !item.note.is_empty() {
-            item_ctx.reason = item.note.clone();
+            item_ctx.reason = item.note.to_string();
         }
         item_ctx.details = merge_details(
             &ctx.details,
@@ -497,7 +498,7 @@ pub struct Inspection {
     /// fine or damaged (a missing asset did not come back through the gate)
     pub condition: Condition,
     #[serde(default)]
-    pub note: String,
+    pub note: Note,
 }
 
 /// Record the inspection of assets returned pending inspection. Damage sends the asset to

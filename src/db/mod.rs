@@ -25,6 +25,8 @@ pub mod assets;
 pub mod catalogue;
 /// Compensation cases for damage and loss.
 pub mod compensations;
+/// Credentials: password hashes, sessions, API tokens.
+pub mod credentials;
 /// Disposals: appraisal, approval, auction or scrapping, proceeds remitted.
 pub mod disposals;
 mod error;

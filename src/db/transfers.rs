@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::events::{self, Context, OrderKind};
 use super::orders::{self, Line, Reserved};
 use super::{Error, OptionalExt, Result};
+use crate::domain::bounds::Note;
 use crate::domain::lifecycle::orders::{check, TransferStatus, TRANSFER_ACTIONS};
 use crate::domain::lifecycle::AssetAction;
 
@@ -46,7 +47,7 @@ pub struct NewTransfer {
     /// Defaults to the requester's own department; only admins may request for another.
     pub department_id: Option<i64>,
     /// Why the department needs the assets for good.
-    pub purpose: String,
+    pub purpose: Note,
     pub lines: Vec<Line>,
 }
 

@@ -2,7 +2,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -13,6 +12,7 @@ use super::{
 use crate::auth::{Actor, Role};
 use crate::db::assets::{self, Asset, NewAsset};
 use crate::db::events::{self, Context, Event};
+use crate::domain::bounds::{Day, Fen, Note, PageNo, Text};
 use crate::domain::epc;
 use crate::domain::lifecycle::{AssetAction, AssetState};
 
@@ -35,8 +35,10 @@ pub struct AssetQuery {
     pub category: Option<i64>,
     pub zone: Option<i64>,
     /// Matches name, EPC or category name.
-    pub q: Option<String>,
-    pub page: Option<i64>,
+    #[param(value_type = Option<String>)]
+    pub q: Option<Text>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }
 
@@ -76,7 +78,7 @@ async fn list_assets(
         department_id: q.department,
         category_id: q.category,
         zone_id: q.zone,
-        text: q.q,
+        text: q.q.map(String::from),
         visible_to: (actor.role == Role::Requester).then(|| actor.department_id.unwrap_or(-1)),
     };
     let (items, total) =
@@ -123,11 +125,11 @@ async fn get_asset(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssetChange {
-    pub name: Option<String>,
+    pub name: Option<Text>,
     pub category_id: Option<i64>,
-    pub original_value_fen: Option<i64>,
-    pub acquired_on: Option<NaiveDate>,
-    pub notes: Option<String>,
+    pub original_value_fen: Option<Fen>,
+    pub acquired_on: Option<Day>,
+    pub notes: Option<Note>,
 }
 
 /// Correct an asset's register entry. Its state changes only through actions and orders.
@@ -166,10 +168,10 @@ async fn update_asset(
 
 #[derive(Serialize)]
 struct ChangeNote {
-    name: Option<String>,
+    name: Option<Text>,
     category_id: Option<i64>,
-    original_value_fen: Option<i64>,
-    acquired_on: Option<NaiveDate>,
+    original_value_fen: Option<Fen>,
+    acquired_on: Option<Day>,
 }
 
 impl From<&AssetChange> for ChangeNote {
@@ -229,7 +231,7 @@ impl ManualAction {
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
     #[serde(default)]
-    pub reason: String,
+    pub reason: Note,
     /// Where the asset now is (take_in, recover).
     pub zone_id: Option<i64>,
 }
@@ -300,7 +302,7 @@ async fn asset_action(
 pub struct Relocation {
     pub zone_id: i64,
     #[serde(default)]
-    pub reason: String,
+    pub reason: Note,
 }
 
 /// Move an asset in depot custody to another zone (no change of state; logged).

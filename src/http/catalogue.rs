@@ -10,6 +10,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::{require, ApiError, ApiResult, AppState, Json, Path};
 use crate::auth::{Actor, Role};
 use crate::db::OptionalExt;
+use crate::domain::bounds::Text;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -57,18 +58,18 @@ pub struct Warehouse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWarehouse {
-    pub code: String,
-    pub name: String,
+    pub code: Text,
+    pub name: Text,
     #[serde(default)]
-    pub address: String,
+    pub address: Text,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WarehouseChange {
-    pub code: Option<String>,
-    pub name: Option<String>,
-    pub address: Option<String>,
+    pub code: Option<Text>,
+    pub name: Option<Text>,
+    pub address: Option<Text>,
 }
 
 #[utoipa::path(get, path = "/warehouses", tag = "warehouses", responses((status = 200, body = Vec<Warehouse>)))]
@@ -163,22 +164,22 @@ pub struct Zone {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewZone {
-    pub code: String,
-    pub name: String,
+    pub code: Text,
+    pub name: Text,
     #[serde(default = "storage")]
-    pub kind: String,
+    pub kind: Text,
 }
 
-fn storage() -> String {
-    "storage".into()
+fn storage() -> Text {
+    Text::parse("storage").expect("plain text")
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneChange {
-    pub code: Option<String>,
-    pub name: Option<String>,
-    pub kind: Option<String>,
+    pub code: Option<Text>,
+    pub name: Option<Text>,
+    pub kind: Option<Text>,
 }
 
 #[utoipa::path(get, path = "/warehouses/{id}/zones", tag = "warehouses", responses((status = 200, body = Vec<Zone>)))]
@@ -274,15 +275,15 @@ pub struct Category {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCategory {
-    pub code: String,
-    pub name: String,
+    pub code: Text,
+    pub name: Text,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryChange {
-    pub code: Option<String>,
-    pub name: Option<String>,
+    pub code: Option<Text>,
+    pub name: Option<Text>,
 }
 
 #[utoipa::path(get, path = "/categories", tag = "categories", responses((status = 200, body = Vec<Category>)))]

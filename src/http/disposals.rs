@@ -15,6 +15,7 @@ use super::{
 use crate::auth::{Actor, Role};
 use crate::db::disposals::{self, Disposal, NewDisposal};
 use crate::db::events::{self, Context, Event, OrderKind};
+use crate::domain::bounds::{Fen, PageNo, Text};
 use crate::domain::lifecycle::orders::DisposalStatus;
 
 /// The disposals endpoints, under `/disposals`.
@@ -49,7 +50,8 @@ async fn visible_disposal(
 #[serde(deny_unknown_fields)]
 pub struct DisposalQuery {
     pub status: Option<DisposalStatus>,
-    pub page: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }
 
@@ -120,24 +122,24 @@ async fn disposal_events(
 #[serde(deny_unknown_fields)]
 pub struct Appraisal {
     /// In fen.
-    pub appraised_value_fen: i64,
+    pub appraised_value_fen: Fen,
     /// Who appraised: the appraisal firm or person.
-    pub appraiser: String,
+    pub appraiser: Text,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sale {
     /// In fen.
-    pub sale_price_fen: i64,
-    pub buyer: String,
+    pub sale_price_fen: Fen,
+    pub buyer: Text,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Remittance {
     /// The treasury's receipt for the proceeds.
-    pub receipt_number: String,
+    pub receipt_number: Text,
 }
 
 /// Record the appraisal (admin or keeper); again before approval to replace it.

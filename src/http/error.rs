@@ -27,6 +27,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unavailable(String),
+    /// 429 with `Retry-After: retry_after` (seconds).
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -58,6 +61,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,12 +76,44 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Internal(_) => "internal",
         }
     }
 
     pub fn forbidden(what: impl Into<String>) -> Self {
         ApiError::Forbidden(what.into())
+    }
+
+    /// Seconds to wait before trying again, for `Retry-After`.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// Add what this error says besides its body (`Retry-After`) to a response.
+    pub fn decorate(&self, response: &mut Response) {
+        if let Some(secs) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+    }
+}
+
+impl From<crate::auth::SignInError> for ApiError {
+    fn from(e: crate::auth::SignInError) -> Self {
+        use crate::auth::SignInError;
+        match e {
+            SignInError::WrongCredentials => ApiError::WrongCredentials,
+            SignInError::Throttled(wait) => ApiError::TooManyRequests {
+                message: e.to_string(),
+                retry_after: crate::auth::retry_after_secs(wait),
+            },
+            SignInError::Db(e) => e.into(),
+        }
     }
 }
 
@@ -92,7 +128,9 @@ impl IntoResponse for ApiError {
                 message: self.to_string(),
             },
         };
-        (self.status_code(), axum::Json(body)).into_response()
+        let mut response = (self.status_code(), axum::Json(body)).into_response();
+        self.decorate(&mut response);
+        response
     }
 }
 
@@ -121,9 +159,24 @@ impl From<sqlx::Error> for ApiError {
             if db.is_foreign_key_violation() {
                 return ApiError::Conflict("it is still referenced by other records".into());
             }
+            // Input the bounded types should have refused first; never a 500 all the same.
+            if let Some(message) = db.code().as_deref().and_then(data_exception) {
+                return ApiError::Unprocessable(message.into());
+            }
         }
         ApiError::Internal(e.into())
     }
+}
+
+/// PostgreSQL's data exceptions (SQLSTATE class 22) that bad input can cause.
+fn data_exception(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "22021" | "22P05" => "text cannot contain NUL or characters outside UTF-8",
+        "22008" | "22007" => "a date or time is out of range",
+        "22003" => "a number is out of range",
+        "22001" => "a text is too long",
+        _ => return None,
+    })
 }
 
 /// Named constraints, and what a person can do about them.
@@ -139,6 +192,11 @@ fn constraint_message(constraint: &str) -> Option<&'static str> {
         "assets_epc_key" => "an asset with that EPC already exists",
         "assets_epc_hex" => "an EPC is 1 to 62 bytes written as upper-case hex",
         "assets_original_value_not_negative" => "original value cannot be negative",
+        "assets_original_value_bounded"
+        | "disposals_money_bounded"
+        | "compensations_amount_bounded" => {
+            "an amount is at most 10000000000000 fen (a hundred billion yuan): correct the asset's original value"
+        }
         "reservations_no_double_booking" => {
             "that asset is already reserved for overlapping dates by another order"
         }

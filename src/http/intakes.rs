@@ -15,6 +15,7 @@ use super::{
 use crate::auth::{Actor, Role};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::intakes::{self, Intake, NewIntake};
+use crate::domain::bounds::PageNo;
 use crate::domain::lifecycle::orders::IntakeStatus;
 
 /// The intakes endpoints, under `/intakes`.
@@ -50,7 +51,8 @@ pub struct IntakeQuery {
     pub status: Option<IntakeStatus>,
     /// Handed over by this department.
     pub department: Option<i64>,
-    pub page: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }
 

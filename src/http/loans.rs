@@ -14,6 +14,7 @@ use crate::auth::{Actor, Role};
 use crate::db::compensations::{self, Compensation};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::loans::{self, Inspection, Loan, NewLoan, ReturnedItem};
+use crate::domain::bounds::{Fen, Note, PageNo, Text};
 use crate::domain::lifecycle::orders::CompensationStatus;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -51,9 +52,10 @@ async fn visible_loan(conn: &mut sqlx::PgConnection, actor: &Actor, id: i64) -> 
 #[serde(deny_unknown_fields)]
 pub struct LoanQuery {
     /// A loan status, or `overdue`.
-    pub status: Option<String>,
+    pub status: Option<Text>,
     pub department: Option<i64>,
-    pub page: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }
 
@@ -70,7 +72,7 @@ async fn list_loans(
     .resolve();
     let filter = loans::Filter {
         department_id: own_department(&actor).or(q.department),
-        status: q.status,
+        status: q.status.map(String::from),
     };
     let (items, total) =
         loans::list(&mut *state.pool.acquire().await?, &filter, page, per_page).await?;
@@ -138,14 +140,14 @@ pub struct Approval {
     /// The assets to reserve; omitted: chosen automatically from the lines.
     pub asset_ids: Option<Vec<i64>>,
     #[serde(default)]
-    pub reason: String,
+    pub reason: Note,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     #[serde(default)]
-    pub reason: String,
+    pub reason: Note,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -320,13 +322,13 @@ async fn get_compensation(
 #[serde(deny_unknown_fields)]
 pub struct Repair {
     /// What the repair cost, in fen: the department compensates this instead of the original value.
-    pub cost_fen: i64,
+    pub cost_fen: Fen,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Payment {
-    pub receipt_number: String,
+    pub receipt_number: Text,
 }
 
 /// The damaged asset was repaired (keeper or admin): it is back in stock, and the case is for the cost.

@@ -3,20 +3,25 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts};
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, Method};
+use axum::http::{header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::{self, Actor, Role};
 use crate::config::Config;
+use crate::db;
+use crate::domain::bounds::PageNo;
 use crate::ingest::Ingest;
 
 pub mod error;
@@ -29,11 +34,17 @@ pub use assets::visible_asset;
 mod catalogue;
 mod disposals;
 mod intakes;
+/// Limits: event streams per session and in total, the client's address.
+pub mod limits;
 mod loans;
 mod people;
-pub use people::{insert_user, NewUser};
+pub use people::{insert_user, insert_user_hashed, Account, NewUser};
 mod session;
-pub use session::{check_same_origin, cookie as session_cookie, COOKIE as SESSION_COOKIE};
+pub use session::{
+    check_same_origin, clear_cookie, cookie as session_cookie, secure as secure_cookie,
+    set_cookie as set_session_cookie, COOKIE as SESSION_COOKIE,
+};
+mod tokens;
 mod transfers;
 
 /// What every handler can reach.
@@ -46,6 +57,10 @@ pub struct AppState {
     /// Cancelled when the server starts shutting down, so that endless responses (the event
     /// stream) end and graceful shutdown can finish.
     pub closing: tokio_util::sync::CancellationToken,
+    /// Sign-in throttling and password hashing.
+    pub guard: Arc<auth::Guard>,
+    /// Open event streams, per session and in total.
+    pub streams: Arc<limits::Streams>,
 }
 
 impl AppState {
@@ -55,6 +70,8 @@ impl AppState {
             config: Arc::new(config),
             ingest: None,
             closing: Default::default(),
+            guard: Default::default(),
+            streams: Default::default(),
         }
     }
 
@@ -112,6 +129,7 @@ pub fn router(state: AppState) -> Router {
         .merge(intakes::router())
         .merge(readers::router())
         .merge(stocktakes::router())
+        .merge(tokens::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new()
@@ -127,6 +145,11 @@ pub fn router(state: AppState) -> Router {
             8 * 1024 * 1024,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Every response, pages, JSON, CSV and errors alike: never sniffed into another type.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
 
@@ -144,20 +167,90 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
     }
 }
 
-/// Serve until `shutdown` resolves, then finish the requests in flight.
+/// How long a client may take to send a request's headers before the connection is closed,
+/// so half-sent requests cannot hold connections open.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often expired sessions are deleted.
+const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// Serve until `shutdown` resolves, then finish the requests in flight. HTTP/1.1 through
+/// hyper directly (not `axum::serve`) for the header-read timeout; each request carries
+/// its peer's address (`ConnectInfo`) for sign-in throttling. Expired sessions are swept
+/// meanwhile.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, state, shutdown, HEADER_READ_TIMEOUT).await
+}
+
+/// [`serve`] with another header-read timeout (tests use a short one).
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    header_read_timeout: Duration,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::Layer as _;
+
     let closing = state.closing.clone();
-    let shutdown = async move {
-        shutdown.await;
-        closing.cancel();
-    };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let sweeper = tokio::spawn(sweep_sessions(state.pool.clone(), closing.clone()));
+    let app = router(state);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors and the like: wait a little rather than spin.
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let service = axum::Extension(ConnectInfo(peer)).layer(app.clone());
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    closing.cancel();
+    graceful.shutdown().await;
+    sweeper.abort();
+    Ok(())
+}
+
+/// Delete expired sessions now and then, until the server closes.
+async fn sweep_sessions(pool: PgPool, closing: tokio_util::sync::CancellationToken) {
+    async fn sweep(pool: &PgPool) -> db::Result<u64> {
+        db::credentials::sweep_sessions(&mut *pool.acquire().await?).await
+    }
+    loop {
+        match sweep(&pool).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(sessions = n, "expired sessions deleted"),
+            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+        }
+        tokio::select! {
+            _ = closing.cancelled() => return,
+            _ = tokio::time::sleep(SESSION_SWEEP_EVERY) => {}
+        }
+    }
 }
 
 /// `axum::Json` whose rejections are [`ApiError`]s (JSON bodies, 400/415/422).
@@ -215,10 +308,11 @@ pub struct Page<T> {
     pub per_page: i64,
 }
 
-/// `?page=&per_page=` (1-based; at most 500 per page).
+/// `?page=&per_page=` (1-based, page at most [`PageNo::MAX`]; at most 500 per page).
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
 pub struct Paging {
-    pub page: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }
 
@@ -226,7 +320,7 @@ impl Paging {
     pub const MAX_PER_PAGE: i64 = 500;
 
     pub fn resolve(self) -> (i64, i64) {
-        let page = self.page.unwrap_or(1).max(1);
+        let page = self.page.unwrap_or_default().get();
         let per_page = self.per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE);
         (page, per_page)
     }

@@ -9,7 +9,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{require, ApiError, ApiResult, AppState, Json, Path};
 use crate::auth::{self, Actor, Role};
-use crate::db::OptionalExt;
+use crate::db::{credentials, OptionalExt};
+use crate::domain::bounds::{NewPassword, Password, Text};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -34,15 +35,15 @@ pub struct Department {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDepartment {
-    pub code: String,
-    pub name: String,
+    pub code: Text,
+    pub name: Text,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentChange {
-    pub code: Option<String>,
-    pub name: Option<String>,
+    pub code: Option<Text>,
+    pub name: Option<Text>,
 }
 
 /// All departments (every signed-in user may read names and codes).
@@ -148,9 +149,10 @@ pub struct User {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    pub username: String,
-    pub display_name: Option<String>,
-    pub password: String,
+    pub username: Text,
+    pub display_name: Option<Text>,
+    /// At least 10 characters.
+    pub password: NewPassword,
     pub role: Role,
     pub department_id: Option<i64>,
 }
@@ -158,16 +160,17 @@ pub struct NewUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChange {
-    pub display_name: Option<String>,
-    pub password: Option<String>,
+    pub display_name: Option<Text>,
+    /// A new password (at least 10 characters). Changing one's own needs `current_password`;
+    /// either way the user's other sessions end and their API tokens are revoked.
+    pub password: Option<NewPassword>,
+    pub current_password: Option<Password>,
     pub role: Option<Role>,
     pub department_id: Option<i64>,
     pub active: Option<bool>,
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, role, department_id, active, created_at";
-/// Long enough to resist guessing, short enough to type on a tablet.
-pub const MIN_PASSWORD_LEN: usize = 4;
 
 /// Users (admins and auditors see all; others see themselves).
 #[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, body = Vec<User>)))]
@@ -190,28 +193,56 @@ async fn create_user(
     Json(body): Json<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     require(&actor, &[Role::Admin], "create users")?;
+    let hash = state.guard.passwords.hash(body.password.expose()).await;
     let mut conn = state.pool.acquire().await?;
-    let user = insert_user(&mut conn, &body).await?;
+    let user = insert_user_hashed(&mut conn, body.account(), &hash).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
 /// Create a user (also used by `depot user add` and the demo).
 pub async fn insert_user(conn: &mut sqlx::PgConnection, body: &NewUser) -> ApiResult<User> {
-    if body.password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(ApiError::Unprocessable(format!(
-            "a password has at least {MIN_PASSWORD_LEN} characters"
-        )));
+    let hash = auth::hash_password(body.password.expose());
+    insert_user_hashed(conn, body.account(), &hash).await
+}
+
+/// Who a new user is, apart from their password.
+#[derive(Debug, Clone, Copy)]
+pub struct Account<'a> {
+    pub username: &'a str,
+    pub display_name: Option<&'a str>,
+    pub role: Role,
+    pub department_id: Option<i64>,
+}
+
+impl NewUser {
+    pub fn account(&self) -> Account<'_> {
+        Account {
+            username: &self.username,
+            display_name: self.display_name.as_deref(),
+            role: self.role,
+            department_id: self.department_id,
+        }
     }
-    let username = body.username.trim();
+}
+
+/// Create a user whose password is already hashed: hashing runs off the async workers
+/// with no connection held (see [`auth::Passwords`]); the demo seeds its users this way
+/// with a password below the policy.
+pub async fn insert_user_hashed(
+    conn: &mut sqlx::PgConnection,
+    account: Account<'_>,
+    password_hash: &str,
+) -> ApiResult<User> {
+    let username = account.username.trim();
     Ok(sqlx::query_as(&format!(
         "insert into users (username, display_name, password_hash, role, department_id)
          values ($1, $2, $3, $4, $5) returning {USER_COLUMNS}"
     ))
     .bind(username)
-    .bind(body.display_name.as_deref().unwrap_or(username))
-    .bind(auth::hash_password(&body.password))
-    .bind(body.role)
-    .bind(body.department_id)
+    .bind(account.display_name.unwrap_or(username))
+    .bind(password_hash)
+    .bind(account.role)
+    .bind(account.department_id)
     .fetch_one(conn)
     .await?)
 }
@@ -239,6 +270,7 @@ async fn update_user(
     actor: Actor,
     State(state): State<AppState>,
     Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
     Json(body): Json<UserChange>,
 ) -> ApiResult<Json<User>> {
     let own = actor.id == id
@@ -252,32 +284,40 @@ async fn update_user(
             "change other users, roles or departments",
         )?;
     }
-    if let Some(p) = &body.password {
-        if p.chars().count() < MIN_PASSWORD_LEN {
-            return Err(ApiError::Unprocessable(format!(
-                "a password has at least {MIN_PASSWORD_LEN} characters"
-            )));
-        }
+    if let Some(new) = &body.password {
+        let session = super::session_cookie(&headers);
+        auth::change_password(
+            &state.pool,
+            &state.guard,
+            &actor,
+            id,
+            body.current_password.as_ref(),
+            new,
+            session.as_deref(),
+        )
+        .await
+        .map_err(|e| match e {
+            auth::SignInError::WrongCredentials => ApiError::Forbidden(
+                "give your current password (current_password) to change it".into(),
+            ),
+            other => other.into(),
+        })?;
     }
     let user = sqlx::query_as(&format!(
-        "update users set display_name = coalesce($2, display_name), password_hash = coalesce($3, password_hash),
-                role = coalesce($4, role), department_id = coalesce($5, department_id), active = coalesce($6, active)
+        "update users set display_name = coalesce($2, display_name),
+                role = coalesce($3, role), department_id = coalesce($4, department_id), active = coalesce($5, active)
          where id = $1 returning {USER_COLUMNS}"
     ))
     .bind(id)
     .bind(&body.display_name)
-    .bind(body.password.as_deref().map(auth::hash_password))
     .bind(body.role)
     .bind(body.department_id)
     .bind(body.active)
     .fetch_optional(&state.pool)
     .await?
     .or_not_found(|| format!("user {id}"))?;
-    if body.active == Some(false) || body.password.is_some() {
-        sqlx::query("delete from sessions where user_id = $1")
-            .bind(id)
-            .execute(&state.pool)
-            .await?;
+    if body.active == Some(false) {
+        credentials::end_all(&mut *state.pool.acquire().await?, id, None).await?;
     }
     Ok(Json(user))
 }
@@ -302,16 +342,7 @@ async fn deactivate_user(
     if done.rows_affected() == 0 {
         return Err(ApiError::NotFound(format!("user {id}")));
     }
-    sqlx::query("delete from sessions where user_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
-    )
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    credentials::end_all(&mut tx, id, None).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

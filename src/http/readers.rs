@@ -17,6 +17,7 @@ use super::{require, ApiError, ApiResult, AppState, Json, OptionalJson, Path, Qu
 use crate::auth::{Actor, Role};
 use crate::db::alerts::{self, Alert};
 use crate::db::readers::{self, Gate, NewGate, NewReader, Reader, ReaderChange, HANDHELD};
+use crate::domain::bounds::Note;
 use crate::ingest::{self, live, Health};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -373,7 +374,7 @@ async fn list_alerts(
 #[serde(deny_unknown_fields)]
 pub struct Acknowledgement {
     #[serde(default)]
-    pub note: String,
+    pub note: Note,
 }
 
 #[utoipa::path(post, path = "/alerts/{id}/acknowledge", tag = "readers", request_body = Acknowledgement, responses((status = 200, body = Alert)))]
@@ -399,10 +400,12 @@ pub struct StreamQuery {
 }
 
 /// Server-sent events: passages, alerts, state changes, zone presence, stocktake progress and
-/// reader events as they happen. The SSE event name is the JSON's `type`.
+/// reader events as they happen. The SSE event name is the JSON's `type`. A session holds
+/// at most a few streams at once (429 beyond), the server a few hundred (503 beyond).
 #[utoipa::path(get, path = "/events/stream", tag = "readers", params(StreamQuery), responses((status = 200, content_type = "text/event-stream", body = live::LiveEvent)))]
 async fn stream(
     actor: Actor,
+    slot: super::limits::StreamSlot,
     State(state): State<AppState>,
     Query(q): Query<StreamQuery>,
 ) -> ApiResult<impl IntoResponse> {
@@ -451,5 +454,5 @@ async fn stream(
             }
         }
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(super::limits::hold(slot, events)).keep_alive(KeepAlive::default()))
 }

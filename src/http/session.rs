@@ -9,8 +9,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::limits::ClientAddr;
 use super::{ApiError, ApiResult, AppState, Json};
 use crate::auth::{self, Actor};
+use crate::config::Config;
+use crate::domain::bounds::{Password, Text};
 
 pub const COOKIE: &str = "depot_session";
 
@@ -21,30 +24,61 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
-    pub username: String,
-    pub password: String,
+    pub username: Text,
+    pub password: Password,
 }
 
-/// Sign in with a username and password; sets the session cookie.
+/// Sign in with a username and password; sets the session cookie. Failures are throttled
+/// per account and per address: 429 with `Retry-After` until the wait is over.
 #[utoipa::path(post, path = "/session", tag = "session", request_body = SignIn, security(()),
-    responses((status = 200, body = Actor), (status = 401, body = super::error::ErrorBody)))]
-async fn sign_in(State(state): State<AppState>, Json(body): Json<SignIn>) -> ApiResult<Response> {
-    let mut conn = state.pool.acquire().await?;
-    let actor = auth::login(&mut conn, &body.username, &body.password)
-        .await?
-        .ok_or(ApiError::WrongCredentials)?;
-    let (token, _expires) =
-        auth::create_session(&mut conn, actor.id, state.config.session_hours).await?;
-    let cookie = format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        state.config.session_hours * 3600
-    );
-    let mut response = Json(actor).into_response();
+    responses((status = 200, body = Actor), (status = 401, body = super::error::ErrorBody),
+              (status = 429, body = super::error::ErrorBody)))]
+async fn sign_in(
+    State(state): State<AppState>,
+    ClientAddr(from): ClientAddr,
+    Json(body): Json<SignIn>,
+) -> ApiResult<Response> {
+    let session = auth::sign_in(
+        &state.pool,
+        &state.guard,
+        body.username.trim(),
+        &body.password,
+        from,
+        state.config.session_hours,
+    )
+    .await?;
+    let mut response = Json(session.actor).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).expect("token is ascii"),
+        HeaderValue::from_str(&set_cookie(&state.config, &session.token)).expect("token is ascii"),
     );
     Ok(response)
+}
+
+/// The `Set-Cookie` value of a new session.
+pub fn set_cookie(config: &Config, token: &str) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        config.session_hours * 3600,
+        secure(config)
+    )
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(config: &Config) -> String {
+    format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure(config)
+    )
+}
+
+/// `; Secure` when Depot is served over HTTPS (`secure_cookies`).
+pub fn secure(config: &Config) -> &'static str {
+    if config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 /// Who am I?
@@ -63,7 +97,7 @@ async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> ApiResul
     let mut response = axum::http::StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("depot_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        HeaderValue::from_str(&clear_cookie(&state.config)).expect("ascii"),
     );
     Ok(response)
 }

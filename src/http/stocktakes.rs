@@ -13,6 +13,7 @@ use crate::auth::{Actor, Role};
 use crate::db::assets::{self, NewAsset};
 use crate::db::events::{self, Context};
 use crate::db::stocktakes::{self, NewResult, Outcome, ResultRow, StocktakeRow, StocktakeStatus};
+use crate::domain::bounds::{Fen, Known as _, Text};
 use crate::domain::lifecycle::AssetAction;
 use crate::engine::{Progress, StocktakeResult, ZoneId};
 
@@ -259,12 +260,12 @@ pub enum FollowUp {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resolve {
-    pub epc: String,
+    pub epc: Text,
     pub action: FollowUp,
     /// For `register`: the new asset.
-    pub name: Option<String>,
+    pub name: Option<Text>,
     pub category_id: Option<i64>,
-    pub original_value_fen: Option<i64>,
+    pub original_value_fen: Option<Fen>,
 }
 
 #[utoipa::path(post, path = "/stocktakes/{id}/resolve", tag = "stocktakes", request_body = Resolve, responses((status = 200, body = ResultRow)))]
@@ -321,7 +322,7 @@ pub(crate) async fn follow_up(
                 )));
             }
             let new = NewAsset {
-                epc: Some(epc.clone()),
+                epc: Some(epc.clone().known()),
                 name: body
                     .name
                     .clone()
@@ -329,11 +330,11 @@ pub(crate) async fn follow_up(
                 category_id: body.category_id.ok_or_else(|| {
                     ApiError::Unprocessable("registering needs a category_id".into())
                 })?,
-                original_value_fen: body.original_value_fen.unwrap_or(0),
+                original_value_fen: body.original_value_fen.unwrap_or_default(),
                 acquired_on: None,
                 source_class: Default::default(),
                 owner_department_id: None,
-                notes: format!("found untagged in the register at stocktake {id}"),
+                notes: format!("found untagged in the register at stocktake {id}").known(),
             };
             let asset = assets::register(&mut tx, &state.config.company_prefix, &new, &ctx).await?;
             events::transition(&mut tx, asset.id, AssetAction::Receive, &ctx).await?;

@@ -13,6 +13,7 @@ use super::{
 use crate::auth::{Actor, Role};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::transfers::{self, NewTransfer, Transfer};
+use crate::domain::bounds::PageNo;
 use crate::domain::lifecycle::orders::TransferStatus;
 
 /// The transfers endpoints, under `/transfers`.
@@ -44,7 +45,8 @@ async fn visible_transfer(
 pub struct TransferQuery {
     pub status: Option<TransferStatus>,
     pub department: Option<i64>,
-    pub page: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }
 

@@ -7,15 +7,18 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fen, field, ids, render, Chrome, Fields, PageResult, Posted, Viewer};
+use super::{
+    fen, field, ids, named, note, render, text, Chrome, Fields, PageResult, Posted, Viewer,
+};
 use crate::auth::Role;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals::{self, Disposal, NewDisposal};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::loans::{self, Loan};
 use crate::db::transfers::{self, Transfer};
+use crate::domain::bounds::NewPassword;
 use crate::domain::lifecycle::orders::{DisposalStatus, TransferStatus};
-use crate::http::{insert_user, ApiError, AppState, NewUser};
+use crate::http::{insert_user_hashed, ApiError, AppState, NewUser};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -135,7 +138,7 @@ async fn propose_disposal(
     v.require(&[Role::Admin, Role::Keeper])?;
     let new = NewDisposal {
         asset_ids: ids(field(&form, "assets"))?,
-        reason: field(&form, "reason").to_owned(),
+        reason: note(&form, "reason")?,
     };
     let mut tx = state.pool.begin().await?;
     let d = disposals::create(&mut tx, &new, &Context::by(v.actor.id)).await?;
@@ -317,13 +320,17 @@ async fn add_user(
     };
     let display = field(&form, "display_name");
     let body = NewUser {
-        username: field(&form, "username").to_owned(),
-        display_name: (!display.is_empty()).then(|| display.to_owned()),
-        password: field(&form, "password").to_owned(),
+        username: text(&form, "username")?,
+        display_name: match display.is_empty() {
+            true => None,
+            false => Some(text(&form, "display_name")?),
+        },
+        password: named("password", NewPassword::parse(field(&form, "password")))?,
         role,
         department_id: field(&form, "department").parse().ok(),
     };
-    insert_user(&mut *state.pool.acquire().await?, &body).await?;
+    let hash = state.guard.passwords.hash(body.password.expose()).await;
+    insert_user_hashed(&mut *state.pool.acquire().await?, body.account(), &hash).await?;
     Ok(Redirect::to("/admin/registers").into_response())
 }
 

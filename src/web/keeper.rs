@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fen, field, render, Chrome, Fields, PageResult, Posted, Viewer};
+use super::{
+    day, fen, field, named, note, render, text, Chrome, Fields, PageResult, Posted, Viewer,
+};
 use crate::auth::Role;
 use crate::db::assets::{NewAsset, SourceClass};
 use crate::db::catalogue;
@@ -15,6 +17,7 @@ use crate::db::events::Context;
 use crate::db::intakes::{self, Intake, NewIntake};
 use crate::db::loans::{self, Loan};
 use crate::db::reports::{self, Pick};
+use crate::domain::bounds::Text;
 use crate::http::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -137,12 +140,12 @@ async fn open_intake(
         );
     }
     let value = fen(field(&form, "value"))?;
-    let epcs: Vec<String> = field(&form, "epcs")
+    let epcs: Vec<Text> = field(&form, "epcs")
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect();
+        .map(|l| named("epcs", Text::parse(l)))
+        .collect::<Result<_, _>>()?;
     if !epcs.is_empty() && epcs.len() != quantity {
         return Err(ApiError::Unprocessable(format!(
             "{} EPCs given for {quantity} items: give one per item, or none",
@@ -150,22 +153,23 @@ async fn open_intake(
         ))
         .into());
     }
+    let (name, acquired_on) = (text(&form, "name")?, day(&form, "acquired_on")?);
     let items = (0..quantity)
         .map(|i| NewAsset {
             epc: epcs.get(i).cloned(),
-            name: field(&form, "name").to_owned(),
+            name: name.clone(),
             category_id,
             original_value_fen: value,
-            acquired_on: field(&form, "acquired_on").parse().ok(),
+            acquired_on,
             source_class,
             owner_department_id: None,
-            notes: String::new(),
+            notes: Default::default(),
         })
         .collect();
     let new = NewIntake {
         source_department_id: field(&form, "department").parse().ok(),
         source_class,
-        description: field(&form, "description").to_owned(),
+        description: note(&form, "description")?,
         items,
     };
     let mut tx = state.pool.begin().await?;

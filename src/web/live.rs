@@ -10,7 +10,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{fen, field, render, Chrome, Fields, PageResult, Posted, Viewer};
+use super::{fen, field, render, text, Chrome, Fields, PageResult, Posted, Viewer};
 use crate::auth::Role;
 use crate::db::alerts::{self, Alert, AlertKind};
 use crate::db::readers::{self, Gate, NewGate, NewReader, ReadPoint, Reader, ReaderChange};
@@ -174,9 +174,9 @@ async fn acknowledge(
         field(&form, "note"),
     )
     .await?;
-    let back = super::local(field(&form, "back"));
-    Ok(Redirect::to(if back.starts_with("/keeper/gate") {
-        back
+    let back = crate::domain::bounds::LocalPath::or_home(field(&form, "back"));
+    Ok(Redirect::to(if back.as_str().starts_with("/keeper/gate") {
+        back.as_str()
     } else {
         "/keeper/gate"
     })
@@ -436,9 +436,12 @@ async fn resolve(
     let name = field(&form, "name");
     let value = field(&form, "value");
     let body = Resolve {
-        epc: field(&form, "epc").to_owned(),
+        epc: text(&form, "epc")?,
         action,
-        name: (!name.is_empty()).then(|| name.to_owned()),
+        name: match name.is_empty() {
+            true => None,
+            false => Some(text(&form, "name")?),
+        },
         category_id: field(&form, "category").parse().ok(),
         original_value_fen: if value.is_empty() {
             None
@@ -542,8 +545,8 @@ async fn add_reader(
 ) -> PageResult {
     v.require(&[Role::Admin])?;
     let body = NewReader {
-        name: field(&form, "name").to_owned(),
-        address: field(&form, "address").to_owned(),
+        name: text(&form, "name")?,
+        address: text(&form, "address")?,
         enabled: true,
         read_points: read_points(field(&form, "read_points"))?,
     };
@@ -583,7 +586,7 @@ async fn add_gate(
             .map_err(|_| ApiError::Unprocessable("choose both zones of the gate".into()))
     };
     let body = NewGate {
-        name: field(&form, "name").to_owned(),
+        name: text(&form, "name")?,
         inside_zone_id: zone("inside")?,
         outside_zone_id: zone("outside")?,
     };

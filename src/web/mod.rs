@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{self, Actor, Role};
+use crate::domain::bounds;
 use crate::http::{ApiError, AppState};
 
 mod admin;
@@ -137,7 +138,8 @@ impl FromRequestParts<AppState> for Viewer {
 }
 
 /// A form posted from one of our pages: the viewer, and the fields as `T`. Refused (403,
-/// nothing done) unless it comes from our origin and carries the session's token.
+/// nothing done) unless it comes from our origin and carries the session's token; refused
+/// (422) if any field holds NUL or a control character other than tab and line breaks.
 pub struct Posted<T> {
     pub viewer: Viewer,
     pub form: T,
@@ -155,6 +157,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
             .map_err(|_| PageError::Api(ApiError::BadRequest("the form is too large".into())))?;
         let fields: Vec<(String, String)> =
             serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::Forged)?;
+        for (name, value) in &fields {
+            bounds::check_form_field(value).map_err(|e| unprocessable(format!("{name}: {e}")))?;
+        }
         let sent = fields
             .iter()
             .find(|(k, _)| k == "csrf")
@@ -187,6 +192,29 @@ pub fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
         .unwrap_or_default()
 }
 
+/// A one-line text field (trimmed), refused with a 422 naming it if it does not fit [`Text`].
+pub fn text(fields: &Fields, name: &str) -> Result<bounds::Text, PageError> {
+    named(name, bounds::Text::parse(field(fields, name)))
+}
+
+/// A free-text field (trimmed) that may span lines: [`bounds::Note`].
+pub fn note(fields: &Fields, name: &str) -> Result<bounds::Note, PageError> {
+    named(name, bounds::Note::parse(field(fields, name)))
+}
+
+/// A date field: empty is `None`, anything else must be a [`bounds::Day`].
+pub fn day(fields: &Fields, name: &str) -> Result<Option<bounds::Day>, PageError> {
+    let value = field(fields, name);
+    if value.is_empty() {
+        return Ok(None);
+    }
+    named(name, bounds::Day::parse(value)).map(Some)
+}
+
+pub fn named<T>(name: &str, value: Result<T, bounds::OutOfBounds>) -> Result<T, PageError> {
+    value.map_err(|e| unprocessable(format!("{name}: {e}")))
+}
+
 /// Numbers from a free-text list ("12, 13 14").
 pub fn ids(text: &str) -> Result<Vec<i64>, PageError> {
     text.split(|c: char| c == ',' || c == '，' || c.is_whitespace())
@@ -201,43 +229,34 @@ pub fn ids(text: &str) -> Result<Vec<i64>, PageError> {
         .collect()
 }
 
-/// Yuan typed into a form, as fen.
-pub fn fen(text: &str) -> Result<i64, PageError> {
-    let bad = || {
-        PageError::Api(ApiError::Unprocessable(format!(
-            "{text:?} is not an amount in yuan"
-        )))
-    };
-    let text = text.trim().trim_start_matches('¥').replace(',', "");
-    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
-    if frac.len() > 2 || whole.is_empty() {
-        return Err(bad());
-    }
-    let whole: i64 = whole.parse().map_err(|_| bad())?;
-    let frac: i64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<2}").parse().map_err(|_| bad())?
-    };
-    if whole < 0 {
-        return Err(bad());
-    }
-    Ok(whole * 100 + frac)
+/// Yuan typed into a form, as fen (bounded, checked: see [`bounds::Fen::from_yuan`]).
+pub fn fen(text: &str) -> Result<bounds::Fen, PageError> {
+    bounds::Fen::from_yuan(text).map_err(|e| unprocessable(e.to_string()))
+}
+
+fn unprocessable(message: String) -> PageError {
+    PageError::Api(ApiError::Unprocessable(message))
 }
 
 /// An amount in fen, however many references away (templates hand out references).
-pub trait Fen {
-    fn fen(&self) -> i64;
+pub trait Amount {
+    fn fen(&self) -> i128;
 }
 
-impl Fen for i64 {
-    fn fen(&self) -> i64 {
-        *self
+impl Amount for i64 {
+    fn fen(&self) -> i128 {
+        (*self).into()
     }
 }
 
-impl<T: Fen + ?Sized> Fen for &T {
-    fn fen(&self) -> i64 {
+impl Amount for bounds::FenSum {
+    fn fen(&self) -> i128 {
+        self.get()
+    }
+}
+
+impl<T: Amount + ?Sized> Amount for &T {
+    fn fen(&self) -> i128 {
         (**self).fen()
     }
 }
@@ -273,7 +292,7 @@ impl Chrome {
         self.lang.action(action)
     }
 
-    pub fn yuan(&self, fen: impl Fen) -> String {
+    pub fn yuan(&self, fen: impl Amount) -> String {
         i18n::yuan(fen.fen())
     }
 
@@ -397,9 +416,13 @@ struct ErrorPage {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            PageError::Api(e) => e.retry_after(),
+            _ => None,
+        };
         let (status, message) = match self {
             PageError::Login(next) => {
-                let next = if next.starts_with('/') && !next.starts_with("//") && next != "/" {
+                let next = if next != "/" && bounds::LocalPath::parse(next.as_str()).is_ok() {
                     format!("?next={}", percent(&next))
                 } else {
                     String::new()
@@ -426,7 +449,13 @@ impl IntoResponse for PageError {
             message,
         };
         let body = askama::Template::render(&page).unwrap_or_else(|_| "error".into());
-        self::page((status, Html(body)).into_response())
+        let mut response = self::page((status, Html(body)).into_response());
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -450,15 +479,6 @@ pub fn redirect_with_cookie(to: &str, cookie: &str) -> Response {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
-}
-
-/// A local path to go back to, never another site.
-pub fn local(path: &str) -> &str {
-    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') {
-        path
-    } else {
-        "/"
-    }
 }
 
 pub fn lang_of(headers: &HeaderMap) -> Lang {

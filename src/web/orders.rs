@@ -10,11 +10,12 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::{field, ids, render, Chrome, Fields, PageResult, Posted, Viewer};
+use super::{field, ids, note, render, Chrome, Fields, PageResult, Posted, Viewer};
 use crate::auth::{Actor, Role};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::loans::{self, Condition, Loan, ReturnedItem};
 use crate::db::{assets, catalogue, orders};
+use crate::domain::bounds::Text;
 use crate::domain::lifecycle::orders::LoanStatus;
 use crate::http::{visible_asset, ApiError, AppState};
 
@@ -300,12 +301,11 @@ async fn act(
                     "missing" => Condition::Missing,
                     _ => continue, // not back yet
                 };
-                let note = field(&form, &format!("note-{asset}")).to_owned();
                 items.push(ReturnedItem {
                     asset_id: asset,
                     condition,
                     zone_id,
-                    note,
+                    note: note(&form, &format!("note-{asset}"))?,
                 });
             }
             loans::return_items(&mut tx, id, Some(&items), &ctx).await?;
@@ -319,7 +319,7 @@ async fn act(
 #[derive(Debug, Default, Deserialize)]
 struct AssetQuery {
     #[serde(default)]
-    q: String,
+    q: Text,
 }
 
 #[derive(askama::Template)]
@@ -337,14 +337,14 @@ async fn asset_list(
     Query(q): Query<AssetQuery>,
 ) -> PageResult {
     let filter = assets::Filter {
-        text: Some(q.q.clone()),
+        text: Some(q.q.to_string()),
         visible_to: (v.actor.role == Role::Requester).then(|| v.actor.department_id.unwrap_or(-1)),
         ..Default::default()
     };
     let (assets, total) = assets::list(&mut *state.pool.acquire().await?, &filter, 1, 200).await?;
     render(AssetsPage {
         c: v.chrome("assets"),
-        q: q.q,
+        q: q.q.into(),
         assets,
         total,
     })

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::{escape, render, Chrome, PageError, PageResult, Viewer};
+use super::{escape, render, Amount, Chrome, PageError, PageResult, Viewer};
 use crate::auth::Role;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals;
@@ -167,7 +167,10 @@ async fn csv(
 ) -> Result<Response, PageError> {
     v.require(READERS)?;
     let mut conn = state.pool.acquire().await?;
-    let yuan = |fen: i64| format!("{}.{:02}", fen / 100, (fen % 100).abs());
+    let yuan = |fen: &dyn Amount| {
+        let fen = fen.fen();
+        format!("{}.{:02}", fen / 100, (fen % 100).abs())
+    };
     let mut rows: Vec<Vec<String>> = Vec::new();
     match name {
         "stock" => {
@@ -193,7 +196,7 @@ async fn csv(
                     c.on_loan.to_string(),
                     c.listed.to_string(),
                     c.other.to_string(),
-                    yuan(c.value_fen),
+                    yuan(&c.value_fen),
                     format!("{:.4}", c.utilisation),
                 ]);
             }
@@ -209,7 +212,7 @@ async fn csv(
                     i.asset_id.to_string(),
                     i.name,
                     i.category,
-                    yuan(i.value_fen),
+                    yuan(&i.value_fen),
                     i.last_issued.map(|d| d.to_rfc3339()).unwrap_or_default(),
                 ]);
             }
@@ -265,7 +268,7 @@ async fn csv(
                     c.department,
                     c.loan_id.map(|l| l.to_string()).unwrap_or_default(),
                     c.status.as_str().into(),
-                    yuan(c.amount_fen),
+                    yuan(&c.amount_fen),
                     c.receipt_number.unwrap_or_default(),
                 ]);
             }
@@ -292,10 +295,10 @@ async fn csv(
                     d.id.to_string(),
                     d.reason,
                     d.status.as_str().into(),
-                    yuan(d.original_value_fen),
-                    d.appraised_value_fen.map(yuan).unwrap_or_default(),
+                    yuan(&d.original_value_fen),
+                    d.appraised_value_fen.map(|v| yuan(&v)).unwrap_or_default(),
                     d.method.unwrap_or_default(),
-                    d.sale_price_fen.map(yuan).unwrap_or_default(),
+                    d.sale_price_fen.map(|v| yuan(&v)).unwrap_or_default(),
                     d.buyer.unwrap_or_default(),
                     d.receipt_number.unwrap_or_default(),
                     d.remitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),

@@ -5,7 +5,6 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::{field, ids, render, Chrome, Fields, PageError, PageResult, Posted, Viewer};
@@ -15,6 +14,7 @@ use crate::db::catalogue::{self, Listing, Offer, Search};
 use crate::db::events::Context;
 use crate::db::loans::{self, NewLoan};
 use crate::db::orders::Line;
+use crate::domain::bounds::{Day, Note, Text};
 use crate::http::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Default, Deserialize)]
 pub struct CatalogueQuery {
     #[serde(default)]
-    q: String,
+    q: Text,
     #[serde(default)]
     category: String,
     #[serde(default)]
@@ -42,14 +42,21 @@ pub struct CatalogueQuery {
 }
 
 impl CatalogueQuery {
-    fn search(&self) -> Search {
-        let from = self.from.parse::<NaiveDate>().ok();
-        let to = self.to.parse::<NaiveDate>().ok();
-        Search {
-            text: Some(self.q.clone()),
+    /// The search; a date that is given must be a date within range (400 otherwise).
+    fn search(&self) -> Result<Search, PageError> {
+        let day = |text: &str, what: &str| match text.trim() {
+            "" => Ok(None),
+            text => Day::parse(text)
+                .map(|d| Some(d.date()))
+                .map_err(|e| PageError::Api(ApiError::BadRequest(format!("{what}: {e}")))),
+        };
+        let from = day(&self.from, "from")?;
+        let to = day(&self.to, "to")?;
+        Ok(Search {
+            text: Some(self.q.to_string()),
             category_id: self.category.parse().ok(),
             period: from.map(|f| (f, to.unwrap_or(f))),
-        }
+        })
     }
 }
 
@@ -76,7 +83,7 @@ async fn catalogue_page(
     Query(q): Query<CatalogueQuery>,
 ) -> PageResult {
     let mut conn = state.pool.acquire().await?;
-    let search = q.search();
+    let search = q.search()?;
     let department = v.actor.department_id;
     let offers = catalogue::offers(&mut conn, department, &search).await?;
     let listings = catalogue::listings(&mut conn, department, &search).await?;
@@ -183,8 +190,7 @@ async fn request_loan(
             .department_id
             .ok_or_else(|| ApiError::Unprocessable("you belong to no department".into()))?;
         let date = |s: &str, what: &str| {
-            s.parse::<NaiveDate>()
-                .map_err(|_| ApiError::Unprocessable(format!("give the {what} date (YYYY-MM-DD)")))
+            Day::parse(s).map_err(|e| ApiError::Unprocessable(format!("the {what} date: {e}")))
         };
         let starts_on = date(&form_page.from, "first")?;
         let ends_on = if form_page.to.is_empty() {
@@ -220,7 +226,8 @@ async fn request_loan(
         }
         let new = NewLoan {
             department_id: None,
-            purpose: form_page.purpose.clone(),
+            purpose: Note::parse(form_page.purpose.clone())
+                .map_err(|e| ApiError::Unprocessable(format!("purpose: {e}")))?,
             starts_on,
             ends_on,
             lines,

@@ -4,6 +4,7 @@
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
+use depot::domain::bounds::Known as _;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -13,7 +14,7 @@ use depot::auth::Role;
 use depot::config::Config;
 use depot::http::{self, AppState};
 
-pub const PASSWORD: &str = "secret-pw";
+pub const PASSWORD: &str = "secret-password";
 
 /// The departments, people and places every test starts from.
 pub struct World {
@@ -117,9 +118,9 @@ impl World {
     pub async fn user(&self, username: &str, role: Role, department_id: Option<i64>) -> String {
         let mut conn = self.pool.acquire().await.unwrap();
         let body = http::NewUser {
-            username: username.into(),
+            username: username.known(),
             display_name: None,
-            password: PASSWORD.into(),
+            password: PASSWORD.known(),
             role,
             department_id,
         };
