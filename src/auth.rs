@@ -362,6 +362,37 @@ mod tests {
         assert!(!verify_password("demo", "not a hash"));
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn password_work_runs_on_the_blocking_pool_a_few_at_a_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let passwords = Passwords::new(2);
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (passwords, running, most) = (passwords.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    passwords
+                        .run(move || {
+                            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(5));
+                            running.fetch_sub(1, Ordering::SeqCst);
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert!((1..=2).contains(&most.load(Ordering::SeqCst)));
+        let hash = passwords.hash("long enough pw").await;
+        assert!(passwords.verify("long enough pw", hash.clone()).await);
+        assert!(!passwords.verify("wrong", hash).await);
+    }
+
     #[test]
     fn tokens_are_unique_and_digested() {
         let (a, da) = new_token("s_");

@@ -554,7 +554,7 @@ impl World {
 
         // compensation cases: the sports meeting's damaged tent repaired and paid for, its
         // lost tent still open; one more case waived
-        let cases = compensations::list(conn, Some(self.finance), None).await?;
+        let (cases, _) = compensations::list(conn, Some(self.finance), None, 1, 100).await?;
         if let Some(damage) = cases.iter().find(|c| c.kind == compensations::Kind::Damage) {
             compensations::repaired(conn, damage.id, Fen::known(42_000), &by(self.keeper)).await?;
             compensations::paid(conn, damage.id, "CZ-2026-0117", &by(self.admin)).await?;
@@ -579,10 +579,12 @@ impl World {
             })
             .collect();
         loans::return_items(conn, waived_loan.id, Some(&items), &by(self.keeper)).await?;
-        let cases = compensations::list(
+        let (cases, _) = compensations::list(
             conn,
             Some(self.finance),
             Some(crate::domain::lifecycle::orders::CompensationStatus::Open),
+            1,
+            100,
         )
         .await?;
         if let Some(case) = cases.iter().find(|c| c.loan_id == Some(waived_loan.id)) {

@@ -62,14 +62,27 @@ pub async fn raise(
     .await?)
 }
 
-pub async fn list(conn: &mut PgConnection, open_only: bool, limit: i64) -> Result<Vec<Alert>> {
-    Ok(sqlx::query_as(
-        "select * from alerts where not $1 or acknowledged_at is null order by id desc limit $2",
-    )
+/// Alerts (all, or the open ones), newest first, one page of them, and how many in all.
+pub async fn list(
+    conn: &mut PgConnection,
+    open_only: bool,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<Alert>, i64)> {
+    const WHERE: &str = "where not $1 or acknowledged_at is null";
+    let total = sqlx::query_scalar(&format!("select count(*) from alerts {WHERE}"))
+        .bind(open_only)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items = sqlx::query_as(&format!(
+        "select * from alerts {WHERE} order by id desc limit $2 offset $3"
+    ))
     .bind(open_only)
-    .bind(limit)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok((items, total))
 }
 
 /// A keeper has looked into it.

@@ -90,19 +90,31 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Compensation> {
         .or_not_found(|| format!("compensation case {id}"))
 }
 
+/// Cases, newest first, one page of them, and how many there are in all.
 pub async fn list(
     conn: &mut PgConnection,
     department_id: Option<i64>,
     status: Option<CompensationStatus>,
-) -> Result<Vec<Compensation>> {
-    Ok(sqlx::query_as(&format!(
-        "{SELECT} where ($1::bigint is null or c.department_id = $1) and ($2::compensation_status is null or c.status = $2)
-         order by c.id desc"
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<Compensation>, i64)> {
+    const WHERE: &str = "where ($1::bigint is null or c.department_id = $1)
+        and ($2::compensation_status is null or c.status = $2)";
+    let total = sqlx::query_scalar(&format!("select count(*) from compensations c {WHERE}"))
+        .bind(department_id)
+        .bind(status)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items = sqlx::query_as(&format!(
+        "{SELECT} {WHERE} order by c.id desc limit $3 offset $4"
     ))
     .bind(department_id)
     .bind(status)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok((items, total))
 }
 
 async fn lock(

@@ -95,12 +95,21 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<StocktakeRow> {
         .or_not_found(|| format!("stocktake {id}"))
 }
 
-pub async fn list(conn: &mut PgConnection) -> Result<Vec<StocktakeRow>> {
-    Ok(
-        sqlx::query_as("select * from stocktakes order by id desc limit 200")
-            .fetch_all(conn)
-            .await?,
-    )
+/// Stocktakes, newest first, one page of them, and how many in all.
+pub async fn list(
+    conn: &mut PgConnection,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<StocktakeRow>, i64)> {
+    let total = sqlx::query_scalar("select count(*) from stocktakes")
+        .fetch_one(&mut *conn)
+        .await?;
+    let items = sqlx::query_as("select * from stocktakes order by id desc limit $1 offset $2")
+        .bind(per_page)
+        .bind((page - 1) * per_page)
+        .fetch_all(conn)
+        .await?;
+    Ok((items, total))
 }
 
 /// What the register says is in scope: assets in depot custody placed in the scope's zones.

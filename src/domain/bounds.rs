@@ -514,24 +514,34 @@ impl Password {
         }
         Ok(Password(password))
     }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for Password {
-    type Error = OutOfBounds;
-    fn try_from(password: String) -> Result<Password, OutOfBounds> {
-        Password::parse(password)
-    }
+/// What both password types share: parsed from a string, readable on purpose only, never
+/// shown by `Debug`.
+macro_rules! secret_type {
+    ($name:ident) => {
+        impl $name {
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = OutOfBounds;
+            fn try_from(password: String) -> Result<$name, OutOfBounds> {
+                $name::parse(password)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(***)"))
+            }
+        }
+    };
 }
 
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(***)")
-    }
-}
+secret_type!(Password);
 
 /// A password someone chooses: at least 10 characters (long enough that the sign-in
 /// throttle makes guessing hopeless), at most 1,024 bytes, no control characters.
@@ -562,24 +572,9 @@ impl NewPassword {
     pub fn known(password: impl Into<String>) -> NewPassword {
         NewPassword::parse(password).unwrap_or_else(|e| panic!("{e}"))
     }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
 }
 
-impl TryFrom<String> for NewPassword {
-    type Error = OutOfBounds;
-    fn try_from(password: String) -> Result<NewPassword, OutOfBounds> {
-        NewPassword::parse(password)
-    }
-}
-
-impl fmt::Debug for NewPassword {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("NewPassword(***)")
-    }
-}
+secret_type!(NewPassword);
 
 #[cfg(test)]
 mod tests {

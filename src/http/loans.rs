@@ -281,18 +281,26 @@ async fn inspect_loan(
 pub struct CompensationQuery {
     pub status: Option<CompensationStatus>,
     pub department: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
+    pub per_page: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/compensations", tag = "compensations", params(CompensationQuery), responses((status = 200, body = Vec<Compensation>)))]
+#[utoipa::path(get, path = "/compensations", tag = "compensations", params(CompensationQuery), responses((status = 200, body = Page<Compensation>)))]
 async fn list_compensations(
     actor: Actor,
     State(state): State<AppState>,
     Query(q): Query<CompensationQuery>,
-) -> ApiResult<Json<Vec<Compensation>>> {
+) -> ApiResult<Json<Page<Compensation>>> {
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .resolve();
     let department = own_department(&actor).or(q.department);
-    Ok(Json(
-        compensations::list(&mut *state.pool.acquire().await?, department, q.status).await?,
-    ))
+    let mut conn = state.pool.acquire().await?;
+    let cases = compensations::list(&mut conn, department, q.status, paging.0, paging.1).await?;
+    Ok(Json(Page::of(cases, paging)))
 }
 
 async fn visible_compensation(

@@ -91,7 +91,7 @@ impl AppState {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Depot API", description = "RFID-tracked public asset depot: assets, loans, transfers, disposals, intakes, compensations."),
-    components(schemas(error::ErrorBody)),
+    components(schemas(error::ErrorBody, assets::ManualAction)),
     modifiers(&SecuritySchemes),
     security(("session" = []), ("token" = []))
 )]
@@ -306,6 +306,18 @@ pub struct Page<T> {
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    /// One page of a list from the database's `(items, total)` and the resolved paging.
+    pub fn of((items, total): (Vec<T>, i64), (page, per_page): (i64, i64)) -> Self {
+        Page {
+            items,
+            total,
+            page,
+            per_page,
+        }
+    }
 }
 
 /// `?page=&per_page=` (1-based, page at most [`PageNo::MAX`]; at most 500 per page).

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{require, ApiError, ApiResult, AppState, Json, Path};
+use super::{require, ApiError, ApiResult, AppState, Json, Page, Paging, Path, Query};
 use crate::auth::{self, Actor, Role};
 use crate::db::{credentials, OptionalExt};
 use crate::domain::bounds::{NewPassword, Password, Text};
@@ -173,17 +173,29 @@ pub struct UserChange {
 const USER_COLUMNS: &str = "id, username, display_name, role, department_id, active, created_at";
 
 /// Users (admins and auditors see all; others see themselves).
-#[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, body = Vec<User>)))]
-async fn list_users(actor: Actor, State(state): State<AppState>) -> ApiResult<Json<Vec<User>>> {
+#[utoipa::path(get, path = "/users", tag = "users", params(Paging), responses((status = 200, body = Page<User>)))]
+async fn list_users(
+    actor: Actor,
+    State(state): State<AppState>,
+    Query(paging): Query<Paging>,
+) -> ApiResult<Json<Page<User>>> {
+    let (page, per_page) = paging.resolve();
     let all = actor.is(&[Role::Admin, Role::Auditor]);
-    let users = sqlx::query_as(&format!(
-        "select {USER_COLUMNS} from users where $1 or id = $2 order by username"
+    let total = sqlx::query_scalar("select count(*) from users where $1 or id = $2")
+        .bind(all)
+        .bind(actor.id)
+        .fetch_one(&state.pool)
+        .await?;
+    let items = sqlx::query_as(&format!(
+        "select {USER_COLUMNS} from users where $1 or id = $2 order by username limit $3 offset $4"
     ))
     .bind(all)
     .bind(actor.id)
+    .bind(per_page)
+    .bind((page - 1) * per_page)
     .fetch_all(&state.pool)
     .await?;
-    Ok(Json(users))
+    Ok(Json(Page::of((items, total), (page, per_page))))
 }
 
 #[utoipa::path(post, path = "/users", tag = "users", request_body = NewUser, responses((status = 201, body = User)))]

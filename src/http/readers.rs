@@ -13,11 +13,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{require, ApiError, ApiResult, AppState, Json, OptionalJson, Path, Query};
+use super::{
+    require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
+};
 use crate::auth::{Actor, Role};
 use crate::db::alerts::{self, Alert};
 use crate::db::readers::{self, Gate, NewGate, NewReader, Reader, ReaderChange, HANDHELD};
-use crate::domain::bounds::Note;
+use crate::domain::bounds::{Note, PageNo};
 use crate::ingest::{self, live, Health};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -356,18 +358,26 @@ pub struct AlertQuery {
     /// Only those not yet acknowledged.
     #[serde(default)]
     pub open: bool,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
+    pub per_page: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/alerts", tag = "readers", params(AlertQuery), responses((status = 200, body = Vec<Alert>)))]
+#[utoipa::path(get, path = "/alerts", tag = "readers", params(AlertQuery), responses((status = 200, body = Page<Alert>)))]
 async fn list_alerts(
     actor: Actor,
     State(state): State<AppState>,
     Query(q): Query<AlertQuery>,
-) -> ApiResult<Json<Vec<Alert>>> {
+) -> ApiResult<Json<Page<Alert>>> {
     require(&actor, WATCHERS, "see alerts")?;
-    Ok(Json(
-        alerts::list(&mut *state.pool.acquire().await?, q.open, 500).await?,
-    ))
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .resolve();
+    let mut conn = state.pool.acquire().await?;
+    let alerts = alerts::list(&mut conn, q.open, paging.0, paging.1).await?;
+    Ok(Json(Page::of(alerts, paging)))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

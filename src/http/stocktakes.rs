@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{require, ApiError, ApiResult, AppState, Json, Path};
+use super::{require, ApiError, ApiResult, AppState, Json, Page, Paging, Path, Query};
 use crate::auth::{Actor, Role};
 use crate::db::assets::{self, NewAsset};
 use crate::db::events::{self, Context};
@@ -70,15 +70,17 @@ pub struct NewStocktake {
     pub zone_ids: Vec<i64>,
 }
 
-#[utoipa::path(get, path = "/stocktakes", tag = "stocktakes", responses((status = 200, body = Vec<StocktakeRow>)))]
+#[utoipa::path(get, path = "/stocktakes", tag = "stocktakes", params(Paging), responses((status = 200, body = Page<StocktakeRow>)))]
 async fn list_stocktakes(
     actor: Actor,
     State(state): State<AppState>,
-) -> ApiResult<Json<Vec<StocktakeRow>>> {
+    Query(paging): Query<Paging>,
+) -> ApiResult<Json<Page<StocktakeRow>>> {
     require(&actor, WATCHERS, "see stocktakes")?;
-    Ok(Json(
-        stocktakes::list(&mut *state.pool.acquire().await?).await?,
-    ))
+    let paging = paging.resolve();
+    let mut conn = state.pool.acquire().await?;
+    let stocktakes = stocktakes::list(&mut conn, paging.0, paging.1).await?;
+    Ok(Json(Page::of(stocktakes, paging)))
 }
 
 #[utoipa::path(post, path = "/stocktakes", tag = "stocktakes", request_body = NewStocktake, responses((status = 201, body = StocktakeRow)))]

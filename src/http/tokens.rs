@@ -35,7 +35,7 @@ async fn list_tokens(
     State(state): State<AppState>,
     Query(q): Query<TokenQuery>,
 ) -> ApiResult<Json<Page<ApiToken>>> {
-    let (page, per_page) = Paging {
+    let paging = Paging {
         page: q.page,
         per_page: q.per_page,
     }
@@ -45,14 +45,9 @@ async fn list_tokens(
     } else {
         Some(actor.id)
     };
-    let (items, total) =
-        credentials::tokens(&mut *state.pool.acquire().await?, user, page, per_page).await?;
-    Ok(Json(Page {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    let mut conn = state.pool.acquire().await?;
+    let tokens = credentials::tokens(&mut conn, user, paging.0, paging.1).await?;
+    Ok(Json(Page::of(tokens, paging)))
 }
 
 /// Revoke an API token at once: one's own, or (admins) anyone's. Others' tokens answer 404.

@@ -399,7 +399,8 @@ impl CompensationsPage {
 /// cost), paid (admin, with the receipt) or waived (admin, with a reason).
 async fn compensation_list(v: Viewer, State(state): State<AppState>) -> PageResult {
     v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
-    let cases = compensations::list(&mut *state.pool.acquire().await?, None, None).await?;
+    let (cases, _) =
+        compensations::list(&mut *state.pool.acquire().await?, None, None, 1, 200).await?;
     render(CompensationsPage {
         c: v.chrome(if v.actor.role == Role::Keeper {
             "returns"

@@ -147,8 +147,9 @@ async fn gate_view(
         .and_then(|g| g.parse().ok())
         .or_else(|| (gates.len() == 1).then(|| gates[0].id));
     let passages = passages(&mut conn, gate, 50).await?;
-    let alerts = alerts::list(&mut conn, true, 100)
+    let alerts = alerts::list(&mut conn, true, 1, 100)
         .await?
+        .0
         .into_iter()
         .filter(|a| gate.is_none() || a.gate_id == gate)
         .collect();
@@ -207,7 +208,7 @@ async fn places(
 async fn stocktake_list(v: Viewer, State(state): State<AppState>) -> PageResult {
     v.require(KEEPERS)?;
     let mut conn = state.pool.acquire().await?;
-    let stocktakes = stocktakes::list(&mut conn).await?;
+    let stocktakes = stocktakes::list(&mut conn, 1, 200).await?.0;
     let (warehouses, zones) = places(&mut conn).await?;
     render(StocktakesPage {
         c: v.chrome("stocktakes"),

@@ -83,7 +83,7 @@ async fn dashboard(v: Viewer, State(state): State<AppState>) -> PageResult {
     )
     .await?
     .0;
-    let cases = compensations::list(&mut conn, None, None).await?;
+    let (cases, _) = compensations::list(&mut conn, None, None, 1, 100).await?;
     let money = reports::money(&mut conn).await?;
     let state_chart = bar_chart(
         v.lang.t("stock_by_state"),
@@ -260,7 +260,10 @@ async fn csv(
                 .map(String::from)
                 .to_vec(),
             );
-            for c in compensations::list(&mut conn, None, None).await? {
+            for c in compensations::list(&mut conn, None, None, 1, 100_000)
+                .await?
+                .0
+            {
                 rows.push(vec![
                     c.id.to_string(),
                     c.asset_id.to_string(),
