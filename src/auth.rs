@@ -138,9 +138,18 @@ impl Passwords {
         self.run(move || hash_password(&password)).await
     }
 
-    pub async fn verify(&self, password: &str, hash: String) -> bool {
+    /// Check `password` against `hash`; with no hash (no such user), do the same work
+    /// against a dummy one and answer `false`, so timing does not tell which names exist.
+    pub async fn verify(&self, password: &str, hash: Option<String>) -> bool {
         let password = password.to_owned();
-        self.run(move || verify_password(&password, &hash)).await
+        self.run(move || match hash {
+            Some(hash) => verify_password(&password, &hash),
+            None => {
+                verify_password(&password, &DUMMY_HASH);
+                false
+            }
+        })
+        .await
     }
 }
 
@@ -199,8 +208,8 @@ pub async fn sign_in(
     }
     let login = credentials::login(&mut *pool.acquire().await?, username).await?;
     let (hash, user) = match login {
-        Some(l) => (l.password_hash, Some((l.id, l.active))),
-        None => (DUMMY_HASH.clone(), None),
+        Some(l) => (Some(l.password_hash), Some((l.id, l.active))),
+        None => (None, None),
     };
     let right = guard.passwords.verify(password.expose(), hash).await;
     let user_id = match user {
@@ -241,7 +250,7 @@ pub async fn change_password(
         }
         let hash = credentials::password_hash(&mut *pool.acquire().await?, user_id).await?;
         let right = match current {
-            Some(p) => guard.passwords.verify(p.expose(), hash).await,
+            Some(p) => guard.passwords.verify(p.expose(), Some(hash)).await,
             None => false,
         };
         if !right {
@@ -389,8 +398,9 @@ mod tests {
         }
         assert!((1..=2).contains(&most.load(Ordering::SeqCst)));
         let hash = passwords.hash("long enough pw").await;
-        assert!(passwords.verify("long enough pw", hash.clone()).await);
-        assert!(!passwords.verify("wrong", hash).await);
+        assert!(passwords.verify("long enough pw", Some(hash.clone())).await);
+        assert!(!passwords.verify("wrong", Some(hash)).await);
+        assert!(!passwords.verify("long enough pw", None).await);
     }
 
     #[test]
