@@ -4,13 +4,13 @@
 //! `chromium-driver` (`bash scripts/test` installs them); without them these tests fail and
 //! say so.
 
-use depot::domain::bounds::{Fen, Known as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Weekday};
 use depot::config::Config;
+use depot::domain::bounds::{Fen, Known as _};
 use depot::http::{self, AppState};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;

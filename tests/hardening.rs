@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{get, login, post, World, PASSWORD};
+use common::{get, login, login_form, post, World, PASSWORD};
 use depot::config::Config;
 use depot::http::{self, AppState};
 use serde_json::{json, Value};
@@ -98,13 +98,7 @@ async fn nul_bytes_are_refused_with_a_message_never_a_500(pool: PgPool) {
         "the field is named: {body}"
     );
 
-    let form = post(
-        &world,
-        "/login",
-        "",
-        &[("username", "admin\0"), ("password", PASSWORD)],
-    )
-    .await;
+    let form = login_form(&world, "admin\0", PASSWORD, "/").await;
     assert_eq!(
         form.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -332,17 +326,7 @@ async fn redirects_stay_on_this_site(pool: PgPool) {
         "{}",
         page.body
     );
-    let reply = post(
-        &world,
-        "/login",
-        "",
-        &[
-            ("username", "keeper"),
-            ("password", PASSWORD),
-            ("next", "/keeper/picks"),
-        ],
-    )
-    .await;
+    let reply = login_form(&world, "keeper", PASSWORD, "/keeper/picks").await;
     assert_eq!(reply.location(), "/keeper/picks", "local paths still work");
 }
 
@@ -361,13 +345,7 @@ async fn sign_in_is_throttled_per_account_and_per_address(pool: PgPool) {
         .parse()
         .unwrap();
     assert!(wait >= 1);
-    let page = post(
-        &world,
-        "/login",
-        "",
-        &[("username", "admin"), ("password", PASSWORD)],
-    )
-    .await;
+    let page = login_form(&world, "admin", PASSWORD, "/").await;
     assert_eq!(
         page.status,
         StatusCode::TOO_MANY_REQUESTS,
@@ -400,27 +378,17 @@ async fn sign_in_is_throttled_per_account_and_per_address(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn passwords_have_at_least_ten_characters(pool: PgPool) {
     let world = World::new(pool).await;
-    let (status, body) = world
-        .call(
-            Method::POST,
-            "/api/users",
-            &world.admin,
-            Some(json!({"username": "u1", "password": "nine-char", "role": "keeper"})),
-        )
-        .await;
+    let create = |password: &'static str| {
+        let user = json!({"username": "u1", "password": password, "role": "keeper"});
+        world.call(Method::POST, "/api/users", &world.admin, Some(user))
+    };
+    let (status, body) = create("nine-char").await;
     refused(status, &body, "a 9-character password");
     assert!(
         body["error"]["message"].as_str().unwrap().contains("10"),
         "{body}"
     );
-    let (status, body) = world
-        .call(
-            Method::POST,
-            "/api/users",
-            &world.admin,
-            Some(json!({"username": "u1", "password": "ten-chars!", "role": "keeper"})),
-        )
-        .await;
+    let (status, body) = create("ten-chars!").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(
         world.sign_in_from("u1", "ten-chars!", None).await.status(),
@@ -433,10 +401,7 @@ async fn changing_ones_own_password_needs_the_current_one_and_ends_other_credent
     let world = World::new(pool).await;
     let here = session_cookie(&world.sign_in_from("keeper", PASSWORD, None).await);
     let elsewhere = session_cookie(&world.sign_in_from("keeper", PASSWORD, None).await);
-    let (_, me) = world
-        .call(Method::GET, "/api/session", &world.keeper, None)
-        .await;
-    let me = format!("/api/users/{}", me["id"]);
+    let me = format!("/api/users/{}", world.user_id("keeper").await);
     let new = "a much longer password";
 
     for (current, what) in [(None, "without"), (Some("wrong"), "with a wrong")] {
@@ -489,13 +454,11 @@ async fn changing_ones_own_password_needs_the_current_one_and_ends_other_credent
     );
 
     // An admin resets someone else's password without theirs; their credentials end too.
-    let (_, requester) = world
-        .call(Method::GET, "/api/session", &world.requester, None)
-        .await;
+    let requester = world.user_id("requester").await;
     let (status, body) = world
         .call(
             Method::PATCH,
-            &format!("/api/users/{}", requester["id"]),
+            &format!("/api/users/{requester}"),
             &world.admin,
             Some(json!({"password": "reset by the admin"})),
         )
@@ -535,14 +498,12 @@ async fn api_tokens_expire_and_can_be_listed_and_revoked(pool: PgPool) {
         .call(Method::GET, "/api/tokens", &world.admin, None)
         .await;
     assert_eq!(all["total"], 6, "an admin sees everyone's");
-    let others = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["username"] == "requester")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let others: i64 = sqlx::query_scalar(
+        "select t.id from api_tokens t join users u on u.id = t.user_id where u.username = 'requester'",
+    )
+    .fetch_one(&world.pool)
+    .await
+    .unwrap();
     let (status, _) = world
         .call(
             Method::DELETE,
@@ -576,13 +537,11 @@ async fn api_tokens_expire_and_can_be_listed_and_revoked(pool: PgPool) {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "expired");
 
-    let (_, requester) = world
-        .call(Method::GET, "/api/session", &world.requester, None)
-        .await;
+    let requester = world.user_id("requester").await;
     let (status, _) = world
         .call(
             Method::PATCH,
-            &format!("/api/users/{}", requester["id"]),
+            &format!("/api/users/{requester}"),
             &world.admin,
             Some(json!({"active": false})),
         )
@@ -643,13 +602,7 @@ async fn cookies_are_secure_when_served_over_https(pool: PgPool) {
         ..world
     };
     let api = world.sign_in_from("keeper", PASSWORD, None).await;
-    let page = post(
-        &world,
-        "/login",
-        "",
-        &[("username", "keeper"), ("password", PASSWORD)],
-    )
-    .await;
+    let page = login_form(&world, "keeper", PASSWORD, "/").await;
     let lang = get(&world, "/lang/zh?back=/", "").await;
     for (what, set) in [
         ("API", api.headers()[header::SET_COOKIE].to_str().unwrap()),
@@ -665,17 +618,9 @@ async fn cookies_are_secure_when_served_over_https(pool: PgPool) {
 
 #[sqlx::test(migrations = "./migrations")]
 async fn event_streams_are_capped_per_session(pool: PgPool) {
-    let ingest = depot::ingest::Ingest::start(
-        pool.clone(),
-        depot::ingest::Options {
-            tick: None,
-            connect_readers: false,
-            capacity: 16,
-            record_latency: false,
-        },
-    )
-    .await
-    .unwrap();
+    let ingest = depot::ingest::Ingest::start(pool.clone(), common::pipeline())
+        .await
+        .unwrap();
     let world = World::new(pool).await.with_ingest(&ingest);
     let open = |token: &str| {
         let req = Request::get("/api/events/stream")

@@ -1031,17 +1031,9 @@ async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool)
     depot::db::readers::create(&mut pool.acquire().await.unwrap(), &new)
         .await
         .unwrap();
-    let ingest = depot::ingest::Ingest::start(
-        pool.clone(),
-        depot::ingest::Options {
-            tick: None,
-            connect_readers: false,
-            capacity: 16,
-            record_latency: false,
-        },
-    )
-    .await
-    .unwrap();
+    let ingest = depot::ingest::Ingest::start(pool.clone(), common::pipeline())
+        .await
+        .unwrap();
     let world = world.with_ingest(&ingest);
     let ids = world.stock(world.tables, 3).await;
     let epcs: Vec<String> =

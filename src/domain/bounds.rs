@@ -291,31 +291,56 @@ impl fmt::Display for Day {
 #[schema(value_type = i64)]
 pub struct Fen(i64);
 
-impl Fen {
-    pub const MAX: i64 = 10_000_000_000_000;
-    pub const ZERO: Fen = Fen(0);
+/// An `i64` newtype within `MIN..=MAX`: `new` checks, `get` reads, `TryFrom<i64>` for serde.
+macro_rules! ranged_int {
+    ($name:ident, $min:expr, $max:expr, $what:expr) => {
+        impl $name {
+            pub const MIN: i64 = $min;
+            pub const MAX: i64 = $max;
 
-    pub fn new(fen: i64) -> Result<Fen, OutOfBounds> {
-        if (0..=Fen::MAX).contains(&fen) {
-            Ok(Fen(fen))
-        } else {
-            refuse(format!(
-                "an amount is 0 to {} fen (0 to {} yuan), got {fen}",
-                Fen::MAX,
-                Fen::MAX / 100
-            ))
+            pub fn new(value: i64) -> Result<$name, OutOfBounds> {
+                if (Self::MIN..=Self::MAX).contains(&value) {
+                    Ok($name(value))
+                } else {
+                    refuse(format!("{}, got {value}", $what))
+                }
+            }
+
+            pub fn get(self) -> i64 {
+                self.0
+            }
+
+            /// A value the program itself writes (demo data, tests); a bad one is a bug.
+            #[track_caller]
+            pub fn known(value: i64) -> $name {
+                $name::new(value).unwrap_or_else(|e| panic!("{e}"))
+            }
         }
-    }
 
-    pub fn get(self) -> i64 {
-        self.0
-    }
+        impl TryFrom<i64> for $name {
+            type Error = OutOfBounds;
+            fn try_from(value: i64) -> Result<$name, OutOfBounds> {
+                $name::new(value)
+            }
+        }
 
-    /// An amount the program itself writes (demo data, tests); a bad one is a bug.
-    #[track_caller]
-    pub fn known(fen: i64) -> Fen {
-        Fen::new(fen).unwrap_or_else(|e| panic!("{e}"))
-    }
+        impl From<$name> for i64 {
+            fn from(value: $name) -> i64 {
+                value.0
+            }
+        }
+    };
+}
+
+ranged_int!(
+    Fen,
+    0,
+    10_000_000_000_000,
+    "an amount is 0 to 10000000000000 fen (0 to 100000000000 yuan)"
+);
+
+impl Fen {
+    pub const ZERO: Fen = Fen(0);
 
     /// Yuan as typed by a person: `1234`, `1,234.5`, `¥1234.50`; at most two decimals.
     pub fn from_yuan(text: &str) -> Result<Fen, OutOfBounds> {
@@ -343,19 +368,6 @@ impl Fen {
 
     pub fn checked_add(self, other: Fen) -> Option<Fen> {
         self.0.checked_add(other.0).and_then(|f| Fen::new(f).ok())
-    }
-}
-
-impl TryFrom<i64> for Fen {
-    type Error = OutOfBounds;
-    fn try_from(fen: i64) -> Result<Fen, OutOfBounds> {
-        Fen::new(fen)
-    }
-}
-
-impl From<Fen> for i64 {
-    fn from(f: Fen) -> i64 {
-        f.0
     }
 }
 
@@ -403,33 +415,15 @@ impl std::iter::Sum<i64> for FenSum {
 #[schema(value_type = i64)]
 pub struct PageNo(i64);
 
+ranged_int!(PageNo, 1, 100_000, "a page number is 1 to 100000");
+
 impl PageNo {
-    pub const MAX: i64 = 100_000;
     pub const FIRST: PageNo = PageNo(1);
-
-    pub fn new(page: i64) -> Result<PageNo, OutOfBounds> {
-        if (1..=PageNo::MAX).contains(&page) {
-            Ok(PageNo(page))
-        } else {
-            refuse(format!("a page number is 1 to {}, got {page}", PageNo::MAX))
-        }
-    }
-
-    pub fn get(self) -> i64 {
-        self.0
-    }
 }
 
 impl Default for PageNo {
     fn default() -> Self {
         PageNo::FIRST
-    }
-}
-
-impl TryFrom<i64> for PageNo {
-    type Error = OutOfBounds;
-    fn try_from(page: i64) -> Result<PageNo, OutOfBounds> {
-        PageNo::new(page)
     }
 }
 

@@ -19,7 +19,7 @@ use super::{
 use crate::auth::{Actor, Role};
 use crate::db::alerts::{self, Alert};
 use crate::db::readers::{self, Gate, NewGate, NewReader, Reader, ReaderChange, HANDHELD};
-use crate::domain::bounds::{Note, PageNo};
+use crate::domain::bounds::{Note, PageNo, Text};
 use crate::ingest::{self, live, Health};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -206,7 +206,7 @@ fn first_antenna() -> u16 {
 #[serde(deny_unknown_fields)]
 pub struct Upload {
     /// The handheld's reader name.
-    pub reader: String,
+    pub reader: Text,
     pub reads: Vec<HandheldRead>,
 }
 
@@ -214,7 +214,8 @@ pub struct Upload {
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// The reader name, for a CSV body.
-    pub reader: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub reader: Option<Text>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -16,6 +16,16 @@ use depot::http::{self, AppState};
 
 pub const PASSWORD: &str = "secret-password";
 
+/// The reader pipeline as tests run it: no reader connections, time moved by the test.
+pub fn pipeline() -> depot::ingest::Options {
+    depot::ingest::Options {
+        tick: None,
+        connect_readers: false,
+        capacity: 16,
+        record_latency: false,
+    }
+}
+
 /// The departments, people and places every test starts from.
 pub struct World {
     pub app: axum::Router,
@@ -206,6 +216,15 @@ impl World {
         (status, value)
     }
 
+    /// The id of a user.
+    pub async fn user_id(&self, username: &str) -> i64 {
+        sqlx::query_scalar("select id from users where username = $1")
+            .bind(username)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
     /// Sign in through the API as if from `from` (the peer address a real connection
     /// carries); returns the whole response.
     pub async fn sign_in_from(
@@ -343,15 +362,20 @@ pub async fn post_from(
     send(world, req.body(Body::from(body)).unwrap()).await
 }
 
-/// Sign in through the page; returns the Cookie header value to send afterwards.
-pub async fn login(world: &World, user: &str) -> String {
-    let reply = post(
+/// The sign-in form, posted.
+pub async fn login_form(world: &World, user: &str, password: &str, next: &str) -> Reply {
+    post(
         world,
         "/login",
         "",
-        &[("username", user), ("password", PASSWORD), ("next", "/")],
+        &[("username", user), ("password", password), ("next", next)],
     )
-    .await;
+    .await
+}
+
+/// Sign in through the page; returns the Cookie header value to send afterwards.
+pub async fn login(world: &World, user: &str) -> String {
+    let reply = login_form(world, user, PASSWORD, "/").await;
     assert_eq!(
         reply.status,
         StatusCode::SEE_OTHER,
