@@ -51,9 +51,10 @@ fn check_chars(text: &str, max: usize, allowed: &[char]) -> Result<(), OutOfBoun
 }
 
 /// Refuse what no text field of a page takes: NUL and control characters other than tab
-/// and line breaks. [`crate::web::Posted`] applies it to every field of every form.
+/// and line breaks. [`crate::web::Posted`] applies it to every field of every form (the
+/// form's size is bounded as a whole; each typed field bounds its own length).
 pub fn check_form_field(value: &str) -> Result<(), OutOfBounds> {
-    check_chars(value, Note::MAX_CHARS, Note::ALLOWED)
+    check_chars(value, usize::MAX, Note::ALLOWED)
 }
 
 macro_rules! text_type {
@@ -585,6 +586,8 @@ mod tests {
         assert!(Note::parse("two\nlines\tand a tab\r\n").is_ok());
         assert!(Note::parse("nul\0").is_err());
         assert!(Note::parse("bell\u{7}").is_err());
+        assert!(check_form_field(&"E280116060000207\r\n".repeat(1000)).is_ok());
+        assert!(check_form_field("a\0").is_err());
         let err = serde_json::from_str::<Text>("\"a\\u0000\"").unwrap_err();
         assert!(err.to_string().contains("control characters"), "{err}");
     }
