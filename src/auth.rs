@@ -1,4 +1,6 @@
-//! Who someone is: users, roles, password hashes, session and API tokens.
+//! Who someone is: users, roles, password hashes (argon2 on the blocking pool, a few at a
+//! time), session and API tokens, and the sign-in throttle. Signing in is an operation of
+//! the application layer (`app::session`).
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -11,7 +13,10 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use utoipa::ToSchema;
 
-use crate::db::{self, OptionalExt};
+use crate::db::{self, credentials};
+
+/// Sign-in throttling per account and per client address.
+pub mod throttle;
 
 /// What a user may do. Mirrors the `user_role` enum.
 #[derive(
@@ -88,114 +93,111 @@ pub fn token_digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-const ACTOR_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.department_id";
+/// Argon2 is deliberately slow (tens of milliseconds of CPU): it runs on the blocking pool,
+/// at most a few at a time, and never while a database connection is held, so a flood of
+/// sign-ins waits its turn instead of stalling every other request.
+#[derive(Debug, Clone)]
+pub struct Passwords {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+}
 
-/// Check a username and password; inactive users cannot log in.
-pub async fn login(
-    conn: &mut PgConnection,
-    username: &str,
-    password: &str,
-) -> db::Result<Option<Actor>> {
-    let row: Option<(String, bool)> =
-        sqlx::query_as("select password_hash, active from users where username = $1")
-            .bind(username)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let Some((hash, active)) = row else {
-        // Same work as a real check, so timing does not tell which usernames exist.
-        verify_password(password, &DUMMY_HASH);
-        return Ok(None);
-    };
-    if !verify_password(password, &hash) || !active {
-        return Ok(None);
+impl Default for Passwords {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Passwords::new((cores / 2).clamp(1, 4))
     }
-    Ok(Some(
-        sqlx::query_as(&format!(
-            "select {ACTOR_COLUMNS} from users u where u.username = $1"
-        ))
-        .bind(username)
-        .fetch_one(conn)
-        .await?,
-    ))
+}
+
+impl Passwords {
+    pub fn new(at_once: usize) -> Self {
+        Passwords {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(at_once)),
+        }
+    }
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        tokio::task::spawn_blocking(work)
+            .await
+            .expect("password hashing does not panic")
+    }
+
+    pub async fn hash(&self, password: &str) -> String {
+        let password = password.to_owned();
+        self.run(move || hash_password(&password)).await
+    }
+
+    /// Check `password` against `hash`; with no hash (no such user), do the same work
+    /// against a dummy one and answer `false`, so timing does not tell which names exist.
+    pub async fn verify(&self, password: &str, hash: Option<String>) -> bool {
+        let password = password.to_owned();
+        self.run(move || match hash {
+            Some(hash) => verify_password(&password, &hash),
+            None => {
+                verify_password(&password, &DUMMY_HASH);
+                false
+            }
+        })
+        .await
+    }
+}
+
+/// What guards sign-in, shared by the API and the pages.
+#[derive(Debug, Default)]
+pub struct Guard {
+    pub passwords: Passwords,
+    pub throttle: throttle::Throttle,
+}
+
+/// Whole seconds, rounded up, at least one: what `Retry-After` says.
+pub fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password("no such user"));
 
+/// A new session for `user_id`: its token (for the cookie; only its digest is stored) and
+/// when it ends.
 pub async fn create_session(
     conn: &mut PgConnection,
     user_id: i64,
     hours: i64,
 ) -> db::Result<(String, DateTime<Utc>)> {
     let (token, digest) = new_token("s_");
-    let expires: DateTime<Utc> = sqlx::query_scalar(
-        "insert into sessions (token_hash, user_id, expires_at) values ($1, $2, now() + make_interval(hours => $3::int))
-         returning expires_at",
-    )
-    .bind(digest)
-    .bind(user_id)
-    .bind(hours as i32)
-    .fetch_one(conn)
-    .await?;
+    let expires = credentials::insert_session(conn, &digest, user_id, hours).await?;
     Ok((token, expires))
 }
 
 pub async fn end_session(conn: &mut PgConnection, token: &str) -> db::Result<()> {
-    sqlx::query("delete from sessions where token_hash = $1")
-        .bind(token_digest(token))
-        .execute(conn)
-        .await?;
-    Ok(())
+    credentials::end_session(conn, &token_digest(token)).await
 }
 
 pub async fn actor_for_session(conn: &mut PgConnection, token: &str) -> db::Result<Option<Actor>> {
-    Ok(sqlx::query_as(&format!(
-        "select {ACTOR_COLUMNS} from sessions s join users u on u.id = s.user_id
-         where s.token_hash = $1 and s.expires_at > now() and u.active"
-    ))
-    .bind(token_digest(token))
-    .fetch_optional(conn)
-    .await?)
+    credentials::actor_for_session(conn, &token_digest(token)).await
 }
 
 pub async fn actor_for_api_token(
     conn: &mut PgConnection,
     token: &str,
 ) -> db::Result<Option<Actor>> {
-    Ok(sqlx::query_as(&format!(
-        "update api_tokens t set last_used_at = now() from users u
-         where t.token_hash = $1 and u.id = t.user_id and u.active and t.revoked_at is null
-           and (t.expires_at is null or t.expires_at > now())
-         returning {ACTOR_COLUMNS}"
-    ))
-    .bind(token_digest(token))
-    .fetch_optional(conn)
-    .await?)
+    credentials::actor_for_api_token(conn, &token_digest(token)).await
 }
 
-/// Create an API token for a user; the token itself is shown once and never stored.
+/// Create an API token for a user, expiring after `days` (never, if `None`); the token
+/// itself is shown once and never stored.
 pub async fn create_api_token(
     conn: &mut PgConnection,
     username: &str,
     name: &str,
     days: Option<i64>,
 ) -> db::Result<String> {
-    let user_id: i64 = sqlx::query_scalar("select id from users where username = $1")
-        .bind(username)
-        .fetch_optional(&mut *conn)
-        .await?
-        .or_not_found(|| format!("user {username:?}"))?;
     let (token, digest) = new_token("dpt_");
-    sqlx::query(
-        "insert into api_tokens (token_hash, user_id, name, expires_at)
-         values ($1, $2, $3, case when $4::int is null then null else now() + make_interval(days => $4::int) end)",
-    )
-    .bind(digest)
-    .bind(user_id)
-    .bind(name)
-    .bind(days.map(|d| d as i32))
-    .execute(conn)
-    .await?;
+    credentials::insert_api_token(conn, username, &digest, name, days).await?;
     Ok(token)
 }
 
@@ -210,6 +212,38 @@ mod tests {
         assert!(verify_password("demo", &hash));
         assert!(!verify_password("Demo", &hash));
         assert!(!verify_password("demo", "not a hash"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn password_work_runs_on_the_blocking_pool_a_few_at_a_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let passwords = Passwords::new(2);
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (passwords, running, most) = (passwords.clone(), running.clone(), most.clone());
+                tokio::spawn(async move {
+                    passwords
+                        .run(move || {
+                            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(now, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(5));
+                            running.fetch_sub(1, Ordering::SeqCst);
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert!((1..=2).contains(&most.load(Ordering::SeqCst)));
+        let hash = passwords.hash("long enough pw").await;
+        assert!(passwords.verify("long enough pw", Some(hash.clone())).await);
+        assert!(!passwords.verify("wrong", Some(hash)).await);
+        assert!(!passwords.verify("long enough pw", None).await);
     }
 
     #[test]

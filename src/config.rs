@@ -7,11 +7,17 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::domain::bounds::Text;
+
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./depot-data";
 /// A GS1 company prefix in the range GS1 China hands out (690–699); set your own.
 pub const DEFAULT_COMPANY_PREFIX: &str = "6901234";
 pub const DEFAULT_SESSION_HOURS: i64 = 12;
+/// API tokens expire after this many days unless `depot token create --days` says otherwise.
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+/// The longest an API token may last: ten years.
+pub const MAX_TOKEN_DAYS: i64 = 3650;
 
 #[derive(Clone)]
 pub struct Config {
@@ -22,6 +28,14 @@ pub struct Config {
     /// GS1 company prefix for the GIAI-96 EPCs of new assets (6–12 digits).
     pub company_prefix: String,
     pub session_hours: i64,
+    /// Days until a new API token expires, by default.
+    pub token_days: i64,
+    /// Mark cookies `Secure` (sent over HTTPS only): set when Depot is served over HTTPS,
+    /// e.g. behind a TLS-terminating proxy.
+    pub secure_cookies: bool,
+    /// A header in which a trusted reverse proxy passes the client's address (e.g.
+    /// `X-Real-IP`); the right-most address in it is used. Unset: the peer's address.
+    pub client_ip_header: Option<String>,
     /// Readers and gates from the configuration file, applied to the database at start.
     pub readers: Vec<ReaderEntry>,
     pub gates: Vec<GateEntry>,
@@ -31,8 +45,8 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ReaderEntry {
-    pub name: String,
-    pub address: String,
+    pub name: Text,
+    pub address: Text,
     #[serde(default = "enabled")]
     pub enabled: bool,
     /// Antenna port → zone, e.g. `{ 1 = "W1/GIN", 3 = "W1/GOUT" }`.
@@ -48,7 +62,7 @@ fn enabled() -> bool {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct GateEntry {
-    pub name: String,
+    pub name: Text,
     pub inside: String,
     pub outside: String,
 }
@@ -64,6 +78,9 @@ impl fmt::Debug for Config {
             )
             .field("company_prefix", &self.company_prefix)
             .field("session_hours", &self.session_hours)
+            .field("token_days", &self.token_days)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("client_ip_header", &self.client_ip_header)
             .field("readers", &self.readers.len())
             .field("gates", &self.gates.len())
             .finish()
@@ -93,6 +110,9 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub company_prefix: Option<String>,
     pub session_hours: Option<i64>,
+    pub token_days: Option<i64>,
+    pub secure_cookies: Option<bool>,
+    pub client_ip_header: Option<String>,
     #[serde(default)]
     pub readers: Vec<ReaderEntry>,
     #[serde(default)]
@@ -158,6 +178,9 @@ impl Config {
                 .or(file.company_prefix)
                 .unwrap_or_else(|| DEFAULT_COMPANY_PREFIX.into()),
             session_hours: file.session_hours.unwrap_or(DEFAULT_SESSION_HOURS),
+            token_days: file.token_days.unwrap_or(DEFAULT_TOKEN_DAYS),
+            secure_cookies: file.secure_cookies.unwrap_or(false),
+            client_ip_header: file.client_ip_header.filter(|h| !h.trim().is_empty()),
             readers: file.readers,
             gates: file.gates,
         };
@@ -172,10 +195,22 @@ impl Config {
                 "company_prefix must be 6 to 12 digits, got {cp:?}"
             )));
         }
-        if self.session_hours <= 0 {
+        if !(1..=24 * 366).contains(&self.session_hours) {
             return Err(ConfigError::Invalid(
-                "session_hours must be positive".into(),
+                "session_hours must be 1 to 8784 (a year)".into(),
             ));
+        }
+        if !(1..=MAX_TOKEN_DAYS).contains(&self.token_days) {
+            return Err(ConfigError::Invalid(format!(
+                "token_days must be 1 to {MAX_TOKEN_DAYS}"
+            )));
+        }
+        if let Some(h) = &self.client_ip_header {
+            if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                return Err(ConfigError::Invalid(format!(
+                    "client_ip_header {h:?} is not a header name"
+                )));
+            }
         }
         Ok(())
     }
@@ -188,6 +223,9 @@ impl Config {
             database_url: url,
             company_prefix: DEFAULT_COMPANY_PREFIX.into(),
             session_hours: DEFAULT_SESSION_HOURS,
+            token_days: DEFAULT_TOKEN_DAYS,
+            secure_cookies: false,
+            client_ip_header: None,
             readers: Vec::new(),
             gates: Vec::new(),
         }

@@ -1,8 +1,16 @@
-//! The session cookie, as both front ends read it, and the same-origin check that every
-//! state-changing request signed in by cookie must pass: a forged cross-site request is
-//! refused even by a browser that ignores SameSite.
+//! What both front ends read off a request and write on a response: the session cookie
+//! (`Secure` when configured for HTTPS), the request's credential, the client's address,
+//! and the same-origin check that every state-changing request signed in by cookie must
+//! pass: a forged cross-site request is refused even by a browser that ignores SameSite.
 
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
+
+use crate::app::App;
+use crate::config::Config;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "depot_session";
@@ -10,6 +18,72 @@ pub const COOKIE: &str = "depot_session";
 /// The session token from the Cookie header, if any.
 pub fn session(headers: &HeaderMap) -> Option<String> {
     get(headers, COOKIE)
+}
+
+/// The `Set-Cookie` value of a new session.
+pub fn set_session(config: &Config, token: &str) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        config.session_hours * 3600,
+        secure(config)
+    )
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_session(config: &Config) -> String {
+    format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure(config)
+    )
+}
+
+/// `; Secure` when Depot is served over HTTPS (`secure_cookies`).
+pub fn secure(config: &Config) -> &'static str {
+    if config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// The credential of a request (bearer token or session cookie), as a digest: what a
+/// limit per session counts by.
+pub fn credential(headers: &HeaderMap) -> Option<Vec<u8>> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    bearer
+        .or_else(|| session(headers))
+        .map(|t| crate::auth::token_digest(&t))
+}
+
+/// The client's address: from the configured proxy header (its right-most entry, the one
+/// the proxy itself added), else the peer of the connection; `None` in-process.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl FromRequestParts<App> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let forwarded = app.config.client_ip_header.as_deref().and_then(|name| {
+            parts
+                .headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+                .next_back()
+        });
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientAddr(forwarded.or(peer)))
+    }
 }
 
 /// The value of the cookie `name`, if the request carries it.

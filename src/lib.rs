@@ -13,7 +13,8 @@ pub mod auth;
 pub mod cli;
 /// Configuration: defaults, file, environment, flags.
 pub mod config;
-/// The session cookie and the same-origin check, shared by the API and the pages.
+/// What both front ends read off a request: the session cookie, the credential, the
+/// client's address, the same-origin check.
 pub mod cookie;
 /// Storage: pool, migrations, embedded PostgreSQL, entity queries.
 pub mod db;

@@ -2,11 +2,16 @@
 //! that runs it. Neither front end knows the other; both are adapters over `app`.
 
 use std::future::Future;
+use std::time::Duration;
 
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use sqlx::PgPool;
 use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::App;
 use crate::{db, http, web};
@@ -22,6 +27,11 @@ pub fn router(app: App) -> Router {
             8 * 1024 * 1024,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Every response, pages, JSON, CSV and errors alike: never sniffed into another type.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(app)
 }
 
@@ -39,18 +49,88 @@ async fn healthz(axum::extract::State(app): axum::extract::State<App>) -> Respon
     }
 }
 
-/// Serve until `shutdown` resolves, then finish the requests in flight.
+/// How long a client may take to send a request's headers before the connection is closed,
+/// so half-sent requests cannot hold connections open.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often expired sessions are deleted.
+const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// Serve until `shutdown` resolves, then finish the requests in flight. HTTP/1.1 through
+/// hyper directly (not `axum::serve`) for the header-read timeout; each request carries
+/// its peer's address (`ConnectInfo`) for sign-in throttling. Expired sessions are swept
+/// meanwhile.
 pub async fn serve(
     listener: TcpListener,
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, app, shutdown, HEADER_READ_TIMEOUT).await
+}
+
+/// [`serve`] with another header-read timeout (tests use a short one).
+pub async fn serve_with(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    header_read_timeout: Duration,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::Layer as _;
+
     let closing = app.closing.clone();
-    let shutdown = async move {
-        shutdown.await;
-        closing.cancel();
-    };
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let sweeper = tokio::spawn(sweep_sessions(app.pool.clone(), closing.clone()));
+    let service = router(app);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors and the like: wait a little rather than spin.
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let service = axum::Extension(ConnectInfo(peer)).layer(service.clone());
+        let connection = http.serve_connection(
+            TokioIo::new(stream),
+            hyper_util::service::TowerToHyperService::new(service),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    closing.cancel();
+    graceful.shutdown().await;
+    sweeper.abort();
+    Ok(())
+}
+
+/// Delete expired sessions now and then, until the server closes.
+async fn sweep_sessions(pool: PgPool, closing: tokio_util::sync::CancellationToken) {
+    async fn sweep(pool: &PgPool) -> db::Result<u64> {
+        db::credentials::sweep_sessions(&mut *pool.acquire().await?).await
+    }
+    loop {
+        match sweep(&pool).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(sessions = n, "expired sessions deleted"),
+            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+        }
+        tokio::select! {
+            _ = closing.cancelled() => return,
+            _ = tokio::time::sleep(SESSION_SWEEP_EVERY) => {}
+        }
+    }
 }

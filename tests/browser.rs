@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, Weekday};
 use depot::app::App;
 use depot::config::Config;
+use depot::domain::bounds::{Fen, Known as _};
 use depot::server;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
@@ -407,8 +408,8 @@ async fn small_depot(pool: &PgPool) -> (i64, i64, Vec<String>) {
         .unwrap();
     let mut tx = pool.begin().await.unwrap();
     let new = readers::NewReader {
-        name: "hh-s".into(),
-        address: readers::HANDHELD.into(),
+        name: "hh-s".known(),
+        address: readers::HANDHELD.known(),
         enabled: true,
         read_points: vec![readers::ReadPoint {
             antenna: 1,
@@ -420,13 +421,13 @@ async fn small_depot(pool: &PgPool) -> (i64, i64, Vec<String>) {
     for i in 0..3 {
         let new = assets::NewAsset {
             epc: None,
-            name: format!("Shelf item {i}"),
+            name: format!("Shelf item {i}").known(),
             category_id: category,
-            original_value_fen: 10_000,
+            original_value_fen: Fen::known(10_000),
             acquired_on: None,
             source_class: Default::default(),
             owner_department_id: None,
-            notes: String::new(),
+            notes: Default::default(),
         };
         let asset = assets::register(
             &mut tx,
@@ -569,8 +570,8 @@ async fn install_trace(
             })
             .collect();
         let new = depot::db::readers::NewReader {
-            name: format!("trace-{}", r.name),
-            address: "llrp://127.0.0.1:1".into(),
+            name: format!("trace-{}", r.name).known(),
+            address: "llrp://127.0.0.1:1".known(),
             enabled: true,
             read_points: points,
         };
@@ -585,7 +586,7 @@ async fn install_trace(
     let mut gate = 0;
     for g in &config.engine.gates {
         let new = depot::db::readers::NewGate {
-            name: format!("Trace {}", g.name),
+            name: format!("Trace {}", g.name).known(),
             inside_zone_id: zones[&g.inside.0],
             outside_zone_id: zones[&g.outside.0],
         };

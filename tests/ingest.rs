@@ -8,6 +8,7 @@ use std::io::BufReader;
 
 use axum::http::{Method, StatusCode};
 use common::{pipeline, World};
+use depot::domain::bounds::Known as _;
 use depot::engine::trace::{ReplayConfig, TraceReader};
 use depot::engine::Fact;
 use depot::ingest::{self, Ingest, LiveEvent, Options};
@@ -56,8 +57,8 @@ impl Trace {
                 })
                 .collect();
             let new = depot::db::readers::NewReader {
-                name: r.name.clone(),
-                address: "llrp://127.0.0.1:1".into(),
+                name: r.name.clone().known(),
+                address: "llrp://127.0.0.1:1".known(),
                 enabled: true,
                 read_points: points,
             };
@@ -71,7 +72,7 @@ impl Trace {
         }
         for g in &config.engine.gates {
             let new = depot::db::readers::NewGate {
-                name: g.name.clone(),
+                name: g.name.clone().known(),
                 inside_zone_id: zones[&g.inside.0],
                 outside_zone_id: zones[&g.outside.0],
             };
@@ -532,8 +533,8 @@ async fn handheld_uploads_are_all_or_nothing(pool: PgPool) {
     let world = World::new(pool.clone()).await;
     let mut conn = pool.acquire().await.unwrap();
     let new = depot::db::readers::NewReader {
-        name: "hh".into(),
-        address: "handheld:".into(),
+        name: "hh".known(),
+        address: "handheld:".known(),
         enabled: true,
         read_points: vec![depot::db::readers::ReadPoint {
             antenna: 1,
@@ -813,8 +814,8 @@ async fn an_llrp_reader_feeds_a_stocktake(pool: PgPool) {
     let reader = depot::db::readers::create(
         &mut conn,
         &depot::db::readers::NewReader {
-            name: "aisle reader".into(),
-            address: format!("llrp://127.0.0.1:{port}"),
+            name: "aisle reader".known(),
+            address: format!("llrp://127.0.0.1:{port}").known(),
             enabled: true,
             read_points: vec![
                 depot::db::readers::ReadPoint {
@@ -960,7 +961,7 @@ async fn readers_and_gates_come_from_the_configuration_file_too(pool: PgPool) {
         .await
         .unwrap();
     let mut changed = file.readers.clone();
-    changed[0].address = "llrp://127.0.0.1:2".into();
+    changed[0].address = "llrp://127.0.0.1:2".known();
     depot::db::readers::apply_config(&mut conn, &changed, &file.gates)
         .await
         .expect("applying again updates");

@@ -4,6 +4,7 @@
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
+use depot::domain::bounds::Known as _;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tower::ServiceExt;
@@ -193,9 +194,9 @@ async fn insert_id(pool: &PgPool, sql: &str) -> i64 {
 async fn user(pool: &PgPool, username: &str, role: Role, department_id: Option<i64>) -> String {
     let mut conn = pool.acquire().await.unwrap();
     let new = NewUser {
-        username: username.into(),
+        username: username.known(),
         display_name: None,
-        password: "secret".into(),
+        password: "secret-password".known(),
         role,
         department_id,
     };
@@ -731,7 +732,8 @@ async fn intake_with_a_bad_item_creates_nothing(pool: PgPool) {
         ),
         (
             json!({ "name": "Desk", "category_id": w.category, "original_value_fen": -5 }),
-            "items[2]: original value cannot be negative",
+            // refused as the body is read, naming the field
+            "invalid request body: Failed to deserialize the JSON body into the target type: items[2].original_value_fen: an amount is 0 to",
         ),
         (
             json!({ "name": "Desk", "category_id": w.category, "original_value_fen": 1, "epc": "XYZ" }),

@@ -4,107 +4,10 @@
 mod common;
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Request, StatusCode};
-use common::{World, PASSWORD};
-use http_body_util::BodyExt;
+use axum::http::{header, Request, StatusCode};
+use common::{get, login, post, post_from, send, World, PASSWORD};
+use depot::domain::bounds::Known as _;
 use sqlx::PgPool;
-use tower::ServiceExt;
-
-/// What a page request returns.
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    /// The form token printed in the page.
-    #[track_caller]
-    fn csrf(&self) -> String {
-        let at = self
-            .body
-            .find("name=\"csrf\" value=\"")
-            .expect("the page has a form token")
-            + 19;
-        self.body[at..].split('"').next().unwrap().to_owned()
-    }
-}
-
-async fn send(world: &World, req: Request<Body>) -> Reply {
-    let response = world.app.clone().oneshot(req).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-async fn get(world: &World, path: &str, cookie: &str) -> Reply {
-    let mut req = Request::get(path);
-    if !cookie.is_empty() {
-        req = req.header(header::COOKIE, cookie);
-    }
-    send(world, req.body(Body::empty()).unwrap()).await
-}
-
-/// A form post as a browser on our own page sends it.
-async fn post(world: &World, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
-    post_from(world, path, cookie, fields, None).await
-}
-
-async fn post_from(
-    world: &World,
-    path: &str,
-    cookie: &str,
-    fields: &[(&str, &str)],
-    origin: Option<&str>,
-) -> Reply {
-    let body = serde_urlencoded::to_string(fields).unwrap();
-    let mut req = Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::HOST, "depot.test");
-    if !cookie.is_empty() {
-        req = req.header(header::COOKIE, cookie);
-    }
-    if let Some(origin) = origin {
-        req = req.header(header::ORIGIN, origin);
-    }
-    send(world, req.body(Body::from(body)).unwrap()).await
-}
-
-/// Sign in through the page; returns the Cookie header value to send afterwards.
-async fn login(world: &World, user: &str) -> String {
-    let reply = post(
-        world,
-        "/login",
-        "",
-        &[("username", user), ("password", PASSWORD), ("next", "/")],
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::SEE_OTHER,
-        "{user} signs in: {}",
-        reply.body
-    );
-    let set = reply
-        .headers
-        .get(header::SET_COOKIE)
-        .unwrap()
-        .to_str()
-        .unwrap();
-    set.split(';').next().unwrap().to_owned()
-}
 
 async fn loans(world: &World) -> i64 {
     sqlx::query_scalar("select count(*) from loans")
@@ -1117,8 +1020,8 @@ async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool)
     use serde_json::json;
     let world = World::new(pool.clone()).await;
     let new = depot::db::readers::NewReader {
-        name: "hh".into(),
-        address: "handheld:".into(),
+        name: "hh".known(),
+        address: "handheld:".known(),
         enabled: true,
         read_points: vec![depot::db::readers::ReadPoint {
             antenna: 1,
@@ -1128,17 +1031,9 @@ async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool)
     depot::db::readers::create(&mut pool.acquire().await.unwrap(), &new)
         .await
         .unwrap();
-    let ingest = depot::ingest::Ingest::start(
-        pool.clone(),
-        depot::ingest::Options {
-            tick: None,
-            connect_readers: false,
-            capacity: 16,
-            record_latency: false,
-        },
-    )
-    .await
-    .unwrap();
+    let ingest = depot::ingest::Ingest::start(pool.clone(), common::pipeline())
+        .await
+        .unwrap();
     let world = world.with_ingest(&ingest);
     let ids = world.stock(world.tables, 3).await;
     let epcs: Vec<String> =

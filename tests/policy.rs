@@ -24,6 +24,8 @@ enum Thing {
     Disposal(i64),
     Asset(i64),
     Person(i64),
+    /// An API token, its owner's business.
+    Token(i64),
     /// Something no department owns (a warehouse, a reader, …).
     Plain(i64),
 }
@@ -38,6 +40,7 @@ impl Thing {
             | Thing::Disposal(id)
             | Thing::Asset(id)
             | Thing::Person(id)
+            | Thing::Token(id)
             | Thing::Plain(id) => id,
         }
     }
@@ -75,6 +78,9 @@ async fn verdict(
             target_of(depot::db::disposals::get(c, id).await.unwrap().target())
         }
         Some(Thing::Asset(id)) => target_of(depot::db::assets::get(c, id).await.unwrap().target()),
+        Some(Thing::Token(id)) => {
+            target_of(depot::db::credentials::token(c, id).await.unwrap().target())
+        }
     }
 }
 
@@ -115,6 +121,8 @@ fn example(doc: &Value, schema: &Value) -> Value {
         "array" => json!([]),
         "string" => match schema["format"].as_str() {
             Some("date") => json!("2030-01-01"),
+            // A new password has a length the policy asks for.
+            Some("password") => json!("long enough password"),
             Some("date-time") => json!("2030-01-01T00:00:00Z"),
             _ => json!("x"),
         },
@@ -134,6 +142,9 @@ struct Fixtures {
     /// Finance's allocated asset, Culture's allocated asset, Culture's listed asset.
     assets: [i64; 3],
     bystander: i64,
+    /// Every person's own API token (not the one the test signs in with), by username,
+    /// and the bystander's.
+    tokens: Vec<(String, i64)>,
     reader: i64,
     gate: i64,
     stocktake: i64,
@@ -234,6 +245,25 @@ async fn fixtures(world: &World) -> Fixtures {
                 .await
                 .unwrap()
         },
+        tokens: {
+            let mut tokens = Vec::new();
+            for name in ["auditor", "requester", "keeper", "admin", "bystander"] {
+                let mut conn = world.pool.acquire().await.unwrap();
+                depot::auth::create_api_token(&mut conn, name, "policy", Some(30))
+                    .await
+                    .unwrap();
+                let id: i64 = sqlx::query_scalar(
+                    "select t.id from api_tokens t join users u on u.id = t.user_id
+                     where u.username = $1 and t.name = 'policy'",
+                )
+                .bind(name)
+                .fetch_one(&world.pool)
+                .await
+                .unwrap();
+                tokens.push((name.to_owned(), id));
+            }
+            tokens
+        },
         reader: post(
             "/api/readers",
             world.admin.clone(),
@@ -300,6 +330,21 @@ fn things(f: &Fixtures, world: &World, path: &str, actor: &Actor) -> Vec<(&'stat
         "gates" => vec![("any", Thing::Plain(f.gate))],
         "stocktakes" => vec![("any", Thing::Plain(f.stocktake))],
         "alerts" => vec![("any", Thing::Plain(1))],
+        "tokens" => {
+            let token = |name: &str| {
+                f.tokens
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, id)| Thing::Token(*id))
+                    .unwrap()
+            };
+            let own = if actor.username.is_empty() {
+                "admin"
+            } else {
+                actor.username.as_str()
+            };
+            vec![("own", token(own)), ("another's", token("bystander"))]
+        }
         other => panic!("the test knows no things under /{other}: add them to `things`"),
     }
 }

@@ -75,7 +75,7 @@ async fn history(world: &World) -> (i64, i64, i64, i64) {
     let cases = ok(world
         .call(Method::GET, "/api/compensations", &world.admin, None)
         .await);
-    let case = cases[0]["id"].as_i64().unwrap();
+    let case = cases["items"][0]["id"].as_i64().unwrap();
     ok(call(
         format!("/api/compensations/{case}/repair"),
         world.keeper.clone(),

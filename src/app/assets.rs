@@ -11,6 +11,7 @@ use crate::auth::Actor;
 use crate::db::assets::{self, Asset, AssetChange, NewAsset, Whereabouts};
 use crate::db::events::{self, Context, Event};
 use crate::db::Window;
+use crate::domain::bounds::Note;
 use crate::domain::epc;
 use crate::domain::lifecycle::{AssetAction, AssetState};
 
@@ -135,7 +136,7 @@ impl ManualAction {
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
     #[serde(default)]
-    pub reason: String,
+    pub reason: Note,
     /// Where the asset now is (take_in, recover).
     pub zone_id: Option<i64>,
 }
@@ -176,7 +177,7 @@ pub async fn act(
 pub struct Relocation {
     pub zone_id: i64,
     #[serde(default)]
-    pub reason: String,
+    pub reason: Note,
 }
 
 /// Move an asset in depot custody to another zone (no change of state; logged).

@@ -1,8 +1,6 @@
 //! Places and kinds (warehouses, their zones, asset categories), and the catalogue: what a
 //! department can borrow for its dates.
 
-use chrono::NaiveDate;
-
 use super::policy::department_filter;
 use super::{App, Op, Result};
 use crate::auth::Actor;
@@ -12,6 +10,7 @@ use crate::db::places::{
     self, Category, CategoryChange, NewCategory, NewWarehouse, NewZone, Warehouse, WarehouseChange,
     Zone, ZoneChange,
 };
+use crate::domain::bounds::Day;
 
 pub async fn warehouses(app: &App, actor: &Actor) -> Result<Vec<Warehouse>> {
     app.read(actor, Op::ListWarehouses, async |c| {
@@ -156,8 +155,8 @@ pub async fn delete_category(app: &App, actor: &Actor, id: i64) -> Result<()> {
 pub struct Browse {
     pub text: Option<String>,
     pub category_id: Option<i64>,
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
+    pub from: Option<Day>,
+    pub to: Option<Day>,
 }
 
 /// The catalogue for the actor's department: per category what is free for the dates, and
@@ -167,7 +166,7 @@ pub async fn browse(app: &App, actor: &Actor, b: Browse) -> Result<(Vec<Offer>, 
     let search = Search {
         text: b.text,
         category_id: b.category_id,
-        period: b.from.map(|f| (f, b.to.unwrap_or(f))),
+        period: b.from.map(|f| (f.date(), b.to.unwrap_or(f).date())),
     };
     app.read(actor, Op::BrowseCatalogue, async |c| {
         let offers = catalogue::offers(c, department, &search).await?;

@@ -9,6 +9,7 @@ use super::{App, Error, Op, Page, Paging, Reason, Result, Visibility};
 use crate::auth::Actor;
 use crate::db::disposals::{self, Disposal, NewDisposal};
 use crate::db::events::{self, Context, Event, OrderKind};
+use crate::domain::bounds::{Fen, Text};
 use crate::domain::lifecycle::orders::DisposalStatus;
 
 /// Disposals, newest first.
@@ -58,24 +59,24 @@ pub async fn events(app: &App, actor: &Actor, id: i64) -> Result<Vec<Event>> {
 #[serde(deny_unknown_fields)]
 pub struct Appraisal {
     /// In fen.
-    pub appraised_value_fen: i64,
+    pub appraised_value_fen: Fen,
     /// Who appraised: the appraisal firm or person.
-    pub appraiser: String,
+    pub appraiser: Text,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Sale {
     /// In fen.
-    pub sale_price_fen: i64,
-    pub buyer: String,
+    pub sale_price_fen: Fen,
+    pub buyer: Text,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Remittance {
     /// The treasury's receipt for the proceeds.
-    pub receipt_number: String,
+    pub receipt_number: Text,
 }
 
 /// Record the appraisal; again before approval to replace it.

@@ -18,9 +18,12 @@ pub enum Error {
     /// Well-formed, but it breaks a rule or refers to what does not exist (422).
     #[error("{0}")]
     Invalid(String),
-    /// A part of the service it needs is not running (503).
+    /// A part of the service it needs is not running, or is as busy as it may be (503).
     #[error("{0}")]
     Unavailable(String),
+    /// Too many attempts or open streams lately: try again after `retry_after` seconds (429).
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     /// Anything else: logged, never shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -53,6 +56,10 @@ impl From<sqlx::Error> for Error {
             if db.is_foreign_key_violation() {
                 return Error::Conflict("it is still referenced by other records".into());
             }
+            // Input the bounded types should have refused first; never a 500 all the same.
+            if let Some(message) = db.code().as_deref().and_then(data_exception) {
+                return Error::Invalid(message.into());
+            }
         }
         Error::Internal(e.into())
     }
@@ -69,6 +76,23 @@ impl From<crate::ingest::IngestError> for Error {
     }
 }
 
+impl From<crate::domain::bounds::OutOfBounds> for Error {
+    fn from(e: crate::domain::bounds::OutOfBounds) -> Self {
+        Error::Invalid(e.0)
+    }
+}
+
+/// PostgreSQL's data exceptions (SQLSTATE class 22) that bad input can cause.
+fn data_exception(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "22021" | "22P05" => "text cannot contain NUL or characters outside UTF-8",
+        "22008" | "22007" => "a date or time is out of range",
+        "22003" => "a number is out of range",
+        "22001" => "a text is too long",
+        _ => return None,
+    })
+}
+
 /// Named constraints, and what a person can do about them.
 fn constraint_message(constraint: &str) -> Option<&'static str> {
     Some(match constraint {
@@ -82,6 +106,11 @@ fn constraint_message(constraint: &str) -> Option<&'static str> {
         "assets_epc_key" => "an asset with that EPC already exists",
         "assets_epc_hex" => "an EPC is 1 to 62 bytes written as upper-case hex",
         "assets_original_value_not_negative" => "original value cannot be negative",
+        "assets_original_value_bounded"
+        | "disposals_money_bounded"
+        | "compensations_amount_bounded" => {
+            "an amount is at most 10000000000000 fen (a hundred billion yuan): correct the asset's original value"
+        }
         "reservations_no_double_booking" => {
             "that asset is already reserved for overlapping dates by another order"
         }

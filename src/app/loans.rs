@@ -14,6 +14,7 @@ use crate::db::compensations::{self, Compensation};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::loans::{self, Inspection, Loan, NewLoan, ReturnedItem};
 use crate::db::{catalogue, orders, reports, Window};
+use crate::domain::bounds::{Fen, Text};
 use crate::domain::lifecycle::orders::{CompensationStatus, LoanStatus};
 
 /// Which loans: a status (or `overdue`), a department.
@@ -233,18 +234,25 @@ pub async fn compensations(
     actor: &Actor,
     status: Option<CompensationStatus>,
     department: Option<i64>,
-) -> Result<Vec<Compensation>> {
-    authorize(actor, Op::ListCompensations, Target::Nothing)?;
+    paging: Paging,
+) -> Result<Page<Compensation>> {
     let department = department_filter(actor, Op::ListCompensations).or(department);
-    Ok(compensations::list(&mut *app.pool.acquire().await?, department, status).await?)
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ListCompensations, async |c| {
+            compensations::list(c, department, status, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
 }
 
-/// Every compensation case, to settle (the staff's and the auditor's page).
+/// The latest compensation cases, to settle (the staff's and the auditor's page).
 pub async fn compensation_desk(app: &App, actor: &Actor) -> Result<Vec<Compensation>> {
     app.read(actor, Op::CompensationDesk, async |c| {
-        compensations::list(c, None, None).await
+        compensations::list(c, None, None, Window::first(200)).await
     })
     .await
+    .map(|(items, _)| items)
 }
 
 pub async fn compensation(app: &App, actor: &Actor, id: i64) -> Result<Compensation> {
@@ -258,13 +266,13 @@ pub async fn compensation(app: &App, actor: &Actor, id: i64) -> Result<Compensat
 #[serde(deny_unknown_fields)]
 pub struct Repair {
     /// What the repair cost, in fen: the department compensates this instead of the original value.
-    pub cost_fen: i64,
+    pub cost_fen: Fen,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Payment {
-    pub receipt_number: String,
+    pub receipt_number: Text,
 }
 
 /// The damaged asset was repaired: it is back in stock, and the case is for the cost.

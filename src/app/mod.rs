@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use crate::auth::Actor;
 use crate::config::Config;
 use crate::db;
+use crate::domain::bounds::{Note, PageNo};
 use crate::ingest::Ingest;
 
 mod error;
@@ -27,6 +28,8 @@ pub mod catalogue;
 pub mod disposals;
 /// Intakes.
 pub mod intakes;
+/// What one client may hold at once: live event streams.
+pub mod limits;
 /// Loans and compensation cases.
 pub mod loans;
 /// Departments and users.
@@ -37,6 +40,8 @@ pub mod policy;
 pub mod readers;
 /// The dashboard and its exports.
 pub mod reports;
+/// Signing in and out, changing one's password, API tokens.
+pub mod session;
 /// Stocktakes.
 pub mod stocktakes;
 /// Transfers.
@@ -57,6 +62,10 @@ pub struct App {
     /// Cancelled when the server starts shutting down, so that endless responses (the event
     /// stream) end and graceful shutdown can finish.
     pub closing: tokio_util::sync::CancellationToken,
+    /// Sign-in throttling and password hashing.
+    pub guard: Arc<crate::auth::Guard>,
+    /// Open event streams, per session and in total.
+    pub streams: Arc<limits::Streams>,
 }
 
 impl App {
@@ -66,6 +75,8 @@ impl App {
             config: Arc::new(config),
             ingest: None,
             closing: Default::default(),
+            guard: Default::default(),
+            streams: Default::default(),
         }
     }
 
@@ -158,10 +169,12 @@ async fn found<T: Scoped, U, E: Into<Error>>(
     f(conn, thing).await.map_err(Into::into)
 }
 
-/// `?page=&per_page=` (1-based; at most [`Paging::MAX_PER_PAGE`] per page).
+/// `?page=&per_page=` (1-based, page at most [`PageNo::MAX`], refused beyond; at most
+/// [`Paging::MAX_PER_PAGE`] per page).
 #[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
 pub struct Paging {
-    pub page: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }
 
@@ -169,7 +182,7 @@ impl Paging {
     pub const MAX_PER_PAGE: i64 = 500;
 
     pub fn window(self) -> crate::db::Window {
-        let page = self.page.unwrap_or(1).max(1);
+        let page = self.page.unwrap_or_default().get();
         let per_page = self.per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE);
         crate::db::Window { page, per_page }
     }
@@ -202,7 +215,7 @@ pub struct Approval {
     /// The assets to reserve; omitted: chosen automatically from the lines.
     pub asset_ids: Option<Vec<i64>>,
     #[serde(default)]
-    pub reason: String,
+    pub reason: Note,
 }
 
 /// Why: for a rejection, a cancellation, a waiver, a closing.
@@ -210,5 +223,5 @@ pub struct Approval {
 #[serde(deny_unknown_fields)]
 pub struct Reason {
     #[serde(default)]
-    pub reason: String,
+    pub reason: Note,
 }

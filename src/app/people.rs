@@ -5,9 +5,11 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::policy::{authorize, person_filter, Target};
-use super::{App, Error, Op, Result};
+use super::{App, Error, Op, Page, Paging, Result};
 use crate::auth::{self, Actor, Role};
+use crate::db::credentials;
 use crate::db::people::{self, Department, DepartmentChange, NewDepartment, User, UserUpdate};
+use crate::domain::bounds::{NewPassword, Password, Text};
 
 pub async fn list_departments(app: &App, actor: &Actor) -> Result<Vec<Department>> {
     authorize(actor, Op::ListDepartments, Target::Nothing)?;
@@ -42,9 +44,10 @@ pub async fn delete_department(app: &App, actor: &Actor, id: i64) -> Result<()> 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
-    pub username: String,
-    pub display_name: Option<String>,
-    pub password: String,
+    pub username: Text,
+    pub display_name: Option<Text>,
+    /// At least 10 characters.
+    pub password: NewPassword,
     pub role: Role,
     pub department_id: Option<i64>,
 }
@@ -52,45 +55,46 @@ pub struct NewUser {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChange {
-    pub display_name: Option<String>,
-    pub password: Option<String>,
+    pub display_name: Option<Text>,
+    /// A new password (at least 10 characters). Changing one's own needs `current_password`;
+    /// either way the user's other sessions end and their API tokens are revoked.
+    pub password: Option<NewPassword>,
+    pub current_password: Option<Password>,
     pub role: Option<Role>,
     pub department_id: Option<i64>,
     pub active: Option<bool>,
 }
 
-/// Long enough to resist guessing, short enough to type on a tablet.
-pub const MIN_PASSWORD_LEN: usize = 4;
-
-fn check_password(password: &str) -> Result<()> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(Error::Invalid(format!(
-            "a password has at least {MIN_PASSWORD_LEN} characters"
-        )));
-    }
-    Ok(())
-}
-
 /// Users: admins and auditors see all, everyone else themselves.
-pub async fn list_users(app: &App, actor: &Actor) -> Result<Vec<User>> {
-    authorize(actor, Op::ListUsers, Target::Nothing)?;
+pub async fn list_users(app: &App, actor: &Actor, paging: Paging) -> Result<Page<User>> {
     let only = person_filter(actor, Op::ListUsers);
-    Ok(people::users(&mut *app.pool.acquire().await?, only).await?)
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ListUsers, async |c| {
+            people::users(c, only, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
 }
 
+/// Create a user. The password is hashed on the blocking pool before a connection is taken.
 pub async fn create_user(app: &App, actor: &Actor, new: NewUser) -> Result<User> {
     authorize(actor, Op::CreateUser, Target::Nothing)?;
-    insert_user(&mut *app.pool.acquire().await?, &new).await
+    let hash = app.guard.passwords.hash(new.password.expose()).await;
+    insert_user_hashed(&mut *app.pool.acquire().await?, &new, &hash).await
 }
 
-/// Create a user, with nobody's authority: `depot user add`, the demo, the tests.
+/// Create a user, with nobody's authority: `depot user add`, the tests.
 pub async fn insert_user(conn: &mut PgConnection, new: &NewUser) -> Result<User> {
-    check_password(&new.password)?;
+    insert_user_hashed(conn, new, &auth::hash_password(new.password.expose())).await
+}
+
+async fn insert_user_hashed(conn: &mut PgConnection, new: &NewUser, hash: &str) -> Result<User> {
     let username = new.username.trim();
     let row = people::NewUserRow {
         username,
         display_name: new.display_name.as_deref().unwrap_or(username),
-        password_hash: &auth::hash_password(&new.password),
+        password_hash: hash,
         role: new.role,
         department_id: new.department_id,
     };
@@ -102,29 +106,42 @@ pub async fn get_user(app: &App, actor: &Actor, id: i64) -> Result<User> {
     Ok(people::user(&mut *app.pool.acquire().await?, id).await?)
 }
 
-/// Change a user. Everyone may change their own name and password; the admin anyone's, and
-/// their role, department and whether they may sign in. A new password or a deactivation ends
-/// the user's sessions.
-pub async fn update_user(app: &App, actor: &Actor, id: i64, change: UserChange) -> Result<User> {
+/// Change a user. Everyone may change their own name and password (their own password only
+/// with the current one); the admin anyone's, and their role, department and whether they
+/// may sign in. A new password ends the user's other sessions and revokes their API tokens
+/// (`session`: the credential making the change, which stays); a deactivation ends them all.
+pub async fn update_user(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    change: UserChange,
+    session: Option<&str>,
+) -> Result<User> {
     authorize(actor, Op::UpdateUser, Target::Person(id))?;
     if change.role.is_some() || change.department_id.is_some() || change.active.is_some() {
         authorize(actor, Op::ChangeAccess, Target::Nothing)?;
     }
-    if let Some(p) = &change.password {
-        check_password(p)?;
+    if let Some(new) = &change.password {
+        super::session::change_password(
+            app,
+            actor,
+            id,
+            change.current_password.as_ref(),
+            new,
+            session,
+        )
+        .await?;
     }
-    let hash = change.password.as_deref().map(auth::hash_password);
     let update = UserUpdate {
         display_name: change.display_name.as_deref(),
-        password_hash: hash.as_deref(),
         role: change.role,
         department_id: change.department_id,
         active: change.active,
     };
     let mut tx = app.pool.begin().await?;
     let user = people::update_user(&mut tx, id, &update).await?;
-    if change.active == Some(false) || change.password.is_some() {
-        people::end_sessions(&mut tx, id).await?;
+    if change.active == Some(false) {
+        credentials::end_all(&mut tx, id, None).await?;
     }
     tx.commit().await?;
     Ok(user)

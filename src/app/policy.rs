@@ -24,6 +24,9 @@ pub enum Op {
     SignIn,
     Whoami,
     SignOut,
+    /// API tokens: one's own, or everyone's.
+    ListTokens,
+    RevokeToken,
     // departments and users
     ListDepartments,
     CreateDepartment,
@@ -224,6 +227,8 @@ pub const POLICY: &[Rule] = &[
     rule(Op::SignIn,             ANYONE,     Public,     "sign in"),
     rule(Op::Whoami,             ANYONE,     Any,        "see who they are"),
     rule(Op::SignOut,            ANYONE,     Public,     "sign out"),
+    rule(Op::ListTokens,         ANYONE,     Oneself(OVERSIGHT), "list API tokens"),
+    rule(Op::RevokeToken,        ANYONE,     Oneself(ADMIN), "revoke API tokens"),
 
     rule(Op::ListDepartments,    ANYONE,     Any,        "list departments"),
     rule(Op::CreateDepartment,   ADMIN,      Any,        "create departments"),
@@ -394,6 +399,12 @@ pub enum Target<'a> {
     For(Option<i64>),
     /// A person.
     Person(i64),
+    /// A person's credential (an API token), named for a 404.
+    Credential {
+        kind: &'static str,
+        id: i64,
+        owner: i64,
+    },
 }
 
 /// What a stored thing is to the policy.
@@ -416,6 +427,16 @@ macro_rules! paperwork {
             }
         }
     )+};
+}
+
+impl Scoped for db::credentials::ApiToken {
+    fn target(&self) -> Target<'_> {
+        Target::Credential {
+            kind: "API token",
+            id: self.id,
+            owner: self.user_id,
+        }
+    }
 }
 
 paperwork! {
@@ -477,6 +498,13 @@ pub fn authorize(actor: &Actor, op: Op, target: Target<'_>) -> Result<()> {
                 Ok(())
             } else {
                 Err(Error::NotFound(format!("user {id}")))
+            }
+        }
+        (Oneself(anyone), Target::Credential { kind, id, owner }) => {
+            if anyone.contains(&actor.role) || actor.id == owner {
+                Ok(())
+            } else {
+                Err(Error::NotFound(format!("{kind} {id}")))
             }
         }
         (scope, target) => Err(Error::Internal(anyhow::anyhow!(

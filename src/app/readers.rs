@@ -14,11 +14,12 @@ use tokio::sync::broadcast;
 use utoipa::ToSchema;
 
 use super::policy::{authorize, Target};
-use super::{App, Error, Op, Result, Visibility};
+use super::{App, Error, Op, Page, Paging, Result, Visibility};
 use crate::auth::Actor;
 use crate::db::alerts::{self, Alert};
 use crate::db::readers::{self, Gate, NewGate, NewReader, Passage, Reader, ReaderChange, HANDHELD};
-use crate::db::{self, places};
+use crate::db::{self, places, Window};
+use crate::domain::bounds::Text;
 use crate::ingest::{self, live, Health, IngestError, LiveEvent, Site};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -172,7 +173,7 @@ fn first_antenna() -> u16 {
 #[serde(deny_unknown_fields)]
 pub struct Upload {
     /// The handheld's reader name.
-    pub reader: String,
+    pub reader: Text,
     pub reads: Vec<HandheldRead>,
 }
 
@@ -229,11 +230,14 @@ pub async fn upload(app: &App, actor: &Actor, upload: Upload) -> Result<Uploaded
 }
 
 /// Alerts, newest first; `open`: only those not yet acknowledged.
-pub async fn alerts(app: &App, actor: &Actor, open: bool) -> Result<Vec<Alert>> {
-    app.read(actor, Op::ListAlerts, async |c| {
-        alerts::list(c, open, 500).await
-    })
-    .await
+pub async fn alerts(app: &App, actor: &Actor, open: bool, paging: Paging) -> Result<Page<Alert>> {
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ListAlerts, async |c| {
+            alerts::list(c, open, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
 }
 
 pub async fn acknowledge(app: &App, actor: &Actor, id: i64, note: &str) -> Result<Alert> {
@@ -257,8 +261,9 @@ pub async fn gate_view(app: &App, actor: &Actor, gate: Option<i64>) -> Result<Ga
         let gates = readers::gates(c).await?;
         let gate = gate.or_else(|| (gates.len() == 1).then(|| gates[0].id));
         let passages = readers::passages(c, gate, 50).await?;
-        let alerts = alerts::list(c, true, 100)
+        let alerts = alerts::list(c, true, Window::first(100))
             .await?
+            .0
             .into_iter()
             .filter(|a| gate.is_none() || a.gate_id == gate)
             .collect();
@@ -278,6 +283,8 @@ pub struct Feed {
     filter: live::Filter,
     sees: Visibility,
     closing: tokio_util::sync::CancellationToken,
+    /// Held for as long as the feed is followed: streams per session and in all are capped.
+    _slot: super::limits::StreamSlot,
 }
 
 /// What a feed yields.
@@ -287,10 +294,13 @@ pub enum Next {
     Lagged(u64),
 }
 
-/// Follow the live stream through `filter`, as far as the actor may see.
-pub fn follow(app: &App, actor: &Actor, filter: live::Filter) -> Result<Feed> {
+/// Follow the live stream through `filter`, as far as the actor may see; `credential`: the
+/// digest of the session or token that follows it, which may hold only a few at once.
+pub fn follow(app: &App, actor: &Actor, credential: &[u8], filter: live::Filter) -> Result<Feed> {
     authorize(actor, Op::Stream, Target::Nothing)?;
+    let slot = app.streams.acquire(credential.to_vec())?;
     Ok(Feed {
+        _slot: slot,
         rx: app.ingest()?.subscribe(),
         filter,
         sees: Visibility::of(actor),

@@ -41,7 +41,9 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
             by_category: reports::stock_by_category(c).await?,
             idle: reports::idle(c, IDLE_DAYS, 20).await?,
             overdue: loans::list(c, &overdue, Window::first(100)).await?.0,
-            cases: compensations::list(c, department, None).await?,
+            cases: compensations::list(c, department, None, Window::first(100))
+                .await?
+                .0,
             money: reports::money(c).await?,
         })
     })
@@ -81,9 +83,10 @@ pub async fn overdue(app: &App, actor: &Actor) -> Result<Vec<Loan>> {
 pub async fn compensations(app: &App, actor: &Actor) -> Result<Vec<Compensation>> {
     let department = department_filter(actor, Op::Dashboard);
     app.read(actor, Op::Dashboard, async |c| {
-        compensations::list(c, department, None).await
+        compensations::list(c, department, None, ALL).await
     })
     .await
+    .map(|(items, _)| items)
 }
 
 pub async fn disposals(app: &App, actor: &Actor) -> Result<Vec<Disposal>> {

@@ -6,12 +6,13 @@ use depot_readers::Epc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{App, Error, Op, Result};
+use super::{App, Error, Op, Page, Paging, Result};
 use crate::auth::Actor;
 use crate::db::assets::{self, NewAsset};
 use crate::db::events::{self, Context};
 use crate::db::stocktakes::{self, NewResult, Outcome, ResultRow, StocktakeRow, StocktakeStatus};
-use crate::db::{self, catalogue, places};
+use crate::db::{self, catalogue, places, Window};
+use crate::domain::bounds::{Fen, Known as _, Text};
 use crate::domain::lifecycle::AssetAction;
 use crate::engine::{Progress, StocktakeResult, ZoneId};
 
@@ -55,11 +56,14 @@ pub struct NewStocktake {
     pub zone_ids: Vec<i64>,
 }
 
-pub async fn list(app: &App, actor: &Actor) -> Result<Vec<StocktakeRow>> {
-    app.read(actor, Op::ListStocktakes, async |c| {
-        stocktakes::list(c).await
-    })
-    .await
+pub async fn list(app: &App, actor: &Actor, paging: Paging) -> Result<Page<StocktakeRow>> {
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ListStocktakes, async |c| {
+            stocktakes::list(c, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
 }
 
 pub async fn create(app: &App, actor: &Actor, new: NewStocktake) -> Result<StocktakeRow> {
@@ -194,12 +198,12 @@ pub enum FollowUp {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resolve {
-    pub epc: String,
+    pub epc: Text,
     pub action: FollowUp,
     /// For `register`: the new asset.
-    pub name: Option<String>,
+    pub name: Option<Text>,
     pub category_id: Option<i64>,
-    pub original_value_fen: Option<i64>,
+    pub original_value_fen: Option<Fen>,
 }
 
 /// Act on one line of a finished stocktake.
@@ -232,7 +236,7 @@ pub async fn resolve(app: &App, actor: &Actor, id: i64, input: Resolve) -> Resul
                     )));
                 }
                 let new = NewAsset {
-                    epc: Some(epc.clone()),
+                    epc: Some(epc.as_str().known()),
                     name: input
                         .name
                         .clone()
@@ -240,11 +244,11 @@ pub async fn resolve(app: &App, actor: &Actor, id: i64, input: Resolve) -> Resul
                     category_id: input
                         .category_id
                         .ok_or_else(|| Error::Invalid("registering needs a category_id".into()))?,
-                    original_value_fen: input.original_value_fen.unwrap_or(0),
+                    original_value_fen: input.original_value_fen.unwrap_or_default(),
                     acquired_on: None,
                     source_class: Default::default(),
                     owner_department_id: None,
-                    notes: format!("found untagged in the register at stocktake {id}"),
+                    notes: format!("found untagged in the register at stocktake {id}").known(),
                 };
                 let asset = assets::register(tx, &app.config.company_prefix, &new, &ctx).await?;
                 events::transition(tx, asset.id, AssetAction::Receive, &ctx).await?;
@@ -273,7 +277,7 @@ pub struct StocktakeDesk {
 pub async fn desk(app: &App, actor: &Actor) -> Result<StocktakeDesk> {
     app.read(actor, Op::StocktakeDesk, async |c| {
         Ok::<_, db::Error>(StocktakeDesk {
-            stocktakes: stocktakes::list(c).await?,
+            stocktakes: stocktakes::list(c, Window::first(200)).await?.0,
             warehouses: places::warehouses(c)
                 .await?
                 .into_iter()

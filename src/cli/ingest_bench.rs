@@ -12,6 +12,7 @@ use sqlx::postgres::PgConnectOptions;
 use super::service::Database;
 use crate::config::{Config, Overrides};
 use crate::db;
+use crate::domain::bounds::Known as _;
 use crate::ingest::{self, Ingest, Options};
 
 #[derive(Debug, Args)]
@@ -39,8 +40,7 @@ pub async fn run(over: &Overrides, args: IngestBenchArgs) -> anyhow::Result<()> 
     let config = Config::load(over, None)?;
     let server = Database::open(&config).await?;
     let name = format!("depot_bench_{}", std::process::id());
-    sqlx::query(&format!("create database {name}"))
-        .execute(&server.pool)
+    db::create_database(&server.pool, &name)
         .await
         .context("creating the scratch database")?;
     let options: PgConnectOptions = (*server.pool.connect_options()).clone().database(&name);
@@ -51,36 +51,38 @@ pub async fn run(over: &Overrides, args: IngestBenchArgs) -> anyhow::Result<()> 
         outcome
     }
     .await;
-    let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
-        .execute(&server.pool)
-        .await;
+    let _ = db::drop_database(&server.pool, &name).await;
     server.close().await?;
     result
 }
 
 async fn load(pool: &sqlx::PgPool, args: &IngestBenchArgs) -> anyhow::Result<()> {
-    let warehouse: i64 = sqlx::query_scalar(
-        "insert into warehouses (code, name) values ('BENCH', 'bench') returning id",
-    )
-    .fetch_one(pool)
-    .await?;
-    let mut reader_ids = Vec::new();
     let mut conn = pool.acquire().await?;
+    let warehouse = db::places::NewWarehouse {
+        code: "BENCH".known(),
+        name: "bench".known(),
+        address: Default::default(),
+    };
+    let warehouse = db::places::create_warehouse(&mut conn, &warehouse)
+        .await?
+        .id;
+    let mut reader_ids = Vec::new();
     for r in 0..args.readers {
-        let zone: i64 = sqlx::query_scalar(
-            "insert into zones (warehouse_id, code, name) values ($1, $2, $2) returning id",
-        )
-        .bind(warehouse)
-        .bind(format!("Z{r}"))
-        .fetch_one(&mut *conn)
-        .await?;
+        let zone = db::places::NewZone {
+            code: format!("Z{r}").known(),
+            name: format!("Z{r}").known(),
+            kind: "storage".known(),
+        };
+        let zone = db::places::create_zone(&mut conn, warehouse, &zone)
+            .await?
+            .id;
         let point = |antenna| db::readers::ReadPoint {
             antenna,
             zone_id: zone,
         };
         let new = db::readers::NewReader {
-            name: format!("reader-{r}"),
-            address: "llrp://127.0.0.1:1".into(),
+            name: format!("reader-{r}").known(),
+            address: "llrp://127.0.0.1:1".known(),
             enabled: true,
             read_points: vec![point(1), point(2)],
         };
@@ -179,9 +181,7 @@ async fn load(pool: &sqlx::PgPool, args: &IngestBenchArgs) -> anyhow::Result<()>
             .unwrap_or(0) as f64
             / 1000.0
     };
-    let stored: i64 = sqlx::query_scalar("select count(*) from facts")
-        .fetch_one(pool)
-        .await?;
+    let stored = db::facts::count(&mut *pool.acquire().await?).await?;
     println!(
         "readers {} × {} reads/s for {:.1} s ({} ticks of {} ms ran late)",
         args.readers,

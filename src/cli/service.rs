@@ -12,6 +12,7 @@ use crate::app::App;
 use crate::auth::{self, Role};
 use crate::config::{Config, Overrides};
 use crate::db::{self, embedded::EmbeddedPostgres};
+use crate::domain::bounds::{NewPassword, OutOfBounds, Text};
 use crate::ingest::{self, Ingest};
 
 #[derive(Debug, Args)]
@@ -38,7 +39,8 @@ pub enum UserCommand {
         /// Name shown in the pages [default: the username]
         #[arg(long)]
         display_name: Option<String>,
-        /// Password; read from the DEPOT_PASSWORD environment variable if not given.
+        /// Password, at least 10 characters; read from the DEPOT_PASSWORD environment
+        /// variable if not given.
         #[arg(long, env = "DEPOT_PASSWORD", hide_env_values = true)]
         password: String,
     },
@@ -54,7 +56,8 @@ pub enum TokenCommand {
         /// What the token is for, e.g. "gate reader bridge".
         #[arg(long, default_value = "api")]
         name: String,
-        /// Expire after this many days [default: never]
+        /// Expire after this many days (1 to 3650) [default: `token_days` of the
+        /// configuration, 90]
         #[arg(long)]
         days: Option<i64>,
     },
@@ -184,10 +187,14 @@ pub async fn user(over: &Overrides, cmd: UserCommand) -> anyhow::Result<()> {
             ),
             None => None,
         };
+        let bounded = |what: &str, e: OutOfBounds| anyhow::anyhow!("{what}: {e}");
         let body = NewUser {
-            username,
-            display_name,
-            password,
+            username: Text::parse(username).map_err(|e| bounded("username", e))?,
+            display_name: display_name
+                .map(Text::parse)
+                .transpose()
+                .map_err(|e| bounded("--display-name", e))?,
+            password: NewPassword::parse(password).map_err(|e| bounded("--password", e))?,
             role,
             department_id,
         };
@@ -209,9 +216,17 @@ pub async fn token(over: &Overrides, cmd: TokenCommand) -> anyhow::Result<()> {
     let config = Config::load(over, None)?;
     let database = Database::open(&config).await?;
     let TokenCommand::Create { user, name, days } = cmd;
+    let days = days.unwrap_or(config.token_days);
     let result = async {
+        if !(1..=crate::config::MAX_TOKEN_DAYS).contains(&days) {
+            anyhow::bail!(
+                "--days is 1 to {}: every token expires",
+                crate::config::MAX_TOKEN_DAYS
+            );
+        }
+        let name = Text::parse(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
         let mut conn = database.pool.acquire().await?;
-        let token = auth::create_api_token(&mut conn, &user, &name, days).await?;
+        let token = auth::create_api_token(&mut conn, &user, &name, Some(days)).await?;
         println!("{token}");
         anyhow::Ok(())
     }

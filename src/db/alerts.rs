@@ -65,14 +65,21 @@ pub async fn raise(
     .await?)
 }
 
-pub async fn list(conn: &mut PgConnection, open_only: bool, limit: i64) -> Result<Vec<Alert>> {
-    Ok(sqlx::query_as(
-        "select * from alerts where not $1 or acknowledged_at is null order by id desc limit $2",
+/// Alerts (all, or the open ones), newest first: one page of them, and how many in all.
+pub async fn list(
+    conn: &mut PgConnection,
+    open_only: bool,
+    window: super::Window,
+) -> Result<(Vec<Alert>, i64)> {
+    super::page(
+        conn,
+        "select * from alerts",
+        "where not $1 or acknowledged_at is null",
+        "id desc",
+        args![open_only],
+        window,
     )
-    .bind(open_only)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    .await
 }
 
 /// A keeper has looked into it.

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::events::{self, Context};
 use super::{page, Error, OptionalExt, Result, Window};
+use crate::domain::bounds::{Day, Fen, Note, Text};
 use crate::domain::epc;
 use crate::domain::lifecycle::AssetState;
 
@@ -71,16 +72,16 @@ const SELECT: &str = "select a.id, a.epc, a.name, a.category_id, c.name as categ
 #[serde(deny_unknown_fields)]
 pub struct NewAsset {
     /// Keep the EPC the asset already carries (hex); omitted: a GIAI-96 EPC is assigned.
-    pub epc: Option<String>,
-    pub name: String,
+    pub epc: Option<Text>,
+    pub name: Text,
     pub category_id: i64,
-    pub original_value_fen: i64,
-    pub acquired_on: Option<NaiveDate>,
+    pub original_value_fen: Fen,
+    pub acquired_on: Option<Day>,
     #[serde(default)]
     pub source_class: SourceClass,
     pub owner_department_id: Option<i64>,
     #[serde(default)]
-    pub notes: String,
+    pub notes: Note,
 }
 
 /// Register an asset (state `registered`) and commission its EPC.
@@ -92,9 +93,6 @@ pub async fn register(
 ) -> Result<Asset> {
     if new.name.trim().is_empty() {
         return Err(Error::Invalid("an asset needs a name".into()));
-    }
-    if new.original_value_fen < 0 {
-        return Err(Error::Invalid("original value cannot be negative".into()));
     }
     let epc = match &new.epc {
         Some(hex) => {
@@ -240,11 +238,11 @@ pub async fn set_listed(
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssetChange {
-    pub name: Option<String>,
+    pub name: Option<Text>,
     pub category_id: Option<i64>,
-    pub original_value_fen: Option<i64>,
-    pub acquired_on: Option<NaiveDate>,
-    pub notes: Option<String>,
+    pub original_value_fen: Option<Fen>,
+    pub acquired_on: Option<Day>,
+    pub notes: Option<Note>,
 }
 
 /// Correct an asset's register entry and log what changed (never its state: that changes
@@ -321,6 +319,36 @@ pub async fn put(conn: &mut PgConnection, id: i64, zone_id: Option<i64>) -> Resu
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// An allocated asset is `department`'s now: it owns and holds it, out of the depot's zones.
+/// A virtual-depot listing belonged to the old owner; the new owner lists it anew if it wants.
+pub async fn hand_over(conn: &mut PgConnection, id: i64, department: i64) -> Result<()> {
+    sqlx::query(
+        "update assets set owner_department_id = $2, holder_department_id = $2, zone_id = null,
+            virtual_depot = false, updated_at = now()
+         where id = $1",
+    )
+    .bind(id)
+    .bind(department)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The newest `n` assets of a category still in stock.
+pub async fn newest_in_stock(
+    conn: &mut PgConnection,
+    category_id: i64,
+    n: i64,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "select id from assets where category_id = $1 and state = 'in_stock' order by id desc limit $2",
+    )
+    .bind(category_id)
+    .bind(n)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// The depot takes an asset in from a department: it is the depot's now, at `zone_id` if given.

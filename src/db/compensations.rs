@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::events::{self, Context, OrderKind};
 use super::orders;
 use super::{Error, OptionalExt, Result};
+use crate::domain::bounds::Fen;
 use crate::domain::lifecycle::orders::CompensationStatus;
 use crate::domain::lifecycle::AssetAction;
 
@@ -90,19 +91,23 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Compensation> {
         .or_not_found(|| format!("compensation case {id}"))
 }
 
+/// Cases, newest first: one page of them, and how many in all.
 pub async fn list(
     conn: &mut PgConnection,
     department_id: Option<i64>,
     status: Option<CompensationStatus>,
-) -> Result<Vec<Compensation>> {
-    Ok(sqlx::query_as(&format!(
-        "{SELECT} where ($1::bigint is null or c.department_id = $1) and ($2::compensation_status is null or c.status = $2)
-         order by c.id desc"
-    ))
-    .bind(department_id)
-    .bind(status)
-    .fetch_all(conn)
-    .await?)
+    window: super::Window,
+) -> Result<(Vec<Compensation>, i64)> {
+    super::page(
+        conn,
+        SELECT,
+        "where ($1::bigint is null or c.department_id = $1)
+           and ($2::compensation_status is null or c.status = $2)",
+        "c.id desc",
+        args![department_id, status],
+        window,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -144,12 +149,9 @@ async fn set(
 pub async fn repaired(
     conn: &mut PgConnection,
     id: i64,
-    cost_fen: i64,
+    cost_fen: Fen,
     ctx: &Context,
 ) -> Result<Compensation> {
-    if cost_fen < 0 {
-        return Err(Error::Invalid("a repair cost cannot be negative".into()));
-    }
     let status = orders::lock(conn, id, "repair").await?;
     let case = get(conn, id).await?;
     if case.kind == Kind::Loss {
@@ -165,7 +167,7 @@ pub async fn repaired(
         "repair",
         status,
         CompensationStatus::Repaired,
-        Some(cost_fen),
+        Some(cost_fen.get()),
         None,
         &ctx,
     )

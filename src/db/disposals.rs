@@ -13,6 +13,7 @@ use super::assets::{self, Asset};
 use super::events::{self, Context, OrderKind};
 use super::orders;
 use super::{page, Error, OptionalExt, Result, Window};
+use crate::domain::bounds::{Fen, FenSum, Note};
 use crate::domain::lifecycle::orders::DisposalStatus;
 use crate::domain::lifecycle::AssetAction;
 
@@ -27,7 +28,7 @@ pub struct Disposal {
     pub requested_by: i64,
     pub requester: String,
     /// What the assets cost when new, together; in fen.
-    pub original_value_fen: i64,
+    pub original_value_fen: FenSum,
     /// In fen, set at appraisal.
     pub appraised_value_fen: Option<i64>,
     pub appraiser: Option<String>,
@@ -47,7 +48,7 @@ pub struct Disposal {
 }
 
 const SELECT: &str = "select d.id, d.reason, d.status, d.requested_by, u.username as requester,
-    (select coalesce(sum(a.original_value_fen), 0)::bigint from disposal_assets da join assets a on a.id = da.asset_id
+    (select coalesce(sum(a.original_value_fen), 0)::text from disposal_assets da join assets a on a.id = da.asset_id
      where da.disposal_id = d.id) as original_value_fen,
     d.appraised_value_fen, d.appraiser, d.method, d.sale_price_fen, d.buyer, d.receipt_number, d.remitted_at,
     d.decided_by, d.created_at, d.updated_at
@@ -58,7 +59,7 @@ const SELECT: &str = "select d.id, d.reason, d.status, d.requested_by, u.usernam
 pub struct NewDisposal {
     /// Assets in stock or in repair.
     pub asset_ids: Vec<i64>,
-    pub reason: String,
+    pub reason: Note,
 }
 
 /// Put assets forward for disposal: each becomes pending disposal.
@@ -217,13 +218,6 @@ async fn transition_all(
     Ok(())
 }
 
-fn not_negative(fen: i64, what: &str) -> Result<()> {
-    if fen < 0 {
-        return Err(Error::Invalid(format!("{what} cannot be negative")));
-    }
-    Ok(())
-}
-
 fn given<'a>(text: &'a str, what: &str) -> Result<&'a str> {
     let text = text.trim();
     if text.is_empty() {
@@ -236,15 +230,14 @@ fn given<'a>(text: &'a str, what: &str) -> Result<&'a str> {
 pub async fn appraise(
     conn: &mut PgConnection,
     id: i64,
-    value_fen: i64,
+    value_fen: Fen,
     appraiser: &str,
     ctx: &Context,
 ) -> Result<Disposal> {
-    not_negative(value_fen, "an appraised value")?;
     let appraiser = given(appraiser, "appraiser")?;
     let status = orders::lock(conn, id, "appraise").await?;
     let change = Change {
-        appraised_value_fen: Some(value_fen),
+        appraised_value_fen: Some(value_fen.get()),
         appraiser: Some(appraiser),
         ..Default::default()
     };
@@ -325,15 +318,14 @@ async fn dispose(
 pub async fn sell(
     conn: &mut PgConnection,
     id: i64,
-    price_fen: i64,
+    price_fen: Fen,
     buyer: &str,
     ctx: &Context,
 ) -> Result<Disposal> {
-    not_negative(price_fen, "a sale price")?;
     let buyer = given(buyer, "buyer")?;
     let change = Change {
         method: Some("auction"),
-        sale_price_fen: Some(price_fen),
+        sale_price_fen: Some(price_fen.get()),
         buyer: Some(buyer),
         ..Default::default()
     };

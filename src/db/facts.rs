@@ -21,6 +21,13 @@ pub struct FactRow {
 
 /// Store facts in one multi-row insert; returns the key and asset of each fact not stored
 /// before (only those are acted on).
+/// How many facts are stored.
+pub async fn count(conn: &mut PgConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("select count(*) from facts")
+        .fetch_one(conn)
+        .await?)
+}
+
 pub async fn store(
     conn: &mut PgConnection,
     rows: &[FactRow],

@@ -17,6 +17,7 @@ use super::assets::{self, Asset, NewAsset, SourceClass};
 use super::events::{self, Context, OrderKind};
 use super::orders;
 use super::{page, Error, OptionalExt, Result, Window};
+use crate::domain::bounds::Note;
 use crate::domain::epc;
 use crate::domain::lifecycle::orders::IntakeStatus;
 use crate::domain::lifecycle::AssetAction;
@@ -58,7 +59,7 @@ pub struct NewIntake {
     pub source_department_id: Option<i64>,
     pub source_class: SourceClass,
     #[serde(default)]
-    pub description: String,
+    pub description: Note,
     /// The assets handed over. Each takes the intake's source class; none may name an owner.
     pub items: Vec<NewAsset>,
 }

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::events::{self, Context, OrderKind};
 use super::orders::{self, Line, Reserved};
 use super::{compensations, page, Error, OptionalExt, Result, Window};
+use crate::domain::bounds::{Day, Note};
 use crate::domain::lifecycle::orders::LoanStatus;
 use crate::domain::lifecycle::AssetAction;
 
@@ -50,9 +51,9 @@ pub struct NewLoan {
     /// Defaults to the requester's own department; only admins may request for another.
     pub department_id: Option<i64>,
     /// What it is for: the meeting or event.
-    pub purpose: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: NaiveDate,
+    pub purpose: Note,
+    pub starts_on: Day,
+    pub ends_on: Day,
     pub lines: Vec<Line>,
 }
 
@@ -261,7 +262,7 @@ pub struct ReturnedItem {
     /// Zone it was put back in.
     pub zone_id: Option<i64>,
     #[serde(default)]
-    pub note: String,
+    pub note: Note,
 }
 
 /// Take back issued assets with their inspection. Damage or loss opens a compensation case
@@ -293,7 +294,7 @@ pub async fn return_at_gate(
         asset_id,
         condition: Condition::Fine,
         zone_id: Some(zone_id),
-        note: String::new(),
+        note: Default::default(),
     };
     take_back(conn, id, Some(vec![(item, false)]), ctx).await
 }
@@ -326,7 +327,7 @@ async fn take_back(
                         asset_id,
                         condition: Condition::Fine,
                         zone_id: None,
-                        note: String::new(),
+                        note: Default::default(),
                     },
                     true,
                 )
@@ -358,7 +359,7 @@ async fn take_back(
         let condition = inspected.then(|| item.condition.as_str());
         let mut item_ctx = ctx.clone();
         if !item.note.is_empty() {
-            item_ctx.reason = item.note.clone();
+            item_ctx.reason = item.note.to_string();
         }
         item_ctx.details = merge_details(
             &ctx.details,
@@ -440,7 +441,7 @@ pub struct Inspection {
     /// fine or damaged (a missing asset did not come back through the gate)
     pub condition: Condition,
     #[serde(default)]
-    pub note: String,
+    pub note: Note,
 }
 
 /// Record the inspection of assets returned pending inspection. Damage sends the asset to
@@ -480,7 +481,7 @@ pub async fn inspect(
                 events::record_asset_note(conn, item.asset_id, "inspect", &item_ctx).await?;
             }
             Condition::Damaged => {
-                let item_ctx = ctx.clone().reason(item.note.clone());
+                let item_ctx = ctx.clone().reason(item.note.to_string());
                 events::transition(conn, item.asset_id, AssetAction::SendToRepair, &item_ctx)
                     .await?;
                 compensations::open(

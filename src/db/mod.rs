@@ -24,6 +24,40 @@ pub async fn ping(pool: &PgPool) -> Result<()> {
     Ok(())
 }
 
+/// A scratch database named `name` on the server `pool` is connected to, for a benchmark
+/// to load and drop (`name`: lowercase letters, digits and `_` only, as it is spliced in).
+pub async fn create_database(pool: &PgPool, name: &str) -> Result<()> {
+    sqlx::query(&format!("create database {}", identifier(name)?))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Drop a scratch database made by [`create_database`], whoever is still connected to it.
+pub async fn drop_database(pool: &PgPool, name: &str) -> Result<()> {
+    sqlx::query(&format!(
+        "drop database if exists {} with (force)",
+        identifier(name)?
+    ))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+fn identifier(name: &str) -> Result<&str> {
+    let plain = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if plain {
+        Ok(name)
+    } else {
+        Err(Error::Invalid(format!(
+            "{name:?} is not a plain database name"
+        )))
+    }
+}
+
 /// Delete one row of `table` by id. Gone already: `NotFound(what)`; still referred to by
 /// other rows: `Conflict("{what} {still_used}")`.
 pub(crate) async fn delete_row(
@@ -123,6 +157,8 @@ pub mod assets;
 pub mod catalogue;
 /// Compensation cases for damage and loss.
 pub mod compensations;
+/// Credentials: password hashes, sessions, API tokens.
+pub mod credentials;
 /// Disposals: appraisal, approval, auction or scrapping, proceeds remitted.
 pub mod disposals;
 mod error;

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::{Error, OptionalExt, Result};
 use crate::auth::Role;
+use crate::domain::bounds::Text;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Department {
@@ -19,15 +20,15 @@ pub struct Department {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDepartment {
-    pub code: String,
-    pub name: String,
+    pub code: Text,
+    pub name: Text,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentChange {
-    pub code: Option<String>,
-    pub name: Option<String>,
+    pub code: Option<Text>,
+    pub name: Option<Text>,
 }
 
 pub async fn departments(conn: &mut PgConnection) -> Result<Vec<Department>> {
@@ -138,14 +139,28 @@ pub async fn insert_user(conn: &mut PgConnection, new: &NewUserRow<'_>) -> Resul
     .await?)
 }
 
-/// Users by username; `only`: just that one.
-pub async fn users(conn: &mut PgConnection, only: Option<i64>) -> Result<Vec<User>> {
-    Ok(sqlx::query_as(&format!(
-        "select {USER_COLUMNS} from users where $1::bigint is null or id = $1 order by username"
-    ))
-    .bind(only)
-    .fetch_all(conn)
-    .await?)
+/// Users by username, one page of them, and how many in all; `only`: just that one.
+pub async fn users(
+    conn: &mut PgConnection,
+    only: Option<i64>,
+    window: super::Window,
+) -> Result<(Vec<User>, i64)> {
+    super::page(
+        conn,
+        &format!("select {USER_COLUMNS} from users"),
+        "where $1::bigint is null or id = $1",
+        "username",
+        args![only],
+        window,
+    )
+    .await
+}
+
+/// How many users there are (none: a fresh database).
+pub async fn count_users(conn: &mut PgConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("select count(*) from users")
+        .fetch_one(conn)
+        .await?)
 }
 
 /// Every user with their department's name, by username.
@@ -166,11 +181,10 @@ pub async fn user(conn: &mut PgConnection, id: i64) -> Result<User> {
         .or_not_found(|| format!("user {id}"))
 }
 
-/// What changes about a user; the password already hashed.
+/// What changes about a user (a password changes through `credentials`).
 #[derive(Debug, Default)]
 pub struct UserUpdate<'a> {
     pub display_name: Option<&'a str>,
-    pub password_hash: Option<&'a str>,
     pub role: Option<Role>,
     pub department_id: Option<i64>,
     pub active: Option<bool>,
@@ -182,28 +196,18 @@ pub async fn update_user(
     change: &UserUpdate<'_>,
 ) -> Result<User> {
     sqlx::query_as(&format!(
-        "update users set display_name = coalesce($2, display_name), password_hash = coalesce($3, password_hash),
-                role = coalesce($4, role), department_id = coalesce($5, department_id), active = coalesce($6, active)
+        "update users set display_name = coalesce($2, display_name),
+                role = coalesce($3, role), department_id = coalesce($4, department_id), active = coalesce($5, active)
          where id = $1 returning {USER_COLUMNS}"
     ))
     .bind(id)
     .bind(change.display_name)
-    .bind(change.password_hash)
     .bind(change.role)
     .bind(change.department_id)
     .bind(change.active)
     .fetch_optional(conn)
     .await?
     .or_not_found(|| format!("user {id}"))
-}
-
-/// End every session of a user.
-pub async fn end_sessions(conn: &mut PgConnection, user_id: i64) -> Result<()> {
-    sqlx::query("delete from sessions where user_id = $1")
-        .bind(user_id)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// Deactivate a user: no more sign-ins, no sessions, no API tokens.
@@ -215,12 +219,5 @@ pub async fn deactivate_user(conn: &mut PgConnection, id: i64) -> Result<()> {
     if done.rows_affected() == 0 {
         return Err(Error::NotFound(format!("user {id}")));
     }
-    end_sessions(conn, id).await?;
-    sqlx::query(
-        "update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
-    )
-    .bind(id)
-    .execute(conn)
-    .await?;
-    Ok(())
+    super::credentials::end_all(conn, id, None).await
 }

@@ -6,6 +6,7 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::{delete_row, OptionalExt, Result};
+use crate::domain::bounds::Text;
 
 /// What refers to a place or a kind keeps it from being deleted.
 const STILL_USED: &str = "is still in use; move what refers to it first";
@@ -22,18 +23,18 @@ pub struct Warehouse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWarehouse {
-    pub code: String,
-    pub name: String,
+    pub code: Text,
+    pub name: Text,
     #[serde(default)]
-    pub address: String,
+    pub address: Text,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WarehouseChange {
-    pub code: Option<String>,
-    pub name: Option<String>,
-    pub address: Option<String>,
+    pub code: Option<Text>,
+    pub name: Option<Text>,
+    pub address: Option<Text>,
 }
 
 pub async fn warehouses(conn: &mut PgConnection) -> Result<Vec<Warehouse>> {
@@ -104,22 +105,22 @@ pub struct Zone {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewZone {
-    pub code: String,
-    pub name: String,
+    pub code: Text,
+    pub name: Text,
     #[serde(default = "storage")]
-    pub kind: String,
+    pub kind: Text,
 }
 
-fn storage() -> String {
-    "storage".into()
+fn storage() -> Text {
+    Text::known("storage")
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneChange {
-    pub code: Option<String>,
-    pub name: Option<String>,
-    pub kind: Option<String>,
+    pub code: Option<Text>,
+    pub name: Option<Text>,
+    pub kind: Option<Text>,
 }
 
 pub async fn zones(conn: &mut PgConnection, warehouse_id: i64) -> Result<Vec<Zone>> {
@@ -207,15 +208,15 @@ pub struct Category {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCategory {
-    pub code: String,
-    pub name: String,
+    pub code: Text,
+    pub name: Text,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryChange {
-    pub code: Option<String>,
-    pub name: Option<String>,
+    pub code: Option<Text>,
+    pub name: Option<Text>,
 }
 
 pub async fn categories(conn: &mut PgConnection) -> Result<Vec<Category>> {

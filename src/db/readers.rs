@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::{Error, OptionalExt, Result};
+use crate::domain::bounds::Text;
 
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
 pub struct ReadPoint {
@@ -32,8 +33,8 @@ pub struct Reader {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReader {
-    pub name: String,
-    pub address: String,
+    pub name: Text,
+    pub address: Text,
     #[serde(default = "yes")]
     pub enabled: bool,
     pub read_points: Vec<ReadPoint>,
@@ -46,8 +47,8 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReaderChange {
-    pub name: Option<String>,
-    pub address: Option<String>,
+    pub name: Option<Text>,
+    pub address: Option<Text>,
     pub enabled: Option<bool>,
     /// Replaces all read points when given.
     pub read_points: Option<Vec<ReadPoint>>,
@@ -205,7 +206,7 @@ pub struct Gate {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewGate {
-    pub name: String,
+    pub name: Text,
     pub inside_zone_id: i64,
     pub outside_zone_id: i64,
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 
 use super::Result;
+use crate::domain::bounds::FenSum;
 
 /// One asset to fetch from its shelf for an approved loan.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -60,7 +61,7 @@ pub struct CategoryStock {
     pub on_loan: i64,
     pub listed: i64,
     pub other: i64,
-    pub value_fen: i64,
+    pub value_fen: FenSum,
     /// Days on loan per day held, over the assets' lives so far (0..1).
     pub utilisation: f64,
 }
@@ -81,7 +82,7 @@ pub async fn stock_by_category(conn: &mut PgConnection) -> Result<Vec<CategorySt
                 count(a.id) filter (where a.state = 'on_loan') as on_loan,
                 count(a.id) filter (where a.state = 'listed') as listed,
                 count(a.id) filter (where a.state not in ('in_stock', 'reserved', 'on_loan', 'listed')) as other,
-                coalesce(sum(a.original_value_fen) filter (where a.state not in ('disposed', 'allocated')), 0)::bigint as value_fen,
+                coalesce(sum(a.original_value_fen) filter (where a.state not in ('disposed', 'allocated')), 0)::text as value_fen,
                 coalesce((select sum(lent.days) from lent join held on held.id = lent.asset_id where held.category_id = c.id)
                          / nullif((select sum(held.days) from held where held.category_id = c.id), 0), 0)::float8 as utilisation
          from categories c left join assets a on a.category_id = c.id
@@ -120,30 +121,30 @@ pub async fn idle(conn: &mut PgConnection, days: i32, limit: i64) -> Result<(Vec
     Ok((items, total))
 }
 
-/// Money figures for the dashboard, in fen.
+/// Money figures for the dashboard, in fen; summed as `numeric`, so they never overflow.
 #[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
 pub struct Money {
     /// Sale proceeds of disposals remitted to the treasury.
-    pub remitted_fen: i64,
+    pub remitted_fen: FenSum,
     /// Sold but not yet remitted.
-    pub awaiting_remittance_fen: i64,
+    pub awaiting_remittance_fen: FenSum,
     /// Original value of every asset issued on a loan, counted once per loan: what the
     /// borrowing departments would otherwise have bought.
-    pub saved_fen: i64,
+    pub saved_fen: FenSum,
     /// Open compensation cases.
-    pub compensation_open_fen: i64,
-    pub compensation_paid_fen: i64,
+    pub compensation_open_fen: FenSum,
+    pub compensation_paid_fen: FenSum,
 }
 
 pub async fn money(conn: &mut PgConnection) -> Result<Money> {
     Ok(sqlx::query_as(
         "select
-            coalesce((select sum(sale_price_fen) from disposals where status = 'remitted'), 0)::bigint as remitted_fen,
-            coalesce((select sum(sale_price_fen) from disposals where status = 'sold'), 0)::bigint as awaiting_remittance_fen,
+            coalesce((select sum(sale_price_fen) from disposals where status = 'remitted'), 0)::text as remitted_fen,
+            coalesce((select sum(sale_price_fen) from disposals where status = 'sold'), 0)::text as awaiting_remittance_fen,
             coalesce((select sum(a.original_value_fen) from reservations r join assets a on a.id = r.asset_id
-                      where r.order_kind = 'loan' and r.issued_at is not null), 0)::bigint as saved_fen,
-            coalesce((select sum(amount_fen) from compensations where status = 'open'), 0)::bigint as compensation_open_fen,
-            coalesce((select sum(amount_fen) from compensations where status in ('paid', 'repaired')), 0)::bigint as compensation_paid_fen",
+                      where r.order_kind = 'loan' and r.issued_at is not null), 0)::text as saved_fen,
+            coalesce((select sum(amount_fen) from compensations where status = 'open'), 0)::text as compensation_open_fen,
+            coalesce((select sum(amount_fen) from compensations where status in ('paid', 'repaired')), 0)::text as compensation_paid_fen",
     )
     .fetch_one(conn)
     .await?)

@@ -95,12 +95,20 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<StocktakeRow> {
         .or_not_found(|| format!("stocktake {id}"))
 }
 
-pub async fn list(conn: &mut PgConnection) -> Result<Vec<StocktakeRow>> {
-    Ok(
-        sqlx::query_as("select * from stocktakes order by id desc limit 200")
-            .fetch_all(conn)
-            .await?,
+/// Stocktakes, newest first: one page of them, and how many in all.
+pub async fn list(
+    conn: &mut PgConnection,
+    window: super::Window,
+) -> Result<(Vec<StocktakeRow>, i64)> {
+    super::page(
+        conn,
+        "select * from stocktakes",
+        "",
+        "id desc",
+        args![],
+        window,
     )
+    .await
 }
 
 /// What the register says is in scope: assets in depot custody placed in the scope's zones.

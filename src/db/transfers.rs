@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::events::{self, Context, OrderKind};
 use super::orders::{self, Line, Reserved};
 use super::{page, Error, OptionalExt, Result, Window};
+use crate::domain::bounds::Note;
 use crate::domain::lifecycle::orders::TransferStatus;
 use crate::domain::lifecycle::AssetAction;
 
@@ -46,7 +47,7 @@ pub struct NewTransfer {
     /// Defaults to the requester's own department; only admins may request for another.
     pub department_id: Option<i64>,
     /// Why the department needs the assets for good.
-    pub purpose: String,
+    pub purpose: Note,
     pub lines: Vec<Line>,
 }
 
@@ -213,15 +214,7 @@ pub async fn issue(
     }
     for &asset_id in &waiting {
         events::transition(conn, asset_id, AssetAction::Allocate, &ctx).await?;
-        // A virtual-depot listing belonged to the old owner; the new owner lists it anew if it wants.
-        sqlx::query(
-            "update assets set owner_department_id = $2, holder_department_id = $2, zone_id = null, virtual_depot = false
-             where id = $1",
-        )
-        .bind(asset_id)
-        .bind(department_id)
-        .execute(&mut *conn)
-        .await?;
+        super::assets::hand_over(conn, asset_id, department_id).await?;
     }
     let remaining: i64 = sqlx::query_scalar(
         "select count(*) from reservations where order_kind = 'transfer' and order_id = $1 and released_at is null",

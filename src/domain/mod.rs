@@ -1,5 +1,8 @@
 //! The domain: words and rules that do not depend on storage or transport.
 
+/// Bounded input types (`Text`, `Note`, `Day`, `Fen`, `PageNo`, `LocalPath`, passwords):
+/// the rules every request's fields obey, written once.
+pub mod bounds;
 /// GS1 EPC encodings: GIAI-96 for new assets; GRAI-96, SGTIN-96 and raw when reading.
 pub mod epc;
 /// The asset lifecycle and order status tables.

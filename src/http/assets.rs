@@ -11,6 +11,7 @@ use crate::app::assets::{self, ActionBody, AssetFilter, DecodedEpc, ManualAction
 use crate::auth::Actor;
 use crate::db::assets::{Asset, AssetChange, NewAsset};
 use crate::db::events::Event;
+use crate::domain::bounds::{PageNo, Text};
 use crate::domain::epc;
 use crate::domain::lifecycle::AssetState;
 
@@ -40,8 +41,10 @@ pub struct AssetQuery {
     pub category: Option<i64>,
     pub zone: Option<i64>,
     /// Matches name, EPC or category name.
-    pub q: Option<String>,
-    pub page: Option<i64>,
+    #[param(value_type = Option<String>)]
+    pub q: Option<Text>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }
 
@@ -57,7 +60,7 @@ async fn list_assets(
         department: q.department,
         category: q.category,
         zone: q.zone,
-        text: q.q,
+        text: q.q.map(String::from),
     };
     let paging = Paging {
         page: q.page,

@@ -14,6 +14,7 @@ use crate::app::Reason;
 use crate::auth::Actor;
 use crate::db::disposals::{Disposal, NewDisposal};
 use crate::db::events::Event;
+use crate::domain::bounds::PageNo;
 use crate::domain::lifecycle::orders::DisposalStatus;
 
 /// The disposals endpoints, under `/disposals`.
@@ -35,7 +36,8 @@ pub fn router() -> OpenApiRouter<App> {
 #[serde(deny_unknown_fields)]
 pub struct DisposalQuery {
     pub status: Option<DisposalStatus>,
-    pub page: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }
 

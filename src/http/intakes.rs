@@ -14,6 +14,7 @@ use crate::app::Reason;
 use crate::auth::Actor;
 use crate::db::events::Event;
 use crate::db::intakes::{Intake, NewIntake};
+use crate::domain::bounds::PageNo;
 use crate::domain::lifecycle::orders::IntakeStatus;
 
 /// The intakes endpoints, under `/intakes`.
@@ -33,7 +34,8 @@ pub struct IntakeQuery {
     pub status: Option<IntakeStatus>,
     /// Handed over by this department.
     pub department: Option<i64>,
-    pub page: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }
 

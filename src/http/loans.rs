@@ -14,6 +14,7 @@ use crate::auth::Actor;
 use crate::db::compensations::Compensation;
 use crate::db::events::Event;
 use crate::db::loans::{Loan, NewLoan};
+use crate::domain::bounds::{PageNo, Text};
 use crate::domain::lifecycle::orders::CompensationStatus;
 
 pub fn router() -> OpenApiRouter<App> {
@@ -38,9 +39,11 @@ pub fn router() -> OpenApiRouter<App> {
 #[serde(deny_unknown_fields)]
 pub struct LoanQuery {
     /// A loan status, or `overdue`.
-    pub status: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub status: Option<Text>,
     pub department: Option<i64>,
-    pub page: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }
 
@@ -51,7 +54,7 @@ async fn list_loans(
     Query(q): Query<LoanQuery>,
 ) -> ApiResult<Json<Page<Loan>>> {
     let filter = LoanFilter {
-        status: q.status,
+        status: q.status.map(String::from),
         department: q.department,
     };
     let paging = Paging {
@@ -164,16 +167,23 @@ async fn inspect_loan(
 pub struct CompensationQuery {
     pub status: Option<CompensationStatus>,
     pub department: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
+    pub per_page: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/compensations", tag = "compensations", params(CompensationQuery), responses((status = 200, body = Vec<Compensation>)))]
+#[utoipa::path(get, path = "/compensations", tag = "compensations", params(CompensationQuery), responses((status = 200, body = Page<Compensation>)))]
 async fn list_compensations(
     actor: Actor,
     State(app): State<App>,
     Query(q): Query<CompensationQuery>,
-) -> ApiResult<Json<Vec<Compensation>>> {
+) -> ApiResult<Json<Page<Compensation>>> {
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    };
     Ok(Json(
-        loans::compensations(&app, &actor, q.status, q.department).await?,
+        loans::compensations(&app, &actor, q.status, q.department, paging).await?,
     ))
 }
 

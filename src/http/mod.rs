@@ -30,6 +30,7 @@ mod readers;
 mod session;
 mod stocktakes;
 pub use session::check_same_origin;
+mod tokens;
 mod transfers;
 
 #[derive(OpenApi)]
@@ -73,6 +74,7 @@ pub fn router() -> Router<App> {
         .merge(intakes::router())
         .merge(readers::router())
         .merge(stocktakes::router())
+        .merge(tokens::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new().nest("/api", api).route(

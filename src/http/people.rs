@@ -1,12 +1,13 @@
 //! Departments and users.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiResult, App, Json, Path};
+use super::{ApiResult, App, Json, Page, Paging, Path, Query};
 use crate::app::people::{self, NewUser, UserChange};
 use crate::auth::Actor;
+use crate::cookie;
 use crate::db::people::{Department, DepartmentChange, NewDepartment, User};
 
 pub fn router() -> OpenApiRouter<App> {
@@ -75,9 +76,13 @@ async fn delete_department(
 }
 
 /// Users (admins and auditors see all; others see themselves).
-#[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, body = Vec<User>)))]
-async fn list_users(actor: Actor, State(app): State<App>) -> ApiResult<Json<Vec<User>>> {
-    Ok(Json(people::list_users(&app, &actor).await?))
+#[utoipa::path(get, path = "/users", tag = "users", params(Paging), responses((status = 200, body = Page<User>)))]
+async fn list_users(
+    actor: Actor,
+    State(app): State<App>,
+    Query(paging): Query<Paging>,
+) -> ApiResult<Json<Page<User>>> {
+    Ok(Json(people::list_users(&app, &actor, paging).await?))
 }
 
 #[utoipa::path(post, path = "/users", tag = "users", request_body = NewUser, responses((status = 201, body = User)))]
@@ -99,15 +104,21 @@ async fn get_user(
     Ok(Json(people::get_user(&app, &actor, id).await?))
 }
 
-/// Change a user. Admins change anything; users may change their own name and password.
+/// Change a user. Admins change anything; users may change their own name and password,
+/// their password only with the current one. A new password ends the user's other
+/// sessions and revokes their API tokens.
 #[utoipa::path(patch, path = "/users/{id}", tag = "users", request_body = UserChange, responses((status = 200, body = User)))]
 async fn update_user(
     actor: Actor,
     State(app): State<App>,
     Path(id): Path<i64>,
+    headers: HeaderMap,
     Json(body): Json<UserChange>,
 ) -> ApiResult<Json<User>> {
-    Ok(Json(people::update_user(&app, &actor, id, body).await?))
+    let session = cookie::session(&headers);
+    Ok(Json(
+        people::update_user(&app, &actor, id, body, session.as_deref()).await?,
+    ))
 }
 
 /// Deactivate a user: they can no longer sign in, and their sessions end. Users are never

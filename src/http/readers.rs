@@ -12,11 +12,13 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
-use super::{ApiError, ApiResult, App, Json, OptionalJson, Path, Query};
+use super::{ApiError, ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
 use crate::app::readers::{self, HandheldRead, Next, ReaderWithHealth, Upload, Uploaded};
 use crate::auth::Actor;
+use crate::cookie;
 use crate::db::alerts::Alert;
 use crate::db::readers::{Gate, NewGate, NewReader, Reader, ReaderChange};
+use crate::domain::bounds::{Note, PageNo, Text};
 use crate::ingest::live;
 
 pub fn router() -> OpenApiRouter<App> {
@@ -106,7 +108,8 @@ async fn delete_gate(
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// The reader name, for a CSV body.
-    pub reader: Option<String>,
+    #[param(value_type = Option<String>)]
+    pub reader: Option<Text>,
 }
 
 /// Upload a handheld's batch of reads, as JSON (`{"reader", "reads": […]}`) or CSV
@@ -200,22 +203,29 @@ pub struct AlertQuery {
     /// Only those not yet acknowledged.
     #[serde(default)]
     pub open: bool,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
+    pub per_page: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/alerts", tag = "readers", params(AlertQuery), responses((status = 200, body = Vec<Alert>)))]
+#[utoipa::path(get, path = "/alerts", tag = "readers", params(AlertQuery), responses((status = 200, body = Page<Alert>)))]
 async fn list_alerts(
     actor: Actor,
     State(app): State<App>,
     Query(q): Query<AlertQuery>,
-) -> ApiResult<Json<Vec<Alert>>> {
-    Ok(Json(readers::alerts(&app, &actor, q.open).await?))
+) -> ApiResult<Json<Page<Alert>>> {
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+    };
+    Ok(Json(readers::alerts(&app, &actor, q.open, paging).await?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Acknowledgement {
     #[serde(default)]
-    pub note: String,
+    pub note: Note,
 }
 
 #[utoipa::path(post, path = "/alerts/{id}/acknowledge", tag = "readers", request_body = Acknowledgement, responses((status = 200, body = Alert)))]
@@ -240,10 +250,12 @@ pub struct StreamQuery {
 }
 
 /// Server-sent events: passages, alerts, state changes, zone presence, stocktake progress and
-/// reader events as they happen. The SSE event name is the JSON's `type`.
+/// reader events as they happen. The SSE event name is the JSON's `type`. A session holds
+/// at most a few streams at once (429 beyond), the server a few hundred (503 beyond).
 #[utoipa::path(get, path = "/events/stream", tag = "readers", params(StreamQuery), responses((status = 200, content_type = "text/event-stream", body = live::LiveEvent)))]
 async fn stream(
     actor: Actor,
+    headers: HeaderMap,
     State(app): State<App>,
     Query(q): Query<StreamQuery>,
 ) -> ApiResult<impl IntoResponse> {
@@ -258,7 +270,8 @@ async fn stream(
         zone: q.zone,
         order,
     };
-    let feed = readers::follow(&app, &actor, filter)?;
+    let credential = cookie::credential(&headers).ok_or(ApiError::Unauthenticated)?;
+    let feed = readers::follow(&app, &actor, &credential, filter)?;
     let events = futures_util::stream::unfold(feed, |mut feed| async move {
         let sse = match feed.next().await? {
             Next::Event(event) => SseEvent::default()

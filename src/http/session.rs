@@ -10,9 +10,11 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiError, ApiResult, Json};
+use crate::app::session::{self, SignInError};
 use crate::app::App;
-use crate::auth::{self, Actor};
-use crate::cookie::{self, COOKIE};
+use crate::auth::Actor;
+use crate::cookie::{self, ClientAddr};
+use crate::domain::bounds::{Password, Text};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(sign_in, whoami, sign_out))
@@ -21,28 +23,31 @@ pub fn router() -> OpenApiRouter<App> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
-    pub username: String,
-    pub password: String,
+    pub username: Text,
+    pub password: Password,
 }
 
-/// Sign in with a username and password; sets the session cookie.
+/// Sign in with a username and password; sets the session cookie. Failures are throttled
+/// per account and per address: 429 with `Retry-After` until the wait is over.
 #[utoipa::path(post, path = "/session", tag = "session", request_body = SignIn, security(()),
-    responses((status = 200, body = Actor), (status = 401, body = super::error::ErrorBody)))]
-async fn sign_in(State(state): State<App>, Json(body): Json<SignIn>) -> ApiResult<Response> {
-    let mut conn = state.pool.acquire().await?;
-    let actor = auth::login(&mut conn, &body.username, &body.password)
-        .await?
-        .ok_or(ApiError::WrongCredentials)?;
-    let (token, _expires) =
-        auth::create_session(&mut conn, actor.id, state.config.session_hours).await?;
-    let cookie = format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        state.config.session_hours * 3600
-    );
-    let mut response = Json(actor).into_response();
+    responses((status = 200, body = Actor), (status = 401, body = super::error::ErrorBody),
+              (status = 429, body = super::error::ErrorBody)))]
+async fn sign_in(
+    State(app): State<App>,
+    ClientAddr(from): ClientAddr,
+    Json(body): Json<SignIn>,
+) -> ApiResult<Response> {
+    let session = session::sign_in(&app, &body.username, &body.password, from)
+        .await
+        .map_err(|e| match e {
+            SignInError::WrongCredentials => ApiError::WrongCredentials,
+            SignInError::Other(e) => e.into(),
+        })?;
+    let mut response = Json(session.actor).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).expect("token is ascii"),
+        HeaderValue::from_str(&cookie::set_session(&app.config, &session.token))
+            .expect("token is ascii"),
     );
     Ok(response)
 }
@@ -55,15 +60,15 @@ async fn whoami(actor: Actor) -> Json<Actor> {
 
 /// Sign out: ends the session and clears the cookie.
 #[utoipa::path(delete, path = "/session", tag = "session", responses((status = 204)))]
-async fn sign_out(State(state): State<App>, headers: HeaderMap) -> ApiResult<Response> {
+async fn sign_out(State(app): State<App>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(token) = cookie::session(&headers) {
         check_same_origin(&headers)?;
-        auth::end_session(&mut *state.pool.acquire().await?, &token).await?;
+        session::sign_out(&app, &token).await?;
     }
     let mut response = axum::http::StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("depot_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        HeaderValue::from_str(&cookie::clear_session(&app.config)).expect("ascii"),
     );
     Ok(response)
 }

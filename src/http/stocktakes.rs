@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiResult, App, Json, Path};
+use super::{ApiResult, App, Json, Page, Paging, Path, Query};
 use crate::app::stocktakes::{self, NewStocktake, Resolve, Stocktake};
 use crate::auth::Actor;
 use crate::db::stocktakes::{ResultRow, StocktakeRow};
@@ -20,12 +20,13 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(resolve))
 }
 
-#[utoipa::path(get, path = "/stocktakes", tag = "stocktakes", responses((status = 200, body = Vec<StocktakeRow>)))]
+#[utoipa::path(get, path = "/stocktakes", tag = "stocktakes", params(Paging), responses((status = 200, body = Page<StocktakeRow>)))]
 async fn list_stocktakes(
     actor: Actor,
     State(app): State<App>,
-) -> ApiResult<Json<Vec<StocktakeRow>>> {
-    Ok(Json(stocktakes::list(&app, &actor).await?))
+    Query(paging): Query<Paging>,
+) -> ApiResult<Json<Page<StocktakeRow>>> {
+    Ok(Json(stocktakes::list(&app, &actor, paging).await?))
 }
 
 #[utoipa::path(post, path = "/stocktakes", tag = "stocktakes", request_body = NewStocktake, responses((status = 201, body = StocktakeRow)))]

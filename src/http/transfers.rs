@@ -12,6 +12,7 @@ use crate::app::{transfers, Approval, Reason};
 use crate::auth::Actor;
 use crate::db::events::Event;
 use crate::db::transfers::{NewTransfer, Transfer};
+use crate::domain::bounds::PageNo;
 use crate::domain::lifecycle::orders::TransferStatus;
 
 /// The transfers endpoints, under `/transfers`.
@@ -31,7 +32,8 @@ pub fn router() -> OpenApiRouter<App> {
 pub struct TransferQuery {
     pub status: Option<TransferStatus>,
     pub department: Option<i64>,
-    pub page: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }
 

@@ -7,7 +7,10 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fen, field, ids, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
+use super::{
+    fen, field, ids, invalid, named, note, optional_text, render, text, Chrome, Fields, PageError,
+    PageResult, Posted, Viewer,
+};
 use crate::app::disposals::{self, Appraisal, Remittance, Sale};
 use crate::app::loans::{self, Payment, Repair};
 use crate::app::people::{self, NewUser};
@@ -20,6 +23,7 @@ use crate::db::loans::Loan;
 use crate::db::people::{NewDepartment, UserListing};
 use crate::db::places::{NewWarehouse, NewZone};
 use crate::db::transfers::Transfer;
+use crate::domain::bounds::{NewPassword, PageNo};
 use crate::domain::lifecycle::orders::{DisposalStatus, DISPOSAL_ACTIONS};
 
 pub fn router() -> Router<App> {
@@ -77,7 +81,7 @@ async fn transfer_action(
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     let actor = &v.actor;
-    let reason = field(&form, "reason").to_owned();
+    let reason = note(&form, "reason")?;
     match action.as_str() {
         "approve" => {
             let approval = Approval {
@@ -103,7 +107,7 @@ struct DisposalsPage {
 
 async fn disposal_list(v: Viewer, State(app): State<App>) -> PageResult {
     let paging = Paging {
-        page: Some(1),
+        page: Some(PageNo::FIRST),
         per_page: Some(Paging::MAX_PER_PAGE),
     };
     let disposals = disposals::list(&app, &v.actor, None, paging).await?.items;
@@ -126,7 +130,7 @@ async fn propose_disposal(
 ) -> PageResult {
     let new = NewDisposal {
         asset_ids: ids(field(&form, "assets"))?,
-        reason: field(&form, "reason").to_owned(),
+        reason: note(&form, "reason")?,
     };
     let d = disposals::request(&app, &v.actor, new).await?;
     Ok(Redirect::to(&format!("/disposals/{}", d.id)).into_response())
@@ -178,29 +182,31 @@ async fn disposal_action(
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     let actor = &v.actor;
-    let reason = || Reason {
-        reason: field(&form, "reason").to_owned(),
+    let reason = || {
+        Ok::<_, PageError>(Reason {
+            reason: note(&form, "reason")?,
+        })
     };
     match action.as_str() {
         "appraise" => {
             let appraisal = Appraisal {
                 appraised_value_fen: fen(field(&form, "value"))?,
-                appraiser: field(&form, "appraiser").to_owned(),
+                appraiser: text(&form, "appraiser")?,
             };
             disposals::appraise(&app, actor, id, appraisal).await?;
         }
-        "approve" => drop(disposals::approve(&app, actor, id, reason()).await?),
-        "reject" => drop(disposals::reject(&app, actor, id, reason()).await?),
+        "approve" => drop(disposals::approve(&app, actor, id, reason()?).await?),
+        "reject" => drop(disposals::reject(&app, actor, id, reason()?).await?),
         "sell" => {
             let sale = Sale {
                 sale_price_fen: fen(field(&form, "price"))?,
-                buyer: field(&form, "buyer").to_owned(),
+                buyer: text(&form, "buyer")?,
             };
             disposals::sell(&app, actor, id, sale).await?;
         }
-        "scrap" => drop(disposals::scrap(&app, actor, id, reason()).await?),
+        "scrap" => drop(disposals::scrap(&app, actor, id, reason()?).await?),
         "remit" => {
-            let receipt_number = field(&form, "receipt").to_owned();
+            let receipt_number = text(&form, "receipt")?;
             disposals::remit(&app, actor, id, Remittance { receipt_number }).await?;
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
@@ -259,11 +265,10 @@ async fn add_user(
         "auditor" => Role::Auditor,
         _ => Role::Requester,
     };
-    let display = field(&form, "display_name");
     let new = NewUser {
-        username: field(&form, "username").to_owned(),
-        display_name: (!display.is_empty()).then(|| display.to_owned()),
-        password: field(&form, "password").to_owned(),
+        username: text(&form, "username")?,
+        display_name: optional_text(&form, "display_name")?,
+        password: named("password", NewPassword::parse(field(&form, "password")))?,
         role,
         department_id: field(&form, "department").parse().ok(),
     };
@@ -276,8 +281,8 @@ async fn add_department(
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     let new = NewDepartment {
-        code: field(&form, "code").to_owned(),
-        name: field(&form, "name").to_owned(),
+        code: text(&form, "code")?,
+        name: text(&form, "name")?,
     };
     people::create_department(&app, &v.actor, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())
@@ -288,9 +293,9 @@ async fn add_warehouse(
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     let new = NewWarehouse {
-        code: field(&form, "code").to_owned(),
-        name: field(&form, "name").to_owned(),
-        address: field(&form, "address").to_owned(),
+        code: text(&form, "code")?,
+        name: text(&form, "name")?,
+        address: text(&form, "address")?,
     };
     catalogue::create_warehouse(&app, &v.actor, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())
@@ -304,9 +309,9 @@ async fn add_zone(
         .parse()
         .map_err(|_| invalid("choose a warehouse"))?;
     let new = NewZone {
-        code: field(&form, "code").to_owned(),
-        name: field(&form, "name").to_owned(),
-        kind: field(&form, "kind").to_owned(),
+        code: text(&form, "code")?,
+        name: text(&form, "name")?,
+        kind: text(&form, "kind")?,
     };
     catalogue::create_zone(&app, &v.actor, warehouse, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())
@@ -354,11 +359,11 @@ async fn compensation_action(
             loans::repaired(&app, actor, id, Repair { cost_fen }).await?;
         }
         "pay" => {
-            let receipt_number = field(&form, "receipt").to_owned();
+            let receipt_number = text(&form, "receipt")?;
             loans::paid(&app, actor, id, Payment { receipt_number }).await?;
         }
         "waive" => {
-            let reason = field(&form, "reason").to_owned();
+            let reason = note(&form, "reason")?;
             loans::waived(&app, actor, id, Reason { reason }).await?;
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),

@@ -84,7 +84,7 @@ impl Lang {
 }
 
 /// Money: integer fen shown as yuan.
-pub fn yuan(fen: i64) -> String {
+pub fn yuan(fen: i128) -> String {
     let sign = if fen < 0 { "-" } else { "" };
     let fen = fen.unsigned_abs();
     let whole = (fen / 100).to_string();

@@ -7,13 +7,16 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fen, field, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
+use super::{
+    day, fen, field, invalid, named, note, render, text, Chrome, Fields, PageResult, Posted, Viewer,
+};
 use crate::app::intakes::{self, Receipt};
 use crate::app::{catalogue, loans, people, App};
 use crate::db::assets::{NewAsset, SourceClass};
 use crate::db::intakes::{Intake, NewIntake};
 use crate::db::loans::Loan;
 use crate::db::reports::Pick;
+use crate::domain::bounds::Text;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -119,34 +122,35 @@ async fn open_intake(
         return Err(invalid("an intake on this page takes 1 to 500 items"));
     }
     let value = fen(field(&form, "value"))?;
-    let epcs: Vec<String> = field(&form, "epcs")
+    let epcs: Vec<Text> = field(&form, "epcs")
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect();
+        .map(|l| named("epcs", Text::parse(l)))
+        .collect::<Result<_, _>>()?;
     if !epcs.is_empty() && epcs.len() != quantity {
         return Err(invalid(format!(
             "{} EPCs given for {quantity} items: give one per item, or none",
             epcs.len()
         )));
     }
+    let (name, acquired_on) = (text(&form, "name")?, day(&form, "acquired_on")?);
     let items = (0..quantity)
         .map(|i| NewAsset {
             epc: epcs.get(i).cloned(),
-            name: field(&form, "name").to_owned(),
+            name: name.clone(),
             category_id,
             original_value_fen: value,
-            acquired_on: field(&form, "acquired_on").parse().ok(),
+            acquired_on,
             source_class,
             owner_department_id: None,
-            notes: String::new(),
+            notes: Default::default(),
         })
         .collect();
     let new = NewIntake {
         source_department_id: field(&form, "department").parse().ok(),
         source_class,
-        description: field(&form, "description").to_owned(),
+        description: note(&form, "description")?,
         items,
     };
     let intake = intakes::open(&app, &v.actor, new).await?;

@@ -10,13 +10,17 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{fen, field, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
+use super::{
+    fen, field, invalid, note, optional_text, render, text, Chrome, Fields, PageResult, Posted,
+    Viewer,
+};
 use crate::app::readers::{self, ReaderWithHealth};
 use crate::app::stocktakes::{self, FollowUp, NewStocktake, Resolve};
 use crate::app::{self, App};
 use crate::db::alerts::{Alert, AlertKind};
 use crate::db::readers::{Gate, NewGate, NewReader, Passage, ReadPoint, Reader, ReaderChange};
 use crate::db::stocktakes::{Outcome, ResultRow, StocktakeRow, StocktakeStatus};
+use crate::domain::bounds::LocalPath;
 use crate::ingest::Health;
 
 pub fn router() -> Router<App> {
@@ -109,10 +113,10 @@ async fn acknowledge(
     Path(id): Path<i64>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    readers::acknowledge(&app, &v.actor, id, field(&form, "note")).await?;
-    let back = super::local(field(&form, "back"));
-    Ok(Redirect::to(if back.starts_with("/keeper/gate") {
-        back
+    readers::acknowledge(&app, &v.actor, id, &note(&form, "note")?).await?;
+    let back = LocalPath::or_home(field(&form, "back"));
+    Ok(Redirect::to(if back.as_str().starts_with("/keeper/gate") {
+        back.as_str()
     } else {
         "/keeper/gate"
     })
@@ -292,12 +296,11 @@ async fn resolve(
         "register" => FollowUp::Register,
         _ => return Err(invalid("choose what to do")),
     };
-    let name = field(&form, "name");
     let value = field(&form, "value");
     let body = Resolve {
-        epc: field(&form, "epc").to_owned(),
+        epc: text(&form, "epc")?,
         action,
-        name: (!name.is_empty()).then(|| name.to_owned()),
+        name: optional_text(&form, "name")?,
         category_id: field(&form, "category").parse().ok(),
         original_value_fen: if value.is_empty() {
             None
@@ -388,8 +391,8 @@ async fn add_reader(
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     let new = NewReader {
-        name: field(&form, "name").to_owned(),
-        address: field(&form, "address").to_owned(),
+        name: text(&form, "name")?,
+        address: text(&form, "address")?,
         enabled: true,
         read_points: read_points(field(&form, "read_points"))?,
     };
@@ -427,7 +430,7 @@ async fn add_gate(
             .map_err(|_| invalid("choose both zones of the gate"))
     };
     let new = NewGate {
-        name: field(&form, "name").to_owned(),
+        name: text(&form, "name")?,
         inside_zone_id: zone("inside")?,
         outside_zone_id: zone("outside")?,
     };

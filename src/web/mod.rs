@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::app::{self, App};
 use crate::auth::{self, Actor, Role};
 use crate::cookie;
+use crate::domain::bounds;
 
 mod admin;
 pub mod i18n;
@@ -125,7 +126,8 @@ impl FromRequestParts<App> for Viewer {
 }
 
 /// A form posted from one of our pages: the viewer, and the fields as `T`. Refused (403,
-/// nothing done) unless it comes from our origin and carries the session's token.
+/// nothing done) unless it comes from our origin and carries the session's token; refused
+/// (422) if any field holds NUL or a control character other than tab and line breaks.
 pub struct Posted<T> {
     pub viewer: Viewer,
     pub form: T,
@@ -145,6 +147,9 @@ impl<T: DeserializeOwned> FromRequest<App> for Posted<T> {
             .map_err(|_| PageError::Bad("the form is too large".into()))?;
         let fields: Vec<(String, String)> =
             serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::Forged)?;
+        for (name, value) in &fields {
+            bounds::check_form_field(value).map_err(|e| invalid(format!("{name}: {e}")))?;
+        }
         let sent = fields
             .iter()
             .find(|(k, _)| k == "csrf")
@@ -174,6 +179,38 @@ pub fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
         .unwrap_or_default()
 }
 
+/// A one-line text field (trimmed), refused with a 422 naming it if it does not fit
+/// [`bounds::Text`].
+pub fn text(fields: &Fields, name: &str) -> Result<bounds::Text, PageError> {
+    named(name, bounds::Text::parse(field(fields, name)))
+}
+
+/// A one-line text field that may be left empty: `None` then.
+pub fn optional_text(fields: &Fields, name: &str) -> Result<Option<bounds::Text>, PageError> {
+    match field(fields, name) {
+        "" => Ok(None),
+        _ => text(fields, name).map(Some),
+    }
+}
+
+/// A free-text field (trimmed) that may span lines: [`bounds::Note`].
+pub fn note(fields: &Fields, name: &str) -> Result<bounds::Note, PageError> {
+    named(name, bounds::Note::parse(field(fields, name)))
+}
+
+/// A date field: empty is `None`, anything else must be a [`bounds::Day`].
+pub fn day(fields: &Fields, name: &str) -> Result<Option<bounds::Day>, PageError> {
+    match field(fields, name) {
+        "" => Ok(None),
+        value => named(name, bounds::Day::parse(value)).map(Some),
+    }
+}
+
+/// A value of a field, or a 422 that names the field.
+pub fn named<T>(name: &str, value: Result<T, bounds::OutOfBounds>) -> Result<T, PageError> {
+    value.map_err(|e| invalid(format!("{name}: {e}")))
+}
+
 /// Numbers from a free-text list ("12, 13 14").
 pub fn ids(text: &str) -> Result<Vec<i64>, PageError> {
     text.split(|c: char| c == ',' || c == '，' || c.is_whitespace())
@@ -185,39 +222,31 @@ pub fn ids(text: &str) -> Result<Vec<i64>, PageError> {
         .collect()
 }
 
-/// Yuan typed into a form, as fen.
-pub fn fen(text: &str) -> Result<i64, PageError> {
-    let bad = || invalid(format!("{text:?} is not an amount in yuan"));
-    let text = text.trim().trim_start_matches('¥').replace(',', "");
-    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
-    if frac.len() > 2 || whole.is_empty() {
-        return Err(bad());
-    }
-    let whole: i64 = whole.parse().map_err(|_| bad())?;
-    let frac: i64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<2}").parse().map_err(|_| bad())?
-    };
-    if whole < 0 {
-        return Err(bad());
-    }
-    Ok(whole * 100 + frac)
+/// Yuan typed into a form, as fen (bounded, checked: see [`bounds::Fen::from_yuan`]).
+pub fn fen(text: &str) -> Result<bounds::Fen, PageError> {
+    bounds::Fen::from_yuan(text).map_err(|e| invalid(e.0))
 }
 
-/// An amount in fen, however many references away (templates hand out references).
-pub trait Fen {
-    fn fen(&self) -> i64;
+/// An amount in fen, however many references away (templates hand out references): a
+/// stored amount, or a sum of many.
+pub trait Amount {
+    fn fen(&self) -> i128;
 }
 
-impl Fen for i64 {
-    fn fen(&self) -> i64 {
-        *self
+impl Amount for i64 {
+    fn fen(&self) -> i128 {
+        (*self).into()
     }
 }
 
-impl<T: Fen + ?Sized> Fen for &T {
-    fn fen(&self) -> i64 {
+impl Amount for bounds::FenSum {
+    fn fen(&self) -> i128 {
+        self.get()
+    }
+}
+
+impl<T: Amount + ?Sized> Amount for &T {
+    fn fen(&self) -> i128 {
         (**self).fen()
     }
 }
@@ -253,7 +282,7 @@ impl Chrome {
         self.lang.action(action)
     }
 
-    pub fn yuan(&self, fen: impl Fen) -> String {
+    pub fn yuan(&self, fen: impl Amount) -> String {
         i18n::yuan(fen.fen())
     }
 
@@ -381,6 +410,7 @@ pub fn status(e: &app::Error) -> StatusCode {
         app::Error::Conflict(_) => StatusCode::CONFLICT,
         app::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
         app::Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        app::Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         app::Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -400,9 +430,13 @@ struct ErrorPage {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let retry_after = match &self {
+            PageError::App(app::Error::TooManyRequests { retry_after, .. }) => Some(*retry_after),
+            _ => None,
+        };
         let (status, message) = match self {
             PageError::Login(next) => {
-                let next = if next.starts_with('/') && !next.starts_with("//") && next != "/" {
+                let next = if next != "/" && bounds::LocalPath::parse(next.as_str()).is_ok() {
                     format!("?next={}", percent(&next))
                 } else {
                     String::new()
@@ -427,7 +461,13 @@ impl IntoResponse for PageError {
             message,
         };
         let body = askama::Template::render(&page).unwrap_or_else(|_| "error".into());
-        self::page((status, Html(body)).into_response())
+        let mut response = self::page((status, Html(body)).into_response());
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 
@@ -451,15 +491,6 @@ pub fn redirect_with_cookie(to: &str, cookie: &str) -> Response {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
-}
-
-/// A local path to go back to, never another site.
-pub fn local(path: &str) -> &str {
-    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') {
-        path
-    } else {
-        "/"
-    }
 }
 
 pub fn lang_of(headers: &HeaderMap) -> Lang {

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::{field, ids, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
+use super::{field, ids, invalid, note, render, Chrome, Fields, PageResult, Posted, Viewer};
 use crate::app::assets::{self, AssetFilter};
 use crate::app::loans::{self, Issue, LoanFilter, Return};
 use crate::app::{self, catalogue, policy, App, Approval, Op, Paging, Reason};
@@ -19,6 +19,7 @@ use crate::db::assets::Asset;
 use crate::db::events::Event;
 use crate::db::loans::{Condition, Loan, ReturnedItem};
 use crate::db::orders;
+use crate::domain::bounds::{PageNo, Text};
 use crate::domain::lifecycle::orders::LOAN_ACTIONS;
 
 pub fn router() -> Router<App> {
@@ -73,7 +74,7 @@ async fn list(v: Viewer, State(app): State<App>, Query(q): Query<ListQuery>) -> 
         department: None,
     };
     let paging = Paging {
-        page: Some(1),
+        page: Some(PageNo::FIRST),
         per_page: Some(200),
     };
     let found = loans::list(&app, &v.actor, filter, paging).await?;
@@ -205,7 +206,7 @@ async fn act(
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     let actor = &v.actor;
-    let reason = field(&form, "reason").to_owned();
+    let reason = note(&form, "reason")?;
     match action.as_str() {
         "cancel" => drop(loans::cancel(&app, actor, id, Reason { reason }).await?),
         "approve" => {
@@ -244,12 +245,11 @@ async fn act(
                     "missing" => Condition::Missing,
                     _ => continue, // not back yet
                 };
-                let note = field(&form, &format!("note-{asset}")).to_owned();
                 items.push(ReturnedItem {
                     asset_id: asset,
                     condition,
                     zone_id,
-                    note,
+                    note: note(&form, &format!("note-{asset}"))?,
                 });
             }
             let back = Return { items: Some(items) };
@@ -263,7 +263,7 @@ async fn act(
 #[derive(Debug, Default, Deserialize)]
 struct AssetQuery {
     #[serde(default)]
-    q: String,
+    q: Text,
 }
 
 #[derive(askama::Template)]
@@ -277,17 +277,17 @@ struct AssetsPage {
 
 async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuery>) -> PageResult {
     let filter = AssetFilter {
-        text: Some(q.q.clone()),
+        text: Some(q.q.to_string()),
         ..Default::default()
     };
     let paging = Paging {
-        page: Some(1),
+        page: Some(PageNo::FIRST),
         per_page: Some(200),
     };
     let found = assets::list(&app, &v.actor, filter, paging).await?;
     render(AssetsPage {
         c: v.chrome("assets"),
-        q: q.q,
+        q: q.q.into(),
         assets: found.items,
         total: found.total,
     })

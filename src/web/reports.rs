@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::{escape, render, Chrome, PageError, PageResult, Viewer};
+use super::{escape, render, Amount, Chrome, PageError, PageResult, Viewer};
 use crate::app::{reports, App};
 use crate::db::compensations::Compensation;
 use crate::db::loans::Loan;
@@ -145,7 +145,10 @@ fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> String {
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
 /// office PCs read the Chinese names right). Money columns are yuan.
 async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Response, PageError> {
-    let yuan = |fen: i64| format!("{}.{:02}", fen / 100, (fen % 100).abs());
+    let yuan = |fen: &dyn Amount| {
+        let fen = fen.fen();
+        format!("{}.{:02}", fen / 100, (fen % 100).abs())
+    };
     let mut rows: Vec<Vec<String>> = Vec::new();
     match name {
         "stock" => {
@@ -171,7 +174,7 @@ async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Re
                     c.on_loan.to_string(),
                     c.listed.to_string(),
                     c.other.to_string(),
-                    yuan(c.value_fen),
+                    yuan(&c.value_fen),
                     format!("{:.4}", c.utilisation),
                 ]);
             }
@@ -187,7 +190,7 @@ async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Re
                     i.asset_id.to_string(),
                     i.name,
                     i.category,
-                    yuan(i.value_fen),
+                    yuan(&i.value_fen),
                     i.last_issued.map(|d| d.to_rfc3339()).unwrap_or_default(),
                 ]);
             }
@@ -239,7 +242,7 @@ async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Re
                     c.department,
                     c.loan_id.map(|l| l.to_string()).unwrap_or_default(),
                     c.status.as_str().into(),
-                    yuan(c.amount_fen),
+                    yuan(&c.amount_fen),
                     c.receipt_number.unwrap_or_default(),
                 ]);
             }
@@ -266,10 +269,10 @@ async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Re
                     d.id.to_string(),
                     d.reason,
                     d.status.as_str().into(),
-                    yuan(d.original_value_fen),
-                    d.appraised_value_fen.map(yuan).unwrap_or_default(),
+                    yuan(&d.original_value_fen),
+                    d.appraised_value_fen.map(|v| yuan(&v)).unwrap_or_default(),
                     d.method.unwrap_or_default(),
-                    d.sale_price_fen.map(yuan).unwrap_or_default(),
+                    d.sale_price_fen.map(|v| yuan(&v)).unwrap_or_default(),
                     d.buyer.unwrap_or_default(),
                     d.receipt_number.unwrap_or_default(),
                     d.remitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),

@@ -5,7 +5,6 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
-use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::{field, ids, render, Chrome, Fields, PageError, PageResult, Posted, Viewer};
@@ -17,6 +16,7 @@ use crate::db::assets::Asset;
 use crate::db::catalogue::{Listing, Offer};
 use crate::db::loans::NewLoan;
 use crate::db::orders::Line;
+use crate::domain::bounds::{Day, Note, Text};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -31,7 +31,7 @@ pub fn router() -> Router<App> {
 #[derive(Debug, Default, Deserialize)]
 pub struct CatalogueQuery {
     #[serde(default)]
-    q: String,
+    q: Text,
     #[serde(default)]
     category: String,
     #[serde(default)]
@@ -43,13 +43,20 @@ pub struct CatalogueQuery {
 }
 
 impl CatalogueQuery {
-    fn browse(&self) -> Browse {
-        Browse {
-            text: Some(self.q.clone()),
+    /// The search; a date that is given must be a date within range (400 otherwise).
+    fn browse(&self) -> Result<Browse, PageError> {
+        let day = |text: &str, what: &str| match text.trim() {
+            "" => Ok(None),
+            text => Day::parse(text)
+                .map(Some)
+                .map_err(|e| PageError::Bad(format!("{what}: {e}"))),
+        };
+        Ok(Browse {
+            text: Some(self.q.to_string()),
             category_id: self.category.parse().ok(),
-            from: self.from.parse::<NaiveDate>().ok(),
-            to: self.to.parse::<NaiveDate>().ok(),
-        }
+            from: day(&self.from, "from")?,
+            to: day(&self.to, "to")?,
+        })
     }
 }
 
@@ -75,7 +82,7 @@ async fn catalogue_page(
     State(app): State<App>,
     Query(q): Query<CatalogueQuery>,
 ) -> PageResult {
-    let (offers, listings) = catalogue::browse(&app, &v.actor, q.browse()).await?;
+    let (offers, listings) = catalogue::browse(&app, &v.actor, q.browse()?).await?;
     let categories = catalogue::category_names(&app, &v.actor).await?;
     let today = chrono::Utc::now().date_naive().to_string();
     render(CataloguePage {
@@ -175,8 +182,7 @@ async fn request_loan(
     };
     let result = async {
         let date = |s: &str, what: &str| {
-            s.parse::<NaiveDate>()
-                .map_err(|_| app::Error::Invalid(format!("give the {what} date (YYYY-MM-DD)")))
+            Day::parse(s).map_err(|e| app::Error::Invalid(format!("the {what} date: {e}")))
         };
         let starts_on = date(&form_page.from, "first")?;
         let ends_on = if form_page.to.is_empty() {
@@ -212,7 +218,8 @@ async fn request_loan(
         }
         let new = NewLoan {
             department_id: None,
-            purpose: form_page.purpose.clone(),
+            purpose: Note::parse(form_page.purpose.clone())
+                .map_err(|e| app::Error::Invalid(format!("purpose: {e}")))?,
             starts_on,
             ends_on,
             lines,

@@ -1,5 +1,6 @@
 //! Signing in and out of the pages, and the language switch.
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -7,11 +8,11 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::PageError;
-use super::{local, redirect_with_cookie, render, Chrome, Lang, PageResult, Posted};
+use super::{invalid, redirect_with_cookie, render, Chrome, Lang, PageError, PageResult, Posted};
+use crate::app::session::{self, SignInError};
 use crate::app::App;
-use crate::auth;
-use crate::cookie::{self, COOKIE as SESSION_COOKIE};
+use crate::cookie::{self, ClientAddr};
+use crate::domain::bounds::{LocalPath, Password, Text};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -35,7 +36,7 @@ struct Next {
 }
 
 async fn login_page(headers: HeaderMap, Query(q): Query<Next>) -> PageResult {
-    let next = q.next.as_deref().map(local).unwrap_or("/").to_owned();
+    let next = LocalPath::or_home(q.next.as_deref().unwrap_or_default()).to_string();
     render(LoginPage {
         c: Chrome::anonymous(Lang::from_headers(&headers)),
         next,
@@ -46,52 +47,57 @@ async fn login_page(headers: HeaderMap, Query(q): Query<Next>) -> PageResult {
 
 #[derive(Debug, Deserialize)]
 struct Credentials {
-    username: String,
-    password: String,
+    username: Text,
+    password: Password,
     #[serde(default)]
     next: String,
 }
 
-/// Sign in: the same session as the API's `POST /api/session`, then back where they were going.
+/// Sign in: the same session (and the same throttling) as the API's `POST /api/session`,
+/// then back where they were going.
 async fn login(
-    State(state): State<App>,
+    State(app): State<App>,
+    ClientAddr(from): ClientAddr,
     headers: HeaderMap,
-    Form(f): Form<Credentials>,
+    form: Result<Form<Credentials>, FormRejection>,
 ) -> PageResult {
     if !cookie::same_origin(&headers) {
         return Err(PageError::Forged);
     }
+    let Form(f) = form.map_err(|e| invalid(e.body_text()))?;
+    let next = LocalPath::or_home(&f.next);
     let lang = Lang::from_headers(&headers);
-    let mut conn = state.pool.acquire().await?;
-    let Some(actor) = auth::login(&mut conn, f.username.trim(), &f.password).await? else {
-        let page = LoginPage {
-            c: Chrome::anonymous(lang),
-            next: local(&f.next).to_owned(),
-            username: f.username,
-            failed: true,
-        };
-        let mut response = render(page)?;
-        *response.status_mut() = StatusCode::UNAUTHORIZED;
-        return Ok(response);
+    let session = match session::sign_in(&app, &f.username, &f.password, from).await {
+        Ok(session) => session,
+        Err(SignInError::WrongCredentials) => {
+            let page = LoginPage {
+                c: Chrome::anonymous(lang),
+                next: next.to_string(),
+                username: f.username.into(),
+                failed: true,
+            };
+            let mut response = render(page)?;
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            return Ok(response);
+        }
+        Err(SignInError::Other(e)) => return Err(e.into()),
     };
-    let (token, _) = auth::create_session(&mut conn, actor.id, state.config.session_hours).await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-        state.config.session_hours * 3600
-    );
-    Ok(redirect_with_cookie(local(&f.next), &cookie))
+    Ok(redirect_with_cookie(
+        next.as_str(),
+        &cookie::set_session(&app.config, &session.token),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
 struct Nothing {}
 
-async fn logout(State(state): State<App>, headers: HeaderMap, _: Posted<Nothing>) -> PageResult {
+async fn logout(State(app): State<App>, headers: HeaderMap, _: Posted<Nothing>) -> PageResult {
     if let Some(token) = cookie::session(&headers) {
-        auth::end_session(&mut *state.pool.acquire().await?, &token).await?;
+        session::sign_out(&app, &token).await?;
     }
     Ok(redirect_with_cookie(
         "/login",
-        &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        &cookie::clear_session(&app.config),
     ))
 }
 
@@ -100,19 +106,22 @@ struct Back {
     back: Option<String>,
 }
 
-/// Switch language: a preference cookie only, so a plain link is enough.
+/// Switch language: a preference cookie only, so a plain link is enough. `back` is followed
+/// only to a path on this site.
 async fn switch_language(
+    State(app): State<App>,
     axum::extract::Path(code): axum::extract::Path<String>,
     Query(q): Query<Back>,
 ) -> Response {
     let lang = Lang::parse(&code).unwrap_or(Lang::En);
-    let back = q.back.as_deref().map(local).unwrap_or("/");
+    let back = LocalPath::or_home(q.back.as_deref().unwrap_or_default());
     redirect_with_cookie(
-        back,
+        back.as_str(),
         &format!(
-            "{}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            "{}={}; Path=/; SameSite=Lax; Max-Age=31536000{}",
             super::i18n::COOKIE,
-            lang.code()
+            lang.code(),
+            cookie::secure(&app.config)
         ),
     )
     .into_response()

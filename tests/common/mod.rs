@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use depot::domain::bounds::Known as _;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -14,7 +15,7 @@ use depot::auth::Role;
 use depot::config::Config;
 use depot::server;
 
-pub const PASSWORD: &str = "secret-pw";
+pub const PASSWORD: &str = "secret-password";
 
 /// The reader pipeline as tests run it: no drivers, no clock; the test moves time.
 pub fn pipeline() -> depot::ingest::Options {
@@ -128,9 +129,9 @@ impl World {
     pub async fn user(&self, username: &str, role: Role, department_id: Option<i64>) -> String {
         let mut conn = self.pool.acquire().await.unwrap();
         let body = depot::app::people::NewUser {
-            username: username.into(),
+            username: username.known(),
             display_name: None,
-            password: PASSWORD.into(),
+            password: PASSWORD.known(),
             role,
             department_id,
         };
@@ -218,6 +219,40 @@ impl World {
         (status, value)
     }
 
+    /// The id of a user.
+    pub async fn user_id(&self, username: &str) -> i64 {
+        sqlx::query_scalar("select id from users where username = $1")
+            .bind(username)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Sign in through the API as if from `from` (the peer address a real connection
+    /// carries); returns the whole response.
+    pub async fn sign_in_from(
+        &self,
+        username: &str,
+        password: &str,
+        from: Option<std::net::IpAddr>,
+    ) -> axum::response::Response {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/session")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!({"username": username, "password": password}).to_string(),
+            ))
+            .unwrap();
+        if let Some(ip) = from {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+                    ip, 40000,
+                )));
+        }
+        self.app.clone().oneshot(req).await.unwrap()
+    }
+
     /// A loan of `n` folding tables for the finance department, requested by `requester`.
     pub async fn request_tables(&self, n: i64, starts: &str, ends: &str) -> i64 {
         let (status, loan) = self
@@ -254,4 +289,107 @@ impl World {
             "assets whose state disagrees with their event log: {bad:?}"
         );
     }
+}
+
+// --- The pages, as a browser sends requests to them -----------------------------------
+
+/// What a page request returns.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The form token printed in the page.
+    #[track_caller]
+    pub fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("the page has a form token")
+            + 19;
+        self.body[at..].split('"').next().unwrap().to_owned()
+    }
+}
+
+pub async fn send(world: &World, req: Request<Body>) -> Reply {
+    let response = world.app.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+pub async fn get(world: &World, path: &str, cookie: &str) -> Reply {
+    let mut req = Request::get(path);
+    if !cookie.is_empty() {
+        req = req.header(header::COOKIE, cookie);
+    }
+    send(world, req.body(Body::empty()).unwrap()).await
+}
+
+/// A form post as a browser on our own page sends it.
+pub async fn post(world: &World, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
+    post_from(world, path, cookie, fields, None).await
+}
+
+pub async fn post_from(
+    world: &World,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    origin: Option<&str>,
+) -> Reply {
+    let body = serde_urlencoded::to_string(fields).unwrap();
+    let mut req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "depot.test");
+    if !cookie.is_empty() {
+        req = req.header(header::COOKIE, cookie);
+    }
+    if let Some(origin) = origin {
+        req = req.header(header::ORIGIN, origin);
+    }
+    send(world, req.body(Body::from(body)).unwrap()).await
+}
+
+/// The sign-in form, posted.
+pub async fn login_form(world: &World, user: &str, password: &str, next: &str) -> Reply {
+    post(
+        world,
+        "/login",
+        "",
+        &[("username", user), ("password", password), ("next", next)],
+    )
+    .await
+}
+
+/// Sign in through the page; returns the Cookie header value to send afterwards.
+pub async fn login(world: &World, user: &str) -> String {
+    let reply = login_form(world, user, PASSWORD, "/").await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SEE_OTHER,
+        "{user} signs in: {}",
+        reply.body
+    );
+    let set = reply
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    set.split(';').next().unwrap().to_owned()
 }
