@@ -454,8 +454,31 @@ async fn changing_ones_own_password_needs_the_current_one_and_ends_other_credent
         StatusCode::OK
     );
 
-    // An admin resets someone else's password without theirs; their credentials end too.
+    // A password change is part of the user change: refused as a whole, it changes nothing.
     let requester = world.user_id("requester").await;
+    let (status, body) = world
+        .call(
+            Method::PATCH,
+            &format!("/api/users/{requester}"),
+            &world.admin,
+            Some(json!({"password": "reset by the admin", "department_id": 999_999})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        world
+            .sign_in_from("requester", PASSWORD, None)
+            .await
+            .status(),
+        StatusCode::OK,
+        "the old password still signs in"
+    );
+    let (status, _) = world
+        .call(Method::GET, "/api/session", &world.requester, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "and the API token still works");
+
+    // An admin resets someone else's password without theirs; their credentials end too.
     let (status, body) = world
         .call(
             Method::PATCH,

@@ -121,17 +121,21 @@ pub async fn update_user(
     if change.role.is_some() || change.department_id.is_some() || change.active.is_some() {
         authorize(actor, Op::ChangeAccess, Target::Nothing)?;
     }
-    if let Some(new) = &change.password {
-        super::session::change_password(
-            app,
-            actor,
-            id,
-            change.current_password.as_ref(),
-            new,
-            session,
-        )
-        .await?;
-    }
+    // Checked and hashed before the transaction, applied in it: all of the change or none.
+    let password = match &change.password {
+        Some(new) => Some(
+            super::session::check_password_change(
+                app,
+                actor,
+                id,
+                change.current_password.as_ref(),
+                new,
+                session,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let update = UserUpdate {
         display_name: change.display_name.as_deref(),
         role: change.role,
@@ -140,6 +144,9 @@ pub async fn update_user(
     };
     let mut tx = app.pool.begin().await?;
     let user = people::update_user(&mut tx, id, &update).await?;
+    if let Some(password) = &password {
+        password.apply(&mut tx).await?;
+    }
     if change.active == Some(false) {
         credentials::end_all(&mut tx, id, None).await?;
     }

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 
 use super::policy::{authorize, person_filter, Target};
 use super::{App, Error, Op, Page, Paging, Result};
@@ -95,18 +96,25 @@ pub async fn sign_out(app: &App, token: &str) -> Result<()> {
     Ok(auth::end_session(&mut *app.pool.acquire().await?, token).await?)
 }
 
-/// Change the password of `user_id`: one's own needs the current password, checked like a
-/// sign-in (and throttled as one); the policy of [`Op::UpdateUser`] decides whose else.
-/// Afterwards every other credential of the user ends: their sessions, except the one
-/// making the change (`current_session`, if it is their own), and all their API tokens.
-pub(crate) async fn change_password(
+/// A password change, checked and hashed, to apply with [`PasswordChange::apply`].
+pub(crate) struct PasswordChange {
+    user_id: i64,
+    hash: String,
+    /// The digest of the session to keep: the one making the change, if it is their own.
+    keep: Option<Vec<u8>>,
+}
+
+/// Check a change of `user_id`'s password and hash the new one, holding no connection while
+/// hashing: one's own needs the current password, checked like a sign-in (and throttled as
+/// one); the policy of [`Op::UpdateUser`] decides whose else.
+pub(crate) async fn check_password_change(
     app: &App,
     actor: &Actor,
     user_id: i64,
     current: Option<&Password>,
     new: &NewPassword,
     current_session: Option<&str>,
-) -> Result<()> {
+) -> Result<PasswordChange> {
     authorize(actor, Op::UpdateUser, Target::Person(user_id))?;
     let guard = &app.guard;
     if actor.id == user_id {
@@ -126,15 +134,23 @@ pub(crate) async fn change_password(
             ));
         }
     }
-    let hash = guard.passwords.hash(new.expose()).await;
-    let mut tx = app.pool.begin().await?;
-    credentials::set_password_hash(&mut tx, user_id, &hash).await?;
-    let keep = current_session
-        .filter(|_| actor.id == user_id)
-        .map(auth::token_digest);
-    credentials::end_all(&mut tx, user_id, keep.as_deref()).await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(PasswordChange {
+        user_id,
+        hash: guard.passwords.hash(new.expose()).await,
+        keep: current_session
+            .filter(|_| actor.id == user_id)
+            .map(auth::token_digest),
+    })
+}
+
+impl PasswordChange {
+    /// Store the new password in the caller's transaction; every other credential of the
+    /// user ends: their sessions, except the one making the change, and all their API tokens.
+    pub(crate) async fn apply(&self, tx: &mut PgConnection) -> Result<()> {
+        credentials::set_password_hash(tx, self.user_id, &self.hash).await?;
+        credentials::end_all(tx, self.user_id, self.keep.as_deref()).await?;
+        Ok(())
+    }
 }
 
 /// API tokens, newest first: one's own, or (admins and auditors) everyone's or one user's.
