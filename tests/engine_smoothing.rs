@@ -66,6 +66,7 @@ fn config() -> EngineConfig {
             outside: ZoneId(4),
             batch_gap_ms: 3_000,
             quiet_ms: 1_000,
+            undecided_ms: 5_000,
             min_reads: 2,
             max_track_ms: 60_000,
             min_confidence: depot::engine::config::DEFAULT_MIN_CONFIDENCE,

@@ -101,6 +101,12 @@ pub struct GateConfig {
     /// A tag's passage is judged once the gate has not read it for this long.
     #[serde(default = "default_quiet_ms")]
     pub quiet_ms: u32,
+    /// A track that is not yet a sure passage when it goes quiet waits this long after its
+    /// last read (at least `quiet_ms`) before it is judged: a tag crossing through a null
+    /// at the door plane falls silent for a second or two, then is heard on the other side,
+    /// and both halves belong to one passage.
+    #[serde(default = "default_undecided_ms")]
+    pub undecided_ms: u32,
     /// Reads needed on each side before a passage can be judged.
     #[serde(default = "default_min_reads")]
     pub min_reads: u16,
@@ -120,6 +126,9 @@ fn default_batch_gap_ms() -> u32 {
 }
 fn default_quiet_ms() -> u32 {
     1_500
+}
+fn default_undecided_ms() -> u32 {
+    5_000
 }
 fn default_max_track_ms() -> u32 {
     60_000
@@ -243,6 +252,7 @@ impl EngineConfig {
             }
             if g.batch_gap_ms > MAX_TIMEOUT_MS
                 || g.quiet_ms > MAX_TIMEOUT_MS
+                || g.undecided_ms > MAX_TIMEOUT_MS
                 || g.max_track_ms > MAX_TIMEOUT_MS
             {
                 return Err(ConfigError::TimeoutTooLong {

@@ -378,6 +378,127 @@ fn change_point(bins: &[Bin]) -> Option<Split> {
     best.map(|(_, s)| s)
 }
 
+/// A sure passage judged lately at a gate, with the span of its track: what a tag that
+/// travelled with it (on the same trolley, in the same box) looked like at the door.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Companion {
+    pub direction: Direction,
+    /// The crossing moment, engine ms.
+    pub at: u32,
+    /// First and last read of its track, engine ms.
+    pub first: u32,
+    pub last: u32,
+    pub confidence: f32,
+}
+
+/// Tags that travel together reach the edge of the field within this much (ms) of each
+/// other: a trolley's tags differ in gain and in where they sit on it, not in when they come.
+const TOGETHER_MS: u32 = 2_000;
+/// A tag heard on one side only that crossed was last heard within this much (ms) of its
+/// companions' crossing: after the door plane it was behind its antennas.
+const LAST_HEARD_MS: u32 = 1_000;
+/// Reads a track needs before a companion's passage can speak for it.
+const MIN_COMPANION_READS: usize = 3;
+
+/// The passage of a track that could not be judged sure on its own (heard on one side only,
+/// through an orientation null or a shadow on the trolley; or too weakly to be sure), taken
+/// from a sure passage of tags that travelled with it. The track must have come and gone
+/// with them: heard from when they were first heard until their crossing (it approached
+/// with them), or from their crossing until they were last heard (it left with them); and
+/// its reads must fit their crossing: before it on the side they left, after it on the side
+/// they entered or, where the tag is hidden from that side, on the side they left but
+/// clearly weaker (it went behind those antennas). A tag left behind at the door is heard on
+/// after them, as strongly as before, and never fits. `own` is the track's own, unsure
+/// judgment, which must agree. Of several companions that fit, they must agree on the
+/// direction; the surest speaks.
+pub fn with_companions(
+    track: &GateTrack,
+    own: Option<Passage>,
+    companions: &[Companion],
+) -> Option<Passage> {
+    let (first, last) = (track.first()?, track.last());
+    if track.reads.len() < MIN_COMPANION_READS {
+        return None;
+    }
+    // Companions whose comings and goings match the track's.
+    let timed = companions.iter().filter(|c| {
+        let left_with = last.abs_diff(c.last) <= TOGETHER_MS;
+        let came_with = first.abs_diff(c.first) <= TOGETHER_MS;
+        match own {
+            Some(_) => came_with && left_with,
+            None => {
+                let approached = came_with
+                    && first < c.at
+                    && (last <= c.at.saturating_add(LAST_HEARD_MS) || left_with);
+                let departed = first.abs_diff(c.at) <= LAST_HEARD_MS && left_with;
+                approached || departed
+            }
+        }
+    });
+    let mut best: Option<Companion> = None;
+    for c in timed {
+        let fits = match own {
+            // Two loads crossing at once, one each way, come and go together too: a track
+            // whose own reads cannot tell which it travelled with is not decided for it.
+            Some(p) => {
+                if p.direction != c.direction {
+                    return None;
+                }
+                p.at.abs_diff(c.at) <= LAST_HEARD_MS
+            }
+            None => sides_fit(&track.reads, c),
+        };
+        if !fits {
+            continue;
+        }
+        match best {
+            Some(b) if b.direction != c.direction => return None,
+            Some(b) if b.confidence >= c.confidence => {}
+            _ => best = Some(*c),
+        }
+    }
+    let c = best?;
+    Some(Passage {
+        direction: c.direction,
+        at: c.at,
+        confidence: c.confidence,
+    })
+}
+
+/// Reads on the side left after the crossing that still fit it (a reflection, a back lobe).
+const STRAY_READS_AFTER: u32 = 2;
+
+/// Whether a track's reads fit a companion's crossing: before it mostly on the side left
+/// and strongest there; after it mostly on the side entered. A tag heard on after the
+/// crossing by the side it left, more than a reflection's worth, does not fit: whether it
+/// went behind those antennas or stayed in front of them, moving away, its level alone
+/// cannot tell (distance weakens it as fast as a back lobe does).
+fn sides_fit(reads: &[GateRead], c: &Companion) -> bool {
+    let left = match c.direction {
+        Direction::Out => INSIDE as u8,
+        Direction::In => OUTSIDE as u8,
+    };
+    // Per part (before, after) and side (left, entered): reads and strongest RSSI.
+    let mut count = [[0u32; 2]; 2];
+    let mut strongest = [[NO_RSSI; 2]; 2];
+    for r in reads {
+        let part = usize::from(r.t >= c.at);
+        let side = usize::from(r.side != left);
+        count[part][side] += 1;
+        strongest[part][side] = strongest[part][side].max(r.rssi);
+    }
+    let [left_before, entered_before] = count[0];
+    if left_before + entered_before > 0
+        && (left_before < 2
+            || entered_before * 2 > left_before
+            || strongest[0][1] > strongest[0][0])
+    {
+        return false;
+    }
+    let [left_after, entered_after] = count[1];
+    left_after <= STRAY_READS_AFTER || left_after * 2 <= entered_after
+}
+
 /// A gate batch still open to new passages (engine ms). Passages are judged only once a
 /// tag has gone quiet, seconds after it crossed; so a batch takes passages by crossing time
 /// but closes by judging time: `batch_gap_ms` after the last passage judged into it.

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::config::{ConfigError, EngineConfig, GateId, Smoothing, ZoneId};
 use super::fact::{Direction, Fact};
-use super::gate::{judge, GateTrack, OpenBatch, INSIDE, OUTSIDE};
+use super::gate::{judge, with_companions, Companion, GateTrack, OpenBatch, INSIDE, OUTSIDE};
 use super::key::{KeyMap, Keys, TagKey};
 
 /// "No zone" in a packed zone index.
@@ -85,12 +85,21 @@ struct Gate {
     id: GateId,
     batch_gap_ms: u32,
     quiet_ms: u32,
+    undecided_ms: u32,
     min_reads: u16,
     max_track_ms: u32,
     min_confidence: f32,
     next_batch: u32,
     open: [Option<OpenBatch>; 2],
+    /// Sure passages of the last [`COMPANION_MEMORY_MS`], for tags that travelled with them.
+    companions: Vec<Companion>,
 }
+
+/// How long a sure passage is remembered for the tags that travelled with it.
+const COMPANION_MEMORY_MS: u32 = 30_000;
+/// At most this many passages are remembered per gate (a pallet of hundreds crossing at
+/// once keeps its surest few hundred).
+const MAX_COMPANIONS: usize = 256;
 
 /// What the engine has counted since it started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -227,11 +236,13 @@ impl Engine {
                 id: gate.id,
                 batch_gap_ms: gate.batch_gap_ms,
                 quiet_ms: gate.quiet_ms,
+                undecided_ms: gate.undecided_ms.max(gate.quiet_ms),
                 min_reads: gate.min_reads,
                 max_track_ms: gate.max_track_ms,
                 min_confidence: gate.min_confidence,
                 next_batch: 1,
                 open: [None, None],
+                companions: Vec::new(),
             });
         }
         let mut read_points: Vec<Vec<u16>> = Vec::new();
@@ -801,9 +812,17 @@ impl Engine {
         if track.timer_at != timer.at {
             return;
         }
-        let due = track
-            .last()
-            .saturating_add(self.gates[track.gate as usize].quiet_ms);
+        // A sure passage is judged once the tag is quiet; anything else waits longer for
+        // the rest of a crossing that a null at the door plane interrupted.
+        let gate = &self.gates[track.gate as usize];
+        let sure =
+            judge(track, gate.min_reads).is_some_and(|p| p.confidence >= gate.min_confidence);
+        let wait = if sure {
+            gate.quiet_ms
+        } else {
+            gate.undecided_ms
+        };
+        let due = track.last().saturating_add(wait);
         if due > timer.at {
             self.tracks.get_mut(&timer.key).expect("present").timer_at = due;
             self.gate_timers.push(Reverse(Timer {
@@ -818,10 +837,30 @@ impl Engine {
 
     /// Judge a track at engine time `now` and put a passage into its gate batch.
     fn judge_track(&mut self, key: TagKey, track: &GateTrack, now: u32, out: &mut Vec<Fact>) {
-        let gate = &self.gates[track.gate as usize];
-        let Some(p) = judge(track, gate.min_reads) else {
-            return;
+        let gate = &mut self.gates[track.gate as usize];
+        let own = judge(track, gate.min_reads);
+        let p = match own {
+            Some(p) if p.confidence >= gate.min_confidence => {
+                gate.companions
+                    .retain(|c| c.last.saturating_add(COMPANION_MEMORY_MS) >= now);
+                if gate.companions.len() >= MAX_COMPANIONS {
+                    gate.companions.remove(0);
+                }
+                gate.companions.push(Companion {
+                    direction: p.direction,
+                    at: p.at,
+                    first: track.first().unwrap_or(p.at),
+                    last: track.last(),
+                    confidence: p.confidence,
+                });
+                p
+            }
+            _ => match with_companions(track, own, &gate.companions).or(own) {
+                Some(p) => p,
+                None => return,
+            },
         };
+        let gate = &self.gates[track.gate as usize];
         let d = dir_index(p.direction);
         let gap = gate.batch_gap_ms;
         let joins = gate.open[d].is_some_and(|b| b.takes(p.at, gap));

@@ -312,6 +312,7 @@ fn dock(with_staging: bool) -> (EngineConfig, Vec<Antenna>) {
             outside: DOCK_OUTSIDE,
             batch_gap_ms: 3_000,
             quiet_ms: 1_500,
+            undecided_ms: 5_000,
             min_reads: 2,
             max_track_ms: 60_000,
             min_confidence: super::config::DEFAULT_MIN_CONFIDENCE,
