@@ -628,6 +628,76 @@ mod tests {
         assert_eq!(p.direction, Direction::Out);
     }
 
+    /// A sure outward passage of a trolley first heard at 0 ms, crossing at 4 s, last
+    /// heard at 8 s.
+    const TROLLEY_OUT: Companion = Companion {
+        direction: Direction::Out,
+        at: 4_000,
+        first: 0,
+        last: 8_000,
+        confidence: 0.99,
+    };
+
+    /// A tag of that trolley hidden from the outside antennas: heard inside, louder as it
+    /// comes to the door, then not at all.
+    fn hidden_from_outside(until: u32) -> GateTrack {
+        let reads: Vec<_> = (0..until / 100)
+            .map(|i| (INSIDE, 300 + i * 100, (-75 + (i / 2) as i32).min(-50) as i8))
+            .collect();
+        track(&reads)
+    }
+
+    #[test]
+    fn a_tag_heard_on_one_side_crosses_with_the_load_it_travelled_with() {
+        let t = hidden_from_outside(3_900);
+        assert_eq!(judge(&t, 2), None);
+        let p = with_companions(&t, None, &[TROLLEY_OUT]).expect("lent");
+        assert_eq!(p.direction, Direction::Out);
+        assert_eq!(p.at, TROLLEY_OUT.at);
+        // With no sure companion there is nothing to lend.
+        assert_eq!(with_companions(&t, None, &[]), None);
+    }
+
+    #[test]
+    fn a_tag_left_behind_at_the_door_does_not_cross_with_its_load() {
+        // Heard inside on and on after the trolley crossed: taken off at the door.
+        let t = hidden_from_outside(7_900);
+        assert_eq!(with_companions(&t, None, &[TROLLEY_OUT]), None);
+    }
+
+    #[test]
+    fn a_tag_that_came_later_does_not_cross_with_a_load() {
+        let reads: Vec<_> = (0..30u32).map(|i| (INSIDE, 2_500 + i * 50, -60)).collect();
+        assert_eq!(with_companions(&track(&reads), None, &[TROLLEY_OUT]), None);
+    }
+
+    #[test]
+    fn a_tag_heard_on_the_side_entered_before_the_crossing_does_not_fit() {
+        let reads: Vec<_> = (0..36u32).map(|i| (OUTSIDE, 300 + i * 100, -55)).collect();
+        assert_eq!(with_companions(&track(&reads), None, &[TROLLEY_OUT]), None);
+    }
+
+    #[test]
+    fn loads_crossing_each_way_at_once_decide_nothing_for_an_unsure_track() {
+        let trolley_in = Companion {
+            direction: Direction::In,
+            ..TROLLEY_OUT
+        };
+        let t = walk(8.0, true, false);
+        let own = Passage {
+            direction: Direction::Out,
+            at: 4_000,
+            confidence: 0.5,
+        };
+        let mut t = t;
+        // Its span matches both loads.
+        t.reads.retain(|r| r.t <= 8_000);
+        let companions = [TROLLEY_OUT, trolley_in];
+        assert_eq!(with_companions(&t, Some(own), &companions), None);
+        let lent = with_companions(&t, Some(own), &companions[..1]).expect("one load");
+        assert_eq!(lent.confidence, TROLLEY_OUT.confidence);
+    }
+
     #[test]
     fn batches_take_passages_within_the_gap() {
         let b = OpenBatch {
