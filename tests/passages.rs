@@ -102,7 +102,7 @@ async fn uncertain_passage(world: &World, gate: i64, asset: i64, direction: Dire
         batch: 1,
         uncertain: true,
     };
-    let site = Site::load(&mut *world.pool.acquire().await.unwrap())
+    let site = Site::load(&mut world.pool.acquire().await.unwrap())
         .await
         .unwrap();
     persist::persist(&world.pool, &site, std::slice::from_ref(&fact))
@@ -462,7 +462,7 @@ async fn only_uncertain_passages_are_confirmed_and_unknown_alerts_are_not_found(
         batch: 1,
         uncertain: false,
     };
-    let site = Site::load(&mut *world.pool.acquire().await.unwrap())
+    let site = Site::load(&mut world.pool.acquire().await.unwrap())
         .await
         .unwrap();
     persist::persist(&world.pool, &site, &[fact]).await.unwrap();

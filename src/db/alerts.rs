@@ -163,7 +163,7 @@ pub async fn close(
     note: &str,
     decision: Option<Decision>,
 ) -> Result<Alert> {
-    Ok(sqlx::query_as(
+    sqlx::query_as(
         "update alerts set acknowledged_by = $2, acknowledged_at = now(), note = $3, decision = $4
          where id = $1 and acknowledged_at is null returning *",
     )
@@ -173,5 +173,5 @@ pub async fn close(
     .bind(decision.map(Decision::as_str))
     .fetch_optional(conn)
     .await?
-    .ok_or_else(|| Error::Conflict(format!("alert {id} was already closed")))?)
+    .ok_or_else(|| Error::Conflict(format!("alert {id} was already closed")))
 }
