@@ -45,9 +45,50 @@
     prepend("#passages", tr);
   });
 
+  // A CSRF-checked form that posts one decision about an alert.
+  var decide = function (id, action, label, cls) {
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = "/keeper/alerts/" + id + "/" + action;
+    form.className = "inline";
+    [["csrf", root.getAttribute("data-csrf")], ["back", root.getAttribute("data-back")]].forEach(function (f) {
+      var input = document.createElement("input");
+      input.type = "hidden"; input.name = f[0]; input.value = f[1] || "";
+      form.appendChild(input);
+    });
+    var button = document.createElement("button");
+    button.type = "submit";
+    if (cls) button.className = cls;
+    button.textContent = label;
+    form.appendChild(button);
+    return form;
+  };
+
+  // An uncertain passage: the keeper is asked, with one-tap confirm and dismiss.
+  var uncertain = function (a) {
+    var tr = document.createElement("tr");
+    tr.setAttribute("data-alert", a.id);
+    tr.className = "fresh";
+    cell(tr, time(a.at), "mono nowrap");
+    var asset = document.createElement("span");
+    if (a.asset_id) asset.appendChild(link("/assets/" + a.asset_id, String(a.asset_id)));
+    asset.appendChild(document.createTextNode(" " + a.epc));
+    cell(tr, asset);
+    cell(tr, t(a.direction));
+    cell(tr, a.confidence == null ? "" : Number(a.confidence).toFixed(2), "mono");
+    var would = t("would_nothing");
+    if (a.order_id) would = t(a.direction === "in" ? "would_return" : "would_issue") + " " + t(a.order_kind) + " " + a.order_id;
+    cell(tr, would);
+    var td = cell(tr, decide(a.id, "confirm", t("confirm"), "primary"), "nowrap");
+    td.appendChild(document.createTextNode(" "));
+    td.appendChild(decide(a.id, "dismiss", t("dismiss")));
+    prepend("#uncertain", tr);
+  };
+
   stream.addEventListener("alert", function (m) {
     var a = JSON.parse(m.data).alert;
     if (document.querySelector('tr[data-alert="' + a.id + '"]')) return;
+    if (a.kind === "uncertain_passage") return uncertain(a);
     var tr = document.createElement("tr");
     tr.setAttribute("data-alert", a.id);
     tr.className = "fresh";
@@ -58,20 +99,7 @@
     cell(tr, kind);
     cell(tr, a.epc, "mono");
     cell(tr, a.message);
-    var form = document.createElement("form");
-    form.method = "post";
-    form.action = "/keeper/alerts/" + a.id + "/acknowledge";
-    form.className = "inline";
-    [["csrf", root.getAttribute("data-csrf")], ["back", root.getAttribute("data-back")]].forEach(function (f) {
-      var input = document.createElement("input");
-      input.type = "hidden"; input.name = f[0]; input.value = f[1] || "";
-      form.appendChild(input);
-    });
-    var button = document.createElement("button");
-    button.type = "submit";
-    button.textContent = t("ack");
-    form.appendChild(button);
-    cell(tr, form);
+    cell(tr, decide(a.id, "acknowledge", t("ack")));
     prepend("#alerts", tr);
   });
 

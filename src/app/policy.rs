@@ -129,6 +129,10 @@ pub enum Op {
     UploadReads,
     ListAlerts,
     AcknowledgeAlert,
+    /// Confirm an uncertain passage: the lifecycle acts as on a sure one.
+    ConfirmPassage,
+    /// Dismiss an uncertain passage: nothing happened.
+    DismissPassage,
     /// Follow the live event stream.
     Stream,
     // stocktakes
@@ -332,6 +336,9 @@ pub const POLICY: &[Rule] = &[
     rule(Op::UploadReads,        STAFF,      Any,        "upload reads"),
     rule(Op::ListAlerts,         WATCHERS,   Any,        "see alerts"),
     rule(Op::AcknowledgeAlert,   STAFF,      Any,        "acknowledge alerts"),
+    // Gates are the depot's own, as their alerts are: any keeper decides at any gate.
+    rule(Op::ConfirmPassage,     STAFF,      Any,        "confirm uncertain passages"),
+    rule(Op::DismissPassage,     STAFF,      Any,        "dismiss uncertain passages"),
     rule(Op::Stream,             WATCHERS,   Department, "watch the live stream"),
 
     rule(Op::ListStocktakes,     WATCHERS,   Any,        "see stocktakes"),

@@ -16,10 +16,13 @@ use utoipa::ToSchema;
 use super::policy::{authorize, Target};
 use super::{App, Error, Op, Page, Paging, Result, Visibility};
 use crate::auth::Actor;
-use crate::db::alerts::{self, Alert};
+use crate::db::alerts::{self, Alert, AlertKind, Decision};
+use crate::db::events::{self, Context};
 use crate::db::readers::{self, Gate, NewGate, NewReader, Passage, Reader, ReaderChange, HANDHELD};
-use crate::db::{self, places, Window};
+use crate::db::{self, assets, places, Window};
 use crate::domain::bounds::Text;
+use crate::engine::Direction;
+use crate::ingest::persist::{self, Plan};
 use crate::ingest::{self, live, Health, IngestError, LiveEvent, Site};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -247,11 +250,143 @@ pub async fn acknowledge(app: &App, actor: &Actor, id: i64, note: &str) -> Resul
     .await
 }
 
-/// The keeper's gate page: the gates, the one watched, its latest passages and open alerts.
+/// Confirm an uncertain passage: the lifecycle acts exactly as the gate would have on a sure
+/// passage (issue on the waiting order, return from the loan pending inspection, or an
+/// exit-without-order alert), judged against the asset as it is now. If the asset moved on
+/// since (returned by hand, its order cancelled), confirming would do something other than
+/// what the keeper was asked: refused (409), and nothing changes. The decision and what it
+/// did are in the event log with the keeper and the passage's fact.
+pub async fn confirm_passage(app: &App, actor: &Actor, id: i64, note: &str) -> Result<Alert> {
+    app.change(actor, Op::ConfirmPassage, async |tx| {
+        decide(tx, actor, id, note, Decision::Confirmed).await
+    })
+    .await
+}
+
+/// Dismiss an uncertain passage: nothing happened. Logged with the keeper and the fact.
+pub async fn dismiss_passage(app: &App, actor: &Actor, id: i64, note: &str) -> Result<Alert> {
+    app.change(actor, Op::DismissPassage, async |tx| {
+        decide(tx, actor, id, note, Decision::Dismissed).await
+    })
+    .await
+}
+
+async fn decide(
+    tx: &mut PgConnection,
+    actor: &Actor,
+    id: i64,
+    note: &str,
+    decision: Decision,
+) -> Result<Alert> {
+    let alert = alerts::lock(tx, id).await?;
+    if alert.kind != AlertKind::UncertainPassage {
+        return Err(Error::Conflict(format!(
+            "alert {id} is not an uncertain passage: acknowledge it instead"
+        )));
+    }
+    if alert.acknowledged_at.is_some() {
+        let done = alert.decision.as_deref().unwrap_or("closed");
+        return Err(Error::Conflict(format!(
+            "the passage of alert {id} was already {done}"
+        )));
+    }
+    let (Some(asset_id), Some(gate_id), Some(direction)) =
+        (alert.asset_id, alert.gate_id, alert.direction.as_deref())
+    else {
+        return Err(Error::Conflict(format!(
+            "alert {id} does not say which asset passed which gate, or which way"
+        )));
+    };
+    let direction = match direction {
+        "in" => Direction::In,
+        _ => Direction::Out,
+    };
+    let gate = readers::gate(tx, gate_id).await?;
+    let asset = assets::get(tx, asset_id).await?;
+    let mut ctx = Context {
+        actor: Some(actor.id),
+        reason: format!(
+            "gate {}: uncertain passage {}",
+            gate.name,
+            decision.as_str()
+        ),
+        order: None,
+        details: serde_json::json!({
+            "alert_id": id, "gate_id": gate_id, "gate": gate.name, "direction": direction.word(),
+            "confidence": alert.confidence, "note": note,
+        }),
+        fact_key: Some(alert.fact_key.clone()),
+    };
+    let action = match decision {
+        Decision::Dismissed => "dismiss_passage",
+        Decision::Confirmed => {
+            let plan = persist::plan(tx, asset_id, asset.state, direction).await?;
+            let asked = (alert.order_kind, alert.order_id);
+            if plan.order() != asked.0.zip(asked.1) {
+                return Err(Error::Conflict(moved_on(&asset, direction, asked, plan)));
+            }
+            ctx.order = plan.order();
+            persist::carry_out(tx, plan, asset_id, gate.inside_zone_id, &ctx).await?;
+            if plan == Plan::NoOrder {
+                let message =
+                    persist::left_without_order(asset_id, &asset.name, &gate.name, asset.state);
+                alerts::raise(
+                    tx,
+                    AlertKind::ExitWithoutOrder,
+                    &alert.fact_key,
+                    &alert.epc,
+                    Some(asset_id),
+                    Some(gate_id),
+                    alert.at,
+                    &message,
+                    alerts::PassageDetails {
+                        direction: Some(direction.word()),
+                        confidence: alert.confidence,
+                        order: None,
+                    },
+                )
+                .await?;
+            }
+            "confirm_passage"
+        }
+    };
+    events::record_asset_note(tx, asset_id, action, &ctx).await?;
+    Ok(alerts::close(tx, id, actor.id, note, Some(decision)).await?)
+}
+
+/// Why a confirmation is refused: what the keeper was asked, and what the asset is now.
+fn moved_on(
+    asset: &assets::Asset,
+    direction: Direction,
+    asked: (Option<db::events::OrderKind>, Option<i64>),
+    now: Plan,
+) -> String {
+    let was = match (asked, direction) {
+        ((Some(kind), Some(order)), Direction::Out) => {
+            format!("waiting to be issued on {} {order}", kind.as_str())
+        }
+        ((_, Some(loan)), _) => format!("out on loan {loan}"),
+        _ => "on no order".into(),
+    };
+    let is = match now {
+        Plan::Issue(kind, order) => format!("it waits to be issued on {} {order}", kind.as_str()),
+        Plan::Return(loan) => format!("it is out on loan {loan}"),
+        Plan::AlreadyOut | Plan::NoOrder | Plan::Nothing => format!("it is {}", asset.state),
+    };
+    format!(
+        "asset {} ({}) was {was} when it passed, but {is} now: confirming would not do what was asked, \
+         so nothing was changed; dismiss the passage, or act on the asset by hand",
+        asset.id, asset.name
+    )
+}
+
+/// The keeper's gate page: the gates, the one watched, its latest passages, the uncertain
+/// passages waiting for a keeper's word (with each asset's name), and the other open alerts.
 pub struct GateView {
     pub gates: Vec<Gate>,
     pub gate: Option<i64>,
     pub passages: Vec<Passage>,
+    pub uncertain: Vec<(Alert, String)>,
     pub alerts: Vec<Alert>,
 }
 
@@ -261,16 +396,30 @@ pub async fn gate_view(app: &App, actor: &Actor, gate: Option<i64>) -> Result<Ga
         let gates = readers::gates(c).await?;
         let gate = gate.or_else(|| (gates.len() == 1).then(|| gates[0].id));
         let passages = readers::passages(c, gate, 50).await?;
-        let alerts = alerts::list(c, true, Window::first(100))
+        let (asked, alerts): (Vec<Alert>, Vec<Alert>) = alerts::list(c, true, Window::first(100))
             .await?
             .0
             .into_iter()
             .filter(|a| gate.is_none() || a.gate_id == gate)
+            .partition(|a| a.kind == AlertKind::UncertainPassage);
+        let ids: Vec<i64> = asked.iter().filter_map(|a| a.asset_id).collect();
+        let names = assets::by_ids(c, &ids).await?;
+        let uncertain = asked
+            .into_iter()
+            .map(|a| {
+                let name = names
+                    .iter()
+                    .find(|n| Some(n.id) == a.asset_id)
+                    .map(|n| n.name.clone())
+                    .unwrap_or_default();
+                (a, name)
+            })
             .collect();
         Ok::<_, db::Error>(GateView {
             gates,
             gate,
             passages,
+            uncertain,
             alerts,
         })
     })

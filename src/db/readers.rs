@@ -228,6 +228,14 @@ pub async fn gates(conn: &mut PgConnection) -> Result<Vec<Gate>> {
         .await?)
 }
 
+pub async fn gate(conn: &mut PgConnection, id: i64) -> Result<Gate> {
+    sqlx::query_as("select * from gates where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .or_not_found(|| format!("gate {id}"))
+}
+
 pub async fn delete_gate(conn: &mut PgConnection, id: i64) -> Result<()> {
     let done = sqlx::query("delete from gates where id = $1")
         .bind(id)
@@ -251,12 +259,13 @@ pub struct Passage {
     pub at: DateTime<Utc>,
     pub order_kind: Option<String>,
     pub order_id: Option<i64>,
-    /// issued, returned, alert, none
+    /// issued, returned, uncertain (a keeper is asked), dismissed, alert, none
     pub outcome: String,
 }
 
 /// The latest passages at a gate (or all gates), newest first, each with the order its
-/// lifecycle event names (`events.fact_key`) and what the depot did about it.
+/// lifecycle event names (`events.fact_key`; an issue or a return before a keeper's decision)
+/// and what the depot did about it.
 pub async fn passages(
     conn: &mut PgConnection,
     gate: Option<i64>,
@@ -266,11 +275,16 @@ pub async fn passages(
         "select f.key, f.epc, f.asset_id, a.name as asset, g.name as gate, f.direction, f.at,
                 e.order_kind::text as order_kind, e.order_id,
                 case when e.action = 'issue' then 'issued' when e.action = 'return' then 'returned'
-                     when exists (select 1 from alerts al where al.fact_key = f.key) then 'alert' else 'none' end as outcome
+                     when u.decision is null and u.id is not null then 'uncertain'
+                     when u.decision = 'dismissed' then 'dismissed'
+                     when exists (select 1 from alerts al where al.fact_key = f.key and al.kind <> 'uncertain_passage') then 'alert'
+                     else 'none' end as outcome
          from facts f
          left join assets a on a.id = f.asset_id
          left join gates g on g.id = f.gate_id
-         left join lateral (select order_kind, order_id, action from events ev where ev.fact_key = f.key order by ev.id limit 1) e on true
+         left join lateral (select order_kind, order_id, action from events ev where ev.fact_key = f.key
+                            order by ev.action in ('issue', 'return') desc, ev.id limit 1) e on true
+         left join alerts u on u.fact_key = f.key and u.kind = 'uncertain_passage'
          where f.kind = 'passed' and ($1::bigint is null or f.gate_id = $1)
          order by f.at desc, f.key desc limit $2",
     )

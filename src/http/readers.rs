@@ -30,6 +30,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(upload_reads))
         .routes(routes!(list_alerts))
         .routes(routes!(acknowledge_alert))
+        .routes(routes!(confirm_passage))
+        .routes(routes!(dismiss_passage))
         .routes(routes!(stream))
 }
 
@@ -237,6 +239,47 @@ async fn acknowledge_alert(
 ) -> ApiResult<Json<Alert>> {
     Ok(Json(
         readers::acknowledge(&app, &actor, id, &body.note).await?,
+    ))
+}
+
+/// A keeper's word on an uncertain passage.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PassageDecision {
+    #[serde(default)]
+    pub note: Note,
+}
+
+/// Confirm an uncertain passage: the lifecycle acts as the gate would have on a sure one —
+/// the asset is issued on the order it waits on, returned from its loan pending inspection, or
+/// an exit without an order is raised. Judged against the asset now: if it moved on since
+/// (returned by hand, its order cancelled), 409 and nothing changes. Closes the alert; a
+/// second decision is 409.
+#[utoipa::path(post, path = "/alerts/{id}/confirm", tag = "readers", request_body = PassageDecision,
+    responses((status = 200, body = Alert), (status = 409, body = ErrorBody)))]
+async fn confirm_passage(
+    actor: Actor,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    OptionalJson(body): OptionalJson<PassageDecision>,
+) -> ApiResult<Json<Alert>> {
+    Ok(Json(
+        readers::confirm_passage(&app, &actor, id, &body.note).await?,
+    ))
+}
+
+/// Dismiss an uncertain passage: nothing happened, and nothing changes but the alert, which
+/// closes. A second decision is 409.
+#[utoipa::path(post, path = "/alerts/{id}/dismiss", tag = "readers", request_body = PassageDecision,
+    responses((status = 200, body = Alert), (status = 409, body = ErrorBody)))]
+async fn dismiss_passage(
+    actor: Actor,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    OptionalJson(body): OptionalJson<PassageDecision>,
+) -> ApiResult<Json<Alert>> {
+    Ok(Json(
+        readers::dismiss_passage(&app, &actor, id, &body.note).await?,
     ))
 }
 

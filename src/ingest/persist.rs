@@ -192,13 +192,14 @@ async fn reconcile(
     let mut outcome = "none";
     let mut order: Option<(OrderKind, i64)> = None;
     let mut alert: Option<(AlertKind, String)> = None;
+    // The order confirming an uncertain passage would act on.
+    let mut candidate: Option<(OrderKind, i64)> = None;
 
     match p.asset_id {
         Some(asset_id) if p.uncertain => {
-            alert = Some((
-                AlertKind::UncertainPassage,
-                ask(tx, site, p, asset_id).await?,
-            ));
+            let (question, order) = ask(tx, site, p, asset_id).await?;
+            alert = Some((AlertKind::UncertainPassage, question));
+            candidate = order;
         }
         None => {
             alert = Some((
@@ -221,65 +222,38 @@ async fn reconcile(
                                              "confidence": p.confidence, "batch": p.batch }),
                 fact_key: Some(p.key.to_owned()),
             };
-            match p.direction {
-                Direction::Out => {
-                    match orders::waiting_order(tx, asset_id).await? {
-                        Some((kind, id)) => {
-                            let mut sp = tx.begin().await?;
-                            let done = match kind {
-                                OrderKind::Loan => {
-                                    loans::issue(&mut sp, id, Some(&[asset_id]), &ctx)
-                                        .await
-                                        .map(|_| ())
-                                }
-                                _ => transfers::issue(&mut sp, id, Some(&[asset_id]), &ctx)
-                                    .await
-                                    .map(|_| ()),
-                            };
-                            match done {
-                                Ok(()) => {
-                                    sp.commit().await?;
-                                    outcome = "issued";
-                                    order = Some((kind, id));
-                                }
-                                Err(e) => {
-                                    sp.rollback().await?;
+            let plan = plan(tx, asset_id, state, p.direction).await?;
+            match plan {
+                Plan::Issue(..) | Plan::Return(_) => {
+                    let mut sp = tx.begin().await?;
+                    match carry_out(&mut sp, plan, asset_id, site.inside_zone(p.gate_id), &ctx)
+                        .await
+                    {
+                        Ok(()) => {
+                            sp.commit().await?;
+                            outcome = plan.outcome();
+                            order = plan.order();
+                        }
+                        Err(e) => {
+                            sp.rollback().await?;
+                            match plan {
+                                Plan::Issue(kind, id) => {
                                     alert = Some((AlertKind::ExitWithoutOrder, format!("asset {asset_id} ({name}) left through gate {gate_name} but could not be issued on {} {id}: {e}", kind.as_str())));
                                 }
-                            }
-                        }
-                        // Already out on its order: a second pass of the same trolley, say.
-                        None if matches!(state, AssetState::OnLoan | AssetState::Allocated) => {}
-                        None => {
-                            alert = Some((AlertKind::ExitWithoutOrder, format!("asset {asset_id} ({name}) left through gate {gate_name} with no order: it is {state}")));
-                        }
-                    }
-                }
-                Direction::In => {
-                    let out_on = orders::out_on_loan(tx, asset_id).await?;
-                    if let (Some(loan), AssetState::OnLoan) = (out_on, state) {
-                        let mut sp = tx.begin().await?;
-                        match loans::return_at_gate(
-                            &mut sp,
-                            loan,
-                            asset_id,
-                            site.inside_zone(p.gate_id),
-                            &ctx,
-                        )
-                        .await
-                        {
-                            Ok(_) => {
-                                sp.commit().await?;
-                                outcome = "returned";
-                                order = Some((OrderKind::Loan, loan));
-                            }
-                            Err(e) => {
-                                sp.rollback().await?;
-                                tracing::warn!(asset_id, loan, error = %e, "a gate return could not be recorded");
+                                _ => {
+                                    tracing::warn!(asset_id, ?plan, error = %e, "a gate return could not be recorded");
+                                }
                             }
                         }
                     }
                 }
+                Plan::NoOrder => {
+                    alert = Some((
+                        AlertKind::ExitWithoutOrder,
+                        left_without_order(asset_id, &name, gate_name, state),
+                    ));
+                }
+                Plan::AlreadyOut | Plan::Nothing => {}
             }
             if let Some((kind, id)) = order {
                 let to = assets::get(tx, asset_id).await?.state.as_str().to_owned();
@@ -310,6 +284,11 @@ async fn reconcile(
             Some(p.gate_id),
             p.at,
             &message,
+            alerts::PassageDetails {
+                direction: Some(word(p.direction)),
+                confidence: Some(p.confidence),
+                order: candidate,
+            },
         )
         .await?
         {
@@ -334,31 +313,114 @@ async fn reconcile(
 }
 
 /// The question an uncertain passage puts to the keeper: what the gate thinks it saw, how
-/// sure it is, and what confirming it would do.
+/// sure it is, and what confirming it would do; and the order confirming would act on.
 async fn ask(
     tx: &mut PgConnection,
     site: &Site,
     p: &Passage<'_>,
     asset_id: i64,
-) -> db::Result<String> {
+) -> db::Result<(String, Option<(OrderKind, i64)>)> {
     let asset = assets::get(tx, asset_id).await?;
     let (state, name) = (asset.state, asset.name);
     let gate = site.gate_name(p.gate_id);
-    let what = match p.direction {
-        Direction::Out => match orders::waiting_order(tx, asset_id).await? {
-            Some((kind, id)) => format!("confirm to issue it on {} {id}", kind.as_str()),
-            None => format!("confirm to record that it left with no order (it is {state})"),
-        },
-        Direction::In => match orders::out_on_loan(tx, asset_id).await? {
-            Some(loan) if state == AssetState::OnLoan => {
-                format!("confirm to return it from loan {loan}, pending inspection")
-            }
-            _ => format!("confirming changes nothing (it is {state})"),
-        },
+    let plan = plan(tx, asset_id, state, p.direction).await?;
+    let what = match plan {
+        Plan::Issue(kind, id) => format!("confirm to issue it on {} {id}", kind.as_str()),
+        Plan::Return(loan) => format!("confirm to return it from loan {loan}, pending inspection"),
+        Plan::NoOrder => format!("confirm to record that it left with no order (it is {state})"),
+        Plan::AlreadyOut | Plan::Nothing => format!("confirming changes nothing (it is {state})"),
     };
-    Ok(format!(
+    let question = format!(
         "asset {asset_id} ({name}) may have passed gate {gate} {} (confidence {:.2}): {what}, or dismiss",
         word(p.direction),
         p.confidence
-    ))
+    );
+    Ok((question, plan.order()))
+}
+
+/// What a sure passage of a registered asset does to the lifecycle, judged against the
+/// asset's state now. The gate acts on it at once; a keeper's confirmation of an uncertain
+/// passage acts on it the same way (`app::readers::confirm_passage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plan {
+    /// Out, reserved on an approved loan or transfer not yet handed over: issue it there.
+    Issue(OrderKind, i64),
+    /// In, out on this loan: return it, pending inspection.
+    Return(i64),
+    /// Out, already out on its order (a second pass of the same trolley, say): nothing.
+    AlreadyOut,
+    /// Out with no order: an exit-without-order alert.
+    NoOrder,
+    /// In, and out on no loan: nothing.
+    Nothing,
+}
+
+impl Plan {
+    /// The order it acts on, if any.
+    pub fn order(self) -> Option<(OrderKind, i64)> {
+        match self {
+            Plan::Issue(kind, id) => Some((kind, id)),
+            Plan::Return(loan) => Some((OrderKind::Loan, loan)),
+            Plan::AlreadyOut | Plan::NoOrder | Plan::Nothing => None,
+        }
+    }
+
+    /// The passage's outcome, as the gate view shows it, once carried out.
+    pub fn outcome(self) -> &'static str {
+        match self {
+            Plan::Issue(..) => "issued",
+            Plan::Return(_) => "returned",
+            Plan::NoOrder => "alert",
+            Plan::AlreadyOut | Plan::Nothing => "none",
+        }
+    }
+}
+
+/// What a passage of `asset_id` (now in `state`) through a gate in `direction` does.
+pub async fn plan(
+    tx: &mut PgConnection,
+    asset_id: i64,
+    state: AssetState,
+    direction: Direction,
+) -> db::Result<Plan> {
+    Ok(match direction {
+        Direction::Out => match orders::waiting_order(tx, asset_id).await? {
+            Some((kind, id)) => Plan::Issue(kind, id),
+            None if matches!(state, AssetState::OnLoan | AssetState::Allocated) => Plan::AlreadyOut,
+            None => Plan::NoOrder,
+        },
+        Direction::In => match orders::out_on_loan(tx, asset_id).await? {
+            Some(loan) if state == AssetState::OnLoan => Plan::Return(loan),
+            _ => Plan::Nothing,
+        },
+    })
+}
+
+/// Issue or return as `plan` says (the other plans change no state); `inside_zone`: where a
+/// returned asset is put, the gate's inside.
+pub async fn carry_out(
+    tx: &mut PgConnection,
+    plan: Plan,
+    asset_id: i64,
+    inside_zone: i64,
+    ctx: &Context,
+) -> db::Result<()> {
+    match plan {
+        Plan::Issue(OrderKind::Loan, id) => {
+            loans::issue(tx, id, Some(&[asset_id]), ctx).await?;
+        }
+        Plan::Issue(_, id) => {
+            transfers::issue(tx, id, Some(&[asset_id]), ctx).await?;
+        }
+        Plan::Return(loan) => {
+            loans::return_at_gate(tx, loan, asset_id, inside_zone, ctx).await?;
+        }
+        Plan::AlreadyOut | Plan::NoOrder | Plan::Nothing => {}
+    }
+    Ok(())
+}
+
+/// The message of an exit-without-order alert.
+pub fn left_without_order(asset_id: i64, name: &str, gate: &str, state: AssetState) -> String {
+    format!("asset {asset_id} ({name}) left through gate {gate} with no order: it is {state}")
 }

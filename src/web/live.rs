@@ -28,6 +28,8 @@ pub fn router() -> Router<App> {
         .route("/static/live.js", get(script))
         .route("/keeper/gate", get(gate_view))
         .route("/keeper/alerts/{id}/acknowledge", post(acknowledge))
+        .route("/keeper/alerts/{id}/confirm", post(confirm_passage))
+        .route("/keeper/alerts/{id}/dismiss", post(dismiss_passage))
         .route(
             "/keeper/stocktakes",
             get(stocktake_list).post(create_stocktake),
@@ -58,10 +60,18 @@ struct GatePage {
     gates: Vec<Gate>,
     gate: Option<i64>,
     passages: Vec<Passage>,
+    /// Uncertain passages waiting for a keeper's word, with each asset's name.
+    uncertain: Vec<(Alert, String)>,
     alerts: Vec<Alert>,
 }
 
 impl GatePage {
+    fn confidence(&self, a: &Alert) -> String {
+        a.confidence.map(|c| format!("{c:.2}")).unwrap_or_default()
+    }
+    fn inward(&self, a: &Alert) -> bool {
+        a.direction.as_deref() == Some("in")
+    }
     fn stream(&self) -> String {
         match self.gate {
             Some(g) => format!("/api/events/stream?gate={g}"),
@@ -104,8 +114,40 @@ async fn gate_view(v: Viewer, State(app): State<App>, Query(q): Query<GateQuery>
         gates: view.gates,
         gate: view.gate,
         passages: view.passages,
+        uncertain: view.uncertain,
         alerts: view.alerts,
     })
+}
+
+/// Back to the gate page the form came from.
+fn back_to_gate(form: &Fields) -> Response {
+    let back = LocalPath::or_home(field(form, "back"));
+    Redirect::to(if back.as_str().starts_with("/keeper/gate") {
+        back.as_str()
+    } else {
+        "/keeper/gate"
+    })
+    .into_response()
+}
+
+/// One tap: the passage happened, act on it as the gate would have.
+async fn confirm_passage(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    readers::confirm_passage(&app, &v.actor, id, &note(&form, "note")?).await?;
+    Ok(back_to_gate(&form))
+}
+
+/// One tap: it did not pass.
+async fn dismiss_passage(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    readers::dismiss_passage(&app, &v.actor, id, &note(&form, "note")?).await?;
+    Ok(back_to_gate(&form))
 }
 
 async fn acknowledge(
@@ -114,13 +156,7 @@ async fn acknowledge(
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     readers::acknowledge(&app, &v.actor, id, &note(&form, "note")?).await?;
-    let back = LocalPath::or_home(field(&form, "back"));
-    Ok(Redirect::to(if back.as_str().starts_with("/keeper/gate") {
-        back.as_str()
-    } else {
-        "/keeper/gate"
-    })
-    .into_response())
+    Ok(back_to_gate(&form))
 }
 
 #[derive(askama::Template)]
