@@ -1,10 +1,99 @@
-//! Properties of the gate judgment on the independent door model (`depot::radio::door`),
-//! over seeds and front-to-back ratios the engine was never tuned on: what did not cross is
-//! never acted on as a passage, and no crossing is acted on in the wrong direction.
+//! The gate judgment on the independent door model (`depot::radio::door`): committed door
+//! traces replay to their known passages, and over seeds and front-to-back ratios the
+//! engine was never tuned on, what did not cross is never acted on as a passage and no
+//! crossing is acted on in the wrong direction.
 
-use depot::cli::gate_bench::{plan, play};
-use depot::radio::door::DoorModel;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use depot::cli::gate_bench::{crossings, door_config, plan, play, score, Score};
+use depot::engine::trace::{self, ReplayConfig};
+use depot::radio::door::{self, DoorModel};
 use proptest::prelude::*;
+
+fn trace_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/traces")
+        .join(format!("{name}.jsonl"))
+}
+
+/// The committed door trace `name` is exactly what the door model makes today for the
+/// scenario, ratio and seed (so the model's truth applies); its replay, scored against
+/// that truth. `DEPOT_WRITE_TRACES=1` rewrites it after a deliberate model change.
+#[track_caller]
+fn door_trace(name: &str, scenario: &str, fb: f64, seed: u64) -> Score {
+    let model = DoorModel::reference(fb);
+    let run = door::simulate(&model, &plan(scenario).unwrap(), seed);
+    let config = ReplayConfig {
+        engine: door_config(&model),
+        stocktake: None,
+    };
+    let path = trace_path(name);
+    let mut bytes = Vec::new();
+    for read in &run.reads {
+        trace::write_read(&mut bytes, read, "door").unwrap();
+    }
+    if std::env::var_os("DEPOT_WRITE_TRACES").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+        std::fs::write(
+            trace::config_path(&path),
+            serde_json::to_string_pretty(&config).unwrap() + "\n",
+        )
+        .unwrap();
+    }
+    assert!(
+        bytes == std::fs::read(&path).unwrap(),
+        "{name}: the door model no longer produces the committed trace"
+    );
+    let committed: ReplayConfig =
+        serde_json::from_reader(File::open(trace::config_path(&path)).unwrap()).unwrap();
+    assert_eq!(committed, config, "{name}: configuration differs");
+    let replay = trace::replay(BufReader::new(File::open(&path).unwrap()), &committed).unwrap();
+    score(&replay.facts, &crossings(&run.truth))
+}
+
+/// Five trolleys pushed to the door plane and taken back, at a 12 dB portal: nothing passes.
+#[test]
+fn turn_backs_at_the_door_pass_nothing() {
+    let s = door_trace("door-turn-backs", "turn-backs", 12.0, 3);
+    assert_eq!(s, Score::default());
+}
+
+/// Two trolleys crossing each way at once, 12 tags, at a 12 dB portal: every tag passes the
+/// way it went; eleven are acted on, one the gate is unsure of is asked, none is swapped.
+#[test]
+fn loads_crossing_each_way_at_once_each_pass_their_way() {
+    let s = door_trace("door-crossing-pair", "crossing-pair", 12.0, 5);
+    assert_eq!(s.crossings, 12);
+    assert_eq!((s.right, s.asked), (11, 1), "{s:?}");
+    assert_eq!((s.wrong_direction, s.false_passages), (0, 0), "{s:?}");
+}
+
+/// A person walking out fast (2.5 m/s) with a laptop, at a good portal: one passage out.
+#[test]
+fn a_fast_walker_passes_out() {
+    let s = door_trace("door-walker-out", "walker-out", 18.0, 2);
+    assert_eq!((s.crossings, s.right), (1, 1), "{s:?}");
+}
+
+/// People carrying tagged things along the door, at an 8 dB portal: nothing is acted on;
+/// what cannot be told is asked.
+#[test]
+fn people_walking_along_the_door_are_never_acted_on() {
+    let s = door_trace("door-passers-by", "passers-by", 8.0, 4);
+    assert_eq!(s.crossings, 0);
+    assert_eq!(s.false_passages, 0, "{s:?}");
+}
+
+/// Two trolleys whose every tag is hidden 25 dB from one side, at a good portal: heard on
+/// one side only, with no sure companion, they are not acted on (nor in the wrong way).
+#[test]
+fn loads_hidden_from_one_side_are_never_acted_on_wrongly() {
+    let s = door_trace("door-one-sided", "one-sided", 18.0, 1);
+    assert_eq!(s.crossings, 16);
+    assert_eq!((s.wrong_direction, s.false_passages), (0, 0), "{s:?}");
+}
 
 fn config() -> ProptestConfig {
     ProptestConfig {
