@@ -15,6 +15,7 @@ const SMOOTHING: Smoothing = Smoothing {
     lost_ms: 2_000,
     min_rssi_dbm: Some(-75),
     cross_read_margin_db: Some(10),
+    window_ms: None,
 };
 
 /// Zones 1 and 2 on reader 0 (antenna 1, 2); a gate on reader 1: antenna 1 inside (zone 3),
@@ -167,6 +168,14 @@ fn silence_for_lost_ms_is_left_when_time_advances() {
     assert_eq!(e.counters().tags_tracked, 0, "a lost tag holds no memory");
 }
 
+/// Reads of `tag` on (reader 0, `antenna`) every 20 ms over `[from, to)` ms.
+fn dwell(tag: u64, antenna: u16, from: u64, to: u64, rssi: i8) -> Vec<TagRead> {
+    (from..to)
+        .step_by(20)
+        .map(|ms| read(tag, 0, antenna, ms, rssi))
+        .collect()
+}
+
 #[test]
 fn a_tag_read_elsewhere_moves_and_cross_reads_do_not_move_it() {
     let mut e = Engine::new(config()).unwrap();
@@ -189,24 +198,18 @@ fn a_tag_read_elsewhere_moves_and_cross_reads_do_not_move_it() {
         .collect();
     assert!(feed(&mut e, &cross).is_empty());
     assert_eq!(e.counters().cross_reads, 20);
-    // It is carried over: zone 2 reads it strongly, zone 1 no more.
-    let facts = feed(
-        &mut e,
-        &[
-            read(1, 0, 2, 400, -48),
-            read(1, 0, 2, 410, -47),
-            read(1, 0, 2, 420, -47),
-        ],
-    );
-    assert_eq!(
-        facts,
-        vec![Fact::Moved {
-            epc: epc(1),
-            from: ZoneId(1),
-            to: ZoneId(2),
-            at: T0 + 420_000
-        }]
-    );
+    // Three strong reads in zone 2 are not enough: zone 1 has read it for longer.
+    assert!(feed(&mut e, &dwell(1, 2, 400, 460, -48)).is_empty());
+    assert_eq!(e.location(&epc(1)), Some(ZoneId(1)));
+    // It is carried over: zone 2 reads it strongly, zone 1 no more. It moves once zone 2 has
+    // led for about a window (1 s: half of lost_ms).
+    let facts = feed(&mut e, &dwell(1, 2, 460, 3_000, -48));
+    assert_eq!(facts.len(), 1, "{facts:?}");
+    let Fact::Moved { from, to, at, .. } = facts[0] else {
+        panic!("{facts:?}")
+    };
+    assert_eq!((from, to), (ZoneId(1), ZoneId(2)));
+    assert!(at > T0 + 1_000_000 && at < T0 + 2_500_000, "{}", at - T0);
     assert_eq!(
         (e.zone_population(ZoneId(1)), e.zone_population(ZoneId(2))),
         (0, 1)
@@ -234,27 +237,25 @@ fn weak_and_unmapped_reads_count_but_vote_for_nothing() {
 #[test]
 fn cycle_reports_give_net_additions_and_deletions() {
     let mut e = Engine::new(config()).unwrap();
-    let arrive = |e: &mut Engine, tag: u64, zone_antenna: u16, ms: u64| {
-        feed(
-            e,
-            &[
-                read(tag, 0, zone_antenna, ms, -50),
-                read(tag, 0, zone_antenna, ms + 1, -50),
-                read(tag, 0, zone_antenna, ms + 2, -50),
-            ],
-        )
-    };
-    arrive(&mut e, 1, 1, 0);
-    arrive(&mut e, 2, 1, 0);
+    let mut reads = [dwell(1, 1, 0, 100, -50), dwell(2, 1, 0, 100, -50)].concat();
+    reads.sort_by_key(|r| r.timestamp_us);
+    feed(&mut e, &reads);
     let first = e.cycle_report(ZoneId(1)).unwrap();
     assert_eq!(
         (first.additions, first.deletions, first.population),
         (vec![epc(1), epc(2)], vec![], 2)
     );
     // Tag 1 goes to zone 2, tag 3 comes and goes within the cycle, tag 2 stays.
-    arrive(&mut e, 1, 2, 100);
-    arrive(&mut e, 3, 1, 100);
-    arrive(&mut e, 3, 2, 200);
+    let mut reads = [
+        dwell(1, 2, 100, 4_000, -50),
+        dwell(2, 1, 100, 4_000, -50),
+        dwell(3, 1, 100, 200, -50),
+        dwell(3, 2, 200, 4_000, -50),
+    ]
+    .concat();
+    reads.sort_by_key(|r| r.timestamp_us);
+    let facts = feed(&mut e, &reads);
+    assert_eq!(e.location(&epc(3)), Some(ZoneId(2)), "{facts:?}");
     let second = e.cycle_report(ZoneId(1)).unwrap();
     assert_eq!((second.additions, second.deletions), (vec![], vec![epc(1)]));
     let third = e.cycle_report(ZoneId(1)).unwrap();

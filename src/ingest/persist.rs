@@ -72,7 +72,7 @@ fn row(fact: &Fact) -> Option<Row> {
             details: serde_json::json!({ "confidence": confidence, "batch": batch }),
             ..base("passed", epc, *at)
         },
-        Fact::BatchClosed { .. } => return None,
+        Fact::Between { .. } | Fact::Settled { .. } | Fact::BatchClosed { .. } => return None,
     })
 }
 
@@ -165,7 +165,7 @@ pub async fn persist(
                 from_zone_id: Some(from.0.into()),
                 at: time(*at),
             }),
-            Fact::BatchClosed { .. } => {}
+            Fact::Between { .. } | Fact::Settled { .. } | Fact::BatchClosed { .. } => {}
         }
     }
 
