@@ -23,5 +23,8 @@ pub mod engine;
 pub mod http;
 /// Readers drive the lifecycle: reads → engine → facts → orders, alerts, stocktakes, live.
 pub mod ingest;
+/// A UHF radio model from link-budget physics: simulated reads with ground truth, to test
+/// the engine on radio it was not written with.
+pub mod radio;
 /// The web pages: server-rendered HTML on the same functions as the API.
 pub mod web;
