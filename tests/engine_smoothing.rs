@@ -105,22 +105,26 @@ fn a_tag_is_glimpsed_then_observed_after_n_reads_and_duplicates_collapse() {
         feed(&mut e, &[read(1, 0, 1, 0, -50), read(1, 0, 1, 10, -50)]).is_empty(),
         "two reads: only glimpsed"
     );
+    assert!(
+        feed(&mut e, &[read(1, 0, 1, 20, -50)]).is_empty(),
+        "three reads within a fifth of a window (200 ms): the other antennas have not had their turn"
+    );
     assert_eq!(e.location(&epc(1)), None);
-    let facts = feed(&mut e, &[read(1, 0, 1, 20, -50)]);
+    let facts = feed(&mut e, &[read(1, 0, 1, 200, -50)]);
     assert_eq!(
         facts,
         vec![Fact::Arrived {
             epc: epc(1),
             zone: ZoneId(1),
-            at: T0 + 20_000
+            at: T0 + 200_000
         }]
     );
-    let dups: Vec<TagRead> = (0..500).map(|i| read(1, 0, 1, 30 + i, -50)).collect();
+    let dups: Vec<TagRead> = (0..500).map(|i| read(1, 0, 1, 210 + i, -50)).collect();
     assert!(feed(&mut e, &dups).is_empty(), "duplicates give no facts");
     assert_eq!(e.location(&epc(1)), Some(ZoneId(1)));
     assert_eq!(e.zone_contents(ZoneId(1)), vec![epc(1)]);
     assert_eq!(e.zone_population(ZoneId(1)), 1);
-    assert_eq!(e.counters().reads, 503);
+    assert_eq!(e.counters().reads, 504);
 }
 
 #[test]
@@ -165,6 +169,11 @@ fn silence_for_lost_ms_is_left_when_time_advances() {
         }]
     );
     assert!(e.zone_contents(ZoneId(1)).is_empty());
+    // Its evidence is kept another lost_ms, so that a tag that only dropped out comes back
+    // where it was; then nothing is held.
+    assert_eq!(e.counters().tags_tracked, 1);
+    e.advance_to(T0 + 4_501_000, &mut facts);
+    assert_eq!(facts.len(), 1);
     assert_eq!(e.counters().tags_tracked, 0, "a lost tag holds no memory");
 }
 
@@ -184,15 +193,16 @@ fn a_tag_read_elsewhere_moves_and_cross_reads_do_not_move_it() {
         &[
             read(1, 0, 1, 0, -50),
             read(1, 0, 1, 10, -50),
-            read(1, 0, 1, 20, -50),
+            read(1, 0, 1, 200, -50),
         ],
     );
+    assert_eq!(e.location(&epc(1)), Some(ZoneId(1)));
     // Weak reads from the next zone while zone 1 still reads it strongly: cross-reads.
     let cross: Vec<TagRead> = (0..20)
         .flat_map(|i| {
             [
-                read(1, 0, 2, 30 + i * 10, -66),
-                read(1, 0, 1, 35 + i * 10, -50),
+                read(1, 0, 2, 210 + i * 10, -66),
+                read(1, 0, 1, 215 + i * 10, -50),
             ]
         })
         .collect();
@@ -237,7 +247,7 @@ fn weak_and_unmapped_reads_count_but_vote_for_nothing() {
 #[test]
 fn cycle_reports_give_net_additions_and_deletions() {
     let mut e = Engine::new(config()).unwrap();
-    let mut reads = [dwell(1, 1, 0, 100, -50), dwell(2, 1, 0, 100, -50)].concat();
+    let mut reads = [dwell(1, 1, 0, 300, -50), dwell(2, 1, 0, 300, -50)].concat();
     reads.sort_by_key(|r| r.timestamp_us);
     feed(&mut e, &reads);
     let first = e.cycle_report(ZoneId(1)).unwrap();
@@ -247,10 +257,10 @@ fn cycle_reports_give_net_additions_and_deletions() {
     );
     // Tag 1 goes to zone 2, tag 3 comes and goes within the cycle, tag 2 stays.
     let mut reads = [
-        dwell(1, 2, 100, 4_000, -50),
-        dwell(2, 1, 100, 4_000, -50),
-        dwell(3, 1, 100, 200, -50),
-        dwell(3, 2, 200, 4_000, -50),
+        dwell(1, 2, 300, 4_000, -50),
+        dwell(2, 1, 300, 4_000, -50),
+        dwell(3, 1, 300, 400, -50),
+        dwell(3, 2, 400, 4_000, -50),
     ]
     .concat();
     reads.sort_by_key(|r| r.timestamp_us);
@@ -327,8 +337,8 @@ fn engine_time_survives_weeks_of_reads() {
             &mut e,
             &[
                 read(1, 0, 1, ms, -50),
-                read(1, 0, 1, ms + 1, -50),
-                read(1, 0, 1, ms + 2, -50),
+                read(1, 0, 1, ms + 100, -50),
+                read(1, 0, 1, ms + 200, -50),
             ],
         ));
     }
@@ -341,7 +351,7 @@ fn engine_time_survives_weeks_of_reads() {
             Fact::Arrived {
                 epc: epc(1),
                 zone: ZoneId(1),
-                at: T0 + (ms + 2) * 1_000
+                at: T0 + (ms + 200) * 1_000
             }
         );
         assert_eq!(
@@ -349,7 +359,7 @@ fn engine_time_survives_weeks_of_reads() {
             Fact::Left {
                 epc: epc(1),
                 zone: ZoneId(1),
-                at: T0 + (ms + 2 + 2_000) * 1_000
+                at: T0 + (ms + 200 + 2_000) * 1_000
             }
         );
     }
@@ -442,6 +452,9 @@ proptest! {
                     Fact::Arrived { zone, .. } => { prop_assert_eq!(at, None); at = Some(zone); }
                     Fact::Moved { from, to, .. } => { prop_assert_eq!(at, Some(from)); prop_assert_ne!(from, to); at = Some(to); }
                     Fact::Left { zone, .. } => { prop_assert_eq!(at, Some(zone)); at = None; }
+                    // Out of "between": in either zone, now clearly.
+                    Fact::Settled { zone, .. } => { prop_assert!(at.is_some()); at = Some(zone); }
+                    Fact::Between { zone, other, .. } => { prop_assert_eq!(at, Some(zone)); prop_assert_ne!(zone, other); }
                     _ => {}
                 }
             }
@@ -457,12 +470,12 @@ fn a_stocktake_started_late_is_seeded_from_what_the_engine_holds() {
     let three = |tag: u64, ant: u16, ms: u64| {
         [
             read(tag, 0, ant, ms, -50),
-            read(tag, 0, ant, ms + 1, -50),
-            read(tag, 0, ant, ms + 2, -50),
+            read(tag, 0, ant, ms + 100, -50),
+            read(tag, 0, ant, ms + 200, -50),
         ]
     };
     feed(&mut e, &three(1, 1, 0));
-    feed(&mut e, &three(2, 2, 0));
+    feed(&mut e, &three(2, 2, 300));
     assert_eq!(e.located(), vec![(epc(1), ZoneId(1)), (epc(2), ZoneId(2))]);
     let mut st = Stocktake::new(
         [
@@ -475,7 +488,7 @@ fn a_stocktake_started_late_is_seeded_from_what_the_engine_holds() {
     for (tag, zone) in e.located() {
         st.observe(tag, zone);
     }
-    for f in feed(&mut e, &three(4, 2, 100)) {
+    for f in feed(&mut e, &three(4, 2, 600)) {
         st.apply(&f);
     }
     assert_eq!(

@@ -45,7 +45,7 @@ pub enum Fact {
     },
     /// The tag, observed in `zone`, is read about as strongly in `other`: the readers cannot
     /// tell which of the two it is in. It stays observed in `zone` (nothing moved) until one
-    /// of them clearly wins: [`Fact::Settled`] in `zone`, or [`Fact::Moved`] to `other`.
+    /// of them clearly wins ([`Fact::Settled`] in either), or it leaves.
     Between {
         #[serde(with = "epc_hex")]
         epc: Epc,
@@ -53,7 +53,8 @@ pub enum Fact {
         other: ZoneId,
         at: u64,
     },
-    /// The tag, between `zone` and another zone, is clearly in `zone` again.
+    /// The tag, between two zones, is clearly in `zone` (either of the two): it did not
+    /// move, the readers could not tell until now.
     Settled {
         #[serde(with = "epc_hex")]
         epc: Epc,

@@ -665,7 +665,11 @@ impl Engine {
                     at,
                 }
             }
-            Step::Settled { zone } => {
+            Step::Settled { from, zone } => {
+                if from != zone {
+                    self.leave(key, from);
+                    self.enter(key, zone);
+                }
                 self.counters.settled += 1;
                 Fact::Settled {
                     epc,

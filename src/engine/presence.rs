@@ -13,16 +13,24 @@
 //!
 //! | state | integrates | decides, once the integral reaches the threshold |
 //! |---|---|---|
-//! | observed in `a` | lead − c | moved to `b` (about a window at a lead of 2c) |
+//! | observed in `a` | lead − 2c | moved to `b` (about three windows at a lead of 3c) |
 //! | observed in `a` | c − \|lead\| | between `a` and `b` (several windows too close) |
-//! | between | lead − 2c | moved to `b` |
+//! | between | lead − 2c | settled in `b` (it did not move: now the readers can tell) |
 //! | between | −lead − 2c | settled in `a` |
 //!
-//! and silence: `a` unread for its `lost_ms` while `b` has read the tag since, and within
-//! its window, moves it to `b` (else the tag left `a` and `b` only glimpses it);
-//! `b` unread for its `lost_ms` settles a tag that was between. Entering "between" needs the
-//! lead within ±c, leaving it a lead of 2c either way: the gap is the hysteresis that keeps a
-//! tag too close to call from flapping.
+//! Entering "between" needs the lead within ±c, leaving it a lead beyond 2c either way: the
+//! gap is the hysteresis that keeps a tag too close to call from flapping.
+//!
+//! A glimpsed tag is observed once it has `observe_reads` reads (or `observe_ms`), but no
+//! sooner than a fifth of a window after its first read, so that every antenna of the reader
+//! has had its turn; in the zone leading by the whole margin (2c), or after two windows, in
+//! the leading zone and between it and the other.
+//!
+//! Silence: a tag leaves when every zone it was read in has been silent for its `lost_ms`
+//! (its evidence is kept another `lost_ms`, so a tag that only dropped out comes back where
+//! it was). Its own zone falling silent moves it only if the contender read it since, lately,
+//! and leads by half the margin (carried through a door); else that silence only decays
+//! the zone's evidence.
 //!
 //! The state is 24 bytes, so the tag table's entry stays 40 (see `TAG_ENTRY_BYTES`).
 
@@ -44,15 +52,22 @@ pub(super) const NONE: u16 = ZONE;
 const OBSERVED: u16 = 0x8000;
 /// The tag is observed in `a` but cannot be told from `b`.
 const BETWEEN: u16 = 0x4000;
+/// Without [`OBSERVED`]: the tag left `a`, whose evidence is kept for another `lost_ms`
+/// so that a tag which only dropped out for a while comes back where it was.
+const LOST: u16 = BETWEEN;
 
 /// Lead integrals are in (1/64 dB · ms) >> 12, i.e. units of 0.064 dB·s.
 const LEAD_SHIFT: u32 = 12;
-/// Windows of a lead of 2c (or c more than needed) to move.
-const MOVE_WINDOWS: u32 = 1;
+/// Windows of a lead of 3c (c more than needed) to move.
+const MOVE_WINDOWS: u32 = 3;
 /// Windows of a lead of 0 to become between (at a lead of c/2, twice as many).
 const BETWEEN_WINDOWS: u32 = 6;
 /// Windows of a lead of 3c (c beyond the full margin) to settle or to leave "between".
-const SETTLE_WINDOWS: u32 = 6;
+const SETTLE_WINDOWS: u32 = 12;
+/// A glimpse waits at least this part of a window (or `observe_ms`, if shorter) ...
+const ARRIVE_MIN_PARTS: u32 = 5;
+/// ... and at most this many windows before it is observed, between if no zone leads.
+const ARRIVE_MAX_WINDOWS: u32 = 2;
 
 /// 64 · 10·log10(1 + 10^(−x/10)) for x in quarter dB: what adding a weaker power adds to
 /// a stronger one, in 1/64 dB. Zero beyond 28 dB.
@@ -93,6 +108,11 @@ pub(super) struct Params {
     to_move: u32,
     to_between: u32,
     to_settle: u32,
+    /// A glimpse is observed no sooner than this after its first read (so that every
+    /// antenna on the reader has had its turn), and, unless one zone clearly leads, no
+    /// later than this, as between.
+    arrive_min_ms: u32,
+    arrive_max_ms: u32,
 }
 
 impl Params {
@@ -118,6 +138,8 @@ impl Params {
                 per_window * BETWEEN_WINDOWS
             },
             to_settle: per_window * SETTLE_WINDOWS,
+            arrive_min_ms: s.observe_ms.min(window / ARRIVE_MIN_PARTS),
+            arrive_max_ms: window.saturating_mul(ARRIVE_MAX_WINDOWS),
         }
     }
 
@@ -146,7 +168,9 @@ pub(super) enum Step {
         zone: u16,
         other: u16,
     },
+    /// No longer between: clearly in `zone`, which may be the other one.
     Settled {
+        from: u16,
         zone: u16,
     },
     Left {
@@ -214,24 +238,67 @@ impl TagState {
 
     /// The other zone, when the tag is observed but between it and that one.
     pub(super) fn between(&self) -> Option<u16> {
-        (self.a & BETWEEN != 0).then_some(self.b)
+        (self.a & (OBSERVED | BETWEEN) == OBSERVED | BETWEEN).then_some(self.b)
+    }
+
+    fn lost(&self) -> bool {
+        self.a & (OBSERVED | LOST) == LOST
     }
 
     pub(super) fn is_empty(&self) -> bool {
         self.za() == NONE
     }
 
+    /// How long zone `z` keeps its evidence after its last read: `lost_ms` for a tag
+    /// observed; twice that for a glimpse or a tag that left, so that a weak tag read in
+    /// bursts still adds up, and one that dropped out comes back where it was.
+    #[inline]
+    fn life(&self, p: &[Params], z: u16) -> u32 {
+        let lost = p[z as usize].lost_ms;
+        if self.observed() {
+            lost
+        } else {
+            lost.saturating_mul(2)
+        }
+    }
+
     /// When the state next changes by silence alone.
     #[inline]
     pub(super) fn due(&self, p: &[Params]) -> u32 {
-        let mut due = u32::MAX;
-        if self.za() != NONE {
-            due = self.last_a.saturating_add(p[self.za() as usize].lost_ms);
+        let za = self.za();
+        if za == NONE {
+            return u32::MAX;
         }
-        if self.b != NONE {
-            due = due.min(self.last_b.saturating_add(p[self.b as usize].lost_ms));
+        let due_a = self.last_a.saturating_add(self.life(p, za));
+        if self.b == NONE {
+            return due_a;
         }
-        due
+        let due_b = self.last_b.saturating_add(self.life(p, self.b));
+        // A tag between two zones does not settle because one fell silent a while (its
+        // evidence decays); an observed tag whose zone falls silent is carried to the other
+        // only if that one read it after and lately, else it waits for every zone's silence.
+        if self.between().is_some() {
+            due_a.max(due_b)
+        } else if self.observed() && !self.carried_at(p, due_a) {
+            due_b
+        } else {
+            due_a.min(due_b)
+        }
+    }
+
+    /// Observed in `a` (not between), which falls silent at `t`: has `b` read the tag since,
+    /// within its window, and does it lead by half the margin, so that the tag was carried
+    /// there? (A still tag whose own antenna misses it a while is not: its neighbours hear
+    /// it a margin weaker.)
+    #[inline]
+    fn carried_at(&self, p: &[Params], t: u32) -> bool {
+        if self.b == NONE || self.last_b <= self.last_a {
+            return false;
+        }
+        let (pa, pb) = (&p[self.za() as usize], &p[self.b as usize]);
+        let lead = pb.decayed(self.ev_b, t.saturating_sub(self.last_b))
+            - pa.decayed(self.ev_a, t.saturating_sub(self.last_a));
+        t.saturating_sub(self.last_b) <= pb.window_ms && lead >= pa.clear.max(pb.clear)
     }
 
     /// Move the times back by a rebase of the engine's epoch.
@@ -259,7 +326,12 @@ impl TagState {
         }
         let pa = &p[za as usize];
         let mut zb = self.b;
-        let since = if zb == NONE {
+        let since = if self.lost() {
+            // Read again after it left: a new glimpse, with the old zone's evidence.
+            self.a = za;
+            (self.w, self.s) = (0, 0);
+            t
+        } else if zb == NONE {
             self.last_a
         } else {
             self.last_a.max(self.last_b)
@@ -317,7 +389,7 @@ impl TagState {
         }
         let c = pa.clear.max(p[zb as usize].clear);
         if self.a & BETWEEN == 0 {
-            self.w = integrate(self.w, lead_before - c, dt);
+            self.w = integrate(self.w, lead_before - 2 * c, dt);
             self.s = integrate(self.s, c - lead_before.abs(), dt);
             if u32::from(self.w) >= pa.to_move {
                 return (self.move_to_b(), cross);
@@ -336,13 +408,16 @@ impl TagState {
         } else {
             self.w = integrate(self.w, lead_before - 2 * c, dt);
             self.s = integrate(self.s, -lead_before - 2 * c, dt);
-            if u32::from(self.w) >= pa.to_settle {
-                return (self.move_to_b(), cross);
+            if u32::from(self.w) >= pa.to_move {
+                // Clearly the other zone after all: it settles there (it did not move; the
+                // readers could not tell until now).
+                self.move_to_b();
+                return (Step::Settled { from: za, zone: zb }, cross);
             }
             if u32::from(self.s) >= pa.to_settle {
                 self.a &= !BETWEEN;
                 (self.w, self.s) = (0, 0);
-                return (Step::Settled { zone: za }, cross);
+                return (Step::Settled { from: za, zone: za }, cross);
             }
         }
         (Step::Stay, cross)
@@ -351,7 +426,8 @@ impl TagState {
     /// A glimpsed tag leading in `za` by `lead` over `zb`: is it observed now?
     fn glimpse(&mut self, p: &[Params], za: u16, zb: u16, lead: i32) -> Step {
         let pa = &p[za as usize];
-        let ready = self.w >= pa.observe_reads || u32::from(self.s) >= pa.observe_ms;
+        let ready = (self.w >= pa.observe_reads || u32::from(self.s) >= pa.observe_ms)
+            && u32::from(self.s) >= pa.arrive_min_ms;
         if !ready {
             return Step::Stay;
         }
@@ -361,11 +437,11 @@ impl TagState {
             pa.clear.max(p[zb as usize].clear)
         };
         let age = u32::from(self.s);
-        let window = pa.window_ms.min(u32::from(u16::MAX) / 2);
-        let between = if lead >= 2 * c || (age >= window && lead >= c) {
+        let cap = u32::from(u16::MAX);
+        let between = if lead >= 2 * c {
             None
-        } else if age >= 2 * window {
-            (lead < c).then_some(zb)
+        } else if age >= pa.arrive_max_ms.min(cap) {
+            (zb != NONE).then_some(zb)
         } else {
             return Step::Stay;
         };
@@ -389,54 +465,43 @@ impl TagState {
     /// [`TagState::is_empty`] afterwards when no zone reads the tag any more.
     pub(super) fn expire(&mut self, p: &[Params], t: u32) -> Step {
         let za = self.za();
-        let a_gone = za != NONE && self.last_a.saturating_add(p[za as usize].lost_ms) <= t;
-        let b_gone = self.b == NONE || self.last_b.saturating_add(p[self.b as usize].lost_ms) <= t;
-        if a_gone && b_gone {
-            let step = if self.observed() {
-                Step::Left { zone: za }
-            } else {
-                Step::Stay
-            };
-            *self = TagState {
-                timer_at: self.timer_at,
-                ..TagState::EMPTY
-            };
-            return step;
+        if za == NONE {
+            return Step::Stay;
         }
-        if a_gone {
-            let pb = &p[self.b as usize];
-            if self.observed() && self.last_b > self.last_a && t - self.last_b <= pb.window_ms {
-                // The tag's zone fell silent while another still reads it.
-                let step = self.move_to_b();
+        let a_gone = self.last_a.saturating_add(self.life(p, za)) <= t;
+        let b_gone = self.b == NONE || self.last_b.saturating_add(self.life(p, self.b)) <= t;
+        if !self.observed() {
+            if a_gone && b_gone {
+                *self = TagState {
+                    timer_at: self.timer_at,
+                    ..TagState::EMPTY
+                };
+            } else if a_gone {
+                // The other zone leads the glimpse now.
+                (self.a, self.ev_a, self.last_a) = (self.b, self.ev_b, self.last_b);
                 self.b = NONE;
-                return step;
+            } else if b_gone {
+                self.b = NONE;
             }
-            // The other zone is only glimpsing it (again).
-            let step = if self.observed() {
-                Step::Left { zone: za }
-            } else {
-                Step::Stay
-            };
-            *self = TagState {
-                a: self.b,
-                ev_a: self.ev_b,
-                last_a: self.last_b,
-                timer_at: self.timer_at,
-                w: if self.observed() { 1 } else { self.w },
-                s: if self.observed() { 0 } else { self.s },
-                ..TagState::EMPTY
-            };
-            return step;
+            return Step::Stay;
         }
-        if b_gone && self.b != NONE {
-            self.b = NONE;
-            if self.observed() {
-                (self.w, self.s) = (0, 0);
-                if self.a & BETWEEN != 0 {
-                    self.a &= !BETWEEN;
-                    return Step::Settled { zone: za };
-                }
+        if a_gone && !b_gone && self.between().is_none() {
+            let due_a = self.last_a.saturating_add(self.life(p, za));
+            if self.carried_at(p, due_a) {
+                // The tag's zone fell silent while another still reads it.
+                return self.move_to_b();
             }
+        }
+        if a_gone && b_gone {
+            // Left, but its evidence is kept a while (see `life`).
+            self.a = za | LOST;
+            self.b = NONE;
+            (self.w, self.s) = (0, 0);
+            return Step::Left { zone: za };
+        }
+        if b_gone && self.b != NONE && self.between().is_none() {
+            self.b = NONE;
+            (self.w, self.s) = (0, 0);
         }
         Step::Stay
     }
