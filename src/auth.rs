@@ -54,11 +54,6 @@ impl Actor {
     pub fn is(&self, roles: &[Role]) -> bool {
         roles.contains(&self.role)
     }
-
-    /// Admins, keepers and auditors see every department; a requester only their own.
-    pub fn sees_department(&self, department_id: i64) -> bool {
-        self.role != Role::Requester || self.department_id == Some(department_id)
-    }
 }
 
 pub fn hash_password(password: &str) -> String {

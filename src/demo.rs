@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use chrono::{Duration, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
+use crate::app::people::{insert_user, NewUser};
 use crate::auth::Role;
 use crate::config::Config;
 use crate::db::assets::{NewAsset, SourceClass};
@@ -19,7 +20,6 @@ use crate::db::loans::{self, Condition, NewLoan, ReturnedItem};
 use crate::db::orders::Line;
 use crate::db::transfers::{self, NewTransfer};
 use crate::domain::lifecycle::AssetAction;
-use crate::http::{insert_user, NewUser};
 
 pub const PASSWORD: &str = "demo";
 

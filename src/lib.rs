@@ -5,12 +5,16 @@
 //! served over HTTP. Read ARCHITECTURE.md for the map.
 #![forbid(unsafe_code)]
 
+/// The application layer: one function per business operation, its policy and visibility.
+pub mod app;
 /// Users, roles, passwords, sessions and API tokens.
 pub mod auth;
 /// Command line: `depot serve`, `depot migrate`, readers, traces and benchmarks.
 pub mod cli;
 /// Configuration: defaults, file, environment, flags.
 pub mod config;
+/// The session cookie and the same-origin check, shared by the API and the pages.
+pub mod cookie;
 /// Storage: pool, migrations, embedded PostgreSQL, entity queries.
 pub mod db;
 /// The demo world seeded by `depot serve --demo`.
@@ -19,12 +23,14 @@ pub mod demo;
 pub mod domain;
 /// The inventory engine: raw reads in, zone, gate and stocktake facts out (sans-IO).
 pub mod engine;
-/// The HTTP API.
+/// The JSON API, an adapter over `app`.
 pub mod http;
 /// Readers drive the lifecycle: reads → engine → facts → orders, alerts, stocktakes, live.
 pub mod ingest;
 /// A UHF radio model from link-budget physics: simulated reads with ground truth, to test
 /// the engine on radio it was not written with.
 pub mod radio;
-/// The web pages: server-rendered HTML on the same functions as the API.
+/// The composition root: the API and the pages on one router, and the server.
+pub mod server;
+/// The web pages, an adapter over `app`: server-rendered HTML and forms.
 pub mod web;

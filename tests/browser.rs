@@ -9,8 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Weekday};
+use depot::app::App;
 use depot::config::Config;
-use depot::http::{self, AppState};
+use depot::server;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use sqlx::PgPool;
@@ -25,7 +26,7 @@ async fn serve(pool: PgPool) -> (String, oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(http::serve(listener, AppState::new(pool, config), async {
+    tokio::spawn(server::serve(listener, App::new(pool, config), async {
         let _ = stopped.await;
     }));
     (base, stop)
@@ -373,9 +374,9 @@ async fn serve_live(pool: PgPool) -> (String, depot::ingest::Ingest, oneshot::Se
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(http::serve(
+    tokio::spawn(server::serve(
         listener,
-        AppState::new(pool, config).with_ingest(ingest.clone()),
+        App::new(pool, config).with_ingest(ingest.clone()),
         async {
             let _ = stopped.await;
         },

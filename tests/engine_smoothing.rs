@@ -69,6 +69,7 @@ fn config() -> EngineConfig {
             quiet_ms: 1_000,
             min_reads: 2,
             max_track_ms: 60_000,
+            min_confidence: depot::engine::config::DEFAULT_MIN_CONFIDENCE,
         }],
     }
 }
@@ -276,27 +277,45 @@ fn cycle_reports_give_net_additions_and_deletions() {
 #[test]
 fn a_gate_passage_out_and_a_turn_back() {
     let mut e = Engine::new(config()).unwrap();
-    // Tag 1: inside antenna, RSSI rising then falling, then outside the same way.
+    // Tag 1: inside antenna, RSSI rising then falling, then outside the same way, over two
+    // and a half seconds (a person walks through a portal's field in no less).
     let out: Vec<TagRead> = [
-        (-60, 1),
+        (-62, 1),
+        (-58, 1),
+        (-54, 1),
         (-50, 1),
-        (-45, 1),
-        (-55, 2),
+        (-47, 1),
+        (-56, 2),
         (-52, 1),
+        (-47, 2),
         (-45, 2),
         (-50, 2),
-        (-60, 2),
+        (-54, 2),
+        (-58, 2),
+        (-62, 2),
     ]
     .iter()
     .enumerate()
-    .map(|(i, &(rssi, ant))| read(1, 1, ant, i as u64 * 100, rssi))
+    .map(|(i, &(rssi, ant))| read(1, 1, ant, i as u64 * 200, rssi))
     .collect();
-    // Tag 2: inside, briefly outside, back inside.
-    let back: Vec<TagRead> = [(-60, 1), (-50, 1), (-55, 2), (-52, 2), (-48, 1), (-58, 1)]
-        .iter()
-        .enumerate()
-        .map(|(i, &(rssi, ant))| read(2, 1, ant, i as u64 * 100 + 50, rssi))
-        .collect();
+    // Tag 2: inside, briefly heard outside at the door, back inside.
+    let back: Vec<TagRead> = [
+        (-62, 1),
+        (-58, 1),
+        (-54, 1),
+        (-50, 1),
+        (-55, 2),
+        (-52, 2),
+        (-48, 1),
+        (-52, 1),
+        (-56, 1),
+        (-60, 1),
+        (-63, 1),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, &(rssi, ant))| read(2, 1, ant, i as u64 * 200 + 50, rssi))
+    .collect();
     let mut all: Vec<TagRead> = out.into_iter().chain(back).collect();
     all.sort_by_key(|r| r.timestamp_us);
     let mut facts = feed(&mut e, &all);

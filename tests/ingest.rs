@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::BufReader;
 
 use axum::http::{Method, StatusCode};
-use common::World;
+use common::{pipeline, World};
 use depot::engine::trace::{ReplayConfig, TraceReader};
 use depot::engine::Fact;
 use depot::ingest::{self, Ingest, LiveEvent, Options};
@@ -121,15 +121,6 @@ impl Trace {
         ingest.feed(batch).await.unwrap();
         ingest.advance_to(last + 120_000_000).await.unwrap();
         ingest.sync().await.unwrap();
-    }
-}
-
-fn pipeline() -> Options {
-    Options {
-        tick: None,
-        connect_readers: false,
-        capacity: 16,
-        record_latency: false,
     }
 }
 

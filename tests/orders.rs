@@ -8,9 +8,10 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use tower::ServiceExt;
 
+use depot::app::people::{insert_user, NewUser};
+use depot::app::App;
 use depot::auth::Role;
 use depot::config::Config;
-use depot::http::{self, AppState, NewUser};
 
 /// A depot with one warehouse zone, one category, two departments and a user of each role.
 struct World {
@@ -56,7 +57,7 @@ impl World {
             .fetch_one(&pool)
             .await
             .unwrap();
-        let app = http::router(AppState::new(pool.clone(), Config::for_database(None)));
+        let app = depot::server::router(App::new(pool.clone(), Config::for_database(None)));
         World {
             admin: user(&pool, "admin", Role::Admin, None).await,
             keeper: user(&pool, "keeper", Role::Keeper, None).await,
@@ -198,7 +199,7 @@ async fn user(pool: &PgPool, username: &str, role: Role, department_id: Option<i
         role,
         department_id,
     };
-    http::insert_user(&mut conn, &new).await.unwrap();
+    insert_user(&mut conn, &new).await.unwrap();
     depot::auth::create_api_token(&mut conn, username, "tests", None)
         .await
         .unwrap()

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use depot::app::App;
 use depot::config::Config;
 use depot::db::embedded::EmbeddedPostgres;
-use depot::http::{self, AppState};
+use depot::server;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use tokio::sync::oneshot;
@@ -22,7 +23,7 @@ async fn start(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(http::serve(listener, AppState::new(pool, config), async {
+    let server = tokio::spawn(server::serve(listener, App::new(pool, config), async {
         let _ = stopped.await;
     }));
     (base, stop, server)
@@ -299,8 +300,8 @@ async fn shutting_down_ends_open_event_streams(pool: PgPool) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    let state = AppState::new(pool, config).with_ingest(ingest);
-    let server = tokio::spawn(http::serve(listener, state, async {
+    let state = App::new(pool, config).with_ingest(ingest);
+    let server = tokio::spawn(server::serve(listener, state, async {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder()

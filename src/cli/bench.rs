@@ -12,6 +12,9 @@ pub enum BenchCommand {
     /// Zone presence on shelves (the independent radio model, many seeds per isolation):
     /// false moves, flapping, between tags, first placements, how soon real moves are seen.
     Zones(super::zones_bench::ZonesBenchArgs),
+    /// Gate passages judged on an independent door model: right, asked, missed, wrong
+    /// direction and false passages per front-to-back ratio, over many seeds.
+    Gate(super::gate_bench::GateBenchArgs),
 }
 
 pub async fn run(over: &crate::config::Overrides, cmd: BenchCommand) -> anyhow::Result<()> {
@@ -20,5 +23,6 @@ pub async fn run(over: &crate::config::Overrides, cmd: BenchCommand) -> anyhow::
         BenchCommand::Llrp(args) => super::reader::bench(args),
         BenchCommand::Engine(args) => super::trace::bench(args),
         BenchCommand::Zones(args) => super::zones_bench::run(args),
+        BenchCommand::Gate(args) => super::gate_bench::run(args),
     }
 }

@@ -7,10 +7,11 @@ use clap::{Args, Subcommand};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
 
+use crate::app::people::{insert_user, NewUser};
+use crate::app::App;
 use crate::auth::{self, Role};
 use crate::config::{Config, Overrides};
 use crate::db::{self, embedded::EmbeddedPostgres};
-use crate::http::{self, AppState};
 use crate::ingest::{self, Ingest};
 
 #[derive(Debug, Args)]
@@ -129,8 +130,8 @@ async fn run_server(database: &Database, config: Config, demo: bool) -> anyhow::
         .await
         .context("starting the reader pipeline")?;
     eprintln!("Depot is serving on http://{addr}");
-    let state = AppState::new(database.pool.clone(), config).with_ingest(ingest.clone());
-    let served = http::serve(listener, state, shutdown_signal()).await;
+    let app = App::new(database.pool.clone(), config).with_ingest(ingest.clone());
+    let served = crate::server::serve(listener, app, shutdown_signal()).await;
     tracing::info!("stopped serving; storing the last facts");
     ingest.shutdown().await;
     Ok(served?)
@@ -177,22 +178,20 @@ pub async fn user(over: &Overrides, cmd: UserCommand) -> anyhow::Result<()> {
         let mut conn = database.pool.acquire().await?;
         let department_id = match &department {
             Some(code) => Some(
-                sqlx::query_scalar::<_, i64>("select id from departments where code = $1")
-                    .bind(code)
-                    .fetch_optional(&mut *conn)
+                db::people::department_by_code(&mut conn, code)
                     .await?
                     .with_context(|| format!("no department with code {code:?}"))?,
             ),
             None => None,
         };
-        let body = http::NewUser {
+        let body = NewUser {
             username,
             display_name,
             password,
             role,
             department_id,
         };
-        let user = http::insert_user(&mut conn, &body)
+        let user = insert_user(&mut conn, &body)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         println!(

@@ -17,6 +17,9 @@ pub enum AlertKind {
     UnknownTag,
     /// An asset came in that was not out on an order (kept for completeness).
     EntryWithoutOrder,
+    /// The gate could not tell surely whether the asset passed: a keeper confirms or
+    /// dismisses the passage; nothing acts on it before that.
+    UncertainPassage,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]

@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::events::{self, Context};
-use super::{Error, OptionalExt, Result};
+use super::{page, Error, OptionalExt, Result, Window};
 use crate::domain::epc;
 use crate::domain::lifecycle::AssetState;
 
@@ -175,8 +175,7 @@ pub struct Filter {
 pub async fn list(
     conn: &mut PgConnection,
     f: &Filter,
-    page: i64,
-    per_page: i64,
+    window: Window,
 ) -> Result<(Vec<Asset>, i64)> {
     const WHERE: &str = "where ($1::asset_state is null or a.state = $1)
           and ($2::bigint is null or a.owner_department_id = $2 or a.holder_department_id = $2)
@@ -190,30 +189,15 @@ pub async fn list(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(escape_like);
-    let total: i64 = sqlx::query_scalar(&format!(
-        "select count(*) from assets a join categories c on c.id = a.category_id {WHERE}"
-    ))
-    .bind(f.state)
-    .bind(f.department_id)
-    .bind(f.category_id)
-    .bind(f.zone_id)
-    .bind(&text)
-    .bind(f.visible_to)
-    .fetch_one(&mut *conn)
-    .await?;
-    let items: Vec<Asset> = sqlx::query_as(&format!(
-        "{SELECT} {WHERE} order by a.id limit $7 offset $8"
-    ))
-    .bind(f.state)
-    .bind(f.department_id)
-    .bind(f.category_id)
-    .bind(f.zone_id)
-    .bind(&text)
-    .bind(f.visible_to)
-    .bind(per_page)
-    .bind((page - 1) * per_page)
-    .fetch_all(conn)
-    .await?;
+    let args = args![
+        f.state,
+        f.department_id,
+        f.category_id,
+        f.zone_id,
+        text,
+        f.visible_to
+    ];
+    let (items, total): (Vec<Asset>, i64) = page(conn, SELECT, WHERE, "a.id", args, window).await?;
     Ok((items.into_iter().map(Asset::with_tag_uri).collect(), total))
 }
 
@@ -250,4 +234,135 @@ pub async fn set_listed(
             .await?;
     }
     Ok(())
+}
+
+/// Corrections to an asset's register entry; `None` leaves a field as it is.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssetChange {
+    pub name: Option<String>,
+    pub category_id: Option<i64>,
+    pub original_value_fen: Option<i64>,
+    pub acquired_on: Option<NaiveDate>,
+    pub notes: Option<String>,
+}
+
+/// Correct an asset's register entry and log what changed (never its state: that changes
+/// only through actions and orders).
+pub async fn update(
+    conn: &mut PgConnection,
+    id: i64,
+    change: &AssetChange,
+    ctx: &Context,
+) -> Result<Asset> {
+    let done = sqlx::query(
+        "update assets set name = coalesce($2, name), category_id = coalesce($3, category_id),
+            original_value_fen = coalesce($4, original_value_fen), acquired_on = coalesce($5, acquired_on),
+            notes = coalesce($6, notes), updated_at = now() where id = $1",
+    )
+    .bind(id)
+    .bind(&change.name)
+    .bind(change.category_id)
+    .bind(change.original_value_fen)
+    .bind(change.acquired_on)
+    .bind(&change.notes)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(format!("asset {id}")));
+    }
+    let mut ctx = ctx.clone();
+    ctx.details = serde_json::json!({
+        "name": change.name,
+        "category_id": change.category_id,
+        "original_value_fen": change.original_value_fen,
+        "acquired_on": change.acquired_on,
+    });
+    events::record_asset_note(conn, id, "edit", &ctx).await?;
+    get(conn, id).await
+}
+
+/// Move an asset in depot custody to another zone: no change of state, but logged with
+/// where it was and where it is now.
+pub async fn relocate(
+    conn: &mut PgConnection,
+    id: i64,
+    zone_id: Option<i64>,
+    ctx: &Context,
+) -> Result<()> {
+    let (state, from_zone): (AssetState, Option<i64>) =
+        sqlx::query_as("select state, zone_id from assets where id = $1 for update")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .or_not_found(|| format!("asset {id}"))?;
+    if !matches!(
+        state,
+        AssetState::InStock
+            | AssetState::Reserved
+            | AssetState::InRepair
+            | AssetState::PendingDisposal
+    ) {
+        return Err(Error::Conflict(format!(
+            "asset {id} is {state}: only assets in depot custody can be relocated"
+        )));
+    }
+    put(conn, id, zone_id).await?;
+    let mut ctx = ctx.clone();
+    ctx.details = serde_json::json!({ "from_zone_id": from_zone, "to_zone_id": zone_id });
+    events::record_asset_note(conn, id, "relocate", &ctx).await
+}
+
+/// Where an asset now is, without a note (it arrived there with a logged change of state).
+pub async fn put(conn: &mut PgConnection, id: i64, zone_id: Option<i64>) -> Result<()> {
+    sqlx::query("update assets set zone_id = $2, updated_at = now() where id = $1")
+        .bind(id)
+        .bind(zone_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The depot takes an asset in from a department: it is the depot's now, at `zone_id` if given.
+pub async fn take_in(conn: &mut PgConnection, id: i64, zone_id: Option<i64>) -> Result<()> {
+    sqlx::query(
+        "update assets set virtual_depot = false, holder_department_id = null, owner_department_id = null,
+            zone_id = coalesce($2, zone_id) where id = $1",
+    )
+    .bind(id)
+    .bind(zone_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Where an asset is and whose it is, in words: "warehouse · zone", owner, holder.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Whereabouts {
+    pub place: Option<String>,
+    pub owner: Option<String>,
+    pub holder: Option<String>,
+}
+
+pub async fn whereabouts(conn: &mut PgConnection, id: i64) -> Result<Whereabouts> {
+    Ok(sqlx::query_as(
+        "select (select w.name || ' · ' || z.name from zones z join warehouses w on w.id = z.warehouse_id where z.id = a.zone_id) as place,
+                (select name from departments where id = a.owner_department_id) as owner,
+                (select name from departments where id = a.holder_department_id) as holder
+         from assets a where a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or_default())
+}
+
+/// The ids of the assets carrying these EPCs.
+pub async fn ids_by_epc(conn: &mut PgConnection, epcs: &[String]) -> Result<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("select epc, id from assets where epc = any($1)")
+            .bind(epcs)
+            .fetch_all(conn)
+            .await?,
+    )
 }

@@ -8,8 +8,9 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::events::{self, Context, OrderKind};
+use super::orders;
 use super::{Error, OptionalExt, Result};
-use crate::domain::lifecycle::orders::{check, CompensationStatus, COMPENSATION_ACTIONS};
+use crate::domain::lifecycle::orders::CompensationStatus;
 use crate::domain::lifecycle::AssetAction;
 
 const KIND: OrderKind = OrderKind::Compensation;
@@ -104,21 +105,6 @@ pub async fn list(
     .await?)
 }
 
-async fn lock(
-    conn: &mut PgConnection,
-    id: i64,
-    action: &'static str,
-) -> Result<(CompensationStatus, i64)> {
-    let row: (CompensationStatus, i64) =
-        sqlx::query_as("select status, asset_id from compensations where id = $1 for update")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .or_not_found(|| format!("compensation case {id}"))?;
-    check(COMPENSATION_ACTIONS, "compensation case", id, action, row.0)?;
-    Ok(row)
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn set(
     conn: &mut PgConnection,
@@ -164,18 +150,15 @@ pub async fn repaired(
     if cost_fen < 0 {
         return Err(Error::Invalid("a repair cost cannot be negative".into()));
     }
-    let (status, asset_id) = lock(conn, id, "repair").await?;
-    let kind: Kind = sqlx::query_scalar("select kind from compensations where id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-    if kind == Kind::Loss {
+    let status = orders::lock(conn, id, "repair").await?;
+    let case = get(conn, id).await?;
+    if case.kind == Kind::Loss {
         return Err(Error::Conflict(format!(
             "compensation case {id} is for a lost asset: there is nothing to repair"
         )));
     }
     let ctx = ctx.clone().order(KIND, id);
-    events::transition(conn, asset_id, AssetAction::Repair, &ctx).await?;
+    events::transition(conn, case.asset_id, AssetAction::Repair, &ctx).await?;
     set(
         conn,
         id,
@@ -200,7 +183,7 @@ pub async fn paid(
             "give the receipt number of the payment".into(),
         ));
     }
-    let (status, _) = lock(conn, id, "pay").await?;
+    let status = orders::lock(conn, id, "pay").await?;
     set(
         conn,
         id,
@@ -218,7 +201,7 @@ pub async fn waived(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<C
     if ctx.reason.trim().is_empty() {
         return Err(Error::Invalid("give a reason for waiving".into()));
     }
-    let (status, _) = lock(conn, id, "waive").await?;
+    let status = orders::lock(conn, id, "waive").await?;
     set(
         conn,
         id,

@@ -11,8 +11,9 @@ use utoipa::ToSchema;
 
 use super::assets::{self, Asset};
 use super::events::{self, Context, OrderKind};
-use super::{Error, OptionalExt, Result};
-use crate::domain::lifecycle::orders::{check, DisposalStatus, DISPOSAL_ACTIONS};
+use super::orders;
+use super::{page, Error, OptionalExt, Result, Window};
+use crate::domain::lifecycle::orders::DisposalStatus;
 use crate::domain::lifecycle::AssetAction;
 
 const KIND: OrderKind = OrderKind::Disposal;
@@ -132,35 +133,10 @@ async fn asset_ids(conn: &mut PgConnection, id: i64) -> Result<Vec<i64>> {
 pub async fn list(
     conn: &mut PgConnection,
     status: Option<DisposalStatus>,
-    page: i64,
-    per_page: i64,
+    window: Window,
 ) -> Result<(Vec<Disposal>, i64)> {
     const WHERE: &str = "where ($1::disposal_status is null or d.status = $1)";
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) from disposals d {WHERE}"))
-        .bind(status)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(&format!(
-        "{SELECT} {WHERE} order by d.id desc limit $2 offset $3"
-    ))
-    .bind(status)
-    .bind(per_page)
-    .bind((page - 1) * per_page)
-    .fetch_all(conn)
-    .await?;
-    Ok((items, total))
-}
-
-/// Lock the disposal for the rest of the transaction and check that `action` is allowed.
-async fn lock(conn: &mut PgConnection, id: i64, action: &'static str) -> Result<DisposalStatus> {
-    let status: DisposalStatus =
-        sqlx::query_scalar("select status from disposals where id = $1 for update")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .or_not_found(|| format!("disposal {id}"))?;
-    check(DISPOSAL_ACTIONS, "disposal", id, action, status)?;
-    Ok(status)
+    page(conn, SELECT, WHERE, "d.id desc", args![status], window).await
 }
 
 /// What an action writes besides the status; `None` leaves a column as it is.
@@ -266,7 +242,7 @@ pub async fn appraise(
 ) -> Result<Disposal> {
     not_negative(value_fen, "an appraised value")?;
     let appraiser = given(appraiser, "appraiser")?;
-    let status = lock(conn, id, "appraise").await?;
+    let status = orders::lock(conn, id, "appraise").await?;
     let change = Change {
         appraised_value_fen: Some(value_fen),
         appraiser: Some(appraiser),
@@ -286,7 +262,7 @@ pub async fn appraise(
 
 /// Approve an appraised disposal; sale or scrapping follows.
 pub async fn approve(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Disposal> {
-    let status = lock(conn, id, "approve").await?;
+    let status = orders::lock(conn, id, "approve").await?;
     set_status(
         conn,
         id,
@@ -307,7 +283,7 @@ async fn withdraw(
     to: DisposalStatus,
     ctx: &Context,
 ) -> Result<Disposal> {
-    let status = lock(conn, id, action).await?;
+    let status = orders::lock(conn, id, action).await?;
     if ctx.reason.trim().is_empty() {
         return Err(Error::Invalid(format!("give a reason to {action}")));
     }
@@ -335,7 +311,7 @@ async fn dispose(
     change: &Change<'_>,
     ctx: &Context,
 ) -> Result<Disposal> {
-    let status = lock(conn, id, action).await?;
+    let status = orders::lock(conn, id, action).await?;
     let ctx = ctx.clone().order(KIND, id);
     transition_all(conn, id, AssetAction::Dispose, &ctx).await?;
     sqlx::query("update assets set zone_id = null where id in (select asset_id from disposal_assets where disposal_id = $1)")
@@ -381,7 +357,7 @@ pub async fn remit(
     ctx: &Context,
 ) -> Result<Disposal> {
     let receipt_number = given(receipt_number, "receipt number of the remittance")?;
-    let status = lock(conn, id, "remit").await?;
+    let status = orders::lock(conn, id, "remit").await?;
     let change = Change {
         receipt_number: Some(receipt_number),
         ..Default::default()

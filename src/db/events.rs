@@ -87,10 +87,39 @@ pub struct Event {
     pub reason: String,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
+    /// Whose business the event is: the department of its order (a loan's, a transfer's, a
+    /// compensation case's, an intake's source), or, for an event with no order, the
+    /// department of the person who acted. `None`: the depot's own (a disposal, a keeper's
+    /// note). What `app::visibility` decides a requester may read.
+    #[serde(skip)]
+    pub department_id: Option<i64>,
+}
+
+impl Event {
+    /// The same event as a plain stock movement: when, what, and the states; no order, no
+    /// person, no note.
+    pub fn plain(self) -> Event {
+        Event {
+            fact_key: None,
+            actor_id: None,
+            actor: None,
+            order_kind: None,
+            order_id: None,
+            reason: String::new(),
+            details: serde_json::json!({}),
+            ..self
+        }
+    }
 }
 
 const EVENT_COLUMNS: &str = "e.id, e.at, e.fact_key, e.actor_id, u.username as actor, e.asset_id, e.order_kind, e.order_id, \
-     e.action, e.from_state, e.to_state, e.reason, e.details";
+     e.action, e.from_state, e.to_state, e.reason, e.details, \
+     case when e.order_kind is null then u.department_id \
+          when e.order_kind = 'loan' then (select department_id from loans where id = e.order_id) \
+          when e.order_kind = 'transfer' then (select department_id from transfers where id = e.order_id) \
+          when e.order_kind = 'compensation' then (select department_id from compensations where id = e.order_id) \
+          when e.order_kind = 'intake' then (select source_department_id from intakes where id = e.order_id) \
+     end as department_id";
 
 /// Apply `action` to one asset: lock it, check the table, update, log. Returns the new state.
 pub async fn transition(

@@ -15,9 +15,10 @@ use utoipa::ToSchema;
 
 use super::assets::{self, Asset, NewAsset, SourceClass};
 use super::events::{self, Context, OrderKind};
-use super::{Error, OptionalExt, Result};
+use super::orders;
+use super::{page, Error, OptionalExt, Result, Window};
 use crate::domain::epc;
-use crate::domain::lifecycle::orders::{check, IntakeStatus, INTAKE_ACTIONS};
+use crate::domain::lifecycle::orders::IntakeStatus;
 use crate::domain::lifecycle::AssetAction;
 
 const KIND: OrderKind = OrderKind::Intake;
@@ -197,38 +198,12 @@ pub struct Filter {
 pub async fn list(
     conn: &mut PgConnection,
     f: &Filter,
-    page: i64,
-    per_page: i64,
+    window: Window,
 ) -> Result<(Vec<Intake>, i64)> {
     const WHERE: &str =
         "where ($1::bigint is null or i.source_department_id = $1) and ($2::intake_status is null or i.status = $2)";
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) from intakes i {WHERE}"))
-        .bind(f.source_department_id)
-        .bind(f.status)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(&format!(
-        "{SELECT} {WHERE} order by i.id desc limit $3 offset $4"
-    ))
-    .bind(f.source_department_id)
-    .bind(f.status)
-    .bind(per_page)
-    .bind((page - 1) * per_page)
-    .fetch_all(conn)
-    .await?;
-    Ok((items, total))
-}
-
-/// Lock the intake for the rest of the transaction and check that `action` is allowed.
-async fn lock(conn: &mut PgConnection, id: i64, action: &'static str) -> Result<IntakeStatus> {
-    let status: IntakeStatus =
-        sqlx::query_scalar("select status from intakes where id = $1 for update")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .or_not_found(|| format!("intake {id}"))?;
-    check(INTAKE_ACTIONS, "intake", id, action, status)?;
-    Ok(status)
+    let args = args![f.source_department_id, f.status];
+    page(conn, SELECT, WHERE, "i.id desc", args, window).await
 }
 
 async fn set_status(
@@ -276,7 +251,7 @@ pub async fn receive(
     asset_ids: Option<&[i64]>,
     ctx: &Context,
 ) -> Result<Intake> {
-    let status = lock(conn, id, "receive").await?;
+    let status = orders::lock(conn, id, "receive").await?;
     let zone_known: bool = sqlx::query_scalar("select exists (select 1 from zones where id = $1)")
         .bind(zone_id)
         .fetch_one(&mut *conn)
@@ -324,7 +299,7 @@ pub async fn receive(
 /// on the register as they are, with their history: their EPCs may already be on printed
 /// tags and must never name another asset.
 pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Intake> {
-    let status = lock(conn, id, "cancel").await?;
+    let status = orders::lock(conn, id, "cancel").await?;
     let received: i64 = sqlx::query_scalar(
         "select count(*) from intake_assets ia join assets a on a.id = ia.asset_id
          where ia.intake_id = $1 and a.state <> 'registered'",
@@ -350,7 +325,7 @@ pub async fn complete(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result
             "say why the intake is closed with items outstanding (reason)".into(),
         ));
     }
-    let status = lock(conn, id, "complete").await?;
+    let status = orders::lock(conn, id, "complete").await?;
     set_status(conn, id, "complete", status, IntakeStatus::Completed, ctx).await?;
     get(conn, id).await
 }

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use super::events::{self, Context, OrderKind};
 use super::orders::{self, Line, Reserved};
-use super::{compensations, Error, OptionalExt, Result};
-use crate::domain::lifecycle::orders::{check, LoanStatus, LOAN_ACTIONS};
+use super::{compensations, page, Error, OptionalExt, Result, Window};
+use crate::domain::lifecycle::orders::LoanStatus;
 use crate::domain::lifecycle::AssetAction;
 
 const KIND: OrderKind = OrderKind::Loan;
@@ -114,47 +114,22 @@ pub struct Filter {
     pub status: Option<String>,
 }
 
-pub async fn list(
-    conn: &mut PgConnection,
-    f: &Filter,
-    page: i64,
-    per_page: i64,
-) -> Result<(Vec<Loan>, i64)> {
+pub async fn list(conn: &mut PgConnection, f: &Filter, window: Window) -> Result<(Vec<Loan>, i64)> {
     const WHERE: &str = "where ($1::bigint is null or l.department_id = $1)
         and ($2::text is null or l.status::text = $2
              or ($2 = 'overdue' and l.status in ('issued', 'partially_issued') and l.ends_on < current_date))";
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) from loans l {WHERE}"))
-        .bind(f.department_id)
-        .bind(&f.status)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(&format!(
-        "{SELECT} {WHERE} order by l.id desc limit $3 offset $4"
-    ))
-    .bind(f.department_id)
-    .bind(&f.status)
-    .bind(per_page)
-    .bind((page - 1) * per_page)
-    .fetch_all(conn)
-    .await?;
-    Ok((items, total))
+    let args = args![f.department_id, f.status.as_deref()];
+    page(conn, SELECT, WHERE, "l.id desc", args, window).await
 }
 
-/// Lock the loan for the rest of the transaction and check that `action` is allowed.
+/// Lock the loan for the rest of the transaction, check that `action` is allowed, and read it.
 async fn lock(
     conn: &mut PgConnection,
     id: i64,
     action: &'static str,
-) -> Result<(LoanStatus, i64, NaiveDate, NaiveDate)> {
-    let row: (LoanStatus, i64, NaiveDate, NaiveDate) = sqlx::query_as(
-        "select status, department_id, starts_on, ends_on from loans where id = $1 for update",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .or_not_found(|| format!("loan {id}"))?;
-    check(LOAN_ACTIONS, "loan", id, action, row.0)?;
-    Ok(row)
+) -> Result<(LoanStatus, Loan)> {
+    let status = orders::lock(conn, id, action).await?;
+    Ok((status, get(conn, id).await?))
 }
 
 async fn set_status(
@@ -165,34 +140,7 @@ async fn set_status(
     to: LoanStatus,
     ctx: &Context,
 ) -> Result<()> {
-    if from == to {
-        return Ok(());
-    }
-    let decided = matches!(action, "approve" | "reject");
-    sqlx::query(
-        "update loans set status = $2, updated_at = now(),
-            decided_by = case when $3 then $4 else decided_by end,
-            decided_at = case when $3 then now() else decided_at end,
-            reason = case when $5 <> '' then $5 else reason end
-         where id = $1",
-    )
-    .bind(id)
-    .bind(to)
-    .bind(decided)
-    .bind(ctx.actor)
-    .bind(&ctx.reason)
-    .execute(&mut *conn)
-    .await?;
-    events::record_order(
-        conn,
-        KIND,
-        id,
-        action,
-        Some(from.as_str()),
-        to.as_str(),
-        ctx,
-    )
-    .await
+    orders::set_status(conn, id, action, from, to, ctx).await
 }
 
 /// Approve: reserve specific assets (chosen automatically unless `assets` is given).
@@ -202,14 +150,14 @@ pub async fn approve(
     assets: Option<&[i64]>,
     ctx: &Context,
 ) -> Result<Loan> {
-    let (status, department_id, starts_on, ends_on) = lock(conn, id, "approve").await?;
+    let (status, loan) = lock(conn, id, "approve").await?;
     let ctx = ctx.clone().order(KIND, id);
-    let (from, to) = orders::loan_period(starts_on, ends_on);
+    let (from, to) = orders::loan_period(loan.starts_on, loan.ends_on);
     orders::reserve(
         conn,
         KIND,
         id,
-        department_id,
+        loan.department_id,
         (Some(from), Some(to)),
         assets,
         &ctx,
@@ -220,19 +168,13 @@ pub async fn approve(
 }
 
 pub async fn reject(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Loan> {
-    let (status, ..) = lock(conn, id, "reject").await?;
-    if ctx.reason.trim().is_empty() {
-        return Err(Error::Invalid("give a reason for rejecting".into()));
-    }
-    set_status(conn, id, "reject", status, LoanStatus::Rejected, ctx).await?;
+    orders::reject(conn, id, LoanStatus::Rejected, ctx).await?;
     get(conn, id).await
 }
 
+/// Cancel before anything is handed over: the reserved assets go back where they were.
 pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Loan> {
-    let (status, ..) = lock(conn, id, "cancel").await?;
-    let ctx = ctx.clone().order(KIND, id);
-    orders::release_unissued(conn, KIND, id, &ctx).await?;
-    set_status(conn, id, "cancel", status, LoanStatus::Cancelled, &ctx).await?;
+    orders::cancel(conn, id, LoanStatus::Cancelled, ctx).await?;
     get(conn, id).await
 }
 
@@ -243,7 +185,7 @@ pub async fn issue(
     assets: Option<&[i64]>,
     ctx: &Context,
 ) -> Result<Loan> {
-    let (status, department_id, ..) = lock(conn, id, "issue").await?;
+    let (status, loan) = lock(conn, id, "issue").await?;
     let ctx = ctx.clone().order(KIND, id);
     let waiting: Vec<i64> = sqlx::query_scalar(
         "select asset_id from reservations where order_kind = 'loan' and order_id = $1
@@ -277,7 +219,7 @@ pub async fn issue(
             .await?;
         sqlx::query("update assets set holder_department_id = $2, zone_id = null where id = $1")
             .bind(asset_id)
-            .bind(department_id)
+            .bind(loan.department_id)
             .execute(&mut *conn)
             .await?;
     }
@@ -364,7 +306,8 @@ async fn take_back(
     items: Option<Vec<(ReturnedItem, bool)>>,
     ctx: &Context,
 ) -> Result<Loan> {
-    let (status, department_id, ..) = lock(conn, id, "return").await?;
+    let (status, loan) = lock(conn, id, "return").await?;
+    let department_id = loan.department_id;
     let ctx = ctx.clone().order(KIND, id);
     let out: Vec<i64> = sqlx::query_scalar(
         "select asset_id from reservations where order_kind = 'loan' and order_id = $1

@@ -1,6 +1,7 @@
 //! Storage: the PostgreSQL pool, migrations, and the queries of each entity.
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::PgConnection;
 
 pub mod embedded;
 
@@ -15,6 +16,103 @@ pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
         .await?;
     MIGRATOR.run(&pool).await?;
     Ok(pool)
+}
+
+/// Whether the database answers.
+pub async fn ping(pool: &PgPool) -> Result<()> {
+    sqlx::query("select 1").execute(pool).await?;
+    Ok(())
+}
+
+/// Delete one row of `table` by id. Gone already: `NotFound(what)`; still referred to by
+/// other rows: `Conflict("{what} {still_used}")`.
+pub(crate) async fn delete_row(
+    conn: &mut PgConnection,
+    table: &str,
+    id: i64,
+    what: &str,
+    still_used: &str,
+) -> Result<()> {
+    let done = sqlx::query(&format!("delete from {table} where id = $1"))
+        .bind(id)
+        .execute(conn)
+        .await
+        .map_err(|e| match e {
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                Error::Conflict(format!("{what} {still_used}"))
+            }
+            other => other.into(),
+        })?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(what.to_owned()));
+    }
+    Ok(())
+}
+
+/// The parameters of a query, in order (`$1`, `$2`, …), for [`page`].
+macro_rules! args {
+    ($($value:expr),* $(,)?) => {{
+        #[allow(unused_mut)]
+        let mut args = sqlx::postgres::PgArguments::default();
+        $(sqlx::Arguments::add(&mut args, $value).map_err(sqlx::Error::Encode)?;)*
+        args
+    }};
+}
+
+/// One page of `{select} {filter} order by {order}`, and how many rows the filter matches in
+/// all. `args` are the filter's parameters; the page's limit and offset follow them.
+pub(crate) async fn page<T>(
+    conn: &mut PgConnection,
+    select: &str,
+    filter: &str,
+    order: &str,
+    args: sqlx::postgres::PgArguments,
+    window: Window,
+) -> Result<(Vec<T>, i64)>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    use sqlx::Arguments;
+    let count = format!("select count(*) from ({select} {filter}) as matching");
+    let total: i64 = sqlx::query_scalar_with(&count, args.clone())
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut args = args;
+    let n = args.len();
+    args.add(window.limit()).map_err(sqlx::Error::Encode)?;
+    args.add(window.offset()).map_err(sqlx::Error::Encode)?;
+    let rows = format!(
+        "{select} {filter} order by {order} limit ${} offset ${}",
+        n + 1,
+        n + 2
+    );
+    let items = sqlx::query_as_with(&rows, args).fetch_all(conn).await?;
+    Ok((items, total))
+}
+
+/// One page of a list: which page (1-based) and how many rows on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Window {
+    /// The first `n` rows.
+    pub fn first(n: i64) -> Window {
+        Window {
+            page: 1,
+            per_page: n,
+        }
+    }
+
+    pub fn limit(self) -> i64 {
+        self.per_page
+    }
+
+    pub fn offset(self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
 }
 
 /// Alerts raised by readers at the gates.
@@ -32,12 +130,18 @@ pub use error::{Error, OptionalExt, Result};
 
 /// The event log and the single function that changes an asset's state.
 pub mod events;
+/// Facts from the readers, and where each tag was last seen.
+pub mod facts;
 /// Intakes: assets handed over to the depot, registered together, received into stock.
 pub mod intakes;
 /// Loans: request, approve, issue, return.
 pub mod loans;
 /// What loans and transfers share: lines, choosing and reserving assets.
 pub mod orders;
+/// Departments and users.
+pub mod people;
+/// Places and kinds: warehouses, zones, categories.
+pub mod places;
 /// Reader configuration: readers, read points, gates.
 pub mod readers;
 /// Dashboard aggregates: stock, utilisation, overdue loans, proceeds, savings.

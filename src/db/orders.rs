@@ -6,8 +6,139 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::events::{self, Context, OrderKind};
-use super::{Error, Result};
+use super::{Error, OptionalExt, Result};
+use crate::domain::lifecycle::orders::{
+    check, CompensationStatus, DisposalStatus, IntakeStatus, LoanStatus, TransferStatus,
+    COMPENSATION_ACTIONS, DISPOSAL_ACTIONS, INTAKE_ACTIONS, LOAN_ACTIONS, TRANSFER_ACTIONS,
+};
 use crate::domain::lifecycle::{AssetAction, AssetState};
+
+/// The status of one kind of paperwork, and where its orders and its status table are.
+pub trait Paperwork:
+    Copy
+    + PartialEq
+    + std::fmt::Display
+    + Send
+    + Unpin
+    + sqlx::Type<sqlx::Postgres>
+    + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+    + for<'q> sqlx::Encode<'q, sqlx::Postgres>
+    + 'static
+{
+    /// What a person calls one ("loan"), for messages.
+    const KIND: &'static str;
+    /// Which paperwork it is in the event log.
+    const ORDER: OrderKind;
+    const TABLE: &'static str;
+    /// Each action and the statuses it may start from (`domain::lifecycle::orders`).
+    const ACTIONS: &'static [(&'static str, &'static [Self])];
+}
+
+macro_rules! paperwork {
+    ($($status:ty => $order:ident, $kind:literal in $table:literal, $actions:path;)+) => {$(
+        impl Paperwork for $status {
+            const KIND: &'static str = $kind;
+            const ORDER: OrderKind = OrderKind::$order;
+            const TABLE: &'static str = $table;
+            const ACTIONS: &'static [(&'static str, &'static [Self])] = $actions;
+        }
+    )+};
+}
+
+paperwork! {
+    LoanStatus => Loan, "loan" in "loans", LOAN_ACTIONS;
+    TransferStatus => Transfer, "transfer" in "transfers", TRANSFER_ACTIONS;
+    DisposalStatus => Disposal, "disposal" in "disposals", DISPOSAL_ACTIONS;
+    IntakeStatus => Intake, "intake" in "intakes", INTAKE_ACTIONS;
+    CompensationStatus => Compensation, "compensation case" in "compensations", COMPENSATION_ACTIONS;
+}
+
+/// Lock one order for the rest of the transaction and check that `action` may start from its
+/// status; returns the status.
+pub async fn lock<S: Paperwork>(
+    conn: &mut PgConnection,
+    id: i64,
+    action: &'static str,
+) -> Result<S> {
+    let status: S = sqlx::query_scalar(&format!(
+        "select status from {} where id = $1 for update",
+        S::TABLE
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .or_not_found(|| format!("{} {id}", S::KIND))?;
+    check(S::ACTIONS, S::KIND, id, action, status)?;
+    Ok(status)
+}
+
+/// Write a loan's or a transfer's new status (who decided, when, and why, for a decision) and
+/// log the change.
+pub async fn set_status<S: Paperwork>(
+    conn: &mut PgConnection,
+    id: i64,
+    action: &str,
+    from: S,
+    to: S,
+    ctx: &Context,
+) -> Result<()> {
+    if from == to {
+        return Ok(());
+    }
+    let decided = matches!(action, "approve" | "reject");
+    sqlx::query(&format!(
+        "update {} set status = $2, updated_at = now(),
+            decided_by = case when $3 then $4 else decided_by end,
+            decided_at = case when $3 then now() else decided_at end,
+            reason = case when $5 <> '' then $5 else reason end
+         where id = $1",
+        S::TABLE
+    ))
+    .bind(id)
+    .bind(to)
+    .bind(decided)
+    .bind(ctx.actor)
+    .bind(&ctx.reason)
+    .execute(&mut *conn)
+    .await?;
+    events::record_order(
+        conn,
+        S::ORDER,
+        id,
+        action,
+        Some(&from.to_string()),
+        &to.to_string(),
+        ctx,
+    )
+    .await
+}
+
+/// Reject a requested loan or transfer: the reason is required and kept on it.
+pub async fn reject<S: Paperwork>(
+    conn: &mut PgConnection,
+    id: i64,
+    rejected: S,
+    ctx: &Context,
+) -> Result<()> {
+    let status: S = lock(conn, id, "reject").await?;
+    if ctx.reason.trim().is_empty() {
+        return Err(Error::Invalid("give a reason for rejecting".into()));
+    }
+    set_status(conn, id, "reject", status, rejected, ctx).await
+}
+
+/// Cancel a loan or a transfer before anything is handed over: what it holds goes back.
+pub async fn cancel<S: Paperwork>(
+    conn: &mut PgConnection,
+    id: i64,
+    cancelled: S,
+    ctx: &Context,
+) -> Result<()> {
+    let status: S = lock(conn, id, "cancel").await?;
+    let ctx = ctx.clone().order(S::ORDER, id);
+    release_unissued(conn, S::ORDER, id, &ctx).await?;
+    set_status(conn, id, "cancel", status, cancelled, &ctx).await
+}
 
 /// One line of a request: `quantity` of a category, or one specific asset.
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
@@ -230,6 +361,36 @@ async fn choose(
         chosen.extend(ids);
     }
     Ok(chosen)
+}
+
+/// The approved loan or transfer an asset is reserved for and not yet handed over on, if any:
+/// what a gate passage out issues it on.
+pub async fn waiting_order(
+    conn: &mut PgConnection,
+    asset_id: i64,
+) -> Result<Option<(OrderKind, i64)>> {
+    Ok(sqlx::query_as(
+        "select r.order_kind, r.order_id from reservations r
+         left join loans l on r.order_kind = 'loan' and l.id = r.order_id
+         left join transfers t on r.order_kind = 'transfer' and t.id = r.order_id
+         where r.asset_id = $1 and r.released_at is null and r.issued_at is null
+           and (l.status in ('approved', 'partially_issued') or t.status = 'approved')
+         limit 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The loan an asset is out on, if any: what a gate passage in returns it on.
+pub async fn out_on_loan(conn: &mut PgConnection, asset_id: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "select order_id from reservations where asset_id = $1 and order_kind = 'loan'
+         and issued_at is not null and returned_at is null limit 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Let go of every asset an order still holds without having issued it. An asset that left

@@ -182,6 +182,17 @@ pub async fn list(conn: &mut PgConnection) -> Result<Vec<Reader>> {
     Ok(readers)
 }
 
+/// Every zone as the engine is configured with it: id, "code name", its smoothing if set.
+pub async fn zone_smoothing(
+    conn: &mut PgConnection,
+) -> Result<Vec<(i64, String, Option<serde_json::Value>)>> {
+    Ok(
+        sqlx::query_as("select id, code || ' ' || name, smoothing from zones order by id")
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Gate {
     pub id: i64,
@@ -224,6 +235,56 @@ pub async fn delete_gate(conn: &mut PgConnection, id: i64) -> Result<()> {
     if done.rows_affected() == 0 {
         return Err(Error::NotFound(format!("gate {id}")));
     }
+    Ok(())
+}
+
+/// One passage through a gate, as stored: the fact, the asset, the order it matched.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Passage {
+    pub key: String,
+    pub epc: String,
+    pub asset_id: Option<i64>,
+    pub asset: Option<String>,
+    pub gate: Option<String>,
+    pub direction: Option<String>,
+    pub at: DateTime<Utc>,
+    pub order_kind: Option<String>,
+    pub order_id: Option<i64>,
+    /// issued, returned, alert, none
+    pub outcome: String,
+}
+
+/// The latest passages at a gate (or all gates), newest first, each with the order its
+/// lifecycle event names (`events.fact_key`) and what the depot did about it.
+pub async fn passages(
+    conn: &mut PgConnection,
+    gate: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Passage>> {
+    Ok(sqlx::query_as(
+        "select f.key, f.epc, f.asset_id, a.name as asset, g.name as gate, f.direction, f.at,
+                e.order_kind::text as order_kind, e.order_id,
+                case when e.action = 'issue' then 'issued' when e.action = 'return' then 'returned'
+                     when exists (select 1 from alerts al where al.fact_key = f.key) then 'alert' else 'none' end as outcome
+         from facts f
+         left join assets a on a.id = f.asset_id
+         left join gates g on g.id = f.gate_id
+         left join lateral (select order_kind, order_id, action from events ev where ev.fact_key = f.key order by ev.id limit 1) e on true
+         where f.kind = 'passed' and ($1::bigint is null or f.gate_id = $1)
+         order by f.at desc, f.key desc limit $2",
+    )
+    .bind(gate)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Serialize changes of the reader configuration: each is checked against the whole site as
+/// it would be, so two may not be checked side by side and committed together.
+pub async fn lock_configuration(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query("select pg_advisory_xact_lock(hashtext('depot reader configuration'))")
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

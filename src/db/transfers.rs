@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 
 use super::events::{self, Context, OrderKind};
 use super::orders::{self, Line, Reserved};
-use super::{Error, OptionalExt, Result};
-use crate::domain::lifecycle::orders::{check, TransferStatus, TRANSFER_ACTIONS};
+use super::{page, Error, OptionalExt, Result, Window};
+use crate::domain::lifecycle::orders::TransferStatus;
 use crate::domain::lifecycle::AssetAction;
 
 const KIND: OrderKind = OrderKind::Transfer;
@@ -109,41 +109,22 @@ pub struct Filter {
 pub async fn list(
     conn: &mut PgConnection,
     f: &Filter,
-    page: i64,
-    per_page: i64,
+    window: Window,
 ) -> Result<(Vec<Transfer>, i64)> {
     const WHERE: &str = "where ($1::bigint is null or t.department_id = $1) and ($2::transfer_status is null or t.status = $2)";
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) from transfers t {WHERE}"))
-        .bind(f.department_id)
-        .bind(f.status)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(&format!(
-        "{SELECT} {WHERE} order by t.id desc limit $3 offset $4"
-    ))
-    .bind(f.department_id)
-    .bind(f.status)
-    .bind(per_page)
-    .bind((page - 1) * per_page)
-    .fetch_all(conn)
-    .await?;
-    Ok((items, total))
+    let args = args![f.department_id, f.status];
+    page(conn, SELECT, WHERE, "t.id desc", args, window).await
 }
 
-/// Lock the transfer for the rest of the transaction and check that `action` is allowed.
+/// Lock the transfer for the rest of the transaction, check that `action` is allowed, and
+/// read the department it is for.
 async fn lock(
     conn: &mut PgConnection,
     id: i64,
     action: &'static str,
 ) -> Result<(TransferStatus, i64)> {
-    let row: (TransferStatus, i64) =
-        sqlx::query_as("select status, department_id from transfers where id = $1 for update")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .or_not_found(|| format!("transfer {id}"))?;
-    check(TRANSFER_ACTIONS, "transfer", id, action, row.0)?;
-    Ok(row)
+    let status = orders::lock(conn, id, action).await?;
+    Ok((status, get(conn, id).await?.department_id))
 }
 
 async fn set_status(
@@ -154,31 +135,7 @@ async fn set_status(
     to: TransferStatus,
     ctx: &Context,
 ) -> Result<()> {
-    let decided = matches!(action, "approve" | "reject");
-    sqlx::query(
-        "update transfers set status = $2, updated_at = now(),
-            decided_by = case when $3 then $4 else decided_by end,
-            decided_at = case when $3 then now() else decided_at end,
-            reason = case when $5 <> '' then $5 else reason end
-         where id = $1",
-    )
-    .bind(id)
-    .bind(to)
-    .bind(decided)
-    .bind(ctx.actor)
-    .bind(&ctx.reason)
-    .execute(&mut *conn)
-    .await?;
-    events::record_order(
-        conn,
-        KIND,
-        id,
-        action,
-        Some(from.as_str()),
-        to.as_str(),
-        ctx,
-    )
-    .await
+    orders::set_status(conn, id, action, from, to, ctx).await
 }
 
 /// Approve: reserve specific assets (chosen from the lines unless `assets` is given). A
@@ -212,20 +169,13 @@ pub async fn approve(
 
 /// Reject a request; the reason is required and kept on the transfer.
 pub async fn reject(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Transfer> {
-    let (status, _) = lock(conn, id, "reject").await?;
-    if ctx.reason.trim().is_empty() {
-        return Err(Error::Invalid("give a reason for rejecting".into()));
-    }
-    set_status(conn, id, "reject", status, TransferStatus::Rejected, ctx).await?;
+    orders::reject(conn, id, TransferStatus::Rejected, ctx).await?;
     get(conn, id).await
 }
 
-/// Cancel before the handover: the reserved assets go back where they were.
+/// Cancel before anything is handed over: the reserved assets go back where they were.
 pub async fn cancel(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Transfer> {
-    let (status, _) = lock(conn, id, "cancel").await?;
-    let ctx = ctx.clone().order(KIND, id);
-    orders::release_unissued(conn, KIND, id, &ctx).await?;
-    set_status(conn, id, "cancel", status, TransferStatus::Cancelled, &ctx).await?;
+    orders::cancel(conn, id, TransferStatus::Cancelled, ctx).await?;
     get(conn, id).await
 }
 

@@ -400,6 +400,13 @@ pub mod orders {
         ),
     ];
 
+    /// Whether `action` may start from `status` in an order table.
+    pub fn allows<S: PartialEq>(table: &[(&'static str, &[S])], action: &str, status: &S) -> bool {
+        table
+            .iter()
+            .any(|(a, from)| *a == action && from.contains(status))
+    }
+
     /// Check `action` against an order table; the error names the order and what is allowed.
     pub fn check<S: Copy + PartialEq + std::fmt::Display>(
         table: &[(&'static str, &[S])],

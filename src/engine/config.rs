@@ -112,7 +112,7 @@ impl Default for Smoothing {
 
 /// A portal: two zones, `inside` (the depot) and `outside`, that may be two antenna sets
 /// of one reader.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GateConfig {
     pub id: GateId,
@@ -133,6 +133,10 @@ pub struct GateConfig {
     /// minute, not dated by its old RSSI peaks.
     #[serde(default = "default_max_track_ms")]
     pub max_track_ms: u32,
+    /// Passages judged less sure than this (0..=1) are reported as uncertain: a person
+    /// confirms or dismisses them; the lifecycle acts only on the sure ones.
+    #[serde(default = "default_min_confidence")]
+    pub min_confidence: f32,
 }
 
 fn default_batch_gap_ms() -> u32 {
@@ -146,6 +150,11 @@ fn default_max_track_ms() -> u32 {
 }
 fn default_min_reads() -> u16 {
     2
+}
+/// The default threshold for acting on a passage.
+pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.9;
+fn default_min_confidence() -> f32 {
+    DEFAULT_MIN_CONFIDENCE
 }
 
 /// A configuration the engine cannot run with.
@@ -169,6 +178,8 @@ pub enum ConfigError {
     },
     #[error("gate {gate} names unknown zone {zone}")]
     GateUnknownZone { gate: u32, zone: u32 },
+    #[error("gate {gate}: min_confidence must be between 0 and 1")]
+    BadConfidence { gate: u32 },
     #[error("gate {gate}: inside and outside are the same zone {zone}")]
     GateSameZone { gate: u32, zone: u32 },
     #[error("zone {zone} is a side of both gate {first} and gate {second}")]
@@ -271,6 +282,9 @@ impl EngineConfig {
                     what: "gate",
                     id: g.id.0,
                 });
+            }
+            if !(0.0..=1.0).contains(&g.min_confidence) {
+                return Err(ConfigError::BadConfidence { gate: g.id.0 });
             }
             if g.inside == g.outside {
                 return Err(ConfigError::GateSameZone {

@@ -71,6 +71,10 @@ pub enum Fact {
         at: u64,
         confidence: f32,
         batch: u32,
+        /// Judged less sure than the gate's `min_confidence`: a person is asked to confirm
+        /// or dismiss it, and nothing acts on it meanwhile.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        uncertain: bool,
     },
     /// No more passages will join this gate batch.
     BatchClosed {
@@ -208,6 +212,7 @@ mod tests {
                 at: 30,
                 confidence: 0.75,
                 batch: 1,
+                uncertain: true,
             },
             Fact::BatchClosed {
                 gate: GateId(7),
@@ -258,6 +263,7 @@ mod tests {
             at: 5,
             confidence: 1.0,
             batch: 2,
+            uncertain: false,
         };
         assert_eq!(passed.id(), "passed:E200:g1:in:5");
     }

@@ -48,6 +48,7 @@ struct Gate {
     quiet_ms: u32,
     min_reads: u16,
     max_track_ms: u32,
+    min_confidence: f32,
     next_batch: u32,
     open: [Option<OpenBatch>; 2],
 }
@@ -201,6 +202,7 @@ impl Engine {
                 quiet_ms: gate.quiet_ms,
                 min_reads: gate.min_reads,
                 max_track_ms: gate.max_track_ms,
+                min_confidence: gate.min_confidence,
                 next_batch: 1,
                 open: [None, None],
             });
@@ -262,7 +264,7 @@ impl Engine {
         let key = self.keys.key(&read.epc);
         let z = &self.zones[zone as usize];
         if let Some((gate, side)) = z.gate {
-            self.gate_read(key, gate, side, t, read.rssi_dbm, out);
+            self.gate_read(key, gate, side, t, read.rssi_dbm, read.antenna, out);
         }
         let z = &self.zones[zone as usize];
         if let (Some(min), Some(rssi)) = (z.smoothing.min_rssi_dbm, read.rssi_dbm) {
@@ -438,7 +440,12 @@ impl Engine {
             tags: self.tags.len() as u64,
             tag_table_bytes: table::<TagKey, TagState>(self.tags.capacity()),
             timer_bytes: timers as u64,
-            gate_bytes: table::<TagKey, GateTrack>(self.tracks.capacity()),
+            gate_bytes: table::<TagKey, GateTrack>(self.tracks.capacity())
+                + self
+                    .tracks
+                    .values()
+                    .map(|t| t.heap_bytes() as u64)
+                    .sum::<u64>(),
             other_bytes: (self.keys.heap_bytes() + logs) as u64,
         }
     }
@@ -488,8 +495,9 @@ impl Engine {
             for side in &mut tr.sides {
                 side.first = back(side.first);
                 side.last = back(side.last);
-                side.peak_from = back(side.peak_from);
-                side.peak_to = back(side.peak_to);
+            }
+            for r in &mut tr.reads {
+                r.t = back(r.t);
             }
         }
         for g in &mut self.gates {
@@ -706,6 +714,7 @@ impl Engine {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn gate_read(
         &mut self,
         key: TagKey,
@@ -713,23 +722,23 @@ impl Engine {
         side: usize,
         t: u32,
         rssi: Option<i8>,
+        antenna: u16,
         out: &mut Vec<Fact>,
     ) {
-        let track = self.tracks.entry(key).or_insert(GateTrack::new(g));
+        let track = self.tracks.entry(key).or_insert_with(|| GateTrack::new(g));
         let gate = &self.gates[g as usize];
         // Only a track read on one side lately is restarted: one in the middle of a passage
-        // (both sides reading) is never split.
+        // (both sides reading) is never split, unless it is full.
         let other = track.sides[1 - side];
         let one_sided = other.reads == 0 || t - other.last > gate.quiet_ms;
         let stale = one_sided && track.first().is_some_and(|f| t - f > gate.max_track_ms);
-        if track.gate != g || stale {
+        if track.gate != g || stale || track.is_full() {
             // Read at another gate, or lingering here too long: judge what is there so far.
-            let old = *track;
-            *track = GateTrack::new(g);
+            let old = std::mem::replace(track, GateTrack::new(g));
             self.judge_track(key, &old, t, out);
         }
         let track = self.tracks.get_mut(&key).expect("just inserted");
-        track.sides[side].record(t, rssi);
+        track.record(side, t, rssi, antenna);
         let due = track.last().saturating_add(self.gates[g as usize].quiet_ms);
         if due < track.timer_at {
             track.timer_at = due;
@@ -738,7 +747,7 @@ impl Engine {
     }
 
     fn gate_timer(&mut self, timer: Timer, out: &mut Vec<Fact>) {
-        let Some(track) = self.tracks.get(&timer.key).copied() else {
+        let Some(track) = self.tracks.get(&timer.key) else {
             return;
         };
         if track.timer_at != timer.at {
@@ -755,7 +764,7 @@ impl Engine {
             }));
             return;
         }
-        self.tracks.remove(&timer.key);
+        let track = self.tracks.remove(&timer.key).expect("present");
         self.judge_track(timer.key, &track, timer.at, out);
     }
 
@@ -786,7 +795,7 @@ impl Engine {
         batch.first = batch.first.min(p.at);
         batch.last = batch.last.max(p.at);
         batch.judged = batch.judged.max(now);
-        let (seq, id) = (batch.seq, gate.id);
+        let (seq, id, min_confidence) = (batch.seq, gate.id, gate.min_confidence);
         out.push(Fact::Passed {
             epc: self.keys.epc(key),
             gate: id,
@@ -794,6 +803,7 @@ impl Engine {
             at: self.ms_to_us(p.at),
             confidence: p.confidence,
             batch: seq,
+            uncertain: p.confidence < min_confidence,
         });
         self.counters.passed += 1;
     }

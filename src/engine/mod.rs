@@ -22,6 +22,8 @@ pub(crate) mod presence;
 pub mod runner;
 /// Stocktakes: found, missing, unexpected and misplaced assets.
 pub mod stocktake;
+/// The walk test: how good a gate is, and the thresholds that suit it.
+pub mod survey;
 /// Deterministic synthetic traces: gate passages, stocktakes, cross-reads, benchmark load.
 pub mod synth;
 /// Trace files: JSON Lines reads, raw-frame captures, replay.

@@ -315,6 +315,7 @@ fn dock(with_staging: bool) -> (EngineConfig, Vec<Antenna>) {
             quiet_ms: 1_500,
             min_reads: 2,
             max_track_ms: 60_000,
+            min_confidence: super::config::DEFAULT_MIN_CONFIDENCE,
         }],
     };
     let mut antennas = vec![

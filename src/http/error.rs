@@ -4,7 +4,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db;
+use crate::app;
 
 /// Every error the API answers with. The body is always JSON: `{"error": {"code", "message"}}`.
 #[derive(Debug, thiserror::Error)]
@@ -96,74 +96,30 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<db::Error> for ApiError {
-    fn from(e: db::Error) -> Self {
+impl From<app::Error> for ApiError {
+    fn from(e: app::Error) -> Self {
         match e {
-            db::Error::NotFound(what) => ApiError::NotFound(what),
-            db::Error::Conflict(m) => ApiError::Conflict(m),
-            db::Error::Invalid(m) => ApiError::Unprocessable(m),
-            db::Error::Sqlx(e) => e.into(),
+            app::Error::Forbidden(m) => ApiError::Forbidden(m),
+            app::Error::NotFound(what) => ApiError::NotFound(what),
+            app::Error::Conflict(m) => ApiError::Conflict(m),
+            app::Error::Invalid(m) => ApiError::Unprocessable(m),
+            app::Error::Unavailable(m) => ApiError::Unavailable(m),
+            app::Error::Internal(e) => ApiError::Internal(e),
         }
+    }
+}
+
+// Signing in and the `Actor` extractor reach `auth` and the pool directly.
+impl From<crate::db::Error> for ApiError {
+    fn from(e: crate::db::Error) -> Self {
+        app::Error::from(e).into()
     }
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &e {
-            if let Some(message) = constraint_message(db.constraint().unwrap_or_default()) {
-                return if db.is_check_violation() || db.is_foreign_key_violation() {
-                    ApiError::Unprocessable(message.into())
-                } else {
-                    ApiError::Conflict(message.into())
-                };
-            }
-            // SQLSTATE 23503: a row still referenced elsewhere (delete) or a missing reference.
-            if db.is_foreign_key_violation() {
-                return ApiError::Conflict("it is still referenced by other records".into());
-            }
-        }
-        ApiError::Internal(e.into())
+        app::Error::from(e).into()
     }
-}
-
-/// Named constraints, and what a person can do about them.
-fn constraint_message(constraint: &str) -> Option<&'static str> {
-    Some(match constraint {
-        "departments_code_key" => "a department with that code already exists",
-        "users_username_key" => "that username is taken",
-        "users_requester_has_department" => "a requester must belong to a department",
-        "warehouses_code_key" => "a warehouse with that code already exists",
-        "zones_warehouse_code_key" => "that warehouse already has a zone with that code",
-        "zones_kind_known" => "zone kind must be storage, staging, gate_inside or gate_outside",
-        "categories_code_key" => "a category with that code already exists",
-        "assets_epc_key" => "an asset with that EPC already exists",
-        "assets_epc_hex" => "an EPC is 1 to 62 bytes written as upper-case hex",
-        "assets_original_value_not_negative" => "original value cannot be negative",
-        "reservations_no_double_booking" => {
-            "that asset is already reserved for overlapping dates by another order"
-        }
-        "readers_name_key" => "a reader with that name already exists",
-        "gates_name_key" => "a gate with that name already exists",
-        "gates_sides_differ" => "a gate's inside and outside are two different zones",
-        "read_points_zone_id_fkey" | "gates_inside_zone_id_fkey" | "gates_outside_zone_id_fkey" => {
-            "no such zone"
-        }
-        "loans_dates_ordered" => "a loan cannot end before it starts",
-        "disposals_money_not_negative" => "amounts cannot be negative",
-        "compensations_amount_not_negative" => "amounts cannot be negative",
-        "assets_category_id_fkey"
-        | "loan_lines_category_id_fkey"
-        | "transfer_lines_category_id_fkey" => "no such category",
-        "assets_zone_id_fkey" => "no such zone",
-        "zones_warehouse_id_fkey" => "no such warehouse",
-        "users_department_id_fkey"
-        | "assets_owner_department_id_fkey"
-        | "assets_holder_department_id_fkey"
-        | "loans_department_id_fkey"
-        | "transfers_department_id_fkey"
-        | "intakes_source_department_id_fkey" => "no such department",
-        _ => return None,
-    })
 }
 
 impl From<JsonRejection> for ApiError {

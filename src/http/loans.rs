@@ -4,19 +4,19 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{
-    require, ApiError, ApiResult, AppState, Json, OptionalJson, Page, Paging, Path, Query,
-};
-use crate::auth::{Actor, Role};
-use crate::db::compensations::{self, Compensation};
-use crate::db::events::{self, Context, Event, OrderKind};
-use crate::db::loans::{self, Inspection, Loan, NewLoan, ReturnedItem};
+use super::error::ErrorBody;
+use super::{ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
+use crate::app::loans::{self, Inspect, Issue, LoanFilter, Payment, Repair, Return};
+use crate::app::{Approval, Reason};
+use crate::auth::Actor;
+use crate::db::compensations::Compensation;
+use crate::db::events::Event;
+use crate::db::loans::{Loan, NewLoan};
 use crate::domain::lifecycle::orders::CompensationStatus;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_loans, request_loan))
         .routes(routes!(get_loan))
@@ -34,19 +34,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(waive_compensation))
 }
 
-/// The department a requester acts for; `None` for roles that see all.
-pub fn own_department(actor: &Actor) -> Option<i64> {
-    (actor.role == Role::Requester).then(|| actor.department_id.unwrap_or(-1))
-}
-
-async fn visible_loan(conn: &mut sqlx::PgConnection, actor: &Actor, id: i64) -> ApiResult<Loan> {
-    let loan = loans::get(conn, id).await?;
-    if !actor.sees_department(loan.department_id) {
-        return Err(ApiError::NotFound(format!("loan {id}")));
-    }
-    Ok(loan)
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct LoanQuery {
@@ -60,179 +47,92 @@ pub struct LoanQuery {
 #[utoipa::path(get, path = "/loans", tag = "loans", params(LoanQuery), responses((status = 200, body = Page<Loan>)))]
 async fn list_loans(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Query(q): Query<LoanQuery>,
 ) -> ApiResult<Json<Page<Loan>>> {
-    let (page, per_page) = Paging {
+    let filter = LoanFilter {
+        status: q.status,
+        department: q.department,
+    };
+    let paging = Paging {
         page: q.page,
         per_page: q.per_page,
-    }
-    .resolve();
-    let filter = loans::Filter {
-        department_id: own_department(&actor).or(q.department),
-        status: q.status,
     };
-    let (items, total) =
-        loans::list(&mut *state.pool.acquire().await?, &filter, page, per_page).await?;
-    Ok(Json(Page {
-        items,
-        total,
-        page,
-        per_page,
-    }))
+    Ok(Json(loans::list(&app, &actor, filter, paging).await?))
 }
 
 /// Request a loan: lines by category and quantity, or specific assets; dates; purpose.
 #[utoipa::path(post, path = "/loans", tag = "loans", request_body = NewLoan, responses((status = 201, body = Loan)))]
 async fn request_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Json(body): Json<NewLoan>,
 ) -> ApiResult<(StatusCode, Json<Loan>)> {
-    require(&actor, &[Role::Requester, Role::Admin], "request loans")?;
-    let department_id = match (actor.role, body.department_id) {
-        (Role::Requester, Some(d)) if Some(d) != actor.department_id => {
-            return Err(ApiError::forbidden(
-                "a requester requests loans for their own department only",
-            ))
-        }
-        (_, Some(d)) => d,
-        (_, None) => actor.department_id.ok_or_else(|| {
-            ApiError::Unprocessable("say which department the loan is for (department_id)".into())
-        })?,
-    };
-    let mut tx = state.pool.begin().await?;
-    let loan = loans::create(&mut tx, department_id, &body, &Context::by(actor.id)).await?;
-    tx.commit().await?;
+    let loan = loans::request(&app, &actor, body).await?;
     Ok((StatusCode::CREATED, Json(loan)))
 }
 
-#[utoipa::path(get, path = "/loans/{id}", tag = "loans", responses((status = 200, body = Loan), (status = 404, body = super::error::ErrorBody)))]
+#[utoipa::path(get, path = "/loans/{id}", tag = "loans", responses((status = 200, body = Loan), (status = 404, body = ErrorBody)))]
 async fn get_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Loan>> {
-    Ok(Json(
-        visible_loan(&mut *state.pool.acquire().await?, &actor, id).await?,
-    ))
+    Ok(Json(loans::get(&app, &actor, id).await?))
 }
 
 /// The loan's history: its status changes and what happened to its assets.
 #[utoipa::path(get, path = "/loans/{id}/events", tag = "loans", responses((status = 200, body = Vec<Event>)))]
 async fn loan_events(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Vec<Event>>> {
-    let mut conn = state.pool.acquire().await?;
-    visible_loan(&mut conn, &actor, id).await?;
-    Ok(Json(
-        events::for_order(&mut conn, OrderKind::Loan, id).await?,
-    ))
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Approval {
-    /// The assets to reserve; omitted: chosen automatically from the lines.
-    pub asset_ids: Option<Vec<i64>>,
-    #[serde(default)]
-    pub reason: String,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Reason {
-    #[serde(default)]
-    pub reason: String,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Issue {
-    /// Assets handed over now; omitted: everything still waiting.
-    pub asset_ids: Option<Vec<i64>>,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Return {
-    /// What came back and in what condition; omitted: everything out, fine.
-    pub items: Option<Vec<ReturnedItem>>,
+    Ok(Json(loans::events(&app, &actor, id).await?))
 }
 
 /// Approve (admin): reserve assets for the loan's dates. 409 if they are not available.
 #[utoipa::path(post, path = "/loans/{id}/approve", tag = "loans", request_body = Approval,
-    responses((status = 200, body = Loan), (status = 409, body = super::error::ErrorBody)))]
+    responses((status = 200, body = Loan), (status = 409, body = ErrorBody)))]
 async fn approve_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Approval>,
 ) -> ApiResult<Json<Loan>> {
-    require(&actor, &[Role::Admin], "approve loans")?;
-    let mut tx = state.pool.begin().await?;
-    let loan = loans::approve(
-        &mut tx,
-        id,
-        body.asset_ids.as_deref(),
-        &Context::by(actor.id).reason(body.reason),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Json(loan))
+    Ok(Json(loans::approve(&app, &actor, id, body).await?))
 }
 
 #[utoipa::path(post, path = "/loans/{id}/reject", tag = "loans", request_body = Reason, responses((status = 200, body = Loan)))]
 async fn reject_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Loan>> {
-    require(&actor, &[Role::Admin], "reject loans")?;
-    let mut tx = state.pool.begin().await?;
-    let loan = loans::reject(&mut tx, id, &Context::by(actor.id).reason(body.reason)).await?;
-    tx.commit().await?;
-    Ok(Json(loan))
+    Ok(Json(loans::reject(&app, &actor, id, body).await?))
 }
 
 /// Cancel (the requesting department or an admin) before anything is issued.
 #[utoipa::path(post, path = "/loans/{id}/cancel", tag = "loans", request_body = Reason, responses((status = 200, body = Loan)))]
 async fn cancel_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Loan>> {
-    require(&actor, &[Role::Requester, Role::Admin], "cancel loans")?;
-    let mut tx = state.pool.begin().await?;
-    visible_loan(&mut tx, &actor, id).await?;
-    let loan = loans::cancel(&mut tx, id, &Context::by(actor.id).reason(body.reason)).await?;
-    tx.commit().await?;
-    Ok(Json(loan))
+    Ok(Json(loans::cancel(&app, &actor, id, body).await?))
 }
 
 /// Issue (keeper): hand over reserved assets; partial issue allowed.
 #[utoipa::path(post, path = "/loans/{id}/issue", tag = "loans", request_body = Issue, responses((status = 200, body = Loan)))]
 async fn issue_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Issue>,
 ) -> ApiResult<Json<Loan>> {
-    require(&actor, &[Role::Keeper, Role::Admin], "issue loans")?;
-    let mut tx = state.pool.begin().await?;
-    let loan = loans::issue(
-        &mut tx,
-        id,
-        body.asset_ids.as_deref(),
-        &Context::by(actor.id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Json(loan))
+    Ok(Json(loans::issue(&app, &actor, id, body).await?))
 }
 
 /// Return (keeper): take assets back with their inspection; damage or loss opens a
@@ -240,22 +140,11 @@ async fn issue_loan(
 #[utoipa::path(post, path = "/loans/{id}/return", tag = "loans", request_body = Return, responses((status = 200, body = Loan)))]
 async fn return_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Return>,
 ) -> ApiResult<Json<Loan>> {
-    require(&actor, &[Role::Keeper, Role::Admin], "take returns")?;
-    let mut tx = state.pool.begin().await?;
-    let loan =
-        loans::return_items(&mut tx, id, body.items.as_deref(), &Context::by(actor.id)).await?;
-    tx.commit().await?;
-    Ok(Json(loan))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Inspect {
-    pub items: Vec<Inspection>,
+    Ok(Json(loans::take_back(&app, &actor, id, body).await?))
 }
 
 /// Inspect (keeper): assets that came back through the gate are returned pending inspection;
@@ -263,15 +152,11 @@ pub struct Inspect {
 #[utoipa::path(post, path = "/loans/{id}/inspect", tag = "loans", request_body = Inspect, responses((status = 200, body = Loan)))]
 async fn inspect_loan(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Inspect>,
 ) -> ApiResult<Json<Loan>> {
-    require(&actor, &[Role::Keeper, Role::Admin], "inspect returns")?;
-    let mut tx = state.pool.begin().await?;
-    let loan = loans::inspect(&mut tx, id, &body.items, &Context::by(actor.id)).await?;
-    tx.commit().await?;
-    Ok(Json(loan))
+    Ok(Json(loans::inspect(&app, &actor, id, body).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -284,92 +169,50 @@ pub struct CompensationQuery {
 #[utoipa::path(get, path = "/compensations", tag = "compensations", params(CompensationQuery), responses((status = 200, body = Vec<Compensation>)))]
 async fn list_compensations(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Query(q): Query<CompensationQuery>,
 ) -> ApiResult<Json<Vec<Compensation>>> {
-    let department = own_department(&actor).or(q.department);
     Ok(Json(
-        compensations::list(&mut *state.pool.acquire().await?, department, q.status).await?,
+        loans::compensations(&app, &actor, q.status, q.department).await?,
     ))
-}
-
-async fn visible_compensation(
-    conn: &mut sqlx::PgConnection,
-    actor: &Actor,
-    id: i64,
-) -> ApiResult<Compensation> {
-    let case = compensations::get(conn, id).await?;
-    if !actor.sees_department(case.department_id) {
-        return Err(ApiError::NotFound(format!("compensation case {id}")));
-    }
-    Ok(case)
 }
 
 #[utoipa::path(get, path = "/compensations/{id}", tag = "compensations", responses((status = 200, body = Compensation)))]
 async fn get_compensation(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Compensation>> {
-    Ok(Json(
-        visible_compensation(&mut *state.pool.acquire().await?, &actor, id).await?,
-    ))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Repair {
-    /// What the repair cost, in fen: the department compensates this instead of the original value.
-    pub cost_fen: i64,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Payment {
-    pub receipt_number: String,
+    Ok(Json(loans::compensation(&app, &actor, id).await?))
 }
 
 /// The damaged asset was repaired (keeper or admin): it is back in stock, and the case is for the cost.
 #[utoipa::path(post, path = "/compensations/{id}/repair", tag = "compensations", request_body = Repair, responses((status = 200, body = Compensation)))]
 async fn repair_compensation(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Repair>,
 ) -> ApiResult<Json<Compensation>> {
-    require(&actor, &[Role::Keeper, Role::Admin], "record repairs")?;
-    let mut tx = state.pool.begin().await?;
-    let case = compensations::repaired(&mut tx, id, body.cost_fen, &Context::by(actor.id)).await?;
-    tx.commit().await?;
-    Ok(Json(case))
+    Ok(Json(loans::repaired(&app, &actor, id, body).await?))
 }
 
 #[utoipa::path(post, path = "/compensations/{id}/pay", tag = "compensations", request_body = Payment, responses((status = 200, body = Compensation)))]
 async fn pay_compensation(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Payment>,
 ) -> ApiResult<Json<Compensation>> {
-    require(&actor, &[Role::Admin], "record payments")?;
-    let mut tx = state.pool.begin().await?;
-    let case =
-        compensations::paid(&mut tx, id, &body.receipt_number, &Context::by(actor.id)).await?;
-    tx.commit().await?;
-    Ok(Json(case))
+    Ok(Json(loans::paid(&app, &actor, id, body).await?))
 }
 
 #[utoipa::path(post, path = "/compensations/{id}/waive", tag = "compensations", request_body = Reason, responses((status = 200, body = Compensation)))]
 async fn waive_compensation(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<Reason>,
 ) -> ApiResult<Json<Compensation>> {
-    require(&actor, &[Role::Admin], "waive compensation")?;
-    let mut tx = state.pool.begin().await?;
-    let case =
-        compensations::waived(&mut tx, id, &Context::by(actor.id).reason(body.reason)).await?;
-    tx.commit().await?;
-    Ok(Json(case))
+    Ok(Json(loans::waived(&app, &actor, id, body).await?))
 }

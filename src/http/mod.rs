@@ -1,6 +1,6 @@
-//! The HTTP API: `router(state)` builds it, `serve` runs it until shutdown.
+//! The JSON API: an adapter over `app`. Each handler parses the request, calls one
+//! operation, and answers with its output as JSON or its error as an [`ApiError`].
 
-use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts};
@@ -9,67 +9,28 @@ use axum::http::{header, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
-use tokio::net::TcpListener;
-use utoipa::{OpenApi, ToSchema};
+use serde::Serialize;
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::auth::{self, Actor, Role};
-use crate::config::Config;
-use crate::ingest::Ingest;
+pub use crate::app::{App, Page, Paging};
+use crate::auth::{self, Actor};
+use crate::cookie;
 
 pub mod error;
 pub use error::{ApiError, ApiResult};
 
 mod assets;
-pub(crate) mod readers;
-pub(crate) mod stocktakes;
-pub use assets::visible_asset;
 mod catalogue;
 mod disposals;
 mod intakes;
 mod loans;
 mod people;
-pub use people::{insert_user, NewUser};
+mod readers;
 mod session;
-pub use session::{check_same_origin, cookie as session_cookie, COOKIE as SESSION_COOKIE};
+mod stocktakes;
+pub use session::check_same_origin;
 mod transfers;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: PgPool,
-    pub config: Arc<Config>,
-    /// The reader pipeline; `None` where the service runs without it (some tests).
-    pub ingest: Option<Ingest>,
-    /// Cancelled when the server starts shutting down, so that endless responses (the event
-    /// stream) end and graceful shutdown can finish.
-    pub closing: tokio_util::sync::CancellationToken,
-}
-
-impl AppState {
-    pub fn new(pool: PgPool, config: Config) -> Self {
-        AppState {
-            pool,
-            config: Arc::new(config),
-            ingest: None,
-            closing: Default::default(),
-        }
-    }
-
-    pub fn with_ingest(mut self, ingest: Ingest) -> Self {
-        self.ingest = Some(ingest);
-        self
-    }
-
-    /// The reader pipeline, or a 503 that says it is not running.
-    pub fn ingest(&self) -> ApiResult<&Ingest> {
-        self.ingest.as_ref().ok_or(ApiError::Unavailable(
-            "the reader pipeline is not running in this service".into(),
-        ))
-    }
-}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -90,7 +51,7 @@ impl utoipa::Modify for SecuritySchemes {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(session::COOKIE))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(cookie::COOKIE))),
         );
         components.add_security_scheme(
             "token",
@@ -99,8 +60,8 @@ impl utoipa::Modify for SecuritySchemes {
     }
 }
 
-/// The whole application: API under `/api`, its OpenAPI document, and `/healthz`.
-pub fn router(state: AppState) -> Router {
+/// The API under `/api`, and its OpenAPI document at `/api/openapi.json`.
+pub fn router() -> Router<App> {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::router())
         .merge(people::router())
@@ -114,50 +75,15 @@ pub fn router(state: AppState) -> Router {
         .merge(stocktakes::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
-    Router::new()
-        .merge(crate::web::router())
-        .nest("/api", api)
-        .route(
-            "/api/openapi.json",
-            get(move || async move { axum::Json(openapi.as_ref().clone()) }),
-        )
-        .route("/healthz", get(healthz))
-        .fallback(|| async { ApiError::NotFound("no such page".into()) })
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            8 * 1024 * 1024,
-        ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+    Router::new().nest("/api", api).route(
+        "/api/openapi.json",
+        get(move || async move { axum::Json(openapi.as_ref().clone()) }),
+    )
 }
 
-async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    match sqlx::query("select 1").execute(&state.pool).await {
-        Ok(_) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check: database unreachable");
-            (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"status": "database unreachable"})),
-            )
-                .into_response()
-        }
-    }
-}
-
-/// Serve until `shutdown` resolves, then finish the requests in flight.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let closing = state.closing.clone();
-    let shutdown = async move {
-        shutdown.await;
-        closing.cancel();
-    };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+/// The answer to a path nothing serves.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such page".into())
 }
 
 /// `axum::Json` whose rejections are [`ApiError`]s (JSON bodies, 400/415/422).
@@ -206,55 +132,10 @@ pub struct Path<T>(pub T);
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
 pub struct Query<T>(pub T);
 
-/// One page of a list.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
-}
-
-/// `?page=&per_page=` (1-based; at most 500 per page).
-#[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
-pub struct Paging {
-    pub page: Option<i64>,
-    pub per_page: Option<i64>,
-}
-
-impl Paging {
-    pub const MAX_PER_PAGE: i64 = 500;
-
-    pub fn resolve(self) -> (i64, i64) {
-        let page = self.page.unwrap_or(1).max(1);
-        let per_page = self.per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE);
-        (page, per_page)
-    }
-}
-
-/// Refuse unless the actor has one of `roles`.
-pub fn require(actor: &Actor, roles: &[Role], what: &str) -> ApiResult<()> {
-    if actor.is(roles) {
-        Ok(())
-    } else {
-        let roles: Vec<_> = roles
-            .iter()
-            .map(|r| format!("{r:?}").to_lowercase())
-            .collect();
-        Err(ApiError::forbidden(format!(
-            "only {} may {what}",
-            roles.join(" or ")
-        )))
-    }
-}
-
-impl FromRequestParts<AppState> for Actor {
+impl FromRequestParts<App> for Actor {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &App) -> Result<Self, Self::Rejection> {
         let mut conn = state.pool.acquire().await?;
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let token = value
@@ -266,7 +147,7 @@ impl FromRequestParts<AppState> for Actor {
                 .await?
                 .ok_or(ApiError::Unauthenticated);
         }
-        let token = session::cookie(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        let token = cookie::session(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let actor = auth::actor_for_session(&mut conn, &token)
             .await?
             .ok_or(ApiError::Unauthenticated)?;

@@ -2,16 +2,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{require, ApiError, ApiResult, AppState, Json, Path};
-use crate::auth::{self, Actor, Role};
-use crate::db::OptionalExt;
+use super::{ApiResult, App, Json, Path};
+use crate::app::people::{self, NewUser, UserChange};
+use crate::auth::Actor;
+use crate::db::people::{Department, DepartmentChange, NewDepartment, User};
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_departments, create_department))
         .routes(routes!(
@@ -23,263 +21,93 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_user, update_user, deactivate_user))
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub struct Department {
-    pub id: i64,
-    pub code: String,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewDepartment {
-    pub code: String,
-    pub name: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DepartmentChange {
-    pub code: Option<String>,
-    pub name: Option<String>,
-}
-
 /// All departments (every signed-in user may read names and codes).
 #[utoipa::path(get, path = "/departments", tag = "departments", responses((status = 200, body = Vec<Department>)))]
 async fn list_departments(
-    _actor: Actor,
-    State(state): State<AppState>,
+    actor: Actor,
+    State(app): State<App>,
 ) -> ApiResult<Json<Vec<Department>>> {
-    Ok(Json(
-        sqlx::query_as("select * from departments order by code")
-            .fetch_all(&state.pool)
-            .await?,
-    ))
+    Ok(Json(people::list_departments(&app, &actor).await?))
 }
 
 #[utoipa::path(post, path = "/departments", tag = "departments", request_body = NewDepartment,
     responses((status = 201, body = Department), (status = 409, body = super::error::ErrorBody)))]
 async fn create_department(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Json(body): Json<NewDepartment>,
 ) -> ApiResult<(StatusCode, Json<Department>)> {
-    require(&actor, &[Role::Admin], "create departments")?;
-    let department =
-        sqlx::query_as("insert into departments (code, name) values ($1, $2) returning *")
-            .bind(body.code.trim())
-            .bind(body.name.trim())
-            .fetch_one(&state.pool)
-            .await?;
+    let department = people::create_department(&app, &actor, body).await?;
     Ok((StatusCode::CREATED, Json(department)))
 }
 
 #[utoipa::path(get, path = "/departments/{id}", tag = "departments", responses((status = 200, body = Department)))]
 async fn get_department(
-    _actor: Actor,
-    State(state): State<AppState>,
+    actor: Actor,
+    State(app): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<Department>> {
-    let department = sqlx::query_as("select * from departments where id = $1")
-        .bind(id)
-        .fetch_optional(&state.pool)
-        .await?
-        .or_not_found(|| format!("department {id}"))?;
-    Ok(Json(department))
+    Ok(Json(people::get_department(&app, &actor, id).await?))
 }
 
 #[utoipa::path(patch, path = "/departments/{id}", tag = "departments", request_body = DepartmentChange,
     responses((status = 200, body = Department)))]
 async fn update_department(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<DepartmentChange>,
 ) -> ApiResult<Json<Department>> {
-    require(&actor, &[Role::Admin], "change departments")?;
-    let department = sqlx::query_as(
-        "update departments set code = coalesce($2, code), name = coalesce($3, name) where id = $1 returning *",
-    )
-    .bind(id)
-    .bind(body.code.as_deref().map(str::trim))
-    .bind(body.name.as_deref().map(str::trim))
-    .fetch_optional(&state.pool)
-    .await?
-    .or_not_found(|| format!("department {id}"))?;
-    Ok(Json(department))
+    Ok(Json(
+        people::update_department(&app, &actor, id, body).await?,
+    ))
 }
 
 /// Delete a department that nothing refers to (409 otherwise).
 #[utoipa::path(delete, path = "/departments/{id}", tag = "departments", responses((status = 204), (status = 409, body = super::error::ErrorBody)))]
 async fn delete_department(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    require(&actor, &[Role::Admin], "delete departments")?;
-    let deleted = sqlx::query("delete from departments where id = $1")
-        .bind(id)
-        .execute(&state.pool)
-        .await
-        .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(_) => ApiError::Conflict(format!(
-                "department {id} still has users, assets or orders; move or close them first"
-            )),
-            other => other,
-        })?;
-    if deleted.rows_affected() == 0 {
-        return Err(ApiError::NotFound(format!("department {id}")));
-    }
+    people::delete_department(&app, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    pub department_id: Option<i64>,
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    pub username: String,
-    pub display_name: Option<String>,
-    pub password: String,
-    pub role: Role,
-    pub department_id: Option<i64>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UserChange {
-    pub display_name: Option<String>,
-    pub password: Option<String>,
-    pub role: Option<Role>,
-    pub department_id: Option<i64>,
-    pub active: Option<bool>,
-}
-
-const USER_COLUMNS: &str = "id, username, display_name, role, department_id, active, created_at";
-/// Long enough to resist guessing, short enough to type on a tablet.
-pub const MIN_PASSWORD_LEN: usize = 4;
-
 /// Users (admins and auditors see all; others see themselves).
 #[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, body = Vec<User>)))]
-async fn list_users(actor: Actor, State(state): State<AppState>) -> ApiResult<Json<Vec<User>>> {
-    let all = actor.is(&[Role::Admin, Role::Auditor]);
-    let users = sqlx::query_as(&format!(
-        "select {USER_COLUMNS} from users where $1 or id = $2 order by username"
-    ))
-    .bind(all)
-    .bind(actor.id)
-    .fetch_all(&state.pool)
-    .await?;
-    Ok(Json(users))
+async fn list_users(actor: Actor, State(app): State<App>) -> ApiResult<Json<Vec<User>>> {
+    Ok(Json(people::list_users(&app, &actor).await?))
 }
 
 #[utoipa::path(post, path = "/users", tag = "users", request_body = NewUser, responses((status = 201, body = User)))]
 async fn create_user(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Json(body): Json<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    require(&actor, &[Role::Admin], "create users")?;
-    let mut conn = state.pool.acquire().await?;
-    let user = insert_user(&mut conn, &body).await?;
+    let user = people::create_user(&app, &actor, body).await?;
     Ok((StatusCode::CREATED, Json(user)))
-}
-
-/// Create a user (also used by `depot user add` and the demo).
-pub async fn insert_user(conn: &mut sqlx::PgConnection, body: &NewUser) -> ApiResult<User> {
-    if body.password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(ApiError::Unprocessable(format!(
-            "a password has at least {MIN_PASSWORD_LEN} characters"
-        )));
-    }
-    let username = body.username.trim();
-    Ok(sqlx::query_as(&format!(
-        "insert into users (username, display_name, password_hash, role, department_id)
-         values ($1, $2, $3, $4, $5) returning {USER_COLUMNS}"
-    ))
-    .bind(username)
-    .bind(body.display_name.as_deref().unwrap_or(username))
-    .bind(auth::hash_password(&body.password))
-    .bind(body.role)
-    .bind(body.department_id)
-    .fetch_one(conn)
-    .await?)
 }
 
 #[utoipa::path(get, path = "/users/{id}", tag = "users", responses((status = 200, body = User)))]
 async fn get_user(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<Json<User>> {
-    if actor.id != id && !actor.is(&[Role::Admin, Role::Auditor]) {
-        return Err(ApiError::NotFound(format!("user {id}")));
-    }
-    let user = sqlx::query_as(&format!("select {USER_COLUMNS} from users where id = $1"))
-        .bind(id)
-        .fetch_optional(&state.pool)
-        .await?
-        .or_not_found(|| format!("user {id}"))?;
-    Ok(Json(user))
+    Ok(Json(people::get_user(&app, &actor, id).await?))
 }
 
 /// Change a user. Admins change anything; users may change their own name and password.
 #[utoipa::path(patch, path = "/users/{id}", tag = "users", request_body = UserChange, responses((status = 200, body = User)))]
 async fn update_user(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<UserChange>,
 ) -> ApiResult<Json<User>> {
-    let own = actor.id == id
-        && body.role.is_none()
-        && body.department_id.is_none()
-        && body.active.is_none();
-    if !own {
-        require(
-            &actor,
-            &[Role::Admin],
-            "change other users, roles or departments",
-        )?;
-    }
-    if let Some(p) = &body.password {
-        if p.chars().count() < MIN_PASSWORD_LEN {
-            return Err(ApiError::Unprocessable(format!(
-                "a password has at least {MIN_PASSWORD_LEN} characters"
-            )));
-        }
-    }
-    let user = sqlx::query_as(&format!(
-        "update users set display_name = coalesce($2, display_name), password_hash = coalesce($3, password_hash),
-                role = coalesce($4, role), department_id = coalesce($5, department_id), active = coalesce($6, active)
-         where id = $1 returning {USER_COLUMNS}"
-    ))
-    .bind(id)
-    .bind(&body.display_name)
-    .bind(body.password.as_deref().map(auth::hash_password))
-    .bind(body.role)
-    .bind(body.department_id)
-    .bind(body.active)
-    .fetch_optional(&state.pool)
-    .await?
-    .or_not_found(|| format!("user {id}"))?;
-    if body.active == Some(false) || body.password.is_some() {
-        sqlx::query("delete from sessions where user_id = $1")
-            .bind(id)
-            .execute(&state.pool)
-            .await?;
-    }
-    Ok(Json(user))
+    Ok(Json(people::update_user(&app, &actor, id, body).await?))
 }
 
 /// Deactivate a user: they can no longer sign in, and their sessions end. Users are never
@@ -287,31 +115,9 @@ async fn update_user(
 #[utoipa::path(delete, path = "/users/{id}", tag = "users", responses((status = 204)))]
 async fn deactivate_user(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    require(&actor, &[Role::Admin], "deactivate users")?;
-    if actor.id == id {
-        return Err(ApiError::Conflict("you cannot deactivate yourself".into()));
-    }
-    let mut tx = state.pool.begin().await?;
-    let done = sqlx::query("update users set active = false where id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    if done.rows_affected() == 0 {
-        return Err(ApiError::NotFound(format!("user {id}")));
-    }
-    sqlx::query("delete from sessions where user_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
-    )
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    people::deactivate_user(&app, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

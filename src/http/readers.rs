@@ -7,19 +7,19 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::IntoResponse;
-use chrono::{DateTime, Utc};
-use depot_readers::{Epc, TagRead};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{require, ApiError, ApiResult, AppState, Json, OptionalJson, Path, Query};
-use crate::auth::{Actor, Role};
-use crate::db::alerts::{self, Alert};
-use crate::db::readers::{self, Gate, NewGate, NewReader, Reader, ReaderChange, HANDHELD};
-use crate::ingest::{self, live, Health};
+use super::error::ErrorBody;
+use super::{ApiError, ApiResult, App, Json, OptionalJson, Path, Query};
+use crate::app::readers::{self, HandheldRead, Next, ReaderWithHealth, Upload, Uploaded};
+use crate::auth::Actor;
+use crate::db::alerts::Alert;
+use crate::db::readers::{Gate, NewGate, NewReader, Reader, ReaderChange};
+use crate::ingest::live;
 
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_readers, create_reader))
         .routes(routes!(update_reader, delete_reader))
@@ -31,180 +31,75 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stream))
 }
 
-const WATCHERS: &[Role] = &[Role::Admin, Role::Keeper, Role::Auditor];
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReaderWithHealth {
-    #[serde(flatten)]
-    pub reader: Reader,
-    pub health: Option<Health>,
-}
-
 /// Readers with their health: connected, last read, reads/s, errors, reconnects.
 #[utoipa::path(get, path = "/readers", tag = "readers", responses((status = 200, body = Vec<ReaderWithHealth>)))]
 async fn list_readers(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
 ) -> ApiResult<Json<Vec<ReaderWithHealth>>> {
-    require(&actor, WATCHERS, "see readers")?;
-    let list = readers::list(&mut *state.pool.acquire().await?).await?;
-    let health = state
-        .ingest
-        .as_ref()
-        .map(|i| i.health())
-        .unwrap_or_default();
-    Ok(Json(
-        list.into_iter()
-            .map(|reader| ReaderWithHealth {
-                health: health.get(&reader.id).cloned(),
-                reader,
-            })
-            .collect(),
-    ))
+    Ok(Json(readers::list(&app, &actor).await?))
 }
 
-pub(crate) fn check_address(address: &str) -> ApiResult<()> {
-    if address.trim() == HANDHELD {
-        return Ok(());
-    }
-    address
-        .trim()
-        .parse::<depot_readers::ReaderAddress>()
-        .map(|_| ())
-        .map_err(|e| ApiError::Unprocessable(format!("{e}; or `{HANDHELD}` for a handheld")))
-}
-
-/// The reader pipeline picks up a configuration change at once.
-pub(crate) async fn reload(state: &AppState) -> ApiResult<()> {
-    if let Some(ingest) = &state.ingest {
-        ingest
-            .reload()
-            .await
-            .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    }
-    Ok(())
-}
-
-#[utoipa::path(post, path = "/readers", tag = "readers", request_body = NewReader, responses((status = 201, body = Reader)))]
+/// Add a reader; the pipeline connects to it at once. A configuration the inventory engine
+/// would refuse is answered 422, and nothing is stored.
+#[utoipa::path(post, path = "/readers", tag = "readers", request_body = NewReader,
+    responses((status = 201, body = Reader), (status = 422, body = ErrorBody)))]
 async fn create_reader(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Json(body): Json<NewReader>,
 ) -> ApiResult<(StatusCode, Json<Reader>)> {
-    require(&actor, &[Role::Admin], "configure readers")?;
-    Ok((StatusCode::CREATED, Json(add_reader(&state, &body).await?)))
+    let reader = readers::create(&app, &actor, body).await?;
+    Ok((StatusCode::CREATED, Json(reader)))
 }
 
-/// Add a reader and have the pipeline pick it up (the API's and the pages' add).
-pub(crate) async fn add_reader(state: &AppState, body: &NewReader) -> ApiResult<Reader> {
-    check_address(&body.address)?;
-    let mut tx = state.pool.begin().await?;
-    let reader = readers::create(&mut tx, body).await?;
-    tx.commit().await?;
-    reload(state).await?;
-    Ok(reader)
-}
-
-#[utoipa::path(patch, path = "/readers/{id}", tag = "readers", request_body = ReaderChange, responses((status = 200, body = Reader)))]
+#[utoipa::path(patch, path = "/readers/{id}", tag = "readers", request_body = ReaderChange,
+    responses((status = 200, body = Reader), (status = 422, body = ErrorBody)))]
 async fn update_reader(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     Json(body): Json<ReaderChange>,
 ) -> ApiResult<Json<Reader>> {
-    require(&actor, &[Role::Admin], "configure readers")?;
-    Ok(Json(change_reader(&state, id, &body).await?))
-}
-
-pub(crate) async fn change_reader(
-    state: &AppState,
-    id: i64,
-    body: &ReaderChange,
-) -> ApiResult<Reader> {
-    if let Some(address) = &body.address {
-        check_address(address)?;
-    }
-    let mut tx = state.pool.begin().await?;
-    let reader = readers::update(&mut tx, id, body).await?;
-    tx.commit().await?;
-    reload(state).await?;
-    Ok(reader)
+    Ok(Json(readers::update(&app, &actor, id, body).await?))
 }
 
 #[utoipa::path(delete, path = "/readers/{id}", tag = "readers", responses((status = 204)))]
 async fn delete_reader(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    require(&actor, &[Role::Admin], "configure readers")?;
-    remove_reader(&state, id).await?;
+    readers::delete(&app, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub(crate) async fn remove_reader(state: &AppState, id: i64) -> ApiResult<()> {
-    readers::delete(&mut *state.pool.acquire().await?, id).await?;
-    reload(state).await
-}
-
 #[utoipa::path(get, path = "/gates", tag = "readers", responses((status = 200, body = Vec<Gate>)))]
-async fn list_gates(_actor: Actor, State(state): State<AppState>) -> ApiResult<Json<Vec<Gate>>> {
-    Ok(Json(
-        readers::gates(&mut *state.pool.acquire().await?).await?,
-    ))
+async fn list_gates(actor: Actor, State(app): State<App>) -> ApiResult<Json<Vec<Gate>>> {
+    Ok(Json(readers::gates(&app, &actor).await?))
 }
 
-#[utoipa::path(post, path = "/gates", tag = "readers", request_body = NewGate, responses((status = 201, body = Gate)))]
+/// Add a gate: two zones, neither a side of another gate. A gate the inventory engine would
+/// refuse is answered 422, and nothing is stored.
+#[utoipa::path(post, path = "/gates", tag = "readers", request_body = NewGate,
+    responses((status = 201, body = Gate), (status = 422, body = ErrorBody)))]
 async fn create_gate(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Json(body): Json<NewGate>,
 ) -> ApiResult<(StatusCode, Json<Gate>)> {
-    require(&actor, &[Role::Admin], "configure gates")?;
-    Ok((StatusCode::CREATED, Json(add_gate(&state, &body).await?)))
-}
-
-pub(crate) async fn add_gate(state: &AppState, body: &NewGate) -> ApiResult<Gate> {
-    let gate = readers::create_gate(&mut *state.pool.acquire().await?, body).await?;
-    reload(state).await?;
-    Ok(gate)
+    let gate = readers::create_gate(&app, &actor, body).await?;
+    Ok((StatusCode::CREATED, Json(gate)))
 }
 
 #[utoipa::path(delete, path = "/gates/{id}", tag = "readers", responses((status = 204)))]
 async fn delete_gate(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    require(&actor, &[Role::Admin], "configure gates")?;
-    readers::delete_gate(&mut *state.pool.acquire().await?, id).await?;
-    reload(&state).await?;
+    readers::delete_gate(&app, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// One read from a handheld.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HandheldRead {
-    /// EPC in hex.
-    pub epc: String,
-    #[serde(default = "first_antenna")]
-    pub antenna: u16,
-    pub rssi_dbm: Option<i8>,
-    /// When it was read; defaults to the upload time.
-    pub at: Option<DateTime<Utc>>,
-}
-
-fn first_antenna() -> u16 {
-    1
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Upload {
-    /// The handheld's reader name.
-    pub reader: String,
-    pub reads: Vec<HandheldRead>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -214,25 +109,18 @@ pub struct UploadQuery {
     pub reader: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Uploaded {
-    pub accepted: usize,
-}
-
 /// Upload a handheld's batch of reads, as JSON (`{"reader", "reads": […]}`) or CSV
 /// (`text/csv`, `?reader=NAME`, header `epc,antenna,rssi_dbm,at`). All or nothing: one bad
 /// row refuses the batch with its row number, and nothing is counted.
 #[utoipa::path(post, path = "/reads", tag = "readers", params(UploadQuery), request_body = Upload,
-    responses((status = 202, body = Uploaded), (status = 422, body = super::error::ErrorBody)))]
+    responses((status = 202, body = Uploaded), (status = 422, body = ErrorBody)))]
 async fn upload_reads(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Query(q): Query<UploadQuery>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> ApiResult<(StatusCode, Json<Uploaded>)> {
-    require(&actor, &[Role::Admin, Role::Keeper], "upload reads")?;
-    let ingest = state.ingest()?;
     let csv = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -248,51 +136,8 @@ async fn upload_reads(
     } else {
         axum::Json::<Upload>::from_bytes(&body)?.0
     };
-    let reader = readers::by_name(&mut *state.pool.acquire().await?, &upload.reader).await?;
-    if reader.address.trim() != HANDHELD {
-        return Err(ApiError::Unprocessable(format!(
-            "reader {:?} is a fixed reader, not a handheld: its reads come from the reader itself",
-            reader.name
-        )));
-    }
-    let site = ingest.site();
-    let now = ingest::now_us();
-    let mut reads = Vec::with_capacity(upload.reads.len());
-    for (i, r) in upload.reads.iter().enumerate() {
-        let row = i + 1;
-        let epc = Epc::from_hex(&r.epc)
-            .ok()
-            .filter(|e| !e.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unprocessable(format!("read {row}: {:?} is not an EPC in hex", r.epc))
-            })?;
-        if site.zone_of(reader.id, r.antenna).is_none() {
-            return Err(ApiError::Unprocessable(format!(
-                "read {row}: antenna {} of {:?} is mapped to no zone",
-                r.antenna, reader.name
-            )));
-        }
-        let at =
-            r.at.map(|t| t.timestamp_micros().max(0) as u64)
-                .unwrap_or(now);
-        reads.push(TagRead {
-            epc,
-            reader: ingest::reader_id(reader.id),
-            antenna: r.antenna,
-            rssi_dbm: r.rssi_dbm,
-            timestamp_us: at,
-            channel: None,
-            phase: None,
-            seen_count: None,
-        });
-    }
-    reads.sort_by_key(|r| r.timestamp_us);
-    let accepted = reads.len();
-    ingest
-        .handheld(reads)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok((StatusCode::ACCEPTED, Json(Uploaded { accepted })))
+    let uploaded = readers::upload(&app, &actor, upload).await?;
+    Ok((StatusCode::ACCEPTED, Json(uploaded)))
 }
 
 /// `epc,antenna,rssi_dbm,at` with a header line; antenna, rssi_dbm and at may be empty.
@@ -360,13 +205,10 @@ pub struct AlertQuery {
 #[utoipa::path(get, path = "/alerts", tag = "readers", params(AlertQuery), responses((status = 200, body = Vec<Alert>)))]
 async fn list_alerts(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Query(q): Query<AlertQuery>,
 ) -> ApiResult<Json<Vec<Alert>>> {
-    require(&actor, WATCHERS, "see alerts")?;
-    Ok(Json(
-        alerts::list(&mut *state.pool.acquire().await?, q.open, 500).await?,
-    ))
+    Ok(Json(readers::alerts(&app, &actor, q.open).await?))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -379,13 +221,12 @@ pub struct Acknowledgement {
 #[utoipa::path(post, path = "/alerts/{id}/acknowledge", tag = "readers", request_body = Acknowledgement, responses((status = 200, body = Alert)))]
 async fn acknowledge_alert(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     OptionalJson(body): OptionalJson<Acknowledgement>,
 ) -> ApiResult<Json<Alert>> {
-    require(&actor, &[Role::Admin, Role::Keeper], "acknowledge alerts")?;
     Ok(Json(
-        alerts::acknowledge(&mut *state.pool.acquire().await?, id, actor.id, &body.note).await?,
+        readers::acknowledge(&app, &actor, id, &body.note).await?,
     ))
 }
 
@@ -403,10 +244,9 @@ pub struct StreamQuery {
 #[utoipa::path(get, path = "/events/stream", tag = "readers", params(StreamQuery), responses((status = 200, content_type = "text/event-stream", body = live::LiveEvent)))]
 async fn stream(
     actor: Actor,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Query(q): Query<StreamQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    require(&actor, WATCHERS, "watch the live stream")?;
     let order = match &q.order {
         Some(text) => Some(live::Filter::parse_order(text).ok_or_else(|| {
             ApiError::BadRequest(format!("order {text:?}: write it as loan:7, transfer:3, …"))
@@ -418,38 +258,17 @@ async fn stream(
         zone: q.zone,
         order,
     };
-    let rx = state.ingest()?.subscribe();
-    let closing = state.closing.clone();
-    let events = futures_util::stream::unfold((rx, filter), move |(mut rx, filter)| {
-        let closing = closing.clone();
-        async move {
-            loop {
-                let next = tokio::select! {
-                    _ = closing.cancelled() => return None,
-                    next = rx.recv() => next,
-                };
-                match next {
-                    Ok(event) if filter.accepts(&event) => {
-                        let sse = SseEvent::default()
-                            .event(event.name())
-                            .json_data(&event)
-                            .unwrap_or_else(|_| {
-                                SseEvent::default().comment("unserialisable event")
-                            });
-                        return Some((Ok::<_, Infallible>(sse), (rx, filter)));
-                    }
-                    Ok(_) => continue,
-                    // A slow listener missed some events: say so, and carry on with the newest.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                        return Some((
-                            Ok(SseEvent::default().event("lagged").data(n.to_string())),
-                            (rx, filter),
-                        ));
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        }
+    let feed = readers::follow(&app, &actor, filter)?;
+    let events = futures_util::stream::unfold(feed, |mut feed| async move {
+        let sse = match feed.next().await? {
+            Next::Event(event) => SseEvent::default()
+                .event(event.name())
+                .json_data(&event)
+                .unwrap_or_else(|_| SseEvent::default().comment("unserialisable event")),
+            // A slow listener missed some events: say so, and carry on with the newest.
+            Next::Lagged(n) => SseEvent::default().event("lagged").data(n.to_string()),
+        };
+        Some((Ok::<_, Infallible>(sse), feed))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

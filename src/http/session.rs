@@ -9,12 +9,12 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiError, ApiResult, AppState, Json};
+use super::{ApiError, ApiResult, Json};
+use crate::app::App;
 use crate::auth::{self, Actor};
+use crate::cookie::{self, COOKIE};
 
-pub const COOKIE: &str = "depot_session";
-
-pub fn router() -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new().routes(routes!(sign_in, whoami, sign_out))
 }
 
@@ -28,7 +28,7 @@ pub struct SignIn {
 /// Sign in with a username and password; sets the session cookie.
 #[utoipa::path(post, path = "/session", tag = "session", request_body = SignIn, security(()),
     responses((status = 200, body = Actor), (status = 401, body = super::error::ErrorBody)))]
-async fn sign_in(State(state): State<AppState>, Json(body): Json<SignIn>) -> ApiResult<Response> {
+async fn sign_in(State(state): State<App>, Json(body): Json<SignIn>) -> ApiResult<Response> {
     let mut conn = state.pool.acquire().await?;
     let actor = auth::login(&mut conn, &body.username, &body.password)
         .await?
@@ -55,8 +55,8 @@ async fn whoami(actor: Actor) -> Json<Actor> {
 
 /// Sign out: ends the session and clears the cookie.
 #[utoipa::path(delete, path = "/session", tag = "session", responses((status = 204)))]
-async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    if let Some(token) = cookie(&headers) {
+async fn sign_out(State(state): State<App>, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(token) = cookie::session(&headers) {
         check_same_origin(&headers)?;
         auth::end_session(&mut *state.pool.acquire().await?, &token).await?;
     }
@@ -68,35 +68,11 @@ async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> ApiResul
     Ok(response)
 }
 
-/// The session token from the Cookie header, if any.
-pub fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
-}
-
 /// Refuse a cookie-authenticated request that a browser says came from another site.
 pub fn check_same_origin(headers: &HeaderMap) -> ApiResult<()> {
-    let forged = || ApiError::Forbidden("cross-site request refused".into());
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return Err(forged());
-        }
+    if cookie::same_origin(headers) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("cross-site request refused".into()))
     }
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
-        if origin == "null" || origin_host != host {
-            return Err(forged());
-        }
-    }
-    Ok(())
 }

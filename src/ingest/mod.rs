@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use depot_readers::{Epc, ReaderId, TagRead};
 use serde::Serialize;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use tokio::sync::{broadcast, mpsc, oneshot, RwLock};
 use utoipa::ToSchema;
 
@@ -71,14 +71,12 @@ pub struct Site {
 }
 
 impl Site {
-    pub async fn load(pool: &PgPool) -> db::Result<Site> {
-        let mut conn = pool.acquire().await?;
-        let readers = db::readers::list(&mut conn).await?;
-        let gates = db::readers::gates(&mut conn).await?;
-        let zones: Vec<(i64, String, Option<serde_json::Value>)> =
-            sqlx::query_as("select id, code || ' ' || name, smoothing from zones order by id")
-                .fetch_all(&mut *conn)
-                .await?;
+    /// The site as `conn` sees it: inside a transaction, with its uncommitted changes, so a
+    /// change can be judged before it is committed ([`Site::check`]).
+    pub async fn load(conn: &mut PgConnection) -> db::Result<Site> {
+        let readers = db::readers::list(conn).await?;
+        let gates = db::readers::gates(conn).await?;
+        let zones = db::readers::zone_smoothing(conn).await?;
         let config = serde_json::json!({
             "readers": readers.iter().map(|r| serde_json::json!({"id": r.id, "name": r.name})).collect::<Vec<_>>(),
             "zones": zones.iter().map(|(id, name, smoothing)| match smoothing {
@@ -105,6 +103,11 @@ impl Site {
             readers,
             zone_readers,
         })
+    }
+
+    /// Whether the engine would run this site.
+    pub fn check(&self) -> Result<(), crate::engine::config::ConfigError> {
+        self.engine.validate()
     }
 
     fn gate_name(&self, id: i64) -> &str {
@@ -208,7 +211,7 @@ fn start_engine(config: &EngineConfig, capacity: usize) -> Result<runner::Runnin
 impl Ingest {
     /// Load the site, start the engine, the processor and (if asked) the reader drivers.
     pub async fn start(pool: PgPool, options: Options) -> Result<Ingest, IngestError> {
-        let site = Arc::new(Site::load(&pool).await?);
+        let site = Arc::new(Site::load(&mut *pool.acquire().await?).await?);
         let running = start_engine(&site.engine, options.capacity)?;
         let (control, control_rx) = mpsc::channel(16);
         let (live, _) = broadcast::channel(4096);
@@ -339,13 +342,20 @@ impl Ingest {
         rx.await.map_err(|_| IngestError::Stopped)
     }
 
-    /// Reload readers, read points and gates from the database: the drivers restart and the
-    /// engine starts afresh with the new site (what the old one held is flushed first).
+    /// Reload readers, read points and gates from the database (see [`Ingest::apply`]).
     pub async fn reload(&self) -> Result<(), IngestError> {
+        let site = Site::load(&mut *self.inner.pool.acquire().await?).await?;
+        self.apply(site).await
+    }
+
+    /// Run a new site: the new engine starts first, and only once it runs are the drivers
+    /// restarted and the old engine flushed and replaced. A site the engine refuses leaves the
+    /// previous configuration running, drivers and all.
+    pub async fn apply(&self, site: Site) -> Result<(), IngestError> {
+        let site = Arc::new(site);
+        let running = start_engine(&site.engine, self.inner.options.capacity)?;
         let mut supervisor = self.inner.supervisor.lock().await;
         supervisor.stop().await;
-        let site = Arc::new(Site::load(&self.inner.pool).await?);
-        let running = start_engine(&site.engine, self.inner.options.capacity)?;
         *self.inner.site.write().expect("site lock") = site;
         // Dropping the old sender lets the old engine flush and end; the processor drains it
         // before it takes facts from the new one.

@@ -15,23 +15,13 @@ use super::live::LiveEvent;
 use super::Site;
 use crate::db::alerts::{self, AlertKind};
 use crate::db::events::{Context, OrderKind};
-use crate::db::{loans, transfers};
+use crate::db::facts::{self, FactRow as Row, Sighting};
+use crate::db::{self, assets, loans, orders, transfers};
 use crate::domain::lifecycle::AssetState;
 use crate::engine::{Direction, Fact};
 
 pub fn time(us: u64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us as i64).unwrap_or_default()
-}
-
-struct Row {
-    key: String,
-    kind: &'static str,
-    epc: String,
-    zone: Option<i64>,
-    gate: Option<i64>,
-    direction: Option<&'static str>,
-    at: DateTime<Utc>,
-    details: serde_json::Value,
 }
 
 fn row(fact: &Fact) -> Option<Row> {
@@ -66,10 +56,11 @@ fn row(fact: &Fact) -> Option<Row> {
             at,
             confidence,
             batch,
+            uncertain,
         } => Row {
             gate: Some(gate.0.into()),
             direction: Some(word(*direction)),
-            details: serde_json::json!({ "confidence": confidence, "batch": batch }),
+            details: serde_json::json!({ "confidence": confidence, "batch": batch, "uncertain": uncertain }),
             ..base("passed", epc, *at)
         },
         Fact::Between { .. } | Fact::Settled { .. } | Fact::BatchClosed { .. } => return None,
@@ -85,36 +76,14 @@ fn word(d: Direction) -> &'static str {
 
 /// Store a batch of facts and act on the new ones. Returns what to tell live listeners;
 /// nothing is published unless the transaction committed.
-pub async fn persist(
-    pool: &PgPool,
-    site: &Site,
-    batch: &[Fact],
-) -> Result<Vec<LiveEvent>, sqlx::Error> {
+pub async fn persist(pool: &PgPool, site: &Site, batch: &[Fact]) -> db::Result<Vec<LiveEvent>> {
     let rows: Vec<Row> = batch.iter().filter_map(row).collect();
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let mut tx = pool.begin().await?;
     // Multi-row insert; the keys that come back are the facts not seen before.
-    let new: Vec<(String, Option<i64>)> = sqlx::query_as(
-        "insert into facts (key, kind, epc, asset_id, zone_id, gate_id, direction, at, details)
-         select f.key, f.kind, f.epc, a.id, f.zone, f.gate, f.direction, f.at, f.details
-         from unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::timestamptz[], $8::jsonb[])
-              as f(key, kind, epc, zone, gate, direction, at, details)
-         left join assets a on a.epc = f.epc
-         on conflict (key) do nothing
-         returning key, asset_id",
-    )
-    .bind(rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.epc.clone()).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.zone).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.gate).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.direction).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.details.clone()).collect::<Vec<_>>())
-    .fetch_all(&mut *tx)
-    .await?;
+    let new = facts::store(&mut tx, &rows).await?;
     let new: HashMap<String, Option<i64>> = new.into_iter().collect();
     let mut live = Vec::new();
 
@@ -131,6 +100,7 @@ pub async fn persist(
                 at,
                 confidence,
                 batch,
+                uncertain,
             } => {
                 let ctx = Passage {
                     key: &key,
@@ -141,6 +111,7 @@ pub async fn persist(
                     at: time(*at),
                     batch: *batch,
                     confidence: *confidence,
+                    uncertain: *uncertain,
                 };
                 reconcile(&mut tx, site, &ctx, &mut live).await?;
             }
@@ -182,25 +153,16 @@ pub async fn persist(
         }
     }
     if !last.is_empty() {
-        let epcs: Vec<String> = last.keys().cloned().collect();
-        let zones: Vec<i64> = epcs.iter().map(|e| last[e].0).collect();
-        let ats: Vec<DateTime<Utc>> = epcs.iter().map(|e| last[e].1).collect();
-        let readers: Vec<Option<i64>> = zones.iter().map(|z| site.only_reader_of(*z)).collect();
-        sqlx::query(
-            "insert into last_seen (epc, asset_id, zone_id, reader_id, seen_at)
-             select s.epc, a.id, s.zone, s.reader, s.at
-             from unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[]) as s(epc, zone, reader, at)
-             left join assets a on a.epc = s.epc
-             on conflict (epc) do update set zone_id = excluded.zone_id, reader_id = excluded.reader_id,
-                 seen_at = excluded.seen_at, asset_id = excluded.asset_id
-             where last_seen.seen_at <= excluded.seen_at",
-        )
-        .bind(&epcs)
-        .bind(&zones)
-        .bind(&readers)
-        .bind(&ats)
-        .execute(&mut *tx)
-        .await?;
+        let sightings: Vec<Sighting> = last
+            .into_iter()
+            .map(|(epc, (zone, at))| Sighting {
+                epc,
+                zone,
+                reader: site.only_reader_of(zone),
+                at,
+            })
+            .collect();
+        facts::seen(&mut tx, &sightings).await?;
     }
     tx.commit().await?;
     Ok(live)
@@ -215,6 +177,7 @@ struct Passage<'a> {
     at: DateTime<Utc>,
     batch: u32,
     confidence: f32,
+    uncertain: bool,
 }
 
 /// What a passage means for the lifecycle. Order operations run in a savepoint: one that
@@ -224,13 +187,19 @@ async fn reconcile(
     site: &Site,
     p: &Passage<'_>,
     live: &mut Vec<LiveEvent>,
-) -> Result<(), sqlx::Error> {
+) -> db::Result<()> {
     let gate_name = site.gate_name(p.gate_id);
     let mut outcome = "none";
     let mut order: Option<(OrderKind, i64)> = None;
     let mut alert: Option<(AlertKind, String)> = None;
 
     match p.asset_id {
+        Some(asset_id) if p.uncertain => {
+            alert = Some((
+                AlertKind::UncertainPassage,
+                ask(tx, site, p, asset_id).await?,
+            ));
+        }
         None => {
             alert = Some((
                 AlertKind::UnknownTag,
@@ -242,11 +211,8 @@ async fn reconcile(
             ));
         }
         Some(asset_id) => {
-            let (state, name): (AssetState, String) =
-                sqlx::query_as("select state, name from assets where id = $1")
-                    .bind(asset_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let asset = assets::get(tx, asset_id).await?;
+            let (state, name) = (asset.state, asset.name);
             let ctx = Context {
                 actor: None,
                 reason: format!("gate {gate_name}"),
@@ -257,18 +223,7 @@ async fn reconcile(
             };
             match p.direction {
                 Direction::Out => {
-                    let open: Option<(OrderKind, i64)> = sqlx::query_as(
-                        "select r.order_kind, r.order_id from reservations r
-                         left join loans l on r.order_kind = 'loan' and l.id = r.order_id
-                         left join transfers t on r.order_kind = 'transfer' and t.id = r.order_id
-                         where r.asset_id = $1 and r.released_at is null and r.issued_at is null
-                           and (l.status in ('approved', 'partially_issued') or t.status = 'approved')
-                         limit 1",
-                    )
-                    .bind(asset_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    match open {
+                    match orders::waiting_order(tx, asset_id).await? {
                         Some((kind, id)) => {
                             let mut sp = tx.begin().await?;
                             let done = match kind {
@@ -301,13 +256,7 @@ async fn reconcile(
                     }
                 }
                 Direction::In => {
-                    let out_on: Option<i64> = sqlx::query_scalar(
-                        "select order_id from reservations where asset_id = $1 and order_kind = 'loan'
-                         and issued_at is not null and returned_at is null limit 1",
-                    )
-                    .bind(asset_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                    let out_on = orders::out_on_loan(tx, asset_id).await?;
                     if let (Some(loan), AssetState::OnLoan) = (out_on, state) {
                         let mut sp = tx.begin().await?;
                         match loans::return_at_gate(
@@ -333,10 +282,7 @@ async fn reconcile(
                 }
             }
             if let Some((kind, id)) = order {
-                let to: String = sqlx::query_scalar("select state::text from assets where id = $1")
-                    .bind(asset_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let to = assets::get(tx, asset_id).await?.state.as_str().to_owned();
                 live.push(LiveEvent::StateChange {
                     asset_id,
                     epc: p.epc.clone(),
@@ -350,7 +296,11 @@ async fn reconcile(
         }
     }
     if let Some((kind, message)) = alert {
-        outcome = "alert";
+        outcome = if kind == AlertKind::UncertainPassage {
+            "uncertain"
+        } else {
+            "alert"
+        };
         if let Some(a) = alerts::raise(
             tx,
             kind,
@@ -361,8 +311,7 @@ async fn reconcile(
             p.at,
             &message,
         )
-        .await
-        .map_err(into_sqlx)?
+        .await?
         {
             live.push(LiveEvent::Alert { alert: Box::new(a) });
         }
@@ -384,9 +333,32 @@ async fn reconcile(
     Ok(())
 }
 
-fn into_sqlx(e: crate::db::Error) -> sqlx::Error {
-    match e {
-        crate::db::Error::Sqlx(e) => e,
-        other => sqlx::Error::Protocol(other.to_string()),
-    }
+/// The question an uncertain passage puts to the keeper: what the gate thinks it saw, how
+/// sure it is, and what confirming it would do.
+async fn ask(
+    tx: &mut PgConnection,
+    site: &Site,
+    p: &Passage<'_>,
+    asset_id: i64,
+) -> db::Result<String> {
+    let asset = assets::get(tx, asset_id).await?;
+    let (state, name) = (asset.state, asset.name);
+    let gate = site.gate_name(p.gate_id);
+    let what = match p.direction {
+        Direction::Out => match orders::waiting_order(tx, asset_id).await? {
+            Some((kind, id)) => format!("confirm to issue it on {} {id}", kind.as_str()),
+            None => format!("confirm to record that it left with no order (it is {state})"),
+        },
+        Direction::In => match orders::out_on_loan(tx, asset_id).await? {
+            Some(loan) if state == AssetState::OnLoan => {
+                format!("confirm to return it from loan {loan}, pending inspection")
+            }
+            _ => format!("confirming changes nothing (it is {state})"),
+        },
+    };
+    Ok(format!(
+        "asset {asset_id} ({name}) may have passed gate {gate} {} (confidence {:.2}): {what}, or dismiss",
+        word(p.direction),
+        p.confidence
+    ))
 }

@@ -7,17 +7,22 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fen, field, ids, render, Chrome, Fields, PageResult, Posted, Viewer};
+use super::{fen, field, ids, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::disposals::{self, Appraisal, Remittance, Sale};
+use crate::app::loans::{self, Payment, Repair};
+use crate::app::people::{self, NewUser};
+use crate::app::{self, catalogue, policy, transfers, App, Approval, Op, Paging, Reason};
 use crate::auth::Role;
 use crate::db::compensations::{self, Compensation};
-use crate::db::disposals::{self, Disposal, NewDisposal};
-use crate::db::events::{self, Context, Event, OrderKind};
-use crate::db::loans::{self, Loan};
-use crate::db::transfers::{self, Transfer};
-use crate::domain::lifecycle::orders::{DisposalStatus, TransferStatus};
-use crate::http::{insert_user, ApiError, AppState, NewUser};
+use crate::db::disposals::{Disposal, NewDisposal};
+use crate::db::events::Event;
+use crate::db::loans::Loan;
+use crate::db::people::{NewDepartment, UserListing};
+use crate::db::places::{NewWarehouse, NewZone};
+use crate::db::transfers::Transfer;
+use crate::domain::lifecycle::orders::{DisposalStatus, DISPOSAL_ACTIONS};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/admin/approvals", get(approvals))
         .route("/admin/transfers", get(transfer_list))
@@ -43,20 +48,8 @@ struct ApprovalsPage {
 }
 
 /// What waits for a decision: requested loans and transfers, oldest first.
-async fn approvals(v: Viewer, State(state): State<AppState>) -> PageResult {
-    v.require(&[Role::Admin])?;
-    let mut conn = state.pool.acquire().await?;
-    let filter = loans::Filter {
-        department_id: None,
-        status: Some("requested".into()),
-    };
-    let (mut loans, _) = loans::list(&mut conn, &filter, 1, 200).await?;
-    loans.reverse();
-    let filter = transfers::Filter {
-        status: Some(TransferStatus::Requested),
-        ..Default::default()
-    };
-    let (transfers, _) = transfers::list(&mut conn, &filter, 1, 200).await?;
+async fn approvals(v: Viewer, State(app): State<App>) -> PageResult {
+    let (loans, transfers) = loans::approval_queue(&app, &v.actor).await?;
     render(ApprovalsPage {
         c: v.chrome("approvals"),
         loans,
@@ -71,36 +64,32 @@ struct TransfersPage {
     transfers: Vec<Transfer>,
 }
 
-async fn transfer_list(v: Viewer, State(state): State<AppState>) -> PageResult {
-    v.require(&[Role::Admin])?;
-    let (transfers, _) = transfers::list(
-        &mut *state.pool.acquire().await?,
-        &Default::default(),
-        1,
-        200,
-    )
-    .await?;
+async fn transfer_list(v: Viewer, State(app): State<App>) -> PageResult {
     render(TransfersPage {
         c: v.chrome("transfers"),
-        transfers,
+        transfers: transfers::desk(&app, &v.actor).await?,
     })
 }
 
 async fn transfer_action(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
-    let ctx = Context::by(v.actor.id).reason(field(&form, "reason"));
-    let mut tx = state.pool.begin().await?;
+    let actor = &v.actor;
+    let reason = field(&form, "reason").to_owned();
     match action.as_str() {
-        "approve" => drop(transfers::approve(&mut tx, id, None, &ctx).await?),
-        "reject" => drop(transfers::reject(&mut tx, id, &ctx).await?),
-        "issue" => drop(transfers::issue(&mut tx, id, None, &ctx).await?),
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+        "approve" => {
+            let approval = Approval {
+                asset_ids: None,
+                reason,
+            };
+            transfers::approve(&app, actor, id, approval).await?;
+        }
+        "reject" => drop(transfers::reject(&app, actor, id, Reason { reason }).await?),
+        "issue" => drop(transfers::issue(&app, actor, id).await?),
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
-    tx.commit().await?;
     Ok(Redirect::to("/admin/transfers").into_response())
 }
 
@@ -112,9 +101,12 @@ struct DisposalsPage {
     remitted_fen: i64,
 }
 
-async fn disposal_list(v: Viewer, State(state): State<AppState>) -> PageResult {
-    v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
-    let (disposals, _) = disposals::list(&mut *state.pool.acquire().await?, None, 1, 500).await?;
+async fn disposal_list(v: Viewer, State(app): State<App>) -> PageResult {
+    let paging = Paging {
+        page: Some(1),
+        per_page: Some(Paging::MAX_PER_PAGE),
+    };
+    let disposals = disposals::list(&app, &v.actor, None, paging).await?.items;
     let remitted_fen = disposals
         .iter()
         .filter(|d| d.status == DisposalStatus::Remitted)
@@ -129,17 +121,14 @@ async fn disposal_list(v: Viewer, State(state): State<AppState>) -> PageResult {
 
 /// Put assets forward for disposal (admin or keeper): each becomes pending disposal.
 async fn propose_disposal(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin, Role::Keeper])?;
     let new = NewDisposal {
         asset_ids: ids(field(&form, "assets"))?,
         reason: field(&form, "reason").to_owned(),
     };
-    let mut tx = state.pool.begin().await?;
-    let d = disposals::create(&mut tx, &new, &Context::by(v.actor.id)).await?;
-    tx.commit().await?;
+    let d = disposals::request(&app, &v.actor, new).await?;
     Ok(Redirect::to(&format!("/disposals/{}", d.id)).into_response())
 }
 
@@ -149,6 +138,8 @@ struct DisposalPage {
     c: Chrome,
     d: Disposal,
     timeline: Vec<Event>,
+    /// What the viewer may do to the disposal now: appraise, decide, sell, remit.
+    can: Vec<&'static str>,
 }
 
 impl DisposalPage {
@@ -156,159 +147,112 @@ impl DisposalPage {
         self.d.status.as_str()
     }
     fn can(&self, what: &str) -> bool {
-        let admin = self.c.is("admin");
-        let s = self.d.status;
-        match what {
-            "appraise" => {
-                (admin || self.c.is("keeper"))
-                    && matches!(s, DisposalStatus::Requested | DisposalStatus::Appraised)
-            }
-            "decide" => admin && s == DisposalStatus::Appraised,
-            "sell" => admin && s == DisposalStatus::Approved,
-            "remit" => admin && s == DisposalStatus::Sold,
-            _ => false,
-        }
+        self.can.contains(&what)
     }
 }
 
-async fn disposal_detail(
-    v: Viewer,
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-) -> PageResult {
-    v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
-    let mut conn = state.pool.acquire().await?;
-    let d = disposals::get(&mut conn, id).await?;
-    let timeline = events::for_order(&mut conn, OrderKind::Disposal, id).await?;
+/// What the page offers, each with its operation and the disposal action of the status table.
+const DISPOSAL_OFFERS: &[policy::Offer] = &[
+    ("appraise", Op::AppraiseDisposal, "appraise"),
+    ("decide", Op::ApproveDisposal, "approve"),
+    ("sell", Op::SellDisposal, "sell"),
+    ("remit", Op::RemitDisposal, "remit"),
+];
+
+async fn disposal_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
+    let d = disposals::get(&app, &v.actor, id).await?;
+    let timeline = disposals::events(&app, &v.actor, id).await?;
+    let can = policy::offered(&v.actor, DISPOSAL_OFFERS, DISPOSAL_ACTIONS, d.status);
     render(DisposalPage {
         c: v.chrome("disposals"),
         d,
         timeline,
+        can,
     })
 }
 
 /// Appraise → approve (or reject) → sell at auction or scrap → remit the proceeds.
 async fn disposal_action(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let ctx = Context::by(v.actor.id).reason(field(&form, "reason"));
-    let mut tx = state.pool.begin().await?;
+    let actor = &v.actor;
+    let reason = || Reason {
+        reason: field(&form, "reason").to_owned(),
+    };
     match action.as_str() {
         "appraise" => {
-            v.require(&[Role::Admin, Role::Keeper])?;
-            disposals::appraise(
-                &mut tx,
-                id,
-                fen(field(&form, "value"))?,
-                field(&form, "appraiser"),
-                &ctx,
-            )
-            .await?;
+            let appraisal = Appraisal {
+                appraised_value_fen: fen(field(&form, "value"))?,
+                appraiser: field(&form, "appraiser").to_owned(),
+            };
+            disposals::appraise(&app, actor, id, appraisal).await?;
         }
-        "approve" => {
-            v.require(&[Role::Admin])?;
-            disposals::approve(&mut tx, id, &ctx).await?;
-        }
-        "reject" => {
-            v.require(&[Role::Admin])?;
-            disposals::reject(&mut tx, id, &ctx).await?;
-        }
+        "approve" => drop(disposals::approve(&app, actor, id, reason()).await?),
+        "reject" => drop(disposals::reject(&app, actor, id, reason()).await?),
         "sell" => {
-            v.require(&[Role::Admin])?;
-            disposals::sell(
-                &mut tx,
-                id,
-                fen(field(&form, "price"))?,
-                field(&form, "buyer"),
-                &ctx,
-            )
-            .await?;
+            let sale = Sale {
+                sale_price_fen: fen(field(&form, "price"))?,
+                buyer: field(&form, "buyer").to_owned(),
+            };
+            disposals::sell(&app, actor, id, sale).await?;
         }
-        "scrap" => {
-            v.require(&[Role::Admin])?;
-            disposals::scrap(&mut tx, id, &ctx).await?;
-        }
+        "scrap" => drop(disposals::scrap(&app, actor, id, reason()).await?),
         "remit" => {
-            v.require(&[Role::Admin])?;
-            disposals::remit(&mut tx, id, field(&form, "receipt"), &ctx).await?;
+            let receipt_number = field(&form, "receipt").to_owned();
+            disposals::remit(&app, actor, id, Remittance { receipt_number }).await?;
         }
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
-    tx.commit().await?;
     Ok(Redirect::to(&format!("/disposals/{id}")).into_response())
-}
-
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    username: String,
-    display_name: String,
-    role: Role,
-    department: Option<String>,
-    active: bool,
-}
-
-impl UserRow {
-    fn role(&self) -> &'static str {
-        match self.role {
-            Role::Admin => "admin",
-            Role::Keeper => "keeper",
-            Role::Requester => "requester",
-            Role::Auditor => "auditor",
-        }
-    }
 }
 
 #[derive(askama::Template)]
 #[template(path = "registers.html")]
 struct RegistersPage {
     c: Chrome,
-    users: Vec<UserRow>,
+    users: Vec<UserListing>,
     departments: Vec<(i64, String, String)>,
     warehouses: Vec<(String, String, String)>,
     warehouse_ids: Vec<(i64, String, String)>,
     zones: Vec<(String, String, String, String)>,
 }
 
-async fn registers(v: Viewer, State(state): State<AppState>) -> PageResult {
-    v.require(&[Role::Admin])?;
-    let mut conn = state.pool.acquire().await?;
-    let users = sqlx::query_as(
-        "select u.username, u.display_name, u.role, d.name as department, u.active
-         from users u left join departments d on d.id = u.department_id order by u.username",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let departments = sqlx::query_as("select id, code, name from departments order by code")
-        .fetch_all(&mut *conn)
-        .await?;
-    let warehouses = sqlx::query_as("select code, name, address from warehouses order by code")
-        .fetch_all(&mut *conn)
-        .await?;
-    let warehouse_ids = sqlx::query_as("select id, code, name from warehouses order by code")
-        .fetch_all(&mut *conn)
-        .await?;
-    let zones = sqlx::query_as(
-        "select w.name, z.code, z.name, z.kind from zones z join warehouses w on w.id = z.warehouse_id order by w.code, z.code",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+impl RegistersPage {
+    fn role(&self, u: &UserListing) -> &'static str {
+        policy::role_name(u.role)
+    }
+}
+
+async fn registers(v: Viewer, State(app): State<App>) -> PageResult {
+    let r = catalogue::registers(&app, &v.actor).await?;
     render(RegistersPage {
         c: v.chrome("registers"),
-        users,
-        departments,
-        warehouses,
-        warehouse_ids,
-        zones,
+        users: r.users,
+        departments: r
+            .departments
+            .into_iter()
+            .map(|d| (d.id, d.code, d.name))
+            .collect(),
+        warehouses: r
+            .warehouses
+            .iter()
+            .map(|w| (w.code.clone(), w.name.clone(), w.address.clone()))
+            .collect(),
+        warehouse_ids: r
+            .warehouses
+            .into_iter()
+            .map(|w| (w.id, w.code, w.name))
+            .collect(),
+        zones: r.zones,
     })
 }
 
 async fn add_user(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
     let role = match field(&form, "role") {
         "admin" => Role::Admin,
         "keeper" => Role::Keeper,
@@ -316,59 +260,55 @@ async fn add_user(
         _ => Role::Requester,
     };
     let display = field(&form, "display_name");
-    let body = NewUser {
+    let new = NewUser {
         username: field(&form, "username").to_owned(),
         display_name: (!display.is_empty()).then(|| display.to_owned()),
         password: field(&form, "password").to_owned(),
         role,
         department_id: field(&form, "department").parse().ok(),
     };
-    insert_user(&mut *state.pool.acquire().await?, &body).await?;
+    people::create_user(&app, &v.actor, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())
 }
 
 async fn add_department(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
-    sqlx::query("insert into departments (code, name) values ($1, $2)")
-        .bind(field(&form, "code"))
-        .bind(field(&form, "name"))
-        .execute(&state.pool)
-        .await?;
+    let new = NewDepartment {
+        code: field(&form, "code").to_owned(),
+        name: field(&form, "name").to_owned(),
+    };
+    people::create_department(&app, &v.actor, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())
 }
 
 async fn add_warehouse(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
-    sqlx::query("insert into warehouses (code, name, address) values ($1, $2, $3)")
-        .bind(field(&form, "code"))
-        .bind(field(&form, "name"))
-        .bind(field(&form, "address"))
-        .execute(&state.pool)
-        .await?;
+    let new = NewWarehouse {
+        code: field(&form, "code").to_owned(),
+        name: field(&form, "name").to_owned(),
+        address: field(&form, "address").to_owned(),
+    };
+    catalogue::create_warehouse(&app, &v.actor, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())
 }
 
 async fn add_zone(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
     let warehouse: i64 = field(&form, "warehouse")
         .parse()
-        .map_err(|_| ApiError::Unprocessable("choose a warehouse".into()))?;
-    sqlx::query("insert into zones (warehouse_id, code, name, kind) values ($1, $2, $3, $4)")
-        .bind(warehouse)
-        .bind(field(&form, "code"))
-        .bind(field(&form, "name"))
-        .bind(field(&form, "kind"))
-        .execute(&state.pool)
-        .await?;
+        .map_err(|_| invalid("choose a warehouse"))?;
+    let new = NewZone {
+        code: field(&form, "code").to_owned(),
+        name: field(&form, "name").to_owned(),
+        kind: field(&form, "kind").to_owned(),
+    };
+    catalogue::create_zone(&app, &v.actor, warehouse, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())
 }
 
@@ -390,9 +330,8 @@ impl CompensationsPage {
 
 /// Compensation cases opened at return inspection: repaired (keeper or admin, for the repair
 /// cost), paid (admin, with the receipt) or waived (admin, with a reason).
-async fn compensation_list(v: Viewer, State(state): State<AppState>) -> PageResult {
-    v.require(&[Role::Admin, Role::Keeper, Role::Auditor])?;
-    let cases = compensations::list(&mut *state.pool.acquire().await?, None, None).await?;
+async fn compensation_list(v: Viewer, State(app): State<App>) -> PageResult {
+    let cases = loans::compensation_desk(&app, &v.actor).await?;
     render(CompensationsPage {
         c: v.chrome(if v.actor.role == Role::Keeper {
             "returns"
@@ -404,27 +343,25 @@ async fn compensation_list(v: Viewer, State(state): State<AppState>) -> PageResu
 }
 
 async fn compensation_action(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let ctx = Context::by(v.actor.id).reason(field(&form, "reason"));
-    let mut tx = state.pool.begin().await?;
+    let actor = &v.actor;
     match action.as_str() {
         "repair" => {
-            v.require(&[Role::Admin, Role::Keeper])?;
-            compensations::repaired(&mut tx, id, fen(field(&form, "cost"))?, &ctx).await?;
+            let cost_fen = fen(field(&form, "cost"))?;
+            loans::repaired(&app, actor, id, Repair { cost_fen }).await?;
         }
         "pay" => {
-            v.require(&[Role::Admin])?;
-            compensations::paid(&mut tx, id, field(&form, "receipt"), &ctx).await?;
+            let receipt_number = field(&form, "receipt").to_owned();
+            loans::paid(&app, actor, id, Payment { receipt_number }).await?;
         }
         "waive" => {
-            v.require(&[Role::Admin])?;
-            compensations::waived(&mut tx, id, &ctx).await?;
+            let reason = field(&form, "reason").to_owned();
+            loans::waived(&app, actor, id, Reason { reason }).await?;
         }
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
-    tx.commit().await?;
     Ok(Redirect::to("/compensations").into_response())
 }

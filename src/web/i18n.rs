@@ -34,14 +34,7 @@ impl Lang {
     /// The `lang` cookie if set, else the first language of `Accept-Language` we speak
     /// (by quality), else English.
     pub fn from_headers(headers: &HeaderMap) -> Lang {
-        let cookie = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE)
-            .and_then(|(_, value)| Lang::parse(value));
+        let cookie = crate::cookie::get(headers, COOKIE).and_then(|value| Lang::parse(&value));
         if let Some(lang) = cookie {
             return lang;
         }

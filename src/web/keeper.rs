@@ -7,17 +7,15 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{fen, field, render, Chrome, Fields, PageResult, Posted, Viewer};
-use crate::auth::Role;
+use super::{fen, field, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::intakes::{self, Receipt};
+use crate::app::{catalogue, loans, people, App};
 use crate::db::assets::{NewAsset, SourceClass};
-use crate::db::catalogue;
-use crate::db::events::Context;
-use crate::db::intakes::{self, Intake, NewIntake};
-use crate::db::loans::{self, Loan};
-use crate::db::reports::{self, Pick};
-use crate::http::{ApiError, AppState};
+use crate::db::intakes::{Intake, NewIntake};
+use crate::db::loans::Loan;
+use crate::db::reports::Pick;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/keeper/picks", get(picks))
         .route("/keeper/returns", get(returns))
@@ -25,8 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/keeper/intakes/{id}", get(intake_detail))
         .route("/keeper/intakes/{id}/receive", post(receive))
 }
-
-const KEEPERS: &[Role] = &[Role::Keeper, Role::Admin];
 
 #[derive(askama::Template)]
 #[template(path = "picks.html")]
@@ -42,9 +38,8 @@ impl PicksPage {
     }
 }
 
-async fn picks(v: Viewer, State(state): State<AppState>) -> PageResult {
-    v.require(KEEPERS)?;
-    let picks = reports::picks(&mut *state.pool.acquire().await?).await?;
+async fn picks(v: Viewer, State(app): State<App>) -> PageResult {
+    let picks = loans::pick_list(&app, &v.actor).await?;
     render(PicksPage {
         c: v.chrome("picks"),
         picks,
@@ -58,21 +53,10 @@ struct ReturnsPage {
     loans: Vec<Loan>,
 }
 
-async fn returns(v: Viewer, State(state): State<AppState>) -> PageResult {
-    v.require(KEEPERS)?;
-    let mut conn = state.pool.acquire().await?;
-    let mut out = Vec::new();
-    for status in ["issued", "partially_issued"] {
-        let filter = loans::Filter {
-            department_id: None,
-            status: Some(status.into()),
-        };
-        out.extend(loans::list(&mut conn, &filter, 1, 200).await?.0);
-    }
-    out.sort_by_key(|l| (l.ends_on, l.id));
+async fn returns(v: Viewer, State(app): State<App>) -> PageResult {
     render(ReturnsPage {
         c: v.chrome("returns"),
-        loans: out,
+        loans: loans::out(&app, &v.actor).await?,
     })
 }
 
@@ -96,14 +80,15 @@ impl IntakesPage {
     }
 }
 
-async fn intake_list(v: Viewer, State(state): State<AppState>) -> PageResult {
-    v.require(KEEPERS)?;
-    let mut conn = state.pool.acquire().await?;
-    let (intakes, _) = intakes::list(&mut conn, &Default::default(), 1, 100).await?;
-    let categories = catalogue::categories(&mut conn).await?;
-    let departments = sqlx::query_as("select id, name from departments order by name")
-        .fetch_all(&mut *conn)
-        .await?;
+async fn intake_list(v: Viewer, State(app): State<App>) -> PageResult {
+    let intakes = intakes::desk(&app, &v.actor).await?;
+    let categories = catalogue::category_names(&app, &v.actor).await?;
+    let mut departments: Vec<(i64, String)> = people::list_departments(&app, &v.actor)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    departments.sort_by(|a, b| a.1.cmp(&b.1));
     render(IntakesPage {
         c: v.chrome("intake"),
         intakes,
@@ -115,10 +100,9 @@ async fn intake_list(v: Viewer, State(state): State<AppState>) -> PageResult {
 /// Open an intake: `quantity` items of one category at one value; EPCs already on the tags
 /// may be given one per line, otherwise GIAI-96 EPCs are assigned (commissioned).
 async fn open_intake(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(KEEPERS)?;
     let source_class = match field(&form, "source_class") {
         "event_purchase" => SourceClass::EventPurchase,
         "abolished_body" => SourceClass::AbolishedBody,
@@ -127,14 +111,12 @@ async fn open_intake(
     };
     let category_id: i64 = field(&form, "category")
         .parse()
-        .map_err(|_| ApiError::Unprocessable("choose a category".into()))?;
+        .map_err(|_| invalid("choose a category"))?;
     let quantity: usize = field(&form, "quantity")
         .parse()
-        .map_err(|_| ApiError::Unprocessable("give a quantity".into()))?;
+        .map_err(|_| invalid("give a quantity"))?;
     if !(1..=500).contains(&quantity) {
-        return Err(
-            ApiError::Unprocessable("an intake on this page takes 1 to 500 items".into()).into(),
-        );
+        return Err(invalid("an intake on this page takes 1 to 500 items"));
     }
     let value = fen(field(&form, "value"))?;
     let epcs: Vec<String> = field(&form, "epcs")
@@ -144,11 +126,10 @@ async fn open_intake(
         .map(str::to_owned)
         .collect();
     if !epcs.is_empty() && epcs.len() != quantity {
-        return Err(ApiError::Unprocessable(format!(
+        return Err(invalid(format!(
             "{} EPCs given for {quantity} items: give one per item, or none",
             epcs.len()
-        ))
-        .into());
+        )));
     }
     let items = (0..quantity)
         .map(|i| NewAsset {
@@ -168,15 +149,7 @@ async fn open_intake(
         description: field(&form, "description").to_owned(),
         items,
     };
-    let mut tx = state.pool.begin().await?;
-    let intake = intakes::create(
-        &mut tx,
-        &state.config.company_prefix,
-        &new,
-        &Context::by(v.actor.id),
-    )
-    .await?;
-    tx.commit().await?;
+    let intake = intakes::open(&app, &v.actor, new).await?;
     Ok(Redirect::to(&format!("/keeper/intakes/{}", intake.id)).into_response())
 }
 
@@ -199,15 +172,9 @@ impl IntakePage {
     }
 }
 
-async fn intake_detail(
-    v: Viewer,
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-) -> PageResult {
-    v.require(KEEPERS)?;
-    let mut conn = state.pool.acquire().await?;
-    let intake = intakes::get(&mut conn, id).await?;
-    let zones = super::orders::zones(&mut conn).await?;
+async fn intake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
+    let intake = intakes::get(&app, &v.actor, id).await?;
+    let zones = catalogue::zone_names(&app, &v.actor, true).await?;
     render(IntakePage {
         c: v.chrome("intake"),
         intake,
@@ -216,16 +183,17 @@ async fn intake_detail(
 }
 
 async fn receive(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(KEEPERS)?;
-    let zone: i64 = field(&form, "zone")
+    let zone_id: i64 = field(&form, "zone")
         .parse()
-        .map_err(|_| ApiError::Unprocessable("choose a zone".into()))?;
-    let mut tx = state.pool.begin().await?;
-    intakes::receive(&mut tx, id, zone, None, &Context::by(v.actor.id)).await?;
-    tx.commit().await?;
+        .map_err(|_| invalid("choose a zone"))?;
+    let receipt = Receipt {
+        zone_id,
+        asset_ids: None,
+    };
+    intakes::receive(&app, &v.actor, id, receipt).await?;
     Ok(Redirect::to(&format!("/keeper/intakes/{id}")).into_response())
 }

@@ -10,17 +10,16 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::{fen, field, render, Chrome, Fields, PageResult, Posted, Viewer};
-use crate::auth::Role;
-use crate::db::alerts::{self, Alert, AlertKind};
-use crate::db::readers::{self, Gate, NewGate, NewReader, ReadPoint, Reader, ReaderChange};
-use crate::db::stocktakes::{self, Outcome, ResultRow, StocktakeRow, StocktakeStatus};
-use crate::http::readers as reader_api;
-use crate::http::stocktakes::{self as stocktake_api, FollowUp, Resolve};
-use crate::http::{ApiError, AppState};
+use super::{fen, field, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::readers::{self, ReaderWithHealth};
+use crate::app::stocktakes::{self, FollowUp, NewStocktake, Resolve};
+use crate::app::{self, App};
+use crate::db::alerts::{Alert, AlertKind};
+use crate::db::readers::{Gate, NewGate, NewReader, Passage, ReadPoint, Reader, ReaderChange};
+use crate::db::stocktakes::{Outcome, ResultRow, StocktakeRow, StocktakeStatus};
 use crate::ingest::Health;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/static/live.js", get(script))
         .route("/keeper/gate", get(gate_view))
@@ -37,8 +36,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/gates", post(add_gate))
 }
 
-const KEEPERS: &[Role] = &[Role::Keeper, Role::Admin];
-
 async fn script() -> Response {
     (
         [
@@ -50,52 +47,13 @@ async fn script() -> Response {
         .into_response()
 }
 
-/// One passage through a gate, as stored: the fact, the asset, the order it matched.
-#[derive(Debug, sqlx::FromRow)]
-pub struct PassageRow {
-    pub key: String,
-    pub epc: String,
-    pub asset_id: Option<i64>,
-    pub asset: Option<String>,
-    pub gate: Option<String>,
-    pub direction: Option<String>,
-    pub at: DateTime<Utc>,
-    pub order_kind: Option<String>,
-    pub order_id: Option<i64>,
-    /// issued, returned, alert, none
-    pub outcome: String,
-}
-
-async fn passages(
-    conn: &mut sqlx::PgConnection,
-    gate: Option<i64>,
-    limit: i64,
-) -> Result<Vec<PassageRow>, ApiError> {
-    Ok(sqlx::query_as(
-        "select f.key, f.epc, f.asset_id, a.name as asset, g.name as gate, f.direction, f.at,
-                e.order_kind::text as order_kind, e.order_id,
-                case when e.action = 'issue' then 'issued' when e.action = 'return' then 'returned'
-                     when exists (select 1 from alerts al where al.fact_key = f.key) then 'alert' else 'none' end as outcome
-         from facts f
-         left join assets a on a.id = f.asset_id
-         left join gates g on g.id = f.gate_id
-         left join lateral (select order_kind, order_id, action from events ev where ev.fact_key = f.key order by ev.id limit 1) e on true
-         where f.kind = 'passed' and ($1::bigint is null or f.gate_id = $1)
-         order by f.at desc, f.key desc limit $2",
-    )
-    .bind(gate)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
-}
-
 #[derive(askama::Template)]
 #[template(path = "gate.html")]
 struct GatePage {
     c: Chrome,
     gates: Vec<Gate>,
     gate: Option<i64>,
-    passages: Vec<PassageRow>,
+    passages: Vec<Passage>,
     alerts: Vec<Alert>,
 }
 
@@ -120,6 +78,7 @@ impl GatePage {
             AlertKind::ExitWithoutOrder => "exit_without_order",
             AlertKind::UnknownTag => "unknown_tag",
             AlertKind::EntryWithoutOrder => "entry_without_order",
+            AlertKind::UncertainPassage => "uncertain_passage",
         }
     }
     fn time(&self, t: &DateTime<Utc>) -> String {
@@ -133,47 +92,24 @@ struct GateQuery {
 }
 
 /// The latest passages at a gate (or all gates), newest first, and the open alerts.
-async fn gate_view(
-    v: Viewer,
-    State(state): State<AppState>,
-    Query(q): Query<GateQuery>,
-) -> PageResult {
-    v.require(KEEPERS)?;
-    let mut conn = state.pool.acquire().await?;
-    let gates = readers::gates(&mut conn).await?;
-    let gate = q
-        .gate
-        .as_deref()
-        .and_then(|g| g.parse().ok())
-        .or_else(|| (gates.len() == 1).then(|| gates[0].id));
-    let passages = passages(&mut conn, gate, 50).await?;
-    let alerts = alerts::list(&mut conn, true, 100)
-        .await?
-        .into_iter()
-        .filter(|a| gate.is_none() || a.gate_id == gate)
-        .collect();
+async fn gate_view(v: Viewer, State(app): State<App>, Query(q): Query<GateQuery>) -> PageResult {
+    let gate = q.gate.as_deref().and_then(|g| g.parse().ok());
+    let view = readers::gate_view(&app, &v.actor, gate).await?;
     render(GatePage {
         c: v.chrome("gate"),
-        gates,
-        gate,
-        passages,
-        alerts,
+        gates: view.gates,
+        gate: view.gate,
+        passages: view.passages,
+        alerts: view.alerts,
     })
 }
 
 async fn acknowledge(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(KEEPERS)?;
-    alerts::acknowledge(
-        &mut *state.pool.acquire().await?,
-        id,
-        v.actor.id,
-        field(&form, "note"),
-    )
-    .await?;
+    readers::acknowledge(&app, &v.actor, id, field(&form, "note")).await?;
     let back = super::local(field(&form, "back"));
     Ok(Redirect::to(if back.starts_with("/keeper/gate") {
         back
@@ -192,52 +128,34 @@ struct StocktakesPage {
     zones: Vec<(i64, String)>,
 }
 
-async fn places(
-    conn: &mut sqlx::PgConnection,
-) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>), ApiError> {
-    let warehouses = sqlx::query_as("select id, name from warehouses order by code")
-        .fetch_all(&mut *conn)
-        .await?;
-    let zones = sqlx::query_as("select z.id, w.name || ' · ' || z.name from zones z join warehouses w on w.id = z.warehouse_id order by w.code, z.code")
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok((warehouses, zones))
-}
-
-async fn stocktake_list(v: Viewer, State(state): State<AppState>) -> PageResult {
-    v.require(KEEPERS)?;
-    let mut conn = state.pool.acquire().await?;
-    let stocktakes = stocktakes::list(&mut conn).await?;
-    let (warehouses, zones) = places(&mut conn).await?;
+async fn stocktake_list(v: Viewer, State(app): State<App>) -> PageResult {
+    let desk = stocktakes::desk(&app, &v.actor).await?;
     render(StocktakesPage {
         c: v.chrome("stocktakes"),
-        stocktakes,
-        warehouses,
-        zones,
+        stocktakes: desk.stocktakes,
+        warehouses: desk.warehouses,
+        zones: desk.zones,
     })
 }
 
 /// Create a stocktake of a warehouse, or of some of its zones (check boxes `zone`).
 async fn create_stocktake(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(KEEPERS)?;
-    let warehouse: i64 = field(&form, "warehouse")
+    let warehouse_id: i64 = field(&form, "warehouse")
         .parse()
-        .map_err(|_| ApiError::Unprocessable("choose a warehouse".into()))?;
-    let zones: Vec<i64> = form
+        .map_err(|_| invalid("choose a warehouse"))?;
+    let zone_ids: Vec<i64> = form
         .iter()
         .filter(|(k, _)| k == "zone")
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
-    let row = stocktakes::create(
-        &mut *state.pool.acquire().await?,
-        warehouse,
-        &zones,
-        v.actor.id,
-    )
-    .await?;
+    let new = NewStocktake {
+        warehouse_id,
+        zone_ids,
+    };
+    let row = stocktakes::create(&app, &v.actor, new).await?;
     Ok(Redirect::to(&format!("/keeper/stocktakes/{}", row.id)).into_response())
 }
 
@@ -329,109 +247,50 @@ impl StocktakesPage {
     }
 }
 
-async fn stocktake_detail(
-    v: Viewer,
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-) -> PageResult {
-    v.require(KEEPERS)?;
-    let mut conn = state.pool.acquire().await?;
-    let s = stocktakes::get(&mut conn, id).await?;
-    let warehouse = sqlx::query_scalar("select name from warehouses where id = $1")
-        .bind(s.warehouse_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let (_, zones) = places(&mut conn).await?;
-    let live = state
-        .ingest
-        .as_ref()
-        .and_then(|i| i.stocktake_progress(id))
-        .filter(|_| s.status == StocktakeStatus::Running);
-    let (expected, found, misplaced, missing, unexpected) = match live {
-        Some(p) => (p.expected, p.found, p.misplaced, p.missing, p.unexpected),
-        None => (
-            s.expected as u32,
-            s.found as u32,
-            s.misplaced as u32,
-            s.missing as u32,
-            s.unexpected as u32,
-        ),
-    };
-    let results = match state
-        .ingest
-        .as_ref()
-        .and_then(|i| i.stocktake_so_far(id))
-        .filter(|_| s.status == StocktakeStatus::Running)
-    {
-        // While counting: the lines so far, as they would be stored now.
-        Some(so_far) => {
-            let lines = stocktake_api::lines(&so_far);
-            let epcs: Vec<String> = lines.iter().map(|l| l.epc.clone()).collect();
-            let ids: Vec<(String, i64)> =
-                sqlx::query_as("select epc, id from assets where epc = any($1)")
-                    .bind(&epcs)
-                    .fetch_all(&mut *conn)
-                    .await?;
-            let ids: std::collections::HashMap<String, i64> = ids.into_iter().collect();
-            lines
-                .into_iter()
-                .map(|l| ResultRow {
-                    asset_id: ids.get(&l.epc).copied(),
-                    epc: l.epc,
-                    outcome: l.outcome,
-                    expected_zone_id: l.expected_zone_id,
-                    seen_zone_id: l.seen_zone_id,
-                    resolution: None,
-                    resolved_at: None,
-                })
-                .collect()
-        }
-        None => stocktakes::results(&mut conn, id, None).await?,
-    };
-    let categories = crate::db::catalogue::categories(&mut conn).await?;
+async fn stocktake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
+    let sheet = stocktakes::sheet(&app, &v.actor, id).await?;
+    let p = sheet.progress;
     render(StocktakePage {
         c: v.chrome("stocktakes"),
-        s,
-        warehouse,
-        zones,
-        expected,
-        found,
-        misplaced,
-        missing,
-        unexpected,
-        results,
-        categories,
+        s: sheet.stocktake,
+        warehouse: sheet.warehouse,
+        zones: sheet.zones,
+        expected: p.expected,
+        found: p.found,
+        misplaced: p.misplaced,
+        missing: p.missing,
+        unexpected: p.unexpected,
+        results: sheet.results,
+        categories: sheet.categories,
     })
 }
 
-/// Start, finish or cancel: the same steps as the API's.
+/// Start, finish or cancel: the same operations as the API's.
 async fn stocktake_action(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, .. }: Posted<Fields>,
 ) -> PageResult {
-    v.require(KEEPERS)?;
     match action.as_str() {
-        "start" => stocktake_api::start(&state, id).await?,
-        "finish" => stocktake_api::finish(&state, id).await?,
-        "cancel" => stocktake_api::cancel(&state, id).await?,
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+        "start" => drop(stocktakes::start(&app, &v.actor, id).await?),
+        "finish" => drop(stocktakes::finish(&app, &v.actor, id).await?),
+        "cancel" => drop(stocktakes::cancel(&app, &v.actor, id).await?),
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
     Ok(Redirect::to(&format!("/keeper/stocktakes/{id}")).into_response())
 }
 
 /// A follow-up on one line of a finished stocktake: mark lost, relocate, register.
 async fn resolve(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(KEEPERS)?;
     let action = match field(&form, "action") {
         "mark_lost" => FollowUp::MarkLost,
         "relocate" => FollowUp::Relocate,
         "register" => FollowUp::Register,
-        _ => return Err(ApiError::Unprocessable("choose what to do".into()).into()),
+        _ => return Err(invalid("choose what to do")),
     };
     let name = field(&form, "name");
     let value = field(&form, "value");
@@ -446,7 +305,7 @@ async fn resolve(
             Some(fen(value)?)
         },
     };
-    stocktake_api::follow_up(&state, id, v.actor.id, &body).await?;
+    stocktakes::resolve(&app, &v.actor, id, body).await?;
     Ok(Redirect::to(&format!("/keeper/stocktakes/{id}")).into_response())
 }
 
@@ -490,40 +349,28 @@ impl ReadersPage {
     }
 }
 
-async fn reader_list(v: Viewer, State(state): State<AppState>) -> PageResult {
-    v.require(&[Role::Admin])?;
-    let mut conn = state.pool.acquire().await?;
-    let list = readers::list(&mut conn).await?;
-    let health = state
-        .ingest
-        .as_ref()
-        .map(|i| i.health())
-        .unwrap_or_default();
-    let readers = list
-        .into_iter()
-        .map(|r| {
-            let h = health.get(&r.id).cloned();
-            (r, h)
-        })
-        .collect();
-    let gates = readers::gates(&mut conn).await?;
-    let (_, zones) = places(&mut conn).await?;
+async fn reader_list(v: Viewer, State(app): State<App>) -> PageResult {
+    let desk = readers::desk(&app, &v.actor).await?;
     render(ReadersPage {
         c: v.chrome("readers"),
-        readers,
-        gates,
-        zones,
+        readers: desk
+            .readers
+            .into_iter()
+            .map(|ReaderWithHealth { reader, health }| (reader, health))
+            .collect(),
+        gates: desk.gates,
+        zones: desk.zones,
     })
 }
 
 /// `1=3, 2=4` or one `antenna=zone` per line: which zone each antenna reads.
-fn read_points(text: &str) -> Result<Vec<ReadPoint>, ApiError> {
+fn read_points(text: &str) -> Result<Vec<ReadPoint>, app::Error> {
     text.split([',', '，', '\n', ';'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|pair| {
             let bad = || {
-                ApiError::Unprocessable(format!(
+                app::Error::Invalid(format!(
                     "{pair:?}: write each antenna as ANTENNA=ZONE, e.g. 1=3"
                 ))
             };
@@ -537,26 +384,24 @@ fn read_points(text: &str) -> Result<Vec<ReadPoint>, ApiError> {
 }
 
 async fn add_reader(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
-    let body = NewReader {
+    let new = NewReader {
         name: field(&form, "name").to_owned(),
         address: field(&form, "address").to_owned(),
         enabled: true,
         read_points: read_points(field(&form, "read_points"))?,
     };
-    reader_api::add_reader(&state, &body).await?;
+    readers::create(&app, &v.actor, new).await?;
     Ok(Redirect::to("/admin/readers").into_response())
 }
 
 async fn reader_action(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, .. }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
     let enable = |enabled| ReaderChange {
         name: None,
         address: None,
@@ -564,29 +409,28 @@ async fn reader_action(
         read_points: None,
     };
     match action.as_str() {
-        "enable" => drop(reader_api::change_reader(&state, id, &enable(true)).await?),
-        "disable" => drop(reader_api::change_reader(&state, id, &enable(false)).await?),
-        "delete" => reader_api::remove_reader(&state, id).await?,
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+        "enable" => drop(readers::update(&app, &v.actor, id, enable(true)).await?),
+        "disable" => drop(readers::update(&app, &v.actor, id, enable(false)).await?),
+        "delete" => readers::delete(&app, &v.actor, id).await?,
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
     Ok(Redirect::to("/admin/readers").into_response())
 }
 
 async fn add_gate(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Admin])?;
     let zone = |name: &str| {
         field(&form, name)
             .parse::<i64>()
-            .map_err(|_| ApiError::Unprocessable("choose both zones of the gate".into()))
+            .map_err(|_| invalid("choose both zones of the gate"))
     };
-    let body = NewGate {
+    let new = NewGate {
         name: field(&form, "name").to_owned(),
         inside_zone_id: zone("inside")?,
         outside_zone_id: zone("outside")?,
     };
-    reader_api::add_gate(&state, &body).await?;
+    readers::create_gate(&app, &v.actor, new).await?;
     Ok(Redirect::to("/admin/readers").into_response())
 }

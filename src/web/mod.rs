@@ -16,8 +16,9 @@ use axum::Router;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use crate::app::{self, App};
 use crate::auth::{self, Actor, Role};
-use crate::http::{ApiError, AppState};
+use crate::cookie;
 
 mod admin;
 pub mod i18n;
@@ -31,7 +32,7 @@ mod session;
 pub use i18n::Lang;
 
 /// The pages, to be merged into the application router.
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/", get(home))
         .route("/static/depot.css", get(css))
@@ -94,38 +95,25 @@ impl Viewer {
             path: self.path.clone(),
         }
     }
-
-    pub fn require(&self, roles: &[Role]) -> Result<(), PageError> {
-        if self.actor.is(roles) {
-            Ok(())
-        } else {
-            Err(PageError::Api(ApiError::forbidden(
-                self.lang.t("not_allowed"),
-            )))
-        }
-    }
 }
 
-impl FromRequestParts<AppState> for Viewer {
+impl FromRequestParts<App> for Viewer {
     type Rejection = PageError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &App) -> Result<Self, Self::Rejection> {
         let lang = Lang::from_headers(&parts.headers);
         let next = parts
             .uri
             .path_and_query()
             .map(|p| p.as_str().to_owned())
             .unwrap_or_default();
-        let Some(token) = crate::http::session_cookie(&parts.headers) else {
+        let Some(token) = cookie::session(&parts.headers) else {
             return Err(PageError::Login(next));
         };
-        let mut conn = state.pool.acquire().await.map_err(ApiError::from)?;
+        let mut conn = state.pool.acquire().await.map_err(app::Error::from)?;
         let actor = auth::actor_for_session(&mut conn, &token)
             .await
-            .map_err(ApiError::from)?
+            .map_err(app::Error::from)?
             .ok_or_else(|| PageError::Login(next.clone()))?;
         Ok(Viewer {
             actor,
@@ -143,16 +131,18 @@ pub struct Posted<T> {
     pub form: T,
 }
 
-impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
+impl<T: DeserializeOwned> FromRequest<App> for Posted<T> {
     type Rejection = PageError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &App) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let viewer = Viewer::from_request_parts(&mut parts, state).await?;
-        crate::http::check_same_origin(&parts.headers).map_err(|_| PageError::Forged)?;
+        if !cookie::same_origin(&parts.headers) {
+            return Err(PageError::Forged);
+        }
         let bytes = axum::body::to_bytes(body, 1024 * 1024)
             .await
-            .map_err(|_| PageError::Api(ApiError::BadRequest("the form is too large".into())))?;
+            .map_err(|_| PageError::Bad("the form is too large".into()))?;
         let fields: Vec<(String, String)> =
             serde_urlencoded::from_bytes(&bytes).map_err(|_| PageError::Forged)?;
         let sent = fields
@@ -163,11 +153,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Posted<T> {
         if !constant_time_eq(sent.as_bytes(), viewer.csrf.as_bytes()) {
             return Err(PageError::Forged);
         }
-        let form = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
-            PageError::Api(ApiError::Unprocessable(format!(
-                "the form is incomplete: {e}"
-            )))
-        })?;
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| invalid(format!("the form is incomplete: {e}")))?;
         Ok(Posted { viewer, form })
     }
 }
@@ -192,22 +179,15 @@ pub fn ids(text: &str) -> Result<Vec<i64>, PageError> {
     text.split(|c: char| c == ',' || c == '，' || c.is_whitespace())
         .filter(|s| !s.is_empty())
         .map(|s| {
-            s.parse::<i64>().map_err(|_| {
-                PageError::Api(ApiError::Unprocessable(format!(
-                    "{s:?} is not an asset number"
-                )))
-            })
+            s.parse::<i64>()
+                .map_err(|_| invalid(format!("{s:?} is not an asset number")))
         })
         .collect()
 }
 
 /// Yuan typed into a form, as fen.
 pub fn fen(text: &str) -> Result<i64, PageError> {
-    let bad = || {
-        PageError::Api(ApiError::Unprocessable(format!(
-            "{text:?} is not an amount in yuan"
-        )))
-    };
+    let bad = || invalid(format!("{text:?} is not an amount in yuan"));
     let text = text.trim().trim_start_matches('¥').replace(',', "");
     let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
     if frac.len() > 2 || whole.is_empty() {
@@ -300,8 +280,11 @@ impl Chrome {
         }
     }
 
-    pub fn is(&self, role: &str) -> bool {
-        self.role() == role
+    /// Whether the person may do `op` at all: what a page offers them.
+    pub fn may(&self, op: app::Op) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| app::policy::permits(u, op))
     }
 }
 
@@ -345,7 +328,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
 pub fn render(t: impl askama::Template) -> Result<Response, PageError> {
     let html = t
         .render()
-        .map_err(|e| PageError::Api(ApiError::Internal(anyhow::anyhow!("template: {e}"))))?;
+        .map_err(|e| PageError::App(app::Error::Internal(anyhow::anyhow!("template: {e}"))))?;
     Ok(page(Html(html).into_response()))
 }
 
@@ -378,13 +361,33 @@ pub enum PageError {
     Login(String),
     /// A state-changing form without our token, or from another site.
     Forged,
-    Api(ApiError),
+    /// A request no form of ours sends (400).
+    Bad(String),
+    /// The operation did not happen.
+    App(app::Error),
 }
 
-impl<E: Into<ApiError>> From<E> for PageError {
+impl<E: Into<app::Error>> From<E> for PageError {
     fn from(e: E) -> Self {
-        PageError::Api(e.into())
+        PageError::App(e.into())
     }
+}
+
+/// The status code a page answers an operation's error with.
+pub fn status(e: &app::Error) -> StatusCode {
+    match e {
+        app::Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        app::Error::NotFound(_) => StatusCode::NOT_FOUND,
+        app::Error::Conflict(_) => StatusCode::CONFLICT,
+        app::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        app::Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        app::Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// A form field that breaks a rule (422), said so on the error page.
+pub fn invalid(message: impl Into<String>) -> PageError {
+    PageError::App(app::Error::Invalid(message.into()))
 }
 
 #[derive(askama::Template)]
@@ -410,14 +413,12 @@ impl IntoResponse for PageError {
                 StatusCode::FORBIDDEN,
                 Lang::En.t("forged").to_owned() + " " + Lang::Zh.t("forged"),
             ),
-            PageError::Api(e) => {
-                let status = e.status_code();
-                if let ApiError::Internal(inner) = &e {
+            PageError::Bad(message) => (StatusCode::BAD_REQUEST, message),
+            PageError::App(e) => {
+                if let app::Error::Internal(inner) = &e {
                     tracing::error!(error = ?inner, "page failed");
-                    (status, "internal error".to_owned())
-                } else {
-                    (status, e.to_string())
                 }
+                (status(&e), e.to_string())
             }
         };
         let page = ErrorPage {

@@ -10,15 +10,18 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::{field, ids, render, Chrome, Fields, PageResult, Posted, Viewer};
-use crate::auth::{Actor, Role};
-use crate::db::events::{self, Context, Event, OrderKind};
-use crate::db::loans::{self, Condition, Loan, ReturnedItem};
-use crate::db::{assets, catalogue, orders};
-use crate::domain::lifecycle::orders::LoanStatus;
-use crate::http::{visible_asset, ApiError, AppState};
+use super::{field, ids, invalid, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::assets::{self, AssetFilter};
+use crate::app::loans::{self, Issue, LoanFilter, Return};
+use crate::app::{self, catalogue, policy, App, Approval, Op, Paging, Reason};
+use crate::auth::Role;
+use crate::db::assets::Asset;
+use crate::db::events::Event;
+use crate::db::loans::{Condition, Loan, ReturnedItem};
+use crate::db::orders;
+use crate::domain::lifecycle::orders::LOAN_ACTIONS;
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/orders", get(list))
         .route("/orders/{id}", get(detail))
@@ -60,16 +63,20 @@ impl OrdersPage {
     }
 }
 
-async fn list(v: Viewer, State(state): State<AppState>, Query(q): Query<ListQuery>) -> PageResult {
+async fn list(v: Viewer, State(app): State<App>, Query(q): Query<ListQuery>) -> PageResult {
     let status = STATUSES
         .iter()
         .find(|s| **s == q.status)
         .map(|s| s.to_string());
-    let filter = loans::Filter {
-        department_id: own_department(&v.actor),
+    let filter = LoanFilter {
         status: status.clone(),
+        department: None,
     };
-    let (loans, total) = loans::list(&mut *state.pool.acquire().await?, &filter, 1, 200).await?;
+    let paging = Paging {
+        page: Some(1),
+        per_page: Some(200),
+    };
+    let found = loans::list(&app, &v.actor, filter, paging).await?;
     let (here, title) = if v.actor.role == Role::Requester {
         ("my_orders", "my_orders")
     } else {
@@ -79,26 +86,9 @@ async fn list(v: Viewer, State(state): State<AppState>, Query(q): Query<ListQuer
         c: v.chrome(here),
         title,
         status: status.unwrap_or_default(),
-        loans,
-        total,
+        loans: found.items,
+        total: found.total,
     })
-}
-
-/// A requester acts for their department only; everyone else sees all.
-pub fn own_department(actor: &Actor) -> Option<i64> {
-    (actor.role == Role::Requester).then(|| actor.department_id.unwrap_or(-1))
-}
-
-pub async fn visible_loan(
-    conn: &mut sqlx::PgConnection,
-    actor: &Actor,
-    id: i64,
-) -> Result<Loan, ApiError> {
-    let loan = loans::get(conn, id).await?;
-    if !actor.sees_department(loan.department_id) {
-        return Err(ApiError::NotFound(format!("loan {id}")));
-    }
-    Ok(loan)
 }
 
 #[derive(askama::Template)]
@@ -114,6 +104,8 @@ struct OrderPage {
     proposal_error: String,
     zones: Vec<(i64, String)>,
     just_requested: bool,
+    /// What the viewer may do to the loan now: cancel, decide, issue, return.
+    can: Vec<&'static str>,
 }
 
 impl OrderPage {
@@ -125,24 +117,7 @@ impl OrderPage {
         self.loan.status.as_str()
     }
     fn can(&self, what: &str) -> bool {
-        let role = self.c.role();
-        let s = self.loan.status;
-        match what {
-            "cancel" => {
-                matches!(role, "requester" | "admin")
-                    && matches!(s, LoanStatus::Requested | LoanStatus::Approved)
-            }
-            "decide" => role == "admin" && s == LoanStatus::Requested,
-            "issue" => {
-                matches!(role, "keeper" | "admin")
-                    && matches!(s, LoanStatus::Approved | LoanStatus::PartiallyIssued)
-            }
-            "return" => {
-                matches!(role, "keeper" | "admin")
-                    && matches!(s, LoanStatus::Issued | LoanStatus::PartiallyIssued)
-            }
-            _ => false,
-        }
+        self.can.contains(&what)
     }
     fn waiting(&self) -> Vec<&orders::Reserved> {
         self.loan
@@ -160,6 +135,15 @@ impl OrderPage {
     }
 }
 
+/// What the page offers, each with the operation it takes and the loan action of the
+/// lifecycle's status table.
+const OFFERS: &[policy::Offer] = &[
+    ("cancel", Op::CancelLoan, "cancel"),
+    ("decide", Op::ApproveLoan, "approve"),
+    ("issue", Op::IssueLoan, "issue"),
+    ("return", Op::ReturnLoan, "return"),
+];
+
 #[derive(Debug, Default, Deserialize)]
 struct DetailQuery {
     #[serde(default)]
@@ -168,54 +152,21 @@ struct DetailQuery {
 
 async fn detail(
     v: Viewer,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path(id): Path<i64>,
     Query(q): Query<DetailQuery>,
 ) -> PageResult {
-    let mut conn = state.pool.begin().await?;
-    let loan = visible_loan(&mut conn, &v.actor, id).await?;
-    let categories = catalogue::categories(&mut conn)
+    let loan = loans::get(&app, &v.actor, id).await?;
+    let timeline = loans::events(&app, &v.actor, id).await?;
+    let categories = catalogue::category_names(&app, &v.actor)
         .await?
         .into_iter()
         .collect();
-    let timeline = events::for_order(&mut conn, OrderKind::Loan, id).await?;
-    let (mut proposal, mut alternatives, mut proposal_error) =
-        (Vec::new(), Vec::new(), String::new());
-    if v.actor.role == Role::Admin && loan.status == LoanStatus::Requested {
-        let (from, to) = orders::loan_period(loan.starts_on, loan.ends_on);
-        match orders::proposal(
-            &mut conn,
-            OrderKind::Loan,
-            id,
-            loan.department_id,
-            (Some(from), Some(to)),
-        )
-        .await
-        {
-            Ok(chosen) => {
-                proposal = assets::by_ids(&mut conn, &chosen)
-                    .await?
-                    .into_iter()
-                    .map(|a| (a.id, a.name, a.epc))
-                    .collect();
-            }
-            Err(e) => proposal_error = ApiError::from(e).to_string(),
-        }
-        let cats: Vec<i64> = loan.lines.iter().filter_map(|l| l.category_id).collect();
-        let taken: Vec<i64> = proposal.iter().map(|p| p.0).collect();
-        alternatives = catalogue::free_assets(
-            &mut conn,
-            &cats,
-            loan.department_id,
-            (loan.starts_on, loan.ends_on),
-            &taken,
-            30,
-        )
-        .await?;
-    }
-    let zones = zones(&mut conn).await?;
-    // Only reads happened; the proposal's row locks end here.
-    conn.rollback().await?;
+    let proposal = loans::proposal(&app, &v.actor, &loan)
+        .await?
+        .unwrap_or_default();
+    let zones = catalogue::zone_names(&app, &v.actor, true).await?;
+    let can = policy::offered(&v.actor, OFFERS, LOAN_ACTIONS, loan.status);
     let here = if v.actor.role == Role::Requester {
         "my_orders"
     } else {
@@ -226,65 +177,58 @@ async fn detail(
         loan,
         categories,
         timeline,
-        proposal,
-        alternatives,
-        proposal_error,
+        proposal: proposal
+            .chosen
+            .into_iter()
+            .map(|a| (a.id, a.name, a.epc))
+            .collect(),
+        alternatives: proposal.alternatives,
+        proposal_error: proposal.error,
         zones,
         just_requested: !q.requested.is_empty(),
+        can,
     })
 }
 
-pub async fn zones(conn: &mut sqlx::PgConnection) -> Result<Vec<(i64, String)>, ApiError> {
-    Ok(sqlx::query_as(
-        "select z.id, w.name || ' · ' || z.name from zones z join warehouses w on w.id = z.warehouse_id
-         where z.kind in ('storage', 'staging') order by w.code, z.code",
-    )
-    .fetch_all(conn)
-    .await?)
+/// The ticked check boxes named `asset`.
+fn ticked(form: &Fields) -> Vec<i64> {
+    form.iter()
+        .filter(|(k, _)| k == "asset")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect()
 }
 
-/// The actions on a loan, each through the same `db::loans` function as the API.
+/// The actions on a loan, each the same operation as the API's.
 async fn act(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let ctx = Context::by(v.actor.id).reason(field(&form, "reason"));
-    let mut tx = state.pool.begin().await?;
-    visible_loan(&mut tx, &v.actor, id).await?;
+    let actor = &v.actor;
+    let reason = field(&form, "reason").to_owned();
     match action.as_str() {
-        "cancel" => {
-            v.require(&[Role::Requester, Role::Admin])?;
-            loans::cancel(&mut tx, id, &ctx).await?;
-        }
+        "cancel" => drop(loans::cancel(&app, actor, id, Reason { reason }).await?),
         "approve" => {
-            v.require(&[Role::Admin])?;
-            let mut chosen: Vec<i64> = form
-                .iter()
-                .filter(|(k, _)| k == "asset")
-                .filter_map(|(_, v)| v.parse().ok())
-                .collect();
+            let mut chosen = ticked(&form);
             chosen.extend(ids(field(&form, "extra"))?);
-            loans::approve(&mut tx, id, Some(&chosen), &ctx).await?;
+            let approval = Approval {
+                asset_ids: Some(chosen),
+                reason,
+            };
+            loans::approve(&app, actor, id, approval).await?;
         }
-        "reject" => {
-            v.require(&[Role::Admin])?;
-            loans::reject(&mut tx, id, &ctx).await?;
-        }
+        "reject" => drop(loans::reject(&app, actor, id, Reason { reason }).await?),
         "issue" => {
-            v.require(&[Role::Keeper, Role::Admin])?;
-            let chosen: Vec<i64> = form
-                .iter()
-                .filter(|(k, _)| k == "asset")
-                .filter_map(|(_, v)| v.parse().ok())
-                .collect();
+            let chosen = ticked(&form);
             if chosen.is_empty() {
-                return Err(ApiError::Unprocessable("tick the assets handed over".into()).into());
+                return Err(invalid("tick the assets handed over"));
             }
-            loans::issue(&mut tx, id, Some(&chosen), &ctx).await?;
+            let issue = Issue {
+                asset_ids: Some(chosen),
+            };
+            loans::issue(&app, actor, id, issue).await?;
         }
         "return" => {
-            v.require(&[Role::Keeper, Role::Admin])?;
             let zone_id = field(&form, "zone").parse().ok();
             let mut items = Vec::new();
             for (k, value) in &form {
@@ -308,11 +252,11 @@ async fn act(
                     note,
                 });
             }
-            loans::return_items(&mut tx, id, Some(&items), &ctx).await?;
+            let back = Return { items: Some(items) };
+            loans::take_back(&app, actor, id, back).await?;
         }
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
-    tx.commit().await?;
     Ok(Redirect::to(&format!("/orders/{id}")).into_response())
 }
 
@@ -327,26 +271,25 @@ struct AssetQuery {
 struct AssetsPage {
     c: Chrome,
     q: String,
-    assets: Vec<assets::Asset>,
+    assets: Vec<Asset>,
     total: i64,
 }
 
-async fn asset_list(
-    v: Viewer,
-    State(state): State<AppState>,
-    Query(q): Query<AssetQuery>,
-) -> PageResult {
-    let filter = assets::Filter {
+async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuery>) -> PageResult {
+    let filter = AssetFilter {
         text: Some(q.q.clone()),
-        visible_to: (v.actor.role == Role::Requester).then(|| v.actor.department_id.unwrap_or(-1)),
         ..Default::default()
     };
-    let (assets, total) = assets::list(&mut *state.pool.acquire().await?, &filter, 1, 200).await?;
+    let paging = Paging {
+        page: Some(1),
+        per_page: Some(200),
+    };
+    let found = assets::list(&app, &v.actor, filter, paging).await?;
     render(AssetsPage {
         c: v.chrome("assets"),
         q: q.q,
-        assets,
-        total,
+        assets: found.items,
+        total: found.total,
     })
 }
 
@@ -354,32 +297,22 @@ async fn asset_list(
 #[template(path = "asset.html")]
 struct AssetPage {
     c: Chrome,
-    asset: assets::Asset,
+    asset: Asset,
     place: String,
     owner: String,
     holder: String,
     timeline: Vec<Event>,
 }
 
-async fn asset_detail(v: Viewer, State(state): State<AppState>, Path(id): Path<i64>) -> PageResult {
-    let mut conn = state.pool.acquire().await?;
-    let asset = visible_asset(&mut conn, &v.actor, id).await?;
-    let (place, owner, holder): (Option<String>, Option<String>, Option<String>) = sqlx::query_as(
-        "select (select w.name || ' · ' || z.name from zones z join warehouses w on w.id = z.warehouse_id where z.id = a.zone_id),
-                (select name from departments where id = a.owner_department_id),
-                (select name from departments where id = a.holder_department_id)
-         from assets a where a.id = $1",
-    )
-    .bind(id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let timeline = events::for_asset(&mut conn, id).await?;
+async fn asset_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
+    let (asset, at) = assets::whereabouts(&app, &v.actor, id).await?;
+    let timeline = assets::events(&app, &v.actor, id).await?;
     render(AssetPage {
         c: v.chrome("assets"),
         asset,
-        place: place.unwrap_or_default(),
-        owner: owner.unwrap_or_else(|| v.lang.t("app").to_owned()),
-        holder: holder.unwrap_or_default(),
+        place: at.place.unwrap_or_default(),
+        owner: at.owner.unwrap_or_else(|| v.lang.t("app").to_owned()),
+        holder: at.holder.unwrap_or_default(),
         timeline,
     })
 }

@@ -9,39 +9,33 @@ use axum::routing::get;
 use axum::Router;
 
 use super::{escape, render, Chrome, PageError, PageResult, Viewer};
-use crate::auth::Role;
-use crate::db::compensations::{self, Compensation};
-use crate::db::disposals;
-use crate::db::loans::{self, Loan};
-use crate::db::reports::{self, CategoryStock, Count, Idle, Money};
-use crate::http::AppState;
+use crate::app::{reports, App};
+use crate::db::compensations::Compensation;
+use crate::db::loans::Loan;
+use crate::db::reports::{CategoryStock, Count, Idle, Money};
 
-const READERS: &[Role] = &[Role::Admin, Role::Auditor];
-/// An asset nobody borrowed for this long counts as idle.
-const IDLE_DAYS: i32 = 180;
-
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/reports", get(dashboard))
         .route(
             "/reports/stock.csv",
-            get(|v: Viewer, s: State<AppState>| csv(v, s, "stock")),
+            get(|v: Viewer, s: State<App>| csv(v, s, "stock")),
         )
         .route(
             "/reports/idle.csv",
-            get(|v: Viewer, s: State<AppState>| csv(v, s, "idle")),
+            get(|v: Viewer, s: State<App>| csv(v, s, "idle")),
         )
         .route(
             "/reports/overdue.csv",
-            get(|v: Viewer, s: State<AppState>| csv(v, s, "overdue")),
+            get(|v: Viewer, s: State<App>| csv(v, s, "overdue")),
         )
         .route(
             "/reports/compensations.csv",
-            get(|v: Viewer, s: State<AppState>| csv(v, s, "compensations")),
+            get(|v: Viewer, s: State<App>| csv(v, s, "compensations")),
         )
         .route(
             "/reports/disposals.csv",
-            get(|v: Viewer, s: State<AppState>| csv(v, s, "disposals")),
+            get(|v: Viewer, s: State<App>| csv(v, s, "disposals")),
         )
 }
 
@@ -66,25 +60,15 @@ impl Dashboard {
     }
 }
 
-async fn dashboard(v: Viewer, State(state): State<AppState>) -> PageResult {
-    v.require(READERS)?;
-    let mut conn = state.pool.acquire().await?;
-    let by_state = reports::stock_by_state(&mut conn).await?;
-    let by_category = reports::stock_by_category(&mut conn).await?;
-    let (idle, idle_total) = reports::idle(&mut conn, IDLE_DAYS, 20).await?;
-    let overdue = loans::list(
-        &mut conn,
-        &loans::Filter {
-            department_id: None,
-            status: Some("overdue".into()),
-        },
-        1,
-        100,
-    )
-    .await?
-    .0;
-    let cases = compensations::list(&mut conn, None, None).await?;
-    let money = reports::money(&mut conn).await?;
+async fn dashboard(v: Viewer, State(app): State<App>) -> PageResult {
+    let reports::Dashboard {
+        by_state,
+        by_category,
+        idle: (idle, idle_total),
+        overdue,
+        cases,
+        money,
+    } = reports::dashboard(&app, &v.actor).await?;
     let state_chart = bar_chart(
         v.lang.t("stock_by_state"),
         &by_state
@@ -160,13 +144,7 @@ fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> String {
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
 /// office PCs read the Chinese names right). Money columns are yuan.
-async fn csv(
-    v: Viewer,
-    State(state): State<AppState>,
-    name: &'static str,
-) -> Result<Response, PageError> {
-    v.require(READERS)?;
-    let mut conn = state.pool.acquire().await?;
+async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Response, PageError> {
     let yuan = |fen: i64| format!("{}.{:02}", fen / 100, (fen % 100).abs());
     let mut rows: Vec<Vec<String>> = Vec::new();
     match name {
@@ -185,7 +163,7 @@ async fn csv(
                 .map(String::from)
                 .to_vec(),
             );
-            for c in reports::stock_by_category(&mut conn).await? {
+            for c in reports::stock(&app, &v.actor).await? {
                 rows.push(vec![
                     c.category,
                     c.in_stock.to_string(),
@@ -204,7 +182,7 @@ async fn csv(
                     .map(String::from)
                     .to_vec(),
             );
-            for i in reports::idle(&mut conn, IDLE_DAYS, 100_000).await?.0 {
+            for i in reports::idle(&app, &v.actor).await? {
                 rows.push(vec![
                     i.asset_id.to_string(),
                     i.name,
@@ -227,11 +205,7 @@ async fn csv(
                 .map(String::from)
                 .to_vec(),
             );
-            let filter = loans::Filter {
-                department_id: None,
-                status: Some("overdue".into()),
-            };
-            for l in loans::list(&mut conn, &filter, 1, 100_000).await?.0 {
+            for l in reports::overdue(&app, &v.actor).await? {
                 rows.push(vec![
                     l.id.to_string(),
                     l.department,
@@ -257,7 +231,7 @@ async fn csv(
                 .map(String::from)
                 .to_vec(),
             );
-            for c in compensations::list(&mut conn, None, None).await? {
+            for c in reports::compensations(&app, &v.actor).await? {
                 rows.push(vec![
                     c.id.to_string(),
                     c.asset_id.to_string(),
@@ -287,7 +261,7 @@ async fn csv(
                 .map(String::from)
                 .to_vec(),
             );
-            for d in disposals::list(&mut conn, None, 1, 100_000).await?.0 {
+            for d in reports::disposals(&app, &v.actor).await? {
                 rows.push(vec![
                     d.id.to_string(),
                     d.reason,

@@ -9,15 +9,16 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::{field, ids, render, Chrome, Fields, PageError, PageResult, Posted, Viewer};
-use crate::auth::Role;
-use crate::db::assets;
-use crate::db::catalogue::{self, Listing, Offer, Search};
-use crate::db::events::Context;
-use crate::db::loans::{self, NewLoan};
+use crate::app::assets::{self, ActionBody, ManualAction};
+use crate::app::catalogue::{self, Browse};
+use crate::app::policy::{self, Target};
+use crate::app::{self, loans, App, Op};
+use crate::db::assets::Asset;
+use crate::db::catalogue::{Listing, Offer};
+use crate::db::loans::NewLoan;
 use crate::db::orders::Line;
-use crate::http::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/catalogue", get(catalogue_page))
         .route("/loans/new", get(loan_form))
@@ -42,13 +43,12 @@ pub struct CatalogueQuery {
 }
 
 impl CatalogueQuery {
-    fn search(&self) -> Search {
-        let from = self.from.parse::<NaiveDate>().ok();
-        let to = self.to.parse::<NaiveDate>().ok();
-        Search {
+    fn browse(&self) -> Browse {
+        Browse {
             text: Some(self.q.clone()),
             category_id: self.category.parse().ok(),
-            period: from.map(|f| (f, to.unwrap_or(f))),
+            from: self.from.parse::<NaiveDate>().ok(),
+            to: self.to.parse::<NaiveDate>().ok(),
         }
     }
 }
@@ -72,15 +72,11 @@ impl CataloguePage {
 
 async fn catalogue_page(
     v: Viewer,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Query(q): Query<CatalogueQuery>,
 ) -> PageResult {
-    let mut conn = state.pool.acquire().await?;
-    let search = q.search();
-    let department = v.actor.department_id;
-    let offers = catalogue::offers(&mut conn, department, &search).await?;
-    let listings = catalogue::listings(&mut conn, department, &search).await?;
-    let categories = catalogue::categories(&mut conn).await?;
+    let (offers, listings) = catalogue::browse(&app, &v.actor, q.browse()).await?;
+    let categories = catalogue::category_names(&app, &v.actor).await?;
     let today = chrono::Utc::now().date_naive().to_string();
     render(CataloguePage {
         c: v.chrome("catalogue"),
@@ -126,11 +122,11 @@ impl LoanForm {
 
 async fn loan_form(
     v: Viewer,
-    State(state): State<AppState>,
+    State(app): State<App>,
     Query(q): Query<CatalogueQuery>,
 ) -> PageResult {
-    v.require(&[Role::Requester, Role::Admin])?;
-    let categories = catalogue::categories(&mut *state.pool.acquire().await?).await?;
+    policy::authorize(&v.actor, Op::RequestLoan, Target::Nothing)?;
+    let categories = catalogue::category_names(&app, &v.actor).await?;
     render(LoanForm {
         c: v.chrome("request_loan"),
         categories,
@@ -151,10 +147,10 @@ async fn loan_form(
 /// The loan request: lines by category and quantity and/or specific assets, the dates
 /// and the purpose. A refusal shows the form again with the reason and what was typed.
 async fn request_loan(
-    State(state): State<AppState>,
+    State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    v.require(&[Role::Requester, Role::Admin])?;
+    policy::authorize(&v.actor, Op::RequestLoan, Target::Nothing)?;
     let mut form_page = LoanForm {
         c: v.chrome("request_loan"),
         categories: Vec::new(),
@@ -178,13 +174,9 @@ async fn request_loan(
         error: String::new(),
     };
     let result = async {
-        let department_id = v
-            .actor
-            .department_id
-            .ok_or_else(|| ApiError::Unprocessable("you belong to no department".into()))?;
         let date = |s: &str, what: &str| {
             s.parse::<NaiveDate>()
-                .map_err(|_| ApiError::Unprocessable(format!("give the {what} date (YYYY-MM-DD)")))
+                .map_err(|_| app::Error::Invalid(format!("give the {what} date (YYYY-MM-DD)")))
         };
         let starts_on = date(&form_page.from, "first")?;
         let ends_on = if form_page.to.is_empty() {
@@ -196,10 +188,10 @@ async fn request_loan(
         for (category, quantity) in form_page.lines.iter().filter(|(c, _)| !c.is_empty()) {
             let category_id = category
                 .parse()
-                .map_err(|_| ApiError::Unprocessable("choose a category".into()))?;
+                .map_err(|_| app::Error::Invalid("choose a category".into()))?;
             let quantity: i32 = quantity
                 .parse()
-                .map_err(|_| ApiError::Unprocessable("give a quantity for each category".into()))?;
+                .map_err(|_| app::Error::Invalid("give a quantity for each category".into()))?;
             lines.push(Line {
                 id: 0,
                 category_id: Some(category_id),
@@ -208,8 +200,8 @@ async fn request_loan(
             });
         }
         for asset_id in ids(&form_page.assets).map_err(|e| match e {
-            PageError::Api(e) => e,
-            _ => ApiError::Unprocessable("bad asset numbers".into()),
+            PageError::App(e) => e,
+            _ => app::Error::Invalid("bad asset numbers".into()),
         })? {
             lines.push(Line {
                 id: 0,
@@ -225,20 +217,17 @@ async fn request_loan(
             ends_on,
             lines,
         };
-        let mut tx = state.pool.begin().await?;
-        let loan = loans::create(&mut tx, department_id, &new, &Context::by(v.actor.id)).await?;
-        tx.commit().await?;
-        Ok::<i64, ApiError>(loan.id)
+        Ok::<i64, app::Error>(loans::request(&app, &v.actor, new).await?.id)
     }
     .await;
     match result {
         Ok(id) => Ok(Redirect::to(&format!("/orders/{id}?requested=1")).into_response()),
-        Err(ApiError::Internal(e)) => Err(PageError::Api(ApiError::Internal(e))),
+        Err(app::Error::Internal(e)) => Err(PageError::App(app::Error::Internal(e))),
         Err(e) => {
             form_page.error = e.to_string();
-            form_page.categories = catalogue::categories(&mut *state.pool.acquire().await?).await?;
+            form_page.categories = catalogue::category_names(&app, &v.actor).await?;
             let mut response = render(form_page)?;
-            *response.status_mut() = e.status_code();
+            *response.status_mut() = super::status(&e);
             Ok(response)
         }
     }
@@ -248,24 +237,14 @@ async fn request_loan(
 #[template(path = "virtual_depot.html")]
 struct VirtualDepotPage {
     c: Chrome,
-    assets: Vec<assets::Asset>,
+    assets: Vec<Asset>,
 }
 
 /// The department's own assets (owned by it, not held by the depot), listable when idle.
-async fn virtual_depot(v: Viewer, State(state): State<AppState>) -> PageResult {
-    v.require(&[Role::Requester])?;
-    let mut conn = state.pool.acquire().await?;
-    let filter = assets::Filter {
-        department_id: v.actor.department_id,
-        ..Default::default()
-    };
-    let (mut assets, _) = assets::list(&mut conn, &filter, 1, 500).await?;
-    assets.retain(|a| {
-        a.owner_department_id.is_some() && a.owner_department_id == v.actor.department_id
-    });
+async fn virtual_depot(v: Viewer, State(app): State<App>) -> PageResult {
     render(VirtualDepotPage {
         c: v.chrome("virtual_depot"),
-        assets,
+        assets: assets::own(&app, &v.actor).await?,
     })
 }
 
@@ -273,22 +252,15 @@ async fn virtual_depot(v: Viewer, State(state): State<AppState>) -> PageResult {
 struct Nothing {}
 
 async fn list_or_unlist(
-    State(state): State<AppState>,
+    State(app): State<App>,
     axum::extract::Path((id, action)): axum::extract::Path<(i64, String)>,
     Posted { viewer: v, .. }: Posted<Nothing>,
 ) -> PageResult {
-    v.require(&[Role::Requester])?;
-    let listed = match action.as_str() {
-        "list" => true,
-        "unlist" => false,
-        _ => return Err(ApiError::NotFound("no such action".into()).into()),
+    let action = match action.as_str() {
+        "list" => ManualAction::List,
+        "unlist" => ManualAction::Unlist,
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
     };
-    let mut tx = state.pool.begin().await?;
-    let asset = assets::get(&mut tx, id).await?;
-    if asset.owner_department_id.is_none() || asset.owner_department_id != v.actor.department_id {
-        return Err(ApiError::NotFound(format!("asset {id}")).into());
-    }
-    assets::set_listed(&mut tx, id, listed, &Context::by(v.actor.id)).await?;
-    tx.commit().await?;
+    assets::act(&app, &v.actor, id, action, ActionBody::default()).await?;
     Ok(Redirect::to("/virtual-depot").into_response())
 }

@@ -7,11 +7,13 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::PageError;
 use super::{local, redirect_with_cookie, render, Chrome, Lang, PageResult, Posted};
+use crate::app::App;
 use crate::auth;
-use crate::http::{check_same_origin, session_cookie, AppState, SESSION_COOKIE};
+use crate::cookie::{self, COOKIE as SESSION_COOKIE};
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> Router<App> {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
@@ -52,11 +54,13 @@ struct Credentials {
 
 /// Sign in: the same session as the API's `POST /api/session`, then back where they were going.
 async fn login(
-    State(state): State<AppState>,
+    State(state): State<App>,
     headers: HeaderMap,
     Form(f): Form<Credentials>,
 ) -> PageResult {
-    check_same_origin(&headers)?;
+    if !cookie::same_origin(&headers) {
+        return Err(PageError::Forged);
+    }
     let lang = Lang::from_headers(&headers);
     let mut conn = state.pool.acquire().await?;
     let Some(actor) = auth::login(&mut conn, f.username.trim(), &f.password).await? else {
@@ -81,12 +85,8 @@ async fn login(
 #[derive(Debug, Deserialize)]
 struct Nothing {}
 
-async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    _: Posted<Nothing>,
-) -> PageResult {
-    if let Some(token) = session_cookie(&headers) {
+async fn logout(State(state): State<App>, headers: HeaderMap, _: Posted<Nothing>) -> PageResult {
+    if let Some(token) = cookie::session(&headers) {
         auth::end_session(&mut *state.pool.acquire().await?, &token).await?;
     }
     Ok(redirect_with_cookie(

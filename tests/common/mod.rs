@@ -9,11 +9,22 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use tower::ServiceExt;
 
+use depot::app::App;
 use depot::auth::Role;
 use depot::config::Config;
-use depot::http::{self, AppState};
+use depot::server;
 
 pub const PASSWORD: &str = "secret-pw";
+
+/// The reader pipeline as tests run it: no drivers, no clock; the test moves time.
+pub fn pipeline() -> depot::ingest::Options {
+    depot::ingest::Options {
+        tick: None,
+        connect_readers: false,
+        capacity: 16,
+        record_latency: false,
+    }
+}
 
 /// The departments, people and places every test starts from.
 pub struct World {
@@ -35,7 +46,7 @@ pub struct World {
 
 impl World {
     pub async fn new(pool: PgPool) -> World {
-        let app = http::router(AppState::new(pool.clone(), Config::for_database(None)));
+        let app = server::router(App::new(pool.clone(), Config::for_database(None)));
         let id = |sql: &'static str| {
             let pool = pool.clone();
             async move {
@@ -105,10 +116,10 @@ impl World {
 
     /// The same world served by a router that has the reader pipeline.
     pub fn with_ingest(self, ingest: &depot::ingest::Ingest) -> World {
-        let state = AppState::new(self.pool.clone(), Config::for_database(None))
-            .with_ingest(ingest.clone());
+        let app =
+            App::new(self.pool.clone(), Config::for_database(None)).with_ingest(ingest.clone());
         World {
-            app: http::router(state),
+            app: server::router(app),
             ..self
         }
     }
@@ -116,14 +127,16 @@ impl World {
     /// Create a user and return an API token for them.
     pub async fn user(&self, username: &str, role: Role, department_id: Option<i64>) -> String {
         let mut conn = self.pool.acquire().await.unwrap();
-        let body = http::NewUser {
+        let body = depot::app::people::NewUser {
             username: username.into(),
             display_name: None,
             password: PASSWORD.into(),
             role,
             department_id,
         };
-        http::insert_user(&mut conn, &body).await.unwrap();
+        depot::app::people::insert_user(&mut conn, &body)
+            .await
+            .unwrap();
         depot::auth::create_api_token(&mut conn, username, "test", None)
             .await
             .unwrap()

@@ -1,0 +1,238 @@
+//! Assets: register, list, read, correct, the manual lifecycle actions, relocation, the
+//! timeline, EPC lookup, and a department's own assets for the virtual depot.
+
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+use super::policy::{authorize, department_filter, Target};
+use super::{App, Error, Op, Page, Paging, Result, Visibility};
+use crate::auth::Actor;
+use crate::db::assets::{self, Asset, AssetChange, NewAsset, Whereabouts};
+use crate::db::events::{self, Context, Event};
+use crate::db::Window;
+use crate::domain::epc;
+use crate::domain::lifecycle::{AssetAction, AssetState};
+
+/// Which assets: a state, a department that owns or holds them, a category, a zone, text.
+#[derive(Debug, Default, Clone)]
+pub struct AssetFilter {
+    pub state: Option<AssetState>,
+    pub department: Option<i64>,
+    pub category: Option<i64>,
+    pub zone: Option<i64>,
+    /// Matches name, EPC or category name.
+    pub text: Option<String>,
+}
+
+/// Assets by id; a requester sees the catalogue and their own department's.
+pub async fn list(app: &App, actor: &Actor, f: AssetFilter, paging: Paging) -> Result<Page<Asset>> {
+    let filter = assets::Filter {
+        state: f.state,
+        department_id: f.department,
+        category_id: f.category,
+        zone_id: f.zone,
+        text: f.text,
+        visible_to: department_filter(actor, Op::ListAssets),
+    };
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ListAssets, async |c| {
+            assets::list(c, &filter, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
+}
+
+/// Register an asset and commission its EPC (GIAI-96 from the company prefix unless given).
+pub async fn register(app: &App, actor: &Actor, new: NewAsset) -> Result<Asset> {
+    let ctx = Context::by(actor.id);
+    let prefix = &app.config.company_prefix;
+    app.change(actor, Op::RegisterAsset, async |tx| {
+        assets::register(tx, prefix, &new, &ctx).await
+    })
+    .await
+}
+
+pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<Asset> {
+    app.find(actor, Op::GetAsset, async |c| assets::get(c, id).await)
+        .await
+}
+
+/// The asset, and where it is and whose it is in words (the asset page).
+pub async fn whereabouts(app: &App, actor: &Actor, id: i64) -> Result<(Asset, Whereabouts)> {
+    let load = async |c: &mut PgConnection| assets::get(c, id).await;
+    app.read_found(actor, Op::GetAsset, load, async |c, asset| {
+        Ok::<_, Error>((asset, assets::whereabouts(c, id).await?))
+    })
+    .await
+}
+
+/// Correct an asset's register entry.
+pub async fn update(app: &App, actor: &Actor, id: i64, change: AssetChange) -> Result<Asset> {
+    let ctx = Context::by(actor.id);
+    app.change(actor, Op::UpdateAsset, async |tx| {
+        assets::update(tx, id, &change, &ctx).await
+    })
+    .await
+}
+
+/// The asset's timeline, oldest first, as far as the actor may read it.
+pub async fn events(app: &App, actor: &Actor, id: i64) -> Result<Vec<Event>> {
+    let load = async |c: &mut PgConnection| assets::get(c, id).await;
+    app.read_found(actor, Op::AssetEvents, load, async |c, _| {
+        let events = events::for_asset(c, id).await?;
+        Ok::<_, Error>(Visibility::of(actor).timeline(events))
+    })
+    .await
+}
+
+/// The lifecycle actions a person takes on one asset directly. Reserving, issuing,
+/// returning, allocating and disposing happen through orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ManualAction {
+    SendToRepair,
+    Repair,
+    MarkLost,
+    Recover,
+    WriteOff,
+    List,
+    Unlist,
+    TakeIn,
+}
+
+impl ManualAction {
+    /// The operation, as the policy knows it.
+    pub fn op(self) -> Op {
+        match self {
+            ManualAction::SendToRepair => Op::SendAssetToRepair,
+            ManualAction::Repair => Op::RepairAsset,
+            ManualAction::MarkLost => Op::MarkAssetLost,
+            ManualAction::Recover => Op::RecoverAsset,
+            ManualAction::WriteOff => Op::WriteOffAsset,
+            ManualAction::List => Op::ListAsset,
+            ManualAction::Unlist => Op::UnlistAsset,
+            ManualAction::TakeIn => Op::TakeInAsset,
+        }
+    }
+
+    /// The transition, as the lifecycle table knows it.
+    pub fn lifecycle(self) -> AssetAction {
+        match self {
+            ManualAction::SendToRepair => AssetAction::SendToRepair,
+            ManualAction::Repair => AssetAction::Repair,
+            ManualAction::MarkLost => AssetAction::MarkLost,
+            ManualAction::Recover => AssetAction::Recover,
+            ManualAction::WriteOff => AssetAction::WriteOff,
+            ManualAction::List => AssetAction::List,
+            ManualAction::Unlist => AssetAction::Unlist,
+            ManualAction::TakeIn => AssetAction::TakeIn,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    #[serde(default)]
+    pub reason: String,
+    /// Where the asset now is (take_in, recover).
+    pub zone_id: Option<i64>,
+}
+
+/// Apply a manual lifecycle action; an illegal one is refused naming the asset's state.
+/// Listing and unlisting are for the owning department (or an admin).
+pub async fn act(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    action: ManualAction,
+    input: ActionBody,
+) -> Result<Asset> {
+    let op = action.op();
+    let ctx = Context::by(actor.id).reason(input.reason);
+    let load = async |c: &mut PgConnection| assets::get(c, id).await;
+    app.change_found(actor, op, load, async |tx, _| {
+        match action {
+            ManualAction::List | ManualAction::Unlist => {
+                assets::set_listed(tx, id, action == ManualAction::List, &ctx).await?
+            }
+            _ => drop(events::transition(tx, id, action.lifecycle(), &ctx).await?),
+        }
+        match action {
+            ManualAction::TakeIn => assets::take_in(tx, id, input.zone_id).await?,
+            ManualAction::Recover if input.zone_id.is_some() => {
+                assets::put(tx, id, input.zone_id).await?
+            }
+            _ => {}
+        }
+        assets::get(tx, id).await
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Relocation {
+    pub zone_id: i64,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Move an asset in depot custody to another zone (no change of state; logged).
+pub async fn relocate(app: &App, actor: &Actor, id: i64, input: Relocation) -> Result<Asset> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    app.change(actor, Op::RelocateAsset, async |tx| {
+        assets::relocate(tx, id, Some(input.zone_id), &ctx).await?;
+        assets::get(tx, id).await
+    })
+    .await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecodedEpc {
+    pub epc: String,
+    /// giai-96, grai-96, sgtin-96 or raw
+    pub scheme: String,
+    pub tag_uri: String,
+    pub pure_identity: Option<String>,
+    /// The registered asset carrying this EPC, if any (and visible to you).
+    pub asset_id: Option<i64>,
+}
+
+/// Decode an EPC into its tag URI, and find the asset that carries it, if the actor may see it.
+pub async fn decode_epc(app: &App, actor: &Actor, bytes: &[u8]) -> Result<DecodedEpc> {
+    let decoded = epc::decode(bytes);
+    let epc_hex = epc::hex_upper(bytes);
+    let found = app
+        .read(actor, Op::DecodeEpc, async |c| {
+            assets::by_epc(c, &epc_hex).await
+        })
+        .await?;
+    let asset_id = found
+        .filter(|a| authorize(actor, Op::DecodeEpc, Target::Asset(a)).is_ok())
+        .map(|a| a.id);
+    Ok(DecodedEpc {
+        epc: epc_hex,
+        scheme: decoded.scheme().into(),
+        tag_uri: decoded.tag_uri(),
+        pure_identity: decoded.pure_identity(),
+        asset_id,
+    })
+}
+
+/// The department's own assets (owned by it, not the depot's), listable when idle.
+pub async fn own(app: &App, actor: &Actor) -> Result<Vec<Asset>> {
+    let department = department_filter(actor, Op::VirtualDepot);
+    let filter = assets::Filter {
+        department_id: department,
+        ..Default::default()
+    };
+    let (mut found, _) = app
+        .read(actor, Op::VirtualDepot, async |c| {
+            assets::list(c, &filter, Window::first(500)).await
+        })
+        .await?;
+    found.retain(|a| a.owner_department_id.is_some() && a.owner_department_id == department);
+    Ok(found)
+}

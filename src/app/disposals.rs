@@ -1,0 +1,143 @@
+//! Disposals (处置): appraisal → approval → auction or scrapping → proceeds remitted. They are
+//! the depot's own paperwork: the staff work them, the auditor reads them, a requester neither.
+
+use serde::Deserialize;
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+use super::{App, Error, Op, Page, Paging, Reason, Result, Visibility};
+use crate::auth::Actor;
+use crate::db::disposals::{self, Disposal, NewDisposal};
+use crate::db::events::{self, Context, Event, OrderKind};
+use crate::domain::lifecycle::orders::DisposalStatus;
+
+/// Disposals, newest first.
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    status: Option<DisposalStatus>,
+    paging: Paging,
+) -> Result<Page<Disposal>> {
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ListDisposals, async |c| {
+            disposals::list(c, status, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
+}
+
+/// Put assets in stock or in repair forward for disposal.
+pub async fn request(app: &App, actor: &Actor, new: NewDisposal) -> Result<Disposal> {
+    let ctx = Context::by(actor.id);
+    app.change(actor, Op::RequestDisposal, async |tx| {
+        disposals::create(tx, &new, &ctx).await
+    })
+    .await
+}
+
+pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<Disposal> {
+    app.find(actor, Op::GetDisposal, async |c| {
+        disposals::get(c, id).await
+    })
+    .await
+}
+
+/// The disposal's history: its status changes (with the figures) and what happened to its
+/// assets.
+pub async fn events(app: &App, actor: &Actor, id: i64) -> Result<Vec<Event>> {
+    let load = async |c: &mut PgConnection| disposals::get(c, id).await;
+    app.read_found(actor, Op::DisposalEvents, load, async |c, _| {
+        let events = events::for_order(c, OrderKind::Disposal, id).await?;
+        Ok::<_, Error>(Visibility::of(actor).timeline(events))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Appraisal {
+    /// In fen.
+    pub appraised_value_fen: i64,
+    /// Who appraised: the appraisal firm or person.
+    pub appraiser: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sale {
+    /// In fen.
+    pub sale_price_fen: i64,
+    pub buyer: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Remittance {
+    /// The treasury's receipt for the proceeds.
+    pub receipt_number: String,
+}
+
+/// Record the appraisal; again before approval to replace it.
+pub async fn appraise(app: &App, actor: &Actor, id: i64, input: Appraisal) -> Result<Disposal> {
+    let ctx = Context::by(actor.id);
+    app.change(actor, Op::AppraiseDisposal, async |tx| {
+        let (value, appraiser) = (input.appraised_value_fen, &input.appraiser);
+        disposals::appraise(tx, id, value, appraiser, &ctx).await
+    })
+    .await
+}
+
+/// Approve an appraised disposal.
+pub async fn approve(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Disposal> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    app.change(actor, Op::ApproveDisposal, async |tx| {
+        disposals::approve(tx, id, &ctx).await
+    })
+    .await
+}
+
+/// Reject, with a reason: the assets go back in stock.
+pub async fn reject(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Disposal> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    app.change(actor, Op::RejectDisposal, async |tx| {
+        disposals::reject(tx, id, &ctx).await
+    })
+    .await
+}
+
+/// Cancel before approval, with a reason: the assets go back in stock.
+pub async fn cancel(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Disposal> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    app.change(actor, Op::CancelDisposal, async |tx| {
+        disposals::cancel(tx, id, &ctx).await
+    })
+    .await
+}
+
+/// Sold at auction: the assets are disposed of; the proceeds are to be remitted.
+pub async fn sell(app: &App, actor: &Actor, id: i64, input: Sale) -> Result<Disposal> {
+    let ctx = Context::by(actor.id);
+    app.change(actor, Op::SellDisposal, async |tx| {
+        disposals::sell(tx, id, input.sale_price_fen, &input.buyer, &ctx).await
+    })
+    .await
+}
+
+/// Scrapped: the assets are disposed of; there is nothing to remit.
+pub async fn scrap(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Disposal> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    app.change(actor, Op::ScrapDisposal, async |tx| {
+        disposals::scrap(tx, id, &ctx).await
+    })
+    .await
+}
+
+/// The sale's proceeds were remitted to the treasury, with the receipt number.
+pub async fn remit(app: &App, actor: &Actor, id: i64, input: Remittance) -> Result<Disposal> {
+    let ctx = Context::by(actor.id);
+    app.change(actor, Op::RemitDisposal, async |tx| {
+        disposals::remit(tx, id, &input.receipt_number, &ctx).await
+    })
+    .await
+}

@@ -1,0 +1,110 @@
+//! The one error type of the application layer. Each front end maps it: the API to
+//! `http::ApiError` (a status code and a JSON body), the pages to `web::PageError`.
+
+use crate::db;
+
+/// Why an operation did not happen, in words a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The person's role may not do this at all, or not for that department (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such thing, or none the person may see (404).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// It conflicts with the current state (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Well-formed, but it breaks a rule or refers to what does not exist (422).
+    #[error("{0}")]
+    Invalid(String),
+    /// A part of the service it needs is not running (503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Anything else: logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<db::Error> for Error {
+    fn from(e: db::Error) -> Self {
+        match e {
+            db::Error::NotFound(what) => Error::NotFound(what),
+            db::Error::Conflict(m) => Error::Conflict(m),
+            db::Error::Invalid(m) => Error::Invalid(m),
+            db::Error::Sqlx(e) => e.into(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if let Some(message) = constraint_message(db.constraint().unwrap_or_default()) {
+                return if db.is_check_violation() || db.is_foreign_key_violation() {
+                    Error::Invalid(message.into())
+                } else {
+                    Error::Conflict(message.into())
+                };
+            }
+            // SQLSTATE 23503: a row still referenced elsewhere (delete) or a missing reference.
+            if db.is_foreign_key_violation() {
+                return Error::Conflict("it is still referenced by other records".into());
+            }
+        }
+        Error::Internal(e.into())
+    }
+}
+
+impl From<crate::ingest::IngestError> for Error {
+    fn from(e: crate::ingest::IngestError) -> Self {
+        use crate::ingest::IngestError;
+        match e {
+            IngestError::Db(e) => e.into(),
+            IngestError::Config(_) => Error::Invalid(e.to_string()),
+            IngestError::Stopped => Error::Unavailable(e.to_string()),
+        }
+    }
+}
+
+/// Named constraints, and what a person can do about them.
+fn constraint_message(constraint: &str) -> Option<&'static str> {
+    Some(match constraint {
+        "departments_code_key" => "a department with that code already exists",
+        "users_username_key" => "that username is taken",
+        "users_requester_has_department" => "a requester must belong to a department",
+        "warehouses_code_key" => "a warehouse with that code already exists",
+        "zones_warehouse_code_key" => "that warehouse already has a zone with that code",
+        "zones_kind_known" => "zone kind must be storage, staging, gate_inside or gate_outside",
+        "categories_code_key" => "a category with that code already exists",
+        "assets_epc_key" => "an asset with that EPC already exists",
+        "assets_epc_hex" => "an EPC is 1 to 62 bytes written as upper-case hex",
+        "assets_original_value_not_negative" => "original value cannot be negative",
+        "reservations_no_double_booking" => {
+            "that asset is already reserved for overlapping dates by another order"
+        }
+        "readers_name_key" => "a reader with that name already exists",
+        "gates_name_key" => "a gate with that name already exists",
+        "gates_sides_differ" => "a gate's inside and outside are two different zones",
+        "read_points_zone_id_fkey" | "gates_inside_zone_id_fkey" | "gates_outside_zone_id_fkey" => {
+            "no such zone"
+        }
+        "loans_dates_ordered" => "a loan cannot end before it starts",
+        "disposals_money_not_negative" => "amounts cannot be negative",
+        "compensations_amount_not_negative" => "amounts cannot be negative",
+        "assets_category_id_fkey"
+        | "loan_lines_category_id_fkey"
+        | "transfer_lines_category_id_fkey" => "no such category",
+        "assets_zone_id_fkey" => "no such zone",
+        "zones_warehouse_id_fkey" => "no such warehouse",
+        "users_department_id_fkey"
+        | "assets_owner_department_id_fkey"
+        | "assets_holder_department_id_fkey"
+        | "loans_department_id_fkey"
+        | "transfers_department_id_fkey"
+        | "intakes_source_department_id_fkey" => "no such department",
+        _ => return None,
+    })
+}

@@ -1,0 +1,293 @@
+//! Loans (出借) and the compensation cases their returns open. A requester requests, reads
+//! and cancels only their own department's.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use sqlx::PgConnection;
+
+use super::policy::{authorize, department_filter, Target};
+use super::{App, Approval, Error, Op, Page, Paging, Reason, Result, Visibility};
+use crate::auth::Actor;
+use crate::db::assets::Asset;
+use crate::db::compensations::{self, Compensation};
+use crate::db::events::{self, Context, Event, OrderKind};
+use crate::db::loans::{self, Inspection, Loan, NewLoan, ReturnedItem};
+use crate::db::{catalogue, orders, reports, Window};
+use crate::domain::lifecycle::orders::{CompensationStatus, LoanStatus};
+
+/// Which loans: a status (or `overdue`), a department.
+#[derive(Debug, Default, Clone)]
+pub struct LoanFilter {
+    pub status: Option<String>,
+    pub department: Option<i64>,
+}
+
+/// Loans, newest first; a requester's own department's only.
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    filter: LoanFilter,
+    paging: Paging,
+) -> Result<Page<Loan>> {
+    authorize(actor, Op::ListLoans, Target::Nothing)?;
+    let filter = loans::Filter {
+        department_id: department_filter(actor, Op::ListLoans).or(filter.department),
+        status: filter.status,
+    };
+    let window = paging.window();
+    let found = loans::list(&mut *app.pool.acquire().await?, &filter, window).await?;
+    Ok(Page::new(window, found))
+}
+
+/// Request a loan for the requester's own department (an admin: for the one named).
+pub async fn request(app: &App, actor: &Actor, new: NewLoan) -> Result<Loan> {
+    let department = new.department_id.or(actor.department_id);
+    authorize(actor, Op::RequestLoan, Target::For(department))?;
+    let department = department.ok_or_else(|| {
+        Error::Invalid("say which department the loan is for (department_id)".into())
+    })?;
+    let mut tx = app.pool.begin().await?;
+    let loan = loans::create(&mut tx, department, &new, &Context::by(actor.id)).await?;
+    tx.commit().await?;
+    Ok(loan)
+}
+
+pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<Loan> {
+    app.find(actor, Op::GetLoan, async |c| loans::get(c, id).await)
+        .await
+}
+
+/// The loan's history: its status changes and what happened to its assets.
+pub async fn events(app: &App, actor: &Actor, id: i64) -> Result<Vec<Event>> {
+    let load = async |c: &mut PgConnection| loans::get(c, id).await;
+    app.read_found(actor, Op::LoanEvents, load, async |c, _| {
+        let events = events::for_order(c, OrderKind::Loan, id).await?;
+        Ok::<_, Error>(Visibility::of(actor).timeline(events))
+    })
+    .await
+}
+
+/// Approve: reserve assets for the loan's dates (those given, or chosen from the lines).
+pub async fn approve(app: &App, actor: &Actor, id: i64, input: Approval) -> Result<Loan> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    app.change(actor, Op::ApproveLoan, async |tx| {
+        loans::approve(tx, id, input.asset_ids.as_deref(), &ctx).await
+    })
+    .await
+}
+
+pub async fn reject(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Loan> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    app.change(actor, Op::RejectLoan, async |tx| {
+        loans::reject(tx, id, &ctx).await
+    })
+    .await
+}
+
+/// Cancel before anything is issued (the requesting department or an admin).
+pub async fn cancel(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Loan> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    let load = async |c: &mut PgConnection| loans::get(c, id).await;
+    app.change_found(actor, Op::CancelLoan, load, async |tx, _| {
+        loans::cancel(tx, id, &ctx).await
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Issue {
+    /// Assets handed over now; omitted: everything still waiting.
+    pub asset_ids: Option<Vec<i64>>,
+}
+
+/// Hand over reserved assets; partial issue allowed.
+pub async fn issue(app: &App, actor: &Actor, id: i64, input: Issue) -> Result<Loan> {
+    let ctx = Context::by(actor.id);
+    app.change(actor, Op::IssueLoan, async |tx| {
+        loans::issue(tx, id, input.asset_ids.as_deref(), &ctx).await
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Return {
+    /// What came back and in what condition; omitted: everything out, fine.
+    pub items: Option<Vec<ReturnedItem>>,
+}
+
+/// Take assets back with their inspection; damage or loss opens a compensation case.
+pub async fn take_back(app: &App, actor: &Actor, id: i64, input: Return) -> Result<Loan> {
+    let ctx = Context::by(actor.id);
+    app.change(actor, Op::ReturnLoan, async |tx| {
+        loans::return_items(tx, id, input.items.as_deref(), &ctx).await
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Inspect {
+    pub items: Vec<Inspection>,
+}
+
+/// Record the inspection of assets that came back through the gate.
+pub async fn inspect(app: &App, actor: &Actor, id: i64, input: Inspect) -> Result<Loan> {
+    let ctx = Context::by(actor.id);
+    app.change(actor, Op::InspectLoan, async |tx| {
+        loans::inspect(tx, id, &input.items, &ctx).await
+    })
+    .await
+}
+
+/// What approving a requested loan would reserve, for the admin to adjust: the automatic
+/// choice (or why there is none) and other free assets of the same categories.
+#[derive(Debug, Default)]
+pub struct Proposal {
+    pub chosen: Vec<Asset>,
+    pub error: String,
+    pub alternatives: Vec<(i64, String, String)>,
+}
+
+/// The proposal for `loan`, when `actor` may approve it and it waits for a decision.
+pub async fn proposal(app: &App, actor: &Actor, loan: &Loan) -> Result<Option<Proposal>> {
+    if authorize(actor, Op::ApproveLoan, Target::Nothing).is_err()
+        || loan.status != LoanStatus::Requested
+    {
+        return Ok(None);
+    }
+    // Choosing locks rows; only reads happen, and the locks end with the rollback.
+    let mut tx = app.pool.begin().await?;
+    let (from, to) = orders::loan_period(loan.starts_on, loan.ends_on);
+    let mut proposal = Proposal::default();
+    let period = (Some(from), Some(to));
+    match orders::proposal(
+        &mut tx,
+        OrderKind::Loan,
+        loan.id,
+        loan.department_id,
+        period,
+    )
+    .await
+    {
+        Ok(chosen) => proposal.chosen = crate::db::assets::by_ids(&mut tx, &chosen).await?,
+        Err(e) => proposal.error = Error::from(e).to_string(),
+    }
+    let categories: Vec<i64> = loan.lines.iter().filter_map(|l| l.category_id).collect();
+    let taken: Vec<i64> = proposal.chosen.iter().map(|a| a.id).collect();
+    let dates = (loan.starts_on, loan.ends_on);
+    proposal.alternatives =
+        catalogue::free_assets(&mut tx, &categories, loan.department_id, dates, &taken, 30).await?;
+    tx.rollback().await?;
+    Ok(Some(proposal))
+}
+
+/// What waits for a decision: requested loans and transfers, oldest first.
+pub async fn approval_queue(
+    app: &App,
+    actor: &Actor,
+) -> Result<(Vec<Loan>, Vec<crate::db::transfers::Transfer>)> {
+    authorize(actor, Op::ApprovalQueue, Target::Nothing)?;
+    let mut conn = app.pool.acquire().await?;
+    let filter = loans::Filter {
+        department_id: None,
+        status: Some(LoanStatus::Requested.as_str().into()),
+    };
+    let (mut loans, _) = loans::list(&mut conn, &filter, Window::first(200)).await?;
+    loans.reverse();
+    let filter = crate::db::transfers::Filter {
+        status: Some(crate::domain::lifecycle::orders::TransferStatus::Requested),
+        ..Default::default()
+    };
+    let (transfers, _) = crate::db::transfers::list(&mut conn, &filter, Window::first(200)).await?;
+    Ok((loans, transfers))
+}
+
+/// What to pick for approved loans.
+pub async fn pick_list(app: &App, actor: &Actor) -> Result<Vec<reports::Pick>> {
+    app.read(actor, Op::PickList, async |c| reports::picks(c).await)
+        .await
+}
+
+/// The loans out, to take back: soonest due first.
+pub async fn out(app: &App, actor: &Actor) -> Result<Vec<Loan>> {
+    authorize(actor, Op::ReturnsDesk, Target::Nothing)?;
+    let mut conn = app.pool.acquire().await?;
+    let mut out = Vec::new();
+    for status in [LoanStatus::Issued, LoanStatus::PartiallyIssued] {
+        let filter = loans::Filter {
+            department_id: None,
+            status: Some(status.as_str().into()),
+        };
+        out.extend(loans::list(&mut conn, &filter, Window::first(200)).await?.0);
+    }
+    out.sort_by_key(|l| (l.ends_on, l.id));
+    Ok(out)
+}
+
+/// Compensation cases, newest first; a requester's own department's only.
+pub async fn compensations(
+    app: &App,
+    actor: &Actor,
+    status: Option<CompensationStatus>,
+    department: Option<i64>,
+) -> Result<Vec<Compensation>> {
+    authorize(actor, Op::ListCompensations, Target::Nothing)?;
+    let department = department_filter(actor, Op::ListCompensations).or(department);
+    Ok(compensations::list(&mut *app.pool.acquire().await?, department, status).await?)
+}
+
+/// Every compensation case, to settle (the staff's and the auditor's page).
+pub async fn compensation_desk(app: &App, actor: &Actor) -> Result<Vec<Compensation>> {
+    app.read(actor, Op::CompensationDesk, async |c| {
+        compensations::list(c, None, None).await
+    })
+    .await
+}
+
+pub async fn compensation(app: &App, actor: &Actor, id: i64) -> Result<Compensation> {
+    app.find(actor, Op::GetCompensation, async |c| {
+        compensations::get(c, id).await
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Repair {
+    /// What the repair cost, in fen: the department compensates this instead of the original value.
+    pub cost_fen: i64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Payment {
+    pub receipt_number: String,
+}
+
+/// The damaged asset was repaired: it is back in stock, and the case is for the cost.
+pub async fn repaired(app: &App, actor: &Actor, id: i64, input: Repair) -> Result<Compensation> {
+    let ctx = Context::by(actor.id);
+    app.change(actor, Op::RepairCompensation, async |tx| {
+        compensations::repaired(tx, id, input.cost_fen, &ctx).await
+    })
+    .await
+}
+
+pub async fn paid(app: &App, actor: &Actor, id: i64, input: Payment) -> Result<Compensation> {
+    let ctx = Context::by(actor.id);
+    app.change(actor, Op::PayCompensation, async |tx| {
+        compensations::paid(tx, id, &input.receipt_number, &ctx).await
+    })
+    .await
+}
+
+pub async fn waived(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Compensation> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    app.change(actor, Op::WaiveCompensation, async |tx| {
+        compensations::waived(tx, id, &ctx).await
+    })
+    .await
+}

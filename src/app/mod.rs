@@ -1,0 +1,214 @@
+//! The application layer: each business operation once, with its authorisation, under every
+//! front end (the JSON API in `http`, the pages in `web`, the CLI).
+//!
+//! An operation is one function: `(app, actor, what it acts on, a typed input) -> Result<a
+//! typed output>`. It authorizes first ([`policy::authorize`], one table), then reads or changes
+//! the database through `db` in one transaction, and answers with an [`Error`] a front end maps
+//! to its own (a status code and JSON, an error page). The front ends only parse, call, render.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+
+use crate::auth::Actor;
+use crate::config::Config;
+use crate::db;
+use crate::ingest::Ingest;
+
+mod error;
+pub use error::{Error, Result};
+/// Assets.
+pub mod assets;
+/// Places and kinds: warehouses, zones, categories; the catalogue.
+pub mod catalogue;
+/// Disposals.
+pub mod disposals;
+/// Intakes.
+pub mod intakes;
+/// Loans and compensation cases.
+pub mod loans;
+/// Departments and users.
+pub mod people;
+/// Who may do what: the policy table and `authorize`.
+pub mod policy;
+/// Readers and gates, handheld uploads, alerts, the live stream.
+pub mod readers;
+/// The dashboard and its exports.
+pub mod reports;
+/// Stocktakes.
+pub mod stocktakes;
+/// Transfers.
+pub mod transfers;
+pub use policy::Op;
+use policy::{authorize, Scoped, Target};
+/// What a person may read of other departments' business.
+pub mod visibility;
+pub use visibility::Visibility;
+
+/// What every operation can reach: the database, the configuration, the reader pipeline.
+#[derive(Clone)]
+pub struct App {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    /// The reader pipeline; `None` where the service runs without it (some tests).
+    pub ingest: Option<Ingest>,
+    /// Cancelled when the server starts shutting down, so that endless responses (the event
+    /// stream) end and graceful shutdown can finish.
+    pub closing: tokio_util::sync::CancellationToken,
+}
+
+impl App {
+    pub fn new(pool: PgPool, config: Config) -> Self {
+        App {
+            pool,
+            config: Arc::new(config),
+            ingest: None,
+            closing: Default::default(),
+        }
+    }
+
+    pub fn with_ingest(mut self, ingest: Ingest) -> Self {
+        self.ingest = Some(ingest);
+        self
+    }
+
+    /// Authorize `op` (a role check: it names no particular thing), then run `f` on a
+    /// connection.
+    pub(crate) async fn read<T, E: Into<Error>>(
+        &self,
+        actor: &Actor,
+        op: Op,
+        f: impl AsyncFnOnce(&mut PgConnection) -> Result<T, E>,
+    ) -> Result<T> {
+        authorize(actor, op, Target::Nothing)?;
+        let mut conn = self.pool.acquire().await?;
+        f(&mut conn).await.map_err(Into::into)
+    }
+
+    /// Authorize `op` (a role check), then run `f` in a transaction, committed if it succeeds.
+    pub(crate) async fn change<T, E: Into<Error>>(
+        &self,
+        actor: &Actor,
+        op: Op,
+        f: impl AsyncFnOnce(&mut PgConnection) -> Result<T, E>,
+    ) -> Result<T> {
+        authorize(actor, op, Target::Nothing)?;
+        let mut tx = self.pool.begin().await?;
+        let out = f(&mut tx).await.map_err(Into::into)?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Authorize `op` on the thing `load` finds — the role before anything is read, so a
+    /// refusal never tells whether it exists, then the thing's scope — and run `f` on it.
+    pub(crate) async fn read_found<T: Scoped, U, E: Into<Error>>(
+        &self,
+        actor: &Actor,
+        op: Op,
+        load: impl AsyncFnOnce(&mut PgConnection) -> db::Result<T>,
+        f: impl AsyncFnOnce(&mut PgConnection, T) -> Result<U, E>,
+    ) -> Result<U> {
+        self.read(actor, op, async |c| found(actor, op, c, load, f).await)
+            .await
+    }
+
+    /// [`App::read_found`] that only returns what it found.
+    pub(crate) async fn find<T: Scoped>(
+        &self,
+        actor: &Actor,
+        op: Op,
+        load: impl AsyncFnOnce(&mut PgConnection) -> db::Result<T>,
+    ) -> Result<T> {
+        self.read_found(actor, op, load, async |_, it| Ok::<_, Error>(it))
+            .await
+    }
+
+    /// [`App::read_found`] in a transaction, committed if `f` succeeds.
+    pub(crate) async fn change_found<T: Scoped, U, E: Into<Error>>(
+        &self,
+        actor: &Actor,
+        op: Op,
+        load: impl AsyncFnOnce(&mut PgConnection) -> db::Result<T>,
+        f: impl AsyncFnOnce(&mut PgConnection, T) -> Result<U, E>,
+    ) -> Result<U> {
+        self.change(actor, op, async |tx| found(actor, op, tx, load, f).await)
+            .await
+    }
+
+    /// The reader pipeline, or an error that says it is not running.
+    pub fn ingest(&self) -> Result<&Ingest> {
+        self.ingest.as_ref().ok_or(Error::Unavailable(
+            "the reader pipeline is not running in this service".into(),
+        ))
+    }
+}
+
+/// Load a thing, authorize `op` on it, and run `f` on it.
+async fn found<T: Scoped, U, E: Into<Error>>(
+    actor: &Actor,
+    op: Op,
+    conn: &mut PgConnection,
+    load: impl AsyncFnOnce(&mut PgConnection) -> db::Result<T>,
+    f: impl AsyncFnOnce(&mut PgConnection, T) -> Result<U, E>,
+) -> Result<U> {
+    let thing = load(conn).await?;
+    authorize(actor, op, thing.target())?;
+    f(conn, thing).await.map_err(Into::into)
+}
+
+/// `?page=&per_page=` (1-based; at most [`Paging::MAX_PER_PAGE`] per page).
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
+pub struct Paging {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+impl Paging {
+    pub const MAX_PER_PAGE: i64 = 500;
+
+    pub fn window(self) -> crate::db::Window {
+        let page = self.page.unwrap_or(1).max(1);
+        let per_page = self.per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE);
+        crate::db::Window { page, per_page }
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn new(window: crate::db::Window, (items, total): (Vec<T>, i64)) -> Page<T> {
+        Page {
+            items,
+            total,
+            page: window.page,
+            per_page: window.per_page,
+        }
+    }
+}
+
+/// An approval: which assets to reserve, and why.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    /// The assets to reserve; omitted: chosen automatically from the lines.
+    pub asset_ids: Option<Vec<i64>>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Why: for a rejection, a cancellation, a waiver, a closing.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    #[serde(default)]
+    pub reason: String,
+}

@@ -1,0 +1,319 @@
+//! Readers and gates (the site the engine runs), handheld uploads, gate alerts, and the live
+//! stream.
+//!
+//! A change of readers, read points or gates is checked before it is committed: the whole
+//! site as it would be is loaded inside the transaction and judged by the engine's own rules,
+//! so the database never holds a configuration the engine refuses. Then the pipeline reloads;
+//! should that fail, the previous configuration keeps running.
+
+use chrono::{DateTime, Utc};
+use depot_readers::{Epc, TagRead};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use tokio::sync::broadcast;
+use utoipa::ToSchema;
+
+use super::policy::{authorize, Target};
+use super::{App, Error, Op, Result, Visibility};
+use crate::auth::Actor;
+use crate::db::alerts::{self, Alert};
+use crate::db::readers::{self, Gate, NewGate, NewReader, Passage, Reader, ReaderChange, HANDHELD};
+use crate::db::{self, places};
+use crate::ingest::{self, live, Health, IngestError, LiveEvent, Site};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReaderWithHealth {
+    #[serde(flatten)]
+    pub reader: Reader,
+    pub health: Option<Health>,
+}
+
+fn with_health(app: &App, readers: Vec<Reader>) -> Vec<ReaderWithHealth> {
+    let health = app.ingest.as_ref().map(|i| i.health()).unwrap_or_default();
+    readers
+        .into_iter()
+        .map(|reader| ReaderWithHealth {
+            health: health.get(&reader.id).cloned(),
+            reader,
+        })
+        .collect()
+}
+
+/// Readers with their health: connected, last read, reads/s, errors, reconnects.
+pub async fn list(app: &App, actor: &Actor) -> Result<Vec<ReaderWithHealth>> {
+    let found = app
+        .read(actor, Op::ListReaders, async |c| readers::list(c).await)
+        .await?;
+    Ok(with_health(app, found))
+}
+
+/// The admin's readers page: readers with health, gates, and zone names.
+pub struct ReaderDesk {
+    pub readers: Vec<ReaderWithHealth>,
+    pub gates: Vec<Gate>,
+    pub zones: Vec<(i64, String)>,
+}
+
+pub async fn desk(app: &App, actor: &Actor) -> Result<ReaderDesk> {
+    let (found, gates, zones) = app
+        .read(actor, Op::ReaderDesk, async |c| {
+            let found = readers::list(c).await?;
+            let gates = readers::gates(c).await?;
+            let zones = places::zone_names(c, false).await?;
+            Ok::<_, db::Error>((found, gates, zones))
+        })
+        .await?;
+    Ok(ReaderDesk {
+        readers: with_health(app, found),
+        gates,
+        zones,
+    })
+}
+
+fn check_address(address: &str) -> Result<()> {
+    if address.trim() == HANDHELD {
+        return Ok(());
+    }
+    address
+        .trim()
+        .parse::<depot_readers::ReaderAddress>()
+        .map(|_| ())
+        .map_err(|e| Error::Invalid(format!("{e}; or `{HANDHELD}` for a handheld")))
+}
+
+/// Change the site: `f` in a transaction, then the whole site as it would be is judged by the
+/// engine, and only a site it would run is committed; then the pipeline picks it up.
+async fn reconfigure<T>(
+    app: &App,
+    actor: &Actor,
+    op: Op,
+    f: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
+) -> Result<T> {
+    let out = app
+        .change(actor, op, async |tx| {
+            readers::lock_configuration(tx).await?;
+            let out = f(tx).await?;
+            let site = Site::load(tx).await?;
+            site.check()
+                .map_err(|e| IngestError::Config(e.to_string()))?;
+            Ok::<_, Error>(out)
+        })
+        .await?;
+    if let Some(ingest) = &app.ingest {
+        ingest.reload().await?;
+    }
+    Ok(out)
+}
+
+/// Add a reader; the pipeline connects to it at once.
+pub async fn create(app: &App, actor: &Actor, new: NewReader) -> Result<Reader> {
+    reconfigure(app, actor, Op::CreateReader, async |tx| {
+        check_address(&new.address)?;
+        Ok(readers::create(tx, &new).await?)
+    })
+    .await
+}
+
+pub async fn update(app: &App, actor: &Actor, id: i64, change: ReaderChange) -> Result<Reader> {
+    reconfigure(app, actor, Op::UpdateReader, async |tx| {
+        if let Some(address) = &change.address {
+            check_address(address)?;
+        }
+        Ok(readers::update(tx, id, &change).await?)
+    })
+    .await
+}
+
+pub async fn delete(app: &App, actor: &Actor, id: i64) -> Result<()> {
+    reconfigure(app, actor, Op::DeleteReader, async |tx| {
+        Ok(readers::delete(tx, id).await?)
+    })
+    .await
+}
+
+pub async fn gates(app: &App, actor: &Actor) -> Result<Vec<Gate>> {
+    app.read(actor, Op::ListGates, async |c| readers::gates(c).await)
+        .await
+}
+
+/// Add a gate: two zones, inside and outside, neither a side of another gate.
+pub async fn create_gate(app: &App, actor: &Actor, new: NewGate) -> Result<Gate> {
+    reconfigure(app, actor, Op::CreateGate, async |tx| {
+        Ok(readers::create_gate(tx, &new).await?)
+    })
+    .await
+}
+
+pub async fn delete_gate(app: &App, actor: &Actor, id: i64) -> Result<()> {
+    reconfigure(app, actor, Op::DeleteGate, async |tx| {
+        Ok(readers::delete_gate(tx, id).await?)
+    })
+    .await
+}
+
+/// One read from a handheld.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandheldRead {
+    /// EPC in hex.
+    pub epc: String,
+    #[serde(default = "first_antenna")]
+    pub antenna: u16,
+    pub rssi_dbm: Option<i8>,
+    /// When it was read; defaults to the upload time.
+    pub at: Option<DateTime<Utc>>,
+}
+
+fn first_antenna() -> u16 {
+    1
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Upload {
+    /// The handheld's reader name.
+    pub reader: String,
+    pub reads: Vec<HandheldRead>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Uploaded {
+    pub accepted: usize,
+}
+
+/// A handheld's batch of reads, all or nothing: one bad read refuses the batch with its
+/// number, and nothing is counted.
+pub async fn upload(app: &App, actor: &Actor, upload: Upload) -> Result<Uploaded> {
+    authorize(actor, Op::UploadReads, Target::Nothing)?;
+    let ingest = app.ingest()?;
+    let reader = readers::by_name(&mut *app.pool.acquire().await?, &upload.reader).await?;
+    if reader.address.trim() != HANDHELD {
+        return Err(Error::Invalid(format!(
+            "reader {:?} is a fixed reader, not a handheld: its reads come from the reader itself",
+            reader.name
+        )));
+    }
+    let site = ingest.site();
+    let now = ingest::now_us();
+    let mut reads = Vec::with_capacity(upload.reads.len());
+    for (i, r) in upload.reads.iter().enumerate() {
+        let row = i + 1;
+        let epc = Epc::from_hex(&r.epc)
+            .ok()
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| {
+                Error::Invalid(format!("read {row}: {:?} is not an EPC in hex", r.epc))
+            })?;
+        if site.zone_of(reader.id, r.antenna).is_none() {
+            return Err(Error::Invalid(format!(
+                "read {row}: antenna {} of {:?} is mapped to no zone",
+                r.antenna, reader.name
+            )));
+        }
+        let at = r.at.map(|t| t.timestamp_micros().max(0) as u64);
+        reads.push(TagRead {
+            epc,
+            reader: ingest::reader_id(reader.id),
+            antenna: r.antenna,
+            rssi_dbm: r.rssi_dbm,
+            timestamp_us: at.unwrap_or(now),
+            channel: None,
+            phase: None,
+            seen_count: None,
+        });
+    }
+    reads.sort_by_key(|r| r.timestamp_us);
+    let accepted = reads.len();
+    ingest.handheld(reads).await?;
+    Ok(Uploaded { accepted })
+}
+
+/// Alerts, newest first; `open`: only those not yet acknowledged.
+pub async fn alerts(app: &App, actor: &Actor, open: bool) -> Result<Vec<Alert>> {
+    app.read(actor, Op::ListAlerts, async |c| {
+        alerts::list(c, open, 500).await
+    })
+    .await
+}
+
+pub async fn acknowledge(app: &App, actor: &Actor, id: i64, note: &str) -> Result<Alert> {
+    app.change(actor, Op::AcknowledgeAlert, async |tx| {
+        alerts::acknowledge(tx, id, actor.id, note).await
+    })
+    .await
+}
+
+/// The keeper's gate page: the gates, the one watched, its latest passages and open alerts.
+pub struct GateView {
+    pub gates: Vec<Gate>,
+    pub gate: Option<i64>,
+    pub passages: Vec<Passage>,
+    pub alerts: Vec<Alert>,
+}
+
+/// The gate view of `gate`, or of the only gate when there is one, or of all.
+pub async fn gate_view(app: &App, actor: &Actor, gate: Option<i64>) -> Result<GateView> {
+    app.read(actor, Op::GateView, async |c| {
+        let gates = readers::gates(c).await?;
+        let gate = gate.or_else(|| (gates.len() == 1).then(|| gates[0].id));
+        let passages = readers::passages(c, gate, 50).await?;
+        let alerts = alerts::list(c, true, 100)
+            .await?
+            .into_iter()
+            .filter(|a| gate.is_none() || a.gate_id == gate)
+            .collect();
+        Ok::<_, db::Error>(GateView {
+            gates,
+            gate,
+            passages,
+            alerts,
+        })
+    })
+    .await
+}
+
+/// A live feed: the events a person may follow, as they happen.
+pub struct Feed {
+    rx: broadcast::Receiver<LiveEvent>,
+    filter: live::Filter,
+    sees: Visibility,
+    closing: tokio_util::sync::CancellationToken,
+}
+
+/// What a feed yields.
+pub enum Next {
+    Event(LiveEvent),
+    /// A slow follower missed this many events; the feed carries on with the newest.
+    Lagged(u64),
+}
+
+/// Follow the live stream through `filter`, as far as the actor may see.
+pub fn follow(app: &App, actor: &Actor, filter: live::Filter) -> Result<Feed> {
+    authorize(actor, Op::Stream, Target::Nothing)?;
+    Ok(Feed {
+        rx: app.ingest()?.subscribe(),
+        filter,
+        sees: Visibility::of(actor),
+        closing: app.closing.clone(),
+    })
+}
+
+impl Feed {
+    /// The next event, or `None` when the stream ends (the service is shutting down).
+    pub async fn next(&mut self) -> Option<Next> {
+        loop {
+            let next = tokio::select! {
+                _ = self.closing.cancelled() => return None,
+                next = self.rx.recv() => next,
+            };
+            match next {
+                Ok(event) => match self.sees.live(event) {
+                    Some(event) if self.filter.accepts(&event) => return Some(Next::Event(event)),
+                    _ => continue,
+                },
+                Err(broadcast::error::RecvError::Lagged(n)) => return Some(Next::Lagged(n)),
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}

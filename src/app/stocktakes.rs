@@ -1,0 +1,346 @@
+//! Stocktakes (盘点): create (a warehouse, or some of its zones), start (the register's
+//! expectation is taken then), live progress, finish (the count is stored), and the
+//! follow-ups: mark missing as lost, relocate misplaced, register unknown.
+
+use depot_readers::Epc;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{App, Error, Op, Result};
+use crate::auth::Actor;
+use crate::db::assets::{self, NewAsset};
+use crate::db::events::{self, Context};
+use crate::db::stocktakes::{self, NewResult, Outcome, ResultRow, StocktakeRow, StocktakeStatus};
+use crate::db::{self, catalogue, places};
+use crate::domain::lifecycle::AssetAction;
+use crate::engine::{Progress, StocktakeResult, ZoneId};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LiveProgress {
+    pub expected: u32,
+    pub found: u32,
+    pub misplaced: u32,
+    pub missing: u32,
+    pub unexpected: u32,
+}
+
+impl From<Progress> for LiveProgress {
+    fn from(p: Progress) -> Self {
+        LiveProgress {
+            expected: p.expected,
+            found: p.found,
+            misplaced: p.misplaced,
+            missing: p.missing,
+            unexpected: p.unexpected,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stocktake {
+    #[serde(flatten)]
+    pub stocktake: StocktakeRow,
+    /// While running: the live count.
+    pub progress: Option<LiveProgress>,
+    /// Once finished: every line, with what was done about it.
+    pub results: Vec<ResultRow>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStocktake {
+    pub warehouse_id: i64,
+    /// Some zones of the warehouse; empty or omitted: all of them.
+    #[serde(default)]
+    pub zone_ids: Vec<i64>,
+}
+
+pub async fn list(app: &App, actor: &Actor) -> Result<Vec<StocktakeRow>> {
+    app.read(actor, Op::ListStocktakes, async |c| {
+        stocktakes::list(c).await
+    })
+    .await
+}
+
+pub async fn create(app: &App, actor: &Actor, new: NewStocktake) -> Result<StocktakeRow> {
+    app.change(actor, Op::CreateStocktake, async |tx| {
+        stocktakes::create(tx, new.warehouse_id, &new.zone_ids, actor.id).await
+    })
+    .await
+}
+
+fn progress(app: &App, id: i64) -> Option<Progress> {
+    app.ingest.as_ref().and_then(|i| i.stocktake_progress(id))
+}
+
+async fn view(app: &App, id: i64) -> Result<Stocktake> {
+    let mut conn = app.pool.acquire().await?;
+    Ok(Stocktake {
+        stocktake: stocktakes::get(&mut conn, id).await?,
+        progress: progress(app, id).map(Into::into),
+        results: stocktakes::results(&mut conn, id, None).await?,
+    })
+}
+
+pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
+    super::policy::authorize(actor, Op::GetStocktake, super::policy::Target::Nothing)?;
+    view(app, id).await
+}
+
+/// Start counting: the register's expectation for the scope is taken now.
+pub async fn start(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
+    app.change(actor, Op::StartStocktake, async |tx| {
+        let ingest = app.ingest()?;
+        let row = stocktakes::lock(tx, id, "start", StocktakeStatus::Created).await?;
+        let expected: Vec<(Epc, ZoneId)> = stocktakes::expected(tx, &row.zone_ids)
+            .await?
+            .iter()
+            .filter_map(|(epc, zone)| Some((Epc::from_hex(epc).ok()?, ZoneId(*zone as u32))))
+            .collect();
+        stocktakes::mark_running(tx, id, expected.len()).await?;
+        let scope = row.zone_ids.iter().map(|z| ZoneId(*z as u32)).collect();
+        ingest
+            .start_stocktake(id, expected, scope)
+            .await
+            .map_err(|e| Error::Unavailable(e.to_string()))?;
+        Ok::<_, Error>(())
+    })
+    .await?;
+    view(app, id).await
+}
+
+/// Finish: what was read so far is counted, and the results are stored.
+pub async fn finish(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
+    app.change(actor, Op::FinishStocktake, async |tx| {
+        let ingest = app.ingest()?;
+        stocktakes::lock(tx, id, "finish", StocktakeStatus::Running).await?;
+        let result = ingest
+            .finish_stocktake(id)
+            .await
+            .map_err(|e| Error::Unavailable(e.to_string()))?
+            .ok_or_else(|| Error::Conflict(format!("stocktake {id} is not being counted by this service (was it restarted?): cancel it and start a new one")))?;
+        stocktakes::store_results(tx, id, &lines(&result)).await?;
+        Ok::<_, Error>(())
+    })
+    .await?;
+    view(app, id).await
+}
+
+/// Cancel a stocktake that is created or running.
+pub async fn cancel(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
+    app.change(actor, Op::CancelStocktake, async |tx| {
+        let row = stocktakes::get(tx, id).await?;
+        if !matches!(
+            row.status,
+            StocktakeStatus::Created | StocktakeStatus::Running
+        ) {
+            return Err(Error::Conflict(
+                format!("cannot cancel stocktake {id}: it is {:?}", row.status).to_lowercase(),
+            ));
+        }
+        if let Some(ingest) = &app.ingest {
+            let _ = ingest.finish_stocktake(id).await;
+        }
+        stocktakes::mark_cancelled(tx, id).await?;
+        Ok(())
+    })
+    .await?;
+    view(app, id).await
+}
+
+/// The lines of a count, as stored.
+fn lines(result: &StocktakeResult) -> Vec<NewResult> {
+    let zone = |z: ZoneId| Some(i64::from(z.0));
+    let mut lines: Vec<NewResult> = Vec::new();
+    lines.extend(result.found.iter().map(|l| NewResult {
+        epc: l.epc.to_hex(),
+        outcome: Outcome::Found,
+        expected_zone_id: zone(l.zone),
+        seen_zone_id: zone(l.zone),
+    }));
+    lines.extend(result.missing.iter().map(|l| NewResult {
+        epc: l.epc.to_hex(),
+        outcome: Outcome::Missing,
+        expected_zone_id: zone(l.zone),
+        seen_zone_id: None,
+    }));
+    lines.extend(result.misplaced.iter().map(|m| NewResult {
+        epc: m.epc.to_hex(),
+        outcome: Outcome::Misplaced,
+        expected_zone_id: zone(m.expected),
+        seen_zone_id: zone(m.seen),
+    }));
+    lines.extend(result.unexpected.iter().map(|u| NewResult {
+        epc: u.epc.to_hex(),
+        outcome: Outcome::Unexpected,
+        expected_zone_id: None,
+        seen_zone_id: zone(u.zone),
+    }));
+    lines
+}
+
+/// What to do about one line of a finished stocktake.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FollowUp {
+    /// A missing asset is lost: it awaits write-off (an admin's `write_off`).
+    MarkLost,
+    /// A misplaced asset stays where it was found: the register moves it there.
+    Relocate,
+    /// An unknown tag is registered as a new asset, in stock where it was found.
+    Register,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resolve {
+    pub epc: String,
+    pub action: FollowUp,
+    /// For `register`: the new asset.
+    pub name: Option<String>,
+    pub category_id: Option<i64>,
+    pub original_value_fen: Option<i64>,
+}
+
+/// Act on one line of a finished stocktake.
+pub async fn resolve(app: &App, actor: &Actor, id: i64, input: Resolve) -> Result<ResultRow> {
+    let epc = input.epc.trim().to_ascii_uppercase();
+    let ctx = Context::by(actor.id).reason(format!("stocktake {id}"));
+    let on_asset = |line: &ResultRow| {
+        line.asset_id
+            .ok_or_else(|| Error::Conflict(format!("EPC {epc} is on no asset")))
+    };
+    app.change(actor, Op::Resolve, async |tx| {
+        let (resolution, asset_id) = match input.action {
+            FollowUp::MarkLost => {
+                let line = stocktakes::lock_result(tx, id, &epc, Outcome::Missing).await?;
+                let asset = on_asset(&line)?;
+                events::transition(tx, asset, AssetAction::MarkLost, &ctx).await?;
+                ("marked_lost", asset)
+            }
+            FollowUp::Relocate => {
+                let line = stocktakes::lock_result(tx, id, &epc, Outcome::Misplaced).await?;
+                let asset = on_asset(&line)?;
+                assets::relocate(tx, asset, line.seen_zone_id, &ctx).await?;
+                ("relocated", asset)
+            }
+            FollowUp::Register => {
+                let line = stocktakes::lock_result(tx, id, &epc, Outcome::Unexpected).await?;
+                if let Some(asset) = line.asset_id {
+                    return Err(Error::Conflict(format!(
+                        "EPC {epc} is already on asset {asset}"
+                    )));
+                }
+                let new = NewAsset {
+                    epc: Some(epc.clone()),
+                    name: input
+                        .name
+                        .clone()
+                        .ok_or_else(|| Error::Invalid("registering needs a name".into()))?,
+                    category_id: input
+                        .category_id
+                        .ok_or_else(|| Error::Invalid("registering needs a category_id".into()))?,
+                    original_value_fen: input.original_value_fen.unwrap_or(0),
+                    acquired_on: None,
+                    source_class: Default::default(),
+                    owner_department_id: None,
+                    notes: format!("found untagged in the register at stocktake {id}"),
+                };
+                let asset = assets::register(tx, &app.config.company_prefix, &new, &ctx).await?;
+                events::transition(tx, asset.id, AssetAction::Receive, &ctx).await?;
+                assets::put(tx, asset.id, line.seen_zone_id).await?;
+                ("registered", asset.id)
+            }
+        };
+        stocktakes::resolve(tx, id, &epc, resolution, actor.id, Some(asset_id)).await?;
+        let line = stocktakes::results(tx, id, None)
+            .await?
+            .into_iter()
+            .find(|r| r.epc == epc)
+            .ok_or_else(|| Error::NotFound(format!("EPC {epc} in stocktake {id}")))?;
+        Ok(line)
+    })
+    .await
+}
+
+/// The keeper's stocktakes page: the stocktakes, and the warehouses and zones to count.
+pub struct StocktakeDesk {
+    pub stocktakes: Vec<StocktakeRow>,
+    pub warehouses: Vec<(i64, String)>,
+    pub zones: Vec<(i64, String)>,
+}
+
+pub async fn desk(app: &App, actor: &Actor) -> Result<StocktakeDesk> {
+    app.read(actor, Op::StocktakeDesk, async |c| {
+        Ok::<_, db::Error>(StocktakeDesk {
+            stocktakes: stocktakes::list(c).await?,
+            warehouses: places::warehouses(c)
+                .await?
+                .into_iter()
+                .map(|w| (w.id, w.name))
+                .collect(),
+            zones: places::zone_names(c, false).await?,
+        })
+    })
+    .await
+}
+
+/// One stocktake's page: the live count and the lines so far while it runs, the stored ones
+/// after; the warehouse, zone and category names to show them with.
+pub struct Sheet {
+    pub stocktake: StocktakeRow,
+    pub warehouse: String,
+    pub zones: Vec<(i64, String)>,
+    pub progress: Progress,
+    pub results: Vec<ResultRow>,
+    pub categories: Vec<(i64, String)>,
+}
+
+pub async fn sheet(app: &App, actor: &Actor, id: i64) -> Result<Sheet> {
+    app.read(actor, Op::StocktakeDesk, async |c| {
+        let s = stocktakes::get(c, id).await?;
+        let running = s.status == StocktakeStatus::Running;
+        let live = app.ingest.as_ref().filter(|_| running);
+        let stored = Progress {
+            expected: s.expected as u32,
+            found: s.found as u32,
+            misplaced: s.misplaced as u32,
+            missing: s.missing as u32,
+            unexpected: s.unexpected as u32,
+        };
+        let progress = live
+            .and_then(|i| i.stocktake_progress(id))
+            .unwrap_or(stored);
+        let results = match live.and_then(|i| i.stocktake_so_far(id)) {
+            // While counting: the lines so far, as they would be stored now.
+            Some(so_far) => {
+                let lines = lines(&so_far);
+                let epcs: Vec<String> = lines.iter().map(|l| l.epc.clone()).collect();
+                let ids: std::collections::HashMap<String, i64> =
+                    assets::ids_by_epc(c, &epcs).await?.into_iter().collect();
+                lines
+                    .into_iter()
+                    .map(|l| ResultRow {
+                        asset_id: ids.get(&l.epc).copied(),
+                        epc: l.epc,
+                        outcome: l.outcome,
+                        expected_zone_id: l.expected_zone_id,
+                        seen_zone_id: l.seen_zone_id,
+                        resolution: None,
+                        resolved_at: None,
+                    })
+                    .collect()
+            }
+            None => stocktakes::results(c, id, None).await?,
+        };
+        Ok::<_, db::Error>(Sheet {
+            warehouse: places::warehouse(c, s.warehouse_id).await?.name,
+            zones: places::zone_names(c, false).await?,
+            stocktake: s,
+            progress,
+            results,
+            categories: catalogue::categories(c).await?,
+        })
+    })
+    .await
+}

@@ -1,0 +1,398 @@
+//! `depot bench gate`: how often the gate judges right, on an independent door model.
+//!
+//! The door model (`crate::radio::door`) was written from link-budget physics without
+//! reading the engine: antenna patterns with a front-to-back ratio, two-way path loss,
+//! orientation nulls, frequency-selective multipath, antennas multiplexed on one reader whose
+//! read budget the tags in the field share. For each front-to-back ratio and seed it plays a
+//! few minutes at a dock door (trolleys out and in, turn-backs at the door plane, a fast
+//! walker, two trolleys crossing at once, strays on a shelf inside the door) through the
+//! engine and scores the passages against the model's ground truth.
+
+use std::collections::HashMap;
+
+use depot_readers::Epc;
+
+use crate::engine::{
+    Direction, Engine, EngineConfig, Fact, GateConfig, ReadPoint, ReaderConfig, Smoothing,
+    ZoneConfig, ZoneId,
+};
+use crate::radio::{self, door};
+
+/// A crossing the model knows happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Crossing {
+    pub epc: Epc,
+    pub direction: Direction,
+    pub at_us: u64,
+}
+
+/// A passage is matched to a true crossing of the same tag within this much time.
+pub const MATCH_US: u64 = 5_000_000;
+
+/// Passages scored against the truth.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Score {
+    pub crossings: u32,
+    /// Judged in the right direction and acted on.
+    pub right: u32,
+    /// Judged in the right direction but uncertain: a person is asked.
+    pub asked: u32,
+    /// No passage for a real crossing.
+    pub missed: u32,
+    /// Acted on in the wrong direction.
+    pub wrong_direction: u32,
+    /// Uncertain, in the wrong direction.
+    pub wrong_direction_asked: u32,
+    /// Acted on where nothing crossed.
+    pub false_passages: u32,
+    /// Uncertain where nothing crossed.
+    pub false_asked: u32,
+}
+
+impl Score {
+    pub fn add(&mut self, o: &Score) {
+        self.crossings += o.crossings;
+        self.right += o.right;
+        self.asked += o.asked;
+        self.missed += o.missed;
+        self.wrong_direction += o.wrong_direction;
+        self.wrong_direction_asked += o.wrong_direction_asked;
+        self.false_passages += o.false_passages;
+        self.false_asked += o.false_asked;
+    }
+
+    /// Share of crossings judged right and acted on.
+    pub fn right_share(&self) -> f64 {
+        f64::from(self.right) / f64::from(self.crossings.max(1))
+    }
+}
+
+/// Score the engine's passages against the true crossings: each passage is matched to the
+/// nearest unmatched crossing of its tag within [`MATCH_US`].
+pub fn score(facts: &[Fact], truth: &[Crossing]) -> Score {
+    let mut by_tag: HashMap<Epc, Vec<(Crossing, bool)>> = HashMap::new();
+    for c in truth {
+        by_tag.entry(c.epc).or_default().push((*c, false));
+    }
+    let mut s = Score {
+        crossings: truth.len() as u32,
+        ..Score::default()
+    };
+    for f in facts {
+        let Fact::Passed {
+            epc,
+            direction,
+            at,
+            uncertain,
+            ..
+        } = f
+        else {
+            continue;
+        };
+        let candidates = by_tag.get_mut(epc);
+        let best = candidates.and_then(|cs| {
+            cs.iter_mut()
+                .filter(|(c, used)| !used && c.at_us.abs_diff(*at) <= MATCH_US)
+                .min_by_key(|(c, _)| c.at_us.abs_diff(*at))
+        });
+        match best {
+            Some((c, used)) => {
+                *used = true;
+                match (c.direction == *direction, uncertain) {
+                    (true, false) => s.right += 1,
+                    (true, true) => s.asked += 1,
+                    (false, false) => s.wrong_direction += 1,
+                    (false, true) => s.wrong_direction_asked += 1,
+                }
+            }
+            None if *uncertain => s.false_asked += 1,
+            None => s.false_passages += 1,
+        }
+    }
+    s.missed = s.crossings - s.right - s.asked - s.wrong_direction - s.wrong_direction_asked;
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::GateId;
+
+    fn passed(n: u8, direction: Direction, at: u64, uncertain: bool) -> Fact {
+        Fact::Passed {
+            epc: Epc::new(&[n]).unwrap(),
+            gate: GateId(1),
+            direction,
+            at,
+            confidence: 0.5,
+            batch: 1,
+            uncertain,
+        }
+    }
+
+    #[test]
+    fn passages_are_matched_to_crossings() {
+        let truth = [
+            Crossing {
+                epc: Epc::new(&[1]).unwrap(),
+                direction: Direction::Out,
+                at_us: 10_000_000,
+            },
+            Crossing {
+                epc: Epc::new(&[2]).unwrap(),
+                direction: Direction::In,
+                at_us: 10_000_000,
+            },
+            Crossing {
+                epc: Epc::new(&[3]).unwrap(),
+                direction: Direction::In,
+                at_us: 10_000_000,
+            },
+        ];
+        let facts = [
+            passed(1, Direction::Out, 11_000_000, false),
+            passed(2, Direction::Out, 10_000_000, false),
+            passed(4, Direction::Out, 10_000_000, false),
+            passed(1, Direction::In, 30_000_000, true),
+        ];
+        let s = score(&facts, &truth);
+        assert_eq!(
+            s,
+            Score {
+                crossings: 3,
+                right: 1,
+                asked: 0,
+                missed: 1,
+                wrong_direction: 1,
+                wrong_direction_asked: 0,
+                false_passages: 1,
+                false_asked: 1,
+            }
+        );
+    }
+}
+
+/// `depot bench gate`.
+#[derive(Debug, clap::Args)]
+pub struct GateBenchArgs {
+    /// Seeds per front-to-back ratio.
+    #[arg(long, default_value_t = 20)]
+    pub seeds: u64,
+    /// First seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The antennas' front-to-back ratios to play, dB.
+    #[arg(long, value_delimiter = ',', default_value = "18,12,8,4")]
+    pub ratios: Vec<f64>,
+    /// Scenarios to play (the mixed reference experiment, then each hard case alone).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "mixed,turn-backs,crossing-pair,walker-out,strays,passers-by,one-sided"
+    )]
+    pub plans: Vec<String>,
+    /// Print every seed's score, not only the totals.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+/// The engine configuration for the model's door: antennas on the inside are the gate's
+/// inside zone, the others its outside zone; everything else at its default.
+pub fn door_config(model: &door::DoorModel) -> EngineConfig {
+    let zone = |id: u32, name: &str| ZoneConfig {
+        id: ZoneId(id),
+        name: name.into(),
+        smoothing: Smoothing::default(),
+    };
+    let read_points = (1..=model.antennas().len() as u16)
+        .filter_map(|antenna| {
+            let side = model.side_of(antenna)?;
+            Some(ReadPoint {
+                reader: radio::READER.0,
+                antenna,
+                zone: ZoneId(if side == door::Side::Inside { 1 } else { 2 }),
+            })
+        })
+        .collect();
+    let gate: GateConfig = serde_json::from_value(serde_json::json!({
+        "id": 1, "name": "dock door", "inside": 1, "outside": 2,
+    }))
+    .expect("a gate with defaults");
+    EngineConfig {
+        readers: vec![ReaderConfig {
+            id: radio::READER.0,
+            name: "door".into(),
+        }],
+        zones: vec![zone(1, "dock inside"), zone(2, "dock outside")],
+        read_points,
+        gates: vec![gate],
+    }
+}
+
+/// The model's real passages as the scorer takes them.
+pub fn crossings(truth: &door::DoorTruth) -> Vec<Crossing> {
+    truth
+        .passages()
+        .map(|c| Crossing {
+            epc: c.epc,
+            direction: match c.direction {
+                door::Direction::In => Direction::In,
+                door::Direction::Out => Direction::Out,
+            },
+            at_us: c.at_us,
+        })
+        .collect()
+}
+
+/// Play one run of the model through the engine and score it; with `notes`, describe
+/// every passage not judged right and acted on (actor, confidence), for tuning.
+pub fn play(
+    model: &door::DoorModel,
+    plan: &door::Plan,
+    seed: u64,
+    notes: Option<&mut Vec<String>>,
+) -> anyhow::Result<Score> {
+    let run = door::simulate(model, plan, seed);
+    let mut engine = Engine::new(door_config(model))?;
+    let mut facts = Vec::new();
+    for read in &run.reads {
+        engine.ingest(read, &mut facts);
+    }
+    engine.flush(&mut facts);
+    let truth = crossings(&run.truth);
+    if let Some(notes) = notes {
+        let actor_of: HashMap<Epc, usize> = run
+            .truth
+            .crossings
+            .iter()
+            .map(|c| (c.epc, c.actor))
+            .chain(run.truth.stayed.iter().map(|s| (s.epc, s.actor)))
+            .collect();
+        let kind = |epc: &Epc| {
+            actor_of.get(epc).map_or("?".to_string(), |&a| {
+                format!("{:?} #{a}", plan.actors[a].kind)
+            })
+        };
+        for f in &facts {
+            if let Fact::Passed {
+                epc,
+                direction,
+                at,
+                confidence,
+                uncertain,
+                ..
+            } = f
+            {
+                let real = truth
+                    .iter()
+                    .find(|c| c.epc == *epc && c.at_us.abs_diff(*at) <= MATCH_US);
+                let verdict = match real {
+                    Some(c) if c.direction == *direction && !uncertain => "right",
+                    Some(c) if c.direction == *direction => "asked",
+                    Some(_) => "WRONG DIRECTION",
+                    None => "FALSE",
+                };
+                notes.push(format!(
+                    "{verdict}: {} {direction:?} conf {confidence:.2} {}",
+                    epc,
+                    kind(epc)
+                ));
+            }
+        }
+        for c in &truth {
+            let judged = facts.iter().any(|f| matches!(f, Fact::Passed { epc, at, .. } if *epc == c.epc && c.at_us.abs_diff(*at) <= MATCH_US));
+            if !judged {
+                let reads: Vec<_> = run.reads.iter().filter(|r| r.epc == c.epc).collect();
+                let inside = reads
+                    .iter()
+                    .filter(|r| model.side_of(r.antenna) == Some(door::Side::Inside))
+                    .count();
+                notes.push(format!(
+                    "missed: {} {:?} {} ({} reads inside, {} outside)",
+                    c.epc,
+                    c.direction,
+                    kind(&c.epc),
+                    inside,
+                    reads.len() - inside
+                ));
+            }
+        }
+    }
+    Ok(score(&facts, &truth))
+}
+
+/// A scenario of the door model by name.
+pub fn plan(name: &str) -> anyhow::Result<door::Plan> {
+    Ok(match name {
+        "mixed" => door::Plan::mixed(),
+        "trolleys-out" => door::Plan::trolleys_out(),
+        "trolleys-in" => door::Plan::trolleys_in(),
+        "turn-backs" => door::Plan::turn_backs(),
+        "crossing-pair" => door::Plan::crossing_pair(),
+        "walker-out" => door::Plan::walker_out(),
+        "strays" => door::Plan::strays_only(),
+        "passers-by" => door::Plan::passers_by(),
+        "one-sided" => door::Plan::one_sided(),
+        other => anyhow::bail!("no door scenario {other:?}"),
+    })
+}
+
+pub fn run(args: GateBenchArgs) -> anyhow::Result<()> {
+    println!(
+        "gate benchmark: the independent door model, {} seeds from {} per ratio and scenario",
+        args.seeds, args.seed
+    );
+    println!(
+        "| front-to-back | scenario | crossings | right (acted) | asked | missed | wrong direction acted | wrong direction asked | false passages acted | false asked |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let plans: Vec<(String, door::Plan)> = args
+        .plans
+        .iter()
+        .map(|name| Ok((name.clone(), plan(name)?)))
+        .collect::<anyhow::Result<_>>()?;
+    let started = std::time::Instant::now();
+    for &fb in &args.ratios {
+        let model = door::DoorModel::reference(fb);
+        let mut all = Score::default();
+        for (name, plan) in &plans {
+            let mut total = Score::default();
+            for seed in args.seed..args.seed + args.seeds {
+                let mut notes = Vec::new();
+                let s = play(&model, plan, seed, args.verbose.then_some(&mut notes))?;
+                if args.verbose {
+                    eprintln!("{fb} dB {name} seed {seed}: {s:?}");
+                    for n in notes {
+                        eprintln!("    {n}");
+                    }
+                }
+                total.add(&s);
+            }
+            all.add(&total);
+            row(&format!("{fb} dB"), name, &total);
+        }
+        if plans.len() > 1 {
+            row(&format!("**{fb} dB**"), "**all**", &all);
+        }
+    }
+    eprintln!("({:.1} s)", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn row(ratio: &str, plan: &str, s: &Score) {
+    let right = if s.crossings == 0 {
+        "—".to_string()
+    } else {
+        format!("{:.2} % ({})", 100.0 * s.right_share(), s.right)
+    };
+    println!(
+        "| {ratio} | {plan} | {} | {right} | {} | {} | {} | {} | {} | {} |",
+        s.crossings,
+        s.asked,
+        s.missed,
+        s.wrong_direction,
+        s.wrong_direction_asked,
+        s.false_passages,
+        s.false_asked
+    );
+}

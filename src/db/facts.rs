@@ -1,0 +1,76 @@
+//! Facts from the readers, stored once each by their stable key, and where each tag was last
+//! seen.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use super::Result;
+
+/// One fact as stored.
+#[derive(Debug, Clone)]
+pub struct FactRow {
+    pub key: String,
+    pub kind: &'static str,
+    pub epc: String,
+    pub zone: Option<i64>,
+    pub gate: Option<i64>,
+    pub direction: Option<&'static str>,
+    pub at: DateTime<Utc>,
+    pub details: serde_json::Value,
+}
+
+/// Store facts in one multi-row insert; returns the key and asset of each fact not stored
+/// before (only those are acted on).
+pub async fn store(
+    conn: &mut PgConnection,
+    rows: &[FactRow],
+) -> Result<Vec<(String, Option<i64>)>> {
+    Ok(sqlx::query_as(
+        "insert into facts (key, kind, epc, asset_id, zone_id, gate_id, direction, at, details)
+         select f.key, f.kind, f.epc, a.id, f.zone, f.gate, f.direction, f.at, f.details
+         from unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::timestamptz[], $8::jsonb[])
+              as f(key, kind, epc, zone, gate, direction, at, details)
+         left join assets a on a.epc = f.epc
+         on conflict (key) do nothing
+         returning key, asset_id",
+    )
+    .bind(rows.iter().map(|r| r.key.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.epc.clone()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.zone).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.gate).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.direction).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.details.clone()).collect::<Vec<_>>())
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Where a tag was seen last: zone, the reader when only one serves it, and when.
+#[derive(Debug, Clone)]
+pub struct Sighting {
+    pub epc: String,
+    pub zone: i64,
+    pub reader: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// Record sightings; an older one never replaces a newer.
+pub async fn seen(conn: &mut PgConnection, sightings: &[Sighting]) -> Result<()> {
+    sqlx::query(
+        "insert into last_seen (epc, asset_id, zone_id, reader_id, seen_at)
+         select s.epc, a.id, s.zone, s.reader, s.at
+         from unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[]) as s(epc, zone, reader, at)
+         left join assets a on a.epc = s.epc
+         on conflict (epc) do update set zone_id = excluded.zone_id, reader_id = excluded.reader_id,
+             seen_at = excluded.seen_at, asset_id = excluded.asset_id
+         where last_seen.seen_at <= excluded.seen_at",
+    )
+    .bind(sightings.iter().map(|s| s.epc.clone()).collect::<Vec<_>>())
+    .bind(sightings.iter().map(|s| s.zone).collect::<Vec<_>>())
+    .bind(sightings.iter().map(|s| s.reader).collect::<Vec<_>>())
+    .bind(sightings.iter().map(|s| s.at).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! Departments and users: the registers of who asks and who works.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+use super::{Error, OptionalExt, Result};
+use crate::auth::Role;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Department {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDepartment {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentChange {
+    pub code: Option<String>,
+    pub name: Option<String>,
+}
+
+pub async fn departments(conn: &mut PgConnection) -> Result<Vec<Department>> {
+    Ok(sqlx::query_as("select * from departments order by code")
+        .fetch_all(conn)
+        .await?)
+}
+
+pub async fn department(conn: &mut PgConnection, id: i64) -> Result<Department> {
+    sqlx::query_as("select * from departments where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .or_not_found(|| format!("department {id}"))
+}
+
+/// The department with this code, if any.
+pub async fn department_by_code(conn: &mut PgConnection, code: &str) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("select id from departments where code = $1")
+            .bind(code)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+pub async fn create_department(conn: &mut PgConnection, new: &NewDepartment) -> Result<Department> {
+    Ok(
+        sqlx::query_as("insert into departments (code, name) values ($1, $2) returning *")
+            .bind(new.code.trim())
+            .bind(new.name.trim())
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+pub async fn update_department(
+    conn: &mut PgConnection,
+    id: i64,
+    change: &DepartmentChange,
+) -> Result<Department> {
+    sqlx::query_as(
+        "update departments set code = coalesce($2, code), name = coalesce($3, name) where id = $1 returning *",
+    )
+    .bind(id)
+    .bind(change.code.as_deref().map(str::trim))
+    .bind(change.name.as_deref().map(str::trim))
+    .fetch_optional(conn)
+    .await?
+    .or_not_found(|| format!("department {id}"))
+}
+
+/// Delete a department nothing refers to.
+pub async fn delete_department(conn: &mut PgConnection, id: i64) -> Result<()> {
+    super::delete_row(
+        conn,
+        "departments",
+        id,
+        &format!("department {id}"),
+        "still has users, assets or orders; move or close them first",
+    )
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub department_id: Option<i64>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user row with their department's name, for the registers page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserListing {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub department: Option<String>,
+    pub active: bool,
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, role, department_id, active, created_at";
+
+/// A user to store: the password already hashed.
+pub struct NewUserRow<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub department_id: Option<i64>,
+}
+
+pub async fn insert_user(conn: &mut PgConnection, new: &NewUserRow<'_>) -> Result<User> {
+    Ok(sqlx::query_as(&format!(
+        "insert into users (username, display_name, password_hash, role, department_id)
+         values ($1, $2, $3, $4, $5) returning {USER_COLUMNS}"
+    ))
+    .bind(new.username)
+    .bind(new.display_name)
+    .bind(new.password_hash)
+    .bind(new.role)
+    .bind(new.department_id)
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Users by username; `only`: just that one.
+pub async fn users(conn: &mut PgConnection, only: Option<i64>) -> Result<Vec<User>> {
+    Ok(sqlx::query_as(&format!(
+        "select {USER_COLUMNS} from users where $1::bigint is null or id = $1 order by username"
+    ))
+    .bind(only)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Every user with their department's name, by username.
+pub async fn user_listing(conn: &mut PgConnection) -> Result<Vec<UserListing>> {
+    Ok(sqlx::query_as(
+        "select u.username, u.display_name, u.role, d.name as department, u.active
+         from users u left join departments d on d.id = u.department_id order by u.username",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn user(conn: &mut PgConnection, id: i64) -> Result<User> {
+    sqlx::query_as(&format!("select {USER_COLUMNS} from users where id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .or_not_found(|| format!("user {id}"))
+}
+
+/// What changes about a user; the password already hashed.
+#[derive(Debug, Default)]
+pub struct UserUpdate<'a> {
+    pub display_name: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+    pub role: Option<Role>,
+    pub department_id: Option<i64>,
+    pub active: Option<bool>,
+}
+
+pub async fn update_user(
+    conn: &mut PgConnection,
+    id: i64,
+    change: &UserUpdate<'_>,
+) -> Result<User> {
+    sqlx::query_as(&format!(
+        "update users set display_name = coalesce($2, display_name), password_hash = coalesce($3, password_hash),
+                role = coalesce($4, role), department_id = coalesce($5, department_id), active = coalesce($6, active)
+         where id = $1 returning {USER_COLUMNS}"
+    ))
+    .bind(id)
+    .bind(change.display_name)
+    .bind(change.password_hash)
+    .bind(change.role)
+    .bind(change.department_id)
+    .bind(change.active)
+    .fetch_optional(conn)
+    .await?
+    .or_not_found(|| format!("user {id}"))
+}
+
+/// End every session of a user.
+pub async fn end_sessions(conn: &mut PgConnection, user_id: i64) -> Result<()> {
+    sqlx::query("delete from sessions where user_id = $1")
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deactivate a user: no more sign-ins, no sessions, no API tokens.
+pub async fn deactivate_user(conn: &mut PgConnection, id: i64) -> Result<()> {
+    let done = sqlx::query("update users set active = false where id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound(format!("user {id}")));
+    }
+    end_sessions(conn, id).await?;
+    sqlx::query(
+        "update api_tokens set revoked_at = now() where user_id = $1 and revoked_at is null",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! Places and kinds: warehouses, their zones, and asset categories.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+use super::{delete_row, OptionalExt, Result};
+
+/// What refers to a place or a kind keeps it from being deleted.
+const STILL_USED: &str = "is still in use; move what refers to it first";
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Warehouse {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub address: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWarehouse {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WarehouseChange {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub address: Option<String>,
+}
+
+pub async fn warehouses(conn: &mut PgConnection) -> Result<Vec<Warehouse>> {
+    Ok(sqlx::query_as("select * from warehouses order by code")
+        .fetch_all(conn)
+        .await?)
+}
+
+pub async fn warehouse(conn: &mut PgConnection, id: i64) -> Result<Warehouse> {
+    sqlx::query_as("select * from warehouses where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .or_not_found(|| format!("warehouse {id}"))
+}
+
+pub async fn create_warehouse(conn: &mut PgConnection, new: &NewWarehouse) -> Result<Warehouse> {
+    Ok(sqlx::query_as(
+        "insert into warehouses (code, name, address) values ($1, $2, $3) returning *",
+    )
+    .bind(new.code.trim())
+    .bind(new.name.trim())
+    .bind(&new.address)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn update_warehouse(
+    conn: &mut PgConnection,
+    id: i64,
+    change: &WarehouseChange,
+) -> Result<Warehouse> {
+    sqlx::query_as(
+        "update warehouses set code = coalesce($2, code), name = coalesce($3, name), address = coalesce($4, address)
+         where id = $1 returning *",
+    )
+    .bind(id)
+    .bind(&change.code)
+    .bind(&change.name)
+    .bind(&change.address)
+    .fetch_optional(conn)
+    .await?
+    .or_not_found(|| format!("warehouse {id}"))
+}
+
+pub async fn delete_warehouse(conn: &mut PgConnection, id: i64) -> Result<()> {
+    delete_row(
+        conn,
+        "warehouses",
+        id,
+        &format!("warehouse {id}"),
+        STILL_USED,
+    )
+    .await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Zone {
+    pub id: i64,
+    pub warehouse_id: i64,
+    pub code: String,
+    pub name: String,
+    /// storage, staging, gate_inside or gate_outside
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewZone {
+    pub code: String,
+    pub name: String,
+    #[serde(default = "storage")]
+    pub kind: String,
+}
+
+fn storage() -> String {
+    "storage".into()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneChange {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub kind: Option<String>,
+}
+
+pub async fn zones(conn: &mut PgConnection, warehouse_id: i64) -> Result<Vec<Zone>> {
+    Ok(
+        sqlx::query_as("select * from zones where warehouse_id = $1 order by code")
+            .bind(warehouse_id)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+pub async fn zone(conn: &mut PgConnection, id: i64) -> Result<Zone> {
+    sqlx::query_as("select * from zones where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .or_not_found(|| format!("zone {id}"))
+}
+
+pub async fn create_zone(
+    conn: &mut PgConnection,
+    warehouse_id: i64,
+    new: &NewZone,
+) -> Result<Zone> {
+    Ok(sqlx::query_as(
+        "insert into zones (warehouse_id, code, name, kind) values ($1, $2, $3, $4) returning *",
+    )
+    .bind(warehouse_id)
+    .bind(new.code.trim())
+    .bind(new.name.trim())
+    .bind(&new.kind)
+    .fetch_one(conn)
+    .await?)
+}
+
+pub async fn update_zone(conn: &mut PgConnection, id: i64, change: &ZoneChange) -> Result<Zone> {
+    sqlx::query_as(
+        "update zones set code = coalesce($2, code), name = coalesce($3, name), kind = coalesce($4, kind)
+         where id = $1 returning *",
+    )
+    .bind(id)
+    .bind(&change.code)
+    .bind(&change.name)
+    .bind(&change.kind)
+    .fetch_optional(conn)
+    .await?
+    .or_not_found(|| format!("zone {id}"))
+}
+
+pub async fn delete_zone(conn: &mut PgConnection, id: i64) -> Result<()> {
+    delete_row(conn, "zones", id, &format!("zone {id}"), STILL_USED).await
+}
+
+/// Every zone as `(id, "warehouse · zone")`; `storage_only`: only where assets are kept
+/// (storage and staging), not the gates' sides.
+pub async fn zone_names(conn: &mut PgConnection, storage_only: bool) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as(
+        "select z.id, w.name || ' · ' || z.name from zones z join warehouses w on w.id = z.warehouse_id
+         where not $1 or z.kind in ('storage', 'staging') order by w.code, z.code",
+    )
+    .bind(storage_only)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Every zone with its warehouse's name, code, name and kind, for the registers page.
+pub async fn zone_listing(
+    conn: &mut PgConnection,
+) -> Result<Vec<(String, String, String, String)>> {
+    Ok(sqlx::query_as(
+        "select w.name, z.code, z.name, z.kind from zones z join warehouses w on w.id = z.warehouse_id order by w.code, z.code",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct Category {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategory {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryChange {
+    pub code: Option<String>,
+    pub name: Option<String>,
+}
+
+pub async fn categories(conn: &mut PgConnection) -> Result<Vec<Category>> {
+    Ok(sqlx::query_as("select * from categories order by code")
+        .fetch_all(conn)
+        .await?)
+}
+
+pub async fn category(conn: &mut PgConnection, id: i64) -> Result<Category> {
+    sqlx::query_as("select * from categories where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .or_not_found(|| format!("category {id}"))
+}
+
+pub async fn create_category(conn: &mut PgConnection, new: &NewCategory) -> Result<Category> {
+    Ok(
+        sqlx::query_as("insert into categories (code, name) values ($1, $2) returning *")
+            .bind(new.code.trim())
+            .bind(new.name.trim())
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+pub async fn update_category(
+    conn: &mut PgConnection,
+    id: i64,
+    change: &CategoryChange,
+) -> Result<Category> {
+    sqlx::query_as(
+        "update categories set code = coalesce($2, code), name = coalesce($3, name) where id = $1 returning *",
+    )
+    .bind(id)
+    .bind(&change.code)
+    .bind(&change.name)
+    .fetch_optional(conn)
+    .await?
+    .or_not_found(|| format!("category {id}"))
+}
+
+pub async fn delete_category(conn: &mut PgConnection, id: i64) -> Result<()> {
+    delete_row(
+        conn,
+        "categories",
+        id,
+        &format!("category {id}"),
+        STILL_USED,
+    )
+    .await
+}
