@@ -517,7 +517,8 @@ fn a_stocktake_started_late_is_seeded_from_what_the_engine_holds() {
             found: 1,
             misplaced: 1,
             missing: 1,
-            unexpected: 1
+            unexpected: 1,
+            between: 0
         }
     );
 }
