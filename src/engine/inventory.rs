@@ -221,7 +221,13 @@ impl Engine {
         let params = config
             .zones
             .iter()
-            .map(|z| Params::new(&z.smoothing))
+            .map(|z| {
+                let door = config
+                    .gates
+                    .iter()
+                    .any(|g| g.inside == z.id || g.outside == z.id);
+                Params::new(&z.smoothing).at_a_door(door)
+            })
             .collect();
         Ok(Engine {
             config,

@@ -29,7 +29,7 @@
 //! Silence: a tag leaves when every zone it was read in has been silent for its `lost_ms`
 //! (its evidence is kept another `lost_ms`, so a tag that only dropped out comes back where
 //! it was). Its own zone falling silent moves it only if the contender read it since, lately,
-//! and leads by half the margin (carried through a door); else that silence only decays
+//! and leads by the whole margin (half at a door: carried through); else that silence only decays
 //! the zone's evidence.
 //!
 //! The state is 24 bytes, so the tag table's entry stays 40 (see `TAG_ENTRY_BYTES`).
@@ -101,7 +101,10 @@ pub(super) struct Params {
     /// Half the cross-read margin, in 1/64 dB: a lead this large is clear.
     clear: i32,
     lost_ms: u32,
-    window_ms: u32,
+    /// The lead over this zone with which a zone that read the tag since takes it when
+    /// this one falls silent: half the margin at a door (tags pass through), the whole
+    /// margin elsewhere (tags sit still, and a neighbour that hears them is no evidence).
+    carry_lead: i32,
     observe_reads: u16,
     observe_ms: u32,
     /// Lead integrals (units of 0.064 dB·s) that decide.
@@ -128,7 +131,7 @@ impl Params {
             .round() as u32,
             clear,
             lost_ms: s.lost_ms,
-            window_ms: window,
+            carry_lead: 2 * clear,
             observe_reads: s.observe_reads,
             observe_ms: s.observe_ms,
             to_move: per_window * MOVE_WINDOWS,
@@ -141,6 +144,14 @@ impl Params {
             arrive_min_ms: s.observe_ms.min(window / ARRIVE_MIN_PARTS),
             arrive_max_ms: window.saturating_mul(ARRIVE_MAX_WINDOWS),
         }
+    }
+
+    /// A side of a gate: a tag its antennas stop hearing was carried through.
+    pub(super) fn at_a_door(mut self, door: bool) -> Params {
+        if door {
+            self.carry_lead = self.clear;
+        }
+        self
     }
 
     /// `ev` (stored at a read `dt` ms ago) as of now.
@@ -287,8 +298,7 @@ impl TagState {
     }
 
     /// Observed in `a` (not between), which falls silent at `t`: has `b` read the tag since,
-    /// within its window, and does it lead by half the margin, so that the tag was carried
-    /// there? (A still tag whose own antenna misses it a while is not: its neighbours hear
+    /// and does it lead by the zone's `carry_lead` now, so that the tag was carried there? (A still tag whose own antenna misses it a while is not: its neighbours hear
     /// it a margin weaker.)
     #[inline]
     fn carried_at(&self, p: &[Params], t: u32) -> bool {
@@ -298,7 +308,7 @@ impl TagState {
         let (pa, pb) = (&p[self.za() as usize], &p[self.b as usize]);
         let lead = pb.decayed(self.ev_b, t.saturating_sub(self.last_b))
             - pa.decayed(self.ev_a, t.saturating_sub(self.last_a));
-        t.saturating_sub(self.last_b) <= pb.window_ms && lead >= pa.clear.max(pb.clear)
+        lead >= pa.carry_lead.max(pb.carry_lead)
     }
 
     /// Move the times back by a rebase of the engine's epoch.
