@@ -258,10 +258,10 @@ pub fn score(
                 {
                     s.false_moves += 1
                 }
-                Fact::Arrived { zone, at, .. } if Some(i) != first_arrival => {
-                    if still_in(at).is_some_and(|z| z != zone) {
-                        s.wrong_rearrivals += 1;
-                    }
+                Fact::Arrived { zone, at, .. }
+                    if Some(i) != first_arrival && still_in(at).is_some_and(|z| z != zone) =>
+                {
+                    s.wrong_rearrivals += 1;
                 }
                 Fact::Left { at, .. } if still_in(at).is_some() => s.dropouts += 1,
                 _ => {}

@@ -260,16 +260,17 @@ impl TagState {
         self.za() == NONE
     }
 
-    /// How long zone `z` keeps its evidence after its last read: `lost_ms` for a tag
-    /// observed; twice that for a glimpse or a tag that left, so that a weak tag read in
-    /// bursts still adds up, and one that dropped out comes back where it was.
+    /// How long zone `z` keeps its evidence after its last read: `lost_ms`; twice that for a
+    /// tag that left, so that one that only dropped out comes back where it was. (A glimpse
+    /// keeps `lost_ms` too: its timer then never needs moving earlier when it is observed,
+    /// so the heap holds one timer per tag.)
     #[inline]
     fn life(&self, p: &[Params], z: u16) -> u32 {
         let lost = p[z as usize].lost_ms;
-        if self.observed() {
-            lost
-        } else {
+        if self.lost() {
             lost.saturating_mul(2)
+        } else {
+            lost
         }
     }
 
