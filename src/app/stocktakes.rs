@@ -23,6 +23,8 @@ pub struct LiveProgress {
     pub misplaced: u32,
     pub missing: u32,
     pub unexpected: u32,
+    /// Between two zones the readers cannot tell apart: to check.
+    pub between: u32,
 }
 
 impl From<Progress> for LiveProgress {
@@ -33,6 +35,7 @@ impl From<Progress> for LiveProgress {
             misplaced: p.misplaced,
             missing: p.missing,
             unexpected: p.unexpected,
+            between: p.between,
         }
     }
 }
@@ -161,24 +164,37 @@ fn lines(result: &StocktakeResult) -> Vec<NewResult> {
         outcome: Outcome::Found,
         expected_zone_id: zone(l.zone),
         seen_zone_id: zone(l.zone),
+        other_zone_id: None,
     }));
     lines.extend(result.missing.iter().map(|l| NewResult {
         epc: l.epc.to_hex(),
         outcome: Outcome::Missing,
         expected_zone_id: zone(l.zone),
         seen_zone_id: None,
+        other_zone_id: None,
     }));
     lines.extend(result.misplaced.iter().map(|m| NewResult {
         epc: m.epc.to_hex(),
         outcome: Outcome::Misplaced,
         expected_zone_id: zone(m.expected),
         seen_zone_id: zone(m.seen),
+        other_zone_id: None,
+    }));
+    // Misplaced only when the decision is clear; a tag between two zones is for a person to
+    // check.
+    lines.extend(result.between.iter().map(|b| NewResult {
+        epc: b.epc.to_hex(),
+        outcome: Outcome::Between,
+        expected_zone_id: zone(b.expected),
+        seen_zone_id: zone(b.zone),
+        other_zone_id: zone(b.other),
     }));
     lines.extend(result.unexpected.iter().map(|u| NewResult {
         epc: u.epc.to_hex(),
         outcome: Outcome::Unexpected,
         expected_zone_id: None,
         seen_zone_id: zone(u.zone),
+        other_zone_id: None,
     }));
     lines
 }
@@ -311,6 +327,7 @@ pub async fn sheet(app: &App, actor: &Actor, id: i64) -> Result<Sheet> {
             misplaced: s.misplaced as u32,
             missing: s.missing as u32,
             unexpected: s.unexpected as u32,
+            between: s.between as u32,
         };
         let progress = live
             .and_then(|i| i.stocktake_progress(id))
@@ -330,6 +347,7 @@ pub async fn sheet(app: &App, actor: &Actor, id: i64) -> Result<Sheet> {
                         outcome: l.outcome,
                         expected_zone_id: l.expected_zone_id,
                         seen_zone_id: l.seen_zone_id,
+                        other_zone_id: l.other_zone_id,
                         resolution: None,
                         resolved_at: None,
                     })

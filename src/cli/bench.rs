@@ -9,6 +9,9 @@ pub enum BenchCommand {
     /// Sustained load from many readers through engine and fact store: rates, read-to-commit
     /// latency, CPU and memory (on a scratch database).
     Ingest(super::ingest_bench::IngestBenchArgs),
+    /// Zone presence on shelves (the independent radio model, many seeds per isolation):
+    /// false moves, flapping, between tags, first placements, how soon real moves are seen.
+    Zones(super::zones_bench::ZonesBenchArgs),
     /// Gate passages judged on an independent door model: right, asked, missed, wrong
     /// direction and false passages per front-to-back ratio, over many seeds.
     Gate(super::gate_bench::GateBenchArgs),
@@ -19,6 +22,7 @@ pub async fn run(over: &crate::config::Overrides, cmd: BenchCommand) -> anyhow::
         BenchCommand::Ingest(args) => super::ingest_bench::run(over, args).await,
         BenchCommand::Llrp(args) => super::reader::bench(args),
         BenchCommand::Engine(args) => super::trace::bench(args),
+        BenchCommand::Zones(args) => super::zones_bench::run(args),
         BenchCommand::Gate(args) => super::gate_bench::run(args),
     }
 }

@@ -14,6 +14,8 @@ pub mod reader;
 pub mod service;
 /// `depot record`, `depot replay`, `depot trace synth`: reader traces.
 pub mod trace;
+/// `depot bench zones`: zone presence against the shelf radio model's ground truth.
+pub mod zones_bench;
 
 /// Depot: RFID-tracked public asset depot service.
 #[derive(Debug, Parser)]

@@ -58,6 +58,8 @@ pub async fn store(
 pub struct Sighting {
     pub epc: String,
     pub zone: i64,
+    /// Observed in `zone` but between it and this one: the readers cannot tell which.
+    pub between: Option<i64>,
     pub reader: Option<i64>,
     pub at: DateTime<Utc>,
 }
@@ -65,18 +67,20 @@ pub struct Sighting {
 /// Record sightings; an older one never replaces a newer.
 pub async fn seen(conn: &mut PgConnection, sightings: &[Sighting]) -> Result<()> {
     sqlx::query(
-        "insert into last_seen (epc, asset_id, zone_id, reader_id, seen_at)
-         select s.epc, a.id, s.zone, s.reader, s.at
-         from unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[]) as s(epc, zone, reader, at)
+        "insert into last_seen (epc, asset_id, zone_id, between_zone_id, reader_id, seen_at)
+         select s.epc, a.id, s.zone, s.between, s.reader, s.at
+         from unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::bigint[]) as s(epc, zone, reader, at, between)
          left join assets a on a.epc = s.epc
          on conflict (epc) do update set zone_id = excluded.zone_id, reader_id = excluded.reader_id,
-             seen_at = excluded.seen_at, asset_id = excluded.asset_id
+             seen_at = excluded.seen_at, asset_id = excluded.asset_id,
+             between_zone_id = excluded.between_zone_id
          where last_seen.seen_at <= excluded.seen_at",
     )
     .bind(sightings.iter().map(|s| s.epc.clone()).collect::<Vec<_>>())
     .bind(sightings.iter().map(|s| s.zone).collect::<Vec<_>>())
     .bind(sightings.iter().map(|s| s.reader).collect::<Vec<_>>())
     .bind(sightings.iter().map(|s| s.at).collect::<Vec<_>>())
+    .bind(sightings.iter().map(|s| s.between).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(())

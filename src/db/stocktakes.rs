@@ -26,6 +26,8 @@ pub enum Outcome {
     Missing,
     Unexpected,
     Misplaced,
+    /// Seen, but between two zones the readers cannot tell apart: for a person to check.
+    Between,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -43,6 +45,9 @@ pub struct StocktakeRow {
     pub missing: i32,
     pub unexpected: i32,
     pub misplaced: i32,
+    /// Assets between two zones, to check.
+    #[sqlx(rename = "between_count")]
+    pub between: i32,
     pub created_at: DateTime<Utc>,
 }
 
@@ -53,6 +58,8 @@ pub struct ResultRow {
     pub outcome: Outcome,
     pub expected_zone_id: Option<i64>,
     pub seen_zone_id: Option<i64>,
+    /// For `between`: the zone it cannot be told from `seen_zone_id`.
+    pub other_zone_id: Option<i64>,
     pub resolution: Option<String>,
     pub resolved_at: Option<DateTime<Utc>>,
 }
@@ -172,6 +179,7 @@ pub struct NewResult {
     pub outcome: Outcome,
     pub expected_zone_id: Option<i64>,
     pub seen_zone_id: Option<i64>,
+    pub other_zone_id: Option<i64>,
 }
 
 /// Store the results (asset ids looked up by EPC) and the totals.
@@ -181,9 +189,9 @@ pub async fn store_results(
     results: &[NewResult],
 ) -> Result<StocktakeRow> {
     sqlx::query(
-        "insert into stocktake_results (stocktake_id, epc, asset_id, outcome, expected_zone_id, seen_zone_id)
-         select $1, r.epc, a.id, r.outcome, r.expected, r.seen
-         from unnest($2::text[], $3::stocktake_outcome[], $4::bigint[], $5::bigint[]) as r(epc, outcome, expected, seen)
+        "insert into stocktake_results (stocktake_id, epc, asset_id, outcome, expected_zone_id, seen_zone_id, other_zone_id)
+         select $1, r.epc, a.id, r.outcome, r.expected, r.seen, r.other
+         from unnest($2::text[], $3::stocktake_outcome[], $4::bigint[], $5::bigint[], $6::bigint[]) as r(epc, outcome, expected, seen, other)
          left join assets a on a.epc = r.epc",
     )
     .bind(id)
@@ -191,18 +199,20 @@ pub async fn store_results(
     .bind(results.iter().map(|r| r.outcome).collect::<Vec<_>>())
     .bind(results.iter().map(|r| r.expected_zone_id).collect::<Vec<_>>())
     .bind(results.iter().map(|r| r.seen_zone_id).collect::<Vec<_>>())
+    .bind(results.iter().map(|r| r.other_zone_id).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
     let count = |o: Outcome| results.iter().filter(|r| r.outcome == o).count() as i32;
     Ok(sqlx::query_as(
-        "update stocktakes set status = 'finished', finished_at = now(), found = $2, missing = $3, unexpected = $4, misplaced = $5
-         where id = $1 returning *",
+        "update stocktakes set status = 'finished', finished_at = now(), found = $2, missing = $3, unexpected = $4, misplaced = $5,
+         between_count = $6 where id = $1 returning *",
     )
     .bind(id)
     .bind(count(Outcome::Found))
     .bind(count(Outcome::Missing))
     .bind(count(Outcome::Unexpected))
     .bind(count(Outcome::Misplaced))
+    .bind(count(Outcome::Between))
     .fetch_one(conn)
     .await?)
 }
@@ -213,7 +223,7 @@ pub async fn results(
     outcome: Option<Outcome>,
 ) -> Result<Vec<ResultRow>> {
     Ok(sqlx::query_as(
-        "select epc, asset_id, outcome, expected_zone_id, seen_zone_id, resolution, resolved_at from stocktake_results
+        "select epc, asset_id, outcome, expected_zone_id, seen_zone_id, other_zone_id, resolution, resolved_at from stocktake_results
          where stocktake_id = $1 and ($2::stocktake_outcome is null or outcome = $2) order by outcome, epc",
     )
     .bind(id)
@@ -230,7 +240,7 @@ pub async fn lock_result(
     outcome: Outcome,
 ) -> Result<ResultRow> {
     let row: ResultRow = sqlx::query_as(
-        "select epc, asset_id, outcome, expected_zone_id, seen_zone_id, resolution, resolved_at from stocktake_results
+        "select epc, asset_id, outcome, expected_zone_id, seen_zone_id, other_zone_id, resolution, resolved_at from stocktake_results
          where stocktake_id = $1 and epc = $2 for update",
     )
     .bind(id)

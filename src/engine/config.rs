@@ -57,8 +57,16 @@ pub struct ZoneConfig {
 }
 
 /// ALE-style smoothing of one zone: a tag is *glimpsed* at its first read, *observed*
-/// after `observe_reads` reads or `observe_ms` of being glimpsed, *lost* after `lost_ms`
-/// of silence.
+/// after `observe_reads` reads or `observe_ms` of being glimpsed (in the zone with clearly the
+/// strongest evidence), *lost* after `lost_ms` of silence.
+///
+/// Where a tag is observed is decided by evidence, not by single reads: per tag and zone,
+/// the power of its reads (linear, so a zone that reads it more often or more strongly has
+/// more) summed over an exponential window of `window_ms`, compared in dB. Another zone
+/// takes the tag only once its evidence has led by half of `cross_read_margin_db` for about
+/// a window (or the tag's zone fell silent for `lost_ms`); two zones whose evidence stays
+/// within that half margin for several windows hold the tag *between* them, and it stays
+/// between until one leads by the whole margin for several windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Smoothing {
@@ -68,10 +76,25 @@ pub struct Smoothing {
     /// Reads weaker than this are not counted for this zone's smoothing (they are
     /// typically cross-reads from a neighbouring area). Gates still see them.
     pub min_rssi_dbm: Option<i8>,
-    /// A read here at least this many dB weaker than the same tag's recent reads (within
-    /// that zone's `observe_ms`) in another zone is a cross-read from there and is not
-    /// counted. `None` turns the comparison off.
+    /// How much stronger (in dB of evidence) a zone must be to take a tag from another:
+    /// half of it, held for about a window, moves the tag; a tag within half of it of two
+    /// zones for several windows is between them. About the isolation the racks give
+    /// between neighbouring zones, less a few dB; `None` is 0 (the strongest zone wins
+    /// after a window, and no tag is ever between).
     pub cross_read_margin_db: Option<u8>,
+    /// The evidence window, the time constant over which reads are summed: long enough to
+    /// span several reads of a tag in each zone and several channel hops (shelves: 2–4 s),
+    /// short enough to follow a tag carried through (gates: about a second). A move takes
+    /// about one to two windows. `None`: half of `lost_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_ms: Option<u32>,
+}
+
+impl Smoothing {
+    /// The evidence window in ms: `window_ms`, else half of `lost_ms` (at least 1).
+    pub fn window(&self) -> u32 {
+        self.window_ms.unwrap_or(self.lost_ms / 2).max(1)
+    }
 }
 
 impl Default for Smoothing {
@@ -82,6 +105,7 @@ impl Default for Smoothing {
             lost_ms: 3_000,
             min_rssi_dbm: None,
             cross_read_margin_db: Some(10),
+            window_ms: None,
         }
     }
 }
@@ -173,6 +197,8 @@ pub enum ConfigError {
     ZeroObserveReads { zone: u32 },
     #[error("zone {zone}: lost_ms must be at least 1")]
     ZeroLostMs { zone: u32 },
+    #[error("zone {zone}: window_ms must be at least 1")]
+    ZeroWindowMs { zone: u32 },
     #[error("{what} {id}: a timeout is longer than one day ({MAX_TIMEOUT_MS} ms)")]
     TimeoutTooLong { what: &'static str, id: u32 },
     #[error("more than {max} zones")]
@@ -184,6 +210,10 @@ pub enum ConfigError {
 /// Timeouts are at most a day: engine time is rebased every 12 days, and only state
 /// younger than that survives a rebase.
 pub const MAX_TIMEOUT_MS: u32 = 86_400_000;
+
+/// Zone indices are 14 bits in the engine's per-tag state, with one value reserved for
+/// "none".
+pub const MAX_ZONES: usize = (1 << 14) - 1;
 
 /// Reader ids index a dense table on the hot path; the service numbers readers densely.
 pub const MAX_READER_ID: u32 = 65_535;
@@ -202,18 +232,21 @@ impl EngineConfig {
             if z.smoothing.lost_ms == 0 {
                 return Err(ConfigError::ZeroLostMs { zone: z.id.0 });
             }
-            if z.smoothing.lost_ms > MAX_TIMEOUT_MS || z.smoothing.observe_ms > MAX_TIMEOUT_MS {
+            if z.smoothing.window_ms == Some(0) {
+                return Err(ConfigError::ZeroWindowMs { zone: z.id.0 });
+            }
+            if z.smoothing.lost_ms > MAX_TIMEOUT_MS
+                || z.smoothing.observe_ms > MAX_TIMEOUT_MS
+                || z.smoothing.window_ms.unwrap_or(0) > MAX_TIMEOUT_MS
+            {
                 return Err(ConfigError::TimeoutTooLong {
                     what: "zone",
                     id: z.id.0,
                 });
             }
         }
-        // Zone indices are u16 with one value reserved for "none".
-        if self.zones.len() >= u16::MAX as usize {
-            return Err(ConfigError::TooManyZones {
-                max: u16::MAX as usize - 1,
-            });
+        if self.zones.len() > MAX_ZONES {
+            return Err(ConfigError::TooManyZones { max: MAX_ZONES });
         }
         let mut ids = HashSet::new();
         let mut names = HashSet::new();

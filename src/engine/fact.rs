@@ -43,6 +43,24 @@ pub enum Fact {
         to: ZoneId,
         at: u64,
     },
+    /// The tag, observed in `zone`, is read about as strongly in `other`: the readers cannot
+    /// tell which of the two it is in. It stays observed in `zone` (nothing moved) until one
+    /// of them clearly wins ([`Fact::Settled`] in either), or it leaves.
+    Between {
+        #[serde(with = "epc_hex")]
+        epc: Epc,
+        zone: ZoneId,
+        other: ZoneId,
+        at: u64,
+    },
+    /// The tag, between two zones, is clearly in `zone` (either of the two): it did not
+    /// move, the readers could not tell until now.
+    Settled {
+        #[serde(with = "epc_hex")]
+        epc: Epc,
+        zone: ZoneId,
+        at: u64,
+    },
     /// The tag went through the gate; `at` is midway between its RSSI peaks on the two
     /// sides; `batch` numbers the gate's batches from 1 in order of opening.
     Passed {
@@ -76,6 +94,8 @@ impl Fact {
             Fact::Arrived { at, .. }
             | Fact::Left { at, .. }
             | Fact::Moved { at, .. }
+            | Fact::Between { at, .. }
+            | Fact::Settled { at, .. }
             | Fact::Passed { at, .. } => *at,
             Fact::BatchClosed { last_at, .. } => *last_at,
         }
@@ -87,6 +107,8 @@ impl Fact {
             Fact::Arrived { epc, .. }
             | Fact::Left { epc, .. }
             | Fact::Moved { epc, .. }
+            | Fact::Between { epc, .. }
+            | Fact::Settled { epc, .. }
             | Fact::Passed { epc, .. } => Some(*epc),
             Fact::BatchClosed { .. } => None,
         }
@@ -100,6 +122,13 @@ impl Fact {
             Fact::Arrived { epc, zone, at } => format!("arrived:{epc}:z{}:{at}", zone.0),
             Fact::Left { epc, zone, at } => format!("left:{epc}:z{}:{at}", zone.0),
             Fact::Moved { epc, from, to, at } => format!("moved:{epc}:z{}:z{}:{at}", from.0, to.0),
+            Fact::Between {
+                epc,
+                zone,
+                other,
+                at,
+            } => format!("between:{epc}:z{}:z{}:{at}", zone.0, other.0),
+            Fact::Settled { epc, zone, at } => format!("settled:{epc}:z{}:{at}", zone.0),
             Fact::Passed {
                 epc,
                 gate,
@@ -164,6 +193,17 @@ mod tests {
                 from: ZoneId(1),
                 to: ZoneId(2),
                 at: 20,
+            },
+            Fact::Between {
+                epc,
+                zone: ZoneId(2),
+                other: ZoneId(3),
+                at: 25,
+            },
+            Fact::Settled {
+                epc,
+                zone: ZoneId(2),
+                at: 26,
             },
             Fact::Passed {
                 epc,

@@ -13,52 +13,13 @@ use super::config::{ConfigError, EngineConfig, GateId, Smoothing, ZoneId};
 use super::fact::{Direction, Fact};
 use super::gate::{judge, with_companions, Companion, GateTrack, OpenBatch, INSIDE, OUTSIDE};
 use super::key::{KeyMap, Keys, TagKey};
+use super::presence::{self, Params, Step, TagState, NONE};
 
-/// "No zone" in a packed zone index.
-const NONE: u16 = u16::MAX;
-/// "No RSSI known": -128 dBm is below any reader's sensitivity.
-const NO_RSSI: i8 = i8::MIN;
 /// Engine time is rebased before it can overflow `u32` milliseconds (24.8 days of reads).
 const REBASE_AT: u32 = 1 << 31;
 /// How far a rebase moves the engine epoch: far more than any timeout, so state older than
 /// this is long expired and may be clamped to 0.
 const REBASE_BY: u32 = 1 << 30;
-
-/// Smoothing state of one tag: where it is observed and which zone is contending for it.
-/// 24 bytes; 40 with its key.
-#[derive(Debug, Clone, Copy)]
-struct TagState {
-    /// Zone index the tag is observed in, or [`NONE`].
-    loc: u16,
-    /// Zone index the tag is glimpsed in, not yet observed, or [`NONE`].
-    cand: u16,
-    /// Reads in `cand`, less reads elsewhere since (a majority vote, so cross-reads from a
-    /// neighbouring zone never outvote the zone the tag is really in).
-    cand_reads: u16,
-    /// Recent RSSI in `loc` and in `cand` ([`NO_RSSI`] when unknown), to tell a cross-read
-    /// from a real sighting.
-    loc_rssi: i8,
-    cand_rssi: i8,
-    loc_last: u32,
-    cand_first: u32,
-    cand_last: u32,
-    /// Deadline of this tag's one live timer.
-    timer_at: u32,
-}
-
-impl TagState {
-    const EMPTY: TagState = TagState {
-        loc: NONE,
-        cand: NONE,
-        cand_reads: 0,
-        loc_rssi: NO_RSSI,
-        cand_rssi: NO_RSSI,
-        loc_last: 0,
-        cand_first: 0,
-        cand_last: 0,
-        timer_at: u32::MAX,
-    };
-}
 
 /// A deadline and the tag it is for; ordered by deadline, then key, so timers that fall
 /// due together always fire in the same order.
@@ -109,7 +70,8 @@ pub struct Counters {
     pub unmapped_reads: u64,
     /// Reads below their zone's `min_rssi_dbm`.
     pub weak_reads: u64,
-    /// Reads much weaker than the same tag's recent reads in another zone.
+    /// Reads from a zone whose evidence for the tag is a whole `cross_read_margin_db` below
+    /// the zone the tag is observed in (or weaker than the zone contending for it).
     pub cross_reads: u64,
     /// Tags with zone state now (observed or glimpsed).
     pub tags_tracked: u64,
@@ -118,13 +80,22 @@ pub struct Counters {
     pub arrived: u64,
     pub left: u64,
     pub moved: u64,
+    /// Tags found too close to call between two zones, and tags that settled again.
+    pub between: u64,
+    pub settled: u64,
     pub passed: u64,
     pub batches: u64,
 }
 
 impl Counters {
     pub fn facts(&self) -> u64 {
-        self.arrived + self.left + self.moved + self.passed + self.batches
+        self.arrived
+            + self.left
+            + self.moved
+            + self.between
+            + self.settled
+            + self.passed
+            + self.batches
     }
 }
 
@@ -193,6 +164,8 @@ fn epcs_hex<S: serde::Serializer>(epcs: &[Epc], s: S) -> Result<S::Ok, S::Error>
 pub struct Engine {
     config: EngineConfig,
     zones: Vec<Zone>,
+    /// Presence decision parameters, by zone index.
+    params: Vec<Params>,
     zone_index: HashMap<ZoneId, u16>,
     /// `read_points[reader][antenna]` is a zone index or [`NONE`].
     read_points: Vec<Vec<u16>>,
@@ -256,9 +229,21 @@ impl Engine {
             }
             read_points[r][a] = zone_index[&p.zone];
         }
+        let params = config
+            .zones
+            .iter()
+            .map(|z| {
+                let door = config
+                    .gates
+                    .iter()
+                    .any(|g| g.inside == z.id || g.outside == z.id);
+                Params::new(&z.smoothing).at_a_door(door)
+            })
+            .collect();
         Ok(Engine {
             config,
             zones,
+            params,
             zone_index,
             read_points,
             gates,
@@ -309,7 +294,7 @@ impl Engine {
             key,
             zone,
             t,
-            read.rssi_dbm.unwrap_or(NO_RSSI),
+            presence::power(read.rssi_dbm),
             read.timestamp_us,
             out,
         );
@@ -335,7 +320,7 @@ impl Engine {
         let mut epcs: Vec<Epc> = self
             .tags
             .iter()
-            .filter(|(_, s)| s.loc == z)
+            .filter(|(_, s)| s.zone() == Some(z))
             .map(|(k, _)| self.keys.epc(*k))
             .collect();
         epcs.sort_unstable();
@@ -348,8 +333,7 @@ impl Engine {
         let mut all: Vec<(Epc, ZoneId)> = self
             .tags
             .iter()
-            .filter(|(_, s)| s.loc != NONE)
-            .map(|(k, s)| (self.keys.epc(*k), self.zones[s.loc as usize].id))
+            .filter_map(|(k, s)| Some((self.keys.epc(*k), self.zones[s.zone()? as usize].id)))
             .collect();
         all.sort_unstable();
         all
@@ -365,7 +349,33 @@ impl Engine {
     /// Where `epc` is observed now.
     pub fn location(&self, epc: &Epc) -> Option<ZoneId> {
         let state = self.tags.get(&self.keys.find(epc)?)?;
-        (state.loc != NONE).then(|| self.zones[state.loc as usize].id)
+        Some(self.zones[state.zone()? as usize].id)
+    }
+
+    /// The two zones `epc` is between, when it is: the one it is observed in first.
+    pub fn between(&self, epc: &Epc) -> Option<(ZoneId, ZoneId)> {
+        let state = self.tags.get(&self.keys.find(epc)?)?;
+        let (zone, other) = (state.zone()?, state.between()?);
+        Some((self.zones[zone as usize].id, self.zones[other as usize].id))
+    }
+
+    /// Every tag that is between two zones now, with the zone it is observed in and the
+    /// other, in EPC order.
+    pub fn located_between(&self) -> Vec<(Epc, ZoneId, ZoneId)> {
+        let mut all: Vec<(Epc, ZoneId, ZoneId)> = self
+            .tags
+            .iter()
+            .filter_map(|(k, s)| {
+                let (zone, other) = (s.zone()?, s.between()?);
+                Some((
+                    self.keys.epc(*k),
+                    self.zones[zone as usize].id,
+                    self.zones[other as usize].id,
+                ))
+            })
+            .collect();
+        all.sort_unstable();
+        all
     }
 
     /// Additions and deletions in `zone` since the last call for that zone, and start a new
@@ -385,7 +395,7 @@ impl Engine {
                 let mut additions = Vec::new();
                 let mut deletions = Vec::new();
                 for (key, added_first) in first {
-                    let here = self.tags.get(&key).is_some_and(|s| s.loc == z);
+                    let here = self.tags.get(&key).is_some_and(|s| s.zone() == Some(z));
                     match (added_first, here) {
                         (true, true) => additions.push(self.keys.epc(key)),
                         (false, false) => deletions.push(self.keys.epc(key)),
@@ -495,10 +505,7 @@ impl Engine {
         self.base_ms = self.base_ms.map(|b| b + shift);
         self.now = back(self.now);
         for st in self.tags.values_mut() {
-            st.loc_last = back(st.loc_last);
-            st.cand_first = back(st.cand_first);
-            st.cand_last = back(st.cand_last);
-            st.timer_at = back(st.timer_at);
+            st.rebase(back);
         }
         for tr in self.tracks.values_mut() {
             tr.timer_at = back(tr.timer_at);
@@ -576,33 +583,14 @@ impl Engine {
         }
     }
 
-    /// When the tag's zone state next changes by silence alone.
-    #[inline]
-    fn due(&self, st: &TagState) -> u32 {
-        let mut due = u32::MAX;
-        if st.loc != NONE {
-            due = st
-                .loc_last
-                .saturating_add(self.zones[st.loc as usize].smoothing.lost_ms);
-        }
-        if st.cand != NONE {
-            due = due.min(
-                st.cand_last
-                    .saturating_add(self.zones[st.cand as usize].smoothing.lost_ms),
-            );
-        }
-        due
-    }
-
     fn zone_timer(&mut self, timer: Timer, out: &mut Vec<Fact>) {
-        let Some(st) = self.tags.get(&timer.key).copied() else {
+        let Some(st) = self.tags.get_mut(&timer.key) else {
             return;
         };
         if st.timer_at != timer.at {
             return; // superseded by an earlier timer for the same tag
         }
-        let due = self.due(&st);
-        let mut st = st;
+        let due = st.due(&self.params);
         if due > timer.at {
             st.timer_at = due;
             push_timer(
@@ -612,41 +600,13 @@ impl Engine {
                     key: timer.key,
                 },
             );
-            self.tags.insert(timer.key, st);
             return;
         }
-        if st.loc != NONE
-            && st
-                .loc_last
-                .saturating_add(self.zones[st.loc as usize].smoothing.lost_ms)
-                <= timer.at
-        {
-            let z = st.loc as usize;
-            out.push(Fact::Left {
-                epc: self.keys.epc(timer.key),
-                zone: self.zones[z].id,
-                at: self.ms_to_us(timer.at),
-            });
-            self.counters.left += 1;
-            self.zones[z].population -= 1;
-            if let Some(log) = &mut self.zones[z].cycle {
-                log.push((timer.key, false));
-            }
-            st.loc = NONE;
-        }
-        if st.cand != NONE
-            && st
-                .cand_last
-                .saturating_add(self.zones[st.cand as usize].smoothing.lost_ms)
-                <= timer.at
-        {
-            st.cand = NONE;
-            st.cand_reads = 0;
-        }
-        if st.loc == NONE && st.cand == NONE {
+        let step = st.expire(&self.params, timer.at);
+        if st.is_empty() {
             self.tags.remove(&timer.key);
         } else {
-            st.timer_at = self.due(&st);
+            st.timer_at = st.due(&self.params);
             push_timer(
                 &mut self.timers,
                 Timer {
@@ -654,122 +614,120 @@ impl Engine {
                     key: timer.key,
                 },
             );
-            self.tags.insert(timer.key, st);
         }
+        self.record(timer.key, step, self.ms_to_us(timer.at), out);
     }
 
-    /// ALE smoothing of one read of `key` in zone index `z` at engine time `t`.
+    /// Presence of `key` after one read in zone index `z` at engine time `t`.
     #[inline]
     fn smooth(
         &mut self,
         key: TagKey,
         z: u16,
         t: u32,
-        rssi: i8,
+        power: presence::Ev,
         timestamp_us: u64,
         out: &mut Vec<Fact>,
     ) {
-        let zone = &self.zones[z as usize];
-        let (observe_reads, observe_ms, lost_ms, margin) = (
-            zone.smoothing.observe_reads,
-            zone.smoothing.observe_ms,
-            zone.smoothing.lost_ms,
-            zone.smoothing.cross_read_margin_db,
-        );
         let st = self.tags.entry(key).or_insert(TagState::EMPTY);
-        if let (Some(margin), false) = (margin, rssi == NO_RSSI) {
-            // Another zone that read this tag recently and much more strongly has it: this
-            // read is a cross-read from there and votes for nothing.
-            let zones = &self.zones;
-            let stronger = |other: u16, last: u32, other_rssi: i8| {
-                other != NONE
-                    && other != z
-                    && other_rssi != NO_RSSI
-                    && t - last <= zones[other as usize].smoothing.observe_ms
-                    && i16::from(other_rssi) >= i16::from(rssi) + i16::from(margin)
-            };
-            if stronger(st.loc, st.loc_last, st.loc_rssi)
-                || stronger(st.cand, st.cand_last, st.cand_rssi)
-            {
-                self.counters.cross_reads += 1;
-                return;
-            }
+        let (step, cross) = st.read(&self.params, z, t, power);
+        if cross {
+            self.counters.cross_reads += 1;
         }
-        if st.loc == z {
-            st.loc_last = t;
-            st.loc_rssi = blend(st.loc_rssi, rssi);
-            // A read where the tag is takes one vote from any zone contending for it.
-            if st.cand != NONE {
-                st.cand_reads -= 1;
-                if st.cand_reads == 0 {
-                    st.cand = NONE;
-                }
-            }
-            return;
-        }
-        if st.cand == z && t - st.cand_last <= lost_ms {
-            st.cand_reads = st.cand_reads.saturating_add(1);
-            st.cand_last = t;
-            st.cand_rssi = blend(st.cand_rssi, rssi);
-        } else if st.cand == z
-            // A contender that went quiet, or had only one vote left, gives way to this zone;
-            // a stronger one only loses a vote.
-            || st.cand == NONE
-            || st.cand_reads <= 1
-            || t - st.cand_last > self.zones[st.cand as usize].smoothing.lost_ms
-        {
-            (
-                st.cand,
-                st.cand_reads,
-                st.cand_first,
-                st.cand_last,
-                st.cand_rssi,
-            ) = (z, 1, t, t, rssi);
-        } else {
-            st.cand_reads -= 1;
-            return;
-        }
-        let observed = st.cand_reads >= observe_reads || t - st.cand_first >= observe_ms;
-        let from = st.loc;
-        if observed {
-            (st.loc, st.loc_last, st.loc_rssi, st.cand, st.cand_reads) =
-                (z, t, st.cand_rssi, NONE, 0);
-        }
-        let st = *st;
-        let due = self.due(&st);
+        let due = st.due(&self.params);
         if due < st.timer_at {
+            st.timer_at = due;
             push_timer(&mut self.timers, Timer { at: due, key });
-            self.tags.get_mut(&key).expect("just inserted").timer_at = due;
         }
-        if !observed {
+        if step != Step::Stay {
+            let at = timestamp_us.max(self.ms_to_us(t));
+            self.record(key, step, at, out);
+        }
+    }
+
+    /// The facts of a presence step, with zone populations and change logs kept in step.
+    fn record(&mut self, key: TagKey, step: Step, at: u64, out: &mut Vec<Fact>) {
+        if step == Step::Stay {
             return;
         }
         let epc = self.keys.epc(key);
-        let to = self.zones[z as usize].id;
-        self.zones[z as usize].population += 1;
-        if let Some(log) = &mut self.zones[z as usize].cycle {
+        let fact = match step {
+            Step::Stay => return,
+            Step::Arrived { zone, between } => {
+                self.enter(key, zone);
+                out.push(Fact::Arrived {
+                    epc,
+                    zone: self.zones[zone as usize].id,
+                    at,
+                });
+                self.counters.arrived += 1;
+                let Some(other) = between else { return };
+                self.counters.between += 1;
+                Fact::Between {
+                    epc,
+                    zone: self.zones[zone as usize].id,
+                    other: self.zones[other as usize].id,
+                    at,
+                }
+            }
+            Step::Moved { from, to } => {
+                self.leave(key, from);
+                self.enter(key, to);
+                self.counters.moved += 1;
+                Fact::Moved {
+                    epc,
+                    from: self.zones[from as usize].id,
+                    to: self.zones[to as usize].id,
+                    at,
+                }
+            }
+            Step::Between { zone, other } => {
+                self.counters.between += 1;
+                Fact::Between {
+                    epc,
+                    zone: self.zones[zone as usize].id,
+                    other: self.zones[other as usize].id,
+                    at,
+                }
+            }
+            Step::Settled { from, zone } => {
+                if from != zone {
+                    self.leave(key, from);
+                    self.enter(key, zone);
+                }
+                self.counters.settled += 1;
+                Fact::Settled {
+                    epc,
+                    zone: self.zones[zone as usize].id,
+                    at,
+                }
+            }
+            Step::Left { zone } => {
+                self.leave(key, zone);
+                self.counters.left += 1;
+                Fact::Left {
+                    epc,
+                    zone: self.zones[zone as usize].id,
+                    at,
+                }
+            }
+        };
+        out.push(fact);
+    }
+
+    fn enter(&mut self, key: TagKey, z: u16) {
+        let zone = &mut self.zones[z as usize];
+        zone.population += 1;
+        if let Some(log) = &mut zone.cycle {
             log.push((key, true));
         }
-        if from == NONE {
-            out.push(Fact::Arrived {
-                epc,
-                zone: to,
-                at: timestamp_us.max(self.ms_to_us(t)),
-            });
-            self.counters.arrived += 1;
-        } else {
-            let f = &mut self.zones[from as usize];
-            f.population -= 1;
-            if let Some(log) = &mut f.cycle {
-                log.push((key, false));
-            }
-            out.push(Fact::Moved {
-                epc,
-                from: f.id,
-                to,
-                at: timestamp_us.max(self.ms_to_us(t)),
-            });
-            self.counters.moved += 1;
+    }
+
+    fn leave(&mut self, key: TagKey, z: u16) {
+        let zone = &mut self.zones[z as usize];
+        zone.population -= 1;
+        if let Some(log) = &mut zone.cycle {
+            log.push((key, false));
         }
     }
 
@@ -938,17 +896,6 @@ fn push_timer(heap: &mut BinaryHeap<Reverse<Timer>>, timer: Timer) {
         heap.reserve_exact(heap.capacity() / 4 + 64);
     }
     heap.push(Reverse(timer));
-}
-
-/// Recent RSSI: the mean of the last value and the new read, which halves the noise of a
-/// single read and still follows a tag that moves.
-#[inline]
-fn blend(recent: i8, read: i8) -> i8 {
-    match (recent, read) {
-        (_, NO_RSSI) => recent,
-        (NO_RSSI, _) => read,
-        _ => ((i16::from(recent) + i16::from(read)) / 2) as i8,
-    }
 }
 
 fn dir_index(d: Direction) -> usize {

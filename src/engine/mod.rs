@@ -16,6 +16,8 @@ pub mod gate;
 pub mod inventory;
 /// Compact tag keys and their hashing.
 pub mod key;
+/// Zone presence: evidence per tag and zone, and the decisions it makes.
+pub(crate) mod presence;
 /// The engine on its own thread behind bounded channels (backpressure), for the service.
 pub mod runner;
 /// Stocktakes: found, missing, unexpected and misplaced assets.

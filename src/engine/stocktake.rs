@@ -22,6 +22,10 @@ pub struct Progress {
     pub missing: u32,
     /// Tags seen in scope that are not expected there.
     pub unexpected: u32,
+    /// Expected assets seen in scope but between two zones the readers cannot tell apart:
+    /// for a person to check, never counted misplaced.
+    #[serde(default)]
+    pub between: u32,
 }
 
 impl Progress {
@@ -30,7 +34,7 @@ impl Progress {
         if self.expected == 0 {
             return 1.0;
         }
-        f64::from(self.found + self.misplaced) / f64::from(self.expected)
+        f64::from(self.found + self.misplaced + self.between) / f64::from(self.expected)
     }
 }
 
@@ -59,6 +63,17 @@ pub struct Unexpected {
     pub known: bool,
 }
 
+/// An expected asset the readers place between two zones: someone should look.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Between {
+    #[serde(with = "epc_hex")]
+    pub epc: Epc,
+    pub expected: ZoneId,
+    /// The zone it is observed in, and the one it cannot be told from.
+    pub zone: ZoneId,
+    pub other: ZoneId,
+}
+
 /// What a stocktake found; every list in EPC order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StocktakeResult {
@@ -66,7 +81,11 @@ pub struct StocktakeResult {
     /// Expected assets never seen, with the zone they were expected in.
     pub missing: Vec<Located>,
     pub unexpected: Vec<Unexpected>,
+    /// Only assets clearly seen in another zone.
     pub misplaced: Vec<Misplaced>,
+    /// Assets between two zones: to check, neither found nor misplaced.
+    #[serde(default)]
+    pub between: Vec<Between>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +93,7 @@ enum Class {
     Found,
     Misplaced,
     Unexpected,
+    Between,
 }
 
 /// One stocktake over a set of zones. Feed it the engine's facts ([`Stocktake::apply`]) or
@@ -85,7 +105,8 @@ pub struct Stocktake {
     scope: HashSet<ZoneId>,
     expected: HashMap<Epc, ZoneId>,
     known: HashSet<Epc>,
-    seen: HashMap<Epc, ZoneId>,
+    /// Where each tag was last seen in scope, and the zone it is between that one and.
+    seen: HashMap<Epc, (ZoneId, Option<ZoneId>)>,
     progress: Progress,
 }
 
@@ -118,13 +139,25 @@ impl Stocktake {
         self
     }
 
-    /// The tag was seen in `zone`; sightings outside the scope are ignored.
+    /// The tag was seen in `zone`, clearly; sightings outside the scope are ignored.
     pub fn observe(&mut self, epc: Epc, zone: ZoneId) {
+        self.sight(epc, zone, None);
+    }
+
+    /// The tag is observed in `zone` but the readers cannot tell it from `other`.
+    pub fn observe_between(&mut self, epc: Epc, zone: ZoneId, other: ZoneId) {
+        self.sight(epc, zone, Some(other));
+    }
+
+    fn sight(&mut self, epc: Epc, zone: ZoneId, other: Option<ZoneId>) {
         if !self.scope.contains(&zone) {
             return;
         }
-        let before = self.seen.insert(epc, zone).map(|z| self.class(&epc, z));
-        let after = self.class(&epc, zone);
+        let before = self
+            .seen
+            .insert(epc, (zone, other))
+            .map(|(z, o)| self.class(&epc, z, o));
+        let after = self.class(&epc, zone, other);
         if before == Some(after) {
             return;
         }
@@ -136,12 +169,16 @@ impl Stocktake {
         *self.count(after) += 1;
     }
 
-    /// Take an engine fact: an arrival or a move is a sighting in its zone.
+    /// Take an engine fact: an arrival, a move or a settled call is a clear sighting in its
+    /// zone; "between" a sighting to check.
     pub fn apply(&mut self, fact: &Fact) {
         match *fact {
-            Fact::Arrived { epc, zone, .. } | Fact::Moved { epc, to: zone, .. } => {
-                self.observe(epc, zone)
-            }
+            Fact::Arrived { epc, zone, .. }
+            | Fact::Moved { epc, to: zone, .. }
+            | Fact::Settled { epc, zone, .. } => self.observe(epc, zone),
+            Fact::Between {
+                epc, zone, other, ..
+            } => self.observe_between(epc, zone, other),
             _ => {}
         }
     }
@@ -152,15 +189,21 @@ impl Stocktake {
 
     pub fn finish(self) -> StocktakeResult {
         let mut r = StocktakeResult::default();
-        for (&epc, &zone) in &self.seen {
-            match self.expected.get(&epc) {
-                Some(&expected) if expected == zone => r.found.push(Located { epc, zone }),
-                Some(&expected) => r.misplaced.push(Misplaced {
+        for (&epc, &(zone, other)) in &self.seen {
+            match (self.expected.get(&epc), other) {
+                (Some(&expected), Some(other)) => r.between.push(Between {
+                    epc,
+                    expected,
+                    zone,
+                    other,
+                }),
+                (Some(&expected), None) if expected == zone => r.found.push(Located { epc, zone }),
+                (Some(&expected), None) => r.misplaced.push(Misplaced {
                     epc,
                     expected,
                     seen: zone,
                 }),
-                None => r.unexpected.push(Unexpected {
+                (None, _) => r.unexpected.push(Unexpected {
                     epc,
                     zone,
                     known: self.known.contains(&epc),
@@ -176,14 +219,16 @@ impl Stocktake {
         r.missing.sort_unstable_by_key(|l| l.epc);
         r.unexpected.sort_unstable_by_key(|u| u.epc);
         r.misplaced.sort_unstable_by_key(|m| m.epc);
+        r.between.sort_unstable_by_key(|b| b.epc);
         r
     }
 
-    fn class(&self, epc: &Epc, zone: ZoneId) -> Class {
-        match self.expected.get(epc) {
-            Some(&z) if z == zone => Class::Found,
-            Some(_) => Class::Misplaced,
-            None => Class::Unexpected,
+    fn class(&self, epc: &Epc, zone: ZoneId, other: Option<ZoneId>) -> Class {
+        match (self.expected.get(epc), other) {
+            (Some(_), Some(_)) => Class::Between,
+            (Some(&z), None) if z == zone => Class::Found,
+            (Some(_), None) => Class::Misplaced,
+            (None, _) => Class::Unexpected,
         }
     }
 
@@ -192,6 +237,7 @@ impl Stocktake {
             Class::Found => &mut self.progress.found,
             Class::Misplaced => &mut self.progress.misplaced,
             Class::Unexpected => &mut self.progress.unexpected,
+            Class::Between => &mut self.progress.between,
         }
     }
 }
@@ -222,7 +268,8 @@ mod tests {
                 found: 8,
                 misplaced: 1,
                 missing: 1,
-                unexpected: 2
+                unexpected: 2,
+                between: 0
             }
         );
         // The last sighting counts: 8 moves to its expected zone, found.
@@ -235,7 +282,8 @@ mod tests {
                 found: 9,
                 misplaced: 0,
                 missing: 1,
-                unexpected: 2
+                unexpected: 2,
+                between: 0
             }
         );
         let r = s.finish();
@@ -262,6 +310,57 @@ mod tests {
                     known: false
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn a_tag_between_two_zones_is_to_check_not_misplaced_until_it_settles() {
+        let mut s = Stocktake::new(
+            [(epc(1), ZoneId(1)), (epc(2), ZoneId(1))],
+            [ZoneId(1), ZoneId(2)],
+        );
+        // Observed in zone 2 but too close to call against zone 1.
+        s.apply(&Fact::Arrived {
+            epc: epc(1),
+            zone: ZoneId(2),
+            at: 1,
+        });
+        assert_eq!(s.progress().misplaced, 1);
+        s.apply(&Fact::Between {
+            epc: epc(1),
+            zone: ZoneId(2),
+            other: ZoneId(1),
+            at: 2,
+        });
+        s.observe_between(epc(2), ZoneId(2), ZoneId(1));
+        let p = s.progress();
+        assert_eq!((p.found, p.misplaced, p.missing, p.between), (0, 0, 0, 2));
+        assert_eq!(p.fraction_seen(), 1.0);
+        // Settled in its expected zone: found.
+        s.apply(&Fact::Settled {
+            epc: epc(1),
+            zone: ZoneId(1),
+            at: 3,
+        });
+        let p = s.progress();
+        assert_eq!((p.found, p.misplaced, p.between), (1, 0, 1));
+        let r = s.finish();
+        assert!(r.misplaced.is_empty());
+        assert_eq!(
+            r.between,
+            vec![Between {
+                epc: epc(2),
+                expected: ZoneId(1),
+                zone: ZoneId(2),
+                other: ZoneId(1)
+            }]
+        );
+        assert_eq!(
+            r.found,
+            vec![Located {
+                epc: epc(1),
+                zone: ZoneId(1)
+            }]
         );
     }
 }

@@ -284,6 +284,7 @@ fn dock(with_staging: bool) -> (EngineConfig, Vec<Antenna>) {
         lost_ms: 2_000,
         min_rssi_dbm: Some(-67),
         cross_read_margin_db: Some(10),
+        window_ms: None,
     };
     let mut config = EngineConfig {
         readers: vec![ReaderConfig {
@@ -479,6 +480,7 @@ fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
         lost_ms: 5_000,
         min_rssi_dbm: Some(-72),
         cross_read_margin_db: Some(10),
+        window_ms: None,
     };
     let mut config = EngineConfig::default();
     let mut antennas = Vec::new();
@@ -628,6 +630,7 @@ pub fn bench_load(tags: u32, reads: u64, seed: u64, lost_ms: u32) -> (EngineConf
         lost_ms,
         min_rssi_dbm: Some(-68),
         cross_read_margin_db: Some(10),
+        window_ms: None,
     };
     let config = EngineConfig {
         readers: (0..READERS)

@@ -501,17 +501,23 @@ impl Ingest {
         let scope: HashSet<ZoneId> = scope.into_iter().collect();
         let mut stocktake = Stocktake::new(expected, scope.iter().copied());
         let in_scope = scope.clone();
-        let present = self
+        let (present, between) = self
             .ask(move |e| {
-                e.located()
+                let present = e
+                    .located()
                     .into_iter()
                     .filter(|(_, z)| in_scope.contains(z))
-                    .collect::<Vec<_>>()
+                    .collect::<Vec<_>>();
+                (present, e.located_between())
             })
             .await?;
         present
             .into_iter()
             .for_each(|(epc, zone)| stocktake.observe(epc, zone));
+        // Tags the readers cannot place between two zones are to be checked, not misplaced.
+        between
+            .into_iter()
+            .for_each(|(epc, zone, other)| stocktake.observe_between(epc, zone, other));
         let progress = stocktake.progress();
         self.inner
             .sessions

@@ -63,6 +63,20 @@ fn row(fact: &Fact) -> Option<Row> {
             details: serde_json::json!({ "confidence": confidence, "batch": batch, "uncertain": uncertain }),
             ..base("passed", epc, *at)
         },
+        Fact::Between {
+            epc,
+            zone,
+            other,
+            at,
+        } => Row {
+            zone: Some(zone.0.into()),
+            details: serde_json::json!({ "other_zone_id": other.0 }),
+            ..base("between", epc, *at)
+        },
+        Fact::Settled { epc, zone, at } => Row {
+            zone: Some(zone.0.into()),
+            ..base("settled", epc, *at)
+        },
         Fact::BatchClosed { .. } => return None,
     })
 }
@@ -136,28 +150,30 @@ pub async fn persist(pool: &PgPool, site: &Site, batch: &[Fact]) -> db::Result<V
                 from_zone_id: Some(from.0.into()),
                 at: time(*at),
             }),
-            Fact::BatchClosed { .. } => {}
+            Fact::Between { .. } | Fact::Settled { .. } | Fact::BatchClosed { .. } => {}
         }
     }
 
-    // Where each tag was last seen: the newest arrival or move per tag in this batch.
-    let mut last: HashMap<String, (i64, DateTime<Utc>)> = HashMap::new();
-    for r in rows
-        .iter()
-        .filter(|r| matches!(r.kind, "arrived" | "moved") && new.contains_key(&r.key))
-    {
+    // Where each tag was last seen: the newest decision per tag in this batch (arrival,
+    // move, between two zones, settled), so the register holds the decided location.
+    let mut last: HashMap<String, (i64, Option<i64>, DateTime<Utc>)> = HashMap::new();
+    for r in rows.iter().filter(|r| {
+        matches!(r.kind, "arrived" | "moved" | "between" | "settled") && new.contains_key(&r.key)
+    }) {
         let zone = r.zone.expect("zone facts have a zone");
-        let entry = last.entry(r.epc.clone()).or_insert((zone, r.at));
-        if r.at >= entry.1 {
-            *entry = (zone, r.at);
+        let between = r.details.get("other_zone_id").and_then(|v| v.as_i64());
+        let entry = last.entry(r.epc.clone()).or_insert((zone, between, r.at));
+        if r.at >= entry.2 {
+            *entry = (zone, between, r.at);
         }
     }
     if !last.is_empty() {
         let sightings: Vec<Sighting> = last
             .into_iter()
-            .map(|(epc, (zone, at))| Sighting {
+            .map(|(epc, (zone, between, at))| Sighting {
                 epc,
                 zone,
+                between,
                 reader: site.only_reader_of(zone),
                 at,
             })

@@ -347,6 +347,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("expected", "Expected", "应有"),
     ("oc_found", "Found", "已盘到"),
     ("oc_misplaced", "Misplaced", "位置不符"),
+    ("oc_between", "Between two zones: check", "位置待核"),
     ("oc_missing", "Missing", "盘亏"),
     ("oc_unexpected", "Unexpected", "盘盈"),
     ("results", "Results", "盘点结果"),

@@ -278,6 +278,7 @@ fn outcome_key(o: Outcome) -> &'static str {
         Outcome::Missing => "oc_missing",
         Outcome::Unexpected => "oc_unexpected",
         Outcome::Misplaced => "oc_misplaced",
+        Outcome::Between => "oc_between",
     }
 }
 

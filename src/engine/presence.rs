@@ -1,0 +1,547 @@
+//! Zone presence: which zone a tag is in, decided by the evidence of its reads.
+//!
+//! Per tag the engine keeps two zones: `a`, where the tag is observed (or the leading
+//! candidate before it is), and `b`, the zone contending with it (the strongest other zone
+//! reading it lately). Each has *evidence*: the linear power of the zone's reads of the tag,
+//! summed over an exponential window of `window_ms` and kept as its logarithm (1/64 dB). A
+//! zone that reads the tag more often or more strongly has more; per-read noise and
+//! per-channel fading average out over the window; a zone that falls silent decays by
+//! 4.3 dB a window. The contender's *lead* is its evidence less that of `a`, in dB.
+//!
+//! Decisions integrate the lead over time (CUSUM-style, so a brief excursion is forgotten
+//! and a sustained one is not): with `c` half the cross-read margin,
+//!
+//! | state | integrates | decides, once the integral reaches the threshold |
+//! |---|---|---|
+//! | observed in `a` | lead − 2c | moved to `b` (about three windows at a lead of 3c) |
+//! | observed in `a` | c − \|lead\| | between `a` and `b` (several windows too close) |
+//! | between | lead − 2c | settled in `b` (it did not move: now the readers can tell) |
+//! | between | −lead − 2c | settled in `a` |
+//!
+//! Entering "between" needs the lead within ±c, leaving it a lead beyond 2c either way: the
+//! gap is the hysteresis that keeps a tag too close to call from flapping.
+//!
+//! A glimpsed tag is observed once it has `observe_reads` reads (or `observe_ms`), but no
+//! sooner than a fifth of a window after its first read, so that every antenna of the reader
+//! has had its turn; in the zone leading by the whole margin (2c), or after two windows, in
+//! the leading zone and between it and the other.
+//!
+//! Silence: a tag leaves when every zone it was read in has been silent for its `lost_ms`
+//! (its evidence is kept another `lost_ms`, so a tag that only dropped out comes back where
+//! it was). Its own zone falling silent moves it only if the contender read it since, lately,
+//! and leads by the whole margin (half at a door: carried through); else that silence only decays
+//! the zone's evidence.
+//!
+//! The state is 24 bytes, so the tag table's entry stays 40 (see `TAG_ENTRY_BYTES`).
+
+use super::config::Smoothing;
+
+/// Evidence, in 1/64 dB of (milliwatt) power summed over the window.
+pub(super) type Ev = i16;
+const EV_PER_DB: i32 = 64;
+/// No evidence at all; far below any sum of reads.
+const EV_MIN: i32 = -250 * EV_PER_DB;
+/// Reads without RSSI count as this strong, so such zones are decided by read rate alone.
+const UNKNOWN_RSSI_DBM: i32 = -60;
+
+/// Zone index bits in `TagState::a` and `b`; the top bits of `a` are flags.
+const ZONE: u16 = 0x3FFF;
+/// "No zone".
+pub(super) const NONE: u16 = ZONE;
+/// The tag is observed in zone `a` (else it is only glimpsed).
+const OBSERVED: u16 = 0x8000;
+/// The tag is observed in `a` but cannot be told from `b`.
+const BETWEEN: u16 = 0x4000;
+/// Without [`OBSERVED`]: the tag left `a`, whose evidence is kept for another `lost_ms`
+/// so that a tag which only dropped out for a while comes back where it was.
+const LOST: u16 = BETWEEN;
+
+/// Lead integrals are in (1/64 dB · ms) >> 12, i.e. units of 0.064 dB·s.
+const LEAD_SHIFT: u32 = 12;
+/// Windows of a lead of 3c (c more than needed) to move.
+const MOVE_WINDOWS: u32 = 3;
+/// Windows of a lead of 0 to become between (at a lead of c/2, twice as many).
+const BETWEEN_WINDOWS: u32 = 6;
+/// Windows of a lead of 3c (c beyond the full margin) to settle or to leave "between".
+const SETTLE_WINDOWS: u32 = 12;
+/// A glimpse waits at least this part of a window (or `observe_ms`, if shorter) ...
+const ARRIVE_MIN_PARTS: u32 = 5;
+/// ... and at most this many windows before it is observed, between if no zone leads.
+const ARRIVE_MAX_WINDOWS: u32 = 2;
+
+/// 64 · 10·log10(1 + 10^(−x/10)) for x in quarter dB: what adding a weaker power adds to
+/// a stronger one, in 1/64 dB. Zero beyond 28 dB.
+const LSE: [u8; 112] = [
+    193, 185, 177, 170, 162, 156, 149, 142, 136, 130, 124, 118, 113, 108, 103, 98, 93, 89, 84, 80,
+    76, 73, 69, 66, 62, 59, 56, 53, 51, 48, 45, 43, 41, 39, 37, 35, 33, 31, 30, 28, 26, 25, 24, 22,
+    21, 20, 19, 18, 17, 16, 15, 14, 14, 13, 12, 11, 11, 10, 10, 9, 9, 8, 8, 7, 7, 7, 6, 6, 5, 5, 5,
+    5, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 0, 0,
+];
+
+/// The sum of two powers given in 1/64 dB, in 1/64 dB.
+#[inline]
+fn add_power(x: i32, y: i32) -> i32 {
+    let (hi, lo) = if x >= y { (x, y) } else { (y, x) };
+    let i = ((hi - lo) >> 4) as usize;
+    hi + LSE.get(i).map_or(0, |&v| i32::from(v))
+}
+
+/// A read's power in evidence units.
+#[inline]
+pub(super) fn power(rssi_dbm: Option<i8>) -> Ev {
+    (rssi_dbm.map_or(UNKNOWN_RSSI_DBM, i32::from) * EV_PER_DB) as Ev
+}
+
+/// One zone's decision parameters, from its [`Smoothing`].
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Params {
+    /// Evidence decay per ms, in 1/64 dB << 16.
+    decay: u32,
+    /// Half the cross-read margin, in 1/64 dB: a lead this large is clear.
+    clear: i32,
+    lost_ms: u32,
+    /// The lead over this zone with which a zone that read the tag since takes it when
+    /// this one falls silent: half the margin at a door (tags pass through), the whole
+    /// margin elsewhere (tags sit still, and a neighbour that hears them is no evidence).
+    carry_lead: i32,
+    observe_reads: u16,
+    observe_ms: u32,
+    /// Lead integrals (units of 0.064 dB·s) that decide.
+    to_move: u32,
+    to_between: u32,
+    to_settle: u32,
+    /// A glimpse is observed no sooner than this after its first read (so that every
+    /// antenna on the reader has had its turn), and, unless one zone clearly leads, no
+    /// later than this, as between.
+    arrive_min_ms: u32,
+    arrive_max_ms: u32,
+}
+
+impl Params {
+    pub(super) fn new(s: &Smoothing) -> Params {
+        let window = s.window();
+        let clear = i32::from(s.cross_read_margin_db.unwrap_or(0)) * EV_PER_DB / 2;
+        // With no margin a lead of 1 dB for a window still decides; nothing is between.
+        let per_window = ((clear.max(EV_PER_DB) as u64 * u64::from(window)) >> LEAD_SHIFT)
+            .clamp(1, u64::from(u16::MAX / 2)) as u32;
+        Params {
+            decay: (10.0 * std::f64::consts::LOG10_E * f64::from(EV_PER_DB) * 65_536.0
+                / f64::from(window))
+            .round() as u32,
+            clear,
+            lost_ms: s.lost_ms,
+            carry_lead: 2 * clear,
+            observe_reads: s.observe_reads,
+            observe_ms: s.observe_ms,
+            to_move: per_window * MOVE_WINDOWS,
+            to_between: if clear == 0 {
+                u32::MAX
+            } else {
+                per_window * BETWEEN_WINDOWS
+            },
+            to_settle: per_window * SETTLE_WINDOWS,
+            arrive_min_ms: s.observe_ms.min(window / ARRIVE_MIN_PARTS),
+            arrive_max_ms: window.saturating_mul(ARRIVE_MAX_WINDOWS),
+        }
+    }
+
+    /// A side of a gate: a tag its antennas stop hearing was carried through.
+    pub(super) fn at_a_door(mut self, door: bool) -> Params {
+        if door {
+            self.carry_lead = self.clear;
+        }
+        self
+    }
+
+    /// `ev` (stored at a read `dt` ms ago) as of now.
+    #[inline]
+    fn decayed(&self, ev: Ev, dt: u32) -> i32 {
+        let fall = (u64::from(dt) * u64::from(self.decay)) >> 16;
+        (i32::from(ev) - fall.min(u64::from(u16::MAX)) as i32).max(EV_MIN)
+    }
+}
+
+/// What a read or a timer did to a tag's place (zone indices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Step {
+    Stay,
+    /// Observed in `zone`; `between`: and at once too close to call against that zone.
+    Arrived {
+        zone: u16,
+        between: Option<u16>,
+    },
+    Moved {
+        from: u16,
+        to: u16,
+    },
+    Between {
+        zone: u16,
+        other: u16,
+    },
+    /// No longer between: clearly in `zone`, which may be the other one.
+    Settled {
+        from: u16,
+        zone: u16,
+    },
+    Left {
+        zone: u16,
+    },
+}
+
+/// One tag's presence state. 24 bytes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct TagState {
+    /// Zone index where the tag is observed (or leads, while glimpsed), and the flags.
+    a: u16,
+    /// Zone index contending with `a`, or [`NONE`].
+    b: u16,
+    ev_a: Ev,
+    ev_b: Ev,
+    /// Engine ms of the last read in `a` and in `b`.
+    last_a: u32,
+    last_b: u32,
+    /// Deadline of this tag's one live timer (the engine's).
+    pub(super) timer_at: u32,
+    /// Observed: the integral that moves the tag. Glimpsed: reads so far.
+    w: u16,
+    /// Observed: the integral that makes it between, or settles it. Glimpsed: ms since the
+    /// first read.
+    s: u16,
+}
+
+const _: () = assert!(std::mem::size_of::<TagState>() == 24);
+
+/// Add `x · dt` (1/64 dB · ms) to an integral that never goes below 0.
+#[inline]
+fn integrate(acc: u16, x: i32, dt: u32) -> u16 {
+    let v = i64::from(acc) + ((i64::from(x) * i64::from(dt.min(1 << 20))) >> LEAD_SHIFT);
+    v.clamp(0, i64::from(u16::MAX)) as u16
+}
+
+impl TagState {
+    pub(super) const EMPTY: TagState = TagState {
+        a: NONE,
+        b: NONE,
+        ev_a: EV_MIN as Ev,
+        ev_b: EV_MIN as Ev,
+        last_a: 0,
+        last_b: 0,
+        timer_at: u32::MAX,
+        w: 0,
+        s: 0,
+    };
+
+    #[inline]
+    fn za(&self) -> u16 {
+        self.a & ZONE
+    }
+
+    fn observed(&self) -> bool {
+        self.a & OBSERVED != 0
+    }
+
+    /// The zone the tag is observed in.
+    #[inline]
+    pub(super) fn zone(&self) -> Option<u16> {
+        self.observed().then_some(self.za())
+    }
+
+    /// The other zone, when the tag is observed but between it and that one.
+    pub(super) fn between(&self) -> Option<u16> {
+        (self.a & (OBSERVED | BETWEEN) == OBSERVED | BETWEEN).then_some(self.b)
+    }
+
+    fn lost(&self) -> bool {
+        self.a & (OBSERVED | LOST) == LOST
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.za() == NONE
+    }
+
+    /// How long zone `z` keeps its evidence after its last read: `lost_ms`; twice that for a
+    /// tag that left, so that one that only dropped out comes back where it was. (A glimpse
+    /// keeps `lost_ms` too: its timer then never needs moving earlier when it is observed,
+    /// so the heap holds one timer per tag.)
+    #[inline]
+    fn life(&self, p: &[Params], z: u16) -> u32 {
+        let lost = p[z as usize].lost_ms;
+        if self.lost() {
+            lost.saturating_mul(2)
+        } else {
+            lost
+        }
+    }
+
+    /// When the state next changes by silence alone.
+    #[inline]
+    pub(super) fn due(&self, p: &[Params]) -> u32 {
+        let za = self.za();
+        if za == NONE {
+            return u32::MAX;
+        }
+        let due_a = self.last_a.saturating_add(self.life(p, za));
+        if self.b == NONE {
+            return due_a;
+        }
+        let due_b = self.last_b.saturating_add(self.life(p, self.b));
+        // A tag between two zones does not settle because one fell silent a while (its
+        // evidence decays); an observed tag whose zone falls silent is carried to the other
+        // only if that one read it after and lately, else it waits for every zone's silence.
+        if self.between().is_some() {
+            due_a.max(due_b)
+        } else if self.observed() && !self.carried_at(p, due_a) {
+            due_b
+        } else {
+            due_a.min(due_b)
+        }
+    }
+
+    /// Observed in `a` (not between), which falls silent at `t`: has `b` read the tag since,
+    /// and does it lead by the zone's `carry_lead` now, so that the tag was carried there? (A still tag whose own antenna misses it a while is not: its neighbours hear
+    /// it a margin weaker.)
+    #[inline]
+    fn carried_at(&self, p: &[Params], t: u32) -> bool {
+        if self.b == NONE || self.last_b <= self.last_a {
+            return false;
+        }
+        let (pa, pb) = (&p[self.za() as usize], &p[self.b as usize]);
+        let lead = pb.decayed(self.ev_b, t.saturating_sub(self.last_b))
+            - pa.decayed(self.ev_a, t.saturating_sub(self.last_a));
+        lead >= pa.carry_lead.max(pb.carry_lead)
+    }
+
+    /// Move the times back by a rebase of the engine's epoch.
+    pub(super) fn rebase(&mut self, back: impl Fn(u32) -> u32) {
+        self.last_a = back(self.last_a);
+        self.last_b = back(self.last_b);
+        self.timer_at = back(self.timer_at);
+    }
+
+    /// Take a read in zone index `z` at engine ms `t` (never before the last read) with
+    /// `power`. Returns what changed, and whether the read was a cross-read: one from a zone
+    /// other than the tag's whose evidence is a whole margin below it.
+    #[inline]
+    pub(super) fn read(&mut self, p: &[Params], z: u16, t: u32, power: Ev) -> (Step, bool) {
+        let za = self.za();
+        if za == NONE {
+            *self = TagState {
+                a: z,
+                ev_a: power,
+                last_a: t,
+                w: 1,
+                ..TagState::EMPTY
+            };
+            return (self.glimpse(p, z, NONE, i32::MAX), false);
+        }
+        let pa = &p[za as usize];
+        let mut zb = self.b;
+        let since = if self.lost() {
+            // Read again after it left: a new glimpse, with the old zone's evidence.
+            self.a = za;
+            (self.w, self.s) = (0, 0);
+            t
+        } else if zb == NONE {
+            self.last_a
+        } else {
+            self.last_a.max(self.last_b)
+        };
+        let dt = t.saturating_sub(since);
+        let mut ev_a = pa.decayed(self.ev_a, t - self.last_a);
+        let mut ev_b = if zb == NONE {
+            EV_MIN
+        } else {
+            p[zb as usize].decayed(self.ev_b, t - self.last_b)
+        };
+        // The contender's lead over the interval since the last read (it changes only at
+        // reads while the two windows are equal).
+        let lead_before = ev_b - ev_a;
+        let mut fresh = false;
+        let power = i32::from(power);
+        if z == za {
+            ev_a = add_power(ev_a, power);
+            self.ev_a = ev_a as Ev;
+            self.last_a = t;
+        } else if z == zb {
+            ev_b = add_power(ev_b, power);
+            self.ev_b = ev_b as Ev;
+            self.last_b = t;
+        } else if zb == NONE || power > ev_b || t - self.last_b > p[zb as usize].lost_ms {
+            // A new contender: the strongest other zone reading the tag lately.
+            zb = z;
+            ev_b = power;
+            (self.b, self.ev_b, self.last_b) = (z, power as Ev, t);
+            fresh = true;
+        } else {
+            // A third zone weaker than the contender: it decides nothing.
+            return (Step::Stay, self.observed());
+        }
+        if !self.observed() {
+            self.w = self.w.saturating_add(1);
+            self.s = self.s.saturating_add(dt.min(u32::from(u16::MAX)) as u16);
+            if ev_b > ev_a {
+                // The contender leads: it is the candidate now.
+                (self.a, self.b) = (zb, za);
+                (self.ev_a, self.ev_b) = (self.ev_b, self.ev_a);
+                (self.last_a, self.last_b) = (self.last_b, self.last_a);
+                return (self.glimpse(p, zb, za, ev_b - ev_a), false);
+            }
+            return (self.glimpse(p, za, zb, ev_a - ev_b), false);
+        }
+        let cross = z != za && ev_b - ev_a <= -2 * pa.clear;
+        if zb == NONE {
+            return (Step::Stay, cross);
+        }
+        if fresh {
+            self.w = 0;
+            self.s = 0;
+            return (Step::Stay, cross);
+        }
+        let c = pa.clear.max(p[zb as usize].clear);
+        if self.a & BETWEEN == 0 {
+            self.w = integrate(self.w, lead_before - 2 * c, dt);
+            self.s = integrate(self.s, c - lead_before.abs(), dt);
+            if u32::from(self.w) >= pa.to_move {
+                return (self.move_to_b(), cross);
+            }
+            if u32::from(self.s) >= pa.to_between {
+                self.a |= BETWEEN;
+                (self.w, self.s) = (0, 0);
+                return (
+                    Step::Between {
+                        zone: za,
+                        other: zb,
+                    },
+                    cross,
+                );
+            }
+        } else {
+            self.w = integrate(self.w, lead_before - 2 * c, dt);
+            self.s = integrate(self.s, -lead_before - 2 * c, dt);
+            if u32::from(self.w) >= pa.to_move {
+                // Clearly the other zone after all: it settles there (it did not move; the
+                // readers could not tell until now).
+                self.move_to_b();
+                return (Step::Settled { from: za, zone: zb }, cross);
+            }
+            if u32::from(self.s) >= pa.to_settle {
+                self.a &= !BETWEEN;
+                (self.w, self.s) = (0, 0);
+                return (Step::Settled { from: za, zone: za }, cross);
+            }
+        }
+        (Step::Stay, cross)
+    }
+
+    /// A glimpsed tag leading in `za` by `lead` over `zb`: is it observed now?
+    fn glimpse(&mut self, p: &[Params], za: u16, zb: u16, lead: i32) -> Step {
+        let pa = &p[za as usize];
+        let ready = (self.w >= pa.observe_reads || u32::from(self.s) >= pa.observe_ms)
+            && u32::from(self.s) >= pa.arrive_min_ms;
+        if !ready {
+            return Step::Stay;
+        }
+        let c = if zb == NONE {
+            pa.clear
+        } else {
+            pa.clear.max(p[zb as usize].clear)
+        };
+        let age = u32::from(self.s);
+        let cap = u32::from(u16::MAX);
+        let between = if lead >= 2 * c {
+            None
+        } else if age >= pa.arrive_max_ms.min(cap) {
+            (zb != NONE).then_some(zb)
+        } else {
+            return Step::Stay;
+        };
+        self.a = za | OBSERVED | if between.is_some() { BETWEEN } else { 0 };
+        (self.w, self.s) = (0, 0);
+        Step::Arrived { zone: za, between }
+    }
+
+    /// The contender takes the tag; the zone it leaves stays as the contender.
+    fn move_to_b(&mut self) -> Step {
+        let (from, to) = (self.za(), self.b);
+        self.a = to | OBSERVED;
+        self.b = from;
+        (self.ev_a, self.ev_b) = (self.ev_b, self.ev_a);
+        (self.last_a, self.last_b) = (self.last_b, self.last_a);
+        (self.w, self.s) = (0, 0);
+        Step::Moved { from, to }
+    }
+
+    /// Silence up to engine ms `t`: zones unread for their `lost_ms` drop out. The state is
+    /// [`TagState::is_empty`] afterwards when no zone reads the tag any more.
+    pub(super) fn expire(&mut self, p: &[Params], t: u32) -> Step {
+        let za = self.za();
+        if za == NONE {
+            return Step::Stay;
+        }
+        let a_gone = self.last_a.saturating_add(self.life(p, za)) <= t;
+        let b_gone = self.b == NONE || self.last_b.saturating_add(self.life(p, self.b)) <= t;
+        if !self.observed() {
+            if a_gone && b_gone {
+                *self = TagState {
+                    timer_at: self.timer_at,
+                    ..TagState::EMPTY
+                };
+            } else if a_gone {
+                // The other zone leads the glimpse now.
+                (self.a, self.ev_a, self.last_a) = (self.b, self.ev_b, self.last_b);
+                self.b = NONE;
+            } else if b_gone {
+                self.b = NONE;
+            }
+            return Step::Stay;
+        }
+        if a_gone && !b_gone && self.between().is_none() {
+            let due_a = self.last_a.saturating_add(self.life(p, za));
+            if self.carried_at(p, due_a) {
+                // The tag's zone fell silent while another still reads it.
+                return self.move_to_b();
+            }
+        }
+        if a_gone && b_gone {
+            // Left, but its evidence is kept a while (see `life`).
+            self.a = za | LOST;
+            self.b = NONE;
+            (self.w, self.s) = (0, 0);
+            return Step::Left { zone: za };
+        }
+        if b_gone && self.b != NONE && self.between().is_none() {
+            self.b = NONE;
+            (self.w, self.s) = (0, 0);
+        }
+        Step::Stay
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_power_table_is_10_log10_of_one_plus_the_ratio() {
+        for (i, &v) in LSE.iter().enumerate() {
+            let x = i as f64 / 4.0;
+            let want = 64.0 * 10.0 * (1.0 + 10f64.powf(-x / 10.0)).log10();
+            assert!((f64::from(v) - want).abs() <= 0.5, "{x} dB: {v} vs {want}");
+        }
+        // Two equal powers are 3 dB more; a much weaker one adds nothing.
+        assert_eq!(add_power(-50 * 64, -50 * 64), -50 * 64 + 193);
+        assert_eq!(add_power(-50 * 64, -90 * 64), -50 * 64);
+    }
+
+    #[test]
+    fn evidence_decays_4_3_db_per_window() {
+        let p = Params::new(&Smoothing {
+            window_ms: Some(2_000),
+            ..Smoothing::default()
+        });
+        let fall = i32::from(-50 * 64i16) - p.decayed(-50 * 64, 2_000);
+        assert!((fall - 278).abs() <= 1, "{fall}");
+        assert_eq!(p.decayed(-50 * 64, u32::MAX), EV_MIN);
+    }
+}

@@ -1,0 +1,232 @@
+//! Zone presence on shelves: still tags never move, whatever the noise, once the racks
+//! isolate neighbouring aisles by 10 dB; committed shelf traces (from the independent radio
+//! model) replay to the facts their ground truth says.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use depot::cli::zones_bench::{aisle_zone, shelf_config, shelf_smoothing};
+use depot::engine::trace::{self, ReplayConfig};
+use depot::engine::{Engine, EngineConfig, Fact, ReadPoint, ReaderConfig, ZoneConfig, ZoneId};
+use depot::radio::shelf::{self, Plan, ShelfModel};
+use depot::radio::READER;
+use depot_readers::{Epc, ReaderId, TagRead};
+use proptest::prelude::*;
+
+const T0: u64 = 1_763_776_800_000_000;
+/// Each antenna's dwell, as a Gen2 reader cycles its ports.
+const DWELL_MS: u64 = 50;
+
+/// Two neighbouring aisles on one reader, configured as the shelf reference runs are.
+fn two_aisles() -> EngineConfig {
+    EngineConfig {
+        readers: vec![ReaderConfig {
+            id: 0,
+            name: "shelf".into(),
+        }],
+        zones: (1..=2)
+            .map(|z| ZoneConfig {
+                id: ZoneId(z),
+                name: format!("aisle {z}"),
+                smoothing: shelf_smoothing(),
+            })
+            .collect(),
+        read_points: (1..=2)
+            .map(|a| ReadPoint {
+                reader: 0,
+                antenna: a,
+                zone: ZoneId(u32::from(a)),
+            })
+            .collect(),
+        gates: vec![],
+    }
+}
+
+fn epc(n: u64) -> Epc {
+    Epc::from_hex(&format!("3414A3F0{n:016X}")).unwrap()
+}
+
+/// One dwell of each antenna in turn: in its own aisle's dwell the tag is read `own` times,
+/// in the neighbour's `cross` times (never more often: the neighbour hears it weaker), each
+/// read with its own noise.
+#[derive(Debug, Clone)]
+struct Cycle {
+    own: Vec<i8>,
+    cross: Vec<i8>,
+}
+
+fn cycle(noise_db: i8) -> impl Strategy<Value = Cycle> {
+    prop::collection::vec(-noise_db..=noise_db, 0..8).prop_flat_map(move |own| {
+        let n = own.len();
+        prop::collection::vec(-noise_db..=noise_db, 0..=n).prop_map(move |cross| Cycle {
+            own: own.clone(),
+            cross,
+        })
+    })
+}
+
+/// The reads of a still tag in aisle `home` (1 or 2) over `cycles` (repeated to fill
+/// `seconds`), own RSSI `base` dBm, the neighbour hearing it `isolation` dB weaker.
+fn still_tag(
+    tag: u64,
+    home: u16,
+    base: i8,
+    isolation: i8,
+    cycles: &[Cycle],
+    seconds: u64,
+) -> Vec<TagRead> {
+    let other = 3 - home;
+    let mut reads = Vec::new();
+    let mut t = 0;
+    for c in cycles.iter().cycle() {
+        if t >= seconds * 1_000 {
+            break;
+        }
+        for (antenna, noise, drop) in [(home, &c.own, 0), (other, &c.cross, isolation)] {
+            let n = noise.len() as u64;
+            for (i, db) in noise.iter().enumerate() {
+                reads.push(TagRead {
+                    reader: ReaderId(0),
+                    antenna,
+                    epc: epc(tag),
+                    timestamp_us: T0 + (t + i as u64 * DWELL_MS / (n + 1)) * 1_000,
+                    rssi_dbm: Some(base.saturating_sub(drop).saturating_add(*db)),
+                    phase: None,
+                    channel: None,
+                    seen_count: None,
+                });
+            }
+            t += DWELL_MS;
+        }
+    }
+    reads
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A still tag, read by its own aisle's antenna and by the neighbour's at least 10 dB
+    /// weaker and never more often, with any per-read noise up to ±3 dB (the shelf model's
+    /// per-read spread) and any gaps: never a `moved`, and wherever it is placed it is its own
+    /// aisle.
+    #[test]
+    fn still_tags_never_move_at_10_db_or_more(
+        home in 1u16..=2,
+        base in -70i8..=-45,
+        isolation in 10i8..=30,
+        cycles in prop::collection::vec(cycle(3), 1..40),
+        seconds in 20u64..=120,
+    ) {
+        let reads = still_tag(1, home, base, isolation, &cycles, seconds);
+        let mut e = Engine::new(two_aisles()).unwrap();
+        let mut facts = Vec::new();
+        for r in &reads {
+            e.ingest(r, &mut facts);
+        }
+        e.flush(&mut facts);
+        for f in &facts {
+            prop_assert!(!matches!(f, Fact::Moved { .. }), "{f:?} in {facts:?}");
+            if let Fact::Arrived { zone, .. } | Fact::Settled { zone, .. } = f {
+                prop_assert_eq!(*zone, ZoneId(u32::from(home)), "{:?}", facts);
+            }
+        }
+    }
+}
+
+fn trace_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/traces")
+        .join(format!("{name}.jsonl"))
+}
+
+/// A shelf trace: four aisles of three still tags and one tag carried from aisle 2 to
+/// aisle 3, half a minute.
+fn shelf_plan() -> Plan {
+    Plan::stocked(&[3, 3, 3, 3], 30_000_000).move_tag(4, 2, 3.0)
+}
+
+/// The committed trace is exactly what the radio model makes today (so its truth applies),
+/// and it replays to: every still tag arrives once, in its own aisle, and nothing else
+/// happens to it; the carried tag is seen in its new aisle within 30 s of being put down.
+#[track_caller]
+fn shelf_trace(name: &str, isolation_db: f64, seed: u64) {
+    let model = ShelfModel::reference(isolation_db);
+    let plan = shelf_plan();
+    let run = shelf::simulate(&model, &plan, seed);
+    let config = ReplayConfig {
+        engine: shelf_config(&model, shelf_smoothing()),
+        stocktake: None,
+    };
+    let path = trace_path(name);
+    let mut bytes = Vec::new();
+    for read in &run.reads {
+        trace::write_read(&mut bytes, read, "shelf").unwrap();
+    }
+    if std::env::var_os("DEPOT_WRITE_TRACES").is_some() {
+        std::fs::write(&path, &bytes).unwrap();
+        std::fs::write(
+            trace::config_path(&path),
+            serde_json::to_string_pretty(&config).unwrap() + "\n",
+        )
+        .unwrap();
+    }
+    assert!(
+        bytes == std::fs::read(&path).unwrap(),
+        "{name}: the shelf model no longer produces the committed trace"
+    );
+    let committed: ReplayConfig =
+        serde_json::from_reader(File::open(trace::config_path(&path)).unwrap()).unwrap();
+    assert_eq!(committed, config);
+    let replay = trace::replay(BufReader::new(File::open(&path).unwrap()), &committed).unwrap();
+    let truth = &run.truth;
+    assert_eq!(truth.moves.len(), 1);
+    let carried = &truth.moves[0];
+    for (i, tag) in plan.tags.iter().enumerate() {
+        let mine: Vec<&Fact> = replay
+            .facts
+            .iter()
+            .filter(|f| f.epc() == Some(tag.epc))
+            .filter(|f| !matches!(f, Fact::Left { .. })) // the final flush
+            .collect();
+        if tag.epc == carried.epc {
+            assert!(
+                matches!(mine[0], Fact::Arrived { zone, .. } if *zone == aisle_zone(tag.aisle)),
+                "{name}: {mine:?}"
+            );
+            let seen = mine.iter().find_map(|f| match **f {
+                Fact::Moved { to, at, .. } | Fact::Arrived { zone: to, at, .. }
+                    if to == aisle_zone(carried.to) =>
+                {
+                    Some(at)
+                }
+                _ => None,
+            });
+            let at = seen.unwrap_or_else(|| panic!("{name}: move never seen: {mine:?}"));
+            assert!(
+                at <= carried.placed_us + 30_000_000,
+                "{name}: move seen {} s after it was put down",
+                (at - carried.placed_us) / 1_000_000
+            );
+        } else {
+            assert_eq!(
+                mine,
+                vec![&Fact::Arrived {
+                    epc: tag.epc,
+                    zone: aisle_zone(tag.aisle),
+                    at: match mine[0] {
+                        Fact::Arrived { at, .. } => *at,
+                        _ => 0,
+                    }
+                }],
+                "{name}: still tag {i}"
+            );
+        }
+    }
+    assert_eq!(READER, ReaderId(0));
+}
+
+#[test]
+fn a_shelf_at_15_db_replays_to_its_truth() {
+    shelf_trace("shelf-15db", 15.0, 7);
+}
