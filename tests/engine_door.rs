@@ -11,6 +11,7 @@ use depot::cli::gate_bench::{crossings, door_config, plan, play, score, Score};
 use depot::engine::trace::{self, ReplayConfig};
 use depot::radio::door::{self, DoorModel};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 
 fn trace_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -97,11 +98,36 @@ fn loads_hidden_from_one_side_are_never_acted_on_wrongly() {
 
 fn config() -> ProptestConfig {
     ProptestConfig {
+        // The same cases every run: a counterexample found is kept below as a plain test.
+        rng_seed: RngSeed::Fixed(0x6761_7465),
         // Each case plays one to two minutes of a dock door; two dozen cover the space
         // well, and `depot bench gate` plays twenty seeds of each at four ratios.
         cases: 24,
         failure_persistence: None,
         ..ProptestConfig::default()
+    }
+}
+
+/// Trolleys whose front tags poked through the door, fell silent out there for a second or
+/// two and came back (found by wider runs of the properties below): not passages.
+#[test]
+fn trolleys_poking_through_the_door_and_back_are_not_passages() {
+    for (fb, seed) in [
+        (15.04, 571_928),
+        (13.0, 8),
+        (13.0, 27),
+        (13.0, 54),
+        (15.0, 60),
+        (17.0, 159),
+    ] {
+        let s = play(
+            &DoorModel::reference(fb),
+            &plan("turn-backs").unwrap(),
+            seed,
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.false_passages, 0, "{fb} dB, seed {seed}: {s:?}");
     }
 }
 

@@ -154,6 +154,11 @@ const DISAGREEMENT_FACTOR: f32 = 0.5;
 /// reads decides.
 const MIN_PART_BINS: usize = 5;
 
+/// A passage whose tag has been heard on the side it entered for less than this (ms) is not
+/// yet sure to stay: a trolley pushed a little way through the door falls silent out there
+/// for a second or two and comes back. Such a track waits like an undecided one.
+pub const SETTLE_MS: u32 = 2_000;
+
 /// Judge a track: a passage if the evidence moved from one side to the other, `None` for a
 /// tag that stayed on its side (a stray, a turn-back) or was heard on one side only, or
 /// that has fewer than `min_reads` reads on either side.

@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use super::config::{ConfigError, EngineConfig, GateId, Smoothing, ZoneId};
 use super::fact::{Direction, Fact};
-use super::gate::{judge, with_companions, Companion, GateTrack, OpenBatch, INSIDE, OUTSIDE};
+use super::gate::{
+    judge, with_companions, Companion, GateTrack, OpenBatch, INSIDE, OUTSIDE, SETTLE_MS,
+};
 use super::key::{KeyMap, Keys, TagKey};
 use super::presence::{self, Params, Step, TagState, NONE};
 
@@ -770,11 +772,13 @@ impl Engine {
         if track.timer_at != timer.at {
             return;
         }
-        // A sure passage is judged once the tag is quiet; anything else waits longer for
-        // the rest of a crossing that a null at the door plane interrupted.
+        // A sure passage, heard on its new side for a while, is judged once the tag is
+        // quiet; anything else waits longer: for the rest of a crossing that a null at the
+        // door plane interrupted, or for a trolley that poked through the door to come back.
         let gate = &self.gates[track.gate as usize];
-        let sure =
-            judge(track, gate.min_reads).is_some_and(|p| p.confidence >= gate.min_confidence);
+        let sure = judge(track, gate.min_reads).is_some_and(|p| {
+            p.confidence >= gate.min_confidence && track.last().saturating_sub(p.at) >= SETTLE_MS
+        });
         let wait = if sure {
             gate.quiet_ms
         } else {
