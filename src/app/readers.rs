@@ -87,7 +87,7 @@ fn check_address(address: &str) -> Result<()> {
 
 /// Change the site: `f` in a transaction, then the whole site as it would be is judged by the
 /// engine, and only a site it would run is committed; then the pipeline picks it up.
-async fn reconfigure<T>(
+pub(super) async fn reconfigure<T>(
     app: &App,
     actor: &Actor,
     op: Op,
