@@ -91,7 +91,13 @@ pub async fn finish(app: &App, actor: &Actor, id: i64) -> Result<WalkTest> {
         let found = survey(&recorded.reads, direction, |reader, antenna| {
             antennas.get(&(reader, antenna)).copied()
         });
-        tracing::info!(walk_test = id, gate = test.gate_id, verdict = found.verdict.as_str(), reads = recorded.reads.len(), "walk test finished");
+        tracing::info!(
+            walk_test = id,
+            gate = test.gate_id,
+            verdict = found.verdict.as_str(),
+            reads = recorded.reads.len(),
+            "walk test finished"
+        );
         Ok(walks::finish(
             tx,
             id,
@@ -122,7 +128,10 @@ pub async fn apply(app: &App, actor: &Actor, id: i64) -> Result<WalkTest> {
             )));
         }
         let verdict = test.survey.as_ref().map(|s| s.verdict);
-        if matches!(verdict, Some(Verdict::NoReads | Verdict::CheckTheWiring) | None) {
+        if matches!(
+            verdict,
+            Some(Verdict::NoReads | Verdict::CheckTheWiring) | None
+        ) {
             return Err(Error::Conflict(format!(
                 "walk test {id} did not measure the gate ({}): walk again",
                 test.verdict.as_deref().unwrap_or("no survey")
@@ -135,11 +144,17 @@ pub async fn apply(app: &App, actor: &Actor, id: i64) -> Result<WalkTest> {
                 latest.map(|l| l.id).unwrap_or_default()
             )));
         }
-        let value = test.suggested_min_confidence.ok_or_else(|| {
-            Error::Conflict(format!("walk test {id} suggests no threshold"))
-        })?;
+        let value = test
+            .suggested_min_confidence
+            .ok_or_else(|| Error::Conflict(format!("walk test {id} suggests no threshold")))?;
         let gate = readers::set_min_confidence(tx, test.gate_id, value).await?;
-        tracing::info!(walk_test = id, gate = gate.id, min_confidence = value, actor = actor.id, "gate threshold set from a walk test");
+        tracing::info!(
+            walk_test = id,
+            gate = gate.id,
+            min_confidence = value,
+            actor = actor.id,
+            "gate threshold set from a walk test"
+        );
         Ok(walks::applied(tx, id, actor.id).await?)
     })
     .await

@@ -296,7 +296,10 @@ mod tests {
         let s = walk(18.0, door::Direction::Out);
         assert_eq!(s.verdict, Verdict::Good, "{s:?}");
         assert_eq!(s.judged_wrong, 0);
-        assert_eq!(s.min_confidence, crate::engine::config::DEFAULT_MIN_CONFIDENCE);
+        assert_eq!(
+            s.min_confidence,
+            crate::engine::config::DEFAULT_MIN_CONFIDENCE
+        );
         assert!(s.front_to_back_db.unwrap() >= GOOD_FRONT_TO_BACK_DB);
         assert_eq!(s.antennas.len(), 4);
         for way in [door::Direction::In, door::Direction::Out] {
@@ -311,7 +314,10 @@ mod tests {
     fn a_leaky_portal_is_told_to_move_its_antennas_and_acts_only_when_very_sure() {
         let s = walk(4.0, door::Direction::In);
         assert!(
-            matches!(s.verdict, Verdict::MoveTheAntennas | Verdict::AddAReader | Verdict::CheckTheWiring),
+            matches!(
+                s.verdict,
+                Verdict::MoveTheAntennas | Verdict::AddAReader | Verdict::CheckTheWiring
+            ),
             "{s:?}"
         );
         assert_eq!(s.min_confidence, 0.99);
