@@ -277,3 +277,84 @@ async fn bad_walk_tests_are_refused_clearly(pool: PgPool) {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     ingest.shutdown().await;
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_keeper_walks_the_gate_from_its_page_and_reads_the_verdict(pool: PgPool) {
+    use common::{get, login, post};
+    let world = World::new(pool.clone()).await;
+    let ingest = Ingest::start(pool, pipeline()).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let (gate, reader) = dock_door(&world).await;
+    let keeper = login(&world, "keeper").await;
+    let here = format!("/keeper/gate?gate={gate}");
+
+    let page = get(&world, &here, &keeper).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Start a walk test"), "{}", page.body);
+    assert!(page.body.contains(r#"id="threshold">0.90<"#));
+    let token = page.csrf();
+    let reply = post(
+        &world,
+        &format!("/keeper/gates/{gate}/walk-test"),
+        &keeper,
+        &[("csrf", &token), ("back", &here), ("direction", "out")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), here);
+
+    for chunk in walk(18.0, door::Direction::Out, reader).chunks(500) {
+        ingest.feed(chunk.to_vec()).await.unwrap();
+    }
+    let page = get(&world, &here, &keeper).await;
+    assert!(page.body.contains("Walk test running"), "{}", page.body);
+    let test: i64 = sqlx::query_scalar("select id from walk_tests where gate_id = $1")
+        .bind(gate)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    let reply = post(
+        &world,
+        &format!("/keeper/walk-tests/{test}/finish"),
+        &keeper,
+        &[("csrf", &page.csrf()), ("back", &here)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+
+    let page = get(&world, &here, &keeper).await;
+    assert!(
+        page.body.contains(r#"data-verdict="good""#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("walk-antennas"));
+    assert!(
+        !page.body.contains("Apply the suggested threshold"),
+        "keepers walk; the admin sets the threshold"
+    );
+    let zh = get(&world, &here, &format!("{keeper}; lang=zh-CN")).await;
+    assert!(
+        zh.body.contains("门禁状况") && zh.body.contains("良好"),
+        "{}",
+        zh.body
+    );
+
+    let admin = login(&world, "admin").await;
+    let page = get(&world, &here, &admin).await;
+    assert!(
+        page.body.contains("Apply the suggested threshold"),
+        "{}",
+        page.body
+    );
+    let reply = post(
+        &world,
+        &format!("/keeper/walk-tests/{test}/apply"),
+        &admin,
+        &[("csrf", &page.csrf()), ("back", &here)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(stored_min_confidence(&world, gate).await, Some(0.9));
+    ingest.shutdown().await;
+}

@@ -388,6 +388,8 @@ pub struct GateView {
     pub passages: Vec<Passage>,
     pub uncertain: Vec<(Alert, String)>,
     pub alerts: Vec<Alert>,
+    /// The watched gate's health: its walk tests (running and latest).
+    pub health: Option<super::walks::Health>,
 }
 
 /// The gate view of `gate`, or of the only gate when there is one, or of all.
@@ -415,12 +417,17 @@ pub async fn gate_view(app: &App, actor: &Actor, gate: Option<i64>) -> Result<Ga
                 (a, name)
             })
             .collect();
+        let health = match gate {
+            Some(g) => Some(super::walks::health(app, c, g).await?),
+            None => None,
+        };
         Ok::<_, db::Error>(GateView {
             gates,
             gate,
             passages,
             uncertain,
             alerts,
+            health,
         })
     })
     .await
