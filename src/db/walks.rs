@@ -84,7 +84,7 @@ pub async fn finish(
     reads: usize,
     dropped: u64,
 ) -> Result<WalkTest> {
-    Ok(sqlx::query_as(
+    sqlx::query_as(
         "update walk_tests set finished_by = $2, finished_at = now(), survey = $3, verdict = $4,
              suggested_min_confidence = $5, reads = $6, reads_dropped = $7
          where id = $1 and finished_at is null returning *",
@@ -98,7 +98,7 @@ pub async fn finish(
     .bind(i32::try_from(dropped).unwrap_or(i32::MAX))
     .fetch_optional(conn)
     .await?
-    .ok_or_else(|| Error::Conflict(format!("walk test {id} is already finished")))?)
+    .ok_or_else(|| Error::Conflict(format!("walk test {id} is already finished")))
 }
 
 pub async fn applied(conn: &mut PgConnection, id: i64, by: i64) -> Result<WalkTest> {

@@ -346,7 +346,7 @@ impl Ingest {
                 if now > walk.until || walk.reads.len() >= WALK_MAX_READS {
                     walk.dropped += 1;
                 } else {
-                    walk.reads.push(r.clone());
+                    walk.reads.push(*r);
                 }
             }
         }
