@@ -330,6 +330,7 @@ fn things(f: &Fixtures, world: &World, path: &str, actor: &Actor) -> Vec<(&'stat
         "gates" => vec![("any", Thing::Plain(f.gate))],
         "stocktakes" => vec![("any", Thing::Plain(f.stocktake))],
         "alerts" => vec![("any", Thing::Plain(1))],
+        "walk-tests" => vec![("any", Thing::Plain(1))],
         "tokens" => {
             let token = |name: &str| {
                 f.tokens

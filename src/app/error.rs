@@ -116,6 +116,10 @@ fn constraint_message(constraint: &str) -> Option<&'static str> {
         }
         "readers_name_key" => "a reader with that name already exists",
         "gates_name_key" => "a gate with that name already exists",
+        "walk_tests_one_running_per_gate" => {
+            "a walk test is already running on that gate: finish it first"
+        }
+        "gates_min_confidence_range" => "a gate's threshold is above 0 and at most 1",
         "gates_sides_differ" => "a gate's inside and outside are two different zones",
         "read_points_zone_id_fkey" | "gates_inside_zone_id_fkey" | "gates_outside_zone_id_fkey" => {
             "no such zone"

@@ -46,6 +46,7 @@ pub mod session;
 pub mod stocktakes;
 /// Transfers.
 pub mod transfers;
+pub mod walks;
 pub use policy::Op;
 use policy::{authorize, Scoped, Target};
 /// What a person may read of other departments' business.

@@ -133,6 +133,11 @@ pub enum Op {
     ConfirmPassage,
     /// Dismiss an uncertain passage: nothing happened.
     DismissPassage,
+    /// Walk tests: start one on a gate, finish it (the survey), apply its threshold, list.
+    StartWalkTest,
+    FinishWalkTest,
+    ApplyWalkTest,
+    ListWalkTests,
     /// Follow the live event stream.
     Stream,
     // stocktakes
@@ -339,6 +344,13 @@ pub const POLICY: &[Rule] = &[
     // Gates are the depot's own, as their alerts are: any keeper decides at any gate.
     rule(Op::ConfirmPassage,     STAFF,      Any,        "confirm uncertain passages"),
     rule(Op::DismissPassage,     STAFF,      Any,        "dismiss uncertain passages"),
+    // Keepers are at the door with the reference tags: they walk and read the verdict. The
+    // threshold decides when the depot issues and returns on its own, so setting it is the
+    // admin's, as configuring the gate is.
+    rule(Op::StartWalkTest,      STAFF,      Any,        "walk-test gates"),
+    rule(Op::FinishWalkTest,     STAFF,      Any,        "walk-test gates"),
+    rule(Op::ApplyWalkTest,      ADMIN,      Any,        "set a gate's threshold"),
+    rule(Op::ListWalkTests,      WATCHERS,   Any,        "see walk tests"),
     rule(Op::Stream,             WATCHERS,   Department, "watch the live stream"),
 
     rule(Op::ListStocktakes,     WATCHERS,   Any,        "see stocktakes"),

@@ -87,7 +87,7 @@ fn check_address(address: &str) -> Result<()> {
 
 /// Change the site: `f` in a transaction, then the whole site as it would be is judged by the
 /// engine, and only a site it would run is committed; then the pipeline picks it up.
-async fn reconfigure<T>(
+pub(super) async fn reconfigure<T>(
     app: &App,
     actor: &Actor,
     op: Op,
@@ -388,6 +388,8 @@ pub struct GateView {
     pub passages: Vec<Passage>,
     pub uncertain: Vec<(Alert, String)>,
     pub alerts: Vec<Alert>,
+    /// The watched gate's health: its walk tests (running and latest).
+    pub health: Option<super::walks::Health>,
 }
 
 /// The gate view of `gate`, or of the only gate when there is one, or of all.
@@ -415,12 +417,17 @@ pub async fn gate_view(app: &App, actor: &Actor, gate: Option<i64>) -> Result<Ga
                 (a, name)
             })
             .collect();
+        let health = match gate {
+            Some(g) => Some(super::walks::health(app, c, g).await?),
+            None => None,
+        };
         Ok::<_, db::Error>(GateView {
             gates,
             gate,
             passages,
             uncertain,
             alerts,
+            health,
         })
     })
     .await

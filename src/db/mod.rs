@@ -186,3 +186,5 @@ pub mod reports;
 pub mod stocktakes;
 /// Transfers: request, approve, hand over for good (ownership moves).
 pub mod transfers;
+/// Walk tests: a gate's calibration record.
+pub mod walks;

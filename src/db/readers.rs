@@ -201,6 +201,9 @@ pub struct Gate {
     pub inside_zone_id: i64,
     pub outside_zone_id: i64,
     pub created_at: DateTime<Utc>,
+    /// Passages judged less sure than this are asked, not acted on; `None`: the engine's
+    /// default. Set by applying a walk test.
+    pub min_confidence: Option<f32>,
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -231,6 +234,16 @@ pub async fn gates(conn: &mut PgConnection) -> Result<Vec<Gate>> {
 pub async fn gate(conn: &mut PgConnection, id: i64) -> Result<Gate> {
     sqlx::query_as("select * from gates where id = $1")
         .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .or_not_found(|| format!("gate {id}"))
+}
+
+/// Set a gate's threshold (part of a site change: see `app::readers`).
+pub async fn set_min_confidence(conn: &mut PgConnection, id: i64, value: f32) -> Result<Gate> {
+    sqlx::query_as("update gates set min_confidence = $2 where id = $1 returning *")
+        .bind(id)
+        .bind(value)
         .fetch_optional(conn)
         .await?
         .or_not_found(|| format!("gate {id}"))

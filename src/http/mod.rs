@@ -32,6 +32,7 @@ mod stocktakes;
 pub use session::check_same_origin;
 mod tokens;
 mod transfers;
+mod walks;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -75,6 +76,7 @@ pub fn router() -> Router<App> {
         .merge(readers::router())
         .merge(stocktakes::router())
         .merge(tokens::router())
+        .merge(walks::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new().nest("/api", api).route(

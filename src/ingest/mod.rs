@@ -84,7 +84,13 @@ impl Site {
                 None => serde_json::json!({"id": id, "name": name}),
             }).collect::<Vec<_>>(),
             "read_points": readers.iter().flat_map(|r| r.read_points.iter().map(move |p| serde_json::json!({"reader": r.id, "antenna": p.antenna, "zone": p.zone_id}))).collect::<Vec<_>>(),
-            "gates": gates.iter().map(|g| serde_json::json!({"id": g.id, "name": g.name, "inside": g.inside_zone_id, "outside": g.outside_zone_id})).collect::<Vec<_>>(),
+            "gates": gates.iter().map(|g| {
+                let mut gate = serde_json::json!({"id": g.id, "name": g.name, "inside": g.inside_zone_id, "outside": g.outside_zone_id});
+                if let Some(min) = g.min_confidence {
+                    gate["min_confidence"] = serde_json::json!(min);
+                }
+                gate
+            }).collect::<Vec<_>>(),
         });
         let engine: EngineConfig = serde_json::from_value(config)
             .map_err(|e| db::Error::Invalid(format!("reader configuration: {e}")))?;
@@ -136,6 +142,32 @@ impl Site {
     }
 }
 
+/// A walk test may keep at most this many reads: a walk of a few reference tags through a
+/// door makes a few thousand; a tag left on the door frame would fill memory without it.
+pub const WALK_MAX_READS: usize = 100_000;
+/// A walk test keeps reads for at most this long after it starts; a keeper who walks away
+/// without finishing it leaves no tap copying reads for ever.
+pub const WALK_MAX_DURATION: Duration = Duration::from_secs(10 * 60);
+
+/// The reads of one running walk test, copied from [`Ingest::feed`].
+struct Walk {
+    /// The gate's antennas: `true` inside, `false` outside.
+    antennas: HashMap<(u32, u16), bool>,
+    reads: Vec<TagRead>,
+    dropped: u64,
+    until: std::time::Instant,
+}
+
+/// What a finished walk test recorded.
+#[derive(Debug, Default)]
+pub struct WalkReads {
+    pub reads: Vec<TagRead>,
+    /// The gate's antennas as they were when the test started: `true` inside.
+    pub antennas: HashMap<(u32, u16), bool>,
+    /// Reads past the bounds ([`WALK_MAX_READS`], [`WALK_MAX_DURATION`]), not kept.
+    pub dropped: u64,
+}
+
 /// Counters of the pipeline, for health and benchmarks.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -175,6 +207,10 @@ struct Inner {
     live: broadcast::Sender<LiveEvent>,
     site: std::sync::RwLock<Arc<Site>>,
     sessions: Mutex<HashMap<i64, Session>>,
+    /// Running walk tests, by walk test id.
+    walks: Mutex<HashMap<i64, Walk>>,
+    /// How many walk tests run: `feed` looks at `walks` only when some do.
+    walking: AtomicU64,
     supervisor: tokio::sync::Mutex<supervisor::Supervisor>,
     health: Arc<Mutex<HashMap<i64, Health>>>,
     stats: Stats,
@@ -222,6 +258,8 @@ impl Ingest {
             live,
             site: std::sync::RwLock::new(site),
             sessions: Mutex::new(HashMap::new()),
+            walks: Mutex::new(HashMap::new()),
+            walking: AtomicU64::new(0),
             supervisor: tokio::sync::Mutex::new(supervisor::Supervisor::default()),
             health: Arc::new(Mutex::new(HashMap::new())),
             stats: Stats::default(),
@@ -284,6 +322,9 @@ impl Ingest {
             .stats
             .reads
             .fetch_add(reads.len() as u64, Ordering::Relaxed);
+        if self.inner.walking.load(Ordering::Relaxed) > 0 {
+            self.tap(&reads);
+        }
         self.inner
             .engine
             .read()
@@ -291,6 +332,76 @@ impl Ingest {
             .send(Input::Reads(reads))
             .await
             .map_err(|_| IngestError::Stopped)
+    }
+
+    /// Copy the reads of the gates under a walk test, within each test's bounds.
+    fn tap(&self, reads: &[TagRead]) {
+        let now = std::time::Instant::now();
+        let mut walks = self.inner.walks.lock().expect("walks lock");
+        for walk in walks.values_mut() {
+            for r in reads {
+                if !walk.antennas.contains_key(&(r.reader.0, r.antenna)) {
+                    continue;
+                }
+                if now > walk.until || walk.reads.len() >= WALK_MAX_READS {
+                    walk.dropped += 1;
+                } else {
+                    walk.reads.push(*r);
+                }
+            }
+        }
+    }
+
+    /// Start copying the reads of a gate's antennas for walk test `id`.
+    pub fn start_walk(&self, id: i64, gate: i64) -> Result<(), IngestError> {
+        let site = self.site();
+        let config = site
+            .engine
+            .gates
+            .iter()
+            .find(|g| i64::from(g.id.0) == gate)
+            .ok_or_else(|| IngestError::Config(format!("gate {gate} is not running")))?;
+        let antennas: HashMap<(u32, u16), bool> = site
+            .engine
+            .read_points
+            .iter()
+            .filter(|p| p.zone == config.inside || p.zone == config.outside)
+            .map(|p| ((p.reader, p.antenna), p.zone == config.inside))
+            .collect();
+        let walk = Walk {
+            antennas,
+            reads: Vec::new(),
+            dropped: 0,
+            until: std::time::Instant::now() + WALK_MAX_DURATION,
+        };
+        let mut walks = self.inner.walks.lock().expect("walks lock");
+        if walks.insert(id, walk).is_none() {
+            self.inner.walking.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Stop walk test `id` and take what it recorded (nothing if the service restarted since
+    /// it began). Reads fed before this call are all in.
+    pub fn finish_walk(&self, id: i64) -> WalkReads {
+        let mut walks = self.inner.walks.lock().expect("walks lock");
+        match walks.remove(&id) {
+            Some(walk) => {
+                self.inner.walking.fetch_sub(1, Ordering::Relaxed);
+                WalkReads {
+                    reads: walk.reads,
+                    antennas: walk.antennas,
+                    dropped: walk.dropped,
+                }
+            }
+            None => WalkReads::default(),
+        }
+    }
+
+    /// Whether walk test `id` is recording here, and how many reads it holds.
+    pub fn walk_reads(&self, id: i64) -> Option<usize> {
+        let walks = self.inner.walks.lock().expect("walks lock");
+        walks.get(&id).map(|w| w.reads.len())
     }
 
     /// Move engine time forward to `timestamp_us` (fires the timeouts due before it).

@@ -16,11 +16,14 @@ use super::{
 };
 use crate::app::readers::{self, ReaderWithHealth};
 use crate::app::stocktakes::{self, FollowUp, NewStocktake, Resolve};
+use crate::app::walks::{NewWalkTest, WalkDirection};
 use crate::app::{self, App};
 use crate::db::alerts::{Alert, AlertKind};
 use crate::db::readers::{Gate, NewGate, NewReader, Passage, ReadPoint, Reader, ReaderChange};
 use crate::db::stocktakes::{Outcome, ResultRow, StocktakeRow, StocktakeStatus};
+use crate::db::walks::WalkTest;
 use crate::domain::bounds::LocalPath;
+use crate::engine::survey::Survey;
 use crate::ingest::Health;
 
 pub fn router() -> Router<App> {
@@ -30,6 +33,8 @@ pub fn router() -> Router<App> {
         .route("/keeper/alerts/{id}/acknowledge", post(acknowledge))
         .route("/keeper/alerts/{id}/confirm", post(confirm_passage))
         .route("/keeper/alerts/{id}/dismiss", post(dismiss_passage))
+        .route("/keeper/gates/{id}/walk-test", post(start_walk_test))
+        .route("/keeper/walk-tests/{id}/{action}", post(walk_test_action))
         .route(
             "/keeper/stocktakes",
             get(stocktake_list).post(create_stocktake),
@@ -63,9 +68,51 @@ struct GatePage {
     /// Uncertain passages waiting for a keeper's word, with each asset's name.
     uncertain: Vec<(Alert, String)>,
     alerts: Vec<Alert>,
+    /// The watched gate's walk tests.
+    health: Option<app::walks::Health>,
+    /// Whether the viewer may apply a walk test's threshold.
+    may_apply: bool,
 }
 
 impl GatePage {
+    /// The watched gate's threshold, or the engine's default.
+    fn threshold(&self) -> String {
+        let stored = self
+            .gates
+            .iter()
+            .find(|g| Some(g.id) == self.gate)
+            .and_then(|g| g.min_confidence);
+        format!(
+            "{:.2}",
+            stored.unwrap_or(crate::engine::config::DEFAULT_MIN_CONFIDENCE)
+        )
+    }
+    fn verdict_key(&self, t: &WalkTest) -> String {
+        format!("verdict_{}", t.verdict.as_deref().unwrap_or("no_reads"))
+    }
+    fn survey<'a>(&self, t: &'a WalkTest) -> Option<&'a Survey> {
+        t.survey.as_ref().map(|s| &s.0)
+    }
+    fn db(&self, v: &Option<f32>) -> String {
+        v.map(|v| format!("{v:.0}")).unwrap_or_else(|| "–".into())
+    }
+    fn num(&self, v: &f32) -> String {
+        format!("{v:.1}")
+    }
+    fn percent(&self, v: &f32) -> String {
+        format!("{:.0} %", v * 100.0)
+    }
+    fn two(&self, v: &Option<f32>) -> String {
+        v.map(|v| format!("{v:.2}")).unwrap_or_default()
+    }
+    fn appliable(&self, t: &WalkTest) -> bool {
+        self.may_apply
+            && t.applied_at.is_none()
+            && !matches!(
+                t.verdict.as_deref(),
+                Some("no_reads" | "check_the_wiring") | None
+            )
+    }
     fn confidence(&self, a: &Alert) -> String {
         a.confidence.map(|c| format!("{c:.2}")).unwrap_or_default()
     }
@@ -116,7 +163,38 @@ async fn gate_view(v: Viewer, State(app): State<App>, Query(q): Query<GateQuery>
         passages: view.passages,
         uncertain: view.uncertain,
         alerts: view.alerts,
+        health: view.health,
+        may_apply: app::policy::permits(&v.actor, app::Op::ApplyWalkTest),
     })
+}
+
+/// Start a walk test on the watched gate, in the direction the keeper chose.
+async fn start_walk_test(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    let direction = match field(&form, "direction") {
+        "in" => WalkDirection::In,
+        "out" => WalkDirection::Out,
+        _ => return Err(invalid("choose the direction you will carry the tags")),
+    };
+    app::walks::start(&app, &v.actor, id, NewWalkTest { direction }).await?;
+    Ok(back_to_gate(&form))
+}
+
+/// Finish a walk test, or apply its threshold.
+async fn walk_test_action(
+    State(app): State<App>,
+    Path((id, action)): Path<(i64, String)>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    match action.as_str() {
+        "finish" => app::walks::finish(&app, &v.actor, id).await?,
+        "apply" => app::walks::apply(&app, &v.actor, id).await?,
+        _ => return Err(invalid("a walk test is finished or applied")),
+    };
+    Ok(back_to_gate(&form))
 }
 
 /// Back to the gate page the form came from.

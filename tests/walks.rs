@@ -1,0 +1,360 @@
+//! The walk test: a keeper starts one on a gate, carries reference tags through a modelled
+//! dock door, finishes it; the stored survey is the survey of those reads; an admin applies
+//! its threshold and the running engine uses it. Real PostgreSQL, the real router, the real
+//! pipeline fed through its single entry for reads.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{pipeline, World};
+use depot::engine::survey::{survey, Verdict};
+use depot::ingest::Ingest;
+use depot::radio::door::{self, DoorModel, Plan};
+use depot_readers::TagRead;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+async fn zone(world: &World, code: &str, kind: &str) -> i64 {
+    let (status, zone) = world
+        .call(
+            Method::POST,
+            &format!("/api/warehouses/{}/zones", world.warehouse),
+            &world.admin,
+            Some(json!({"code": code, "name": code, "kind": kind})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{zone}");
+    zone["id"].as_i64().unwrap()
+}
+
+/// A dock door: antennas 1 and 2 look inside, 3 and 4 outside, as in `radio::door`.
+/// Returns (gate, reader).
+async fn dock_door(world: &World) -> (i64, i64) {
+    let inside = zone(world, "DOCK-IN", "gate_inside").await;
+    let outside = zone(world, "DOCK-OUT", "gate_outside").await;
+    let (status, reader) = world
+        .call(
+            Method::POST,
+            "/api/readers",
+            &world.admin,
+            Some(
+                json!({"name": "dock reader", "address": "handheld:", "read_points": [
+                {"antenna": 1, "zone_id": inside}, {"antenna": 2, "zone_id": inside},
+                {"antenna": 3, "zone_id": outside}, {"antenna": 4, "zone_id": outside}]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{reader}");
+    let (status, gate) = world
+        .call(
+            Method::POST,
+            "/api/gates",
+            &world.admin,
+            Some(json!({"name": "dock 1", "inside_zone_id": inside, "outside_zone_id": outside})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{gate}");
+    (gate["id"].as_i64().unwrap(), reader["id"].as_i64().unwrap())
+}
+
+/// Reference tags carried through a door of `front_to_back_db`, as `reader` hears them.
+fn walk(front_to_back_db: f64, way: door::Direction, reader: i64) -> Vec<TagRead> {
+    let model = DoorModel::reference(front_to_back_db);
+    let mut reads = door::simulate(&model, &Plan::trolleys(way, 3), 11).reads;
+    for r in &mut reads {
+        r.reader = depot::ingest::reader_id(reader);
+    }
+    reads
+}
+
+async fn start(world: &World, token: &str, gate: i64, direction: &str) -> (StatusCode, Value) {
+    world
+        .call(
+            Method::POST,
+            &format!("/api/gates/{gate}/walk-tests"),
+            token,
+            Some(json!({"direction": direction})),
+        )
+        .await
+}
+
+async fn act(world: &World, token: &str, test: i64, action: &str) -> (StatusCode, Value) {
+    world
+        .call(
+            Method::POST,
+            &format!("/api/walk-tests/{test}/{action}"),
+            token,
+            None,
+        )
+        .await
+}
+
+async fn stored_min_confidence(world: &World, gate: i64) -> Option<f32> {
+    sqlx::query_scalar("select min_confidence from gates where id = $1")
+        .bind(gate)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap()
+}
+
+/// Walk `reads` through a new test on `gate` in `direction`; the finished test.
+async fn walked(
+    world: &World,
+    ingest: &Ingest,
+    gate: i64,
+    direction: &str,
+    reads: Vec<TagRead>,
+) -> Value {
+    let (status, test) = start(world, &world.keeper, gate, direction).await;
+    assert_eq!(status, StatusCode::CREATED, "{test}");
+    assert_eq!(test["direction"], direction);
+    for chunk in reads.chunks(500) {
+        ingest.feed(chunk.to_vec()).await.unwrap();
+    }
+    let (status, done) = act(world, &world.keeper, test["id"].as_i64().unwrap(), "finish").await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    done
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_good_portal_walks_good_and_keeps_the_default_threshold(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let ingest = Ingest::start(pool, pipeline()).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let (gate, reader) = dock_door(&world).await;
+    let reads = walk(18.0, door::Direction::Out, reader);
+    let expected = survey(&reads, depot::engine::Direction::Out, |_, a| Some(a <= 2));
+    assert_eq!(expected.verdict, Verdict::Good);
+
+    let done = walked(&world, &ingest, gate, "out", reads.clone()).await;
+    assert_eq!(done["verdict"], "good", "{done}");
+    assert_eq!(done["reads"], reads.len());
+    let stored: depot::engine::survey::Survey =
+        serde_json::from_value(done["survey"].clone()).unwrap();
+    assert_eq!(
+        stored, expected,
+        "the stored survey is the survey of the reads"
+    );
+    assert_eq!(done["survey"]["antennas"].as_array().unwrap().len(), 4);
+    assert!(done["finished_at"].is_string());
+
+    // Finished once: a second finish is refused.
+    let id = done["id"].as_i64().unwrap();
+    let (status, body) = act(&world, &world.keeper, id, "finish").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    // Listed with the gate.
+    let (status, list) = world
+        .call(
+            Method::GET,
+            &format!("/api/gates/{gate}/walk-tests"),
+            &world.auditor,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list[0]["id"], id);
+    ingest.shutdown().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_leaky_portal_is_told_to_move_its_antennas_and_the_applied_threshold_runs(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let ingest = Ingest::start(pool, pipeline()).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let (gate, reader) = dock_door(&world).await;
+    let reads = walk(4.0, door::Direction::In, reader);
+    let expected = survey(&reads, depot::engine::Direction::In, |_, a| Some(a <= 2));
+
+    let done = walked(&world, &ingest, gate, "in", reads).await;
+    assert_eq!(done["verdict"], expected.verdict.as_str(), "{done}");
+    assert!(
+        matches!(
+            expected.verdict,
+            Verdict::MoveTheAntennas | Verdict::AddAReader
+        ),
+        "{expected:?}"
+    );
+    assert_eq!(done["suggested_min_confidence"], json!(0.99));
+    assert_eq!(
+        stored_min_confidence(&world, gate).await,
+        None,
+        "finishing changes no threshold"
+    );
+    let id = done["id"].as_i64().unwrap();
+
+    // Keepers walk; the admin sets the threshold.
+    let (status, body) = act(&world, &world.keeper, id, "apply").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, applied) = act(&world, &world.admin, id, "apply").await;
+    assert_eq!(status, StatusCode::OK, "{applied}");
+    assert!(applied["applied_at"].is_string());
+    assert_eq!(stored_min_confidence(&world, gate).await, Some(0.99));
+    let running = ingest.site();
+    let config = running
+        .engine
+        .gates
+        .iter()
+        .find(|g| i64::from(g.id.0) == gate)
+        .unwrap();
+    assert_eq!(config.min_confidence, 0.99, "the running engine uses it");
+    let (_, gates) = world
+        .call(Method::GET, "/api/gates", &world.keeper, None)
+        .await;
+    assert_eq!(gates[0]["min_confidence"], json!(0.99));
+
+    // Once.
+    let (status, body) = act(&world, &world.admin, id, "apply").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    ingest.shutdown().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_walk_with_no_reads_says_so_and_changes_nothing(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let ingest = Ingest::start(pool, pipeline()).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let (gate, reader) = dock_door(&world).await;
+
+    // Reads of another reader's antennas are not the gate's.
+    let mut elsewhere = walk(18.0, door::Direction::Out, reader);
+    elsewhere.truncate(200);
+    for r in &mut elsewhere {
+        r.reader = depot::ingest::reader_id(reader + 1000);
+    }
+    let done = walked(&world, &ingest, gate, "out", elsewhere).await;
+    assert_eq!(done["verdict"], "no_reads", "{done}");
+    assert_eq!(done["reads"], 0);
+    assert_eq!(stored_min_confidence(&world, gate).await, None);
+
+    let (status, body) = act(&world, &world.admin, done["id"].as_i64().unwrap(), "apply").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(stored_min_confidence(&world, gate).await, None);
+    ingest.shutdown().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn bad_walk_tests_are_refused_clearly(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let ingest = Ingest::start(pool, pipeline()).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let (gate, _) = dock_door(&world).await;
+
+    let (status, body) = start(&world, &world.requester, gate, "out").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = start(&world, &world.keeper, 999_999, "out").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = start(&world, &world.keeper, gate, "sideways").await;
+    assert!(status.is_client_error(), "{status} {body}");
+
+    let (status, first) = start(&world, &world.keeper, gate, "out").await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, body) = start(&world, &world.admin, gate, "in").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("already running"), "{message}");
+
+    // A running test cannot be applied; unknown ones are not found.
+    let id = first["id"].as_i64().unwrap();
+    let (status, body) = act(&world, &world.admin, id, "apply").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = act(&world, &world.keeper, 999_999, "finish").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = world
+        .call(
+            Method::GET,
+            "/api/gates/999999/walk-tests",
+            &world.keeper,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+    // Finished, the gate takes another.
+    let (status, _) = act(&world, &world.keeper, id, "finish").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = start(&world, &world.keeper, gate, "in").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    ingest.shutdown().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_keeper_walks_the_gate_from_its_page_and_reads_the_verdict(pool: PgPool) {
+    use common::{get, login, post};
+    let world = World::new(pool.clone()).await;
+    let ingest = Ingest::start(pool, pipeline()).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let (gate, reader) = dock_door(&world).await;
+    let keeper = login(&world, "keeper").await;
+    let here = format!("/keeper/gate?gate={gate}");
+
+    let page = get(&world, &here, &keeper).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Start a walk test"), "{}", page.body);
+    assert!(page.body.contains(r#"id="threshold">0.90<"#));
+    let token = page.csrf();
+    let reply = post(
+        &world,
+        &format!("/keeper/gates/{gate}/walk-test"),
+        &keeper,
+        &[("csrf", &token), ("back", &here), ("direction", "out")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), here);
+
+    for chunk in walk(18.0, door::Direction::Out, reader).chunks(500) {
+        ingest.feed(chunk.to_vec()).await.unwrap();
+    }
+    let page = get(&world, &here, &keeper).await;
+    assert!(page.body.contains("Walk test running"), "{}", page.body);
+    let test: i64 = sqlx::query_scalar("select id from walk_tests where gate_id = $1")
+        .bind(gate)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    let reply = post(
+        &world,
+        &format!("/keeper/walk-tests/{test}/finish"),
+        &keeper,
+        &[("csrf", &page.csrf()), ("back", &here)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+
+    let page = get(&world, &here, &keeper).await;
+    assert!(
+        page.body.contains(r#"data-verdict="good""#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("walk-antennas"));
+    assert!(
+        !page.body.contains("Apply the suggested threshold"),
+        "keepers walk; the admin sets the threshold"
+    );
+    let zh = get(&world, &here, &format!("{keeper}; lang=zh-CN")).await;
+    assert!(
+        zh.body.contains("门禁状况") && zh.body.contains("良好"),
+        "{}",
+        zh.body
+    );
+
+    let admin = login(&world, "admin").await;
+    let page = get(&world, &here, &admin).await;
+    assert!(
+        page.body.contains("Apply the suggested threshold"),
+        "{}",
+        page.body
+    );
+    let reply = post(
+        &world,
+        &format!("/keeper/walk-tests/{test}/apply"),
+        &admin,
+        &[("csrf", &page.csrf()), ("back", &here)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(stored_min_confidence(&world, gate).await, Some(0.9));
+    ingest.shutdown().await;
+}
