@@ -3,25 +3,17 @@
 //! engine was never tuned on, what did not cross is never acted on as a passage and no
 //! crossing is acted on in the wrong direction.
 
-use std::fs::File;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::traces::model_trace;
 use depot::cli::gate_bench::{crossings, door_config, plan, play, score, Score};
-use depot::engine::trace::{self, ReplayConfig};
+use depot::engine::trace::ReplayConfig;
 use depot::radio::door::{self, DoorModel};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 
-fn trace_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/traces")
-        .join(format!("{name}.jsonl"))
-}
-
 /// The committed door trace `name` is exactly what the door model makes today for the
-/// scenario, ratio and seed (so the model's truth applies); its replay, scored against
-/// that truth. `DEPOT_WRITE_TRACES=1` rewrites it after a deliberate model change.
+/// scenario, ratio and seed; its replay, scored against the model's truth.
 #[track_caller]
 fn door_trace(name: &str, scenario: &str, fb: f64, seed: u64) -> Score {
     let model = DoorModel::reference(fb);
@@ -30,27 +22,7 @@ fn door_trace(name: &str, scenario: &str, fb: f64, seed: u64) -> Score {
         engine: door_config(&model),
         stocktake: None,
     };
-    let path = trace_path(name);
-    let mut bytes = Vec::new();
-    for read in &run.reads {
-        trace::write_read(&mut bytes, read, "door").unwrap();
-    }
-    if std::env::var_os("DEPOT_WRITE_TRACES").is_some() {
-        std::fs::write(&path, &bytes).unwrap();
-        std::fs::write(
-            trace::config_path(&path),
-            serde_json::to_string_pretty(&config).unwrap() + "\n",
-        )
-        .unwrap();
-    }
-    assert!(
-        bytes == std::fs::read(&path).unwrap(),
-        "{name}: the door model no longer produces the committed trace"
-    );
-    let committed: ReplayConfig =
-        serde_json::from_reader(File::open(trace::config_path(&path)).unwrap()).unwrap();
-    assert_eq!(committed, config, "{name}: configuration differs");
-    let replay = trace::replay(BufReader::new(File::open(&path).unwrap()), &committed).unwrap();
+    let replay = model_trace(name, &run.reads, "door", &config);
     score(&replay.facts, &crossings(&run.truth))
 }
 

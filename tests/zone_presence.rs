@@ -2,12 +2,11 @@
 //! isolate neighbouring aisles by 10 dB; committed shelf traces (from the independent radio
 //! model) replay to the facts their ground truth says.
 
-use std::fs::File;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
+mod common;
 
+use common::traces::model_trace;
 use depot::cli::zones_bench::{aisle_zone, shelf_config, shelf_smoothing};
-use depot::engine::trace::{self, ReplayConfig};
+use depot::engine::trace::ReplayConfig;
 use depot::engine::{Engine, EngineConfig, Fact, ReadPoint, ReaderConfig, ZoneConfig, ZoneId};
 use depot::radio::shelf::{self, Plan, ShelfModel};
 use depot::radio::READER;
@@ -134,12 +133,6 @@ proptest! {
     }
 }
 
-fn trace_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/traces")
-        .join(format!("{name}.jsonl"))
-}
-
 /// A shelf trace: four aisles of three still tags and one tag carried from aisle 2 to
 /// aisle 3, half a minute.
 fn shelf_plan() -> Plan {
@@ -158,27 +151,7 @@ fn shelf_trace(name: &str, isolation_db: f64, seed: u64) {
         engine: shelf_config(&model, shelf_smoothing()),
         stocktake: None,
     };
-    let path = trace_path(name);
-    let mut bytes = Vec::new();
-    for read in &run.reads {
-        trace::write_read(&mut bytes, read, "shelf").unwrap();
-    }
-    if std::env::var_os("DEPOT_WRITE_TRACES").is_some() {
-        std::fs::write(&path, &bytes).unwrap();
-        std::fs::write(
-            trace::config_path(&path),
-            serde_json::to_string_pretty(&config).unwrap() + "\n",
-        )
-        .unwrap();
-    }
-    assert!(
-        bytes == std::fs::read(&path).unwrap(),
-        "{name}: the shelf model no longer produces the committed trace"
-    );
-    let committed: ReplayConfig =
-        serde_json::from_reader(File::open(trace::config_path(&path)).unwrap()).unwrap();
-    assert_eq!(committed, config);
-    let replay = trace::replay(BufReader::new(File::open(&path).unwrap()), &committed).unwrap();
+    let replay = model_trace(name, &run.reads, "shelf", &config);
     let truth = &run.truth;
     assert_eq!(truth.moves.len(), 1);
     let carried = &truth.moves[0];

@@ -2,6 +2,8 @@
 //! real router in-process.
 #![allow(dead_code)]
 
+pub mod traces;
+
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use depot::domain::bounds::Known as _;
