@@ -7,7 +7,7 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use common::{get, login, post, World};
-use depot::engine::config::GateId;
+use depot::engine::config::{GateId, DEFAULT_MIN_CONFIDENCE};
 use depot::engine::{Direction, Fact};
 use depot::ingest::{persist, Site};
 use depot_readers::Epc;
@@ -88,6 +88,18 @@ async fn issued_loan(world: &World, asset: i64) -> i64 {
 /// The gate judged that `asset` may have passed, at confidence 0.41: the fact goes through
 /// the ingest's own store and reconciliation. Returns the fact's key.
 async fn uncertain_passage(world: &World, gate: i64, asset: i64, direction: Direction) -> String {
+    passage(world, gate, asset, direction, 0.41).await
+}
+
+/// The gate judged that `asset` passed at `confidence` (uncertain below the default
+/// threshold), stored and reconciled as the ingest does. Returns the fact's key.
+async fn passage(
+    world: &World,
+    gate: i64,
+    asset: i64,
+    direction: Direction,
+    confidence: f32,
+) -> String {
     let epc: String = sqlx::query_scalar("select epc from assets where id = $1")
         .bind(asset)
         .fetch_one(&world.pool)
@@ -98,9 +110,9 @@ async fn uncertain_passage(world: &World, gate: i64, asset: i64, direction: Dire
         gate: GateId(gate as u32),
         direction,
         at: 1_760_000_000_000_000,
-        confidence: 0.41,
+        confidence,
         batch: 1,
-        uncertain: true,
+        uncertain: confidence < DEFAULT_MIN_CONFIDENCE,
     };
     let site = Site::load(&mut world.pool.acquire().await.unwrap())
         .await
@@ -448,24 +460,7 @@ async fn only_uncertain_passages_are_confirmed_and_unknown_alerts_are_not_found(
     let (gate, _) = gate(&world).await;
     let asset = world.stock(world.tables, 1).await[0];
     // A sure passage out with no order raises an exit alert: acknowledged, not confirmed.
-    let epc: String = sqlx::query_scalar("select epc from assets where id = $1")
-        .bind(asset)
-        .fetch_one(&world.pool)
-        .await
-        .unwrap();
-    let fact = Fact::Passed {
-        epc: Epc::from_hex(&epc).unwrap(),
-        gate: GateId(gate as u32),
-        direction: Direction::Out,
-        at: 1_760_000_000_000_000,
-        confidence: 0.97,
-        batch: 1,
-        uncertain: false,
-    };
-    let site = Site::load(&mut world.pool.acquire().await.unwrap())
-        .await
-        .unwrap();
-    persist::persist(&world.pool, &site, &[fact]).await.unwrap();
+    passage(&world, gate, asset, Direction::Out, 0.97).await;
     let id: i64 = sqlx::query_scalar("select id from alerts where kind = 'exit_without_order'")
         .fetch_one(&world.pool)
         .await

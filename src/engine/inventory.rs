@@ -649,9 +649,6 @@ impl Engine {
 
     /// The facts of a presence step, with zone populations and change logs kept in step.
     fn record(&mut self, key: TagKey, step: Step, at: u64, out: &mut Vec<Fact>) {
-        if step == Step::Stay {
-            return;
-        }
         let epc = self.keys.epc(key);
         let fact = match step {
             Step::Stay => return,
