@@ -4,23 +4,10 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{pipeline, World};
+use common::{pipeline, zone, World};
 use depot::ingest::Ingest;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-
-async fn zone(world: &World, code: &str, kind: &str) -> i64 {
-    let (status, zone) = world
-        .call(
-            Method::POST,
-            &format!("/api/warehouses/{}/zones", world.warehouse),
-            &world.admin,
-            Some(json!({"code": code, "name": code, "kind": kind})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{zone}");
-    zone["id"].as_i64().unwrap()
-}
 
 /// `POST /api/gates` as the admin.
 async fn add_gate(world: &World, name: &str, inside: i64, outside: i64) -> (StatusCode, Value) {

@@ -6,26 +6,13 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{pipeline, World};
+use common::{pipeline, zone, World};
 use depot::engine::survey::{survey, Verdict};
 use depot::ingest::Ingest;
 use depot::radio::door::{self, DoorModel, Plan};
 use depot_readers::TagRead;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-
-async fn zone(world: &World, code: &str, kind: &str) -> i64 {
-    let (status, zone) = world
-        .call(
-            Method::POST,
-            &format!("/api/warehouses/{}/zones", world.warehouse),
-            &world.admin,
-            Some(json!({"code": code, "name": code, "kind": kind})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{zone}");
-    zone["id"].as_i64().unwrap()
-}
 
 /// A dock door: antennas 1 and 2 look inside, 3 and 4 outside, as in `radio::door`.
 /// Returns (gate, reader).

@@ -395,3 +395,17 @@ pub async fn login(world: &World, user: &str) -> String {
         .unwrap();
     set.split(';').next().unwrap().to_owned()
 }
+
+/// A zone of `kind` in the world's warehouse, made by the admin through the API.
+pub async fn zone(world: &World, code: &str, kind: &str) -> i64 {
+    let (status, zone) = world
+        .call(
+            Method::POST,
+            &format!("/api/warehouses/{}/zones", world.warehouse),
+            &world.admin,
+            Some(json!({"code": code, "name": code, "kind": kind})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{zone}");
+    zone["id"].as_i64().unwrap()
+}
