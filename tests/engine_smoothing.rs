@@ -109,19 +109,19 @@ fn a_tag_is_glimpsed_then_observed_after_n_reads_and_duplicates_collapse() {
     );
     assert!(
         feed(&mut e, &[read(1, 0, 1, 20, -50)]).is_empty(),
-        "three reads within a fifth of a window (200 ms): the other antennas have not had their turn"
+        "three reads within the first window (1 s): the other antennas have not had their turns"
     );
     assert_eq!(e.location(&epc(1)), None);
-    let facts = feed(&mut e, &[read(1, 0, 1, 200, -50)]);
+    let facts = feed(&mut e, &[read(1, 0, 1, 1_000, -50)]);
     assert_eq!(
         facts,
         vec![Fact::Arrived {
             epc: epc(1),
             zone: ZoneId(1),
-            at: T0 + 200_000
+            at: T0 + 1_000_000
         }]
     );
-    let dups: Vec<TagRead> = (0..500).map(|i| read(1, 0, 1, 210 + i, -50)).collect();
+    let dups: Vec<TagRead> = (0..500).map(|i| read(1, 0, 1, 1_010 + i, -50)).collect();
     assert!(feed(&mut e, &dups).is_empty(), "duplicates give no facts");
     assert_eq!(e.location(&epc(1)), Some(ZoneId(1)));
     assert_eq!(e.zone_contents(ZoneId(1)), vec![epc(1)]);
@@ -152,29 +152,29 @@ fn silence_for_lost_ms_is_left_when_time_advances() {
             read(1, 0, 1, 0, -50),
             read(1, 0, 1, 10, -50),
             read(1, 0, 1, 20, -50),
-            read(1, 0, 1, 500, -50),
+            read(1, 0, 1, 1_000, -50),
         ],
     );
     let mut facts = Vec::new();
-    e.advance_to(T0 + 2_500_000, &mut facts);
+    e.advance_to(T0 + 3_000_000, &mut facts);
     assert!(
         facts.is_empty(),
         "exactly lost_ms of silence is not yet lost"
     );
-    e.advance_to(T0 + 2_501_000, &mut facts);
+    e.advance_to(T0 + 3_001_000, &mut facts);
     assert_eq!(
         facts,
         vec![Fact::Left {
             epc: epc(1),
             zone: ZoneId(1),
-            at: T0 + 2_500_000
+            at: T0 + 3_000_000
         }]
     );
     assert!(e.zone_contents(ZoneId(1)).is_empty());
     // Its evidence is kept another lost_ms, so that a tag that only dropped out comes back
     // where it was; then nothing is held.
     assert_eq!(e.counters().tags_tracked, 1);
-    e.advance_to(T0 + 4_501_000, &mut facts);
+    e.advance_to(T0 + 5_001_000, &mut facts);
     assert_eq!(facts.len(), 1);
     assert_eq!(e.counters().tags_tracked, 0, "a lost tag holds no memory");
 }
@@ -195,7 +195,7 @@ fn a_tag_read_elsewhere_moves_and_cross_reads_do_not_move_it() {
         &[
             read(1, 0, 1, 0, -50),
             read(1, 0, 1, 10, -50),
-            read(1, 0, 1, 200, -50),
+            read(1, 0, 1, 1_000, -50),
         ],
     );
     assert_eq!(e.location(&epc(1)), Some(ZoneId(1)));
@@ -203,25 +203,25 @@ fn a_tag_read_elsewhere_moves_and_cross_reads_do_not_move_it() {
     let cross: Vec<TagRead> = (0..20)
         .flat_map(|i| {
             [
-                read(1, 0, 2, 210 + i * 10, -66),
-                read(1, 0, 1, 215 + i * 10, -50),
+                read(1, 0, 2, 1_010 + i * 10, -66),
+                read(1, 0, 1, 1_015 + i * 10, -50),
             ]
         })
         .collect();
     assert!(feed(&mut e, &cross).is_empty());
     assert_eq!(e.counters().cross_reads, 20);
     // Three strong reads in zone 2 are not enough: zone 1 has read it for longer.
-    assert!(feed(&mut e, &dwell(1, 2, 400, 460, -48)).is_empty());
+    assert!(feed(&mut e, &dwell(1, 2, 1_200, 1_260, -48)).is_empty());
     assert_eq!(e.location(&epc(1)), Some(ZoneId(1)));
     // It is carried over: zone 2 reads it strongly, zone 1 no more. It moves once zone 2 has
     // led for about a window (1 s: half of lost_ms).
-    let facts = feed(&mut e, &dwell(1, 2, 460, 3_000, -48));
+    let facts = feed(&mut e, &dwell(1, 2, 1_260, 4_000, -48));
     assert_eq!(facts.len(), 1, "{facts:?}");
     let Fact::Moved { from, to, at, .. } = facts[0] else {
         panic!("{facts:?}")
     };
     assert_eq!((from, to), (ZoneId(1), ZoneId(2)));
-    assert!(at > T0 + 1_000_000 && at < T0 + 2_500_000, "{}", at - T0);
+    assert!(at > T0 + 2_000_000 && at < T0 + 3_500_000, "{}", at - T0);
     assert_eq!(
         (e.zone_population(ZoneId(1)), e.zone_population(ZoneId(2))),
         (0, 1)
@@ -249,7 +249,7 @@ fn weak_and_unmapped_reads_count_but_vote_for_nothing() {
 #[test]
 fn cycle_reports_give_net_additions_and_deletions() {
     let mut e = Engine::new(config()).unwrap();
-    let mut reads = [dwell(1, 1, 0, 300, -50), dwell(2, 1, 0, 300, -50)].concat();
+    let mut reads = [dwell(1, 1, 0, 1_100, -50), dwell(2, 1, 0, 1_100, -50)].concat();
     reads.sort_by_key(|r| r.timestamp_us);
     feed(&mut e, &reads);
     let first = e.cycle_report(ZoneId(1)).unwrap();
@@ -259,10 +259,10 @@ fn cycle_reports_give_net_additions_and_deletions() {
     );
     // Tag 1 goes to zone 2, tag 3 comes and goes within the cycle, tag 2 stays.
     let mut reads = [
-        dwell(1, 2, 300, 4_000, -50),
-        dwell(2, 1, 300, 4_000, -50),
-        dwell(3, 1, 300, 400, -50),
-        dwell(3, 2, 400, 4_000, -50),
+        dwell(1, 2, 1_100, 5_000, -50),
+        dwell(2, 1, 1_100, 5_000, -50),
+        dwell(3, 1, 1_100, 1_200, -50),
+        dwell(3, 2, 1_200, 5_000, -50),
     ]
     .concat();
     reads.sort_by_key(|r| r.timestamp_us);
@@ -357,8 +357,8 @@ fn engine_time_survives_weeks_of_reads() {
             &mut e,
             &[
                 read(1, 0, 1, ms, -50),
-                read(1, 0, 1, ms + 100, -50),
-                read(1, 0, 1, ms + 200, -50),
+                read(1, 0, 1, ms + 500, -50),
+                read(1, 0, 1, ms + 1_000, -50),
             ],
         ));
     }
@@ -371,7 +371,7 @@ fn engine_time_survives_weeks_of_reads() {
             Fact::Arrived {
                 epc: epc(1),
                 zone: ZoneId(1),
-                at: T0 + (ms + 200) * 1_000
+                at: T0 + (ms + 1_000) * 1_000
             }
         );
         assert_eq!(
@@ -379,7 +379,7 @@ fn engine_time_survives_weeks_of_reads() {
             Fact::Left {
                 epc: epc(1),
                 zone: ZoneId(1),
-                at: T0 + (ms + 200 + 2_000) * 1_000
+                at: T0 + (ms + 1_000 + 2_000) * 1_000
             }
         );
     }
@@ -490,12 +490,12 @@ fn a_stocktake_started_late_is_seeded_from_what_the_engine_holds() {
     let three = |tag: u64, ant: u16, ms: u64| {
         [
             read(tag, 0, ant, ms, -50),
-            read(tag, 0, ant, ms + 100, -50),
-            read(tag, 0, ant, ms + 200, -50),
+            read(tag, 0, ant, ms + 500, -50),
+            read(tag, 0, ant, ms + 1_000, -50),
         ]
     };
     feed(&mut e, &three(1, 1, 0));
-    feed(&mut e, &three(2, 2, 300));
+    feed(&mut e, &three(2, 2, 1_100));
     assert_eq!(e.located(), vec![(epc(1), ZoneId(1)), (epc(2), ZoneId(2))]);
     let mut st = Stocktake::new(
         [
@@ -508,7 +508,7 @@ fn a_stocktake_started_late_is_seeded_from_what_the_engine_holds() {
     for (tag, zone) in e.located() {
         st.observe(tag, zone);
     }
-    for f in feed(&mut e, &three(4, 2, 600)) {
+    for f in feed(&mut e, &three(4, 2, 2_200)) {
         st.apply(&f);
     }
     assert_eq!(

@@ -133,6 +133,97 @@ proptest! {
     }
 }
 
+fn shelf_read(tag: u64, antenna: u16, ms: u64, rssi: i8) -> TagRead {
+    TagRead {
+        reader: ReaderId(0),
+        antenna,
+        epc: epc(tag),
+        timestamp_us: T0 + ms * 1_000,
+        rssi_dbm: Some(rssi),
+        phase: None,
+        channel: None,
+        seen_count: None,
+    }
+}
+
+fn replay_reads(reads: &[TagRead], until_ms: u64) -> Vec<Fact> {
+    let mut e = Engine::new(two_aisles()).unwrap();
+    let mut facts = Vec::new();
+    for r in reads {
+        e.ingest(r, &mut facts);
+    }
+    e.advance_to(T0 + until_ms * 1_000, &mut facts);
+    facts
+}
+
+/// A still tag the shared read budget reaches only every 3 s (a crowded shelf): its zone
+/// does not fall silent after `lost_ms` (5 s) of no reads, only after eight of its own
+/// intervals; when it really is gone, it leaves within half a minute.
+#[test]
+fn a_tag_read_seldom_is_not_lost_for_it_and_leaves_when_gone() {
+    let mut reads: Vec<TagRead> = (0..10).map(|i| shelf_read(1, 1, i * 300, -60)).collect();
+    // Then one read every 3 s for two minutes, with one gap of 7 s.
+    let mut t = 3_000;
+    while t < 120_000 {
+        reads.push(shelf_read(1, 1, t, -60));
+        t += if t == 60_000 { 7_000 } else { 3_000 };
+    }
+    let last = reads.last().unwrap().timestamp_us;
+    let facts = replay_reads(&reads, 120_000);
+    assert_eq!(facts.len(), 1, "{facts:?}");
+    assert!(matches!(
+        facts[0],
+        Fact::Arrived {
+            zone: ZoneId(1),
+            ..
+        }
+    ));
+    let facts = replay_reads(&reads, 200_000);
+    let Some(Fact::Left { at, .. }) = facts.last() else {
+        panic!("{facts:?}")
+    };
+    let silent = (at - last) / 1_000;
+    assert!(silent > 5_000 && silent <= 25_000, "left after {silent} ms");
+}
+
+/// A neighbour that reads a still tag twice, far stronger than its own antenna does (a
+/// reflection, a person carrying something past), does not move it; eight reads that
+/// lead by the margin do.
+#[test]
+fn a_move_needs_more_than_a_read_or_two() {
+    let mut reads: Vec<TagRead> = (0..40).map(|i| shelf_read(1, 1, i * 250, -62)).collect();
+    reads.push(shelf_read(1, 2, 10_000, -45));
+    reads.push(shelf_read(1, 2, 10_100, -45));
+    reads.extend((0..40).map(|i| shelf_read(1, 1, 10_250 + i * 250, -62)));
+    let facts = replay_reads(&reads, 25_000);
+    assert_eq!(facts.len(), 1, "{facts:?}");
+    // Carried over: the neighbour reads it strongly, its own aisle weakly.
+    reads.extend((0..80).map(|i| {
+        let t = 20_250 + i * 125;
+        if i % 4 == 0 {
+            shelf_read(1, 1, t, -72)
+        } else {
+            shelf_read(1, 2, t, -55)
+        }
+    }));
+    let facts = replay_reads(&reads, 31_000);
+    let moved: Vec<&Fact> = facts
+        .iter()
+        .filter(|f| matches!(f, Fact::Moved { .. }))
+        .collect();
+    assert!(
+        matches!(
+            moved[..],
+            [Fact::Moved {
+                from: ZoneId(1),
+                to: ZoneId(2),
+                ..
+            }]
+        ),
+        "{facts:?}"
+    );
+}
+
 /// A shelf trace: four aisles of three still tags and one tag carried from aisle 2 to
 /// aisle 3, half a minute.
 fn shelf_plan() -> Plan {

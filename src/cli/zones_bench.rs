@@ -13,7 +13,7 @@ use depot_readers::Epc;
 use crate::engine::{
     Engine, EngineConfig, Fact, ReadPoint, ReaderConfig, Smoothing, ZoneConfig, ZoneId,
 };
-use crate::radio::shelf::{self, Place, Plan, ShelfModel, ShelfTruth};
+use crate::radio::shelf::{self, Place, Plan, ShelfModel, ShelfTruth, TrueMove};
 use crate::radio::{Run, READER};
 
 /// The isolations of the reference table, dB.
@@ -187,16 +187,7 @@ pub fn score(
     for m in &truth.moves {
         s.moves += 1;
         let next = next_happening(truth, &m.epc, m.picked_us);
-        let seen = facts.iter().find_map(|f| match *f {
-            Fact::Moved { epc, to, at, .. }
-            | Fact::Arrived { epc, zone: to, at }
-            | Fact::Settled { epc, zone: to, at }
-                if epc == m.epc && to == aisle_zone(m.to) && at >= m.picked_us && at < next =>
-            {
-                Some(at)
-            }
-            _ => None,
-        });
+        let seen = reported_at(truth, facts, m);
         let tellable =
             strongest(m.epc, m.placed_us, next.min(m.placed_us + DEADLINE_US)) == Some(m.to);
         s.moves_tellable += u32::from(tellable);
@@ -349,6 +340,94 @@ fn strongest_aisle(
     (*p > 0.0).then_some(k)
 }
 
+/// When a real move was first reported: a `moved`, an arrival or a settling in the right
+/// aisle after the tag was picked up and before it was next picked up.
+fn reported_at(truth: &ShelfTruth, facts: &[Fact], m: &TrueMove) -> Option<u64> {
+    let next = next_happening(truth, &m.epc, m.picked_us);
+    facts.iter().find_map(|f| match *f {
+        Fact::Moved { epc, to, at, .. }
+        | Fact::Arrived { epc, zone: to, at }
+        | Fact::Settled { epc, zone: to, at }
+            if epc == m.epc && to == aisle_zone(m.to) && at >= m.picked_us && at < next =>
+        {
+            Some(at)
+        }
+        _ => None,
+    })
+}
+
+/// Print a run's real moves not seen in time (the tag's reads per aisle in the 30 s after
+/// it was put down) and every `moved` of a tag that never moved (its reads per aisle, count
+/// and mean power, in the 10 s before and over the whole run), each with the tag's facts.
+fn explain(model: &ShelfModel, run: &Run<ShelfTruth>, facts: &[Fact], seed: u64) {
+    let truth = &run.truth;
+    let stats = |epc: Epc, from_us: u64, until: u64| {
+        let mut n = vec![0u32; model.aisles];
+        let mut p = vec![0.0f64; model.aisles];
+        for r in run
+            .reads
+            .iter()
+            .filter(|r| r.epc == epc && (from_us..until).contains(&r.timestamp_us))
+        {
+            if let (Some(k), Some(rssi)) = (model.aisle_of(r.antenna), r.rssi_dbm) {
+                n[k] += 1;
+                p[k] += 10f64.powf(f64::from(rssi) / 10.0);
+            }
+        }
+        (0..model.aisles)
+            .map(|k| {
+                if n[k] == 0 {
+                    "-".to_string()
+                } else {
+                    format!("{}x{:.1}", n[k], 10.0 * (p[k] / f64::from(n[k])).log10())
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let story = |epc: Epc| {
+        facts
+            .iter()
+            .filter(|g| g.epc() == Some(epc))
+            .map(|g| format!("{g:?}"))
+            .collect::<Vec<_>>()
+            .join("\n    ")
+    };
+    let secs = |us: u64| us.saturating_sub(truth.start_us) as f64 / 1e6;
+    for m in &truth.moves {
+        if reported_at(truth, facts, m).is_none_or(|at| at > m.placed_us + DEADLINE_US) {
+            println!(
+                "  seed {seed} {} moved {}->{} put down at {:.1} s, not seen in time; 30 s after [{}]\n    {}",
+                m.epc,
+                m.from,
+                m.to,
+                secs(m.placed_us),
+                stats(m.epc, m.placed_us, m.placed_us + DEADLINE_US),
+                story(m.epc)
+            );
+        }
+    }
+    for f in facts {
+        let Fact::Moved { epc, from, to, at } = *f else {
+            continue;
+        };
+        let Some(tl) = truth.timeline(&epc) else {
+            continue;
+        };
+        if tl.spans.len() != 1 {
+            continue;
+        }
+        println!(
+            "  seed {seed} {epc} in {:?}: moved {from:?}->{to:?} at {:.1} s; 10 s before [{}], run [{}]\n    {}",
+            tl.spans[0].place,
+            secs(at),
+            stats(epc, at.saturating_sub(10_000_000), at),
+            stats(epc, truth.start_us, truth.end_us),
+            story(epc)
+        );
+    }
+}
+
 /// When the tag is next picked up after `after`, or the end of the run.
 fn next_happening(truth: &ShelfTruth, epc: &Epc, after: u64) -> u64 {
     truth
@@ -417,6 +496,9 @@ pub struct ZonesBenchArgs {
     /// The zones' `lost_ms`.
     #[arg(long, default_value_t = 5_000)]
     pub lost_ms: u32,
+    /// Print every false move and every move not seen in time, with the tag's reads.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
@@ -446,7 +528,11 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
         for seed in args.first_seed..args.first_seed + args.seeds {
             let run = shelf::simulate(&model, &plan, seed);
             let (facts, between) = replay(&config, &run);
-            total.add(&score(&model, &run, &facts, &between));
+            let one = score(&model, &run, &facts, &between);
+            if args.explain {
+                explain(&model, &run, &facts, seed);
+            }
+            total.add(&one);
         }
         let secs = |us: u64| {
             if us == u64::MAX {

@@ -239,7 +239,7 @@ impl Engine {
                     .gates
                     .iter()
                     .any(|g| g.inside == z.id || g.outside == z.id);
-                Params::new(&z.smoothing).at_a_door(door)
+                Params::new(&z.smoothing).at_a_door(door, &z.smoothing)
             })
             .collect();
         Ok(Engine {

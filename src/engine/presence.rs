@@ -3,10 +3,12 @@
 //! Per tag the engine keeps two zones: `a`, where the tag is observed (or the leading
 //! candidate before it is), and `b`, the zone contending with it (the strongest other zone
 //! reading it lately). Each has *evidence*: the linear power of the zone's reads of the tag,
-//! summed over an exponential window of `window_ms` and kept as its logarithm (1/64 dB). A
-//! zone that reads the tag more often or more strongly has more; per-read noise and
-//! per-channel fading average out over the window; a zone that falls silent decays by
-//! 4.3 dB a window. The contender's *lead* is its evidence less that of `a`, in dB.
+//! summed over an exponential window and kept as its logarithm (1/64 dB). A zone that reads
+//! the tag more often or more strongly has more; per-read noise and per-channel fading
+//! average out over the window. Evidence fades two ways: by silence (4.3 dB a window at a
+//! door; on shelves, where a tag waits its turn among many, a quarter of that), and by the
+//! other zone's reads (each costs it 0.25 dB on shelves: reads are votes). The contender's
+//! *lead* is its evidence less that of `a`, in dB.
 //!
 //! Decisions integrate the lead over time (CUSUM-style, so a brief excursion is forgotten
 //! and a sustained one is not): with `c` half the cross-read margin,
@@ -19,20 +21,25 @@
 //! | between | −lead − 2c | settled in `a` |
 //!
 //! Entering "between" needs the lead within ±c, leaving it a lead beyond 2c either way: the
-//! gap is the hysteresis that keeps a tag too close to call from flapping.
+//! gap is the hysteresis that keeps a tag too close to call from flapping. Away from doors
+//! a decision for `b` also needs [`MOVE_READS`] reads of `b` within the excursion that
+//! makes it: a tag the reader seldom reaches never moves on a read or two.
 //!
 //! A glimpsed tag is observed once it has `observe_reads` reads (or `observe_ms`), but no
-//! sooner than a fifth of a window after its first read, so that every antenna of the reader
-//! has had its turn; in the zone leading by the whole margin (2c), or after two windows, in
-//! the leading zone and between it and the other.
+//! sooner than twice `observe_ms` (at most a window) after its first read (at a door, the
+//! shorter of `observe_ms` and a fifth of a window), so that every antenna that hears it
+//! has had several turns; in the zone leading by the whole margin (2c),
+//! or after two windows, in the leading zone and between it and the other.
 //!
-//! Silence: a tag leaves when every zone it was read in has been silent for its `lost_ms`
-//! (its evidence is kept another `lost_ms`, so a tag that only dropped out comes back where
-//! it was). Its own zone falling silent moves it only if the contender read it since, lately,
-//! and leads by the whole margin (half at a door: carried through); else that silence only decays
-//! the zone's evidence.
+//! Silence: a zone falls silent after its `lost_ms`, or, away from doors, after
+//! [`SILENT_GAPS`] of the tag's usual intervals between reads if that is longer (a tag
+//! among many is read seldom, and is not lost for it). A tag leaves when every zone it was
+//! read in has fallen silent (its evidence is kept as long again, so a tag that only
+//! dropped out comes back where it was). Its own zone falling silent moves it only if the
+//! contender read it since, often enough, and leads by the whole margin (half at a door:
+//! carried through); else that silence only fades the zone's evidence.
 //!
-//! The state is 24 bytes, so the tag table's entry stays 40 (see `TAG_ENTRY_BYTES`).
+//! The state is 28 bytes, so the tag table's entry is 44 (see `TAG_ENTRY_BYTES`).
 
 use super::config::Smoothing;
 
@@ -56,6 +63,22 @@ const BETWEEN: u16 = 0x4000;
 /// so that a tag which only dropped out for a while comes back where it was.
 const LOST: u16 = BETWEEN;
 
+/// Away from doors, a zone's silence costs its evidence 4.3 dB per this many windows (a
+/// shelf's tags wait their turn among many: a short silence is no evidence).
+const SILENCE_WINDOWS: u32 = 4;
+/// Each read of the tag in one of its two zones costs the other this much evidence (1/64
+/// dB): reads are votes, and a zone that stops reading a tag another reads loses it
+/// faster than by silence alone.
+const READ_COST: i32 = EV_PER_DB / 4;
+/// A zone falls silent after `lost_ms`, or after this many of the tag's usual intervals
+/// between reads if longer (at most [`SILENT_LOST_MAX`] times `lost_ms`): a tag the reader
+/// has little time for is not lost because it was not read for a while.
+const SILENT_GAPS: u32 = 8;
+const SILENT_LOST_MAX: u32 = 5;
+/// Reads of the contender within the excursion of its lead that moves a tag: a move is
+/// never decided on a read or two.
+const MOVE_READS: u8 = 8;
+
 /// Lead integrals are in (1/64 dB · ms) >> 12, i.e. units of 0.064 dB·s.
 const LEAD_SHIFT: u32 = 12;
 /// Windows of a lead of 3c (c more than needed) to move.
@@ -64,8 +87,12 @@ const MOVE_WINDOWS: u32 = 3;
 const BETWEEN_WINDOWS: u32 = 6;
 /// Windows of a lead of 3c (c beyond the full margin) to settle or to leave "between".
 const SETTLE_WINDOWS: u32 = 12;
-/// A glimpse waits at least this part of a window (or `observe_ms`, if shorter) ...
+/// At a door a glimpse waits at least this part of a window (or `observe_ms`, if
+/// shorter) ...
 const ARRIVE_MIN_PARTS: u32 = 5;
+/// ... elsewhere this many `observe_ms` (at most a window), so that a still tag is placed
+/// on the evidence of every antenna that hears it, each having had several turns ...
+const ARRIVE_MIN_OBSERVES: u32 = 2;
 /// ... and at most this many windows before it is observed, between if no zone leads.
 const ARRIVE_MAX_WINDOWS: u32 = 2;
 
@@ -78,6 +105,12 @@ const LSE: [u8; 112] = [
     5, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     1, 1, 1, 1, 1, 1, 1, 0, 0,
 ];
+
+/// Evidence decay per ms, in 1/64 dB << 16, that loses 4.3 dB (a factor e) in `ms`.
+fn decay_per_ms(ms: u32) -> u32 {
+    (10.0 * std::f64::consts::LOG10_E * f64::from(EV_PER_DB) * 65_536.0 / f64::from(ms.max(1)))
+        .round() as u32
+}
 
 /// The sum of two powers given in 1/64 dB, in 1/64 dB.
 #[inline]
@@ -96,8 +129,16 @@ pub(super) fn power(rssi_dbm: Option<i8>) -> Ev {
 /// One zone's decision parameters, from its [`Smoothing`].
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Params {
-    /// Evidence decay per ms, in 1/64 dB << 16.
+    /// Evidence decay per ms of silence, in 1/64 dB << 16.
     decay: u32,
+    /// What each read of the tag in one of its two zones costs the other's evidence, 1/64 dB
+    /// (0 at a door).
+    read_cost: i32,
+    /// A zone falls silent after this many of the tag's usual intervals between reads,
+    /// when that is longer than `lost_ms` (0 at a door: `lost_ms` alone).
+    silent_gaps: u32,
+    /// Reads of the contender a move needs within the excursion of its lead that decides it.
+    move_reads: u8,
     /// Half the cross-read margin, in 1/64 dB: a lead this large is clear.
     clear: i32,
     lost_ms: u32,
@@ -126,9 +167,10 @@ impl Params {
         let per_window = ((clear.max(EV_PER_DB) as u64 * u64::from(window)) >> LEAD_SHIFT)
             .clamp(1, u64::from(u16::MAX / 2)) as u32;
         Params {
-            decay: (10.0 * std::f64::consts::LOG10_E * f64::from(EV_PER_DB) * 65_536.0
-                / f64::from(window))
-            .round() as u32,
+            decay: decay_per_ms(window.saturating_mul(SILENCE_WINDOWS)),
+            read_cost: READ_COST,
+            silent_gaps: SILENT_GAPS,
+            move_reads: MOVE_READS,
             clear,
             lost_ms: s.lost_ms,
             carry_lead: 2 * clear,
@@ -141,15 +183,22 @@ impl Params {
                 per_window * BETWEEN_WINDOWS
             },
             to_settle: per_window * SETTLE_WINDOWS,
-            arrive_min_ms: s.observe_ms.min(window / ARRIVE_MIN_PARTS),
+            arrive_min_ms: s.observe_ms.saturating_mul(ARRIVE_MIN_OBSERVES).min(window),
             arrive_max_ms: window.saturating_mul(ARRIVE_MAX_WINDOWS),
         }
     }
 
     /// A side of a gate: a tag its antennas stop hearing was carried through.
-    pub(super) fn at_a_door(mut self, door: bool) -> Params {
+    pub(super) fn at_a_door(mut self, door: bool, s: &Smoothing) -> Params {
         if door {
+            // Tags pass through: quick to arrive, quick to leave, no memory beyond the window.
+            let window = s.window();
             self.carry_lead = self.clear;
+            self.decay = decay_per_ms(window);
+            self.read_cost = 0;
+            self.silent_gaps = 0;
+            self.move_reads = 0;
+            self.arrive_min_ms = s.observe_ms.min(window / ARRIVE_MIN_PARTS);
         }
         self
     }
@@ -208,9 +257,13 @@ pub(super) struct TagState {
     /// Observed: the integral that makes it between, or settles it. Glimpsed: ms since the
     /// first read.
     s: u16,
+    /// The tag's usual interval between reads (in any zone), ms: a running mean.
+    gap: u16,
+    /// Reads of `b` since the integral that moves the tag last stood at zero.
+    nb: u8,
 }
 
-const _: () = assert!(std::mem::size_of::<TagState>() == 24);
+const _: () = assert!(std::mem::size_of::<TagState>() == 28);
 
 /// Add `x · dt` (1/64 dB · ms) to an integral that never goes below 0.
 #[inline]
@@ -230,6 +283,8 @@ impl TagState {
         timer_at: u32::MAX,
         w: 0,
         s: 0,
+        gap: 0,
+        nb: 0,
     };
 
     #[inline]
@@ -266,7 +321,11 @@ impl TagState {
     /// so the heap holds one timer per tag.)
     #[inline]
     fn life(&self, p: &[Params], z: u16) -> u32 {
-        let lost = p[z as usize].lost_ms;
+        let pz = &p[z as usize];
+        let lost = pz
+            .lost_ms
+            .max(u32::from(self.gap) * pz.silent_gaps)
+            .min(pz.lost_ms.saturating_mul(SILENT_LOST_MAX));
         if self.lost() {
             lost.saturating_mul(2)
         } else {
@@ -303,7 +362,10 @@ impl TagState {
     /// it a margin weaker.)
     #[inline]
     fn carried_at(&self, p: &[Params], t: u32) -> bool {
-        if self.b == NONE || self.last_b <= self.last_a {
+        if self.b == NONE
+            || self.last_b <= self.last_a
+            || self.nb < p[self.za() as usize].move_reads
+        {
             return false;
         }
         let (pa, pb) = (&p[self.za() as usize], &p[self.b as usize]);
@@ -337,7 +399,8 @@ impl TagState {
         }
         let pa = &p[za as usize];
         let mut zb = self.b;
-        let since = if self.lost() {
+        let was_lost = self.lost();
+        let since = if was_lost {
             // Read again after it left: a new glimpse, with the old zone's evidence.
             self.a = za;
             (self.w, self.s) = (0, 0);
@@ -348,6 +411,12 @@ impl TagState {
             self.last_a.max(self.last_b)
         };
         let dt = t.saturating_sub(since);
+        if !was_lost {
+            let last = self.last_a.max(if zb == NONE { 0 } else { self.last_b });
+            let step = t.saturating_sub(last).min(u32::from(u16::MAX)) as i32;
+            let gap = i32::from(self.gap);
+            self.gap = (gap + (step - gap) / 8) as u16;
+        }
         let mut ev_a = pa.decayed(self.ev_a, t - self.last_a);
         let mut ev_b = if zb == NONE {
             EV_MIN
@@ -363,10 +432,16 @@ impl TagState {
             ev_a = add_power(ev_a, power);
             self.ev_a = ev_a as Ev;
             self.last_a = t;
+            if zb != NONE {
+                ev_b = (ev_b - pa.read_cost).max(EV_MIN);
+                self.ev_b = (i32::from(self.ev_b) - pa.read_cost).max(EV_MIN) as Ev;
+            }
         } else if z == zb {
             ev_b = add_power(ev_b, power);
             self.ev_b = ev_b as Ev;
             self.last_b = t;
+            ev_a = (ev_a - pa.read_cost).max(EV_MIN);
+            self.ev_a = (i32::from(self.ev_a) - pa.read_cost).max(EV_MIN) as Ev;
         } else if zb == NONE || power > ev_b || t - self.last_b > p[zb as usize].lost_ms {
             // A new contender: the strongest other zone reading the tag lately.
             zb = z;
@@ -394,15 +469,20 @@ impl TagState {
             return (Step::Stay, cross);
         }
         if fresh {
-            self.w = 0;
-            self.s = 0;
+            (self.w, self.s, self.nb) = (0, 0, 0);
             return (Step::Stay, cross);
         }
         let c = pa.clear.max(p[zb as usize].clear);
+        self.w = integrate(self.w, lead_before - 2 * c, dt);
+        self.nb = if self.w == 0 {
+            0
+        } else {
+            self.nb.saturating_add(u8::from(z == zb))
+        };
+        let to_b = u32::from(self.w) >= pa.to_move && self.nb >= pa.move_reads;
         if self.a & BETWEEN == 0 {
-            self.w = integrate(self.w, lead_before - 2 * c, dt);
             self.s = integrate(self.s, c - lead_before.abs(), dt);
-            if u32::from(self.w) >= pa.to_move {
+            if to_b {
                 return (self.move_to_b(), cross);
             }
             if u32::from(self.s) >= pa.to_between {
@@ -417,9 +497,8 @@ impl TagState {
                 );
             }
         } else {
-            self.w = integrate(self.w, lead_before - 2 * c, dt);
             self.s = integrate(self.s, -lead_before - 2 * c, dt);
-            if u32::from(self.w) >= pa.to_move {
+            if to_b {
                 // Clearly the other zone after all: it settles there (it did not move; the
                 // readers could not tell until now).
                 self.move_to_b();
@@ -468,7 +547,7 @@ impl TagState {
         self.b = from;
         (self.ev_a, self.ev_b) = (self.ev_b, self.ev_a);
         (self.last_a, self.last_b) = (self.last_b, self.last_a);
-        (self.w, self.s) = (0, 0);
+        (self.w, self.s, self.nb) = (0, 0, 0);
         Step::Moved { from, to }
     }
 
@@ -535,13 +614,24 @@ mod tests {
     }
 
     #[test]
-    fn evidence_decays_4_3_db_per_window() {
-        let p = Params::new(&Smoothing {
+    fn silence_costs_4_3_db_per_window_at_a_door_and_per_four_windows_on_a_shelf() {
+        let smoothing = Smoothing {
             window_ms: Some(2_000),
             ..Smoothing::default()
-        });
-        let fall = i32::from(-50 * 64i16) - p.decayed(-50 * 64, 2_000);
-        assert!((fall - 278).abs() <= 1, "{fall}");
-        assert_eq!(p.decayed(-50 * 64, u32::MAX), EV_MIN);
+        };
+        let shelf = Params::new(&smoothing);
+        let door = shelf.at_a_door(true, &smoothing);
+        let fall = |p: &Params, ms| i32::from(-50 * 64i16) - p.decayed(-50 * 64, ms);
+        assert!(
+            (fall(&door, 2_000) - 278).abs() <= 1,
+            "{}",
+            fall(&door, 2_000)
+        );
+        assert!(
+            (fall(&shelf, 8_000) - 278).abs() <= 1,
+            "{}",
+            fall(&shelf, 8_000)
+        );
+        assert_eq!(shelf.decayed(-50 * 64, u32::MAX), EV_MIN);
     }
 }

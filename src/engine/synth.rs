@@ -474,9 +474,10 @@ pub fn synthesize(opts: &Options) -> Synthesized {
 /// Four aisles 3 m apart, each with one reader and two antennas; shelves on both sides.
 fn stocktake(opts: &Options, rng: &mut Rng) -> Synthesized {
     const AISLES: u32 = 4;
+    // A stocktake sweeps: a tag is observed on three reads within half a second.
     let aisle = Smoothing {
         observe_reads: 3,
-        observe_ms: 1_000,
+        observe_ms: 500,
         lost_ms: 5_000,
         min_rssi_dbm: Some(-72),
         cross_read_margin_db: Some(10),
@@ -626,7 +627,7 @@ pub fn bench_load(tags: u32, reads: u64, seed: u64, lost_ms: u32) -> (EngineConf
     const ZONES: u32 = READERS * 2;
     let smoothing = Smoothing {
         observe_reads: 3,
-        observe_ms: 500,
+        observe_ms: 250,
         lost_ms,
         min_rssi_dbm: Some(-68),
         cross_read_margin_db: Some(10),
