@@ -16,6 +16,7 @@ pub const DEFAULT_COMPANY_PREFIX: &str = "6901234";
 pub const DEFAULT_SESSION_HOURS: i64 = 12;
 /// API tokens expire after this many days unless `depot token create --days` says otherwise.
 pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+pub const DEFAULT_CLOCK_SKEW_S: u64 = 300;
 /// The longest an API token may last: ten years.
 pub const MAX_TOKEN_DAYS: i64 = 3650;
 
@@ -36,6 +37,10 @@ pub struct Config {
     /// A header in which a trusted reverse proxy passes the client's address (e.g.
     /// `X-Real-IP`); the right-most address in it is used. Unset: the peer's address.
     pub client_ip_header: Option<String>,
+    /// Reads dated more than this many seconds ahead of this host's clock are refused
+    /// (default 300): one read from a handheld whose clock says 2100 must not move the
+    /// inventory engine's clock there.
+    pub clock_skew_s: u64,
     /// Readers and gates from the configuration file, applied to the database at start.
     pub readers: Vec<ReaderEntry>,
     pub gates: Vec<GateEntry>,
@@ -81,6 +86,7 @@ impl fmt::Debug for Config {
             .field("token_days", &self.token_days)
             .field("secure_cookies", &self.secure_cookies)
             .field("client_ip_header", &self.client_ip_header)
+            .field("clock_skew_s", &self.clock_skew_s)
             .field("readers", &self.readers.len())
             .field("gates", &self.gates.len())
             .finish()
@@ -113,6 +119,7 @@ pub struct FileConfig {
     pub token_days: Option<i64>,
     pub secure_cookies: Option<bool>,
     pub client_ip_header: Option<String>,
+    pub clock_skew_s: Option<u64>,
     #[serde(default)]
     pub readers: Vec<ReaderEntry>,
     #[serde(default)]
@@ -181,6 +188,7 @@ impl Config {
             token_days: file.token_days.unwrap_or(DEFAULT_TOKEN_DAYS),
             secure_cookies: file.secure_cookies.unwrap_or(false),
             client_ip_header: file.client_ip_header.filter(|h| !h.trim().is_empty()),
+            clock_skew_s: file.clock_skew_s.unwrap_or(DEFAULT_CLOCK_SKEW_S),
             readers: file.readers,
             gates: file.gates,
         };
@@ -205,6 +213,11 @@ impl Config {
                 "token_days must be 1 to {MAX_TOKEN_DAYS}"
             )));
         }
+        if !(1..=86_400).contains(&self.clock_skew_s) {
+            return Err(ConfigError::Invalid(
+                "clock_skew_s must be 1 to 86400 (a day)".into(),
+            ));
+        }
         if let Some(h) = &self.client_ip_header {
             if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
                 return Err(ConfigError::Invalid(format!(
@@ -226,6 +239,7 @@ impl Config {
             token_days: DEFAULT_TOKEN_DAYS,
             secure_cookies: false,
             client_ip_header: None,
+            clock_skew_s: DEFAULT_CLOCK_SKEW_S,
             readers: Vec::new(),
             gates: Vec::new(),
         }

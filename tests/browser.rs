@@ -368,6 +368,7 @@ async fn serve_live(pool: PgPool) -> (String, depot::ingest::Ingest, oneshot::Se
             connect_readers: false,
             capacity: 16,
             record_latency: false,
+            ..Default::default()
         },
     )
     .await

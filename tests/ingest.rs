@@ -623,6 +623,127 @@ async fn handheld_uploads_are_all_or_nothing(pool: PgPool) {
     );
 }
 
+/// A handheld or a reader whose clock is wrong cannot move the engine's clock: a read dated
+/// 2100 or 1970 is refused (an upload with 422 naming its row, a reader's read counted in
+/// its health), and the next honest read is stored at its own time.
+#[sqlx::test(migrations = "./migrations")]
+async fn reads_dated_ahead_of_the_clock_or_before_2000_are_refused(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let mut conn = pool.acquire().await.unwrap();
+    let new = depot::db::readers::NewReader {
+        name: "hh".known(),
+        address: "handheld:".known(),
+        enabled: true,
+        read_points: vec![depot::db::readers::ReadPoint {
+            antenna: 1,
+            zone_id: world.shelf,
+        }],
+    };
+    let hh = depot::db::readers::create(&mut conn, &new)
+        .await
+        .unwrap()
+        .id;
+    let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let ids = world.stock(world.tables, 2).await;
+    let epcs: Vec<String> =
+        sqlx::query_scalar("select epc from assets where id = any($1) order by id")
+            .bind(&ids)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+
+    for (at, row, says) in [
+        ("2100-01-01T00:00:00Z", 2, "ahead of this host's clock"),
+        ("1970-01-01T00:00:01Z", 2, "before 2000"),
+    ] {
+        let body = json!({"reader": "hh", "reads": [{"epc": epcs[0]}, {"epc": epcs[1], "at": at}]});
+        let (status, body) = world
+            .call(Method::POST, "/api/reads", &world.keeper, Some(body))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("read {row}:")) && message.contains(says),
+            "{message}"
+        );
+    }
+    // In a CSV body the row is the file's line, the header being line 1.
+    let csv = format!(
+        "epc,antenna,rssi_dbm,at\n{},1,-50,\n{},1,-50,2100-01-01T00:00:00Z\n",
+        epcs[0], epcs[1]
+    );
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/reads?reader=hh")
+        .header("authorization", format!("Bearer {}", world.keeper))
+        .header("content-type", "text/csv")
+        .body(axum::body::Body::from(csv))
+        .unwrap();
+    let (status, body) = world.send(req).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("line 3:"), "{message}");
+    let (status, _) = world
+        .call(
+            Method::POST,
+            "/api/reads?reader=hh",
+            &world.keeper,
+            Some(json!({"reader": "hh", "reads": [{"epc": "XYZ"}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A fixed reader's read from the future goes through the pipeline itself: refused and
+    // counted, and it moves no clock.
+    let future = depot_readers::TagRead {
+        epc: depot_readers::Epc::from_hex(&epcs[0]).unwrap(),
+        reader: ingest::reader_id(hh),
+        antenna: 1,
+        rssi_dbm: Some(-50),
+        timestamp_us: 4_102_444_800_000_000,
+        channel: None,
+        phase: None,
+        seen_count: None,
+    };
+    ingest.feed(vec![future; 3]).await.unwrap();
+    assert_eq!(ingest.stats().refused, 3);
+    let health = ingest.health()[&hh].clone();
+    assert_eq!(health.refused_reads, 3);
+    assert!(
+        health.last_error.as_deref().unwrap_or("").contains("ahead"),
+        "{health:?}"
+    );
+
+    // Honest reads are stored at their own time, and the handheld's health counts them.
+    let (status, body) = world
+        .call(
+            Method::POST,
+            "/api/reads",
+            &world.keeper,
+            Some(json!({"reader": "hh", "reads": (0..6).rev().map(|k| json!({
+                "epc": epcs[0],
+                "at": (chrono::Utc::now() - chrono::Duration::seconds(k)).to_rfc3339(),
+            })).collect::<Vec<_>>()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    ingest
+        .advance_to(ingest::now_us() + 10_000_000)
+        .await
+        .unwrap();
+    ingest.sync().await.unwrap();
+    let ahead: i64 = count(
+        &pool,
+        "select count(*) from last_seen where seen_at > now() + interval '1 minute'",
+    )
+    .await;
+    assert_eq!(ahead, 0, "no place was stamped in the future");
+    let seen: i64 = count(&pool, "select count(*) from last_seen").await;
+    assert!(seen >= 1, "the honest reads were stored");
+    assert_eq!(ingest.health()[&hh].reads, 6);
+}
+
 /// A TCP proxy in front of PostgreSQL's unix socket that the test can cut and restore: the
 /// database "goes away" for the pipeline while the test itself keeps its own connections.
 struct Proxy {
@@ -853,6 +974,7 @@ async fn an_llrp_reader_feeds_a_stocktake(pool: PgPool) {
             connect_readers: true,
             capacity: 16,
             record_latency: false,
+            ..Default::default()
         },
     )
     .await

@@ -293,6 +293,7 @@ async fn shutting_down_ends_open_event_streams(pool: PgPool) {
         connect_readers: false,
         capacity: 16,
         record_latency: false,
+        ..Default::default()
     };
     let ingest = depot::ingest::Ingest::start(pool.clone(), options)
         .await

@@ -192,7 +192,8 @@ impl Default for Backoff {
     fn default() -> Self {
         Backoff {
             initial: Duration::from_millis(500),
-            max: Duration::from_secs(30),
+            // Low: a gate whose reader came back is blind until the next attempt.
+            max: Duration::from_secs(5),
             factor: 2.0,
             jitter: 0.2,
         }

@@ -164,8 +164,23 @@ pub struct HandheldRead {
     #[serde(default = "first_antenna")]
     pub antenna: u16,
     pub rssi_dbm: Option<i8>,
-    /// When it was read; defaults to the upload time.
+    /// When it was read; defaults to the upload time. At most a few minutes (the service's
+    /// clock skew, 5 by default) ahead of the service's clock, and not before 2000.
     pub at: Option<DateTime<Utc>>,
+    /// The file's line (the header is line 1), for a read from a CSV body.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub line: Option<usize>,
+}
+
+impl HandheldRead {
+    /// How an error names this read: its line in a CSV file, else its place in the list.
+    fn row(&self, index: usize) -> String {
+        match self.line {
+            Some(line) => format!("line {line}"),
+            None => format!("read {index}"),
+        }
+    }
 }
 
 fn first_antenna() -> u16 {
@@ -206,15 +221,21 @@ pub async fn upload(app: &App, actor: &Actor, upload: Upload) -> Result<Uploaded
             .ok()
             .filter(|e| !e.is_empty())
             .ok_or_else(|| {
-                Error::Invalid(format!("read {row}: {:?} is not an EPC in hex", r.epc))
+                Error::Invalid(format!("{}: {:?} is not an EPC in hex", r.row(row), r.epc))
             })?;
         if site.zone_of(reader.id, r.antenna).is_none() {
             return Err(Error::Invalid(format!(
-                "read {row}: antenna {} of {:?} is mapped to no zone",
-                r.antenna, reader.name
+                "{}: antenna {} of {:?} is mapped to no zone",
+                r.row(row),
+                r.antenna,
+                reader.name
             )));
         }
         let at = r.at.map(|t| t.timestamp_micros().max(0) as u64);
+        if let Some(at) = at {
+            ingest::check_read_time(at, now, ingest.clock_skew())
+                .map_err(|e| Error::Invalid(format!("{}: {e}", r.row(row))))?;
+        }
         reads.push(TagRead {
             epc,
             reader: ingest::reader_id(reader.id),

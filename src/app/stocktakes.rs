@@ -122,7 +122,7 @@ pub async fn finish(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
         let ingest = app.ingest()?;
         stocktakes::lock(tx, id, "finish", StocktakeStatus::Running).await?;
         let result = ingest
-            .finish_stocktake(id)
+            .count_stocktake(id)
             .await
             .map_err(|e| Error::Unavailable(e.to_string()))?
             .ok_or_else(|| Error::Conflict(format!("stocktake {id} is not being counted by this service (was it restarted?): cancel it and start a new one")))?;
@@ -130,6 +130,8 @@ pub async fn finish(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
         Ok::<_, Error>(())
     })
     .await?;
+    // Forgotten only once the results are committed: a failed commit keeps the count.
+    app.ingest()?.forget_stocktake(id);
     view(app, id).await
 }
 
@@ -145,13 +147,13 @@ pub async fn cancel(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
                 format!("cannot cancel stocktake {id}: it is {:?}", row.status).to_lowercase(),
             ));
         }
-        if let Some(ingest) = &app.ingest {
-            let _ = ingest.finish_stocktake(id).await;
-        }
         stocktakes::mark_cancelled(tx, id).await?;
         Ok(())
     })
     .await?;
+    if let Some(ingest) = &app.ingest {
+        ingest.forget_stocktake(id);
+    }
     view(app, id).await
 }
 

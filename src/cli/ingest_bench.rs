@@ -96,6 +96,7 @@ async fn load(pool: &sqlx::PgPool, args: &IngestBenchArgs) -> anyhow::Result<()>
             connect_readers: false,
             capacity: 64,
             record_latency: true,
+            ..Options::default()
         },
     )
     .await?;

@@ -129,7 +129,11 @@ async fn run_server(database: &Database, config: Config, demo: bool) -> anyhow::
             .map_err(|e| anyhow::anyhow!("readers and gates in the configuration file: {e}"))?;
         tx.commit().await?;
     }
-    let ingest = Ingest::start(database.pool.clone(), ingest::Options::default())
+    let options = ingest::Options {
+        clock_skew: std::time::Duration::from_secs(config.clock_skew_s),
+        ..ingest::Options::default()
+    };
+    let ingest = Ingest::start(database.pool.clone(), options)
         .await
         .context("starting the reader pipeline")?;
     eprintln!("Depot is serving on http://{addr}");

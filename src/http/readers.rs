@@ -194,6 +194,7 @@ fn parse_csv(body: &[u8]) -> ApiResult<Vec<HandheldRead>> {
             at: field(at_col)
                 .map(|t| t.parse().map_err(|_| bad("time (RFC 3339)")))
                 .transpose()?,
+            line: Some(line_no),
         });
     }
     Ok(reads)

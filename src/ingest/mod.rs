@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use depot_readers::{Epc, ReaderId, TagRead};
@@ -48,6 +48,8 @@ pub struct Options {
     pub capacity: usize,
     /// Keep each stored fact's latency (commit time − fact time) for `depot bench ingest`.
     pub record_latency: bool,
+    /// Reads dated further ahead of this host's clock are refused (and reads before 2000).
+    pub clock_skew: Duration,
 }
 
 impl Default for Options {
@@ -57,6 +59,7 @@ impl Default for Options {
             connect_readers: true,
             capacity: 64,
             record_latency: false,
+            clock_skew: DEFAULT_CLOCK_SKEW,
         }
     }
 }
@@ -175,6 +178,8 @@ pub struct Stats {
     pub facts: AtomicU64,
     pub batches: AtomicU64,
     pub retries: AtomicU64,
+    /// Reads refused for their time (see [`check_read_time`]).
+    pub refused: AtomicU64,
     /// µs from a fact's time to its commit, when `Options::record_latency` is on.
     latencies: Mutex<Vec<u64>>,
 }
@@ -185,6 +190,8 @@ pub struct StatsSnapshot {
     pub facts: u64,
     pub batches: u64,
     pub retries: u64,
+    /// Reads refused because their time was not believable.
+    pub refused: u64,
 }
 
 struct Session {
@@ -281,7 +288,11 @@ impl Ingest {
     }
 
     pub fn site(&self) -> Arc<Site> {
-        self.inner.site.read().expect("site lock").clone()
+        self.inner
+            .site
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
@@ -295,17 +306,18 @@ impl Ingest {
             facts: s.facts.load(Ordering::Relaxed),
             batches: s.batches.load(Ordering::Relaxed),
             retries: s.retries.load(Ordering::Relaxed),
+            refused: s.refused.load(Ordering::Relaxed),
         }
     }
 
     /// The latencies recorded so far (µs), emptied.
     pub fn take_latencies(&self) -> Vec<u64> {
-        std::mem::take(&mut *self.inner.stats.latencies.lock().expect("latency lock"))
+        std::mem::take(&mut *self.inner.stats.latencies.locked())
     }
 
     /// Reader health, by reader id.
     pub fn health(&self) -> HashMap<i64, Health> {
-        self.inner.health.lock().expect("health lock").clone()
+        self.inner.health.locked().clone()
     }
 
     fn publish(&self, event: LiveEvent) {
@@ -314,7 +326,8 @@ impl Ingest {
     }
 
     /// Feed reads (waits when the engine is busy: backpressure).
-    pub async fn feed(&self, reads: Vec<TagRead>) -> Result<(), IngestError> {
+    pub async fn feed(&self, mut reads: Vec<TagRead>) -> Result<(), IngestError> {
+        self.refuse_unbelievable(&mut reads);
         if reads.is_empty() {
             return Ok(());
         }
@@ -334,10 +347,51 @@ impl Ingest {
             .map_err(|_| IngestError::Stopped)
     }
 
+    /// How far ahead of this host's clock a read may be dated.
+    pub fn clock_skew(&self) -> Duration {
+        self.inner.options.clock_skew
+    }
+
+    /// Drop the reads whose time is not believable ([`check_read_time`]): the engine's clock
+    /// never runs ahead of this host's clock by more than the skew. Each refusal is counted
+    /// in the stats and in its reader's health, and logged the first time and then every
+    /// 10,000th for that reader.
+    fn refuse_unbelievable(&self, reads: &mut Vec<TagRead>) {
+        let now = now_us();
+        let skew = self.inner.options.clock_skew;
+        if reads
+            .iter()
+            .all(|r| check_read_time(r.timestamp_us, now, skew).is_ok())
+        {
+            return;
+        }
+        let mut refused: HashMap<i64, (u64, ReadTimeError)> = HashMap::new();
+        reads.retain(|r| match check_read_time(r.timestamp_us, now, skew) {
+            Ok(()) => true,
+            Err(e) => {
+                let seen = refused.entry(i64::from(r.reader.0)).or_insert((0, e));
+                *seen = (seen.0 + 1, e);
+                false
+            }
+        });
+        let total: u64 = refused.values().map(|(n, _)| n).sum();
+        self.inner.stats.refused.fetch_add(total, Ordering::Relaxed);
+        let mut health = self.inner.health.locked();
+        for (reader, (n, e)) in refused {
+            let h = health.entry(reader).or_default();
+            let before = h.refused_reads;
+            h.refused_reads += n;
+            h.last_error = Some(format!("a read was refused: {e}"));
+            if before == 0 || before / 10_000 != h.refused_reads / 10_000 {
+                tracing::warn!(reader, refused = h.refused_reads, "reads refused: {e}");
+            }
+        }
+    }
+
     /// Copy the reads of the gates under a walk test, within each test's bounds.
     fn tap(&self, reads: &[TagRead]) {
         let now = std::time::Instant::now();
-        let mut walks = self.inner.walks.lock().expect("walks lock");
+        let mut walks = self.inner.walks.locked();
         for walk in walks.values_mut() {
             for r in reads {
                 if !walk.antennas.contains_key(&(r.reader.0, r.antenna)) {
@@ -374,7 +428,7 @@ impl Ingest {
             dropped: 0,
             until: std::time::Instant::now() + WALK_MAX_DURATION,
         };
-        let mut walks = self.inner.walks.lock().expect("walks lock");
+        let mut walks = self.inner.walks.locked();
         if walks.insert(id, walk).is_none() {
             self.inner.walking.fetch_add(1, Ordering::Relaxed);
         }
@@ -384,7 +438,7 @@ impl Ingest {
     /// Stop walk test `id` and take what it recorded (nothing if the service restarted since
     /// it began). Reads fed before this call are all in.
     pub fn finish_walk(&self, id: i64) -> WalkReads {
-        let mut walks = self.inner.walks.lock().expect("walks lock");
+        let mut walks = self.inner.walks.locked();
         match walks.remove(&id) {
             Some(walk) => {
                 self.inner.walking.fetch_sub(1, Ordering::Relaxed);
@@ -400,7 +454,7 @@ impl Ingest {
 
     /// Whether walk test `id` is recording here, and how many reads it holds.
     pub fn walk_reads(&self, id: i64) -> Option<usize> {
-        let walks = self.inner.walks.lock().expect("walks lock");
+        let walks = self.inner.walks.locked();
         walks.get(&id).map(|w| w.reads.len())
     }
 
@@ -467,7 +521,11 @@ impl Ingest {
         let running = start_engine(&site.engine, self.inner.options.capacity)?;
         let mut supervisor = self.inner.supervisor.lock().await;
         supervisor.stop().await;
-        *self.inner.site.write().expect("site lock") = site;
+        *self
+            .inner
+            .site
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = site;
         // Dropping the old sender lets the old engine flush and end; the processor drains it
         // before it takes facts from the new one.
         *self.inner.engine.write().await = running.input.clone();
@@ -565,7 +623,7 @@ impl Ingest {
         };
         if self.inner.options.record_latency {
             let now = now_us();
-            let mut latencies = self.inner.stats.latencies.lock().expect("latency lock");
+            let mut latencies = self.inner.stats.latencies.locked();
             latencies.extend(
                 facts
                     .iter()
@@ -588,7 +646,7 @@ impl Ingest {
 
     /// Apply facts to running stocktakes; returns the sessions whose progress changed.
     fn count_into_stocktakes(&self, facts: &[Fact]) -> Vec<(i64, Progress)> {
-        let mut sessions = self.inner.sessions.lock().expect("sessions lock");
+        let mut sessions = self.inner.sessions.locked();
         let mut changed = Vec::new();
         for (id, session) in sessions.iter_mut() {
             let before = session.stocktake.progress();
@@ -632,8 +690,7 @@ impl Ingest {
         let progress = stocktake.progress();
         self.inner
             .sessions
-            .lock()
-            .expect("sessions lock")
+            .locked()
             .insert(id, Session { stocktake, scope });
         self.publish(progress_event(id, progress));
         Ok(progress)
@@ -642,8 +699,7 @@ impl Ingest {
     pub fn stocktake_progress(&self, id: i64) -> Option<Progress> {
         self.inner
             .sessions
-            .lock()
-            .expect("sessions lock")
+            .locked()
             .get(&id)
             .map(|s| s.stocktake.progress())
     }
@@ -652,22 +708,21 @@ impl Ingest {
     pub fn stocktake_so_far(&self, id: i64) -> Option<StocktakeResult> {
         self.inner
             .sessions
-            .lock()
-            .expect("sessions lock")
+            .locked()
             .get(&id)
             .map(|s| s.stocktake.clone().finish())
     }
 
-    /// Stop counting: everything read so far is counted first.
-    pub async fn finish_stocktake(&self, id: i64) -> Result<Option<StocktakeResult>, IngestError> {
+    /// A stocktake's count as it stands, everything read so far counted first. The count
+    /// goes on until [`Ingest::forget_stocktake`], so a count whose storing fails is not lost.
+    pub async fn count_stocktake(&self, id: i64) -> Result<Option<StocktakeResult>, IngestError> {
         self.sync().await?;
-        Ok(self
-            .inner
-            .sessions
-            .lock()
-            .expect("sessions lock")
-            .remove(&id)
-            .map(|s| s.stocktake.finish()))
+        Ok(self.stocktake_so_far(id))
+    }
+
+    /// Stop counting a stocktake (once its results are stored, or it is cancelled).
+    pub fn forget_stocktake(&self, id: i64) {
+        self.inner.sessions.locked().remove(&id);
     }
 
     /// Handheld reads count straight into the stocktakes whose scope holds their zone (a
@@ -676,7 +731,7 @@ impl Ingest {
     pub async fn handheld(&self, reads: Vec<TagRead>) -> Result<(), IngestError> {
         let site = self.site();
         let changed: Vec<(i64, Progress)> = {
-            let mut sessions = self.inner.sessions.lock().expect("sessions lock");
+            let mut sessions = self.inner.sessions.locked();
             let mut changed = Vec::new();
             for (id, session) in sessions.iter_mut() {
                 let before = session.stocktake.progress();
@@ -697,6 +752,15 @@ impl Ingest {
         for (id, p) in changed {
             self.publish(progress_event(id, p));
         }
+        {
+            let mut health = self.inner.health.locked();
+            for r in &reads {
+                let h = health.entry(i64::from(r.reader.0)).or_default();
+                h.reads += 1;
+                let at = persist::time(r.timestamp_us);
+                h.last_read_at = Some(h.last_read_at.map_or(at, |seen| seen.max(at)));
+            }
+        }
         self.feed(reads).await
     }
 }
@@ -710,6 +774,48 @@ fn progress_event(stocktake_id: i64, p: Progress) -> LiveEvent {
         missing: p.missing,
         unexpected: p.unexpected,
     }
+}
+
+/// A lock that a panic elsewhere never poisons: the data under these locks (counters,
+/// health, sessions) stays usable, and one panic must not make every later call panic.
+pub(crate) trait Locked<T> {
+    fn locked(&self) -> MutexGuard<'_, T>;
+}
+
+impl<T> Locked<T> for Mutex<T> {
+    fn locked(&self) -> MutexGuard<'_, T> {
+        self.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// How far ahead of this host's clock a read may be dated by default.
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(300);
+/// No read is dated before 2000-01-01: a reader whose clock was never set says 1970.
+pub const EARLIEST_READ_US: u64 = 946_684_800_000_000;
+
+/// Why a read's time is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReadTimeError {
+    #[error("it is dated {ahead_s} s ahead of this host's clock (at most {skew_s} s is allowed)")]
+    Ahead { ahead_s: u64, skew_s: u64 },
+    #[error("it is dated before 2000: the clock that dated it is not set")]
+    BeforeEpoch,
+}
+
+/// Is a read dated `at_us` believable at host time `now_us`? The engine's clock follows its
+/// reads, so one read from the future would stamp every later fact with that future.
+pub fn check_read_time(at_us: u64, now_us: u64, skew: Duration) -> Result<(), ReadTimeError> {
+    let skew_us = skew.as_micros() as u64;
+    if at_us < EARLIEST_READ_US {
+        return Err(ReadTimeError::BeforeEpoch);
+    }
+    if at_us > now_us.saturating_add(skew_us) {
+        return Err(ReadTimeError::Ahead {
+            ahead_s: (at_us - now_us) / 1_000_000,
+            skew_s: skew.as_secs(),
+        });
+    }
+    Ok(())
 }
 
 /// Host time in µs since the Unix epoch (the service side of the sans-IO line).

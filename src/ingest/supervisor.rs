@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use utoipa::ToSchema;
 
-use super::{reader_id, Ingest, LiveEvent};
+use super::{reader_id, Ingest, LiveEvent, Locked};
 use crate::db::readers::HANDHELD;
 
 /// How a reader is doing, for `GET /api/readers`.
@@ -28,6 +28,12 @@ pub struct Health {
     pub malformed: u64,
     pub reconnects: u64,
     pub errors: u64,
+    /// Reads refused because their time was not believable (ahead of this host's clock by
+    /// more than the allowed skew, or before 2000).
+    pub refused_reads: u64,
+    /// The reader's clock against this host's: the newest read's time less the host time
+    /// when it arrived, ms (positive: the reader's clock is ahead).
+    pub clock_offset_ms: Option<i64>,
     pub last_event: Option<String>,
     pub last_error: Option<String>,
 }
@@ -57,7 +63,7 @@ impl Supervisor {
     pub async fn start(&mut self, ingest: &Ingest) {
         let site = ingest.site();
         let (tx, rx) = mpsc::channel::<ReaderOutput>(8192);
-        let mut health = ingest.inner.health.lock().expect("health lock");
+        let mut health = ingest.inner.health.locked();
         health.clear();
         for reader in &site.readers {
             let mut h = Health::default();
@@ -141,11 +147,15 @@ async fn pump(ingest: Ingest, mut rx: mpsc::Receiver<ReaderOutput>) {
                 *t = (*t).max(r.timestamp_us);
             }
             {
-                let mut health = ingest.inner.health.lock().expect("health lock");
+                let mut health = ingest.inner.health.locked();
+                let now = super::now_us();
                 for (reader, t) in newest {
                     if let Some(h) = health.get_mut(&reader) {
-                        let at = super::persist::time(t);
-                        h.last_read_at = Some(h.last_read_at.map_or(at, |seen| seen.max(at)));
+                        h.clock_offset_ms = Some((t as i64 - now as i64) / 1_000);
+                        if super::check_read_time(t, now, ingest.clock_skew()).is_ok() {
+                            let at = super::persist::time(t);
+                            h.last_read_at = Some(h.last_read_at.map_or(at, |seen| seen.max(at)));
+                        }
                     }
                 }
             }
@@ -158,7 +168,7 @@ async fn pump(ingest: Ingest, mut rx: mpsc::Receiver<ReaderOutput>) {
 
 fn on_event(ingest: &Ingest, reader: i64, kind: &ReaderEventKind, at_us: u64) {
     {
-        let mut health = ingest.inner.health.lock().expect("health lock");
+        let mut health = ingest.inner.health.locked();
         let h = health.entry(reader).or_default();
         match kind {
             ReaderEventKind::Connected { .. } => h.status = "connected".into(),
@@ -196,7 +206,7 @@ async fn watchdog(ingest: Ingest, tx: mpsc::Sender<ReaderOutput>) {
             let rate = (c.reads.saturating_sub(reads_then)) as f64
                 / now.duration_since(then).as_secs_f64().max(0.001);
             driver.last_reads = (now, c.reads);
-            if let Some(h) = ingest.inner.health.lock().expect("health lock").get_mut(id) {
+            if let Some(h) = ingest.inner.health.locked().get_mut(id) {
                 h.reads_per_s = (rate * 10.0).round() / 10.0;
                 (
                     h.reads,

@@ -26,6 +26,7 @@ pub fn pipeline() -> depot::ingest::Options {
         connect_readers: false,
         capacity: 16,
         record_latency: false,
+        ..Default::default()
     }
 }
 
