@@ -790,6 +790,80 @@ impl Proxy {
     }
 }
 
+/// While the database is away every request is answered quickly with 503, `Retry-After` and
+/// a JSON error (not a 10 s hang, not a 500), and answered again once it is back.
+#[sqlx::test(migrations = "./migrations")]
+async fn without_its_database_the_api_answers_503_at_once_and_recovers(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let options = pool.connect_options();
+    let socket = options
+        .get_socket()
+        .expect("the test database is on a unix socket")
+        .join(format!(".s.PGSQL.{}", options.get_port()));
+    let proxy = Proxy::start(socket).await;
+    let through_proxy = sqlx::postgres::PgConnectOptions::new_without_pgpass()
+        .host("127.0.0.1")
+        .port(proxy.port)
+        .username(options.get_username())
+        .database(options.get_database().unwrap());
+    let proxied = depot::db::pool_options()
+        .connect_with(through_proxy)
+        .await
+        .unwrap();
+    let world = World {
+        app: depot::server::router(depot::app::App::new(
+            proxied,
+            depot::config::Config::for_database(None),
+        )),
+        ..world
+    };
+    let (status, _) = world
+        .call(Method::GET, "/api/assets", &world.keeper, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    proxy.cut();
+    for path in ["/api/assets", "/api/loans", "/healthz"] {
+        let started = std::time::Instant::now();
+        let req = axum::http::Request::builder()
+            .uri(path)
+            .header("authorization", format!("Bearer {}", world.keeper))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = tower::ServiceExt::oneshot(world.app.clone(), req)
+            .await
+            .unwrap();
+        let waited = started.elapsed();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert!(
+            waited < std::time::Duration::from_secs(5),
+            "{path}: answered after {waited:?}"
+        );
+        if path != "/healthz" {
+            assert_eq!(response.headers()["retry-after"], "5", "{path}");
+            let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["error"]["code"], "unavailable", "{body}");
+        }
+    }
+
+    proxy.restore();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (status, _) = world
+            .call(Method::GET, "/api/assets", &world.keeper, None)
+            .await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(std::time::Instant::now() < deadline, "never came back");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn facts_wait_while_the_database_is_away_and_none_is_lost_or_doubled(pool: PgPool) {
     let world = World::new(pool.clone()).await;

@@ -42,8 +42,32 @@ impl From<db::Error> for Error {
     }
 }
 
+/// `Retry-After` on a 503: what it waits for (the database, the engine) comes back in
+/// seconds.
+pub const UNAVAILABLE_RETRY_AFTER_S: u64 = 5;
+
+/// What a request is told while the database is away.
+pub const DATABASE_AWAY: &str = "the database is not answering at the moment; try again shortly";
+
+/// Is this the database being away (down, restarting, unreachable) rather than a fault of
+/// the request or of the code?
+fn database_away(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        // SQLSTATE class 08 (connection exception); 57P01–57P03: shut down or starting up.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
+        if database_away(&e) {
+            tracing::debug!(error = %e, "database away");
+            return Error::Unavailable(DATABASE_AWAY.into());
+        }
         if let sqlx::Error::Database(db) = &e {
             if let Some(message) = constraint_message(db.constraint().unwrap_or_default()) {
                 return if db.is_check_violation() || db.is_foreign_key_violation() {

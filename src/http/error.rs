@@ -89,6 +89,7 @@ impl ApiError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            ApiError::Unavailable(_) => Some(app::UNAVAILABLE_RETRY_AFTER_S),
             _ => None,
         }
     }

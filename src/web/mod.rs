@@ -432,6 +432,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let retry_after = match &self {
             PageError::App(app::Error::TooManyRequests { retry_after, .. }) => Some(*retry_after),
+            PageError::App(app::Error::Unavailable(_)) => Some(app::UNAVAILABLE_RETRY_AFTER_S),
             _ => None,
         };
         let (status, message) = match self {
