@@ -283,6 +283,71 @@ async fn the_embedded_cluster_starts_is_reused_and_stops() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// One process owns the data directory: a cluster left running by an owner that died is
+/// adopted (and stopped by its new owner), a second process is a guest that never stops
+/// it, and a postmaster killed with SIGKILL is started again by the owner's supervisor.
+#[tokio::test]
+async fn the_owner_adopts_an_orphaned_cluster_and_restarts_a_killed_postmaster() {
+    let dir = std::env::temp_dir().join(format!("depot-owned-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = EmbeddedPostgres::start(&dir).await.expect("start");
+    assert!(first.owns());
+    let socket = first.cluster_dir().join(".s.PGSQL.5432");
+    // The owner goes without stopping its cluster (as a killed process would).
+    drop(first);
+    assert!(socket.exists(), "left running");
+
+    let owner = EmbeddedPostgres::start(&dir).await.expect("adopt");
+    assert!(owner.owns(), "the orphaned cluster is adopted");
+    let guest = EmbeddedPostgres::start(&dir).await.expect("a guest");
+    assert!(!guest.owns());
+    guest.stop().await.unwrap();
+    assert!(socket.exists(), "a guest never stops the owner's cluster");
+
+    let watch = owner.supervise().expect("the owner supervises");
+    let pid: i32 = std::fs::read_to_string(owner.cluster_dir().join("postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // Back without help, within a bounded wait.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let pool = loop {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let alive = std::fs::read_to_string(owner.cluster_dir().join("postmaster.pid"))
+            .ok()
+            .and_then(|p| p.lines().next()?.trim().parse::<i32>().ok())
+            .is_some_and(|p| p != pid);
+        if alive {
+            if let Ok(pool) = depot::db::connect(owner.connect_options()).await {
+                break pool;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the postmaster was not started again"
+        );
+    };
+    let one: i32 = sqlx::query_scalar("select 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(one, 1);
+    pool.close().await;
+    watch.abort();
+    owner.stop().await.unwrap();
+    assert!(!socket.exists(), "the adopting owner stops it");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// An open event stream must not hold graceful shutdown hostage.
 #[sqlx::test(migrations = "./migrations")]
 async fn shutting_down_ends_open_event_streams(pool: PgPool) {

@@ -67,6 +67,8 @@ pub enum TokenCommand {
 pub struct Database {
     pub pool: PgPool,
     embedded: Option<EmbeddedPostgres>,
+    /// The task that starts a dead embedded postmaster again (the service only).
+    watch: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Database {
@@ -91,10 +93,22 @@ impl Database {
                 return Err(e).context("cannot open the database");
             }
         };
-        Ok(Database { pool, embedded })
+        Ok(Database {
+            pool,
+            embedded,
+            watch: None,
+        })
+    }
+
+    /// Keep the embedded cluster running: a postmaster that dies is started again.
+    pub fn supervise(&mut self) {
+        self.watch = self.embedded.as_ref().and_then(|pg| pg.supervise());
     }
 
     pub async fn close(self) -> anyhow::Result<()> {
+        if let Some(watch) = &self.watch {
+            watch.abort();
+        }
         self.pool.close().await;
         if let Some(pg) = self.embedded {
             pg.stop().await?;
@@ -106,7 +120,8 @@ impl Database {
 pub async fn serve(over: &Overrides, args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(over, args.listen)?;
     tracing::info!(?config, "starting");
-    let database = Database::open(&config).await?;
+    let mut database = Database::open(&config).await?;
+    database.supervise();
     let result = run_server(&database, config, args.demo).await;
     database.close().await?;
     result

@@ -3,9 +3,19 @@
 //! Depot runs the system's own server binaries (`initdb`, `pg_ctl`), listening on a unix
 //! socket inside the cluster directory only, never on TCP. initdb and postgres refuse to run
 //! as root, so under root they run as the `postgres` system user, which then owns the cluster.
+//!
+//! One Depot process owns a data directory at a time (its pid in `depot.pid`; a pid that
+//! is no longer running owns nothing). The owner starts the cluster, or adopts one
+//! left running by an owner that died, stops it when done, and may [`supervise`] it: a
+//! postmaster that dies is started again. A second process on the same directory (a `depot
+//! user add` while the service runs) is a guest: it uses the running cluster and never stops
+//! it.
+//!
+//! [`supervise`]: EmbeddedPostgres::supervise
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
 use tokio::process::Command;
@@ -47,12 +57,23 @@ pub enum EmbeddedError {
 /// A running private cluster. Call [`EmbeddedPostgres::stop`] on shutdown.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
+    server: Server,
+    /// The data directory's pid file, while this process owns the cluster; `None`: a guest.
+    owner: Option<PathBuf>,
+}
+
+/// How to run the cluster's server binaries.
+#[derive(Debug, Clone)]
+struct Server {
     bindir: PathBuf,
     cluster: PathBuf,
     run_as: Option<&'static str>,
-    /// Whether this process started the server (and so should stop it).
-    started_here: bool,
 }
+
+/// The supervisor looks at the postmaster this often ...
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+/// ... and starts a dead one again after a backoff from 1 s doubling up to this.
+const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(30);
 
 impl EmbeddedPostgres {
     /// Create the cluster if it does not exist yet, and start it unless it is running.
@@ -73,16 +94,82 @@ impl EmbeddedPostgres {
         } else {
             None
         };
-        let pg = EmbeddedPostgres {
+        let owner = claim(&data_dir)?;
+        let server = Server {
             bindir,
             cluster,
             run_as,
-            started_here: false,
         };
-        pg.init().await?;
-        pg.ensure_running().await
+        if owner.is_some() {
+            server.init().await?;
+        }
+        server.ensure_running(owner.is_some()).await?;
+        if owner.is_none() {
+            tracing::info!(cluster = %server.cluster.display(), "another Depot owns this data directory: using its PostgreSQL, which it will stop");
+        }
+        Ok(EmbeddedPostgres { server, owner })
     }
 
+    /// How to connect to the `depot` database.
+    pub fn connect_options(&self) -> PgConnectOptions {
+        self.server.connect_options_for(DATABASE)
+    }
+
+    pub fn cluster_dir(&self) -> &Path {
+        &self.server.cluster
+    }
+
+    /// Whether this process owns the cluster (and so stops it).
+    pub fn owns(&self) -> bool {
+        self.owner.is_some()
+    }
+
+    /// Watch the postmaster and start it again when it dies, with a backoff, logging what
+    /// happened; queued facts wait in the meantime (see `ingest`). Only the owner does
+    /// this; abort the task before [`EmbeddedPostgres::stop`].
+    pub fn supervise(&self) -> Option<tokio::task::JoinHandle<()>> {
+        self.owner.as_ref()?;
+        let server = self.server.clone();
+        Some(tokio::spawn(async move {
+            let mut backoff = Duration::from_secs(1);
+            loop {
+                tokio::time::sleep(WATCH_EVERY).await;
+                if server.is_running().await {
+                    backoff = Duration::from_secs(1);
+                    continue;
+                }
+                tracing::warn!(cluster = %server.cluster.display(), "the private PostgreSQL is not running; starting it again");
+                match server.start().await {
+                    Ok(()) => tracing::info!("private PostgreSQL started again"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, retry_in_s = backoff.as_secs(), "could not start the private PostgreSQL");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(RESTART_BACKOFF_MAX);
+                    }
+                }
+            }
+        }))
+    }
+
+    /// Stop the server if this process owns it (fast shutdown: sessions end, data is safe).
+    pub async fn stop(self) -> Result<(), EmbeddedError> {
+        if self.owner.is_none() {
+            return Ok(());
+        }
+        let mut stop = self.server.command("pg_ctl");
+        stop.arg("stop")
+            .arg("-w")
+            .arg("-m")
+            .arg("fast")
+            .arg("-D")
+            .arg(&self.server.cluster);
+        run("stopping PostgreSQL", &mut stop).await?;
+        tracing::info!("private PostgreSQL stopped");
+        Ok(())
+    }
+}
+
+impl Server {
     async fn init(&self) -> Result<(), EmbeddedError> {
         if self.cluster.join("PG_VERSION").exists() {
             return Ok(());
@@ -120,13 +207,35 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
-    async fn ensure_running(mut self) -> Result<Self, EmbeddedError> {
+    async fn is_running(&self) -> bool {
         let mut status = self.command("pg_ctl");
         status.arg("status").arg("-D").arg(&self.cluster);
-        if run_quiet(&mut status).await {
-            tracing::info!(cluster = %self.cluster.display(), "reusing the running private PostgreSQL");
-            return Ok(self);
+        run_quiet(&mut status).await
+    }
+
+    /// Start the server unless it runs; the owner adopts one left running (its owner died
+    /// without stopping it), a guest only uses it.
+    async fn ensure_running(&self, owner: bool) -> Result<(), EmbeddedError> {
+        if self.is_running().await {
+            if owner {
+                tracing::info!(cluster = %self.cluster.display(), "adopting the private PostgreSQL left running by a Depot that did not stop it");
+            }
+            return self.create_database().await;
         }
+        if !owner {
+            // The owner is starting it, or stopping it: a guest does not race it.
+            return Err(EmbeddedError::Command {
+                what: "using the private PostgreSQL".into(),
+                detail: "another Depot owns this data directory and its PostgreSQL is not running"
+                    .into(),
+            });
+        }
+        self.start().await?;
+        tracing::info!(cluster = %self.cluster.display(), "private PostgreSQL started");
+        self.create_database().await
+    }
+
+    async fn start(&self) -> Result<(), EmbeddedError> {
         let options = format!(
             "-c listen_addresses='' -c unix_socket_directories='{}' -c unix_socket_permissions=0770",
             self.cluster.display()
@@ -147,10 +256,7 @@ impl EmbeddedPostgres {
             &mut start,
         )
         .await?;
-        self.started_here = true;
-        tracing::info!(cluster = %self.cluster.display(), "private PostgreSQL started");
-        self.create_database().await?;
-        Ok(self)
+        Ok(())
     }
 
     async fn create_database(&self) -> Result<(), EmbeddedError> {
@@ -190,32 +296,6 @@ impl EmbeddedPostgres {
             .socket(&self.cluster)
             .username(SUPERUSER)
             .database(database)
-    }
-
-    /// How to connect to the `depot` database.
-    pub fn connect_options(&self) -> PgConnectOptions {
-        self.connect_options_for(DATABASE)
-    }
-
-    pub fn cluster_dir(&self) -> &Path {
-        &self.cluster
-    }
-
-    /// Stop the server if this process started it (fast shutdown: sessions end, data is safe).
-    pub async fn stop(self) -> Result<(), EmbeddedError> {
-        if !self.started_here {
-            return Ok(());
-        }
-        let mut stop = self.command("pg_ctl");
-        stop.arg("stop")
-            .arg("-w")
-            .arg("-m")
-            .arg("fast")
-            .arg("-D")
-            .arg(&self.cluster);
-        run("stopping PostgreSQL", &mut stop).await?;
-        tracing::info!("private PostgreSQL stopped");
-        Ok(())
     }
 
     fn command(&self, program: &str) -> Command {
@@ -258,6 +338,45 @@ async fn run_quiet(cmd: &mut Command) -> bool {
     cmd.stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     matches!(cmd.status().await, Ok(s) if s.success())
+}
+
+impl Drop for EmbeddedPostgres {
+    /// Let go of the data directory (a process that dies lets go by dying).
+    fn drop(&mut self) {
+        if let Some(pid_file) = &self.owner {
+            let _ = std::fs::remove_file(pid_file);
+        }
+    }
+}
+
+/// Claim the data directory for this process: its pid file, or `None` if a running process
+/// (possibly this one, through another handle) owns it.
+fn claim(data_dir: &Path) -> std::io::Result<Option<PathBuf>> {
+    let pid_file = data_dir.join("depot.pid");
+    let owner = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok());
+    if owner.is_some_and(running) {
+        return Ok(None);
+    }
+    std::fs::write(&pid_file, format!("{}\n", std::process::id()))?;
+    Ok(Some(pid_file))
+}
+
+/// Whether process `pid` runs (a zombie that nobody reaped yet does not).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .next()?
+                .to_owned();
+            Some(!matches!(state.as_str(), "Z" | "X"))
+        })
+        .unwrap_or(false)
 }
 
 /// The effective uid, from /proc (no libc call needed).
