@@ -98,7 +98,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(e) = &self {
-            tracing::error!(error = ?e, "internal error");
+            // The cause chain on one line; no backtrace (each would run to hundreds of lines).
+            tracing::error!(error = %format!("{e:#}"), "internal error");
         }
         let body = ErrorBody {
             error: ErrorDetail {

@@ -451,7 +451,7 @@ impl IntoResponse for PageError {
             PageError::Bad(message) => (StatusCode::BAD_REQUEST, message),
             PageError::App(e) => {
                 if let app::Error::Internal(inner) = &e {
-                    tracing::error!(error = ?inner, "page failed");
+                    tracing::error!(error = %format!("{inner:#}"), "page failed");
                 }
                 (status(&e), e.to_string())
             }
