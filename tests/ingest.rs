@@ -295,6 +295,46 @@ async fn replaying_a_trace_twice_stores_nothing_twice(pool: PgPool) {
     );
 }
 
+/// A gate reader whose clock jumps to 2100 (and one that says 1970) before a trolley goes
+/// out: those reads are refused, and the gate still judges the trolley that follows.
+#[sqlx::test(migrations = "./migrations")]
+async fn after_reads_dated_2100_and_1970_the_gate_still_judges_the_next_trolley(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let trace = Trace::install(&pool, world.warehouse, "loan-gate-out").await;
+    let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
+    let reader = *trace.readers.values().next().unwrap();
+    let epc = depot_readers::Epc::from_hex(&trace.passed()[0]).unwrap();
+    let lying = |timestamp_us: u64| depot_readers::TagRead {
+        epc,
+        reader: ingest::reader_id(reader),
+        antenna: 1,
+        rssi_dbm: Some(-50),
+        timestamp_us,
+        channel: None,
+        phase: None,
+        seen_count: None,
+    };
+    ingest
+        .feed(vec![lying(4_102_444_800_000_000), lying(1_000_000)])
+        .await
+        .unwrap();
+    assert_eq!(ingest.stats().refused, 2);
+    trace.replay_into(&ingest).await;
+    assert_eq!(
+        count(&pool, "select count(*) from facts where kind = 'passed'").await,
+        51,
+        "every tag on the trolley passed"
+    );
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from facts where at > now() + interval '1 minute'"
+        )
+        .await,
+        0
+    );
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn a_gate_in_returns_the_items_pending_inspection(pool: PgPool) {
     let world = World::new(pool.clone()).await;
