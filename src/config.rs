@@ -17,6 +17,7 @@ pub const DEFAULT_SESSION_HOURS: i64 = 12;
 /// API tokens expire after this many days unless `depot token create --days` says otherwise.
 pub const DEFAULT_TOKEN_DAYS: i64 = 90;
 pub const DEFAULT_CLOCK_SKEW_S: u64 = 300;
+pub const DEFAULT_READER_BACKOFF_MAX_S: u64 = 5;
 /// The longest an API token may last: ten years.
 pub const MAX_TOKEN_DAYS: i64 = 3650;
 
@@ -41,6 +42,9 @@ pub struct Config {
     /// (default 300): one read from a handheld whose clock says 2100 must not move the
     /// inventory engine's clock there.
     pub clock_skew_s: u64,
+    /// A reader whose link failed is tried again at most this many seconds apart (default
+    /// 5; backoff from 0.5 s with jitter).
+    pub reader_backoff_max_s: u64,
     /// Readers and gates from the configuration file, applied to the database at start.
     pub readers: Vec<ReaderEntry>,
     pub gates: Vec<GateEntry>,
@@ -87,6 +91,7 @@ impl fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("client_ip_header", &self.client_ip_header)
             .field("clock_skew_s", &self.clock_skew_s)
+            .field("reader_backoff_max_s", &self.reader_backoff_max_s)
             .field("readers", &self.readers.len())
             .field("gates", &self.gates.len())
             .finish()
@@ -120,6 +125,7 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     pub client_ip_header: Option<String>,
     pub clock_skew_s: Option<u64>,
+    pub reader_backoff_max_s: Option<u64>,
     #[serde(default)]
     pub readers: Vec<ReaderEntry>,
     #[serde(default)]
@@ -189,6 +195,9 @@ impl Config {
             secure_cookies: file.secure_cookies.unwrap_or(false),
             client_ip_header: file.client_ip_header.filter(|h| !h.trim().is_empty()),
             clock_skew_s: file.clock_skew_s.unwrap_or(DEFAULT_CLOCK_SKEW_S),
+            reader_backoff_max_s: file
+                .reader_backoff_max_s
+                .unwrap_or(DEFAULT_READER_BACKOFF_MAX_S),
             readers: file.readers,
             gates: file.gates,
         };
@@ -218,6 +227,11 @@ impl Config {
                 "clock_skew_s must be 1 to 86400 (a day)".into(),
             ));
         }
+        if !(1..=300).contains(&self.reader_backoff_max_s) {
+            return Err(ConfigError::Invalid(
+                "reader_backoff_max_s must be 1 to 300".into(),
+            ));
+        }
         if let Some(h) = &self.client_ip_header {
             if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
                 return Err(ConfigError::Invalid(format!(
@@ -240,6 +254,7 @@ impl Config {
             secure_cookies: false,
             client_ip_header: None,
             clock_skew_s: DEFAULT_CLOCK_SKEW_S,
+            reader_backoff_max_s: DEFAULT_READER_BACKOFF_MAX_S,
             readers: Vec::new(),
             gates: Vec::new(),
         }
@@ -278,5 +293,33 @@ mod tests {
         };
         let err = Config::load(&over, None).unwrap_err();
         assert!(err.to_string().contains("company_prefix"), "{err}");
+    }
+
+    #[test]
+    fn clock_skew_and_reader_backoff_come_from_the_file_within_bounds() {
+        let dir = std::env::temp_dir().join(format!("depot-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("depot.toml");
+        let load = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            let over = Overrides {
+                config: Some(path.clone()),
+                ..Default::default()
+            };
+            Config::load(&over, None)
+        };
+        let c = load("").unwrap();
+        assert_eq!((c.clock_skew_s, c.reader_backoff_max_s), (300, 5));
+        let c = load("clock_skew_s = 60\nreader_backoff_max_s = 2\n").unwrap();
+        assert_eq!((c.clock_skew_s, c.reader_backoff_max_s), (60, 2));
+        for bad in [
+            "clock_skew_s = 0",
+            "reader_backoff_max_s = 0",
+            "reader_backoff_max_s = 301",
+        ] {
+            let err = load(bad).unwrap_err().to_string();
+            assert!(err.contains(bad.split(' ').next().unwrap()), "{bad}: {err}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -146,6 +146,7 @@ async fn run_server(database: &Database, config: Config, demo: bool) -> anyhow::
     }
     let options = ingest::Options {
         clock_skew: std::time::Duration::from_secs(config.clock_skew_s),
+        reader_backoff_max: std::time::Duration::from_secs(config.reader_backoff_max_s),
         ..ingest::Options::default()
     };
     let ingest = Ingest::start(database.pool.clone(), options)

@@ -50,6 +50,8 @@ pub struct Options {
     pub record_latency: bool,
     /// Reads dated further ahead of this host's clock are refused (and reads before 2000).
     pub clock_skew: Duration,
+    /// A reader whose link failed is tried again at most this long apart.
+    pub reader_backoff_max: Duration,
 }
 
 impl Default for Options {
@@ -60,6 +62,7 @@ impl Default for Options {
             capacity: 64,
             record_latency: false,
             clock_skew: DEFAULT_CLOCK_SKEW,
+            reader_backoff_max: depot_readers::Backoff::default().max,
         }
     }
 }

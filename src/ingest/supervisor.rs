@@ -81,6 +81,10 @@ impl Supervisor {
                                 .iter()
                                 .map(|p| p.antenna as u16)
                                 .collect(),
+                            backoff: depot_readers::Backoff {
+                                max: ingest.inner.options.reader_backoff_max,
+                                ..depot_readers::Backoff::default()
+                            },
                             ..ReaderConfig::default()
                         };
                         let handle =
