@@ -1005,6 +1005,123 @@ fn peers_python() -> std::path::PathBuf {
         .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/hil/.venv/bin/python").into())
 }
 
+/// The llrpkit reader emulator on `port` (0: any), and the port it listens on.
+fn llrp_emulator(port: u16) -> (std::process::Child, u16) {
+    use std::io::BufRead;
+    let mut emulator = std::process::Command::new(peers_python())
+        .args([
+            concat!(env!("CARGO_MANIFEST_DIR"), "/hil/peers/llrp_emulator.py"),
+            "--port",
+            &port.to_string(),
+            "--tags",
+            "4",
+            "--antennas",
+            "1",
+            "--rate",
+            "100",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the LLRP emulator (run the test script, which installs the peers)");
+    let mut banner = String::new();
+    std::io::BufReader::new(emulator.stdout.as_mut().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let port = banner
+        .trim()
+        .strip_prefix("LISTENING ")
+        .expect("LISTENING <port>")
+        .parse()
+        .unwrap();
+    (emulator, port)
+}
+
+/// A reader whose link is cut for a while is read again within the backoff cap (5 s, plus
+/// its jitter) once it is back, however long it was away: the gate is not left blind.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_reader_back_after_a_cut_is_read_again_within_the_backoff_cap(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let (mut emulator, port) = llrp_emulator(0);
+    let mut conn = pool.acquire().await.unwrap();
+    let reader = depot::db::readers::create(
+        &mut conn,
+        &depot::db::readers::NewReader {
+            name: "dock reader".known(),
+            address: format!("llrp://127.0.0.1:{port}").known(),
+            enabled: true,
+            read_points: vec![depot::db::readers::ReadPoint {
+                antenna: 1,
+                zone_id: world.shelf,
+            }],
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let ingest = Ingest::start(
+        pool.clone(),
+        Options {
+            tick: Some(std::time::Duration::from_millis(100)),
+            connect_readers: true,
+            capacity: 16,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let status = |ingest: &Ingest| {
+        ingest
+            .health()
+            .get(&reader)
+            .map(|h| h.status.clone())
+            .unwrap_or_default()
+    };
+    let wait_for = |want: &'static str, within: std::time::Duration| {
+        let ingest = ingest.clone();
+        async move {
+            let started = std::time::Instant::now();
+            while status(&ingest) != want {
+                assert!(
+                    started.elapsed() < within,
+                    "not {want} after {:?}: {:?}",
+                    started.elapsed(),
+                    ingest.health().get(&reader)
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            started.elapsed()
+        }
+    };
+    wait_for("connected", std::time::Duration::from_secs(30)).await;
+    let reads_arrive = |ingest: Ingest| async move {
+        let reads = ingest.stats().reads;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while ingest.stats().reads == reads {
+            assert!(std::time::Instant::now() < deadline, "no reads");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    reads_arrive(ingest.clone()).await;
+
+    // The link is cut for 20 s: the driver keeps trying, at most 5 s apart (with the old
+    // 30 s cap the next try would come about 11 s after the reader is back).
+    emulator.kill().unwrap();
+    emulator.wait().unwrap();
+    wait_for("connecting", std::time::Duration::from_secs(10)).await;
+    tokio::time::sleep(std::time::Duration::from_secs(20)).await;
+    let (mut emulator, _) = llrp_emulator(port);
+    let back_after = wait_for("connected", std::time::Duration::from_secs(10)).await;
+    assert!(
+        back_after <= std::time::Duration::from_secs(7),
+        "read again {back_after:?} after the reader came back (cap 5 s + 20 % jitter)"
+    );
+    reads_arrive(ingest.clone()).await;
+    let _ = emulator.kill();
+    let _ = emulator.wait();
+    ingest.shutdown().await;
+}
+
 /// The EPC llrpkit's default population gives its tag `i` (read on antenna `1 + i % antennas`).
 fn emulated_epc(i: usize) -> String {
     format!("E2000017010B01621000{:02X}{:02X}", i >> 8, i & 0xFF)
