@@ -1122,6 +1122,180 @@ async fn a_reader_back_after_a_cut_is_read_again_within_the_backoff_cap(pool: Pg
     ingest.shutdown().await;
 }
 
+/// `depot serve` as a separate process on the test's database; its address once serving.
+fn spawn_depot(pool: &PgPool) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let o = pool.connect_options();
+    let url = format!(
+        "postgres://{}@localhost/{}?host={}",
+        o.get_username(),
+        o.get_database().unwrap(),
+        o.get_socket()
+            .expect("the test database is on a unix socket")
+            .display()
+    );
+    let mut depot = std::process::Command::new(env!("CARGO_BIN_EXE_depot"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", url)
+        .env("DEPOT_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(depot.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("depot serve ended before serving")
+            .unwrap();
+        if let Some(addr) = line.strip_prefix("Depot is serving on ") {
+            break addr.trim().to_owned();
+        }
+    };
+    // Keep draining its log so that it never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (depot, base)
+}
+
+/// The gate reader's trace played by the LLRP emulator into a separate `depot serve`, which
+/// is killed with SIGKILL halfway through the trolley's passage and started again while the
+/// trace plays once more: the loan is issued, each of its 50 assets exactly once, and the
+/// event log agrees with the assets.
+#[sqlx::test(migrations = "./migrations")]
+async fn depot_killed_mid_trace_and_restarted_issues_each_asset_once(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let trace = Trace::install(&pool, world.warehouse, "loan-gate-out").await;
+    let passed = trace.passed();
+    let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
+    let ids = register(&world, &passed, inside).await;
+    let (status, loan) = world
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(
+                json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
+                "lines": ids[..50].iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{loan}");
+    let loan = loan["id"].as_i64().unwrap();
+    let (status, _) = world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{loan}/approve"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let play = |port: u16| {
+        use std::io::BufRead;
+        let mut emulator = std::process::Command::new(peers_python())
+            .args([
+                concat!(env!("CARGO_MANIFEST_DIR"), "/hil/peers/llrp_emulator.py"),
+                "--port",
+                &port.to_string(),
+                "--play",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/traces/loan-gate-out.jsonl"
+                ),
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the LLRP emulator (run the test script, which installs the peers)");
+        let mut banner = String::new();
+        std::io::BufReader::new(emulator.stdout.as_mut().unwrap())
+            .read_line(&mut banner)
+            .unwrap();
+        let port: u16 = banner
+            .trim()
+            .strip_prefix("LISTENING ")
+            .unwrap()
+            .parse()
+            .unwrap();
+        (emulator, port)
+    };
+    let (mut emulator, port) = play(0);
+    sqlx::query("update readers set address = $1")
+        .bind(format!("llrp://127.0.0.1:{port}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let issued = |pool: PgPool| async move {
+        count(
+            &pool,
+            "select count(*) from events where action = 'issue' and asset_id is not null",
+        )
+        .await
+    };
+
+    let (mut depot, _) = spawn_depot(&pool);
+    // Halfway through the 15 s trace.
+    tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+    depot.kill().unwrap();
+    depot.wait().unwrap();
+    let before = issued(pool.clone()).await;
+    emulator.kill().unwrap();
+    emulator.wait().unwrap();
+
+    // The reader plays the trolley's passage again, to a depot started again.
+    let (mut emulator, _) = play(port);
+    let (mut depot, _) = spawn_depot(&pool);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while issued(pool.clone()).await < 50 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "issued {} of 50 (before the kill: {before})",
+            issued(pool.clone()).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(before, 0, "killed before the passage was judged");
+    // Killed again right after the issue was stored; the trolley's reads come once more to
+    // a third start: nothing is issued twice.
+    depot.kill().unwrap();
+    depot.wait().unwrap();
+    emulator.kill().unwrap();
+    emulator.wait().unwrap();
+    let (mut emulator, _) = play(port);
+    let (mut depot, _) = spawn_depot(&pool);
+    let played = std::time::Instant::now();
+    while count(&pool, "select count(*) from facts where kind = 'passed'").await < 102 {
+        assert!(
+            played.elapsed() < std::time::Duration::from_secs(90),
+            "the second passage was not judged"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &depot.id().to_string()])
+        .status();
+    let _ = depot.wait();
+    let _ = emulator.kill();
+    let _ = emulator.wait();
+
+    assert_eq!(
+        issued(pool.clone()).await,
+        50,
+        "each asset issued exactly once"
+    );
+    let (_, body) = world
+        .call(
+            Method::GET,
+            &format!("/api/loans/{loan}"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(body["status"], "issued", "{body}");
+    world.assert_log_agrees().await;
+}
+
 /// The EPC llrpkit's default population gives its tag `i` (read on antenna `1 + i % antennas`).
 fn emulated_epc(i: usize) -> String {
     format!("E2000017010B01621000{:02X}{:02X}", i >> 8, i & 0xFF)
