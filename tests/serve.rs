@@ -348,6 +348,95 @@ async fn the_owner_adopts_an_orphaned_cluster_and_restarts_a_killed_postmaster()
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `depot serve --demo` on its embedded default as a separate process, and its address.
+fn serve_embedded(data_dir: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut depot = std::process::Command::new(env!("CARGO_BIN_EXE_depot"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("DATABASE_URL")
+        .env("DEPOT_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(depot.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("depot serve ended").unwrap();
+        if let Some(addr) = line.strip_prefix("Depot is serving on ") {
+            break addr.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (depot, base)
+}
+
+/// Whether a postmaster runs on the cluster under `data_dir`.
+fn postmaster_runs(data_dir: &std::path::Path) -> bool {
+    let pid = std::fs::read_to_string(data_dir.join("postgres/postmaster.pid"))
+        .ok()
+        .and_then(|p| p.lines().next()?.trim().parse::<u32>().ok());
+    pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+}
+
+/// Killed with SIGKILL, `depot serve` leaves its PostgreSQL running; started again it adopts
+/// it, and SIGTERM while requests keep coming stops both, leaving no PostgreSQL behind.
+#[tokio::test]
+async fn sigterm_under_load_after_adopting_a_cluster_leaves_nothing_running() {
+    let dir = std::env::temp_dir().join(format!("depot-sigterm-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut first, _) = serve_embedded(&dir);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(
+        postmaster_runs(&dir),
+        "a killed depot leaves its PostgreSQL running"
+    );
+
+    let (depot, base) = serve_embedded(&dir);
+    let client = reqwest::Client::new();
+    let load: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, base) = (client.clone(), base.clone());
+            tokio::spawn(async move {
+                // Bounded: at most 2,000 requests, or until the server is gone.
+                for _ in 0..2_000 {
+                    if client
+                        .get(format!("{base}/healthz"))
+                        .timeout(Duration::from_secs(5))
+                        .send()
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &depot.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let mut depot = depot;
+    let status = tokio::task::spawn_blocking(move || depot.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
+    for task in load {
+        task.abort();
+    }
+    assert!(
+        !postmaster_runs(&dir),
+        "the adopted PostgreSQL was stopped with the service"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// An open event stream must not hold graceful shutdown hostage.
 #[sqlx::test(migrations = "./migrations")]
 async fn shutting_down_ends_open_event_streams(pool: PgPool) {
