@@ -2,6 +2,7 @@
 //! real router in-process.
 #![allow(dead_code)]
 
+pub mod site;
 pub mod traces;
 
 use axum::body::Body;
