@@ -101,7 +101,7 @@ async fn reads_dated_ahead_of_the_clock_or_before_2000_are_refused(pool: PgPool)
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         let message = body["error"]["message"].as_str().unwrap();
         assert!(
-            message.starts_with(&format!("read {row}:")) && message.contains(says),
+            message.starts_with(&format!("read {row}, at:")) && message.contains(says),
             "{message}"
         );
     }
@@ -120,7 +120,7 @@ async fn reads_dated_ahead_of_the_clock_or_before_2000_are_refused(pool: PgPool)
     let (status, body) = world.send(req).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.starts_with("line 3:"), "{message}");
+    assert!(message.starts_with("line 3, column at:"), "{message}");
     let (status, _) = world
         .call(
             Method::POST,

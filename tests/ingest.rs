@@ -443,7 +443,7 @@ async fn handheld_uploads_are_all_or_nothing(pool: PgPool) {
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .starts_with("read 2:"),
+            .starts_with("read 2, epc:"),
         "{body}"
     );
     let (_, st) = world

@@ -174,11 +174,12 @@ pub struct HandheldRead {
 }
 
 impl HandheldRead {
-    /// How an error names this read: its line in a CSV file, else its place in the list.
-    fn row(&self, index: usize) -> String {
+    /// How an error names a field of this read: its line (the header is line 1) and column
+    /// in a CSV file, else its place in the list and the field.
+    fn at(&self, index: usize, field: &str) -> String {
         match self.line {
-            Some(line) => format!("line {line}"),
-            None => format!("read {index}"),
+            Some(line) => format!("line {line}, column {field}"),
+            None => format!("read {index}, {field}"),
         }
     }
 }
@@ -221,12 +222,16 @@ pub async fn upload(app: &App, actor: &Actor, upload: Upload) -> Result<Uploaded
             .ok()
             .filter(|e| !e.is_empty())
             .ok_or_else(|| {
-                Error::Invalid(format!("{}: {:?} is not an EPC in hex", r.row(row), r.epc))
+                Error::Invalid(format!(
+                    "{}: {:?} is not an EPC in hex",
+                    r.at(row, "epc"),
+                    r.epc
+                ))
             })?;
         if site.zone_of(reader.id, r.antenna).is_none() {
             return Err(Error::Invalid(format!(
                 "{}: antenna {} of {:?} is mapped to no zone",
-                r.row(row),
+                r.at(row, "antenna"),
                 r.antenna,
                 reader.name
             )));
@@ -234,7 +239,7 @@ pub async fn upload(app: &App, actor: &Actor, upload: Upload) -> Result<Uploaded
         let at = r.at.map(|t| t.timestamp_micros().max(0) as u64);
         if let Some(at) = at {
             ingest::check_read_time(at, now, ingest.clock_skew())
-                .map_err(|e| Error::Invalid(format!("{}: {e}", r.row(row))))?;
+                .map_err(|e| Error::Invalid(format!("{}: {e}", r.at(row, "at"))))?;
         }
         reads.push(TagRead {
             epc,

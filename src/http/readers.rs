@@ -181,18 +181,28 @@ fn parse_csv(body: &[u8]) -> ApiResult<Vec<HandheldRead>> {
             )));
         }
         let field = |c: Option<usize>| c.map(|i| fields[i]).filter(|f| !f.is_empty());
-        let bad = |what: &str| ApiError::Unprocessable(format!("line {line_no}: bad {what}"));
+        let bad = |column: &str, value: &str, expected: &str| {
+            ApiError::Unprocessable(format!(
+                "line {line_no}, column {column}: {value:?} is not {expected}"
+            ))
+        };
         reads.push(HandheldRead {
             epc: fields[epc_col].to_owned(),
             antenna: field(antenna_col)
-                .map(|a| a.parse().map_err(|_| bad("antenna")))
+                .map(|a| {
+                    a.parse()
+                        .map_err(|_| bad("antenna", a, "an antenna port (1 to 65535)"))
+                })
                 .transpose()?
                 .unwrap_or(1),
             rssi_dbm: field(rssi_col)
-                .map(|r| r.parse().map_err(|_| bad("rssi_dbm")))
+                .map(|r| {
+                    r.parse()
+                        .map_err(|_| bad("rssi_dbm", r, "a whole number of dBm"))
+                })
                 .transpose()?,
             at: field(at_col)
-                .map(|t| t.parse().map_err(|_| bad("time (RFC 3339)")))
+                .map(|t| t.parse().map_err(|_| bad("at", t, "a time (RFC 3339)")))
                 .transpose()?,
             line: Some(line_no),
         });
