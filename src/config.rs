@@ -16,8 +16,8 @@ pub const DEFAULT_COMPANY_PREFIX: &str = "6901234";
 pub const DEFAULT_SESSION_HOURS: i64 = 12;
 /// API tokens expire after this many days unless `depot token create --days` says otherwise.
 pub const DEFAULT_TOKEN_DAYS: i64 = 90;
-pub const DEFAULT_CLOCK_SKEW_S: u64 = 300;
-pub const DEFAULT_READER_BACKOFF_MAX_S: u64 = 5;
+pub const DEFAULT_CLOCK_SKEW_S: u64 = crate::ingest::DEFAULT_CLOCK_SKEW.as_secs();
+pub const DEFAULT_READER_BACKOFF_MAX_S: u64 = depot_readers::Backoff::DEFAULT_MAX.as_secs();
 /// The longest an API token may last: ten years.
 pub const MAX_TOKEN_DAYS: i64 = 3650;
 

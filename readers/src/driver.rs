@@ -192,8 +192,7 @@ impl Default for Backoff {
     fn default() -> Self {
         Backoff {
             initial: Duration::from_millis(500),
-            // Low: a gate whose reader came back is blind until the next attempt.
-            max: Duration::from_secs(5),
+            max: Backoff::DEFAULT_MAX,
             factor: 2.0,
             jitter: 0.2,
         }
@@ -201,6 +200,10 @@ impl Default for Backoff {
 }
 
 impl Backoff {
+    /// The default cap: low, since a gate whose reader came back is blind until the next
+    /// attempt.
+    pub const DEFAULT_MAX: Duration = Duration::from_secs(5);
+
     /// The delay before attempt `attempt` (1-based), `unit` in [0, 1) drawn at random.
     pub fn delay(&self, attempt: u32, unit: f64) -> Duration {
         let exp = self.factor.powi(attempt.saturating_sub(1).min(64) as i32);

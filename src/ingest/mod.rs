@@ -62,7 +62,7 @@ impl Default for Options {
             capacity: 64,
             record_latency: false,
             clock_skew: DEFAULT_CLOCK_SKEW,
-            reader_backoff_max: depot_readers::Backoff::default().max,
+            reader_backoff_max: depot_readers::Backoff::DEFAULT_MAX,
         }
     }
 }
