@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use common::site::{
-    count, llrp_emulator, peers_python, register, spawn_depot, Process, Proxy, Trace,
+    count, depot_serve, llrp_emulator, register, spawn_depot, spawn_serving, Process, Proxy, Trace,
 };
 use common::{pipeline, World};
 use depot::db::embedded::EmbeddedPostgres;
@@ -262,26 +262,7 @@ async fn facts_wait_while_the_database_is_away_and_none_is_lost_or_doubled(pool:
     let passed = trace.passed();
     let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
     let ids = register(&world, &passed, inside).await;
-    let (_, loan) = world
-        .call(
-            Method::POST,
-            "/api/loans",
-            &world.requester,
-            Some(
-                json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
-            "lines": ids[..50].iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()}),
-            ),
-        )
-        .await;
-    let loan = loan["id"].as_i64().unwrap();
-    world
-        .call(
-            Method::POST,
-            &format!("/api/loans/{loan}/approve"),
-            &world.admin,
-            None,
-        )
-        .await;
+    let loan = world.approved_loan(&ids[..50]).await;
 
     // The pipeline reaches PostgreSQL only through the proxy.
     let options = pool.connect_options();
@@ -355,7 +336,8 @@ async fn facts_wait_while_the_database_is_away_and_none_is_lost_or_doubled(pool:
 #[sqlx::test(migrations = "./migrations")]
 async fn a_reader_back_after_a_cut_is_read_again_within_the_backoff_cap(pool: PgPool) {
     let world = World::new(pool.clone()).await;
-    let (mut emulator, port) = llrp_emulator(0);
+    let population = ["--tags", "4", "--antennas", "1", "--rate", "100"];
+    let (mut emulator, port) = llrp_emulator(0, &population);
     let mut conn = pool.acquire().await.unwrap();
     let reader = depot::db::readers::create(
         &mut conn,
@@ -423,7 +405,7 @@ async fn a_reader_back_after_a_cut_is_read_again_within_the_backoff_cap(pool: Pg
     emulator.wait().unwrap();
     wait_for("connecting", std::time::Duration::from_secs(10)).await;
     tokio::time::sleep(std::time::Duration::from_secs(20)).await;
-    let (mut emulator, _) = llrp_emulator(port);
+    let (mut emulator, _) = llrp_emulator(port, &population);
     let back_after = wait_for("connected", std::time::Duration::from_secs(10)).await;
     assert!(
         back_after <= std::time::Duration::from_secs(7),
@@ -445,6 +427,7 @@ async fn a_postmaster_killed_mid_trace_loses_and_doubles_nothing() {
     let pg = depot::db::embedded::EmbeddedPostgres::start(&dir)
         .await
         .expect("the private cluster");
+    let _crashed = ClusterGuard(pg.cluster_dir().to_owned());
     let watch = pg.supervise().expect("the owner supervises");
     let pool = depot::db::connect(pg.connect_options()).await.unwrap();
     let world = World::new(pool.clone()).await;
@@ -452,28 +435,7 @@ async fn a_postmaster_killed_mid_trace_loses_and_doubles_nothing() {
     let passed = trace.passed();
     let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
     let ids = register(&world, &passed, inside).await;
-    let (status, loan) = world
-        .call(
-            Method::POST,
-            "/api/loans",
-            &world.requester,
-            Some(
-                json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
-                "lines": ids[..50].iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{loan}");
-    let loan = loan["id"].as_i64().unwrap();
-    let (status, _) = world
-        .call(
-            Method::POST,
-            &format!("/api/loans/{loan}/approve"),
-            &world.admin,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let loan = world.approved_loan(&ids[..50]).await;
     let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
 
     let pid = std::fs::read_to_string(pg.cluster_dir().join("postmaster.pid"))
@@ -483,8 +445,10 @@ async fn a_postmaster_killed_mid_trace_loses_and_doubles_nothing() {
         .unwrap()
         .trim()
         .to_owned();
-    assert!(std::process::Command::new("kill")
-        .args(["-9", &pid])
+    // The server dies whole, as in a crash: its backends, then the postmaster (a backend
+    // left alone would still answer the pool for a moment).
+    assert!(std::process::Command::new("sh")
+        .args(["-c", &format!("pkill -9 -P {pid}; kill -9 {pid}")])
         .status()
         .unwrap()
         .success());
@@ -541,58 +505,13 @@ async fn depot_killed_mid_trace_and_restarted_issues_each_asset_once(pool: PgPoo
     let passed = trace.passed();
     let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
     let ids = register(&world, &passed, inside).await;
-    let (status, loan) = world
-        .call(
-            Method::POST,
-            "/api/loans",
-            &world.requester,
-            Some(
-                json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
-                "lines": ids[..50].iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{loan}");
-    let loan = loan["id"].as_i64().unwrap();
-    let (status, _) = world
-        .call(
-            Method::POST,
-            &format!("/api/loans/{loan}/approve"),
-            &world.admin,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let loan = world.approved_loan(&ids[..50]).await;
 
-    let play = |port: u16| {
-        use std::io::BufRead;
-        let mut emulator = std::process::Command::new(peers_python())
-            .args([
-                concat!(env!("CARGO_MANIFEST_DIR"), "/hil/peers/llrp_emulator.py"),
-                "--port",
-                &port.to_string(),
-                "--play",
-                concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/tests/traces/loan-gate-out.jsonl"
-                ),
-            ])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("the LLRP emulator (run the test script, which installs the peers)");
-        let mut banner = String::new();
-        std::io::BufReader::new(emulator.stdout.as_mut().unwrap())
-            .read_line(&mut banner)
-            .unwrap();
-        let port: u16 = banner
-            .trim()
-            .strip_prefix("LISTENING ")
-            .unwrap()
-            .parse()
-            .unwrap();
-        (Process(emulator), port)
-    };
+    let trace_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/traces/loan-gate-out.jsonl"
+    );
+    let play = |port: u16| llrp_emulator(port, &["--play", trace_path]);
     let (mut emulator, port) = play(0);
     sqlx::query("update readers set address = $1")
         .bind(format!("llrp://127.0.0.1:{port}"))
@@ -736,25 +655,30 @@ async fn the_owner_adopts_an_orphaned_cluster_and_restarts_a_killed_postmaster()
 
 /// `depot serve --demo` on its embedded default as a separate process, and its address.
 fn serve_embedded(data_dir: &std::path::Path) -> (Process, String) {
-    use std::io::BufRead;
-    let mut depot = std::process::Command::new(env!("CARGO_BIN_EXE_depot"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
+    let mut serve = depot_serve();
+    serve
+        .arg("--demo")
+        .arg("--data-dir")
         .arg(data_dir)
-        .env_remove("DATABASE_URL")
-        .env("DEPOT_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(depot.stderr.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("depot serve ended").unwrap();
-        if let Some(addr) = line.strip_prefix("Depot is serving on ") {
-            break addr.trim().to_owned();
+        .env_remove("DATABASE_URL");
+    spawn_serving(serve)
+}
+
+/// Kills whatever server still runs on a cluster when a test lets go of it, so that a
+/// failing test leaves no PostgreSQL behind (a passing one stops it first).
+struct ClusterGuard(std::path::PathBuf);
+
+impl Drop for ClusterGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = std::fs::read_to_string(self.0.join("postmaster.pid"))
+            .ok()
+            .and_then(|p| p.lines().next().map(|l| l.trim().to_owned()))
+        {
+            let _ = std::process::Command::new("sh")
+                .args(["-c", &format!("pkill -9 -P {pid}; kill -9 {pid}")])
+                .status();
         }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
-    (Process(depot), base)
+    }
 }
 
 /// Whether a postmaster runs on the cluster under `data_dir`.

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::BufReader;
 
 use axum::http::{Method, StatusCode};
-use common::site::{count, peers_python, register, Trace, TRACES};
+use common::site::{count, llrp_emulator, register, Trace, TRACES};
 use common::{pipeline, World};
 use depot::domain::bounds::Known as _;
 use depot::ingest::{Ingest, LiveEvent, Options};
@@ -23,28 +23,7 @@ async fn a_gate_out_issues_a_50_item_loan_and_a_stray_raises_exactly_one_alert(p
     let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
     let ids = register(&world, &passed, inside).await;
     let (loan_assets, stray) = (&ids[..50], ids[50]);
-    let (status, loan) = world
-        .call(
-            Method::POST,
-            "/api/loans",
-            &world.requester,
-            Some(
-                json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
-            "lines": loan_assets.iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{loan}");
-    let loan = loan["id"].as_i64().unwrap();
-    let (status, _) = world
-        .call(
-            Method::POST,
-            &format!("/api/loans/{loan}/approve"),
-            &world.admin,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let loan = world.approved_loan(loan_assets).await;
 
     let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     let mut live = ingest.subscribe();
@@ -167,26 +146,7 @@ async fn a_gate_in_returns_the_items_pending_inspection(pool: PgPool) {
     assert_eq!(passed.len(), 60);
     let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
     let ids = register(&world, &passed, inside).await;
-    let (_, loan) = world
-        .call(
-            Method::POST,
-            "/api/loans",
-            &world.requester,
-            Some(
-                json!({"purpose": "exhibition", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
-            "lines": ids.iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()}),
-            ),
-        )
-        .await;
-    let loan = loan["id"].as_i64().unwrap();
-    world
-        .call(
-            Method::POST,
-            &format!("/api/loans/{loan}/approve"),
-            &world.admin,
-            None,
-        )
-        .await;
+    let loan = world.approved_loan(&ids).await;
     let (status, _) = world
         .call(
             Method::POST,
@@ -497,34 +457,9 @@ fn emulated_epc(i: usize) -> String {
 /// is unknown, and two registered assets are absent.
 #[sqlx::test(migrations = "./migrations")]
 async fn an_llrp_reader_feeds_a_stocktake(pool: PgPool) {
-    use std::io::BufRead;
     let world = World::new(pool.clone()).await;
-    let mut emulator = std::process::Command::new(peers_python())
-        .args([
-            concat!(env!("CARGO_MANIFEST_DIR"), "/hil/peers/llrp_emulator.py"),
-            "--port",
-            "0",
-            "--tags",
-            "8",
-            "--antennas",
-            "2",
-            "--rate",
-            "300",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("the LLRP emulator (run the test script, which installs the peers)");
-    let mut banner = String::new();
-    std::io::BufReader::new(emulator.stdout.as_mut().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
-    let port: u16 = banner
-        .trim()
-        .strip_prefix("LISTENING ")
-        .expect("LISTENING <port>")
-        .parse()
-        .unwrap();
+    let (mut emulator, port) =
+        llrp_emulator(0, &["--tags", "8", "--antennas", "2", "--rate", "300"]);
 
     let (zone_a, zone_b) = (world.shelf, world.shelf2);
     let mut conn = pool.acquire().await.unwrap();

@@ -43,36 +43,9 @@ async fn gate(world: &World) -> (i64, i64) {
     (gate["id"].as_i64().unwrap(), zones[0])
 }
 
-/// A loan of `asset` for the finance department, approved (the asset reserved on it).
-async fn approved_loan(world: &World, asset: i64) -> i64 {
-    let (status, loan) = world
-        .call(
-            Method::POST,
-            "/api/loans",
-            &world.requester,
-            Some(
-                json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
-                        "lines": [{"asset_id": asset}]}),
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{loan}");
-    let loan = loan["id"].as_i64().unwrap();
-    let (status, body) = world
-        .call(
-            Method::POST,
-            &format!("/api/loans/{loan}/approve"),
-            &world.admin,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    loan
-}
-
 /// The same loan, issued by hand at the desk.
 async fn issued_loan(world: &World, asset: i64) -> i64 {
-    let loan = approved_loan(world, asset).await;
+    let loan = world.approved_loan(&[asset]).await;
     let (status, body) = world
         .call(
             Method::POST,
@@ -184,7 +157,7 @@ async fn an_uncertain_passage_out_waits_for_a_keeper_and_confirming_issues_it_on
     let world = World::new(pool).await;
     let (gate, _) = gate(&world).await;
     let asset = world.stock(world.tables, 1).await[0];
-    let loan_id = approved_loan(&world, asset).await;
+    let loan_id = world.approved_loan(&[asset]).await;
     let key = uncertain_passage(&world, gate, asset, Direction::Out).await;
 
     // Asked, not acted on.
@@ -379,7 +352,7 @@ async fn confirming_after_the_asset_moved_on_is_refused_and_changes_nothing(pool
 
     // Out: the loan was cancelled before anyone answered the gate.
     let cancelled = assets[1];
-    let loan_id = approved_loan(&world, cancelled).await;
+    let loan_id = world.approved_loan(&[cancelled]).await;
     uncertain_passage(&world, gate, cancelled, Direction::Out).await;
     let (status, body) = world
         .call(

@@ -188,6 +188,32 @@ impl World {
     }
 
     /// One request with a bearer token (empty token: anonymous). Returns status and JSON body.
+    /// A loan of `assets` for the requester's department, approved (the assets reserved
+    /// on it).
+    pub async fn approved_loan(&self, assets: &[i64]) -> i64 {
+        let (status, loan) = self
+            .call(
+                Method::POST,
+                "/api/loans",
+                &self.requester,
+                Some(json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
+                    "lines": assets.iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{loan}");
+        let loan = loan["id"].as_i64().unwrap();
+        let (status, body) = self
+            .call(
+                Method::POST,
+                &format!("/api/loans/{loan}/approve"),
+                &self.admin,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        loan
+    }
+
     pub async fn call(
         &self,
         method: Method,

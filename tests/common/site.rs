@@ -202,21 +202,17 @@ pub fn peers_python() -> std::path::PathBuf {
         .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/hil/.venv/bin/python").into())
 }
 
-/// The llrpkit reader emulator on `port` (0: any), and the port it listens on.
-pub fn llrp_emulator(port: u16) -> (Process, u16) {
+/// The llrpkit reader emulator on `port` (0: any) with the given arguments (a population,
+/// or `--play TRACE`), and the port it listens on.
+pub fn llrp_emulator(port: u16, args: &[&str]) -> (Process, u16) {
     use std::io::BufRead;
     let mut emulator = std::process::Command::new(peers_python())
-        .args([
-            concat!(env!("CARGO_MANIFEST_DIR"), "/hil/peers/llrp_emulator.py"),
-            "--port",
-            &port.to_string(),
-            "--tags",
-            "4",
-            "--antennas",
-            "1",
-            "--rate",
-            "100",
-        ])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/hil/peers/llrp_emulator.py"
+        ))
+        .args(["--port", &port.to_string()])
+        .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -236,7 +232,6 @@ pub fn llrp_emulator(port: u16) -> (Process, u16) {
 
 /// `depot serve` as a separate process on the test's database; its address once serving.
 pub fn spawn_depot(pool: &PgPool) -> (Process, String) {
-    use std::io::BufRead;
     let o = pool.connect_options();
     let url = format!(
         "postgres://{}@localhost/{}?host={}",
@@ -246,10 +241,24 @@ pub fn spawn_depot(pool: &PgPool) -> (Process, String) {
             .expect("the test database is on a unix socket")
             .display()
     );
-    let mut depot = std::process::Command::new(env!("CARGO_BIN_EXE_depot"))
+    let mut serve = depot_serve();
+    serve.env("DATABASE_URL", url);
+    spawn_serving(serve)
+}
+
+/// `depot serve` on any free loopback port, logging warnings only; add its database.
+pub fn depot_serve() -> std::process::Command {
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_depot"));
+    serve
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("DATABASE_URL", url)
-        .env("DEPOT_LOG", "warn")
+        .env("DEPOT_LOG", "warn");
+    serve
+}
+
+/// Start `serve` and wait until it serves; the process and its address.
+pub fn spawn_serving(mut serve: std::process::Command) -> (Process, String) {
+    use std::io::BufRead;
+    let mut depot = serve
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
