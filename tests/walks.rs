@@ -345,3 +345,92 @@ async fn the_keeper_walks_the_gate_from_its_page_and_reads_the_verdict(pool: PgP
     assert_eq!(stored_min_confidence(&world, gate).await, Some(0.9));
     ingest.shutdown().await;
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_cancelled_walk_lets_its_reads_go_and_leaves_the_gate_as_it_was(pool: PgPool) {
+    use common::{get, login, post};
+    let world = World::new(pool.clone()).await;
+    let ingest = Ingest::start(pool, pipeline()).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let (gate, reader) = dock_door(&world).await;
+
+    // A good walk is the gate's health.
+    let good = walked(
+        &world,
+        &ingest,
+        gate,
+        "out",
+        walk(18.0, door::Direction::Out, reader),
+    )
+    .await;
+    assert_eq!(good["verdict"], "good", "{good}");
+
+    // A second walk, started the wrong way and half walked, is cancelled.
+    let (status, wrong) = start(&world, &world.keeper, gate, "in").await;
+    assert_eq!(status, StatusCode::CREATED, "{wrong}");
+    let id = wrong["id"].as_i64().unwrap();
+    let half = walk(4.0, door::Direction::Out, reader);
+    ingest.feed(half[..half.len() / 2].to_vec()).await.unwrap();
+    assert!(ingest.walk_reads(id).unwrap() > 0);
+    let (status, body) = act(&world, &world.requester, id, "cancel").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, cancelled) = act(&world, &world.keeper, id, "cancel").await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert!(cancelled["cancelled_at"].is_string(), "{cancelled}");
+    assert!(cancelled["cancelled_by"].is_i64(), "{cancelled}");
+    assert_eq!(cancelled["verdict"], Value::Null);
+    assert_eq!(ingest.walk_reads(id), None, "its reads are let go");
+
+    // Nothing more can be done with it, and each refusal says why.
+    for (token, action) in [
+        (&world.keeper, "cancel"),
+        (&world.keeper, "finish"),
+        (&world.admin, "apply"),
+    ] {
+        let (status, body) = act(&world, token, id, action).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{action}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("cancelled"), "{action}: {message}");
+    }
+    // The good walk stays the gate's latest, and can still be applied.
+    let (status, listed) = world
+        .call(
+            Method::GET,
+            &format!("/api/gates/{gate}/walk-tests"),
+            &world.keeper,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert_eq!(listed[0]["id"], id);
+    assert_eq!(listed[1]["id"], good["id"]);
+    let (status, body) = act(&world, &world.admin, good["id"].as_i64().unwrap(), "apply").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // From the gate page: a running walk offers Cancel, which asks first.
+    let keeper = login(&world, "keeper").await;
+    let here = format!("/keeper/gate?gate={gate}");
+    let (status, body) = start(&world, &world.keeper, gate, "out").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let page = get(&world, &here, &keeper).await;
+    let test = body["id"].as_i64().unwrap();
+    let action = format!(r#"action="/keeper/walk-tests/{test}/cancel""#);
+    assert!(page.body.contains(&action), "{}", page.body);
+    assert!(page.body.contains("data-confirm="), "{}", page.body);
+    let reply = post(
+        &world,
+        &format!("/keeper/walk-tests/{test}/cancel"),
+        &keeper,
+        &[("csrf", &page.csrf()), ("back", &here)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = get(&world, &here, &keeper).await;
+    assert!(!page.body.contains("Walk test running"), "{}", page.body);
+    assert!(
+        page.body.contains(r#"data-verdict="good""#),
+        "{}",
+        page.body
+    );
+    ingest.shutdown().await;
+}

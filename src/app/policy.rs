@@ -136,6 +136,7 @@ pub enum Op {
     /// Walk tests: start one on a gate, finish it (the survey), apply its threshold, list.
     StartWalkTest,
     FinishWalkTest,
+    CancelWalkTest,
     ApplyWalkTest,
     ListWalkTests,
     /// Follow the live event stream.
@@ -349,6 +350,7 @@ pub const POLICY: &[Rule] = &[
     // admin's, as configuring the gate is.
     rule(Op::StartWalkTest,      STAFF,      Any,        "walk-test gates"),
     rule(Op::FinishWalkTest,     STAFF,      Any,        "walk-test gates"),
+    rule(Op::CancelWalkTest,     STAFF,      Any,        "walk-test gates"),
     rule(Op::ApplyWalkTest,      ADMIN,      Any,        "set a gate's threshold"),
     rule(Op::ListWalkTests,      WATCHERS,   Any,        "see walk tests"),
     rule(Op::Stream,             WATCHERS,   Department, "watch the live stream"),

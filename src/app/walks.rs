@@ -73,9 +73,7 @@ pub async fn finish(app: &App, actor: &Actor, id: i64) -> Result<WalkTest> {
     app.change(actor, Op::FinishWalkTest, async |tx| {
         let test = walks::lock(tx, id).await?;
         if !test.running() {
-            return Err(Error::Conflict(format!(
-                "walk test {id} is already finished"
-            )));
+            return Err(not_running(&test));
         }
         let recorded = app
             .ingest
@@ -111,6 +109,44 @@ pub async fn finish(app: &App, actor: &Actor, id: i64) -> Result<WalkTest> {
     .await
 }
 
+/// Cancel a running walk test: the reads it copied are let go, it surveys nothing and never
+/// becomes the gate's health; the record keeps who cancelled it and when.
+pub async fn cancel(app: &App, actor: &Actor, id: i64) -> Result<WalkTest> {
+    app.change(actor, Op::CancelWalkTest, async |tx| {
+        let test = walks::lock(tx, id).await?;
+        if !test.running() {
+            return Err(not_running(&test));
+        }
+        let dropped = app
+            .ingest
+            .as_ref()
+            .map(|i| i.finish_walk(id).reads.len())
+            .unwrap_or_default();
+        let test = walks::cancel(tx, id, actor.id).await?;
+        tracing::info!(
+            walk_test = id,
+            gate = test.gate_id,
+            reads = dropped,
+            actor = actor.id,
+            "walk test cancelled"
+        );
+        Ok(test)
+    })
+    .await
+}
+
+/// Why a walk test that is not running cannot be finished or cancelled.
+fn not_running(test: &WalkTest) -> Error {
+    Error::Conflict(match test.cancelled_at {
+        Some(at) => format!(
+            "walk test {} was cancelled at {}",
+            test.id,
+            at.format("%H:%M:%S")
+        ),
+        None => format!("walk test {} is already finished", test.id),
+    })
+}
+
 /// Apply a finished walk test's suggested threshold to its gate: a site change, checked and
 /// then run by the pipeline. Only the gate's latest finished test, once, and only one that
 /// measured the gate (not `no_reads`, not `check_the_wiring`).
@@ -120,6 +156,11 @@ pub async fn apply(app: &App, actor: &Actor, id: i64) -> Result<WalkTest> {
         if test.running() {
             return Err(Error::Conflict(format!(
                 "walk test {id} is still running: finish it first"
+            )));
+        }
+        if test.cancelled_at.is_some() {
+            return Err(Error::Conflict(format!(
+                "walk test {id} was cancelled: walk again"
             )));
         }
         if test.applied_at.is_some() {

@@ -33,11 +33,14 @@ pub struct WalkTest {
     pub suggested_min_confidence: Option<f32>,
     pub applied_by: Option<i64>,
     pub applied_at: Option<DateTime<Utc>>,
+    /// Who cancelled it and when: its reads were let go and it surveyed nothing.
+    pub cancelled_by: Option<i64>,
+    pub cancelled_at: Option<DateTime<Utc>>,
 }
 
 impl WalkTest {
     pub fn running(&self) -> bool {
-        self.finished_at.is_none()
+        self.finished_at.is_none() && self.cancelled_at.is_none()
     }
 }
 
@@ -68,12 +71,13 @@ pub async fn lock(conn: &mut PgConnection, id: i64) -> Result<WalkTest> {
 
 /// The walk test running on a gate, if any.
 pub async fn running(conn: &mut PgConnection, gate: i64) -> Result<Option<WalkTest>> {
-    Ok(
-        sqlx::query_as("select * from walk_tests where gate_id = $1 and finished_at is null")
-            .bind(gate)
-            .fetch_optional(conn)
-            .await?,
+    Ok(sqlx::query_as(
+        "select * from walk_tests
+             where gate_id = $1 and finished_at is null and cancelled_at is null",
     )
+    .bind(gate)
+    .fetch_optional(conn)
+    .await?)
 }
 
 pub async fn finish(
@@ -87,7 +91,7 @@ pub async fn finish(
     sqlx::query_as(
         "update walk_tests set finished_by = $2, finished_at = now(), survey = $3, verdict = $4,
              suggested_min_confidence = $5, reads = $6, reads_dropped = $7
-         where id = $1 and finished_at is null returning *",
+         where id = $1 and finished_at is null and cancelled_at is null returning *",
     )
     .bind(id)
     .bind(by)
@@ -99,6 +103,19 @@ pub async fn finish(
     .fetch_optional(conn)
     .await?
     .ok_or_else(|| Error::Conflict(format!("walk test {id} is already finished")))
+}
+
+/// Cancel a running walk test.
+pub async fn cancel(conn: &mut PgConnection, id: i64, by: i64) -> Result<WalkTest> {
+    sqlx::query_as(
+        "update walk_tests set cancelled_by = $2, cancelled_at = now()
+         where id = $1 and finished_at is null and cancelled_at is null returning *",
+    )
+    .bind(id)
+    .bind(by)
+    .fetch_optional(conn)
+    .await?
+    .ok_or_else(|| Error::Conflict(format!("walk test {id} is no longer running")))
 }
 
 pub async fn applied(conn: &mut PgConnection, id: i64, by: i64) -> Result<WalkTest> {

@@ -14,6 +14,7 @@ pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_walk_tests, start_walk_test))
         .routes(routes!(finish_walk_test))
+        .routes(routes!(cancel_walk_test))
         .routes(routes!(apply_walk_test))
 }
 
@@ -56,6 +57,18 @@ async fn finish_walk_test(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<WalkTest>> {
     Ok(Json(walks::finish(&app, &actor, id).await?))
+}
+
+/// Cancel a running walk test: its reads are let go and it surveys nothing. A test no
+/// longer running is 409.
+#[utoipa::path(post, path = "/walk-tests/{id}/cancel", tag = "readers",
+    responses((status = 200, body = WalkTest), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn cancel_walk_test(
+    actor: Actor,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<WalkTest>> {
+    Ok(Json(walks::cancel(&app, &actor, id).await?))
 }
 
 /// Apply a finished walk test's suggested threshold to its gate; the pipeline runs it at

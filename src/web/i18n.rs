@@ -332,6 +332,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("walk_hint", "Walk test: start it, carry a few reference tags through the door in the direction you chose (several passes, at walking pace), then finish it. Depot measures the gate and suggests the confidence it should act at.", "走测：开始后，按所选方向带几枚参考标签穿过门（多走几趟，正常步速），然后结束。系统会测量门禁并建议自动处理所需的置信度。"),
     ("start_walk", "Start a walk test", "开始走测"),
     ("finish_walk", "Finish the walk test", "结束走测"),
+    ("cancel_walk", "Cancel the walk test", "取消走测"),
+    ("cancel_walk_confirm", "Cancel this walk test? Its reads are let go and the gate keeps its health.", "取消本次走测？已采集的读数将被丢弃，门禁健康状况保持不变。"),
     ("walk_running", "Walk test running", "走测进行中"),
     ("reads_kept", "reads so far", "已记录读取"),
     ("threshold", "Acts at confidence", "自动处理置信度"),

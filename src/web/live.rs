@@ -191,8 +191,9 @@ async fn walk_test_action(
 ) -> PageResult {
     match action.as_str() {
         "finish" => app::walks::finish(&app, &v.actor, id).await?,
+        "cancel" => app::walks::cancel(&app, &v.actor, id).await?,
         "apply" => app::walks::apply(&app, &v.actor, id).await?,
-        _ => return Err(invalid("a walk test is finished or applied")),
+        _ => return Err(invalid("a walk test is finished, cancelled or applied")),
     };
     Ok(back_to_gate(&form))
 }
