@@ -18,6 +18,8 @@ pub const DEFAULT_SESSION_HOURS: i64 = 12;
 pub const DEFAULT_TOKEN_DAYS: i64 = 90;
 pub const DEFAULT_CLOCK_SKEW_S: u64 = crate::ingest::DEFAULT_CLOCK_SKEW.as_secs();
 pub const DEFAULT_READER_BACKOFF_MAX_S: u64 = depot_readers::Backoff::DEFAULT_MAX.as_secs();
+/// A statement the service sends PostgreSQL is cancelled after this many seconds.
+pub const DEFAULT_STATEMENT_TIMEOUT_S: u64 = 30;
 /// The longest an API token may last: ten years.
 pub const MAX_TOKEN_DAYS: i64 = 3650;
 
@@ -45,6 +47,10 @@ pub struct Config {
     /// A reader whose link failed is tried again at most this many seconds apart (default
     /// 5; backoff from 0.5 s with jitter).
     pub reader_backoff_max_s: u64,
+    /// The service's statements run at most this many seconds (default 30; 0: no limit):
+    /// PostgreSQL cancels one that runs longer and the request is answered 503, so one slow
+    /// report cannot hold a connection, or shutdown, for minutes.
+    pub statement_timeout_s: u64,
     /// Readers and gates from the configuration file, applied to the database at start.
     pub readers: Vec<ReaderEntry>,
     pub gates: Vec<GateEntry>,
@@ -92,6 +98,7 @@ impl fmt::Debug for Config {
             .field("client_ip_header", &self.client_ip_header)
             .field("clock_skew_s", &self.clock_skew_s)
             .field("reader_backoff_max_s", &self.reader_backoff_max_s)
+            .field("statement_timeout_s", &self.statement_timeout_s)
             .field("readers", &self.readers.len())
             .field("gates", &self.gates.len())
             .finish()
@@ -126,6 +133,7 @@ pub struct FileConfig {
     pub client_ip_header: Option<String>,
     pub clock_skew_s: Option<u64>,
     pub reader_backoff_max_s: Option<u64>,
+    pub statement_timeout_s: Option<u64>,
     #[serde(default)]
     pub readers: Vec<ReaderEntry>,
     #[serde(default)]
@@ -198,6 +206,9 @@ impl Config {
             reader_backoff_max_s: file
                 .reader_backoff_max_s
                 .unwrap_or(DEFAULT_READER_BACKOFF_MAX_S),
+            statement_timeout_s: file
+                .statement_timeout_s
+                .unwrap_or(DEFAULT_STATEMENT_TIMEOUT_S),
             readers: file.readers,
             gates: file.gates,
         };
@@ -232,6 +243,11 @@ impl Config {
                 "reader_backoff_max_s must be 1 to 300".into(),
             ));
         }
+        if self.statement_timeout_s > 3_600 {
+            return Err(ConfigError::Invalid(
+                "statement_timeout_s must be 0 (no limit) to 3600 (an hour)".into(),
+            ));
+        }
         if let Some(h) = &self.client_ip_header {
             if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
                 return Err(ConfigError::Invalid(format!(
@@ -255,6 +271,7 @@ impl Config {
             client_ip_header: None,
             clock_skew_s: DEFAULT_CLOCK_SKEW_S,
             reader_backoff_max_s: DEFAULT_READER_BACKOFF_MAX_S,
+            statement_timeout_s: DEFAULT_STATEMENT_TIMEOUT_S,
             readers: Vec::new(),
             gates: Vec::new(),
         }
@@ -312,6 +329,10 @@ mod tests {
         assert_eq!((c.clock_skew_s, c.reader_backoff_max_s), (300, 5));
         let c = load("clock_skew_s = 60\nreader_backoff_max_s = 2\n").unwrap();
         assert_eq!((c.clock_skew_s, c.reader_backoff_max_s), (60, 2));
+        assert_eq!(c.statement_timeout_s, 30);
+        let c = load("statement_timeout_s = 0\n").unwrap();
+        assert_eq!(c.statement_timeout_s, 0);
+        assert!(load("statement_timeout_s = 3601\n").is_err());
         for bad in [
             "clock_skew_s = 0",
             "reader_backoff_max_s = 0",

@@ -52,6 +52,11 @@ async fn healthz(axum::extract::State(app): axum::extract::State<App>) -> Respon
 /// How long a client may take to send a request's headers before the connection is closed,
 /// so half-sent requests cannot hold connections open.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a shutdown signal, requests in flight get this long to finish; then their
+/// connections are closed. No statement runs longer than `statement_timeout_s` anyway, but a
+/// client reading a long export slowly could otherwise hold the shutdown for as long as it
+/// likes.
+pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(15);
 /// How often expired sessions are deleted.
 const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
 
@@ -112,7 +117,15 @@ pub async fn serve_with(
     }
     drop(listener);
     closing.cancel();
-    graceful.shutdown().await;
+    if tokio::time::timeout(SHUTDOWN_DEADLINE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            deadline_s = SHUTDOWN_DEADLINE.as_secs(),
+            "requests still running at the shutdown deadline: stopping without them"
+        );
+    }
     sweeper.abort();
     Ok(())
 }

@@ -429,7 +429,9 @@ async fn a_postmaster_killed_mid_trace_loses_and_doubles_nothing() {
         .expect("the private cluster");
     let _crashed = ClusterGuard(pg.cluster_dir().to_owned());
     let watch = pg.supervise().expect("the owner supervises");
-    let pool = depot::db::connect(pg.connect_options()).await.unwrap();
+    let pool = depot::db::connect(pg.connect_options(), None)
+        .await
+        .unwrap();
     let world = World::new(pool.clone()).await;
     let trace = Trace::install(&pool, world.warehouse, "loan-gate-out").await;
     let passed = trace.passed();
@@ -632,7 +634,7 @@ async fn the_owner_adopts_an_orphaned_cluster_and_restarts_a_killed_postmaster()
             .and_then(|p| p.lines().next()?.trim().parse::<i32>().ok())
             .is_some_and(|p| p != pid);
         if alive {
-            if let Ok(pool) = depot::db::connect(owner.connect_options()).await {
+            if let Ok(pool) = depot::db::connect(owner.connect_options(), None).await {
                 break pool;
             }
         }
@@ -745,4 +747,38 @@ async fn sigterm_under_load_after_adopting_a_cluster_leaves_nothing_running() {
         "the adopted PostgreSQL was stopped with the service"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A statement past the service's `statement_timeout_s` is cancelled by PostgreSQL and the
+/// request answered 503 with a plain reason, at once; the next request is served.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_statement_past_the_timeout_is_answered_503_and_the_service_goes_on(pool: PgPool) {
+    let options = (*pool.connect_options())
+        .clone()
+        .options([("statement_timeout", "300ms")]);
+    let bounded = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let world = World::new(bounded).await;
+    // Someone holds the assets table: a report run by hand, a long maintenance statement.
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("lock table assets in access exclusive mode")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (status, body) = world
+        .call(Method::GET, "/api/assets", &world.keeper, None)
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("took too long"), "{message}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    holder.rollback().await.unwrap();
+    let (status, body) = world
+        .call(Method::GET, "/api/assets", &world.keeper, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }

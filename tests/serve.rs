@@ -253,7 +253,9 @@ async fn the_embedded_cluster_starts_is_reused_and_stops() {
     let pg = EmbeddedPostgres::start(&dir)
         .await
         .expect("start the private cluster");
-    let pool = depot::db::connect(pg.connect_options()).await.unwrap();
+    let pool = depot::db::connect(pg.connect_options(), None)
+        .await
+        .unwrap();
     sqlx::query("insert into departments (code, name) values ('KEEP', 'survives a restart')")
         .execute(&pool)
         .await
@@ -272,7 +274,9 @@ async fn the_embedded_cluster_starts_is_reused_and_stops() {
     let pg = EmbeddedPostgres::start(&dir)
         .await
         .expect("start again, reusing the cluster");
-    let pool = depot::db::connect(pg.connect_options()).await.unwrap();
+    let pool = depot::db::connect(pg.connect_options(), None)
+        .await
+        .unwrap();
     let kept: i64 = sqlx::query_scalar("select count(*) from departments where code = 'KEEP'")
         .fetch_one(&pool)
         .await

@@ -62,8 +62,19 @@ fn database_away(e: &sqlx::Error) -> bool {
     }
 }
 
+/// What a request is told when its statement ran past the service's `statement_timeout_s`.
+pub const TOO_SLOW: &str =
+    "the database took too long to answer this request and it was stopped; try again shortly";
+
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
+        // SQLSTATE 57014: cancelled, here by `statement_timeout`.
+        if let sqlx::Error::Database(db) = &e {
+            if db.code().as_deref() == Some("57014") {
+                tracing::warn!(error = %e, "a statement ran past the statement timeout");
+                return Error::Unavailable(TOO_SLOW.into());
+            }
+        }
         if database_away(&e) {
             tracing::debug!(error = %e, "database away");
             return Error::Unavailable(DATABASE_AWAY.into());

@@ -72,7 +72,16 @@ pub struct Database {
 }
 
 impl Database {
+    /// The database of a command; the service's statements are bounded by
+    /// `statement_timeout_s`, a tool's (seeding, replays, benchmarks) are not.
     pub async fn open(config: &Config) -> anyhow::Result<Database> {
+        Self::open_bounded(config, None).await
+    }
+
+    async fn open_bounded(
+        config: &Config,
+        statement_timeout: Option<std::time::Duration>,
+    ) -> anyhow::Result<Database> {
         let (options, embedded) = match &config.database_url {
             Some(url) => (
                 url.parse::<PgConnectOptions>()
@@ -84,7 +93,7 @@ impl Database {
                 (pg.connect_options(), Some(pg))
             }
         };
-        let pool = match db::connect(options).await {
+        let pool = match db::connect(options, statement_timeout).await {
             Ok(pool) => pool,
             Err(e) => {
                 if let Some(pg) = embedded {
@@ -120,7 +129,8 @@ impl Database {
 pub async fn serve(over: &Overrides, args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(over, args.listen)?;
     tracing::info!(?config, "starting");
-    let mut database = Database::open(&config).await?;
+    let timeout = std::time::Duration::from_secs(config.statement_timeout_s);
+    let mut database = Database::open_bounded(&config, Some(timeout)).await?;
     database.supervise();
     let result = run_server(&database, config, args.demo).await;
     database.close().await?;

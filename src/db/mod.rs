@@ -15,11 +15,26 @@ pub fn pool_options() -> PgPoolOptions {
         .acquire_timeout(std::time::Duration::from_secs(2))
 }
 
-/// Open a pool and bring the schema up to date.
-pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
-    let pool = pool_options().connect_with(options).await?;
-    MIGRATOR.run(&pool).await?;
-    Ok(pool)
+/// Open a pool and bring the schema up to date. With `statement_timeout`, PostgreSQL
+/// cancels any statement of the pool that runs longer (SQLSTATE 57014, answered 503); the
+/// migrations run before, on a connection of their own, without that bound.
+pub async fn connect(
+    options: PgConnectOptions,
+    statement_timeout: Option<std::time::Duration>,
+) -> Result<PgPool, sqlx::Error> {
+    {
+        use sqlx::Connection as _;
+        let mut conn = PgConnection::connect_with(&options).await?;
+        MIGRATOR.run(&mut conn).await?;
+        conn.close().await?;
+    }
+    let options = match statement_timeout {
+        Some(t) if !t.is_zero() => {
+            options.options([("statement_timeout", format!("{}ms", t.as_millis()))])
+        }
+        _ => options,
+    };
+    pool_options().connect_with(options).await
 }
 
 /// Whether the database answers.
