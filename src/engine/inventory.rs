@@ -58,6 +58,9 @@ struct Gate {
     companions: Vec<Companion>,
 }
 
+/// How long a track heard on one side only waits after its last read, for the sure
+/// passages of the tags it travelled with (engine ms).
+const COMPANION_WAIT_MS: u32 = 10_000;
 /// How long a sure passage is remembered for the tags that travelled with it.
 const COMPANION_MEMORY_MS: u32 = 30_000;
 /// At most this many passages are remembered per gate (a pallet of hundreds crossing at
@@ -524,6 +527,11 @@ impl Engine {
                 b.first = back(b.first);
                 b.last = back(b.last);
             }
+            for c in &mut g.companions {
+                c.at = back(c.at);
+                c.first = back(c.first);
+                c.last = back(c.last);
+            }
         }
         self.timers = self
             .timers
@@ -776,8 +784,14 @@ impl Engine {
         let sure = judge(track, gate.min_reads).is_some_and(|p| {
             p.confidence >= gate.min_confidence && track.last().saturating_sub(p.at) >= SETTLE_MS
         });
+        // A track heard on one side only cannot pass on its own; the tags it travelled with
+        // may, but they are heard for seconds longer on the side they entered: it waits for
+        // their judgment.
+        let one_sided = track.sides.iter().any(|s| s.reads == 0);
         let wait = if sure {
             gate.quiet_ms
+        } else if one_sided {
+            gate.undecided_ms.max(COMPANION_WAIT_MS)
         } else {
             gate.undecided_ms
         };
