@@ -170,32 +170,67 @@ pub struct Filter {
     pub visible_to: Option<i64>,
 }
 
+/// Only the filters given are in the query, each one an index can serve (a catch-all
+/// `$1 is null or …` hides that from the planner), so every list and search walks an index
+/// in id order and stops after the page.
 pub async fn list(
     conn: &mut PgConnection,
     f: &Filter,
     window: Window,
-) -> Result<(Vec<Asset>, i64)> {
-    const WHERE: &str = "where ($1::asset_state is null or a.state = $1)
-          and ($2::bigint is null or a.owner_department_id = $2 or a.holder_department_id = $2)
-          and ($3::bigint is null or a.category_id = $3)
-          and ($4::bigint is null or a.zone_id = $4)
-          and ($5::text is null or a.name ilike '%' || $5 || '%' or a.epc ilike '%' || $5 || '%' or c.name ilike '%' || $5 || '%')
-          and ($6::bigint is null or a.state in ('in_stock', 'listed') or a.owner_department_id = $6 or a.holder_department_id = $6)";
+) -> Result<(Vec<Asset>, super::Total)> {
+    use sqlx::Arguments;
+    let mut args = sqlx::postgres::PgArguments::default();
+    let mut conditions: Vec<String> = Vec::new();
+    let next = |args: &sqlx::postgres::PgArguments| args.len() + 1;
+    if let Some(state) = f.state {
+        conditions.push(format!("a.state = ${}", next(&args)));
+        args.add(state).map_err(sqlx::Error::Encode)?;
+    }
+    if let Some(department) = f.department_id {
+        let n = next(&args);
+        conditions.push(format!(
+            "(a.owner_department_id = ${n} or a.holder_department_id = ${n})"
+        ));
+        args.add(department).map_err(sqlx::Error::Encode)?;
+    }
+    if let Some(category) = f.category_id {
+        conditions.push(format!("a.category_id = ${}", next(&args)));
+        args.add(category).map_err(sqlx::Error::Encode)?;
+    }
+    if let Some(zone) = f.zone_id {
+        conditions.push(format!("a.zone_id = ${}", next(&args)));
+        args.add(zone).map_err(sqlx::Error::Encode)?;
+    }
     let text = f
         .text
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(escape_like);
-    let args = args![
-        f.state,
-        f.department_id,
-        f.category_id,
-        f.zone_id,
-        text,
-        f.visible_to
-    ];
-    let (items, total): (Vec<Asset>, i64) = page(conn, SELECT, WHERE, "a.id", args, window).await?;
+    if let Some(text) = text {
+        let n = next(&args);
+        // Name and EPC through their trigram indexes; a category's name through the
+        // category index (categories are few).
+        conditions.push(format!(
+            "(a.name ilike '%' || ${n} || '%' or a.epc ilike '%' || ${n} || '%'
+              or a.category_id = any(array(select id from categories where name ilike '%' || ${n} || '%')))"
+        ));
+        args.add(text).map_err(sqlx::Error::Encode)?;
+    }
+    if let Some(department) = f.visible_to {
+        let n = next(&args);
+        conditions.push(format!(
+            "(a.state in ('in_stock', 'listed') or a.owner_department_id = ${n} or a.holder_department_id = ${n})"
+        ));
+        args.add(department).map_err(sqlx::Error::Encode)?;
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("where {}", conditions.join(" and "))
+    };
+    let (items, total): (Vec<Asset>, super::Total) =
+        page(conn, SELECT, &filter, "a.id", args, window).await?;
     Ok((items.into_iter().map(Asset::with_tag_uri).collect(), total))
 }
 

@@ -115,12 +115,56 @@ pub struct Filter {
     pub status: Option<String>,
 }
 
-pub async fn list(conn: &mut PgConnection, f: &Filter, window: Window) -> Result<(Vec<Loan>, i64)> {
-    const WHERE: &str = "where ($1::bigint is null or l.department_id = $1)
-        and ($2::text is null or l.status::text = $2
-             or ($2 = 'overdue' and l.status in ('issued', 'partially_issued') and l.ends_on < current_date))";
-    let args = args![f.department_id, f.status.as_deref()];
-    page(conn, SELECT, WHERE, "l.id desc", args, window).await
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &Filter,
+    window: Window,
+) -> Result<(Vec<Loan>, super::Total)> {
+    // Only the filters given, each in a form an index serves (`loans_department_idx`,
+    // `loans_status_idx`, `loans_out_idx` for the overdue ones).
+    let mut conditions = Vec::new();
+    let mut args = args![];
+    if let Some(department) = f.department_id {
+        conditions.push(format!(
+            "l.department_id = ${}",
+            sqlx::Arguments::len(&args) + 1
+        ));
+        sqlx::Arguments::add(&mut args, department).map_err(sqlx::Error::Encode)?;
+    }
+    match f.status.as_deref() {
+        None => {}
+        Some("overdue") => conditions
+            .push("l.status in ('issued', 'partially_issued') and l.ends_on < current_date".into()),
+        Some(status) => {
+            conditions.push(format!(
+                "l.status = (select s from unnest(enum_range(null::loan_status)) s where s::text = ${})",
+                sqlx::Arguments::len(&args) + 1
+            ));
+            sqlx::Arguments::add(&mut args, status).map_err(sqlx::Error::Encode)?;
+        }
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("where {}", conditions.join(" and "))
+    };
+    page(conn, SELECT, &filter, "l.id desc", args, window).await
+}
+
+/// Every overdue loan (of one department, or all), newest first, as they come (for the
+/// export).
+pub fn overdue_rows(conn: &mut PgConnection, department_id: Option<i64>) -> super::Rows<'_, Loan> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{SELECT} where l.status in ('issued', 'partially_issued') and l.ends_on < current_date
+               and ($1::bigint is null or l.department_id = $1) order by l.id desc"
+        )
+    });
+    let mut args = sqlx::postgres::PgArguments::default();
+    if let Err(e) = sqlx::Arguments::add(&mut args, department_id) {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
 }
 
 /// Lock the loan for the rest of the transaction, check that `action` is allowed, and read it.

@@ -9,10 +9,22 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// How the service's pool is set: a request waits at most 2 s for a connection, so that
 /// while the database is away people get a quick "try again" (503), not a 10 s hang.
+///
+/// Each statement is planned for its parameters (`plan_cache_mode`): a list's optional
+/// filters are written `$1 is null or …`, and a generic plan made once for any value can
+/// use no index for them; planning costs far less than a wrong plan over a million rows.
 pub fn pool_options() -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(std::time::Duration::from_secs(2))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                conn.execute("set plan_cache_mode = force_custom_plan")
+                    .await
+                    .map(|_| ())
+            })
+        })
 }
 
 /// Open a pool and bring the schema up to date.
@@ -21,6 +33,26 @@ pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
     MIGRATOR.run(&pool).await?;
     Ok(pool)
 }
+
+/// A query's rows as they come, for an export that writes them as they arrive instead of
+/// holding them all. `sql` is static: a query's text, never data.
+pub(crate) fn rows<'c, T>(
+    conn: &'c mut PgConnection,
+    sql: &'static str,
+    args: sqlx::postgres::PgArguments,
+) -> futures_util::stream::BoxStream<'c, Result<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin + 'c,
+{
+    use futures_util::StreamExt;
+    sqlx::query_as_with(sql, args)
+        .fetch(conn)
+        .map(|r| r.map_err(Into::into))
+        .boxed()
+}
+
+/// A stream of rows from [`rows`].
+pub type Rows<'c, T> = futures_util::stream::BoxStream<'c, Result<T>>;
 
 /// Whether the database answers.
 pub async fn ping(pool: &PgPool) -> Result<()> {
@@ -97,8 +129,25 @@ macro_rules! args {
     }};
 }
 
-/// One page of `{select} {filter} order by {order}`, and how many rows the filter matches in
-/// all. `args` are the filter's parameters; the page's limit and offset follow them.
+/// A list counts its matches only up to this many: beyond it, `total` says "at least
+/// this many" (`exact: false`) instead of counting a million rows for every page.
+pub const COUNT_CAP: i64 = 10_000;
+
+/// How many rows a list's filter matches, as far as it was worth counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Total {
+    /// Exact when `exact`; otherwise a lower bound (at least [`COUNT_CAP`]).
+    pub count: i64,
+    pub exact: bool,
+    /// Whether rows follow this page.
+    pub has_more: bool,
+}
+
+/// One page of `{select} {filter} order by {order}`, whether more follow, and how many rows
+/// the filter matches (counted up to [`COUNT_CAP`]). `args` are the filter's parameters;
+/// the keyset cursor (`window.after`, for an order by one id column), limit and offset
+/// follow them. The count is only run when the page does not tell it already (a page that
+/// is not full is the last one), and in the list's own order, so it walks the same index.
 pub(crate) async fn page<T>(
     conn: &mut PgConnection,
     select: &str,
@@ -106,33 +155,113 @@ pub(crate) async fn page<T>(
     order: &str,
     args: sqlx::postgres::PgArguments,
     window: Window,
-) -> Result<(Vec<T>, i64)>
+) -> Result<(Vec<T>, Total)>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
     use sqlx::Arguments;
-    let count = format!("select count(*) from ({select} {filter}) as matching");
-    let total: i64 = sqlx::query_scalar_with(&count, args.clone())
+    let n = args.len();
+    let mut rows_args = args.clone();
+    let condition = filter
+        .trim_start()
+        .strip_prefix("where")
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let (rows_filter, offset, next) = match window.after {
+        Some(after) => {
+            let (column, descending) = keyset(order)?;
+            rows_args.add(after).map_err(sqlx::Error::Encode)?;
+            let op = if descending { "<" } else { ">" };
+            let rows_filter = match condition {
+                Some(c) => format!("where ({c}) and {column} {op} ${}", n + 1),
+                None => format!("where {column} {op} ${}", n + 1),
+            };
+            (rows_filter, 0, n + 2)
+        }
+        None => (filter.to_owned(), window.offset(), n + 1),
+    };
+    rows_args
+        .add(window.limit() + 1)
+        .map_err(sqlx::Error::Encode)?;
+    rows_args.add(offset).map_err(sqlx::Error::Encode)?;
+    let rows = format!(
+        "{select} {rows_filter} order by {order} limit ${next} offset ${}",
+        next + 1
+    );
+    let mut items: Vec<T> = sqlx::query_as_with(&rows, rows_args)
+        .fetch_all(&mut *conn)
+        .await?;
+    let has_more = items.len() as i64 > window.limit();
+    items.truncate(window.limit() as usize);
+    let seen = offset.saturating_add(items.len() as i64);
+    if window.after.is_none() && !has_more && (seen > 0 || offset == 0) {
+        // The last page: everything before it and on it is all there is.
+        return Ok((
+            items,
+            Total {
+                count: seen,
+                exact: true,
+                has_more,
+            },
+        ));
+    }
+    let mut args = args;
+    args.add(COUNT_CAP + 1).map_err(sqlx::Error::Encode)?;
+    let count = format!(
+        "select count(*) from ({select} {filter} order by {order} limit ${}) as matching",
+        n + 1
+    );
+    let counted: i64 = sqlx::query_scalar_with(&count, args)
         .fetch_one(&mut *conn)
         .await?;
-    let mut args = args;
-    let n = args.len();
-    args.add(window.limit()).map_err(sqlx::Error::Encode)?;
-    args.add(window.offset()).map_err(sqlx::Error::Encode)?;
-    let rows = format!(
-        "{select} {filter} order by {order} limit ${} offset ${}",
-        n + 1,
-        n + 2
-    );
-    let items = sqlx::query_as_with(&rows, args).fetch_all(conn).await?;
+    let total = if counted > COUNT_CAP {
+        Total {
+            count: COUNT_CAP.max(seen + i64::from(has_more)),
+            exact: false,
+            has_more,
+        }
+    } else {
+        Total {
+            count: counted,
+            exact: true,
+            has_more,
+        }
+    };
     Ok((items, total))
 }
 
-/// One page of a list: which page (1-based) and how many rows on it.
+/// The column a list is ordered by, when it is one id column (`a.id`, `l.id desc`): the
+/// lists a keyset cursor can page.
+fn keyset(order: &str) -> Result<(&str, bool)> {
+    let mut words = order.split_whitespace();
+    let column = words.next().unwrap_or_default();
+    let descending = match (words.next(), words.next()) {
+        (None, _) => false,
+        (Some(d), None) if d.eq_ignore_ascii_case("desc") => true,
+        (Some(a), None) if a.eq_ignore_ascii_case("asc") => false,
+        _ => {
+            return Err(Error::Invalid(
+                "this list is paged by page number only".into(),
+            ))
+        }
+    };
+    if column == "id" || column.ends_with(".id") {
+        Ok((column, descending))
+    } else {
+        Err(Error::Invalid(
+            "this list is paged by page number only".into(),
+        ))
+    }
+}
+
+/// One page of a list: which page (1-based) and how many rows on it, or the rows after a
+/// keyset cursor (the id of the last row of the page before).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub page: i64,
     pub per_page: i64,
+    /// Rows after this id in the list's order (page is then ignored).
+    pub after: Option<i64>,
 }
 
 impl Window {
@@ -141,6 +270,7 @@ impl Window {
         Window {
             page: 1,
             per_page: n,
+            after: None,
         }
     }
 
