@@ -45,7 +45,7 @@ create index disposal_assets_asset_idx on disposal_assets (asset_id);
 -- Reservations by asset, released ones too (the exclusion constraint's index holds only
 -- live ones), and live ones by period for the catalogue's availability on a date.
 create index reservations_asset_idx on reservations (asset_id, issued_at);
-create index reservations_live_period_idx on reservations using gist (period) where released_at is null;
+create index reservations_live_period_idx on reservations using gist (period) include (asset_id) where released_at is null;
 create index reservations_waiting_idx on reservations (order_kind, order_id) where issued_at is null and released_at is null;
 
 -- When each asset was first received: the start of the time it has been held.
@@ -136,16 +136,21 @@ select category_id, state, virtual_depot, case when virtual_depot then owner_dep
        count(*), sum(original_value_fen)
   from assets group by 1, 2, 3, 4;
 
--- Figures per category that move slowly and cost a pass over the loans to compute
--- (utilisation, money saved by lending, the typical value), refreshed in the background by
+-- Figures per category that move slowly and cost a pass over the loans or the stock to
+-- compute (utilisation, money saved by lending, the typical value, how many are idle), refreshed in the background by
 -- `db::reports::refresh_figures`; the dashboard says when they were computed.
 create table category_figures (
     category_id       bigint primary key references categories (id) on delete cascade,
     typical_value_fen bigint not null,
     utilisation       float8 not null,
     saved_fen         numeric not null,
+    -- in stock or listed, and not issued for `app::reports::IDLE_DAYS` (or ever)
+    idle_assets       bigint not null,
     computed_at       timestamptz not null
 );
 
 -- The virtual depot's listings, by category.
 create index assets_listed_idx on assets (category_id, id) where state = 'listed';
+
+-- The pick list: loans waiting to be issued, soonest first.
+create index loans_waiting_idx on loans (starts_on, id) where status in ('approved', 'partially_issued');

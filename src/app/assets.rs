@@ -35,6 +35,7 @@ pub async fn list(app: &App, actor: &Actor, f: AssetFilter, paging: Paging) -> R
         zone_id: f.zone,
         text: f.text,
         visible_to: department_filter(actor, Op::ListAssets),
+        owner_id: None,
     };
     let window = paging.window();
     let found = app
@@ -225,15 +226,17 @@ pub async fn decode_epc(app: &App, actor: &Actor, bytes: &[u8]) -> Result<Decode
 /// The department's own assets (owned by it, not the depot's), listable when idle.
 pub async fn own(app: &App, actor: &Actor) -> Result<Vec<Asset>> {
     let department = department_filter(actor, Op::VirtualDepot);
+    let Some(department) = department else {
+        return Ok(Vec::new());
+    };
     let filter = assets::Filter {
-        department_id: department,
+        owner_id: Some(department),
         ..Default::default()
     };
-    let (mut found, _) = app
+    let (found, _) = app
         .read(actor, Op::VirtualDepot, async |c| {
             assets::list(c, &filter, Window::first(500)).await
         })
         .await?;
-    found.retain(|a| a.owner_department_id.is_some() && a.owner_department_id == department);
     Ok(found)
 }

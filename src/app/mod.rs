@@ -149,10 +149,10 @@ impl App {
             .await
     }
 
-    /// Authorize `op` (a role check), take a connection, and send the rows `f` reads
-    /// through a small channel in batches as they come: an export starts at once, holds a
-    /// few batches at most, and stops (its connection returned) when the receiver is
-    /// dropped, e.g. the client went away.
+    /// Authorize `op` (a role check), take a connection, and send the rows `f` reads, in
+    /// one transaction, through a small channel in batches as they come: an export starts
+    /// at once, holds a few batches at most, and stops (its transaction rolled back, its
+    /// connection returned) when the receiver is dropped, e.g. the client went away.
     pub(crate) async fn rows<T: Send + 'static, A: Send + 'static>(
         &self,
         actor: &Actor,
@@ -161,39 +161,29 @@ impl App {
         f: fn(&mut PgConnection, A) -> db::Rows<'_, T>,
     ) -> Result<Rows<T>> {
         use futures_util::StreamExt;
+        use sqlx::Acquire;
         authorize(actor, op, Target::Nothing)?;
         let mut conn = self.pool.acquire().await?;
-        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let (send, receive) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
-            let mut rows = f(&mut conn, arg);
-            let mut batch = Vec::with_capacity(ROWS_BATCH);
-            while let Some(row) = rows.next().await {
-                match row {
-                    Ok(row) => {
-                        batch.push(row);
-                        if batch.len() == ROWS_BATCH
-                            && tx
-                                .send(Ok(std::mem::replace(
-                                    &mut batch,
-                                    Vec::with_capacity(ROWS_BATCH),
-                                )))
-                                .await
-                                .is_err()
-                        {
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e.into())).await;
-                        return;
-                    }
+            let mut tx = match conn.begin().await {
+                Ok(tx) => tx,
+                Err(e) => {
+                    let _ = send.send(Err(e.into())).await;
+                    return;
+                }
+            };
+            let mut rows = f(&mut tx, arg);
+            while let Some(batch) = rows.next().await {
+                let failed = batch.is_err();
+                if send.send(batch.map_err(Into::into)).await.is_err() || failed {
+                    return;
                 }
             }
-            if !batch.is_empty() {
-                let _ = tx.send(Ok(batch)).await;
-            }
+            drop(rows);
+            let _ = tx.commit().await;
         });
-        Ok(Rows(rx))
+        Ok(Rows(receive))
     }
 
     /// The reader pipeline, or an error that says it is not running.
@@ -203,9 +193,6 @@ impl App {
         ))
     }
 }
-
-/// Rows sent per batch by [`App::rows`].
-const ROWS_BATCH: usize = 512;
 
 /// The rows of an export, in batches, as the query yields them.
 pub struct Rows<T>(tokio::sync::mpsc::Receiver<Result<Vec<T>>>);

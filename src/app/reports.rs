@@ -18,7 +18,7 @@ pub const IDLE_DAYS: i32 = 180;
 pub struct Dashboard {
     pub by_state: Vec<Count>,
     pub by_category: Vec<CategoryStock>,
-    /// The longest idle (up to 20), and how many are idle in all.
+    /// The longest idle (up to 20), and how many were idle in all at `figures_at`.
     pub idle: (Vec<Idle>, i64),
     pub overdue: Vec<Loan>,
     pub cases: Vec<Compensation>,
@@ -43,7 +43,7 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
         let figures_at = match reports::figures_computed_at(c).await? {
             Some(at) => at,
             None => {
-                reports::refresh_figures(c).await?;
+                reports::refresh_figures(c, IDLE_DAYS).await?;
                 chrono::Utc::now()
             }
         };
@@ -101,6 +101,6 @@ pub const FIGURES_EVERY: std::time::Duration = std::time::Duration::from_secs(30
 pub async fn refresh(app: &App) -> Result<()> {
     let mut conn = app.pool.acquire().await?;
     reports::compact_tallies(&mut conn).await?;
-    reports::refresh_figures(&mut conn).await?;
+    reports::refresh_figures(&mut conn, IDLE_DAYS).await?;
     Ok(())
 }

@@ -115,7 +115,7 @@ async fn seed(pool: &sqlx::PgPool, args: &DataBenchArgs) -> anyhow::Result<()> {
     })
     .await?;
     let seeded = started.elapsed();
-    bench_data::settle(&mut conn).await?;
+    bench_data::settle(&mut conn, crate::app::reports::IDLE_DAYS).await?;
     println!(
         "seeded in {:.1} s, vacuumed, analysed and figures computed in {:.1} s more",
         seeded.as_secs_f64(),
@@ -126,26 +126,39 @@ async fn seed(pool: &sqlx::PgPool, args: &DataBenchArgs) -> anyhow::Result<()> {
 
 /// One endpoint to drive: who asks, and the path (`{asset}` and `{loan}` become ids spread
 /// over the data).
-struct Endpoint {
-    who: Who,
-    path: &'static str,
+pub struct Endpoint {
+    pub who: Who,
+    pub path: &'static str,
 }
 
+/// Which seeded user asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
+pub enum Who {
     Admin,
     Requester,
     Keeper,
 }
 
-const ENDPOINTS: &[Endpoint] = &[
+impl Who {
+    pub fn username(self) -> &'static str {
+        match self {
+            Who::Admin => bench_data::ADMIN,
+            Who::Requester => "bench_requester_1",
+            Who::Keeper => "bench_keeper",
+        }
+    }
+}
+
+/// Every list, search, page and report, as the benchmark drives them (and the plan test
+/// explains them).
+pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint {
         who: Who::Admin,
         path: "/api/assets?per_page=50",
     },
     Endpoint {
         who: Who::Admin,
-        path: "/api/assets?state=in_stock&page=2000",
+        path: "/api/assets?state=in_stock&page={deep}",
     },
     Endpoint {
         who: Who::Admin,
@@ -277,7 +290,8 @@ const ENDPOINTS: &[Endpoint] = &[
     },
 ];
 
-const EXPORTS: &[&str] = &[
+/// The CSV exports.
+pub const EXPORTS: &[&str] = &[
     "/reports/stock.csv",
     "/reports/idle.csv",
     "/reports/overdue.csv",
@@ -287,9 +301,9 @@ const EXPORTS: &[&str] = &[
 
 async fn drive(pool: &sqlx::PgPool, config: Config, args: &DataBenchArgs) -> anyhow::Result<()> {
     let mut conn = pool.acquire().await?;
-    let admin = session(&mut conn, bench_data::ADMIN).await?;
-    let requester = session(&mut conn, "bench_requester_1").await?;
-    let keeper = session(&mut conn, "bench_keeper").await?;
+    let admin = session(&mut conn, Who::Admin).await?;
+    let requester = session(&mut conn, Who::Requester).await?;
+    let keeper = session(&mut conn, Who::Keeper).await?;
     let (assets, loans) = crate::db::bench_data::extent(&mut conn).await?;
     drop(conn);
 
@@ -358,7 +372,8 @@ async fn drive(pool: &sqlx::PgPool, config: Config, args: &DataBenchArgs) -> any
 }
 
 /// A session cookie for a seeded user.
-async fn session(conn: &mut sqlx::PgConnection, username: &str) -> anyhow::Result<String> {
+pub async fn session(conn: &mut sqlx::PgConnection, who: Who) -> anyhow::Result<String> {
+    let username = who.username();
     let id = crate::db::credentials::login(conn, username)
         .await?
         .with_context(|| format!("no user {username}: a database seeded by depot bench data?"))?
@@ -445,10 +460,12 @@ async fn load(
 }
 
 /// The path with `{asset}` and `{loan}` replaced by ids spread over the data (the same for
-/// the same request number, so runs compare).
-fn fill(path: &str, n: usize, (assets, loans): (i64, i64)) -> String {
+/// the same request number, so runs compare), and `{deep}` by page assets / 500 (2000 of
+/// a million: 100,000 rows in at 50 a page).
+pub fn fill(path: &str, n: usize, (assets, loans): (i64, i64)) -> String {
     let spread = |n: usize, max: i64| 1 + (n as i64 * 7_919 + 104_729) % max.max(1);
-    path.replace("{asset}", &spread(n, assets).to_string())
+    path.replace("{deep}", &(assets / 500).max(1).to_string())
+        .replace("{asset}", &spread(n, assets).to_string())
         .replace("{loan}", &spread(n, loans).to_string())
 }
 

@@ -168,6 +168,8 @@ pub struct Filter {
     pub zone_id: Option<i64>,
     pub text: Option<String>,
     pub visible_to: Option<i64>,
+    /// Owned by this department (the virtual depot's own assets).
+    pub owner_id: Option<i64>,
 }
 
 /// Only the filters given are in the query, each one an index can serve (a catch-all
@@ -193,6 +195,10 @@ pub async fn list(
         ));
         args.add(department).map_err(sqlx::Error::Encode)?;
     }
+    if let Some(owner) = f.owner_id {
+        conditions.push(format!("a.owner_department_id = ${}", next(&args)));
+        args.add(owner).map_err(sqlx::Error::Encode)?;
+    }
     if let Some(category) = f.category_id {
         conditions.push(format!("a.category_id = ${}", next(&args)));
         args.add(category).map_err(sqlx::Error::Encode)?;
@@ -209,12 +215,25 @@ pub async fn list(
         .map(escape_like);
     if let Some(text) = text {
         let n = next(&args);
-        // Name and EPC through their trigram indexes; a category's name through the
-        // category index (categories are few).
-        conditions.push(format!(
-            "(a.name ilike '%' || ${n} || '%' or a.epc ilike '%' || ${n} || '%'
-              or a.category_id = any(array(select id from categories where name ilike '%' || ${n} || '%')))"
-        ));
+        let trigrams = text.chars().count() >= 3;
+        // Three characters or more: the matches come from the trigram indexes of name and
+        // EPC (and the category index for a category's name), gathered first, so that a
+        // rare text is not looked for by walking every asset in id order (which the planner
+        // would otherwise choose, as it cannot tell how rare a text is). Shorter texts have
+        // no trigram: they are matched while walking the list, quick when they are common.
+        if trigrams {
+            conditions.push(format!(
+                "a.id in (select m.id from (select id from assets where name ilike '%' || ${n} || '%'
+                    union select id from assets where epc ilike '%' || ${n} || '%'
+                    union select id from assets where category_id = any(array(select id from categories where name ilike '%' || ${n} || '%'))
+                    offset 0) m)"
+            ));
+        } else {
+            conditions.push(format!(
+                "(a.name ilike '%' || ${n} || '%' or a.epc ilike '%' || ${n} || '%'
+                  or a.category_id = any(array(select id from categories where name ilike '%' || ${n} || '%')))"
+            ));
+        }
         args.add(text).map_err(sqlx::Error::Encode)?;
     }
     if let Some(department) = f.visible_to {

@@ -298,8 +298,9 @@ pub async fn seed(
 }
 
 /// Make the statistics and visibility maps current after a seed (outside a transaction),
-/// as autovacuum would in time: plans and index-only scans then see the data as it is.
-pub async fn settle(conn: &mut PgConnection) -> Result<()> {
+/// as autovacuum would in time: plans and index-only scans then see the data as it is;
+/// then fold the tallies and compute the figures (idle: not issued for `idle_days`).
+pub async fn settle(conn: &mut PgConnection, idle_days: i32) -> Result<()> {
     for table in [
         "assets",
         "events",
@@ -319,7 +320,7 @@ pub async fn settle(conn: &mut PgConnection) -> Result<()> {
             .await?;
     }
     super::reports::compact_tallies(conn).await?;
-    super::reports::refresh_figures(conn).await?;
+    super::reports::refresh_figures(conn, idle_days).await?;
     Ok(())
 }
 

@@ -135,13 +135,14 @@ pub async fn list(
         None => {}
         Some("overdue") => conditions
             .push("l.status in ('issued', 'partially_issued') and l.ends_on < current_date".into()),
-        Some(status) => {
-            conditions.push(format!(
-                "l.status = (select s from unnest(enum_range(null::loan_status)) s where s::text = ${})",
-                sqlx::Arguments::len(&args) + 1
-            ));
-            sqlx::Arguments::add(&mut args, status).map_err(sqlx::Error::Encode)?;
-        }
+        Some(status) => match LoanStatus::ALL.iter().find(|s| s.as_str() == status) {
+            Some(&status) => {
+                conditions.push(format!("l.status = ${}", sqlx::Arguments::len(&args) + 1));
+                sqlx::Arguments::add(&mut args, status).map_err(sqlx::Error::Encode)?;
+            }
+            // No loan is in a status that does not exist.
+            None => conditions.push("false".into()),
+        },
     }
     let filter = if conditions.is_empty() {
         String::new()

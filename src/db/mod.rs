@@ -34,25 +34,44 @@ pub async fn connect(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
     Ok(pool)
 }
 
-/// A query's rows as they come, for an export that writes them as they arrive instead of
-/// holding them all. `sql` is static: a query's text, never data.
+/// A query's rows in batches as they come, for an export that writes them as they arrive
+/// instead of holding them all: a cursor (`declare … cursor`, then `fetch` a batch at a
+/// time), so PostgreSQL also plans it to start quickly (`cursor_tuple_fraction`) and walks
+/// an index in the export's order rather than sorting everything first. Run it inside a
+/// transaction (a cursor lives in one). `sql` is static: a query's text, never data.
 pub(crate) fn rows<'c, T>(
     conn: &'c mut PgConnection,
     sql: &'static str,
     args: sqlx::postgres::PgArguments,
-) -> futures_util::stream::BoxStream<'c, Result<T>>
+) -> Rows<'c, T>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin + 'c,
 {
     use futures_util::StreamExt;
-    sqlx::query_as_with(sql, args)
-        .fetch(conn)
-        .map(|r| r.map_err(Into::into))
-        .boxed()
+    futures_util::stream::try_unfold((conn, Some(args)), move |(conn, args)| async move {
+        if let Some(args) = args {
+            let declare = format!("declare export no scroll cursor for {sql}");
+            sqlx::query_with(&declare, args)
+                .persistent(false)
+                .execute(&mut *conn)
+                .await?;
+        }
+        // Not kept prepared: the next export's cursor has other columns.
+        let batch: Vec<T> = sqlx::query_as("fetch 1000 from export")
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?;
+        if batch.is_empty() {
+            sqlx::query("close export").execute(&mut *conn).await?;
+            return Ok(None);
+        }
+        Ok(Some((batch, (conn, None))))
+    })
+    .boxed()
 }
 
-/// A stream of rows from [`rows`].
-pub type Rows<'c, T> = futures_util::stream::BoxStream<'c, Result<T>>;
+/// Batches of rows from [`rows`].
+pub type Rows<'c, T> = futures_util::stream::BoxStream<'c, Result<Vec<T>>>;
 
 /// Whether the database answers.
 pub async fn ping(pool: &PgPool) -> Result<()> {
@@ -131,7 +150,7 @@ macro_rules! args {
 
 /// A list counts its matches only up to this many: beyond it, `total` says "at least
 /// this many" (`exact: false`) instead of counting a million rows for every page.
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 
 /// How many rows a list's filter matches, as far as it was worth counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -144,10 +163,15 @@ pub struct Total {
 }
 
 /// One page of `{select} {filter} order by {order}`, whether more follow, and how many rows
-/// the filter matches (counted up to [`COUNT_CAP`]). `args` are the filter's parameters;
-/// the keyset cursor (`window.after`, for an order by one id column), limit and offset
-/// follow them. The count is only run when the page does not tell it already (a page that
-/// is not full is the last one), and in the list's own order, so it walks the same index.
+/// the filter matches (counted up to [`COUNT_CAP`]). `args` are the filter's parameters.
+///
+/// A list ordered by one id column (`a.id`, `l.id desc`) is paged by keyset: after
+/// `window.after`, or, for a page number, from the id the offset lands on, found first on
+/// the tables alone (`select id from … offset n limit 1`: the filter's index, no other
+/// columns read), so a deep page costs an index walk, not a table walk. The count is only
+/// run when the page does not tell it already (a page that is not full is the last one),
+/// also on the tables alone (`select 1 from …`) and in the list's own order, so it walks
+/// the same index.
 pub(crate) async fn page<T>(
     conn: &mut PgConnection,
     select: &str,
@@ -161,33 +185,43 @@ where
 {
     use sqlx::Arguments;
     let n = args.len();
-    let mut rows_args = args.clone();
+    let from = from_clause(select);
     let condition = filter
         .trim_start()
         .strip_prefix("where")
         .map(str::trim)
         .filter(|c| !c.is_empty());
-    let (rows_filter, offset, next) = match window.after {
-        Some(after) => {
-            let (column, descending) = keyset(order)?;
+    let and = |extra: String| match condition {
+        Some(c) => format!("where ({c}) and {extra}"),
+        None => format!("where {extra}"),
+    };
+    let offset = window.offset();
+    let mut rows_args = args.clone();
+    let (k, l) = (n + 1, n + 2);
+    let rows = match (window.after, keyset(order)) {
+        (Some(after), keyed) => {
+            let (column, descending) = keyed?;
             rows_args.add(after).map_err(sqlx::Error::Encode)?;
             let op = if descending { "<" } else { ">" };
-            let rows_filter = match condition {
-                Some(c) => format!("where ({c}) and {column} {op} ${}", n + 1),
-                None => format!("where {column} {op} ${}", n + 1),
-            };
-            (rows_filter, 0, n + 2)
+            let rows_filter = and(format!("{column} {op} ${k}"));
+            format!("{select} {rows_filter} order by {order} limit ${l}")
         }
-        None => (filter.to_owned(), window.offset(), n + 1),
+        (None, Ok((column, descending))) if offset > 0 => {
+            rows_args.add(offset).map_err(sqlx::Error::Encode)?;
+            let op = if descending { "<=" } else { ">=" };
+            let rows_filter = and(format!(
+                "{column} {op} (select {column} {from} {filter} order by {order} offset ${k} limit 1)"
+            ));
+            format!("{select} {rows_filter} order by {order} limit ${l}")
+        }
+        (None, _) => {
+            rows_args.add(offset).map_err(sqlx::Error::Encode)?;
+            format!("{select} {filter} order by {order} offset ${k} limit ${l}")
+        }
     };
     rows_args
         .add(window.limit() + 1)
         .map_err(sqlx::Error::Encode)?;
-    rows_args.add(offset).map_err(sqlx::Error::Encode)?;
-    let rows = format!(
-        "{select} {rows_filter} order by {order} limit ${next} offset ${}",
-        next + 1
-    );
     let mut items: Vec<T> = sqlx::query_as_with(&rows, rows_args)
         .fetch_all(&mut *conn)
         .await?;
@@ -208,8 +242,7 @@ where
     let mut args = args;
     args.add(COUNT_CAP + 1).map_err(sqlx::Error::Encode)?;
     let count = format!(
-        "select count(*) from ({select} {filter} order by {order} limit ${}) as matching",
-        n + 1
+        "select count(*) from (select 1 {from} {filter} order by {order} limit ${k}) as matching"
     );
     let counted: i64 = sqlx::query_scalar_with(&count, args)
         .fetch_one(&mut *conn)
@@ -228,6 +261,31 @@ where
         }
     };
     Ok((items, total))
+}
+
+/// The `from …` of a select: from its last `from` outside parentheses and quotes on.
+fn from_clause(select: &str) -> &str {
+    let bytes = select.as_bytes();
+    let (mut depth, mut found, mut quoted) = (0i32, 0, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\'' => quoted = !quoted,
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted => depth -= 1,
+            _ if !quoted
+                && depth == 0
+                && i > 0
+                && bytes[i - 1].is_ascii_whitespace()
+                && bytes.len() > i + 4
+                && bytes[i..i + 4].eq_ignore_ascii_case(b"from")
+                && bytes[i + 4].is_ascii_whitespace() =>
+            {
+                found = i
+            }
+            _ => {}
+        }
+    }
+    &select[found..]
 }
 
 /// The column a list is ordered by, when it is one id column (`a.id`, `l.id desc`): the
@@ -324,3 +382,29 @@ pub mod stocktakes;
 pub mod transfers;
 /// Walk tests: a gate's calibration record.
 pub mod walks;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_from_clause_is_the_last_one_outside_parentheses() {
+        assert_eq!(from_clause("select * from alerts"), "from alerts");
+        assert_eq!(
+            from_clause("select d.id, (select sum(x) from y where y.d = d.id) as s,\n    d.reason from disposals d join users u on u.id = d.requested_by"),
+            "from disposals d join users u on u.id = d.requested_by"
+        );
+        assert_eq!(
+            from_clause("select 'from ' || a.name as n from assets a"),
+            "from assets a"
+        );
+    }
+
+    #[test]
+    fn only_an_id_order_pages_by_keyset() {
+        assert_eq!(keyset("a.id").unwrap(), ("a.id", false));
+        assert_eq!(keyset("l.id desc").unwrap(), ("l.id", true));
+        assert!(keyset("username").is_err());
+        assert!(keyset("l.starts_on, l.id").is_err());
+    }
+}

@@ -20,19 +20,26 @@ pub struct Pick {
     pub place: String,
 }
 
+/// The most a pick list shows at once: the loans starting soonest come first.
+pub const PICKS_MAX: i64 = 500;
+
 /// What still waits to be issued on approved or partially issued loans, by start date and
-/// then by place, so a keeper walks each aisle once.
+/// then by place, so a keeper walks each aisle once: at most [`PICKS_MAX`], of the
+/// [`PICKS_MAX`] loans starting soonest (read in the order of `loans_waiting_idx`).
 pub async fn picks(conn: &mut PgConnection) -> Result<Vec<Pick>> {
     Ok(sqlx::query_as(
         "select l.id as loan_id, d.name as department, l.starts_on, a.id as asset_id, a.name, a.epc,
                 coalesce(w.name || ' · ' || z.name, '') as place
-         from loans l join departments d on d.id = l.department_id
+         from (select id, department_id, starts_on from loans where status in ('approved', 'partially_issued')
+               order by starts_on, id limit $1) l
+         join departments d on d.id = l.department_id
          join reservations r on r.order_kind = 'loan' and r.order_id = l.id and r.issued_at is null and r.released_at is null
          join assets a on a.id = r.asset_id
          left join zones z on z.id = a.zone_id left join warehouses w on w.id = z.warehouse_id
-         where l.status in ('approved', 'partially_issued')
-         order by l.starts_on, l.id, w.code nulls last, z.code nulls last, a.id",
+         order by l.starts_on, l.id, w.code nulls last, z.code nulls last, a.id
+         limit $1",
     )
+    .bind(PICKS_MAX)
     .fetch_all(conn)
     .await?)
 }
@@ -125,8 +132,9 @@ pub async fn figures_computed_at(
 /// Compute the figures that take a pass over assets, events and loans: each category's
 /// utilisation (days on loan per day held, for the assets held now: from their first
 /// receipt, or registration, until now), money saved by lending (the original value of
-/// every asset issued on a loan, once per loan) and typical (median) value.
-pub async fn refresh_figures(conn: &mut PgConnection) -> Result<()> {
+/// every asset issued on a loan, once per loan), typical (median) value, and how many
+/// assets are idle (in stock or listed, not issued for `idle_days` days or ever).
+pub async fn refresh_figures(conn: &mut PgConnection, idle_days: i32) -> Result<()> {
     sqlx::query(
         "with received as (
              select asset_id, min(at) as at from events where action = 'receive' and asset_id is not null group by asset_id),
@@ -147,14 +155,23 @@ pub async fn refresh_figures(conn: &mut PgConnection) -> Result<()> {
              where r.order_kind = 'loan' and r.issued_at is not null group by a.category_id),
          typical as (
              select category_id, percentile_disc(0.5) within group (order by original_value_fen) as fen
-             from assets group by category_id)
-         insert into category_figures (category_id, typical_value_fen, utilisation, saved_fen, computed_at)
-         select c.id, coalesce(t.fen, 0), coalesce(u.lent / nullif(u.held, 0), 0)::float8, coalesce(s.fen, 0), now()
+             from assets group by category_id),
+         idle as (
+             select category_id, count(*) as n from assets
+             where state in ('in_stock', 'listed')
+               and (last_issued_at is null or last_issued_at < now() - make_interval(days => $1))
+             group by category_id)
+         insert into category_figures (category_id, typical_value_fen, utilisation, saved_fen, idle_assets, computed_at)
+         select c.id, coalesce(t.fen, 0), coalesce(u.lent / nullif(u.held, 0), 0)::float8, coalesce(s.fen, 0),
+                coalesce(i.n, 0), now()
          from categories c left join util u on u.category_id = c.id
          left join saved s on s.category_id = c.id left join typical t on t.category_id = c.id
+         left join idle i on i.category_id = c.id
          on conflict (category_id) do update set typical_value_fen = excluded.typical_value_fen,
-             utilisation = excluded.utilisation, saved_fen = excluded.saved_fen, computed_at = excluded.computed_at",
+             utilisation = excluded.utilisation, saved_fen = excluded.saved_fen,
+             idle_assets = excluded.idle_assets, computed_at = excluded.computed_at",
     )
+    .bind(idle_days)
     .execute(conn)
     .await?;
     Ok(())
@@ -175,16 +192,15 @@ const IDLE: &str = "from assets a join categories c on c.id = a.category_id
        and (a.last_issued_at is null or a.last_issued_at < now() - make_interval(days => $1))";
 const IDLE_ORDER: &str = "order by a.last_issued_at nulls first, a.original_value_fen desc, a.id";
 
-/// The longest idle (up to `limit`) and how many are idle in all, read in the order of
-/// `assets_idle_idx` (`assets.last_issued_at`, kept by a trigger on reservations).
+/// The longest idle (up to `limit`), read in the order of `assets_idle_idx`
+/// (`assets.last_issued_at`, kept by a trigger on reservations), and how many were idle in
+/// all when the figures were last computed (counting half a million idle assets on every
+/// view would cost more than the rest of the dashboard together).
 pub async fn idle(conn: &mut PgConnection, days: i32, limit: i64) -> Result<(Vec<Idle>, i64)> {
-    let total: i64 = sqlx::query_scalar(
-        "select count(*) from assets a where a.state in ('in_stock', 'listed')
-           and (a.last_issued_at is null or a.last_issued_at < now() - make_interval(days => $1))",
-    )
-    .bind(days)
-    .fetch_one(&mut *conn)
-    .await?;
+    let total: i64 =
+        sqlx::query_scalar("select coalesce(sum(idle_assets), 0)::bigint from category_figures")
+            .fetch_one(&mut *conn)
+            .await?;
     let items = sqlx::query_as(&format!(
         "select a.id as asset_id, a.name, c.name as category, a.original_value_fen as value_fen,
                 a.last_issued_at as last_issued {IDLE} {IDLE_ORDER} limit $2"
