@@ -96,10 +96,20 @@ pub async fn disposals(app: &App, actor: &Actor) -> Result<Rows<Disposal>> {
 /// tallies folded, while the service runs.
 pub const FIGURES_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// Fold the tallies and compute the figures again (the service does this every
-/// [`FIGURES_EVERY`]; no person asks for it, so no authorization).
+/// Fold the tallies and compute the figures again unless they were computed less than
+/// [`FIGURES_EVERY`] ago (the service calls this every [`FIGURES_EVERY`], from its start;
+/// no person asks for it, so no authorization).
 pub async fn refresh(app: &App) -> Result<()> {
     let mut conn = app.pool.acquire().await?;
+    if let Some(at) = reports::figures_computed_at(&mut conn).await? {
+        let age = chrono::Utc::now() - at;
+        if age
+            .to_std()
+            .is_ok_and(|age| age < FIGURES_EVERY - std::time::Duration::from_secs(5))
+        {
+            return Ok(());
+        }
+    }
     reports::compact_tallies(&mut conn).await?;
     reports::refresh_figures(&mut conn, IDLE_DAYS).await?;
     Ok(())
