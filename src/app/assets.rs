@@ -226,17 +226,16 @@ pub async fn decode_epc(app: &App, actor: &Actor, bytes: &[u8]) -> Result<Decode
 /// The department's own assets (owned by it, not the depot's), listable when idle.
 pub async fn own(app: &App, actor: &Actor) -> Result<Vec<Asset>> {
     let department = department_filter(actor, Op::VirtualDepot);
-    let Some(department) = department else {
-        return Ok(Vec::new());
-    };
     let filter = assets::Filter {
-        owner_id: Some(department),
+        owner_id: department,
         ..Default::default()
     };
-    let (found, _) = app
-        .read(actor, Op::VirtualDepot, async |c| {
-            assets::list(c, &filter, Window::first(500)).await
-        })
-        .await?;
-    Ok(found)
+    app.read(actor, Op::VirtualDepot, async |c| match department {
+        // Whoever belongs to no department owns nothing.
+        None => Ok(Vec::new()),
+        Some(_) => assets::list(c, &filter, Window::first(500))
+            .await
+            .map(|(found, _)| found),
+    })
+    .await
 }

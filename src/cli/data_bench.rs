@@ -51,7 +51,7 @@ pub struct DataBenchArgs {
 
 pub async fn run(over: &Overrides, args: DataBenchArgs) -> anyhow::Result<()> {
     let config = Config::load(over, None)?;
-    let server = Database::open(&config).await?;
+    let server = Database::open_server(&config).await?;
     let (name, scratch) = match &args.reuse {
         Some(name) => (name.clone(), false),
         None => {

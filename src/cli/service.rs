@@ -72,7 +72,19 @@ pub struct Database {
 }
 
 impl Database {
+    /// The database, its schema brought up to date.
     pub async fn open(config: &Config) -> anyhow::Result<Database> {
+        Self::open_with(config, true).await
+    }
+
+    /// The server only, its database left as it is: for a benchmark that makes and drops
+    /// scratch databases beside it (and must not put Depot's schema into, say, a shared
+    /// cluster's `postgres` database).
+    pub async fn open_server(config: &Config) -> anyhow::Result<Database> {
+        Self::open_with(config, false).await
+    }
+
+    async fn open_with(config: &Config, migrate: bool) -> anyhow::Result<Database> {
         let (options, embedded) = match &config.database_url {
             Some(url) => (
                 url.parse::<PgConnectOptions>()
@@ -84,7 +96,12 @@ impl Database {
                 (pg.connect_options(), Some(pg))
             }
         };
-        let pool = match db::connect(options).await {
+        let pool = if migrate {
+            db::connect(options).await
+        } else {
+            db::pool_options().connect_with(options).await
+        };
+        let pool = match pool {
             Ok(pool) => pool,
             Err(e) => {
                 if let Some(pg) = embedded {
