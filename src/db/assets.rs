@@ -63,10 +63,13 @@ impl Asset {
     }
 }
 
-const SELECT: &str = "select a.id, a.epc, a.name, a.category_id, c.name as category, a.original_value_fen, a.acquired_on,
+// The category's name is looked up per row (a page's worth), so that the list's `from` is
+// the assets alone: counting and seeking a deep page then read only an index.
+const SELECT: &str = "select a.id, a.epc, a.name, a.category_id,
+    (select c.name from categories c where c.id = a.category_id) as category, a.original_value_fen, a.acquired_on,
     a.source_class, a.owner_department_id, a.holder_department_id, a.zone_id, a.state, a.virtual_depot, a.notes,
     a.created_at, a.updated_at
-    from assets a join categories c on c.id = a.category_id";
+    from assets a";
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -214,27 +217,29 @@ pub async fn list(
         .filter(|t| !t.is_empty())
         .map(escape_like);
     if let Some(text) = text {
+        // The categories whose name matches are found first (they are few), so that the
+        // planner sees the real list of them: an unknown one makes it expect a quarter of
+        // all assets to match and walk them all in id order looking for a rare name. Name
+        // and EPC are then matched through their trigram indexes (three characters or more).
+        let categories: Vec<i64> = sqlx::query_scalar(
+            "select id from categories where name ilike '%' || $1 || '%' order by id",
+        )
+        .bind(&text)
+        .fetch_all(&mut *conn)
+        .await?;
         let n = next(&args);
-        let trigrams = text.chars().count() >= 3;
-        // Three characters or more: the matches come from the trigram indexes of name and
-        // EPC (and the category index for a category's name), gathered first, so that a
-        // rare text is not looked for by walking every asset in id order (which the planner
-        // would otherwise choose, as it cannot tell how rare a text is). Shorter texts have
-        // no trigram: they are matched while walking the list, quick when they are common.
-        if trigrams {
+        args.add(&text).map_err(sqlx::Error::Encode)?;
+        if categories.is_empty() {
             conditions.push(format!(
-                "a.id in (select m.id from (select id from assets where name ilike '%' || ${n} || '%'
-                    union select id from assets where epc ilike '%' || ${n} || '%'
-                    union select id from assets where category_id = any(array(select id from categories where name ilike '%' || ${n} || '%'))
-                    offset 0) m)"
+                "(a.name ilike '%' || ${n} || '%' or a.epc ilike '%' || ${n} || '%')"
             ));
         } else {
+            let m = next(&args);
+            args.add(categories).map_err(sqlx::Error::Encode)?;
             conditions.push(format!(
-                "(a.name ilike '%' || ${n} || '%' or a.epc ilike '%' || ${n} || '%'
-                  or a.category_id = any(array(select id from categories where name ilike '%' || ${n} || '%')))"
+                "(a.name ilike '%' || ${n} || '%' or a.epc ilike '%' || ${n} || '%' or a.category_id = any(${m}))"
             ));
         }
-        args.add(text).map_err(sqlx::Error::Encode)?;
     }
     if let Some(department) = f.visible_to {
         let n = next(&args);

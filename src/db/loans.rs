@@ -39,11 +39,14 @@ pub struct Loan {
     pub assets: Vec<Reserved>,
 }
 
-const SELECT: &str = "select l.id, l.department_id, d.name as department, l.requested_by, u.username as requester,
+// Names are looked up per row (a page's worth), so that the list's `from` is the loans
+// alone: counting and seeking a deep page then read only an index.
+const SELECT: &str = "select l.id, l.department_id, (select d.name from departments d where d.id = l.department_id) as department,
+    l.requested_by, (select u.username from users u where u.id = l.requested_by) as requester,
     l.purpose, l.starts_on, l.ends_on, l.status,
     (l.status in ('issued', 'partially_issued') and l.ends_on < current_date) as overdue,
     l.decided_by, l.decided_at, l.reason, l.created_at, l.updated_at
-    from loans l join departments d on d.id = l.department_id join users u on u.id = l.requested_by";
+    from loans l";
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
