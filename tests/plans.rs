@@ -177,3 +177,54 @@ async fn no_list_search_page_report_or_export_scans_a_big_table_whole(pool: PgPo
         failures.join("\n\n")
     );
 }
+
+/// The dashboard's tallies are the assets' counts and values by category, state and listing,
+/// whatever statements changed them, before and after they are folded.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_tallies_agree_with_the_assets(pool: PgPool) {
+    const DIFFERENCE: &str = "
+        with real as (
+            select category_id, state, virtual_depot, case when virtual_depot then owner_department_id end as listed_by,
+                   count(*)::numeric as assets, sum(original_value_fen)::numeric as value_fen
+            from assets group by 1, 2, 3, 4),
+        kept as (
+            select category_id, state, virtual_depot, listed_by, sum(assets) as assets, sum(value_fen) as value_fen
+            from asset_tallies group by 1, 2, 3, 4 having sum(assets) <> 0 or sum(value_fen) <> 0)
+        select count(*) from ((table real except table kept) union all (table kept except table real)) d";
+    let mut conn = pool.acquire().await.unwrap();
+    bench_data::seed(&mut conn, Scale::proportional(2_000), |_| {})
+        .await
+        .unwrap();
+    let differ = async |conn: &mut sqlx::PgConnection| -> i64 {
+        sqlx::query_scalar(DIFFERENCE)
+            .fetch_one(conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(differ(&mut conn).await, 0, "after the seed");
+    for change in [
+        "update assets set state = 'on_loan' where id % 7 = 0 and state = 'in_stock'",
+        "update assets set virtual_depot = true, state = 'listed', owner_department_id = 1 + id % 3 where id % 11 = 0",
+        "update assets set original_value_fen = original_value_fen + 1 where id % 5 = 0",
+        "update assets set category_id = 1 where id % 13 = 0",
+        "update assets set state = 'disposed', virtual_depot = false where id % 17 = 0",
+    ] {
+        sqlx::query(change).execute(&mut *conn).await.unwrap();
+        assert_eq!(differ(&mut conn).await, 0, "after {change}");
+    }
+    depot::db::reports::compact_tallies(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(differ(&mut conn).await, 0, "after folding");
+    let rows: i64 = sqlx::query_scalar("select count(*) from asset_tallies")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let groups: i64 = sqlx::query_scalar(
+        "select count(*) from (select distinct category_id, state, virtual_depot, case when virtual_depot then owner_department_id end from assets) g",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(rows, groups, "one row per group once folded");
+}
