@@ -79,7 +79,7 @@ pub async fn serve_with(
 
     let closing = app.closing.clone();
     let sweeper = tokio::spawn(sweep_sessions(app.pool.clone(), closing.clone()));
-    let figures = tokio::spawn(refresh_figures(app.clone(), closing.clone()));
+    let figures = tokio::spawn(refresh_figures(app.pool.clone(), closing.clone()));
     let service = router(app);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -122,9 +122,9 @@ pub async fn serve_with(
 /// Delete expired sessions now and then, until the server closes.
 /// Keep the dashboard's figures fresh and its tallies folded, from the start and then every
 /// `reports::FIGURES_EVERY`.
-async fn refresh_figures(app: App, closing: tokio_util::sync::CancellationToken) {
+async fn refresh_figures(pool: PgPool, closing: tokio_util::sync::CancellationToken) {
     loop {
-        if let Err(e) = crate::app::reports::refresh(&app).await {
+        if let Err(e) = crate::app::reports::refresh(&pool).await {
             tracing::warn!(error = %e, "refreshing the dashboard's figures failed");
         }
         tokio::select! {

@@ -99,8 +99,8 @@ pub const FIGURES_EVERY: std::time::Duration = std::time::Duration::from_secs(30
 /// Fold the tallies and compute the figures again unless they were computed less than
 /// [`FIGURES_EVERY`] ago (the service calls this every [`FIGURES_EVERY`], from its start;
 /// no person asks for it, so no authorization).
-pub async fn refresh(app: &App) -> Result<()> {
-    let mut conn = app.pool.acquire().await?;
+pub async fn refresh(pool: &sqlx::PgPool) -> Result<()> {
+    let mut conn = pool.acquire().await?;
     if let Some(at) = reports::figures_computed_at(&mut conn).await? {
         let age = chrono::Utc::now() - at;
         if age

@@ -309,7 +309,7 @@ async fn drive(pool: &sqlx::PgPool, config: Config, args: &DataBenchArgs) -> any
 
     let app = App::new(pool.clone(), config);
     // Figures as fresh as the service keeps them, so it does not compute them during the load.
-    crate::app::reports::refresh(&app).await?;
+    crate::app::reports::refresh(pool).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let stop = tokio_util::sync::CancellationToken::new();
