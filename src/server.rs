@@ -84,6 +84,7 @@ pub async fn serve_with(
 
     let closing = app.closing.clone();
     let sweeper = tokio::spawn(sweep_sessions(app.pool.clone(), closing.clone()));
+    let figures = tokio::spawn(refresh_figures(app.pool.clone(), closing.clone()));
     let service = router(app);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -127,10 +128,25 @@ pub async fn serve_with(
         );
     }
     sweeper.abort();
+    figures.abort();
     Ok(())
 }
 
 /// Delete expired sessions now and then, until the server closes.
+/// Keep the dashboard's figures fresh and its tallies folded, from the start and then every
+/// `reports::FIGURES_EVERY`.
+async fn refresh_figures(pool: PgPool, closing: tokio_util::sync::CancellationToken) {
+    loop {
+        if let Err(e) = crate::app::reports::refresh(&pool).await {
+            tracing::warn!(error = %e, "refreshing the dashboard's figures failed");
+        }
+        tokio::select! {
+            _ = closing.cancelled() => return,
+            _ = tokio::time::sleep(crate::app::reports::FIGURES_EVERY) => {}
+        }
+    }
+}
+
 async fn sweep_sessions(pool: PgPool, closing: tokio_util::sync::CancellationToken) {
     async fn sweep(pool: &PgPool) -> db::Result<u64> {
         db::credentials::sweep_sessions(&mut *pool.acquire().await?).await

@@ -35,6 +35,7 @@ pub async fn list(app: &App, actor: &Actor, f: AssetFilter, paging: Paging) -> R
         zone_id: f.zone,
         text: f.text,
         visible_to: department_filter(actor, Op::ListAssets),
+        owner_id: None,
     };
     let window = paging.window();
     let found = app
@@ -226,14 +227,15 @@ pub async fn decode_epc(app: &App, actor: &Actor, bytes: &[u8]) -> Result<Decode
 pub async fn own(app: &App, actor: &Actor) -> Result<Vec<Asset>> {
     let department = department_filter(actor, Op::VirtualDepot);
     let filter = assets::Filter {
-        department_id: department,
+        owner_id: department,
         ..Default::default()
     };
-    let (mut found, _) = app
-        .read(actor, Op::VirtualDepot, async |c| {
-            assets::list(c, &filter, Window::first(500)).await
-        })
-        .await?;
-    found.retain(|a| a.owner_department_id.is_some() && a.owner_department_id == department);
-    Ok(found)
+    app.read(actor, Op::VirtualDepot, async |c| match department {
+        // Whoever belongs to no department owns nothing.
+        None => Ok(Vec::new()),
+        Some(_) => assets::list(c, &filter, Window::first(500))
+            .await
+            .map(|(found, _)| found),
+    })
+    .await
 }

@@ -149,11 +149,58 @@ impl App {
             .await
     }
 
+    /// Authorize `op` (a role check), take a connection, and send the rows `f` reads, in
+    /// one transaction, through a small channel in batches as they come: an export starts
+    /// at once, holds a few batches at most, and stops (its transaction rolled back, its
+    /// connection returned) when the receiver is dropped, e.g. the client went away.
+    pub(crate) async fn rows<T: Send + 'static, A: Send + 'static>(
+        &self,
+        actor: &Actor,
+        op: Op,
+        arg: A,
+        f: fn(&mut PgConnection, A) -> db::Rows<'_, T>,
+    ) -> Result<Rows<T>> {
+        use futures_util::StreamExt;
+        use sqlx::Acquire;
+        authorize(actor, op, Target::Nothing)?;
+        let mut conn = self.pool.acquire().await?;
+        let (send, receive) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            let mut tx = match conn.begin().await {
+                Ok(tx) => tx,
+                Err(e) => {
+                    let _ = send.send(Err(e.into())).await;
+                    return;
+                }
+            };
+            let mut rows = f(&mut tx, arg);
+            while let Some(batch) = rows.next().await {
+                let failed = batch.is_err();
+                if send.send(batch.map_err(Into::into)).await.is_err() || failed {
+                    return;
+                }
+            }
+            drop(rows);
+            let _ = tx.commit().await;
+        });
+        Ok(Rows(receive))
+    }
+
     /// The reader pipeline, or an error that says it is not running.
     pub fn ingest(&self) -> Result<&Ingest> {
         self.ingest.as_ref().ok_or(Error::Unavailable(
             "the reader pipeline is not running in this service".into(),
         ))
+    }
+}
+
+/// The rows of an export, in batches, as the query yields them.
+pub struct Rows<T>(tokio::sync::mpsc::Receiver<Result<Vec<T>>>);
+
+impl<T> Rows<T> {
+    /// The next batch; `None` at the end.
+    pub async fn next(&mut self) -> Option<Result<Vec<T>>> {
+        self.0.recv().await
     }
 }
 
@@ -171,12 +218,16 @@ async fn found<T: Scoped, U, E: Into<Error>>(
 }
 
 /// `?page=&per_page=` (1-based, page at most [`PageNo::MAX`], refused beyond; at most
-/// [`Paging::MAX_PER_PAGE`] per page).
+/// [`Paging::MAX_PER_PAGE`] per page), or `?after=ID&per_page=`: the rows after the one with
+/// that id, in the list's order (a keyset cursor: as quick on the ten-thousandth page as on
+/// the first).
 #[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
 pub struct Paging {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
+    /// The id of the last item of the page before; `page` is then ignored.
+    pub after: Option<i64>,
 }
 
 impl Paging {
@@ -185,24 +236,34 @@ impl Paging {
     pub fn window(self) -> crate::db::Window {
         let page = self.page.unwrap_or_default().get();
         let per_page = self.per_page.unwrap_or(50).clamp(1, Self::MAX_PER_PAGE);
-        crate::db::Window { page, per_page }
+        crate::db::Window {
+            page,
+            per_page,
+            after: self.after,
+        }
     }
 }
 
-/// One page of a list.
+/// One page of a list. `total` is exact up to [`db::COUNT_CAP`] matches (`total_exact`);
+/// beyond that it is a lower bound. `has_more` says whether another page follows: pass
+/// the last item's `id` as `after` to get it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,
+    pub total_exact: bool,
+    pub has_more: bool,
     pub page: i64,
     pub per_page: i64,
 }
 
 impl<T> Page<T> {
-    pub fn new(window: crate::db::Window, (items, total): (Vec<T>, i64)) -> Page<T> {
+    pub fn new(window: crate::db::Window, (items, total): (Vec<T>, db::Total)) -> Page<T> {
         Page {
             items,
-            total,
+            total: total.count,
+            total_exact: total.exact,
+            has_more: total.has_more,
             page: window.page,
             per_page: window.per_page,
         }

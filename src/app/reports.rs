@@ -3,7 +3,7 @@
 //! Whatever is a department's business goes through the same visibility rule as the rest.
 
 use super::policy::department_filter;
-use super::{App, Op, Result};
+use super::{App, Op, Result, Rows};
 use crate::auth::Actor;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals::{self, Disposal};
@@ -18,11 +18,13 @@ pub const IDLE_DAYS: i32 = 180;
 pub struct Dashboard {
     pub by_state: Vec<Count>,
     pub by_category: Vec<CategoryStock>,
-    /// The longest idle (up to 20), and how many are idle in all.
+    /// The longest idle (up to 20), and how many were idle in all at `figures_at`.
     pub idle: (Vec<Idle>, i64),
     pub overdue: Vec<Loan>,
     pub cases: Vec<Compensation>,
     pub money: Money,
+    /// When utilisation and money saved were computed.
+    pub figures_at: chrono::DateTime<chrono::Utc>,
 }
 
 fn overdue_filter(actor: &Actor) -> loans::Filter {
@@ -36,7 +38,17 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
     let overdue = overdue_filter(actor);
     let department = department_filter(actor, Op::Dashboard);
     app.read(actor, Op::Dashboard, async |c| {
+        // Never computed (a new database): compute them now, once; after that the service
+        // keeps them fresh in the background.
+        let figures_at = match reports::figures_computed_at(c).await? {
+            Some(at) => at,
+            None => {
+                reports::refresh_figures(c, IDLE_DAYS).await?;
+                chrono::Utc::now()
+            }
+        };
         Ok::<_, store::Error>(Dashboard {
+            figures_at,
             by_state: reports::stock_by_state(c).await?,
             by_category: reports::stock_by_category(c).await?,
             idle: reports::idle(c, IDLE_DAYS, 20).await?,
@@ -50,12 +62,6 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
     .await
 }
 
-/// A whole table for export: no page limit worth the name.
-const ALL: Window = Window {
-    page: 1,
-    per_page: 100_000,
-};
-
 pub async fn stock(app: &App, actor: &Actor) -> Result<Vec<CategoryStock>> {
     app.read(actor, Op::Dashboard, async |c| {
         reports::stock_by_category(c).await
@@ -63,36 +69,48 @@ pub async fn stock(app: &App, actor: &Actor) -> Result<Vec<CategoryStock>> {
     .await
 }
 
-pub async fn idle(app: &App, actor: &Actor) -> Result<Vec<Idle>> {
-    app.read(actor, Op::Dashboard, async |c| {
-        reports::idle(c, IDLE_DAYS, ALL.per_page).await
-    })
-    .await
-    .map(|(items, _)| items)
+/// Every idle asset, longest idle first, as the query yields them.
+pub async fn idle(app: &App, actor: &Actor) -> Result<Rows<Idle>> {
+    app.rows(actor, Op::Dashboard, IDLE_DAYS, reports::idle_rows)
+        .await
 }
 
-pub async fn overdue(app: &App, actor: &Actor) -> Result<Vec<Loan>> {
-    let filter = overdue_filter(actor);
-    app.read(actor, Op::Dashboard, async |c| {
-        loans::list(c, &filter, ALL).await
-    })
-    .await
-    .map(|(items, _)| items)
-}
-
-pub async fn compensations(app: &App, actor: &Actor) -> Result<Vec<Compensation>> {
+pub async fn overdue(app: &App, actor: &Actor) -> Result<Rows<Loan>> {
     let department = department_filter(actor, Op::Dashboard);
-    app.read(actor, Op::Dashboard, async |c| {
-        compensations::list(c, department, None, ALL).await
-    })
-    .await
-    .map(|(items, _)| items)
+    app.rows(actor, Op::Dashboard, department, loans::overdue_rows)
+        .await
 }
 
-pub async fn disposals(app: &App, actor: &Actor) -> Result<Vec<Disposal>> {
-    app.read(actor, Op::Dashboard, async |c| {
-        disposals::list(c, None, ALL).await
-    })
-    .await
-    .map(|(items, _)| items)
+pub async fn compensations(app: &App, actor: &Actor) -> Result<Rows<Compensation>> {
+    let department = department_filter(actor, Op::Dashboard);
+    app.rows(actor, Op::Dashboard, department, compensations::all_rows)
+        .await
+}
+
+pub async fn disposals(app: &App, actor: &Actor) -> Result<Rows<Disposal>> {
+    app.rows(actor, Op::Dashboard, (), |c, ()| disposals::all_rows(c))
+        .await
+}
+
+/// How often the figures that take a pass over the loans are computed again, and the
+/// tallies folded, while the service runs.
+pub const FIGURES_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Fold the tallies and compute the figures again unless they were computed less than
+/// [`FIGURES_EVERY`] ago (the service calls this every [`FIGURES_EVERY`], from its start;
+/// no person asks for it, so no authorization).
+pub async fn refresh(pool: &sqlx::PgPool) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    if let Some(at) = reports::figures_computed_at(&mut conn).await? {
+        let age = chrono::Utc::now() - at;
+        if age
+            .to_std()
+            .is_ok_and(|age| age < FIGURES_EVERY - std::time::Duration::from_secs(5))
+        {
+            return Ok(());
+        }
+    }
+    reports::compact_tallies(&mut conn).await?;
+    reports::refresh_figures(&mut conn, IDLE_DAYS).await?;
+    Ok(())
 }

@@ -15,6 +15,10 @@ pub enum BenchCommand {
     /// Gate passages judged on an independent door model: right, asked, missed, wrong
     /// direction and false passages per front-to-back ratio, over many seeds.
     Gate(super::gate_bench::GateBenchArgs),
+    /// A city's data (1M assets, 5M events, 300k loans, 900k reservations by default) in a
+    /// scratch database, then every list, search, page, report and export under concurrent
+    /// clients: p50, p99 and throughput per endpoint.
+    Data(super::data_bench::DataBenchArgs),
 }
 
 pub async fn run(over: &crate::config::Overrides, cmd: BenchCommand) -> anyhow::Result<()> {
@@ -24,5 +28,6 @@ pub async fn run(over: &crate::config::Overrides, cmd: BenchCommand) -> anyhow::
         BenchCommand::Engine(args) => super::trace::bench(args),
         BenchCommand::Zones(args) => super::zones_bench::run(args),
         BenchCommand::Gate(args) => super::gate_bench::run(args),
+        BenchCommand::Data(args) => super::data_bench::run(over, args).await,
     }
 }

@@ -38,7 +38,7 @@ const TICK: Duration = Duration::from_millis(10);
 
 pub async fn run(over: &Overrides, args: IngestBenchArgs) -> anyhow::Result<()> {
     let config = Config::load(over, None)?;
-    let server = Database::open(&config).await?;
+    let server = Database::open_server(&config).await?;
     let name = format!("depot_bench_{}", std::process::id());
     db::create_database(&server.pool, &name)
         .await

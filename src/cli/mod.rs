@@ -4,6 +4,8 @@ use clap::{Parser, Subcommand};
 
 /// Benchmarks that print their figures (recorded in BENCHMARKS.md).
 pub mod bench;
+/// `depot bench data`: lists, searches, pages and exports at a city's scale.
+pub mod data_bench;
 /// `depot bench gate`: passage judgment on an independent door model.
 pub mod gate_bench;
 /// `depot bench ingest`: load through the reader pipeline.

@@ -72,14 +72,24 @@ pub struct Database {
 }
 
 impl Database {
-    /// The database of a command; the service's statements are bounded by
-    /// `statement_timeout_s`, a tool's (seeding, replays, benchmarks) are not.
+    /// The database, its schema brought up to date; a tool's statements (seeding,
+    /// replays, benchmarks) are not bounded in time.
     pub async fn open(config: &Config) -> anyhow::Result<Database> {
-        Self::open_bounded(config, None).await
+        Self::open_with(config, true, None).await
     }
 
-    async fn open_bounded(
+    /// The server only, its database left as it is: for a benchmark that makes and drops
+    /// scratch databases beside it (and must not put Depot's schema into, say, a shared
+    /// cluster's `postgres` database).
+    pub async fn open_server(config: &Config) -> anyhow::Result<Database> {
+        Self::open_with(config, false, None).await
+    }
+
+    /// `migrate`: bring the schema up to date first; `statement_timeout`: bound each
+    /// statement of the pool (the service's `statement_timeout_s`).
+    async fn open_with(
         config: &Config,
+        migrate: bool,
         statement_timeout: Option<std::time::Duration>,
     ) -> anyhow::Result<Database> {
         let (options, embedded) = match &config.database_url {
@@ -93,7 +103,12 @@ impl Database {
                 (pg.connect_options(), Some(pg))
             }
         };
-        let pool = match db::connect(options, statement_timeout).await {
+        let pool = if migrate {
+            db::connect(options, statement_timeout).await
+        } else {
+            db::pool_options().connect_with(options).await
+        };
+        let pool = match pool {
             Ok(pool) => pool,
             Err(e) => {
                 if let Some(pg) = embedded {
@@ -130,7 +145,7 @@ pub async fn serve(over: &Overrides, args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(over, args.listen)?;
     tracing::info!(?config, "starting");
     let timeout = std::time::Duration::from_secs(config.statement_timeout_s);
-    let mut database = Database::open_bounded(&config, Some(timeout)).await?;
+    let mut database = Database::open_with(&config, true, Some(timeout)).await?;
     database.supervise();
     let result = run_server(&database, config, args.demo).await;
     database.close().await?;

@@ -112,7 +112,7 @@ pub async fn list(
     conn: &mut PgConnection,
     open_only: bool,
     window: super::Window,
-) -> Result<(Vec<Alert>, i64)> {
+) -> Result<(Vec<Alert>, super::Total)> {
     super::page(
         conn,
         "select * from alerts",

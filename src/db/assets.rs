@@ -63,10 +63,13 @@ impl Asset {
     }
 }
 
-const SELECT: &str = "select a.id, a.epc, a.name, a.category_id, c.name as category, a.original_value_fen, a.acquired_on,
+// The category's name is looked up per row (a page's worth), so that the list's `from` is
+// the assets alone: counting and seeking a deep page then read only an index.
+const SELECT: &str = "select a.id, a.epc, a.name, a.category_id,
+    (select c.name from categories c where c.id = a.category_id) as category, a.original_value_fen, a.acquired_on,
     a.source_class, a.owner_department_id, a.holder_department_id, a.zone_id, a.state, a.virtual_depot, a.notes,
     a.created_at, a.updated_at
-    from assets a join categories c on c.id = a.category_id";
+    from assets a";
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -168,34 +171,90 @@ pub struct Filter {
     pub zone_id: Option<i64>,
     pub text: Option<String>,
     pub visible_to: Option<i64>,
+    /// Owned by this department (the virtual depot's own assets).
+    pub owner_id: Option<i64>,
 }
 
+/// Only the filters given are in the query, each one an index can serve (a catch-all
+/// `$1 is null or …` hides that from the planner), so every list and search walks an index
+/// in id order and stops after the page.
 pub async fn list(
     conn: &mut PgConnection,
     f: &Filter,
     window: Window,
-) -> Result<(Vec<Asset>, i64)> {
-    const WHERE: &str = "where ($1::asset_state is null or a.state = $1)
-          and ($2::bigint is null or a.owner_department_id = $2 or a.holder_department_id = $2)
-          and ($3::bigint is null or a.category_id = $3)
-          and ($4::bigint is null or a.zone_id = $4)
-          and ($5::text is null or a.name ilike '%' || $5 || '%' or a.epc ilike '%' || $5 || '%' or c.name ilike '%' || $5 || '%')
-          and ($6::bigint is null or a.state in ('in_stock', 'listed') or a.owner_department_id = $6 or a.holder_department_id = $6)";
+) -> Result<(Vec<Asset>, super::Total)> {
+    use sqlx::Arguments;
+    let mut args = sqlx::postgres::PgArguments::default();
+    let mut conditions: Vec<String> = Vec::new();
+    let next = |args: &sqlx::postgres::PgArguments| args.len() + 1;
+    if let Some(state) = f.state {
+        conditions.push(format!("a.state = ${}", next(&args)));
+        args.add(state).map_err(sqlx::Error::Encode)?;
+    }
+    if let Some(department) = f.department_id {
+        let n = next(&args);
+        conditions.push(format!(
+            "(a.owner_department_id = ${n} or a.holder_department_id = ${n})"
+        ));
+        args.add(department).map_err(sqlx::Error::Encode)?;
+    }
+    if let Some(owner) = f.owner_id {
+        conditions.push(format!("a.owner_department_id = ${}", next(&args)));
+        args.add(owner).map_err(sqlx::Error::Encode)?;
+    }
+    if let Some(category) = f.category_id {
+        conditions.push(format!("a.category_id = ${}", next(&args)));
+        args.add(category).map_err(sqlx::Error::Encode)?;
+    }
+    if let Some(zone) = f.zone_id {
+        conditions.push(format!("a.zone_id = ${}", next(&args)));
+        args.add(zone).map_err(sqlx::Error::Encode)?;
+    }
     let text = f
         .text
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(escape_like);
-    let args = args![
-        f.state,
-        f.department_id,
-        f.category_id,
-        f.zone_id,
-        text,
-        f.visible_to
-    ];
-    let (items, total): (Vec<Asset>, i64) = page(conn, SELECT, WHERE, "a.id", args, window).await?;
+    if let Some(text) = text {
+        // The categories whose name matches are found first (they are few), so that the
+        // planner sees the real list of them: an unknown one makes it expect a quarter of
+        // all assets to match and walk them all in id order looking for a rare name. Name
+        // and EPC are then matched through their trigram indexes (three characters or more).
+        let categories: Vec<i64> = sqlx::query_scalar(
+            "select id from categories where name ilike '%' || $1 || '%' order by id",
+        )
+        .bind(&text)
+        .fetch_all(&mut *conn)
+        .await?;
+        let n = next(&args);
+        args.add(&text).map_err(sqlx::Error::Encode)?;
+        if categories.is_empty() {
+            conditions.push(format!(
+                "(a.name ilike '%' || ${n} || '%' or a.epc ilike '%' || ${n} || '%')"
+            ));
+        } else {
+            let m = next(&args);
+            args.add(categories).map_err(sqlx::Error::Encode)?;
+            conditions.push(format!(
+                "(a.name ilike '%' || ${n} || '%' or a.epc ilike '%' || ${n} || '%' or a.category_id = any(${m}))"
+            ));
+        }
+    }
+    if let Some(department) = f.visible_to {
+        let n = next(&args);
+        conditions.push(format!(
+            "(a.state in ('in_stock', 'listed') or a.owner_department_id = ${n} or a.holder_department_id = ${n})"
+        ));
+        args.add(department).map_err(sqlx::Error::Encode)?;
+    }
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("where {}", conditions.join(" and "))
+    };
+    let (items, total): (Vec<Asset>, super::Total) =
+        page(conn, SELECT, &filter, "a.id", args, window).await?;
     Ok((items.into_iter().map(Asset::with_tag_uri).collect(), total))
 }
 

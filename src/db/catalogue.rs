@@ -31,7 +31,12 @@ pub struct Search {
 }
 
 /// The same rule as choosing assets at approval: state `in_stock` or `listed`, not the
-/// department's own listing, and no live reservation overlapping the period.
+/// department's own listing, and no live reservation overlapping the period. Counted as
+/// what the tallies hold in those states (`asset_tallies`, kept by triggers) less the
+/// assets among them with a live reservation overlapping the period (found through
+/// `reservations_live_period_idx`), so a view costs the same with a million assets as with
+/// a hundred. The typical value comes from the figures refreshed in the background, or for
+/// a category they do not cover yet (new since), from the category's own index.
 pub async fn offers(
     conn: &mut PgConnection,
     department_id: Option<i64>,
@@ -39,18 +44,31 @@ pub async fn offers(
 ) -> Result<Vec<Offer>> {
     let (from, to) = period(s.period);
     Ok(sqlx::query_as(
-        "select c.id as category_id, c.code, c.name,
-            coalesce((select percentile_disc(0.5) within group (order by a.original_value_fen) from assets a where a.category_id = c.id), 0)::bigint as value_fen,
-            count(a.id) filter (where not a.virtual_depot)::bigint as depot,
-            count(a.id) filter (where a.virtual_depot)::bigint as listed
-         from categories c
-         left join assets a on a.category_id = c.id and a.state in ('in_stock', 'listed')
-             and not (a.virtual_depot and a.owner_department_id is not distinct from $1)
-             and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
-                             and r.period && tstzrange($2::date::timestamptz, $3::date::timestamptz, '[)'))
+        "with stock as (
+             select category_id, sum(assets) filter (where not virtual_depot) as depot,
+                    sum(assets) filter (where virtual_depot) as listed
+             from asset_tallies where state in ('in_stock', 'listed')
+               and not (virtual_depot and listed_by is not distinct from $1)
+             group by category_id),
+         busy as (
+             select a.category_id, count(distinct a.id) filter (where not a.virtual_depot) as depot,
+                    count(distinct a.id) filter (where a.virtual_depot) as listed
+             from reservations r join assets a on a.id = r.asset_id
+             where r.released_at is null and r.period && tstzrange($2::date::timestamptz, $3::date::timestamptz, '[)')
+               and a.state in ('in_stock', 'listed')
+               and not (a.virtual_depot and a.owner_department_id is not distinct from $1)
+             group by a.category_id)
+         select c.id as category_id, c.code, c.name,
+            coalesce(f.typical_value_fen,
+                     (select percentile_disc(0.5) within group (order by a.original_value_fen) from assets a where a.category_id = c.id),
+                     0)::bigint as value_fen,
+            (coalesce(s.depot, 0) - coalesce(b.depot, 0))::bigint as depot,
+            (coalesce(s.listed, 0) - coalesce(b.listed, 0))::bigint as listed
+         from categories c left join stock s on s.category_id = c.id left join busy b on b.category_id = c.id
+         left join category_figures f on f.category_id = c.id
          where ($4::text is null or c.name ilike '%' || $4 || '%' or c.code ilike '%' || $4 || '%')
            and ($5::bigint is null or c.id = $5)
-         group by c.id order by c.name",
+         order by c.name",
     )
     .bind(department_id)
     .bind(from)
@@ -78,13 +96,18 @@ pub async fn listings(
 ) -> Result<Vec<Listing>> {
     let (from, to) = period(s.period);
     Ok(sqlx::query_as(
+        // Category by category in name order, each one's listings from its index
+        // (`assets_listed_idx`), so the first 200 are found without reading every listing.
         "select a.id as asset_id, a.name, c.name as category, coalesce(d.name, '') as owner, a.original_value_fen as value_fen
-         from assets a join categories c on c.id = a.category_id left join departments d on d.id = a.owner_department_id
-         where a.state = 'listed' and a.owner_department_id is distinct from $1
-           and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
-                           and r.period && tstzrange($2::date::timestamptz, $3::date::timestamptz, '[)'))
-           and ($4::text is null or a.name ilike '%' || $4 || '%' or c.name ilike '%' || $4 || '%')
-           and ($5::bigint is null or c.id = $5)
+         from (select id, name from categories where ($5::bigint is null or id = $5) order by name) c
+         cross join lateral (
+             select a.id, a.name, a.owner_department_id, a.original_value_fen from assets a
+             where a.category_id = c.id and a.state = 'listed' and a.owner_department_id is distinct from $1
+               and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
+                               and r.period && tstzrange($2::date::timestamptz, $3::date::timestamptz, '[)'))
+               and ($4::text is null or a.name ilike '%' || $4 || '%' or c.name ilike '%' || $4 || '%')
+             order by a.id limit 200) a
+         left join departments d on d.id = a.owner_department_id
          order by c.name, a.id limit 200",
     )
     .bind(department_id)

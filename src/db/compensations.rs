@@ -47,6 +47,21 @@ const SELECT: &str = "select c.id, c.asset_id, a.epc, a.name as asset, c.departm
     c.kind, c.status, c.amount_fen, c.receipt_number, c.note, c.created_at, c.updated_at
     from compensations c join assets a on a.id = c.asset_id join departments d on d.id = c.department_id";
 
+/// Every case (of one department, or all), newest first, as they come (for the export).
+pub fn all_rows(
+    conn: &mut PgConnection,
+    department_id: Option<i64>,
+) -> super::Rows<'_, Compensation> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("{SELECT} where ($1::bigint is null or c.department_id = $1) order by c.id desc")
+    });
+    let mut args = sqlx::postgres::PgArguments::default();
+    if let Err(e) = sqlx::Arguments::add(&mut args, department_id) {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
+}
+
 /// Open a case at the asset's original value.
 pub async fn open(
     conn: &mut PgConnection,
@@ -97,7 +112,7 @@ pub async fn list(
     department_id: Option<i64>,
     status: Option<CompensationStatus>,
     window: super::Window,
-) -> Result<(Vec<Compensation>, i64)> {
+) -> Result<(Vec<Compensation>, super::Total)> {
     super::page(
         conn,
         SELECT,

@@ -187,7 +187,7 @@ pub async fn tokens(
     conn: &mut PgConnection,
     user_id: Option<i64>,
     window: super::Window,
-) -> Result<(Vec<ApiToken>, i64)> {
+) -> Result<(Vec<ApiToken>, super::Total)> {
     super::page(
         conn,
         TOKEN,

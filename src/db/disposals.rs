@@ -54,6 +54,13 @@ const SELECT: &str = "select d.id, d.reason, d.status, d.requested_by, u.usernam
     d.decided_by, d.created_at, d.updated_at
     from disposals d join users u on u.id = d.requested_by";
 
+/// Every disposal, newest first, as they come (for the export).
+pub fn all_rows(conn: &mut PgConnection) -> super::Rows<'_, Disposal> {
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("{SELECT} order by d.id desc"));
+    super::rows(conn, SQL.as_str(), sqlx::postgres::PgArguments::default())
+}
+
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDisposal {
@@ -135,7 +142,7 @@ pub async fn list(
     conn: &mut PgConnection,
     status: Option<DisposalStatus>,
     window: Window,
-) -> Result<(Vec<Disposal>, i64)> {
+) -> Result<(Vec<Disposal>, super::Total)> {
     const WHERE: &str = "where ($1::disposal_status is null or d.status = $1)";
     page(conn, SELECT, WHERE, "d.id desc", args![status], window).await
 }

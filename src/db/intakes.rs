@@ -200,7 +200,7 @@ pub async fn list(
     conn: &mut PgConnection,
     f: &Filter,
     window: Window,
-) -> Result<(Vec<Intake>, i64)> {
+) -> Result<(Vec<Intake>, super::Total)> {
     const WHERE: &str =
         "where ($1::bigint is null or i.source_department_id = $1) and ($2::intake_status is null or i.status = $2)";
     let args = args![f.source_department_id, f.status];

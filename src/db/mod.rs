@@ -9,10 +9,22 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// How the service's pool is set: a request waits at most 2 s for a connection, so that
 /// while the database is away people get a quick "try again" (503), not a 10 s hang.
+///
+/// Each statement is planned for its parameters (`plan_cache_mode`): a list's optional
+/// filters are written `$1 is null or …`, and a generic plan made once for any value can
+/// use no index for them; planning costs far less than a wrong plan over a million rows.
 pub fn pool_options() -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(std::time::Duration::from_secs(2))
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                conn.execute("set plan_cache_mode = force_custom_plan")
+                    .await
+                    .map(|_| ())
+            })
+        })
 }
 
 /// Open a pool and bring the schema up to date. With `statement_timeout`, PostgreSQL
@@ -36,6 +48,45 @@ pub async fn connect(
     };
     pool_options().connect_with(options).await
 }
+
+/// A query's rows in batches as they come, for an export that writes them as they arrive
+/// instead of holding them all: a cursor (`declare … cursor`, then `fetch` a batch at a
+/// time), so PostgreSQL also plans it to start quickly (`cursor_tuple_fraction`) and walks
+/// an index in the export's order rather than sorting everything first. Run it inside a
+/// transaction (a cursor lives in one). `sql` is static: a query's text, never data.
+pub(crate) fn rows<'c, T>(
+    conn: &'c mut PgConnection,
+    sql: &'static str,
+    args: sqlx::postgres::PgArguments,
+) -> Rows<'c, T>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin + 'c,
+{
+    use futures_util::StreamExt;
+    futures_util::stream::try_unfold((conn, Some(args)), move |(conn, args)| async move {
+        if let Some(args) = args {
+            let declare = format!("declare export no scroll cursor for {sql}");
+            sqlx::query_with(&declare, args)
+                .persistent(false)
+                .execute(&mut *conn)
+                .await?;
+        }
+        // Not kept prepared: the next export's cursor has other columns.
+        let batch: Vec<T> = sqlx::query_as("fetch 1000 from export")
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?;
+        if batch.is_empty() {
+            sqlx::query("close export").execute(&mut *conn).await?;
+            return Ok(None);
+        }
+        Ok(Some((batch, (conn, None))))
+    })
+    .boxed()
+}
+
+/// Batches of rows from [`rows`].
+pub type Rows<'c, T> = futures_util::stream::BoxStream<'c, Result<Vec<T>>>;
 
 /// Whether the database answers.
 pub async fn ping(pool: &PgPool) -> Result<()> {
@@ -112,8 +163,30 @@ macro_rules! args {
     }};
 }
 
-/// One page of `{select} {filter} order by {order}`, and how many rows the filter matches in
-/// all. `args` are the filter's parameters; the page's limit and offset follow them.
+/// A list counts its matches only up to this many: beyond it, `total` says "at least
+/// this many" (`exact: false`) instead of counting a million rows for every page.
+pub const COUNT_CAP: i64 = 1_000;
+
+/// How many rows a list's filter matches, as far as it was worth counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Total {
+    /// Exact when `exact`; otherwise a lower bound (at least [`COUNT_CAP`]).
+    pub count: i64,
+    pub exact: bool,
+    /// Whether rows follow this page.
+    pub has_more: bool,
+}
+
+/// One page of `{select} {filter} order by {order}`, whether more follow, and how many rows
+/// the filter matches (counted up to [`COUNT_CAP`]). `args` are the filter's parameters.
+///
+/// A list ordered by one id column (`a.id`, `l.id desc`) is paged by keyset: after
+/// `window.after`, or, for a page number, from the id the offset lands on, found first on
+/// the tables alone (`select id from … offset n limit 1`: the filter's index, no other
+/// columns read), so a deep page costs an index walk, not a table walk. The count is only
+/// run when the page does not tell it already (a page that is not full is the last one),
+/// also on the tables alone (`select 1 from …`) and in the list's own order, so it walks
+/// the same index.
 pub(crate) async fn page<T>(
     conn: &mut PgConnection,
     select: &str,
@@ -121,33 +194,147 @@ pub(crate) async fn page<T>(
     order: &str,
     args: sqlx::postgres::PgArguments,
     window: Window,
-) -> Result<(Vec<T>, i64)>
+) -> Result<(Vec<T>, Total)>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
     use sqlx::Arguments;
-    let count = format!("select count(*) from ({select} {filter}) as matching");
-    let total: i64 = sqlx::query_scalar_with(&count, args.clone())
+    let n = args.len();
+    let from = from_clause(select);
+    let condition = filter
+        .trim_start()
+        .strip_prefix("where")
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let and = |extra: String| match condition {
+        Some(c) => format!("where ({c}) and {extra}"),
+        None => format!("where {extra}"),
+    };
+    let offset = window.offset();
+    let mut rows_args = args.clone();
+    let (k, l) = (n + 1, n + 2);
+    let rows = match (window.after, keyset(order)) {
+        (Some(after), keyed) => {
+            let (column, descending) = keyed?;
+            rows_args.add(after).map_err(sqlx::Error::Encode)?;
+            let op = if descending { "<" } else { ">" };
+            let rows_filter = and(format!("{column} {op} ${k}"));
+            format!("{select} {rows_filter} order by {order} limit ${l}")
+        }
+        (None, Ok((column, descending))) if offset > 0 => {
+            rows_args.add(offset).map_err(sqlx::Error::Encode)?;
+            let op = if descending { "<=" } else { ">=" };
+            let rows_filter = and(format!(
+                "{column} {op} (select {column} {from} {filter} order by {order} offset ${k} limit 1)"
+            ));
+            format!("{select} {rows_filter} order by {order} limit ${l}")
+        }
+        (None, _) => {
+            rows_args.add(offset).map_err(sqlx::Error::Encode)?;
+            format!("{select} {filter} order by {order} offset ${k} limit ${l}")
+        }
+    };
+    rows_args
+        .add(window.limit() + 1)
+        .map_err(sqlx::Error::Encode)?;
+    let mut items: Vec<T> = sqlx::query_as_with(&rows, rows_args)
+        .fetch_all(&mut *conn)
+        .await?;
+    let has_more = items.len() as i64 > window.limit();
+    items.truncate(window.limit() as usize);
+    let seen = offset.saturating_add(items.len() as i64);
+    if window.after.is_none() && !has_more && (seen > 0 || offset == 0) {
+        // The last page: everything before it and on it is all there is.
+        return Ok((
+            items,
+            Total {
+                count: seen,
+                exact: true,
+                has_more,
+            },
+        ));
+    }
+    let mut args = args;
+    args.add(COUNT_CAP + 1).map_err(sqlx::Error::Encode)?;
+    let count = format!(
+        "select count(*) from (select 1 {from} {filter} order by {order} limit ${k}) as matching"
+    );
+    let counted: i64 = sqlx::query_scalar_with(&count, args)
         .fetch_one(&mut *conn)
         .await?;
-    let mut args = args;
-    let n = args.len();
-    args.add(window.limit()).map_err(sqlx::Error::Encode)?;
-    args.add(window.offset()).map_err(sqlx::Error::Encode)?;
-    let rows = format!(
-        "{select} {filter} order by {order} limit ${} offset ${}",
-        n + 1,
-        n + 2
-    );
-    let items = sqlx::query_as_with(&rows, args).fetch_all(conn).await?;
+    let total = if counted > COUNT_CAP {
+        Total {
+            count: COUNT_CAP.max(seen + i64::from(has_more)),
+            exact: false,
+            has_more,
+        }
+    } else {
+        Total {
+            count: counted,
+            exact: true,
+            has_more,
+        }
+    };
     Ok((items, total))
 }
 
-/// One page of a list: which page (1-based) and how many rows on it.
+/// The `from …` of a select: from its last `from` outside parentheses and quotes on.
+fn from_clause(select: &str) -> &str {
+    let bytes = select.as_bytes();
+    let (mut depth, mut found, mut quoted) = (0i32, 0, false);
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\'' => quoted = !quoted,
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted => depth -= 1,
+            _ if !quoted
+                && depth == 0
+                && i > 0
+                && bytes[i - 1].is_ascii_whitespace()
+                && bytes.len() > i + 4
+                && bytes[i..i + 4].eq_ignore_ascii_case(b"from")
+                && bytes[i + 4].is_ascii_whitespace() =>
+            {
+                found = i
+            }
+            _ => {}
+        }
+    }
+    &select[found..]
+}
+
+/// The column a list is ordered by, when it is one id column (`a.id`, `l.id desc`): the
+/// lists a keyset cursor can page.
+fn keyset(order: &str) -> Result<(&str, bool)> {
+    let mut words = order.split_whitespace();
+    let column = words.next().unwrap_or_default();
+    let descending = match (words.next(), words.next()) {
+        (None, _) => false,
+        (Some(d), None) if d.eq_ignore_ascii_case("desc") => true,
+        (Some(a), None) if a.eq_ignore_ascii_case("asc") => false,
+        _ => {
+            return Err(Error::Invalid(
+                "this list is paged by page number only".into(),
+            ))
+        }
+    };
+    if column == "id" || column.ends_with(".id") {
+        Ok((column, descending))
+    } else {
+        Err(Error::Invalid(
+            "this list is paged by page number only".into(),
+        ))
+    }
+}
+
+/// One page of a list: which page (1-based) and how many rows on it, or the rows after a
+/// keyset cursor (the id of the last row of the page before).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub page: i64,
     pub per_page: i64,
+    /// Rows after this id in the list's order (page is then ignored).
+    pub after: Option<i64>,
 }
 
 impl Window {
@@ -156,6 +343,7 @@ impl Window {
         Window {
             page: 1,
             per_page: n,
+            after: None,
         }
     }
 
@@ -172,6 +360,8 @@ impl Window {
 pub mod alerts;
 /// Assets: registration with EPC commissioning, lookups, listing.
 pub mod assets;
+/// A city's worth of data for benchmarks and plan tests, made with set-based SQL.
+pub mod bench_data;
 /// The catalogue: what is free to borrow for a period (reads for the pages).
 pub mod catalogue;
 /// Compensation cases for damage and loss.
@@ -207,3 +397,29 @@ pub mod stocktakes;
 pub mod transfers;
 /// Walk tests: a gate's calibration record.
 pub mod walks;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_from_clause_is_the_last_one_outside_parentheses() {
+        assert_eq!(from_clause("select * from alerts"), "from alerts");
+        assert_eq!(
+            from_clause("select d.id, (select sum(x) from y where y.d = d.id) as s,\n    d.reason from disposals d join users u on u.id = d.requested_by"),
+            "from disposals d join users u on u.id = d.requested_by"
+        );
+        assert_eq!(
+            from_clause("select 'from ' || a.name as n from assets a"),
+            "from assets a"
+        );
+    }
+
+    #[test]
+    fn only_an_id_order_pages_by_keyset() {
+        assert_eq!(keyset("a.id").unwrap(), ("a.id", false));
+        assert_eq!(keyset("l.id desc").unwrap(), ("l.id", true));
+        assert!(keyset("username").is_err());
+        assert!(keyset("l.starts_on, l.id").is_err());
+    }
+}

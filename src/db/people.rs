@@ -144,7 +144,7 @@ pub async fn users(
     conn: &mut PgConnection,
     only: Option<i64>,
     window: super::Window,
-) -> Result<(Vec<User>, i64)> {
+) -> Result<(Vec<User>, super::Total)> {
     super::page(
         conn,
         &format!("select {USER_COLUMNS} from users"),

@@ -20,19 +20,26 @@ pub struct Pick {
     pub place: String,
 }
 
+/// The most a pick list shows at once: the loans starting soonest come first.
+pub const PICKS_MAX: i64 = 500;
+
 /// What still waits to be issued on approved or partially issued loans, by start date and
-/// then by place, so a keeper walks each aisle once.
+/// then by place, so a keeper walks each aisle once: at most [`PICKS_MAX`], of the
+/// [`PICKS_MAX`] loans starting soonest (read in the order of `loans_waiting_idx`).
 pub async fn picks(conn: &mut PgConnection) -> Result<Vec<Pick>> {
     Ok(sqlx::query_as(
         "select l.id as loan_id, d.name as department, l.starts_on, a.id as asset_id, a.name, a.epc,
                 coalesce(w.name || ' · ' || z.name, '') as place
-         from loans l join departments d on d.id = l.department_id
+         from (select id, department_id, starts_on from loans where status in ('approved', 'partially_issued')
+               order by starts_on, id limit $1) l
+         join departments d on d.id = l.department_id
          join reservations r on r.order_kind = 'loan' and r.order_id = l.id and r.issued_at is null and r.released_at is null
          join assets a on a.id = r.asset_id
          left join zones z on z.id = a.zone_id left join warehouses w on w.id = z.warehouse_id
-         where l.status in ('approved', 'partially_issued')
-         order by l.starts_on, l.id, w.code nulls last, z.code nulls last, a.id",
+         order by l.starts_on, l.id, w.code nulls last, z.code nulls last, a.id
+         limit $1",
     )
+    .bind(PICKS_MAX)
     .fetch_all(conn)
     .await?)
 }
@@ -44,9 +51,12 @@ pub struct Count {
     pub count: i64,
 }
 
+/// Assets by state, from the tallies (`asset_tallies`): a sum over a few hundred rows
+/// instead of a count over every asset.
 pub async fn stock_by_state(conn: &mut PgConnection) -> Result<Vec<Count>> {
     Ok(sqlx::query_as(
-        "select state::text as label, count(*) as count from assets group by state order by state",
+        "select state::text as label, sum(assets)::bigint as count from asset_tallies
+         group by state having sum(assets) <> 0 order by state",
     )
     .fetch_all(conn)
     .await?)
@@ -62,34 +72,109 @@ pub struct CategoryStock {
     pub listed: i64,
     pub other: i64,
     pub value_fen: FenSum,
-    /// Days on loan per day held, over the assets' lives so far (0..1).
+    /// Days on loan per day held, over the assets' lives so far (0..1), as of the last
+    /// refresh of the figures ([`refresh_figures`]).
     pub utilisation: f64,
 }
 
+/// Counts and value from the tallies, which are always current; utilisation from the
+/// figures, which are refreshed in the background.
 pub async fn stock_by_category(conn: &mut PgConnection) -> Result<Vec<CategoryStock>> {
     Ok(sqlx::query_as(
-        "with held as (
-             select a.id, a.category_id,
-                    greatest(extract(epoch from now() - coalesce(
-                        (select min(e.at) from events e where e.asset_id = a.id and e.action = 'receive'), a.created_at)) / 86400.0, 0) as days
-             from assets a where a.state not in ('registered', 'disposed', 'allocated')),
-         lent as (
-             select r.asset_id, sum(extract(epoch from coalesce(r.returned_at, now()) - r.issued_at) / 86400.0) as days
-             from reservations r where r.order_kind = 'loan' and r.issued_at is not null group by r.asset_id)
+        "with t as (
+             select category_id,
+                    sum(assets) filter (where state = 'in_stock') as in_stock,
+                    sum(assets) filter (where state = 'reserved') as reserved,
+                    sum(assets) filter (where state = 'on_loan') as on_loan,
+                    sum(assets) filter (where state = 'listed') as listed,
+                    sum(assets) filter (where state not in ('in_stock', 'reserved', 'on_loan', 'listed')) as other,
+                    sum(value_fen) filter (where state not in ('disposed', 'allocated')) as value_fen
+             from asset_tallies group by category_id)
          select c.name as category,
-                count(a.id) filter (where a.state = 'in_stock') as in_stock,
-                count(a.id) filter (where a.state = 'reserved') as reserved,
-                count(a.id) filter (where a.state = 'on_loan') as on_loan,
-                count(a.id) filter (where a.state = 'listed') as listed,
-                count(a.id) filter (where a.state not in ('in_stock', 'reserved', 'on_loan', 'listed')) as other,
-                coalesce(sum(a.original_value_fen) filter (where a.state not in ('disposed', 'allocated')), 0)::text as value_fen,
-                coalesce((select sum(lent.days) from lent join held on held.id = lent.asset_id where held.category_id = c.id)
-                         / nullif((select sum(held.days) from held where held.category_id = c.id), 0), 0)::float8 as utilisation
-         from categories c left join assets a on a.category_id = c.id
-         group by c.id order by c.name",
+                coalesce(t.in_stock, 0)::bigint as in_stock, coalesce(t.reserved, 0)::bigint as reserved,
+                coalesce(t.on_loan, 0)::bigint as on_loan, coalesce(t.listed, 0)::bigint as listed,
+                coalesce(t.other, 0)::bigint as other, coalesce(t.value_fen, 0)::text as value_fen,
+                coalesce(f.utilisation, 0)::float8 as utilisation
+         from categories c left join t on t.category_id = c.id
+         left join category_figures f on f.category_id = c.id
+         order by c.name",
     )
     .fetch_all(conn)
     .await?)
+}
+
+/// Fold the tallies' rows together, one per group (the sums stay the same, in one
+/// statement, so no reader sees them change). Returns how many rows were folded.
+pub async fn compact_tallies(conn: &mut PgConnection) -> Result<u64> {
+    let done = sqlx::query(
+        "with gone as (delete from asset_tallies returning *)
+         insert into asset_tallies
+         select category_id, state, virtual_depot, listed_by, sum(assets), sum(value_fen) from gone
+         group by category_id, state, virtual_depot, listed_by
+         having sum(assets) <> 0 or sum(value_fen) <> 0",
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// When the figures were last computed (none: never).
+pub async fn figures_computed_at(
+    conn: &mut PgConnection,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    Ok(
+        sqlx::query_scalar("select max(computed_at) from category_figures")
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Compute the figures that take a pass over assets, events and loans: each category's
+/// utilisation (days on loan per day held, for the assets held now: from their first
+/// receipt, or registration, until now), money saved by lending (the original value of
+/// every asset issued on a loan, once per loan), typical (median) value, and how many
+/// assets are idle (in stock or listed, not issued for `idle_days` days or ever).
+pub async fn refresh_figures(conn: &mut PgConnection, idle_days: i32) -> Result<()> {
+    sqlx::query(
+        "with received as (
+             select asset_id, min(at) as at from events where action = 'receive' and asset_id is not null group by asset_id),
+         held as (
+             select a.id, a.category_id,
+                    greatest(extract(epoch from now() - coalesce(r.at, a.created_at)) / 86400.0, 0) as days
+             from assets a left join received r on r.asset_id = a.id
+             where a.state not in ('registered', 'disposed', 'allocated')),
+         lent as (
+             select r.asset_id, sum(extract(epoch from coalesce(r.returned_at, now()) - r.issued_at) / 86400.0) as days
+             from reservations r where r.order_kind = 'loan' and r.issued_at is not null group by r.asset_id),
+         util as (
+             select held.category_id, sum(lent.days) as lent, sum(held.days) as held
+             from held left join lent on lent.asset_id = held.id group by held.category_id),
+         saved as (
+             select a.category_id, sum(a.original_value_fen) as fen
+             from reservations r join assets a on a.id = r.asset_id
+             where r.order_kind = 'loan' and r.issued_at is not null group by a.category_id),
+         typical as (
+             select category_id, percentile_disc(0.5) within group (order by original_value_fen) as fen
+             from assets group by category_id),
+         idle as (
+             select category_id, count(*) as n from assets
+             where state in ('in_stock', 'listed')
+               and (last_issued_at is null or last_issued_at < now() - make_interval(days => $1))
+             group by category_id)
+         insert into category_figures (category_id, typical_value_fen, utilisation, saved_fen, idle_assets, computed_at)
+         select c.id, coalesce(t.fen, 0), coalesce(u.lent / nullif(u.held, 0), 0)::float8, coalesce(s.fen, 0),
+                coalesce(i.n, 0), now()
+         from categories c left join util u on u.category_id = c.id
+         left join saved s on s.category_id = c.id left join typical t on t.category_id = c.id
+         left join idle i on i.category_id = c.id
+         on conflict (category_id) do update set typical_value_fen = excluded.typical_value_fen,
+             utilisation = excluded.utilisation, saved_fen = excluded.saved_fen,
+             idle_assets = excluded.idle_assets, computed_at = excluded.computed_at",
+    )
+    .bind(idle_days)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// An asset in stock that nobody has borrowed for `days` days (or ever).
@@ -102,17 +187,23 @@ pub struct Idle {
     pub last_issued: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+const IDLE: &str = "from assets a join categories c on c.id = a.category_id
+     where a.state in ('in_stock', 'listed')
+       and (a.last_issued_at is null or a.last_issued_at < now() - make_interval(days => $1))";
+const IDLE_ORDER: &str = "order by a.last_issued_at nulls first, a.original_value_fen desc, a.id";
+
+/// The longest idle (up to `limit`), read in the order of `assets_idle_idx`
+/// (`assets.last_issued_at`, kept by a trigger on reservations), and how many were idle in
+/// all when the figures were last computed (counting half a million idle assets on every
+/// view would cost more than the rest of the dashboard together).
 pub async fn idle(conn: &mut PgConnection, days: i32, limit: i64) -> Result<(Vec<Idle>, i64)> {
-    const FROM: &str = "from assets a join categories c on c.id = a.category_id
-         left join lateral (select max(r.issued_at) as last_issued from reservations r where r.asset_id = a.id) r on true
-         where a.state in ('in_stock', 'listed') and (r.last_issued is null or r.last_issued < now() - make_interval(days => $1))";
-    let total: i64 = sqlx::query_scalar(&format!("select count(*) {FROM}"))
-        .bind(days)
-        .fetch_one(&mut *conn)
-        .await?;
+    let total: i64 =
+        sqlx::query_scalar("select coalesce(sum(idle_assets), 0)::bigint from category_figures")
+            .fetch_one(&mut *conn)
+            .await?;
     let items = sqlx::query_as(&format!(
-        "select a.id as asset_id, a.name, c.name as category, a.original_value_fen as value_fen, r.last_issued {FROM}
-         order by r.last_issued nulls first, a.original_value_fen desc, a.id limit $2"
+        "select a.id as asset_id, a.name, c.name as category, a.original_value_fen as value_fen,
+                a.last_issued_at as last_issued {IDLE} {IDLE_ORDER} limit $2"
     ))
     .bind(days)
     .bind(limit)
@@ -120,6 +211,30 @@ pub async fn idle(conn: &mut PgConnection, days: i32, limit: i64) -> Result<(Vec
     .await?;
     Ok((items, total))
 }
+
+/// Every idle asset, longest idle first, as they come (for the export).
+pub fn idle_rows(conn: &mut PgConnection, days: i32) -> super::Rows<'_, Idle> {
+    let mut args = sqlx::postgres::PgArguments::default();
+    if let Err(e) = sqlx::Arguments::add(&mut args, days) {
+        return failed(e);
+    }
+    super::rows(conn, IDLE_ALL.as_str(), args)
+}
+
+/// A stream that fails at once (a parameter that could not be encoded).
+pub(crate) fn failed<'c, T: Send + 'c>(
+    e: Box<dyn std::error::Error + Send + Sync>,
+) -> super::Rows<'c, T> {
+    use futures_util::StreamExt;
+    futures_util::stream::once(async move { Err(sqlx::Error::Encode(e).into()) }).boxed()
+}
+
+static IDLE_ALL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "select a.id as asset_id, a.name, c.name as category, a.original_value_fen as value_fen,
+                a.last_issued_at as last_issued {IDLE} {IDLE_ORDER}"
+    )
+});
 
 /// Money figures for the dashboard, in fen; summed as `numeric`, so they never overflow.
 #[derive(Debug, Clone, Default, Serialize, sqlx::FromRow)]
@@ -129,7 +244,8 @@ pub struct Money {
     /// Sold but not yet remitted.
     pub awaiting_remittance_fen: FenSum,
     /// Original value of every asset issued on a loan, counted once per loan: what the
-    /// borrowing departments would otherwise have bought.
+    /// borrowing departments would otherwise have bought (as of the last refresh of the
+    /// figures).
     pub saved_fen: FenSum,
     /// Open compensation cases.
     pub compensation_open_fen: FenSum,
@@ -141,8 +257,7 @@ pub async fn money(conn: &mut PgConnection) -> Result<Money> {
         "select
             coalesce((select sum(sale_price_fen) from disposals where status = 'remitted'), 0)::text as remitted_fen,
             coalesce((select sum(sale_price_fen) from disposals where status = 'sold'), 0)::text as awaiting_remittance_fen,
-            coalesce((select sum(a.original_value_fen) from reservations r join assets a on a.id = r.asset_id
-                      where r.order_kind = 'loan' and r.issued_at is not null), 0)::text as saved_fen,
+            coalesce((select sum(saved_fen) from category_figures), 0)::text as saved_fen,
             coalesce((select sum(amount_fen) from compensations where status = 'open'), 0)::text as compensation_open_fen,
             coalesce((select sum(amount_fen) from compensations where status in ('paid', 'repaired')), 0)::text as compensation_paid_fen",
     )

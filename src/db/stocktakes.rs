@@ -106,7 +106,7 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<StocktakeRow> {
 pub async fn list(
     conn: &mut PgConnection,
     window: super::Window,
-) -> Result<(Vec<StocktakeRow>, i64)> {
+) -> Result<(Vec<StocktakeRow>, super::Total)> {
     super::page(
         conn,
         "select * from stocktakes",

@@ -111,7 +111,7 @@ pub async fn list(
     conn: &mut PgConnection,
     f: &Filter,
     window: Window,
-) -> Result<(Vec<Transfer>, i64)> {
+) -> Result<(Vec<Transfer>, super::Total)> {
     const WHERE: &str = "where ($1::bigint is null or t.department_id = $1) and ($2::transfer_status is null or t.status = $2)";
     let args = args![f.department_id, f.status];
     page(conn, SELECT, WHERE, "t.id desc", args, window).await

@@ -325,6 +325,9 @@ pub mod orders {
             pub enum $name { $($variant),+ }
 
             impl $name {
+                /// Every status, in the order of the type.
+                pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
                 pub fn as_str(self) -> &'static str {
                     match self { $($name::$variant => $text),+ }
                 }

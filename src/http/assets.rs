@@ -46,6 +46,8 @@ pub struct AssetQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
+    /// The id of the last item of the page before: the page after it (`page` is ignored).
+    pub after: Option<i64>,
 }
 
 /// Assets, filtered and paged. Requesters see the catalogue and their own department's assets.
@@ -65,6 +67,7 @@ async fn list_assets(
     let paging = Paging {
         page: q.page,
         per_page: q.per_page,
+        after: q.after,
     };
     Ok(Json(assets::list(&app, &actor, filter, paging).await?))
 }

@@ -39,6 +39,8 @@ pub struct DisposalQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
+    /// The id of the last item of the page before: the page after it (`page` is ignored).
+    pub after: Option<i64>,
 }
 
 /// Disposals, newest first (admins, keepers, auditors).
@@ -51,6 +53,7 @@ async fn list_disposals(
     let paging = Paging {
         page: q.page,
         per_page: q.per_page,
+        after: q.after,
     };
     Ok(Json(disposals::list(&app, &actor, q.status, paging).await?))
 }

@@ -37,6 +37,8 @@ pub struct IntakeQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
+    /// The id of the last item of the page before: the page after it (`page` is ignored).
+    pub after: Option<i64>,
 }
 
 /// Intakes, newest first. Requesters see those their own department handed over.
@@ -49,6 +51,7 @@ async fn list_intakes(
     let paging = Paging {
         page: q.page,
         per_page: q.per_page,
+        after: q.after,
     };
     let page = intakes::list(&app, &actor, q.status, q.department, paging).await?;
     Ok(Json(page))

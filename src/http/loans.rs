@@ -45,6 +45,8 @@ pub struct LoanQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
+    /// The id of the last item of the page before: the page after it (`page` is ignored).
+    pub after: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/loans", tag = "loans", params(LoanQuery), responses((status = 200, body = Page<Loan>)))]
@@ -60,6 +62,7 @@ async fn list_loans(
     let paging = Paging {
         page: q.page,
         per_page: q.per_page,
+        after: q.after,
     };
     Ok(Json(loans::list(&app, &actor, filter, paging).await?))
 }
@@ -170,6 +173,8 @@ pub struct CompensationQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
+    /// The id of the last item of the page before: the page after it (`page` is ignored).
+    pub after: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/compensations", tag = "compensations", params(CompensationQuery), responses((status = 200, body = Page<Compensation>)))]
@@ -181,6 +186,7 @@ async fn list_compensations(
     let paging = Paging {
         page: q.page,
         per_page: q.per_page,
+        after: q.after,
     };
     Ok(Json(
         loans::compensations(&app, &actor, q.status, q.department, paging).await?,

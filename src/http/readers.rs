@@ -219,6 +219,8 @@ pub struct AlertQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
+    /// The id of the last item of the page before: the page after it (`page` is ignored).
+    pub after: Option<i64>,
 }
 
 #[utoipa::path(get, path = "/alerts", tag = "readers", params(AlertQuery), responses((status = 200, body = Page<Alert>)))]
@@ -230,6 +232,7 @@ async fn list_alerts(
     let paging = Paging {
         page: q.page,
         per_page: q.per_page,
+        after: q.after,
     };
     Ok(Json(readers::alerts(&app, &actor, q.open, paging).await?))
 }

@@ -27,6 +27,8 @@ pub struct TokenQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
+    /// The id of the last item of the page before: the page after it (`page` is ignored).
+    pub after: Option<i64>,
 }
 
 /// API tokens, newest first: one's own, or (admins and auditors) everyone's.
@@ -39,6 +41,7 @@ async fn list_tokens(
     let paging = Paging {
         page: q.page,
         per_page: q.per_page,
+        after: q.after,
     };
     Ok(Json(
         session::list_tokens(&app, &actor, q.user, paging).await?,

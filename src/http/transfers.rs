@@ -35,6 +35,8 @@ pub struct TransferQuery {
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
+    /// The id of the last item of the page before: the page after it (`page` is ignored).
+    pub after: Option<i64>,
 }
 
 /// Transfers, newest first. Requesters see their own department's.
@@ -47,6 +49,7 @@ async fn list_transfers(
     let paging = Paging {
         page: q.page,
         per_page: q.per_page,
+        after: q.after,
     };
     let page = transfers::list(&app, &actor, q.status, q.department, paging).await?;
     Ok(Json(page))

@@ -109,6 +109,7 @@ async fn disposal_list(v: Viewer, State(app): State<App>) -> PageResult {
     let paging = Paging {
         page: Some(PageNo::FIRST),
         per_page: Some(Paging::MAX_PER_PAGE),
+        after: None,
     };
     let disposals = disposals::list(&app, &v.actor, None, paging).await?.items;
     let remitted_fen = disposals

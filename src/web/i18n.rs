@@ -257,6 +257,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("amount", "Amount", "金额"),
     ("csv", "CSV", "CSV"),
     ("total", "Total", "合计"),
+    ("at_least", "at least", "至少"),
+    ("figures_as_of", "As of", "统计时间"),
     ("back", "Back", "返回"),
     ("error", "Something went wrong", "出错了"),
     ("not_allowed", "You may not do that.", "您无权执行此操作。"),

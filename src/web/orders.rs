@@ -45,6 +45,7 @@ struct OrdersPage {
     status: String,
     loans: Vec<Loan>,
     total: i64,
+    total_exact: bool,
 }
 
 const STATUSES: &[&str] = &[
@@ -76,6 +77,7 @@ async fn list(v: Viewer, State(app): State<App>, Query(q): Query<ListQuery>) -> 
     let paging = Paging {
         page: Some(PageNo::FIRST),
         per_page: Some(200),
+        after: None,
     };
     let found = loans::list(&app, &v.actor, filter, paging).await?;
     let (here, title) = if v.actor.role == Role::Requester {
@@ -89,6 +91,7 @@ async fn list(v: Viewer, State(app): State<App>, Query(q): Query<ListQuery>) -> 
         status: status.unwrap_or_default(),
         loans: found.items,
         total: found.total,
+        total_exact: found.total_exact,
     })
 }
 
@@ -273,6 +276,7 @@ struct AssetsPage {
     q: String,
     assets: Vec<Asset>,
     total: i64,
+    total_exact: bool,
 }
 
 async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuery>) -> PageResult {
@@ -283,6 +287,7 @@ async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuer
     let paging = Paging {
         page: Some(PageNo::FIRST),
         per_page: Some(200),
+        after: None,
     };
     let found = assets::list(&app, &v.actor, filter, paging).await?;
     render(AssetsPage {
@@ -290,6 +295,7 @@ async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuer
         q: q.q.into(),
         assets: found.items,
         total: found.total,
+        total_exact: found.total_exact,
     })
 }
 

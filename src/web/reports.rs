@@ -2,15 +2,18 @@
 //! assets, overdue loans, compensation cases, disposals and proceeds remitted, money saved
 //! by lending instead of buying. Charts are inline SVG drawn here; every table is also a CSV.
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use bytes::Bytes;
 
 use super::{escape, render, Amount, Chrome, PageError, PageResult, Viewer};
-use crate::app::{reports, App};
+use crate::app::{reports, App, Rows};
 use crate::db::compensations::Compensation;
+use crate::db::disposals::Disposal;
 use crate::db::loans::Loan;
 use crate::db::reports::{CategoryStock, Count, Idle, Money};
 
@@ -50,6 +53,8 @@ struct Dashboard {
     overdue: Vec<Loan>,
     cases: Vec<Compensation>,
     money: Money,
+    /// When utilisation and money saved were computed (UTC, to the minute).
+    figures_at: String,
     state_chart: String,
     utilisation_chart: String,
 }
@@ -68,6 +73,7 @@ async fn dashboard(v: Viewer, State(app): State<App>) -> PageResult {
         overdue,
         cases,
         money,
+        figures_at,
     } = reports::dashboard(&app, &v.actor).await?;
     let state_chart = bar_chart(
         v.lang.t("stock_by_state"),
@@ -104,6 +110,7 @@ async fn dashboard(v: Viewer, State(app): State<App>) -> PageResult {
         overdue,
         cases,
         money,
+        figures_at: figures_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         state_chart,
         utilisation_chart,
     })
@@ -142,100 +149,81 @@ fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> String {
     svg
 }
 
+fn yuan(fen: &dyn Amount) -> String {
+    let fen = fen.fen();
+    format!("{}.{:02}", fen / 100, (fen % 100).abs())
+}
+
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
-/// office PCs read the Chinese names right). Money columns are yuan.
+/// office PCs read the Chinese names right). Money columns are yuan. The long tables are
+/// streamed: rows are written as the query yields them, never all held at once.
 async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Response, PageError> {
-    let yuan = |fen: &dyn Amount| {
-        let fen = fen.fen();
-        format!("{}.{:02}", fen / 100, (fen % 100).abs())
-    };
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    match name {
+    let body = match name {
         "stock" => {
-            rows.push(
-                [
-                    "category",
-                    "in_stock",
-                    "reserved",
-                    "on_loan",
-                    "listed",
-                    "other",
-                    "value_yuan",
-                    "utilisation",
-                ]
-                .map(String::from)
-                .to_vec(),
-            );
-            for c in reports::stock(&app, &v.actor).await? {
-                rows.push(vec![
-                    c.category,
-                    c.in_stock.to_string(),
-                    c.reserved.to_string(),
-                    c.on_loan.to_string(),
-                    c.listed.to_string(),
-                    c.other.to_string(),
-                    yuan(&c.value_fen),
-                    format!("{:.4}", c.utilisation),
-                ]);
+            let rows = reports::stock(&app, &v.actor).await?;
+            let mut body = head(&[
+                "category",
+                "in_stock",
+                "reserved",
+                "on_loan",
+                "listed",
+                "other",
+                "value_yuan",
+                "utilisation",
+            ]);
+            for c in rows {
+                push_row(&mut body, stock_row(c));
             }
+            Body::from(body)
         }
-        "idle" => {
-            rows.push(
-                ["asset_id", "name", "category", "value_yuan", "last_issued"]
-                    .map(String::from)
-                    .to_vec(),
-            );
-            for i in reports::idle(&app, &v.actor).await? {
-                rows.push(vec![
+        "idle" => streamed(
+            &["asset_id", "name", "category", "value_yuan", "last_issued"],
+            reports::idle(&app, &v.actor).await?,
+            |i: Idle| {
+                vec![
                     i.asset_id.to_string(),
                     i.name,
                     i.category,
                     yuan(&i.value_fen),
                     i.last_issued.map(|d| d.to_rfc3339()).unwrap_or_default(),
-                ]);
-            }
-        }
-        "overdue" => {
-            rows.push(
-                [
-                    "loan_id",
-                    "department",
-                    "purpose",
-                    "starts_on",
-                    "ends_on",
-                    "status",
                 ]
-                .map(String::from)
-                .to_vec(),
-            );
-            for l in reports::overdue(&app, &v.actor).await? {
-                rows.push(vec![
+            },
+        ),
+        "overdue" => streamed(
+            &[
+                "loan_id",
+                "department",
+                "purpose",
+                "starts_on",
+                "ends_on",
+                "status",
+            ],
+            reports::overdue(&app, &v.actor).await?,
+            |l: Loan| {
+                vec![
                     l.id.to_string(),
                     l.department,
                     l.purpose,
                     l.starts_on.to_string(),
                     l.ends_on.to_string(),
                     l.status.as_str().into(),
-                ]);
-            }
-        }
-        "compensations" => {
-            rows.push(
-                [
-                    "case_id",
-                    "asset_id",
-                    "asset",
-                    "department",
-                    "loan_id",
-                    "status",
-                    "amount_yuan",
-                    "receipt_number",
                 ]
-                .map(String::from)
-                .to_vec(),
-            );
-            for c in reports::compensations(&app, &v.actor).await? {
-                rows.push(vec![
+            },
+        ),
+        "compensations" => streamed(
+            &[
+                "case_id",
+                "asset_id",
+                "asset",
+                "department",
+                "loan_id",
+                "status",
+                "amount_yuan",
+                "receipt_number",
+            ],
+            reports::compensations(&app, &v.actor).await?,
+            |c: Compensation| {
+                vec![
                     c.id.to_string(),
                     c.asset_id.to_string(),
                     c.asset,
@@ -244,28 +232,25 @@ async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Re
                     c.status.as_str().into(),
                     yuan(&c.amount_fen),
                     c.receipt_number.unwrap_or_default(),
-                ]);
-            }
-        }
-        _ => {
-            rows.push(
-                [
-                    "disposal_id",
-                    "reason",
-                    "status",
-                    "original_value_yuan",
-                    "appraised_yuan",
-                    "method",
-                    "sale_price_yuan",
-                    "buyer",
-                    "receipt_number",
-                    "remitted_at",
                 ]
-                .map(String::from)
-                .to_vec(),
-            );
-            for d in reports::disposals(&app, &v.actor).await? {
-                rows.push(vec![
+            },
+        ),
+        _ => streamed(
+            &[
+                "disposal_id",
+                "reason",
+                "status",
+                "original_value_yuan",
+                "appraised_yuan",
+                "method",
+                "sale_price_yuan",
+                "buyer",
+                "receipt_number",
+                "remitted_at",
+            ],
+            reports::disposals(&app, &v.actor).await?,
+            |d: Disposal| {
+                vec![
                     d.id.to_string(),
                     d.reason,
                     d.status.as_str().into(),
@@ -276,16 +261,10 @@ async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Re
                     d.buyer.unwrap_or_default(),
                     d.receipt_number.unwrap_or_default(),
                     d.remitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                ]);
-            }
-        }
-    }
-    let mut body = String::from("\u{feff}");
-    for row in rows {
-        let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
-        body.push_str(&cells.join(","));
-        body.push_str("\r\n");
-    }
+                ]
+            },
+        ),
+    };
     let disposition = format!("attachment; filename=\"depot-{name}.csv\"");
     Ok((
         [
@@ -295,6 +274,63 @@ async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Re
         body,
     )
         .into_response())
+}
+
+fn stock_row(c: CategoryStock) -> Vec<String> {
+    vec![
+        c.category,
+        c.in_stock.to_string(),
+        c.reserved.to_string(),
+        c.on_loan.to_string(),
+        c.listed.to_string(),
+        c.other.to_string(),
+        yuan(&c.value_fen),
+        format!("{:.4}", c.utilisation),
+    ]
+}
+
+/// The byte-order mark and the header line.
+fn head(columns: &[&str]) -> String {
+    let mut out = String::from("\u{feff}");
+    push_row(&mut out, columns.iter().map(|c| c.to_string()).collect());
+    out
+}
+
+fn push_row(out: &mut String, cells: Vec<String>) {
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&csv_cell(cell));
+    }
+    out.push_str("\r\n");
+}
+
+/// A CSV body written batch by batch as `rows` come. A failure halfway ends the body
+/// early (the client sees a cut transfer, never a complete-looking file) and is logged.
+fn streamed<T: Send + 'static>(columns: &[&str], rows: Rows<T>, row: fn(T) -> Vec<String>) -> Body {
+    let first = head(columns);
+    let chunks =
+        futures_util::stream::unfold((Some(first), Some(rows)), move |(first, rows)| async move {
+            if let Some(first) = first {
+                return Some((Ok(Bytes::from(first)), (None, rows)));
+            }
+            let mut rows = rows?;
+            match rows.next().await? {
+                Ok(batch) => {
+                    let mut out = String::with_capacity(batch.len() * 64);
+                    for r in batch {
+                        push_row(&mut out, row(r));
+                    }
+                    Some((Ok(Bytes::from(out)), (None, Some(rows))))
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a CSV export failed halfway");
+                    Some((Err(std::io::Error::other(e.to_string())), (None, None)))
+                }
+            }
+        });
+    Body::from_stream(chunks)
 }
 
 /// RFC 4180 quoting; a leading `=`, `+`, `-` or `@` is neutralised so a spreadsheet never

@@ -1,0 +1,230 @@
+//! Query plans at a small city's scale: every list, search, page, report and export the
+//! benchmark drives (`depot bench data`), on data from the same seed, has each of its
+//! statements explained by PostgreSQL's `auto_explain` as it runs, and none may scan the
+//! big tables (assets, events, reservations) whole. Plans, never timings: a sequential scan
+//! that is quick on 20,000 assets is what takes seconds on a million.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::body::Body;
+use axum::http::{header, Request};
+use depot::app::App;
+use depot::cli::data_bench::{self, Who, ENDPOINTS, EXPORTS};
+use depot::config::Config;
+use depot::db::bench_data::{self, Scale};
+use http_body_util::BodyExt;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+/// The tables a whole scan of which would not scale.
+const BIG: &[&str] = &["assets", "events", "reservations"];
+
+/// The plans PostgreSQL sent as notices, collected from sqlx's log of them.
+fn plans() -> &'static Arc<Mutex<Vec<String>>> {
+    static PLANS: OnceLock<Arc<Mutex<Vec<String>>>> = OnceLock::new();
+    PLANS.get_or_init(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let plans = Arc::new(Mutex::new(Vec::new()));
+        let _ = tracing_subscriber::registry()
+            .with(Notices(plans.clone()))
+            .try_init();
+        plans
+    })
+}
+
+struct Notices(Arc<Mutex<Vec<String>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Notices {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() != "sqlx::postgres::notice" {
+            return;
+        }
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                if field.name() == "message" {
+                    self.0 = value.to_owned();
+                }
+            }
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" && self.0.is_empty() {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        if message.0.contains("plan:") {
+            self.0.lock().unwrap().push(message.0);
+        }
+    }
+}
+
+/// The whole-table scans of the big tables in a plan, as lines of it.
+fn whole_scans(plan: &str) -> Vec<String> {
+    plan.lines()
+        .filter(|line| {
+            let node = line.trim_start().trim_start_matches("->").trim_start();
+            let node = node.strip_prefix("Parallel ").unwrap_or(node);
+            BIG.iter().any(|table| {
+                node.strip_prefix("Seq Scan on ")
+                    .and_then(|rest| rest.strip_prefix(table))
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '(']))
+            })
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_whole_scan_is_recognised() {
+    let plan = "Limit\n  ->  Seq Scan on assets a  (cost=0.00..1.00 rows=1 width=8)\n  ->  Seq Scan on assets_x";
+    assert_eq!(whole_scans(plan).len(), 1);
+    assert!(whole_scans("  ->  Parallel Seq Scan on events").len() == 1);
+    assert!(whole_scans("  ->  Index Scan using assets_pkey on assets a").is_empty());
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn no_list_search_page_report_or_export_scans_a_big_table_whole(pool: PgPool) {
+    let mut conn = pool.acquire().await.unwrap();
+    bench_data::seed(&mut conn, Scale::proportional(20_000), |_| {})
+        .await
+        .unwrap();
+    bench_data::settle(&mut conn, depot::app::reports::IDLE_DAYS)
+        .await
+        .unwrap();
+    let cookies = [
+        (
+            Who::Admin,
+            data_bench::session(&mut conn, Who::Admin).await.unwrap(),
+        ),
+        (
+            Who::Requester,
+            data_bench::session(&mut conn, Who::Requester)
+                .await
+                .unwrap(),
+        ),
+        (
+            Who::Keeper,
+            data_bench::session(&mut conn, Who::Keeper).await.unwrap(),
+        ),
+    ];
+    let extent = bench_data::extent(&mut conn).await.unwrap();
+    drop(conn);
+
+    // The service's pool as the service sets it up, but with every statement explained
+    // (`auto_explain` at notice level, so the plan comes back to the client that ran it).
+    let options = pool.connect_options().as_ref().clone();
+    let explained = PgPoolOptions::new()
+        .max_connections(4)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                for statement in [
+                    "load 'auto_explain'",
+                    "set auto_explain.log_min_duration = 0",
+                    "set auto_explain.log_level = notice",
+                    "set auto_explain.log_nested_statements = on",
+                    "set plan_cache_mode = force_custom_plan",
+                ] {
+                    conn.execute(statement).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .unwrap();
+    let plans = plans();
+    let router = depot::server::router(App::new(explained, Config::for_database(None)));
+
+    let mut failures = Vec::new();
+    let paths = ENDPOINTS
+        .iter()
+        .map(|e| (e.who, e.path))
+        .chain(EXPORTS.iter().map(|p| (Who::Admin, *p)));
+    for (n, (who, path)) in paths.enumerate() {
+        let cookie = &cookies.iter().find(|(w, _)| *w == who).unwrap().1;
+        let path = data_bench::fill(path, n, extent);
+        plans.lock().unwrap().clear();
+        let response = router
+            .clone()
+            .oneshot(
+                Request::get(&path)
+                    .header(header::COOKIE, cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let status = response.status();
+        response.into_body().collect().await.unwrap();
+        assert!(status.is_success(), "{path}: {status}");
+        let seen = std::mem::take(&mut *plans.lock().unwrap());
+        assert!(!seen.is_empty(), "{path}: no plan was explained");
+        for plan in seen {
+            let scans = whole_scans(&plan);
+            if !scans.is_empty() {
+                failures.push(format!("{path} ({who:?}):\n{plan}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "whole scans of a big table:\n\n{}",
+        failures.join("\n\n")
+    );
+}
+
+/// The dashboard's tallies are the assets' counts and values by category, state and listing,
+/// whatever statements changed them, before and after they are folded.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_tallies_agree_with_the_assets(pool: PgPool) {
+    const DIFFERENCE: &str = "
+        with real as (
+            select category_id, state, virtual_depot, case when virtual_depot then owner_department_id end as listed_by,
+                   count(*)::numeric as assets, sum(original_value_fen)::numeric as value_fen
+            from assets group by 1, 2, 3, 4),
+        kept as (
+            select category_id, state, virtual_depot, listed_by, sum(assets) as assets, sum(value_fen) as value_fen
+            from asset_tallies group by 1, 2, 3, 4 having sum(assets) <> 0 or sum(value_fen) <> 0)
+        select count(*) from ((table real except table kept) union all (table kept except table real)) d";
+    let mut conn = pool.acquire().await.unwrap();
+    bench_data::seed(&mut conn, Scale::proportional(2_000), |_| {})
+        .await
+        .unwrap();
+    let differ = async |conn: &mut sqlx::PgConnection| -> i64 {
+        sqlx::query_scalar(DIFFERENCE)
+            .fetch_one(conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(differ(&mut conn).await, 0, "after the seed");
+    for change in [
+        "update assets set state = 'on_loan' where id % 7 = 0 and state = 'in_stock'",
+        "update assets set virtual_depot = true, state = 'listed', owner_department_id = 1 + id % 3 where id % 11 = 0",
+        "update assets set original_value_fen = original_value_fen + 1 where id % 5 = 0",
+        "update assets set category_id = 1 where id % 13 = 0",
+        "update assets set state = 'disposed', virtual_depot = false where id % 17 = 0",
+    ] {
+        sqlx::query(change).execute(&mut *conn).await.unwrap();
+        assert_eq!(differ(&mut conn).await, 0, "after {change}");
+    }
+    depot::db::reports::compact_tallies(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(differ(&mut conn).await, 0, "after folding");
+    let rows: i64 = sqlx::query_scalar("select count(*) from asset_tallies")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let groups: i64 = sqlx::query_scalar(
+        "select count(*) from (select distinct category_id, state, virtual_depot, case when virtual_depot then owner_department_id end from assets) g",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(rows, groups, "one row per group once folded");
+}
