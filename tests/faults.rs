@@ -428,7 +428,6 @@ async fn a_postmaster_killed_mid_trace_loses_and_doubles_nothing() {
         .await
         .expect("the private cluster");
     let _crashed = ClusterGuard(pg.cluster_dir().to_owned());
-    let watch = pg.supervise().expect("the owner supervises");
     let pool = depot::db::connect(pg.connect_options(), None)
         .await
         .unwrap();
@@ -455,17 +454,26 @@ async fn a_postmaster_killed_mid_trace_loses_and_doubles_nothing() {
         .unwrap()
         .success());
     // The whole passage arrives while the database is down; `replay_into` returns once
-    // every fact is stored, so after the supervisor has started PostgreSQL again.
-    tokio::time::timeout(
-        std::time::Duration::from_secs(120),
-        trace.replay_into(&ingest),
-    )
-    .await
-    .expect("stored within two minutes");
-    assert!(
-        ingest.stats().retries > 0,
-        "the pipeline met the dead database"
-    );
+    // every fact is stored, so after the supervisor has started PostgreSQL again. The
+    // supervisor starts watching only once the pipeline has met the dead database: started
+    // before, on a slow machine it could bring PostgreSQL back before the first store.
+    let replay = trace.replay_into(&ingest);
+    tokio::pin!(replay);
+    let met = async {
+        while ingest.stats().retries == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        _ = &mut replay => panic!("the passage was stored while the database was down"),
+        met = tokio::time::timeout(std::time::Duration::from_secs(60), met) => {
+            met.expect("the pipeline met the dead database within a minute");
+        }
+    }
+    let watch = pg.supervise().expect("the owner supervises");
+    tokio::time::timeout(std::time::Duration::from_secs(120), replay)
+        .await
+        .expect("stored within two minutes");
 
     assert_eq!(
         count(&pool, "select count(*) from facts where kind = 'passed'").await,
