@@ -273,8 +273,12 @@ pub fn spawn_serving(mut serve: std::process::Command) -> (Process, String) {
             break addr.trim().to_owned();
         }
     };
-    // Keep draining its log so that it never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    // Keep draining its log so that it never blocks on a full pipe; a failing test shows it.
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            eprintln!("depot serve: {line}");
+        }
+    });
     (Process(depot), base)
 }
 
