@@ -47,7 +47,15 @@ pub struct Score {
     pub false_passages: u32,
     /// Uncertain where nothing crossed.
     pub false_asked: u32,
+    /// Crossings whose tag the reader read at least [`READABLE_READS`] times around them:
+    /// the ones the radio can tell at all.
+    pub readable: u32,
+    /// Of those, judged right and acted on.
+    pub right_readable: u32,
 }
+
+/// Reads of a tag within [`MATCH_US`] of its crossing below which no judgment can be made.
+pub const READABLE_READS: usize = 3;
 
 impl Score {
     pub fn add(&mut self, o: &Score) {
@@ -59,11 +67,18 @@ impl Score {
         self.wrong_direction_asked += o.wrong_direction_asked;
         self.false_passages += o.false_passages;
         self.false_asked += o.false_asked;
+        self.readable += o.readable;
+        self.right_readable += o.right_readable;
     }
 
     /// Share of crossings judged right and acted on.
     pub fn right_share(&self) -> f64 {
         f64::from(self.right) / f64::from(self.crossings.max(1))
+    }
+
+    /// Share of the crossings the radio can tell judged right and acted on.
+    pub fn right_readable_share(&self) -> f64 {
+        f64::from(self.right_readable) / f64::from(self.readable.max(1))
     }
 }
 
@@ -167,6 +182,8 @@ mod tests {
                 wrong_direction_asked: 0,
                 false_passages: 1,
                 false_asked: 1,
+                readable: 0,
+                right_readable: 0,
             }
         );
     }
@@ -194,6 +211,10 @@ pub struct GateBenchArgs {
     /// Print every seed's score, not only the totals.
     #[arg(long)]
     pub verbose: bool,
+    /// With `--verbose`: each missed crossing's reads, the strongest per side in 200 ms
+    /// bins around the moment the tag was in the door plane.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// The engine configuration for the model's door: antennas on the inside are the gate's
@@ -251,6 +272,7 @@ pub fn play(
     plan: &door::Plan,
     seed: u64,
     notes: Option<&mut Vec<String>>,
+    explain: bool,
 ) -> anyhow::Result<Score> {
     let run = door::simulate(model, plan, seed);
     let mut engine = Engine::new(door_config(model))?;
@@ -297,6 +319,10 @@ pub fn play(
                     epc,
                     kind(epc)
                 ));
+                if explain && verdict != "right" {
+                    let reads: Vec<_> = run.reads.iter().filter(|r| r.epc == *epc).collect();
+                    notes.push(series(model, &reads, real.map_or(*at, |c| c.at_us)));
+                }
             }
         }
         for c in &truth {
@@ -315,10 +341,54 @@ pub fn play(
                     inside,
                     reads.len() - inside
                 ));
+                if explain {
+                    notes.push(series(model, &reads, c.at_us));
+                }
             }
         }
     }
-    Ok(score(&facts, &truth))
+    let readable: Vec<Crossing> = truth
+        .iter()
+        .filter(|c| {
+            run.reads
+                .iter()
+                .filter(|r| r.epc == c.epc && r.timestamp_us.abs_diff(c.at_us) <= MATCH_US)
+                .count()
+                >= READABLE_READS
+        })
+        .copied()
+        .collect();
+    Ok(Score {
+        readable: readable.len() as u32,
+        right_readable: score(&facts, &readable).right,
+        ..score(&facts, &truth)
+    })
+}
+
+/// A tag's reads as the strongest per side (inside/outside, dBm; `.` for none) in 200 ms
+/// bins from 3 s before to 3 s after `at_us`.
+fn series(model: &door::DoorModel, reads: &[&depot_readers::TagRead], at_us: u64) -> String {
+    const BIN_US: i64 = 200_000;
+    let mut bins = [[None::<i8>; 2]; 30];
+    for r in reads {
+        let b = (r.timestamp_us as i64 - at_us as i64).div_euclid(BIN_US) + 15;
+        let (Ok(b), Some(rssi)) = (usize::try_from(b), r.rssi_dbm) else {
+            continue;
+        };
+        let side = usize::from(model.side_of(r.antenna) != Some(door::Side::Inside));
+        if let Some(bin) = bins.get_mut(b) {
+            bin[side] = Some(bin[side].map_or(rssi, |v| v.max(rssi)));
+        }
+    }
+    let mut out = String::from("      ");
+    for (i, [inside, outside]) in bins.iter().enumerate() {
+        if i == 15 {
+            out.push_str("| ");
+        }
+        let f = |v: &Option<i8>| v.map_or(".".to_string(), |v| v.to_string());
+        out.push_str(&format!("{}/{} ", f(inside), f(outside)));
+    }
+    out
 }
 
 /// A scenario of the door model by name.
@@ -343,9 +413,9 @@ pub fn run(args: GateBenchArgs) -> anyhow::Result<()> {
         args.seeds, args.seed
     );
     println!(
-        "| front-to-back | scenario | crossings | right (acted) | asked | missed | wrong direction acted | wrong direction asked | false passages acted | false asked |"
+        "| front-to-back | scenario | crossings | right (acted) | right where the radio can tell | asked | missed | wrong direction acted | wrong direction asked | false passages acted | false asked |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let plans: Vec<(String, door::Plan)> = args
         .plans
         .iter()
@@ -359,7 +429,13 @@ pub fn run(args: GateBenchArgs) -> anyhow::Result<()> {
             let mut total = Score::default();
             for seed in args.seed..args.seed + args.seeds {
                 let mut notes = Vec::new();
-                let s = play(&model, plan, seed, args.verbose.then_some(&mut notes))?;
+                let s = play(
+                    &model,
+                    plan,
+                    seed,
+                    args.verbose.then_some(&mut notes),
+                    args.explain,
+                )?;
                 if args.verbose {
                     eprintln!("{fb} dB {name} seed {seed}: {s:?}");
                     for n in notes {
@@ -385,8 +461,18 @@ fn row(ratio: &str, plan: &str, s: &Score) {
     } else {
         format!("{:.2} % ({})", 100.0 * s.right_share(), s.right)
     };
+    let readable = if s.readable == 0 {
+        "—".to_string()
+    } else {
+        format!(
+            "{:.2} % ({}/{})",
+            100.0 * s.right_readable_share(),
+            s.right_readable,
+            s.readable
+        )
+    };
     println!(
-        "| {ratio} | {plan} | {} | {right} | {} | {} | {} | {} | {} | {} |",
+        "| {ratio} | {plan} | {} | {right} | {readable} | {} | {} | {} | {} | {} | {} |",
         s.crossings,
         s.asked,
         s.missed,

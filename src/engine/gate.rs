@@ -394,28 +394,50 @@ pub struct Companion {
     pub first: u32,
     pub last: u32,
     pub confidence: f32,
+    /// How far (dB) its own side balance moved at its crossing (see [`step`]): what this
+    /// door makes of a crossing now.
+    pub step: f32,
 }
 
 /// Tags that travel together reach the edge of the field within this much (ms) of each
 /// other: a trolley's tags differ in gain and in where they sit on it, not in when they come.
 const TOGETHER_MS: u32 = 2_000;
-/// A tag heard on one side only that crossed was last heard within this much (ms) of its
-/// companions' crossing: after the door plane it was behind its antennas.
-const LAST_HEARD_MS: u32 = 1_000;
 /// Reads a track needs before a companion's passage can speak for it.
 const MIN_COMPANION_READS: usize = 3;
+/// The windows either side of a companion's crossing in which a track's levels are
+/// compared (ms): a trolley's tags cross within a second of each other, and a tag behind
+/// an antenna falls out of its reach within a second or two.
+const STEP_WINDOW_MS: u32 = 1_500;
+/// Bins (ms) of the step's levels: two cycles of a four-antenna portal, so each side has
+/// had two turns.
+const STEP_BIN_MS: u32 = 2 * BIN_MS;
+
+/// How far (dB) the side balance of a track must move the companion's way at its crossing
+/// for the companion to speak for the track: the side left falls behind its antennas, the
+/// side entered comes in front of its own. Tags on one trolley see the same door.
+const STEP_SURE_DB: f32 = 6.0;
+/// Below [`STEP_SURE_DB`] but at least this, the lent passage is asked, not acted on.
+const STEP_ASK_DB: f32 = 3.0;
+/// A companion speaks surely by the step alone only where its own crossing moved its side
+/// balance by at least this (dB): at a door whose antennas hear through the doorway
+/// (front-to-back 4 dB) a sure crossing moves it 2–11 dB, no more than noise and silence
+/// move a tag heard on one side.
+const COMPANION_STEP_DB: f32 = 12.0;
+/// Where loads cross each way at once, a track must follow one of them by this many times
+/// [`STEP_SURE_DB`] to be sure which it travelled with.
+const CONTESTED_FACTOR: f32 = 3.0;
 
 /// The passage of a track that could not be judged sure on its own (heard on one side only,
 /// through an orientation null or a shadow on the trolley; or too weakly to be sure), taken
-/// from a sure passage of tags that travelled with it. The track must have come and gone
-/// with them: heard from when they were first heard until their crossing (it approached
-/// with them), or from their crossing until they were last heard (it left with them); and
-/// its reads must fit their crossing: before it on the side they left, after it on the side
-/// they entered or, where the tag is hidden from that side, on the side they left but
-/// clearly weaker (it went behind those antennas). A tag left behind at the door is heard on
-/// after them, as strongly as before, and never fits. `own` is the track's own, unsure
-/// judgment, which must agree. Of several companions that fit, they must agree on the
-/// direction; the surest speaks.
+/// from a sure passage of tags that travelled with it. The track must lie within their
+/// span at the door (not heard long before they came, nor long after they left) and be
+/// heard around their crossing; and its own levels must step the way their crossing goes:
+/// the side they left weaker after it (behind its antennas, or out of their reach), the side
+/// they entered stronger. A tag left behind at the door keeps its level and never fits; a
+/// tag on a load crossing the other way at the same moment steps the other way. Where the
+/// step is too small to be sure, the lent passage is asked. `own` is the track's own,
+/// unsure judgment, which must agree. Of several companions that fit, they must agree on
+/// the direction; the surest speaks.
 pub fn with_companions(
     track: &GateTrack,
     own: Option<Passage>,
@@ -427,81 +449,95 @@ pub fn with_companions(
     }
     // Companions whose comings and goings match the track's.
     let timed = companions.iter().filter(|c| {
-        let left_with = last.abs_diff(c.last) <= TOGETHER_MS;
-        let came_with = first.abs_diff(c.first) <= TOGETHER_MS;
-        match own {
-            Some(_) => came_with && left_with,
-            None => {
-                let approached = came_with
-                    && first < c.at
-                    && (last <= c.at.saturating_add(LAST_HEARD_MS) || left_with);
-                let departed = first.abs_diff(c.at) <= LAST_HEARD_MS && left_with;
-                approached || departed
-            }
-        }
+        first.saturating_add(TOGETHER_MS) >= c.first
+            && last <= c.last.saturating_add(TOGETHER_MS)
+            && first < c.at.saturating_add(STEP_WINDOW_MS)
+            && last.saturating_add(STEP_WINDOW_MS) > c.at
     });
-    let mut best: Option<Companion> = None;
+    // Per direction (Out, In): the companion whose crossing the track's levels follow best,
+    // and how far (dB) they follow it.
+    let mut best: [Option<(Companion, f32)>; 2] = [None, None];
     for c in timed {
-        let fits = match own {
-            // Two loads crossing at once, one each way, come and go together too: a track
-            // whose own reads cannot tell which it travelled with is not decided for it.
-            Some(p) => {
-                if p.direction != c.direction {
-                    return None;
-                }
-                p.at.abs_diff(c.at) <= LAST_HEARD_MS
-            }
-            None => sides_fit(&track.reads, c),
-        };
-        if !fits {
+        let Some(step) = step(&track.reads, c.at, c.direction) else {
             continue;
-        }
-        match best {
-            Some(b) if b.direction != c.direction => return None,
-            Some(b) if b.confidence >= c.confidence => {}
-            _ => best = Some(*c),
+        };
+        let d = usize::from(c.direction == Direction::In);
+        if best[d].is_none_or(|(b, s)| step > s || (step == s && c.confidence > b.confidence)) {
+            best[d] = Some((*c, step));
         }
     }
-    let c = best?;
+    // Two loads crossing at once, one each way, come and go together: a track must follow
+    // one of them clearly better than the other, and by [`CONTESTED_FACTOR`] times as much
+    // to be sure.
+    let contested = best.iter().all(Option::is_some);
+    let (c, step) = match best {
+        [Some(o), Some(i)] => {
+            let (won, lost) = if o.1 >= i.1 { (o, i) } else { (i, o) };
+            if won.1 - lost.1.max(0.0) < STEP_ASK_DB {
+                return None;
+            }
+            won
+        }
+        [Some(b), None] | [None, Some(b)] => b,
+        [None, None] => return None,
+    };
+    if step < STEP_ASK_DB || own.is_some_and(|p| p.direction != c.direction) {
+        return None;
+    }
+    let sure = STEP_SURE_DB * if contested { CONTESTED_FACTOR } else { 1.0 };
+    // A track whose own reads already judged that way, only not surely, needs no more than
+    // its load's timing.
+    let agrees = own.is_some_and(|p| p.at.abs_diff(c.at) <= STEP_WINDOW_MS) && !contested;
+    let confidence = if agrees || (step >= sure && c.step >= COMPANION_STEP_DB) {
+        c.confidence
+    } else {
+        c.confidence.min(0.5)
+    };
     Some(Passage {
         direction: c.direction,
         at: c.at,
-        confidence: c.confidence,
+        confidence,
     })
 }
 
-/// Reads on the side left after the crossing that still fit it (a reflection, a back lobe).
-const STRAY_READS_AFTER: u32 = 2;
-
-/// Whether a track's reads fit a companion's crossing: before it mostly on the side left
-/// and strongest there; after it mostly on the side entered. A tag heard on after the
-/// crossing by the side it left, more than a reflection's worth, does not fit: whether it
-/// went behind those antennas or stayed in front of them, moving away, its level alone
-/// cannot tell (distance weakens it as fast as a back lobe does).
-fn sides_fit(reads: &[GateRead], c: &Companion) -> bool {
-    let left = match c.direction {
-        Direction::Out => INSIDE as u8,
-        Direction::In => OUTSIDE as u8,
+/// How far (dB) a track's side balance moves toward `direction` at `at`: the level of the
+/// side left, before less after, plus that of the side entered, after less before. A side's
+/// level in a window is the mean over its bins of the strongest read, a bin where it heard
+/// nothing counting [`SILENT_SIDE_DB`] below the track's weakest read. `None` without RSSI.
+pub fn step(reads: &[GateRead], at: u32, direction: Direction) -> Option<f32> {
+    let weakest = reads
+        .iter()
+        .filter(|r| r.rssi != NO_RSSI)
+        .map(|r| r.rssi)
+        .min()?;
+    const BINS: usize = (STEP_WINDOW_MS / STEP_BIN_MS) as usize;
+    let start = at.checked_sub(STEP_WINDOW_MS)?;
+    // [part][side][bin]: strongest RSSI.
+    let mut strongest = [[[NO_RSSI; BINS]; 2]; 2];
+    for r in reads.iter().filter(|r| r.rssi != NO_RSSI && r.t >= start) {
+        let b = ((r.t - start) / STEP_BIN_MS) as usize;
+        let (part, bin) = (b / BINS, b % BINS);
+        if part > 1 {
+            break;
+        }
+        let s = &mut strongest[part][usize::from(r.side)][bin];
+        *s = (*s).max(r.rssi);
+    }
+    let level = |part: usize, side: usize| {
+        strongest[part][side]
+            .iter()
+            .map(|&r| {
+                f32::from(if r == NO_RSSI { weakest } else { r })
+                    - if r == NO_RSSI { SILENT_SIDE_DB } else { 0.0 }
+            })
+            .sum::<f32>()
+            / BINS as f32
     };
-    // Per part (before, after) and side (left, entered): reads and strongest RSSI.
-    let mut count = [[0u32; 2]; 2];
-    let mut strongest = [[NO_RSSI; 2]; 2];
-    for r in reads {
-        let part = usize::from(r.t >= c.at);
-        let side = usize::from(r.side != left);
-        count[part][side] += 1;
-        strongest[part][side] = strongest[part][side].max(r.rssi);
-    }
-    let [left_before, entered_before] = count[0];
-    if left_before + entered_before > 0
-        && (left_before < 2
-            || entered_before * 2 > left_before
-            || strongest[0][1] > strongest[0][0])
-    {
-        return false;
-    }
-    let [left_after, entered_after] = count[1];
-    left_after <= STRAY_READS_AFTER || left_after * 2 <= entered_after
+    let (left, entered) = match direction {
+        Direction::Out => (INSIDE, OUTSIDE),
+        Direction::In => (OUTSIDE, INSIDE),
+    };
+    Some(level(0, left) - level(1, left) + level(1, entered) - level(0, entered))
 }
 
 /// A gate batch still open to new passages (engine ms). Passages are judged only once a
@@ -641,6 +677,7 @@ mod tests {
         first: 0,
         last: 8_000,
         confidence: 0.99,
+        step: 30.0,
     };
 
     /// A tag of that trolley hidden from the outside antennas: heard inside, louder as it
@@ -671,9 +708,12 @@ mod tests {
     }
 
     #[test]
-    fn a_tag_that_came_later_does_not_cross_with_a_load() {
+    fn a_tag_that_came_later_and_never_changed_is_at_most_asked() {
+        // Heard at one level from 2.5 s until the crossing: it may have ridden the load,
+        // hidden until then, or stood by the door; only a person can tell.
         let reads: Vec<_> = (0..30u32).map(|i| (INSIDE, 2_500 + i * 50, -60)).collect();
-        assert_eq!(with_companions(&track(&reads), None, &[TROLLEY_OUT]), None);
+        let lent = with_companions(&track(&reads), None, &[TROLLEY_OUT]);
+        assert!(lent.is_none_or(|p| p.confidence <= 0.5), "{lent:?}");
     }
 
     #[test]
@@ -683,24 +723,60 @@ mod tests {
     }
 
     #[test]
-    fn loads_crossing_each_way_at_once_decide_nothing_for_an_unsure_track() {
+    fn a_tag_hidden_from_the_side_it_left_crosses_with_its_load() {
+        // Coming in, hidden from the outside antennas: the inside antennas hear it faintly
+        // through their backs, then loudly once it is in front of them.
         let trolley_in = Companion {
             direction: Direction::In,
             ..TROLLEY_OUT
         };
-        let t = walk(8.0, true, false);
+        let reads: Vec<_> = (0..60u32)
+            .map(|i| {
+                let t = 2_000 + i * 100;
+                (INSIDE, t, if t < 4_000 { -74 } else { -52 })
+            })
+            .collect();
+        let t = track(&reads);
+        let p = with_companions(&t, None, &[trolley_in]).expect("lent");
+        assert_eq!(p.direction, Direction::In);
+        assert_eq!(p.confidence, trolley_in.confidence);
+        // The load going out would have left it stronger inside, not weaker.
+        assert_eq!(with_companions(&t, None, &[TROLLEY_OUT]), None);
+    }
+
+    #[test]
+    fn at_a_door_that_hardly_tells_the_sides_a_lent_passage_is_asked() {
+        let t = hidden_from_outside(3_900);
+        let poor = Companion {
+            step: 5.0,
+            ..TROLLEY_OUT
+        };
+        let p = with_companions(&t, None, &[poor]).expect("asked");
+        assert_eq!(p.direction, Direction::Out);
+        assert!(p.confidence <= 0.5, "{p:?}");
+    }
+
+    #[test]
+    fn loads_crossing_each_way_at_once_decide_only_what_clearly_follows_one() {
+        let trolley_in = Companion {
+            direction: Direction::In,
+            ..TROLLEY_OUT
+        };
+        let companions = [TROLLEY_OUT, trolley_in];
+        // Heard inside until the crossing, then silent: it went out.
+        let t = hidden_from_outside(3_900);
+        let p = with_companions(&t, None, &companions).expect("follows the load out");
+        assert_eq!(p.direction, Direction::Out);
+        // The same level throughout, heard on after both crossings: it follows neither.
+        let reads: Vec<_> = (0..60u32).map(|i| (INSIDE, 2_000 + i * 100, -60)).collect();
+        assert_eq!(with_companions(&track(&reads), None, &companions), None);
+        // An unsure judgment of its own that one load contradicts is not overruled.
         let own = Passage {
-            direction: Direction::Out,
+            direction: Direction::In,
             at: 4_000,
             confidence: 0.5,
         };
-        let mut t = t;
-        // Its span matches both loads.
-        t.reads.retain(|r| r.t <= 8_000);
-        let companions = [TROLLEY_OUT, trolley_in];
         assert_eq!(with_companions(&t, Some(own), &companions), None);
-        let lent = with_companions(&t, Some(own), &companions[..1]).expect("one load");
-        assert_eq!(lent.confidence, TROLLEY_OUT.confidence);
     }
 
     #[test]

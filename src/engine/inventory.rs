@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::config::{ConfigError, EngineConfig, GateId, Smoothing, ZoneId};
 use super::fact::{Direction, Fact};
 use super::gate::{
-    judge, with_companions, Companion, GateTrack, OpenBatch, INSIDE, OUTSIDE, SETTLE_MS,
+    judge, step, with_companions, Companion, GateTrack, OpenBatch, INSIDE, OUTSIDE, SETTLE_MS,
 };
 use super::key::{KeyMap, Keys, TagKey};
 use super::presence::{self, Params, Step, TagState, NONE};
@@ -784,16 +784,13 @@ impl Engine {
         let sure = judge(track, gate.min_reads).is_some_and(|p| {
             p.confidence >= gate.min_confidence && track.last().saturating_sub(p.at) >= SETTLE_MS
         });
-        // A track heard on one side only cannot pass on its own; the tags it travelled with
-        // may, but they are heard for seconds longer on the side they entered: it waits for
-        // their judgment.
-        let one_sided = track.sides.iter().any(|s| s.reads == 0);
+        // A track that is not sure on its own (heard on one side only, or too weakly) may
+        // be spoken for by the tags it travelled with, but they are heard for seconds
+        // longer on the side they entered: it waits for their judgment.
         let wait = if sure {
             gate.quiet_ms
-        } else if one_sided {
-            gate.undecided_ms.max(COMPANION_WAIT_MS)
         } else {
-            gate.undecided_ms
+            gate.undecided_ms.max(COMPANION_WAIT_MS)
         };
         let due = track.last().saturating_add(wait);
         if due > timer.at {
@@ -825,6 +822,7 @@ impl Engine {
                     first: track.first().unwrap_or(p.at),
                     last: track.last(),
                     confidence: p.confidence,
+                    step: step(&track.reads, p.at, p.direction).unwrap_or(0.0),
                 });
                 p
             }
