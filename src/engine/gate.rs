@@ -436,8 +436,8 @@ const CONTESTED_FACTOR: f32 = 3.0;
 /// they entered stronger. A tag left behind at the door keeps its level and never fits; a
 /// tag on a load crossing the other way at the same moment steps the other way. Where the
 /// step is too small to be sure, the lent passage is asked. `own` is the track's own,
-/// unsure judgment, which must agree. Of several companions that fit, they must agree on
-/// the direction; the surest speaks.
+/// unsure judgment, which must agree. Of several companions, the one whose crossing the
+/// track follows best speaks; if companions went each way, it must follow one clearly.
 pub fn with_companions(
     track: &GateTrack,
     own: Option<Passage>,
@@ -511,11 +511,15 @@ pub fn step(reads: &[GateRead], at: u32, direction: Direction) -> Option<f32> {
         .map(|r| r.rssi)
         .min()?;
     const BINS: usize = (STEP_WINDOW_MS / STEP_BIN_MS) as usize;
-    let start = at.checked_sub(STEP_WINDOW_MS)?;
+    // Engine ms may start later than a window before the crossing.
+    let start = i64::from(at) - i64::from(STEP_WINDOW_MS);
     // [part][side][bin]: strongest RSSI.
     let mut strongest = [[[NO_RSSI; BINS]; 2]; 2];
-    for r in reads.iter().filter(|r| r.rssi != NO_RSSI && r.t >= start) {
-        let b = ((r.t - start) / STEP_BIN_MS) as usize;
+    for r in reads.iter().filter(|r| r.rssi != NO_RSSI) {
+        let Ok(b) = usize::try_from((i64::from(r.t) - start).div_euclid(i64::from(STEP_BIN_MS)))
+        else {
+            continue;
+        };
         let (part, bin) = (b / BINS, b % BINS);
         if part > 1 {
             break;
@@ -527,8 +531,11 @@ pub fn step(reads: &[GateRead], at: u32, direction: Direction) -> Option<f32> {
         strongest[part][side]
             .iter()
             .map(|&r| {
-                f32::from(if r == NO_RSSI { weakest } else { r })
-                    - if r == NO_RSSI { SILENT_SIDE_DB } else { 0.0 }
+                if r == NO_RSSI {
+                    f32::from(weakest) - SILENT_SIDE_DB
+                } else {
+                    f32::from(r)
+                }
             })
             .sum::<f32>()
             / BINS as f32
