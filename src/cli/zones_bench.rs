@@ -455,7 +455,12 @@ fn explain(model: &ShelfModel, run: &Run<ShelfTruth>, facts: &[Fact], seed: u64)
                 .removals
                 .iter()
                 .any(|r| r.epc == epc && at >= r.picked_us);
-        if busy {
+        // A real move's report, late: listed above as not seen in time.
+        let late = truth
+            .moves
+            .iter()
+            .any(|m| m.epc == epc && reported_at(truth, facts, m) == Some(at));
+        if busy || late {
             continue;
         }
         println!(
