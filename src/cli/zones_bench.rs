@@ -357,8 +357,10 @@ fn reported_at(truth: &ShelfTruth, facts: &[Fact], m: &TrueMove) -> Option<u64> 
 }
 
 /// Print a run's real moves not seen in time (the tag's reads per aisle in the 30 s after
-/// it was put down) and every `moved` of a tag that never moved (its reads per aisle, count
-/// and mean power, in the 10 s before and over the whole run), each with the tag's facts.
+/// it was put down), still tags that flapped or were first placed wrong where the radio
+/// could tell (their reads over the run), and every `moved` of a tag still on a shelf (its
+/// reads per aisle, count and mean power, in the 10 s before and over the whole run), each
+/// with the tag's facts.
 fn explain(model: &ShelfModel, run: &Run<ShelfTruth>, facts: &[Fact], seed: u64) {
     let truth = &run.truth;
     let stats = |epc: Epc, from_us: u64, until: u64| {
@@ -407,6 +409,36 @@ fn explain(model: &ShelfModel, run: &Run<ShelfTruth>, facts: &[Fact], seed: u64)
             );
         }
     }
+    for tl in truth.timelines.iter().filter(|tl| tl.spans.len() == 1) {
+        let mine: Vec<&Fact> = facts.iter().filter(|f| f.epc() == Some(tl.epc)).collect();
+        let into = mine
+            .iter()
+            .filter(|f| matches!(f, Fact::Between { .. }))
+            .count();
+        let out = mine
+            .iter()
+            .filter(|f| matches!(f, Fact::Settled { .. } | Fact::Moved { .. }))
+            .count();
+        let first = mine.iter().find_map(|f| match f {
+            Fact::Arrived { zone, .. } => Some(*zone),
+            _ => None,
+        });
+        let Place::Aisle(k) = tl.spans[0].place else {
+            continue;
+        };
+        let wrong = first.is_some_and(|z| z != aisle_zone(k))
+            && strongest_aisle(model, run, tl.epc, truth.start_us, truth.end_us) == Some(k);
+        if into > 1 || out > 1 || wrong {
+            println!(
+                "  seed {seed} {} in {:?}: {}; run [{}]\n    {}",
+                tl.epc,
+                tl.spans[0].place,
+                if wrong { "placed wrong" } else { "flapping" },
+                stats(tl.epc, truth.start_us, truth.end_us),
+                story(tl.epc)
+            );
+        }
+    }
     for f in facts {
         let Fact::Moved { epc, from, to, at } = *f else {
             continue;
@@ -414,12 +446,26 @@ fn explain(model: &ShelfModel, run: &Run<ShelfTruth>, facts: &[Fact], seed: u64)
         let Some(tl) = truth.timeline(&epc) else {
             continue;
         };
-        if tl.spans.len() != 1 {
+        // A tag that moved too, if it was still on a shelf and not just put down.
+        let busy = truth
+            .moves
+            .iter()
+            .any(|m| m.epc == epc && (m.picked_us..=m.placed_us + DEADLINE_US).contains(&at))
+            || truth
+                .removals
+                .iter()
+                .any(|r| r.epc == epc && at >= r.picked_us);
+        // A real move's report, late: listed above as not seen in time.
+        let late = truth
+            .moves
+            .iter()
+            .any(|m| m.epc == epc && reported_at(truth, facts, m) == Some(at));
+        if busy || late {
             continue;
         }
         println!(
             "  seed {seed} {epc} in {:?}: moved {from:?}->{to:?} at {:.1} s; 10 s before [{}], run [{}]\n    {}",
-            tl.spans[0].place,
+            tl.at(at),
             secs(at),
             stats(epc, at.saturating_sub(10_000_000), at),
             stats(epc, truth.start_us, truth.end_us),
@@ -496,7 +542,8 @@ pub struct ZonesBenchArgs {
     /// The zones' `lost_ms`.
     #[arg(long, default_value_t = 5_000)]
     pub lost_ms: u32,
-    /// Print every false move and every move not seen in time, with the tag's reads.
+    /// Print every false move, every move not seen in time, every flapping still tag and every
+    /// still tag placed wrong where the radio could tell, with the tag's reads.
     #[arg(long)]
     pub explain: bool,
 }

@@ -15,21 +15,34 @@
 //!
 //! | state | integrates | decides, once the integral reaches the threshold |
 //! |---|---|---|
-//! | observed in `a` | lead − 2c | moved to `b` (about three windows at a lead of 3c) |
+//! | observed in `a` | lead − 2c | moved to `b` (about three windows at a lead of 3c), if the lead is a jump; else between |
 //! | observed in `a` | c − \|lead\| | between `a` and `b` (several windows too close) |
-//! | between | lead − 2c | settled in `b` (it did not move: now the readers can tell) |
-//! | between | −lead − 2c | settled in `a` |
+//! | between | lead − 2c | settled in `b`, at four times the move's threshold (it did not move: now the readers can tell) |
+//! | between | −lead − 2c | settled in `a` (about 48 windows at a lead of 3c) |
 //!
-//! Entering "between" needs the lead within ±c, leaving it a lead beyond 2c either way: the
-//! gap is the hysteresis that keeps a tag too close to call from flapping. Away from doors
-//! a decision for `b` also needs [`MOVE_READS`] reads of `b` within the excursion that
-//! makes it: a tag the reader seldom reaches never moves on a read or two.
+//! Entering "between" needs the lead within ±c, leaving it a lead beyond 2c either way for
+//! much longer: the gap is the hysteresis that keeps a tag too close to call from flapping.
+//! Away from doors a decision for `b` also needs [`MOVE_READS`] reads of `b` within the
+//! excursion that makes it: a tag the reader seldom reaches never moves on a read or two.
+//!
+//! A move is a change, not a lead. Away from doors the state keeps the contender's *usual*
+//! lead: a slow mean of the lead while no move is under way. A still tag's lead wanders
+//! around it (each channel fades each antenna differently; reads are noisy and few), a
+//! carried tag's lead jumps by about twice the aisles' isolation, from well below zero to
+//! well above. So the contender's sustained lead moves the tag only when it is also
+//! [`JUMP_CLEARS`]·c above the usual lead; otherwise the tag is between the two zones: the
+//! neighbour hears it about as well as its own antenna always did, and the readers cannot
+//! tell. (A tag placed in the wrong zone first, and later heard better by the other, thus
+//! goes between and settles; it is not reported as moved.)
 //!
 //! A glimpsed tag is observed once it has `observe_reads` reads (or `observe_ms`), but no
 //! sooner than twice `observe_ms` (at most a window) after its first read (at a door, the
 //! shorter of `observe_ms` and a fifth of a window), so that every antenna that hears it
-//! has had several turns; in the zone leading by the whole margin (2c),
-//! or after two windows, in the leading zone and between it and the other.
+//! has had several turns; in the zone leading by the whole margin (2c), or after two
+//! windows, in the leading zone and between it and the other. Away from doors a glimpse
+//! that another zone reads less than twice the margin (4c) weaker waits
+//! [`ARRIVE_CONTESTED_MS`], more than a reader's hop cycle, and
+//! is placed between the two if no zone leads by 2c within [`ARRIVE_CONTESTED_MAX_MS`].
 //!
 //! Silence: a zone falls silent after its `lost_ms`, or, away from doors, after
 //! [`SILENT_GAPS`] of the tag's usual intervals between reads if that is longer (a tag
@@ -39,7 +52,8 @@
 //! contender read it since, often enough, and leads by the whole margin (half at a door:
 //! carried through); else that silence only fades the zone's evidence.
 //!
-//! The state is 28 bytes, so the tag table's entry is 44 (see `TAG_ENTRY_BYTES`).
+//! The state is 28 bytes (the usual lead took the byte that was padding), so the tag
+//! table's entry is 44 (see `TAG_ENTRY_BYTES`).
 
 use super::config::Smoothing;
 
@@ -73,7 +87,7 @@ const READ_COST: i32 = EV_PER_DB / 4;
 /// A zone falls silent after `lost_ms`, or after this many of the tag's usual intervals
 /// between reads if longer (at most [`SILENT_LOST_MAX`] times `lost_ms`): a tag the reader
 /// has little time for is not lost because it was not read for a while.
-const SILENT_GAPS: u32 = 8;
+const SILENT_GAPS: u32 = 12;
 const SILENT_LOST_MAX: u32 = 5;
 /// Reads of the contender within the excursion of its lead that moves a tag: a move is
 /// never decided on a read or two.
@@ -85,8 +99,22 @@ const LEAD_SHIFT: u32 = 12;
 const MOVE_WINDOWS: u32 = 3;
 /// Windows of a lead of 0 to become between (at a lead of c/2, twice as many).
 const BETWEEN_WINDOWS: u32 = 6;
-/// Windows of a lead of 3c (c beyond the full margin) to settle or to leave "between".
-const SETTLE_WINDOWS: u32 = 12;
+/// Windows of a lead of 3c (c beyond the full margin) to settle back in the tag's zone
+/// from "between": a tag too close to call stays so until the evidence is overwhelming
+/// (at a door, [`DOOR_SETTLE_WINDOWS`]).
+const SETTLE_WINDOWS: u32 = 48;
+const DOOR_SETTLE_WINDOWS: u32 = 12;
+/// A tag between two zones settles in the other once the integral that would move it
+/// reaches this many times the move's (at a door, once).
+const BETWEEN_MOVES: u32 = 4;
+/// Away from doors a move needs the contender to lead by this many c (half margins) more
+/// than it usually did while the tag sat there: a still tag's lead wanders with channel
+/// hopping and read noise around its usual value, a carried tag's lead jumps by about
+/// twice the aisles' isolation.
+const JUMP_CLEARS: i32 = 4;
+/// The usual lead follows 1/2^this of each difference, at each read while no move is
+/// under way (at a few reads a second, a time constant of 10–20 s).
+const USUAL_SHIFT: u32 = 6;
 /// At a door a glimpse waits at least this part of a window (or `observe_ms`, if
 /// shorter) ...
 const ARRIVE_MIN_PARTS: u32 = 5;
@@ -95,6 +123,12 @@ const ARRIVE_MIN_PARTS: u32 = 5;
 const ARRIVE_MIN_OBSERVES: u32 = 2;
 /// ... and at most this many windows before it is observed, between if no zone leads.
 const ARRIVE_MAX_WINDOWS: u32 = 2;
+/// Away from doors, a glimpse that two zones read waits this long (ms), more than a
+/// 16-channel reader's hop cycle (16 × 300 ms): multipath fades each antenna differently
+/// on each channel, so a shorter look may catch the neighbour on its best channels ...
+const ARRIVE_CONTESTED_MS: u32 = 8_000;
+/// ... and at most this long before it is observed, between if no zone clearly leads.
+const ARRIVE_CONTESTED_MAX_MS: u32 = 15_000;
 
 /// 64 · 10·log10(1 + 10^(−x/10)) for x in quarter dB: what adding a weaker power adds to
 /// a stronger one, in 1/64 dB. Zero beyond 28 dB.
@@ -157,6 +191,14 @@ pub(super) struct Params {
     /// later than this, as between.
     arrive_min_ms: u32,
     arrive_max_ms: u32,
+    /// A glimpse that two zones read waits at least this long (0 at a door).
+    arrive_contested_ms: u32,
+    /// Away from doors: how far (1/64 dB) above its usual lead the contender must be for
+    /// its lead to be a move; 0 (a door): the lead alone moves the tag.
+    jump: i32,
+    /// A tag between two zones settles in the other only once the integral that would
+    /// move it has reached this many times `to_move`.
+    between_moves: u32,
 }
 
 impl Params {
@@ -182,9 +224,15 @@ impl Params {
             } else {
                 per_window * BETWEEN_WINDOWS
             },
-            to_settle: per_window * SETTLE_WINDOWS,
+            // Integrals saturate at u16::MAX, which must stay reachable.
+            to_settle: (per_window * SETTLE_WINDOWS).min(u32::from(u16::MAX)),
             arrive_min_ms: s.observe_ms.saturating_mul(ARRIVE_MIN_OBSERVES).min(window),
-            arrive_max_ms: window.saturating_mul(ARRIVE_MAX_WINDOWS),
+            arrive_max_ms: window
+                .saturating_mul(ARRIVE_MAX_WINDOWS)
+                .max(ARRIVE_CONTESTED_MAX_MS),
+            arrive_contested_ms: ARRIVE_CONTESTED_MS,
+            jump: JUMP_CLEARS * clear,
+            between_moves: BETWEEN_MOVES,
         }
     }
 
@@ -199,6 +247,11 @@ impl Params {
             self.silent_gaps = 0;
             self.move_reads = 0;
             self.arrive_min_ms = s.observe_ms.min(window / ARRIVE_MIN_PARTS);
+            self.arrive_max_ms = window.saturating_mul(ARRIVE_MAX_WINDOWS);
+            self.arrive_contested_ms = 0;
+            self.jump = 0;
+            self.between_moves = 1;
+            self.to_settle = self.to_move / MOVE_WINDOWS * DOOR_SETTLE_WINDOWS;
         }
         self
     }
@@ -261,9 +314,18 @@ pub(super) struct TagState {
     gap: u16,
     /// Reads of `b` since the integral that moves the tag last stood at zero.
     nb: u8,
+    /// Observed: the contender's usual lead over `a`, half dB: a slow mean of the lead
+    /// while no move is under way (0 when the tag was placed, a new contender's first lead).
+    usual: i8,
 }
 
 const _: () = assert!(std::mem::size_of::<TagState>() == 28);
+
+/// A lead as a usual lead: half dB, within ±63.5 dB.
+#[inline]
+fn half_db(lead: i32) -> i8 {
+    (lead / (EV_PER_DB / 2)).clamp(-127, 127) as i8
+}
 
 /// Add `x · dt` (1/64 dB · ms) to an integral that never goes below 0.
 #[inline]
@@ -285,6 +347,7 @@ impl TagState {
         s: 0,
         gap: 0,
         nb: 0,
+        usual: 0,
     };
 
     #[inline]
@@ -470,6 +533,9 @@ impl TagState {
         }
         if fresh {
             (self.w, self.s, self.nb) = (0, 0, 0);
+            if self.a & BETWEEN == 0 {
+                self.usual = half_db(ev_b - ev_a);
+            }
             return (Step::Stay, cross);
         }
         let c = pa.clear.max(p[zb as usize].clear);
@@ -479,11 +545,33 @@ impl TagState {
         } else {
             self.nb.saturating_add(u8::from(z == zb))
         };
+        let lead = ev_b - ev_a;
         let to_b = u32::from(self.w) >= pa.to_move && self.nb >= pa.move_reads;
         if self.a & BETWEEN == 0 {
             self.s = integrate(self.s, c - lead_before.abs(), dt);
+            if self.w == 0 {
+                // The contender's usual lead: a slow mean, rounded at random (by the read's
+                // time) so that differences smaller than a step still count.
+                let usual = i32::from(self.usual);
+                let r = (t & ((1 << USUAL_SHIFT) - 1)) as i32;
+                let next = usual + ((i32::from(half_db(lead)) - usual + r) >> USUAL_SHIFT);
+                self.usual = next.clamp(-127, 127) as i8;
+            }
             if to_b {
-                return (self.move_to_b(), cross);
+                if pa.jump == 0 || lead - i32::from(self.usual) * (EV_PER_DB / 2) >= pa.jump {
+                    return (self.move_to_b(), cross);
+                }
+                // The other zone leads, but no more than it often did: the tag did not
+                // move, the readers cannot tell where it is.
+                self.a |= BETWEEN;
+                (self.w, self.s, self.nb) = (0, 0, 0);
+                return (
+                    Step::Between {
+                        zone: za,
+                        other: zb,
+                    },
+                    cross,
+                );
             }
             if u32::from(self.s) >= pa.to_between {
                 self.a |= BETWEEN;
@@ -498,7 +586,11 @@ impl TagState {
             }
         } else {
             self.s = integrate(self.s, -lead_before - 2 * c, dt);
-            if to_b {
+            let to_settle_b = pa
+                .to_move
+                .saturating_mul(pa.between_moves)
+                .min(u32::from(u16::MAX));
+            if to_b && u32::from(self.w) >= to_settle_b {
                 // Clearly the other zone after all: it settles there (it did not move; the
                 // readers could not tell until now).
                 self.move_to_b();
@@ -506,7 +598,7 @@ impl TagState {
             }
             if u32::from(self.s) >= pa.to_settle {
                 self.a &= !BETWEEN;
-                (self.w, self.s) = (0, 0);
+                (self.w, self.s, self.usual) = (0, 0, 0);
                 return (Step::Settled { from: za, zone: za }, cross);
             }
         }
@@ -516,27 +608,33 @@ impl TagState {
     /// A glimpsed tag leading in `za` by `lead` over `zb`: is it observed now?
     fn glimpse(&mut self, p: &[Params], za: u16, zb: u16, lead: i32) -> Step {
         let pa = &p[za as usize];
-        let ready = (self.w >= pa.observe_reads || u32::from(self.s) >= pa.observe_ms)
-            && u32::from(self.s) >= pa.arrive_min_ms;
-        if !ready {
-            return Step::Stay;
-        }
         let c = if zb == NONE {
             pa.clear
         } else {
             pa.clear.max(p[zb as usize].clear)
         };
+        // Contested: another zone reads the tag, and not twice the margin weaker.
+        let min = if zb != NONE && lead < 4 * c {
+            pa.arrive_min_ms.max(pa.arrive_contested_ms)
+        } else {
+            pa.arrive_min_ms
+        };
+        let ready = (self.w >= pa.observe_reads || u32::from(self.s) >= pa.observe_ms)
+            && u32::from(self.s) >= min;
+        if !ready {
+            return Step::Stay;
+        }
         let age = u32::from(self.s);
         let cap = u32::from(u16::MAX);
         let between = if lead >= 2 * c {
             None
-        } else if age >= pa.arrive_max_ms.min(cap) {
+        } else if age >= pa.arrive_max_ms.max(min).min(cap) {
             (zb != NONE).then_some(zb)
         } else {
             return Step::Stay;
         };
         self.a = za | OBSERVED | if between.is_some() { BETWEEN } else { 0 };
-        (self.w, self.s) = (0, 0);
+        (self.w, self.s, self.usual) = (0, 0, 0);
         Step::Arrived { zone: za, between }
     }
 
@@ -547,7 +645,7 @@ impl TagState {
         self.b = from;
         (self.ev_a, self.ev_b) = (self.ev_b, self.ev_a);
         (self.last_a, self.last_b) = (self.last_b, self.last_a);
-        (self.w, self.s, self.nb) = (0, 0, 0);
+        (self.w, self.s, self.nb, self.usual) = (0, 0, 0, 0);
         Step::Moved { from, to }
     }
 
