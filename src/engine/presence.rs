@@ -291,7 +291,7 @@ pub(super) enum Step {
     },
 }
 
-/// One tag's presence state. 24 bytes.
+/// One tag's presence state. 28 bytes.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct TagState {
     /// Zone index where the tag is observed (or leads, while glimpsed), and the flags.
