@@ -126,9 +126,10 @@ pub struct GateConfig {
     #[serde(default = "default_quiet_ms")]
     pub quiet_ms: u32,
     /// A track that is not yet a sure passage when it goes quiet waits this long after its
-    /// last read (at least `quiet_ms`) before it is judged: a tag crossing through a null
-    /// at the door plane falls silent for a second or two, then is heard on the other side,
-    /// and both halves belong to one passage.
+    /// last read (at least `quiet_ms`, and at least 10 s) before it is judged: a tag crossing
+    /// through a null at the door plane falls silent for a second or two, then is heard on
+    /// the other side, and both halves belong to one passage; and the sure tags of the load
+    /// it travelled with, heard for seconds longer, must be judged first to speak for it.
     #[serde(default = "default_undecided_ms")]
     pub undecided_ms: u32,
     /// Reads needed on each side before a passage can be judged.
