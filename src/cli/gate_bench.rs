@@ -347,12 +347,19 @@ pub fn play(
             }
         }
     }
+    // Read times of each crossing tag, gathered in one pass over the run.
+    let mut read_at: HashMap<Epc, Vec<u64>> = truth.iter().map(|c| (c.epc, Vec::new())).collect();
+    for r in &run.reads {
+        if let Some(times) = read_at.get_mut(&r.epc) {
+            times.push(r.timestamp_us);
+        }
+    }
     let readable: Vec<Crossing> = truth
         .iter()
         .filter(|c| {
-            run.reads
+            read_at[&c.epc]
                 .iter()
-                .filter(|r| r.epc == c.epc && r.timestamp_us.abs_diff(c.at_us) <= MATCH_US)
+                .filter(|t| t.abs_diff(c.at_us) <= MATCH_US)
                 .count()
                 >= READABLE_READS
         })
