@@ -147,6 +147,12 @@ const Z_SURE: f32 = 2.3;
 const Z_SCALE: f32 = std::f32::consts::LN_10 / (Z_SURE * Z_SURE);
 /// An antenna whose level moved the wrong way by more than this (dB) disagrees.
 const DISAGREE_DB: f32 = 3.0;
+/// The strongest reads (90th percentile) of the side left before a crossing and of the side
+/// entered after it differ by at most this (dB) for a passage to be sure. Measured on the
+/// independent door model: people walking along the door beside the opening differ by
+/// 10–20 dB, while crossings with the reads of both sides differ by more only where an
+/// orientation null hides the tag from one side (their load then speaks for them).
+const LEVELS_MATCH_DB: f32 = 8.0;
 /// A passage some antenna disagrees with is this much less sure: it is asked.
 const DISAGREEMENT_FACTOR: f32 = 0.5;
 /// Before and after each span at least this many bins (half a second): a side is never
@@ -201,9 +207,13 @@ pub fn judge(track: &GateTrack, min_reads: u16) -> Option<Passage> {
     // Every antenna must agree: a tag that really crossed falls behind each antenna of the
     // side it left and comes in front of each antenna of the side it entered. A tag that
     // walks along the door moves from one jamb's antennas to the other's, which can flip
-    // the sides' balance while one antenna's level rises as another's falls.
+    // the sides' balance while one antenna's level rises as another's falls. And the side
+    // entered must hear it about as strongly as the side left did: someone walking along
+    // the door beside the opening is heard weakly by one side and in full by the other.
     let split_t = evidence[split.at].t - BIN_MS / 2;
-    let agree = if antennas_agree(&track.reads, split_t, direction) {
+    let agree = if antennas_agree(&track.reads, split_t, direction)
+        && levels_match(&track.reads, split_t, direction)
+    {
         1.0
     } else {
         DISAGREEMENT_FACTOR
@@ -271,6 +281,34 @@ fn antennas_agree(reads: &[GateRead], split: u32, direction: Direction) -> bool 
         let expected = if left { -change } else { change };
         expected >= -DISAGREE_DB
     })
+}
+
+/// Whether the side entered hears the tag after the crossing about as strongly as the side
+/// left heard it before: a tag that crossed passes in front of both sides' antennas at
+/// the same distance. A person walking along the door, beside the opening, is heard by one
+/// side's antennas only at a steep angle or from behind (far weaker) and by the other's in
+/// front of them: its side balance flips without a crossing.
+fn levels_match(reads: &[GateRead], split: u32, direction: Direction) -> bool {
+    let (left, entered) = match direction {
+        Direction::Out => (INSIDE as u8, OUTSIDE as u8),
+        Direction::In => (OUTSIDE as u8, INSIDE as u8),
+    };
+    let high = |side: u8, after: bool| {
+        let mut v: Vec<i8> = reads
+            .iter()
+            .filter(|r| r.rssi != NO_RSSI && r.side == side && (r.t >= split) == after)
+            .map(|r| r.rssi)
+            .collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_unstable();
+        Some(f32::from(v[(v.len() - 1) * 9 / 10]))
+    };
+    let (Some(before), Some(after)) = (high(left, false), high(entered, true)) else {
+        return true;
+    };
+    (before - after).abs() <= LEVELS_MATCH_DB
 }
 
 /// The side evidence of one bin: positive inside, negative outside (dB).
@@ -657,6 +695,34 @@ mod tests {
             reads.push((side, i * 50, rssi));
         }
         assert_eq!(judge(&track(&reads), 2), None);
+    }
+
+    #[test]
+    fn walking_along_the_door_outside_is_asked_not_acted_on() {
+        // Beside the opening, the inside antennas hear the tag from behind, weakly and now
+        // and then; in front of the opening the outside antennas hear it in full.
+        let mut reads = Vec::new();
+        for i in 0..20u32 {
+            reads.push((INSIDE, i * 100, -70 + (i % 3) as i8));
+        }
+        for i in 0..60u32 {
+            reads.push((OUTSIDE, 2_000 + i * 50, -52 + (i % 5) as i8 - 2));
+        }
+        let t = track(&reads);
+        let p = judge(&t, 2).expect("the sides' balance flipped");
+        assert_eq!(p.direction, Direction::Out);
+        assert!(p.confidence < 0.9, "{}", p.confidence);
+        // The same flip at matching levels is a crossing.
+        let mut reads = Vec::new();
+        for i in 0..20u32 {
+            reads.push((INSIDE, i * 100, -55 + (i % 3) as i8));
+        }
+        for i in 0..60u32 {
+            reads.push((OUTSIDE, 2_000 + i * 50, -52 + (i % 5) as i8 - 2));
+        }
+        let p = judge(&track(&reads), 2).expect("a crossing");
+        assert_eq!(p.direction, Direction::Out);
+        assert!(p.confidence >= 0.9, "{}", p.confidence);
     }
 
     #[test]
