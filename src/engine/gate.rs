@@ -435,7 +435,90 @@ pub struct Companion {
     /// How far (dB) its own side balance moved at its crossing (see [`step`]): what this
     /// door makes of a crossing now.
     pub step: f32,
+    /// How each antenna heard it around its crossing (see [`Profile::around`]).
+    pub profile: Profile,
 }
+
+/// The antennas a profile tells apart: a portal has four, a wide one eight.
+const PROFILE_ANTENNAS: usize = 8;
+
+/// How a tag was heard by each antenna of a gate around a moment: the mean RSSI per antenna
+/// port. Two loads crossing side by side are nearer one jamb each, so each jamb's antennas
+/// hear one load louder than the other, while the tags of one load are heard alike
+/// (a tag's own gain shifts every antenna's level by the same amount, which
+/// [`Profile::distance`] takes out).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Profile {
+    /// (antenna port, mean RSSI dBm); the first `len` entries are used.
+    levels: [(u8, f32); PROFILE_ANTENNAS],
+    len: u8,
+}
+
+impl Profile {
+    /// The profile of `reads` within [`STEP_WINDOW_MS`] of `at`; antennas with fewer than
+    /// [`MIN_PROFILE_READS`] reads there are left out.
+    pub fn around(reads: &[GateRead], at: u32) -> Profile {
+        let mut sums: [(u8, f32, u32); PROFILE_ANTENNAS] = [(0, 0.0, 0); PROFILE_ANTENNAS];
+        let mut used = 0;
+        for r in reads
+            .iter()
+            .filter(|r| r.rssi != NO_RSSI && r.t.abs_diff(at) <= STEP_WINDOW_MS)
+        {
+            let i = match sums[..used].iter().position(|s| s.0 == r.antenna) {
+                Some(i) => i,
+                None if used < PROFILE_ANTENNAS => {
+                    used += 1;
+                    sums[used - 1].0 = r.antenna;
+                    used - 1
+                }
+                None => continue,
+            };
+            sums[i].1 += f32::from(r.rssi);
+            sums[i].2 += 1;
+        }
+        let mut p = Profile::default();
+        for &(port, sum, n) in &sums[..used] {
+            if n >= MIN_PROFILE_READS {
+                p.levels[usize::from(p.len)] = (port, sum / n as f32);
+                p.len += 1;
+            }
+        }
+        p
+    }
+
+    /// How differently (dB) two profiles heard their tags, once each tag's own gain is
+    /// taken out: the mean absolute difference of the antennas' levels about their mean
+    /// difference, over the antennas both heard. `None` with fewer than [`MIN_PROFILE_ANTENNAS`] in common.
+    pub fn distance(&self, other: &Profile) -> Option<f32> {
+        let mut diffs = [0f32; PROFILE_ANTENNAS];
+        let mut n = 0;
+        for &(port, level) in &self.levels[..usize::from(self.len)] {
+            if let Some(&(_, o)) = other.levels[..usize::from(other.len)]
+                .iter()
+                .find(|(p, _)| *p == port)
+            {
+                diffs[n] = level - o;
+                n += 1;
+            }
+        }
+        if n < MIN_PROFILE_ANTENNAS {
+            return None;
+        }
+        let mean = diffs[..n].iter().sum::<f32>() / n as f32;
+        Some(diffs[..n].iter().map(|d| (d - mean).abs()).sum::<f32>() / n as f32)
+    }
+}
+
+/// Antennas two profiles must have in common to be compared: with two, a tag hidden from
+/// one side compares only that side's two antennas, which a load on the other jamb can
+/// match by chance.
+const MIN_PROFILE_ANTENNAS: usize = 3;
+/// Reads an antenna needs within a profile's window to count in it.
+const MIN_PROFILE_READS: u32 = 3;
+/// Where loads cross each way at once, a track whose antennas' levels are this much (dB)
+/// closer to one load's than to the other's, and whose levels also step that load's way,
+/// travelled with it.
+const PROFILE_DB: f32 = 3.0;
 
 /// Tags that travel together reach the edge of the field within this much (ms) of each
 /// other: a trolley's tags differ in gain and in where they sit on it, not in when they come.
@@ -508,11 +591,24 @@ pub fn with_companions(
     // one of them clearly better than the other, and by [`CONTESTED_FACTOR`] times as much
     // to be sure.
     let contested = best.iter().all(Option::is_some);
+    // Where both went, the antennas' levels may tell which load the track was part of.
+    let mut placed = false;
     let (c, step) = match best {
         [Some(o), Some(i)] => {
             let (won, lost) = if o.1 >= i.1 { (o, i) } else { (i, o) };
             if won.1 - lost.1.max(0.0) < STEP_ASK_DB {
                 return None;
+            }
+            let profile = Profile::around(&track.reads, won.0.at);
+            let nearest = |d: Direction| {
+                companions
+                    .iter()
+                    .filter(|c| c.direction == d && c.at.abs_diff(won.0.at) <= TOGETHER_MS)
+                    .filter_map(|c| profile.distance(&c.profile))
+                    .reduce(f32::min)
+            };
+            if let (Some(near), Some(far)) = (nearest(won.0.direction), nearest(lost.0.direction)) {
+                placed = far - near >= PROFILE_DB;
             }
             won
         }
@@ -522,10 +618,16 @@ pub fn with_companions(
     if step < STEP_ASK_DB || own.is_some_and(|p| p.direction != c.direction) {
         return None;
     }
-    let sure = STEP_SURE_DB * if contested { CONTESTED_FACTOR } else { 1.0 };
+    let sure = STEP_SURE_DB
+        * if contested && !placed {
+            CONTESTED_FACTOR
+        } else {
+            1.0
+        };
     // A track whose own reads already judged that way, only not surely, needs no more than
     // its load's timing.
-    let agrees = own.is_some_and(|p| p.at.abs_diff(c.at) <= STEP_WINDOW_MS) && !contested;
+    let agrees =
+        own.is_some_and(|p| p.at.abs_diff(c.at) <= STEP_WINDOW_MS) && (!contested || placed);
     let confidence = if agrees || (step >= sure && c.step >= COMPANION_STEP_DB) {
         c.confidence
     } else {
@@ -751,6 +853,10 @@ mod tests {
         last: 8_000,
         confidence: 0.99,
         step: 30.0,
+        profile: Profile {
+            levels: [(0, 0.0); PROFILE_ANTENNAS],
+            len: 0,
+        },
     };
 
     /// A tag of that trolley hidden from the outside antennas: heard inside, louder as it
@@ -850,6 +956,52 @@ mod tests {
             confidence: 0.5,
         };
         assert_eq!(with_companions(&t, Some(own), &companions), None);
+    }
+
+    /// Reads every 25 ms cycling antennas 1–2 (inside) and 3–4 (outside) from 2 s to 6 s,
+    /// each antenna at its level before 4 s and after.
+    fn by_antenna(before: [i8; 4], after: [i8; 4]) -> GateTrack {
+        let mut t = GateTrack::new(0);
+        for i in 0..160u32 {
+            let at = 2_000 + i * 25;
+            let a = (i % 4) as usize;
+            let rssi = if at < 4_000 { before[a] } else { after[a] };
+            t.record(a / 2, at, Some(rssi), a as u16 + 1);
+        }
+        t
+    }
+
+    #[test]
+    fn of_loads_crossing_each_way_the_antennas_levels_tell_which_a_tag_rode_with() {
+        // Side by side, the load going out passes nearer the jamb of antennas 1 and 3, the
+        // load coming in nearer that of 2 and 4.
+        let out = Companion {
+            profile: Profile::around(
+                &by_antenna([-50, -65, -68, -83], [-68, -83, -50, -65]).reads,
+                4_000,
+            ),
+            ..TROLLEY_OUT
+        };
+        let came_in = Companion {
+            direction: Direction::In,
+            profile: Profile::around(
+                &by_antenna([-83, -68, -65, -50], [-65, -50, -83, -68]).reads,
+                4_000,
+            ),
+            ..TROLLEY_OUT
+        };
+        let companions = [out, came_in];
+        // A tag of the load going out whose levels step only 10 dB: on its own too little
+        // to be sure where two loads cross, but its antennas hear it as they hear that load.
+        let t = by_antenna([-58, -73, -63, -78], [-63, -78, -58, -73]);
+        let p = with_companions(&t, None, &companions).expect("follows the load out");
+        assert_eq!(p.direction, Direction::Out);
+        assert!(p.confidence >= 0.9, "{p:?}");
+        // The same step heard alike by both jambs: it could be either load's, so it is asked.
+        let t = by_antenna([-58, -58, -63, -63], [-63, -63, -58, -58]);
+        let p = with_companions(&t, None, &companions).expect("asked");
+        assert_eq!(p.direction, Direction::Out);
+        assert!(p.confidence <= 0.5, "{p:?}");
     }
 
     #[test]

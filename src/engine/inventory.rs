@@ -12,7 +12,8 @@ use serde::Serialize;
 use super::config::{ConfigError, EngineConfig, GateId, Smoothing, ZoneId};
 use super::fact::{Direction, Fact};
 use super::gate::{
-    judge, step, with_companions, Companion, GateTrack, OpenBatch, INSIDE, OUTSIDE, SETTLE_MS,
+    judge, step, with_companions, Companion, GateTrack, OpenBatch, Profile, INSIDE, OUTSIDE,
+    SETTLE_MS,
 };
 use super::key::{KeyMap, Keys, TagKey};
 use super::presence::{self, Params, Step, TagState, NONE};
@@ -823,6 +824,7 @@ impl Engine {
                     last: track.last(),
                     confidence: p.confidence,
                     step: step(&track.reads, p.at, p.direction).unwrap_or(0.0),
+                    profile: Profile::around(&track.reads, p.at),
                 });
                 p
             }
