@@ -261,11 +261,11 @@ fn a_move_needs_more_than_a_read_or_two() {
     );
 }
 
-/// A move is decided while the change is fresh. A tag its own aisle reads 14 dB above the
-/// neighbour, then (something shifted on the shelf) the neighbour about 6.5 dB above its
-/// own aisle for two minutes: a lead that only creeps past the margin becomes the tag's
-/// usual lead while it lasts, so the tag is between the two, not moved. (The engine before
-/// reported it moved 45 s later, on a usual lead it had stopped following.)
+/// A tag its own aisle reads 14 dB above the neighbour, then (something shifted on the
+/// shelf) the neighbour about 6.5 dB above its own aisle for two minutes, a lead barely
+/// past the margin: the tag is between the two, not moved. (A guard for the rule that the
+/// usual lead follows a stale excursion; the seed-10 test below is the one the rule was
+/// needed for.)
 #[test]
 fn a_lead_that_creeps_past_the_margin_for_minutes_is_between_not_a_move() {
     let mut reads = Vec::new();
