@@ -1341,3 +1341,92 @@ async fn the_admin_adds_readers_and_gates_from_the_readers_page(pool: PgPool) {
     );
     assert_eq!(count(&world, "select count(*) from readers").await, 0);
 }
+
+/// An asset the readers place between two zones says so, on its page (in both languages)
+/// and in its JSON, from the facts the ingest stores; once it settles, its place is clear.
+#[sqlx::test(migrations = "./migrations")]
+async fn an_asset_the_readers_place_between_two_zones_says_so_until_it_settles(pool: PgPool) {
+    use depot::engine::{Fact, ZoneId};
+    use depot::ingest::{persist, Site};
+    let world = World::new(pool).await;
+    let asset = world.stock(world.chairs, 1).await[0];
+    let epc: String = sqlx::query_scalar("select epc from assets where id = $1")
+        .bind(asset)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    let epc = depot_readers::Epc::from_hex(&epc).unwrap();
+    let (shelf, other) = (ZoneId(world.shelf as u32), ZoneId(world.shelf2 as u32));
+    let at = 1_760_000_000_000_000;
+    let store = async |facts: &[Fact]| {
+        let site = Site::load(&mut world.pool.acquire().await.unwrap())
+            .await
+            .unwrap();
+        persist::persist(&world.pool, &site, facts).await.unwrap();
+    };
+    let keeper = login(&world, "keeper").await;
+    let json = async || {
+        let (status, body) = world
+            .call(
+                axum::http::Method::GET,
+                &format!("/api/assets/{asset}"),
+                &world.keeper,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    };
+
+    store(&[Fact::Arrived {
+        epc,
+        zone: shelf,
+        at,
+    }])
+    .await;
+    let page = get(&world, &format!("/assets/{asset}"), &keeper).await;
+    assert!(
+        page.body.contains("Main depot · Aisle A") && !page.body.contains("Between"),
+        "{}",
+        page.body
+    );
+    assert_eq!(json().await["between_zone_id"], serde_json::Value::Null);
+
+    store(&[Fact::Between {
+        epc,
+        zone: shelf,
+        other,
+        at: at + 20_000_000,
+    }])
+    .await;
+    let page = get(&world, &format!("/assets/{asset}"), &keeper).await;
+    assert!(
+        page.body.contains("Between Aisle A and Aisle B: check"),
+        "{}",
+        page.body
+    );
+    let zh = get(
+        &world,
+        &format!("/assets/{asset}"),
+        &format!("{keeper}; lang=zh-CN"),
+    )
+    .await;
+    assert!(
+        zh.body.contains("位置待核：Aisle A 与 Aisle B 之间"),
+        "{}",
+        zh.body
+    );
+    let body = json().await;
+    assert_eq!(body["zone_id"], world.shelf, "{body}");
+    assert_eq!(body["between_zone_id"], world.shelf2, "{body}");
+
+    store(&[Fact::Settled {
+        epc,
+        zone: shelf,
+        at: at + 90_000_000,
+    }])
+    .await;
+    let page = get(&world, &format!("/assets/{asset}"), &keeper).await;
+    assert!(!page.body.contains("Between"), "{}", page.body);
+    assert_eq!(json().await["between_zone_id"], serde_json::Value::Null);
+}

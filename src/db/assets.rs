@@ -47,6 +47,9 @@ pub struct Asset {
     pub owner_department_id: Option<i64>,
     pub holder_department_id: Option<i64>,
     pub zone_id: Option<i64>,
+    /// The readers place the asset in `zone_id` but cannot tell it from this zone: a person
+    /// should check where it is (null when its place is clear, or unknown).
+    pub between_zone_id: Option<i64>,
     pub state: AssetState,
     pub virtual_depot: bool,
     pub notes: String,
@@ -67,8 +70,9 @@ impl Asset {
 // the assets alone: counting and seeking a deep page then read only an index.
 const SELECT: &str = "select a.id, a.epc, a.name, a.category_id,
     (select c.name from categories c where c.id = a.category_id) as category, a.original_value_fen, a.acquired_on,
-    a.source_class, a.owner_department_id, a.holder_department_id, a.zone_id, a.state, a.virtual_depot, a.notes,
-    a.created_at, a.updated_at
+    a.source_class, a.owner_department_id, a.holder_department_id, a.zone_id,
+    (select ls.between_zone_id from last_seen ls where ls.epc = a.epc and ls.zone_id = a.zone_id) as between_zone_id,
+    a.state, a.virtual_depot, a.notes, a.created_at, a.updated_at
     from assets a";
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -423,10 +427,13 @@ pub async fn take_in(conn: &mut PgConnection, id: i64, zone_id: Option<i64>) -> 
     Ok(())
 }
 
-/// Where an asset is and whose it is, in words: "warehouse · zone", owner, holder.
+/// Where an asset is and whose it is, in words: "warehouse · zone", owner, holder; and, when
+/// the readers place it between its zone and another, both zones' names.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct Whereabouts {
     pub place: Option<String>,
+    pub zone: Option<String>,
+    pub between_zone: Option<String>,
     pub owner: Option<String>,
     pub holder: Option<String>,
 }
@@ -434,6 +441,9 @@ pub struct Whereabouts {
 pub async fn whereabouts(conn: &mut PgConnection, id: i64) -> Result<Whereabouts> {
     Ok(sqlx::query_as(
         "select (select w.name || ' · ' || z.name from zones z join warehouses w on w.id = z.warehouse_id where z.id = a.zone_id) as place,
+                (select z.name from zones z where z.id = a.zone_id) as zone,
+                (select z.name from last_seen ls join zones z on z.id = ls.between_zone_id
+                 where ls.epc = a.epc and ls.zone_id = a.zone_id) as between_zone,
                 (select name from departments where id = a.owner_department_id) as owner,
                 (select name from departments where id = a.holder_department_id) as holder
          from assets a where a.id = $1",

@@ -33,7 +33,11 @@
 //! [`JUMP_CLEARS`]·c above the usual lead; otherwise the tag is between the two zones: the
 //! neighbour hears it about as well as its own antenna always did, and the readers cannot
 //! tell. (A tag placed in the wrong zone first, and later heard better by the other, thus
-//! goes between and settles; it is not reported as moved.)
+//! goes between and settles; it is not reported as moved.) A move is decided while the
+//! change is fresh: once an excursion has lasted [`STALE_EXCURSION_READS`] of the
+//! contender's reads, the usual lead follows it too; and a move whose integral ran to
+//! [`SLOW_MOVES`] times its threshold before the contender's reads came (a tag read
+//! seldom, whose own zone's evidence faded meanwhile) is between, not a move.
 //!
 //! A glimpsed tag is observed once it has `observe_reads` reads (or `observe_ms`), but no
 //! sooner than twice `observe_ms` (at most a window) after its first read (at a door, the
@@ -115,6 +119,14 @@ const JUMP_CLEARS: i32 = 4;
 /// The usual lead follows 1/2^this of each difference, at each read while no move is
 /// under way (at a few reads a second, a time constant of 10–20 s).
 const USUAL_SHIFT: u32 = 6;
+/// ... and also once an excursion of the lead past the margin has lasted this many of the
+/// contender's reads without deciding (a lead that only creeps past the margin is what
+/// the tag's place now gives, not a change): a move is decided while the change is fresh.
+const STALE_EXCURSION_READS: u8 = 3 * MOVE_READS;
+/// A move whose integral reached this many times the move's threshold before the
+/// contender's reads came (a tag read seldom, its own zone's evidence fading all the
+/// while) is no jump: the tag goes between.
+const SLOW_MOVES: u32 = 4;
 /// At a door a glimpse waits at least this part of a window (or `observe_ms`, if
 /// shorter) ...
 const ARRIVE_MIN_PARTS: u32 = 5;
@@ -549,7 +561,7 @@ impl TagState {
         let to_b = u32::from(self.w) >= pa.to_move && self.nb >= pa.move_reads;
         if self.a & BETWEEN == 0 {
             self.s = integrate(self.s, c - lead_before.abs(), dt);
-            if self.w == 0 {
+            if self.w == 0 || self.nb >= STALE_EXCURSION_READS {
                 // The contender's usual lead: a slow mean, rounded at random (by the read's
                 // time) so that differences smaller than a step still count.
                 let usual = i32::from(self.usual);
@@ -558,11 +570,14 @@ impl TagState {
                 self.usual = next.clamp(-127, 127) as i8;
             }
             if to_b {
-                if pa.jump == 0 || lead - i32::from(self.usual) * (EV_PER_DB / 2) >= pa.jump {
+                let jumped = lead - i32::from(self.usual) * (EV_PER_DB / 2) >= pa.jump
+                    && u32::from(self.w) < pa.to_move.saturating_mul(SLOW_MOVES);
+                if pa.jump == 0 || jumped {
                     return (self.move_to_b(), cross);
                 }
-                // The other zone leads, but no more than it often did: the tag did not
-                // move, the readers cannot tell where it is.
+                // The other zone leads, but no more than it often did (or only after long
+                // silence of the tag's own zone): the tag did not move, the readers cannot
+                // tell where it is.
                 self.a |= BETWEEN;
                 (self.w, self.s, self.nb) = (0, 0, 0);
                 return (

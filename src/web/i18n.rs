@@ -68,6 +68,14 @@ impl Lang {
         }
     }
 
+    /// An asset the readers place between two zones, for a person to check.
+    pub fn between(self, zone: &str, other: &str) -> String {
+        match self {
+            Lang::En => format!("Between {zone} and {other}: check"),
+            Lang::Zh => format!("位置待核：{zone} 与 {other} 之间"),
+        }
+    }
+
     /// The label for `key` in this language.
     pub fn t(self, key: &str) -> &'static str {
         match CATALOGUE.iter().find(|(k, _, _)| *k == key) {

@@ -305,6 +305,8 @@ struct AssetPage {
     c: Chrome,
     asset: Asset,
     place: String,
+    /// "Between Aisle 2 and Aisle 3: check", when the readers cannot tell which.
+    between: Option<String>,
     owner: String,
     holder: String,
     timeline: Vec<Event>,
@@ -313,10 +315,15 @@ struct AssetPage {
 async fn asset_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
     let (asset, at) = assets::whereabouts(&app, &v.actor, id).await?;
     let timeline = assets::events(&app, &v.actor, id).await?;
+    let between = match (&at.zone, &at.between_zone) {
+        (Some(zone), Some(other)) => Some(v.lang.between(zone, other)),
+        _ => None,
+    };
     render(AssetPage {
         c: v.chrome("assets"),
         asset,
         place: at.place.unwrap_or_default(),
+        between,
         owner: at.owner.unwrap_or_else(|| v.lang.t("app").to_owned()),
         holder: at.holder.unwrap_or_default(),
         timeline,
