@@ -179,7 +179,11 @@ async fn run_server(database: &Database, config: Config, demo: bool) -> anyhow::
         .context("starting the reader pipeline")?;
     eprintln!("Depot is serving on http://{addr}");
     let app = App::new(database.pool.clone(), config).with_ingest(ingest.clone());
+    let lending = demo.then(|| tokio::spawn(crate::demo::keep_lending(app.clone())));
     let served = crate::server::serve(listener, app, shutdown_signal()).await;
+    if let Some(lending) = lending {
+        lending.abort();
+    }
     tracing::info!("stopped serving; storing the last facts");
     ingest.shutdown().await;
     Ok(served?)

@@ -29,6 +29,8 @@ use crate::engine::{EngineConfig, Fact, Progress, Stocktake, StocktakeResult, Zo
 pub mod live;
 /// Facts into PostgreSQL, idempotently, with gate reconciliation.
 pub mod persist;
+/// A simulated reader (`sim://gate?…`): the trace synthesizer's dock door in real time.
+pub mod sim;
 /// One driver per configured reader, restarted when it fails; reader health.
 mod supervisor;
 
