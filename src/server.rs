@@ -16,12 +16,15 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::app::App;
 use crate::{db, http, web};
 
-/// The whole service: the pages, the API under `/api` with its OpenAPI document, `/healthz`.
+/// The whole service: the pages, the API under `/api` with its OpenAPI document, `/healthz`,
+/// `/metrics`; every request counted and timed by its route template.
 pub fn router(app: App) -> Router {
     Router::new()
         .merge(web::router())
         .merge(http::router())
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn(crate::metrics::matched_route))
         .fallback(http::not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             8 * 1024 * 1024,
@@ -32,7 +35,18 @@ pub fn router(app: App) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         .with_state(app)
+}
+
+/// `/metrics` for a monitoring system: an admin's or an auditor's credential (an API token
+/// in the scraper's `Authorization: Bearer …`), like any read of the service's state.
+async fn metrics(
+    axum::extract::State(app): axum::extract::State<App>,
+    actor: crate::auth::Actor,
+) -> Result<Response, http::ApiError> {
+    let body = crate::app::reports::metrics(&app, &actor)?;
+    Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body).into_response())
 }
 
 async fn healthz(axum::extract::State(app): axum::extract::State<App>) -> Response {

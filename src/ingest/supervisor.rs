@@ -145,15 +145,17 @@ async fn pump(ingest: Ingest, mut rx: mpsc::Receiver<ReaderOutput>) {
             }
         }
         if !batch.is_empty() {
-            let mut newest: HashMap<i64, u64> = HashMap::new();
+            let mut newest: HashMap<i64, (u64, u64)> = HashMap::new();
             for r in &batch {
-                let t = newest.entry(r.reader.0 as i64).or_default();
+                let (t, n) = newest.entry(r.reader.0 as i64).or_default();
                 *t = (*t).max(r.timestamp_us);
+                *n += 1;
             }
             {
                 let mut health = ingest.inner.health.locked();
                 let now = super::now_us();
-                for (reader, t) in newest {
+                for (reader, (t, n)) in newest {
+                    crate::metrics::reads(reader, n);
                     if let Some(h) = health.get_mut(&reader) {
                         h.clock_offset_ms = Some((t as i64 - now as i64) / 1_000);
                         if super::check_read_time(t, now, ingest.clock_skew()).is_ok() {
@@ -254,6 +256,10 @@ async fn watchdog(ingest: Ingest, tx: mpsc::Sender<ReaderOutput>) {
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     loop {
         interval.tick().await;
+        ingest.inner.stats.pump_queue.store(
+            (tx.max_capacity() - tx.capacity()) as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let mut supervisor = ingest.inner.supervisor.lock().await;
         let now = Instant::now();
         for (id, driver) in supervisor.drivers.iter_mut() {
