@@ -64,7 +64,7 @@ pub async fn seed(pool: &PgPool, config: &Config) -> anyhow::Result<()> {
         .await
         .context("building the demo world")?;
     tx.commit().await?;
-    eprintln!("demo seeded: sign in as admin, keeper, requester, requester2 or auditor with password `{PASSWORD}`");
+    crate::cli::say(&format!("demo seeded: sign in as admin, keeper, requester, requester2 or auditor with password `{PASSWORD}`"));
     Ok(())
 }
 

@@ -641,6 +641,7 @@ impl Ingest {
         let changed = self.count_into_stocktakes(facts);
         let site = self.site();
         let mut delay = Duration::from_millis(50);
+        let mut failures = 0u32;
         let live = loop {
             let started = std::time::Instant::now();
             match persist::persist(&self.inner.pool, &site, facts).await {
@@ -649,11 +650,25 @@ impl Ingest {
                         facts.iter().filter_map(persist::kind),
                         started.elapsed(),
                     );
+                    if failures > 0 {
+                        tracing::info!(
+                            facts = facts.len(),
+                            failures,
+                            "facts stored after the database came back"
+                        );
+                    }
                     break live;
                 }
                 Err(e) => {
                     self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %e, facts = facts.len(), retry_in_ms = delay.as_millis() as u64, "storing facts failed; keeping them and retrying");
+                    failures += 1;
+                    // Said once per outage; the retries (every few seconds while it lasts)
+                    // at debug.
+                    if failures == 1 {
+                        tracing::warn!(error = %e, facts = facts.len(), "storing facts failed; keeping them and retrying until the database takes them");
+                    } else {
+                        tracing::debug!(error = %e, facts = facts.len(), failures, retry_in_ms = delay.as_millis() as u64, "storing facts failed again");
+                    }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }
