@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use chrono::{Duration, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
+use crate::app::App;
 use crate::auth::Role;
 use crate::config::Config;
 use crate::db::assets::{self, NewAsset, SourceClass};
@@ -25,6 +26,19 @@ use crate::domain::bounds::{Day, Fen, Known as _};
 use crate::domain::lifecycle::AssetAction;
 
 pub const PASSWORD: &str = "demo";
+
+/// The demo's gate reader: the trace synthesizer's trolley of exhibition panels pushed out
+/// through the main gate, brought back in a minute later, and so on (`ingest::sim`).
+pub const GATE_READER: &str = "sim://gate?scenario=gate-cycle&every=60s&tags=51&seed=11";
+/// The panels the gate scenario's trolley carries; the loan is for all but the last.
+const PANELS: u32 = 51;
+const PANEL_SEED: u64 = 11;
+/// The panels are lent again only once the gate has not seen them for this long: their
+/// trolley is through and its last facts are stored (the loan's reservations would
+/// otherwise contend with them for the same rows).
+const QUIET: Duration = Duration::seconds(20);
+/// How often the demo's people look whether the panels are back.
+const LEND_AGAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// (code, name, value in fen, how many)
 const CATEGORIES: &[(&str, &str, i64, usize)] = &[
@@ -50,7 +64,7 @@ pub async fn seed(pool: &PgPool, config: &Config) -> anyhow::Result<()> {
         .await
         .context("building the demo world")?;
     tx.commit().await?;
-    eprintln!("demo seeded: sign in as admin, keeper, requester, requester2 or auditor with password `{PASSWORD}`");
+    crate::cli::say(&format!("demo seeded: sign in as admin, keeper, requester, requester2 or auditor with password `{PASSWORD}`"));
     Ok(())
 }
 
@@ -168,8 +182,9 @@ impl World {
         Ok(())
     }
 
-    /// The central depot's gate: one LLRP reader (antennas 1–2 inside, 3–4 outside; run an
-    /// emulator or a real reader at 127.0.0.1:5084) and a keeper's handheld for aisle A.
+    /// The central depot's gate: one simulated reader ([`GATE_READER`]: antennas 1–2 inside,
+    /// 3–4 outside, as the synthesizer's dock door has them) and a keeper's handheld for
+    /// aisle A.
     async fn readers(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
         use crate::db::readers::{self, NewGate, NewReader, ReadPoint, HANDHELD};
         let (aisle_a, gate_in, gate_out) = (self.zones[0], self.zones[3], self.zones[4]);
@@ -178,7 +193,7 @@ impl World {
             conn,
             &NewReader {
                 name: "gate-1".known(),
-                address: "llrp://127.0.0.1:5084".known(),
+                address: GATE_READER.known(),
                 enabled: true,
                 read_points: vec![
                     point(1, gate_in),
@@ -299,12 +314,12 @@ impl World {
         Ok(())
     }
 
-    /// The assets of the `loan-gate-out` reader trace (`tests/traces/`): 50 reserved on an
-    /// approved loan and one with no order, waiting inside the gate. Play the trace through
-    /// the LLRP emulator and the gate issues the loan and raises one alert, live.
+    /// The assets of the `loan-gate-out` reader trace (`tests/traces/`, the simulated gate's
+    /// first run): 50 reserved on an approved loan and one with no order, waiting inside the
+    /// gate. When the trolley goes out the gate issues the loan and raises one alert, live.
     async fn gate_scenario(&self, conn: &mut PgConnection, config: &Config) -> anyhow::Result<()> {
         use crate::engine::synth::{synthesize, Options, Scenario};
-        let trace = synthesize(&Options::new(Scenario::GateOut, 51, 11));
+        let trace = synthesize(&Options::new(Scenario::GateOut, PANELS, PANEL_SEED));
         let inside = self.zones[3];
         let ctx = Context::by(self.keeper).reason("exhibition panels back from the framer");
         let mut ids = Vec::new();
@@ -325,21 +340,7 @@ impl World {
             ids.push(asset.id);
         }
         let today = Utc::now().date_naive();
-        let new = NewLoan {
-            department_id: None,
-            purpose: "Provincial exhibition 省级展览 (leaves through the main gate)".known(),
-            starts_on: Day::known(today),
-            ends_on: Day::known(today + Duration::days(14)),
-            lines: ids[..50]
-                .iter()
-                .map(|&asset_id| Line {
-                    id: 0,
-                    category_id: None,
-                    asset_id: Some(asset_id),
-                    quantity: 1,
-                })
-                .collect(),
-        };
+        let new = exhibition_loan(today, &ids[..ids.len() - 1]);
         let loan = loans::create(conn, self.culture, &new, &Context::by(self.requester2)).await?;
         loans::approve(conn, loan.id, None, &Context::by(self.admin)).await?;
         Ok(())
@@ -713,4 +714,97 @@ impl World {
         disposals::cancel(conn, d.id, &by(self.admin).reason("entered twice")).await?;
         Ok(())
     }
+}
+
+/// The Culture bureau's loan of the exhibition panels, from `today` for two weeks.
+fn exhibition_loan(today: NaiveDate, panels: &[i64]) -> NewLoan {
+    NewLoan {
+        department_id: None,
+        purpose: "Provincial exhibition 省级展览 (leaves through the main gate)".known(),
+        starts_on: Day::known(today),
+        ends_on: Day::known(today + Duration::days(14)),
+        lines: panels
+            .iter()
+            .map(|&asset_id| Line {
+                id: 0,
+                category_id: None,
+                asset_id: Some(asset_id),
+                quantity: 1,
+            })
+            .collect(),
+    }
+}
+
+/// `serve --demo` keeps its gate meaningful run after run: the simulated trolley takes the
+/// exhibition panels out (the loan is issued) and brings them back (returned, pending
+/// inspection); once every panel of the loan is back in stock with no order waiting, the
+/// Culture bureau's clerk asks for them again and the manager approves, through the same
+/// operations as the pages, so the next trolley out is issued again and the panel with no
+/// order raises its alert again. Runs until the task is dropped.
+pub async fn keep_lending(app: App) {
+    use crate::engine::synth::{synthesize, Options, Scenario};
+    let trace = synthesize(&Options::new(Scenario::GateOut, PANELS, PANEL_SEED));
+    let mut epcs: Vec<String> = trace.truth.passed.iter().map(|e| e.to_hex()).collect();
+    epcs.pop();
+    let mut every = tokio::time::interval(LEND_AGAIN_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match lend_again(&app, &epcs).await {
+            Ok(Some(loan)) => tracing::info!(
+                loan,
+                "demo: the exhibition panels are back; the Culture bureau borrows them again"
+            ),
+            Ok(None) => {}
+            // The database away for a moment, or a person acting on the panels meanwhile.
+            Err(e) => tracing::debug!(error = %e, "demo: the panels are not lent again yet"),
+        }
+    }
+}
+
+/// A new approved loan of the panels if they are all back in stock and waiting for nothing.
+async fn lend_again(app: &App, epcs: &[String]) -> anyhow::Result<Option<i64>> {
+    use crate::app::{loans as lending, Approval};
+    use crate::db::{credentials, facts, orders};
+    let mut conn = app.pool.acquire().await?;
+    if facts::last_seen_at(&mut conn, epcs)
+        .await?
+        .is_some_and(|at| Utc::now() - at < QUIET)
+    {
+        return Ok(None);
+    }
+    let ids: Vec<i64> = assets::ids_by_epc(&mut conn, epcs)
+        .await?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    if ids.len() != epcs.len() {
+        return Ok(None);
+    }
+    let back = assets::by_ids(&mut conn, &ids)
+        .await?
+        .iter()
+        .all(|a| a.state == crate::domain::lifecycle::AssetState::InStock);
+    if !back || orders::any_waiting(&mut conn, &ids).await? {
+        return Ok(None);
+    }
+    let (Some(clerk), Some(manager)) = (
+        people::user_id(&mut conn, "requester2").await?,
+        people::user_id(&mut conn, "admin").await?,
+    ) else {
+        return Ok(None);
+    };
+    let clerk = credentials::actor(&mut conn, clerk).await?;
+    let manager = credentials::actor(&mut conn, manager).await?;
+    drop(conn);
+    let mut ids = ids;
+    ids.sort_unstable();
+    let loan =
+        lending::request(app, &clerk, exhibition_loan(Utc::now().date_naive(), &ids)).await?;
+    let approval = Approval {
+        asset_ids: None,
+        reason: Default::default(),
+    };
+    lending::approve(app, &manager, loan.id, approval).await?;
+    Ok(Some(loan.id))
 }

@@ -16,35 +16,76 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::app::App;
 use crate::{db, http, web};
 
-/// The whole service: the pages, the API under `/api` with its OpenAPI document, `/healthz`.
+/// The whole service: the pages, the API under `/api` with its OpenAPI document, `/healthz`,
+/// `/metrics`; every request counted and timed by its route template.
 pub fn router(app: App) -> Router {
     Router::new()
         .merge(web::router())
         .merge(http::router())
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn(crate::metrics::matched_route))
         .fallback(http::not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             8 * 1024 * 1024,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
         // Every response, pages, JSON, CSV and errors alike: never sniffed into another type.
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(app)
+}
+
+/// One line per request, at a level that says whose business it is: a failure inside
+/// (500) at `error` with its cause; the service unavailable (503: the database away or a
+/// statement too slow) at `warn`; a client's mistake (4xx) and success at `debug`. Never a
+/// backtrace, never a second line for the same failure.
+async fn log_request(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let method = req.method().clone();
+    let started = std::time::Instant::now();
+    let response = next.run(req).await;
+    let route = response
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str());
+    let status = response.status().as_u16();
+    let ms = started.elapsed().as_millis() as u64;
+    let cause = response.extensions().get::<crate::app::Cause>();
+    let error = cause.map_or("", |c| c.0.as_str());
+    match status {
+        503 => tracing::warn!(%method, route, status, ms, error, "request not served"),
+        500.. => tracing::error!(%method, route, status, ms, error, "request failed"),
+        _ => tracing::debug!(%method, route, status, ms, "request"),
+    }
+    response
+}
+
+/// `/metrics` for a monitoring system: an admin's or an auditor's credential (an API token
+/// in the scraper's `Authorization: Bearer …`), like any read of the service's state.
+async fn metrics(
+    axum::extract::State(app): axum::extract::State<App>,
+    actor: crate::auth::Actor,
+) -> Result<Response, http::ApiError> {
+    let body = crate::app::reports::metrics(&app, &actor)?;
+    Ok(([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body).into_response())
 }
 
 async fn healthz(axum::extract::State(app): axum::extract::State<App>) -> Response {
     match db::ping(&app.pool).await {
         Ok(()) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
         Err(e) => {
-            tracing::warn!(error = %e, "health check: database unreachable");
-            (
+            let mut response = (
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
                 axum::Json(serde_json::json!({"status": "database unreachable"})),
             )
-                .into_response()
+                .into_response();
+            response
+                .extensions_mut()
+                .insert(crate::app::Cause(format!("database unreachable: {e}")));
+            response
         }
     }
 }

@@ -409,6 +409,86 @@ pub fn spawn(
     }
 }
 
+/// The sending side of a reader whose reads are made in software, not heard on a link (a
+/// simulated reader, see [`spawn_source`]): it counts reads as a driver does and stops when
+/// the handle is stopped or nobody listens any more.
+pub struct Source {
+    ctx: Ctx,
+}
+
+impl Source {
+    /// The id every read and event must carry.
+    pub fn reader(&self) -> ReaderId {
+        self.ctx.config.reader
+    }
+
+    /// The antenna ports configured for the reader; empty means all.
+    pub fn antennas(&self) -> &[u16] {
+        &self.ctx.config.antennas
+    }
+
+    /// Send a read; false once the source should stop (stopped, or nobody listens).
+    pub async fn read(&self, read: TagRead) -> bool {
+        !self.ctx.cancel.is_cancelled() && self.ctx.read(read).await.is_ok()
+    }
+
+    /// Send an event; false once the source should stop.
+    pub async fn event(&self, kind: ReaderEventKind) -> bool {
+        !self.ctx.cancel.is_cancelled() && self.ctx.event(kind).await.is_ok()
+    }
+
+    /// Waits until the handle is stopped.
+    pub async fn stopped(&self) {
+        self.ctx.cancel.cancelled().await
+    }
+
+    /// Waits until inventory is wanted (it is unless the handle turned it off); false once
+    /// the source should stop.
+    pub async fn inventory_wanted(&mut self) -> bool {
+        until_inventory_wanted(&mut self.ctx).await.is_ok()
+    }
+}
+
+/// Starts a reader whose reads come from `run` (a simulation) instead of a link: its handle,
+/// counters and stopping are those of every other driver, so whoever supervises readers runs
+/// it like any other. `run` ends when it is done; stopping the handle also ends it.
+pub fn spawn_source<F, Fut>(
+    config: ReaderConfig,
+    tx: mpsc::Sender<ReaderOutput>,
+    run: F,
+) -> ReaderHandle
+where
+    F: FnOnce(Source) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let cancel = CancellationToken::new();
+    let (inventory, inventory_rx) = watch::channel(config.inventory_on_connect);
+    let counters = Arc::new(Counters::default());
+    let source = Source {
+        ctx: Ctx {
+            config,
+            tx,
+            counters: counters.clone(),
+            cancel: cancel.clone(),
+            inventory: inventory_rx,
+        },
+    };
+    let stop = cancel.clone();
+    let task = tokio::spawn(async move {
+        tokio::select! {
+            _ = stop.cancelled() => {}
+            _ = run(source) => {}
+        }
+        Ok(())
+    });
+    ReaderHandle {
+        cancel,
+        inventory,
+        counters,
+        task,
+    }
+}
+
 /// Microseconds since the Unix epoch, host clock: the transport side of the sans-IO line.
 pub(crate) fn now_us() -> u64 {
     SystemTime::now()

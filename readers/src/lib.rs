@@ -20,8 +20,8 @@ pub mod transport;
 pub mod uhf18;
 
 pub use driver::{
-    spawn, AddressError, Backoff, Link, ReaderAddress, ReaderConfig, ReaderError, ReaderEvent,
-    ReaderEventKind, ReaderHandle, ReaderOutput,
+    spawn, spawn_source, AddressError, Backoff, Link, ReaderAddress, ReaderConfig, ReaderError,
+    ReaderEvent, ReaderEventKind, ReaderHandle, ReaderOutput, Source,
 };
 pub use read::{Epc, ReaderId, TagRead};
 pub use transport::{Counters, CountersSnapshot};

@@ -71,7 +71,8 @@ impl From<sqlx::Error> for Error {
         // SQLSTATE 57014: cancelled, here by `statement_timeout`.
         if let sqlx::Error::Database(db) = &e {
             if db.code().as_deref() == Some("57014") {
-                tracing::warn!(error = %e, "a statement ran past the statement timeout");
+                // The request's line says so (`server::log_request`).
+                tracing::debug!(error = %e, "a statement ran past the statement timeout");
                 return Error::Unavailable(TOO_SLOW.into());
             }
         }
@@ -175,4 +176,16 @@ fn constraint_message(constraint: &str) -> Option<&'static str> {
         | "intakes_source_department_id_fkey" => "no such department",
         _ => return None,
     })
+}
+
+/// Why a request failed inside, for the log and never for the client: a front end puts it
+/// on the error's response, and the server logs it on the request's one line.
+#[derive(Debug, Clone)]
+pub struct Cause(pub String);
+
+impl Cause {
+    /// The error and its causes on one line (no backtrace: a failure is one line).
+    pub fn of(e: &anyhow::Error) -> Cause {
+        Cause(format!("{e:#}"))
+    }
 }

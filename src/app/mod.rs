@@ -19,7 +19,7 @@ use crate::domain::bounds::{Note, PageNo};
 use crate::ingest::Ingest;
 
 mod error;
-pub use error::{Error, Result, UNAVAILABLE_RETRY_AFTER_S};
+pub use error::{Cause, Error, Result, UNAVAILABLE_RETRY_AFTER_S};
 /// Assets.
 pub mod assets;
 /// Places and kinds: warehouses, zones, categories; the catalogue.

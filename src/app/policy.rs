@@ -175,6 +175,8 @@ pub enum Op {
     CompensationDesk,
     /// The dashboard and its CSV exports.
     Dashboard,
+    /// The service's metrics (`/metrics`), for monitoring.
+    ReadMetrics,
 }
 
 /// Which of the things an operation touches a permitted role may touch.
@@ -375,6 +377,7 @@ pub const POLICY: &[Rule] = &[
     rule(Op::Registers,          ADMIN,      Any,        "keep the registers"),
     rule(Op::CompensationDesk,   WATCHERS,   Any,        "see compensation cases"),
     rule(Op::Dashboard,          OVERSIGHT,  Department, "read the dashboard"),
+    rule(Op::ReadMetrics,        OVERSIGHT,  Any,        "read the service's metrics"),
 ];
 
 // The table has one row per operation, in order: `Op::rule` indexes it.
@@ -385,7 +388,7 @@ const _: () = {
         i += 1;
     }
     assert!(
-        POLICY.len() == Op::Dashboard as usize + 1,
+        POLICY.len() == Op::ReadMetrics as usize + 1,
         "every Op has a row"
     );
 };

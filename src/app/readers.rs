@@ -80,7 +80,7 @@ fn check_address(address: &str) -> Result<()> {
     }
     address
         .trim()
-        .parse::<depot_readers::ReaderAddress>()
+        .parse::<crate::ingest::sim::Address>()
         .map(|_| ())
         .map_err(|e| Error::Invalid(format!("{e}; or `{HANDHELD}` for a handheld")))
 }

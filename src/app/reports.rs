@@ -114,3 +114,28 @@ pub async fn refresh(pool: &sqlx::PgPool) -> Result<()> {
     reports::refresh_figures(&mut conn, IDLE_DAYS).await?;
     Ok(())
 }
+
+/// The service's metrics in the Prometheus text format (`/metrics`): the counters kept as
+/// things happen, and the readers' states, the pipeline's queues and the pool as they are.
+pub fn metrics(app: &App, actor: &Actor) -> Result<String> {
+    super::policy::authorize(actor, Op::ReadMetrics, super::policy::Target::Nothing)?;
+    let (readers, queues) = match &app.ingest {
+        Some(ingest) => (
+            ingest
+                .health()
+                .into_iter()
+                .map(|(id, h)| (id, h.status))
+                .collect(),
+            ingest.queues(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let levels = crate::metrics::Levels {
+        readers,
+        queues,
+        pool_size: app.pool.size(),
+        pool_idle: u32::try_from(app.pool.num_idle()).unwrap_or(u32::MAX),
+        pool_max: app.pool.options().get_max_connections(),
+    };
+    Ok(crate::metrics::render(&levels))
+}

@@ -56,6 +56,7 @@ pub async fn sign_in(
     let guard = &app.guard;
     let now = Instant::now();
     if let Some(wait) = guard.throttle.wait(username, from, now) {
+        crate::metrics::sign_in_refused("throttled");
         return Err(throttled(wait).into());
     }
     let login = credentials::login(
@@ -73,6 +74,7 @@ pub async fn sign_in(
         Some((id, true)) if right => id,
         _ => {
             guard.throttle.failed(username, from, now);
+            crate::metrics::sign_in_refused("wrong_credentials");
             return Err(SignInError::WrongCredentials);
         }
     };

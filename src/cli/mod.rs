@@ -25,6 +25,11 @@ pub mod zones_bench;
 pub struct Cli {
     #[command(flatten)]
     pub config: crate::config::Overrides,
+    /// How the log on stderr is written: `text` for people, or `json` for a log collector
+    /// (one JSON object a line; what is said to people, such as where the service listens,
+    /// then goes to stdout so that stderr holds JSON only)
+    #[arg(long, global = true, value_enum, env = "DEPOT_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -56,10 +61,28 @@ pub enum Command {
     Bench(bench::BenchCommand),
 }
 
+/// How the log is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
+
+/// A line for the person running the command (where the service listens, the demo's
+/// logins): on stderr beside a text log, on stdout when the log is JSON.
+pub fn say(line: &str) {
+    match LOG_FORMAT.get() {
+        Some(LogFormat::Json) => println!("{line}"),
+        _ => eprintln!("{line}"),
+    }
+}
+
 /// Entry point of the binary: parse arguments, run, map errors to an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    init_tracing(cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -70,7 +93,11 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("depot: {e:#}");
+            // The cause chain on one line, no backtrace.
+            match cli_format() {
+                LogFormat::Json => tracing::error!(error = %format!("{e:#}"), "depot stopped"),
+                LogFormat::Text => eprintln!("depot: {e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -90,12 +117,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn init_tracing() {
+fn cli_format() -> LogFormat {
+    LOG_FORMAT.get().copied().unwrap_or(LogFormat::Text)
+}
+
+/// What is logged unless `DEPOT_LOG` says otherwise: `info`, but not the pool's own account
+/// of a lost database connection (each request it fails logs one line) or PostgreSQL's
+/// notices.
+const DEFAULT_LOG: &str = "info,sqlx_core::pool=error,sqlx::postgres::notice=warn";
+
+/// The log on stderr, filtered by `DEPOT_LOG` (default [`DEFAULT_LOG`]). JSON: one object a line,
+/// `{"timestamp", "level", "target", "message", …fields}`, the event's fields at the top
+/// level.
+fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("DEPOT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let _ = LOG_FORMAT.set(format);
+    let filter =
+        EnvFilter::try_from_env("DEPOT_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+    };
 }

@@ -6,9 +6,7 @@ use anyhow::{bail, Context};
 use bytes::BytesMut;
 use clap::{Args, Subcommand};
 use depot_readers::llrp::{codec, message::Body};
-use depot_readers::{
-    ReaderAddress, ReaderConfig, ReaderEventKind, ReaderId, ReaderOutput, TagRead,
-};
+use depot_readers::{ReaderConfig, ReaderEventKind, ReaderId, ReaderOutput, TagRead};
 use tokio::sync::mpsc;
 
 #[derive(Debug, Subcommand)]
@@ -16,7 +14,8 @@ pub enum ReaderCommand {
     /// Connect to one reader and print its reads as JSON Lines.
     Probe {
         /// llrp://HOST[:PORT], uhf18:///dev/ttyUSB0?baud=57600, uhf18+tcp://HOST:PORT,
-        /// r2000:///dev/ttyUSB0?baud=115200 or r2000+tcp://HOST:PORT
+        /// r2000:///dev/ttyUSB0?baud=115200, r2000+tcp://HOST:PORT, or a simulated gate,
+        /// sim://gate?scenario=gate-out&every=60s
         address: String,
         /// Stop after this many seconds (default: run until interrupted).
         #[arg(long)]
@@ -49,7 +48,7 @@ async fn probe(
     antennas: Vec<u16>,
     power: Option<f32>,
 ) -> anyhow::Result<()> {
-    let address: ReaderAddress = address.parse()?;
+    let address: crate::ingest::sim::Address = address.parse()?;
     let config = ReaderConfig {
         antennas,
         power_dbm: power,
@@ -57,7 +56,7 @@ async fn probe(
         ..ReaderConfig::default()
     };
     let (tx, mut rx) = mpsc::channel(4096);
-    let mut handle = depot_readers::spawn(address, config, tx);
+    let mut handle = address.spawn(config, tx);
     let stop_at = seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
     let mut stdout = std::io::stdout().lock();
     let mut connected = false;

@@ -177,9 +177,13 @@ async fn run_server(database: &Database, config: Config, demo: bool) -> anyhow::
     let ingest = Ingest::start(database.pool.clone(), options)
         .await
         .context("starting the reader pipeline")?;
-    eprintln!("Depot is serving on http://{addr}");
+    crate::cli::say(&format!("Depot is serving on http://{addr}"));
     let app = App::new(database.pool.clone(), config).with_ingest(ingest.clone());
+    let lending = demo.then(|| tokio::spawn(crate::demo::keep_lending(app.clone())));
     let served = crate::server::serve(listener, app, shutdown_signal()).await;
+    if let Some(lending) = lending {
+        lending.abort();
+    }
     tracing::info!("stopped serving; storing the last facts");
     ingest.shutdown().await;
     Ok(served?)
@@ -208,7 +212,7 @@ pub async fn shutdown_signal() {
 pub async fn migrate(over: &Overrides) -> anyhow::Result<()> {
     let config = Config::load(over, None)?;
     let database = Database::open(&config).await?;
-    eprintln!("the database schema is up to date");
+    crate::cli::say("the database schema is up to date");
     database.close().await
 }
 

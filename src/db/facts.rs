@@ -64,6 +64,19 @@ pub struct Sighting {
     pub at: DateTime<Utc>,
 }
 
+/// When the newest of these tags was last seen, if any was.
+pub async fn last_seen_at(
+    conn: &mut PgConnection,
+    epcs: &[String],
+) -> Result<Option<DateTime<Utc>>> {
+    Ok(
+        sqlx::query_scalar("select max(seen_at) from last_seen where epc = any($1)")
+            .bind(epcs)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
 /// Record sightings; an older one never replaces a newer.
 pub async fn seen(conn: &mut PgConnection, sightings: &[Sighting]) -> Result<()> {
     sqlx::query(

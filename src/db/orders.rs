@@ -382,6 +382,17 @@ pub async fn waiting_order(
     .await?)
 }
 
+/// Whether any of these assets is reserved on an order not yet handed over.
+pub async fn any_waiting(conn: &mut PgConnection, asset_ids: &[i64]) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from reservations
+         where asset_id = any($1) and released_at is null and issued_at is null)",
+    )
+    .bind(asset_ids)
+    .fetch_one(conn)
+    .await?)
+}
+
 /// The loan an asset is out on, if any: what a gate passage in returns it on.
 pub async fn out_on_loan(conn: &mut PgConnection, asset_id: i64) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar(

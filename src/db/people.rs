@@ -157,6 +157,16 @@ pub async fn users(
 }
 
 /// How many users there are (none: a fresh database).
+/// The id of the user with this name, if any.
+pub async fn user_id(conn: &mut PgConnection, username: &str) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("select id from users where username = $1")
+            .bind(username)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
 pub async fn count_users(conn: &mut PgConnection) -> Result<i64> {
     Ok(sqlx::query_scalar("select count(*) from users")
         .fetch_one(conn)

@@ -97,10 +97,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(e) = &self {
-            // The cause chain on one line; no backtrace (each would run to hundreds of lines).
-            tracing::error!(error = %format!("{e:#}"), "internal error");
-        }
+        // The cause goes to the log with the request's line (`server::log_request`), not
+        // to the client.
+        let cause = match &self {
+            ApiError::Internal(e) => Some(crate::app::Cause::of(e)),
+            ApiError::Unavailable(why) => Some(crate::app::Cause(why.clone())),
+            _ => None,
+        };
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code(),
@@ -108,6 +111,9 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (self.status_code(), axum::Json(body)).into_response();
+        if let Some(cause) = cause {
+            response.extensions_mut().insert(cause);
+        }
         if let Some(secs) = self.retry_after() {
             response
                 .headers_mut()

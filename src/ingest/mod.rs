@@ -29,6 +29,8 @@ use crate::engine::{EngineConfig, Fact, Progress, Stocktake, StocktakeResult, Zo
 pub mod live;
 /// Facts into PostgreSQL, idempotently, with gate reconciliation.
 pub mod persist;
+/// A simulated reader (`sim://gate?…`): the trace synthesizer's dock door in real time.
+pub mod sim;
 /// One driver per configured reader, restarted when it fails; reader health.
 mod supervisor;
 
@@ -183,6 +185,10 @@ pub struct Stats {
     pub retries: AtomicU64,
     /// Reads refused for their time (see [`check_read_time`]).
     pub refused: AtomicU64,
+    /// Reader outputs waiting for the pump, as the watchdog last saw them.
+    pump_queue: AtomicU64,
+    /// Fact batches waiting for the processor, as it last saw them.
+    fact_queue: AtomicU64,
     /// µs from a fact's time to its commit, when `Options::record_latency` is on.
     latencies: Mutex<Vec<u64>>,
 }
@@ -319,6 +325,24 @@ impl Ingest {
     }
 
     /// Reader health, by reader id.
+    /// Messages waiting in the pipeline's bounded channels: reader outputs for the pump,
+    /// reads for the engine, fact batches for the processor.
+    pub fn queues(&self) -> Vec<(&'static str, u64)> {
+        let engine = self
+            .inner
+            .engine
+            .try_read()
+            .map_or(0, |tx| (tx.max_capacity() - tx.capacity()) as u64);
+        vec![
+            (
+                "reader_outputs",
+                self.inner.stats.pump_queue.load(Ordering::Relaxed),
+            ),
+            ("engine_input", engine),
+            ("facts", self.inner.stats.fact_queue.load(Ordering::Relaxed)),
+        ]
+    }
+
     pub fn health(&self) -> HashMap<i64, Health> {
         self.inner.health.locked().clone()
     }
@@ -600,6 +624,10 @@ impl Ingest {
                     Err(_) => break,
                 }
             }
+            self.inner
+                .stats
+                .fact_queue
+                .store(facts.len() as u64, Ordering::Relaxed);
             if !pending.is_empty() {
                 self.handle(&pending).await;
             }
@@ -613,12 +641,34 @@ impl Ingest {
         let changed = self.count_into_stocktakes(facts);
         let site = self.site();
         let mut delay = Duration::from_millis(50);
+        let mut failures = 0u32;
         let live = loop {
+            let started = std::time::Instant::now();
             match persist::persist(&self.inner.pool, &site, facts).await {
-                Ok(live) => break live,
+                Ok(live) => {
+                    crate::metrics::committed(
+                        facts.iter().filter_map(persist::kind),
+                        started.elapsed(),
+                    );
+                    if failures > 0 {
+                        tracing::info!(
+                            facts = facts.len(),
+                            failures,
+                            "facts stored after the database came back"
+                        );
+                    }
+                    break live;
+                }
                 Err(e) => {
                     self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %e, facts = facts.len(), retry_in_ms = delay.as_millis() as u64, "storing facts failed; keeping them and retrying");
+                    failures += 1;
+                    // Said once per outage; the retries (every few seconds while it lasts)
+                    // at debug.
+                    if failures == 1 {
+                        tracing::warn!(error = %e, facts = facts.len(), "storing facts failed; keeping them and retrying until the database takes them");
+                    } else {
+                        tracing::debug!(error = %e, facts = facts.len(), failures, retry_in_ms = delay.as_millis() as u64, "storing facts failed again");
+                    }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }
@@ -754,6 +804,13 @@ impl Ingest {
         };
         for (id, p) in changed {
             self.publish(progress_event(id, p));
+        }
+        let mut per_reader: HashMap<i64, u64> = HashMap::new();
+        for r in &reads {
+            *per_reader.entry(i64::from(r.reader.0)).or_default() += 1;
+        }
+        for (reader, n) in per_reader {
+            crate::metrics::reads(reader, n);
         }
         {
             let mut health = self.inner.health.locked();

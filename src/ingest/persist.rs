@@ -81,6 +81,19 @@ fn row(fact: &Fact) -> Option<Row> {
     })
 }
 
+/// A stored fact's kind, as `facts.kind` has it; `None` for what is not stored.
+pub fn kind(fact: &Fact) -> Option<&'static str> {
+    Some(match fact {
+        Fact::Arrived { .. } => "arrived",
+        Fact::Left { .. } => "left",
+        Fact::Moved { .. } => "moved",
+        Fact::Passed { .. } => "passed",
+        Fact::Between { .. } => "between",
+        Fact::Settled { .. } => "settled",
+        Fact::BatchClosed { .. } => return None,
+    })
+}
+
 fn word(d: Direction) -> &'static str {
     match d {
         Direction::In => "in",

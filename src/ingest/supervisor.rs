@@ -2,14 +2,13 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use depot_readers::{
-    ReaderAddress, ReaderConfig, ReaderEventKind, ReaderHandle, ReaderOutput, TagRead,
-};
+use depot_readers::{ReaderConfig, ReaderEventKind, ReaderHandle, ReaderOutput, TagRead};
 use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use utoipa::ToSchema;
 
+use super::sim::Address;
 use super::{reader_id, Ingest, LiveEvent, Locked};
 use crate::db::readers::HANDHELD;
 
@@ -44,7 +43,7 @@ const RESTART_AFTER: Duration = Duration::from_secs(5);
 const PUMP_BATCH: usize = 1024;
 
 struct Driver {
-    address: ReaderAddress,
+    address: Address,
     config: ReaderConfig,
     handle: ReaderHandle,
     failed_at: Option<Instant>,
@@ -72,7 +71,7 @@ impl Supervisor {
             } else if reader.address.trim() == HANDHELD {
                 h.status = "handheld".into();
             } else {
-                match reader.address.parse::<ReaderAddress>() {
+                match reader.address.trim().parse::<Address>() {
                     Ok(address) => {
                         let config = ReaderConfig {
                             reader: reader_id(reader.id),
@@ -87,8 +86,7 @@ impl Supervisor {
                             },
                             ..ReaderConfig::default()
                         };
-                        let handle =
-                            depot_readers::spawn(address.clone(), config.clone(), tx.clone());
+                        let handle = address.spawn(config.clone(), tx.clone());
                         self.drivers.insert(
                             reader.id,
                             Driver {
@@ -128,6 +126,7 @@ impl Supervisor {
 /// Reads from all drivers into the engine in batches; events into health and the stream.
 async fn pump(ingest: Ingest, mut rx: mpsc::Receiver<ReaderOutput>) {
     let mut batch: Vec<TagRead> = Vec::with_capacity(PUMP_BATCH);
+    let mut log = EventLog::default();
     while let Some(first) = rx.recv().await {
         let mut next = Some(first);
         while let Some(output) = next.take() {
@@ -135,6 +134,7 @@ async fn pump(ingest: Ingest, mut rx: mpsc::Receiver<ReaderOutput>) {
                 ReaderOutput::Read(read) => batch.push(read),
                 ReaderOutput::Event(event) => on_event(
                     &ingest,
+                    &mut log,
                     event.reader.0 as i64,
                     &event.kind,
                     event.timestamp_us,
@@ -145,15 +145,17 @@ async fn pump(ingest: Ingest, mut rx: mpsc::Receiver<ReaderOutput>) {
             }
         }
         if !batch.is_empty() {
-            let mut newest: HashMap<i64, u64> = HashMap::new();
+            let mut newest: HashMap<i64, (u64, u64)> = HashMap::new();
             for r in &batch {
-                let t = newest.entry(r.reader.0 as i64).or_default();
+                let (t, n) = newest.entry(r.reader.0 as i64).or_default();
                 *t = (*t).max(r.timestamp_us);
+                *n += 1;
             }
             {
                 let mut health = ingest.inner.health.locked();
                 let now = super::now_us();
-                for (reader, t) in newest {
+                for (reader, (t, n)) in newest {
+                    crate::metrics::reads(reader, n);
                     if let Some(h) = health.get_mut(&reader) {
                         h.clock_offset_ms = Some((t as i64 - now as i64) / 1_000);
                         if super::check_read_time(t, now, ingest.clock_skew()).is_ok() {
@@ -170,7 +172,59 @@ async fn pump(ingest: Ingest, mut rx: mpsc::Receiver<ReaderOutput>) {
     }
 }
 
-fn on_event(ingest: &Ingest, reader: i64, kind: &ReaderEventKind, at_us: u64) {
+/// A failing reader repeats itself: the same error every few seconds while it is away. The
+/// log says it once, then again at most every [`REPEAT_AFTER`] with how many times it
+/// happened meanwhile, and says when the reader is back; the repeats go to `debug`.
+#[derive(Default)]
+struct EventLog {
+    /// Per reader: the error last logged, when, and how many times it came since.
+    last: HashMap<i64, (String, Instant, u64)>,
+}
+
+/// How often a repeated reader error is logged again.
+const REPEAT_AFTER: Duration = Duration::from_secs(600);
+
+impl EventLog {
+    fn event(&mut self, reader: i64, kind: &ReaderEventKind) {
+        match kind {
+            ReaderEventKind::Error { message } => {
+                let now = Instant::now();
+                match self.last.get_mut(&reader) {
+                    Some((last, at, repeats))
+                        if last == message && now.duration_since(*at) < REPEAT_AFTER =>
+                    {
+                        *repeats += 1;
+                        tracing::debug!(reader, "{kind}");
+                    }
+                    Some((last, at, repeats)) if last == message => {
+                        tracing::warn!(
+                            reader,
+                            "{kind} (again {} times in {} s)",
+                            *repeats + 1,
+                            now.duration_since(*at).as_secs()
+                        );
+                        (*at, *repeats) = (now, 0);
+                    }
+                    _ => {
+                        tracing::warn!(reader, "{kind}");
+                        self.last.insert(reader, (message.clone(), now, 0));
+                    }
+                }
+            }
+            ReaderEventKind::Reconnecting { .. } => tracing::debug!(reader, "{kind}"),
+            ReaderEventKind::Connected { .. } => match self.last.remove(&reader) {
+                Some((_, _, repeats)) if repeats > 0 => {
+                    tracing::info!(reader, "{kind} (after {} more failed attempts)", repeats)
+                }
+                _ => tracing::info!(reader, "{kind}"),
+            },
+            ReaderEventKind::Disconnected { .. } => tracing::warn!(reader, "{kind}"),
+            _ => tracing::info!(reader, "{kind}"),
+        }
+    }
+}
+
+fn on_event(ingest: &Ingest, log: &mut EventLog, reader: i64, kind: &ReaderEventKind, at_us: u64) {
     {
         let mut health = ingest.inner.health.locked();
         let h = health.entry(reader).or_default();
@@ -189,7 +243,7 @@ fn on_event(ingest: &Ingest, reader: i64, kind: &ReaderEventKind, at_us: u64) {
         }
         h.last_event = Some(kind.to_string());
     }
-    tracing::info!(reader, "{kind}");
+    log.event(reader, kind);
     ingest.publish(LiveEvent::Reader {
         reader_id: reader,
         event: kind.to_string(),
@@ -202,6 +256,10 @@ async fn watchdog(ingest: Ingest, tx: mpsc::Sender<ReaderOutput>) {
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     loop {
         interval.tick().await;
+        ingest.inner.stats.pump_queue.store(
+            (tx.max_capacity() - tx.capacity()) as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let mut supervisor = ingest.inner.supervisor.lock().await;
         let now = Instant::now();
         for (id, driver) in supervisor.drivers.iter_mut() {
@@ -232,11 +290,7 @@ async fn watchdog(ingest: Ingest, tx: mpsc::Sender<ReaderOutput>) {
                 let failed = *driver.failed_at.get_or_insert(now);
                 if now.duration_since(failed) >= RESTART_AFTER {
                     tracing::warn!(reader = id, address = %driver.address, "reader driver ended; starting it again");
-                    driver.handle = depot_readers::spawn(
-                        driver.address.clone(),
-                        driver.config.clone(),
-                        tx.clone(),
-                    );
+                    driver.handle = driver.address.spawn(driver.config.clone(), tx.clone());
                     driver.failed_at = None;
                     driver.last_reads = (now, 0);
                 }

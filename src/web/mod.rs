@@ -435,6 +435,7 @@ impl IntoResponse for PageError {
             PageError::App(app::Error::Unavailable(_)) => Some(app::UNAVAILABLE_RETRY_AFTER_S),
             _ => None,
         };
+        let mut cause = None;
         let (status, message) = match self {
             PageError::Login(next) => {
                 let next = if next != "/" && bounds::LocalPath::parse(next.as_str()).is_ok() {
@@ -450,8 +451,10 @@ impl IntoResponse for PageError {
             ),
             PageError::Bad(message) => (StatusCode::BAD_REQUEST, message),
             PageError::App(e) => {
-                if let app::Error::Internal(inner) = &e {
-                    tracing::error!(error = %format!("{inner:#}"), "page failed");
+                match &e {
+                    app::Error::Internal(inner) => cause = Some(app::Cause::of(inner)),
+                    app::Error::Unavailable(why) => cause = Some(app::Cause(why.clone())),
+                    _ => {}
                 }
                 (status(&e), e.to_string())
             }
@@ -463,6 +466,9 @@ impl IntoResponse for PageError {
         };
         let body = askama::Template::render(&page).unwrap_or_else(|_| "error".into());
         let mut response = self::page((status, Html(body)).into_response());
+        if let Some(cause) = cause {
+            response.extensions_mut().insert(cause);
+        }
         if let Some(secs) = retry_after {
             response
                 .headers_mut()

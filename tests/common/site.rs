@@ -305,3 +305,63 @@ impl Drop for Process {
         let _ = self.0.wait();
     }
 }
+
+/// `depot serve --demo` on the test's database, logging warnings and errors only: its
+/// address and every line it logs.
+pub fn serve_demo(
+    pool: &PgPool,
+) -> (
+    Process,
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use std::io::BufRead;
+    let o = pool.connect_options();
+    let url = format!(
+        "postgres://{}@localhost/{}?host={}",
+        o.get_username(),
+        o.get_database().unwrap(),
+        o.get_socket().unwrap().display()
+    );
+    let mut depot = std::process::Command::new(env!("CARGO_BIN_EXE_depot"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", url)
+        .env("DEPOT_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(depot.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("depot serve ended early").unwrap();
+        if let Some(addr) = line.strip_prefix("Depot is serving on ") {
+            break addr.trim().to_owned();
+        }
+    };
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            eprintln!("depot serve: {line}");
+            kept.lock().unwrap().push(line);
+        }
+    });
+    (Process(depot), base, log)
+}
+
+/// A client signed in as a demo user (password `demo`); each request bounded to 10 s.
+pub async fn signed_in(base: &str, user: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let r = c
+        .post(format!("{base}/api/session"))
+        .json(&json!({"username": user, "password": "demo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "sign in as {user}");
+    c
+}
