@@ -183,6 +183,62 @@ async fn two_concurrent_approvals_of_one_asset_exactly_one_wins(pool: PgPool) {
     world.assert_log_agrees().await;
 }
 
+/// The gate stores facts naming assets (a foreign key: a key-share lock on each asset row)
+/// while keepers and managers act on the same assets. An approval neither waits for such a
+/// batch to commit nor takes the asset for reserved.
+#[sqlx::test(migrations = "./migrations")]
+async fn an_approval_is_not_held_up_by_facts_being_stored_about_its_assets(pool: PgPool) {
+    let world = World::new(pool).await;
+    let named = world.stock(world.tables, 1).await[0];
+    let mut loans = Vec::new();
+    for line in [
+        json!({"asset_id": named}),
+        json!({"category_id": world.tables, "quantity": 1}),
+    ] {
+        let (status, loan) = world
+            .call(
+                Method::POST,
+                "/api/loans",
+                &world.requester,
+                Some(json!({"purpose": "event", "starts_on": "2030-05-01", "ends_on": "2030-05-05", "lines": [line]})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{loan}");
+        loans.push(loan["id"].as_i64().unwrap());
+    }
+    let by_category = world.stock(world.tables, 1).await[0];
+    // A fact batch naming both assets, not yet committed.
+    let mut gate = world.pool.begin().await.unwrap();
+    for (i, asset) in [named, by_category].into_iter().enumerate() {
+        sqlx::query(
+            "insert into facts (key, kind, epc, asset_id, at)
+             select $1, 'arrived', epc, id, now() from assets where id = $2",
+        )
+        .bind(format!("pending-{i}"))
+        .bind(asset)
+        .execute(&mut *gate)
+        .await
+        .unwrap();
+    }
+    for loan in loans {
+        let path = format!("/api/loans/{loan}/approve");
+        let approve = world.call(Method::POST, &path, &world.admin, None);
+        let (status, body) = tokio::time::timeout(std::time::Duration::from_secs(10), approve)
+            .await
+            .expect("the approval waited for the gate's batch");
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    gate.commit().await.unwrap();
+    let reserved: Vec<i64> = sqlx::query_scalar(
+        "select asset_id from reservations where released_at is null order by asset_id",
+    )
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    assert_eq!(reserved, vec![named, by_category]);
+    world.assert_log_agrees().await;
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn two_concurrent_approvals_for_the_last_item_of_a_category_exactly_one_wins(pool: PgPool) {
     let world = World::new(pool).await;

@@ -352,7 +352,7 @@ pub async fn relocate(
     ctx: &Context,
 ) -> Result<()> {
     let (state, from_zone): (AssetState, Option<i64>) =
-        sqlx::query_as("select state, zone_id from assets where id = $1 for update")
+        sqlx::query_as("select state, zone_id from assets where id = $1 for no key update")
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?

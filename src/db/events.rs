@@ -128,12 +128,16 @@ pub async fn transition(
     action: AssetAction,
     ctx: &Context,
 ) -> Result<AssetState> {
-    let (epc, from, virtual_depot): (String, AssetState, bool) =
-        sqlx::query_as("select epc, state, virtual_depot from assets where id = $1 for update")
-            .bind(asset_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .or_not_found(|| format!("asset {asset_id}"))?;
+    // `no key update`, not `update`: the gate's facts and sightings refer to assets by a
+    // foreign key, which takes a key-share lock; a plain `for update` would wait for (or
+    // deadlock with) a fact batch naming the asset, though neither changes the other.
+    let (epc, from, virtual_depot): (String, AssetState, bool) = sqlx::query_as(
+        "select epc, state, virtual_depot from assets where id = $1 for no key update",
+    )
+    .bind(asset_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .or_not_found(|| format!("asset {asset_id}"))?;
     let to = action
         .apply(from, virtual_depot)
         .map_err(|e| illegal(asset_id, &epc, e))?;

@@ -236,7 +236,7 @@ async fn set_status(
 async fn awaiting(conn: &mut PgConnection, id: i64) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "select a.id from intake_assets ia join assets a on a.id = ia.asset_id
-         where ia.intake_id = $1 and a.state = 'registered' order by a.id for update of a",
+         where ia.intake_id = $1 and a.state = 'registered' order by a.id for no key update of a",
     )
     .bind(id)
     .fetch_all(conn)

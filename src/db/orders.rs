@@ -327,7 +327,9 @@ async fn choose(
             .category_id
             .expect("a line names a category or an asset");
         // Depot stock first, then other departments' virtual-depot listings; never lend a
-        // department its own listed asset. Rows another approval is holding are skipped.
+        // department its own listed asset. Rows another approval is holding are skipped; rows
+        // a fact or a sighting being stored merely refers to are not (`no key update` does not
+        // conflict with the key-share lock a foreign key takes).
         let ids: Vec<i64> = sqlx::query_scalar(
             "select a.id from assets a
              where a.category_id = $1 and a.state in ('in_stock', 'listed')
@@ -336,7 +338,7 @@ async fn choose(
                and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
                                and r.period && tstzrange($4::date::timestamptz, $5::date::timestamptz, '[)'))
              order by a.virtual_depot, a.id
-             limit $6 for update of a skip locked",
+             limit $6 for no key update of a skip locked",
         )
         .bind(category_id)
         .bind(department_id)
