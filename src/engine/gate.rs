@@ -488,7 +488,8 @@ impl Profile {
 
     /// How differently (dB) two profiles heard their tags, once each tag's own gain is
     /// taken out: the mean absolute difference of the antennas' levels about their mean
-    /// difference, over the antennas both heard. `None` with fewer than [`MIN_PROFILE_ANTENNAS`] in common.
+    /// difference, over the antennas both heard. `None` with fewer than
+    /// [`MIN_PROFILE_ANTENNAS`] in common.
     pub fn distance(&self, other: &Profile) -> Option<f32> {
         let mut diffs = [0f32; PROFILE_ANTENNAS];
         let mut n = 0;
@@ -558,7 +559,8 @@ const CONTESTED_FACTOR: f32 = 3.0;
 /// tag on a load crossing the other way at the same moment steps the other way. Where the
 /// step is too small to be sure, the lent passage is asked. `own` is the track's own,
 /// unsure judgment, which must agree. Of several companions, the one whose crossing the
-/// track follows best speaks; if companions went each way, it must follow one clearly.
+/// track follows best speaks; if companions went each way, it must follow one clearly, and
+/// is sure only by a large step or where each antenna heard it as it heard that load.
 pub fn with_companions(
     track: &GateTrack,
     own: Option<Passage>,
