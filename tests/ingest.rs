@@ -430,6 +430,21 @@ async fn handheld_uploads_are_all_or_nothing(pool: PgPool) {
     let (status, body) = world.send(req).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["accepted"], 2);
+    // As a spreadsheet saves it: a byte order mark, quoted fields, CRLF line ends.
+    let csv = format!(
+        "\u{feff}\"epc\",\"antenna\",\"rssi_dbm\"\r\n\"{}\",\"1\",\"-52\"\r\n",
+        epcs[0]
+    );
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/reads?reader=hh")
+        .header("authorization", format!("Bearer {}", world.keeper))
+        .header("content-type", "text/csv")
+        .body(axum::body::Body::from(csv))
+        .unwrap();
+    let (status, body) = world.send(req).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["accepted"], 1);
     let (_, st) = world
         .call(
             Method::GET,
