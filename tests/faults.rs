@@ -110,14 +110,9 @@ async fn reads_dated_ahead_of_the_clock_or_before_2000_are_refused(pool: PgPool)
         "epc,antenna,rssi_dbm,at\n{},1,-50,\n{},1,-50,2100-01-01T00:00:00Z\n",
         epcs[0], epcs[1]
     );
-    let req = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri("/api/reads?reader=hh")
-        .header("authorization", format!("Bearer {}", world.keeper))
-        .header("content-type", "text/csv")
-        .body(axum::body::Body::from(csv))
-        .unwrap();
-    let (status, body) = world.send(req).await;
+    let (status, body) = world
+        .upload_csv("/api/reads?reader=hh", &world.keeper, csv)
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.starts_with("line 3, column at:"), "{message}");

@@ -420,14 +420,9 @@ async fn handheld_uploads_are_all_or_nothing(pool: PgPool) {
     );
 
     let csv = format!("epc,antenna,rssi_dbm\n{},1,-50\n{},1,\n", epcs[0], epcs[1]);
-    let req = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri("/api/reads?reader=hh")
-        .header("authorization", format!("Bearer {}", world.keeper))
-        .header("content-type", "text/csv")
-        .body(axum::body::Body::from(csv))
-        .unwrap();
-    let (status, body) = world.send(req).await;
+    let (status, body) = world
+        .upload_csv("/api/reads?reader=hh", &world.keeper, csv)
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["accepted"], 2);
     // As a spreadsheet saves it: a byte order mark, quoted fields, CRLF line ends.
@@ -435,14 +430,9 @@ async fn handheld_uploads_are_all_or_nothing(pool: PgPool) {
         "\u{feff}\"epc\",\"antenna\",\"rssi_dbm\"\r\n\"{}\",\"1\",\"-52\"\r\n",
         epcs[0]
     );
-    let req = axum::http::Request::builder()
-        .method(Method::POST)
-        .uri("/api/reads?reader=hh")
-        .header("authorization", format!("Bearer {}", world.keeper))
-        .header("content-type", "text/csv")
-        .body(axum::body::Body::from(csv))
-        .unwrap();
-    let (status, body) = world.send(req).await;
+    let (status, body) = world
+        .upload_csv("/api/reads?reader=hh", &world.keeper, csv)
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["accepted"], 1);
     let (_, st) = world

@@ -235,6 +235,18 @@ impl World {
         self.send(req).await
     }
 
+    /// Upload a handheld's reads as CSV (`text/csv`) to `path`, with `token`.
+    pub async fn upload_csv(&self, path: &str, token: &str, csv: String) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "text/csv")
+            .body(Body::from(csv))
+            .unwrap();
+        self.send(req).await
+    }
+
     pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
         let response = self.app.clone().oneshot(req).await.unwrap();
         let status = response.status();
