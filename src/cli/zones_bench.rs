@@ -96,8 +96,13 @@ pub struct Score {
     /// right first.
     pub tellable: u32,
     pub tellable_first_right: u32,
+    /// Tags first placed between two zones, their own aisle named second (not right, not
+    /// wrong: a person is asked to check), and of those the radio places right.
+    pub first_between: u32,
+    pub tellable_first_between: u32,
     /// Tags never observed at all.
     pub never_placed: u32,
+    pub tellable_never_placed: u32,
     /// Hours tags spent still on a shelf, summed.
     pub static_tag_hours: f64,
     /// `Moved` facts about a tag that was still on a shelf (and not just put down).
@@ -138,9 +143,12 @@ impl Score {
         self.first_right += o.first_right;
         self.tellable += o.tellable;
         self.tellable_first_right += o.tellable_first_right;
+        self.first_between += o.first_between;
+        self.tellable_first_between += o.tellable_first_between;
         self.moves_tellable += o.moves_tellable;
         self.moves_tellable_seen += o.moves_tellable_seen;
         self.never_placed += o.never_placed;
+        self.tellable_never_placed += o.tellable_never_placed;
         self.static_tag_hours += o.static_tag_hours;
         self.false_moves += o.false_moves;
         self.wrong_rearrivals += o.wrong_rearrivals;
@@ -217,8 +225,20 @@ pub fn score(
                 s.first_right += 1;
                 s.tellable_first_right += u32::from(tellable);
             }
+            Some(&&Fact::Arrived { at, .. })
+                if mine.iter().any(|f| {
+                    matches!(**f, Fact::Between { other, at: b, .. }
+                        if b == at && other == aisle_zone(first_aisle))
+                }) =>
+            {
+                s.first_between += 1;
+                s.tellable_first_between += u32::from(tellable);
+            }
             Some(_) => {}
-            None => s.never_placed += 1,
+            None => {
+                s.never_placed += 1;
+                s.tellable_never_placed += u32::from(tellable);
+            }
         }
         // Time still on a shelf, and the windows in which the tag is carried or was just
         // put down (a fact then is the engine catching up, not a false move).
@@ -409,6 +429,19 @@ fn explain(model: &ShelfModel, run: &Run<ShelfTruth>, facts: &[Fact], seed: u64)
             );
         }
     }
+    for tl in &truth.timelines {
+        if !facts
+            .iter()
+            .any(|f| matches!(*f, Fact::Arrived { epc, .. } if epc == tl.epc))
+        {
+            println!(
+                "  seed {seed} {} never placed; spans {:?}; run [{}]",
+                tl.epc,
+                tl.spans,
+                stats(tl.epc, truth.start_us, truth.end_us),
+            );
+        }
+    }
     for tl in truth.timelines.iter().filter(|tl| tl.spans.len() == 1) {
         let mine: Vec<&Fact> = facts.iter().filter(|f| f.epc() == Some(tl.epc)).collect();
         let into = mine
@@ -563,9 +596,9 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
         serde_json::to_string(&smoothing)?
     );
     println!(
-        "| isolation | runs | still tag-hours | false `moved` | per 1,000 tag-hours | wrong re-arrivals | location facts per still tag (mean / max) | flapping tags | between tags (ever / at end) | first placement right (all / where the radio can tell) | real moves seen ≤ 30 s (all / where the radio can tell) | worst move delay | removals seen ≤ 30 s | worst removal delay | dropouts |"
+        "| isolation | runs | still tag-hours | false `moved` | per 1,000 tag-hours | wrong re-arrivals | location facts per still tag (mean / max) | flapping tags | between tags (ever / at end) | first placement right (all / where the radio can tell) | first placed between its aisle and another (all / where the radio can tell) | first placed wrong (all / where the radio can tell) | real moves seen ≤ 30 s (all / where the radio can tell) | worst move delay | removals seen ≤ 30 s | worst removal delay | dropouts |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let plan = args.plan.plan();
     for &iso in &args.isolation {
         let started = Instant::now();
@@ -589,7 +622,7 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
             }
         };
         println!(
-            "| {iso} dB | {} | {:.1} | {} | {:.2} | {} | {:.3} / {} | {} | {} / {} | {:.2} % / {:.2} % ({} of {} tags) | {}/{} / {}/{} | {} | {}/{} | {} | {} |",
+            "| {iso} dB | {} | {:.1} | {} | {:.2} | {} | {:.3} / {} | {} | {} / {} | {:.2} % / {:.2} % ({} of {} tags) | {} / {} | {} / {} | {}/{} / {}/{} | {} | {}/{} | {} | {} |",
             total.runs,
             total.static_tag_hours,
             total.false_moves,
@@ -604,6 +637,13 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
             100.0 * f64::from(total.tellable_first_right) / f64::from(total.tellable.max(1)),
             total.tellable,
             total.tags,
+            total.first_between,
+            total.tellable_first_between,
+            total.tags - total.never_placed - total.first_right - total.first_between,
+            total.tellable
+                - total.tellable_never_placed
+                - total.tellable_first_right
+                - total.tellable_first_between,
             total.moves_seen,
             total.moves,
             total.moves_tellable_seen,
