@@ -22,6 +22,8 @@ mod error;
 pub use error::{Cause, Error, Result, UNAVAILABLE_RETRY_AFTER_S};
 /// Assets.
 pub mod assets;
+/// Forward bookings: collisions of late returns with the next booking, and swaps.
+pub mod bookings;
 /// Places and kinds: warehouses, zones, categories; the catalogue.
 pub mod catalogue;
 /// Disposals.

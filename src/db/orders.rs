@@ -282,7 +282,7 @@ pub async fn reserve(
         None => choose(conn, kind, order_id, department_id, period).await?,
     };
     for &asset_id in &chosen {
-        events::transition(conn, asset_id, AssetAction::Reserve, ctx).await?;
+        book(conn, kind, asset_id, ctx).await?;
         sqlx::query(
             "insert into reservations (asset_id, order_kind, order_id, period)
              values ($1, $2, $3, tstzrange($4::date::timestamptz, $5::date::timestamptz, '[)'))",
@@ -330,16 +330,21 @@ async fn choose(
         // department its own listed asset. Rows another approval is holding are skipped; rows
         // a fact or a sighting being stored merely refers to are not (`no key update` does not
         // conflict with the key-share lock a foreign key takes).
-        let ids: Vec<i64> = sqlx::query_scalar(
+        // A loan books ahead: an asset out on an earlier loan or held for one is free for
+        // the period as long as none of its live reservations overlaps it (one out now counts
+        // as busy today and tomorrow even past its last day: it is not back yet). A transfer
+        // is for good: only what is idle now, with no booking at all.
+        let ids: Vec<i64> = sqlx::query_scalar(&format!(
             "select a.id from assets a
-             where a.category_id = $1 and a.state in ('in_stock', 'listed')
+             where a.category_id = $1 and a.state in {states}
                and not (a.virtual_depot and a.owner_department_id = $2)
                and a.id <> all($3)
                and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
-                               and r.period && tstzrange($4::date::timestamptz, $5::date::timestamptz, '[)'))
-             order by a.virtual_depot, a.id
+                               and {BUSY})
+             order by a.state <> 'in_stock' and a.state <> 'listed', a.virtual_depot, a.id
              limit $6 for no key update of a skip locked",
-        )
+            states = bookable_states(kind),
+        ))
         .bind(category_id)
         .bind(department_id)
         .bind(&chosen)
@@ -377,6 +382,7 @@ pub async fn waiting_order(
          left join transfers t on r.order_kind = 'transfer' and t.id = r.order_id
          where r.asset_id = $1 and r.released_at is null and r.issued_at is null
            and (l.status in ('approved', 'partially_issued') or t.status = 'approved')
+         order by lower(r.period) nulls first, r.id
          limit 1",
     )
     .bind(asset_id)
@@ -425,9 +431,115 @@ pub async fn release_unissued(
     .fetch_all(&mut *conn)
     .await?;
     for &(asset_id, state) in &held {
-        if state == AssetState::Reserved {
-            events::transition(conn, asset_id, AssetAction::Release, ctx).await?;
-        }
+        unbook(conn, asset_id, state, ctx).await?;
     }
     Ok(held.len())
+}
+
+/// The states an order of `kind` may book an asset in: a loan also one held for or out on
+/// another order (its bookings decide), a transfer only one idle now.
+pub fn bookable_states(kind: OrderKind) -> &'static str {
+    match kind {
+        OrderKind::Loan => "('in_stock', 'listed', 'reserved', 'on_loan')",
+        _ => "('in_stock', 'listed')",
+    }
+}
+
+/// When a live reservation `r` keeps its asset from a period `$4`..`$5` (dates, the end
+/// exclusive): it overlaps the period, or the asset is out on it past its last day and the
+/// period starts today or earlier (it is not back yet; a later period counts on its return,
+/// and a collision is raised if it does not come).
+pub const BUSY: &str = "(r.period && tstzrange($4::date::timestamptz, $5::date::timestamptz, '[)')
+    or (r.issued_at is not null and r.returned_at is null and upper(r.period) <= now()
+        and $4::date <= current_date))";
+
+/// Hold an asset for a new booking of an order of `kind`: an idle one becomes `reserved`;
+/// one already held for or out on an earlier loan keeps its state, the booking is noted in
+/// its timeline, and it is held for this one when it comes back. Anything else is refused
+/// as the lifecycle says.
+async fn book(
+    conn: &mut PgConnection,
+    kind: OrderKind,
+    asset_id: i64,
+    ctx: &Context,
+) -> Result<()> {
+    let state: Option<AssetState> =
+        sqlx::query_scalar("select state from assets where id = $1 for no key update")
+            .bind(asset_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match state {
+        Some(AssetState::Reserved | AssetState::OnLoan) if kind == OrderKind::Loan => {
+            events::record_asset_note(conn, asset_id, "book", ctx).await?;
+        }
+        _ => {
+            events::transition(conn, asset_id, AssetAction::Reserve, ctx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// An asset's booking on an order ended unissued: it goes back home unless another booking
+/// still waits for it (then it stays held, and the end of this one is noted).
+async fn unbook(
+    conn: &mut PgConnection,
+    asset_id: i64,
+    state: AssetState,
+    ctx: &Context,
+) -> Result<()> {
+    if state != AssetState::Reserved {
+        return Ok(());
+    }
+    if next_booking(conn, asset_id).await?.is_some() {
+        events::record_asset_note(conn, asset_id, "unbook", ctx).await?;
+    } else {
+        events::transition(conn, asset_id, AssetAction::Release, ctx).await?;
+    }
+    Ok(())
+}
+
+/// The soonest booking still waiting for an asset (not issued, not released): the order's
+/// kind and id.
+pub async fn next_booking(
+    conn: &mut PgConnection,
+    asset_id: i64,
+) -> Result<Option<(OrderKind, i64)>> {
+    Ok(sqlx::query_as(
+        "select order_kind, order_id from reservations
+         where asset_id = $1 and issued_at is null and released_at is null
+         order by lower(period) nulls first, id limit 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// End one asset's booking on an order before it was issued (a swap): the reservation is
+/// released, and the asset goes home unless another booking waits for it.
+pub async fn release_one(
+    conn: &mut PgConnection,
+    kind: OrderKind,
+    order_id: i64,
+    asset_id: i64,
+    ctx: &Context,
+) -> Result<()> {
+    let state: Option<AssetState> = sqlx::query_scalar(
+        "with released as (
+             update reservations set released_at = now()
+             where order_kind = $1 and order_id = $2 and asset_id = $3 and issued_at is null and released_at is null
+             returning asset_id)
+         select a.state from released r join assets a on a.id = r.asset_id",
+    )
+    .bind(kind)
+    .bind(order_id)
+    .bind(asset_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let state = state.ok_or_else(|| {
+        Error::Conflict(format!(
+            "asset {asset_id} is not booked and waiting on {} {order_id}",
+            kind.as_str()
+        ))
+    })?;
+    unbook(conn, asset_id, state, ctx).await
 }

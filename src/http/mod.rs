@@ -21,6 +21,7 @@ pub mod error;
 pub use error::{ApiError, ApiResult};
 
 mod assets;
+mod bookings;
 mod catalogue;
 mod disposals;
 mod intakes;
@@ -70,6 +71,7 @@ pub fn router() -> Router<App> {
         .merge(catalogue::router())
         .merge(assets::router())
         .merge(loans::router())
+        .merge(bookings::router())
         .merge(transfers::router())
         .merge(disposals::router())
         .merge(intakes::router())

@@ -331,6 +331,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("unknown_tag", "unknown tag", "未登记标签"),
     ("entry_without_order", "came in without an order", "无单入门"),
     ("uncertain_passage", "uncertain passage", "存疑通行"),
+    ("booking_collision", "booking collision", "预订冲突"),
     ("uncertain_passages", "Uncertain passages: did it pass?", "存疑通行：是否真的通过？"),
     ("uncertain_hint", "The gate could not tell surely, so nothing was done. Confirm does what the gate would have done; dismiss records that the asset did not pass.", "门禁无法确定，因此未做任何处理。确认通过：按门禁本应的方式处理；驳回：记录该资产未通过。"),
     ("confidence", "Confidence", "置信度"),
