@@ -15,3 +15,31 @@ alter table alerts add constraint alerts_fact_or_booking check (
 -- passage out issues it on.
 create index reservations_waiting_asset_idx on reservations (asset_id, lower(period))
     where issued_at is null and released_at is null;
+
+-- Kits (套装): named sets of category quantities and specific assets, kept by admins and
+-- requested as one loan line; approval books each part. A kit a loan names is not deleted.
+create table kits (
+    id          bigint generated always as identity primary key,
+    name        text not null,
+    description text not null default '',
+    created_at  timestamptz not null default now(),
+    constraint kits_name_key unique (name),
+    constraint kits_name_length check (char_length(name) between 1 and 200)
+);
+
+create table kit_parts (
+    id          bigint generated always as identity primary key,
+    kit_id      bigint not null references kits (id) on delete cascade,
+    category_id bigint references categories (id),
+    asset_id    bigint references assets (id),
+    quantity    integer not null default 1,
+    constraint kit_parts_what check ((category_id is null) <> (asset_id is null)),
+    constraint kit_parts_quantity check (quantity between 1 and 10000),
+    constraint kit_parts_specific_is_one check (asset_id is null or quantity = 1)
+);
+create index kit_parts_kit_idx on kit_parts (kit_id);
+
+alter table loan_lines add column kit_id bigint references kits (id);
+alter table loan_lines drop constraint loan_lines_what;
+alter table loan_lines add constraint loan_lines_what check (num_nonnulls(category_id, asset_id, kit_id) = 1);
+create index loan_lines_kit_idx on loan_lines (kit_id) where kit_id is not null;

@@ -380,6 +380,7 @@ impl World {
                         id: 0,
                         category_id: Some(self.categories[c]),
                         asset_id: None,
+                        kit_id: None,
                         quantity,
                     })
                     .collect(),
@@ -569,6 +570,7 @@ impl World {
                 id: 0,
                 category_id: Some(self.categories[c]),
                 asset_id: None,
+                kit_id: None,
                 quantity,
             }],
         };
@@ -729,6 +731,7 @@ fn exhibition_loan(today: NaiveDate, panels: &[i64]) -> NewLoan {
                 id: 0,
                 category_id: None,
                 asset_id: Some(asset_id),
+                kit_id: None,
                 quantity: 1,
             })
             .collect(),

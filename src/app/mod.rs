@@ -30,6 +30,8 @@ pub mod catalogue;
 pub mod disposals;
 /// Intakes.
 pub mod intakes;
+/// Kits: named sets of category quantities and specific assets, lent as one.
+pub mod kits;
 /// What one client may hold at once: live event streams.
 pub mod limits;
 /// Loans and compensation cases.

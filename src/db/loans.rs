@@ -66,7 +66,7 @@ pub async fn create(
     new: &NewLoan,
     ctx: &Context,
 ) -> Result<Loan> {
-    orders::check_lines(&new.lines)?;
+    orders::check_lines(KIND, &new.lines)?;
     if new.purpose.trim().is_empty() {
         return Err(Error::Invalid("say what the loan is for (purpose)".into()));
     }

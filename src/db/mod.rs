@@ -381,6 +381,8 @@ pub mod events;
 pub mod facts;
 /// Intakes: assets handed over to the depot, registered together, received into stock.
 pub mod intakes;
+/// Kits: named sets of category quantities and specific assets, and their parts.
+pub mod kits;
 /// Loans: request, approve, issue, return.
 pub mod loans;
 /// What loans and transfers share: lines, choosing and reserving assets.

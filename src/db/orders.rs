@@ -140,7 +140,8 @@ pub async fn cancel<S: Paperwork>(
     set_status(conn, id, "cancel", status, cancelled, &ctx).await
 }
 
-/// One line of a request: `quantity` of a category, or one specific asset.
+/// One line of a request: `quantity` of a category, one specific asset, or (a loan)
+/// `quantity` of a kit.
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Line {
@@ -148,9 +149,16 @@ pub struct Line {
     pub id: i64,
     pub category_id: Option<i64>,
     pub asset_id: Option<i64>,
+    /// A kit (loans only): its parts are booked together at approval.
+    #[serde(default)]
+    pub kit_id: Option<i64>,
     #[serde(default = "one")]
     pub quantity: i32,
 }
+
+/// The most lines a request has, and the most of one category or kit a line asks for.
+pub const MAX_LINES: usize = 200;
+pub const MAX_QUANTITY: i32 = 10_000;
 
 fn one() -> i32 {
     1
@@ -186,20 +194,35 @@ fn order_column(kind: OrderKind) -> &'static str {
     }
 }
 
-pub fn check_lines(lines: &[Line]) -> Result<()> {
+pub fn check_lines(kind: OrderKind, lines: &[Line]) -> Result<()> {
     if lines.is_empty() {
         return Err(Error::Invalid("a request needs at least one line".into()));
     }
+    if lines.len() > MAX_LINES {
+        return Err(Error::Invalid(format!(
+            "a request has at most {MAX_LINES} lines"
+        )));
+    }
     for line in lines {
-        if line.category_id.is_some() == line.asset_id.is_some() {
+        let named = [
+            line.category_id.is_some(),
+            line.asset_id.is_some(),
+            line.kit_id.is_some(),
+        ];
+        if named.iter().filter(|&&n| n).count() != 1 {
             return Err(Error::Invalid(
-                "each line names either a category_id (with a quantity) or one asset_id".into(),
+                "each line names either a category_id (with a quantity), one asset_id, or a kit_id (with a quantity)".into(),
             ));
         }
-        if line.quantity < 1 || (line.asset_id.is_some() && line.quantity != 1) {
-            return Err(Error::Invalid(
-                "quantity must be at least 1, and exactly 1 for a specific asset".into(),
-            ));
+        if line.kit_id.is_some() && kind != OrderKind::Loan {
+            return Err(Error::Invalid("only a loan is requested by kit".into()));
+        }
+        if !(1..=MAX_QUANTITY).contains(&line.quantity)
+            || (line.asset_id.is_some() && line.quantity != 1)
+        {
+            return Err(Error::Invalid(format!(
+                "quantity must be 1 to {MAX_QUANTITY}, and exactly 1 for a specific asset"
+            )));
         }
     }
     Ok(())
@@ -212,23 +235,32 @@ pub async fn insert_lines(
     lines: &[Line],
 ) -> Result<()> {
     let sql = format!(
-        "insert into {} ({}, category_id, asset_id, quantity) select $1, * from unnest($2::bigint[], $3::bigint[], $4::int[])",
+        "insert into {} ({}, category_id, asset_id, quantity{}) select $1, * from unnest($2::bigint[], $3::bigint[], $4::int[]{})",
         lines_table(kind),
-        order_column(kind)
+        order_column(kind),
+        if kind == OrderKind::Loan { ", kit_id" } else { "" },
+        if kind == OrderKind::Loan { ", $5::bigint[]" } else { "" },
     );
-    sqlx::query(&sql)
+    let mut query = sqlx::query(&sql)
         .bind(order_id)
         .bind(lines.iter().map(|l| l.category_id).collect::<Vec<_>>())
         .bind(lines.iter().map(|l| l.asset_id).collect::<Vec<_>>())
-        .bind(lines.iter().map(|l| l.quantity).collect::<Vec<_>>())
-        .execute(conn)
-        .await?;
+        .bind(lines.iter().map(|l| l.quantity).collect::<Vec<_>>());
+    if kind == OrderKind::Loan {
+        query = query.bind(lines.iter().map(|l| l.kit_id).collect::<Vec<_>>());
+    }
+    query.execute(conn).await?;
     Ok(())
 }
 
 pub async fn lines(conn: &mut PgConnection, kind: OrderKind, order_id: i64) -> Result<Vec<Line>> {
     Ok(sqlx::query_as(&format!(
-        "select id, category_id, asset_id, quantity from {} where {} = $1 order by id",
+        "select id, category_id, asset_id, {} as kit_id, quantity from {} where {} = $1 order by id",
+        if kind == OrderKind::Loan {
+            "kit_id"
+        } else {
+            "null::bigint"
+        },
         lines_table(kind),
         order_column(kind)
     ))
@@ -318,14 +350,34 @@ async fn choose(
     period: (Option<NaiveDate>, Option<NaiveDate>),
 ) -> Result<Vec<i64>> {
     let mut chosen: Vec<i64> = Vec::new();
+    // A kit's parts are asked for as lines of their own: the kit's quantity of each.
+    let mut wanted: Vec<(Option<i64>, Option<i64>, i32)> = Vec::new();
     for line in lines(conn, kind, order_id).await? {
-        if let Some(asset_id) = line.asset_id {
+        match line.kit_id {
+            Some(kit_id) => {
+                for part in super::kits::parts(conn, kit_id).await? {
+                    if part.asset_id.is_some() && line.quantity != 1 {
+                        return Err(Error::Invalid(format!(
+                            "kit {kit_id} holds a specific asset: ask for one of it at a time"
+                        )));
+                    }
+                    wanted.push((part.category_id, part.asset_id, part.quantity.saturating_mul(line.quantity)));
+                }
+            }
+            None => wanted.push((line.category_id, line.asset_id, line.quantity)),
+        }
+    }
+    for (category_id, asset_id, quantity) in wanted {
+        if let Some(asset_id) = asset_id {
+            if chosen.contains(&asset_id) {
+                return Err(Error::Conflict(format!(
+                    "asset {asset_id} is asked for twice"
+                )));
+            }
             chosen.push(asset_id);
             continue;
         }
-        let category_id = line
-            .category_id
-            .expect("a line names a category or an asset");
+        let category_id = category_id.expect("a line names a category or an asset");
         // Depot stock first, then other departments' virtual-depot listings; never lend a
         // department its own listed asset. Rows another approval is holding are skipped; rows
         // a fact or a sighting being stored merely refers to are not (`no key update` does not
@@ -350,10 +402,10 @@ async fn choose(
         .bind(&chosen)
         .bind(period.0)
         .bind(period.1)
-        .bind(line.quantity as i64)
+        .bind(quantity as i64)
         .fetch_all(&mut *conn)
         .await?;
-        if ids.len() < line.quantity as usize {
+        if ids.len() < quantity as usize {
             let name: String = sqlx::query_scalar("select name from categories where id = $1")
                 .bind(category_id)
                 .fetch_optional(&mut *conn)
@@ -362,7 +414,7 @@ async fn choose(
             return Err(Error::Conflict(format!(
                 "only {} of the {} {name} asked for are available for those dates",
                 ids.len(),
-                line.quantity
+                quantity
             )));
         }
         chosen.extend(ids);
@@ -452,6 +504,12 @@ pub fn bookable_states(kind: OrderKind) -> &'static str {
 pub const BUSY: &str = "(r.period && tstzrange($4::date::timestamptz, $5::date::timestamptz, '[)')
     or (r.issued_at is not null and r.returned_at is null and upper(r.period) <= now()
         and $4::date <= current_date))";
+
+/// [`BUSY`] with the period's first and last dates as parameters `$from` and `$to`.
+pub fn busy(from: u8, to: u8) -> String {
+    BUSY.replace("$4", &format!("${from}"))
+        .replace("$5", &format!("${to}"))
+}
 
 /// Hold an asset for a new booking of an order of `kind`: an idle one becomes `reserved`;
 /// one already held for or out on an earlier loan keeps its state, the booking is noted in

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApiResult, App, Json, Path, Query};
 use crate::app::catalogue::{self, Browse};
 use crate::db::catalogue::{Listing, Offer};
+use crate::db::kits::KitOffer;
 use crate::domain::bounds::{Day, Text};
 use crate::auth::Actor;
 use crate::db::places::{
@@ -51,6 +52,8 @@ pub struct Availability {
     pub offers: Vec<Offer>,
     /// Other departments' virtual-depot listings free for the window.
     pub listings: Vec<Listing>,
+    /// Per kit: how many whole kits can be borrowed for the window.
+    pub kits: Vec<KitOffer>,
 }
 
 /// The catalogue for a window of days (`from`, `to`): per category, what can be borrowed for
@@ -68,12 +71,14 @@ async fn browse_catalogue(
         to: q.to,
     };
     let (from, to) = catalogue::window(&browse)?;
+    let kits = crate::app::kits::offers(&app, &actor, browse.clone()).await?;
     let (offers, listings) = catalogue::browse(&app, &actor, browse).await?;
     Ok(Json(Availability {
         from,
         to,
         offers,
         listings,
+        kits,
     }))
 }
 

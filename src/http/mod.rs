@@ -25,6 +25,7 @@ mod bookings;
 mod catalogue;
 mod disposals;
 mod intakes;
+mod kits;
 mod loans;
 mod people;
 mod readers;
@@ -72,6 +73,7 @@ pub fn router() -> Router<App> {
         .merge(assets::router())
         .merge(loans::router())
         .merge(bookings::router())
+        .merge(kits::router())
         .merge(transfers::router())
         .merge(disposals::router())
         .merge(intakes::router())
