@@ -24,7 +24,13 @@ fn day(offset: i64) -> String {
 impl World {
     /// Request a loan of `lines` for the dates as `token`'s department, and approve it; the
     /// approval's answer.
-    async fn booked(&self, token: &str, starts: &str, ends: &str, lines: Value) -> (i64, StatusCode, Value) {
+    async fn booked(
+        &self,
+        token: &str,
+        starts: &str,
+        ends: &str,
+        lines: Value,
+    ) -> (i64, StatusCode, Value) {
         let (status, loan) = self
             .call(
                 Method::POST,
@@ -36,14 +42,24 @@ impl World {
         assert_eq!(status, StatusCode::CREATED, "{loan}");
         let id = loan["id"].as_i64().unwrap();
         let (status, body) = self
-            .call(Method::POST, &format!("/api/loans/{id}/approve"), &self.admin, None)
+            .call(
+                Method::POST,
+                &format!("/api/loans/{id}/approve"),
+                &self.admin,
+                None,
+            )
             .await;
         (id, status, body)
     }
 
     async fn issue(&self, loan: i64) -> (StatusCode, Value) {
-        self.call(Method::POST, &format!("/api/loans/{loan}/issue"), &self.keeper, None)
-            .await
+        self.call(
+            Method::POST,
+            &format!("/api/loans/{loan}/issue"),
+            &self.keeper,
+            None,
+        )
+        .await
     }
 
     /// How many of a category the catalogue offers `token`'s department for the window.
@@ -80,7 +96,12 @@ async fn thirty_chairs_are_booked_for_next_month_while_twenty_are_out_today(pool
 
     // This week's event has 20 chairs out.
     let (this_week, status, body) = world
-        .booked(&world.requester2, &day(0), &day(3), json!([{"category_id": world.chairs, "quantity": 20}]))
+        .booked(
+            &world.requester2,
+            &day(0),
+            &day(3),
+            json!([{"category_id": world.chairs, "quantity": 20}]),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = world.issue(this_week).await;
@@ -89,26 +110,61 @@ async fn thirty_chairs_are_booked_for_next_month_while_twenty_are_out_today(pool
     assert_eq!(out.len(), 20);
 
     // Today 31 can be borrowed; for a day next month, all 51.
-    assert_eq!(world.free(&world.requester, world.chairs, &day(0), &day(0)).await, 31);
-    assert_eq!(world.free(&world.requester, world.chairs, &next_month, &next_month).await, 51);
+    assert_eq!(
+        world
+            .free(&world.requester, world.chairs, &day(0), &day(0))
+            .await,
+        31
+    );
+    assert_eq!(
+        world
+            .free(&world.requester, world.chairs, &next_month, &next_month)
+            .await,
+        51
+    );
     // A window that takes in this week's loan counts it out.
-    assert_eq!(world.free(&world.requester, world.chairs, &day(2), &next_month).await, 31);
+    assert_eq!(
+        world
+            .free(&world.requester, world.chairs, &day(2), &next_month)
+            .await,
+        31
+    );
 
     // Next month's conference books 30: approved.
     let (conference, status, body) = world
-        .booked(&world.requester, &next_month, &next_month, json!([{"category_id": world.chairs, "quantity": 30}]))
+        .booked(
+            &world.requester,
+            &next_month,
+            &next_month,
+            json!([{"category_id": world.chairs, "quantity": 30}]),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "approved");
     assert_eq!(asset_ids(&body).len(), 30);
 
     // The catalogue for today and for next month shows the difference.
-    assert_eq!(world.free(&world.requester, world.chairs, &day(0), &day(0)).await, 31);
-    assert_eq!(world.free(&world.requester, world.chairs, &next_month, &next_month).await, 21);
+    assert_eq!(
+        world
+            .free(&world.requester, world.chairs, &day(0), &day(0))
+            .await,
+        31
+    );
+    assert_eq!(
+        world
+            .free(&world.requester, world.chairs, &next_month, &next_month)
+            .await,
+        21
+    );
 
     // The remaining 21 for that day include the chairs out today: 22 are refused, 21 booked.
     let (_, status, body) = world
-        .booked(&world.requester2, &next_month, &next_month, json!([{"category_id": world.chairs, "quantity": 22}]))
+        .booked(
+            &world.requester2,
+            &next_month,
+            &next_month,
+            json!([{"category_id": world.chairs, "quantity": 22}]),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(
@@ -116,24 +172,61 @@ async fn thirty_chairs_are_booked_for_next_month_while_twenty_are_out_today(pool
         "only 21 of the 22 chair asked for are available for those dates"
     );
     let (_, status, body) = world
-        .booked(&world.requester2, &next_month, &next_month, json!([{"category_id": world.chairs, "quantity": 21}]))
+        .booked(
+            &world.requester2,
+            &next_month,
+            &next_month,
+            json!([{"category_id": world.chairs, "quantity": 21}]),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let booked_out: Vec<i64> = asset_ids(&body).into_iter().filter(|a| out.contains(a)).collect();
-    assert_eq!(booked_out.len(), 20, "every chair out today is booked for next month");
+    let booked_out: Vec<i64> = asset_ids(&body)
+        .into_iter()
+        .filter(|a| out.contains(a))
+        .collect();
+    assert_eq!(
+        booked_out.len(),
+        20,
+        "every chair out today is booked for next month"
+    );
     assert_eq!(world.asset_state(booked_out[0]).await, "on_loan");
-    assert_eq!(world.free(&world.requester, world.chairs, &next_month, &next_month).await, 0);
-    assert_eq!(world.free(&world.requester, world.chairs, &day(0), &day(0)).await, 31);
+    assert_eq!(
+        world
+            .free(&world.requester, world.chairs, &next_month, &next_month)
+            .await,
+        0
+    );
+    assert_eq!(
+        world
+            .free(&world.requester, world.chairs, &day(0), &day(0))
+            .await,
+        31
+    );
 
     // Today's shelf is not held for next month: a loan today still gets chairs.
     let (_, status, body) = world
-        .booked(&world.requester, &day(0), &day(0), json!([{"category_id": world.chairs, "quantity": 31}]))
+        .booked(
+            &world.requester,
+            &day(0),
+            &day(0),
+            json!([{"category_id": world.chairs, "quantity": 31}]),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(world.free(&world.requester, world.chairs, &day(0), &day(0)).await, 0);
+    assert_eq!(
+        world
+            .free(&world.requester, world.chairs, &day(0), &day(0))
+            .await,
+        0
+    );
     assert_eq!(chairs.len(), 51);
     let (status, _) = world
-        .call(Method::GET, &format!("/api/loans/{conference}"), &world.requester, None)
+        .call(
+            Method::GET,
+            &format!("/api/loans/{conference}"),
+            &world.requester,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     world.assert_log_agrees().await;
@@ -144,12 +237,16 @@ async fn a_booked_asset_out_on_an_earlier_loan_is_issued_once_it_is_back(pool: P
     let world = World::new(pool).await;
     let tables = world.stock(world.tables, 2).await;
     let lines = json!([{"category_id": world.tables, "quantity": 2}]);
-    let (this_week, status, _) = world.booked(&world.requester2, &day(0), &day(2), lines.clone()).await;
+    let (this_week, status, _) = world
+        .booked(&world.requester2, &day(0), &day(2), lines.clone())
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(world.issue(this_week).await.0, StatusCode::OK);
 
     // Next week's meeting books the same two tables while they are out.
-    let (next_week, status, body) = world.booked(&world.requester, &day(7), &day(8), lines).await;
+    let (next_week, status, body) = world
+        .booked(&world.requester, &day(7), &day(8), lines)
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(asset_ids(&body), tables);
     assert_eq!(world.asset_state(tables[0]).await, "on_loan");
@@ -165,12 +262,22 @@ async fn a_booked_asset_out_on_an_earlier_loan_is_issued_once_it_is_back(pool: P
 
     // Back from this week's loan, they are held for next week's at once.
     let (status, body) = world
-        .call(Method::POST, &format!("/api/loans/{this_week}/return"), &world.keeper, None)
+        .call(
+            Method::POST,
+            &format!("/api/loans/{this_week}/return"),
+            &world.keeper,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(world.asset_state(tables[0]).await, "reserved");
     let (_, events) = world
-        .call(Method::GET, &format!("/api/assets/{}/events", tables[0]), &world.admin, None)
+        .call(
+            Method::GET,
+            &format!("/api/assets/{}/events", tables[0]),
+            &world.admin,
+            None,
+        )
         .await;
     let actions: Vec<&str> = events
         .as_array()
@@ -192,12 +299,18 @@ async fn the_earlier_booking_goes_first_and_cancelling_one_keeps_the_other(pool:
     let world = World::new(pool).await;
     let table = world.stock(world.tables, 1).await[0];
     let line = json!([{"asset_id": table}]);
-    let (first, status, _) = world.booked(&world.requester, &day(5), &day(6), line.clone()).await;
+    let (first, status, _) = world
+        .booked(&world.requester, &day(5), &day(6), line.clone())
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (second, status, body) = world.booked(&world.requester2, &day(10), &day(11), line.clone()).await;
+    let (second, status, body) = world
+        .booked(&world.requester2, &day(10), &day(11), line.clone())
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Overlapping the first booking: refused.
-    let (_, status, _) = world.booked(&world.requester2, &day(6), &day(7), line).await;
+    let (_, status, _) = world
+        .booked(&world.requester2, &day(6), &day(7), line)
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     let (status, body) = world.issue(second).await;
@@ -212,13 +325,23 @@ async fn the_earlier_booking_goes_first_and_cancelling_one_keeps_the_other(pool:
 
     // The first is cancelled: the table stays held, for the second.
     let (status, _) = world
-        .call(Method::POST, &format!("/api/loans/{first}/cancel"), &world.requester, None)
+        .call(
+            Method::POST,
+            &format!("/api/loans/{first}/cancel"),
+            &world.requester,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(world.asset_state(table).await, "reserved");
     // The second is cancelled too: it is idle again.
     let (status, _) = world
-        .call(Method::POST, &format!("/api/loans/{second}/cancel"), &world.requester2, None)
+        .call(
+            Method::POST,
+            &format!("/api/loans/{second}/cancel"),
+            &world.requester2,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(world.asset_state(table).await, "in_stock");
@@ -233,17 +356,37 @@ async fn a_late_return_colliding_with_the_next_booking_is_alerted_and_swapped(po
 
     // Out on a loan that ended two days ago.
     let (overdue, status, _) = world
-        .booked(&world.requester2, &day(-10), &day(-2), json!([{"asset_id": late}]))
+        .booked(
+            &world.requester2,
+            &day(-10),
+            &day(-2),
+            json!([{"asset_id": late}]),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(world.issue(overdue).await.0, StatusCode::OK);
     // Not back: today it cannot be borrowed.
-    assert_eq!(world.free(&world.requester, world.tables, &day(0), &day(0)).await, 2);
-    assert_eq!(world.free(&world.requester, world.tables, &day(1), &day(1)).await, 3);
+    assert_eq!(
+        world
+            .free(&world.requester, world.tables, &day(0), &day(0))
+            .await,
+        2
+    );
+    assert_eq!(
+        world
+            .free(&world.requester, world.tables, &day(1), &day(1))
+            .await,
+        3
+    );
 
     // Tomorrow's meeting booked it (when it still looked like coming back on time).
     let (meeting, status, body) = world
-        .booked(&world.requester, &day(1), &day(1), json!([{"asset_id": late}]))
+        .booked(
+            &world.requester,
+            &day(1),
+            &day(1),
+            json!([{"asset_id": late}]),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
@@ -255,12 +398,19 @@ async fn a_late_return_colliding_with_the_next_booking_is_alerted_and_swapped(po
     assert_eq!(alert.asset_id, Some(late));
     assert_eq!(alert.order_id, Some(meeting));
     assert!(
-        alert.message.contains(&format!("still out on loan {overdue}"))
-            && alert.message.contains(&format!("swap it for asset {}", tables[1])),
+        alert
+            .message
+            .contains(&format!("still out on loan {overdue}"))
+            && alert
+                .message
+                .contains(&format!("swap it for asset {}", tables[1])),
         "{}",
         alert.message
     );
-    assert!(depot::app::bookings::raise_alerts(&app).await.unwrap().is_empty());
+    assert!(depot::app::bookings::raise_alerts(&app)
+        .await
+        .unwrap()
+        .is_empty());
 
     // The collision is listed for the staff and for the department whose loan it is only.
     let (status, list) = world
@@ -272,11 +422,21 @@ async fn a_late_return_colliding_with_the_next_booking_is_alerted_and_swapped(po
     assert_eq!(list[0]["out_on"], json!(overdue));
     assert_eq!(list[0]["swap"]["asset_id"], json!(tables[1]));
     let (_, own) = world
-        .call(Method::GET, "/api/bookings/collisions", &world.requester, None)
+        .call(
+            Method::GET,
+            "/api/bookings/collisions",
+            &world.requester,
+            None,
+        )
         .await;
     assert_eq!(own.as_array().unwrap().len(), 1);
     let (_, other) = world
-        .call(Method::GET, "/api/bookings/collisions", &world.requester2, None)
+        .call(
+            Method::GET,
+            "/api/bookings/collisions",
+            &world.requester2,
+            None,
+        )
         .await;
     assert_eq!(other, json!([]));
 
@@ -288,7 +448,12 @@ async fn a_late_return_colliding_with_the_next_booking_is_alerted_and_swapped(po
         let world = &world;
         async move {
             world
-                .call(Method::POST, &format!("/api/loans/{meeting}/swap"), &world.admin, Some(body))
+                .call(
+                    Method::POST,
+                    &format!("/api/loans/{meeting}/swap"),
+                    &world.admin,
+                    Some(body),
+                )
                 .await
         }
     };
@@ -313,10 +478,19 @@ async fn a_late_return_colliding_with_the_next_booking_is_alerted_and_swapped(po
 
     // In the loan's history, the alert closed, nothing left colliding.
     let (_, events) = world
-        .call(Method::GET, &format!("/api/loans/{meeting}/events"), &world.admin, None)
+        .call(
+            Method::GET,
+            &format!("/api/loans/{meeting}/events"),
+            &world.admin,
+            None,
+        )
         .await;
     assert!(
-        events.as_array().unwrap().iter().any(|e| e["action"] == "swap"),
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "swap"),
         "{events}"
     );
     let open: i64 = sqlx::query_scalar(
@@ -341,15 +515,26 @@ async fn the_catalogue_window_is_bounded(pool: PgPool) {
     let world = World::new(pool).await;
     world.stock(world.tables, 1).await;
     for (query, status) in [
-        (format!("from={}&to={}", day(3), day(2)), StatusCode::UNPROCESSABLE_ENTITY),
-        (format!("from={}&to={}", day(0), day(400)), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            format!("from={}&to={}", day(3), day(2)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            format!("from={}&to={}", day(0), day(400)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         ("from=2030-02-30".to_owned(), StatusCode::BAD_REQUEST),
         ("from=1800-01-01".to_owned(), StatusCode::BAD_REQUEST),
         (format!("from={}", day(365)), StatusCode::OK),
         (String::new(), StatusCode::OK),
     ] {
         let (got, body) = world
-            .call(Method::GET, &format!("/api/catalogue?{query}"), &world.requester, None)
+            .call(
+                Method::GET,
+                &format!("/api/catalogue?{query}"),
+                &world.requester,
+                None,
+            )
             .await;
         assert!(
             got == status || (status == StatusCode::BAD_REQUEST && got.is_client_error()),

@@ -63,7 +63,10 @@ async fn a_kit_is_requested_as_one_line_issued_together_and_returned_in_part(poo
     world.stock(world.tables, 6).await;
     let (kit, projector) = conference_kit(&world).await;
 
-    assert_eq!(kits_free(&world, &day(0), &day(0)).await, json!([{"kit_id": kit, "name": "conference for 50", "available": 1}]));
+    assert_eq!(
+        kits_free(&world, &day(0), &day(0)).await,
+        json!([{"kit_id": kit, "name": "conference for 50", "available": 1}])
+    );
 
     // One line: the kit.
     let (status, loan) = world
@@ -71,15 +74,25 @@ async fn a_kit_is_requested_as_one_line_issued_together_and_returned_in_part(poo
             Method::POST,
             "/api/loans",
             &world.requester,
-            Some(json!({"purpose": "plenary", "starts_on": day(0), "ends_on": day(1),
-                        "lines": [{"kit_id": kit}]})),
+            Some(
+                json!({"purpose": "plenary", "starts_on": day(0), "ends_on": day(1),
+                        "lines": [{"kit_id": kit}]}),
+            ),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{loan}");
-    assert_eq!(loan["lines"], json!([{"id": loan["lines"][0]["id"], "category_id": null, "asset_id": null, "kit_id": kit, "quantity": 1}]));
+    assert_eq!(
+        loan["lines"],
+        json!([{"id": loan["lines"][0]["id"], "category_id": null, "asset_id": null, "kit_id": kit, "quantity": 1}])
+    );
     let id = loan["id"].as_i64().unwrap();
     let (status, loan) = world
-        .call(Method::POST, &format!("/api/loans/{id}/approve"), &world.admin, None)
+        .call(
+            Method::POST,
+            &format!("/api/loans/{id}/approve"),
+            &world.admin,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{loan}");
     let booked: Vec<i64> = loan["assets"]
@@ -96,7 +109,12 @@ async fn a_kit_is_requested_as_one_line_issued_together_and_returned_in_part(poo
 
     // Issued together.
     let (status, loan) = world
-        .call(Method::POST, &format!("/api/loans/{id}/issue"), &world.keeper, None)
+        .call(
+            Method::POST,
+            &format!("/api/loans/{id}/issue"),
+            &world.keeper,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{loan}");
     assert_eq!(loan["status"], "issued");
@@ -115,14 +133,24 @@ async fn a_kit_is_requested_as_one_line_issued_together_and_returned_in_part(poo
     assert_eq!(loan["status"], "issued");
     assert_eq!(world.asset_state(projector).await, "in_stock");
     let (status, loan) = world
-        .call(Method::POST, &format!("/api/loans/{id}/return"), &world.keeper, None)
+        .call(
+            Method::POST,
+            &format!("/api/loans/{id}/return"),
+            &world.keeper,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{loan}");
     assert_eq!(loan["status"], "returned");
 
     // A kit a loan names stays.
     let (status, body) = world
-        .call(Method::DELETE, &format!("/api/kits/{kit}"), &world.admin, None)
+        .call(
+            Method::DELETE,
+            &format!("/api/kits/{kit}"),
+            &world.admin,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     world.assert_log_agrees().await;
@@ -144,8 +172,10 @@ async fn a_kit_short_of_a_part_is_not_approved_and_the_catalogue_says_so(pool: P
             Method::POST,
             "/api/loans",
             &world.requester2,
-            Some(json!({"purpose": "plenary", "starts_on": day(0), "ends_on": day(0),
-                        "lines": [{"kit_id": kit, "quantity": 1}]})),
+            Some(
+                json!({"purpose": "plenary", "starts_on": day(0), "ends_on": day(0),
+                        "lines": [{"kit_id": kit, "quantity": 1}]}),
+            ),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{loan}");
@@ -160,7 +190,12 @@ async fn a_kit_short_of_a_part_is_not_approved_and_the_catalogue_says_so(pool: P
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     // Nothing of it was booked.
     let (_, loan) = world
-        .call(Method::GET, &format!("/api/loans/{}", loan["id"]), &world.admin, None)
+        .call(
+            Method::GET,
+            &format!("/api/loans/{}", loan["id"]),
+            &world.admin,
+            None,
+        )
         .await;
     assert_eq!(loan["assets"], json!([]));
     assert_eq!(loan["status"], "requested");
@@ -172,20 +207,49 @@ async fn kits_are_kept_by_admins_with_bounded_input(pool: PgPool) {
     let table = world.stock(world.tables, 1).await[0];
     let create = |token: String, body: Value| {
         let world = &world;
-        async move { world.call(Method::POST, "/api/kits", &token, Some(body)).await }
+        async move {
+            world
+                .call(Method::POST, "/api/kits", &token, Some(body))
+                .await
+        }
     };
-    let good = json!({"name": "meeting for 10", "parts": [{"category_id": world.chairs, "quantity": 10}]});
+    let good =
+        json!({"name": "meeting for 10", "parts": [{"category_id": world.chairs, "quantity": 10}]});
     let (status, _) = create(world.requester.clone(), good.clone()).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     for (body, expected) in [
-        (json!({"name": "empty", "parts": []}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"name": " ", "parts": [{"category_id": world.chairs}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"name": "x".repeat(201), "parts": [{"category_id": world.chairs}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"name": "zero", "parts": [{"category_id": world.chairs, "quantity": 0}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"name": "huge", "parts": [{"category_id": world.chairs, "quantity": 10_001}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"name": "both", "parts": [{"category_id": world.chairs, "asset_id": table}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"name": "two of one", "parts": [{"asset_id": table, "quantity": 2}]}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"name": "nowhere", "parts": [{"category_id": 999_999}]}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({"name": "empty", "parts": []}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"name": " ", "parts": [{"category_id": world.chairs}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"name": "x".repeat(201), "parts": [{"category_id": world.chairs}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"name": "zero", "parts": [{"category_id": world.chairs, "quantity": 0}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"name": "huge", "parts": [{"category_id": world.chairs, "quantity": 10_001}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"name": "both", "parts": [{"category_id": world.chairs, "asset_id": table}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"name": "two of one", "parts": [{"asset_id": table, "quantity": 2}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"name": "nowhere", "parts": [{"category_id": 999_999}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
     ] {
         let (status, reply) = create(world.admin.clone(), body.clone()).await;
         assert_eq!(status, expected, "{body}: {reply}");
@@ -195,7 +259,9 @@ async fn kits_are_kept_by_admins_with_bounded_input(pool: PgPool) {
     assert_eq!(status, StatusCode::CREATED, "{kit}");
     let (status, _) = create(world.admin.clone(), good).await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, list) = world.call(Method::GET, "/api/kits", &world.requester, None).await;
+    let (status, list) = world
+        .call(Method::GET, "/api/kits", &world.requester, None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 1);
     // A loan line names one thing, a sane quantity, and a kit only on a loan.
@@ -215,11 +281,21 @@ async fn kits_are_kept_by_admins_with_bounded_input(pool: PgPool) {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{line}: {body}");
     }
     let (status, _) = world
-        .call(Method::DELETE, &format!("/api/kits/{}", kit["id"]), &world.admin, None)
+        .call(
+            Method::DELETE,
+            &format!("/api/kits/{}", kit["id"]),
+            &world.admin,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = world
-        .call(Method::GET, &format!("/api/kits/{}", kit["id"]), &world.admin, None)
+        .call(
+            Method::GET,
+            &format!("/api/kits/{}", kit["id"]),
+            &world.admin,
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -246,7 +322,11 @@ async fn the_pages_keep_kits_offer_them_and_request_one(pool: PgPool) {
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let page = get(&world, "/admin/kits", &format!("{admin}; lang=zh-CN")).await;
-    assert!(page.body.contains("meeting for 10") && page.body.contains("10 × chair"), "{}", page.body);
+    assert!(
+        page.body.contains("meeting for 10") && page.body.contains("10 × chair"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("新建套装"));
     let kit: i64 = sqlx::query_scalar("select id from kits")
         .fetch_one(&world.pool)
@@ -261,7 +341,12 @@ async fn the_pages_keep_kits_offer_them_and_request_one(pool: PgPool) {
         catalogue.body
     );
     let form = get(&world, &format!("/loans/new?kit={kit}"), &requester).await;
-    assert!(form.body.contains(&format!("<option value=\"{kit}\" selected>")), "{}", form.body);
+    assert!(
+        form.body
+            .contains(&format!("<option value=\"{kit}\" selected>")),
+        "{}",
+        form.body
+    );
     let reply = post(
         &world,
         "/loans",

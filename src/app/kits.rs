@@ -33,7 +33,11 @@ pub async fn delete(app: &App, actor: &Actor, id: i64) -> Result<()> {
 /// Per kit, how many whole kits the actor's department can borrow for the window of days:
 /// the fewest any part allows (a category's free count over the part's quantity; a specific
 /// asset, one if it is free).
-pub async fn offers(app: &App, actor: &Actor, b: super::catalogue::Browse) -> Result<Vec<KitOffer>> {
+pub async fn offers(
+    app: &App,
+    actor: &Actor,
+    b: super::catalogue::Browse,
+) -> Result<Vec<KitOffer>> {
     let department = department_filter(actor, Op::BrowseCatalogue).or(actor.department_id);
     let period = super::catalogue::window(&b)?;
     app.read(actor, Op::BrowseCatalogue, async |c| {
@@ -63,7 +67,8 @@ pub async fn offers(app: &App, actor: &Actor, b: super::catalogue::Browse) -> Re
                     .iter()
                     .map(|p| match (p.category_id, p.asset_id) {
                         (Some(category), _) => {
-                            free.get(&category).copied().unwrap_or(0).max(0) / i64::from(p.quantity.max(1))
+                            free.get(&category).copied().unwrap_or(0).max(0)
+                                / i64::from(p.quantity.max(1))
                         }
                         (None, Some(asset)) => i64::from(free_assets.contains(&asset)),
                         (None, None) => 0,

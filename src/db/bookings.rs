@@ -84,8 +84,14 @@ pub async fn collisions(
     .fetch_all(&mut *conn)
     .await?;
     for c in &mut found {
-        c.swap = replacement(conn, c.category_id, c.department_id, (c.starts_on, c.ends_on), c.asset_id)
-            .await?;
+        c.swap = replacement(
+            conn,
+            c.category_id,
+            c.department_id,
+            (c.starts_on, c.ends_on),
+            c.asset_id,
+        )
+        .await?;
     }
     Ok(found)
 }
@@ -102,11 +108,14 @@ async fn replacement(
     let free =
         super::catalogue::free_assets(conn, &[category_id], department_id, dates, &[instead_of], 1)
             .await?;
-    Ok(free.into_iter().next().map(|(asset_id, name, epc)| Replacement {
-        asset_id,
-        name,
-        epc,
-    }))
+    Ok(free
+        .into_iter()
+        .next()
+        .map(|(asset_id, name, epc)| Replacement {
+            asset_id,
+            name,
+            epc,
+        }))
 }
 
 /// Raise an alert for each collision not yet alerted (one per booking, whatever the sweeps):
@@ -190,7 +199,8 @@ pub async fn swap(
             })?,
     };
     let mut swap_ctx = ctx.clone();
-    swap_ctx.details = serde_json::json!({ "asset_id": asset_id, "replacement_id": replacement_id });
+    swap_ctx.details =
+        serde_json::json!({ "asset_id": asset_id, "replacement_id": replacement_id });
     orders::release_one(conn, OrderKind::Loan, loan_id, asset_id, &swap_ctx).await?;
     let (from, to) = orders::loan_period(loan.starts_on, loan.ends_on);
     orders::reserve(

@@ -120,13 +120,12 @@ pub async fn create(conn: &mut PgConnection, new: &NewKit) -> Result<Kit> {
             )));
         }
     }
-    let id: i64 = sqlx::query_scalar(
-        "insert into kits (name, description) values ($1, $2) returning id",
-    )
-    .bind(name)
-    .bind(new.description.trim())
-    .fetch_one(&mut *conn)
-    .await?;
+    let id: i64 =
+        sqlx::query_scalar("insert into kits (name, description) values ($1, $2) returning id")
+            .bind(name)
+            .bind(new.description.trim())
+            .fetch_one(&mut *conn)
+            .await?;
     sqlx::query(
         "insert into kit_parts (kit_id, category_id, asset_id, quantity)
          select $1, * from unnest($2::bigint[], $3::bigint[], $4::int[])",

@@ -360,10 +360,10 @@ impl Window {
 pub mod alerts;
 /// Assets: registration with EPC commissioning, lookups, listing.
 pub mod assets;
-/// Forward bookings: collisions of late returns with the next booking, and swaps.
-pub mod bookings;
 /// A city's worth of data for benchmarks and plan tests, made with set-based SQL.
 pub mod bench_data;
+/// Forward bookings: collisions of late returns with the next booking, and swaps.
+pub mod bookings;
 /// The catalogue: what is free to borrow for a period (reads for the pages).
 pub mod catalogue;
 /// Compensation cases for damage and loss.

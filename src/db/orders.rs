@@ -361,7 +361,11 @@ async fn choose(
                             "kit {kit_id} holds a specific asset: ask for one of it at a time"
                         )));
                     }
-                    wanted.push((part.category_id, part.asset_id, part.quantity.saturating_mul(line.quantity)));
+                    wanted.push((
+                        part.category_id,
+                        part.asset_id,
+                        part.quantity.saturating_mul(line.quantity),
+                    ));
                 }
             }
             None => wanted.push((line.category_id, line.asset_id, line.quantity)),

@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiResult, App, Json, Path, Query};
 use crate::app::catalogue::{self, Browse};
+use crate::auth::Actor;
 use crate::db::catalogue::{Listing, Offer};
 use crate::db::kits::KitOffer;
-use crate::domain::bounds::{Day, Text};
-use crate::auth::Actor;
 use crate::db::places::{
     Category, CategoryChange, NewCategory, NewWarehouse, NewZone, Warehouse, WarehouseChange, Zone,
     ZoneChange,
 };
+use crate::domain::bounds::{Day, Text};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()

@@ -32,7 +32,11 @@ async fn create_kit(
 }
 
 #[utoipa::path(get, path = "/kits/{id}", tag = "kits", responses((status = 200, body = Kit)))]
-async fn get_kit(actor: Actor, State(app): State<App>, Path(id): Path<i64>) -> ApiResult<Json<Kit>> {
+async fn get_kit(
+    actor: Actor,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Kit>> {
     Ok(Json(kits::get(&app, &actor, id).await?))
 }
 

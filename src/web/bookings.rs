@@ -42,7 +42,10 @@ async fn kit_list(v: Viewer, State(app): State<App>) -> PageResult {
 }
 
 /// A new kit: its name, up to [`PARTS`] categories with quantities, and specific assets.
-async fn create_kit(State(app): State<App>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+async fn create_kit(
+    State(app): State<App>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
     let mut parts = Vec::new();
     for i in 1..=PARTS {
         let category = field(&form, &format!("category_{i}"));
