@@ -7,7 +7,7 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use chrono::{Duration, NaiveDate, Utc};
-use common::World;
+use common::{get, login, post, World};
 use depot::app::App;
 use depot::config::Config;
 use serde_json::{json, Value};
@@ -549,4 +549,86 @@ async fn the_catalogue_window_is_bounded(pool: PgPool) {
         .await;
     assert_eq!(body["from"], json!(day(0)));
     assert_eq!(body["to"], json!(day(0)));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_admin_sees_collisions_on_the_bookings_page_and_accepts_the_swap(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let tables = world.stock(world.tables, 2).await;
+    let (overdue, _, _) = world
+        .booked(
+            &world.requester2,
+            &day(-5),
+            &day(-1),
+            json!([{"asset_id": tables[0]}]),
+        )
+        .await;
+    assert_eq!(world.issue(overdue).await.0, StatusCode::OK);
+    let (meeting, status, _) = world
+        .booked(
+            &world.requester,
+            &day(2),
+            &day(2),
+            json!([{"asset_id": tables[0]}]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let admin = login(&world, "admin").await;
+    let page = get(&world, "/admin/bookings", &admin).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!("action=\"/admin/bookings/{meeting}/swap\"")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!("value=\"{}\"", tables[1])),
+        "{}",
+        page.body
+    );
+    let zh = get(&world, "/admin/bookings", &format!("{admin}; lang=zh-CN")).await;
+    assert!(zh.body.contains("预订冲突"), "{}", zh.body);
+
+    // The department whose loan it is sees it, without the swap; another sees nothing.
+    let requester = login(&world, "requester").await;
+    let own = get(&world, "/admin/bookings", &requester).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(
+        own.body.contains(&format!("/orders/{meeting}")) && !own.body.contains("/swap"),
+        "{}",
+        own.body
+    );
+    assert!(
+        !own.body.contains(&format!("/orders/{overdue}")),
+        "another department's loan is not named: {}",
+        own.body
+    );
+    let other = login(&world, "requester2").await;
+    let theirs = get(&world, "/admin/bookings", &other).await;
+    assert!(
+        !theirs.body.contains(&format!("/orders/{meeting}")),
+        "{}",
+        theirs.body
+    );
+
+    let asset = tables[0].to_string();
+    let replacement = tables[1].to_string();
+    let reply = post(
+        &world,
+        &format!("/admin/bookings/{meeting}/swap"),
+        &admin,
+        &[
+            ("csrf", &page.csrf()),
+            ("asset", &asset),
+            ("replacement", &replacement),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = get(&world, "/admin/bookings", &admin).await;
+    assert!(!page.body.contains("/swap"), "{}", page.body);
+    assert_eq!(world.asset_state(tables[1]).await, "reserved");
+    world.assert_log_agrees().await;
 }

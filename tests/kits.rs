@@ -367,4 +367,10 @@ async fn the_pages_keep_kits_offer_them_and_request_one(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(lines, vec![Some(kit)]);
+    let order = get(&world, reply.location(), &requester).await;
+    assert!(
+        order.body.contains("Kit meeting for 10 × 1"),
+        "{}",
+        order.body
+    );
 }

@@ -40,6 +40,9 @@ pub struct Collision {
     pub out_on: Option<i64>,
     /// That loan's last day.
     pub due_on: Option<NaiveDate>,
+    /// That loan's department: a department reads another's loan as no loan at all.
+    #[serde(skip)]
+    pub out_department_id: Option<i64>,
     /// Another asset of the category free for the booking's whole period, proposed in its
     /// place (none: nothing is free).
     #[sqlx(skip)]
@@ -63,14 +66,14 @@ pub async fn collisions(
     let mut found: Vec<Collision> = sqlx::query_as(
         "select r.id as reservation_id, l.id as loan_id, l.department_id, d.name as department,
                 l.starts_on, l.ends_on, a.id as asset_id, a.name as asset, a.epc, a.category_id, a.state,
-                o.id as out_on, o.ends_on as due_on
+                o.id as out_on, o.ends_on as due_on, o.department_id as out_department_id
          from loans l
          join reservations r on r.order_kind = 'loan' and r.order_id = l.id
               and r.issued_at is null and r.released_at is null
          join departments d on d.id = l.department_id
          join assets a on a.id = r.asset_id
          left join lateral (
-             select ol.id, ol.ends_on from reservations x join loans ol on x.order_kind = 'loan' and ol.id = x.order_id
+             select ol.id, ol.ends_on, ol.department_id from reservations x join loans ol on x.order_kind = 'loan' and ol.id = x.order_id
              where x.asset_id = a.id and x.issued_at is not null and x.returned_at is null and x.released_at is null
              limit 1) o on true
          where l.status in ('approved', 'partially_issued') and l.starts_on <= current_date + $1
@@ -84,6 +87,11 @@ pub async fn collisions(
     .fetch_all(&mut *conn)
     .await?;
     for c in &mut found {
+        // A department learns that the asset is not back, not whose loan holds it.
+        if department_id.is_some() && c.out_department_id != department_id {
+            c.out_on = None;
+            c.due_on = None;
+        }
         c.swap = replacement(
             conn,
             c.category_id,

@@ -8,7 +8,7 @@ use axum::Router;
 
 use super::{field, ids, invalid, note, render, text, Chrome, Fields, PageResult, Posted, Viewer};
 use crate::app::bookings::{self, Swap};
-use crate::app::{catalogue, kits, App};
+use crate::app::{catalogue, kits, App, Op};
 use crate::db::bookings::Collision;
 use crate::db::kits::{Kit, NewKit, NewPart};
 
@@ -94,12 +94,16 @@ async fn delete_kit(
 struct BookingsPage {
     c: Chrome,
     collisions: Vec<Collision>,
+    /// Whether the viewer may accept swaps (the admin); a department sees its own only.
+    can_swap: bool,
 }
 
 /// The bookings starting within a week whose asset is not back, with the swap proposed.
 async fn collisions(v: Viewer, State(app): State<App>) -> PageResult {
+    let c = v.chrome("bookings");
     render(BookingsPage {
-        c: v.chrome("bookings"),
+        can_swap: c.may(Op::SwapBooking),
+        c,
         collisions: bookings::collisions(&app, &v.actor).await?,
     })
 }

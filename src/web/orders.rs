@@ -101,6 +101,8 @@ struct OrderPage {
     c: Chrome,
     loan: Loan,
     categories: HashMap<i64, String>,
+    /// The kits the loan's lines name, by id.
+    kits: HashMap<i64, String>,
     timeline: Vec<Event>,
     /// Admin, requested: the automatic choice and other free assets (id, name, epc).
     proposal: Vec<(i64, String, String)>,
@@ -116,6 +118,9 @@ impl OrderPage {
     fn category(&self, id: &Option<i64>) -> String {
         id.and_then(|id| self.categories.get(&id).cloned())
             .unwrap_or_default()
+    }
+    fn kit(&self, id: &i64) -> String {
+        self.kits.get(id).cloned().unwrap_or_default()
     }
     fn status(&self) -> &'static str {
         self.loan.status.as_str()
@@ -166,6 +171,14 @@ async fn detail(
         .await?
         .into_iter()
         .collect();
+    let kits = match loan.lines.iter().any(|l| l.kit_id.is_some()) {
+        true => app::kits::list(&app, &v.actor)
+            .await?
+            .into_iter()
+            .map(|k| (k.id, k.name))
+            .collect(),
+        false => HashMap::new(),
+    };
     let proposal = loans::proposal(&app, &v.actor, &loan)
         .await?
         .unwrap_or_default();
@@ -180,6 +193,7 @@ async fn detail(
         c: v.chrome(here),
         loan,
         categories,
+        kits,
         timeline,
         proposal: proposal
             .chosen
