@@ -43,3 +43,8 @@ alter table loan_lines add column kit_id bigint references kits (id);
 alter table loan_lines drop constraint loan_lines_what;
 alter table loan_lines add constraint loan_lines_what check (num_nonnulls(category_id, asset_id, kit_id) = 1);
 create index loan_lines_kit_idx on loan_lines (kit_id) where kit_id is not null;
+
+-- The catalogue's virtual-depot listings for a window: a listed asset stays offered for
+-- other periods while it is held for, or out on, a booking.
+create index assets_listing_idx on assets (category_id, id)
+    where virtual_depot and state in ('listed', 'reserved', 'on_loan');

@@ -379,6 +379,24 @@ async fn a_late_return_colliding_with_the_next_booking_is_alerted_and_swapped(po
         3
     );
 
+    // Not for today, even named: it is not back.
+    let (_, status, body) = world
+        .booked(
+            &world.requester,
+            &day(0),
+            &day(0),
+            json!([{"asset_id": late}]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("still out on loan {overdue}, past its last day")),
+        "{body}"
+    );
+
     // Tomorrow's meeting booked it (when it still looked like coming back on time).
     let (meeting, status, body) = world
         .booked(
@@ -631,4 +649,64 @@ async fn the_admin_sees_collisions_on_the_bookings_page_and_accepts_the_swap(poo
     assert!(!page.body.contains("/swap"), "{}", page.body);
     assert_eq!(world.asset_state(tables[1]).await, "reserved");
     world.assert_log_agrees().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_listed_asset_booked_ahead_stays_offered_for_other_days(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    // The Culture bureau's own table, listed in the virtual depot.
+    let listed: i64 = sqlx::query_scalar(
+        "insert into assets (epc, name, category_id, original_value_fen, state, virtual_depot, owner_department_id, holder_department_id)
+         values ('AB12', 'culture table', $1, 100, 'listed', true, $2, $2) returning id",
+    )
+    .bind(world.tables)
+    .bind(world.culture)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    sqlx::query("insert into events (asset_id, action, to_state) values ($1, 'fixture', 'listed')")
+        .bind(listed)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (_, status, body) = world
+        .booked(
+            &world.requester,
+            &day(7),
+            &day(8),
+            json!([{"category_id": world.tables, "quantity": 1}]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(world.asset_state(listed).await, "reserved");
+    let listings = |from: String| {
+        let world = &world;
+        async move {
+            let (_, body) = world
+                .call(
+                    Method::GET,
+                    &format!("/api/catalogue?from={from}"),
+                    &world.requester,
+                    None,
+                )
+                .await;
+            (
+                body["listings"].as_array().unwrap().len(),
+                body["offers"].clone(),
+            )
+        }
+    };
+    let (today, offers) = listings(day(0)).await;
+    assert_eq!(today, 1, "free today");
+    assert_eq!(
+        offers
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["category_id"] == json!(world.tables))
+            .unwrap()["listed"],
+        1
+    );
+    assert_eq!(listings(day(7)).await.0, 0, "booked next week");
+    assert_eq!(listings(day(9)).await.0, 1, "free after");
 }

@@ -106,21 +106,24 @@ pub async fn listings(
     s: &Search,
 ) -> Result<Vec<Listing>> {
     let (from, to) = period(s.period);
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&format!(
         // Category by category in name order, each one's listings from its index
-        // (`assets_listed_idx`), so the first 200 are found without reading every listing.
+        // (`assets_listing_idx`: listed, or held or out for another period), so the first
+        // 200 are found without reading every listing.
         "select a.id as asset_id, a.name, c.name as category, coalesce(d.name, '') as owner, a.original_value_fen as value_fen
          from (select id, name from categories where ($5::bigint is null or id = $5) order by name) c
          cross join lateral (
              select a.id, a.name, a.owner_department_id, a.original_value_fen from assets a
-             where a.category_id = c.id and a.state = 'listed' and a.owner_department_id is distinct from $1
+             where a.category_id = c.id and a.virtual_depot and a.state in ('listed', 'reserved', 'on_loan')
+               and a.owner_department_id is distinct from $1
                and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
-                               and r.period && tstzrange($2::date::timestamptz, $3::date::timestamptz, '[)'))
+                               and {busy})
                and ($4::text is null or a.name ilike '%' || $4 || '%' or c.name ilike '%' || $4 || '%')
              order by a.id limit 200) a
          left join departments d on d.id = a.owner_department_id
          order by c.name, a.id limit 200",
-    )
+        busy = super::orders::busy(2, 3),
+    ))
     .bind(department_id)
     .bind(from)
     .bind(to)

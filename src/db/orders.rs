@@ -313,6 +313,27 @@ pub async fn reserve(
         }
         None => choose(conn, kind, order_id, department_id, period).await?,
     };
+    if kind == OrderKind::Loan {
+        // Overlapping bookings the exclusion constraint refuses; an asset out past its last
+        // day overlaps nothing on paper, but it is not back for a period starting now.
+        let late: Option<(i64, OrderKind, i64)> = sqlx::query_as(
+            "select r.asset_id, r.order_kind, r.order_id from reservations r
+             where r.asset_id = any($1) and r.released_at is null
+               and r.issued_at is not null and r.returned_at is null and upper(r.period) <= now()
+               and $2::date <= current_date
+             order by r.asset_id limit 1",
+        )
+        .bind(&chosen)
+        .bind(period.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((asset_id, holder, holder_id)) = late {
+            return Err(Error::Conflict(format!(
+                "asset {asset_id} is not free for those dates: it is still out on {} {holder_id}, past its last day",
+                holder.as_str()
+            )));
+        }
+    }
     for &asset_id in &chosen {
         book(conn, kind, asset_id, ctx).await?;
         sqlx::query(
