@@ -260,6 +260,15 @@ async fn a_booked_asset_out_on_an_earlier_loan_is_issued_once_it_is_back(pool: P
         "{message}"
     );
 
+    // Nothing to pick for it yet; once they are back, they are on the pick list.
+    let keeper = login(&world, "keeper").await;
+    let picks = get(&world, "/keeper/picks", &keeper).await;
+    assert!(
+        !picks.body.contains(&format!("/orders/{next_week}")),
+        "{}",
+        picks.body
+    );
+
     // Back from this week's loan, they are held for next week's at once.
     let (status, body) = world
         .call(
@@ -288,6 +297,12 @@ async fn a_booked_asset_out_on_an_earlier_loan_is_issued_once_it_is_back(pool: P
     assert!(actions.ends_with(&["return", "reserve"]), "{actions:?}");
     assert!(actions.contains(&"book"), "{actions:?}");
 
+    let picks = get(&world, "/keeper/picks", &keeper).await;
+    assert!(
+        picks.body.contains(&format!("/orders/{next_week}")),
+        "{}",
+        picks.body
+    );
     let (status, body) = world.issue(next_week).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "issued");
