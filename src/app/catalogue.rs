@@ -1,9 +1,9 @@
 //! Places and kinds (warehouses, their zones, asset categories), and the catalogue: what a
 //! department can borrow for its dates.
 
-use super::policy::department_filter;
 use chrono::NaiveDate;
 
+use super::policy::department_filter;
 use super::{App, Error, Op, Result};
 use crate::auth::Actor;
 use crate::db::catalogue::{self, Listing, Offer, Search};

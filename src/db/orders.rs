@@ -408,9 +408,8 @@ async fn choose(
         // a fact or a sighting being stored merely refers to are not (`no key update` does not
         // conflict with the key-share lock a foreign key takes).
         // A loan books ahead: an asset out on an earlier loan or held for one is free for
-        // the period as long as none of its live reservations overlaps it (one out now counts
-        // as busy today and tomorrow even past its last day: it is not back yet). A transfer
-        // is for good: only what is idle now, with no booking at all.
+        // the period as long as none of its live reservations keeps it ([`BUSY`]); idle ones
+        // first. A transfer is for good: only what is idle now, with no booking at all.
         let ids: Vec<i64> = sqlx::query_scalar(&format!(
             "select a.id from assets a
              where a.category_id = $1 and a.state in {states}
