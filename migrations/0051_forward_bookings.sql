@@ -48,3 +48,7 @@ create index loan_lines_kit_idx on loan_lines (kit_id) where kit_id is not null;
 -- other periods while it is held for, or out on, a booking.
 create index assets_listing_idx on assets (category_id, id)
     where virtual_depot and state in ('listed', 'reserved', 'on_loan');
+
+-- The loan line an asset was booked for (a kit line's parts share it), so that a kit is
+-- issued as a unit; null for transfers and bookings made before.
+alter table reservations add column line_id bigint references loan_lines (id);

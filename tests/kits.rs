@@ -374,3 +374,89 @@ async fn the_pages_keep_kits_offer_them_and_request_one(pool: PgPool) {
         order.body
     );
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_kit_is_issued_as_a_unit_apart_from_the_loans_other_lines(pool: PgPool) {
+    let world = World::new(pool).await;
+    world.stock(world.chairs, 12).await;
+    world.stock(world.tables, 3).await;
+    let (status, kit) = world
+        .call(
+            Method::POST,
+            "/api/kits",
+            &world.admin,
+            Some(json!({"name": "meeting for 10", "parts": [
+                {"category_id": world.chairs, "quantity": 10},
+                {"category_id": world.tables, "quantity": 1}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{kit}");
+    let (status, loan) = world
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(json!({"purpose": "workshop", "starts_on": day(0), "ends_on": day(0),
+                        "lines": [{"kit_id": kit["id"]}, {"category_id": world.tables, "quantity": 2}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{loan}");
+    let id = loan["id"].as_i64().unwrap();
+    let kit_line = loan["lines"][0]["id"].as_i64().unwrap();
+    let (status, loan) = world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{id}/approve"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{loan}");
+    let on_kit = |loan: &Value| -> Vec<Value> {
+        loan["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["line_id"] == json!(kit_line))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        on_kit(&loan).len(),
+        11,
+        "the kit's 10 chairs and 1 table share its line"
+    );
+
+    let issue = |body: Value| {
+        let world = &world;
+        async move {
+            world
+                .call(
+                    Method::POST,
+                    &format!("/api/loans/{id}/issue"),
+                    &world.keeper,
+                    Some(body),
+                )
+                .await
+        }
+    };
+    let (status, _) = issue(json!({"line_ids": [kit_line], "asset_ids": [1]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = issue(json!({"line_ids": [999_999]})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, loan) = issue(json!({"line_ids": [kit_line]})).await;
+    assert_eq!(status, StatusCode::OK, "{loan}");
+    assert_eq!(loan["status"], "partially_issued");
+    assert!(
+        on_kit(&loan).iter().all(|a| !a["issued_at"].is_null()),
+        "{loan}"
+    );
+    let waiting = loan["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["issued_at"].is_null())
+        .count();
+    assert_eq!(waiting, 2, "the other line's two tables wait");
+    world.assert_log_agrees().await;
+}

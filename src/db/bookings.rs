@@ -209,6 +209,15 @@ pub async fn swap(
     let mut swap_ctx = ctx.clone();
     swap_ctx.details =
         serde_json::json!({ "asset_id": asset_id, "replacement_id": replacement_id });
+    let line_id: Option<i64> = sqlx::query_scalar(
+        "select line_id from reservations where order_kind = 'loan' and order_id = $1 and asset_id = $2
+         and issued_at is null and released_at is null",
+    )
+    .bind(loan_id)
+    .bind(asset_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .flatten();
     orders::release_one(conn, OrderKind::Loan, loan_id, asset_id, &swap_ctx).await?;
     let (from, to) = orders::loan_period(loan.starts_on, loan.ends_on);
     orders::reserve(
@@ -220,6 +229,16 @@ pub async fn swap(
         Some(&[replacement_id]),
         &swap_ctx,
     )
+    .await?;
+    // The replacement takes the swapped asset's place on its line (a kit's part).
+    sqlx::query(
+        "update reservations set line_id = $3 where order_kind = 'loan' and order_id = $1 and asset_id = $2
+         and released_at is null",
+    )
+    .bind(loan_id)
+    .bind(replacement_id)
+    .bind(line_id)
+    .execute(&mut *conn)
     .await?;
     events::record_order(
         conn,

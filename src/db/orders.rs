@@ -176,6 +176,8 @@ pub struct Reserved {
     /// fine, damaged or missing (at return)
     pub condition: Option<String>,
     pub released_at: Option<DateTime<Utc>>,
+    /// The loan line it was booked for (a kit's parts share their kit's line).
+    pub line_id: Option<i64>,
 }
 
 pub fn lines_table(kind: OrderKind) -> &'static str {
@@ -275,7 +277,7 @@ pub async fn reserved(
     order_id: i64,
 ) -> Result<Vec<Reserved>> {
     Ok(sqlx::query_as(
-        "select r.asset_id, a.epc, a.name, a.state, r.issued_at, r.returned_at, r.condition, r.released_at
+        "select r.asset_id, a.epc, a.name, a.state, r.issued_at, r.returned_at, r.condition, r.released_at, r.line_id
          from reservations r join assets a on a.id = r.asset_id
          where r.order_kind = $1 and r.order_id = $2 order by r.id",
     )
@@ -303,16 +305,17 @@ pub async fn reserve(
     explicit: Option<&[i64]>,
     ctx: &Context,
 ) -> Result<Vec<i64>> {
-    let chosen = match explicit {
+    let booked: Vec<(i64, Option<i64>)> = match explicit {
         Some([]) => return Err(Error::Invalid("choose at least one asset".into())),
         Some(ids) => {
             let mut ids = ids.to_vec();
             ids.sort_unstable();
             ids.dedup();
-            ids
+            line_of(conn, kind, order_id, ids).await?
         }
         None => choose(conn, kind, order_id, department_id, period).await?,
     };
+    let chosen: Vec<i64> = booked.iter().map(|&(asset, _)| asset).collect();
     if kind == OrderKind::Loan {
         // Overlapping bookings the exclusion constraint refuses; an asset out past its last
         // day overlaps nothing on paper, but it is not back for a period starting now.
@@ -334,17 +337,18 @@ pub async fn reserve(
             )));
         }
     }
-    for &asset_id in &chosen {
+    for &(asset_id, line_id) in &booked {
         book(conn, kind, asset_id, ctx).await?;
         sqlx::query(
-            "insert into reservations (asset_id, order_kind, order_id, period)
-             values ($1, $2, $3, tstzrange($4::date::timestamptz, $5::date::timestamptz, '[)'))",
+            "insert into reservations (asset_id, order_kind, order_id, period, line_id)
+             values ($1, $2, $3, tstzrange($4::date::timestamptz, $5::date::timestamptz, '[)'), $6)",
         )
         .bind(asset_id)
         .bind(kind)
         .bind(order_id)
         .bind(period.0)
         .bind(period.1)
+        .bind(line_id)
         .execute(&mut *conn)
         .await?;
     }
@@ -360,7 +364,38 @@ pub async fn proposal(
     department_id: i64,
     period: (Option<NaiveDate>, Option<NaiveDate>),
 ) -> Result<Vec<i64>> {
-    choose(conn, kind, order_id, department_id, period).await
+    Ok(choose(conn, kind, order_id, department_id, period)
+        .await?
+        .into_iter()
+        .map(|(asset, _)| asset)
+        .collect())
+}
+
+/// The loan lines assets an admin chose themselves are booked for: the line naming the
+/// asset, else the first line (or kit line) asking for its category; none for a transfer.
+async fn line_of(
+    conn: &mut PgConnection,
+    kind: OrderKind,
+    order_id: i64,
+    ids: Vec<i64>,
+) -> Result<Vec<(i64, Option<i64>)>> {
+    if kind != OrderKind::Loan {
+        return Ok(ids.into_iter().map(|id| (id, None)).collect());
+    }
+    Ok(sqlx::query_as(
+        "select a.id, (select l.id from loan_lines l
+                       left join kit_parts p on p.kit_id = l.kit_id
+                       where l.loan_id = $2
+                         and (l.asset_id = a.id or l.category_id = a.category_id
+                              or p.asset_id = a.id or p.category_id = a.category_id)
+                       order by (l.asset_id = a.id or p.asset_id = a.id) is not true, l.id limit 1)
+         from unnest($1::bigint[]) with ordinality as i(id, n) join assets a on a.id = i.id
+         order by i.n",
+    )
+    .bind(&ids)
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?)
 }
 
 async fn choose(
@@ -369,10 +404,12 @@ async fn choose(
     order_id: i64,
     department_id: i64,
     period: (Option<NaiveDate>, Option<NaiveDate>),
-) -> Result<Vec<i64>> {
+) -> Result<Vec<(i64, Option<i64>)>> {
     let mut chosen: Vec<i64> = Vec::new();
+    let mut booked: Vec<(i64, Option<i64>)> = Vec::new();
+    let for_line = |line: i64| (kind == OrderKind::Loan).then_some(line);
     // A kit's parts are asked for as lines of their own: the kit's quantity of each.
-    let mut wanted: Vec<(Option<i64>, Option<i64>, i32)> = Vec::new();
+    let mut wanted: Vec<(i64, Option<i64>, Option<i64>, i32)> = Vec::new();
     for line in lines(conn, kind, order_id).await? {
         match line.kit_id {
             Some(kit_id) => {
@@ -383,16 +420,17 @@ async fn choose(
                         )));
                     }
                     wanted.push((
+                        line.id,
                         part.category_id,
                         part.asset_id,
                         part.quantity.saturating_mul(line.quantity),
                     ));
                 }
             }
-            None => wanted.push((line.category_id, line.asset_id, line.quantity)),
+            None => wanted.push((line.id, line.category_id, line.asset_id, line.quantity)),
         }
     }
-    for (category_id, asset_id, quantity) in wanted {
+    for (line_id, category_id, asset_id, quantity) in wanted {
         if let Some(asset_id) = asset_id {
             if chosen.contains(&asset_id) {
                 return Err(Error::Conflict(format!(
@@ -400,6 +438,7 @@ async fn choose(
                 )));
             }
             chosen.push(asset_id);
+            booked.push((asset_id, for_line(line_id)));
             continue;
         }
         let category_id = category_id.expect("a line names a category or an asset");
@@ -441,9 +480,27 @@ async fn choose(
                 quantity
             )));
         }
+        booked.extend(ids.iter().map(|&id| (id, for_line(line_id))));
         chosen.extend(ids);
     }
-    Ok(chosen)
+    Ok(booked)
+}
+
+/// The assets booked on these lines of a loan and still waiting to be issued: a kit's
+/// parts, to issue as a unit.
+pub async fn waiting_on_lines(
+    conn: &mut PgConnection,
+    loan_id: i64,
+    line_ids: &[i64],
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "select asset_id from reservations where order_kind = 'loan' and order_id = $1
+         and line_id = any($2) and issued_at is null and released_at is null order by asset_id",
+    )
+    .bind(loan_id)
+    .bind(line_ids)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// The approved loan or transfer an asset is reserved for and not yet handed over on, if any:

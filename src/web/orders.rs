@@ -243,6 +243,7 @@ async fn act(
             }
             let issue = Issue {
                 asset_ids: Some(chosen),
+                line_ids: None,
             };
             loans::issue(&app, actor, id, issue).await?;
         }
