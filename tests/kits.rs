@@ -373,6 +373,45 @@ async fn the_pages_keep_kits_offer_them_and_request_one(pool: PgPool) {
         "{}",
         order.body
     );
+
+    // Approved, the keeper issues the kit with its own button.
+    let loan: i64 = sqlx::query_scalar("select id from loans")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    let (status, _) = world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{loan}/approve"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let keeper = login(&world, "keeper").await;
+    let order = get(&world, &format!("/orders/{loan}"), &keeper).await;
+    let line: i64 = sqlx::query_scalar("select id from loan_lines")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert!(
+        order.body.contains(&format!("id=\"issue-kit-{line}\"")),
+        "{}",
+        order.body
+    );
+    let reply = post(
+        &world,
+        &format!("/orders/{loan}/issue"),
+        &keeper,
+        &[("csrf", &order.csrf()), ("line", &line.to_string())],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let status: String = sqlx::query_scalar("select status::text from loans")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "issued");
 }
 
 #[sqlx::test(migrations = "./migrations")]

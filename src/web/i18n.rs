@@ -347,6 +347,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("kit_parts", "Parts", "组成"),
     ("new_kit", "New kit", "新建套装"),
     ("kits_available", "Whole kits available", "可借整套数"),
+    ("issue_kit", "Issue the kit", "整套发放"),
     ("uncertain_passages", "Uncertain passages: did it pass?", "存疑通行：是否真的通过？"),
     ("uncertain_hint", "The gate could not tell surely, so nothing was done. Confirm does what the gate would have done; dismiss records that the asset did not pass.", "门禁无法确定，因此未做任何处理。确认通过：按门禁本应的方式处理；驳回：记录该资产未通过。"),
     ("confidence", "Confidence", "置信度"),

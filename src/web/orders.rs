@@ -236,6 +236,17 @@ async fn act(
             loans::approve(&app, actor, id, approval).await?;
         }
         "reject" => drop(loans::reject(&app, actor, id, Reason { reason }).await?),
+        // A kit's button hands over its whole line; the other, the ticked assets.
+        "issue" if !field(&form, "line").is_empty() => {
+            let line = field(&form, "line")
+                .parse()
+                .map_err(|_| invalid("line: not a line of this loan"))?;
+            let issue = Issue {
+                asset_ids: None,
+                line_ids: Some(vec![line]),
+            };
+            loans::issue(&app, actor, id, issue).await?;
+        }
         "issue" => {
             let chosen = ticked(&form);
             if chosen.is_empty() {
