@@ -176,9 +176,32 @@ impl World {
             categories,
         };
         world.readers(conn).await?;
+        world.kits(conn).await?;
         world.stock(conn, config).await?;
         world.orders(conn).await?;
         world.gate_scenario(conn, config).await?;
+        Ok(())
+    }
+
+    /// The kit most meetings ask for: chairs, tables and a projector for fifty people.
+    async fn kits(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
+        use crate::db::kits::{self, NewKit, NewPart};
+        let part = |category_id: i64, quantity: i32| NewPart {
+            category_id: Some(category_id),
+            asset_id: None,
+            quantity,
+        };
+        let (tables, chairs, projectors) =
+            (self.categories[0], self.categories[1], self.categories[2]);
+        kits::create(
+            conn,
+            &NewKit {
+                name: "Conference for 50 五十人会议套装".known(),
+                description: "50 chairs, 5 tables, 1 projector".known(),
+                parts: vec![part(chairs, 50), part(tables, 5), part(projectors, 1)],
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -380,6 +403,7 @@ impl World {
                         id: 0,
                         category_id: Some(self.categories[c]),
                         asset_id: None,
+                        kit_id: None,
                         quantity,
                     })
                     .collect(),
@@ -569,6 +593,7 @@ impl World {
                 id: 0,
                 category_id: Some(self.categories[c]),
                 asset_id: None,
+                kit_id: None,
                 quantity,
             }],
         };
@@ -729,6 +754,7 @@ fn exhibition_loan(today: NaiveDate, panels: &[i64]) -> NewLoan {
                 id: 0,
                 category_id: None,
                 asset_id: Some(asset_id),
+                kit_id: None,
                 quantity: 1,
             })
             .collect(),

@@ -100,6 +100,8 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(15);
 /// How often expired sessions are deleted.
 const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);
+/// How often bookings are checked for late returns colliding with them.
+const COLLISION_CHECK_EVERY: Duration = Duration::from_secs(10 * 60);
 
 /// Serve until `shutdown` resolves, then finish the requests in flight. HTTP/1.1 through
 /// hyper directly (not `axum::serve`) for the header-read timeout; each request carries
@@ -126,6 +128,7 @@ pub async fn serve_with(
     let closing = app.closing.clone();
     let sweeper = tokio::spawn(sweep_sessions(app.pool.clone(), closing.clone()));
     let figures = tokio::spawn(refresh_figures(app.pool.clone(), closing.clone()));
+    let collisions = tokio::spawn(watch_bookings(app.clone(), closing.clone()));
     let service = router(app);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -170,7 +173,25 @@ pub async fn serve_with(
     }
     sweeper.abort();
     figures.abort();
+    collisions.abort();
     Ok(())
+}
+
+/// Raise an alert for each booking a late return collides with, from the start and then
+/// every [`COLLISION_CHECK_EVERY`]: a return becomes late as the days pass, not by anyone's
+/// action.
+async fn watch_bookings(app: App, closing: tokio_util::sync::CancellationToken) {
+    loop {
+        match crate::app::bookings::raise_alerts(&app).await {
+            Ok(raised) if raised.is_empty() => {}
+            Ok(raised) => tracing::info!(alerts = raised.len(), "booking collisions raised"),
+            Err(e) => tracing::warn!(error = %e, "checking bookings for collisions failed"),
+        }
+        tokio::select! {
+            _ = closing.cancelled() => return,
+            _ = tokio::time::sleep(COLLISION_CHECK_EVERY) => {}
+        }
+    }
 }
 
 /// Delete expired sessions now and then, until the server closes.

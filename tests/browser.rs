@@ -667,3 +667,136 @@ async fn the_gate_page_shows_passages_as_they_happen(pool: PgPool) {
     b.screenshot("12-gate-live").await;
     b.close().await;
 }
+
+/// A person of the demo world, as the operations take them.
+async fn demo_actor(pool: &PgPool, username: &str) -> depot::auth::Actor {
+    sqlx::query_as(
+        "select id, username, display_name, role, department_id from users where username = $1",
+    )
+    .bind(username)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn next_months_conference_books_the_tables_this_weeks_event_has_out(pool: PgPool) {
+    let (base, _stop) = serve(pool.clone()).await;
+    let app = App::new(pool.clone(), Config::for_database(None));
+    let today = chrono::Utc::now().date_naive();
+    let next_month = (today + chrono::Duration::days(30)).to_string();
+
+    // This week's event (the Culture bureau) takes every table free today.
+    let requester = demo_actor(&pool, "requester").await;
+    let day = |d: chrono::NaiveDate| depot::domain::bounds::Day::parse(&d.to_string()).unwrap();
+    let browse = depot::app::catalogue::Browse::default();
+    let (offers, _) = depot::app::catalogue::browse(&app, &requester, browse)
+        .await
+        .unwrap();
+    let tables = offers.iter().find(|o| o.code == "TBL").unwrap();
+    let free_today = tables.depot;
+    assert!(
+        free_today >= 12,
+        "the demo has tables to lend: {free_today}"
+    );
+    let event = depot::app::loans::request(
+        &app,
+        &demo_actor(&pool, "requester2").await,
+        depot::db::loans::NewLoan {
+            department_id: None,
+            purpose: "this week's exhibition".known(),
+            starts_on: day(today),
+            ends_on: day(today + chrono::Duration::days(3)),
+            lines: vec![depot::db::orders::Line {
+                id: 0,
+                category_id: Some(tables.category_id),
+                asset_id: None,
+                kit_id: None,
+                quantity: free_today as i32,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+    let admin = demo_actor(&pool, "admin").await;
+    depot::app::loans::approve(&app, &admin, event.id, Default::default())
+        .await
+        .unwrap();
+    depot::app::loans::issue(
+        &app,
+        &demo_actor(&pool, "keeper").await,
+        event.id,
+        Default::default(),
+    )
+    .await
+    .unwrap();
+
+    // The clerk finds no table today, and tables for next month.
+    let b = Browser::start("book-ahead").await;
+    b.sign_in(&base, "requester").await;
+    b.c().goto(&format!("{base}/catalogue")).await.unwrap();
+    b.wait_text("[data-available='TBL']", "0").await;
+    b.set_date("from", &next_month).await;
+    b.set_date("to", &next_month).await;
+    b.find("form[role=search] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.wait_text("caption", &next_month).await;
+    let later: i64 = b
+        .find("[data-available='TBL']")
+        .await
+        .text()
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(later >= 12, "next month {later} tables");
+    b.screenshot("20-catalogue-next-month").await;
+    b.find("a[aria-label^='Request: Folding table']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("#submit-request").await;
+    b.set_date("from", &next_month).await;
+    b.set_date("to", &next_month).await;
+    b.fill("#quantity", "12").await;
+    b.fill("#purpose", "Next month's conference").await;
+    b.find("#submit-request").await.click().await.unwrap();
+    b.wait_text("#loan-status", "requested").await;
+    let url = b.c().current_url().await.unwrap();
+    let id: i64 = url.path().trim_start_matches("/orders/").parse().unwrap();
+    b.sign_out().await;
+
+    // The admin approves: twelve tables booked, those out this week among them.
+    b.sign_in(&base, "admin").await;
+    b.c().goto(&format!("{base}/orders/{id}")).await.unwrap();
+    b.find("#approve").await.click().await.unwrap();
+    b.wait_text("#loan-status", "approved").await;
+    b.screenshot("21-booked-ahead").await;
+    let (booked, out_now): (i64, i64) = sqlx::query_as(
+        "select count(*), count(*) filter (where a.state = 'on_loan') from reservations r join assets a on a.id = r.asset_id
+         where r.order_kind = 'loan' and r.order_id = $1 and r.released_at is null",
+    )
+    .bind(id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(booked, 12);
+    // None was idle: each is out this week or held for another period.
+    let idle: i64 = sqlx::query_scalar(
+        "select count(*) from assets where category_id = $1 and state = 'in_stock'",
+    )
+    .bind(tables.category_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(idle, 0);
+    assert!(
+        out_now > 0,
+        "tables out this week are booked for next month"
+    );
+    b.close().await;
+}

@@ -1,8 +1,10 @@
 //! Places and kinds (warehouses, their zones, asset categories), and the catalogue: what a
 //! department can borrow for its dates.
 
+use chrono::NaiveDate;
+
 use super::policy::department_filter;
-use super::{App, Op, Result};
+use super::{App, Error, Op, Result};
 use crate::auth::Actor;
 use crate::db::catalogue::{self, Listing, Offer, Search};
 use crate::db::people::{self, Department, UserListing};
@@ -159,14 +161,41 @@ pub struct Browse {
     pub to: Option<Day>,
 }
 
-/// The catalogue for the actor's department: per category what is free for the dates, and
-/// other departments' listings in the virtual depot.
+/// The longest window of days the catalogue answers for: a year and a day.
+pub const MAX_WINDOW_DAYS: i64 = 366;
+
+/// The window of days a look at the catalogue asks about, first and last (inclusive):
+/// today unless `from` says otherwise, one day unless `to` does. A window that ends before
+/// it starts, or spans more than [`MAX_WINDOW_DAYS`], is refused.
+pub fn window(b: &Browse) -> Result<(NaiveDate, NaiveDate)> {
+    let from = b
+        .from
+        .map(|d| d.date())
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let to = b.to.map(|d| d.date()).unwrap_or(from);
+    if to < from {
+        return Err(Error::Invalid(format!(
+            "the last day (to, {to}) is before the first (from, {from})"
+        )));
+    }
+    if (to - from).num_days() >= MAX_WINDOW_DAYS {
+        return Err(Error::Invalid(format!(
+            "a window of days is at most {MAX_WINDOW_DAYS} days (from {from} to {to} is longer)"
+        )));
+    }
+    Ok((from, to))
+}
+
+/// The catalogue for the actor's department: per category what can be borrowed for the whole
+/// window of days (booked ahead or out now counts when it is back by then), and other
+/// departments' listings in the virtual depot.
 pub async fn browse(app: &App, actor: &Actor, b: Browse) -> Result<(Vec<Offer>, Vec<Listing>)> {
     let department = department_filter(actor, Op::BrowseCatalogue).or(actor.department_id);
+    let period = window(&b)?;
     let search = Search {
         text: b.text,
         category_id: b.category_id,
-        period: b.from.map(|f| (f.date(), b.to.unwrap_or(f).date())),
+        period: Some(period),
     };
     app.read(actor, Op::BrowseCatalogue, async |c| {
         let offers = catalogue::offers(c, department, &search).await?;

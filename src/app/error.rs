@@ -167,6 +167,10 @@ fn constraint_message(constraint: &str) -> Option<&'static str> {
         | "loan_lines_category_id_fkey"
         | "transfer_lines_category_id_fkey" => "no such category",
         "assets_zone_id_fkey" => "no such zone",
+        "kits_name_key" => "a kit with that name already exists",
+        "kit_parts_category_id_fkey" => "no such category",
+        "kit_parts_asset_id_fkey" => "no such asset",
+        "loan_lines_kit_id_fkey" => "no such kit",
         "zones_warehouse_id_fkey" => "no such warehouse",
         "users_department_id_fkey"
         | "assets_owner_department_id_fkey"

@@ -101,13 +101,40 @@ pub async fn cancel(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<
 pub struct Issue {
     /// Assets handed over now; omitted: everything still waiting.
     pub asset_ids: Option<Vec<i64>>,
+    /// Or the loan's lines handed over now, each whole: a kit's parts go out as a unit.
+    #[serde(default)]
+    pub line_ids: Option<Vec<i64>>,
 }
 
-/// Hand over reserved assets; partial issue allowed.
+/// Hand over reserved assets (or whole lines: a kit); partial issue allowed.
 pub async fn issue(app: &App, actor: &Actor, id: i64, input: Issue) -> Result<Loan> {
     let ctx = Context::by(actor.id);
     app.change(actor, Op::IssueLoan, async |tx| {
-        loans::issue(tx, id, input.asset_ids.as_deref(), &ctx).await
+        let assets = match (input.asset_ids, input.line_ids) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Invalid(
+                    "name the assets (asset_ids) or the lines (line_ids) handed over, not both"
+                        .into(),
+                ));
+            }
+            (None, Some(lines)) if lines.is_empty() || lines.len() > orders::MAX_LINES => {
+                return Err(Error::Invalid(format!(
+                    "name 1 to {} lines (line_ids)",
+                    orders::MAX_LINES
+                )));
+            }
+            (None, Some(lines)) => {
+                let waiting = orders::waiting_on_lines(tx, id, &lines).await?;
+                if waiting.is_empty() {
+                    return Err(Error::Conflict(format!(
+                        "nothing booked on those lines of loan {id} is waiting to be issued"
+                    )));
+                }
+                Some(waiting)
+            }
+            (assets, None) => assets,
+        };
+        Ok(loans::issue(tx, id, assets.as_deref(), &ctx).await?)
     })
     .await
 }

@@ -22,12 +22,16 @@ mod error;
 pub use error::{Cause, Error, Result, UNAVAILABLE_RETRY_AFTER_S};
 /// Assets.
 pub mod assets;
+/// Forward bookings: collisions of late returns with the next booking, and swaps.
+pub mod bookings;
 /// Places and kinds: warehouses, zones, categories; the catalogue.
 pub mod catalogue;
 /// Disposals.
 pub mod disposals;
 /// Intakes.
 pub mod intakes;
+/// Kits: named sets of category quantities and specific assets, lent as one.
+pub mod kits;
 /// What one client may hold at once: live event streams.
 pub mod limits;
 /// Loans and compensation cases.

@@ -83,6 +83,15 @@ pub enum Op {
     IssueLoan,
     ReturnLoan,
     InspectLoan,
+    /// The bookings whose asset may not be back in time (a late return, a repair, a loss).
+    ListCollisions,
+    /// Swap a booked asset on a loan for another of its category free for the loan's dates.
+    SwapBooking,
+    // kits
+    ListKits,
+    CreateKit,
+    GetKit,
+    DeleteKit,
     // compensation cases
     ListCompensations,
     GetCompensation,
@@ -296,6 +305,13 @@ pub const POLICY: &[Rule] = &[
     rule(Op::IssueLoan,          STAFF,      Any,        "issue loans"),
     rule(Op::ReturnLoan,         STAFF,      Any,        "take returns"),
     rule(Op::InspectLoan,        STAFF,      Any,        "inspect returns"),
+    rule(Op::ListCollisions,     ANYONE,     Department, "list booking collisions"),
+    rule(Op::SwapBooking,        ADMIN,      Any,        "swap booked assets"),
+
+    rule(Op::ListKits,           ANYONE,     Any,        "list kits"),
+    rule(Op::CreateKit,          ADMIN,      Any,        "create kits"),
+    rule(Op::GetKit,             ANYONE,     Any,        "read kits"),
+    rule(Op::DeleteKit,          ADMIN,      Any,        "delete kits"),
 
     rule(Op::ListCompensations,  ANYONE,     Department, "list compensation cases"),
     rule(Op::GetCompensation,    ANYONE,     Department, "read compensation cases"),

@@ -22,6 +22,9 @@ pub enum AlertKind {
     /// The gate could not tell surely whether the asset passed: a keeper confirms or
     /// dismisses the passage; nothing acts on it before that.
     UncertainPassage,
+    /// A booked asset may not be back for its loan: out past its last day on an earlier
+    /// loan, or in repair, lost, gone. The admin swaps it for another of the category.
+    BookingCollision,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]

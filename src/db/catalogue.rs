@@ -8,7 +8,7 @@ use sqlx::PgConnection;
 use super::Result;
 
 /// One category of the catalogue with what is free for the chosen dates.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Offer {
     pub category_id: i64,
     pub code: String,
@@ -30,13 +30,17 @@ pub struct Search {
     pub period: Option<(NaiveDate, NaiveDate)>,
 }
 
-/// The same rule as choosing assets at approval: state `in_stock` or `listed`, not the
-/// department's own listing, and no live reservation overlapping the period. Counted as
-/// what the tallies hold in those states (`asset_tallies`, kept by triggers) less the
-/// assets among them with a live reservation overlapping the period (found through
-/// `reservations_live_period_idx`), so a view costs the same with a million assets as with
-/// a hundred. The typical value comes from the figures refreshed in the background, or for
-/// a category they do not cover yet (new since), from the category's own index.
+/// The same rule as choosing assets at approval (`orders::choose`): an asset a loan may book
+/// (`in_stock` or `listed`, or `reserved` or `on_loan` for another period), not the
+/// department's own listing, and no live reservation keeping it from the period — one that
+/// overlaps it, or a loan it is out on past its last day when the period starts today or
+/// earlier. So the window decides, not today's shelf: next month counts the tables this
+/// week's event has out. Counted as what the tallies hold in those states (`asset_tallies`,
+/// kept by triggers) less the assets among them kept from the period (found through
+/// `reservations_live_period_idx` and, for the late ones, `loans_out_idx`), so a view costs
+/// the same with a million assets as with a hundred. The typical value comes from the
+/// figures refreshed in the background, or for a category they do not cover yet (new since),
+/// from the category's own index.
 pub async fn offers(
     conn: &mut PgConnection,
     department_id: Option<i64>,
@@ -47,15 +51,22 @@ pub async fn offers(
         "with stock as (
              select category_id, sum(assets) filter (where not virtual_depot) as depot,
                     sum(assets) filter (where virtual_depot) as listed
-             from asset_tallies where state in ('in_stock', 'listed')
+             from asset_tallies where state in ('in_stock', 'listed', 'reserved', 'on_loan')
                and not (virtual_depot and listed_by is not distinct from $1)
              group by category_id),
-         busy as (
-             select a.category_id, count(distinct a.id) filter (where not a.virtual_depot) as depot,
-                    count(distinct a.id) filter (where a.virtual_depot) as listed
-             from reservations r join assets a on a.id = r.asset_id
+         kept as (
+             select r.asset_id from reservations r
              where r.released_at is null and r.period && tstzrange($2::date::timestamptz, $3::date::timestamptz, '[)')
-               and a.state in ('in_stock', 'listed')
+             union
+             select r.asset_id from loans l join reservations r on r.order_kind = 'loan' and r.order_id = l.id
+             where l.status in ('issued', 'partially_issued') and l.ends_on < current_date
+               and $2::date <= current_date
+               and r.issued_at is not null and r.returned_at is null and r.released_at is null),
+         busy as (
+             select a.category_id, count(*) filter (where not a.virtual_depot) as depot,
+                    count(*) filter (where a.virtual_depot) as listed
+             from kept k join assets a on a.id = k.asset_id
+             where a.state in ('in_stock', 'listed', 'reserved', 'on_loan')
                and not (a.virtual_depot and a.owner_department_id is not distinct from $1)
              group by a.category_id)
          select c.id as category_id, c.code, c.name,
@@ -80,7 +91,7 @@ pub async fn offers(
 }
 
 /// A virtual-depot listing free for the period.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Listing {
     pub asset_id: i64,
     pub name: String,
@@ -95,21 +106,24 @@ pub async fn listings(
     s: &Search,
 ) -> Result<Vec<Listing>> {
     let (from, to) = period(s.period);
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(&format!(
         // Category by category in name order, each one's listings from its index
-        // (`assets_listed_idx`), so the first 200 are found without reading every listing.
+        // (`assets_listing_idx`: listed, or held or out for another period), so the first
+        // 200 are found without reading every listing.
         "select a.id as asset_id, a.name, c.name as category, coalesce(d.name, '') as owner, a.original_value_fen as value_fen
          from (select id, name from categories where ($5::bigint is null or id = $5) order by name) c
          cross join lateral (
              select a.id, a.name, a.owner_department_id, a.original_value_fen from assets a
-             where a.category_id = c.id and a.state = 'listed' and a.owner_department_id is distinct from $1
+             where a.category_id = c.id and a.virtual_depot and a.state in ('listed', 'reserved', 'on_loan')
+               and a.owner_department_id is distinct from $1
                and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
-                               and r.period && tstzrange($2::date::timestamptz, $3::date::timestamptz, '[)'))
+                               and {busy})
                and ($4::text is null or a.name ilike '%' || $4 || '%' or c.name ilike '%' || $4 || '%')
              order by a.id limit 200) a
          left join departments d on d.id = a.owner_department_id
          order by c.name, a.id limit 200",
-    )
+        busy = super::orders::busy(2, 3),
+    ))
     .bind(department_id)
     .bind(from)
     .bind(to)
@@ -131,12 +145,16 @@ pub async fn free_assets(
 ) -> Result<Vec<(i64, String, String)>> {
     let (from, to) = super::orders::loan_period(period.0, period.1);
     Ok(sqlx::query_as(
-        "select a.id, a.name, a.epc from assets a
-         where a.category_id = any($1) and a.state in ('in_stock', 'listed')
-           and not (a.virtual_depot and a.owner_department_id = $2) and a.id <> all($3)
-           and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
-                           and r.period && tstzrange($4::date::timestamptz, $5::date::timestamptz, '[)'))
-         order by a.virtual_depot, a.id limit $6",
+        &format!(
+            "select a.id, a.name, a.epc from assets a
+             where a.category_id = any($1) and a.state in {states}
+               and not (a.virtual_depot and a.owner_department_id = $2) and a.id <> all($3)
+               and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
+                               and {busy})
+             order by a.state <> 'in_stock' and a.state <> 'listed', a.virtual_depot, a.id limit $6",
+            states = super::orders::bookable_states(super::events::OrderKind::Loan),
+            busy = super::orders::BUSY,
+        ),
     )
     .bind(category_ids)
     .bind(department_id)

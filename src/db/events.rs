@@ -155,6 +155,48 @@ pub async fn transition(
         ctx,
     )
     .await?;
+    if matches!(to, AssetState::InStock | AssetState::Listed) {
+        return hold_for_next_booking(conn, asset_id, to, ctx).await;
+    }
+    Ok(to)
+}
+
+/// An asset back home (returned, repaired, found) that a later loan has booked is held for
+/// it at once: idle in custody with a booking waiting is `reserved`, on that loan's account.
+async fn hold_for_next_booking(
+    conn: &mut PgConnection,
+    asset_id: i64,
+    home: AssetState,
+    ctx: &Context,
+) -> Result<AssetState> {
+    let next: Option<(OrderKind, i64)> = sqlx::query_as(
+        "select order_kind, order_id from reservations
+         where asset_id = $1 and issued_at is null and released_at is null
+         order by lower(period) nulls first, id limit 1",
+    )
+    .bind(asset_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((kind, order_id)) = next else {
+        return Ok(home);
+    };
+    let to = AssetState::Reserved;
+    sqlx::query("update assets set state = $2, updated_at = now() where id = $1")
+        .bind(asset_id)
+        .bind(to)
+        .execute(&mut *conn)
+        .await?;
+    let mut held = ctx.clone().order(kind, order_id);
+    held.reason = format!("booked for {} {order_id}", kind.as_str());
+    append(
+        conn,
+        Some(asset_id),
+        AssetAction::Reserve.as_str(),
+        Some(home.as_str()),
+        Some(to.as_str()),
+        &held,
+    )
+    .await?;
     Ok(to)
 }
 

@@ -11,7 +11,7 @@ use super::orders::{self, Line, Reserved};
 use super::{compensations, page, Error, OptionalExt, Result, Window};
 use crate::domain::bounds::{Day, Note};
 use crate::domain::lifecycle::orders::LoanStatus;
-use crate::domain::lifecycle::AssetAction;
+use crate::domain::lifecycle::{AssetAction, AssetState};
 
 const KIND: OrderKind = OrderKind::Loan;
 
@@ -66,7 +66,7 @@ pub async fn create(
     new: &NewLoan,
     ctx: &Context,
 ) -> Result<Loan> {
-    orders::check_lines(&new.lines)?;
+    orders::check_lines(KIND, &new.lines)?;
     if new.purpose.trim().is_empty() {
         return Err(Error::Invalid("say what the loan is for (purpose)".into()));
     }
@@ -260,6 +260,7 @@ pub async fn issue(
         )));
     }
     for &asset_id in &to_issue {
+        on_the_shelf(conn, id, asset_id).await?;
         events::transition(conn, asset_id, AssetAction::Issue, &ctx).await?;
         sqlx::query("update reservations set issued_at = now() where order_kind = 'loan' and order_id = $1 and asset_id = $2 and released_at is null")
             .bind(id)
@@ -279,6 +280,59 @@ pub async fn issue(
     };
     set_status(conn, id, "issue", status, next, &ctx).await?;
     get(conn, id).await
+}
+
+/// Only what is on the shelf is handed over: an asset booked for this loan that is still out
+/// on an earlier one (or in repair, or lost) cannot be issued yet, and one booked first for
+/// an earlier loan goes out on that one first.
+async fn on_the_shelf(conn: &mut PgConnection, id: i64, asset_id: i64) -> Result<()> {
+    let (name, state): (String, AssetState) =
+        sqlx::query_as("select name, state from assets where id = $1")
+            .bind(asset_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if state == AssetState::OnLoan {
+        let out: Option<(i64, NaiveDate)> = sqlx::query_as(
+            "select l.id, l.ends_on from reservations r join loans l on l.id = r.order_id
+             where r.asset_id = $1 and r.order_kind = 'loan' and r.issued_at is not null and r.returned_at is null
+             limit 1",
+        )
+        .bind(asset_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let still = match out {
+            Some((other, due)) => format!("still out on loan {other} (due back {due})"),
+            None => "still out".to_owned(),
+        };
+        return Err(Error::Conflict(format!(
+            "asset {asset_id} ({name}) is {still}: it can be issued on loan {id} once it is back, or swapped for another"
+        )));
+    }
+    if state != AssetState::Reserved {
+        return Err(Error::Conflict(format!(
+            "asset {asset_id} ({name}) is {state}, not on the shelf: it cannot be issued on loan {id}; swap it for another"
+        )));
+    }
+    let earlier: Option<(i64, NaiveDate)> = sqlx::query_as(
+        "select l.id, l.starts_on from reservations r join reservations mine
+             on mine.asset_id = r.asset_id and mine.order_kind = 'loan' and mine.order_id = $2
+                and mine.issued_at is null and mine.released_at is null
+         join loans l on r.order_kind = 'loan' and l.id = r.order_id
+         where r.asset_id = $1 and r.id <> mine.id and r.issued_at is null and r.released_at is null
+           and lower(r.period) < lower(mine.period) and upper(r.period) > now()
+           and l.status in ('approved', 'partially_issued')
+         order by lower(r.period) limit 1",
+    )
+    .bind(asset_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((other, starts)) = earlier {
+        return Err(Error::Conflict(format!(
+            "asset {asset_id} ({name}) is booked first for loan {other} from {starts}: issue it there first"
+        )));
+    }
+    Ok(())
 }
 
 /// The state an asset comes back in.

@@ -362,6 +362,8 @@ pub mod alerts;
 pub mod assets;
 /// A city's worth of data for benchmarks and plan tests, made with set-based SQL.
 pub mod bench_data;
+/// Forward bookings: collisions of late returns with the next booking, and swaps.
+pub mod bookings;
 /// The catalogue: what is free to borrow for a period (reads for the pages).
 pub mod catalogue;
 /// Compensation cases for damage and loss.
@@ -379,6 +381,8 @@ pub mod events;
 pub mod facts;
 /// Intakes: assets handed over to the depot, registered together, received into stock.
 pub mod intakes;
+/// Kits: named sets of category quantities and specific assets, and their parts.
+pub mod kits;
 /// Loans: request, approve, issue, return.
 pub mod loans;
 /// What loans and transfers share: lines, choosing and reserving assets.

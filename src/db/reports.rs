@@ -23,9 +23,11 @@ pub struct Pick {
 /// The most a pick list shows at once: the loans starting soonest come first.
 pub const PICKS_MAX: i64 = 500;
 
-/// What still waits to be issued on approved or partially issued loans, by start date and
-/// then by place, so a keeper walks each aisle once: at most [`PICKS_MAX`], of the
-/// [`PICKS_MAX`] loans starting soonest (read in the order of `loans_waiting_idx`).
+/// What still waits to be issued on approved or partially issued loans and can be picked
+/// now, by start date and then by place, so a keeper walks each aisle once: at most
+/// [`PICKS_MAX`], of the [`PICKS_MAX`] loans starting soonest (read in the order of
+/// `loans_waiting_idx`). An asset booked ahead is picked for its soonest booking only, and
+/// not while it is out on an earlier loan (or in repair, lost).
 pub async fn picks(conn: &mut PgConnection) -> Result<Vec<Pick>> {
     Ok(sqlx::query_as(
         "select l.id as loan_id, d.name as department, l.starts_on, a.id as asset_id, a.name, a.epc,
@@ -34,8 +36,10 @@ pub async fn picks(conn: &mut PgConnection) -> Result<Vec<Pick>> {
                order by starts_on, id limit $1) l
          join departments d on d.id = l.department_id
          join reservations r on r.order_kind = 'loan' and r.order_id = l.id and r.issued_at is null and r.released_at is null
-         join assets a on a.id = r.asset_id
+         join assets a on a.id = r.asset_id and a.state = 'reserved'
          left join zones z on z.id = a.zone_id left join warehouses w on w.id = z.warehouse_id
+         where not exists (select 1 from reservations e where e.asset_id = r.asset_id and e.id <> r.id
+                           and e.issued_at is null and e.released_at is null and lower(e.period) < lower(r.period))
          order by l.starts_on, l.id, w.code nulls last, z.code nulls last, a.id
          limit $1",
     )

@@ -58,7 +58,7 @@ pub async fn create(
     new: &NewTransfer,
     ctx: &Context,
 ) -> Result<Transfer> {
-    orders::check_lines(&new.lines)?;
+    orders::check_lines(KIND, &new.lines)?;
     if new.purpose.trim().is_empty() {
         return Err(Error::Invalid(
             "say what the transfer is for (purpose)".into(),

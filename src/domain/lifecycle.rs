@@ -370,6 +370,7 @@ pub mod orders {
         ("cancel", &[L::Requested, L::Approved]),
         ("issue", &[L::Approved, L::PartiallyIssued]),
         ("return", &[L::PartiallyIssued, L::Issued]),
+        ("swap", &[L::Approved, L::PartiallyIssued]),
     ];
     pub const TRANSFER_ACTIONS: &[(&str, &[TransferStatus])] = &[
         ("approve", &[T::Requested]),

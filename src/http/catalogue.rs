@@ -4,13 +4,18 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiResult, App, Json, Path};
-use crate::app::catalogue;
+use serde::{Deserialize, Serialize};
+
+use super::{ApiResult, App, Json, Path, Query};
+use crate::app::catalogue::{self, Browse};
 use crate::auth::Actor;
+use crate::db::catalogue::{Listing, Offer};
+use crate::db::kits::KitOffer;
 use crate::db::places::{
     Category, CategoryChange, NewCategory, NewWarehouse, NewZone, Warehouse, WarehouseChange, Zone,
     ZoneChange,
 };
+use crate::domain::bounds::{Day, Text};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -20,6 +25,61 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(get_zone, update_zone, delete_zone))
         .routes(routes!(list_categories, create_category))
         .routes(routes!(get_category, update_category, delete_category))
+        .routes(routes!(browse_catalogue))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueQuery {
+    /// The first day of the window (default today).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<Day>,
+    /// The last day of the window, inclusive (default the first); at most a year after it.
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<Day>,
+    /// Matches a category's name or code.
+    #[param(value_type = Option<String>)]
+    pub q: Option<Text>,
+    pub category: Option<i64>,
+}
+
+/// What the catalogue offers for a window of days.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Availability {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    /// Per category: how many assets can be borrowed for the whole window.
+    pub offers: Vec<Offer>,
+    /// Other departments' virtual-depot listings free for the window.
+    pub listings: Vec<Listing>,
+    /// Per kit: how many whole kits can be borrowed for the window.
+    pub kits: Vec<KitOffer>,
+}
+
+/// The catalogue for a window of days (`from`, `to`): per category, what can be borrowed for
+/// the whole window — booked ahead or out now counts as free when it is back by then.
+#[utoipa::path(get, path = "/catalogue", tag = "categories", params(CatalogueQuery), responses((status = 200, body = Availability)))]
+async fn browse_catalogue(
+    actor: Actor,
+    State(app): State<App>,
+    Query(q): Query<CatalogueQuery>,
+) -> ApiResult<Json<Availability>> {
+    let browse = Browse {
+        text: q.q.map(String::from),
+        category_id: q.category,
+        from: q.from,
+        to: q.to,
+    };
+    let (from, to) = catalogue::window(&browse)?;
+    let kits = crate::app::kits::offers(&app, &actor, browse.clone()).await?;
+    let (offers, listings) = catalogue::browse(&app, &actor, browse).await?;
+    Ok(Json(Availability {
+        from,
+        to,
+        offers,
+        listings,
+        kits,
+    }))
 }
 
 #[utoipa::path(get, path = "/warehouses", tag = "warehouses", responses((status = 200, body = Vec<Warehouse>)))]

@@ -21,9 +21,11 @@ pub mod error;
 pub use error::{ApiError, ApiResult};
 
 mod assets;
+mod bookings;
 mod catalogue;
 mod disposals;
 mod intakes;
+mod kits;
 mod loans;
 mod people;
 mod readers;
@@ -70,6 +72,8 @@ pub fn router() -> Router<App> {
         .merge(catalogue::router())
         .merge(assets::router())
         .merge(loans::router())
+        .merge(bookings::router())
+        .merge(kits::router())
         .merge(transfers::router())
         .merge(disposals::router())
         .merge(intakes::router())

@@ -140,6 +140,7 @@ impl GatePage {
             AlertKind::UnknownTag => "unknown_tag",
             AlertKind::EntryWithoutOrder => "entry_without_order",
             AlertKind::UncertainPassage => "uncertain_passage",
+            AlertKind::BookingCollision => "booking_collision",
         }
     }
     fn time(&self, t: &DateTime<Utc>) -> String {

@@ -22,6 +22,7 @@ use crate::cookie;
 use crate::domain::bounds;
 
 mod admin;
+mod bookings;
 pub mod i18n;
 mod keeper;
 mod live;
@@ -41,6 +42,7 @@ pub fn router() -> Router<App> {
         .merge(requester::router())
         .merge(orders::router())
         .merge(admin::router())
+        .merge(bookings::router())
         .merge(keeper::router())
         .merge(live::router())
         .merge(reports::router())
@@ -330,6 +332,8 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/admin/approvals", "approvals"),
             ("/orders", "orders"),
             ("/admin/transfers", "transfers"),
+            ("/admin/bookings", "bookings"),
+            ("/admin/kits", "kits"),
             ("/disposals", "disposals"),
             ("/assets", "assets"),
             ("/reports", "dashboard"),

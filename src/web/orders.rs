@@ -101,6 +101,8 @@ struct OrderPage {
     c: Chrome,
     loan: Loan,
     categories: HashMap<i64, String>,
+    /// The kits the loan's lines name, by id.
+    kits: HashMap<i64, String>,
     timeline: Vec<Event>,
     /// Admin, requested: the automatic choice and other free assets (id, name, epc).
     proposal: Vec<(i64, String, String)>,
@@ -116,6 +118,9 @@ impl OrderPage {
     fn category(&self, id: &Option<i64>) -> String {
         id.and_then(|id| self.categories.get(&id).cloned())
             .unwrap_or_default()
+    }
+    fn kit(&self, id: &i64) -> String {
+        self.kits.get(id).cloned().unwrap_or_default()
     }
     fn status(&self) -> &'static str {
         self.loan.status.as_str()
@@ -166,6 +171,14 @@ async fn detail(
         .await?
         .into_iter()
         .collect();
+    let kits = match loan.lines.iter().any(|l| l.kit_id.is_some()) {
+        true => app::kits::list(&app, &v.actor)
+            .await?
+            .into_iter()
+            .map(|k| (k.id, k.name))
+            .collect(),
+        false => HashMap::new(),
+    };
     let proposal = loans::proposal(&app, &v.actor, &loan)
         .await?
         .unwrap_or_default();
@@ -180,6 +193,7 @@ async fn detail(
         c: v.chrome(here),
         loan,
         categories,
+        kits,
         timeline,
         proposal: proposal
             .chosen
@@ -222,6 +236,17 @@ async fn act(
             loans::approve(&app, actor, id, approval).await?;
         }
         "reject" => drop(loans::reject(&app, actor, id, Reason { reason }).await?),
+        // A kit's button hands over its whole line; the other, the ticked assets.
+        "issue" if !field(&form, "line").is_empty() => {
+            let line = field(&form, "line")
+                .parse()
+                .map_err(|_| invalid("line: not a line of this loan"))?;
+            let issue = Issue {
+                asset_ids: None,
+                line_ids: Some(vec![line]),
+            };
+            loans::issue(&app, actor, id, issue).await?;
+        }
         "issue" => {
             let chosen = ticked(&form);
             if chosen.is_empty() {
@@ -229,6 +254,7 @@ async fn act(
             }
             let issue = Issue {
                 asset_ids: Some(chosen),
+                line_ids: None,
             };
             loans::issue(&app, actor, id, issue).await?;
         }

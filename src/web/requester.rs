@@ -11,9 +11,10 @@ use super::{field, ids, render, Chrome, Fields, PageError, PageResult, Posted, V
 use crate::app::assets::{self, ActionBody, ManualAction};
 use crate::app::catalogue::{self, Browse};
 use crate::app::policy::{self, Target};
-use crate::app::{self, loans, App, Op};
+use crate::app::{self, kits, loans, App, Op};
 use crate::db::assets::Asset;
 use crate::db::catalogue::{Listing, Offer};
+use crate::db::kits::KitOffer;
 use crate::db::loans::NewLoan;
 use crate::db::orders::Line;
 use crate::domain::bounds::{Day, Note, Text};
@@ -40,6 +41,8 @@ pub struct CatalogueQuery {
     to: String,
     #[serde(default)]
     asset: String,
+    #[serde(default)]
+    kit: String,
 }
 
 impl CatalogueQuery {
@@ -68,6 +71,7 @@ struct CataloguePage {
     categories: Vec<(i64, String)>,
     offers: Vec<Offer>,
     listings: Vec<Listing>,
+    kits: Vec<KitOffer>,
     today: String,
 }
 
@@ -82,7 +86,9 @@ async fn catalogue_page(
     State(app): State<App>,
     Query(q): Query<CatalogueQuery>,
 ) -> PageResult {
-    let (offers, listings) = catalogue::browse(&app, &v.actor, q.browse()?).await?;
+    let browse = q.browse()?;
+    let kits = kits::offers(&app, &v.actor, browse.clone()).await?;
+    let (offers, listings) = catalogue::browse(&app, &v.actor, browse).await?;
     let categories = catalogue::category_names(&app, &v.actor).await?;
     let today = chrono::Utc::now().date_naive().to_string();
     render(CataloguePage {
@@ -91,6 +97,7 @@ async fn catalogue_page(
         categories,
         offers,
         listings,
+        kits,
         today,
     })
 }
@@ -103,6 +110,9 @@ struct LoanForm {
     /// Up to [`LINES`] lines of (category, quantity); the first one shown first.
     lines: Vec<(String, String)>,
     assets: String,
+    /// The kits to choose from, and the kit and how many of it.
+    kits: Vec<(i64, String)>,
+    kit: (String, String),
     from: String,
     to: String,
     purpose: String,
@@ -115,6 +125,10 @@ const LINES: usize = 3;
 impl LoanForm {
     fn selected(&self, line: &(String, String), id: &i64) -> bool {
         line.0 == id.to_string()
+    }
+
+    fn kit_selected(&self, id: &i64) -> bool {
+        self.kit.0 == id.to_string()
     }
 
     /// Field names of line `i` (0-based): the first keeps the plain names the catalogue links use.
@@ -139,11 +153,16 @@ async fn loan_form(
         categories,
         lines: (0..LINES)
             .map(|i| match i {
-                0 if q.asset.is_empty() => (q.category.clone(), "1".into()),
+                0 if q.asset.is_empty() && q.kit.is_empty() => (q.category.clone(), "1".into()),
                 _ => (String::new(), String::new()),
             })
             .collect(),
         assets: q.asset,
+        kits: kit_names(&app, &v.actor).await?,
+        kit: match q.kit.is_empty() {
+            true => Default::default(),
+            false => (q.kit, "1".into()),
+        },
         from: q.from,
         to: q.to,
         purpose: String::new(),
@@ -175,6 +194,11 @@ async fn request_loan(
             })
             .collect(),
         assets: field(&form, "assets").to_owned(),
+        kits: Vec::new(),
+        kit: (
+            field(&form, "kit").to_owned(),
+            field(&form, "kit_quantity").to_owned(),
+        ),
         from: field(&form, "from").to_owned(),
         to: field(&form, "to").to_owned(),
         purpose: field(&form, "purpose").to_owned(),
@@ -202,6 +226,7 @@ async fn request_loan(
                 id: 0,
                 category_id: Some(category_id),
                 asset_id: None,
+                kit_id: None,
                 quantity,
             });
         }
@@ -213,7 +238,28 @@ async fn request_loan(
                 id: 0,
                 category_id: None,
                 asset_id: Some(asset_id),
+                kit_id: None,
                 quantity: 1,
+            });
+        }
+        if !form_page.kit.0.is_empty() {
+            let kit_id = form_page
+                .kit
+                .0
+                .parse()
+                .map_err(|_| app::Error::Invalid("choose a kit".into()))?;
+            let quantity: i32 = match form_page.kit.1.as_str() {
+                "" => 1,
+                n => n
+                    .parse()
+                    .map_err(|_| app::Error::Invalid("give how many of the kit".into()))?,
+            };
+            lines.push(Line {
+                id: 0,
+                category_id: None,
+                asset_id: None,
+                kit_id: Some(kit_id),
+                quantity,
             });
         }
         let new = NewLoan {
@@ -233,11 +279,21 @@ async fn request_loan(
         Err(e) => {
             form_page.error = e.to_string();
             form_page.categories = catalogue::category_names(&app, &v.actor).await?;
+            form_page.kits = kit_names(&app, &v.actor).await?;
             let mut response = render(form_page)?;
             *response.status_mut() = super::status(&e);
             Ok(response)
         }
     }
+}
+
+/// The kits as `(id, name)`, for the loan form.
+async fn kit_names(app: &App, actor: &crate::auth::Actor) -> Result<Vec<(i64, String)>, PageError> {
+    Ok(kits::list(app, actor)
+        .await?
+        .into_iter()
+        .map(|k| (k.id, k.name))
+        .collect())
 }
 
 #[derive(askama::Template)]

@@ -1,0 +1,57 @@
+//! Forward bookings: a loan books assets for its dates whatever they do now; approval
+//! (`loans::approve`) chooses assets free for the whole period. Here: the bookings a late
+//! return keeps from being issued (collisions), the alerts they raise, and the swap.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::policy::department_filter;
+use super::{App, Op, Result};
+use crate::auth::Actor;
+use crate::db::alerts::Alert;
+use crate::db::bookings::{self, Collision};
+use crate::db::events::Context;
+use crate::db::loans::Loan;
+use crate::domain::bounds::Note;
+
+/// The bookings starting within a week whose asset is not back (out past its last day on an
+/// earlier loan, in repair, lost), each with the asset proposed in its place; a requester's
+/// own department's only.
+pub async fn collisions(app: &App, actor: &Actor) -> Result<Vec<Collision>> {
+    let department = department_filter(actor, Op::ListCollisions);
+    app.read(actor, Op::ListCollisions, async |c| {
+        bookings::collisions(c, department).await
+    })
+    .await
+}
+
+/// Raise an alert for every collision not alerted yet: run by the service now and then (a
+/// return becomes late as days pass, not by anyone's action). Returns the alerts raised.
+pub async fn raise_alerts(app: &App) -> Result<Vec<Alert>> {
+    let mut tx = app.pool.begin().await?;
+    let raised = bookings::raise_alerts(&mut tx).await?;
+    tx.commit().await?;
+    Ok(raised)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Swap {
+    /// The booked asset to let go of.
+    pub asset_id: i64,
+    /// The asset to book in its place; omitted: the one proposed (the first of the category
+    /// free for the loan's whole period).
+    pub replacement_id: Option<i64>,
+    #[serde(default)]
+    pub reason: Note,
+}
+
+/// Swap a booked asset on an approved loan for another of its category free for the loan's
+/// dates: one operation, in the loan's and both assets' histories.
+pub async fn swap(app: &App, actor: &Actor, loan_id: i64, input: Swap) -> Result<Loan> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    app.change(actor, Op::SwapBooking, async |tx| {
+        bookings::swap(tx, loan_id, input.asset_id, input.replacement_id, &ctx).await
+    })
+    .await
+}

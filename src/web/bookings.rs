@@ -1,0 +1,134 @@
+//! The admin's pages for lending ahead: kits (list, create, delete) and the bookings a late
+//! return collides with, each with the swap to accept.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+
+use super::{field, ids, invalid, note, render, text, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::bookings::{self, Swap};
+use crate::app::{catalogue, kits, App, Op};
+use crate::db::bookings::Collision;
+use crate::db::kits::{Kit, NewKit, NewPart};
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/admin/kits", get(kit_list).post(create_kit))
+        .route("/admin/kits/{id}/delete", post(delete_kit))
+        .route("/admin/bookings", get(collisions))
+        .route("/admin/bookings/{loan}/swap", post(swap))
+}
+
+/// How many category parts the new-kit form offers.
+const PARTS: usize = 5;
+
+#[derive(askama::Template)]
+#[template(path = "kits.html")]
+struct KitsPage {
+    c: Chrome,
+    kits: Vec<Kit>,
+    categories: Vec<(i64, String)>,
+    parts: Vec<usize>,
+}
+
+async fn kit_list(v: Viewer, State(app): State<App>) -> PageResult {
+    render(KitsPage {
+        c: v.chrome("kits"),
+        kits: kits::list(&app, &v.actor).await?,
+        categories: catalogue::category_names(&app, &v.actor).await?,
+        parts: (1..=PARTS).collect(),
+    })
+}
+
+/// A new kit: its name, up to [`PARTS`] categories with quantities, and specific assets.
+async fn create_kit(
+    State(app): State<App>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    let mut parts = Vec::new();
+    for i in 1..=PARTS {
+        let category = field(&form, &format!("category_{i}"));
+        if category.is_empty() {
+            continue;
+        }
+        let quantity = field(&form, &format!("quantity_{i}"));
+        parts.push(NewPart {
+            category_id: Some(category.parse().map_err(|_| invalid("choose a category"))?),
+            asset_id: None,
+            quantity: match quantity {
+                "" => 1,
+                n => n
+                    .parse()
+                    .map_err(|_| invalid(format!("quantity_{i}: give a whole number")))?,
+            },
+        });
+    }
+    for asset_id in ids(field(&form, "assets"))? {
+        parts.push(NewPart {
+            category_id: None,
+            asset_id: Some(asset_id),
+            quantity: 1,
+        });
+    }
+    let new = NewKit {
+        name: text(&form, "name")?,
+        description: note(&form, "description")?,
+        parts,
+    };
+    kits::create(&app, &v.actor, new).await?;
+    Ok(Redirect::to("/admin/kits").into_response())
+}
+
+async fn delete_kit(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Posted { viewer: v, .. }: Posted<Fields>,
+) -> PageResult {
+    kits::delete(&app, &v.actor, id).await?;
+    Ok(Redirect::to("/admin/kits").into_response())
+}
+
+#[derive(askama::Template)]
+#[template(path = "bookings.html")]
+struct BookingsPage {
+    c: Chrome,
+    collisions: Vec<Collision>,
+    /// Whether the viewer may accept swaps (the admin); a department sees its own only.
+    can_swap: bool,
+}
+
+/// The bookings starting within a week whose asset is not back, with the swap proposed.
+async fn collisions(v: Viewer, State(app): State<App>) -> PageResult {
+    let c = v.chrome("bookings");
+    render(BookingsPage {
+        can_swap: c.may(Op::SwapBooking),
+        c,
+        collisions: bookings::collisions(&app, &v.actor).await?,
+    })
+}
+
+/// Accept a swap: the booked asset for the proposed one (or the one typed).
+async fn swap(
+    State(app): State<App>,
+    Path(loan): Path<i64>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    let asset_id = field(&form, "asset")
+        .parse()
+        .map_err(|_| invalid("asset: name the booked asset"))?;
+    let replacement_id = match field(&form, "replacement") {
+        "" => None,
+        r => Some(
+            r.parse()
+                .map_err(|_| invalid("replacement: give an asset number"))?,
+        ),
+    };
+    let input = Swap {
+        asset_id,
+        replacement_id,
+        reason: note(&form, "reason")?,
+    };
+    bookings::swap(&app, &v.actor, loan, input).await?;
+    Ok(Redirect::to("/admin/bookings").into_response())
+}
