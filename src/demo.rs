@@ -135,6 +135,7 @@ impl World {
                 password_hash: &hash,
                 role,
                 department_id,
+                email: None,
             };
             ids.push(people::insert_user(conn, &row).await?.id);
         }

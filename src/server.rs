@@ -126,6 +126,7 @@ pub async fn serve_with(
     let closing = app.closing.clone();
     let sweeper = tokio::spawn(sweep_sessions(app.pool.clone(), closing.clone()));
     let figures = tokio::spawn(refresh_figures(app.pool.clone(), closing.clone()));
+    let notifier = tokio::spawn(crate::app::notices::run(app.clone()));
     let service = router(app);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -170,6 +171,7 @@ pub async fn serve_with(
     }
     sweeper.abort();
     figures.abort();
+    notifier.abort();
     Ok(())
 }
 

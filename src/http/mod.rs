@@ -25,6 +25,7 @@ mod catalogue;
 mod disposals;
 mod intakes;
 mod loans;
+mod notices;
 mod people;
 mod readers;
 mod session;
@@ -77,6 +78,7 @@ pub fn router() -> Router<App> {
         .merge(stocktakes::router())
         .merge(tokens::router())
         .merge(walks::router())
+        .merge(notices::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new().nest("/api", api).route(
