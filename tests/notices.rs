@@ -502,6 +502,27 @@ async fn overdue_work_is_listed_for_whoever_must_act(pool: PgPool) {
     assert_eq!(list(world.requester.clone()).await, all[..2].to_vec());
     assert_eq!(list(world.requester2.clone()).await, all[2..].to_vec());
 
+    // Only what one kind of actor must do.
+    let returns = ok(world
+        .call(
+            Method::GET,
+            "/api/deadlines/overdue?acts=department",
+            &world.admin,
+            None,
+        )
+        .await);
+    assert_eq!(returns.as_array().unwrap().len(), 1);
+    assert_eq!(returns[0]["id"], late);
+    let (status, _) = world
+        .call(
+            Method::GET,
+            "/api/deadlines/overdue?acts=everyone",
+            &world.admin,
+            None,
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}");
+
     let work = ok(world
         .call(Method::GET, "/api/deadlines/overdue", &world.admin, None)
         .await);

@@ -57,10 +57,17 @@ fn kind_of(kind: &str) -> OrderKind {
 }
 
 /// The work past its limit that `actor` may see (a requester: their department's), most
-/// late first.
-pub async fn overdue(app: &App, actor: &Actor) -> Result<Vec<OverdueWork>> {
+/// late first; `acts`: only what they must act on.
+pub async fn overdue(app: &App, actor: &Actor, acts: Option<Acts>) -> Result<Vec<OverdueWork>> {
     let department = department_filter(actor, Op::ListOverdueWork);
-    let limits = app.config.deadlines.all().to_vec();
+    let limits: Vec<Limit> = app
+        .config
+        .deadlines
+        .all()
+        .iter()
+        .filter(|l| acts.is_none_or(|a| a == l.acts))
+        .copied()
+        .collect();
     let mut late = app
         .read(actor, Op::ListOverdueWork, async |c| {
             let today = notices::today(c).await?;

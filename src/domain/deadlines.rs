@@ -6,11 +6,11 @@
 //! number of days of any row (`[deadlines]`, keyed `loan_requested = 2`, …).
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Who must act for the paperwork to move on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Acts {
     /// The depot manager: decisions, sales, remittances.
@@ -137,6 +137,18 @@ impl Limits {
 
     pub fn all(&self) -> &[Limit] {
         &self.0
+    }
+}
+
+impl Acts {
+    /// Whose work a person of `role` does: an auditor's is nobody's (they only read).
+    pub fn of(role: crate::auth::Role) -> Option<Acts> {
+        match role {
+            crate::auth::Role::Admin => Some(Acts::Admin),
+            crate::auth::Role::Keeper => Some(Acts::Keeper),
+            crate::auth::Role::Requester => Some(Acts::Department),
+            crate::auth::Role::Auditor => None,
+        }
     }
 }
 

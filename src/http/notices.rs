@@ -12,7 +12,7 @@ use crate::app::deadlines::{self, OverdueWork};
 use crate::app::notices::{self, InboxFilter, Marked, Notification, Unread};
 use crate::auth::Actor;
 use crate::domain::bounds::PageNo;
-use crate::domain::deadlines::Limit;
+use crate::domain::deadlines::{Acts, Limit};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -89,12 +89,21 @@ async fn list_deadlines(actor: Actor, State(app): State<App>) -> ApiResult<Json<
     Ok(Json(deadlines::limits(&app, &actor)?))
 }
 
-/// Paperwork past its time limit, most late first, with who must act; a requester sees
-/// their department's.
-#[utoipa::path(get, path = "/deadlines/overdue", tag = "deadlines", responses((status = 200, body = Vec<OverdueWork>)))]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OverdueQuery {
+    /// Only the work of those who act so: admin, keeper or department.
+    #[param(value_type = Option<String>)]
+    pub acts: Option<Acts>,
+}
+
+/// Paperwork past its time limit, most late first (at most 200 per limit), with who must
+/// act; a requester sees their department's.
+#[utoipa::path(get, path = "/deadlines/overdue", tag = "deadlines", params(OverdueQuery), responses((status = 200, body = Vec<OverdueWork>)))]
 async fn list_overdue_work(
     actor: Actor,
     State(app): State<App>,
+    Query(q): Query<OverdueQuery>,
 ) -> ApiResult<Json<Vec<OverdueWork>>> {
-    Ok(Json(deadlines::overdue(&app, &actor).await?))
+    Ok(Json(deadlines::overdue(&app, &actor, q.acts).await?))
 }

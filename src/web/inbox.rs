@@ -35,6 +35,8 @@ struct InboxPage {
     /// The id to page on for older ones, when there are.
     older: Option<i64>,
     overdue: Vec<OverdueWork>,
+    /// Whether the overdue work is everyone's, not only the viewer's to act on.
+    all: bool,
     email: String,
     mail_on: bool,
 }
@@ -93,6 +95,9 @@ impl InboxPage {
 #[derive(Debug, Default, Deserialize)]
 struct InboxQuery {
     after: Option<i64>,
+    /// Show all the overdue work one may see, not only one's own to act on.
+    #[serde(default)]
+    all: bool,
 }
 
 async fn inbox(v: Viewer, State(app): State<App>, Query(q): Query<InboxQuery>) -> PageResult {
@@ -106,7 +111,8 @@ async fn inbox(v: Viewer, State(app): State<App>, Query(q): Query<InboxQuery>) -
         .has_more
         .then(|| page.items.last().map(|n| n.id))
         .flatten();
-    let overdue = deadlines::overdue(&app, &v.actor).await?;
+    let acts = if q.all { None } else { Acts::of(v.actor.role) };
+    let overdue = deadlines::overdue(&app, &v.actor, acts).await?;
     let me = people::get_user(&app, &v.actor, v.actor.id).await?;
     render(InboxPage {
         c: v.chrome("inbox"),
@@ -114,6 +120,7 @@ async fn inbox(v: Viewer, State(app): State<App>, Query(q): Query<InboxQuery>) -
         notifications: page.items,
         older,
         overdue,
+        all: q.all || acts.is_none(),
         email: me.email.unwrap_or_default(),
         mail_on: app.mailer.is_some(),
     })
