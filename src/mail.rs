@@ -26,6 +26,18 @@ pub enum MailError {
     TimedOut,
 }
 
+impl MailError {
+    /// Whether trying again cannot help: an address that is not one, a message that cannot
+    /// be built, or the relay refusing it for good (a 5xx reply, e.g. no such mailbox).
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            MailError::Address(_) | MailError::Message(_) => true,
+            MailError::Smtp(e) => e.is_permanent(),
+            MailError::TimedOut => false,
+        }
+    }
+}
+
 /// Sends plain-text mail from one sender through one relay.
 #[derive(Clone)]
 pub struct Mailer {

@@ -319,6 +319,30 @@ async fn a_relay_that_is_away_delays_the_email_never_the_notification(pool: PgPo
         .unwrap();
     assert_eq!(depot::app::notices::round(&app).await.unwrap().sent, 0);
     smtp.quiet().await;
+
+    // A mailbox the relay refuses for good is given up at once; the notification stays.
+    set_email(&world, &world.admin, "admin", "nobody@depot.test").await;
+    let refused = world.request_tables(1, "2031-05-03", "2031-05-04").await;
+    let round = depot::app::notices::round(&app).await.unwrap();
+    assert_eq!((round.notifications, round.sent, round.failed), (1, 0, 1));
+    let (attempts, given_up): (i32, bool) = sqlx::query_as(
+        "select attempts, failed_at is not null from mail_outbox where address = 'nobody@depot.test'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((attempts, given_up), (1, true));
+    let inbox = ok(world
+        .call(
+            Method::GET,
+            "/api/notifications?unread=true",
+            &world.admin,
+            None,
+        )
+        .await);
+    assert_eq!(inbox["items"][0]["order_id"], refused);
+    smtp.quiet().await;
+
     assert_eq!(depot::app::notices::retry_after(1), Duration::from_secs(30));
     assert_eq!(
         depot::app::notices::retry_after(3),

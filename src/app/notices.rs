@@ -25,7 +25,8 @@ use crate::domain::notices::{words, Details, Kind, Words};
 pub const NOTICES_PER_ROUND: i64 = 200;
 /// E-mails a round sends at most (each bounded by `mail::SEND_TIMEOUT`).
 pub const MAILS_PER_ROUND: i64 = 20;
-/// An e-mail is tried this many times, then given up (the notification stays).
+/// An e-mail is tried this many times, then given up (the notification stays); one the
+/// relay refuses for good is given up at once.
 pub const MAIL_ATTEMPTS: i32 = 8;
 /// Unread notifications are counted up to this many ("99+" is as useful as the number).
 pub const UNREAD_CAP: i64 = 100;
@@ -177,8 +178,9 @@ async fn send_mail(app: &App) -> Result<(usize, usize)> {
     let Some(mailer) = &app.mailer else {
         return Ok((0, 0));
     };
-    // A claimed e-mail is not due again until its sending must have ended.
-    let lease = (crate::mail::SEND_TIMEOUT * 3).as_secs_f64();
+    // A claimed e-mail is not due again until the round that claimed it must have sent it:
+    // each message takes at most twice the send timeout, and they go one after another.
+    let lease = (crate::mail::SEND_TIMEOUT * 2 * MAILS_PER_ROUND as u32).as_secs_f64() + 60.0;
     let due = notices::claim_mail(&mut *app.pool.acquire().await?, MAILS_PER_ROUND, lease).await?;
     let (mut sent, mut failed) = (0, 0);
     for mail in due {
@@ -193,7 +195,7 @@ async fn send_mail(app: &App) -> Result<(usize, usize)> {
                 sent += 1;
             }
             Err(e) => {
-                let give_up = mail.attempts >= MAIL_ATTEMPTS;
+                let give_up = mail.attempts >= MAIL_ATTEMPTS || e.is_permanent();
                 let retry = retry_after(mail.attempts).as_secs_f64();
                 notices::mail_failed(&mut conn, mail.id, &e.to_string(), retry, give_up).await?;
                 if give_up {
