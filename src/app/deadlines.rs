@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::policy::{authorize, department_filter, Target};
 use super::{App, Op, Result};
-use crate::auth::Actor;
+use crate::auth::{Actor, Role};
 use crate::db::deadlines::{self, Past};
 use crate::db::events::OrderKind;
 use crate::db::notices;
@@ -38,6 +38,17 @@ pub struct OverdueWork {
     pub acts: Acts,
     /// What is due: decide, issue, return, hand_over, appraise, sell_or_scrap, remit, receive, settle.
     pub action: &'static str,
+}
+
+/// Whose work a person does: an admin's, a keeper's, their department's; an auditor's is
+/// nobody's (they read).
+pub fn acts_of(actor: &Actor) -> Option<Acts> {
+    match actor.role {
+        Role::Admin => Some(Acts::Admin),
+        Role::Keeper => Some(Acts::Keeper),
+        Role::Requester => Some(Acts::Department),
+        Role::Auditor => None,
+    }
 }
 
 /// The limits in force.

@@ -140,18 +140,6 @@ impl Limits {
     }
 }
 
-impl Acts {
-    /// Whose work a person of `role` does: an auditor's is nobody's (they only read).
-    pub fn of(role: crate::auth::Role) -> Option<Acts> {
-        match role {
-            crate::auth::Role::Admin => Some(Acts::Admin),
-            crate::auth::Role::Keeper => Some(Acts::Keeper),
-            crate::auth::Role::Requester => Some(Acts::Department),
-            crate::auth::Role::Auditor => None,
-        }
-    }
-}
-
 pub fn is_working_day(day: NaiveDate) -> bool {
     !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
 }

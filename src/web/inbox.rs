@@ -111,7 +111,11 @@ async fn inbox(v: Viewer, State(app): State<App>, Query(q): Query<InboxQuery>) -
         .has_more
         .then(|| page.items.last().map(|n| n.id))
         .flatten();
-    let acts = if q.all { None } else { Acts::of(v.actor.role) };
+    let acts = if q.all {
+        None
+    } else {
+        deadlines::acts_of(&v.actor)
+    };
     let overdue = deadlines::overdue(&app, &v.actor, acts).await?;
     let me = people::get_user(&app, &v.actor, v.actor.id).await?;
     render(InboxPage {

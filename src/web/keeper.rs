@@ -1,5 +1,6 @@
-//! The keeper's pages: pick lists for approved loans, loans to take back (inspection is on
-//! the loan page), and intake with tag commissioning. The live gate view and the stocktake
+//! The keeper's pages: pick lists for approved loans, the returns desk (loans to take back,
+//! inspected on the loan page; assets back through the gate, inspected here in one form),
+//! and intake with tag commissioning. The live gate view and the stocktake
 //! page belong here too, once reader ingest streams its events.
 
 use axum::extract::{Path, State};
