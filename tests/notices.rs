@@ -759,3 +759,51 @@ async fn the_keeper_inspects_gate_returns_on_the_returns_page(pool: PgPool) {
     let page = common::get(&world, "/keeper/returns", &requester).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
 }
+
+/// As a new user would try it: `depot serve --demo` with an SMTP relay configured e-mails
+/// the Finance Bureau about its overdue loan, and only the Finance Bureau.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_demo_emails_its_overdue_loan_to_its_department(pool: PgPool) {
+    let mut smtp = SmtpSink::start(free_port()).await;
+    let o = pool.connect_options();
+    let url = format!(
+        "postgres://{}@localhost/{}?host={}",
+        o.get_username(),
+        o.get_database().unwrap(),
+        o.get_socket().unwrap().display()
+    );
+    let mut serve = common::site::depot_serve();
+    serve
+        .arg("--demo")
+        .env("DATABASE_URL", url)
+        .env("DEPOT_SMTP_HOST", "127.0.0.1")
+        .env("DEPOT_SMTP_PORT", smtp.port.to_string())
+        .env("DEPOT_SMTP_FROM", "depot@depot.test");
+    let (_depot, _base) = common::site::spawn_serving(serve);
+    let overdue: i64 = loop {
+        // The demo is seeded before it serves: its overdue loan is there already.
+        let found = sqlx::query_scalar(
+            "select id from loans where status in ('issued', 'partially_issued') and ends_on < current_date
+             order by id limit 1",
+        )
+        .fetch_optional(&pool)
+        .await
+        .unwrap();
+        if let Some(id) = found {
+            break id;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let subject = format!("出借单 {overdue} 已逾期未还 · Loan {overdue} is overdue");
+    // The first round runs as the service starts; other notices may come first.
+    let mut seen = Vec::new();
+    while !seen.iter().any(|(_, s)| *s == subject) {
+        assert!(seen.len() < 100, "no overdue e-mail among {seen:?}");
+        seen.extend(smtp.received(1).await);
+    }
+    let to: Vec<_> = seen.iter().filter(|(_, s)| *s == subject).collect();
+    assert_eq!(
+        to,
+        vec![&(vec!["requester@depot.example".to_owned()], subject.clone())]
+    );
+}
