@@ -50,6 +50,8 @@ create table mail_outbox (
     constraint mail_outbox_once unique (notification_id)
 );
 create index mail_outbox_due_idx on mail_outbox (next_attempt_at) where sent_at is null and failed_at is null;
+-- Sent or given up: forgotten after a while.
+create index mail_outbox_done_idx on mail_outbox ((coalesce(sent_at, failed_at)));
 
 -- From when the notifier tells of decisions and returns: not of those made before it ran.
 create table notifier (

@@ -343,6 +343,24 @@ async fn a_relay_that_is_away_delays_the_email_never_the_notification(pool: PgPo
     assert_eq!(inbox["items"][0]["order_id"], refused);
     smtp.quiet().await;
 
+    // A month on, the outbox forgets them; the inbox keeps its notifications.
+    sqlx::query("update mail_outbox set sent_at = sent_at - interval '31 days', failed_at = failed_at - interval '31 days'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    depot::app::notices::round(&app).await.unwrap();
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("select count(*) from mail_outbox")
+            .fetch_one(&pool)
+            .await
+            .unwrap(),
+        0
+    );
+    let inbox = ok(world
+        .call(Method::GET, "/api/notifications", &world.admin, None)
+        .await);
+    assert_eq!(inbox["items"].as_array().unwrap().len(), 2);
+
     assert_eq!(depot::app::notices::retry_after(1), Duration::from_secs(30));
     assert_eq!(
         depot::app::notices::retry_after(3),

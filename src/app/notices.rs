@@ -28,6 +28,9 @@ pub const MAILS_PER_ROUND: i64 = 20;
 /// An e-mail is tried this many times, then given up (the notification stays); one the
 /// relay refuses for good is given up at once.
 pub const MAIL_ATTEMPTS: i32 = 8;
+/// E-mail sent or given up is kept this many days, then forgotten (at most
+/// [`MAILS_PER_ROUND`] × 50 a round).
+pub const MAIL_KEPT_DAYS: i32 = 30;
 /// Unread notifications are counted up to this many ("99+" is as useful as the number).
 pub const UNREAD_CAP: i64 = 100;
 
@@ -156,6 +159,7 @@ pub async fn round(app: &App) -> Result<Round> {
     )
     .await?;
     let delivered = notices::deliver(&mut tx, &made, app.mailer.is_some()).await?;
+    notices::forget_old_mail(&mut tx, MAIL_KEPT_DAYS, MAILS_PER_ROUND * 50).await?;
     tx.commit().await?;
     let (sent, failed) = send_mail(app).await?;
     Ok(Round {

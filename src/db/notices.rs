@@ -228,6 +228,22 @@ pub async fn mail_sent(conn: &mut PgConnection, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Forget e-mail sent or given up more than `days` ago, at most `limit` of them: the outbox
+/// is a queue, not an archive (the notification stays in its inbox).
+pub async fn forget_old_mail(conn: &mut PgConnection, days: i32, limit: i64) -> Result<u64> {
+    Ok(sqlx::query(
+        "delete from mail_outbox where id in (
+             select id from mail_outbox
+             where coalesce(sent_at, failed_at) < now() - make_interval(days => $1)
+             limit $2)",
+    )
+    .bind(days)
+    .bind(limit)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 /// The e-mail was not sent: try again in `retry_s` seconds, or, with `give_up`, never.
 pub async fn mail_failed(
     conn: &mut PgConnection,
