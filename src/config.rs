@@ -22,6 +22,9 @@ pub const DEFAULT_READER_BACKOFF_MAX_S: u64 = depot_readers::Backoff::DEFAULT_MA
 pub const DEFAULT_STATEMENT_TIMEOUT_S: u64 = 30;
 /// The longest an API token may last: ten years.
 pub const MAX_TOKEN_DAYS: i64 = 3650;
+/// The notifier looks for what to tell, and sends e-mail, this many seconds apart.
+pub const DEFAULT_NOTIFY_EVERY_S: u64 = 60;
+pub const DEFAULT_SMTP_PORT: u16 = 25;
 
 #[derive(Clone)]
 pub struct Config {
@@ -54,6 +57,22 @@ pub struct Config {
     /// Readers and gates from the configuration file, applied to the database at start.
     pub readers: Vec<ReaderEntry>,
     pub gates: Vec<GateEntry>,
+    /// Where notifications are e-mailed from; `None`: the inbox only, no e-mail.
+    pub smtp: Option<Smtp>,
+    /// The notifier runs this many seconds apart (default 60; 1 to 3600).
+    pub notify_every_s: u64,
+    /// The time limits per order status (限时办结).
+    pub deadlines: crate::domain::deadlines::Limits,
+}
+
+/// An SMTP relay that takes mail from Depot without TLS or a password (a relay on the
+/// host or the local network).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    /// The sender, `depot@example.org` or `公物仓 <depot@example.org>`.
+    pub from: String,
 }
 
 /// `[[readers]]` in the configuration file. Zones are named `WAREHOUSE/ZONE` by their codes.
@@ -101,6 +120,9 @@ impl fmt::Debug for Config {
             .field("statement_timeout_s", &self.statement_timeout_s)
             .field("readers", &self.readers.len())
             .field("gates", &self.gates.len())
+            .field("smtp", &self.smtp)
+            .field("notify_every_s", &self.notify_every_s)
+            .field("deadlines", &self.deadlines)
             .finish()
     }
 }
@@ -138,6 +160,13 @@ pub struct FileConfig {
     pub readers: Vec<ReaderEntry>,
     #[serde(default)]
     pub gates: Vec<GateEntry>,
+    pub smtp_host: Option<String>,
+    pub smtp_port: Option<u16>,
+    pub smtp_from: Option<String>,
+    pub notify_every_s: Option<u64>,
+    /// `[deadlines]`: working days per `KIND_STATUS`, e.g. `loan_requested = 2`.
+    #[serde(default)]
+    pub deadlines: std::collections::BTreeMap<String, i64>,
 }
 
 /// The flag and environment layer (clap reads both).
@@ -155,6 +184,15 @@ pub struct Overrides {
     /// GS1 company prefix for new assets' GIAI-96 EPCs [default: 6901234]
     #[arg(long, env = "DEPOT_COMPANY_PREFIX", global = true)]
     pub company_prefix: Option<String>,
+    /// SMTP relay to e-mail notifications through (no TLS, no password); unset: no e-mail
+    #[arg(long, env = "DEPOT_SMTP_HOST", global = true)]
+    pub smtp_host: Option<String>,
+    /// The SMTP relay's port [default: 25]
+    #[arg(long, env = "DEPOT_SMTP_PORT", global = true)]
+    pub smtp_port: Option<u16>,
+    /// The sender of notification e-mail, e.g. "depot@example.org"
+    #[arg(long, env = "DEPOT_SMTP_FROM", global = true)]
+    pub smtp_from: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -211,6 +249,16 @@ impl Config {
                 .unwrap_or(DEFAULT_STATEMENT_TIMEOUT_S),
             readers: file.readers,
             gates: file.gates,
+            smtp: smtp(
+                over.smtp_host.clone().or(file.smtp_host),
+                over.smtp_port.or(file.smtp_port),
+                over.smtp_from.clone().or(file.smtp_from),
+            )?,
+            notify_every_s: file.notify_every_s.unwrap_or(DEFAULT_NOTIFY_EVERY_S),
+            deadlines: crate::domain::deadlines::Limits::with(
+                file.deadlines.iter().map(|(k, v)| (k.as_str(), *v)),
+            )
+            .map_err(ConfigError::Invalid)?,
         };
         config.validate()?;
         Ok(config)
@@ -248,6 +296,11 @@ impl Config {
                 "statement_timeout_s must be 0 (no limit) to 3600 (an hour)".into(),
             ));
         }
+        if !(1..=3_600).contains(&self.notify_every_s) {
+            return Err(ConfigError::Invalid(
+                "notify_every_s must be 1 to 3600 (an hour)".into(),
+            ));
+        }
         if let Some(h) = &self.client_ip_header {
             if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
                 return Err(ConfigError::Invalid(format!(
@@ -274,8 +327,38 @@ impl Config {
             statement_timeout_s: DEFAULT_STATEMENT_TIMEOUT_S,
             readers: Vec::new(),
             gates: Vec::new(),
+            smtp: None,
+            notify_every_s: DEFAULT_NOTIFY_EVERY_S,
+            deadlines: Default::default(),
         }
     }
+}
+
+/// The SMTP settings: none without a host; a host needs a sender address.
+fn smtp(
+    host: Option<String>,
+    port: Option<u16>,
+    from: Option<String>,
+) -> Result<Option<Smtp>, ConfigError> {
+    let Some(host) = host.map(|h| h.trim().to_owned()).filter(|h| !h.is_empty()) else {
+        return Ok(None);
+    };
+    let from = from
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .ok_or_else(|| {
+            ConfigError::Invalid("smtp_from: say who notification e-mail comes from".into())
+        })?;
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(ConfigError::Invalid(format!(
+            "smtp_from {from:?} is not an e-mail address"
+        )));
+    }
+    let port = port.unwrap_or(DEFAULT_SMTP_PORT);
+    if port == 0 {
+        return Err(ConfigError::Invalid("smtp_port must be 1 to 65535".into()));
+    }
+    Ok(Some(Smtp { host, port, from }))
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -340,6 +423,19 @@ mod tests {
         ] {
             let err = load(bad).unwrap_err().to_string();
             assert!(err.contains(bad.split(' ').next().unwrap()), "{bad}: {err}");
+        }
+        let c = load("smtp_host = \"127.0.0.1\"\nsmtp_port = 2525\nsmtp_from = \"depot@example.org\"\nnotify_every_s = 5\n[deadlines]\nloan_requested = 3\n").unwrap();
+        let smtp = c.smtp.unwrap();
+        assert_eq!((smtp.host.as_str(), smtp.port), ("127.0.0.1", 2525));
+        assert_eq!(c.notify_every_s, 5);
+        assert_ne!(c.deadlines, Default::default());
+        for bad in [
+            "smtp_host = \"127.0.0.1\"",
+            "smtp_host = \"h\"\nsmtp_from = \"not an address\"",
+            "notify_every_s = 0",
+            "[deadlines]\nloan_issued = 2",
+        ] {
+            assert!(load(bad).is_err(), "{bad}");
         }
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -129,12 +129,16 @@ impl World {
         ] {
             // Demo users share a short, well-known password: seeded with its hash directly,
             // since the password policy (10 characters) is for people choosing their own.
+            // Their addresses are under the reserved `.example` domain: with an SMTP relay
+            // configured, the demo's notifications are e-mailed to it and go nowhere else.
+            let email = format!("{username}@depot.example");
             let row = NewUserRow {
                 username,
                 display_name: display,
                 password_hash: &hash,
                 role,
                 department_id,
+                email: Some(&email),
             };
             ids.push(people::insert_user(conn, &row).await?.id);
         }

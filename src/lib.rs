@@ -28,6 +28,8 @@ pub mod engine;
 pub mod http;
 /// Readers drive the lifecycle: reads → engine → facts → orders, alerts, stocktakes, live.
 pub mod ingest;
+/// E-mail: notifications sent through an SMTP relay.
+pub mod mail;
 /// `/metrics`: counters, histograms and levels in the Prometheus text format.
 pub mod metrics;
 /// A UHF radio model from link-budget physics: simulated reads with ground truth, to test

@@ -129,6 +129,7 @@ pub async fn serve_with(
     let sweeper = tokio::spawn(sweep_sessions(app.pool.clone(), closing.clone()));
     let figures = tokio::spawn(refresh_figures(app.pool.clone(), closing.clone()));
     let collisions = tokio::spawn(watch_bookings(app.clone(), closing.clone()));
+    let notifier = tokio::spawn(crate::app::notices::run(app.clone()));
     let service = router(app);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -174,6 +175,7 @@ pub async fn serve_with(
     sweeper.abort();
     figures.abort();
     collisions.abort();
+    notifier.abort();
     Ok(())
 }
 

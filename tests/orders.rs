@@ -199,6 +199,7 @@ async fn user(pool: &PgPool, username: &str, role: Role, department_id: Option<i
         password: "secret-password".known(),
         role,
         department_id,
+        email: Default::default(),
     };
     insert_user(&mut conn, &new).await.unwrap();
     depot::auth::create_api_token(&mut conn, username, "tests", None)

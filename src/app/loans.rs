@@ -170,6 +170,50 @@ pub async fn inspect(app: &App, actor: &Actor, id: i64, input: Inspect) -> Resul
     .await
 }
 
+/// The most a keeper inspects in one go (the returns desk's form).
+pub const INSPECTIONS_MAX: usize = 500;
+
+/// Record the inspections of assets that came back through the gate on several loans at
+/// once (the returns desk's one form): all of them, or none.
+pub async fn inspect_returns(
+    app: &App,
+    actor: &Actor,
+    items: Vec<(i64, Inspection)>,
+) -> Result<usize> {
+    if items.is_empty() {
+        return Err(Error::Invalid(
+            "say how each asset came back: fine, damaged or missing".into(),
+        ));
+    }
+    if items.len() > INSPECTIONS_MAX {
+        return Err(Error::Invalid(format!(
+            "inspect at most {INSPECTIONS_MAX} assets at once"
+        )));
+    }
+    let mut by_loan: std::collections::BTreeMap<i64, Vec<Inspection>> = Default::default();
+    for (loan, item) in items {
+        by_loan.entry(loan).or_default().push(item);
+    }
+    let ctx = Context::by(actor.id);
+    app.change(actor, Op::InspectLoan, async |tx| {
+        let mut done = 0;
+        for (loan, items) in &by_loan {
+            loans::inspect(tx, *loan, items, &ctx).await?;
+            done += items.len();
+        }
+        Ok::<_, crate::db::Error>(done)
+    })
+    .await
+}
+
+/// What came back through the gates and waits for inspection, longest back first.
+pub async fn uninspected(app: &App, actor: &Actor) -> Result<Vec<reports::Uninspected>> {
+    app.read(actor, Op::ReturnsDesk, async |c| {
+        reports::uninspected(c).await
+    })
+    .await
+}
+
 /// What approving a requested loan would reserve, for the admin to adjust: the automatic
 /// choice (or why there is none) and other free assets of the same categories.
 #[derive(Debug, Default)]

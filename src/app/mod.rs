@@ -26,6 +26,8 @@ pub mod assets;
 pub mod bookings;
 /// Places and kinds: warehouses, zones, categories; the catalogue.
 pub mod catalogue;
+/// Time limits per order status, and the work past them.
+pub mod deadlines;
 /// Disposals.
 pub mod disposals;
 /// Intakes.
@@ -36,6 +38,8 @@ pub mod kits;
 pub mod limits;
 /// Loans and compensation cases.
 pub mod loans;
+/// Notifications: inboxes, and the notifier that fills them and sends e-mail.
+pub mod notices;
 /// Departments and users.
 pub mod people;
 /// Who may do what: the policy table and `authorize`.
@@ -71,11 +75,26 @@ pub struct App {
     pub guard: Arc<crate::auth::Guard>,
     /// Open event streams, per session and in total.
     pub streams: Arc<limits::Streams>,
+    /// The SMTP relay notifications are e-mailed through; `None`: no e-mail.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl App {
     pub fn new(pool: PgPool, config: Config) -> Self {
+        // The sender was checked with the configuration; one that is not an address sends
+        // nothing, and says so.
+        let mailer = config
+            .smtp
+            .as_ref()
+            .and_then(|smtp| match crate::mail::Mailer::new(smtp) {
+                Ok(mailer) => Some(Arc::new(mailer)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "notifications will not be e-mailed");
+                    None
+                }
+            });
         App {
+            mailer,
             pool,
             config: Arc::new(config),
             ingest: None,

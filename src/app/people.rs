@@ -9,7 +9,7 @@ use super::{App, Error, Op, Page, Paging, Result};
 use crate::auth::{self, Actor, Role};
 use crate::db::credentials;
 use crate::db::people::{self, Department, DepartmentChange, NewDepartment, User, UserUpdate};
-use crate::domain::bounds::{NewPassword, Password, Text};
+use crate::domain::bounds::{Email, NewPassword, Password, Text};
 
 pub async fn list_departments(app: &App, actor: &Actor) -> Result<Vec<Department>> {
     authorize(actor, Op::ListDepartments, Target::Nothing)?;
@@ -50,9 +50,12 @@ pub struct NewUser {
     pub password: NewPassword,
     pub role: Role,
     pub department_id: Option<i64>,
+    /// Where notifications are e-mailed; omitted or empty: the inbox only.
+    #[serde(default)]
+    pub email: Email,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChange {
     pub display_name: Option<Text>,
@@ -63,6 +66,8 @@ pub struct UserChange {
     pub role: Option<Role>,
     pub department_id: Option<i64>,
     pub active: Option<bool>,
+    /// Where notifications are e-mailed; empty: no e-mail any more. Everyone may set their own.
+    pub email: Option<Email>,
 }
 
 /// Users: admins and auditors see all, everyone else themselves.
@@ -97,6 +102,7 @@ async fn insert_user_hashed(conn: &mut PgConnection, new: &NewUser, hash: &str) 
         password_hash: hash,
         role: new.role,
         department_id: new.department_id,
+        email: new.email.get(),
     };
     Ok(people::insert_user(conn, &row).await?)
 }
@@ -141,6 +147,7 @@ pub async fn update_user(
         role: change.role,
         department_id: change.department_id,
         active: change.active,
+        email: change.email.as_ref().map(Email::get),
     };
     let mut tx = app.pool.begin().await?;
     let user = people::update_user(&mut tx, id, &update).await?;

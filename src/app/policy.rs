@@ -159,6 +159,16 @@ pub enum Op {
     CancelStocktake,
     /// Act on one line of a finished stocktake.
     Resolve,
+    // notifications and time limits
+    /// One's own notifications.
+    ListNotifications,
+    CountUnreadNotifications,
+    MarkNotificationRead,
+    MarkAllNotificationsRead,
+    /// The time limits per order status.
+    ListDeadlines,
+    /// Paperwork past its time limit.
+    ListOverdueWork,
     // the pages' own views
     /// The catalogue with availability for dates.
     BrowseCatalogue,
@@ -232,6 +242,8 @@ const WATCHERS: &[Role] = &[Admin, Keeper, Auditor];
 const REQUESTERS: &[Role] = &[Requester, Admin];
 /// Who oversees: the admin and the finance bureau.
 const OVERSIGHT: &[Role] = &[Admin, Auditor];
+/// No role: with `Oneself`, each person reaches only their own.
+const NOBODY: &[Role] = &[];
 
 const fn rule(op: Op, roles: &'static [Role], scope: Scope, what: &'static str) -> Rule {
     Rule {
@@ -380,6 +392,14 @@ pub const POLICY: &[Rule] = &[
     rule(Op::FinishStocktake,    STAFF,      Any,        "run stocktakes"),
     rule(Op::CancelStocktake,    STAFF,      Any,        "run stocktakes"),
     rule(Op::Resolve,            STAFF,      Any,        "act on stocktake results"),
+
+    // A notification is its reader's alone: nobody reads or marks another's.
+    rule(Op::ListNotifications,  ANYONE,     Oneself(NOBODY), "read their notifications"),
+    rule(Op::CountUnreadNotifications, ANYONE, Oneself(NOBODY), "read their notifications"),
+    rule(Op::MarkNotificationRead, ANYONE,   Oneself(NOBODY), "read their notifications"),
+    rule(Op::MarkAllNotificationsRead, ANYONE, Oneself(NOBODY), "read their notifications"),
+    rule(Op::ListDeadlines,      ANYONE,     Any,        "read the time limits"),
+    rule(Op::ListOverdueWork,    ANYONE,     Department, "see overdue work"),
 
     rule(Op::BrowseCatalogue,    ANYONE,     Department, "browse the catalogue"),
     rule(Op::VirtualDepot,       &[Requester], Department, "list their department's assets"),

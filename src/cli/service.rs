@@ -39,6 +39,9 @@ pub enum UserCommand {
         /// Name shown in the pages [default: the username]
         #[arg(long)]
         display_name: Option<String>,
+        /// Where notifications are e-mailed (needs the SMTP settings)
+        #[arg(long)]
+        email: Option<String>,
         /// Password, at least 10 characters; read from the DEPOT_PASSWORD environment
         /// variable if not given.
         #[arg(long, env = "DEPOT_PASSWORD", hide_env_values = true)]
@@ -225,6 +228,7 @@ pub async fn user(over: &Overrides, cmd: UserCommand) -> anyhow::Result<()> {
             role,
             department,
             display_name,
+            email,
             password,
         } = cmd;
         let mut conn = database.pool.acquire().await?;
@@ -246,6 +250,8 @@ pub async fn user(over: &Overrides, cmd: UserCommand) -> anyhow::Result<()> {
             password: NewPassword::parse(password).map_err(|e| bounded("--password", e))?,
             role,
             department_id,
+            email: crate::domain::bounds::Email::parse(email.unwrap_or_default())
+                .map_err(|e| bounded("--email", e))?,
         };
         let user = insert_user(&mut conn, &body)
             .await

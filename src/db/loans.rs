@@ -540,14 +540,15 @@ fn merge_details(base: &serde_json::Value, extra: serde_json::Value) -> serde_js
 #[serde(deny_unknown_fields)]
 pub struct Inspection {
     pub asset_id: i64,
-    /// fine or damaged (a missing asset did not come back through the gate)
+    /// fine, damaged, or missing (the gate counted it in, but it is not there)
     pub condition: Condition,
     #[serde(default)]
     pub note: Note,
 }
 
 /// Record the inspection of assets returned pending inspection. Damage sends the asset to
-/// repair and opens a compensation case against the borrowing department.
+/// repair, and an asset the gate counted in but that is not there is lost; either opens a
+/// compensation case against the borrowing department.
 pub async fn inspect(
     conn: &mut PgConnection,
     id: i64,
@@ -598,10 +599,22 @@ pub async fn inspect(
                 .await?;
             }
             Condition::Missing => {
-                return Err(Error::Invalid(format!(
-                    "asset {} came back through the gate: it is not missing",
-                    item.asset_id
-                )));
+                let item_ctx = ctx.clone().reason(item.note.to_string());
+                events::transition(conn, item.asset_id, AssetAction::MarkLost, &item_ctx).await?;
+                sqlx::query("update assets set zone_id = null where id = $1")
+                    .bind(item.asset_id)
+                    .execute(&mut *conn)
+                    .await?;
+                compensations::open(
+                    conn,
+                    item.asset_id,
+                    department_id,
+                    Some(id),
+                    compensations::Kind::Loss,
+                    &item.note,
+                    &ctx,
+                )
+                .await?;
             }
         }
         sqlx::query("update reservations set condition = $3 where order_kind = 'loan' and order_id = $1 and asset_id = $2 and condition is null")

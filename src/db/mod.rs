@@ -375,6 +375,8 @@ pub mod disposals;
 mod error;
 pub use error::{Error, OptionalExt, Result};
 
+/// Paperwork past its time limit (限时办结).
+pub mod deadlines;
 /// The event log and the single function that changes an asset's state.
 pub mod events;
 /// Facts from the readers, and where each tag was last seen.
@@ -385,6 +387,8 @@ pub mod intakes;
 pub mod kits;
 /// Loans: request, approve, issue, return.
 pub mod loans;
+/// Notices, inboxes and the e-mail outbox.
+pub mod notices;
 /// What loans and transfers share: lines, choosing and reserving assets.
 pub mod orders;
 /// Departments and users.

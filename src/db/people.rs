@@ -101,6 +101,8 @@ pub struct User {
     pub role: Role,
     pub department_id: Option<i64>,
     pub active: bool,
+    /// Where notifications are e-mailed; none: the inbox only.
+    pub email: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -114,7 +116,8 @@ pub struct UserListing {
     pub active: bool,
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, department_id, active, created_at";
+const USER_COLUMNS: &str =
+    "id, username, display_name, role, department_id, active, email, created_at";
 
 /// A user to store: the password already hashed.
 pub struct NewUserRow<'a> {
@@ -123,18 +126,20 @@ pub struct NewUserRow<'a> {
     pub password_hash: &'a str,
     pub role: Role,
     pub department_id: Option<i64>,
+    pub email: Option<&'a str>,
 }
 
 pub async fn insert_user(conn: &mut PgConnection, new: &NewUserRow<'_>) -> Result<User> {
     Ok(sqlx::query_as(&format!(
-        "insert into users (username, display_name, password_hash, role, department_id)
-         values ($1, $2, $3, $4, $5) returning {USER_COLUMNS}"
+        "insert into users (username, display_name, password_hash, role, department_id, email)
+         values ($1, $2, $3, $4, $5, $6) returning {USER_COLUMNS}"
     ))
     .bind(new.username)
     .bind(new.display_name)
     .bind(new.password_hash)
     .bind(new.role)
     .bind(new.department_id)
+    .bind(new.email)
     .fetch_one(conn)
     .await?)
 }
@@ -198,6 +203,8 @@ pub struct UserUpdate<'a> {
     pub role: Option<Role>,
     pub department_id: Option<i64>,
     pub active: Option<bool>,
+    /// `Some(None)`: no address any more.
+    pub email: Option<Option<&'a str>>,
 }
 
 pub async fn update_user(
@@ -207,7 +214,8 @@ pub async fn update_user(
 ) -> Result<User> {
     sqlx::query_as(&format!(
         "update users set display_name = coalesce($2, display_name),
-                role = coalesce($3, role), department_id = coalesce($4, department_id), active = coalesce($5, active)
+                role = coalesce($3, role), department_id = coalesce($4, department_id), active = coalesce($5, active),
+                email = case when $6 then $7 else email end
          where id = $1 returning {USER_COLUMNS}"
     ))
     .bind(id)
@@ -215,6 +223,8 @@ pub async fn update_user(
     .bind(change.role)
     .bind(change.department_id)
     .bind(change.active)
+    .bind(change.email.is_some())
+    .bind(change.email.flatten())
     .fetch_optional(conn)
     .await?
     .or_not_found(|| format!("user {id}"))

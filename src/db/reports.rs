@@ -48,6 +48,38 @@ pub async fn picks(conn: &mut PgConnection) -> Result<Vec<Pick>> {
     .await?)
 }
 
+/// An asset that came back through a gate on a loan and waits for the keeper's inspection.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Uninspected {
+    pub loan_id: i64,
+    pub department: String,
+    pub asset_id: i64,
+    pub name: String,
+    pub epc: String,
+    pub returned_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The most the returns desk shows to inspect at once: those back longest first.
+pub const UNINSPECTED_MAX: i64 = 500;
+
+/// What came back through the gates and waits for inspection, longest back first, at most
+/// [`UNINSPECTED_MAX`] (read through `reservations_uninspected_idx`).
+pub async fn uninspected(conn: &mut PgConnection) -> Result<Vec<Uninspected>> {
+    Ok(sqlx::query_as(
+        "select r.order_id as loan_id, d.name as department, a.id as asset_id, a.name, a.epc, r.returned_at
+         from (select order_id, asset_id, returned_at from reservations
+               where order_kind = 'loan' and returned_at is not null and condition is null
+               order by returned_at, asset_id limit $1) r
+         join loans l on l.id = r.order_id
+         join departments d on d.id = l.department_id
+         join assets a on a.id = r.asset_id
+         order by r.returned_at, r.order_id, a.id",
+    )
+    .bind(UNINSPECTED_MAX)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// A count of assets under a label (a state, or a category and state).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Count {

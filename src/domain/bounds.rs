@@ -428,6 +428,50 @@ impl Default for PageNo {
     }
 }
 
+/// An e-mail address to send notifications to, or none (empty): one `@` between a local
+/// part and a domain, no spaces, control characters or `<>",;`, at most 254 characters —
+/// the shape the schema's `users_email_shape` holds too.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(try_from = "String")]
+#[schema(value_type = String)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_CHARS: usize = 254;
+
+    pub fn parse(text: impl Into<String>) -> Result<Email, OutOfBounds> {
+        let text = text.into().trim().to_owned();
+        if text.is_empty() {
+            return Ok(Email(text));
+        }
+        check_chars(&text, Email::MAX_CHARS, &[])?;
+        let bad = |c: char| c.is_whitespace() || "<>\",;".contains(c);
+        match text.split_once('@') {
+            Some((local, domain))
+                if !local.is_empty()
+                    && !domain.is_empty()
+                    && !domain.contains('@')
+                    && !text.chars().any(bad) =>
+            {
+                Ok(Email(text))
+            }
+            _ => refuse(format!("{text:?} is not an e-mail address")),
+        }
+    }
+
+    /// The address; `None` when empty.
+    pub fn get(&self) -> Option<&str> {
+        (!self.0.is_empty()).then_some(self.0.as_str())
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = OutOfBounds;
+    fn try_from(text: String) -> Result<Email, OutOfBounds> {
+        Email::parse(text)
+    }
+}
+
 /// A path on this site to go back to after signing in or switching language: exactly one
 /// leading `/` (so never `//host` or `/\host`), no backslash, no control characters
 /// (browsers drop tabs and line breaks, turning `/\t/evil.example` into `//evil.example`).

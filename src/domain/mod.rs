@@ -3,7 +3,11 @@
 /// Bounded input types (`Text`, `Note`, `Day`, `Fen`, `PageNo`, `LocalPath`, passwords):
 /// the rules every request's fields obey, written once.
 pub mod bounds;
+/// Time limits per order status (限时办结) in working days, and who must act.
+pub mod deadlines;
 /// GS1 EPC encodings: GIAI-96 for new assets; GRAI-96, SGTIN-96 and raw when reading.
 pub mod epc;
 /// The asset lifecycle and order status tables.
 pub mod lifecycle;
+/// What a notice says, in both languages.
+pub mod notices;

@@ -27,6 +27,7 @@ mod disposals;
 mod intakes;
 mod kits;
 mod loans;
+mod notices;
 mod people;
 mod readers;
 mod session;
@@ -81,6 +82,7 @@ pub fn router() -> Router<App> {
         .merge(stocktakes::router())
         .merge(tokens::router())
         .merge(walks::router())
+        .merge(notices::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new().nest("/api", api).route(

@@ -272,6 +272,10 @@ async fn add_user(
         password: named("password", NewPassword::parse(field(&form, "password")))?,
         role,
         department_id: field(&form, "department").parse().ok(),
+        email: named(
+            "email",
+            crate::domain::bounds::Email::parse(field(&form, "email")),
+        )?,
     };
     people::create_user(&app, &v.actor, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())

@@ -1,5 +1,6 @@
-//! The keeper's pages: pick lists for approved loans, loans to take back (inspection is on
-//! the loan page), and intake with tag commissioning. The live gate view and the stocktake
+//! The keeper's pages: pick lists for approved loans, the returns desk (loans to take back,
+//! inspected on the loan page; assets back through the gate, inspected here in one form),
+//! and intake with tag commissioning. The live gate view and the stocktake
 //! page belong here too, once reader ingest streams its events.
 
 use axum::extract::{Path, State};
@@ -14,14 +15,15 @@ use crate::app::intakes::{self, Receipt};
 use crate::app::{catalogue, loans, people, App};
 use crate::db::assets::{NewAsset, SourceClass};
 use crate::db::intakes::{Intake, NewIntake};
-use crate::db::loans::Loan;
-use crate::db::reports::Pick;
+use crate::db::loans::{Condition, Inspection, Loan};
+use crate::db::reports::{Pick, Uninspected};
 use crate::domain::bounds::Text;
 
 pub fn router() -> Router<App> {
     Router::new()
         .route("/keeper/picks", get(picks))
         .route("/keeper/returns", get(returns))
+        .route("/keeper/returns/inspect", post(inspect))
         .route("/keeper/intakes", get(intake_list).post(open_intake))
         .route("/keeper/intakes/{id}", get(intake_detail))
         .route("/keeper/intakes/{id}/receive", post(receive))
@@ -54,13 +56,58 @@ async fn picks(v: Viewer, State(app): State<App>) -> PageResult {
 struct ReturnsPage {
     c: Chrome,
     loans: Vec<Loan>,
+    uninspected: Vec<Uninspected>,
+}
+
+impl ReturnsPage {
+    fn returned(&self, u: &Uninspected) -> String {
+        u.returned_at.format("%Y-%m-%d %H:%M").to_string()
+    }
 }
 
 async fn returns(v: Viewer, State(app): State<App>) -> PageResult {
     render(ReturnsPage {
         c: v.chrome("returns"),
         loans: loans::out(&app, &v.actor).await?,
+        uninspected: loans::uninspected(&app, &v.actor).await?,
     })
+}
+
+/// The returns desk's inspection form: for each asset back through the gate,
+/// `condition-LOAN-ASSET` (fine, damaged, missing, or empty: not yet) and `note-LOAN-ASSET`.
+async fn inspect(State(app): State<App>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+    let mut items = Vec::new();
+    for (name, value) in &form {
+        let Some(key) = name.strip_prefix("condition-") else {
+            continue;
+        };
+        let condition = match value.trim() {
+            "" => continue,
+            "fine" => Condition::Fine,
+            "damaged" => Condition::Damaged,
+            "missing" => Condition::Missing,
+            other => {
+                return Err(invalid(format!(
+                    "{name}: {other:?} is not fine, damaged or missing"
+                )))
+            }
+        };
+        let (loan, asset) = key
+            .split_once('-')
+            .and_then(|(l, a)| Some((l.parse::<i64>().ok()?, a.parse::<i64>().ok()?)))
+            .ok_or_else(|| invalid(format!("{name} names no loan and asset")))?;
+        let note = note(&form, &format!("note-{key}"))?;
+        items.push((
+            loan,
+            Inspection {
+                asset_id: asset,
+                condition,
+                note,
+            },
+        ));
+    }
+    loans::inspect_returns(&app, &v.actor, items).await?;
+    Ok(Redirect::to("/keeper/returns").into_response())
 }
 
 #[derive(askama::Template)]

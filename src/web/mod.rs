@@ -24,6 +24,7 @@ use crate::domain::bounds;
 mod admin;
 mod bookings;
 pub mod i18n;
+mod inbox;
 mod keeper;
 mod live;
 mod orders;
@@ -46,6 +47,7 @@ pub fn router() -> Router<App> {
         .merge(keeper::router())
         .merge(live::router())
         .merge(reports::router())
+        .merge(inbox::router())
 }
 
 async fn css() -> Response {
@@ -84,6 +86,8 @@ pub struct Viewer {
     pub csrf: String,
     /// Path and query of this page, to come back to after switching language.
     pub path: String,
+    /// Their unread notifications, for the menu.
+    pub unread: i64,
 }
 
 impl Viewer {
@@ -96,6 +100,7 @@ impl Viewer {
             here,
             nav: nav(self.actor.role),
             path: self.path.clone(),
+            unread: self.unread,
         }
     }
 }
@@ -118,11 +123,14 @@ impl FromRequestParts<App> for Viewer {
             .await
             .map_err(app::Error::from)?
             .ok_or_else(|| PageError::Login(next.clone()))?;
+        drop(conn);
+        let unread = app::notices::unread(state, &actor).await?.unread;
         Ok(Viewer {
             actor,
             lang,
             csrf: csrf_token(&token),
             path: next,
+            unread,
         })
     }
 }
@@ -262,6 +270,8 @@ pub struct Chrome {
     pub here: &'static str,
     pub nav: Vec<(&'static str, &'static str)>,
     pub path: String,
+    /// Unread notifications, shown beside the inbox in the menu.
+    pub unread: i64,
 }
 
 impl Chrome {
@@ -273,6 +283,7 @@ impl Chrome {
             here: "",
             nav: Vec::new(),
             path: String::from("/login"),
+            unread: 0,
         }
     }
 
@@ -311,6 +322,15 @@ impl Chrome {
         }
     }
 
+    /// The unread count beside a menu entry: the inbox's, when there are any.
+    pub fn badge(&self, key: &str) -> String {
+        match (key, self.unread) {
+            ("inbox", n) if n >= app::notices::UNREAD_CAP => format!("{}+", n - 1),
+            ("inbox", n) if n > 0 => n.to_string(),
+            _ => String::new(),
+        }
+    }
+
     /// Whether the person may do `op` at all: what a page offers them.
     pub fn may(&self, op: app::Op) -> bool {
         self.user
@@ -327,6 +347,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/loans/new", "request_loan"),
             ("/orders", "my_orders"),
             ("/virtual-depot", "virtual_depot"),
+            ("/inbox", "inbox"),
         ],
         Role::Admin => vec![
             ("/admin/approvals", "approvals"),
@@ -339,6 +360,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/reports", "dashboard"),
             ("/admin/registers", "registers"),
             ("/admin/readers", "readers"),
+            ("/inbox", "inbox"),
         ],
         Role::Keeper => vec![
             ("/keeper/picks", "picks"),
@@ -347,12 +369,14 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/keeper/gate", "gate"),
             ("/keeper/stocktakes", "stocktakes"),
             ("/assets", "assets"),
+            ("/inbox", "inbox"),
         ],
         Role::Auditor => vec![
             ("/reports", "dashboard"),
             ("/orders", "orders"),
             ("/disposals", "disposals"),
             ("/assets", "assets"),
+            ("/inbox", "inbox"),
         ],
     }
 }

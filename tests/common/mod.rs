@@ -138,6 +138,7 @@ impl World {
             password: PASSWORD.known(),
             role,
             department_id,
+            email: Default::default(),
         };
         depot::app::people::insert_user(&mut conn, &body)
             .await
