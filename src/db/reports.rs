@@ -66,14 +66,16 @@ pub const UNINSPECTED_MAX: i64 = 500;
 /// [`UNINSPECTED_MAX`] (read through `reservations_uninspected_idx`).
 pub async fn uninspected(conn: &mut PgConnection) -> Result<Vec<Uninspected>> {
     Ok(sqlx::query_as(
-        "select r.order_id as loan_id, d.name as department, a.id as asset_id, a.name, a.epc, r.returned_at
+        // Names are looked up per row (at most the limit's), so no plan hashes every asset.
+        "select r.order_id as loan_id,
+                (select d.name from loans l join departments d on d.id = l.department_id
+                 where l.id = r.order_id) as department,
+                r.asset_id, (select a.name from assets a where a.id = r.asset_id) as name,
+                (select a.epc from assets a where a.id = r.asset_id) as epc, r.returned_at
          from (select order_id, asset_id, returned_at from reservations
                where order_kind = 'loan' and returned_at is not null and condition is null
                order by returned_at, asset_id limit $1) r
-         join loans l on l.id = r.order_id
-         join departments d on d.id = l.department_id
-         join assets a on a.id = r.asset_id
-         order by r.returned_at, r.order_id, a.id",
+         order by r.returned_at, r.order_id, r.asset_id",
     )
     .bind(UNINSPECTED_MAX)
     .fetch_all(conn)
