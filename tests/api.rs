@@ -4,7 +4,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use common::{World, PASSWORD};
+use common::{get, login, World, PASSWORD};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -193,6 +193,29 @@ async fn damage_and_loss_at_return_open_compensation_cases_at_original_value(poo
         .call(Method::GET, "/api/compensations", &world.requester2, None)
         .await;
     assert_eq!(other["total"], 0, "another department sees none");
+    // The department follows its cases on the web too; another department sees none of them.
+    let own = get(&world, "/compensations", &login(&world, "requester").await).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert!(
+        own.body.contains("href=\"/compensations\""),
+        "in the menu: {}",
+        own.body
+    );
+    for case in cases {
+        assert!(
+            own.body.contains(&format!("<tr><td>{}</td>", case["id"])),
+            "{}",
+            own.body
+        );
+    }
+    assert!(
+        !own.body.contains("action=\"/compensations/"),
+        "no settling for a department: {}",
+        own.body
+    );
+    let other = get(&world, "/compensations", &login(&world, "requester2").await).await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.body);
+    assert!(!other.body.contains("Finance Bureau"), "{}", other.body);
 
     let damage = cases.iter().find(|c| c["kind"] == "damage").unwrap()["id"]
         .as_i64()

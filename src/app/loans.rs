@@ -317,10 +317,12 @@ pub async fn compensations(
     Ok(Page::new(window, found))
 }
 
-/// The latest compensation cases, to settle (the staff's and the auditor's page).
+/// The latest compensation cases: to settle (the staff's page), to follow (the auditor's), or
+/// a department's own, against it (a requester's).
 pub async fn compensation_desk(app: &App, actor: &Actor) -> Result<Vec<Compensation>> {
+    let department = department_filter(actor, Op::CompensationDesk);
     app.read(actor, Op::CompensationDesk, async |c| {
-        compensations::list(c, None, None, Window::first(200)).await
+        compensations::list(c, department, None, Window::first(200)).await
     })
     .await
     .map(|(items, _)| items)

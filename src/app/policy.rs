@@ -411,7 +411,7 @@ pub const POLICY: &[Rule] = &[
     rule(Op::StocktakeDesk,      STAFF,      Any,        "run stocktakes"),
     rule(Op::ReaderDesk,         ADMIN,      Any,        "configure readers"),
     rule(Op::Registers,          ADMIN,      Any,        "keep the registers"),
-    rule(Op::CompensationDesk,   WATCHERS,   Any,        "see compensation cases"),
+    rule(Op::CompensationDesk,   ANYONE,     Department, "see compensation cases"),
     rule(Op::Dashboard,          OVERSIGHT,  Department, "read the dashboard"),
     rule(Op::ReadMetrics,        OVERSIGHT,  Any,        "read the service's metrics"),
 ];

@@ -343,10 +343,10 @@ impl CompensationsPage {
 async fn compensation_list(v: Viewer, State(app): State<App>) -> PageResult {
     let cases = loans::compensation_desk(&app, &v.actor).await?;
     render(CompensationsPage {
-        c: v.chrome(if v.actor.role == Role::Keeper {
-            "returns"
-        } else {
-            "dashboard"
+        c: v.chrome(match v.actor.role {
+            Role::Keeper => "returns",
+            Role::Requester => "compensation_cases",
+            _ => "dashboard",
         }),
         cases,
     })

@@ -347,6 +347,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/loans/new", "request_loan"),
             ("/orders", "my_orders"),
             ("/virtual-depot", "virtual_depot"),
+            ("/compensations", "compensation_cases"),
             ("/inbox", "inbox"),
         ],
         Role::Admin => vec![
