@@ -1430,3 +1430,153 @@ async fn an_asset_the_readers_place_between_two_zones_says_so_until_it_settles(p
     assert!(!page.body.contains("Between"), "{}", page.body);
     assert_eq!(json().await["between_zone_id"], serde_json::Value::Null);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_department_requests_a_transfer_on_the_web_follows_it_and_cancels_it(pool: PgPool) {
+    let world = World::new(pool).await;
+    world.stock(world.tables, 2).await;
+    let clerk = login(&world, "requester").await;
+    let list = get(&world, "/transfers", &clerk).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list.body.contains("id=\"new-transfer\""), "{}", list.body);
+    let form = get(&world, "/transfers/new", &clerk).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(
+        !form.body.contains("id=\"department\""),
+        "a clerk asks for their own: {}",
+        form.body
+    );
+
+    // A bad quantity shows the form again, with what was typed.
+    let tables = world.tables.to_string();
+    let reply = post(
+        &world,
+        "/transfers",
+        &clerk,
+        &[
+            ("csrf", &form.csrf()),
+            ("category", &tables),
+            ("quantity", "two"),
+            ("purpose", "new office 新办公室"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("id=\"form-error\""), "{}", reply.body);
+    assert!(
+        reply.body.contains("value=\"new office 新办公室\""),
+        "{}",
+        reply.body
+    );
+    let count = |w: &World| {
+        let pool = w.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("select count(*) from transfers")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count(&world).await, 0);
+
+    let reply = post(
+        &world,
+        "/transfers",
+        &clerk,
+        &[
+            ("csrf", &form.csrf()),
+            ("category", &tables),
+            ("quantity", "2"),
+            ("purpose", "new office 新办公室"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let at = reply.location().to_owned();
+    let id: i64 = at.trim_start_matches("/transfers/").parse().unwrap();
+    let page = get(&world, &at, &clerk).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("new office 新办公室"), "{}", page.body);
+    assert!(page.body.contains("folding table × 2"), "{}", page.body);
+    assert!(
+        page.body.contains("id=\"cancel-transfer\""),
+        "{}",
+        page.body
+    );
+    let list = get(&world, "/transfers", &clerk).await;
+    assert!(
+        list.body.contains(&format!("href=\"/transfers/{id}\"")),
+        "{}",
+        list.body
+    );
+
+    // Another department sees neither the page nor the row, and cannot cancel it.
+    let other = login(&world, "requester2").await;
+    assert_eq!(get(&world, &at, &other).await.status, StatusCode::NOT_FOUND);
+    let theirs = get(&world, "/transfers", &other).await;
+    assert!(
+        !theirs.body.contains(&format!("href=\"/transfers/{id}\"")),
+        "{}",
+        theirs.body
+    );
+    let reply = post(
+        &world,
+        &format!("{at}/cancel"),
+        &other,
+        &[("csrf", &theirs.csrf())],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+
+    let reply = post(
+        &world,
+        &format!("{at}/cancel"),
+        &clerk,
+        &[("csrf", &page.csrf()), ("reason", "moved elsewhere")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = get(&world, &at, &clerk).await;
+    assert!(
+        page.body.contains("id=\"transfer-status\">cancelled"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("id=\"cancel-transfer\""),
+        "{}",
+        page.body
+    );
+
+    // The admin starts one for a department, choosing it.
+    let admin = login(&world, "admin").await;
+    let form = get(&world, "/transfers/new", &admin).await;
+    assert!(form.body.contains("id=\"department\""), "{}", form.body);
+    let culture = world.culture.to_string();
+    let reply = post(
+        &world,
+        "/transfers",
+        &admin,
+        &[
+            ("csrf", &form.csrf()),
+            ("department", &culture),
+            ("category", &tables),
+            ("quantity", "1"),
+            ("purpose", "archive room"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let department: i64 =
+        sqlx::query_scalar("select department_id from transfers where purpose = 'archive room'")
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
+    assert_eq!(department, world.culture);
+    assert_eq!(count(&world).await, 2);
+}

@@ -31,6 +31,7 @@ mod orders;
 mod reports;
 mod requester;
 mod session;
+mod transfers;
 
 pub use i18n::Lang;
 
@@ -41,6 +42,7 @@ pub fn router() -> Router<App> {
         .route("/static/depot.css", get(css))
         .merge(session::router())
         .merge(requester::router())
+        .merge(transfers::router())
         .merge(orders::router())
         .merge(admin::router())
         .merge(bookings::router())
@@ -346,6 +348,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/catalogue", "catalogue"),
             ("/loans/new", "request_loan"),
             ("/orders", "my_orders"),
+            ("/transfers", "my_transfers"),
             ("/virtual-depot", "virtual_depot"),
             ("/compensations", "compensation_cases"),
             ("/inbox", "inbox"),
