@@ -361,6 +361,7 @@ async fn every_operation_answers_as_the_policy_table_says(pool: PgPool) {
     assert_eq!(status, StatusCode::OK);
     let people = [
         ("auditor", world.auditor.clone()),
+        ("approver", world.approver.clone()),
         ("requester", world.requester.clone()),
         ("keeper", world.keeper.clone()),
         ("admin", world.admin.clone()),
