@@ -247,7 +247,7 @@ async fn fixtures(world: &World) -> Fixtures {
         },
         tokens: {
             let mut tokens = Vec::new();
-            for name in ["auditor", "requester", "keeper", "admin", "bystander"] {
+            for name in ["auditor", "approver", "requester", "keeper", "admin", "bystander"] {
                 let mut conn = world.pool.acquire().await.unwrap();
                 depot::auth::create_api_token(&mut conn, name, "policy", Some(30))
                     .await
