@@ -43,6 +43,9 @@ pub enum Role {
     Requester,
     /// Finance bureau: reads everything, changes nothing.
     Auditor,
+    /// Finance approver: signs off the loans the approval chain sends to finance (great value
+    /// or length); otherwise reads what the auditor reads.
+    Finance,
 }
 
 /// The authenticated user behind a request.

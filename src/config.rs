@@ -63,6 +63,8 @@ pub struct Config {
     pub notify_every_s: u64,
     /// The time limits per order status (限时办结).
     pub deadlines: crate::domain::deadlines::Limits,
+    /// `[approvals]`: which loans the finance approver signs off after the depot.
+    pub approvals: crate::domain::approvals::Chain,
 }
 
 /// An SMTP relay that takes mail from Depot without TLS or a password (a relay on the
@@ -123,6 +125,7 @@ impl fmt::Debug for Config {
             .field("smtp", &self.smtp)
             .field("notify_every_s", &self.notify_every_s)
             .field("deadlines", &self.deadlines)
+            .field("approvals", &self.approvals)
             .finish()
     }
 }
@@ -167,6 +170,41 @@ pub struct FileConfig {
     /// `[deadlines]`: working days per `KIND_STATUS`, e.g. `loan_requested = 2`.
     #[serde(default)]
     pub deadlines: std::collections::BTreeMap<String, i64>,
+    #[serde(default)]
+    pub approvals: ApprovalsFile,
+}
+
+/// `[approvals]`: a loan whose reserved assets are worth `finance_from_yuan` or more, or
+/// that lasts more than `finance_over_days` days, also needs the finance approver.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalsFile {
+    pub finance_from_yuan: Option<i64>,
+    pub finance_over_days: Option<i64>,
+}
+
+impl ApprovalsFile {
+    fn chain(&self) -> Result<crate::domain::approvals::Chain, ConfigError> {
+        let defaults = crate::domain::approvals::Chain::default();
+        let yuan = self
+            .finance_from_yuan
+            .unwrap_or(defaults.finance_from_fen / 100);
+        let days = self.finance_over_days.unwrap_or(defaults.finance_over_days);
+        if !(0..=1_000_000_000_000).contains(&yuan) {
+            return Err(ConfigError::Invalid(format!(
+                "approvals.finance_from_yuan: {yuan} is not between 0 and 1000000000000"
+            )));
+        }
+        if !(0..=3660).contains(&days) {
+            return Err(ConfigError::Invalid(format!(
+                "approvals.finance_over_days: {days} is not between 0 and 3660"
+            )));
+        }
+        Ok(crate::domain::approvals::Chain {
+            finance_from_fen: yuan * 100,
+            finance_over_days: days,
+        })
+    }
 }
 
 /// The flag and environment layer (clap reads both).
@@ -259,6 +297,7 @@ impl Config {
                 file.deadlines.iter().map(|(k, v)| (k.as_str(), *v)),
             )
             .map_err(ConfigError::Invalid)?,
+            approvals: file.approvals.chain()?,
         };
         config.validate()?;
         Ok(config)
@@ -330,6 +369,7 @@ impl Config {
             smtp: None,
             notify_every_s: DEFAULT_NOTIFY_EVERY_S,
             deadlines: Default::default(),
+            approvals: Default::default(),
         }
     }
 }

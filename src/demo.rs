@@ -64,7 +64,7 @@ pub async fn seed(pool: &PgPool, config: &Config) -> anyhow::Result<()> {
         .await
         .context("building the demo world")?;
     tx.commit().await?;
-    crate::cli::say(&format!("demo seeded: sign in as admin, keeper, requester, requester2 or auditor with password `{PASSWORD}`"));
+    crate::cli::say(&format!("demo seeded: sign in as admin, keeper, requester, requester2, auditor or finance with password `{PASSWORD}`"));
     Ok(())
 }
 
@@ -75,6 +75,8 @@ struct World {
     keeper: i64,
     requester: i64,
     requester2: i64,
+    approver: i64,
+    chain: crate::domain::approvals::Chain,
     zones: Vec<i64>,
     categories: Vec<i64>,
 }
@@ -126,6 +128,7 @@ impl World {
                 Some(culture),
             ),
             ("auditor", "Auditor Chen 审计陈", Role::Auditor, None),
+            ("finance", "Approver Wu 财务吴", Role::Finance, None),
         ] {
             // Demo users share a short, well-known password: seeded with its hash directly,
             // since the password policy (10 characters) is for people choosing their own.
@@ -176,6 +179,8 @@ impl World {
             keeper: ids[1],
             requester: ids[2],
             requester2: ids[3],
+            approver: ids[5],
+            chain: config.approvals,
             zones,
             categories,
         };
@@ -185,6 +190,15 @@ impl World {
         world.orders(conn).await?;
         world.gate_scenario(conn, config).await?;
         Ok(())
+    }
+
+    /// The admin's approval, and the finance approver's sign-off where the chain asks for it.
+    async fn approve(&self, conn: &mut PgConnection, id: i64) -> crate::db::Result<loans::Loan> {
+        let loan = loans::approve(conn, id, None, &self.chain, &Context::by(self.admin)).await?;
+        if loan.status == crate::domain::lifecycle::orders::LoanStatus::AwaitingFinance {
+            return loans::sign_off(conn, id, &Context::by(self.approver)).await;
+        }
+        Ok(loan)
     }
 
     /// The kit most meetings ask for: chairs, tables and a projector for fifty people.
@@ -369,7 +383,7 @@ impl World {
         let today = Utc::now().date_naive();
         let new = exhibition_loan(today, &ids[..ids.len() - 1]);
         let loan = loans::create(conn, self.culture, &new, &Context::by(self.requester2)).await?;
-        loans::approve(conn, loan.id, None, &Context::by(self.admin)).await?;
+        self.approve(conn, loan.id).await?;
         Ok(())
     }
 
@@ -432,6 +446,15 @@ impl World {
             vec![(4, 2), (5, 1)],
         );
         loans::create(conn, self.culture, &culture_request, &by(self.requester2)).await?;
+        // awaiting finance: the depot approved it, and at ¥50,200 finance must sign off too
+        let heritage = loan(
+            "Heritage exhibition 非遗展",
+            days(12),
+            days(14),
+            vec![(3, 4), (5, 2)],
+        );
+        let heritage = loans::create(conn, self.culture, &heritage, &by(self.requester2)).await?;
+        loans::approve(conn, heritage.id, None, &self.chain, &by(self.admin)).await?;
         // approved: assets reserved, waiting at the gate
         let approved = self
             .finance_loan(
@@ -444,7 +467,7 @@ impl World {
                 ),
             )
             .await?;
-        loans::approve(conn, approved.id, None, &by(self.admin)).await?;
+        self.approve(conn, approved.id).await?;
         // partially issued
         let partial = self
             .finance_loan(
@@ -452,7 +475,7 @@ impl World {
                 loan("Audit fieldwork 审计外勤", days(0), days(10), vec![(3, 4)]),
             )
             .await?;
-        let partial = loans::approve(conn, partial.id, None, &by(self.admin)).await?;
+        let partial = self.approve(conn, partial.id).await?;
         let first_two: Vec<i64> = partial.assets.iter().take(2).map(|a| a.asset_id).collect();
         loans::issue(conn, partial.id, Some(&first_two), &by(self.keeper)).await?;
         // issued, on time
@@ -463,7 +486,7 @@ impl World {
             &by(self.requester2),
         )
         .await?;
-        loans::approve(conn, issued.id, None, &by(self.admin)).await?;
+        self.approve(conn, issued.id).await?;
         loans::issue(conn, issued.id, None, &by(self.keeper)).await?;
         // issued and overdue
         let overdue = self
@@ -477,7 +500,7 @@ impl World {
                 ),
             )
             .await?;
-        loans::approve(conn, overdue.id, None, &by(self.admin)).await?;
+        self.approve(conn, overdue.id).await?;
         loans::issue(conn, overdue.id, None, &by(self.keeper)).await?;
         // returned, with one damaged and one missing: two compensation cases
         let returned = self
@@ -486,7 +509,7 @@ impl World {
                 loan("Sports meeting 运动会", days(-30), days(-25), vec![(4, 3)]),
             )
             .await?;
-        let returned = loans::approve(conn, returned.id, None, &by(self.admin)).await?;
+        let returned = self.approve(conn, returned.id).await?;
         loans::issue(conn, returned.id, None, &by(self.keeper)).await?;
         let items: Vec<ReturnedItem> = returned
             .assets
@@ -512,7 +535,7 @@ impl World {
                 ),
             )
             .await?;
-        let mut virtual_loan = loans::approve(conn, virtual_loan.id, None, &by(self.admin)).await?;
+        let mut virtual_loan = self.approve(conn, virtual_loan.id).await?;
         loans::issue(conn, virtual_loan.id, None, &by(self.keeper)).await?;
         virtual_loan = loans::return_items(conn, virtual_loan.id, None, &by(self.keeper)).await?;
         debug_assert_eq!(virtual_loan.status.as_str(), "returned");
@@ -537,7 +560,7 @@ impl World {
                 ),
             )
             .await?;
-        loans::approve(conn, cancelled.id, None, &by(self.admin)).await?;
+        self.approve(conn, cancelled.id).await?;
         loans::cancel(
             conn,
             cancelled.id,
@@ -559,7 +582,7 @@ impl World {
                 loan("Flood relief 防汛救灾", days(-40), days(-35), vec![(1, 2)]),
             )
             .await?;
-        let waived_loan = loans::approve(conn, waived_loan.id, None, &by(self.admin)).await?;
+        let waived_loan = self.approve(conn, waived_loan.id).await?;
         loans::issue(conn, waived_loan.id, None, &by(self.keeper)).await?;
         let items: Vec<ReturnedItem> = waived_loan
             .assets

@@ -521,7 +521,7 @@ async fn api_tokens_expire_and_can_be_listed_and_revoked(pool: PgPool) {
     let (_, all) = world
         .call(Method::GET, "/api/tokens", &world.admin, None)
         .await;
-    assert_eq!(all["total"], 6, "an admin sees everyone's");
+    assert_eq!(all["total"], 7, "an admin sees everyone's");
     let others: i64 = sqlx::query_scalar(
         "select t.id from api_tokens t join users u on u.id = t.user_id where u.username = 'requester'",
     )

@@ -119,10 +119,11 @@ async fn set_email(world: &World, token: &str, username: &str, email: &str) {
     assert_eq!(user["email"], email);
 }
 
-/// A loan of `n` tables for finance from `starts` to `ends`: requested, approved and issued.
+/// A loan of `n` tables for finance from `starts` to `ends`: requested, approved (signed off
+/// by finance too, when the approval chain asks) and issued.
 async fn issued(world: &World, n: i64, starts: &str, ends: &str) -> i64 {
     let loan = world.request_tables(n, starts, ends).await;
-    ok(world
+    let approved = ok(world
         .call(
             Method::POST,
             &format!("/api/loans/{loan}/approve"),
@@ -130,6 +131,7 @@ async fn issued(world: &World, n: i64, starts: &str, ends: &str) -> i64 {
             None,
         )
         .await);
+    world.sign_off_if_asked(loan, &approved).await;
     ok(world
         .call(
             Method::POST,

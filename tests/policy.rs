@@ -247,7 +247,7 @@ async fn fixtures(world: &World) -> Fixtures {
         },
         tokens: {
             let mut tokens = Vec::new();
-            for name in ["auditor", "requester", "keeper", "admin", "bystander"] {
+            for name in ["auditor", "approver", "requester", "keeper", "admin", "bystander"] {
                 let mut conn = world.pool.acquire().await.unwrap();
                 depot::auth::create_api_token(&mut conn, name, "policy", Some(30))
                     .await
@@ -361,6 +361,7 @@ async fn every_operation_answers_as_the_policy_table_says(pool: PgPool) {
     assert_eq!(status, StatusCode::OK);
     let people = [
         ("auditor", world.auditor.clone()),
+        ("approver", world.approver.clone()),
         ("requester", world.requester.clone()),
         ("keeper", world.keeper.clone()),
         ("admin", world.admin.clone()),

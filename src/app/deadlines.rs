@@ -47,6 +47,7 @@ pub fn acts_of(actor: &Actor) -> Option<Acts> {
         Role::Admin => Some(Acts::Admin),
         Role::Keeper => Some(Acts::Keeper),
         Role::Requester => Some(Acts::Department),
+        Role::Finance => Some(Acts::Finance),
         Role::Auditor => None,
     }
 }

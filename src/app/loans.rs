@@ -70,10 +70,85 @@ pub async fn events(app: &App, actor: &Actor, id: i64) -> Result<Vec<Event>> {
 }
 
 /// Approve: reserve assets for the loan's dates (those given, or chosen from the lines).
+/// A loan of great value or length (the configured approval chain) then waits for the
+/// finance approver's sign-off instead of being approved.
 pub async fn approve(app: &App, actor: &Actor, id: i64, input: Approval) -> Result<Loan> {
     let ctx = Context::by(actor.id).reason(input.reason);
+    let chain = app.config.approvals;
     app.change(actor, Op::ApproveLoan, async |tx| {
-        loans::approve(tx, id, input.asset_ids.as_deref(), &ctx).await
+        loans::approve(tx, id, input.asset_ids.as_deref(), &chain, &ctx).await
+    })
+    .await
+}
+
+/// The finance approver's sign-off: a loan awaiting finance is approved.
+pub async fn sign_off(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Loan> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    app.change(actor, Op::SignOffLoan, async |tx| {
+        loans::sign_off(tx, id, &ctx).await
+    })
+    .await
+}
+
+/// The finance approver refuses a loan awaiting finance (a reason is required): it is
+/// rejected and its reserved assets go back.
+pub async fn refuse(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Loan> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    app.change(actor, Op::RefuseLoan, async |tx| {
+        loans::refuse(tx, id, &ctx).await
+    })
+    .await
+}
+
+/// A loan waiting for the finance approver, with what sent it there.
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
+pub struct SignOff {
+    pub loan: Loan,
+    /// The original value of the assets it holds reserved, in fen.
+    pub value_fen: i64,
+    /// Its days, the first and last counted.
+    pub days: i64,
+    /// Why finance must sign off, in English and 中文.
+    pub why_en: String,
+    pub why_zh: String,
+}
+
+/// The loans waiting for the finance approver, oldest first (at most 200).
+pub async fn sign_offs(app: &App, actor: &Actor) -> Result<Vec<SignOff>> {
+    let chain = app.config.approvals;
+    app.read(actor, Op::ListSignOffs, async |c| {
+        let filter = loans::Filter {
+            department_id: None,
+            status: Some(LoanStatus::AwaitingFinance.as_str().into()),
+        };
+        let (mut waiting, _) = loans::list(c, &filter, Window::first(200)).await?;
+        waiting.reverse();
+        let ids: Vec<i64> = waiting.iter().map(|l| l.id).collect();
+        let values: std::collections::HashMap<i64, i64> =
+            loans::reserved_values(c, &ids).await?.into_iter().collect();
+        Ok::<_, crate::db::Error>(
+            waiting
+                .into_iter()
+                .map(|loan| {
+                    let value_fen = values.get(&loan.id).copied().unwrap_or(0);
+                    let days = (loan.ends_on - loan.starts_on).num_days() + 1;
+                    // Limits changed since the approval: say what the loan is.
+                    let (why_en, why_zh) = chain.why(value_fen, days).unwrap_or_else(|| {
+                        (
+                            format!("¥{}, {days} days", value_fen / 100),
+                            format!("¥{}，{days} 天", value_fen / 100),
+                        )
+                    });
+                    SignOff {
+                        loan,
+                        value_fen,
+                        days,
+                        why_en,
+                        why_zh,
+                    }
+                })
+                .collect(),
+        )
     })
     .await
 }

@@ -79,6 +79,11 @@ pub enum Op {
     LoanEvents,
     ApproveLoan,
     RejectLoan,
+    /// The finance approver's step of a loan's approval chain.
+    SignOffLoan,
+    RefuseLoan,
+    /// Loans waiting for the finance approver's sign-off.
+    ListSignOffs,
     CancelLoan,
     IssueLoan,
     ReturnLoan,
@@ -229,19 +234,21 @@ pub struct Rule {
     pub what: &'static str,
 }
 
-use Role::{Admin, Auditor, Keeper, Requester};
+use Role::{Admin, Auditor, Finance, Keeper, Requester};
 use Scope::{Any, Department, OnBehalf, Oneself, Public};
 
-const ANYONE: &[Role] = &[Admin, Keeper, Requester, Auditor];
+const ANYONE: &[Role] = &[Admin, Keeper, Requester, Auditor, Finance];
 const ADMIN: &[Role] = &[Admin];
 /// The depot's staff, who work the assets.
 const STAFF: &[Role] = &[Admin, Keeper];
 /// The staff and the finance bureau, who read the depot's own records.
-const WATCHERS: &[Role] = &[Admin, Keeper, Auditor];
+const WATCHERS: &[Role] = &[Admin, Keeper, Auditor, Finance];
 /// Who asks for assets: departments, and the admin on a department's behalf.
 const REQUESTERS: &[Role] = &[Requester, Admin];
 /// Who oversees: the admin and the finance bureau.
-const OVERSIGHT: &[Role] = &[Admin, Auditor];
+const OVERSIGHT: &[Role] = &[Admin, Auditor, Finance];
+/// Who signs off loans the approval chain sends to finance.
+const FINANCE: &[Role] = &[Finance];
 /// No role: with `Oneself`, each person reaches only their own.
 const NOBODY: &[Role] = &[];
 
@@ -313,6 +320,9 @@ pub const POLICY: &[Rule] = &[
     rule(Op::LoanEvents,         ANYONE,     Department, "read loan histories"),
     rule(Op::ApproveLoan,        ADMIN,      Any,        "approve loans"),
     rule(Op::RejectLoan,         ADMIN,      Any,        "reject loans"),
+    rule(Op::SignOffLoan,        FINANCE,    Any,        "sign off loans for finance"),
+    rule(Op::RefuseLoan,         FINANCE,    Any,        "refuse loans for finance"),
+    rule(Op::ListSignOffs,       OVERSIGHT,  Any,        "list loans waiting for finance"),
     rule(Op::CancelLoan,         REQUESTERS, Department, "cancel loans"),
     rule(Op::IssueLoan,          STAFF,      Any,        "issue loans"),
     rule(Op::ReturnLoan,         STAFF,      Any,        "take returns"),
@@ -630,6 +640,7 @@ pub fn role_name(role: Role) -> &'static str {
         Keeper => "keeper",
         Requester => "requester",
         Auditor => "auditor",
+        Finance => "finance",
     }
 }
 

@@ -25,7 +25,7 @@ impl Visibility {
     pub fn of(actor: &Actor) -> Visibility {
         match actor.role {
             Role::Requester => Visibility::Department(actor.department_id),
-            Role::Admin | Role::Keeper | Role::Auditor => Visibility::All,
+            Role::Admin | Role::Keeper | Role::Auditor | Role::Finance => Visibility::All,
         }
     }
 

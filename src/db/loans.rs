@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::events::{self, Context, OrderKind};
 use super::orders::{self, Line, Reserved};
 use super::{compensations, page, Error, OptionalExt, Result, Window};
+use crate::domain::approvals::{Chain, Step};
 use crate::domain::bounds::{Day, Note};
 use crate::domain::lifecycle::orders::LoanStatus;
 use crate::domain::lifecycle::{AssetAction, AssetState};
@@ -192,15 +193,18 @@ async fn set_status(
     orders::set_status(conn, id, action, from, to, ctx).await
 }
 
-/// Approve: reserve specific assets (chosen automatically unless `assets` is given).
+/// Approve: reserve specific assets (chosen automatically unless `assets` is given). A loan
+/// the approval `chain` sends to finance then waits for the finance approver's sign-off,
+/// its assets reserved; the event names the value and days that decided it.
 pub async fn approve(
     conn: &mut PgConnection,
     id: i64,
     assets: Option<&[i64]>,
+    chain: &Chain,
     ctx: &Context,
 ) -> Result<Loan> {
     let (status, loan) = lock(conn, id, "approve").await?;
-    let ctx = ctx.clone().order(KIND, id);
+    let mut ctx = ctx.clone().order(KIND, id);
     let (from, to) = orders::loan_period(loan.starts_on, loan.ends_on);
     orders::reserve(
         conn,
@@ -212,8 +216,53 @@ pub async fn approve(
         &ctx,
     )
     .await?;
-    set_status(conn, id, "approve", status, LoanStatus::Approved, &ctx).await?;
+    let value_fen = reserved_values(conn, &[id])
+        .await?
+        .first()
+        .map_or(0, |&(_, v)| v);
+    let days = (loan.ends_on - loan.starts_on).num_days() + 1;
+    let steps = chain.steps(value_fen, days);
+    ctx.details = serde_json::json!({ "value_fen": value_fen, "days": days, "steps": steps });
+    let next = match steps.last() {
+        Some(Step::Finance) => LoanStatus::AwaitingFinance,
+        _ => LoanStatus::Approved,
+    };
+    set_status(conn, id, "approve", status, next, &ctx).await?;
     get(conn, id).await
+}
+
+/// The finance approver signs off a loan the chain sent to finance: it is approved.
+pub async fn sign_off(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Loan> {
+    let (status, _) = lock(conn, id, "sign_off").await?;
+    let ctx = ctx.clone().order(KIND, id);
+    set_status(conn, id, "sign_off", status, LoanStatus::Approved, &ctx).await?;
+    get(conn, id).await
+}
+
+/// The finance approver refuses it: rejected, with a reason; its reserved assets go back.
+pub async fn refuse(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Loan> {
+    let (status, _) = lock(conn, id, "refuse").await?;
+    if ctx.reason.trim().is_empty() {
+        return Err(Error::Invalid("give a reason for refusing".into()));
+    }
+    let ctx = ctx.clone().order(KIND, id);
+    orders::release_unissued(conn, KIND, id, &ctx).await?;
+    set_status(conn, id, "refuse", status, LoanStatus::Rejected, &ctx).await?;
+    get(conn, id).await
+}
+
+/// The original value (fen) of what each loan of `ids` holds reserved and not yet back:
+/// (loan, value), for the loans that hold anything.
+pub async fn reserved_values(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as(
+        "select r.order_id, sum(a.original_value_fen)::bigint
+         from reservations r join assets a on a.id = r.asset_id
+         where r.order_kind = 'loan' and r.order_id = any($1) and r.released_at is null
+         group by r.order_id order by r.order_id",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?)
 }
 
 pub async fn reject(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<Loan> {

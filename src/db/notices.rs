@@ -33,6 +33,7 @@ const TRANSFER_DETAILS: &str = "jsonb_build_object('purpose', l.purpose,
 const SCANS: &[(&str, &str, &str, &str)] = &[
     ("approval_waiting", "loan", "loans", "l.status = 'requested'"),
     ("approval_waiting", "transfer", "transfers", "l.status = 'requested'"),
+    ("sign_off_waiting", "loan", "loans", "l.status = 'awaiting_finance'"),
     ("approved", "loan", "loans",
      "l.status in ('approved', 'partially_issued', 'issued', 'returned') and l.decided_at >= {SINCE}"),
     ("approved", "transfer", "transfers",
@@ -82,7 +83,7 @@ pub async fn make(
 }
 
 /// Put the notices in the inboxes of whoever they are for — a request waiting, the active
-/// admins (the approvers); the rest, the active people of the order's department — and,
+/// admins (the approvers); a sign-off waiting, the active finance approvers; the rest, the active people of the order's department — and,
 /// with `mail`, queue an e-mail to each who has an address. Returns the notifications made.
 pub async fn deliver(conn: &mut PgConnection, notices: &[i64], mail: bool) -> Result<Vec<i64>> {
     if notices.is_empty() {
@@ -91,8 +92,9 @@ pub async fn deliver(conn: &mut PgConnection, notices: &[i64], mail: bool) -> Re
     let made: Vec<i64> = sqlx::query_scalar(
         "insert into notifications (notice_id, user_id)
          select n.id, u.id from notices n
-         join users u on u.active and case when n.kind = 'approval_waiting' then u.role = 'admin'
-                                           else u.department_id = n.department_id end
+         join users u on u.active and case n.kind when 'approval_waiting' then u.role = 'admin'
+                                                  when 'sign_off_waiting' then u.role = 'finance'
+                                                  else u.department_id = n.department_id end
          where n.id = any($1)
          order by n.id, u.id
          on conflict do nothing returning id",

@@ -85,7 +85,7 @@ pub async fn set_status<S: Paperwork>(
     if from == to {
         return Ok(());
     }
-    let decided = matches!(action, "approve" | "reject");
+    let decided = matches!(action, "approve" | "reject" | "sign_off" | "refuse");
     sqlx::query(&format!(
         "update {} set status = $2, updated_at = now(),
             decided_by = case when $3 then $4 else decided_by end,

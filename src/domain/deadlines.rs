@@ -19,6 +19,8 @@ pub enum Acts {
     Keeper,
     /// The department whose paperwork it is: returns, compensation.
     Department,
+    /// The finance approver: sign-offs the approval chain asks for.
+    Finance,
 }
 
 /// When the work in a status is due.
@@ -62,13 +64,14 @@ const fn limit(
     }
 }
 
-use Acts::{Admin, Department, Keeper};
+use Acts::{Admin, Department, Finance, Keeper};
 use Due::{FirstDay, LastDay, WorkingDays};
 
 /// The limits when the configuration says nothing else.
 #[rustfmt::skip]
 pub const DEFAULT_LIMITS: &[Limit] = &[
     limit("loan",         "requested",        WorkingDays(2),  Admin,      "decide"),
+    limit("loan",         "awaiting_finance", WorkingDays(2),  Finance,    "sign_off"),
     limit("loan",         "approved",         FirstDay,        Keeper,     "issue"),
     limit("loan",         "partially_issued", LastDay,         Department, "return"),
     limit("loan",         "issued",           LastDay,         Department, "return"),

@@ -342,7 +342,8 @@ pub mod orders {
     }
 
     status_enum!(LoanStatus, "loan_status", [
-        Requested => "requested", Approved => "approved", PartiallyIssued => "partially_issued",
+        Requested => "requested", AwaitingFinance => "awaiting_finance", Approved => "approved",
+        PartiallyIssued => "partially_issued",
         Issued => "issued", Returned => "returned", Rejected => "rejected", Cancelled => "cancelled",
     ]);
     status_enum!(TransferStatus, "transfer_status", [
@@ -367,7 +368,10 @@ pub mod orders {
     pub const LOAN_ACTIONS: &[(&str, &[LoanStatus])] = &[
         ("approve", &[L::Requested]),
         ("reject", &[L::Requested]),
-        ("cancel", &[L::Requested, L::Approved]),
+        // The finance approver's step, for loans the approval chain sends there.
+        ("sign_off", &[L::AwaitingFinance]),
+        ("refuse", &[L::AwaitingFinance]),
+        ("cancel", &[L::Requested, L::AwaitingFinance, L::Approved]),
         ("issue", &[L::Approved, L::PartiallyIssued]),
         ("return", &[L::PartiallyIssued, L::Issued]),
         ("swap", &[L::Approved, L::PartiallyIssued]),

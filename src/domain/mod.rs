@@ -1,5 +1,7 @@
 //! The domain: words and rules that do not depend on storage or transport.
 
+/// Approval chains: which loans the finance approver signs off after the depot.
+pub mod approvals;
 /// Bounded input types (`Text`, `Note`, `Day`, `Fen`, `PageNo`, `LocalPath`, passwords):
 /// the rules every request's fields obey, written once.
 pub mod bounds;

@@ -11,6 +11,8 @@ use utoipa::ToSchema;
 pub enum Kind {
     /// A request waits for a decision: to the approvers.
     ApprovalWaiting,
+    /// A loan the depot approved waits for finance's sign-off: to the finance approvers.
+    SignOffWaiting,
     /// The request was approved: to the requesting department.
     Approved,
     /// The request was rejected: to the requesting department.
@@ -24,8 +26,9 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::ApprovalWaiting,
+        Kind::SignOffWaiting,
         Kind::Approved,
         Kind::Rejected,
         Kind::DueTomorrow,
@@ -36,6 +39,7 @@ impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::ApprovalWaiting => "approval_waiting",
+            Kind::SignOffWaiting => "sign_off_waiting",
             Kind::Approved => "approved",
             Kind::Rejected => "rejected",
             Kind::DueTomorrow => "due_tomorrow",
@@ -91,6 +95,10 @@ pub fn words(kind: Kind, order_kind: &str, id: i64, d: &Details) -> Words {
             format!("{en} {id} waits for approval"),
             format!("{zh} {id} 待审批"),
         ),
+        Kind::SignOffWaiting => (
+            format!("{en} {id} waits for finance's sign-off"),
+            format!("{zh} {id} 待财务审批"),
+        ),
         Kind::Approved => (format!("{en} {id} approved"), format!("{zh} {id} 已批准")),
         Kind::Rejected => (format!("{en} {id} rejected"), format!("{zh} {id} 未获批准")),
         Kind::DueTomorrow => (
@@ -107,7 +115,7 @@ pub fn words(kind: Kind, order_kind: &str, id: i64, d: &Details) -> Words {
         ),
     };
     let (text_en, text_zh) = match kind {
-        Kind::ApprovalWaiting => (
+        Kind::ApprovalWaiting | Kind::SignOffWaiting => (
             format!("{} asks for: {}{dates}.", d.department, d.purpose),
             format!("{} 申请：{}{dates_zh}。", d.department, d.purpose),
         ),
@@ -152,7 +160,8 @@ mod tests {
 
     #[test]
     fn every_kind_is_named_as_the_schema_names_it() {
-        let schema = include_str!("../../migrations/0052_notices.sql");
+        // The latest definition of `notices_kind_known`.
+        let schema = include_str!("../../migrations/0055_approval_chain.sql");
         for kind in Kind::ALL {
             assert!(schema.contains(&format!("'{}'", kind.as_str())), "{kind:?}");
             assert_eq!(Kind::parse(kind.as_str()), Some(kind));

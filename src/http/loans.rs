@@ -8,7 +8,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
 use super::{ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
-use crate::app::loans::{self, Inspect, Issue, LoanFilter, Payment, Repair, Return};
+use crate::app::loans::{self, Inspect, Issue, LoanFilter, Payment, Repair, Return, SignOff};
 use crate::app::{Approval, Reason};
 use crate::auth::Actor;
 use crate::db::compensations::Compensation;
@@ -24,6 +24,9 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(loan_events))
         .routes(routes!(approve_loan))
         .routes(routes!(reject_loan))
+        .routes(routes!(sign_off_loan))
+        .routes(routes!(refuse_loan))
+        .routes(routes!(list_sign_offs))
         .routes(routes!(cancel_loan))
         .routes(routes!(issue_loan))
         .routes(routes!(return_loan))
@@ -117,6 +120,38 @@ async fn reject_loan(
     OptionalJson(body): OptionalJson<Reason>,
 ) -> ApiResult<Json<Loan>> {
     Ok(Json(loans::reject(&app, &actor, id, body).await?))
+}
+
+/// Sign off (finance approver) a loan the approval chain sent to finance: it is approved.
+/// 409 unless it awaits finance.
+#[utoipa::path(post, path = "/loans/{id}/sign-off", tag = "loans", request_body = Reason,
+    responses((status = 200, body = Loan), (status = 409, body = ErrorBody)))]
+async fn sign_off_loan(
+    actor: Actor,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    OptionalJson(body): OptionalJson<Reason>,
+) -> ApiResult<Json<Loan>> {
+    Ok(Json(loans::sign_off(&app, &actor, id, body).await?))
+}
+
+/// Refuse (finance approver) a loan awaiting finance, with a reason: it is rejected and its
+/// reserved assets go back.
+#[utoipa::path(post, path = "/loans/{id}/refuse", tag = "loans", request_body = Reason,
+    responses((status = 200, body = Loan), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn refuse_loan(
+    actor: Actor,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    OptionalJson(body): OptionalJson<Reason>,
+) -> ApiResult<Json<Loan>> {
+    Ok(Json(loans::refuse(&app, &actor, id, body).await?))
+}
+
+/// The loans waiting for the finance approver, oldest first, with their value and days.
+#[utoipa::path(get, path = "/sign-offs", tag = "loans", responses((status = 200, body = Vec<SignOff>)))]
+async fn list_sign_offs(actor: Actor, State(app): State<App>) -> ApiResult<Json<Vec<SignOff>>> {
+    Ok(Json(loans::sign_offs(&app, &actor).await?))
 }
 
 /// Cancel (the requesting department or an admin) before anything is issued.

@@ -8,8 +8,8 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::{
-    fen, field, ids, invalid, named, note, optional_text, render, text, Chrome, Fields, PageError,
-    PageResult, Posted, Viewer,
+    fen, field, ids, invalid, named, note, optional_text, render, text, Chrome, Fields, Lang,
+    PageError, PageResult, Posted, Viewer,
 };
 use crate::app::disposals::{self, Appraisal, Remittance, Sale};
 use crate::app::loans::{self, Payment, Repair};
@@ -29,6 +29,7 @@ use crate::domain::lifecycle::orders::{DisposalStatus, DISPOSAL_ACTIONS};
 pub fn router() -> Router<App> {
     Router::new()
         .route("/admin/approvals", get(approvals))
+        .route("/finance/sign-offs", get(sign_offs))
         .route("/admin/transfers", get(transfer_list))
         .route("/admin/transfers/{id}/{action}", post(transfer_action))
         .route("/disposals", get(disposal_list).post(propose_disposal))
@@ -58,6 +59,31 @@ async fn approvals(v: Viewer, State(app): State<App>) -> PageResult {
         c: v.chrome("approvals"),
         loans,
         transfers,
+    })
+}
+
+#[derive(askama::Template)]
+#[template(path = "sign_offs.html")]
+struct SignOffsPage {
+    c: Chrome,
+    waiting: Vec<loans::SignOff>,
+}
+
+impl SignOffsPage {
+    fn why(&self, s: &loans::SignOff) -> String {
+        match self.c.lang {
+            Lang::Zh => s.why_zh.clone(),
+            Lang::En => s.why_en.clone(),
+        }
+    }
+}
+
+/// The loans waiting for the finance approver: what sent each there, oldest first.
+async fn sign_offs(v: Viewer, State(app): State<App>) -> PageResult {
+    let waiting = loans::sign_offs(&app, &v.actor).await?;
+    render(SignOffsPage {
+        c: v.chrome("sign_offs"),
+        waiting,
     })
 }
 
@@ -264,6 +290,7 @@ async fn add_user(
         "admin" => Role::Admin,
         "keeper" => Role::Keeper,
         "auditor" => Role::Auditor,
+        "finance" => Role::Finance,
         _ => Role::Requester,
     };
     let new = NewUser {

@@ -69,6 +69,7 @@ impl InboxPage {
             Acts::Admin => "admin",
             Acts::Keeper => "keeper",
             Acts::Department => "department",
+            Acts::Finance => "finance",
         }
     }
 

@@ -70,6 +70,7 @@ async fn home(v: Viewer) -> Redirect {
         Role::Keeper => "/keeper/picks",
         Role::Admin => "/admin/approvals",
         Role::Auditor => "/reports",
+        Role::Finance => "/finance/sign-offs",
     })
 }
 
@@ -320,6 +321,7 @@ impl Chrome {
             Some(Role::Keeper) => "keeper",
             Some(Role::Requester) => "requester",
             Some(Role::Auditor) => "auditor",
+            Some(Role::Finance) => "finance",
             None => "",
         }
     }
@@ -372,6 +374,13 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/keeper/intakes", "intake"),
             ("/keeper/gate", "gate"),
             ("/keeper/stocktakes", "stocktakes"),
+            ("/assets", "assets"),
+            ("/inbox", "inbox"),
+        ],
+        Role::Finance => vec![
+            ("/finance/sign-offs", "sign_offs"),
+            ("/orders", "orders"),
+            ("/reports", "dashboard"),
             ("/assets", "assets"),
             ("/inbox", "inbox"),
         ],

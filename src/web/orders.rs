@@ -149,6 +149,7 @@ impl OrderPage {
 const OFFERS: &[policy::Offer] = &[
     ("cancel", Op::CancelLoan, "cancel"),
     ("decide", Op::ApproveLoan, "approve"),
+    ("sign_off", Op::SignOffLoan, "sign_off"),
     ("issue", Op::IssueLoan, "issue"),
     ("return", Op::ReturnLoan, "return"),
 ];
@@ -236,6 +237,8 @@ async fn act(
             loans::approve(&app, actor, id, approval).await?;
         }
         "reject" => drop(loans::reject(&app, actor, id, Reason { reason }).await?),
+        "sign-off" => drop(loans::sign_off(&app, actor, id, Reason { reason }).await?),
+        "refuse" => drop(loans::refuse(&app, actor, id, Reason { reason }).await?),
         // A kit's button hands over its whole line; the other, the ticked assets.
         "issue" if !field(&form, "line").is_empty() => {
             let line = field(&form, "line")

@@ -47,6 +47,8 @@ pub struct World {
     pub requester: String,
     pub requester2: String,
     pub auditor: String,
+    /// The finance approver, who signs off what the approval chain sends to finance.
+    pub approver: String,
 }
 
 impl World {
@@ -106,6 +108,7 @@ impl World {
             requester: String::new(),
             requester2: String::new(),
             auditor: String::new(),
+            approver: String::new(),
         };
         world.admin = world.user("admin", Role::Admin, None).await;
         world.keeper = world.user("keeper", Role::Keeper, None).await;
@@ -116,6 +119,7 @@ impl World {
             .user("requester2", Role::Requester, Some(culture))
             .await;
         world.auditor = world.user("auditor", Role::Auditor, None).await;
+        world.approver = world.user("approver", Role::Finance, None).await;
         world
     }
 
@@ -190,7 +194,7 @@ impl World {
 
     /// One request with a bearer token (empty token: anonymous). Returns status and JSON body.
     /// A loan of `assets` for the requester's department, approved (the assets reserved
-    /// on it).
+    /// on it): by the admin, and by the finance approver when the approval chain asks.
     pub async fn approved_loan(&self, assets: &[i64]) -> i64 {
         let (status, loan) = self
             .call(
@@ -212,7 +216,25 @@ impl World {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
+        self.sign_off_if_asked(loan, &body).await;
         loan
+    }
+
+    /// The finance approver's sign-off of a loan the admin's approval (`approved`, its
+    /// answer) sent to finance; nothing for one already approved.
+    pub async fn sign_off_if_asked(&self, loan: i64, approved: &Value) {
+        if approved["status"] == "awaiting_finance" {
+            let (status, body) = self
+                .call(
+                    Method::POST,
+                    &format!("/api/loans/{loan}/sign-off"),
+                    &self.approver,
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(body["status"], "approved", "{body}");
+        }
     }
 
     pub async fn call(
