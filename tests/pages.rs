@@ -1580,3 +1580,155 @@ async fn a_department_requests_a_transfer_on_the_web_follows_it_and_cancels_it(p
     assert_eq!(department, world.culture);
     assert_eq!(count(&world).await, 2);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_department_hands_an_asset_in_and_the_keeper_takes_it_in(pool: PgPool) {
+    use axum::http::Method;
+    use serde_json::json;
+    let world = World::new(pool).await;
+    let stock = world.stock(world.tables, 2).await;
+    // Two tables allocated to the finance department by a transfer.
+    let (status, transfer) = world
+        .call(Method::POST, "/api/transfers", &world.requester, Some(json!({"purpose": "new office", "lines": [{"category_id": world.tables, "quantity": 2}]})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{transfer}");
+    let transfer = transfer["id"].as_i64().unwrap();
+    for action in ["approve", "issue"] {
+        let (status, body) = world
+            .call(
+                Method::POST,
+                &format!("/api/transfers/{transfer}/{action}"),
+                &world.admin,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{action}: {body}");
+    }
+    let (table, other_table) = (stock[0], stock[1]);
+    assert_eq!(world.asset_state(table).await, "allocated");
+
+    // The department offers one back from its virtual depot page.
+    let clerk = login(&world, "requester").await;
+    let page = get(&world, "/virtual-depot", &clerk).await;
+    assert!(
+        page.body.contains(&format!("id=\"hand-in-{table}\"")),
+        "{}",
+        page.body
+    );
+    // Another department cannot hand in what is not theirs.
+    let other = login(&world, "requester2").await;
+    let theirs = get(&world, "/virtual-depot", &other).await;
+    let reply = post(
+        &world,
+        &format!("/virtual-depot/{table}/hand-in"),
+        &other,
+        &[("csrf", &theirs.csrf())],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    let reply = post(
+        &world,
+        &format!("/virtual-depot/{table}/hand-in"),
+        &clerk,
+        &[("csrf", &page.csrf()), ("reason", "office closed 科室撤并")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = get(&world, "/virtual-depot", &clerk).await;
+    assert!(
+        page.body
+            .contains(&format!("id=\"withdraw-hand-in-{table}\"")),
+        "{}",
+        page.body
+    );
+    // Offered once only; a listed asset is withdrawn from the virtual depot first.
+    let (status, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/assets/{table}/hand_in"),
+            &world.requester,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _) = world
+        .call(
+            Method::POST,
+            &format!("/api/assets/{other_table}/list"),
+            &world.requester,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/assets/{other_table}/hand_in"),
+            &world.requester,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("withdraw it from there first"),
+        "{body}"
+    );
+    let (_, offers) = world
+        .call(Method::GET, "/api/hand_ins", &world.requester2, None)
+        .await;
+    assert_eq!(offers, json!([]), "another department sees none");
+
+    // The keeper finds it on the intake page and takes it in at a zone.
+    let keeper = login(&world, "keeper").await;
+    let desk = get(&world, "/keeper/intakes", &keeper).await;
+    assert!(
+        desk.body.contains(&format!("id=\"take-in-{table}\"")),
+        "{}",
+        desk.body
+    );
+    assert!(
+        desk.body.contains("office closed 科室撤并"),
+        "{}",
+        desk.body
+    );
+    let zone = world.shelf2.to_string();
+    let reply = post(
+        &world,
+        &format!("/keeper/hand-ins/{table}/take-in"),
+        &keeper,
+        &[("csrf", &desk.csrf()), ("zone", &zone)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(world.asset_state(table).await, "in_stock");
+    let (owner, zone_id): (Option<i64>, Option<i64>) =
+        sqlx::query_as("select owner_department_id, zone_id from assets where id = $1")
+            .bind(table)
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
+    assert_eq!((owner, zone_id), (None, Some(world.shelf2)));
+    let (_, offers) = world
+        .call(Method::GET, "/api/hand_ins", &world.keeper, None)
+        .await;
+    assert_eq!(offers, json!([]), "taking it in closes the offer");
+    let actions: Vec<String> =
+        sqlx::query_scalar("select action from events where asset_id = $1 order by id")
+            .bind(table)
+            .fetch_all(&world.pool)
+            .await
+            .unwrap();
+    let offered = actions
+        .iter()
+        .position(|a| a == "offer_hand_in")
+        .expect("offer logged");
+    let taken = actions
+        .iter()
+        .position(|a| a == "take_in")
+        .expect("take-in logged");
+    assert!(offered < taken, "{actions:?}");
+    world.assert_log_agrees().await;
+}

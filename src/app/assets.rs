@@ -6,10 +6,11 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::policy::{authorize, department_filter, Target};
-use super::{App, Error, Op, Page, Paging, Result, Visibility};
+use super::{App, Error, Op, Page, Paging, Reason, Result, Visibility};
 use crate::auth::Actor;
 use crate::db::assets::{self, Asset, AssetChange, NewAsset, Whereabouts};
 use crate::db::events::{self, Context, Event};
+use crate::db::hand_ins::{self, HandIn};
 use crate::db::Window;
 use crate::domain::bounds::Note;
 use crate::domain::epc;
@@ -162,7 +163,11 @@ pub async fn act(
             _ => drop(events::transition(tx, id, action.lifecycle(), &ctx).await?),
         }
         match action {
-            ManualAction::TakeIn => assets::take_in(tx, id, input.zone_id).await?,
+            ManualAction::TakeIn => {
+                assets::take_in(tx, id, input.zone_id).await?;
+                // Whatever its department offered is now received.
+                hand_ins::close(tx, id).await?;
+            }
             ManualAction::Recover if input.zone_id.is_some() => {
                 assets::put(tx, id, input.zone_id).await?
             }
@@ -236,6 +241,63 @@ pub async fn own(app: &App, actor: &Actor) -> Result<Vec<Asset>> {
         Some(_) => assets::list(c, &filter, Window::first(500))
             .await
             .map(|(found, _)| found),
+    })
+    .await
+}
+
+/// A department offers an asset of its own back to the depot (上缴); the keeper takes it in
+/// when it arrives (`take_in`), which closes the offer. Only an allocated asset — not listed
+/// in the virtual depot, not lent — can be offered, and only once.
+pub async fn offer_hand_in(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<HandIn> {
+    let ctx = Context::by(actor.id).reason(input.reason.clone());
+    let load = async |c: &mut PgConnection| assets::get(c, id).await;
+    app.change_found(actor, Op::HandInAsset, load, async |tx, asset| {
+        let department = match (asset.state, asset.owner_department_id) {
+            (AssetState::Allocated, Some(department)) => department,
+            (AssetState::Listed, _) => {
+                return Err(Error::Conflict(format!(
+                    "asset {id} is listed in the virtual depot: withdraw it from there first"
+                )))
+            }
+            (state, _) => {
+                return Err(Error::Conflict(format!(
+                    "asset {id} is {state}: only a department's allocated asset can be handed in"
+                )))
+            }
+        };
+        hand_ins::offer(tx, id, department, actor.id, &input.reason).await?;
+        events::record_asset_note(tx, id, "offer_hand_in", &ctx).await?;
+        let offers = hand_ins::list(tx, Some(department)).await?;
+        offers
+            .into_iter()
+            .find(|h| h.asset_id == id)
+            .ok_or_else(|| Error::Internal(anyhow::anyhow!("hand-in of asset {id} not stored")))
+    })
+    .await
+}
+
+/// The department withdraws its offer before the depot took the asset in.
+pub async fn withdraw_hand_in(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<()> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    let load = async |c: &mut PgConnection| assets::get(c, id).await;
+    app.change_found(actor, Op::WithdrawHandIn, load, async |tx, _| {
+        if !hand_ins::close(tx, id).await? {
+            return Err(Error::Conflict(format!(
+                "asset {id} is not offered to the depot"
+            )));
+        }
+        events::record_asset_note(tx, id, "withdraw_hand_in", &ctx).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The assets offered back to the depot, oldest first: the keeper's to take in; a
+/// department's own offers only.
+pub async fn hand_ins(app: &App, actor: &Actor) -> Result<Vec<HandIn>> {
+    let department = department_filter(actor, Op::ListHandIns);
+    app.read(actor, Op::ListHandIns, async |c| {
+        hand_ins::list(c, department).await
     })
     .await
 }

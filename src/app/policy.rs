@@ -70,6 +70,10 @@ pub enum Op {
     ListAsset,
     UnlistAsset,
     TakeInAsset,
+    /// A department offers an asset of its own back to the depot (上缴).
+    HandInAsset,
+    WithdrawHandIn,
+    ListHandIns,
     RelocateAsset,
     DecodeEpc,
     // loans
@@ -311,6 +315,9 @@ pub const POLICY: &[Rule] = &[
     rule(Op::ListAsset,          REQUESTERS, OnBehalf,   "list assets in the virtual depot"),
     rule(Op::UnlistAsset,        REQUESTERS, OnBehalf,   "unlist assets from the virtual depot"),
     rule(Op::TakeInAsset,        STAFF,      Any,        "take assets into the depot"),
+    rule(Op::HandInAsset,        REQUESTERS, OnBehalf,   "hand assets in to the depot"),
+    rule(Op::WithdrawHandIn,     REQUESTERS, OnBehalf,   "withdraw hand-ins"),
+    rule(Op::ListHandIns,        ANYONE,     Department, "list hand-ins"),
     rule(Op::RelocateAsset,      STAFF,      Any,        "relocate assets"),
     rule(Op::DecodeEpc,          ANYONE,     Department, "decode EPCs"),
 

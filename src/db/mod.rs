@@ -381,6 +381,8 @@ pub mod deadlines;
 pub mod events;
 /// Facts from the readers, and where each tag was last seen.
 pub mod facts;
+/// Assets their departments offer back to the depot (上缴).
+pub mod hand_ins;
 /// Intakes: assets handed over to the depot, registered together, received into stock.
 pub mod intakes;
 /// Kits: named sets of category quantities and specific assets, and their parts.

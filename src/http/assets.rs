@@ -8,9 +8,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::error::ErrorBody;
 use super::{ApiError, ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
 use crate::app::assets::{self, ActionBody, AssetFilter, DecodedEpc, ManualAction, Relocation};
+use crate::app::Reason;
 use crate::auth::Actor;
 use crate::db::assets::{Asset, AssetChange, NewAsset};
 use crate::db::events::Event;
+use crate::db::hand_ins::HandIn;
 use crate::domain::bounds::{PageNo, Text};
 use crate::domain::epc;
 use crate::domain::lifecycle::AssetState;
@@ -28,6 +30,9 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(list_asset))
         .routes(routes!(unlist_asset))
         .routes(routes!(take_in_asset))
+        .routes(routes!(hand_in_asset))
+        .routes(routes!(withdraw_hand_in))
+        .routes(routes!(list_hand_ins))
         .routes(routes!(relocate_asset))
         .routes(routes!(decode_epc))
 }
@@ -142,6 +147,39 @@ manual_actions! {
     list_asset: "/assets/{id}/list" => List, "List a department's idle asset in the virtual depot (the owning department or an admin).";
     unlist_asset: "/assets/{id}/unlist" => Unlist, "Withdraw an asset from the virtual depot (the owning department or an admin).";
     take_in_asset: "/assets/{id}/take_in" => TakeIn, "The depot takes a department's asset in, at `zone_id` if given (admin or keeper).";
+}
+
+/// A department offers an allocated asset of its own back to the depot (上缴); the keeper
+/// takes it in when it arrives (`take_in`). 409 if it is listed, lent or already offered.
+#[utoipa::path(post, path = "/assets/{id}/hand_in", tag = "assets", request_body = Reason,
+    responses((status = 201, body = HandIn), (status = 409, body = ErrorBody)))]
+async fn hand_in_asset(
+    actor: Actor,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    OptionalJson(body): OptionalJson<Reason>,
+) -> ApiResult<(StatusCode, Json<HandIn>)> {
+    let offered = assets::offer_hand_in(&app, &actor, id, body).await?;
+    Ok((StatusCode::CREATED, Json(offered)))
+}
+
+/// Withdraw a hand-in the depot has not taken in yet. 409 if there is none.
+#[utoipa::path(post, path = "/assets/{id}/withdraw_hand_in", tag = "assets", request_body = Reason,
+    responses((status = 204), (status = 409, body = ErrorBody)))]
+async fn withdraw_hand_in(
+    actor: Actor,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    OptionalJson(body): OptionalJson<Reason>,
+) -> ApiResult<StatusCode> {
+    assets::withdraw_hand_in(&app, &actor, id, body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The assets offered back to the depot, oldest first (a department: its own).
+#[utoipa::path(get, path = "/hand_ins", tag = "assets", responses((status = 200, body = Vec<HandIn>)))]
+async fn list_hand_ins(actor: Actor, State(app): State<App>) -> ApiResult<Json<Vec<HandIn>>> {
+    Ok(Json(assets::hand_ins(&app, &actor).await?))
 }
 
 /// Move an asset in depot custody to another zone (no change of state; logged).

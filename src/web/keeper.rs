@@ -11,9 +11,11 @@ use axum::Router;
 use super::{
     day, fen, field, invalid, named, note, render, text, Chrome, Fields, PageResult, Posted, Viewer,
 };
+use crate::app::assets::{self, ActionBody, ManualAction};
 use crate::app::intakes::{self, Receipt};
 use crate::app::{catalogue, loans, people, App};
 use crate::db::assets::{NewAsset, SourceClass};
+use crate::db::hand_ins::HandIn;
 use crate::db::intakes::{Intake, NewIntake};
 use crate::db::loans::{Condition, Inspection, Loan};
 use crate::db::reports::{Pick, Uninspected};
@@ -27,6 +29,7 @@ pub fn router() -> Router<App> {
         .route("/keeper/intakes", get(intake_list).post(open_intake))
         .route("/keeper/intakes/{id}", get(intake_detail))
         .route("/keeper/intakes/{id}/receive", post(receive))
+        .route("/keeper/hand-ins/{id}/take-in", post(take_in))
 }
 
 #[derive(askama::Template)]
@@ -117,6 +120,9 @@ struct IntakesPage {
     intakes: Vec<Intake>,
     categories: Vec<(i64, String)>,
     departments: Vec<(i64, String)>,
+    /// Assets departments hand back, to take in, and the zones to put them.
+    hand_ins: Vec<HandIn>,
+    zones: Vec<(i64, String)>,
 }
 
 impl IntakesPage {
@@ -144,7 +150,26 @@ async fn intake_list(v: Viewer, State(app): State<App>) -> PageResult {
         intakes,
         categories,
         departments,
+        hand_ins: assets::hand_ins(&app, &v.actor).await?,
+        zones: catalogue::zone_names(&app, &v.actor, true).await?,
     })
+}
+
+/// Take in an asset its department handed back, at the zone chosen.
+async fn take_in(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    let zone_id = field(&form, "zone")
+        .parse()
+        .map_err(|_| invalid("choose where it goes"))?;
+    let body = ActionBody {
+        reason: note(&form, "reason")?,
+        zone_id: Some(zone_id),
+    };
+    assets::act(&app, &v.actor, id, ManualAction::TakeIn, body).await?;
+    Ok(Redirect::to("/keeper/intakes").into_response())
 }
 
 /// Open an intake: `quantity` items of one category at one value; EPCs already on the tags

@@ -301,27 +301,50 @@ async fn kit_names(app: &App, actor: &crate::auth::Actor) -> Result<Vec<(i64, St
 struct VirtualDepotPage {
     c: Chrome,
     assets: Vec<Asset>,
+    /// Those offered back to the depot, not yet taken in.
+    offered: std::collections::HashSet<i64>,
+}
+
+impl VirtualDepotPage {
+    fn offered(&self, id: &i64) -> bool {
+        self.offered.contains(id)
+    }
 }
 
 /// The department's own assets (owned by it, not held by the depot), listable when idle.
 async fn virtual_depot(v: Viewer, State(app): State<App>) -> PageResult {
+    let offered = assets::hand_ins(&app, &v.actor)
+        .await?
+        .into_iter()
+        .map(|h| h.asset_id)
+        .collect();
     render(VirtualDepotPage {
         c: v.chrome("virtual_depot"),
         assets: assets::own(&app, &v.actor).await?,
+        offered,
     })
 }
 
-#[derive(Debug, Deserialize)]
-struct Nothing {}
-
+/// List or unlist an asset of the department's, or hand it in to the depot (上缴) or withdraw
+/// that offer.
 async fn list_or_unlist(
     State(app): State<App>,
     axum::extract::Path((id, action)): axum::extract::Path<(i64, String)>,
-    Posted { viewer: v, .. }: Posted<Nothing>,
+    Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     let action = match action.as_str() {
         "list" => ManualAction::List,
         "unlist" => ManualAction::Unlist,
+        "hand-in" => {
+            let reason = super::note(&form, "reason")?;
+            assets::offer_hand_in(&app, &v.actor, id, app::Reason { reason }).await?;
+            return Ok(Redirect::to("/virtual-depot").into_response());
+        }
+        "withdraw-hand-in" => {
+            let reason = app::Reason::default();
+            assets::withdraw_hand_in(&app, &v.actor, id, reason).await?;
+            return Ok(Redirect::to("/virtual-depot").into_response());
+        }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     };
     assets::act(&app, &v.actor, id, action, ActionBody::default()).await?;
