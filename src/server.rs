@@ -130,6 +130,7 @@ pub async fn serve_with(
     let figures = tokio::spawn(refresh_figures(app.pool.clone(), closing.clone()));
     let collisions = tokio::spawn(watch_bookings(app.clone(), closing.clone()));
     let notifier = tokio::spawn(crate::app::notices::run(app.clone()));
+    let deliverer = tokio::spawn(crate::app::webhooks::run(app.clone()));
     let service = router(app);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -176,6 +177,7 @@ pub async fn serve_with(
     figures.abort();
     collisions.abort();
     notifier.abort();
+    deliverer.abort();
     Ok(())
 }
 

@@ -332,6 +332,7 @@ fn things(f: &Fixtures, world: &World, path: &str, actor: &Actor) -> Vec<(&'stat
         "alerts" => vec![("any", Thing::Plain(1))],
         "walk-tests" => vec![("any", Thing::Plain(1))],
         "kits" => vec![("any", Thing::Plain(1))],
+        "webhooks" | "webhook-deliveries" => vec![("any", Thing::Plain(1))],
         // One's own notification, or nobody's: either way the policy lets anyone ask.
         "notifications" => vec![("any", Thing::Plain(1))],
         "tokens" => {

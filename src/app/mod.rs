@@ -55,6 +55,8 @@ pub mod stocktakes;
 /// Transfers.
 pub mod transfers;
 pub mod walks;
+/// Webhooks: registration, and the deliverer that posts the outbox signed.
+pub mod webhooks;
 pub use policy::Op;
 use policy::{authorize, Scoped, Target};
 /// What a person may read of other departments' business.

@@ -203,6 +203,12 @@ pub enum Op {
     CompensationDesk,
     /// The dashboard and its CSV exports.
     Dashboard,
+    /// Webhooks: other systems told of events.
+    ListWebhooks,
+    CreateWebhook,
+    DeleteWebhook,
+    ListWebhookDeliveries,
+    ReplayWebhookDelivery,
     /// The service's metrics (`/metrics`), for monitoring.
     ReadMetrics,
 }
@@ -430,6 +436,11 @@ pub const POLICY: &[Rule] = &[
     rule(Op::Registers,          ADMIN,      Any,        "keep the registers"),
     rule(Op::CompensationDesk,   ANYONE,     Department, "see compensation cases"),
     rule(Op::Dashboard,          OVERSIGHT,  Department, "read the dashboard"),
+    rule(Op::ListWebhooks,       ADMIN,      Any,        "list webhooks"),
+    rule(Op::CreateWebhook,      ADMIN,      Any,        "register webhooks"),
+    rule(Op::DeleteWebhook,      ADMIN,      Any,        "delete webhooks"),
+    rule(Op::ListWebhookDeliveries, ADMIN,   Any,        "read webhook deliveries"),
+    rule(Op::ReplayWebhookDelivery, ADMIN,   Any,        "replay webhook deliveries"),
     rule(Op::ReadMetrics,        OVERSIGHT,  Any,        "read the service's metrics"),
 ];
 

@@ -276,6 +276,16 @@ async fn append(
     Ok(())
 }
 
+/// The events of `ids`, oldest first (those that exist).
+pub async fn by_ids(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<Event>> {
+    Ok(sqlx::query_as(&format!(
+        "select {EVENT_COLUMNS} from events e left join users u on u.id = e.actor_id where e.id = any($1) order by e.id"
+    ))
+    .bind(ids)
+    .fetch_all(conn)
+    .await?)
+}
+
 /// An asset's timeline, oldest first.
 pub async fn for_asset(conn: &mut PgConnection, asset_id: i64) -> Result<Vec<Event>> {
     Ok(sqlx::query_as(&format!(

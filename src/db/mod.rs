@@ -407,6 +407,8 @@ pub mod stocktakes;
 pub mod transfers;
 /// Walk tests: a gate's calibration record.
 pub mod walks;
+/// Webhooks and their outbox of deliveries.
+pub mod webhooks;
 
 #[cfg(test)]
 mod tests {

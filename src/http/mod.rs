@@ -36,6 +36,7 @@ pub use session::check_same_origin;
 mod tokens;
 mod transfers;
 mod walks;
+mod webhooks;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -83,6 +84,7 @@ pub fn router() -> Router<App> {
         .merge(tokens::router())
         .merge(walks::router())
         .merge(notices::router())
+        .merge(webhooks::router())
         .split_for_parts();
     let openapi = Arc::new(openapi);
     Router::new().nest("/api", api).route(
