@@ -331,3 +331,88 @@ async fn bad_registrations_are_refused_and_a_rolled_back_change_sends_nothing(po
         .unwrap();
     assert_eq!(left, 0, "its deliveries go with it");
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_admin_registers_a_webhook_on_its_page_and_replays_a_dead_letter(pool: PgPool) {
+    use common::{get, login, post};
+    let world = World::new(pool.clone()).await;
+    let app = App::new(pool.clone(), Config::for_database(None));
+    let keeper = login(&world, "keeper").await;
+    assert_eq!(
+        get(&world, "/admin/webhooks", &keeper).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let admin = login(&world, "admin").await;
+    let page = get(&world, "/admin/webhooks", &admin).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // Nothing listens on port 9 of the loopback: every attempt fails.
+    let reply = post(
+        &world,
+        "/admin/webhooks",
+        &admin,
+        &[
+            ("csrf", &page.csrf()),
+            ("url", "http://127.0.0.1:9/hook"),
+            ("actions", "mark_lost"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(
+        reply.body.contains("id=\"webhook-secret\""),
+        "{}",
+        reply.body
+    );
+    let again = get(&world, "/admin/webhooks", &admin).await;
+    assert!(
+        !again.body.contains("id=\"webhook-secret\""),
+        "the secret is shown once"
+    );
+    assert!(
+        again.body.contains("http://127.0.0.1:9/hook"),
+        "{}",
+        again.body
+    );
+
+    let asset = world.stock(world.tables, 1).await[0];
+    mark_lost(&world, asset).await;
+    for _ in 0..depot::app::webhooks::ATTEMPTS {
+        due_now(&pool).await;
+        depot::app::webhooks::round(&app).await.unwrap();
+    }
+    let page = get(&world, "/admin/webhooks", &admin).await;
+    let id: i64 = sqlx::query_scalar("select id from webhook_deliveries")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        page.body.contains(&format!("id=\"replay-{id}\"")),
+        "{}",
+        page.body
+    );
+    let reply = post(
+        &world,
+        &format!("/admin/webhook-deliveries/{id}/replay"),
+        &admin,
+        &[("csrf", &page.csrf())],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let (attempts, dead): (i32, bool) = sqlx::query_as(
+        "select attempts, dead_at is not null from webhook_deliveries where id = $1",
+    )
+    .bind(id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((attempts, dead), (0, false));
+    // A forged form changes nothing.
+    let reply = post(
+        &world,
+        &format!("/admin/webhook-deliveries/{id}/replay"),
+        &admin,
+        &[],
+    )
+    .await;
+    assert_ne!(reply.status, StatusCode::SEE_OTHER);
+}

@@ -32,6 +32,7 @@ mod reports;
 mod requester;
 mod session;
 mod transfers;
+mod webhooks;
 
 pub use i18n::Lang;
 
@@ -43,6 +44,7 @@ pub fn router() -> Router<App> {
         .merge(session::router())
         .merge(requester::router())
         .merge(transfers::router())
+        .merge(webhooks::router())
         .merge(orders::router())
         .merge(admin::router())
         .merge(bookings::router())
@@ -366,6 +368,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/reports", "dashboard"),
             ("/admin/registers", "registers"),
             ("/admin/readers", "readers"),
+            ("/admin/webhooks", "webhooks"),
             ("/inbox", "inbox"),
         ],
         Role::Keeper => vec![

@@ -1,0 +1,103 @@
+//! The admin's webhooks page: register one (its secret shown this once), delete, and each
+//! webhook's latest deliveries — waiting, delivered or given up — with a replay button.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+
+use super::{field, invalid, render, text, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::webhooks::{self, NewWebhook};
+use crate::app::App;
+use crate::db::webhooks::{Delivery, Webhook};
+use crate::domain::bounds::Text;
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/admin/webhooks", get(page).post(register))
+        .route("/admin/webhooks/{id}/delete", post(delete))
+        .route("/admin/webhook-deliveries/{id}/replay", post(replay))
+}
+
+#[derive(askama::Template)]
+#[template(path = "webhooks.html")]
+struct WebhooksPage {
+    c: Chrome,
+    hooks: Vec<Webhook>,
+    /// The webhook whose deliveries are shown, and they.
+    shown: Option<i64>,
+    deliveries: Vec<Delivery>,
+    /// A webhook just registered: its secret, this once.
+    secret: String,
+}
+
+impl WebhooksPage {
+    fn actions(&self, w: &Webhook) -> String {
+        match w.actions.is_empty() {
+            true => self.c.t("every_event").to_owned(),
+            false => w.actions.join(", "),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Shown {
+    #[serde(default)]
+    hook: Option<i64>,
+}
+
+async fn page(v: Viewer, State(app): State<App>, Query(q): Query<Shown>) -> PageResult {
+    show(v, &app, q.hook, String::new()).await
+}
+
+async fn show(v: Viewer, app: &App, shown: Option<i64>, secret: String) -> PageResult {
+    let hooks = webhooks::list(app, &v.actor).await?;
+    let shown = shown.or(hooks.first().map(|h| h.id));
+    let deliveries = match shown {
+        Some(id) => webhooks::deliveries(app, &v.actor, id).await?,
+        None => Vec::new(),
+    };
+    render(WebhooksPage {
+        c: v.chrome("webhooks"),
+        hooks,
+        shown,
+        deliveries,
+        secret,
+    })
+}
+
+/// Register: the page again, with the new webhook's secret shown once.
+async fn register(
+    State(app): State<App>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    let url = text(&form, "url")?;
+    let mut actions = Vec::new();
+    for a in field(&form, "actions")
+        .split(|c: char| c == ',' || c == '，' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+    {
+        actions.push(Text::parse(a).map_err(|e| invalid(format!("actions: {e}")))?);
+    }
+    let registered = webhooks::create(&app, &v.actor, NewWebhook { url, actions }).await?;
+    show(v, &app, Some(registered.webhook.id), registered.secret).await
+}
+
+async fn delete(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Posted { viewer: v, .. }: Posted<Fields>,
+) -> PageResult {
+    webhooks::delete(&app, &v.actor, id).await?;
+    Ok(Redirect::to("/admin/webhooks").into_response())
+}
+
+async fn replay(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Posted { viewer: v, .. }: Posted<Fields>,
+) -> PageResult {
+    let delivery = webhooks::replay(&app, &v.actor, id).await?;
+    Ok(Redirect::to(&format!("/admin/webhooks?hook={}", delivery.webhook_id)).into_response())
+}
