@@ -1,4 +1,5 @@
-//! The asset card as finance keeps it: the finance fields, the useful life and the net value.
+//! The asset card as finance keeps it, and the register as a file: import (CSV, XLSX) all or
+//! nothing with every bad cell named, export in the same format, and the admin's page.
 
 mod common;
 
@@ -109,4 +110,394 @@ async fn the_card_carries_finance_fields_and_the_net_value(pool: PgPool) {
     assert!(
         zh.body.contains("资产卡片号") && zh.body.contains("净值") && zh.body.contains("接受捐赠")
     );
+}
+
+const HEADER: &str = "epc,name,category,original_value,acquired_on,source_class,owner_department,zone,model,serial_number,supplier,acquisition_method,funding_source,finance_card_no,useful_life_months";
+
+/// A good row: its EPC (or none), name and zone.
+fn row(epc: &str, name: &str, zone: &str) -> String {
+    format!("{epc},{name},TBL,1200.50,2024-03-15,event_purchase,,{zone},ZD-1,SN1,Acme,purchase,fiscal,KP1,")
+}
+
+async fn upload(
+    world: &World,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(axum::http::header::CONTENT_TYPE, content_type)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    world.send(req).await
+}
+
+async fn import_csv(world: &World, csv: &str, dry_run: bool) -> (StatusCode, Value) {
+    let path = format!("/api/assets/import?dry_run={dry_run}");
+    upload(
+        world,
+        &path,
+        &world.keeper,
+        "text/csv",
+        csv.as_bytes().to_vec(),
+    )
+    .await
+}
+
+async fn count(world: &World, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("select count(*) from {table}"))
+        .fetch_one(&world.pool)
+        .await
+        .unwrap()
+}
+
+/// The whole response body of a GET, as bytes.
+async fn download(world: &World, path: &str, token: &str) -> (StatusCode, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req = axum::http::Request::get(path)
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = world.app.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    (
+        status,
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+}
+
+/// An asset as stored: EPC, name, value, state, zone, model, supplier, useful life.
+type Stored = (
+    String,
+    String,
+    i64,
+    String,
+    Option<i64>,
+    String,
+    String,
+    Option<i32>,
+);
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_csv_with_a_bom_crlf_and_quoted_fields_imports(pool: PgPool) {
+    let world = World::new(pool).await;
+    let csv = format!(
+        "\u{feff}{HEADER}\r\n\
+         3034257BF7194E4000000A01,\"Table, folding \"\"large\"\"\",TBL,1200.50,2024-03-15,event_purchase,FIN,W1/A,\"ZD-1200, oak\",SN-1,\"Mianyang Furniture Co., Ltd.\",purchase,财政拨款,KP-0001,120\r\n\
+         ,会议椅,CHR,80,,other_idle,,W1/B,,,,donation,,,\r\n\
+         ,Projector,CHR,3000.5,2025-01-01,,,,,,,,,,\r\n"
+    );
+    let (status, report) = import_csv(&world, &csv, false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["stored"], true);
+    assert_eq!(report["rows"], 3);
+    assert_eq!(report["epcs_assigned"], 2);
+    let intake = report["intake_id"].as_i64().unwrap();
+
+    let assets: Vec<Stored> = sqlx::query_as(
+        "select epc, name, original_value_fen, state::text, zone_id, model, supplier, useful_life_months from assets order by id",
+    )
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    assert_eq!(assets.len(), 3);
+    assert_eq!(assets[0].0, "3034257BF7194E4000000A01");
+    assert_eq!(assets[0].1, "Table, folding \"large\"");
+    assert_eq!(assets[0].2, 120_050);
+    assert_eq!(assets[0].3, "in_stock");
+    assert_eq!(assets[0].4, Some(world.shelf));
+    assert_eq!(assets[0].5, "ZD-1200, oak");
+    assert_eq!(assets[0].6, "Mianyang Furniture Co., Ltd.");
+    assert_eq!(assets[0].7, Some(120));
+    assert_eq!(assets[1].1, "会议椅");
+    assert_eq!(assets[1].4, Some(world.shelf2));
+    // No place given: registered, awaiting receipt on the intake.
+    assert_eq!(assets[2].3, "registered");
+    assert_eq!(assets[2].2, 300_050);
+    // Commissioned EPCs are GIAI-96 (header 0x34), one each.
+    assert!(assets[1].0.starts_with("34") && assets[2].0.starts_with("34"));
+    assert_ne!(assets[1].0, assets[2].0);
+
+    // Each asset has its intake: registered, and received where it was placed.
+    let events: Vec<(String, i64)> = sqlx::query_as(
+        "select action, count(*) from events where order_kind = 'intake' and order_id = $1 and asset_id is not null
+         group by action order by action",
+    )
+    .bind(intake)
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    assert_eq!(events, vec![("receive".into(), 2), ("register".into(), 3)]);
+    let (status, intake) = world
+        .call(
+            Method::GET,
+            &format!("/api/intakes/{intake}"),
+            &world.keeper,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(intake["status"], "open");
+    assert_eq!(intake["asset_count"], 3);
+    assert_eq!(intake["awaiting_receipt"], 1);
+    world.assert_log_agrees().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn three_bad_rows_among_many_are_named_and_nothing_is_stored(pool: PgPool) {
+    let world = World::new(pool).await;
+    let mut csv = format!("{HEADER}\n");
+    for line in 2..=60 {
+        let row = match line {
+            7 => "3034257BF7194E4000000007,Desk,TBL,12.345,2024-03-15,,,W1/A,,,,,,,".to_owned(),
+            20 => ",Desk,XXX,10,2024-03-15,,,W1/A,,,,,,,".to_owned(),
+            41 => ",Desk,TBL,10,2024-02-30,,,W1/Z,,,,,,,".to_owned(),
+            _ => row("", &format!("Desk {line}"), "W1/A"),
+        };
+        csv.push_str(&row);
+        csv.push('\n');
+    }
+    let (status, report) = import_csv(&world, &csv, false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    assert_eq!(report["stored"], false);
+    let named: Vec<(i64, String)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_i64().unwrap(),
+                e["column"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        named,
+        vec![
+            (7, "original_value".into()),
+            (20, "category".into()),
+            (41, "acquired_on".into()),
+            (41, "zone".into()),
+        ],
+        "{report}"
+    );
+    assert_eq!(report["error_count"], 4);
+    assert_eq!(count(&world, "assets").await, 0);
+    assert_eq!(count(&world, "intakes").await, 0);
+    assert_eq!(count(&world, "events").await, 0);
+
+    // Errors are bounded: a thousand bad rows report a hundred and count them all.
+    let mut csv = format!("{HEADER}\n");
+    for _ in 0..1000 {
+        csv.push_str(",Desk,TBL,-1,,,,,,,,,,,\n");
+    }
+    let (status, report) = import_csv(&world, &csv, true).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 100);
+    assert_eq!(report["error_count"], 1000);
+
+    // A wrong header is named on line 1; a row of the wrong width on its own line.
+    let (status, report) = import_csv(&world, "epc,name,category\n,a,TBL\n", false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(report["errors"][0]["line"], 1);
+    assert_eq!(report["errors"][0]["column"], "original_value");
+    let (_, report) = import_csv(&world, &format!("{HEADER}\n,a,TBL\n"), false).await;
+    assert_eq!(report["errors"][0]["line"], 2);
+    assert_eq!(report["errors"][0]["column"], Value::Null);
+    assert_eq!(count(&world, "assets").await, 0);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_dry_run_stores_nothing(pool: PgPool) {
+    let world = World::new(pool).await;
+    let csv = format!(
+        "{HEADER}\n{}\n{}\n",
+        row("", "Desk", "W1/A"),
+        row("", "Desk", "")
+    );
+    let (status, report) = import_csv(&world, &csv, true).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (report["dry_run"].as_bool(), report["stored"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(report["rows"], 2);
+    assert_eq!(report["preview"][0][1], "Desk");
+    assert_eq!(report["intake_id"], Value::Null);
+    assert_eq!(count(&world, "assets").await, 0);
+    assert_eq!(count(&world, "intakes").await, 0);
+    assert_eq!(count(&world, "events").await, 0);
+    // Not even an EPC reference is spent.
+    let next: i64 = sqlx::query_scalar("select nextval('giai_asset_reference')")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(next, 1);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn duplicate_epcs_are_refused_in_the_file_and_against_the_register(pool: PgPool) {
+    let world = World::new(pool).await;
+    let existing = world.stock(world.tables, 1).await[0];
+    let taken: String = sqlx::query_scalar("select epc from assets where id = $1")
+        .bind(existing)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    let csv = format!(
+        "{HEADER}\n{}\n{}\n{}\n{}\n{}\n",
+        row("3034257BF7194E4000000B01", "A", "W1/A"),
+        row("", "B", "W1/A"),
+        // The same EPC again, in lower case.
+        row("3034257bf7194e4000000b01", "C", "W1/A"),
+        row(&taken, "D", "W1/A"),
+        row("3034257BF7", "E", "W1/A"),
+    );
+    let (status, report) = import_csv(&world, &csv, false).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    let errors = report["errors"].as_array().unwrap();
+    let named: Vec<(i64, &str)> = errors
+        .iter()
+        .map(|e| (e["line"].as_i64().unwrap(), e["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(named, vec![(4, "epc"), (5, "epc"), (6, "epc")], "{report}");
+    assert!(errors[0]["message"].as_str().unwrap().contains("line 2"));
+    assert!(errors[1]["message"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("asset {existing}")));
+    assert_eq!(count(&world, "assets").await, 1);
+}
+
+/// A second depot, empty, on the same server (a database of its own, migrated), with the
+/// same departments, places and kinds: where a register is taken to.
+async fn empty_depot(pool: &PgPool, suffix: &str) -> (World, String) {
+    let name: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    // The test's own database's name is long; a name is cut at 63 bytes.
+    let other = format!("rt_{}_{suffix}", &name[name.len().saturating_sub(24)..]);
+    sqlx::query(&format!("drop database if exists \"{other}\""))
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(&format!("create database \"{other}\""))
+        .execute(pool)
+        .await
+        .unwrap();
+    let options = pool.connect_options().as_ref().clone().database(&other);
+    let second = PgPool::connect_with(options).await.unwrap();
+    sqlx::migrate!("./migrations").run(&second).await.unwrap();
+    (World::new(second).await, other)
+}
+
+async fn drop_depot(pool: &PgPool, world: World, name: &str) {
+    world.pool.close().await;
+    sqlx::query(&format!("drop database if exists \"{name}\" with (force)"))
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+async fn tables_last_ten_years(world: &World) {
+    let path = format!("/api/categories/{}", world.tables);
+    let (status, _) = world
+        .call(
+            Method::PATCH,
+            &path,
+            &world.admin,
+            Some(json!({"useful_life_months": 120})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_register_round_trips_through_csv_and_xlsx(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    tables_last_ten_years(&world).await;
+    let csv = format!(
+        "{HEADER}\n\
+         3034257BF7194E4000000C01,\"Table, \"\"oak\"\"\",TBL,1200.05,2024-03-15,event_purchase,FIN,W1/A,ZD-1,SN-1,Acme,purchase,财政拨款,KP-1,\n\
+         ,会议椅 Chair,CHR,0.5,,abolished_body,,W1/B,,,,donation,,,36\n\
+         ,'=SUM(A1),TBL,99999999.99,1999-12-31,institutional_reform,CUL,,M,S,'-x,transfer,self-raised,KP-3,1200\n\
+         ,-,CHR,0,2025-06-01,other_idle,,W1/A,,,,other,,,\n"
+    );
+    let (status, report) = import_csv(&world, &csv, false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+
+    let (status, exported) = download(&world, "/api/assets/export.csv", &world.keeper).await;
+    assert_eq!(status, StatusCode::OK);
+    let exported = String::from_utf8(exported).unwrap();
+    assert!(
+        exported.starts_with(&format!("\u{feff}{HEADER}\r\n")),
+        "{exported}"
+    );
+    let lines: Vec<&str> = exported.lines().collect();
+    assert_eq!(lines.len(), 5, "{exported}");
+    assert!(lines[1].starts_with("3034257BF7194E4000000C01,\"Table, \"\"oak\"\"\",TBL,1200.05,2024-03-15,event_purchase,FIN,W1/A,"), "{}", lines[1]);
+    // The category's life is written out; a formula is guarded as it was in the file.
+    assert!(lines[1].ends_with(",KP-1,120"), "{}", lines[1]);
+    assert!(
+        lines[3].contains(",\"'=SUM(A1)\",TBL,99999999.99,"),
+        "{}",
+        lines[3]
+    );
+
+    let (status, workbook) = download(&world, "/api/assets/export.xlsx", &world.admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(workbook.starts_with(b"PK"));
+
+    // Into empty depots: the workbook into one, the CSV into another; each then exports the
+    // same register.
+    for (suffix, content_type, body) in [
+        (
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            workbook.clone(),
+        ),
+        ("csv", "text/csv", exported.clone().into_bytes()),
+    ] {
+        let (other, name) = empty_depot(&pool, suffix).await;
+        tables_last_ten_years(&other).await;
+        let (status, report) = upload(
+            &other,
+            "/api/assets/import",
+            &other.keeper,
+            content_type,
+            body,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{suffix}: {report}");
+        assert_eq!(report["rows"], 4);
+        assert_eq!(report["epcs_assigned"], 0, "every EPC came with the file");
+        let (_, again) = download(&other, "/api/assets/export.csv", &other.keeper).await;
+        assert_eq!(String::from_utf8(again).unwrap(), exported, "{suffix}");
+        other.assert_log_agrees().await;
+        drop_depot(&pool, other, &name).await;
+    }
+
+    // A workbook that is not one is refused by line, nothing stored.
+    let (status, report) = upload(
+        &world,
+        "/api/assets/import",
+        &world.keeper,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        b"PK\x03\x04 not really".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    assert_eq!(report["errors"][0]["line"], 1);
 }

@@ -72,6 +72,10 @@ pub enum Op {
     TakeInAsset,
     RelocateAsset,
     DecodeEpc,
+    /// Take a register file in (all or nothing), or only check it.
+    ImportAssets,
+    ExportAssetsCsv,
+    ExportAssetsXlsx,
     // loans
     ListLoans,
     RequestLoan,
@@ -306,6 +310,9 @@ pub const POLICY: &[Rule] = &[
     rule(Op::TakeInAsset,        STAFF,      Any,        "take assets into the depot"),
     rule(Op::RelocateAsset,      STAFF,      Any,        "relocate assets"),
     rule(Op::DecodeEpc,          ANYONE,     Department, "decode EPCs"),
+    rule(Op::ImportAssets,       STAFF,      Any,        "import the register"),
+    rule(Op::ExportAssetsCsv,    STAFF,      Any,        "export the register"),
+    rule(Op::ExportAssetsXlsx,   STAFF,      Any,        "export the register"),
 
     rule(Op::ListLoans,          ANYONE,     Department, "list loans"),
     rule(Op::RequestLoan,        REQUESTERS, OnBehalf,   "request loans"),
