@@ -501,3 +501,164 @@ async fn the_register_round_trips_through_csv_and_xlsx(pool: PgPool) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
     assert_eq!(report["errors"][0]["line"], 1);
 }
+
+/// A multipart form as a browser on our page sends it: the fields, then the files.
+async fn post_multipart(
+    world: &World,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> common::Reply {
+    let boundary = "----depotformboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((file_name, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let req = axum::http::Request::post(path)
+        .header(
+            axum::http::header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(axum::http::header::HOST, "depot.test")
+        .header(axum::http::header::COOKIE, cookie)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    common::send(world, req).await
+}
+
+/// The value of the hidden field `name` in a page.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in the page"))
+        + marker.len();
+    body[at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#43;", "+")
+        .replace("&#x2b;", "+")
+        .replace("&#x2f;", "/")
+        .replace("&#47;", "/")
+        .replace("&#61;", "=")
+        .replace("&#x3d;", "=")
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_import_page_shows_the_errors_then_a_preview_then_imports(pool: PgPool) {
+    let world = World::new(pool).await;
+    let cookie = common::login(&world, "admin").await;
+    let page = common::get(&world, "/admin/import", &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("enctype=\"multipart/form-data\"") && page.body.contains(HEADER));
+    let csrf = page.csrf();
+    let zh = common::get(&world, "/admin/import", &format!("{cookie}; lang=zh-CN")).await;
+    assert!(zh.body.contains("导入资产台账") && zh.body.contains("检查文件"));
+
+    // A bad file: every error by line and column, nothing stored, no import button.
+    let bad = format!(
+        "{HEADER}\n{}\n,Desk,NOPE,10,,,,W1/A,,,,,,,\n{}\n,Desk,TBL,ten,,,,W1/Q,,,,,,,\n",
+        row("", "Desk", "W1/A"),
+        row("", "Desk", "W1/B")
+    );
+    let checked = post_multipart(
+        &world,
+        "/admin/import",
+        &cookie,
+        &[("csrf", &csrf)],
+        Some(("register.csv", bad.as_bytes())),
+    )
+    .await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.body);
+    for (line, column) in [("3", "category"), ("5", "original_value"), ("5", "zone")] {
+        assert!(
+            checked.body.contains(&format!(
+                "<td class=\"num\">{line}</td><td class=\"mono\">{column}</td>"
+            )),
+            "line {line} column {column} in {}",
+            checked.body
+        );
+    }
+    assert!(!checked.body.contains("/admin/import/confirm"));
+    assert_eq!(count(&world, "assets").await, 0);
+
+    // A good one: its first rows, and the button that imports exactly it.
+    let good = format!(
+        "{HEADER}\n{}\n{}\n",
+        row("", "Oak desk", "W1/A"),
+        row("", "Pine desk", "")
+    );
+    let checked = post_multipart(
+        &world,
+        "/admin/import",
+        &cookie,
+        &[("csrf", &csrf)],
+        Some(("register.csv", good.as_bytes())),
+    )
+    .await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.body);
+    assert!(checked.body.contains("Oak desk") && checked.body.contains("Pine desk"));
+    assert!(checked.body.contains("/admin/import/confirm"));
+    assert_eq!(
+        count(&world, "assets").await,
+        0,
+        "the preview stores nothing"
+    );
+
+    let data = hidden(&checked.body, "data");
+    let format = hidden(&checked.body, "format");
+    // Without the form token nothing happens.
+    let forged = post_multipart(
+        &world,
+        "/admin/import/confirm",
+        &cookie,
+        &[("data", &data), ("format", &format)],
+        None,
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(count(&world, "assets").await, 0);
+
+    let done = post_multipart(
+        &world,
+        "/admin/import/confirm",
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("data", &data),
+            ("format", &format),
+            ("file_name", "register.csv"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("Imported") && done.body.contains("/keeper/intakes/"));
+    assert_eq!(count(&world, "assets").await, 2);
+    world.assert_log_agrees().await;
+
+    // Requesters have no such page.
+    let requester = common::login(&world, "requester").await;
+    assert_eq!(
+        common::get(&world, "/admin/import", &requester)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+}
