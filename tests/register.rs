@@ -662,3 +662,73 @@ async fn the_import_page_shows_the_errors_then_a_preview_then_imports(pool: PgPo
         StatusCode::FORBIDDEN
     );
 }
+
+/// `depot import assets FILE --user NAME [--dry-run]` on the test's database: its exit
+/// status and what it printed.
+fn depot_import(
+    pool: &PgPool,
+    file: &std::path::Path,
+    user: &str,
+    dry_run: bool,
+) -> (bool, String) {
+    let o = pool.connect_options();
+    let url = format!(
+        "postgres://{}@localhost/{}?host={}",
+        o.get_username(),
+        o.get_database().unwrap(),
+        o.get_socket().unwrap().display()
+    );
+    let mut args = vec!["import", "assets", file.to_str().unwrap(), "--user", user];
+    if dry_run {
+        args.push("--dry-run");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_depot"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("DEPOT_LOG", "warn")
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), said)
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_command_imports_all_or_nothing_and_names_the_bad_cells(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let dir = std::env::temp_dir().join(format!("depot-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join(format!("bad-{}.csv", world.tables));
+    std::fs::write(
+        &bad,
+        format!(
+            "{HEADER}\n{}\n,Desk,NOPE,10,,,,W1/A,,,,,,,\n",
+            row("", "Desk", "W1/A")
+        ),
+    )
+    .unwrap();
+    let (ok, said) = depot_import(&pool, &bad, "keeper", false);
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains(":3: category: no category with code \"NOPE\""),
+        "{said}"
+    );
+    assert_eq!(count(&world, "assets").await, 0);
+
+    let good = dir.join(format!("good-{}.csv", world.tables));
+    std::fs::write(&good, format!("{HEADER}\n{}\n", row("", "Desk", "W1/A"))).unwrap();
+    let (ok, said) = depot_import(&pool, &good, "keeper", true);
+    assert!(ok && said.contains("nothing stored"), "{said}");
+    assert_eq!(count(&world, "assets").await, 0);
+    // A requester may not import.
+    let (ok, said) = depot_import(&pool, &good, "requester", false);
+    assert!(!ok, "{said}");
+    assert_eq!(count(&world, "assets").await, 0);
+    let (ok, said) = depot_import(&pool, &good, "keeper", false);
+    assert!(ok && said.contains("imported 1 assets"), "{said}");
+    assert_eq!(count(&world, "assets").await, 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -12,8 +12,12 @@ use crate::app::register::{self, Format, ImportReport, COLUMNS};
 use crate::app::App;
 use crate::cookie;
 
-/// The largest upload: the file, or the preview's form carrying it (a third larger).
-const UPLOAD_LIMIT: usize = register::MAX_BYTES / 3 * 4 + 64 * 1024;
+/// The largest file the page takes: carried back as base64 (a third larger) in the
+/// preview's form, it stays within the service's request limit (8 MiB). Larger registers go
+/// through the API or `depot import assets`.
+const PAGE_MAX_BYTES: usize = 6 * 1024 * 1024 - 64 * 1024;
+/// The largest upload: the file, or the preview's form carrying it.
+const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -63,6 +67,11 @@ async fn check(upload: Upload) -> PageResult {
         (Some(file), _) => file,
         _ => return Err(invalid("choose a CSV or XLSX file to check")),
     };
+    if bytes.len() > PAGE_MAX_BYTES {
+        return Err(invalid(
+            "the file is larger than 6 MiB: import it with the API or `depot import assets`",
+        ));
+    }
     let format = Format::sniff(&bytes);
     let app = upload.app;
     let report = register::import(&app, &v.actor, &bytes, format, true).await?;
