@@ -653,6 +653,28 @@ async fn the_import_page_shows_the_errors_then_a_preview_then_imports(pool: PgPo
     assert_eq!(count(&world, "assets").await, 2);
     world.assert_log_agrees().await;
 
+    // The register's own workbook, checked again: its EPCs are on assets now, each named.
+    let (_, workbook) = download(&world, "/api/assets/export.xlsx", &world.admin).await;
+    let checked = post_multipart(
+        &world,
+        "/admin/import",
+        &cookie,
+        &[("csrf", &csrf)],
+        Some(("register.xlsx", &workbook)),
+    )
+    .await;
+    assert_eq!(checked.status, StatusCode::OK);
+    for line in ["2", "3"] {
+        assert!(
+            checked.body.contains(&format!(
+                "<td class=\"num\">{line}</td><td class=\"mono\">epc</td>"
+            )),
+            "{}",
+            checked.body
+        );
+    }
+    assert_eq!(count(&world, "assets").await, 2);
+
     // Requesters have no such page.
     let requester = common::login(&world, "requester").await;
     assert_eq!(
