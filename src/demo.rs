@@ -22,7 +22,7 @@ use crate::db::people::{self, NewDepartment, NewUserRow};
 use crate::db::places::{self, NewCategory, NewWarehouse, NewZone};
 use crate::db::transfers::{self, NewTransfer};
 use crate::db::Window;
-use crate::domain::bounds::{Day, Fen, Known as _};
+use crate::domain::bounds::{Day, Fen, Known as _, Months};
 use crate::domain::lifecycle::AssetAction;
 
 pub const PASSWORD: &str = "demo";
@@ -166,9 +166,17 @@ impl World {
         }
         let mut categories = Vec::new();
         for (code, name, ..) in CATEGORIES {
+            // Useful lives as government accounting usually sets them: furniture 15
+            // years, computers and projectors 6, sound and event equipment 5.
+            let years = match *code {
+                "TBL" | "CHR" | "DSK" | "CAB" => 15,
+                "PRJ" | "LAP" => 6,
+                _ => 5,
+            };
             let new = NewCategory {
                 code: code.known(),
                 name: name.known(),
+                useful_life_months: Some(Months::known(years * 12)),
             };
             categories.push(places::create_category(conn, &new).await?.id);
         }
@@ -296,6 +304,7 @@ impl World {
                     source_class: sources[c % sources.len()],
                     owner_department_id: None,
                     notes: Default::default(),
+                    ..Default::default()
                 })
                 .collect();
             let new = NewIntake {
@@ -337,6 +346,7 @@ impl World {
                 source_class: SourceClass::OtherIdle,
                 owner_department_id: None,
                 notes: Default::default(),
+                ..Default::default()
             }],
         };
         let cancelled = intakes::create(conn, &config.company_prefix, &cancelled, &ctx).await?;
@@ -374,6 +384,7 @@ impl World {
                 source_class: SourceClass::EventPurchase,
                 owner_department_id: None,
                 notes: Default::default(),
+                ..Default::default()
             };
             let asset = assets::register(conn, &config.company_prefix, &new, &ctx).await?;
             events::transition(conn, asset.id, AssetAction::Receive, &ctx).await?;

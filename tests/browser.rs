@@ -429,6 +429,7 @@ async fn small_depot(pool: &PgPool) -> (i64, i64, Vec<String>) {
             source_class: Default::default(),
             owner_department_id: None,
             notes: Default::default(),
+            ..Default::default()
         };
         let asset = assets::register(
             &mut tx,

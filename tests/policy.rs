@@ -483,6 +483,78 @@ async fn every_operation_answers_as_the_policy_table_says(pool: PgPool) {
     );
 }
 
+/// The register's import and export: admins and keepers only (the table's rows for
+/// `import_assets`, `export_assets_csv` and `export_assets_xlsx`), refused before the file is
+/// read.
+#[sqlx::test(migrations = "./migrations")]
+async fn only_staff_import_and_export_the_register(pool: PgPool) {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let world = World::new(pool).await;
+    let csv = "epc,name,category,original_value,acquired_on,source_class,owner_department,zone,model,serial_number,supplier,acquisition_method,funding_source,finance_card_no,useful_life_months\n,Desk,TBL,10,,,,W1/A,,,,,,,\n";
+    let send = |method: Method, path: &'static str, token: String, content_type: &'static str| {
+        let world = &world;
+        async move {
+            let req = Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(csv))
+                .unwrap();
+            common::send(world, req).await.status
+        }
+    };
+    for (who, token, allowed) in [
+        ("requester", world.requester.clone(), false),
+        ("auditor", world.auditor.clone(), false),
+        ("keeper", world.keeper.clone(), true),
+        ("admin", world.admin.clone(), true),
+    ] {
+        for path in ["/api/assets/export.csv", "/api/assets/export.xlsx"] {
+            let status = send(Method::GET, path, token.clone(), "text/plain").await;
+            let expected = if allowed {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(status, expected, "{who} GET {path}");
+        }
+        // Refused whatever the body: the role is asked first.
+        let status = send(
+            Method::POST,
+            "/api/assets/import?dry_run=true",
+            token.clone(),
+            "application/pdf",
+        )
+        .await;
+        let expected = if allowed {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, expected, "{who} imports a PDF");
+        let status = send(
+            Method::POST,
+            "/api/assets/import?dry_run=true",
+            token,
+            "text/csv",
+        )
+        .await;
+        let expected = if allowed {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(status, expected, "{who} checks a register");
+    }
+    let stored: i64 = sqlx::query_scalar("select count(*) from assets")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0, "dry runs store nothing");
+}
+
 /// Whether the operation's request body has a property `name` (a request for a department).
 fn doc_has_property(doc: &Value, operation: &Value, name: &str) -> bool {
     let schema = &operation["requestBody"]["content"]["application/json"]["schema"];

@@ -46,6 +46,8 @@ pub mod people;
 pub mod policy;
 /// Readers and gates, handheld uploads, alerts, the live stream.
 pub mod readers;
+/// The register as a file: import (all or nothing) and export, CSV and XLSX.
+pub mod register;
 /// The dashboard and its exports.
 pub mod reports;
 /// Signing in and out, changing one's password, API tokens.
@@ -226,6 +228,11 @@ impl<T> Rows<T> {
     /// The next batch; `None` at the end.
     pub async fn next(&mut self) -> Option<Result<Vec<T>>> {
         self.0.recv().await
+    }
+
+    /// [`Rows::next`] from a blocking thread (never from an async task).
+    pub fn blocking_next(&mut self) -> Option<Result<Vec<T>>> {
+        self.0.blocking_recv()
     }
 }
 

@@ -76,6 +76,10 @@ pub enum Op {
     ListHandIns,
     RelocateAsset,
     DecodeEpc,
+    /// Take a register file in (all or nothing), or only check it.
+    ImportAssets,
+    ExportAssetsCsv,
+    ExportAssetsXlsx,
     // loans
     ListLoans,
     RequestLoan,
@@ -326,6 +330,9 @@ pub const POLICY: &[Rule] = &[
     rule(Op::ListHandIns,        ANYONE,     Department, "list hand-ins"),
     rule(Op::RelocateAsset,      STAFF,      Any,        "relocate assets"),
     rule(Op::DecodeEpc,          ANYONE,     Department, "decode EPCs"),
+    rule(Op::ImportAssets,       STAFF,      Any,        "import the register"),
+    rule(Op::ExportAssetsCsv,    STAFF,      Any,        "export the register"),
+    rule(Op::ExportAssetsXlsx,   STAFF,      Any,        "export the register"),
 
     rule(Op::ListLoans,          ANYONE,     Department, "list loans"),
     rule(Op::RequestLoan,        REQUESTERS, OnBehalf,   "request loans"),

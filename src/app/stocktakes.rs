@@ -267,6 +267,7 @@ pub async fn resolve(app: &App, actor: &Actor, id: i64, input: Resolve) -> Resul
                     source_class: Default::default(),
                     owner_department_id: None,
                     notes: format!("found untagged in the register at stocktake {id}").known(),
+                    ..Default::default()
                 };
                 let asset = assets::register(tx, &app.config.company_prefix, &new, &ctx).await?;
                 events::transition(tx, asset.id, AssetAction::Receive, &ctx).await?;

@@ -19,6 +19,9 @@ pub enum BenchCommand {
     /// scratch database, then every list, search, page, report and export under concurrent
     /// clients: p50, p99 and throughput per endpoint.
     Data(super::data_bench::DataBenchArgs),
+    /// Import a generated asset register (10,000 rows by default) into scratch databases:
+    /// the dry run's and the import's time.
+    Import(super::register::ImportBenchArgs),
 }
 
 pub async fn run(over: &crate::config::Overrides, cmd: BenchCommand) -> anyhow::Result<()> {
@@ -29,5 +32,6 @@ pub async fn run(over: &crate::config::Overrides, cmd: BenchCommand) -> anyhow::
         BenchCommand::Zones(args) => super::zones_bench::run(args),
         BenchCommand::Gate(args) => super::gate_bench::run(args),
         BenchCommand::Data(args) => super::data_bench::run(over, args).await,
+        BenchCommand::Import(args) => super::register::bench(over, args).await,
     }
 }

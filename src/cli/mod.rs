@@ -12,6 +12,8 @@ pub mod gate_bench;
 mod ingest_bench;
 /// `depot reader probe`: check a reader's wiring.
 pub mod reader;
+/// `depot import assets`: the asset register from a file; `depot bench import`.
+pub mod register;
 /// `depot serve`, `migrate`, `user`, `token`: running the service.
 pub mod service;
 /// `depot record`, `depot replay`, `depot trace synth`: reader traces.
@@ -56,6 +58,9 @@ pub enum Command {
     /// Work with reader traces.
     #[command(subcommand)]
     Trace(trace::TraceCommand),
+    /// Import data from files.
+    #[command(subcommand)]
+    Import(register::ImportCommand),
     /// Run a benchmark and print its figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -113,6 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Record(args) => trace::record(args).await,
         Command::Replay(args) => trace::replay(args).await,
         Command::Trace(cmd) => trace::run(cmd).await,
+        Command::Import(cmd) => register::run(&cli.config, cmd).await,
         Command::Bench(cmd) => bench::run(&cli.config, cmd).await,
     }
 }

@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 
 use super::events::{self, Context};
 use super::{page, Error, OptionalExt, Result, Window};
-use crate::domain::bounds::{Day, Fen, Note, Text};
+use crate::domain::bounds::{Day, Fen, Months, Note, Text};
+use crate::domain::depreciation::{self, Depreciation};
 use crate::domain::epc;
 use crate::domain::lifecycle::AssetState;
 
@@ -27,6 +28,42 @@ pub enum SourceClass {
     /// Any other idle asset.
     #[default]
     OtherIdle,
+}
+
+/// How the asset was acquired (取得方式), as its finance card says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, ToSchema)]
+#[sqlx(type_name = "acquisition_method", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum AcquisitionMethod {
+    /// 购置
+    Purchase,
+    /// 调拨
+    Transfer,
+    /// 接受捐赠
+    Donation,
+    Other,
+}
+
+impl AcquisitionMethod {
+    pub const ALL: [AcquisitionMethod; 4] = [
+        AcquisitionMethod::Purchase,
+        AcquisitionMethod::Transfer,
+        AcquisitionMethod::Donation,
+        AcquisitionMethod::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AcquisitionMethod::Purchase => "purchase",
+            AcquisitionMethod::Transfer => "transfer",
+            AcquisitionMethod::Donation => "donation",
+            AcquisitionMethod::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AcquisitionMethod> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -53,16 +90,42 @@ pub struct Asset {
     pub state: AssetState,
     pub virtual_depot: bool,
     pub notes: String,
+    pub model: String,
+    pub serial_number: String,
+    pub supplier: String,
+    pub acquisition_method: Option<AcquisitionMethod>,
+    pub funding_source: String,
+    /// The finance card number (资产卡片号).
+    pub finance_card_no: String,
+    /// The asset's own useful life, else its category's; null: neither is known.
+    pub useful_life_months: Option<i32>,
+    /// Straight-line depreciation as of today (no residual value); null without an
+    /// acquisition date or a useful life.
+    #[sqlx(skip)]
+    pub depreciation: Option<Depreciation>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl Asset {
+    /// What is derived from the row: the tag URI, and the depreciation as of today.
     fn with_tag_uri(mut self) -> Self {
         self.tag_uri = epc::parse_hex(&self.epc)
             .map(|b| epc::decode(&b).tag_uri())
             .unwrap_or_default();
+        let today = chrono::Local::now().date_naive();
+        self.depreciation = self
+            .acquired_on
+            .zip(self.useful_life_months)
+            .map(|(on, life)| {
+                depreciation::straight_line(self.original_value_fen, on, life.into(), today)
+            });
         self
+    }
+
+    /// The net value in fen as of today, when it can be told.
+    pub fn net_value_fen(&self) -> Option<i64> {
+        self.depreciation.map(|d| d.net_value_fen)
     }
 }
 
@@ -72,10 +135,13 @@ const SELECT: &str = "select a.id, a.epc, a.name, a.category_id,
     (select c.name from categories c where c.id = a.category_id) as category, a.original_value_fen, a.acquired_on,
     a.source_class, a.owner_department_id, a.holder_department_id, a.zone_id,
     (select ls.between_zone_id from last_seen ls where ls.epc = a.epc and ls.zone_id = a.zone_id) as between_zone_id,
-    a.state, a.virtual_depot, a.notes, a.created_at, a.updated_at
+    a.state, a.virtual_depot, a.notes, a.model, a.serial_number, a.supplier, a.acquisition_method,
+    a.funding_source, a.finance_card_no,
+    coalesce(a.useful_life_months, (select c.useful_life_months from categories c where c.id = a.category_id)) as useful_life_months,
+    a.created_at, a.updated_at
     from assets a";
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAsset {
     /// Keep the EPC the asset already carries (hex); omitted: a GIAI-96 EPC is assigned.
@@ -89,6 +155,19 @@ pub struct NewAsset {
     pub owner_department_id: Option<i64>,
     #[serde(default)]
     pub notes: Note,
+    #[serde(default)]
+    pub model: Text,
+    #[serde(default)]
+    pub serial_number: Text,
+    #[serde(default)]
+    pub supplier: Text,
+    pub acquisition_method: Option<AcquisitionMethod>,
+    #[serde(default)]
+    pub funding_source: Text,
+    #[serde(default)]
+    pub finance_card_no: Text,
+    /// Omitted: the category's useful life.
+    pub useful_life_months: Option<Months>,
 }
 
 /// Register an asset (state `registered`) and commission its EPC.
@@ -121,8 +200,10 @@ pub async fn register(
         }
     };
     let id: i64 = sqlx::query_scalar(
-        "insert into assets (epc, name, category_id, original_value_fen, acquired_on, source_class, owner_department_id, notes)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
+        "insert into assets (epc, name, category_id, original_value_fen, acquired_on, source_class, owner_department_id, notes,
+             model, serial_number, supplier, acquisition_method, funding_source, finance_card_no, useful_life_months)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+             coalesce($15, (select useful_life_months from categories where id = $3))) returning id",
     )
     .bind(&epc)
     .bind(new.name.trim())
@@ -132,6 +213,13 @@ pub async fn register(
     .bind(new.source_class)
     .bind(new.owner_department_id)
     .bind(&new.notes)
+    .bind(new.model.trim())
+    .bind(new.serial_number.trim())
+    .bind(new.supplier.trim())
+    .bind(new.acquisition_method)
+    .bind(new.funding_source.trim())
+    .bind(new.finance_card_no.trim())
+    .bind(new.useful_life_months.map(Months::as_i32))
     .fetch_one(&mut *conn)
     .await?;
     events::record_registration(conn, id, ctx).await?;
@@ -306,6 +394,13 @@ pub struct AssetChange {
     pub original_value_fen: Option<Fen>,
     pub acquired_on: Option<Day>,
     pub notes: Option<Note>,
+    pub model: Option<Text>,
+    pub serial_number: Option<Text>,
+    pub supplier: Option<Text>,
+    pub acquisition_method: Option<AcquisitionMethod>,
+    pub funding_source: Option<Text>,
+    pub finance_card_no: Option<Text>,
+    pub useful_life_months: Option<Months>,
 }
 
 /// Correct an asset's register entry and log what changed (never its state: that changes
@@ -319,7 +414,10 @@ pub async fn update(
     let done = sqlx::query(
         "update assets set name = coalesce($2, name), category_id = coalesce($3, category_id),
             original_value_fen = coalesce($4, original_value_fen), acquired_on = coalesce($5, acquired_on),
-            notes = coalesce($6, notes), updated_at = now() where id = $1",
+            notes = coalesce($6, notes), model = coalesce($7, model), serial_number = coalesce($8, serial_number),
+            supplier = coalesce($9, supplier), acquisition_method = coalesce($10, acquisition_method),
+            funding_source = coalesce($11, funding_source), finance_card_no = coalesce($12, finance_card_no),
+            useful_life_months = coalesce($13, useful_life_months), updated_at = now() where id = $1",
     )
     .bind(id)
     .bind(&change.name)
@@ -327,6 +425,13 @@ pub async fn update(
     .bind(change.original_value_fen)
     .bind(change.acquired_on)
     .bind(&change.notes)
+    .bind(change.model.as_deref().map(str::trim))
+    .bind(change.serial_number.as_deref().map(str::trim))
+    .bind(change.supplier.as_deref().map(str::trim))
+    .bind(change.acquisition_method)
+    .bind(change.funding_source.as_deref().map(str::trim))
+    .bind(change.finance_card_no.as_deref().map(str::trim))
+    .bind(change.useful_life_months.map(Months::as_i32))
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
@@ -338,6 +443,13 @@ pub async fn update(
         "category_id": change.category_id,
         "original_value_fen": change.original_value_fen,
         "acquired_on": change.acquired_on,
+        "model": change.model,
+        "serial_number": change.serial_number,
+        "supplier": change.supplier,
+        "acquisition_method": change.acquisition_method,
+        "funding_source": change.funding_source,
+        "finance_card_no": change.finance_card_no,
+        "useful_life_months": change.useful_life_months,
     });
     events::record_asset_note(conn, id, "edit", &ctx).await?;
     get(conn, id).await

@@ -21,6 +21,17 @@ pub async fn actor(conn: &mut PgConnection, user_id: i64) -> Result<Actor> {
     .or_not_found(|| format!("user {user_id}"))
 }
 
+/// Who an active user is, by username (a command run at the terminal acts as them).
+pub async fn actor_by_username(conn: &mut PgConnection, username: &str) -> Result<Actor> {
+    sqlx::query_as(&format!(
+        "select {ACTOR_COLUMNS} from users u where u.username = $1 and u.active"
+    ))
+    .bind(username)
+    .fetch_optional(conn)
+    .await?
+    .or_not_found(|| format!("active user {username:?}"))
+}
+
 /// Store a new session by its token's digest; returns when it expires.
 pub async fn insert_session(
     conn: &mut PgConnection,

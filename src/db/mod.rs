@@ -399,6 +399,8 @@ pub mod people;
 pub mod places;
 /// Reader configuration: readers, read points, gates.
 pub mod readers;
+/// The register in bulk: import and export.
+pub mod register;
 /// Dashboard aggregates: stock, utilisation, overdue loans, proceeds, savings.
 pub mod reports;
 /// Stocktakes: scope, expectation, stored results and follow-ups.

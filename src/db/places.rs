@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::{delete_row, OptionalExt, Result};
-use crate::domain::bounds::Text;
+use crate::domain::bounds::{Months, Text};
 
 /// What refers to a place or a kind keeps it from being deleted.
 const STILL_USED: &str = "is still in use; move what refers to it first";
@@ -202,6 +202,8 @@ pub struct Category {
     pub id: i64,
     pub code: String,
     pub name: String,
+    /// What a new asset of the category takes as its useful life unless given.
+    pub useful_life_months: Option<i32>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -210,6 +212,7 @@ pub struct Category {
 pub struct NewCategory {
     pub code: Text,
     pub name: Text,
+    pub useful_life_months: Option<Months>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -217,6 +220,7 @@ pub struct NewCategory {
 pub struct CategoryChange {
     pub code: Option<Text>,
     pub name: Option<Text>,
+    pub useful_life_months: Option<Months>,
 }
 
 pub async fn categories(conn: &mut PgConnection) -> Result<Vec<Category>> {
@@ -234,13 +238,14 @@ pub async fn category(conn: &mut PgConnection, id: i64) -> Result<Category> {
 }
 
 pub async fn create_category(conn: &mut PgConnection, new: &NewCategory) -> Result<Category> {
-    Ok(
-        sqlx::query_as("insert into categories (code, name) values ($1, $2) returning *")
-            .bind(new.code.trim())
-            .bind(new.name.trim())
-            .fetch_one(conn)
-            .await?,
+    Ok(sqlx::query_as(
+        "insert into categories (code, name, useful_life_months) values ($1, $2, $3) returning *",
     )
+    .bind(new.code.trim())
+    .bind(new.name.trim())
+    .bind(new.useful_life_months.map(Months::as_i32))
+    .fetch_one(conn)
+    .await?)
 }
 
 pub async fn update_category(
@@ -249,11 +254,13 @@ pub async fn update_category(
     change: &CategoryChange,
 ) -> Result<Category> {
     sqlx::query_as(
-        "update categories set code = coalesce($2, code), name = coalesce($3, name) where id = $1 returning *",
+        "update categories set code = coalesce($2, code), name = coalesce($3, name),
+            useful_life_months = coalesce($4, useful_life_months) where id = $1 returning *",
     )
     .bind(id)
     .bind(&change.code)
     .bind(&change.name)
+    .bind(change.useful_life_months.map(Months::as_i32))
     .fetch_optional(conn)
     .await?
     .or_not_found(|| format!("category {id}"))

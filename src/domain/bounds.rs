@@ -416,6 +416,24 @@ impl std::iter::Sum<i64> for FenSum {
 #[schema(value_type = i64)]
 pub struct PageNo(i64);
 
+/// A useful life in months (使用年限): 1 ..= 1,200 (a hundred years).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(try_from = "i64")]
+#[schema(value_type = i32)]
+pub struct Months(i64);
+
+ranged_int!(Months, 1, 1_200, "a useful life is 1 to 1200 months");
+
+impl Months {
+    /// As the database stores it (`integer`).
+    pub fn as_i32(self) -> i32 {
+        // Within 1..=1200 by construction.
+        self.0 as i32
+    }
+}
+
 ranged_int!(PageNo, 1, 100_000, "a page number is 1 to 100000");
 
 impl PageNo {

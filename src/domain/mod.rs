@@ -7,6 +7,8 @@ pub mod approvals;
 pub mod bounds;
 /// Time limits per order status (限时办结) in working days, and who must act.
 pub mod deadlines;
+/// Straight-line depreciation by month, no residual value (government accounting).
+pub mod depreciation;
 /// GS1 EPC encodings: GIAI-96 for new assets; GRAI-96, SGTIN-96 and raw when reading.
 pub mod epc;
 /// The asset lifecycle and order status tables.

@@ -30,6 +30,7 @@ mod loans;
 mod notices;
 mod people;
 mod readers;
+mod register;
 mod session;
 mod stocktakes;
 pub use session::check_same_origin;
@@ -73,6 +74,7 @@ pub fn router() -> Router<App> {
         .merge(people::router())
         .merge(catalogue::router())
         .merge(assets::router())
+        .merge(register::router())
         .merge(loans::router())
         .merge(bookings::router())
         .merge(kits::router())

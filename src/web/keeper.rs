@@ -217,6 +217,7 @@ async fn open_intake(
             source_class,
             owner_department_id: None,
             notes: Default::default(),
+            ..Default::default()
         })
         .collect();
     let new = NewIntake {

@@ -28,6 +28,7 @@ mod inbox;
 mod keeper;
 mod live;
 mod orders;
+mod register;
 mod reports;
 mod requester;
 mod session;
@@ -51,6 +52,7 @@ pub fn router() -> Router<App> {
         .merge(keeper::router())
         .merge(live::router())
         .merge(reports::router())
+        .merge(register::router())
         .merge(inbox::router())
 }
 
@@ -367,6 +369,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/assets", "assets"),
             ("/reports", "dashboard"),
             ("/admin/registers", "registers"),
+            ("/admin/import", "import_register"),
             ("/admin/readers", "readers"),
             ("/admin/webhooks", "webhooks"),
             ("/inbox", "inbox"),

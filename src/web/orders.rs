@@ -369,4 +369,15 @@ impl AssetPage {
             SourceClass::OtherIdle => "other_idle",
         }
     }
+
+    /// The label of how the asset was acquired, if the card says.
+    fn acquisition(&self) -> Option<&'static str> {
+        use crate::db::assets::AcquisitionMethod as M;
+        self.asset.acquisition_method.map(|m| match m {
+            M::Purchase => "acq_purchase",
+            M::Transfer => "acq_transfer",
+            M::Donation => "acq_donation",
+            M::Other => "acq_other",
+        })
+    }
 }
