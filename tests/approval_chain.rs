@@ -316,6 +316,19 @@ async fn the_finance_approver_is_told_and_signs_off_on_the_pages(pool: PgPool) {
     let page = get(&world, "/finance/sign-offs", &zh).await;
     assert!(page.body.contains("40 天（超过 30 天）"), "{}", page.body);
     let admin = login(&world, "admin").await;
+    // The admin sees what waits at finance, and why.
+    let approvals = get(&world, "/admin/approvals", &admin).await;
+    let at_finance = &approvals.body[approvals.body.find("id=\"at-finance\"").unwrap()..];
+    assert!(
+        at_finance.contains(&format!("href=\"/orders/{loan}\"")),
+        "{}",
+        approvals.body
+    );
+    assert!(
+        at_finance.contains("40 days (more than 30)"),
+        "{}",
+        approvals.body
+    );
     let order = get(&world, &format!("/orders/{loan}"), &admin).await;
     assert!(
         !order.body.contains("id=\"sign-off-button\""),

@@ -50,15 +50,27 @@ struct ApprovalsPage {
     c: Chrome,
     loans: Vec<Loan>,
     transfers: Vec<Transfer>,
+    /// Loans the depot approved that wait for finance's sign-off.
+    at_finance: Vec<loans::SignOff>,
+}
+
+impl ApprovalsPage {
+    fn why(&self, s: &loans::SignOff) -> String {
+        match self.c.lang {
+            Lang::Zh => s.why_zh.clone(),
+            Lang::En => s.why_en.clone(),
+        }
+    }
 }
 
 /// What waits for a decision: requested loans and transfers, oldest first.
 async fn approvals(v: Viewer, State(app): State<App>) -> PageResult {
-    let (loans, transfers) = loans::approval_queue(&app, &v.actor).await?;
+    let (queue, transfers) = loans::approval_queue(&app, &v.actor).await?;
     render(ApprovalsPage {
         c: v.chrome("approvals"),
-        loans,
+        loans: queue,
         transfers,
+        at_finance: loans::sign_offs(&app, &v.actor).await?,
     })
 }
 
