@@ -846,6 +846,47 @@ async fn a_department_lists_its_idle_asset_and_another_department_can_borrow_it(
             .contains(&format!("/loans/new?asset={}", stock[0])),
         "not to its own"
     );
+
+    // Culture borrows it: the loan's history records the finance department's consent — its
+    // listing, by whom — and the finance department's own clerk is who consented.
+    let (status, loan) = world
+        .call(Method::POST, "/api/loans", &world.requester2, Some(json!({"purpose": "exhibition", "starts_on": "2031-05-01", "ends_on": "2031-05-02", "lines": [{"asset_id": stock[0]}]})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{loan}");
+    let loan = loan["id"].as_i64().unwrap();
+    let (status, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{loan}/approve"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, history) = world
+        .call(
+            Method::GET,
+            &format!("/api/loans/{loan}/events"),
+            &world.requester2,
+            None,
+        )
+        .await;
+    let consent = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "owner_consent")
+        .unwrap_or_else(|| panic!("consent logged: {history}"));
+    assert_eq!(consent["asset_id"], stock[0]);
+    assert_eq!(consent["actor"], "requester");
+    assert_eq!(consent["details"]["owner_department"], "Finance Bureau");
+    let order = get(&world, &format!("/orders/{loan}"), &culture).await;
+    assert!(
+        order.body.contains("lent with its department&#39;s consent")
+            || order.body.contains("lent with its department's consent"),
+        "{}",
+        order.body
+    );
     world.assert_log_agrees().await;
 }
 

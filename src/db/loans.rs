@@ -216,6 +216,7 @@ pub async fn approve(
         &ctx,
     )
     .await?;
+    record_owners_consent(conn, id, loan.department_id).await?;
     let value_fen = reserved_values(conn, &[id])
         .await?
         .first()
@@ -229,6 +230,32 @@ pub async fn approve(
     };
     set_status(conn, id, "approve", status, next, &ctx).await?;
     get(conn, id).await
+}
+
+/// For each asset of another department's virtual depot the loan reserves, log that
+/// department's consent on the loan: its listing (who listed it, when) is the consent to lend
+/// it, and the loan's history names it, the department and the person.
+async fn record_owners_consent(conn: &mut PgConnection, id: i64, borrower: i64) -> Result<()> {
+    sqlx::query(
+        "insert into events (actor_id, asset_id, order_kind, order_id, action, details)
+         select listed.actor_id, a.id, 'loan', $1, 'owner_consent',
+                jsonb_build_object('owner_department_id', a.owner_department_id,
+                                   'owner_department', (select d.name from departments d where d.id = a.owner_department_id),
+                                   'listed_at', listed.at)
+         from reservations r
+         join assets a on a.id = r.asset_id
+         cross join lateral (select e.actor_id, e.at from events e
+                             where e.asset_id = a.id and e.action = 'list'
+                             order by e.id desc limit 1) listed
+         where r.order_kind = 'loan' and r.order_id = $1 and r.released_at is null
+           and a.virtual_depot and a.owner_department_id is distinct from $2
+         order by a.id",
+    )
+    .bind(id)
+    .bind(borrower)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// The finance approver signs off a loan the chain sent to finance: it is approved.

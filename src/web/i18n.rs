@@ -385,6 +385,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("act_unlist", "withdrawn from the virtual depot", "从虚拟公物仓撤下"),
     ("act_take_in", "taken into the depot", "收归公物仓"),
     ("act_offer_hand_in", "handed in to the depot", "申请上缴公物仓"),
+    ("act_owner_consent", "lent with its department's consent (listed in the virtual depot)", "所属单位同意出借（已挂入虚拟公物仓）"),
     ("act_withdraw_hand_in", "hand-in withdrawn", "撤回上缴"),
     ("act_propose_disposal", "proposed for disposal", "提出处置"),
     ("act_withdraw_disposal", "withdrawn from disposal", "撤回处置"),
