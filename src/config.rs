@@ -65,6 +65,43 @@ pub struct Config {
     pub deadlines: crate::domain::deadlines::Limits,
     /// `[approvals]`: which loans the finance approver signs off after the depot.
     pub approvals: crate::domain::approvals::Chain,
+    /// The depot's time zone, as a UTC offset: pages show times in it.
+    pub time_zone: chrono::FixedOffset,
+}
+
+/// Beijing time, UTC+08:00 (China keeps no summer time).
+pub fn default_time_zone() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset")
+}
+
+/// A UTC offset as the configuration writes it: `+08:00`, `-05:00`, `+0530`, `UTC`.
+pub fn parse_time_zone(text: &str) -> Result<chrono::FixedOffset, ConfigError> {
+    let bad = || {
+        ConfigError::Invalid(format!(
+            "time_zone: {text:?} is not a UTC offset such as \"+08:00\""
+        ))
+    };
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("utc") || t == "Z" {
+        return Ok(chrono::FixedOffset::east_opt(0).expect("zero"));
+    }
+    let (sign, rest) = match t.as_bytes().first() {
+        Some(b'+') => (1, &t[1..]),
+        Some(b'-') => (-1, &t[1..]),
+        _ => return Err(bad()),
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let (h, m): (i32, i32) = (
+        digits[..2].parse().map_err(|_| bad())?,
+        digits[2..].parse().map_err(|_| bad())?,
+    );
+    if h > 14 || m > 59 {
+        return Err(bad());
+    }
+    chrono::FixedOffset::east_opt(sign * (h * 3600 + m * 60)).ok_or_else(bad)
 }
 
 /// An SMTP relay that takes mail from Depot without TLS or a password (a relay on the
@@ -126,6 +163,7 @@ impl fmt::Debug for Config {
             .field("notify_every_s", &self.notify_every_s)
             .field("deadlines", &self.deadlines)
             .field("approvals", &self.approvals)
+            .field("time_zone", &self.time_zone)
             .finish()
     }
 }
@@ -172,6 +210,8 @@ pub struct FileConfig {
     pub deadlines: std::collections::BTreeMap<String, i64>,
     #[serde(default)]
     pub approvals: ApprovalsFile,
+    /// The depot's UTC offset, e.g. `"+08:00"` (the default).
+    pub time_zone: Option<String>,
 }
 
 /// `[approvals]`: a loan whose reserved assets are worth `finance_from_yuan` or more, or
@@ -298,6 +338,10 @@ impl Config {
             )
             .map_err(ConfigError::Invalid)?,
             approvals: file.approvals.chain()?,
+            time_zone: match &file.time_zone {
+                Some(t) => parse_time_zone(t)?,
+                None => default_time_zone(),
+            },
         };
         config.validate()?;
         Ok(config)
@@ -370,6 +414,7 @@ impl Config {
             notify_every_s: DEFAULT_NOTIFY_EVERY_S,
             deadlines: Default::default(),
             approvals: Default::default(),
+            time_zone: default_time_zone(),
         }
     }
 }
@@ -415,6 +460,38 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_zones_are_utc_offsets() {
+        assert_eq!(parse_time_zone("+08:00").unwrap(), default_time_zone());
+        assert_eq!(parse_time_zone("+0800").unwrap(), default_time_zone());
+        assert_eq!(
+            parse_time_zone("-05:30").unwrap().local_minus_utc(),
+            -(5 * 3600 + 1800)
+        );
+        assert_eq!(parse_time_zone("UTC").unwrap().local_minus_utc(), 0);
+        for bad in ["Asia/Shanghai", "+8", "+25:00", "+08:60", "", "08:00"] {
+            assert!(parse_time_zone(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn approvals_are_bounded() {
+        let file = ApprovalsFile {
+            finance_from_yuan: Some(100),
+            finance_over_days: Some(7),
+        };
+        let chain = file.chain().unwrap();
+        assert_eq!(
+            (chain.finance_from_fen, chain.finance_over_days),
+            (10_000, 7)
+        );
+        let file = ApprovalsFile {
+            finance_from_yuan: Some(-1),
+            finance_over_days: None,
+        };
+        assert!(file.chain().is_err());
+    }
 
     #[test]
     fn debug_redacts_password() {

@@ -882,7 +882,9 @@ async fn a_department_lists_its_idle_asset_and_another_department_can_borrow_it(
     assert_eq!(consent["details"]["owner_department"], "Finance Bureau");
     let order = get(&world, &format!("/orders/{loan}"), &culture).await;
     assert!(
-        order.body.contains("lent with its department&#39;s consent")
+        order
+            .body
+            .contains("lent with its department&#39;s consent")
             || order.body.contains("lent with its department's consent"),
         "{}",
         order.body
@@ -1774,4 +1776,35 @@ async fn a_department_hands_an_asset_in_and_the_keeper_takes_it_in(pool: PgPool)
         .expect("take-in logged");
     assert!(offered < taken, "{actions:?}");
     world.assert_log_agrees().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn times_on_pages_are_the_depots_beijing_time(pool: PgPool) {
+    use axum::http::Method;
+    use serde_json::json;
+    let world = World::new(pool).await;
+    let asset = world.stock(world.tables, 1).await[0];
+    let (status, _) = world
+        .call(
+            Method::POST,
+            &format!("/api/assets/{asset}/mark_lost"),
+            &world.keeper,
+            Some(json!({"reason": "gone"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let at: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("select at from events where asset_id = $1 and action = 'mark_lost'")
+            .bind(asset)
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
+    let beijing = (at + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let keeper = login(&world, "keeper").await;
+    let page = get(&world, &format!("/assets/{asset}"), &keeper).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&beijing), "{beijing} in {}", page.body);
+    assert!(page.body.contains("UTC+08:00"), "{}", page.body);
 }

@@ -182,6 +182,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("transfer", "Transfer", "调配"),
     ("my_transfers", "My transfers", "我的调配"),
     ("webhooks", "Webhooks", "事件推送"),
+    ("times_in", "Times are in", "时间均为"),
     ("webhooks_help", "Other systems hear of events: each event a webhook asks for is posted to its http:// URL, signed with HMAC-SHA256 (X-Depot-Signature), and tried again until the receiver answers 2xx, eight times at most.", "其他系统通过事件推送获知事件：所订阅的每个事件都以 HMAC-SHA256 签名（X-Depot-Signature）推送到其 http:// 地址，接收方未返回 2xx 时重试，最多八次。"),
     ("url", "URL", "地址"),
     ("event_actions", "Event actions (comma-separated; empty: every event)", "事件动作（逗号分隔；留空：全部事件）"),

@@ -61,7 +61,7 @@ impl InboxPage {
     }
 
     fn when(&self, n: &Notification) -> String {
-        n.created_at.format("%Y-%m-%d %H:%M").to_string()
+        self.c.time(&n.created_at)
     }
 
     fn acts(&self, w: &OverdueWork) -> &'static str {

@@ -64,7 +64,7 @@ struct ReturnsPage {
 
 impl ReturnsPage {
     fn returned(&self, u: &Uninspected) -> String {
-        u.returned_at.format("%Y-%m-%d %H:%M").to_string()
+        self.c.time(&u.returned_at)
     }
 }
 

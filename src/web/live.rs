@@ -144,7 +144,7 @@ impl GatePage {
         }
     }
     fn time(&self, t: &DateTime<Utc>) -> String {
-        t.format("%Y-%m-%d %H:%M:%S").to_string()
+        self.c.time_s(t)
     }
 }
 
@@ -455,7 +455,7 @@ impl ReadersPage {
     }
     fn last(&self, h: &Health) -> String {
         h.last_read_at
-            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .map(|t| self.c.time_s(&t))
             .unwrap_or_else(|| "–".into())
     }
     fn health(&self, h: &Option<Health>) -> String {

@@ -95,6 +95,8 @@ pub struct Viewer {
     pub path: String,
     /// Their unread notifications, for the menu.
     pub unread: i64,
+    /// The depot's time zone, for the times shown.
+    pub tz: chrono::FixedOffset,
 }
 
 impl Viewer {
@@ -108,6 +110,7 @@ impl Viewer {
             nav: nav(self.actor.role),
             path: self.path.clone(),
             unread: self.unread,
+            tz: self.tz,
         }
     }
 }
@@ -138,6 +141,7 @@ impl FromRequestParts<App> for Viewer {
             csrf: csrf_token(&token),
             path: next,
             unread,
+            tz: state.config.time_zone,
         })
     }
 }
@@ -279,6 +283,8 @@ pub struct Chrome {
     pub path: String,
     /// Unread notifications, shown beside the inbox in the menu.
     pub unread: i64,
+    /// The depot's time zone: every time on a page is in it.
+    pub tz: chrono::FixedOffset,
 }
 
 impl Chrome {
@@ -291,7 +297,27 @@ impl Chrome {
             nav: Vec::new(),
             path: String::from("/login"),
             unread: 0,
+            tz: crate::config::default_time_zone(),
         }
+    }
+
+    /// A moment as the depot's clocks show it, to the minute: `2026-11-30 10:44`.
+    pub fn time(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        t.with_timezone(&self.tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+
+    /// To the second.
+    pub fn time_s(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        t.with_timezone(&self.tz)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    }
+
+    /// The depot's time zone as pages name it: `UTC+08:00`.
+    pub fn zone(&self) -> String {
+        format!("UTC{}", self.tz)
     }
 
     pub fn t(&self, key: &str) -> &'static str {

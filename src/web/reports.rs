@@ -110,7 +110,11 @@ async fn dashboard(v: Viewer, State(app): State<App>) -> PageResult {
         overdue,
         cases,
         money,
-        figures_at: figures_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        figures_at: format!(
+            "{} {}",
+            v.chrome("dashboard").time(&figures_at),
+            v.chrome("dashboard").zone()
+        ),
         state_chart,
         utilisation_chart,
     })
