@@ -1779,7 +1779,7 @@ async fn a_department_hands_an_asset_in_and_the_keeper_takes_it_in(pool: PgPool)
 }
 
 #[sqlx::test(migrations = "./migrations")]
-async fn times_on_pages_are_the_depots_beijing_time(pool: PgPool) {
+async fn times_on_pages_are_the_depots_beijing_time_and_people_are_named(pool: PgPool) {
     use axum::http::Method;
     use serde_json::json;
     let world = World::new(pool).await;
@@ -1802,9 +1802,15 @@ async fn times_on_pages_are_the_depots_beijing_time(pool: PgPool) {
     let beijing = (at + chrono::Duration::hours(8))
         .format("%Y-%m-%d %H:%M")
         .to_string();
+    sqlx::query("update users set display_name = 'Keeper Wang 王保管' where username = 'keeper'")
+        .execute(&world.pool)
+        .await
+        .unwrap();
     let keeper = login(&world, "keeper").await;
     let page = get(&world, &format!("/assets/{asset}"), &keeper).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains(&beijing), "{beijing} in {}", page.body);
+    // Who acted, by name.
+    assert!(page.body.contains("<td>Keeper Wang 王保管</td>"), "{}", page.body);
     assert!(page.body.contains("UTC+08:00"), "{}", page.body);
 }

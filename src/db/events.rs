@@ -77,7 +77,10 @@ pub struct Event {
     /// The reader fact (gate passage) behind the change, when a reader made it.
     pub fact_key: Option<String>,
     pub actor_id: Option<i64>,
+    /// Who acted: their login.
     pub actor: Option<String>,
+    /// And their name, as pages show it.
+    pub actor_name: Option<String>,
     pub asset_id: Option<i64>,
     pub order_kind: Option<OrderKind>,
     pub order_id: Option<i64>,
@@ -103,6 +106,7 @@ impl Event {
             fact_key: None,
             actor_id: None,
             actor: None,
+            actor_name: None,
             order_kind: None,
             order_id: None,
             reason: String::new(),
@@ -112,7 +116,7 @@ impl Event {
     }
 }
 
-const EVENT_COLUMNS: &str = "e.id, e.at, e.fact_key, e.actor_id, u.username as actor, e.asset_id, e.order_kind, e.order_id, \
+const EVENT_COLUMNS: &str = "e.id, e.at, e.fact_key, e.actor_id, u.username as actor, u.display_name as actor_name, e.asset_id, e.order_kind, e.order_id, \
      e.action, e.from_state, e.to_state, e.reason, e.details, \
      case when e.order_kind is null then u.department_id \
           when e.order_kind = 'loan' then (select department_id from loans where id = e.order_id) \
