@@ -13,6 +13,9 @@ use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+/// The most one connection may send: the rest is not read.
+pub const MAX_JOB_BYTES: u64 = 16 << 20;
+
 /// One label as the printer would make it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PrintedLabel {
@@ -50,7 +53,8 @@ impl ZplPrinter {
                     // A printer buffers a job and prints it as formats complete; reading to
                     // the end and then parsing records the same labels.
                     let mut bytes = Vec::new();
-                    if stream.read_to_end(&mut bytes).await.is_ok() {
+                    let mut job = (&mut stream).take(MAX_JOB_BYTES);
+                    if job.read_to_end(&mut bytes).await.is_ok() {
                         let text = String::from_utf8_lossy(&bytes);
                         l.lock().unwrap().extend(parse(&text));
                     }
