@@ -196,6 +196,12 @@ async fn the_printer_gets_the_intakes_labels_in_order(pool: PgPool) {
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = common::get(&world, reply.location(), &cookie).await;
+    assert!(
+        page.body.contains("Labels sent to the printer Dock 1"),
+        "{}",
+        page.body
+    );
     let printed = device.wait_for(6, Duration::from_secs(5)).await;
     assert_eq!(printed.len(), 6, "{printed:?}");
     assert_eq!(printed[3].epc.as_ref(), Some(&expected[0]));

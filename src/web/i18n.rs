@@ -356,6 +356,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("label_sheet", "Printable label sheet", "可打印标签页"),
     ("labels_zpl", "Labels as ZPL", "ZPL 标签文件"),
     ("asset_no", "No.", "编号"),
+    ("labels_sent", "Labels sent to the printer", "标签已发送到打印机"),
     ("stock_by_state", "Stock by state", "按状态统计"),
     ("stock_by_category", "Stock by category", "按类别统计"),
     ("utilisation", "Utilisation (days on loan per days held)", "利用率（出借天数／持有天数）"),

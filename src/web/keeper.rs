@@ -3,7 +3,7 @@
 //! and intake with tag commissioning. The live gate view and the stocktake
 //! page belong here too, once reader ingest streams its events.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
@@ -241,6 +241,15 @@ struct IntakePage {
     zones: Vec<(i64, String)>,
     /// The configured label printers, when the viewer may print.
     printers: Vec<String>,
+    /// The printer the labels were just sent to, if any.
+    printed: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct IntakeQuery {
+    /// The printer the labels were just sent to.
+    #[serde(default)]
+    printed: String,
 }
 
 impl IntakePage {
@@ -254,7 +263,12 @@ impl IntakePage {
     }
 }
 
-async fn intake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
+async fn intake_detail(
+    v: Viewer,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Query(q): Query<IntakeQuery>,
+) -> PageResult {
     let intake = intakes::get(&app, &v.actor, id).await?;
     let zones = catalogue::zone_names(&app, &v.actor, true).await?;
     let c = v.chrome("intake");
@@ -263,11 +277,14 @@ async fn intake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -
     } else {
         Vec::new()
     };
+    // Only a configured printer's name is said back.
+    let printed = printers.iter().find(|p| **p == q.printed).cloned();
     render(IntakePage {
         c,
         intake,
         zones,
         printers,
+        printed,
     })
 }
 
@@ -317,8 +334,12 @@ async fn print_labels(
     let input = PrintRequest {
         printer: text(&form, "printer")?,
     };
-    labels::print(&app, &v.actor, id, input).await?;
-    Ok(Redirect::to(&format!("/keeper/intakes/{id}")).into_response())
+    let printed = labels::print(&app, &v.actor, id, input).await?;
+    let to = format!(
+        "/keeper/intakes/{id}?{}",
+        serde_urlencoded::to_string([("printed", printed.printer)]).unwrap_or_default()
+    );
+    Ok(Redirect::to(&to).into_response())
 }
 
 async fn receive(
