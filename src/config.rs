@@ -25,6 +25,8 @@ pub const MAX_TOKEN_DAYS: i64 = 3650;
 /// The notifier looks for what to tell, and sends e-mail, this many seconds apart.
 pub const DEFAULT_NOTIFY_EVERY_S: u64 = 60;
 pub const DEFAULT_SMTP_PORT: u16 = 25;
+/// A label printer's raw port (Zebra's "port 9100" printing).
+pub const DEFAULT_PRINTER_PORT: u16 = 9100;
 
 #[derive(Clone)]
 pub struct Config {
@@ -57,6 +59,8 @@ pub struct Config {
     /// Readers and gates from the configuration file, applied to the database at start.
     pub readers: Vec<ReaderEntry>,
     pub gates: Vec<GateEntry>,
+    /// Label printers from the configuration file (`[[printers]]`), by name.
+    pub printers: Vec<Printer>,
     /// Where notifications are e-mailed from; `None`: the inbox only, no e-mail.
     pub smtp: Option<Smtp>,
     /// The notifier runs this many seconds apart (default 60; 1 to 3600).
@@ -131,6 +135,78 @@ fn enabled() -> bool {
     true
 }
 
+/// `[[printers]]` in the configuration file: a ZPL label printer taking raw TCP.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterEntry {
+    pub name: Text,
+    /// `host:port`, or `host` for port 9100.
+    pub address: Text,
+}
+
+/// A label printer, its address checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Printer {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Printer {
+    fn from_entry(entry: &PrinterEntry) -> Result<Printer, ConfigError> {
+        let name = entry.name.trim().to_owned();
+        let bad = |why: &str| {
+            ConfigError::Invalid(format!(
+                "printers: {name:?} has address {:?}: {why}",
+                entry.address.as_str()
+            ))
+        };
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ConfigError::Invalid(
+                "printers: a printer needs a name of 1 to 100 characters".into(),
+            ));
+        }
+        let address = entry.address.trim();
+        let (host, port) = match address.rsplit_once(':') {
+            // A bare IPv6 address has colons but no port.
+            Some((host, port)) if !host.contains(':') || host.starts_with('[') => {
+                let port = port
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| bad("the port must be 1 to 65535"))?;
+                (host, port)
+            }
+            _ => (address, DEFAULT_PRINTER_PORT),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            return Err(bad("give host:port, e.g. 10.0.0.20:9100"));
+        }
+        Ok(Printer {
+            name,
+            host: host.to_owned(),
+            port,
+        })
+    }
+}
+
+/// The printers, each name once.
+fn printers(entries: &[PrinterEntry]) -> Result<Vec<Printer>, ConfigError> {
+    let mut printers: Vec<Printer> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let printer = Printer::from_entry(entry)?;
+        if printers.iter().any(|p| p.name == printer.name) {
+            return Err(ConfigError::Invalid(format!(
+                "printers: {:?} is named twice",
+                printer.name
+            )));
+        }
+        printers.push(printer);
+    }
+    Ok(printers)
+}
+
 /// `[[gates]]` in the configuration file.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -159,6 +235,7 @@ impl fmt::Debug for Config {
             .field("statement_timeout_s", &self.statement_timeout_s)
             .field("readers", &self.readers.len())
             .field("gates", &self.gates.len())
+            .field("printers", &self.printers)
             .field("smtp", &self.smtp)
             .field("notify_every_s", &self.notify_every_s)
             .field("deadlines", &self.deadlines)
@@ -201,6 +278,8 @@ pub struct FileConfig {
     pub readers: Vec<ReaderEntry>,
     #[serde(default)]
     pub gates: Vec<GateEntry>,
+    #[serde(default)]
+    pub printers: Vec<PrinterEntry>,
     pub smtp_host: Option<String>,
     pub smtp_port: Option<u16>,
     pub smtp_from: Option<String>,
@@ -327,6 +406,7 @@ impl Config {
                 .unwrap_or(DEFAULT_STATEMENT_TIMEOUT_S),
             readers: file.readers,
             gates: file.gates,
+            printers: printers(&file.printers)?,
             smtp: smtp(
                 over.smtp_host.clone().or(file.smtp_host),
                 over.smtp_port.or(file.smtp_port),
@@ -410,6 +490,7 @@ impl Config {
             statement_timeout_s: DEFAULT_STATEMENT_TIMEOUT_S,
             readers: Vec::new(),
             gates: Vec::new(),
+            printers: Vec::new(),
             smtp: None,
             notify_every_s: DEFAULT_NOTIFY_EVERY_S,
             deadlines: Default::default(),
@@ -553,6 +634,30 @@ mod tests {
             "[deadlines]\nloan_issued = 2",
         ] {
             assert!(load(bad).is_err(), "{bad}");
+        }
+        let c = load("[[printers]]\nname = \"Dock 1\"\naddress = \"10.0.0.20\"\n[[printers]]\nname = \"Office\"\naddress = \"printer.local:6101\"\n").unwrap();
+        let found: Vec<(&str, &str, u16)> = c
+            .printers
+            .iter()
+            .map(|p| (p.name.as_str(), p.host.as_str(), p.port))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("Dock 1", "10.0.0.20", 9100),
+                ("Office", "printer.local", 6101)
+            ]
+        );
+        for bad in [
+            "[[printers]]\nname = \"A\"\naddress = \"h:0\"",
+            "[[printers]]\nname = \"A\"\naddress = \"h:x\"",
+            "[[printers]]\nname = \"A\"\naddress = \"\"",
+            "[[printers]]\nname = \" \"\naddress = \"h\"",
+            "[[printers]]\nname = \"A\"\naddress = \"h\"\n[[printers]]\nname = \"A\"\naddress = \"g\"",
+            "[[printers]]\nname = \"A\"",
+        ] {
+            let err = load(bad).unwrap_err().to_string();
+            assert!(err.contains("printers"), "{bad}: {err}");
         }
         let _ = std::fs::remove_dir_all(&dir);
     }

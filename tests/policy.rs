@@ -588,3 +588,56 @@ fn fill(path: &str, thing: Option<Thing>, f: &Fixtures, world: &World) -> String
             .replace("{hex}", "3034257BF7194E4000000001")
     )
 }
+
+/// Labels: anyone reads those of what they may see (`asset_label`, `intake_labels`); only
+/// admins and keepers print them (`print_intake_labels`), refused before a printer is named.
+#[sqlx::test(migrations = "./migrations")]
+async fn only_staff_print_labels(pool: PgPool) {
+    let world = World::new(pool).await;
+    let (status, intake) = world
+        .call(
+            Method::POST,
+            "/api/intakes",
+            &world.keeper,
+            Some(json!({"source_department_id": world.finance, "source_class": "other_idle",
+                        "items": [{"name": "x", "category_id": world.tables, "original_value_fen": 1}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{intake}");
+    let id = intake["id"].as_i64().unwrap();
+    for (who, token, expected) in [
+        ("requester", world.requester.clone(), StatusCode::FORBIDDEN),
+        ("auditor", world.auditor.clone(), StatusCode::FORBIDDEN),
+        ("approver", world.approver.clone(), StatusCode::FORBIDDEN),
+        // No printer is configured: the role passes, the name does not.
+        (
+            "keeper",
+            world.keeper.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "admin",
+            world.admin.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (status, body) = world
+            .call(
+                Method::POST,
+                &format!("/api/intakes/{id}/print"),
+                &token,
+                Some(json!({"printer": "Dock"})),
+            )
+            .await;
+        assert_eq!(status, expected, "{who}: {body}");
+    }
+    let (status, _) = world
+        .call(
+            Method::POST,
+            &format!("/api/intakes/{id}/print"),
+            "",
+            Some(json!({"printer": "Dock"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -2,6 +2,9 @@
 //! (emulators from PyPI, run as separate processes) or, when an environment variable names
 //! one, a real reader.
 
+/// A ZPL label printer emulator on TCP.
+pub mod zpl;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;

@@ -34,6 +34,8 @@ pub mod disposals;
 pub mod intakes;
 /// Kits: named sets of category quantities and specific assets, lent as one.
 pub mod kits;
+/// Labels: ZPL for RFID printers, printable sheets, printing.
+pub mod labels;
 /// What one client may hold at once: live event streams.
 pub mod limits;
 /// Loans and compensation cases.

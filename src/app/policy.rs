@@ -140,6 +140,12 @@ pub enum Op {
     ReceiveIntake,
     CancelIntake,
     CompleteIntake,
+    /// An asset's label in ZPL, for an RFID printer.
+    AssetLabel,
+    /// The labels of an intake's assets: ZPL, or a printable sheet.
+    IntakeLabels,
+    /// Send an intake's labels to a configured printer.
+    PrintIntakeLabels,
     // readers, gates, alerts, the live stream
     ListReaders,
     CreateReader,
@@ -391,6 +397,9 @@ pub const POLICY: &[Rule] = &[
     rule(Op::ReceiveIntake,      STAFF,      Any,        "receive intakes"),
     rule(Op::CancelIntake,       STAFF,      Any,        "cancel intakes"),
     rule(Op::CompleteIntake,     STAFF,      Any,        "close intakes"),
+    rule(Op::AssetLabel,         ANYONE,     Department, "read asset labels"),
+    rule(Op::IntakeLabels,       ANYONE,     Department, "read intake labels"),
+    rule(Op::PrintIntakeLabels,  STAFF,      Any,        "print labels"),
 
     rule(Op::ListReaders,        WATCHERS,   Any,        "see readers"),
     rule(Op::CreateReader,       ADMIN,      Any,        "configure readers"),

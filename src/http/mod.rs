@@ -26,6 +26,7 @@ mod catalogue;
 mod disposals;
 mod intakes;
 mod kits;
+mod labels;
 mod loans;
 mod notices;
 mod people;
@@ -81,6 +82,7 @@ pub fn router() -> Router<App> {
         .merge(transfers::router())
         .merge(disposals::router())
         .merge(intakes::router())
+        .merge(labels::router())
         .merge(readers::router())
         .merge(stocktakes::router())
         .merge(tokens::router())

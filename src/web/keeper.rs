@@ -3,7 +3,7 @@
 //! and intake with tag commissioning. The live gate view and the stocktake
 //! page belong here too, once reader ingest streams its events.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
@@ -13,6 +13,7 @@ use super::{
 };
 use crate::app::assets::{self, ActionBody, ManualAction};
 use crate::app::intakes::{self, Receipt};
+use crate::app::labels::{self, PrintRequest};
 use crate::app::{catalogue, loans, people, App};
 use crate::db::assets::{NewAsset, SourceClass};
 use crate::db::hand_ins::HandIn;
@@ -29,6 +30,8 @@ pub fn router() -> Router<App> {
         .route("/keeper/intakes", get(intake_list).post(open_intake))
         .route("/keeper/intakes/{id}", get(intake_detail))
         .route("/keeper/intakes/{id}/receive", post(receive))
+        .route("/keeper/intakes/{id}/labels", get(label_sheet))
+        .route("/keeper/intakes/{id}/print", post(print_labels))
         .route("/keeper/hand-ins/{id}/take-in", post(take_in))
 }
 
@@ -236,6 +239,17 @@ struct IntakePage {
     c: Chrome,
     intake: Intake,
     zones: Vec<(i64, String)>,
+    /// The configured label printers, when the viewer may print.
+    printers: Vec<String>,
+    /// The printer the labels were just sent to, if any.
+    printed: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct IntakeQuery {
+    /// The printer the labels were just sent to.
+    #[serde(default)]
+    printed: String,
 }
 
 impl IntakePage {
@@ -249,14 +263,83 @@ impl IntakePage {
     }
 }
 
-async fn intake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
+async fn intake_detail(
+    v: Viewer,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Query(q): Query<IntakeQuery>,
+) -> PageResult {
     let intake = intakes::get(&app, &v.actor, id).await?;
     let zones = catalogue::zone_names(&app, &v.actor, true).await?;
+    let c = v.chrome("intake");
+    let printers = if c.may(crate::app::Op::PrintIntakeLabels) {
+        labels::printers(&app)
+    } else {
+        Vec::new()
+    };
+    // Only a configured printer's name is said back.
+    let printed = printers.iter().find(|p| **p == q.printed).cloned();
     render(IntakePage {
-        c: v.chrome("intake"),
+        c,
         intake,
         zones,
+        printers,
+        printed,
     })
+}
+
+#[derive(askama::Template)]
+#[template(path = "labels.html")]
+struct LabelSheet {
+    c: Chrome,
+    intake: Intake,
+    /// Each asset's QR code (its tag URI) as SVG, in the order of the assets.
+    codes: Vec<String>,
+}
+
+/// The intake's labels on a printable page: each asset's QR code, name, number and EPC.
+async fn label_sheet(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
+    let intake = labels::intake(&app, &v.actor, id).await?;
+    let codes = intake.assets.iter().map(|a| qr_svg(&a.tag_uri)).collect();
+    render(LabelSheet {
+        c: v.chrome("intake"),
+        intake,
+        codes,
+    })
+}
+
+/// A QR code of `data` as an SVG element to put in a page (no XML declaration); only
+/// squares, never the data as text.
+fn qr_svg(data: &str) -> String {
+    use qrcode::render::svg;
+    match qrcode::QrCode::new(data.as_bytes()) {
+        Ok(code) => {
+            let svg = code.render::<svg::Color>().min_dimensions(96, 96).build();
+            match svg.find("<svg") {
+                Some(at) => svg[at..].to_owned(),
+                None => svg,
+            }
+        }
+        // Longer than a QR code holds: a tag URI never is.
+        Err(_) => String::new(),
+    }
+}
+
+/// Send the intake's labels to the printer chosen (`printer`).
+async fn print_labels(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    let input = PrintRequest {
+        printer: text(&form, "printer")?,
+    };
+    let printed = labels::print(&app, &v.actor, id, input).await?;
+    let to = format!(
+        "/keeper/intakes/{id}?{}",
+        serde_urlencoded::to_string([("printed", printed.printer)]).unwrap_or_default()
+    );
+    Ok(Redirect::to(&to).into_response())
 }
 
 async fn receive(
