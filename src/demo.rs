@@ -431,7 +431,8 @@ impl World {
             days(22),
             vec![(4, 2), (5, 1)],
         );
-        loans::create(conn, self.culture, &culture_request, &by(self.requester2)).await?;
+        let gala =
+            loans::create(conn, self.culture, &culture_request, &by(self.requester2)).await?;
         // approved: assets reserved, waiting at the gate
         let approved = self
             .finance_loan(
@@ -741,6 +742,68 @@ impl World {
         let d =
             disposals::create(conn, &propose(ids, "Duplicate request"), &by(self.keeper)).await?;
         disposals::cancel(conn, d.id, &by(self.admin).reason("entered twice")).await?;
+        self.rentals(conn, gala.id).await
+    }
+
+    /// Market rentals (管理+租用): a conference that asked for more projectors than the depot
+    /// had free, lent what there was and rented the rest (received and returned to the
+    /// supplier); and the gala's tents beyond the depot's, ordered and not yet come.
+    async fn rentals(&self, conn: &mut PgConnection, gala: i64) -> anyhow::Result<()> {
+        use crate::db::rentals::{self, NewRental};
+        let today = Utc::now().date_naive();
+        let days = |n: i64| Day::known(today + Duration::days(n));
+        let by = |actor: i64| Context::by(actor);
+        let (projectors, tents) = (self.categories[2], self.categories[4]);
+        let asked = 10;
+        let conference = self
+            .finance_loan(
+                conn,
+                NewLoan {
+                    department_id: None,
+                    purpose: "Provincial work conference 全省工作会议".known(),
+                    starts_on: days(-6),
+                    ends_on: days(-4),
+                    lines: vec![Line {
+                        id: 0,
+                        category_id: Some(projectors),
+                        asset_id: None,
+                        kit_id: None,
+                        quantity: asked,
+                    }],
+                },
+            )
+            .await?;
+        // The depot lends every projector it has free, and rents the rest.
+        let free = assets::newest_in_stock(conn, projectors, i64::from(asked)).await?;
+        let shortfall = asked - free.len() as i32;
+        let approval = by(self.admin).reason("the depot's projectors, the rest rented");
+        loans::approve(conn, conference.id, Some(&free), &approval).await?;
+        let new = NewRental {
+            supplier: "Chengdu Huicheng Event Rentals 成都会成会展租赁".known(),
+            category_id: projectors,
+            quantity: shortfall.max(1),
+            starts_on: days(-6),
+            ends_on: days(-4),
+            daily_price_fen: Fen::known(18_000),
+            total_fen: None,
+            note: "delivered to the conference hall 送至会场".known(),
+        };
+        let rented = rentals::create(conn, conference.id, &new, &by(self.admin)).await?;
+        rentals::receive(conn, rented.id, &by(self.keeper)).await?;
+        loans::issue(conn, conference.id, None, &by(self.keeper)).await?;
+        loans::return_items(conn, conference.id, None, &by(self.keeper)).await?;
+        rentals::give_back(conn, rented.id, &by(self.keeper)).await?;
+        let tents_for_gala = NewRental {
+            supplier: "Mianyang Tent Hire 绵阳帐篷租赁".known(),
+            category_id: tents,
+            quantity: 4,
+            starts_on: days(19),
+            ends_on: days(22),
+            daily_price_fen: Fen::known(25_000),
+            total_fen: Some(Fen::known(380_000)),
+            note: "quoted for 4 days with set-up 含搭建".known(),
+        };
+        rentals::create(conn, gala, &tents_for_gala, &by(self.admin)).await?;
         Ok(())
     }
 }

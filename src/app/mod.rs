@@ -46,6 +46,8 @@ pub mod people;
 pub mod policy;
 /// Readers and gates, handheld uploads, alerts, the live stream.
 pub mod readers;
+/// Market rentals for a loan's shortfall.
+pub mod rentals;
 /// The dashboard and its exports.
 pub mod reports;
 /// Signing in and out, changing one's password, API tokens.

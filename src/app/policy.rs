@@ -98,6 +98,17 @@ pub enum Op {
     RepairCompensation,
     PayCompensation,
     WaiveCompensation,
+    // market rentals for a loan's shortfall
+    ListRentals,
+    /// Record a rental on a loan: what the depot cannot supply, rented from a supplier.
+    RecordRental,
+    GetRental,
+    RentalEvents,
+    /// The rented items came in from the supplier.
+    ReceiveRental,
+    /// The rented items went back to the supplier.
+    ReturnRental,
+    CancelRental,
     // transfers
     ListTransfers,
     RequestTransfer,
@@ -331,6 +342,15 @@ pub const POLICY: &[Rule] = &[
     rule(Op::PayCompensation,    ADMIN,      Any,        "record payments"),
     rule(Op::WaiveCompensation,  ADMIN,      Any,        "waive compensation"),
 
+    // A rental is its loan's department's business: they read it, the depot acts on it.
+    rule(Op::ListRentals,        ANYONE,     Department, "list market rentals"),
+    rule(Op::RecordRental,       ADMIN,      Any,        "record market rentals"),
+    rule(Op::GetRental,          ANYONE,     Department, "read market rentals"),
+    rule(Op::RentalEvents,       ANYONE,     Department, "read market rental histories"),
+    rule(Op::ReceiveRental,      STAFF,      Any,        "receive rented items"),
+    rule(Op::ReturnRental,       STAFF,      Any,        "return rented items"),
+    rule(Op::CancelRental,       ADMIN,      Any,        "cancel market rentals"),
+
     rule(Op::ListTransfers,      ANYONE,     Department, "list transfers"),
     rule(Op::RequestTransfer,    REQUESTERS, OnBehalf,   "request transfers"),
     rule(Op::GetTransfer,        ANYONE,     Department, "read transfers"),
@@ -505,6 +525,7 @@ paperwork! {
     db::compensations::Compensation => "compensation case", |it| Some(it.department_id);
     db::intakes::Intake => "intake", |it| it.source_department_id;
     db::disposals::Disposal => "disposal", |_it| None;
+    db::rentals::Rental => "rental", |it| Some(it.department_id);
 }
 
 /// May `actor` do `op` to `target`? Refused by role: 403. Out of scope: 404 for what they may

@@ -397,6 +397,8 @@ pub mod people;
 pub mod places;
 /// Reader configuration: readers, read points, gates.
 pub mod readers;
+/// Market rentals for a loan's shortfall: ordered, received, returned to the supplier.
+pub mod rentals;
 /// Dashboard aggregates: stock, utilisation, overdue loans, proceeds, savings.
 pub mod reports;
 /// Stocktakes: scope, expectation, stored results and follow-ups.

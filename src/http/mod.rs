@@ -30,6 +30,7 @@ mod loans;
 mod notices;
 mod people;
 mod readers;
+mod rentals;
 mod session;
 mod stocktakes;
 pub use session::check_same_origin;
@@ -39,7 +40,7 @@ mod walks;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Depot API", description = "RFID-tracked public asset depot: assets, loans, transfers, disposals, intakes, compensations."),
+    info(title = "Depot API", description = "RFID-tracked public asset depot: assets, loans, transfers, disposals, intakes, compensations, market rentals."),
     components(schemas(error::ErrorBody)),
     modifiers(&SecuritySchemes),
     security(("session" = []), ("token" = []))
@@ -73,6 +74,7 @@ pub fn router() -> Router<App> {
         .merge(catalogue::router())
         .merge(assets::router())
         .merge(loans::router())
+        .merge(rentals::router())
         .merge(bookings::router())
         .merge(kits::router())
         .merge(transfers::router())

@@ -1,0 +1,41 @@
+-- Market rental (社会租用, "管理+租用"): what a loan asks for and the depot cannot supply from
+-- its stock is rented from a supplier, and the shortfall and what it cost are recorded on the
+-- loan. A rental is ordered → received (the keeper takes the rented items in) → returned
+-- (back to the supplier), or cancelled while still ordered; each change is in the event log
+-- under its own order kind. Money is integer fen.
+
+-- Not used below: a value added to an enum cannot be used in the transaction that adds it.
+alter type order_kind add value if not exists 'rental';
+
+create type rental_status as enum ('ordered', 'received', 'returned', 'cancelled');
+
+create table rentals (
+    id              bigint generated always as identity primary key,
+    loan_id         bigint not null references loans (id),
+    -- the loan's department, kept beside it: whose business the rental is
+    department_id   bigint not null references departments (id),
+    supplier        text not null,
+    category_id     bigint not null references categories (id),
+    quantity        integer not null,
+    starts_on       date not null,
+    ends_on         date not null,
+    daily_price_fen bigint not null,
+    -- quantity × days × daily price unless the supplier's invoice says otherwise
+    total_fen       bigint not null,
+    note            text not null default '',
+    status          rental_status not null default 'ordered',
+    created_by      bigint not null references users (id),
+    received_at     timestamptz,
+    returned_at     timestamptz,
+    created_at      timestamptz not null default now(),
+    updated_at      timestamptz not null default now(),
+    constraint rentals_supplier_length check (char_length(supplier) between 1 and 200 and btrim(supplier) <> ''),
+    constraint rentals_quantity_range check (quantity between 1 and 10000),
+    constraint rentals_dates_ordered check (ends_on >= starts_on),
+    constraint rentals_length check (ends_on - starts_on < 366),
+    constraint rentals_daily_price_range check (daily_price_fen between 1 and 10000000000000),
+    constraint rentals_total_range check (total_fen between 1 and 10000000000000)
+);
+create index rentals_loan_idx on rentals (loan_id, id);
+create index rentals_department_idx on rentals (department_id, id);
+create index rentals_status_idx on rentals (status, id);
