@@ -39,3 +39,16 @@ create table rentals (
 create index rentals_loan_idx on rentals (loan_id, id);
 create index rentals_department_idx on rentals (department_id, id);
 create index rentals_status_idx on rentals (status, id);
+
+-- Savings, honestly: the market's daily rental price of one asset of a category is what
+-- lending one for a day saves a department that would otherwise rent it (none: the
+-- category's lending counts nothing, and the dashboard names it). The figures keep each
+-- category's days lent — every asset issued on a loan, from the day it went out to the day
+-- it came back (or today), both counted — and the savings are priced when read, so a new
+-- price counts at once; market rentals paid are taken off. The original value summed per
+-- loan that they kept before counted a table lent ten times ten times over.
+alter table categories add column daily_rent_fen bigint,
+    add constraint categories_daily_rent_range
+        check (daily_rent_fen is null or daily_rent_fen between 1 and 10000000000000);
+alter table category_figures drop column saved_fen,
+    add column lent_days bigint not null default 0;

@@ -40,16 +40,18 @@ const QUIET: Duration = Duration::seconds(20);
 /// How often the demo's people look whether the panels are back.
 const LEND_AGAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// (code, name, value in fen, how many)
-const CATEGORIES: &[(&str, &str, i64, usize)] = &[
-    ("TBL", "Folding table 折叠桌", 45_000, 60),
-    ("CHR", "Conference chair 会议椅", 28_000, 90),
-    ("PRJ", "Projector 投影仪", 620_000, 12),
-    ("LAP", "Laptop 笔记本电脑", 780_000, 20),
-    ("TNT", "Event tent 活动帐篷", 360_000, 10),
-    ("PAS", "PA system 音响设备", 950_000, 6),
-    ("DSK", "Office desk 办公桌", 160_000, 40),
-    ("CAB", "Filing cabinet 文件柜", 120_000, 30),
+/// (code, name, value in fen, how many, the market's daily rental price of one in fen: what
+/// lending one for a day saves; the filing cabinets have none, so the dashboard shows a
+/// category whose lending counts nothing)
+const CATEGORIES: &[(&str, &str, i64, usize, Option<i64>)] = &[
+    ("TBL", "Folding table 折叠桌", 45_000, 60, Some(1_500)),
+    ("CHR", "Conference chair 会议椅", 28_000, 90, Some(800)),
+    ("PRJ", "Projector 投影仪", 620_000, 12, Some(18_000)),
+    ("LAP", "Laptop 笔记本电脑", 780_000, 20, Some(12_000)),
+    ("TNT", "Event tent 活动帐篷", 360_000, 10, Some(25_000)),
+    ("PAS", "PA system 音响设备", 950_000, 6, Some(60_000)),
+    ("DSK", "Office desk 办公桌", 160_000, 40, Some(2_000)),
+    ("CAB", "Filing cabinet 文件柜", 120_000, 30, None),
 ];
 
 /// Seed the demo world unless the database already has users.
@@ -162,10 +164,11 @@ impl World {
             zones.push(places::create_zone(conn, warehouse, &new).await?.id);
         }
         let mut categories = Vec::new();
-        for (code, name, ..) in CATEGORIES {
+        for (code, name, _, _, rent) in CATEGORIES {
             let new = NewCategory {
                 code: code.known(),
                 name: name.known(),
+                daily_rent_fen: rent.map(Fen::known),
             };
             categories.push(places::create_category(conn, &new).await?.id);
         }
@@ -265,7 +268,7 @@ impl World {
         ];
         let storage = [self.zones[0], self.zones[1], self.zones[5]];
         let ctx = Context::by(self.keeper);
-        for (c, (_, name, value, count)) in CATEGORIES.iter().enumerate() {
+        for (c, (_, name, value, count, _)) in CATEGORIES.iter().enumerate() {
             let english = name.rsplit_once(' ').map_or(*name, |(english, _)| english);
             let items = (0..*count)
                 .map(|n| NewAsset {

@@ -169,6 +169,9 @@ fn constraint_message(constraint: &str) -> Option<&'static str> {
         | "rentals_category_id_fkey" => "no such category",
         "assets_zone_id_fkey" => "no such zone",
         "kits_name_key" => "a kit with that name already exists",
+        "categories_daily_rent_range" => {
+            "a daily rental price is 1 to 10000000000000 fen, or none"
+        }
         "rentals_supplier_length" => "name the supplier in 1 to 200 characters",
         "rentals_quantity_range" => "a rental's quantity is 1 to 10000",
         "rentals_dates_ordered" => "a rental cannot end before it starts",

@@ -8,7 +8,7 @@ use crate::auth::Actor;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals::{self, Disposal};
 use crate::db::loans::{self, Loan};
-use crate::db::reports::{self, CategoryStock, Count, Idle, Money};
+use crate::db::reports::{self, CategoryStock, Count, Idle, Money, SavingsLine};
 use crate::db::{self as store, Window};
 
 /// An asset nobody borrowed for this long counts as idle.
@@ -23,7 +23,9 @@ pub struct Dashboard {
     pub overdue: Vec<Loan>,
     pub cases: Vec<Compensation>,
     pub money: Money,
-    /// When utilisation and money saved were computed.
+    /// Each category's part of the money saved: days lent × its market daily rental price.
+    pub savings: Vec<SavingsLine>,
+    /// When utilisation and the days lent were computed.
     pub figures_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -57,6 +59,7 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
                 .await?
                 .0,
             money: reports::money(c).await?,
+            savings: reports::savings_by_category(c).await?,
         })
     })
     .await

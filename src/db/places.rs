@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::{delete_row, OptionalExt, Result};
-use crate::domain::bounds::Text;
+use crate::domain::bounds::{Fen, Text};
 
 /// What refers to a place or a kind keeps it from being deleted.
 const STILL_USED: &str = "is still in use; move what refers to it first";
@@ -202,6 +202,9 @@ pub struct Category {
     pub id: i64,
     pub code: String,
     pub name: String,
+    /// The market's price of renting one for a day, in fen: what lending one for a day
+    /// saves. `None`: no price, so its lending counts nothing towards the savings.
+    pub daily_rent_fen: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -210,13 +213,40 @@ pub struct Category {
 pub struct NewCategory {
     pub code: Text,
     pub name: Text,
+    /// The market's daily rental price of one, in fen (more than 0); omitted: none.
+    #[serde(default)]
+    pub daily_rent_fen: Option<Fen>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryChange {
     pub code: Option<Text>,
     pub name: Option<Text>,
+    /// The market's daily rental price of one, in fen (more than 0); `null`: no price any
+    /// more; omitted: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub daily_rent_fen: Option<Option<Fen>>,
+}
+
+/// A field that may be `null`: given (`Some`, perhaps `Some(None)`) or left out (`None`).
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A daily rental price is more than 0: a category that costs nothing to rent has none.
+fn check_daily_rent(fen: Option<Fen>) -> Result<()> {
+    if fen == Some(Fen::ZERO) {
+        return Err(super::Error::Invalid(
+            "a daily rental price is more than 0 fen (give none for a category without one)".into(),
+        ));
+    }
+    Ok(())
 }
 
 pub async fn categories(conn: &mut PgConnection) -> Result<Vec<Category>> {
@@ -234,13 +264,15 @@ pub async fn category(conn: &mut PgConnection, id: i64) -> Result<Category> {
 }
 
 pub async fn create_category(conn: &mut PgConnection, new: &NewCategory) -> Result<Category> {
-    Ok(
-        sqlx::query_as("insert into categories (code, name) values ($1, $2) returning *")
-            .bind(new.code.trim())
-            .bind(new.name.trim())
-            .fetch_one(conn)
-            .await?,
+    check_daily_rent(new.daily_rent_fen)?;
+    Ok(sqlx::query_as(
+        "insert into categories (code, name, daily_rent_fen) values ($1, $2, $3) returning *",
     )
+    .bind(new.code.trim())
+    .bind(new.name.trim())
+    .bind(new.daily_rent_fen)
+    .fetch_one(conn)
+    .await?)
 }
 
 pub async fn update_category(
@@ -248,12 +280,18 @@ pub async fn update_category(
     id: i64,
     change: &CategoryChange,
 ) -> Result<Category> {
+    let rent = change.daily_rent_fen;
+    check_daily_rent(rent.flatten())?;
     sqlx::query_as(
-        "update categories set code = coalesce($2, code), name = coalesce($3, name) where id = $1 returning *",
+        "update categories set code = coalesce($2, code), name = coalesce($3, name),
+            daily_rent_fen = case when $4 then $5 else daily_rent_fen end
+         where id = $1 returning *",
     )
     .bind(id)
     .bind(&change.code)
     .bind(&change.name)
+    .bind(rent.is_some())
+    .bind(rent.flatten())
     .fetch_optional(conn)
     .await?
     .or_not_found(|| format!("category {id}"))

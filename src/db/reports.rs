@@ -1,5 +1,6 @@
 //! Reads for the pages: the keeper's pick list, and the dashboard's aggregates (stock by
-//! state and category, utilisation, idle assets, proceeds remitted, money saved by lending).
+//! state and category, utilisation, idle assets, proceeds remitted, money saved by lending:
+//! days lent priced at the market's daily rental, less market rentals paid).
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -167,9 +168,10 @@ pub async fn figures_computed_at(
 
 /// Compute the figures that take a pass over assets, events and loans: each category's
 /// utilisation (days on loan per day held, for the assets held now: from their first
-/// receipt, or registration, until now), money saved by lending (the original value of
-/// every asset issued on a loan, once per loan), typical (median) value, and how many
-/// assets are idle (in stock or listed, not issued for `idle_days` days or ever).
+/// receipt, or registration, until now), days lent (every asset issued on a loan, from the
+/// day it went out to the day it came back or today, both counted: what the savings price),
+/// typical (median) value, and how many assets are idle (in stock or listed, not issued for
+/// `idle_days` days or ever).
 pub async fn refresh_figures(conn: &mut PgConnection, idle_days: i32) -> Result<()> {
     sqlx::query(
         "with received as (
@@ -180,15 +182,15 @@ pub async fn refresh_figures(conn: &mut PgConnection, idle_days: i32) -> Result<
              from assets a left join received r on r.asset_id = a.id
              where a.state not in ('registered', 'disposed', 'allocated')),
          lent as (
-             select r.asset_id, sum(extract(epoch from coalesce(r.returned_at, now()) - r.issued_at) / 86400.0) as days
+             select r.asset_id, sum(extract(epoch from coalesce(r.returned_at, now()) - r.issued_at) / 86400.0) as days,
+                    sum(greatest(coalesce(r.returned_at, now())::date - r.issued_at::date + 1, 1)) as calendar_days
              from reservations r where r.order_kind = 'loan' and r.issued_at is not null group by r.asset_id),
          util as (
              select held.category_id, sum(lent.days) as lent, sum(held.days) as held
              from held left join lent on lent.asset_id = held.id group by held.category_id),
-         saved as (
-             select a.category_id, sum(a.original_value_fen) as fen
-             from reservations r join assets a on a.id = r.asset_id
-             where r.order_kind = 'loan' and r.issued_at is not null group by a.category_id),
+         lent_days as (
+             select a.category_id, sum(lent.calendar_days) as days
+             from lent join assets a on a.id = lent.asset_id group by a.category_id),
          typical as (
              select category_id, percentile_disc(0.5) within group (order by original_value_fen) as fen
              from assets group by category_id),
@@ -197,14 +199,14 @@ pub async fn refresh_figures(conn: &mut PgConnection, idle_days: i32) -> Result<
              where state in ('in_stock', 'listed')
                and (last_issued_at is null or last_issued_at < now() - make_interval(days => $1))
              group by category_id)
-         insert into category_figures (category_id, typical_value_fen, utilisation, saved_fen, idle_assets, computed_at)
-         select c.id, coalesce(t.fen, 0), coalesce(u.lent / nullif(u.held, 0), 0)::float8, coalesce(s.fen, 0),
+         insert into category_figures (category_id, typical_value_fen, utilisation, lent_days, idle_assets, computed_at)
+         select c.id, coalesce(t.fen, 0), coalesce(u.lent / nullif(u.held, 0), 0)::float8, coalesce(d.days, 0),
                 coalesce(i.n, 0), now()
          from categories c left join util u on u.category_id = c.id
-         left join saved s on s.category_id = c.id left join typical t on t.category_id = c.id
+         left join lent_days d on d.category_id = c.id left join typical t on t.category_id = c.id
          left join idle i on i.category_id = c.id
          on conflict (category_id) do update set typical_value_fen = excluded.typical_value_fen,
-             utilisation = excluded.utilisation, saved_fen = excluded.saved_fen,
+             utilisation = excluded.utilisation, lent_days = excluded.lent_days,
              idle_assets = excluded.idle_assets, computed_at = excluded.computed_at",
     )
     .bind(idle_days)
@@ -279,10 +281,15 @@ pub struct Money {
     pub remitted_fen: FenSum,
     /// Sold but not yet remitted.
     pub awaiting_remittance_fen: FenSum,
-    /// Original value of every asset issued on a loan, counted once per loan: what the
-    /// borrowing departments would otherwise have bought (as of the last refresh of the
-    /// figures).
+    /// What lending saved: `lent_value_fen` less `rental_fen` (negative when the rentals
+    /// cost more).
     pub saved_fen: FenSum,
+    /// Every day an asset was out on a loan, priced at its category's market daily rental
+    /// price (categories without one count nothing), as of the last refresh of the figures'
+    /// days lent: what the borrowing departments would otherwise have paid to rent them.
+    pub lent_value_fen: FenSum,
+    /// What market rentals for loans' shortfalls cost (not those cancelled).
+    pub rental_fen: FenSum,
     /// Open compensation cases.
     pub compensation_open_fen: FenSum,
     pub compensation_paid_fen: FenSum,
@@ -290,13 +297,44 @@ pub struct Money {
 
 pub async fn money(conn: &mut PgConnection) -> Result<Money> {
     Ok(sqlx::query_as(
-        "select
+        "with lent as (
+             select coalesce(sum(f.lent_days::numeric * c.daily_rent_fen), 0) as fen
+             from category_figures f join categories c on c.id = f.category_id),
+         rented as (select coalesce(sum(total_fen), 0) as fen from rentals where status <> 'cancelled')
+         select
             coalesce((select sum(sale_price_fen) from disposals where status = 'remitted'), 0)::text as remitted_fen,
             coalesce((select sum(sale_price_fen) from disposals where status = 'sold'), 0)::text as awaiting_remittance_fen,
-            coalesce((select sum(saved_fen) from category_figures), 0)::text as saved_fen,
+            (lent.fen - rented.fen)::text as saved_fen,
+            lent.fen::text as lent_value_fen,
+            rented.fen::text as rental_fen,
             coalesce((select sum(amount_fen) from compensations where status = 'open'), 0)::text as compensation_open_fen,
-            coalesce((select sum(amount_fen) from compensations where status in ('paid', 'repaired')), 0)::text as compensation_paid_fen",
+            coalesce((select sum(amount_fen) from compensations where status in ('paid', 'repaired')), 0)::text as compensation_paid_fen
+         from lent, rented",
     )
     .fetch_one(conn)
+    .await?)
+}
+
+/// One category's part of the savings: its days lent (as of the last refresh of the
+/// figures), its market daily rental price, and their product.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SavingsLine {
+    pub category_id: i64,
+    pub category: String,
+    pub lent_days: i64,
+    /// `None`: no price, so the category counts nothing.
+    pub daily_rent_fen: Option<i64>,
+    pub value_fen: FenSum,
+}
+
+/// Every category's part of the savings, by name.
+pub async fn savings_by_category(conn: &mut PgConnection) -> Result<Vec<SavingsLine>> {
+    Ok(sqlx::query_as(
+        "select c.id as category_id, c.name as category, coalesce(f.lent_days, 0) as lent_days,
+                c.daily_rent_fen, coalesce(f.lent_days::numeric * c.daily_rent_fen, 0)::text as value_fen
+         from categories c left join category_figures f on f.category_id = c.id
+         order by c.name, c.id",
+    )
+    .fetch_all(conn)
     .await?)
 }

@@ -3,23 +3,28 @@
 //! by lending instead of buying. Charts are inline SVG drawn here; every table is also a CSV.
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
 
-use super::{escape, render, Amount, Chrome, PageError, PageResult, Viewer};
-use crate::app::{reports, App, Rows};
+use super::{
+    escape, field, named, render, Amount, Chrome, Fields, PageError, PageResult, Posted, Viewer,
+};
+use crate::app::{catalogue, reports, App, Rows};
 use crate::db::compensations::Compensation;
 use crate::db::disposals::Disposal;
 use crate::db::loans::Loan;
-use crate::db::reports::{CategoryStock, Count, Idle, Money};
+use crate::db::places::CategoryChange;
+use crate::db::reports::{CategoryStock, Count, Idle, Money, SavingsLine};
+use crate::domain::bounds::Fen;
 
 pub fn router() -> Router<App> {
     Router::new()
         .route("/reports", get(dashboard))
+        .route("/reports/prices/{category}", post(set_price))
         .route(
             "/reports/stock.csv",
             get(|v: Viewer, s: State<App>| csv(v, s, "stock")),
@@ -53,7 +58,8 @@ struct Dashboard {
     overdue: Vec<Loan>,
     cases: Vec<Compensation>,
     money: Money,
-    /// When utilisation and money saved were computed (UTC, to the minute).
+    savings: Vec<SavingsLine>,
+    /// When utilisation and the days lent were computed (UTC, to the minute).
     figures_at: String,
     state_chart: String,
     utilisation_chart: String,
@@ -62,6 +68,22 @@ struct Dashboard {
 impl Dashboard {
     fn percent(&self, x: &f64) -> String {
         format!("{:.1}%", x * 100.0)
+    }
+
+    /// The categories without a market price, which count nothing towards the savings.
+    fn unpriced(&self) -> String {
+        let names: Vec<&str> = self
+            .savings
+            .iter()
+            .filter(|l| l.daily_rent_fen.is_none())
+            .map(|l| l.category.as_str())
+            .collect();
+        names.join(", ")
+    }
+
+    /// A price as typed into its field: yuan, or nothing.
+    fn price_field(&self, fen: &Option<i64>) -> String {
+        fen.map(|f| yuan(&f)).unwrap_or_default()
     }
 }
 
@@ -73,6 +95,7 @@ async fn dashboard(v: Viewer, State(app): State<App>) -> PageResult {
         overdue,
         cases,
         money,
+        savings,
         figures_at,
     } = reports::dashboard(&app, &v.actor).await?;
     let state_chart = bar_chart(
@@ -110,10 +133,30 @@ async fn dashboard(v: Viewer, State(app): State<App>) -> PageResult {
         overdue,
         cases,
         money,
+        savings,
         figures_at: figures_at.format("%Y-%m-%d %H:%M UTC").to_string(),
         state_chart,
         utilisation_chart,
     })
+}
+
+/// The admin sets a category's market daily rental price (yuan; empty: none), which prices
+/// its days lent in the savings at once.
+async fn set_price(
+    State(app): State<App>,
+    Path(category): Path<i64>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    let price = match field(&form, "price") {
+        "" => None,
+        yuan => Some(named("price", Fen::from_yuan(yuan))?),
+    };
+    let change = CategoryChange {
+        daily_rent_fen: Some(price),
+        ..Default::default()
+    };
+    catalogue::update_category(&app, &v.actor, category, change).await?;
+    Ok(Redirect::to("/reports#savings").into_response())
 }
 
 /// A horizontal bar chart: (label, value, value as shown). Labels are escaped.
@@ -151,7 +194,9 @@ fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> String {
 
 fn yuan(fen: &dyn Amount) -> String {
     let fen = fen.fen();
-    format!("{}.{:02}", fen / 100, (fen % 100).abs())
+    let sign = if fen < 0 { "-" } else { "" };
+    let fen = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", fen / 100, fen % 100)
 }
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
@@ -359,6 +404,13 @@ mod tests {
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_cell("=SUM(A1)"), "'=SUM(A1)");
         assert_eq!(csv_cell("-12.50"), "-12.50");
+    }
+
+    #[test]
+    fn yuan_keeps_the_sign_of_less_than_a_yuan() {
+        assert_eq!(yuan(&-50i64), "-0.50");
+        assert_eq!(yuan(&-12_345i64), "-123.45");
+        assert_eq!(yuan(&7i64), "0.07");
     }
 
     #[test]
