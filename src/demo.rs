@@ -750,7 +750,7 @@ impl World {
 
     /// Market rentals (管理+租用): a conference that asked for more projectors than the depot
     /// had free, lent what there was and rented the rest (received and returned to the
-    /// supplier); and the gala's tents beyond the depot's, ordered and not yet come.
+    /// supplier); and two tents for the gala beyond the depot's, ordered and not yet come.
     async fn rentals(&self, conn: &mut PgConnection, gala: i64) -> anyhow::Result<()> {
         use crate::db::rentals::{self, NewRental};
         let today = Utc::now().date_naive();
@@ -799,12 +799,12 @@ impl World {
         let tents_for_gala = NewRental {
             supplier: "Mianyang Tent Hire 绵阳帐篷租赁".known(),
             category_id: tents,
-            quantity: 4,
-            starts_on: days(19),
-            ends_on: days(22),
+            quantity: 2,
+            starts_on: days(20),
+            ends_on: days(21),
             daily_price_fen: Fen::known(25_000),
-            total_fen: Some(Fen::known(380_000)),
-            note: "quoted for 4 days with set-up 含搭建".known(),
+            total_fen: Some(Fen::known(90_000)),
+            note: "quoted with set-up, less 10% 含搭建，九折".known(),
         };
         rentals::create(conn, gala, &tents_for_gala, &by(self.admin)).await?;
         Ok(())

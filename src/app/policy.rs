@@ -205,6 +205,8 @@ pub enum Op {
     CompensationDesk,
     /// The dashboard and its CSV exports.
     Dashboard,
+    /// The figures the seeds publish, by department and period (and their CSV).
+    ReadFigures,
     /// The service's metrics (`/metrics`), for monitoring.
     ReadMetrics,
 }
@@ -433,6 +435,7 @@ pub const POLICY: &[Rule] = &[
     rule(Op::Registers,          ADMIN,      Any,        "keep the registers"),
     rule(Op::CompensationDesk,   WATCHERS,   Any,        "see compensation cases"),
     rule(Op::Dashboard,          OVERSIGHT,  Department, "read the dashboard"),
+    rule(Op::ReadFigures,        OVERSIGHT,  Department, "read the published figures"),
     rule(Op::ReadMetrics,        OVERSIGHT,  Any,        "read the service's metrics"),
 ];
 

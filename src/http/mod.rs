@@ -31,6 +31,7 @@ mod notices;
 mod people;
 mod readers;
 mod rentals;
+mod reports;
 mod session;
 mod stocktakes;
 pub use session::check_same_origin;
@@ -75,6 +76,7 @@ pub fn router() -> Router<App> {
         .merge(assets::router())
         .merge(loans::router())
         .merge(rentals::router())
+        .merge(reports::router())
         .merge(bookings::router())
         .merge(kits::router())
         .merge(transfers::router())
