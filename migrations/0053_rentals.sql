@@ -37,6 +37,9 @@ create table rentals (
     constraint rentals_total_range check (total_fen between 1 and 10000000000000)
 );
 create index rentals_loan_idx on rentals (loan_id, id);
+-- A loan's lines by the loan: what a rental may be for, and every loan's page (there was
+-- no index, so each read walked every line of every loan).
+create index if not exists loan_lines_loan_idx on loan_lines (loan_id);
 create index rentals_department_idx on rentals (department_id, id);
 create index rentals_status_idx on rentals (status, id);
 

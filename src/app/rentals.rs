@@ -6,11 +6,11 @@
 
 use sqlx::PgConnection;
 
-use super::policy::department_filter;
+use super::policy::{authorize, department_filter, Scoped};
 use super::{App, Error, Op, Page, Paging, Reason, Result, Visibility};
 use crate::auth::Actor;
 use crate::db::events::{self, Context, Event, OrderKind};
-use crate::db::loans;
+use crate::db::loans::Loan;
 use crate::db::rentals::{self, NewRental, Rental};
 use crate::domain::bounds::FenSum;
 use crate::domain::lifecycle::orders::RentalStatus;
@@ -58,19 +58,16 @@ fn scoped(actor: &Actor, filter: RentalFilter) -> rentals::Filter {
 }
 
 /// A loan's rentals, oldest first, and what they cost (cancelled ones cost nothing): for
-/// whoever may read the loan.
-pub async fn of_loan(app: &App, actor: &Actor, loan_id: i64) -> Result<(Vec<Rental>, FenSum)> {
-    let load = async |c: &mut PgConnection| loans::get(c, loan_id).await;
-    app.read_found(actor, Op::ListRentals, load, async |c, loan| {
-        let found = rentals::for_loan(c, loan.id).await?;
-        let cost = found
-            .iter()
-            .filter(|r| r.status != RentalStatus::Cancelled)
-            .map(|r| r.total_fen)
-            .sum();
-        Ok::<_, Error>((found, cost))
-    })
-    .await
+/// whoever may read the loan (its page has it already).
+pub async fn of_loan(app: &App, actor: &Actor, loan: &Loan) -> Result<(Vec<Rental>, FenSum)> {
+    authorize(actor, Op::ListRentals, loan.target())?;
+    let found = rentals::for_loan(&mut *app.pool.acquire().await?, loan.id).await?;
+    let cost = found
+        .iter()
+        .filter(|r| r.status != RentalStatus::Cancelled)
+        .map(|r| r.total_fen)
+        .sum();
+    Ok((found, cost))
 }
 
 /// Record a rental for what loan `loan_id` asks and the depot cannot supply (admin).

@@ -157,10 +157,10 @@ pub async fn create(
         .ok_or_else(|| Error::Invalid("a rental is recorded by a person".into()))?;
     let (asked, rentals): (bool, i64) = sqlx::query_as(
         "select exists (select 1 from loan_lines l
+                        left join assets a on a.id = l.asset_id
+                        left join kit_parts k on k.kit_id = l.kit_id
                         where l.loan_id = $1
-                          and (l.category_id = $2
-                               or l.asset_id in (select a.id from assets a where a.category_id = $2)
-                               or l.kit_id in (select k.kit_id from kit_parts k where k.category_id = $2))),
+                          and $2 in (l.category_id, a.category_id, k.category_id)),
                 (select count(*) from rentals where loan_id = $1)",
     )
     .bind(loan_id)

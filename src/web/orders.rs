@@ -180,7 +180,7 @@ async fn detail(
     let timeline = loans::events(&app, &v.actor, id).await?;
     let category_options = catalogue::category_names(&app, &v.actor).await?;
     let categories = category_options.iter().cloned().collect();
-    let (rentals, rentals_cost) = app::rentals::of_loan(&app, &v.actor, id).await?;
+
     let kits = match loan.lines.iter().any(|l| l.kit_id.is_some()) {
         true => app::kits::list(&app, &v.actor)
             .await?
@@ -189,6 +189,7 @@ async fn detail(
             .collect(),
         false => HashMap::new(),
     };
+    let (rentals, rentals_cost) = app::rentals::of_loan(&app, &v.actor, &loan).await?;
     let proposal = loans::proposal(&app, &v.actor, &loan)
         .await?
         .unwrap_or_default();
