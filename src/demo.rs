@@ -40,16 +40,18 @@ const QUIET: Duration = Duration::seconds(20);
 /// How often the demo's people look whether the panels are back.
 const LEND_AGAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// (code, name, value in fen, how many)
-const CATEGORIES: &[(&str, &str, i64, usize)] = &[
-    ("TBL", "Folding table 折叠桌", 45_000, 60),
-    ("CHR", "Conference chair 会议椅", 28_000, 90),
-    ("PRJ", "Projector 投影仪", 620_000, 12),
-    ("LAP", "Laptop 笔记本电脑", 780_000, 20),
-    ("TNT", "Event tent 活动帐篷", 360_000, 10),
-    ("PAS", "PA system 音响设备", 950_000, 6),
-    ("DSK", "Office desk 办公桌", 160_000, 40),
-    ("CAB", "Filing cabinet 文件柜", 120_000, 30),
+/// (code, name, value in fen, how many, the market's daily rental price of one in fen: what
+/// lending one for a day saves; the filing cabinets have none, so the dashboard shows a
+/// category whose lending counts nothing)
+const CATEGORIES: &[(&str, &str, i64, usize, Option<i64>)] = &[
+    ("TBL", "Folding table 折叠桌", 45_000, 60, Some(1_500)),
+    ("CHR", "Conference chair 会议椅", 28_000, 90, Some(800)),
+    ("PRJ", "Projector 投影仪", 620_000, 12, Some(18_000)),
+    ("LAP", "Laptop 笔记本电脑", 780_000, 20, Some(12_000)),
+    ("TNT", "Event tent 活动帐篷", 360_000, 10, Some(25_000)),
+    ("PAS", "PA system 音响设备", 950_000, 6, Some(60_000)),
+    ("DSK", "Office desk 办公桌", 160_000, 40, Some(2_000)),
+    ("CAB", "Filing cabinet 文件柜", 120_000, 30, None),
 ];
 
 /// Seed the demo world unless the database already has users.
@@ -165,7 +167,7 @@ impl World {
             zones.push(places::create_zone(conn, warehouse, &new).await?.id);
         }
         let mut categories = Vec::new();
-        for (code, name, ..) in CATEGORIES {
+        for (code, name, _, _, rent) in CATEGORIES {
             // Useful lives as government accounting usually sets them: furniture 15
             // years, computers and projectors 6, sound and event equipment 5.
             let years = match *code {
@@ -177,6 +179,7 @@ impl World {
                 code: code.known(),
                 name: name.known(),
                 useful_life_months: Some(Months::known(years * 12)),
+                daily_rent_fen: rent.map(Fen::known),
             };
             categories.push(places::create_category(conn, &new).await?.id);
         }
@@ -287,7 +290,7 @@ impl World {
         ];
         let storage = [self.zones[0], self.zones[1], self.zones[5]];
         let ctx = Context::by(self.keeper);
-        for (c, (_, name, value, count)) in CATEGORIES.iter().enumerate() {
+        for (c, (_, name, value, count, _)) in CATEGORIES.iter().enumerate() {
             let english = name.rsplit_once(' ').map_or(*name, |(english, _)| english);
             let items = (0..*count)
                 .map(|n| NewAsset {
@@ -456,7 +459,8 @@ impl World {
             days(22),
             vec![(4, 2), (5, 1)],
         );
-        loans::create(conn, self.culture, &culture_request, &by(self.requester2)).await?;
+        let gala =
+            loans::create(conn, self.culture, &culture_request, &by(self.requester2)).await?;
         // awaiting finance: the depot approved it, and at ¥50,200 finance must sign off too
         let heritage = loan(
             "Heritage exhibition 非遗展",
@@ -775,6 +779,72 @@ impl World {
         let d =
             disposals::create(conn, &propose(ids, "Duplicate request"), &by(self.keeper)).await?;
         disposals::cancel(conn, d.id, &by(self.admin).reason("entered twice")).await?;
+        self.rentals(conn, gala.id).await
+    }
+
+    /// Market rentals (管理+租用): a conference that asked for more projectors than the depot
+    /// had free, lent what there was and rented the rest (received and returned to the
+    /// supplier); and two tents for the gala beyond the depot's, ordered and not yet come.
+    async fn rentals(&self, conn: &mut PgConnection, gala: i64) -> anyhow::Result<()> {
+        use crate::db::rentals::{self, NewRental};
+        let today = Utc::now().date_naive();
+        let days = |n: i64| Day::known(today + Duration::days(n));
+        let by = |actor: i64| Context::by(actor);
+        let (projectors, tents) = (self.categories[2], self.categories[4]);
+        let asked = 10;
+        let conference = self
+            .finance_loan(
+                conn,
+                NewLoan {
+                    department_id: None,
+                    purpose: "Provincial work conference 全省工作会议".known(),
+                    starts_on: days(-6),
+                    ends_on: days(-4),
+                    lines: vec![Line {
+                        id: 0,
+                        category_id: Some(projectors),
+                        asset_id: None,
+                        kit_id: None,
+                        quantity: asked,
+                    }],
+                },
+            )
+            .await?;
+        // The depot lends every projector it has free, and rents the rest.
+        let free = assets::newest_in_stock(conn, projectors, i64::from(asked)).await?;
+        let shortfall = asked - free.len() as i32;
+        let approval = by(self.admin).reason("the depot's projectors, the rest rented");
+        let approved =
+            loans::approve(conn, conference.id, Some(&free), &self.chain, &approval).await?;
+        if approved.status == crate::domain::lifecycle::orders::LoanStatus::AwaitingFinance {
+            loans::sign_off(conn, conference.id, &by(self.approver)).await?;
+        }
+        let new = NewRental {
+            supplier: "Chengdu Huicheng Event Rentals 成都会成会展租赁".known(),
+            category_id: projectors,
+            quantity: shortfall.max(1),
+            starts_on: days(-6),
+            ends_on: days(-4),
+            daily_price_fen: Fen::known(18_000),
+            total_fen: None,
+            note: "delivered to the conference hall 送至会场".known(),
+        };
+        let rented = rentals::create(conn, conference.id, &new, &by(self.admin)).await?;
+        rentals::receive(conn, rented.id, &by(self.keeper)).await?;
+        loans::issue(conn, conference.id, None, &by(self.keeper)).await?;
+        loans::return_items(conn, conference.id, None, &by(self.keeper)).await?;
+        rentals::give_back(conn, rented.id, &by(self.keeper)).await?;
+        let tents_for_gala = NewRental {
+            supplier: "Mianyang Tent Hire 绵阳帐篷租赁".known(),
+            category_id: tents,
+            quantity: 2,
+            starts_on: days(20),
+            ends_on: days(21),
+            daily_price_fen: Fen::known(25_000),
+            total_fen: Some(Fen::known(90_000)),
+            note: "quoted with set-up, less 10% 含搭建，九折".known(),
+        };
+        rentals::create(conn, gala, &tents_for_gala, &by(self.admin)).await?;
         Ok(())
     }
 }

@@ -1811,6 +1811,10 @@ async fn times_on_pages_are_the_depots_beijing_time_and_people_are_named(pool: P
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains(&beijing), "{beijing} in {}", page.body);
     // Who acted, by name.
-    assert!(page.body.contains("<td>Keeper Wang 王保管</td>"), "{}", page.body);
+    assert!(
+        page.body.contains("<td>Keeper Wang 王保管</td>"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("UTC+08:00"), "{}", page.body);
 }

@@ -22,6 +22,7 @@ enum Thing {
     Compensation(i64),
     Intake(i64),
     Disposal(i64),
+    Rental(i64),
     Asset(i64),
     Person(i64),
     /// An API token, its owner's business.
@@ -38,6 +39,7 @@ impl Thing {
             | Thing::Compensation(id)
             | Thing::Intake(id)
             | Thing::Disposal(id)
+            | Thing::Rental(id)
             | Thing::Asset(id)
             | Thing::Person(id)
             | Thing::Token(id)
@@ -76,6 +78,9 @@ async fn verdict(
         }
         Some(Thing::Disposal(id)) => {
             target_of(depot::db::disposals::get(c, id).await.unwrap().target())
+        }
+        Some(Thing::Rental(id)) => {
+            target_of(depot::db::rentals::get(c, id).await.unwrap().target())
         }
         Some(Thing::Asset(id)) => target_of(depot::db::assets::get(c, id).await.unwrap().target()),
         Some(Thing::Token(id)) => {
@@ -139,6 +144,8 @@ struct Fixtures {
     compensation: (i64, i64),
     intake: (i64, i64),
     disposal: i64,
+    /// Market rentals on the two loans: (Finance's, Culture's).
+    rental: (i64, i64),
     /// Finance's allocated asset, Culture's allocated asset, Culture's listed asset.
     assets: [i64; 3],
     bystander: i64,
@@ -217,8 +224,26 @@ async fn fixtures(world: &World) -> Fixtures {
     };
     let zone = |code: &'static str| post_zone(world, code);
     let (inside, outside) = (zone("IN").await, zone("OUT").await);
+    let loans = (
+        loan(world.requester.clone()).await,
+        loan(world.requester2.clone()).await,
+    );
+    let rental = |loan: i64| async move {
+        created(
+            world
+                .call(
+                    Method::POST,
+                    &format!("/api/loans/{loan}/rentals"),
+                    &world.admin,
+                    Some(json!({"supplier": "x", "category_id": world.tables, "quantity": 1,
+                                "starts_on": "2030-01-01", "ends_on": "2030-01-02", "daily_price_fen": 100})),
+                )
+                .await,
+        )
+    };
     Fixtures {
-        loan: (loan(world.requester.clone()).await, loan(world.requester2.clone()).await),
+        rental: (rental(loans.0).await, rental(loans.1).await),
+        loan: loans,
         transfer: (
             transfer(world.requester.clone()).await,
             transfer(world.requester2.clone()).await,
@@ -310,6 +335,7 @@ fn things(f: &Fixtures, world: &World, path: &str, actor: &Actor) -> Vec<(&'stat
         "compensations" => pair(f.compensation, Thing::Compensation),
         "intakes" => pair(f.intake, Thing::Intake),
         "disposals" => vec![("the depot's", Thing::Disposal(f.disposal))],
+        "rentals" => pair(f.rental, Thing::Rental),
         "assets" => vec![
             ("own", Thing::Asset(f.assets[0])),
             ("other", Thing::Asset(f.assets[1])),

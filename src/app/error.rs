@@ -165,9 +165,20 @@ fn constraint_message(constraint: &str) -> Option<&'static str> {
         "compensations_amount_not_negative" => "amounts cannot be negative",
         "assets_category_id_fkey"
         | "loan_lines_category_id_fkey"
-        | "transfer_lines_category_id_fkey" => "no such category",
+        | "transfer_lines_category_id_fkey"
+        | "rentals_category_id_fkey" => "no such category",
         "assets_zone_id_fkey" => "no such zone",
         "kits_name_key" => "a kit with that name already exists",
+        "categories_daily_rent_range" => {
+            "a daily rental price is 1 to 10000000000000 fen, or none"
+        }
+        "rentals_supplier_length" => "name the supplier in 1 to 200 characters",
+        "rentals_quantity_range" => "a rental's quantity is 1 to 10000",
+        "rentals_dates_ordered" => "a rental cannot end before it starts",
+        "rentals_length" => "a rental lasts at most 366 days",
+        "rentals_daily_price_range" | "rentals_total_range" => {
+            "a rental's price and total are 1 to 10000000000000 fen"
+        }
         "kit_parts_category_id_fkey" => "no such category",
         "kit_parts_asset_id_fkey" => "no such asset",
         "loan_lines_kit_id_fkey" => "no such kit",

@@ -59,11 +59,12 @@ pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<Loan> {
         .await
 }
 
-/// The loan's history: its status changes and what happened to its assets.
+/// The loan's history: its status changes, what happened to its assets, and its market
+/// rentals.
 pub async fn events(app: &App, actor: &Actor, id: i64) -> Result<Vec<Event>> {
     let load = async |c: &mut PgConnection| loans::get(c, id).await;
     app.read_found(actor, Op::LoanEvents, load, async |c, _| {
-        let events = events::for_order(c, OrderKind::Loan, id).await?;
+        let events = events::for_loan(c, id).await?;
         Ok::<_, Error>(Visibility::of(actor).timeline(events))
     })
     .await

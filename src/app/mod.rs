@@ -50,6 +50,8 @@ pub mod policy;
 pub mod readers;
 /// The register as a file: import (all or nothing) and export, CSV and XLSX.
 pub mod register;
+/// Market rentals for a loan's shortfall.
+pub mod rentals;
 /// The dashboard and its exports.
 pub mod reports;
 /// Signing in and out, changing one's password, API tokens.

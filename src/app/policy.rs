@@ -111,6 +111,17 @@ pub enum Op {
     RepairCompensation,
     PayCompensation,
     WaiveCompensation,
+    // market rentals for a loan's shortfall
+    ListRentals,
+    /// Record a rental on a loan: what the depot cannot supply, rented from a supplier.
+    RecordRental,
+    GetRental,
+    RentalEvents,
+    /// The rented items came in from the supplier.
+    ReceiveRental,
+    /// The rented items went back to the supplier.
+    ReturnRental,
+    CancelRental,
     // transfers
     ListTransfers,
     RequestTransfer,
@@ -219,6 +230,8 @@ pub enum Op {
     DeleteWebhook,
     ListWebhookDeliveries,
     ReplayWebhookDelivery,
+    /// The figures the seeds publish, by department and period (and their CSV).
+    ReadFigures,
     /// The service's metrics (`/metrics`), for monitoring.
     ReadMetrics,
 }
@@ -367,6 +380,15 @@ pub const POLICY: &[Rule] = &[
     rule(Op::PayCompensation,    ADMIN,      Any,        "record payments"),
     rule(Op::WaiveCompensation,  ADMIN,      Any,        "waive compensation"),
 
+    // A rental is its loan's department's business: they read it, the depot acts on it.
+    rule(Op::ListRentals,        ANYONE,     Department, "list market rentals"),
+    rule(Op::RecordRental,       ADMIN,      Any,        "record market rentals"),
+    rule(Op::GetRental,          ANYONE,     Department, "read market rentals"),
+    rule(Op::RentalEvents,       ANYONE,     Department, "read market rental histories"),
+    rule(Op::ReceiveRental,      STAFF,      Any,        "receive rented items"),
+    rule(Op::ReturnRental,       STAFF,      Any,        "return rented items"),
+    rule(Op::CancelRental,       ADMIN,      Any,        "cancel market rentals"),
+
     rule(Op::ListTransfers,      ANYONE,     Department, "list transfers"),
     rule(Op::RequestTransfer,    REQUESTERS, OnBehalf,   "request transfers"),
     rule(Op::GetTransfer,        ANYONE,     Department, "read transfers"),
@@ -457,6 +479,7 @@ pub const POLICY: &[Rule] = &[
     rule(Op::DeleteWebhook,      ADMIN,      Any,        "delete webhooks"),
     rule(Op::ListWebhookDeliveries, ADMIN,   Any,        "read webhook deliveries"),
     rule(Op::ReplayWebhookDelivery, ADMIN,   Any,        "replay webhook deliveries"),
+    rule(Op::ReadFigures,        OVERSIGHT,  Department, "read the published figures"),
     rule(Op::ReadMetrics,        OVERSIGHT,  Any,        "read the service's metrics"),
 ];
 
@@ -549,6 +572,7 @@ paperwork! {
     db::compensations::Compensation => "compensation case", |it| Some(it.department_id);
     db::intakes::Intake => "intake", |it| it.source_department_id;
     db::disposals::Disposal => "disposal", |_it| None;
+    db::rentals::Rental => "rental", |it| Some(it.department_id);
 }
 
 /// May `actor` do `op` to `target`? Refused by role: 403. Out of scope: 404 for what they may

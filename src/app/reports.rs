@@ -3,13 +3,15 @@
 //! Whatever is a department's business goes through the same visibility rule as the rest.
 
 use super::policy::department_filter;
-use super::{App, Op, Result, Rows};
+use super::{App, Error, Op, Result, Rows};
 use crate::auth::Actor;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals::{self, Disposal};
 use crate::db::loans::{self, Loan};
-use crate::db::reports::{self, CategoryStock, Count, Idle, Money};
+use crate::db::reports::{self, CategoryStock, Count, FigureRow, Idle, Money, SavingsLine};
 use crate::db::{self as store, Window};
+use crate::domain::bounds::{Day, FenSum, Text};
+use chrono::{Datelike, Months, NaiveDate};
 
 /// An asset nobody borrowed for this long counts as idle.
 pub const IDLE_DAYS: i32 = 180;
@@ -23,7 +25,9 @@ pub struct Dashboard {
     pub overdue: Vec<Loan>,
     pub cases: Vec<Compensation>,
     pub money: Money,
-    /// When utilisation and money saved were computed.
+    /// Each category's part of the money saved: days lent × its market daily rental price.
+    pub savings: Vec<SavingsLine>,
+    /// When utilisation and the days lent were computed.
     pub figures_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -57,6 +61,7 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
                 .await?
                 .0,
             money: reports::money(c).await?,
+            savings: reports::savings_by_category(c).await?,
         })
     })
     .await
@@ -90,6 +95,120 @@ pub async fn compensations(app: &App, actor: &Actor) -> Result<Rows<Compensation
 pub async fn disposals(app: &App, actor: &Actor) -> Result<Rows<Disposal>> {
     app.rows(actor, Op::Dashboard, (), |c, ()| disposals::all_rows(c))
         .await
+}
+
+/// Which period the published figures are for: a month (`2026-03`), or a first and a last
+/// day (`from`, `to`, both included); neither: this month. One department's only with
+/// `department`.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    /// A month, `YYYY-MM`.
+    #[param(value_type = Option<String>)]
+    pub month: Option<Text>,
+    pub from: Option<Day>,
+    pub to: Option<Day>,
+    pub department: Option<i64>,
+}
+
+/// The longest period the figures are given for at once: a year and a day (a longer one is
+/// the sum of its years).
+pub const MAX_FIGURES_DAYS: i64 = 366;
+
+/// The first and last day `q` asks for, `today` deciding "this month"; refused when the
+/// month is not one, the days are the wrong way round, only one is given, or the period is
+/// longer than [`MAX_FIGURES_DAYS`].
+pub fn period(q: &PeriodQuery, today: NaiveDate) -> Result<(NaiveDate, NaiveDate)> {
+    let month = |first: NaiveDate| {
+        let last = first
+            .checked_add_months(Months::new(1))
+            .and_then(|next| next.pred_opt())
+            .unwrap_or(first);
+        (first, last)
+    };
+    let (from, to) = match (q.month.as_deref().map(str::trim), q.from, q.to) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(Error::Invalid(
+                "give a month, or a first and a last day (from, to), not both".into(),
+            ))
+        }
+        (Some(m), None, None) => {
+            let first = m
+                .split_once('-')
+                .filter(|(y, m)| y.len() == 4 && (1..=2).contains(&m.len()))
+                .and_then(|(y, m)| NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1))
+                .and_then(|d| Day::new(d).ok())
+                .ok_or_else(|| {
+                    Error::Invalid(format!("month: {m:?} is not a month written YYYY-MM"))
+                })?;
+            month(first.date())
+        }
+        (None, Some(from), Some(to)) => (from.date(), to.date()),
+        (None, Some(_), None) | (None, None, Some(_)) => {
+            return Err(Error::Invalid(
+                "give both the first and the last day (from, to), or a month".into(),
+            ))
+        }
+        (None, None, None) => month(today.with_day(1).unwrap_or(today)),
+    };
+    if to < from {
+        return Err(Error::Invalid(format!(
+            "the last day (to, {to}) is before the first (from, {from})"
+        )));
+    }
+    if (to - from).num_days() >= MAX_FIGURES_DAYS {
+        return Err(Error::Invalid(format!(
+            "the figures are for at most {MAX_FIGURES_DAYS} days at once (from {from} to {to} is longer)"
+        )));
+    }
+    Ok((from, to))
+}
+
+/// The published figures of a period: a row per department with anything in it (the depot's
+/// own last), and their total.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub departments: Vec<FigureRow>,
+    pub total: FigureRow,
+}
+
+/// The figures the seeds publish, by department, for the period `q` asks.
+pub async fn figures(app: &App, actor: &Actor, q: &PeriodQuery) -> Result<Figures> {
+    super::policy::authorize(actor, Op::ReadFigures, super::policy::Target::Nothing)?;
+    let (from, to) = period(q, chrono::Local::now().date_naive())?;
+    let department = department_filter(actor, Op::ReadFigures).or(q.department);
+    let departments = app
+        .read(actor, Op::ReadFigures, async |c| {
+            reports::figures(c, from, to, department).await
+        })
+        .await?;
+    let total = departments
+        .iter()
+        .fold(FigureRow::default(), |t, r| FigureRow {
+            loans: t.loans + r.loans,
+            items_lent: t.items_lent + r.items_lent,
+            days_lent: t.days_lent + r.days_lent,
+            transfers: t.transfers + r.transfers,
+            items_transferred: t.items_transferred + r.items_transferred,
+            hand_ins: t.hand_ins + r.hand_ins,
+            items_handed_in: t.items_handed_in + r.items_handed_in,
+            disposals: t.disposals + r.disposals,
+            items_disposed: t.items_disposed + r.items_disposed,
+            proceeds_remitted_fen: FenSum(t.proceeds_remitted_fen.0 + r.proceeds_remitted_fen.0),
+            rentals: t.rentals + r.rentals,
+            rental_fen: FenSum(t.rental_fen.0 + r.rental_fen.0),
+            lent_value_fen: FenSum(t.lent_value_fen.0 + r.lent_value_fen.0),
+            saved_fen: FenSum(t.saved_fen.0 + r.saved_fen.0),
+            ..t
+        });
+    Ok(Figures {
+        from,
+        to,
+        departments,
+        total,
+    })
 }
 
 /// How often the figures that take a pass over the loans are computed again, and the
@@ -138,4 +257,67 @@ pub fn metrics(app: &App, actor: &Actor) -> Result<String> {
         pool_max: app.pool.options().get_max_connections(),
     };
     Ok(crate::metrics::render(&levels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::bounds::Known as _;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn ask(month: Option<&str>, from: Option<NaiveDate>, to: Option<NaiveDate>) -> PeriodQuery {
+        PeriodQuery {
+            month: month.map(|m| m.known()),
+            from: from.map(Day::known),
+            to: to.map(Day::known),
+            department: None,
+        }
+    }
+
+    #[test]
+    fn a_period_is_a_month_or_two_days_and_at_most_a_year() {
+        let today = date(2030, 3, 17);
+        assert_eq!(
+            period(&ask(None, None, None), today).unwrap(),
+            (date(2030, 3, 1), date(2030, 3, 31)),
+            "this month"
+        );
+        assert_eq!(
+            period(&ask(Some("2028-02"), None, None), today).unwrap(),
+            (date(2028, 2, 1), date(2028, 2, 29))
+        );
+        assert_eq!(
+            period(&ask(Some("2030-12"), None, None), today).unwrap(),
+            (date(2030, 12, 1), date(2030, 12, 31))
+        );
+        let (from, to) = (date(2030, 1, 1), date(2030, 12, 31));
+        assert_eq!(
+            period(&ask(None, Some(from), Some(to)), today).unwrap(),
+            (from, to)
+        );
+        let refused = |q: PeriodQuery| period(&q, today).unwrap_err().to_string();
+        for bad in [
+            "2030-13",
+            "2030-00",
+            "30-03",
+            "2030/03",
+            "March",
+            "2030-03-01",
+            "2201-01",
+        ] {
+            assert!(
+                refused(ask(Some(bad), None, None)).contains("month"),
+                "{bad}"
+            );
+        }
+        assert!(refused(ask(Some("2030-03"), Some(from), None)).contains("not both"));
+        assert!(refused(ask(None, Some(from), None)).contains("both"));
+        assert!(refused(ask(None, None, Some(to))).contains("both"));
+        assert!(refused(ask(None, Some(to), Some(from))).contains("before the first"));
+        let long = ask(None, Some(from), Some(date(2031, 1, 2)));
+        assert!(refused(long).contains("at most 366 days"));
+    }
 }

@@ -289,6 +289,26 @@ pub const ENDPOINTS: &[Endpoint] = &[
         who: Who::Admin,
         path: "/reports",
     },
+    Endpoint {
+        who: Who::Admin,
+        path: "/api/reports/figures",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/api/reports/figures?from={year_ago}&to={today}",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/api/rentals",
+    },
+    Endpoint {
+        who: Who::Requester,
+        path: "/api/rentals",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/rentals",
+    },
 ];
 
 /// The CSV exports.
@@ -298,6 +318,7 @@ pub const EXPORTS: &[&str] = &[
     "/reports/overdue.csv",
     "/reports/compensations.csv",
     "/reports/disposals.csv",
+    "/reports/figures.csv?from={year_ago}&to={today}",
 ];
 
 async fn drive(pool: &sqlx::PgPool, config: Config, args: &DataBenchArgs) -> anyhow::Result<()> {
@@ -357,7 +378,7 @@ async fn drive(pool: &sqlx::PgPool, config: Config, args: &DataBenchArgs) -> any
     );
     for path in EXPORTS.iter().filter(|p| wanted(p)) {
         for _ in 0..args.export_runs {
-            let x = export(addr, &admin, path).await?;
+            let x = export(addr, &admin, &fill(path, 0, (assets, loans))).await?;
             println!(
                 "{:<32} {:>14.1} {:>10.1} {:>10} {:>12.0} {:>10.1}",
                 path,
@@ -464,12 +485,19 @@ async fn load(
 
 /// The path with `{asset}` and `{loan}` replaced by ids spread over the data (the same for
 /// the same request number, so runs compare), and `{deep}` by page assets / 500 (2000 of
-/// a million: 100,000 rows in at 50 a page).
+/// a million: 100,000 rows in at 50 a page); `{today}` and `{year_ago}` by today's date
+/// and the date 365 days before (a year of figures).
 pub fn fill(path: &str, n: usize, (assets, loans): (i64, i64)) -> String {
     let spread = |n: usize, max: i64| 1 + (n as i64 * 7_919 + 104_729) % max.max(1);
+    let today = chrono::Local::now().date_naive();
     path.replace("{deep}", &(assets / 500).max(1).to_string())
         .replace("{asset}", &spread(n, assets).to_string())
         .replace("{loan}", &spread(n, loans).to_string())
+        .replace("{today}", &today.to_string())
+        .replace(
+            "{year_ago}",
+            &(today - chrono::Duration::days(365)).to_string(),
+        )
 }
 
 /// One keep-alive HTTP/1.1 connection.

@@ -204,6 +204,7 @@ async fn import_once(
                     code: code.known(),
                     name: code.known(),
                     useful_life_months: Some(Months::known(life)),
+                    daily_rent_fen: None,
                 },
             )
             .await?;

@@ -73,6 +73,13 @@ fn table(
             "(select a.name from assets a where a.id = asset_id)",
             "null::date as starts_on, null::date as ends_on",
         ),
+        OrderKind::Rental => (
+            "rentals",
+            "rental_status",
+            "department_id",
+            "supplier",
+            "starts_on, ends_on",
+        ),
     }
 }
 

@@ -24,6 +24,8 @@ pub enum OrderKind {
     Transfer,
     Disposal,
     Compensation,
+    /// A market rental for a loan's shortfall.
+    Rental,
 }
 
 impl OrderKind {
@@ -34,6 +36,7 @@ impl OrderKind {
             OrderKind::Transfer => "transfer",
             OrderKind::Disposal => "disposal",
             OrderKind::Compensation => "compensation",
+            OrderKind::Rental => "rental",
         }
     }
 }
@@ -123,6 +126,7 @@ const EVENT_COLUMNS: &str = "e.id, e.at, e.fact_key, e.actor_id, u.username as a
           when e.order_kind = 'transfer' then (select department_id from transfers where id = e.order_id) \
           when e.order_kind = 'compensation' then (select department_id from compensations where id = e.order_id) \
           when e.order_kind = 'intake' then (select source_department_id from intakes where id = e.order_id) \
+          when e.order_kind = 'rental' then (select department_id from rentals where id = e.order_id) \
      end as department_id";
 
 /// Apply `action` to one asset: lock it, check the table, update, log. Returns the new state.
@@ -312,6 +316,22 @@ pub async fn for_order(
     ))
     .bind(kind)
     .bind(order_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A loan's history with its rentals': the loan's own events and those of every market
+/// rental recorded on it, oldest first.
+pub async fn for_loan(conn: &mut PgConnection, loan_id: i64) -> Result<Vec<Event>> {
+    Ok(sqlx::query_as(&format!(
+        "select {EVENT_COLUMNS} from events e left join users u on u.id = e.actor_id
+         where e.order_kind = 'loan' and e.order_id = $1
+         union all
+         select {EVENT_COLUMNS} from events e left join users u on u.id = e.actor_id
+         where e.order_kind = 'rental' and e.order_id in (select id from rentals where loan_id = $1)
+         order by id"
+    ))
+    .bind(loan_id)
     .fetch_all(conn)
     .await?)
 }

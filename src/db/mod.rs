@@ -401,6 +401,8 @@ pub mod places;
 pub mod readers;
 /// The register in bulk: import and export.
 pub mod register;
+/// Market rentals for a loan's shortfall: ordered, received, returned to the supplier.
+pub mod rentals;
 /// Dashboard aggregates: stock, utilisation, overdue loans, proceeds, savings.
 pub mod reports;
 /// Stocktakes: scope, expectation, stored results and follow-ups.

@@ -8,8 +8,9 @@ use utoipa::ToSchema;
 use super::events::{self, Context, OrderKind};
 use super::{Error, OptionalExt, Result};
 use crate::domain::lifecycle::orders::{
-    check, CompensationStatus, DisposalStatus, IntakeStatus, LoanStatus, TransferStatus,
-    COMPENSATION_ACTIONS, DISPOSAL_ACTIONS, INTAKE_ACTIONS, LOAN_ACTIONS, TRANSFER_ACTIONS,
+    check, CompensationStatus, DisposalStatus, IntakeStatus, LoanStatus, RentalStatus,
+    TransferStatus, COMPENSATION_ACTIONS, DISPOSAL_ACTIONS, INTAKE_ACTIONS, LOAN_ACTIONS,
+    RENTAL_ACTIONS, TRANSFER_ACTIONS,
 };
 use crate::domain::lifecycle::{AssetAction, AssetState};
 
@@ -51,6 +52,7 @@ paperwork! {
     DisposalStatus => Disposal, "disposal" in "disposals", DISPOSAL_ACTIONS;
     IntakeStatus => Intake, "intake" in "intakes", INTAKE_ACTIONS;
     CompensationStatus => Compensation, "compensation case" in "compensations", COMPENSATION_ACTIONS;
+    RentalStatus => Rental, "rental" in "rentals", RENTAL_ACTIONS;
 }
 
 /// Lock one order for the rest of the transaction and check that `action` may start from its

@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 
 use super::{delete_row, OptionalExt, Result};
-use crate::domain::bounds::{Months, Text};
+use crate::domain::bounds::{Fen, Months, Text};
 
 /// What refers to a place or a kind keeps it from being deleted.
 const STILL_USED: &str = "is still in use; move what refers to it first";
@@ -204,6 +204,9 @@ pub struct Category {
     pub name: String,
     /// What a new asset of the category takes as its useful life unless given.
     pub useful_life_months: Option<i32>,
+    /// The market's price of renting one for a day, in fen: what lending one for a day
+    /// saves. `None`: no price, so its lending counts nothing towards the savings.
+    pub daily_rent_fen: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -213,14 +216,41 @@ pub struct NewCategory {
     pub code: Text,
     pub name: Text,
     pub useful_life_months: Option<Months>,
+    /// The market's daily rental price of one, in fen (more than 0); omitted: none.
+    #[serde(default)]
+    pub daily_rent_fen: Option<Fen>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryChange {
     pub code: Option<Text>,
     pub name: Option<Text>,
     pub useful_life_months: Option<Months>,
+    /// The market's daily rental price of one, in fen (more than 0); `null`: no price any
+    /// more; omitted: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub daily_rent_fen: Option<Option<Fen>>,
+}
+
+/// A field that may be `null`: given (`Some`, perhaps `Some(None)`) or left out (`None`).
+fn present<'de, D, T>(d: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A daily rental price is more than 0: a category that costs nothing to rent has none.
+fn check_daily_rent(fen: Option<Fen>) -> Result<()> {
+    if fen == Some(Fen::ZERO) {
+        return Err(super::Error::Invalid(
+            "a daily rental price is more than 0 fen (give none for a category without one)".into(),
+        ));
+    }
+    Ok(())
 }
 
 pub async fn categories(conn: &mut PgConnection) -> Result<Vec<Category>> {
@@ -238,12 +268,15 @@ pub async fn category(conn: &mut PgConnection, id: i64) -> Result<Category> {
 }
 
 pub async fn create_category(conn: &mut PgConnection, new: &NewCategory) -> Result<Category> {
+    check_daily_rent(new.daily_rent_fen)?;
     Ok(sqlx::query_as(
-        "insert into categories (code, name, useful_life_months) values ($1, $2, $3) returning *",
+        "insert into categories (code, name, useful_life_months, daily_rent_fen)
+         values ($1, $2, $3, $4) returning *",
     )
     .bind(new.code.trim())
     .bind(new.name.trim())
     .bind(new.useful_life_months.map(Months::as_i32))
+    .bind(new.daily_rent_fen)
     .fetch_one(conn)
     .await?)
 }
@@ -253,14 +286,20 @@ pub async fn update_category(
     id: i64,
     change: &CategoryChange,
 ) -> Result<Category> {
+    let rent = change.daily_rent_fen;
+    check_daily_rent(rent.flatten())?;
     sqlx::query_as(
         "update categories set code = coalesce($2, code), name = coalesce($3, name),
-            useful_life_months = coalesce($4, useful_life_months) where id = $1 returning *",
+            useful_life_months = coalesce($4, useful_life_months),
+            daily_rent_fen = case when $5 then $6 else daily_rent_fen end
+         where id = $1 returning *",
     )
     .bind(id)
     .bind(&change.code)
     .bind(&change.name)
     .bind(change.useful_life_months.map(Months::as_i32))
+    .bind(rent.is_some())
+    .bind(rent.flatten())
     .fetch_optional(conn)
     .await?
     .or_not_found(|| format!("category {id}"))

@@ -1,5 +1,6 @@
 //! Reads for the pages: the keeper's pick list, and the dashboard's aggregates (stock by
-//! state and category, utilisation, idle assets, proceeds remitted, money saved by lending).
+//! state and category, utilisation, idle assets, proceeds remitted, money saved by lending:
+//! days lent priced at the market's daily rental, less market rentals paid).
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -169,9 +170,11 @@ pub async fn figures_computed_at(
 
 /// Compute the figures that take a pass over assets, events and loans: each category's
 /// utilisation (days on loan per day held, for the assets held now: from their first
-/// receipt, or registration, until now), money saved by lending (the original value of
-/// every asset issued on a loan, once per loan), typical (median) value, and how many
-/// assets are idle (in stock or listed, not issued for `idle_days` days or ever).
+/// receipt, or registration, until now), days lent (every asset issued on a loan, from the
+/// day it went out to the day it came back or today, both counted, under the category it was
+/// booked as: what the savings price),
+/// typical (median) value, and how many assets are idle (in stock or listed, not issued for
+/// `idle_days` days or ever).
 pub async fn refresh_figures(conn: &mut PgConnection, idle_days: i32) -> Result<()> {
     sqlx::query(
         "with received as (
@@ -187,10 +190,9 @@ pub async fn refresh_figures(conn: &mut PgConnection, idle_days: i32) -> Result<
          util as (
              select held.category_id, sum(lent.days) as lent, sum(held.days) as held
              from held left join lent on lent.asset_id = held.id group by held.category_id),
-         saved as (
-             select a.category_id, sum(a.original_value_fen) as fen
-             from reservations r join assets a on a.id = r.asset_id
-             where r.order_kind = 'loan' and r.issued_at is not null group by a.category_id),
+         lent_days as (
+             select r.category_id, sum(greatest(coalesce(r.returned_at, now())::date - r.issued_at::date + 1, 1)) as days
+             from reservations r where r.order_kind = 'loan' and r.issued_at is not null group by r.category_id),
          typical as (
              select category_id, percentile_disc(0.5) within group (order by original_value_fen) as fen
              from assets group by category_id),
@@ -199,14 +201,14 @@ pub async fn refresh_figures(conn: &mut PgConnection, idle_days: i32) -> Result<
              where state in ('in_stock', 'listed')
                and (last_issued_at is null or last_issued_at < now() - make_interval(days => $1))
              group by category_id)
-         insert into category_figures (category_id, typical_value_fen, utilisation, saved_fen, idle_assets, computed_at)
-         select c.id, coalesce(t.fen, 0), coalesce(u.lent / nullif(u.held, 0), 0)::float8, coalesce(s.fen, 0),
+         insert into category_figures (category_id, typical_value_fen, utilisation, lent_days, idle_assets, computed_at)
+         select c.id, coalesce(t.fen, 0), coalesce(u.lent / nullif(u.held, 0), 0)::float8, coalesce(d.days, 0),
                 coalesce(i.n, 0), now()
          from categories c left join util u on u.category_id = c.id
-         left join saved s on s.category_id = c.id left join typical t on t.category_id = c.id
+         left join lent_days d on d.category_id = c.id left join typical t on t.category_id = c.id
          left join idle i on i.category_id = c.id
          on conflict (category_id) do update set typical_value_fen = excluded.typical_value_fen,
-             utilisation = excluded.utilisation, saved_fen = excluded.saved_fen,
+             utilisation = excluded.utilisation, lent_days = excluded.lent_days,
              idle_assets = excluded.idle_assets, computed_at = excluded.computed_at",
     )
     .bind(idle_days)
@@ -281,10 +283,15 @@ pub struct Money {
     pub remitted_fen: FenSum,
     /// Sold but not yet remitted.
     pub awaiting_remittance_fen: FenSum,
-    /// Original value of every asset issued on a loan, counted once per loan: what the
-    /// borrowing departments would otherwise have bought (as of the last refresh of the
-    /// figures).
+    /// What lending saved: `lent_value_fen` less `rental_fen` (negative when the rentals
+    /// cost more).
     pub saved_fen: FenSum,
+    /// Every day an asset was out on a loan, priced at its category's market daily rental
+    /// price (categories without one count nothing), as of the last refresh of the figures'
+    /// days lent: what the borrowing departments would otherwise have paid to rent them.
+    pub lent_value_fen: FenSum,
+    /// What market rentals for loans' shortfalls cost (not those cancelled).
+    pub rental_fen: FenSum,
     /// Open compensation cases.
     pub compensation_open_fen: FenSum,
     pub compensation_paid_fen: FenSum,
@@ -292,13 +299,164 @@ pub struct Money {
 
 pub async fn money(conn: &mut PgConnection) -> Result<Money> {
     Ok(sqlx::query_as(
-        "select
+        "with lent as (
+             select coalesce(sum(f.lent_days::numeric * c.daily_rent_fen), 0) as fen
+             from category_figures f join categories c on c.id = f.category_id),
+         rented as (select coalesce(sum(total_fen), 0) as fen from rentals where status <> 'cancelled')
+         select
             coalesce((select sum(sale_price_fen) from disposals where status = 'remitted'), 0)::text as remitted_fen,
             coalesce((select sum(sale_price_fen) from disposals where status = 'sold'), 0)::text as awaiting_remittance_fen,
-            coalesce((select sum(saved_fen) from category_figures), 0)::text as saved_fen,
+            (lent.fen - rented.fen)::text as saved_fen,
+            lent.fen::text as lent_value_fen,
+            rented.fen::text as rental_fen,
             coalesce((select sum(amount_fen) from compensations where status = 'open'), 0)::text as compensation_open_fen,
-            coalesce((select sum(amount_fen) from compensations where status in ('paid', 'repaired')), 0)::text as compensation_paid_fen",
+            coalesce((select sum(amount_fen) from compensations where status in ('paid', 'repaired')), 0)::text as compensation_paid_fen
+         from lent, rented",
     )
     .fetch_one(conn)
     .await?)
 }
+
+/// One category's part of the savings: its days lent (as of the last refresh of the
+/// figures), its market daily rental price, and their product.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SavingsLine {
+    pub category_id: i64,
+    pub category: String,
+    pub lent_days: i64,
+    /// `None`: no price, so the category counts nothing.
+    pub daily_rent_fen: Option<i64>,
+    pub value_fen: FenSum,
+}
+
+/// Every category's part of the savings, by name.
+pub async fn savings_by_category(conn: &mut PgConnection) -> Result<Vec<SavingsLine>> {
+    Ok(sqlx::query_as(
+        "select c.id as category_id, c.name as category, coalesce(f.lent_days, 0) as lent_days,
+                c.daily_rent_fen, coalesce(f.lent_days::numeric * c.daily_rent_fen, 0)::text as value_fen
+         from categories c left join category_figures f on f.category_id = c.id
+         order by c.name, c.id",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The figures the seeds publish, for one department (or the depot itself) and one period of
+/// days: what was lent, transferred, handed in, disposed of and remitted, what market rentals
+/// cost, and what lending saved. Each thing counts in the period it happened in: an asset lent
+/// or transferred when it was handed over (a loan or transfer handed over on days in two
+/// periods is a batch in both, each asset once), an asset handed in when it was received, a
+/// disposed asset when it was sold or scrapped, proceeds when remitted, a market rental on
+/// its first day (cancelled ones not at all). The days lent are those of the assets lent in
+/// the period, to the day they came back (or today).
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct FigureRow {
+    /// `None`: the depot's own (disposals, proceeds, and intakes from no department).
+    pub department_id: Option<i64>,
+    pub department_code: Option<String>,
+    pub department: Option<String>,
+    /// Loan batches: loans with an asset handed over in the period.
+    pub loans: i64,
+    pub items_lent: i64,
+    /// The days those assets were out, both ends counted (one still out: to today).
+    pub days_lent: i64,
+    /// Transfers (调配) with an asset handed over for good in the period.
+    pub transfers: i64,
+    pub items_transferred: i64,
+    /// Hand-ins (上缴): intakes from the department with an asset received in the period.
+    pub hand_ins: i64,
+    pub items_handed_in: i64,
+    /// Disposals with an asset sold or scrapped in the period.
+    pub disposals: i64,
+    pub items_disposed: i64,
+    /// Sale proceeds remitted to the treasury in the period, in fen.
+    pub proceeds_remitted_fen: FenSum,
+    /// Market rentals whose first day is in the period, not cancelled, and their cost in fen.
+    pub rentals: i64,
+    pub rental_fen: FenSum,
+    /// The days lent priced at their categories' market daily rental (no price: nothing).
+    pub lent_value_fen: FenSum,
+    /// What lending saved: `lent_value_fen` less `rental_fen`.
+    pub saved_fen: FenSum,
+}
+
+/// The figures of every department with anything in the period from `from` to `to` (both
+/// included; days in the database's time zone), the depot's own last; of one department
+/// only if `department` says so. Set-based: each part reads a range of its own index
+/// (`reservations_issued_idx`, `events_figures_idx`, `disposals_remitted_idx`,
+/// `rentals_starts_idx`) and is grouped once; the days lent are priced by the category each
+/// reservation booked its asset as (`reservations.category_id`), so no asset is read.
+pub async fn figures(
+    conn: &mut PgConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+    department: Option<i64>,
+) -> Result<Vec<FigureRow>> {
+    Ok(sqlx::query_as(FIGURES)
+        .bind(from)
+        .bind(to)
+        .bind(department)
+        .fetch_all(conn)
+        .await?)
+}
+
+const FIGURES: &str = "
+with out as (
+    select r.order_kind, r.order_id, r.category_id,
+           greatest(coalesce(r.returned_at, now())::date - r.issued_at::date + 1, 1) as days
+    from reservations r
+    where r.order_kind in ('loan', 'transfer') and r.issued_at is not null
+      and r.issued_at >= $1::date::timestamptz and r.issued_at < ($2::date + 1)::timestamptz),
+lent as (
+    select l.department_id, count(distinct o.order_id) as loans, count(*) as items, sum(o.days) as days,
+           sum(o.days::numeric * c.daily_rent_fen) as value
+    from out o join loans l on l.id = o.order_id left join categories c on c.id = o.category_id
+    where o.order_kind = 'loan' group by l.department_id),
+transferred as (
+    select t.department_id, count(distinct o.order_id) as transfers, count(*) as items
+    from out o join transfers t on t.id = o.order_id
+    where o.order_kind = 'transfer' group by t.department_id),
+handed_in as (
+    select i.source_department_id as department_id, count(distinct e.order_id) as hand_ins, count(*) as items
+    from events e join intakes i on i.id = e.order_id
+    where e.order_kind = 'intake' and e.action = 'receive' and e.asset_id is not null
+      and e.at >= $1::date::timestamptz and e.at < ($2::date + 1)::timestamptz
+    group by i.source_department_id),
+disposed as (
+    select null::bigint as department_id, count(distinct e.order_id) as disposals, count(*) as items
+    from events e
+    where e.order_kind = 'disposal' and e.action = 'dispose' and e.asset_id is not null
+      and e.at >= $1::date::timestamptz and e.at < ($2::date + 1)::timestamptz
+    having count(*) > 0),
+remitted as (
+    select null::bigint as department_id, sum(d.sale_price_fen) as fen
+    from disposals d
+    where d.remitted_at >= $1::date::timestamptz and d.remitted_at < ($2::date + 1)::timestamptz
+    having count(*) > 0),
+rented as (
+    select r.department_id, count(*) as rentals, sum(r.total_fen) as fen
+    from rentals r
+    where r.status <> 'cancelled' and r.starts_on >= $1::date and r.starts_on <= $2::date
+    group by r.department_id),
+every as (
+    select department_id, loans, items as items_lent, days as days_lent, coalesce(value, 0) as lent_value,
+           0 as transfers, 0 as items_transferred, 0 as hand_ins, 0 as items_handed_in,
+           0 as disposals, 0 as items_disposed, 0 as remitted, 0 as rentals, 0 as rental
+    from lent
+    union all select department_id, 0, 0, 0, 0, transfers, items, 0, 0, 0, 0, 0, 0, 0 from transferred
+    union all select department_id, 0, 0, 0, 0, 0, 0, hand_ins, items, 0, 0, 0, 0, 0 from handed_in
+    union all select department_id, 0, 0, 0, 0, 0, 0, 0, 0, disposals, items, 0, 0, 0 from disposed
+    union all select department_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, fen, 0, 0 from remitted
+    union all select department_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, rentals, fen from rented)
+select e.department_id, d.code as department_code, d.name as department,
+       sum(e.loans)::bigint as loans, sum(e.items_lent)::bigint as items_lent, sum(e.days_lent)::bigint as days_lent,
+       sum(e.transfers)::bigint as transfers, sum(e.items_transferred)::bigint as items_transferred,
+       sum(e.hand_ins)::bigint as hand_ins, sum(e.items_handed_in)::bigint as items_handed_in,
+       sum(e.disposals)::bigint as disposals, sum(e.items_disposed)::bigint as items_disposed,
+       sum(e.remitted)::text as proceeds_remitted_fen,
+       sum(e.rentals)::bigint as rentals, sum(e.rental)::text as rental_fen,
+       sum(e.lent_value)::text as lent_value_fen, (sum(e.lent_value) - sum(e.rental))::text as saved_fen
+from every e left join departments d on d.id = e.department_id
+where $3::bigint is null or e.department_id = $3
+group by e.department_id, d.code, d.name
+order by e.department_id is null, d.name, e.department_id";

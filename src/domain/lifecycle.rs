@@ -360,6 +360,9 @@ pub mod orders {
     status_enum!(CompensationStatus, "compensation_status", [
         Open => "open", Repaired => "repaired", Paid => "paid", Waived => "waived",
     ]);
+    status_enum!(RentalStatus, "rental_status", [
+        Ordered => "ordered", Received => "received", Returned => "returned", Cancelled => "cancelled",
+    ]);
 
     use DisposalStatus as D;
     use LoanStatus as L;
@@ -375,6 +378,11 @@ pub mod orders {
         ("issue", &[L::Approved, L::PartiallyIssued]),
         ("return", &[L::PartiallyIssued, L::Issued]),
         ("swap", &[L::Approved, L::PartiallyIssued]),
+        // Record a market rental for what the depot cannot supply: while the loan is open.
+        (
+            "rent",
+            &[L::Requested, L::Approved, L::PartiallyIssued, L::Issued],
+        ),
     ];
     pub const TRANSFER_ACTIONS: &[(&str, &[TransferStatus])] = &[
         ("approve", &[T::Requested]),
@@ -406,6 +414,14 @@ pub mod orders {
             "waive",
             &[CompensationStatus::Open, CompensationStatus::Repaired],
         ),
+    ];
+
+    /// A market rental: ordered from the supplier → received by the keeper → returned to the
+    /// supplier; or cancelled before anything came.
+    pub const RENTAL_ACTIONS: &[(&str, &[RentalStatus])] = &[
+        ("receive", &[RentalStatus::Ordered]),
+        ("return", &[RentalStatus::Received]),
+        ("cancel", &[RentalStatus::Ordered]),
     ];
 
     /// Whether `action` may start from `status` in an order table.

@@ -32,6 +32,8 @@ mod notices;
 mod people;
 mod readers;
 mod register;
+mod rentals;
+mod reports;
 mod session;
 mod stocktakes;
 pub use session::check_same_origin;
@@ -42,7 +44,7 @@ mod webhooks;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Depot API", description = "RFID-tracked public asset depot: assets, loans, transfers, disposals, intakes, compensations."),
+    info(title = "Depot API", description = "RFID-tracked public asset depot: assets, loans, transfers, disposals, intakes, compensations, market rentals."),
     components(schemas(error::ErrorBody)),
     modifiers(&SecuritySchemes),
     security(("session" = []), ("token" = []))
@@ -77,6 +79,8 @@ pub fn router() -> Router<App> {
         .merge(assets::router())
         .merge(register::router())
         .merge(loans::router())
+        .merge(rentals::router())
+        .merge(reports::router())
         .merge(bookings::router())
         .merge(kits::router())
         .merge(transfers::router())

@@ -89,6 +89,7 @@ impl InboxPage {
             OrderKind::Intake => format!("/keeper/intakes/{}", w.id),
             OrderKind::Compensation => "/compensations".into(),
             OrderKind::Transfer => "/admin/transfers".into(),
+            OrderKind::Rental => "/rentals".into(),
         }
     }
 }

@@ -29,6 +29,7 @@ mod keeper;
 mod live;
 mod orders;
 mod register;
+mod rentals;
 mod reports;
 mod requester;
 mod session;
@@ -51,6 +52,7 @@ pub fn router() -> Router<App> {
         .merge(bookings::router())
         .merge(keeper::router())
         .merge(live::router())
+        .merge(rentals::router())
         .merge(reports::router())
         .merge(register::router())
         .merge(inbox::router())
@@ -227,6 +229,14 @@ pub fn day(fields: &Fields, name: &str) -> Result<Option<bounds::Day>, PageError
     }
 }
 
+/// A whole number typed into a field, or a 422 that names the field.
+pub fn number<T: std::str::FromStr>(fields: &Fields, name: &str) -> Result<T, PageError> {
+    let value = field(fields, name);
+    value
+        .parse()
+        .map_err(|_| invalid(format!("{name}: {value:?} is not a whole number in range")))
+}
+
 /// A value of a field, or a 422 that names the field.
 pub fn named<T>(name: &str, value: Result<T, bounds::OutOfBounds>) -> Result<T, PageError> {
     value.map_err(|e| invalid(format!("{name}: {e}")))
@@ -328,6 +338,18 @@ impl Chrome {
         self.lang.action(action)
     }
 
+    /// What an event's action is called: a name of its own for the paperwork it belongs to
+    /// (a rental's "receive" is not an asset's), else the action's.
+    pub fn event_action(&self, event: &crate::db::events::Event) -> String {
+        match event.order_kind {
+            Some(kind) if event.asset_id.is_none() => self
+                .lang
+                .action_of(kind.as_str(), &event.action)
+                .unwrap_or_else(|| self.lang.action(&event.action)),
+            _ => self.lang.action(&event.action),
+        }
+    }
+
     pub fn yuan(&self, fen: impl Amount) -> String {
         i18n::yuan(fen.fen())
     }
@@ -388,6 +410,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Admin => vec![
             ("/admin/approvals", "approvals"),
             ("/orders", "orders"),
+            ("/rentals", "rentals"),
             ("/admin/transfers", "transfers"),
             ("/admin/bookings", "bookings"),
             ("/admin/kits", "kits"),
@@ -403,6 +426,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Keeper => vec![
             ("/keeper/picks", "picks"),
             ("/keeper/returns", "returns"),
+            ("/rentals", "rentals"),
             ("/keeper/intakes", "intake"),
             ("/keeper/gate", "gate"),
             ("/keeper/stocktakes", "stocktakes"),
@@ -419,6 +443,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Auditor => vec![
             ("/reports", "dashboard"),
             ("/orders", "orders"),
+            ("/rentals", "rentals"),
             ("/disposals", "disposals"),
             ("/assets", "assets"),
             ("/inbox", "inbox"),

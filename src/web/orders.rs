@@ -10,7 +10,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 
-use super::{field, ids, invalid, note, render, Chrome, Fields, PageResult, Posted, Viewer};
+use super::{
+    day, field, ids, invalid, named, note, number, render, text, Chrome, Fields, PageResult,
+    Posted, Viewer,
+};
 use crate::app::assets::{self, AssetFilter};
 use crate::app::loans::{self, Issue, LoanFilter, Return};
 use crate::app::{self, catalogue, policy, App, Approval, Op, Paging, Reason};
@@ -19,7 +22,8 @@ use crate::db::assets::Asset;
 use crate::db::events::Event;
 use crate::db::loans::{Condition, Loan, ReturnedItem};
 use crate::db::orders;
-use crate::domain::bounds::{PageNo, Text};
+use crate::db::rentals::{NewRental, Rental};
+use crate::domain::bounds::{Fen, FenSum, PageNo, Text};
 use crate::domain::lifecycle::orders::LOAN_ACTIONS;
 
 pub fn router() -> Router<App> {
@@ -110,8 +114,14 @@ struct OrderPage {
     proposal_error: String,
     zones: Vec<(i64, String)>,
     just_requested: bool,
-    /// What the viewer may do to the loan now: cancel, decide, issue, return.
+    /// What the viewer may do to the loan now: cancel, decide, issue, return, rent.
     can: Vec<&'static str>,
+    /// Its market rentals, each with what the viewer may do to it now, and what they cost.
+    rentals: Vec<(Rental, Vec<&'static str>)>,
+    rentals_cost: FenSum,
+    rentals_back: &'static str,
+    /// The categories a rental may be recorded for, by name.
+    category_options: Vec<(i64, String)>,
 }
 
 impl OrderPage {
@@ -152,6 +162,7 @@ const OFFERS: &[policy::Offer] = &[
     ("sign_off", Op::SignOffLoan, "sign_off"),
     ("issue", Op::IssueLoan, "issue"),
     ("return", Op::ReturnLoan, "return"),
+    ("rent", Op::RecordRental, "rent"),
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -168,10 +179,9 @@ async fn detail(
 ) -> PageResult {
     let loan = loans::get(&app, &v.actor, id).await?;
     let timeline = loans::events(&app, &v.actor, id).await?;
-    let categories = catalogue::category_names(&app, &v.actor)
-        .await?
-        .into_iter()
-        .collect();
+    let category_options = catalogue::category_names(&app, &v.actor).await?;
+    let categories = category_options.iter().cloned().collect();
+
     let kits = match loan.lines.iter().any(|l| l.kit_id.is_some()) {
         true => app::kits::list(&app, &v.actor)
             .await?
@@ -180,6 +190,7 @@ async fn detail(
             .collect(),
         false => HashMap::new(),
     };
+    let (rentals, rentals_cost) = app::rentals::of_loan(&app, &v.actor, &loan).await?;
     let proposal = loans::proposal(&app, &v.actor, &loan)
         .await?
         .unwrap_or_default();
@@ -206,6 +217,10 @@ async fn detail(
         zones,
         just_requested: !q.requested.is_empty(),
         can,
+        rentals: super::rentals::offered(&v, rentals),
+        rentals_cost,
+        rentals_back: "loan",
+        category_options,
     })
 }
 
@@ -286,6 +301,25 @@ async fn act(
             }
             let back = Return { items: Some(items) };
             loans::take_back(&app, actor, id, back).await?;
+        }
+        "rent" => {
+            let new = NewRental {
+                supplier: text(&form, "supplier")?,
+                category_id: number(&form, "category")?,
+                quantity: number(&form, "quantity")?,
+                starts_on: day(&form, "starts_on")?
+                    .ok_or_else(|| invalid("starts_on: give the rental's first day"))?,
+                ends_on: day(&form, "ends_on")?
+                    .ok_or_else(|| invalid("ends_on: give the rental's last day"))?,
+                daily_price_fen: named("daily_price", Fen::from_yuan(field(&form, "daily_price")))?,
+                total_fen: match field(&form, "total") {
+                    "" => None,
+                    total => Some(named("total", Fen::from_yuan(total))?),
+                },
+                note: note(&form, "note")?,
+            };
+            app::rentals::record(&app, actor, id, new).await?;
+            return Ok(Redirect::to(&format!("/orders/{id}#rentals")).into_response());
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }

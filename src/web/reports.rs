@@ -1,25 +1,34 @@
-//! The dashboard for admins and auditors: stock by state and category, utilisation, idle
-//! assets, overdue loans, compensation cases, disposals and proceeds remitted, money saved
-//! by lending instead of buying. Charts are inline SVG drawn here; every table is also a CSV.
+//! The dashboard for admins and auditors: the figures the seeds publish by department and
+//! period, stock by state and category, utilisation, idle assets, overdue loans,
+//! compensation cases, disposals and proceeds remitted, money saved by lending instead of
+//! renting (and the market prices behind it, which the admin sets here). Charts are inline
+//! SVG drawn here; every table is also a CSV.
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
 
-use super::{escape, render, Amount, Chrome, PageError, PageResult, Viewer};
-use crate::app::{reports, App, Rows};
+use super::{
+    escape, field, named, render, Amount, Chrome, Fields, PageError, PageResult, Posted, Viewer,
+};
+use crate::app::reports::{Figures, PeriodQuery};
+use crate::app::{catalogue, reports, App, Rows};
 use crate::db::compensations::Compensation;
 use crate::db::disposals::Disposal;
 use crate::db::loans::Loan;
-use crate::db::reports::{CategoryStock, Count, Idle, Money};
+use crate::db::places::CategoryChange;
+use crate::db::reports::{CategoryStock, Count, FigureRow, Idle, Money, SavingsLine};
+use crate::domain::bounds::{Day, Fen, Text};
 
 pub fn router() -> Router<App> {
     Router::new()
         .route("/reports", get(dashboard))
+        .route("/reports/prices/{category}", post(set_price))
+        .route("/reports/figures.csv", get(figures_csv))
         .route(
             "/reports/stock.csv",
             get(|v: Viewer, s: State<App>| csv(v, s, "stock")),
@@ -53,7 +62,12 @@ struct Dashboard {
     overdue: Vec<Loan>,
     cases: Vec<Compensation>,
     money: Money,
-    /// When utilisation and money saved were computed (UTC, to the minute).
+    savings: Vec<SavingsLine>,
+    /// The published figures of the period asked (this month unless the page says).
+    figures: Figures,
+    /// The period as the form shows it: the month (`YYYY-MM`) if it is one.
+    month: String,
+    /// When utilisation and the days lent were computed (UTC, to the minute).
     figures_at: String,
     state_chart: String,
     utilisation_chart: String,
@@ -63,9 +77,56 @@ impl Dashboard {
     fn percent(&self, x: &f64) -> String {
         format!("{:.1}%", x * 100.0)
     }
+
+    /// The categories without a market price, which count nothing towards the savings.
+    fn unpriced(&self) -> String {
+        let names: Vec<&str> = self
+            .savings
+            .iter()
+            .filter(|l| l.daily_rent_fen.is_none())
+            .map(|l| l.category.as_str())
+            .collect();
+        names.join(", ")
+    }
+
+    /// A price as typed into its field: yuan, or nothing.
+    fn price_field(&self, fen: &Option<i64>) -> String {
+        fen.map(|f| yuan(&f)).unwrap_or_default()
+    }
 }
 
-async fn dashboard(v: Viewer, State(app): State<App>) -> PageResult {
+/// The period of the figures as a page's query gives it: text fields, each refused with a
+/// 422 that names it.
+#[derive(Debug, Default, serde::Deserialize)]
+struct FiguresQuery {
+    #[serde(default)]
+    month: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+impl FiguresQuery {
+    fn period(&self) -> Result<PeriodQuery, PageError> {
+        let day = |name: &str, value: &str| match value.trim() {
+            "" => Ok(None),
+            value => named(name, Day::parse(value)).map(Some),
+        };
+        Ok(PeriodQuery {
+            month: match self.month.trim() {
+                "" => None,
+                month => Some(named("month", Text::parse(month))?),
+            },
+            from: day("from", &self.from)?,
+            to: day("to", &self.to)?,
+            department: None,
+        })
+    }
+}
+
+async fn dashboard(v: Viewer, State(app): State<App>, Query(q): Query<FiguresQuery>) -> PageResult {
+    let figures = reports::figures(&app, &v.actor, &q.period()?).await?;
     let reports::Dashboard {
         by_state,
         by_category,
@@ -73,6 +134,7 @@ async fn dashboard(v: Viewer, State(app): State<App>) -> PageResult {
         overdue,
         cases,
         money,
+        savings,
         figures_at,
     } = reports::dashboard(&app, &v.actor).await?;
     let state_chart = bar_chart(
@@ -110,6 +172,9 @@ async fn dashboard(v: Viewer, State(app): State<App>) -> PageResult {
         overdue,
         cases,
         money,
+        savings,
+        month: month_of(&figures),
+        figures,
         figures_at: format!(
             "{} {}",
             v.chrome("dashboard").time(&figures_at),
@@ -118,6 +183,112 @@ async fn dashboard(v: Viewer, State(app): State<App>) -> PageResult {
         state_chart,
         utilisation_chart,
     })
+}
+
+/// The admin sets a category's market daily rental price (yuan; empty: none), which prices
+/// its days lent in the savings at once.
+async fn set_price(
+    State(app): State<App>,
+    Path(category): Path<i64>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    let price = match field(&form, "price") {
+        "" => None,
+        yuan => Some(named("price", Fen::from_yuan(yuan))?),
+    };
+    let change = CategoryChange {
+        daily_rent_fen: Some(price),
+        ..Default::default()
+    };
+    catalogue::update_category(&app, &v.actor, category, change).await?;
+    Ok(Redirect::to("/reports#savings").into_response())
+}
+
+/// `YYYY-MM` when the figures are for one whole month, else nothing.
+fn month_of(f: &Figures) -> String {
+    use chrono::Datelike;
+    let whole = f.from.day() == 1
+        && f.to.succ_opt().is_some_and(|next| next.day() == 1)
+        && f.from.year() == f.to.year()
+        && f.from.month() == f.to.month();
+    if whole {
+        f.from.format("%Y-%m").to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// The published figures as CSV, one row per department (the depot's own last), for the
+/// period the query asks (`?month=` or `?from=&to=`; neither: this month).
+async fn figures_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<FiguresQuery>,
+) -> Result<Response, PageError> {
+    let f = reports::figures(&app, &v.actor, &q.period()?).await?;
+    let mut body = head(FIGURE_COLUMNS);
+    for row in &f.departments {
+        push_row(&mut body, figure_cells(&f, row));
+    }
+    let disposition = format!(
+        "attachment; filename=\"depot-figures-{}-{}.csv\"",
+        f.from, f.to
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+const FIGURE_COLUMNS: &[&str] = &[
+    "from",
+    "to",
+    "department_code",
+    "department",
+    "loans",
+    "items_lent",
+    "days_lent",
+    "transfers",
+    "items_transferred",
+    "hand_ins",
+    "items_handed_in",
+    "disposals",
+    "items_disposed",
+    "proceeds_remitted_yuan",
+    "rentals",
+    "rental_cost_yuan",
+    "lent_value_yuan",
+    "saved_yuan",
+];
+
+/// What the CSV calls the depot's own row (disposals, proceeds, intakes from no department).
+const THE_DEPOT: &str = "(the depot itself 公物仓本级)";
+
+fn figure_cells(f: &Figures, r: &FigureRow) -> Vec<String> {
+    vec![
+        f.from.to_string(),
+        f.to.to_string(),
+        r.department_code.clone().unwrap_or_default(),
+        r.department.clone().unwrap_or_else(|| THE_DEPOT.to_owned()),
+        r.loans.to_string(),
+        r.items_lent.to_string(),
+        r.days_lent.to_string(),
+        r.transfers.to_string(),
+        r.items_transferred.to_string(),
+        r.hand_ins.to_string(),
+        r.items_handed_in.to_string(),
+        r.disposals.to_string(),
+        r.items_disposed.to_string(),
+        yuan(&r.proceeds_remitted_fen),
+        r.rentals.to_string(),
+        yuan(&r.rental_fen),
+        yuan(&r.lent_value_fen),
+        yuan(&r.saved_fen),
+    ]
 }
 
 /// A horizontal bar chart: (label, value, value as shown). Labels are escaped.
@@ -155,7 +326,9 @@ fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> String {
 
 fn yuan(fen: &dyn Amount) -> String {
     let fen = fen.fen();
-    format!("{}.{:02}", fen / 100, (fen % 100).abs())
+    let sign = if fen < 0 { "-" } else { "" };
+    let fen = fen.unsigned_abs();
+    format!("{sign}{}.{:02}", fen / 100, fen % 100)
 }
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
@@ -363,6 +536,13 @@ mod tests {
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_cell("=SUM(A1)"), "'=SUM(A1)");
         assert_eq!(csv_cell("-12.50"), "-12.50");
+    }
+
+    #[test]
+    fn yuan_keeps_the_sign_of_less_than_a_yuan() {
+        assert_eq!(yuan(&-50i64), "-0.50");
+        assert_eq!(yuan(&-12_345i64), "-123.45");
+        assert_eq!(yuan(&7i64), "0.07");
     }
 
     #[test]

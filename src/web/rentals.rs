@@ -1,0 +1,119 @@
+//! Market rentals on the pages: every rental with what they cost (admins, keepers and
+//! auditors; a requester sees their own department's), and the keeper's and admin's actions
+//! on one — received, returned to the supplier, cancelled. A rental is recorded on its
+//! loan's page (`orders.rs`).
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+
+use super::{field, note, render, Chrome, Fields, PageResult, Posted, Viewer};
+use crate::app::rentals::{self, RentalFilter};
+use crate::app::{self, policy, App, Op, Paging, Reason};
+use crate::db::rentals::Rental;
+use crate::domain::bounds::{FenSum, PageNo};
+use crate::domain::lifecycle::orders::{RentalStatus, RENTAL_ACTIONS};
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/rentals", get(list))
+        .route("/rentals/{id}/{action}", post(act))
+}
+
+/// What a page offers on a rental, each with its operation and the action of the rental's
+/// status table.
+pub const OFFERS: &[policy::Offer] = &[
+    ("receive", Op::ReceiveRental, "receive"),
+    ("return", Op::ReturnRental, "return"),
+    ("cancel", Op::CancelRental, "cancel"),
+];
+
+/// Each rental with what `v` may do to it now.
+pub fn offered(v: &Viewer, rentals: Vec<Rental>) -> Vec<(Rental, Vec<&'static str>)> {
+    rentals
+        .into_iter()
+        .map(|r| {
+            let can = policy::offered(&v.actor, OFFERS, RENTAL_ACTIONS, r.status);
+            (r, can)
+        })
+        .collect()
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    status: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "rentals.html")]
+struct RentalsPage {
+    c: Chrome,
+    status: String,
+    rentals: Vec<(Rental, Vec<&'static str>)>,
+    total: i64,
+    total_exact: bool,
+    /// What the rentals listed by the filter cost in all (not only this page's).
+    rentals_cost: FenSum,
+    /// Where a rental's form comes back to.
+    rentals_back: &'static str,
+}
+
+impl RentalsPage {
+    fn statuses(&self) -> &'static [RentalStatus] {
+        RentalStatus::ALL
+    }
+}
+
+async fn list(v: Viewer, State(app): State<App>, Query(q): Query<ListQuery>) -> PageResult {
+    let status = RentalStatus::ALL
+        .iter()
+        .copied()
+        .find(|s| s.as_str() == q.status);
+    let filter = RentalFilter {
+        status,
+        ..Default::default()
+    };
+    let paging = Paging {
+        page: Some(PageNo::FIRST),
+        per_page: Some(Paging::MAX_PER_PAGE),
+        after: None,
+    };
+    let found = rentals::list(&app, &v.actor, filter.clone(), paging).await?;
+    let cost = rentals::cost(&app, &v.actor, filter).await?;
+    render(RentalsPage {
+        c: v.chrome("rentals"),
+        status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        rentals: offered(&v, found.items),
+        total: found.total,
+        total_exact: found.total_exact,
+        rentals_cost: cost,
+        rentals_back: "rentals",
+    })
+}
+
+/// Received, returned to the supplier, or cancelled: then back to the loan's page, or to the
+/// list the form came from.
+async fn act(
+    State(app): State<App>,
+    Path((id, action)): Path<(i64, String)>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    let actor = &v.actor;
+    let reason = Reason {
+        reason: note(&form, "reason")?,
+    };
+    let rental = match action.as_str() {
+        "receive" => rentals::receive(&app, actor, id, reason).await?,
+        "return" => rentals::give_back(&app, actor, id, reason).await?,
+        "cancel" => rentals::cancel(&app, actor, id, reason).await?,
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
+    };
+    let back = match field(&form, "back") {
+        "rentals" => "/rentals".to_owned(),
+        _ => format!("/orders/{}#rentals", rental.loan_id),
+    };
+    Ok(Redirect::to(&back).into_response())
+}
