@@ -641,3 +641,83 @@ async fn readers_and_gates_come_from_the_configuration_file_too(pool: PgPool) {
         r#"no zone "W9/Z" (WAREHOUSE/ZONE by their codes)"#
     );
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_kit_requested_as_one_line_is_issued_at_the_gate(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let trace = Trace::install(&pool, world.warehouse, "loan-gate-out").await;
+    let passed = trace.passed();
+    let inside = trace.zones[&trace.config.engine.gates[0].inside.0];
+    let ids = register(&world, &passed, inside).await;
+    // The trace carries 51 tags out: 40 tables and 10 chairs of a kit, and one stray chair
+    // no loan asks for (the approval chooses the oldest chairs free, so not the stray).
+    sqlx::query("update assets set category_id = $1 where id = any($2)")
+        .bind(world.chairs)
+        .bind(&ids[40..])
+        .execute(&pool)
+        .await
+        .unwrap();
+    let stray = ids[50];
+    let (status, kit) = world
+        .call(
+            Method::POST,
+            "/api/kits",
+            &world.admin,
+            Some(json!({"name": "hall for 40", "parts": [
+                {"category_id": world.tables, "quantity": 40},
+                {"category_id": world.chairs, "quantity": 10}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{kit}");
+    let today = chrono::Utc::now().date_naive().to_string();
+    let (status, loan) = world
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(
+                json!({"purpose": "town hall meeting", "starts_on": today, "ends_on": today,
+                        "lines": [{"kit_id": kit["id"]}]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{loan}");
+    let loan = loan["id"].as_i64().unwrap();
+    let (status, approved) = world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{loan}/approve"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    let chosen: BTreeSet<i64> = approved["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["asset_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(chosen, ids[..50].iter().copied().collect(), "{approved}");
+
+    let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
+    trace.replay_into(&ingest).await;
+    let (_, body) = world
+        .call(
+            Method::GET,
+            &format!("/api/loans/{loan}"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(
+        body["status"], "issued",
+        "the whole kit went out at the gate: {body}"
+    );
+    assert_eq!(
+        world.asset_state(stray).await,
+        "in_stock",
+        "the stray is not lent"
+    );
+    world.assert_log_agrees().await;
+}
