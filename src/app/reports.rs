@@ -1,6 +1,8 @@
 //! The dashboard and its CSV exports, for the admin and the auditor: stock by state and
-//! category, idle assets, overdue loans, compensation cases, disposals and the money.
-//! Whatever is a department's business goes through the same visibility rule as the rest.
+//! category, idle assets, overdue loans, compensation cases, disposals and the money (the
+//! savings priced at market rent), and the figures the seeds publish, by department, for a
+//! month or a period of days. Whatever is a department's business goes through the same
+//! visibility rule as the rest.
 
 use super::policy::department_filter;
 use super::{App, Error, Op, Result, Rows};

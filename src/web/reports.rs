@@ -230,18 +230,10 @@ async fn figures_csv(
     for row in &f.departments {
         push_row(&mut body, figure_cells(&f, row));
     }
-    let disposition = format!(
-        "attachment; filename=\"depot-figures-{}-{}.csv\"",
-        f.from, f.to
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(attachment(
+        &format!("figures-{}-{}", f.from, f.to),
+        Body::from(body),
+    ))
 }
 
 const FIGURE_COLUMNS: &[&str] = &[
@@ -442,15 +434,20 @@ async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Re
             },
         ),
     };
+    Ok(attachment(name, body))
+}
+
+/// A CSV body as a download named `depot-{name}.csv`.
+fn attachment(name: &str, body: Body) -> Response {
     let disposition = format!("attachment; filename=\"depot-{name}.csv\"");
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         body,
     )
-        .into_response())
+        .into_response()
 }
 
 fn stock_row(c: CategoryStock) -> Vec<String> {
