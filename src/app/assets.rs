@@ -267,10 +267,8 @@ pub async fn offer_hand_in(app: &App, actor: &Actor, id: i64, input: Reason) -> 
         };
         hand_ins::offer(tx, id, department, actor.id, &input.reason).await?;
         events::record_asset_note(tx, id, "offer_hand_in", &ctx).await?;
-        let offers = hand_ins::list(tx, Some(department)).await?;
-        offers
-            .into_iter()
-            .find(|h| h.asset_id == id)
+        hand_ins::get(tx, id)
+            .await?
             .ok_or_else(|| Error::Internal(anyhow::anyhow!("hand-in of asset {id} not stored")))
     })
     .await

@@ -61,6 +61,22 @@ pub async fn close(conn: &mut PgConnection, asset_id: i64) -> Result<bool> {
     Ok(done.rows_affected() > 0)
 }
 
+/// The open offer of `asset_id`, if any.
+pub async fn get(conn: &mut PgConnection, asset_id: i64) -> Result<Option<HandIn>> {
+    Ok(sqlx::query_as(
+        "select h.asset_id, a.name, a.epc, c.name as category, h.department_id, d.name as department,
+                h.offered_by, h.offered_at, h.reason
+         from hand_ins h
+         join assets a on a.id = h.asset_id
+         join categories c on c.id = a.category_id
+         join departments d on d.id = h.department_id
+         where h.asset_id = $1",
+    )
+    .bind(asset_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
 /// The open offers, oldest first; `department`: only that department's.
 pub async fn list(conn: &mut PgConnection, department: Option<i64>) -> Result<Vec<HandIn>> {
     Ok(sqlx::query_as(
