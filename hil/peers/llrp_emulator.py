@@ -6,7 +6,10 @@ Lines format of the depot's traces) as an RO_ACCESS_REPORT at the trace's pace (
 stamped with the current time, and starts over with `--loop`. `--forever` ignores stdin. Reads commands on stdin, one a line:
 `acks` prints `acks <KEEPALIVE_ACKs received>`; `antenna <id> <0|1>` (dis)connects an
 antenna port; `inject <hex>` writes raw bytes to the connected client between two messages,
-as a faulty reader or a broken middlebox would; `quit` stops.
+as a faulty reader or a broken middlebox would; `epcs` prints `epcs <hex>…`, the EPCs the tags
+carry now (sorted); `password <epc> <hex>` sets a tag's access password; `lock <epc>` locks its
+EPC bank; `quit` stops. `--epcs HEX,HEX` replaces the random population with those tags, all on
+antenna 1.
 """
 
 import argparse
@@ -15,7 +18,7 @@ import json
 import sys
 import time
 
-from llrpkit.emulator import LLRPEmulator, default_population
+from llrpkit.emulator import EmulatedTag, LLRPEmulator, default_population
 from llrpkit.protocol import messages, params
 
 
@@ -59,9 +62,15 @@ async def main():
     ap.add_argument("--play", help="a reader trace (JSON Lines) to send instead of a random population")
     ap.add_argument("--speed", type=float, default=1.0)
     ap.add_argument("--loop", action="store_true")
+    ap.add_argument("--epcs", help="comma-separated EPCs (hex) of the tags in the field")
     ap.add_argument("--forever", action="store_true", help="ignore stdin and run until killed (for demos)")
     args = ap.parse_args()
-    tags = [] if args.play else default_population(args.tags, args.antennas)
+    if args.play:
+        tags = []
+    elif args.epcs:
+        tags = [EmulatedTag(epc=bytes.fromhex(e), antennas=(1,), rssi_dbm=-50.0) for e in args.epcs.split(",")]
+    else:
+        tags = default_population(args.tags, args.antennas)
     emu = LLRPEmulator(port=args.port, tags=tags, reads_per_sec=args.rate, antenna_count=args.antennas)
     await emu.start()
     print("LISTENING", emu.port, flush=True)
@@ -79,6 +88,18 @@ async def main():
             print("acks", emu.keepalive_acks, flush=True)
         elif len(words) == 3 and words[0] == "antenna":
             await emu.set_antenna_connected(int(words[1]), words[2] == "1")
+            print("ok", flush=True)
+        elif words and words[0] == "field":
+            # The tags on the antenna now, as if taken off and others put on (a desk writer).
+            emu.tags[:] = [EmulatedTag(epc=bytes.fromhex(e), antennas=(1,), rssi_dbm=-50.0) for e in words[1:]]
+            print("ok", flush=True)
+        elif words == ["epcs"]:
+            print("epcs", *sorted(t.epc.hex().upper() for t in emu.tags), flush=True)
+        elif len(words) == 3 and words[0] == "password":
+            emu.set_tag_passwords(bytes.fromhex(words[1]), access=int(words[2], 16))
+            print("ok", flush=True)
+        elif len(words) == 2 and words[0] == "lock":
+            emu._locked_banks.setdefault(bytes.fromhex(words[1]), set()).add(1)
             print("ok", flush=True)
         elif len(words) == 2 and words[0] == "inject":
             # The emulator's own send lock keeps the bytes from landing inside a message.

@@ -662,7 +662,10 @@ pub(crate) async fn until_inventory_wanted(ctx: &mut Ctx) -> Result<(), LinkEnd>
     Ok(())
 }
 
-async fn open(address: &ReaderAddress, timeout: Duration) -> Result<Box<dyn Io>, String> {
+pub(crate) async fn open(
+    address: &ReaderAddress,
+    timeout: Duration,
+) -> Result<Box<dyn Io>, String> {
     let tcp = |host: String, port: u16| async move {
         let s = tokio::time::timeout(
             timeout,

@@ -14,6 +14,8 @@ pub mod llrp;
 pub mod r2000;
 /// The protocol-neutral tag read.
 pub mod read;
+/// Writing EPCs to tags, with a read-back.
+pub mod tagwrite;
 /// One tokio_util framing over any byte stream, with counters.
 pub mod transport;
 /// Chafon UHFReader18 over serial or TCP.
@@ -24,4 +26,5 @@ pub use driver::{
     ReaderEvent, ReaderEventKind, ReaderHandle, ReaderOutput, Source,
 };
 pub use read::{Epc, ReaderId, TagRead};
+pub use tagwrite::{survey_field, write_epc, WriteError, WriteRequest, Written};
 pub use transport::{Counters, CountersSnapshot};

@@ -39,8 +39,9 @@ fn tag() -> impl Strategy<Value = TagReportData> {
             any::<Option<u16>>(),
             any::<Option<u16>>(),
         ),
+        prop::collection::vec(op_result(), 0..3),
     )
-        .prop_map(|(epc, a, b, c, d)| TagReportData {
+        .prop_map(|(epc, a, b, c, d, op_results)| TagReportData {
             epc,
             rospec_id: a.0,
             spec_index: a.1,
@@ -57,7 +58,111 @@ fn tag() -> impl Strategy<Value = TagReportData> {
             pc: d.0,
             crc: d.1,
             phase: d.2,
+            op_results,
         })
+}
+
+fn op_result() -> impl Strategy<Value = OpSpecResult> {
+    prop_oneof![
+        (
+            any::<u16>(),
+            any::<u8>(),
+            prop::collection::vec(any::<u16>(), 0..34)
+        )
+            .prop_map(|(op_spec_id, result, data)| OpSpecResult::Read {
+                op_spec_id,
+                result,
+                data
+            }),
+        (any::<u16>(), any::<u8>(), any::<u16>()).prop_map(
+            |(op_spec_id, result, words_written)| OpSpecResult::Write {
+                op_spec_id,
+                result,
+                words_written
+            }
+        ),
+    ]
+}
+
+/// A bit string whose bytes are exactly the ones its length calls for.
+fn bits() -> impl Strategy<Value = Bits> {
+    prop::collection::vec(any::<u8>(), 0..16).prop_flat_map(|bytes| {
+        let n = bytes.len() as u16 * 8;
+        (n.saturating_sub(7)..=n).prop_map(move |len| Bits {
+            len,
+            bytes: bytes[..usize::from(len).div_ceil(8)].to_vec(),
+        })
+    })
+}
+
+fn access_spec() -> impl Strategy<Value = AccessSpec> {
+    let target = (0u8..4, any::<bool>(), any::<u16>(), bits(), bits()).prop_map(
+        |(bank, matching, pointer, mask, data)| TargetTag {
+            bank,
+            matching,
+            pointer,
+            mask,
+            data,
+        },
+    );
+    let op = prop_oneof![
+        (
+            any::<u16>(),
+            any::<u32>(),
+            0u8..4,
+            any::<u16>(),
+            any::<u16>()
+        )
+            .prop_map(|(op_spec_id, password, bank, word_pointer, word_count)| {
+                OpSpec::Read {
+                    op_spec_id,
+                    password,
+                    bank,
+                    word_pointer,
+                    word_count,
+                }
+            }),
+        (
+            any::<u16>(),
+            any::<u32>(),
+            0u8..4,
+            any::<u16>(),
+            prop::collection::vec(any::<u16>(), 0..34)
+        )
+            .prop_map(
+                |(op_spec_id, password, bank, word_pointer, data)| OpSpec::Write {
+                    op_spec_id,
+                    password,
+                    bank,
+                    word_pointer,
+                    data
+                }
+            ),
+    ];
+    (
+        (
+            any::<u32>(),
+            any::<u16>(),
+            any::<u32>(),
+            any::<Option<u16>>(),
+        ),
+        prop::collection::vec(target, 0..3),
+        prop::collection::vec(op, 0..4),
+        any::<Option<u8>>(),
+    )
+        .prop_map(
+            |((id, antenna, rospec_id, operation_count), targets, ops, report_trigger)| {
+                AccessSpec {
+                    id,
+                    antenna,
+                    rospec_id,
+                    operation_count,
+                    targets,
+                    ops,
+                    report_trigger,
+                }
+            },
+        )
 }
 
 fn status() -> impl Strategy<Value = LlrpStatus> {
@@ -103,6 +208,22 @@ fn body() -> impl Strategy<Value = Body> {
             .prop_map(|(antenna, requested)| Body::GetReaderConfig { antenna, requested }),
         (op, any::<u32>()).prop_map(|(op, rospec_id)| Body::RospecCommand { op, rospec_id }),
         (any_op, status()).prop_map(|(op, status)| Body::RospecResponse { op, status }),
+        access_spec().prop_map(Body::AddAccessSpec),
+        (
+            prop::sample::select(AccessSpecOp::COMMANDS.to_vec()),
+            any::<u32>()
+        )
+            .prop_map(|(op, access_spec_id)| Body::AccessSpecCommand { op, access_spec_id }),
+        (
+            prop::sample::select(vec![
+                AccessSpecOp::Add,
+                AccessSpecOp::Delete,
+                AccessSpecOp::Enable,
+                AccessSpecOp::Disable
+            ]),
+            status()
+        )
+            .prop_map(|(op, status)| Body::AccessSpecResponse { op, status }),
         status().prop_map(|status| Body::ErrorMessage { status }),
         status().prop_map(|status| Body::SetReaderConfigResponse { status }),
         (
@@ -516,7 +637,9 @@ fn unknown_and_custom_parameters_are_skipped() {
     llrp::encode(
         &Message {
             id: 3,
-            body: Body::RoAccessReport { tags: vec![tag] },
+            body: Body::RoAccessReport {
+                tags: vec![tag.clone()],
+            },
         },
         &mut inner,
     );

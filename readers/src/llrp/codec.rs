@@ -108,6 +108,18 @@ impl<'a> Cur<'a> {
         // Readers send Latin-1 now and then; a lossy string beats losing the message.
         Ok(String::from_utf8_lossy(s).into_owned())
     }
+    /// A `u16v`: a count, then that many words.
+    fn u16v(&mut self) -> R<Vec<u16>> {
+        let n = usize::from(self.u16()?);
+        let s = self.take(n * 2)?;
+        Ok(s.chunks_exact(2).map(be16).collect())
+    }
+    /// A `u1v`: a bit count, then the bits padded to whole bytes.
+    fn u1v(&mut self) -> R<Bits> {
+        let len = self.u16()?;
+        let bytes = self.take(usize::from(len).div_ceil(8))?.to_vec();
+        Ok(Bits { len, bytes })
+    }
     fn is_empty(&self) -> bool {
         self.b.is_empty()
     }
@@ -174,6 +186,13 @@ fn decode_body(msg_type: u16, body: &Bytes) -> R<Body> {
             }
             Body::AddRospec(decode_rospec(v)?)
         }
+        ADD_ACCESSSPEC => {
+            let (t, v) = c.param()?;
+            if t != param_type::ACCESS_SPEC {
+                return Err("ADD_ACCESSSPEC without an AccessSpec");
+            }
+            Body::AddAccessSpec(decode_access_spec(v)?)
+        }
         GET_READER_CAPABILITIES_RESPONSE => {
             let status = first_status(&mut c)?;
             Body::GetReaderCapabilitiesResponse {
@@ -201,6 +220,16 @@ fn decode_body(msg_type: u16, body: &Bytes) -> R<Body> {
                 }
             } else if let Some(op) = RospecOp::from_response_type(t) {
                 Body::RospecResponse {
+                    op,
+                    status: first_status(&mut c)?,
+                }
+            } else if let Some(op) = AccessSpecOp::from_command_type(t) {
+                Body::AccessSpecCommand {
+                    op,
+                    access_spec_id: c.u32()?,
+                }
+            } else if let Some(op) = AccessSpecOp::from_response_type(t) {
+                Body::AccessSpecResponse {
                     op,
                     status: first_status(&mut c)?,
                 }
@@ -312,8 +341,12 @@ fn decode_tag(v: &[u8], tags: &mut Vec<TagReportData>) -> R<()> {
                 && be32(&v[4..]) == IMPINJ_RF_PHASE_ANGLE
             {
                 tag.phase = Some(be16(&v[8..]));
+            } else if t == param_type::C1G2_READ_OP_SPEC_RESULT
+                || t == param_type::C1G2_WRITE_OP_SPEC_RESULT
+            {
+                tag.op_results.push(decode_op_result(t, v)?);
             }
-            // Op-spec results, other vendor extensions (Impinj RSSI in centi-dBm, TID): skipped.
+            // Other op-spec results and vendor extensions (Impinj RSSI in centi-dBm, TID): skipped.
             continue;
         }
         let t = first & 0x7F;
@@ -347,6 +380,108 @@ fn decode_tag(v: &[u8], tags: &mut Vec<TagReportData>) -> R<()> {
         }
     }
     Ok(())
+}
+
+fn decode_op_result(t: u16, v: &[u8]) -> R<OpSpecResult> {
+    let mut f = Cur { b: v };
+    let result = f.u8()?;
+    let op_spec_id = f.u16()?;
+    Ok(if t == param_type::C1G2_READ_OP_SPEC_RESULT {
+        OpSpecResult::Read {
+            op_spec_id,
+            result,
+            data: f.u16v()?,
+        }
+    } else {
+        OpSpecResult::Write {
+            op_spec_id,
+            result,
+            words_written: f.u16()?,
+        }
+    })
+}
+
+fn decode_access_spec(v: &[u8]) -> R<AccessSpec> {
+    let mut c = Cur { b: v };
+    let id = c.u32()?;
+    let antenna = c.u16()?;
+    if c.u8()? != PROTOCOL_C1G2 {
+        return Err("AccessSpec for an air protocol other than C1G2");
+    }
+    let _state = c.u8()?;
+    let rospec_id = c.u32()?;
+    let mut spec = AccessSpec {
+        id,
+        antenna,
+        rospec_id,
+        operation_count: None,
+        targets: Vec::new(),
+        ops: Vec::new(),
+        report_trigger: None,
+    };
+    let mut has_command = false;
+    while !c.is_empty() {
+        let (t, v) = c.param()?;
+        let mut f = Cur { b: v };
+        match t {
+            param_type::ACCESS_SPEC_STOP_TRIGGER => {
+                let kind = f.u8()?;
+                let n = f.u16()?;
+                spec.operation_count = (kind == 1).then_some(n);
+            }
+            param_type::ACCESS_COMMAND => {
+                has_command = true;
+                let (t, v) = f.param()?;
+                if t != param_type::C1G2_TAG_SPEC {
+                    return Err("AccessCommand without a C1G2TagSpec");
+                }
+                let mut g = Cur { b: v };
+                while !g.is_empty() {
+                    let (t, v) = g.param()?;
+                    if t != param_type::C1G2_TARGET_TAG {
+                        return Err("C1G2TagSpec holds something other than C1G2TargetTag");
+                    }
+                    let mut h = Cur { b: v };
+                    let flags = h.u8()?;
+                    spec.targets.push(TargetTag {
+                        bank: flags >> 6,
+                        matching: flags & 0x20 != 0,
+                        pointer: h.u16()?,
+                        mask: h.u1v()?,
+                        data: h.u1v()?,
+                    });
+                }
+                while !f.is_empty() {
+                    let (t, v) = f.param()?;
+                    let mut g = Cur { b: v };
+                    match t {
+                        param_type::C1G2_READ => spec.ops.push(OpSpec::Read {
+                            op_spec_id: g.u16()?,
+                            password: g.u32()?,
+                            bank: g.u8()? >> 6,
+                            word_pointer: g.u16()?,
+                            word_count: g.u16()?,
+                        }),
+                        param_type::C1G2_WRITE => spec.ops.push(OpSpec::Write {
+                            op_spec_id: g.u16()?,
+                            password: g.u32()?,
+                            bank: g.u8()? >> 6,
+                            word_pointer: g.u16()?,
+                            data: g.u16v()?,
+                        }),
+                        // Kill, lock, block erase and write, custom: not modelled.
+                        _ => {}
+                    }
+                }
+            }
+            param_type::ACCESS_REPORT_SPEC => spec.report_trigger = Some(f.u8()?),
+            _ => {}
+        }
+    }
+    if !has_command {
+        return Err("AccessSpec without an AccessCommand");
+    }
+    Ok(spec)
 }
 
 fn decode_notification(c: &mut Cur<'_>) -> R<ReaderEventNotification> {
@@ -575,6 +710,8 @@ pub fn encode(msg: &Message, out: &mut BytesMut) {
         Body::SetReaderConfig(cfg) => encode_set_config(cfg, out),
         Body::AddRospec(spec) => encode_rospec(spec, out),
         Body::RospecCommand { rospec_id, .. } => out.put_u32(*rospec_id),
+        Body::AddAccessSpec(spec) => encode_access_spec(spec, out),
+        Body::AccessSpecCommand { access_spec_id, .. } => out.put_u32(*access_spec_id),
         Body::GetReaderCapabilitiesResponse {
             status,
             capabilities,
@@ -585,6 +722,7 @@ pub fn encode(msg: &Message, out: &mut BytesMut) {
         Body::GetReaderConfigResponse { status }
         | Body::SetReaderConfigResponse { status }
         | Body::RospecResponse { status, .. }
+        | Body::AccessSpecResponse { status, .. }
         | Body::ErrorMessage { status }
         | Body::CloseConnectionResponse { status } => encode_status(status, out),
         Body::RoAccessReport { tags } => {
@@ -681,6 +819,9 @@ fn encode_tag(tag: &TagReportData, out: &mut BytesMut) {
         field!(tag.access_spec_id, param_type::ACCESS_SPEC_ID, put_u32);
         field!(tag.pc, param_type::C1G2_PC, put_u16);
         field!(tag.crc, param_type::C1G2_CRC, put_u16);
+        for r in &tag.op_results {
+            encode_op_result(r, o);
+        }
         if let Some(phase) = tag.phase {
             tlv(o, param_type::CUSTOM, |o| {
                 o.put_u32(IMPINJ_PEN);
@@ -845,6 +986,106 @@ fn encode_rospec(spec: &RoSpec, out: &mut BytesMut) {
         });
         if let Some(r) = &spec.report {
             encode_report_spec(r, o);
+        }
+    });
+}
+
+fn put_u16v(out: &mut BytesMut, words: &[u16]) {
+    // The count is 16 bits: no Gen2 bank holds anywhere near that many words.
+    let n = words.len().min(usize::from(u16::MAX));
+    out.put_u16(n as u16);
+    for w in &words[..n] {
+        out.put_u16(*w);
+    }
+}
+
+fn put_u1v(out: &mut BytesMut, bits: &Bits) {
+    // The bytes written are always the ones the bit count calls for, padded with zeros.
+    let n = usize::from(bits.len).div_ceil(8);
+    out.put_u16(bits.len);
+    for i in 0..n {
+        out.put_u8(bits.bytes.get(i).copied().unwrap_or(0));
+    }
+}
+
+fn encode_op_result(r: &OpSpecResult, out: &mut BytesMut) {
+    match r {
+        OpSpecResult::Read {
+            op_spec_id,
+            result,
+            data,
+        } => tlv(out, param_type::C1G2_READ_OP_SPEC_RESULT, |o| {
+            o.put_u8(*result);
+            o.put_u16(*op_spec_id);
+            put_u16v(o, data);
+        }),
+        OpSpecResult::Write {
+            op_spec_id,
+            result,
+            words_written,
+        } => tlv(out, param_type::C1G2_WRITE_OP_SPEC_RESULT, |o| {
+            o.put_u8(*result);
+            o.put_u16(*op_spec_id);
+            o.put_u16(*words_written);
+        }),
+    }
+}
+
+fn encode_access_spec(spec: &AccessSpec, out: &mut BytesMut) {
+    tlv(out, param_type::ACCESS_SPEC, |o| {
+        o.put_u32(spec.id);
+        o.put_u16(spec.antenna);
+        o.put_u8(PROTOCOL_C1G2);
+        o.put_u8(0); // current state: disabled
+        o.put_u32(spec.rospec_id);
+        tlv(o, param_type::ACCESS_SPEC_STOP_TRIGGER, |o| {
+            o.put_u8(u8::from(spec.operation_count.is_some()));
+            o.put_u16(spec.operation_count.unwrap_or(0));
+        });
+        tlv(o, param_type::ACCESS_COMMAND, |o| {
+            tlv(o, param_type::C1G2_TAG_SPEC, |o| {
+                for t in &spec.targets {
+                    tlv(o, param_type::C1G2_TARGET_TAG, |o| {
+                        o.put_u8(((t.bank & 0x3) << 6) | if t.matching { 0x20 } else { 0 });
+                        o.put_u16(t.pointer);
+                        put_u1v(o, &t.mask);
+                        put_u1v(o, &t.data);
+                    });
+                }
+            });
+            for op in &spec.ops {
+                match op {
+                    OpSpec::Read {
+                        op_spec_id,
+                        password,
+                        bank,
+                        word_pointer,
+                        word_count,
+                    } => tlv(o, param_type::C1G2_READ, |o| {
+                        o.put_u16(*op_spec_id);
+                        o.put_u32(*password);
+                        o.put_u8((bank & 0x3) << 6);
+                        o.put_u16(*word_pointer);
+                        o.put_u16(*word_count);
+                    }),
+                    OpSpec::Write {
+                        op_spec_id,
+                        password,
+                        bank,
+                        word_pointer,
+                        data,
+                    } => tlv(o, param_type::C1G2_WRITE, |o| {
+                        o.put_u16(*op_spec_id);
+                        o.put_u32(*password);
+                        o.put_u8((bank & 0x3) << 6);
+                        o.put_u16(*word_pointer);
+                        put_u16v(o, data);
+                    }),
+                }
+            }
+        });
+        if let Some(trigger) = spec.report_trigger {
+            tlv(o, param_type::ACCESS_REPORT_SPEC, |o| o.put_u8(trigger));
         }
     });
 }

@@ -29,6 +29,14 @@ pub mod msg_type {
     pub const STOP_ROSPEC_RESPONSE: u16 = 33;
     pub const ENABLE_ROSPEC_RESPONSE: u16 = 34;
     pub const DISABLE_ROSPEC_RESPONSE: u16 = 35;
+    pub const ADD_ACCESSSPEC: u16 = 40;
+    pub const DELETE_ACCESSSPEC: u16 = 41;
+    pub const ENABLE_ACCESSSPEC: u16 = 42;
+    pub const DISABLE_ACCESSSPEC: u16 = 43;
+    pub const ADD_ACCESSSPEC_RESPONSE: u16 = 50;
+    pub const DELETE_ACCESSSPEC_RESPONSE: u16 = 51;
+    pub const ENABLE_ACCESSSPEC_RESPONSE: u16 = 52;
+    pub const DISABLE_ACCESSSPEC_RESPONSE: u16 = 53;
     pub const RO_ACCESS_REPORT: u16 = 61;
     pub const KEEPALIVE: u16 = 62;
     pub const READER_EVENT_NOTIFICATION: u16 = 63;
@@ -68,12 +76,16 @@ pub mod param_type {
     pub const AI_SPEC: u16 = 183;
     pub const AI_SPEC_STOP_TRIGGER: u16 = 184;
     pub const INVENTORY_PARAMETER_SPEC: u16 = 186;
+    pub const ACCESS_SPEC: u16 = 207;
+    pub const ACCESS_SPEC_STOP_TRIGGER: u16 = 208;
+    pub const ACCESS_COMMAND: u16 = 209;
     pub const KEEPALIVE_SPEC: u16 = 220;
     pub const ANTENNA_CONFIGURATION: u16 = 222;
     pub const RF_TRANSMITTER: u16 = 224;
     pub const EVENTS_AND_REPORTS: u16 = 226;
     pub const RO_REPORT_SPEC: u16 = 237;
     pub const TAG_REPORT_CONTENT_SELECTOR: u16 = 238;
+    pub const ACCESS_REPORT_SPEC: u16 = 239;
     pub const TAG_REPORT_DATA: u16 = 240;
     pub const EPC_DATA: u16 = 241;
     pub const READER_EVENT_NOTIFICATION_SPEC: u16 = 244;
@@ -85,6 +97,12 @@ pub mod param_type {
     pub const CONNECTION_ATTEMPT_EVENT: u16 = 256;
     pub const CONNECTION_CLOSE_EVENT: u16 = 257;
     pub const LLRP_STATUS: u16 = 287;
+    pub const C1G2_TAG_SPEC: u16 = 338;
+    pub const C1G2_TARGET_TAG: u16 = 339;
+    pub const C1G2_READ: u16 = 341;
+    pub const C1G2_WRITE: u16 = 342;
+    pub const C1G2_READ_OP_SPEC_RESULT: u16 = 349;
+    pub const C1G2_WRITE_OP_SPEC_RESULT: u16 = 350;
     pub const CUSTOM: u16 = 1023;
 }
 
@@ -146,6 +164,17 @@ pub enum Body {
     RoAccessReport {
         tags: Vec<TagReportData>,
     },
+    AddAccessSpec(AccessSpec),
+    /// DELETE, ENABLE or DISABLE_ACCESSSPEC (0 means all AccessSpecs).
+    AccessSpecCommand {
+        op: AccessSpecOp,
+        access_spec_id: u32,
+    },
+    /// The response to ADD, DELETE, ENABLE or DISABLE_ACCESSSPEC.
+    AccessSpecResponse {
+        op: AccessSpecOp,
+        status: LlrpStatus,
+    },
     ReaderEventNotification(ReaderEventNotification),
     Keepalive,
     KeepaliveAck,
@@ -179,6 +208,9 @@ impl Body {
             Body::RospecCommand { op, .. } => op.command_type(),
             Body::RospecResponse { op, .. } => op.response_type(),
             Body::RoAccessReport { .. } => RO_ACCESS_REPORT,
+            Body::AddAccessSpec(_) => ADD_ACCESSSPEC,
+            Body::AccessSpecCommand { op, .. } => op.command_type(),
+            Body::AccessSpecResponse { op, .. } => op.response_type(),
             Body::ReaderEventNotification(_) => READER_EVENT_NOTIFICATION,
             Body::Keepalive => KEEPALIVE,
             Body::KeepaliveAck => KEEPALIVE_ACK,
@@ -197,6 +229,7 @@ impl Body {
             | Body::GetReaderConfigResponse { status }
             | Body::SetReaderConfigResponse { status }
             | Body::RospecResponse { status, .. }
+            | Body::AccessSpecResponse { status, .. }
             | Body::ErrorMessage { status }
             | Body::CloseConnectionResponse { status } => Some(status),
             _ => None,
@@ -252,6 +285,165 @@ impl RospecOp {
             .chain(Self::COMMANDS)
             .find(|op| op.response_type() == t)
     }
+}
+
+/// The AccessSpec operations that share one message shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessSpecOp {
+    /// Only in responses: ADD_ACCESSSPEC itself carries a whole [`AccessSpec`].
+    Add,
+    Delete,
+    Enable,
+    Disable,
+}
+
+impl AccessSpecOp {
+    pub const COMMANDS: [AccessSpecOp; 3] = [
+        AccessSpecOp::Delete,
+        AccessSpecOp::Enable,
+        AccessSpecOp::Disable,
+    ];
+
+    pub fn command_type(self) -> u16 {
+        use msg_type::*;
+        match self {
+            AccessSpecOp::Add => ADD_ACCESSSPEC,
+            AccessSpecOp::Delete => DELETE_ACCESSSPEC,
+            AccessSpecOp::Enable => ENABLE_ACCESSSPEC,
+            AccessSpecOp::Disable => DISABLE_ACCESSSPEC,
+        }
+    }
+
+    pub fn response_type(self) -> u16 {
+        self.command_type() + 10
+    }
+
+    pub(crate) fn from_command_type(t: u16) -> Option<Self> {
+        Self::COMMANDS.into_iter().find(|op| op.command_type() == t)
+    }
+
+    pub(crate) fn from_response_type(t: u16) -> Option<Self> {
+        [AccessSpecOp::Add]
+            .into_iter()
+            .chain(Self::COMMANDS)
+            .find(|op| op.response_type() == t)
+    }
+}
+
+/// Gen2 memory banks (C1G2 `MB`).
+pub mod bank {
+    pub const RESERVED: u8 = 0;
+    /// CRC word, PC word, then the EPC: the EPC proper starts at word 2, bit 0x20.
+    pub const EPC: u8 = 1;
+    pub const TID: u8 = 2;
+    pub const USER: u8 = 3;
+}
+
+/// A bit string as LLRP carries it (`u1v`): a bit count, then the bits, padded to bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bits {
+    pub len: u16,
+    pub bytes: Vec<u8>,
+}
+
+impl Bits {
+    /// All of `bytes`, bit for bit.
+    pub fn whole(bytes: &[u8]) -> Self {
+        Bits {
+            len: (bytes.len() * 8).min(usize::from(u16::MAX)) as u16,
+            bytes: bytes.to_vec(),
+        }
+    }
+}
+
+/// AccessSpec (§11.2.1): what to do to which tags while an ROSpec runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessSpec {
+    pub id: u32,
+    /// 0: any antenna.
+    pub antenna: u16,
+    /// 0: any ROSpec.
+    pub rospec_id: u32,
+    /// AccessSpecStopTrigger: `Some(n)` deletes the spec after it has run `n` times.
+    pub operation_count: Option<u16>,
+    /// C1G2TagSpec: one or two target patterns; every one must hold for the spec to run.
+    pub targets: Vec<TargetTag>,
+    pub ops: Vec<OpSpec>,
+    /// AccessReportSpec trigger: 0 with every RO report, 1 at the end of the AccessSpec.
+    pub report_trigger: Option<u8>,
+}
+
+/// C1G2TargetTag (§15.2.1.3.1.1): `data` under `mask` at bit `pointer` of bank `bank`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetTag {
+    pub bank: u8,
+    /// true: the tag must match; false: it must not.
+    pub matching: bool,
+    pub pointer: u16,
+    pub mask: Bits,
+    pub data: Bits,
+}
+
+impl TargetTag {
+    /// Tags whose EPC is exactly `epc`.
+    pub fn epc(epc: &[u8]) -> Self {
+        TargetTag {
+            bank: bank::EPC,
+            matching: true,
+            pointer: 0x20,
+            mask: Bits::whole(&vec![0xFF; epc.len()]),
+            data: Bits::whole(epc),
+        }
+    }
+
+    /// Any tag: an empty pattern.
+    pub fn any() -> Self {
+        TargetTag {
+            bank: bank::EPC,
+            matching: true,
+            pointer: 0x20,
+            mask: Bits::default(),
+            data: Bits::default(),
+        }
+    }
+}
+
+/// The C1G2 operations an AccessSpec runs (§15.2.1.3.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpSpec {
+    Read {
+        op_spec_id: u16,
+        password: u32,
+        bank: u8,
+        word_pointer: u16,
+        /// 0 reads the whole bank.
+        word_count: u16,
+    },
+    Write {
+        op_spec_id: u16,
+        password: u32,
+        bank: u8,
+        word_pointer: u16,
+        data: Vec<u16>,
+    },
+}
+
+/// C1G2ReadOpSpecResult and C1G2WriteOpSpecResult (§15.2.1.5), inside a TagReportData.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpSpecResult {
+    /// `result`: 0 success, 1 nonspecific tag error, 2 no response, 3 reader error.
+    Read {
+        op_spec_id: u16,
+        result: u8,
+        data: Vec<u16>,
+    },
+    /// `result`: 0 success, 1 memory overrun, 2 memory locked, 3 insufficient power,
+    /// 4 nonspecific tag error, 5 no response, 6 reader error.
+    Write {
+        op_spec_id: u16,
+        result: u8,
+        words_written: u16,
+    },
 }
 
 /// LLRPStatus (§14.2.2): 0 is success; the description says what the reader disliked.
@@ -425,7 +617,7 @@ pub enum Event {
 }
 
 /// One TagReportData (§13.2.3): every field the reader chose to include.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagReportData {
     pub epc: Epc,
     pub rospec_id: Option<u32>,
@@ -444,6 +636,8 @@ pub struct TagReportData {
     pub crc: Option<u16>,
     /// Impinj's RF phase angle extension (0..4096 for 0..2π), when the reader sends it.
     pub phase: Option<u16>,
+    /// Results of the AccessSpec operations run on this tag, in the reader's order.
+    pub op_results: Vec<OpSpecResult>,
 }
 
 impl TagReportData {
@@ -465,6 +659,7 @@ impl TagReportData {
             pc: None,
             crc: None,
             phase: None,
+            op_results: Vec::new(),
         }
     }
 

@@ -9,6 +9,8 @@ pub mod codec;
 pub mod message;
 /// The [`crate::transport::Protocol`] impl.
 pub mod transport;
+/// Writing an EPC: one session with an AccessSpec, then a read-back.
+pub mod write;
 
 /// The IANA port for LLRP (§3).
 pub const DEFAULT_PORT: u16 = 5084;
