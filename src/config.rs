@@ -61,6 +61,10 @@ pub struct Config {
     pub gates: Vec<GateEntry>,
     /// Label printers from the configuration file (`[[printers]]`), by name.
     pub printers: Vec<Printer>,
+    /// The desk reader the keeper writes new tags on at intake (`tag_writer`, e.g.
+    /// `llrp://10.0.0.30`): one tag at a time on its antenna. Not one of the `readers`
+    /// Depot keeps connected (a reader takes one client at a time).
+    pub tag_writer: Option<String>,
     /// Where notifications are e-mailed from; `None`: the inbox only, no e-mail.
     pub smtp: Option<Smtp>,
     /// The notifier runs this many seconds apart (default 60; 1 to 3600).
@@ -71,6 +75,12 @@ pub struct Config {
     pub approvals: crate::domain::approvals::Chain,
     /// The depot's time zone, as a UTC offset: pages show times in it.
     pub time_zone: chrono::FixedOffset,
+    /// The depot's public address (`http://…` or `https://…`, no query): EPCIS names its
+    /// zones `{base_url}/zones/{id}` unless a GLN is configured. Default: `http://{listen}`.
+    pub base_url: String,
+    /// The depot's GS1 Global Location Number (13 digits, beginning with the company
+    /// prefix): EPCIS names its zones as SGLNs of it, the zone's id as the extension.
+    pub gln: Option<String>,
 }
 
 /// Beijing time, UTC+08:00 (China keeps no summer time).
@@ -207,6 +217,24 @@ fn printers(entries: &[PrinterEntry]) -> Result<Vec<Printer>, ConfigError> {
     Ok(printers)
 }
 
+/// The tag writer's address, checked: an LLRP reader (writing tags over the serial
+/// protocols is not supported yet).
+fn tag_writer(address: Option<String>) -> Result<Option<String>, ConfigError> {
+    let Some(address) = address
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+    else {
+        return Ok(None);
+    };
+    match address.parse::<depot_readers::ReaderAddress>() {
+        Ok(depot_readers::ReaderAddress::Llrp { .. }) => Ok(Some(address)),
+        Ok(_) => Err(ConfigError::Invalid(format!(
+            "tag_writer: {address:?} is a serial reader; tags are written over LLRP (llrp://HOST[:PORT])"
+        ))),
+        Err(e) => Err(ConfigError::Invalid(format!("tag_writer: {address:?}: {e}"))),
+    }
+}
+
 /// `[[gates]]` in the configuration file.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -236,11 +264,14 @@ impl fmt::Debug for Config {
             .field("readers", &self.readers.len())
             .field("gates", &self.gates.len())
             .field("printers", &self.printers)
+            .field("tag_writer", &self.tag_writer)
             .field("smtp", &self.smtp)
             .field("notify_every_s", &self.notify_every_s)
             .field("deadlines", &self.deadlines)
             .field("approvals", &self.approvals)
             .field("time_zone", &self.time_zone)
+            .field("base_url", &self.base_url)
+            .field("gln", &self.gln)
             .finish()
     }
 }
@@ -280,6 +311,7 @@ pub struct FileConfig {
     pub gates: Vec<GateEntry>,
     #[serde(default)]
     pub printers: Vec<PrinterEntry>,
+    pub tag_writer: Option<String>,
     pub smtp_host: Option<String>,
     pub smtp_port: Option<u16>,
     pub smtp_from: Option<String>,
@@ -291,6 +323,8 @@ pub struct FileConfig {
     pub approvals: ApprovalsFile,
     /// The depot's UTC offset, e.g. `"+08:00"` (the default).
     pub time_zone: Option<String>,
+    pub base_url: Option<String>,
+    pub gln: Option<String>,
 }
 
 /// `[approvals]`: a loan whose reserved assets are worth `finance_from_yuan` or more, or
@@ -374,10 +408,11 @@ impl Config {
             Some(path) => read_file(path)?,
             None => FileConfig::default(),
         };
+        let listen = listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default"));
         let config = Config {
-            listen: listen
-                .or(file.listen)
-                .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
+            listen,
             data_dir: over
                 .data_dir
                 .clone()
@@ -407,6 +442,7 @@ impl Config {
             readers: file.readers,
             gates: file.gates,
             printers: printers(&file.printers)?,
+            tag_writer: tag_writer(file.tag_writer)?,
             smtp: smtp(
                 over.smtp_host.clone().or(file.smtp_host),
                 over.smtp_port.or(file.smtp_port),
@@ -422,6 +458,14 @@ impl Config {
                 Some(t) => parse_time_zone(t)?,
                 None => default_time_zone(),
             },
+            base_url: file
+                .base_url
+                .map(|b| b.trim().trim_end_matches('/').to_owned())
+                .unwrap_or_else(|| format!("http://{listen}")),
+            gln: file
+                .gln
+                .map(|g| g.trim().to_owned())
+                .filter(|g| !g.is_empty()),
         };
         config.validate()?;
         Ok(config)
@@ -464,6 +508,29 @@ impl Config {
                 "notify_every_s must be 1 to 3600 (an hour)".into(),
             ));
         }
+        let base = &self.base_url;
+        let scheme_ok = base.starts_with("http://") || base.starts_with("https://");
+        if !scheme_ok
+            || base.len() > 200
+            || base
+                .split_once("://")
+                .is_none_or(|(_, rest)| rest.is_empty())
+            || base
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '?' | '#'))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "base_url {base:?} is not an http:// or https:// address without query (at most 200 characters)"
+            )));
+        }
+        if let Some(gln) = &self.gln {
+            if crate::domain::epcis::gln_locations(gln, &self.company_prefix).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "gln {gln:?} is not 13 digits with a right check digit beginning with the company prefix {}",
+                    self.company_prefix
+                )));
+            }
+        }
         if let Some(h) = &self.client_ip_header {
             if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
                 return Err(ConfigError::Invalid(format!(
@@ -491,12 +558,24 @@ impl Config {
             readers: Vec::new(),
             gates: Vec::new(),
             printers: Vec::new(),
+            tag_writer: None,
             smtp: None,
             notify_every_s: DEFAULT_NOTIFY_EVERY_S,
             deadlines: Default::default(),
             approvals: Default::default(),
             time_zone: default_time_zone(),
+            base_url: format!("http://{DEFAULT_LISTEN}"),
+            gln: None,
         }
+    }
+
+    /// How EPCIS names this depot's zones.
+    pub fn locations(&self) -> crate::domain::epcis::Locations {
+        use crate::domain::epcis::{gln_locations, Locations};
+        self.gln
+            .as_deref()
+            .and_then(|g| gln_locations(g, &self.company_prefix))
+            .unwrap_or_else(|| Locations::Base(self.base_url.clone()))
     }
 }
 

@@ -20,30 +20,38 @@ pub fn session(headers: &HeaderMap) -> Option<String> {
     get(headers, COOKIE)
 }
 
-/// The `Set-Cookie` value of a new session.
+/// The `Set-Cookie` value of a new session: for this site's pages only, never to scripts,
+/// never sent from another site.
 pub fn set_session(config: &Config, token: &str) -> String {
-    format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        config.session_hours * 3600,
-        secure(config)
-    )
+    session_cookie(config, token.to_owned(), config.session_hours * 3600)
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
 pub fn clear_session(config: &Config) -> String {
-    format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
-        secure(config)
-    )
+    session_cookie(config, String::new(), 0)
 }
 
-/// `; Secure` when Depot is served over HTTPS (`secure_cookies`).
-pub fn secure(config: &Config) -> &'static str {
-    if config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    }
+fn session_cookie(config: &Config, value: String, max_age_s: i64) -> String {
+    cookie::Cookie::build((COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(cookie::SameSite::Strict)
+        .max_age(cookie::time::Duration::seconds(max_age_s))
+        .secure(config.secure_cookies)
+        .build()
+        .to_string()
+}
+
+/// The `Set-Cookie` value of a preference a page keeps for a year (the language): sent
+/// with links from elsewhere too, readable by nothing but the server.
+pub fn set_preference(config: &Config, name: &'static str, value: &str) -> String {
+    cookie::Cookie::build((name, value.to_owned()))
+        .path("/")
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::days(365))
+        .secure(config.secure_cookies)
+        .build()
+        .to_string()
 }
 
 /// The credential of a request (bearer token or session cookie), as a digest: what a
@@ -86,16 +94,17 @@ impl FromRequestParts<App> for ClientAddr {
     }
 }
 
-/// The value of the cookie `name`, if the request carries it.
+/// The value of the cookie `name`, if the request carries it (the `cookie` crate parses
+/// the header, as a browser writes it).
 pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.to_owned())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
 }
 
 /// Whether a request comes from our own origin, as far as the browser says: false when it

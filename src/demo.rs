@@ -180,6 +180,7 @@ impl World {
                 name: name.known(),
                 useful_life_months: Some(Months::known(years * 12)),
                 daily_rent_fen: rent.map(Fen::known),
+                ..Default::default()
             };
             categories.push(places::create_category(conn, &new).await?.id);
         }
@@ -376,12 +377,20 @@ impl World {
         let trace = synthesize(&Options::new(Scenario::GateOut, PANELS, PANEL_SEED));
         let inside = self.zones[3];
         let ctx = Context::by(self.keeper).reason("exhibition panels back from the framer");
+        let panels = NewCategory {
+            code: "PNL".known(),
+            name: "Exhibition panel 展板".known(),
+            useful_life_months: Some(Months::known(5 * 12)),
+            daily_rent_fen: Some(Fen::known(1_000)),
+            ..Default::default()
+        };
+        let category_id = places::create_category(conn, &panels).await?.id;
         let mut ids = Vec::new();
         for (n, epc) in trace.truth.passed.iter().enumerate() {
             let new = NewAsset {
                 epc: Some(epc.to_hex().known()),
                 name: format!("Exhibition panel 展板 #{:02}", n + 1).known(),
-                category_id: self.categories[0],
+                category_id,
                 original_value_fen: Fen::known(32_000),
                 acquired_on: None,
                 source_class: SourceClass::EventPurchase,
@@ -871,7 +880,7 @@ fn exhibition_loan(today: NaiveDate, panels: &[i64]) -> NewLoan {
 
 /// `serve --demo` keeps its gate meaningful run after run: the simulated trolley takes the
 /// exhibition panels out (the loan is issued) and brings them back (returned, pending
-/// inspection); once every panel of the loan is back in stock with no order waiting, the
+/// inspection); once the panels are back in stock with no order waiting, the
 /// Culture bureau's clerk asks for them again and the manager approves, through the same
 /// operations as the pages, so the next trolley out is issued again and the panel with no
 /// order raises its alert again. Runs until the task is dropped.
@@ -896,7 +905,8 @@ pub async fn keep_lending(app: App) {
     }
 }
 
-/// A new approved loan of the panels if they are all back in stock and waiting for nothing.
+/// A new approved loan of the panels back in stock, once the gate has not seen them for a
+/// while and none is waiting for an order.
 async fn lend_again(app: &App, epcs: &[String]) -> anyhow::Result<Option<i64>> {
     use crate::app::{loans as lending, Approval};
     use crate::db::{credentials, facts, orders};
@@ -915,11 +925,15 @@ async fn lend_again(app: &App, epcs: &[String]) -> anyhow::Result<Option<i64>> {
     if ids.len() != epcs.len() {
         return Ok(None);
     }
-    let back = assets::by_ids(&mut conn, &ids)
+    // Those back on the shelf; one a keeper marked lost or sent to repair stays out of it
+    // (passing the gate with no order, it raises its alert).
+    let ids: Vec<i64> = assets::by_ids(&mut conn, &ids)
         .await?
         .iter()
-        .all(|a| a.state == crate::domain::lifecycle::AssetState::InStock);
-    if !back || orders::any_waiting(&mut conn, &ids).await? {
+        .filter(|a| a.state == crate::domain::lifecycle::AssetState::InStock)
+        .map(|a| a.id)
+        .collect();
+    if ids.is_empty() || orders::any_waiting(&mut conn, &ids).await? {
         return Ok(None);
     }
     let (Some(clerk), Some(manager)) = (

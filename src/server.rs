@@ -20,7 +20,10 @@ use crate::{db, http, web};
 /// `/metrics`; every request counted and timed by its route template.
 pub fn router(app: App) -> Router {
     Router::new()
-        .merge(web::router())
+        .merge(web::router().layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            web::error_pages,
+        )))
         .merge(http::router())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

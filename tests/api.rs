@@ -452,9 +452,10 @@ async fn errors_are_json_and_bad_bodies_are_4xx_never_500(pool: PgPool) {
             Some(json!({"name": "x", "category_id": 999999, "original_value_fen": 1})),
         )
         .await;
+    // A reference to something that is not there is the state of things, not the input's form.
     assert_eq!(
         (status, body["error"]["message"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("no such category"))
+        (StatusCode::CONFLICT, Some("no such category"))
     );
     let (status, _) = world
         .call(Method::POST, "/api/loans", &world.requester, Some(json!({"purpose": "x", "starts_on": "2030-01-05", "ends_on": "2030-01-01", "lines": [{"category_id": world.tables}]})))

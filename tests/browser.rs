@@ -308,7 +308,11 @@ async fn a_clerk_requests_twelve_tables_for_tuesday_and_the_admin_approves_them(
     assert_eq!(proposed.len(), 12, "twelve tables proposed");
     b.screenshot("05-approve").await;
     b.find("#approve").await.click().await.unwrap();
+    // A second step says what approving does, then the word that it is done.
+    b.wait_text("#confirm-message", "12 assets").await;
+    b.find("#confirm").await.click().await.unwrap();
     b.wait_text("#loan-status", "approved").await;
+    b.wait_text("#flash", "Approved").await;
     b.screenshot("06-approved").await;
     let reserved: i64 = sqlx::query_scalar("select count(*) from reservations where order_kind = 'loan' and order_id = $1 and released_at is null")
         .bind(id)
@@ -518,13 +522,54 @@ async fn the_stocktake_page_counts_handheld_reads_as_they_arrive(pool: PgPool) {
     b.wait_text("#missing", "1").await;
     b.wait_text("#counted", "2").await;
     b.wait_text("#lists #oc_found", &epcs[1]).await;
+    // The reader counting the aisle, with its state, and the lines with names beside EPCs.
+    b.wait_text("#readers [data-reader='hh-s']", "handheld")
+        .await;
     assert_eq!(b.c().current_url().await.unwrap(), url, "no reload");
     b.screenshot("10-stocktake-live").await;
 
+    // One of three not counted: ending asks first.
     b.find("#finish").await.click().await.unwrap();
+    b.wait_text("#confirm-message", "1 of 3").await;
+    b.find("#confirm").await.click().await.unwrap();
     b.wait_text("#stocktake-status", "finished").await;
-    b.find(&format!("tr[data-epc='{}']", epcs[2])).await;
+    b.wait_text(&format!("tr[data-epc='{}']", epcs[2]), "Shelf item 2")
+        .await;
     b.screenshot("11-stocktake-finished").await;
+
+    // The missing one marked lost with one reason, after a confirmation; then found again
+    // from its own page, in Chinese.
+    b.fill("#lost-reason", "not on its shelf at the count")
+        .await;
+    b.find("#mark-lost").await.click().await.unwrap();
+    b.wait_text("#confirm-message", "(1)").await;
+    b.find("#confirm").await.click().await.unwrap();
+    b.wait_text("#flash", "Marked lost").await;
+    let asset: i64 = sqlx::query_scalar("select id from assets where epc = $1")
+        .bind(&epcs[2])
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let state: String = sqlx::query_scalar("select state::text from assets where id = $1")
+        .bind(asset)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "lost");
+    b.c()
+        .goto(&format!("{base}/lang/zh?back=/assets/{asset}"))
+        .await
+        .unwrap();
+    b.fill("#recover-reason", "在原货架后面找到").await;
+    b.find("#recover").await.click().await.unwrap();
+    b.wait_text("#flash", "已找回").await;
+    b.screenshot("12-found-again").await;
+    let state: String = sqlx::query_scalar("select state::text from assets where id = $1")
+        .bind(asset)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "in_stock");
     b.close().await;
 }
 
@@ -775,6 +820,7 @@ async fn next_months_conference_books_the_tables_this_weeks_event_has_out(pool: 
     b.sign_in(&base, "admin").await;
     b.c().goto(&format!("{base}/orders/{id}")).await.unwrap();
     b.find("#approve").await.click().await.unwrap();
+    b.find("#confirm").await.click().await.unwrap();
     b.wait_text("#loan-status", "approved").await;
     b.screenshot("21-booked-ahead").await;
     let (booked, out_now): (i64, i64) = sqlx::query_as(

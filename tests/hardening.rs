@@ -464,7 +464,7 @@ async fn changing_ones_own_password_needs_the_current_one_and_ends_other_credent
             Some(json!({"password": "reset by the admin", "department_id": 999_999})),
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(
         world
             .sign_in_from("requester", PASSWORD, None)
@@ -636,7 +636,7 @@ async fn cookies_are_secure_when_served_over_https(pool: PgPool) {
             lang.headers[header::SET_COOKIE].to_str().unwrap(),
         ),
     ] {
-        assert!(set.ends_with("; Secure"), "{what}: {set}");
+        assert!(set.contains("; Secure"), "{what}: {set}");
     }
 }
 

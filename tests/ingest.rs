@@ -156,6 +156,30 @@ async fn a_gate_in_returns_the_items_pending_inspection(pool: PgPool) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    // Another department books the first asset for after this loan, while it is out.
+    let (status, later) = world
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester2,
+            Some(
+                json!({"purpose": "seminar", "starts_on": "2031-01-02", "ends_on": "2031-01-05",
+                "lines": [{"asset_id": ids[0]}]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{later}");
+    let later = later["id"].as_i64().unwrap();
+    let (status, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{later}/approve"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    world.sign_off_if_asked(later, &body).await;
 
     let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     trace.replay_into(&ingest).await;
@@ -176,7 +200,12 @@ async fn a_gate_in_returns_the_items_pending_inspection(pool: PgPool) {
             .all(|a| a["condition"].is_null() && !a["returned_at"].is_null()),
         "returned, pending inspection"
     );
-    assert_eq!(world.asset_state(ids[0]).await, "in_stock");
+    assert_eq!(
+        world.asset_state(ids[0]).await,
+        "reserved",
+        "held for the booking"
+    );
+    assert_eq!(world.asset_state(ids[1]).await, "in_stock");
     let zone: Option<i64> = sqlx::query_scalar("select zone_id from assets where id = $1")
         .bind(ids[0])
         .fetch_one(&pool)
@@ -192,6 +221,23 @@ async fn a_gate_in_returns_the_items_pending_inspection(pool: PgPool) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(world.asset_state(ids[0]).await, "in_repair");
     assert_eq!(count(&pool, "select count(*) from compensations").await, 1);
+    // The booking stands (a collision to swap if it is not repaired in time); repaired, the
+    // asset is held for it again.
+    let booked = format!(
+        "select count(*) from reservations where order_id = {later} and asset_id = {} and released_at is null",
+        ids[0]
+    );
+    assert_eq!(count(&pool, &booked).await, 1);
+    let (status, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/assets/{}/repair", ids[0]),
+            &world.keeper,
+            Some(json!({"reason": "fixed"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(world.asset_state(ids[0]).await, "reserved");
     let (status, _) = world
         .call(
             Method::POST,

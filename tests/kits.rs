@@ -248,7 +248,7 @@ async fn kits_are_kept_by_admins_with_bounded_input(pool: PgPool) {
         ),
         (
             json!({"name": "nowhere", "parts": [{"category_id": 999_999}]}),
-            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::CONFLICT,
         ),
     ] {
         let (status, reply) = create(world.admin.clone(), body.clone()).await;
@@ -265,10 +265,17 @@ async fn kits_are_kept_by_admins_with_bounded_input(pool: PgPool) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 1);
     // A loan line names one thing, a sane quantity, and a kit only on a loan.
-    for line in [
-        json!({"kit_id": kit["id"], "category_id": world.chairs}),
-        json!({"kit_id": kit["id"], "quantity": 10_001}),
-        json!({"kit_id": 999_999}),
+    // A kit that is not there is the state of things (409); the others break a rule.
+    for (line, expected) in [
+        (
+            json!({"kit_id": kit["id"], "category_id": world.chairs}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"kit_id": kit["id"], "quantity": 10_001}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (json!({"kit_id": 999_999}), StatusCode::CONFLICT),
     ] {
         let (status, body) = world
             .call(
@@ -278,7 +285,7 @@ async fn kits_are_kept_by_admins_with_bounded_input(pool: PgPool) {
                 Some(json!({"purpose": "p", "starts_on": day(1), "ends_on": day(1), "lines": [line]})),
             )
             .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{line}: {body}");
+        assert_eq!(status, expected, "{line}: {body}");
     }
     let (status, _) = world
         .call(
@@ -403,7 +410,11 @@ async fn the_pages_keep_kits_offer_them_and_request_one(pool: PgPool) {
         &world,
         &format!("/orders/{loan}/issue"),
         &keeper,
-        &[("csrf", &order.csrf()), ("line", &line.to_string())],
+        &[
+            ("csrf", &order.csrf()),
+            ("line", &line.to_string()),
+            ("confirmed", "1"),
+        ],
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);

@@ -11,6 +11,7 @@ use common::World;
 use depot::app::App;
 use depot::config::{Config, Printer};
 use depot_hil::zpl::{self, ZplPrinter};
+use depot_hil::Peer;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -154,7 +155,8 @@ async fn the_printer_gets_the_intakes_labels_in_order(pool: PgPool) {
             Some(json!({"printer": "Dock 9"})),
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // No such printer: the configuration, not the request, is what is missing.
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(device.connections(), 0, "nothing is sent for a refusal");
 
     let (status, body) = world
@@ -307,4 +309,137 @@ async fn the_label_sheet_has_a_qr_code_and_the_epc_of_every_asset(pool: PgPool) 
     let reply = common::get(&world, &path, &other).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
     assert!(!reply.body.contains(&assets[0].1), "{}", reply.body);
+}
+
+/// The world served with this desk reader as its tag writer.
+fn with_writer(world: World, address: String) -> World {
+    let mut config = Config::for_database(None);
+    config.tag_writer = Some(address);
+    World {
+        app: depot::server::router(App::new(world.pool.clone(), config)),
+        ..world
+    }
+}
+
+/// The EPCs the emulated tags carry now, sorted.
+async fn field(peer: &mut Peer) -> Vec<String> {
+    let line = peer.ask("epcs").await;
+    line.split_whitespace().skip(1).map(str::to_owned).collect()
+}
+
+async fn put_on(peer: &mut Peer, epcs: &[&str]) {
+    assert_eq!(peer.ask(&format!("field {}", epcs.join(" "))).await, "ok");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_keeper_writes_each_new_tag_on_the_desk_reader_and_it_is_read_back(pool: PgPool) {
+    const BLANK: &str = "E20000170110B01621000001";
+    const BLANK2: &str = "E20000170110B01621000002";
+    let mut peer = Peer::start("llrp_emulator.py", &["--epcs", BLANK, "--rate", "200"]).await;
+    let writer = format!("llrp://127.0.0.1:{}", peer.endpoint());
+    let world = with_writer(World::new(pool).await, writer);
+    let (id, assets) = intake(&world, &["table 1", "table 2", "table 3"]).await;
+    let write = |asset: i64| format!("/api/assets/{asset}/write_tag");
+
+    let (status, body) = world
+        .call(Method::POST, &write(assets[0].0), &world.requester, None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        field(&mut peer).await,
+        [BLANK],
+        "nothing written for a refusal"
+    );
+
+    // A blank tag takes the first asset's EPC, read back; the asset's timeline says so.
+    let (status, body) = world
+        .call(Method::POST, &write(assets[0].0), &world.keeper, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["epc"], json!(assets[0].1));
+    assert_eq!(body["previous_epc"], json!(BLANK));
+    assert!(body["reads_after"].as_u64().unwrap() >= 1, "{body}");
+    assert_eq!(field(&mut peer).await, [assets[0].1.clone()]);
+    let (_, events) = world
+        .call(
+            Method::GET,
+            &format!("/api/assets/{}/events", assets[0].0),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "write_tag" && e["details"]["previous_epc"] == json!(BLANK)),
+        "{events}"
+    );
+
+    // Refused, the tags as they were: the first asset's tag left on, two tags at once.
+    let (status, body) = world
+        .call(Method::POST, &write(assets[1].0), &world.keeper, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body.to_string()
+            .contains(&format!("asset {}'s", assets[0].0)),
+        "{body}"
+    );
+    assert_eq!(field(&mut peer).await, [assets[0].1.clone()]);
+    put_on(&mut peer, &[BLANK, BLANK2]).await;
+    let (status, body) = world
+        .call(Method::POST, &write(assets[1].0), &world.keeper, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("2 tags"), "{body}");
+    assert_eq!(field(&mut peer).await, [BLANK, BLANK2]);
+
+    // From the intake page: one new tag on, Write tag beside the second asset.
+    put_on(&mut peer, &[BLANK2]).await;
+    let cookie = common::login(&world, "keeper").await;
+    let page = common::get(&world, &format!("/keeper/intakes/{id}"), &cookie).await;
+    let button = format!("id=\"write-tag-{}\"", assets[1].0);
+    assert!(page.body.contains(&button), "{}", page.body);
+    let asset = assets[1].0.to_string();
+    let reply = common::post(
+        &world,
+        &format!("/keeper/intakes/{id}/write-tag"),
+        &cookie,
+        &[("csrf", &page.csrf()), ("asset", &asset)],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        reply.location(),
+        format!("/keeper/intakes/{id}?done=tag_written#asset-{asset}")
+    );
+    assert_eq!(field(&mut peer).await, [assets[1].1.clone()]);
+
+    // Nothing on the writer: said so. The writer away: 503, and the service goes on.
+    put_on(&mut peer, &[]).await;
+    let (status, body) = world
+        .call(Method::POST, &write(assets[2].0), &world.keeper, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("no tag"), "{body}");
+    drop(peer);
+    let (status, body) = world
+        .call(Method::POST, &write(assets[2].0), &world.keeper, None)
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+
+    // Without a tag writer configured, the page offers none and the API says why.
+    let plain = World {
+        app: depot::server::router(App::new(world.pool.clone(), Config::for_database(None))),
+        ..world
+    };
+    let page = common::get(&plain, &format!("/keeper/intakes/{id}"), &cookie).await;
+    assert!(!page.body.contains("write-tag-"), "{}", page.body);
+    let (status, body) = plain
+        .call(Method::POST, &write(assets[2].0), &plain.keeper, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("no tag writer"), "{body}");
 }

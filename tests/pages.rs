@@ -504,7 +504,12 @@ async fn the_admin_approves_with_an_adjusted_choice_and_the_keeper_issues_and_ta
         &world,
         &format!("/orders/{loan}/approve"),
         &admin,
-        &[("csrf", &token), ("asset", &a), ("extra", &b)],
+        &[
+            ("csrf", &token),
+            ("asset", &a),
+            ("extra", &b),
+            ("confirmed", "1"),
+        ],
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
@@ -542,7 +547,12 @@ async fn the_admin_approves_with_an_adjusted_choice_and_the_keeper_issues_and_ta
         &world,
         &format!("/orders/{loan}/issue"),
         &keeper,
-        &[("csrf", &token), ("asset", &a), ("asset", &b)],
+        &[
+            ("csrf", &token),
+            ("asset", &a),
+            ("asset", &b),
+            ("confirmed", "1"),
+        ],
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
@@ -669,8 +679,16 @@ async fn a_disposal_goes_from_proposal_to_proceeds_remitted_and_the_auditor_find
     let admin = login(&world, "admin").await;
     let token = get(&world, &path, &admin).await.csrf();
     for (action, fields) in [
-        ("approve", vec![]),
-        ("sell", vec![("price", "800"), ("buyer", "Auction House")]),
+        ("approve", vec![("confirmed", "1")]),
+        // Below the appraisal: confirmed (tests/forms.rs asks first).
+        (
+            "sell",
+            vec![
+                ("price", "800"),
+                ("buyer", "Auction House"),
+                ("confirmed", "1"),
+            ],
+        ),
         ("remit", vec![("receipt", "GK-2030-0042")]),
     ] {
         let mut all = vec![("csrf", token.as_str())];
@@ -787,7 +805,7 @@ async fn a_department_lists_its_idle_asset_and_another_department_can_borrow_it(
             &world,
             &format!("/admin/transfers/{transfer}/{action}"),
             &admin,
-            &[("csrf", &token)],
+            &[("csrf", &token), ("confirmed", "1")],
         )
         .await;
         assert_eq!(
@@ -1209,7 +1227,7 @@ async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool)
             &world,
             &format!("{path}/finish"),
             &keeper,
-            &[("csrf", &token)]
+            &[("csrf", &token), ("confirmed", "1")]
         )
         .await
         .status,

@@ -46,7 +46,7 @@ async fn a_gate_on_zones_already_taken_is_refused_and_nothing_is_kept(pool: PgPo
     assert_eq!(status, StatusCode::CREATED, "{body}");
 
     let (status, body) = add_gate(&world, "side door", inside, yard).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("side of both gate"), "{message}");
     assert_eq!(gates(&world).await, 1, "the refused gate is not kept");

@@ -255,6 +255,76 @@ async fn a_csv_with_a_bom_crlf_and_quoted_fields_imports(pool: PgPool) {
 }
 
 #[sqlx::test(migrations = "./migrations")]
+async fn a_row_with_an_owner_and_no_zone_stays_held_by_its_department(pool: PgPool) {
+    let world = World::new(pool).await;
+    let csv = format!(
+        "{HEADER}\n\
+         ,Desk of the finance office,TBL,900,2023-05-01,other_idle,FIN,,,,,purchase,,,\n\
+         ,Chair in stock,CHR,80,,other_idle,FIN,W1/A,,,,,,,\n"
+    );
+    let (status, report) = import_csv(&world, &csv, false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let intake = report["intake_id"].as_i64().unwrap();
+    type Held = (i64, String, Option<i64>, Option<i64>, Option<i64>);
+    let assets: Vec<Held> = sqlx::query_as(
+        "select id, state::text, owner_department_id, holder_department_id, zone_id from assets order by id",
+    )
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    // Held where it is, in the owning department's custody; the other is in the depot's stock.
+    assert_eq!((assets[0].1.as_str(), assets[0].4), ("allocated", None));
+    assert_eq!(
+        (assets[0].2, assets[0].3),
+        (Some(world.finance), Some(world.finance))
+    );
+    assert_eq!(assets[1].1, "in_stock");
+    assert_eq!(
+        (assets[1].2, assets[1].3, assets[1].4),
+        (Some(world.finance), None, Some(world.shelf))
+    );
+    let actions: Vec<(String, Option<String>, String)> = sqlx::query_as(
+        "select action, from_state, to_state from events where asset_id = $1 order by id",
+    )
+    .bind(assets[0].0)
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        actions,
+        vec![
+            ("register".into(), None, "registered".into()),
+            ("hold".into(), Some("registered".into()), "allocated".into()),
+        ]
+    );
+    // Nothing awaits receipt: the intake is complete.
+    let (status, body) = world
+        .call(
+            Method::GET,
+            &format!("/api/intakes/{intake}"),
+            &world.keeper,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "completed", "{body}");
+    assert_eq!(body["awaiting_receipt"], 0);
+
+    // Its department lists it in the virtual depot; another department does not even see it.
+    let path = format!("/api/assets/{}/list", assets[0].0);
+    let (status, _) = world
+        .call(Method::POST, &path, &world.requester2, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, body) = world
+        .call(Method::POST, &path, &world.requester, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "listed");
+    world.assert_log_agrees().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
 async fn three_bad_rows_among_many_are_named_and_nothing_is_stored(pool: PgPool) {
     let world = World::new(pool).await;
     let mut csv = format!("{HEADER}\n");
@@ -519,9 +589,15 @@ async fn post_multipart(
         );
     }
     if let Some((file_name, bytes)) = file {
+        // As a browser labels it, by its name.
+        let content_type = match file_name.rsplit('.').next() {
+            Some("pdf") => "application/pdf",
+            Some("png") => "image/png",
+            _ => "text/csv",
+        };
         body.extend_from_slice(
             format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
             )
             .as_bytes(),
         );
@@ -753,4 +829,591 @@ async fn the_command_imports_all_or_nothing_and_names_the_bad_cells(pool: PgPool
     assert!(ok && said.contains("imported 1 assets"), "{said}");
     assert_eq!(count(&world, "assets").await, 1);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_depreciation_report_charges_each_month_from_the_month_after_acquisition(pool: PgPool) {
+    use depot::domain::depreciation::straight_line;
+    let world = World::new(pool).await;
+    let (status, _) = world
+        .call(
+            Method::PATCH,
+            &format!("/api/categories/{}", world.tables),
+            &world.admin,
+            Some(json!({"useful_life_months": 60})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // (category, value in fen, months ago acquired, own useful life)
+    let assets = [
+        (world.tables, 120_000, Some(12), None),
+        (world.tables, 100, Some(0), None),
+        (world.tables, 1_000, Some(7), Some(6)),
+        (world.tables, 777_777, Some(30), Some(61)),
+        (world.chairs, 5_000, Some(2), None),
+        (world.chairs, 5_000, None, None),
+    ];
+    for (category, value, ago, life) in assets {
+        let (status, asset) = world
+            .call(
+                Method::POST,
+                "/api/assets",
+                &world.keeper,
+                Some(json!({
+                    "name": "Asset", "category_id": category, "original_value_fen": value,
+                    "acquired_on": ago.map(months_ago), "useful_life_months": life,
+                })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{asset}");
+    }
+    // What the domain's rule gives for the tables, month by month.
+    let expect = |month_start: chrono::NaiveDate| {
+        let end = (month_start + Months::new(1)).pred_opt().unwrap();
+        let before = month_start.pred_opt().unwrap();
+        let mut t = (0i64, 0i64, 0i64, 0i64);
+        for (category, value, ago, life) in assets {
+            let Some(acquired) = ago.map(months_ago) else {
+                continue;
+            };
+            if category != world.tables || acquired > end {
+                continue;
+            }
+            let life = life.unwrap_or(60);
+            let now = straight_line(value, acquired, life, end);
+            let then = straight_line(value, acquired, life, before);
+            t.0 += 1;
+            t.1 += now.accumulated_fen - then.accumulated_fen;
+            t.2 += now.accumulated_fen;
+            t.3 += now.net_value_fen;
+        }
+        t
+    };
+    for ago in [0, 1, 7, 12, 13] {
+        let month = months_ago(ago);
+        let path = format!("/api/reports/depreciation?month={}", month.format("%Y-%m"));
+        let (status, report) = world.call(Method::GET, &path, &world.auditor, None).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["month"], month.format("%Y-%m").to_string());
+        let tables = report["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["category_code"] == "TBL");
+        let (n, charge, accumulated, net) = expect(month);
+        let got = tables.map_or((0, 0, 0, 0), |r| {
+            let fen = |k: &str| r[k].as_i64().unwrap();
+            (
+                r["assets"].as_i64().unwrap(),
+                fen("charge_fen"),
+                fen("accumulated_fen"),
+                fen("net_fen"),
+            )
+        });
+        assert_eq!(got, (n, charge, accumulated, net), "{month}: {report}");
+    }
+    // This month by hand: 120,000 over 60 months is 2,000 a month (12 gone); the one bought
+    // this month is charged nothing yet; the 6-month one is used up.
+    let (_, now) = world
+        .call(Method::GET, "/api/reports/depreciation", &world.admin, None)
+        .await;
+    let tables = &now["categories"][1];
+    assert_eq!(tables["category_code"], "TBL", "{now}");
+    assert!(tables["charge_fen"].as_i64().unwrap() >= 2_000);
+    assert_eq!(now["categories"][0]["category_code"], "CHR");
+    // Chairs have no useful life: on the books, not depreciated.
+    assert_eq!(now["categories"][0]["assets"], 0);
+    assert_eq!(now["categories"][0]["undepreciated"], 2);
+    assert_eq!(now["total"]["undepreciated"], 2);
+
+    // The books are for finance and oversight: a requester or a keeper is not shown them.
+    let (status, _) = world
+        .call(
+            Method::GET,
+            "/api/reports/depreciation",
+            &world.requester,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = world
+        .call(
+            Method::GET,
+            "/api/reports/depreciation",
+            &world.keeper,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = world
+        .call(
+            Method::GET,
+            "/api/reports/depreciation?month=2026-13",
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The page and its CSV, in the viewer's language.
+    let cookie = common::login(&world, "auditor").await;
+    let page = common::get(
+        &world,
+        "/reports/depreciation",
+        &format!("{cookie}; lang=zh-CN"),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("折旧月报") && page.body.contains("本月折旧"));
+    let csv = common::get(&world, "/reports/depreciation.csv", &cookie).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body.contains("depreciation_this_month_yuan"),
+        "{}",
+        csv.body
+    );
+    assert!(csv.body.contains(",TBL,"), "{}", csv.body);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_damaged_tag_is_replaced_keeping_the_asset_and_both_epcs_in_its_timeline(pool: PgPool) {
+    let world = World::new(pool).await;
+    let ids = world.stock(world.tables, 2).await;
+    let loan = world.approved_loan(&ids[..1]).await;
+    let asset = ids[0];
+    let (_, before) = world
+        .call(
+            Method::GET,
+            &format!("/api/assets/{asset}"),
+            &world.admin,
+            None,
+        )
+        .await;
+    let old = before["epc"].as_str().unwrap().to_owned();
+
+    // Through the API: a new GIAI-96 commissioned; the asset, its state and its loan stay.
+    let path = format!("/api/assets/{asset}/retag");
+    let (status, after) = world
+        .call(
+            Method::POST,
+            &path,
+            &world.keeper,
+            Some(json!({"reason": "tag cracked"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    let new = after["epc"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert_eq!(new.len(), 24, "a GIAI-96");
+    assert!(after["tag_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:epc:tag:giai-96:"));
+    assert_eq!(after["state"], before["state"]);
+    assert_eq!(after["id"], json!(asset));
+    let (_, booked) = world
+        .call(
+            Method::GET,
+            &format!("/api/loans/{loan}"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(booked["assets"][0]["asset_id"], json!(asset));
+    assert_eq!(booked["assets"][0]["epc"], json!(new));
+    let (_, events) = world
+        .call(
+            Method::GET,
+            &format!("/api/assets/{asset}/events"),
+            &world.admin,
+            None,
+        )
+        .await;
+    let retag = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "retag")
+        .unwrap_or_else(|| panic!("{events}"));
+    assert_eq!(retag["details"]["old_epc"], json!(old));
+    assert_eq!(retag["details"]["new_epc"], json!(new));
+    assert!(retag["reason"].as_str().unwrap().contains("tag cracked"));
+
+    // Refused, and nothing changes: another asset's EPC, the same EPC, bad hex, a requester.
+    let (_, other) = world
+        .call(
+            Method::GET,
+            &format!("/api/assets/{}", ids[1]),
+            &world.admin,
+            None,
+        )
+        .await;
+    let taken = other["epc"].as_str().unwrap();
+    let refusals = [
+        (&world.keeper, json!({"epc": taken}), StatusCode::CONFLICT),
+        (&world.keeper, json!({"epc": new}), StatusCode::CONFLICT),
+        (
+            &world.keeper,
+            json!({"epc": "XYZ"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (&world.requester, json!({}), StatusCode::FORBIDDEN),
+    ];
+    for (who, body, expected) in refusals {
+        let (status, said) = world.call(Method::POST, &path, who, Some(body)).await;
+        assert_eq!(status, expected, "{said}");
+    }
+    let (_, now) = world
+        .call(
+            Method::GET,
+            &format!("/api/assets/{asset}"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(now["epc"], json!(new));
+
+    // On its page: the keeper gives the reason, confirms, and is told; an EPC of their own.
+    let keeper = common::login(&world, "keeper").await;
+    let page = common::get(&world, &format!("/assets/{asset}"), &keeper).await;
+    assert!(page.body.contains("id=\"retag-form\""), "{}", page.body);
+    let csrf = page.csrf();
+    let chosen = "3034257BF400B78000000123";
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("epc", chosen),
+        ("reason", "tag torn off"),
+    ];
+    let reply = common::post(&world, &format!("/assets/{asset}/retag"), &keeper, &form).await;
+    assert_eq!(reply.status, StatusCode::OK, "asks first");
+    assert!(reply.body.contains("id=\"confirm-form\""), "{}", reply.body);
+    let mut confirmed = form.to_vec();
+    confirmed.push(("confirmed", "1"));
+    let reply = common::post(
+        &world,
+        &format!("/assets/{asset}/retag"),
+        &keeper,
+        &confirmed,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("/assets/{asset}?done=retagged"));
+    let page = common::get(&world, &format!("/assets/{asset}"), &keeper).await;
+    assert!(page.body.contains(chosen), "{}", page.body);
+    assert!(page
+        .body
+        .contains(&format!("EPC {new} → {chosen}: tag torn off")));
+    world.assert_log_agrees().await;
+}
+
+/// A raw upload of a document through the API; the reply.
+async fn attach(
+    world: &World,
+    token: &str,
+    asset: i64,
+    query: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+) -> (StatusCode, Value) {
+    let req = axum::http::Request::post(format!("/api/assets/{asset}/attachments?{query}"))
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(axum::http::header::CONTENT_TYPE, content_type)
+        .body(axum::body::Body::from(bytes))
+        .unwrap();
+    world.send(req).await
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_asset_keeps_its_invoice_and_photo_checked_by_what_the_bytes_are(pool: PgPool) {
+    let world = World::new(pool).await;
+    let asset = world.stock(world.tables, 1).await[0];
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n".to_vec();
+    let q = "kind=invoice&file_name=%E5%8F%91%E7%A5%A8-0042.pdf";
+
+    let (status, doc) = attach(
+        &world,
+        &world.approver,
+        asset,
+        q,
+        "application/pdf",
+        pdf.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{doc}");
+    assert_eq!(doc["file_name"], "发票-0042.pdf");
+    assert_eq!(doc["content_type"], "application/pdf");
+    assert_eq!(doc["size_bytes"], json!(pdf.len()));
+    let id = doc["id"].as_i64().unwrap();
+
+    // Read back whole, as stored, never sniffed; listed; noted in the timeline.
+    let req = axum::http::Request::get(format!("/api/assets/{asset}/attachments/{id}"))
+        .header(
+            axum::http::header::AUTHORIZATION,
+            format!("Bearer {}", world.keeper),
+        )
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let reply = common::send(&world, req).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.headers["content-type"], "application/pdf");
+    assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+    assert!(reply.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment;"));
+    assert_eq!(reply.body.as_bytes(), &pdf[..]);
+    let (status, list) = world
+        .call(
+            Method::GET,
+            &format!("/api/assets/{asset}/attachments"),
+            &world.auditor,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let (_, events) = world
+        .call(
+            Method::GET,
+            &format!("/api/assets/{asset}/events"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert!(events.to_string().contains("\"attach\""), "{events}");
+
+    // Refused, nothing kept: not a document, a type that lies, empty, too large, a bad
+    // kind or name, a requester.
+    let html = b"<html><script>alert(1)</script></html>".to_vec();
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let cases: Vec<(&str, &str, &str, Vec<u8>, StatusCode)> = vec![
+        (
+            &world.keeper,
+            q,
+            "text/html",
+            html.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &world.keeper,
+            q,
+            "application/octet-stream",
+            html,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &world.keeper,
+            q,
+            "image/png",
+            pdf.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &world.keeper,
+            q,
+            "application/pdf",
+            Vec::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &world.keeper,
+            q,
+            "application/pdf",
+            [pdf.clone(), vec![0; 5 * 1024 * 1024]].concat(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &world.keeper,
+            "kind=selfie&file_name=a.png",
+            "image/png",
+            png.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &world.keeper,
+            "kind=photo&file_name=a%01b.png",
+            "image/png",
+            png.clone(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            &world.requester,
+            "kind=photo&file_name=a.png",
+            "image/png",
+            png.clone(),
+            StatusCode::FORBIDDEN,
+        ),
+    ];
+    for (who, query, content_type, bytes, expected) in cases {
+        let (status, said) = attach(&world, who, asset, query, content_type, bytes).await;
+        assert_eq!(status, expected, "{query} {content_type}: {said}");
+    }
+    let (_, list) = world
+        .call(
+            Method::GET,
+            &format!("/api/assets/{asset}/attachments"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "nothing more kept");
+    // A department reads no documents of an asset that is not its own, nor sees them listed.
+    let (status, _) = world
+        .call(
+            Method::GET,
+            &format!("/api/assets/{asset}/attachments"),
+            &world.requester,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let clerk = common::login(&world, "requester").await;
+    let page = common::get(&world, &format!("/assets/{asset}"), &clerk).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("id=\"documents\""), "{}", page.body);
+
+    // From the asset's page: a photo, its kind chosen; listed with a link.
+    let keeper = common::login(&world, "keeper").await;
+    let page = common::get(&world, &format!("/assets/{asset}"), &keeper).await;
+    assert!(page.body.contains("id=\"attach-form\""), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf");
+    let reply = post_multipart(
+        &world,
+        &format!("/assets/{asset}/attachments"),
+        &keeper,
+        &[("csrf", &csrf), ("kind", "photo")],
+        Some(("front.png", &png)),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        reply.location(),
+        format!("/assets/{asset}?done=attached#documents")
+    );
+    let page = common::get(&world, &format!("/assets/{asset}"), &keeper).await;
+    assert!(page.body.contains("front.png"), "{}", page.body);
+    assert!(page
+        .body
+        .contains(&format!("/api/assets/{asset}/attachments/{id}")));
+    // A forged form stores nothing.
+    let reply = post_multipart(
+        &world,
+        &format!("/assets/{asset}/attachments"),
+        &keeper,
+        &[("csrf", "forged"), ("kind", "photo")],
+        Some(("front.png", &png)),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    // Twenty at most.
+    for n in 2..20 {
+        let (status, said) = attach(
+            &world,
+            &world.keeper,
+            asset,
+            &format!("kind=photo&file_name={n}.png"),
+            "image/png",
+            png.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{said}");
+    }
+    let (status, said) = attach(
+        &world,
+        &world.keeper,
+        asset,
+        "kind=photo&file_name=21.png",
+        "image/png",
+        png,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{said}");
+    world.assert_log_agrees().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn categories_form_a_tree_with_national_codes_and_no_cycles(pool: PgPool) {
+    let world = World::new(pool).await;
+    let create = async |body: Value| {
+        world
+            .call(Method::POST, "/api/categories", &world.admin, Some(body))
+            .await
+    };
+    let (status, furniture) =
+        create(json!({"code": "FUR", "name": "Furniture 家具", "national_code": "60"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{furniture}");
+    assert_eq!(furniture["national_code"], "60");
+    assert_eq!(furniture["parent_id"], Value::Null);
+    let fur = furniture["id"].as_i64().unwrap();
+    let (status, desks) = create(
+        json!({"code": "DSK2", "name": "Desks", "parent_id": fur, "national_code": "6010100"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{desks}");
+    assert_eq!(desks["parent_id"], json!(fur));
+    let dsk = desks["id"].as_i64().unwrap();
+
+    // Refused, nothing stored: a code that is no code (422), a parent that does not exist
+    // (409, as any reference to nothing).
+    for (bad, expected) in [
+        (
+            json!({"code": "X1", "name": "x", "national_code": "6A"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"code": "X2", "name": "x", "national_code": "1"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            json!({"code": "X3", "name": "x", "parent_id": 999_999}),
+            StatusCode::CONFLICT,
+        ),
+    ] {
+        let (status, said) = create(bad.clone()).await;
+        assert_eq!(status, expected, "{bad}: {said}");
+    }
+    // No cycles: furniture cannot go under its own desks, nor under itself.
+    for parent in [dsk, fur] {
+        let (status, said) = world
+            .call(
+                Method::PATCH,
+                &format!("/api/categories/{fur}"),
+                &world.admin,
+                Some(json!({"parent_id": parent})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{said}");
+    }
+    // Moved to the top and its code cleared, explicitly.
+    let (status, moved) = world
+        .call(
+            Method::PATCH,
+            &format!("/api/categories/{dsk}"),
+            &world.admin,
+            Some(json!({"parent_id": null, "national_code": null})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["parent_id"], Value::Null);
+    assert_eq!(moved["national_code"], Value::Null);
+    assert_eq!(moved["name"], "Desks", "the rest unchanged");
+    // A parent with children is not deleted from under them.
+    let (status, _) = world
+        .call(
+            Method::PATCH,
+            &format!("/api/categories/{dsk}"),
+            &world.admin,
+            Some(json!({"parent_id": fur})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, said) = world
+        .call(
+            Method::DELETE,
+            &format!("/api/categories/{fur}"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{said}");
 }

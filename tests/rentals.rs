@@ -557,3 +557,96 @@ async fn the_pages_record_receive_and_return_a_rental(pool: PgPool) {
     );
     assert_eq!(rental_events(&world).await, 3);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_short_request_is_approved_for_what_there_is_from_its_page(pool: PgPool) {
+    let world = World::new(pool).await;
+    let tables = world.stock(world.tables, 2).await;
+    let loan = world.request_tables(5, "2030-03-01", "2030-03-03").await;
+    let admin = login(&world, "admin").await;
+    let page = get(&world, &format!("/orders/{loan}"), &admin).await;
+    assert_eq!(page.status, StatusCode::OK);
+    // The shortfall is said, and what there is stands ticked, ready to approve.
+    assert!(
+        page.body
+            .contains("only 2 of the 5 folding table asked for are available for those dates"),
+        "{}",
+        page.body
+    );
+    for id in &tables {
+        assert!(
+            page.body
+                .contains(&format!("value=\"{id}\" id=\"pick-{id}\" checked")),
+            "{}",
+            page.body
+        );
+    }
+    assert!(page.body.contains("id=\"rent-form\""), "the rest is rented");
+    let zh = get(
+        &world,
+        &format!("/orders/{loan}"),
+        &format!("{admin}; lang=zh-CN"),
+    )
+    .await;
+    assert!(zh.body.contains("所选日期内仅 2 件可借"), "{}", zh.body);
+
+    let (a, b) = (tables[0].to_string(), tables[1].to_string());
+    let reply = post(
+        &world,
+        &format!("/orders/{loan}/approve"),
+        &admin,
+        &[
+            ("csrf", &page.csrf()),
+            ("asset", &a),
+            ("asset", &b),
+            ("extra", ""),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let (_, body) = world
+        .call(
+            Method::GET,
+            &format!("/api/loans/{loan}"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert!(
+        ["approved", "awaiting_finance"].contains(&body["status"].as_str().unwrap()),
+        "{body}"
+    );
+    let booked: Vec<i64> = body["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["asset_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(booked, tables);
+    // The borrowing department reads the assets on its loan; their pages are the depot's.
+    let clerk = login(&world, "requester").await;
+    let page = get(&world, &format!("/orders/{loan}"), &clerk).await;
+    assert!(
+        page.body.contains(&format!("<td>{}</td>", tables[0])),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("href=\"/assets/"), "{}", page.body);
+    let page = get(&world, &format!("/orders/{loan}"), &admin).await;
+    assert!(page
+        .body
+        .contains(&format!("href=\"/assets/{}\"", tables[0])));
+
+    // Approving through the API without a choice still refuses a short request.
+    let other = world.request_tables(5, "2030-03-01", "2030-03-03").await;
+    let (status, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{other}/approve"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+}

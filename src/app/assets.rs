@@ -12,7 +12,7 @@ use crate::db::assets::{self, Asset, AssetChange, NewAsset, Whereabouts};
 use crate::db::events::{self, Context, Event};
 use crate::db::hand_ins::{self, HandIn};
 use crate::db::Window;
-use crate::domain::bounds::Note;
+use crate::domain::bounds::{Note, Text};
 use crate::domain::epc;
 use crate::domain::lifecycle::{AssetAction, AssetState};
 
@@ -192,6 +192,30 @@ pub async fn relocate(app: &App, actor: &Actor, id: i64, input: Relocation) -> R
     app.change(actor, Op::RelocateAsset, async |tx| {
         assets::relocate(tx, id, Some(input.zone_id), &ctx).await?;
         assets::get(tx, id).await
+    })
+    .await
+}
+
+/// A new tag for an asset whose tag is damaged or lost.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retag {
+    /// The new tag's EPC in hex (whole bytes, 1 to 62); leave it out to have Depot
+    /// commission a GIAI-96.
+    #[schema(value_type = Option<String>, pattern = "^([0-9A-Fa-f]{2}){1,62}$")]
+    pub epc: Option<Text>,
+    /// Why (a damaged tag, a tag lost): kept in the timeline with the old and new EPC.
+    #[serde(default)]
+    pub reason: Note,
+}
+
+/// Re-tag an asset: the asset, its state and its orders stay; its EPC changes, and the
+/// timeline records the old and the new.
+pub async fn retag(app: &App, actor: &Actor, id: i64, input: Retag) -> Result<Asset> {
+    let ctx = Context::by(actor.id).reason(input.reason);
+    let prefix = app.config.company_prefix.clone();
+    app.change(actor, Op::RetagAsset, async |tx| {
+        assets::retag(tx, &prefix, id, input.epc.as_deref(), &ctx).await
     })
     .await
 }

@@ -61,6 +61,7 @@ pub struct Appraisal {
     /// In fen.
     pub appraised_value_fen: Fen,
     /// Who appraised: the appraisal firm or person.
+    #[schema(value_type = crate::domain::bounds::FilledText)]
     pub appraiser: Text,
 }
 
@@ -69,13 +70,18 @@ pub struct Appraisal {
 pub struct Sale {
     /// In fen.
     pub sale_price_fen: Fen,
+    #[schema(value_type = crate::domain::bounds::FilledText)]
     pub buyer: Text,
+    /// A price below the appraisal is refused (409) unless this says it is meant.
+    #[serde(default)]
+    pub below_appraisal: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Remittance {
     /// The treasury's receipt for the proceeds.
+    #[schema(value_type = crate::domain::bounds::FilledText)]
     pub receipt_number: Text,
 }
 
@@ -89,11 +95,23 @@ pub async fn appraise(app: &App, actor: &Actor, id: i64, input: Appraisal) -> Re
     .await
 }
 
-/// Approve an appraised disposal.
+/// Approve an appraised disposal: by a second admin, neither the one who proposed it nor the
+/// one who recorded its appraisal (four eyes).
 pub async fn approve(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Disposal> {
     let ctx = Context::by(actor.id).reason(input.reason);
     app.change(actor, Op::ApproveDisposal, async |tx| {
-        disposals::approve(tx, id, &ctx).await
+        let disposal = disposals::get(tx, id).await?;
+        let appraiser = disposals::appraised_by(tx, id).await?;
+        let what = format!("disposal {id}");
+        super::policy::four_eyes(
+            actor,
+            &what,
+            &[
+                (Some(disposal.requested_by), "proposed"),
+                (appraiser, "appraised"),
+            ],
+        )?;
+        Ok::<_, Error>(disposals::approve(tx, id, &ctx).await?)
     })
     .await
 }
@@ -120,9 +138,28 @@ pub async fn cancel(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<
 pub async fn sell(app: &App, actor: &Actor, id: i64, input: Sale) -> Result<Disposal> {
     let ctx = Context::by(actor.id);
     app.change(actor, Op::SellDisposal, async |tx| {
-        disposals::sell(tx, id, input.sale_price_fen, &input.buyer, &ctx).await
+        let appraised = disposals::get(tx, id).await?.appraised_value_fen;
+        if let Some(appraised) = appraised.filter(|a| input.sale_price_fen.get() < *a) {
+            if !input.below_appraisal {
+                return Err(Error::Conflict(below_appraisal(
+                    input.sale_price_fen.get(),
+                    appraised,
+                )));
+            }
+        }
+        Ok::<_, Error>(disposals::sell(tx, id, input.sale_price_fen, &input.buyer, &ctx).await?)
     })
     .await
+}
+
+/// What a sale below the appraisal is told: both figures, in yuan.
+pub fn below_appraisal(price_fen: i64, appraised_fen: i64) -> String {
+    let yuan = |fen: i64| format!("{}.{:02} yuan", fen / 100, fen % 100);
+    format!(
+        "the sale price {} is below the appraisal {}: confirm it to record the sale",
+        yuan(price_fen),
+        yuan(appraised_fen)
+    )
 }
 
 /// Scrapped: the assets are disposed of; there is nothing to remit.

@@ -81,12 +81,30 @@ impl From<sqlx::Error> for Error {
             return Error::Unavailable(DATABASE_AWAY.into());
         }
         if let sqlx::Error::Database(db) = &e {
+            // A broken rule is the input's fault (422); a reference to something that is not
+            // there (a foreign key) or a clash with what exists is the state of things (409),
+            // as it would be had the thing been there and gone a moment before.
             if let Some(message) = constraint_message(db.constraint().unwrap_or_default()) {
-                return if db.is_check_violation() || db.is_foreign_key_violation() {
+                return if db.is_check_violation() {
                     Error::Invalid(message.into())
                 } else {
                     Error::Conflict(message.into())
                 };
+            }
+            // A rule of the schema no named message covers: still the input's fault, never a 500.
+            if db.is_check_violation() {
+                let name = db.constraint().unwrap_or_default();
+                let rule = db
+                    .table()
+                    .and_then(|t| name.strip_prefix(t))
+                    .map_or(name, |r| r.trim_start_matches('_'));
+                return Error::Invalid(match rule.strip_suffix("_not_blank") {
+                    Some(field) => format!("{} must not be blank", field.replace('_', " ")),
+                    None => format!("the input breaks the rule {rule}"),
+                });
+            }
+            if db.is_unique_violation() {
+                return Error::Conflict("one like it exists already".into());
             }
             // SQLSTATE 23503: a row still referenced elsewhere (delete) or a missing reference.
             if db.is_foreign_key_violation() {
@@ -106,7 +124,8 @@ impl From<crate::ingest::IngestError> for Error {
         use crate::ingest::IngestError;
         match e {
             IngestError::Db(e) => e.into(),
-            IngestError::Config(_) => Error::Invalid(e.to_string()),
+            // The site as it would be is refused: with what is configured already.
+            IngestError::Config(_) => Error::Conflict(e.to_string()),
             IngestError::Stopped => Error::Unavailable(e.to_string()),
         }
     }
@@ -180,7 +199,12 @@ fn constraint_message(constraint: &str) -> Option<&'static str> {
             "a rental's price and total are 1 to 10000000000000 fen"
         }
         "kit_parts_category_id_fkey" => "no such category",
-        "kit_parts_asset_id_fkey" => "no such asset",
+        "kit_parts_asset_id_fkey"
+        | "loan_lines_asset_id_fkey"
+        | "transfer_lines_asset_id_fkey"
+        | "reservations_asset_id_fkey"
+        | "disposal_assets_asset_id_fkey"
+        | "compensations_asset_id_fkey" => "no such asset",
         "loan_lines_kit_id_fkey" => "no such kit",
         "zones_warehouse_id_fkey" => "no such warehouse",
         "users_department_id_fkey"

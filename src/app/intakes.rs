@@ -76,6 +76,7 @@ pub struct Receipt {
     /// Where the assets are put.
     pub zone_id: i64,
     /// The assets that arrived; omitted: every one still awaited.
+    #[schema(min_items = 1)]
     pub asset_ids: Option<Vec<i64>>,
 }
 

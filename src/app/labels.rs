@@ -59,7 +59,6 @@ fn intake_labels(intake: &Intake) -> String {
 #[serde(deny_unknown_fields)]
 pub struct PrintRequest {
     /// A printer's name from the configuration (`[[printers]]`).
-    #[schema(value_type = String)]
     pub printer: Text,
 }
 
@@ -91,7 +90,7 @@ pub async fn print(app: &App, actor: &Actor, id: i64, input: PrintRequest) -> Re
         .printers
         .iter()
         .find(|p| p.name == name)
-        .ok_or_else(|| Error::Invalid(format!("no printer named {name:?} is configured")))?;
+        .ok_or_else(|| Error::Conflict(format!("no printer named {name:?} is configured")))?;
     send(printer, intake_labels(&intake).as_bytes()).await?;
     let labels = intake.assets.len();
     tracing::info!(intake = id, printer = %printer.name, labels, "labels sent to the printer");

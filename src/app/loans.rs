@@ -296,6 +296,9 @@ pub async fn uninspected(app: &App, actor: &Actor) -> Result<Vec<reports::Uninsp
 pub struct Proposal {
     pub chosen: Vec<Asset>,
     pub error: String,
+    /// Categories whose free assets fall short of the lines: approve what there is and rent
+    /// the rest from the market.
+    pub shortfalls: Vec<String>,
     pub alternatives: Vec<(i64, String, String)>,
 }
 
@@ -320,7 +323,10 @@ pub async fn proposal(app: &App, actor: &Actor, loan: &Loan) -> Result<Option<Pr
     )
     .await
     {
-        Ok(chosen) => proposal.chosen = crate::db::assets::by_ids(&mut tx, &chosen).await?,
+        Ok((chosen, short)) => {
+            proposal.chosen = crate::db::assets::by_ids(&mut tx, &chosen).await?;
+            proposal.shortfalls = short;
+        }
         Err(e) => proposal.error = Error::from(e).to_string(),
     }
     let categories: Vec<i64> = loan.lines.iter().filter_map(|l| l.category_id).collect();
@@ -421,6 +427,7 @@ pub struct Repair {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Payment {
+    #[schema(value_type = crate::domain::bounds::FilledText)]
     pub receipt_number: Text,
 }
 

@@ -22,6 +22,8 @@ mod error;
 pub use error::{Cause, Error, Result, UNAVAILABLE_RETRY_AFTER_S};
 /// Assets.
 pub mod assets;
+/// An asset's documents.
+pub mod attachments;
 /// Forward bookings: collisions of late returns with the next booking, and swaps.
 pub mod bookings;
 /// Places and kinds: warehouses, zones, categories; the catalogue.
@@ -30,6 +32,8 @@ pub mod catalogue;
 pub mod deadlines;
 /// Disposals.
 pub mod disposals;
+/// The log as EPCIS 2.0 events (a SimpleEventQuery, paged).
+pub mod epcis;
 /// Intakes.
 pub mod intakes;
 /// Kits: named sets of category quantities and specific assets, lent as one.
@@ -40,6 +44,8 @@ pub mod labels;
 pub mod limits;
 /// Loans and compensation cases.
 pub mod loans;
+/// The message catalogue: the layer's errors in English and Chinese, each with a key.
+pub mod messages;
 /// Notifications: inboxes, and the notifier that fills them and sends e-mail.
 pub mod notices;
 /// Departments and users.
@@ -58,6 +64,8 @@ pub mod reports;
 pub mod session;
 /// Stocktakes.
 pub mod stocktakes;
+/// Writing an asset's EPC to a new tag on the keeper's desk reader.
+pub mod tags;
 /// Transfers.
 pub mod transfers;
 pub mod walks;
@@ -311,6 +319,7 @@ impl<T> Page<T> {
 #[serde(deny_unknown_fields)]
 pub struct Approval {
     /// The assets to reserve; omitted: chosen automatically from the lines.
+    #[schema(min_items = 1)]
     pub asset_ids: Option<Vec<i64>>,
     #[serde(default)]
     pub reason: Note,
@@ -322,4 +331,15 @@ pub struct Approval {
 pub struct Reason {
     #[serde(default)]
     pub reason: Note,
+}
+
+/// The body of an action whose reason is required (reject, refuse, waive, close with items
+/// outstanding), as the API's document gives it: read as a [`Reason`], refused (422) when
+/// the reason is blank.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct Reasoned {
+    #[schema(value_type = crate::domain::bounds::FilledNote)]
+    reason: Note,
 }

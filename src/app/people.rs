@@ -44,6 +44,7 @@ pub async fn delete_department(app: &App, actor: &Actor, id: i64) -> Result<()> 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(value_type = crate::domain::bounds::FilledText)]
     pub username: Text,
     pub display_name: Option<Text>,
     /// At least 10 characters.

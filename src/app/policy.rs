@@ -75,6 +75,10 @@ pub enum Op {
     WithdrawHandIn,
     ListHandIns,
     RelocateAsset,
+    RetagAsset,
+    AddAttachment,
+    ListAttachments,
+    DownloadAttachment,
     DecodeEpc,
     /// Take a register file in (all or nothing), or only check it.
     ImportAssets,
@@ -157,6 +161,7 @@ pub enum Op {
     IntakeLabels,
     /// Send an intake's labels to a configured printer.
     PrintIntakeLabels,
+    WriteAssetTag,
     // readers, gates, alerts, the live stream
     ListReaders,
     CreateReader,
@@ -232,8 +237,12 @@ pub enum Op {
     ReplayWebhookDelivery,
     /// The figures the seeds publish, by department and period (and their CSV).
     ReadFigures,
+    ReadDepreciation,
     /// The service's metrics (`/metrics`), for monitoring.
     ReadMetrics,
+    /// The log as EPCIS 2.0 events: a requester's, of the assets their department owns or
+    /// holds.
+    ReadEpcisEvents,
 }
 
 /// Which of the things an operation touches a permitted role may touch.
@@ -282,6 +291,8 @@ const REQUESTERS: &[Role] = &[Requester, Admin];
 const OVERSIGHT: &[Role] = &[Admin, Auditor, Finance];
 /// Who signs off loans the approval chain sends to finance.
 const FINANCE: &[Role] = &[Finance];
+/// Who keeps an asset's papers (photos, invoices, appraisals): the staff and finance.
+const BOOKS: &[Role] = &[Admin, Keeper, Finance];
 /// No role: with `Oneself`, each person reaches only their own.
 const NOBODY: &[Role] = &[];
 
@@ -348,6 +359,10 @@ pub const POLICY: &[Rule] = &[
     rule(Op::WithdrawHandIn,     REQUESTERS, OnBehalf,   "withdraw hand-ins"),
     rule(Op::ListHandIns,        ANYONE,     Department, "list hand-ins"),
     rule(Op::RelocateAsset,      STAFF,      Any,        "relocate assets"),
+    rule(Op::RetagAsset,         STAFF,      Any,        "re-tag assets"),
+    rule(Op::AddAttachment,      BOOKS,      Any,        "attach documents to assets"),
+    rule(Op::ListAttachments,    ANYONE,     OnBehalf,   "read an asset's documents"),
+    rule(Op::DownloadAttachment, ANYONE,     OnBehalf,   "read an asset's documents"),
     rule(Op::DecodeEpc,          ANYONE,     Department, "decode EPCs"),
     rule(Op::ImportAssets,       STAFF,      Any,        "import the register"),
     rule(Op::ExportAssetsCsv,    STAFF,      Any,        "export the register"),
@@ -422,6 +437,7 @@ pub const POLICY: &[Rule] = &[
     rule(Op::AssetLabel,         ANYONE,     Department, "read asset labels"),
     rule(Op::IntakeLabels,       ANYONE,     Department, "read intake labels"),
     rule(Op::PrintIntakeLabels,  STAFF,      Any,        "print labels"),
+    rule(Op::WriteAssetTag,      STAFF,      Any,        "write tags"),
 
     rule(Op::ListReaders,        WATCHERS,   Any,        "see readers"),
     rule(Op::CreateReader,       ADMIN,      Any,        "configure readers"),
@@ -480,7 +496,9 @@ pub const POLICY: &[Rule] = &[
     rule(Op::ListWebhookDeliveries, ADMIN,   Any,        "read webhook deliveries"),
     rule(Op::ReplayWebhookDelivery, ADMIN,   Any,        "replay webhook deliveries"),
     rule(Op::ReadFigures,        OVERSIGHT,  Department, "read the published figures"),
+    rule(Op::ReadDepreciation,   OVERSIGHT,  Department, "read the depreciation by month"),
     rule(Op::ReadMetrics,        OVERSIGHT,  Any,        "read the service's metrics"),
+    rule(Op::ReadEpcisEvents,    ANYONE,     Department, "read EPCIS events"),
 ];
 
 // The table has one row per operation, in order: `Op::rule` indexes it.
@@ -491,7 +509,7 @@ const _: () = {
         i += 1;
     }
     assert!(
-        POLICY.len() == Op::ReadMetrics as usize + 1,
+        POLICY.len() == Op::ReadEpcisEvents as usize + 1,
         "every Op has a row"
     );
 };
@@ -573,6 +591,17 @@ paperwork! {
     db::intakes::Intake => "intake", |it| it.source_department_id;
     db::disposals::Disposal => "disposal", |_it| None;
     db::rentals::Rental => "rental", |it| Some(it.department_id);
+}
+
+/// Four eyes: a decision on paperwork is taken by someone other than whoever put it
+/// forward or valued it (`involved`: their user ids, and what each did). Refused: 403.
+pub fn four_eyes(actor: &Actor, what: &str, involved: &[(Option<i64>, &str)]) -> Result<()> {
+    match involved.iter().find(|(who, _)| *who == Some(actor.id)) {
+        Some((_, did)) => Err(Error::Forbidden(format!(
+            "{what} was {did} by you: another admin approves it"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// May `actor` do `op` to `target`? Refused by role: 403. Out of scope: 404 for what they may

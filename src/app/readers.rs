@@ -32,7 +32,7 @@ pub struct ReaderWithHealth {
     pub health: Option<Health>,
 }
 
-fn with_health(app: &App, readers: Vec<Reader>) -> Vec<ReaderWithHealth> {
+pub(crate) fn with_health(app: &App, readers: Vec<Reader>) -> Vec<ReaderWithHealth> {
     let health = app.ingest.as_ref().map(|i| i.health()).unwrap_or_default();
     readers
         .into_iter()
@@ -160,9 +160,12 @@ pub async fn delete_gate(app: &App, actor: &Actor, id: i64) -> Result<()> {
 #[serde(deny_unknown_fields)]
 pub struct HandheldRead {
     /// EPC in hex.
+    #[schema(pattern = "^([0-9A-Fa-f]{2}){1,62}$")]
     pub epc: String,
     #[serde(default = "first_antenna")]
+    #[schema(maximum = 65535)]
     pub antenna: u16,
+    #[schema(minimum = -128, maximum = 127)]
     pub rssi_dbm: Option<i8>,
     /// When it was read; defaults to the upload time. At most a few minutes (the service's
     /// clock skew, 5 by default) ahead of the service's clock, and not before 2000.

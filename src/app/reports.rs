@@ -106,7 +106,7 @@ pub async fn disposals(app: &App, actor: &Actor) -> Result<Rows<Disposal>> {
 #[serde(deny_unknown_fields)]
 pub struct PeriodQuery {
     /// A month, `YYYY-MM`.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0?[1-9]|1[0-2])$")]
     pub month: Option<Text>,
     pub from: Option<Day>,
     pub to: Option<Day>,
@@ -209,6 +209,73 @@ pub async fn figures(app: &App, actor: &Actor, q: &PeriodQuery) -> Result<Figure
         from,
         to,
         departments,
+        total,
+    })
+}
+
+/// Which month's depreciation (`YYYY-MM`; none: this month), and one department's only
+/// with `department`.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MonthQuery {
+    /// A month, `YYYY-MM`.
+    #[param(value_type = Option<String>, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0?[1-9]|1[0-2])$")]
+    pub month: Option<Text>,
+    pub department: Option<i64>,
+}
+
+/// The register's depreciation in a month, by category, with the total: what the finance
+/// books charge (straight line, no residual value, from the month after acquisition).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DepreciationReport {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub categories: Vec<reports::DepreciationRow>,
+    pub total: DepreciationTotal,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct DepreciationTotal {
+    pub assets: i64,
+    pub undepreciated: i64,
+    pub original_fen: FenSum,
+    pub charge_fen: FenSum,
+    pub accumulated_fen: FenSum,
+    pub net_fen: FenSum,
+}
+
+/// The depreciation of the month `q` asks (this month by default), by category; a
+/// department sees only the assets it owns or holds.
+pub async fn depreciation(app: &App, actor: &Actor, q: &MonthQuery) -> Result<DepreciationReport> {
+    super::policy::authorize(actor, Op::ReadDepreciation, super::policy::Target::Nothing)?;
+    let (first, last) = period(
+        &PeriodQuery {
+            month: q.month.clone(),
+            ..PeriodQuery::default()
+        },
+        chrono::Local::now().date_naive(),
+    )?;
+    let next = last.succ_opt().unwrap_or(last);
+    let index = first.year() * 12 + first.month0() as i32;
+    let department = department_filter(actor, Op::ReadDepreciation).or(q.department);
+    let categories = app
+        .read(actor, Op::ReadDepreciation, async |c| {
+            reports::depreciation(c, index, next, department).await
+        })
+        .await?;
+    let total = categories
+        .iter()
+        .fold(DepreciationTotal::default(), |t, r| DepreciationTotal {
+            assets: t.assets + r.assets,
+            undepreciated: t.undepreciated + r.undepreciated,
+            original_fen: FenSum(t.original_fen.0 + r.original_fen.0),
+            charge_fen: FenSum(t.charge_fen.0 + r.charge_fen.0),
+            accumulated_fen: FenSum(t.accumulated_fen.0 + r.accumulated_fen.0),
+            net_fen: FenSum(t.net_fen.0 + r.net_fen.0),
+        });
+    Ok(DepreciationReport {
+        month: first.format("%Y-%m").to_string(),
+        categories,
         total,
     })
 }

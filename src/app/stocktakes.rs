@@ -12,7 +12,7 @@ use crate::db::assets::{self, NewAsset};
 use crate::db::events::{self, Context};
 use crate::db::stocktakes::{self, NewResult, Outcome, ResultRow, StocktakeRow, StocktakeStatus};
 use crate::db::{self, catalogue, places, Window};
-use crate::domain::bounds::{Fen, Known as _, Text};
+use crate::domain::bounds::{Fen, Known as _, Note, Text};
 use crate::domain::lifecycle::AssetAction;
 use crate::engine::{Progress, StocktakeResult, ZoneId};
 
@@ -286,6 +286,52 @@ pub async fn resolve(app: &App, actor: &Actor, id: i64, input: Resolve) -> Resul
     .await
 }
 
+/// Missing assets of a finished stocktake to mark lost together, with one reason.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkLost {
+    /// The missing lines' EPCs, at most [`MARK_LOST_MAX`].
+    pub epcs: Vec<Text>,
+    /// Why they are lost: logged on each asset.
+    pub reason: Note,
+}
+
+/// How many missing assets one request marks lost.
+pub const MARK_LOST_MAX: usize = 5_000;
+
+/// Mark missing assets of a finished stocktake lost, in one transaction, each with the reason
+/// given (and the stocktake named); a line already resolved, or not missing, refuses them all.
+/// A lost asset comes back by `recover` (found) on its own.
+pub async fn mark_lost(app: &App, actor: &Actor, id: i64, input: MarkLost) -> Result<u32> {
+    if input.reason.trim().is_empty() {
+        return Err(Error::Invalid("give a reason".into()));
+    }
+    if input.epcs.is_empty() {
+        return Err(Error::Invalid("choose at least one asset".into()));
+    }
+    if input.epcs.len() > MARK_LOST_MAX {
+        return Err(Error::Invalid(format!(
+            "mark at most {MARK_LOST_MAX} assets lost at once"
+        )));
+    }
+    let ctx = Context::by(actor.id).reason(format!("{} (stocktake {id})", input.reason.trim()));
+    app.change(actor, Op::Resolve, async |tx| {
+        let mut marked = 0;
+        for epc in &input.epcs {
+            let epc = epc.trim().to_ascii_uppercase();
+            let line = stocktakes::lock_result(tx, id, &epc, Outcome::Missing).await?;
+            let asset = line
+                .asset_id
+                .ok_or_else(|| Error::Conflict(format!("EPC {epc} is on no asset")))?;
+            events::transition(tx, asset, AssetAction::MarkLost, &ctx).await?;
+            stocktakes::resolve(tx, id, &epc, "marked_lost", actor.id, Some(asset)).await?;
+            marked += 1;
+        }
+        Ok::<_, Error>(marked)
+    })
+    .await
+}
+
 /// The keeper's stocktakes page: the stocktakes, and the warehouses and zones to count.
 pub struct StocktakeDesk {
     pub stocktakes: Vec<StocktakeRow>,
@@ -317,6 +363,10 @@ pub struct Sheet {
     pub progress: Progress,
     pub results: Vec<ResultRow>,
     pub categories: Vec<(i64, String)>,
+    /// The lines' assets by id: (name, category), to show beside their EPCs.
+    pub assets: std::collections::HashMap<i64, (String, String)>,
+    /// The readers that count its zones (and the handhelds), with how they are doing now.
+    pub readers: Vec<super::readers::ReaderWithHealth>,
 }
 
 pub async fn sheet(app: &App, actor: &Actor, id: i64) -> Result<Sheet> {
@@ -358,7 +408,30 @@ pub async fn sheet(app: &App, actor: &Actor, id: i64) -> Result<Sheet> {
             }
             None => stocktakes::results(c, id, None).await?,
         };
+        let ids: Vec<i64> = results.iter().filter_map(|r| r.asset_id).collect();
+        let assets = assets::by_ids(c, &ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, (a.name, a.category)))
+            .collect();
+        let in_scope = |r: &crate::db::readers::Reader| {
+            r.address.starts_with("handheld:")
+                || r.read_points
+                    .iter()
+                    .any(|p| s.zone_ids.contains(&p.zone_id))
+                || (s.zone_ids.is_empty() && !r.read_points.is_empty())
+        };
+        let readers = super::readers::with_health(
+            app,
+            crate::db::readers::list(c)
+                .await?
+                .into_iter()
+                .filter(in_scope)
+                .collect(),
+        );
         Ok::<_, db::Error>(Sheet {
+            assets,
+            readers,
             warehouse: places::warehouse(c, s.warehouse_id).await?.name,
             zones: places::zone_names(c, false).await?,
             stocktake: s,

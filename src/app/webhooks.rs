@@ -43,11 +43,11 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     /// `http://host[:port]/path`.
-    #[schema(value_type = String, max_length = 2000)]
+    #[schema(value_type = String, max_length = 500, pattern = "^http://[A-Za-z0-9.-]+(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~/-]*)?$")]
     pub url: Text,
     /// Event actions to send (`issue`, `return`, `approve`, `arrive`, …); none: every event.
     #[serde(default)]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<crate::http::shapes::EventAction>)]
     pub actions: Vec<Text>,
 }
 

@@ -2,6 +2,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `depot backup` and `depot restore`: the database as one pg_dump file.
+pub mod backup;
 /// Benchmarks that print their figures (recorded in BENCHMARKS.md).
 pub mod bench;
 /// `depot bench data`: lists, searches, pages and exports at a city's scale.
@@ -16,6 +18,8 @@ pub mod reader;
 pub mod register;
 /// `depot serve`, `migrate`, `user`, `token`: running the service.
 pub mod service;
+/// `depot tag write`: commission or rewrite one tag through a reader.
+pub mod tag;
 /// `depot record`, `depot replay`, `depot trace synth`: reader traces.
 pub mod trace;
 /// `depot bench zones`: zone presence against the shelf radio model's ground truth.
@@ -42,6 +46,12 @@ pub enum Command {
     Serve(service::ServeArgs),
     /// Bring the database schema up to date, then exit.
     Migrate,
+    /// Back up the depot database to FILE (pg_dump's custom format); consistent while the
+    /// service runs.
+    Backup(backup::BackupArgs),
+    /// Restore the depot database from FILE into an empty database (`--force`: replace the
+    /// data there). Stop the service first.
+    Restore(backup::RestoreArgs),
     /// Manage users.
     #[command(subcommand)]
     User(service::UserCommand),
@@ -51,6 +61,9 @@ pub enum Command {
     /// Talk to one reader directly.
     #[command(subcommand)]
     Reader(reader::ReaderCommand),
+    /// Write tags through a reader.
+    #[command(subcommand)]
+    Tag(tag::TagCommand),
     /// Record a reader session to a trace file.
     Record(trace::RecordArgs),
     /// Replay a trace through the inventory engine and print the facts.
@@ -112,9 +125,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => service::serve(&cli.config, args).await,
         Command::Migrate => service::migrate(&cli.config).await,
+        Command::Backup(args) => backup::backup(&cli.config, args).await,
+        Command::Restore(args) => backup::restore(&cli.config, args).await,
         Command::User(cmd) => service::user(&cli.config, cmd).await,
         Command::Token(cmd) => service::token(&cli.config, cmd).await,
         Command::Reader(cmd) => reader::run(cmd).await,
+        Command::Tag(cmd) => tag::run(&cli.config, cmd).await,
         Command::Record(args) => trace::record(args).await,
         Command::Replay(args) => trace::replay(args).await,
         Command::Trace(cmd) => trace::run(cmd).await,

@@ -205,6 +205,7 @@ async fn import_once(
                     name: code.known(),
                     useful_life_months: Some(Months::known(life)),
                     daily_rent_fen: None,
+                    ..Default::default()
                 },
             )
             .await?;

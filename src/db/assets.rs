@@ -145,7 +145,9 @@ const SELECT: &str = "select a.id, a.epc, a.name, a.category_id,
 #[serde(deny_unknown_fields)]
 pub struct NewAsset {
     /// Keep the EPC the asset already carries (hex); omitted: a GIAI-96 EPC is assigned.
+    #[schema(value_type = Option<String>, pattern = "^([0-9A-Fa-f]{2}){1,62}$")]
     pub epc: Option<Text>,
+    #[schema(value_type = crate::domain::bounds::FilledText)]
     pub name: Text,
     pub category_id: i64,
     pub original_value_fen: Fen,
@@ -170,6 +172,29 @@ pub struct NewAsset {
     pub useful_life_months: Option<Months>,
 }
 
+/// The EPC a tag is commissioned with: the one given (hex, 1 to 62 bytes, upper case), or a
+/// new GIAI-96 under `company_prefix` with the next asset reference.
+async fn commission(
+    conn: &mut PgConnection,
+    company_prefix: &str,
+    given: Option<&str>,
+) -> Result<String> {
+    if let Some(hex) = given {
+        let bytes = epc::parse_hex(hex)
+            .ok_or_else(|| Error::Invalid(format!("EPC {hex:?} is not 1 to 62 bytes of hex")))?;
+        if bytes.is_empty() {
+            return Err(Error::Invalid("EPC cannot be empty".into()));
+        }
+        return Ok(epc::hex_upper(&bytes));
+    }
+    let reference: i64 = sqlx::query_scalar("select nextval('giai_asset_reference')")
+        .fetch_one(&mut *conn)
+        .await?;
+    let bytes = epc::encode_giai96(0, company_prefix, reference as u64)
+        .map_err(|e| Error::Invalid(format!("cannot commission an EPC: {e}")))?;
+    Ok(epc::hex_upper(&bytes))
+}
+
 /// Register an asset (state `registered`) and commission its EPC.
 pub async fn register(
     conn: &mut PgConnection,
@@ -180,25 +205,7 @@ pub async fn register(
     if new.name.trim().is_empty() {
         return Err(Error::Invalid("an asset needs a name".into()));
     }
-    let epc = match &new.epc {
-        Some(hex) => {
-            let bytes = epc::parse_hex(hex).ok_or_else(|| {
-                Error::Invalid(format!("EPC {hex:?} is not 1 to 62 bytes of hex"))
-            })?;
-            if bytes.is_empty() {
-                return Err(Error::Invalid("EPC cannot be empty".into()));
-            }
-            epc::hex_upper(&bytes)
-        }
-        None => {
-            let reference: i64 = sqlx::query_scalar("select nextval('giai_asset_reference')")
-                .fetch_one(&mut *conn)
-                .await?;
-            let bytes = epc::encode_giai96(0, company_prefix, reference as u64)
-                .map_err(|e| Error::Invalid(format!("cannot commission an EPC: {e}")))?;
-            epc::hex_upper(&bytes)
-        }
-    };
+    let epc = commission(conn, company_prefix, new.epc.as_deref()).await?;
     let id: i64 = sqlx::query_scalar(
         "insert into assets (epc, name, category_id, original_value_fen, acquired_on, source_class, owner_department_id, notes,
              model, serial_number, supplier, acquisition_method, funding_source, finance_card_no, useful_life_months)
@@ -389,6 +396,7 @@ pub async fn set_listed(
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssetChange {
+    #[schema(value_type = Option<crate::domain::bounds::FilledText>)]
     pub name: Option<Text>,
     pub category_id: Option<i64>,
     pub original_value_fen: Option<Fen>,
@@ -484,6 +492,56 @@ pub async fn relocate(
     let mut ctx = ctx.clone();
     ctx.details = serde_json::json!({ "from_zone_id": from_zone, "to_zone_id": zone_id });
     events::record_asset_note(conn, id, "relocate", &ctx).await
+}
+
+/// Give an asset a new tag: its EPC becomes `epc` (a fresh GIAI-96 under `company_prefix`
+/// when none is given), and the old one is retired with it; the timeline keeps both. The
+/// asset, its state and its orders stay as they were. A disposed asset keeps its EPC; an
+/// EPC another asset carries is refused (409).
+pub async fn retag(
+    conn: &mut PgConnection,
+    company_prefix: &str,
+    id: i64,
+    epc: Option<&str>,
+    ctx: &Context,
+) -> Result<Asset> {
+    let (state, old): (AssetState, String) =
+        sqlx::query_as("select state, epc from assets where id = $1 for no key update")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .or_not_found(|| format!("asset {id}"))?;
+    if state == AssetState::Disposed {
+        return Err(Error::Conflict(format!(
+            "asset {id} is disposed: it keeps the EPC it had"
+        )));
+    }
+    let new = commission(conn, company_prefix, epc.map(str::trim)).await?;
+    if new == old {
+        return Err(Error::Conflict(format!(
+            "asset {id} carries EPC {old} already: give another"
+        )));
+    }
+    if let Some(other) = by_epc(conn, &new).await? {
+        return Err(Error::Conflict(format!(
+            "EPC {new} is asset {}'s ({})",
+            other.id, other.name
+        )));
+    }
+    sqlx::query("update assets set epc = $2, updated_at = now() where id = $1")
+        .bind(id)
+        .bind(&new)
+        .execute(&mut *conn)
+        .await?;
+    let mut ctx = ctx.clone();
+    ctx.details = serde_json::json!({ "old_epc": old, "new_epc": new });
+    ctx.reason = if ctx.reason.trim().is_empty() {
+        format!("EPC {old} → {new}")
+    } else {
+        format!("EPC {old} → {new}: {}", ctx.reason.trim())
+    };
+    events::record_asset_note(conn, id, "retag", &ctx).await?;
+    get(conn, id).await
 }
 
 /// Where an asset now is, without a note (it arrived there with a logged change of state).

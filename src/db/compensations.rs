@@ -19,6 +19,7 @@ const KIND: OrderKind = OrderKind::Compensation;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, ToSchema)]
 #[sqlx(type_name = "compensation_kind", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
+#[schema(as = CompensationKind)]
 pub enum Kind {
     Damage,
     Loss,

@@ -65,7 +65,9 @@ pub fn all_rows(conn: &mut PgConnection) -> super::Rows<'_, Disposal> {
 #[serde(deny_unknown_fields)]
 pub struct NewDisposal {
     /// Assets in stock or in repair.
+    #[schema(min_items = 1)]
     pub asset_ids: Vec<i64>,
+    #[schema(value_type = crate::domain::bounds::FilledNote)]
     pub reason: Note,
 }
 
@@ -135,6 +137,19 @@ async fn asset_ids(conn: &mut PgConnection, id: i64) -> Result<Vec<i64>> {
     .bind(id)
     .fetch_all(conn)
     .await?)
+}
+
+/// Who recorded the disposal's standing appraisal (its last `appraise`), if anyone.
+pub async fn appraised_by(conn: &mut PgConnection, id: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "select actor_id from events
+         where order_kind = 'disposal' and order_id = $1 and action = 'appraise'
+         order by id desc limit 1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .flatten())
 }
 
 /// One page of disposals, newest first (without assets), and the total.

@@ -119,6 +119,22 @@ impl EmbeddedPostgres {
         &self.server.cluster
     }
 
+    /// A client program of the cluster's own version (`pg_dump`, `pg_restore`, `psql`) bound
+    /// to the `depot` database over the cluster's socket, run as the server's user. Its files
+    /// travel through its stdin and stdout, which Depot reads and writes itself: the server's
+    /// user need not reach them.
+    pub fn client(&self, program: &str) -> Command {
+        let mut cmd = self.server.command(program);
+        cmd.arg("--host").arg(&self.server.cluster).args([
+            "--username",
+            SUPERUSER,
+            "--dbname",
+            DATABASE,
+        ]);
+        cmd.kill_on_drop(true);
+        cmd
+    }
+
     /// Whether this process owns the cluster (and so stops it).
     pub fn owns(&self) -> bool {
         self.owner.is_some()
@@ -393,6 +409,11 @@ fn running_as_root() -> bool {
 
 async fn user_exists(name: &str) -> bool {
     run_quiet(Command::new("id").arg("-u").arg(name)).await
+}
+
+/// Where the newest PostgreSQL programs are (`pg_dump` there reads any older server).
+pub async fn client_bindir() -> Option<PathBuf> {
+    find_bindir().await
 }
 
 /// PATH first, then `pg_config --bindir`, then the newest /usr/lib/postgresql/*/bin.

@@ -61,6 +61,7 @@ pub struct NewIntake {
     #[serde(default)]
     pub description: Note,
     /// The assets handed over. Each takes the intake's source class; none may name an owner.
+    #[schema(value_type = Vec<crate::http::shapes::IntakeItem>, min_items = 1)]
     pub items: Vec<NewAsset>,
 }
 
@@ -133,7 +134,7 @@ async fn check_items(conn: &mut PgConnection, items: &[NewAsset]) -> Result<()> 
     let mut epcs: HashMap<String, usize> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
         if !known.contains(&item.category_id) {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Conflict(format!(
                 "items[{i}]: no such category {}",
                 item.category_id
             )));
@@ -164,7 +165,7 @@ async fn check_items(conn: &mut PgConnection, items: &[NewAsset]) -> Result<()> 
             .fetch_optional(&mut *conn)
             .await?;
     if let Some(hex) = taken {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Conflict(format!(
             "items[{}]: an asset with EPC {hex} already exists",
             epcs[&hex]
         )));
@@ -258,7 +259,7 @@ pub async fn receive(
         .fetch_one(&mut *conn)
         .await?;
     if !zone_known {
-        return Err(Error::Invalid(format!("no such zone {zone_id}")));
+        return Err(Error::Conflict(format!("no such zone {zone_id}")));
     }
     let ctx = ctx.clone().order(KIND, id);
     let waiting = awaiting(conn, id).await?;

@@ -53,9 +53,11 @@ fn one() -> i32 {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKit {
+    #[schema(value_type = crate::domain::bounds::ShortName)]
     pub name: Text,
     #[serde(default)]
     pub description: Note,
+    #[schema(value_type = Vec<crate::http::shapes::KitPart>, min_items = 1, max_items = 50)]
     pub parts: Vec<NewPart>,
 }
 

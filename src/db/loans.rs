@@ -55,9 +55,11 @@ pub struct NewLoan {
     /// Defaults to the requester's own department; only admins may request for another.
     pub department_id: Option<i64>,
     /// What it is for: the meeting or event.
+    #[schema(value_type = crate::domain::bounds::FilledNote)]
     pub purpose: Note,
     pub starts_on: Day,
     pub ends_on: Day,
+    #[schema(value_type = Vec<crate::http::shapes::LoanLine>, min_items = 1, max_items = 200)]
     pub lines: Vec<Line>,
 }
 

@@ -360,6 +360,8 @@ impl Window {
 pub mod alerts;
 /// Assets: registration with EPC commissioning, lookups, listing.
 pub mod assets;
+/// An asset's documents.
+pub mod attachments;
 /// A city's worth of data for benchmarks and plan tests, made with set-based SQL.
 pub mod bench_data;
 /// Forward bookings: collisions of late returns with the next booking, and swaps.
@@ -375,8 +377,12 @@ pub mod disposals;
 mod error;
 pub use error::{Error, OptionalExt, Result};
 
+/// What backing up and restoring ask of the database.
+pub mod backup;
 /// Paperwork past its time limit (限时办结).
 pub mod deadlines;
+/// What the EPCIS export reads: the log, passages and counts in time order.
+pub mod epcis;
 /// The event log and the single function that changes an asset's state.
 pub mod events;
 /// Facts from the readers, and where each tag was last seen.

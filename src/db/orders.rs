@@ -147,7 +147,9 @@ pub async fn cancel<S: Paperwork>(
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Line {
-    #[serde(default, skip_deserializing)]
+    /// Given by the depot: a request refuses one.
+    #[serde(default, deserialize_with = "no_line_id")]
+    #[schema(read_only)]
     pub id: i64,
     pub category_id: Option<i64>,
     pub asset_id: Option<i64>,
@@ -164,6 +166,12 @@ pub const MAX_QUANTITY: i32 = 10_000;
 
 fn one() -> i32 {
     1
+}
+
+fn no_line_id<'de, D: serde::Deserializer<'de>>(_: D) -> Result<i64, D::Error> {
+    Err(serde::de::Error::custom(
+        "a line's id is given by the depot: leave it out",
+    ))
 }
 
 /// An asset held for an order, and what became of it.
@@ -315,7 +323,13 @@ pub async fn reserve(
             ids.dedup();
             line_of(conn, kind, order_id, ids).await?
         }
-        None => choose(conn, kind, order_id, department_id, period).await?,
+        None => {
+            let (booked, short) = choose(conn, kind, order_id, department_id, period).await?;
+            if let Some(first) = short.into_iter().next() {
+                return Err(Error::Conflict(first));
+            }
+            booked
+        }
     };
     let chosen: Vec<i64> = booked.iter().map(|&(asset, _)| asset).collect();
     if kind == OrderKind::Loan {
@@ -358,19 +372,17 @@ pub async fn reserve(
 }
 
 /// What approval would reserve right now, without reserving it: the automatic choice an
-/// admin sees, and may adjust, before approving.
+/// admin sees, and may adjust, before approving. Where stock falls short, what there is, and
+/// a word for each shortfall (the admin may approve the part and rent the rest).
 pub async fn proposal(
     conn: &mut PgConnection,
     kind: OrderKind,
     order_id: i64,
     department_id: i64,
     period: (Option<NaiveDate>, Option<NaiveDate>),
-) -> Result<Vec<i64>> {
-    Ok(choose(conn, kind, order_id, department_id, period)
-        .await?
-        .into_iter()
-        .map(|(asset, _)| asset)
-        .collect())
+) -> Result<(Vec<i64>, Vec<String>)> {
+    let (booked, short) = choose(conn, kind, order_id, department_id, period).await?;
+    Ok((booked.into_iter().map(|(asset, _)| asset).collect(), short))
 }
 
 /// The loan lines assets an admin chose themselves are booked for: the line naming the
@@ -400,15 +412,18 @@ async fn line_of(
     .await?)
 }
 
+/// The automatic choice for an order's lines: the assets free for the period, each with its
+/// line, and a word for each category that falls short (its free assets are still chosen).
 async fn choose(
     conn: &mut PgConnection,
     kind: OrderKind,
     order_id: i64,
     department_id: i64,
     period: (Option<NaiveDate>, Option<NaiveDate>),
-) -> Result<Vec<(i64, Option<i64>)>> {
+) -> Result<(Vec<(i64, Option<i64>)>, Vec<String>)> {
     let mut chosen: Vec<i64> = Vec::new();
     let mut booked: Vec<(i64, Option<i64>)> = Vec::new();
+    let mut short: Vec<String> = Vec::new();
     let for_line = |line: i64| (kind == OrderKind::Loan).then_some(line);
     // A kit's parts are asked for as lines of their own: the kit's quantity of each.
     let mut wanted: Vec<(i64, Option<i64>, Option<i64>, i32)> = Vec::new();
@@ -476,16 +491,16 @@ async fn choose(
                 .fetch_optional(&mut *conn)
                 .await?
                 .unwrap_or_else(|| format!("category {category_id}"));
-            return Err(Error::Conflict(format!(
+            short.push(format!(
                 "only {} of the {} {name} asked for are available for those dates",
                 ids.len(),
                 quantity
-            )));
+            ));
         }
         booked.extend(ids.iter().map(|&id| (id, for_line(line_id))));
         chosen.extend(ids);
     }
-    Ok(booked)
+    Ok((booked, short))
 }
 
 /// The assets booked on these lines of a loan and still waiting to be issued: a kit's

@@ -20,14 +20,18 @@ pub struct Department {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDepartment {
+    #[schema(value_type = crate::domain::bounds::FilledText)]
     pub code: Text,
+    #[schema(value_type = crate::domain::bounds::FilledText)]
     pub name: Text,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentChange {
+    #[schema(value_type = Option<crate::domain::bounds::FilledText>)]
     pub code: Option<Text>,
+    #[schema(value_type = Option<crate::domain::bounds::FilledText>)]
     pub name: Option<Text>,
 }
 
@@ -109,6 +113,7 @@ pub struct User {
 /// A user row with their department's name, for the registers page.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserListing {
+    pub id: i64,
     pub username: String,
     pub display_name: String,
     pub role: Role,
@@ -181,7 +186,7 @@ pub async fn count_users(conn: &mut PgConnection) -> Result<i64> {
 /// Every user with their department's name, by username.
 pub async fn user_listing(conn: &mut PgConnection) -> Result<Vec<UserListing>> {
     Ok(sqlx::query_as(
-        "select u.username, u.display_name, u.role, d.name as department, u.active
+        "select u.id, u.username, u.display_name, u.role, d.name as department, u.active
          from users u left join departments d on d.id = u.department_id order by u.username",
     )
     .fetch_all(conn)

@@ -107,7 +107,9 @@ pub struct Zone {
 pub struct NewZone {
     pub code: Text,
     pub name: Text,
+    /// storage (the default), staging, gate_inside or gate_outside
     #[serde(default = "storage")]
+    #[schema(value_type = String, pattern = "^(storage|staging|gate_inside|gate_outside)$")]
     pub kind: Text,
 }
 
@@ -120,6 +122,8 @@ fn storage() -> Text {
 pub struct ZoneChange {
     pub code: Option<Text>,
     pub name: Option<Text>,
+    /// storage, staging, gate_inside or gate_outside
+    #[schema(value_type = Option<String>, pattern = "^(storage|staging|gate_inside|gate_outside)$")]
     pub kind: Option<Text>,
 }
 
@@ -208,9 +212,13 @@ pub struct Category {
     /// saves. `None`: no price, so its lending counts nothing towards the savings.
     pub daily_rent_fen: Option<i64>,
     pub created_at: DateTime<Utc>,
+    /// The category it sits under, if any (the category tree).
+    pub parent_id: Option<i64>,
+    /// The national classification code (GB/T 14885, 固定资产分类与代码), 2 to 10 digits.
+    pub national_code: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCategory {
     pub code: Text,
@@ -218,7 +226,15 @@ pub struct NewCategory {
     pub useful_life_months: Option<Months>,
     /// The market's daily rental price of one, in fen (more than 0); omitted: none.
     #[serde(default)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 10_000_000_000_000_i64)]
     pub daily_rent_fen: Option<Fen>,
+    /// The category it sits under; omitted: a top category.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+    /// The national classification code (GB/T 14885), 2 to 10 digits; omitted: none.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{2,10}$")]
+    pub national_code: Option<Text>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -230,8 +246,16 @@ pub struct CategoryChange {
     /// The market's daily rental price of one, in fen (more than 0); `null`: no price any
     /// more; omitted: unchanged.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 10_000_000_000_000_i64)]
     pub daily_rent_fen: Option<Option<Fen>>,
+    /// The category it sits under; `null`: a top category; omitted: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub parent_id: Option<Option<i64>>,
+    /// The national classification code; `null`: none; omitted: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{2,10}$")]
+    pub national_code: Option<Option<Text>>,
 }
 
 /// A field that may be `null`: given (`Some`, perhaps `Some(None)`) or left out (`None`).
@@ -267,16 +291,63 @@ pub async fn category(conn: &mut PgConnection, id: i64) -> Result<Category> {
         .or_not_found(|| format!("category {id}"))
 }
 
+/// A national classification code: 2 to 10 digits.
+fn check_national_code(code: Option<&Text>) -> Result<Option<String>> {
+    let Some(code) = code.map(|c| c.trim()).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    if !(2..=10).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(super::Error::Invalid(format!(
+            "national_code: {code:?} is not 2 to 10 digits (GB/T 14885)"
+        )));
+    }
+    Ok(Some(code.to_owned()))
+}
+
+/// A category may sit under `parent` if the parent exists and is not `id` itself nor under
+/// it (the tree has no cycles).
+async fn check_parent(conn: &mut PgConnection, id: Option<i64>, parent: Option<i64>) -> Result<()> {
+    let Some(parent) = parent else {
+        return Ok(());
+    };
+    let chain: Vec<i64> = sqlx::query_scalar(
+        "with recursive up(id, parent_id, depth) as (
+             select id, parent_id, 0 from categories where id = $1
+             union all
+             select c.id, c.parent_id, up.depth + 1 from categories c join up on c.id = up.parent_id
+             where up.depth < 64)
+         select id from up",
+    )
+    .bind(parent)
+    .fetch_all(&mut *conn)
+    .await?;
+    if chain.is_empty() {
+        return Err(super::Error::Conflict(format!(
+            "parent_id: no category {parent}"
+        )));
+    }
+    if id.is_some_and(|id| chain.contains(&id)) {
+        return Err(super::Error::Conflict(
+            "parent_id: a category cannot sit under itself or one of its own".into(),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn create_category(conn: &mut PgConnection, new: &NewCategory) -> Result<Category> {
     check_daily_rent(new.daily_rent_fen)?;
+    let national_code = check_national_code(new.national_code.as_ref())?;
+    check_parent(conn, None, new.parent_id).await?;
     Ok(sqlx::query_as(
-        "insert into categories (code, name, useful_life_months, daily_rent_fen)
-         values ($1, $2, $3, $4) returning *",
+        "insert into categories (code, name, useful_life_months, daily_rent_fen, parent_id, national_code)
+         values ($1, $2, $3, $4, $5, $6) returning *",
     )
     .bind(new.code.trim())
     .bind(new.name.trim())
     .bind(new.useful_life_months.map(Months::as_i32))
     .bind(new.daily_rent_fen)
+    .bind(new.parent_id)
+    .bind(national_code)
     .fetch_one(conn)
     .await?)
 }
@@ -288,10 +359,19 @@ pub async fn update_category(
 ) -> Result<Category> {
     let rent = change.daily_rent_fen;
     check_daily_rent(rent.flatten())?;
+    let national_code = match &change.national_code {
+        Some(code) => Some(check_national_code(code.as_ref())?),
+        None => None,
+    };
+    if let Some(parent) = change.parent_id {
+        check_parent(conn, Some(id), parent).await?;
+    }
     sqlx::query_as(
         "update categories set code = coalesce($2, code), name = coalesce($3, name),
             useful_life_months = coalesce($4, useful_life_months),
-            daily_rent_fen = case when $5 then $6 else daily_rent_fen end
+            daily_rent_fen = case when $5 then $6 else daily_rent_fen end,
+            parent_id = case when $7 then $8 else parent_id end,
+            national_code = case when $9 then $10 else national_code end
          where id = $1 returning *",
     )
     .bind(id)
@@ -300,6 +380,10 @@ pub async fn update_category(
     .bind(change.useful_life_months.map(Months::as_i32))
     .bind(rent.is_some())
     .bind(rent.flatten())
+    .bind(change.parent_id.is_some())
+    .bind(change.parent_id.flatten())
+    .bind(national_code.is_some())
+    .bind(national_code.flatten())
     .fetch_optional(conn)
     .await?
     .or_not_found(|| format!("category {id}"))

@@ -11,7 +11,8 @@ use crate::domain::bounds::Text;
 
 #[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
 pub struct ReadPoint {
-    /// Antenna port, 1-based.
+    /// Antenna port, 1 to 64.
+    #[schema(minimum = 1, maximum = 64)]
     pub antenna: i32,
     pub zone_id: i64,
 }
@@ -33,7 +34,11 @@ pub struct Reader {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReader {
+    #[schema(value_type = crate::domain::bounds::FilledText)]
     pub name: Text,
+    /// `llrp://HOST[:PORT]`, `uhf18:///dev/PORT`, `uhf18+tcp://HOST:PORT`, `r2000:///dev/PORT`,
+    /// `r2000+tcp://HOST:PORT`, or `handheld:` for a handheld.
+    #[schema(value_type = String, max_length = 500, pattern = "^(handheld:|llrp://[A-Za-z0-9.-]+(:[1-9][0-9]{0,3})?|(uhf18|r2000)[+]tcp://[A-Za-z0-9.-]+:[1-9][0-9]{0,3}|(uhf18|r2000)://(/[A-Za-z0-9._-]+)+)$")]
     pub address: Text,
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -47,7 +52,9 @@ fn yes() -> bool {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReaderChange {
+    #[schema(value_type = Option<crate::domain::bounds::FilledText>)]
     pub name: Option<Text>,
+    #[schema(value_type = Option<String>, max_length = 500, pattern = "^(handheld:|llrp://[A-Za-z0-9.-]+(:[1-9][0-9]{0,3})?|(uhf18|r2000)[+]tcp://[A-Za-z0-9.-]+:[1-9][0-9]{0,3}|(uhf18|r2000)://(/[A-Za-z0-9._-]+)+)$")]
     pub address: Option<Text>,
     pub enabled: Option<bool>,
     /// Replaces all read points when given.

@@ -93,7 +93,10 @@ pub async fn insert(
     ctx: &Context,
 ) -> Result<(i64, Vec<i64>)> {
     let actor = ctx.actor;
-    let all_placed = entries.iter().all(|e| e.zone_id.is_some());
+    // A row with a zone is in the depot's stock there; one with an owning department and no
+    // zone is held by that department and stays there; one with neither awaits receipt.
+    let held = |e: &Entry| e.zone_id.is_none() && e.owner_department_id.is_some();
+    let all_placed = entries.iter().all(|e| e.zone_id.is_some() || held(e));
     let status = if all_placed {
         IntakeStatus::Completed
     } else {
@@ -134,10 +137,13 @@ pub async fn insert(
                                      model, serial_number, supplier, method, funding_source, finance_card_no, life, n)
          ), inserted as (
             insert into assets (epc, name, category_id, original_value_fen, acquired_on, source_class,
-                                owner_department_id, zone_id, state, model, serial_number, supplier,
+                                owner_department_id, holder_department_id, zone_id, state, model, serial_number, supplier,
                                 acquisition_method, funding_source, finance_card_no, useful_life_months)
             select r.epc, r.name, r.category_id, r.value, r.acquired_on, r.source_class::source_class,
-                   r.owner, r.zone, (case when r.zone is null then 'registered' else 'in_stock' end)::asset_state,
+                   r.owner, (case when r.zone is null then r.owner end), r.zone,
+                   (case when r.zone is not null then 'in_stock'
+                         when r.owner is not null then 'allocated'
+                         else 'registered' end)::asset_state,
                    r.model, r.serial_number, r.supplier, r.method::acquisition_method, r.funding_source,
                    r.finance_card_no, coalesce(r.life, c.useful_life_months)
             from r join categories c on c.id = r.category_id
@@ -196,6 +202,24 @@ pub async fn insert(
     .bind(&ctx.reason)
     .bind(&placed_ids)
     .bind(&zones)
+    .execute(&mut *conn)
+    .await?;
+    let held_ids: Vec<i64> = ids
+        .iter()
+        .zip(entries)
+        .filter(|(_, e)| held(e))
+        .map(|(id, _)| *id)
+        .collect();
+    sqlx::query(
+        "insert into events (actor_id, asset_id, order_kind, order_id, action, from_state, to_state, reason, details)
+         select $1, a.id, 'intake', $2, 'hold', 'registered', 'allocated', $3,
+                jsonb_build_object('department_id', a.owner_department_id)
+         from assets a where a.id = any($4::bigint[])",
+    )
+    .bind(actor)
+    .bind(intake)
+    .bind(&ctx.reason)
+    .bind(&held_ids)
     .execute(&mut *conn)
     .await?;
     if all_placed {

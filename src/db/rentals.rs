@@ -64,19 +64,23 @@ const SELECT: &str = "select r.id, r.loan_id, r.department_id,
 #[serde(deny_unknown_fields)]
 pub struct NewRental {
     /// Who the items are rented from (at most 200 characters).
+    #[schema(value_type = crate::domain::bounds::ShortName)]
     pub supplier: Text,
     /// What is rented: a category the loan asks for.
     pub category_id: i64,
     /// How many: 1 to 10,000.
+    #[schema(minimum = 1, maximum = 10_000)]
     pub quantity: i32,
     pub starts_on: Day,
     /// On or after `starts_on`; a rental lasts at most 366 days.
     pub ends_on: Day,
     /// The supplier's price of one item for one day, in fen: more than 0.
+    #[schema(value_type = i64, minimum = 1, maximum = 10_000_000_000_000_i64)]
     pub daily_price_fen: Fen,
     /// What the rental costs in all, in fen (more than 0), when the invoice says so;
     /// omitted: quantity × days × daily price.
     #[serde(default)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 10_000_000_000_000_i64)]
     pub total_fen: Option<Fen>,
     #[serde(default)]
     pub note: Note,

@@ -460,3 +460,74 @@ from every e left join departments d on d.id = e.department_id
 where $3::bigint is null or e.department_id = $3
 group by e.department_id, d.code, d.name
 order by e.department_id is null, d.name, e.department_id";
+
+/// One category's depreciation in a month: the assets on the books at its end (acquired by
+/// then, not disposed of by then), the month's charge, the accumulated depreciation and the
+/// net value at its end.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, sqlx::FromRow)]
+pub struct DepreciationRow {
+    pub category_id: i64,
+    pub category_code: String,
+    pub category: String,
+    /// Assets depreciated: with an acquisition date and a useful life (their own or the
+    /// category's).
+    pub assets: i64,
+    /// Assets on the books that cannot be depreciated: no acquisition date or no useful life.
+    pub undepreciated: i64,
+    pub original_fen: FenSum,
+    /// Charged in the month.
+    pub charge_fen: FenSum,
+    /// At the month's end.
+    pub accumulated_fen: FenSum,
+    pub net_fen: FenSum,
+}
+
+/// Straight-line depreciation (no residual value) of the month whose index is `month`
+/// (year · 12 + month − 1) and whose next month starts at `next_month`, by category; one
+/// department's assets (owned or held) only with `department`. Each asset follows
+/// [`crate::domain::depreciation::straight_line`]: after `n` months of its life (counted
+/// from its month of acquisition, at most the life) it has lost ⌊value · n / life⌋; the
+/// month's charge is that less the same a month earlier, so an asset acquired this month
+/// is charged nothing before next month.
+pub async fn depreciation(
+    conn: &mut PgConnection,
+    month: i32,
+    next_month: NaiveDate,
+    department: Option<i64>,
+) -> Result<Vec<DepreciationRow>> {
+    Ok(sqlx::query_as(
+        "with b as (
+            select a.category_id, a.original_value_fen as v,
+                   case when a.acquired_on is not null
+                        then coalesce(a.useful_life_months, c.useful_life_months) end as life,
+                   $1::int - (extract(year from a.acquired_on)::int * 12
+                              + extract(month from a.acquired_on)::int - 1) as n
+            from assets a join categories c on c.id = a.category_id
+            where (a.acquired_on is null or a.acquired_on < $2)
+              and ($3::bigint is null or a.owner_department_id = $3 or a.holder_department_id = $3)
+              and (a.state <> 'disposed' or not exists (
+                    select 1 from events e
+                    where e.asset_id = a.id and e.to_state = 'disposed' and e.at < $2::timestamptz))
+         ), d as (
+            select category_id, life, v,
+                   v * least(life, greatest(n, 0)) / life as acc,
+                   v * least(life, greatest(n - 1, 0)) / life as acc_before
+            from b
+         )
+         select c.id as category_id, c.code as category_code, c.name as category,
+                count(d.life) as assets,
+                count(*) - count(d.life) as undepreciated,
+                coalesce(sum(d.v) filter (where d.life is not null), 0)::text as original_fen,
+                coalesce(sum(d.acc - d.acc_before), 0)::text as charge_fen,
+                coalesce(sum(d.acc), 0)::text as accumulated_fen,
+                coalesce(sum(d.v - d.acc), 0)::text as net_fen
+         from d join categories c on c.id = d.category_id
+         group by c.id, c.code, c.name
+         order by c.code",
+    )
+    .bind(month)
+    .bind(next_month)
+    .bind(department)
+    .fetch_all(conn)
+    .await?)
+}

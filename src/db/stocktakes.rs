@@ -77,7 +77,7 @@ pub async fn create(
         .fetch_all(&mut *conn)
         .await?;
     if zones.is_empty() {
-        return Err(Error::Invalid(format!(
+        return Err(Error::Conflict(format!(
             "warehouse {warehouse_id} has no such zones to count"
         )));
     }

@@ -47,7 +47,9 @@ pub struct NewTransfer {
     /// Defaults to the requester's own department; only admins may request for another.
     pub department_id: Option<i64>,
     /// Why the department needs the assets for good.
+    #[schema(value_type = crate::domain::bounds::FilledNote)]
     pub purpose: Note,
+    #[schema(value_type = Vec<crate::http::shapes::TransferLine>, min_items = 1, max_items = 200)]
     pub lines: Vec<Line>,
 }
 

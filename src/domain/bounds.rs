@@ -157,12 +157,9 @@ known!(
 
 /// One line of text (a name, code, username, receipt number, search): no control
 /// characters at all, at most 500 characters.
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, ToSchema,
-)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(try_from = "String")]
 #[sqlx(transparent)]
-#[schema(value_type = String)]
 pub struct Text(String);
 
 impl Text {
@@ -174,12 +171,9 @@ text_type!(Text);
 
 /// Free text that may span lines (a purpose, reason or note): tab and line breaks allowed,
 /// no other control characters, at most 5,000 characters.
-#[derive(
-    Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, ToSchema,
-)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(try_from = "String")]
 #[sqlx(transparent)]
-#[schema(value_type = String)]
 pub struct Note(String);
 
 impl Note {
@@ -206,7 +200,7 @@ text_type!(Note);
 )]
 #[serde(try_from = "NaiveDate")]
 #[sqlx(transparent)]
-#[schema(value_type = String, format = Date)]
+#[schema(value_type = String, format = Date, pattern = "^(19[0-9]{2}|2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
 pub struct Day(NaiveDate);
 
 impl Day {
@@ -285,11 +279,9 @@ impl fmt::Display for Day {
     Serialize,
     Deserialize,
     sqlx::Type,
-    ToSchema,
 )]
 #[serde(try_from = "i64")]
 #[sqlx(transparent)]
-#[schema(value_type = i64)]
 pub struct Fen(i64);
 
 /// An `i64` newtype within `MIN..=MAX`: `new` checks, `get` reads, `TryFrom<i64>` for serde.
@@ -409,19 +401,13 @@ impl std::iter::Sum<i64> for FenSum {
 
 /// A page number of a list: 1 ..= 100,000. With at most 500 items a page, the offset
 /// stays far inside `i64`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "i64")]
-#[schema(value_type = i64)]
 pub struct PageNo(i64);
 
 /// A useful life in months (使用年限): 1 ..= 1,200 (a hundred years).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "i64")]
-#[schema(value_type = i32)]
 pub struct Months(i64);
 
 ranged_int!(Months, 1, 1_200, "a useful life is 1 to 1200 months");
@@ -449,9 +435,8 @@ impl Default for PageNo {
 /// An e-mail address to send notifications to, or none (empty): one `@` between a local
 /// part and a domain, no spaces, control characters or `<>",;`, at most 254 characters —
 /// the shape the schema's `users_email_shape` holds too.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String")]
-#[schema(value_type = String)]
 pub struct Email(String);
 
 impl Email {
@@ -602,18 +587,25 @@ secret_type!(Password);
 
 /// A password someone chooses: at least 10 characters (long enough that the sign-in
 /// throttle makes guessing hopeless), at most 1,024 bytes, no control characters.
-#[derive(Clone, Deserialize, ToSchema)]
+#[derive(Clone, Deserialize)]
 #[serde(try_from = "String")]
-#[schema(value_type = String, format = Password)]
 pub struct NewPassword(String);
 
 impl NewPassword {
     pub const MIN_CHARS: usize = 10;
+    /// As many as the longest sign-in password holds in the widest characters.
+    pub const MAX_CHARS: usize = Password::MAX_BYTES / 4;
 
     pub fn parse(password: impl Into<String>) -> Result<NewPassword, OutOfBounds> {
         let password = Password::parse(password)?.0;
         if password.chars().any(char::is_control) {
             return refuse("a password cannot contain control characters");
+        }
+        if password.chars().count() > NewPassword::MAX_CHARS {
+            return refuse(format!(
+                "a password has at most {} characters",
+                NewPassword::MAX_CHARS
+            ));
         }
         if password.chars().count() < NewPassword::MIN_CHARS {
             return refuse(format!(
@@ -740,3 +732,128 @@ mod tests {
         assert!(!format!("{p:?}").contains("hunter2"));
     }
 }
+
+/// The bounds of the types above, in the API's document: a client generated from it, or a
+/// tester, sends what the types accept.
+macro_rules! bounded_schema {
+    ($name:ident, $description:expr, |$b:ident| $bounds:expr) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let $b = utoipa::openapi::ObjectBuilder::new().description(Some($description));
+                $bounds.into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+/// No control characters (C0, DEL, C1).
+const ONE_LINE: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+/// Tab and line breaks, no other control characters.
+const LINES: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+bounded_schema!(
+    Text,
+    "One line of text: no control characters, at most 500 characters.",
+    |b| b
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .max_length(Some(Text::MAX_CHARS))
+        .pattern(Some(ONE_LINE))
+);
+bounded_schema!(
+    Note,
+    "Free text: tab and line breaks allowed, no other control characters, at most 5,000 characters.",
+    |b| b
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .max_length(Some(Note::MAX_CHARS))
+        .pattern(Some(LINES))
+);
+bounded_schema!(
+    Fen,
+    "An amount of money in fen (1 yuan = 100 fen): 0 to 10¹³.",
+    |b| b
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Int64
+        )))
+        .minimum(Some(Fen::MIN as f64))
+        .maximum(Some(Fen::MAX as f64))
+);
+bounded_schema!(PageNo, "A page number: 1 to 100,000.", |b| b
+    .schema_type(utoipa::openapi::schema::Type::Integer)
+    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+        utoipa::openapi::KnownFormat::Int64
+    )))
+    .minimum(Some(PageNo::MIN as f64))
+    .maximum(Some(PageNo::MAX as f64)));
+bounded_schema!(Months, "A useful life in months: 1 to 1,200.", |b| b
+    .schema_type(utoipa::openapi::schema::Type::Integer)
+    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+        utoipa::openapi::KnownFormat::Int32
+    )))
+    .minimum(Some(Months::MIN as f64))
+    .maximum(Some(Months::MAX as f64)));
+bounded_schema!(
+    NewPassword,
+    "A new password: at least 10 characters.",
+    |b| b
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Password
+        )))
+        .min_length(Some(NewPassword::MIN_CHARS))
+        .max_length(Some(NewPassword::MAX_CHARS))
+        .pattern(Some(ONE_LINE))
+);
+
+/// Text with something in it (not only spaces): one line, no control characters.
+const FILLED_LINE: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$";
+/// Text with something in it (not only spaces), tab and line breaks allowed.
+const FILLED_LINES: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$";
+
+/// In the API's document only: a [`Text`] that must not be blank (a name, code, username,
+/// receipt number), as the operation taking it checks.
+pub struct FilledText;
+
+/// In the API's document only: a [`Text`] name of 1 to 200 characters, not blank (a kit, a
+/// rental's supplier).
+pub struct ShortName;
+
+/// In the API's document only: a [`Note`] that must not be blank (a purpose, a reason).
+pub struct FilledNote;
+
+bounded_schema!(
+    FilledText,
+    "One line of text, not blank: no control characters, at most 500 characters.",
+    |b| b
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(Text::MAX_CHARS))
+        .pattern(Some(FILLED_LINE))
+);
+bounded_schema!(
+    ShortName,
+    "A name, not blank: no control characters, at most 200 characters.",
+    |b| b
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(200))
+        .pattern(Some(FILLED_LINE))
+);
+bounded_schema!(
+    FilledNote,
+    "Free text, not blank: tab and line breaks allowed, no other control characters, at most 5,000 characters.",
+    |b| b
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(Note::MAX_CHARS))
+        .pattern(Some(FILLED_LINES))
+);
+bounded_schema!(
+    Email,
+    "An e-mail address, or none (empty): one `@` between a local part and a domain, no spaces, control characters or `<>\",;`, at most 254 characters.",
+    |b| b
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .max_length(Some(Email::MAX_CHARS))
+        .pattern(Some("^([^\\s\\u0000-\\u001F\\u007F-\\u009F<>\",;@]+@[^\\s\\u0000-\\u001F\\u007F-\\u009F<>\",;@]+)?$"))
+);

@@ -256,6 +256,100 @@ impl fmt::Display for Decoded {
     }
 }
 
+/// The 96-bit encodings (hex, one per filter value) an EPC URI may stand for on a tag: a pure
+/// identity (`urn:epc:id:giai:…`, `grai`, `sgtin`) has one per filter value, a tag URI
+/// (`urn:epc:tag:giai-96:F.…`) one, a raw URI (`urn:epc:raw:96.xHEX`) its bits. `None`: not
+/// such a URI, or a value no 96-bit encoding holds.
+pub fn encodings(uri: &str) -> Option<Vec<String>> {
+    if let Some(rest) = uri.strip_prefix("urn:epc:raw:") {
+        let (bits, hex) = rest.split_once(".x")?;
+        let bytes = parse_hex(hex)?;
+        return (bits.parse::<usize>().ok()? == bytes.len() * 8).then(|| vec![hex_upper(&bytes)]);
+    }
+    let (scheme, filters, fields) = if let Some(rest) = uri.strip_prefix("urn:epc:id:") {
+        let (scheme, fields) = rest.split_once(':')?;
+        (scheme, 0..=7u8, fields)
+    } else {
+        let rest = uri.strip_prefix("urn:epc:tag:")?;
+        let (scheme, fields) = rest.split_once(':')?;
+        let (filter, fields) = fields.split_once('.')?;
+        let filter: u8 = filter
+            .parse()
+            .ok()
+            .filter(|f| *f <= 7 && filter.len() == 1)?;
+        (scheme.strip_suffix("-96")?, filter..=filter, fields)
+    };
+    let parts: Vec<&str> = fields.split('.').collect();
+    let number = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let mut out = Vec::new();
+    for filter in filters {
+        let bytes = match (scheme, parts.as_slice()) {
+            ("giai", [cp, reference]) => {
+                // GIAI-96 holds a numeric reference without leading zeros.
+                if reference.len() > 1 && reference.starts_with('0') {
+                    return None;
+                }
+                encode_giai96(filter, cp, number(reference)?).ok()?
+            }
+            ("sgtin", [cp, item, serial]) => {
+                encode_gtin_like(HEADER_SGTIN96, filter, cp, item, 13, serial)?
+            }
+            ("grai", [cp, kind, serial]) => {
+                encode_gtin_like(HEADER_GRAI96, filter, cp, kind, 12, serial)?
+            }
+            _ => return None,
+        };
+        out.push(hex_upper(&bytes));
+    }
+    Some(out)
+}
+
+/// SGTIN-96 and GRAI-96: header, filter, partition, company prefix, item reference or asset
+/// type (`digits` − the prefix's digits long), a 38-bit serial without leading zeros.
+fn encode_gtin_like(
+    header: u8,
+    filter: u8,
+    company_prefix: &str,
+    item: &str,
+    digits: usize,
+    serial: &str,
+) -> Option<[u8; 12]> {
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let cp_digits = company_prefix.len();
+    if !(6..=12).contains(&cp_digits) || !all_digits(company_prefix) || !all_digits(item) {
+        return None;
+    }
+    if cp_digits + item.len() != digits || serial.is_empty() || !all_digits(serial) {
+        return None;
+    }
+    if serial.len() > 1 && serial.starts_with('0') || serial.len() > 12 {
+        return None;
+    }
+    let serial: u64 = serial.parse().ok()?;
+    if serial >= 1 << 38 {
+        return None;
+    }
+    let partition = 12 - cp_digits;
+    let (_, _, item_bits) = GTIN_PARTITIONS[partition];
+    let cp: u128 = company_prefix.parse::<u64>().ok()?.into();
+    let item: u128 = if item.is_empty() {
+        0
+    } else {
+        item.parse::<u64>().ok()?.into()
+    };
+    let mut word: u128 = (header as u128) << 88;
+    word |= (filter as u128) << 85;
+    word |= (partition as u128) << 82;
+    word |= cp << (38 + item_bits);
+    word |= item << 38;
+    word |= serial as u128;
+    Some(word.to_be_bytes()[4..].try_into().expect("12 bytes"))
+}
+
 pub fn hex_upper(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
@@ -296,6 +390,26 @@ mod tests {
         assert!(encode_giai96(0, "06141a1", 1).is_err());
         assert!(encode_giai96(0, "0614141", 1 << 58).is_err());
         assert!(encode_giai96(0, "0614141", (1 << 58) - 1).is_ok());
+    }
+
+    #[test]
+    fn uris_encode_back_to_their_tags() {
+        for hex in [
+            "3414257BF400000000003039",
+            "3074257BF7194E4000001A85",
+            "3374257BF40C0E400000162E",
+        ] {
+            let d = decode(&parse_hex(hex).unwrap());
+            assert_eq!(encodings(&d.tag_uri()).unwrap(), [hex]);
+            let pure = encodings(&d.pure_identity().unwrap()).unwrap();
+            assert_eq!(pure.len(), 8);
+            assert!(pure.contains(&hex.to_owned()));
+        }
+        assert_eq!(encodings("urn:epc:raw:24.xE20012").unwrap(), ["E20012"]);
+        assert_eq!(encodings("urn:epc:raw:16.xE20012"), None);
+        assert_eq!(encodings("urn:epc:id:giai:0614141.012"), None);
+        assert_eq!(encodings("urn:epc:idpat:giai:0614141.*"), None);
+        assert_eq!(encodings("https://id.gs1.org/8004/061414112345"), None);
     }
 
     #[test]

@@ -77,6 +77,9 @@ impl fmt::Display for AssetState {
 pub enum AssetAction {
     /// Intake: the depot receives a registered asset into a zone.
     Receive,
+    /// A register taken over: the asset was already held by its owning department, and
+    /// stays there, in that department's custody.
+    Hold,
     /// An order was approved: the asset is held for it.
     Reserve,
     /// The order holding the asset was cancelled or completed without it.
@@ -127,6 +130,7 @@ use AssetState as S;
 /// The lifecycle: for each action, the states it may start from and where it leads.
 pub const TRANSITIONS: &[(AssetAction, &[AssetState], Target)] = &[
     (A::Receive, &[S::Registered], Target::State(S::InStock)),
+    (A::Hold, &[S::Registered], Target::State(S::Allocated)),
     (
         A::Reserve,
         &[S::InStock, S::Listed],
@@ -138,7 +142,7 @@ pub const TRANSITIONS: &[(AssetAction, &[AssetState], Target)] = &[
     (A::ReturnDamaged, &[S::OnLoan], Target::State(S::InRepair)),
     (
         A::SendToRepair,
-        &[S::InStock, S::Listed],
+        &[S::InStock, S::Listed, S::Reserved],
         Target::State(S::InRepair),
     ),
     (A::Repair, &[S::InRepair], Target::Home),
@@ -192,8 +196,9 @@ fn join_states(states: &[AssetState]) -> String {
 }
 
 impl AssetAction {
-    pub const ALL: [AssetAction; 18] = [
+    pub const ALL: [AssetAction; 19] = [
         A::Receive,
+        A::Hold,
         A::Reserve,
         A::Release,
         A::Issue,
@@ -250,6 +255,7 @@ impl AssetAction {
     pub fn as_str(self) -> &'static str {
         match self {
             A::Receive => "receive",
+            A::Hold => "hold",
             A::Reserve => "reserve",
             A::Release => "release",
             A::Issue => "issue",
@@ -274,6 +280,7 @@ impl AssetAction {
     pub fn verb(self) -> &'static str {
         match self {
             A::Receive => "receive",
+            A::Hold => "register as held by its department",
             A::Reserve => "reserve",
             A::Release => "release",
             A::Issue => "issue",

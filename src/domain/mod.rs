@@ -11,6 +11,8 @@ pub mod deadlines;
 pub mod depreciation;
 /// GS1 EPC encodings: GIAI-96 for new assets; GRAI-96, SGTIN-96 and raw when reading.
 pub mod epc;
+/// EPCIS 2.0 / CBV 2.0: the log as GS1 ObjectEvents, and GS1's event hash.
+pub mod epcis;
 /// Asset labels in ZPL II for Zebra RFID printers: EPC bank write, QR code, name and number.
 pub mod labels;
 /// The asset lifecycle and order status tables.

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 /// What a notice tells of. Mirrors `notices_kind_known` in the schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = NoticeKind)]
 pub enum Kind {
     /// A request waits for a decision: to the approvers.
     ApprovalWaiting,

@@ -7,7 +7,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
 use super::{ApiError, ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
-use crate::app::assets::{self, ActionBody, AssetFilter, DecodedEpc, ManualAction, Relocation};
+use crate::app::assets::{
+    self, ActionBody, AssetFilter, DecodedEpc, ManualAction, Relocation, Retag,
+};
+use crate::app::tags::TagWritten;
 use crate::app::Reason;
 use crate::auth::Actor;
 use crate::db::assets::{Asset, AssetChange, NewAsset};
@@ -34,6 +37,8 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(withdraw_hand_in))
         .routes(routes!(list_hand_ins))
         .routes(routes!(relocate_asset))
+        .routes(routes!(retag_asset))
+        .routes(routes!(write_asset_tag))
         .routes(routes!(decode_epc))
 }
 
@@ -46,7 +51,7 @@ pub struct AssetQuery {
     pub category: Option<i64>,
     pub zone: Option<i64>,
     /// Matches name, EPC or category name.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub q: Option<Text>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
     pub page: Option<PageNo>,
@@ -124,7 +129,7 @@ async fn asset_events(
 macro_rules! manual_actions {
     ($($handler:ident: $path:literal => $action:ident, $doc:literal;)+) => {$(
         #[doc = $doc]
-        #[utoipa::path(post, path = $path, tag = "assets", request_body = ActionBody,
+        #[utoipa::path(post, path = $path, tag = "assets", request_body = Option<ActionBody>,
             responses((status = 200, body = Asset), (status = 409, body = ErrorBody)))]
         async fn $handler(
             actor: Actor,
@@ -151,7 +156,7 @@ manual_actions! {
 
 /// A department offers an allocated asset of its own back to the depot (上缴); the keeper
 /// takes it in when it arrives (`take_in`). 409 if it is listed, lent or already offered.
-#[utoipa::path(post, path = "/assets/{id}/hand_in", tag = "assets", request_body = Reason,
+#[utoipa::path(post, path = "/assets/{id}/hand_in", tag = "assets", request_body = Option<Reason>,
     responses((status = 201, body = HandIn), (status = 409, body = ErrorBody)))]
 async fn hand_in_asset(
     actor: Actor,
@@ -164,7 +169,7 @@ async fn hand_in_asset(
 }
 
 /// Withdraw a hand-in the depot has not taken in yet. 409 if there is none.
-#[utoipa::path(post, path = "/assets/{id}/withdraw_hand_in", tag = "assets", request_body = Reason,
+#[utoipa::path(post, path = "/assets/{id}/withdraw_hand_in", tag = "assets", request_body = Option<Reason>,
     responses((status = 204), (status = 409, body = ErrorBody)))]
 async fn withdraw_hand_in(
     actor: Actor,
@@ -193,15 +198,42 @@ async fn relocate_asset(
     Ok(Json(assets::relocate(&app, &actor, id, body).await?))
 }
 
+/// Re-tag an asset whose tag is damaged or lost (admin or keeper): its EPC changes (to the
+/// one given, or a new GIAI-96), the asset and its orders stay, and the timeline records
+/// the old and the new EPC. 409: another asset carries that EPC, or the asset is disposed.
+#[utoipa::path(post, path = "/assets/{id}/retag", tag = "assets", request_body = Retag, responses((status = 200, body = Asset), (status = 409, body = ErrorBody)))]
+async fn retag_asset(
+    actor: Actor,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Json(body): Json<Retag>,
+) -> ApiResult<Json<Asset>> {
+    Ok(Json(assets::retag(&app, &actor, id, body).await?))
+}
+
+/// Write the asset's EPC to the one new tag on the keeper's desk reader (`tag_writer`), then
+/// read it back (admin or keeper). 409: no tag, several, a tag carrying another asset's EPC,
+/// or one that would not take the write; 503: the writer cannot be reached.
+#[utoipa::path(post, path = "/assets/{id}/write_tag", tag = "assets", responses((status = 200, body = TagWritten), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+async fn write_asset_tag(
+    actor: Actor,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<TagWritten>> {
+    Ok(Json(crate::app::tags::write(&app, &actor, id).await?))
+}
+
 /// Decode an EPC (hex) into its tag URI, and find the asset that carries it.
-#[utoipa::path(get, path = "/epc/{hex}", tag = "assets", responses((status = 200, body = DecodedEpc), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/epc/{hex}", tag = "assets",
+    params(("hex" = String, Path, description = "The EPC: 1 to 62 bytes in hex.", pattern = "^([0-9A-Fa-f]{2}){1,62}$")),
+    responses((status = 200, body = DecodedEpc), (status = 400, body = ErrorBody)))]
 async fn decode_epc(
     actor: Actor,
     State(app): State<App>,
     Path(hex): Path<String>,
 ) -> ApiResult<Json<DecodedEpc>> {
     let bytes = epc::parse_hex(&hex)
-        .filter(|b| !b.is_empty())
+        .filter(|b| !b.is_empty() && hex.trim() == hex)
         .ok_or_else(|| ApiError::BadRequest(format!("{hex:?} is not an EPC in hex")))?;
     Ok(Json(assets::decode_epc(&app, &actor, &bytes).await?))
 }

@@ -102,7 +102,7 @@ async fn appraise_disposal(
 }
 
 /// Approve an appraised disposal (admin).
-#[utoipa::path(post, path = "/disposals/{id}/approve", tag = "disposals", request_body = Reason,
+#[utoipa::path(post, path = "/disposals/{id}/approve", tag = "disposals", request_body = Option<Reason>,
     responses((status = 200, body = Disposal), (status = 409, body = ErrorBody)))]
 async fn approve_disposal(
     actor: Actor,
@@ -114,7 +114,7 @@ async fn approve_disposal(
 }
 
 /// Reject (admin), with a reason: the assets go back in stock.
-#[utoipa::path(post, path = "/disposals/{id}/reject", tag = "disposals", request_body = Reason, responses((status = 200, body = Disposal)))]
+#[utoipa::path(post, path = "/disposals/{id}/reject", tag = "disposals", request_body = crate::app::Reasoned, responses((status = 200, body = Disposal)))]
 async fn reject_disposal(
     actor: Actor,
     State(app): State<App>,
@@ -125,7 +125,7 @@ async fn reject_disposal(
 }
 
 /// Cancel before approval (admin), with a reason: the assets go back in stock.
-#[utoipa::path(post, path = "/disposals/{id}/cancel", tag = "disposals", request_body = Reason, responses((status = 200, body = Disposal)))]
+#[utoipa::path(post, path = "/disposals/{id}/cancel", tag = "disposals", request_body = crate::app::Reasoned, responses((status = 200, body = Disposal)))]
 async fn cancel_disposal(
     actor: Actor,
     State(app): State<App>,
@@ -148,7 +148,7 @@ async fn sell_disposal(
 }
 
 /// Scrapped (admin): the assets are disposed of; there is nothing to remit.
-#[utoipa::path(post, path = "/disposals/{id}/scrap", tag = "disposals", request_body = Reason,
+#[utoipa::path(post, path = "/disposals/{id}/scrap", tag = "disposals", request_body = Option<Reason>,
     responses((status = 200, body = Disposal), (status = 409, body = ErrorBody)))]
 async fn scrap_disposal(
     actor: Actor,

@@ -46,8 +46,15 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `conflict`.
     pub code: &'static str,
-    /// What went wrong, for a person.
+    /// What went wrong, for a person (in English).
     pub message: String,
+    /// The message's key in the message catalogue, for a client that says it in its own
+    /// language (`app::messages`), with the values in its holes; absent for a message the
+    /// catalogue does not hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_key: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub message_args: Vec<String>,
 }
 
 impl ApiError {
@@ -104,10 +111,14 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(why) => Some(crate::app::Cause(why.clone())),
             _ => None,
         };
+        let message = self.to_string();
+        let said = app::messages::lookup(&message);
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code(),
-                message: self.to_string(),
+                message_key: said.as_ref().map(|m| m.key),
+                message_args: said.map(|m| m.args).unwrap_or_default(),
+                message,
             },
         };
         let mut response = (self.status_code(), axum::Json(body)).into_response();

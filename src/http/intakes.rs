@@ -104,7 +104,7 @@ async fn receive_intake(
 }
 
 /// Cancel (keeper or admin) while none of the intake's assets has been received.
-#[utoipa::path(post, path = "/intakes/{id}/cancel", tag = "intakes", request_body = Reason,
+#[utoipa::path(post, path = "/intakes/{id}/cancel", tag = "intakes", request_body = Option<Reason>,
     responses((status = 200, body = Intake), (status = 409, body = ErrorBody)))]
 async fn cancel_intake(
     actor: Actor,
@@ -116,7 +116,7 @@ async fn cancel_intake(
 }
 
 /// Close (keeper or admin) an intake whose remaining items will not arrive; reason required.
-#[utoipa::path(post, path = "/intakes/{id}/complete", tag = "intakes", request_body = Reason,
+#[utoipa::path(post, path = "/intakes/{id}/complete", tag = "intakes", request_body = crate::app::Reasoned,
     responses((status = 200, body = Intake), (status = 409, body = ErrorBody)))]
 async fn complete_intake(
     actor: Actor,

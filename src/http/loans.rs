@@ -42,7 +42,7 @@ pub fn router() -> OpenApiRouter<App> {
 #[serde(deny_unknown_fields)]
 pub struct LoanQuery {
     /// A loan status, or `overdue`.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub status: Option<Text>,
     pub department: Option<i64>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
@@ -101,7 +101,7 @@ async fn loan_events(
 }
 
 /// Approve (admin): reserve assets for the loan's dates. 409 if they are not available.
-#[utoipa::path(post, path = "/loans/{id}/approve", tag = "loans", request_body = Approval,
+#[utoipa::path(post, path = "/loans/{id}/approve", tag = "loans", request_body = Option<Approval>,
     responses((status = 200, body = Loan), (status = 409, body = ErrorBody)))]
 async fn approve_loan(
     actor: Actor,
@@ -112,7 +112,7 @@ async fn approve_loan(
     Ok(Json(loans::approve(&app, &actor, id, body).await?))
 }
 
-#[utoipa::path(post, path = "/loans/{id}/reject", tag = "loans", request_body = Reason, responses((status = 200, body = Loan)))]
+#[utoipa::path(post, path = "/loans/{id}/reject", tag = "loans", request_body = crate::app::Reasoned, responses((status = 200, body = Loan)))]
 async fn reject_loan(
     actor: Actor,
     State(app): State<App>,
@@ -124,7 +124,7 @@ async fn reject_loan(
 
 /// Sign off (finance approver) a loan the approval chain sent to finance: it is approved.
 /// 409 unless it awaits finance.
-#[utoipa::path(post, path = "/loans/{id}/sign-off", tag = "loans", request_body = Reason,
+#[utoipa::path(post, path = "/loans/{id}/sign-off", tag = "loans", request_body = Option<Reason>,
     responses((status = 200, body = Loan), (status = 409, body = ErrorBody)))]
 async fn sign_off_loan(
     actor: Actor,
@@ -137,7 +137,7 @@ async fn sign_off_loan(
 
 /// Refuse (finance approver) a loan awaiting finance, with a reason: it is rejected and its
 /// reserved assets go back.
-#[utoipa::path(post, path = "/loans/{id}/refuse", tag = "loans", request_body = Reason,
+#[utoipa::path(post, path = "/loans/{id}/refuse", tag = "loans", request_body = crate::app::Reasoned,
     responses((status = 200, body = Loan), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn refuse_loan(
     actor: Actor,
@@ -155,7 +155,7 @@ async fn list_sign_offs(actor: Actor, State(app): State<App>) -> ApiResult<Json<
 }
 
 /// Cancel (the requesting department or an admin) before anything is issued.
-#[utoipa::path(post, path = "/loans/{id}/cancel", tag = "loans", request_body = Reason, responses((status = 200, body = Loan)))]
+#[utoipa::path(post, path = "/loans/{id}/cancel", tag = "loans", request_body = Option<Reason>, responses((status = 200, body = Loan)))]
 async fn cancel_loan(
     actor: Actor,
     State(app): State<App>,
@@ -166,7 +166,7 @@ async fn cancel_loan(
 }
 
 /// Issue (keeper): hand over reserved assets; partial issue allowed.
-#[utoipa::path(post, path = "/loans/{id}/issue", tag = "loans", request_body = Issue, responses((status = 200, body = Loan)))]
+#[utoipa::path(post, path = "/loans/{id}/issue", tag = "loans", request_body = Option<super::shapes::IssueBody>, responses((status = 200, body = Loan)))]
 async fn issue_loan(
     actor: Actor,
     State(app): State<App>,
@@ -178,7 +178,7 @@ async fn issue_loan(
 
 /// Return (keeper): take assets back with their inspection; damage or loss opens a
 /// compensation case.
-#[utoipa::path(post, path = "/loans/{id}/return", tag = "loans", request_body = Return, responses((status = 200, body = Loan)))]
+#[utoipa::path(post, path = "/loans/{id}/return", tag = "loans", request_body = Option<Return>, responses((status = 200, body = Loan)))]
 async fn return_loan(
     actor: Actor,
     State(app): State<App>,
@@ -258,7 +258,7 @@ async fn pay_compensation(
     Ok(Json(loans::paid(&app, &actor, id, body).await?))
 }
 
-#[utoipa::path(post, path = "/compensations/{id}/waive", tag = "compensations", request_body = Reason, responses((status = 200, body = Compensation)))]
+#[utoipa::path(post, path = "/compensations/{id}/waive", tag = "compensations", request_body = crate::app::Reasoned, responses((status = 200, body = Compensation)))]
 async fn waive_compensation(
     actor: Actor,
     State(app): State<App>,

@@ -93,7 +93,6 @@ async fn list_deadlines(actor: Actor, State(app): State<App>) -> ApiResult<Json<
 #[serde(deny_unknown_fields)]
 pub struct OverdueQuery {
     /// Only the work of those who act so: admin, keeper or department.
-    #[param(value_type = Option<String>)]
     pub acts: Option<Acts>,
 }
 

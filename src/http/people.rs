@@ -76,12 +76,26 @@ async fn delete_department(
 }
 
 /// Users (admins and auditors see all; others see themselves).
-#[utoipa::path(get, path = "/users", tag = "users", params(Paging), responses((status = 200, body = Page<User>)))]
+/// The list of users is paged by page number only.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<crate::domain::bounds::PageNo>,
+    pub per_page: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/users", tag = "users", params(UserQuery), responses((status = 200, body = Page<User>)))]
 async fn list_users(
     actor: Actor,
     State(app): State<App>,
-    Query(paging): Query<Paging>,
+    Query(q): Query<UserQuery>,
 ) -> ApiResult<Json<Page<User>>> {
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+        after: None,
+    };
     Ok(Json(people::list_users(&app, &actor, paging).await?))
 }
 

@@ -110,7 +110,7 @@ async fn delete_gate(
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// The reader name, for a CSV body.
-    #[param(value_type = Option<String>)]
+    #[param(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub reader: Option<Text>,
 }
 
@@ -252,7 +252,7 @@ pub struct Acknowledgement {
     pub note: Note,
 }
 
-#[utoipa::path(post, path = "/alerts/{id}/acknowledge", tag = "readers", request_body = Acknowledgement, responses((status = 200, body = Alert)))]
+#[utoipa::path(post, path = "/alerts/{id}/acknowledge", tag = "readers", request_body = Option<Acknowledgement>, responses((status = 200, body = Alert)))]
 async fn acknowledge_alert(
     actor: Actor,
     State(app): State<App>,
@@ -277,7 +277,7 @@ pub struct PassageDecision {
 /// an exit without an order is raised. Judged against the asset now: if it moved on since
 /// (returned by hand, its order cancelled), 409 and nothing changes. Closes the alert; a
 /// second decision is 409.
-#[utoipa::path(post, path = "/alerts/{id}/confirm", tag = "readers", request_body = PassageDecision,
+#[utoipa::path(post, path = "/alerts/{id}/confirm", tag = "readers", request_body = Option<PassageDecision>,
     responses((status = 200, body = Alert), (status = 409, body = ErrorBody)))]
 async fn confirm_passage(
     actor: Actor,
@@ -292,7 +292,7 @@ async fn confirm_passage(
 
 /// Dismiss an uncertain passage: nothing happened, and nothing changes but the alert, which
 /// closes. A second decision is 409.
-#[utoipa::path(post, path = "/alerts/{id}/dismiss", tag = "readers", request_body = PassageDecision,
+#[utoipa::path(post, path = "/alerts/{id}/dismiss", tag = "readers", request_body = Option<PassageDecision>,
     responses((status = 200, body = Alert), (status = 409, body = ErrorBody)))]
 async fn dismiss_passage(
     actor: Actor,
@@ -311,6 +311,7 @@ pub struct StreamQuery {
     pub gate: Option<i64>,
     pub zone: Option<i64>,
     /// `loan:7`, `transfer:3`, …
+    #[param(pattern = "^(intake|loan|transfer|disposal|compensation):[0-9]{1,18}$")]
     pub order: Option<String>,
 }
 

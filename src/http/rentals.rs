@@ -98,7 +98,7 @@ async fn rental_events(
 }
 
 /// The rented items came in from the supplier (keeper or admin); 409 unless it is ordered.
-#[utoipa::path(post, path = "/rentals/{id}/receive", tag = "rentals", request_body = Reason,
+#[utoipa::path(post, path = "/rentals/{id}/receive", tag = "rentals", request_body = Option<Reason>,
     responses((status = 200, body = Rental), (status = 409, body = ErrorBody)))]
 async fn receive_rental(
     actor: Actor,
@@ -110,7 +110,7 @@ async fn receive_rental(
 }
 
 /// The rented items went back to the supplier (keeper or admin); 409 unless it was received.
-#[utoipa::path(post, path = "/rentals/{id}/return", tag = "rentals", request_body = Reason,
+#[utoipa::path(post, path = "/rentals/{id}/return", tag = "rentals", request_body = Option<Reason>,
     responses((status = 200, body = Rental), (status = 409, body = ErrorBody)))]
 async fn return_rental(
     actor: Actor,
@@ -122,7 +122,7 @@ async fn return_rental(
 }
 
 /// Call the rental off before anything came (admin); 409 unless it is ordered.
-#[utoipa::path(post, path = "/rentals/{id}/cancel", tag = "rentals", request_body = Reason,
+#[utoipa::path(post, path = "/rentals/{id}/cancel", tag = "rentals", request_body = Option<Reason>,
     responses((status = 200, body = Rental), (status = 409, body = ErrorBody)))]
 async fn cancel_rental(
     actor: Actor,

@@ -6,11 +6,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
 use super::{ApiResult, App, Json, Query};
-use crate::app::reports::{self, Figures, PeriodQuery};
+use crate::app::reports::{self, DepreciationReport, Figures, MonthQuery, PeriodQuery};
 use crate::auth::Actor;
 
 pub fn router() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(read_figures))
+    OpenApiRouter::new()
+        .routes(routes!(read_figures))
+        .routes(routes!(read_depreciation))
 }
 
 /// The figures the seeds publish, by department: loan batches and assets lent (and their
@@ -25,4 +27,19 @@ async fn read_figures(
     Query(q): Query<PeriodQuery>,
 ) -> ApiResult<Json<Figures>> {
     Ok(Json(reports::figures(&app, &actor, &q).await?))
+}
+
+/// The register's depreciation in a month (`?month=2030-03`; none: this month), by
+/// category: the assets on the books at its end, the month's charge, the accumulated
+/// depreciation and the net value (straight line, no residual value, from the month after
+/// acquisition, over the asset's useful life or its category's). A department sees the
+/// assets it owns or holds. 422 for a bad month.
+#[utoipa::path(get, path = "/reports/depreciation", tag = "reports", params(MonthQuery),
+    responses((status = 200, body = DepreciationReport), (status = 422, body = ErrorBody)))]
+async fn read_depreciation(
+    actor: Actor,
+    State(app): State<App>,
+    Query(q): Query<MonthQuery>,
+) -> ApiResult<Json<DepreciationReport>> {
+    Ok(Json(reports::depreciation(&app, &actor, &q).await?))
 }

@@ -59,7 +59,7 @@ async fn whoami(actor: Actor) -> Json<Actor> {
 }
 
 /// Sign out: ends the session and clears the cookie.
-#[utoipa::path(delete, path = "/session", tag = "session", responses((status = 204)))]
+#[utoipa::path(delete, path = "/session", tag = "session", security((), ("session" = [])), responses((status = 204)))]
 async fn sign_out(State(app): State<App>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(token) = cookie::session(&headers) {
         check_same_origin(&headers)?;

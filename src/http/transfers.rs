@@ -86,7 +86,7 @@ async fn transfer_events(
 }
 
 /// Approve (admin): reserve assets from today on, for good. 409 if they are not available.
-#[utoipa::path(post, path = "/transfers/{id}/approve", tag = "transfers", request_body = Approval,
+#[utoipa::path(post, path = "/transfers/{id}/approve", tag = "transfers", request_body = Option<Approval>,
     responses((status = 200, body = Transfer), (status = 409, body = ErrorBody)))]
 async fn approve_transfer(
     actor: Actor,
@@ -98,7 +98,7 @@ async fn approve_transfer(
 }
 
 /// Reject (admin), with a reason.
-#[utoipa::path(post, path = "/transfers/{id}/reject", tag = "transfers", request_body = Reason, responses((status = 200, body = Transfer)))]
+#[utoipa::path(post, path = "/transfers/{id}/reject", tag = "transfers", request_body = crate::app::Reasoned, responses((status = 200, body = Transfer)))]
 async fn reject_transfer(
     actor: Actor,
     State(app): State<App>,
@@ -109,7 +109,7 @@ async fn reject_transfer(
 }
 
 /// Cancel (the requesting department or an admin) before the handover; reserved assets are released.
-#[utoipa::path(post, path = "/transfers/{id}/cancel", tag = "transfers", request_body = Reason, responses((status = 200, body = Transfer)))]
+#[utoipa::path(post, path = "/transfers/{id}/cancel", tag = "transfers", request_body = Option<Reason>, responses((status = 200, body = Transfer)))]
 async fn cancel_transfer(
     actor: Actor,
     State(app): State<App>,

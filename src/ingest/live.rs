@@ -126,6 +126,11 @@ impl Filter {
             "compensation" => OrderKind::Compensation,
             _ => return None,
         };
+        // Digits only, as the API's document says (`parse` would take a sign or any
+        // number of leading zeros).
+        if id.is_empty() || id.len() > 18 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
         Some((kind, id.parse().ok()?))
     }
 }

@@ -37,6 +37,7 @@ pub fn router() -> Router<App> {
         .route("/disposals/{id}/{action}", post(disposal_action))
         .route("/admin/registers", get(registers))
         .route("/admin/users", post(add_user))
+        .route("/admin/users/{id}", get(user_page).post(change_user))
         .route("/admin/departments", post(add_department))
         .route("/admin/warehouses", post(add_warehouse))
         .route("/admin/zones", post(add_zone))
@@ -120,19 +121,40 @@ async fn transfer_action(
 ) -> PageResult {
     let actor = &v.actor;
     let reason = note(&form, "reason")?;
-    match action.as_str() {
+    if action == "issue" && !super::confirmed(&form) {
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: Op::IssueTransfer,
+                title: &format!("{} {id}?", v.lang.t("hand_over_transfer")),
+                message: v.lang.t("hand_over_text").to_owned(),
+                action: format!("/admin/transfers/{id}/issue"),
+                reason_asked: false,
+                back: "/admin/transfers".into(),
+            },
+        );
+    }
+    let done = match action.as_str() {
         "approve" => {
             let approval = Approval {
                 asset_ids: None,
                 reason,
             };
             transfers::approve(&app, actor, id, approval).await?;
+            "approved"
         }
-        "reject" => drop(transfers::reject(&app, actor, id, Reason { reason }).await?),
-        "issue" => drop(transfers::issue(&app, actor, id).await?),
+        "reject" => {
+            transfers::reject(&app, actor, id, Reason { reason }).await?;
+            "rejected"
+        }
+        "issue" => {
+            transfers::issue(&app, actor, id).await?;
+            "handed_over"
+        }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
-    }
-    Ok(Redirect::to("/admin/transfers").into_response())
+    };
+    Ok(Redirect::to(&super::done("/admin/transfers", done)).into_response())
 }
 
 #[derive(askama::Template)]
@@ -183,9 +205,26 @@ struct DisposalPage {
     timeline: Vec<Event>,
     /// What the viewer may do to the disposal now: appraise, decide, sell, remit.
     can: Vec<&'static str>,
+    /// The action refused, and why (in the page's language), shown beside its form.
+    refused: (String, String),
+    /// What was typed into the refused form, shown again.
+    typed: Fields,
 }
 
 impl DisposalPage {
+    /// What was typed into `name`, when the form came back refused.
+    fn typed(&self, name: &str) -> &str {
+        field(&self.typed, name)
+    }
+
+    /// Why `action` was refused, if it was.
+    fn refused(&self, action: &str) -> &str {
+        match self.refused.0 == action {
+            true => self.refused.1.as_str(),
+            false => "",
+        }
+    }
+
     fn status(&self) -> &'static str {
         self.d.status.as_str()
     }
@@ -203,14 +242,30 @@ const DISPOSAL_OFFERS: &[policy::Offer] = &[
 ];
 
 async fn disposal_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
-    let d = disposals::get(&app, &v.actor, id).await?;
-    let timeline = disposals::events(&app, &v.actor, id).await?;
+    disposal_page(&app, &v, id, None).await
+}
+
+/// The disposal's page; with a refused action, its message and what was typed.
+async fn disposal_page(
+    app: &App,
+    v: &Viewer,
+    id: i64,
+    refused: Option<(String, String, Fields)>,
+) -> PageResult {
+    let d = disposals::get(app, &v.actor, id).await?;
+    let timeline = disposals::events(app, &v.actor, id).await?;
     let can = policy::offered(&v.actor, DISPOSAL_OFFERS, DISPOSAL_ACTIONS, d.status);
+    let (refused, typed) = match refused {
+        Some((action, message, typed)) => ((action, v.lang.say(&message)), typed),
+        None => Default::default(),
+    };
     render(DisposalPage {
         c: v.chrome("disposals"),
         d,
         timeline,
         can,
+        refused,
+        typed,
     })
 }
 
@@ -220,37 +275,119 @@ async fn disposal_action(
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    let needs_reason = action == "scrap";
+    if matches!(action.as_str(), "approve" | "scrap")
+        && (!super::confirmed(&form) || (needs_reason && field(&form, "reason").is_empty()))
+    {
+        let (title, message) = match action.as_str() {
+            "approve" => ("approve_disposal", "approve_disposal_text"),
+            _ => ("scrap_disposal", "scrap_disposal_text"),
+        };
+        let op = match action.as_str() {
+            "approve" => Op::ApproveDisposal,
+            _ => Op::ScrapDisposal,
+        };
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op,
+                title: &format!("{} {id}?", v.lang.t(title)),
+                message: v.lang.t(message).to_owned(),
+                action: format!("/disposals/{id}/{action}"),
+                reason_asked: needs_reason,
+                back: format!("/disposals/{id}"),
+            },
+        );
+    }
+    let result = disposal_step(&app, &v, id, &action, &form).await;
+    match result {
+        Ok(done) => {
+            Ok(Redirect::to(&super::done(&format!("/disposals/{id}"), done)).into_response())
+        }
+        // A sale below the appraisal is asked again, to be confirmed.
+        Err(PageError::App(app::Error::Conflict(message)))
+            if app::messages::lookup(&message).is_some_and(|m| m.key == "below_appraisal") =>
+        {
+            let message = v.lang.say(&message);
+            super::confirm(
+                &v,
+                &form,
+                super::Ask {
+                    op: Op::SellDisposal,
+                    title: v.lang.t("confirm_sale"),
+                    message,
+                    action: format!("/disposals/{id}/sell"),
+                    reason_asked: false,
+                    back: format!("/disposals/{id}"),
+                },
+            )
+        }
+        // A figure or a rule refused: the page again, the message beside the form, what
+        // was typed kept.
+        Err(PageError::App(e))
+            if !matches!(e, app::Error::Internal(_) | app::Error::Unavailable(_)) =>
+        {
+            let mut response =
+                disposal_page(&app, &v, id, Some((action, e.to_string(), form))).await?;
+            *response.status_mut() = super::status(&e);
+            Ok(response)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One action on a disposal; what to say it did.
+async fn disposal_step(
+    app: &App,
+    v: &Viewer,
+    id: i64,
+    action: &str,
+    form: &Fields,
+) -> Result<&'static str, PageError> {
     let actor = &v.actor;
     let reason = || {
         Ok::<_, PageError>(Reason {
-            reason: note(&form, "reason")?,
+            reason: note(form, "reason")?,
         })
     };
-    match action.as_str() {
+    Ok(match action {
         "appraise" => {
             let appraisal = Appraisal {
-                appraised_value_fen: fen(field(&form, "value"))?,
-                appraiser: text(&form, "appraiser")?,
+                appraised_value_fen: fen(field(form, "value"))?,
+                appraiser: text(form, "appraiser")?,
             };
-            disposals::appraise(&app, actor, id, appraisal).await?;
+            disposals::appraise(app, actor, id, appraisal).await?;
+            "appraised"
         }
-        "approve" => drop(disposals::approve(&app, actor, id, reason()?).await?),
-        "reject" => drop(disposals::reject(&app, actor, id, reason()?).await?),
+        "approve" => {
+            disposals::approve(app, actor, id, reason()?).await?;
+            "approved"
+        }
+        "reject" => {
+            disposals::reject(app, actor, id, reason()?).await?;
+            "rejected"
+        }
         "sell" => {
             let sale = Sale {
-                sale_price_fen: fen(field(&form, "price"))?,
-                buyer: text(&form, "buyer")?,
+                sale_price_fen: fen(field(form, "price"))?,
+                buyer: text(form, "buyer")?,
+                below_appraisal: super::confirmed(form),
             };
-            disposals::sell(&app, actor, id, sale).await?;
+            disposals::sell(app, actor, id, sale).await?;
+            "sold"
         }
-        "scrap" => drop(disposals::scrap(&app, actor, id, reason()?).await?),
+        "scrap" => {
+            disposals::scrap(app, actor, id, reason()?).await?;
+            "scrapped"
+        }
         "remit" => {
-            let receipt_number = text(&form, "receipt")?;
-            disposals::remit(&app, actor, id, Remittance { receipt_number }).await?;
+            let receipt_number = text(form, "receipt")?;
+            disposals::remit(app, actor, id, Remittance { receipt_number }).await?;
+            "remitted"
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
-    }
-    Ok(Redirect::to(&format!("/disposals/{id}")).into_response())
+    })
 }
 
 #[derive(askama::Template)]
@@ -318,6 +455,135 @@ async fn add_user(
     };
     people::create_user(&app, &v.actor, new).await?;
     Ok(Redirect::to("/admin/registers").into_response())
+}
+
+#[derive(askama::Template)]
+#[template(path = "user.html")]
+struct UserPage {
+    c: Chrome,
+    u: crate::db::people::User,
+    departments: Vec<(i64, String, String)>,
+    /// Why the last change was refused, in the page's language.
+    error: String,
+}
+
+impl UserPage {
+    fn email(&self) -> &str {
+        self.u.email.as_deref().unwrap_or_default()
+    }
+    fn roles(&self) -> &'static [&'static str] {
+        &["requester", "keeper", "admin", "auditor", "finance"]
+    }
+    fn in_department(&self, id: &i64) -> bool {
+        self.u.department_id == Some(*id)
+    }
+    fn role_is(&self, r: &&str) -> bool {
+        policy::role_name(self.u.role) == *r
+    }
+}
+
+/// One user, for the admin: their name, e-mail, role and department; a new password; and
+/// whether they may sign in.
+async fn user_page(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
+    let u = people::get_user(&app, &v.actor, id).await?;
+    user_form(&app, &v, u, String::new()).await
+}
+
+async fn user_form(app: &App, v: &Viewer, u: crate::db::people::User, error: String) -> PageResult {
+    let departments = people::list_departments(app, &v.actor)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.code, d.name))
+        .collect();
+    render(UserPage {
+        c: v.chrome("registers"),
+        u,
+        departments,
+        error,
+    })
+}
+
+/// Save one of the user page's three forms: the details, a new password, or access. A
+/// refusal shows the page again with the reason and what was typed.
+async fn change_user(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    let (change, done) = match user_change(&form) {
+        Ok(c) => c,
+        Err(PageError::App(e)) => return refused_user(&app, &v, id, &form, e).await,
+        Err(e) => return Err(e),
+    };
+    match people::update_user(&app, &v.actor, id, change, None).await {
+        Ok(_) => {
+            Ok(Redirect::to(&super::done(&format!("/admin/users/{id}"), done)).into_response())
+        }
+        Err(e) => refused_user(&app, &v, id, &form, e).await,
+    }
+}
+
+/// What one of the user page's forms asks to change, and what to say once it is done.
+fn user_change(form: &Fields) -> Result<(people::UserChange, &'static str), PageError> {
+    if !field(form, "password").is_empty() {
+        let password = named("password", NewPassword::parse(field(form, "password")))?;
+        let change = people::UserChange {
+            password: Some(password),
+            ..Default::default()
+        };
+        return Ok((change, "password_reset"));
+    }
+    match field(form, "active") {
+        "false" => {
+            let change = people::UserChange {
+                active: Some(false),
+                ..Default::default()
+            };
+            return Ok((change, "user_disabled"));
+        }
+        "true" => {
+            let change = people::UserChange {
+                active: Some(true),
+                ..Default::default()
+            };
+            return Ok((change, "user_enabled"));
+        }
+        _ => {}
+    }
+    let role = match field(form, "role") {
+        "admin" => Role::Admin,
+        "keeper" => Role::Keeper,
+        "auditor" => Role::Auditor,
+        "finance" => Role::Finance,
+        "requester" => Role::Requester,
+        _ => return Err(invalid("role: choose a role")),
+    };
+    let change = people::UserChange {
+        display_name: Some(text(form, "display_name")?),
+        role: Some(role),
+        department_id: field(form, "department").parse().ok(),
+        email: Some(named(
+            "email",
+            crate::domain::bounds::Email::parse(field(form, "email")),
+        )?),
+        ..Default::default()
+    };
+    Ok((change, "user_saved"))
+}
+
+async fn refused_user(app: &App, v: &Viewer, id: i64, form: &Fields, e: app::Error) -> PageResult {
+    if matches!(e, app::Error::Internal(_) | app::Error::Unavailable(_)) {
+        return Err(e.into());
+    }
+    let mut u = people::get_user(app, &v.actor, id).await?;
+    if !field(form, "display_name").is_empty() {
+        u.display_name = field(form, "display_name").to_owned();
+        u.email = Some(field(form, "email").to_owned());
+    }
+    let status = super::status(&e);
+    let mut response = user_form(app, v, u, v.lang.say(&e.to_string())).await?;
+    *response.status_mut() = status;
+    Ok(response)
 }
 
 async fn add_department(

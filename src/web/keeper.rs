@@ -32,6 +32,7 @@ pub fn router() -> Router<App> {
         .route("/keeper/intakes/{id}/receive", post(receive))
         .route("/keeper/intakes/{id}/labels", get(label_sheet))
         .route("/keeper/intakes/{id}/print", post(print_labels))
+        .route("/keeper/intakes/{id}/write-tag", post(write_tag))
         .route("/keeper/hand-ins/{id}/take-in", post(take_in))
 }
 
@@ -243,6 +244,8 @@ struct IntakePage {
     printers: Vec<String>,
     /// The printer the labels were just sent to, if any.
     printed: Option<String>,
+    /// Whether a tag writer is configured and the viewer may write tags on it.
+    writer: bool,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -279,12 +282,14 @@ async fn intake_detail(
     };
     // Only a configured printer's name is said back.
     let printed = printers.iter().find(|p| **p == q.printed).cloned();
+    let writer = app.config.tag_writer.is_some() && c.may(crate::app::Op::WriteAssetTag);
     render(IntakePage {
         c,
         intake,
         zones,
         printers,
         printed,
+        writer,
     })
 }
 
@@ -340,6 +345,24 @@ async fn print_labels(
         serde_urlencoded::to_string([("printed", printed.printer)]).unwrap_or_default()
     );
     Ok(Redirect::to(&to).into_response())
+}
+
+/// Write one of the intake's assets' EPC to the new tag on the desk reader, read it back.
+async fn write_tag(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    let asset: i64 = field(&form, "asset")
+        .parse()
+        .map_err(|_| invalid("asset: not an asset of this intake"))?;
+    let intake = intakes::get(&app, &v.actor, id).await?;
+    if !intake.assets.iter().any(|a| a.id == asset) {
+        return Err(invalid("asset: not an asset of this intake"));
+    }
+    crate::app::tags::write(&app, &v.actor, asset).await?;
+    let to = super::done(&format!("/keeper/intakes/{id}"), "tag_written");
+    Ok(Redirect::to(&format!("{to}#asset-{asset}")).into_response())
 }
 
 async fn receive(

@@ -294,9 +294,36 @@ struct StocktakePage {
     unexpected: u32,
     results: Vec<ResultRow>,
     categories: Vec<(i64, String)>,
+    /// The lines' assets: (name, category) by id.
+    assets: std::collections::HashMap<i64, (String, String)>,
+    /// The readers counting its zones, and the handhelds, with their state now.
+    readers: Vec<ReaderWithHealth>,
 }
 
 impl StocktakePage {
+    /// The asset's name and category, beside its EPC.
+    fn asset(&self, id: &Option<i64>) -> (String, String) {
+        id.and_then(|id| self.assets.get(&id))
+            .cloned()
+            .unwrap_or_default()
+    }
+    /// A reader's state, as the readers page names it.
+    fn reader_state(&self, r: &ReaderWithHealth) -> String {
+        match (&r.health, r.reader.enabled) {
+            (_, false) => "disabled".into(),
+            // A handheld uploads when it has counted; there is no connection to be running.
+            _ if r.reader.address.trim() == crate::db::readers::HANDHELD => "h_handheld".into(),
+            (Some(h), _) => format!("h_{}", h.status),
+            (None, _) => "h_none".into(),
+        }
+    }
+    fn last_read(&self, r: &ReaderWithHealth) -> String {
+        r.health
+            .as_ref()
+            .and_then(|h| h.last_read_at)
+            .map(|t| self.c.time_s(&t))
+            .unwrap_or_default()
+    }
     fn status(&self) -> &'static str {
         status_key(self.s.status)
     }
@@ -315,6 +342,15 @@ impl StocktakePage {
     }
     fn counted(&self) -> u32 {
         self.found + self.misplaced
+    }
+    /// Missing lines on an asset that nobody has acted on yet: what can be marked lost.
+    fn unresolved_missing(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|r| {
+                r.outcome == Outcome::Missing && r.resolution.is_none() && r.asset_id.is_some()
+            })
+            .count()
     }
     fn zone(&self, id: &Option<i64>) -> String {
         id.and_then(|id| self.zones.iter().find(|(z, _)| *z == id))
@@ -383,22 +419,89 @@ async fn stocktake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>
         unexpected: p.unexpected,
         results: sheet.results,
         categories: sheet.categories,
+        assets: sheet.assets,
+        readers: sheet.readers,
     })
 }
 
-/// Start, finish or cancel: the same operations as the API's.
+/// Start, finish or cancel: the same operations as the API's. Finishing with expected
+/// assets not counted yet asks first; marking the missing lost (ticked, with one reason)
+/// asks first too.
 async fn stocktake_action(
     State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
-    Posted { viewer: v, .. }: Posted<Fields>,
+    Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    match action.as_str() {
-        "start" => drop(stocktakes::start(&app, &v.actor, id).await?),
-        "finish" => drop(stocktakes::finish(&app, &v.actor, id).await?),
-        "cancel" => drop(stocktakes::cancel(&app, &v.actor, id).await?),
+    let here = format!("/keeper/stocktakes/{id}");
+    let done = match action.as_str() {
+        "start" => {
+            stocktakes::start(&app, &v.actor, id).await?;
+            "saved"
+        }
+        "finish" => {
+            if !super::confirmed(&form) {
+                let p = stocktakes::sheet(&app, &v.actor, id).await?.progress;
+                if p.missing > 0 {
+                    let message = v
+                        .lang
+                        .t("finish_uncounted_text")
+                        .replace("{n}", &p.missing.to_string())
+                        .replace("{total}", &p.expected.to_string());
+                    return super::confirm(
+                        &v,
+                        &form,
+                        super::Ask {
+                            op: app::Op::FinishStocktake,
+                            title: &format!("{} {id}?", v.lang.t("finish_stocktake")),
+                            message,
+                            action: format!("{here}/finish"),
+                            reason_asked: false,
+                            back: here,
+                        },
+                    );
+                }
+            }
+            stocktakes::finish(&app, &v.actor, id).await?;
+            "finished"
+        }
+        "cancel" => {
+            stocktakes::cancel(&app, &v.actor, id).await?;
+            "cancelled"
+        }
+        "mark-lost" => {
+            let epcs: Vec<_> = form
+                .iter()
+                .filter(|(k, _)| k == "epc")
+                .map(|(_, e)| crate::domain::bounds::Text::parse(e.as_str()))
+                .collect::<Result<_, _>>()
+                .map_err(app::Error::from)?;
+            if epcs.is_empty() {
+                return Err(invalid("choose at least one asset"));
+            }
+            if !super::confirmed(&form) || field(&form, "reason").is_empty() {
+                return super::confirm(
+                    &v,
+                    &form,
+                    super::Ask {
+                        op: app::Op::Resolve,
+                        title: v.lang.t("mark_missing_lost"),
+                        message: format!("{} ({})", v.lang.t("mark_missing_lost_text"), epcs.len()),
+                        action: format!("{here}/mark-lost"),
+                        reason_asked: true,
+                        back: here,
+                    },
+                );
+            }
+            let input = stocktakes::MarkLost {
+                epcs,
+                reason: note(&form, "reason")?,
+            };
+            stocktakes::mark_lost(&app, &v.actor, id, input).await?;
+            "marked_lost"
+        }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
-    }
-    Ok(Redirect::to(&format!("/keeper/stocktakes/{id}")).into_response())
+    };
+    Ok(Redirect::to(&super::done(&here, done)).into_response())
 }
 
 /// A follow-up on one line of a finished stocktake: mark lost, relocate, register.

@@ -23,6 +23,7 @@ use crate::domain::bounds;
 
 mod admin;
 mod bookings;
+mod documents;
 pub mod i18n;
 mod inbox;
 mod keeper;
@@ -43,11 +44,13 @@ pub fn router() -> Router<App> {
     Router::new()
         .route("/", get(home))
         .route("/static/depot.css", get(css))
+        .route("/static/back.js", get(back_script))
         .merge(session::router())
         .merge(requester::router())
         .merge(transfers::router())
         .merge(webhooks::router())
         .merge(orders::router())
+        .merge(documents::router())
         .merge(admin::router())
         .merge(bookings::router())
         .merge(keeper::router())
@@ -65,6 +68,19 @@ async fn css() -> Response {
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
         include_str!("../../static/depot.css"),
+    )
+        .into_response()
+}
+
+/// The error page's Back: through the browser's history when there is one, so the form
+/// comes back with what was typed in it; the link's own address otherwise.
+async fn back_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../../static/back.js"),
     )
         .into_response()
 }
@@ -334,6 +350,22 @@ impl Chrome {
         self.lang.t(key)
     }
 
+    /// An operation's message (an error) in the page's language.
+    pub fn say(&self, message: &str) -> String {
+        self.lang.say(message)
+    }
+
+    /// What the last action did, when this page was reached by its redirect
+    /// (`?done=KEY`, KEY one of [`FLASHES`]): said at the top of the page.
+    pub fn flash(&self) -> &'static str {
+        let query = self.path.split_once('?').map_or("", |(_, q)| q);
+        query
+            .split('&')
+            .filter_map(|pair| pair.strip_prefix("done="))
+            .find_map(|key| FLASHES.iter().find(|k| **k == key))
+            .map_or("", |key| self.lang.t(&format!("done_{key}")))
+    }
+
     pub fn action(&self, action: &str) -> String {
         self.lang.action(action)
     }
@@ -395,6 +427,101 @@ impl Chrome {
     }
 }
 
+/// What an action's redirect can say it did (`?done=KEY`; each has a label `done_KEY`).
+pub const FLASHES: &[&str] = &[
+    "requested",
+    "approved",
+    "rejected",
+    "cancelled",
+    "issued",
+    "returned",
+    "handed_over",
+    "appraised",
+    "sold",
+    "scrapped",
+    "remitted",
+    "proposed",
+    "marked_lost",
+    "recovered",
+    "retagged",
+    "tag_written",
+    "attached",
+    "finished",
+    "user_saved",
+    "password_reset",
+    "user_disabled",
+    "user_enabled",
+    "received",
+    "inspected",
+    "saved",
+];
+
+/// `path` with `?done=KEY` (or `&done=KEY`) added: where an action sends the person, to be
+/// told what it did.
+pub fn done(path: &str, key: &'static str) -> String {
+    debug_assert!(FLASHES.contains(&key), "{key} is not a flash");
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}done={key}")
+}
+
+#[derive(askama::Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    c: Chrome,
+    title: String,
+    message: String,
+    action: String,
+    /// The form's fields, posted again as they were (without its token, its reason and
+    /// `confirmed`).
+    fields: Vec<(String, String)>,
+    reason_asked: bool,
+    reason: String,
+    back: String,
+}
+
+/// What a confirmation step asks: of whoever may do `op`, `title` and `message`, posting the
+/// form again to `action` (with a reason when `reason_asked`), or going `back`.
+pub struct Ask<'a> {
+    pub op: app::Op,
+    pub title: &'a str,
+    pub message: String,
+    pub action: String,
+    pub reason_asked: bool,
+    pub back: String,
+}
+
+/// Whether a posted form is the second step of a confirmation ([`confirm`]).
+pub fn confirmed(form: &Fields) -> bool {
+    field(form, "confirmed") == "1"
+}
+
+/// The confirmation step of an action that cannot be undone or that a rule warns about:
+/// what will happen, the same form again with `confirmed=1`, a reason when the log needs one,
+/// and a Back to `back`. Shown only to someone whose role may do `op`.
+pub fn confirm(v: &Viewer, form: &Fields, ask: Ask<'_>) -> PageResult {
+    let Ask {
+        op,
+        title,
+        message,
+        action,
+        reason_asked,
+        back,
+    } = ask;
+    // Asked only of whoever may do it at all; the operation judges the rest.
+    app::policy::authorize(&v.actor, op, app::policy::Target::Nothing)?;
+    let skip = |k: &str| k == "csrf" || k == "confirmed" || (reason_asked && k == "reason");
+    render(ConfirmPage {
+        c: v.chrome(""),
+        title: title.to_owned(),
+        message,
+        action,
+        fields: form.iter().filter(|(k, _)| !skip(k)).cloned().collect(),
+        reason_asked,
+        reason: field(form, "reason").to_owned(),
+        back,
+    })
+}
+
 /// Navigation by role: (href, label key).
 fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
     match role {
@@ -437,6 +564,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/finance/sign-offs", "sign_offs"),
             ("/orders", "orders"),
             ("/reports", "dashboard"),
+            ("/reports/depreciation", "depreciation_report"),
             ("/assets", "assets"),
             ("/inbox", "inbox"),
         ],
@@ -524,6 +652,66 @@ struct ErrorPage {
     c: Chrome,
     status: u16,
     message: String,
+    /// Where Back goes: the page the request came from (the form), else home.
+    back: String,
+}
+
+/// An error page's status and message (in English), put on its response for
+/// [`error_pages`] to show in the viewer's language within the viewer's frame.
+#[derive(Debug, Clone)]
+struct Shown {
+    status: u16,
+    message: String,
+}
+
+/// The pages' error layer: an error page is shown again in the viewer's language, with
+/// their menu, its message said in that language, and a Back to the page the request came
+/// from (the form, whose fields the browser keeps when Back returns through history).
+pub async fn error_pages(
+    axum::extract::State(app): axum::extract::State<App>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = req.headers().clone();
+    let uri = req.uri().clone();
+    let response = next.run(req).await;
+    let Some(shown) = response.extensions().get::<Shown>().cloned() else {
+        return response;
+    };
+    let lang = Lang::from_headers(&headers);
+    let mut probe = Request::new(axum::body::Body::empty());
+    *probe.uri_mut() = uri;
+    *probe.headers_mut() = headers.clone();
+    let (mut parts, _) = probe.into_parts();
+    let c = match Viewer::from_request_parts(&mut parts, &app).await {
+        Ok(v) => v.chrome(""),
+        Err(_) => Chrome::anonymous(lang),
+    };
+    let page = ErrorPage {
+        message: c.say(&shown.message),
+        c,
+        status: shown.status,
+        back: came_from(&headers).unwrap_or_else(|| "/".into()),
+    };
+    let Ok(body) = askama::Template::render(&page) else {
+        return response;
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// The page of this site a request came from (its `Referer`), as a local path.
+fn came_from(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let rest = referer
+        .strip_prefix("http://")
+        .or_else(|| referer.strip_prefix("https://"))?
+        .strip_prefix(host)?;
+    bounds::LocalPath::parse(rest)
+        .ok()
+        .map(|p| p.as_str().to_owned())
 }
 
 impl IntoResponse for PageError {
@@ -543,10 +731,7 @@ impl IntoResponse for PageError {
                 };
                 return Redirect::to(&format!("/login{next}")).into_response();
             }
-            PageError::Forged => (
-                StatusCode::FORBIDDEN,
-                Lang::En.t("forged").to_owned() + " " + Lang::Zh.t("forged"),
-            ),
+            PageError::Forged => (StatusCode::FORBIDDEN, Lang::En.t("forged").to_owned()),
             PageError::Bad(message) => (StatusCode::BAD_REQUEST, message),
             PageError::App(e) => {
                 match &e {
@@ -557,13 +742,19 @@ impl IntoResponse for PageError {
                 (status(&e), e.to_string())
             }
         };
-        let page = ErrorPage {
-            c: Chrome::anonymous(Lang::En),
+        let shown = Shown {
             status: status.as_u16(),
             message,
         };
+        let page = ErrorPage {
+            c: Chrome::anonymous(Lang::En),
+            status: shown.status,
+            message: shown.message.clone(),
+            back: "/".into(),
+        };
         let body = askama::Template::render(&page).unwrap_or_else(|_| "error".into());
         let mut response = self::page((status, Html(body)).into_response());
+        response.extensions_mut().insert(shown);
         if let Some(cause) = cause {
             response.extensions_mut().insert(cause);
         }
@@ -573,6 +764,75 @@ impl IntoResponse for PageError {
                 .insert(header::RETRY_AFTER, secs.into());
         }
         response
+    }
+}
+
+/// A list page's place among its pages, and the links to the pages either side: the list's
+/// address with the filters it was asked with, and `page` set.
+pub struct Pager {
+    /// The address without `page`: `/assets?q=desk&`.
+    base: String,
+    pub page: i64,
+    pub per_page: i64,
+    pub shown: usize,
+    pub has_more: bool,
+    pub total: i64,
+    pub total_exact: bool,
+}
+
+impl Pager {
+    /// `filters`: the query's fields that say what the list holds (empty ones left out).
+    pub fn of<T>(path: &str, filters: &[(&str, &str)], found: &app::Page<T>) -> Pager {
+        let mut base = format!("{path}?");
+        for (name, value) in filters.iter().filter(|(_, v)| !v.is_empty()) {
+            base.push_str(&format!("{name}={}&", percent(value)));
+        }
+        Pager {
+            base,
+            page: found.page,
+            per_page: found.per_page,
+            shown: found.items.len(),
+            has_more: found.has_more,
+            total: found.total,
+            total_exact: found.total_exact,
+        }
+    }
+
+    /// The first and last place on this page ("201–400"), or "0".
+    pub fn range(&self) -> String {
+        match self.shown {
+            0 => "0".into(),
+            n => {
+                let first = (self.page - 1) * self.per_page + 1;
+                format!("{first}–{}", first + n as i64 - 1)
+            }
+        }
+    }
+
+    pub fn prev(&self) -> String {
+        match self.page > 1 {
+            true => format!("{}page={}", self.base, self.page - 1),
+            false => String::new(),
+        }
+    }
+
+    pub fn next(&self) -> String {
+        match self.has_more && self.page < bounds::PageNo::MAX {
+            true => format!("{}page={}", self.base, self.page + 1),
+            false => String::new(),
+        }
+    }
+}
+
+/// A page number from a list's query: empty is the first; a bad one is a 400 that says so.
+pub fn page_no(text: &str) -> Result<bounds::PageNo, PageError> {
+    match text.trim() {
+        "" => Ok(bounds::PageNo::FIRST),
+        t => t
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| bounds::PageNo::new(n).ok())
+            .ok_or_else(|| PageError::Bad(format!("page: {t:?} is not a page number"))),
     }
 }
 

@@ -14,7 +14,7 @@ use super::{
     day, field, ids, invalid, named, note, number, render, text, Chrome, Fields, PageResult,
     Posted, Viewer,
 };
-use crate::app::assets::{self, AssetFilter};
+use crate::app::assets::{self, ActionBody, AssetFilter, ManualAction};
 use crate::app::loans::{self, Issue, LoanFilter, Return};
 use crate::app::{self, catalogue, policy, App, Approval, Op, Paging, Reason};
 use crate::auth::Role;
@@ -23,7 +23,7 @@ use crate::db::events::Event;
 use crate::db::loans::{Condition, Loan, ReturnedItem};
 use crate::db::orders;
 use crate::db::rentals::{NewRental, Rental};
-use crate::domain::bounds::{Fen, FenSum, PageNo, Text};
+use crate::domain::bounds::{Fen, FenSum, Text};
 use crate::domain::lifecycle::orders::LOAN_ACTIONS;
 
 pub fn router() -> Router<App> {
@@ -33,12 +33,15 @@ pub fn router() -> Router<App> {
         .route("/orders/{id}/{action}", post(act))
         .route("/assets", get(asset_list))
         .route("/assets/{id}", get(asset_detail))
+        .route("/assets/{id}/{action}", post(asset_action))
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct ListQuery {
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    page: String,
 }
 
 #[derive(askama::Template)]
@@ -48,8 +51,7 @@ struct OrdersPage {
     title: &'static str,
     status: String,
     loans: Vec<Loan>,
-    total: i64,
-    total_exact: bool,
+    pager: super::Pager,
 }
 
 const STATUSES: &[&str] = &[
@@ -79,11 +81,13 @@ async fn list(v: Viewer, State(app): State<App>, Query(q): Query<ListQuery>) -> 
         department: None,
     };
     let paging = Paging {
-        page: Some(PageNo::FIRST),
-        per_page: Some(200),
+        page: Some(super::page_no(&q.page)?),
+        per_page: Some(LIST_PAGE),
         after: None,
     };
     let found = loans::list(&app, &v.actor, filter, paging).await?;
+    let status = status.unwrap_or_default();
+    let pager = super::Pager::of("/orders", &[("status", &status)], &found);
     let (here, title) = if v.actor.role == Role::Requester {
         ("my_orders", "my_orders")
     } else {
@@ -92,10 +96,9 @@ async fn list(v: Viewer, State(app): State<App>, Query(q): Query<ListQuery>) -> 
     render(OrdersPage {
         c: v.chrome(here),
         title,
-        status: status.unwrap_or_default(),
+        status,
         loans: found.items,
-        total: found.total,
-        total_exact: found.total_exact,
+        pager,
     })
 }
 
@@ -112,6 +115,8 @@ struct OrderPage {
     proposal: Vec<(i64, String, String)>,
     alternatives: Vec<(i64, String, String)>,
     proposal_error: String,
+    /// Categories that fall short: approve what there is, rent the rest.
+    shortfalls: Vec<String>,
     zones: Vec<(i64, String)>,
     just_requested: bool,
     /// What the viewer may do to the loan now: cancel, decide, issue, return, rent.
@@ -125,6 +130,11 @@ struct OrderPage {
 }
 
 impl OrderPage {
+    /// Whether the viewer may open the assets' pages: a borrowing department reads a loan's
+    /// assets on the loan (name, EPC, what became of them), not the depot's records of them.
+    fn asset_pages(&self) -> bool {
+        self.c.role() != "requester"
+    }
     fn category(&self, id: &Option<i64>) -> String {
         id.and_then(|id| self.categories.get(&id).cloned())
             .unwrap_or_default()
@@ -214,6 +224,7 @@ async fn detail(
             .collect(),
         alternatives: proposal.alternatives,
         proposal_error: proposal.error,
+        shortfalls: proposal.shortfalls,
         zones,
         just_requested: !q.requested.is_empty(),
         can,
@@ -240,6 +251,19 @@ async fn act(
 ) -> PageResult {
     let actor = &v.actor;
     let reason = note(&form, "reason")?;
+    if let Some(asked) = ask_first(&app, &v, id, &action, &form).await? {
+        return Ok(asked);
+    }
+    let done = match action.as_str() {
+        "cancel" => "cancelled",
+        "approve" => "approved",
+        "reject" => "rejected",
+        "sign-off" => "approved",
+        "refuse" => "rejected",
+        "issue" => "issued",
+        "return" => "returned",
+        _ => "saved",
+    };
     match action.as_str() {
         "cancel" => drop(loans::cancel(&app, actor, id, Reason { reason }).await?),
         "approve" => {
@@ -323,14 +347,82 @@ async fn act(
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
-    Ok(Redirect::to(&format!("/orders/{id}")).into_response())
+    Ok(Redirect::to(&super::done(&format!("/orders/{id}"), done)).into_response())
+}
+
+/// The confirmation step of a loan's action that cannot be undone, when the form is not its
+/// second step: cancelling (with a reason), approving, issuing before the first day.
+async fn ask_first(
+    app: &App,
+    v: &Viewer,
+    id: i64,
+    action: &str,
+    form: &Fields,
+) -> Result<Option<axum::response::Response>, super::PageError> {
+    if super::confirmed(form) && (action != "cancel" || !field(form, "reason").is_empty()) {
+        return Ok(None);
+    }
+    let lang = v.lang;
+    let (op, title, message, reason_asked) = match action {
+        "cancel" => (
+            Op::CancelLoan,
+            format!("{} {id}?", lang.t("cancel_loan")),
+            lang.t("cancel_loan_text").to_owned(),
+            true,
+        ),
+        "approve" => {
+            let mut n = ticked(form).len();
+            n += ids(field(form, "extra"))?.len();
+            (
+                Op::ApproveLoan,
+                format!("{} {id}?", lang.t("approve_loan")),
+                lang.t("approve_loan_text").replace("{n}", &n.to_string()),
+                false,
+            )
+        }
+        "issue" => {
+            let loan = loans::get(app, &v.actor, id).await?;
+            let today = chrono::Utc::now().with_timezone(&v.tz).date_naive();
+            if loan.starts_on <= today {
+                return Ok(None);
+            }
+            let early = (loan.starts_on - today).num_days();
+            (
+                Op::IssueLoan,
+                format!("{} {id}?", lang.t("issue_early")),
+                lang.t("issue_early_text")
+                    .replace("{day}", &loan.starts_on.to_string())
+                    .replace("{n}", &early.to_string()),
+                false,
+            )
+        }
+        _ => return Ok(None),
+    };
+    super::confirm(
+        v,
+        form,
+        super::Ask {
+            op,
+            title: &title,
+            message,
+            action: format!("/orders/{id}/{action}"),
+            reason_asked,
+            back: format!("/orders/{id}"),
+        },
+    )
+    .map(Some)
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct AssetQuery {
     #[serde(default)]
     q: Text,
+    #[serde(default)]
+    page: String,
 }
+
+/// How many rows a list page shows; the pager leads to the rest.
+const LIST_PAGE: i64 = 100;
 
 #[derive(askama::Template)]
 #[template(path = "assets.html")]
@@ -338,8 +430,7 @@ struct AssetsPage {
     c: Chrome,
     q: String,
     assets: Vec<Asset>,
-    total: i64,
-    total_exact: bool,
+    pager: super::Pager,
 }
 
 async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuery>) -> PageResult {
@@ -348,17 +439,17 @@ async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuer
         ..Default::default()
     };
     let paging = Paging {
-        page: Some(PageNo::FIRST),
-        per_page: Some(200),
+        page: Some(super::page_no(&q.page)?),
+        per_page: Some(LIST_PAGE),
         after: None,
     };
     let found = assets::list(&app, &v.actor, filter, paging).await?;
+    let pager = super::Pager::of("/assets", &[("q", q.q.as_str())], &found);
     render(AssetsPage {
         c: v.chrome("assets"),
         q: q.q.into(),
         assets: found.items,
-        total: found.total,
-        total_exact: found.total_exact,
+        pager,
     })
 }
 
@@ -373,14 +464,28 @@ struct AssetPage {
     owner: String,
     holder: String,
     timeline: Vec<Event>,
+    /// Where a found asset can be put back (staff only).
+    zones: Vec<(i64, String)>,
+    /// Its documents (photos, invoices, appraisals, contracts, receipts), when the viewer
+    /// may read them.
+    documents: Option<Vec<crate::db::attachments::Attachment>>,
 }
 
 async fn asset_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
     let (asset, at) = assets::whereabouts(&app, &v.actor, id).await?;
     let timeline = assets::events(&app, &v.actor, id).await?;
+    // A department reads the documents of its own assets only: for others, no section.
+    let documents = match app::attachments::list(&app, &v.actor, id).await {
+        Err(app::Error::Forbidden(_)) => None,
+        listed => Some(listed?),
+    };
     let between = match (&at.zone, &at.between_zone) {
         (Some(zone), Some(other)) => Some(v.lang.between(zone, other)),
         _ => None,
+    };
+    let zones = match app::policy::permits(&v.actor, app::Op::RecoverAsset) {
+        true => catalogue::zone_names(&app, &v.actor, true).await?,
+        false => Vec::new(),
     };
     render(AssetPage {
         c: v.chrome("assets"),
@@ -390,10 +495,96 @@ async fn asset_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) ->
         owner: at.owner.unwrap_or_else(|| v.lang.t("app").to_owned()),
         holder: at.holder.unwrap_or_default(),
         timeline,
+        zones,
+        documents,
     })
 }
 
+/// The staff's actions on one asset from its page: mark it lost (with a reason, after a
+/// confirmation step), undo that when it turns up (找回: back in stock, in a zone), and
+/// re-tag it when its tag is damaged (with a reason, after a confirmation step).
+async fn asset_action(
+    State(app): State<App>,
+    Path((id, action)): Path<(i64, String)>,
+    Posted { viewer: v, form }: Posted<Fields>,
+) -> PageResult {
+    let reason = note(&form, "reason")?;
+    if action == "retag" {
+        let epc = super::optional_text(&form, "epc")?;
+        if reason.trim().is_empty() || !super::confirmed(&form) {
+            return super::confirm(
+                &v,
+                &form,
+                super::Ask {
+                    op: app::Op::RetagAsset,
+                    title: v.lang.t("confirm_retag"),
+                    message: v.lang.t("confirm_retag_text").to_owned(),
+                    action: format!("/assets/{id}/retag"),
+                    reason_asked: true,
+                    back: format!("/assets/{id}"),
+                },
+            );
+        }
+        assets::retag(&app, &v.actor, id, assets::Retag { epc, reason }).await?;
+        return Ok(
+            Redirect::to(&super::done(&format!("/assets/{id}"), "retagged")).into_response(),
+        );
+    }
+    let (manual, done) = match action.as_str() {
+        "mark-lost" => (ManualAction::MarkLost, "marked_lost"),
+        "recover" => (ManualAction::Recover, "recovered"),
+        _ => return Err(app::Error::NotFound("no such action".into()).into()),
+    };
+    if reason.trim().is_empty() || (manual == ManualAction::MarkLost && !super::confirmed(&form)) {
+        let title = match manual {
+            ManualAction::MarkLost => v.lang.t("confirm_lost"),
+            _ => v.lang.t("found_asset"),
+        };
+        let message = match manual {
+            ManualAction::MarkLost => v.lang.t("confirm_lost_text"),
+            _ => v.lang.t("found_help"),
+        };
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: manual.op(),
+                title,
+                message: message.to_owned(),
+                action: format!("/assets/{id}/{action}"),
+                reason_asked: true,
+                back: format!("/assets/{id}"),
+            },
+        );
+    }
+    let body = ActionBody {
+        reason,
+        zone_id: field(&form, "zone").parse().ok(),
+    };
+    assets::act(&app, &v.actor, id, manual, body).await?;
+    Ok(Redirect::to(&super::done(&format!("/assets/{id}"), done)).into_response())
+}
+
 impl AssetPage {
+    /// The label of a kind of document.
+    fn doc_kind(&self, kind: &str) -> &'static str {
+        match kind {
+            "photo" => "doc_photo",
+            "invoice" => "doc_invoice",
+            "appraisal" => "doc_appraisal",
+            "contract" => "doc_contract",
+            "receipt" => "doc_receipt",
+            _ => "doc_other",
+        }
+    }
+
+    /// Whether the asset is in a state it can be marked lost from (the lifecycle's table).
+    fn losable(&self) -> bool {
+        crate::domain::lifecycle::AssetAction::MarkLost
+            .allowed_from()
+            .contains(&self.asset.state)
+    }
+
     fn source(&self) -> &'static str {
         use crate::db::assets::SourceClass;
         match self.asset.source_class {

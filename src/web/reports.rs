@@ -15,7 +15,7 @@ use bytes::Bytes;
 use super::{
     escape, field, named, render, Amount, Chrome, Fields, PageError, PageResult, Posted, Viewer,
 };
-use crate::app::reports::{Figures, PeriodQuery};
+use crate::app::reports::{DepreciationReport, Figures, MonthQuery, PeriodQuery};
 use crate::app::{catalogue, reports, App, Rows};
 use crate::db::compensations::Compensation;
 use crate::db::disposals::Disposal;
@@ -29,6 +29,8 @@ pub fn router() -> Router<App> {
         .route("/reports", get(dashboard))
         .route("/reports/prices/{category}", post(set_price))
         .route("/reports/figures.csv", get(figures_csv))
+        .route("/reports/depreciation", get(depreciation))
+        .route("/reports/depreciation.csv", get(depreciation_csv))
         .route(
             "/reports/stock.csv",
             get(|v: Viewer, s: State<App>| csv(v, s, "stock")),
@@ -554,4 +556,85 @@ mod tests {
         assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"));
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
     }
+}
+
+#[derive(askama::Template)]
+#[template(path = "depreciation.html")]
+struct DepreciationPage {
+    c: Chrome,
+    report: DepreciationReport,
+}
+
+/// The month of the depreciation report as a page's query gives it (empty: this month).
+#[derive(Debug, Default, serde::Deserialize)]
+struct MonthField {
+    #[serde(default)]
+    month: String,
+}
+
+impl MonthField {
+    fn query(&self) -> Result<MonthQuery, PageError> {
+        Ok(MonthQuery {
+            month: match self.month.trim() {
+                "" => None,
+                month => Some(named("month", Text::parse(month))?),
+            },
+            department: None,
+        })
+    }
+}
+
+/// The register's depreciation in a month, by category (折旧月报).
+async fn depreciation(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<MonthField>,
+) -> PageResult {
+    let report = reports::depreciation(&app, &v.actor, &q.query()?).await?;
+    render(DepreciationPage {
+        c: v.chrome("depreciation_report"),
+        report,
+    })
+}
+
+const DEPRECIATION_COLUMNS: &[&str] = &[
+    "month",
+    "category_code",
+    "category",
+    "assets",
+    "undepreciated",
+    "original_value_yuan",
+    "depreciation_this_month_yuan",
+    "accumulated_depreciation_yuan",
+    "net_value_yuan",
+];
+
+/// The depreciation report as CSV, one row per category.
+async fn depreciation_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<MonthField>,
+) -> Result<Response, PageError> {
+    let r = reports::depreciation(&app, &v.actor, &q.query()?).await?;
+    let mut body = head(DEPRECIATION_COLUMNS);
+    for row in &r.categories {
+        push_row(
+            &mut body,
+            vec![
+                r.month.clone(),
+                row.category_code.clone(),
+                row.category.clone(),
+                row.assets.to_string(),
+                row.undepreciated.to_string(),
+                yuan(&row.original_fen),
+                yuan(&row.charge_fen),
+                yuan(&row.accumulated_fen),
+                yuan(&row.net_fen),
+            ],
+        );
+    }
+    Ok(attachment(
+        &format!("depreciation-{}", r.month),
+        Body::from(body),
+    ))
 }

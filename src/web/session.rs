@@ -117,12 +117,7 @@ async fn switch_language(
     let back = LocalPath::or_home(q.back.as_deref().unwrap_or_default());
     redirect_with_cookie(
         back.as_str(),
-        &format!(
-            "{}={}; Path=/; SameSite=Lax; Max-Age=31536000{}",
-            super::i18n::COOKIE,
-            lang.code(),
-            cookie::secure(&app.config)
-        ),
+        &cookie::set_preference(&app.config, super::i18n::COOKIE, lang.code()),
     )
     .into_response()
 }

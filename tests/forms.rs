@@ -1,0 +1,608 @@
+//! Forms as a person meets them: a refusal said where they are, in their language, with what
+//! they typed kept; a confirmation before what cannot be undone; a word after each action;
+//! four eyes on a disposal; a lost asset found again.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::{get, login, post, World};
+use depot::auth::Role;
+use serde_json::json;
+use sqlx::PgPool;
+
+/// The cookie of a person signed in through the page, reading in `lang`.
+async fn reading(world: &World, user: &str, lang: &str) -> String {
+    format!("{}; lang={lang}", login(world, user).await)
+}
+
+/// A disposal of `assets`, proposed by `proposer` through the API; its id.
+async fn disposal(world: &World, proposer: &str, assets: &[i64]) -> i64 {
+    let (status, d) = world
+        .call(
+            Method::POST,
+            "/api/disposals",
+            proposer,
+            Some(json!({"asset_ids": assets, "reason": "worn out"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    d["id"].as_i64().unwrap()
+}
+
+async fn appraise(world: &World, who: &str, id: i64, fen: i64) {
+    let (status, d) = world
+        .call(
+            Method::POST,
+            &format!("/api/disposals/{id}/appraise"),
+            who,
+            Some(json!({"appraised_value_fen": fen, "appraiser": "City Appraisal Co."})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_amount_typed_with_its_unit_comes_back_beside_the_field_in_the_pages_language(
+    pool: PgPool,
+) {
+    let world = World::new(pool).await;
+    let stock = world.stock(world.chairs, 1).await;
+    let id = disposal(&world, &world.keeper, &stock).await;
+    let path = format!("/disposals/{id}");
+    for (lang, said) in [
+        ("zh", "300元 不是以元为单位的金额"),
+        ("en", "&#34;300元&#34; is not an amount in yuan"),
+    ] {
+        let cookie = reading(&world, "keeper", lang).await;
+        let token = get(&world, &path, &cookie).await.csrf();
+        let reply = post(
+            &world,
+            &format!("{path}/appraise"),
+            &cookie,
+            &[
+                ("csrf", &token),
+                ("value", "300元"),
+                ("appraiser", "City Appraisal Co."),
+            ],
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{lang}");
+        assert!(reply.body.contains(said), "{lang}: {}", reply.body);
+        assert!(
+            reply.body.contains("id=\"appraise-error\""),
+            "the message is beside the appraisal form"
+        );
+        assert!(
+            reply.body.contains("value=\"300元\"") && reply.body.contains("City Appraisal Co."),
+            "what was typed is kept: {}",
+            reply.body
+        );
+        assert!(
+            reply.body.contains("href=\"/keeper/picks\""),
+            "the menu is kept"
+        );
+    }
+    let appraised: Option<i64> =
+        sqlx::query_scalar("select appraised_value_fen from disposals where id = $1")
+            .bind(id)
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
+    assert_eq!(appraised, None, "nothing changed");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_error_page_speaks_the_viewers_language_keeps_the_menu_and_goes_back_to_the_form(
+    pool: PgPool,
+) {
+    let world = World::new(pool).await;
+    let asset = world.stock(world.chairs, 1).await[0];
+    let cookie = reading(&world, "keeper", "zh").await;
+    let token = get(&world, &format!("/assets/{asset}"), &cookie)
+        .await
+        .csrf();
+    // An asset in stock cannot be found again: the lifecycle refuses, in Chinese.
+    let body = serde_urlencoded::to_string([
+        ("csrf", token.as_str()),
+        ("reason", "在仓库角落找到"),
+        ("zone", &world.shelf.to_string()),
+    ])
+    .unwrap();
+    let req = Request::post(format!("/assets/{asset}/recover"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "depot.test")
+        .header(header::COOKIE, &cookie)
+        .header(header::REFERER, format!("http://depot.test/assets/{asset}"))
+        .body(Body::from(body))
+        .unwrap();
+    let reply = common::send(&world, req).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    assert!(
+        reply.body.contains("<html lang=\"zh-CN\">"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("出错了"), "{}", reply.body);
+    assert!(!reply.body.contains("Something went wrong"));
+    assert!(
+        reply.body.contains("资产当前为“在库”，不能找回"),
+        "the lifecycle's refusal in Chinese: {}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("href=\"/keeper/picks\""),
+        "the menu is kept"
+    );
+    assert!(
+        reply
+            .body
+            .contains(&format!("<a href=\"/assets/{asset}\" data-back")),
+        "Back goes to the form: {}",
+        reply.body
+    );
+    assert_eq!(world.asset_state(asset).await, "in_stock");
+
+    // A page that does not exist: the same frame, in English for an English reader.
+    let cookie = reading(&world, "keeper", "en").await;
+    let reply = get(&world, "/orders/999999", &cookie).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(reply.body.contains("Something went wrong") && reply.body.contains("not found"));
+    assert!(reply.body.contains("href=\"/keeper/picks\""));
+    assert!(
+        reply.body.contains("<a href=\"/\" data-back"),
+        "no form: home"
+    );
+    // Someone not signed in still gets a page, without a menu.
+    let reply = get(&world, "/static/nothing-here", "").await;
+    assert_ne!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_loan_line_naming_no_asset_is_told_so_never_still_referenced(pool: PgPool) {
+    let world = World::new(pool).await;
+    let cookie = reading(&world, "requester", "zh").await;
+    let token = get(&world, "/loans/new", &cookie).await.csrf();
+    let reply = post(
+        &world,
+        "/loans",
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("assets", "99999"),
+            ("from", "2031-05-01"),
+            ("to", "2031-05-02"),
+            ("purpose", "会议"),
+        ],
+    )
+    .await;
+    assert!(
+        reply.status.is_client_error(),
+        "{}: {}",
+        reply.status,
+        reply.body
+    );
+    assert!(reply.body.contains("没有这项资产"), "{}", reply.body);
+    assert!(!reply.body.contains("referenced"));
+    assert!(
+        reply.body.contains("value=\"99999\""),
+        "what was typed is kept"
+    );
+
+    let (status, body) = world
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(
+                json!({"purpose": "meeting", "starts_on": "2031-05-01", "ends_on": "2031-05-02",
+                        "lines": [{"asset_id": 99999, "quantity": 1}]}),
+            ),
+        )
+        .await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert_eq!(body["error"]["message"], "no such asset", "{body}");
+    assert_eq!(body["error"]["message_key"], "no_such_asset", "{body}");
+    let (_, body) = world
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(
+                json!({"purpose": "meeting", "starts_on": "2031-05-02", "ends_on": "2031-05-01",
+                        "lines": [{"category_id": world.tables, "quantity": 1}]}),
+            ),
+        )
+        .await;
+    assert_eq!(body["error"]["code"], "unprocessable", "{body}");
+    assert_eq!(body["error"]["message_key"], "loan_dates_ordered", "{body}");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_disposal_is_approved_by_a_second_admin_and_a_cheap_sale_is_confirmed(pool: PgPool) {
+    let world = World::new(pool).await;
+    let second = world.user("admin2", Role::Admin, None).await;
+    let stock = world.stock(world.chairs, 1).await;
+    let id = disposal(&world, &world.admin, &stock).await;
+    appraise(&world, &world.admin, id, 120_000).await;
+
+    // The admin who proposed and appraised it is refused, through the API and the page.
+    let (status, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/disposals/{id}/approve"),
+            &world.admin,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["message_key"], "four_eyes", "{body}");
+    let cookie = reading(&world, "admin", "zh").await;
+    let path = format!("/disposals/{id}");
+    let token = get(&world, &path, &cookie).await.csrf();
+    let reply = post(
+        &world,
+        &format!("{path}/approve"),
+        &cookie,
+        &[("csrf", &token)],
+    )
+    .await;
+    assert!(reply.body.contains("id=\"confirm-form\""), "asked first");
+    let reply = post(
+        &world,
+        &format!("{path}/approve"),
+        &cookie,
+        &[("csrf", &token), ("confirmed", "1")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(
+        reply.body.contains("须由另一位管理员批准") && reply.body.contains("approve-error"),
+        "{}",
+        reply.body
+    );
+    // One who only appraised it is refused too.
+    let third = world.user("admin3", Role::Admin, None).await;
+    appraise(&world, &third, id, 120_000).await;
+    let (status, _) = world
+        .call(
+            Method::POST,
+            &format!("/api/disposals/{id}/approve"),
+            &third,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/disposals/{id}/approve"),
+            &second,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "a second admin approves: {body}");
+
+    // A sale below the appraisal asks first and sells nothing.
+    let fields = [
+        ("csrf", token.as_str()),
+        ("price", "800"),
+        ("buyer", "拍卖行"),
+    ];
+    let reply = post(&world, &format!("{path}/sell"), &cookie, &fields).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains("成交价 800.00 yuan 低于评估价 1200.00 yuan"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("name=\"confirmed\" value=\"1\""));
+    assert!(reply.body.contains("name=\"price\" value=\"800\""));
+    let status: String = sqlx::query_scalar("select status::text from disposals where id = $1")
+        .bind(id)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "approved", "nothing sold before it is confirmed");
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("confirmed", "1"));
+    let reply = post(&world, &format!("{path}/sell"), &cookie, &confirmed).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("{path}?done=sold"));
+    let page = get(&world, reply.location(), &cookie).await;
+    assert!(page.body.contains("id=\"flash\"") && page.body.contains("已记录售出"));
+    // The API refuses it too unless it says it is meant.
+    let (status, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/disposals/{id}/sell"),
+            &world.admin,
+            Some(json!({"sale_price_fen": 1, "buyer": "x"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_keeper_marks_an_asset_lost_with_a_reason_and_finds_it_again(pool: PgPool) {
+    let world = World::new(pool).await;
+    let asset = world.stock(world.chairs, 1).await[0];
+    let path = format!("/assets/{asset}");
+    let cookie = reading(&world, "keeper", "en").await;
+    let page = get(&world, &path, &cookie).await;
+    assert!(page.body.contains("id=\"mark-lost-form\""));
+    assert!(!page.body.contains("id=\"recover-form\""));
+    let token = page.csrf();
+
+    // First the confirmation, which changes nothing.
+    let reply = post(
+        &world,
+        &format!("{path}/mark-lost"),
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("reason", "not on its shelf at the count"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.body.contains("id=\"confirm-form\""));
+    assert!(
+        reply.body.contains("not on its shelf at the count"),
+        "the reason is kept"
+    );
+    assert_eq!(world.asset_state(asset).await, "in_stock");
+    let reply = post(
+        &world,
+        &format!("{path}/mark-lost"),
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("reason", "not on its shelf at the count"),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(world.asset_state(asset).await, "lost");
+
+    // Found again, in Chinese: back in stock on the shelf chosen, the reason logged.
+    let cookie = reading(&world, "keeper", "zh").await;
+    let page = get(&world, &path, &cookie).await;
+    assert!(page.body.contains("id=\"recover-form\""), "{}", page.body);
+    let token = page.csrf();
+    let shelf2 = world.shelf2.to_string();
+    let reply = post(
+        &world,
+        &format!("{path}/recover"),
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("zone", &shelf2),
+            ("reason", "在 B 区找到"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("{path}?done=recovered"));
+    assert_eq!(world.asset_state(asset).await, "in_stock");
+    let page = get(&world, reply.location(), &cookie).await;
+    assert!(page.body.contains("已找回"), "{}", page.body);
+    let (reasons, zone): (Vec<String>, Option<i64>) = (
+        sqlx::query_scalar("select reason from events where asset_id = $1 and action in ('mark_lost', 'recover') order by id")
+            .bind(asset)
+            .fetch_all(&world.pool)
+            .await
+            .unwrap(),
+        sqlx::query_scalar("select zone_id from assets where id = $1")
+            .bind(asset)
+            .fetch_one(&world.pool)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(reasons, ["not on its shelf at the count", "在 B 区找到"]);
+    assert_eq!(zone, Some(world.shelf2));
+
+    // A requester is not offered it and is refused.
+    let requester = login(&world, "requester").await;
+    let token = get(&world, "/catalogue", &requester).await.csrf();
+    let reply = post(
+        &world,
+        &format!("{path}/mark-lost"),
+        &requester,
+        &[("csrf", &token), ("reason", "x"), ("confirmed", "1")],
+    )
+    .await;
+    assert!(
+        matches!(reply.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{}",
+        reply.status
+    );
+    assert_eq!(world.asset_state(asset).await, "in_stock");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_asset_list_pages_through_all_it_counts_keeping_its_search(pool: PgPool) {
+    let world = World::new(pool).await;
+    world.stock(world.chairs, 103).await;
+    world.stock(world.tables, 2).await;
+    let cookie = login(&world, "keeper").await;
+    let first = get(&world, "/assets?q=chair", &cookie).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(
+        first.body.matches("<tr><td><a href=\"/assets/").count(),
+        100
+    );
+    assert!(first.body.contains("1–100 / 103"), "{}", first.body);
+    assert!(!first.body.contains("id=\"page-prev\""));
+    assert!(
+        first.body.contains("href=\"/assets?q=chair&#38;page=2\""),
+        "the next page keeps the search: {}",
+        first.body
+    );
+    let second = get(&world, "/assets?q=chair&page=2", &cookie).await;
+    assert_eq!(second.body.matches("<tr><td><a href=\"/assets/").count(), 3);
+    assert!(second.body.contains("101–103 / 103"));
+    assert!(second.body.contains("href=\"/assets?q=chair&#38;page=1\""));
+    assert!(!second.body.contains("id=\"page-next\""));
+    for bad in ["abc", "0", "100001"] {
+        let reply = get(&world, &format!("/assets?page={bad}"), &cookie).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "page={bad}");
+    }
+    // The loans list too.
+    let orders = get(&world, "/orders?status=requested", &cookie).await;
+    assert!(orders.body.contains("id=\"pager-range\""));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_admin_edits_disables_and_resets_a_user_on_the_web(pool: PgPool) {
+    let world = World::new(pool).await;
+    let id = world.user_id("requester").await;
+    let cookie = reading(&world, "admin", "zh").await;
+    let registers = get(&world, "/admin/registers", &cookie).await;
+    assert!(registers
+        .body
+        .contains(&format!("href=\"/admin/users/{id}\"")));
+    assert!(
+        !registers
+            .body
+            .split("<title>")
+            .nth(1)
+            .and_then(|t| t.split("</title>").next())
+            .unwrap()
+            .contains('<'),
+        "the title is plain text"
+    );
+    let path = format!("/admin/users/{id}");
+    let page = get(&world, &path, &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let token = page.csrf();
+    let culture = world.culture.to_string();
+
+    // Details: a bad e-mail comes back in Chinese with what was typed.
+    let reply = post(
+        &world,
+        &path,
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("display_name", "王会计"),
+            ("email", "not-an-address"),
+            ("role", "requester"),
+            ("department", &culture),
+        ],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("不是电子邮件地址"), "{}", reply.body);
+    assert!(reply.body.contains("value=\"王会计\"") && reply.body.contains("not-an-address"));
+    let reply = post(
+        &world,
+        &path,
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("display_name", "王会计"),
+            ("email", "wang@example.org"),
+            ("role", "requester"),
+            ("department", &culture),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("{path}?done=user_saved"));
+    let (name, department): (String, Option<i64>) =
+        sqlx::query_as("select display_name, department_id from users where id = $1")
+            .bind(id)
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
+    assert_eq!((name.as_str(), department), ("王会计", Some(world.culture)));
+
+    // A new password: too short is refused; ten characters end their sessions.
+    let theirs = login(&world, "requester").await;
+    let reply = post(
+        &world,
+        &path,
+        &cookie,
+        &[("csrf", &token), ("password", "short")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("密码至少 10 个字符"), "{}", reply.body);
+    let reply = post(
+        &world,
+        &path,
+        &cookie,
+        &[("csrf", &token), ("password", "a-new-one-2030")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = get(&world, reply.location(), &cookie).await;
+    assert!(page.body.contains("密码已重置"), "{}", page.body);
+    assert_eq!(
+        get(&world, "/catalogue", &theirs).await.status,
+        StatusCode::SEE_OTHER,
+        "their session ended"
+    );
+    let signed = common::login_form(&world, "requester", "a-new-one-2030", "/").await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+
+    // Disabled: no more sign-in; enabled again.
+    let reply = post(
+        &world,
+        &path,
+        &cookie,
+        &[("csrf", &token), ("active", "false")],
+    )
+    .await;
+    assert_eq!(reply.location(), format!("{path}?done=user_disabled"));
+    let refused = common::login_form(&world, "requester", "a-new-one-2030", "/").await;
+    assert_ne!(
+        refused.status,
+        StatusCode::SEE_OTHER,
+        "a disabled user cannot sign in"
+    );
+    let reply = post(
+        &world,
+        &path,
+        &cookie,
+        &[("csrf", &token), ("active", "true")],
+    )
+    .await;
+    assert_eq!(reply.location(), format!("{path}?done=user_enabled"));
+
+    // Only the admin: a keeper is refused the page and the change (the policy hides other
+    // people from them: 404).
+    let keeper = login(&world, "keeper").await;
+    let refused = get(&world, &path, &keeper).await.status;
+    assert!(
+        matches!(refused, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{refused}"
+    );
+    let token = get(&world, "/keeper/picks", &keeper).await.csrf();
+    let reply = post(
+        &world,
+        &path,
+        &keeper,
+        &[("csrf", &token), ("active", "false")],
+    )
+    .await;
+    assert!(matches!(
+        reply.status,
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
+    let active: bool = sqlx::query_scalar("select active from users where id = $1")
+        .bind(id)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert!(active, "nothing changed");
+}
