@@ -14,7 +14,9 @@ use super::message::*;
 use super::transport::Llrp;
 use crate::driver::{open, Io, ReaderAddress};
 use crate::read::Epc;
-use crate::tagwrite::{WriteError, WriteRequest, Written};
+use crate::tagwrite::{
+    choose, epc_bank_write, verified, watch_ends, WriteError, WriteRequest, Written,
+};
 use crate::transport::{framed, Counters, Transport};
 
 /// Our ids while writing, apart from the inventory client's ROSpec ("DW").
@@ -76,40 +78,17 @@ fn access_command(op: AccessSpecOp) -> Body {
     }
 }
 
-/// The EPC as 16-bit words.
-fn words(epc: &Epc) -> Vec<u16> {
-    epc.as_bytes()
-        .chunks(2)
-        .map(|w| u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)]))
-        .collect()
-}
-
 /// The C1G2Write that turns a tag carrying `old` (with protocol-control word `pc`, when the
-/// reader reported it) into one carrying `new`.
+/// reader reported it) into one carrying `new`. A length change rewrites the PC word from
+/// word 1; llrpkit's emulator models EPC writes from word 2 only, within the current length,
+/// and answers that one with a memory overrun.
 fn write_op(old: &Epc, pc: Option<u16>, new: &Epc, password: u32) -> OpSpec {
-    if old.len() == new.len() {
-        // The EPC proper starts at word 2 of the EPC bank, after the CRC and PC words.
-        return OpSpec::Write {
-            op_spec_id: WRITE_OP_SPEC_ID,
-            password,
-            bank: bank::EPC,
-            word_pointer: 2,
-            data: words(new),
-        };
-    }
-    // A different length: rewrite the PC word too, its top five bits being the EPC's length
-    // in words; the other bits (user memory, XPC, numbering system) are kept as reported.
-    // llrpkit's emulator models EPC writes from word 2 only, within the current length, and
-    // answers this one with a memory overrun.
-    let length = (new.len() / 2) as u16;
-    let pc = (length << 11) | (pc.unwrap_or(0) & 0x07FF);
-    let mut data = vec![pc];
-    data.extend(words(new));
+    let (word_pointer, data) = epc_bank_write(old, pc, new);
     OpSpec::Write {
         op_spec_id: WRITE_OP_SPEC_ID,
         password,
         bank: bank::EPC,
-        word_pointer: 1,
+        word_pointer: word_pointer.into(),
         data,
     }
 }
@@ -139,18 +118,7 @@ impl Session {
 
     async fn run(&mut self, req: &WriteRequest, deadline: Instant) -> Result<Written, E> {
         let seen = self.survey(req.from, req.survey, deadline).await?;
-        let old = match req.from {
-            Some(from) if seen.contains_key(&from) => from,
-            Some(from) => return Err(E::TagNotFound(from)),
-            None => match seen.len() {
-                0 => return Err(E::NoTag),
-                1 => *seen.keys().next().expect("one"),
-                _ => return Err(E::SeveralTags(seen.keys().copied().collect())),
-            },
-        };
-        if old != req.epc && seen.contains_key(&req.epc) {
-            return Err(E::EpcInField(req.epc));
-        }
+        let old = choose(&seen, req)?;
         self.write(req, old, seen[&old], deadline).await
     }
 
@@ -190,9 +158,7 @@ impl Session {
         // Survey: which tags are in the field, and which one is ours.
         self.must("START_ROSPEC", rospec_command(RospecOp::Start), deadline)
             .await?;
-        let now = Instant::now();
-        let survey_end = (now + survey).min(deadline);
-        let search_end = (now + survey * 3).min(deadline);
+        let (survey_end, search_end) = watch_ends(survey, deadline);
         let mut seen: BTreeMap<Epc, Option<u16>> = BTreeMap::new();
         loop {
             let named_seen = from.is_none_or(|f| seen.contains_key(&f));
@@ -277,23 +243,7 @@ impl Session {
                 _ => {}
             }
         }
-        if new_reads == 0 {
-            return Err(E::NotVerified(format!(
-                "{} was not read after the write",
-                req.epc
-            )));
-        }
-        if old_reads > 0 {
-            return Err(E::NotVerified(format!(
-                "{old} was still read {old_reads} times after the write"
-            )));
-        }
-        Ok(Written {
-            old,
-            new: req.epc,
-            words,
-            reads_after: new_reads,
-        })
+        verified(old, req.epc, words, new_reads, old_reads)
     }
 
     /// Waits for the ConnectionAttemptEvent, then asks for the capabilities as the client

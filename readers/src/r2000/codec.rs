@@ -24,6 +24,16 @@ pub enum DecodeError {
     Malformed { cmd: u8, reason: &'static str },
 }
 
+/// The CRC-16 a Gen2 tag sends over its PC word and EPC (CRC-16/GENIBUS): what an access
+/// answer carries in [`AccessFrame::crc`].
+pub fn tag_crc(pc: u16, epc: &Epc) -> u16 {
+    const GEN2: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_GENIBUS);
+    let mut d = GEN2.digest();
+    d.update(&pc.to_be_bytes());
+    d.update(epc.as_bytes());
+    d.finalize()
+}
+
 pub fn checksum(bytes: &[u8]) -> u8 {
     bytes
         .iter()
@@ -91,13 +101,43 @@ pub fn interpret(f: Frame) -> Result<Response, DecodeError> {
             | cmd::FAST_SWITCH_ANT_INVENTORY
             | cmd::CUSTOMIZED_SESSION_TARGET_INVENTORY
     );
+    let access = matches!(f.cmd, cmd::WRITE | cmd::LOCK | cmd::KILL);
     let d: &[u8] = &f.data;
+    let malformed = |reason| DecodeError::Malformed { cmd: f.cmd, reason };
     Ok(match d.len() {
         1 => Response::Status {
             addr: f.addr,
             cmd: f.cmd,
             code: d[0],
         },
+        n if access => {
+            // TagCount(2) DataLen [PC(2) EPC CRC(2)] ErrCode FreqAnt Count
+            if n < 3 {
+                return Err(malformed("access answer shorter than its header"));
+            }
+            let len = usize::from(d[2]);
+            if len < 4 {
+                return Err(malformed("access answer without PC and CRC"));
+            }
+            if n != 3 + len + 3 {
+                return Err(malformed("access answer length disagrees with DataLen"));
+            }
+            let body = &d[3..3 + len];
+            let tail = &d[3 + len..];
+            Response::Access(AccessFrame {
+                addr: f.addr,
+                cmd: f.cmd,
+                tag_count: u16::from_be_bytes([d[0], d[1]]),
+                pc: u16::from_be_bytes([body[0], body[1]]),
+                epc: Epc::new(&body[2..len - 2])
+                    .map_err(|_| malformed("EPC longer than Gen2 allows"))?,
+                crc: u16::from_be_bytes([body[len - 2], body[len - 1]]),
+                code: tail[0],
+                antenna: (tail[1] & 0x03) + 1,
+                frequency: tail[1] >> 2,
+                count: tail[2],
+            })
+        }
         END_FRAME_DATA if inventory && f.cmd != cmd::FAST_SWITCH_ANT_INVENTORY => {
             Response::InventoryEnd {
                 addr: f.addr,
@@ -150,6 +190,19 @@ pub fn to_frame(r: &Response) -> Frame {
             Frame::new(*addr, *cmd, &data)
         }
         Response::Status { addr, cmd, code } => Frame::new(*addr, *cmd, &[*code]),
+        Response::Access(a) => {
+            let len = 4 + a.epc.len();
+            let mut data = Vec::with_capacity(6 + len);
+            data.extend_from_slice(&a.tag_count.to_be_bytes());
+            data.push(len as u8);
+            data.extend_from_slice(&a.pc.to_be_bytes());
+            data.extend_from_slice(a.epc.as_bytes());
+            data.extend_from_slice(&a.crc.to_be_bytes());
+            data.push(a.code);
+            data.push(((a.frequency & 0x3F) << 2) | ((a.antenna.wrapping_sub(1)) & 0x03));
+            data.push(a.count);
+            Frame::new(a.addr, a.cmd, &data)
+        }
         Response::Other(f) => f.clone(),
     }
 }

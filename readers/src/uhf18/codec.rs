@@ -131,6 +131,23 @@ pub fn decode_response(buf: &mut BytesMut) -> Result<Option<Response>, DecodeErr
             adr,
             epc: Epc::new(&data).map_err(|_| malformed("EPC too long"))?,
         },
+        (cmd::READ_DATA, status::SUCCESS) => {
+            if data.len() % 2 != 0 {
+                return Err(malformed("read data is not whole words"));
+            }
+            Response::Data {
+                adr,
+                words: data
+                    .chunks(2)
+                    .map(|w| u16::from_be_bytes([w[0], w[1]]))
+                    .collect(),
+            }
+        }
+        (_, status::TAG_ERROR) => match data[..] {
+            [code] => Response::TagError { adr, cmd: c, code },
+            [] => return Err(malformed("tag error status without its error code")),
+            _ => return Err(malformed("bytes after the tag's error code")),
+        },
         _ => Response::Other {
             adr,
             cmd: c,
@@ -181,6 +198,13 @@ pub fn encode_response(r: &Response, out: &mut BytesMut) {
             &[*adr, cmd::ACTIVE_REPORT, status::SUCCESS],
             epc.as_bytes(),
         ),
+        Response::Data { adr, words } => {
+            let data: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+            put_frame(out, &[*adr, cmd::READ_DATA, status::SUCCESS], &data)
+        }
+        Response::TagError { adr, cmd, code } => {
+            put_frame(out, &[*adr, *cmd, status::TAG_ERROR], &[*code])
+        }
         Response::Other {
             adr,
             cmd,
@@ -193,7 +217,7 @@ pub fn encode_response(r: &Response, out: &mut BytesMut) {
 /// Encodes one command (host to reader).
 pub fn encode_command(c: &Command, out: &mut BytesMut) {
     let (adr, code, data) = c.parts();
-    put_frame(out, &[adr, code], data);
+    put_frame(out, &[adr, code], &data);
 }
 
 /// Decodes one command; what an emulator needs.

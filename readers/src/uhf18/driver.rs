@@ -43,7 +43,7 @@ fn read(ctx: &Ctx, epc: crate::read::Epc, received_us: u64) -> TagRead {
 
 /// Sends a setting and waits for its acknowledgement; a refusal is reported, not fatal.
 async fn set(t: &mut T, ctx: &Ctx, c: Command, name: &str) -> Result<(), LinkEnd> {
-    let code = c.parts().1;
+    let code = c.code();
     t.send(c).await?;
     let deadline = Instant::now() + ctx.config.response_timeout;
     loop {

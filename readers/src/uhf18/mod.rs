@@ -9,3 +9,5 @@ pub(crate) mod driver;
 pub mod message;
 /// The [`crate::transport::Protocol`] impl.
 pub mod transport;
+/// Writing an EPC to a tag, in a session of its own.
+pub(crate) mod write;
