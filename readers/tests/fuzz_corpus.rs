@@ -110,3 +110,70 @@ fn r2000_corpus() {
     }
     assert!(accepted >= 10);
 }
+
+/// The tag-access seeds mean what their names say: answers that are errors as a whole frame
+/// (consumed, not waited on), and answers that decode to what the reader meant.
+#[test]
+fn access_answer_seeds() {
+    use std::collections::BTreeMap;
+    let u: BTreeMap<_, _> = corpus("uhf18_decode").into_iter().collect();
+    let decode = |name: &str| {
+        let mut buf = BytesMut::from(&u[name][..]);
+        let r = uhf18::codec::decode_response(&mut buf);
+        assert!(buf.is_empty(), "{name}: the whole frame is consumed");
+        r
+    };
+    for name in ["tag_error_without_code", "read_data_odd_bytes"] {
+        assert!(
+            matches!(
+                decode(name),
+                Err(uhf18::codec::DecodeError::Malformed { .. })
+            ),
+            "{name}"
+        );
+    }
+    assert!(matches!(
+        decode("write_data_locked"),
+        Ok(Some(uhf18::message::Response::TagError {
+            cmd: 0x03,
+            code: 0x04,
+            ..
+        }))
+    ));
+    assert_eq!(
+        decode("read_data_pc"),
+        Ok(Some(uhf18::message::Response::Data {
+            adr: 0,
+            words: vec![0x3000]
+        }))
+    );
+
+    let r: BTreeMap<_, _> = corpus("r2000_decode").into_iter().collect();
+    let interpret = |name: &str| {
+        let frame = r2000::codec::decode_frame(&mut BytesMut::from(&r[name][..]))
+            .unwrap()
+            .expect("a whole frame");
+        r2000::codec::interpret(frame)
+    };
+    for name in ["write_datalen_too_long", "write_datalen_short"] {
+        assert!(
+            matches!(
+                interpret(name),
+                Err(r2000::codec::DecodeError::Malformed { .. })
+            ),
+            "{name}"
+        );
+    }
+    let Ok(r2000::message::Response::Access(a)) = interpret("write_ok") else {
+        panic!("write_ok")
+    };
+    assert_eq!((a.code, a.tag_count, a.epc.len()), (0x10, 1, 12));
+    assert!(matches!(
+        interpret("write_no_tag"),
+        Ok(r2000::message::Response::Status {
+            cmd: 0x82,
+            code: 0x36,
+            ..
+        })
+    ));
+}

@@ -21,6 +21,14 @@ fn json(name: &str) -> Vec<Value> {
     serde_json::from_slice(&fixture(name)).unwrap()
 }
 
+fn field(f: &Value, k: &str) -> u64 {
+    f[k].as_u64().unwrap_or_else(|| panic!("{k} in {f}"))
+}
+
+fn epc_of(f: &Value) -> Epc {
+    Epc::from_hex(f["epc"].as_str().unwrap()).unwrap()
+}
+
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
         .step_by(2)
@@ -303,6 +311,29 @@ fn uhf18_responses_from_uhfreader18_builders() {
                 )
             }
             "heartbeat" => assert_eq!(r, u18::Response::Heartbeat),
+            "data" => {
+                let want: Vec<u16> = f["words"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|w| u16::from_str_radix(w.as_str().unwrap(), 16).unwrap())
+                    .collect();
+                assert_eq!(
+                    r,
+                    u18::Response::Data {
+                        adr: 0,
+                        words: want
+                    }
+                );
+            }
+            "tag_error" => assert_eq!(
+                r,
+                u18::Response::TagError {
+                    adr: 0,
+                    cmd: byte("cmd"),
+                    code: byte("code")
+                }
+            ),
             "other" => {
                 let u18::Response::Other {
                     adr: 0,
@@ -324,7 +355,7 @@ fn uhf18_responses_from_uhfreader18_builders() {
     while uhf18::decode_response(&mut all).unwrap().is_some() {
         n += 1;
     }
-    assert_eq!((n, all.len()), (8, 0));
+    assert_eq!((n, all.len()), (15, 0));
 }
 
 #[test]
@@ -342,6 +373,27 @@ fn uhf18_commands_match_uhfreader18() {
             "set_scan_time" => u18::Command::SetScanTime {
                 adr,
                 time: arg.unwrap(),
+            },
+            "read_data" => u18::Command::ReadData {
+                adr,
+                epc: epc_of(&f),
+                mem: field(&f, "mem") as u8,
+                word_ptr: field(&f, "word_ptr") as u8,
+                num: field(&f, "num") as u8,
+                password: field(&f, "password") as u32,
+            },
+            "write_data" => u18::Command::WriteData {
+                adr,
+                epc: epc_of(&f),
+                mem: field(&f, "mem") as u8,
+                word_ptr: field(&f, "word_ptr") as u8,
+                words: hex_words(f["words"].as_str().unwrap()),
+                password: field(&f, "password") as u32,
+            },
+            "write_epc" => u18::Command::WriteEpc {
+                adr,
+                password: field(&f, "password") as u32,
+                epc: epc_of(&f),
             },
             other => panic!("{other}"),
         };
@@ -405,10 +457,32 @@ fn r2000_frames_checked_by_pyimpinj() {
                 r,
                 r2m::Response::Status {
                     addr: 1,
-                    cmd: 0x89,
-                    code: 0x22
+                    cmd: n("cmd") as u8,
+                    code: n("code") as u8
                 }
             ),
+            "access" => {
+                let r2m::Response::Access(a) = r else {
+                    panic!("{r:?}")
+                };
+                assert_eq!(
+                    a,
+                    r2m::AccessFrame {
+                        addr: 1,
+                        cmd: n("cmd") as u8,
+                        tag_count: n("tag_count") as u16,
+                        pc: n("pc") as u16,
+                        epc: epc_of(&f),
+                        crc: n("crc") as u16,
+                        code: n("code") as u8,
+                        antenna: n("antenna") as u8,
+                        frequency: n("frequency") as u8,
+                        count: n("count") as u8,
+                    }
+                );
+                // The CRC the tag sent over its PC word and EPC, as pyimpinj checks it.
+                assert_eq!(r2000::tag_crc(a.pc, &a.epc), a.crc);
+            }
             k => panic!("unknown kind {k}"),
         }
     }
@@ -423,6 +497,15 @@ fn r2000_commands_match_pyimpinj() {
             "rt_inventory" => r2m::Frame::real_time_inventory(addr, arg.unwrap()),
             "set_work_antenna" => r2m::Frame::set_work_antenna(addr, arg.unwrap()),
             "get_firmware_version" => r2m::Frame::get_firmware_version(addr),
+            "set_access_epc_match" => r2m::Frame::set_access_epc_match(addr, &epc_of(&f)),
+            "cancel_access_epc_match" => r2m::Frame::cancel_access_epc_match(addr),
+            "write_tag" => r2m::Frame::write_tag(
+                addr,
+                field(&f, "password") as u32,
+                r2m::bank::EPC,
+                field(&f, "word_addr") as u8,
+                &hex_words(f["words"].as_str().unwrap()),
+            ),
             "raw" => r2m::Frame::new(
                 addr,
                 f["code"].as_u64().unwrap() as u8,
