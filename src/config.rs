@@ -62,8 +62,9 @@ pub struct Config {
     /// Label printers from the configuration file (`[[printers]]`), by name.
     pub printers: Vec<Printer>,
     /// The desk reader the keeper writes new tags on at intake (`tag_writer`, e.g.
-    /// `llrp://10.0.0.30`): one tag at a time on its antenna. Not one of the `readers`
-    /// Depot keeps connected (a reader takes one client at a time).
+    /// `llrp://10.0.0.30`, `uhf18:///dev/ttyUSB0` or `r2000+tcp://10.0.0.31:4001`): one tag
+    /// at a time on its antenna. Not one of the `readers` Depot keeps connected (a reader
+    /// takes one client at a time).
     pub tag_writer: Option<String>,
     /// Where notifications are e-mailed from; `None`: the inbox only, no e-mail.
     pub smtp: Option<Smtp>,
@@ -217,8 +218,8 @@ fn printers(entries: &[PrinterEntry]) -> Result<Vec<Printer>, ConfigError> {
     Ok(printers)
 }
 
-/// The tag writer's address, checked: an LLRP reader (writing tags over the serial
-/// protocols is not supported yet).
+/// The tag writer's address, checked: any reader tags are written through (LLRP, UHFReader18,
+/// R2000), but not a UHFReader18 in active mode, which answers no tag command.
 fn tag_writer(address: Option<String>) -> Result<Option<String>, ConfigError> {
     let Some(address) = address
         .map(|a| a.trim().to_owned())
@@ -227,10 +228,12 @@ fn tag_writer(address: Option<String>) -> Result<Option<String>, ConfigError> {
         return Ok(None);
     };
     match address.parse::<depot_readers::ReaderAddress>() {
-        Ok(depot_readers::ReaderAddress::Llrp { .. }) => Ok(Some(address)),
-        Ok(_) => Err(ConfigError::Invalid(format!(
-            "tag_writer: {address:?} is a serial reader; tags are written over LLRP (llrp://HOST[:PORT])"
-        ))),
+        Ok(depot_readers::ReaderAddress::Uhf18 { active: true, .. }) => {
+            Err(ConfigError::Invalid(format!(
+                "tag_writer: {address:?} is a UHFReader18 in active mode, which writes no tag: set the reader to answer mode and drop mode=active"
+            )))
+        }
+        Ok(_) => Ok(Some(address)),
         Err(e) => Err(ConfigError::Invalid(format!("tag_writer: {address:?}: {e}"))),
     }
 }
@@ -633,6 +636,26 @@ mod tests {
         for bad in ["Asia/Shanghai", "+8", "+25:00", "+08:60", "", "08:00"] {
             assert!(parse_time_zone(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn tag_writers_are_readers_that_can_write() {
+        for ok in [
+            "llrp://10.0.0.30",
+            "uhf18:///dev/ttyUSB0",
+            "uhf18+tcp://10.0.0.31:6000",
+            "r2000+tcp://10.0.0.32:4001",
+        ] {
+            assert_eq!(
+                tag_writer(Some(ok.into())).unwrap(),
+                Some(ok.into()),
+                "{ok}"
+            );
+        }
+        assert_eq!(tag_writer(Some("  ".into())).unwrap(), None);
+        let active = tag_writer(Some("uhf18:///dev/ttyUSB0?mode=active".into())).unwrap_err();
+        assert!(active.to_string().contains("answer mode"), "{active}");
+        assert!(tag_writer(Some("10.0.0.30".into())).is_err());
     }
 
     #[test]

@@ -40,7 +40,8 @@ impl WriteRequest {
 pub struct Written {
     pub old: Epc,
     pub new: Epc,
-    /// Words the tag reported written (PC word included when the length changed).
+    /// Words written, the PC word included when the length changed: as the tag reported
+    /// them over LLRP; the words of the write the reader confirmed over UHFReader18 and R2000.
     pub words: u16,
     /// Reads of the new EPC while reading back.
     pub reads_after: u32,

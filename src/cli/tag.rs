@@ -16,7 +16,8 @@ pub enum TagCommand {
     /// Write an EPC to the one tag in a reader's field (or the tag named with --from), then
     /// read it back. With a database configured, an EPC of another asset is refused.
     Write {
-        /// The reader: llrp://HOST[:PORT]. Stop Depot's own connection to it first.
+        /// The reader: llrp://HOST[:PORT], uhf18:///dev/PORT (answer mode), uhf18+tcp://HOST:PORT,
+        /// r2000:///dev/PORT or r2000+tcp://HOST:PORT. Stop Depot's own connection to it first.
         address: String,
         /// The EPC to write: 24 hex digits (GIAI-96).
         #[arg(long)]
