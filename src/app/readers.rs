@@ -6,6 +6,8 @@
 //! so the database never holds a configuration the engine refuses. Then the pipeline reloads;
 //! should that fail, the previous configuration keeps running.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use depot_readers::{Epc, TagRead};
 use serde::{Deserialize, Serialize};
@@ -19,7 +21,7 @@ use crate::auth::Actor;
 use crate::db::alerts::{self, Alert, AlertKind, Decision};
 use crate::db::events::{self, Context};
 use crate::db::readers::{self, Gate, NewGate, NewReader, Passage, Reader, ReaderChange, HANDHELD};
-use crate::db::{self, assets, places, Window};
+use crate::db::{self, assets, instances, places, Window};
 use crate::domain::bounds::Text;
 use crate::engine::Direction;
 use crate::ingest::persist::{self, Plan};
@@ -29,15 +31,25 @@ use crate::ingest::{self, live, Health, IngestError, LiveEvent, Site};
 pub struct ReaderWithHealth {
     #[serde(flatten)]
     pub reader: Reader,
+    /// As this instance sees it: a reader another instance drives is `standby` here.
     pub health: Option<Health>,
+    /// The instance of Depot driving the reader now (`depot serve --instance`); null when
+    /// none does (a handheld, a disabled reader, or all instances down).
+    pub owner: Option<String>,
 }
 
-pub(crate) fn with_health(app: &App, readers: Vec<Reader>) -> Vec<ReaderWithHealth> {
+/// The readers with their health and who drives them (`owners`: [`instances::owners`]).
+pub(crate) fn with_health(
+    app: &App,
+    readers: Vec<Reader>,
+    owners: &HashMap<i64, String>,
+) -> Vec<ReaderWithHealth> {
     let health = app.ingest.as_ref().map(|i| i.health()).unwrap_or_default();
     readers
         .into_iter()
         .map(|reader| ReaderWithHealth {
             health: health.get(&reader.id).cloned(),
+            owner: owners.get(&reader.id).cloned(),
             reader,
         })
         .collect()
@@ -45,10 +57,12 @@ pub(crate) fn with_health(app: &App, readers: Vec<Reader>) -> Vec<ReaderWithHeal
 
 /// Readers with their health: connected, last read, reads/s, errors, reconnects.
 pub async fn list(app: &App, actor: &Actor) -> Result<Vec<ReaderWithHealth>> {
-    let found = app
-        .read(actor, Op::ListReaders, async |c| readers::list(c).await)
+    let (found, owners) = app
+        .read(actor, Op::ListReaders, async |c| {
+            Ok::<_, db::Error>((readers::list(c).await?, instances::owners(c).await?))
+        })
         .await?;
-    Ok(with_health(app, found))
+    Ok(with_health(app, found, &owners))
 }
 
 /// The admin's readers page: readers with health, gates, and zone names.
@@ -59,16 +73,17 @@ pub struct ReaderDesk {
 }
 
 pub async fn desk(app: &App, actor: &Actor) -> Result<ReaderDesk> {
-    let (found, gates, zones) = app
+    let (found, gates, zones, owners) = app
         .read(actor, Op::ReaderDesk, async |c| {
             let found = readers::list(c).await?;
             let gates = readers::gates(c).await?;
             let zones = places::zone_names(c, false).await?;
-            Ok::<_, db::Error>((found, gates, zones))
+            let owners = instances::owners(c).await?;
+            Ok::<_, db::Error>((found, gates, zones, owners))
         })
         .await?;
     Ok(ReaderDesk {
-        readers: with_health(app, found),
+        readers: with_health(app, found, &owners),
         gates,
         zones,
     })

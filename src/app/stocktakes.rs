@@ -14,7 +14,7 @@ use crate::db::stocktakes::{self, NewResult, Outcome, ResultRow, StocktakeRow, S
 use crate::db::{self, catalogue, places, Window};
 use crate::domain::bounds::{Fen, Known as _, Note, Text};
 use crate::domain::lifecycle::AssetAction;
-use crate::engine::{Progress, StocktakeResult, ZoneId};
+use crate::engine::{self, Progress, StocktakeResult, ZoneId};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LiveProgress {
@@ -76,16 +76,44 @@ pub async fn create(app: &App, actor: &Actor, new: NewStocktake) -> Result<Stock
     .await
 }
 
-fn progress(app: &App, id: i64) -> Option<Progress> {
-    app.ingest.as_ref().and_then(|i| i.stocktake_progress(id))
+/// A running stocktake's count as the database holds it: what it expected when it started
+/// and the latest sighting of each tag, by whichever instance's readers or uploads saw it.
+/// Any instance counts it the same.
+async fn counted(
+    conn: &mut sqlx::PgConnection,
+    row: &StocktakeRow,
+) -> db::Result<engine::Stocktake> {
+    let expected: Vec<(Epc, ZoneId)> = stocktakes::kept_expected(conn, row.id)
+        .await?
+        .iter()
+        .filter_map(|(epc, zone)| Some((Epc::from_hex(epc).ok()?, ZoneId(*zone as u32))))
+        .collect();
+    let mut count =
+        engine::Stocktake::new(expected, row.zone_ids.iter().map(|z| ZoneId(*z as u32)));
+    for s in stocktakes::sightings(conn, row.id).await? {
+        let Ok(epc) = Epc::from_hex(&s.epc) else {
+            continue;
+        };
+        let zone = ZoneId(s.zone_id as u32);
+        match s.other_zone_id {
+            Some(other) => count.observe_between(epc, zone, ZoneId(other as u32)),
+            None => count.observe(epc, zone),
+        }
+    }
+    Ok(count)
 }
 
 async fn view(app: &App, id: i64) -> Result<Stocktake> {
     let mut conn = app.pool.acquire().await?;
+    let stocktake = stocktakes::get(&mut conn, id).await?;
+    let progress = match stocktake.status {
+        StocktakeStatus::Running => Some(counted(&mut conn, &stocktake).await?.progress().into()),
+        _ => None,
+    };
     Ok(Stocktake {
-        stocktake: stocktakes::get(&mut conn, id).await?,
-        progress: progress(app, id).map(Into::into),
+        progress,
         results: stocktakes::results(&mut conn, id, None).await?,
+        stocktake,
     })
 }
 
@@ -99,33 +127,38 @@ pub async fn start(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
     app.change(actor, Op::StartStocktake, async |tx| {
         let ingest = app.ingest()?;
         let row = stocktakes::lock(tx, id, "start", StocktakeStatus::Created).await?;
-        let expected: Vec<(Epc, ZoneId)> = stocktakes::expected(tx, &row.zone_ids)
-            .await?
+        let register = stocktakes::expected(tx, &row.zone_ids).await?;
+        stocktakes::keep_expected(tx, id, &register).await?;
+        let expected: Vec<(Epc, ZoneId)> = register
             .iter()
             .filter_map(|(epc, zone)| Some((Epc::from_hex(epc).ok()?, ZoneId(*zone as u32))))
             .collect();
         stocktakes::mark_running(tx, id, expected.len()).await?;
         let scope = row.zone_ids.iter().map(|z| ZoneId(*z as u32)).collect();
-        ingest
+        let (_, seen) = ingest
             .start_stocktake(id, expected, scope)
             .await
             .map_err(|e| Error::Unavailable(e.to_string()))?;
+        // What this instance's readers see now; the other instances add theirs as they
+        // start counting it (within a second).
+        stocktakes::record_sightings(tx, &seen).await?;
         Ok::<_, Error>(())
     })
     .await?;
     view(app, id).await
 }
 
-/// Finish: what was read so far is counted, and the results are stored.
+/// Finish: what was read so far is counted (on any instance: everything this one read is
+/// stored first, and the count is the database's), and the results are stored.
 pub async fn finish(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
     app.change(actor, Op::FinishStocktake, async |tx| {
         let ingest = app.ingest()?;
-        stocktakes::lock(tx, id, "finish", StocktakeStatus::Running).await?;
-        let result = ingest
-            .count_stocktake(id)
+        let row = stocktakes::lock(tx, id, "finish", StocktakeStatus::Running).await?;
+        ingest
+            .sync()
             .await
-            .map_err(|e| Error::Unavailable(e.to_string()))?
-            .ok_or_else(|| Error::Conflict(format!("stocktake {id} is not being counted by this service (was it restarted?): cancel it and start a new one")))?;
+            .map_err(|e| Error::Unavailable(e.to_string()))?;
+        let result = counted(tx, &row).await?.finish();
         stocktakes::store_results(tx, id, &lines(&result)).await?;
         Ok::<_, Error>(())
     })
@@ -372,8 +405,10 @@ pub struct Sheet {
 pub async fn sheet(app: &App, actor: &Actor, id: i64) -> Result<Sheet> {
     app.read(actor, Op::StocktakeDesk, async |c| {
         let s = stocktakes::get(c, id).await?;
-        let running = s.status == StocktakeStatus::Running;
-        let live = app.ingest.as_ref().filter(|_| running);
+        let running = match s.status {
+            StocktakeStatus::Running => Some(counted(c, &s).await?),
+            _ => None,
+        };
         let stored = Progress {
             expected: s.expected as u32,
             found: s.found as u32,
@@ -382,10 +417,8 @@ pub async fn sheet(app: &App, actor: &Actor, id: i64) -> Result<Sheet> {
             unexpected: s.unexpected as u32,
             between: s.between as u32,
         };
-        let progress = live
-            .and_then(|i| i.stocktake_progress(id))
-            .unwrap_or(stored);
-        let results = match live.and_then(|i| i.stocktake_so_far(id)) {
+        let progress = running.as_ref().map(|r| r.progress()).unwrap_or(stored);
+        let results = match running.map(engine::Stocktake::finish) {
             // While counting: the lines so far, as they would be stored now.
             Some(so_far) => {
                 let lines = lines(&so_far);
@@ -428,6 +461,7 @@ pub async fn sheet(app: &App, actor: &Actor, id: i64) -> Result<Sheet> {
                 .into_iter()
                 .filter(in_scope)
                 .collect(),
+            &crate::db::instances::owners(c).await?,
         );
         Ok::<_, db::Error>(Sheet {
             assets,

@@ -24,6 +24,10 @@ pub struct ServeArgs {
     /// every state) if the database has no users yet.
     #[arg(long)]
     pub demo: bool,
+    /// This instance's name among those on the same database (1–50 of letters, digits,
+    /// `.`, `_`, `-`) [default: the host's name and the process id]
+    #[arg(long, env = "DEPOT_INSTANCE")]
+    pub instance: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,12 +154,24 @@ pub async fn serve(over: &Overrides, args: ServeArgs) -> anyhow::Result<()> {
     let timeout = std::time::Duration::from_secs(config.statement_timeout_s);
     let mut database = Database::open_with(&config, true, Some(timeout)).await?;
     database.supervise();
-    let result = run_server(&database, config, args.demo).await;
+    if let Some(name) = &args.instance {
+        anyhow::ensure!(
+            ingest::claim::Instance::valid_name(name),
+            "--instance {name:?}: 1 to 50 of ASCII letters, digits, '.', '_' and '-'"
+        );
+    }
+    let instance = ingest::claim::Instance::new(args.instance);
+    let result = run_server(&database, config, args.demo, instance).await;
     database.close().await?;
     result
 }
 
-async fn run_server(database: &Database, config: Config, demo: bool) -> anyhow::Result<()> {
+async fn run_server(
+    database: &Database,
+    config: Config,
+    demo: bool,
+    instance: ingest::claim::Instance,
+) -> anyhow::Result<()> {
     if demo {
         crate::demo::seed(&database.pool, &config)
             .await
@@ -175,6 +191,7 @@ async fn run_server(database: &Database, config: Config, demo: bool) -> anyhow::
     let options = ingest::Options {
         clock_skew: std::time::Duration::from_secs(config.clock_skew_s),
         reader_backoff_max: std::time::Duration::from_secs(config.reader_backoff_max_s),
+        instance,
         ..ingest::Options::default()
     };
     let ingest = Ingest::start(database.pool.clone(), options)

@@ -27,7 +27,7 @@ pub enum AlertKind {
     BookingCollision,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
 pub struct Alert {
     pub id: i64,
     pub kind: AlertKind,

@@ -389,6 +389,8 @@ pub mod events;
 pub mod facts;
 /// Assets their departments offer back to the depot (上缴).
 pub mod hand_ins;
+/// Instances of Depot on one database, and which of them drives each reader.
+pub mod instances;
 /// Intakes: assets handed over to the depot, registered together, received into stock.
 pub mod intakes;
 /// Kits: named sets of category quantities and specific assets, and their parts.

@@ -286,3 +286,95 @@ pub async fn resolve(
     .await?;
     Ok(())
 }
+
+/// A tag seen in a running stocktake's scope: in `zone_id`, or between it and
+/// `other_zone_id`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Sighting {
+    pub stocktake_id: i64,
+    pub epc: String,
+    pub zone_id: i64,
+    pub other_zone_id: Option<i64>,
+    pub seen_at: DateTime<Utc>,
+}
+
+/// Keep what a starting stocktake expects: the register's assets in its scope.
+pub async fn keep_expected(
+    conn: &mut PgConnection,
+    id: i64,
+    expected: &[(String, i64)],
+) -> Result<()> {
+    sqlx::query(
+        "insert into stocktake_expected (stocktake_id, epc, zone_id)
+         select $1, e.epc, e.zone from unnest($2::text[], $3::bigint[]) as e(epc, zone)
+         on conflict do nothing",
+    )
+    .bind(id)
+    .bind(expected.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>())
+    .bind(expected.iter().map(|(_, z)| *z).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What a stocktake expects, as kept when it started.
+pub async fn kept_expected(conn: &mut PgConnection, id: i64) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "select epc, zone_id from stocktake_expected where stocktake_id = $1 order by epc",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Record sightings; of two of one tag, the later stands (a sighting is never older than
+/// the one it replaces). Sightings of a stocktake no longer running are ignored.
+pub async fn record_sightings(conn: &mut PgConnection, sightings: &[Sighting]) -> Result<()> {
+    if sightings.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "insert into stocktake_sightings (stocktake_id, epc, zone_id, other_zone_id, seen_at)
+         select distinct on (s.id, s.epc) s.id, s.epc, s.zone, s.other, s.at
+           from unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::timestamptz[])
+                as s(id, epc, zone, other, at)
+           join stocktakes t on t.id = s.id and t.status = 'running'
+          order by s.id, s.epc, s.at desc
+         on conflict (stocktake_id, epc) do update
+            set zone_id = excluded.zone_id, other_zone_id = excluded.other_zone_id,
+                seen_at = excluded.seen_at
+          where stocktake_sightings.seen_at <= excluded.seen_at",
+    )
+    .bind(sightings.iter().map(|s| s.stocktake_id).collect::<Vec<_>>())
+    .bind(sightings.iter().map(|s| s.epc.as_str()).collect::<Vec<_>>())
+    .bind(sightings.iter().map(|s| s.zone_id).collect::<Vec<_>>())
+    .bind(
+        sightings
+            .iter()
+            .map(|s| s.other_zone_id)
+            .collect::<Vec<_>>(),
+    )
+    .bind(sightings.iter().map(|s| s.seen_at).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Every sighting of a stocktake.
+pub async fn sightings(conn: &mut PgConnection, id: i64) -> Result<Vec<Sighting>> {
+    Ok(
+        sqlx::query_as("select * from stocktake_sightings where stocktake_id = $1 order by epc")
+            .bind(id)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// The running stocktakes and their scopes.
+pub async fn running(conn: &mut PgConnection) -> Result<Vec<(i64, Vec<i64>)>> {
+    Ok(sqlx::query_as(
+        "select id, zone_ids from stocktakes where status = 'running' order by id limit 1000",
+    )
+    .fetch_all(conn)
+    .await?)
+}

@@ -1,14 +1,14 @@
 //! What the live stream (`GET /api/events/stream`) carries.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::alerts::Alert;
 use crate::db::events::OrderKind;
 
 /// One live event. Serialised as JSON with a `type` tag; the SSE event name is the same.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveEvent {
     /// A tag went through a gate, and what the depot did about it.

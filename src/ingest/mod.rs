@@ -22,16 +22,19 @@ use tokio::sync::{broadcast, mpsc, oneshot, RwLock};
 use utoipa::ToSchema;
 
 use crate::db;
+use crate::db::stocktakes::Sighting;
 use crate::engine::runner::{self, Input};
-use crate::engine::{EngineConfig, Fact, Progress, Stocktake, StocktakeResult, ZoneId};
+use crate::engine::{EngineConfig, Fact, Progress, Stocktake, ZoneId};
 
+pub mod claim;
 /// What the live stream carries, and its filters.
 pub mod live;
 /// Facts into PostgreSQL, idempotently, with gate reconciliation.
 pub mod persist;
+/// One driver per configured reader, restarted when it fails; reader health.
+mod shared;
 /// A simulated reader (`sim://gate?…`): the trace synthesizer's dock door in real time.
 pub mod sim;
-/// One driver per configured reader, restarted when it fails; reader health.
 mod supervisor;
 
 pub use live::LiveEvent;
@@ -54,6 +57,9 @@ pub struct Options {
     pub clock_skew: Duration,
     /// A reader whose link failed is tried again at most this long apart.
     pub reader_backoff_max: Duration,
+    /// This instance among those on the same database: the readers it drives are those
+    /// whose locks it holds, and its live events reach the others (with `connect_readers`).
+    pub instance: claim::Instance,
 }
 
 impl Default for Options {
@@ -65,6 +71,7 @@ impl Default for Options {
             record_latency: false,
             clock_skew: DEFAULT_CLOCK_SKEW,
             reader_backoff_max: depot_readers::Backoff::DEFAULT_MAX,
+            instance: claim::Instance::new(None),
         }
     }
 }
@@ -191,6 +198,8 @@ pub struct Stats {
     fact_queue: AtomicU64,
     /// µs from a fact's time to its commit, when `Options::record_latency` is on.
     latencies: Mutex<Vec<u64>>,
+    /// Live events not shared with the other instances (queue full, database away).
+    live_dropped: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -228,6 +237,10 @@ struct Inner {
     /// How many walk tests run: `feed` looks at `walks` only when some do.
     walking: AtomicU64,
     supervisor: tokio::sync::Mutex<supervisor::Supervisor>,
+    /// The readers whose locks this instance holds (see [`claim`]): those it drives.
+    owned: Mutex<HashSet<i64>>,
+    /// Where live events go to reach the other instances.
+    share: Option<mpsc::Sender<LiveEvent>>,
     health: Arc<Mutex<HashMap<i64, Health>>>,
     stats: Stats,
 }
@@ -267,6 +280,13 @@ impl Ingest {
         let running = start_engine(&site.engine, options.capacity)?;
         let (control, control_rx) = mpsc::channel(16);
         let (live, _) = broadcast::channel(4096);
+        let (share, shared) = match options.connect_readers {
+            true => {
+                let (tx, rx) = mpsc::channel(shared::QUEUE);
+                (Some(tx), Some(rx))
+            }
+            false => (None, None),
+        };
         let inner = Arc::new(Inner {
             pool,
             engine: RwLock::new(running.input.clone()),
@@ -277,6 +297,8 @@ impl Ingest {
             walks: Mutex::new(HashMap::new()),
             walking: AtomicU64::new(0),
             supervisor: tokio::sync::Mutex::new(supervisor::Supervisor::default()),
+            owned: Mutex::new(HashSet::new()),
+            share,
             health: Arc::new(Mutex::new(HashMap::new())),
             stats: Stats::default(),
             options,
@@ -287,7 +309,32 @@ impl Ingest {
             tokio::spawn(ingest.clone().tick(every));
         }
         if ingest.inner.options.connect_readers {
-            ingest.inner.supervisor.lock().await.start(&ingest).await;
+            // The first round before any driver starts: a single instance drives its
+            // readers from the start, a second one stands by for those already driven.
+            let mut claimer = claim::Claimer::new(ingest.clone());
+            match tokio::time::timeout(claim::CHECK_TIMEOUT, claimer.round()).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "cannot take readers yet; trying again every second")
+                }
+                Err(_) => {
+                    tracing::warn!("cannot take readers yet (no answer); trying again every second")
+                }
+            }
+            let owned = ingest.inner.owned.locked().clone();
+            ingest
+                .inner
+                .supervisor
+                .lock()
+                .await
+                .start(&ingest, &owned)
+                .await;
+            tokio::spawn(claimer.run());
+        }
+        if let Some(queue) = shared {
+            tokio::spawn(shared::send(ingest.clone(), queue));
+            tokio::spawn(shared::listen(ingest.clone()));
+            tokio::spawn(ingest.clone().follow(claim::CLAIM_EVERY));
         }
         Ok(ingest)
     }
@@ -347,9 +394,33 @@ impl Ingest {
         self.inner.health.locked().clone()
     }
 
+    /// An event for the live stream, here and on the other instances.
     fn publish(&self, event: LiveEvent) {
+        if let Some(share) = &self.inner.share {
+            if share.try_send(event.clone()).is_err() {
+                self.inner
+                    .stats
+                    .live_dropped
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.publish_here(event);
+    }
+
+    /// An event for this instance's live stream only (one another instance shared).
+    fn publish_here(&self, event: LiveEvent) {
         // No listener is fine: the stream is for whoever watches.
         let _ = self.inner.live.send(event);
+    }
+
+    /// The readers this instance drives now (see [`claim`]).
+    pub fn owned(&self) -> HashSet<i64> {
+        self.inner.owned.locked().clone()
+    }
+
+    /// This instance's name.
+    pub fn instance(&self) -> &str {
+        &self.inner.options.instance.name
     }
 
     /// Feed reads (waits when the engine is busy: backpressure).
@@ -562,7 +633,8 @@ impl Ingest {
             .await
             .map_err(|_| IngestError::Stopped)?;
         if self.inner.options.connect_readers {
-            supervisor.start(self).await;
+            let owned = self.inner.owned.locked().clone();
+            supervisor.start(self, &owned).await;
         }
         Ok(())
     }
@@ -571,6 +643,18 @@ impl Ingest {
     pub async fn shutdown(&self) {
         self.inner.supervisor.lock().await.stop().await;
         let _ = self.sync().await;
+    }
+
+    /// Every `every`: [`Ingest::follow_stocktakes`].
+    async fn follow(self, every: Duration) {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(e) = self.follow_stocktakes().await {
+                tracing::debug!(error = %e, "cannot follow the running stocktakes yet");
+            }
+        }
     }
 
     async fn tick(self, every: Duration) {
@@ -638,7 +722,7 @@ impl Ingest {
     }
 
     async fn handle(&self, facts: &[Fact]) {
-        let changed = self.count_into_stocktakes(facts);
+        let (changed, sightings) = self.count_into_stocktakes(facts);
         let site = self.site();
         let mut delay = Duration::from_millis(50);
         let mut failures = 0u32;
@@ -692,24 +776,57 @@ impl Ingest {
         for event in live {
             self.publish(event);
         }
+        self.record_sightings(&sightings).await;
         for (id, p) in changed {
             self.publish(progress_event(id, p));
         }
     }
 
-    /// Apply facts to running stocktakes; returns the sessions whose progress changed.
-    fn count_into_stocktakes(&self, facts: &[Fact]) -> Vec<(i64, Progress)> {
+    /// Record sightings for whichever instance finishes their stocktakes, retrying until
+    /// the database takes them (as facts are).
+    async fn record_sightings(&self, sightings: &[Sighting]) {
+        let mut delay = Duration::from_millis(50);
+        for attempt in 1u32.. {
+            let recorded = async {
+                let mut conn = self.inner.pool.acquire().await?;
+                db::stocktakes::record_sightings(&mut conn, sightings).await
+            };
+            match recorded.await {
+                Ok(()) => return,
+                Err(e) if attempt == 1 => {
+                    tracing::warn!(error = %e, sightings = sightings.len(), "storing stocktake sightings failed; retrying until the database takes them")
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, attempt, "storing stocktake sightings failed again")
+                }
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    /// Apply facts to running stocktakes: the sessions whose progress changed, and the
+    /// sightings to record (each instance records what its own readers see).
+    fn count_into_stocktakes(&self, facts: &[Fact]) -> (Vec<(i64, Progress)>, Vec<Sighting>) {
         let mut sessions = self.inner.sessions.locked();
         let mut changed = Vec::new();
+        let mut sightings = Vec::new();
         for (id, session) in sessions.iter_mut() {
             let before = session.stocktake.progress();
-            facts.iter().for_each(|f| session.stocktake.apply(f));
+            for f in facts {
+                session.stocktake.apply(f);
+                if let Some((epc, zone, other)) = sighted(f) {
+                    if session.scope.contains(&zone) {
+                        sightings.push(sighting(*id, epc, zone, other, f.at()));
+                    }
+                }
+            }
             let after = session.stocktake.progress();
             if after != before {
                 changed.push((*id, after));
             }
         }
-        changed
+        (changed, sightings)
     }
 
     /// Start counting a stocktake: the register's expectation, the scope, and what the engine
@@ -719,7 +836,7 @@ impl Ingest {
         id: i64,
         expected: Vec<(Epc, ZoneId)>,
         scope: Vec<ZoneId>,
-    ) -> Result<Progress, IngestError> {
+    ) -> Result<(Progress, Vec<Sighting>), IngestError> {
         let scope: HashSet<ZoneId> = scope.into_iter().collect();
         let mut stocktake = Stocktake::new(expected, scope.iter().copied());
         let in_scope = scope.clone();
@@ -733,44 +850,53 @@ impl Ingest {
                 (present, e.located_between())
             })
             .await?;
-        present
-            .into_iter()
-            .for_each(|(epc, zone)| stocktake.observe(epc, zone));
+        let now = now_us();
+        let mut seen = Vec::new();
+        for (epc, zone) in present {
+            stocktake.observe(epc, zone);
+            seen.push(sighting(id, epc, zone, None, now));
+        }
         // Tags the readers cannot place between two zones are to be checked, not misplaced.
-        between
-            .into_iter()
-            .for_each(|(epc, zone, other)| stocktake.observe_between(epc, zone, other));
+        for (epc, zone, other) in between {
+            if scope.contains(&zone) {
+                stocktake.observe_between(epc, zone, other);
+                seen.push(sighting(id, epc, zone, Some(other), now));
+            }
+        }
         let progress = stocktake.progress();
         self.inner
             .sessions
             .locked()
             .insert(id, Session { stocktake, scope });
         self.publish(progress_event(id, progress));
-        Ok(progress)
+        Ok((progress, seen))
     }
 
-    pub fn stocktake_progress(&self, id: i64) -> Option<Progress> {
+    /// Count every stocktake running on the database here too, and stop counting those no
+    /// longer running: each instance counts what its own readers see into every running
+    /// stocktake, wherever it was started.
+    pub async fn follow_stocktakes(&self) -> Result<(), IngestError> {
+        let mut conn = self.inner.pool.acquire().await?;
+        let running = db::stocktakes::running(&mut conn).await?;
+        let ids: HashSet<i64> = running.iter().map(|(id, _)| *id).collect();
         self.inner
             .sessions
             .locked()
-            .get(&id)
-            .map(|s| s.stocktake.progress())
-    }
-
-    /// What a running stocktake has counted so far, as if it finished now.
-    pub fn stocktake_so_far(&self, id: i64) -> Option<StocktakeResult> {
-        self.inner
-            .sessions
-            .locked()
-            .get(&id)
-            .map(|s| s.stocktake.clone().finish())
-    }
-
-    /// A stocktake's count as it stands, everything read so far counted first. The count
-    /// goes on until [`Ingest::forget_stocktake`], so a count whose storing fails is not lost.
-    pub async fn count_stocktake(&self, id: i64) -> Result<Option<StocktakeResult>, IngestError> {
-        self.sync().await?;
-        Ok(self.stocktake_so_far(id))
+            .retain(|id, _| ids.contains(id));
+        for (id, zones) in running {
+            if self.inner.sessions.locked().contains_key(&id) {
+                continue;
+            }
+            let expected = db::stocktakes::kept_expected(&mut conn, id)
+                .await?
+                .iter()
+                .filter_map(|(epc, zone)| Some((Epc::from_hex(epc).ok()?, ZoneId(*zone as u32))))
+                .collect();
+            let scope = zones.iter().map(|z| ZoneId(*z as u32)).collect();
+            let (_, seen) = self.start_stocktake(id, expected, scope).await?;
+            db::stocktakes::record_sightings(&mut conn, &seen).await?;
+        }
+        Ok(())
     }
 
     /// Stop counting a stocktake (once its results are stored, or it is cancelled).
@@ -783,15 +909,17 @@ impl Ingest {
     /// the engine like any read.
     pub async fn handheld(&self, reads: Vec<TagRead>) -> Result<(), IngestError> {
         let site = self.site();
-        let changed: Vec<(i64, Progress)> = {
+        let (changed, seen) = {
             let mut sessions = self.inner.sessions.locked();
             let mut changed = Vec::new();
+            let mut seen = Vec::new();
             for (id, session) in sessions.iter_mut() {
                 let before = session.stocktake.progress();
                 for r in &reads {
                     if let Some(zone) = site.zone_of(r.reader.0.into(), r.antenna) {
                         if session.scope.contains(&zone) {
                             session.stocktake.observe(r.epc, zone);
+                            seen.push(sighting(*id, r.epc, zone, None, r.timestamp_us));
                         }
                     }
                 }
@@ -800,8 +928,11 @@ impl Ingest {
                     changed.push((*id, after));
                 }
             }
-            changed
+            (changed, seen)
         };
+        // Recorded before the upload is answered: finished on another instance, the
+        // stocktake counts it.
+        db::stocktakes::record_sightings(&mut *self.inner.pool.acquire().await?, &seen).await?;
         for (id, p) in changed {
             self.publish(progress_event(id, p));
         }
@@ -822,6 +953,29 @@ impl Ingest {
             }
         }
         self.feed(reads).await
+    }
+}
+
+/// What a fact says a stocktake sees: the tag in a zone (or between it and another).
+fn sighted(fact: &Fact) -> Option<(Epc, ZoneId, Option<ZoneId>)> {
+    match *fact {
+        Fact::Arrived { epc, zone, .. }
+        | Fact::Moved { epc, to: zone, .. }
+        | Fact::Settled { epc, zone, .. } => Some((epc, zone, None)),
+        Fact::Between {
+            epc, zone, other, ..
+        } => Some((epc, zone, Some(other))),
+        _ => None,
+    }
+}
+
+fn sighting(id: i64, epc: Epc, zone: ZoneId, other: Option<ZoneId>, at_us: u64) -> Sighting {
+    Sighting {
+        stocktake_id: id,
+        epc: epc.to_hex(),
+        zone_id: i64::from(zone.0),
+        other_zone_id: other.map(|z| i64::from(z.0)),
+        seen_at: persist::time(at_us),
     }
 }
 

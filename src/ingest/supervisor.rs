@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -15,7 +15,8 @@ use crate::db::readers::HANDHELD;
 /// How a reader is doing, for `GET /api/readers`.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Health {
-    /// connected, connecting, disconnected, handheld, disabled, or misconfigured
+    /// connected, connecting, disconnected, handheld, disabled, misconfigured, or standby
+    /// (driven by another instance of Depot on the same database, or by none yet)
     pub status: String,
     pub last_read_at: Option<DateTime<Utc>>,
     /// Over the last few seconds.
@@ -54,66 +55,121 @@ struct Driver {
 pub struct Supervisor {
     drivers: HashMap<i64, Driver>,
     tasks: Vec<JoinHandle<()>>,
+    /// Where the drivers send what they read; set while started.
+    tx: Option<mpsc::Sender<ReaderOutput>>,
 }
 
+/// The health of a reader this instance does not drive (another does, or none yet).
+pub const STANDBY: &str = "standby";
+
 impl Supervisor {
-    /// Start a driver for each enabled reader with an address, a pump into the engine, and
-    /// a watchdog that restarts failed drivers and keeps health current.
-    pub async fn start(&mut self, ingest: &Ingest) {
+    /// Health for every reader; a driver for each enabled reader with an address that this
+    /// instance drives (`owned`), a pump into the engine, and a watchdog that restarts
+    /// failed drivers and keeps health current.
+    pub async fn start(&mut self, ingest: &Ingest, owned: &HashSet<i64>) {
         let site = ingest.site();
         let (tx, rx) = mpsc::channel::<ReaderOutput>(8192);
-        let mut health = ingest.inner.health.locked();
-        health.clear();
+        self.tx = Some(tx.clone());
+        ingest.inner.health.locked().clear();
         for reader in &site.readers {
-            let mut h = Health::default();
-            if !reader.enabled {
-                h.status = "disabled".into();
-            } else if reader.address.trim() == HANDHELD {
-                h.status = "handheld".into();
-            } else {
-                match reader.address.trim().parse::<Address>() {
-                    Ok(address) => {
-                        let config = ReaderConfig {
-                            reader: reader_id(reader.id),
-                            antennas: reader
-                                .read_points
-                                .iter()
-                                .map(|p| p.antenna as u16)
-                                .collect(),
-                            backoff: depot_readers::Backoff {
-                                max: ingest.inner.options.reader_backoff_max,
-                                ..depot_readers::Backoff::default()
-                            },
-                            ..ReaderConfig::default()
-                        };
-                        let handle = address.spawn(config.clone(), tx.clone());
-                        self.drivers.insert(
-                            reader.id,
-                            Driver {
-                                address,
-                                config,
-                                handle,
-                                failed_at: None,
-                                last_reads: (Instant::now(), 0),
-                            },
-                        );
-                        h.status = "connecting".into();
-                    }
-                    Err(e) => {
-                        h.status = "misconfigured".into();
-                        h.last_error = Some(e.to_string());
-                    }
-                }
-            }
-            health.insert(reader.id, h);
+            let h = self.spawn(ingest, reader, owned.contains(&reader.id));
+            ingest.inner.health.locked().insert(reader.id, h);
         }
-        drop(health);
         self.tasks.push(tokio::spawn(pump(ingest.clone(), rx)));
         self.tasks.push(tokio::spawn(watchdog(ingest.clone(), tx)));
     }
 
+    /// Start driving `readers` (this instance now holds them).
+    pub fn drive(&mut self, ingest: &Ingest, readers: &[i64]) {
+        if self.tx.is_none() {
+            return;
+        }
+        let site = ingest.site();
+        for reader in site.readers.iter().filter(|r| readers.contains(&r.id)) {
+            if self.drivers.contains_key(&reader.id) {
+                continue;
+            }
+            let h = self.spawn(ingest, reader, true);
+            ingest.inner.health.locked().insert(reader.id, h);
+        }
+    }
+
+    /// Stop driving `readers` (politely), leaving them to whichever instance takes them.
+    pub async fn let_go(&mut self, ingest: &Ingest, readers: &[i64]) {
+        for id in readers {
+            if let Some(driver) = self.drivers.remove(id) {
+                let _ = driver.handle.stop().await;
+            }
+            if let Some(h) = ingest.inner.health.locked().get_mut(id) {
+                if h.status != "disabled" && h.status != "handheld" {
+                    *h = Health {
+                        status: STANDBY.into(),
+                        ..Health::default()
+                    };
+                }
+            }
+        }
+    }
+
+    /// A reader's health, and its driver when it has an address and `drive` says so.
+    fn spawn(
+        &mut self,
+        ingest: &Ingest,
+        reader: &crate::db::readers::Reader,
+        drive: bool,
+    ) -> Health {
+        let mut h = Health::default();
+        if !reader.enabled {
+            h.status = "disabled".into();
+            return h;
+        }
+        if reader.address.trim() == HANDHELD {
+            h.status = "handheld".into();
+            return h;
+        }
+        let address = match reader.address.trim().parse::<Address>() {
+            Ok(address) => address,
+            Err(e) => {
+                h.status = "misconfigured".into();
+                h.last_error = Some(e.to_string());
+                return h;
+            }
+        };
+        let Some(tx) = self.tx.clone().filter(|_| drive) else {
+            h.status = STANDBY.into();
+            return h;
+        };
+        let config = ReaderConfig {
+            reader: reader_id(reader.id),
+            antennas: reader
+                .read_points
+                .iter()
+                .map(|p| p.antenna as u16)
+                .collect(),
+            backoff: depot_readers::Backoff {
+                max: ingest.inner.options.reader_backoff_max,
+                ..depot_readers::Backoff::default()
+            },
+            ..ReaderConfig::default()
+        };
+        let handle = address.spawn(config.clone(), tx);
+        self.drivers.insert(
+            reader.id,
+            Driver {
+                address,
+                config,
+                handle,
+                failed_at: None,
+                last_reads: (Instant::now(), 0),
+            },
+        );
+        h.status = "connecting".into();
+        h
+    }
+
     /// Stop every driver (politely: inventory stopped, connection closed).
     pub async fn stop(&mut self) {
+        self.tx = None;
         for task in self.tasks.drain(..) {
             task.abort();
         }

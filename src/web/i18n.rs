@@ -694,6 +694,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("h_disabled", "disabled", "已停用"),
     ("h_misconfigured", "misconfigured", "配置错误"),
     ("h_none", "not running", "未运行"),
+    ("h_standby", "standby", "待命"),
+    ("driven_by", "Driven by", "驱动实例"),
     // states and statuses
     ("registered", "registered", "已登记"),
     ("in_stock", "in stock", "在库"),

@@ -536,7 +536,7 @@ async fn resolve(
 #[template(path = "readers.html")]
 struct ReadersPage {
     c: Chrome,
-    readers: Vec<(Reader, Option<Health>)>,
+    readers: Vec<(Reader, Option<Health>, Option<String>)>,
     gates: Vec<Gate>,
     zones: Vec<(i64, String)>,
 }
@@ -579,7 +579,13 @@ async fn reader_list(v: Viewer, State(app): State<App>) -> PageResult {
         readers: desk
             .readers
             .into_iter()
-            .map(|ReaderWithHealth { reader, health }| (reader, health))
+            .map(
+                |ReaderWithHealth {
+                     reader,
+                     health,
+                     owner,
+                 }| (reader, health, owner),
+            )
             .collect(),
         gates: desk.gates,
         zones: desk.zones,

@@ -230,19 +230,23 @@ pub fn llrp_emulator(port: u16, args: &[&str]) -> (Process, u16) {
     (Process(emulator), port)
 }
 
-/// `depot serve` as a separate process on the test's database; its address once serving.
-pub fn spawn_depot(pool: &PgPool) -> (Process, String) {
+/// The test's database as a `DATABASE_URL` for a process of its own.
+pub fn database_url(pool: &PgPool) -> String {
     let o = pool.connect_options();
-    let url = format!(
+    format!(
         "postgres://{}@localhost/{}?host={}",
         o.get_username(),
         o.get_database().unwrap(),
         o.get_socket()
             .expect("the test database is on a unix socket")
             .display()
-    );
+    )
+}
+
+/// `depot serve` as a separate process on the test's database; its address once serving.
+pub fn spawn_depot(pool: &PgPool) -> (Process, String) {
     let mut serve = depot_serve();
-    serve.env("DATABASE_URL", url);
+    serve.env("DATABASE_URL", database_url(pool));
     spawn_serving(serve)
 }
 
@@ -316,13 +320,7 @@ pub fn serve_demo(
     std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 ) {
     use std::io::BufRead;
-    let o = pool.connect_options();
-    let url = format!(
-        "postgres://{}@localhost/{}?host={}",
-        o.get_username(),
-        o.get_database().unwrap(),
-        o.get_socket().unwrap().display()
-    );
+    let url = database_url(pool);
     let mut depot = std::process::Command::new(env!("CARGO_BIN_EXE_depot"))
         .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
         .env("DATABASE_URL", url)
