@@ -363,3 +363,73 @@ async fn a_stocktake_started_on_one_instance_is_finished_on_another(pool: PgPool
     let (_, after) = call(&a_base, &format!("/api/stocktakes/{id}"), None).await;
     assert_eq!(after["results"], st["results"]);
 }
+
+/// The EPC llrpkit's default population gives its tag `i` (read on antenna `1 + i % antennas`).
+fn emulated_epc(i: usize) -> String {
+    format!("E2000017010B01621000{:02X}{:02X}", i >> 8, i & 0xFF)
+}
+
+/// The instance that takes a shelf reader over restores the tags last seen there: those
+/// still read stay where they were, with no second arrival; one taken away while nobody
+/// drove the reader leaves by silence.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_instance_taking_a_shelf_reader_over_restores_its_tags(pool: PgPool) {
+    use depot::domain::bounds::Known as _;
+    let world = World::new(pool.clone()).await;
+    let (mut emulator, port) =
+        llrp_emulator(0, &["--tags", "6", "--antennas", "2", "--rate", "300"]);
+    let reader = depot::db::readers::create(
+        &mut pool.acquire().await.unwrap(),
+        &depot::db::readers::NewReader {
+            name: "aisle reader".known(),
+            address: format!("llrp://127.0.0.1:{port}").known(),
+            enabled: true,
+            read_points: vec![
+                depot::db::readers::ReadPoint {
+                    antenna: 1,
+                    zone_id: world.shelf,
+                },
+                depot::db::readers::ReadPoint {
+                    antenna: 2,
+                    zone_id: world.shelf2,
+                },
+            ],
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let wait = |what: &'static str, n: i64| {
+        let pool = pool.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while count(&pool, what).await < n {
+                assert!(Instant::now() < deadline, "{what} < {n}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+
+    let (mut a, _) = instance(&pool, "depot-a");
+    owned_by(&pool, reader, "depot-a", Duration::from_secs(10)).await;
+    let (_b, _) = instance(&pool, "depot-b");
+    wait("select count(*) from facts where kind = 'arrived'", 6).await;
+    a.kill().unwrap();
+    a.wait().unwrap();
+    // While nobody drives the reader, the sixth tag is taken away.
+    emulator.kill().unwrap();
+    emulator.wait().unwrap();
+    let (_emulator, _) = llrp_emulator(port, &["--tags", "5", "--antennas", "2", "--rate", "300"]);
+    owned_by(&pool, reader, "depot-b", Duration::from_secs(10)).await;
+    wait("select count(*) from facts where kind = 'left'", 1).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let left: Vec<String> = sqlx::query_scalar("select epc from facts where kind = 'left'")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, [emulated_epc(5)], "only the tag taken away left");
+    let arrived = count(&pool, "select count(*) from facts where kind = 'arrived'").await;
+    assert_eq!(arrived, 6, "no tag still on the shelf arrived again");
+    let moved = count(&pool, "select count(*) from facts where kind = 'moved'").await;
+    assert_eq!(moved, 0);
+}

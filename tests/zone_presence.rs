@@ -367,3 +367,59 @@ fn shelf_trace(name: &str, isolation_db: f64, seed: u64) {
 fn a_shelf_at_15_db_replays_to_its_truth() {
     shelf_trace("shelf-15db", 15.0, 7);
 }
+
+/// What a restarted engine (or an instance taking the readers over) restores from the
+/// register: a tag recalled in its aisle is there without a new arrival; read there again
+/// it stays, with no fact; not read again it leaves by silence; and a neighbour that leads
+/// it by a couple of dB over its first seconds (a cross-read on a good channel) does not
+/// take it, as it would place a tag met for the first time.
+#[test]
+fn a_recalled_tag_is_where_it_was_until_the_reads_say_otherwise() {
+    let mut e = Engine::new(two_aisles()).unwrap();
+    let mut facts = Vec::new();
+    assert!(e.recall(&epc(1), ZoneId(1)));
+    assert!(!e.recall(&epc(1), ZoneId(2)), "only a tag not tracked yet");
+    assert!(!e.recall(&epc(2), ZoneId(9)), "an unknown zone");
+    assert_eq!(e.zone_contents(ZoneId(1)), [epc(1)]);
+    assert_eq!(e.location(&epc(1)), Some(ZoneId(1)));
+    for i in 0..40 {
+        e.ingest(&shelf_read(1, 1, 100 + i * 250, -55), &mut facts);
+    }
+    assert!(facts.is_empty(), "read where it was: no fact, {facts:?}");
+    e.advance_to(T0 + 600_000_000, &mut facts);
+    assert!(
+        matches!(
+            facts[..],
+            [Fact::Left {
+                zone: ZoneId(1),
+                ..
+            }]
+        ),
+        "gone: it leaves, {facts:?}"
+    );
+
+    // Both antennas read the tag; the neighbour leads by 2 dB over a minute.
+    let mut reads = Vec::new();
+    for cycle in 0..600u64 {
+        let ms = cycle * 2 * DWELL_MS;
+        reads.push(shelf_read(3, 1, ms + 10, -58));
+        reads.push(shelf_read(3, 2, ms + DWELL_MS + 10, -56));
+    }
+    let placed = |recall: bool| {
+        let mut e = Engine::new(two_aisles()).unwrap();
+        let mut facts = Vec::new();
+        if recall {
+            e.recall(&epc(3), ZoneId(1));
+        }
+        for r in &reads {
+            e.ingest(r, &mut facts);
+        }
+        e.advance_to(T0 + 60_000_000, &mut facts);
+        (facts, e.location(&epc(3)))
+    };
+    let (without, at) = placed(false);
+    assert_ne!(at, Some(ZoneId(1)), "met for the first time: {without:?}");
+    let (with, at) = placed(true);
+    assert!(with.is_empty(), "{with:?}");
+    assert_eq!(at, Some(ZoneId(1)));
+}

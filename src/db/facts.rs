@@ -98,3 +98,41 @@ pub async fn seen(conn: &mut PgConnection, sightings: &[Sighting]) -> Result<()>
     .await?;
     Ok(())
 }
+
+/// Mark tags gone from where they were last seen: `(epc, zone, at)` of `left` facts. A tag
+/// seen again since (in that zone or another) is not marked.
+pub async fn left(conn: &mut PgConnection, lefts: &[(String, i64, DateTime<Utc>)]) -> Result<()> {
+    if lefts.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "update last_seen ls set left_at = l.at
+           from unnest($1::text[], $2::bigint[], $3::timestamptz[]) as l(epc, zone, at)
+          where ls.epc = l.epc and ls.zone_id = l.zone and ls.seen_at <= l.at",
+    )
+    .bind(lefts.iter().map(|l| l.0.as_str()).collect::<Vec<_>>())
+    .bind(lefts.iter().map(|l| l.1).collect::<Vec<_>>())
+    .bind(lefts.iter().map(|l| l.2).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The tags last decided to be in one of `zones` (clearly, not between two) and not gone
+/// since: `(epc, zone)`, at most `limit`.
+pub async fn present(
+    conn: &mut PgConnection,
+    zones: &[i64],
+    limit: i64,
+) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "select epc, zone_id from last_seen
+          where zone_id = any($1) and between_zone_id is null
+            and (left_at is null or left_at < seen_at)
+          order by seen_at desc limit $2",
+    )
+    .bind(zones)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}

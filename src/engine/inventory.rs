@@ -306,6 +306,35 @@ impl Engine {
         );
     }
 
+    /// Restore what was decided before this engine ran (the register's `last_seen`, after a
+    /// restart or when this instance takes a zone's readers over from another): the tag
+    /// `epc` is in `zone`, with no fact for it. Read there again, it stays without a new
+    /// arrival; a neighbour's cross-reads must move it as they would a tag this engine
+    /// placed; not read again, it leaves after the zone's silence with a `left` fact. Only
+    /// a tag the engine does not track yet; whether it was taken. At the engine's time now
+    /// (advance it first; before any read, the time of the first).
+    pub fn recall(&mut self, epc: &Epc, zone: ZoneId) -> bool {
+        let Some(&z) = self.zone_index.get(&zone) else {
+            return false;
+        };
+        let t = self.now;
+        let key = self.keys.key(epc);
+        let st = self.tags.entry(key).or_insert(TagState::EMPTY);
+        if !st.is_empty() {
+            return false;
+        }
+        let timer_at = st.timer_at;
+        *st = TagState::recalled(z, t, presence::power(None));
+        st.timer_at = timer_at;
+        let due = st.due(&self.params);
+        if due < st.timer_at {
+            st.timer_at = due;
+            push_timer(&mut self.timers, Timer { at: due, key });
+        }
+        self.enter(key, z);
+        true
+    }
+
     /// Move the engine's time forward to `timestamp_us` (µs since the Unix epoch) and fire
     /// every timeout due before it: a quiet site still loses its tags.
     pub fn advance_to(&mut self, timestamp_us: u64, out: &mut Vec<Fact>) {

@@ -362,6 +362,19 @@ impl TagState {
         usual: 0,
     };
 
+    /// A tag remembered to be in zone `z` (decided before this engine ran: by a previous
+    /// run, or another instance that drove the readers), observed there as if just read
+    /// once at `power`: a neighbour's cross-reads must move it as they would move a tag
+    /// this engine placed, and unread it leaves by silence as such a tag does.
+    pub(super) fn recalled(z: u16, t: u32, power: Ev) -> TagState {
+        TagState {
+            a: z | OBSERVED,
+            ev_a: power,
+            last_a: t,
+            ..TagState::EMPTY
+        }
+    }
+
     #[inline]
     fn za(&self) -> u16 {
         self.a & ZONE

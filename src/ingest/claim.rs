@@ -241,6 +241,10 @@ impl Claimer {
                     if !change.let_go.is_empty() {
                         tracing::info!(readers = ?change.let_go, "no longer driving readers");
                     }
+                    if !change.taken.is_empty() {
+                        // Before the drivers start: the zones' tags as last decided.
+                        self.ingest.recall(&change.taken).await;
+                    }
                     let mut supervisor = self.ingest.inner.supervisor.lock().await;
                     supervisor.let_go(&self.ingest, &change.let_go).await;
                     supervisor.drive(&self.ingest, &change.taken);

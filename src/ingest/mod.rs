@@ -157,6 +157,9 @@ impl Site {
     }
 }
 
+/// At most this many tags are restored by [`Ingest::recall`] (the most recently seen).
+pub const RECALL_MAX: i64 = 2_000_000;
+
 /// A walk test may keep at most this many reads: a walk of a few reference tags through a
 /// door makes a few thousand; a tag left on the door frame would fill memory without it.
 pub const WALK_MAX_READS: usize = 100_000;
@@ -322,6 +325,9 @@ impl Ingest {
                 }
             }
             let owned = ingest.inner.owned.locked().clone();
+            ingest
+                .recall(&owned.iter().copied().collect::<Vec<_>>())
+                .await;
             ingest
                 .inner
                 .supervisor
@@ -584,6 +590,56 @@ impl Ingest {
             .await
             .map_err(|_| IngestError::Stopped)?;
         wait.await.map_err(|_| IngestError::Stopped)
+    }
+
+    /// Restore the presence last decided in the zones `readers` read (doors left out: their
+    /// tracks start afresh), before their drivers start: tags still on the shelves stay
+    /// where they were, with no new arrival, and their first reads are weighed from there.
+    /// A failure is logged: the tags are then placed anew from their reads.
+    pub(crate) async fn recall(&self, readers: &[i64]) {
+        let site = self.site();
+        let doors: HashSet<i64> = site
+            .engine
+            .gates
+            .iter()
+            .flat_map(|g| [i64::from(g.inside.0), i64::from(g.outside.0)])
+            .collect();
+        let zones: Vec<i64> = site
+            .readers
+            .iter()
+            .filter(|r| readers.contains(&r.id))
+            .flat_map(|r| r.read_points.iter().map(|p| p.zone_id))
+            .filter(|z| !doors.contains(z))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if zones.is_empty() {
+            return;
+        }
+        let recalled = async {
+            let present =
+                db::facts::present(&mut *self.inner.pool.acquire().await?, &zones, RECALL_MAX)
+                    .await?;
+            let tags: Vec<(Epc, ZoneId)> = present
+                .iter()
+                .filter_map(|(epc, zone)| Some((Epc::from_hex(epc).ok()?, ZoneId(*zone as u32))))
+                .collect();
+            self.advance_to(now_us()).await?;
+            self.ask(move |e| {
+                tags.iter()
+                    .filter(|(epc, zone)| e.recall(epc, *zone))
+                    .count()
+            })
+            .await
+        };
+        match recalled.await {
+            Ok(n) => {
+                tracing::info!(tags = n, zones = ?zones, "restored the tags last seen in the zones")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot restore the tags last seen; they are placed anew as they are read")
+            }
+        }
     }
 
     /// Ask the engine something between two inputs.

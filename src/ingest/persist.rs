@@ -193,6 +193,13 @@ pub async fn persist(pool: &PgPool, site: &Site, batch: &[Fact]) -> db::Result<V
             .collect();
         facts::seen(&mut tx, &sightings).await?;
     }
+    // Gone from where it was last seen: not restored there by the next engine to start.
+    let lefts: Vec<(String, i64, DateTime<Utc>)> = rows
+        .iter()
+        .filter(|r| r.kind == "left" && new.contains_key(&r.key))
+        .filter_map(|r| Some((r.epc.clone(), r.zone?, r.at)))
+        .collect();
+    facts::left(&mut tx, &lefts).await?;
     tx.commit().await?;
     Ok(live)
 }
