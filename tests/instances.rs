@@ -433,3 +433,86 @@ async fn the_instance_taking_a_shelf_reader_over_restores_its_tags(pool: PgPool)
     let moved = count(&pool, "select count(*) from facts where kind = 'moved'").await;
     assert_eq!(moved, 0);
 }
+
+/// An instance cut off from the database stops driving its readers, and another takes
+/// them: the reader (which takes one client at a time) is then read by the other.
+#[sqlx::test(migrations = "./migrations")]
+async fn an_instance_cut_off_from_the_database_stops_and_another_takes_its_reader(pool: PgPool) {
+    use depot::domain::bounds::Known as _;
+    let world = World::new(pool.clone()).await;
+    let (_emulator, port) = llrp_emulator(0, &["--tags", "4", "--antennas", "1", "--rate", "100"]);
+    let reader = depot::db::readers::create(
+        &mut pool.acquire().await.unwrap(),
+        &depot::db::readers::NewReader {
+            name: "aisle reader".known(),
+            address: format!("llrp://127.0.0.1:{port}").known(),
+            enabled: true,
+            read_points: vec![depot::db::readers::ReadPoint {
+                antenna: 1,
+                zone_id: world.shelf,
+            }],
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    // A reaches PostgreSQL through a TCP proxy that the test cuts.
+    let options = pool.connect_options();
+    let socket = options
+        .get_socket()
+        .expect("the test database is on a unix socket")
+        .join(format!(".s.PGSQL.{}", options.get_port()));
+    let proxy = common::site::Proxy::start(socket).await;
+    let mut serve = depot_serve();
+    serve.args(["--instance", "depot-a"]).env(
+        "DATABASE_URL",
+        format!(
+            "postgres://{}@127.0.0.1:{}/{}",
+            options.get_username(),
+            proxy.port,
+            options.get_database().unwrap()
+        ),
+    );
+    // Waited for off the test's thread, which runs the proxy.
+    let (_a, _) = tokio::task::spawn_blocking(move || spawn_serving(serve))
+        .await
+        .unwrap();
+    owned_by(&pool, reader, "depot-a", Duration::from_secs(10)).await;
+    let b_pool = pool.clone();
+    let (_b, b_base) = tokio::task::spawn_blocking(move || instance(&b_pool, "depot-b"))
+        .await
+        .unwrap();
+    let health = || async {
+        let readers: serde_json::Value = reqwest::Client::new()
+            .get(format!("{b_base}/api/readers"))
+            .bearer_auth(&world.admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        readers[0]["health"]["status"].clone()
+    };
+    assert_eq!(health().await, "standby");
+
+    proxy.cut();
+    let cut = Instant::now();
+    owned_by(&pool, reader, "depot-b", Duration::from_secs(10)).await;
+    while health().await != "connected" {
+        assert!(
+            cut.elapsed() < Duration::from_secs(20),
+            "B is not reading the reader 20 s after A was cut off: {}",
+            health().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "B drove the reader {} ms after A was cut off",
+        cut.elapsed().as_millis()
+    );
+    // A, back, stands by: the reader stays B's.
+    proxy.restore();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(owners(&pool).await[&reader], "depot-b");
+}

@@ -165,8 +165,9 @@ impl Claimer {
         }
     }
 
-    /// One round: connect if need be, beat, take what nobody drives, let go of what is no
-    /// longer a reader to drive. An error means the connection is not to be trusted.
+    /// One round: connect if need be, beat, take what nobody drives; what is no longer ours
+    /// to drive is in the change's `let_go`, its locks still held: [`Claimer::release`] them
+    /// once their drivers have stopped. An error means the connection is not to be trusted.
     pub async fn round(&mut self) -> Result<Change, db::Error> {
         if self.conn.is_none() {
             self.conn = Some(self.options.connect().await?);
@@ -190,14 +191,13 @@ impl Claimer {
                 owned.extend(&missing);
                 change.taken.extend(&missing);
             } else {
-                // Part of a group is held elsewhere (its gate gained a reader): let ours go
-                // so that one instance can take the whole of it.
+                // Part of a group is held elsewhere (its gate gained a reader): ours are let
+                // go (once their drivers stop) so that one instance can take the whole of it.
                 let ours: Vec<i64> = group
                     .iter()
                     .copied()
                     .filter(|r| owned.contains(r))
                     .collect();
-                instances::release(conn, &ours).await?;
                 ours.iter().for_each(|r| {
                     owned.remove(r);
                 });
@@ -211,7 +211,6 @@ impl Claimer {
             .filter(|r| !drivable.contains(r))
             .collect();
         if !gone.is_empty() {
-            instances::release(conn, &gone).await?;
             gone.iter().for_each(|r| {
                 owned.remove(r);
             });
@@ -219,6 +218,14 @@ impl Claimer {
         }
         *self.ingest.inner.owned.locked() = owned;
         Ok(change)
+    }
+
+    /// Let go of the locks of `readers`, whose drivers have stopped.
+    pub async fn release(&mut self, readers: &[i64]) -> Result<(), db::Error> {
+        match self.conn.as_mut() {
+            Some(conn) if !readers.is_empty() => instances::release(conn, readers).await,
+            _ => Ok(()),
+        }
     }
 
     /// Every [`CLAIM_EVERY`]: a round, its change applied to the drivers; on a failed or
@@ -229,7 +236,7 @@ impl Claimer {
         let mut failing = false;
         loop {
             interval.tick().await;
-            match tokio::time::timeout(CHECK_TIMEOUT, self.round()).await {
+            let why = match tokio::time::timeout(CHECK_TIMEOUT, self.round()).await {
                 Ok(Ok(change)) => {
                     if failing {
                         tracing::info!("the reader connection is back");
@@ -237,39 +244,40 @@ impl Claimer {
                     }
                     if !change.taken.is_empty() {
                         tracing::info!(readers = ?change.taken, "driving readers");
+                        // Before the drivers start: the zones' tags as last decided.
+                        self.ingest.recall(&change.taken).await;
                     }
                     if !change.let_go.is_empty() {
                         tracing::info!(readers = ?change.let_go, "no longer driving readers");
                     }
-                    if !change.taken.is_empty() {
-                        // Before the drivers start: the zones' tags as last decided.
-                        self.ingest.recall(&change.taken).await;
-                    }
                     let mut supervisor = self.ingest.inner.supervisor.lock().await;
                     supervisor.let_go(&self.ingest, &change.let_go).await;
                     supervisor.drive(&self.ingest, &change.taken);
-                }
-                failed => {
-                    let held: Vec<i64> = self.ingest.inner.owned.locked().drain().collect();
-                    self.ingest
-                        .inner
-                        .supervisor
-                        .lock()
-                        .await
-                        .let_go(&self.ingest, &held)
-                        .await;
-                    // Only now: another instance may take them once PostgreSQL sees this go.
-                    self.conn = None;
-                    if !failing || !held.is_empty() {
-                        let why = match failed {
-                            Ok(Err(e)) => e.to_string(),
-                            _ => format!("no answer in {} s", CHECK_TIMEOUT.as_secs()),
-                        };
-                        tracing::warn!(readers = ?held, error = %why, "lost the reader connection to the database; stopped driving readers");
+                    drop(supervisor);
+                    // Stopped first, then let go.
+                    match self.release(&change.let_go).await {
+                        Ok(()) => continue,
+                        Err(e) => e.to_string(),
                     }
-                    failing = true;
                 }
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => format!("no answer in {} s", CHECK_TIMEOUT.as_secs()),
+            };
+            // The connection is not to be trusted: every driver stops, and only then is it
+            // let go (another instance may take the readers once PostgreSQL sees it end).
+            let held: Vec<i64> = self.ingest.inner.owned.locked().drain().collect();
+            self.ingest
+                .inner
+                .supervisor
+                .lock()
+                .await
+                .let_go(&self.ingest, &held)
+                .await;
+            self.conn = None;
+            if !failing || !held.is_empty() {
+                tracing::warn!(readers = ?held, error = %why, "lost the reader connection to the database; stopped driving readers");
             }
+            failing = true;
         }
     }
 }

@@ -26,15 +26,17 @@ use crate::db::stocktakes::Sighting;
 use crate::engine::runner::{self, Input};
 use crate::engine::{EngineConfig, Fact, Progress, Stocktake, ZoneId};
 
+/// Which readers this instance drives when several share one database.
 pub mod claim;
 /// What the live stream carries, and its filters.
 pub mod live;
 /// Facts into PostgreSQL, idempotently, with gate reconciliation.
 pub mod persist;
-/// One driver per configured reader, restarted when it fails; reader health.
+/// The live stream across instances, as PostgreSQL notifications.
 mod shared;
 /// A simulated reader (`sim://gate?…`): the trace synthesizer's dock door in real time.
 pub mod sim;
+/// One driver per configured reader, restarted when it fails; reader health.
 mod supervisor;
 
 pub use live::LiveEvent;
@@ -213,6 +215,9 @@ pub struct StatsSnapshot {
     pub retries: u64,
     /// Reads refused because their time was not believable.
     pub refused: u64,
+    /// Live events not shared with the other instances on the database (its queue full,
+    /// the database away): their live streams missed them.
+    pub live_dropped: u64,
 }
 
 struct Session {
@@ -369,6 +374,7 @@ impl Ingest {
             batches: s.batches.load(Ordering::Relaxed),
             retries: s.retries.load(Ordering::Relaxed),
             refused: s.refused.load(Ordering::Relaxed),
+            live_dropped: s.live_dropped.load(Ordering::Relaxed),
         }
     }
 
@@ -417,16 +423,6 @@ impl Ingest {
     fn publish_here(&self, event: LiveEvent) {
         // No listener is fine: the stream is for whoever watches.
         let _ = self.inner.live.send(event);
-    }
-
-    /// The readers this instance drives now (see [`claim`]).
-    pub fn owned(&self) -> HashSet<i64> {
-        self.inner.owned.locked().clone()
-    }
-
-    /// This instance's name.
-    pub fn instance(&self) -> &str {
-        &self.inner.options.instance.name
     }
 
     /// Feed reads (waits when the engine is busy: backpressure).
