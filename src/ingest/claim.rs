@@ -281,3 +281,61 @@ impl Claimer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::readers::{ReadPoint, Reader};
+
+    fn reader(id: i64, address: &str, enabled: bool, zones: &[i64]) -> Reader {
+        Reader {
+            id,
+            name: format!("r{id}"),
+            address: address.into(),
+            enabled,
+            created_at: Utc::now(),
+            read_points: zones
+                .iter()
+                .enumerate()
+                .map(|(i, &zone_id)| ReadPoint {
+                    antenna: i as i32 + 1,
+                    zone_id,
+                })
+                .collect(),
+        }
+    }
+
+    /// The readers of a gate's two sides go together, as do readers sharing a zone; a lone
+    /// shelf reader is a group of its own; handhelds and disabled readers are nobody's.
+    #[test]
+    fn a_gates_readers_and_a_zones_readers_are_claimed_together() {
+        let mut engine: crate::engine::EngineConfig = serde_json::from_value(serde_json::json!({
+            "readers": [],
+            "zones": (1..=6).map(|z| serde_json::json!({"id": z, "name": format!("z{z}")})).collect::<Vec<_>>(),
+            "read_points": [],
+            "gates": [{"id": 1, "name": "dock", "inside": 1, "outside": 2}],
+        }))
+        .unwrap();
+        engine.read_points.clear();
+        let site = Site {
+            engine,
+            readers: vec![
+                reader(1, "llrp://127.0.0.1:5084", true, &[1]),
+                reader(2, "llrp://127.0.0.1:5085", true, &[2]),
+                reader(3, "llrp://127.0.0.1:5086", true, &[3, 4]),
+                reader(4, "llrp://127.0.0.1:5087", true, &[4]),
+                reader(5, "llrp://127.0.0.1:5088", true, &[5]),
+                reader(6, "handheld:", true, &[5]),
+                reader(7, "llrp://127.0.0.1:5089", false, &[6]),
+            ],
+            ..Site::default()
+        };
+        assert_eq!(groups(&site), vec![vec![1, 2], vec![3, 4], vec![5]]);
+        assert!(Instance::valid_name("depot-a.1_b"));
+        assert!(!Instance::valid_name(""));
+        assert!(!Instance::valid_name("a b"));
+        assert!(!Instance::valid_name(&"a".repeat(51)));
+        let default = Instance::new(None);
+        assert!(Instance::valid_name(&default.name), "{}", default.name);
+    }
+}
