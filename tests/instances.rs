@@ -516,3 +516,60 @@ async fn an_instance_cut_off_from_the_database_stops_and_another_takes_its_reade
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(owners(&pool).await[&reader], "depot-b");
 }
+
+/// A graceful stop is not the tags leaving: `depot serve` stopped with SIGTERM and started
+/// again leaves the shelf's tags where they were, with no `left` and no second arrival.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_graceful_restart_keeps_the_shelf_as_it_was(pool: PgPool) {
+    use depot::domain::bounds::Known as _;
+    let world = World::new(pool.clone()).await;
+    let (_emulator, port) = llrp_emulator(0, &["--tags", "6", "--antennas", "2", "--rate", "300"]);
+    depot::db::readers::create(
+        &mut pool.acquire().await.unwrap(),
+        &depot::db::readers::NewReader {
+            name: "aisle reader".known(),
+            address: format!("llrp://127.0.0.1:{port}").known(),
+            enabled: true,
+            read_points: vec![
+                depot::db::readers::ReadPoint {
+                    antenna: 1,
+                    zone_id: world.shelf,
+                },
+                depot::db::readers::ReadPoint {
+                    antenna: 2,
+                    zone_id: world.shelf2,
+                },
+            ],
+        },
+    )
+    .await
+    .unwrap();
+    let arrived = || count(&pool, "select count(*) from facts where kind = 'arrived'");
+    let (mut a, _) = instance(&pool, "depot-a");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while arrived().await < 6 {
+        assert!(
+            Instant::now() < deadline,
+            "{} of 6 arrived",
+            arrived().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &a.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    assert!(a.wait().unwrap().success(), "a clean exit");
+    let (_a, _) = instance(&pool, "depot-a");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        count(
+            &pool,
+            "select count(*) from facts where kind in ('left', 'moved')"
+        )
+        .await,
+        0
+    );
+    assert_eq!(arrived().await, 6, "no tag arrived again");
+}

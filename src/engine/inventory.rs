@@ -347,6 +347,14 @@ impl Engine {
         self.fire(u64::MAX, out);
     }
 
+    /// End a service's run without inventing departures: every gate track is judged and
+    /// every batch closed, as by [`Engine::flush`], but the tags stay where they are (a
+    /// service stopping is not its tags leaving; the next run restores them with
+    /// [`Engine::recall`]).
+    pub fn close(&mut self, out: &mut Vec<Fact>) {
+        self.fire_doors(u64::MAX, out);
+    }
+
     /// The tags observed in `zone` now, in EPC order.
     pub fn zone_contents(&self, zone: ZoneId) -> Vec<Epc> {
         let Some(&z) = self.zone_index.get(&zone) else {
@@ -592,12 +600,21 @@ impl Engine {
     /// Fire every timer due strictly before `limit` (engine ms), earliest first; at equal
     /// times zones before gates before batches.
     fn fire(&mut self, limit: u64, out: &mut Vec<Fact>) {
+        self.fire_timers(limit, true, out);
+    }
+
+    /// Fire the gates' timers and batch closes due before `limit`, no zone's.
+    fn fire_doors(&mut self, limit: u64, out: &mut Vec<Fact>) {
+        self.fire_timers(limit, false, out);
+    }
+
+    fn fire_timers(&mut self, limit: u64, zones: bool, out: &mut Vec<Fact>) {
         loop {
             let zone = self
                 .timers
                 .peek()
                 .map(|r| r.0.at)
-                .filter(|&d| u64::from(d) < limit);
+                .filter(|&d| zones && u64::from(d) < limit);
             let gate = self
                 .gate_timers
                 .peek()

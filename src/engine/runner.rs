@@ -42,9 +42,24 @@ pub struct Running {
     thread: JoinHandle<Engine>,
 }
 
+/// How the engine's thread ends when its input closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// [`Engine::flush`]: every tag leaves (the end of a trace).
+    Flush,
+    /// [`Engine::close`]: gate tracks judged, tags left where they are (a service stopping
+    /// or reloading).
+    Close,
+}
+
 /// Start `engine` on its own thread with channels holding at most `capacity` messages
-/// each way.
+/// each way; it flushes when its input closes.
 pub fn spawn(engine: Engine, capacity: usize) -> std::io::Result<Running> {
+    spawn_ending(engine, capacity, End::Flush)
+}
+
+/// [`spawn`], ending as `end` says.
+pub fn spawn_ending(engine: Engine, capacity: usize, end: End) -> std::io::Result<Running> {
     let (input, mut inbox) = mpsc::channel::<Input>(capacity.max(1));
     let (outbox, facts) = mpsc::channel::<Vec<Fact>>(capacity.max(1));
     let thread = std::thread::Builder::new()
@@ -62,7 +77,10 @@ pub fn spawn(engine: Engine, capacity: usize) -> std::io::Result<Running> {
                     break; // nobody listens for facts any more
                 }
             }
-            engine.flush(&mut out);
+            match end {
+                End::Flush => engine.flush(&mut out),
+                End::Close => engine.close(&mut out),
+            }
             if !out.is_empty() {
                 let _ = outbox.blocking_send(out);
             }

@@ -275,17 +275,24 @@ impl From<sqlx::Error> for IngestError {
     }
 }
 
-fn start_engine(config: &EngineConfig, capacity: usize) -> Result<runner::Running, IngestError> {
+/// The engine for `config`. A service's engine (one that drives readers) ends without
+/// making its tags leave: the next one restores them; a replay's ends as its trace does.
+fn start_engine(config: &EngineConfig, options: &Options) -> Result<runner::Running, IngestError> {
     let engine = crate::engine::Engine::new(config.clone())
         .map_err(|e| IngestError::Config(e.to_string()))?;
-    runner::spawn(engine, capacity).map_err(|e| IngestError::Config(e.to_string()))
+    let end = match options.connect_readers {
+        true => runner::End::Close,
+        false => runner::End::Flush,
+    };
+    runner::spawn_ending(engine, options.capacity, end)
+        .map_err(|e| IngestError::Config(e.to_string()))
 }
 
 impl Ingest {
     /// Load the site, start the engine, the processor and (if asked) the reader drivers.
     pub async fn start(pool: PgPool, options: Options) -> Result<Ingest, IngestError> {
         let site = Arc::new(Site::load(&mut *pool.acquire().await?).await?);
-        let running = start_engine(&site.engine, options.capacity)?;
+        let running = start_engine(&site.engine, &options)?;
         let (control, control_rx) = mpsc::channel(16);
         let (live, _) = broadcast::channel(4096);
         let (share, shared) = match options.connect_readers {
@@ -668,7 +675,7 @@ impl Ingest {
     /// previous configuration running, drivers and all.
     pub async fn apply(&self, site: Site) -> Result<(), IngestError> {
         let site = Arc::new(site);
-        let running = start_engine(&site.engine, self.inner.options.capacity)?;
+        let running = start_engine(&site.engine, &self.inner.options)?;
         let mut supervisor = self.inner.supervisor.lock().await;
         supervisor.stop().await;
         *self
@@ -676,8 +683,9 @@ impl Ingest {
             .site
             .write()
             .unwrap_or_else(PoisonError::into_inner) = site;
-        // Dropping the old sender lets the old engine flush and end; the processor drains it
-        // before it takes facts from the new one.
+        // Dropping the old sender lets the old engine end (its gate tracks judged; its tags
+        // left where they are); the processor drains it before it takes facts from the new
+        // one.
         *self.inner.engine.write().await = running.input.clone();
         self.inner
             .control
@@ -686,6 +694,9 @@ impl Ingest {
             .map_err(|_| IngestError::Stopped)?;
         if self.inner.options.connect_readers {
             let owned = self.inner.owned.locked().clone();
+            // The new engine starts from the tags last seen, as a restart does.
+            self.recall(&owned.iter().copied().collect::<Vec<_>>())
+                .await;
             supervisor.start(self, &owned).await;
         }
         Ok(())
