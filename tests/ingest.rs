@@ -767,3 +767,85 @@ async fn a_kit_requested_as_one_line_is_issued_at_the_gate(pool: PgPool) {
     );
     world.assert_log_agrees().await;
 }
+
+/// A stocktake finished while the readers' facts are still on their way into it: the
+/// finish stores what was read first (the pipeline records its sightings meanwhile, under
+/// the finish's lock of the stocktake) and counts it.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_stocktake_finishes_while_its_sightings_are_on_their_way(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let reader = depot::db::readers::create(
+        &mut pool.acquire().await.unwrap(),
+        &depot::db::readers::NewReader {
+            name: "aisle reader".known(),
+            address: "handheld:".known(),
+            enabled: true,
+            read_points: vec![depot::db::readers::ReadPoint {
+                antenna: 1,
+                zone_id: world.shelf,
+            }],
+        },
+    )
+    .await
+    .unwrap()
+    .id;
+    let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let ids = world.stock(world.tables, 40).await;
+    let epcs: Vec<String> =
+        sqlx::query_scalar("select epc from assets where id = any($1) order by id")
+            .bind(&ids)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let (_, st) = world
+        .call(
+            Method::POST,
+            "/api/stocktakes",
+            &world.keeper,
+            Some(json!({"warehouse_id": world.warehouse, "zone_ids": [world.shelf]})),
+        )
+        .await;
+    let id = st["id"].as_i64().unwrap();
+    world
+        .call(
+            Method::POST,
+            &format!("/api/stocktakes/{id}/start"),
+            &world.keeper,
+            None,
+        )
+        .await;
+    // The reads go through the engine as a fixed reader's do (not as an upload's); their
+    // arrivals are queued for the processor when the finish comes.
+    let t0 = depot::ingest::now_us();
+    let reads: Vec<depot_readers::TagRead> = (0..12u64)
+        .flat_map(|i| {
+            epcs.iter().map(move |e| depot_readers::TagRead {
+                reader: depot::ingest::reader_id(reader),
+                antenna: 1,
+                epc: depot_readers::Epc::from_hex(e).unwrap(),
+                timestamp_us: t0 + i * 250_000,
+                rssi_dbm: Some(-55),
+                phase: None,
+                channel: None,
+                seen_count: None,
+            })
+        })
+        .collect();
+    ingest.feed(reads).await.unwrap();
+    ingest.advance_to(t0 + 4_000_000).await.unwrap();
+    let finished = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        world.call(
+            Method::POST,
+            &format!("/api/stocktakes/{id}/finish"),
+            &world.keeper,
+            None,
+        ),
+    )
+    .await
+    .expect("the finish waits for the pipeline, which waits for nothing");
+    let (status, st) = finished;
+    assert_eq!(status, StatusCode::OK, "{st}");
+    assert_eq!(st["found"], 40, "{st}");
+}

@@ -136,11 +136,14 @@ pub async fn lock(
     action: &str,
     status: StocktakeStatus,
 ) -> Result<StocktakeRow> {
-    let row: StocktakeRow = sqlx::query_as("select * from stocktakes where id = $1 for update")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .or_not_found(|| format!("stocktake {id}"))?;
+    // `no key update`: the pipeline records sightings (a foreign key to this row) while a
+    // finish waits for it to store what it has read.
+    let row: StocktakeRow =
+        sqlx::query_as("select * from stocktakes where id = $1 for no key update")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .or_not_found(|| format!("stocktake {id}"))?;
     if row.status != status {
         return Err(Error::Conflict(
             format!(
