@@ -71,13 +71,7 @@ async fn scrape(base: &str, token: &str) -> Vec<Value> {
 
 /// An API token for `user`, made as an operator makes one.
 fn token(pool: &PgPool, user: &str) -> String {
-    let o = pool.connect_options();
-    let url = format!(
-        "postgres://{}@localhost/{}?host={}",
-        o.get_username(),
-        o.get_database().unwrap(),
-        o.get_socket().unwrap().display()
-    );
+    let url = common::site::database_url(pool);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_depot"))
         .args(["token", "create", "--user", user, "--name", "prometheus"])
         .env("DATABASE_URL", url)

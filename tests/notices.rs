@@ -785,13 +785,7 @@ async fn the_keeper_inspects_gate_returns_on_the_returns_page(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn the_demo_emails_its_overdue_loan_to_its_department(pool: PgPool) {
     let mut smtp = SmtpSink::start(free_port()).await;
-    let o = pool.connect_options();
-    let url = format!(
-        "postgres://{}@localhost/{}?host={}",
-        o.get_username(),
-        o.get_database().unwrap(),
-        o.get_socket().unwrap().display()
-    );
+    let url = common::site::database_url(&pool);
     let mut serve = common::site::depot_serve();
     serve
         .arg("--demo")

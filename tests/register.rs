@@ -769,13 +769,7 @@ fn depot_import(
     user: &str,
     dry_run: bool,
 ) -> (bool, String) {
-    let o = pool.connect_options();
-    let url = format!(
-        "postgres://{}@localhost/{}?host={}",
-        o.get_username(),
-        o.get_database().unwrap(),
-        o.get_socket().unwrap().display()
-    );
+    let url = common::site::database_url(pool);
     let mut args = vec!["import", "assets", file.to_str().unwrap(), "--user", user];
     if dry_run {
         args.push("--dry-run");

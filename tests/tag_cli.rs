@@ -18,13 +18,7 @@ async fn tags(peer: &mut Peer) -> Vec<String> {
 
 /// `depot tag write` against the test's database: (succeeded, what it said).
 fn tag_write(pool: &PgPool, args: &[&str]) -> (bool, String) {
-    let o = pool.connect_options();
-    let url = format!(
-        "postgres://{}@localhost/{}?host={}",
-        o.get_username(),
-        o.get_database().unwrap(),
-        o.get_socket().unwrap().display()
-    );
+    let url = common::site::database_url(pool);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_depot"))
         .args(["tag", "write"])
         .args(args)
