@@ -382,10 +382,18 @@ fn a_recalled_tag_is_where_it_was_until_the_reads_say_otherwise() {
     assert!(!e.recall(&epc(2), ZoneId(9)), "an unknown zone");
     assert_eq!(e.zone_contents(ZoneId(1)), [epc(1)]);
     assert_eq!(e.location(&epc(1)), Some(ZoneId(1)));
+    assert!(
+        e.located().is_empty(),
+        "not seen yet: a stocktake does not count it"
+    );
+    // A neighbour's cross-read is not seeing it where it was.
+    e.ingest(&shelf_read(1, 2, 50, -70), &mut facts);
+    assert!(e.located().is_empty());
     for i in 0..40 {
         e.ingest(&shelf_read(1, 1, 100 + i * 250, -55), &mut facts);
     }
     assert!(facts.is_empty(), "read where it was: no fact, {facts:?}");
+    assert_eq!(e.located(), [(epc(1), ZoneId(1))], "seen again: counted");
     e.advance_to(T0 + 600_000_000, &mut facts);
     assert!(
         matches!(

@@ -4,7 +4,7 @@
 //! small); it only moves when a read or [`Engine::advance_to`] says so.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use depot_readers::{Epc, TagRead};
 use serde::Serialize;
@@ -181,6 +181,10 @@ pub struct Engine {
     timers: BinaryHeap<Reverse<Timer>>,
     tracks: KeyMap<GateTrack>,
     gate_timers: BinaryHeap<Reverse<Timer>>,
+    /// Tags restored by [`Engine::recall`] and not read in their zone since: present as
+    /// last decided, not yet seen by this engine (a stocktake does not count them found).
+    /// Empty but for the seconds after a start or a takeover.
+    recalled: HashSet<TagKey>,
     /// Engine epoch in ms since the Unix epoch; set by the first read.
     base_ms: Option<u64>,
     now: u32,
@@ -258,6 +262,7 @@ impl Engine {
             timers: BinaryHeap::new(),
             tracks: KeyMap::default(),
             gate_timers: BinaryHeap::new(),
+            recalled: HashSet::new(),
             base_ms: None,
             now: 0,
             counters: Counters::default(),
@@ -332,6 +337,7 @@ impl Engine {
             push_timer(&mut self.timers, Timer { at: due, key });
         }
         self.enter(key, z);
+        self.recalled.insert(key);
         true
     }
 
@@ -371,11 +377,13 @@ impl Engine {
     }
 
     /// Every tag observed now and its zone, in EPC order: what a stocktake starting now
-    /// has already seen.
+    /// has already seen. A tag restored by [`Engine::recall`] counts once it is read in its
+    /// zone again: until then it is where it was last decided to be, but not seen.
     pub fn located(&self) -> Vec<(Epc, ZoneId)> {
         let mut all: Vec<(Epc, ZoneId)> = self
             .tags
             .iter()
+            .filter(|(k, _)| !self.recalled.contains(*k))
             .filter_map(|(k, s)| Some((self.keys.epc(*k), self.zones[s.zone()? as usize].id)))
             .collect();
         all.sort_unstable();
@@ -688,6 +696,10 @@ impl Engine {
     ) {
         let st = self.tags.entry(key).or_insert(TagState::EMPTY);
         let (step, cross) = st.read(&self.params, z, t, power);
+        if !self.recalled.is_empty() && (st.zone() == Some(z) || st.zone().is_none()) {
+            // Seen where it was restored (or gone from there): no longer only recalled.
+            self.recalled.remove(&key);
+        }
         if cross {
             self.counters.cross_reads += 1;
         }
@@ -727,6 +739,7 @@ impl Engine {
             Step::Moved { from, to } => {
                 self.leave(key, from);
                 self.enter(key, to);
+                self.recalled.remove(&key);
                 self.counters.moved += 1;
                 Fact::Moved {
                     epc,
@@ -758,6 +771,7 @@ impl Engine {
             }
             Step::Left { zone } => {
                 self.leave(key, zone);
+                self.recalled.remove(&key);
                 self.counters.left += 1;
                 Fact::Left {
                     epc,
