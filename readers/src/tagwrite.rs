@@ -5,10 +5,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use futures_util::{SinkExt, StreamExt};
 use tokio::time::Instant;
 
 use crate::driver::ReaderAddress;
 use crate::read::Epc;
+use crate::transport::{Protocol, Transport};
 
 /// What to write, and to which tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +82,45 @@ pub enum WriteError {
     Reader(String),
     #[error("written but not verified: {0}")]
     NotVerified(String),
+}
+
+/// The next well-formed frame of a write session's transport, `None` at `until`; malformed
+/// ones are skipped (a session, like a driver, survives a bad frame).
+pub(crate) async fn next_frame<T, P>(
+    io: &mut Transport<T, P>,
+    until: Instant,
+) -> Result<Option<P::Inbound>, WriteError>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    P: Protocol,
+{
+    loop {
+        match tokio::time::timeout_at(until, io.next()).await {
+            Err(_) => return Ok(None),
+            Ok(None) => {
+                return Err(WriteError::Reader(
+                    "the reader closed the connection".into(),
+                ))
+            }
+            Ok(Some(Err(e))) => return Err(WriteError::Reader(format!("read failed: {e}"))),
+            Ok(Some(Ok(Err(bad)))) => tracing::debug!(%bad, "skipped a malformed frame"),
+            Ok(Some(Ok(Ok(frame)))) => return Ok(Some(frame)),
+        }
+    }
+}
+
+/// Send one frame on a write session's transport.
+pub(crate) async fn send_frame<T, P>(
+    io: &mut Transport<T, P>,
+    frame: P::Outbound,
+) -> Result<(), WriteError>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    P: Protocol,
+{
+    io.send(frame)
+        .await
+        .map_err(|e| WriteError::Reader(format!("write failed: {e}")))
 }
 
 fn list(epcs: &[Epc]) -> String {

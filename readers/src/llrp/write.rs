@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use tokio::time::{timeout_at, Instant};
+use tokio::time::Instant;
 
 use super::message::*;
 use super::transport::Llrp;
 use crate::driver::{open, Io, ReaderAddress};
 use crate::read::Epc;
 use crate::tagwrite::{
-    choose, epc_bank_write, verified, watch_ends, WriteError, WriteRequest, Written,
+    choose, epc_bank_write, next_frame, send_frame, verified, watch_ends, WriteError, WriteRequest,
+    Written,
 };
 use crate::transport::{framed, Counters, Transport};
 
@@ -303,24 +303,13 @@ impl Session {
         Ok(())
     }
 
-    /// The next well-formed message, `None` at `until`; malformed ones are skipped.
+    /// The next well-formed message, `None` at `until`.
     async fn next(&mut self, until: Instant) -> Result<Option<Message>, E> {
-        loop {
-            match timeout_at(until, self.io.next()).await {
-                Err(_) => return Ok(None),
-                Ok(None) => return Err(E::Reader("the reader closed the connection".into())),
-                Ok(Some(Err(e))) => return Err(E::Reader(format!("read failed: {e}"))),
-                Ok(Some(Ok(Err(bad)))) => tracing::debug!(%bad, "skipped a malformed message"),
-                Ok(Some(Ok(Ok(msg)))) => return Ok(Some(msg)),
-            }
-        }
+        next_frame(&mut self.io, until).await
     }
 
     async fn send_with(&mut self, id: u32, body: Body) -> Result<(), E> {
-        self.io
-            .send(Message { id, body })
-            .await
-            .map_err(|e| E::Reader(format!("write failed: {e}")))
+        send_frame(&mut self.io, Message { id, body }).await
     }
 
     /// Sends a request and waits for its response, keeping the reports that come first.

@@ -7,8 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use tokio::time::{timeout_at, Instant};
+use tokio::time::Instant;
 
 use super::codec::tag_crc;
 use super::message::*;
@@ -16,7 +15,8 @@ use super::transport::R2000;
 use crate::driver::{open, Io, ReaderAddress};
 use crate::read::Epc;
 use crate::tagwrite::{
-    choose, epc_bank_write, tag_error, verified, watch_ends, WriteError, WriteRequest, Written,
+    choose, epc_bank_write, next_frame, send_frame, tag_error, verified, watch_ends, WriteError,
+    WriteRequest, Written,
 };
 use crate::transport::{framed, Counters, Transport};
 
@@ -318,22 +318,11 @@ impl Session {
     }
 
     async fn send(&mut self, f: Frame) -> Result<(), E> {
-        self.io
-            .send(f)
-            .await
-            .map_err(|e| E::Reader(format!("write failed: {e}")))
+        send_frame(&mut self.io, f).await
     }
 
-    /// The next well-formed frame, `None` at `until`; malformed ones are skipped.
+    /// The next well-formed frame, `None` at `until`.
     async fn next(&mut self, until: Instant) -> Result<Option<Response>, E> {
-        loop {
-            match timeout_at(until, self.io.next()).await {
-                Err(_) => return Ok(None),
-                Ok(None) => return Err(E::Reader("the module closed the connection".into())),
-                Ok(Some(Err(e))) => return Err(E::Reader(format!("read failed: {e}"))),
-                Ok(Some(Ok(Err(bad)))) => tracing::debug!(%bad, "skipped a malformed frame"),
-                Ok(Some(Ok(Ok(r)))) => return Ok(Some(r)),
-            }
-        }
+        next_frame(&mut self.io, until).await
     }
 }
