@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::BufReader;
 
 use axum::http::{Method, StatusCode};
-use common::site::{count, llrp_emulator, register, Trace, TRACES};
+use common::site::{add_reader, count, emulated_epc, llrp_emulator, register, Trace, TRACES};
 use common::{pipeline, World};
 use depot::domain::bounds::Known as _;
 use depot::ingest::{Ingest, LiveEvent, Options};
@@ -498,11 +498,6 @@ async fn handheld_uploads_are_all_or_nothing(pool: PgPool) {
     );
 }
 
-/// The EPC llrpkit's default population gives its tag `i` (read on antenna `1 + i % antennas`).
-fn emulated_epc(i: usize) -> String {
-    format!("E2000017010B01621000{:02X}{:02X}", i >> 8, i & 0xFF)
-}
-
 /// The LLRP driver against the llrpkit reader emulator, feeding a stocktake: eight tags on
 /// two antennas (two zones). Six are where the register says, one is in the wrong zone, one
 /// is unknown, and two registered assets are absent.
@@ -774,21 +769,7 @@ async fn a_kit_requested_as_one_line_is_issued_at_the_gate(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn a_stocktake_finishes_while_its_sightings_are_on_their_way(pool: PgPool) {
     let world = World::new(pool.clone()).await;
-    let reader = depot::db::readers::create(
-        &mut pool.acquire().await.unwrap(),
-        &depot::db::readers::NewReader {
-            name: "aisle reader".known(),
-            address: "handheld:".known(),
-            enabled: true,
-            read_points: vec![depot::db::readers::ReadPoint {
-                antenna: 1,
-                zone_id: world.shelf,
-            }],
-        },
-    )
-    .await
-    .unwrap()
-    .id;
+    let reader = add_reader(&pool, "aisle reader", "handheld:", &[world.shelf]).await;
     let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     let world = world.with_ingest(&ingest);
     let ids = world.stock(world.tables, 40).await;

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use common::site::{
-    count, database_url, depot_serve, llrp_emulator, register, spawn_serving, Process, Trace,
+    add_reader, count, database_url, depot_serve, emulated_epc, llrp_emulator, register,
+    spawn_serving, Process, Trace,
 };
 use common::World;
 use sqlx::PgPool;
@@ -256,22 +257,8 @@ async fn the_owner_killed_its_reader_is_taken_over_and_each_asset_issued_once(po
 /// uploads landing on either count, and B's results hold both.
 #[sqlx::test(migrations = "./migrations")]
 async fn a_stocktake_started_on_one_instance_is_finished_on_another(pool: PgPool) {
-    use depot::domain::bounds::Known as _;
     let world = World::new(pool.clone()).await;
-    depot::db::readers::create(
-        &mut pool.acquire().await.unwrap(),
-        &depot::db::readers::NewReader {
-            name: "hh".known(),
-            address: "handheld:".known(),
-            enabled: true,
-            read_points: vec![depot::db::readers::ReadPoint {
-                antenna: 1,
-                zone_id: world.shelf,
-            }],
-        },
-    )
-    .await
-    .unwrap();
+    add_reader(&pool, "hh", "handheld:", &[world.shelf]).await;
     let ids = world.stock(world.tables, 5).await;
     let epcs: Vec<String> =
         sqlx::query_scalar("select epc from assets where id = any($1) order by id")
@@ -364,41 +351,21 @@ async fn a_stocktake_started_on_one_instance_is_finished_on_another(pool: PgPool
     assert_eq!(after["results"], st["results"]);
 }
 
-/// The EPC llrpkit's default population gives its tag `i` (read on antenna `1 + i % antennas`).
-fn emulated_epc(i: usize) -> String {
-    format!("E2000017010B01621000{:02X}{:02X}", i >> 8, i & 0xFF)
-}
-
 /// The instance that takes a shelf reader over restores the tags last seen there: those
 /// still read stay where they were, with no second arrival; one taken away while nobody
 /// drove the reader leaves by silence.
 #[sqlx::test(migrations = "./migrations")]
 async fn the_instance_taking_a_shelf_reader_over_restores_its_tags(pool: PgPool) {
-    use depot::domain::bounds::Known as _;
     let world = World::new(pool.clone()).await;
     let (mut emulator, port) =
         llrp_emulator(0, &["--tags", "6", "--antennas", "2", "--rate", "300"]);
-    let reader = depot::db::readers::create(
-        &mut pool.acquire().await.unwrap(),
-        &depot::db::readers::NewReader {
-            name: "aisle reader".known(),
-            address: format!("llrp://127.0.0.1:{port}").known(),
-            enabled: true,
-            read_points: vec![
-                depot::db::readers::ReadPoint {
-                    antenna: 1,
-                    zone_id: world.shelf,
-                },
-                depot::db::readers::ReadPoint {
-                    antenna: 2,
-                    zone_id: world.shelf2,
-                },
-            ],
-        },
+    let reader = add_reader(
+        &pool,
+        "aisle reader",
+        &format!("llrp://127.0.0.1:{port}"),
+        &[world.shelf, world.shelf2],
     )
-    .await
-    .unwrap()
-    .id;
+    .await;
     let wait = |what: &'static str, n: i64| {
         let pool = pool.clone();
         async move {
@@ -438,24 +405,15 @@ async fn the_instance_taking_a_shelf_reader_over_restores_its_tags(pool: PgPool)
 /// them: the reader (which takes one client at a time) is then read by the other.
 #[sqlx::test(migrations = "./migrations")]
 async fn an_instance_cut_off_from_the_database_stops_and_another_takes_its_reader(pool: PgPool) {
-    use depot::domain::bounds::Known as _;
     let world = World::new(pool.clone()).await;
     let (_emulator, port) = llrp_emulator(0, &["--tags", "4", "--antennas", "1", "--rate", "100"]);
-    let reader = depot::db::readers::create(
-        &mut pool.acquire().await.unwrap(),
-        &depot::db::readers::NewReader {
-            name: "aisle reader".known(),
-            address: format!("llrp://127.0.0.1:{port}").known(),
-            enabled: true,
-            read_points: vec![depot::db::readers::ReadPoint {
-                antenna: 1,
-                zone_id: world.shelf,
-            }],
-        },
+    let reader = add_reader(
+        &pool,
+        "aisle reader",
+        &format!("llrp://127.0.0.1:{port}"),
+        &[world.shelf],
     )
-    .await
-    .unwrap()
-    .id;
+    .await;
     // A reaches PostgreSQL through a TCP proxy that the test cuts.
     let options = pool.connect_options();
     let socket = options
@@ -521,29 +479,15 @@ async fn an_instance_cut_off_from_the_database_stops_and_another_takes_its_reade
 /// again leaves the shelf's tags where they were, with no `left` and no second arrival.
 #[sqlx::test(migrations = "./migrations")]
 async fn a_graceful_restart_keeps_the_shelf_as_it_was(pool: PgPool) {
-    use depot::domain::bounds::Known as _;
     let world = World::new(pool.clone()).await;
     let (_emulator, port) = llrp_emulator(0, &["--tags", "6", "--antennas", "2", "--rate", "300"]);
-    depot::db::readers::create(
-        &mut pool.acquire().await.unwrap(),
-        &depot::db::readers::NewReader {
-            name: "aisle reader".known(),
-            address: format!("llrp://127.0.0.1:{port}").known(),
-            enabled: true,
-            read_points: vec![
-                depot::db::readers::ReadPoint {
-                    antenna: 1,
-                    zone_id: world.shelf,
-                },
-                depot::db::readers::ReadPoint {
-                    antenna: 2,
-                    zone_id: world.shelf2,
-                },
-            ],
-        },
+    add_reader(
+        &pool,
+        "aisle reader",
+        &format!("llrp://127.0.0.1:{port}"),
+        &[world.shelf, world.shelf2],
     )
-    .await
-    .unwrap();
+    .await;
     let arrived = || count(&pool, "select count(*) from facts where kind = 'arrived'");
     let (mut a, _) = instance(&pool, "depot-a");
     let deadline = Instant::now() + Duration::from_secs(30);

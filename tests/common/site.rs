@@ -230,6 +230,33 @@ pub fn llrp_emulator(port: u16, args: &[&str]) -> (Process, u16) {
     (Process(emulator), port)
 }
 
+/// A reader `name` at `address` whose antennas 1, 2, … read `zones` in turn; its id.
+pub async fn add_reader(pool: &PgPool, name: &str, address: &str, zones: &[i64]) -> i64 {
+    use depot::domain::bounds::Known as _;
+    let new = depot::db::readers::NewReader {
+        name: name.known(),
+        address: address.known(),
+        enabled: true,
+        read_points: zones
+            .iter()
+            .enumerate()
+            .map(|(i, &zone_id)| depot::db::readers::ReadPoint {
+                antenna: i as i32 + 1,
+                zone_id,
+            })
+            .collect(),
+    };
+    depot::db::readers::create(&mut pool.acquire().await.unwrap(), &new)
+        .await
+        .unwrap()
+        .id
+}
+
+/// The EPC llrpkit's default population gives its tag `i` (read on antenna `1 + i % antennas`).
+pub fn emulated_epc(i: usize) -> String {
+    format!("E2000017010B01621000{:02X}{:02X}", i >> 8, i & 0xFF)
+}
+
 /// The test's database as a `DATABASE_URL` for a process of its own.
 pub fn database_url(pool: &PgPool) -> String {
     let o = pool.connect_options();
