@@ -848,6 +848,9 @@ impl Ingest {
     /// Record sightings for whichever instance finishes their stocktakes, retrying until
     /// the database takes them (as facts are).
     async fn record_sightings(&self, sightings: &[Sighting]) {
+        if sightings.is_empty() {
+            return;
+        }
         let mut delay = Duration::from_millis(50);
         for attempt in 1u32.. {
             let recorded = async {
@@ -995,7 +998,9 @@ impl Ingest {
         };
         // Recorded before the upload is answered: finished on another instance, the
         // stocktake counts it.
-        db::stocktakes::record_sightings(&mut *self.inner.pool.acquire().await?, &seen).await?;
+        if !seen.is_empty() {
+            db::stocktakes::record_sightings(&mut *self.inner.pool.acquire().await?, &seen).await?;
+        }
         for (id, p) in changed {
             self.publish(progress_event(id, p));
         }
