@@ -223,6 +223,85 @@ fn a_tag_read_seldom_is_not_lost_for_it_and_leaves_when_gone() {
     assert!(silent > 5_000 && silent <= 25_000, "left after {silent} ms");
 }
 
+/// A fact is stamped no earlier than the engine could know it. Two rooms, each with its own
+/// reader of two antennas (zones as configured by default), tags read about eleven times a
+/// second at −50…−64 dBm each; some carried to the other room: each hand-over is dated by
+/// the read that decided it, not by when the old room fell silent before the new one had
+/// read the tag often enough (so a fact's age on arrival measures the pipeline).
+#[test]
+fn facts_are_dated_when_they_are_decided() {
+    let config = EngineConfig {
+        readers: (0..2)
+            .map(|id| ReaderConfig {
+                id,
+                name: format!("room {id}"),
+            })
+            .collect(),
+        zones: (1..=2)
+            .map(|z| ZoneConfig {
+                id: ZoneId(z),
+                name: format!("room {z}"),
+                smoothing: Default::default(),
+            })
+            .collect(),
+        read_points: (0..2u32)
+            .flat_map(|r| {
+                (1..=2).map(move |antenna| ReadPoint {
+                    reader: r,
+                    antenna,
+                    zone: ZoneId(r + 1),
+                })
+            })
+            .collect(),
+        gates: vec![],
+    };
+    let mut e = Engine::new(config).unwrap();
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    // 40 tags in room 1; every second two of them are carried to the other room.
+    let mut room: Vec<u32> = vec![0; 40];
+    let (mut moved, mut before) = (0, 0);
+    for tick in 0..3_000u64 {
+        let ms = tick * 10;
+        if ms % 1_000 == 0 && ms > 0 {
+            for _ in 0..2 {
+                let t = next(40) as usize;
+                room[t] = 1 - room[t];
+            }
+        }
+        for _ in 0..4 {
+            let tag = next(40);
+            let read = TagRead {
+                reader: ReaderId(room[tag as usize]),
+                antenna: 1 + next(2) as u16,
+                epc: epc(tag),
+                timestamp_us: T0 + ms * 1_000,
+                rssi_dbm: Some(-50 - next(15) as i8),
+                phase: None,
+                channel: None,
+                seen_count: None,
+            };
+            let mut facts = Vec::new();
+            e.ingest(&read, &mut facts);
+            for fact in &facts {
+                assert!(
+                    fact.at() >= before,
+                    "{fact:?} dated {} ms before the read that came before it",
+                    (before - fact.at()) / 1_000
+                );
+                moved += usize::from(matches!(fact, Fact::Moved { .. }));
+            }
+            before = read.timestamp_us;
+        }
+    }
+    assert!(moved >= 20, "{moved} hand-overs");
+}
+
 /// A neighbour that reads a still tag twice, far stronger than its own antenna does (a
 /// reflection, a person carrying something past), does not move it; eight reads that
 /// lead by the margin do.

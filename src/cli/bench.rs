@@ -19,6 +19,9 @@ pub enum BenchCommand {
     /// scratch database, then every list, search, page, report and export under concurrent
     /// clients: p50, p99 and throughput per endpoint.
     Data(super::data_bench::DataBenchArgs),
+    /// The event log grown in steps to 50M rows on a city's assets: an asset's timeline, an
+    /// order's history, a page in time order and one append, timed at each size.
+    Events(super::events_bench::EventsBenchArgs),
     /// Import a generated asset register (10,000 rows by default) into scratch databases:
     /// the dry run's and the import's time.
     Import(super::register::ImportBenchArgs),
@@ -32,6 +35,7 @@ pub async fn run(over: &crate::config::Overrides, cmd: BenchCommand) -> anyhow::
         BenchCommand::Zones(args) => super::zones_bench::run(args),
         BenchCommand::Gate(args) => super::gate_bench::run(args),
         BenchCommand::Data(args) => super::data_bench::run(over, args).await,
+        BenchCommand::Events(args) => super::events_bench::run(over, args).await,
         BenchCommand::Import(args) => super::register::bench(over, args).await,
     }
 }

@@ -208,6 +208,11 @@ async fn load(pool: &sqlx::PgPool, args: &IngestBenchArgs) -> anyhow::Result<()>
         pct(1.0),
         lat.len()
     );
+    for (kind, n, p50, p99, max) in db::facts::delays_by_kind(&mut *pool.acquire().await?).await? {
+        println!(
+            "  {kind:<14} {n:>8} facts: fact → stored p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms"
+        );
+    }
     println!("CPU              depot {:.0}% of one core; whole machine {:.0}% busy (2 cores, PostgreSQL included)", (cpu1 - cpu0) as f64 / wall, machine1.map(|m1| machine0.map(|m0| busy_share(m0, m1) * 100.0).unwrap_or(f64::NAN)).unwrap_or(f64::NAN));
     println!(
         "memory           depot peak RSS {} MiB",

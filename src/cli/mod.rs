@@ -8,6 +8,8 @@ pub mod backup;
 pub mod bench;
 /// `depot bench data`: lists, searches, pages and exports at a city's scale.
 pub mod data_bench;
+/// `depot bench events`: the event log grown to tens of millions of rows.
+mod events_bench;
 /// `depot bench gate`: passage judgment on an independent door model.
 pub mod gate_bench;
 /// `depot bench ingest`: load through the reader pipeline.

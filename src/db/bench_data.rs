@@ -340,3 +340,93 @@ pub async fn extent(conn: &mut PgConnection) -> Result<(i64, i64)> {
     .fetch_one(conn)
     .await?)
 }
+
+/// Append `rows` events to the log as the years would: after its newest one (or now), `spacing`
+/// apart, about assets and loans spread over their ids (a quarter each relocations,
+/// stocktake counts, issues and returns; issues and returns name their loan). One statement;
+/// the caller chooses how many rows a statement takes.
+///
+/// Meant for a scratch database only: when the role may, the foreign-key checks and the
+/// webhooks' outbox trigger are skipped (`session_replication_role = replica`, as a restore
+/// does), since the rows name existing assets and loans and nobody listens. Returns whether
+/// they were skipped.
+pub async fn grow_events(
+    conn: &mut PgConnection,
+    rows: i64,
+    spacing: std::time::Duration,
+) -> Result<bool> {
+    let replica = sqlx::query("set session_replication_role = replica")
+        .execute(&mut *conn)
+        .await
+        .is_ok();
+    sqlx::query(
+        "insert into events (at, asset_id, order_kind, order_id, action, details)
+         select s.newest + g.i * make_interval(secs => $2::double precision),
+                s.first_asset + (s.base + g.i) * 2654435761 % s.assets,
+                case when g.i % 4 >= 2 then 'loan'::order_kind end,
+                case when g.i % 4 >= 2 then s.first_loan + (s.base + g.i) * 40503 % s.loans end,
+                (array['relocate', 'count', 'issue', 'return'])[1 + (g.i % 4)::int],
+                '{}'
+         from (select greatest(now(), (select at from events order by id desc limit 1)) as newest,
+                      (select max(id) from events) as base,
+                      (select min(id) from assets) as first_asset,
+                      greatest((select max(id) - min(id) + 1 from assets), 1) as assets,
+                      (select min(id) from loans) as first_loan,
+                      greatest((select max(id) - min(id) + 1 from loans), 1) as loans) s,
+              generate_series(1, $1::bigint) as g(i)",
+    )
+    .bind(rows)
+    .bind(spacing.as_secs_f64())
+    .execute(&mut *conn)
+    .await?;
+    if replica {
+        sqlx::query("set session_replication_role = default")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(replica)
+}
+
+/// A table's size on disk: its rows, and each of its indexes, in bytes.
+pub async fn sizes(conn: &mut PgConnection, table: &str) -> Result<(i64, Vec<(String, i64)>)> {
+    let heap: i64 = sqlx::query_scalar("select pg_table_size($1::regclass)")
+        .bind(table)
+        .fetch_one(&mut *conn)
+        .await?;
+    let indexes = sqlx::query_as(
+        "select indexrelid::regclass::text, pg_relation_size(indexrelid)
+           from pg_index where indrelid = $1::regclass order by 1",
+    )
+    .bind(table)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok((heap, indexes))
+}
+
+/// The first and last moments of the log.
+pub async fn log_span(
+    conn: &mut PgConnection,
+) -> Result<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+    Ok(sqlx::query_as(
+        "select (select at from events where asset_id is not null order by at, id limit 1),
+                (select at from events where asset_id is not null order by at desc, id desc limit 1)",
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// One page of the assets' log in time order from `from`, as an export walks it: the ids.
+pub async fn log_page(
+    conn: &mut PgConnection,
+    from: chrono::DateTime<chrono::Utc>,
+    rows: i64,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "select id from events where asset_id is not null and (at, id) > ($1, 0)
+         order by at, id limit $2",
+    )
+    .bind(from)
+    .bind(rows)
+    .fetch_all(conn)
+    .await?)
+}

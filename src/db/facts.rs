@@ -28,6 +28,19 @@ pub async fn count(conn: &mut PgConnection) -> Result<i64> {
         .await?)
 }
 
+/// Per kind of fact: how many, and the p50, p99 and greatest delay in ms from the fact's
+/// time to the start of the transaction that stored it.
+pub async fn delays_by_kind(conn: &mut PgConnection) -> Result<Vec<(String, i64, f64, f64, f64)>> {
+    Ok(sqlx::query_as(
+        "select kind, count(*),
+                percentile_cont(0.5) within group (order by d), percentile_cont(0.99) within group (order by d), max(d)
+         from (select kind, extract(epoch from recorded_at - at)::float8 * 1000 as d from facts) f
+         group by kind order by kind",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
 pub async fn store(
     conn: &mut PgConnection,
     rows: &[FactRow],

@@ -680,7 +680,10 @@ impl Engine {
                 },
             );
         }
-        self.record(timer.key, step, self.ms_to_us(timer.at), out);
+        // A timer set for a moment already past (the read that made a hand-over possible
+        // came after the old zone fell silent) fires at the next tick: what it decides is
+        // known from the engine's present, not from that moment.
+        self.record(timer.key, step, self.ms_to_us(timer.at.max(self.now)), out);
     }
 
     /// Presence of `key` after one read in zone index `z` at engine time `t`.
