@@ -290,11 +290,21 @@ pub async fn list(
         conditions.push(format!("a.state = ${}", next(&args)));
         args.add(state).map_err(sqlx::Error::Encode)?;
     }
+    // A department's assets (owned or held) are the two index-ordered lists merged, so a
+    // page reads about its own rows; an `or` of the two would gather and sort them all.
+    let mut select = std::borrow::Cow::Borrowed(SELECT);
     if let Some(department) = f.department_id {
         let n = next(&args);
-        conditions.push(format!(
-            "(a.owner_department_id = ${n} or a.holder_department_id = ${n})"
-        ));
+        let rows = SELECT
+            .strip_suffix("from assets a")
+            .expect("the select ends with its table");
+        select = format!(
+            "{rows}from (select * from assets where owner_department_id = ${n}
+                         union all
+                         select * from assets where holder_department_id = ${n}
+                                                and owner_department_id is distinct from ${n}) a"
+        )
+        .into();
         args.add(department).map_err(sqlx::Error::Encode)?;
     }
     if let Some(owner) = f.owner_id {
@@ -309,36 +319,68 @@ pub async fn list(
         conditions.push(format!("a.zone_id = ${}", next(&args)));
         args.add(zone).map_err(sqlx::Error::Encode)?;
     }
-    let text = f
-        .text
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(escape_like);
+    let text = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
     if let Some(text) = text {
         // The categories whose name matches are found first (they are few), so that the
         // planner sees the real list of them: an unknown one makes it expect a quarter of
-        // all assets to match and walk them all in id order looking for a rare name. Name
-        // and EPC are then matched through their trigram indexes (three characters or more).
+        // all assets to match and walk them all in id order looking for a rare name. Name,
+        // model and serial number are then matched through their trigram index (three
+        // characters or more), the EPC as `epc_match` says.
+        let escaped = escape_like(text);
         let categories: Vec<i64> = sqlx::query_scalar(
             "select id from categories where name ilike '%' || $1 || '%' order by id",
         )
-        .bind(&text)
+        .bind(&escaped)
         .fetch_all(&mut *conn)
         .await?;
         let n = next(&args);
-        args.add(&text).map_err(sqlx::Error::Encode)?;
-        if categories.is_empty() {
-            conditions.push(format!(
-                "(a.name ilike '%' || ${n} || '%' or a.epc ilike '%' || ${n} || '%')"
-            ));
-        } else {
+        args.add(&escaped).map_err(sqlx::Error::Encode)?;
+        let mut any = vec![format!("{SEARCH_TEXT} ilike '%' || ${n} || '%'")];
+        match epc_match(text) {
+            EpcMatch::None => {}
+            EpcMatch::Anywhere(hex) => {
+                let h = next(&args);
+                args.add(hex).map_err(sqlx::Error::Encode)?;
+                any.push(format!("a.epc like '%' || ${h} || '%'"));
+            }
+            EpcMatch::Ends { start, end } => {
+                // The matching EPCs are found first, when they are few (a pasted EPC, or
+                // the serial at its end), so that the planner sees how few: it cannot tell
+                // from its statistics that a range of EPCs is a block of adjacent ids, and
+                // would walk the ids from the first looking for them.
+                let ids: Vec<i64> = sqlx::query_scalar(&format!(
+                    "select id from assets where {} limit {}",
+                    epc_ends_sql("", 1),
+                    EPC_IDS_MAX + 1
+                ))
+                .bind(&start.0)
+                .bind(&start.1)
+                .bind(&end.0)
+                .bind(&end.1)
+                .fetch_all(&mut *conn)
+                .await?;
+                if ids.len() <= EPC_IDS_MAX {
+                    if !ids.is_empty() {
+                        let m = next(&args);
+                        args.add(ids).map_err(sqlx::Error::Encode)?;
+                        any.push(format!("a.id = any(${m})"));
+                    }
+                } else {
+                    // Many (a site's prefix): they are everywhere in id order.
+                    let h = next(&args);
+                    for bound in [start.0, start.1, end.0, end.1] {
+                        args.add(bound).map_err(sqlx::Error::Encode)?;
+                    }
+                    any.push(epc_ends_sql("a.", h));
+                }
+            }
+        }
+        if !categories.is_empty() {
             let m = next(&args);
             args.add(categories).map_err(sqlx::Error::Encode)?;
-            conditions.push(format!(
-                "(a.name ilike '%' || ${n} || '%' or a.epc ilike '%' || ${n} || '%' or a.category_id = any(${m}))"
-            ));
+            any.push(format!("a.category_id = any(${m})"));
         }
+        conditions.push(format!("({})", any.join(" or ")));
     }
     if let Some(department) = f.visible_to {
         let n = next(&args);
@@ -353,8 +395,66 @@ pub async fn list(
         format!("where {}", conditions.join(" and "))
     };
     let (items, total): (Vec<Asset>, super::Total) =
-        page(conn, SELECT, &filter, "a.id", args, window).await?;
+        page(conn, &select, &filter, "a.id", args, window).await?;
     Ok((items.into_iter().map(Asset::with_tag_uri).collect(), total))
+}
+
+/// The text free text is matched against besides the EPC: name, model and serial number
+/// (`assets_text_trgm_idx` is over this very expression).
+const SEARCH_TEXT: &str = "(a.name || ' ' || a.model || ' ' || a.serial_number)";
+
+/// Hex digits this many or more are looked for at the start or end of EPCs (a pasted EPC,
+/// its first digits, or the serial at its end), through B-trees; fewer, anywhere in them.
+pub const EPC_ENDS_MIN: usize = 8;
+
+/// At most this many EPCs matched by their ends are looked up by id; more are matched
+/// in the list's own walk.
+const EPC_IDS_MAX: usize = 5_000;
+
+/// EPCs (of the table behind `alias`: `"a."` or `""`) within the byte-order range of
+/// parameters `$first`, `$first+1`, or whose reverse is within `$first+2`, `$first+3`.
+fn epc_ends_sql(alias: &str, first: usize) -> String {
+    let (a, b, c, d) = (first, first + 1, first + 2, first + 3);
+    format!(
+        "(({alias}epc collate \"C\" >= ${a} and {alias}epc collate \"C\" < ${b}) \
+         or (reverse({alias}epc) collate \"C\" >= ${c} and reverse({alias}epc) collate \"C\" < ${d}))"
+    )
+}
+
+/// How free text matches EPCs.
+#[derive(Debug, PartialEq, Eq)]
+enum EpcMatch {
+    /// Not hex, or shorter than a trigram: no EPC holds it.
+    None,
+    /// 3 to 7 hex digits, upper case: anywhere in the EPC (its trigram index).
+    Anywhere(String),
+    /// The byte-order ranges of EPCs that start with the digits, and of reversed EPCs that
+    /// start with them reversed (that is, EPCs that end with them).
+    Ends {
+        start: (String, String),
+        end: (String, String),
+    },
+}
+
+fn epc_match(text: &str) -> EpcMatch {
+    if text.len() < 3 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return EpcMatch::None;
+    }
+    let hex = text.to_ascii_uppercase();
+    if hex.len() < EPC_ENDS_MIN {
+        return EpcMatch::Anywhere(hex);
+    }
+    // Every string that starts with `p` lies in [p, p with its last byte raised by one).
+    let range = |p: String| {
+        let mut upper = p.clone().into_bytes();
+        *upper.last_mut().expect("not empty") += 1;
+        (p, String::from_utf8(upper).expect("hex digits stay ASCII"))
+    };
+    let reversed: String = hex.chars().rev().collect();
+    EpcMatch::Ends {
+        start: range(hex),
+        end: range(reversed),
+    }
 }
 
 /// Free text is matched literally: `%` and `_` lose their LIKE meaning.
@@ -632,4 +732,24 @@ pub async fn ids_by_epc(conn: &mut PgConnection, epcs: &[String]) -> Result<Vec<
             .fetch_all(conn)
             .await?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_matches_epcs_by_their_ends_or_anywhere_when_short() {
+        assert_eq!(epc_match("会议桌"), EpcMatch::None);
+        assert_eq!(epc_match("item 12"), EpcMatch::None);
+        assert_eq!(epc_match("af"), EpcMatch::None);
+        assert_eq!(epc_match("0af12"), EpcMatch::Anywhere("0AF12".into()));
+        assert_eq!(
+            epc_match("3414a3f9"),
+            EpcMatch::Ends {
+                start: ("3414A3F9".into(), "3414A3F:".into()),
+                end: ("9F3A4143".into(), "9F3A4144".into()),
+            }
+        );
+    }
 }
