@@ -438,6 +438,7 @@ impl World {
                 purpose: purpose.known(),
                 starts_on: Day::known(start),
                 ends_on: Day::known(end),
+                accept_shortfall: false,
                 lines: lines
                     .into_iter()
                     .map(|(c, quantity)| Line {
@@ -809,6 +810,7 @@ impl World {
                     purpose: "Provincial work conference 全省工作会议".known(),
                     starts_on: days(-6),
                     ends_on: days(-4),
+                    accept_shortfall: false,
                     lines: vec![Line {
                         id: 0,
                         category_id: Some(projectors),
@@ -865,6 +867,7 @@ fn exhibition_loan(today: NaiveDate, panels: &[i64]) -> NewLoan {
         purpose: "Provincial exhibition 省级展览 (leaves through the main gate)".known(),
         starts_on: Day::known(today),
         ends_on: Day::known(today + Duration::days(14)),
+        accept_shortfall: false,
         lines: panels
             .iter()
             .map(|&asset_id| Line {
@@ -947,8 +950,7 @@ async fn lend_again(app: &App, epcs: &[String]) -> anyhow::Result<Option<i64>> {
     drop(conn);
     let mut ids = ids;
     ids.sort_unstable();
-    let loan =
-        lending::request(app, &clerk, exhibition_loan(Utc::now().date_naive(), &ids)).await?;
+    let loan = lending::request(app, &clerk, exhibition_loan(app.today(), &ids)).await?;
     let approval = Approval {
         asset_ids: None,
         reason: Default::default(),

@@ -343,6 +343,72 @@ async fn illegal_transitions_answer_409_naming_the_state_and_what_is_allowed(poo
 }
 
 #[sqlx::test(migrations = "./migrations")]
+async fn a_request_is_checked_against_what_can_be_borrowed_when_it_is_made(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    world.stock(world.tables, 2).await;
+    let loans = async || -> i64 {
+        sqlx::query_scalar("select count(*) from loans")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    let request = |starts: &str, n: i64, accept: bool| {
+        json!({"purpose": "annual conference", "starts_on": starts, "ends_on": starts,
+               "lines": [{"category_id": world.tables, "quantity": n}], "accept_shortfall": accept})
+    };
+    let tomorrow = (common::today() + chrono::Duration::days(1)).to_string();
+    let yesterday = (common::today() - chrono::Duration::days(1)).to_string();
+
+    // More than can be borrowed: refused, the shortfall named, nothing requested.
+    let (status, body) = world
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(request(&tomorrow, 3, false)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "only 2 of the 3 folding table asked for are available for those dates"
+    );
+    assert_eq!(body["error"]["message_key"], "only_available", "{body}");
+    assert_eq!(loans().await, 0);
+    // A start before today (the depot's): refused.
+    let (status, body) = world
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(request(&yesterday, 1, false)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("a loan cannot start in the past"),
+        "{body}"
+    );
+    assert_eq!(loans().await, 0);
+    // What there is, or more knowingly: requested.
+    for (n, accept) in [(2, false), (3, true)] {
+        let (status, body) = world
+            .call(
+                Method::POST,
+                "/api/loans",
+                &world.requester,
+                Some(request(&tomorrow, n, accept)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    assert_eq!(loans().await, 2);
+}
+
+#[sqlx::test(migrations = "./migrations")]
 async fn approval_fails_cleanly_when_stock_runs_short(pool: PgPool) {
     let world = World::new(pool).await;
     let stock = world.stock(world.tables, 2).await;

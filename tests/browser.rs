@@ -729,7 +729,10 @@ async fn demo_actor(pool: &PgPool, username: &str) -> depot::auth::Actor {
 async fn next_months_conference_books_the_tables_this_weeks_event_has_out(pool: PgPool) {
     let (base, _stop) = serve(pool.clone()).await;
     let app = App::new(pool.clone(), Config::for_database(None));
-    let today = chrono::Utc::now().date_naive();
+    // The depot's today (UTC's is a day behind for eight hours of each day).
+    let today = chrono::Utc::now()
+        .with_timezone(&depot::config::default_time_zone())
+        .date_naive();
     let next_month = (today + chrono::Duration::days(30)).to_string();
 
     // This week's event (the Culture bureau) takes every table free today.
@@ -753,6 +756,7 @@ async fn next_months_conference_books_the_tables_this_weeks_event_has_out(pool: 
             purpose: "this week's exhibition".known(),
             starts_on: day(today),
             ends_on: day(today + chrono::Duration::days(3)),
+            accept_shortfall: false,
             lines: vec![depot::db::orders::Line {
                 id: 0,
                 category_id: Some(tables.category_id),

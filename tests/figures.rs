@@ -230,7 +230,7 @@ async fn a_category_price_is_the_admins_and_bounded(pool: PgPool) {
 }
 
 fn day(offset: i64) -> String {
-    (chrono::Local::now().date_naive() + chrono::Duration::days(offset)).to_string()
+    (common::today() + chrono::Duration::days(offset)).to_string()
 }
 
 /// `POST path` as `token`, which must succeed; its reply.
@@ -282,7 +282,7 @@ async fn a_week(world: &World) {
         json!({}),
     )
     .await;
-    let next_year = (chrono::Local::now().date_naive() + chrono::Duration::days(400)).to_string();
+    let next_year = (common::today() + chrono::Duration::days(400)).to_string();
     ok(
         world,
         admin,
@@ -470,7 +470,12 @@ async fn the_figures_of_a_week_by_department_through_the_api_the_page_and_csv(po
 
     // The CSV says the same, one row per department, money in yuan.
     let auditor = login(&world, "auditor").await;
-    let csv = get(&world, &format!("/reports/figures.csv?{period}"), &auditor).await;
+    let csv = get(
+        &world,
+        &format!("/reports/figures.csv?{period}&codes=1"),
+        &auditor,
+    )
+    .await;
     assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
     assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
     let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
@@ -482,6 +487,15 @@ async fn the_figures_of_a_week_by_department_through_the_api_the_page_and_csv(po
             format!("{},{},FIN,Finance Bureau,2,3,7,0,0,1,2,0,0,0.00,1,10.00,70.00,60.00", day(-7), day(0)),
             format!("{},{},,(the depot itself 公物仓本级),0,0,0,0,0,0,0,1,1,88.80,0,0.00,0.00,0.00", day(-7), day(0)),
         ]
+    );
+    // For people, the columns are named in the viewer's language.
+    let csv = get(&world, &format!("/reports/figures.csv?{period}"), &auditor).await;
+    assert!(
+        csv.body
+            .trim_start_matches('\u{feff}')
+            .starts_with("From,To,Department code,Department,Loans,Items lent,"),
+        "{}",
+        csv.body
     );
     // One department's only.
     let (_, finance) = world

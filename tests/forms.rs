@@ -159,6 +159,84 @@ async fn the_error_page_speaks_the_viewers_language_keeps_the_menu_and_goes_back
 }
 
 #[sqlx::test(migrations = "./migrations")]
+async fn a_request_for_more_than_can_be_borrowed_is_told_so_at_once_and_may_go_ahead(pool: PgPool) {
+    let world = World::new(pool).await;
+    world.stock(world.tables, 2).await;
+    let cookie = reading(&world, "requester", "zh").await;
+    let token = get(&world, "/loans/new", &cookie).await.csrf();
+    let tables = world.tables.to_string();
+    let day = (common::today() + chrono::Duration::days(3)).to_string();
+    let form = |accept: &'static str| {
+        vec![
+            ("csrf", token.clone()),
+            ("category", tables.clone()),
+            ("quantity", "1000".to_owned()),
+            ("from", day.clone()),
+            ("to", day.clone()),
+            ("purpose", "全体大会".to_owned()),
+            ("accept_shortfall", accept.to_owned()),
+        ]
+    };
+    let fields = form("");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let reply = post(&world, "/loans", &cookie, &fields).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains("所选日期内仅 2 件可借（申请 1000 件 folding table）"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("value=\"1000\"") && reply.body.contains("全体大会"));
+    assert!(
+        reply.body.contains("name=\"accept_shortfall\""),
+        "{}",
+        reply.body
+    );
+    let requested: i64 = sqlx::query_scalar("select count(*) from loans")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(requested, 0);
+
+    // Knowingly: requested (the depot may approve part, or rent the rest).
+    let fields = form("1");
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let reply = post(&world, "/loans", &cookie, &fields).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+
+    // A start before today is refused in the page's language, the input kept.
+    let yesterday = (common::today() - chrono::Duration::days(1)).to_string();
+    let reply = post(
+        &world,
+        "/loans",
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("category", &tables),
+            ("quantity", "1"),
+            ("from", &yesterday),
+            ("to", &yesterday),
+            ("purpose", "补办"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("借用开始日期不能早于今天"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("补办"));
+}
+
+#[sqlx::test(migrations = "./migrations")]
 async fn a_loan_line_naming_no_asset_is_told_so_never_still_referenced(pool: PgPool) {
     let world = World::new(pool).await;
     let cookie = reading(&world, "requester", "zh").await;

@@ -710,7 +710,7 @@ async fn a_kit_requested_as_one_line_is_issued_at_the_gate(pool: PgPool) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{kit}");
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = common::today().to_string();
     let (status, loan) = world
         .call(
             Method::POST,

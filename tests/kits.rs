@@ -5,13 +5,13 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use common::{get, login, post, World};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
 fn day(offset: i64) -> String {
-    (Utc::now().date_naive() + Duration::days(offset)).to_string()
+    (common::today() + Duration::days(offset)).to_string()
 }
 
 /// A projector category with one projector in stock, and the kit "conference for 50":

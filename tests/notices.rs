@@ -735,16 +735,25 @@ async fn the_keeper_inspects_gate_returns_on_the_returns_page(pool: PgPool) {
         &world,
         "/keeper/returns/inspect",
         &cookie,
+        // The exceptions chosen, the rest left at "not yet", then "all fine (the rest)".
         &[
             ("csrf", &csrf),
-            (&c0, "fine"),
+            (&c0, ""),
             (&c1, "damaged"),
             (&n1, "leg bent"),
             (&c2, "missing"),
+            ("all_fine", "1"),
         ],
     )
     .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), "/keeper/returns?done=inspected");
+    let told = common::get(&world, done.location(), &cookie).await;
+    assert!(
+        told.body.contains("The inspection is recorded."),
+        "{}",
+        told.body
+    );
     assert_eq!(world.asset_state(ids[0]).await, "in_stock");
     assert_eq!(world.asset_state(ids[1]).await, "in_repair");
     assert_eq!(world.asset_state(ids[2]).await, "lost");

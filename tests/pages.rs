@@ -183,6 +183,8 @@ async fn a_loan_request_from_the_form_is_requested_and_only_its_department_sees_
             ("from", "2030-05-14"),
             ("to", "2030-05-14"),
             ("purpose", "Tuesday conference"),
+            // None in stock: requested knowingly.
+            ("accept_shortfall", "1"),
         ],
     )
     .await;
@@ -595,6 +597,74 @@ async fn the_admin_approves_with_an_adjusted_choice_and_the_keeper_issues_and_ta
         "{}",
         csv.body
     );
+    // In Chinese for a Chinese reader: the columns and the status; codes for machines.
+    let zh = get(
+        &world,
+        "/reports/compensations.csv",
+        &format!("{auditor}; lang=zh-CN"),
+    )
+    .await;
+    assert!(
+        zh.body.starts_with(
+            "\u{feff}赔偿单号,资产编号,资产,部门,借用单号,状态,金额（元）,收据编号\r\n"
+        ) && zh.body.contains(",处理中,450.00,"),
+        "{}",
+        zh.body
+    );
+    let codes = get(
+        &world,
+        "/reports/compensations.csv?codes=1",
+        &format!("{auditor}; lang=zh-CN"),
+    )
+    .await;
+    assert!(
+        codes
+            .body
+            .starts_with("\u{feff}case_id,asset_id,asset,department,loan_id,status,")
+            && codes.body.contains(",open,450.00,"),
+        "{}",
+        codes.body
+    );
+    // Waiving the case asks first, with the reason, then says it is done.
+    let case: i64 = sqlx::query_scalar("select id from compensations where loan_id = $1")
+        .bind(loan)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    let desk = get(&world, "/compensations", &admin).await;
+    let waive = format!("/compensations/{case}/waive");
+    assert!(desk.body.contains(&waive), "{}", desk.body);
+    let asked = post(
+        &world,
+        &waive,
+        &admin,
+        &[("csrf", &desk.csrf()), ("reason", "old table")],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(asked.body.contains("name=\"confirmed\""), "{}", asked.body);
+    let status = async || -> String {
+        sqlx::query_scalar("select status::text from compensations where id = $1")
+            .bind(case)
+            .fetch_one(&world.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(status().await, "open");
+    let done = post(
+        &world,
+        &waive,
+        &admin,
+        &[
+            ("csrf", &desk.csrf()),
+            ("reason", "old table"),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), "/compensations?done=saved");
+    assert_eq!(status().await, "waived");
     world.assert_log_agrees().await;
 }
 
@@ -1596,15 +1666,45 @@ async fn a_department_requests_a_transfer_on_the_web_follows_it_and_cancels_it(p
     .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
 
-    let reply = post(
+    // Cancelling asks first (with the reason), then is done and said.
+    let asked = post(
         &world,
         &format!("{at}/cancel"),
         &clerk,
         &[("csrf", &page.csrf()), ("reason", "moved elsewhere")],
     )
     .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked.body.contains("name=\"confirmed\" value=\"1\"")
+            && asked.body.contains("moved elsewhere"),
+        "{}",
+        asked.body
+    );
+    let still: String = sqlx::query_scalar("select status::text from transfers where id = $1")
+        .bind(id)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        still, "requested",
+        "nothing happens before the confirmation"
+    );
+    let reply = post(
+        &world,
+        &format!("{at}/cancel"),
+        &clerk,
+        &[
+            ("csrf", &page.csrf()),
+            ("reason", "moved elsewhere"),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    let page = get(&world, &at, &clerk).await;
+    assert_eq!(reply.location(), format!("{at}?done=cancelled"));
+    let page = get(&world, reply.location(), &clerk).await;
+    assert!(page.body.contains("id=\"flash\""), "{}", page.body);
     assert!(
         page.body.contains("id=\"transfer-status\">cancelled"),
         "{}",

@@ -962,7 +962,7 @@ async fn the_depreciation_report_charges_each_month_from_the_month_after_acquisi
     let csv = common::get(&world, "/reports/depreciation.csv", &cookie).await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(
-        csv.body.contains("depreciation_this_month_yuan"),
+        csv.body.contains("Depreciation this month (yuan)"),
         "{}",
         csv.body
     );

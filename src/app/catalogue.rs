@@ -165,13 +165,10 @@ pub struct Browse {
 pub const MAX_WINDOW_DAYS: i64 = 366;
 
 /// The window of days a look at the catalogue asks about, first and last (inclusive):
-/// today unless `from` says otherwise, one day unless `to` does. A window that ends before
-/// it starts, or spans more than [`MAX_WINDOW_DAYS`], is refused.
-pub fn window(b: &Browse) -> Result<(NaiveDate, NaiveDate)> {
-    let from = b
-        .from
-        .map(|d| d.date())
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+/// today in the depot's time zone unless `from` says otherwise, one day unless `to` does.
+/// A window that ends before it starts, or spans more than [`MAX_WINDOW_DAYS`], is refused.
+pub fn window(app: &App, b: &Browse) -> Result<(NaiveDate, NaiveDate)> {
+    let from = b.from.map(|d| d.date()).unwrap_or_else(|| app.today());
     let to = b.to.map(|d| d.date()).unwrap_or(from);
     if to < from {
         return Err(Error::Invalid(format!(
@@ -191,7 +188,7 @@ pub fn window(b: &Browse) -> Result<(NaiveDate, NaiveDate)> {
 /// departments' listings in the virtual depot.
 pub async fn browse(app: &App, actor: &Actor, b: Browse) -> Result<(Vec<Offer>, Vec<Listing>)> {
     let department = department_filter(actor, Op::BrowseCatalogue).or(actor.department_id);
-    let period = window(&b)?;
+    let period = window(app, &b)?;
     let search = Search {
         text: b.text,
         category_id: b.category_id,

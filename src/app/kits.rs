@@ -39,7 +39,7 @@ pub async fn offers(
     b: super::catalogue::Browse,
 ) -> Result<Vec<KitOffer>> {
     let department = department_filter(actor, Op::BrowseCatalogue).or(actor.department_id);
-    let period = super::catalogue::window(&b)?;
+    let period = super::catalogue::window(app, &b)?;
     app.read(actor, Op::BrowseCatalogue, async |c| {
         let all = kits::list(c).await?;
         if all.is_empty() {

@@ -48,10 +48,94 @@ pub async fn request(app: &App, actor: &Actor, new: NewLoan) -> Result<Loan> {
     let department = department.ok_or_else(|| {
         Error::Invalid("say which department the loan is for (department_id)".into())
     })?;
+    let today = app.today();
+    if new.starts_on.date() < today {
+        return Err(Error::Invalid(format!(
+            "a loan cannot start in the past: {} is before today, {today}",
+            new.starts_on.date()
+        )));
+    }
     let mut tx = app.pool.begin().await?;
     let loan = loans::create(&mut tx, department, &new, &Context::by(actor.id)).await?;
+    // After the request's own checks (lines, dates in order), so those are told first.
+    if !new.accept_shortfall {
+        short_of(&mut tx, department, &new).await?;
+    }
     tx.commit().await?;
     Ok(loan)
+}
+
+/// Whether `e` is [`request`]'s refusal of a shortfall, which the requester may accept.
+pub fn is_shortfall(e: &Error) -> bool {
+    match e {
+        Error::Conflict(m) => m
+            .split("; ")
+            .all(|m| super::messages::lookup(m).is_some_and(|found| found.key == "only_available")),
+        _ => false,
+    }
+}
+
+/// Refuse a request for more of a category than the department can borrow for its dates
+/// (the catalogue's count for the window: depot stock and other departments' listings,
+/// less what live reservations keep), naming the shortfall, unless the requester accepts
+/// it: the depot may approve part, or rent the rest from the market, so a short request is
+/// allowed, but only knowingly. Kits count by their category parts. Approval chooses the
+/// assets later and may still fall short if others book first.
+async fn short_of(conn: &mut PgConnection, department: i64, new: &NewLoan) -> Result<()> {
+    let mut wanted: Vec<(i64, i64)> = Vec::new();
+    let mut add = |category: i64, n: i64| match wanted.iter_mut().find(|(c, _)| *c == category) {
+        Some((_, total)) => *total = total.saturating_add(n),
+        None => wanted.push((category, n)),
+    };
+    let kit_ids: Vec<i64> = new.lines.iter().filter_map(|l| l.kit_id).collect();
+    let kits = match kit_ids.is_empty() {
+        true => Vec::new(),
+        false => crate::db::kits::list(&mut *conn).await?,
+    };
+    for line in &new.lines {
+        if let Some(category) = line.category_id {
+            add(category, i64::from(line.quantity));
+        }
+        let Some(kit) = line
+            .kit_id
+            .and_then(|k| kits.iter().find(|kit| kit.id == k))
+        else {
+            continue;
+        };
+        for part in &kit.parts {
+            if let Some(category) = part.category_id {
+                add(
+                    category,
+                    i64::from(part.quantity) * i64::from(line.quantity),
+                );
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let search = catalogue::Search {
+        period: Some((new.starts_on.date(), new.ends_on.date())),
+        ..Default::default()
+    };
+    let offers = catalogue::offers(conn, Some(department), &search).await?;
+    let short: Vec<String> = wanted
+        .iter()
+        .filter_map(|&(category, n)| {
+            let offer = offers.iter().find(|o| o.category_id == category)?;
+            let free = offer.depot + offer.listed;
+            (free < n).then(|| {
+                format!(
+                    "only {free} of the {n} {} asked for are available for those dates",
+                    offer.name
+                )
+            })
+        })
+        .collect();
+    match short.is_empty() {
+        true => Ok(()),
+        false => Err(Error::Conflict(short.join("; "))),
+    }
 }
 
 pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<Loan> {

@@ -29,6 +29,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("form_incomplete", "the form is incomplete: {}", "表单未填完整：{}"),
     ("form_too_large", "the form is too large", "表单内容过多"),
     // Loans, transfers and their lines.
+    ("loan_in_past", "a loan cannot start in the past: {} is before today, {}", "借用开始日期不能早于今天：{0} 已过（今天是 {1}）"),
     ("loan_dates_ordered", "a loan cannot end before it starts", "归还日期不能早于借用开始日期"),
     ("request_needs_line", "a request needs at least one line", "申请至少要有一行（类别及数量、资产或套件）"),
     ("request_max_lines", "a request has at most {} lines", "一份申请最多 {} 行"),
@@ -221,6 +222,15 @@ pub fn chinese(message: &str) -> String {
             return format!("{field}：{translated}");
         }
     }
+    // Several messages in one ("only 3 of the 5 …; only 0 of the 2 …"), each one the
+    // catalogue knows: each translated (a pattern's holes would swallow the others).
+    if message.contains("; ") && message.split("; ").all(|m| lookup(m).is_some()) {
+        return message
+            .split("; ")
+            .map(chinese)
+            .collect::<Vec<_>>()
+            .join("；");
+    }
     if let Some(found) = lookup(message) {
         let zh = CATALOGUE
             .iter()
@@ -370,6 +380,21 @@ mod tests {
         assert_eq!(
             zh,
             "资产当前为“已预留”，不能预留；只有在“在库、维修中”时才能预留"
+        );
+    }
+
+    #[test]
+    fn shortfalls_of_several_categories_are_each_said_in_chinese() {
+        assert_eq!(
+            chinese(
+                "only 51 of the 1000 会议桌 asked for are available for those dates; \
+                 only 0 of the 2 Projector asked for are available for those dates"
+            ),
+            "所选日期内仅 51 件可借（申请 1000 件 会议桌）；所选日期内仅 0 件可借（申请 2 件 Projector）"
+        );
+        assert_eq!(
+            chinese("a loan cannot start in the past: 2026-11-30 is before today, 2026-12-01"),
+            "借用开始日期不能早于今天：2026-11-30 已过（今天是 2026-12-01）"
         );
     }
 

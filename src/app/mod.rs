@@ -120,6 +120,13 @@ impl App {
         }
     }
 
+    /// Today in the depot's time zone: the day a person there would name.
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now()
+            .with_timezone(&self.config.time_zone)
+            .date_naive()
+    }
+
     pub fn with_ingest(mut self, ingest: Ingest) -> Self {
         self.ingest = Some(ingest);
         self

@@ -61,6 +61,11 @@ pub struct NewLoan {
     pub ends_on: Day,
     #[schema(value_type = Vec<crate::http::shapes::LoanLine>, min_items = 1, max_items = 200)]
     pub lines: Vec<Line>,
+    /// Request even if fewer can be borrowed for the dates than asked for (the depot may
+    /// approve part of it, or rent the rest); without it such a request is refused (409),
+    /// the shortfall named.
+    #[serde(default)]
+    pub accept_shortfall: bool,
 }
 
 pub async fn create(

@@ -70,7 +70,7 @@ async fn browse_catalogue(
         from: q.from,
         to: q.to,
     };
-    let (from, to) = catalogue::window(&browse)?;
+    let (from, to) = catalogue::window(&app, &browse)?;
     let kits = crate::app::kits::offers(&app, &actor, browse.clone()).await?;
     let (offers, listings) = catalogue::browse(&app, &actor, browse).await?;
     Ok(Json(Availability {

@@ -673,10 +673,24 @@ async fn compensation_action(
             loans::paid(&app, actor, id, Payment { receipt_number }).await?;
         }
         "waive" => {
+            if !super::confirmed(&form) || field(&form, "reason").trim().is_empty() {
+                return super::confirm(
+                    &v,
+                    &form,
+                    super::Ask {
+                        op: Op::WaiveCompensation,
+                        title: &format!("{} {id}?", v.lang.t("waive_case")),
+                        message: v.lang.t("waive_case_text").to_owned(),
+                        action: format!("/compensations/{id}/waive"),
+                        reason_asked: true,
+                        back: "/compensations".into(),
+                    },
+                );
+            }
             let reason = note(&form, "reason")?;
             loans::waived(&app, actor, id, Reason { reason }).await?;
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
-    Ok(Redirect::to("/compensations").into_response())
+    Ok(Redirect::to(&super::done("/compensations", "saved")).into_response())
 }

@@ -82,13 +82,17 @@ async fn returns(v: Viewer, State(app): State<App>) -> PageResult {
 
 /// The returns desk's inspection form: for each asset back through the gate,
 /// `condition-LOAN-ASSET` (fine, damaged, missing, or empty: not yet) and `note-LOAN-ASSET`.
+/// The "all fine" button (`all_fine=1`) records every asset left at "not yet" as fine, so
+/// twelve items back with one damaged take one choice and one click.
 async fn inspect(State(app): State<App>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
+    let all_fine = field(&form, "all_fine") == "1";
     let mut items = Vec::new();
     for (name, value) in &form {
         let Some(key) = name.strip_prefix("condition-") else {
             continue;
         };
         let condition = match value.trim() {
+            "" if all_fine => Condition::Fine,
             "" => continue,
             "fine" => Condition::Fine,
             "damaged" => Condition::Damaged,
@@ -114,7 +118,7 @@ async fn inspect(State(app): State<App>, Posted { viewer: v, form }: Posted<Fiel
         ));
     }
     loans::inspect_returns(&app, &v.actor, items).await?;
-    Ok(Redirect::to("/keeper/returns").into_response())
+    Ok(Redirect::to(&super::done("/keeper/returns", "inspected")).into_response())
 }
 
 #[derive(askama::Template)]

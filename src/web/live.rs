@@ -465,6 +465,20 @@ async fn stocktake_action(
             "finished"
         }
         "cancel" => {
+            if !super::confirmed(&form) {
+                return super::confirm(
+                    &v,
+                    &form,
+                    super::Ask {
+                        op: app::Op::CancelStocktake,
+                        title: &format!("{} {id}?", v.lang.t("cancel_stocktake")),
+                        message: v.lang.t("cancel_stocktake_text").to_owned(),
+                        action: format!("{here}/cancel"),
+                        reason_asked: false,
+                        back: here,
+                    },
+                );
+            }
             stocktakes::cancel(&app, &v.actor, id).await?;
             "cancelled"
         }

@@ -33,23 +33,23 @@ pub fn router() -> Router<App> {
         .route("/reports/depreciation.csv", get(depreciation_csv))
         .route(
             "/reports/stock.csv",
-            get(|v: Viewer, s: State<App>| csv(v, s, "stock")),
+            get(|v: Viewer, s: State<App>, q: Query<CsvQuery>| csv(v, s, q, "stock")),
         )
         .route(
             "/reports/idle.csv",
-            get(|v: Viewer, s: State<App>| csv(v, s, "idle")),
+            get(|v: Viewer, s: State<App>, q: Query<CsvQuery>| csv(v, s, q, "idle")),
         )
         .route(
             "/reports/overdue.csv",
-            get(|v: Viewer, s: State<App>| csv(v, s, "overdue")),
+            get(|v: Viewer, s: State<App>, q: Query<CsvQuery>| csv(v, s, q, "overdue")),
         )
         .route(
             "/reports/compensations.csv",
-            get(|v: Viewer, s: State<App>| csv(v, s, "compensations")),
+            get(|v: Viewer, s: State<App>, q: Query<CsvQuery>| csv(v, s, q, "compensations")),
         )
         .route(
             "/reports/disposals.csv",
-            get(|v: Viewer, s: State<App>| csv(v, s, "disposals")),
+            get(|v: Viewer, s: State<App>, q: Query<CsvQuery>| csv(v, s, q, "disposals")),
         )
 }
 
@@ -226,9 +226,10 @@ async fn figures_csv(
     v: Viewer,
     State(app): State<App>,
     Query(q): Query<FiguresQuery>,
+    Query(style): Query<CsvQuery>,
 ) -> Result<Response, PageError> {
     let f = reports::figures(&app, &v.actor, &q.period()?).await?;
-    let mut body = head(FIGURE_COLUMNS);
+    let mut body = head(FIGURE_COLUMNS, style.of(&v));
     for row in &f.departments {
         push_row(&mut body, figure_cells(&f, row));
     }
@@ -325,113 +326,193 @@ fn yuan(fen: &dyn Amount) -> String {
     format!("{sign}{}.{:02}", fen / 100, fen % 100)
 }
 
+/// `?codes=1`: a CSV for machines (column names and statuses as codes, times in RFC 3339);
+/// without it, for people.
+#[derive(Debug, Default, serde::Deserialize)]
+struct CsvQuery {
+    #[serde(default)]
+    codes: String,
+}
+
+impl CsvQuery {
+    fn of(&self, v: &Viewer) -> CsvStyle {
+        CsvStyle {
+            lang: v.lang,
+            codes: matches!(self.codes.as_str(), "1" | "true" | "yes"),
+            tz: v.tz,
+        }
+    }
+}
+
+/// How a CSV says things. For people: column names and statuses in the viewer's language,
+/// times on the depot's clock as `2026-11-30 10:44:15` (a form spreadsheets read as a
+/// date and time), the column saying which clock. For machines: the codes, and times in
+/// RFC 3339 with the depot's offset.
+#[derive(Debug, Clone, Copy)]
+struct CsvStyle {
+    lang: super::i18n::Lang,
+    codes: bool,
+    tz: chrono::FixedOffset,
+}
+
+impl CsvStyle {
+    fn column(&self, code: &str) -> String {
+        match self.codes {
+            true => code.to_owned(),
+            false if TIME_COLUMNS.contains(&code) => {
+                format!("{} (UTC{})", self.lang.t(&format!("csv_{code}")), self.tz)
+            }
+            false => self.lang.t(&format!("csv_{code}")).to_owned(),
+        }
+    }
+
+    /// A status or another word of the vocabulary.
+    fn word(&self, code: &str) -> String {
+        match self.codes {
+            true => code.to_owned(),
+            false => self.lang.t(code).to_owned(),
+        }
+    }
+
+    fn time(&self, t: chrono::DateTime<chrono::Utc>) -> String {
+        let t = t.with_timezone(&self.tz);
+        match self.codes {
+            true => t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            false => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        }
+    }
+}
+
+const STOCK_COLUMNS: &[&str] = &[
+    "category",
+    "in_stock",
+    "reserved",
+    "on_loan",
+    "listed",
+    "other",
+    "value_yuan",
+    "utilisation",
+];
+
+const IDLE_COLUMNS: &[&str] = &["asset_id", "name", "category", "value_yuan", "last_issued"];
+
+const OVERDUE_COLUMNS: &[&str] = &[
+    "loan_id",
+    "department",
+    "purpose",
+    "starts_on",
+    "ends_on",
+    "status",
+];
+
+const COMPENSATION_COLUMNS: &[&str] = &[
+    "case_id",
+    "asset_id",
+    "asset",
+    "department",
+    "loan_id",
+    "status",
+    "amount_yuan",
+    "receipt_number",
+];
+
+const DISPOSAL_COLUMNS: &[&str] = &[
+    "disposal_id",
+    "reason",
+    "status",
+    "original_value_yuan",
+    "appraised_yuan",
+    "method",
+    "sale_price_yuan",
+    "buyer",
+    "receipt_number",
+    "remitted_at",
+];
+
+/// The columns that hold a time (not a day).
+const TIME_COLUMNS: &[&str] = &["last_issued", "remitted_at"];
+
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
 /// office PCs read the Chinese names right). Money columns are yuan. The long tables are
 /// streamed: rows are written as the query yields them, never all held at once.
-async fn csv(v: Viewer, State(app): State<App>, name: &'static str) -> Result<Response, PageError> {
+async fn csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<CsvQuery>,
+    name: &'static str,
+) -> Result<Response, PageError> {
+    let style = q.of(&v);
     let body = match name {
         "stock" => {
             let rows = reports::stock(&app, &v.actor).await?;
-            let mut body = head(&[
-                "category",
-                "in_stock",
-                "reserved",
-                "on_loan",
-                "listed",
-                "other",
-                "value_yuan",
-                "utilisation",
-            ]);
+            let mut body = head(STOCK_COLUMNS, style);
             for c in rows {
                 push_row(&mut body, stock_row(c));
             }
             Body::from(body)
         }
         "idle" => streamed(
-            &["asset_id", "name", "category", "value_yuan", "last_issued"],
+            IDLE_COLUMNS,
+            style,
             reports::idle(&app, &v.actor).await?,
-            |i: Idle| {
+            move |i: Idle| {
                 vec![
                     i.asset_id.to_string(),
                     i.name,
                     i.category,
                     yuan(&i.value_fen),
-                    i.last_issued.map(|d| d.to_rfc3339()).unwrap_or_default(),
+                    i.last_issued.map(|d| style.time(d)).unwrap_or_default(),
                 ]
             },
         ),
         "overdue" => streamed(
-            &[
-                "loan_id",
-                "department",
-                "purpose",
-                "starts_on",
-                "ends_on",
-                "status",
-            ],
+            OVERDUE_COLUMNS,
+            style,
             reports::overdue(&app, &v.actor).await?,
-            |l: Loan| {
+            move |l: Loan| {
                 vec![
                     l.id.to_string(),
                     l.department,
                     l.purpose,
                     l.starts_on.to_string(),
                     l.ends_on.to_string(),
-                    l.status.as_str().into(),
+                    style.word(l.status.as_str()),
                 ]
             },
         ),
         "compensations" => streamed(
-            &[
-                "case_id",
-                "asset_id",
-                "asset",
-                "department",
-                "loan_id",
-                "status",
-                "amount_yuan",
-                "receipt_number",
-            ],
+            COMPENSATION_COLUMNS,
+            style,
             reports::compensations(&app, &v.actor).await?,
-            |c: Compensation| {
+            move |c: Compensation| {
                 vec![
                     c.id.to_string(),
                     c.asset_id.to_string(),
                     c.asset,
                     c.department,
                     c.loan_id.map(|l| l.to_string()).unwrap_or_default(),
-                    c.status.as_str().into(),
+                    style.word(c.status.as_str()),
                     yuan(&c.amount_fen),
                     c.receipt_number.unwrap_or_default(),
                 ]
             },
         ),
         _ => streamed(
-            &[
-                "disposal_id",
-                "reason",
-                "status",
-                "original_value_yuan",
-                "appraised_yuan",
-                "method",
-                "sale_price_yuan",
-                "buyer",
-                "receipt_number",
-                "remitted_at",
-            ],
+            DISPOSAL_COLUMNS,
+            style,
             reports::disposals(&app, &v.actor).await?,
-            |d: Disposal| {
+            move |d: Disposal| {
                 vec![
                     d.id.to_string(),
                     d.reason,
-                    d.status.as_str().into(),
+                    style.word(d.status.as_str()),
                     yuan(&d.original_value_fen),
                     d.appraised_value_fen.map(|v| yuan(&v)).unwrap_or_default(),
                     d.method.unwrap_or_default(),
                     d.sale_price_fen.map(|v| yuan(&v)).unwrap_or_default(),
                     d.buyer.unwrap_or_default(),
                     d.receipt_number.unwrap_or_default(),
-                    d.remitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                    d.remitted_at.map(|t| style.time(t)).unwrap_or_default(),
                 ]
             },
         ),
@@ -466,9 +547,9 @@ fn stock_row(c: CategoryStock) -> Vec<String> {
 }
 
 /// The byte-order mark and the header line.
-fn head(columns: &[&str]) -> String {
+fn head(columns: &[&str], style: CsvStyle) -> String {
     let mut out = String::from("\u{feff}");
-    push_row(&mut out, columns.iter().map(|c| c.to_string()).collect());
+    push_row(&mut out, columns.iter().map(|c| style.column(c)).collect());
     out
 }
 
@@ -484,28 +565,33 @@ fn push_row(out: &mut String, cells: Vec<String>) {
 
 /// A CSV body written batch by batch as `rows` come. A failure halfway ends the body
 /// early (the client sees a cut transfer, never a complete-looking file) and is logged.
-fn streamed<T: Send + 'static>(columns: &[&str], rows: Rows<T>, row: fn(T) -> Vec<String>) -> Body {
-    let first = head(columns);
-    let chunks =
-        futures_util::stream::unfold((Some(first), Some(rows)), move |(first, rows)| async move {
-            if let Some(first) = first {
-                return Some((Ok(Bytes::from(first)), (None, rows)));
-            }
-            let mut rows = rows?;
-            match rows.next().await? {
-                Ok(batch) => {
-                    let mut out = String::with_capacity(batch.len() * 64);
-                    for r in batch {
-                        push_row(&mut out, row(r));
-                    }
-                    Some((Ok(Bytes::from(out)), (None, Some(rows))))
+fn streamed<T: Send + 'static>(
+    columns: &[&str],
+    style: CsvStyle,
+    rows: Rows<T>,
+    row: impl Fn(T) -> Vec<String> + Send + 'static,
+) -> Body {
+    let first = head(columns, style);
+    let state = (Some(first), Some(rows), row);
+    let chunks = futures_util::stream::unfold(state, |(first, rows, row)| async move {
+        if let Some(first) = first {
+            return Some((Ok(Bytes::from(first)), (None, rows, row)));
+        }
+        let mut rows = rows?;
+        match rows.next().await? {
+            Ok(batch) => {
+                let mut out = String::with_capacity(batch.len() * 64);
+                for r in batch {
+                    push_row(&mut out, row(r));
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "a CSV export failed halfway");
-                    Some((Err(std::io::Error::other(e.to_string())), (None, None)))
-                }
+                Some((Ok(Bytes::from(out)), (None, Some(rows), row)))
             }
-        });
+            Err(e) => {
+                tracing::warn!(error = %e, "a CSV export failed halfway");
+                Some((Err(std::io::Error::other(e.to_string())), (None, None, row)))
+            }
+        }
+    });
     Body::from_stream(chunks)
 }
 
@@ -527,6 +613,40 @@ fn csv_cell(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_csv_column_has_a_name_for_people_in_both_languages() {
+        use crate::web::i18n::{Lang, CATALOGUE};
+        let columns = [
+            FIGURE_COLUMNS,
+            DEPRECIATION_COLUMNS,
+            STOCK_COLUMNS,
+            IDLE_COLUMNS,
+            OVERDUE_COLUMNS,
+            COMPENSATION_COLUMNS,
+            DISPOSAL_COLUMNS,
+        ];
+        for code in columns.concat() {
+            let key = format!("csv_{code}");
+            assert!(CATALOGUE.iter().any(|(k, _, _)| *k == key), "{key}");
+        }
+        let people = CsvStyle {
+            lang: Lang::Zh,
+            codes: false,
+            tz: crate::config::default_time_zone(),
+        };
+        assert_eq!(people.column("remitted_at"), "上缴时间 (UTC+08:00)");
+        assert_eq!(people.word("remitted"), "已上缴");
+        let t = "2026-11-30T02:43:15.594032Z".parse().unwrap();
+        assert_eq!(people.time(t), "2026-11-30 10:43:15");
+        let machines = CsvStyle {
+            codes: true,
+            ..people
+        };
+        assert_eq!(machines.column("remitted_at"), "remitted_at");
+        assert_eq!(machines.word("remitted"), "remitted");
+        assert_eq!(machines.time(t), "2026-11-30T10:43:15+08:00");
+    }
 
     #[test]
     fn csv_cells_are_quoted_and_formulas_neutralised() {
@@ -614,9 +734,10 @@ async fn depreciation_csv(
     v: Viewer,
     State(app): State<App>,
     Query(q): Query<MonthField>,
+    Query(style): Query<CsvQuery>,
 ) -> Result<Response, PageError> {
     let r = reports::depreciation(&app, &v.actor, &q.query()?).await?;
-    let mut body = head(DEPRECIATION_COLUMNS);
+    let mut body = head(DEPRECIATION_COLUMNS, style.of(&v));
     for row in &r.categories {
         push_row(
             &mut body,

@@ -90,7 +90,7 @@ async fn catalogue_page(
     let kits = kits::offers(&app, &v.actor, browse.clone()).await?;
     let (offers, listings) = catalogue::browse(&app, &v.actor, browse).await?;
     let categories = catalogue::category_names(&app, &v.actor).await?;
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = app.today().to_string();
     render(CataloguePage {
         c: v.chrome("catalogue"),
         q,
@@ -117,6 +117,10 @@ struct LoanForm {
     to: String,
     purpose: String,
     error: String,
+    /// The requester asks even if fewer can be borrowed than asked for.
+    accept_shortfall: bool,
+    /// The refusal was a shortfall: the form offers to request anyway.
+    short: bool,
 }
 
 /// How many category lines the form offers (tables and chairs and a projector…).
@@ -167,6 +171,8 @@ async fn loan_form(
         to: q.to,
         purpose: String::new(),
         error: String::new(),
+        accept_shortfall: false,
+        short: false,
     })
 }
 
@@ -203,6 +209,8 @@ async fn request_loan(
         to: field(&form, "to").to_owned(),
         purpose: field(&form, "purpose").to_owned(),
         error: String::new(),
+        accept_shortfall: field(&form, "accept_shortfall") == "1",
+        short: false,
     };
     let result = async {
         let date = |s: &str, what: &str| {
@@ -269,6 +277,7 @@ async fn request_loan(
             starts_on,
             ends_on,
             lines,
+            accept_shortfall: form_page.accept_shortfall,
         };
         Ok::<i64, app::Error>(loans::request(&app, &v.actor, new).await?.id)
     }
@@ -278,6 +287,7 @@ async fn request_loan(
         Err(app::Error::Internal(e)) => Err(PageError::App(app::Error::Internal(e))),
         Err(e) => {
             form_page.error = e.to_string();
+            form_page.short = loans::is_shortfall(&e);
             form_page.categories = catalogue::category_names(&app, &v.actor).await?;
             form_page.kits = kit_names(&app, &v.actor).await?;
             let mut response = render(form_page)?;

@@ -237,7 +237,24 @@ async fn cancel(
     Path(id): Path<i64>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    let here = format!("/transfers/{id}");
+    if !super::confirmed(&form) || field(&form, "reason").trim().is_empty() {
+        // Asked only about a transfer the person may see (another department's: not found).
+        transfers::get(&app, &v.actor, id).await?;
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: Op::CancelTransfer,
+                title: &format!("{} {id}?", v.lang.t("cancel_transfer")),
+                message: v.lang.t("cancel_transfer_text").to_owned(),
+                action: format!("{here}/cancel"),
+                reason_asked: true,
+                back: here,
+            },
+        );
+    }
     let reason = note(&form, "reason")?;
     transfers::cancel(&app, &v.actor, id, Reason { reason }).await?;
-    Ok(Redirect::to(&format!("/transfers/{id}")).into_response())
+    Ok(Redirect::to(&super::done(&here, "cancelled")).into_response())
 }

@@ -31,6 +31,14 @@ pub fn pipeline() -> depot::ingest::Options {
     }
 }
 
+/// Today in the depot's time zone (the default configuration's): the day the service
+/// calls today, which is not UTC's for eight hours of each day.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&depot::config::default_time_zone())
+        .date_naive()
+}
+
 /// The departments, people and places every test starts from.
 pub struct World {
     pub app: axum::Router,
@@ -201,8 +209,10 @@ impl World {
                 Method::POST,
                 "/api/loans",
                 &self.requester,
-                Some(json!({"purpose": "conference", "starts_on": "2025-11-01", "ends_on": "2031-01-01",
-                    "lines": assets.iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()})),
+                Some(
+                    json!({"purpose": "conference", "starts_on": today(), "ends_on": "2031-01-01",
+                    "lines": assets.iter().map(|a| json!({"asset_id": a})).collect::<Vec<_>>()}),
+                ),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{loan}");
@@ -327,19 +337,45 @@ impl World {
 
     /// A loan of `n` folding tables for the finance department, requested by `requester`.
     pub async fn request_tables(&self, n: i64, starts: &str, ends: &str) -> i64 {
+        // A loan that starts in the past was requested back then: a request today may not
+        // start before today, so it is made for today and its dates moved back.
+        let today = today().to_string();
+        let back_then = starts < today.as_str();
+        let (requested_starts, requested_ends) = match back_then {
+            true => (today.as_str(), today.as_str().max(ends)),
+            false => (starts, ends),
+        };
         let (status, loan) = self
             .call(
                 Method::POST,
                 "/api/loans",
                 &self.requester,
                 Some(
-                    json!({"purpose": "annual conference", "starts_on": starts, "ends_on": ends,
-                            "lines": [{"category_id": self.tables, "quantity": n}]}),
+                    // Whatever the stock: a short request is made knowingly.
+                    json!({"purpose": "annual conference", "starts_on": requested_starts,
+                            "ends_on": requested_ends,
+                            "lines": [{"category_id": self.tables, "quantity": n}],
+                            "accept_shortfall": true}),
                 ),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{loan}");
-        loan["id"].as_i64().unwrap()
+        let id = loan["id"].as_i64().unwrap();
+        if back_then {
+            self.backdate(id, starts, ends).await;
+        }
+        id
+    }
+
+    /// Move a loan's dates (to ones a request today could not name).
+    pub async fn backdate(&self, loan: i64, starts: &str, ends: &str) {
+        sqlx::query("update loans set starts_on = $2::date, ends_on = $3::date where id = $1")
+            .bind(loan)
+            .bind(starts)
+            .bind(ends)
+            .execute(&self.pool)
+            .await
+            .unwrap();
     }
 
     pub async fn asset_state(&self, id: i64) -> String {
