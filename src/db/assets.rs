@@ -333,9 +333,9 @@ pub async fn list(
         .bind(&escaped)
         .fetch_all(&mut *conn)
         .await?;
-        let n = next(&args);
-        args.add(&escaped).map_err(sqlx::Error::Encode)?;
-        let mut any = vec![format!("{SEARCH_TEXT} ilike '%' || ${n} || '%'")];
+        let mut any = Vec::new();
+        // Whether the name, model and serial matches are among `any`'s ids already.
+        let mut named_by_id = false;
         match epc_match(text) {
             EpcMatch::None => {}
             EpcMatch::Anywhere(hex) => {
@@ -344,11 +344,12 @@ pub async fn list(
                 any.push(format!("a.epc like '%' || ${h} || '%'"));
             }
             EpcMatch::Ends { start, end } => {
-                // The matching EPCs are found first, when they are few (a pasted EPC, or
-                // the serial at its end), so that the planner sees how few: it cannot tell
-                // from its statistics that a range of EPCs is a block of adjacent ids, and
-                // would walk the ids from the first looking for them.
-                let ids: Vec<i64> = sqlx::query_scalar(&format!(
+                // The matching assets are found first, when they are few (a pasted EPC, or
+                // the serial at its end, and the names, models and serials holding those
+                // digits), so that the planner sees how few: it cannot tell from its
+                // statistics that a range of EPCs is a block of adjacent ids, and would walk
+                // the ids from the first looking for them.
+                let mut ids: Vec<i64> = sqlx::query_scalar(&format!(
                     "select id from assets where {} limit {}",
                     epc_ends_sql("", 1),
                     EPC_IDS_MAX + 1
@@ -360,6 +361,19 @@ pub async fn list(
                 .fetch_all(&mut *conn)
                 .await?;
                 if ids.len() <= EPC_IDS_MAX {
+                    let named: Vec<i64> = sqlx::query_scalar(&format!(
+                        "select a.id from assets a where {SEARCH_TEXT} ilike '%' || $1 || '%' limit {}",
+                        EPC_IDS_MAX + 1
+                    ))
+                    .bind(&escaped)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    if named.len() <= EPC_IDS_MAX {
+                        ids.extend(named);
+                        ids.sort_unstable();
+                        ids.dedup();
+                        named_by_id = true;
+                    }
                     if !ids.is_empty() {
                         let m = next(&args);
                         args.add(ids).map_err(sqlx::Error::Encode)?;
@@ -375,10 +389,18 @@ pub async fn list(
                 }
             }
         }
+        if !named_by_id {
+            let n = next(&args);
+            args.add(&escaped).map_err(sqlx::Error::Encode)?;
+            any.push(format!("{SEARCH_TEXT} ilike '%' || ${n} || '%'"));
+        }
         if !categories.is_empty() {
             let m = next(&args);
             args.add(categories).map_err(sqlx::Error::Encode)?;
             any.push(format!("a.category_id = any(${m})"));
+        }
+        if any.is_empty() {
+            any.push("false".into());
         }
         conditions.push(format!("({})", any.join(" or ")));
     }
@@ -407,8 +429,8 @@ const SEARCH_TEXT: &str = "(a.name || ' ' || a.model || ' ' || a.serial_number)"
 /// its first digits, or the serial at its end), through B-trees; fewer, anywhere in them.
 pub const EPC_ENDS_MIN: usize = 8;
 
-/// At most this many EPCs matched by their ends are looked up by id; more are matched
-/// in the list's own walk.
+/// At most this many assets matched by their EPC's ends (and as many by name, model and
+/// serial with them) are looked up by id; more are matched in the list's own walk.
 const EPC_IDS_MAX: usize = 5_000;
 
 /// EPCs (of the table behind `alias`: `"a."` or `""`) within the byte-order range of

@@ -209,6 +209,15 @@ const STEPS: &[(&str, &str)] = &[
           where r.asset_id = a.id and a.last_issued_at is distinct from r.at",
     ),
     (
+        "assets: out until",
+        "update assets a set out_until = o.until
+           from (select r.asset_id, max(l.ends_on) as until
+                   from reservations r join loans l on r.order_kind = 'loan' and l.id = r.order_id
+                  where r.issued_at is not null and r.returned_at is null and r.released_at is null
+                  group by r.asset_id) o
+          where o.asset_id = a.id",
+    ),
+    (
         "compensations",
         "insert into compensations (asset_id, department_id, loan_id, kind, status, amount_fen, created_at)
          select r.asset_id, l.department_id, l.id, 'damage',
@@ -271,8 +280,9 @@ pub async fn seed(
         .await?;
     // Each statement runs once: compiling it is not worth it.
     sqlx::query("set jit = off").execute(&mut *conn).await?;
-    // The seed sets `assets.last_issued_at` itself, once, after the reservations are in;
-    // the trigger would update each issued asset as its reservations go in.
+    // The seed sets `assets.last_issued_at` and `out_until` itself, once, after the
+    // reservations are in; the trigger would update each issued asset as its reservations
+    // go in.
     sqlx::query("alter table reservations disable trigger reservations_mark_issued_insert")
         .execute(&mut *conn)
         .await?;

@@ -36,11 +36,12 @@ pub struct Search {
 /// overlaps it, or a loan it is out on past its last day when the period starts today or
 /// earlier. So the window decides, not today's shelf: next month counts the tables this
 /// week's event has out. Counted as what the tallies hold in those states (`asset_tallies`,
-/// kept by triggers) less the assets among them kept from the period (found through
-/// `reservations_live_period_idx` and, for the late ones, `loans_out_idx`), so a view costs
-/// the same with a million assets as with a hundred. The typical value comes from the
-/// figures refreshed in the background, or for a category they do not cover yet (new since),
-/// from the category's own index.
+/// kept by triggers) less the assets among them kept from the period: those late, per
+/// category from `assets_out_until_idx` (`out_until`, the last day of the loan an asset is
+/// out on, kept by the reservations trigger), and the others with a reservation overlapping
+/// it (`reservations_live_period_idx`), so a view costs the same with a million assets as
+/// with a hundred. The typical value comes from the figures refreshed in the background, or
+/// for a category they do not cover yet (new since), from the category's own index.
 pub async fn offers(
     conn: &mut PgConnection,
     department_id: Option<i64>,
@@ -54,28 +55,33 @@ pub async fn offers(
              from asset_tallies where state in ('in_stock', 'listed', 'reserved', 'on_loan')
                and not (virtual_depot and listed_by is not distinct from $1)
              group by category_id),
-         kept as (
-             select r.asset_id from reservations r
-             where r.released_at is null and r.period && tstzrange($2::date::timestamptz, $3::date::timestamptz, '[)')
-             union
-             select r.asset_id from loans l join reservations r on r.order_kind = 'loan' and r.order_id = l.id
-             where l.status in ('issued', 'partially_issued') and l.ends_on < current_date
-               and $2::date <= current_date
-               and r.issued_at is not null and r.returned_at is null and r.released_at is null),
+         late as (
+             select a.category_id, count(*) filter (where not a.virtual_depot) as depot,
+                    count(*) filter (where a.virtual_depot) as listed
+             from assets a
+             where a.out_until < current_date and $2::date <= current_date
+               and a.state in ('in_stock', 'listed', 'reserved', 'on_loan')
+               and not (a.virtual_depot and a.owner_department_id is not distinct from $1)
+             group by a.category_id),
          busy as (
              select a.category_id, count(*) filter (where not a.virtual_depot) as depot,
                     count(*) filter (where a.virtual_depot) as listed
-             from kept k join assets a on a.id = k.asset_id
+             from (select distinct r.asset_id from reservations r
+                   where r.released_at is null
+                     and r.period && tstzrange($2::date::timestamptz, $3::date::timestamptz, '[)')) k
+             join assets a on a.id = k.asset_id
              where a.state in ('in_stock', 'listed', 'reserved', 'on_loan')
                and not (a.virtual_depot and a.owner_department_id is not distinct from $1)
+               and not coalesce(a.out_until < current_date and $2::date <= current_date, false)
              group by a.category_id)
          select c.id as category_id, c.code, c.name,
             coalesce(f.typical_value_fen,
                      (select percentile_disc(0.5) within group (order by a.original_value_fen) from assets a where a.category_id = c.id),
                      0)::bigint as value_fen,
-            (coalesce(s.depot, 0) - coalesce(b.depot, 0))::bigint as depot,
-            (coalesce(s.listed, 0) - coalesce(b.listed, 0))::bigint as listed
+            (coalesce(s.depot, 0) - coalesce(b.depot, 0) - coalesce(l.depot, 0))::bigint as depot,
+            (coalesce(s.listed, 0) - coalesce(b.listed, 0) - coalesce(l.listed, 0))::bigint as listed
          from categories c left join stock s on s.category_id = c.id left join busy b on b.category_id = c.id
+         left join late l on l.category_id = c.id
          left join category_figures f on f.category_id = c.id
          where ($4::text is null or c.name ilike '%' || $4 || '%' or c.code ilike '%' || $4 || '%')
            and ($5::bigint is null or c.id = $5)
