@@ -1149,8 +1149,6 @@ async fn the_gate_page_shows_passages_with_their_orders_and_acknowledges_alerts(
 
 #[sqlx::test(migrations = "./migrations")]
 async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool) {
-    use axum::http::Method;
-    use serde_json::json;
     let world = World::new(pool.clone()).await;
     let new = depot::db::readers::NewReader {
         name: "hh".known(),
@@ -1256,11 +1254,44 @@ async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool)
         page.body
     );
 
-    let reads = json!({"reader": "hh", "reads": [{"epc": epcs[0]}, {"epc": epcs[1]}]});
-    let (status, body) = world
-        .call(Method::POST, "/api/reads", &world.keeper, Some(reads))
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    // Counted on the page with the handheld: one EPC scanned (typed), one in its file.
+    assert!(
+        page.body.contains("id=\"count-by-hand\"")
+            && page.body.contains("<option value=\"hh\">hh</option>"),
+        "{}",
+        page.body
+    );
+    let typed = format!("\n  {}  \n\n", epcs[0]);
+    let reply = common::post_multipart(
+        &world,
+        &format!("{path}/count"),
+        &keeper,
+        &[("csrf", &token), ("reader", "hh"), ("epcs", &typed)],
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("{path}?done=counted"));
+    let file = format!("epc,antenna\r\n{},1\r\n", epcs[1]);
+    let bad = common::post_multipart(
+        &world,
+        &format!("{path}/count"),
+        &keeper,
+        &[("csrf", &token), ("reader", "hh"), ("epcs", "")],
+        Some(("hh.csv", b"epc,antenna\r\nnot-hex,1\r\n")),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("line 2"), "{}", bad.body);
+    let reply = common::post_multipart(
+        &world,
+        &format!("{path}/count"),
+        &keeper,
+        &[("csrf", &token), ("reader", "hh"), ("epcs", "")],
+        Some(("hh.csv", file.as_bytes())),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let page = get(&world, &path, &keeper).await;
     assert!(
         page.body.contains("id=\"found\">2<") && page.body.contains("id=\"missing\">1<"),

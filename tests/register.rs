@@ -572,51 +572,6 @@ async fn the_register_round_trips_through_csv_and_xlsx(pool: PgPool) {
     assert_eq!(report["errors"][0]["line"], 1);
 }
 
-/// A multipart form as a browser on our page sends it: the fields, then the files.
-async fn post_multipart(
-    world: &World,
-    path: &str,
-    cookie: &str,
-    fields: &[(&str, &str)],
-    file: Option<(&str, &[u8])>,
-) -> common::Reply {
-    let boundary = "----depotformboundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                .as_bytes(),
-        );
-    }
-    if let Some((file_name, bytes)) = file {
-        // As a browser labels it, by its name.
-        let content_type = match file_name.rsplit('.').next() {
-            Some("pdf") => "application/pdf",
-            Some("png") => "image/png",
-            _ => "text/csv",
-        };
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let req = axum::http::Request::post(path)
-        .header(
-            axum::http::header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .header(axum::http::header::HOST, "depot.test")
-        .header(axum::http::header::COOKIE, cookie)
-        .body(axum::body::Body::from(body))
-        .unwrap();
-    common::send(world, req).await
-}
-
 /// The value of the hidden field `name` in a page.
 fn hidden(body: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
@@ -653,7 +608,7 @@ async fn the_import_page_shows_the_errors_then_a_preview_then_imports(pool: PgPo
         row("", "Desk", "W1/A"),
         row("", "Desk", "W1/B")
     );
-    let checked = post_multipart(
+    let checked = common::post_multipart(
         &world,
         "/admin/import",
         &cookie,
@@ -680,7 +635,7 @@ async fn the_import_page_shows_the_errors_then_a_preview_then_imports(pool: PgPo
         row("", "Oak desk", "W1/A"),
         row("", "Pine desk", "")
     );
-    let checked = post_multipart(
+    let checked = common::post_multipart(
         &world,
         "/admin/import",
         &cookie,
@@ -700,7 +655,7 @@ async fn the_import_page_shows_the_errors_then_a_preview_then_imports(pool: PgPo
     let data = hidden(&checked.body, "data");
     let format = hidden(&checked.body, "format");
     // Without the form token nothing happens.
-    let forged = post_multipart(
+    let forged = common::post_multipart(
         &world,
         "/admin/import/confirm",
         &cookie,
@@ -711,7 +666,7 @@ async fn the_import_page_shows_the_errors_then_a_preview_then_imports(pool: PgPo
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(count(&world, "assets").await, 0);
 
-    let done = post_multipart(
+    let done = common::post_multipart(
         &world,
         "/admin/import/confirm",
         &cookie,
@@ -731,7 +686,7 @@ async fn the_import_page_shows_the_errors_then_a_preview_then_imports(pool: PgPo
 
     // The register's own workbook, checked again: its EPCs are on assets now, each named.
     let (_, workbook) = download(&world, "/api/assets/export.xlsx", &world.admin).await;
-    let checked = post_multipart(
+    let checked = common::post_multipart(
         &world,
         "/admin/import",
         &cookie,
@@ -1271,7 +1226,7 @@ async fn an_asset_keeps_its_invoice_and_photo_checked_by_what_the_bytes_are(pool
     let page = common::get(&world, &format!("/assets/{asset}"), &keeper).await;
     assert!(page.body.contains("id=\"attach-form\""), "{}", page.body);
     let csrf = hidden(&page.body, "csrf");
-    let reply = post_multipart(
+    let reply = common::post_multipart(
         &world,
         &format!("/assets/{asset}/attachments"),
         &keeper,
@@ -1290,7 +1245,7 @@ async fn an_asset_keeps_its_invoice_and_photo_checked_by_what_the_bytes_are(pool
         .body
         .contains(&format!("/api/assets/{asset}/attachments/{id}")));
     // A forged form stores nothing.
-    let reply = post_multipart(
+    let reply = common::post_multipart(
         &world,
         &format!("/assets/{asset}/attachments"),
         &keeper,

@@ -219,6 +219,112 @@ pub struct Uploaded {
     pub accepted: usize,
 }
 
+/// `epc,antenna,rssi_dbm,at` with a header line; antenna, rssi_dbm and at may be empty.
+/// RFC 4180 (quoted fields, CRLF or LF), UTF-8 with or without a byte order mark, as a
+/// handheld's software or a spreadsheet exports it. Rows are numbered by the file's line.
+pub fn parse_csv(body: &[u8]) -> Result<Vec<HandheldRead>> {
+    std::str::from_utf8(body).map_err(|_| Error::Invalid("the CSV is not UTF-8".into()))?;
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    // The header is read as a record of its own, so that the reader's position counts it.
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(body);
+    let malformed = |e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        Error::Invalid(match e.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => format!("line {line}: {len} fields, the header has {expected_len}"),
+            _ => format!("line {line}: {e}"),
+        })
+    };
+    let mut header = csv::StringRecord::new();
+    csv.read_record(&mut header).map_err(malformed)?;
+    let columns: Vec<String> = header.iter().map(str::to_owned).collect();
+    if columns.iter().all(String::is_empty) {
+        return Err(Error::Invalid("the CSV is empty".into()));
+    }
+    let col = |name: &str| columns.iter().position(|c| c == name);
+    let epc_col =
+        col("epc").ok_or_else(|| Error::Invalid("the CSV header needs an `epc` column".into()))?;
+    let (antenna_col, rssi_col, at_col) = (col("antenna"), col("rssi_dbm"), col("at"));
+    if let Some(unknown) = columns
+        .iter()
+        .find(|c| !["epc", "antenna", "rssi_dbm", "at"].contains(&c.as_str()))
+    {
+        return Err(Error::Invalid(format!(
+            "unknown CSV column {unknown:?}: use epc, antenna, rssi_dbm, at"
+        )));
+    }
+    let mut reads = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        // The line the record starts on, from where the reader stands before it: after a
+        // CRLF it stands on the LF, its line count not yet moved on.
+        let mut start = (csv.position().byte() as usize).min(body.len());
+        while body.get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
+            start += 1;
+        }
+        let line_no = 1 + body[..start].iter().filter(|&&b| b == b'\n').count();
+        if !csv.read_record(&mut record).map_err(malformed)? {
+            break;
+        }
+        if record.len() != columns.len() {
+            return Err(Error::Invalid(format!(
+                "line {line_no}: {} fields, the header has {}",
+                record.len(),
+                columns.len()
+            )));
+        }
+        let field = |c: Option<usize>| c.and_then(|i| record.get(i)).filter(|f| !f.is_empty());
+        let bad = |column: &str, value: &str, expected: &str| {
+            Error::Invalid(format!(
+                "line {line_no}, column {column}: {value:?} is not {expected}"
+            ))
+        };
+        reads.push(HandheldRead {
+            epc: record.get(epc_col).unwrap_or_default().to_owned(),
+            antenna: field(antenna_col)
+                .map(|a| {
+                    a.parse()
+                        .map_err(|_| bad("antenna", a, "an antenna port (1 to 65535)"))
+                })
+                .transpose()?
+                .unwrap_or(1),
+            rssi_dbm: field(rssi_col)
+                .map(|r| {
+                    r.parse()
+                        .map_err(|_| bad("rssi_dbm", r, "a whole number of dBm"))
+                })
+                .transpose()?,
+            at: field(at_col)
+                .map(|t| t.parse().map_err(|_| bad("at", t, "a time (RFC 3339)")))
+                .transpose()?,
+            line: Some(line_no),
+        });
+    }
+    Ok(reads)
+}
+
+/// A typed or scanned list: one EPC per line (a scanner that types ends each with Enter),
+/// blank lines and spaces ignored, as reads of the handheld's first antenna now.
+pub fn parse_list(text: &str) -> Vec<HandheldRead> {
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(line, epc)| HandheldRead {
+            epc: epc.to_owned(),
+            antenna: first_antenna(),
+            rssi_dbm: None,
+            at: None,
+            line: Some(line),
+        })
+        .collect()
+}
+
 /// A handheld's batch of reads, all or nothing: one bad read refuses the batch with its
 /// number, and nothing is counted.
 pub async fn upload(app: &App, actor: &Actor, upload: Upload) -> Result<Uploaded> {
@@ -525,5 +631,25 @@ impl Feed {
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handhelds_file_and_a_typed_list_are_reads_numbered_by_their_line() {
+        let reads = parse_csv(b"\xEF\xBB\xBFepc,antenna\r\n3034AB,2\r\nnot-hex,1\r\n").unwrap();
+        assert_eq!(reads.len(), 2);
+        assert_eq!(
+            (reads[0].epc.as_str(), reads[0].antenna, reads[0].line),
+            ("3034AB", 2, Some(2))
+        );
+        assert_eq!(reads[1].line, Some(3));
+        assert!(parse_csv(b"epc,colour\r\n3034AB,red\r\n").is_err());
+        let typed = parse_list("\n  3034AB \r\n\n3034AC\n");
+        let epcs: Vec<_> = typed.iter().map(|r| (r.epc.as_str(), r.line)).collect();
+        assert_eq!(epcs, [("3034AB", Some(2)), ("3034AC", Some(4))]);
     }
 }

@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
 use super::{ApiError, ApiResult, App, Json, OptionalJson, Page, Paging, Path, Query};
-use crate::app::readers::{self, HandheldRead, Next, ReaderWithHealth, Upload, Uploaded};
+use crate::app::readers::{self, Next, ReaderWithHealth, Upload, Uploaded};
 use crate::auth::Actor;
 use crate::cookie;
 use crate::db::alerts::Alert;
@@ -136,86 +136,13 @@ async fn upload_reads(
         })?;
         Upload {
             reader,
-            reads: parse_csv(&body)?,
+            reads: readers::parse_csv(&body)?,
         }
     } else {
         axum::Json::<Upload>::from_bytes(&body)?.0
     };
     let uploaded = readers::upload(&app, &actor, upload).await?;
     Ok((StatusCode::ACCEPTED, Json(uploaded)))
-}
-
-/// `epc,antenna,rssi_dbm,at` with a header line; antenna, rssi_dbm and at may be empty.
-/// RFC 4180 (quoted fields, CRLF or LF), UTF-8 with or without a byte order mark, as a
-/// handheld's software or a spreadsheet exports it. Rows are numbered by the file's line.
-fn parse_csv(body: &[u8]) -> ApiResult<Vec<HandheldRead>> {
-    std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("the CSV is not UTF-8".into()))?;
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let mut csv = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(body);
-    let malformed = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line());
-        ApiError::Unprocessable(match e.kind() {
-            csv::ErrorKind::UnequalLengths {
-                expected_len, len, ..
-            } => format!("line {line}: {len} fields, the header has {expected_len}"),
-            _ => format!("line {line}: {e}"),
-        })
-    };
-    let columns: Vec<String> = csv
-        .headers()
-        .map_err(malformed)?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    if columns.iter().all(String::is_empty) {
-        return Err(ApiError::Unprocessable("the CSV is empty".into()));
-    }
-    let col = |name: &str| columns.iter().position(|c| c == name);
-    let epc_col = col("epc")
-        .ok_or_else(|| ApiError::Unprocessable("the CSV header needs an `epc` column".into()))?;
-    let (antenna_col, rssi_col, at_col) = (col("antenna"), col("rssi_dbm"), col("at"));
-    if let Some(unknown) = columns
-        .iter()
-        .find(|c| !["epc", "antenna", "rssi_dbm", "at"].contains(&c.as_str()))
-    {
-        return Err(ApiError::Unprocessable(format!(
-            "unknown CSV column {unknown:?}: use epc, antenna, rssi_dbm, at"
-        )));
-    }
-    let mut reads = Vec::new();
-    for record in csv.records() {
-        let record = record.map_err(malformed)?;
-        let line_no = record.position().map_or(0, |p| p.line() as usize);
-        let field = |c: Option<usize>| c.and_then(|i| record.get(i)).filter(|f| !f.is_empty());
-        let bad = |column: &str, value: &str, expected: &str| {
-            ApiError::Unprocessable(format!(
-                "line {line_no}, column {column}: {value:?} is not {expected}"
-            ))
-        };
-        reads.push(HandheldRead {
-            epc: record.get(epc_col).unwrap_or_default().to_owned(),
-            antenna: field(antenna_col)
-                .map(|a| {
-                    a.parse()
-                        .map_err(|_| bad("antenna", a, "an antenna port (1 to 65535)"))
-                })
-                .transpose()?
-                .unwrap_or(1),
-            rssi_dbm: field(rssi_col)
-                .map(|r| {
-                    r.parse()
-                        .map_err(|_| bad("rssi_dbm", r, "a whole number of dBm"))
-                })
-                .transpose()?,
-            at: field(at_col)
-                .map(|t| t.parse().map_err(|_| bad("at", t, "a time (RFC 3339)")))
-                .transpose()?,
-            line: Some(line_no),
-        });
-    }
-    Ok(reads)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -41,6 +41,7 @@ pub fn router() -> Router<App> {
         )
         .route("/keeper/stocktakes/{id}", get(stocktake_detail))
         .route("/keeper/stocktakes/{id}/resolve", post(resolve))
+        .route("/keeper/stocktakes/{id}/count", post(count_by_hand))
         .route("/keeper/stocktakes/{id}/{action}", post(stocktake_action))
         .route("/admin/readers", get(reader_list).post(add_reader))
         .route("/admin/readers/{id}/{action}", post(reader_action))
@@ -301,6 +302,15 @@ struct StocktakePage {
 }
 
 impl StocktakePage {
+    /// The handhelds' names, for counting with one when the fixed readers cannot.
+    fn handhelds(&self) -> Vec<&str> {
+        self.readers
+            .iter()
+            .filter(|r| r.reader.enabled && r.reader.address.trim() == crate::db::readers::HANDHELD)
+            .map(|r| r.reader.name.as_str())
+            .collect()
+    }
+
     /// The asset's name and category, beside its EPC.
     fn asset(&self, id: &Option<i64>) -> (String, String) {
         id.and_then(|id| self.assets.get(&id))
@@ -422,6 +432,38 @@ async fn stocktake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>
         assets: sheet.assets,
         readers: sheet.readers,
     })
+}
+
+/// Reads counted without the fixed readers (offline, or none over the shelves): a handheld's
+/// file (its CSV, `epc,antenna,rssi_dbm,at`, as the API takes it), or EPCs typed or
+/// scanned into the page, one per line, as reads of the chosen handheld now. All or
+/// nothing, as the API's upload; only while the stocktake runs, when they count.
+async fn count_by_hand(Path(id): Path<i64>, upload: super::Upload) -> PageResult {
+    let (app, v) = (&upload.app, &upload.viewer);
+    let here = format!("/keeper/stocktakes/{id}");
+    let stocktake = stocktakes::get(app, &v.actor, id).await?;
+    if stocktake.stocktake.status != StocktakeStatus::Running {
+        return Err(app::Error::Conflict(format!(
+            "stocktake {id} is not running: start it, then count"
+        ))
+        .into());
+    }
+    let reader = upload.text("reader").unwrap_or_default().trim();
+    if reader.is_empty() {
+        return Err(invalid("choose the handheld"));
+    }
+    let reads = match &upload.file {
+        Some((bytes, _)) => readers::parse_csv(bytes)?,
+        None => readers::parse_list(upload.text("epcs").unwrap_or_default()),
+    };
+    if reads.is_empty() {
+        return Err(invalid(
+            "type or scan at least one EPC, or choose the handheld's file",
+        ));
+    }
+    let reader = super::named("reader", crate::domain::bounds::Text::parse(reader))?;
+    readers::upload(app, &v.actor, readers::Upload { reader, reads }).await?;
+    Ok(Redirect::to(&super::done(&here, "counted")).into_response())
 }
 
 /// Start, finish or cancel: the same operations as the API's. Finishing with expected

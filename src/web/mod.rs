@@ -210,6 +210,68 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// A form whose fields repeat (check boxes): every name/value pair in order.
 pub type Fields = Vec<(String, String)>;
 
+/// A multipart form from our own page (one that sends a file): the viewer, its form token
+/// checked, its text fields, and the file chosen as `file` (none when it was left empty).
+pub struct Upload {
+    pub app: App,
+    pub viewer: Viewer,
+    pub fields: Fields,
+    pub file: Option<(Vec<u8>, String)>,
+}
+
+impl Upload {
+    /// A text field, if the form sent it.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl FromRequest<App> for Upload {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &App) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let viewer = Viewer::from_request_parts(&mut parts, state).await?;
+        if !cookie::same_origin(&parts.headers) {
+            return Err(PageError::Forged);
+        }
+        let req = Request::from_parts(parts, body);
+        let unreadable = |e: axum::extract::multipart::MultipartError| {
+            invalid(format!("the upload cannot be read: {}", e.body_text()))
+        };
+        let mut form = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|e| invalid(format!("the upload cannot be read: {}", e.body_text())))?;
+        let mut upload = Upload {
+            app: state.clone(),
+            viewer,
+            fields: Vec::new(),
+            file: None,
+        };
+        while let Some(field) = form.next_field().await.map_err(unreadable)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                let file_name = field.file_name().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.map_err(unreadable)?;
+                if !bytes.is_empty() {
+                    upload.file = Some((bytes.to_vec(), file_name));
+                }
+            } else {
+                let value = field.text().await.map_err(unreadable)?;
+                upload.fields.push((name, value));
+            }
+        }
+        let csrf = upload.text("csrf").unwrap_or_default();
+        if !constant_time_eq(csrf.as_bytes(), upload.viewer.csrf.as_bytes()) {
+            return Err(PageError::Forged);
+        }
+        Ok(upload)
+    }
+}
+
 pub fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
     fields
         .iter()
@@ -453,6 +515,7 @@ pub const FLASHES: &[&str] = &[
     "user_enabled",
     "received",
     "inspected",
+    "counted",
     "saved",
 ];
 

@@ -2,15 +2,14 @@
 //! the first rows) with nothing stored, then import. The checked file rides along in the
 //! preview's form, so the import takes exactly what was previewed (and checks it again).
 
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 use base64::Engine as _;
 
-use super::{constant_time_eq, invalid, render, Chrome, PageError, PageResult, Viewer};
+use super::{invalid, render, Chrome, PageResult, Upload, Viewer};
 use crate::app::register::{self, Format, ImportReport, COLUMNS};
 use crate::app::App;
-use crate::cookie;
 
 /// The largest file the page takes: carried back as base64 (a third larger) in the
 /// preview's form, it stays within the service's request limit (8 MiB). Larger registers go
@@ -63,9 +62,8 @@ async fn page(v: Viewer) -> PageResult {
 /// The file checked (a dry run): the errors, or the first rows and the import button.
 async fn check(upload: Upload) -> PageResult {
     let v = upload.viewer;
-    let (bytes, name) = match (upload.file, upload.data) {
-        (Some(file), _) => file,
-        _ => return Err(invalid("choose a CSV or XLSX file to check")),
+    let Some((bytes, name)) = upload.file else {
+        return Err(invalid("choose a CSV or XLSX file to check"));
     };
     if bytes.len() > PAGE_MAX_BYTES {
         return Err(invalid(
@@ -90,80 +88,20 @@ async fn check(upload: Upload) -> PageResult {
 
 /// The previewed file imported: all or nothing, checked again.
 async fn import(upload: Upload) -> PageResult {
-    let v = upload.viewer;
-    let Some(data) = upload.data else {
+    let v = &upload.viewer;
+    let Some(data) = upload.text("data") else {
         return Err(invalid("check a file first"));
     };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
         .map_err(|_| invalid("the checked file came back damaged: check it again"))?;
-    let format = match upload.format.as_deref() {
+    let format = match upload.text("format") {
         Some("xlsx") => Format::Xlsx,
         _ => Format::Csv,
     };
     let report = register::import(&upload.app, &v.actor, &bytes, format, false).await?;
-    let mut page = ImportPage::new(&v);
-    page.file_name = upload.file_name.unwrap_or_default();
+    let mut page = ImportPage::new(v);
+    page.file_name = upload.text("file_name").unwrap_or_default().to_owned();
     page.report = Some(report);
     render(page)
-}
-
-/// A multipart form from our own page: the viewer, its form token checked, and its parts
-/// (the file, or the checked file carried back as base64, and its format).
-struct Upload {
-    app: App,
-    viewer: Viewer,
-    file: Option<(Vec<u8>, String)>,
-    data: Option<String>,
-    format: Option<String>,
-    file_name: Option<String>,
-}
-
-impl FromRequest<App> for Upload {
-    type Rejection = PageError;
-
-    async fn from_request(req: Request, state: &App) -> Result<Self, Self::Rejection> {
-        let (mut parts, body) = req.into_parts();
-        let viewer = Viewer::from_request_parts(&mut parts, state).await?;
-        if !cookie::same_origin(&parts.headers) {
-            return Err(PageError::Forged);
-        }
-        let req = Request::from_parts(parts, body);
-        let mut form = Multipart::from_request(req, state)
-            .await
-            .map_err(|e| invalid(format!("the upload cannot be read: {}", e.body_text())))?;
-        let mut upload = Upload {
-            app: state.clone(),
-            viewer,
-            file: None,
-            data: None,
-            format: None,
-            file_name: None,
-        };
-        let mut csrf = String::new();
-        let too_large = |e: axum::extract::multipart::MultipartError| {
-            invalid(format!("the upload cannot be read: {}", e.body_text()))
-        };
-        while let Some(field) = form.next_field().await.map_err(too_large)? {
-            let name = field.name().unwrap_or_default().to_owned();
-            match name.as_str() {
-                "file" => {
-                    let file_name = field.file_name().unwrap_or_default().to_owned();
-                    let bytes = field.bytes().await.map_err(too_large)?;
-                    if !bytes.is_empty() {
-                        upload.file = Some((bytes.to_vec(), file_name));
-                    }
-                }
-                "csrf" => csrf = field.text().await.map_err(too_large)?,
-                "data" => upload.data = Some(field.text().await.map_err(too_large)?),
-                "format" => upload.format = Some(field.text().await.map_err(too_large)?),
-                "file_name" => upload.file_name = Some(field.text().await.map_err(too_large)?),
-                _ => {}
-            }
-        }
-        if !constant_time_eq(csrf.as_bytes(), upload.viewer.csrf.as_bytes()) {
-            return Err(PageError::Forged);
-        }
-        Ok(upload)
-    }
 }

@@ -396,6 +396,18 @@ impl World {
             bad.is_empty(),
             "assets whose state disagrees with their event log: {bad:?}"
         );
+        // The last day of the loan each asset is out on, as the triggers keep it, agrees
+        // with its reservations.
+        let stale: Vec<(i64, Option<chrono::NaiveDate>)> = sqlx::query_as(
+            "select id, out_until from assets where out_until is distinct from asset_out_until(id)",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap();
+        assert!(
+            stale.is_empty(),
+            "assets whose out_until is stale: {stale:?}"
+        );
     }
 }
 
@@ -471,6 +483,51 @@ pub async fn post_from(
         req = req.header(header::ORIGIN, origin);
     }
     send(world, req.body(Body::from(body)).unwrap()).await
+}
+
+/// A multipart form as a browser on our page sends it: the fields, then the files.
+pub async fn post_multipart(
+    world: &World,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    file: Option<(&str, &[u8])>,
+) -> Reply {
+    let boundary = "----depotformboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    if let Some((file_name, bytes)) = file {
+        // As a browser labels it, by its name.
+        let content_type = match file_name.rsplit('.').next() {
+            Some("pdf") => "application/pdf",
+            Some("png") => "image/png",
+            _ => "text/csv",
+        };
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let req = axum::http::Request::post(path)
+        .header(
+            axum::http::header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(axum::http::header::HOST, "depot.test")
+        .header(axum::http::header::COOKIE, cookie)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    send(world, req).await
 }
 
 /// The sign-in form, posted.
