@@ -851,3 +851,89 @@ async fn next_months_conference_books_the_tables_this_weeks_event_has_out(pool: 
     );
     b.close().await;
 }
+
+/// As a keeper on an 800 px tablet, in 中文: everything a loan had out comes back through
+/// the gate; one item is damaged, the rest take one click ("其余全部完好").
+#[sqlx::test(migrations = "./migrations")]
+async fn the_keeper_takes_back_a_loan_with_one_exception_and_one_click(pool: PgPool) {
+    let (base, _stop) = serve(pool.clone()).await;
+    // The demo's loan with the most items out comes back through the gate.
+    let (loan, out): (i64, Vec<i64>) = sqlx::query_as(
+        "select order_id, array_agg(asset_id order by asset_id) from reservations
+         where order_kind = 'loan' and issued_at is not null and returned_at is null
+           and released_at is null
+         group by order_id order by count(*) desc, order_id limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(
+        out.len() >= 2,
+        "the demo has a loan out with several items: {out:?}"
+    );
+    let zone: i64 =
+        sqlx::query_scalar("select id from zones where kind = 'storage' order by id limit 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    for &asset in &out {
+        depot::db::loans::return_at_gate(&mut tx, loan, asset, zone, &Default::default())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let b = Browser::start("returns").await;
+    b.c().set_window_size(800, 1100).await.unwrap();
+    b.sign_in(&base, "keeper").await;
+    b.c()
+        .goto(&format!("{base}/lang/zh-CN?back=/keeper/returns"))
+        .await
+        .unwrap();
+    b.wait_text("h1", "归还验收").await;
+    let damaged = out[0];
+    b.find(&format!("#condition-{loan}-{damaged}"))
+        .await
+        .select_by_value("damaged")
+        .await
+        .unwrap();
+    b.fill(&format!("#note-{loan}-{damaged}"), "桌腿弯了").await;
+    // Nothing wider than the tablet: tables scroll inside their frame, not the page.
+    let width = b
+        .c()
+        .execute("return document.documentElement.scrollWidth", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_i64().unwrap() <= 800,
+        "the page is {width} px wide"
+    );
+    b.screenshot("10-returns-tablet-zh").await;
+    b.find("button[name=all_fine]").await.click().await.unwrap();
+    b.wait_text("#flash", "验收已记录").await;
+    b.screenshot("11-returns-done-zh").await;
+
+    let conditions: Vec<(i64, Option<String>)> = sqlx::query_as(
+        "select asset_id, condition from reservations
+         where order_kind = 'loan' and order_id = $1 and asset_id = any($2) order by asset_id",
+    )
+    .bind(loan)
+    .bind(&out)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    for (asset, condition) in &conditions {
+        let expected = if *asset == damaged { "damaged" } else { "fine" };
+        assert_eq!(condition.as_deref(), Some(expected), "asset {asset}");
+    }
+    let case: String =
+        sqlx::query_scalar("select note from compensations where loan_id = $1 and asset_id = $2")
+            .bind(loan)
+            .bind(damaged)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(case, "桌腿弯了");
+    b.close().await;
+}
