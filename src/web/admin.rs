@@ -401,9 +401,21 @@ struct RegistersPage {
     zones: Vec<(String, String, String, String)>,
 }
 
+/// The kinds of zone, as the schema names them.
+const ZONE_KINDS: [&str; 4] = ["storage", "staging", "gate_inside", "gate_outside"];
+
 impl RegistersPage {
     fn role(&self, u: &UserListing) -> &'static str {
         policy::role_name(u.role)
+    }
+
+    fn zone_kinds(&self) -> [&'static str; 4] {
+        ZONE_KINDS
+    }
+
+    /// A kind of zone in the viewer's language.
+    fn zone_kind(&self, kind: &str) -> &'static str {
+        self.c.t(&format!("zone_{kind}"))
     }
 }
 
