@@ -32,31 +32,10 @@ impl World {
         ends: &str,
         lines: Value,
     ) -> (i64, StatusCode, Value) {
-        // A loan that starts in the past was requested back then: a request today may not
-        // start before today, so it is made for today and its dates moved back.
-        let today = common::today().to_string();
-        let back_then = starts < today.as_str();
-        let (requested_starts, requested_ends) = match back_then {
-            true => (today.as_str(), today.as_str().max(ends)),
-            false => (starts, ends),
-        };
-        let (status, loan) = self
-            .call(
-                Method::POST,
-                "/api/loans",
-                token,
-                // Approval's own count is what these tests are about.
-                Some(
-                    json!({"purpose": "conference", "starts_on": requested_starts,
-                    "ends_on": requested_ends, "lines": lines, "accept_shortfall": true}),
-                ),
-            )
+        // Approval's own count is what these tests are about.
+        let id = self
+            .requested(token, "conference", starts, ends, lines)
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{loan}");
-        let id = loan["id"].as_i64().unwrap();
-        if back_then {
-            self.backdate(id, starts, ends).await;
-        }
         let (status, body) = self
             .call(
                 Method::POST,

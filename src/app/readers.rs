@@ -231,14 +231,10 @@ pub fn parse_csv(body: &[u8]) -> Result<Vec<HandheldRead>> {
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(body);
+    // Rows of the wrong length are told below, by their line.
     let malformed = |e: csv::Error| {
         let line = e.position().map_or(0, |p| p.line());
-        Error::Invalid(match e.kind() {
-            csv::ErrorKind::UnequalLengths {
-                expected_len, len, ..
-            } => format!("line {line}: {len} fields, the header has {expected_len}"),
-            _ => format!("line {line}: {e}"),
-        })
+        Error::Invalid(format!("line {line}: {e}"))
     };
     let mut header = csv::StringRecord::new();
     csv.read_record(&mut header).map_err(malformed)?;

@@ -452,8 +452,8 @@ async fn count_by_hand(Path(id): Path<i64>, upload: super::Upload) -> PageResult
     if reader.is_empty() {
         return Err(invalid("choose the handheld"));
     }
-    let reads = match &upload.file {
-        Some((bytes, _)) => readers::parse_csv(bytes)?,
+    let reads = match upload.file.as_ref().filter(|f| !f.bytes.is_empty()) {
+        Some(file) => readers::parse_csv(&file.bytes)?,
         None => readers::parse_list(upload.text("epcs").unwrap_or_default()),
     };
     if reads.is_empty() {

@@ -164,6 +164,15 @@ impl FromRequestParts<App> for Viewer {
     }
 }
 
+/// Who posts, if the request comes from our own origin (else it is forged: 403).
+async fn from_our_page(parts: &mut Parts, state: &App) -> Result<Viewer, PageError> {
+    let viewer = Viewer::from_request_parts(parts, state).await?;
+    if !cookie::same_origin(&parts.headers) {
+        return Err(PageError::Forged);
+    }
+    Ok(viewer)
+}
+
 /// A form posted from one of our pages: the viewer, and the fields as `T`. Refused (403,
 /// nothing done) unless it comes from our origin and carries the session's token; refused
 /// (422) if any field holds NUL or a control character other than tab and line breaks.
@@ -177,10 +186,7 @@ impl<T: DeserializeOwned> FromRequest<App> for Posted<T> {
 
     async fn from_request(req: Request, state: &App) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
-        let viewer = Viewer::from_request_parts(&mut parts, state).await?;
-        if !cookie::same_origin(&parts.headers) {
-            return Err(PageError::Forged);
-        }
+        let viewer = from_our_page(&mut parts, state).await?;
         let bytes = axum::body::to_bytes(body, 1024 * 1024)
             .await
             .map_err(|_| PageError::Bad("the form is too large".into()))?;
@@ -211,12 +217,20 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub type Fields = Vec<(String, String)>;
 
 /// A multipart form from our own page (one that sends a file): the viewer, its form token
-/// checked, its text fields, and the file chosen as `file` (none when it was left empty).
+/// checked, its text fields, and the file chosen as `file` (none when none was chosen).
 pub struct Upload {
     pub app: App,
     pub viewer: Viewer,
     pub fields: Fields,
-    pub file: Option<(Vec<u8>, String)>,
+    pub file: Option<UploadedFile>,
+}
+
+/// A file as the browser sent it.
+pub struct UploadedFile {
+    pub bytes: Vec<u8>,
+    pub name: String,
+    /// The type the browser gave it.
+    pub declared_type: Option<String>,
 }
 
 impl Upload {
@@ -234,10 +248,7 @@ impl FromRequest<App> for Upload {
 
     async fn from_request(req: Request, state: &App) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
-        let viewer = Viewer::from_request_parts(&mut parts, state).await?;
-        if !cookie::same_origin(&parts.headers) {
-            return Err(PageError::Forged);
-        }
+        let viewer = from_our_page(&mut parts, state).await?;
         let req = Request::from_parts(parts, body);
         let unreadable = |e: axum::extract::multipart::MultipartError| {
             invalid(format!("the upload cannot be read: {}", e.body_text()))
@@ -255,9 +266,15 @@ impl FromRequest<App> for Upload {
             let name = field.name().unwrap_or_default().to_owned();
             if name == "file" {
                 let file_name = field.file_name().unwrap_or_default().to_owned();
+                let declared_type = field.content_type().map(str::to_owned);
                 let bytes = field.bytes().await.map_err(unreadable)?;
-                if !bytes.is_empty() {
-                    upload.file = Some((bytes.to_vec(), file_name));
+                // A browser sends an empty part with no name when no file was chosen.
+                if !bytes.is_empty() || !file_name.is_empty() {
+                    upload.file = Some(UploadedFile {
+                        bytes: bytes.to_vec(),
+                        name: file_name,
+                        declared_type,
+                    });
                 }
             } else {
                 let value = field.text().await.map_err(unreadable)?;

@@ -62,7 +62,8 @@ async fn page(v: Viewer) -> PageResult {
 /// The file checked (a dry run): the errors, or the first rows and the import button.
 async fn check(upload: Upload) -> PageResult {
     let v = upload.viewer;
-    let Some((bytes, name)) = upload.file else {
+    let Some(super::UploadedFile { bytes, name, .. }) = upload.file.filter(|f| !f.bytes.is_empty())
+    else {
         return Err(invalid("choose a CSV or XLSX file to check"));
     };
     if bytes.len() > PAGE_MAX_BYTES {

@@ -337,8 +337,23 @@ impl World {
 
     /// A loan of `n` folding tables for the finance department, requested by `requester`.
     pub async fn request_tables(&self, n: i64, starts: &str, ends: &str) -> i64 {
-        // A loan that starts in the past was requested back then: a request today may not
-        // start before today, so it is made for today and its dates moved back.
+        let lines = json!([{"category_id": self.tables, "quantity": n}]);
+        self.requested(&self.requester, "annual conference", starts, ends, lines)
+            .await
+    }
+
+    /// A loan of `lines` requested by `token` for the dates, whatever the stock (a short
+    /// request made knowingly); its id. One that starts in the past was requested back
+    /// then: a request today may not start before today, so it is made for today and its
+    /// dates moved back.
+    pub async fn requested(
+        &self,
+        token: &str,
+        purpose: &str,
+        starts: &str,
+        ends: &str,
+        lines: Value,
+    ) -> i64 {
         let today = today().to_string();
         let back_then = starts < today.as_str();
         let (requested_starts, requested_ends) = match back_then {
@@ -349,33 +364,24 @@ impl World {
             .call(
                 Method::POST,
                 "/api/loans",
-                &self.requester,
-                Some(
-                    // Whatever the stock: a short request is made knowingly.
-                    json!({"purpose": "annual conference", "starts_on": requested_starts,
-                            "ends_on": requested_ends,
-                            "lines": [{"category_id": self.tables, "quantity": n}],
-                            "accept_shortfall": true}),
-                ),
+                token,
+                Some(json!({"purpose": purpose, "starts_on": requested_starts,
+                            "ends_on": requested_ends, "lines": lines,
+                            "accept_shortfall": true})),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{loan}");
         let id = loan["id"].as_i64().unwrap();
         if back_then {
-            self.backdate(id, starts, ends).await;
+            sqlx::query("update loans set starts_on = $2::date, ends_on = $3::date where id = $1")
+                .bind(id)
+                .bind(starts)
+                .bind(ends)
+                .execute(&self.pool)
+                .await
+                .unwrap();
         }
         id
-    }
-
-    /// Move a loan's dates (to ones a request today could not name).
-    pub async fn backdate(&self, loan: i64, starts: &str, ends: &str) {
-        sqlx::query("update loans set starts_on = $2::date, ends_on = $3::date where id = $1")
-            .bind(loan)
-            .bind(starts)
-            .bind(ends)
-            .execute(&self.pool)
-            .await
-            .unwrap();
     }
 
     pub async fn asset_state(&self, id: i64) -> String {
