@@ -81,6 +81,8 @@ struct World {
     chain: crate::domain::approvals::Chain,
     zones: Vec<i64>,
     categories: Vec<i64>,
+    /// Today on the depot's calendar: the demo's loans are dated from it.
+    today: NaiveDate,
 }
 
 async fn department(conn: &mut PgConnection, code: &str, name: &str) -> anyhow::Result<i64> {
@@ -195,6 +197,7 @@ impl World {
             chain: config.approvals,
             zones,
             categories,
+            today: Utc::now().with_timezone(&config.time_zone).date_naive(),
         };
         world.readers(conn).await?;
         world.kits(conn).await?;
@@ -403,7 +406,7 @@ impl World {
             assets::put(conn, asset.id, Some(inside)).await?;
             ids.push(asset.id);
         }
-        let today = Utc::now().date_naive();
+        let today = self.today;
         let new = exhibition_loan(today, &ids[..ids.len() - 1]);
         let loan = loans::create(conn, self.culture, &new, &Context::by(self.requester2)).await?;
         self.approve(conn, loan.id).await?;
@@ -430,7 +433,7 @@ impl World {
 
     /// Loans in every state, with a damaged and a missing return behind compensation cases.
     async fn orders(&self, conn: &mut PgConnection) -> anyhow::Result<()> {
-        let today = Utc::now().date_naive();
+        let today = self.today;
         let days = |n: i64| today + Duration::days(n);
         let loan =
             |purpose: &str, start: NaiveDate, end: NaiveDate, lines: Vec<(usize, i32)>| NewLoan {
@@ -797,7 +800,7 @@ impl World {
     /// supplier); and two tents for the gala beyond the depot's, ordered and not yet come.
     async fn rentals(&self, conn: &mut PgConnection, gala: i64) -> anyhow::Result<()> {
         use crate::db::rentals::{self, NewRental};
-        let today = Utc::now().date_naive();
+        let today = self.today;
         let days = |n: i64| Day::known(today + Duration::days(n));
         let by = |actor: i64| Context::by(actor);
         let (projectors, tents) = (self.categories[2], self.categories[4]);

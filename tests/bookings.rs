@@ -13,9 +13,11 @@ use depot::config::Config;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-/// The database's today (`current_date`, UTC), which decides whether a loan is late.
+/// The depot's today (its calendar, +08:00 by default), which decides whether a loan is late.
 fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    chrono::Utc::now()
+        .with_timezone(&depot::config::default_time_zone())
+        .date_naive()
 }
 
 fn day(offset: i64) -> String {

@@ -192,7 +192,7 @@ async fn without_its_database_the_api_answers_503_at_once_and_recovers(pool: PgP
         .port(proxy.port)
         .username(options.get_username())
         .database(options.get_database().unwrap());
-    let proxied = depot::db::pool_options()
+    let proxied = depot::db::pool_options(depot::config::default_time_zone())
         .connect_with(through_proxy)
         .await
         .unwrap();
@@ -423,9 +423,13 @@ async fn a_postmaster_killed_mid_trace_loses_and_doubles_nothing() {
         .await
         .expect("the private cluster");
     let _crashed = ClusterGuard(pg.cluster_dir().to_owned());
-    let pool = depot::db::connect(pg.connect_options(), None)
-        .await
-        .unwrap();
+    let pool = depot::db::connect(
+        pg.connect_options(),
+        None,
+        depot::config::default_time_zone(),
+    )
+    .await
+    .unwrap();
     let world = World::new(pool.clone()).await;
     let trace = Trace::install(&pool, world.warehouse, "loan-gate-out").await;
     let passed = trace.passed();
@@ -648,7 +652,13 @@ async fn the_owner_adopts_an_orphaned_cluster_and_restarts_a_killed_postmaster()
             .and_then(|p| p.lines().next()?.trim().parse::<i32>().ok())
             .is_some_and(|p| p != pid);
         if alive {
-            if let Ok(pool) = depot::db::connect(owner.connect_options(), None).await {
+            if let Ok(pool) = depot::db::connect(
+                owner.connect_options(),
+                None,
+                depot::config::default_time_zone(),
+            )
+            .await
+            {
                 break pool;
             }
         }

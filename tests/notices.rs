@@ -144,7 +144,7 @@ async fn issued(world: &World, n: i64, starts: &str, ends: &str) -> i64 {
 }
 
 async fn today(pool: &PgPool) -> chrono::NaiveDate {
-    sqlx::query_scalar("select current_date")
+    sqlx::query_scalar("select depot_today()")
         .fetch_one(pool)
         .await
         .unwrap()
@@ -591,6 +591,102 @@ async fn overdue_work_is_listed_for_whoever_must_act(pool: PgPool) {
     assert_eq!(remit["action"], "remit");
 }
 
+/// A loan is late once its last day is over on the depot's calendar, not on the database
+/// server's (UTC): at 07:00 in a depot at +08:00 it is already tomorrow there. The depot is
+/// set to an offset under which its date is not UTC's right now, so the test decides
+/// whichever hour it runs.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_loan_is_late_by_the_depots_calendar(pool: PgPool) {
+    use chrono::Timelike;
+    let now = chrono::Utc::now();
+    let offset = if now.hour() >= 12 { "+14:00" } else { "-12:00" };
+    let zone = depot::config::parse_time_zone(offset).unwrap();
+    let today = now.with_timezone(&zone).date_naive();
+    assert_ne!(today, now.date_naive(), "{offset}");
+    let mut world = World::new(pool.clone()).await;
+    let mut config = Config::for_database(None);
+    config.time_zone = zone;
+    let depot_pool = depot::db::pool_options(zone)
+        .connect_with((*pool.connect_options()).clone())
+        .await
+        .unwrap();
+    world.app = depot::server::router(App::new(depot_pool.clone(), config));
+    world.stock(world.tables, 2).await;
+    // Requested for later, then moved back to end yesterday and today (the depot's days).
+    let loan = |ends: chrono::NaiveDate| {
+        let world = &world;
+        async move {
+            let later = (today + chrono::Duration::days(30)).to_string();
+            let id = world.request_tables(1, &later, &later).await;
+            sqlx::query("update loans set starts_on = $2, ends_on = $2 where id = $1")
+                .bind(id)
+                .bind(ends)
+                .execute(&world.pool)
+                .await
+                .unwrap();
+            let approved = ok(world
+                .call(
+                    Method::POST,
+                    &format!("/api/loans/{id}/approve"),
+                    &world.admin,
+                    None,
+                )
+                .await);
+            world.sign_off_if_asked(id, &approved).await;
+            ok(world
+                .call(
+                    Method::POST,
+                    &format!("/api/loans/{id}/issue"),
+                    &world.keeper,
+                    None,
+                )
+                .await);
+            id
+        }
+    };
+    let late = loan(today.pred_opt().unwrap()).await;
+    let due_today = loan(today).await;
+
+    let overdue = ok(world
+        .call(Method::GET, "/api/loans?status=overdue", &world.admin, None)
+        .await);
+    let ids: Vec<i64> = overdue["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{overdue}"))
+        .iter()
+        .map(|l| l["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![late], "overdue on {today} ({offset})");
+    let one = |id: i64| {
+        let world = &world;
+        async move {
+            ok(world
+                .call(Method::GET, &format!("/api/loans/{id}"), &world.admin, None)
+                .await)["overdue"]
+                .clone()
+        }
+    };
+    assert_eq!(one(late).await, json!(true));
+    assert_eq!(one(due_today).await, json!(false));
+    let work = ok(world
+        .call(Method::GET, "/api/deadlines/overdue", &world.admin, None)
+        .await);
+    let returns: Vec<i64> = work
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["action"] == "return")
+        .map(|w| w["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(returns, vec![late]);
+    // The same in SQL, on the depot's connections.
+    let day: chrono::NaiveDate = sqlx::query_scalar("select depot_today()")
+        .fetch_one(&depot_pool)
+        .await
+        .unwrap();
+    assert_eq!(day, today);
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn the_inbox_page_shows_notifications_and_overdue_work(pool: PgPool) {
     let world = World::new(pool.clone()).await;
@@ -806,7 +902,7 @@ async fn the_demo_emails_its_overdue_loan_to_its_department(pool: PgPool) {
     let overdue: i64 = loop {
         // The demo is seeded before it serves: its overdue loan is there already.
         let found = sqlx::query_scalar(
-            "select id from loans where status in ('issued', 'partially_issued') and ends_on < current_date
+            "select id from loans where status in ('issued', 'partially_issued') and ends_on < depot_today()
              order by id limit 1",
         )
         .fetch_optional(&pool)

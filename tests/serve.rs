@@ -253,9 +253,13 @@ async fn the_embedded_cluster_starts_is_reused_and_stops() {
     let pg = EmbeddedPostgres::start(&dir)
         .await
         .expect("start the private cluster");
-    let pool = depot::db::connect(pg.connect_options(), None)
-        .await
-        .unwrap();
+    let pool = depot::db::connect(
+        pg.connect_options(),
+        None,
+        depot::config::default_time_zone(),
+    )
+    .await
+    .unwrap();
     sqlx::query("insert into departments (code, name) values ('KEEP', 'survives a restart')")
         .execute(&pool)
         .await
@@ -274,9 +278,13 @@ async fn the_embedded_cluster_starts_is_reused_and_stops() {
     let pg = EmbeddedPostgres::start(&dir)
         .await
         .expect("start again, reusing the cluster");
-    let pool = depot::db::connect(pg.connect_options(), None)
-        .await
-        .unwrap();
+    let pool = depot::db::connect(
+        pg.connect_options(),
+        None,
+        depot::config::default_time_zone(),
+    )
+    .await
+    .unwrap();
     let kept: i64 = sqlx::query_scalar("select count(*) from departments where code = 'KEEP'")
         .fetch_one(&pool)
         .await

@@ -179,7 +179,7 @@ pub struct Figures {
 /// The figures the seeds publish, by department, for the period `q` asks.
 pub async fn figures(app: &App, actor: &Actor, q: &PeriodQuery) -> Result<Figures> {
     super::policy::authorize(actor, Op::ReadFigures, super::policy::Target::Nothing)?;
-    let (from, to) = period(q, chrono::Local::now().date_naive())?;
+    let (from, to) = period(q, app.today())?;
     let department = department_filter(actor, Op::ReadFigures).or(q.department);
     let departments = app
         .read(actor, Op::ReadFigures, async |c| {
@@ -253,7 +253,7 @@ pub async fn depreciation(app: &App, actor: &Actor, q: &MonthQuery) -> Result<De
             month: q.month.clone(),
             ..PeriodQuery::default()
         },
-        chrono::Local::now().date_naive(),
+        app.today(),
     )?;
     let next = last.succ_opt().unwrap_or(last);
     let index = first.year() * 12 + first.month0() as i32;

@@ -72,7 +72,7 @@ pub async fn run(over: &Overrides, args: DataBenchArgs) -> anyhow::Result<()> {
     };
     let result = async {
         // The seed runs long statements on purpose: not bounded like the service's.
-        let pool = db::connect(options, None).await?;
+        let pool = db::connect(options, None, config.time_zone).await?;
         if scratch {
             seed(&pool, &args).await?;
         }

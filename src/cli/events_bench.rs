@@ -63,7 +63,10 @@ pub async fn run(over: &Overrides, args: EventsBenchArgs) -> anyhow::Result<()> 
     };
     let result = async {
         // Migrates the scratch database; the bench then works on one connection of its own.
-        db::connect(options.clone(), None).await?.close().await;
+        db::connect(options.clone(), None, config.time_zone)
+            .await?
+            .close()
+            .await;
         let mut conn = PgConnection::connect_with(&options).await?;
         let outcome = grow_and_measure(&mut conn, &args).await;
         conn.close().await?;

@@ -45,7 +45,7 @@ pub async fn run(over: &Overrides, args: IngestBenchArgs) -> anyhow::Result<()> 
         .context("creating the scratch database")?;
     let options: PgConnectOptions = (*server.pool.connect_options()).clone().database(&name);
     let result = async {
-        let pool = db::connect(options, None).await?;
+        let pool = db::connect(options, None, config.time_zone).await?;
         let outcome = load(&pool, &args).await;
         pool.close().await;
         outcome

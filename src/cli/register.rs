@@ -136,7 +136,7 @@ pub async fn bench(over: &Overrides, args: ImportBenchArgs) -> anyhow::Result<()
             .context("creating the scratch database")?;
         let options: PgConnectOptions = (*server.pool.connect_options()).clone().database(&name);
         let outcome = async {
-            let pool = db::connect(options, None).await?;
+            let pool = db::connect(options, None, config.time_zone).await?;
             let out = import_once(&pool, &config, &csv).await;
             pool.close().await;
             out

@@ -111,9 +111,11 @@ impl Database {
             }
         };
         let pool = if migrate {
-            db::connect(options, statement_timeout).await
+            db::connect(options, statement_timeout, config.time_zone).await
         } else {
-            db::pool_options().connect_with(options).await
+            db::pool_options(config.time_zone)
+                .connect_with(options)
+                .await
         };
         let pool = match pool {
             Ok(pool) => pool,

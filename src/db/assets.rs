@@ -105,6 +105,9 @@ pub struct Asset {
     pub depreciation: Option<Depreciation>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Today in the depot, when the row was read: what the depreciation is as of.
+    #[serde(skip)]
+    pub as_of: chrono::NaiveDate,
 }
 
 impl Asset {
@@ -113,7 +116,7 @@ impl Asset {
         self.tag_uri = epc::parse_hex(&self.epc)
             .map(|b| epc::decode(&b).tag_uri())
             .unwrap_or_default();
-        let today = chrono::Local::now().date_naive();
+        let today = self.as_of;
         self.depreciation = self
             .acquired_on
             .zip(self.useful_life_months)
@@ -138,7 +141,7 @@ const SELECT: &str = "select a.id, a.epc, a.name, a.category_id,
     a.state, a.virtual_depot, a.notes, a.model, a.serial_number, a.supplier, a.acquisition_method,
     a.funding_source, a.finance_card_no,
     coalesce(a.useful_life_months, (select c.useful_life_months from categories c where c.id = a.category_id)) as useful_life_months,
-    a.created_at, a.updated_at
+    a.created_at, a.updated_at, depot_today() as as_of
     from assets a";
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]

@@ -76,9 +76,9 @@ pub async fn collisions(
              select ol.id, ol.ends_on, ol.department_id from reservations x join loans ol on x.order_kind = 'loan' and ol.id = x.order_id
              where x.asset_id = a.id and x.issued_at is not null and x.returned_at is null and x.released_at is null
              limit 1) o on true
-         where l.status in ('approved', 'partially_issued') and l.starts_on <= current_date + $1
+         where l.status in ('approved', 'partially_issued') and l.starts_on <= depot_today() + $1
            and ($2::bigint is null or l.department_id = $2)
-           and ((a.state = 'on_loan' and o.ends_on < current_date)
+           and ((a.state = 'on_loan' and o.ends_on < depot_today())
                 or a.state not in ('in_stock', 'listed', 'reserved', 'on_loan'))
          order by l.starts_on, l.id, a.id",
     )

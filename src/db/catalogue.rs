@@ -59,7 +59,7 @@ pub async fn offers(
              select a.category_id, count(*) filter (where not a.virtual_depot) as depot,
                     count(*) filter (where a.virtual_depot) as listed
              from assets a
-             where a.out_until < current_date and $2::date <= current_date
+             where a.out_until < depot_today() and $2::date <= depot_today()
                and a.state in ('in_stock', 'listed', 'reserved', 'on_loan')
                and not (a.virtual_depot and a.owner_department_id is not distinct from $1)
              group by a.category_id),
@@ -72,7 +72,7 @@ pub async fn offers(
              join assets a on a.id = k.asset_id
              where a.state in ('in_stock', 'listed', 'reserved', 'on_loan')
                and not (a.virtual_depot and a.owner_department_id is not distinct from $1)
-               and not coalesce(a.out_until < current_date and $2::date <= current_date, false)
+               and not coalesce(a.out_until < depot_today() and $2::date <= depot_today(), false)
              group by a.category_id)
          select c.id as category_id, c.code, c.name,
             coalesce(f.typical_value_fen,

@@ -106,9 +106,12 @@ pub async fn past(
 ) -> Result<Vec<Waiting>> {
     let (table, status_type, department_column, about, dates) = table(kind);
     let (condition, order) = match (past, kind) {
-        (Past::EnteredBy(_), _) => ("updated_at < ($3::date + 1)::timestamptz", "updated_at, id"),
-        (Past::FirstDay, OrderKind::Loan) => ("starts_on < current_date", "starts_on, id"),
-        (Past::LastDay, OrderKind::Loan) => ("ends_on < current_date", "ends_on, id"),
+        (Past::EnteredBy(_), _) => (
+            "updated_at < depot_day_start($3::date + 1)",
+            "updated_at, id",
+        ),
+        (Past::FirstDay, OrderKind::Loan) => ("starts_on < depot_today()", "starts_on, id"),
+        (Past::LastDay, OrderKind::Loan) => ("ends_on < depot_today()", "ends_on, id"),
         _ => {
             return Err(Error::Invalid(format!(
                 "only a loan is due by its own dates, not a {}",
@@ -119,7 +122,7 @@ pub async fn past(
     let sql = format!(
         "select id, {department_column} as department_id,
             (select d.name from departments d where d.id = {department_column}) as department,
-            {about} as about, updated_at as since, updated_at::date as since_on, {dates}
+            {about} as about, updated_at as since, depot_date(updated_at) as since_on, {dates}
          from {table}
          where status = $1::text::{status_type} and {condition}
            and ($2::bigint is null or {department_column} = $2)

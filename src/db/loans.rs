@@ -45,7 +45,7 @@ pub struct Loan {
 const SELECT: &str = "select l.id, l.department_id, (select d.name from departments d where d.id = l.department_id) as department,
     l.requested_by, (select u.username from users u where u.id = l.requested_by) as requester,
     l.purpose, l.starts_on, l.ends_on, l.status,
-    (l.status in ('issued', 'partially_issued') and l.ends_on < current_date) as overdue,
+    (l.status in ('issued', 'partially_issued') and l.ends_on < depot_today()) as overdue,
     l.decided_by, l.decided_at, l.reason, l.created_at, l.updated_at
     from loans l";
 
@@ -144,8 +144,9 @@ pub async fn list(
     }
     match f.status.as_deref() {
         None => {}
-        Some("overdue") => conditions
-            .push("l.status in ('issued', 'partially_issued') and l.ends_on < current_date".into()),
+        Some("overdue") => conditions.push(
+            "l.status in ('issued', 'partially_issued') and l.ends_on < depot_today()".into(),
+        ),
         Some(status) => match LoanStatus::ALL.iter().find(|s| s.as_str() == status) {
             Some(&status) => {
                 conditions.push(format!("l.status = ${}", sqlx::Arguments::len(&args) + 1));
@@ -168,7 +169,7 @@ pub async fn list(
 pub fn overdue_rows(conn: &mut PgConnection, department_id: Option<i64>) -> super::Rows<'_, Loan> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
-            "{SELECT} where l.status in ('issued', 'partially_issued') and l.ends_on < current_date
+            "{SELECT} where l.status in ('issued', 'partially_issued') and l.ends_on < depot_today()
                and ($1::bigint is null or l.department_id = $1) order by l.id desc"
         )
     });

@@ -16,18 +16,33 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// No statement is compiled (`jit`): the service's statements are short, and PostgreSQL
 /// judges by their cost estimates, which a per-row subplan inflates, so it spent 370 ms
 /// compiling the 20 ms catalogue query.
-pub fn pool_options() -> PgPoolOptions {
+///
+/// The depot's day (`depot_today()`, `depot_date(…)` in SQL: when a loan is late, when a
+/// report's day begins) follows `time_zone`, the depot's UTC offset, whatever the database
+/// server's own time zone.
+pub fn pool_options(time_zone: chrono::FixedOffset) -> PgPoolOptions {
+    let settings = format!(
+        "set plan_cache_mode = force_custom_plan; set jit = off; set depot.utc_offset = '{}'",
+        utc_offset(time_zone)
+    );
     PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(std::time::Duration::from_secs(2))
-        .after_connect(|conn, _| {
+        .after_connect(move |conn, _| {
+            let settings = settings.clone();
             Box::pin(async move {
                 use sqlx::Executor;
-                conn.execute("set plan_cache_mode = force_custom_plan; set jit = off")
-                    .await
-                    .map(|_| ())
+                conn.execute(settings.as_str()).await.map(|_| ())
             })
         })
+}
+
+/// `+08:00`, `-05:30`: an offset as PostgreSQL reads an interval.
+fn utc_offset(time_zone: chrono::FixedOffset) -> String {
+    let secs = time_zone.local_minus_utc();
+    let sign = if secs < 0 { '-' } else { '+' };
+    let minutes = secs.unsigned_abs() / 60;
+    format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 /// Open a pool and bring the schema up to date. With `statement_timeout`, PostgreSQL
@@ -36,6 +51,7 @@ pub fn pool_options() -> PgPoolOptions {
 pub async fn connect(
     options: PgConnectOptions,
     statement_timeout: Option<std::time::Duration>,
+    time_zone: chrono::FixedOffset,
 ) -> Result<PgPool, sqlx::Error> {
     {
         use sqlx::Connection as _;
@@ -49,7 +65,7 @@ pub async fn connect(
         }
         _ => options,
     };
-    pool_options().connect_with(options).await
+    pool_options(time_zone).connect_with(options).await
 }
 
 /// A query's rows in batches as they come, for an export that writes them as they arrive

@@ -13,7 +13,7 @@ use super::{page, Error, Result, Total, Window};
 
 /// Today, as the database dates things (the loans' `ends_on` are compared with it).
 pub async fn today(conn: &mut PgConnection) -> Result<NaiveDate> {
-    Ok(sqlx::query_scalar("select current_date")
+    Ok(sqlx::query_scalar("select depot_today()")
         .fetch_one(conn)
         .await?)
 }
@@ -41,9 +41,9 @@ const SCANS: &[(&str, &str, &str, &str)] = &[
     ("rejected", "loan", "loans", "l.status = 'rejected' and l.decided_at >= {SINCE}"),
     ("rejected", "transfer", "transfers", "l.status = 'rejected' and l.decided_at >= {SINCE}"),
     ("due_tomorrow", "loan", "loans",
-     "l.status in ('issued', 'partially_issued') and l.ends_on > current_date and l.ends_on <= $2"),
+     "l.status in ('issued', 'partially_issued') and l.ends_on > depot_today() and l.ends_on <= $2"),
     ("overdue", "loan", "loans",
-     "l.status in ('issued', 'partially_issued') and l.ends_on < current_date"),
+     "l.status in ('issued', 'partially_issued') and l.ends_on < depot_today()"),
     ("returned", "loan", "loans", "l.status = 'returned' and l.updated_at >= {SINCE}"),
 ];
 

@@ -339,7 +339,7 @@ pub async fn reserve(
             "select r.asset_id, r.order_kind, r.order_id from reservations r
              where r.asset_id = any($1) and r.released_at is null
                and r.issued_at is not null and r.returned_at is null and upper(r.period) <= now()
-               and $2::date <= current_date
+               and $2::date <= depot_today()
              order by r.asset_id limit 1",
         )
         .bind(&chosen)
@@ -601,7 +601,7 @@ pub fn bookable_states(kind: OrderKind) -> &'static str {
 /// and a collision is raised if it does not come).
 pub const BUSY: &str = "(r.period && tstzrange($4::date::timestamptz, $5::date::timestamptz, '[)')
     or (r.issued_at is not null and r.returned_at is null and upper(r.period) <= now()
-        and $4::date <= current_date))";
+        and $4::date <= depot_today()))";
 
 /// [`BUSY`] with the period's first and last dates as parameters `$from` and `$to`.
 pub fn busy(from: u8, to: u8) -> String {

@@ -191,7 +191,7 @@ pub async fn refresh_figures(conn: &mut PgConnection, idle_days: i32) -> Result<
              select held.category_id, sum(lent.days) as lent, sum(held.days) as held
              from held left join lent on lent.asset_id = held.id group by held.category_id),
          lent_days as (
-             select r.category_id, sum(greatest(coalesce(r.returned_at, now())::date - r.issued_at::date + 1, 1)) as days
+             select r.category_id, sum(greatest(depot_date(coalesce(r.returned_at, now())) - depot_date(r.issued_at) + 1, 1)) as days
              from reservations r where r.order_kind = 'loan' and r.issued_at is not null group by r.category_id),
          typical as (
              select category_id, percentile_disc(0.5) within group (order by original_value_fen) as fen
@@ -403,10 +403,10 @@ pub async fn figures(
 const FIGURES: &str = "
 with out as (
     select r.order_kind, r.order_id, r.category_id,
-           greatest(coalesce(r.returned_at, now())::date - r.issued_at::date + 1, 1) as days
+           greatest(depot_date(coalesce(r.returned_at, now())) - depot_date(r.issued_at) + 1, 1) as days
     from reservations r
     where r.order_kind in ('loan', 'transfer') and r.issued_at is not null
-      and r.issued_at >= $1::date::timestamptz and r.issued_at < ($2::date + 1)::timestamptz),
+      and r.issued_at >= depot_day_start($1::date) and r.issued_at < depot_day_start($2::date + 1)),
 lent as (
     select l.department_id, count(distinct o.order_id) as loans, count(*) as items, sum(o.days) as days,
            sum(o.days::numeric * c.daily_rent_fen) as value
@@ -420,18 +420,18 @@ handed_in as (
     select i.source_department_id as department_id, count(distinct e.order_id) as hand_ins, count(*) as items
     from events e join intakes i on i.id = e.order_id
     where e.order_kind = 'intake' and e.action = 'receive' and e.asset_id is not null
-      and e.at >= $1::date::timestamptz and e.at < ($2::date + 1)::timestamptz
+      and e.at >= depot_day_start($1::date) and e.at < depot_day_start($2::date + 1)
     group by i.source_department_id),
 disposed as (
     select null::bigint as department_id, count(distinct e.order_id) as disposals, count(*) as items
     from events e
     where e.order_kind = 'disposal' and e.action = 'dispose' and e.asset_id is not null
-      and e.at >= $1::date::timestamptz and e.at < ($2::date + 1)::timestamptz
+      and e.at >= depot_day_start($1::date) and e.at < depot_day_start($2::date + 1)
     having count(*) > 0),
 remitted as (
     select null::bigint as department_id, sum(d.sale_price_fen) as fen
     from disposals d
-    where d.remitted_at >= $1::date::timestamptz and d.remitted_at < ($2::date + 1)::timestamptz
+    where d.remitted_at >= depot_day_start($1::date) and d.remitted_at < depot_day_start($2::date + 1)
     having count(*) > 0),
 rented as (
     select r.department_id, count(*) as rentals, sum(r.total_fen) as fen

@@ -153,7 +153,7 @@ pub async fn approve(
     let (status, department_id) = lock(conn, id, "approve").await?;
     let ctx = ctx.clone().order(KIND, id);
     // The database's date, so the period agrees with the dates the loans' periods are cast in.
-    let today: NaiveDate = sqlx::query_scalar("select current_date")
+    let today: NaiveDate = sqlx::query_scalar("select depot_today()")
         .fetch_one(&mut *conn)
         .await?;
     orders::reserve(
