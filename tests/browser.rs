@@ -226,7 +226,11 @@ impl Drop for Browser {
 }
 
 fn next_tuesday() -> String {
-    let mut day = chrono::Utc::now().date_naive().succ_opt().unwrap();
+    let mut day = chrono::Utc::now()
+        .with_timezone(&depot::config::default_time_zone())
+        .date_naive()
+        .succ_opt()
+        .unwrap();
     while day.weekday() != Weekday::Tue {
         day = day.succ_opt().unwrap();
     }
@@ -935,5 +939,247 @@ async fn the_keeper_takes_back_a_loan_with_one_exception_and_one_click(pool: PgP
             .await
             .unwrap();
     assert_eq!(case, "桌腿弯了");
+    b.close().await;
+}
+
+/// The page is no wider than the window: tables scroll inside their frame, not the page.
+async fn fits(b: &Browser, width: i64) {
+    let wide = b
+        .c()
+        .execute("return document.documentElement.scrollWidth", vec![])
+        .await
+        .unwrap();
+    assert!(
+        wide.as_i64().unwrap() <= width,
+        "the page is {wide} px wide, the window {width}"
+    );
+}
+
+/// The value of an input or a textarea as the browser holds it.
+async fn value(b: &Browser, css: &str) -> String {
+    b.find(css)
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_clerk_on_a_tablet_in_chinese_is_told_at_once_what_can_be_borrowed(pool: PgPool) {
+    let (base, _stop) = serve(pool.clone()).await;
+    let tables: i64 = sqlx::query_scalar("select id from categories where code = 'TBL'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let tuesday = next_tuesday();
+    let b = Browser::start("shortfall").await;
+    b.c().set_window_size(800, 1100).await.unwrap();
+    b.sign_in(&base, "requester").await;
+    b.c()
+        .goto(&format!("{base}/lang/zh-CN?back=/loans/new"))
+        .await
+        .unwrap();
+    b.find(&format!("#category option[value='{tables}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.fill("#quantity", "1000").await;
+    b.set_date("from", &tuesday).await;
+    b.set_date("to", &tuesday).await;
+    b.fill("#purpose", "全体大会").await;
+    b.find("#submit-request").await.click().await.unwrap();
+
+    // Told at once, in Chinese, how many can be borrowed; nothing typed is lost.
+    b.wait_text("#form-error", "件可借").await;
+    let said = b.find("#form-error").await.text().await.unwrap();
+    assert!(said.contains("申请 1000 件"), "{said}");
+    assert!(!said.contains("available"), "{said}");
+    assert_eq!(value(&b, "#quantity").await, "1000");
+    assert_eq!(value(&b, "#purpose").await, "全体大会");
+    assert_eq!(value(&b, "#from").await, tuesday);
+    b.find("nav").await;
+    fits(&b, 800).await;
+    b.screenshot("20-shortfall-tablet-zh").await;
+    let loans: i64 = sqlx::query_scalar("select count(*) from loans where purpose = '全体大会'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(loans, 0, "nothing requested yet");
+
+    // Twelve can be borrowed: requested.
+    b.fill("#quantity", "12").await;
+    b.find("#submit-request").await.click().await.unwrap();
+    b.wait_text("#loan-status", "已申请").await;
+    b.screenshot("21-requested-tablet-zh").await;
+    let (quantity, starts_on): (i64, chrono::NaiveDate) = sqlx::query_as(
+        "select sum(ll.quantity)::bigint, l.starts_on from loans l
+         join loan_lines ll on ll.loan_id = l.id
+         where l.purpose = '全体大会' group by l.id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((quantity, starts_on.to_string()), (12, tuesday));
+    b.close().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_admin_starts_a_transfer_on_a_tablet_in_chinese(pool: PgPool) {
+    let (base, _stop) = serve(pool.clone()).await;
+    let department: i64 = sqlx::query_scalar("select id from departments order by id limit 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let tables: i64 = sqlx::query_scalar("select id from categories where code = 'TBL'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let b = Browser::start("transfer").await;
+    b.c().set_window_size(800, 1100).await.unwrap();
+    b.sign_in(&base, "admin").await;
+    b.c()
+        .goto(&format!("{base}/lang/zh-CN?back=/transfers/new"))
+        .await
+        .unwrap();
+    b.wait_text("h1", "申请调配").await;
+    b.find(&format!("#department option[value='{department}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    // An asset number that names no asset: said in Chinese beside the form, input kept.
+    b.fill("#assets", "99999").await;
+    b.fill("#purpose", "新办公室").await;
+    b.find("#submit-transfer").await.click().await.unwrap();
+    b.wait_text("#form-error", "资产").await;
+    let said = b.find("#form-error").await.text().await.unwrap();
+    assert!(
+        !said.chars().any(|c| c.is_ascii_lowercase()),
+        "the error is in Chinese: {said}"
+    );
+    assert_eq!(value(&b, "#purpose").await, "新办公室");
+    assert_eq!(value(&b, "#assets").await, "99999");
+    fits(&b, 800).await;
+    b.screenshot("22-transfer-error-tablet-zh").await;
+
+    b.fill("#assets", "").await;
+    b.find(&format!("#category option[value='{tables}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.fill("#quantity", "2").await;
+    b.find("#submit-transfer").await.click().await.unwrap();
+    b.wait_text("#transfer-status", "已申请").await;
+    fits(&b, 800).await;
+    b.screenshot("23-transfer-requested-tablet-zh").await;
+    let url = b.c().current_url().await.unwrap();
+    let id: i64 = url
+        .path()
+        .trim_start_matches("/transfers/")
+        .parse()
+        .unwrap();
+    let (to, purpose, status): (i64, String, String) =
+        sqlx::query_as("select department_id, purpose, status::text from transfers where id = $1")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (to, purpose.as_str(), status.as_str()),
+        (department, "新办公室", "requested")
+    );
+    b.close().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_keeper_counts_an_aisle_from_a_handheld_file_while_its_reader_is_offline(pool: PgPool) {
+    depot::demo::seed(&pool, &Config::for_database(None))
+        .await
+        .unwrap();
+    let (warehouse, zone, epcs) = small_depot(&pool).await;
+    // The aisle's fixed reader, which this service does not reach.
+    let mut tx = pool.begin().await.unwrap();
+    let shelf = depot::db::readers::NewReader {
+        name: "shelf-s".known(),
+        address: "llrp://127.0.0.1:9".known(),
+        enabled: true,
+        read_points: vec![depot::db::readers::ReadPoint {
+            antenna: 1,
+            zone_id: zone,
+        }],
+    };
+    depot::db::readers::create(&mut tx, &shelf).await.unwrap();
+    tx.commit().await.unwrap();
+    let (base, _ingest, _stop) = serve_live(pool.clone()).await;
+
+    let b = Browser::start("handheld-file").await;
+    b.c().set_window_size(800, 1100).await.unwrap();
+    b.sign_in(&base, "keeper").await;
+    b.c()
+        .goto(&format!("{base}/lang/zh-CN?back=/keeper/stocktakes"))
+        .await
+        .unwrap();
+    b.find(&format!("#warehouse option[value='{warehouse}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find(&format!("#zone-{zone}"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("#create-stocktake").await.click().await.unwrap();
+    b.find("#start").await.click().await.unwrap();
+    b.wait_text("#expected", "3").await;
+    // The page says the aisle's reader is not running, and offers the handheld.
+    b.wait_text("#readers [data-reader='shelf-s']", "未运行")
+        .await;
+    b.wait_text("#readers [data-reader='hh-s']", "手持机").await;
+    fits(&b, 800).await;
+
+    // The handheld's file: two of the three read.
+    let dir = std::env::temp_dir().join(format!("depot-handheld-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("hh-s.csv");
+    std::fs::write(
+        &file,
+        format!("epc,antenna\r\n{},1\r\n{},1\r\n", epcs[0], epcs[1]),
+    )
+    .unwrap();
+    b.find("#handheld option[value='hh-s']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("#handheld-file")
+        .await
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    b.screenshot("24-handheld-file-tablet-zh").await;
+    b.find("#count-reads").await.click().await.unwrap();
+    b.wait_text("#found", "2").await;
+    b.wait_text("#missing", "1").await;
+    // Lines name the asset beside its EPC.
+    b.wait_text(&format!("tr[data-epc='{}']", epcs[0]), "Shelf item 0")
+        .await;
+    fits(&b, 800).await;
+    b.screenshot("25-handheld-counted-tablet-zh").await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let counted: i64 = sqlx::query_scalar(
+        "select count(*) from stocktake_sightings si join stocktakes s on s.id = si.stocktake_id
+         where s.warehouse_id = $1 and si.epc = any($2) and si.zone_id = $3",
+    )
+    .bind(warehouse)
+    .bind(&epcs)
+    .bind(zone)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(counted, 2);
     b.close().await;
 }
