@@ -992,8 +992,16 @@ async fn a_clerk_on_a_tablet_in_chinese_is_told_at_once_what_can_be_borrowed(poo
     b.find("#submit-request").await.click().await.unwrap();
 
     // Told at once, in Chinese, how many can be borrowed; nothing typed is lost.
-    b.wait_text("#form-error", "件可借").await;
-    let said = b.find("#form-error").await.text().await.unwrap();
+    // Beside the quantity it is about.
+    b.wait_text("#lines-error", "件可借").await;
+    let said = b.find("#lines-error").await.text().await.unwrap();
+    let described = b
+        .find("#quantity")
+        .await
+        .attr("aria-describedby")
+        .await
+        .unwrap();
+    assert_eq!(described.as_deref(), Some("lines-error"));
     assert!(said.contains("申请 1000 件"), "{said}");
     assert!(!said.contains("available"), "{said}");
     assert_eq!(value(&b, "#quantity").await, "1000");
@@ -1049,12 +1057,12 @@ async fn an_admin_starts_a_transfer_on_a_tablet_in_chinese(pool: PgPool) {
         .click()
         .await
         .unwrap();
-    // An asset number that names no asset: said in Chinese beside the form, input kept.
+    // An asset number that names no asset: said in Chinese beside the field, input kept.
     b.fill("#assets", "99999").await;
     b.fill("#purpose", "新办公室").await;
     b.find("#submit-transfer").await.click().await.unwrap();
-    b.wait_text("#form-error", "资产").await;
-    let said = b.find("#form-error").await.text().await.unwrap();
+    b.wait_text("#assets-error", "资产").await;
+    let said = b.find("#assets-error").await.text().await.unwrap();
     assert!(
         !said.chars().any(|c| c.is_ascii_lowercase()),
         "the error is in Chinese: {said}"

@@ -510,3 +510,64 @@ async fn a_kit_is_issued_as_a_unit_apart_from_the_loans_other_lines(pool: PgPool
     assert_eq!(waiting, 2, "the other line's two tables wait");
     world.assert_log_agrees().await;
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn deleting_a_kit_on_its_page_asks_first_and_says_it_is_done(pool: PgPool) {
+    let world = World::new(pool).await;
+    let admin = login(&world, "admin").await;
+    let token = get(&world, "/admin/kits", &admin).await.csrf();
+    let chairs = world.chairs.to_string();
+    let reply = post(
+        &world,
+        "/admin/kits",
+        &admin,
+        &[
+            ("csrf", &token),
+            ("name", "spare chairs"),
+            ("category_1", &chairs),
+            ("quantity_1", "2"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let created = get(&world, reply.location(), &admin).await;
+    assert!(created.body.contains("id=\"flash\""), "{}", created.body);
+    let kit: i64 = sqlx::query_scalar("select id from kits")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    let kits = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from kits")
+            .fetch_one(&world.pool)
+            .await
+            .unwrap()
+    };
+
+    let asked = post(
+        &world,
+        &format!("/admin/kits/{kit}/delete"),
+        &format!("{admin}; lang=zh-CN"),
+        &[("csrf", &token)],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked.body.contains("删除套装 spare chairs?"),
+        "{}",
+        asked.body
+    );
+    assert!(asked.body.contains("name=\"confirmed\""), "{}", asked.body);
+    assert_eq!(kits().await, 1, "nothing deleted before the confirmation");
+
+    let deleted = post(
+        &world,
+        &format!("/admin/kits/{kit}/delete"),
+        &admin,
+        &[("csrf", &token), ("confirmed", "1")],
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
+    assert_eq!(kits().await, 0);
+    let page = get(&world, deleted.location(), &admin).await;
+    assert!(page.body.contains("Deleted."), "{}", page.body);
+}

@@ -775,7 +775,7 @@ async fn a_disposal_goes_from_proposal_to_proceeds_remitted_and_the_auditor_find
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    let path = reply.location().to_owned();
+    let path = reply.landed().to_owned();
     let token = get(&world, &path, &keeper).await.csrf();
     let reply = post(
         &world,
@@ -887,7 +887,7 @@ async fn intake_commissions_tags_and_receives_them_into_a_zone(pool: PgPool) {
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    let path = reply.location().to_owned();
+    let path = reply.landed().to_owned();
     let intake = get(&world, &path, &keeper).await;
     assert_eq!(
         intake.body.matches("urn:epc:tag:giai-96:").count(),
@@ -1254,7 +1254,7 @@ async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool)
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    let path = reply.location().to_owned();
+    let path = reply.landed().to_owned();
     let id: i64 = path
         .trim_start_matches("/keeper/stocktakes/")
         .parse()
@@ -1548,17 +1548,25 @@ async fn the_admin_adds_readers_and_gates_from_the_readers_page(pool: PgPool) {
             .status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        post(
-            &world,
-            &format!("/admin/readers/{id}/delete"),
-            &admin,
-            &[("csrf", &token)]
-        )
-        .await
-        .status,
-        StatusCode::SEE_OTHER
-    );
+    // Deleting asks first; confirmed, it is gone.
+    let asked = post(
+        &world,
+        &format!("/admin/readers/{id}/delete"),
+        &admin,
+        &[("csrf", &token)],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(asked.body.contains("id=\"confirm\""), "{}", asked.body);
+    assert_eq!(count(&world, "select count(*) from readers").await, 1);
+    let deleted = post(
+        &world,
+        &format!("/admin/readers/{id}/delete"),
+        &admin,
+        &[("csrf", &token), ("confirmed", "1")],
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER, "{}", deleted.body);
     assert_eq!(count(&world, "select count(*) from readers").await, 0);
 }
 
@@ -1687,7 +1695,13 @@ async fn a_department_requests_a_transfer_on_the_web_follows_it_and_cancels_it(p
         "{}",
         reply.body
     );
-    assert!(reply.body.contains("id=\"form-error\""), "{}", reply.body);
+    // Said beside the quantity it is about.
+    assert!(reply.body.contains("id=\"lines-error\""), "{}", reply.body);
+    assert!(
+        reply.body.contains("aria-describedby=\"lines-error\""),
+        "{}",
+        reply.body
+    );
     assert!(
         reply.body.contains("value=\"new office 新办公室\""),
         "{}",
@@ -1717,10 +1731,11 @@ async fn a_department_requests_a_transfer_on_the_web_follows_it_and_cancels_it(p
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    let at = reply.location().to_owned();
+    let at = reply.landed().to_owned();
     let id: i64 = at.trim_start_matches("/transfers/").parse().unwrap();
-    let page = get(&world, &at, &clerk).await;
+    let page = get(&world, reply.location(), &clerk).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"flash\""), "{}", page.body);
     assert!(page.body.contains("new office 新办公室"), "{}", page.body);
     assert!(page.body.contains("folding table × 2"), "{}", page.body);
     assert!(
@@ -2022,4 +2037,47 @@ async fn times_on_pages_are_the_depots_beijing_time_and_people_are_named(pool: P
         page.body
     );
     assert!(page.body.contains("UTC+08:00"), "{}", page.body);
+}
+
+/// The admin's transfers: every one, a page at a time, of one status or all.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_admins_transfers_page_through_everything_and_filter_by_status(pool: PgPool) {
+    let world = World::new(pool).await;
+    sqlx::query(
+        "insert into transfers (department_id, requested_by, purpose, status)
+         select (select min(id) from departments), (select id from users where username = 'requester'),
+                'office move ' || g, case when g % 2 = 0 then 'requested' else 'cancelled' end::transfer_status
+         from generate_series(1, 105) g",
+    )
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    let admin = login(&world, "admin").await;
+
+    let first = get(&world, "/admin/transfers", &admin).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert!(first.body.contains("1–100 / 105"), "{}", first.body);
+    assert!(
+        first
+            .body
+            .contains("href=\"/admin/transfers?page=2\" rel=\"next\""),
+        "{}",
+        first.body
+    );
+    let second = get(&world, "/admin/transfers?page=2", &admin).await;
+    assert!(second.body.contains("101–105 / 105"), "{}", second.body);
+    assert!(!second.body.contains("id=\"page-next\""), "{}", second.body);
+
+    let requested = get(&world, "/admin/transfers?status=requested", &admin).await;
+    assert!(requested.body.contains("1–52 / 52"), "{}", requested.body);
+    assert!(
+        !requested.body.contains("office move 1<"),
+        "{}",
+        requested.body
+    );
+    assert!(
+        requested.body.contains("office move 2<"),
+        "{}",
+        requested.body
+    );
 }

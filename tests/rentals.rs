@@ -483,7 +483,10 @@ async fn the_pages_record_receive_and_return_a_rental(pool: PgPool) {
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    assert_eq!(reply.location(), format!("/orders/{loan}#rentals"));
+    assert_eq!(
+        reply.location(),
+        format!("/orders/{loan}?done=saved#rentals")
+    );
     let id: i64 = sqlx::query_scalar("select id from rentals")
         .fetch_one(&world.pool)
         .await
@@ -519,7 +522,7 @@ async fn the_pages_record_receive_and_return_a_rental(pool: PgPool) {
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    assert_eq!(reply.location(), "/rentals");
+    assert_eq!(reply.location(), "/rentals?done=saved");
     let page = get(&world, &format!("/orders/{loan}"), &keeper).await;
     assert!(page.body.contains(&format!("id=\"rental-{id}-return\"")));
     let reply = post(
@@ -530,7 +533,10 @@ async fn the_pages_record_receive_and_return_a_rental(pool: PgPool) {
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    assert_eq!(reply.location(), format!("/orders/{loan}#rentals"));
+    assert_eq!(
+        reply.location(),
+        format!("/orders/{loan}?done=saved#rentals")
+    );
     // A second press is refused (409) and changes nothing.
     let reply = post(
         &world,

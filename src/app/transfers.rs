@@ -8,7 +8,6 @@ use super::{App, Approval, Error, Op, Page, Paging, Reason, Result, Visibility};
 use crate::auth::Actor;
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::transfers::{self, NewTransfer, Transfer};
-use crate::db::Window;
 use crate::domain::lifecycle::orders::TransferStatus;
 
 /// Transfers, newest first; a requester's own department's only.
@@ -30,16 +29,6 @@ pub async fn list(
         })
         .await?;
     Ok(Page::new(window, found))
-}
-
-/// Every transfer, newest first: the admin's desk.
-pub async fn desk(app: &App, actor: &Actor) -> Result<Vec<Transfer>> {
-    let everything = transfers::Filter::default();
-    app.read(actor, Op::ApprovalQueue, async |c| {
-        transfers::list(c, &everything, Window::first(200)).await
-    })
-    .await
-    .map(|(items, _)| items)
 }
 
 /// Request a transfer for the requester's own department (an admin: for the one named).

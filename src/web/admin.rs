@@ -2,10 +2,11 @@
 //! scrap, remit), and the registers of users, departments, warehouses and zones. Auditors
 //! read the disposals too. Readers join the registers with reader ingest.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
+use serde::Deserialize;
 
 use super::{
     fen, field, ids, invalid, named, note, optional_text, render, text, Chrome, Fields, Lang,
@@ -24,7 +25,7 @@ use crate::db::people::{NewDepartment, UserListing};
 use crate::db::places::{NewWarehouse, NewZone};
 use crate::db::transfers::Transfer;
 use crate::domain::bounds::{NewPassword, PageNo};
-use crate::domain::lifecycle::orders::{DisposalStatus, DISPOSAL_ACTIONS};
+use crate::domain::lifecycle::orders::{DisposalStatus, TransferStatus, DISPOSAL_ACTIONS};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -104,13 +105,47 @@ async fn sign_offs(v: Viewer, State(app): State<App>) -> PageResult {
 #[template(path = "transfers.html")]
 struct TransfersPage {
     c: Chrome,
+    status: String,
     transfers: Vec<Transfer>,
+    pager: super::Pager,
 }
 
-async fn transfer_list(v: Viewer, State(app): State<App>) -> PageResult {
+impl TransfersPage {
+    fn statuses(&self) -> impl Iterator<Item = &'static str> {
+        TransferStatus::ALL.iter().map(|s| s.as_str())
+    }
+}
+
+#[derive(Deserialize)]
+struct TransferQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: String,
+}
+
+/// Every transfer, newest first, a page at a time, of one status or all.
+async fn transfer_list(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<TransferQuery>,
+) -> PageResult {
+    let status = TransferStatus::ALL
+        .iter()
+        .copied()
+        .find(|s| s.as_str() == q.status);
+    let paging = Paging {
+        page: Some(super::page_no(&q.page)?),
+        per_page: Some(super::LIST_PAGE),
+        after: None,
+    };
+    let found = transfers::list(&app, &v.actor, status, None, paging).await?;
+    let status = status.map_or("", TransferStatus::as_str);
     render(TransfersPage {
         c: v.chrome("transfers"),
-        transfers: transfers::desk(&app, &v.actor).await?,
+        status: status.to_owned(),
+        pager: super::Pager::of("/admin/transfers", &[("status", status)], &found),
+        transfers: found.items,
     })
 }
 
@@ -121,15 +156,24 @@ async fn transfer_action(
 ) -> PageResult {
     let actor = &v.actor;
     let reason = note(&form, "reason")?;
-    if action == "issue" && !super::confirmed(&form) {
+    let asked = match action.as_str() {
+        "issue" => Some((Op::IssueTransfer, "hand_over_transfer", "hand_over_text")),
+        "approve" => Some((
+            Op::ApproveTransfer,
+            "approve_transfer",
+            "approve_transfer_text",
+        )),
+        _ => None,
+    };
+    if let Some((op, title, text)) = asked.filter(|_| !super::confirmed(&form)) {
         return super::confirm(
             &v,
             &form,
             super::Ask {
-                op: Op::IssueTransfer,
-                title: &format!("{} {id}?", v.lang.t("hand_over_transfer")),
-                message: v.lang.t("hand_over_text").to_owned(),
-                action: format!("/admin/transfers/{id}/issue"),
+                op,
+                title: &format!("{} {id}?", v.lang.t(title)),
+                message: v.lang.t(text).to_owned(),
+                action: format!("/admin/transfers/{id}/{action}"),
                 reason_asked: false,
                 back: "/admin/transfers".into(),
             },
@@ -194,7 +238,7 @@ async fn propose_disposal(
         reason: note(&form, "reason")?,
     };
     let d = disposals::request(&app, &v.actor, new).await?;
-    Ok(Redirect::to(&format!("/disposals/{}", d.id)).into_response())
+    Ok(Redirect::to(&super::done(&format!("/disposals/{}", d.id), "proposed")).into_response())
 }
 
 #[derive(askama::Template)]
@@ -466,7 +510,7 @@ async fn add_user(
         )?,
     };
     people::create_user(&app, &v.actor, new).await?;
-    Ok(Redirect::to("/admin/registers").into_response())
+    Ok(Redirect::to(&super::done("/admin/registers", "user_saved")).into_response())
 }
 
 #[derive(askama::Template)]
@@ -607,7 +651,7 @@ async fn add_department(
         name: text(&form, "name")?,
     };
     people::create_department(&app, &v.actor, new).await?;
-    Ok(Redirect::to("/admin/registers").into_response())
+    Ok(Redirect::to(&super::done("/admin/registers", "created")).into_response())
 }
 
 async fn add_warehouse(
@@ -620,7 +664,7 @@ async fn add_warehouse(
         address: text(&form, "address")?,
     };
     catalogue::create_warehouse(&app, &v.actor, new).await?;
-    Ok(Redirect::to("/admin/registers").into_response())
+    Ok(Redirect::to(&super::done("/admin/registers", "created")).into_response())
 }
 
 async fn add_zone(
@@ -636,7 +680,7 @@ async fn add_zone(
         kind: text(&form, "kind")?,
     };
     catalogue::create_zone(&app, &v.actor, warehouse, new).await?;
-    Ok(Redirect::to("/admin/registers").into_response())
+    Ok(Redirect::to(&super::done("/admin/registers", "created")).into_response())
 }
 
 #[derive(askama::Template)]

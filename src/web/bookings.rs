@@ -77,16 +77,31 @@ async fn create_kit(
         parts,
     };
     kits::create(&app, &v.actor, new).await?;
-    Ok(Redirect::to("/admin/kits").into_response())
+    Ok(Redirect::to(&super::done("/admin/kits", "created")).into_response())
 }
 
 async fn delete_kit(
     State(app): State<App>,
     Path(id): Path<i64>,
-    Posted { viewer: v, .. }: Posted<Fields>,
+    Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    if !super::confirmed(&form) {
+        let kit = kits::get(&app, &v.actor, id).await?;
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: Op::DeleteKit,
+                title: &format!("{} {}?", v.lang.t("delete_kit"), kit.name),
+                message: v.lang.t("delete_kit_text").to_owned(),
+                action: format!("/admin/kits/{id}/delete"),
+                reason_asked: false,
+                back: "/admin/kits".into(),
+            },
+        );
+    }
     kits::delete(&app, &v.actor, id).await?;
-    Ok(Redirect::to("/admin/kits").into_response())
+    Ok(Redirect::to(&super::done("/admin/kits", "deleted")).into_response())
 }
 
 #[derive(askama::Template)]
@@ -130,5 +145,5 @@ async fn swap(
         reason: note(&form, "reason")?,
     };
     bookings::swap(&app, &v.actor, loan, input).await?;
-    Ok(Redirect::to("/admin/bookings").into_response())
+    Ok(Redirect::to(&super::done("/admin/bookings", "swapped")).into_response())
 }

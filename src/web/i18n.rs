@@ -477,6 +477,14 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("scrap_disposal", "Scrap disposal", "报废：处置单"),
     ("scrap_disposal_text", "The assets are disposed of for good and leave the depot. Say why: the reason goes into their history.", "资产将永久处置并移出公物仓。请填写原因，原因会记入履历。"),
     ("hand_over_transfer", "Hand over transfer", "交付调拨单"),
+    ("approve_transfer", "Approve transfer", "批准调配单"),
+    ("approve_transfer_text", "Approving reserves the assets for the department; the keeper hands them over next, and a cancellation releases them.", "批准后资产将为该部门预留，随后由保管员交付；取消会释放预留。"),
+    ("delete_kit", "Delete the kit", "删除套装"),
+    ("delete_kit_text", "A deleted kit cannot be brought back (a kit that loans asked for is kept).", "删除后不能恢复（已被借用单申请过的套件不能删除）。"),
+    ("delete_webhook", "Delete webhook", "删除事件推送"),
+    ("delete_webhook_text", "Its receiver gets no more events and its delivery log is deleted with it; this cannot be undone.", "接收方将不再收到事件，投递记录一并删除，不能撤回。"),
+    ("delete_reader", "Delete reader", "删除读写器"),
+    ("delete_reader_text", "Its connection stops and its antennas no longer count reads; what it read stays in the event log. This cannot be undone.", "读写器连接将停止，其天线不再计入读取；已读取的记录仍保留在事件日志中。不能撤回。"),
     ("hand_over_text", "The assets become the department's for good: ownership moves to it. This cannot be undone.", "资产将永久归属该部门，所有权随之转移，不能撤回。"),
     ("finish_stocktake", "End the stocktake", "结束盘点"),
     ("finish_uncounted_text", "{n} of {total} expected assets have not been counted: they will be listed missing.", "预期的 {total} 项资产中还有 {n} 项未盘到，结束后将列为缺失。"),
@@ -571,6 +579,10 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("done_counted", "The reads are counted.", "读取记录已计入盘点。"),
     ("done_inspected", "The inspection is recorded.", "验收已记录。"),
     ("done_saved", "Saved.", "已保存。"),
+    ("done_created", "Created.", "已创建。"),
+    ("done_deleted", "Deleted.", "已删除。"),
+    ("done_swapped", "The booking now holds the other asset.", "预订已换成另一项资产。"),
+    ("done_replayed", "Sent again: the delivery is queued.", "已重新发送，投递已排队。"),
     ("error", "Something went wrong", "出错了"),
     ("not_allowed", "You may not do that.", "您无权执行此操作。"),
     ("forged", "This form has expired or did not come from Depot. Reload the page and try again.", "表单已过期或来源不明，请刷新页面后重试。"),
@@ -886,5 +898,16 @@ mod tests {
             missing.is_empty(),
             "labels missing from the catalogue: {missing:?}"
         );
+    }
+
+    #[test]
+    fn every_flash_is_said_in_both_languages() {
+        for key in super::super::FLASHES {
+            let key = format!("done_{key}");
+            assert!(
+                CATALOGUE.iter().any(|(k, _, _)| *k == key),
+                "{key} missing from the catalogue"
+            );
+        }
     }
 }

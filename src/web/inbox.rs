@@ -157,5 +157,5 @@ async fn set_email(
         ..Default::default()
     };
     people::update_user(&app, &v.actor, v.actor.id, change, None).await?;
-    Ok(Redirect::to("/inbox").into_response())
+    Ok(Redirect::to(&super::done("/inbox", "saved")).into_response())
 }

@@ -177,7 +177,7 @@ async fn take_in(
         zone_id: Some(zone_id),
     };
     assets::act(&app, &v.actor, id, ManualAction::TakeIn, body).await?;
-    Ok(Redirect::to("/keeper/intakes").into_response())
+    Ok(Redirect::to(&super::done("/keeper/intakes", "received")).into_response())
 }
 
 /// Open an intake: `quantity` items of one category at one value; EPCs already on the tags
@@ -235,7 +235,11 @@ async fn open_intake(
         items,
     };
     let intake = intakes::open(&app, &v.actor, new).await?;
-    Ok(Redirect::to(&format!("/keeper/intakes/{}", intake.id)).into_response())
+    Ok(Redirect::to(&super::done(
+        &format!("/keeper/intakes/{}", intake.id),
+        "created",
+    ))
+    .into_response())
 }
 
 #[derive(askama::Template)]
@@ -382,5 +386,5 @@ async fn receive(
         asset_ids: None,
     };
     intakes::receive(&app, &v.actor, id, receipt).await?;
-    Ok(Redirect::to(&format!("/keeper/intakes/{id}")).into_response())
+    Ok(Redirect::to(&super::done(&format!("/keeper/intakes/{id}"), "received")).into_response())
 }

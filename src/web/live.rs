@@ -17,7 +17,7 @@ use super::{
 use crate::app::readers::{self, ReaderWithHealth};
 use crate::app::stocktakes::{self, FollowUp, NewStocktake, Resolve};
 use crate::app::walks::{NewWalkTest, WalkDirection};
-use crate::app::{self, App};
+use crate::app::{self, App, Op};
 use crate::db::alerts::{Alert, AlertKind};
 use crate::db::readers::{Gate, NewGate, NewReader, Passage, ReadPoint, Reader, ReaderChange};
 use crate::db::stocktakes::{Outcome, ResultRow, StocktakeRow, StocktakeStatus};
@@ -277,7 +277,11 @@ async fn create_stocktake(
         zone_ids,
     };
     let row = stocktakes::create(&app, &v.actor, new).await?;
-    Ok(Redirect::to(&format!("/keeper/stocktakes/{}", row.id)).into_response())
+    Ok(Redirect::to(&super::done(
+        &format!("/keeper/stocktakes/{}", row.id),
+        "created",
+    ))
+    .into_response())
 }
 
 #[derive(askama::Template)]
@@ -585,7 +589,7 @@ async fn resolve(
         },
     };
     stocktakes::resolve(&app, &v.actor, id, body).await?;
-    Ok(Redirect::to(&format!("/keeper/stocktakes/{id}")).into_response())
+    Ok(Redirect::to(&super::done(&format!("/keeper/stocktakes/{id}"), "saved")).into_response())
 }
 
 #[derive(askama::Template)]
@@ -679,14 +683,28 @@ async fn add_reader(
         read_points: read_points(field(&form, "read_points"))?,
     };
     readers::create(&app, &v.actor, new).await?;
-    Ok(Redirect::to("/admin/readers").into_response())
+    Ok(Redirect::to(&super::done("/admin/readers", "created")).into_response())
 }
 
 async fn reader_action(
     State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
-    Posted { viewer: v, .. }: Posted<Fields>,
+    Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    if action == "delete" && !super::confirmed(&form) {
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: Op::DeleteReader,
+                title: &format!("{} {id}?", v.lang.t("delete_reader")),
+                message: v.lang.t("delete_reader_text").to_owned(),
+                action: format!("/admin/readers/{id}/delete"),
+                reason_asked: false,
+                back: "/admin/readers".into(),
+            },
+        );
+    }
     let enable = |enabled| ReaderChange {
         name: None,
         address: None,
@@ -699,7 +717,12 @@ async fn reader_action(
         "delete" => readers::delete(&app, &v.actor, id).await?,
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
-    Ok(Redirect::to("/admin/readers").into_response())
+    let said = if action == "delete" {
+        "deleted"
+    } else {
+        "saved"
+    };
+    Ok(Redirect::to(&super::done("/admin/readers", said)).into_response())
 }
 
 async fn add_gate(
@@ -717,5 +740,5 @@ async fn add_gate(
         outside_zone_id: zone("outside")?,
     };
     readers::create_gate(&app, &v.actor, new).await?;
-    Ok(Redirect::to("/admin/readers").into_response())
+    Ok(Redirect::to(&super::done("/admin/readers", "created")).into_response())
 }

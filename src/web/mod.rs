@@ -534,7 +534,39 @@ pub const FLASHES: &[&str] = &[
     "inspected",
     "counted",
     "saved",
+    "created",
+    "deleted",
+    "swapped",
+    "replayed",
 ];
+
+/// Which field of a loan or transfer form an error is about (`lines`, `assets`, `kit`,
+/// `from`, `to`, `purpose`, `department`), for the form to say it beside that field; `None`:
+/// above the form.
+pub fn order_form_field(message: &str) -> Option<&'static str> {
+    let key = crate::app::messages::lookup(message)?.key;
+    Some(match key {
+        "only_available" | "quantity_range" | "give_quantity_each" | "choose_category"
+        | "no_such_category" | "request_needs_line" | "request_max_lines" | "line_names_one"
+        | "not_a_whole_number" => "lines",
+        "no_such_asset"
+        | "not_an_asset_number"
+        | "bad_asset_numbers"
+        | "already_reserved"
+        | "not_free_for_dates"
+        | "asked_twice" => "assets",
+        "choose_kit" | "give_kit_quantity" | "no_such_kit" | "kit_specific_asset"
+        | "kit_only_loans" => "kit",
+        "loan_in_past" | "the_date" | "window_too_long" => "from",
+        "the_last_date" | "loan_dates_ordered" => "to",
+        "loan_purpose" | "transfer_purpose" | "purpose" => "purpose",
+        "department_for_loan"
+        | "department_for_transfer"
+        | "choose_department"
+        | "no_such_department" => "department",
+        _ => return None,
+    })
+}
 
 /// `path` with `?done=KEY` (or `&done=KEY`) added: where an action sends the person, to be
 /// told what it did.
@@ -846,6 +878,9 @@ impl IntoResponse for PageError {
         response
     }
 }
+
+/// How many rows a list page shows; the pager leads to the rest.
+pub const LIST_PAGE: i64 = 100;
 
 /// A list page's place among its pages, and the links to the pages either side: the list's
 /// address with the filters it was asked with, and `page` set.

@@ -82,7 +82,7 @@ async fn list(v: Viewer, State(app): State<App>, Query(q): Query<ListQuery>) -> 
     };
     let paging = Paging {
         page: Some(super::page_no(&q.page)?),
-        per_page: Some(LIST_PAGE),
+        per_page: Some(super::LIST_PAGE),
         after: None,
     };
     let found = loans::list(&app, &v.actor, filter, paging).await?;
@@ -343,7 +343,8 @@ async fn act(
                 note: note(&form, "note")?,
             };
             app::rentals::record(&app, actor, id, new).await?;
-            return Ok(Redirect::to(&format!("/orders/{id}#rentals")).into_response());
+            let to = super::done(&format!("/orders/{id}"), "saved");
+            return Ok(Redirect::to(&format!("{to}#rentals")).into_response());
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
@@ -421,9 +422,6 @@ struct AssetQuery {
     page: String,
 }
 
-/// How many rows a list page shows; the pager leads to the rest.
-const LIST_PAGE: i64 = 100;
-
 #[derive(askama::Template)]
 #[template(path = "assets.html")]
 struct AssetsPage {
@@ -440,7 +438,7 @@ async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuer
     };
     let paging = Paging {
         page: Some(super::page_no(&q.page)?),
-        per_page: Some(LIST_PAGE),
+        per_page: Some(super::LIST_PAGE),
         after: None,
     };
     let found = assets::list(&app, &v.actor, filter, paging).await?;

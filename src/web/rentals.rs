@@ -112,8 +112,11 @@ async fn act(
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     };
     let back = match field(&form, "back") {
-        "rentals" => "/rentals".to_owned(),
-        _ => format!("/orders/{}#rentals", rental.loan_id),
+        "rentals" => super::done("/rentals", "saved"),
+        _ => format!(
+            "{}#rentals",
+            super::done(&format!("/orders/{}", rental.loan_id), "saved")
+        ),
     };
     Ok(Redirect::to(&back).into_response())
 }

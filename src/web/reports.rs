@@ -203,7 +203,7 @@ async fn set_price(
         ..Default::default()
     };
     catalogue::update_category(&app, &v.actor, category, change).await?;
-    Ok(Redirect::to("/reports#savings").into_response())
+    Ok(Redirect::to(&format!("{}#savings", super::done("/reports", "saved"))).into_response())
 }
 
 /// `YYYY-MM` when the figures are for one whole month, else nothing.

@@ -127,6 +127,17 @@ struct LoanForm {
 const LINES: usize = 3;
 
 impl LoanForm {
+    /// The field the error is about, when the form shows that field.
+    fn placed(&self) -> Option<&'static str> {
+        super::order_form_field(&self.error).filter(|f| *f != "kit" || !self.kits.is_empty())
+    }
+    fn error_at(&self, field: &str) -> bool {
+        self.placed() == Some(field)
+    }
+    fn error_above(&self) -> bool {
+        !self.error.is_empty() && self.placed().is_none()
+    }
+
     fn selected(&self, line: &(String, String), id: &i64) -> bool {
         line.0 == id.to_string()
     }
@@ -348,15 +359,15 @@ async fn list_or_unlist(
         "hand-in" => {
             let reason = super::note(&form, "reason")?;
             assets::offer_hand_in(&app, &v.actor, id, app::Reason { reason }).await?;
-            return Ok(Redirect::to("/virtual-depot").into_response());
+            return Ok(Redirect::to(&super::done("/virtual-depot", "saved")).into_response());
         }
         "withdraw-hand-in" => {
             let reason = app::Reason::default();
             assets::withdraw_hand_in(&app, &v.actor, id, reason).await?;
-            return Ok(Redirect::to("/virtual-depot").into_response());
+            return Ok(Redirect::to(&super::done("/virtual-depot", "saved")).into_response());
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     };
     assets::act(&app, &v.actor, id, action, ActionBody::default()).await?;
-    Ok(Redirect::to("/virtual-depot").into_response())
+    Ok(Redirect::to(&super::done("/virtual-depot", "saved")).into_response())
 }

@@ -79,6 +79,18 @@ async fn departments(app: &App, v: &Viewer) -> Result<Vec<(i64, String)>, PageEr
 }
 
 impl FormPage {
+    /// The field the error is about, when the form shows that field.
+    fn placed(&self) -> Option<&'static str> {
+        super::order_form_field(&self.error)
+            .filter(|f| *f != "department" || !self.departments.is_empty())
+    }
+    fn error_at(&self, field: &str) -> bool {
+        self.placed() == Some(field)
+    }
+    fn error_above(&self) -> bool {
+        !self.error.is_empty() && self.placed().is_none()
+    }
+
     fn department_selected(&self, id: &i64) -> bool {
         self.department == id.to_string()
     }
@@ -181,7 +193,9 @@ async fn request(State(app): State<App>, Posted { viewer: v, form }: Posted<Fiel
     }
     .await;
     match result {
-        Ok(id) => Ok(Redirect::to(&format!("/transfers/{id}")).into_response()),
+        Ok(id) => Ok(
+            Redirect::to(&super::done(&format!("/transfers/{id}"), "requested")).into_response(),
+        ),
         Err(app::Error::Internal(e)) => Err(PageError::App(app::Error::Internal(e))),
         Err(e) => {
             page.error = e.to_string();

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{field, invalid, render, text, Chrome, Fields, PageResult, Posted, Viewer};
 use crate::app::webhooks::{self, NewWebhook};
-use crate::app::App;
+use crate::app::{App, Op};
 use crate::db::webhooks::{Delivery, Webhook};
 use crate::domain::bounds::Text;
 
@@ -87,10 +87,24 @@ async fn register(
 async fn delete(
     State(app): State<App>,
     Path(id): Path<i64>,
-    Posted { viewer: v, .. }: Posted<Fields>,
+    Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    if !super::confirmed(&form) {
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: Op::DeleteWebhook,
+                title: &format!("{} {id}?", v.lang.t("delete_webhook")),
+                message: v.lang.t("delete_webhook_text").to_owned(),
+                action: format!("/admin/webhooks/{id}/delete"),
+                reason_asked: false,
+                back: format!("/admin/webhooks?hook={id}"),
+            },
+        );
+    }
     webhooks::delete(&app, &v.actor, id).await?;
-    Ok(Redirect::to("/admin/webhooks").into_response())
+    Ok(Redirect::to(&super::done("/admin/webhooks", "deleted")).into_response())
 }
 
 async fn replay(
@@ -99,5 +113,9 @@ async fn replay(
     Posted { viewer: v, .. }: Posted<Fields>,
 ) -> PageResult {
     let delivery = webhooks::replay(&app, &v.actor, id).await?;
-    Ok(Redirect::to(&format!("/admin/webhooks?hook={}", delivery.webhook_id)).into_response())
+    Ok(Redirect::to(&super::done(
+        &format!("/admin/webhooks?hook={}", delivery.webhook_id),
+        "replayed",
+    ))
+    .into_response())
 }

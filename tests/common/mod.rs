@@ -434,6 +434,13 @@ impl Reply {
             .unwrap_or_default()
     }
 
+    /// The page a redirect leads to, without what it says there (`?done=…`) or where on
+    /// it (`#…`).
+    pub fn landed(&self) -> &str {
+        let to = self.location();
+        to.split(['?', '#']).next().unwrap_or(to)
+    }
+
     /// The form token printed in the page.
     #[track_caller]
     pub fn csrf(&self) -> String {
