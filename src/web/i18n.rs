@@ -374,6 +374,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("register_file", "Register file", "台账文件"),
     ("check_file", "Check the file", "检查文件"),
     ("export_csv", "Export as CSV", "导出为 CSV"),
+    ("export_register_csv", "The whole register as CSV", "导出全部资产台账（CSV）"),
+    ("export_register_xlsx", "as Excel (XLSX)", "导出为 Excel（XLSX）"),
     ("export_xlsx", "Export as XLSX", "导出为 XLSX"),
     ("preview", "Preview: nothing stored yet", "预览：尚未保存"),
     ("import_done", "Imported", "已导入"),

@@ -25,6 +25,7 @@ use crate::db::orders;
 use crate::db::rentals::{NewRental, Rental};
 use crate::domain::bounds::{Fen, FenSum, Text};
 use crate::domain::lifecycle::orders::LOAN_ACTIONS;
+use crate::domain::lifecycle::AssetState;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -419,6 +420,12 @@ struct AssetQuery {
     #[serde(default)]
     q: Text,
     #[serde(default)]
+    state: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    zone: String,
+    #[serde(default)]
     page: String,
 }
 
@@ -427,13 +434,37 @@ struct AssetQuery {
 struct AssetsPage {
     c: Chrome,
     q: String,
+    /// The filters as chosen (empty: any).
+    state: String,
+    category: String,
+    zone: String,
+    categories: Vec<(i64, String)>,
+    zones: Vec<(i64, String)>,
     assets: Vec<Asset>,
     pager: super::Pager,
 }
 
+impl AssetsPage {
+    fn states(&self) -> impl Iterator<Item = &'static str> {
+        AssetState::ALL.iter().map(|s| s.as_str())
+    }
+    fn chosen(&self, value: &str, id: &i64) -> bool {
+        value == id.to_string()
+    }
+}
+
+/// The assets a page at a time: by a search, a state, a category and a zone.
 async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuery>) -> PageResult {
+    let state = AssetState::ALL
+        .iter()
+        .copied()
+        .find(|s| s.as_str() == q.state);
+    let id = |value: &str| value.parse::<i64>().ok();
     let filter = AssetFilter {
         text: Some(q.q.to_string()),
+        state,
+        category: id(&q.category),
+        zone: id(&q.zone),
         ..Default::default()
     };
     let paging = Paging {
@@ -442,10 +473,28 @@ async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuer
         after: None,
     };
     let found = assets::list(&app, &v.actor, filter, paging).await?;
-    let pager = super::Pager::of("/assets", &[("q", q.q.as_str())], &found);
+    // Only what was understood is kept in the pager's links and the form.
+    let state = state.map_or("", AssetState::as_str);
+    let category = id(&q.category).map_or_else(String::new, |c| c.to_string());
+    let zone = id(&q.zone).map_or_else(String::new, |z| z.to_string());
+    let pager = super::Pager::of(
+        "/assets",
+        &[
+            ("q", q.q.as_str()),
+            ("state", state),
+            ("category", &category),
+            ("zone", &zone),
+        ],
+        &found,
+    );
     render(AssetsPage {
         c: v.chrome("assets"),
         q: q.q.into(),
+        state: state.to_owned(),
+        category,
+        zone,
+        categories: catalogue::category_names(&app, &v.actor).await?,
+        zones: catalogue::zone_names(&app, &v.actor, false).await?,
         assets: found.items,
         pager,
     })
