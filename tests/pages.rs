@@ -2136,3 +2136,81 @@ async fn the_asset_list_filters_by_state_category_and_zone_and_offers_the_regist
     let page = get(&world, "/assets", &requester).await;
     assert!(!page.body.contains("id=\"export-csv\""), "{}", page.body);
 }
+
+/// A refused intake comes back with everything typed and the reason beside its field, in
+/// the keeper's language; nothing is registered.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_intake_keeps_what_was_typed_and_says_why_beside_the_field(pool: PgPool) {
+    let world = World::new(pool).await;
+    let keeper = format!("{}; lang=zh-CN", login(&world, "keeper").await);
+    let token = get(&world, "/keeper/intakes", &keeper).await.csrf();
+    let chairs = world.chairs.to_string();
+    let intake = |value: &'static str, epcs: &'static str| {
+        vec![
+            ("csrf", token.clone()),
+            ("source_class", "abolished_body".to_owned()),
+            ("category", chairs.clone()),
+            ("name", "会议椅".to_owned()),
+            ("quantity", "3".to_owned()),
+            ("value", value.to_owned()),
+            ("epcs", epcs.to_owned()),
+        ]
+    };
+    let send = |fields: Vec<(&'static str, String)>| {
+        let (world, keeper) = (&world, &keeper);
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post(world, "/keeper/intakes", keeper, &fields).await
+        }
+    };
+
+    let reply = send(intake("300元", "")).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("id=\"value-error\""), "{}", reply.body);
+    assert!(
+        reply.body.contains("300元 不是以元为单位的金额"),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("aria-describedby=\"value-error\""));
+    assert!(reply.body.contains("value=\"会议椅\""), "{}", reply.body);
+    assert!(reply.body.contains("value=\"3\""), "{}", reply.body);
+    assert!(reply.body.contains("value=\"300元\""), "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains(&format!("<option value=\"{chairs}\" selected>")),
+        "{}",
+        reply.body
+    );
+    assert!(reply
+        .body
+        .contains("<option value=\"abolished_body\" selected>"));
+
+    let reply = send(intake("300", "3034AA\n3034AB")).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("id=\"epcs-error\""), "{}", reply.body);
+    assert!(
+        reply.body.contains("3034AA\n3034AB</textarea>"),
+        "{}",
+        reply.body
+    );
+
+    let intakes: i64 = sqlx::query_scalar("select count(*) from intakes")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(intakes, 0, "nothing registered");
+    let reply = send(intake("300", "")).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+}

@@ -9,12 +9,13 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::{
-    day, fen, field, invalid, named, note, render, text, Chrome, Fields, PageResult, Posted, Viewer,
+    day, fen, field, invalid, named, note, render, text, Chrome, Fields, PageError, PageResult,
+    Posted, Viewer,
 };
 use crate::app::assets::{self, ActionBody, ManualAction};
 use crate::app::intakes::{self, Receipt};
 use crate::app::labels::{self, PrintRequest};
-use crate::app::{catalogue, loans, people, App};
+use crate::app::{self, catalogue, loans, people, App};
 use crate::db::assets::{NewAsset, SourceClass};
 use crate::db::hand_ins::HandIn;
 use crate::db::intakes::{Intake, NewIntake};
@@ -131,9 +132,31 @@ struct IntakesPage {
     /// Assets departments hand back, to take in, and the zones to put them.
     hand_ins: Vec<HandIn>,
     zones: Vec<(i64, String)>,
+    /// A refused intake: what was typed, shown again, and why (in the page's language).
+    typed: Fields,
+    error: String,
+    /// The field the refusal is about, said beside it; none: above the form.
+    error_field: Option<&'static str>,
 }
 
 impl IntakesPage {
+    /// What was typed into `name`, or `default` on a fresh form.
+    fn typed(&self, name: &str, default: &'static str) -> String {
+        match self.typed.is_empty() {
+            true => default.to_owned(),
+            false => field(&self.typed, name).to_owned(),
+        }
+    }
+    fn chosen(&self, name: &str, value: &dyn std::fmt::Display) -> bool {
+        field(&self.typed, name) == value.to_string()
+    }
+    fn error_at(&self, name: &str) -> bool {
+        self.error_field == Some(name)
+    }
+    fn error_above(&self) -> bool {
+        !self.error.is_empty() && self.error_field.is_none()
+    }
+
     fn classes(&self) -> [&'static str; 4] {
         [
             "event_purchase",
@@ -145,21 +168,66 @@ impl IntakesPage {
 }
 
 async fn intake_list(v: Viewer, State(app): State<App>) -> PageResult {
-    let intakes = intakes::desk(&app, &v.actor).await?;
-    let categories = catalogue::category_names(&app, &v.actor).await?;
-    let mut departments: Vec<(i64, String)> = people::list_departments(&app, &v.actor)
+    render(intakes_page(&app, &v, Fields::default(), None).await?)
+}
+
+/// The intake desk; with a refusal, the new intake's form as it was typed and why not.
+async fn intakes_page(
+    app: &App,
+    v: &Viewer,
+    typed: Fields,
+    refusal: Option<&app::Error>,
+) -> Result<IntakesPage, PageError> {
+    let intakes = intakes::desk(app, &v.actor).await?;
+    let categories = catalogue::category_names(app, &v.actor).await?;
+    let mut departments: Vec<(i64, String)> = people::list_departments(app, &v.actor)
         .await?
         .into_iter()
         .map(|d| (d.id, d.name))
         .collect();
     departments.sort_by(|a, b| a.1.cmp(&b.1));
-    render(IntakesPage {
+    let message = refusal.map(ToString::to_string).unwrap_or_default();
+    Ok(IntakesPage {
         c: v.chrome("intake"),
         intakes,
         categories,
         departments,
-        hand_ins: assets::hand_ins(&app, &v.actor).await?,
-        zones: catalogue::zone_names(&app, &v.actor, true).await?,
+        hand_ins: assets::hand_ins(app, &v.actor).await?,
+        zones: catalogue::zone_names(app, &v.actor, true).await?,
+        error_field: intake_field(&message),
+        error: v.lang.say(&message),
+        typed,
+    })
+}
+
+/// Which field of the new intake's form a refusal is about.
+fn intake_field(message: &str) -> Option<&'static str> {
+    const FIELDS: [&str; 7] = [
+        "category",
+        "name",
+        "quantity",
+        "value",
+        "acquired_on",
+        "epcs",
+        "description",
+    ];
+    let (named, rest) = message.split_once(": ").unwrap_or(("", message));
+    if let Some(field) = FIELDS.iter().find(|f| **f == named) {
+        return Some(field);
+    }
+    // An item's refusal ("items[3]: …") is about what all items share, or their EPCs.
+    let said =
+        crate::app::messages::lookup(message).or_else(|| crate::app::messages::lookup(rest))?;
+    Some(match said.key {
+        "choose_category" | "no_such_category" | "no_such_category_id" => "category",
+        "give_quantity" | "intake_items" | "intake_needs_item" => "quantity",
+        "not_an_amount" | "amount_too_large" | "value_not_negative" | "amounts_not_negative" => {
+            "value"
+        }
+        "epcs_per_item" | "epc_hex" | "epc_not_hex" | "epc_given_twice" | "epc_exists"
+        | "epc_taken" => "epcs",
+        "asset_needs_name" => "name",
+        _ => return None,
     })
 }
 
@@ -186,23 +254,42 @@ async fn open_intake(
     State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let source_class = match field(&form, "source_class") {
+    match new_intake(&app, &v, &form).await {
+        Ok(id) => Ok(
+            Redirect::to(&super::done(&format!("/keeper/intakes/{id}"), "created")).into_response(),
+        ),
+        // Refused: the form again, what was typed kept, the reason beside its field.
+        Err(PageError::App(e))
+            if !matches!(e, app::Error::Internal(_) | app::Error::Unavailable(_)) =>
+        {
+            let status = super::status(&e);
+            let mut response = render(intakes_page(&app, &v, form, Some(&e)).await?)?;
+            *response.status_mut() = status;
+            Ok(response)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The intake a posted form asks for, opened: its id.
+async fn new_intake(app: &App, v: &Viewer, form: &Fields) -> Result<i64, PageError> {
+    let source_class = match field(form, "source_class") {
         "event_purchase" => SourceClass::EventPurchase,
         "abolished_body" => SourceClass::AbolishedBody,
         "institutional_reform" => SourceClass::InstitutionalReform,
         _ => SourceClass::OtherIdle,
     };
-    let category_id: i64 = field(&form, "category")
+    let category_id: i64 = field(form, "category")
         .parse()
         .map_err(|_| invalid("choose a category"))?;
-    let quantity: usize = field(&form, "quantity")
+    let quantity: usize = field(form, "quantity")
         .parse()
         .map_err(|_| invalid("give a quantity"))?;
     if !(1..=500).contains(&quantity) {
         return Err(invalid("an intake on this page takes 1 to 500 items"));
     }
-    let value = fen(field(&form, "value"))?;
-    let epcs: Vec<Text> = field(&form, "epcs")
+    let value = fen(field(form, "value"))?;
+    let epcs: Vec<Text> = field(form, "epcs")
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -214,7 +301,7 @@ async fn open_intake(
             epcs.len()
         )));
     }
-    let (name, acquired_on) = (text(&form, "name")?, day(&form, "acquired_on")?);
+    let (name, acquired_on) = (text(form, "name")?, day(form, "acquired_on")?);
     let items = (0..quantity)
         .map(|i| NewAsset {
             epc: epcs.get(i).cloned(),
@@ -229,17 +316,12 @@ async fn open_intake(
         })
         .collect();
     let new = NewIntake {
-        source_department_id: field(&form, "department").parse().ok(),
+        source_department_id: field(form, "department").parse().ok(),
         source_class,
-        description: note(&form, "description")?,
+        description: note(form, "description")?,
         items,
     };
-    let intake = intakes::open(&app, &v.actor, new).await?;
-    Ok(Redirect::to(&super::done(
-        &format!("/keeper/intakes/{}", intake.id),
-        "created",
-    ))
-    .into_response())
+    Ok(intakes::open(app, &v.actor, new).await?.id)
 }
 
 #[derive(askama::Template)]
