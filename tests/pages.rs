@@ -2068,6 +2068,13 @@ async fn the_admins_transfers_page_through_everything_and_filter_by_status(pool:
     assert!(second.body.contains("101–105 / 105"), "{}", second.body);
     assert!(!second.body.contains("id=\"page-next\""), "{}", second.body);
 
+    // Not the admin's: not theirs to work.
+    let clerk = login(&world, "requester").await;
+    assert_eq!(
+        get(&world, "/admin/transfers", &clerk).await.status,
+        StatusCode::FORBIDDEN
+    );
+
     let requested = get(&world, "/admin/transfers?status=requested", &admin).await;
     assert!(requested.body.contains("1–52 / 52"), "{}", requested.body);
     assert!(
@@ -2213,4 +2220,34 @@ async fn a_refused_intake_keeps_what_was_typed_and_says_why_beside_the_field(poo
     assert_eq!(intakes, 0, "nothing registered");
     let reply = send(intake("300", "")).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+}
+
+/// The keeper's intakes: a page at a time, by status; the form above them as ever.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_intake_desk_pages_through_every_intake_and_filters_by_status(pool: PgPool) {
+    let world = World::new(pool).await;
+    sqlx::query(
+        "insert into intakes (source_class, description, status, created_by)
+         select 'other_idle', 'delivery ' || g, case when g <= 3 then 'cancelled' else 'open' end::intake_status,
+                (select id from users where username = 'keeper')
+         from generate_series(1, 103) g",
+    )
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    let keeper = login(&world, "keeper").await;
+    let first = get(&world, "/keeper/intakes", &keeper).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert!(first.body.contains("1–100 / 103"), "{}", first.body);
+    assert!(first.body.contains("id=\"page-next\""), "{}", first.body);
+    let second = get(&world, "/keeper/intakes?page=2", &keeper).await;
+    assert!(second.body.contains("101–103 / 103"), "{}", second.body);
+    let cancelled = get(&world, "/keeper/intakes?status=cancelled", &keeper).await;
+    assert!(cancelled.body.contains("1–3 / 3"), "{}", cancelled.body);
+    assert!(cancelled.body.contains("delivery 2<"), "{}", cancelled.body);
+    assert!(
+        !cancelled.body.contains("delivery 4<"),
+        "{}",
+        cancelled.body
+    );
 }

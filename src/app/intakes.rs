@@ -11,7 +11,6 @@ use super::{App, Error, Op, Page, Paging, Reason, Result, Visibility};
 use crate::auth::Actor;
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::intakes::{self, Intake, NewIntake};
-use crate::db::Window;
 use crate::domain::lifecycle::orders::IntakeStatus;
 
 /// Intakes, newest first; a requester's own department's only.
@@ -35,14 +34,24 @@ pub async fn list(
     Ok(Page::new(window, found))
 }
 
-/// The latest intakes, for the keeper's intake desk.
-pub async fn desk(app: &App, actor: &Actor) -> Result<Vec<Intake>> {
-    let everything = intakes::Filter::default();
-    app.read(actor, Op::IntakeDesk, async |c| {
-        intakes::list(c, &everything, Window::first(100)).await
-    })
-    .await
-    .map(|(items, _)| items)
+/// The keeper's intake desk: every department's intakes, newest first, a page at a time.
+pub async fn desk(
+    app: &App,
+    actor: &Actor,
+    status: Option<IntakeStatus>,
+    paging: Paging,
+) -> Result<Page<Intake>> {
+    let filter = intakes::Filter {
+        source_department_id: None,
+        status,
+    };
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::IntakeDesk, async |c| {
+            intakes::list(c, &filter, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
 }
 
 /// Open an intake: register every item and commission its tag, all or nothing.

@@ -31,6 +31,26 @@ pub async fn list(
     Ok(Page::new(window, found))
 }
 
+/// The admin's transfer desk: every department's transfers, newest first, a page at a time.
+pub async fn desk(
+    app: &App,
+    actor: &Actor,
+    status: Option<TransferStatus>,
+    paging: Paging,
+) -> Result<Page<Transfer>> {
+    let filter = transfers::Filter {
+        department_id: None,
+        status,
+    };
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ApprovalQueue, async |c| {
+            transfers::list(c, &filter, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
+}
+
 /// Request a transfer for the requester's own department (an admin: for the one named).
 pub async fn request(app: &App, actor: &Actor, new: NewTransfer) -> Result<Transfer> {
     let department = new.department_id.or(actor.department_id);

@@ -139,7 +139,7 @@ async fn transfer_list(
         per_page: Some(super::LIST_PAGE),
         after: None,
     };
-    let found = transfers::list(&app, &v.actor, status, None, paging).await?;
+    let found = transfers::desk(&app, &v.actor, status, paging).await?;
     let status = status.map_or("", TransferStatus::as_str);
     render(TransfersPage {
         c: v.chrome("transfers"),

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
+use serde::Deserialize;
 
 use super::{
     day, fen, field, invalid, named, note, render, text, Chrome, Fields, PageError, PageResult,
@@ -15,13 +16,14 @@ use super::{
 use crate::app::assets::{self, ActionBody, ManualAction};
 use crate::app::intakes::{self, Receipt};
 use crate::app::labels::{self, PrintRequest};
-use crate::app::{self, catalogue, loans, people, App};
+use crate::app::{self, catalogue, loans, people, App, Paging};
 use crate::db::assets::{NewAsset, SourceClass};
 use crate::db::hand_ins::HandIn;
 use crate::db::intakes::{Intake, NewIntake};
 use crate::db::loans::{Condition, Inspection, Loan};
 use crate::db::reports::{Pick, Uninspected};
 use crate::domain::bounds::Text;
+use crate::domain::lifecycle::orders::IntakeStatus;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -137,9 +139,15 @@ struct IntakesPage {
     error: String,
     /// The field the refusal is about, said beside it; none: above the form.
     error_field: Option<&'static str>,
+    /// The list's status filter (empty: any) and its pages.
+    status: String,
+    pager: super::Pager,
 }
 
 impl IntakesPage {
+    fn statuses(&self) -> impl Iterator<Item = &'static str> {
+        IntakeStatus::ALL.iter().map(|s| s.as_str())
+    }
     /// What was typed into `name`, or `default` on a fresh form.
     fn typed(&self, name: &str, default: &'static str) -> String {
         match self.typed.is_empty() {
@@ -167,18 +175,44 @@ impl IntakesPage {
     }
 }
 
-async fn intake_list(v: Viewer, State(app): State<App>) -> PageResult {
-    render(intakes_page(&app, &v, Fields::default(), None).await?)
+#[derive(Debug, Default, Deserialize)]
+struct IntakesQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: String,
 }
 
-/// The intake desk; with a refusal, the new intake's form as it was typed and why not.
+async fn intake_list(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<IntakesQuery>,
+) -> PageResult {
+    render(intakes_page(&app, &v, &q, Fields::default(), None).await?)
+}
+
+/// The intake desk: its intakes a page at a time, newest first, by status; with a refusal,
+/// the new intake's form as it was typed and why not.
 async fn intakes_page(
     app: &App,
     v: &Viewer,
+    q: &IntakesQuery,
     typed: Fields,
     refusal: Option<&app::Error>,
 ) -> Result<IntakesPage, PageError> {
-    let intakes = intakes::desk(app, &v.actor).await?;
+    let status = IntakeStatus::ALL
+        .iter()
+        .copied()
+        .find(|s| s.as_str() == q.status);
+    let paging = Paging {
+        page: Some(super::page_no(&q.page)?),
+        per_page: Some(super::LIST_PAGE),
+        after: None,
+    };
+    let found = intakes::desk(app, &v.actor, status, paging).await?;
+    let status = status.map_or("", IntakeStatus::as_str);
+    let pager = super::Pager::of("/keeper/intakes", &[("status", status)], &found);
+    let intakes = found.items;
     let categories = catalogue::category_names(app, &v.actor).await?;
     let mut departments: Vec<(i64, String)> = people::list_departments(app, &v.actor)
         .await?
@@ -197,6 +231,8 @@ async fn intakes_page(
         error_field: intake_field(&message),
         error: v.lang.say(&message),
         typed,
+        status: status.to_owned(),
+        pager,
     })
 }
 
@@ -263,7 +299,8 @@ async fn open_intake(
             if !matches!(e, app::Error::Internal(_) | app::Error::Unavailable(_)) =>
         {
             let status = super::status(&e);
-            let mut response = render(intakes_page(&app, &v, form, Some(&e)).await?)?;
+            let first = IntakesQuery::default();
+            let mut response = render(intakes_page(&app, &v, &first, form, Some(&e)).await?)?;
             *response.status_mut() = status;
             Ok(response)
         }
