@@ -2251,3 +2251,35 @@ async fn the_intake_desk_pages_through_every_intake_and_filters_by_status(pool: 
         cancelled.body
     );
 }
+
+/// The keeper's stocktakes: a page at a time, newest first.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_stocktakes_page_through_every_stocktake(pool: PgPool) {
+    let world = World::new(pool).await;
+    sqlx::query(
+        "insert into stocktakes (warehouse_id, status, created_by)
+         select (select min(id) from warehouses), 'cancelled', (select id from users where username = 'keeper')
+         from generate_series(1, 101)",
+    )
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    let keeper = login(&world, "keeper").await;
+    let first = get(&world, "/keeper/stocktakes", &keeper).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert!(first.body.contains("1–100 / 101"), "{}", first.body);
+    assert!(
+        first
+            .body
+            .contains("href=\"/keeper/stocktakes?page=2\" rel=\"next\""),
+        "{}",
+        first.body
+    );
+    let second = get(&world, "/keeper/stocktakes?page=2", &keeper).await;
+    assert!(second.body.contains("101–101 / 101"), "{}", second.body);
+    assert!(
+        second.body.contains("href=\"/keeper/stocktakes/1\""),
+        "the oldest last: {}",
+        second.body
+    );
+}

@@ -11,7 +11,7 @@ use crate::auth::Actor;
 use crate::db::assets::{self, NewAsset};
 use crate::db::events::{self, Context};
 use crate::db::stocktakes::{self, NewResult, Outcome, ResultRow, StocktakeRow, StocktakeStatus};
-use crate::db::{self, catalogue, places, Window};
+use crate::db::{self, catalogue, places};
 use crate::domain::bounds::{Fen, Known as _, Note, Text};
 use crate::domain::lifecycle::AssetAction;
 use crate::engine::{self, Progress, StocktakeResult, ZoneId};
@@ -367,15 +367,17 @@ pub async fn mark_lost(app: &App, actor: &Actor, id: i64, input: MarkLost) -> Re
 
 /// The keeper's stocktakes page: the stocktakes, and the warehouses and zones to count.
 pub struct StocktakeDesk {
-    pub stocktakes: Vec<StocktakeRow>,
+    /// Newest first, a page at a time.
+    pub stocktakes: Page<StocktakeRow>,
     pub warehouses: Vec<(i64, String)>,
     pub zones: Vec<(i64, String)>,
 }
 
-pub async fn desk(app: &App, actor: &Actor) -> Result<StocktakeDesk> {
+pub async fn desk(app: &App, actor: &Actor, paging: Paging) -> Result<StocktakeDesk> {
+    let window = paging.window();
     app.read(actor, Op::StocktakeDesk, async |c| {
         Ok::<_, db::Error>(StocktakeDesk {
-            stocktakes: stocktakes::list(c, Window::first(200)).await?.0,
+            stocktakes: Page::new(window, stocktakes::list(c, window).await?),
             warehouses: places::warehouses(c)
                 .await?
                 .into_iter()

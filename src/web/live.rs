@@ -245,15 +245,33 @@ async fn acknowledge(
 struct StocktakesPage {
     c: Chrome,
     stocktakes: Vec<StocktakeRow>,
+    pager: super::Pager,
     warehouses: Vec<(i64, String)>,
     zones: Vec<(i64, String)>,
 }
 
-async fn stocktake_list(v: Viewer, State(app): State<App>) -> PageResult {
-    let desk = stocktakes::desk(&app, &v.actor).await?;
+#[derive(Debug, Default, serde::Deserialize)]
+struct StocktakesQuery {
+    #[serde(default)]
+    page: String,
+}
+
+/// The stocktakes, newest first, a page at a time; the form to start one above them.
+async fn stocktake_list(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<StocktakesQuery>,
+) -> PageResult {
+    let paging = app::Paging {
+        page: Some(super::page_no(&q.page)?),
+        per_page: Some(super::LIST_PAGE),
+        after: None,
+    };
+    let desk = stocktakes::desk(&app, &v.actor, paging).await?;
     render(StocktakesPage {
         c: v.chrome("stocktakes"),
-        stocktakes: desk.stocktakes,
+        pager: super::Pager::of("/keeper/stocktakes", &[], &desk.stocktakes),
+        stocktakes: desk.stocktakes.items,
         warehouses: desk.warehouses,
         zones: desk.zones,
     })
