@@ -467,6 +467,22 @@ async fn small_depot(pool: &PgPool) -> (i64, i64, Vec<String>) {
     (warehouse, zone, epcs)
 }
 
+/// From the stocktakes page: a stocktake of `zone` in `warehouse`, created and started.
+async fn start_stocktake(b: &Browser, warehouse: i64, zone: i64) {
+    b.find(&format!("#warehouse option[value='{warehouse}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find(&format!("#zone-{zone}"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("#create-stocktake").await.click().await.unwrap();
+    b.find("#start").await.click().await.unwrap();
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn the_stocktake_page_counts_handheld_reads_as_they_arrive(pool: PgPool) {
     depot::demo::seed(&pool, &Config::for_database(None))
@@ -489,18 +505,7 @@ async fn the_stocktake_page_counts_handheld_reads_as_they_arrive(pool: PgPool) {
         .goto(&format!("{base}/keeper/stocktakes"))
         .await
         .unwrap();
-    b.find(&format!("#warehouse option[value='{warehouse}']"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.find(&format!("#zone-{zone}"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.find("#create-stocktake").await.click().await.unwrap();
-    b.find("#start").await.click().await.unwrap();
+    start_stocktake(&b, warehouse, zone).await;
     b.wait_text("#stocktake-status", "counting").await;
     b.wait_text("#expected", "3").await;
     b.wait_text("#found", "0").await;
@@ -1130,18 +1135,7 @@ async fn a_keeper_counts_an_aisle_from_a_handheld_file_while_its_reader_is_offli
         .goto(&format!("{base}/lang/zh-CN?back=/keeper/stocktakes"))
         .await
         .unwrap();
-    b.find(&format!("#warehouse option[value='{warehouse}']"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.find(&format!("#zone-{zone}"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.find("#create-stocktake").await.click().await.unwrap();
-    b.find("#start").await.click().await.unwrap();
+    start_stocktake(&b, warehouse, zone).await;
     b.wait_text("#expected", "3").await;
     // The page says the aisle's reader is not running, and offers the handheld.
     b.wait_text("#readers [data-reader='shelf-s']", "未运行")

@@ -6,7 +6,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
 
 use super::{
     fen, field, ids, invalid, named, note, optional_text, render, text, Chrome, Fields, Lang,
@@ -116,29 +115,17 @@ impl TransfersPage {
     }
 }
 
-#[derive(Deserialize)]
-struct TransferQuery {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    page: String,
-}
-
 /// Every transfer, newest first, a page at a time, of one status or all.
 async fn transfer_list(
     v: Viewer,
     State(app): State<App>,
-    Query(q): Query<TransferQuery>,
+    Query(q): Query<super::ListQuery>,
 ) -> PageResult {
     let status = TransferStatus::ALL
         .iter()
         .copied()
         .find(|s| s.as_str() == q.status);
-    let paging = Paging {
-        page: Some(super::page_no(&q.page)?),
-        per_page: Some(super::LIST_PAGE),
-        after: None,
-    };
+    let paging = super::list_paging(&q.page)?;
     let found = transfers::desk(&app, &v.actor, status, paging).await?;
     let status = status.map_or("", TransferStatus::as_str);
     render(TransfersPage {

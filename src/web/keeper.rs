@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
 
 use super::{
     day, fen, field, invalid, named, note, render, text, Chrome, Fields, PageError, PageResult,
@@ -16,7 +15,7 @@ use super::{
 use crate::app::assets::{self, ActionBody, ManualAction};
 use crate::app::intakes::{self, Receipt};
 use crate::app::labels::{self, PrintRequest};
-use crate::app::{self, catalogue, loans, people, App, Paging};
+use crate::app::{self, catalogue, loans, people, App};
 use crate::db::assets::{NewAsset, SourceClass};
 use crate::db::hand_ins::HandIn;
 use crate::db::intakes::{Intake, NewIntake};
@@ -175,18 +174,10 @@ impl IntakesPage {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct IntakesQuery {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    page: String,
-}
-
 async fn intake_list(
     v: Viewer,
     State(app): State<App>,
-    Query(q): Query<IntakesQuery>,
+    Query(q): Query<super::ListQuery>,
 ) -> PageResult {
     render(intakes_page(&app, &v, &q, Fields::default(), None).await?)
 }
@@ -196,7 +187,7 @@ async fn intake_list(
 async fn intakes_page(
     app: &App,
     v: &Viewer,
-    q: &IntakesQuery,
+    q: &super::ListQuery,
     typed: Fields,
     refusal: Option<&app::Error>,
 ) -> Result<IntakesPage, PageError> {
@@ -204,11 +195,7 @@ async fn intakes_page(
         .iter()
         .copied()
         .find(|s| s.as_str() == q.status);
-    let paging = Paging {
-        page: Some(super::page_no(&q.page)?),
-        per_page: Some(super::LIST_PAGE),
-        after: None,
-    };
+    let paging = super::list_paging(&q.page)?;
     let found = intakes::desk(app, &v.actor, status, paging).await?;
     let status = status.map_or("", IntakeStatus::as_str);
     let pager = super::Pager::of("/keeper/intakes", &[("status", status)], &found);
@@ -299,7 +286,7 @@ async fn open_intake(
             if !matches!(e, app::Error::Internal(_) | app::Error::Unavailable(_)) =>
         {
             let status = super::status(&e);
-            let first = IntakesQuery::default();
+            let first = super::ListQuery::default();
             let mut response = render(intakes_page(&app, &v, &first, form, Some(&e)).await?)?;
             *response.status_mut() = status;
             Ok(response)

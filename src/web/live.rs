@@ -250,23 +250,13 @@ struct StocktakesPage {
     zones: Vec<(i64, String)>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct StocktakesQuery {
-    #[serde(default)]
-    page: String,
-}
-
 /// The stocktakes, newest first, a page at a time; the form to start one above them.
 async fn stocktake_list(
     v: Viewer,
     State(app): State<App>,
-    Query(q): Query<StocktakesQuery>,
+    Query(q): Query<super::ListQuery>,
 ) -> PageResult {
-    let paging = app::Paging {
-        page: Some(super::page_no(&q.page)?),
-        per_page: Some(super::LIST_PAGE),
-        after: None,
-    };
+    let paging = super::list_paging(&q.page)?;
     let desk = stocktakes::desk(&app, &v.actor, paging).await?;
     render(StocktakesPage {
         c: v.chrome("stocktakes"),

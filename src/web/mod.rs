@@ -882,6 +882,24 @@ impl IntoResponse for PageError {
 /// How many rows a list page shows; the pager leads to the rest.
 pub const LIST_PAGE: i64 = 100;
 
+/// A list page's query: a status (empty: any) and a page number.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub page: String,
+}
+
+/// The page `page` (as typed in the address) of a list, [`LIST_PAGE`] rows long.
+pub fn list_paging(page: &str) -> Result<app::Paging, PageError> {
+    Ok(app::Paging {
+        page: Some(page_no(page)?),
+        per_page: Some(LIST_PAGE),
+        after: None,
+    })
+}
+
 /// A list page's place among its pages, and the links to the pages either side: the list's
 /// address with the filters it was asked with, and `page` set.
 pub struct Pager {

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::app::assets::{self, ActionBody, AssetFilter, ManualAction};
 use crate::app::loans::{self, Issue, LoanFilter, Return};
-use crate::app::{self, catalogue, policy, App, Approval, Op, Paging, Reason};
+use crate::app::{self, catalogue, policy, App, Approval, Op, Reason};
 use crate::auth::Role;
 use crate::db::assets::Asset;
 use crate::db::events::Event;
@@ -35,14 +35,6 @@ pub fn router() -> Router<App> {
         .route("/assets", get(asset_list))
         .route("/assets/{id}", get(asset_detail))
         .route("/assets/{id}/{action}", post(asset_action))
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ListQuery {
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    page: String,
 }
 
 #[derive(askama::Template)]
@@ -72,7 +64,7 @@ impl OrdersPage {
     }
 }
 
-async fn list(v: Viewer, State(app): State<App>, Query(q): Query<ListQuery>) -> PageResult {
+async fn list(v: Viewer, State(app): State<App>, Query(q): Query<super::ListQuery>) -> PageResult {
     let status = STATUSES
         .iter()
         .find(|s| **s == q.status)
@@ -81,11 +73,7 @@ async fn list(v: Viewer, State(app): State<App>, Query(q): Query<ListQuery>) -> 
         status: status.clone(),
         department: None,
     };
-    let paging = Paging {
-        page: Some(super::page_no(&q.page)?),
-        per_page: Some(super::LIST_PAGE),
-        after: None,
-    };
+    let paging = super::list_paging(&q.page)?;
     let found = loans::list(&app, &v.actor, filter, paging).await?;
     let status = status.unwrap_or_default();
     let pager = super::Pager::of("/orders", &[("status", &status)], &found);
@@ -467,11 +455,7 @@ async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuer
         zone: id(&q.zone),
         ..Default::default()
     };
-    let paging = Paging {
-        page: Some(super::page_no(&q.page)?),
-        per_page: Some(super::LIST_PAGE),
-        after: None,
-    };
+    let paging = super::list_paging(&q.page)?;
     let found = assets::list(&app, &v.actor, filter, paging).await?;
     // Only what was understood is kept in the pager's links and the form.
     let state = state.map_or("", AssetState::as_str);
