@@ -74,7 +74,8 @@ pub struct Config {
     pub deadlines: crate::domain::deadlines::Limits,
     /// `[approvals]`: which loans the finance approver signs off after the depot.
     pub approvals: crate::domain::approvals::Chain,
-    /// The depot's time zone, as a UTC offset: pages show times in it.
+    /// The depot's time zone (default Asia/Shanghai, UTC+08:00), kept as its UTC offset: pages
+    /// show times in it, and its calendar says when a loan is late.
     pub time_zone: chrono::FixedOffset,
     /// The depot's public address (`http://…` or `https://…`, no query): EPCIS names its
     /// zones `{base_url}/zones/{id}` unless a GLN is configured. Default: `http://{listen}`.
@@ -89,16 +90,56 @@ pub fn default_time_zone() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset")
 }
 
-/// A UTC offset as the configuration writes it: `+08:00`, `-05:00`, `+0530`, `UTC`.
+/// Time zones by their tz database name that keep one offset all year (no summer time), in
+/// minutes east of UTC: a depot names its zone, and its clocks never jump.
+const FIXED_ZONES: &[(&str, i32)] = &[
+    ("Asia/Shanghai", 480),
+    ("Asia/Chongqing", 480),
+    ("Asia/Chungking", 480),
+    ("Asia/Harbin", 480),
+    ("PRC", 480),
+    ("Asia/Urumqi", 360),
+    ("Asia/Kashgar", 360),
+    ("Asia/Hong_Kong", 480),
+    ("Hongkong", 480),
+    ("Asia/Macau", 480),
+    ("Asia/Macao", 480),
+    ("Asia/Taipei", 480),
+    ("Asia/Singapore", 480),
+    ("Asia/Kuala_Lumpur", 480),
+    ("Asia/Manila", 480),
+    ("Asia/Tokyo", 540),
+    ("Asia/Seoul", 540),
+    ("Asia/Kolkata", 330),
+    ("Asia/Calcutta", 330),
+    ("Asia/Bangkok", 420),
+    ("Asia/Ho_Chi_Minh", 420),
+    ("Asia/Jakarta", 420),
+    ("Asia/Dubai", 240),
+    ("Etc/UTC", 0),
+    ("Etc/GMT", 0),
+    ("GMT", 0),
+];
+
+/// The depot's time zone as the configuration writes it: a UTC offset (`+08:00`, `-05:00`,
+/// `+0530`, `UTC`) or the tz database name of a zone without summer time (`Asia/Shanghai`).
 pub fn parse_time_zone(text: &str) -> Result<chrono::FixedOffset, ConfigError> {
     let bad = || {
         ConfigError::Invalid(format!(
-            "time_zone: {text:?} is not a UTC offset such as \"+08:00\""
+            "time_zone: {text:?} is neither a UTC offset such as \"+08:00\" nor the name of a \
+             zone that keeps no summer time such as \"Asia/Shanghai\" (for a zone with summer \
+             time, give the offset the depot keeps)"
         ))
     };
     let t = text.trim();
     if t.eq_ignore_ascii_case("utc") || t == "Z" {
         return Ok(chrono::FixedOffset::east_opt(0).expect("zero"));
+    }
+    if let Some((_, minutes)) = FIXED_ZONES
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(t))
+    {
+        return Ok(chrono::FixedOffset::east_opt(minutes * 60).expect("a valid offset"));
     }
     let (sign, rest) = match t.as_bytes().first() {
         Some(b'+') => (1, &t[1..]),
@@ -633,7 +674,26 @@ mod tests {
             -(5 * 3600 + 1800)
         );
         assert_eq!(parse_time_zone("UTC").unwrap().local_minus_utc(), 0);
-        for bad in ["Asia/Shanghai", "+8", "+25:00", "+08:60", "", "08:00"] {
+        assert_eq!(
+            parse_time_zone("Asia/Shanghai").unwrap(),
+            default_time_zone()
+        );
+        assert_eq!(parse_time_zone(" prc ").unwrap(), default_time_zone());
+        assert_eq!(
+            parse_time_zone("Asia/Kolkata").unwrap().local_minus_utc(),
+            5 * 3600 + 1800
+        );
+        let summer = parse_time_zone("Europe/Berlin").unwrap_err().to_string();
+        assert!(summer.contains("summer time"), "{summer}");
+        for bad in [
+            "Europe/Berlin",
+            "Asia/Nowhere",
+            "+8",
+            "+25:00",
+            "+08:60",
+            "",
+            "08:00",
+        ] {
             assert!(parse_time_zone(bad).is_err(), "{bad}");
         }
     }

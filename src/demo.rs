@@ -22,7 +22,7 @@ use crate::db::people::{self, NewDepartment, NewUserRow};
 use crate::db::places::{self, NewCategory, NewWarehouse, NewZone};
 use crate::db::transfers::{self, NewTransfer};
 use crate::db::Window;
-use crate::domain::bounds::{Day, Fen, Known as _, Months};
+use crate::domain::bounds::{Day, Fen, Known as _, Months, Text};
 use crate::domain::lifecycle::AssetAction;
 
 pub const PASSWORD: &str = "demo";
@@ -85,10 +85,25 @@ struct World {
     today: NaiveDate,
 }
 
+/// A demo name written in both languages, "Folding table 折叠桌": the register keeps the
+/// English as its name and the 中文 beside it, so each page says it in one language.
+fn bilingual(written: &str) -> (Text, Option<Text>) {
+    match written.find(|c: char| c as u32 >= 0x2E80) {
+        Some(at) => (
+            written[..at].trim().known(),
+            Some(written[at..].trim().known()),
+        ),
+        None => (written.known(), None),
+    }
+}
+
 async fn department(conn: &mut PgConnection, code: &str, name: &str) -> anyhow::Result<i64> {
+    let (name, name_zh) = bilingual(name);
     let new = NewDepartment {
         code: code.known(),
-        name: name.known(),
+        name,
+        name_zh,
+        name_en: None,
     };
     Ok(people::create_department(conn, &new).await?.id)
 }
@@ -99,10 +114,13 @@ async fn warehouse(
     name: &str,
     address: &str,
 ) -> anyhow::Result<i64> {
+    let (name, name_zh) = bilingual(name);
     let new = NewWarehouse {
         code: code.known(),
-        name: name.known(),
+        name,
         address: address.known(),
+        name_zh,
+        name_en: None,
     };
     Ok(places::create_warehouse(conn, &new).await?.id)
 }
@@ -161,10 +179,13 @@ impl World {
             (central, "GOUT", "Gate, outside 门禁外侧", "gate_outside"),
             (east, "A", "Aisle A 甲区", "storage"),
         ] {
+            let (name, name_zh) = bilingual(name);
             let new = NewZone {
                 code: code.known(),
-                name: name.known(),
+                name,
                 kind: kind.known(),
+                name_zh,
+                name_en: None,
             };
             zones.push(places::create_zone(conn, warehouse, &new).await?.id);
         }
@@ -177,9 +198,11 @@ impl World {
                 "PRJ" | "LAP" => 6,
                 _ => 5,
             };
+            let (name, name_zh) = bilingual(name);
             let new = NewCategory {
                 code: code.known(),
-                name: name.known(),
+                name,
+                name_zh,
                 useful_life_months: Some(Months::known(years * 12)),
                 daily_rent_fen: rent.map(Fen::known),
                 ..Default::default()
@@ -382,7 +405,8 @@ impl World {
         let ctx = Context::by(self.keeper).reason("exhibition panels back from the framer");
         let panels = NewCategory {
             code: "PNL".known(),
-            name: "Exhibition panel 展板".known(),
+            name: "Exhibition panel".known(),
+            name_zh: Some("展板".known()),
             useful_life_months: Some(Months::known(5 * 12)),
             daily_rent_fen: Some(Fen::known(1_000)),
             ..Default::default()

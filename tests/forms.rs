@@ -581,6 +581,44 @@ async fn the_admin_edits_disables_and_resets_a_user_on_the_web(pool: PgPool) {
     );
     assert!(reply.body.contains("不是电子邮件地址"), "{}", reply.body);
     assert!(reply.body.contains("value=\"王会计\"") && reply.body.contains("not-an-address"));
+    // Beside the e-mail field, which says it is the one at fault; the role and department
+    // as chosen.
+    assert!(
+        reply.body.contains("aria-invalid=\"true\" aria-describedby=\"email-error\"><p class=\"error\" role=\"alert\" id=\"email-error\">"),
+        "{}",
+        reply.body
+    );
+    assert!(!reply.body.contains("id=\"form-error\""), "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains(&format!("<option value=\"{culture}\" selected>")),
+        "{}",
+        reply.body
+    );
+    // No role chosen (a forged select): said beside the role, the name as typed.
+    let reply = post(
+        &world,
+        &path,
+        &cookie,
+        &[
+            ("csrf", &token),
+            ("display_name", "王会计"),
+            ("email", ""),
+            ("role", "superuser"),
+            ("department", &culture),
+        ],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("id=\"role-error\""), "{}", reply.body);
+    assert!(reply.body.contains("请选择角色"), "{}", reply.body);
+    assert!(reply.body.contains("value=\"王会计\""), "{}", reply.body);
     let reply = post(
         &world,
         &path,
@@ -615,6 +653,11 @@ async fn the_admin_edits_disables_and_resets_a_user_on_the_web(pool: PgPool) {
     .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("密码至少 10 个字符"), "{}", reply.body);
+    assert!(
+        reply.body.contains("id=\"password-error\""),
+        "beside the new password, not the details: {}",
+        reply.body
+    );
     let reply = post(
         &world,
         &path,

@@ -842,7 +842,7 @@ async fn a_disposal_goes_from_proposal_to_proceeds_remitted_and_the_auditor_find
     let list = get(&world, "/disposals", &auditor).await;
     assert!(list.body.contains("¥800.00") && list.body.contains("GK-2030-0042"));
     assert!(
-        !list.body.contains("action=\"/disposals\""),
+        !list.body.contains("method=\"post\" action=\"/disposals\""),
         "an auditor is not offered the proposal form"
     );
     let dashboard = get(&world, "/reports", &auditor).await;
@@ -2282,4 +2282,275 @@ async fn the_stocktakes_page_through_every_stocktake(pool: PgPool) {
         "the oldest last: {}",
         second.body
     );
+}
+
+/// Disposals, compensation cases, market rentals and users: a page at a time, with a status
+/// filter kept in the pager; the disposals' proceeds are every remitted sale's, not the
+/// page's.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_disposals_cases_rentals_and_users_page_through_everything(pool: PgPool) {
+    let world = World::new(pool).await;
+    let asset = world.stock(world.tables, 1).await[0];
+    world.approved_loan(&[asset]).await;
+    let setup = [
+        // The oldest three are remitted (¥10.00 each): the last page's, on every page's total.
+        "insert into disposals (reason, status, requested_by, appraised_value_fen, method, sale_price_fen, buyer, receipt_number, remitted_at)
+         select 'worn out ' || g, case when g <= 3 then 'remitted' else 'requested' end::disposal_status,
+                (select id from users where username = 'admin'), 2000,
+                case when g <= 3 then 'auction' end, case when g <= 3 then 1000 end,
+                case when g <= 3 then 'Auction House' end, case when g <= 3 then 'R-' || g end,
+                case when g <= 3 then now() end
+         from generate_series(1, 103) g",
+        "insert into compensations (asset_id, department_id, kind, status, amount_fen)
+         select (select min(id) from assets), (select id from departments where code = 'FIN'), 'damage',
+                case when g <= 2 then 'waived' else 'open' end::compensation_status, 100 * g
+         from generate_series(1, 102) g",
+        "insert into rentals (loan_id, department_id, supplier, category_id, quantity, starts_on, ends_on, daily_price_fen, total_fen, status, created_by)
+         select (select min(id) from loans), (select id from departments where code = 'FIN'), 'Supplier ' || g,
+                (select id from categories where code = 'TBL'), 1, current_date, current_date, 100, 100,
+                case when g <= 4 then 'cancelled' else 'ordered' end::rental_status,
+                (select id from users where username = 'admin')
+         from generate_series(1, 104) g",
+        "insert into users (username, display_name, role, password_hash)
+         select 'clerk' || lpad(g::text, 3, '0'), 'Clerk ' || g, 'keeper', 'x'
+         from generate_series(1, 100) g",
+    ];
+    for sql in setup {
+        sqlx::query(sql).execute(&world.pool).await.unwrap();
+    }
+    let admin = login(&world, "admin").await;
+    for (list, total, status, filtered, last) in [
+        ("/disposals", 103, "remitted", 3, "worn out 1<"),
+        ("/compensations", 102, "waived", 2, ""),
+        ("/rentals", 104, "cancelled", 4, "Supplier 1<"),
+    ] {
+        let first = get(&world, list, &admin).await;
+        assert_eq!(first.status, StatusCode::OK, "{list}: {}", first.body);
+        assert!(
+            first.body.contains(&format!("1–100 / {total}")),
+            "{list}: {}",
+            first.body
+        );
+        assert!(
+            first
+                .body
+                .contains(&format!("href=\"{list}?page=2\" rel=\"next\"")),
+            "{list}: {}",
+            first.body
+        );
+        let second = get(&world, &format!("{list}?page=2"), &admin).await;
+        assert!(
+            second.body.contains(&format!("101–{total} / {total}")),
+            "{list}: {}",
+            second.body
+        );
+        assert!(
+            !second.body.contains("id=\"page-next\""),
+            "{list}: {}",
+            second.body
+        );
+        if !last.is_empty() {
+            assert!(!first.body.contains(last), "{list}: newest first");
+            assert!(second.body.contains(last), "{list}: the oldest last");
+        }
+        let only = get(&world, &format!("{list}?status={status}"), &admin).await;
+        assert!(
+            only.body.contains(&format!("1–{filtered} / {filtered}")),
+            "{list}?status={status}: {}",
+            only.body
+        );
+        assert!(
+            only.body.contains(&format!("value=\"{status}\" selected")),
+            "{list}: the filter shown as chosen"
+        );
+    }
+    // The proceeds are every remitted sale's: ¥30.00, though none is on the first page.
+    let first = get(&world, "/disposals", &admin).await;
+    assert!(first.body.contains("¥30.00"), "{}", first.body);
+
+    // The users: 100 clerks and the world's six, by login.
+    let registers = get(&world, "/admin/registers", &admin).await;
+    assert_eq!(registers.status, StatusCode::OK, "{}", registers.body);
+    assert!(registers.body.contains("1–100 / 106"), "{}", registers.body);
+    let second = get(&world, "/admin/registers?page=2", &admin).await;
+    assert!(second.body.contains("101–106 / 106"), "{}", second.body);
+    assert!(second.body.contains(">requester2<"), "{}", second.body);
+    assert!(!second.body.contains(">clerk001<"), "{}", second.body);
+
+    // A department's clerk pages through its own cases only.
+    let finance = login(&world, "requester").await;
+    let theirs = get(&world, "/compensations", &finance).await;
+    assert!(theirs.body.contains("1–100 / 102"), "{}", theirs.body);
+    let culture = login(&world, "requester2").await;
+    let none = get(&world, "/compensations", &culture).await;
+    assert_eq!(none.status, StatusCode::OK, "{}", none.body);
+    assert!(!none.body.contains("href=\"/assets/"), "{}", none.body);
+    assert!(!none.body.contains("id=\"page-next\""), "{}", none.body);
+}
+
+/// A department, warehouse, zone or category kept in both languages is named in the viewer's
+/// on every page: the registers, the catalogue's choices, the asset list and an asset's page.
+#[sqlx::test(migrations = "./migrations")]
+async fn names_kept_in_both_languages_are_said_in_the_viewers(pool: PgPool) {
+    let world = World::new(pool).await;
+    for sql in [
+        "update categories set name_zh = '折叠桌' where code = 'TBL'",
+        "update departments set name_zh = '财政局' where code = 'FIN'",
+        "update warehouses set name_zh = '主仓库' where code = 'W1'",
+        "update zones set name_zh = '甲区' where code = 'A'",
+    ] {
+        sqlx::query(sql).execute(&world.pool).await.unwrap();
+    }
+    world.stock(world.tables, 1).await;
+    let admin = login(&world, "admin").await;
+    let zh = format!("{admin}; lang=zh-CN");
+    let en = format!("{admin}; lang=en");
+
+    let page = get(&world, "/admin/registers", &zh).await;
+    for said in ["财政局", "主仓库", "甲区"] {
+        assert!(page.body.contains(said), "{said}: {}", page.body);
+    }
+    assert!(!page.body.contains(">Finance Bureau<"), "{}", page.body);
+    assert!(
+        page.body.contains("Culture Bureau"),
+        "a name kept once stays as written"
+    );
+    let page = get(&world, "/admin/registers", &en).await;
+    assert!(page.body.contains(">Finance Bureau<"), "{}", page.body);
+    assert!(!page.body.contains("财政局"), "{}", page.body);
+
+    let list = get(&world, "/assets", &zh).await;
+    assert!(list.body.contains("<td>折叠桌</td>"), "{}", list.body);
+    assert!(
+        list.body.contains("主仓库 · 甲区"),
+        "the zone filter: {}",
+        list.body
+    );
+    let list = get(&world, "/assets", &en).await;
+    assert!(
+        list.body.contains("<td>folding table</td>"),
+        "{}",
+        list.body
+    );
+
+    let clerk = login(&world, "requester").await;
+    let form = get(&world, "/loans/new", &format!("{clerk}; lang=zh-CN")).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(form.body.contains(">折叠桌<"), "{}", form.body);
+
+    // Added from the registers page with both names: said at once in each language.
+    let page = get(&world, "/admin/registers", &en).await;
+    let token = page.csrf();
+    let added = post(
+        &world,
+        "/admin/departments",
+        &admin,
+        &[
+            ("csrf", &token),
+            ("code", "EDU"),
+            ("name", "Education Bureau"),
+            ("name_zh", "教育局"),
+            ("name_en", ""),
+        ],
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    assert!(get(&world, "/admin/registers", &zh)
+        .await
+        .body
+        .contains("教育局"));
+    assert!(get(&world, "/admin/registers", &en)
+        .await
+        .body
+        .contains(">Education Bureau<"));
+    let stored: (Option<String>, Option<String>) =
+        sqlx::query_as("select name_zh, name_en from departments where code = 'EDU'")
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        (Some("教育局".into()), None),
+        "an empty name is none"
+    );
+}
+
+/// A stocktake asked of one warehouse with a zone of another is refused beside the zones, in
+/// the keeper's language, with the warehouse and zones as chosen; nothing is started.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_stocktake_says_why_beside_the_zones_and_keeps_the_choice(pool: PgPool) {
+    let world = World::new(pool).await;
+    let east: i64 = sqlx::query_scalar(
+        "insert into warehouses (code, name) values ('W2', 'East depot') returning id",
+    )
+    .fetch_one(&world.pool)
+    .await
+    .unwrap();
+    let far: i64 = sqlx::query_scalar(
+        "insert into zones (warehouse_id, code, name) values ($1, 'E', 'East aisle') returning id",
+    )
+    .bind(east)
+    .fetch_one(&world.pool)
+    .await
+    .unwrap();
+    let keeper = format!("{}; lang=zh-CN", login(&world, "keeper").await);
+    let page = get(&world, "/keeper/stocktakes", &keeper).await;
+    let token = page.csrf();
+    let (warehouse, shelf, far) = (
+        world.warehouse.to_string(),
+        world.shelf.to_string(),
+        far.to_string(),
+    );
+    let reply = post(
+        &world,
+        "/keeper/stocktakes",
+        &keeper,
+        &[
+            ("csrf", &token),
+            ("warehouse", &warehouse),
+            ("zone", &shelf),
+            ("zone", &far),
+        ],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("id=\"zones-error\""), "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains(&format!("区域 {far} 不在仓库 {warehouse} 中")),
+        "{}",
+        reply.body
+    );
+    for kept in [
+        format!("<option value=\"{warehouse}\" selected>"),
+        format!("value=\"{}\" checked>", world.shelf),
+        format!("value=\"{far}\" checked>"),
+    ] {
+        assert!(reply.body.contains(&kept), "{kept}: {}", reply.body);
+    }
+    let started: i64 = sqlx::query_scalar("select count(*) from stocktakes")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(started, 0);
+
+    // Chosen right, it starts.
+    let reply = post(
+        &world,
+        "/keeper/stocktakes",
+        &keeper,
+        &[
+            ("csrf", &token),
+            ("warehouse", &warehouse),
+            ("zone", &shelf),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
 }

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::policy::department_filter;
-use super::{App, Error, Op, Result};
+use super::{App, Error, Op, Page, Paging, Result};
 use crate::auth::Actor;
 use crate::db::catalogue::{self, Listing, Offer, Search};
 use crate::db::people::{self, Department, UserListing};
@@ -26,6 +26,7 @@ pub async fn create_warehouse(app: &App, actor: &Actor, new: NewWarehouse) -> Re
         places::create_warehouse(c, &new).await
     })
     .await
+    .inspect(|_| app.names.forget())
 }
 
 pub async fn warehouse(app: &App, actor: &Actor, id: i64) -> Result<Warehouse> {
@@ -45,6 +46,7 @@ pub async fn update_warehouse(
         places::update_warehouse(c, id, &change).await
     })
     .await
+    .inspect(|_| app.names.forget())
 }
 
 pub async fn delete_warehouse(app: &App, actor: &Actor, id: i64) -> Result<()> {
@@ -71,6 +73,7 @@ pub async fn create_zone(
         places::create_zone(c, warehouse_id, &new).await
     })
     .await
+    .inspect(|_| app.names.forget())
 }
 
 pub async fn zone(app: &App, actor: &Actor, id: i64) -> Result<Zone> {
@@ -83,6 +86,7 @@ pub async fn update_zone(app: &App, actor: &Actor, id: i64, change: ZoneChange) 
         places::update_zone(c, id, &change).await
     })
     .await
+    .inspect(|_| app.names.forget())
 }
 
 pub async fn delete_zone(app: &App, actor: &Actor, id: i64) -> Result<()> {
@@ -124,6 +128,7 @@ pub async fn create_category(app: &App, actor: &Actor, new: NewCategory) -> Resu
         places::create_category(c, &new).await
     })
     .await
+    .inspect(|_| app.names.forget())
 }
 
 pub async fn category(app: &App, actor: &Actor, id: i64) -> Result<Category> {
@@ -143,6 +148,7 @@ pub async fn update_category(
         places::update_category(c, id, &change).await
     })
     .await
+    .inspect(|_| app.names.forget())
 }
 
 pub async fn delete_category(app: &App, actor: &Actor, id: i64) -> Result<()> {
@@ -204,17 +210,19 @@ pub async fn browse(app: &App, actor: &Actor, b: Browse) -> Result<(Vec<Offer>, 
 
 /// The registers an admin keeps: users, departments, warehouses and zones.
 pub struct Registers {
-    pub users: Vec<UserListing>,
+    /// A page of the users, by login.
+    pub users: Page<UserListing>,
     pub departments: Vec<Department>,
     pub warehouses: Vec<Warehouse>,
     /// (warehouse, code, name, kind)
     pub zones: Vec<(String, String, String, String)>,
 }
 
-pub async fn registers(app: &App, actor: &Actor) -> Result<Registers> {
+pub async fn registers(app: &App, actor: &Actor, users: Paging) -> Result<Registers> {
+    let window = users.window();
     app.read(actor, Op::Registers, async |c| {
         Ok::<_, crate::db::Error>(Registers {
-            users: people::user_listing(c).await?,
+            users: Page::new(window, people::user_listing(c, window).await?),
             departments: people::departments(c).await?,
             warehouses: places::warehouses(c).await?,
             zones: places::zone_listing(c).await?,

@@ -9,7 +9,7 @@ use super::{App, Error, Op, Page, Paging, Reason, Result, Visibility};
 use crate::auth::Actor;
 use crate::db::disposals::{self, Disposal, NewDisposal};
 use crate::db::events::{self, Context, Event, OrderKind};
-use crate::domain::bounds::{Fen, Text};
+use crate::domain::bounds::{Fen, FenSum, Text};
 use crate::domain::lifecycle::orders::DisposalStatus;
 
 /// Disposals, newest first.
@@ -26,6 +26,14 @@ pub async fn list(
         })
         .await?;
     Ok(Page::new(window, found))
+}
+
+/// What the sales of every disposal remitted to the treasury, in fen.
+pub async fn remitted(app: &App, actor: &Actor) -> Result<FenSum> {
+    app.read(actor, Op::ListDisposals, async |c| {
+        disposals::remitted(c).await
+    })
+    .await
 }
 
 /// Put assets in stock or in repair forward for disposal.

@@ -483,15 +483,22 @@ pub async fn compensations(
     Ok(Page::new(window, found))
 }
 
-/// The latest compensation cases: to settle (the staff's page), to follow (the auditor's), or
-/// a department's own, against it (a requester's).
-pub async fn compensation_desk(app: &App, actor: &Actor) -> Result<Vec<Compensation>> {
+/// Compensation cases, newest first, a page at a time: to settle (the staff's page), to
+/// follow (the auditor's), or a department's own, against it (a requester's).
+pub async fn compensation_desk(
+    app: &App,
+    actor: &Actor,
+    status: Option<CompensationStatus>,
+    paging: Paging,
+) -> Result<Page<Compensation>> {
     let department = department_filter(actor, Op::CompensationDesk);
-    app.read(actor, Op::CompensationDesk, async |c| {
-        compensations::list(c, department, None, Window::first(200)).await
-    })
-    .await
-    .map(|(items, _)| items)
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::CompensationDesk, async |c| {
+            compensations::list(c, department, status, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
 }
 
 pub async fn compensation(app: &App, actor: &Actor, id: i64) -> Result<Compensation> {

@@ -46,6 +46,8 @@ pub mod limits;
 pub mod loans;
 /// The message catalogue: the layer's errors in English and Chinese, each with a key.
 pub mod messages;
+/// Names in the viewer's language: departments, warehouses, zones and categories.
+pub mod names;
 /// Notifications: inboxes, and the notifier that fills them and sends e-mail.
 pub mod notices;
 /// Departments and users.
@@ -93,6 +95,8 @@ pub struct App {
     pub streams: Arc<limits::Streams>,
     /// The SMTP relay notifications are e-mailed through; `None`: no e-mail.
     pub mailer: Option<Arc<crate::mail::Mailer>>,
+    /// Names kept in another language, as last read.
+    pub names: Arc<names::Names>,
 }
 
 impl App {
@@ -117,6 +121,7 @@ impl App {
             closing: Default::default(),
             guard: Default::default(),
             streams: Default::default(),
+            names: Default::default(),
         }
     }
 

@@ -18,7 +18,9 @@ pub async fn list_departments(app: &App, actor: &Actor) -> Result<Vec<Department
 
 pub async fn create_department(app: &App, actor: &Actor, new: NewDepartment) -> Result<Department> {
     authorize(actor, Op::CreateDepartment, Target::Nothing)?;
-    Ok(people::create_department(&mut *app.pool.acquire().await?, &new).await?)
+    let created = people::create_department(&mut *app.pool.acquire().await?, &new).await?;
+    app.names.forget();
+    Ok(created)
 }
 
 pub async fn get_department(app: &App, actor: &Actor, id: i64) -> Result<Department> {
@@ -33,7 +35,9 @@ pub async fn update_department(
     change: DepartmentChange,
 ) -> Result<Department> {
     authorize(actor, Op::UpdateDepartment, Target::Nothing)?;
-    Ok(people::update_department(&mut *app.pool.acquire().await?, id, &change).await?)
+    let changed = people::update_department(&mut *app.pool.acquire().await?, id, &change).await?;
+    app.names.forget();
+    Ok(changed)
 }
 
 pub async fn delete_department(app: &App, actor: &Actor, id: i64) -> Result<()> {

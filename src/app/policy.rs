@@ -731,6 +731,13 @@ pub fn role_name(role: Role) -> &'static str {
     }
 }
 
+/// The role a form or a file names by [`role_name`].
+pub fn role_named(name: &str) -> Option<Role> {
+    [Admin, Keeper, Requester, Auditor, Finance]
+        .into_iter()
+        .find(|r| role_name(*r) == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,7 +50,7 @@ pub struct Stocktake {
     pub results: Vec<ResultRow>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewStocktake {
     pub warehouse_id: i64,

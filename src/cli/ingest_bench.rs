@@ -61,7 +61,7 @@ async fn load(pool: &sqlx::PgPool, args: &IngestBenchArgs) -> anyhow::Result<()>
     let warehouse = db::places::NewWarehouse {
         code: "BENCH".known(),
         name: "bench".known(),
-        address: Default::default(),
+        ..Default::default()
     };
     let warehouse = db::places::create_warehouse(&mut conn, &warehouse)
         .await?
@@ -72,6 +72,7 @@ async fn load(pool: &sqlx::PgPool, args: &IngestBenchArgs) -> anyhow::Result<()>
             code: format!("Z{r}").known(),
             name: format!("Z{r}").known(),
             kind: "storage".known(),
+            ..Default::default()
         };
         let zone = db::places::create_zone(&mut conn, warehouse, &zone)
             .await?

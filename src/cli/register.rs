@@ -172,6 +172,7 @@ async fn import_once(
             &db::people::NewDepartment {
                 code: "FIN".known(),
                 name: "Finance Bureau".known(),
+                ..Default::default()
             },
         )
         .await?;
@@ -181,7 +182,7 @@ async fn import_once(
             &db::places::NewWarehouse {
                 code: "W1".known(),
                 name: "Main depot".known(),
-                address: Default::default(),
+                ..Default::default()
             },
         )
         .await?;
@@ -193,6 +194,7 @@ async fn import_once(
                     code: zone.known(),
                     name: zone.known(),
                     kind: "storage".known(),
+                    ..Default::default()
                 },
             )
             .await?;

@@ -162,6 +162,15 @@ pub async fn list(
     page(conn, SELECT, WHERE, "d.id desc", args![status], window).await
 }
 
+/// The proceeds of every remitted sale, summed as `numeric` (it never overflows).
+pub async fn remitted(conn: &mut PgConnection) -> Result<FenSum> {
+    Ok(sqlx::query_scalar(
+        "select coalesce(sum(sale_price_fen), 0)::text from disposals where status = 'remitted'",
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
 /// What an action writes besides the status; `None` leaves a column as it is.
 #[derive(Debug, Default, Serialize)]
 struct Change<'a> {

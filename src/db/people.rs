@@ -14,16 +14,26 @@ pub struct Department {
     pub id: i64,
     pub code: String,
     pub name: String,
+    /// The name in 中文, where it differs from `name`; pages in 中文 show it.
+    pub name_zh: Option<String>,
+    /// The name in English, where it differs from `name`; pages in English show it.
+    pub name_en: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewDepartment {
     #[schema(value_type = crate::domain::bounds::FilledText)]
     pub code: Text,
     #[schema(value_type = crate::domain::bounds::FilledText)]
     pub name: Text,
+    /// The name in 中文, where it differs from `name`; omitted: none.
+    #[serde(default)]
+    pub name_zh: Option<Text>,
+    /// The name in English, where it differs from `name`; omitted: none.
+    #[serde(default)]
+    pub name_en: Option<Text>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -33,6 +43,10 @@ pub struct DepartmentChange {
     pub code: Option<Text>,
     #[schema(value_type = Option<crate::domain::bounds::FilledText>)]
     pub name: Option<Text>,
+    /// The name in 中文; `""`: none any more; omitted: unchanged.
+    pub name_zh: Option<Text>,
+    /// The name in English; `""`: none any more; omitted: unchanged.
+    pub name_en: Option<Text>,
 }
 
 pub async fn departments(conn: &mut PgConnection) -> Result<Vec<Department>> {
@@ -60,13 +74,16 @@ pub async fn department_by_code(conn: &mut PgConnection, code: &str) -> Result<O
 }
 
 pub async fn create_department(conn: &mut PgConnection, new: &NewDepartment) -> Result<Department> {
-    Ok(
-        sqlx::query_as("insert into departments (code, name) values ($1, $2) returning *")
-            .bind(new.code.trim())
-            .bind(new.name.trim())
-            .fetch_one(conn)
-            .await?,
+    Ok(sqlx::query_as(
+        "insert into departments (code, name, name_zh, name_en)
+             values ($1, $2, nullif(btrim($3), ''), nullif(btrim($4), '')) returning *",
     )
+    .bind(new.code.trim())
+    .bind(new.name.trim())
+    .bind(&new.name_zh)
+    .bind(&new.name_en)
+    .fetch_one(conn)
+    .await?)
 }
 
 pub async fn update_department(
@@ -75,11 +92,16 @@ pub async fn update_department(
     change: &DepartmentChange,
 ) -> Result<Department> {
     sqlx::query_as(
-        "update departments set code = coalesce($2, code), name = coalesce($3, name) where id = $1 returning *",
+        "update departments set code = coalesce($2, code), name = coalesce($3, name),
+            name_zh = case when $4::text is null then name_zh else nullif(btrim($4), '') end,
+            name_en = case when $5::text is null then name_en else nullif(btrim($5), '') end
+         where id = $1 returning *",
     )
     .bind(id)
     .bind(change.code.as_deref().map(str::trim))
     .bind(change.name.as_deref().map(str::trim))
+    .bind(&change.name_zh)
+    .bind(&change.name_en)
     .fetch_optional(conn)
     .await?
     .or_not_found(|| format!("department {id}"))
@@ -184,13 +206,20 @@ pub async fn count_users(conn: &mut PgConnection) -> Result<i64> {
 }
 
 /// Every user with their department's name, by username.
-pub async fn user_listing(conn: &mut PgConnection) -> Result<Vec<UserListing>> {
-    Ok(sqlx::query_as(
+pub async fn user_listing(
+    conn: &mut PgConnection,
+    window: super::Window,
+) -> Result<(Vec<UserListing>, super::Total)> {
+    super::page(
+        conn,
         "select u.id, u.username, u.display_name, u.role, d.name as department, u.active
-         from users u left join departments d on d.id = u.department_id order by u.username",
+         from users u left join departments d on d.id = u.department_id",
+        "",
+        "u.username",
+        args![],
+        window,
     )
-    .fetch_all(conn)
-    .await?)
+    .await
 }
 
 pub async fn user(conn: &mut PgConnection, id: i64) -> Result<User> {

@@ -16,15 +16,25 @@ pub struct Warehouse {
     pub id: i64,
     pub code: String,
     pub name: String,
+    /// The name in 中文, where it differs from `name`; pages in 中文 show it.
+    pub name_zh: Option<String>,
+    /// The name in English, where it differs from `name`; pages in English show it.
+    pub name_en: Option<String>,
     pub address: String,
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWarehouse {
     pub code: Text,
     pub name: Text,
+    /// The name in 中文, where it differs from `name`; omitted: none.
+    #[serde(default)]
+    pub name_zh: Option<Text>,
+    /// The name in English, where it differs from `name`; omitted: none.
+    #[serde(default)]
+    pub name_en: Option<Text>,
     #[serde(default)]
     pub address: Text,
 }
@@ -34,6 +44,10 @@ pub struct NewWarehouse {
 pub struct WarehouseChange {
     pub code: Option<Text>,
     pub name: Option<Text>,
+    /// The name in 中文; `""`: none any more; omitted: unchanged.
+    pub name_zh: Option<Text>,
+    /// The name in English; `""`: none any more; omitted: unchanged.
+    pub name_en: Option<Text>,
     pub address: Option<Text>,
 }
 
@@ -53,11 +67,14 @@ pub async fn warehouse(conn: &mut PgConnection, id: i64) -> Result<Warehouse> {
 
 pub async fn create_warehouse(conn: &mut PgConnection, new: &NewWarehouse) -> Result<Warehouse> {
     Ok(sqlx::query_as(
-        "insert into warehouses (code, name, address) values ($1, $2, $3) returning *",
+        "insert into warehouses (code, name, address, name_zh, name_en)
+         values ($1, $2, $3, nullif(btrim($4), ''), nullif(btrim($5), '')) returning *",
     )
     .bind(new.code.trim())
     .bind(new.name.trim())
     .bind(&new.address)
+    .bind(&new.name_zh)
+    .bind(&new.name_en)
     .fetch_one(conn)
     .await?)
 }
@@ -68,13 +85,17 @@ pub async fn update_warehouse(
     change: &WarehouseChange,
 ) -> Result<Warehouse> {
     sqlx::query_as(
-        "update warehouses set code = coalesce($2, code), name = coalesce($3, name), address = coalesce($4, address)
+        "update warehouses set code = coalesce($2, code), name = coalesce($3, name), address = coalesce($4, address),
+            name_zh = case when $5::text is null then name_zh else nullif(btrim($5), '') end,
+            name_en = case when $6::text is null then name_en else nullif(btrim($6), '') end
          where id = $1 returning *",
     )
     .bind(id)
     .bind(&change.code)
     .bind(&change.name)
     .bind(&change.address)
+    .bind(&change.name_zh)
+    .bind(&change.name_en)
     .fetch_optional(conn)
     .await?
     .or_not_found(|| format!("warehouse {id}"))
@@ -97,16 +118,26 @@ pub struct Zone {
     pub warehouse_id: i64,
     pub code: String,
     pub name: String,
+    /// The name in 中文, where it differs from `name`; pages in 中文 show it.
+    pub name_zh: Option<String>,
+    /// The name in English, where it differs from `name`; pages in English show it.
+    pub name_en: Option<String>,
     /// storage, staging, gate_inside or gate_outside
     pub kind: String,
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewZone {
     pub code: Text,
     pub name: Text,
+    /// The name in 中文, where it differs from `name`; omitted: none.
+    #[serde(default)]
+    pub name_zh: Option<Text>,
+    /// The name in English, where it differs from `name`; omitted: none.
+    #[serde(default)]
+    pub name_en: Option<Text>,
     /// storage (the default), staging, gate_inside or gate_outside
     #[serde(default = "storage")]
     #[schema(value_type = String, pattern = "^(storage|staging|gate_inside|gate_outside)$")]
@@ -122,6 +153,10 @@ fn storage() -> Text {
 pub struct ZoneChange {
     pub code: Option<Text>,
     pub name: Option<Text>,
+    /// The name in 中文; `""`: none any more; omitted: unchanged.
+    pub name_zh: Option<Text>,
+    /// The name in English; `""`: none any more; omitted: unchanged.
+    pub name_en: Option<Text>,
     /// storage, staging, gate_inside or gate_outside
     #[schema(value_type = Option<String>, pattern = "^(storage|staging|gate_inside|gate_outside)$")]
     pub kind: Option<Text>,
@@ -150,25 +185,32 @@ pub async fn create_zone(
     new: &NewZone,
 ) -> Result<Zone> {
     Ok(sqlx::query_as(
-        "insert into zones (warehouse_id, code, name, kind) values ($1, $2, $3, $4) returning *",
+        "insert into zones (warehouse_id, code, name, kind, name_zh, name_en)
+         values ($1, $2, $3, $4, nullif(btrim($5), ''), nullif(btrim($6), '')) returning *",
     )
     .bind(warehouse_id)
     .bind(new.code.trim())
     .bind(new.name.trim())
     .bind(&new.kind)
+    .bind(&new.name_zh)
+    .bind(&new.name_en)
     .fetch_one(conn)
     .await?)
 }
 
 pub async fn update_zone(conn: &mut PgConnection, id: i64, change: &ZoneChange) -> Result<Zone> {
     sqlx::query_as(
-        "update zones set code = coalesce($2, code), name = coalesce($3, name), kind = coalesce($4, kind)
+        "update zones set code = coalesce($2, code), name = coalesce($3, name), kind = coalesce($4, kind),
+            name_zh = case when $5::text is null then name_zh else nullif(btrim($5), '') end,
+            name_en = case when $6::text is null then name_en else nullif(btrim($6), '') end
          where id = $1 returning *",
     )
     .bind(id)
     .bind(&change.code)
     .bind(&change.name)
     .bind(&change.kind)
+    .bind(&change.name_zh)
+    .bind(&change.name_en)
     .fetch_optional(conn)
     .await?
     .or_not_found(|| format!("zone {id}"))
@@ -206,6 +248,10 @@ pub struct Category {
     pub id: i64,
     pub code: String,
     pub name: String,
+    /// The name in 中文, where it differs from `name`; pages in 中文 show it.
+    pub name_zh: Option<String>,
+    /// The name in English, where it differs from `name`; pages in English show it.
+    pub name_en: Option<String>,
     /// What a new asset of the category takes as its useful life unless given.
     pub useful_life_months: Option<i32>,
     /// The market's price of renting one for a day, in fen: what lending one for a day
@@ -223,6 +269,12 @@ pub struct Category {
 pub struct NewCategory {
     pub code: Text,
     pub name: Text,
+    /// The name in 中文, where it differs from `name`; omitted: none.
+    #[serde(default)]
+    pub name_zh: Option<Text>,
+    /// The name in English, where it differs from `name`; omitted: none.
+    #[serde(default)]
+    pub name_en: Option<Text>,
     pub useful_life_months: Option<Months>,
     /// The market's daily rental price of one, in fen (more than 0); omitted: none.
     #[serde(default)]
@@ -242,6 +294,10 @@ pub struct NewCategory {
 pub struct CategoryChange {
     pub code: Option<Text>,
     pub name: Option<Text>,
+    /// The name in 中文; `""`: none any more; omitted: unchanged.
+    pub name_zh: Option<Text>,
+    /// The name in English; `""`: none any more; omitted: unchanged.
+    pub name_en: Option<Text>,
     pub useful_life_months: Option<Months>,
     /// The market's daily rental price of one, in fen (more than 0); `null`: no price any
     /// more; omitted: unchanged.
@@ -339,8 +395,9 @@ pub async fn create_category(conn: &mut PgConnection, new: &NewCategory) -> Resu
     let national_code = check_national_code(new.national_code.as_ref())?;
     check_parent(conn, None, new.parent_id).await?;
     Ok(sqlx::query_as(
-        "insert into categories (code, name, useful_life_months, daily_rent_fen, parent_id, national_code)
-         values ($1, $2, $3, $4, $5, $6) returning *",
+        "insert into categories (code, name, useful_life_months, daily_rent_fen, parent_id, national_code,
+             name_zh, name_en)
+         values ($1, $2, $3, $4, $5, $6, nullif(btrim($7), ''), nullif(btrim($8), '')) returning *",
     )
     .bind(new.code.trim())
     .bind(new.name.trim())
@@ -348,6 +405,8 @@ pub async fn create_category(conn: &mut PgConnection, new: &NewCategory) -> Resu
     .bind(new.daily_rent_fen)
     .bind(new.parent_id)
     .bind(national_code)
+    .bind(&new.name_zh)
+    .bind(&new.name_en)
     .fetch_one(conn)
     .await?)
 }
@@ -371,7 +430,9 @@ pub async fn update_category(
             useful_life_months = coalesce($4, useful_life_months),
             daily_rent_fen = case when $5 then $6 else daily_rent_fen end,
             parent_id = case when $7 then $8 else parent_id end,
-            national_code = case when $9 then $10 else national_code end
+            national_code = case when $9 then $10 else national_code end,
+            name_zh = case when $11::text is null then name_zh else nullif(btrim($11), '') end,
+            name_en = case when $12::text is null then name_en else nullif(btrim($12), '') end
          where id = $1 returning *",
     )
     .bind(id)
@@ -384,6 +445,8 @@ pub async fn update_category(
     .bind(change.parent_id.flatten())
     .bind(national_code.is_some())
     .bind(national_code.flatten())
+    .bind(&change.name_zh)
+    .bind(&change.name_en)
     .fetch_optional(conn)
     .await?
     .or_not_found(|| format!("category {id}"))
@@ -398,4 +461,33 @@ pub async fn delete_category(conn: &mut PgConnection, id: i64) -> Result<()> {
         STILL_USED,
     )
     .await
+}
+
+/// A name kept also in another language.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OtherName {
+    /// category, department, warehouse or zone
+    pub register: String,
+    pub name: String,
+    pub name_zh: Option<String>,
+    pub name_en: Option<String>,
+}
+
+/// Every department, warehouse, zone and category name kept also in 中文 or English.
+pub async fn other_names(conn: &mut PgConnection) -> Result<Vec<OtherName>> {
+    Ok(sqlx::query_as(
+        "select 'category' as register, name, name_zh, name_en from categories
+             where name_zh is not null or name_en is not null
+         union all
+         select 'department', name, name_zh, name_en from departments
+             where name_zh is not null or name_en is not null
+         union all
+         select 'warehouse', name, name_zh, name_en from warehouses
+             where name_zh is not null or name_en is not null
+         union all
+         select 'zone', name, name_zh, name_en from zones
+             where name_zh is not null or name_en is not null",
+    )
+    .fetch_all(conn)
+    .await?)
 }

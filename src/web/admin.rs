@@ -14,7 +14,7 @@ use super::{
 use crate::app::disposals::{self, Appraisal, Remittance, Sale};
 use crate::app::loans::{self, Payment, Repair};
 use crate::app::people::{self, NewUser};
-use crate::app::{self, catalogue, policy, transfers, App, Approval, Op, Paging, Reason};
+use crate::app::{self, catalogue, policy, transfers, App, Approval, Op, Reason};
 use crate::auth::Role;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals::{Disposal, NewDisposal};
@@ -23,8 +23,10 @@ use crate::db::loans::Loan;
 use crate::db::people::{NewDepartment, UserListing};
 use crate::db::places::{NewWarehouse, NewZone};
 use crate::db::transfers::Transfer;
-use crate::domain::bounds::{NewPassword, PageNo};
-use crate::domain::lifecycle::orders::{DisposalStatus, TransferStatus, DISPOSAL_ACTIONS};
+use crate::domain::bounds::{FenSum, NewPassword};
+use crate::domain::lifecycle::orders::{
+    CompensationStatus, DisposalStatus, TransferStatus, DISPOSAL_ACTIONS,
+};
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -192,25 +194,37 @@ async fn transfer_action(
 #[template(path = "disposals.html")]
 struct DisposalsPage {
     c: Chrome,
+    status: String,
     disposals: Vec<Disposal>,
-    remitted_fen: i64,
+    pager: super::Pager,
+    /// What every disposal remitted, not only this page's.
+    remitted_fen: FenSum,
 }
 
-async fn disposal_list(v: Viewer, State(app): State<App>) -> PageResult {
-    let paging = Paging {
-        page: Some(PageNo::FIRST),
-        per_page: Some(Paging::MAX_PER_PAGE),
-        after: None,
-    };
-    let disposals = disposals::list(&app, &v.actor, None, paging).await?.items;
-    let remitted_fen = disposals
+impl DisposalsPage {
+    fn statuses(&self) -> &'static [DisposalStatus] {
+        DisposalStatus::ALL
+    }
+}
+
+async fn disposal_list(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+) -> PageResult {
+    let status = DisposalStatus::ALL
         .iter()
-        .filter(|d| d.status == DisposalStatus::Remitted)
-        .filter_map(|d| d.sale_price_fen)
-        .sum();
+        .copied()
+        .find(|s| s.as_str() == q.status);
+    let paging = super::list_paging(&q.page)?;
+    let found = disposals::list(&app, &v.actor, status, paging).await?;
+    let remitted_fen = disposals::remitted(&app, &v.actor).await?;
+    let status = status.map(|s| s.as_str()).unwrap_or_default();
     render(DisposalsPage {
         c: v.chrome("disposals"),
-        disposals,
+        status: status.to_owned(),
+        pager: super::Pager::of("/disposals", &[("status", status)], &found),
+        disposals: found.items,
         remitted_fen,
     })
 }
@@ -426,6 +440,7 @@ async fn disposal_step(
 struct RegistersPage {
     c: Chrome,
     users: Vec<UserListing>,
+    pager: super::Pager,
     departments: Vec<(i64, String, String)>,
     warehouses: Vec<(String, String, String)>,
     warehouse_ids: Vec<(i64, String, String)>,
@@ -450,11 +465,16 @@ impl RegistersPage {
     }
 }
 
-async fn registers(v: Viewer, State(app): State<App>) -> PageResult {
-    let r = catalogue::registers(&app, &v.actor).await?;
+async fn registers(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+) -> PageResult {
+    let r = catalogue::registers(&app, &v.actor, super::list_paging(&q.page)?).await?;
     render(RegistersPage {
         c: v.chrome("registers"),
-        users: r.users,
+        pager: super::Pager::of("/admin/registers", &[], &r.users),
+        users: r.users.items,
         departments: r
             .departments
             .into_iter()
@@ -508,9 +528,15 @@ struct UserPage {
     departments: Vec<(i64, String, String)>,
     /// Why the last change was refused, in the page's language.
     error: String,
+    /// The field it is about (`display`, `email`, `role`, `department`, `password`,
+    /// `access`), said beside it; empty: above the details.
+    error_at: &'static str,
 }
 
 impl UserPage {
+    fn error_at(&self, at: &str) -> bool {
+        !self.error.is_empty() && self.error_at == at
+    }
     fn email(&self) -> &str {
         self.u.email.as_deref().unwrap_or_default()
     }
@@ -529,10 +555,16 @@ impl UserPage {
 /// whether they may sign in.
 async fn user_page(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
     let u = people::get_user(&app, &v.actor, id).await?;
-    user_form(&app, &v, u, String::new()).await
+    user_form(&app, &v, u, String::new(), "").await
 }
 
-async fn user_form(app: &App, v: &Viewer, u: crate::db::people::User, error: String) -> PageResult {
+async fn user_form(
+    app: &App,
+    v: &Viewer,
+    u: crate::db::people::User,
+    error: String,
+    error_at: &'static str,
+) -> PageResult {
     let departments = people::list_departments(app, &v.actor)
         .await?
         .into_iter()
@@ -543,7 +575,32 @@ async fn user_form(app: &App, v: &Viewer, u: crate::db::people::User, error: Str
         u,
         departments,
         error,
+        error_at,
     })
+}
+
+/// Which of the user page's fields a refusal is about: the form posted (a new password,
+/// access), else the field the message names or is about.
+fn user_form_field(form: &Fields, message: &str) -> &'static str {
+    if !field(form, "password").is_empty() {
+        return "password";
+    }
+    if !field(form, "active").is_empty() {
+        return "access";
+    }
+    match message.split_once(": ").map(|(name, _)| name) {
+        Some("display_name") => return "display",
+        Some("email") => return "email",
+        Some("role") => return "role",
+        Some("department") => return "department",
+        _ => {}
+    }
+    match app::messages::lookup(message).map(|m| m.key) {
+        Some("not_an_email") => "email",
+        Some("requester_department" | "no_such_department") => "department",
+        Some("choose_role") => "role",
+        _ => "",
+    }
 }
 
 /// Save one of the user page's three forms: the details, a new password, or access. A
@@ -593,13 +650,8 @@ fn user_change(form: &Fields) -> Result<(people::UserChange, &'static str), Page
         }
         _ => {}
     }
-    let role = match field(form, "role") {
-        "admin" => Role::Admin,
-        "keeper" => Role::Keeper,
-        "auditor" => Role::Auditor,
-        "finance" => Role::Finance,
-        "requester" => Role::Requester,
-        _ => return Err(invalid("role: choose a role")),
+    let Some(role) = policy::role_named(field(form, "role")) else {
+        return Err(invalid("role: choose a role"));
     };
     let change = people::UserChange {
         display_name: Some(text(form, "display_name")?),
@@ -620,11 +672,18 @@ async fn refused_user(app: &App, v: &Viewer, id: i64, form: &Fields, e: app::Err
     }
     let mut u = people::get_user(app, &v.actor, id).await?;
     if !field(form, "display_name").is_empty() {
+        // The details as typed, so that nothing is lost.
         u.display_name = field(form, "display_name").to_owned();
         u.email = Some(field(form, "email").to_owned());
+        u.department_id = field(form, "department").parse().ok();
+        if let Some(role) = policy::role_named(field(form, "role")) {
+            u.role = role;
+        }
     }
     let status = super::status(&e);
-    let mut response = user_form(app, v, u, v.lang.say(&e.to_string())).await?;
+    let message = e.to_string();
+    let at = user_form_field(form, &message);
+    let mut response = user_form(app, v, u, v.lang.say(&message), at).await?;
     *response.status_mut() = status;
     Ok(response)
 }
@@ -636,6 +695,8 @@ async fn add_department(
     let new = NewDepartment {
         code: text(&form, "code")?,
         name: text(&form, "name")?,
+        name_zh: optional_text(&form, "name_zh")?,
+        name_en: optional_text(&form, "name_en")?,
     };
     people::create_department(&app, &v.actor, new).await?;
     Ok(Redirect::to(&super::done("/admin/registers", "created")).into_response())
@@ -649,6 +710,8 @@ async fn add_warehouse(
         code: text(&form, "code")?,
         name: text(&form, "name")?,
         address: text(&form, "address")?,
+        name_zh: optional_text(&form, "name_zh")?,
+        name_en: optional_text(&form, "name_en")?,
     };
     catalogue::create_warehouse(&app, &v.actor, new).await?;
     Ok(Redirect::to(&super::done("/admin/registers", "created")).into_response())
@@ -665,6 +728,8 @@ async fn add_zone(
         code: text(&form, "code")?,
         name: text(&form, "name")?,
         kind: text(&form, "kind")?,
+        name_zh: optional_text(&form, "name_zh")?,
+        name_en: optional_text(&form, "name_en")?,
     };
     catalogue::create_zone(&app, &v.actor, warehouse, new).await?;
     Ok(Redirect::to(&super::done("/admin/registers", "created")).into_response())
@@ -674,10 +739,16 @@ async fn add_zone(
 #[template(path = "compensations.html")]
 struct CompensationsPage {
     c: Chrome,
+    status: String,
     cases: Vec<Compensation>,
+    pager: super::Pager,
 }
 
 impl CompensationsPage {
+    fn statuses(&self) -> &'static [CompensationStatus] {
+        CompensationStatus::ALL
+    }
+
     fn kind(&self, case: &Compensation) -> &'static str {
         match case.kind {
             compensations::Kind::Damage => "damage",
@@ -688,15 +759,27 @@ impl CompensationsPage {
 
 /// Compensation cases opened at return inspection: repaired (keeper or admin, for the repair
 /// cost), paid (admin, with the receipt) or waived (admin, with a reason).
-async fn compensation_list(v: Viewer, State(app): State<App>) -> PageResult {
-    let cases = loans::compensation_desk(&app, &v.actor).await?;
+async fn compensation_list(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+) -> PageResult {
+    let status = CompensationStatus::ALL
+        .iter()
+        .copied()
+        .find(|s| s.as_str() == q.status);
+    let paging = super::list_paging(&q.page)?;
+    let found = loans::compensation_desk(&app, &v.actor, status, paging).await?;
+    let status = status.map(|s| s.as_str()).unwrap_or_default();
     render(CompensationsPage {
+        status: status.to_owned(),
+        pager: super::Pager::of("/compensations", &[("status", status)], &found),
+        cases: found.items,
         c: v.chrome(match v.actor.role {
             Role::Keeper => "returns",
             Role::Requester => "compensation_cases",
             _ => "dashboard",
         }),
-        cases,
     })
 }
 

@@ -299,6 +299,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("zone", "Zone", "库区"),
     ("take_back", "Take back", "确认归还"),
     ("name", "Name", "名称"),
+    ("name_zh", "Name in Chinese", "中文名称"),
+    ("name_en", "Name in English", "英文名称"),
     ("epc", "EPC", "EPC"),
     ("tag_uri", "Tag URI", "标签 URI"),
     ("value", "Original value", "原值"),

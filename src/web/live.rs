@@ -3,7 +3,7 @@
 //! follows the live stream (`/api/events/stream`) and updates it in place.
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -248,6 +248,24 @@ struct StocktakesPage {
     pager: super::Pager,
     warehouses: Vec<(i64, String)>,
     zones: Vec<(i64, String)>,
+    /// The new stocktake's form as last posted: its warehouse and zones.
+    chosen: NewStocktake,
+    /// Why it was refused, in the page's language, said beside `error_at` (`warehouse` or
+    /// `zones`).
+    error: String,
+    error_at: &'static str,
+}
+
+impl StocktakesPage {
+    fn warehouse_chosen(&self, id: &i64) -> bool {
+        self.chosen.warehouse_id == *id
+    }
+    fn zone_chosen(&self, id: &i64) -> bool {
+        self.chosen.zone_ids.contains(id)
+    }
+    fn error_at(&self, at: &str) -> bool {
+        !self.error.is_empty() && self.error_at == at
+    }
 }
 
 /// The stocktakes, newest first, a page at a time; the form to start one above them.
@@ -257,39 +275,86 @@ async fn stocktake_list(
     Query(q): Query<super::ListQuery>,
 ) -> PageResult {
     let paging = super::list_paging(&q.page)?;
-    let desk = stocktakes::desk(&app, &v.actor, paging).await?;
+    stocktakes_page(&app, &v, paging, NewStocktake::default(), None).await
+}
+
+async fn stocktakes_page(
+    app: &App,
+    v: &Viewer,
+    paging: app::Paging,
+    chosen: NewStocktake,
+    refused: Option<(String, &'static str)>,
+) -> PageResult {
+    let desk = stocktakes::desk(app, &v.actor, paging).await?;
+    let (error, error_at) = refused.unwrap_or_default();
     render(StocktakesPage {
         c: v.chrome("stocktakes"),
         pager: super::Pager::of("/keeper/stocktakes", &[], &desk.stocktakes),
         stocktakes: desk.stocktakes.items,
         warehouses: desk.warehouses,
         zones: desk.zones,
+        chosen,
+        error,
+        error_at,
     })
 }
 
-/// Create a stocktake of a warehouse, or of some of its zones (check boxes `zone`).
+/// Create a stocktake of a warehouse, or of some of its zones (check boxes `zone`). A
+/// refusal shows the form again with what was chosen and the reason beside its field.
 async fn create_stocktake(
     State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let warehouse_id: i64 = field(&form, "warehouse")
-        .parse()
-        .map_err(|_| invalid("choose a warehouse"))?;
     let zone_ids: Vec<i64> = form
         .iter()
         .filter(|(k, _)| k == "zone")
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
+    let Ok(warehouse_id) = field(&form, "warehouse").parse::<i64>() else {
+        let chosen = NewStocktake {
+            warehouse_id: 0,
+            zone_ids,
+        };
+        let error = v.lang.say("choose a warehouse");
+        let mut page =
+            stocktakes_page(&app, &v, first_page(), chosen, Some((error, "warehouse"))).await?;
+        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(page);
+    };
     let new = NewStocktake {
         warehouse_id,
         zone_ids,
     };
-    let row = stocktakes::create(&app, &v.actor, new).await?;
-    Ok(Redirect::to(&super::done(
-        &format!("/keeper/stocktakes/{}", row.id),
-        "created",
-    ))
-    .into_response())
+    match stocktakes::create(&app, &v.actor, new.clone()).await {
+        Ok(row) => Ok(Redirect::to(&super::done(
+            &format!("/keeper/stocktakes/{}", row.id),
+            "created",
+        ))
+        .into_response()),
+        Err(e @ (app::Error::Invalid(_) | app::Error::Conflict(_) | app::Error::NotFound(_))) => {
+            let status = super::status(&e);
+            let message = e.to_string();
+            let at = if message.starts_with("zone ") || new.zone_ids.is_empty() {
+                "zones"
+            } else {
+                "warehouse"
+            };
+            let refused = Some((v.lang.say(&message), at));
+            let mut page = stocktakes_page(&app, &v, first_page(), new, refused).await?;
+            *page.status_mut() = status;
+            Ok(page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The first page of a list.
+fn first_page() -> app::Paging {
+    app::Paging {
+        page: Some(crate::domain::bounds::PageNo::FIRST),
+        per_page: Some(super::LIST_PAGE),
+        after: None,
+    }
 }
 
 #[derive(askama::Template)]
@@ -376,7 +441,7 @@ impl StocktakePage {
     }
     fn zone(&self, id: &Option<i64>) -> String {
         id.and_then(|id| self.zones.iter().find(|(z, _)| *z == id))
-            .map(|(_, n)| n.clone())
+            .map(|(_, n)| self.c.place(n))
             .unwrap_or_default()
     }
     fn scope(&self) -> String {
@@ -614,7 +679,7 @@ impl ReadersPage {
         self.zones
             .iter()
             .find(|(z, _)| z == id)
-            .map(|(_, n)| n.clone())
+            .map(|(_, n)| self.c.place(n))
             .unwrap_or_else(|| id.to_string())
     }
     fn points(&self, r: &Reader) -> String {

@@ -7,6 +7,8 @@
 //! state-changing form carries a token derived from the session (see [`csrf_token`]) and
 //! must also pass the API's same-origin check; [`Posted`] enforces both before a handler runs.
 
+use std::sync::Arc;
+
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -16,6 +18,7 @@ use axum::Router;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use crate::app::names::{Glossary, Register};
 use crate::app::{self, App};
 use crate::auth::{self, Actor, Role};
 use crate::cookie;
@@ -115,6 +118,8 @@ pub struct Viewer {
     pub unread: i64,
     /// The depot's time zone, for the times shown.
     pub tz: chrono::FixedOffset,
+    /// Names kept in another language, to say them in the viewer's.
+    pub names: Arc<Glossary>,
 }
 
 impl Viewer {
@@ -129,6 +134,7 @@ impl Viewer {
             path: self.path.clone(),
             unread: self.unread,
             tz: self.tz,
+            names: self.names.clone(),
         }
     }
 }
@@ -153,6 +159,7 @@ impl FromRequestParts<App> for Viewer {
             .ok_or_else(|| PageError::Login(next.clone()))?;
         drop(conn);
         let unread = app::notices::unread(state, &actor).await?.unread;
+        let names = app::names::glossary(state).await?;
         Ok(Viewer {
             actor,
             lang,
@@ -160,6 +167,7 @@ impl FromRequestParts<App> for Viewer {
             path: next,
             unread,
             tz: state.config.time_zone,
+            names,
         })
     }
 }
@@ -390,6 +398,8 @@ pub struct Chrome {
     pub unread: i64,
     /// The depot's time zone: every time on a page is in it.
     pub tz: chrono::FixedOffset,
+    /// Names kept in another language.
+    pub names: Arc<Glossary>,
 }
 
 impl Chrome {
@@ -403,6 +413,42 @@ impl Chrome {
             path: String::from("/login"),
             unread: 0,
             tz: crate::config::default_time_zone(),
+            names: Default::default(),
+        }
+    }
+
+    /// A name from `register` in the page's language, where the depot keeps it so.
+    fn say_name<'a>(&'a self, register: Register, name: &'a str) -> &'a str {
+        self.names.say(register, name, self.lang == Lang::Zh)
+    }
+
+    /// A category's name in the page's language.
+    pub fn category<'a>(&'a self, name: &'a str) -> &'a str {
+        self.say_name(Register::Category, name)
+    }
+
+    /// A department's name in the page's language.
+    pub fn department<'a>(&'a self, name: &'a str) -> &'a str {
+        self.say_name(Register::Department, name)
+    }
+
+    /// A warehouse's name in the page's language.
+    pub fn warehouse<'a>(&'a self, name: &'a str) -> &'a str {
+        self.say_name(Register::Warehouse, name)
+    }
+
+    /// A zone's name in the page's language.
+    pub fn zone_name<'a>(&'a self, name: &'a str) -> &'a str {
+        self.say_name(Register::Zone, name)
+    }
+
+    /// A place as the database writes it, "warehouse · zone", in the page's language.
+    pub fn place(&self, place: &str) -> String {
+        match place.split_once(" · ") {
+            Some((warehouse, zone)) => {
+                format!("{} · {}", self.warehouse(warehouse), self.zone_name(zone))
+            }
+            None => self.zone_name(place).to_owned(),
         }
     }
 

@@ -125,7 +125,8 @@ impl OrderPage {
         self.c.role() != "requester"
     }
     fn category(&self, id: &Option<i64>) -> String {
-        id.and_then(|id| self.categories.get(&id).cloned())
+        id.and_then(|id| self.categories.get(&id))
+            .map(|name| self.c.category(name).to_owned())
             .unwrap_or_default()
     }
     fn kit(&self, id: &i64) -> String {

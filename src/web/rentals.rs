@@ -7,13 +7,12 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
 
 use super::{field, note, render, Chrome, Fields, PageResult, Posted, Viewer};
 use crate::app::rentals::{self, RentalFilter};
-use crate::app::{self, policy, App, Op, Paging, Reason};
+use crate::app::{self, policy, App, Op, Reason};
 use crate::db::rentals::Rental;
-use crate::domain::bounds::{FenSum, PageNo};
+use crate::domain::bounds::FenSum;
 use crate::domain::lifecycle::orders::{RentalStatus, RENTAL_ACTIONS};
 
 pub fn router() -> Router<App> {
@@ -41,20 +40,13 @@ pub fn offered(v: &Viewer, rentals: Vec<Rental>) -> Vec<(Rental, Vec<&'static st
         .collect()
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct ListQuery {
-    #[serde(default)]
-    status: String,
-}
-
 #[derive(askama::Template)]
 #[template(path = "rentals.html")]
 struct RentalsPage {
     c: Chrome,
     status: String,
     rentals: Vec<(Rental, Vec<&'static str>)>,
-    total: i64,
-    total_exact: bool,
+    pager: super::Pager,
     /// What the rentals listed by the filter cost in all (not only this page's).
     rentals_cost: FenSum,
     /// Where a rental's form comes back to.
@@ -67,7 +59,7 @@ impl RentalsPage {
     }
 }
 
-async fn list(v: Viewer, State(app): State<App>, Query(q): Query<ListQuery>) -> PageResult {
+async fn list(v: Viewer, State(app): State<App>, Query(q): Query<super::ListQuery>) -> PageResult {
     let status = RentalStatus::ALL
         .iter()
         .copied()
@@ -76,19 +68,16 @@ async fn list(v: Viewer, State(app): State<App>, Query(q): Query<ListQuery>) -> 
         status,
         ..Default::default()
     };
-    let paging = Paging {
-        page: Some(PageNo::FIRST),
-        per_page: Some(Paging::MAX_PER_PAGE),
-        after: None,
-    };
+    let paging = super::list_paging(&q.page)?;
     let found = rentals::list(&app, &v.actor, filter.clone(), paging).await?;
     let cost = rentals::cost(&app, &v.actor, filter).await?;
+    let status = status.map(|s| s.as_str()).unwrap_or_default();
+    let pager = super::Pager::of("/rentals", &[("status", status)], &found);
     render(RentalsPage {
         c: v.chrome("rentals"),
-        status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        status: status.to_owned(),
         rentals: offered(&v, found.items),
-        total: found.total,
-        total_exact: found.total_exact,
+        pager,
         rentals_cost: cost,
         rentals_back: "rentals",
     })

@@ -220,7 +220,8 @@ struct DetailPage {
 
 impl DetailPage {
     fn category(&self, id: &Option<i64>) -> String {
-        id.and_then(|id| self.categories.get(&id).cloned())
+        id.and_then(|id| self.categories.get(&id))
+            .map(|name| self.c.category(name).to_owned())
             .unwrap_or_default()
     }
 }
