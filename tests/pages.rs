@@ -2433,6 +2433,17 @@ async fn names_kept_in_both_languages_are_said_in_the_viewers(pool: PgPool) {
         list.body
     );
 
+    // A CSV for people says them in the viewer's language; one for machines as stored.
+    let people = get(&world, "/reports/stock.csv", &zh).await;
+    assert_eq!(people.status, StatusCode::OK, "{}", people.body);
+    assert!(people.body.contains("\r\n折叠桌,"), "{}", people.body);
+    let machines = get(&world, "/reports/stock.csv?codes=1", &zh).await;
+    assert!(
+        machines.body.contains("\r\nfolding table,"),
+        "{}",
+        machines.body
+    );
+
     let clerk = login(&world, "requester").await;
     let form = get(&world, "/loans/new", &format!("{clerk}; lang=zh-CN")).await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);

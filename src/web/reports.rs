@@ -15,6 +15,7 @@ use bytes::Bytes;
 use super::{
     escape, field, named, render, Amount, Chrome, Fields, PageError, PageResult, Posted, Viewer,
 };
+use crate::app::names::Register;
 use crate::app::reports::{DepreciationReport, Figures, MonthQuery, PeriodQuery};
 use crate::app::{catalogue, reports, App, Rows};
 use crate::db::compensations::Compensation;
@@ -86,7 +87,7 @@ impl Dashboard {
             .savings
             .iter()
             .filter(|l| l.daily_rent_fen.is_none())
-            .map(|l| l.category.as_str())
+            .map(|l| self.c.category(&l.category))
             .collect();
         names.join(", ")
     }
@@ -158,7 +159,9 @@ async fn dashboard(v: Viewer, State(app): State<App>, Query(q): Query<FiguresQue
             .iter()
             .map(|c| {
                 (
-                    c.category.clone(),
+                    v.names
+                        .say(Register::Category, &c.category, v.lang == super::Lang::Zh)
+                        .to_owned(),
                     c.utilisation,
                     format!("{:.1}%", c.utilisation * 100.0),
                 )
@@ -229,9 +232,10 @@ async fn figures_csv(
     Query(style): Query<CsvQuery>,
 ) -> Result<Response, PageError> {
     let f = reports::figures(&app, &v.actor, &q.period()?).await?;
-    let mut body = head(FIGURE_COLUMNS, style.of(&v));
+    let style = style.of(&v);
+    let mut body = head(FIGURE_COLUMNS, &style);
     for row in &f.departments {
-        push_row(&mut body, figure_cells(&f, row));
+        push_row(&mut body, figure_cells(&f, row, &style));
     }
     Ok(attachment(
         &format!("figures-{}-{}", f.from, f.to),
@@ -263,12 +267,15 @@ const FIGURE_COLUMNS: &[&str] = &[
 /// What the CSV calls the depot's own row (disposals, proceeds, intakes from no department).
 const THE_DEPOT: &str = "(the depot itself 公物仓本级)";
 
-fn figure_cells(f: &Figures, r: &FigureRow) -> Vec<String> {
+fn figure_cells(f: &Figures, r: &FigureRow, style: &CsvStyle) -> Vec<String> {
     vec![
         f.from.to_string(),
         f.to.to_string(),
         r.department_code.clone().unwrap_or_default(),
-        r.department.clone().unwrap_or_else(|| THE_DEPOT.to_owned()),
+        r.department.clone().map_or_else(
+            || THE_DEPOT.to_owned(),
+            |d| style.name(Register::Department, d),
+        ),
         r.loans.to_string(),
         r.items_lent.to_string(),
         r.days_lent.to_string(),
@@ -340,22 +347,36 @@ impl CsvQuery {
             lang: v.lang,
             codes: matches!(self.codes.as_str(), "1" | "true" | "yes"),
             tz: v.tz,
+            names: v.names.clone(),
         }
     }
 }
 
-/// How a CSV says things. For people: column names and statuses in the viewer's language,
-/// times on the depot's clock as `2026-11-30 10:44:15` (a form spreadsheets read as a
-/// date and time), the column saying which clock. For machines: the codes, and times in
-/// RFC 3339 with the depot's offset.
-#[derive(Debug, Clone, Copy)]
+/// How a CSV says things. For people: column names, statuses and the names of categories
+/// and departments in the viewer's language, times on the depot's clock as
+/// `2026-11-30 10:44:15` (a form spreadsheets read as a date and time), the column saying
+/// which clock. For machines: the codes and names as stored, and times in RFC 3339 with the
+/// depot's offset.
+#[derive(Debug, Clone)]
 struct CsvStyle {
     lang: super::i18n::Lang,
     codes: bool,
     tz: chrono::FixedOffset,
+    names: std::sync::Arc<crate::app::names::Glossary>,
 }
 
 impl CsvStyle {
+    /// A category's or department's name: in the viewer's language for people.
+    fn name(&self, register: Register, name: String) -> String {
+        match self.codes {
+            true => name,
+            false => self
+                .names
+                .say(register, &name, self.lang == super::i18n::Lang::Zh)
+                .to_owned(),
+        }
+    }
+
     fn column(&self, code: &str) -> String {
         match self.codes {
             true => code.to_owned(),
@@ -445,21 +466,21 @@ async fn csv(
     let body = match name {
         "stock" => {
             let rows = reports::stock(&app, &v.actor).await?;
-            let mut body = head(STOCK_COLUMNS, style);
+            let mut body = head(STOCK_COLUMNS, &style);
             for c in rows {
-                push_row(&mut body, stock_row(c));
+                push_row(&mut body, stock_row(c, &style));
             }
             Body::from(body)
         }
         "idle" => streamed(
             IDLE_COLUMNS,
-            style,
+            &style.clone(),
             reports::idle(&app, &v.actor).await?,
             move |i: Idle| {
                 vec![
                     i.asset_id.to_string(),
                     i.name,
-                    i.category,
+                    style.name(Register::Category, i.category),
                     yuan(&i.value_fen),
                     i.last_issued.map(|d| style.time(d)).unwrap_or_default(),
                 ]
@@ -467,12 +488,12 @@ async fn csv(
         ),
         "overdue" => streamed(
             OVERDUE_COLUMNS,
-            style,
+            &style.clone(),
             reports::overdue(&app, &v.actor).await?,
             move |l: Loan| {
                 vec![
                     l.id.to_string(),
-                    l.department,
+                    style.name(Register::Department, l.department),
                     l.purpose,
                     l.starts_on.to_string(),
                     l.ends_on.to_string(),
@@ -482,14 +503,14 @@ async fn csv(
         ),
         "compensations" => streamed(
             COMPENSATION_COLUMNS,
-            style,
+            &style.clone(),
             reports::compensations(&app, &v.actor).await?,
             move |c: Compensation| {
                 vec![
                     c.id.to_string(),
                     c.asset_id.to_string(),
                     c.asset,
-                    c.department,
+                    style.name(Register::Department, c.department),
                     c.loan_id.map(|l| l.to_string()).unwrap_or_default(),
                     style.word(c.status.as_str()),
                     yuan(&c.amount_fen),
@@ -499,7 +520,7 @@ async fn csv(
         ),
         _ => streamed(
             DISPOSAL_COLUMNS,
-            style,
+            &style.clone(),
             reports::disposals(&app, &v.actor).await?,
             move |d: Disposal| {
                 vec![
@@ -533,9 +554,9 @@ fn attachment(name: &str, body: Body) -> Response {
         .into_response()
 }
 
-fn stock_row(c: CategoryStock) -> Vec<String> {
+fn stock_row(c: CategoryStock, style: &CsvStyle) -> Vec<String> {
     vec![
-        c.category,
+        style.name(Register::Category, c.category),
         c.in_stock.to_string(),
         c.reserved.to_string(),
         c.on_loan.to_string(),
@@ -547,7 +568,7 @@ fn stock_row(c: CategoryStock) -> Vec<String> {
 }
 
 /// The byte-order mark and the header line.
-fn head(columns: &[&str], style: CsvStyle) -> String {
+fn head(columns: &[&str], style: &CsvStyle) -> String {
     let mut out = String::from("\u{feff}");
     push_row(&mut out, columns.iter().map(|c| style.column(c)).collect());
     out
@@ -567,7 +588,7 @@ fn push_row(out: &mut String, cells: Vec<String>) {
 /// early (the client sees a cut transfer, never a complete-looking file) and is logged.
 fn streamed<T: Send + 'static>(
     columns: &[&str],
-    style: CsvStyle,
+    style: &CsvStyle,
     rows: Rows<T>,
     row: impl Fn(T) -> Vec<String> + Send + 'static,
 ) -> Body {
@@ -634,6 +655,7 @@ mod tests {
             lang: Lang::Zh,
             codes: false,
             tz: crate::config::default_time_zone(),
+            names: Default::default(),
         };
         assert_eq!(people.column("remitted_at"), "上缴时间 (UTC+08:00)");
         assert_eq!(people.word("remitted"), "已上缴");
@@ -641,7 +663,7 @@ mod tests {
         assert_eq!(people.time(t), "2026-11-30 10:43:15");
         let machines = CsvStyle {
             codes: true,
-            ..people
+            ..people.clone()
         };
         assert_eq!(machines.column("remitted_at"), "remitted_at");
         assert_eq!(machines.word("remitted"), "remitted");
@@ -737,14 +759,15 @@ async fn depreciation_csv(
     Query(style): Query<CsvQuery>,
 ) -> Result<Response, PageError> {
     let r = reports::depreciation(&app, &v.actor, &q.query()?).await?;
-    let mut body = head(DEPRECIATION_COLUMNS, style.of(&v));
+    let style = style.of(&v);
+    let mut body = head(DEPRECIATION_COLUMNS, &style);
     for row in &r.categories {
         push_row(
             &mut body,
             vec![
                 r.month.clone(),
                 row.category_code.clone(),
-                row.category.clone(),
+                style.name(Register::Category, row.category.clone()),
                 row.assets.to_string(),
                 row.undepreciated.to_string(),
                 yuan(&row.original_fen),
