@@ -2565,3 +2565,94 @@ async fn a_refused_stocktake_says_why_beside_the_zones_and_keeps_the_choice(pool
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
 }
+
+/// The orders and the market rentals lists export what they list as CSV — every page, the
+/// status filter kept, a department's clerk their own only — in the viewer's language, or
+/// as codes for machines.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_orders_and_rentals_lists_export_what_they_list(pool: PgPool) {
+    let world = World::new(pool).await;
+    let asset = world.stock(world.tables, 1).await[0];
+    world.approved_loan(&[asset]).await;
+    for sql in [
+        "insert into loans (department_id, requested_by, purpose, starts_on, ends_on, status)
+         select (select id from departments where code = case when g % 2 = 0 then 'FIN' else 'CUL' end),
+                (select id from users where username = 'requester'), 'event ' || g,
+                current_date + 30, current_date + 31,
+                case when g <= 3 then 'cancelled' else 'requested' end::loan_status
+         from generate_series(1, 150) g",
+        "insert into rentals (loan_id, department_id, supplier, category_id, quantity, starts_on, ends_on, daily_price_fen, total_fen, status, created_by)
+         select (select min(id) from loans), (select id from departments where code = 'FIN'), 'Supplier ' || g,
+                (select id from categories where code = 'TBL'), 2, current_date, current_date, 150, 300,
+                case when g <= 2 then 'cancelled' else 'ordered' end::rental_status,
+                (select id from users where username = 'admin')
+         from generate_series(1, 120) g",
+    ] {
+        sqlx::query(sql).execute(&world.pool).await.unwrap();
+    }
+    let admin = login(&world, "admin").await;
+    let lines = |body: &str| body.lines().count() - 1;
+
+    let list = get(&world, "/orders?status=cancelled", &admin).await;
+    assert!(
+        list.body.contains("href=\"/orders.csv?status=cancelled\""),
+        "{}",
+        list.body
+    );
+    let all = get(&world, "/orders.csv", &admin).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert!(all.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    assert_eq!(lines(&all.body), 151, "every page: {}", all.body);
+    let cancelled = get(
+        &world,
+        "/orders.csv?status=cancelled",
+        &format!("{admin}; lang=zh-CN"),
+    )
+    .await;
+    assert_eq!(lines(&cancelled.body), 3, "{}", cancelled.body);
+    assert!(cancelled.body.contains(",已撤销\r\n"), "{}", cancelled.body);
+    assert!(
+        cancelled.body.starts_with("\u{feff}借用单号,部门,"),
+        "{}",
+        cancelled.body
+    );
+    let machines = get(&world, "/orders.csv?status=cancelled&codes=1", &admin).await;
+    assert!(
+        machines.body.starts_with("\u{feff}loan_id,department,"),
+        "{}",
+        machines.body
+    );
+    assert!(
+        machines.body.contains(",cancelled\r\n"),
+        "{}",
+        machines.body
+    );
+    // A clerk of Culture: its own loans only (the odd ones).
+    let clerk = login(&world, "requester2").await;
+    let theirs = get(&world, "/orders.csv?codes=1", &clerk).await;
+    assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
+    assert_eq!(lines(&theirs.body), 75, "{}", theirs.body);
+    assert!(!theirs.body.contains("Finance Bureau"), "{}", theirs.body);
+
+    let all = get(&world, "/rentals.csv?codes=1", &admin).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert_eq!(lines(&all.body), 120, "{}", all.body);
+    assert!(
+        all.body.contains(",Supplier 1,folding table,2,"),
+        "{}",
+        all.body
+    );
+    assert!(all.body.contains(",1.50,3.00,ordered\r\n"), "{}", all.body);
+    let cancelled = get(&world, "/rentals.csv?status=cancelled", &admin).await;
+    assert_eq!(lines(&cancelled.body), 2, "{}", cancelled.body);
+    let none = get(&world, "/rentals.csv", &clerk).await;
+    assert_eq!(
+        lines(&none.body),
+        0,
+        "Culture has no rentals: {}",
+        none.body
+    );
+}

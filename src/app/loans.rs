@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use sqlx::PgConnection;
 
 use super::policy::{authorize, department_filter, Target};
-use super::{App, Approval, Error, Op, Page, Paging, Reason, Result, Visibility};
+use super::{App, Approval, Error, Op, Page, Paging, Reason, Result, Rows, Visibility};
 use crate::auth::Actor;
 use crate::db::assets::Asset;
 use crate::db::compensations::{self, Compensation};
@@ -39,6 +39,16 @@ pub async fn list(
     let window = paging.window();
     let found = loans::list(&mut *app.pool.acquire().await?, &filter, window).await?;
     Ok(Page::new(window, found))
+}
+
+/// Every loan [`list`] would list, newest first, in batches as they come: the list's export.
+pub async fn export(app: &App, actor: &Actor, filter: LoanFilter) -> Result<Rows<Loan>> {
+    let filter = loans::Filter {
+        department_id: department_filter(actor, Op::ListLoans).or(filter.department),
+        status: filter.status,
+    };
+    app.rows(actor, Op::ListLoans, filter, loans::filtered_rows)
+        .await
 }
 
 /// Request a loan for the requester's own department (an admin: for the one named).

@@ -7,7 +7,7 @@
 use sqlx::PgConnection;
 
 use super::policy::{authorize, department_filter, Scoped};
-use super::{App, Error, Op, Page, Paging, Reason, Result, Visibility};
+use super::{App, Error, Op, Page, Paging, Reason, Result, Rows, Visibility};
 use crate::auth::Actor;
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::loans::Loan;
@@ -38,6 +38,14 @@ pub async fn list(
         })
         .await?;
     Ok(Page::new(window, found))
+}
+
+/// Every rental [`list`] would list, newest first, in batches as they come: the list's
+/// export.
+pub async fn export(app: &App, actor: &Actor, filter: RentalFilter) -> Result<Rows<Rental>> {
+    let filter = scoped(actor, filter);
+    app.rows(actor, Op::ListRentals, filter, rentals::filtered_rows)
+        .await
 }
 
 /// What the rentals `filter` lists cost in all (cancelled ones cost nothing), in fen.

@@ -164,6 +164,37 @@ pub async fn list(
     page(conn, SELECT, &filter, "l.id desc", args, window).await
 }
 
+/// Every loan [`list`] would list, newest first, as they come (for the export).
+pub fn filtered_rows(conn: &mut PgConnection, f: Filter) -> super::Rows<'_, Loan> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{SELECT} where ($1::bigint is null or l.department_id = $1)
+               and ($2::loan_status is null or l.status = $2)
+               and (not $3 or (l.status in ('issued', 'partially_issued') and l.ends_on < depot_today()))
+               and not $4
+             order by l.id desc"
+        )
+    });
+    let (status, overdue, nothing) = match f.status.as_deref() {
+        None => (None, false, false),
+        Some("overdue") => (None, true, false),
+        Some(status) => match LoanStatus::ALL.iter().find(|s| s.as_str() == status) {
+            Some(&status) => (Some(status), false, false),
+            // No loan is in a status that does not exist.
+            None => (None, false, true),
+        },
+    };
+    let mut args = sqlx::postgres::PgArguments::default();
+    let added = sqlx::Arguments::add(&mut args, f.department_id)
+        .and_then(|()| sqlx::Arguments::add(&mut args, status))
+        .and_then(|()| sqlx::Arguments::add(&mut args, overdue))
+        .and_then(|()| sqlx::Arguments::add(&mut args, nothing));
+    if let Err(e) = added {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
+}
+
 /// Every overdue loan (of one department, or all), newest first, as they come (for the
 /// export).
 pub fn overdue_rows(conn: &mut PgConnection, department_id: Option<i64>) -> super::Rows<'_, Loan> {

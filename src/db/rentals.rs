@@ -275,6 +275,26 @@ pub async fn list(
     .await
 }
 
+/// Every rental [`list`] would list, newest first, as they come (for the export).
+pub fn filtered_rows(conn: &mut PgConnection, f: Filter) -> super::Rows<'_, Rental> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{SELECT} where ($1::bigint is null or r.department_id = $1)
+               and ($2::bigint is null or r.loan_id = $2)
+               and ($3::rental_status is null or r.status = $3)
+             order by r.id desc"
+        )
+    });
+    let mut args = sqlx::postgres::PgArguments::default();
+    let added = sqlx::Arguments::add(&mut args, f.department_id)
+        .and_then(|()| sqlx::Arguments::add(&mut args, f.loan_id))
+        .and_then(|()| sqlx::Arguments::add(&mut args, f.status));
+    if let Err(e) = added {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
+}
+
 /// What rentals cost, in fen, summed as `numeric`: of the rentals listed by `f` that are
 /// not cancelled.
 pub async fn cost(conn: &mut PgConnection, f: &Filter) -> Result<crate::domain::bounds::FenSum> {

@@ -30,6 +30,7 @@ use crate::domain::lifecycle::AssetState;
 pub fn router() -> Router<App> {
     Router::new()
         .route("/orders", get(list))
+        .route("/orders.csv", get(list_csv))
         .route("/orders/{id}", get(detail))
         .route("/orders/{id}/{action}", post(act))
         .route("/assets", get(asset_list))
@@ -62,6 +63,32 @@ impl OrdersPage {
     fn statuses(&self) -> &'static [&'static str] {
         STATUSES
     }
+}
+
+/// The orders the list shows (every page of them, with its status filter) as CSV.
+async fn list_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, super::PageError> {
+    let status = STATUSES
+        .iter()
+        .find(|s| **s == q.status)
+        .map(|s| s.to_string());
+    let filter = LoanFilter {
+        status,
+        department: None,
+    };
+    let rows = loans::export(&app, &v.actor, filter).await?;
+    let style = style.of(&v);
+    let body = super::reports::streamed(
+        super::reports::OVERDUE_COLUMNS,
+        &style.clone(),
+        rows,
+        move |l| super::reports::loan_cells(&style, l),
+    );
+    Ok(super::reports::attachment("orders", body))
 }
 
 async fn list(v: Viewer, State(app): State<App>, Query(q): Query<super::ListQuery>) -> PageResult {

@@ -18,6 +18,7 @@ use crate::domain::lifecycle::orders::{RentalStatus, RENTAL_ACTIONS};
 pub fn router() -> Router<App> {
     Router::new()
         .route("/rentals", get(list))
+        .route("/rentals.csv", get(list_csv))
         .route("/rentals/{id}/{action}", post(act))
 }
 
@@ -57,6 +58,31 @@ impl RentalsPage {
     fn statuses(&self) -> &'static [RentalStatus] {
         RentalStatus::ALL
     }
+}
+
+/// The rentals the list shows (every page of them, with its status filter) as CSV.
+async fn list_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, super::PageError> {
+    let filter = RentalFilter {
+        status: RentalStatus::ALL
+            .iter()
+            .copied()
+            .find(|s| s.as_str() == q.status),
+        ..Default::default()
+    };
+    let rows = rentals::export(&app, &v.actor, filter).await?;
+    let style = style.of(&v);
+    let body = super::reports::streamed(
+        super::reports::RENTAL_COLUMNS,
+        &style.clone(),
+        rows,
+        move |r| super::reports::rental_cells(&style, r),
+    );
+    Ok(super::reports::attachment("rentals", body))
 }
 
 async fn list(v: Viewer, State(app): State<App>, Query(q): Query<super::ListQuery>) -> PageResult {

@@ -326,7 +326,7 @@ fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> String {
     svg
 }
 
-fn yuan(fen: &dyn Amount) -> String {
+pub(super) fn yuan(fen: &dyn Amount) -> String {
     let fen = fen.fen();
     let sign = if fen < 0 { "-" } else { "" };
     let fen = fen.unsigned_abs();
@@ -336,13 +336,13 @@ fn yuan(fen: &dyn Amount) -> String {
 /// `?codes=1`: a CSV for machines (column names and statuses as codes, times in RFC 3339);
 /// without it, for people.
 #[derive(Debug, Default, serde::Deserialize)]
-struct CsvQuery {
+pub(super) struct CsvQuery {
     #[serde(default)]
     codes: String,
 }
 
 impl CsvQuery {
-    fn of(&self, v: &Viewer) -> CsvStyle {
+    pub(super) fn of(&self, v: &Viewer) -> CsvStyle {
         CsvStyle {
             lang: v.lang,
             codes: matches!(self.codes.as_str(), "1" | "true" | "yes"),
@@ -358,7 +358,7 @@ impl CsvQuery {
 /// which clock. For machines: the codes and names as stored, and times in RFC 3339 with the
 /// depot's offset.
 #[derive(Debug, Clone)]
-struct CsvStyle {
+pub(super) struct CsvStyle {
     lang: super::i18n::Lang,
     codes: bool,
     tz: chrono::FixedOffset,
@@ -417,7 +417,8 @@ const STOCK_COLUMNS: &[&str] = &[
 
 const IDLE_COLUMNS: &[&str] = &["asset_id", "name", "category", "value_yuan", "last_issued"];
 
-const OVERDUE_COLUMNS: &[&str] = &[
+/// A list of loans: the overdue ones, or the orders page's.
+pub(super) const OVERDUE_COLUMNS: &[&str] = &[
     "loan_id",
     "department",
     "purpose",
@@ -490,16 +491,7 @@ async fn csv(
             OVERDUE_COLUMNS,
             &style.clone(),
             reports::overdue(&app, &v.actor).await?,
-            move |l: Loan| {
-                vec![
-                    l.id.to_string(),
-                    style.name(Register::Department, l.department),
-                    l.purpose,
-                    l.starts_on.to_string(),
-                    l.ends_on.to_string(),
-                    style.word(l.status.as_str()),
-                ]
-            },
+            move |l: Loan| loan_cells(&style, l),
         ),
         "compensations" => streamed(
             COMPENSATION_COLUMNS,
@@ -542,7 +534,7 @@ async fn csv(
 }
 
 /// A CSV body as a download named `depot-{name}.csv`.
-fn attachment(name: &str, body: Body) -> Response {
+pub(super) fn attachment(name: &str, body: Body) -> Response {
     let disposition = format!("attachment; filename=\"depot-{name}.csv\"");
     (
         [
@@ -552,6 +544,50 @@ fn attachment(name: &str, body: Body) -> Response {
         body,
     )
         .into_response()
+}
+
+/// A loan's row in a list of loans ([`OVERDUE_COLUMNS`]).
+pub(super) fn loan_cells(style: &CsvStyle, l: Loan) -> Vec<String> {
+    vec![
+        l.id.to_string(),
+        style.name(Register::Department, l.department),
+        l.purpose,
+        l.starts_on.to_string(),
+        l.ends_on.to_string(),
+        style.word(l.status.as_str()),
+    ]
+}
+
+/// The market rentals list.
+pub(super) const RENTAL_COLUMNS: &[&str] = &[
+    "rental_id",
+    "loan_id",
+    "department",
+    "supplier",
+    "category",
+    "quantity",
+    "starts_on",
+    "ends_on",
+    "daily_price_yuan",
+    "total_yuan",
+    "status",
+];
+
+/// A rental's row ([`RENTAL_COLUMNS`]).
+pub(super) fn rental_cells(style: &CsvStyle, r: crate::db::rentals::Rental) -> Vec<String> {
+    vec![
+        r.id.to_string(),
+        r.loan_id.to_string(),
+        style.name(Register::Department, r.department),
+        r.supplier,
+        style.name(Register::Category, r.category),
+        r.quantity.to_string(),
+        r.starts_on.to_string(),
+        r.ends_on.to_string(),
+        yuan(&r.daily_price_fen),
+        yuan(&r.total_fen),
+        style.word(r.status.as_str()),
+    ]
 }
 
 fn stock_row(c: CategoryStock, style: &CsvStyle) -> Vec<String> {
@@ -586,7 +622,7 @@ fn push_row(out: &mut String, cells: Vec<String>) {
 
 /// A CSV body written batch by batch as `rows` come. A failure halfway ends the body
 /// early (the client sees a cut transfer, never a complete-looking file) and is logged.
-fn streamed<T: Send + 'static>(
+pub(super) fn streamed<T: Send + 'static>(
     columns: &[&str],
     style: &CsvStyle,
     rows: Rows<T>,
@@ -646,6 +682,7 @@ mod tests {
             OVERDUE_COLUMNS,
             COMPENSATION_COLUMNS,
             DISPOSAL_COLUMNS,
+            RENTAL_COLUMNS,
         ];
         for code in columns.concat() {
             let key = format!("csv_{code}");
