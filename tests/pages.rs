@@ -2566,11 +2566,11 @@ async fn a_refused_stocktake_says_why_beside_the_zones_and_keeps_the_choice(pool
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
 }
 
-/// The orders and the market rentals lists export what they list as CSV — every page, the
+/// The orders, market rentals and transfers lists export what they list as CSV — every page, the
 /// status filter kept, a department's clerk their own only — in the viewer's language, or
 /// as codes for machines.
 #[sqlx::test(migrations = "./migrations")]
-async fn the_orders_and_rentals_lists_export_what_they_list(pool: PgPool) {
+async fn the_orders_rentals_and_transfers_lists_export_what_they_list(pool: PgPool) {
     let world = World::new(pool).await;
     let asset = world.stock(world.tables, 1).await[0];
     world.approved_loan(&[asset]).await;
@@ -2655,4 +2655,38 @@ async fn the_orders_and_rentals_lists_export_what_they_list(pool: PgPool) {
         "Culture has no rentals: {}",
         none.body
     );
+
+    // Transfers: the department's own, a page at a time, and as CSV.
+    sqlx::query(
+        "insert into transfers (department_id, requested_by, purpose, status)
+         select (select id from departments where code = case when g % 3 = 0 then 'FIN' else 'CUL' end),
+                (select id from users where username = 'requester'),
+                'office move ' || g, case when g <= 3 then 'cancelled' else 'requested' end::transfer_status
+         from generate_series(1, 300) g",
+    )
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    let page = get(&world, "/transfers", &clerk).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("1–100 / 200"),
+        "Culture's 200: {}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("href=\"/transfers?page=2\" rel=\"next\""),
+        "{}",
+        page.body
+    );
+    let page = get(&world, "/transfers?status=cancelled", &clerk).await;
+    assert!(page.body.contains("1–2 / 2"), "{}", page.body);
+    let theirs = get(&world, "/transfers.csv?codes=1", &clerk).await;
+    assert_eq!(lines(&theirs.body), 200, "{}", theirs.body);
+    assert!(theirs
+        .body
+        .starts_with("\u{feff}transfer_id,department,purpose,requester,status,requested_at\r\n"));
+    let everyone = get(&world, "/transfers.csv", &admin).await;
+    assert_eq!(lines(&everyone.body), 300, "{}", everyone.body);
 }

@@ -4,7 +4,7 @@
 use sqlx::PgConnection;
 
 use super::policy::{authorize, department_filter, Target};
-use super::{App, Approval, Error, Op, Page, Paging, Reason, Result, Visibility};
+use super::{App, Approval, Error, Op, Page, Paging, Reason, Result, Rows, Visibility};
 use crate::auth::Actor;
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::transfers::{self, NewTransfer, Transfer};
@@ -29,6 +29,21 @@ pub async fn list(
         })
         .await?;
     Ok(Page::new(window, found))
+}
+
+/// Every transfer [`list`] would list, newest first, in batches as they come: the list's
+/// export.
+pub async fn export(
+    app: &App,
+    actor: &Actor,
+    status: Option<TransferStatus>,
+) -> Result<Rows<Transfer>> {
+    let filter = transfers::Filter {
+        department_id: department_filter(actor, Op::ListTransfers),
+        status,
+    };
+    app.rows(actor, Op::ListTransfers, filter, transfers::filtered_rows)
+        .await
 }
 
 /// The admin's transfer desk: every department's transfers, newest first, a page at a time.

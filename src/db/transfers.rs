@@ -119,6 +119,24 @@ pub async fn list(
     page(conn, SELECT, WHERE, "t.id desc", args, window).await
 }
 
+/// Every transfer [`list`] would list, newest first, as they come (for the export).
+pub fn filtered_rows(conn: &mut PgConnection, f: Filter) -> super::Rows<'_, Transfer> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{SELECT} where ($1::bigint is null or t.department_id = $1)
+               and ($2::transfer_status is null or t.status = $2)
+             order by t.id desc"
+        )
+    });
+    let mut args = sqlx::postgres::PgArguments::default();
+    let added = sqlx::Arguments::add(&mut args, f.department_id)
+        .and_then(|()| sqlx::Arguments::add(&mut args, f.status));
+    if let Err(e) = added {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
+}
+
 /// Lock the transfer for the rest of the transaction, check that `action` is allowed, and
 /// read the department it is for.
 async fn lock(

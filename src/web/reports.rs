@@ -558,6 +558,28 @@ pub(super) fn loan_cells(style: &CsvStyle, l: Loan) -> Vec<String> {
     ]
 }
 
+/// The transfers list.
+pub(super) const TRANSFER_COLUMNS: &[&str] = &[
+    "transfer_id",
+    "department",
+    "purpose",
+    "requester",
+    "status",
+    "requested_at",
+];
+
+/// A transfer's row ([`TRANSFER_COLUMNS`]).
+pub(super) fn transfer_cells(style: &CsvStyle, t: crate::db::transfers::Transfer) -> Vec<String> {
+    vec![
+        t.id.to_string(),
+        style.name(Register::Department, t.department),
+        t.purpose,
+        t.requester,
+        style.word(t.status.as_str()),
+        style.time(t.created_at),
+    ]
+}
+
 /// The market rentals list.
 pub(super) const RENTAL_COLUMNS: &[&str] = &[
     "rental_id",
@@ -683,6 +705,7 @@ mod tests {
             COMPENSATION_COLUMNS,
             DISPOSAL_COLUMNS,
             RENTAL_COLUMNS,
+            TRANSFER_COLUMNS,
         ];
         for code in columns.concat() {
             let key = format!("csv_{code}");

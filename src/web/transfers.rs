@@ -5,23 +5,24 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 
 use super::{field, ids, note, render, Chrome, Fields, PageError, PageResult, Posted, Viewer};
 use crate::app::policy::{self, Target};
-use crate::app::{self, catalogue, people, transfers, App, Op, Paging, Reason};
+use crate::app::{self, catalogue, people, transfers, App, Op, Reason};
 use crate::db::events::Event;
 use crate::db::orders::Line;
 use crate::db::transfers::{NewTransfer, Transfer};
 use crate::domain::bounds::Note;
-use crate::domain::lifecycle::orders::TRANSFER_ACTIONS;
+use crate::domain::lifecycle::orders::{TransferStatus, TRANSFER_ACTIONS};
 
 pub fn router() -> Router<App> {
     Router::new()
         .route("/transfers", get(list).post(request))
+        .route("/transfers.csv", get(list_csv))
         .route("/transfers/new", get(form))
         .route("/transfers/{id}", get(detail))
         .route("/transfers/{id}/cancel", post(cancel))
@@ -34,20 +35,54 @@ const LINES: usize = 3;
 #[template(path = "transfers_own.html")]
 struct ListPage {
     c: Chrome,
+    status: String,
     transfers: Vec<Transfer>,
+    pager: super::Pager,
 }
 
-/// The department's transfers, newest first (an admin: everyone's).
-async fn list(v: Viewer, State(app): State<App>) -> PageResult {
-    let paging = Paging {
-        per_page: Some(200),
-        ..Default::default()
-    };
-    let found = transfers::list(&app, &v.actor, None, None, paging).await?;
+impl ListPage {
+    fn statuses(&self) -> &'static [TransferStatus] {
+        TransferStatus::ALL
+    }
+}
+
+fn status_named(name: &str) -> Option<TransferStatus> {
+    TransferStatus::ALL
+        .iter()
+        .copied()
+        .find(|s| s.as_str() == name)
+}
+
+/// The department's transfers, newest first, a page at a time (an admin: everyone's).
+async fn list(v: Viewer, State(app): State<App>, Query(q): Query<super::ListQuery>) -> PageResult {
+    let status = status_named(&q.status);
+    let paging = super::list_paging(&q.page)?;
+    let found = transfers::list(&app, &v.actor, status, None, paging).await?;
+    let status = status.map(|s| s.as_str()).unwrap_or_default();
     render(ListPage {
         c: v.chrome("my_transfers"),
+        status: status.to_owned(),
+        pager: super::Pager::of("/transfers", &[("status", status)], &found),
         transfers: found.items,
     })
+}
+
+/// The transfers the list shows (every page, with its status filter) as CSV.
+async fn list_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = transfers::export(&app, &v.actor, status_named(&q.status)).await?;
+    let style = style.of(&v);
+    let body = super::reports::streamed(
+        super::reports::TRANSFER_COLUMNS,
+        &style.clone(),
+        rows,
+        move |t| super::reports::transfer_cells(&style, t),
+    );
+    Ok(super::reports::attachment("transfers", body))
 }
 
 #[derive(askama::Template)]
