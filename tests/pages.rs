@@ -2690,3 +2690,56 @@ async fn the_orders_rentals_and_transfers_lists_export_what_they_list(pool: PgPo
     let everyone = get(&world, "/transfers.csv", &admin).await;
     assert_eq!(lines(&everyone.body), 300, "{}", everyone.body);
 }
+
+/// The work queues keep their head in front whatever their length: the admin's oldest loan
+/// requests first, the keeper's most overdue loans first, a page at a time (they once showed
+/// the newest 200 re-sorted, so the longest waiting fell off the end).
+#[sqlx::test(migrations = "./migrations")]
+async fn the_queues_show_the_longest_waiting_first_a_page_at_a_time(pool: PgPool) {
+    let world = World::new(pool).await;
+    sqlx::query(
+        "insert into loans (department_id, requested_by, purpose, starts_on, ends_on, status)
+         select (select id from departments where code = 'FIN'), (select id from users where username = 'requester'),
+                case when g <= 250 then 'waiting ' || g else 'out ' || g end,
+                depot_today() - 40, depot_today() + (g % 50) - 20,
+                case when g <= 250 then 'requested' else 'issued' end::loan_status
+         from generate_series(1, 500) g",
+    )
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    let admin = login(&world, "admin").await;
+    let queue = get(&world, "/admin/approvals", &admin).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    assert!(queue.body.contains("1–100 / 250"), "{}", queue.body);
+    assert!(
+        queue.body.contains(">waiting 1<"),
+        "the oldest first: {}",
+        queue.body
+    );
+    assert!(!queue.body.contains(">waiting 250<"), "{}", queue.body);
+    let last = get(&world, "/admin/approvals?page=3", &admin).await;
+    assert!(last.body.contains("201–250 / 250"), "{}", last.body);
+    assert!(last.body.contains(">waiting 250<"), "{}", last.body);
+
+    let keeper = login(&world, "keeper").await;
+    let desk = get(&world, "/keeper/returns", &keeper).await;
+    assert_eq!(desk.status, StatusCode::OK, "{}", desk.body);
+    assert!(desk.body.contains("1–100 / 250"), "{}", desk.body);
+    // Due 20 days ago (g % 50 = 0): the most overdue, all on the first page.
+    assert!(desk.body.contains(">out 300<"), "{}", desk.body);
+    let due: Vec<chrono::NaiveDate> = desk
+        .body
+        .match_indices("<td class=\"mono\">")
+        .filter_map(|(at, m)| {
+            let rest = &desk.body[at + m.len()..];
+            rest.split(" – ").nth(1)?.get(..10)?.parse().ok()
+        })
+        .collect();
+    assert_eq!(due.len(), 100, "{}", desk.body);
+    assert!(
+        due.windows(2).all(|w| w[0] <= w[1]),
+        "soonest due first: {due:?}"
+    );
+    assert_eq!(due[0], common::today() - chrono::Duration::days(20));
+}

@@ -13,7 +13,7 @@ use crate::db::assets::Asset;
 use crate::db::compensations::{self, Compensation};
 use crate::db::events::{self, Context, Event, OrderKind};
 use crate::db::loans::{self, Inspection, Loan, NewLoan, ReturnedItem};
-use crate::db::{catalogue, orders, reports, Window};
+use crate::db::{catalogue, orders, reports};
 use crate::domain::bounds::{Fen, Text};
 use crate::domain::lifecycle::orders::{CompensationStatus, LoanStatus};
 
@@ -208,42 +208,36 @@ pub struct SignOff {
     pub why_zh: String,
 }
 
-/// The loans waiting for the finance approver, oldest first (at most 200).
-pub async fn sign_offs(app: &App, actor: &Actor) -> Result<Vec<SignOff>> {
+/// The loans waiting for the finance approver, oldest first, a page at a time.
+pub async fn sign_offs(app: &App, actor: &Actor, paging: Paging) -> Result<Page<SignOff>> {
     let chain = app.config.approvals;
+    let window = paging.window();
     app.read(actor, Op::ListSignOffs, async |c| {
-        let filter = loans::Filter {
-            department_id: None,
-            status: Some(LoanStatus::AwaitingFinance.as_str().into()),
-        };
-        let (mut waiting, _) = loans::list(c, &filter, Window::first(200)).await?;
-        waiting.reverse();
-        let ids: Vec<i64> = waiting.iter().map(|l| l.id).collect();
+        let waiting = Page::new(
+            window,
+            loans::queue(c, LoanStatus::AwaitingFinance, window).await?,
+        );
+        let ids: Vec<i64> = waiting.items.iter().map(|l| l.id).collect();
         let values: std::collections::HashMap<i64, i64> =
             loans::reserved_values(c, &ids).await?.into_iter().collect();
-        Ok::<_, crate::db::Error>(
-            waiting
-                .into_iter()
-                .map(|loan| {
-                    let value_fen = values.get(&loan.id).copied().unwrap_or(0);
-                    let days = (loan.ends_on - loan.starts_on).num_days() + 1;
-                    // Limits changed since the approval: say what the loan is.
-                    let (why_en, why_zh) = chain.why(value_fen, days).unwrap_or_else(|| {
-                        (
-                            format!("¥{}, {days} days", value_fen / 100),
-                            format!("¥{}，{days} 天", value_fen / 100),
-                        )
-                    });
-                    SignOff {
-                        loan,
-                        value_fen,
-                        days,
-                        why_en,
-                        why_zh,
-                    }
-                })
-                .collect(),
-        )
+        Ok::<_, crate::db::Error>(waiting.map(|loan| {
+            let value_fen = values.get(&loan.id).copied().unwrap_or(0);
+            let days = (loan.ends_on - loan.starts_on).num_days() + 1;
+            // Limits changed since the approval: say what the loan is.
+            let (why_en, why_zh) = chain.why(value_fen, days).unwrap_or_else(|| {
+                (
+                    format!("¥{}, {days} days", value_fen / 100),
+                    format!("¥{}，{days} 天", value_fen / 100),
+                )
+            });
+            SignOff {
+                loan,
+                value_fen,
+                days,
+                why_en,
+                why_zh,
+            }
+        }))
     })
     .await
 }
@@ -432,25 +426,26 @@ pub async fn proposal(app: &App, actor: &Actor, loan: &Loan) -> Result<Option<Pr
     Ok(Some(proposal))
 }
 
-/// What waits for a decision: requested loans and transfers, oldest first.
+/// What waits for a decision, oldest first: a page of the requested loans, and the first
+/// page of the requested transfers (their own desk pages through the rest).
 pub async fn approval_queue(
     app: &App,
     actor: &Actor,
-) -> Result<(Vec<Loan>, Vec<crate::db::transfers::Transfer>)> {
-    authorize(actor, Op::ApprovalQueue, Target::Nothing)?;
-    let mut conn = app.pool.acquire().await?;
-    let filter = loans::Filter {
-        department_id: None,
-        status: Some(LoanStatus::Requested.as_str().into()),
-    };
-    let (mut loans, _) = loans::list(&mut conn, &filter, Window::first(200)).await?;
-    loans.reverse();
-    let filter = crate::db::transfers::Filter {
-        status: Some(crate::domain::lifecycle::orders::TransferStatus::Requested),
+    paging: Paging,
+) -> Result<(Page<Loan>, Page<crate::db::transfers::Transfer>)> {
+    use crate::domain::lifecycle::orders::TransferStatus;
+    let window = paging.window();
+    let first = Paging {
+        per_page: paging.per_page,
         ..Default::default()
-    };
-    let (transfers, _) = crate::db::transfers::list(&mut conn, &filter, Window::first(200)).await?;
-    Ok((loans, transfers))
+    }
+    .window();
+    app.read(actor, Op::ApprovalQueue, async |c| {
+        let loans = loans::queue(c, LoanStatus::Requested, window).await?;
+        let transfers = crate::db::transfers::queue(c, TransferStatus::Requested, first).await?;
+        Ok::<_, crate::db::Error>((Page::new(window, loans), Page::new(first, transfers)))
+    })
+    .await
 }
 
 /// What to pick for approved loans.
@@ -459,20 +454,16 @@ pub async fn pick_list(app: &App, actor: &Actor) -> Result<Vec<reports::Pick>> {
         .await
 }
 
-/// The loans out, to take back: soonest due first.
-pub async fn out(app: &App, actor: &Actor) -> Result<Vec<Loan>> {
-    authorize(actor, Op::ReturnsDesk, Target::Nothing)?;
-    let mut conn = app.pool.acquire().await?;
-    let mut out = Vec::new();
-    for status in [LoanStatus::Issued, LoanStatus::PartiallyIssued] {
-        let filter = loans::Filter {
-            department_id: None,
-            status: Some(status.as_str().into()),
-        };
-        out.extend(loans::list(&mut conn, &filter, Window::first(200)).await?.0);
-    }
-    out.sort_by_key(|l| (l.ends_on, l.id));
-    Ok(out)
+/// The loans out, to take back: soonest due first (the most overdue at the head), a page
+/// at a time.
+pub async fn out(app: &App, actor: &Actor, paging: Paging) -> Result<Page<Loan>> {
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ReturnsDesk, async |c| {
+            loans::out(c, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
 }
 
 /// Compensation cases, newest first; a requester's own department's only.

@@ -324,6 +324,17 @@ impl<T> Page<T> {
             per_page: window.per_page,
         }
     }
+    /// The same page with each item made into another.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            total_exact: self.total_exact,
+            has_more: self.has_more,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
 }
 
 /// An approval: which assets to reserve, and why.

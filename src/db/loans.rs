@@ -164,6 +164,37 @@ pub async fn list(
     page(conn, SELECT, &filter, "l.id desc", args, window).await
 }
 
+/// Loans in `status`, oldest first: a queue worked from its head, a page at a time.
+pub async fn queue(
+    conn: &mut PgConnection,
+    status: LoanStatus,
+    window: Window,
+) -> Result<(Vec<Loan>, super::Total)> {
+    page(
+        conn,
+        SELECT,
+        "where l.status = $1",
+        "l.id",
+        args![status],
+        window,
+    )
+    .await
+}
+
+/// The loans out (issued, wholly or in part), soonest due first, a page at a time (from
+/// `loans_out_idx`).
+pub async fn out(conn: &mut PgConnection, window: Window) -> Result<(Vec<Loan>, super::Total)> {
+    page(
+        conn,
+        SELECT,
+        "where l.status in ('issued', 'partially_issued')",
+        "l.ends_on, l.id",
+        args![],
+        window,
+    )
+    .await
+}
+
 /// Every loan [`list`] would list, newest first, as they come (for the export).
 pub fn filtered_rows(conn: &mut PgConnection, f: Filter) -> super::Rows<'_, Loan> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {

@@ -119,6 +119,23 @@ pub async fn list(
     page(conn, SELECT, WHERE, "t.id desc", args, window).await
 }
 
+/// Transfers in `status`, oldest first: a queue worked from its head, a page at a time.
+pub async fn queue(
+    conn: &mut PgConnection,
+    status: TransferStatus,
+    window: Window,
+) -> Result<(Vec<Transfer>, super::Total)> {
+    page(
+        conn,
+        SELECT,
+        "where t.status = $1",
+        "t.id",
+        args![status],
+        window,
+    )
+    .await
+}
+
 /// Every transfer [`list`] would list, newest first, as they come (for the export).
 pub fn filtered_rows(conn: &mut PgConnection, f: Filter) -> super::Rows<'_, Transfer> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {

@@ -148,10 +148,15 @@ async fn refuse_loan(
     Ok(Json(loans::refuse(&app, &actor, id, body).await?))
 }
 
-/// The loans waiting for the finance approver, oldest first, with their value and days.
-#[utoipa::path(get, path = "/sign-offs", tag = "loans", responses((status = 200, body = Vec<SignOff>)))]
-async fn list_sign_offs(actor: Actor, State(app): State<App>) -> ApiResult<Json<Vec<SignOff>>> {
-    Ok(Json(loans::sign_offs(&app, &actor).await?))
+/// The loans waiting for the finance approver, oldest first, with their value and days: a
+/// page of them (`page`, `per_page`; the first 50 by default).
+#[utoipa::path(get, path = "/sign-offs", tag = "loans", params(Paging), responses((status = 200, body = Vec<SignOff>)))]
+async fn list_sign_offs(
+    actor: Actor,
+    State(app): State<App>,
+    Query(paging): Query<Paging>,
+) -> ApiResult<Json<Vec<SignOff>>> {
+    Ok(Json(loans::sign_offs(&app, &actor, paging).await?.items))
 }
 
 /// Cancel (the requesting department or an admin) before anything is issued.

@@ -51,10 +51,15 @@ pub fn router() -> Router<App> {
 #[template(path = "approvals.html")]
 struct ApprovalsPage {
     c: Chrome,
+    /// A page of the loan requests, oldest first.
     loans: Vec<Loan>,
+    pager: super::Pager,
+    /// The oldest transfer requests, and how many wait in all.
     transfers: Vec<Transfer>,
-    /// Loans the depot approved that wait for finance's sign-off.
+    transfers_waiting: i64,
+    /// Loans the depot approved that wait for finance's sign-off: the oldest, and how many.
     at_finance: Vec<loans::SignOff>,
+    at_finance_waiting: i64,
 }
 
 impl ApprovalsPage {
@@ -66,14 +71,25 @@ impl ApprovalsPage {
     }
 }
 
-/// What waits for a decision: requested loans and transfers, oldest first.
-async fn approvals(v: Viewer, State(app): State<App>) -> PageResult {
-    let (queue, transfers) = loans::approval_queue(&app, &v.actor).await?;
+/// What waits for a decision: requested loans (a page at a time) and transfers, oldest
+/// first, and the loans at finance.
+async fn approvals(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+) -> PageResult {
+    let paging = super::list_paging(&q.page)?;
+    let (queue, transfers) = loans::approval_queue(&app, &v.actor, paging).await?;
+    let first = super::list_paging("")?;
+    let at_finance = loans::sign_offs(&app, &v.actor, first).await?;
     render(ApprovalsPage {
         c: v.chrome("approvals"),
-        loans: queue,
-        transfers,
-        at_finance: loans::sign_offs(&app, &v.actor).await?,
+        pager: super::Pager::of("/admin/approvals", &[], &queue),
+        loans: queue.items,
+        transfers_waiting: transfers.total,
+        transfers: transfers.items,
+        at_finance_waiting: at_finance.total,
+        at_finance: at_finance.items,
     })
 }
 
@@ -82,6 +98,7 @@ async fn approvals(v: Viewer, State(app): State<App>) -> PageResult {
 struct SignOffsPage {
     c: Chrome,
     waiting: Vec<loans::SignOff>,
+    pager: super::Pager,
 }
 
 impl SignOffsPage {
@@ -94,11 +111,16 @@ impl SignOffsPage {
 }
 
 /// The loans waiting for the finance approver: what sent each there, oldest first.
-async fn sign_offs(v: Viewer, State(app): State<App>) -> PageResult {
-    let waiting = loans::sign_offs(&app, &v.actor).await?;
+async fn sign_offs(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+) -> PageResult {
+    let waiting = loans::sign_offs(&app, &v.actor, super::list_paging(&q.page)?).await?;
     render(SignOffsPage {
         c: v.chrome("sign_offs"),
-        waiting,
+        pager: super::Pager::of("/finance/sign-offs", &[], &waiting),
+        waiting: waiting.items,
     })
 }
 

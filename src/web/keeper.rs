@@ -64,7 +64,9 @@ async fn picks(v: Viewer, State(app): State<App>) -> PageResult {
 #[template(path = "returns.html")]
 struct ReturnsPage {
     c: Chrome,
+    /// A page of the loans out, soonest due first.
     loans: Vec<Loan>,
+    pager: super::Pager,
     uninspected: Vec<Uninspected>,
 }
 
@@ -74,10 +76,16 @@ impl ReturnsPage {
     }
 }
 
-async fn returns(v: Viewer, State(app): State<App>) -> PageResult {
+async fn returns(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+) -> PageResult {
+    let out = loans::out(&app, &v.actor, super::list_paging(&q.page)?).await?;
     render(ReturnsPage {
         c: v.chrome("returns"),
-        loans: loans::out(&app, &v.actor).await?,
+        pager: super::Pager::of("/keeper/returns", &[], &out),
+        loans: out.items,
         uninspected: loans::uninspected(&app, &v.actor).await?,
     })
 }
