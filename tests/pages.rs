@@ -2037,6 +2037,31 @@ async fn times_on_pages_are_the_depots_beijing_time_and_people_are_named(pool: P
         page.body
     );
     assert!(page.body.contains("UTC+08:00"), "{}", page.body);
+
+    // A loan and a transfer name who asked for them, not their login.
+    sqlx::query("update users set display_name = '李会计' where username = 'requester'")
+        .execute(&world.pool)
+        .await
+        .unwrap();
+    let loan = world.request_tables(1, "2030-01-07", "2030-01-08").await;
+    let transfer: i64 = sqlx::query_scalar(
+        "insert into transfers (department_id, requested_by, purpose)
+         values ($1, (select id from users where username = 'requester'), 'office move') returning id",
+    )
+    .bind(world.finance)
+    .fetch_one(&world.pool)
+    .await
+    .unwrap();
+    let admin = login(&world, "admin").await;
+    for path in [format!("/orders/{loan}"), format!("/transfers/{transfer}")] {
+        let page = get(&world, &path, &admin).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        assert!(
+            page.body.contains("<dd>李会计</dd>"),
+            "{path}: {}",
+            page.body
+        );
+    }
 }
 
 /// The admin's transfers: every one, a page at a time, of one status or all.

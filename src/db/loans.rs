@@ -22,7 +22,10 @@ pub struct Loan {
     pub department_id: i64,
     pub department: String,
     pub requested_by: i64,
+    /// Who asked: their login.
     pub requester: String,
+    /// Who asked: their name (their login if they have none).
+    pub requester_name: String,
     pub purpose: String,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
@@ -44,6 +47,7 @@ pub struct Loan {
 // alone: counting and seeking a deep page then read only an index.
 const SELECT: &str = "select l.id, l.department_id, (select d.name from departments d where d.id = l.department_id) as department,
     l.requested_by, (select u.username from users u where u.id = l.requested_by) as requester,
+    (select coalesce(nullif(u.display_name, ''), u.username) from users u where u.id = l.requested_by) as requester_name,
     l.purpose, l.starts_on, l.ends_on, l.status,
     (l.status in ('issued', 'partially_issued') and l.ends_on < depot_today()) as overdue,
     l.decided_by, l.decided_at, l.reason, l.created_at, l.updated_at

@@ -23,7 +23,10 @@ pub struct Transfer {
     pub department_id: i64,
     pub department: String,
     pub requested_by: i64,
+    /// Who asked: their login.
     pub requester: String,
+    /// Who asked: their name (their login if they have none).
+    pub requester_name: String,
     pub purpose: String,
     pub status: TransferStatus,
     pub decided_by: Option<i64>,
@@ -38,6 +41,7 @@ pub struct Transfer {
 }
 
 const SELECT: &str = "select t.id, t.department_id, d.name as department, t.requested_by, u.username as requester,
+    coalesce(nullif(u.display_name, ''), u.username) as requester_name,
     t.purpose, t.status, t.decided_by, t.decided_at, t.reason, t.created_at, t.updated_at
     from transfers t join departments d on d.id = t.department_id join users u on u.id = t.requested_by";
 

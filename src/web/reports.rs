@@ -574,7 +574,7 @@ pub(super) fn transfer_cells(style: &CsvStyle, t: crate::db::transfers::Transfer
         t.id.to_string(),
         style.name(Register::Department, t.department),
         t.purpose,
-        t.requester,
+        t.requester_name,
         style.word(t.status.as_str()),
         style.time(t.created_at),
     ]
