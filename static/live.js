@@ -18,7 +18,14 @@ document.addEventListener("submit", function (e) {
     return td;
   };
   var link = function (href, text) { var a = document.createElement("a"); a.href = href; a.textContent = text; return a; };
-  var time = function (iso) { return String(iso).replace("T", " ").replace(/\.\d+/, "").replace(/Z$|[+-]00:00$/, ""); };
+  // A moment on the depot's clock (its offset from UTC in minutes is the page's
+  // data-tz-minutes), to the second, as the server writes it: 2026-11-30 10:44:15.
+  var offset = Number(root.getAttribute("data-tz-minutes") || 480);
+  var time = function (iso) {
+    var at = new Date(String(iso));
+    if (isNaN(at.getTime())) return String(iso);
+    return new Date(at.getTime() + offset * 60000).toISOString().slice(0, 19).replace("T", " ");
+  };
   var prepend = function (table, tr) {
     var body = document.querySelector(table + " tbody");
     if (!body) return;
@@ -130,10 +137,13 @@ document.addEventListener("submit", function (e) {
     var e = JSON.parse(m.data);
     if (String(e.stocktake_id) !== root.getAttribute("data-stocktake")) return;
     var set = function (id, value) { var el = document.getElementById(id); if (el) el.textContent = String(value); };
+    var between = e.between || 0;
     ["expected", "found", "misplaced", "missing", "unexpected"].forEach(function (k) { set(k, e[k]); });
-    set("counted", e.found + e.misplaced);
+    set("between", between);
+    var counted = e.found + e.misplaced + between;
+    set("counted", counted);
     var bar = document.getElementById("progress");
-    if (bar) { bar.max = Math.max(e.expected, 1); bar.value = e.found + e.misplaced; bar.textContent = (e.found + e.misplaced) + " / " + e.expected; }
+    if (bar) { bar.max = Math.max(e.expected, 1); bar.value = counted; bar.textContent = counted + " / " + e.expected; }
     refreshLists();
   });
 })();

@@ -2768,3 +2768,61 @@ async fn the_queues_show_the_longest_waiting_first_a_page_at_a_time(pool: PgPool
     );
     assert_eq!(due[0], common::today() - chrono::Duration::days(20));
 }
+
+/// A finished stocktake lists the assets the readers placed between two zones, with both
+/// zones, for the keeper to check; they count as seen, not missing.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_stocktake_lists_the_assets_between_two_zones_to_check(pool: PgPool) {
+    let world = World::new(pool).await;
+    let asset = world.stock(world.tables, 1).await[0];
+    let epc: String = sqlx::query_scalar("select epc from assets where id = $1")
+        .bind(asset)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    let stocktake: i64 = sqlx::query_scalar(
+        "insert into stocktakes (warehouse_id, status, created_by, started_at, finished_at, expected, between_count)
+         values ($1, 'finished', (select id from users where username = 'keeper'), now(), now(), 1, 1) returning id",
+    )
+    .bind(world.warehouse)
+    .fetch_one(&world.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into stocktake_results (stocktake_id, epc, asset_id, outcome, expected_zone_id, seen_zone_id, other_zone_id)
+         values ($1, $2, $3, 'between', $4, $4, $5)",
+    )
+    .bind(stocktake)
+    .bind(&epc)
+    .bind(asset)
+    .bind(world.shelf)
+    .bind(world.shelf2)
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    let keeper = format!("{}; lang=zh-CN", login(&world, "keeper").await);
+    let page = get(&world, &format!("/keeper/stocktakes/{stocktake}"), &keeper).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("<dd id=\"between\">1</dd>"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<span id=\"counted\">1</span>"),
+        "seen: {}",
+        page.body
+    );
+    assert!(page.body.contains("<h3>位置待核 (1)</h3>"), "{}", page.body);
+    assert!(
+        page.body.contains("<table id=\"oc_between\">"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("Main depot · Aisle A / Main depot · Aisle B"),
+        "both zones: {}",
+        page.body
+    );
+}

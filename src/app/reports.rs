@@ -5,7 +5,7 @@
 //! visibility rule as the rest.
 
 use super::policy::department_filter;
-use super::{App, Error, Op, Result, Rows};
+use super::{App, Error, Op, Page, Result, Rows};
 use crate::auth::Actor;
 use crate::db::compensations::{self, Compensation};
 use crate::db::disposals::{self, Disposal};
@@ -24,7 +24,8 @@ pub struct Dashboard {
     pub by_category: Vec<CategoryStock>,
     /// The longest idle (up to 20), and how many were idle in all at `figures_at`.
     pub idle: (Vec<Idle>, i64),
-    pub overdue: Vec<Loan>,
+    /// The newest overdue loans (up to 100), and how many are overdue in all.
+    pub overdue: Page<Loan>,
     pub cases: Vec<Compensation>,
     pub money: Money,
     /// Each category's part of the money saved: days lent × its market daily rental price.
@@ -58,7 +59,10 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
             by_state: reports::stock_by_state(c).await?,
             by_category: reports::stock_by_category(c).await?,
             idle: reports::idle(c, IDLE_DAYS, 20).await?,
-            overdue: loans::list(c, &overdue, Window::first(100)).await?.0,
+            overdue: Page::new(
+                Window::first(100),
+                loans::list(c, &overdue, Window::first(100)).await?,
+            ),
             cases: compensations::list(c, department, None, Window::first(100))
                 .await?
                 .0,

@@ -249,7 +249,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("to", "To", "结束日期"),
     ("check", "Show availability", "查询可借数量"),
     ("available", "Available", "可借"),
-    ("depot_stock", "In the depot", "公物仓库存"),
+    ("depot_stock", "Can be borrowed for these dates", "所选日期可借"),
     ("listed_by_departments", "Listed by departments", "各单位挂出"),
     ("listed_assets", "Virtual-depot listings", "虚拟公物仓挂出的资产"),
     ("request", "Request", "申请"),

@@ -370,6 +370,8 @@ struct StocktakePage {
     misplaced: u32,
     missing: u32,
     unexpected: u32,
+    /// Seen between two zones the readers cannot tell apart: for the keeper to check.
+    between: u32,
     results: Vec<ResultRow>,
     categories: Vec<(i64, String)>,
     /// The lines' assets: (name, category) by id.
@@ -427,8 +429,9 @@ impl StocktakePage {
     fn bar_max(&self) -> u32 {
         self.expected.max(1)
     }
+    /// Expected assets seen: in their zone, in another, or between two.
     fn counted(&self) -> u32 {
-        self.found + self.misplaced
+        self.found + self.misplaced + self.between
     }
     /// Missing lines on an asset that nobody has acted on yet: what can be marked lost.
     fn unresolved_missing(&self) -> usize {
@@ -504,6 +507,7 @@ async fn stocktake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>
         misplaced: p.misplaced,
         missing: p.missing,
         unexpected: p.unexpected,
+        between: p.between,
         results: sheet.results,
         categories: sheet.categories,
         assets: sheet.assets,

@@ -466,6 +466,11 @@ impl Chrome {
             .to_string()
     }
 
+    /// The depot's offset from UTC in minutes, for a script that writes times.
+    pub fn tz_minutes(&self) -> i32 {
+        self.tz.local_minus_utc() / 60
+    }
+
     /// The depot's time zone as pages name it: `UTC+08:00`.
     pub fn zone(&self) -> String {
         format!("UTC{}", self.tz)

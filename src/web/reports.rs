@@ -62,7 +62,7 @@ struct Dashboard {
     by_category: Vec<CategoryStock>,
     idle: Vec<Idle>,
     idle_total: i64,
-    overdue: Vec<Loan>,
+    overdue: crate::app::Page<Loan>,
     cases: Vec<Compensation>,
     money: Money,
     savings: Vec<SavingsLine>,
