@@ -2826,3 +2826,110 @@ async fn a_stocktake_lists_the_assets_between_two_zones_to_check(pool: PgPool) {
         page.body
     );
 }
+
+/// The keeper hands an approved transfer over from its own page (the admin's desk is the
+/// admin's), after a confirmation, and comes back to it; a requester is offered nothing but
+/// cancelling their own.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_keeper_hands_a_transfer_over_from_its_page(pool: PgPool) {
+    use axum::http::Method;
+    use serde_json::json;
+    let world = World::new(pool).await;
+    world.stock(world.tables, 2).await;
+    let request = json!({"purpose": "new branch office", "lines": [{"category_id": world.tables, "quantity": 2}]});
+    let (status, transfer) = world
+        .call(
+            Method::POST,
+            "/api/transfers",
+            &world.requester,
+            Some(request),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{transfer}");
+    let id = transfer["id"].as_i64().unwrap();
+    let path = format!("/transfers/{id}");
+
+    // Requested: the admin may approve or reject it there; the keeper may not yet.
+    let admin = login(&world, "admin").await;
+    let page = get(&world, &path, &admin).await;
+    assert!(
+        page.body.contains("id=\"approve-transfer\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("id=\"reject-transfer\""),
+        "{}",
+        page.body
+    );
+    let (status, _) = world
+        .call(
+            Method::POST,
+            &format!("/api/transfers/{id}/approve"),
+            &world.admin,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let keeper = login(&world, "keeper").await;
+    let page = get(&world, &path, &keeper).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        !page.body.contains("id=\"approve-transfer\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("id=\"hand-over-transfer\""),
+        "{}",
+        page.body
+    );
+    let token = page.csrf();
+    let back = path.as_str();
+    let fields = [("csrf", token.as_str()), ("back", back)];
+    let asked = post(
+        &world,
+        &format!("/admin/transfers/{id}/issue"),
+        &keeper,
+        &fields,
+    )
+    .await;
+    assert_eq!(
+        asked.status,
+        StatusCode::OK,
+        "a confirmation first: {}",
+        asked.body
+    );
+    assert!(asked.body.contains("id=\"confirm-form\""), "{}", asked.body);
+    assert!(
+        asked.body.contains(&format!("href=\"{path}\"")),
+        "back to the transfer: {}",
+        asked.body
+    );
+    let confirmed = [("csrf", token.as_str()), ("back", back), ("confirmed", "1")];
+    let done = post(
+        &world,
+        &format!("/admin/transfers/{id}/issue"),
+        &keeper,
+        &confirmed,
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), format!("{path}?done=handed_over"));
+    let status: String = sqlx::query_scalar("select status::text from transfers where id = $1")
+        .bind(id)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "completed");
+
+    // A requester's page offers none of the staff's actions.
+    let clerk = login(&world, "requester").await;
+    let page = get(&world, &path, &clerk).await;
+    assert!(
+        !page.body.contains("id=\"transfer-actions\""),
+        "{}",
+        page.body
+    );
+}

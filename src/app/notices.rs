@@ -63,13 +63,14 @@ impl Notification {
     }
 
     /// The page that shows what it is about, for the person reading it.
-    pub fn href(&self, actor: &Actor) -> String {
+    pub fn href(&self) -> String {
         match self.order_kind {
             OrderKind::Loan => format!("/orders/{}", self.order_id),
-            OrderKind::Transfer if actor.role == crate::auth::Role::Admin => {
-                "/admin/transfers".into()
-            }
-            _ => "/orders".into(),
+            OrderKind::Transfer => format!("/transfers/{}", self.order_id),
+            OrderKind::Disposal => format!("/disposals/{}", self.order_id),
+            OrderKind::Intake => format!("/keeper/intakes/{}", self.order_id),
+            OrderKind::Compensation => "/compensations".into(),
+            OrderKind::Rental => "/rentals".into(),
         }
     }
 }

@@ -167,6 +167,11 @@ async fn transfer_action(
 ) -> PageResult {
     let actor = &v.actor;
     let reason = note(&form, "reason")?;
+    // Back to the page the action was taken on: the desk, or the transfer's own page.
+    let back = match crate::domain::bounds::LocalPath::or_home(field(&form, "back")).as_str() {
+        "/" => "/admin/transfers".to_owned(),
+        path => path.to_owned(),
+    };
     let asked = match action.as_str() {
         "issue" => Some((Op::IssueTransfer, "hand_over_transfer", "hand_over_text")),
         "approve" => Some((
@@ -186,7 +191,7 @@ async fn transfer_action(
                 message: v.lang.t(text).to_owned(),
                 action: format!("/admin/transfers/{id}/{action}"),
                 reason_asked: false,
-                back: "/admin/transfers".into(),
+                back,
             },
         );
     }
@@ -209,7 +214,7 @@ async fn transfer_action(
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     };
-    Ok(Redirect::to(&super::done("/admin/transfers", done)).into_response())
+    Ok(Redirect::to(&super::done(&back, done)).into_response())
 }
 
 #[derive(askama::Template)]

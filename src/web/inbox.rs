@@ -13,7 +13,6 @@ use crate::app::deadlines::{self, OverdueWork};
 use crate::app::notices::{self, InboxFilter, Notification};
 use crate::app::people::{self, UserChange};
 use crate::app::{App, Paging};
-use crate::auth::Actor;
 use crate::domain::bounds::Email;
 use crate::domain::deadlines::Acts;
 use crate::web::Lang;
@@ -30,7 +29,6 @@ pub fn router() -> Router<App> {
 #[template(path = "inbox.html")]
 struct InboxPage {
     c: Chrome,
-    actor: Actor,
     notifications: Vec<Notification>,
     /// The id to page on for older ones, when there are.
     older: Option<i64>,
@@ -57,7 +55,7 @@ impl InboxPage {
     }
 
     fn href(&self, n: &Notification) -> String {
-        n.href(&self.actor)
+        n.href()
     }
 
     fn when(&self, n: &Notification) -> String {
@@ -88,7 +86,7 @@ impl InboxPage {
             OrderKind::Disposal => format!("/disposals/{}", w.id),
             OrderKind::Intake => format!("/keeper/intakes/{}", w.id),
             OrderKind::Compensation => "/compensations".into(),
-            OrderKind::Transfer => "/admin/transfers".into(),
+            OrderKind::Transfer => format!("/transfers/{}", w.id),
             OrderKind::Rental => "/rentals".into(),
         }
     }
@@ -122,7 +120,6 @@ async fn inbox(v: Viewer, State(app): State<App>, Query(q): Query<InboxQuery>) -
     let me = people::get_user(&app, &v.actor, v.actor.id).await?;
     render(InboxPage {
         c: v.chrome("inbox"),
-        actor: v.actor.clone(),
         notifications: page.items,
         older,
         overdue,

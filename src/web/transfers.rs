@@ -250,10 +250,15 @@ struct DetailPage {
     transfer: Transfer,
     categories: HashMap<i64, String>,
     timeline: Vec<Event>,
-    can_cancel: bool,
+    /// What the viewer may do to it now: approve, reject, issue (hand over), cancel.
+    can: Vec<&'static str>,
 }
 
 impl DetailPage {
+    fn can(&self, action: &str) -> bool {
+        self.can.contains(&action)
+    }
+
     fn category(&self, id: &Option<i64>) -> String {
         id.and_then(|id| self.categories.get(&id))
             .map(|name| self.c.category(name).to_owned())
@@ -263,7 +268,12 @@ impl DetailPage {
 
 /// What the page offers, each with the operation it takes and the transfer action of the
 /// lifecycle's status table.
-const OFFERS: &[policy::Offer] = &[("cancel", Op::CancelTransfer, "cancel")];
+const OFFERS: &[policy::Offer] = &[
+    ("approve", Op::ApproveTransfer, "approve"),
+    ("reject", Op::RejectTransfer, "reject"),
+    ("issue", Op::IssueTransfer, "issue"),
+    ("cancel", Op::CancelTransfer, "cancel"),
+];
 
 async fn detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
     let transfer = transfers::get(&app, &v.actor, id).await?;
@@ -278,7 +288,7 @@ async fn detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageR
         transfer,
         categories,
         timeline,
-        can_cancel: can.contains(&"cancel"),
+        can,
     })
 }
 
