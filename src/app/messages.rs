@@ -395,6 +395,77 @@ pub fn lookup(message: &str) -> Option<Message> {
         .map(|(_, m)| m)
 }
 
+/// The fields the forms and the API name before a message, in Chinese.
+const FIELDS: &[(&str, &str)] = &[
+    ("acquired_on", "购置日期"),
+    ("actions", "操作"),
+    ("address", "地址"),
+    ("appraisal", "评估"),
+    ("appraised_value", "评估价"),
+    ("appraiser", "评估人"),
+    ("asset", "资产"),
+    ("assets", "资产"),
+    ("buyer", "买受人"),
+    ("category", "类别"),
+    ("code", "编码"),
+    ("cost", "费用"),
+    ("daily_price", "日租金"),
+    ("deadlines", "办理时限"),
+    ("department", "部门"),
+    ("description", "说明"),
+    ("display_name", "姓名"),
+    ("email", "电子邮件"),
+    ("ends_on", "归还日期"),
+    ("epc", "EPC"),
+    ("epcs", "EPC"),
+    ("events", "事件"),
+    ("from", "开始日期"),
+    ("kind", "类型"),
+    ("month", "月份"),
+    ("name", "名称"),
+    ("name_en", "英文名称"),
+    ("name_zh", "中文名称"),
+    ("national_code", "国标分类代码"),
+    ("note", "备注"),
+    ("parent_id", "上级类别"),
+    ("password", "密码"),
+    ("price", "价格"),
+    ("printer", "打印机"),
+    ("purpose", "用途"),
+    ("quantity", "数量"),
+    ("reader", "阅读器"),
+    ("reason", "原因"),
+    ("receipt", "收据编号"),
+    ("role", "角色"),
+    ("sale_price", "成交价"),
+    ("starts_on", "开始日期"),
+    ("supplier", "供应商"),
+    ("tag_writer", "写码器"),
+    ("to", "归还日期"),
+    ("total", "合计"),
+    ("url", "网址"),
+    ("username", "用户名"),
+    ("value", "原值"),
+    ("warehouse", "仓库"),
+    ("zone", "区域"),
+];
+
+/// A field's name as a Chinese page says it: `items[3]` is 第 4 项 (counted from 1); a
+/// field the vocabulary lacks keeps its name.
+fn field_in_chinese(field: &str) -> String {
+    if let Some(known) = FIELDS.iter().find(|(f, _)| *f == field) {
+        return known.1.to_owned();
+    }
+    if let Some(index) = field
+        .strip_suffix(']')
+        .and_then(|f| f.split_once('['))
+        .and_then(|(_, i)| i.parse::<usize>().ok())
+    {
+        return format!("第 {} 项", index + 1);
+    }
+    field.to_owned()
+}
+
 /// `message` in Chinese: the catalogue's words with the values put back (a value the
 /// vocabulary knows is said in Chinese too); a field's name before a colon is kept and the
 /// rest translated; a message the catalogue does not know is returned as it is.
@@ -407,7 +478,7 @@ pub fn chinese(message: &str) -> String {
                 .all(|c| c.is_ascii_alphanumeric() || "_[]".contains(c));
         let translated = chinese(rest);
         if named && translated != rest {
-            return format!("{field}：{translated}");
+            return format!("{}：{translated}", field_in_chinese(field));
         }
     }
     // Several messages in one ("only 3 of the 5 …; only 0 of the 2 …"), each one the
@@ -601,7 +672,7 @@ mod tests {
         assert_eq!(chinese("loan 12 not found"), "未找到 借用单 12");
         assert_eq!(
             chinese("url: at most 2000 characters"),
-            "url：最多 2000 个字符"
+            "网址：最多 2000 个字符"
         );
         assert_eq!(
             chinese("line 4: \"X\" is not an EPC in hex; or `handheld` for a handheld"),
@@ -621,7 +692,21 @@ mod tests {
     fn a_field_before_a_colon_is_kept_and_the_rest_translated() {
         assert_eq!(
             chinese("appraisal: \"x\" is not an amount in yuan"),
-            "appraisal：x 不是以元为单位的金额（例如 300 或 300.50）"
+            "评估：x 不是以元为单位的金额（例如 300 或 300.50）"
+        );
+        // The field's name in Chinese too, where the vocabulary has it; an item by its
+        // place counted from 1; an unknown field as written.
+        assert_eq!(
+            chinese("email: \"x\" is not an e-mail address"),
+            "电子邮件：x 不是电子邮件地址"
+        );
+        assert_eq!(
+            chinese("items[3]: \"x\" is not an amount in yuan"),
+            "第 4 项：x 不是以元为单位的金额（例如 300 或 300.50）"
+        );
+        assert_eq!(
+            chinese("widget: \"x\" is not an amount in yuan"),
+            "widget：x 不是以元为单位的金额（例如 300 或 300.50）"
         );
         assert_eq!(chinese("something new"), "something new");
         assert_eq!(
