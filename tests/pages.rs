@@ -2933,3 +2933,50 @@ async fn the_keeper_hands_a_transfer_over_from_its_page(pool: PgPool) {
         page.body
     );
 }
+
+/// A transfer of more than the depot holds free is refused at once, naming the shortfall
+/// beside the quantities, in the clerk's language, with what was typed kept.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_transfer_of_more_than_the_depot_holds_is_refused_beside_the_lines(pool: PgPool) {
+    let world = World::new(pool).await;
+    world.stock(world.tables, 2).await;
+    let clerk = format!("{}; lang=zh-CN", login(&world, "requester").await);
+    let form = get(&world, "/transfers/new", &clerk).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let token = form.csrf();
+    let tables = world.tables.to_string();
+    let reply = post(
+        &world,
+        "/transfers",
+        &clerk,
+        &[
+            ("csrf", &token),
+            ("category", &tables),
+            ("quantity", "5"),
+            ("purpose", "新办公点"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    assert!(reply.body.contains("id=\"lines-error\""), "{}", reply.body);
+    assert!(reply.body.contains("公物仓仅 2 件可调剂"), "{}", reply.body);
+    assert!(reply.body.contains("新办公点"), "kept: {}", reply.body);
+    let none: i64 = sqlx::query_scalar("select count(*) from transfers")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(none, 0);
+    let reply = post(
+        &world,
+        "/transfers",
+        &clerk,
+        &[
+            ("csrf", &token),
+            ("category", &tables),
+            ("quantity", "2"),
+            ("purpose", "新办公点"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+}

@@ -43,6 +43,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("the_date", "the first date: {}", "开始日期：{}"),
     ("the_last_date", "the last date: {}", "归还日期：{}"),
     ("only_available", "only {} of the {} {} asked for are available for those dates", "所选日期内仅 {0} 件可借（申请 {1} 件 {2}）"),
+    ("only_in_depot", "only {} of the {} {} asked for are free in the depot", "公物仓仅 {0} 件可调剂（申请 {1} 件 {2}）"),
     ("already_reserved", "that asset is already reserved for overlapping dates by another order", "该资产在重叠的日期已被其他单据预订"),
     ("choose_asset", "choose at least one asset", "请至少选择一项资产"),
     ("name_assets", "name at least one asset (asset_ids)", "请至少填写一项资产"),

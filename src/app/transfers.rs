@@ -74,10 +74,59 @@ pub async fn request(app: &App, actor: &Actor, new: NewTransfer) -> Result<Trans
         Error::Invalid("say which department the transfer is for (department_id)".into())
     })?;
     let ctx = Context::by(actor.id);
-    app.change(actor, Op::RequestTransfer, async |tx| {
-        transfers::create(tx, department, &new, &ctx).await
-    })
-    .await
+    let mut tx = app.pool.begin().await?;
+    let transfer = transfers::create(&mut tx, department, &new, &ctx).await?;
+    // After the request's own checks (lines, purpose), so those are told first.
+    short_of(&mut tx, department, &new, app.today()).await?;
+    tx.commit().await?;
+    Ok(transfer)
+}
+
+/// Refuse a transfer of more of a category than the depot's stock holds free today (what
+/// no live reservation keeps), naming the shortfall: a transfer takes assets for good, so
+/// there is nothing to rent instead. Approval chooses the assets later and may still fall
+/// short if others book first.
+async fn short_of(
+    conn: &mut PgConnection,
+    department: i64,
+    new: &NewTransfer,
+    today: chrono::NaiveDate,
+) -> Result<()> {
+    let mut wanted: Vec<(i64, i64)> = Vec::new();
+    for line in &new.lines {
+        let Some(category) = line.category_id else {
+            continue;
+        };
+        let n = i64::from(line.quantity);
+        match wanted.iter_mut().find(|(c, _)| *c == category) {
+            Some((_, total)) => *total = total.saturating_add(n),
+            None => wanted.push((category, n)),
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let search = crate::db::catalogue::Search {
+        period: Some((today, today)),
+        ..Default::default()
+    };
+    let offers = crate::db::catalogue::offers(conn, Some(department), &search).await?;
+    let short: Vec<String> = wanted
+        .iter()
+        .filter_map(|&(category, n)| {
+            let offer = offers.iter().find(|o| o.category_id == category)?;
+            (offer.depot < n).then(|| {
+                format!(
+                    "only {} of the {n} {} asked for are free in the depot",
+                    offer.depot, offer.name
+                )
+            })
+        })
+        .collect();
+    match short.is_empty() {
+        true => Ok(()),
+        false => Err(Error::Conflict(short.join("; "))),
+    }
 }
 
 pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<Transfer> {

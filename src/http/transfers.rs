@@ -56,7 +56,7 @@ async fn list_transfers(
 }
 
 /// Request a transfer: lines by category and quantity, or specific assets; purpose.
-#[utoipa::path(post, path = "/transfers", tag = "transfers", request_body = NewTransfer, responses((status = 201, body = Transfer)))]
+#[utoipa::path(post, path = "/transfers", tag = "transfers", request_body = NewTransfer, responses((status = 201, body = Transfer), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn request_transfer(
     actor: Actor,
     State(app): State<App>,

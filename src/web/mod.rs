@@ -597,9 +597,9 @@ pub const FLASHES: &[&str] = &[
 pub fn order_form_field(message: &str) -> Option<&'static str> {
     let key = crate::app::messages::lookup(message)?.key;
     Some(match key {
-        "only_available" | "quantity_range" | "give_quantity_each" | "choose_category"
-        | "no_such_category" | "request_needs_line" | "request_max_lines" | "line_names_one"
-        | "not_a_whole_number" => "lines",
+        "only_available" | "only_in_depot" | "quantity_range" | "give_quantity_each"
+        | "choose_category" | "no_such_category" | "request_needs_line" | "request_max_lines"
+        | "line_names_one" | "not_a_whole_number" => "lines",
         "no_such_asset"
         | "not_an_asset_number"
         | "bad_asset_numbers"
