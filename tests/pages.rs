@@ -1185,7 +1185,10 @@ async fn the_gate_page_shows_passages_with_their_orders_and_acknowledges_alerts(
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    assert_eq!(reply.location(), format!("/keeper/gate?gate={gate}"));
+    assert_eq!(
+        reply.location(),
+        format!("/keeper/gate?gate={gate}&done=acknowledged")
+    );
     assert_eq!(
         count(
             &world,

@@ -285,7 +285,7 @@ async fn dismissing_an_uncertain_passage_in_leaves_the_loan_as_it_was(pool: PgPo
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    assert_eq!(reply.location(), "/keeper/gate");
+    assert_eq!(reply.location(), "/keeper/gate?done=passage_dismissed");
 
     let body = loan(&world, loan_id).await;
     assert_eq!(body["status"], "issued", "{body}");

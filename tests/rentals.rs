@@ -503,6 +503,36 @@ async fn the_pages_record_receive_and_return_a_rental(pool: PgPool) {
         page.body.contains("market rental ordered"),
         "the history says so"
     );
+    // Cancelling asks first, with a reason; Back returns to the loan.
+    let asked = post(
+        &world,
+        &format!("/rentals/{id}/cancel"),
+        &admin,
+        &[("csrf", &page.csrf()), ("back", "")],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked.body.contains("id=\"confirm-reason\""),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked
+            .body
+            .contains(&format!("href=\"/orders/{loan}#rentals\"")),
+        "{}",
+        asked.body
+    );
+    let status: String = sqlx::query_scalar("select status::text from rentals where id = $1")
+        .bind(id)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        status, "ordered",
+        "nothing cancelled before the confirmation"
+    );
 
     // The keeper receives the rented tables from the rentals list, and returns them from
     // the loan's page.

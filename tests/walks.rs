@@ -288,7 +288,7 @@ async fn the_keeper_walks_the_gate_from_its_page_and_reads_the_verdict(pool: PgP
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    assert_eq!(reply.location(), here);
+    assert_eq!(reply.location(), format!("{here}&done=walk_started"));
 
     for chunk in walk(18.0, door::Direction::Out, reader).chunks(500) {
         ingest.feed(chunk.to_vec()).await.unwrap();

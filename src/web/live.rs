@@ -182,7 +182,7 @@ async fn start_walk_test(
         _ => return Err(invalid("choose the direction you will carry the tags")),
     };
     app::walks::start(&app, &v.actor, id, NewWalkTest { direction }).await?;
-    Ok(back_to_gate(&form))
+    Ok(back_to_gate(&form, "walk_started"))
 }
 
 /// Finish a walk test, or apply its threshold.
@@ -191,24 +191,33 @@ async fn walk_test_action(
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    match action.as_str() {
-        "finish" => app::walks::finish(&app, &v.actor, id).await?,
-        "cancel" => app::walks::cancel(&app, &v.actor, id).await?,
-        "apply" => app::walks::apply(&app, &v.actor, id).await?,
+    let done = match action.as_str() {
+        "finish" => {
+            app::walks::finish(&app, &v.actor, id).await?;
+            "walk_finished"
+        }
+        "cancel" => {
+            app::walks::cancel(&app, &v.actor, id).await?;
+            "walk_cancelled"
+        }
+        "apply" => {
+            app::walks::apply(&app, &v.actor, id).await?;
+            "threshold_applied"
+        }
         _ => return Err(invalid("a walk test is finished, cancelled or applied")),
     };
-    Ok(back_to_gate(&form))
+    Ok(back_to_gate(&form, done))
 }
 
-/// Back to the gate page the form came from.
-fn back_to_gate(form: &Fields) -> Response {
+/// Back to the gate page the form came from, told what the action did (`done`).
+fn back_to_gate(form: &Fields, done: &'static str) -> Response {
     let back = LocalPath::or_home(field(form, "back"));
-    Redirect::to(if back.as_str().starts_with("/keeper/gate") {
+    let back = if back.as_str().starts_with("/keeper/gate") {
         back.as_str()
     } else {
         "/keeper/gate"
-    })
-    .into_response()
+    };
+    Redirect::to(&super::done(back, done)).into_response()
 }
 
 /// One tap: the passage happened, act on it as the gate would have.
@@ -218,7 +227,7 @@ async fn confirm_passage(
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     readers::confirm_passage(&app, &v.actor, id, &note(&form, "note")?).await?;
-    Ok(back_to_gate(&form))
+    Ok(back_to_gate(&form, "passage_confirmed"))
 }
 
 /// One tap: it did not pass.
@@ -228,7 +237,7 @@ async fn dismiss_passage(
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     readers::dismiss_passage(&app, &v.actor, id, &note(&form, "note")?).await?;
-    Ok(back_to_gate(&form))
+    Ok(back_to_gate(&form, "passage_dismissed"))
 }
 
 async fn acknowledge(
@@ -237,7 +246,7 @@ async fn acknowledge(
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     readers::acknowledge(&app, &v.actor, id, &note(&form, "note")?).await?;
-    Ok(back_to_gate(&form))
+    Ok(back_to_gate(&form, "acknowledged"))
 }
 
 #[derive(askama::Template)]

@@ -589,6 +589,13 @@ pub const FLASHES: &[&str] = &[
     "deleted",
     "swapped",
     "replayed",
+    "passage_confirmed",
+    "passage_dismissed",
+    "acknowledged",
+    "walk_started",
+    "walk_finished",
+    "walk_cancelled",
+    "threshold_applied",
 ];
 
 /// Which field of a loan or transfer form an error is about (`lines`, `assets`, `kit`,

@@ -117,6 +117,28 @@ async fn act(
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     let actor = &v.actor;
+    // Cancelling cannot be undone: asked first, with a reason for the log.
+    if action == "cancel" && (!super::confirmed(&form) || field(&form, "reason").is_empty()) {
+        let back = match field(&form, "back") {
+            "rentals" => "/rentals".to_owned(),
+            _ => format!(
+                "/orders/{}#rentals",
+                rentals::get(&app, actor, id).await?.loan_id
+            ),
+        };
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: Op::CancelRental,
+                title: &format!("{} {id}?", v.lang.t("cancel_rental")),
+                message: v.lang.t("cancel_rental_text").to_owned(),
+                action: format!("/rentals/{id}/cancel"),
+                reason_asked: true,
+                back,
+            },
+        );
+    }
     let reason = Reason {
         reason: note(&form, "reason")?,
     };
