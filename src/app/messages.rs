@@ -44,6 +44,14 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("the_last_date", "the last date: {}", "归还日期：{}"),
     ("only_available", "only {} of the {} {} asked for are available for those dates", "所选日期内仅 {0} 件可借（申请 {1} 件 {2}）"),
     ("only_in_depot", "only {} of the {} {} asked for are free in the depot", "公物仓仅 {0} 件可调剂（申请 {1} 件 {2}）"),
+    ("alert_unknown_tag", "tag {} passed gate {} ({}) and is on no asset of the register", "标签 {0} 经门禁 {1}（{2}）通过，但不属于登记册中的任何资产"),
+    ("alert_left_without_order", "asset {} ({}) left through gate {} with no order: it is {}", "资产 {0}（{1}）未凭单据经门禁 {2} 离开：当前为“{3}”"),
+    ("alert_not_issued", "asset {} ({}) left through gate {} but could not be issued on {} {}: {}", "资产 {0}（{1}）经门禁 {2} 离开，但未能按{3} {4} 出库：{5}"),
+    ("alert_may_have_passed", "asset {} ({}) may have passed gate {} {} (confidence {}): {}, or dismiss", "资产 {0}（{1}）可能已经门禁 {2} 通行（{3}，置信度 {4}）：{5}；或驳回"),
+    ("would_issue_on", "confirm to issue it on {} {}", "确认则按{0} {1} 出库"),
+    ("would_return_from", "confirm to return it from loan {}, pending inspection", "确认则从借用单 {0} 归还，待验收"),
+    ("would_record_no_order", "confirm to record that it left with no order (it is {})", "确认则记录其未凭单据离开（当前为“{0}”）"),
+    ("would_change_nothing", "confirming changes nothing (it is {})", "确认不会改变任何状态（当前为“{0}”）"),
     ("already_reserved", "that asset is already reserved for overlapping dates by another order", "该资产在重叠的日期已被其他单据预订"),
     ("choose_asset", "choose at least one asset", "请至少选择一项资产"),
     ("name_assets", "name at least one asset (asset_ids)", "请至少填写一项资产"),
@@ -89,6 +97,16 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("epc_hex", "an EPC is 1 to 62 bytes written as upper-case hex", "EPC 为 1 至 62 字节的大写十六进制"),
     ("epc_not_hex", "EPC {} is not 1 to 62 bytes of hex", "EPC {} 不是 1 至 62 字节的十六进制"),
     ("asset_needs_name", "an asset needs a name", "资产需要名称"),
+    ("asset_needs_category", "an asset needs a category code", "资产需要类别代码"),
+    ("asset_needs_value", "an asset needs its original value in yuan", "资产需要原值（元）"),
+    ("not_whole_months", "{} is not a whole number of months", "{} 不是整月数"),
+    ("not_zone_path", "{} is not WAREHOUSE/ZONE", "{} 不是 仓库代码/区域代码 格式"),
+    ("no_category_code", "no category with code {}", "没有代码为 {} 的类别"),
+    ("no_department_code", "no department with code {}", "没有代码为 {} 的部门"),
+    ("epc_on_two_lines", "EPC {} is given on line {} too", "EPC {0} 在第 {1} 行也出现了"),
+    ("not_an_epc96", "{} is not an EPC of 24 hex digits (96 bits)", "{} 不是 24 位十六进制的 EPC（96 位）"),
+    ("not_source_class", "{} is not a source class (event_purchase, abolished_body, institutional_reform, other_idle)", "{} 不是来源类别（event_purchase 活动采购、abolished_body 撤销机构、institutional_reform 机构改革、other_idle 其他闲置）"),
+    ("not_acquisition_method", "{} is not an acquisition method (purchase, transfer, donation, other)", "{} 不是取得方式（purchase 购置、transfer 调拨、donation 接受捐赠、other 其他）"),
     ("intake_needs_item", "an intake needs at least one item", "入库单至少要有一项资产"),
     ("intake_items", "an intake on this page takes 1 to 500 items", "本页一次入库 1 至 500 项"),
     ("value_not_negative", "original value cannot be negative", "原值不能为负数"),
@@ -687,6 +705,54 @@ mod tests {
             chinese("warehouse 2 is still in use; move what refers to it first"),
             "仓库 2 仍在使用中：请先移走引用它的记录"
         );
+    }
+
+    #[test]
+    fn a_register_files_cell_errors_are_said_in_chinese() {
+        for (en, zh) in [
+            ("no category with code \"NOPE\"", "没有代码为 NOPE 的类别"),
+            ("no department with code \"X\"", "没有代码为 X 的部门"),
+            (
+                "EPC 3414A3F0 is given on line 4 too",
+                "EPC 3414A3F0 在第 4 行也出现了",
+            ),
+            (
+                "\"abc\" is not an EPC of 24 hex digits (96 bits)",
+                "abc 不是 24 位十六进制的 EPC（96 位）",
+            ),
+            ("an asset needs a category code", "资产需要类别代码"),
+            (
+                "\"12.5\" is not a whole number of months",
+                "12.5 不是整月数",
+            ),
+        ] {
+            assert_eq!(chinese(en), zh, "{en}");
+        }
+    }
+
+    #[test]
+    fn the_gates_alerts_are_said_in_chinese() {
+        for (en, zh) in [
+            (
+                "tag 3414A3F0 passed gate Main gate (out) and is on no asset of the register",
+                "标签 3414A3F0 经门禁 Main gate",
+            ),
+            (
+                "asset 12 (Folding table #001) left through gate Main gate with no order: it is in_stock",
+                "未凭单据经门禁 Main gate 离开",
+            ),
+            (
+                "asset 12 (Folding table #001) may have passed gate Main gate out (confidence 0.62): confirm to issue it on loan 7, or dismiss",
+                "确认则按",
+            ),
+            (
+                "asset 12 (Folding table #001) may have passed gate Main gate in (confidence 0.62): confirm to return it from loan 7, pending inspection, or dismiss",
+                "从借用单 7 归还",
+            ),
+        ] {
+            let said = chinese(en);
+            assert!(said.contains(zh), "{en} → {said}");
+        }
     }
 
     #[test]
