@@ -707,6 +707,18 @@ async fn the_admin_approves_with_an_adjusted_choice_and_the_keeper_issues_and_ta
             .unwrap()
     };
     assert_eq!(status().await, "open");
+    // Paying closes the case for good: asked first too, the receipt shown.
+    let asked = post(
+        &world,
+        &format!("/compensations/{case}/pay"),
+        &admin,
+        &[("csrf", &desk.csrf()), ("receipt", "SJ-2030-7")],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(asked.body.contains("SJ-2030-7"), "{}", asked.body);
+    assert!(asked.body.contains("name=\"confirmed\""), "{}", asked.body);
+    assert_eq!(status().await, "open");
     let done = post(
         &world,
         &waive,
@@ -815,10 +827,29 @@ async fn a_disposal_goes_from_proposal_to_proceeds_remitted_and_the_auditor_find
                 ("confirmed", "1"),
             ],
         ),
-        ("remit", vec![("receipt", "GK-2030-0042")]),
+        (
+            "remit",
+            vec![("receipt", "GK-2030-0042"), ("confirmed", "1")],
+        ),
     ] {
         let mut all = vec![("csrf", token.as_str())];
         all.extend(fields);
+        if action == "remit" {
+            // Remitting ends the disposal: asked first, the receipt carried to the second step.
+            let first: Vec<_> = all
+                .iter()
+                .filter(|(k, _)| *k != "confirmed")
+                .copied()
+                .collect();
+            let asked = post(&world, &format!("{path}/{action}"), &admin, &first).await;
+            assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+            assert!(asked.body.contains("id=\"confirm-form\""), "{}", asked.body);
+            assert!(
+                asked.body.contains("value=\"GK-2030-0042\""),
+                "{}",
+                asked.body
+            );
+        }
         let reply = post(&world, &format!("{path}/{action}"), &admin, &all).await;
         assert_eq!(
             reply.status,

@@ -348,16 +348,17 @@ async fn disposal_action(
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     let needs_reason = action == "scrap";
-    if matches!(action.as_str(), "approve" | "scrap")
+    if matches!(action.as_str(), "approve" | "scrap" | "remit")
         && (!super::confirmed(&form) || (needs_reason && field(&form, "reason").is_empty()))
     {
-        let (title, message) = match action.as_str() {
-            "approve" => ("approve_disposal", "approve_disposal_text"),
-            _ => ("scrap_disposal", "scrap_disposal_text"),
-        };
-        let op = match action.as_str() {
-            "approve" => Op::ApproveDisposal,
-            _ => Op::ScrapDisposal,
+        let (title, message, op) = match action.as_str() {
+            "approve" => (
+                "approve_disposal",
+                "approve_disposal_text",
+                Op::ApproveDisposal,
+            ),
+            "remit" => ("remit_disposal", "remit_disposal_text", Op::RemitDisposal),
+            _ => ("scrap_disposal", "scrap_disposal_text", Op::ScrapDisposal),
         };
         return super::confirm(
             &v,
@@ -822,7 +823,22 @@ async fn compensation_action(
             loans::repaired(&app, actor, id, Repair { cost_fen }).await?;
         }
         "pay" => {
+            // Closing the case for good: asked first, the receipt shown.
             let receipt_number = text(&form, "receipt")?;
+            if !super::confirmed(&form) {
+                return super::confirm(
+                    &v,
+                    &form,
+                    super::Ask {
+                        op: Op::PayCompensation,
+                        title: &format!("{} {id}?", v.lang.t("pay_case")),
+                        message: format!("{} {}", v.lang.t("pay_case_text"), &*receipt_number),
+                        action: format!("/compensations/{id}/pay"),
+                        reason_asked: false,
+                        back: "/compensations".into(),
+                    },
+                );
+            }
             loans::paid(&app, actor, id, Payment { receipt_number }).await?;
         }
         "waive" => {
