@@ -3014,3 +3014,34 @@ async fn a_transfer_of_more_than_the_depot_holds_is_refused_beside_the_lines(poo
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
 }
+
+/// A list that shows only its head says so: 200 listed assets on the clerk's catalogue.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_list_that_shows_only_its_head_says_so(pool: PgPool) {
+    let world = World::new(pool).await;
+    let ids = world.stock(world.chairs, 200).await;
+    sqlx::query(
+        "update assets set state = 'listed', virtual_depot = true, owner_department_id = $2
+         where id = any($1)",
+    )
+    .bind(&ids)
+    .bind(world.culture)
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    let clerk = login(&world, "requester").await;
+    let page = get(&world, "/catalogue", &format!("{clerk}; lang=zh-CN")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("此处只显示前 200 项"), "{}", page.body);
+    sqlx::query("update assets set state = 'in_stock', virtual_depot = false where id = $1")
+        .bind(ids[0])
+        .execute(&world.pool)
+        .await
+        .unwrap();
+    let page = get(&world, "/catalogue", &clerk).await;
+    assert!(
+        !page.body.contains("id=\"shown-first\""),
+        "199 are all shown: {}",
+        page.body
+    );
+}

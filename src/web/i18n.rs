@@ -253,6 +253,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("to", "To", "结束日期"),
     ("check", "Show availability", "查询可借数量"),
     ("available", "Available", "可借"),
+    ("shown_first", "Only the first {n} are shown: narrow the search, or deal with these first, to see the others.", "此处只显示前 {n} 项：请缩小搜索范围，或先处理这些，再查看其余。"),
     ("depot_stock", "Can be borrowed for these dates", "所选日期可借"),
     ("listed_by_departments", "Listed by departments", "各单位挂出"),
     ("listed_assets", "Virtual-depot listings", "虚拟公物仓挂出的资产"),
