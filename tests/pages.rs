@@ -3045,3 +3045,75 @@ async fn a_list_that_shows_only_its_head_says_so(pool: PgPool) {
         page.body
     );
 }
+
+/// A registers form refused (a department code already taken) comes back on the registers
+/// page with the reason above that form and what was typed in it; nothing is added.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_register_entry_keeps_what_was_typed(pool: PgPool) {
+    let world = World::new(pool).await;
+    let admin = format!("{}; lang=zh-CN", login(&world, "admin").await);
+    let page = get(&world, "/admin/registers", &admin).await;
+    let token = page.csrf();
+    let reply = post(
+        &world,
+        "/admin/departments",
+        &admin,
+        &[
+            ("csrf", &token),
+            ("code", "FIN"),
+            ("name", "Second Finance Office"),
+            ("name_zh", "财政二处"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status.as_u16() / 100, 4, "{}", reply.body);
+    assert!(
+        reply.body.contains("id=\"department-form-error\""),
+        "{}",
+        reply.body
+    );
+    assert!(
+        !reply.body.contains("id=\"user-form-error\""),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("value=\"财政二处\""), "{}", reply.body);
+    assert!(
+        reply.body.contains("value=\"Second Finance Office\""),
+        "{}",
+        reply.body
+    );
+    let count: i64 = sqlx::query_scalar("select count(*) from departments")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 2);
+    // A user whose password is too short: above the user form, the password not echoed.
+    let reply = post(
+        &world,
+        "/admin/users",
+        &admin,
+        &[
+            ("csrf", &token),
+            ("username", "wang"),
+            ("display_name", "王会计"),
+            ("password", "short"),
+            ("role", "keeper"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("id=\"user-form-error\""),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("密码至少 10 个字符"), "{}", reply.body);
+    assert!(reply.body.contains("value=\"王会计\""), "{}", reply.body);
+    assert!(!reply.body.contains("value=\"short\""), "{}", reply.body);
+}

@@ -473,6 +473,9 @@ struct RegistersPage {
     warehouses: Vec<(String, String, String)>,
     warehouse_ids: Vec<(i64, String, String)>,
     zones: Vec<(String, String, String, String)>,
+    /// The form last refused, if any: which (`user`, `department`, `warehouse`, `zone`),
+    /// why (in the page's language) and what was typed in it.
+    refused: Option<(&'static str, String, Fields)>,
 }
 
 /// The kinds of zone, as the schema names them.
@@ -491,6 +494,23 @@ impl RegistersPage {
     fn zone_kind(&self, kind: &str) -> &'static str {
         self.c.t(&format!("zone_{kind}"))
     }
+
+    /// Why the form `which` was refused; empty when it was not.
+    fn refusal(&self, which: &str) -> &str {
+        match &self.refused {
+            Some((form, error, _)) if *form == which => error,
+            _ => "",
+        }
+    }
+
+    /// What was typed into `name` of the form `which`, when it was refused (never a
+    /// password).
+    fn typed(&self, which: &str, name: &str) -> &str {
+        match &self.refused {
+            Some((form, _, typed)) if *form == which && name != "password" => field(typed, name),
+            _ => "",
+        }
+    }
 }
 
 async fn registers(
@@ -498,7 +518,16 @@ async fn registers(
     State(app): State<App>,
     Query(q): Query<super::ListQuery>,
 ) -> PageResult {
-    let r = catalogue::registers(&app, &v.actor, super::list_paging(&q.page)?).await?;
+    registers_page(&app, &v, super::list_paging(&q.page)?, None).await
+}
+
+async fn registers_page(
+    app: &App,
+    v: &Viewer,
+    users: app::Paging,
+    refused: Option<(&'static str, String, Fields)>,
+) -> PageResult {
+    let r = catalogue::registers(app, &v.actor, users).await?;
     render(RegistersPage {
         c: v.chrome("registers"),
         pager: super::Pager::of("/admin/registers", &[], &r.users),
@@ -519,14 +548,45 @@ async fn registers(
             .map(|w| (w.id, w.code, w.name))
             .collect(),
         zones: r.zones,
+        refused,
     })
+}
+
+/// A registers form's outcome: back to the page, told what was done; or, refused, the page
+/// again with the reason above the form `which` and what was typed in it.
+async fn registers_outcome(
+    app: &App,
+    v: &Viewer,
+    which: &'static str,
+    form: Fields,
+    outcome: Result<&'static str, PageError>,
+) -> PageResult {
+    match outcome {
+        Ok(done) => Ok(Redirect::to(&super::done("/admin/registers", done)).into_response()),
+        Err(PageError::App(e))
+            if !matches!(e, app::Error::Internal(_) | app::Error::Unavailable(_)) =>
+        {
+            let status = super::status(&e);
+            let refused = Some((which, v.lang.say(&e.to_string()), form));
+            let first = super::list_paging("")?;
+            let mut page = registers_page(app, v, first, refused).await?;
+            *page.status_mut() = status;
+            Ok(page)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn add_user(
     State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let role = match field(&form, "role") {
+    let outcome = new_user(&app, &v, &form).await;
+    registers_outcome(&app, &v, "user", form, outcome).await
+}
+
+async fn new_user(app: &App, v: &Viewer, form: &Fields) -> Result<&'static str, PageError> {
+    let role = match field(form, "role") {
         "admin" => Role::Admin,
         "keeper" => Role::Keeper,
         "auditor" => Role::Auditor,
@@ -534,18 +594,18 @@ async fn add_user(
         _ => Role::Requester,
     };
     let new = NewUser {
-        username: text(&form, "username")?,
-        display_name: optional_text(&form, "display_name")?,
-        password: named("password", NewPassword::parse(field(&form, "password")))?,
+        username: text(form, "username")?,
+        display_name: optional_text(form, "display_name")?,
+        password: named("password", NewPassword::parse(field(form, "password")))?,
         role,
-        department_id: field(&form, "department").parse().ok(),
+        department_id: field(form, "department").parse().ok(),
         email: named(
             "email",
-            crate::domain::bounds::Email::parse(field(&form, "email")),
+            crate::domain::bounds::Email::parse(field(form, "email")),
         )?,
     };
-    people::create_user(&app, &v.actor, new).await?;
-    Ok(Redirect::to(&super::done("/admin/registers", "user_saved")).into_response())
+    people::create_user(app, &v.actor, new).await?;
+    Ok("user_saved")
 }
 
 #[derive(askama::Template)]
@@ -720,47 +780,62 @@ async fn add_department(
     State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    let outcome = new_department(&app, &v, &form).await;
+    registers_outcome(&app, &v, "department", form, outcome).await
+}
+
+async fn new_department(app: &App, v: &Viewer, form: &Fields) -> Result<&'static str, PageError> {
     let new = NewDepartment {
-        code: text(&form, "code")?,
-        name: text(&form, "name")?,
-        name_zh: optional_text(&form, "name_zh")?,
-        name_en: optional_text(&form, "name_en")?,
+        code: text(form, "code")?,
+        name: text(form, "name")?,
+        name_zh: optional_text(form, "name_zh")?,
+        name_en: optional_text(form, "name_en")?,
     };
-    people::create_department(&app, &v.actor, new).await?;
-    Ok(Redirect::to(&super::done("/admin/registers", "created")).into_response())
+    people::create_department(app, &v.actor, new).await?;
+    Ok("created")
 }
 
 async fn add_warehouse(
     State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    let outcome = new_warehouse(&app, &v, &form).await;
+    registers_outcome(&app, &v, "warehouse", form, outcome).await
+}
+
+async fn new_warehouse(app: &App, v: &Viewer, form: &Fields) -> Result<&'static str, PageError> {
     let new = NewWarehouse {
-        code: text(&form, "code")?,
-        name: text(&form, "name")?,
-        address: text(&form, "address")?,
-        name_zh: optional_text(&form, "name_zh")?,
-        name_en: optional_text(&form, "name_en")?,
+        code: text(form, "code")?,
+        name: text(form, "name")?,
+        address: text(form, "address")?,
+        name_zh: optional_text(form, "name_zh")?,
+        name_en: optional_text(form, "name_en")?,
     };
-    catalogue::create_warehouse(&app, &v.actor, new).await?;
-    Ok(Redirect::to(&super::done("/admin/registers", "created")).into_response())
+    catalogue::create_warehouse(app, &v.actor, new).await?;
+    Ok("created")
 }
 
 async fn add_zone(
     State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let warehouse: i64 = field(&form, "warehouse")
+    let outcome = new_zone(&app, &v, &form).await;
+    registers_outcome(&app, &v, "zone", form, outcome).await
+}
+
+async fn new_zone(app: &App, v: &Viewer, form: &Fields) -> Result<&'static str, PageError> {
+    let warehouse: i64 = field(form, "warehouse")
         .parse()
         .map_err(|_| invalid("choose a warehouse"))?;
     let new = NewZone {
-        code: text(&form, "code")?,
-        name: text(&form, "name")?,
-        kind: text(&form, "kind")?,
-        name_zh: optional_text(&form, "name_zh")?,
-        name_en: optional_text(&form, "name_en")?,
+        code: text(form, "code")?,
+        name: text(form, "name")?,
+        kind: text(form, "kind")?,
+        name_zh: optional_text(form, "name_zh")?,
+        name_en: optional_text(form, "name_en")?,
     };
-    catalogue::create_zone(&app, &v.actor, warehouse, new).await?;
-    Ok(Redirect::to(&super::done("/admin/registers", "created")).into_response())
+    catalogue::create_zone(app, &v.actor, warehouse, new).await?;
+    Ok("created")
 }
 
 #[derive(askama::Template)]
