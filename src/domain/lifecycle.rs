@@ -338,6 +338,11 @@ pub mod orders {
                 pub fn as_str(self) -> &'static str {
                     match self { $($name::$variant => $text),+ }
                 }
+
+                /// The status named `text` (as [`Self::as_str`] writes it), if any.
+                pub fn named(text: &str) -> Option<$name> {
+                    Self::ALL.iter().copied().find(|s| s.as_str() == text)
+                }
             }
 
             impl std::fmt::Display for $name {

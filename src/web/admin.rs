@@ -80,8 +80,7 @@ async fn approvals(
 ) -> PageResult {
     let paging = super::list_paging(&q.page)?;
     let (queue, transfers) = loans::approval_queue(&app, &v.actor, paging).await?;
-    let first = super::list_paging("")?;
-    let at_finance = loans::sign_offs(&app, &v.actor, first).await?;
+    let at_finance = loans::sign_offs(&app, &v.actor, super::first_page()).await?;
     render(ApprovalsPage {
         c: v.chrome("approvals"),
         pager: super::Pager::of("/admin/approvals", &[], &queue),
@@ -145,10 +144,7 @@ async fn transfer_list(
     State(app): State<App>,
     Query(q): Query<super::ListQuery>,
 ) -> PageResult {
-    let status = TransferStatus::ALL
-        .iter()
-        .copied()
-        .find(|s| s.as_str() == q.status);
+    let status = TransferStatus::named(&q.status);
     let paging = super::list_paging(&q.page)?;
     let found = transfers::desk(&app, &v.actor, status, paging).await?;
     let status = status.map_or("", TransferStatus::as_str);
@@ -239,10 +235,7 @@ async fn disposal_list(
     State(app): State<App>,
     Query(q): Query<super::ListQuery>,
 ) -> PageResult {
-    let status = DisposalStatus::ALL
-        .iter()
-        .copied()
-        .find(|s| s.as_str() == q.status);
+    let status = DisposalStatus::named(&q.status);
     let paging = super::list_paging(&q.page)?;
     let found = disposals::list(&app, &v.actor, status, paging).await?;
     let remitted_fen = disposals::remitted(&app, &v.actor).await?;
@@ -568,8 +561,7 @@ async fn registers_outcome(
         {
             let status = super::status(&e);
             let refused = Some((which, v.lang.say(&e.to_string()), form));
-            let first = super::list_paging("")?;
-            let mut page = registers_page(app, v, first, refused).await?;
+            let mut page = registers_page(app, v, super::first_page(), refused).await?;
             *page.status_mut() = status;
             Ok(page)
         }
@@ -586,13 +578,7 @@ async fn add_user(
 }
 
 async fn new_user(app: &App, v: &Viewer, form: &Fields) -> Result<&'static str, PageError> {
-    let role = match field(form, "role") {
-        "admin" => Role::Admin,
-        "keeper" => Role::Keeper,
-        "auditor" => Role::Auditor,
-        "finance" => Role::Finance,
-        _ => Role::Requester,
-    };
+    let role = policy::role_named(field(form, "role")).unwrap_or(Role::Requester);
     let new = NewUser {
         username: text(form, "username")?,
         display_name: optional_text(form, "display_name")?,
@@ -867,10 +853,7 @@ async fn compensation_list(
     State(app): State<App>,
     Query(q): Query<super::ListQuery>,
 ) -> PageResult {
-    let status = CompensationStatus::ALL
-        .iter()
-        .copied()
-        .find(|s| s.as_str() == q.status);
+    let status = CompensationStatus::named(&q.status);
     let paging = super::list_paging(&q.page)?;
     let found = loans::compensation_desk(&app, &v.actor, status, paging).await?;
     let status = status.map(|s| s.as_str()).unwrap_or_default();

@@ -199,10 +199,7 @@ async fn intakes_page(
     typed: Fields,
     refusal: Option<&app::Error>,
 ) -> Result<IntakesPage, PageError> {
-    let status = IntakeStatus::ALL
-        .iter()
-        .copied()
-        .find(|s| s.as_str() == q.status);
+    let status = IntakeStatus::named(&q.status);
     let paging = super::list_paging(&q.page)?;
     let found = intakes::desk(app, &v.actor, status, paging).await?;
     let status = status.map_or("", IntakeStatus::as_str);

@@ -325,8 +325,14 @@ async fn create_stocktake(
             zone_ids,
         };
         let error = v.lang.say("choose a warehouse");
-        let mut page =
-            stocktakes_page(&app, &v, first_page(), chosen, Some((error, "warehouse"))).await?;
+        let mut page = stocktakes_page(
+            &app,
+            &v,
+            super::first_page(),
+            chosen,
+            Some((error, "warehouse")),
+        )
+        .await?;
         *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(page);
     };
@@ -349,20 +355,11 @@ async fn create_stocktake(
                 "warehouse"
             };
             let refused = Some((v.lang.say(&message), at));
-            let mut page = stocktakes_page(&app, &v, first_page(), new, refused).await?;
+            let mut page = stocktakes_page(&app, &v, super::first_page(), new, refused).await?;
             *page.status_mut() = status;
             Ok(page)
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// The first page of a list.
-fn first_page() -> app::Paging {
-    app::Paging {
-        page: Some(crate::domain::bounds::PageNo::FIRST),
-        per_page: Some(super::LIST_PAGE),
-        after: None,
     }
 }
 

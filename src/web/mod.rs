@@ -958,6 +958,15 @@ pub fn list_paging(page: &str) -> Result<app::Paging, PageError> {
     })
 }
 
+/// The first page of a list, [`LIST_PAGE`] rows long.
+pub fn first_page() -> app::Paging {
+    app::Paging {
+        page: Some(bounds::PageNo::FIRST),
+        per_page: Some(LIST_PAGE),
+        after: None,
+    }
+}
+
 /// A list page's place among its pages, and the links to the pages either side: the list's
 /// address with the filters it was asked with, and `page` set.
 pub struct Pager {

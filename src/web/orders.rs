@@ -81,14 +81,8 @@ async fn list_csv(
         department: None,
     };
     let rows = loans::export(&app, &v.actor, filter).await?;
-    let style = style.of(&v);
-    let body = super::reports::streamed(
-        super::reports::OVERDUE_COLUMNS,
-        &style.clone(),
-        rows,
-        move |l| super::reports::loan_cells(&style, l),
-    );
-    Ok(super::reports::attachment("orders", body))
+    let columns = super::reports::OVERDUE_COLUMNS;
+    Ok(style.download(&v, "orders", columns, rows, super::reports::loan_cells))
 }
 
 async fn list(v: Viewer, State(app): State<App>, Query(q): Query<super::ListQuery>) -> PageResult {

@@ -68,28 +68,16 @@ async fn list_csv(
     Query(style): Query<super::reports::CsvQuery>,
 ) -> Result<axum::response::Response, super::PageError> {
     let filter = RentalFilter {
-        status: RentalStatus::ALL
-            .iter()
-            .copied()
-            .find(|s| s.as_str() == q.status),
+        status: RentalStatus::named(&q.status),
         ..Default::default()
     };
     let rows = rentals::export(&app, &v.actor, filter).await?;
-    let style = style.of(&v);
-    let body = super::reports::streamed(
-        super::reports::RENTAL_COLUMNS,
-        &style.clone(),
-        rows,
-        move |r| super::reports::rental_cells(&style, r),
-    );
-    Ok(super::reports::attachment("rentals", body))
+    let columns = super::reports::RENTAL_COLUMNS;
+    Ok(style.download(&v, "rentals", columns, rows, super::reports::rental_cells))
 }
 
 async fn list(v: Viewer, State(app): State<App>, Query(q): Query<super::ListQuery>) -> PageResult {
-    let status = RentalStatus::ALL
-        .iter()
-        .copied()
-        .find(|s| s.as_str() == q.status);
+    let status = RentalStatus::named(&q.status);
     let filter = RentalFilter {
         status,
         ..Default::default()

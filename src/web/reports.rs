@@ -326,7 +326,7 @@ fn bar_chart(title: &str, rows: &[(String, f64, String)]) -> String {
     svg
 }
 
-pub(super) fn yuan(fen: &dyn Amount) -> String {
+fn yuan(fen: &dyn Amount) -> String {
     let fen = fen.fen();
     let sign = if fen < 0 { "-" } else { "" };
     let fen = fen.unsigned_abs();
@@ -342,6 +342,21 @@ pub(super) struct CsvQuery {
 }
 
 impl CsvQuery {
+    /// A list's `rows` as the download `depot-{name}.csv`, each row's cells by `cells`, said
+    /// as this query asks.
+    pub(super) fn download<T: Send + 'static>(
+        &self,
+        v: &Viewer,
+        name: &str,
+        columns: &[&str],
+        rows: Rows<T>,
+        cells: fn(&CsvStyle, T) -> Vec<String>,
+    ) -> Response {
+        let style = self.of(v);
+        let body = streamed(columns, &style.clone(), rows, move |row| cells(&style, row));
+        attachment(name, body)
+    }
+
     pub(super) fn of(&self, v: &Viewer) -> CsvStyle {
         CsvStyle {
             lang: v.lang,
@@ -534,7 +549,7 @@ async fn csv(
 }
 
 /// A CSV body as a download named `depot-{name}.csv`.
-pub(super) fn attachment(name: &str, body: Body) -> Response {
+fn attachment(name: &str, body: Body) -> Response {
     let disposition = format!("attachment; filename=\"depot-{name}.csv\"");
     (
         [
@@ -644,7 +659,7 @@ fn push_row(out: &mut String, cells: Vec<String>) {
 
 /// A CSV body written batch by batch as `rows` come. A failure halfway ends the body
 /// early (the client sees a cut transfer, never a complete-looking file) and is logged.
-pub(super) fn streamed<T: Send + 'static>(
+fn streamed<T: Send + 'static>(
     columns: &[&str],
     style: &CsvStyle,
     rows: Rows<T>,

@@ -46,16 +46,9 @@ impl ListPage {
     }
 }
 
-fn status_named(name: &str) -> Option<TransferStatus> {
-    TransferStatus::ALL
-        .iter()
-        .copied()
-        .find(|s| s.as_str() == name)
-}
-
 /// The department's transfers, newest first, a page at a time (an admin: everyone's).
 async fn list(v: Viewer, State(app): State<App>, Query(q): Query<super::ListQuery>) -> PageResult {
-    let status = status_named(&q.status);
+    let status = TransferStatus::named(&q.status);
     let paging = super::list_paging(&q.page)?;
     let found = transfers::list(&app, &v.actor, status, None, paging).await?;
     let status = status.map(|s| s.as_str()).unwrap_or_default();
@@ -74,15 +67,15 @@ async fn list_csv(
     Query(q): Query<super::ListQuery>,
     Query(style): Query<super::reports::CsvQuery>,
 ) -> Result<axum::response::Response, PageError> {
-    let rows = transfers::export(&app, &v.actor, status_named(&q.status)).await?;
-    let style = style.of(&v);
-    let body = super::reports::streamed(
-        super::reports::TRANSFER_COLUMNS,
-        &style.clone(),
+    let rows = transfers::export(&app, &v.actor, TransferStatus::named(&q.status)).await?;
+    let columns = super::reports::TRANSFER_COLUMNS;
+    Ok(style.download(
+        &v,
+        "transfers",
+        columns,
         rows,
-        move |t| super::reports::transfer_cells(&style, t),
-    );
-    Ok(super::reports::attachment("transfers", body))
+        super::reports::transfer_cells,
+    ))
 }
 
 #[derive(askama::Template)]
