@@ -199,8 +199,9 @@ fn a_tag_read_elsewhere_moves_and_cross_reads_do_not_move_it() {
         ],
     );
     assert_eq!(e.location(&epc(1)), Some(ZoneId(1)));
-    // Weak reads from the next zone while zone 1 still reads it strongly: cross-reads.
-    let cross: Vec<TagRead> = (0..20)
+    // Weak reads from the next zone while zone 1 still reads it strongly: cross-reads, for
+    // long enough (10 s) that the placement is no longer young.
+    let cross: Vec<TagRead> = (0..900)
         .flat_map(|i| {
             [
                 read(1, 0, 2, 1_010 + i * 10, -66),
@@ -209,19 +210,48 @@ fn a_tag_read_elsewhere_moves_and_cross_reads_do_not_move_it() {
         })
         .collect();
     assert!(feed(&mut e, &cross).is_empty());
-    assert_eq!(e.counters().cross_reads, 20);
+    assert_eq!(e.counters().cross_reads, 900);
     // Three strong reads in zone 2 are not enough: zone 1 has read it for longer.
-    assert!(feed(&mut e, &dwell(1, 2, 1_200, 1_260, -48)).is_empty());
+    assert!(feed(&mut e, &dwell(1, 2, 10_200, 10_260, -48)).is_empty());
     assert_eq!(e.location(&epc(1)), Some(ZoneId(1)));
     // It is carried over: zone 2 reads it strongly, zone 1 no more. It moves once zone 2 has
     // led for about a window (1 s: half of lost_ms).
-    let facts = feed(&mut e, &dwell(1, 2, 1_260, 4_000, -48));
+    let facts = feed(&mut e, &dwell(1, 2, 10_260, 13_000, -48));
     assert_eq!(facts.len(), 1, "{facts:?}");
     let Fact::Moved { from, to, at, .. } = facts[0] else {
         panic!("{facts:?}")
     };
     assert_eq!((from, to), (ZoneId(1), ZoneId(2)));
-    assert!(at > T0 + 2_000_000 && at < T0 + 3_500_000, "{}", at - T0);
+    assert!(at > T0 + 11_000_000 && at < T0 + 12_500_000, "{}", at - T0);
+    assert_eq!(
+        (e.zone_population(ZoneId(1)), e.zone_population(ZoneId(2))),
+        (0, 1)
+    );
+}
+
+#[test]
+fn a_young_placement_put_right_settles_instead_of_moving() {
+    let mut e = Engine::new(config()).unwrap();
+    // First placed in zone 1 on a few reads...
+    feed(
+        &mut e,
+        &[
+            read(1, 0, 1, 0, -55),
+            read(1, 0, 1, 10, -55),
+            read(1, 0, 1, 1_000, -55),
+        ],
+    );
+    assert_eq!(e.location(&epc(1)), Some(ZoneId(1)));
+    // ...then, a second later, zone 2 hears it much better and zone 1 no more: the first
+    // placement was wrong, the tag did not move. No move is reported (a move would start a
+    // transfer); the tag settles in zone 2.
+    let facts = feed(&mut e, &dwell(1, 2, 1_260, 4_000, -45));
+    assert_eq!(facts.len(), 1, "{facts:?}");
+    let Fact::Settled { zone, .. } = facts[0] else {
+        panic!("{facts:?}")
+    };
+    assert_eq!(zone, ZoneId(2));
+    assert_eq!(e.location(&epc(1)), Some(ZoneId(2)));
     assert_eq!(
         (e.zone_population(ZoneId(1)), e.zone_population(ZoneId(2))),
         (0, 1)

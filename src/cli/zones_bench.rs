@@ -122,6 +122,10 @@ pub struct Score {
     /// Still tags ever reported between two zones, and those between at the end.
     pub between_tags: u32,
     pub between_at_end: u32,
+    /// Still tags decided to be in another aisle when the run ended (not between, not
+    /// gone), and of those the ones the radio places right over the run.
+    pub wrong_at_end: u32,
+    pub tellable_wrong_at_end: u32,
     pub moves: u32,
     /// Moves reported (a `Moved` to the right zone, or a departure and an arrival there)
     /// within [`DEADLINE_US`] of the tag being put down.
@@ -159,6 +163,8 @@ impl Score {
         self.flapping += o.flapping;
         self.between_tags += o.between_tags;
         self.between_at_end += o.between_at_end;
+        self.wrong_at_end += o.wrong_at_end;
+        self.tellable_wrong_at_end += o.tellable_wrong_at_end;
         self.moves += o.moves;
         self.moves_seen += o.moves_seen;
         self.worst_move_delay_us = self.worst_move_delay_us.max(o.worst_move_delay_us);
@@ -306,6 +312,19 @@ pub fn score(
             }
             if between_at_end.contains(&tl.epc) {
                 s.between_at_end += 1;
+            }
+            let last = mine.iter().rev().find_map(|f| match **f {
+                Fact::Arrived { zone, .. }
+                | Fact::Moved { to: zone, .. }
+                | Fact::Settled { zone, .. } => Some(Some(zone)),
+                Fact::Left { .. } => Some(None),
+                _ => None,
+            });
+            if let Some(Some(zone)) = last {
+                if zone != aisle_zone(first_aisle) && !between_at_end.contains(&tl.epc) {
+                    s.wrong_at_end += 1;
+                    s.tellable_wrong_at_end += u32::from(tellable);
+                }
             }
         }
     }
@@ -596,9 +615,9 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
         serde_json::to_string(&smoothing)?
     );
     println!(
-        "| isolation | runs | still tag-hours | false `moved` | per 1,000 tag-hours | wrong re-arrivals | location facts per still tag (mean / max) | flapping tags | between tags (ever / at end) | first placement right (all / where the radio can tell) | first placed between its aisle and another (all / where the radio can tell) | first placed wrong (all / where the radio can tell) | real moves seen ≤ 30 s (all / where the radio can tell) | worst move delay | removals seen ≤ 30 s | worst removal delay | dropouts |"
+        "| isolation | runs | still tag-hours | false `moved` | per 1,000 tag-hours | wrong re-arrivals | location facts per still tag (mean / max) | flapping tags | between tags (ever / at end) | first placement right (all / where the radio can tell) | first placed between its aisle and another (all / where the radio can tell) | first placed wrong (all / where the radio can tell) | still tags in a wrong aisle at the end (all / where the radio can tell) | real moves seen ≤ 30 s (all / where the radio can tell) | worst move delay | removals seen ≤ 30 s | worst removal delay | dropouts |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let plan = args.plan.plan();
     for &iso in &args.isolation {
         let started = Instant::now();
@@ -622,7 +641,7 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
             }
         };
         println!(
-            "| {iso} dB | {} | {:.1} | {} | {:.2} | {} | {:.3} / {} | {} | {} / {} | {:.2} % / {:.2} % ({} of {} tags) | {} / {} | {} / {} | {}/{} / {}/{} | {} | {}/{} | {} | {} |",
+            "| {iso} dB | {} | {:.1} | {} | {:.2} | {} | {:.3} / {} | {} | {} / {} | {:.2} % / {:.2} % ({} of {} tags) | {} / {} | {} / {} | {} / {} | {}/{} / {}/{} | {} | {}/{} | {} | {} |",
             total.runs,
             total.static_tag_hours,
             total.false_moves,
@@ -644,6 +663,8 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
                 - total.tellable_never_placed
                 - total.tellable_first_right
                 - total.tellable_first_between,
+            total.wrong_at_end,
+            total.tellable_wrong_at_end,
             total.moves_seen,
             total.moves,
             total.moves_tellable_seen,

@@ -212,9 +212,9 @@ pub enum ConfigError {
 /// younger than that survives a rebase.
 pub const MAX_TIMEOUT_MS: u32 = 86_400_000;
 
-/// Zone indices are 14 bits in the engine's per-tag state, with one value reserved for
+/// Zone indices are 12 bits in the engine's per-tag state, with one value reserved for
 /// "none".
-pub const MAX_ZONES: usize = (1 << 14) - 1;
+pub const MAX_ZONES: usize = (1 << 12) - 1;
 
 /// Reader ids index a dense table on the hot path; the service numbers readers densely.
 pub const MAX_READER_ID: u32 = 65_535;

@@ -54,7 +54,8 @@ pub enum Fact {
         at: u64,
     },
     /// The tag, between two zones, is clearly in `zone` (either of the two): it did not
-    /// move, the readers could not tell until now.
+    /// move, the readers could not tell until now. Also: a tag placed lately, on a few
+    /// reads, is clearly in `zone` after all (the first placement was wrong, nothing moved).
     Settled {
         #[serde(with = "epc_hex")]
         epc: Epc,

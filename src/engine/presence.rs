@@ -26,18 +26,23 @@
 //! excursion that makes it: a tag the reader seldom reaches never moves on a read or two.
 //!
 //! A move is a change, not a lead. Away from doors the state keeps the contender's *usual*
-//! lead: a slow mean of the lead while no move is under way. A still tag's lead wanders
-//! around it (each channel fades each antenna differently; reads are noisy and few), a
-//! carried tag's lead jumps by about twice the aisles' isolation, from well below zero to
-//! well above. So the contender's sustained lead moves the tag only when it is also
+//! lead: a slow mean of the lead while no move is under way, each step clipped to
+//! [`USUAL_STEP_MAX`] so that the first reads of a carried tag barely shift it. A still tag's
+//! lead wanders around it (each channel fades each antenna differently; reads are noisy and
+//! few), a carried tag's lead jumps by about twice the aisles' isolation, from well below zero
+//! to well above. So the contender's sustained lead moves the tag only when it is also
 //! [`JUMP_CLEARS`]·c above the usual lead; otherwise the tag is between the two zones: the
-//! neighbour hears it about as well as its own antenna always did, and the readers cannot
-//! tell. (A tag placed in the wrong zone first, and later heard better by the other, thus
-//! goes between and settles; it is not reported as moved.) A move is decided while the
-//! change is fresh: once an excursion has lasted [`STALE_EXCURSION_READS`] of the
-//! contender's reads, the usual lead follows it too; and a move whose integral ran to
-//! [`SLOW_MOVES`] times its threshold before the contender's reads came (a tag read
-//! seldom, whose own zone's evidence faded meanwhile) is between, not a move.
+//! neighbour hears it about as well as its own antenna always did, and the readers cannot tell.
+//! (A tag placed in the wrong zone first, and later heard better by the other, thus goes
+//! between and settles; it is not reported as moved.) While a placement is *young* (its usual
+//! lead not yet learned: its first 33–49 s, [`YOUTH_TICK_SHIFT`]), what would be a move settles
+//! the tag in the other zone instead: the first placement, on a few seconds' reads, was wrong;
+//! the tag did not move. (One whose own zone falls silent while the other reads it on is
+//! carried, young or not.) A move is decided while the change is fresh: once an excursion has
+//! lasted [`STALE_EXCURSION_READS`] of the contender's reads, the usual lead follows it too;
+//! and a move whose integral ran to [`SLOW_MOVES`] times its threshold before the contender's
+//! reads came (a tag read seldom, whose own zone's evidence faded meanwhile) is between, not a
+//! move.
 //!
 //! A glimpsed tag is observed once it has `observe_reads` reads (or `observe_ms`), but no
 //! sooner than twice `observe_ms` (at most a window) after its first read (at a door, the
@@ -70,7 +75,7 @@ const EV_MIN: i32 = -250 * EV_PER_DB;
 const UNKNOWN_RSSI_DBM: i32 = -60;
 
 /// Zone index bits in `TagState::a` and `b`; the top bits of `a` are flags.
-const ZONE: u16 = 0x3FFF;
+const ZONE: u16 = 0x0FFF;
 /// "No zone".
 pub(super) const NONE: u16 = ZONE;
 /// The tag is observed in zone `a` (else it is only glimpsed).
@@ -80,6 +85,14 @@ const BETWEEN: u16 = 0x4000;
 /// Without [`OBSERVED`]: the tag left `a`, whose evidence is kept for another `lost_ms`
 /// so that a tag which only dropped out for a while comes back where it was.
 const LOST: u16 = BETWEEN;
+/// Observed, and placed so lately that the contender's usual lead is not yet known: away
+/// from doors, what would be a move is the first placement put right (settled). A count
+/// of the [`YOUTH_TICK_SHIFT`] ticks the placement has yet to live through.
+const YOUTH: u16 = 0x3000;
+const YOUTH_ONE: u16 = 0x1000;
+/// Youth ends at the third tick of 2^this ms (16.4 s) after the placement (read then): at
+/// 33–49 s of age, a few of the usual lead's time constants.
+const YOUTH_TICK_SHIFT: u32 = 14;
 
 /// Away from doors, a zone's silence costs its evidence 4.3 dB per this many windows (a
 /// shelf's tags wait their turn among many: a short silence is no evidence).
@@ -119,6 +132,10 @@ const JUMP_CLEARS: i32 = 4;
 /// The usual lead follows 1/2^this of each difference, at each read while no move is
 /// under way (at a few reads a second, a time constant of 10–20 s).
 const USUAL_SHIFT: u32 = 6;
+/// ... of each difference clipped to this many half dB (6 dB): a robust mean, so that the
+/// few reads of a lifted or carried tag, far off the usual lead, barely shift it before
+/// the move they announce is decided.
+const USUAL_STEP_MAX: i32 = 12;
 /// ... and also once an excursion of the lead past the margin has lasted this many of the
 /// contender's reads without deciding (a lead that only creeps past the margin is what
 /// the tag's place now gives, not a change): a move is decided while the change is fresh.
@@ -504,6 +521,9 @@ impl TagState {
             let step = t.saturating_sub(last).min(u32::from(u16::MAX)) as i32;
             let gap = i32::from(self.gap);
             self.gap = (gap + (step - gap) / 8) as u16;
+            if self.a & YOUTH != 0 && t >> YOUTH_TICK_SHIFT != last >> YOUTH_TICK_SHIFT {
+                self.a -= YOUTH_ONE;
+            }
         }
         let mut ev_a = pa.decayed(self.ev_a, t - self.last_a);
         let mut ev_b = if zb == NONE {
@@ -579,13 +599,20 @@ impl TagState {
                 // time) so that differences smaller than a step still count.
                 let usual = i32::from(self.usual);
                 let r = (t & ((1 << USUAL_SHIFT) - 1)) as i32;
-                let next = usual + ((i32::from(half_db(lead)) - usual + r) >> USUAL_SHIFT);
+                let d = (i32::from(half_db(lead)) - usual).clamp(-USUAL_STEP_MAX, USUAL_STEP_MAX);
+                let next = usual + ((d + r) >> USUAL_SHIFT);
                 self.usual = next.clamp(-127, 127) as i8;
             }
             if to_b {
                 let jumped = lead - i32::from(self.usual) * (EV_PER_DB / 2) >= pa.jump
                     && u32::from(self.w) < pa.to_move.saturating_mul(SLOW_MOVES);
                 if pa.jump == 0 || jumped {
+                    if pa.jump > 0 && self.a & YOUTH != 0 {
+                        // Placed too lately to know its usual lead: the first placement
+                        // was wrong, the tag did not move.
+                        self.move_to_b();
+                        return (Step::Settled { from: za, zone: zb }, cross);
+                    }
                     return (self.move_to_b(), cross);
                 }
                 // The other zone leads, but no more than it often did (or only after long
@@ -661,7 +688,7 @@ impl TagState {
         } else {
             return Step::Stay;
         };
-        self.a = za | OBSERVED | if between.is_some() { BETWEEN } else { 0 };
+        self.a = za | OBSERVED | if between.is_some() { BETWEEN } else { YOUTH };
         (self.w, self.s, self.usual) = (0, 0, 0);
         Step::Arrived { zone: za, between }
     }
