@@ -676,6 +676,20 @@ async fn event_streams_are_capped_per_session(pool: PgPool) {
         "a closed stream frees its slot"
     );
     drop((streams, other, again));
+    let said = |lang: &str| {
+        let req = Request::get(format!("/api/events/stream?lang={lang}"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", world.admin))
+            .body(Body::empty())
+            .unwrap();
+        world.app.clone().oneshot(req)
+    };
+    assert_eq!(said("zh-CN").await.unwrap().status(), StatusCode::OK);
+    let refused = said("fr").await.unwrap();
+    assert_eq!(
+        refused.status(),
+        StatusCode::BAD_REQUEST,
+        "a language the alerts are not said in"
+    );
     ingest.shutdown().await;
 }
 

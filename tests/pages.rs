@@ -1094,7 +1094,8 @@ async fn the_live_pages_load_only_their_own_script(pool: PgPool) {
         .contains("<script src=\"/static/live.js\" defer></script>"));
     assert_eq!(page.body.matches("<script").count(), 1, "no inline script");
     assert!(
-        page.body.contains("data-stream=\"/api/events/stream\""),
+        page.body
+            .contains("data-stream=\"/api/events/stream?lang=en\""),
         "{}",
         page.body
     );
@@ -1167,8 +1168,9 @@ async fn the_gate_page_shows_passages_with_their_orders_and_acknowledges_alerts(
     let page = get(&world, "/keeper/gate", &keeper).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.body
-            .contains(&format!("data-stream=\"/api/events/stream?gate={gate}\"")),
+        page.body.contains(&format!(
+            "data-stream=\"/api/events/stream?gate={gate}&#38;lang=en\""
+        )),
         "one gate is shown by default"
     );
     assert!(

@@ -47,6 +47,10 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("alert_unknown_tag", "tag {} passed gate {} ({}) and is on no asset of the register", "标签 {0} 经门禁 {1}（{2}）通过，但不属于登记册中的任何资产"),
     ("alert_left_without_order", "asset {} ({}) left through gate {} with no order: it is {}", "资产 {0}（{1}）未凭单据经门禁 {2} 离开：当前为“{3}”"),
     ("alert_not_issued", "asset {} ({}) left through gate {} but could not be issued on {} {}: {}", "资产 {0}（{1}）经门禁 {2} 离开，但未能按{3} {4} 出库：{5}"),
+    ("alert_booking_out", "asset {} ({}) is still out on loan {} (due back {}) and is booked for loan {} ({}) from {}", "资产 {0}（{1}）仍在借用单 {2} 下借出（应于 {3} 归还），但已被借用单 {4}（{5}）预订，自 {6} 起"),
+    ("alert_booking_state", "asset {} ({}) is {} and is booked for loan {} ({}) from {}", "资产 {0}（{1}）当前为“{2}”，但已被借用单 {3}（{4}）预订，自 {5} 起"),
+    ("swap_it_for", "swap it for asset {} ({})", "可换成资产 {0}（{1}）"),
+    ("no_swap", "no other asset of its category is free for those dates", "同类别中没有其他资产在这些日期空闲"),
     ("alert_may_have_passed", "asset {} ({}) may have passed gate {} {} (confidence {}): {}, or dismiss", "资产 {0}（{1}）可能已经门禁 {2} 通行（{3}，置信度 {4}）：{5}；或驳回"),
     ("would_issue_on", "confirm to issue it on {} {}", "确认则按{0} {1} 出库"),
     ("would_return_from", "confirm to return it from loan {}, pending inspection", "确认则从借用单 {0} 归还，待验收"),
@@ -748,6 +752,14 @@ mod tests {
             (
                 "asset 12 (Folding table #001) may have passed gate Main gate in (confidence 0.62): confirm to return it from loan 7, pending inspection, or dismiss",
                 "从借用单 7 归还",
+            ),
+            (
+                "asset 12 (Folding table #001) is still out on loan 7 (due back 2030-03-02) and is booked for loan 9 (Finance) from 2030-03-03; swap it for asset 14 (Folding table #003)",
+                "资产 12（Folding table #001）仍在借用单 7 下借出（应于 2030-03-02 归还），但已被借用单 9（Finance）预订，自 2030-03-03 起；可换成资产 14（Folding table #003）",
+            ),
+            (
+                "asset 12 (Folding table #001) is in_repair and is booked for loan 9 (Finance) from 2030-03-03; no other asset of its category is free for those dates",
+                "当前为“维修中”，但已被借用单 9（Finance）预订，自 2030-03-03 起；同类别中没有其他资产在这些日期空闲",
             ),
         ] {
             let said = chinese(en);

@@ -240,6 +240,10 @@ pub struct StreamQuery {
     /// `loan:7`, `transfer:3`, …
     #[param(pattern = "^(intake|loan|transfer|disposal|compensation):[0-9]{1,18}$")]
     pub order: Option<String>,
+    /// The language alerts' messages are said in: `en` (as written, the default) or
+    /// `zh-CN` (简体中文, as the pages say them).
+    #[param(pattern = "^(en|zh-CN)$")]
+    pub lang: Option<String>,
 }
 
 /// Server-sent events: passages, alerts, state changes, zone presence, stocktake progress and
@@ -258,6 +262,15 @@ async fn stream(
         })?),
         None => None,
     };
+    let chinese = match q.lang.as_deref() {
+        None | Some("en") => false,
+        Some("zh-CN") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "lang {other:?}: write en or zh-CN"
+            )))
+        }
+    };
     let filter = live::Filter {
         gate: q.gate,
         zone: q.zone,
@@ -265,12 +278,17 @@ async fn stream(
     };
     let credential = cookie::credential(&headers).ok_or(ApiError::Unauthenticated)?;
     let feed = readers::follow(&app, &actor, &credential, filter)?;
-    let events = futures_util::stream::unfold(feed, |mut feed| async move {
+    let events = futures_util::stream::unfold(feed, move |mut feed| async move {
         let sse = match feed.next().await? {
-            Next::Event(event) => SseEvent::default()
-                .event(event.name())
-                .json_data(&event)
-                .unwrap_or_else(|_| SseEvent::default().comment("unserialisable event")),
+            Next::Event(mut event) => {
+                if let (true, live::LiveEvent::Alert { alert }) = (chinese, &mut event) {
+                    alert.message = crate::app::messages::chinese(&alert.message);
+                }
+                SseEvent::default()
+                    .event(event.name())
+                    .json_data(&event)
+                    .unwrap_or_else(|_| SseEvent::default().comment("unserialisable event"))
+            }
             // A slow listener missed some events: say so, and carry on with the newest.
             Next::Lagged(n) => SseEvent::default().event("lagged").data(n.to_string()),
         };

@@ -120,10 +120,12 @@ impl GatePage {
     fn inward(&self, a: &Alert) -> bool {
         a.direction.as_deref() == Some("in")
     }
+    /// The live feed, its alerts said in the page's language.
     fn stream(&self) -> String {
+        let lang = self.c.lang.code();
         match self.gate {
-            Some(g) => format!("/api/events/stream?gate={g}"),
-            None => "/api/events/stream".into(),
+            Some(g) => format!("/api/events/stream?gate={g}&lang={lang}"),
+            None => format!("/api/events/stream?lang={lang}"),
         }
     }
     fn selected(&self, id: &i64) -> bool {
