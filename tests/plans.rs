@@ -228,3 +228,103 @@ async fn the_tallies_agree_with_the_assets(pool: PgPool) {
     .unwrap();
     assert_eq!(rows, groups, "one row per group once folded");
 }
+
+/// A department's assets (owned or held), walked as two index-ordered lists merged: every
+/// page, cursor and capped total is the one a plain `or` over all assets gives, alone and
+/// with the other filters.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_departments_assets_page_as_a_plain_query_would(pool: PgPool) {
+    use depot::db::assets::{self, Filter};
+    use depot::db::{Window, COUNT_CAP};
+    use depot::domain::lifecycle::AssetState;
+    let mut conn = pool.acquire().await.unwrap();
+    bench_data::seed(&mut conn, Scale::proportional(20_000), |_| {})
+        .await
+        .unwrap();
+    // Assets held by a department that does not own them, so both lists count; one
+    // department holds thousands (more than the count's cap), the others a few.
+    sqlx::query(
+        "update assets set holder_department_id = case when id % 3 = 0 then 1 else 1 + (id % 7) end
+         where id % 5 = 0 or id % 3 = 0",
+    )
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let departments: Vec<i64> = sqlx::query_scalar(
+        "select d from (select owner_department_id d from assets union select holder_department_id from assets) x
+         where d is not null order by d limit 3",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert!(departments.contains(&1));
+    let mut largest = 0;
+    for department in departments {
+        for state in [None, Some(AssetState::InStock), Some(AssetState::Allocated)] {
+            let plain: Vec<i64> = sqlx::query_scalar(
+                "select id from assets where (owner_department_id = $1 or holder_department_id = $1)
+                 and ($2::text is null or state::text = $2) order by id",
+            )
+            .bind(department)
+            .bind(state.map(|s| s.as_str()))
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+            largest = largest.max(plain.len() as i64);
+            let filter = Filter {
+                department_id: Some(department),
+                state,
+                ..Filter::default()
+            };
+            for per_page in [7, 50] {
+                // Three pages by number, then by cursor from the last one seen, to the end.
+                let mut seen: Vec<i64> = Vec::new();
+                for page in 1..=2_000 {
+                    let window = if page <= 3 {
+                        Window {
+                            page,
+                            per_page,
+                            after: None,
+                        }
+                    } else {
+                        Window {
+                            page: 1,
+                            per_page,
+                            after: seen.last().copied(),
+                        }
+                    };
+                    let (items, total) = assets::list(&mut conn, &filter, window).await.unwrap();
+                    let ids: Vec<i64> = items.iter().map(|a| a.id).collect();
+                    let expected: Vec<i64> = plain
+                        .iter()
+                        .skip(seen.len())
+                        .take(per_page as usize)
+                        .copied()
+                        .collect();
+                    assert_eq!(
+                        ids, expected,
+                        "department {department}, {state:?}, page {page}"
+                    );
+                    seen.extend(ids);
+                    assert_eq!(total.has_more, seen.len() < plain.len());
+                    if window.after.is_none() {
+                        let n = plain.len() as i64;
+                        if n <= COUNT_CAP || !total.has_more {
+                            assert_eq!((total.count, total.exact), (n, true));
+                        } else {
+                            assert!(!total.exact && total.count >= COUNT_CAP);
+                        }
+                    }
+                    if !total.has_more {
+                        break;
+                    }
+                }
+                assert_eq!(seen, plain, "department {department}, {state:?}");
+            }
+        }
+    }
+    assert!(
+        largest > COUNT_CAP,
+        "a department past the count's cap: {largest}"
+    );
+}

@@ -293,23 +293,6 @@ pub async fn list(
         conditions.push(format!("a.state = ${}", next(&args)));
         args.add(state).map_err(sqlx::Error::Encode)?;
     }
-    // A department's assets (owned or held) are the two index-ordered lists merged, so a
-    // page reads about its own rows; an `or` of the two would gather and sort them all.
-    let mut select = std::borrow::Cow::Borrowed(SELECT);
-    if let Some(department) = f.department_id {
-        let n = next(&args);
-        let rows = SELECT
-            .strip_suffix("from assets a")
-            .expect("the select ends with its table");
-        select = format!(
-            "{rows}from (select * from assets where owner_department_id = ${n}
-                         union all
-                         select * from assets where holder_department_id = ${n}
-                                                and owner_department_id is distinct from ${n}) a"
-        )
-        .into();
-        args.add(department).map_err(sqlx::Error::Encode)?;
-    }
     if let Some(owner) = f.owner_id {
         conditions.push(format!("a.owner_department_id = ${}", next(&args)));
         args.add(owner).map_err(sqlx::Error::Encode)?;
@@ -413,6 +396,38 @@ pub async fn list(
             "(a.state in ('in_stock', 'listed') or a.owner_department_id = ${n} or a.holder_department_id = ${n})"
         ));
         args.add(department).map_err(sqlx::Error::Encode)?;
+    }
+    let mut select = std::borrow::Cow::Borrowed(SELECT);
+    if let Some(department) = f.department_id {
+        // A department's assets (owned or held) are two lists, each walked in id order
+        // through its own index (`assets_owner_idx`, `assets_holder_idx`) with every other
+        // filter and only as far as a page (or the capped count) can need, then merged: an
+        // `or` of the two, or a union filtered after, would gather and sort them all.
+        let n = next(&args);
+        args.add(department).map_err(sqlx::Error::Encode)?;
+        if let Some(after) = window.after {
+            conditions.push(format!("a.id > ${}", next(&args)));
+            args.add(after).map_err(sqlx::Error::Encode)?;
+        }
+        let reach = window
+            .offset()
+            .saturating_add(window.limit())
+            .saturating_add(1)
+            .max(super::COUNT_CAP + 1);
+        let rest: String = conditions.iter().map(|c| format!(" and {c}")).collect();
+        let rows = SELECT
+            .strip_suffix("from assets a")
+            .expect("the select ends with its table");
+        select = format!(
+            "{rows}from ((select * from assets a where a.owner_department_id = ${n}{rest}
+                          order by a.id limit {reach})
+                         union all
+                         (select * from assets a where a.holder_department_id = ${n}
+                                  and a.owner_department_id is distinct from ${n}{rest}
+                          order by a.id limit {reach})) a"
+        )
+        .into();
+        conditions.clear();
     }
     let filter = if conditions.is_empty() {
         String::new()
