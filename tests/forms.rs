@@ -6,6 +6,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
+use common::site::count;
 use common::{get, login, post, World};
 use depot::auth::Role;
 use serde_json::json;
@@ -726,4 +727,474 @@ async fn the_admin_edits_disables_and_resets_a_user_on_the_web(pool: PgPool) {
         .await
         .unwrap();
     assert!(active, "nothing changed");
+}
+
+/// A refused form as it comes back: `status`, the page it was posted from (not a redirect,
+/// not the error page), the reason in the element `error` beside the form, saying `said`,
+/// and each of `kept` (what was typed) in the page again.
+#[track_caller]
+fn came_back(reply: &common::Reply, status: StatusCode, error: &str, said: &str, kept: &[&str]) {
+    assert_eq!(reply.status, status, "{}", reply.body);
+    assert!(
+        !reply.body.contains("id=\"error-message\""),
+        "not the error page: {}",
+        reply.body
+    );
+    let beside = reply
+        .body
+        .split(&format!("id=\"{error}\">"))
+        .nth(1)
+        .and_then(|rest| rest.split("</p>").next())
+        .unwrap_or_else(|| panic!("no {error}: {}", reply.body));
+    assert!(
+        beside.contains(said),
+        "{error} says {beside:?}, not {said:?}"
+    );
+    for value in kept {
+        assert!(reply.body.contains(value), "{value} kept: {}", reply.body);
+    }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_kit_comes_back_beside_its_form_with_what_was_typed(pool: PgPool) {
+    let world = World::new(pool).await;
+    let admin = reading(&world, "admin", "zh").await;
+    let token = get(&world, "/admin/kits", &admin).await.csrf();
+    let chairs = world.chairs.to_string();
+    let reply = post(
+        &world,
+        "/admin/kits",
+        &admin,
+        &[
+            ("csrf", &token),
+            ("name", "会议套装"),
+            ("description", "for the hall"),
+            ("category_1", &chairs),
+            ("quantity_1", "20000"),
+        ],
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "kit-form-error",
+        "部件数量为 1 至 10000",
+        &[
+            "value=\"会议套装\"",
+            "value=\"for the hall\"",
+            &format!("<option value=\"{chairs}\" selected>"),
+            "value=\"20000\"",
+        ],
+    );
+    assert_eq!(count(&world.pool, "select count(*) from kits").await, 0);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_reader_or_gate_comes_back_beside_its_form(pool: PgPool) {
+    let world = World::new(pool).await;
+    let admin = reading(&world, "admin", "en").await;
+    let token = get(&world, "/admin/readers", &admin).await.csrf();
+    let points = format!("1={}", world.shelf);
+    let reply = post(
+        &world,
+        "/admin/readers",
+        &admin,
+        &[
+            ("csrf", &token),
+            ("name", "dock door"),
+            ("address", "somewhere over there"),
+            ("read_points", &points),
+        ],
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "reader-form-error",
+        "for a handheld",
+        &[
+            "value=\"dock door\"",
+            "value=\"somewhere over there\"",
+            &format!("value=\"{points}\""),
+        ],
+    );
+    assert!(!reply.body.contains("id=\"gate-form-error\""));
+    let shelf = world.shelf.to_string();
+    let reply = post(
+        &world,
+        "/admin/gates",
+        &admin,
+        &[
+            ("csrf", &token),
+            ("name", "main gate"),
+            ("inside", &shelf),
+            ("outside", "none"),
+        ],
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "gate-form-error",
+        "choose both zones of the gate",
+        &[
+            "value=\"main gate\"",
+            &format!("<option value=\"{shelf}\" selected>"),
+        ],
+    );
+    assert!(!reply.body.contains("id=\"reader-form-error\""));
+    assert_eq!(count(&world.pool, "select count(*) from readers").await, 0);
+    assert_eq!(count(&world.pool, "select count(*) from gates").await, 0);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_rental_comes_back_on_the_loans_page_with_what_was_typed(pool: PgPool) {
+    let world = World::new(pool).await;
+    let (loan, _) = world.short_loan().await;
+    let admin = reading(&world, "admin", "en").await;
+    let path = format!("/orders/{loan}");
+    let token = get(&world, &path, &admin).await.csrf();
+    let category = world.tables.to_string();
+    let reply = post(
+        &world,
+        &format!("{path}/rent"),
+        &admin,
+        &[
+            ("csrf", &token),
+            ("supplier", "Chengdu Event Rentals"),
+            ("category", &category),
+            ("quantity", "3"),
+            ("starts_on", "2030-03-05"),
+            ("ends_on", "2030-03-02"),
+            ("daily_price", "12.50"),
+            ("note", "by the back door"),
+        ],
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "rent-form-error",
+        "a rental cannot end (2030-03-02) before it starts (2030-03-05)",
+        &[
+            "value=\"Chengdu Event Rentals\"",
+            &format!("<option value=\"{category}\" selected>"),
+            "value=\"2030-03-05\"",
+            "value=\"2030-03-02\"",
+            "value=\"12.50\"",
+            "value=\"by the back door\"",
+        ],
+    );
+    assert_eq!(count(&world.pool, "select count(*) from rentals").await, 0);
+}
+
+/// An issued loan of `n` folding tables whose assets all came back through the gate,
+/// waiting for inspection: the loan and the assets.
+async fn back_through_the_gate(world: &World, n: usize) -> (i64, Vec<i64>) {
+    let ids = world.stock(world.tables, n).await;
+    let loan = world.approved_loan(&ids).await;
+    world.hand_over(loan).await;
+    let mut tx = world.pool.begin().await.unwrap();
+    for &id in &ids {
+        depot::db::loans::return_at_gate(&mut tx, loan, id, world.shelf, &Default::default())
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    (loan, ids)
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_inspection_comes_back_with_what_was_chosen(pool: PgPool) {
+    let world = World::new(pool).await;
+    let (loan, ids) = back_through_the_gate(&world, 2).await;
+    let before = (
+        world.asset_state(ids[0]).await,
+        world.asset_state(ids[1]).await,
+    );
+    let keeper = reading(&world, "keeper", "zh").await;
+    let token = get(&world, "/keeper/returns", &keeper).await.csrf();
+    let (c0, c1, n1) = (
+        format!("condition-{loan}-{}", ids[0]),
+        format!("condition-{loan}-{}", ids[1]),
+        format!("note-{loan}-{}", ids[1]),
+    );
+    // An asset that is not on the loan: the whole inspection is refused.
+    let stranger = format!("condition-{loan}-999999");
+    let reply = post(
+        &world,
+        "/keeper/returns/inspect",
+        &keeper,
+        &[
+            ("csrf", &token),
+            (&c0, "fine"),
+            (&c1, "damaged"),
+            (&n1, "桌腿弯了"),
+            (&stranger, "fine"),
+        ],
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::CONFLICT,
+        "inspect-form-error",
+        "999999",
+        &["<option value=\"damaged\" selected>", "value=\"桌腿弯了\""],
+    );
+    assert_eq!(
+        reply
+            .body
+            .matches("<option value=\"fine\" selected>")
+            .count(),
+        1,
+        "each asset's choice kept: {}",
+        reply.body
+    );
+    assert_eq!(
+        (
+            world.asset_state(ids[0]).await,
+            world.asset_state(ids[1]).await
+        ),
+        before,
+        "nothing changed"
+    );
+    assert_eq!(
+        count(&world.pool, "select count(*) from compensations").await,
+        0
+    );
+    // Nothing chosen: said in Chinese beside the form.
+    let reply = post(
+        &world,
+        "/keeper/returns/inspect",
+        &keeper,
+        &[("csrf", &token), (&c0, ""), (&n1, "桌腿弯了")],
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "inspect-form-error",
+        "请说明每项资产归还时的状况",
+        &["value=\"桌腿弯了\""],
+    );
+}
+
+/// A stocktake of the world's warehouse with a handheld `hh` over the shelf, started, on a
+/// world with the reader pipeline; the world and the stocktake.
+async fn running_stocktake(pool: PgPool) -> (World, depot::ingest::Ingest, i64) {
+    let world = World::new(pool.clone()).await;
+    world.handheld("hh").await;
+    let ingest = depot::ingest::Ingest::start(pool, common::pipeline())
+        .await
+        .unwrap();
+    let world = world.with_ingest(&ingest);
+    world.stock(world.tables, 1).await;
+    let id = world.started_stocktake(world.warehouse).await["id"]
+        .as_i64()
+        .unwrap();
+    (world, ingest, id)
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_count_by_hand_comes_back_with_the_epcs_typed(pool: PgPool) {
+    let (world, ingest, id) = running_stocktake(pool).await;
+    let keeper = reading(&world, "keeper", "en").await;
+    let path = format!("/keeper/stocktakes/{id}");
+    let token = get(&world, &path, &keeper).await.csrf();
+    let reply = common::post_multipart(
+        &world,
+        &format!("{path}/count"),
+        &keeper,
+        &[("csrf", &token), ("reader", "hh"), ("epcs", "not-an-epc")],
+        None,
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "count-form-error",
+        "is not an EPC in hex",
+        &[
+            "<option value=\"hh\" selected>",
+            "spellcheck=\"false\">not-an-epc</textarea>",
+        ],
+    );
+    assert_eq!(
+        count(&world.pool, "select count(*) from stocktake_sightings").await,
+        0,
+        "nothing counted"
+    );
+    ingest.shutdown().await;
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_registration_of_an_unknown_tag_comes_back_on_its_line(pool: PgPool) {
+    let world = World::new(pool).await;
+    let keeper_id = world.user_id("keeper").await;
+    let id: i64 = sqlx::query_scalar(
+        "insert into stocktakes (warehouse_id, status, created_by, started_at, finished_at, unexpected)
+         values ($1, 'finished', $2, now(), now(), 1) returning id",
+    )
+    .bind(world.warehouse)
+    .bind(keeper_id)
+    .fetch_one(&world.pool)
+    .await
+    .unwrap();
+    let epc = "E28011700000020A1B2C3D4E";
+    sqlx::query(
+        "insert into stocktake_results (stocktake_id, epc, outcome, seen_zone_id)
+         values ($1, $2, 'unexpected', $3)",
+    )
+    .bind(id)
+    .bind(epc)
+    .bind(world.shelf)
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    let assets = count(&world.pool, "select count(*) from assets").await;
+    let keeper = reading(&world, "keeper", "zh").await;
+    let path = format!("/keeper/stocktakes/{id}");
+    let page = get(&world, &path, &keeper).await;
+    assert!(
+        page.body.contains(&format!("id=\"name-{epc}\"")),
+        "{}",
+        page.body
+    );
+    let chairs = world.chairs.to_string();
+    let reply = post(
+        &world,
+        &format!("{path}/resolve"),
+        &keeper,
+        &[
+            ("csrf", &page.csrf()),
+            ("epc", epc),
+            ("action", "register"),
+            ("name", "角落里的椅子"),
+            ("category", &chairs),
+            ("value", "12元"),
+        ],
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &format!("register-{epc}-error"),
+        "12元 不是以元为单位的金额",
+        &[
+            "value=\"角落里的椅子\"",
+            &format!("<option value=\"{chairs}\" selected>"),
+            "value=\"12元\"",
+        ],
+    );
+    assert_eq!(
+        count(&world.pool, "select count(*) from assets").await,
+        assets
+    );
+    let resolved: Option<String> =
+        sqlx::query_scalar("select resolution from stocktake_results where stocktake_id = $1")
+            .bind(id)
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
+    assert_eq!(resolved, None, "nothing changed");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_disposal_proposal_comes_back_with_what_was_typed(pool: PgPool) {
+    let world = World::new(pool).await;
+    let stock = world.stock(world.chairs, 1).await;
+    // Proposed once already: it is pending disposal, and cannot be proposed again.
+    disposal(&world, &world.keeper, &stock).await;
+    let keeper = reading(&world, "keeper", "en").await;
+    let token = get(&world, "/disposals", &keeper).await.csrf();
+    let asset = stock[0].to_string();
+    let reply = post(
+        &world,
+        "/disposals",
+        &keeper,
+        &[
+            ("csrf", &token),
+            ("assets", &asset),
+            ("reason", "broken seat"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    came_back(
+        &reply,
+        StatusCode::CONFLICT,
+        "propose-form-error",
+        "pending_disposal",
+        &[&format!("value=\"{asset}\""), "value=\"broken seat\""],
+    );
+    assert_eq!(
+        count(&world.pool, "select count(*) from disposals").await,
+        1
+    );
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_repair_or_payment_comes_back_beside_its_case(pool: PgPool) {
+    let world = World::new(pool).await;
+    let (loan, ids) = back_through_the_gate(&world, 1).await;
+    let keeper = reading(&world, "keeper", "zh").await;
+    let token = get(&world, "/keeper/returns", &keeper).await.csrf();
+    let condition = format!("condition-{loan}-{}", ids[0]);
+    let reply = post(
+        &world,
+        "/keeper/returns/inspect",
+        &keeper,
+        &[("csrf", &token), (&condition, "damaged")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let case: i64 = sqlx::query_scalar("select id from compensations")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    let stored = || async {
+        sqlx::query_as::<_, (String, i64)>(
+            "select status::text, amount_fen from compensations where id = $1",
+        )
+        .bind(case)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap()
+    };
+    let before = stored().await;
+    let reply = post(
+        &world,
+        &format!("/compensations/{case}/repair"),
+        &keeper,
+        &[("csrf", &token), ("cost", "12元")],
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &format!("repair-{case}-error"),
+        "12元 不是以元为单位的金额",
+        &["value=\"12元\""],
+    );
+    assert!(!reply.body.contains(&format!("id=\"pay-{case}-error\"")));
+    assert_eq!(stored().await, before, "nothing changed");
+    // Paid, once confirmed, with no receipt: refused beside the payment.
+    let admin = reading(&world, "admin", "en").await;
+    let token = get(&world, "/compensations", &admin).await.csrf();
+    let reply = post(
+        &world,
+        &format!("/compensations/{case}/pay"),
+        &admin,
+        &[("csrf", &token), ("receipt", "  "), ("confirmed", "1")],
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &format!("pay-{case}-error"),
+        "give the receipt number of the payment",
+        &[],
+    );
+    assert!(!reply.body.contains(&format!("id=\"repair-{case}-error\"")));
+    assert_eq!(stored().await, before, "nothing changed");
 }

@@ -278,25 +278,8 @@ async fn a_stocktake_of_2000_stores_exactly_7_missing_3_misplaced_and_2_unknown(
     let ingest = Ingest::start(pool.clone(), pipeline()).await.unwrap();
     let world = world.with_ingest(&ingest);
 
-    let (status, st) = world
-        .call(
-            Method::POST,
-            "/api/stocktakes",
-            &world.keeper,
-            Some(json!({"warehouse_id": warehouse})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{st}");
+    let st = world.started_stocktake(warehouse).await;
     let id = st["id"].as_i64().unwrap();
-    let (status, st) = world
-        .call(
-            Method::POST,
-            &format!("/api/stocktakes/{id}/start"),
-            &world.keeper,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{st}");
     assert_eq!(st["progress"]["expected"], 2000);
     assert_eq!(st["progress"]["found"], 0);
 

@@ -6,7 +6,6 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use common::{get, login, post, post_from, send, World, PASSWORD};
-use depot::domain::bounds::Known as _;
 use sqlx::PgPool;
 
 async fn loans(world: &World) -> i64 {
@@ -1242,18 +1241,7 @@ async fn the_gate_page_shows_passages_with_their_orders_and_acknowledges_alerts(
 #[sqlx::test(migrations = "./migrations")]
 async fn a_stocktake_runs_from_its_page_and_the_results_are_stored(pool: PgPool) {
     let world = World::new(pool.clone()).await;
-    let new = depot::db::readers::NewReader {
-        name: "hh".known(),
-        address: "handheld:".known(),
-        enabled: true,
-        read_points: vec![depot::db::readers::ReadPoint {
-            antenna: 1,
-            zone_id: world.shelf,
-        }],
-    };
-    depot::db::readers::create(&mut pool.acquire().await.unwrap(), &new)
-        .await
-        .unwrap();
+    world.handheld("hh").await;
     let ingest = depot::ingest::Ingest::start(pool.clone(), common::pipeline())
         .await
         .unwrap();

@@ -10,22 +10,6 @@ use common::{get, login, post, World};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-/// Finance asks for five folding tables; the depot has two: the admin approves those two.
-async fn short_loan(world: &World) -> (i64, Vec<i64>) {
-    let tables = world.stock(world.tables, 2).await;
-    let loan = world.request_tables(5, "2030-03-01", "2030-03-03").await;
-    let (status, body) = world
-        .call(
-            Method::POST,
-            &format!("/api/loans/{loan}/approve"),
-            &world.admin,
-            Some(json!({"asset_ids": tables, "reason": "two in stock, three rented"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    (loan, tables)
-}
-
 fn three_tables() -> Value {
     json!({"supplier": "Chengdu Event Rentals", "category_id": 0, "quantity": 3,
            "starts_on": "2030-03-01", "ends_on": "2030-03-03", "daily_price_fen": 1_250})
@@ -68,7 +52,7 @@ async fn rental_events(world: &World) -> i64 {
 #[sqlx::test(migrations = "./migrations")]
 async fn a_shortfall_is_rented_received_and_returned_to_the_supplier(pool: PgPool) {
     let world = World::new(pool).await;
-    let (loan, _) = short_loan(&world).await;
+    let (loan, _) = world.short_loan().await;
     let mut body = three_tables();
     body["category_id"] = json!(world.tables);
     let (status, rental) = record(&world, loan, body).await;
@@ -177,7 +161,7 @@ async fn a_shortfall_is_rented_received_and_returned_to_the_supplier(pool: PgPoo
 #[sqlx::test(migrations = "./migrations")]
 async fn another_department_neither_sees_nor_acts_on_a_rental(pool: PgPool) {
     let world = World::new(pool).await;
-    let (loan, _) = short_loan(&world).await;
+    let (loan, _) = world.short_loan().await;
     let id = rented(&world, loan).await;
 
     // Culture's clerk: another department's rental does not exist for them.
@@ -269,7 +253,7 @@ async fn another_department_neither_sees_nor_acts_on_a_rental(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn an_illegal_move_is_a_409_that_changes_nothing(pool: PgPool) {
     let world = World::new(pool).await;
-    let (loan, _) = short_loan(&world).await;
+    let (loan, _) = world.short_loan().await;
     let id = rented(&world, loan).await;
     let act = async |action: &str, token: &str| {
         world
@@ -370,7 +354,7 @@ async fn an_illegal_move_is_a_409_that_changes_nothing(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn bad_rentals_are_refused_and_nothing_is_kept(pool: PgPool) {
     let world = World::new(pool).await;
-    let (loan, _) = short_loan(&world).await;
+    let (loan, _) = world.short_loan().await;
     let base = {
         let mut body = three_tables();
         body["category_id"] = json!(world.tables);
@@ -458,7 +442,7 @@ async fn bad_rentals_are_refused_and_nothing_is_kept(pool: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn the_pages_record_receive_and_return_a_rental(pool: PgPool) {
     let world = World::new(pool).await;
-    let (loan, _) = short_loan(&world).await;
+    let (loan, _) = world.short_loan().await;
     let admin = login(&world, "admin").await;
     let page = get(&world, &format!("/orders/{loan}"), &admin).await;
     assert_eq!(page.status, StatusCode::OK);

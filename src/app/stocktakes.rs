@@ -122,6 +122,33 @@ pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
     view(app, id).await
 }
 
+/// Reads counted without the fixed readers, into stocktake `id`: a handheld's, named by
+/// `reader`, at least one; only while the stocktake runs, when they count. All or nothing,
+/// as any handheld's upload.
+pub async fn count_by_hand(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    reader: &str,
+    reads: Vec<super::readers::HandheldRead>,
+) -> Result<super::readers::Uploaded> {
+    if get(app, actor, id).await?.stocktake.status != StocktakeStatus::Running {
+        return Err(Error::Conflict(format!(
+            "stocktake {id} is not running: start it, then count"
+        )));
+    }
+    if reader.trim().is_empty() {
+        return Err(Error::Invalid("choose the handheld".into()));
+    }
+    if reads.is_empty() {
+        return Err(Error::Invalid(
+            "type or scan at least one EPC, or choose the handheld's file".into(),
+        ));
+    }
+    let reader = Text::parse(reader.trim()).map_err(|e| Error::Invalid(format!("reader: {e}")))?;
+    super::readers::upload(app, actor, super::readers::Upload { reader, reads }).await
+}
+
 /// Start counting: the register's expectation for the scope is taken now.
 pub async fn start(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
     app.change(actor, Op::StartStocktake, async |tx| {

@@ -9,7 +9,7 @@ use axum::Router;
 
 use super::{
     fen, field, ids, invalid, named, note, optional_text, render, text, Chrome, Fields, Lang,
-    PageError, PageResult, Posted, Viewer,
+    PageError, PageResult, Posted, Refused, Viewer,
 };
 use crate::app::disposals::{self, Appraisal, Remittance, Sale};
 use crate::app::loans::{self, Payment, Repair};
@@ -222,6 +222,8 @@ struct DisposalsPage {
     pager: super::Pager,
     /// What every disposal remitted, not only this page's.
     remitted_fen: FenSum,
+    /// The proposal's form, when it came back refused: why, and what was typed.
+    refused: Refused,
 }
 
 impl DisposalsPage {
@@ -235,10 +237,19 @@ async fn disposal_list(
     State(app): State<App>,
     Query(q): Query<super::ListQuery>,
 ) -> PageResult {
+    disposals_page(&app, &v, &q, Refused::default()).await
+}
+
+async fn disposals_page(
+    app: &App,
+    v: &Viewer,
+    q: &super::ListQuery,
+    refused: Refused,
+) -> PageResult {
     let status = DisposalStatus::named(&q.status);
     let paging = super::list_paging(&q.page)?;
-    let found = disposals::list(&app, &v.actor, status, paging).await?;
-    let remitted_fen = disposals::remitted(&app, &v.actor).await?;
+    let found = disposals::list(app, &v.actor, status, paging).await?;
+    let remitted_fen = disposals::remitted(app, &v.actor).await?;
     let status = status.map(|s| s.as_str()).unwrap_or_default();
     render(DisposalsPage {
         c: v.chrome("disposals"),
@@ -246,20 +257,32 @@ async fn disposal_list(
         pager: super::Pager::of("/disposals", &[("status", status)], &found),
         disposals: found.items,
         remitted_fen,
+        refused,
     })
 }
 
-/// Put assets forward for disposal (admin or keeper): each becomes pending disposal.
+/// Put assets forward for disposal (admin or keeper): each becomes pending disposal. A
+/// refusal shows the list again with the reason and what was typed.
 async fn propose_disposal(
     State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    let outcome = new_disposal(&app, &v, &form).await;
+    let outcome = outcome.map(|id| super::done(&format!("/disposals/{id}"), "proposed"));
+    let first = super::ListQuery::default();
+    super::after_form(&v, "propose", form, outcome, |refused| {
+        disposals_page(&app, &v, &first, refused)
+    })
+    .await
+}
+
+/// The disposal a posted form proposes: its id.
+async fn new_disposal(app: &App, v: &Viewer, form: &Fields) -> Result<i64, PageError> {
     let new = NewDisposal {
-        asset_ids: ids(field(&form, "assets"))?,
-        reason: note(&form, "reason")?,
+        asset_ids: ids(field(form, "assets"))?,
+        reason: note(form, "reason")?,
     };
-    let d = disposals::request(&app, &v.actor, new).await?;
-    Ok(Redirect::to(&super::done(&format!("/disposals/{}", d.id), "proposed")).into_response())
+    Ok(disposals::request(app, &v.actor, new).await?.id)
 }
 
 #[derive(askama::Template)]
@@ -270,26 +293,11 @@ struct DisposalPage {
     timeline: Vec<Event>,
     /// What the viewer may do to the disposal now: appraise, decide, sell, remit.
     can: Vec<&'static str>,
-    /// The action refused, and why (in the page's language), shown beside its form.
-    refused: (String, String),
-    /// What was typed into the refused form, shown again.
-    typed: Fields,
+    /// The action refused, if one was: why, and what was typed, shown beside its form.
+    refused: Refused,
 }
 
 impl DisposalPage {
-    /// What was typed into `name`, when the form came back refused.
-    fn typed(&self, name: &str) -> &str {
-        field(&self.typed, name)
-    }
-
-    /// Why `action` was refused, if it was.
-    fn refused(&self, action: &str) -> &str {
-        match self.refused.0 == action {
-            true => self.refused.1.as_str(),
-            false => "",
-        }
-    }
-
     fn status(&self) -> &'static str {
         self.d.status.as_str()
     }
@@ -307,30 +315,20 @@ const DISPOSAL_OFFERS: &[policy::Offer] = &[
 ];
 
 async fn disposal_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
-    disposal_page(&app, &v, id, None).await
+    disposal_page(&app, &v, id, Refused::default()).await
 }
 
 /// The disposal's page; with a refused action, its message and what was typed.
-async fn disposal_page(
-    app: &App,
-    v: &Viewer,
-    id: i64,
-    refused: Option<(String, String, Fields)>,
-) -> PageResult {
+async fn disposal_page(app: &App, v: &Viewer, id: i64, refused: Refused) -> PageResult {
     let d = disposals::get(app, &v.actor, id).await?;
     let timeline = disposals::events(app, &v.actor, id).await?;
     let can = policy::offered(&v.actor, DISPOSAL_OFFERS, DISPOSAL_ACTIONS, d.status);
-    let (refused, typed) = match refused {
-        Some((action, message, typed)) => ((action, v.lang.say(&message)), typed),
-        None => Default::default(),
-    };
     render(DisposalPage {
         c: v.chrome("disposals"),
         d,
         timeline,
         can,
         refused,
-        typed,
     })
 }
 
@@ -391,15 +389,12 @@ async fn disposal_action(
         }
         // A figure or a rule refused: the page again, the message beside the form, what
         // was typed kept.
-        Err(PageError::App(e))
-            if !matches!(e, app::Error::Internal(_) | app::Error::Unavailable(_)) =>
-        {
-            let mut response =
-                disposal_page(&app, &v, id, Some((action, e.to_string(), form))).await?;
-            *response.status_mut() = super::status(&e);
-            Ok(response)
+        Err(e) => {
+            super::shown_again(e, |e| {
+                disposal_page(&app, &v, id, Refused::new(&v, action, &e, form))
+            })
+            .await
         }
-        Err(e) => Err(e),
     }
 }
 
@@ -468,7 +463,7 @@ struct RegistersPage {
     zones: Vec<(String, String, String, String)>,
     /// The form last refused, if any: which (`user`, `department`, `warehouse`, `zone`),
     /// why (in the page's language) and what was typed in it.
-    refused: Option<(&'static str, String, Fields)>,
+    refused: Refused,
 }
 
 /// The kinds of zone, as the schema names them.
@@ -487,23 +482,6 @@ impl RegistersPage {
     fn zone_kind(&self, kind: &str) -> &'static str {
         self.c.t(&format!("zone_{kind}"))
     }
-
-    /// Why the form `which` was refused; empty when it was not.
-    fn refusal(&self, which: &str) -> &str {
-        match &self.refused {
-            Some((form, error, _)) if *form == which => error,
-            _ => "",
-        }
-    }
-
-    /// What was typed into `name` of the form `which`, when it was refused (never a
-    /// password).
-    fn typed(&self, which: &str, name: &str) -> &str {
-        match &self.refused {
-            Some((form, _, typed)) if *form == which && name != "password" => field(typed, name),
-            _ => "",
-        }
-    }
 }
 
 async fn registers(
@@ -511,15 +489,10 @@ async fn registers(
     State(app): State<App>,
     Query(q): Query<super::ListQuery>,
 ) -> PageResult {
-    registers_page(&app, &v, super::list_paging(&q.page)?, None).await
+    registers_page(&app, &v, super::list_paging(&q.page)?, Refused::default()).await
 }
 
-async fn registers_page(
-    app: &App,
-    v: &Viewer,
-    users: app::Paging,
-    refused: Option<(&'static str, String, Fields)>,
-) -> PageResult {
+async fn registers_page(app: &App, v: &Viewer, users: app::Paging, refused: Refused) -> PageResult {
     let r = catalogue::registers(app, &v.actor, users).await?;
     render(RegistersPage {
         c: v.chrome("registers"),
@@ -554,19 +527,11 @@ async fn registers_outcome(
     form: Fields,
     outcome: Result<&'static str, PageError>,
 ) -> PageResult {
-    match outcome {
-        Ok(done) => Ok(Redirect::to(&super::done("/admin/registers", done)).into_response()),
-        Err(PageError::App(e))
-            if !matches!(e, app::Error::Internal(_) | app::Error::Unavailable(_)) =>
-        {
-            let status = super::status(&e);
-            let refused = Some((which, v.lang.say(&e.to_string()), form));
-            let mut page = registers_page(app, v, super::first_page(), refused).await?;
-            *page.status_mut() = status;
-            Ok(page)
-        }
-        Err(e) => Err(e),
-    }
+    let outcome = outcome.map(|done| super::done("/admin/registers", done));
+    super::after_form(v, which, form, outcome, |refused| {
+        registers_page(app, v, super::first_page(), refused)
+    })
+    .await
 }
 
 async fn add_user(
@@ -831,9 +796,16 @@ struct CompensationsPage {
     status: String,
     cases: Vec<Compensation>,
     pager: super::Pager,
+    /// A case's form last refused, if any: why, and what was typed.
+    refused: Refused,
 }
 
 impl CompensationsPage {
+    /// The name of a case's form on the page: its action and the case.
+    fn form(&self, action: &str, case: &Compensation) -> String {
+        case_form(action, case.id)
+    }
+
     fn statuses(&self) -> &'static [CompensationStatus] {
         CompensationStatus::ALL
     }
@@ -853,14 +825,24 @@ async fn compensation_list(
     State(app): State<App>,
     Query(q): Query<super::ListQuery>,
 ) -> PageResult {
+    compensations_page(&app, &v, &q, Refused::default()).await
+}
+
+async fn compensations_page(
+    app: &App,
+    v: &Viewer,
+    q: &super::ListQuery,
+    refused: Refused,
+) -> PageResult {
     let status = CompensationStatus::named(&q.status);
     let paging = super::list_paging(&q.page)?;
-    let found = loans::compensation_desk(&app, &v.actor, status, paging).await?;
+    let found = loans::compensation_desk(app, &v.actor, status, paging).await?;
     let status = status.map(|s| s.as_str()).unwrap_or_default();
     render(CompensationsPage {
         status: status.to_owned(),
         pager: super::Pager::of("/compensations", &[("status", status)], &found),
         cases: found.items,
+        refused,
         c: v.chrome(match v.actor.role {
             Role::Keeper => "returns",
             Role::Requester => "compensation_cases",
@@ -869,55 +851,89 @@ async fn compensation_list(
     })
 }
 
+/// The name of a case's form (`repair`, `pay`, `waive`) on the compensations page.
+fn case_form(action: &str, id: i64) -> String {
+    format!("{action}-{id}")
+}
+
+/// Repaired, paid or waived. Paying and waiving close the case for good: asked first. A
+/// refusal shows the cases again with the reason beside that case's form and what was typed.
 async fn compensation_action(
     State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    if let Some(asked) = compensation_asked(&v, id, &action, &form)? {
+        return Ok(asked);
+    }
+    let outcome = compensation_step(&app, &v, id, &action, &form).await;
+    let outcome = outcome.map(|()| super::done("/compensations", "saved"));
+    let first = super::ListQuery::default();
+    super::after_form(&v, case_form(&action, id), form, outcome, |refused| {
+        compensations_page(&app, &v, &first, refused)
+    })
+    .await
+}
+
+/// The confirmation step of paying (the receipt shown) or waiving (with a reason), when the
+/// form is not its second step. A receipt that is no text is not asked about: the step
+/// refuses it.
+fn compensation_asked(
+    v: &Viewer,
+    id: i64,
+    action: &str,
+    form: &Fields,
+) -> Result<Option<axum::response::Response>, PageError> {
+    let ask = match action {
+        "pay" if !super::confirmed(form) => match text(form, "receipt") {
+            Ok(receipt) => super::Ask {
+                op: Op::PayCompensation,
+                title: &format!("{} {id}?", v.lang.t("pay_case")),
+                message: format!("{} {}", v.lang.t("pay_case_text"), &*receipt),
+                action: format!("/compensations/{id}/pay"),
+                reason_asked: false,
+                back: "/compensations".into(),
+            },
+            Err(_) => return Ok(None),
+        },
+        "waive" if !super::confirmed(form) || field(form, "reason").trim().is_empty() => {
+            super::Ask {
+                op: Op::WaiveCompensation,
+                title: &format!("{} {id}?", v.lang.t("waive_case")),
+                message: v.lang.t("waive_case_text").to_owned(),
+                action: format!("/compensations/{id}/waive"),
+                reason_asked: true,
+                back: "/compensations".into(),
+            }
+        }
+        _ => return Ok(None),
+    };
+    super::confirm(v, form, ask).map(Some)
+}
+
+/// One action on a compensation case.
+async fn compensation_step(
+    app: &App,
+    v: &Viewer,
+    id: i64,
+    action: &str,
+    form: &Fields,
+) -> Result<(), PageError> {
     let actor = &v.actor;
-    match action.as_str() {
+    match action {
         "repair" => {
-            let cost_fen = fen(field(&form, "cost"))?;
-            loans::repaired(&app, actor, id, Repair { cost_fen }).await?;
+            let cost_fen = fen(field(form, "cost"))?;
+            loans::repaired(app, actor, id, Repair { cost_fen }).await?;
         }
         "pay" => {
-            // Closing the case for good: asked first, the receipt shown.
-            let receipt_number = text(&form, "receipt")?;
-            if !super::confirmed(&form) {
-                return super::confirm(
-                    &v,
-                    &form,
-                    super::Ask {
-                        op: Op::PayCompensation,
-                        title: &format!("{} {id}?", v.lang.t("pay_case")),
-                        message: format!("{} {}", v.lang.t("pay_case_text"), &*receipt_number),
-                        action: format!("/compensations/{id}/pay"),
-                        reason_asked: false,
-                        back: "/compensations".into(),
-                    },
-                );
-            }
-            loans::paid(&app, actor, id, Payment { receipt_number }).await?;
+            let receipt_number = text(form, "receipt")?;
+            loans::paid(app, actor, id, Payment { receipt_number }).await?;
         }
         "waive" => {
-            if !super::confirmed(&form) || field(&form, "reason").trim().is_empty() {
-                return super::confirm(
-                    &v,
-                    &form,
-                    super::Ask {
-                        op: Op::WaiveCompensation,
-                        title: &format!("{} {id}?", v.lang.t("waive_case")),
-                        message: v.lang.t("waive_case_text").to_owned(),
-                        action: format!("/compensations/{id}/waive"),
-                        reason_asked: true,
-                        back: "/compensations".into(),
-                    },
-                );
-            }
-            let reason = note(&form, "reason")?;
-            loans::waived(&app, actor, id, Reason { reason }).await?;
+            let reason = note(form, "reason")?;
+            loans::waived(app, actor, id, Reason { reason }).await?;
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
-    Ok(Redirect::to(&super::done("/compensations", "saved")).into_response())
+    Ok(())
 }

@@ -6,7 +6,10 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 
-use super::{field, ids, invalid, note, render, text, Chrome, Fields, PageResult, Posted, Viewer};
+use super::{
+    field, ids, invalid, note, render, text, Chrome, Fields, PageError, PageResult, Posted,
+    Refused, Viewer,
+};
 use crate::app::bookings::{self, Swap};
 use crate::app::{catalogue, kits, App, Op};
 use crate::db::bookings::Collision;
@@ -30,29 +33,53 @@ struct KitsPage {
     kits: Vec<Kit>,
     categories: Vec<(i64, String)>,
     parts: Vec<usize>,
+    /// The new kit's form, when it came back refused: why, and what was typed.
+    refused: Refused,
+}
+
+impl KitsPage {
+    /// The names of part `i`'s fields.
+    fn part(&self, i: &usize) -> (String, String) {
+        (format!("category_{i}"), format!("quantity_{i}"))
+    }
 }
 
 async fn kit_list(v: Viewer, State(app): State<App>) -> PageResult {
+    kits_page(&app, &v, Refused::default()).await
+}
+
+async fn kits_page(app: &App, v: &Viewer, refused: Refused) -> PageResult {
     render(KitsPage {
         c: v.chrome("kits"),
-        kits: kits::list(&app, &v.actor).await?,
-        categories: catalogue::category_names(&app, &v.actor).await?,
+        kits: kits::list(app, &v.actor).await?,
+        categories: catalogue::category_names(app, &v.actor).await?,
         parts: (1..=PARTS).collect(),
+        refused,
     })
 }
 
-/// A new kit: its name, up to [`PARTS`] categories with quantities, and specific assets.
+/// A new kit: its name, up to [`PARTS`] categories with quantities, and specific assets. A
+/// refusal shows the form again with the reason and what was typed.
 async fn create_kit(
     State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    let outcome = new_kit(&app, &v, &form).await;
+    let outcome = outcome.map(|()| super::done("/admin/kits", "created"));
+    super::after_form(&v, "kit", form, outcome, |refused| {
+        kits_page(&app, &v, refused)
+    })
+    .await
+}
+
+async fn new_kit(app: &App, v: &Viewer, form: &Fields) -> Result<(), PageError> {
     let mut parts = Vec::new();
     for i in 1..=PARTS {
-        let category = field(&form, &format!("category_{i}"));
+        let category = field(form, &format!("category_{i}"));
         if category.is_empty() {
             continue;
         }
-        let quantity = field(&form, &format!("quantity_{i}"));
+        let quantity = field(form, &format!("quantity_{i}"));
         parts.push(NewPart {
             category_id: Some(category.parse().map_err(|_| invalid("choose a category"))?),
             asset_id: None,
@@ -64,7 +91,7 @@ async fn create_kit(
             },
         });
     }
-    for asset_id in ids(field(&form, "assets"))? {
+    for asset_id in ids(field(form, "assets"))? {
         parts.push(NewPart {
             category_id: None,
             asset_id: Some(asset_id),
@@ -72,12 +99,12 @@ async fn create_kit(
         });
     }
     let new = NewKit {
-        name: text(&form, "name")?,
-        description: note(&form, "description")?,
+        name: text(form, "name")?,
+        description: note(form, "description")?,
         parts,
     };
-    kits::create(&app, &v.actor, new).await?;
-    Ok(Redirect::to(&super::done("/admin/kits", "created")).into_response())
+    kits::create(app, &v.actor, new).await?;
+    Ok(())
 }
 
 async fn delete_kit(

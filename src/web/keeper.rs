@@ -10,7 +10,7 @@ use axum::Router;
 
 use super::{
     day, fen, field, invalid, named, note, render, text, Chrome, Fields, PageError, PageResult,
-    Posted, Viewer,
+    Posted, Refused, Viewer,
 };
 use crate::app::assets::{self, ActionBody, ManualAction};
 use crate::app::intakes::{self, Receipt};
@@ -68,11 +68,18 @@ struct ReturnsPage {
     loans: Vec<Loan>,
     pager: super::Pager,
     uninspected: Vec<Uninspected>,
+    /// The inspection, when it came back refused: why, and what was chosen and noted.
+    refused: Refused,
 }
 
 impl ReturnsPage {
     fn returned(&self, u: &Uninspected) -> String {
         self.c.time(&u.returned_at)
+    }
+    /// The names of an asset's condition and note fields.
+    fn fields(&self, u: &Uninspected) -> (String, String) {
+        let key = format!("{}-{}", u.loan_id, u.asset_id);
+        (format!("condition-{key}"), format!("note-{key}"))
     }
 }
 
@@ -81,23 +88,38 @@ async fn returns(
     State(app): State<App>,
     Query(q): Query<super::ListQuery>,
 ) -> PageResult {
-    let out = loans::out(&app, &v.actor, super::list_paging(&q.page)?).await?;
+    returns_page(&app, &v, super::list_paging(&q.page)?, Refused::default()).await
+}
+
+async fn returns_page(app: &App, v: &Viewer, paging: app::Paging, refused: Refused) -> PageResult {
+    let out = loans::out(app, &v.actor, paging).await?;
     render(ReturnsPage {
         c: v.chrome("returns"),
         pager: super::Pager::of("/keeper/returns", &[], &out),
         loans: out.items,
-        uninspected: loans::uninspected(&app, &v.actor).await?,
+        uninspected: loans::uninspected(app, &v.actor).await?,
+        refused,
     })
 }
 
 /// The returns desk's inspection form: for each asset back through the gate,
 /// `condition-LOAN-ASSET` (fine, damaged, missing, or empty: not yet) and `note-LOAN-ASSET`.
 /// The "all fine" button (`all_fine=1`) records every asset left at "not yet" as fine, so
-/// twelve items back with one damaged take one choice and one click.
+/// twelve items back with one damaged take one choice and one click. A refusal shows the
+/// desk again with the reason and what was chosen.
 async fn inspect(State(app): State<App>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
-    let all_fine = field(&form, "all_fine") == "1";
+    let outcome = inspection(&app, &v, &form).await;
+    let outcome = outcome.map(|()| super::done("/keeper/returns", "inspected"));
+    super::after_form(&v, "inspect", form, outcome, |refused| {
+        returns_page(&app, &v, super::first_page(), refused)
+    })
+    .await
+}
+
+async fn inspection(app: &App, v: &Viewer, form: &Fields) -> Result<(), PageError> {
+    let all_fine = field(form, "all_fine") == "1";
     let mut items = Vec::new();
-    for (name, value) in &form {
+    for (name, value) in form {
         let Some(key) = name.strip_prefix("condition-") else {
             continue;
         };
@@ -117,7 +139,7 @@ async fn inspect(State(app): State<App>, Posted { viewer: v, form }: Posted<Fiel
             .split_once('-')
             .and_then(|(l, a)| Some((l.parse::<i64>().ok()?, a.parse::<i64>().ok()?)))
             .ok_or_else(|| invalid(format!("{name} names no loan and asset")))?;
-        let note = note(&form, &format!("note-{key}"))?;
+        let note = note(form, &format!("note-{key}"))?;
         items.push((
             loan,
             Inspection {
@@ -127,8 +149,8 @@ async fn inspect(State(app): State<App>, Posted { viewer: v, form }: Posted<Fiel
             },
         ));
     }
-    loans::inspect_returns(&app, &v.actor, items).await?;
-    Ok(Redirect::to(&super::done("/keeper/returns", "inspected")).into_response())
+    loans::inspect_returns(app, &v.actor, items).await?;
+    Ok(())
 }
 
 #[derive(askama::Template)]

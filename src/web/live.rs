@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::{
-    fen, field, invalid, note, optional_text, render, text, Chrome, Fields, PageResult, Posted,
-    Viewer,
+    fen, field, invalid, note, optional_text, render, text, Chrome, Fields, PageError, PageResult,
+    Posted, Refused, Viewer,
 };
 use crate::app::readers::{self, ReaderWithHealth};
 use crate::app::stocktakes::{self, FollowUp, NewStocktake, Resolve};
@@ -386,6 +386,9 @@ struct StocktakePage {
     assets: std::collections::HashMap<i64, (String, String)>,
     /// The readers counting its zones, and the handhelds, with their state now.
     readers: Vec<ReaderWithHealth>,
+    /// The form last refused (`count`, or a line's follow-up), if any: why, and what was
+    /// typed.
+    refused: Refused,
 }
 
 impl StocktakePage {
@@ -396,6 +399,11 @@ impl StocktakePage {
             .filter(|r| r.reader.enabled && r.reader.address.trim() == crate::db::readers::HANDHELD)
             .map(|r| r.reader.name.as_str())
             .collect()
+    }
+
+    /// The name of a line's follow-up form (`relocate`, `register`).
+    fn follow_up(&self, action: &str, r: &ResultRow) -> String {
+        follow_up_form(action, &r.epc)
     }
 
     /// The asset's name and category, beside its EPC.
@@ -503,7 +511,11 @@ impl StocktakesPage {
 }
 
 async fn stocktake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
-    let sheet = stocktakes::sheet(&app, &v.actor, id).await?;
+    stocktake_page(&app, &v, id, Refused::default()).await
+}
+
+async fn stocktake_page(app: &App, v: &Viewer, id: i64, refused: Refused) -> PageResult {
+    let sheet = stocktakes::sheet(app, &v.actor, id).await?;
     let p = sheet.progress;
     render(StocktakePage {
         c: v.chrome("stocktakes"),
@@ -520,39 +532,32 @@ async fn stocktake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>
         categories: sheet.categories,
         assets: sheet.assets,
         readers: sheet.readers,
+        refused,
     })
 }
 
 /// Reads counted without the fixed readers (offline, or none over the shelves): a handheld's
 /// file (its CSV, `epc,antenna,rssi_dbm,at`, as the API takes it), or EPCs typed or
-/// scanned into the page, one per line, as reads of the chosen handheld now. All or
-/// nothing, as the API's upload; only while the stocktake runs, when they count.
+/// scanned into the page, one per line, as reads of the chosen handheld now. A refusal
+/// shows the stocktake again with the reason and what was typed.
 async fn count_by_hand(Path(id): Path<i64>, upload: super::Upload) -> PageResult {
     let (app, v) = (&upload.app, &upload.viewer);
-    let here = format!("/keeper/stocktakes/{id}");
-    let stocktake = stocktakes::get(app, &v.actor, id).await?;
-    if stocktake.stocktake.status != StocktakeStatus::Running {
-        return Err(app::Error::Conflict(format!(
-            "stocktake {id} is not running: start it, then count"
-        ))
-        .into());
-    }
-    let reader = upload.text("reader").unwrap_or_default().trim();
-    if reader.is_empty() {
-        return Err(invalid("choose the handheld"));
-    }
+    let outcome = hand_count(&upload, id).await;
+    let outcome = outcome.map(|()| super::done(&format!("/keeper/stocktakes/{id}"), "counted"));
+    super::after_form(v, "count", upload.fields.clone(), outcome, |refused| {
+        stocktake_page(app, v, id, refused)
+    })
+    .await
+}
+
+async fn hand_count(upload: &super::Upload, id: i64) -> Result<(), PageError> {
     let reads = match upload.file.as_ref().filter(|f| !f.bytes.is_empty()) {
         Some(file) => readers::parse_csv(&file.bytes)?,
         None => readers::parse_list(upload.text("epcs").unwrap_or_default()),
     };
-    if reads.is_empty() {
-        return Err(invalid(
-            "type or scan at least one EPC, or choose the handheld's file",
-        ));
-    }
-    let reader = super::named("reader", crate::domain::bounds::Text::parse(reader))?;
-    readers::upload(app, &v.actor, readers::Upload { reader, reads }).await?;
-    Ok(Redirect::to(&super::done(&here, "counted")).into_response())
+    let reader = upload.text("reader").unwrap_or_default();
+    stocktakes::count_by_hand(&upload.app, &upload.viewer.actor, id, reader, reads).await?;
+    Ok(())
 }
 
 /// Start, finish or cancel: the same operations as the API's. Finishing with expected
@@ -649,32 +654,48 @@ async fn stocktake_action(
     Ok(Redirect::to(&super::done(&here, done)).into_response())
 }
 
-/// A follow-up on one line of a finished stocktake: mark lost, relocate, register.
+/// A follow-up on one line of a finished stocktake: mark lost, relocate, register. A
+/// refusal shows the stocktake again with the reason and what was typed on that line.
 async fn resolve(
     State(app): State<App>,
     Path(id): Path<i64>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let action = match field(&form, "action") {
+    let outcome = follow_up(&app, &v, id, &form).await;
+    let outcome = outcome.map(|()| super::done(&format!("/keeper/stocktakes/{id}"), "saved"));
+    let which = follow_up_form(field(&form, "action"), field(&form, "epc"));
+    super::after_form(&v, which, form, outcome, |refused| {
+        stocktake_page(&app, &v, id, refused)
+    })
+    .await
+}
+
+/// The name of a line's follow-up form on the stocktake's page: its action and EPC.
+fn follow_up_form(action: &str, epc: &str) -> String {
+    format!("{action}-{epc}")
+}
+
+async fn follow_up(app: &App, v: &Viewer, id: i64, form: &Fields) -> Result<(), PageError> {
+    let action = match field(form, "action") {
         "mark_lost" => FollowUp::MarkLost,
         "relocate" => FollowUp::Relocate,
         "register" => FollowUp::Register,
         _ => return Err(invalid("choose what to do")),
     };
-    let value = field(&form, "value");
+    let value = field(form, "value");
     let body = Resolve {
-        epc: text(&form, "epc")?,
+        epc: text(form, "epc")?,
         action,
-        name: optional_text(&form, "name")?,
-        category_id: field(&form, "category").parse().ok(),
+        name: optional_text(form, "name")?,
+        category_id: field(form, "category").parse().ok(),
         original_value_fen: if value.is_empty() {
             None
         } else {
             Some(fen(value)?)
         },
     };
-    stocktakes::resolve(&app, &v.actor, id, body).await?;
-    Ok(Redirect::to(&super::done(&format!("/keeper/stocktakes/{id}"), "saved")).into_response())
+    stocktakes::resolve(app, &v.actor, id, body).await?;
+    Ok(())
 }
 
 #[derive(askama::Template)]
@@ -684,6 +705,8 @@ struct ReadersPage {
     readers: Vec<(Reader, Option<Health>, Option<String>)>,
     gates: Vec<Gate>,
     zones: Vec<(i64, String)>,
+    /// The form last refused (`reader` or `gate`), if any: why, and what was typed.
+    refused: Refused,
 }
 
 impl ReadersPage {
@@ -718,7 +741,11 @@ impl ReadersPage {
 }
 
 async fn reader_list(v: Viewer, State(app): State<App>) -> PageResult {
-    let desk = readers::desk(&app, &v.actor).await?;
+    readers_page(&app, &v, Refused::default()).await
+}
+
+async fn readers_page(app: &App, v: &Viewer, refused: Refused) -> PageResult {
+    let desk = readers::desk(app, &v.actor).await?;
     render(ReadersPage {
         c: v.chrome("readers"),
         readers: desk
@@ -734,7 +761,24 @@ async fn reader_list(v: Viewer, State(app): State<App>) -> PageResult {
             .collect(),
         gates: desk.gates,
         zones: desk.zones,
+        refused,
     })
+}
+
+/// A readers page form's outcome: back to the page, told it was created; or, refused, the
+/// page again with the reason beside the form `which` and what was typed in it.
+async fn readers_outcome(
+    app: &App,
+    v: &Viewer,
+    which: &'static str,
+    form: Fields,
+    outcome: Result<(), PageError>,
+) -> PageResult {
+    let outcome = outcome.map(|()| super::done("/admin/readers", "created"));
+    super::after_form(v, which, form, outcome, |refused| {
+        readers_page(app, v, refused)
+    })
+    .await
 }
 
 /// `1=3, 2=4` or one `antenna=zone` per line: which zone each antenna reads.
@@ -761,14 +805,19 @@ async fn add_reader(
     State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    let outcome = new_reader(&app, &v, &form).await;
+    readers_outcome(&app, &v, "reader", form, outcome).await
+}
+
+async fn new_reader(app: &App, v: &Viewer, form: &Fields) -> Result<(), PageError> {
     let new = NewReader {
-        name: text(&form, "name")?,
-        address: text(&form, "address")?,
+        name: text(form, "name")?,
+        address: text(form, "address")?,
         enabled: true,
-        read_points: read_points(field(&form, "read_points"))?,
+        read_points: read_points(field(form, "read_points"))?,
     };
-    readers::create(&app, &v.actor, new).await?;
-    Ok(Redirect::to(&super::done("/admin/readers", "created")).into_response())
+    readers::create(app, &v.actor, new).await?;
+    Ok(())
 }
 
 async fn reader_action(
@@ -814,16 +863,21 @@ async fn add_gate(
     State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    let outcome = new_gate(&app, &v, &form).await;
+    readers_outcome(&app, &v, "gate", form, outcome).await
+}
+
+async fn new_gate(app: &App, v: &Viewer, form: &Fields) -> Result<(), PageError> {
     let zone = |name: &str| {
-        field(&form, name)
+        field(form, name)
             .parse::<i64>()
             .map_err(|_| invalid("choose both zones of the gate"))
     };
     let new = NewGate {
-        name: text(&form, "name")?,
+        name: text(form, "name")?,
         inside_zone_id: zone("inside")?,
         outside_zone_id: zone("outside")?,
     };
-    readers::create_gate(&app, &v.actor, new).await?;
-    Ok(Redirect::to(&super::done("/admin/readers", "created")).into_response())
+    readers::create_gate(app, &v.actor, new).await?;
+    Ok(())
 }

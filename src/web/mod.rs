@@ -816,6 +816,99 @@ pub fn invalid(message: impl Into<String>) -> PageError {
     PageError::App(app::Error::Invalid(message.into()))
 }
 
+/// A posted form refused: the page it came from again, rendered by `again` from the
+/// refusal, answered with the refusal's status. Only a refusal (a rule, a conflict, a thing
+/// not there) comes back to the form; a fault goes to the error page.
+pub async fn shown_again<F, Fut>(e: PageError, again: F) -> PageResult
+where
+    F: FnOnce(app::Error) -> Fut,
+    Fut: std::future::Future<Output = PageResult>,
+{
+    match e {
+        PageError::App(e) if !matches!(e, app::Error::Internal(_) | app::Error::Unavailable(_)) => {
+            let status = status(&e);
+            let mut page = again(e).await?;
+            *page.status_mut() = status;
+            Ok(page)
+        }
+        e => Err(e),
+    }
+}
+
+/// A posted form's outcome: on to the address it went through to (`Ok`); refused, the page
+/// `again` renders with the refusal of its form `which` and what was typed in it, answered
+/// with the refusal's status.
+pub async fn after_form<F, Fut>(
+    v: &Viewer,
+    which: impl Into<String>,
+    form: Fields,
+    outcome: Result<String, PageError>,
+    again: F,
+) -> PageResult
+where
+    F: FnOnce(Refused) -> Fut,
+    Fut: std::future::Future<Output = PageResult>,
+{
+    match outcome {
+        Ok(to) => Ok(Redirect::to(&to).into_response()),
+        Err(e) => shown_again(e, |e| again(Refused::new(v, which, &e, form))).await,
+    }
+}
+
+/// The form of a page that came back refused: which of the page's forms (its name, with
+/// the row it is on for a form on each row of a list), why in the viewer's language, and
+/// what was typed in it. The default: nothing refused.
+#[derive(Debug, Default)]
+pub struct Refused {
+    form: String,
+    why: String,
+    typed: Fields,
+}
+
+impl Refused {
+    /// The form `form` refused with `e`, as `v` reads it, `typed` as it was posted.
+    pub fn new(v: &Viewer, form: impl Into<String>, e: &app::Error, typed: Fields) -> Refused {
+        Refused {
+            form: form.into(),
+            why: v.lang.say(&e.to_string()),
+            typed,
+        }
+    }
+
+    /// Why `form` was refused; empty when it was not.
+    pub fn why(&self, form: &str) -> &str {
+        match self.form == form {
+            true => &self.why,
+            false => "",
+        }
+    }
+
+    /// What was typed into `name` of `form`, when it was refused (never a password).
+    pub fn typed(&self, form: &str, name: &str) -> &str {
+        match self.form == form && name != "password" {
+            true => field(&self.typed, name),
+            false => "",
+        }
+    }
+
+    /// What was typed into `name` of `form` when it was refused; `fresh` on a fresh form.
+    pub fn typed_or(&self, form: &str, name: &str, fresh: &dyn std::fmt::Display) -> String {
+        match self.form == form {
+            true => self.typed(form, name).to_owned(),
+            false => fresh.to_string(),
+        }
+    }
+
+    /// Whether `value` was the choice in `name` of `form` when it was refused.
+    pub fn chose(&self, form: &str, name: &str, value: &dyn std::fmt::Display) -> bool {
+        self.form == form
+            && self
+                .typed
+                .iter()
+                .any(|(k, v)| k == name && v.trim() == value.to_string())
+    }
+}
+
 #[derive(askama::Template)]
 #[template(path = "error.html")]
 struct ErrorPage {

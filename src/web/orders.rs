@@ -11,8 +11,8 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::{
-    day, field, ids, invalid, named, note, number, render, text, Chrome, Fields, PageResult,
-    Posted, Viewer,
+    day, field, ids, invalid, named, note, number, render, text, Chrome, Fields, PageError,
+    PageResult, Posted, Refused, Viewer,
 };
 use crate::app::assets::{self, ActionBody, AssetFilter, ManualAction};
 use crate::app::loans::{self, Issue, LoanFilter, Return};
@@ -137,6 +137,8 @@ struct OrderPage {
     rentals_back: &'static str,
     /// The categories a rental may be recorded for, by name.
     category_options: Vec<(i64, String)>,
+    /// The rental's form, when it came back refused: why, and what was typed.
+    refused: Refused,
 }
 
 impl OrderPage {
@@ -198,24 +200,35 @@ async fn detail(
     Path(id): Path<i64>,
     Query(q): Query<DetailQuery>,
 ) -> PageResult {
-    let loan = loans::get(&app, &v.actor, id).await?;
-    let timeline = loans::events(&app, &v.actor, id).await?;
-    let category_options = catalogue::category_names(&app, &v.actor).await?;
+    order_page(&app, &v, id, !q.requested.is_empty(), Refused::default()).await
+}
+
+/// A loan's page; with its rental's form refused, the reason and what was typed.
+async fn order_page(
+    app: &App,
+    v: &Viewer,
+    id: i64,
+    just_requested: bool,
+    refused: Refused,
+) -> PageResult {
+    let loan = loans::get(app, &v.actor, id).await?;
+    let timeline = loans::events(app, &v.actor, id).await?;
+    let category_options = catalogue::category_names(app, &v.actor).await?;
     let categories = category_options.iter().cloned().collect();
 
     let kits = match loan.lines.iter().any(|l| l.kit_id.is_some()) {
-        true => app::kits::list(&app, &v.actor)
+        true => app::kits::list(app, &v.actor)
             .await?
             .into_iter()
             .map(|k| (k.id, k.name))
             .collect(),
         false => HashMap::new(),
     };
-    let (rentals, rentals_cost) = app::rentals::of_loan(&app, &v.actor, &loan).await?;
-    let proposal = loans::proposal(&app, &v.actor, &loan)
+    let (rentals, rentals_cost) = app::rentals::of_loan(app, &v.actor, &loan).await?;
+    let proposal = loans::proposal(app, &v.actor, &loan)
         .await?
         .unwrap_or_default();
-    let zones = catalogue::zone_names(&app, &v.actor, true).await?;
+    let zones = catalogue::zone_names(app, &v.actor, true).await?;
     let can = policy::offered(&v.actor, OFFERS, LOAN_ACTIONS, loan.status);
     let here = if v.actor.role == Role::Requester {
         "my_orders"
@@ -237,12 +250,13 @@ async fn detail(
         proposal_error: proposal.error,
         shortfalls: proposal.shortfalls,
         zones,
-        just_requested: !q.requested.is_empty(),
+        just_requested,
         can,
-        rentals: super::rentals::offered(&v, rentals),
+        rentals: super::rentals::offered(v, rentals),
         rentals_cost,
         rentals_back: "loan",
         category_options,
+        refused,
     })
 }
 
@@ -260,6 +274,17 @@ async fn act(
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    if action == "rent" {
+        // Refused, the loan's page again with the rental's form as it was typed.
+        let outcome = new_rental(&app, &v, id, &form).await.map(|()| {
+            let to = super::done(&format!("/orders/{id}"), "saved");
+            format!("{to}#rentals")
+        });
+        return super::after_form(&v, "rent", form, outcome, |refused| {
+            order_page(&app, &v, id, false, refused)
+        })
+        .await;
+    }
     let actor = &v.actor;
     let reason = note(&form, "reason")?;
     if let Some(asked) = ask_first(&app, &v, id, &action, &form).await? {
@@ -337,29 +362,30 @@ async fn act(
             let back = Return { items: Some(items) };
             loans::take_back(&app, actor, id, back).await?;
         }
-        "rent" => {
-            let new = NewRental {
-                supplier: text(&form, "supplier")?,
-                category_id: number(&form, "category")?,
-                quantity: number(&form, "quantity")?,
-                starts_on: day(&form, "starts_on")?
-                    .ok_or_else(|| invalid("starts_on: give the rental's first day"))?,
-                ends_on: day(&form, "ends_on")?
-                    .ok_or_else(|| invalid("ends_on: give the rental's last day"))?,
-                daily_price_fen: named("daily_price", Fen::from_yuan(field(&form, "daily_price")))?,
-                total_fen: match field(&form, "total") {
-                    "" => None,
-                    total => Some(named("total", Fen::from_yuan(total))?),
-                },
-                note: note(&form, "note")?,
-            };
-            app::rentals::record(&app, actor, id, new).await?;
-            let to = super::done(&format!("/orders/{id}"), "saved");
-            return Ok(Redirect::to(&format!("{to}#rentals")).into_response());
-        }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
     Ok(Redirect::to(&super::done(&format!("/orders/{id}"), done)).into_response())
+}
+
+/// A market rental recorded for a loan's shortfall, as its form gives it.
+async fn new_rental(app: &App, v: &Viewer, id: i64, form: &Fields) -> Result<(), PageError> {
+    let new = NewRental {
+        supplier: text(form, "supplier")?,
+        category_id: number(form, "category")?,
+        quantity: number(form, "quantity")?,
+        starts_on: day(form, "starts_on")?
+            .ok_or_else(|| invalid("starts_on: give the rental's first day"))?,
+        ends_on: day(form, "ends_on")?
+            .ok_or_else(|| invalid("ends_on: give the rental's last day"))?,
+        daily_price_fen: named("daily_price", Fen::from_yuan(field(form, "daily_price")))?,
+        total_fen: match field(form, "total") {
+            "" => None,
+            total => Some(named("total", Fen::from_yuan(total))?),
+        },
+        note: note(form, "note")?,
+    };
+    app::rentals::record(app, &v.actor, id, new).await?;
+    Ok(())
 }
 
 /// The confirmation step of a loan's action that cannot be undone, when the form is not its

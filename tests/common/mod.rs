@@ -384,6 +384,71 @@ impl World {
         id
     }
 
+    /// The keeper hands over an approved loan's assets, through the API.
+    pub async fn hand_over(&self, loan: i64) {
+        let path = format!("/api/loans/{loan}/issue");
+        let (status, body) = self.call(Method::POST, &path, &self.keeper, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// Finance asks for five folding tables; the depot has two: the admin approves those
+    /// two. The loan and the tables.
+    pub async fn short_loan(&self) -> (i64, Vec<i64>) {
+        let tables = self.stock(self.tables, 2).await;
+        let loan = self.request_tables(5, "2030-03-01", "2030-03-03").await;
+        let (status, body) = self
+            .call(
+                Method::POST,
+                &format!("/api/loans/{loan}/approve"),
+                &self.admin,
+                Some(json!({"asset_ids": tables, "reason": "two in stock, three rented"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        (loan, tables)
+    }
+
+    /// A handheld reader named `name`, its one antenna over the shelf.
+    pub async fn handheld(&self, name: &str) {
+        let new = depot::db::readers::NewReader {
+            name: name.known(),
+            address: "handheld:".known(),
+            enabled: true,
+            read_points: vec![depot::db::readers::ReadPoint {
+                antenna: 1,
+                zone_id: self.shelf,
+            }],
+        };
+        depot::db::readers::create(&mut self.pool.acquire().await.unwrap(), &new)
+            .await
+            .unwrap();
+    }
+
+    /// A stocktake of `warehouse`, created and started by the keeper through the API: the
+    /// API's answer to the start.
+    pub async fn started_stocktake(&self, warehouse: i64) -> Value {
+        let (status, st) = self
+            .call(
+                Method::POST,
+                "/api/stocktakes",
+                &self.keeper,
+                Some(json!({"warehouse_id": warehouse})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{st}");
+        let id = st["id"].as_i64().unwrap();
+        let (status, st) = self
+            .call(
+                Method::POST,
+                &format!("/api/stocktakes/{id}/start"),
+                &self.keeper,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{st}");
+        st
+    }
+
     pub async fn asset_state(&self, id: i64) -> String {
         sqlx::query_scalar("select state::text from assets where id = $1")
             .bind(id)
