@@ -3005,11 +3005,15 @@ async fn a_transfer_of_more_than_the_depot_holds_is_refused_beside_the_lines(poo
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
 }
 
-/// A list that shows only its head says so: 200 listed assets on the clerk's catalogue.
+/// The catalogue's virtual-depot listings come 200 at a time, by category name then id,
+/// with a link to the next page and back to the first; the pages together are every
+/// listing once, in order. A cursor that names no listing shows none; one that is not a
+/// number, the first page.
 #[sqlx::test(migrations = "./migrations")]
-async fn a_list_that_shows_only_its_head_says_so(pool: PgPool) {
+async fn the_catalogues_listings_page_on_200_at_a_time(pool: PgPool) {
     let world = World::new(pool).await;
-    let ids = world.stock(world.chairs, 200).await;
+    let mut ids = world.stock(world.chairs, 120).await;
+    ids.extend(world.stock(world.tables, 100).await);
     sqlx::query(
         "update assets set state = 'listed', virtual_depot = true, owner_department_id = $2
          where id = any($1)",
@@ -3019,21 +3023,60 @@ async fn a_list_that_shows_only_its_head_says_so(pool: PgPool) {
     .execute(&world.pool)
     .await
     .unwrap();
+    let expected: Vec<i64> = sqlx::query_scalar(
+        "select a.id from assets a join categories c on c.id = a.category_id
+         where a.id = any($1) order by c.name, c.id, a.id",
+    )
+    .bind(&ids)
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    let listed = |body: &str| -> Vec<i64> {
+        body.split("/loans/new?asset=")
+            .skip(1)
+            .map(|rest| rest.split('&').next().unwrap().parse().unwrap())
+            .collect()
+    };
     let clerk = login(&world, "requester").await;
-    let page = get(&world, "/catalogue", &format!("{clerk}; lang=zh-CN")).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("此处只显示前 200 项"), "{}", page.body);
-    sqlx::query("update assets set state = 'in_stock', virtual_depot = false where id = $1")
-        .bind(ids[0])
-        .execute(&world.pool)
-        .await
-        .unwrap();
-    let page = get(&world, "/catalogue", &clerk).await;
+    let first = get(&world, "/catalogue", &format!("{clerk}; lang=zh-CN")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(listed(&first.body), expected[..200]);
+    assert!(first.body.contains("下一页"), "{}", first.body);
+    assert!(!first.body.contains("id=\"listings-first\""));
+    let next = format!("/catalogue?after={}#listings", expected[199]);
     assert!(
-        !page.body.contains("id=\"shown-first\""),
-        "199 are all shown: {}",
-        page.body
+        first.body.contains(&format!(
+            "href=\"{next}\" rel=\"next\" id=\"listings-next\""
+        )),
+        "{}",
+        first.body
     );
+    let second = get(
+        &world,
+        &format!("/catalogue?after={}", expected[199]),
+        &clerk,
+    )
+    .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_eq!(listed(&second.body), expected[200..]);
+    assert!(
+        !second.body.contains("id=\"listings-next\""),
+        "the last page"
+    );
+    assert!(second
+        .body
+        .contains("href=\"/catalogue#listings\" id=\"listings-first\""));
+    // The same over the API.
+    let api: serde_json::Value =
+        serde_json::from_str(&get(&world, "/api/catalogue", &clerk).await.body).unwrap();
+    assert_eq!(api["listings"].as_array().unwrap().len(), 200);
+    assert_eq!(api["listings_next"], expected[199]);
+    let forged = get(&world, "/catalogue?after=999999999", &clerk).await;
+    assert_eq!(forged.status, StatusCode::OK);
+    assert!(listed(&forged.body).is_empty());
+    let garbled = get(&world, "/catalogue?after=x", &clerk).await;
+    assert_eq!(garbled.status, StatusCode::OK);
+    assert_eq!(listed(&garbled.body), expected[..200]);
 }
 
 /// A registers form refused (a department code already taken) comes back on the registers

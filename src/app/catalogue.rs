@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use super::policy::department_filter;
 use super::{App, Error, Op, Page, Paging, Result};
 use crate::auth::Actor;
-use crate::db::catalogue::{self, Listing, Offer, Search};
+use crate::db::catalogue::{self, Listings, Offer, Search};
 use crate::db::people::{self, Department, UserListing};
 use crate::db::places::{
     self, Category, CategoryChange, NewCategory, NewWarehouse, NewZone, Warehouse, WarehouseChange,
@@ -165,6 +165,8 @@ pub struct Browse {
     pub category_id: Option<i64>,
     pub from: Option<Day>,
     pub to: Option<Day>,
+    /// The listings after this one (the last of the page before).
+    pub after: Option<i64>,
 }
 
 /// The longest window of days the catalogue answers for: a year and a day.
@@ -192,7 +194,7 @@ pub fn window(app: &App, b: &Browse) -> Result<(NaiveDate, NaiveDate)> {
 /// The catalogue for the actor's department: per category what can be borrowed for the whole
 /// window of days (booked ahead or out now counts when it is back by then), and other
 /// departments' listings in the virtual depot.
-pub async fn browse(app: &App, actor: &Actor, b: Browse) -> Result<(Vec<Offer>, Vec<Listing>)> {
+pub async fn browse(app: &App, actor: &Actor, b: Browse) -> Result<(Vec<Offer>, Listings)> {
     let department = department_filter(actor, Op::BrowseCatalogue).or(actor.department_id);
     let period = window(app, &b)?;
     let search = Search {
@@ -202,7 +204,7 @@ pub async fn browse(app: &App, actor: &Actor, b: Browse) -> Result<(Vec<Offer>, 
     };
     app.read(actor, Op::BrowseCatalogue, async |c| {
         let offers = catalogue::offers(c, department, &search).await?;
-        let listings = catalogue::listings(c, department, &search).await?;
+        let listings = catalogue::listings(c, department, &search, b.after).await?;
         Ok::<_, crate::db::Error>((offers, listings))
     })
     .await

@@ -106,37 +106,64 @@ pub struct Listing {
     pub value_fen: i64,
 }
 
+/// Listings shown at a time.
+pub const LISTINGS_PAGE: usize = 200;
+
+/// A page of listings, and the cursor of the next one when more follow.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Listings {
+    pub items: Vec<Listing>,
+    /// The `after` that shows the next page; absent on the last.
+    pub next: Option<i64>,
+}
+
+/// The listings free for the period, by category name then id: the first [`LISTINGS_PAGE`],
+/// or those after listing `after` (the last one of the page before).
 pub async fn listings(
     conn: &mut PgConnection,
     department_id: Option<i64>,
     s: &Search,
-) -> Result<Vec<Listing>> {
+    after: Option<i64>,
+) -> Result<Listings> {
     let (from, to) = period(s.period);
-    Ok(sqlx::query_as(&format!(
+    let mut items: Vec<Listing> = sqlx::query_as(&format!(
         // Category by category in name order, each one's listings from its index
-        // (`assets_listing_idx`: listed, or held or out for another period), so the first
-        // 200 are found without reading every listing.
-        "select a.id as asset_id, a.name, c.name as category, coalesce(d.name, '') as owner, a.original_value_fen as value_fen
-         from (select id, name from categories where ($5::bigint is null or id = $5) order by name) c
+        // (`assets_listing_idx`: listed, or held or out for another period), so a page is
+        // found without reading every listing. After a listing: its category's later ones,
+        // then the categories after its category.
+        "with cursor as (select c.name, c.id, a.id as asset from assets a join categories c on c.id = a.category_id
+                         where a.id = $6)
+         select a.id as asset_id, a.name, c.name as category, coalesce(d.name, '') as owner, a.original_value_fen as value_fen
+         from (select id, name from categories
+               where ($5::bigint is null or id = $5)
+                 and ($6::bigint is null or (name, id) >= (select name, id from cursor))
+               order by name, id) c
          cross join lateral (
              select a.id, a.name, a.owner_department_id, a.original_value_fen from assets a
              where a.category_id = c.id and a.virtual_depot and a.state in ('listed', 'reserved', 'on_loan')
                and a.owner_department_id is distinct from $1
+               and ($6::bigint is null or c.id <> (select id from cursor) or a.id > $6)
                and not exists (select 1 from reservations r where r.asset_id = a.id and r.released_at is null
                                and {busy})
                and ($4::text is null or a.name ilike '%' || $4 || '%' or c.name ilike '%' || $4 || '%')
-             order by a.id limit 200) a
+             order by a.id limit {limit}) a
          left join departments d on d.id = a.owner_department_id
-         order by c.name, a.id limit 200",
+         order by c.name, c.id, a.id limit {limit}",
         busy = super::orders::busy(2, 3),
+        limit = LISTINGS_PAGE + 1,
     ))
     .bind(department_id)
     .bind(from)
     .bind(to)
     .bind(s.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(super::assets::escape_like))
     .bind(s.category_id)
+    .bind(after)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    let more = items.len() > LISTINGS_PAGE;
+    items.truncate(LISTINGS_PAGE);
+    let next = more.then(|| items.last().map(|l| l.asset_id)).flatten();
+    Ok(Listings { items, next })
 }
 
 /// Assets that are free for a period in the given categories, excluding `except`: what an

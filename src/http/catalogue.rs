@@ -41,6 +41,8 @@ pub struct CatalogueQuery {
     #[param(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub q: Option<Text>,
     pub category: Option<i64>,
+    /// The listings after this one: the `listings_next` of the page before.
+    pub after: Option<i64>,
 }
 
 /// What the catalogue offers for a window of days.
@@ -50,8 +52,11 @@ pub struct Availability {
     pub to: chrono::NaiveDate,
     /// Per category: how many assets can be borrowed for the whole window.
     pub offers: Vec<Offer>,
-    /// Other departments' virtual-depot listings free for the window.
+    /// Other departments' virtual-depot listings free for the window: 200 at a time, by
+    /// category name then id.
     pub listings: Vec<Listing>,
+    /// When more listings follow: the `after` that shows them.
+    pub listings_next: Option<i64>,
     /// Per kit: how many whole kits can be borrowed for the window.
     pub kits: Vec<KitOffer>,
 }
@@ -69,6 +74,7 @@ async fn browse_catalogue(
         category_id: q.category,
         from: q.from,
         to: q.to,
+        after: q.after,
     };
     let (from, to) = catalogue::window(&app, &browse)?;
     let kits = crate::app::kits::offers(&app, &actor, browse.clone()).await?;
@@ -77,7 +83,8 @@ async fn browse_catalogue(
         from,
         to,
         offers,
-        listings,
+        listings: listings.items,
+        listings_next: listings.next,
         kits,
     }))
 }

@@ -472,6 +472,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("count_reads", "Count these reads", "计入盘点"),
     ("no_handheld", "No handheld reader is set up: an admin adds one on the readers page (address “handheld:”).", "尚未配置手持机：请管理员在读写器页面添加（地址填“handheld:”）。"),
     ("previous_page", "Previous", "上一页"),
+    ("first_page", "First page", "第一页"),
     ("next_page", "Next", "下一页"),
     ("figures_as_of", "As of", "统计时间"),
     ("back", "Back", "返回"),

@@ -43,6 +43,9 @@ pub struct CatalogueQuery {
     asset: String,
     #[serde(default)]
     kit: String,
+    /// The listings after this one.
+    #[serde(default)]
+    after: String,
 }
 
 impl CatalogueQuery {
@@ -59,6 +62,7 @@ impl CatalogueQuery {
             category_id: self.category.parse().ok(),
             from: day(&self.from, "from")?,
             to: day(&self.to, "to")?,
+            after: self.after.trim().parse().ok(),
         })
     }
 }
@@ -71,6 +75,8 @@ struct CataloguePage {
     categories: Vec<(i64, String)>,
     offers: Vec<Offer>,
     listings: Vec<Listing>,
+    /// The listing the next page of listings starts after, when more follow.
+    listings_next: Option<i64>,
     kits: Vec<KitOffer>,
     today: String,
 }
@@ -78,6 +84,42 @@ struct CataloguePage {
 impl CataloguePage {
     fn selected(&self, id: &i64) -> bool {
         self.q.category == id.to_string()
+    }
+
+    /// This catalogue's address with the listings after `after` (from the first: `None`).
+    fn listings_from(&self, after: Option<i64>) -> String {
+        let q = &self.q;
+        let mut href = String::from("/catalogue?");
+        for (name, value) in [
+            ("q", q.q.to_string()),
+            ("category", q.category.clone()),
+            ("from", q.from.clone()),
+            ("to", q.to.clone()),
+        ] {
+            if !value.trim().is_empty() {
+                href.push_str(&format!("{name}={}&", super::percent(&value)));
+            }
+        }
+        if let Some(after) = after {
+            href.push_str(&format!("after={after}&"));
+        }
+        href.pop();
+        href + "#listings"
+    }
+
+    /// The next page of listings, when more follow.
+    fn listings_next_href(&self) -> String {
+        self.listings_next
+            .map(|n| self.listings_from(Some(n)))
+            .unwrap_or_default()
+    }
+
+    /// Back to the first page of listings, when this is a later one.
+    fn listings_first_href(&self) -> String {
+        match self.q.after.trim().is_empty() {
+            true => String::new(),
+            false => self.listings_from(None),
+        }
     }
 }
 
@@ -96,7 +138,8 @@ async fn catalogue_page(
         q,
         categories,
         offers,
-        listings,
+        listings: listings.items,
+        listings_next: listings.next,
         kits,
         today,
     })
