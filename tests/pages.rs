@@ -3079,6 +3079,49 @@ async fn the_catalogues_listings_page_on_200_at_a_time(pool: PgPool) {
     assert_eq!(listed(&garbled.body), expected[..200]);
 }
 
+/// A department's own assets on the virtual-depot page come a list page at a time, with
+/// the range shown and a link on; another department's never appear.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_virtual_depot_pages_a_departments_own_assets(pool: PgPool) {
+    let world = World::new(pool).await;
+    let ids = world.stock(world.chairs, 150).await;
+    let others = world.stock(world.tables, 3).await;
+    for (ids, department) in [(&ids, world.finance), (&others, world.culture)] {
+        sqlx::query(
+            "update assets set state = 'allocated', owner_department_id = $2, holder_department_id = $2,
+             zone_id = null where id = any($1)",
+        )
+        .bind(ids)
+        .bind(department)
+        .execute(&world.pool)
+        .await
+        .unwrap();
+    }
+    let listed = |body: &str| -> Vec<i64> {
+        body.split("action=\"/virtual-depot/")
+            .skip(1)
+            .filter(|rest| rest.split('"').next().unwrap().ends_with("/list"))
+            .map(|rest| rest.split('/').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let clerk = login(&world, "requester").await;
+    let first = get(&world, "/virtual-depot", &clerk).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(listed(&first.body), ids[..100]);
+    assert!(first.body.contains("1–100 / 150"), "{}", first.body);
+    assert!(
+        first.body.contains("href=\"/virtual-depot?page=2\""),
+        "{}",
+        first.body
+    );
+    let second = get(&world, "/virtual-depot?page=2", &clerk).await;
+    assert_eq!(listed(&second.body), ids[100..]);
+    assert!(second.body.contains("101–150 / 150"), "{}", second.body);
+    assert!(!second.body.contains("id=\"page-next\""));
+    let bad = get(&world, "/virtual-depot?page=x", &clerk).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
 /// A registers form refused (a department code already taken) comes back on the registers
 /// page with the reason above that form and what was typed in it; nothing is added.
 #[sqlx::test(migrations = "./migrations")]

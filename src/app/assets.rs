@@ -11,7 +11,6 @@ use crate::auth::Actor;
 use crate::db::assets::{self, Asset, AssetChange, NewAsset, Whereabouts};
 use crate::db::events::{self, Context, Event};
 use crate::db::hand_ins::{self, HandIn};
-use crate::db::Window;
 use crate::domain::bounds::{Note, Text};
 use crate::domain::epc;
 use crate::domain::lifecycle::{AssetAction, AssetState};
@@ -252,21 +251,29 @@ pub async fn decode_epc(app: &App, actor: &Actor, bytes: &[u8]) -> Result<Decode
     })
 }
 
-/// The department's own assets (owned by it, not the depot's), listable when idle.
-pub async fn own(app: &App, actor: &Actor) -> Result<Vec<Asset>> {
+/// A page of the department's own assets (owned by it, not the depot's), listable when idle.
+pub async fn own(app: &App, actor: &Actor, paging: Paging) -> Result<Page<Asset>> {
     let department = department_filter(actor, Op::VirtualDepot);
     let filter = assets::Filter {
         owner_id: department,
         ..Default::default()
     };
-    app.read(actor, Op::VirtualDepot, async |c| match department {
-        // Whoever belongs to no department owns nothing.
-        None => Ok(Vec::new()),
-        Some(_) => assets::list(c, &filter, Window::first(500))
-            .await
-            .map(|(found, _)| found),
-    })
-    .await
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::VirtualDepot, async |c| match department {
+            // Whoever belongs to no department owns nothing.
+            None => Ok((
+                Vec::new(),
+                crate::db::Total {
+                    count: 0,
+                    exact: true,
+                    has_more: false,
+                },
+            )),
+            Some(_) => assets::list(c, &filter, window).await,
+        })
+        .await?;
+    Ok(Page::new(window, found))
 }
 
 /// A department offers an asset of its own back to the depot (上缴); the keeper takes it in

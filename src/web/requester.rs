@@ -365,6 +365,7 @@ async fn kit_names(app: &App, actor: &crate::auth::Actor) -> Result<Vec<(i64, St
 struct VirtualDepotPage {
     c: Chrome,
     assets: Vec<Asset>,
+    pager: super::Pager,
     /// Those offered back to the depot, not yet taken in.
     offered: std::collections::HashSet<i64>,
 }
@@ -376,15 +377,21 @@ impl VirtualDepotPage {
 }
 
 /// The department's own assets (owned by it, not held by the depot), listable when idle.
-async fn virtual_depot(v: Viewer, State(app): State<App>) -> PageResult {
+async fn virtual_depot(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+) -> PageResult {
     let offered = assets::hand_ins(&app, &v.actor)
         .await?
         .into_iter()
         .map(|h| h.asset_id)
         .collect();
+    let found = assets::own(&app, &v.actor, super::list_paging(&q.page)?).await?;
     render(VirtualDepotPage {
         c: v.chrome("virtual_depot"),
-        assets: assets::own(&app, &v.actor).await?,
+        pager: super::Pager::of("/virtual-depot", &[], &found),
+        assets: found.items,
         offered,
     })
 }
