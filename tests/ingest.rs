@@ -613,6 +613,42 @@ async fn an_llrp_reader_feeds_a_stocktake(pool: PgPool) {
         ),
         (Some(6), Some(2), Some(1), Some(1))
     );
+    // The auditors' copy: every line with its outcome, for machines and for people.
+    let keeper = common::login(&world, "keeper").await;
+    let path = format!("/keeper/stocktakes/{id}/lines.csv");
+    let csv = common::get(&world, &format!("{path}?codes=1"), &keeper).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let rows: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        rows[0],
+        "epc,asset_id,asset,category,outcome,expected_zone,seen_zone,other_zone,resolution,resolved_at"
+    );
+    let mut outcomes: HashMap<&str, usize> = HashMap::new();
+    for row in &rows[1..] {
+        *outcomes.entry(row.split(',').nth(4).unwrap()).or_default() += 1;
+    }
+    assert_eq!(
+        outcomes,
+        HashMap::from([
+            ("found", 6),
+            ("missing", 2),
+            ("misplaced", 1),
+            ("unexpected", 1)
+        ]),
+        "{}",
+        csv.body
+    );
+    let people = common::get(&world, &path, &format!("{keeper}; lang=zh-CN")).await;
+    assert!(
+        people.body.contains("盘点结果") && people.body.contains("盘亏"),
+        "{}",
+        people.body
+    );
+    let none = common::get(&world, "/keeper/stocktakes/999999/lines.csv", &keeper).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+    let clerk = common::login(&world, "requester").await;
+    let refused = common::get(&world, &path, &clerk).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     let (_, readers) = world
         .call(Method::GET, "/api/readers", &world.admin, None)
         .await;

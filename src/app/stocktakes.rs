@@ -6,7 +6,7 @@ use depot_readers::Epc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{App, Error, Op, Page, Paging, Result};
+use super::{App, Error, Op, Page, Paging, Result, Rows};
 use crate::auth::Actor;
 use crate::db::assets::{self, NewAsset};
 use crate::db::events::{self, Context};
@@ -120,6 +120,17 @@ async fn view(app: &App, id: i64) -> Result<Stocktake> {
 pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
     super::policy::authorize(actor, Op::GetStocktake, super::policy::Target::Nothing)?;
     view(app, id).await
+}
+
+/// Stocktake `id`'s result lines with the assets' and zones' names, as they come (for the
+/// export; a stocktake not finished has none yet).
+pub async fn export(app: &App, actor: &Actor, id: i64) -> Result<Rows<stocktakes::ExportLine>> {
+    app.read(actor, Op::GetStocktake, async |c| {
+        stocktakes::get(c, id).await
+    })
+    .await?;
+    app.rows(actor, Op::GetStocktake, id, stocktakes::export_rows)
+        .await
 }
 
 /// Reads counted without the fixed readers, into stocktake `id`: a handheld's, named by

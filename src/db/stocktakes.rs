@@ -30,6 +30,18 @@ pub enum Outcome {
     Between,
 }
 
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Found => "found",
+            Outcome::Missing => "missing",
+            Outcome::Unexpected => "unexpected",
+            Outcome::Misplaced => "misplaced",
+            Outcome::Between => "between",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct StocktakeRow {
     pub id: i64,
@@ -233,6 +245,44 @@ pub async fn results(
     .bind(outcome)
     .fetch_all(conn)
     .await?)
+}
+
+/// A stocktake's result line as exported: with the asset's name and category and the
+/// zones' names.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportLine {
+    pub epc: String,
+    pub asset_id: Option<i64>,
+    pub asset: Option<String>,
+    pub category: Option<String>,
+    pub outcome: Outcome,
+    pub expected_zone: Option<String>,
+    pub seen_zone: Option<String>,
+    pub other_zone: Option<String>,
+    pub resolution: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// Every result line of stocktake `id`, in the order the page lists them, as they come.
+pub fn export_rows(conn: &mut PgConnection, id: i64) -> super::Rows<'_, ExportLine> {
+    let mut args = sqlx::postgres::PgArguments::default();
+    if let Err(e) = sqlx::Arguments::add(&mut args, id) {
+        return super::reports::failed(e);
+    }
+    super::rows(
+        conn,
+        "select r.epc, r.asset_id, a.name as asset, c.name as category, r.outcome,
+                ez.name as expected_zone, sz.name as seen_zone, oz.name as other_zone,
+                r.resolution, r.resolved_at
+         from stocktake_results r
+         left join assets a on a.id = r.asset_id
+         left join categories c on c.id = a.category_id
+         left join zones ez on ez.id = r.expected_zone_id
+         left join zones sz on sz.id = r.seen_zone_id
+         left join zones oz on oz.id = r.other_zone_id
+         where r.stocktake_id = $1 order by r.outcome, r.epc",
+        args,
+    )
 }
 
 /// Lock one result line for a follow-up action; it must have `outcome` and be unresolved.

@@ -40,6 +40,7 @@ pub fn router() -> Router<App> {
             get(stocktake_list).post(create_stocktake),
         )
         .route("/keeper/stocktakes/{id}", get(stocktake_detail))
+        .route("/keeper/stocktakes/{id}/lines.csv", get(stocktake_csv))
         .route("/keeper/stocktakes/{id}/resolve", post(resolve))
         .route("/keeper/stocktakes/{id}/count", post(count_by_hand))
         .route("/keeper/stocktakes/{id}/{action}", post(stocktake_action))
@@ -512,6 +513,20 @@ impl StocktakesPage {
 
 async fn stocktake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
     stocktake_page(&app, &v, id, Refused::default()).await
+}
+
+/// A stocktake's result lines as CSV, for the auditors: each with its asset, category and
+/// zones by name.
+async fn stocktake_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, super::PageError> {
+    let rows = stocktakes::export(&app, &v.actor, id).await?;
+    let name = format!("stocktake-{id}");
+    let columns = super::reports::STOCKTAKE_COLUMNS;
+    Ok(style.download(&v, &name, columns, rows, super::reports::stocktake_cells))
 }
 
 async fn stocktake_page(app: &App, v: &Viewer, id: i64, refused: Refused) -> PageResult {

@@ -467,7 +467,7 @@ const DISPOSAL_COLUMNS: &[&str] = &[
 ];
 
 /// The columns that hold a time (not a day).
-const TIME_COLUMNS: &[&str] = &["last_issued", "remitted_at"];
+const TIME_COLUMNS: &[&str] = &["last_issued", "remitted_at", "resolved_at"];
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
 /// office PCs read the Chinese names right). Money columns are yuan. The long tables are
@@ -610,6 +610,47 @@ pub(super) const RENTAL_COLUMNS: &[&str] = &[
     "status",
 ];
 
+pub(super) const STOCKTAKE_COLUMNS: &[&str] = &[
+    "epc",
+    "asset_id",
+    "asset",
+    "category",
+    "outcome",
+    "expected_zone",
+    "seen_zone",
+    "other_zone",
+    "resolution",
+    "resolved_at",
+];
+
+/// A stocktake line's row ([`STOCKTAKE_COLUMNS`]).
+pub(super) fn stocktake_cells(
+    style: &CsvStyle,
+    l: crate::db::stocktakes::ExportLine,
+) -> Vec<String> {
+    let outcome = match style.codes {
+        true => l.outcome.as_str().to_owned(),
+        false => style
+            .lang
+            .t(&format!("oc_{}", l.outcome.as_str()))
+            .to_owned(),
+    };
+    vec![
+        l.epc,
+        l.asset_id.map(|id| id.to_string()).unwrap_or_default(),
+        l.asset.unwrap_or_default(),
+        l.category
+            .map(|c| style.name(Register::Category, c))
+            .unwrap_or_default(),
+        outcome,
+        l.expected_zone.unwrap_or_default(),
+        l.seen_zone.unwrap_or_default(),
+        l.other_zone.unwrap_or_default(),
+        l.resolution.unwrap_or_default(),
+        l.resolved_at.map(|t| style.time(t)).unwrap_or_default(),
+    ]
+}
+
 /// A rental's row ([`RENTAL_COLUMNS`]).
 pub(super) fn rental_cells(style: &CsvStyle, r: crate::db::rentals::Rental) -> Vec<String> {
     vec![
@@ -721,6 +762,7 @@ mod tests {
             DISPOSAL_COLUMNS,
             RENTAL_COLUMNS,
             TRANSFER_COLUMNS,
+            STOCKTAKE_COLUMNS,
         ];
         for code in columns.concat() {
             let key = format!("csv_{code}");
