@@ -3122,6 +3122,50 @@ async fn the_virtual_depot_pages_a_departments_own_assets(pool: PgPool) {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
+/// The reasons the system writes in an asset's history (a gate's passage, a stocktake) are
+/// said in the page's language; a person's own words as written.
+#[sqlx::test(migrations = "./migrations")]
+async fn an_assets_history_says_the_systems_reasons_in_the_pages_language(pool: PgPool) {
+    let world = World::new(pool).await;
+    let asset = world.stock(world.chairs, 1).await[0];
+    for reason in [
+        "gate Dock 1",
+        "gate Dock 1: uncertain passage dismissed",
+        "not on its shelf (stocktake 7)",
+    ] {
+        sqlx::query("insert into events (asset_id, action, to_state, reason) values ($1, 'fixture', 'in_stock', $2)")
+            .bind(asset)
+            .bind(reason)
+            .execute(&world.pool)
+            .await
+            .unwrap();
+    }
+    let keeper = login(&world, "keeper").await;
+    let zh = get(
+        &world,
+        &format!("/assets/{asset}"),
+        &format!("{keeper}; lang=zh-CN"),
+    )
+    .await;
+    assert_eq!(zh.status, StatusCode::OK, "{}", zh.body);
+    for said in [
+        "<td>通道门 Dock 1</td>",
+        "<td>通道门 Dock 1：待确认的通过已驳回</td>",
+        "<td>not on its shelf（盘点 7）</td>",
+    ] {
+        assert!(zh.body.contains(said), "{said}: {}", zh.body);
+    }
+    let en = get(
+        &world,
+        &format!("/assets/{asset}"),
+        &format!("{keeper}; lang=en"),
+    )
+    .await;
+    assert!(en
+        .body
+        .contains("<td>gate Dock 1: uncertain passage dismissed</td>"));
+}
+
 /// A registers form refused (a department code already taken) comes back on the registers
 /// page with the reason above that form and what was typed in it; nothing is added.
 #[sqlx::test(migrations = "./migrations")]

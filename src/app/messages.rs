@@ -418,6 +418,35 @@ pub fn lookup(message: &str) -> Option<Message> {
         .map(|(_, m)| m)
 }
 
+/// The reason an event's history gives, in Chinese: the system's own words (a gate's
+/// passage, a decided uncertain passage, a stocktake) translated, a person's as written.
+/// Apart from the catalogue, whose patterns would take any message that begins "gate …".
+pub fn reason_in_chinese(reason: &str) -> String {
+    let number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some((words, id)) = reason
+        .strip_suffix(')')
+        .and_then(|r| r.rsplit_once(" (stocktake "))
+        .filter(|(_, id)| number(id))
+    {
+        return format!("{words}（盘点 {id}）");
+    }
+    if let Some(id) = reason.strip_prefix("stocktake ").filter(|id| number(id)) {
+        return format!("盘点 {id}");
+    }
+    if let Some(rest) = reason.strip_prefix("gate ") {
+        for (en, zh) in [
+            (": uncertain passage confirmed", "：待确认的通过已确认"),
+            (": uncertain passage dismissed", "：待确认的通过已驳回"),
+        ] {
+            if let Some(gate) = rest.strip_suffix(en) {
+                return format!("通道门 {gate}{zh}");
+            }
+        }
+        return format!("通道门 {rest}");
+    }
+    reason.to_owned()
+}
+
 /// The fields the forms and the API name before a message, in Chinese.
 const FIELDS: &[(&str, &str)] = &[
     ("acquired_on", "购置日期"),
@@ -765,6 +794,32 @@ mod tests {
             let said = chinese(en);
             assert!(said.contains(zh), "{en} → {said}");
         }
+    }
+
+    #[test]
+    fn the_reasons_the_system_gives_are_said_in_chinese() {
+        for (en, zh) in [
+            ("gate Main gate", "通道门 Main gate"),
+            (
+                "gate Main gate: uncertain passage confirmed",
+                "通道门 Main gate：待确认的通过已确认",
+            ),
+            (
+                "gate Main gate: uncertain passage dismissed",
+                "通道门 Main gate：待确认的通过已驳回",
+            ),
+            ("stocktake 12", "盘点 12"),
+            (
+                "not on the shelf (stocktake 12)",
+                "not on the shelf（盘点 12）",
+            ),
+            // A person's own words stay as written.
+            ("broken leg", "broken leg"),
+        ] {
+            assert_eq!(reason_in_chinese(en), zh, "{en}");
+        }
+        // The catalogue keeps its own: a gate not found is not a gate's passage.
+        assert_eq!(chinese("gate 5 not found"), "未找到 通道门 5");
     }
 
     #[test]

@@ -480,6 +480,14 @@ impl Chrome {
         self.lang.t(key)
     }
 
+    /// The reason an event's history gives, in the page's language.
+    pub fn reason(&self, reason: &str) -> String {
+        match self.lang {
+            Lang::En => reason.to_owned(),
+            Lang::Zh => crate::app::messages::reason_in_chinese(reason),
+        }
+    }
+
     /// An operation's message (an error) in the page's language.
     pub fn say(&self, message: &str) -> String {
         self.lang.say(message)
