@@ -373,6 +373,15 @@ async fn the_admin_registers_a_webhook_on_its_page_and_replays_a_dead_letter(poo
         "{}",
         again.body
     );
+    // What it follows, by name in the page's language, with the code the form takes.
+    let zh = get(&world, "/admin/webhooks", &format!("{admin}; lang=zh-CN")).await;
+    let said = depot::web::i18n::Lang::Zh.action("mark_lost");
+    assert_ne!(said, "mark_lost");
+    assert!(
+        zh.body.contains(&format!("<td>{said} (mark_lost)</td>")),
+        "{}",
+        zh.body
+    );
 
     let asset = world.stock(world.tables, 1).await[0];
     mark_lost(&world, asset).await;

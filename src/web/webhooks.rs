@@ -33,10 +33,20 @@ struct WebhooksPage {
 }
 
 impl WebhooksPage {
+    /// The actions a webhook follows, each by its name in the page's language with the
+    /// code the form takes.
     fn actions(&self, w: &Webhook) -> String {
         match w.actions.is_empty() {
             true => self.c.t("every_event").to_owned(),
-            false => w.actions.join(", "),
+            false => w
+                .actions
+                .iter()
+                .map(|code| match self.c.action(code) {
+                    said if said == *code => said,
+                    said => format!("{said} ({code})"),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
 }
