@@ -3166,6 +3166,47 @@ async fn an_assets_history_says_the_systems_reasons_in_the_pages_language(pool: 
         .contains("<td>gate Dock 1: uncertain passage dismissed</td>"));
 }
 
+/// The admin exports the users from the registers page: every user once, by login, with
+/// role and department, for people in their language or with codes for machines; nobody
+/// else may.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_admin_exports_the_users(pool: PgPool) {
+    let world = World::new(pool).await;
+    let admin = login(&world, "admin").await;
+    let page = get(&world, "/admin/registers", &admin).await;
+    assert!(page.body.contains("href=\"/admin/users.csv\""));
+    let logins: Vec<String> = sqlx::query_scalar("select username from users order by username")
+        .fetch_all(&world.pool)
+        .await
+        .unwrap();
+    let csv = get(&world, "/admin/users.csv?codes=1", &admin).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let rows: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(rows[0], "username,display_name,role,department,active");
+    let exported: Vec<&str> = rows[1..]
+        .iter()
+        .map(|r| r.split(',').next().unwrap())
+        .collect();
+    assert_eq!(exported, logins);
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("keeper,") && r.contains(",keeper,")),
+        "{}",
+        csv.body
+    );
+    let people = get(&world, "/admin/users.csv", &format!("{admin}; lang=zh-CN")).await;
+    assert!(
+        people.body.contains("登录名") && people.body.contains("角色"),
+        "{}",
+        people.body
+    );
+    let keeper = login(&world, "keeper").await;
+    assert_eq!(
+        get(&world, "/admin/users.csv", &keeper).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
 /// A registers form refused (a department code already taken) comes back on the registers
 /// page with the reason above that form and what was typed in it; nothing is added.
 #[sqlx::test(migrations = "./migrations")]

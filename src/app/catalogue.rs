@@ -220,6 +220,11 @@ pub struct Registers {
     pub zones: Vec<(String, String, String, String)>,
 }
 
+/// Every user, by login, as they come (the registers page's export).
+pub async fn user_export(app: &App, actor: &Actor) -> Result<super::Rows<UserListing>> {
+    app.rows(actor, Op::Registers, (), people::user_rows).await
+}
+
 pub async fn registers(app: &App, actor: &Actor, users: Paging) -> Result<Registers> {
     let window = users.window();
     app.read(actor, Op::Registers, async |c| {

@@ -222,6 +222,16 @@ pub async fn user_listing(
     .await
 }
 
+/// Every user as [`user_listing`] lists them, by login, as they come (for the export).
+pub fn user_rows(conn: &mut PgConnection, (): ()) -> super::Rows<'_, UserListing> {
+    super::rows(
+        conn,
+        "select u.id, u.username, u.display_name, u.role, d.name as department, u.active
+         from users u left join departments d on d.id = u.department_id order by u.username",
+        sqlx::postgres::PgArguments::default(),
+    )
+}
+
 pub async fn user(conn: &mut PgConnection, id: i64) -> Result<User> {
     sqlx::query_as(&format!("select {USER_COLUMNS} from users where id = $1"))
         .bind(id)

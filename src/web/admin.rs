@@ -39,6 +39,7 @@ pub fn router() -> Router<App> {
         .route("/disposals/{id}/{action}", post(disposal_action))
         .route("/admin/registers", get(registers))
         .route("/admin/users", post(add_user))
+        .route("/admin/users.csv", get(users_csv))
         .route("/admin/users/{id}", get(user_page).post(change_user))
         .route("/admin/departments", post(add_department))
         .route("/admin/warehouses", post(add_warehouse))
@@ -532,6 +533,17 @@ async fn registers_outcome(
         registers_page(app, v, super::first_page(), refused)
     })
     .await
+}
+
+/// Every user as CSV: login, name, role, department, whether active.
+async fn users_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = catalogue::user_export(&app, &v.actor).await?;
+    let columns = super::reports::USER_COLUMNS;
+    Ok(style.download(&v, "users", columns, rows, super::reports::user_cells))
 }
 
 async fn add_user(

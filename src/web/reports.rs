@@ -651,6 +651,27 @@ pub(super) fn stocktake_cells(
     ]
 }
 
+pub(super) const USER_COLUMNS: &[&str] =
+    &["username", "display_name", "role", "department", "active"];
+
+/// A user's row ([`USER_COLUMNS`]).
+pub(super) fn user_cells(style: &CsvStyle, u: crate::db::people::UserListing) -> Vec<String> {
+    let active = match (style.codes, u.active) {
+        (true, active) => active.to_string(),
+        (false, true) => style.lang.t("yes").to_owned(),
+        (false, false) => style.lang.t("no").to_owned(),
+    };
+    vec![
+        u.username,
+        u.display_name,
+        style.word(crate::app::policy::role_name(u.role)),
+        u.department
+            .map(|d| style.name(Register::Department, d))
+            .unwrap_or_default(),
+        active,
+    ]
+}
+
 /// A rental's row ([`RENTAL_COLUMNS`]).
 pub(super) fn rental_cells(style: &CsvStyle, r: crate::db::rentals::Rental) -> Vec<String> {
     vec![
@@ -763,6 +784,7 @@ mod tests {
             RENTAL_COLUMNS,
             TRANSFER_COLUMNS,
             STOCKTAKE_COLUMNS,
+            USER_COLUMNS,
         ];
         for code in columns.concat() {
             let key = format!("csv_{code}");
