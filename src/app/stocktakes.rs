@@ -125,12 +125,17 @@ pub async fn get(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
 /// Stocktake `id`'s result lines with the assets' and zones' names, as they come (for the
 /// export; a stocktake not finished has none yet).
 pub async fn export(app: &App, actor: &Actor, id: i64) -> Result<Rows<stocktakes::ExportLine>> {
+    row(app, actor, id).await?;
+    app.rows(actor, Op::GetStocktake, id, stocktakes::export_rows)
+        .await
+}
+
+/// Stocktake `id` itself, without its lines or its live count.
+async fn row(app: &App, actor: &Actor, id: i64) -> Result<StocktakeRow> {
     app.read(actor, Op::GetStocktake, async |c| {
         stocktakes::get(c, id).await
     })
-    .await?;
-    app.rows(actor, Op::GetStocktake, id, stocktakes::export_rows)
-        .await
+    .await
 }
 
 /// Reads counted without the fixed readers, into stocktake `id`: a handheld's, named by
@@ -143,7 +148,7 @@ pub async fn count_by_hand(
     reader: &str,
     reads: Vec<super::readers::HandheldRead>,
 ) -> Result<super::readers::Uploaded> {
-    if get(app, actor, id).await?.stocktake.status != StocktakeStatus::Running {
+    if row(app, actor, id).await?.status != StocktakeStatus::Running {
         return Err(Error::Conflict(format!(
             "stocktake {id} is not running: start it, then count"
         )));
