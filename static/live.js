@@ -26,8 +26,9 @@ document.addEventListener("submit", function (e) {
     if (isNaN(at.getTime())) return String(iso);
     return new Date(at.getTime() + offset * 60000).toISOString().slice(0, 19).replace("T", " ");
   };
+  // A list paged away from its newest page (data-paged) gets no new rows at its top.
   var prepend = function (table, tr) {
-    var body = document.querySelector(table + " tbody");
+    var body = document.querySelector(table + ":not([data-paged]) tbody");
     if (!body) return;
     body.insertBefore(tr, body.firstChild);
     while (body.rows.length > 100) body.deleteRow(body.rows.length - 1);

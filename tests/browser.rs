@@ -920,6 +920,9 @@ async fn the_keeper_takes_back_a_loan_with_one_exception_and_one_click(pool: PgP
     );
     b.screenshot("10-returns-tablet-zh").await;
     b.find("button[name=all_fine]").await.click().await.unwrap();
+    // A damaged asset opens a compensation case: the page asks first, naming it.
+    b.wait_text("#confirm-message", "1 项损坏").await;
+    b.find("#confirm").await.click().await.unwrap();
     b.wait_text("#flash", "验收已记录").await;
     b.screenshot("11-returns-done-zh").await;
 

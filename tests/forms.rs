@@ -931,6 +931,7 @@ async fn a_refused_inspection_comes_back_with_what_was_chosen(pool: PgPool) {
             (&c1, "damaged"),
             (&n1, "桌腿弯了"),
             (&stranger, "fine"),
+            ("confirmed", "1"),
         ],
     )
     .await;
@@ -1144,7 +1145,11 @@ async fn a_refused_repair_or_payment_comes_back_beside_its_case(pool: PgPool) {
         &world,
         "/keeper/returns/inspect",
         &keeper,
-        &[("csrf", &token), (&condition, "damaged")],
+        &[
+            ("csrf", &token),
+            (&condition, "damaged"),
+            ("confirmed", "1"),
+        ],
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
@@ -1197,4 +1202,467 @@ async fn a_refused_repair_or_payment_comes_back_beside_its_case(pool: PgPool) {
     );
     assert!(!reply.body.contains(&format!("id=\"repair-{case}-error\"")));
     assert_eq!(stored().await, before, "nothing changed");
+}
+
+/// The hidden fields of the confirmation page's form, as its Confirm button posts them.
+fn confirm_fields(body: &str) -> Vec<(String, String)> {
+    let form = &body[body
+        .find("id=\"confirm-form\"")
+        .expect("a confirmation form")..];
+    let form = &form[..form.find("</form>").unwrap()];
+    form.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|piece| {
+            let (name, rest) = piece.split_once('"').unwrap();
+            let value = rest
+                .split_once("value=\"")
+                .unwrap()
+                .1
+                .split('"')
+                .next()
+                .unwrap();
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+/// Marking an asset missing or damaged opens a compensation case the returns desk cannot
+/// undo: the form is confirmed first, naming how many and which; nothing happens until then.
+/// "All fine" alone goes ahead at once.
+#[sqlx::test(migrations = "./migrations")]
+async fn marking_returns_missing_or_damaged_is_confirmed_first(pool: PgPool) {
+    let world = World::new(pool).await;
+    let (loan, ids) = back_through_the_gate(&world, 3).await;
+    let states = || async {
+        let mut states = Vec::new();
+        for &id in &ids {
+            states.push(world.asset_state(id).await);
+        }
+        states
+    };
+    let before = states().await;
+    let keeper = reading(&world, "keeper", "en").await;
+    let token = get(&world, "/keeper/returns", &keeper).await.csrf();
+    let field = |what: &str, i: usize| format!("{what}-{loan}-{}", ids[i]);
+    let (c0, c1, c2, n1) = (
+        field("condition", 0),
+        field("condition", 1),
+        field("condition", 2),
+        field("note", 1),
+    );
+    let asked = post(
+        &world,
+        "/keeper/returns/inspect",
+        &keeper,
+        &[
+            ("csrf", &token),
+            (&c0, "missing"),
+            (&c1, "damaged"),
+            (&n1, "leg bent"),
+            (&c2, ""),
+            ("all_fine", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked
+            .body
+            .contains("1 will be recorded missing and 1 damaged"),
+        "{}",
+        asked.body
+    );
+    for (i, said) in [(0, "missing"), (1, "damaged")] {
+        assert!(
+            asked
+                .body
+                .contains(&format!("{} · item {i} ({said})", ids[i])),
+            "the asset is named: {}",
+            asked.body
+        );
+    }
+    assert!(
+        !asked.body.contains(&format!("{} · item 2", ids[2])),
+        "the fine one is not named: {}",
+        asked.body
+    );
+    assert_eq!(states().await, before, "nothing recorded before confirming");
+    assert_eq!(
+        count(&world.pool, "select count(*) from compensations").await,
+        0
+    );
+    let uninspected = format!(
+        "select count(*) from reservations where order_kind = 'loan' and order_id = {loan} and condition is null"
+    );
+    assert_eq!(count(&world.pool, &uninspected).await, 3);
+
+    // The confirmation posts every field again, with `confirmed`.
+    let fields = confirm_fields(&asked.body);
+    for (name, value) in [
+        (c0.as_str(), "missing"),
+        (c1.as_str(), "damaged"),
+        (n1.as_str(), "leg bent"),
+        (c2.as_str(), ""),
+        ("all_fine", "1"),
+        ("confirmed", "1"),
+    ] {
+        assert!(
+            fields.iter().any(|(k, v)| k == name && v == value),
+            "{name}={value} is posted again: {fields:?}"
+        );
+    }
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let done = post(&world, "/keeper/returns/inspect", &keeper, &fields).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), "/keeper/returns?done=inspected");
+    assert_eq!(world.asset_state(ids[0]).await, "lost");
+    assert_eq!(world.asset_state(ids[1]).await, "in_repair");
+    assert_eq!(
+        world.asset_state(ids[2]).await,
+        before[2],
+        "fine, back in stock"
+    );
+    assert_eq!(
+        count(&world.pool, "select count(*) from compensations").await,
+        2
+    );
+    assert_eq!(count(&world.pool, &uninspected).await, 0);
+    world.assert_log_agrees().await;
+
+    // All fine: recorded at once, nothing asked.
+    let (loan, ids) = back_through_the_gate(&world, 1).await;
+    let fine = format!("condition-{loan}-{}", ids[0]);
+    let reply = post(
+        &world,
+        "/keeper/returns/inspect",
+        &keeper,
+        &[("csrf", &token), (&fine, ""), ("all_fine", "1")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let condition: Option<String> = sqlx::query_scalar(
+        "select condition from reservations where order_kind = 'loan' and order_id = $1",
+    )
+    .bind(loan)
+    .fetch_one(&world.pool)
+    .await
+    .unwrap();
+    assert_eq!(condition.as_deref(), Some("fine"));
+
+    // Said in Chinese, too; a requester is not asked at all.
+    let (loan, ids) = back_through_the_gate(&world, 1).await;
+    let lost = format!("condition-{loan}-{}", ids[0]);
+    let zh = reading(&world, "keeper", "zh").await;
+    let zh_token = get(&world, "/keeper/returns", &zh).await.csrf();
+    let asked = post(
+        &world,
+        "/keeper/returns/inspect",
+        &zh,
+        &[("csrf", &zh_token), (&lost, "missing")],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked.body.contains("将登记 1 项缺失、0 项损坏"),
+        "{}",
+        asked.body
+    );
+    let requester = login(&world, "requester").await;
+    let token = get(&world, "/catalogue", &requester).await.csrf();
+    let refused = post(
+        &world,
+        "/keeper/returns/inspect",
+        &requester,
+        &[("csrf", &token), (&lost, "missing")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert_eq!(world.asset_state(ids[0]).await, before[2]);
+}
+
+/// The pick list pages by loan: a page holds whole loans, each with all its picks, and the
+/// next page the loans after them; the CSV holds every pick.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_pick_list_pages_by_loan_and_exports_every_pick(pool: PgPool) {
+    let world = World::new(pool).await;
+    let tables = world.stock(world.tables, 27).await;
+    // The first loan picks two tables; 25 more pick one each: 26 loans, one more than a page.
+    let mut loans = vec![world.approved_loan(&tables[..2]).await];
+    for table in &tables[2..] {
+        loans.push(world.approved_loan(std::slice::from_ref(table)).await);
+    }
+    let keeper = login(&world, "keeper").await;
+    let first = get(&world, "/keeper/picks", &keeper).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert!(first.body.contains("1–25 / 26"), "{}", first.body);
+    assert!(!first.body.contains("shown-first"));
+    for loan in &loans[..25] {
+        assert!(
+            first.body.contains(&format!("href=\"/orders/{loan}\"")),
+            "loan {loan} on the first page"
+        );
+    }
+    assert!(!first
+        .body
+        .contains(&format!("href=\"/orders/{}\"", loans[25])));
+    // The first loan's two picks, together, its loan said once.
+    assert_eq!(
+        first
+            .body
+            .matches(&format!("href=\"/orders/{}\"", loans[0]))
+            .count(),
+        1
+    );
+    for table in &tables[..2] {
+        assert!(first.body.contains(&format!("href=\"/assets/{table}\"")));
+    }
+    assert!(
+        first
+            .body
+            .contains("href=\"/keeper/picks?page=2\" rel=\"next\""),
+        "{}",
+        first.body
+    );
+    assert!(first.body.contains("href=\"/keeper/picks.csv\""));
+    let second = get(&world, "/keeper/picks?page=2", &keeper).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert!(second.body.contains("26–26 / 26"), "{}", second.body);
+    assert!(second
+        .body
+        .contains(&format!("href=\"/orders/{}\"", loans[25])));
+    assert!(second
+        .body
+        .contains(&format!("href=\"/assets/{}\"", tables[26])));
+    assert!(!second
+        .body
+        .contains(&format!("href=\"/orders/{}\"", loans[0])));
+    assert!(!second.body.contains("id=\"page-next\""));
+
+    let csv = get(&world, "/keeper/picks.csv?codes=1", &keeper).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let rows: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        rows[0],
+        "loan_id,department,starts_on,place,asset_id,asset,epc"
+    );
+    assert_eq!(rows.len(), 1 + 27, "{}", csv.body);
+    let today = common::today();
+    for (row, table, loan) in [
+        (1, tables[0], loans[0]),
+        (2, tables[1], loans[0]),
+        (27, tables[26], loans[25]),
+    ] {
+        assert!(
+            rows[row].starts_with(&format!(
+                "{loan},Finance Bureau,{today},Main depot · Aisle A,{table},item "
+            )),
+            "{}",
+            rows[row]
+        );
+    }
+    let people = get(
+        &world,
+        "/keeper/picks.csv",
+        &format!("{keeper}; lang=zh-CN"),
+    )
+    .await;
+    assert!(
+        people
+            .body
+            .contains("借用单号,部门,开始日期,位置,资产编号,资产,EPC"),
+        "{}",
+        people.body
+    );
+    let requester = login(&world, "requester").await;
+    let refused = get(&world, "/keeper/picks.csv", &requester).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(!refused.body.contains("loan_id"));
+}
+
+/// What waits for inspection pages on its own (`returned_page`), beside the loans out.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_returns_waiting_for_inspection_page_on_their_own(pool: PgPool) {
+    let world = World::new(pool).await;
+    let (loan, ids) = back_through_the_gate(&world, 101).await;
+    let keeper = login(&world, "keeper").await;
+    let name = |id: i64| format!("name=\"condition-{loan}-{id}\"");
+    let first = get(&world, "/keeper/returns", &keeper).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.body.matches("name=\"condition-").count(), 100);
+    assert!(first.body.contains(&name(ids[0])));
+    assert!(!first.body.contains(&name(ids[100])));
+    assert!(!first.body.contains("shown-first"));
+    assert!(
+        first
+            .body
+            .contains("id=\"returned-pager-range\">1–100 / 101"),
+        "{}",
+        first.body
+    );
+    assert!(
+        first.body.contains(
+            "href=\"/keeper/returns?returned_page=2\" rel=\"next\" id=\"returned-page-next\""
+        ),
+        "{}",
+        first.body
+    );
+    let second = get(&world, "/keeper/returns?returned_page=2", &keeper).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_eq!(second.body.matches("name=\"condition-").count(), 1);
+    assert!(second.body.contains(&name(ids[100])), "{}", second.body);
+    assert!(second.body.contains("101–101 / 101"), "{}", second.body);
+    assert!(second
+        .body
+        .contains("href=\"/keeper/returns?returned_page=1\" rel=\"prev\""));
+    assert!(
+        second.body.contains("id=\"pager-range\""),
+        "the loans out keep their own pager"
+    );
+    let bad = get(&world, "/keeper/returns?returned_page=0", &keeper).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+
+    // The last one, inspected from the second page.
+    let token = second.csrf();
+    let last = format!("condition-{loan}-{}", ids[100]);
+    let reply = post(
+        &world,
+        "/keeper/returns/inspect",
+        &keeper,
+        &[("csrf", &token), ("returned_page", "2"), (&last, "fine")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let first = get(&world, "/keeper/returns", &keeper).await;
+    assert!(first.body.contains("1–100 / 100"), "{}", first.body);
+}
+
+/// The intake desk's hand-ins page on their own (`hand_ins_page`), and its intakes export as
+/// CSV with the page's status filter.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_intake_desk_pages_its_hand_ins_and_exports_its_intakes(pool: PgPool) {
+    let world = World::new(pool).await;
+    sqlx::query(
+        "with a as (
+             insert into assets (epc, name, category_id, original_value_fen, state, owner_department_id)
+             select 'DD' || upper(lpad(to_hex(g), 6, '0')), 'handed ' || g, $1, 100, 'allocated', $2
+             from generate_series(1, 101) g returning id, name)
+         insert into hand_ins (asset_id, department_id, offered_by, offered_at, reason)
+         select a.id, $2, (select id from users where username = 'requester'),
+                now() - interval '1 day' + substr(a.name, 8)::int * interval '1 minute', 'not needed'
+         from a",
+    )
+    .bind(world.tables)
+    .bind(world.finance)
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into intakes (source_class, description, status, created_by, source_department_id)
+         select 'event_purchase', 'delivery ' || g, case when g <= 2 then 'cancelled' else 'open' end::intake_status,
+                (select id from users where username = 'keeper'), $1
+         from generate_series(1, 4) g",
+    )
+    .bind(world.culture)
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    let keeper = login(&world, "keeper").await;
+    let first = get(&world, "/keeper/intakes", &keeper).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(first.body.matches("id=\"take-in-").count(), 100);
+    assert!(first.body.contains("handed 1<"), "{}", first.body);
+    assert!(!first.body.contains("handed 101<"));
+    assert!(!first.body.contains("shown-first"));
+    assert!(
+        first
+            .body
+            .contains("id=\"hand_ins-pager-range\">1–100 / 101"),
+        "{}",
+        first.body
+    );
+    assert!(
+        first
+            .body
+            .contains("href=\"/keeper/intakes?hand_ins_page=2\" rel=\"next\""),
+        "{}",
+        first.body
+    );
+    let second = get(
+        &world,
+        "/keeper/intakes?status=open&hand_ins_page=2",
+        &keeper,
+    )
+    .await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_eq!(second.body.matches("id=\"take-in-").count(), 1);
+    assert!(second.body.contains("handed 101<"), "{}", second.body);
+    assert!(
+        second
+            .body
+            .contains("href=\"/keeper/intakes?status=open&#38;hand_ins_page=1\" rel=\"prev\""),
+        "the filter is kept: {}",
+        second.body
+    );
+    assert!(
+        second.body.contains("id=\"pager-range\">1–2 / 2"),
+        "the intakes keep their filter: {}",
+        second.body
+    );
+    assert!(
+        second
+            .body
+            .contains("href=\"/keeper/intakes.csv?status=open\""),
+        "{}",
+        second.body
+    );
+
+    let csv = get(&world, "/keeper/intakes.csv?codes=1", &keeper).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let rows: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        rows[0],
+        "intake_id,created_at,source_class,department,description,items,awaiting_receipt,status"
+    );
+    assert_eq!(rows.len(), 1 + 4, "{}", csv.body);
+    assert!(
+        rows[1].contains(",event_purchase,Culture Bureau,delivery 4,0,0,open"),
+        "newest first: {}",
+        rows[1]
+    );
+    let cancelled = get(
+        &world,
+        "/keeper/intakes.csv?status=cancelled&codes=1",
+        &keeper,
+    )
+    .await;
+    let rows: Vec<&str> = cancelled
+        .body
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .collect();
+    assert_eq!(rows.len(), 1 + 2, "{}", cancelled.body);
+    assert!(
+        rows[1..].iter().all(|r| r.ends_with(",cancelled")),
+        "{rows:?}"
+    );
+    let people = get(
+        &world,
+        "/keeper/intakes.csv",
+        &format!("{keeper}; lang=zh-CN"),
+    )
+    .await;
+    assert!(
+        people
+            .body
+            .contains("入库单号,开立时间 (UTC+08:00),来源,部门"),
+        "{}",
+        people.body
+    );
+    let requester = login(&world, "requester").await;
+    let refused = get(&world, "/keeper/intakes.csv", &requester).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(!refused.body.contains("delivery"));
 }

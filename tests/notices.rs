@@ -839,6 +839,8 @@ async fn the_keeper_inspects_gate_returns_on_the_returns_page(pool: PgPool) {
             (&n1, "leg bent"),
             (&c2, "missing"),
             ("all_fine", "1"),
+            // Damaged and missing open compensation cases: confirmed (the page asks first).
+            ("confirmed", "1"),
         ],
     )
     .await;

@@ -735,29 +735,99 @@ async fn the_admin_approves_with_an_adjusted_choice_and_the_keeper_issues_and_ta
     world.assert_log_agrees().await;
 }
 
+/// Rejecting a loan cannot be undone: the page asks first, with the reason the log needs,
+/// and the loan stays as it was until the keeper of the form says yes with a reason.
 #[sqlx::test(migrations = "./migrations")]
-async fn a_rejection_needs_a_reason(pool: PgPool) {
+async fn a_rejection_is_confirmed_first_and_needs_a_reason(pool: PgPool) {
     let world = World::new(pool).await;
     world.stock(world.tables, 2).await;
     let loan = world.request_tables(1, "2030-03-10", "2030-03-10").await;
     let admin = login(&world, "admin").await;
     let token = get(&world, &format!("/orders/{loan}"), &admin).await.csrf();
-    let blank = post(
+    let reject = format!("/orders/{loan}/reject");
+    let rejections = format!(
+        "select count(*) from events where order_kind = 'loan' and order_id = {loan} and action = 'reject'"
+    );
+
+    // Asked first, the reason typed kept in the question; nothing changes.
+    let asked = post(
         &world,
-        &format!("/orders/{loan}/reject"),
-        &admin,
-        &[("csrf", &token), ("reason", " ")],
-    )
-    .await;
-    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let reply = post(
-        &world,
-        &format!("/orders/{loan}/reject"),
+        &reject,
         &admin,
         &[("csrf", &token), ("reason", "no budget line")],
     )
     .await;
-    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(asked.body.contains("id=\"confirm-form\""), "{}", asked.body);
+    assert!(
+        asked.body.contains(&format!("Reject loan {loan}?")),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains(&format!("action=\"{reject}\"")),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked
+            .body
+            .contains("name=\"reason\" required>no budget line</textarea>"),
+        "{}",
+        asked.body
+    );
+    assert_eq!(status_of(&world, "loans", loan).await, "requested");
+    assert_eq!(count(&world, &rejections).await, 0);
+
+    // In Chinese too.
+    let zh = format!("{admin}; lang=zh-CN");
+    let asked = post(
+        &world,
+        &reject,
+        &zh,
+        &[("csrf", &token), ("reason", "无预算")],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked.body.contains(&format!("驳回借用单 {loan}?")),
+        "{}",
+        asked.body
+    );
+    assert!(asked.body.contains("驳回后不能恢复"), "{}", asked.body);
+
+    // Confirmed without a reason: asked again, still nothing done.
+    let blank = post(
+        &world,
+        &reject,
+        &admin,
+        &[("csrf", &token), ("reason", " "), ("confirmed", "1")],
+    )
+    .await;
+    assert_eq!(blank.status, StatusCode::OK, "{}", blank.body);
+    assert!(blank.body.contains("id=\"confirm-form\""), "{}", blank.body);
+    assert_eq!(status_of(&world, "loans", loan).await, "requested");
+    assert_eq!(count(&world, &rejections).await, 0);
+
+    // Confirmed with a reason: rejected, the reason in the loan's log.
+    let reply = post(
+        &world,
+        &reject,
+        &admin,
+        &[
+            ("csrf", &token),
+            ("reason", "no budget line"),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("/orders/{loan}?done=rejected"));
+    assert_eq!(status_of(&world, "loans", loan).await, "rejected");
+    assert_eq!(
+        logged_reason(&world, "loan", loan, "reject").await,
+        "no budget line"
+    );
     let page = get(
         &world,
         &format!("/orders/{loan}"),
@@ -765,6 +835,30 @@ async fn a_rejection_needs_a_reason(pool: PgPool) {
     )
     .await;
     assert!(page.body.contains("rejected") && page.body.contains("no budget line"));
+    world.assert_log_agrees().await;
+}
+
+/// The status of row `id` of `table` (loans, transfers, disposals).
+async fn status_of(world: &World, table: &str, id: i64) -> String {
+    sqlx::query_scalar(&format!("select status::text from {table} where id = $1"))
+        .bind(id)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap()
+}
+
+/// The reason the log gives for `action` on the paperwork `kind` `id`.
+async fn logged_reason(world: &World, kind: &str, id: i64, action: &str) -> String {
+    sqlx::query_scalar(
+        "select reason from events where order_kind = $1::text::order_kind and order_id = $2
+           and action = $3 and asset_id is null",
+    )
+    .bind(kind)
+    .bind(id)
+    .bind(action)
+    .fetch_one(&world.pool)
+    .await
+    .unwrap()
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -3277,4 +3371,581 @@ async fn a_refused_register_entry_keeps_what_was_typed(pool: PgPool) {
     assert!(reply.body.contains("密码至少 10 个字符"), "{}", reply.body);
     assert!(reply.body.contains("value=\"王会计\""), "{}", reply.body);
     assert!(!reply.body.contains("value=\"short\""), "{}", reply.body);
+}
+
+/// The finance approver's refusal cannot be undone either: asked first, with the reason
+/// the log needs; until then the loan waits on finance with its assets reserved.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_sign_off_is_confirmed_first_with_a_reason(pool: PgPool) {
+    use axum::http::Method;
+    use serde_json::json;
+    let world = World::new(pool).await;
+    let assets = world.stock(world.tables, 2).await;
+    let day = |n: i64| (common::today() + chrono::Duration::days(n)).to_string();
+    let lines: Vec<_> = assets.iter().map(|a| json!({"asset_id": a})).collect();
+    // 31 days: finance signs off after the depot's approval.
+    let (status, loan) = world
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(
+                json!({"purpose": "provincial conference", "starts_on": day(1),
+                        "ends_on": day(31), "lines": lines}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{loan}");
+    let loan = loan["id"].as_i64().unwrap();
+    let (status, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{loan}/approve"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "awaiting_finance", "{body}");
+    let held = format!(
+        "select count(*) from reservations where order_kind = 'loan' and order_id = {loan} and released_at is null"
+    );
+
+    let approver = login(&world, "approver").await;
+    let page = get(&world, &format!("/orders/{loan}"), &approver).await;
+    assert!(page.body.contains("id=\"refuse-button\""), "{}", page.body);
+    let token = page.csrf();
+    let refuse = format!("/orders/{loan}/refuse");
+    let asked = post(
+        &world,
+        &refuse,
+        &approver,
+        &[("csrf", &token), ("reason", "over budget")],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(asked.body.contains("id=\"confirm-form\""), "{}", asked.body);
+    assert!(
+        asked
+            .body
+            .contains(&format!("Refuse the sign-off: loan {loan}?")),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains("over budget</textarea>"),
+        "{}",
+        asked.body
+    );
+    assert_eq!(status_of(&world, "loans", loan).await, "awaiting_finance");
+    assert_eq!(count(&world, &held).await, 2);
+
+    // Confirmed without a reason: asked again.
+    let blank = post(
+        &world,
+        &refuse,
+        &approver,
+        &[("csrf", &token), ("reason", ""), ("confirmed", "1")],
+    )
+    .await;
+    assert_eq!(blank.status, StatusCode::OK, "{}", blank.body);
+    assert!(blank.body.contains("id=\"confirm-form\""), "{}", blank.body);
+    assert_eq!(status_of(&world, "loans", loan).await, "awaiting_finance");
+    assert_eq!(count(&world, &held).await, 2);
+
+    let reply = post(
+        &world,
+        &refuse,
+        &approver,
+        &[
+            ("csrf", &token),
+            ("reason", "over budget for the quarter"),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("/orders/{loan}?done=rejected"));
+    assert_eq!(status_of(&world, "loans", loan).await, "rejected");
+    assert_eq!(
+        logged_reason(&world, "loan", loan, "refuse").await,
+        "over budget for the quarter"
+    );
+    assert_eq!(count(&world, &held).await, 0);
+    for a in &assets {
+        assert_eq!(world.asset_state(*a).await, "in_stock");
+    }
+    world.assert_log_agrees().await;
+}
+
+/// A transfer or a disposal rejected from its page is asked first too, with its reason.
+#[sqlx::test(migrations = "./migrations")]
+async fn rejecting_a_transfer_or_a_disposal_is_confirmed_first_with_a_reason(pool: PgPool) {
+    use axum::http::Method;
+    use serde_json::json;
+    let world = World::new(pool).await;
+    let stock = world.stock(world.tables, 2).await;
+    let admin = login(&world, "admin").await;
+
+    let (status, transfer) = world
+        .call(
+            Method::POST,
+            "/api/transfers",
+            &world.requester,
+            Some(json!({"purpose": "new office", "lines": [{"category_id": world.tables, "quantity": 1}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{transfer}");
+    let transfer = transfer["id"].as_i64().unwrap();
+    let here = format!("/transfers/{transfer}");
+    let page = get(&world, &here, &admin).await;
+    assert!(
+        page.body.contains("id=\"reject-transfer\""),
+        "{}",
+        page.body
+    );
+    let token = page.csrf();
+    let reject = format!("/admin/transfers/{transfer}/reject");
+    let asked = post(
+        &world,
+        &reject,
+        &admin,
+        &[("csrf", &token), ("back", &here), ("reason", "no room")],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked.body.contains(&format!("Reject transfer {transfer}?")),
+        "{}",
+        asked.body
+    );
+    assert!(asked.body.contains("no room</textarea>"), "{}", asked.body);
+    assert!(
+        asked
+            .body
+            .contains(&format!("href=\"{here}\" id=\"confirm-back\"")),
+        "{}",
+        asked.body
+    );
+    assert_eq!(status_of(&world, "transfers", transfer).await, "requested");
+    let blank = post(
+        &world,
+        &reject,
+        &admin,
+        &[
+            ("csrf", &token),
+            ("back", &here),
+            ("reason", " "),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
+    assert!(blank.body.contains("id=\"confirm-form\""), "{}", blank.body);
+    assert_eq!(status_of(&world, "transfers", transfer).await, "requested");
+    let reply = post(
+        &world,
+        &reject,
+        &admin,
+        &[
+            ("csrf", &token),
+            ("back", &here),
+            ("reason", "no room"),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("{here}?done=rejected"));
+    assert_eq!(status_of(&world, "transfers", transfer).await, "rejected");
+    assert_eq!(
+        logged_reason(&world, "transfer", transfer, "reject").await,
+        "no room"
+    );
+
+    let (status, disposal) = world
+        .call(
+            Method::POST,
+            "/api/disposals",
+            &world.keeper,
+            Some(json!({"asset_ids": stock, "reason": "worn out"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{disposal}");
+    let disposal = disposal["id"].as_i64().unwrap();
+    // Decided once appraised.
+    let (status, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/disposals/{disposal}/appraise"),
+            &world.keeper,
+            Some(json!({"appraised_value_fen": 120_000, "appraiser": "City Appraisal Co."})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let proposed = world.asset_state(stock[0]).await;
+    let page = get(&world, &format!("/disposals/{disposal}"), &admin).await;
+    assert!(
+        page.body
+            .contains(&format!("action=\"/disposals/{disposal}/reject\"")),
+        "{}",
+        page.body
+    );
+    let token = page.csrf();
+    let reject = format!("/disposals/{disposal}/reject");
+    let asked = post(
+        &world,
+        &reject,
+        &admin,
+        &[("csrf", &token), ("reason", "still usable")],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked.body.contains(&format!("Reject disposal {disposal}?")),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains("still usable</textarea>"),
+        "{}",
+        asked.body
+    );
+    assert_eq!(status_of(&world, "disposals", disposal).await, "appraised");
+    assert_eq!(world.asset_state(stock[0]).await, proposed);
+    let reply = post(
+        &world,
+        &reject,
+        &admin,
+        &[
+            ("csrf", &token),
+            ("reason", "still usable"),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(
+        reply.location(),
+        format!("/disposals/{disposal}?done=rejected")
+    );
+    assert_eq!(status_of(&world, "disposals", disposal).await, "rejected");
+    assert_eq!(
+        logged_reason(&world, "disposal", disposal, "reject").await,
+        "still usable"
+    );
+    for a in &stock {
+        assert_eq!(world.asset_state(*a).await, "in_stock");
+    }
+    world.assert_log_agrees().await;
+}
+
+/// The part of a page from the table `id` to its end.
+fn table_of<'a>(body: &'a str, id: &str) -> &'a str {
+    let from = body
+        .find(&format!("<table id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no table {id}: {body}"));
+    let rest = &body[from..];
+    &rest[..rest.find("</table>").unwrap()]
+}
+
+/// Where the link with the id `id` goes, as a browser reads its address; none when the
+/// page has no such link.
+fn link_of(body: &str, id: &str) -> Option<String> {
+    let at = body.find(&format!("id=\"{id}\""))?;
+    let tag = &body[body[..at].rfind("<a ")?..at];
+    let href = tag.split("href=\"").nth(1)?.split('"').next()?;
+    Some(href.replace("&#38;", "&"))
+}
+
+/// The ids of the alerts a table of the gate page lists.
+fn alert_ids(table: &str) -> Vec<i64> {
+    table
+        .split("data-alert=\"")
+        .skip(1)
+        .map(|piece| piece.split('"').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// The gate page pages each of its lists on its own, every one of them to its end: the
+/// passages (keyset, older and newer), the uncertain passages and the other open alerts,
+/// each link keeping the gate and where the other lists are; a gate's own alerts are found
+/// by the database, however many other gates have.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_gate_page_pages_its_passages_and_alerts_each_on_its_own(pool: PgPool) {
+    let world = World::new(pool).await;
+    let mut gates = Vec::new();
+    for name in ["Door 1", "Door 2"] {
+        let id: i64 = sqlx::query_scalar(
+            "insert into gates (name, inside_zone_id, outside_zone_id) values ($1, $2, $3) returning id",
+        )
+        .bind(name)
+        .bind(world.shelf)
+        .bind(world.shelf2)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+        gates.push(id);
+    }
+    let (door1, door2) = (gates[0], gates[1]);
+    let run = |sql: &'static str, gate: i64| {
+        let pool = world.pool.clone();
+        async move { sqlx::query(sql).bind(gate).execute(&pool).await.unwrap() }
+    };
+    // 120 passages at door 1 (p1-001 the newest), 5 at door 2.
+    run("insert into facts (key, kind, epc, gate_id, direction, at)
+         select 'p1-' || lpad(n::text, 3, '0'), 'passed', 'E2801160600002' || lpad(n::text, 10, '0'), $1, 'out',
+                now() - n * interval '1 second'
+         from generate_series(1, 120) n", door1).await;
+    run(
+        "insert into facts (key, kind, epc, gate_id, direction, at)
+         select 'p2-' || n, 'passed', 'E2801160600003' || lpad(n::text, 10, '0'), $1, 'in',
+                now() - n * interval '1 second'
+         from generate_series(1, 5) n",
+        door2,
+    )
+    .await;
+    // 60 uncertain passages at door 1 waiting for a word.
+    run("insert into alerts (kind, fact_key, epc, gate_id, at, message, direction, confidence)
+         select 'uncertain_passage', 'u1-' || n, 'E2801160600004' || lpad(n::text, 10, '0'), $1, now(),
+                'may have passed', 'out', 0.5
+         from generate_series(1, 60) n", door1).await;
+    // Door 1's 3 stray tags first, then door 2's 120: the newest 100 are all door 2's.
+    run("insert into alerts (kind, fact_key, epc, gate_id, at, message)
+         select 'unknown_tag', 'a1-' || n, 'E2801160600005' || lpad(n::text, 10, '0'), $1, now(), 'a stray tag'
+         from generate_series(1, 3) n", door1).await;
+    run("insert into alerts (kind, fact_key, epc, gate_id, at, message)
+         select 'unknown_tag', 'a2-' || n, 'E2801160600006' || lpad(n::text, 10, '0'), $1, now(), 'a stray tag'
+         from generate_series(1, 120) n", door2).await;
+
+    let keeper = login(&world, "keeper").await;
+    let first = format!("/keeper/gate?gate={door1}");
+    let page = get(&world, &first, &keeper).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = page.body;
+
+    // Door 1's own alerts, though door 2 has more than a page of newer ones.
+    let door1_alerts: Vec<i64> = sqlx::query_scalar(
+        "select id from alerts where gate_id = $1 and kind = 'unknown_tag' order by id desc",
+    )
+    .bind(door1)
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    assert_eq!(alert_ids(table_of(&body, "alerts")), door1_alerts);
+    assert!(body.contains("id=\"alerts-total\">3<"), "{body}");
+    assert_eq!(link_of(&body, "alerts-page-next"), None);
+
+    // The passages: the newest 50, then older ones page by page, the gate kept.
+    let passages = |body: &str| -> Vec<String> {
+        table_of(body, "passages")
+            .split("data-fact=\"")
+            .skip(1)
+            .map(|piece| piece.split('"').next().unwrap().to_owned())
+            .collect()
+    };
+    let numbered = |from: usize, to: usize| -> Vec<String> {
+        (from..=to).map(|n| format!("p1-{n:03}")).collect()
+    };
+    assert_eq!(passages(&body), numbered(1, 50));
+    assert_eq!(link_of(&body, "passages-newer"), None);
+    assert_eq!(link_of(&body, "passages-newest"), None);
+    assert!(!table_of(&body, "passages").contains("data-paged"));
+    let older = link_of(&body, "passages-older").expect("older passages");
+    assert_eq!(
+        older,
+        format!("/keeper/gate?gate={door1}&passages_before=p1-050")
+    );
+    let second = get(&world, &older, &keeper).await.body;
+    assert_eq!(passages(&second), numbered(51, 100));
+    assert!(table_of(&second, "passages").contains("data-paged"));
+    assert!(link_of(&second, "passages-newest").is_some());
+    let third = get(
+        &world,
+        &link_of(&second, "passages-older").unwrap(),
+        &keeper,
+    )
+    .await
+    .body;
+    assert_eq!(passages(&third), numbered(101, 120));
+    assert_eq!(link_of(&third, "passages-older"), None, "the oldest page");
+    // And back: newer, then newer again lands on the newest page whole.
+    let newer = link_of(&third, "passages-newer").expect("newer passages");
+    assert_eq!(
+        newer,
+        format!("/keeper/gate?gate={door1}&passages_after=p1-101")
+    );
+    let back = get(&world, &newer, &keeper).await.body;
+    assert_eq!(passages(&back), numbered(51, 100));
+    let newest = get(&world, &link_of(&back, "passages-newer").unwrap(), &keeper)
+        .await
+        .body;
+    assert_eq!(passages(&newest), numbered(1, 50));
+    assert_eq!(link_of(&newest, "passages-newer"), None);
+
+    // The uncertain passages: all 60 reachable, the passages' place kept while paging them.
+    let asked: Vec<i64> = sqlx::query_scalar(
+        "select id from alerts where kind = 'uncertain_passage' order by id desc",
+    )
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    assert!(body.contains("id=\"uncertain-total\">60<"), "{body}");
+    assert_eq!(alert_ids(table_of(&body, "uncertain")), asked[..50]);
+    assert_eq!(alert_ids(table_of(&second, "uncertain")), asked[..50]);
+    let next = link_of(&second, "uncertain-page-next").expect("more uncertain passages");
+    assert_eq!(
+        next,
+        format!("/keeper/gate?gate={door1}&passages_before=p1-050&uncertain_page=2")
+    );
+    let rest = get(&world, &next, &keeper).await.body;
+    assert_eq!(alert_ids(table_of(&rest, "uncertain")), asked[50..]);
+    assert_eq!(passages(&rest), numbered(51, 100), "the passages stay");
+    assert_eq!(link_of(&rest, "uncertain-page-next"), None);
+    assert_eq!(
+        link_of(&rest, "uncertain-page-prev").unwrap(),
+        format!("/keeper/gate?gate={door1}&passages_before=p1-050&uncertain_page=1")
+    );
+    // Its forms come back to this page as it is.
+    assert!(
+        rest.contains(&format!(
+            "name=\"back\" value=\"/keeper/gate?gate={door1}&#38;passages_before=p1-050&#38;uncertain_page=2\""
+        )),
+        "{rest}"
+    );
+    let older = link_of(&rest, "passages-older").unwrap();
+    assert!(older.contains("uncertain_page=2"), "{older}");
+
+    // Door 2's 120 alerts, every one reachable a page at a time; none of door 1's.
+    let door2_alerts: Vec<i64> =
+        sqlx::query_scalar("select id from alerts where gate_id = $1 order by id desc")
+            .bind(door2)
+            .fetch_all(&world.pool)
+            .await
+            .unwrap();
+    let mut seen = Vec::new();
+    let mut at = Some(format!("/keeper/gate?gate={door2}"));
+    while let Some(path) = at {
+        let body = get(&world, &path, &keeper).await.body;
+        assert!(body.contains("id=\"alerts-total\">120<"), "{body}");
+        assert!(
+            !body.contains("data-fact=\"p1-"),
+            "door 1's passages: {body}"
+        );
+        seen.extend(alert_ids(table_of(&body, "alerts")));
+        at = link_of(&body, "alerts-page-next");
+        if let Some(next) = &at {
+            assert!(next.contains(&format!("gate={door2}")), "{next}");
+        }
+    }
+    assert_eq!(seen, door2_alerts);
+
+    // All gates: everyone's.
+    let all = get(&world, "/keeper/gate", &keeper).await.body;
+    assert!(all.contains("id=\"alerts-total\">123<"), "{all}");
+    let bad = get(&world, &format!("{first}&alerts_page=zero"), &keeper).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+/// The inbox lists at most 200 of each time limit's overdue work: when there is more, it
+/// says how much and leads to all of it, a page at a time, as far as the viewer may see.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_inbox_says_when_it_lists_only_the_most_late_and_leads_to_all_of_it(pool: PgPool) {
+    let world = World::new(pool).await;
+    let first = world.request_tables(1, "2030-03-10", "2030-03-10").await;
+    let admin = login(&world, "admin").await;
+    // Waiting for over a week, the lower ids the longer.
+    let waiting =
+        "update loans set updated_at = now() - interval '10 days' + id * interval '1 second'";
+    sqlx::query(waiting).execute(&world.pool).await.unwrap();
+    let inbox = get(&world, "/inbox", &admin).await.body;
+    let rows = |body: &str| -> Vec<i64> {
+        table_of(body, "overdue")
+            .split("<a href=\"/orders/")
+            .skip(1)
+            .map(|piece| piece.split('"').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    assert_eq!(rows(&inbox), vec![first]);
+    assert!(!inbox.contains("overdue-beyond"), "{inbox}");
+
+    // 204 more requests like it, all waiting for a decision for over a week.
+    let columns: String = sqlx::query_scalar(
+        "select string_agg(column_name, ', ' order by ordinal_position) from information_schema.columns
+         where table_schema = current_schema() and table_name = 'loans' and column_name <> 'id'",
+    )
+    .fetch_one(&world.pool)
+    .await
+    .unwrap();
+    sqlx::query(&format!(
+        "insert into loans ({columns}) select {columns} from loans, generate_series(1, 204) where id = $1"
+    ))
+    .bind(first)
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    sqlx::query(waiting).execute(&world.pool).await.unwrap();
+    let all: Vec<i64> = sqlx::query_scalar("select id from loans order by updated_at, id")
+        .fetch_all(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 205);
+
+    let inbox = get(&world, "/inbox", &admin).await.body;
+    assert_eq!(rows(&inbox), all[..200], "the most late");
+    let beyond = &inbox[inbox
+        .find("id=\"overdue-beyond-loan-requested\"")
+        .unwrap_or_else(|| panic!("{inbox}"))..];
+    assert!(
+        beyond.starts_with(
+            "id=\"overdue-beyond-loan-requested\">Loan · Decide: only the 200 most late of 205 are listed here."
+        ),
+        "{beyond}"
+    );
+    let href = beyond
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let href = href.replace("&#38;", "&");
+    assert_eq!(href, "/inbox/overdue?kind=loan&status=requested");
+    let zh = get(&world, "/inbox", &format!("{admin}; lang=zh-CN"))
+        .await
+        .body;
+    assert!(
+        zh.contains("此处仅列出超期最久的 200 项（共 205 项）"),
+        "{zh}"
+    );
+
+    // All of them, a page at a time, the most late first.
+    let mut seen = Vec::new();
+    let mut at = Some(href);
+    while let Some(path) = at {
+        let page = get(&world, &path, &admin).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(
+            page.body.contains("id=\"overdue-total\">205<"),
+            "{}",
+            page.body
+        );
+        seen.extend(rows(&page.body));
+        at = link_of(&page.body, "page-next");
+    }
+    assert_eq!(seen, all);
+
+    // A department sees its own only; another's none of them.
+    let finance = login(&world, "requester").await;
+    let path = "/inbox/overdue?kind=loan&status=requested";
+    let own = get(&world, path, &finance).await.body;
+    assert!(own.contains("id=\"overdue-total\">205<"), "{own}");
+    let culture = login(&world, "requester2").await;
+    let other = get(&world, path, &culture).await.body;
+    assert!(other.contains("id=\"overdue-total\">0<"), "{other}");
+    assert!(rows(&other).is_empty());
+
+    let bad = get(&world, "/inbox/overdue?kind=nope&status=requested", &admin).await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND);
+    let none = get(&world, "/inbox/overdue?kind=loan&status=nope", &admin).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
 }

@@ -330,3 +330,16 @@ pub async fn hand_ins(app: &App, actor: &Actor) -> Result<Vec<HandIn>> {
     })
     .await
 }
+
+/// The assets offered back to the depot, oldest first, a page at a time (the keeper's
+/// desk); a department's own offers only.
+pub async fn hand_in_desk(app: &App, actor: &Actor, paging: Paging) -> Result<Page<HandIn>> {
+    let department = department_filter(actor, Op::ListHandIns);
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ListHandIns, async |c| {
+            hand_ins::list_page(c, department, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
+}

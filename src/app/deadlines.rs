@@ -6,9 +6,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::policy::{authorize, department_filter, Target};
-use super::{App, Op, Result};
+use super::{App, Error, Op, Page, Paging, Result};
 use crate::auth::{Actor, Role};
-use crate::db::deadlines::{self, Past};
+use crate::db::deadlines::{self, Past, Waiting};
 use crate::db::events::OrderKind;
 use crate::db::notices;
 use crate::domain::deadlines::{
@@ -68,9 +68,38 @@ fn kind_of(kind: &str) -> OrderKind {
     }
 }
 
+/// The work past one limit beyond what a list of [`PER_LIMIT`] per limit holds: how much
+/// there is in all, for the list to say so and lead to all of it ([`overdue_of`]).
+#[derive(Debug, Clone)]
+pub struct Beyond {
+    pub kind: OrderKind,
+    pub status: &'static str,
+    pub acts: Acts,
+    pub action: &'static str,
+    /// How many the list holds: the most late.
+    pub shown: i64,
+    /// How many there are in all: exact when `exact`, else at least this many.
+    pub total: i64,
+    pub exact: bool,
+}
+
+/// The work past its limits, at most [`PER_LIMIT`] of each, and the limits past which
+/// there is more than that.
+#[derive(Debug, Clone, Default)]
+pub struct Overdue {
+    pub work: Vec<OverdueWork>,
+    pub beyond: Vec<Beyond>,
+}
+
 /// The work past its limit that `actor` may see (a requester: their department's), most
-/// late first; `acts`: only what they must act on.
+/// late first; `acts`: only what they must act on. At most [`PER_LIMIT`] per limit: the
+/// most late.
 pub async fn overdue(app: &App, actor: &Actor, acts: Option<Acts>) -> Result<Vec<OverdueWork>> {
+    Ok(overdue_listed(app, actor, acts).await?.work)
+}
+
+/// [`overdue`], with the limits it holds only the most late of, and how many each has.
+pub async fn overdue_listed(app: &App, actor: &Actor, acts: Option<Acts>) -> Result<Overdue> {
     let department = department_filter(actor, Op::ListOverdueWork);
     let limits: Vec<Limit> = app
         .config
@@ -80,49 +109,110 @@ pub async fn overdue(app: &App, actor: &Actor, acts: Option<Acts>) -> Result<Vec
         .filter(|l| acts.is_none_or(|a| a == l.acts))
         .copied()
         .collect();
-    let mut late = app
+    let window = crate::db::Window::first(PER_LIMIT);
+    let mut listed = app
         .read(actor, Op::ListOverdueWork, async |c| {
             let today = notices::today(c).await?;
-            let mut late = Vec::new();
+            let mut listed = Overdue::default();
             for limit in &limits {
                 // The depot's own paperwork is no department's business.
                 if department.is_some() && limit.kind == "disposal" {
                     continue;
                 }
-                let kind = kind_of(limit.kind);
-                let past = match limit.due {
-                    Due::WorkingDays(n) => Past::EnteredBy(overdue_if_arrived_by(today, n)),
-                    Due::FirstDay => Past::FirstDay,
-                    Due::LastDay => Past::LastDay,
-                };
-                let rows =
-                    deadlines::past(c, kind, limit.status, past, department, PER_LIMIT).await?;
-                for row in rows {
-                    let due_on = match limit.due {
-                        Due::WorkingDays(n) => add_working_days(row.since_on, n),
-                        Due::FirstDay => row.starts_on.unwrap_or(row.since_on),
-                        Due::LastDay => row.ends_on.unwrap_or(row.since_on),
-                    };
-                    late.push(OverdueWork {
-                        kind,
-                        id: row.id,
+                let (rows, total) = past_limit(c, limit, today, department, window).await?;
+                if total.has_more {
+                    listed.beyond.push(Beyond {
+                        kind: kind_of(limit.kind),
                         status: limit.status,
-                        department_id: row.department_id,
-                        department: row.department,
-                        about: row.about,
-                        since: row.since,
-                        due_on,
-                        working_days_late: working_days_late(due_on, today),
                         acts: limit.acts,
                         action: limit.action,
+                        shown: rows.len() as i64,
+                        total: total.count,
+                        exact: total.exact,
                     });
                 }
+                listed
+                    .work
+                    .extend(rows.into_iter().map(|row| work(limit, row, today)));
             }
-            Ok::<_, crate::db::Error>(late)
+            Ok::<_, crate::db::Error>(listed)
         })
         .await?;
-    late.sort_by(|a, b| {
+    listed.work.sort_by(|a, b| {
         (b.working_days_late, a.due_on, a.id).cmp(&(a.working_days_late, b.due_on, b.id))
     });
-    Ok(late)
+    Ok(listed)
+}
+
+/// The limit of `kind` (loan, transfer, …) in `status`, and the work past it that `actor`
+/// may see, most late first, a page at a time.
+pub async fn overdue_of(
+    app: &App,
+    actor: &Actor,
+    kind: &str,
+    status: &str,
+    paging: Paging,
+) -> Result<(Limit, Page<OverdueWork>)> {
+    let department = department_filter(actor, Op::ListOverdueWork);
+    let limit = app
+        .config
+        .deadlines
+        .all()
+        .iter()
+        .find(|l| l.kind == kind && l.status == status)
+        .copied()
+        .ok_or_else(|| Error::NotFound(format!("time limit {kind:?} {status:?}")))?;
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ListOverdueWork, async |c| {
+            // The depot's own paperwork is no department's business.
+            if department.is_some() && limit.kind == "disposal" {
+                return Ok((Vec::new(), crate::db::Total::default()));
+            }
+            let today = notices::today(c).await?;
+            let (rows, total) = past_limit(c, &limit, today, department, window).await?;
+            let work = rows.into_iter().map(|row| work(&limit, row, today));
+            Ok::<_, crate::db::Error>((work.collect(), total))
+        })
+        .await?;
+    Ok((limit, Page::new(window, found)))
+}
+
+/// A page of the paperwork past `limit` as of `today`, the most late first.
+async fn past_limit(
+    c: &mut sqlx::PgConnection,
+    limit: &Limit,
+    today: NaiveDate,
+    department: Option<i64>,
+    window: crate::db::Window,
+) -> crate::db::Result<(Vec<Waiting>, crate::db::Total)> {
+    let past = match limit.due {
+        Due::WorkingDays(n) => Past::EnteredBy(overdue_if_arrived_by(today, n)),
+        Due::FirstDay => Past::FirstDay,
+        Due::LastDay => Past::LastDay,
+    };
+    let kind = kind_of(limit.kind);
+    deadlines::past(c, kind, limit.status, past, department, window).await
+}
+
+/// What a row past `limit` is as overdue work, as of `today`.
+fn work(limit: &Limit, row: Waiting, today: NaiveDate) -> OverdueWork {
+    let due_on = match limit.due {
+        Due::WorkingDays(n) => add_working_days(row.since_on, n),
+        Due::FirstDay => row.starts_on.unwrap_or(row.since_on),
+        Due::LastDay => row.ends_on.unwrap_or(row.since_on),
+    };
+    OverdueWork {
+        kind: kind_of(limit.kind),
+        id: row.id,
+        status: limit.status,
+        department_id: row.department_id,
+        department: row.department,
+        about: row.about,
+        since: row.since,
+        due_on,
+        working_days_late: working_days_late(due_on, today),
+        acts: limit.acts,
+        action: limit.action,
+    }
 }

@@ -54,6 +54,21 @@ pub async fn desk(
     Ok(Page::new(window, found))
 }
 
+/// Every intake the desk lists with `status` (none: any), newest first, in batches as they
+/// come: the desk's export.
+pub async fn desk_export(
+    app: &App,
+    actor: &Actor,
+    status: Option<IntakeStatus>,
+) -> Result<super::Rows<Intake>> {
+    let filter = intakes::Filter {
+        source_department_id: None,
+        status,
+    };
+    app.rows(actor, Op::IntakeDesk, filter, intakes::filtered_rows)
+        .await
+}
+
 /// Open an intake: register every item and commission its tag, all or nothing.
 pub async fn open(app: &App, actor: &Actor, new: NewIntake) -> Result<Intake> {
     let ctx = Context::by(actor.id);

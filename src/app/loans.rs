@@ -370,12 +370,20 @@ pub async fn inspect_returns(
     .await
 }
 
-/// What came back through the gates and waits for inspection, longest back first.
-pub async fn uninspected(app: &App, actor: &Actor) -> Result<Vec<reports::Uninspected>> {
-    app.read(actor, Op::ReturnsDesk, async |c| {
-        reports::uninspected(c).await
-    })
-    .await
+/// What came back through the gates and waits for inspection, longest back first, a page
+/// at a time.
+pub async fn uninspected(
+    app: &App,
+    actor: &Actor,
+    paging: Paging,
+) -> Result<Page<reports::Uninspected>> {
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ReturnsDesk, async |c| {
+            reports::uninspected(c, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
 }
 
 /// What approving a requested loan would reserve, for the admin to adjust: the automatic
@@ -448,10 +456,25 @@ pub async fn approval_queue(
     .await
 }
 
-/// What to pick for approved loans.
-pub async fn pick_list(app: &App, actor: &Actor) -> Result<Vec<reports::Pick>> {
-    app.read(actor, Op::PickList, async |c| reports::picks(c).await)
-        .await
+/// What to pick for approved loans, a page of loans at a time (soonest starting first),
+/// each loan with all its picks.
+pub async fn pick_list(
+    app: &App,
+    actor: &Actor,
+    paging: Paging,
+) -> Result<Page<reports::PickLoan>> {
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::PickList, async |c| {
+            reports::picks(c, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
+}
+
+/// Everything the pick list holds, in its order, in batches as they come: its export.
+pub async fn pick_export(app: &App, actor: &Actor) -> Result<Rows<reports::Pick>> {
+    app.rows(actor, Op::PickList, (), reports::pick_rows).await
 }
 
 /// The loans out, to take back: soonest due first (the most overdue at the head), a page

@@ -20,8 +20,10 @@ use super::{App, Error, Op, Page, Paging, Result, Visibility};
 use crate::auth::Actor;
 use crate::db::alerts::{self, Alert, AlertKind, Decision};
 use crate::db::events::{self, Context};
-use crate::db::readers::{self, Gate, NewGate, NewReader, Passage, Reader, ReaderChange, HANDHELD};
-use crate::db::{self, assets, instances, places, Window};
+use crate::db::readers::{
+    self, Gate, NewGate, NewReader, Passage, PassageCursor, Reader, ReaderChange, HANDHELD,
+};
+use crate::db::{self, assets, instances, places};
 use crate::domain::bounds::Text;
 use crate::engine::Direction;
 use crate::ingest::persist::{self, Plan};
@@ -526,43 +528,67 @@ fn moved_on(
     )
 }
 
-/// The keeper's gate page: the gates, the one watched, its latest passages, the uncertain
-/// passages waiting for a keeper's word (with each asset's name), and the other open alerts.
+/// Passages on one page of the gate view.
+pub const PASSAGES_PER_PAGE: i64 = 50;
+
+/// Which page of each of the gate view's lists: each pages on its own.
+#[derive(Debug, Clone, Default)]
+pub struct GatePaging {
+    pub passages: PassageCursor,
+    pub uncertain: Paging,
+    pub alerts: Paging,
+}
+
+/// A page of passages, newest first, and the cursors to the pages either side.
+#[derive(Debug, Default)]
+pub struct Passages {
+    pub items: Vec<Passage>,
+    /// Page on before this passage's key for older ones, when there are.
+    pub older: Option<String>,
+    /// Page on after this passage's key for newer ones, when this is not the newest page.
+    pub newer: Option<String>,
+    /// Whether this is the newest page (new passages arrive at its top).
+    pub newest: bool,
+}
+
+/// The keeper's gate page: the gates, the one watched, a page of its passages, a page of the
+/// uncertain passages waiting for a keeper's word (with each asset's name), and a page of the
+/// other open alerts, each as far as it goes and paged on its own.
 pub struct GateView {
     pub gates: Vec<Gate>,
     pub gate: Option<i64>,
-    pub passages: Vec<Passage>,
-    pub uncertain: Vec<(Alert, String)>,
-    pub alerts: Vec<Alert>,
+    pub passages: Passages,
+    pub uncertain: Page<(Alert, String)>,
+    pub alerts: Page<Alert>,
     /// The watched gate's health: its walk tests (running and latest).
     pub health: Option<super::walks::Health>,
 }
 
-/// The gate view of `gate`, or of the only gate when there is one, or of all.
-pub async fn gate_view(app: &App, actor: &Actor, gate: Option<i64>) -> Result<GateView> {
+/// The gate view of `gate`, or of the only gate when there is one, or of all; each list
+/// at the page `paging` asks for.
+pub async fn gate_view(
+    app: &App,
+    actor: &Actor,
+    gate: Option<i64>,
+    paging: GatePaging,
+) -> Result<GateView> {
+    let (asked_window, alerts_window) = (paging.uncertain.window(), paging.alerts.window());
     app.read(actor, Op::GateView, async |c| {
         let gates = readers::gates(c).await?;
         let gate = gate.or_else(|| (gates.len() == 1).then(|| gates[0].id));
-        let passages = readers::passages(c, gate, 50).await?;
-        let (asked, alerts): (Vec<Alert>, Vec<Alert>) = alerts::list(c, true, Window::first(100))
-            .await?
-            .0
-            .into_iter()
-            .filter(|a| gate.is_none() || a.gate_id == gate)
-            .partition(|a| a.kind == AlertKind::UncertainPassage);
-        let ids: Vec<i64> = asked.iter().filter_map(|a| a.asset_id).collect();
+        let passages = passage_page(c, gate, paging.passages).await?;
+        let asked = alerts::open_at(c, gate, true, asked_window).await?;
+        let alerts = alerts::open_at(c, gate, false, alerts_window).await?;
+        let ids: Vec<i64> = asked.0.iter().filter_map(|a| a.asset_id).collect();
         let names = assets::by_ids(c, &ids).await?;
-        let uncertain = asked
-            .into_iter()
-            .map(|a| {
-                let name = names
-                    .iter()
-                    .find(|n| Some(n.id) == a.asset_id)
-                    .map(|n| n.name.clone())
-                    .unwrap_or_default();
-                (a, name)
-            })
-            .collect();
+        let uncertain = Page::new(asked_window, asked).map(|a| {
+            let name = names
+                .iter()
+                .find(|n| Some(n.id) == a.asset_id)
+                .map(|n| n.name.clone())
+                .unwrap_or_default();
+            (a, name)
+        });
         let health = match gate {
             Some(g) => Some(super::walks::health(app, c, g).await?),
             None => None,
@@ -572,11 +598,49 @@ pub async fn gate_view(app: &App, actor: &Actor, gate: Option<i64>) -> Result<Ga
             gate,
             passages,
             uncertain,
-            alerts,
+            alerts: Page::new(alerts_window, alerts),
             health,
         })
     })
     .await
+}
+
+/// The page of passages at `cursor`; paged back up to the newest, the newest page whole.
+async fn passage_page(
+    c: &mut PgConnection,
+    gate: Option<i64>,
+    cursor: PassageCursor,
+) -> db::Result<Passages> {
+    let n = PASSAGES_PER_PAGE;
+    let (mut items, mut more) = readers::passages(c, gate, &cursor, n).await?;
+    let mut cursor = cursor;
+    if matches!(cursor, PassageCursor::After(_)) && !more {
+        cursor = PassageCursor::Newest;
+        (items, more) = readers::passages(c, gate, &cursor, n).await?;
+    }
+    let first = items.first().map(|p| p.key.clone());
+    let last = items.last().map(|p| p.key.clone());
+    Ok(match cursor {
+        PassageCursor::Newest => Passages {
+            older: last.filter(|_| more),
+            newer: None,
+            newest: true,
+            items,
+        },
+        PassageCursor::Before(_) => Passages {
+            older: last.filter(|_| more),
+            newer: first,
+            newest: false,
+            items,
+        },
+        // Newer ones follow (`more`), and older ones: at least the cursor's.
+        PassageCursor::After(_) => Passages {
+            older: last,
+            newer: first,
+            newest: false,
+            items,
+        },
+    })
 }
 
 /// A live feed: the events a person may follow, as they happen.

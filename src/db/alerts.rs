@@ -127,6 +127,27 @@ pub async fn list(
     .await
 }
 
+/// The open alerts at one gate (or at all), newest first: the uncertain passages waiting for
+/// a keeper's word when `asked`, else the others. One page of them, and how many in all.
+/// The gate is filtered here, so a page holds a full page of the gate's own.
+pub async fn open_at(
+    conn: &mut PgConnection,
+    gate: Option<i64>,
+    asked: bool,
+    window: super::Window,
+) -> Result<(Vec<Alert>, super::Total)> {
+    super::page(
+        conn,
+        "select * from alerts",
+        "where acknowledged_at is null and ($1::bigint is null or gate_id = $1)
+           and (kind = 'uncertain_passage') = $2",
+        "id desc",
+        args![gate, asked],
+        window,
+    )
+    .await
+}
+
 /// Lock an alert for a decision about it.
 pub async fn lock(conn: &mut PgConnection, id: i64) -> Result<Alert> {
     sqlx::query_as("select * from alerts where id = $1 for update")

@@ -30,6 +30,18 @@ pub enum SourceClass {
     OtherIdle,
 }
 
+impl SourceClass {
+    /// Its code, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceClass::EventPurchase => "event_purchase",
+            SourceClass::AbolishedBody => "abolished_body",
+            SourceClass::InstitutionalReform => "institutional_reform",
+            SourceClass::OtherIdle => "other_idle",
+        }
+    }
+}
+
 /// How the asset was acquired (取得方式), as its finance card says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, ToSchema)]
 #[sqlx(type_name = "acquisition_method", rename_all = "snake_case")]

@@ -2,8 +2,8 @@
 //!
 //! An order's `updated_at` is the moment it entered its status: status changes are the only
 //! changes made to an order's row once it is requested. Each query reads one status of one
-//! kind, oldest first, through `(status, updated_at)` or the loans' date indexes, at most
-//! `limit` rows.
+//! kind, oldest first, through `(status, updated_at)` or the loans' date indexes, a page of
+//! rows at a time.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
@@ -95,15 +95,16 @@ pub enum Past {
 }
 
 /// Paperwork of `kind` in `status` that is past its limit as `past` says, of one department
-/// or all, oldest first, at most `limit`.
+/// or all, oldest first: one page of it, and how many in all (counted up to
+/// [`super::COUNT_CAP`]).
 pub async fn past(
     conn: &mut PgConnection,
     kind: OrderKind,
     status: &str,
     past: Past,
     department: Option<i64>,
-    limit: i64,
-) -> Result<Vec<Waiting>> {
+    window: super::Window,
+) -> Result<(Vec<Waiting>, super::Total)> {
     let (table, status_type, department_column, about, dates) = table(kind);
     let (condition, order) = match (past, kind) {
         (Past::EnteredBy(_), _) => (
@@ -119,24 +120,27 @@ pub async fn past(
             )))
         }
     };
-    let sql = format!(
+    let select = format!(
         "select id, {department_column} as department_id,
             (select d.name from departments d where d.id = {department_column}) as department,
             {about} as about, updated_at as since, depot_date(updated_at) as since_on, {dates}
-         from {table}
-         where status = $1::text::{status_type} and {condition}
-           and ($2::bigint is null or {department_column} = $2)
-         order by {order} limit $4"
+         from {table}"
+    );
+    let filter = format!(
+        "where status = $1::text::{status_type} and {condition}
+           and ($2::bigint is null or {department_column} = $2)"
     );
     let cutoff = match past {
         Past::EnteredBy(day) => Some(day),
         _ => None,
     };
-    Ok(sqlx::query_as(&sql)
-        .bind(status)
-        .bind(department)
-        .bind(cutoff)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?)
+    super::page(
+        conn,
+        &select,
+        &filter,
+        order,
+        args![status, department, cutoff],
+        window,
+    )
+    .await
 }

@@ -94,3 +94,25 @@ pub async fn list(conn: &mut PgConnection, department: Option<i64>) -> Result<Ve
     .fetch_all(conn)
     .await?)
 }
+
+/// A page of the open offers, oldest first; `department`: only that department's.
+pub async fn list_page(
+    conn: &mut PgConnection,
+    department: Option<i64>,
+    window: super::Window,
+) -> Result<(Vec<HandIn>, super::Total)> {
+    super::page(
+        conn,
+        "select h.asset_id, a.name, a.epc, c.name as category, h.department_id, d.name as department,
+                h.offered_by, h.offered_at, h.reason
+         from hand_ins h
+         join assets a on a.id = h.asset_id
+         join categories c on c.id = a.category_id
+         join departments d on d.id = h.department_id",
+        "where $1::bigint is null or h.department_id = $1",
+        "h.offered_at, h.asset_id",
+        args![department],
+        window,
+    )
+    .await
+}

@@ -202,10 +202,26 @@ pub async fn list(
     f: &Filter,
     window: Window,
 ) -> Result<(Vec<Intake>, super::Total)> {
-    const WHERE: &str =
-        "where ($1::bigint is null or i.source_department_id = $1) and ($2::intake_status is null or i.status = $2)";
     let args = args![f.source_department_id, f.status];
-    page(conn, SELECT, WHERE, "i.id desc", args, window).await
+    page(conn, SELECT, LIST_WHERE, "i.id desc", args, window).await
+}
+
+/// What [`list`] and [`filtered_rows`] hold.
+const LIST_WHERE: &str =
+    "where ($1::bigint is null or i.source_department_id = $1) and ($2::intake_status is null or i.status = $2)";
+
+/// Every intake [`list`] would list, newest first (without assets), as they come (for the
+/// export).
+pub fn filtered_rows(conn: &mut PgConnection, f: Filter) -> super::Rows<'_, Intake> {
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("{SELECT} {LIST_WHERE} order by i.id desc"));
+    let mut args = sqlx::postgres::PgArguments::default();
+    let added = sqlx::Arguments::add(&mut args, f.source_department_id)
+        .and_then(|()| sqlx::Arguments::add(&mut args, f.status));
+    if let Err(e) = added {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
 }
 
 async fn set_status(

@@ -283,15 +283,46 @@ pub struct Passage {
     pub outcome: String,
 }
 
-/// The latest passages at a gate (or all gates), newest first, each with the order its
-/// lifecycle event names (`events.fact_key`; an issue or a return before a keeper's decision)
-/// and what the depot did about it.
+/// Where a page of passages starts: the newest, or either side of a passage (its fact key),
+/// in the list's order (crossing time, then key, newest first).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PassageCursor {
+    #[default]
+    Newest,
+    /// The passages older than this one.
+    Before(String),
+    /// The passages newer than this one.
+    After(String),
+}
+
+/// Passages at a gate (or all gates), newest first, at most `limit` from `cursor` on, each
+/// with the order its lifecycle event names (`events.fact_key`; an issue or a return before a
+/// keeper's decision) and what the depot did about it; and whether more lie beyond them
+/// in the direction the cursor pages (older, or for [`PassageCursor::After`] newer).
+///
+/// Paged by keyset on (crossing time, key): a page stays where it was while passages
+/// arrive, and a deep page costs what the first does.
 pub async fn passages(
     conn: &mut PgConnection,
     gate: Option<i64>,
+    cursor: &PassageCursor,
     limit: i64,
-) -> Result<Vec<Passage>> {
-    Ok(sqlx::query_as(
+) -> Result<(Vec<Passage>, bool)> {
+    const CURSOR_AT: &str = "(select c.at from facts c where c.key = $2)";
+    let (key, seek, order) = match cursor {
+        PassageCursor::Newest => (None, String::from("$2::text is null"), "desc"),
+        PassageCursor::Before(key) => (
+            Some(key),
+            format!("f.at <= {CURSOR_AT} and (f.at, f.key) < ({CURSOR_AT}, $2::text)"),
+            "desc",
+        ),
+        PassageCursor::After(key) => (
+            Some(key),
+            format!("f.at >= {CURSOR_AT} and (f.at, f.key) > ({CURSOR_AT}, $2::text)"),
+            "asc",
+        ),
+    };
+    let sql = format!(
         "select f.key, f.epc, f.asset_id, a.name as asset, g.name as gate, f.direction, f.at,
                 e.order_kind::text as order_kind, e.order_id,
                 case when e.action = 'issue' then 'issued' when e.action = 'return' then 'returned'
@@ -305,13 +336,21 @@ pub async fn passages(
          left join lateral (select order_kind, order_id, action from events ev where ev.fact_key = f.key
                             order by ev.action in ('issue', 'return') desc, ev.id limit 1) e on true
          left join alerts u on u.fact_key = f.key and u.kind = 'uncertain_passage'
-         where f.kind = 'passed' and ($1::bigint is null or f.gate_id = $1)
-         order by f.at desc, f.key desc limit $2",
-    )
-    .bind(gate)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+         where f.kind = 'passed' and ($1::bigint is null or f.gate_id = $1) and {seek}
+         order by f.at {order}, f.key {order} limit $3"
+    );
+    let mut rows: Vec<Passage> = sqlx::query_as(&sql)
+        .bind(gate)
+        .bind(key)
+        .bind(limit + 1)
+        .fetch_all(conn)
+        .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit.max(0) as usize);
+    if matches!(cursor, PassageCursor::After(_)) {
+        rows.reverse();
+    }
+    Ok((rows, more))
 }
 
 /// Serialize changes of the reader configuration: each is checked against the whole site as

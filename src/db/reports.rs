@@ -21,32 +21,91 @@ pub struct Pick {
     pub place: String,
 }
 
-/// The most a pick list shows at once: the loans starting soonest come first.
-pub const PICKS_MAX: i64 = 500;
+/// What makes a reservation of loan `l` one to pick now (`r` the reservation, `a` its asset):
+/// not yet issued nor released, its asset reserved, and not booked ahead by a reservation
+/// that starts sooner (an asset booked ahead is picked for its soonest booking only, and not
+/// while it is out on an earlier loan, or in repair, lost).
+const PICKABLE: &str = "r.order_kind = 'loan' and r.order_id = l.id and r.issued_at is null and r.released_at is null
+         and a.id = r.asset_id and a.state = 'reserved'
+         and not exists (select 1 from reservations e where e.asset_id = r.asset_id and e.id <> r.id
+                         and e.issued_at is null and e.released_at is null and lower(e.period) < lower(r.period))";
 
-/// What still waits to be issued on approved or partially issued loans and can be picked
-/// now, by start date and then by place, so a keeper walks each aisle once: at most
-/// [`PICKS_MAX`], of the [`PICKS_MAX`] loans starting soonest (read in the order of
-/// `loans_waiting_idx`). An asset booked ahead is picked for its soonest booking only, and
-/// not while it is out on an earlier loan (or in repair, lost).
-pub async fn picks(conn: &mut PgConnection) -> Result<Vec<Pick>> {
-    Ok(sqlx::query_as(
-        "select l.id as loan_id, d.name as department, l.starts_on, a.id as asset_id, a.name, a.epc,
+/// The picks' columns and tables; `l` the loans picked for.
+const PICK_SELECT: &str =
+    "select l.id as loan_id, d.name as department, l.starts_on, a.id as asset_id, a.name, a.epc,
                 coalesce(w.name || ' · ' || z.name, '') as place
-         from (select id, department_id, starts_on from loans where status in ('approved', 'partially_issued')
-               order by starts_on, id limit $1) l
+         from loans l
          join departments d on d.id = l.department_id
-         join reservations r on r.order_kind = 'loan' and r.order_id = l.id and r.issued_at is null and r.released_at is null
-         join assets a on a.id = r.asset_id and a.state = 'reserved'
-         left join zones z on z.id = a.zone_id left join warehouses w on w.id = z.warehouse_id
-         where not exists (select 1 from reservations e where e.asset_id = r.asset_id and e.id <> r.id
-                           and e.issued_at is null and e.released_at is null and lower(e.period) < lower(r.period))
-         order by l.starts_on, l.id, w.code nulls last, z.code nulls last, a.id
-         limit $1",
+         join reservations r on r.order_kind = 'loan' and r.order_id = l.id
+         join assets a on a.id = r.asset_id
+         left join zones z on z.id = a.zone_id left join warehouses w on w.id = z.warehouse_id";
+
+/// A pick list's order: by start date, then by place, so a keeper walks each aisle once.
+const PICK_ORDER: &str = "order by l.starts_on, l.id, w.code nulls last, z.code nulls last, a.id";
+
+/// A loan on the pick list and what to fetch for it, in the order of [`picks`].
+#[derive(Debug, Clone, Serialize)]
+pub struct PickLoan {
+    pub loan_id: i64,
+    pub department: String,
+    pub starts_on: NaiveDate,
+    pub picks: Vec<Pick>,
+}
+
+/// A page of the loans (approved or partially issued) with something to pick now, starting
+/// soonest first (read in the order of `loans_waiting_idx`), each with all its picks by
+/// place: a page is whole loans, never a loan cut in two.
+pub async fn picks(
+    conn: &mut PgConnection,
+    window: super::Window,
+) -> Result<(Vec<PickLoan>, super::Total)> {
+    static FILTER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "where l.status in ('approved', 'partially_issued')
+               and exists (select 1 from reservations r, assets a where {PICKABLE})"
+        )
+    });
+    static ROWS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("{PICK_SELECT} where l.id = any($1) and {PICKABLE} {PICK_ORDER}")
+    });
+    let (loans, total): (Vec<(i64,)>, _) = super::page(
+        &mut *conn,
+        "select l.id from loans l",
+        FILTER.as_str(),
+        "l.starts_on, l.id",
+        args![],
+        window,
     )
-    .bind(PICKS_MAX)
-    .fetch_all(conn)
-    .await?)
+    .await?;
+    let ids: Vec<i64> = loans.into_iter().map(|(id,)| id).collect();
+    let rows: Vec<Pick> = sqlx::query_as(ROWS.as_str())
+        .bind(&ids)
+        .fetch_all(conn)
+        .await?;
+    let mut found: Vec<PickLoan> = Vec::with_capacity(ids.len());
+    for pick in rows {
+        match found.last_mut() {
+            Some(last) if last.loan_id == pick.loan_id => last.picks.push(pick),
+            _ => found.push(PickLoan {
+                loan_id: pick.loan_id,
+                department: pick.department.clone(),
+                starts_on: pick.starts_on,
+                picks: vec![pick],
+            }),
+        }
+    }
+    Ok((found, total))
+}
+
+/// Everything there is to pick now, in the order of the pick list, as it comes (the
+/// export).
+pub fn pick_rows(conn: &mut PgConnection, (): ()) -> super::Rows<'_, Pick> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{PICK_SELECT} where l.status in ('approved', 'partially_issued') and {PICKABLE} {PICK_ORDER}"
+        )
+    });
+    super::rows(conn, SQL.as_str(), sqlx::postgres::PgArguments::default())
 }
 
 /// An asset that came back through a gate on a loan and waits for the keeper's inspection.
@@ -60,27 +119,27 @@ pub struct Uninspected {
     pub returned_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The most the returns desk shows to inspect at once: those back longest first.
-pub const UNINSPECTED_MAX: i64 = 500;
-
-/// What came back through the gates and waits for inspection, longest back first, at most
-/// [`UNINSPECTED_MAX`] (read through `reservations_uninspected_idx`).
-pub async fn uninspected(conn: &mut PgConnection) -> Result<Vec<Uninspected>> {
-    Ok(sqlx::query_as(
-        // Names are looked up per row (at most the limit's), so no plan hashes every asset.
+/// A page of what came back through the gates and waits for inspection, longest back
+/// first (read through `reservations_uninspected_idx`).
+pub async fn uninspected(
+    conn: &mut PgConnection,
+    window: super::Window,
+) -> Result<(Vec<Uninspected>, super::Total)> {
+    super::page(
+        conn,
+        // Names are looked up per row (at most a page's), so no plan hashes every asset.
         "select r.order_id as loan_id,
                 (select d.name from loans l join departments d on d.id = l.department_id
                  where l.id = r.order_id) as department,
                 r.asset_id, (select a.name from assets a where a.id = r.asset_id) as name,
                 (select a.epc from assets a where a.id = r.asset_id) as epc, r.returned_at
-         from (select order_id, asset_id, returned_at from reservations
-               where order_kind = 'loan' and returned_at is not null and condition is null
-               order by returned_at, asset_id limit $1) r
-         order by r.returned_at, r.order_id, r.asset_id",
+         from reservations r",
+        "where r.order_kind = 'loan' and r.returned_at is not null and r.condition is null",
+        "r.returned_at, r.asset_id, r.order_id",
+        args![],
+        window,
     )
-    .bind(UNINSPECTED_MAX)
-    .fetch_all(conn)
-    .await?)
+    .await
 }
 
 /// A count of assets under a label (a state, or a category and state).

@@ -169,16 +169,32 @@ async fn transfer_action(
         "/" => "/admin/transfers".to_owned(),
         path => path.to_owned(),
     };
+    // Asked first: (operation, title, text, whether a reason is asked: the log says why).
     let asked = match action.as_str() {
-        "issue" => Some((Op::IssueTransfer, "hand_over_transfer", "hand_over_text")),
+        "issue" => Some((
+            Op::IssueTransfer,
+            "hand_over_transfer",
+            "hand_over_text",
+            false,
+        )),
         "approve" => Some((
             Op::ApproveTransfer,
             "approve_transfer",
             "approve_transfer_text",
+            false,
+        )),
+        "reject" => Some((
+            Op::RejectTransfer,
+            "reject_transfer",
+            "reject_transfer_text",
+            true,
         )),
         _ => None,
     };
-    if let Some((op, title, text)) = asked.filter(|_| !super::confirmed(&form)) {
+    let unanswered = |reason_asked: bool| {
+        !super::confirmed(&form) || (reason_asked && field(&form, "reason").trim().is_empty())
+    };
+    if let Some((op, title, text, reason_asked)) = asked.filter(|a| unanswered(a.3)) {
         return super::confirm(
             &v,
             &form,
@@ -187,7 +203,7 @@ async fn transfer_action(
                 title: &format!("{} {id}?", v.lang.t(title)),
                 message: v.lang.t(text).to_owned(),
                 action: format!("/admin/transfers/{id}/{action}"),
-                reason_asked: false,
+                reason_asked,
                 back,
             },
         );
@@ -339,15 +355,20 @@ async fn disposal_action(
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let needs_reason = action == "scrap";
-    if matches!(action.as_str(), "approve" | "scrap" | "remit")
-        && (!super::confirmed(&form) || (needs_reason && field(&form, "reason").is_empty()))
+    let needs_reason = matches!(action.as_str(), "scrap" | "reject");
+    if matches!(action.as_str(), "approve" | "reject" | "scrap" | "remit")
+        && (!super::confirmed(&form) || (needs_reason && field(&form, "reason").trim().is_empty()))
     {
         let (title, message, op) = match action.as_str() {
             "approve" => (
                 "approve_disposal",
                 "approve_disposal_text",
                 Op::ApproveDisposal,
+            ),
+            "reject" => (
+                "reject_disposal",
+                "reject_disposal_text",
+                Op::RejectDisposal,
             ),
             "remit" => ("remit_disposal", "remit_disposal_text", Op::RemitDisposal),
             _ => ("scrap_disposal", "scrap_disposal_text", Op::ScrapDisposal),

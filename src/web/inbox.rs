@@ -9,10 +9,11 @@ use axum::Router;
 use serde::Deserialize;
 
 use super::{field, named, render, Chrome, Fields, PageResult, Posted, Viewer};
-use crate::app::deadlines::{self, OverdueWork};
+use crate::app::deadlines::{self, Beyond, OverdueWork};
 use crate::app::notices::{self, InboxFilter, Notification};
 use crate::app::people::{self, UserChange};
 use crate::app::{App, Paging};
+use crate::db::events::OrderKind;
 use crate::domain::bounds::Email;
 use crate::domain::deadlines::Acts;
 use crate::web::Lang;
@@ -20,6 +21,7 @@ use crate::web::Lang;
 pub fn router() -> Router<App> {
     Router::new()
         .route("/inbox", get(inbox))
+        .route("/inbox/overdue", get(overdue_of))
         .route("/inbox/read", post(read_all))
         .route("/inbox/{id}/read", post(read_one))
         .route("/inbox/email", post(set_email))
@@ -33,6 +35,8 @@ struct InboxPage {
     /// The id to page on for older ones, when there are.
     older: Option<i64>,
     overdue: Vec<OverdueWork>,
+    /// The limits past which there is more work than the list holds, and how much.
+    beyond: Vec<Beyond>,
     /// Whether the overdue work is everyone's, not only the viewer's to act on.
     all: bool,
     email: String,
@@ -62,6 +66,45 @@ impl InboxPage {
         self.c.time(&n.created_at)
     }
 
+    /// What the work past a limit is, in the page's language: "Loan · Return".
+    fn beyond_what(&self, b: &Beyond) -> String {
+        format!(
+            "{} · {}",
+            self.c.t(b.kind.as_str()),
+            self.c.t(&format!("due_{}", b.action))
+        )
+    }
+
+    /// That the list holds only the most late past `b`'s limit, of how many.
+    fn beyond_text(&self, b: &Beyond) -> String {
+        let total = match b.exact {
+            true => b.total.to_string(),
+            false => format!("{} {}", self.c.t("at_least"), b.total),
+        };
+        self.c
+            .t("overdue_beyond")
+            .replace("{what}", &self.beyond_what(b))
+            .replace("{shown}", &b.shown.to_string())
+            .replace("{total}", &total)
+    }
+
+    /// All the work past `b`'s limit, a page at a time.
+    fn beyond_href(&self, b: &Beyond) -> String {
+        overdue_href(b.kind, b.status)
+    }
+
+    fn beyond_id(&self, b: &Beyond) -> String {
+        format!("overdue-beyond-{}-{}", b.kind.as_str(), b.status)
+    }
+}
+
+/// The address of all the work past the limit of `kind` in `status`.
+fn overdue_href(kind: OrderKind, status: &str) -> String {
+    format!("/inbox/overdue?kind={}&status={status}", kind.as_str())
+}
+
+/// What the pages that list overdue work (`_overdue.html`) say of each row.
+trait OverdueRows {
     fn acts(&self, w: &OverdueWork) -> &'static str {
         match w.acts {
             Acts::Admin => "admin",
@@ -80,7 +123,6 @@ impl InboxPage {
     }
 
     fn link(&self, w: &OverdueWork) -> String {
-        use crate::db::events::OrderKind;
         match w.kind {
             OrderKind::Loan => format!("/orders/{}", w.id),
             OrderKind::Disposal => format!("/disposals/{}", w.id),
@@ -90,6 +132,56 @@ impl InboxPage {
             OrderKind::Rental => "/rentals".into(),
         }
     }
+}
+
+impl OverdueRows for InboxPage {}
+impl OverdueRows for OverduePage {}
+
+/// All the work past one time limit, a page at a time: what the inbox leads to when it
+/// holds only the most late of it.
+#[derive(askama::Template)]
+#[template(path = "overdue.html")]
+struct OverduePage {
+    c: Chrome,
+    /// What is past its limit: "Loan · Return".
+    what: String,
+    overdue: Vec<OverdueWork>,
+    pager: super::Pager,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct OverdueQuery {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: String,
+}
+
+async fn overdue_of(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<OverdueQuery>,
+) -> PageResult {
+    let paging = super::list_paging(&q.page)?;
+    let (limit, found) = deadlines::overdue_of(&app, &v.actor, &q.kind, &q.status, paging).await?;
+    let c = v.chrome("inbox");
+    let what = format!(
+        "{} · {}",
+        c.t(limit.kind),
+        c.t(&format!("due_{}", limit.action))
+    );
+    render(OverduePage {
+        pager: super::Pager::of(
+            "/inbox/overdue",
+            &[("kind", limit.kind), ("status", limit.status)],
+            &found,
+        ),
+        overdue: found.items,
+        what,
+        c,
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -116,13 +208,14 @@ async fn inbox(v: Viewer, State(app): State<App>, Query(q): Query<InboxQuery>) -
     } else {
         deadlines::acts_of(&v.actor)
     };
-    let overdue = deadlines::overdue(&app, &v.actor, acts).await?;
+    let overdue = deadlines::overdue_listed(&app, &v.actor, acts).await?;
     let me = people::get_user(&app, &v.actor, v.actor.id).await?;
     render(InboxPage {
         c: v.chrome("inbox"),
         notifications: page.items,
         older,
-        overdue,
+        overdue: overdue.work,
+        beyond: overdue.beyond,
         all: q.all || acts.is_none(),
         email: me.email.unwrap_or_default(),
         mail_on: app.mailer.is_some(),

@@ -20,16 +20,18 @@ use crate::db::assets::{NewAsset, SourceClass};
 use crate::db::hand_ins::HandIn;
 use crate::db::intakes::{Intake, NewIntake};
 use crate::db::loans::{Condition, Inspection, Loan};
-use crate::db::reports::{Pick, Uninspected};
+use crate::db::reports::{PickLoan, Uninspected};
 use crate::domain::bounds::Text;
 use crate::domain::lifecycle::orders::IntakeStatus;
 
 pub fn router() -> Router<App> {
     Router::new()
         .route("/keeper/picks", get(picks))
+        .route("/keeper/picks.csv", get(picks_csv))
         .route("/keeper/returns", get(returns))
         .route("/keeper/returns/inspect", post(inspect))
         .route("/keeper/intakes", get(intake_list).post(open_intake))
+        .route("/keeper/intakes.csv", get(intakes_csv))
         .route("/keeper/intakes/{id}", get(intake_detail))
         .route("/keeper/intakes/{id}/receive", post(receive))
         .route("/keeper/intakes/{id}/labels", get(label_sheet))
@@ -42,22 +44,38 @@ pub fn router() -> Router<App> {
 #[template(path = "picks.html")]
 struct PicksPage {
     c: Chrome,
-    picks: Vec<Pick>,
+    /// A page of loans, each with all its picks.
+    loans: Vec<PickLoan>,
+    pager: super::Pager,
 }
 
-impl PicksPage {
-    /// Whether this row starts a new loan in the list.
-    fn first_of_loan(&self, i: &usize) -> bool {
-        *i == 0 || self.picks[*i - 1].loan_id != self.picks[*i].loan_id
-    }
-}
-
-async fn picks(v: Viewer, State(app): State<App>) -> PageResult {
-    let picks = loans::pick_list(&app, &v.actor).await?;
+/// The pick list a page of loans at a time ([`PICK_LOANS`] a page), each loan whole.
+async fn picks(v: Viewer, State(app): State<App>, Query(q): Query<super::ListQuery>) -> PageResult {
+    let paging = app::Paging {
+        per_page: Some(PICK_LOANS),
+        ..super::list_paging(&q.page)?
+    };
+    let found = loans::pick_list(&app, &v.actor, paging).await?;
     render(PicksPage {
         c: v.chrome("picks"),
-        picks,
+        pager: super::Pager::of("/keeper/picks", &[], &found),
+        loans: found.items,
     })
+}
+
+/// How many loans a page of the pick list holds (with all their picks: a loan is never cut
+/// in two).
+const PICK_LOANS: i64 = 25;
+
+/// Everything to pick, by loan and place, as CSV.
+async fn picks_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = loans::pick_export(&app, &v.actor).await?;
+    let columns = super::reports::PICK_COLUMNS;
+    Ok(style.download(&v, "picks", columns, rows, super::reports::pick_cells))
 }
 
 #[derive(askama::Template)]
@@ -67,7 +85,10 @@ struct ReturnsPage {
     /// A page of the loans out, soonest due first.
     loans: Vec<Loan>,
     pager: super::Pager,
+    /// A page of what waits for inspection, longest back first, and its own pages
+    /// (`returned_page`).
     uninspected: Vec<Uninspected>,
+    returned_pager: super::Pager,
     /// The inspection, when it came back refused: why, and what was chosen and noted.
     refused: Refused,
 }
@@ -83,21 +104,51 @@ impl ReturnsPage {
     }
 }
 
-async fn returns(
-    v: Viewer,
-    State(app): State<App>,
-    Query(q): Query<super::ListQuery>,
-) -> PageResult {
-    returns_page(&app, &v, super::list_paging(&q.page)?, Refused::default()).await
+/// A list's page number to keep in the links of another list's pager on the same page:
+/// none for the first.
+fn kept(page: i64) -> String {
+    match page {
+        1 => String::new(),
+        p => p.to_string(),
+    }
 }
 
-async fn returns_page(app: &App, v: &Viewer, paging: app::Paging, refused: Refused) -> PageResult {
+/// The returns desk's query: the page of the loans out (`page`) and of what waits for
+/// inspection (`returned_page`), each paged on its own.
+#[derive(Debug, Default, serde::Deserialize)]
+struct ReturnsQuery {
+    #[serde(default)]
+    page: String,
+    #[serde(default)]
+    returned_page: String,
+}
+
+async fn returns(v: Viewer, State(app): State<App>, Query(q): Query<ReturnsQuery>) -> PageResult {
+    let (out, returned) = (
+        super::list_paging(&q.page)?,
+        super::list_paging(&q.returned_page)?,
+    );
+    returns_page(&app, &v, out, returned, Refused::default()).await
+}
+
+async fn returns_page(
+    app: &App,
+    v: &Viewer,
+    paging: app::Paging,
+    returned: app::Paging,
+    refused: Refused,
+) -> PageResult {
     let out = loans::out(app, &v.actor, paging).await?;
+    let uninspected = loans::uninspected(app, &v.actor, returned).await?;
+    let (out_page, returned_page) = (kept(out.page), kept(uninspected.page));
+    let path = "/keeper/returns";
     render(ReturnsPage {
         c: v.chrome("returns"),
-        pager: super::Pager::of("/keeper/returns", &[], &out),
+        pager: super::Pager::of(path, &[("returned_page", &returned_page)], &out),
         loans: out.items,
-        uninspected: loans::uninspected(app, &v.actor).await?,
+        returned_pager: super::Pager::of(path, &[("page", &out_page)], &uninspected)
+            .named("returned_page", "awaiting_inspection"),
+        uninspected: uninspected.items,
         refused,
     })
 }
@@ -105,18 +156,95 @@ async fn returns_page(app: &App, v: &Viewer, paging: app::Paging, refused: Refus
 /// The returns desk's inspection form: for each asset back through the gate,
 /// `condition-LOAN-ASSET` (fine, damaged, missing, or empty: not yet) and `note-LOAN-ASSET`.
 /// The "all fine" button (`all_fine=1`) records every asset left at "not yet" as fine, so
-/// twelve items back with one damaged take one choice and one click. A refusal shows the
-/// desk again with the reason and what was chosen.
+/// twelve items back with one damaged take one choice and one click. An asset marked
+/// damaged or missing opens a compensation case, which this page cannot undo: such a form is
+/// confirmed first. A refusal shows the desk again (at the page of the form,
+/// `returned_page`) with the reason and what was chosen.
 async fn inspect(State(app): State<App>, Posted { viewer: v, form }: Posted<Fields>) -> PageResult {
-    let outcome = inspection(&app, &v, &form).await;
-    let outcome = outcome.map(|()| super::done("/keeper/returns", "inspected"));
+    let outcome = match inspected(&form) {
+        Ok(items)
+            if !super::confirmed(&form)
+                && items.iter().any(|(_, i)| i.condition != Condition::Fine) =>
+        {
+            return ask_inspection(&app, &v, &form, &items).await;
+        }
+        Ok(items) => loans::inspect_returns(&app, &v.actor, items)
+            .await
+            .map(|_| super::done("/keeper/returns", "inspected"))
+            .map_err(PageError::from),
+        Err(e) => Err(e),
+    };
+    let returned =
+        super::list_paging(field(&form, "returned_page")).unwrap_or_else(|_| super::first_page());
     super::after_form(&v, "inspect", form, outcome, |refused| {
-        returns_page(&app, &v, super::first_page(), refused)
+        returns_page(&app, &v, super::first_page(), returned, refused)
     })
     .await
 }
 
-async fn inspection(app: &App, v: &Viewer, form: &Fields) -> Result<(), PageError> {
+/// The confirmation of an inspection that marks assets damaged or missing: how many of
+/// each, and which (by number and name).
+async fn ask_inspection(
+    app: &App,
+    v: &Viewer,
+    form: &Fields,
+    items: &[(i64, Inspection)],
+) -> PageResult {
+    /// The most assets named one by one; the rest are counted.
+    const NAMED: usize = 20;
+    let marked: Vec<&Inspection> = items
+        .iter()
+        .map(|(_, i)| i)
+        .filter(|i| i.condition != Condition::Fine)
+        .collect();
+    let count = |c: Condition| marked.iter().filter(|i| i.condition == c).count();
+    let (missing, damaged) = (count(Condition::Missing), count(Condition::Damaged));
+    let mut named = Vec::new();
+    for item in marked.iter().take(NAMED) {
+        let name = match assets::get(app, &v.actor, item.asset_id).await {
+            Ok(asset) => format!("{} · {}", asset.id, asset.name),
+            Err(_) => item.asset_id.to_string(),
+        };
+        let said = match item.condition {
+            Condition::Missing => v.lang.t("missing_item"),
+            _ => v.lang.t("damaged"),
+        };
+        named.push(format!("{name} ({said})"));
+    }
+    if marked.len() > NAMED {
+        named.push(
+            v.lang
+                .t("and_n_more")
+                .replace("{n}", &(marked.len() - NAMED).to_string()),
+        );
+    }
+    let message = v
+        .lang
+        .t("confirm_inspection_text")
+        .replace("{missing}", &missing.to_string())
+        .replace("{damaged}", &damaged.to_string())
+        .replace("{assets}", &named.join(v.lang.t("list_separator")));
+    super::confirm(
+        v,
+        form,
+        super::Ask {
+            op: app::Op::InspectLoan,
+            title: v.lang.t("confirm_inspection"),
+            message,
+            action: "/keeper/returns/inspect".into(),
+            reason_asked: false,
+            // Back to the page of the list the form was on.
+            back: match field(form, "returned_page") {
+                "" | "1" => "/keeper/returns".into(),
+                page => format!("/keeper/returns?returned_page={}", super::percent(page)),
+            },
+        },
+    )
+}
+
+/// The inspections a posted form records, by loan: each asset's chosen condition (those
+/// left at "not yet" fine when `all_fine`, else left out) and note.
+fn inspected(form: &Fields) -> Result<Vec<(i64, Inspection)>, PageError> {
     let all_fine = field(form, "all_fine") == "1";
     let mut items = Vec::new();
     for (name, value) in form {
@@ -149,8 +277,7 @@ async fn inspection(app: &App, v: &Viewer, form: &Fields) -> Result<(), PageErro
             },
         ));
     }
-    loans::inspect_returns(app, &v.actor, items).await?;
-    Ok(())
+    Ok(items)
 }
 
 #[derive(askama::Template)]
@@ -160,8 +287,10 @@ struct IntakesPage {
     intakes: Vec<Intake>,
     categories: Vec<(i64, String)>,
     departments: Vec<(i64, String)>,
-    /// Assets departments hand back, to take in, and the zones to put them.
+    /// A page of the assets departments hand back, to take in, its own pages
+    /// (`hand_ins_page`), and the zones to put them.
     hand_ins: Vec<HandIn>,
+    hand_ins_pager: super::Pager,
     zones: Vec<(i64, String)>,
     /// A refused intake: what was typed, shown again, and why (in the page's language).
     typed: Fields,
@@ -204,28 +333,64 @@ impl IntakesPage {
     }
 }
 
+/// The intake desk's query: the intakes' status (empty: any) and page, and the page of the
+/// hand-ins (`hand_ins_page`), each list paged on its own.
+#[derive(Debug, Default, serde::Deserialize)]
+struct IntakesQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: String,
+    #[serde(default)]
+    hand_ins_page: String,
+}
+
 async fn intake_list(
     v: Viewer,
     State(app): State<App>,
-    Query(q): Query<super::ListQuery>,
+    Query(q): Query<IntakesQuery>,
 ) -> PageResult {
     render(intakes_page(&app, &v, &q, Fields::default(), None).await?)
 }
 
-/// The intake desk: its intakes a page at a time, newest first, by status; with a refusal,
-/// the new intake's form as it was typed and why not.
+/// Every intake the desk lists with its status filter, newest first, as CSV.
+async fn intakes_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = intakes::desk_export(&app, &v.actor, IntakeStatus::named(&q.status)).await?;
+    let columns = super::reports::INTAKE_COLUMNS;
+    Ok(style.download(&v, "intakes", columns, rows, super::reports::intake_cells))
+}
+
+/// The intake desk: its intakes a page at a time, newest first, by status, and the
+/// hand-ins a page at a time; with a refusal, the new intake's form as it was typed and why
+/// not.
 async fn intakes_page(
     app: &App,
     v: &Viewer,
-    q: &super::ListQuery,
+    q: &IntakesQuery,
     typed: Fields,
     refusal: Option<&app::Error>,
 ) -> Result<IntakesPage, PageError> {
     let status = IntakeStatus::named(&q.status);
     let paging = super::list_paging(&q.page)?;
     let found = intakes::desk(app, &v.actor, status, paging).await?;
+    let hand_ins = super::list_paging(&q.hand_ins_page)?;
+    let hand_ins = assets::hand_in_desk(app, &v.actor, hand_ins).await?;
     let status = status.map_or("", IntakeStatus::as_str);
-    let pager = super::Pager::of("/keeper/intakes", &[("status", status)], &found);
+    let (intakes_page, hand_ins_page) = (kept(found.page), kept(hand_ins.page));
+    let path = "/keeper/intakes";
+    let filters = [
+        ("status", status),
+        ("hand_ins_page", hand_ins_page.as_str()),
+    ];
+    let pager = super::Pager::of(path, &filters, &found);
+    let filters = [("status", status), ("page", intakes_page.as_str())];
+    let hand_ins_pager =
+        super::Pager::of(path, &filters, &hand_ins).named("hand_ins_page", "hand_ins");
     let intakes = found.items;
     let categories = catalogue::category_names(app, &v.actor).await?;
     let mut departments: Vec<(i64, String)> = people::list_departments(app, &v.actor)
@@ -240,7 +405,8 @@ async fn intakes_page(
         intakes,
         categories,
         departments,
-        hand_ins: assets::hand_ins(app, &v.actor).await?,
+        hand_ins: hand_ins.items,
+        hand_ins_pager,
         zones: catalogue::zone_names(app, &v.actor, true).await?,
         error_field: intake_field(&message),
         error: v.lang.say(&message),
@@ -313,7 +479,7 @@ async fn open_intake(
             if !matches!(e, app::Error::Internal(_) | app::Error::Unavailable(_)) =>
         {
             let status = super::status(&e);
-            let first = super::ListQuery::default();
+            let first = IntakesQuery::default();
             let mut response = render(intakes_page(&app, &v, &first, form, Some(&e)).await?)?;
             *response.status_mut() = status;
             Ok(response)
@@ -398,12 +564,7 @@ struct IntakeQuery {
 
 impl IntakePage {
     fn source(&self) -> &'static str {
-        match self.intake.source_class {
-            SourceClass::EventPurchase => "event_purchase",
-            SourceClass::AbolishedBody => "abolished_body",
-            SourceClass::InstitutionalReform => "institutional_reform",
-            SourceClass::OtherIdle => "other_idle",
-        }
+        self.intake.source_class.as_str()
     }
 }
 

@@ -66,10 +66,18 @@ struct GatePage {
     c: Chrome,
     gates: Vec<Gate>,
     gate: Option<i64>,
+    /// Where each list is: the address's paging fields, kept in every link of the page.
+    at: GateQuery,
     passages: Vec<Passage>,
+    /// The passages' cursors to the older and the newer page, when there are.
+    older: Option<String>,
+    newer: Option<String>,
+    newest: bool,
     /// Uncertain passages waiting for a keeper's word, with each asset's name.
     uncertain: Vec<(Alert, String)>,
+    uncertain_pager: super::Pager,
     alerts: Vec<Alert>,
+    alerts_pager: super::Pager,
     /// The watched gate's walk tests.
     health: Option<app::walks::Health>,
     /// Whether the viewer may apply a walk test's threshold.
@@ -132,10 +140,49 @@ impl GatePage {
     fn selected(&self, id: &i64) -> bool {
         self.gate == Some(*id)
     }
+    /// This page as it is: the gate, and where each list is.
     fn here(&self) -> String {
-        match self.gate {
-            Some(g) => format!("/keeper/gate?gate={g}"),
-            None => "/keeper/gate".into(),
+        self.link(&[])
+    }
+    /// This page with some of its fields changed (an empty value leaves one out).
+    fn link(&self, changed: &[(&str, &str)]) -> String {
+        let gate = self.gate.map(|g| g.to_string()).unwrap_or_default();
+        let mut fields: Vec<(&str, String)> = self.at.fields(&gate);
+        for (name, value) in changed {
+            match fields.iter_mut().find(|(n, _)| n == name) {
+                Some(field) => field.1 = value.to_string(),
+                None => fields.push((name, value.to_string())),
+            }
+        }
+        let query: Vec<String> = fields
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(n, v)| format!("{n}={}", super::percent(v)))
+            .collect();
+        match query.is_empty() {
+            true => "/keeper/gate".into(),
+            false => format!("/keeper/gate?{}", query.join("&")),
+        }
+    }
+    /// The passages older than this page's, when there are.
+    fn older_href(&self) -> String {
+        match &self.older {
+            Some(key) => self.link(&[("passages_before", key), ("passages_after", "")]),
+            None => String::new(),
+        }
+    }
+    /// The passages newer than this page's, when this is not the newest page.
+    fn newer_href(&self) -> String {
+        match (&self.newer, self.newest) {
+            (Some(key), false) => self.link(&[("passages_after", key), ("passages_before", "")]),
+            _ => String::new(),
+        }
+    }
+    /// The newest passages, when this page is not theirs.
+    fn newest_href(&self) -> String {
+        match self.newest {
+            true => String::new(),
+            false => self.link(&[("passages_before", ""), ("passages_after", "")]),
         }
     }
     fn kind(&self, a: &Alert) -> &'static str {
@@ -152,22 +199,92 @@ impl GatePage {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The gate page's address: the gate watched, and where each of its lists is, each paged on
+/// its own — the passages by keyset (before or after a passage's key: new passages arrive
+/// at the top), the uncertain passages and the other open alerts by page number.
+#[derive(Debug, Default, Deserialize)]
 struct GateQuery {
     gate: Option<String>,
+    #[serde(default)]
+    passages_before: String,
+    #[serde(default)]
+    passages_after: String,
+    #[serde(default)]
+    uncertain_page: String,
+    #[serde(default)]
+    alerts_page: String,
 }
 
-/// The latest passages at a gate (or all gates), newest first, and the open alerts.
+impl GateQuery {
+    /// The address's fields for the gate `gate`, the page of each list as asked.
+    fn fields(&self, gate: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("gate", gate.to_owned()),
+            ("passages_before", self.passages_before.clone()),
+            ("passages_after", self.passages_after.clone()),
+            ("uncertain_page", self.uncertain_page.clone()),
+            ("alerts_page", self.alerts_page.clone()),
+        ]
+    }
+
+    fn paging(&self) -> Result<readers::GatePaging, PageError> {
+        use crate::db::readers::PassageCursor;
+        let page = |text: &str| {
+            Ok::<_, PageError>(app::Paging {
+                page: Some(super::page_no(text)?),
+                per_page: Some(GATE_PAGE),
+                after: None,
+            })
+        };
+        let passages = match (self.passages_before.trim(), self.passages_after.trim()) {
+            ("", "") => PassageCursor::Newest,
+            (key, "") => PassageCursor::Before(key.to_owned()),
+            (_, key) => PassageCursor::After(key.to_owned()),
+        };
+        Ok(readers::GatePaging {
+            passages,
+            uncertain: page(&self.uncertain_page)?,
+            alerts: page(&self.alerts_page)?,
+        })
+    }
+}
+
+/// Rows on a page of the gate page's alerts and of its uncertain passages.
+const GATE_PAGE: i64 = 50;
+
+/// A page of the passages at a gate (or all gates), newest first, of the uncertain passages
+/// waiting for a word and of the other open alerts, each paged on its own.
 async fn gate_view(v: Viewer, State(app): State<App>, Query(q): Query<GateQuery>) -> PageResult {
     let gate = q.gate.as_deref().and_then(|g| g.parse().ok());
-    let view = readers::gate_view(&app, &v.actor, gate).await?;
+    let view = readers::gate_view(&app, &v.actor, gate, q.paging()?).await?;
+    // Each list's links keep the gate and where the other lists are.
+    let shown = view.gate.map(|g| g.to_string()).unwrap_or_default();
+    let fields = q.fields(&shown);
+    let others = |own: &str| -> Vec<(&str, &str)> {
+        fields
+            .iter()
+            .filter(|(n, _)| *n != own)
+            .map(|(n, v)| (*n, v.as_str()))
+            .collect()
+    };
+    let uncertain_pager =
+        super::Pager::of("/keeper/gate", &others("uncertain_page"), &view.uncertain)
+            .named("uncertain_page", "uncertain_passages");
+    let alerts_pager = super::Pager::of("/keeper/gate", &others("alerts_page"), &view.alerts)
+        .named("alerts_page", "open_alerts");
     render(GatePage {
         c: v.chrome("gate"),
         gates: view.gates,
         gate: view.gate,
-        passages: view.passages,
-        uncertain: view.uncertain,
-        alerts: view.alerts,
+        at: q,
+        passages: view.passages.items,
+        older: view.passages.older,
+        newer: view.passages.newer,
+        newest: view.passages.newest,
+        uncertain: view.uncertain.items,
+        uncertain_pager,
+        alerts: view.alerts.items,
+        alerts_pager,
         health: view.health,
         may_apply: app::policy::permits(&v.actor, app::Op::ApplyWalkTest),
     })

@@ -1079,6 +1079,11 @@ pub struct Pager {
     pub has_more: bool,
     pub total: i64,
     pub total_exact: bool,
+    /// The query parameter that holds its page number: `page`, or another list's own on a
+    /// page with two lists ([`Pager::named`]).
+    param: &'static str,
+    /// The label of its navigation (a catalogue key).
+    pub label: &'static str,
 }
 
 impl Pager {
@@ -1096,6 +1101,27 @@ impl Pager {
             has_more: found.has_more,
             total: found.total,
             total_exact: found.total_exact,
+            param: "page",
+            label: "pages",
+        }
+    }
+
+    /// The pager of a second list on a page: its page number in `param` (`returned_page`),
+    /// its navigation labelled `label`, its elements' ids prefixed by `param` without
+    /// `_page` (`returned-page-next`). The other list's page goes in `filters` to be kept.
+    pub fn named(self, param: &'static str, label: &'static str) -> Pager {
+        Pager {
+            param,
+            label,
+            ..self
+        }
+    }
+
+    /// The id of this pager's element `what` (`page-next`, `pager-range`).
+    pub fn id(&self, what: &str) -> String {
+        match self.param {
+            "page" => what.to_owned(),
+            other => format!("{}-{what}", other.strip_suffix("_page").unwrap_or(other)),
         }
     }
 
@@ -1112,14 +1138,14 @@ impl Pager {
 
     pub fn prev(&self) -> String {
         match self.page > 1 {
-            true => format!("{}page={}", self.base, self.page - 1),
+            true => format!("{}{}={}", self.base, self.param, self.page - 1),
             false => String::new(),
         }
     }
 
     pub fn next(&self) -> String {
         match self.has_more && self.page < bounds::PageNo::MAX {
-            true => format!("{}page={}", self.base, self.page + 1),
+            true => format!("{}{}={}", self.base, self.param, self.page + 1),
             false => String::new(),
         }
     }

@@ -389,7 +389,8 @@ async fn new_rental(app: &App, v: &Viewer, id: i64, form: &Fields) -> Result<(),
 }
 
 /// The confirmation step of a loan's action that cannot be undone, when the form is not its
-/// second step: cancelling (with a reason), approving, issuing before the first day.
+/// second step: cancelling, rejecting and refusing the sign-off (each with a reason: the log
+/// says why), approving, issuing before the first day.
 async fn ask_first(
     app: &App,
     v: &Viewer,
@@ -397,7 +398,8 @@ async fn ask_first(
     action: &str,
     form: &Fields,
 ) -> Result<Option<axum::response::Response>, super::PageError> {
-    if super::confirmed(form) && (action != "cancel" || !field(form, "reason").is_empty()) {
+    let needs_reason = matches!(action, "cancel" | "reject" | "refuse");
+    if super::confirmed(form) && (!needs_reason || !field(form, "reason").trim().is_empty()) {
         return Ok(None);
     }
     let lang = v.lang;
@@ -406,6 +408,18 @@ async fn ask_first(
             Op::CancelLoan,
             format!("{} {id}?", lang.t("cancel_loan")),
             lang.t("cancel_loan_text").to_owned(),
+            true,
+        ),
+        "reject" => (
+            Op::RejectLoan,
+            format!("{} {id}?", lang.t("reject_loan")),
+            lang.t("reject_loan_text").to_owned(),
+            true,
+        ),
+        "refuse" => (
+            Op::RefuseLoan,
+            format!("{} {id}?", lang.t("refuse_loan")),
+            lang.t("refuse_loan_text").to_owned(),
             true,
         ),
         "approve" => {

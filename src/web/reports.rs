@@ -392,6 +392,19 @@ impl CsvStyle {
         }
     }
 
+    /// A place as the database writes it, "warehouse · zone": for people, each name in the
+    /// viewer's language.
+    fn place(&self, place: String) -> String {
+        match (self.codes, place.split_once(" · ")) {
+            (false, Some((warehouse, zone))) => format!(
+                "{} · {}",
+                self.name(Register::Warehouse, warehouse.to_owned()),
+                self.name(Register::Zone, zone.to_owned())
+            ),
+            _ => place,
+        }
+    }
+
     fn column(&self, code: &str) -> String {
         match self.codes {
             true => code.to_owned(),
@@ -467,7 +480,7 @@ const DISPOSAL_COLUMNS: &[&str] = &[
 ];
 
 /// The columns that hold a time (not a day).
-const TIME_COLUMNS: &[&str] = &["last_issued", "remitted_at", "resolved_at"];
+const TIME_COLUMNS: &[&str] = &["last_issued", "remitted_at", "resolved_at", "created_at"];
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
 /// office PCs read the Chinese names right). Money columns are yuan. The long tables are
@@ -651,6 +664,58 @@ pub(super) fn stocktake_cells(
     ]
 }
 
+/// The keeper's pick list.
+pub(super) const PICK_COLUMNS: &[&str] = &[
+    "loan_id",
+    "department",
+    "starts_on",
+    "place",
+    "asset_id",
+    "asset",
+    "epc",
+];
+
+/// A pick's row ([`PICK_COLUMNS`]).
+pub(super) fn pick_cells(style: &CsvStyle, p: crate::db::reports::Pick) -> Vec<String> {
+    vec![
+        p.loan_id.to_string(),
+        style.name(Register::Department, p.department),
+        p.starts_on.to_string(),
+        style.place(p.place),
+        p.asset_id.to_string(),
+        p.name,
+        p.epc,
+    ]
+}
+
+/// The keeper's intakes.
+pub(super) const INTAKE_COLUMNS: &[&str] = &[
+    "intake_id",
+    "created_at",
+    "source_class",
+    "department",
+    "description",
+    "items",
+    "awaiting_receipt",
+    "status",
+];
+
+/// An intake's row ([`INTAKE_COLUMNS`]).
+pub(super) fn intake_cells(style: &CsvStyle, i: crate::db::intakes::Intake) -> Vec<String> {
+    vec![
+        i.id.to_string(),
+        style.time(i.created_at),
+        style.word(i.source_class.as_str()),
+        i.source_department
+            .map(|d| style.name(Register::Department, d))
+            .unwrap_or_default(),
+        i.description,
+        i.asset_count.to_string(),
+        i.awaiting_receipt.to_string(),
+        style.word(i.status.as_str()),
+    ]
+}
+
 pub(super) const USER_COLUMNS: &[&str] =
     &["username", "display_name", "role", "department", "active"];
 
@@ -785,6 +850,8 @@ mod tests {
             TRANSFER_COLUMNS,
             STOCKTAKE_COLUMNS,
             USER_COLUMNS,
+            PICK_COLUMNS,
+            INTAKE_COLUMNS,
         ];
         for code in columns.concat() {
             let key = format!("csv_{code}");
