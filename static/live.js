@@ -1,10 +1,5 @@
 // Live updates for the gate and stocktake pages: follows the server's event stream and
 // updates the page in place. The pages are complete without it.
-// Forms that undo work ask first: a form with data-confirm submits only once confirmed.
-document.addEventListener("submit", function (e) {
-  var question = e.target && e.target.getAttribute && e.target.getAttribute("data-confirm");
-  if (question && !window.confirm(question)) e.preventDefault();
-});
 (function () {
   "use strict";
   var root = document.querySelector("[data-stream]");

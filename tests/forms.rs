@@ -297,6 +297,79 @@ async fn a_loan_line_naming_no_asset_is_told_so_never_still_referenced(pool: PgP
     assert_eq!(body["error"]["message_key"], "loan_dates_ordered", "{body}");
 }
 
+/// Recording a sale is final (the assets leave the depot for good): asked first even at the
+/// appraisal, saying what will be recorded, in the page's language; a price typed wrong
+/// comes back beside the form before anything is asked.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_sale_at_the_appraisal_is_asked_first_too(pool: PgPool) {
+    let world = World::new(pool).await;
+    let stock = world.stock(world.chairs, 1).await;
+    let id = disposal(&world, &world.keeper, &stock).await;
+    appraise(&world, &world.keeper, id, 120_000).await;
+    let (status, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/disposals/{id}/approve"),
+            &world.admin,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let cookie = reading(&world, "admin", "zh").await;
+    let path = format!("/disposals/{id}");
+    let token = get(&world, &path, &cookie).await.csrf();
+    let fields = [
+        ("csrf", token.as_str()),
+        ("price", "1200"),
+        ("buyer", "拍卖行"),
+    ];
+    let asked = post(&world, &format!("{path}/sell"), &cookie, &fields).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked.body.contains("确认记录售出？")
+            && asked
+                .body
+                .contains(&format!("处置单 {id} 将记录为以 ¥1,200.00 售予 拍卖行")),
+        "{}",
+        asked.body
+    );
+    assert!(asked.body.contains("name=\"price\" value=\"1200\""));
+    let status: String = sqlx::query_scalar("select status::text from disposals where id = $1")
+        .bind(id)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "approved", "nothing sold before it is confirmed");
+    // A price that is no amount is said beside the sale's form, not asked about.
+    let typo = [
+        ("csrf", token.as_str()),
+        ("price", "1200元"),
+        ("buyer", "拍卖行"),
+    ];
+    let refused = post(&world, &format!("{path}/sell"), &cookie, &typo).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("id=\"sell-error\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        !refused.body.contains("id=\"confirm-form\""),
+        "{}",
+        refused.body
+    );
+    let confirmed = [fields.as_slice(), &[("confirmed", "1")]].concat();
+    let reply = post(&world, &format!("{path}/sell"), &cookie, &confirmed).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("{path}?done=sold"));
+    world.assert_log_agrees().await;
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn a_disposal_is_approved_by_a_second_admin_and_a_cheap_sale_is_confirmed(pool: PgPool) {
     let world = World::new(pool).await;

@@ -350,6 +350,96 @@ async fn a_forged_post_without_the_token_is_refused_and_changes_nothing(pool: Pg
     );
 }
 
+/// The text of each cell (`<td>`, `<th>`) of a page's tables, its tags taken out.
+fn cells(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for open in ["<td", "<th"] {
+        for cell in body.split(open).skip(1) {
+            let Some((_, rest)) = cell.split_once('>') else {
+                continue;
+            };
+            let inner = rest.split("</t").next().unwrap_or_default();
+            let mut text = String::new();
+            let mut in_tag = false;
+            for c in inner.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            out.push(text.trim().to_owned());
+        }
+    }
+    out
+}
+
+/// A Chinese page says no status, state or kind as its code (English words to a reader of
+/// 中文), in a table's cells or as a status badge.
+fn says_no_code_in_chinese(path: &str, body: &str) {
+    const CODES: &[&str] = &[
+        "requested",
+        "approved",
+        "rejected",
+        "cancelled",
+        "issued",
+        "partially_issued",
+        "returned",
+        "overdue",
+        "awaiting_finance",
+        "open",
+        "paid",
+        "waived",
+        "repaired",
+        "appraised",
+        "sold",
+        "scrapped",
+        "remitted",
+        "received",
+        "ordered",
+        "allocated",
+        "listed",
+        "lost",
+        "reserved",
+        "disposed",
+        "in_stock",
+        "on_loan",
+        "in_repair",
+        "pending_disposal",
+        "completed",
+        "created",
+        "running",
+        "finished",
+        "handed_over",
+        "damage",
+        "loss",
+        "fine",
+        "damaged",
+        "missing",
+        "storage",
+        "staging",
+        "gate_inside",
+        "gate_outside",
+    ];
+    for text in cells(body) {
+        assert!(
+            !CODES.contains(&text.as_str()),
+            "{path}: a table cell of the Chinese page says {text:?}"
+        );
+    }
+    for badge in body.split("<span class=\"status").skip(1) {
+        let text = badge
+            .split_once('>')
+            .map_or("", |(_, rest)| rest.split('<').next().unwrap_or_default())
+            .trim();
+        assert!(
+            !CODES.contains(&text),
+            "{path}: a status of the Chinese page says {text:?}"
+        );
+    }
+}
+
 /// A page's title is text (no markup), and no cell of its tables is a raw code of the
 /// schema (a state, a status, a kind of zone) or a bare "…": a person reads words.
 fn says_words_not_codes(path: &str, body: &str) {
@@ -377,25 +467,131 @@ fn says_words_not_codes(path: &str, body: &str) {
         !title.is_empty() && !title.contains('<') && !title.contains("&lt;"),
         "{path}: the title is {title:?}"
     );
-    for open in ["<td", "<th"] {
-        for cell in body.split(open).skip(1) {
-            let Some((_, rest)) = cell.split_once('>') else {
-                continue;
-            };
-            let inner = rest.split("</t").next().unwrap_or_default();
-            // The text of the cell, its tags taken out.
-            let mut text = String::new();
-            let mut in_tag = false;
-            for c in inner.chars() {
-                match c {
-                    '<' => in_tag = true,
-                    '>' => in_tag = false,
-                    c if !in_tag => text.push(c),
-                    _ => {}
-                }
-            }
-            let text = text.trim();
-            assert!(!CODES.contains(&text), "{path}: a table cell says {text:?}");
+    for text in cells(body) {
+        assert!(
+            !CODES.contains(&text.as_str()),
+            "{path}: a table cell says {text:?}"
+        );
+    }
+}
+
+/// Every list and every kind of paperwork's page, with something on it in each status a
+/// new depot reaches first, read by each role in both languages: titles are text, no cell
+/// is a raw code, and a Chinese page says no status in English.
+#[sqlx::test(migrations = "./migrations")]
+async fn every_list_and_paper_says_words_in_both_languages(pool: PgPool) {
+    use axum::http::Method;
+    use serde_json::json;
+    let world = World::new(pool).await;
+    let stock = world.stock(world.tables, 6).await;
+    let requested = world.request_tables(2, "2030-03-10", "2030-03-12").await;
+    let approved = world.approved_loan(&stock[..1]).await;
+    let (status, disposal) = world
+        .call(
+            Method::POST,
+            "/api/disposals",
+            &world.keeper,
+            Some(json!({"asset_ids": [stock[5]], "reason": "worn out"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{disposal}");
+    let disposal = disposal["id"].as_i64().unwrap();
+    let seed = [
+        "insert into compensations (asset_id, department_id, kind, status, amount_fen)
+         select (select min(id) from assets), (select id from departments where code = 'FIN'),
+                k::compensation_kind, 'open', 100
+         from unnest(array['damage', 'loss']) k",
+        "insert into transfers (department_id, requested_by, purpose)
+         values ((select id from departments where code = 'FIN'),
+                 (select id from users where username = 'requester'), 'office move')",
+        "insert into rentals (loan_id, department_id, supplier, category_id, quantity, starts_on,
+                              ends_on, daily_price_fen, total_fen, status, created_by)
+         select (select min(id) from loans), (select id from departments where code = 'FIN'),
+                'Supplier', (select id from categories where code = 'TBL'), 1, current_date,
+                current_date, 100, 100, 'ordered', (select id from users where username = 'admin')",
+        "insert into intakes (source_class, description, status, created_by)
+         values ('event_purchase', 'delivery', 'open',
+                 (select id from users where username = 'keeper'))",
+    ];
+    for sql in seed {
+        sqlx::query(sql).execute(&world.pool).await.unwrap();
+    }
+    let one = |sql: &'static str| {
+        let pool = world.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let transfer = one("select max(id) from transfers").await;
+    let intake = one("select max(id) from intakes").await;
+    let user = one("select id from users where username = 'requester'").await;
+    let admin = login(&world, "admin").await;
+    let keeper = login(&world, "keeper").await;
+    let requester = login(&world, "requester").await;
+    let asset = stock[0];
+    let admins = [
+        "/admin/approvals".to_owned(),
+        "/orders".into(),
+        format!("/orders/{requested}"),
+        format!("/orders/{approved}"),
+        "/rentals".into(),
+        "/admin/transfers".into(),
+        format!("/transfers/{transfer}"),
+        "/disposals".into(),
+        format!("/disposals/{disposal}"),
+        "/compensations".into(),
+        "/assets".into(),
+        format!("/assets/{asset}"),
+        "/reports".into(),
+        "/reports/depreciation".into(),
+        "/admin/registers".into(),
+        format!("/admin/users/{user}"),
+        "/admin/kits".into(),
+        "/admin/bookings".into(),
+        "/admin/webhooks".into(),
+        "/admin/readers".into(),
+        "/admin/import".into(),
+        "/inbox".into(),
+    ];
+    let keepers = [
+        "/keeper/picks".to_owned(),
+        "/keeper/returns".into(),
+        "/keeper/intakes".into(),
+        format!("/keeper/intakes/{intake}"),
+        "/keeper/gate".into(),
+        "/keeper/stocktakes".into(),
+        "/rentals".into(),
+        "/compensations".into(),
+        format!("/orders/{approved}"),
+    ];
+    let requesters = [
+        "/catalogue".to_owned(),
+        "/loans/new".into(),
+        "/orders".into(),
+        format!("/orders/{requested}"),
+        "/transfers".into(),
+        "/transfers/new".into(),
+        format!("/transfers/{transfer}"),
+        "/virtual-depot".into(),
+        "/compensations".into(),
+        "/inbox".into(),
+    ];
+    for (cookie, paths) in [
+        (&admin, &admins[..]),
+        (&keeper, &keepers[..]),
+        (&requester, &requesters[..]),
+    ] {
+        for path in paths {
+            let en = get(&world, path, cookie).await;
+            assert_eq!(en.status, StatusCode::OK, "{path}: {}", en.body);
+            says_words_not_codes(path, &en.body);
+            let zh = get(&world, path, &format!("{cookie}; lang=zh-CN")).await;
+            assert_eq!(zh.status, StatusCode::OK, "{path}: {}", zh.body);
+            says_words_not_codes(path, &zh.body);
+            says_no_code_in_chinese(path, &zh.body);
         }
     }
 }
@@ -600,31 +796,66 @@ async fn the_admin_approves_with_an_adjusted_choice_and_the_keeper_issues_and_ta
     let token = get(&world, &format!("/orders/{loan}"), &keeper)
         .await
         .csrf();
+    // Before the loan's first day: asked first, naming the day; nothing is issued till then.
+    let issue = [("csrf", token.as_str()), ("asset", &a), ("asset", &b)];
+    let asked = post(&world, &format!("/orders/{loan}/issue"), &keeper, &issue).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked
+            .body
+            .contains(&format!("Issue before the first day: loan {loan}?"))
+            && asked.body.contains("The loan starts on 2030-03-10"),
+        "{}",
+        asked.body
+    );
+    assert_eq!(world.asset_state(stock[0]).await, "reserved");
     let reply = post(
         &world,
         &format!("/orders/{loan}/issue"),
         &keeper,
-        &[
-            ("csrf", &token),
-            ("asset", &a),
-            ("asset", &b),
-            ("confirmed", "1"),
-        ],
+        &[issue.as_slice(), &[("confirmed", "1")]].concat(),
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let shelf = world.shelf.to_string();
+    let (condition_a, condition_b, note_b) = (
+        format!("condition-{a}"),
+        format!("condition-{b}"),
+        format!("note-{b}"),
+    );
+    let returned = [
+        ("csrf", token.as_str()),
+        ("zone", &shelf),
+        (&condition_a, "fine"),
+        (&condition_b, "damaged"),
+        (&note_b, "leg bent"),
+    ];
+    // Damaged opens a compensation case: asked first, naming the asset; nothing taken back.
+    let asked = post(
+        &world,
+        &format!("/orders/{loan}/return"),
+        &keeper,
+        &returned,
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked
+            .body
+            .contains("Record these assets missing or damaged?")
+            && asked
+                .body
+                .contains("0 will be recorded missing and 1 damaged")
+            && asked.body.contains(&format!("{b} · ")),
+        "{}",
+        asked.body
+    );
+    assert_eq!(world.asset_state(stock[3]).await, "on_loan");
     let reply = post(
         &world,
         &format!("/orders/{loan}/return"),
         &keeper,
-        &[
-            ("csrf", &token),
-            ("zone", &shelf),
-            (&format!("condition-{a}"), "fine"),
-            (&format!("condition-{b}"), "damaged"),
-            (&format!("note-{b}"), "leg bent"),
-        ],
+        &[returned.as_slice(), &[("confirmed", "1")]].concat(),
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
@@ -2062,7 +2293,8 @@ async fn a_department_hands_an_asset_in_and_the_keeper_takes_it_in(pool: PgPool)
     let (_, offers) = world
         .call(Method::GET, "/api/hand_ins", &world.requester2, None)
         .await;
-    assert_eq!(offers, json!([]), "another department sees none");
+    assert_eq!(offers["items"], json!([]), "another department sees none");
+    assert_eq!(offers["total"], 0, "{offers}");
 
     // The keeper finds it on the intake page and takes it in at a zone.
     let keeper = login(&world, "keeper").await;
@@ -2097,7 +2329,7 @@ async fn a_department_hands_an_asset_in_and_the_keeper_takes_it_in(pool: PgPool)
     let (_, offers) = world
         .call(Method::GET, "/api/hand_ins", &world.keeper, None)
         .await;
-    assert_eq!(offers, json!([]), "taking it in closes the offer");
+    assert_eq!(offers["items"], json!([]), "taking it in closes the offer");
     let actions: Vec<String> =
         sqlx::query_scalar("select action from events where asset_id = $1 order by id")
             .bind(table)
@@ -2511,6 +2743,69 @@ async fn the_disposals_cases_rentals_and_users_page_through_everything(pool: PgP
     let first = get(&world, "/disposals", &admin).await;
     assert!(first.body.contains("¥30.00"), "{}", first.body);
 
+    // Each list exports what it lists, its status filter kept, to whoever reads the list:
+    // the keeper the disposals, a department its own cases.
+    let rows = |body: &str| body.trim_end().lines().count() - 1;
+    let keeper = login(&world, "keeper").await;
+    for (who, path, expected) in [
+        (&admin, "/disposals.csv", 103),
+        (&keeper, "/disposals.csv?status=remitted", 3),
+        (&keeper, "/compensations.csv", 102),
+        (&admin, "/compensations.csv?status=waived", 2),
+    ] {
+        let csv = get(&world, path, who).await;
+        assert_eq!(csv.status, StatusCode::OK, "{path}: {}", csv.body);
+        assert_eq!(rows(&csv.body), expected, "{path}: {}", csv.body);
+    }
+    let page = get(&world, "/disposals?status=remitted", &keeper).await;
+    assert_eq!(
+        link_of(&page.body, "disposals-csv").as_deref(),
+        Some("/disposals.csv?status=remitted")
+    );
+    let page = get(&world, "/compensations?status=waived", &admin).await;
+    assert_eq!(
+        link_of(&page.body, "compensations-csv").as_deref(),
+        Some("/compensations.csv?status=waived")
+    );
+    let clerk = login(&world, "requester").await;
+    let theirs = get(&world, "/compensations.csv?codes=1", &clerk).await;
+    assert_eq!(rows(&theirs.body), 102, "Finance's own: {}", theirs.body);
+    assert!(theirs.body.contains(",waived,"), "{}", theirs.body);
+    let other = login(&world, "requester2").await;
+    let none = get(&world, "/compensations.csv", &other).await;
+    assert_eq!(rows(&none.body), 0, "Culture has none: {}", none.body);
+    let page = get(&world, "/compensations", &other).await;
+    assert!(
+        page.body.contains("id=\"compensations-csv\""),
+        "{}",
+        page.body
+    );
+
+    // The dashboard shows the newest 100 cases, says there are 102, and leads to them all.
+    let dashboard = get(&world, "/reports", &admin).await;
+    assert_eq!(dashboard.status, StatusCode::OK, "{}", dashboard.body);
+    assert!(
+        dashboard
+            .body
+            .contains("<span id=\"cases-total\">102</span>"),
+        "{}",
+        dashboard.body
+    );
+    assert!(
+        dashboard.body.contains("The newest 100 are shown here."),
+        "{}",
+        dashboard.body
+    );
+    assert_eq!(
+        link_of(&dashboard.body, "cases-all").as_deref(),
+        Some("/compensations")
+    );
+    assert!(
+        !dashboard.body.contains("id=\"overdue-more\""),
+        "no more overdue loans than shown: {}",
+        dashboard.body
+    );
+
     // The users: 100 clerks and the world's six, by login.
     let registers = get(&world, "/admin/registers", &admin).await;
     assert_eq!(registers.status, StatusCode::OK, "{}", registers.body);
@@ -2832,6 +3127,16 @@ async fn the_orders_rentals_and_transfers_lists_export_what_they_list(pool: PgPo
         .starts_with("\u{feff}transfer_id,department,purpose,requester,status,requested_at\r\n"));
     let everyone = get(&world, "/transfers.csv", &admin).await;
     assert_eq!(lines(&everyone.body), 300, "{}", everyone.body);
+    // For people, the time a transfer was asked for is on the depot's clock, and says so.
+    let mut rows = everyone.body.lines();
+    let header = rows.next().unwrap();
+    assert!(header.ends_with(",Requested at (UTC+08:00)"), "{header}");
+    let requested = rows.next().unwrap().rsplit(',').next().unwrap();
+    let local = chrono::NaiveDateTime::parse_from_str(requested, "%Y-%m-%d %H:%M:%S");
+    assert!(local.is_ok(), "{requested:?}");
+    let zh = get(&world, "/transfers.csv", &format!("{admin}; lang=zh-CN")).await;
+    let header = zh.body.lines().next().unwrap();
+    assert!(header.ends_with(",申请时间 (UTC+08:00)"), "{header}");
 }
 
 /// The work queues keep their head in front whatever their length: the admin's oldest loan
@@ -3214,6 +3519,85 @@ async fn the_virtual_depot_pages_a_departments_own_assets(pool: PgPool) {
     assert!(!second.body.contains("id=\"page-next\""));
     let bad = get(&world, "/virtual-depot?page=x", &clerk).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+/// The virtual depot marks each of its assets offered back to the depot however many the
+/// department has offered (it asks about the assets on the page, not a list's head), and
+/// `/api/hand_ins` pages the offers like the other lists.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_virtual_depot_marks_every_offer_and_the_api_pages_them(pool: PgPool) {
+    use axum::http::Method;
+    use serde_json::json;
+    let world = World::new(pool).await;
+    // 505 offers, the lowest ids offered last: the virtual depot's first page shows the
+    // newest offers, beyond the 500 oldest.
+    sqlx::query(
+        "with a as (
+             insert into assets (epc, name, category_id, original_value_fen, state,
+                                 owner_department_id, holder_department_id)
+             select 'DE' || upper(lpad(to_hex(g), 6, '0')), 'offered ' || g, $1, 100,
+                    'allocated', $2, $2
+             from generate_series(1, 505) g returning id, name)
+         insert into hand_ins (asset_id, department_id, offered_by, offered_at, reason)
+         select a.id, $2, (select id from users where username = 'requester'),
+                now() - substr(a.name, 9)::int * interval '1 minute', 'not needed'
+         from a",
+    )
+    .bind(world.tables)
+    .bind(world.finance)
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    let clerk = login(&world, "requester").await;
+    let first = get(&world, "/virtual-depot", &clerk).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert!(first.body.contains("1–100 / 505"), "{}", first.body);
+    assert_eq!(
+        first.body.matches("id=\"withdraw-hand-in-").count(),
+        100,
+        "every asset shown is marked offered: {}",
+        first.body
+    );
+    assert!(!first.body.contains("/hand-in\""), "{}", first.body);
+
+    // The API: a page at a time, oldest offer first, with the total.
+    let (status, page) = world
+        .call(Method::GET, "/api/hand_ins", &world.requester, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 50, "{page}");
+    assert_eq!(page["items"][0]["name"], "offered 505");
+    assert_eq!(
+        (
+            &page["total"],
+            &page["has_more"],
+            &page["page"],
+            &page["per_page"]
+        ),
+        (&json!(505), &json!(true), &json!(1), &json!(50))
+    );
+    let (status, last) = world
+        .call(
+            Method::GET,
+            "/api/hand_ins?page=3&per_page=200",
+            &world.requester,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{last}");
+    let items = last["items"].as_array().unwrap();
+    assert_eq!(items.len(), 105, "{last}");
+    assert_eq!(items[0]["name"], "offered 105");
+    assert_eq!(items[104]["name"], "offered 1");
+    assert_eq!(
+        (&last["total"], &last["has_more"]),
+        (&json!(505), &json!(false))
+    );
+    let (status, none) = world
+        .call(Method::GET, "/api/hand_ins", &world.requester2, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{none}");
+    assert_eq!((&none["items"], &none["total"]), (&json!([]), &json!(0)));
 }
 
 /// The reasons the system writes in an asset's history (a gate's passage, a stocktake) are
@@ -3635,6 +4019,108 @@ async fn rejecting_a_transfer_or_a_disposal_is_confirmed_first_with_a_reason(poo
     );
     for a in &stock {
         assert_eq!(world.asset_state(*a).await, "in_stock");
+    }
+    world.assert_log_agrees().await;
+}
+
+/// A disposal's page offers what the policy and the status table allow: a requested
+/// disposal may be rejected or cancelled before any appraisal (approval waits for one), by
+/// the admin only; each asks first, with a reason, and puts the assets back in stock.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_requested_disposal_is_rejected_or_cancelled_from_its_page(pool: PgPool) {
+    use axum::http::Method;
+    use serde_json::json;
+    let world = World::new(pool).await;
+    let admin = login(&world, "admin").await;
+    let keeper = login(&world, "keeper").await;
+    for (action, done) in [("cancel", "cancelled"), ("reject", "rejected")] {
+        let stock = world.stock(world.chairs, 2).await;
+        let (status, disposal) = world
+            .call(
+                Method::POST,
+                "/api/disposals",
+                &world.keeper,
+                Some(json!({"asset_ids": stock, "reason": "worn out"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{disposal}");
+        let id = disposal["id"].as_i64().unwrap();
+        let form = |a: &str| format!("action=\"/disposals/{id}/{a}\"");
+        let page = get(&world, &format!("/disposals/{id}"), &admin).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for offered in ["appraise", "reject", "cancel"] {
+            assert!(
+                page.body.contains(&form(offered)),
+                "{offered}: {}",
+                page.body
+            );
+        }
+        for not_yet in ["approve", "sell", "scrap", "remit"] {
+            assert!(
+                !page.body.contains(&form(not_yet)),
+                "{not_yet}: {}",
+                page.body
+            );
+        }
+        let theirs = get(&world, &format!("/disposals/{id}"), &keeper).await;
+        assert!(theirs.body.contains(&form("appraise")), "{}", theirs.body);
+        for admins in ["reject", "cancel"] {
+            assert!(
+                !theirs.body.contains(&form(admins)),
+                "{admins}: {}",
+                theirs.body
+            );
+        }
+
+        // Asked first, in the page's language, with the reason typed kept.
+        let path = format!("/disposals/{id}/{action}");
+        let asked = post(
+            &world,
+            &path,
+            &format!("{admin}; lang=zh-CN"),
+            &[("csrf", &page.csrf()), ("reason", "proposed by mistake")],
+        )
+        .await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+        let title = match action {
+            "cancel" => format!("撤销处置单 {id}?"),
+            _ => format!("驳回处置单 {id}?"),
+        };
+        assert!(asked.body.contains(&title), "{}", asked.body);
+        assert!(
+            asked.body.contains("proposed by mistake</textarea>"),
+            "{}",
+            asked.body
+        );
+        assert_eq!(status_of(&world, "disposals", id).await, "requested");
+        let reply = post(
+            &world,
+            &path,
+            &admin,
+            &[
+                ("csrf", &page.csrf()),
+                ("reason", "proposed by mistake"),
+                ("confirmed", "1"),
+            ],
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        assert_eq!(reply.location(), format!("/disposals/{id}?done={done}"));
+        assert_eq!(status_of(&world, "disposals", id).await, done);
+        assert_eq!(
+            logged_reason(&world, "disposal", id, action).await,
+            "proposed by mistake"
+        );
+        for a in &stock {
+            assert_eq!(world.asset_state(*a).await, "in_stock");
+        }
+        // Closed: nothing more is offered.
+        let closed = get(&world, &format!("/disposals/{id}"), &admin).await;
+        assert!(
+            !closed.body.contains(&format!("action=\"/disposals/{id}/")),
+            "{}",
+            closed.body
+        );
     }
     world.assert_log_agrees().await;
 }

@@ -416,15 +416,50 @@ async fn a_cancelled_walk_lets_its_reads_go_and_leaves_the_gate_as_it_was(pool: 
     let test = body["id"].as_i64().unwrap();
     let action = format!(r#"action="/keeper/walk-tests/{test}/cancel""#);
     assert!(page.body.contains(&action), "{}", page.body);
-    assert!(page.body.contains("data-confirm="), "{}", page.body);
-    let reply = post(
+    // Asked on the server, not only by a script: the walk runs on until confirmed.
+    let cancel = format!("/keeper/walk-tests/{test}/cancel");
+    let asked = post(
         &world,
-        &format!("/keeper/walk-tests/{test}/cancel"),
+        &cancel,
         &keeper,
         &[("csrf", &page.csrf()), ("back", &here)],
     )
     .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked
+            .body
+            .contains(&format!("Cancel the walk test {test}?")),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked
+            .body
+            .contains(r#"<input type="hidden" name="confirmed" value="1">"#)
+            && asked.body.contains(r#"id="confirm-form""#)
+            && asked.body.contains(&format!(r#"action="{cancel}""#)),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains(&format!(
+            r#"<a href="/keeper/gate?gate={gate}" id="confirm-back">"#
+        )),
+        "{}",
+        asked.body
+    );
+    let running = get(&world, &here, &keeper).await;
+    assert!(running.body.contains(&action), "{}", running.body);
+    let reply = post(
+        &world,
+        &cancel,
+        &keeper,
+        &[("csrf", &page.csrf()), ("back", &here), ("confirmed", "1")],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("{here}&done=walk_cancelled"));
     let page = get(&world, &here, &keeper).await;
     assert!(!page.body.contains("Walk test running"), "{}", page.body);
     assert!(

@@ -164,7 +164,7 @@ async fn an_event_is_posted_signed_and_survives_the_receivers_downtime(pool: PgP
             None,
         )
         .await;
-    let waiting = &deliveries[0];
+    let waiting = &deliveries["items"][0];
     assert!(waiting["delivered_at"].is_null(), "{deliveries}");
     assert_eq!(waiting["attempts"], 1);
     assert!(
@@ -222,7 +222,7 @@ async fn an_event_is_posted_signed_and_survives_the_receivers_downtime(pool: PgP
             None,
         )
         .await;
-    let letter = &deliveries[0];
+    let letter = &deliveries["items"][0];
     assert!(!letter["dead_at"].is_null(), "{deliveries}");
     assert_eq!(letter["last_status"], 500);
     due_now(&pool).await;
@@ -415,6 +415,72 @@ async fn the_admin_registers_a_webhook_on_its_page_and_replays_a_dead_letter(poo
     .await
     .unwrap();
     assert_eq!((attempts, dead), (0, false));
+    // Every delivery, a page at a time, the newest first: 250 more, and the first is on
+    // the last page.
+    let hook: i64 = sqlx::query_scalar("select id from webhooks")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "with e as (
+             insert into events (asset_id, action, to_state, reason)
+             select $1, 'fixture', 'lost', 'page ' || g from generate_series(1, 250) g
+             returning id)
+         insert into webhook_deliveries (webhook_id, event_id, delivered_at)
+         select $2, id, now() from e",
+    )
+    .bind(asset)
+    .bind(hook)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let first = get(&world, "/admin/webhooks", &admin).await;
+    assert!(first.body.contains("1–100 / 251"), "{}", first.body);
+    assert!(
+        first.body.contains(&format!(
+            "href=\"/admin/webhooks?hook={hook}&#38;page=2\" rel=\"next\""
+        )),
+        "{}",
+        first.body
+    );
+    assert!(!first.body.contains(&format!("<tr><td>{id}</td>")));
+    let last = get(
+        &world,
+        &format!("/admin/webhooks?hook={hook}&page=3"),
+        &admin,
+    )
+    .await;
+    assert!(last.body.contains("201–251 / 251"), "{}", last.body);
+    assert!(
+        last.body.contains(&format!("<tr><td>{id}</td>")),
+        "{}",
+        last.body
+    );
+    let (status, api) = world
+        .call(
+            Method::GET,
+            &format!("/api/webhooks/{hook}/deliveries?per_page=200"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{api}");
+    assert_eq!(api["items"].as_array().unwrap().len(), 200);
+    assert_eq!(
+        (&api["total"], &api["has_more"]),
+        (&json!(251), &json!(true))
+    );
+    let after = api["items"][199]["id"].as_i64().unwrap();
+    let (_, rest) = world
+        .call(
+            Method::GET,
+            &format!("/api/webhooks/{hook}/deliveries?per_page=200&after={after}"),
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 51, "{rest}");
+    assert_eq!(rest["items"][50]["id"], id);
     // A forged form changes nothing.
     let reply = post(
         &world,

@@ -1,6 +1,8 @@
 //! Assets: register, list, read, correct, the manual lifecycle actions, relocation, the
 //! timeline, EPC lookup, and a department's own assets for the virtual depot.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use utoipa::ToSchema;
@@ -321,19 +323,19 @@ pub async fn withdraw_hand_in(app: &App, actor: &Actor, id: i64, input: Reason) 
     .await
 }
 
-/// The assets offered back to the depot, oldest first: the keeper's to take in; a
-/// department's own offers only.
-pub async fn hand_ins(app: &App, actor: &Actor) -> Result<Vec<HandIn>> {
+/// Of `assets`, those offered back to the depot and not taken in yet (a department: of its
+/// own offers): what a page of assets marks as offered, however many offers there are.
+pub async fn offered(app: &App, actor: &Actor, assets: &[i64]) -> Result<HashSet<i64>> {
     let department = department_filter(actor, Op::ListHandIns);
     app.read(actor, Op::ListHandIns, async |c| {
-        hand_ins::list(c, department).await
+        hand_ins::offered_among(c, department, assets).await
     })
     .await
 }
 
 /// The assets offered back to the depot, oldest first, a page at a time (the keeper's
-/// desk); a department's own offers only.
-pub async fn hand_in_desk(app: &App, actor: &Actor, paging: Paging) -> Result<Page<HandIn>> {
+/// desk, the API); a department's own offers only.
+pub async fn hand_ins(app: &App, actor: &Actor, paging: Paging) -> Result<Page<HandIn>> {
     let department = department_filter(actor, Op::ListHandIns);
     let window = paging.window();
     let found = app

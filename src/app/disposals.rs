@@ -5,7 +5,7 @@ use serde::Deserialize;
 use sqlx::PgConnection;
 use utoipa::ToSchema;
 
-use super::{App, Error, Op, Page, Paging, Reason, Result, Visibility};
+use super::{App, Error, Op, Page, Paging, Reason, Result, Rows, Visibility};
 use crate::auth::Actor;
 use crate::db::disposals::{self, Disposal, NewDisposal};
 use crate::db::events::{self, Context, Event, OrderKind};
@@ -26,6 +26,17 @@ pub async fn list(
         })
         .await?;
     Ok(Page::new(window, found))
+}
+
+/// Every disposal [`list`] would list (of one status, or all), newest first, in batches as
+/// they come: the list's export.
+pub async fn export(
+    app: &App,
+    actor: &Actor,
+    status: Option<DisposalStatus>,
+) -> Result<Rows<Disposal>> {
+    app.rows(actor, Op::ListDisposals, status, disposals::all_rows)
+        .await
 }
 
 /// What the sales of every disposal remitted to the treasury, in fen.
@@ -147,17 +158,31 @@ pub async fn sell(app: &App, actor: &Actor, id: i64, input: Sale) -> Result<Disp
     let ctx = Context::by(actor.id);
     app.change(actor, Op::SellDisposal, async |tx| {
         let appraised = disposals::get(tx, id).await?.appraised_value_fen;
-        if let Some(appraised) = appraised.filter(|a| input.sale_price_fen.get() < *a) {
+        if let Some(warning) = below(input.sale_price_fen, appraised) {
             if !input.below_appraisal {
-                return Err(Error::Conflict(below_appraisal(
-                    input.sale_price_fen.get(),
-                    appraised,
-                )));
+                return Err(Error::Conflict(warning));
             }
         }
         Ok::<_, Error>(disposals::sell(tx, id, input.sale_price_fen, &input.buyer, &ctx).await?)
     })
     .await
+}
+
+/// What a sale of disposal `id` at `price` would be warned about before it is recorded: a
+/// price below the appraisal (what [`sell`] refuses unless it is meant), else nothing.
+pub async fn sale_warning(app: &App, actor: &Actor, id: i64, price: Fen) -> Result<Option<String>> {
+    app.read(actor, Op::SellDisposal, async |c| {
+        let appraised = disposals::get(c, id).await?.appraised_value_fen;
+        Ok::<_, Error>(below(price, appraised))
+    })
+    .await
+}
+
+/// The warning of a sale at `price` below the appraisal, if it is.
+fn below(price: Fen, appraised: Option<i64>) -> Option<String> {
+    appraised
+        .filter(|a| price.get() < *a)
+        .map(|a| below_appraisal(price.get(), a))
 }
 
 /// What a sale below the appraisal is told: both figures, in yuan.

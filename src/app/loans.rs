@@ -525,6 +525,19 @@ pub async fn compensation_desk(
     Ok(Page::new(window, found))
 }
 
+/// Every case [`compensation_desk`] would list (of one status, or any), newest first, in
+/// batches as they come: the desk's export; a requester's own department's only.
+pub async fn compensation_export(
+    app: &App,
+    actor: &Actor,
+    status: Option<CompensationStatus>,
+) -> Result<Rows<Compensation>> {
+    let department = department_filter(actor, Op::CompensationDesk);
+    let filter = (department, status);
+    app.rows(actor, Op::CompensationDesk, filter, compensations::all_rows)
+        .await
+}
+
 pub async fn compensation(app: &App, actor: &Actor, id: i64) -> Result<Compensation> {
     app.find(actor, Op::GetCompensation, async |c| {
         compensations::get(c, id).await

@@ -26,7 +26,8 @@ pub struct Dashboard {
     pub idle: (Vec<Idle>, i64),
     /// The newest overdue loans (up to 100), and how many are overdue in all.
     pub overdue: Page<Loan>,
-    pub cases: Vec<Compensation>,
+    /// The newest compensation cases (up to 100), and how many there are in all.
+    pub cases: Page<Compensation>,
     pub money: Money,
     /// Each category's part of the money saved: days lent × its market daily rental price.
     pub savings: Vec<SavingsLine>,
@@ -63,9 +64,10 @@ pub async fn dashboard(app: &App, actor: &Actor) -> Result<Dashboard> {
                 Window::first(100),
                 loans::list(c, &overdue, Window::first(100)).await?,
             ),
-            cases: compensations::list(c, department, None, Window::first(100))
-                .await?
-                .0,
+            cases: Page::new(
+                Window::first(100),
+                compensations::list(c, department, None, Window::first(100)).await?,
+            ),
             money: reports::money(c).await?,
             savings: reports::savings_by_category(c).await?,
         })
@@ -94,12 +96,17 @@ pub async fn overdue(app: &App, actor: &Actor) -> Result<Rows<Loan>> {
 
 pub async fn compensations(app: &App, actor: &Actor) -> Result<Rows<Compensation>> {
     let department = department_filter(actor, Op::Dashboard);
-    app.rows(actor, Op::Dashboard, department, compensations::all_rows)
-        .await
+    app.rows(
+        actor,
+        Op::Dashboard,
+        (department, None),
+        compensations::all_rows,
+    )
+    .await
 }
 
 pub async fn disposals(app: &App, actor: &Actor) -> Result<Rows<Disposal>> {
-    app.rows(actor, Op::Dashboard, (), |c, ()| disposals::all_rows(c))
+    app.rows(actor, Op::Dashboard, None, disposals::all_rows)
         .await
 }
 

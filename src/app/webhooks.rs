@@ -24,7 +24,7 @@ use sha2::Sha256;
 use utoipa::ToSchema;
 
 use super::policy::{authorize, Target};
-use super::{App, Error, Op, Result};
+use super::{App, Error, Op, Page, Paging, Result};
 use crate::auth::Actor;
 use crate::db::events;
 use crate::db::webhooks::{self, Delivery, Webhook};
@@ -122,13 +122,21 @@ pub async fn delete(app: &App, actor: &Actor, id: i64) -> Result<()> {
     .await
 }
 
-/// A webhook's latest 200 deliveries, newest first.
-pub async fn deliveries(app: &App, actor: &Actor, id: i64) -> Result<Vec<Delivery>> {
-    app.read(actor, Op::ListWebhookDeliveries, async |c| {
-        webhooks::get(c, id).await?;
-        webhooks::deliveries(c, id, 200).await
-    })
-    .await
+/// A webhook's deliveries, newest first, a page at a time.
+pub async fn deliveries(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    paging: Paging,
+) -> Result<Page<Delivery>> {
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ListWebhookDeliveries, async |c| {
+            webhooks::get(c, id).await?;
+            webhooks::deliveries(c, id, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
 }
 
 /// Send a delivery again at the next round (a dead letter, or one already delivered).

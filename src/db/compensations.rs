@@ -48,16 +48,23 @@ const SELECT: &str = "select c.id, c.asset_id, a.epc, a.name as asset, c.departm
     c.kind, c.status, c.amount_fen, c.receipt_number, c.note, c.created_at, c.updated_at
     from compensations c join assets a on a.id = c.asset_id join departments d on d.id = c.department_id";
 
-/// Every case (of one department, or all), newest first, as they come (for the export).
+/// Every case (of one department, or all; of one status, or any), newest first, as they
+/// come (for the exports).
 pub fn all_rows(
     conn: &mut PgConnection,
-    department_id: Option<i64>,
+    (department_id, status): (Option<i64>, Option<CompensationStatus>),
 ) -> super::Rows<'_, Compensation> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        format!("{SELECT} where ($1::bigint is null or c.department_id = $1) order by c.id desc")
+        format!(
+            "{SELECT} where ($1::bigint is null or c.department_id = $1)
+               and ($2::compensation_status is null or c.status = $2)
+             order by c.id desc"
+        )
     });
     let mut args = sqlx::postgres::PgArguments::default();
-    if let Err(e) = sqlx::Arguments::add(&mut args, department_id) {
+    let added = sqlx::Arguments::add(&mut args, department_id)
+        .and_then(|()| sqlx::Arguments::add(&mut args, status));
+    if let Err(e) = added {
         return super::reports::failed(e);
     }
     super::rows(conn, SQL.as_str(), args)

@@ -54,11 +54,19 @@ const SELECT: &str = "select d.id, d.reason, d.status, d.requested_by, u.usernam
     d.decided_by, d.created_at, d.updated_at
     from disposals d join users u on u.id = d.requested_by";
 
-/// Every disposal, newest first, as they come (for the export).
-pub fn all_rows(conn: &mut PgConnection) -> super::Rows<'_, Disposal> {
-    static SQL: std::sync::LazyLock<String> =
-        std::sync::LazyLock::new(|| format!("{SELECT} order by d.id desc"));
-    super::rows(conn, SQL.as_str(), sqlx::postgres::PgArguments::default())
+/// Every disposal (of one status, or all), newest first, as they come (for the exports).
+pub fn all_rows(
+    conn: &mut PgConnection,
+    status: Option<DisposalStatus>,
+) -> super::Rows<'_, Disposal> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("{SELECT} where ($1::disposal_status is null or d.status = $1) order by d.id desc")
+    });
+    let mut args = sqlx::postgres::PgArguments::default();
+    if let Err(e) = sqlx::Arguments::add(&mut args, status) {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

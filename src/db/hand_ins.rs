@@ -23,9 +23,6 @@ pub struct HandIn {
     pub reason: String,
 }
 
-/// The most offers a list shows: the oldest first.
-pub const MAX: i64 = 500;
-
 /// Offer `asset_id` for its department; refused if it is already offered.
 pub async fn offer(
     conn: &mut PgConnection,
@@ -77,22 +74,21 @@ pub async fn get(conn: &mut PgConnection, asset_id: i64) -> Result<Option<HandIn
     .await?)
 }
 
-/// The open offers, oldest first; `department`: only that department's.
-pub async fn list(conn: &mut PgConnection, department: Option<i64>) -> Result<Vec<HandIn>> {
-    Ok(sqlx::query_as(
-        "select h.asset_id, a.name, a.epc, c.name as category, h.department_id, d.name as department,
-                h.offered_by, h.offered_at, h.reason
-         from hand_ins h
-         join assets a on a.id = h.asset_id
-         join categories c on c.id = a.category_id
-         join departments d on d.id = h.department_id
-         where $1::bigint is null or h.department_id = $1
-         order by h.offered_at, h.asset_id limit $2",
+/// Of `assets`, those with an open offer (`department`: of that department's offers).
+pub async fn offered_among(
+    conn: &mut PgConnection,
+    department: Option<i64>,
+    assets: &[i64],
+) -> Result<std::collections::HashSet<i64>> {
+    let offered: Vec<i64> = sqlx::query_scalar(
+        "select asset_id from hand_ins
+         where asset_id = any($1) and ($2::bigint is null or department_id = $2)",
     )
+    .bind(assets)
     .bind(department)
-    .bind(MAX)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(offered.into_iter().collect())
 }
 
 /// A page of the open offers, oldest first; `department`: only that department's.

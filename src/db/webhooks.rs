@@ -108,19 +108,21 @@ const DELIVERY: &str =
     d.delivered_at, d.dead_at, d.last_status, d.last_error, d.created_at
     from webhook_deliveries d join events e on e.id = d.event_id";
 
-/// A webhook's latest deliveries, newest first.
+/// A page of a webhook's deliveries, newest first, and how many there are.
 pub async fn deliveries(
     conn: &mut PgConnection,
     webhook: i64,
-    limit: i64,
-) -> Result<Vec<Delivery>> {
-    Ok(sqlx::query_as(&format!(
-        "{DELIVERY} where d.webhook_id = $1 order by d.id desc limit $2"
-    ))
-    .bind(webhook)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    window: super::Window,
+) -> Result<(Vec<Delivery>, super::Total)> {
+    super::page(
+        conn,
+        DELIVERY,
+        "where d.webhook_id = $1",
+        "d.id desc",
+        args![webhook],
+        window,
+    )
+    .await
 }
 
 /// A delivery claimed for sending: where, with what key, which event.

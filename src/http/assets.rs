@@ -181,10 +181,28 @@ async fn withdraw_hand_in(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The assets offered back to the depot, oldest first (a department: its own).
-#[utoipa::path(get, path = "/hand_ins", tag = "assets", responses((status = 200, body = Vec<HandIn>)))]
-async fn list_hand_ins(actor: Actor, State(app): State<App>) -> ApiResult<Json<Vec<HandIn>>> {
-    Ok(Json(assets::hand_ins(&app, &actor).await?))
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HandInQuery {
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
+    pub per_page: Option<i64>,
+}
+
+/// The assets offered back to the depot, oldest first, a page at a time (a department: its
+/// own). Paged by page number (the list is in the order they were offered).
+#[utoipa::path(get, path = "/hand_ins", tag = "assets", params(HandInQuery), responses((status = 200, body = Page<HandIn>)))]
+async fn list_hand_ins(
+    actor: Actor,
+    State(app): State<App>,
+    Query(q): Query<HandInQuery>,
+) -> ApiResult<Json<Page<HandIn>>> {
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+        after: None,
+    };
+    Ok(Json(assets::hand_ins(&app, &actor, paging).await?))
 }
 
 /// Move an asset in depot custody to another zone (no change of state; logged).

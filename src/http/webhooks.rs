@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
-use super::{ApiResult, App, Json, Path};
+use super::{ApiResult, App, Json, Page, Paging, Path, Query};
 use crate::app::webhooks::{self, NewWebhook, Registered};
 use crate::auth::Actor;
 use crate::db::webhooks::{Delivery, Webhook};
@@ -50,14 +50,15 @@ async fn delete_webhook(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// A webhook's latest 200 deliveries, newest first: waiting, delivered or given up.
-#[utoipa::path(get, path = "/webhooks/{id}/deliveries", tag = "webhooks", responses((status = 200, body = Vec<Delivery>)))]
+/// A webhook's deliveries, newest first, a page at a time: waiting, delivered or given up.
+#[utoipa::path(get, path = "/webhooks/{id}/deliveries", tag = "webhooks", params(Paging), responses((status = 200, body = Page<Delivery>)))]
 async fn list_webhook_deliveries(
     actor: Actor,
     State(app): State<App>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Vec<Delivery>>> {
-    Ok(Json(webhooks::deliveries(&app, &actor, id).await?))
+    Query(paging): Query<Paging>,
+) -> ApiResult<Json<Page<Delivery>>> {
+    Ok(Json(webhooks::deliveries(&app, &actor, id, paging).await?))
 }
 
 /// Send a delivery again (a dead letter, or one delivered), its attempts counted afresh.

@@ -35,6 +35,7 @@ pub fn router() -> Router<App> {
         .route("/admin/transfers", get(transfer_list))
         .route("/admin/transfers/{id}/{action}", post(transfer_action))
         .route("/disposals", get(disposal_list).post(propose_disposal))
+        .route("/disposals.csv", get(disposals_csv))
         .route("/disposals/{id}", get(disposal_detail))
         .route("/disposals/{id}/{action}", post(disposal_action))
         .route("/admin/registers", get(registers))
@@ -45,6 +46,7 @@ pub fn router() -> Router<App> {
         .route("/admin/warehouses", post(add_warehouse))
         .route("/admin/zones", post(add_zone))
         .route("/compensations", get(compensation_list))
+        .route("/compensations.csv", get(compensations_csv))
         .route("/compensations/{id}/{action}", post(compensation_action))
 }
 
@@ -278,6 +280,24 @@ async fn disposals_page(
     })
 }
 
+/// The disposals the list shows (every page of them, with its status filter) as CSV.
+async fn disposals_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = disposals::export(&app, &v.actor, DisposalStatus::named(&q.status)).await?;
+    let columns = super::reports::DISPOSAL_COLUMNS;
+    Ok(style.download(
+        &v,
+        "disposals",
+        columns,
+        rows,
+        super::reports::disposal_cells,
+    ))
+}
+
 /// Put assets forward for disposal (admin or keeper): each becomes pending disposal. A
 /// refusal shows the list again with the reason and what was typed.
 async fn propose_disposal(
@@ -323,11 +343,15 @@ impl DisposalPage {
     }
 }
 
-/// What the page offers, each with its operation and the disposal action of the status table.
+/// What the page offers, each with its operation and the disposal action of the status table:
+/// a requested disposal may be rejected or cancelled before it is appraised.
 const DISPOSAL_OFFERS: &[policy::Offer] = &[
     ("appraise", Op::AppraiseDisposal, "appraise"),
-    ("decide", Op::ApproveDisposal, "approve"),
+    ("approve", Op::ApproveDisposal, "approve"),
+    ("reject", Op::RejectDisposal, "reject"),
+    ("cancel", Op::CancelDisposal, "cancel"),
     ("sell", Op::SellDisposal, "sell"),
+    ("scrap", Op::ScrapDisposal, "scrap"),
     ("remit", Op::RemitDisposal, "remit"),
 ];
 
@@ -349,15 +373,17 @@ async fn disposal_page(app: &App, v: &Viewer, id: i64, refused: Refused) -> Page
     })
 }
 
-/// Appraise → approve (or reject) → sell at auction or scrap → remit the proceeds.
+/// Appraise → approve (or reject, or cancel) → sell at auction or scrap → remit the proceeds.
 async fn disposal_action(
     State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let needs_reason = matches!(action.as_str(), "scrap" | "reject");
-    if matches!(action.as_str(), "approve" | "reject" | "scrap" | "remit")
-        && (!super::confirmed(&form) || (needs_reason && field(&form, "reason").trim().is_empty()))
+    let needs_reason = matches!(action.as_str(), "scrap" | "reject" | "cancel");
+    if matches!(
+        action.as_str(),
+        "approve" | "reject" | "cancel" | "scrap" | "remit"
+    ) && (!super::confirmed(&form) || (needs_reason && field(&form, "reason").trim().is_empty()))
     {
         let (title, message, op) = match action.as_str() {
             "approve" => (
@@ -369,6 +395,11 @@ async fn disposal_action(
                 "reject_disposal",
                 "reject_disposal_text",
                 Op::RejectDisposal,
+            ),
+            "cancel" => (
+                "cancel_disposal",
+                "cancel_disposal_text",
+                Op::CancelDisposal,
             ),
             "remit" => ("remit_disposal", "remit_disposal_text", Op::RemitDisposal),
             _ => ("scrap_disposal", "scrap_disposal_text", Op::ScrapDisposal),
@@ -386,31 +417,19 @@ async fn disposal_action(
             },
         );
     }
-    let result = disposal_step(&app, &v, id, &action, &form).await;
+    let result = match action.as_str() {
+        // A sale is final: asked first, warned when below the appraisal.
+        "sell" if !super::confirmed(&form) => sale_asked(&app, &v, id, &form).await,
+        _ => disposal_step(&app, &v, id, &action, &form)
+            .await
+            .map(|done| {
+                Redirect::to(&super::done(&format!("/disposals/{id}"), done)).into_response()
+            }),
+    };
+    // A figure or a rule refused: the page again, the message beside the form, what was
+    // typed kept.
     match result {
-        Ok(done) => {
-            Ok(Redirect::to(&super::done(&format!("/disposals/{id}"), done)).into_response())
-        }
-        // A sale below the appraisal is asked again, to be confirmed.
-        Err(PageError::App(app::Error::Conflict(message)))
-            if app::messages::lookup(&message).is_some_and(|m| m.key == "below_appraisal") =>
-        {
-            let message = v.lang.say(&message);
-            super::confirm(
-                &v,
-                &form,
-                super::Ask {
-                    op: Op::SellDisposal,
-                    title: v.lang.t("confirm_sale"),
-                    message,
-                    action: format!("/disposals/{id}/sell"),
-                    reason_asked: false,
-                    back: format!("/disposals/{id}"),
-                },
-            )
-        }
-        // A figure or a rule refused: the page again, the message beside the form, what
-        // was typed kept.
+        Ok(page) => Ok(page),
         Err(e) => {
             super::shown_again(e, |e| {
                 disposal_page(&app, &v, id, Refused::new(&v, action, &e, form))
@@ -418,6 +437,36 @@ async fn disposal_action(
             .await
         }
     }
+}
+
+/// The confirmation of a sale, which cannot be undone: what will be recorded, and, when the
+/// price is below the appraisal, that warning instead.
+async fn sale_asked(app: &App, v: &Viewer, id: i64, form: &Fields) -> PageResult {
+    let price = fen(field(form, "price"))?;
+    let buyer = text(form, "buyer")?;
+    let (title, message) = match disposals::sale_warning(app, &v.actor, id, price).await? {
+        Some(warning) => (v.lang.t("confirm_sale"), v.lang.say(&warning)),
+        None => (
+            v.lang.t("record_sale"),
+            v.lang
+                .t("record_sale_text")
+                .replace("{id}", &id.to_string())
+                .replace("{price}", &super::i18n::yuan(price.get().into()))
+                .replace("{buyer}", &buyer),
+        ),
+    };
+    super::confirm(
+        v,
+        form,
+        super::Ask {
+            op: Op::SellDisposal,
+            title,
+            message,
+            action: format!("/disposals/{id}/sell"),
+            reason_asked: false,
+            back: format!("/disposals/{id}"),
+        },
+    )
 }
 
 /// One action on a disposal; what to say it did.
@@ -450,6 +499,10 @@ async fn disposal_step(
         "reject" => {
             disposals::reject(app, actor, id, reason()?).await?;
             "rejected"
+        }
+        "cancel" => {
+            disposals::cancel(app, actor, id, reason()?).await?;
+            "cancelled"
         }
         "sell" => {
             let sale = Sale {
@@ -882,6 +935,21 @@ async fn compensations_page(
             _ => "dashboard",
         }),
     })
+}
+
+/// The cases the list shows (every page of them, with its status filter; a department's
+/// own only) as CSV.
+async fn compensations_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let status = CompensationStatus::named(&q.status);
+    let rows = loans::compensation_export(&app, &v.actor, status).await?;
+    let columns = super::reports::COMPENSATION_COLUMNS;
+    let cells = super::reports::compensation_cells;
+    Ok(style.download(&v, "compensations", columns, rows, cells))
 }
 
 /// The name of a case's form (`repair`, `pay`, `waive`) on the compensations page.

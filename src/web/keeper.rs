@@ -182,30 +182,64 @@ async fn inspect(State(app): State<App>, Posted { viewer: v, form }: Posted<Fiel
     .await
 }
 
-/// The confirmation of an inspection that marks assets damaged or missing: how many of
-/// each, and which (by number and name).
+/// The confirmation of an inspection that marks assets damaged or missing.
 async fn ask_inspection(
     app: &App,
     v: &Viewer,
     form: &Fields,
     items: &[(i64, Inspection)],
 ) -> PageResult {
+    let marked: Vec<(i64, Condition)> = items
+        .iter()
+        .map(|(_, i)| (i.asset_id, i.condition))
+        .collect();
+    // Back to the page of the list the form was on.
+    let back = match field(form, "returned_page") {
+        "" | "1" => "/keeper/returns".into(),
+        page => format!("/keeper/returns?returned_page={}", super::percent(page)),
+    };
+    let asked = Marked {
+        op: app::Op::InspectLoan,
+        action: "/keeper/returns/inspect".into(),
+        back,
+    };
+    ask_marked(app, v, form, &marked, asked).await
+}
+
+/// Where a return that marks assets damaged or missing is confirmed: the operation, the
+/// form's address, and where Back goes.
+pub(super) struct Marked {
+    pub op: app::Op,
+    pub action: String,
+    pub back: String,
+}
+
+/// The confirmation of a return or an inspection that marks assets damaged or missing
+/// (each opens a compensation case, which cannot be undone here): how many of each, and
+/// which (by number and name). `items`: each asset and its condition; the fine ones are
+/// not named.
+pub(super) async fn ask_marked(
+    app: &App,
+    v: &Viewer,
+    form: &Fields,
+    items: &[(i64, Condition)],
+    asked: Marked,
+) -> PageResult {
     /// The most assets named one by one; the rest are counted.
     const NAMED: usize = 20;
-    let marked: Vec<&Inspection> = items
+    let marked: Vec<&(i64, Condition)> = items
         .iter()
-        .map(|(_, i)| i)
-        .filter(|i| i.condition != Condition::Fine)
+        .filter(|(_, c)| *c != Condition::Fine)
         .collect();
-    let count = |c: Condition| marked.iter().filter(|i| i.condition == c).count();
+    let count = |c: Condition| marked.iter().filter(|(_, m)| *m == c).count();
     let (missing, damaged) = (count(Condition::Missing), count(Condition::Damaged));
     let mut named = Vec::new();
-    for item in marked.iter().take(NAMED) {
-        let name = match assets::get(app, &v.actor, item.asset_id).await {
+    for (asset_id, condition) in marked.iter().take(NAMED) {
+        let name = match assets::get(app, &v.actor, *asset_id).await {
             Ok(asset) => format!("{} · {}", asset.id, asset.name),
-            Err(_) => item.asset_id.to_string(),
+            Err(_) => asset_id.to_string(),
         };
-        let said = match item.condition {
+        let said = match condition {
             Condition::Missing => v.lang.t("missing_item"),
             _ => v.lang.t("damaged"),
         };
@@ -228,16 +262,12 @@ async fn ask_inspection(
         v,
         form,
         super::Ask {
-            op: app::Op::InspectLoan,
+            op: asked.op,
             title: v.lang.t("confirm_inspection"),
             message,
-            action: "/keeper/returns/inspect".into(),
+            action: asked.action,
             reason_asked: false,
-            // Back to the page of the list the form was on.
-            back: match field(form, "returned_page") {
-                "" | "1" => "/keeper/returns".into(),
-                page => format!("/keeper/returns?returned_page={}", super::percent(page)),
-            },
+            back: asked.back,
         },
     )
 }
@@ -379,7 +409,7 @@ async fn intakes_page(
     let paging = super::list_paging(&q.page)?;
     let found = intakes::desk(app, &v.actor, status, paging).await?;
     let hand_ins = super::list_paging(&q.hand_ins_page)?;
-    let hand_ins = assets::hand_in_desk(app, &v.actor, hand_ins).await?;
+    let hand_ins = assets::hand_ins(app, &v.actor, hand_ins).await?;
     let status = status.map_or("", IntakeStatus::as_str);
     let (intakes_page, hand_ins_page) = (kept(found.page), kept(hand_ins.page));
     let path = "/keeper/intakes";

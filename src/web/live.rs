@@ -305,12 +305,27 @@ async fn start_walk_test(
     Ok(back_to_gate(&form, "walk_started"))
 }
 
-/// Finish a walk test, or apply its threshold.
+/// Finish a walk test, cancel it (asked first: its reads are let go for good), or apply its
+/// threshold.
 async fn walk_test_action(
     State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    if action == "cancel" && !super::confirmed(&form) {
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: Op::CancelWalkTest,
+                title: &format!("{} {id}?", v.lang.t("cancel_walk")),
+                message: v.lang.t("cancel_walk_confirm").to_owned(),
+                action: format!("/keeper/walk-tests/{id}/cancel"),
+                reason_asked: false,
+                back: gate_page(&form).to_owned(),
+            },
+        );
+    }
     let done = match action.as_str() {
         "finish" => {
             app::walks::finish(&app, &v.actor, id).await?;
@@ -329,15 +344,17 @@ async fn walk_test_action(
     Ok(back_to_gate(&form, done))
 }
 
+/// The gate page a form came from (its `back`), else the gate page.
+fn gate_page(form: &Fields) -> &str {
+    match field(form, "back") {
+        back if back.starts_with("/keeper/gate") && LocalPath::parse(back).is_ok() => back,
+        _ => "/keeper/gate",
+    }
+}
+
 /// Back to the gate page the form came from, told what the action did (`done`).
 fn back_to_gate(form: &Fields, done: &'static str) -> Response {
-    let back = LocalPath::or_home(field(form, "back"));
-    let back = if back.as_str().starts_with("/keeper/gate") {
-        back.as_str()
-    } else {
-        "/keeper/gate"
-    };
-    Redirect::to(&super::done(back, done)).into_response()
+    Redirect::to(&super::done(gate_page(form), done)).into_response()
 }
 
 /// One tap: the passage happened, act on it as the gate would have.

@@ -337,27 +337,21 @@ async fn act(
             loans::issue(&app, actor, id, issue).await?;
         }
         "return" => {
-            let zone_id = field(&form, "zone").parse().ok();
-            let mut items = Vec::new();
-            for (k, value) in &form {
-                let Some(asset) = k
-                    .strip_prefix("condition-")
-                    .and_then(|a| a.parse::<i64>().ok())
-                else {
-                    continue;
+            let items = returned(&form)?;
+            // Damaged or missing opens a compensation case, which this page cannot undo:
+            // asked first, naming them.
+            let marked: Vec<(i64, Condition)> = items
+                .iter()
+                .map(|i| (i.asset_id, i.condition))
+                .filter(|(_, c)| *c != Condition::Fine)
+                .collect();
+            if !marked.is_empty() && !super::confirmed(&form) {
+                let asked = super::keeper::Marked {
+                    op: Op::ReturnLoan,
+                    action: format!("/orders/{id}/return"),
+                    back: format!("/orders/{id}"),
                 };
-                let condition = match value.as_str() {
-                    "fine" => Condition::Fine,
-                    "damaged" => Condition::Damaged,
-                    "missing" => Condition::Missing,
-                    _ => continue, // not back yet
-                };
-                items.push(ReturnedItem {
-                    asset_id: asset,
-                    condition,
-                    zone_id,
-                    note: note(&form, &format!("note-{asset}"))?,
-                });
+                return super::keeper::ask_marked(&app, &v, &form, &marked, asked).await;
             }
             let back = Return { items: Some(items) };
             loans::take_back(&app, actor, id, back).await?;
@@ -365,6 +359,34 @@ async fn act(
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
     Ok(Redirect::to(&super::done(&format!("/orders/{id}"), done)).into_response())
+}
+
+/// What a loan page's return form takes back: each asset whose condition was chosen (fine,
+/// damaged, missing; "—": not back yet), into the zone chosen, with its note.
+fn returned(form: &Fields) -> Result<Vec<ReturnedItem>, PageError> {
+    let zone_id = field(form, "zone").parse().ok();
+    let mut items = Vec::new();
+    for (k, value) in form {
+        let Some(asset) = k
+            .strip_prefix("condition-")
+            .and_then(|a| a.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        let condition = match value.as_str() {
+            "fine" => Condition::Fine,
+            "damaged" => Condition::Damaged,
+            "missing" => Condition::Missing,
+            _ => continue, // not back yet
+        };
+        items.push(ReturnedItem {
+            asset_id: asset,
+            condition,
+            zone_id,
+            note: note(form, &format!("note-{asset}"))?,
+        });
+    }
+    Ok(items)
 }
 
 /// A market rental recorded for a loan's shortfall, as its form gives it.

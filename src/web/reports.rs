@@ -63,7 +63,8 @@ struct Dashboard {
     idle: Vec<Idle>,
     idle_total: i64,
     overdue: crate::app::Page<Loan>,
-    cases: Vec<Compensation>,
+    /// The newest cases, and how many there are: the rest on the cases' own pages.
+    cases: crate::app::Page<Compensation>,
     money: Money,
     savings: Vec<SavingsLine>,
     /// The published figures of the period asked (this month unless the page says).
@@ -455,7 +456,7 @@ pub(super) const OVERDUE_COLUMNS: &[&str] = &[
     "status",
 ];
 
-const COMPENSATION_COLUMNS: &[&str] = &[
+pub(super) const COMPENSATION_COLUMNS: &[&str] = &[
     "case_id",
     "asset_id",
     "asset",
@@ -466,7 +467,7 @@ const COMPENSATION_COLUMNS: &[&str] = &[
     "receipt_number",
 ];
 
-const DISPOSAL_COLUMNS: &[&str] = &[
+pub(super) const DISPOSAL_COLUMNS: &[&str] = &[
     "disposal_id",
     "reason",
     "status",
@@ -479,8 +480,14 @@ const DISPOSAL_COLUMNS: &[&str] = &[
     "remitted_at",
 ];
 
-/// The columns that hold a time (not a day).
-const TIME_COLUMNS: &[&str] = &["last_issued", "remitted_at", "resolved_at", "created_at"];
+/// The columns that hold a time (not a day): said with the depot's clock in their name.
+const TIME_COLUMNS: &[&str] = &[
+    "last_issued",
+    "remitted_at",
+    "resolved_at",
+    "created_at",
+    "requested_at",
+];
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
 /// office PCs read the Chinese names right). Money columns are yuan. The long tables are
@@ -525,40 +532,46 @@ async fn csv(
             COMPENSATION_COLUMNS,
             &style.clone(),
             reports::compensations(&app, &v.actor).await?,
-            move |c: Compensation| {
-                vec![
-                    c.id.to_string(),
-                    c.asset_id.to_string(),
-                    c.asset,
-                    style.name(Register::Department, c.department),
-                    c.loan_id.map(|l| l.to_string()).unwrap_or_default(),
-                    style.word(c.status.as_str()),
-                    yuan(&c.amount_fen),
-                    c.receipt_number.unwrap_or_default(),
-                ]
-            },
+            move |c: Compensation| compensation_cells(&style, c),
         ),
         _ => streamed(
             DISPOSAL_COLUMNS,
             &style.clone(),
             reports::disposals(&app, &v.actor).await?,
-            move |d: Disposal| {
-                vec![
-                    d.id.to_string(),
-                    d.reason,
-                    style.word(d.status.as_str()),
-                    yuan(&d.original_value_fen),
-                    d.appraised_value_fen.map(|v| yuan(&v)).unwrap_or_default(),
-                    d.method.unwrap_or_default(),
-                    d.sale_price_fen.map(|v| yuan(&v)).unwrap_or_default(),
-                    d.buyer.unwrap_or_default(),
-                    d.receipt_number.unwrap_or_default(),
-                    d.remitted_at.map(|t| style.time(t)).unwrap_or_default(),
-                ]
-            },
+            move |d: Disposal| disposal_cells(&style, d),
         ),
     };
     Ok(attachment(name, body))
+}
+
+/// A compensation case's row ([`COMPENSATION_COLUMNS`]).
+pub(super) fn compensation_cells(style: &CsvStyle, c: Compensation) -> Vec<String> {
+    vec![
+        c.id.to_string(),
+        c.asset_id.to_string(),
+        c.asset,
+        style.name(Register::Department, c.department),
+        c.loan_id.map(|l| l.to_string()).unwrap_or_default(),
+        style.word(c.status.as_str()),
+        yuan(&c.amount_fen),
+        c.receipt_number.unwrap_or_default(),
+    ]
+}
+
+/// A disposal's row ([`DISPOSAL_COLUMNS`]).
+pub(super) fn disposal_cells(style: &CsvStyle, d: Disposal) -> Vec<String> {
+    vec![
+        d.id.to_string(),
+        d.reason,
+        style.word(d.status.as_str()),
+        yuan(&d.original_value_fen),
+        d.appraised_value_fen.map(|v| yuan(&v)).unwrap_or_default(),
+        d.method.unwrap_or_default(),
+        d.sale_price_fen.map(|v| yuan(&v)).unwrap_or_default(),
+        d.buyer.unwrap_or_default(),
+        d.receipt_number.unwrap_or_default(),
+        d.remitted_at.map(|t| style.time(t)).unwrap_or_default(),
+    ]
 }
 
 /// A CSV body as a download named `depot-{name}.csv`.
@@ -648,6 +661,11 @@ pub(super) fn stocktake_cells(
             .t(&format!("oc_{}", l.outcome.as_str()))
             .to_owned(),
     };
+    let zone = |z: Option<String>| z.map(|z| style.name(Register::Zone, z)).unwrap_or_default();
+    let resolution = l.resolution.map(|r| match style.codes {
+        true => r,
+        false => style.lang.t(&format!("res_{r}")).to_owned(),
+    });
     vec![
         l.epc,
         l.asset_id.map(|id| id.to_string()).unwrap_or_default(),
@@ -656,10 +674,10 @@ pub(super) fn stocktake_cells(
             .map(|c| style.name(Register::Category, c))
             .unwrap_or_default(),
         outcome,
-        l.expected_zone.unwrap_or_default(),
-        l.seen_zone.unwrap_or_default(),
-        l.other_zone.unwrap_or_default(),
-        l.resolution.unwrap_or_default(),
+        zone(l.expected_zone),
+        zone(l.seen_zone),
+        zone(l.other_zone),
+        resolution.unwrap_or_default(),
         l.resolved_at.map(|t| style.time(t)).unwrap_or_default(),
     ]
 }
@@ -856,6 +874,14 @@ mod tests {
         for code in columns.concat() {
             let key = format!("csv_{code}");
             assert!(CATALOGUE.iter().any(|(k, _, _)| *k == key), "{key}");
+            // A time's column says which clock: every `…_at` column is a time.
+            assert!(
+                !code.ends_with("_at") || TIME_COLUMNS.contains(&code),
+                "{code} holds a time but is not in TIME_COLUMNS"
+            );
+        }
+        for code in TIME_COLUMNS {
+            assert!(columns.concat().contains(code), "{code} is no CSV's column");
         }
         let people = CsvStyle {
             lang: Lang::Zh,
@@ -864,6 +890,7 @@ mod tests {
             names: Default::default(),
         };
         assert_eq!(people.column("remitted_at"), "上缴时间 (UTC+08:00)");
+        assert_eq!(people.column("requested_at"), "申请时间 (UTC+08:00)");
         assert_eq!(people.word("remitted"), "已上缴");
         let t = "2026-11-30T02:43:15.594032Z".parse().unwrap();
         assert_eq!(people.time(t), "2026-11-30 10:43:15");
@@ -874,6 +901,42 @@ mod tests {
         assert_eq!(machines.column("remitted_at"), "remitted_at");
         assert_eq!(machines.word("remitted"), "remitted");
         assert_eq!(machines.time(t), "2026-11-30T10:43:15+08:00");
+    }
+
+    #[test]
+    fn a_stocktake_line_says_its_follow_up_in_words_for_people_and_as_a_code_for_machines() {
+        use crate::db::stocktakes::{ExportLine, Outcome};
+        let line = || ExportLine {
+            epc: "3414A3F0".into(),
+            asset_id: Some(7),
+            asset: Some("desk".into()),
+            category: Some("desks".into()),
+            outcome: Outcome::Missing,
+            expected_zone: Some("Aisle A".into()),
+            seen_zone: None,
+            other_zone: None,
+            resolution: Some("marked_lost".into()),
+            resolved_at: Some("2026-11-30T02:43:15Z".parse().unwrap()),
+        };
+        let people = CsvStyle {
+            lang: crate::web::i18n::Lang::Zh,
+            codes: false,
+            tz: crate::config::default_time_zone(),
+            names: Default::default(),
+        };
+        let cells = stocktake_cells(&people, line());
+        assert_eq!(cells[4], "盘亏");
+        assert_eq!(cells[5], "Aisle A");
+        assert_eq!(cells[8], "已标记丢失");
+        assert_eq!(cells[9], "2026-11-30 10:43:15");
+        let machines = CsvStyle {
+            codes: true,
+            ..people
+        };
+        let cells = stocktake_cells(&machines, line());
+        assert_eq!(cells[4], "missing");
+        assert_eq!(cells[8], "marked_lost");
+        assert_eq!(cells[9], "2026-11-30T10:43:15+08:00");
     }
 
     #[test]

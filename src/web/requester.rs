@@ -382,12 +382,10 @@ async fn virtual_depot(
     State(app): State<App>,
     Query(q): Query<super::ListQuery>,
 ) -> PageResult {
-    let offered = assets::hand_ins(&app, &v.actor)
-        .await?
-        .into_iter()
-        .map(|h| h.asset_id)
-        .collect();
     let found = assets::own(&app, &v.actor, super::list_paging(&q.page)?).await?;
+    // Asked of the assets on this page only: marked however many are offered.
+    let shown: Vec<i64> = found.items.iter().map(|a| a.id).collect();
+    let offered = assets::offered(&app, &v.actor, &shown).await?;
     render(VirtualDepotPage {
         c: v.chrome("virtual_depot"),
         pager: super::Pager::of("/virtual-depot", &[], &found),

@@ -25,9 +25,10 @@ pub fn router() -> Router<App> {
 struct WebhooksPage {
     c: Chrome,
     hooks: Vec<Webhook>,
-    /// The webhook whose deliveries are shown, and they.
+    /// The webhook whose deliveries are shown, and a page of them.
     shown: Option<i64>,
     deliveries: Vec<Delivery>,
+    pager: Option<super::Pager>,
     /// A webhook just registered: its secret, this once.
     secret: String,
 }
@@ -55,24 +56,40 @@ impl WebhooksPage {
 struct Shown {
     #[serde(default)]
     hook: Option<i64>,
+    /// The page of its deliveries.
+    #[serde(default)]
+    page: String,
 }
 
 async fn page(v: Viewer, State(app): State<App>, Query(q): Query<Shown>) -> PageResult {
-    show(v, &app, q.hook, String::new()).await
+    let paging = super::list_paging(&q.page)?;
+    show(v, &app, q.hook, paging, String::new()).await
 }
 
-async fn show(v: Viewer, app: &App, shown: Option<i64>, secret: String) -> PageResult {
+async fn show(
+    v: Viewer,
+    app: &App,
+    shown: Option<i64>,
+    paging: crate::app::Paging,
+    secret: String,
+) -> PageResult {
     let hooks = webhooks::list(app, &v.actor).await?;
     let shown = shown.or(hooks.first().map(|h| h.id));
-    let deliveries = match shown {
-        Some(id) => webhooks::deliveries(app, &v.actor, id).await?,
-        None => Vec::new(),
+    let (deliveries, pager) = match shown {
+        Some(id) => {
+            let found = webhooks::deliveries(app, &v.actor, id, paging).await?;
+            let hook = id.to_string();
+            let pager = super::Pager::of("/admin/webhooks", &[("hook", &hook)], &found);
+            (found.items, Some(pager))
+        }
+        None => (Vec::new(), None),
     };
     render(WebhooksPage {
         c: v.chrome("webhooks"),
         hooks,
         shown,
         deliveries,
+        pager,
         secret,
     })
 }
@@ -91,7 +108,15 @@ async fn register(
         actions.push(Text::parse(a).map_err(|e| invalid(format!("actions: {e}")))?);
     }
     let registered = webhooks::create(&app, &v.actor, NewWebhook { url, actions }).await?;
-    show(v, &app, Some(registered.webhook.id), registered.secret).await
+    let first = super::first_page();
+    show(
+        v,
+        &app,
+        Some(registered.webhook.id),
+        first,
+        registered.secret,
+    )
+    .await
 }
 
 async fn delete(
