@@ -103,6 +103,13 @@ pub struct Score {
     /// Tags never observed at all.
     pub never_placed: u32,
     pub tellable_never_placed: u32,
+    /// Tags the radio places clearly: their own aisle's antenna read them with at least
+    /// [`CLEAR_LEAD`] times the power of any other until first picked up (3 dB, the per-read
+    /// noise); how many of those were placed right first, and between their aisle and another.
+    pub clear: u32,
+    pub clear_first_right: u32,
+    pub clear_first_between: u32,
+    pub clear_never_placed: u32,
     /// Hours tags spent still on a shelf, summed.
     pub static_tag_hours: f64,
     /// `Moved` facts about a tag that was still on a shelf (and not just put down).
@@ -153,6 +160,10 @@ impl Score {
         self.moves_tellable_seen += o.moves_tellable_seen;
         self.never_placed += o.never_placed;
         self.tellable_never_placed += o.tellable_never_placed;
+        self.clear += o.clear;
+        self.clear_first_right += o.clear_first_right;
+        self.clear_first_between += o.clear_first_between;
+        self.clear_never_placed += o.clear_never_placed;
         self.static_tag_hours += o.static_tag_hours;
         self.false_moves += o.false_moves;
         self.wrong_rearrivals += o.wrong_rearrivals;
@@ -195,7 +206,9 @@ pub fn score(
         runs: 1,
         ..Score::default()
     };
-    let strongest = |epc: Epc, from: u64, until: u64| strongest_aisle(model, run, epc, from, until);
+    let strongest = |epc: Epc, from: u64, until: u64| {
+        strongest_aisle(model, run, epc, from, until).map(|(k, _)| k)
+    };
     // The fact that reports each real move (late or not), so it is not also a false move.
     let mut reported: Vec<(Epc, u64)> = Vec::new();
     for m in &truth.moves {
@@ -224,12 +237,16 @@ pub fn score(
             continue;
         };
         let until = tl.spans.get(1).map_or(truth.end_us, |sp| sp.from_us);
-        let tellable = strongest(tl.epc, truth.start_us, until) == Some(first_aisle);
+        let strongest_first = strongest_aisle(model, run, tl.epc, truth.start_us, until);
+        let tellable = strongest_first.map(|(k, _)| k) == Some(first_aisle);
+        let clear = strongest_first == Some((first_aisle, true));
         s.tellable += u32::from(tellable);
+        s.clear += u32::from(clear);
         match mine.iter().find(|f| matches!(f, Fact::Arrived { .. })) {
             Some(Fact::Arrived { zone, .. }) if *zone == aisle_zone(first_aisle) => {
                 s.first_right += 1;
                 s.tellable_first_right += u32::from(tellable);
+                s.clear_first_right += u32::from(clear);
             }
             Some(&&Fact::Arrived { at, .. })
                 if mine.iter().any(|f| {
@@ -239,11 +256,13 @@ pub fn score(
             {
                 s.first_between += 1;
                 s.tellable_first_between += u32::from(tellable);
+                s.clear_first_between += u32::from(clear);
             }
             Some(_) => {}
             None => {
                 s.never_placed += 1;
                 s.tellable_never_placed += u32::from(tellable);
+                s.clear_never_placed += u32::from(clear);
             }
         }
         // Time still on a shelf, and the windows in which the tag is carried or was just
@@ -358,13 +377,19 @@ pub fn score(
 
 /// The aisle whose antenna read `epc` with the most power (summed, linear) over
 /// `from..until`: where the radio itself says the tag is. `None` if unread.
+/// How much more power than any other aisle's its own aisle's antenna must have read of a
+/// tag for the radio to place it clearly: 3 dB, the per-read noise.
+const CLEAR_LEAD: f64 = 2.0;
+
+/// The aisle whose antenna read `epc` with the most summed power between `from` and `until`,
+/// and whether it leads every other aisle by [`CLEAR_LEAD`].
 fn strongest_aisle(
     model: &ShelfModel,
     run: &Run<ShelfTruth>,
     epc: Epc,
     from: u64,
     until: u64,
-) -> Option<usize> {
+) -> Option<(usize, bool)> {
     let mut power = vec![0.0f64; model.aisles];
     for r in run
         .reads
@@ -375,8 +400,12 @@ fn strongest_aisle(
             power[k] += 10f64.powf(f64::from(rssi) / 10.0);
         }
     }
-    let (k, p) = power.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
-    (*p > 0.0).then_some(k)
+    let (k, &p) = power.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1))?;
+    let next = (power.iter().enumerate())
+        .filter(|&(j, _)| j != k)
+        .map(|(_, &q)| q)
+        .fold(0.0, f64::max);
+    (p > 0.0).then_some((k, p >= CLEAR_LEAD * next))
 }
 
 /// When a real move was first reported: a `moved`, an arrival or a settling in the right
@@ -479,7 +508,8 @@ fn explain(model: &ShelfModel, run: &Run<ShelfTruth>, facts: &[Fact], seed: u64)
             continue;
         };
         let wrong = first.is_some_and(|z| z != aisle_zone(k))
-            && strongest_aisle(model, run, tl.epc, truth.start_us, truth.end_us) == Some(k);
+            && strongest_aisle(model, run, tl.epc, truth.start_us, truth.end_us).map(|(a, _)| a)
+                == Some(k);
         if into > 1 || out > 1 || wrong {
             println!(
                 "  seed {seed} {} in {:?}: {}; run [{}]\n    {}",
@@ -615,9 +645,9 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
         serde_json::to_string(&smoothing)?
     );
     println!(
-        "| isolation | runs | still tag-hours | false `moved` | per 1,000 tag-hours | wrong re-arrivals | location facts per still tag (mean / max) | flapping tags | between tags (ever / at end) | first placement right (all / where the radio can tell) | first placed between its aisle and another (all / where the radio can tell) | first placed wrong (all / where the radio can tell) | still tags in a wrong aisle at the end (all / where the radio can tell) | real moves seen ≤ 30 s (all / where the radio can tell) | worst move delay | removals seen ≤ 30 s | worst removal delay | dropouts |"
+        "| isolation | runs | still tag-hours | false `moved` | per 1,000 tag-hours | wrong re-arrivals | location facts per still tag (mean / max) | flapping tags | between tags (ever / at end) | first placement right (all / where the radio can tell) | first placed between its aisle and another (all / where the radio can tell) | first placed wrong (all / where the radio can tell) | first placement where the radio clearly tells (own aisle ≥ 3 dB over any other): right / between / wrong / never placed | still tags in a wrong aisle at the end (all / where the radio can tell) | real moves seen ≤ 30 s (all / where the radio can tell) | worst move delay | removals seen ≤ 30 s | worst removal delay | dropouts |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let plan = args.plan.plan();
     for &iso in &args.isolation {
         let started = Instant::now();
@@ -641,7 +671,7 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
             }
         };
         println!(
-            "| {iso} dB | {} | {:.1} | {} | {:.2} | {} | {:.3} / {} | {} | {} / {} | {:.2} % / {:.2} % ({} of {} tags) | {} / {} | {} / {} | {} / {} | {}/{} / {}/{} | {} | {}/{} | {} | {} |",
+            "| {iso} dB | {} | {:.1} | {} | {:.2} | {} | {:.3} / {} | {} | {} / {} | {:.2} % / {:.2} % ({} of {} tags) | {} / {} | {} / {} | {:.2} % ({} of {}) / {} / {} / {} | {} / {} | {}/{} / {}/{} | {} | {}/{} | {} | {} |",
             total.runs,
             total.static_tag_hours,
             total.false_moves,
@@ -663,6 +693,15 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
                 - total.tellable_never_placed
                 - total.tellable_first_right
                 - total.tellable_first_between,
+            100.0 * f64::from(total.clear_first_right) / f64::from(total.clear.max(1)),
+            total.clear_first_right,
+            total.clear,
+            total.clear_first_between,
+            total.clear
+                - total.clear_first_right
+                - total.clear_first_between
+                - total.clear_never_placed,
+            total.clear_never_placed,
             total.wrong_at_end,
             total.tellable_wrong_at_end,
             total.moves_seen,
