@@ -20,6 +20,9 @@ pub const DEFAULT_CLOCK_SKEW_S: u64 = crate::ingest::DEFAULT_CLOCK_SKEW.as_secs(
 pub const DEFAULT_READER_BACKOFF_MAX_S: u64 = depot_readers::Backoff::DEFAULT_MAX.as_secs();
 /// A statement the service sends PostgreSQL is cancelled after this many seconds.
 pub const DEFAULT_STATEMENT_TIMEOUT_S: u64 = 30;
+/// A statement of an export (a CSV or a workbook streamed from a cursor) is cancelled after
+/// this many seconds: exports read whole tables, a page never does.
+pub const DEFAULT_EXPORT_TIMEOUT_S: u64 = 300;
 /// The longest an API token may last: ten years.
 pub const MAX_TOKEN_DAYS: i64 = 3650;
 /// The notifier looks for what to tell, and sends e-mail, this many seconds apart.
@@ -56,6 +59,10 @@ pub struct Config {
     /// PostgreSQL cancels one that runs longer and the request is answered 503, so one slow
     /// report cannot hold a connection, or shutdown, for minutes.
     pub statement_timeout_s: u64,
+    /// An export's statements (its cursor's declaration and each fetch of 1,000 rows) run at
+    /// most this many seconds instead (default 300; 0: no limit): set for the export's own
+    /// transaction, so pages and the API keep `statement_timeout_s`.
+    pub export_timeout_s: u64,
     /// Readers and gates from the configuration file, applied to the database at start.
     pub readers: Vec<ReaderEntry>,
     pub gates: Vec<GateEntry>,
@@ -305,6 +312,7 @@ impl fmt::Debug for Config {
             .field("clock_skew_s", &self.clock_skew_s)
             .field("reader_backoff_max_s", &self.reader_backoff_max_s)
             .field("statement_timeout_s", &self.statement_timeout_s)
+            .field("export_timeout_s", &self.export_timeout_s)
             .field("readers", &self.readers.len())
             .field("gates", &self.gates.len())
             .field("printers", &self.printers)
@@ -349,6 +357,7 @@ pub struct FileConfig {
     pub clock_skew_s: Option<u64>,
     pub reader_backoff_max_s: Option<u64>,
     pub statement_timeout_s: Option<u64>,
+    pub export_timeout_s: Option<u64>,
     #[serde(default)]
     pub readers: Vec<ReaderEntry>,
     #[serde(default)]
@@ -483,6 +492,7 @@ impl Config {
             statement_timeout_s: file
                 .statement_timeout_s
                 .unwrap_or(DEFAULT_STATEMENT_TIMEOUT_S),
+            export_timeout_s: file.export_timeout_s.unwrap_or(DEFAULT_EXPORT_TIMEOUT_S),
             readers: file.readers,
             gates: file.gates,
             printers: printers(&file.printers)?,
@@ -547,6 +557,11 @@ impl Config {
                 "statement_timeout_s must be 0 (no limit) to 3600 (an hour)".into(),
             ));
         }
+        if self.export_timeout_s > 3_600 {
+            return Err(ConfigError::Invalid(
+                "export_timeout_s must be 0 (no limit) to 3600 (an hour)".into(),
+            ));
+        }
         if !(1..=3_600).contains(&self.notify_every_s) {
             return Err(ConfigError::Invalid(
                 "notify_every_s must be 1 to 3600 (an hour)".into(),
@@ -599,6 +614,7 @@ impl Config {
             clock_skew_s: DEFAULT_CLOCK_SKEW_S,
             reader_backoff_max_s: DEFAULT_READER_BACKOFF_MAX_S,
             statement_timeout_s: DEFAULT_STATEMENT_TIMEOUT_S,
+            export_timeout_s: DEFAULT_EXPORT_TIMEOUT_S,
             readers: Vec::new(),
             gates: Vec::new(),
             printers: Vec::new(),
@@ -776,6 +792,10 @@ mod tests {
         let c = load("statement_timeout_s = 0\n").unwrap();
         assert_eq!(c.statement_timeout_s, 0);
         assert!(load("statement_timeout_s = 3601\n").is_err());
+        assert_eq!(c.export_timeout_s, 300);
+        let c = load("export_timeout_s = 600\n").unwrap();
+        assert_eq!((c.export_timeout_s, c.statement_timeout_s), (600, 30));
+        assert!(load("export_timeout_s = 3601\n").is_err());
         for bad in [
             "clock_skew_s = 0",
             "reader_backoff_max_s = 0",

@@ -97,9 +97,9 @@ async fn healthz(axum::extract::State(app): axum::extract::State<App>) -> Respon
 /// so half-sent requests cannot hold connections open.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// After a shutdown signal, requests in flight get this long to finish; then their
-/// connections are closed. No statement runs longer than `statement_timeout_s` anyway, but a
-/// client reading a long export slowly could otherwise hold the shutdown for as long as it
-/// likes.
+/// connections are closed. No statement runs longer than `statement_timeout_s` (an export's,
+/// `export_timeout_s`) anyway, but a long export, or a client reading one slowly, could
+/// otherwise hold the shutdown for as long as it likes.
 pub const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(15);
 /// How often expired sessions are deleted.
 const SESSION_SWEEP_EVERY: Duration = Duration::from_secs(10 * 60);

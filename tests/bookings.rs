@@ -644,12 +644,74 @@ async fn the_admin_sees_collisions_on_the_bookings_page_and_accepts_the_swap(poo
         theirs.body
     );
 
+    // The swap is asked first, naming the loan and both assets; nothing changes until then.
     let asset = tables[0].to_string();
     let replacement = tables[1].to_string();
-    let reply = post(
+    let swap = format!("/admin/bookings/{meeting}/swap");
+    let booked = || async {
+        sqlx::query_scalar::<_, i64>(
+            "select asset_id from reservations where order_kind = 'loan' and order_id = $1
+             and released_at is null order by asset_id",
+        )
+        .bind(meeting)
+        .fetch_all(&world.pool)
+        .await
+        .unwrap()
+    };
+    assert!(
+        page.body
+            .contains("<input type=\"hidden\" name=\"back\" value=\"/admin/bookings\">"),
+        "{}",
+        page.body
+    );
+    let asked = post(
         &world,
-        &format!("/admin/bookings/{meeting}/swap"),
+        &swap,
         &admin,
+        &[
+            ("csrf", &page.csrf()),
+            ("back", "/admin/bookings?done=swapped"),
+            ("asset", &asset),
+            ("replacement", ""),
+        ],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked
+            .body
+            .contains(&format!("<h1>Swap the booking of loan {meeting}?</h1>")),
+        "{}",
+        asked.body
+    );
+    let said = format!(
+        "Loan {meeting} (Finance Bureau, {} – {}) lets go of asset {} · item 0 and books asset {} · item 1 in its place.",
+        day(2),
+        day(2),
+        tables[0],
+        tables[1]
+    );
+    assert!(asked.body.contains(&said), "{said}: {}", asked.body);
+    assert!(
+        asked
+            .body
+            .contains("<a href=\"/admin/bookings\" id=\"confirm-back\">"),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains(&format!(
+            "<input type=\"hidden\" name=\"replacement\" value=\"{replacement}\">"
+        )),
+        "the replacement asked about is the one booked: {}",
+        asked.body
+    );
+    assert_eq!(booked().await, vec![tables[0]], "nothing swapped yet");
+    assert_eq!(world.asset_state(tables[1]).await, "in_stock");
+    let zh = post(
+        &world,
+        &swap,
+        &format!("{admin}; lang=zh-CN"),
         &[
             ("csrf", &page.csrf()),
             ("asset", &asset),
@@ -657,11 +719,158 @@ async fn the_admin_sees_collisions_on_the_bookings_page_and_accepts_the_swap(poo
         ],
     )
     .await;
+    assert!(
+        zh.body.contains(&format!("借用单 {meeting}（")) && zh.body.contains("改为预订资产"),
+        "{}",
+        zh.body
+    );
+    assert_eq!(booked().await, vec![tables[0]], "nothing swapped yet");
+
+    let reply = post(
+        &world,
+        &swap,
+        &admin,
+        &[
+            ("csrf", &page.csrf()),
+            ("back", "/admin/bookings"),
+            ("asset", &asset),
+            ("replacement", &replacement),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), "/admin/bookings?done=swapped");
+    assert_eq!(booked().await, vec![tables[1]]);
     let page = get(&world, "/admin/bookings", &admin).await;
     assert!(!page.body.contains("/swap"), "{}", page.body);
     assert_eq!(world.asset_state(tables[1]).await, "reserved");
     world.assert_log_agrees().await;
+}
+
+/// The collisions page a hundred at a time, soonest first; the next page reaches the rest.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_bookings_page_pages_its_collisions(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "insert into assets (epc, name, category_id, original_value_fen, state, zone_id)
+         select 'C0' || lpad(g::text, 22, '0'), 'collide ' || lpad(g::text, 3, '0'), $1, 100, 'in_stock', $2
+         from generate_series(1, 101) g returning id",
+    )
+    .bind(world.chairs)
+    .bind(world.shelf)
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    let (meeting, status, body) = world
+        .booked(
+            &world.requester,
+            &day(1),
+            &day(1),
+            json!([{"category_id": world.chairs, "quantity": 101}]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Every chair broke before the meeting.
+    sqlx::query("update assets set state = 'in_repair' where id = any($1)")
+        .bind(&ids)
+        .execute(&world.pool)
+        .await
+        .unwrap();
+    let admin = login(&world, "admin").await;
+    let first = get(&world, "/admin/bookings", &admin).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(
+        first
+            .body
+            .matches(&format!("<a href=\"/orders/{meeting}\">"))
+            .count(),
+        100,
+        "{}",
+        first.body
+    );
+    assert!(first.body.contains("collide 100 "), "{}", first.body);
+    assert!(!first.body.contains("collide 101 "), "{}", first.body);
+    assert!(
+        first.body.contains("id=\"pager-range\">1–100 / 101<"),
+        "{}",
+        first.body
+    );
+    assert!(
+        first
+            .body
+            .contains("href=\"/admin/bookings?page=2\" rel=\"next\""),
+        "{}",
+        first.body
+    );
+    let second = get(&world, "/admin/bookings?page=2", &admin).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    assert_eq!(
+        second
+            .body
+            .matches(&format!("<a href=\"/orders/{meeting}\">"))
+            .count(),
+        1
+    );
+    assert!(second.body.contains("collide 101 "), "{}", second.body);
+    assert!(
+        second.body.contains("id=\"pager-range\">101–101 / 101<"),
+        "{}",
+        second.body
+    );
+}
+
+/// The kits page a hundred at a time, by name, each kit with its parts.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_kits_page_pages_its_kits(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    sqlx::query(
+        "with k as (insert into kits (name, description)
+                    select 'kit ' || lpad(g::text, 3, '0'), '' from generate_series(1, 101) g returning id, name)
+         insert into kit_parts (kit_id, category_id, quantity)
+         select id, $1, substr(name, 5)::int from k",
+    )
+    .bind(world.tables)
+    .execute(&world.pool)
+    .await
+    .unwrap();
+    let admin = login(&world, "admin").await;
+    let first = get(&world, "/admin/kits", &admin).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(
+        first.body.matches("/delete\"").count(),
+        100,
+        "{}",
+        first.body
+    );
+    assert!(first.body.contains("kit 100<"), "{}", first.body);
+    assert!(first.body.contains("100 × folding table"), "{}", first.body);
+    assert!(!first.body.contains("kit 101<"), "{}", first.body);
+    assert!(
+        first.body.contains("id=\"pager-range\">1–100 / 101<"),
+        "{}",
+        first.body
+    );
+    assert!(
+        first
+            .body
+            .contains("href=\"/admin/kits?page=2\" rel=\"next\""),
+        "{}",
+        first.body
+    );
+    let second = get(&world, "/admin/kits?page=2", &admin).await;
+    assert_eq!(
+        second.body.matches("/delete\"").count(),
+        1,
+        "{}",
+        second.body
+    );
+    assert!(second.body.contains("kit 101<"), "{}", second.body);
+    assert!(
+        second.body.contains("101 × folding table"),
+        "{}",
+        second.body
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]

@@ -1188,3 +1188,666 @@ async fn a_keeper_counts_an_aisle_from_a_handheld_file_while_its_reader_is_offli
     assert_eq!(counted, 2);
     b.close().await;
 }
+
+/// The two languages every flow below runs in, as `/lang/{code}` takes them.
+const LANGUAGES: [&str; 2] = ["zh", "en"];
+
+/// The words of `lang`: `zh` in 中文, `en` in English.
+fn say<'a>(lang: &str, zh: &'a str, en: &'a str) -> &'a str {
+    match lang {
+        "zh" => zh,
+        _ => en,
+    }
+}
+
+/// Switch to `lang` the way the page's own links do, coming back to `path`; the page is then
+/// in that language.
+async fn read_in(b: &Browser, base: &str, lang: &str, path: &str) {
+    let back = path
+        .replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('&', "%26")
+        .replace('=', "%3D");
+    b.c()
+        .goto(&format!("{base}/lang/{lang}?back={back}"))
+        .await
+        .unwrap();
+    let html = b.find("html").await.attr("lang").await.unwrap();
+    assert_eq!(html.as_deref(), Some(say(lang, "zh-CN", "en")), "{path}");
+}
+
+async fn click(b: &Browser, css: &str) {
+    b.find(css).await.click().await.unwrap();
+}
+
+/// The visible text of each element matching `css`.
+async fn texts(b: &Browser, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for el in b.c().find_all(Locator::Css(css)).await.unwrap() {
+        out.push(el.text().await.unwrap());
+    }
+    out
+}
+
+/// The number at the end of the page's path (`/disposals/12` → 12).
+async fn id_in_url(b: &Browser) -> i64 {
+    let url = b.c().current_url().await.unwrap();
+    let last = url.path().rsplit('/').next().unwrap().to_owned();
+    last.parse()
+        .unwrap_or_else(|_| panic!("no id at the end of {url}"))
+}
+
+/// Sign in through the page with `password`: whether it let them in. Refused, the page
+/// says why in its language (`refused`).
+async fn try_sign_in(b: &Browser, base: &str, user: &str, password: &str, refused: &str) -> bool {
+    // A fresh page: no answer to an earlier attempt on it.
+    b.c().goto(&format!("{base}/login")).await.unwrap();
+    b.fill("#username", user).await;
+    b.fill("#password", password).await;
+    click(b, "form[action='/login'] button[type=submit]").await;
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if b.c()
+            .find(Locator::Css("form[action='/logout']"))
+            .await
+            .is_ok()
+        {
+            return true;
+        }
+        if let Ok(error) = b.c().find(Locator::Css("p.error[role=alert]")).await {
+            let said = error.text().await.unwrap_or_default();
+            assert_eq!(said, refused, "the sign-in page says why");
+            return false;
+        }
+        assert!(Instant::now() < deadline, "the sign-in never answered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn scalar_text(pool: &PgPool, sql: &str, id: i64) -> String {
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// A loan of `quantity` folding tables for next Tuesday, requested by the Finance clerk.
+async fn requested_loan(pool: &PgPool, quantity: i32, purpose: &str) -> i64 {
+    let app = App::new(pool.clone(), Config::for_database(None));
+    let tables: i64 = sqlx::query_scalar("select id from categories where code = 'TBL'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let tuesday = depot::domain::bounds::Day::parse(&next_tuesday()).unwrap();
+    let loan = depot::app::loans::request(
+        &app,
+        &demo_actor(pool, "requester").await,
+        depot::db::loans::NewLoan {
+            department_id: None,
+            purpose: purpose.known(),
+            starts_on: tuesday,
+            ends_on: tuesday,
+            accept_shortfall: false,
+            lines: vec![depot::db::orders::Line {
+                id: 0,
+                category_id: Some(tables),
+                asset_id: None,
+                kit_id: None,
+                quantity,
+            }],
+        },
+    )
+    .await
+    .unwrap();
+    loan.id
+}
+
+/// The assets ticked on a loan's approval form, by number.
+async fn ticked(b: &Browser) -> Vec<i64> {
+    let mut out = Vec::new();
+    for el in b
+        .c()
+        .find_all(Locator::Css("#approve-form input[name=asset]:checked"))
+        .await
+        .unwrap()
+    {
+        out.push(el.attr("value").await.unwrap().unwrap().parse().unwrap());
+    }
+    out
+}
+
+/// An admin on a tablet types a word where asset numbers go: the error page says so in the
+/// admin's language within their menu, and its Back returns to the form as it was left
+/// (what was typed, the box unticked), from which the corrected approval goes through.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_error_page_speaks_the_admins_language_and_its_back_keeps_the_form(pool: PgPool) {
+    let (base, _stop) = serve(pool.clone()).await;
+    let b = Browser::start("error-page").await;
+    b.c().set_window_size(800, 1100).await.unwrap();
+    b.sign_in(&base, "admin").await;
+    for lang in LANGUAGES {
+        let id = requested_loan(&pool, 2, &format!("error page {lang}")).await;
+        read_in(&b, &base, lang, &format!("/orders/{id}")).await;
+        b.wait_text("#loan-status", say(lang, "已申请", "requested"))
+            .await;
+        let proposed = ticked(&b).await;
+        assert_eq!(proposed.len(), 2, "two tables proposed: {proposed:?}");
+        click(&b, &format!("#pick-{}", proposed[0])).await;
+        b.fill("#extra", "12a").await;
+        click(&b, "#approve").await;
+
+        // The error page, in the admin's language, within the admin's menu.
+        b.wait_text("h1", say(lang, "出错了", "Something went wrong"))
+            .await;
+        let html = b.find("html").await.attr("lang").await.unwrap();
+        assert_eq!(html.as_deref(), Some(say(lang, "zh-CN", "en")));
+        let said = b.find("#error-message").await.text().await.unwrap();
+        assert_eq!(
+            said,
+            say(lang, "12a 不是资产编号", "\"12a\" is not an asset number")
+        );
+        b.wait_text(
+            "header nav a[href='/admin/approvals']",
+            say(lang, "审批", "Approvals"),
+        )
+        .await;
+        b.wait_text(
+            "header nav a[href='/disposals']",
+            say(lang, "处置", "Disposals"),
+        )
+        .await;
+        b.wait_text("#back", say(lang, "返回", "Back")).await;
+        fits(&b, 800).await;
+        b.screenshot(&format!("30-error-page-tablet-{lang}")).await;
+        assert_eq!(
+            scalar_text(&pool, "select status::text from loans where id = $1", id).await,
+            "requested",
+            "nothing changed"
+        );
+
+        // Back: the form as it was left.
+        click(&b, "#back").await;
+        b.wait_text("#loan-status", say(lang, "已申请", "requested"))
+            .await;
+        let url = b.c().current_url().await.unwrap();
+        assert_eq!(url.path(), format!("/orders/{id}"));
+        // The browser puts the form back as the page loads: given a moment.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let (typed, boxes) = (value(&b, "#extra").await, ticked(&b).await);
+            if typed == "12a" && boxes == proposed[1..] {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the form is not as it was left: {typed:?} typed, {boxes:?} ticked"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        // Put right, the same form approves.
+        click(&b, &format!("#pick-{}", proposed[0])).await;
+        b.fill("#extra", "").await;
+        click(&b, "#approve").await;
+        b.wait_text("#confirm-message", "2").await;
+        click(&b, "#confirm").await;
+        b.wait_text("#loan-status", say(lang, "已批准", "approved"))
+            .await;
+        b.wait_text("#flash", say(lang, "已批准。", "Approved."))
+            .await;
+        assert_eq!(
+            scalar_text(&pool, "select status::text from loans where id = $1", id).await,
+            "approved"
+        );
+    }
+    b.close().await;
+}
+
+/// Assets in stock with nothing booked on them: free to put forward for disposal.
+async fn idle_assets(pool: &PgPool, n: i64) -> Vec<i64> {
+    sqlx::query_scalar(
+        "select a.id from assets a where a.state = 'in_stock'
+           and not exists (select 1 from reservations r where r.asset_id = a.id
+                           and r.released_at is null and r.returned_at is null)
+         order by a.id desc limit $1",
+    )
+    .bind(n)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+/// The text of the status of the asset on the disposal's page.
+async fn asset_row_state(b: &Browser, asset: i64) -> String {
+    let rows = texts(b, "main table tbody tr").await;
+    rows.into_iter()
+        .find(|r| r.split_whitespace().next() == Some(asset.to_string().as_str()))
+        .unwrap_or_else(|| panic!("asset {asset} is not on the page"))
+}
+
+/// Four eyes on a disposal, in each language: the admin who proposed and appraised it is
+/// refused its approval, in the page's language, and nothing changes; a second admin
+/// approves; a sale below the appraisal is warned of and asked first, and only the
+/// confirmation disposes of the asset.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_disposal_takes_a_second_admin_and_a_sale_below_appraisal_is_asked_first(pool: PgPool) {
+    let (base, _stop) = serve(pool.clone()).await;
+    sqlx::query(
+        "insert into users (username, display_name, password_hash, role)
+         select 'admin2', 'Deputy manager 副主任', password_hash, role from users where username = 'admin'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let assets = idle_assets(&pool, 2).await;
+    assert_eq!(assets.len(), 2);
+    let first = Browser::start("disposal-first").await;
+    first.sign_in(&base, "admin").await;
+    let second = Browser::start("disposal-second").await;
+    second.sign_in(&base, "admin2").await;
+    let disposal_status = "select status::text from disposals where id = $1";
+    let asset_state = "select state::text from assets where id = $1";
+
+    for (lang, asset) in LANGUAGES.into_iter().zip(assets) {
+        // The first admin proposes and appraises.
+        read_in(&first, &base, lang, "/disposals").await;
+        first.fill("#assets", &asset.to_string()).await;
+        first
+            .fill(
+                "#reason",
+                say(lang, "桌面开裂，无法修复", "Cracked beyond repair"),
+            )
+            .await;
+        click(&first, "form[action='/disposals'] button[type=submit]").await;
+        first
+            .wait_text(
+                "#flash",
+                say(lang, "已提出处置。", "Proposed for disposal."),
+            )
+            .await;
+        let id = id_in_url(&first).await;
+        first
+            .wait_text("h1", say(lang, "已申请", "requested"))
+            .await;
+        let row = asset_row_state(&first, asset).await;
+        assert!(
+            row.contains(say(lang, "待处置", "pending disposal")),
+            "{row}"
+        );
+        first.fill("#value", "300").await;
+        first
+            .fill("#appraiser", say(lang, "市评估公司", "City Appraisal Co."))
+            .await;
+        click(&first, "form[action$='/appraise'] button[type=submit]").await;
+        first
+            .wait_text("#flash", say(lang, "已评估。", "Appraised."))
+            .await;
+        first
+            .wait_text("h1", say(lang, "已评估", "appraised"))
+            .await;
+
+        // Their own approval: asked, then refused beside the form, in the page's language.
+        click(&first, "#approve").await;
+        first
+            .wait_text(
+                "#confirm-message",
+                say(lang, "不能撤回", "cannot be undone"),
+            )
+            .await;
+        click(&first, "#confirm").await;
+        let said = first.find("#approve-error").await.text().await.unwrap();
+        let expected = match lang {
+            "zh" => format!("处置单 {id} 是您提出的：须由另一位管理员批准"),
+            _ => format!("disposal {id} was proposed by you: another admin approves it"),
+        };
+        assert_eq!(said, expected);
+        first
+            .wait_text("h1", say(lang, "已评估", "appraised"))
+            .await;
+        first.find("header nav a[href='/disposals']").await;
+        first
+            .screenshot(&format!("31-disposal-four-eyes-{lang}"))
+            .await;
+        assert_eq!(scalar_text(&pool, disposal_status, id).await, "appraised");
+
+        // The second admin approves.
+        read_in(&second, &base, lang, &format!("/disposals/{id}")).await;
+        click(&second, "#approve").await;
+        click(&second, "#confirm").await;
+        second
+            .wait_text("#flash", say(lang, "已批准。", "Approved."))
+            .await;
+        second
+            .wait_text("h1", say(lang, "已批准", "approved"))
+            .await;
+
+        // A sale below the appraisal: warned, asked, nothing changed until confirmed.
+        second.fill("#price", "100").await;
+        second
+            .fill("#buyer", say(lang, "城东旧货回收站", "East Salvage Ltd"))
+            .await;
+        click(&second, "form[action$='/sell'] button[type=submit]").await;
+        second
+            .wait_text(
+                "h1",
+                say(lang, "低于评估价售出？", "Sell below the appraisal?"),
+            )
+            .await;
+        let warning = second.find("#confirm-message").await.text().await.unwrap();
+        // Both figures, in the page's language, with its unit.
+        let expected: &[&str] = match lang {
+            "zh" => &["成交价 100.00 元 低于评估价 300.00 元：请确认后再记录"],
+            _ => &["the sale price 100.00 yuan is below the appraisal 300.00 yuan: confirm it to record the sale"],
+        };
+        for part in expected {
+            assert!(warning.contains(part), "{warning:?} lacks {part:?}");
+        }
+        second
+            .screenshot(&format!("32-disposal-sale-warning-{lang}"))
+            .await;
+        assert_eq!(scalar_text(&pool, disposal_status, id).await, "approved");
+        assert_eq!(
+            scalar_text(&pool, asset_state, asset).await,
+            "pending_disposal"
+        );
+        first.c().refresh().await.unwrap();
+        first.wait_text("h1", say(lang, "已批准", "approved")).await;
+        let row = asset_row_state(&first, asset).await;
+        assert!(
+            row.contains(say(lang, "待处置", "pending disposal")),
+            "{row}"
+        );
+
+        click(&second, "#confirm").await;
+        second
+            .wait_text("#flash", say(lang, "已记录售出。", "The sale is recorded."))
+            .await;
+        second.wait_text("h1", say(lang, "已拍卖", "sold")).await;
+        let row = asset_row_state(&second, asset).await;
+        assert!(row.contains(say(lang, "已处置", "disposed")), "{row}");
+        assert_eq!(scalar_text(&pool, disposal_status, id).await, "sold");
+        assert_eq!(scalar_text(&pool, asset_state, asset).await, "disposed");
+        let price: Option<i64> =
+            sqlx::query_scalar("select sale_price_fen from disposals where id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(price, Some(10_000));
+    }
+    first.close().await;
+    second.close().await;
+}
+
+/// An admin, on a tablet, in each language, edits a clerk on /admin/users/{id}, disables
+/// them (their session ends and they cannot sign in, told so in their language), enables
+/// them and resets their password: the old one no longer works, the new one does.
+#[sqlx::test(migrations = "./migrations")]
+async fn an_admin_edits_disables_and_resets_a_clerk_who_then_signs_in_with_the_new_password(
+    pool: PgPool,
+) {
+    let (base, _stop) = serve(pool.clone()).await;
+    let education: i64 = sqlx::query_scalar("select id from departments where code = 'EDU'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let admin = Browser::start("users-admin").await;
+    admin.c().set_window_size(800, 1100).await.unwrap();
+    admin.sign_in(&base, "admin").await;
+    let clerk = Browser::start("users-clerk").await;
+    let wrong = |lang| say(lang, "用户名或密码错误。", "Wrong username or password.");
+
+    for (lang, username) in [("zh", "requester"), ("en", "requester2")] {
+        let id: i64 = sqlx::query_scalar("select id from users where username = $1")
+            .bind(username)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let name = say(lang, "李科员（调教育局）", "Clerk Zhao (to Education)");
+        let email = format!("{username}@edu.example");
+        let password = say(lang, "新的密码-2026春", "a new password 2026");
+
+        // The clerk is signed in, reading in their language.
+        read_in(&clerk, &base, lang, "/login").await;
+        assert!(try_sign_in(&clerk, &base, username, "demo", wrong(lang)).await);
+
+        // Edited.
+        read_in(&admin, &base, lang, &format!("/admin/users/{id}")).await;
+        admin
+            .wait_text("#user-active", say(lang, "启用", "Active"))
+            .await;
+        admin.fill("#display", name).await;
+        admin.fill("#email", &email).await;
+        click(&admin, &format!("#department option[value='{education}']")).await;
+        click(&admin, "#save-user").await;
+        admin
+            .wait_text("#flash", say(lang, "用户已保存。", "The user is saved."))
+            .await;
+        admin.wait_text("h1", name).await;
+        assert_eq!(value(&admin, "#display").await, name);
+        assert_eq!(value(&admin, "#email").await, email);
+        assert_eq!(value(&admin, "#department").await, education.to_string());
+        let (saved_name, saved_email, department): (String, Option<String>, Option<i64>) =
+            sqlx::query_as("select display_name, email, department_id from users where id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            (saved_name.as_str(), saved_email.as_deref(), department),
+            (name, Some(email.as_str()), Some(education))
+        );
+        fits(&admin, 800).await;
+
+        // Disabled: their session ends, and they cannot sign in again.
+        click(&admin, "#disable-user").await;
+        admin
+            .wait_text(
+                "#flash",
+                say(
+                    lang,
+                    "用户已停用，其登录已失效。",
+                    "The user is disabled; their sessions are ended.",
+                ),
+            )
+            .await;
+        admin
+            .wait_text("#user-active", say(lang, "已停用", "disabled"))
+            .await;
+        admin.find("#enable-user").await;
+        admin
+            .screenshot(&format!("33-user-disabled-tablet-{lang}"))
+            .await;
+        clerk.c().goto(&format!("{base}/catalogue")).await.unwrap();
+        clerk.find("#username").await;
+        assert_eq!(clerk.c().current_url().await.unwrap().path(), "/login");
+        assert!(
+            !try_sign_in(&clerk, &base, username, "demo", wrong(lang)).await,
+            "a disabled user signs in"
+        );
+        clerk
+            .screenshot(&format!("34-disabled-sign-in-{lang}"))
+            .await;
+
+        // Enabled, and given a new password: only the new one works.
+        click(&admin, "#enable-user").await;
+        admin
+            .wait_text(
+                "#flash",
+                say(lang, "用户已启用。", "The user can sign in again."),
+            )
+            .await;
+        admin
+            .wait_text("#user-active", say(lang, "启用", "Active"))
+            .await;
+        admin.fill("#new-password", password).await;
+        click(&admin, "#reset-password").await;
+        admin
+            .wait_text(
+                "#flash",
+                say(
+                    lang,
+                    "密码已重置，其登录已失效。",
+                    "The password is reset; their sessions are ended.",
+                ),
+            )
+            .await;
+        assert!(
+            !try_sign_in(&clerk, &base, username, "demo", wrong(lang)).await,
+            "the old password still works"
+        );
+        assert!(
+            try_sign_in(&clerk, &base, username, password, wrong(lang)).await,
+            "the new password does not work"
+        );
+        clerk.wait_text("header .user", name).await;
+        clerk
+            .wait_text("h1", say(lang, "可借资产目录", "Catalogue"))
+            .await;
+        clerk.sign_out().await;
+    }
+    admin.close().await;
+    clerk.close().await;
+}
+
+/// A keeper on an 800 px tablet, in each language, opens an intake one field per value (in
+/// English with the EPCs already on the tags, in 中文 with EPCs assigned), receives it into
+/// a zone after the confirmation the page asks, and finds the assets in the register by
+/// name, in stock, where they were put.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_keeper_on_a_tablet_receives_an_intake_and_finds_it_in_the_register(pool: PgPool) {
+    let (base, _stop) = serve(pool.clone()).await;
+    let chairs: i64 = sqlx::query_scalar("select id from categories where code = 'CHR'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let zone: i64 =
+        sqlx::query_scalar("select id from zones where kind = 'storage' order by id limit 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let b = Browser::start("intake").await;
+    b.c().set_window_size(800, 1100).await.unwrap();
+    b.sign_in(&base, "keeper").await;
+    let given: Vec<String> = (1..=3)
+        .map(|i| format!("E28011700000020A1B2C{i:04X}"))
+        .collect();
+    let intakes: [(&str, &str, usize, &[String]); 2] = [
+        ("zh", "会议椅（机构改革移交）", 2, &[]),
+        ("en", "Stacking chair from the old town hall", 3, &given),
+    ];
+    for (lang, name, quantity, epcs) in intakes {
+        read_in(&b, &base, lang, "/keeper/intakes").await;
+        b.wait_text("h1", say(lang, "收储", "Intake")).await;
+        click(&b, "#source_class option[value='institutional_reform']").await;
+        click(&b, &format!("#category option[value='{chairs}']")).await;
+        b.fill("#name", name).await;
+        b.fill("#quantity", &quantity.to_string()).await;
+        b.fill("#value", "450.50").await;
+        b.set_date("acquired_on", "2024-03-01").await;
+        if !epcs.is_empty() {
+            b.fill("#epcs", &epcs.join("\n")).await;
+        }
+        fits(&b, 800).await;
+        b.screenshot(&format!("35-intake-form-tablet-{lang}")).await;
+        click(&b, "form[action='/keeper/intakes'] button[type=submit]").await;
+        b.wait_text("#flash", say(lang, "已创建。", "Created."))
+            .await;
+        let id = id_in_url(&b).await;
+
+        // Each item on its own row, with its name, and the EPCs given on their tags.
+        let rows = texts(&b, "#commissioned tbody tr").await;
+        assert_eq!(rows.len(), quantity, "{rows:?}");
+        for row in &rows {
+            assert!(row.contains(name), "{row}");
+            assert!(!row.contains(say(lang, "在库", "in stock")), "{row}");
+        }
+        let shown = texts(&b, "#commissioned tbody td.mono:nth-child(3)").await;
+        assert_eq!(shown.len(), quantity);
+        if !epcs.is_empty() {
+            assert_eq!(shown, epcs, "the EPCs given, in order");
+        } else {
+            assert!(
+                shown.iter().all(|e| e.len() == 24),
+                "GIAI-96 assigned: {shown:?}"
+            );
+        }
+        let stocked = "select count(*) from assets where name = $1 and state = 'in_stock'";
+        let in_stock = || async {
+            sqlx::query_scalar::<_, i64>(stocked)
+                .bind(name)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        };
+        assert_eq!(
+            in_stock().await,
+            0,
+            "nothing in stock before it is received"
+        );
+
+        // Received into a zone, after the page asks.
+        click(&b, &format!("#zone option[value='{zone}']")).await;
+        click(&b, "#receive").await;
+        let asked = match lang {
+            "zh" => format!("收储单 {id} 的 {quantity} 项资产将入库到"),
+            _ => format!("{quantity} assets of intake {id} go into stock at"),
+        };
+        b.wait_text("#confirm-message", &asked).await;
+        assert_eq!(
+            in_stock().await,
+            0,
+            "nothing in stock before it is confirmed"
+        );
+        click(&b, "#confirm").await;
+        b.wait_text("#flash", say(lang, "已入库。", "Received into stock."))
+            .await;
+        for row in texts(&b, "#commissioned tbody tr").await {
+            assert!(row.contains(say(lang, "在库", "in stock")), "{row}");
+        }
+        fits(&b, 800).await;
+        b.screenshot(&format!("36-intake-received-tablet-{lang}"))
+            .await;
+
+        // The register, searched by name from the menu.
+        click(&b, "header nav a[href='/assets']").await;
+        b.wait_text("h1", say(lang, "资产", "Assets")).await;
+        b.fill("#q", name).await;
+        click(&b, "form[role=search] button[type=submit]").await;
+        b.wait_text("main table tbody", name).await;
+        let rows = texts(&b, "main table tbody tr").await;
+        assert_eq!(rows.len(), quantity, "{rows:?}");
+        let listed = texts(&b, "main table tbody td.mono").await;
+        for row in &rows {
+            assert!(row.contains(name), "{row}");
+            assert!(row.contains(say(lang, "在库", "in stock")), "{row}");
+        }
+        let mut listed_sorted = listed.clone();
+        listed_sorted.sort();
+        let mut shown_sorted = shown.clone();
+        shown_sorted.sort();
+        assert_eq!(
+            listed_sorted, shown_sorted,
+            "the intake's EPCs in the register"
+        );
+        fits(&b, 800).await;
+        b.screenshot(&format!("37-register-after-intake-tablet-{lang}"))
+            .await;
+
+        let kept: Vec<(String, i64, Option<i64>, Option<chrono::NaiveDate>)> = sqlx::query_as(
+            "select state::text, original_value_fen, zone_id, acquired_on from assets
+             where name = $1 order by id",
+        )
+        .bind(name)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let acquired = chrono::NaiveDate::from_ymd_opt(2024, 3, 1);
+        assert_eq!(
+            kept,
+            vec![("in_stock".to_owned(), 45_050, Some(zone), acquired); quantity]
+        );
+    }
+    b.close().await;
+}

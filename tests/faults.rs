@@ -806,3 +806,87 @@ async fn a_statement_past_the_timeout_is_answered_503_and_the_service_goes_on(po
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+/// An export's statements have `export_timeout_s` (300 s by default), not the pages'
+/// `statement_timeout_s`: with the assets table held, the register's export, started first,
+/// waits for it past the page timeout and is complete once the table is free, while a page's
+/// statement started after it is cancelled at the page timeout (503); the pages keep their
+/// bound afterwards.
+#[sqlx::test(migrations = "./migrations")]
+async fn an_export_waits_past_the_page_timeout_and_a_page_does_not(pool: PgPool) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let options = (*pool.connect_options())
+        .clone()
+        .options([("statement_timeout", "300ms")]);
+    let bounded = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let world = World::new(bounded).await;
+    let ids = world.stock(world.tables, 3).await;
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("lock table assets in access exclusive mode")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    // The export first: its cursor waits for the table.
+    let request = axum::http::Request::get("/api/assets/export.csv")
+        .header("authorization", format!("Bearer {}", world.admin))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let export = tokio::spawn(world.app.clone().oneshot(request));
+    let waiting = "select count(*) from pg_stat_activity
+                   where query like 'declare export%' and wait_event_type = 'Lock'";
+    let mut polls = 0;
+    while count(&pool, waiting).await == 0 {
+        polls += 1;
+        assert!(polls < 500, "the export never reached the table");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A page asked after it is cancelled at the page timeout.
+    let (status, body) = world
+        .call(Method::GET, "/api/assets", &world.keeper, None)
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("took too long"), "{message}");
+    // The export has now waited longer than a page may, and still waits.
+    assert_eq!(
+        count(&pool, waiting).await,
+        1,
+        "the export's statement is still waiting"
+    );
+    holder.rollback().await.unwrap();
+    let response = export.await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("the export is whole, not cut")
+        .to_bytes();
+    let csv = String::from_utf8_lossy(&body);
+    assert_eq!(csv.lines().count(), 1 + ids.len(), "{csv}");
+    for i in 0..ids.len() {
+        assert!(csv.contains(&format!("item {i}")), "{csv}");
+    }
+    // The pages keep their bound: a page's statement past it is still cancelled.
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("lock table assets in access exclusive mode")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        let (status, body) = world
+            .call(Method::GET, "/api/assets", &world.keeper, None)
+            .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    }
+    holder.rollback().await.unwrap();
+    let (status, body) = world
+        .call(Method::GET, "/api/assets", &world.keeper, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

@@ -1253,7 +1253,7 @@ async fn intake_commissions_tags_and_receives_them_into_a_zone(pool: PgPool) {
         &world,
         &format!("{path}/receive"),
         &keeper,
-        &[("csrf", &token), ("zone", &zone)],
+        &[("csrf", &token), ("zone", &zone), ("confirmed", "1")],
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
@@ -2314,7 +2314,7 @@ async fn a_department_hands_an_asset_in_and_the_keeper_takes_it_in(pool: PgPool)
         &world,
         &format!("/keeper/hand-ins/{table}/take-in"),
         &keeper,
-        &[("csrf", &desk.csrf()), ("zone", &zone)],
+        &[("csrf", &desk.csrf()), ("zone", &zone), ("confirmed", "1")],
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);

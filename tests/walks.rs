@@ -338,11 +338,147 @@ async fn the_keeper_walks_the_gate_from_its_page_and_reads_the_verdict(pool: PgP
         &world,
         &format!("/keeper/walk-tests/{test}/apply"),
         &admin,
-        &[("csrf", &page.csrf()), ("back", &here)],
+        &[("csrf", &page.csrf()), ("back", &here), ("confirmed", "1")],
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(stored_min_confidence(&world, gate).await, Some(0.9));
+    ingest.shutdown().await;
+}
+
+/// Applying a walk test's threshold from the gate page is asked first, naming the gate and
+/// its threshold now and after; the gate and the running engine keep theirs until it is
+/// confirmed, and Back returns to the gate page as it was.
+#[sqlx::test(migrations = "./migrations")]
+async fn applying_a_threshold_from_the_gate_page_is_confirmed_first(pool: PgPool) {
+    use common::{get, login, post};
+    let world = World::new(pool.clone()).await;
+    let ingest = Ingest::start(pool, pipeline()).await.unwrap();
+    let world = world.with_ingest(&ingest);
+    let (gate, reader) = dock_door(&world).await;
+    let done = walked(
+        &world,
+        &ingest,
+        gate,
+        "in",
+        walk(4.0, door::Direction::In, reader),
+    )
+    .await;
+    assert_eq!(done["suggested_min_confidence"], json!(0.99), "{done}");
+    let test = done["id"].as_i64().unwrap();
+    let engine_threshold = || {
+        ingest
+            .site()
+            .engine
+            .gates
+            .iter()
+            .find(|g| i64::from(g.id.0) == gate)
+            .unwrap()
+            .min_confidence
+    };
+    let before = engine_threshold();
+
+    let admin = login(&world, "admin").await;
+    let here = format!("/keeper/gate?gate={gate}&alerts_page=1");
+    let page = get(&world, &here, &admin).await;
+    let apply = format!("/keeper/walk-tests/{test}/apply");
+    let asked = post(
+        &world,
+        &apply,
+        &admin,
+        &[("csrf", &page.csrf()), ("back", &here)],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked
+            .body
+            .contains("<h1>Set the threshold of gate dock 1?</h1>"),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains(&format!(
+            "Gate dock 1 will act on a passage judged at least 0.99 sure, instead of 0.90 now (walk test {test})"
+        )),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains(&format!(
+            r#"<a href="/keeper/gate?gate={gate}&#38;alerts_page=1" id="confirm-back">"#
+        )),
+        "{}",
+        asked.body
+    );
+    assert!(
+        asked.body.contains(&format!(r#"action="{apply}""#)),
+        "{}",
+        asked.body
+    );
+    assert_eq!(
+        stored_min_confidence(&world, gate).await,
+        None,
+        "nothing set"
+    );
+    assert_eq!(engine_threshold(), before, "the engine keeps its threshold");
+    let applied_at: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select applied_at from walk_tests where id = $1")
+            .bind(test)
+            .fetch_one(&world.pool)
+            .await
+            .unwrap();
+    assert_eq!(applied_at, None);
+    let zh = format!("{admin}; lang=zh-CN");
+    let zh_asked = post(
+        &world,
+        &apply,
+        &zh,
+        &[("csrf", &page.csrf()), ("back", &here)],
+    )
+    .await;
+    assert!(
+        zh_asked
+            .body
+            .contains("门禁 dock 1 的自动处理置信度将由现在的 0.90 改为 0.99"),
+        "{}",
+        zh_asked.body
+    );
+    // A keeper is not asked what they may not do.
+    let keeper = login(&world, "keeper").await;
+    let refused = post(
+        &world,
+        &apply,
+        &keeper,
+        &[
+            ("csrf", &get(&world, &here, &keeper).await.csrf()),
+            ("back", &here),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+    let reply = post(
+        &world,
+        &apply,
+        &admin,
+        &[("csrf", &page.csrf()), ("back", &here), ("confirmed", "1")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("{here}&done=threshold_applied"));
+    assert_eq!(stored_min_confidence(&world, gate).await, Some(0.99));
+    assert_eq!(engine_threshold(), 0.99);
+    // Applied once: a second question is refused, saying why.
+    let again = post(
+        &world,
+        &apply,
+        &admin,
+        &[("csrf", &page.csrf()), ("back", &here)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(again.body.contains("already applied"), "{}", again.body);
     ingest.shutdown().await;
 }
 

@@ -253,11 +253,26 @@ pub async fn decode_epc(app: &App, actor: &Actor, bytes: &[u8]) -> Result<Decode
     })
 }
 
-/// A page of the department's own assets (owned by it, not the depot's), listable when idle.
-pub async fn own(app: &App, actor: &Actor, paging: Paging) -> Result<Page<Asset>> {
+/// Which of the department's own assets the virtual depot lists: a category, a state.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OwnFilter {
+    pub category_id: Option<i64>,
+    pub state: Option<AssetState>,
+}
+
+/// A page of the department's own assets (owned by it, not the depot's) of `filter`'s
+/// category and state, listable when idle.
+pub async fn own(
+    app: &App,
+    actor: &Actor,
+    filter: OwnFilter,
+    paging: Paging,
+) -> Result<Page<Asset>> {
     let department = department_filter(actor, Op::VirtualDepot);
     let filter = assets::Filter {
         owner_id: department,
+        category_id: filter.category_id,
+        state: filter.state,
         ..Default::default()
     };
     let window = paging.window();
@@ -276,6 +291,23 @@ pub async fn own(app: &App, actor: &Actor, paging: Paging) -> Result<Page<Asset>
         })
         .await?;
     Ok(Page::new(window, found))
+}
+
+/// Every asset [`own`] lists with `filter`, in its order, with whether it is offered back,
+/// in batches as they come: the virtual depot's export. Whoever belongs to no department
+/// owns nothing.
+pub async fn own_export(
+    app: &App,
+    actor: &Actor,
+    filter: OwnFilter,
+) -> Result<super::Rows<assets::OwnAsset>> {
+    let filter = assets::OwnFilter {
+        owner_id: department_filter(actor, Op::VirtualDepot),
+        category_id: filter.category_id,
+        state: filter.state,
+    };
+    app.rows(actor, Op::VirtualDepot, filter, assets::own_rows)
+        .await
 }
 
 /// A department offers an asset of its own back to the depot (上缴); the keeper takes it in
@@ -329,6 +361,19 @@ pub async fn offered(app: &App, actor: &Actor, assets: &[i64]) -> Result<HashSet
     let department = department_filter(actor, Op::ListHandIns);
     app.read(actor, Op::ListHandIns, async |c| {
         hand_ins::offered_among(c, department, assets).await
+    })
+    .await
+}
+
+/// The open offer of asset `id` (a department: of its own offers only), for the keeper to
+/// confirm taking it in: which asset, from which department.
+pub async fn hand_in(app: &App, actor: &Actor, id: i64) -> Result<HandIn> {
+    let department = department_filter(actor, Op::ListHandIns);
+    app.read(actor, Op::ListHandIns, async |c| {
+        hand_ins::get(c, id)
+            .await?
+            .filter(|h| department.is_none_or(|d| d == h.department_id))
+            .ok_or_else(|| Error::Conflict(format!("asset {id} is not offered to the depot")))
     })
     .await
 }

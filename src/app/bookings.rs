@@ -6,10 +6,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::policy::department_filter;
-use super::{App, Op, Result};
+use super::{App, Op, Page, Paging, Result};
 use crate::auth::Actor;
 use crate::db::alerts::Alert;
-use crate::db::bookings::{self, Collision};
+use crate::db::bookings::{self, Collision, SwapPlan};
 use crate::db::events::Context;
 use crate::db::loans::Loan;
 use crate::domain::bounds::Note;
@@ -23,6 +23,19 @@ pub async fn collisions(app: &App, actor: &Actor) -> Result<Vec<Collision>> {
         bookings::collisions(c, department).await
     })
     .await
+}
+
+/// [`collisions`] a page at a time (the admin's page): a replacement is proposed for the
+/// page's only.
+pub async fn collisions_page(app: &App, actor: &Actor, paging: Paging) -> Result<Page<Collision>> {
+    let department = department_filter(actor, Op::ListCollisions);
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ListCollisions, async |c| {
+            bookings::collisions_page(c, department, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
 }
 
 /// Raise an alert for every collision not alerted yet: run by the service now and then (a
@@ -52,6 +65,16 @@ pub async fn swap(app: &App, actor: &Actor, loan_id: i64, input: Swap) -> Result
     let ctx = Context::by(actor.id).reason(input.reason);
     app.change(actor, Op::SwapBooking, async |tx| {
         bookings::swap(tx, loan_id, input.asset_id, input.replacement_id, &ctx).await
+    })
+    .await
+}
+
+/// What [`swap`] would do with the same input, for the admin to confirm: the loan, the booked
+/// asset let go and the one booked in its place; refused as the swap would be. Changes
+/// nothing.
+pub async fn swap_plan(app: &App, actor: &Actor, loan_id: i64, input: &Swap) -> Result<SwapPlan> {
+    app.read(actor, Op::SwapBooking, async |c| {
+        bookings::swap_plan(c, loan_id, input.asset_id, input.replacement_id).await
     })
     .await
 }

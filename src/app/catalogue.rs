@@ -220,16 +220,28 @@ pub struct Registers {
     pub zones: Vec<(String, String, String, String)>,
 }
 
-/// Every user, by login, as they come (the registers page's export).
-pub async fn user_export(app: &App, actor: &Actor) -> Result<super::Rows<UserListing>> {
-    app.rows(actor, Op::Registers, (), people::user_rows).await
+/// Every user `filter` picks (a role, a department), by login, as they come (the registers
+/// page's export).
+pub async fn user_export(
+    app: &App,
+    actor: &Actor,
+    filter: people::UserFilter,
+) -> Result<super::Rows<UserListing>> {
+    app.rows(actor, Op::Registers, filter, people::user_rows)
+        .await
 }
 
-pub async fn registers(app: &App, actor: &Actor, users: Paging) -> Result<Registers> {
+/// The registers: a page of the users `filter` picks, the departments, warehouses and zones.
+pub async fn registers(
+    app: &App,
+    actor: &Actor,
+    filter: people::UserFilter,
+    users: Paging,
+) -> Result<Registers> {
     let window = users.window();
     app.read(actor, Op::Registers, async |c| {
         Ok::<_, crate::db::Error>(Registers {
-            users: Page::new(window, people::user_listing(c, window).await?),
+            users: Page::new(window, people::user_listing(c, filter, window).await?),
             departments: people::departments(c).await?,
             warehouses: places::warehouses(c).await?,
             zones: places::zone_listing(c).await?,

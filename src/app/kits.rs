@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::policy::department_filter;
-use super::{App, Op, Result};
+use super::{App, Op, Page, Paging, Result};
 use crate::auth::Actor;
 use crate::db::catalogue::{self, Search};
 use crate::db::kits::{self, Kit, KitOffer, NewKit};
@@ -12,6 +12,15 @@ use crate::db::kits::{self, Kit, KitOffer, NewKit};
 pub async fn list(app: &App, actor: &Actor) -> Result<Vec<Kit>> {
     app.read(actor, Op::ListKits, async |c| kits::list(c).await)
         .await
+}
+
+/// The kits by name, a page at a time, each with its parts (the admin's page).
+pub async fn page(app: &App, actor: &Actor, paging: Paging) -> Result<Page<Kit>> {
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ListKits, async |c| kits::page(c, window).await)
+        .await?;
+    Ok(Page::new(window, found))
 }
 
 pub async fn create(app: &App, actor: &Actor, new: NewKit) -> Result<Kit> {

@@ -370,20 +370,31 @@ pub async fn inspect_returns(
     .await
 }
 
-/// What came back through the gates and waits for inspection, longest back first, a page
-/// at a time.
+/// What came back through the gates and waits for inspection, of the loans `filter` picks
+/// (a department's, or one), longest back first, a page at a time.
 pub async fn uninspected(
     app: &App,
     actor: &Actor,
+    filter: loans::OutFilter,
     paging: Paging,
 ) -> Result<Page<reports::Uninspected>> {
     let window = paging.window();
     let found = app
         .read(actor, Op::ReturnsDesk, async |c| {
-            reports::uninspected(c, window).await
+            reports::uninspected(c, filter, window).await
         })
         .await?;
     Ok(Page::new(window, found))
+}
+
+/// Everything [`uninspected`] lists, in its order, in batches as they come: its export.
+pub async fn uninspected_export(
+    app: &App,
+    actor: &Actor,
+    filter: loans::OutFilter,
+) -> Result<Rows<reports::Uninspected>> {
+    app.rows(actor, Op::ReturnsDesk, filter, reports::uninspected_rows)
+        .await
 }
 
 /// What approving a requested loan would reserve, for the admin to adjust: the automatic
@@ -456,37 +467,67 @@ pub async fn approval_queue(
     .await
 }
 
-/// What to pick for approved loans, a page of loans at a time (soonest starting first),
-/// each loan with all its picks.
+/// Every loan request waiting for a decision, oldest first, in batches as they come: the
+/// approval queue's export.
+pub async fn approval_export(app: &App, actor: &Actor) -> Result<Rows<Loan>> {
+    app.rows(
+        actor,
+        Op::ApprovalQueue,
+        LoanStatus::Requested,
+        loans::queue_rows,
+    )
+    .await
+}
+
+/// What to pick for approved loans (a department's, those starting by a day: `filter`), a
+/// page of loans at a time (soonest starting first), each loan with all its picks.
 pub async fn pick_list(
     app: &App,
     actor: &Actor,
+    filter: reports::PickFilter,
     paging: Paging,
 ) -> Result<Page<reports::PickLoan>> {
     let window = paging.window();
     let found = app
         .read(actor, Op::PickList, async |c| {
-            reports::picks(c, window).await
+            reports::picks(c, filter, window).await
         })
         .await?;
     Ok(Page::new(window, found))
 }
 
-/// Everything the pick list holds, in its order, in batches as they come: its export.
-pub async fn pick_export(app: &App, actor: &Actor) -> Result<Rows<reports::Pick>> {
-    app.rows(actor, Op::PickList, (), reports::pick_rows).await
+/// Everything the pick list holds with `filter`, in its order, in batches as they come: its
+/// export.
+pub async fn pick_export(
+    app: &App,
+    actor: &Actor,
+    filter: reports::PickFilter,
+) -> Result<Rows<reports::Pick>> {
+    app.rows(actor, Op::PickList, filter, reports::pick_rows)
+        .await
 }
 
-/// The loans out, to take back: soonest due first (the most overdue at the head), a page
-/// at a time.
-pub async fn out(app: &App, actor: &Actor, paging: Paging) -> Result<Page<Loan>> {
+/// The loans out that `filter` picks (a department's, or one), to take back: soonest due
+/// first (the most overdue at the head), a page at a time.
+pub async fn out(
+    app: &App,
+    actor: &Actor,
+    filter: loans::OutFilter,
+    paging: Paging,
+) -> Result<Page<Loan>> {
     let window = paging.window();
     let found = app
         .read(actor, Op::ReturnsDesk, async |c| {
-            loans::out(c, window).await
+            loans::out(c, filter, window).await
         })
         .await?;
     Ok(Page::new(window, found))
+}
+
+/// Every loan [`out`] lists, in its order, in batches as they come: its export.
+pub async fn out_export(app: &App, actor: &Actor, filter: loans::OutFilter) -> Result<Rows<Loan>> {
+    app.rows(actor, Op::ReturnsDesk, filter, loans::out_rows)
+        .await
 }
 
 /// Compensation cases, newest first; a requester's own department's only.

@@ -13,6 +13,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("not_a_date", "{} is not a date: write it as YYYY-MM-DD", "{} 不是日期：请按 年-月-日（YYYY-MM-DD）填写"),
     ("date_out_of_range", "the date {} is out of range: give one from {} to {}", "日期 {} 超出范围：请填写 {} 年至 {} 年之间的日期"),
     ("not_a_whole_number", "{}: {} is not a whole number in range", "{0}：{1} 不是范围内的整数"),
+    ("not_a_number", "{}: {} is not a number", "{0}：{1} 不是有效的编号"),
     ("not_an_asset_number", "{} is not an asset number", "{} 不是资产编号"),
     ("bad_asset_numbers", "bad asset numbers", "资产编号有误"),
     ("text_control", "text cannot contain control characters (found {})", "文字中不能有控制字符（发现 {}）"),
@@ -583,6 +584,12 @@ fn word(value: &str) -> String {
     if let Some((_, zh)) = WORDS.iter().find(|(en, _)| *en == value) {
         return (*zh).to_owned();
     }
+    // An amount ("800.00 yuan").
+    if let Some(amount) = value.strip_suffix(" yuan") {
+        if !amount.is_empty() && amount.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return format!("{amount} 元");
+        }
+    }
     // A thing and its number ("loan 12").
     if let Some((thing, number)) = value.rsplit_once(' ') {
         if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
@@ -691,6 +698,15 @@ mod tests {
             chinese("\"300元\" is not an amount in yuan"),
             "300元 不是以元为单位的金额（例如 300 或 300.50）"
         );
+    }
+
+    #[test]
+    fn amounts_in_a_message_are_said_in_yuan_in_chinese() {
+        let zh = chinese(
+            "the sale price 100.00 yuan is below the appraisal 300.00 yuan: confirm it to record the sale",
+        );
+        assert!(zh.contains("100.00 元") && zh.contains("300.00 元"), "{zh}");
+        assert!(!zh.contains("yuan"), "{zh}");
     }
 
     #[test]

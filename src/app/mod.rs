@@ -203,7 +203,8 @@ impl App {
     /// Authorize `op` (a role check), take a connection, and send the rows `f` reads, in
     /// one transaction, through a small channel in batches as they come: an export starts
     /// at once, holds a few batches at most, and stops (its transaction rolled back, its
-    /// connection returned) when the receiver is dropped, e.g. the client went away.
+    /// connection returned) when the receiver is dropped, e.g. the client went away. Its
+    /// statements run within `export_timeout_s`, not the pages' `statement_timeout_s`.
     pub(crate) async fn rows<T: Send + 'static, A: Send + 'static>(
         &self,
         actor: &Actor,
@@ -215,6 +216,7 @@ impl App {
         use sqlx::Acquire;
         authorize(actor, op, Target::Nothing)?;
         let mut conn = self.pool.acquire().await?;
+        let timeout = std::time::Duration::from_secs(self.config.export_timeout_s);
         let (send, receive) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
             let mut tx = match conn.begin().await {
@@ -224,6 +226,10 @@ impl App {
                     return;
                 }
             };
+            if let Err(e) = db::export_statement_timeout(&mut tx, timeout).await {
+                let _ = send.send(Err(e.into())).await;
+                return;
+            }
             let mut rows = f(&mut tx, arg);
             while let Some(batch) = rows.next().await {
                 let failed = batch.is_err();

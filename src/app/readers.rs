@@ -605,6 +605,17 @@ pub async fn gate_view(
     .await
 }
 
+/// Every passage at `gate` (or at all gates), newest first, in batches as they come: the
+/// gate page's passages as an export.
+pub async fn passage_export(
+    app: &App,
+    actor: &Actor,
+    gate: Option<i64>,
+) -> Result<super::Rows<Passage>> {
+    app.rows(actor, Op::GateView, gate, readers::passage_rows)
+        .await
+}
+
 /// The page of passages at `cursor`; paged back up to the newest, the newest page whole.
 async fn passage_page(
     c: &mut PgConnection,

@@ -63,7 +63,7 @@ pub async fn list(app: &App, actor: &Actor, paging: Paging) -> Result<Page<Stock
     let window = paging.window();
     let found = app
         .read(actor, Op::ListStocktakes, async |c| {
-            stocktakes::list(c, window).await
+            stocktakes::list(c, stocktakes::Filter::default(), window).await
         })
         .await?;
     Ok(Page::new(window, found))
@@ -352,12 +352,7 @@ pub async fn resolve(app: &App, actor: &Actor, id: i64, input: Resolve) -> Resul
             }
         };
         stocktakes::resolve(tx, id, &epc, resolution, actor.id, Some(asset_id)).await?;
-        let line = stocktakes::results(tx, id, None)
-            .await?
-            .into_iter()
-            .find(|r| r.epc == epc)
-            .ok_or_else(|| Error::NotFound(format!("EPC {epc} in stocktake {id}")))?;
-        Ok(line)
+        Ok(stocktakes::result(tx, id, &epc).await?)
     })
     .await
 }
@@ -416,11 +411,18 @@ pub struct StocktakeDesk {
     pub zones: Vec<(i64, String)>,
 }
 
-pub async fn desk(app: &App, actor: &Actor, paging: Paging) -> Result<StocktakeDesk> {
+/// The stocktakes `filter` picks (a status, a warehouse, a zone counted), newest first, a
+/// page at a time, and the warehouses and zones to start one of or choose by.
+pub async fn desk(
+    app: &App,
+    actor: &Actor,
+    filter: stocktakes::Filter,
+    paging: Paging,
+) -> Result<StocktakeDesk> {
     let window = paging.window();
     app.read(actor, Op::StocktakeDesk, async |c| {
         Ok::<_, db::Error>(StocktakeDesk {
-            stocktakes: Page::new(window, stocktakes::list(c, window).await?),
+            stocktakes: Page::new(window, stocktakes::list(c, filter, window).await?),
             warehouses: places::warehouses(c)
                 .await?
                 .into_iter()
@@ -432,22 +434,44 @@ pub async fn desk(app: &App, actor: &Actor, paging: Paging) -> Result<StocktakeD
     .await
 }
 
-/// One stocktake's page: the live count and the lines so far while it runs, the stored ones
-/// after; the warehouse, zone and category names to show them with.
+/// Every stocktake [`desk`] lists with `filter`, newest first, in batches as they come: the
+/// list's export.
+pub async fn list_export(
+    app: &App,
+    actor: &Actor,
+    filter: stocktakes::Filter,
+) -> Result<Rows<stocktakes::Listing>> {
+    app.rows(actor, Op::StocktakeDesk, filter, stocktakes::listing_rows)
+        .await
+}
+
+/// One stocktake's page: the live count and a page of each outcome's lines so far while it
+/// runs, of the stored ones after; the warehouse, zone and category names to show them with.
 pub struct Sheet {
     pub stocktake: StocktakeRow,
     pub warehouse: String,
     pub zones: Vec<(i64, String)>,
     pub progress: Progress,
-    pub results: Vec<ResultRow>,
+    /// A page of the lines of each outcome asked for, by EPC, in the order asked; each page's
+    /// total counts all the lines of its outcome.
+    pub results: Vec<(Outcome, Page<ResultRow>)>,
     pub categories: Vec<(i64, String)>,
-    /// The lines' assets by id: (name, category), to show beside their EPCs.
+    /// The shown lines' assets by id: (name, category), to show beside their EPCs.
     pub assets: std::collections::HashMap<i64, (String, String)>,
     /// The readers that count its zones (and the handhelds), with how they are doing now.
     pub readers: Vec<super::readers::ReaderWithHealth>,
 }
 
-pub async fn sheet(app: &App, actor: &Actor, id: i64) -> Result<Sheet> {
+/// Stocktake `id`'s page, with the page `pages` asks of each outcome's lines (none: its
+/// progress and readers only). A finished stocktake's lines are paged in SQL; a running
+/// one's are counted from its expectation and sightings as its progress is, and only the
+/// page shown is looked up.
+pub async fn sheet(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    pages: &[(Outcome, Paging)],
+) -> Result<Sheet> {
     app.read(actor, Op::StocktakeDesk, async |c| {
         let s = stocktakes::get(c, id).await?;
         let running = match s.status {
@@ -463,30 +487,72 @@ pub async fn sheet(app: &App, actor: &Actor, id: i64) -> Result<Sheet> {
             between: s.between as u32,
         };
         let progress = running.as_ref().map(|r| r.progress()).unwrap_or(stored);
-        let results = match running.map(engine::Stocktake::finish) {
+        let mut results = Vec::with_capacity(pages.len());
+        match running.map(engine::Stocktake::finish) {
             // While counting: the lines so far, as they would be stored now.
             Some(so_far) => {
-                let lines = lines(&so_far);
-                let epcs: Vec<String> = lines.iter().map(|l| l.epc.clone()).collect();
-                let ids: std::collections::HashMap<String, i64> =
-                    assets::ids_by_epc(c, &epcs).await?.into_iter().collect();
-                lines
-                    .into_iter()
-                    .map(|l| ResultRow {
-                        asset_id: ids.get(&l.epc).copied(),
-                        epc: l.epc,
-                        outcome: l.outcome,
-                        expected_zone_id: l.expected_zone_id,
-                        seen_zone_id: l.seen_zone_id,
-                        other_zone_id: l.other_zone_id,
-                        resolution: None,
-                        resolved_at: None,
-                    })
-                    .collect()
+                let mut all = lines(&so_far);
+                all.sort_by(|a, b| a.epc.cmp(&b.epc));
+                for &(outcome, paging) in pages {
+                    let window = paging.window();
+                    let of: Vec<&NewResult> = all.iter().filter(|l| l.outcome == outcome).collect();
+                    let total = of.len() as i64;
+                    let start = window.offset().min(total);
+                    let end = start.saturating_add(window.limit()).min(total);
+                    let shown = &of[start as usize..end as usize];
+                    let epcs: Vec<String> = shown.iter().map(|l| l.epc.clone()).collect();
+                    let ids: std::collections::HashMap<String, i64> =
+                        assets::ids_by_epc(c, &epcs).await?.into_iter().collect();
+                    let items = shown
+                        .iter()
+                        .map(|l| ResultRow {
+                            asset_id: ids.get(&l.epc).copied(),
+                            epc: l.epc.clone(),
+                            outcome: l.outcome,
+                            expected_zone_id: l.expected_zone_id,
+                            seen_zone_id: l.seen_zone_id,
+                            other_zone_id: l.other_zone_id,
+                            resolution: None,
+                            resolved_at: None,
+                        })
+                        .collect();
+                    let counted = db::Total {
+                        count: total,
+                        exact: true,
+                        has_more: end < total,
+                    };
+                    results.push((outcome, Page::new(window, (items, counted))));
+                }
             }
-            None => stocktakes::results(c, id, None).await?,
-        };
-        let ids: Vec<i64> = results.iter().filter_map(|r| r.asset_id).collect();
+            None if s.status == StocktakeStatus::Finished => {
+                for &(outcome, paging) in pages {
+                    let window = paging.window();
+                    let found = stocktakes::results_page(c, id, outcome, window).await?;
+                    let mut page = Page::new(window, found);
+                    // The stored totals count every line of each outcome.
+                    page.total = stored_lines(&s, outcome);
+                    page.total_exact = true;
+                    results.push((outcome, page));
+                }
+            }
+            // Created or cancelled: no lines.
+            None => {
+                let none = db::Total {
+                    count: 0,
+                    exact: true,
+                    has_more: false,
+                };
+                results.extend(
+                    pages
+                        .iter()
+                        .map(|&(o, paging)| (o, Page::new(paging.window(), (Vec::new(), none)))),
+                );
+            }
+        }
+        let ids: Vec<i64> = results
+            .iter()
+            .flat_map(|(_, page)| page.items.iter().filter_map(|r| r.asset_id))
+            .collect();
         let assets = assets::by_ids(c, &ids)
             .await?
             .into_iter()
@@ -520,4 +586,15 @@ pub async fn sheet(app: &App, actor: &Actor, id: i64) -> Result<Sheet> {
         })
     })
     .await
+}
+
+/// How many lines of `outcome` finished stocktake `s` stored.
+fn stored_lines(s: &StocktakeRow, outcome: Outcome) -> i64 {
+    i64::from(match outcome {
+        Outcome::Found => s.found,
+        Outcome::Missing => s.missing,
+        Outcome::Unexpected => s.unexpected,
+        Outcome::Misplaced => s.misplaced,
+        Outcome::Between => s.between,
+    })
 }

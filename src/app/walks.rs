@@ -153,41 +153,7 @@ fn not_running(test: &WalkTest) -> Error {
 pub async fn apply(app: &App, actor: &Actor, id: i64) -> Result<WalkTest> {
     reconfigure(app, actor, Op::ApplyWalkTest, async |tx| {
         let test = walks::lock(tx, id).await?;
-        if test.running() {
-            return Err(Error::Conflict(format!(
-                "walk test {id} is still running: finish it first"
-            )));
-        }
-        if test.cancelled_at.is_some() {
-            return Err(Error::Conflict(format!(
-                "walk test {id} was cancelled: walk again"
-            )));
-        }
-        if test.applied_at.is_some() {
-            return Err(Error::Conflict(format!(
-                "walk test {id} was already applied"
-            )));
-        }
-        let verdict = test.survey.as_ref().map(|s| s.verdict);
-        if matches!(
-            verdict,
-            Some(Verdict::NoReads | Verdict::CheckTheWiring) | None
-        ) {
-            return Err(Error::Conflict(format!(
-                "walk test {id} did not measure the gate ({}): walk again",
-                test.verdict.as_deref().unwrap_or("no survey")
-            )));
-        }
-        let latest = walks::latest_finished(tx, test.gate_id).await?;
-        if latest.as_ref().map(|l| l.id) != Some(id) {
-            return Err(Error::Conflict(format!(
-                "walk test {id} is not the latest of its gate: apply walk test {}",
-                latest.map(|l| l.id).unwrap_or_default()
-            )));
-        }
-        let value = test
-            .suggested_min_confidence
-            .ok_or_else(|| Error::Conflict(format!("walk test {id} suggests no threshold")))?;
+        let value = appliable(tx, &test).await?;
         let gate = readers::set_min_confidence(tx, test.gate_id, value).await?;
         tracing::info!(
             walk_test = id,
@@ -197,6 +163,75 @@ pub async fn apply(app: &App, actor: &Actor, id: i64) -> Result<WalkTest> {
             "gate threshold set from a walk test"
         );
         Ok(walks::applied(tx, id, actor.id).await?)
+    })
+    .await
+}
+
+/// The threshold walk test `test` would set on its gate, if it may be applied: only the
+/// gate's latest finished test, once, and only one that measured the gate.
+async fn appliable(conn: &mut sqlx::PgConnection, test: &WalkTest) -> Result<f32> {
+    let id = test.id;
+    if test.running() {
+        return Err(Error::Conflict(format!(
+            "walk test {id} is still running: finish it first"
+        )));
+    }
+    if test.cancelled_at.is_some() {
+        return Err(Error::Conflict(format!(
+            "walk test {id} was cancelled: walk again"
+        )));
+    }
+    if test.applied_at.is_some() {
+        return Err(Error::Conflict(format!(
+            "walk test {id} was already applied"
+        )));
+    }
+    let verdict = test.survey.as_ref().map(|s| s.verdict);
+    if matches!(
+        verdict,
+        Some(Verdict::NoReads | Verdict::CheckTheWiring) | None
+    ) {
+        return Err(Error::Conflict(format!(
+            "walk test {id} did not measure the gate ({}): walk again",
+            test.verdict.as_deref().unwrap_or("no survey")
+        )));
+    }
+    let latest = walks::latest_finished(conn, test.gate_id).await?;
+    if latest.as_ref().map(|l| l.id) != Some(id) {
+        return Err(Error::Conflict(format!(
+            "walk test {id} is not the latest of its gate: apply walk test {}",
+            latest.map(|l| l.id).unwrap_or_default()
+        )));
+    }
+    test.suggested_min_confidence
+        .ok_or_else(|| Error::Conflict(format!("walk test {id} suggests no threshold")))
+}
+
+/// What applying a walk test would change: its gate, the confidence the gate acts at now
+/// (its own, else the engine's default) and the one it would act at.
+pub struct ThresholdChange {
+    pub test: WalkTest,
+    pub gate: readers::Gate,
+    pub from: f32,
+    pub to: f32,
+}
+
+/// What [`apply`] would do to walk test `id`'s gate, for the admin to confirm; refused as
+/// [`apply`] would be. Changes nothing.
+pub async fn apply_plan(app: &App, actor: &Actor, id: i64) -> Result<ThresholdChange> {
+    app.read(actor, Op::ApplyWalkTest, async |c| {
+        let test = walks::get(c, id).await?;
+        let to = appliable(c, &test).await?;
+        let gate = readers::gate(c, test.gate_id).await?;
+        let from = gate
+            .min_confidence
+            .unwrap_or(crate::engine::config::DEFAULT_MIN_CONFIDENCE);
+        Ok::<_, Error>(ThresholdChange {
+            test,
+            gate,
+            from,
+            to,
+        })
     })
     .await
 }

@@ -451,6 +451,47 @@ pub async fn list(
     Ok((items.into_iter().map(Asset::with_tag_uri).collect(), total))
 }
 
+/// A department's own asset as the virtual depot's export gives it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OwnAsset {
+    pub id: i64,
+    pub epc: String,
+    pub name: String,
+    pub category: String,
+    pub state: AssetState,
+    pub original_value_fen: i64,
+    /// Offered back to the depot, not yet taken in.
+    pub handed_in: bool,
+}
+
+/// Which of a department's own assets: the department (none: nothing), a category, a state.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OwnFilter {
+    pub owner_id: Option<i64>,
+    pub category_id: Option<i64>,
+    pub state: Option<AssetState>,
+}
+
+/// Every asset `filter`'s department owns, of its category and state, in id order (the
+/// virtual depot's list), as they come (from `assets_owner_idx`; for the export).
+pub fn own_rows(conn: &mut PgConnection, filter: OwnFilter) -> super::Rows<'_, OwnAsset> {
+    const SQL: &str = "select a.id, a.epc, a.name,
+            (select c.name from categories c where c.id = a.category_id) as category, a.state,
+            a.original_value_fen, exists (select 1 from hand_ins h where h.asset_id = a.id) as handed_in
+         from assets a
+         where a.owner_department_id = $1 and ($2::bigint is null or a.category_id = $2)
+           and ($3::asset_state is null or a.state = $3)
+         order by a.id";
+    let mut args = sqlx::postgres::PgArguments::default();
+    let added = sqlx::Arguments::add(&mut args, filter.owner_id)
+        .and_then(|()| sqlx::Arguments::add(&mut args, filter.category_id))
+        .and_then(|()| sqlx::Arguments::add(&mut args, filter.state));
+    if let Err(e) = added {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL, args)
+}
+
 /// The text free text is matched against besides the EPC: name, model and serial number
 /// (`assets_text_trgm_idx` is over this very expression).
 const SEARCH_TEXT: &str = "(a.name || ' ' || a.model || ' ' || a.serial_number)";

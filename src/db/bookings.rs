@@ -57,14 +57,9 @@ pub struct Replacement {
     pub epc: String,
 }
 
-/// The collisions of bookings starting within [`HORIZON_DAYS`] (or already started),
-/// soonest first; of one department's loans, or all.
-pub async fn collisions(
-    conn: &mut PgConnection,
-    department_id: Option<i64>,
-) -> Result<Vec<Collision>> {
-    let mut found: Vec<Collision> = sqlx::query_as(
-        "select r.id as reservation_id, l.id as loan_id, l.department_id, d.name as department,
+/// A collision's columns and tables: a loan's booking that is neither issued nor released,
+/// its asset, and the loan the asset is still out on, if any.
+const COLLISIONS: &str = "select r.id as reservation_id, l.id as loan_id, l.department_id, d.name as department,
                 l.starts_on, l.ends_on, a.id as asset_id, a.name as asset, a.epc, a.category_id, a.state,
                 o.id as out_on, o.ends_on as due_on, o.department_id as out_department_id
          from loans l
@@ -75,18 +70,63 @@ pub async fn collisions(
          left join lateral (
              select ol.id, ol.ends_on, ol.department_id from reservations x join loans ol on x.order_kind = 'loan' and ol.id = x.order_id
              where x.asset_id = a.id and x.issued_at is not null and x.returned_at is null and x.released_at is null
-             limit 1) o on true
-         where l.status in ('approved', 'partially_issued') and l.starts_on <= depot_today() + $1
+             limit 1) o on true";
+
+/// Which bookings collide: an approved loan's starting within `$1` days (or started), of
+/// department `$2` (null: any), whose asset is out past its last day or not in custody.
+const COLLIDING: &str =
+    "where l.status in ('approved', 'partially_issued') and l.starts_on <= depot_today() + $1
            and ($2::bigint is null or l.department_id = $2)
            and ((a.state = 'on_loan' and o.ends_on < depot_today())
-                or a.state not in ('in_stock', 'listed', 'reserved', 'on_loan'))
-         order by l.starts_on, l.id, a.id",
+                or a.state not in ('in_stock', 'listed', 'reserved', 'on_loan'))";
+
+/// The collisions' order: soonest first.
+const SOONEST: &str = "l.starts_on, l.id, a.id";
+
+/// The collisions of bookings starting within [`HORIZON_DAYS`] (or already started),
+/// soonest first; of one department's loans, or all.
+pub async fn collisions(
+    conn: &mut PgConnection,
+    department_id: Option<i64>,
+) -> Result<Vec<Collision>> {
+    let mut found: Vec<Collision> =
+        sqlx::query_as(&format!("{COLLISIONS} {COLLIDING} order by {SOONEST}"))
+            .bind(HORIZON_DAYS)
+            .bind(department_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    completed(conn, department_id, &mut found).await?;
+    Ok(found)
+}
+
+/// One page of [`collisions`], and how many there are (counted up to
+/// [`super::COUNT_CAP`]): a replacement is proposed for the page's only.
+pub async fn collisions_page(
+    conn: &mut PgConnection,
+    department_id: Option<i64>,
+    window: super::Window,
+) -> Result<(Vec<Collision>, super::Total)> {
+    let (mut found, total) = super::page(
+        conn,
+        COLLISIONS,
+        COLLIDING,
+        SOONEST,
+        args![HORIZON_DAYS, department_id],
+        window,
     )
-    .bind(HORIZON_DAYS)
-    .bind(department_id)
-    .fetch_all(&mut *conn)
     .await?;
-    for c in &mut found {
+    completed(conn, department_id, &mut found).await?;
+    Ok((found, total))
+}
+
+/// Collisions as `department_id` (none: the depot) reads them, each with the asset proposed
+/// in its place.
+async fn completed(
+    conn: &mut PgConnection,
+    department_id: Option<i64>,
+    found: &mut [Collision],
+) -> Result<()> {
+    for c in found {
         // A department learns that the asset is not back, not whose loan holds it.
         if department_id.is_some() && c.out_department_id != department_id {
             c.out_on = None;
@@ -101,7 +141,7 @@ pub async fn collisions(
         )
         .await?;
     }
-    Ok(found)
+    Ok(())
 }
 
 /// The first asset of a category free for a loan's whole period, other than `instead_of`:
@@ -175,37 +215,7 @@ pub async fn swap(
     let status: LoanStatus = orders::lock(conn, loan_id, "swap").await?;
     let loan = loans::get(conn, loan_id).await?;
     let ctx = ctx.clone().order(OrderKind::Loan, loan_id);
-    let dates = (loan.starts_on, loan.ends_on);
-    let category_id: i64 = sqlx::query_scalar("select category_id from assets where id = $1")
-        .bind(asset_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .or_not_found(|| format!("asset {asset_id}"))?;
-    let replacement_id = match replacement_id {
-        Some(id) if id == asset_id => {
-            return Err(Error::Invalid(
-                "swap an asset for another one (replacement_id)".into(),
-            ));
-        }
-        Some(id) => {
-            if !is_free(conn, id, category_id, loan.department_id, dates).await? {
-                return Err(Error::Conflict(format!(
-                    "asset {id} is not an asset of the same category free for loan {loan_id}'s dates ({} to {})",
-                    loan.starts_on, loan.ends_on
-                )));
-            }
-            id
-        }
-        None => replacement(conn, category_id, loan.department_id, dates, asset_id)
-            .await?
-            .map(|r| r.asset_id)
-            .ok_or_else(|| {
-                Error::Conflict(format!(
-                    "no other asset of the category of asset {asset_id} is free from {} to {}",
-                    loan.starts_on, loan.ends_on
-                ))
-            })?,
-    };
+    let replacement_id = replacement_for(conn, &loan, asset_id, replacement_id).await?;
     let mut swap_ctx = ctx.clone();
     swap_ctx.details =
         serde_json::json!({ "asset_id": asset_id, "replacement_id": replacement_id });
@@ -265,6 +275,93 @@ pub async fn swap(
         }
     }
     loans::get(conn, loan_id).await
+}
+
+/// The asset a swap on `loan` books in place of `asset_id`: `replacement_id` if it is of the
+/// same category and free for the loan's dates, else (none given) the first such.
+async fn replacement_for(
+    conn: &mut PgConnection,
+    loan: &Loan,
+    asset_id: i64,
+    replacement_id: Option<i64>,
+) -> Result<i64> {
+    let loan_id = loan.id;
+    let dates = (loan.starts_on, loan.ends_on);
+    let category_id: i64 = sqlx::query_scalar("select category_id from assets where id = $1")
+        .bind(asset_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .or_not_found(|| format!("asset {asset_id}"))?;
+    Ok(match replacement_id {
+        Some(id) if id == asset_id => {
+            return Err(Error::Invalid(
+                "swap an asset for another one (replacement_id)".into(),
+            ));
+        }
+        Some(id) => {
+            if !is_free(conn, id, category_id, loan.department_id, dates).await? {
+                return Err(Error::Conflict(format!(
+                    "asset {id} is not an asset of the same category free for loan {loan_id}'s dates ({} to {})",
+                    loan.starts_on, loan.ends_on
+                )));
+            }
+            id
+        }
+        None => replacement(conn, category_id, loan.department_id, dates, asset_id)
+            .await?
+            .map(|r| r.asset_id)
+            .ok_or_else(|| {
+                Error::Conflict(format!(
+                    "no other asset of the category of asset {asset_id} is free from {} to {}",
+                    loan.starts_on, loan.ends_on
+                ))
+            })?,
+    })
+}
+
+/// What a swap would do: on `loan`, the booking of `asset` ends and `replacement` is booked
+/// (each an asset's id and name).
+#[derive(Debug, Clone)]
+pub struct SwapPlan {
+    pub loan: Loan,
+    pub asset: (i64, String),
+    pub replacement: (i64, String),
+}
+
+/// What [`swap`] would do with the same arguments, changing nothing: refused as it would be
+/// (the loan's status, the replacement not free), else the assets let go and booked.
+pub async fn swap_plan(
+    conn: &mut PgConnection,
+    loan_id: i64,
+    asset_id: i64,
+    replacement_id: Option<i64>,
+) -> Result<SwapPlan> {
+    let loan = loans::get(conn, loan_id).await?;
+    crate::domain::lifecycle::orders::check(
+        crate::domain::lifecycle::orders::LOAN_ACTIONS,
+        "loan",
+        loan_id,
+        "swap",
+        loan.status,
+    )?;
+    let replacement_id = replacement_for(conn, &loan, asset_id, replacement_id).await?;
+    let named: Vec<(i64, String)> =
+        sqlx::query_as("select id, name from assets where id = any($1)")
+            .bind([asset_id, replacement_id])
+            .fetch_all(&mut *conn)
+            .await?;
+    let name = |id: i64| {
+        named
+            .iter()
+            .find(|(a, _)| *a == id)
+            .cloned()
+            .unwrap_or((id, String::new()))
+    };
+    Ok(SwapPlan {
+        asset: name(asset_id),
+        replacement: name(replacement_id),
+        loan,
+    })
 }
 
 /// Whether an asset of `category_id` may be booked for a loan of `department_id` over

@@ -74,6 +74,48 @@ pub async fn list(conn: &mut PgConnection) -> Result<Vec<Kit>> {
     Ok(kits)
 }
 
+/// One page of the kits by name, each with its parts, and how many kits there are (counted
+/// up to [`super::COUNT_CAP`]).
+pub async fn page(
+    conn: &mut PgConnection,
+    window: super::Window,
+) -> Result<(Vec<Kit>, super::Total)> {
+    let (mut kits, total): (Vec<Kit>, _) = super::page(
+        conn,
+        "select id, name, description, created_at from kits",
+        "",
+        "name",
+        args![],
+        window,
+    )
+    .await?;
+    let ids: Vec<i64> = kits.iter().map(|k| k.id).collect();
+    let parts: Vec<KitPart> = sqlx::query_as(
+        "select p.kit_id, p.category_id, p.asset_id, p.quantity, coalesce(c.name, a.name, '') as name
+         from kit_parts p left join categories c on c.id = p.category_id left join assets a on a.id = p.asset_id
+         where p.kit_id = any($1) order by p.kit_id, p.id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    for kit in &mut kits {
+        kit.parts = parts
+            .iter()
+            .filter(|p| p.kit_id == kit.id)
+            .map(|p| p.part.clone())
+            .collect();
+    }
+    Ok((kits, total))
+}
+
+/// A part with the kit it belongs to.
+#[derive(sqlx::FromRow)]
+struct KitPart {
+    kit_id: i64,
+    #[sqlx(flatten)]
+    part: Part,
+}
+
 pub async fn get(conn: &mut PgConnection, id: i64) -> Result<Kit> {
     let mut kit: Kit =
         sqlx::query_as("select id, name, description, created_at from kits where id = $1")

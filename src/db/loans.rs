@@ -185,18 +185,58 @@ pub async fn queue(
     .await
 }
 
-/// The loans out (issued, wholly or in part), soonest due first, a page at a time (from
-/// `loans_out_idx`).
-pub async fn out(conn: &mut PgConnection, window: Window) -> Result<(Vec<Loan>, super::Total)> {
+/// Every loan in `status`, oldest first, as [`queue`] lists them, as they come (for the
+/// export).
+pub fn queue_rows(conn: &mut PgConnection, status: LoanStatus) -> super::Rows<'_, Loan> {
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("{SELECT} where l.status = $1 order by l.id"));
+    let mut args = sqlx::postgres::PgArguments::default();
+    if let Err(e) = sqlx::Arguments::add(&mut args, status) {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
+}
+
+/// Which loans the returns desk holds: one department's, or one loan; each `None`: any.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OutFilter {
+    pub department_id: Option<i64>,
+    pub loan_id: Option<i64>,
+}
+
+/// The loans out of [`OutFilter`]: its department as `$1`, its loan as `$2`.
+const OUT_FILTER: &str = "where l.status in ('issued', 'partially_issued')
+       and ($1::bigint is null or l.department_id = $1) and ($2::bigint is null or l.id = $2)";
+
+/// The loans out (issued, wholly or in part) that `filter` picks, soonest due first, a page
+/// at a time (from `loans_out_idx`).
+pub async fn out(
+    conn: &mut PgConnection,
+    filter: OutFilter,
+    window: Window,
+) -> Result<(Vec<Loan>, super::Total)> {
     page(
         conn,
         SELECT,
-        "where l.status in ('issued', 'partially_issued')",
+        OUT_FILTER,
         "l.ends_on, l.id",
-        args![],
+        args![filter.department_id, filter.loan_id],
         window,
     )
     .await
+}
+
+/// Every loan [`out`] would list, in its order, as they come (for the export).
+pub fn out_rows(conn: &mut PgConnection, filter: OutFilter) -> super::Rows<'_, Loan> {
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("{SELECT} {OUT_FILTER} order by l.ends_on, l.id"));
+    let mut args = sqlx::postgres::PgArguments::default();
+    let added = sqlx::Arguments::add(&mut args, filter.department_id)
+        .and_then(|()| sqlx::Arguments::add(&mut args, filter.loan_id));
+    if let Err(e) = added {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
 }
 
 /// Every loan [`list`] would list, newest first, as they come (for the export).

@@ -107,6 +107,21 @@ where
 /// Batches of rows from [`rows`].
 pub type Rows<'c, T> = futures_util::stream::BoxStream<'c, Result<Vec<T>>>;
 
+/// Let each statement of the transaction `conn` is in run up to `timeout` (zero: no limit)
+/// instead of the pool's `statement_timeout`: an export's, whose cursor walks a whole table.
+/// Set for the transaction only (`set_config(…, true)`, as `set local`): the connection goes
+/// back to the pool with the pages' bound.
+pub(crate) async fn export_statement_timeout(
+    conn: &mut PgConnection,
+    timeout: std::time::Duration,
+) -> Result<()> {
+    sqlx::query("select set_config('statement_timeout', $1, true)")
+        .bind(format!("{}ms", timeout.as_millis()))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Whether the database answers.
 pub async fn ping(pool: &PgPool) -> Result<()> {
     sqlx::query("select 1").execute(pool).await?;

@@ -205,31 +205,49 @@ pub async fn count_users(conn: &mut PgConnection) -> Result<i64> {
         .await?)
 }
 
-/// Every user with their department's name, by username.
+/// Which users: of a role, of a department; each `None`: any.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub department_id: Option<i64>,
+}
+
+const USER_LISTING: &str =
+    "select u.id, u.username, u.display_name, u.role, d.name as department, u.active
+         from users u left join departments d on d.id = u.department_id";
+
+/// [`UserFilter`] on the users `u`: the role as `$1`, the department as `$2`.
+const USER_FILTER: &str = "where ($1::user_role is null or u.role = $1)
+       and ($2::bigint is null or u.department_id = $2)";
+
+/// The users `filter` picks, with their department's name, by username.
 pub async fn user_listing(
     conn: &mut PgConnection,
+    filter: UserFilter,
     window: super::Window,
 ) -> Result<(Vec<UserListing>, super::Total)> {
     super::page(
         conn,
-        "select u.id, u.username, u.display_name, u.role, d.name as department, u.active
-         from users u left join departments d on d.id = u.department_id",
-        "",
+        USER_LISTING,
+        USER_FILTER,
         "u.username",
-        args![],
+        args![filter.role, filter.department_id],
         window,
     )
     .await
 }
 
 /// Every user as [`user_listing`] lists them, by login, as they come (for the export).
-pub fn user_rows(conn: &mut PgConnection, (): ()) -> super::Rows<'_, UserListing> {
-    super::rows(
-        conn,
-        "select u.id, u.username, u.display_name, u.role, d.name as department, u.active
-         from users u left join departments d on d.id = u.department_id order by u.username",
-        sqlx::postgres::PgArguments::default(),
-    )
+pub fn user_rows(conn: &mut PgConnection, filter: UserFilter) -> super::Rows<'_, UserListing> {
+    static SQL: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("{USER_LISTING} {USER_FILTER} order by u.username"));
+    let mut args = sqlx::postgres::PgArguments::default();
+    let added = sqlx::Arguments::add(&mut args, filter.role)
+        .and_then(|()| sqlx::Arguments::add(&mut args, filter.department_id));
+    if let Err(e) = added {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
 }
 
 pub async fn user(conn: &mut PgConnection, id: i64) -> Result<User> {

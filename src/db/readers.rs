@@ -323,19 +323,7 @@ pub async fn passages(
         ),
     };
     let sql = format!(
-        "select f.key, f.epc, f.asset_id, a.name as asset, g.name as gate, f.direction, f.at,
-                e.order_kind::text as order_kind, e.order_id,
-                case when e.action = 'issue' then 'issued' when e.action = 'return' then 'returned'
-                     when u.decision is null and u.id is not null then 'uncertain'
-                     when u.decision = 'dismissed' then 'dismissed'
-                     when exists (select 1 from alerts al where al.fact_key = f.key and al.kind <> 'uncertain_passage') then 'alert'
-                     else 'none' end as outcome
-         from facts f
-         left join assets a on a.id = f.asset_id
-         left join gates g on g.id = f.gate_id
-         left join lateral (select order_kind, order_id, action from events ev where ev.fact_key = f.key
-                            order by ev.action in ('issue', 'return') desc, ev.id limit 1) e on true
-         left join alerts u on u.fact_key = f.key and u.kind = 'uncertain_passage'
+        "{PASSAGE_SELECT}
          where f.kind = 'passed' and ($1::bigint is null or f.gate_id = $1) and {seek}
          order by f.at {order}, f.key {order} limit $3"
     );
@@ -351,6 +339,38 @@ pub async fn passages(
         rows.reverse();
     }
     Ok((rows, more))
+}
+
+/// A passage's columns and tables ([`Passage`]), `f` the passages' facts.
+const PASSAGE_SELECT: &str = "select f.key, f.epc, f.asset_id, a.name as asset, g.name as gate, f.direction, f.at,
+                e.order_kind::text as order_kind, e.order_id,
+                case when e.action = 'issue' then 'issued' when e.action = 'return' then 'returned'
+                     when u.decision is null and u.id is not null then 'uncertain'
+                     when u.decision = 'dismissed' then 'dismissed'
+                     when exists (select 1 from alerts al where al.fact_key = f.key and al.kind <> 'uncertain_passage') then 'alert'
+                     else 'none' end as outcome
+         from facts f
+         left join assets a on a.id = f.asset_id
+         left join gates g on g.id = f.gate_id
+         left join lateral (select order_kind, order_id, action from events ev where ev.fact_key = f.key
+                            order by ev.action in ('issue', 'return') desc, ev.id limit 1) e on true
+         left join alerts u on u.fact_key = f.key and u.kind = 'uncertain_passage'";
+
+/// Every passage at a gate (or all gates) as [`passages`] lists them, newest first, as they
+/// come (for the export).
+pub fn passage_rows(conn: &mut PgConnection, gate: Option<i64>) -> super::Rows<'_, Passage> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{PASSAGE_SELECT}
+             where f.kind = 'passed' and ($1::bigint is null or f.gate_id = $1)
+             order by f.at desc, f.key desc"
+        )
+    });
+    let mut args = sqlx::postgres::PgArguments::default();
+    if let Err(e) = sqlx::Arguments::add(&mut args, gate) {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
 }
 
 /// Serialize changes of the reader configuration: each is checked against the whole site as

@@ -43,6 +43,18 @@ const PICK_SELECT: &str =
 /// A pick list's order: by start date, then by place, so a keeper walks each aisle once.
 const PICK_ORDER: &str = "order by l.starts_on, l.id, w.code nulls last, z.code nulls last, a.id";
 
+/// Which loans the pick list holds: one department's, those starting on or before a day
+/// (what to have ready by then); each `None`: any.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PickFilter {
+    pub department_id: Option<i64>,
+    pub starts_by: Option<NaiveDate>,
+}
+
+/// [`PickFilter`] on the loans `l`: its department as `$1`, its day as `$2`.
+const PICK_FILTER: &str =
+    "($1::bigint is null or l.department_id = $1) and ($2::date is null or l.starts_on <= $2)";
+
 /// A loan on the pick list and what to fetch for it, in the order of [`picks`].
 #[derive(Debug, Clone, Serialize)]
 pub struct PickLoan {
@@ -57,11 +69,12 @@ pub struct PickLoan {
 /// place: a page is whole loans, never a loan cut in two.
 pub async fn picks(
     conn: &mut PgConnection,
+    filter: PickFilter,
     window: super::Window,
 ) -> Result<(Vec<PickLoan>, super::Total)> {
     static FILTER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
-            "where l.status in ('approved', 'partially_issued')
+            "where l.status in ('approved', 'partially_issued') and {PICK_FILTER}
                and exists (select 1 from reservations r, assets a where {PICKABLE})"
         )
     });
@@ -73,7 +86,7 @@ pub async fn picks(
         "select l.id from loans l",
         FILTER.as_str(),
         "l.starts_on, l.id",
-        args![],
+        args![filter.department_id, filter.starts_by],
         window,
     )
     .await?;
@@ -97,15 +110,22 @@ pub async fn picks(
     Ok((found, total))
 }
 
-/// Everything there is to pick now, in the order of the pick list, as it comes (the
-/// export).
-pub fn pick_rows(conn: &mut PgConnection, (): ()) -> super::Rows<'_, Pick> {
+/// Everything there is to pick now for the loans `filter` picks, in the order of the pick
+/// list, as it comes (the export).
+pub fn pick_rows(conn: &mut PgConnection, filter: PickFilter) -> super::Rows<'_, Pick> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
-            "{PICK_SELECT} where l.status in ('approved', 'partially_issued') and {PICKABLE} {PICK_ORDER}"
+            "{PICK_SELECT} where l.status in ('approved', 'partially_issued') and {PICK_FILTER}
+               and {PICKABLE} {PICK_ORDER}"
         )
     });
-    super::rows(conn, SQL.as_str(), sqlx::postgres::PgArguments::default())
+    let mut args = sqlx::postgres::PgArguments::default();
+    let added = sqlx::Arguments::add(&mut args, filter.department_id)
+        .and_then(|()| sqlx::Arguments::add(&mut args, filter.starts_by));
+    if let Err(e) = added {
+        return failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
 }
 
 /// An asset that came back through a gate on a loan and waits for the keeper's inspection.
@@ -119,27 +139,57 @@ pub struct Uninspected {
     pub returned_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// A page of what came back through the gates and waits for inspection, longest back
-/// first (read through `reservations_uninspected_idx`).
-pub async fn uninspected(
-    conn: &mut PgConnection,
-    window: super::Window,
-) -> Result<(Vec<Uninspected>, super::Total)> {
-    super::page(
-        conn,
-        // Names are looked up per row (at most a page's), so no plan hashes every asset.
-        "select r.order_id as loan_id,
+// Names are looked up per row (at most a page's), so no plan hashes every asset.
+const UNINSPECTED_SELECT: &str = "select r.order_id as loan_id,
                 (select d.name from loans l join departments d on d.id = l.department_id
                  where l.id = r.order_id) as department,
                 r.asset_id, (select a.name from assets a where a.id = r.asset_id) as name,
                 (select a.epc from assets a where a.id = r.asset_id) as epc, r.returned_at
-         from reservations r",
-        "where r.order_kind = 'loan' and r.returned_at is not null and r.condition is null",
-        "r.returned_at, r.asset_id, r.order_id",
-        args![],
+         from reservations r";
+
+/// What waits for inspection, of the loans [`super::loans::OutFilter`] picks: its department
+/// as `$1`, its loan as `$2`.
+const UNINSPECTED_FILTER: &str =
+    "where r.order_kind = 'loan' and r.returned_at is not null and r.condition is null
+       and ($2::bigint is null or r.order_id = $2)
+       and ($1::bigint is null or exists (select 1 from loans l where l.id = r.order_id and l.department_id = $1))";
+
+const UNINSPECTED_ORDER: &str = "r.returned_at, r.asset_id, r.order_id";
+
+/// A page of what came back through the gates and waits for inspection, of one department's
+/// loans or one loan (`filter`), longest back first (read through
+/// `reservations_uninspected_idx`).
+pub async fn uninspected(
+    conn: &mut PgConnection,
+    filter: super::loans::OutFilter,
+    window: super::Window,
+) -> Result<(Vec<Uninspected>, super::Total)> {
+    super::page(
+        conn,
+        UNINSPECTED_SELECT,
+        UNINSPECTED_FILTER,
+        UNINSPECTED_ORDER,
+        args![filter.department_id, filter.loan_id],
         window,
     )
     .await
+}
+
+/// Everything [`uninspected`] would list, in its order, as it comes (the export).
+pub fn uninspected_rows(
+    conn: &mut PgConnection,
+    filter: super::loans::OutFilter,
+) -> super::Rows<'_, Uninspected> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("{UNINSPECTED_SELECT} {UNINSPECTED_FILTER} order by {UNINSPECTED_ORDER}")
+    });
+    let mut args = sqlx::postgres::PgArguments::default();
+    let added = sqlx::Arguments::add(&mut args, filter.department_id)
+        .and_then(|()| sqlx::Arguments::add(&mut args, filter.loan_id));
+    if let Err(e) = added {
+        return failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
 }
 
 /// A count of assets under a label (a state, or a category and state).

@@ -30,6 +30,30 @@ pub enum Outcome {
     Between,
 }
 
+impl StocktakeStatus {
+    /// Every status, in the order of the type.
+    pub const ALL: [StocktakeStatus; 4] = [
+        StocktakeStatus::Created,
+        StocktakeStatus::Running,
+        StocktakeStatus::Finished,
+        StocktakeStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StocktakeStatus::Created => "created",
+            StocktakeStatus::Running => "running",
+            StocktakeStatus::Finished => "finished",
+            StocktakeStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The status named `text` (as [`Self::as_str`] writes it), if any.
+    pub fn named(text: &str) -> Option<StocktakeStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -114,20 +138,74 @@ pub async fn get(conn: &mut PgConnection, id: i64) -> Result<StocktakeRow> {
         .or_not_found(|| format!("stocktake {id}"))
 }
 
-/// Stocktakes, newest first: one page of them, and how many in all.
+/// Which stocktakes: of a status, of a warehouse, counting a zone; each `None`: any.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Filter {
+    pub status: Option<StocktakeStatus>,
+    pub warehouse_id: Option<i64>,
+    pub zone_id: Option<i64>,
+}
+
+/// [`Filter`] on the stocktakes `s`: its status as `$1`, warehouse `$2`, zone `$3`.
+const FILTER: &str = "where ($1::stocktake_status is null or s.status = $1)
+       and ($2::bigint is null or s.warehouse_id = $2)
+       and ($3::bigint is null or $3 = any(s.zone_ids))";
+
+/// The stocktakes `filter` picks, newest first: one page of them, and how many in all.
 pub async fn list(
     conn: &mut PgConnection,
+    filter: Filter,
     window: super::Window,
 ) -> Result<(Vec<StocktakeRow>, super::Total)> {
     super::page(
         conn,
-        "select * from stocktakes",
-        "",
-        "id desc",
-        args![],
+        "select s.* from stocktakes s",
+        FILTER,
+        "s.id desc",
+        args![filter.status, filter.warehouse_id, filter.zone_id],
         window,
     )
     .await
+}
+
+/// A stocktake as the list's export gives it: its warehouse's and zones' names.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Listing {
+    pub id: i64,
+    pub warehouse: String,
+    /// The zones counted, by name.
+    pub zones: Vec<String>,
+    pub status: StocktakeStatus,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub expected: i32,
+    pub found: i32,
+    pub misplaced: i32,
+    pub missing: i32,
+    pub unexpected: i32,
+    pub between: i32,
+}
+
+/// Every stocktake [`list`] would list, newest first, as they come (for the export).
+pub fn listing_rows(conn: &mut PgConnection, filter: Filter) -> super::Rows<'_, Listing> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "select s.id, (select w.name from warehouses w where w.id = s.warehouse_id) as warehouse,
+                    array(select z.name from zones z where z.id = any(s.zone_ids) order by z.id) as zones,
+                    s.status, s.created_at, s.started_at, s.finished_at, s.expected, s.found,
+                    s.misplaced, s.missing, s.unexpected, s.between_count as \"between\"
+             from stocktakes s {FILTER} order by s.id desc"
+        )
+    });
+    let mut args = sqlx::postgres::PgArguments::default();
+    let added = sqlx::Arguments::add(&mut args, filter.status)
+        .and_then(|()| sqlx::Arguments::add(&mut args, filter.warehouse_id))
+        .and_then(|()| sqlx::Arguments::add(&mut args, filter.zone_id));
+    if let Err(e) = added {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
 }
 
 /// What the register says is in scope: assets in depot custody placed in the scope's zones.
@@ -245,6 +323,39 @@ pub async fn results(
     .bind(outcome)
     .fetch_all(conn)
     .await?)
+}
+
+/// One page of stocktake `id`'s lines with `outcome`, by EPC (the primary key's order), and
+/// how many there are (counted up to [`super::COUNT_CAP`]).
+pub async fn results_page(
+    conn: &mut PgConnection,
+    id: i64,
+    outcome: Outcome,
+    window: super::Window,
+) -> Result<(Vec<ResultRow>, super::Total)> {
+    super::page(
+        conn,
+        "select epc, asset_id, outcome, expected_zone_id, seen_zone_id, other_zone_id, resolution, resolved_at
+         from stocktake_results",
+        "where stocktake_id = $1 and outcome = $2",
+        "epc",
+        args![id, outcome],
+        window,
+    )
+    .await
+}
+
+/// Stocktake `id`'s line for `epc`.
+pub async fn result(conn: &mut PgConnection, id: i64, epc: &str) -> Result<ResultRow> {
+    sqlx::query_as(
+        "select epc, asset_id, outcome, expected_zone_id, seen_zone_id, other_zone_id, resolution, resolved_at from stocktake_results
+         where stocktake_id = $1 and epc = $2",
+    )
+    .bind(id)
+    .bind(epc)
+    .fetch_optional(conn)
+    .await?
+    .or_not_found(|| format!("EPC {epc} in stocktake {id}"))
 }
 
 /// A stocktake's result line as exported: with the asset's name and category and the

@@ -60,6 +60,15 @@ pub async fn start(
     .await?)
 }
 
+/// The walk test.
+pub async fn get(conn: &mut PgConnection, id: i64) -> Result<WalkTest> {
+    sqlx::query_as("select * from walk_tests where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .or_not_found(|| format!("walk test {id}"))
+}
+
 /// The walk test, locked for a change.
 pub async fn lock(conn: &mut PgConnection, id: i64) -> Result<WalkTest> {
     sqlx::query_as("select * from walk_tests where id = $1 for update")

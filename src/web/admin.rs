@@ -20,7 +20,7 @@ use crate::db::compensations::{self, Compensation};
 use crate::db::disposals::{Disposal, NewDisposal};
 use crate::db::events::Event;
 use crate::db::loans::Loan;
-use crate::db::people::{NewDepartment, UserListing};
+use crate::db::people::{NewDepartment, UserFilter, UserListing};
 use crate::db::places::{NewWarehouse, NewZone};
 use crate::db::transfers::Transfer;
 use crate::domain::bounds::{FenSum, NewPassword};
@@ -31,6 +31,7 @@ use crate::domain::lifecycle::orders::{
 pub fn router() -> Router<App> {
     Router::new()
         .route("/admin/approvals", get(approvals))
+        .route("/admin/approvals.csv", get(approvals_csv))
         .route("/finance/sign-offs", get(sign_offs))
         .route("/admin/transfers", get(transfer_list))
         .route("/admin/transfers/{id}/{action}", post(transfer_action))
@@ -93,6 +94,18 @@ async fn approvals(
         at_finance_waiting: at_finance.total,
         at_finance: at_finance.items,
     })
+}
+
+/// Every loan request waiting for a decision, oldest first, as CSV.
+async fn approvals_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = loans::approval_export(&app, &v.actor).await?;
+    let columns = super::reports::APPROVAL_COLUMNS;
+    let cells = super::reports::approval_cells;
+    Ok(style.download(&v, "approvals", columns, rows, cells))
 }
 
 #[derive(askama::Template)]
@@ -539,6 +552,11 @@ struct RegistersPage {
     /// The form last refused, if any: which (`user`, `department`, `warehouse`, `zone`),
     /// why (in the page's language) and what was typed in it.
     refused: Refused,
+    /// The users' filter as chosen: a role, a department's id (each empty: any).
+    filter_role: String,
+    filter_department: String,
+    /// The users' export as filtered.
+    users_csv: String,
 }
 
 /// The kinds of zone, as the schema names them.
@@ -553,25 +571,73 @@ impl RegistersPage {
         ZONE_KINDS
     }
 
+    /// The roles to choose from.
+    fn roles(&self) -> [&'static str; 5] {
+        ["requester", "keeper", "admin", "auditor", "finance"]
+    }
+
+    fn filter_department_is(&self, id: &i64) -> bool {
+        self.filter_department == id.to_string()
+    }
+
     /// A kind of zone in the viewer's language.
     fn zone_kind(&self, kind: &str) -> &'static str {
         self.c.t(&format!("zone_{kind}"))
     }
 }
 
-async fn registers(
-    v: Viewer,
-    State(app): State<App>,
-    Query(q): Query<super::ListQuery>,
-) -> PageResult {
-    registers_page(&app, &v, super::list_paging(&q.page)?, Refused::default()).await
+/// The registers' query: the users of a role (an unknown one is no filter) and of a
+/// department (each empty: any), and the page of them.
+#[derive(Debug, Default, serde::Deserialize)]
+struct UsersQuery {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    page: String,
 }
 
+impl UsersQuery {
+    /// The filter asked for: a department that is no number is a 400.
+    fn filter(&self) -> Result<UserFilter, PageError> {
+        Ok(UserFilter {
+            role: policy::role_named(self.role.trim()),
+            department_id: super::filter_id("department", &self.department)?,
+        })
+    }
+}
+
+async fn registers(v: Viewer, State(app): State<App>, Query(q): Query<UsersQuery>) -> PageResult {
+    let (filter, paging) = (q.filter()?, super::list_paging(&q.page)?);
+    registers_listed(&app, &v, filter, paging, Refused::default()).await
+}
+
+/// The registers, every user listed (after a form on the page).
 async fn registers_page(app: &App, v: &Viewer, users: app::Paging, refused: Refused) -> PageResult {
-    let r = catalogue::registers(app, &v.actor, users).await?;
+    registers_listed(app, v, UserFilter::default(), users, refused).await
+}
+
+async fn registers_listed(
+    app: &App,
+    v: &Viewer,
+    filter: UserFilter,
+    users: app::Paging,
+    refused: Refused,
+) -> PageResult {
+    let r = catalogue::registers(app, &v.actor, filter, users).await?;
+    let role = filter.role.map_or("", policy::role_name);
+    let department = filter
+        .department_id
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let fields = [("role", role), ("department", department.as_str())];
     render(RegistersPage {
         c: v.chrome("registers"),
-        pager: super::Pager::of("/admin/registers", &[], &r.users),
+        pager: super::Pager::of("/admin/registers", &fields, &r.users),
+        users_csv: super::with_query("/admin/users.csv", &fields),
+        filter_role: role.to_owned(),
+        filter_department: department.clone(),
         users: r.users.items,
         departments: r
             .departments
@@ -609,13 +675,15 @@ async fn registers_outcome(
     .await
 }
 
-/// Every user as CSV: login, name, role, department, whether active.
+/// Every user the registers list with their filter (`role`, `department`) as CSV: login,
+/// name, role, department, whether active.
 async fn users_csv(
     v: Viewer,
     State(app): State<App>,
+    Query(q): Query<UsersQuery>,
     Query(style): Query<super::reports::CsvQuery>,
 ) -> Result<axum::response::Response, PageError> {
-    let rows = catalogue::user_export(&app, &v.actor).await?;
+    let rows = catalogue::user_export(&app, &v.actor, q.filter()?).await?;
     let columns = super::reports::USER_COLUMNS;
     Ok(style.download(&v, "users", columns, rows, super::reports::user_cells))
 }

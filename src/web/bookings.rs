@@ -1,7 +1,7 @@
 //! The admin's pages for lending ahead: kits (list, create, delete) and the bookings a late
 //! return collides with, each with the swap to accept.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
@@ -11,7 +11,7 @@ use super::{
     Refused, Viewer,
 };
 use crate::app::bookings::{self, Swap};
-use crate::app::{catalogue, kits, App, Op};
+use crate::app::{self, catalogue, kits, App, Op};
 use crate::db::bookings::Collision;
 use crate::db::kits::{Kit, NewKit, NewPart};
 
@@ -30,7 +30,9 @@ const PARTS: usize = 5;
 #[template(path = "kits.html")]
 struct KitsPage {
     c: Chrome,
+    /// A page of the kits, by name.
     kits: Vec<Kit>,
+    pager: super::Pager,
     categories: Vec<(i64, String)>,
     parts: Vec<usize>,
     /// The new kit's form, when it came back refused: why, and what was typed.
@@ -44,14 +46,21 @@ impl KitsPage {
     }
 }
 
-async fn kit_list(v: Viewer, State(app): State<App>) -> PageResult {
-    kits_page(&app, &v, Refused::default()).await
+/// The kits by name, a page at a time, with the form to make one.
+async fn kit_list(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+) -> PageResult {
+    kits_page(&app, &v, super::list_paging(&q.page)?, Refused::default()).await
 }
 
-async fn kits_page(app: &App, v: &Viewer, refused: Refused) -> PageResult {
+async fn kits_page(app: &App, v: &Viewer, paging: app::Paging, refused: Refused) -> PageResult {
+    let found = kits::page(app, &v.actor, paging).await?;
     render(KitsPage {
         c: v.chrome("kits"),
-        kits: kits::list(app, &v.actor).await?,
+        pager: super::Pager::of("/admin/kits", &[], &found),
+        kits: found.items,
         categories: catalogue::category_names(app, &v.actor).await?,
         parts: (1..=PARTS).collect(),
         refused,
@@ -67,7 +76,7 @@ async fn create_kit(
     let outcome = new_kit(&app, &v, &form).await;
     let outcome = outcome.map(|()| super::done("/admin/kits", "created"));
     super::after_form(&v, "kit", form, outcome, |refused| {
-        kits_page(&app, &v, refused)
+        kits_page(&app, &v, super::first_page(), refused)
     })
     .await
 }
@@ -135,22 +144,32 @@ async fn delete_kit(
 #[template(path = "bookings.html")]
 struct BookingsPage {
     c: Chrome,
+    /// A page of the collisions, soonest first.
     collisions: Vec<Collision>,
+    pager: super::Pager,
     /// Whether the viewer may accept swaps (the admin); a department sees its own only.
     can_swap: bool,
 }
 
-/// The bookings starting within a week whose asset is not back, with the swap proposed.
-async fn collisions(v: Viewer, State(app): State<App>) -> PageResult {
+/// The bookings starting within a week whose asset is not back, with the swap proposed, a
+/// page at a time, soonest first.
+async fn collisions(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<super::ListQuery>,
+) -> PageResult {
+    let found = bookings::collisions_page(&app, &v.actor, super::list_paging(&q.page)?).await?;
     let c = v.chrome("bookings");
     render(BookingsPage {
         can_swap: c.may(Op::SwapBooking),
         c,
-        collisions: bookings::collisions(&app, &v.actor).await?,
+        pager: super::Pager::of("/admin/bookings", &[], &found),
+        collisions: found.items,
     })
 }
 
-/// Accept a swap: the booked asset for the proposed one (or the one typed).
+/// Accept a swap: the booked asset for the proposed one (or the one typed). Asked first,
+/// naming the loan and both assets; back to the page of the list it came from.
 async fn swap(
     State(app): State<App>,
     Path(loan): Path<i64>,
@@ -171,6 +190,44 @@ async fn swap(
         replacement_id,
         reason: note(&form, "reason")?,
     };
+    let back = super::posted_from(&form, "/admin/bookings");
+    if !super::confirmed(&form) {
+        let plan = bookings::swap_plan(&app, &v.actor, loan, &input).await?;
+        let message = v
+            .lang
+            .t("swap_confirm_text")
+            .replace("{loan}", &loan.to_string())
+            .replace(
+                "{department}",
+                v.chrome("").department(&plan.loan.department),
+            )
+            .replace("{from}", &plan.loan.starts_on.to_string())
+            .replace("{to}", &plan.loan.ends_on.to_string())
+            .replace("{asset}", &format!("{} · {}", plan.asset.0, plan.asset.1))
+            .replace(
+                "{replacement}",
+                &format!("{} · {}", plan.replacement.0, plan.replacement.1),
+            );
+        // The replacement asked about is the one booked, even if another becomes first.
+        let mut form = form;
+        form.retain(|(k, _)| k != "replacement");
+        form.push(("replacement".into(), plan.replacement.0.to_string()));
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: Op::SwapBooking,
+                title: &v
+                    .lang
+                    .t("swap_confirm")
+                    .replace("{loan}", &loan.to_string()),
+                message,
+                action: format!("/admin/bookings/{loan}/swap"),
+                reason_asked: false,
+                back,
+            },
+        );
+    }
     bookings::swap(&app, &v.actor, loan, input).await?;
-    Ok(Redirect::to(&super::done("/admin/bookings", "swapped")).into_response())
+    Ok(Redirect::to(&super::done(&back, "swapped")).into_response())
 }

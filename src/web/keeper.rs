@@ -19,8 +19,8 @@ use crate::app::{self, catalogue, loans, people, App};
 use crate::db::assets::{NewAsset, SourceClass};
 use crate::db::hand_ins::HandIn;
 use crate::db::intakes::{Intake, NewIntake};
-use crate::db::loans::{Condition, Inspection, Loan};
-use crate::db::reports::{PickLoan, Uninspected};
+use crate::db::loans::{Condition, Inspection, Loan, OutFilter};
+use crate::db::reports::{PickFilter, PickLoan, Uninspected};
 use crate::domain::bounds::Text;
 use crate::domain::lifecycle::orders::IntakeStatus;
 
@@ -29,6 +29,8 @@ pub fn router() -> Router<App> {
         .route("/keeper/picks", get(picks))
         .route("/keeper/picks.csv", get(picks_csv))
         .route("/keeper/returns", get(returns))
+        .route("/keeper/returns.csv", get(returns_csv))
+        .route("/keeper/returns/out.csv", get(out_csv))
         .route("/keeper/returns/inspect", post(inspect))
         .route("/keeper/intakes", get(intake_list).post(open_intake))
         .route("/keeper/intakes.csv", get(intakes_csv))
@@ -47,19 +49,73 @@ struct PicksPage {
     /// A page of loans, each with all its picks.
     loans: Vec<PickLoan>,
     pager: super::Pager,
+    /// The departments to choose from, and the filter chosen: a department's id, a day
+    /// (each empty: any).
+    departments: Vec<(i64, String)>,
+    department: String,
+    starts_by: String,
+    /// The export of the list as filtered.
+    csv: String,
 }
 
-/// The pick list a page of loans at a time ([`PICK_LOANS`] a page), each loan whole.
-async fn picks(v: Viewer, State(app): State<App>, Query(q): Query<super::ListQuery>) -> PageResult {
+impl PicksPage {
+    fn department_is(&self, id: &i64) -> bool {
+        self.department == id.to_string()
+    }
+}
+
+/// The pick list's query: the loans of a department, starting on or before a day (each
+/// empty: any), and the page.
+#[derive(Debug, Default, serde::Deserialize)]
+struct PicksQuery {
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    starts_by: String,
+    #[serde(default)]
+    page: String,
+}
+
+impl PicksQuery {
+    /// The filter asked for: a department that is no number is a 400, a day that is no day
+    /// a 422.
+    fn filter(&self) -> Result<PickFilter, PageError> {
+        Ok(PickFilter {
+            department_id: super::filter_id("department", &self.department)?,
+            starts_by: super::filter_day("starts_by", &self.starts_by)?,
+        })
+    }
+}
+
+/// A pick list filter as its address says it: (department, starts_by).
+fn pick_fields(f: &PickFilter) -> (String, String) {
+    let department = f.department_id.map(|d| d.to_string()).unwrap_or_default();
+    let day = f.starts_by.map(|d| d.to_string()).unwrap_or_default();
+    (department, day)
+}
+
+/// The pick list a page of loans at a time ([`PICK_LOANS`] a page), each loan whole; of one
+/// department, or starting by a day, when asked.
+async fn picks(v: Viewer, State(app): State<App>, Query(q): Query<PicksQuery>) -> PageResult {
+    let filter = q.filter()?;
     let paging = app::Paging {
         per_page: Some(PICK_LOANS),
         ..super::list_paging(&q.page)?
     };
-    let found = loans::pick_list(&app, &v.actor, paging).await?;
+    let found = loans::pick_list(&app, &v.actor, filter, paging).await?;
+    let (department, starts_by) = pick_fields(&filter);
+    let fields = [
+        ("department", department.as_str()),
+        ("starts_by", starts_by.as_str()),
+    ];
     render(PicksPage {
         c: v.chrome("picks"),
-        pager: super::Pager::of("/keeper/picks", &[], &found),
+        pager: super::Pager::of("/keeper/picks", &fields, &found),
+        csv: super::with_query("/keeper/picks.csv", &fields),
         loans: found.items,
+        departments: super::department_choices(&app, &v).await?,
+        department,
+        starts_by,
     })
 }
 
@@ -67,13 +123,14 @@ async fn picks(v: Viewer, State(app): State<App>, Query(q): Query<super::ListQue
 /// in two).
 const PICK_LOANS: i64 = 25;
 
-/// Everything to pick, by loan and place, as CSV.
+/// Everything to pick, by loan and place, as CSV: what the list holds with its filter.
 async fn picks_csv(
     v: Viewer,
     State(app): State<App>,
+    Query(q): Query<PicksQuery>,
     Query(style): Query<super::reports::CsvQuery>,
 ) -> Result<axum::response::Response, PageError> {
-    let rows = loans::pick_export(&app, &v.actor).await?;
+    let rows = loans::pick_export(&app, &v.actor, q.filter()?).await?;
     let columns = super::reports::PICK_COLUMNS;
     Ok(style.download(&v, "picks", columns, rows, super::reports::pick_cells))
 }
@@ -91,9 +148,20 @@ struct ReturnsPage {
     returned_pager: super::Pager,
     /// The inspection, when it came back refused: why, and what was chosen and noted.
     refused: Refused,
+    /// The departments to choose from, and the filter chosen: a department's id, a loan's
+    /// (each empty: any).
+    departments: Vec<(i64, String)>,
+    department: String,
+    loan: String,
+    /// The exports of the two lists as filtered.
+    returns_csv: String,
+    out_csv: String,
 }
 
 impl ReturnsPage {
+    fn department_is(&self, id: &i64) -> bool {
+        self.department == id.to_string()
+    }
     fn returned(&self, u: &Uninspected) -> String {
         self.c.time(&u.returned_at)
     }
@@ -113,14 +181,46 @@ fn kept(page: i64) -> String {
     }
 }
 
-/// The returns desk's query: the page of the loans out (`page`) and of what waits for
+/// The returns desk's query: its filter, one department's loans or one loan (each empty:
+/// any, kept by both lists), and the page of the loans out (`page`) and of what waits for
 /// inspection (`returned_page`), each paged on its own.
 #[derive(Debug, Default, serde::Deserialize)]
 struct ReturnsQuery {
     #[serde(default)]
+    department: String,
+    #[serde(default)]
+    loan: String,
+    #[serde(default)]
     page: String,
     #[serde(default)]
     returned_page: String,
+}
+
+impl ReturnsQuery {
+    /// The filter asked for: a department or a loan that is no number is a 400.
+    fn filter(&self) -> Result<OutFilter, PageError> {
+        Ok(OutFilter {
+            department_id: super::filter_id("department", &self.department)?,
+            loan_id: super::filter_id("loan", &self.loan)?,
+        })
+    }
+}
+
+/// The returns desk's filter as its address says it: (department, loan).
+fn returns_fields(f: &OutFilter) -> (String, String) {
+    let id = |id: Option<i64>| id.map(|i| i.to_string()).unwrap_or_default();
+    (id(f.department_id), id(f.loan_id))
+}
+
+/// The returns desk with its filter (`returned_page`: of what waits for inspection).
+fn returns_link(f: &OutFilter, returned_page: &str) -> String {
+    let (department, loan) = returns_fields(f);
+    let fields = [
+        ("department", department.as_str()),
+        ("loan", loan.as_str()),
+        ("returned_page", returned_page),
+    ];
+    super::with_query("/keeper/returns", &fields)
 }
 
 async fn returns(v: Viewer, State(app): State<App>, Query(q): Query<ReturnsQuery>) -> PageResult {
@@ -128,29 +228,69 @@ async fn returns(v: Viewer, State(app): State<App>, Query(q): Query<ReturnsQuery
         super::list_paging(&q.page)?,
         super::list_paging(&q.returned_page)?,
     );
-    returns_page(&app, &v, out, returned, Refused::default()).await
+    returns_page(&app, &v, q.filter()?, out, returned, Refused::default()).await
 }
 
 async fn returns_page(
     app: &App,
     v: &Viewer,
+    filter: OutFilter,
     paging: app::Paging,
     returned: app::Paging,
     refused: Refused,
 ) -> PageResult {
-    let out = loans::out(app, &v.actor, paging).await?;
-    let uninspected = loans::uninspected(app, &v.actor, returned).await?;
+    let out = loans::out(app, &v.actor, filter, paging).await?;
+    let uninspected = loans::uninspected(app, &v.actor, filter, returned).await?;
     let (out_page, returned_page) = (kept(out.page), kept(uninspected.page));
+    let (department, loan) = returns_fields(&filter);
     let path = "/keeper/returns";
+    // Each list's links keep the filter and where the other list is.
+    let filters = [("department", department.as_str()), ("loan", loan.as_str())];
+    let mut out_fields = filters.to_vec();
+    out_fields.push(("returned_page", returned_page.as_str()));
+    let mut returned_fields = filters.to_vec();
+    returned_fields.push(("page", out_page.as_str()));
+    let pager = super::Pager::of(path, &out_fields, &out);
+    let returned_pager = super::Pager::of(path, &returned_fields, &uninspected)
+        .named("returned_page", "awaiting_inspection");
     render(ReturnsPage {
         c: v.chrome("returns"),
-        pager: super::Pager::of(path, &[("returned_page", &returned_page)], &out),
+        pager,
         loans: out.items,
-        returned_pager: super::Pager::of(path, &[("page", &out_page)], &uninspected)
-            .named("returned_page", "awaiting_inspection"),
+        returned_pager,
         uninspected: uninspected.items,
         refused,
+        departments: super::department_choices(app, v).await?,
+        returns_csv: super::with_query("/keeper/returns.csv", &filters),
+        out_csv: super::with_query("/keeper/returns/out.csv", &filters),
+        department,
+        loan,
     })
+}
+
+/// What waits for inspection, with the desk's filter, as CSV.
+async fn returns_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<ReturnsQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = loans::uninspected_export(&app, &v.actor, q.filter()?).await?;
+    let columns = super::reports::UNINSPECTED_COLUMNS;
+    let cells = super::reports::uninspected_cells;
+    Ok(style.download(&v, "returns", columns, rows, cells))
+}
+
+/// The loans out, to take back, with the desk's filter, as CSV.
+async fn out_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<ReturnsQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = loans::out_export(&app, &v.actor, q.filter()?).await?;
+    let columns = super::reports::OVERDUE_COLUMNS;
+    Ok(style.download(&v, "loans-out", columns, rows, super::reports::loan_cells))
 }
 
 /// The returns desk's inspection form: for each asset back through the gate,
@@ -170,16 +310,26 @@ async fn inspect(State(app): State<App>, Posted { viewer: v, form }: Posted<Fiel
         }
         Ok(items) => loans::inspect_returns(&app, &v.actor, items)
             .await
-            .map(|_| super::done("/keeper/returns", "inspected"))
+            .map(|_| super::done(&returns_link(&posted_filter(&form), ""), "inspected"))
             .map_err(PageError::from),
         Err(e) => Err(e),
     };
     let returned =
         super::list_paging(field(&form, "returned_page")).unwrap_or_else(|_| super::first_page());
+    let filter = posted_filter(&form);
     super::after_form(&v, "inspect", form, outcome, |refused| {
-        returns_page(&app, &v, super::first_page(), returned, refused)
+        returns_page(&app, &v, filter, super::first_page(), returned, refused)
     })
     .await
+}
+
+/// The desk's filter the inspection form was posted with (kept in hidden fields; one that
+/// is no number is left out).
+fn posted_filter(form: &Fields) -> OutFilter {
+    OutFilter {
+        department_id: field(form, "department").parse().ok(),
+        loan_id: field(form, "loan").parse().ok(),
+    }
 }
 
 /// The confirmation of an inspection that marks assets damaged or missing.
@@ -193,11 +343,12 @@ async fn ask_inspection(
         .iter()
         .map(|(_, i)| (i.asset_id, i.condition))
         .collect();
-    // Back to the page of the list the form was on.
-    let back = match field(form, "returned_page") {
-        "" | "1" => "/keeper/returns".into(),
-        page => format!("/keeper/returns?returned_page={}", super::percent(page)),
+    // Back to the page of the list the form was on, with the desk's filter.
+    let page = match field(form, "returned_page") {
+        "1" => "",
+        page => page,
     };
+    let back = returns_link(&posted_filter(form), page);
     let asked = Marked {
         op: app::Op::InspectLoan,
         action: "/keeper/returns/inspect".into(),
@@ -477,7 +628,8 @@ fn intake_field(message: &str) -> Option<&'static str> {
     })
 }
 
-/// Take in an asset its department handed back, at the zone chosen.
+/// Take in an asset its department handed back, at the zone chosen: asked first (which asset,
+/// from which department, into which zone), then back to the page of the list it came from.
 async fn take_in(
     State(app): State<App>,
     Path(id): Path<i64>,
@@ -490,8 +642,45 @@ async fn take_in(
         reason: note(&form, "reason")?,
         zone_id: Some(zone_id),
     };
+    let back = super::posted_from(&form, "/keeper/intakes");
+    if !super::confirmed(&form) {
+        let offer = assets::hand_in(&app, &v.actor, id).await?;
+        let c = v.chrome("");
+        let message = v
+            .lang
+            .t("take_in_confirm_text")
+            .replace("{asset}", &format!("{} · {}", offer.asset_id, offer.name))
+            .replace("{epc}", &offer.epc)
+            .replace("{department}", c.department(&offer.department))
+            .replace("{zone}", &zone_named(&app, &v, zone_id).await?);
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: app::Op::TakeInAsset,
+                title: &v
+                    .lang
+                    .t("take_in_confirm")
+                    .replace("{asset}", &id.to_string()),
+                message,
+                action: format!("/keeper/hand-ins/{id}/take-in"),
+                reason_asked: false,
+                back,
+            },
+        );
+    }
     assets::act(&app, &v.actor, id, ManualAction::TakeIn, body).await?;
-    Ok(Redirect::to(&super::done("/keeper/intakes", "received")).into_response())
+    Ok(Redirect::to(&super::done(&back, "received")).into_response())
+}
+
+/// Zone `id` as the viewer reads it ("warehouse · zone"), or its number if there is none.
+async fn zone_named(app: &App, v: &Viewer, id: i64) -> Result<String, PageError> {
+    let zones = catalogue::zone_names(app, &v.actor, true).await?;
+    Ok(zones
+        .iter()
+        .find(|(z, _)| *z == id)
+        .map(|(_, name)| v.chrome("").place(name))
+        .unwrap_or_else(|| id.to_string()))
 }
 
 /// Open an intake: `quantity` items of one category at one value; EPCs already on the tags
@@ -697,6 +886,8 @@ async fn write_tag(
     Ok(Redirect::to(&format!("{to}#asset-{asset}")).into_response())
 }
 
+/// Receive what an intake still awaits into the zone chosen: asked first (how many assets,
+/// into which zone).
 async fn receive(
     State(app): State<App>,
     Path(id): Path<i64>,
@@ -705,10 +896,35 @@ async fn receive(
     let zone_id: i64 = field(&form, "zone")
         .parse()
         .map_err(|_| invalid("choose a zone"))?;
+    let here = format!("/keeper/intakes/{id}");
+    if !super::confirmed(&form) {
+        let intake = intakes::get(&app, &v.actor, id).await?;
+        let message = v
+            .lang
+            .t("receive_confirm_text")
+            .replace("{n}", &intake.awaiting_receipt.to_string())
+            .replace("{intake}", &id.to_string())
+            .replace("{zone}", &zone_named(&app, &v, zone_id).await?);
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: app::Op::ReceiveIntake,
+                title: &v
+                    .lang
+                    .t("receive_confirm")
+                    .replace("{intake}", &id.to_string()),
+                message,
+                action: format!("{here}/receive"),
+                reason_asked: false,
+                back: here,
+            },
+        );
+    }
     let receipt = Receipt {
         zone_id,
         asset_ids: None,
     };
     intakes::receive(&app, &v.actor, id, receipt).await?;
-    Ok(Redirect::to(&super::done(&format!("/keeper/intakes/{id}"), "received")).into_response())
+    Ok(Redirect::to(&super::done(&here, "received")).into_response())
 }

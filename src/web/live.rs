@@ -20,7 +20,9 @@ use crate::app::walks::{NewWalkTest, WalkDirection};
 use crate::app::{self, App, Op};
 use crate::db::alerts::{Alert, AlertKind};
 use crate::db::readers::{Gate, NewGate, NewReader, Passage, ReadPoint, Reader, ReaderChange};
-use crate::db::stocktakes::{Outcome, ResultRow, StocktakeRow, StocktakeStatus};
+use crate::db::stocktakes::{
+    Filter as StocktakeFilter, Outcome, ResultRow, StocktakeRow, StocktakeStatus,
+};
 use crate::db::walks::WalkTest;
 use crate::domain::bounds::LocalPath;
 use crate::engine::survey::Survey;
@@ -30,6 +32,7 @@ pub fn router() -> Router<App> {
     Router::new()
         .route("/static/live.js", get(script))
         .route("/keeper/gate", get(gate_view))
+        .route("/keeper/gate/passages.csv", get(passages_csv))
         .route("/keeper/alerts/{id}/acknowledge", post(acknowledge))
         .route("/keeper/alerts/{id}/confirm", post(confirm_passage))
         .route("/keeper/alerts/{id}/dismiss", post(dismiss_passage))
@@ -39,6 +42,7 @@ pub fn router() -> Router<App> {
             "/keeper/stocktakes",
             get(stocktake_list).post(create_stocktake),
         )
+        .route("/keeper/stocktakes.csv", get(stocktakes_csv))
         .route("/keeper/stocktakes/{id}", get(stocktake_detail))
         .route("/keeper/stocktakes/{id}/lines.csv", get(stocktake_csv))
         .route("/keeper/stocktakes/{id}/resolve", post(resolve))
@@ -139,6 +143,11 @@ impl GatePage {
     }
     fn selected(&self, id: &i64) -> bool {
         self.gate == Some(*id)
+    }
+    /// The export of the passages at the gate watched (or at all gates).
+    fn passages_csv(&self) -> String {
+        let gate = self.gate.map(|g| g.to_string()).unwrap_or_default();
+        super::with_query("/keeper/gate/passages.csv", &[("gate", &gate)])
     }
     /// This page as it is: the gate, and where each list is.
     fn here(&self) -> String {
@@ -290,6 +299,20 @@ async fn gate_view(v: Viewer, State(app): State<App>, Query(q): Query<GateQuery>
     })
 }
 
+/// Every passage at the gate the page watches (`gate`: as the page reads it; none, or not
+/// a gate's number: all gates), newest first, as CSV.
+async fn passages_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<GateQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<Response, PageError> {
+    let gate = q.gate.as_deref().and_then(|g| g.parse().ok());
+    let rows = readers::passage_export(&app, &v.actor, gate).await?;
+    let columns = super::reports::PASSAGE_COLUMNS;
+    Ok(style.download(&v, "passages", columns, rows, super::reports::passage_cells))
+}
+
 /// Start a walk test on the watched gate, in the direction the keeper chose.
 async fn start_walk_test(
     State(app): State<App>,
@@ -306,7 +329,7 @@ async fn start_walk_test(
 }
 
 /// Finish a walk test, cancel it (asked first: its reads are let go for good), or apply its
-/// threshold.
+/// threshold (asked first too, naming the gate and its threshold now and after).
 async fn walk_test_action(
     State(app): State<App>,
     Path((id, action)): Path<(i64, String)>,
@@ -321,6 +344,31 @@ async fn walk_test_action(
                 title: &format!("{} {id}?", v.lang.t("cancel_walk")),
                 message: v.lang.t("cancel_walk_confirm").to_owned(),
                 action: format!("/keeper/walk-tests/{id}/cancel"),
+                reason_asked: false,
+                back: gate_page(&form).to_owned(),
+            },
+        );
+    }
+    if action == "apply" && !super::confirmed(&form) {
+        let change = app::walks::apply_plan(&app, &v.actor, id).await?;
+        let message = v
+            .lang
+            .t("apply_threshold_text")
+            .replace("{gate}", &change.gate.name)
+            .replace("{from}", &format!("{:.2}", change.from))
+            .replace("{to}", &format!("{:.2}", change.to))
+            .replace("{test}", &id.to_string());
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: Op::ApplyWalkTest,
+                title: &v
+                    .lang
+                    .t("apply_threshold_title")
+                    .replace("{gate}", &change.gate.name),
+                message,
+                action: format!("/keeper/walk-tests/{id}/apply"),
                 reason_asked: false,
                 back: gate_page(&form).to_owned(),
             },
@@ -400,9 +448,31 @@ struct StocktakesPage {
     /// `zones`).
     error: String,
     error_at: &'static str,
+    /// The list's filter as chosen: a status, a warehouse's id, a zone's (each empty: any).
+    filter_status: String,
+    filter_warehouse: String,
+    filter_zone: String,
+    /// The export of the list as filtered.
+    csv: String,
 }
 
 impl StocktakesPage {
+    /// The statuses to choose from: (value, label).
+    fn statuses(&self) -> Vec<(&'static str, &'static str)> {
+        StocktakeStatus::ALL
+            .into_iter()
+            .map(|s| (s.as_str(), status_key(s)))
+            .collect()
+    }
+    fn filter_status_is(&self, status: &str) -> bool {
+        self.filter_status == status
+    }
+    fn filter_warehouse_is(&self, id: &i64) -> bool {
+        self.filter_warehouse == id.to_string()
+    }
+    fn filter_zone_is(&self, id: &i64) -> bool {
+        self.filter_zone == id.to_string()
+    }
     fn warehouse_chosen(&self, id: &i64) -> bool {
         self.chosen.warehouse_id == *id
     }
@@ -414,16 +484,57 @@ impl StocktakesPage {
     }
 }
 
-/// The stocktakes, newest first, a page at a time; the form to start one above them.
+/// The stocktakes list's query: a status (an unknown one is no filter), a warehouse, a zone
+/// counted (each empty: any), and the page.
+#[derive(Debug, Default, Deserialize)]
+struct StocktakesQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    warehouse: String,
+    #[serde(default)]
+    zone: String,
+    #[serde(default)]
+    page: String,
+}
+
+impl StocktakesQuery {
+    /// The filter asked for: a warehouse or zone that is no number is a 400.
+    fn filter(&self) -> Result<StocktakeFilter, PageError> {
+        Ok(StocktakeFilter {
+            status: StocktakeStatus::named(self.status.trim()),
+            warehouse_id: super::filter_id("warehouse", &self.warehouse)?,
+            zone_id: super::filter_id("zone", &self.zone)?,
+        })
+    }
+}
+
+/// The stocktakes, newest first, a page at a time, with the list's filter; the form to
+/// start one above them.
 async fn stocktake_list(
     v: Viewer,
     State(app): State<App>,
-    Query(q): Query<super::ListQuery>,
+    Query(q): Query<StocktakesQuery>,
 ) -> PageResult {
     let paging = super::list_paging(&q.page)?;
-    stocktakes_page(&app, &v, paging, NewStocktake::default(), None).await
+    let filter = q.filter()?;
+    stocktakes_listed(&app, &v, filter, paging, NewStocktake::default(), None).await
 }
 
+/// Every stocktake the list holds with its filter, newest first, as CSV.
+async fn stocktakes_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<StocktakesQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<Response, PageError> {
+    let rows = stocktakes::list_export(&app, &v.actor, q.filter()?).await?;
+    let columns = super::reports::STOCKTAKE_LIST_COLUMNS;
+    let cells = super::reports::stocktake_list_cells;
+    Ok(style.download(&v, "stocktakes", columns, rows, cells))
+}
+
+/// The stocktakes page unfiltered (after a refused new stocktake).
 async fn stocktakes_page(
     app: &App,
     v: &Viewer,
@@ -431,17 +542,41 @@ async fn stocktakes_page(
     chosen: NewStocktake,
     refused: Option<(String, &'static str)>,
 ) -> PageResult {
-    let desk = stocktakes::desk(app, &v.actor, paging).await?;
+    let filter = StocktakeFilter::default();
+    stocktakes_listed(app, v, filter, paging, chosen, refused).await
+}
+
+async fn stocktakes_listed(
+    app: &App,
+    v: &Viewer,
+    filter: StocktakeFilter,
+    paging: app::Paging,
+    chosen: NewStocktake,
+    refused: Option<(String, &'static str)>,
+) -> PageResult {
+    let desk = stocktakes::desk(app, &v.actor, filter, paging).await?;
     let (error, error_at) = refused.unwrap_or_default();
+    let id = |id: Option<i64>| id.map(|i| i.to_string()).unwrap_or_default();
+    let status = filter.status.map_or("", StocktakeStatus::as_str);
+    let (warehouse, zone) = (id(filter.warehouse_id), id(filter.zone_id));
+    let fields = [
+        ("status", status),
+        ("warehouse", warehouse.as_str()),
+        ("zone", zone.as_str()),
+    ];
     render(StocktakesPage {
         c: v.chrome("stocktakes"),
-        pager: super::Pager::of("/keeper/stocktakes", &[], &desk.stocktakes),
+        pager: super::Pager::of("/keeper/stocktakes", &fields, &desk.stocktakes),
+        csv: super::with_query("/keeper/stocktakes.csv", &fields),
         stocktakes: desk.stocktakes.items,
         warehouses: desk.warehouses,
         zones: desk.zones,
         chosen,
         error,
         error_at,
+        filter_status: status.to_owned(),
+        filter_warehouse: warehouse,
+        filter_zone: zone,
     })
 }
 
@@ -515,7 +650,10 @@ struct StocktakePage {
     unexpected: u32,
     /// Seen between two zones the readers cannot tell apart: for the keeper to check.
     between: u32,
-    results: Vec<ResultRow>,
+    /// Each outcome's lines, a page at a time, each list paged on its own.
+    lists: Vec<Lines>,
+    /// Where each list is: the page of each, kept in the forms and links of the page.
+    at: LinesQuery,
     categories: Vec<(i64, String)>,
     /// The lines' assets: (name, category) by id.
     assets: std::collections::HashMap<i64, (String, String)>,
@@ -584,14 +722,19 @@ impl StocktakePage {
     fn counted(&self) -> u32 {
         self.found + self.misplaced + self.between
     }
-    /// Missing lines on an asset that nobody has acted on yet: what can be marked lost.
+    /// Missing lines shown on an asset that nobody has acted on yet: what can be marked lost.
     fn unresolved_missing(&self) -> usize {
-        self.results
+        self.lists
             .iter()
+            .flat_map(|l| &l.rows)
             .filter(|r| {
                 r.outcome == Outcome::Missing && r.resolution.is_none() && r.asset_id.is_some()
             })
             .count()
+    }
+    /// The page of each list as this page shows it, for the forms to post and come back to.
+    fn kept(&self) -> Vec<(&'static str, String)> {
+        self.at.kept()
     }
     fn zone(&self, id: &Option<i64>) -> String {
         id.and_then(|id| self.zones.iter().find(|(z, _)| *z == id))
@@ -612,11 +755,94 @@ impl StocktakePage {
             .map(|x| format!("res_{x}"))
             .unwrap_or_default()
     }
-    fn lines(&self, outcome: &str) -> Vec<&ResultRow> {
-        self.results
+}
+
+/// One outcome's lines on a stocktake's page: a page of them, how many there are in all,
+/// and its pager (`missing_page`, …).
+struct Lines {
+    /// The outcome's label (`oc_missing`), also its table's id.
+    key: &'static str,
+    rows: Vec<ResultRow>,
+    total: i64,
+    pager: super::Pager,
+}
+
+/// The outcomes a stocktake's page lists, in its order, each with its page's parameter.
+const LISTS: [(Outcome, &str); 5] = [
+    (Outcome::Missing, "missing_page"),
+    (Outcome::Between, "between_page"),
+    (Outcome::Misplaced, "misplaced_page"),
+    (Outcome::Unexpected, "unexpected_page"),
+    (Outcome::Found, "found_page"),
+];
+
+/// A stocktake page's address: the page of each outcome's lines, each paged on its own.
+#[derive(Debug, Default, Deserialize)]
+struct LinesQuery {
+    #[serde(default)]
+    missing_page: String,
+    #[serde(default)]
+    between_page: String,
+    #[serde(default)]
+    misplaced_page: String,
+    #[serde(default)]
+    unexpected_page: String,
+    #[serde(default)]
+    found_page: String,
+}
+
+impl LinesQuery {
+    /// The pages a posted form came from (its hidden `…_page` fields).
+    fn posted(form: &Fields) -> LinesQuery {
+        let page = |name: &str| field(form, name).to_owned();
+        LinesQuery {
+            missing_page: page("missing_page"),
+            between_page: page("between_page"),
+            misplaced_page: page("misplaced_page"),
+            unexpected_page: page("unexpected_page"),
+            found_page: page("found_page"),
+        }
+    }
+
+    fn page(&self, param: &str) -> &str {
+        match param {
+            "missing_page" => &self.missing_page,
+            "between_page" => &self.between_page,
+            "misplaced_page" => &self.misplaced_page,
+            "unexpected_page" => &self.unexpected_page,
+            _ => &self.found_page,
+        }
+    }
+
+    /// Each list's page as asked, the first ones left out.
+    fn kept(&self) -> Vec<(&'static str, String)> {
+        LISTS
             .iter()
-            .filter(|r| outcome_key(r.outcome) == outcome)
+            .map(|(_, param)| (*param, self.page(param).trim()))
+            .filter(|(_, page)| !matches!(*page, "" | "1"))
+            .map(|(param, page)| (param, page.to_owned()))
             .collect()
+    }
+
+    /// What each list asks of the stocktake's lines.
+    fn paging(&self) -> Result<Vec<(Outcome, app::Paging)>, PageError> {
+        LISTS
+            .iter()
+            .map(|(outcome, param)| Ok((*outcome, super::list_paging(self.page(param))?)))
+            .collect()
+    }
+
+    /// Stocktake `id`'s page with each list where it is.
+    fn link(&self, id: i64) -> String {
+        let query: Vec<String> = self
+            .kept()
+            .iter()
+            .map(|(param, page)| format!("{param}={}", super::percent(page)))
+            .collect();
+        match query.is_empty() {
+            true => format!("/keeper/stocktakes/{id}"),
+            false => format!("/keeper/stocktakes/{id}?{}", query.join("&")),
+        }
     }
 }
 
@@ -645,8 +871,14 @@ impl StocktakesPage {
     }
 }
 
-async fn stocktake_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
-    stocktake_page(&app, &v, id, Refused::default()).await
+/// A stocktake: its count, and each outcome's lines a page at a time (`missing_page`, …).
+async fn stocktake_detail(
+    v: Viewer,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Query(at): Query<LinesQuery>,
+) -> PageResult {
+    stocktake_page(&app, &v, id, at, Refused::default()).await
 }
 
 /// A stocktake's result lines as CSV, for the auditors: each with its asset, category and
@@ -663,9 +895,37 @@ async fn stocktake_csv(
     Ok(style.download(&v, &name, columns, rows, super::reports::stocktake_cells))
 }
 
-async fn stocktake_page(app: &App, v: &Viewer, id: i64, refused: Refused) -> PageResult {
-    let sheet = stocktakes::sheet(app, &v.actor, id).await?;
+async fn stocktake_page(
+    app: &App,
+    v: &Viewer,
+    id: i64,
+    at: LinesQuery,
+    refused: Refused,
+) -> PageResult {
+    let sheet = stocktakes::sheet(app, &v.actor, id, &at.paging()?).await?;
     let p = sheet.progress;
+    let here = format!("/keeper/stocktakes/{id}");
+    let kept = at.kept();
+    let lists = sheet
+        .results
+        .into_iter()
+        .zip(LISTS)
+        .map(|((outcome, page), (_, param))| {
+            // Each list's links keep where the other lists are.
+            let others: Vec<(&str, &str)> = kept
+                .iter()
+                .filter(|(p, _)| *p != param)
+                .map(|(p, v)| (*p, v.as_str()))
+                .collect();
+            let key = outcome_key(outcome);
+            Lines {
+                key,
+                pager: super::Pager::of(&here, &others, &page).named(param, key),
+                total: page.total,
+                rows: page.items,
+            }
+        })
+        .collect();
     render(StocktakePage {
         c: v.chrome("stocktakes"),
         s: sheet.stocktake,
@@ -677,7 +937,8 @@ async fn stocktake_page(app: &App, v: &Viewer, id: i64, refused: Refused) -> Pag
         missing: p.missing,
         unexpected: p.unexpected,
         between: p.between,
-        results: sheet.results,
+        lists,
+        at,
         categories: sheet.categories,
         assets: sheet.assets,
         readers: sheet.readers,
@@ -691,10 +952,11 @@ async fn stocktake_page(app: &App, v: &Viewer, id: i64, refused: Refused) -> Pag
 /// shows the stocktake again with the reason and what was typed.
 async fn count_by_hand(Path(id): Path<i64>, upload: super::Upload) -> PageResult {
     let (app, v) = (&upload.app, &upload.viewer);
+    let at = LinesQuery::posted(&upload.fields);
     let outcome = hand_count(&upload, id).await;
-    let outcome = outcome.map(|()| super::done(&format!("/keeper/stocktakes/{id}"), "counted"));
+    let outcome = outcome.map(|()| super::done(&at.link(id), "counted"));
     super::after_form(v, "count", upload.fields.clone(), outcome, |refused| {
-        stocktake_page(app, v, id, refused)
+        stocktake_page(app, v, id, at, refused)
     })
     .await
 }
@@ -717,7 +979,7 @@ async fn stocktake_action(
     Path((id, action)): Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let here = format!("/keeper/stocktakes/{id}");
+    let here = LinesQuery::posted(&form).link(id);
     let done = match action.as_str() {
         "start" => {
             stocktakes::start(&app, &v.actor, id).await?;
@@ -725,7 +987,7 @@ async fn stocktake_action(
         }
         "finish" => {
             if !super::confirmed(&form) {
-                let p = stocktakes::sheet(&app, &v.actor, id).await?.progress;
+                let p = stocktakes::sheet(&app, &v.actor, id, &[]).await?.progress;
                 if p.missing > 0 {
                     let message = v
                         .lang
@@ -739,7 +1001,7 @@ async fn stocktake_action(
                             op: app::Op::FinishStocktake,
                             title: &format!("{} {id}?", v.lang.t("finish_stocktake")),
                             message,
-                            action: format!("{here}/finish"),
+                            action: format!("/keeper/stocktakes/{id}/finish"),
                             reason_asked: false,
                             back: here,
                         },
@@ -758,7 +1020,7 @@ async fn stocktake_action(
                         op: app::Op::CancelStocktake,
                         title: &format!("{} {id}?", v.lang.t("cancel_stocktake")),
                         message: v.lang.t("cancel_stocktake_text").to_owned(),
-                        action: format!("{here}/cancel"),
+                        action: format!("/keeper/stocktakes/{id}/cancel"),
                         reason_asked: false,
                         back: here,
                     },
@@ -785,7 +1047,7 @@ async fn stocktake_action(
                         op: app::Op::Resolve,
                         title: v.lang.t("mark_missing_lost"),
                         message: format!("{} ({})", v.lang.t("mark_missing_lost_text"), epcs.len()),
-                        action: format!("{here}/mark-lost"),
+                        action: format!("/keeper/stocktakes/{id}/mark-lost"),
                         reason_asked: true,
                         back: here,
                     },
@@ -810,11 +1072,12 @@ async fn resolve(
     Path(id): Path<i64>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
+    let at = LinesQuery::posted(&form);
     let outcome = follow_up(&app, &v, id, &form).await;
-    let outcome = outcome.map(|()| super::done(&format!("/keeper/stocktakes/{id}"), "saved"));
+    let outcome = outcome.map(|()| super::done(&at.link(id), "saved"));
     let which = follow_up_form(field(&form, "action"), field(&form, "epc"));
     super::after_form(&v, which, form, outcome, |refused| {
-        stocktake_page(&app, &v, id, refused)
+        stocktake_page(&app, &v, id, at, refused)
     })
     .await
 }

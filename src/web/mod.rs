@@ -668,6 +668,29 @@ pub struct Ask<'a> {
     pub back: String,
 }
 
+/// The page a form was posted from (its `back` field, the page's path and query), when that
+/// is `home` or `home` with a query, without the `done` it was reached by; else `home`:
+/// where a confirmation's Back and the action's redirect go, so a paged list keeps its place.
+pub fn posted_from(form: &Fields, home: &str) -> String {
+    let back = field(form, "back");
+    let ours = back == home
+        || back
+            .strip_prefix(home)
+            .is_some_and(|rest| rest.starts_with('?'));
+    if !ours || bounds::LocalPath::parse(back).is_err() {
+        return home.to_owned();
+    }
+    let (path, query) = back.split_once('?').unwrap_or((back, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("done="))
+        .collect();
+    match kept.is_empty() {
+        true => path.to_owned(),
+        false => format!("{path}?{}", kept.join("&")),
+    }
+}
+
 /// Whether a posted form is the second step of a confirmation ([`confirm`]).
 pub fn confirmed(form: &Fields) -> bool {
     field(form, "confirmed") == "1"
@@ -1149,6 +1172,52 @@ impl Pager {
             false => String::new(),
         }
     }
+}
+
+/// `path` with a list's filters as its query (empty ones left out): the address of the
+/// list's export, or of the list as filtered.
+pub fn with_query(path: &str, filters: &[(&str, &str)]) -> String {
+    let query: Vec<String> = filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(name, value)| format!("{name}={}", percent(value)))
+        .collect();
+    match query.is_empty() {
+        true => path.to_owned(),
+        false => format!("{path}?{}", query.join("&")),
+    }
+}
+
+/// A thing chosen by its id in a list's filter (`?department=7`): empty is none; anything
+/// but a number is a 400 that names the field.
+pub fn filter_id(name: &str, text: &str) -> Result<Option<i64>, PageError> {
+    match text.trim() {
+        "" => Ok(None),
+        t => t
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| PageError::Bad(format!("{name}: {t:?} is not a number"))),
+    }
+}
+
+/// A day chosen in a list's filter (`?starts_by=2026-12-01`): empty is none; a bad one is a
+/// 422 that names the field.
+pub fn filter_day(name: &str, text: &str) -> Result<Option<chrono::NaiveDate>, PageError> {
+    match text.trim() {
+        "" => Ok(None),
+        t => named(name, bounds::Day::parse(t)).map(|d| Some(d.into())),
+    }
+}
+
+/// The departments a list's filter offers, by name: (id, name).
+pub async fn department_choices(app: &App, v: &Viewer) -> Result<Vec<(i64, String)>, PageError> {
+    let mut departments: Vec<(i64, String)> = app::people::list_departments(app, &v.actor)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    departments.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(departments)
 }
 
 /// A page number from a list's query: empty is the first; a bad one is a 400 that says so.

@@ -487,6 +487,10 @@ const TIME_COLUMNS: &[&str] = &[
     "resolved_at",
     "created_at",
     "requested_at",
+    "returned_at",
+    "started_at",
+    "finished_at",
+    "passed_at",
 ];
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
@@ -734,6 +738,177 @@ pub(super) fn intake_cells(style: &CsvStyle, i: crate::db::intakes::Intake) -> V
     ]
 }
 
+/// The returns desk's assets back through the gates, waiting for inspection.
+pub(super) const UNINSPECTED_COLUMNS: &[&str] = &[
+    "loan_id",
+    "department",
+    "asset_id",
+    "asset",
+    "epc",
+    "returned_at",
+];
+
+/// An asset waiting for inspection ([`UNINSPECTED_COLUMNS`]).
+pub(super) fn uninspected_cells(
+    style: &CsvStyle,
+    u: crate::db::reports::Uninspected,
+) -> Vec<String> {
+    vec![
+        u.loan_id.to_string(),
+        style.name(Register::Department, u.department),
+        u.asset_id.to_string(),
+        u.name,
+        u.epc,
+        style.time(u.returned_at),
+    ]
+}
+
+/// The keeper's stocktakes.
+pub(super) const STOCKTAKE_LIST_COLUMNS: &[&str] = &[
+    "stocktake_id",
+    "warehouse",
+    "zones",
+    "status",
+    "created_at",
+    "started_at",
+    "finished_at",
+    "expected",
+    "found",
+    "misplaced",
+    "missing",
+    "unexpected",
+    "between",
+];
+
+/// A stocktake's row ([`STOCKTAKE_LIST_COLUMNS`]): its status as the page says it.
+pub(super) fn stocktake_list_cells(
+    style: &CsvStyle,
+    s: crate::db::stocktakes::Listing,
+) -> Vec<String> {
+    use crate::db::stocktakes::StocktakeStatus;
+    let status = match (style.codes, s.status) {
+        (true, status) => status.as_str().to_owned(),
+        (false, StocktakeStatus::Cancelled) => style.lang.t("cancelled").to_owned(),
+        (false, status) => style.lang.t(&format!("st_{}", status.as_str())).to_owned(),
+    };
+    let separator = match style.codes {
+        true => ";",
+        false => style.lang.t("list_separator"),
+    };
+    let zones: Vec<String> = s
+        .zones
+        .into_iter()
+        .map(|z| style.name(Register::Zone, z))
+        .collect();
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| style.time(t));
+    vec![
+        s.id.to_string(),
+        style.name(Register::Warehouse, s.warehouse),
+        zones.join(separator),
+        status,
+        style.time(s.created_at),
+        time(s.started_at).unwrap_or_default(),
+        time(s.finished_at).unwrap_or_default(),
+        s.expected.to_string(),
+        s.found.to_string(),
+        s.misplaced.to_string(),
+        s.missing.to_string(),
+        s.unexpected.to_string(),
+        s.between.to_string(),
+    ]
+}
+
+/// The passages through the gates.
+pub(super) const PASSAGE_COLUMNS: &[&str] = &[
+    "passed_at",
+    "gate",
+    "direction",
+    "asset_id",
+    "asset",
+    "epc",
+    "order_kind",
+    "order_id",
+    "result",
+];
+
+/// A passage's row ([`PASSAGE_COLUMNS`]): its direction, paperwork and outcome in words for
+/// people, as codes for machines.
+pub(super) fn passage_cells(style: &CsvStyle, p: crate::db::readers::Passage) -> Vec<String> {
+    let direction = p.direction.map(|d| match (style.codes, d.as_str()) {
+        (true, _) => d,
+        (false, "in") => style.lang.t("dir_in").to_owned(),
+        (false, _) => style.lang.t("dir_out").to_owned(),
+    });
+    let outcome = match style.codes {
+        true => p.outcome,
+        false => style.lang.t(&format!("out_{}", p.outcome)).to_owned(),
+    };
+    vec![
+        style.time(p.at),
+        p.gate.unwrap_or_default(),
+        direction.unwrap_or_default(),
+        p.asset_id.map(|id| id.to_string()).unwrap_or_default(),
+        p.asset.unwrap_or_default(),
+        p.epc,
+        p.order_kind.map(|k| style.word(&k)).unwrap_or_default(),
+        p.order_id.map(|id| id.to_string()).unwrap_or_default(),
+        outcome,
+    ]
+}
+
+/// The admin's approval queue: loan requests waiting for a decision.
+pub(super) const APPROVAL_COLUMNS: &[&str] = &[
+    "loan_id",
+    "department",
+    "purpose",
+    "requester",
+    "starts_on",
+    "ends_on",
+    "requested_at",
+];
+
+/// A loan request's row ([`APPROVAL_COLUMNS`]).
+pub(super) fn approval_cells(style: &CsvStyle, l: Loan) -> Vec<String> {
+    vec![
+        l.id.to_string(),
+        style.name(Register::Department, l.department),
+        l.purpose,
+        l.requester_name,
+        l.starts_on.to_string(),
+        l.ends_on.to_string(),
+        style.time(l.created_at),
+    ]
+}
+
+/// A department's own assets in the virtual depot.
+pub(super) const VIRTUAL_COLUMNS: &[&str] = &[
+    "asset_id",
+    "epc",
+    "name",
+    "category",
+    "state",
+    "value_yuan",
+    "handed_in",
+];
+
+/// An asset of the virtual depot's ([`VIRTUAL_COLUMNS`]).
+pub(super) fn virtual_cells(style: &CsvStyle, a: crate::db::assets::OwnAsset) -> Vec<String> {
+    let handed_in = match (style.codes, a.handed_in) {
+        (true, handed_in) => handed_in.to_string(),
+        (false, true) => style.lang.t("yes").to_owned(),
+        (false, false) => style.lang.t("no").to_owned(),
+    };
+    vec![
+        a.id.to_string(),
+        a.epc,
+        a.name,
+        style.name(Register::Category, a.category),
+        style.word(a.state.as_str()),
+        yuan(&a.original_value_fen),
+        handed_in,
+    ]
+}
+
 pub(super) const USER_COLUMNS: &[&str] =
     &["username", "display_name", "role", "department", "active"];
 
@@ -870,6 +1045,11 @@ mod tests {
             USER_COLUMNS,
             PICK_COLUMNS,
             INTAKE_COLUMNS,
+            UNINSPECTED_COLUMNS,
+            STOCKTAKE_LIST_COLUMNS,
+            PASSAGE_COLUMNS,
+            APPROVAL_COLUMNS,
+            VIRTUAL_COLUMNS,
         ];
         for code in columns.concat() {
             let key = format!("csv_{code}");
@@ -937,6 +1117,44 @@ mod tests {
         assert_eq!(cells[4], "missing");
         assert_eq!(cells[8], "marked_lost");
         assert_eq!(cells[9], "2026-11-30T10:43:15+08:00");
+    }
+
+    #[test]
+    fn a_passage_says_its_direction_and_outcome_in_words_for_people_and_as_codes_for_machines() {
+        let passage = || crate::db::readers::Passage {
+            key: "k".into(),
+            epc: "3414A3F0".into(),
+            asset_id: Some(7),
+            asset: Some("desk".into()),
+            gate: Some("Door 1".into()),
+            direction: Some("in".into()),
+            at: "2026-11-30T02:43:15Z".parse().unwrap(),
+            order_kind: Some("loan".into()),
+            order_id: Some(12),
+            outcome: "returned".into(),
+        };
+        let people = CsvStyle {
+            lang: crate::web::i18n::Lang::Zh,
+            codes: false,
+            tz: crate::config::default_time_zone(),
+            names: Default::default(),
+        };
+        let cells = passage_cells(&people, passage());
+        assert_eq!(cells.len(), PASSAGE_COLUMNS.len());
+        assert_eq!(cells[0], "2026-11-30 10:43:15");
+        assert_eq!(cells[2], "入");
+        assert_eq!(cells[6], "出借");
+        assert_eq!(cells[8], people.lang.t("out_returned"));
+        let machines = CsvStyle {
+            codes: true,
+            ..people
+        };
+        let cells = passage_cells(&machines, passage());
+        assert_eq!(cells[0], "2026-11-30T10:43:15+08:00");
+        assert_eq!(
+            cells[1..],
+            ["Door 1", "in", "7", "desk", "3414A3F0", "loan", "12", "returned"]
+        );
     }
 
     #[test]

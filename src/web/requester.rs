@@ -18,6 +18,7 @@ use crate::db::kits::KitOffer;
 use crate::db::loans::NewLoan;
 use crate::db::orders::Line;
 use crate::domain::bounds::{Day, Note, Text};
+use crate::domain::lifecycle::AssetState;
 
 pub fn router() -> Router<App> {
     Router::new()
@@ -25,6 +26,7 @@ pub fn router() -> Router<App> {
         .route("/loans/new", get(loan_form))
         .route("/loans", post(request_loan))
         .route("/virtual-depot", get(virtual_depot))
+        .route("/virtual-depot.csv", get(virtual_depot_csv))
         .route("/virtual-depot/{id}/{action}", post(list_or_unlist))
 }
 
@@ -368,30 +370,104 @@ struct VirtualDepotPage {
     pager: super::Pager,
     /// Those offered back to the depot, not yet taken in.
     offered: std::collections::HashSet<i64>,
+    /// The categories to choose from, and the filter chosen: a category's id, a state (each
+    /// empty: any).
+    categories: Vec<(i64, String)>,
+    category: String,
+    state: String,
+    /// The export of the list as filtered.
+    csv: String,
 }
+
+/// The states a department's own asset may be in, as the virtual depot's filter offers them.
+const OWN_STATES: [AssetState; 8] = [
+    AssetState::Allocated,
+    AssetState::Listed,
+    AssetState::Reserved,
+    AssetState::OnLoan,
+    AssetState::InRepair,
+    AssetState::Lost,
+    AssetState::PendingDisposal,
+    AssetState::Disposed,
+];
 
 impl VirtualDepotPage {
     fn offered(&self, id: &i64) -> bool {
         self.offered.contains(id)
     }
+    fn states(&self) -> impl Iterator<Item = &'static str> {
+        OWN_STATES.iter().map(|s| s.as_str())
+    }
+    fn category_is(&self, id: &i64) -> bool {
+        self.category == id.to_string()
+    }
 }
 
-/// The department's own assets (owned by it, not held by the depot), listable when idle.
-async fn virtual_depot(
-    v: Viewer,
-    State(app): State<App>,
-    Query(q): Query<super::ListQuery>,
-) -> PageResult {
-    let found = assets::own(&app, &v.actor, super::list_paging(&q.page)?).await?;
+/// The virtual depot's query: a category, a state (an unknown one is no filter; each
+/// empty: any), and the page.
+#[derive(Debug, Default, Deserialize)]
+struct OwnQuery {
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    page: String,
+}
+
+impl OwnQuery {
+    /// The filter asked for: a category that is no number is a 400.
+    fn filter(&self) -> Result<assets::OwnFilter, PageError> {
+        let state = self.state.trim();
+        Ok(assets::OwnFilter {
+            category_id: super::filter_id("category", &self.category)?,
+            state: OWN_STATES.into_iter().find(|s| s.as_str() == state),
+        })
+    }
+}
+
+/// The department's own assets (owned by it, not held by the depot), listable when idle;
+/// of a category, in a state, when asked.
+async fn virtual_depot(v: Viewer, State(app): State<App>, Query(q): Query<OwnQuery>) -> PageResult {
+    let filter = q.filter()?;
+    let found = assets::own(&app, &v.actor, filter, super::list_paging(&q.page)?).await?;
     // Asked of the assets on this page only: marked however many are offered.
     let shown: Vec<i64> = found.items.iter().map(|a| a.id).collect();
     let offered = assets::offered(&app, &v.actor, &shown).await?;
+    let category = filter
+        .category_id
+        .map(|c| c.to_string())
+        .unwrap_or_default();
+    let state = filter.state.map_or("", AssetState::as_str);
+    let fields = [("category", category.as_str()), ("state", state)];
     render(VirtualDepotPage {
         c: v.chrome("virtual_depot"),
-        pager: super::Pager::of("/virtual-depot", &[], &found),
+        pager: super::Pager::of("/virtual-depot", &fields, &found),
+        csv: super::with_query("/virtual-depot.csv", &fields),
         assets: found.items,
         offered,
+        categories: catalogue::category_names(&app, &v.actor).await?,
+        state: state.to_owned(),
+        category,
     })
+}
+
+/// The department's own assets the virtual depot lists with its filter, as CSV.
+async fn virtual_depot_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<OwnQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = assets::own_export(&app, &v.actor, q.filter()?).await?;
+    let columns = super::reports::VIRTUAL_COLUMNS;
+    Ok(style.download(
+        &v,
+        "virtual-depot",
+        columns,
+        rows,
+        super::reports::virtual_cells,
+    ))
 }
 
 /// List or unlist an asset of the department's, or hand it in to the depot (上缴) or withdraw
