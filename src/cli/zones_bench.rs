@@ -141,6 +141,11 @@ pub struct Score {
     /// 30 s after it was put down, and how many of those were seen in time.
     pub moves_tellable: u32,
     pub moves_tellable_seen: u32,
+    /// Moves after which the destination's antenna read the tag with at least
+    /// [`CLEAR_LEAD`] times the power of any other in those 30 s, and how many of those
+    /// were seen in time.
+    pub moves_clear: u32,
+    pub moves_clear_seen: u32,
     pub worst_move_delay_us: u64,
     pub removals: u32,
     pub removals_seen: u32,
@@ -158,6 +163,8 @@ impl Score {
         self.tellable_first_between += o.tellable_first_between;
         self.moves_tellable += o.moves_tellable;
         self.moves_tellable_seen += o.moves_tellable_seen;
+        self.moves_clear += o.moves_clear;
+        self.moves_clear_seen += o.moves_clear_seen;
         self.never_placed += o.never_placed;
         self.tellable_never_placed += o.tellable_never_placed;
         self.clear += o.clear;
@@ -206,24 +213,30 @@ pub fn score(
         runs: 1,
         ..Score::default()
     };
-    let strongest = |epc: Epc, from: u64, until: u64| {
-        strongest_aisle(model, run, epc, from, until).map(|(k, _)| k)
-    };
     // The fact that reports each real move (late or not), so it is not also a false move.
     let mut reported: Vec<(Epc, u64)> = Vec::new();
     for m in &truth.moves {
         s.moves += 1;
         let next = next_happening(truth, &m.epc, m.picked_us);
         let seen = reported_at(truth, facts, m);
-        let tellable =
-            strongest(m.epc, m.placed_us, next.min(m.placed_us + DEADLINE_US)) == Some(m.to);
+        let after = strongest_aisle(
+            model,
+            run,
+            m.epc,
+            m.placed_us,
+            next.min(m.placed_us + DEADLINE_US),
+        );
+        let tellable = after.map(|(k, _)| k) == Some(m.to);
+        let clear = after == Some((m.to, true));
         s.moves_tellable += u32::from(tellable);
+        s.moves_clear += u32::from(clear);
         if let Some(at) = seen {
             reported.push((m.epc, at));
             let delay = at.saturating_sub(m.placed_us);
             if delay <= DEADLINE_US {
                 s.moves_seen += 1;
                 s.moves_tellable_seen += u32::from(tellable);
+                s.moves_clear_seen += u32::from(clear);
             }
             s.worst_move_delay_us = s.worst_move_delay_us.max(delay);
         } else {
@@ -466,8 +479,15 @@ fn explain(model: &ShelfModel, run: &Run<ShelfTruth>, facts: &[Fact], seed: u64)
     let secs = |us: u64| us.saturating_sub(truth.start_us) as f64 / 1e6;
     for m in &truth.moves {
         if reported_at(truth, facts, m).is_none_or(|at| at > m.placed_us + DEADLINE_US) {
+            let next = next_happening(truth, &m.epc, m.picked_us);
+            let until = next.min(m.placed_us + DEADLINE_US);
+            let told = match strongest_aisle(model, run, m.epc, m.placed_us, until) {
+                Some((k, true)) if k == m.to => "the radio clearly tells",
+                Some((k, false)) if k == m.to => "the radio barely tells",
+                _ => "the radio cannot tell",
+            };
             println!(
-                "  seed {seed} {} moved {}->{} put down at {:.1} s, not seen in time; 30 s after [{}]\n    {}",
+                "  seed {seed} {} moved {}->{} put down at {:.1} s, not seen in time ({told}); 30 s after [{}]\n    {}",
                 m.epc,
                 m.from,
                 m.to,
@@ -645,7 +665,7 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
         serde_json::to_string(&smoothing)?
     );
     println!(
-        "| isolation | runs | still tag-hours | false `moved` | per 1,000 tag-hours | wrong re-arrivals | location facts per still tag (mean / max) | flapping tags | between tags (ever / at end) | first placement right (all / where the radio can tell) | first placed between its aisle and another (all / where the radio can tell) | first placed wrong (all / where the radio can tell) | first placement where the radio clearly tells (own aisle ≥ 3 dB over any other): right / between / wrong / never placed | still tags in a wrong aisle at the end (all / where the radio can tell) | real moves seen ≤ 30 s (all / where the radio can tell) | worst move delay | removals seen ≤ 30 s | worst removal delay | dropouts |"
+        "| isolation | runs | still tag-hours | false `moved` | per 1,000 tag-hours | wrong re-arrivals | location facts per still tag (mean / max) | flapping tags | between tags (ever / at end) | first placement right (all / where the radio can tell) | first placed between its aisle and another (all / where the radio can tell) | first placed wrong (all / where the radio can tell) | first placement where the radio clearly tells (own aisle ≥ 3 dB over any other): right / between / wrong / never placed | still tags in a wrong aisle at the end (all / where the radio can tell) | real moves seen ≤ 30 s (all / where the radio can tell / where it clearly tells) | worst move delay | removals seen ≤ 30 s | worst removal delay | dropouts |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let plan = args.plan.plan();
@@ -671,7 +691,7 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
             }
         };
         println!(
-            "| {iso} dB | {} | {:.1} | {} | {:.2} | {} | {:.3} / {} | {} | {} / {} | {:.2} % / {:.2} % ({} of {} tags) | {} / {} | {} / {} | {:.2} % ({} of {}) / {} / {} / {} | {} / {} | {}/{} / {}/{} | {} | {}/{} | {} | {} |",
+            "| {iso} dB | {} | {:.1} | {} | {:.2} | {} | {:.3} / {} | {} | {} / {} | {:.2} % / {:.2} % ({} of {} tags) | {} / {} | {} / {} | {:.2} % ({} of {}) / {} / {} / {} | {} / {} | {}/{} / {}/{} / {}/{} | {} | {}/{} | {} | {} |",
             total.runs,
             total.static_tag_hours,
             total.false_moves,
@@ -708,6 +728,8 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
             total.moves,
             total.moves_tellable_seen,
             total.moves_tellable,
+            total.moves_clear_seen,
+            total.moves_clear,
             secs(total.worst_move_delay_us),
             total.removals_seen,
             total.removals,
