@@ -328,3 +328,99 @@ async fn a_departments_assets_page_as_a_plain_query_would(pool: PgPool) {
         "a department past the count's cap: {largest}"
     );
 }
+
+/// Free text: every page, cursor and capped total is the one a plain query over all assets
+/// gives (name, model and serial number holding the text, or a category whose name does),
+/// alone and with a state filter, whether or not the categories it names hold more assets
+/// than a list counts (then the count is skipped).
+#[sqlx::test(migrations = "./migrations")]
+async fn a_free_text_search_pages_as_a_plain_query_would(pool: PgPool) {
+    use depot::db::assets::{self, Filter};
+    use depot::db::{Window, COUNT_CAP};
+    use depot::domain::lifecycle::AssetState;
+    let mut conn = pool.acquire().await.unwrap();
+    bench_data::seed(&mut conn, Scale::proportional(20_000), |_| {})
+        .await
+        .unwrap();
+    let mut largest = 0;
+    let mut smallest = i64::MAX;
+    // Categories holding thousands (会议桌, Projector), one holding hundreds, names only,
+    // a text an index cannot help with, and one matching nothing.
+    for text in [
+        "会议桌",
+        "Projector",
+        "Conference table 10",
+        "item #12",
+        "桌",
+        "#1999",
+        "no such thing",
+    ] {
+        for state in [None, Some(AssetState::InStock)] {
+            let plain: Vec<i64> = sqlx::query_scalar(
+                "select id from assets a
+                 where ((a.name || ' ' || a.model || ' ' || a.serial_number) ilike '%' || $1 || '%'
+                        or a.category_id in (select id from categories where name ilike '%' || $1 || '%'))
+                   and ($2::text is null or a.state::text = $2)
+                 order by id",
+            )
+            .bind(text)
+            .bind(state.map(|s| s.as_str()))
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+            largest = largest.max(plain.len() as i64);
+            smallest = smallest.min(plain.len() as i64);
+            let filter = Filter {
+                text: Some(text.to_owned()),
+                state,
+                ..Filter::default()
+            };
+            for per_page in [7, 50] {
+                let mut seen: Vec<i64> = Vec::new();
+                for page in 1..=2_000 {
+                    let window = if page <= 3 {
+                        Window {
+                            page,
+                            per_page,
+                            after: None,
+                        }
+                    } else {
+                        Window {
+                            page: 1,
+                            per_page,
+                            after: seen.last().copied(),
+                        }
+                    };
+                    let (items, total) = assets::list(&mut conn, &filter, window).await.unwrap();
+                    let ids: Vec<i64> = items.iter().map(|a| a.id).collect();
+                    let expected: Vec<i64> = plain
+                        .iter()
+                        .skip(seen.len())
+                        .take(per_page as usize)
+                        .copied()
+                        .collect();
+                    assert_eq!(ids, expected, "{text:?}, {state:?}, page {page}");
+                    seen.extend(ids);
+                    assert_eq!(total.has_more, seen.len() < plain.len(), "{text:?}");
+                    if window.after.is_none() {
+                        let n = plain.len() as i64;
+                        if n <= COUNT_CAP || !total.has_more {
+                            assert_eq!((total.count, total.exact), (n, true), "{text:?}");
+                        } else {
+                            assert!(!total.exact && total.count >= COUNT_CAP, "{text:?}");
+                        }
+                    }
+                    if !total.has_more {
+                        break;
+                    }
+                }
+                assert_eq!(seen, plain, "{text:?}, {state:?}");
+            }
+        }
+    }
+    assert!(
+        largest > COUNT_CAP,
+        "a text past the count's cap: {largest}"
+    );
+    assert_eq!(smallest, 0, "a text matching nothing");
+}

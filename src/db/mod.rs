@@ -232,6 +232,33 @@ pub(crate) async fn page<T>(
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
+    page_counted(conn, select, filter, order, args, window, Count::InOrder).await
+}
+
+/// How [`page_counted`] counts a filter's matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Count {
+    /// Up to [`COUNT_CAP`] + 1 of them, in the list's own order, so the count walks the
+    /// index the page walked.
+    InOrder,
+    /// The caller knows the filter matches more than [`COUNT_CAP`] rows (one part of an
+    /// `or` alone does): not counted.
+    BeyondCap,
+}
+
+/// [`page`], its matches counted as `count` says.
+pub(crate) async fn page_counted<T>(
+    conn: &mut PgConnection,
+    select: &str,
+    filter: &str,
+    order: &str,
+    args: sqlx::postgres::PgArguments,
+    window: Window,
+    count: Count,
+) -> Result<(Vec<T>, Total)>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
     use sqlx::Arguments;
     let n = args.len();
     let from = from_clause(select);
@@ -290,12 +317,16 @@ where
     }
     let mut args = args;
     args.add(COUNT_CAP + 1).map_err(sqlx::Error::Encode)?;
-    let count = format!(
-        "select count(*) from (select 1 {from} {filter} order by {order} limit ${k}) as matching"
-    );
-    let counted: i64 = sqlx::query_scalar_with(&count, args)
-        .fetch_one(&mut *conn)
-        .await?;
+    let counted: i64 = if count == Count::BeyondCap {
+        COUNT_CAP + 1
+    } else {
+        let count = format!(
+            "select count(*) from (select 1 {from} {filter} order by {order} limit ${k}) as matching"
+        );
+        sqlx::query_scalar_with(&count, args)
+            .fetch_one(&mut *conn)
+            .await?
+    };
     let total = if counted > COUNT_CAP {
         Total {
             count: COUNT_CAP.max(seen + i64::from(has_more)),
