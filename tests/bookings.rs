@@ -447,10 +447,14 @@ async fn a_late_return_colliding_with_the_next_booking_is_alerted_and_swapped(po
         .call(Method::GET, "/api/bookings/collisions", &world.admin, None)
         .await;
     assert_eq!(status, StatusCode::OK, "{list}");
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["loan_id"], json!(meeting));
-    assert_eq!(list[0]["out_on"], json!(overdue));
-    assert_eq!(list[0]["swap"]["asset_id"], json!(tables[1]));
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (&list["total"], &list["has_more"]),
+        (&json!(1), &json!(false))
+    );
+    assert_eq!(list["items"][0]["loan_id"], json!(meeting));
+    assert_eq!(list["items"][0]["out_on"], json!(overdue));
+    assert_eq!(list["items"][0]["swap"]["asset_id"], json!(tables[1]));
     let (_, own) = world
         .call(
             Method::GET,
@@ -459,7 +463,7 @@ async fn a_late_return_colliding_with_the_next_booking_is_alerted_and_swapped(po
             None,
         )
         .await;
-    assert_eq!(own.as_array().unwrap().len(), 1);
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
     let (_, other) = world
         .call(
             Method::GET,
@@ -468,7 +472,7 @@ async fn a_late_return_colliding_with_the_next_booking_is_alerted_and_swapped(po
             None,
         )
         .await;
-    assert_eq!(other, json!([]));
+    assert_eq!(other["items"], json!([]));
 
     let (status, _) = world.issue(meeting).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -533,7 +537,7 @@ async fn a_late_return_colliding_with_the_next_booking_is_alerted_and_swapped(po
     let (_, list) = world
         .call(Method::GET, "/api/bookings/collisions", &world.admin, None)
         .await;
-    assert_eq!(list, json!([]));
+    assert_eq!(list["items"], json!([]));
 
     let (status, body) = world.issue(meeting).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -818,6 +822,51 @@ async fn the_bookings_page_pages_its_collisions(pool: PgPool) {
         "{}",
         second.body
     );
+    // Each is alerted once: a second sweep finds none left to alert.
+    let app = App::new(world.pool.clone(), Config::for_database(None));
+    let raised = depot::app::bookings::raise_alerts(&app).await.unwrap();
+    assert_eq!(raised.len(), 101);
+    assert!(depot::app::bookings::raise_alerts(&app)
+        .await
+        .unwrap()
+        .is_empty());
+    // The API pages them as the page does.
+    let (status, first) = world
+        .call(
+            Method::GET,
+            "/api/bookings/collisions?per_page=100",
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["items"].as_array().unwrap().len(), 100);
+    assert_eq!(
+        (&first["total"], &first["has_more"]),
+        (&json!(101), &json!(true))
+    );
+    let (_, second) = world
+        .call(
+            Method::GET,
+            "/api/bookings/collisions?per_page=100&page=2",
+            &world.admin,
+            None,
+        )
+        .await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 1, "{second}");
+    assert_eq!(second["items"][0]["asset"], json!("collide 101"));
+    assert_eq!(second["has_more"], json!(false));
+    let (_, default) = world
+        .call(Method::GET, "/api/bookings/collisions", &world.admin, None)
+        .await;
+    assert_eq!(default["items"].as_array().unwrap().len(), 50, "{default}");
+    for bad in [
+        "/api/bookings/collisions?after=3",
+        "/api/bookings/collisions?page=0",
+    ] {
+        let (status, reply) = world.call(Method::GET, bad, &world.admin, None).await;
+        assert!(status.is_client_error(), "{bad}: {status} {reply}");
+    }
 }
 
 /// The kits page a hundred at a time, by name, each kit with its parts.
@@ -871,6 +920,37 @@ async fn the_kits_page_pages_its_kits(pool: PgPool) {
         "{}",
         second.body
     );
+    // The API pages them too, by name, each with its parts.
+    let (status, first) = world
+        .call(
+            Method::GET,
+            "/api/kits?per_page=100",
+            &world.requester,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["items"].as_array().unwrap().len(), 100);
+    assert_eq!(first["items"][0]["name"], json!("kit 001"));
+    assert_eq!(
+        (&first["total"], &first["has_more"]),
+        (&json!(101), &json!(true))
+    );
+    let (_, second) = world
+        .call(
+            Method::GET,
+            "/api/kits?per_page=100&page=2",
+            &world.requester,
+            None,
+        )
+        .await;
+    assert_eq!(second["items"][0]["name"], json!("kit 101"), "{second}");
+    assert_eq!(second["items"][0]["parts"][0]["quantity"], json!(101));
+    assert_eq!(second["has_more"], json!(false));
+    let (status, _) = world
+        .call(Method::GET, "/api/kits?after=1", &world.requester, None)
+        .await;
+    assert!(status.is_client_error());
 }
 
 #[sqlx::test(migrations = "./migrations")]

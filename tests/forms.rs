@@ -157,6 +157,35 @@ async fn the_error_page_speaks_the_viewers_language_keeps_the_menu_and_goes_back
     // Someone not signed in still gets a page, without a menu.
     let reply = get(&world, "/static/nothing-here", "").await;
     assert_ne!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+
+    // An address whose number is no number (typed, or cut short when pasted): the same
+    // frame in the reader's language, never a line of axum's English.
+    for (lang, path, said) in [
+        ("zh", "/orders/abc", "网址：abc 不是有效的编号"),
+        (
+            "zh",
+            "/keeper/intakes/99999999999999999999/labels",
+            "网址：99999999999999999999 不是有效的编号",
+        ),
+        ("en", "/assets/12x", "address: \"12x\" is not a number"),
+        ("en", "/transfers/-", "address: \"-\" is not a number"),
+    ] {
+        let cookie = reading(&world, "keeper", lang).await;
+        let reply = get(&world, path, &cookie).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            reply.body
+        );
+        let shown = reply.body.replace("&quot;", "\"").replace("&#34;", "\"");
+        assert!(shown.contains(said), "{path}: {}", reply.body);
+        assert!(
+            reply.body.contains("href=\"/keeper/picks\""),
+            "{path}: the menu"
+        );
+        assert!(!reply.body.contains("Cannot parse"), "{path}");
+    }
 }
 
 #[sqlx::test(migrations = "./migrations")]

@@ -6,7 +6,7 @@ mod common;
 
 use axum::http::{header, Method, StatusCode};
 use common::{get, login, today, World};
-use serde_json::json;
+use serde_json::{json, Value};
 use sqlx::PgPool;
 
 /// The rows of a CSV body, without its header.
@@ -570,6 +570,71 @@ async fn the_stocktakes_filter_by_status_warehouse_and_zone_and_export_them(pool
     let cancelled = get(&world, "/keeper/stocktakes.csv?status=cancelled", &keeper).await;
     assert_eq!(rows(&cancelled.body).len(), 105, "{}", cancelled.body);
 
+    // The API lists them with the same filters, a page at a time as the assets list does.
+    let api_ids = |page: &Value| -> Vec<i64> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_i64().unwrap())
+            .collect()
+    };
+    let path = format!(
+        "/api/stocktakes?status=cancelled&warehouse={}&per_page=100",
+        world.warehouse
+    );
+    let (status, page) = world.call(Method::GET, &path, &world.keeper, None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        (&page["total"], &page["total_exact"], &page["has_more"]),
+        (&json!(105), &json!(true), &json!(true)),
+        "{page}"
+    );
+    assert_eq!(api_ids(&page).len(), 100);
+    assert!(api_ids(&page).iter().all(|id| *id <= 105), "{page}");
+    let (_, second) = world
+        .call(Method::GET, &format!("{path}&page=2"), &world.keeper, None)
+        .await;
+    assert_eq!(api_ids(&second), vec![5, 4, 3, 2, 1], "{second}");
+    assert_eq!(second["has_more"], json!(false));
+    let (_, after) = world
+        .call(
+            Method::GET,
+            "/api/stocktakes?status=cancelled&after=3",
+            &world.keeper,
+            None,
+        )
+        .await;
+    assert_eq!(api_ids(&after), vec![2, 1], "{after}");
+    let (_, zone) = world
+        .call(
+            Method::GET,
+            &format!("/api/stocktakes?zone={}", world.shelf2),
+            &world.keeper,
+            None,
+        )
+        .await;
+    assert_eq!(api_ids(&zone), vec![108, 107, 106], "{zone}");
+    let (_, annex_api) = world
+        .call(
+            Method::GET,
+            &format!("/api/stocktakes?warehouse={annex}&status=created"),
+            &world.keeper,
+            None,
+        )
+        .await;
+    assert_eq!(api_ids(&annex_api), vec![112, 111, 110, 109], "{annex_api}");
+    // A status there is not, an id that is no number, a filter there is not: refused.
+    for bad in [
+        "/api/stocktakes?status=lost",
+        "/api/stocktakes?warehouse=main",
+        "/api/stocktakes?shelf=1",
+        "/api/stocktakes?page=100001",
+    ] {
+        let (status, reply) = world.call(Method::GET, bad, &world.keeper, None).await;
+        assert!(status.is_client_error(), "{bad}: {status} {reply}");
+    }
+
     for who in ["requester", "auditor"] {
         let cookie = login(&world, who).await;
         for path in ["/keeper/stocktakes", "/keeper/stocktakes.csv"] {
@@ -693,8 +758,9 @@ async fn the_gates_passages_export_with_the_pages_gate(pool: PgPool) {
     }
 }
 
-/// The approval queue exports the loan requests waiting for a decision, oldest first; only
-/// the admin reads it.
+/// The approval queue exports what its page lists — the loan requests waiting for a
+/// decision, the loans at finance, the transfer requests — each oldest first; only the admin
+/// reads it.
 #[sqlx::test(migrations = "./migrations")]
 async fn the_approval_queue_exports_what_waits_for_a_decision(pool: PgPool) {
     let world = World::new(pool).await;
@@ -702,47 +768,87 @@ async fn the_approval_queue_exports_what_waits_for_a_decision(pool: PgPool) {
         "insert into loans (department_id, requested_by, purpose, starts_on, ends_on, status)
          select case when g % 2 = 0 then $1 else $2 end, (select id from users where username = 'requester'),
                 'event ' || g, depot_today() + 30, depot_today() + 31,
-                case when g <= 4 then 'cancelled' else 'requested' end::loan_status
-         from generate_series(1, 130) g",
+                case when g <= 4 then 'cancelled' when g > 128 then 'awaiting_finance' else 'requested' end::loan_status
+         from generate_series(1, 132) g",
     )
     .bind(world.finance)
     .bind(world.culture)
     .execute(&world.pool)
     .await
     .unwrap();
+    sqlx::query(
+        "insert into transfers (department_id, requested_by, purpose, status)
+         select $1, (select id from users where username = 'requester'), 'move ' || g,
+                case when g = 1 then 'rejected' else 'requested' end::transfer_status
+         from generate_series(1, 3) g",
+    )
+    .bind(world.finance)
+    .execute(&world.pool)
+    .await
+    .unwrap();
     let admin = login(&world, "admin").await;
     let page = get(&world, "/admin/approvals", &admin).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("1–100 / 126"), "{}", page.body);
+    assert!(page.body.contains("1–100 / 124"), "{}", page.body);
     let csv = link_of(&page.body, "approvals-csv").expect("an export link");
     assert_eq!(csv, "/admin/approvals.csv");
     let en = get(&world, &csv, &admin).await;
     is_csv(&en, &csv);
     assert_eq!(
         header_of(&en.body),
-        "Loan,Department,Purpose,Requested by,First day,Last day,Requested at (UTC+08:00)"
+        "Waiting,Paperwork number,Department,Purpose,Requested by,First day,Last day,Requested at (UTC+08:00)"
     );
     let lines = rows(&en.body);
     assert_eq!(
         lines.len(),
-        126,
-        "every page, only the requested: {}",
+        124 + 4 + 2,
+        "every page, the requested, those at finance and the transfers: {}",
         en.body
     );
     assert!(
-        lines[0].contains(",event 5,"),
+        lines[0].starts_with("loan request,5,") && lines[0].contains(",event 5,"),
         "the oldest first: {}",
         en.body
     );
     assert!(!en.body.contains(",event 4,"), "no cancelled: {}", en.body);
+    assert!(
+        lines[124].starts_with("awaiting finance,129,") && lines[127].contains(",event 132,"),
+        "then the loans at finance: {}",
+        en.body
+    );
+    assert!(
+        lines[128].starts_with("transfer request,2,")
+            && lines[128].contains(",move 2,")
+            && lines[129].contains(",move 3,requester,,,"),
+        "then the transfer requests, without dates: {}",
+        en.body
+    );
+    assert!(!en.body.contains(",move 1,"), "no rejected: {}", en.body);
     let zh = get(&world, &csv, &format!("{admin}; lang=zh-CN")).await;
     assert_eq!(
         header_of(&zh.body),
-        "借用单号,部门,用途,申请人,开始日期,归还日期,申请时间 (UTC+08:00)"
+        "待办,单据编号,部门,用途,申请人,开始日期,归还日期,申请时间 (UTC+08:00)"
+    );
+    assert!(rows(&zh.body)[0].starts_with("出借申请,5,"), "{}", zh.body);
+    assert!(
+        rows(&zh.body)[124].starts_with("待财务审批,129,"),
+        "{}",
+        zh.body
+    );
+    assert!(
+        rows(&zh.body)[128].starts_with("调配申请,2,"),
+        "{}",
+        zh.body
     );
     let machines = get(&world, "/admin/approvals.csv?codes=1", &admin).await;
     assert!(
-        header_of(&machines.body).starts_with("loan_id,department,purpose,requester,"),
+        header_of(&machines.body).starts_with("waiting,order_id,department,purpose,requester,"),
+        "{}",
+        machines.body
+    );
+    assert!(
+        rows(&machines.body)[124].starts_with("awaiting_finance,129,")
+            && rows(&machines.body)[129].starts_with("transfer_request,3,"),
         "{}",
         machines.body
     );

@@ -144,7 +144,7 @@ async fn no_list_search_page_report_or_export_scans_a_big_table_whole(pool: PgPo
     let paths = ENDPOINTS
         .iter()
         .map(|e| (e.who, e.path))
-        .chain(EXPORTS.iter().map(|p| (Who::Admin, *p)));
+        .chain(EXPORTS.iter().map(|e| (e.who, e.path)));
     for (n, (who, path)) in paths.enumerate() {
         let cookie = &cookies.iter().find(|(w, _)| *w == who).unwrap().1;
         let path = data_bench::fill(path, n, extent);

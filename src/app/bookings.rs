@@ -15,18 +15,8 @@ use crate::db::loans::Loan;
 use crate::domain::bounds::Note;
 
 /// The bookings starting within a week whose asset is not back (out past its last day on an
-/// earlier loan, in repair, lost), each with the asset proposed in its place; a requester's
-/// own department's only.
-pub async fn collisions(app: &App, actor: &Actor) -> Result<Vec<Collision>> {
-    let department = department_filter(actor, Op::ListCollisions);
-    app.read(actor, Op::ListCollisions, async |c| {
-        bookings::collisions(c, department).await
-    })
-    .await
-}
-
-/// [`collisions`] a page at a time (the admin's page): a replacement is proposed for the
-/// page's only.
+/// earlier loan, in repair, lost), soonest first, a page at a time, each with the asset
+/// proposed in its place (for the page's only); a requester's own department's only.
 pub async fn collisions_page(app: &App, actor: &Actor, paging: Paging) -> Result<Page<Collision>> {
     let department = department_filter(actor, Op::ListCollisions);
     let window = paging.window();

@@ -467,16 +467,12 @@ pub async fn approval_queue(
     .await
 }
 
-/// Every loan request waiting for a decision, oldest first, in batches as they come: the
-/// approval queue's export.
-pub async fn approval_export(app: &App, actor: &Actor) -> Result<Rows<Loan>> {
-    app.rows(
-        actor,
-        Op::ApprovalQueue,
-        LoanStatus::Requested,
-        loans::queue_rows,
-    )
-    .await
+/// Everything the approval queue's page lists — the loan requests waiting for a decision,
+/// the loans waiting for finance's sign-off, the transfer requests — each oldest first, in
+/// batches as they come: the queue's export.
+pub async fn approval_export(app: &App, actor: &Actor) -> Result<Rows<loans::Awaiting>> {
+    app.rows(actor, Op::ApprovalQueue, (), loans::approval_rows)
+        .await
 }
 
 /// What to pick for approved loans (a department's, those starting by a day: `filter`), a

@@ -167,6 +167,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("document_type", "the document was sent as {} but is {}", "文件以 {0} 格式上传，实际是 {1}"),
     ("documents_full", "asset {} has {} documents already", "资产 {0} 已有 {1} 份文件"),
     ("exists_already", "one like it exists already", "已有相同的记录"),
+    ("must_not_be_blank", "{} must not be blank", "{}不能为空"),
+    ("zone_kind_unknown", "zone kind must be storage, staging, gate_inside or gate_outside", "库区类型须为存储区、暂存区、门禁内侧或门禁外侧"),
     ("named_on_loans", "{} is named on loans; it cannot be deleted", "{} 已用在借用单中，不能删除"),
     ("place_in_use", "{} is still in use; move what refers to it first", "{} 仍在使用中：请先移走引用它的记录"),
     ("department_in_use", "{} still has users, assets or orders; move or close them first", "{} 仍有用户、资产或单据：请先移走或关闭"),
@@ -366,6 +368,16 @@ const WORDS: &[(&str, &str)] = &[
     ("remit", "上缴"),
     ("loan", "借用单"),
     ("transfer", "调拨单"),
+    // A page's address whose number is no number (`/orders/abc`).
+    ("address", "网址"),
+    // The fields a blank value breaks a schema's rule of ("name zh must not be blank").
+    ("code", "编码"),
+    ("name", "名称"),
+    ("name en", "英文名称"),
+    ("name zh", "中文名称"),
+    ("username", "用户名"),
+    ("reason", "原因"),
+    ("purpose", "用途"),
     ("disposal", "处置单"),
     ("intake", "入库单"),
     ("compensation", "赔偿单"),
@@ -697,6 +709,24 @@ mod tests {
         assert_eq!(
             chinese("\"300元\" is not an amount in yuan"),
             "300元 不是以元为单位的金额（例如 300 或 300.50）"
+        );
+    }
+
+    #[test]
+    fn a_blank_field_and_an_unknown_zone_kind_are_said_in_chinese() {
+        assert_eq!(chinese("code must not be blank"), "编码不能为空");
+        assert_eq!(chinese("name zh must not be blank"), "中文名称不能为空");
+        assert_eq!(
+            lookup("purpose must not be blank").unwrap().key,
+            "must_not_be_blank"
+        );
+        assert_eq!(
+            chinese("zone kind must be storage, staging, gate_inside or gate_outside"),
+            "库区类型须为存储区、暂存区、门禁内侧或门禁外侧"
+        );
+        assert_eq!(
+            chinese("address: \"abc\" is not a number"),
+            "网址：abc 不是有效的编号"
         );
     }
 

@@ -59,11 +59,18 @@ pub struct NewStocktake {
     pub zone_ids: Vec<i64>,
 }
 
-pub async fn list(app: &App, actor: &Actor, paging: Paging) -> Result<Page<StocktakeRow>> {
+/// The stocktakes `filter` picks (a status, a warehouse, a zone counted), newest first, a
+/// page at a time.
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    filter: stocktakes::Filter,
+    paging: Paging,
+) -> Result<Page<StocktakeRow>> {
     let window = paging.window();
     let found = app
         .read(actor, Op::ListStocktakes, async |c| {
-            stocktakes::list(c, stocktakes::Filter::default(), window).await
+            stocktakes::list(c, filter, window).await
         })
         .await?;
     Ok(Page::new(window, found))

@@ -309,16 +309,106 @@ pub const ENDPOINTS: &[Endpoint] = &[
         who: Who::Admin,
         path: "/rentals",
     },
+    Endpoint {
+        who: Who::Keeper,
+        path: "/keeper/gate",
+    },
+    Endpoint {
+        who: Who::Keeper,
+        path: "/keeper/stocktakes",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/api/stocktakes?status=finished&warehouse=1",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/api/bookings/collisions",
+    },
+    Endpoint {
+        who: Who::Requester,
+        path: "/api/bookings/collisions",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/admin/bookings",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/api/kits",
+    },
 ];
 
-/// The CSV exports.
-pub const EXPORTS: &[&str] = &[
-    "/reports/stock.csv",
-    "/reports/idle.csv",
-    "/reports/overdue.csv",
-    "/reports/compensations.csv",
-    "/reports/disposals.csv",
-    "/reports/figures.csv?from={year_ago}&to={today}",
+/// The CSV exports, each by whom it is for.
+pub const EXPORTS: &[Endpoint] = &[
+    Endpoint {
+        who: Who::Admin,
+        path: "/reports/stock.csv",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/reports/idle.csv",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/reports/overdue.csv",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/reports/compensations.csv",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/reports/disposals.csv",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/reports/figures.csv?from={year_ago}&to={today}",
+    },
+    Endpoint {
+        who: Who::Keeper,
+        path: "/keeper/returns.csv",
+    },
+    Endpoint {
+        who: Who::Keeper,
+        path: "/keeper/returns.csv?department=5",
+    },
+    Endpoint {
+        who: Who::Keeper,
+        path: "/keeper/returns/out.csv",
+    },
+    Endpoint {
+        who: Who::Keeper,
+        path: "/keeper/returns/out.csv?department=5",
+    },
+    Endpoint {
+        who: Who::Keeper,
+        path: "/keeper/stocktakes.csv",
+    },
+    Endpoint {
+        who: Who::Keeper,
+        path: "/keeper/stocktakes.csv?status=finished&warehouse=1",
+    },
+    Endpoint {
+        who: Who::Keeper,
+        path: "/keeper/gate/passages.csv",
+    },
+    Endpoint {
+        who: Who::Keeper,
+        path: "/keeper/gate/passages.csv?gate=1",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/admin/approvals.csv",
+    },
+    Endpoint {
+        who: Who::Requester,
+        path: "/virtual-depot.csv",
+    },
+    Endpoint {
+        who: Who::Admin,
+        path: "/admin/users.csv",
+    },
 ];
 
 async fn drive(pool: &sqlx::PgPool, config: Config, args: &DataBenchArgs) -> anyhow::Result<()> {
@@ -376,12 +466,17 @@ async fn drive(pool: &sqlx::PgPool, config: Config, args: &DataBenchArgs) -> any
         "\n{:<32} {:>14} {:>10} {:>10} {:>12} {:>10}",
         "export (one at a time)", "first byte ms", "total ms", "rows", "rows/s", "MB"
     );
-    for path in EXPORTS.iter().filter(|p| wanted(p)) {
+    for e in EXPORTS.iter().filter(|e| wanted(e.path)) {
+        let cookie = match e.who {
+            Who::Admin => &admin,
+            Who::Requester => &requester,
+            Who::Keeper => &keeper,
+        };
         for _ in 0..args.export_runs {
-            let x = export(addr, &admin, &fill(path, 0, (assets, loans))).await?;
+            let x = export(addr, cookie, &fill(e.path, 0, (assets, loans))).await?;
             println!(
                 "{:<32} {:>14.1} {:>10.1} {:>10} {:>12.0} {:>10.1}",
-                path,
+                e.path,
                 x.first_byte.as_secs_f64() * 1e3,
                 x.total.as_secs_f64() * 1e3,
                 x.rows,

@@ -83,24 +83,31 @@ const COLLIDING: &str =
 /// The collisions' order: soonest first.
 const SOONEST: &str = "l.starts_on, l.id, a.id";
 
-/// The collisions of bookings starting within [`HORIZON_DAYS`] (or already started),
-/// soonest first; of one department's loans, or all.
-pub async fn collisions(
-    conn: &mut PgConnection,
-    department_id: Option<i64>,
-) -> Result<Vec<Collision>> {
-    let mut found: Vec<Collision> =
-        sqlx::query_as(&format!("{COLLISIONS} {COLLIDING} order by {SOONEST}"))
-            .bind(HORIZON_DAYS)
-            .bind(department_id)
-            .fetch_all(&mut *conn)
-            .await?;
-    completed(conn, department_id, &mut found).await?;
+/// How many collisions one sweep of [`raise_alerts`] alerts at most; the rest wait for the
+/// next sweep (ten minutes on).
+pub const ALERTS_PER_SWEEP: i64 = 500;
+
+/// The collisions of bookings starting within [`HORIZON_DAYS`] (or already started) that
+/// have no alert yet, soonest first, at most [`ALERTS_PER_SWEEP`] of them.
+async fn unalerted(conn: &mut PgConnection) -> Result<Vec<Collision>> {
+    let mut found: Vec<Collision> = sqlx::query_as(&format!(
+        "{COLLISIONS} {COLLIDING}
+           and not exists (select 1 from alerts x
+                           where x.fact_key = 'booking:' || r.id::text and x.kind = 'booking_collision')
+         order by {SOONEST} limit $3"
+    ))
+    .bind(HORIZON_DAYS)
+    .bind(None::<i64>)
+    .bind(ALERTS_PER_SWEEP)
+    .fetch_all(&mut *conn)
+    .await?;
+    completed(conn, None, &mut found).await?;
     Ok(found)
 }
 
-/// One page of [`collisions`], and how many there are (counted up to
-/// [`super::COUNT_CAP`]): a replacement is proposed for the page's only.
+/// One page of the collisions of bookings starting within [`HORIZON_DAYS`] (or already
+/// started), soonest first, of one department's loans or all, and how many there are
+/// (counted up to [`super::COUNT_CAP`]): a replacement is proposed for the page's only.
 pub async fn collisions_page(
     conn: &mut PgConnection,
     department_id: Option<i64>,
@@ -166,11 +173,11 @@ async fn replacement(
         }))
 }
 
-/// Raise an alert for each collision not yet alerted (one per booking, whatever the sweeps):
-/// the alerts raised now.
+/// Raise an alert for each collision not yet alerted (one per booking, whatever the sweeps;
+/// at most [`ALERTS_PER_SWEEP`] a sweep): the alerts raised now.
 pub async fn raise_alerts(conn: &mut PgConnection) -> Result<Vec<Alert>> {
     let mut raised = Vec::new();
-    for c in collisions(conn, None).await? {
+    for c in unalerted(conn).await? {
         let why = match (c.out_on, c.due_on) {
             (Some(out), Some(due)) => format!("is still out on loan {out} (due back {due})"),
             _ => format!("is {}", c.state),

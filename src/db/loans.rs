@@ -197,6 +197,44 @@ pub fn queue_rows(conn: &mut PgConnection, status: LoanStatus) -> super::Rows<'_
     super::rows(conn, SQL.as_str(), args)
 }
 
+/// One thing the approval queue lists: a loan request, a loan waiting for finance's
+/// sign-off, or a transfer request (which has no dates).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Awaiting {
+    /// `loan_request`, `awaiting_finance` or `transfer_request`.
+    pub kind: String,
+    pub id: i64,
+    pub department: String,
+    pub purpose: String,
+    pub requester_name: String,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Everything the approval queue lists, as its page shows it: the loan requests, then the
+/// loans waiting for finance, then the transfer requests, each oldest first, as they come
+/// (for the export).
+pub fn approval_rows(conn: &mut PgConnection, (): ()) -> super::Rows<'_, Awaiting> {
+    const SQL: &str = "select kind, id, department, purpose, requester_name, starts_on, ends_on, created_at
+         from (select 1 as rank, 'loan_request' as kind, l.id, l.department_id, l.purpose,
+                      l.requested_by, l.starts_on, l.ends_on, l.created_at
+               from loans l where l.status = 'requested'
+               union all
+               select 2, 'awaiting_finance', l.id, l.department_id, l.purpose,
+                      l.requested_by, l.starts_on, l.ends_on, l.created_at
+               from loans l where l.status = 'awaiting_finance'
+               union all
+               select 3, 'transfer_request', t.id, t.department_id, t.purpose,
+                      t.requested_by, null, null, t.created_at
+               from transfers t where t.status = 'requested') w,
+              lateral (select d.name as department from departments d where d.id = w.department_id) d,
+              lateral (select coalesce(nullif(u.display_name, ''), u.username) as requester_name
+                       from users u where u.id = w.requested_by) u
+         order by w.rank, w.id";
+    super::rows(conn, SQL, sqlx::postgres::PgArguments::default())
+}
+
 /// Which loans the returns desk holds: one department's, or one loan; each `None`: any.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OutFilter {

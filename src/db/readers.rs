@@ -296,7 +296,8 @@ pub enum PassageCursor {
 }
 
 /// Passages at a gate (or all gates), newest first, at most `limit` from `cursor` on, each
-/// with the order its lifecycle event names (`events.fact_key`; an issue or a return before a
+/// with the order its asset's lifecycle event names (`events.fact_key`, on the asset's
+/// events only, which `events_fact_asset_action_key` indexes; an issue or a return before a
 /// keeper's decision) and what the depot did about it; and whether more lie beyond them
 /// in the direction the cursor pages (older, or for [`PassageCursor::After`] newer).
 ///
@@ -352,7 +353,8 @@ const PASSAGE_SELECT: &str = "select f.key, f.epc, f.asset_id, a.name as asset, 
          from facts f
          left join assets a on a.id = f.asset_id
          left join gates g on g.id = f.gate_id
-         left join lateral (select order_kind, order_id, action from events ev where ev.fact_key = f.key
+         left join lateral (select order_kind, order_id, action from events ev
+                            where ev.fact_key = f.key and ev.fact_key is not null and ev.asset_id is not null
                             order by ev.action in ('issue', 'return') desc, ev.id limit 1) e on true
          left join alerts u on u.fact_key = f.key and u.kind = 'uncertain_passage'";
 

@@ -2,14 +2,16 @@
 //! swap an admin accepts. A requester sees only their own department's collisions.
 
 use axum::extract::State;
+use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::error::ErrorBody;
-use super::{ApiResult, App, Json, Path};
+use super::{ApiResult, App, Json, Page, Paging, Path, Query};
 use crate::app::bookings::{self, Swap};
 use crate::auth::Actor;
 use crate::db::bookings::Collision;
 use crate::db::loans::Loan;
+use crate::domain::bounds::PageNo;
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -17,11 +19,29 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(swap_booking))
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CollisionQuery {
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
+    pub per_page: Option<i64>,
+}
+
 /// Bookings starting within a week whose asset is not back (out past its last day on an
-/// earlier loan, in repair, lost), soonest first, each with the asset proposed in its place.
-#[utoipa::path(get, path = "/bookings/collisions", tag = "loans", responses((status = 200, body = Vec<Collision>)))]
-async fn list_collisions(actor: Actor, State(app): State<App>) -> ApiResult<Json<Vec<Collision>>> {
-    Ok(Json(bookings::collisions(&app, &actor).await?))
+/// earlier loan, in repair, lost), soonest first, each with the asset proposed in its place,
+/// a page at a time. Paged by page number (the list is in the order of the loans' dates).
+#[utoipa::path(get, path = "/bookings/collisions", tag = "loans", params(CollisionQuery), responses((status = 200, body = Page<Collision>)))]
+async fn list_collisions(
+    actor: Actor,
+    State(app): State<App>,
+    Query(q): Query<CollisionQuery>,
+) -> ApiResult<Json<Page<Collision>>> {
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+        after: None,
+    };
+    Ok(Json(bookings::collisions_page(&app, &actor, paging).await?))
 }
 
 /// Swap (admin) a booked asset on an approved loan for another of its category free for the

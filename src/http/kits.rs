@@ -2,12 +2,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{ApiResult, App, Json, Path};
+use super::{ApiResult, App, Json, Page, Paging, Path, Query};
 use crate::app::kits;
 use crate::auth::Actor;
 use crate::db::kits::{Kit, NewKit};
+use crate::domain::bounds::PageNo;
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -15,9 +17,28 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(get_kit, delete_kit))
 }
 
-#[utoipa::path(get, path = "/kits", tag = "kits", responses((status = 200, body = Vec<Kit>)))]
-async fn list_kits(actor: Actor, State(app): State<App>) -> ApiResult<Json<Vec<Kit>>> {
-    Ok(Json(kits::list(&app, &actor).await?))
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct KitQuery {
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
+    pub per_page: Option<i64>,
+}
+
+/// The kits by name, each with its parts, a page at a time. Paged by page number (the list
+/// is in name order).
+#[utoipa::path(get, path = "/kits", tag = "kits", params(KitQuery), responses((status = 200, body = Page<Kit>)))]
+async fn list_kits(
+    actor: Actor,
+    State(app): State<App>,
+    Query(q): Query<KitQuery>,
+) -> ApiResult<Json<Page<Kit>>> {
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+        after: None,
+    };
+    Ok(Json(kits::page(&app, &actor, paging).await?))
 }
 
 /// Create a kit (admin): a name and its parts, each a category with a quantity or one asset.

@@ -3,12 +3,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{ApiResult, App, Json, Page, Paging, Path, Query};
 use crate::app::stocktakes::{self, NewStocktake, Resolve, Stocktake};
 use crate::auth::Actor;
-use crate::db::stocktakes::{ResultRow, StocktakeRow};
+use crate::db::stocktakes::{Filter, ResultRow, StocktakeRow, StocktakeStatus};
+use crate::domain::bounds::PageNo;
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
@@ -20,13 +22,40 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(resolve))
 }
 
-#[utoipa::path(get, path = "/stocktakes", tag = "stocktakes", params(Paging), responses((status = 200, body = Page<StocktakeRow>)))]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StocktakeQuery {
+    pub status: Option<StocktakeStatus>,
+    /// Of this warehouse.
+    pub warehouse: Option<i64>,
+    /// Counting this zone (among others, or alone).
+    pub zone: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    pub page: Option<PageNo>,
+    pub per_page: Option<i64>,
+    /// The id of the last item of the page before: the page after it (`page` is ignored).
+    pub after: Option<i64>,
+}
+
+/// Stocktakes, newest first, by status, warehouse and zone counted, as the keeper's page
+/// filters them.
+#[utoipa::path(get, path = "/stocktakes", tag = "stocktakes", params(StocktakeQuery), responses((status = 200, body = Page<StocktakeRow>)))]
 async fn list_stocktakes(
     actor: Actor,
     State(app): State<App>,
-    Query(paging): Query<Paging>,
+    Query(q): Query<StocktakeQuery>,
 ) -> ApiResult<Json<Page<StocktakeRow>>> {
-    Ok(Json(stocktakes::list(&app, &actor, paging).await?))
+    let filter = Filter {
+        status: q.status,
+        warehouse_id: q.warehouse,
+        zone_id: q.zone,
+    };
+    let paging = Paging {
+        page: q.page,
+        per_page: q.per_page,
+        after: q.after,
+    };
+    Ok(Json(stocktakes::list(&app, &actor, filter, paging).await?))
 }
 
 #[utoipa::path(post, path = "/stocktakes", tag = "stocktakes", request_body = NewStocktake, responses((status = 201, body = StocktakeRow)))]

@@ -2,7 +2,9 @@
 //! scrap, remit), and the registers of users, departments, warehouses and zones. Auditors
 //! read the disposals too. Readers join the registers with reader ingest.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
+
+use super::Path;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
@@ -96,7 +98,8 @@ async fn approvals(
     })
 }
 
-/// Every loan request waiting for a decision, oldest first, as CSV.
+/// Everything the approval queue lists, as CSV: the loan requests, the loans at finance and
+/// the transfer requests, each oldest first.
 async fn approvals_csv(
     v: Viewer,
     State(app): State<App>,

@@ -1,7 +1,9 @@
 //! The admin's pages for lending ahead: kits (list, create, delete) and the bookings a late
 //! return collides with, each with the swap to accept.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
+
+use super::Path;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;

@@ -1,7 +1,9 @@
 //! Attaching a document to an asset from its page: a multipart form from our own page (its
 //! origin and form token checked), the file handed to the application layer.
 
-use axum::extract::{DefaultBodyLimit, Path};
+use axum::extract::DefaultBodyLimit;
+
+use super::Path;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::post;
 use axum::Router;

@@ -323,6 +323,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("virtual_help", "Assets your department owns. List idle ones so other departments can borrow them; they stay with you.", "本单位所有的资产。挂出闲置资产供其他单位借用，资产不移动。"),
     ("transfer_requests", "Transfer requests", "调配申请"),
     ("loan_requests", "Loan requests", "出借申请"),
+    ("loan_request", "loan request", "出借申请"),
+    ("transfer_request", "transfer request", "调配申请"),
     ("hand_over", "Hand over", "交付"),
     ("appraise", "Appraise", "评估"),
     ("appraised_value", "Appraised value (yuan)", "评估价值（元）"),
@@ -426,7 +428,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("month", "Month", "月份"),
     ("loan_batches", "Loans / items lent", "出借批次 / 件数"),
     ("transfer_batches", "Transfers / items", "调配批次 / 件数"),
-    ("hand_ins", "Hand-ins (上缴) / items", "接收上缴批次 / 件数"),
+    ("hand_in_batches", "Hand-ins (上缴) / items", "接收上缴批次 / 件数"),
     ("disposal_batches", "Disposals / items", "处置批次 / 件数"),
     ("depot_itself", "The depot itself", "公物仓本级"),
     ("lent_value", "Days lent at market rent", "出借天数按市场租金计"),
@@ -440,7 +442,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("rental", "Market rental", "社会租用"),
     ("rentals", "Market rentals", "社会租用"),
     ("rentals_hint", "What the depot could not supply for a loan, rented from a supplier: ordered, received by the keeper, returned to the supplier.", "公物仓库存不足的部分向社会租用：下单，保管员接收，归还租赁方。"),
-    ("supplier", "Supplier", "租赁方"),
+    ("rental_supplier", "Supplier", "租赁方"),
     ("daily_price", "Daily price of one", "单件日租金"),
     ("days", "Days", "天数"),
     ("rental_cost", "Rental cost", "租用费用"),
@@ -571,6 +573,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("csv_name", "Name", "名称"),
     ("csv_last_issued", "Last issued", "最近出借时间"),
     ("csv_loan_id", "Loan", "借用单号"),
+    ("csv_waiting", "Waiting", "待办"),
     ("csv_purpose", "Purpose", "用途"),
     ("csv_starts_on", "First day", "开始日期"),
     ("csv_ends_on", "Last day", "归还日期"),
@@ -917,6 +920,17 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_label_is_said_once() {
+        let mut seen = std::collections::HashSet::new();
+        for (key, _, _) in CATALOGUE {
+            assert!(
+                seen.insert(*key),
+                "{key} is in the catalogue twice: the second is never said"
+            );
+        }
+    }
 
     #[test]
     fn accept_language_picks_the_best_language_we_speak() {

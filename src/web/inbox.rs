@@ -2,7 +2,9 @@
 //! limit that they may see (限时办结: the staff all of it, a department its own), and the
 //! address their notifications are e-mailed to.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
+
+use super::Path;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;

@@ -3,7 +3,9 @@
 //! and intake with tag commissioning. The live gate view and the stocktake
 //! page belong here too, once reader ingest streams its events.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
+
+use super::Path;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;

@@ -2,7 +2,9 @@
 //! admin's readers and gates. Each page is complete when served; `static/live.js` then
 //! follows the live stream (`/api/events/stream`) and updates it in place.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
+
+use super::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};

@@ -1008,6 +1008,40 @@ fn came_from(headers: &HeaderMap) -> Option<String> {
         .map(|p| p.as_str().to_owned())
 }
 
+/// A page's path parameters (`/orders/{id}`). One that does not parse (`/orders/abc`, a
+/// number past 2⁶³) is a 400 said on the error page, in the viewer's language, with their
+/// menu, like any other refusal; axum's own would be a line of English text.
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::path::ErrorKind;
+        use axum::extract::rejection::PathRejection;
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                let typed = match e.kind() {
+                    ErrorKind::ParseErrorAtKey { value, .. }
+                    | ErrorKind::ParseErrorAtIndex { value, .. }
+                    | ErrorKind::ParseError { value, .. } => value.clone(),
+                    _ => parts.uri.path().to_owned(),
+                };
+                let typed: String = typed.chars().take(40).collect();
+                Err(PageError::Bad(format!(
+                    "address: {typed:?} is not a number"
+                )))
+            }
+            Err(e) => Err(PageError::Bad(e.body_text())),
+        }
+    }
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let retry_after = match &self {

@@ -3,7 +3,9 @@
 //! on one — received, returned to the supplier, cancelled. A rental is recorded on its
 //! loan's page (`orders.rs`).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
+
+use super::Path;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;

@@ -5,7 +5,9 @@
 //! SVG drawn here; every table is also a CSV.
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
+
+use super::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -858,7 +860,8 @@ pub(super) fn passage_cells(style: &CsvStyle, p: crate::db::readers::Passage) ->
 
 /// The admin's approval queue: loan requests waiting for a decision.
 pub(super) const APPROVAL_COLUMNS: &[&str] = &[
-    "loan_id",
+    "waiting",
+    "order_id",
     "department",
     "purpose",
     "requester",
@@ -867,16 +870,19 @@ pub(super) const APPROVAL_COLUMNS: &[&str] = &[
     "requested_at",
 ];
 
-/// A loan request's row ([`APPROVAL_COLUMNS`]).
-pub(super) fn approval_cells(style: &CsvStyle, l: Loan) -> Vec<String> {
+/// A row of the approval queue ([`APPROVAL_COLUMNS`]): a loan request, a loan at finance or
+/// a transfer request (no dates).
+pub(super) fn approval_cells(style: &CsvStyle, w: crate::db::loans::Awaiting) -> Vec<String> {
+    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     vec![
-        l.id.to_string(),
-        style.name(Register::Department, l.department),
-        l.purpose,
-        l.requester_name,
-        l.starts_on.to_string(),
-        l.ends_on.to_string(),
-        style.time(l.created_at),
+        style.word(&w.kind),
+        w.id.to_string(),
+        style.name(Register::Department, w.department),
+        w.purpose,
+        w.requester_name,
+        day(w.starts_on),
+        day(w.ends_on),
+        style.time(w.created_at),
     ]
 }
 

@@ -474,7 +474,7 @@ async fn virtual_depot_csv(
 /// that offer.
 async fn list_or_unlist(
     State(app): State<App>,
-    axum::extract::Path((id, action)): axum::extract::Path<(i64, String)>,
+    super::Path((id, action)): super::Path<(i64, String)>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
     let action = match action.as_str() {

@@ -1,7 +1,9 @@
 //! The admin's webhooks page: register one (its secret shown this once), delete, and each
 //! webhook's latest deliveries — waiting, delivered or given up — with a replay button.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
+
+use super::Path;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
