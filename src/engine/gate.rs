@@ -34,7 +34,10 @@ pub const BIN_MS: u32 = 100;
 /// quiet (a stray lying in the portal) is judged and started afresh, like a stale track.
 pub const MAX_TRACK_READS: usize = 4_096;
 
-/// One read of a tag at a gate, as the judgment needs it. 8 bytes.
+/// "No phase reported" in a [`GateRead`].
+pub const NO_PHASE: u16 = u16::MAX;
+
+/// One read of a tag at a gate, as the judgment needs it. 12 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GateRead {
     /// Engine ms.
@@ -45,6 +48,40 @@ pub struct GateRead {
     pub side: u8,
     /// Antenna port (low byte), to tell antennas of one side apart.
     pub antenna: u8,
+    /// Frequency channel (low byte; 0 when not reported): phases compare only on one.
+    pub channel: u8,
+    /// RF phase in 1/4096 of a turn (Impinj's unit), or [`NO_PHASE`].
+    pub phase: u16,
+}
+
+/// What a reader reports of one read beyond the tag and the time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadSignal {
+    pub rssi: Option<i8>,
+    pub antenna: u16,
+    pub channel: Option<u16>,
+    /// RF phase, 0..4096 for 0..2π.
+    pub phase: Option<u16>,
+}
+
+impl ReadSignal {
+    pub fn of(read: &depot_readers::TagRead) -> Self {
+        ReadSignal {
+            rssi: read.rssi_dbm,
+            antenna: read.antenna,
+            channel: read.channel,
+            phase: read.phase,
+        }
+    }
+
+    /// RSSI and antenna only.
+    pub fn rssi(rssi: Option<i8>, antenna: u16) -> Self {
+        ReadSignal {
+            rssi,
+            antenna,
+            ..ReadSignal::default()
+        }
+    }
 }
 
 /// What the gate saw of one tag on one side. Times are engine milliseconds.
@@ -88,13 +125,15 @@ impl GateTrack {
     }
 
     #[inline]
-    pub fn record(&mut self, side: usize, t: u32, rssi: Option<i8>, antenna: u16) {
+    pub fn record(&mut self, side: usize, t: u32, signal: ReadSignal) {
         self.sides[side].record(t);
         self.reads.push(GateRead {
             t,
-            rssi: rssi.map_or(NO_RSSI, |r| r.max(NO_RSSI + 1)),
+            rssi: signal.rssi.map_or(NO_RSSI, |r| r.max(NO_RSSI + 1)),
             side: side as u8,
-            antenna: antenna as u8,
+            antenna: signal.antenna as u8,
+            channel: signal.channel.map_or(0, |c| c as u8),
+            phase: signal.phase.map_or(NO_PHASE, |p| p % 4096),
         });
     }
 
@@ -630,7 +669,8 @@ pub fn with_companions(
     // its load's timing.
     let agrees =
         own.is_some_and(|p| p.at.abs_diff(c.at) <= STEP_WINDOW_MS) && (!contested || placed);
-    let confidence = if agrees || (step >= sure && c.step >= COMPANION_STEP_DB) {
+    let turned = !contested && c.step >= STEP_SURE_DB && turned_with(&track.reads, c.at);
+    let confidence = if agrees || turned || (step >= sure && c.step >= COMPANION_STEP_DB) {
         c.confidence
     } else {
         c.confidence.min(0.5)
@@ -640,6 +680,18 @@ pub fn with_companions(
         at: c.at,
         confidence,
     })
+}
+
+/// Whether a track came nearest the antennas and went away again at `at` (engine ms), as
+/// a tag on a load crossing then does: its radial velocities within [`STEP_WINDOW_MS`]
+/// turn from approaching to receding within [`TURN_MATCH_MS`] of it, by at least
+/// [`TURN_Z`] standard errors.
+fn turned_with(reads: &[GateRead], at: u32) -> bool {
+    let near: Vec<Motion> = motions(reads)
+        .into_iter()
+        .filter(|m| m.t.abs_diff(at) <= STEP_WINDOW_MS)
+        .collect();
+    turn(&near).is_some_and(|t| t.at.abs_diff(at) <= TURN_MATCH_MS && t.z >= TURN_Z)
 }
 
 /// How far (dB) a track's side balance moves toward `direction` at `at`: the level of the
@@ -689,6 +741,127 @@ pub fn step(reads: &[GateRead], at: u32, direction: Direction) -> Option<f32> {
     Some(level(0, left) - level(1, left) + level(1, entered) - level(0, entered))
 }
 
+/// Two reads of one antenna on one channel at most this far apart (ms) give a radial
+/// velocity from their phases: within one antenna's dwell, where the phase of anything
+/// slower than 3 m/s turns less than half a turn.
+const MOTION_PAIR_MS: u32 = 25;
+/// Reads closer than this (ms) are too close for the engine's millisecond clock to time.
+const MOTION_MIN_MS: u32 = 2;
+/// A UHF wavelength (m) near 915 MHz: the phase turns once per half of it of distance.
+const WAVELENGTH_M: f32 = 0.33;
+/// Radial velocities beyond this (m/s) are a phase jump (a reflection taking over), not
+/// motion; they are clamped so that one cannot outvote many.
+const MAX_SPEED_M_S: f32 = 3.0;
+/// Motions either part of a turn needs.
+const MIN_TURN_MOTIONS: usize = 4;
+
+/// How fast a tag moved toward or away from one antenna at one moment, from the change of
+/// the RF phase between two reads (m/s, positive away from the antenna).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Motion {
+    /// Engine ms, between the two reads.
+    pub t: u32,
+    pub antenna: u8,
+    pub speed: f32,
+}
+
+/// The radial velocities of a track, in time order: each read with a phase against the
+/// last read of its antenna, where both are on one channel and
+/// [`MOTION_MIN_MS`]..=[`MOTION_PAIR_MS`] apart. The phase turns once per half a
+/// wavelength of distance (Impinj's convention: it grows as the tag moves away).
+pub fn motions(reads: &[GateRead]) -> Vec<Motion> {
+    let mut last: [Option<GateRead>; PROFILE_ANTENNAS] = [None; PROFILE_ANTENNAS];
+    let mut ports = [0u8; PROFILE_ANTENNAS];
+    let mut used = 0;
+    let mut out = Vec::new();
+    for r in reads.iter().filter(|r| r.phase != NO_PHASE) {
+        let i = match ports[..used].iter().position(|&p| p == r.antenna) {
+            Some(i) => i,
+            None if used < PROFILE_ANTENNAS => {
+                ports[used] = r.antenna;
+                used += 1;
+                used - 1
+            }
+            None => continue,
+        };
+        if let Some(p) = last[i] {
+            let dt = r.t - p.t;
+            if p.channel == r.channel && (MOTION_MIN_MS..=MOTION_PAIR_MS).contains(&dt) {
+                let turns = (i32::from(r.phase) - i32::from(p.phase)).rem_euclid(4096);
+                let turns = if turns > 2048 { turns - 4096 } else { turns } as f32 / 4096.0;
+                let speed = turns * WAVELENGTH_M / 2.0 / (dt as f32 / 1000.0);
+                out.push(Motion {
+                    t: p.t + dt / 2,
+                    antenna: r.antenna,
+                    speed: speed.clamp(-MAX_SPEED_M_S, MAX_SPEED_M_S),
+                });
+            }
+        }
+        last[i] = Some(*r);
+    }
+    out
+}
+
+/// Where a tag came nearest its antennas and went away again: its radial velocities change
+/// from approaching to receding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Turn {
+    /// Engine ms.
+    pub at: u32,
+    /// Mean radial velocity before and after (m/s).
+    pub before: f32,
+    pub after: f32,
+    /// How many standard errors the change is.
+    pub z: f32,
+}
+
+/// The one change in `motions` (time order) from approaching to receding, as the
+/// split that best separates their mean, each part at least [`MIN_TURN_MOTIONS`] long;
+/// `None` without one (a still tag, one only approaching, too few motions).
+pub fn turn(motions: &[Motion]) -> Option<Turn> {
+    let n = motions.len();
+    if n < 2 * MIN_TURN_MOTIONS {
+        return None;
+    }
+    let total: f32 = motions.iter().map(|m| m.speed).sum();
+    let mut best: Option<(f32, usize)> = None;
+    let mut sum = 0.0;
+    for k in 1..n {
+        sum += motions[k - 1].speed;
+        if k < MIN_TURN_MOTIONS || n - k < MIN_TURN_MOTIONS {
+            continue;
+        }
+        let before = sum / k as f32;
+        let after = (total - sum) / (n - k) as f32;
+        let stat = (after - before) * ((k * (n - k)) as f32 / n as f32).sqrt();
+        if best.is_none_or(|(s, _)| stat > s) {
+            best = Some((stat, k));
+        }
+    }
+    let (_, k) = best?;
+    let (b, a) = motions.split_at(k);
+    let mean = |p: &[Motion]| p.iter().map(|m| m.speed).sum::<f32>() / p.len() as f32;
+    let (before, after) = (mean(b), mean(a));
+    if before >= 0.0 || after <= 0.0 {
+        return None;
+    }
+    let ss: f32 = b.iter().map(|m| (m.speed - before).powi(2)).sum::<f32>()
+        + a.iter().map(|m| (m.speed - after).powi(2)).sum::<f32>();
+    let sd = (ss / (n as f32 - 2.0)).sqrt().max(0.05);
+    let z = (after - before) / (sd * (1.0 / b.len() as f32 + 1.0 / a.len() as f32).sqrt());
+    Some(Turn {
+        at: b[k - 1].t.midpoint(a[0].t),
+        before,
+        after,
+        z,
+    })
+}
+
+/// A track's turn must lie this near (ms) a load's crossing to have moved with it.
+const TURN_MATCH_MS: u32 = 500;
+/// How sure (standard errors) a turn must be to speak.
+const TURN_Z: f32 = 3.0;
+
 /// A gate batch still open to new passages (engine ms). Passages are judged only once a
 /// tag has gone quiet, seconds after it crossed; so a batch takes passages by crossing time
 /// but closes by judging time: `batch_gap_ms` after the last passage judged into it.
@@ -716,7 +889,7 @@ mod tests {
     fn track(reads: &[(usize, u32, i8)]) -> GateTrack {
         let mut t = GateTrack::new(0);
         for &(side, at, rssi) in reads {
-            t.record(side, at, Some(rssi), side as u16 + 1);
+            t.record(side, at, ReadSignal::rssi(Some(rssi), side as u16 + 1));
         }
         t
     }
@@ -840,7 +1013,7 @@ mod tests {
         let mut t = GateTrack::new(0);
         for i in 0..100u32 {
             let side = if i < 50 { i % 5 == 0 } else { i % 5 != 0 };
-            t.record(usize::from(side), i * 40, None, 1);
+            t.record(usize::from(side), i * 40, ReadSignal::rssi(None, 1));
         }
         let p = judge(&t, 2).unwrap();
         assert_eq!(p.direction, Direction::Out);
@@ -937,6 +1110,107 @@ mod tests {
         assert!(p.confidence <= 0.5, "{p:?}");
     }
 
+    /// A tag pushed along `x(t)` (metres from the door plane, t in engine ms) at 0.3 m
+    /// beside the middle of the door, heard by the inside antennas only (an orientation
+    /// null hides it from the outside ones) at `rssi(t)`: reads every 8 ms, the antennas
+    /// taking turns of 25 ms, the channel hopping every 300 ms, each read with the phase of
+    /// its distance to its antenna (once round per half wavelength) when `phase` is set.
+    fn heard_inside(
+        from: u32,
+        to: u32,
+        x: impl Fn(u32) -> f32,
+        rssi: impl Fn(u32) -> i8,
+        phase: bool,
+    ) -> GateTrack {
+        let mut track = GateTrack::new(0);
+        for t in (from..to).step_by(8) {
+            let antenna = 1 + (t / 25 % 2) as u16;
+            let jamb = if antenna == 1 { -1.65f32 } else { 1.65 };
+            let (dx, dy, dz) = (x(t) + 0.15, 0.3 - jamb, -0.4f32);
+            let d = (dx * dx + dy * dy + dz * dz).sqrt();
+            let turns = (2.0 * d / WAVELENGTH_M).fract();
+            let signal = ReadSignal {
+                rssi: Some(rssi(t)),
+                antenna,
+                channel: Some((t / 300 % 16) as u16),
+                phase: phase.then_some((turns * 4096.0) as u16 % 4096),
+            };
+            track.record(INSIDE, t, signal);
+        }
+        track
+    }
+
+    #[test]
+    fn phases_tell_how_fast_a_tag_comes_and_goes() {
+        // Walking away from the door at 1.2 m/s, then toward it.
+        let away = heard_inside(
+            1_000,
+            3_000,
+            |t| -0.5 - 1.2 * t as f32 / 1000.0,
+            |_| -60,
+            true,
+        );
+        let ms = motions(&away.reads);
+        assert!(ms.len() > 100, "{}", ms.len());
+        // Radial speed is the walk's, less the angle to the antennas on the jambs.
+        assert!(ms.iter().all(|m| (0.3..1.3).contains(&m.speed)), "{ms:?}");
+        let toward = heard_inside(
+            1_000,
+            3_000,
+            |t| -4.5 + 1.2 * t as f32 / 1000.0,
+            |_| -60,
+            true,
+        );
+        assert!(motions(&toward.reads)
+            .iter()
+            .all(|m| (-1.3..-0.3).contains(&m.speed)));
+        // Without phase there is nothing to tell; a still tag neither comes nor goes.
+        let unphased = heard_inside(1_000, 3_000, |_| -1.0, |_| -60, false);
+        assert!(motions(&unphased.reads).is_empty());
+        let still = heard_inside(1_000, 3_000, |_| -1.0, |_| -60, true);
+        assert!(motions(&still.reads).iter().all(|m| m.speed == 0.0));
+        assert_eq!(turn(&motions(&still.reads)), None);
+    }
+
+    #[test]
+    fn a_tag_that_came_and_went_as_its_load_crossed_crosses_with_it_at_a_door_that_barely_tells() {
+        // At a door whose own crossings move the side balance by 8 dB, a tag hidden from
+        // the outside whose inside level falls 4 dB as its load crosses is only asked...
+        let poor = Companion {
+            step: 8.0,
+            ..TROLLEY_OUT
+        };
+        let pushed = |t: u32| (t as f32 - 4_000.0) / 1000.0 * 1.2;
+        let level = |t: u32| if t < 4_000 { -60 } else { -64 };
+        let unphased = heard_inside(1_000, 6_500, pushed, level, false);
+        assert_eq!(judge(&unphased, 2), None);
+        let p = with_companions(&unphased, None, &[poor]).expect("asked");
+        assert!(p.confidence <= 0.5, "{p:?}");
+        // ... unless its phases say it came nearest the door as the load crossed, and went.
+        let phased = heard_inside(1_000, 6_500, pushed, level, true);
+        let p = with_companions(&phased, None, &[poor]).expect("lent");
+        assert_eq!(p.direction, Direction::Out);
+        assert_eq!(p.confidence, poor.confidence);
+        // A tag standing by the door, or one that turned two seconds before the load
+        // crossed, is still asked.
+        let still = heard_inside(1_000, 6_500, |_| -0.5, level, true);
+        assert!(with_companions(&still, None, &[poor]).is_none_or(|p| p.confidence <= 0.5));
+        let early = heard_inside(
+            1_000,
+            6_500,
+            |t| -((t as f32 - 2_000.0) / 1000.0 * 1.2).abs() - 0.2,
+            level,
+            true,
+        );
+        assert!(with_companions(&early, None, &[poor]).is_none_or(|p| p.confidence <= 0.5));
+        // Where loads cross each way at once, coming and going is what both did: asked.
+        let other = Companion {
+            direction: Direction::In,
+            ..poor
+        };
+        assert!(with_companions(&phased, None, &[poor, other]).is_none_or(|p| p.confidence <= 0.5));
+    }
+
     #[test]
     fn loads_crossing_each_way_at_once_decide_only_what_clearly_follows_one() {
         let trolley_in = Companion {
@@ -968,7 +1242,7 @@ mod tests {
             let at = 2_000 + i * 25;
             let a = (i % 4) as usize;
             let rssi = if at < 4_000 { before[a] } else { after[a] };
-            t.record(a / 2, at, Some(rssi), a as u16 + 1);
+            t.record(a / 2, at, ReadSignal::rssi(Some(rssi), a as u16 + 1));
         }
         t
     }

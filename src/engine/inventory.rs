@@ -12,8 +12,8 @@ use serde::Serialize;
 use super::config::{ConfigError, EngineConfig, GateId, Smoothing, ZoneId};
 use super::fact::{Direction, Fact};
 use super::gate::{
-    judge, step, with_companions, Companion, GateTrack, OpenBatch, Profile, INSIDE, OUTSIDE,
-    SETTLE_MS,
+    judge, step, with_companions, Companion, GateTrack, OpenBatch, Profile, ReadSignal, INSIDE,
+    OUTSIDE, SETTLE_MS,
 };
 use super::key::{KeyMap, Keys, TagKey};
 use super::presence::{self, Params, Step, TagState, NONE};
@@ -292,7 +292,7 @@ impl Engine {
         let key = self.keys.key(&read.epc);
         let z = &self.zones[zone as usize];
         if let Some((gate, side)) = z.gate {
-            self.gate_read(key, gate, side, t, read.rssi_dbm, read.antenna, out);
+            self.gate_read(key, gate, side, t, ReadSignal::of(read), out);
         }
         let z = &self.zones[zone as usize];
         if let (Some(min), Some(rssi)) = (z.smoothing.min_rssi_dbm, read.rssi_dbm) {
@@ -802,15 +802,13 @@ impl Engine {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn gate_read(
         &mut self,
         key: TagKey,
         g: u16,
         side: usize,
         t: u32,
-        rssi: Option<i8>,
-        antenna: u16,
+        signal: ReadSignal,
         out: &mut Vec<Fact>,
     ) {
         let track = self.tracks.entry(key).or_insert_with(|| GateTrack::new(g));
@@ -826,7 +824,7 @@ impl Engine {
             self.judge_track(key, &old, t, out);
         }
         let track = self.tracks.get_mut(&key).expect("just inserted");
-        track.record(side, t, rssi, antenna);
+        track.record(side, t, signal);
         let due = track.last().saturating_add(self.gates[g as usize].quiet_ms);
         if due < track.timer_at {
             track.timer_at = due;

@@ -12,7 +12,7 @@ use depot_readers::{Epc, TagRead};
 use serde::{Deserialize, Serialize};
 
 use super::fact::Direction;
-use super::gate::{judge, GateTrack, INSIDE, OUTSIDE};
+use super::gate::{judge, GateTrack, ReadSignal, INSIDE, OUTSIDE};
 
 /// The effective front-to-back ratio is measured on the strongest reads (each antenna's
 /// 90th-percentile RSSI with the tag on its side, less the same with the tag on the far
@@ -117,7 +117,7 @@ pub fn survey(
         tracks
             .entry(r.epc)
             .or_insert_with(|| GateTrack::new(0))
-            .record(side, t, r.rssi_dbm, r.antenna);
+            .record(side, t, ReadSignal::of(r));
         located.push((
             r.epc,
             r.timestamp_us,
