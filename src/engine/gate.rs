@@ -682,16 +682,10 @@ pub fn with_companions(
     })
 }
 
-/// Whether a track came nearest the antennas and went away again at `at` (engine ms), as
-/// a tag on a load crossing then does: its radial velocities within [`STEP_WINDOW_MS`]
-/// turn from approaching to receding within [`TURN_MATCH_MS`] of it, by at least
-/// [`TURN_Z`] standard errors.
+/// Whether a track came toward the antennas and went away again around `at` (engine ms),
+/// by at least [`TURN_Z`] standard errors (see [`came_and_went`]).
 fn turned_with(reads: &[GateRead], at: u32) -> bool {
-    let near: Vec<Motion> = motions(reads)
-        .into_iter()
-        .filter(|m| m.t.abs_diff(at) <= STEP_WINDOW_MS)
-        .collect();
-    turn(&near).is_some_and(|t| t.at.abs_diff(at) <= TURN_MATCH_MS && t.z >= TURN_Z)
+    came_and_went(&motions(reads), at).is_some_and(|z| z >= TURN_Z)
 }
 
 /// How far (dB) a track's side balance moves toward `direction` at `at`: the level of the
@@ -752,7 +746,7 @@ const WAVELENGTH_M: f32 = 0.33;
 /// Radial velocities beyond this (m/s) are a phase jump (a reflection taking over), not
 /// motion; they are clamped so that one cannot outvote many.
 const MAX_SPEED_M_S: f32 = 3.0;
-/// Motions either part of a turn needs.
+/// Motions each of coming and going needs.
 const MIN_TURN_MOTIONS: usize = 4;
 
 /// How fast a tag moved toward or away from one antenna at one moment, from the change of
@@ -766,26 +760,30 @@ pub struct Motion {
 }
 
 /// The radial velocities of a track, in time order: each read with a phase against the
-/// last read of its antenna, where both are on one channel and
+/// last read of its antenna (side and port), where both are on one reported channel and
 /// [`MOTION_MIN_MS`]..=[`MOTION_PAIR_MS`] apart. The phase turns once per half a
 /// wavelength of distance (Impinj's convention: it grows as the tag moves away).
 pub fn motions(reads: &[GateRead]) -> Vec<Motion> {
     let mut last: [Option<GateRead>; PROFILE_ANTENNAS] = [None; PROFILE_ANTENNAS];
-    let mut ports = [0u8; PROFILE_ANTENNAS];
+    let mut ports = [(0u8, 0u8); PROFILE_ANTENNAS];
     let mut used = 0;
     let mut out = Vec::new();
-    for r in reads.iter().filter(|r| r.phase != NO_PHASE) {
-        let i = match ports[..used].iter().position(|&p| p == r.antenna) {
+    for r in reads
+        .iter()
+        .filter(|r| r.phase != NO_PHASE && r.channel != 0)
+    {
+        let port = (r.side, r.antenna);
+        let i = match ports[..used].iter().position(|&p| p == port) {
             Some(i) => i,
             None if used < PROFILE_ANTENNAS => {
-                ports[used] = r.antenna;
+                ports[used] = port;
                 used += 1;
                 used - 1
             }
             None => continue,
         };
         if let Some(p) = last[i] {
-            let dt = r.t - p.t;
+            let dt = r.t.saturating_sub(p.t);
             if p.channel == r.channel && (MOTION_MIN_MS..=MOTION_PAIR_MS).contains(&dt) {
                 let turns = (i32::from(r.phase) - i32::from(p.phase)).rem_euclid(4096);
                 let turns = if turns > 2048 { turns - 4096 } else { turns } as f32 / 4096.0;
@@ -802,64 +800,36 @@ pub fn motions(reads: &[GateRead]) -> Vec<Motion> {
     out
 }
 
-/// Where a tag came nearest its antennas and went away again: its radial velocities change
-/// from approaching to receding.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Turn {
-    /// Engine ms.
-    pub at: u32,
-    /// Mean radial velocity before and after (m/s).
-    pub before: f32,
-    pub after: f32,
-    /// How many standard errors the change is.
-    pub z: f32,
-}
-
-/// The one change in `motions` (time order) from approaching to receding, as the
-/// split that best separates their mean, each part at least [`MIN_TURN_MOTIONS`] long;
-/// `None` without one (a still tag, one only approaching, too few motions).
-pub fn turn(motions: &[Motion]) -> Option<Turn> {
-    let n = motions.len();
-    if n < 2 * MIN_TURN_MOTIONS {
+/// How surely (standard errors) a track came toward its antennas in the
+/// [`STEP_WINDOW_MS`] before `at` (engine ms) and went away from them in the same time
+/// after, as a tag on a load crossing then does: the mean radial velocity before must be
+/// approaching and the mean after receding, each from at least [`MIN_TURN_MOTIONS`]
+/// motions, and the change between them is measured against their spread. `None`
+/// otherwise: a still tag, one that only came or only went then, too few motions.
+pub fn came_and_went(motions: &[Motion], at: u32) -> Option<f32> {
+    let near = |after: bool| -> Vec<f32> {
+        motions
+            .iter()
+            .filter(|m| (m.t >= at) == after && m.t.abs_diff(at) <= STEP_WINDOW_MS)
+            .map(|m| m.speed)
+            .collect()
+    };
+    let (b, a) = (near(false), near(true));
+    if b.len() < MIN_TURN_MOTIONS || a.len() < MIN_TURN_MOTIONS {
         return None;
     }
-    let total: f32 = motions.iter().map(|m| m.speed).sum();
-    let mut best: Option<(f32, usize)> = None;
-    let mut sum = 0.0;
-    for k in 1..n {
-        sum += motions[k - 1].speed;
-        if k < MIN_TURN_MOTIONS || n - k < MIN_TURN_MOTIONS {
-            continue;
-        }
-        let before = sum / k as f32;
-        let after = (total - sum) / (n - k) as f32;
-        let stat = (after - before) * ((k * (n - k)) as f32 / n as f32).sqrt();
-        if best.is_none_or(|(s, _)| stat > s) {
-            best = Some((stat, k));
-        }
-    }
-    let (_, k) = best?;
-    let (b, a) = motions.split_at(k);
-    let mean = |p: &[Motion]| p.iter().map(|m| m.speed).sum::<f32>() / p.len() as f32;
-    let (before, after) = (mean(b), mean(a));
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    let (before, after) = (mean(&b), mean(&a));
     if before >= 0.0 || after <= 0.0 {
         return None;
     }
-    let ss: f32 = b.iter().map(|m| (m.speed - before).powi(2)).sum::<f32>()
-        + a.iter().map(|m| (m.speed - after).powi(2)).sum::<f32>();
-    let sd = (ss / (n as f32 - 2.0)).sqrt().max(0.05);
-    let z = (after - before) / (sd * (1.0 / b.len() as f32 + 1.0 / a.len() as f32).sqrt());
-    Some(Turn {
-        at: b[k - 1].t.midpoint(a[0].t),
-        before,
-        after,
-        z,
-    })
+    let ss: f32 = b.iter().map(|v| (v - before).powi(2)).sum::<f32>()
+        + a.iter().map(|v| (v - after).powi(2)).sum::<f32>();
+    let sd = (ss / (b.len() + a.len() - 2) as f32).sqrt().max(0.05);
+    Some((after - before) / (sd * (1.0 / b.len() as f32 + 1.0 / a.len() as f32).sqrt()))
 }
 
-/// A track's turn must lie this near (ms) a load's crossing to have moved with it.
-const TURN_MATCH_MS: u32 = 500;
-/// How sure (standard errors) a turn must be to speak.
+/// How sure (standard errors) coming and going must be to speak.
 const TURN_Z: f32 = 3.0;
 
 /// A gate batch still open to new passages (engine ms). Passages are judged only once a
@@ -1169,7 +1139,17 @@ mod tests {
         assert!(motions(&unphased.reads).is_empty());
         let still = heard_inside(1_000, 3_000, |_| -1.0, |_| -60, true);
         assert!(motions(&still.reads).iter().all(|m| m.speed == 0.0));
-        assert_eq!(turn(&motions(&still.reads)), None);
+        assert_eq!(came_and_went(&motions(&still.reads), 2_000), None);
+        // Coming, then going, around the moment it was nearest.
+        let past = heard_inside(
+            1_000,
+            3_000,
+            |t| (t as f32 - 2_000.0) / 1000.0 * 1.2,
+            |_| -60,
+            true,
+        );
+        assert!(came_and_went(&motions(&past.reads), 2_000).is_some_and(|z| z >= TURN_Z));
+        assert_eq!(came_and_went(&motions(&toward.reads), 2_000), None);
     }
 
     #[test]
@@ -1195,14 +1175,24 @@ mod tests {
         // crossed, is still asked.
         let still = heard_inside(1_000, 6_500, |_| -0.5, level, true);
         assert!(with_companions(&still, None, &[poor]).is_none_or(|p| p.confidence <= 0.5));
-        let early = heard_inside(
-            1_000,
-            6_500,
-            |t| -((t as f32 - 2_000.0) / 1000.0 * 1.2).abs() - 0.2,
-            level,
-            true,
-        );
-        assert!(with_companions(&early, None, &[poor]).is_none_or(|p| p.confidence <= 0.5));
+        let early = |turned: u32| {
+            let x = move |t: u32| -((t as f32 - turned as f32) / 1000.0 * 1.2).abs() - 0.2;
+            heard_inside(1_000, 6_500, x, level, true)
+        };
+        for turned in [2_000, 3_000] {
+            let lent = with_companions(&early(turned), None, &[poor]);
+            assert!(
+                lent.is_none_or(|p| p.confidence <= 0.5),
+                "{turned}: {lent:?}"
+            );
+        }
+        // Nor is the phase heard where the load's own crossing barely moved its balance.
+        let poorer = Companion {
+            step: 5.0,
+            ..TROLLEY_OUT
+        };
+        let lent = with_companions(&phased, None, &[poorer]);
+        assert!(lent.is_none_or(|p| p.confidence <= 0.5), "{lent:?}");
         // Where loads cross each way at once, coming and going is what both did: asked.
         let other = Companion {
             direction: Direction::In,
