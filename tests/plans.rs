@@ -11,10 +11,11 @@ use axum::http::{header, Request};
 use depot::app::App;
 use depot::cli::data_bench::{self, Who, ENDPOINTS, EXPORTS};
 use depot::config::Config;
+use depot::db::assets::{self, Filter};
 use depot::db::bench_data::{self, Scale};
 use http_body_util::BodyExt;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use tower::ServiceExt;
 
 /// The tables a whole scan of which would not scale.
@@ -234,8 +235,7 @@ async fn the_tallies_agree_with_the_assets(pool: PgPool) {
 /// with the other filters.
 #[sqlx::test(migrations = "./migrations")]
 async fn a_departments_assets_page_as_a_plain_query_would(pool: PgPool) {
-    use depot::db::assets::{self, Filter};
-    use depot::db::{Window, COUNT_CAP};
+    use depot::db::COUNT_CAP;
     use depot::domain::lifecycle::AssetState;
     let mut conn = pool.acquire().await.unwrap();
     bench_data::seed(&mut conn, Scale::proportional(20_000), |_| {})
@@ -276,51 +276,13 @@ async fn a_departments_assets_page_as_a_plain_query_would(pool: PgPool) {
                 state,
                 ..Filter::default()
             };
-            for per_page in [7, 50] {
-                // Three pages by number, then by cursor from the last one seen, to the end.
-                let mut seen: Vec<i64> = Vec::new();
-                for page in 1..=2_000 {
-                    let window = if page <= 3 {
-                        Window {
-                            page,
-                            per_page,
-                            after: None,
-                        }
-                    } else {
-                        Window {
-                            page: 1,
-                            per_page,
-                            after: seen.last().copied(),
-                        }
-                    };
-                    let (items, total) = assets::list(&mut conn, &filter, window).await.unwrap();
-                    let ids: Vec<i64> = items.iter().map(|a| a.id).collect();
-                    let expected: Vec<i64> = plain
-                        .iter()
-                        .skip(seen.len())
-                        .take(per_page as usize)
-                        .copied()
-                        .collect();
-                    assert_eq!(
-                        ids, expected,
-                        "department {department}, {state:?}, page {page}"
-                    );
-                    seen.extend(ids);
-                    assert_eq!(total.has_more, seen.len() < plain.len());
-                    if window.after.is_none() {
-                        let n = plain.len() as i64;
-                        if n <= COUNT_CAP || !total.has_more {
-                            assert_eq!((total.count, total.exact), (n, true));
-                        } else {
-                            assert!(!total.exact && total.count >= COUNT_CAP);
-                        }
-                    }
-                    if !total.has_more {
-                        break;
-                    }
-                }
-                assert_eq!(seen, plain, "department {department}, {state:?}");
-            }
+            pages_as_plain(
+                &mut conn,
+                &filter,
+                &plain,
+                &format!("department {department}, {state:?}"),
+            )
+            .await;
         }
     }
     assert!(
@@ -335,8 +297,7 @@ async fn a_departments_assets_page_as_a_plain_query_would(pool: PgPool) {
 /// than a list counts (then the count is skipped).
 #[sqlx::test(migrations = "./migrations")]
 async fn a_free_text_search_pages_as_a_plain_query_would(pool: PgPool) {
-    use depot::db::assets::{self, Filter};
-    use depot::db::{Window, COUNT_CAP};
+    use depot::db::COUNT_CAP;
     use depot::domain::lifecycle::AssetState;
     let mut conn = pool.acquire().await.unwrap();
     bench_data::seed(&mut conn, Scale::proportional(20_000), |_| {})
@@ -375,47 +336,7 @@ async fn a_free_text_search_pages_as_a_plain_query_would(pool: PgPool) {
                 state,
                 ..Filter::default()
             };
-            for per_page in [7, 50] {
-                let mut seen: Vec<i64> = Vec::new();
-                for page in 1..=2_000 {
-                    let window = if page <= 3 {
-                        Window {
-                            page,
-                            per_page,
-                            after: None,
-                        }
-                    } else {
-                        Window {
-                            page: 1,
-                            per_page,
-                            after: seen.last().copied(),
-                        }
-                    };
-                    let (items, total) = assets::list(&mut conn, &filter, window).await.unwrap();
-                    let ids: Vec<i64> = items.iter().map(|a| a.id).collect();
-                    let expected: Vec<i64> = plain
-                        .iter()
-                        .skip(seen.len())
-                        .take(per_page as usize)
-                        .copied()
-                        .collect();
-                    assert_eq!(ids, expected, "{text:?}, {state:?}, page {page}");
-                    seen.extend(ids);
-                    assert_eq!(total.has_more, seen.len() < plain.len(), "{text:?}");
-                    if window.after.is_none() {
-                        let n = plain.len() as i64;
-                        if n <= COUNT_CAP || !total.has_more {
-                            assert_eq!((total.count, total.exact), (n, true), "{text:?}");
-                        } else {
-                            assert!(!total.exact && total.count >= COUNT_CAP, "{text:?}");
-                        }
-                    }
-                    if !total.has_more {
-                        break;
-                    }
-                }
-                assert_eq!(seen, plain, "{text:?}, {state:?}");
-            }
+            pages_as_plain(&mut conn, &filter, &plain, &format!("{text:?}, {state:?}")).await;
         }
     }
     assert!(
@@ -423,4 +344,52 @@ async fn a_free_text_search_pages_as_a_plain_query_would(pool: PgPool) {
         "a text past the count's cap: {largest}"
     );
     assert_eq!(smallest, 0, "a text matching nothing");
+}
+
+/// Page `filter` 7 and 50 at a time (three pages by number, then by cursor from the last
+/// one seen, to the end) and check every page, `has_more` and the count against `plain`,
+/// the ids a plain query finds, in the list's order.
+async fn pages_as_plain(conn: &mut PgConnection, filter: &Filter, plain: &[i64], what: &str) {
+    use depot::db::{Window, COUNT_CAP};
+    for per_page in [7, 50] {
+        let mut seen: Vec<i64> = Vec::new();
+        for page in 1..=2_000 {
+            let window = if page <= 3 {
+                Window {
+                    page,
+                    per_page,
+                    after: None,
+                }
+            } else {
+                Window {
+                    page: 1,
+                    per_page,
+                    after: seen.last().copied(),
+                }
+            };
+            let (items, total) = assets::list(&mut *conn, filter, window).await.unwrap();
+            let ids: Vec<i64> = items.iter().map(|a| a.id).collect();
+            let expected: Vec<i64> = plain
+                .iter()
+                .skip(seen.len())
+                .take(per_page as usize)
+                .copied()
+                .collect();
+            assert_eq!(ids, expected, "{what}, page {page}");
+            seen.extend(ids);
+            assert_eq!(total.has_more, seen.len() < plain.len(), "{what}");
+            if window.after.is_none() {
+                let n = plain.len() as i64;
+                if n <= COUNT_CAP || !total.has_more {
+                    assert_eq!((total.count, total.exact), (n, true), "{what}");
+                } else {
+                    assert!(!total.exact && total.count >= COUNT_CAP, "{what}");
+                }
+            }
+            if !total.has_more {
+                break;
+            }
+        }
+        assert_eq!(seen, plain, "{what}");
+    }
 }

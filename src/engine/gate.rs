@@ -75,6 +75,7 @@ impl ReadSignal {
     }
 
     /// RSSI and antenna only.
+    #[cfg(test)]
     pub fn rssi(rssi: Option<i8>, antenna: u16) -> Self {
         ReadSignal {
             rssi,
