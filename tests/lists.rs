@@ -751,6 +751,24 @@ async fn the_gates_passages_export_with_the_pages_gate(pool: PgPool) {
         Some("/keeper/gate/passages.csv")
     );
 
+    // A gate that is not a number is refused, on the page and in its export; one that is no
+    // gate is not found.
+    for path in [
+        "/keeper/gate?gate=abc",
+        "/keeper/gate/passages.csv?gate=abc",
+    ] {
+        let reply = get(&world, path, &keeper).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            reply.body
+        );
+        assert!(reply.body.contains("gate"), "{path}: {}", reply.body);
+    }
+    let reply = get(&world, "/keeper/gate?gate=999999", &keeper).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+
     for who in ["requester", "auditor"] {
         let cookie = login(&world, who).await;
         let reply = get(&world, &csv, &cookie).await;
@@ -786,8 +804,27 @@ async fn the_approval_queue_exports_what_waits_for_a_decision(pool: PgPool) {
     .execute(&world.pool)
     .await
     .unwrap();
+    // Two disposals appraised (waiting for a second admin), one still to be appraised.
+    sqlx::query(
+        "insert into disposals (reason, requested_by, status, appraised_value_fen)
+         select 'worn ' || g, (select id from users where username = 'admin'),
+                case when g = 1 then 'requested' else 'appraised' end::disposal_status,
+                case when g = 1 then null else 1000 * g end
+         from generate_series(1, 3) g",
+    )
+    .execute(&world.pool)
+    .await
+    .unwrap();
     let admin = login(&world, "admin").await;
     let page = get(&world, "/admin/approvals", &admin).await;
+    assert!(
+        page.body.contains("id=\"disposals-waiting\">2<")
+            && page.body.contains("id=\"review-disposal-2\"")
+            && page.body.contains("id=\"review-disposal-3\"")
+            && !page.body.contains("id=\"review-disposal-1\""),
+        "the appraised disposals wait for a second admin: {}",
+        page.body
+    );
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("1–100 / 124"), "{}", page.body);
     let csv = link_of(&page.body, "approvals-csv").expect("an export link");
@@ -801,8 +838,8 @@ async fn the_approval_queue_exports_what_waits_for_a_decision(pool: PgPool) {
     let lines = rows(&en.body);
     assert_eq!(
         lines.len(),
-        124 + 4 + 2,
-        "every page, the requested, those at finance and the transfers: {}",
+        124 + 4 + 2 + 2,
+        "every page, the requested, those at finance, the transfers and the disposals: {}",
         en.body
     );
     assert!(
@@ -824,6 +861,17 @@ async fn the_approval_queue_exports_what_waits_for_a_decision(pool: PgPool) {
         en.body
     );
     assert!(!en.body.contains(",move 1,"), "no rejected: {}", en.body);
+    assert!(
+        lines[130].starts_with("disposal awaiting approval,2,,worn 2,")
+            && lines[131].starts_with("disposal awaiting approval,3,,worn 3,"),
+        "then the appraised disposals, without department or dates: {}",
+        en.body
+    );
+    assert!(
+        !en.body.contains(",worn 1,"),
+        "none to be appraised: {}",
+        en.body
+    );
     let zh = get(&world, &csv, &format!("{admin}; lang=zh-CN")).await;
     assert_eq!(
         header_of(&zh.body),

@@ -114,6 +114,18 @@ pub async fn appraise(app: &App, actor: &Actor, id: i64, input: Appraisal) -> Re
     .await
 }
 
+/// Appraised disposals waiting for a second admin's approval, oldest first: the approval
+/// queue's part that is disposals.
+pub async fn awaiting_approval(app: &App, actor: &Actor, paging: Paging) -> Result<Page<Disposal>> {
+    let window = paging.window();
+    let found = app
+        .read(actor, Op::ListDisposals, async |c| {
+            disposals::queue(c, DisposalStatus::Appraised, window).await
+        })
+        .await?;
+    Ok(Page::new(window, found))
+}
+
 /// Approve an appraised disposal: by a second admin, neither the one who proposed it nor the
 /// one who recorded its appraisal (four eyes).
 pub async fn approve(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Disposal> {

@@ -575,6 +575,9 @@ pub async fn gate_view(
     let (asked_window, alerts_window) = (paging.uncertain.window(), paging.alerts.window());
     app.read(actor, Op::GateView, async |c| {
         let gates = readers::gates(c).await?;
+        if let Some(g) = gate.filter(|g| !gates.iter().any(|x| x.id == *g)) {
+            return Err(db::Error::NotFound(format!("gate {g}")));
+        }
         let gate = gate.or_else(|| (gates.len() == 1).then(|| gates[0].id));
         let passages = passage_page(c, gate, paging.passages).await?;
         let asked = alerts::open_at(c, gate, true, asked_window).await?;

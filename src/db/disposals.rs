@@ -160,6 +160,24 @@ pub async fn appraised_by(conn: &mut PgConnection, id: i64) -> Result<Option<i64
     .flatten())
 }
 
+/// Disposals in `status`, oldest first: a queue worked from its head, a page at a time
+/// (without assets; from `disposals_status_idx`).
+pub async fn queue(
+    conn: &mut PgConnection,
+    status: DisposalStatus,
+    window: Window,
+) -> Result<(Vec<Disposal>, super::Total)> {
+    page(
+        conn,
+        SELECT,
+        "where d.status = $1",
+        "d.id",
+        args![status],
+        window,
+    )
+    .await
+}
+
 /// One page of disposals, newest first (without assets), and the total.
 pub async fn list(
     conn: &mut PgConnection,

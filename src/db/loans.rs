@@ -198,13 +198,15 @@ pub fn queue_rows(conn: &mut PgConnection, status: LoanStatus) -> super::Rows<'_
 }
 
 /// One thing the approval queue lists: a loan request, a loan waiting for finance's
-/// sign-off, or a transfer request (which has no dates).
+/// sign-off, a transfer request or an appraised disposal (these two have no dates).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Awaiting {
-    /// `loan_request`, `awaiting_finance` or `transfer_request`.
+    /// `loan_request`, `awaiting_finance`, `transfer_request` or `disposal_approval`.
     pub kind: String,
     pub id: i64,
+    /// The requesting department; empty for a disposal (the depot proposes those).
     pub department: String,
+    /// A loan's or transfer's purpose, a disposal's reason.
     pub purpose: String,
     pub requester_name: String,
     pub starts_on: Option<NaiveDate>,
@@ -213,10 +215,12 @@ pub struct Awaiting {
 }
 
 /// Everything the approval queue lists, as its page shows it: the loan requests, then the
-/// loans waiting for finance, then the transfer requests, each oldest first, as they come
-/// (for the export).
+/// loans waiting for finance, then the transfer requests, then the appraised disposals
+/// waiting for a second admin, each oldest first, as they come (for the export).
 pub fn approval_rows(conn: &mut PgConnection, (): ()) -> super::Rows<'_, Awaiting> {
-    const SQL: &str = "select kind, id, department, purpose, requester_name, starts_on, ends_on, created_at
+    const SQL: &str =
+        "select kind, id, coalesce(department, '') as department, purpose, requester_name,
+                starts_on, ends_on, created_at
          from (select 1 as rank, 'loan_request' as kind, l.id, l.department_id, l.purpose,
                       l.requested_by, l.starts_on, l.ends_on, l.created_at
                from loans l where l.status = 'requested'
@@ -227,8 +231,13 @@ pub fn approval_rows(conn: &mut PgConnection, (): ()) -> super::Rows<'_, Awaitin
                union all
                select 3, 'transfer_request', t.id, t.department_id, t.purpose,
                       t.requested_by, null, null, t.created_at
-               from transfers t where t.status = 'requested') w,
-              lateral (select d.name as department from departments d where d.id = w.department_id) d,
+               from transfers t where t.status = 'requested'
+               union all
+               select 4, 'disposal_approval', p.id, null, p.reason,
+                      p.requested_by, null, null, p.created_at
+               from disposals p where p.status = 'appraised') w
+              left join lateral (select d.name as department from departments d
+                                 where d.id = w.department_id) d on true,
               lateral (select coalesce(nullif(u.display_name, ''), u.username) as requester_name
                        from users u where u.id = w.requested_by) u
          order by w.rank, w.id";

@@ -66,6 +66,9 @@ struct ApprovalsPage {
     /// Loans the depot approved that wait for finance's sign-off: the oldest, and how many.
     at_finance: Vec<loans::SignOff>,
     at_finance_waiting: i64,
+    /// Appraised disposals waiting for a second admin: the oldest, and how many.
+    disposals: Vec<Disposal>,
+    disposals_waiting: i64,
 }
 
 impl ApprovalsPage {
@@ -77,8 +80,8 @@ impl ApprovalsPage {
     }
 }
 
-/// What waits for a decision: requested loans (a page at a time) and transfers, oldest
-/// first, and the loans at finance.
+/// What waits for a decision: requested loans (a page at a time), the loans at finance,
+/// transfers and appraised disposals, oldest first.
 async fn approvals(
     v: Viewer,
     State(app): State<App>,
@@ -87,6 +90,7 @@ async fn approvals(
     let paging = super::list_paging(&q.page)?;
     let (queue, transfers) = loans::approval_queue(&app, &v.actor, paging).await?;
     let at_finance = loans::sign_offs(&app, &v.actor, super::first_page()).await?;
+    let appraised = disposals::awaiting_approval(&app, &v.actor, super::first_page()).await?;
     render(ApprovalsPage {
         c: v.chrome("approvals"),
         pager: super::Pager::of("/admin/approvals", &[], &queue),
@@ -95,11 +99,13 @@ async fn approvals(
         transfers: transfers.items,
         at_finance_waiting: at_finance.total,
         at_finance: at_finance.items,
+        disposals_waiting: appraised.total,
+        disposals: appraised.items,
     })
 }
 
-/// Everything the approval queue lists, as CSV: the loan requests, the loans at finance and
-/// the transfer requests, each oldest first.
+/// Everything the approval queue lists, as CSV: the loan requests, the loans at finance,
+/// the transfer requests and the appraised disposals, each oldest first.
 async fn approvals_csv(
     v: Viewer,
     State(app): State<App>,
@@ -706,7 +712,7 @@ async fn new_user(app: &App, v: &Viewer, form: &Fields) -> Result<&'static str, 
         display_name: optional_text(form, "display_name")?,
         password: named("password", NewPassword::parse(field(form, "password")))?,
         role,
-        department_id: field(form, "department").parse().ok(),
+        department_id: super::form_id(form, "department")?,
         email: named(
             "email",
             crate::domain::bounds::Email::parse(field(form, "email")),
@@ -852,7 +858,7 @@ fn user_change(form: &Fields) -> Result<(people::UserChange, &'static str), Page
     let change = people::UserChange {
         display_name: Some(text(form, "display_name")?),
         role: Some(role),
-        department_id: field(form, "department").parse().ok(),
+        department_id: super::form_id(form, "department")?,
         email: Some(named(
             "email",
             crate::domain::bounds::Email::parse(field(form, "email")),

@@ -754,7 +754,7 @@ async fn new_intake(app: &App, v: &Viewer, form: &Fields) -> Result<i64, PageErr
         })
         .collect();
     let new = NewIntake {
-        source_department_id: field(form, "department").parse().ok(),
+        source_department_id: super::form_id(form, "department")?,
         source_class,
         description: note(form, "description")?,
         items,

@@ -266,7 +266,7 @@ const GATE_PAGE: i64 = 50;
 /// A page of the passages at a gate (or all gates), newest first, of the uncertain passages
 /// waiting for a word and of the other open alerts, each paged on its own.
 async fn gate_view(v: Viewer, State(app): State<App>, Query(q): Query<GateQuery>) -> PageResult {
-    let gate = q.gate.as_deref().and_then(|g| g.parse().ok());
+    let gate = super::filter_id("gate", q.gate.as_deref().unwrap_or_default())?;
     let view = readers::gate_view(&app, &v.actor, gate, q.paging()?).await?;
     // Each list's links keep the gate and where the other lists are.
     let shown = view.gate.map(|g| g.to_string()).unwrap_or_default();
@@ -301,15 +301,15 @@ async fn gate_view(v: Viewer, State(app): State<App>, Query(q): Query<GateQuery>
     })
 }
 
-/// Every passage at the gate the page watches (`gate`: as the page reads it; none, or not
-/// a gate's number: all gates), newest first, as CSV.
+/// Every passage at the gate the page watches (`gate`: as the page reads it; none: all
+/// gates), newest first, as CSV.
 async fn passages_csv(
     v: Viewer,
     State(app): State<App>,
     Query(q): Query<GateQuery>,
     Query(style): Query<super::reports::CsvQuery>,
 ) -> Result<Response, PageError> {
-    let gate = q.gate.as_deref().and_then(|g| g.parse().ok());
+    let gate = super::filter_id("gate", q.gate.as_deref().unwrap_or_default())?;
     let rows = readers::passage_export(&app, &v.actor, gate).await?;
     let columns = super::reports::PASSAGE_COLUMNS;
     Ok(style.download(&v, "passages", columns, rows, super::reports::passage_cells))
@@ -1101,7 +1101,7 @@ async fn follow_up(app: &App, v: &Viewer, id: i64, form: &Fields) -> Result<(), 
         epc: text(form, "epc")?,
         action,
         name: optional_text(form, "name")?,
-        category_id: field(form, "category").parse().ok(),
+        category_id: super::form_id(form, "category")?,
         original_value_fen: if value.is_empty() {
             None
         } else {

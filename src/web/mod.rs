@@ -1234,6 +1234,13 @@ pub fn filter_id(name: &str, text: &str) -> Result<Option<i64>, PageError> {
     }
 }
 
+/// A thing chosen by its id in a posted form (`department=7`): empty is none; anything but
+/// a number is a 400 that names the field (a form's choices are numbers: another value was
+/// not typed, it was forged or mangled, and is refused rather than read as "none").
+pub fn form_id(form: &Fields, name: &str) -> Result<Option<i64>, PageError> {
+    filter_id(name, field(form, name))
+}
+
 /// A day chosen in a list's filter (`?starts_by=2026-12-01`): empty is none; a bad one is a
 /// 422 that names the field.
 pub fn filter_day(name: &str, text: &str) -> Result<Option<chrono::NaiveDate>, PageError> {

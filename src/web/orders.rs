@@ -366,7 +366,7 @@ async fn act(
 /// What a loan page's return form takes back: each asset whose condition was chosen (fine,
 /// damaged, missing; "—": not back yet), into the zone chosen, with its note.
 fn returned(form: &Fields) -> Result<Vec<ReturnedItem>, PageError> {
-    let zone_id = field(form, "zone").parse().ok();
+    let zone_id = super::form_id(form, "zone")?;
     let mut items = Vec::new();
     for (k, value) in form {
         let Some(asset) = k
@@ -533,20 +533,23 @@ async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuer
         .iter()
         .copied()
         .find(|s| s.as_str() == q.state);
-    let id = |value: &str| value.parse::<i64>().ok();
+    let (category_id, zone_id) = (
+        super::filter_id("category", &q.category)?,
+        super::filter_id("zone", &q.zone)?,
+    );
     let filter = AssetFilter {
         text: Some(q.q.to_string()),
         state,
-        category: id(&q.category),
-        zone: id(&q.zone),
+        category: category_id,
+        zone: zone_id,
         ..Default::default()
     };
     let paging = super::list_paging(&q.page)?;
     let found = assets::list(&app, &v.actor, filter, paging).await?;
     // Only what was understood is kept in the pager's links and the form.
     let state = state.map_or("", AssetState::as_str);
-    let category = id(&q.category).map_or_else(String::new, |c| c.to_string());
-    let zone = id(&q.zone).map_or_else(String::new, |z| z.to_string());
+    let category = category_id.map_or_else(String::new, |c| c.to_string());
+    let zone = zone_id.map_or_else(String::new, |z| z.to_string());
     let pager = super::Pager::of(
         "/assets",
         &[
@@ -676,7 +679,7 @@ async fn asset_action(
     }
     let body = ActionBody {
         reason,
-        zone_id: field(&form, "zone").parse().ok(),
+        zone_id: super::form_id(&form, "zone")?,
     };
     assets::act(&app, &v.actor, id, manual, body).await?;
     Ok(Redirect::to(&super::done(&format!("/assets/{id}"), done)).into_response())

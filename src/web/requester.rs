@@ -61,10 +61,10 @@ impl CatalogueQuery {
         };
         Ok(Browse {
             text: Some(self.q.to_string()),
-            category_id: self.category.parse().ok(),
+            category_id: super::filter_id("category", &self.category)?,
             from: day(&self.from, "from")?,
             to: day(&self.to, "to")?,
-            after: self.after.trim().parse().ok(),
+            after: super::filter_id("after", &self.after)?,
         })
     }
 }
