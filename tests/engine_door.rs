@@ -108,6 +108,32 @@ fn tags_heard_on_one_side_cross_with_their_trolley() {
     assert_eq!((s.wrong_direction, s.false_passages), (0, 0), "{s:?}");
 }
 
+/// On the portal model (a second door model written apart from the engine and from the
+/// first model: six antennas, a reader in session 1, pushers shadowing their trolleys), the
+/// bench's plumbing holds every tag's judgments to the model's truth, and whatever the gate
+/// cannot tell at 12 dB, no crossing is acted on the wrong way.
+#[test]
+fn on_the_portal_model_no_crossing_is_acted_on_the_wrong_way() {
+    use depot::cli::gate_bench::play_portal;
+    use depot::radio::portal::{PortalModel, PortalPlan};
+    let model = PortalModel::reference(12.0);
+    let sides: Vec<_> = model.read_points().iter().map(|p| p.2).collect();
+    assert!(sides.contains(&door::Side::Inside) && sides.contains(&door::Side::Outside));
+    for name in ["mixed", "crossing-pair"] {
+        let plan = PortalPlan::named(name).unwrap();
+        for seed in 1..=2 {
+            let s = play_portal(&model, &plan, seed, None, false).unwrap();
+            assert!(s.crossings > 0 && s.right > 0, "{name} seed {seed}: {s:?}");
+            assert_eq!(
+                s.right + s.asked + s.missed + s.wrong_direction + s.wrong_direction_asked,
+                s.crossings,
+                "{name} seed {seed}: {s:?}"
+            );
+            assert_eq!(s.wrong_direction, 0, "{name} seed {seed}: {s:?}");
+        }
+    }
+}
+
 fn config() -> ProptestConfig {
     ProptestConfig {
         // The same cases every run: a counterexample found is kept below as a plain test.

@@ -153,6 +153,40 @@ fn still_tags_on_the_shelf_model_at_10_db_are_never_moved() {
     }
 }
 
+/// The racking model (a second shelf model written apart from the engine and the first: two
+/// ceiling antennas per aisle on two readers, sessions whose flags the ports of a reader
+/// share, people and forklifts in the aisles) is configured as a site would: each aisle one
+/// zone read by both its antennas, each reader its own. Most tags are first placed in their
+/// own aisle (a wrong mapping of antennas to aisles would place three in four wrong), and
+/// every removal is seen.
+#[test]
+fn the_racking_model_plays_through_its_aisles() {
+    use depot::cli::zones_bench::{Aisles, RackAisles};
+    use depot::radio::racking::{self, RackModel, RackPlan};
+    let model = RackModel::reference(15.0);
+    let aisles = RackAisles::of(&model);
+    let config = shelf_config(&aisles, shelf_smoothing());
+    assert_eq!(config.readers.len(), 2);
+    assert_eq!(config.read_points.len(), 2 * model.aisles);
+    for k in 0..model.aisles {
+        let covering = config
+            .read_points
+            .iter()
+            .filter(|p| p.zone == aisle_zone(k));
+        assert_eq!(covering.count(), 2, "aisle {k}");
+    }
+    let run = racking::simulate(&model, &RackPlan::named("reference").unwrap(), 1);
+    assert!(run.reads.iter().all(|r| aisles.aisle_of_read(r).is_some()));
+    let (facts, between) = replay(&config, &run);
+    let s = score(&aisles, &run, &facts, &between);
+    assert!(s.tags >= 200, "{s:?}");
+    assert!(
+        f64::from(s.first_right) >= 0.75 * f64::from(s.tags),
+        "placed by the wrong antennas? {s:?}"
+    );
+    assert_eq!(s.removals_seen, s.removals, "{s:?}");
+}
+
 /// Seeds of the shelf model at 10 dB that each gave a still tag a false `moved`: seed 10
 /// a tag whose neighbour's lead crept past the margin for over a minute, seed 18 a tag
 /// its own antenna hears once in six minutes (a null), read seldom by both neighbours and

@@ -10,13 +10,13 @@
 
 use std::collections::HashMap;
 
-use depot_readers::Epc;
+use depot_readers::{Epc, ReaderId};
 
 use crate::engine::{
     Direction, Engine, EngineConfig, Fact, GateConfig, ReadPoint, ReaderConfig, Smoothing,
     ZoneConfig, ZoneId,
 };
-use crate::radio::{self, door};
+use crate::radio::{self, door, portal};
 
 /// A crossing the model knows happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +26,11 @@ pub struct Crossing {
     pub at_us: u64,
 }
 
-/// A passage is matched to a true crossing of the same tag within this much time.
+/// A passage is matched to a true crossing of the same tag within this much time ...
 pub const MATCH_US: u64 = 5_000_000;
+/// ... or, failing that, within this much: a load that stood in the doorway a while is
+/// judged when it leaves, which may be long after its tags were in the plane.
+pub const PAUSE_MATCH_US: u64 = 30_000_000;
 
 /// Passages scored against the truth.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,6 +50,9 @@ pub struct Score {
     pub false_passages: u32,
     /// Uncertain where nothing crossed.
     pub false_asked: u32,
+    /// A second passage of a tag whose crossing was already matched, the same way: it
+    /// changes nothing (the asset is already where that passage would put it).
+    pub repeated: u32,
     /// Crossings whose tag the reader read at least [`READABLE_READS`] times around them:
     /// the ones the radio can tell at all.
     pub readable: u32,
@@ -67,6 +73,7 @@ impl Score {
         self.wrong_direction_asked += o.wrong_direction_asked;
         self.false_passages += o.false_passages;
         self.false_asked += o.false_asked;
+        self.repeated += o.repeated;
         self.readable += o.readable;
         self.right_readable += o.right_readable;
     }
@@ -83,7 +90,9 @@ impl Score {
 }
 
 /// Score the engine's passages against the true crossings: each passage is matched to the
-/// nearest unmatched crossing of its tag within [`MATCH_US`].
+/// nearest unmatched crossing of its tag within [`MATCH_US`]; those left, within
+/// [`PAUSE_MATCH_US`]; a passage left over that follows a matched crossing of its tag the
+/// same way within that time is a repeat, any other a false passage.
 pub fn score(facts: &[Fact], truth: &[Crossing]) -> Score {
     let mut by_tag: HashMap<Epc, Vec<(Crossing, bool)>> = HashMap::new();
     for c in truth {
@@ -93,39 +102,73 @@ pub fn score(facts: &[Fact], truth: &[Crossing]) -> Score {
         crossings: truth.len() as u32,
         ..Score::default()
     };
-    for f in facts {
-        let Fact::Passed {
-            epc,
-            direction,
-            at,
-            uncertain,
-            ..
-        } = f
-        else {
+    let passages: Vec<(Epc, Direction, u64, bool)> = facts
+        .iter()
+        .filter_map(|f| match f {
+            Fact::Passed {
+                epc,
+                direction,
+                at,
+                uncertain,
+                ..
+            } => Some((*epc, *direction, *at, *uncertain)),
+            _ => None,
+        })
+        .collect();
+    let mut left = Vec::new();
+    for &p in &passages {
+        if !matched(&mut s, &mut by_tag, p, MATCH_US) {
+            left.push(p);
+        }
+    }
+    for (epc, direction, at, uncertain) in left {
+        if matched(
+            &mut s,
+            &mut by_tag,
+            (epc, direction, at, uncertain),
+            PAUSE_MATCH_US,
+        ) {
             continue;
-        };
-        let candidates = by_tag.get_mut(epc);
-        let best = candidates.and_then(|cs| {
-            cs.iter_mut()
-                .filter(|(c, used)| !used && c.at_us.abs_diff(*at) <= MATCH_US)
-                .min_by_key(|(c, _)| c.at_us.abs_diff(*at))
+        }
+        let repeat = by_tag.get(&epc).is_some_and(|cs| {
+            cs.iter().any(|(c, used)| {
+                *used && c.direction == direction && c.at_us.abs_diff(at) <= PAUSE_MATCH_US
+            })
         });
-        match best {
-            Some((c, used)) => {
-                *used = true;
-                match (c.direction == *direction, uncertain) {
-                    (true, false) => s.right += 1,
-                    (true, true) => s.asked += 1,
-                    (false, false) => s.wrong_direction += 1,
-                    (false, true) => s.wrong_direction_asked += 1,
-                }
-            }
-            None if *uncertain => s.false_asked += 1,
-            None => s.false_passages += 1,
+        match (repeat, uncertain) {
+            (true, _) => s.repeated += 1,
+            (false, true) => s.false_asked += 1,
+            (false, false) => s.false_passages += 1,
         }
     }
     s.missed = s.crossings - s.right - s.asked - s.wrong_direction - s.wrong_direction_asked;
     s
+}
+
+/// Match a passage (tag, direction, time, uncertain) to the nearest unmatched crossing of its
+/// tag `within` of it, and count it; false when there is none.
+fn matched(
+    s: &mut Score,
+    by_tag: &mut HashMap<Epc, Vec<(Crossing, bool)>>,
+    (epc, direction, at, uncertain): (Epc, Direction, u64, bool),
+    within: u64,
+) -> bool {
+    let best = by_tag.get_mut(&epc).and_then(|cs| {
+        cs.iter_mut()
+            .filter(|(c, used)| !used && c.at_us.abs_diff(at) <= within)
+            .min_by_key(|(c, _)| c.at_us.abs_diff(at))
+    });
+    let Some((c, used)) = best else {
+        return false;
+    };
+    *used = true;
+    match (c.direction == direction, uncertain) {
+        (true, false) => s.right += 1,
+        (true, true) => s.asked += 1,
+        (false, false) => s.wrong_direction += 1,
+        (false, true) => s.wrong_direction_asked += 1,
+    }
+    true
 }
 
 #[cfg(test)]
@@ -143,6 +186,29 @@ mod tests {
             batch: 1,
             uncertain,
         }
+    }
+
+    /// A load that stood in the doorway is judged when it leaves: its passage matches the
+    /// crossing up to 30 s away; a second passage the same way repeats it; one the other way,
+    /// or of a tag that never crossed, is false.
+    #[test]
+    fn a_passage_judged_late_matches_and_a_second_one_repeats() {
+        let out = |n: u8, at_us| Crossing {
+            epc: Epc::new(&[n]).unwrap(),
+            direction: Direction::Out,
+            at_us,
+        };
+        let truth = [out(1, 10_000_000), out(2, 10_000_000)];
+        let facts = [
+            passed(1, Direction::Out, 28_000_000, false),
+            passed(2, Direction::Out, 10_500_000, false),
+            passed(2, Direction::Out, 29_000_000, false),
+            passed(2, Direction::In, 30_000_000, false),
+            passed(1, Direction::Out, 45_000_000, true),
+        ];
+        let s = score(&facts, &truth);
+        assert_eq!((s.right, s.missed, s.repeated), (2, 0, 1), "{s:?}");
+        assert_eq!((s.false_passages, s.false_asked), (1, 1), "{s:?}");
     }
 
     #[test]
@@ -182,6 +248,7 @@ mod tests {
                 wrong_direction_asked: 0,
                 false_passages: 1,
                 false_asked: 1,
+                repeated: 0,
                 readable: 0,
                 right_readable: 0,
             }
@@ -201,12 +268,14 @@ pub struct GateBenchArgs {
     /// The antennas' front-to-back ratios to play, dB.
     #[arg(long, value_delimiter = ',', default_value = "18,12,8,4")]
     pub ratios: Vec<f64>,
-    /// Scenarios to play (the mixed reference experiment, then each hard case alone).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "mixed,turn-backs,crossing-pair,walker-out,strays,passers-by,one-sided"
-    )]
+    /// The door model: `door`, the reference the gate was developed beside, or `portal`,
+    /// a second model written apart from both (a wider door, antennas on the jambs and
+    /// overhead, a reader in a persistent session, bodies and loads shadowing tags).
+    #[arg(long, value_enum, default_value_t = DoorSite::Door)]
+    pub model: DoorSite,
+    /// Scenarios to play (the mixed reference experiment, then each hard case alone); by
+    /// default every scenario of the model.
+    #[arg(long, value_delimiter = ',')]
     pub plans: Vec<String>,
     /// Print every seed's score, not only the totals.
     #[arg(long)]
@@ -220,30 +289,50 @@ pub struct GateBenchArgs {
 /// The engine configuration for the model's door: antennas on the inside are the gate's
 /// inside zone, the others its outside zone; everything else at its default.
 pub fn door_config(model: &door::DoorModel) -> EngineConfig {
+    site_config(&door_points(model))
+}
+
+/// Each antenna of the reference door and the side it looks into.
+fn door_points(model: &door::DoorModel) -> Vec<(ReaderId, u16, door::Side)> {
+    (1..=model.antennas().len() as u16)
+        .filter_map(|antenna| Some((radio::READER, antenna, model.side_of(antenna)?)))
+        .collect()
+}
+
+/// The engine configuration for a door read by `points` (reader, antenna, the side it looks
+/// into): one gate, the inside antennas its inside zone, the others its outside zone.
+pub fn site_config(points: &[(ReaderId, u16, door::Side)]) -> EngineConfig {
     let zone = |id: u32, name: &str| ZoneConfig {
         id: ZoneId(id),
         name: name.into(),
         smoothing: Smoothing::default(),
     };
-    let read_points = (1..=model.antennas().len() as u16)
-        .filter_map(|antenna| {
-            let side = model.side_of(antenna)?;
-            Some(ReadPoint {
-                reader: radio::READER.0,
-                antenna,
-                zone: ZoneId(if side == door::Side::Inside { 1 } else { 2 }),
-            })
+    let read_points = points
+        .iter()
+        .map(|&(reader, antenna, side)| ReadPoint {
+            reader: reader.0,
+            antenna,
+            zone: ZoneId(if side == door::Side::Inside { 1 } else { 2 }),
         })
         .collect();
+    let mut readers: Vec<u32> = points.iter().map(|p| p.0 .0).collect();
+    readers.sort_unstable();
+    readers.dedup();
     let gate: GateConfig = serde_json::from_value(serde_json::json!({
         "id": 1, "name": "dock door", "inside": 1, "outside": 2,
     }))
     .expect("a gate with defaults");
     EngineConfig {
-        readers: vec![ReaderConfig {
-            id: radio::READER.0,
-            name: "door".into(),
-        }],
+        readers: readers
+            .into_iter()
+            .map(|id| ReaderConfig {
+                id,
+                name: match id {
+                    0 => "door".into(),
+                    id => format!("door {id}"),
+                },
+            })
+            .collect(),
         zones: vec![zone(1, "dock inside"), zone(2, "dock outside")],
         read_points,
         gates: vec![gate],
@@ -275,13 +364,45 @@ pub fn play(
     explain: bool,
 ) -> anyhow::Result<Score> {
     let run = door::simulate(model, plan, seed);
-    let mut engine = Engine::new(door_config(model))?;
+    let describe = |a: usize| format!("{:?} #{a}", plan.actors[a].kind);
+    play_run(&run, &door_points(model), &describe, notes, explain)
+}
+
+/// [`play`] on the portal model.
+pub fn play_portal(
+    model: &portal::PortalModel,
+    plan: &portal::PortalPlan,
+    seed: u64,
+    notes: Option<&mut Vec<String>>,
+    explain: bool,
+) -> anyhow::Result<Score> {
+    let run = portal::simulate(model, plan, seed);
+    let describe = |a: usize| plan.describe(a);
+    play_run(&run, &model.read_points(), &describe, notes, explain)
+}
+
+/// Play a run at a door read by `points` through the engine and score it; `describe` names
+/// an actor of its plan.
+fn play_run(
+    run: &radio::Run<door::DoorTruth>,
+    points: &[(ReaderId, u16, door::Side)],
+    describe: &dyn Fn(usize) -> String,
+    notes: Option<&mut Vec<String>>,
+    explain: bool,
+) -> anyhow::Result<Score> {
+    let mut engine = Engine::new(site_config(points))?;
     let mut facts = Vec::new();
     for read in &run.reads {
         engine.ingest(read, &mut facts);
     }
     engine.flush(&mut facts);
     let truth = crossings(&run.truth);
+    let side_of = |r: &depot_readers::TagRead| {
+        points
+            .iter()
+            .find(|p| p.0 == r.reader && p.1 == r.antenna)
+            .map(|p| p.2)
+    };
     if let Some(notes) = notes {
         let actor_of: HashMap<Epc, usize> = run
             .truth
@@ -290,11 +411,7 @@ pub fn play(
             .map(|c| (c.epc, c.actor))
             .chain(run.truth.stayed.iter().map(|s| (s.epc, s.actor)))
             .collect();
-        let kind = |epc: &Epc| {
-            actor_of.get(epc).map_or("?".to_string(), |&a| {
-                format!("{:?} #{a}", plan.actors[a].kind)
-            })
-        };
+        let kind = |epc: &Epc| actor_of.get(epc).map_or("?".to_string(), |&a| describe(a));
         for f in &facts {
             if let Fact::Passed {
                 epc,
@@ -321,7 +438,7 @@ pub fn play(
                 ));
                 if explain && verdict != "right" {
                     let reads: Vec<_> = run.reads.iter().filter(|r| r.epc == *epc).collect();
-                    notes.push(series(model, &reads, real.map_or(*at, |c| c.at_us)));
+                    notes.push(series(&side_of, &reads, real.map_or(*at, |c| c.at_us)));
                 }
             }
         }
@@ -331,7 +448,7 @@ pub fn play(
                 let reads: Vec<_> = run.reads.iter().filter(|r| r.epc == c.epc).collect();
                 let inside = reads
                     .iter()
-                    .filter(|r| model.side_of(r.antenna) == Some(door::Side::Inside))
+                    .filter(|r| side_of(r) == Some(door::Side::Inside))
                     .count();
                 notes.push(format!(
                     "missed: {} {:?} {} ({} reads inside, {} outside)",
@@ -342,7 +459,7 @@ pub fn play(
                     reads.len() - inside
                 ));
                 if explain {
-                    notes.push(series(model, &reads, c.at_us));
+                    notes.push(series(&side_of, &reads, c.at_us));
                 }
             }
         }
@@ -374,7 +491,11 @@ pub fn play(
 
 /// A tag's reads as the strongest per side (inside/outside, dBm; `.` for none) in 200 ms
 /// bins from 3 s before to 3 s after `at_us`.
-fn series(model: &door::DoorModel, reads: &[&depot_readers::TagRead], at_us: u64) -> String {
+fn series(
+    side_of: &dyn Fn(&depot_readers::TagRead) -> Option<door::Side>,
+    reads: &[&depot_readers::TagRead],
+    at_us: u64,
+) -> String {
     const BIN_US: i64 = 200_000;
     let mut bins = [[None::<i8>; 2]; 30];
     for r in reads {
@@ -382,7 +503,7 @@ fn series(model: &door::DoorModel, reads: &[&depot_readers::TagRead], at_us: u64
         let (Ok(b), Some(rssi)) = (usize::try_from(b), r.rssi_dbm) else {
             continue;
         };
-        let side = usize::from(model.side_of(r.antenna) != Some(door::Side::Inside));
+        let side = usize::from(side_of(r) != Some(door::Side::Inside));
         if let Some(bin) = bins.get_mut(b) {
             bin[side] = Some(bin[side].map_or(rssi, |v| v.max(rssi)));
         }
@@ -397,6 +518,24 @@ fn series(model: &door::DoorModel, reads: &[&depot_readers::TagRead], at_us: u64
     }
     out
 }
+
+/// Which door model `depot bench gate` plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DoorSite {
+    Door,
+    Portal,
+}
+
+/// The door model's scenarios, the reference experiment first.
+const DOOR_PLANS: &[&str] = &[
+    "mixed",
+    "turn-backs",
+    "crossing-pair",
+    "walker-out",
+    "strays",
+    "passers-by",
+    "one-sided",
+];
 
 /// A scenario of the door model by name.
 pub fn plan(name: &str) -> anyhow::Result<door::Plan> {
@@ -415,34 +554,59 @@ pub fn plan(name: &str) -> anyhow::Result<door::Plan> {
 }
 
 pub fn run(args: GateBenchArgs) -> anyhow::Result<()> {
+    let site = match args.model {
+        DoorSite::Door => "the independent door model",
+        DoorSite::Portal => "the portal model",
+    };
     println!(
-        "gate benchmark: the independent door model, {} seeds from {} per ratio and scenario",
+        "gate benchmark: {site}, {} seeds from {} per ratio and scenario",
         args.seeds, args.seed
     );
     println!(
-        "| front-to-back | scenario | crossings | right (acted) | right where the radio can tell | asked | missed | wrong direction acted | wrong direction asked | false passages acted | false asked |"
+        "| front-to-back | scenario | crossings | right (acted) | right where the radio can tell | asked | missed | wrong direction acted | wrong direction asked | false passages acted | false asked | repeated |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    let plans: Vec<(String, door::Plan)> = args
-        .plans
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let names: Vec<String> = match (args.plans.is_empty(), args.model) {
+        (false, _) => args.plans.clone(),
+        (true, DoorSite::Door) => DOOR_PLANS.iter().map(|n| n.to_string()).collect(),
+        (true, DoorSite::Portal) => portal::PortalPlan::names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect(),
+    };
+    // Each scenario as a player of one seed at one front-to-back ratio.
+    type Player = Box<dyn Fn(f64, u64, Option<&mut Vec<String>>) -> anyhow::Result<Score>>;
+    let explain = args.explain;
+    let players: Vec<(String, Player)> = names
         .iter()
-        .map(|name| Ok((name.clone(), plan(name)?)))
+        .map(|name| {
+            let player: Player = match args.model {
+                DoorSite::Door => {
+                    let plan = plan(name)?;
+                    Box::new(move |fb, seed, notes| {
+                        play(&door::DoorModel::reference(fb), &plan, seed, notes, explain)
+                    })
+                }
+                DoorSite::Portal => {
+                    let plan = portal::PortalPlan::named(name)
+                        .ok_or_else(|| anyhow::anyhow!("no portal scenario {name:?}"))?;
+                    Box::new(move |fb, seed, notes| {
+                        let model = portal::PortalModel::reference(fb);
+                        play_portal(&model, &plan, seed, notes, explain)
+                    })
+                }
+            };
+            Ok((name.clone(), player))
+        })
         .collect::<anyhow::Result<_>>()?;
     let started = std::time::Instant::now();
     for &fb in &args.ratios {
-        let model = door::DoorModel::reference(fb);
         let mut all = Score::default();
-        for (name, plan) in &plans {
+        for (name, player) in &players {
             let mut total = Score::default();
             for seed in args.seed..args.seed + args.seeds {
                 let mut notes = Vec::new();
-                let s = play(
-                    &model,
-                    plan,
-                    seed,
-                    args.verbose.then_some(&mut notes),
-                    args.explain,
-                )?;
+                let s = player(fb, seed, args.verbose.then_some(&mut notes))?;
                 if args.verbose {
                     eprintln!("{fb} dB {name} seed {seed}: {s:?}");
                     for n in notes {
@@ -454,7 +618,7 @@ pub fn run(args: GateBenchArgs) -> anyhow::Result<()> {
             all.add(&total);
             row(&format!("{fb} dB"), name, &total);
         }
-        if plans.len() > 1 {
+        if players.len() > 1 {
             row(&format!("**{fb} dB**"), "**all**", &all);
         }
     }
@@ -479,13 +643,14 @@ fn row(ratio: &str, plan: &str, s: &Score) {
         )
     };
     println!(
-        "| {ratio} | {plan} | {} | {right} | {readable} | {} | {} | {} | {} | {} | {} |",
+        "| {ratio} | {plan} | {} | {right} | {readable} | {} | {} | {} | {} | {} | {} | {} |",
         s.crossings,
         s.asked,
         s.missed,
         s.wrong_direction,
         s.wrong_direction_asked,
         s.false_passages,
-        s.false_asked
+        s.false_asked,
+        s.repeated
     );
 }

@@ -8,11 +8,12 @@
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use depot_readers::Epc;
+use depot_readers::{Epc, ReaderId, TagRead};
 
 use crate::engine::{
     Engine, EngineConfig, Fact, ReadPoint, ReaderConfig, Smoothing, ZoneConfig, ZoneId,
 };
+use crate::radio::racking::{self, RackModel, RackPlan};
 use crate::radio::shelf::{self, Place, Plan, ShelfModel, ShelfTruth, TrueMove};
 use crate::radio::{Run, READER};
 
@@ -41,25 +42,90 @@ pub fn aisle_zone(aisle: usize) -> ZoneId {
     ZoneId(aisle as u32 + 1)
 }
 
-/// One reader named "shelf" (the model's [`READER`]), aisle `k` is zone `k + 1` read by
-/// antenna port `k + 1`.
-pub fn shelf_config(model: &ShelfModel, smoothing: Smoothing) -> EngineConfig {
+/// Aisles read by antennas: which aisle a read's antenna covers.
+pub trait Aisles {
+    /// How many aisles.
+    fn aisles(&self) -> usize;
+    /// The aisle (0-based) the read's reader and antenna cover.
+    fn aisle_of_read(&self, read: &TagRead) -> Option<usize>;
+    /// Every (reader, antenna) and the aisle it covers.
+    fn read_points(&self) -> Vec<(ReaderId, u16, usize)>;
+}
+
+impl Aisles for ShelfModel {
+    fn aisles(&self) -> usize {
+        self.aisles
+    }
+    fn aisle_of_read(&self, read: &TagRead) -> Option<usize> {
+        self.aisle_of(read.antenna)
+    }
+    fn read_points(&self) -> Vec<(ReaderId, u16, usize)> {
+        (0..self.aisles)
+            .map(|k| (READER, self.antenna_of(k), k))
+            .collect()
+    }
+}
+
+/// The racking model's aisles, with its read points looked up once.
+pub struct RackAisles {
+    aisles: usize,
+    points: Vec<(ReaderId, u16, usize)>,
+}
+
+impl RackAisles {
+    pub fn of(model: &RackModel) -> Self {
+        RackAisles {
+            aisles: model.aisles,
+            points: model.read_points(),
+        }
+    }
+}
+
+impl Aisles for RackAisles {
+    fn aisles(&self) -> usize {
+        self.aisles
+    }
+    fn aisle_of_read(&self, read: &TagRead) -> Option<usize> {
+        self.points
+            .iter()
+            .find(|p| p.0 == read.reader && p.1 == read.antenna)
+            .map(|p| p.2)
+    }
+    fn read_points(&self) -> Vec<(ReaderId, u16, usize)> {
+        self.points.clone()
+    }
+}
+
+/// Aisle `k` is zone `k + 1`, read by the antennas that cover it; one reader configuration
+/// per reader ("shelf" for the first).
+pub fn shelf_config(model: &impl Aisles, smoothing: Smoothing) -> EngineConfig {
+    let points = model.read_points();
+    let mut readers: Vec<u32> = points.iter().map(|p| p.0 .0).collect();
+    readers.sort_unstable();
+    readers.dedup();
     EngineConfig {
-        readers: vec![ReaderConfig {
-            id: READER.0,
-            name: "shelf".into(),
-        }],
-        zones: (0..model.aisles)
+        readers: readers
+            .into_iter()
+            .map(|id| ReaderConfig {
+                id,
+                name: match id {
+                    0 => "shelf".into(),
+                    id => format!("shelf {id}"),
+                },
+            })
+            .collect(),
+        zones: (0..model.aisles())
             .map(|k| ZoneConfig {
                 id: aisle_zone(k),
                 name: format!("aisle {}", k + 1),
                 smoothing,
             })
             .collect(),
-        read_points: (0..model.aisles)
-            .map(|k| ReadPoint {
-                reader: READER.0,
-                antenna: model.antenna_of(k),
+        read_points: points
+            .iter()
+            .map(|&(reader, antenna, k)| ReadPoint {
+                reader: reader.0,
+                antenna,
                 zone: aisle_zone(k),
             })
             .collect(),
@@ -203,7 +269,7 @@ impl Score {
 /// Hold the facts of one run against its truth; `between_at_end`: tags between two zones
 /// when the run ended.
 pub fn score(
-    model: &ShelfModel,
+    model: &impl Aisles,
     run: &Run<ShelfTruth>,
     facts: &[Fact],
     between_at_end: &[Epc],
@@ -397,19 +463,19 @@ const CLEAR_LEAD: f64 = 2.0;
 /// The aisle whose antenna read `epc` with the most summed power between `from` and `until`,
 /// and whether it leads every other aisle by [`CLEAR_LEAD`].
 fn strongest_aisle(
-    model: &ShelfModel,
+    model: &impl Aisles,
     run: &Run<ShelfTruth>,
     epc: Epc,
     from: u64,
     until: u64,
 ) -> Option<(usize, bool)> {
-    let mut power = vec![0.0f64; model.aisles];
+    let mut power = vec![0.0f64; model.aisles()];
     for r in run
         .reads
         .iter()
         .filter(|r| r.epc == epc && (from..until).contains(&r.timestamp_us))
     {
-        if let (Some(k), Some(rssi)) = (model.aisle_of(r.antenna), r.rssi_dbm) {
+        if let (Some(k), Some(rssi)) = (model.aisle_of_read(r), r.rssi_dbm) {
             power[k] += 10f64.powf(f64::from(rssi) / 10.0);
         }
     }
@@ -442,22 +508,22 @@ fn reported_at(truth: &ShelfTruth, facts: &[Fact], m: &TrueMove) -> Option<u64> 
 /// could tell (their reads over the run), and every `moved` of a tag still on a shelf (its
 /// reads per aisle, count and mean power, in the 10 s before and over the whole run), each
 /// with the tag's facts.
-fn explain(model: &ShelfModel, run: &Run<ShelfTruth>, facts: &[Fact], seed: u64) {
+fn explain(model: &impl Aisles, run: &Run<ShelfTruth>, facts: &[Fact], seed: u64) {
     let truth = &run.truth;
     let stats = |epc: Epc, from_us: u64, until: u64| {
-        let mut n = vec![0u32; model.aisles];
-        let mut p = vec![0.0f64; model.aisles];
+        let mut n = vec![0u32; model.aisles()];
+        let mut p = vec![0.0f64; model.aisles()];
         for r in run
             .reads
             .iter()
             .filter(|r| r.epc == epc && (from_us..until).contains(&r.timestamp_us))
         {
-            if let (Some(k), Some(rssi)) = (model.aisle_of(r.antenna), r.rssi_dbm) {
+            if let (Some(k), Some(rssi)) = (model.aisle_of_read(r), r.rssi_dbm) {
                 n[k] += 1;
                 p[k] += 10f64.powf(f64::from(rssi) / 10.0);
             }
         }
-        (0..model.aisles)
+        (0..model.aisles())
             .map(|k| {
                 if n[k] == 0 {
                     "-".to_string()
@@ -576,6 +642,21 @@ fn explain(model: &ShelfModel, run: &Run<ShelfTruth>, facts: &[Fact], seed: u64)
     }
 }
 
+/// Replay one run through an engine configured for its aisles and score it; with a seed,
+/// explain what went wrong.
+fn play(
+    model: &impl Aisles,
+    run: &Run<ShelfTruth>,
+    smoothing: Smoothing,
+    explained: Option<u64>,
+) -> Score {
+    let (facts, between) = replay(&shelf_config(model, smoothing), run);
+    if let Some(seed) = explained {
+        explain(model, run, &facts, seed);
+    }
+    score(model, run, &facts, &between)
+}
+
 /// When the tag is next picked up after `after`, or the end of the run.
 fn next_happening(truth: &ShelfTruth, epc: &Epc, after: u64) -> u64 {
     truth
@@ -622,6 +703,13 @@ impl PlanArg {
     }
 }
 
+/// Which shelf model `depot bench zones` plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShelfSite {
+    Shelf,
+    Racking,
+}
+
 #[derive(Debug, Args)]
 pub struct ZonesBenchArgs {
     /// Seeds per isolation (each a six-minute run of the plan).
@@ -633,8 +721,15 @@ pub struct ZonesBenchArgs {
     /// Isolations between neighbouring aisles, dB.
     #[arg(long, value_delimiter = ',', default_values_t = ISOLATIONS)]
     pub isolation: Vec<f64>,
-    #[arg(long, value_enum, default_value_t = PlanArg::Reference)]
-    pub plan: PlanArg,
+    /// The shelf model: `shelf`, the reference the zones were developed beside, or
+    /// `racking`, a second model written apart from both (pallet racking, several antennas
+    /// and readers, people and forklifts in the aisles, goods moved in front of tags).
+    #[arg(long, value_enum, default_value_t = ShelfSite::Shelf)]
+    pub model: ShelfSite,
+    /// The plan: for `shelf` reference, static, moves, removals or dense; for `racking`
+    /// reference, busy, restock, dense or moves.
+    #[arg(long, default_value = "reference")]
+    pub plan: String,
     /// The zones' evidence window, ms (default: the engine's, half of `lost_ms`).
     #[arg(long)]
     pub window_ms: Option<u32>,
@@ -658,7 +753,11 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
         ..shelf_smoothing()
     };
     println!(
-        "zone presence on the shelf model: plan {:?}, seeds {}..{}, zones {}",
+        "zone presence on the {} model: plan {}, seeds {}..{}, zones {}",
+        match args.model {
+            ShelfSite::Shelf => "shelf",
+            ShelfSite::Racking => "racking",
+        },
         args.plan,
         args.first_seed,
         args.first_seed + args.seeds - 1,
@@ -668,19 +767,43 @@ pub fn run(args: ZonesBenchArgs) -> anyhow::Result<()> {
         "| isolation | runs | still tag-hours | false `moved` | per 1,000 tag-hours | wrong re-arrivals | location facts per still tag (mean / max) | flapping tags | between tags (ever / at end) | first placement right (all / where the radio can tell) | first placed between its aisle and another (all / where the radio can tell) | first placed wrong (all / where the radio can tell) | first placement where the radio clearly tells (own aisle ≥ 3 dB over any other): right / between / wrong / never placed | still tags in a wrong aisle at the end (all / where the radio can tell) | real moves seen ≤ 30 s (all / where the radio can tell / where it clearly tells) | worst move delay | removals seen ≤ 30 s | worst removal delay | dropouts |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let plan = args.plan.plan();
+    let shelf_plan = match args.model {
+        ShelfSite::Shelf => Some(
+            PlanArg::from_str(&args.plan, true)
+                .map_err(|_| anyhow::anyhow!("no shelf plan {:?}", args.plan))?
+                .plan(),
+        ),
+        ShelfSite::Racking => None,
+    };
+    let rack_plan = match args.model {
+        ShelfSite::Racking => Some(
+            RackPlan::named(&args.plan)
+                .ok_or_else(|| anyhow::anyhow!("no racking plan {:?}", args.plan))?,
+        ),
+        ShelfSite::Shelf => None,
+    };
     for &iso in &args.isolation {
         let started = Instant::now();
-        let model = ShelfModel::reference(iso);
-        let config = shelf_config(&model, smoothing);
         let mut total = Score::default();
         for seed in args.first_seed..args.first_seed + args.seeds {
-            let run = shelf::simulate(&model, &plan, seed);
-            let (facts, between) = replay(&config, &run);
-            let one = score(&model, &run, &facts, &between);
-            if args.explain {
-                explain(&model, &run, &facts, seed);
-            }
+            let one = match (&shelf_plan, &rack_plan) {
+                (Some(plan), _) => {
+                    let model = ShelfModel::reference(iso);
+                    let run = shelf::simulate(&model, plan, seed);
+                    play(&model, &run, smoothing, args.explain.then_some(seed))
+                }
+                (_, Some(plan)) => {
+                    let model = RackModel::reference(iso);
+                    let run = racking::simulate(&model, plan, seed);
+                    play(
+                        &RackAisles::of(&model),
+                        &run,
+                        smoothing,
+                        args.explain.then_some(seed),
+                    )
+                }
+                (None, None) => unreachable!("one model's plan is chosen"),
+            };
             total.add(&one);
         }
         let secs = |us: u64| {

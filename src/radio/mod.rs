@@ -59,6 +59,10 @@ use depot_readers::{Epc, ReaderId, TagRead};
 
 /// A dock door with two antennas inside and two outside; trolleys, turn-backs, strays.
 pub mod door;
+/// A six-antenna dock-door portal from first principles, independent of [`door`].
+pub mod portal;
+/// Pallet-racking aisles under ceiling antennas, two readers, from first principles.
+pub mod racking;
 /// Four aisles of shelves, one antenna each; static tags, moves between aisles, removals.
 pub mod shelf;
 
