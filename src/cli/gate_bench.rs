@@ -6,7 +6,9 @@
 //! read budget the tags in the field share. For each front-to-back ratio and seed it plays a
 //! few minutes at a dock door (trolleys out and in, turn-backs at the door plane, a fast
 //! walker, two trolleys crossing at once, strays on a shelf inside the door) through the
-//! engine and scores the passages against the model's ground truth.
+//! engine and scores the passages against the model's ground truth. `--model portal` plays
+//! a second door model (`crate::radio::portal`), written apart from the first and from the
+//! engine, whose scenarios add pallets, loads pausing in the doorway and loads parked by it.
 
 use std::collections::HashMap;
 

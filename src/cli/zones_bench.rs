@@ -1,5 +1,7 @@
 //! `depot bench zones`: how well zone presence holds on shelves, measured on the
-//! independent radio model (`crate::radio::shelf`) over many seeds per isolation.
+//! independent radio model (`crate::radio::shelf`), or with `--model racking` on a second
+//! one written apart from it and from the engine (`crate::radio::racking`), over many
+//! seeds per isolation.
 //!
 //! Every run replays the model's reads through a fresh engine configured as a site would
 //! configure its aisles ([`shelf_config`]), then holds the engine's facts against the
