@@ -766,8 +766,18 @@ async fn the_gates_passages_export_with_the_pages_gate(pool: PgPool) {
         );
         assert!(reply.body.contains("gate"), "{path}: {}", reply.body);
     }
-    let reply = get(&world, "/keeper/gate?gate=999999", &keeper).await;
-    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+    for path in [
+        "/keeper/gate?gate=999999",
+        "/keeper/gate/passages.csv?gate=999999",
+    ] {
+        let reply = get(&world, path, &keeper).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{path}: {}",
+            reply.body
+        );
+    }
 
     for who in ["requester", "auditor"] {
         let cookie = login(&world, who).await;

@@ -468,8 +468,9 @@ pub async fn approval_queue(
 }
 
 /// Everything the approval queue's page lists — the loan requests waiting for a decision,
-/// the loans waiting for finance's sign-off, the transfer requests — each oldest first, in
-/// batches as they come: the queue's export.
+/// the loans waiting for finance's sign-off, the transfer requests, the appraised disposals
+/// waiting for a second admin — each oldest first, in batches as they come: the queue's
+/// export.
 pub async fn approval_export(app: &App, actor: &Actor) -> Result<Rows<loans::Awaiting>> {
     app.rows(actor, Op::ApprovalQueue, (), loans::approval_rows)
         .await

@@ -615,6 +615,14 @@ pub async fn passage_export(
     actor: &Actor,
     gate: Option<i64>,
 ) -> Result<super::Rows<Passage>> {
+    if let Some(g) = gate {
+        let gates = app
+            .read(actor, Op::GateView, async |c| readers::gates(c).await)
+            .await?;
+        if !gates.iter().any(|x| x.id == g) {
+            return Err(db::Error::NotFound(format!("gate {g}")).into());
+        }
+    }
     app.rows(actor, Op::GateView, gate, readers::passage_rows)
         .await
 }

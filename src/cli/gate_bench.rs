@@ -91,86 +91,134 @@ impl Score {
     }
 }
 
+/// How one passage was judged against the true crossings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Right,
+    Asked,
+    WrongDirection,
+    WrongDirectionAsked,
+    False,
+    FalseAsked,
+    /// A second passage the same way after its tag's last crossing, already matched.
+    Repeated,
+}
+
+/// The passages judged: the score, each passage's verdict (by index among `facts`, with
+/// the crossing it matched), and the crossings no passage matched.
+pub struct Judged {
+    pub score: Score,
+    pub verdicts: Vec<(usize, Verdict, Option<Crossing>)>,
+    pub unmatched: Vec<Crossing>,
+}
+
 /// Score the engine's passages against the true crossings: each passage is matched to the
 /// nearest unmatched crossing of its tag within [`MATCH_US`]; those left, within
-/// [`PAUSE_MATCH_US`]; a passage left over that follows a matched crossing of its tag the
-/// same way within that time is a repeat, any other a false passage.
+/// [`PAUSE_MATCH_US`]. A passage left over is a repeat when its tag's last crossing before
+/// it was matched, the same way, within [`PAUSE_MATCH_US`]; any other is a false passage.
 pub fn score(facts: &[Fact], truth: &[Crossing]) -> Score {
+    judge(facts, truth).score
+}
+
+/// [`score`], with each passage's verdict.
+pub fn judge(facts: &[Fact], truth: &[Crossing]) -> Judged {
     let mut by_tag: HashMap<Epc, Vec<(Crossing, bool)>> = HashMap::new();
     for c in truth {
         by_tag.entry(c.epc).or_default().push((*c, false));
+    }
+    for cs in by_tag.values_mut() {
+        cs.sort_by_key(|(c, _)| c.at_us);
     }
     let mut s = Score {
         crossings: truth.len() as u32,
         ..Score::default()
     };
-    let passages: Vec<(Epc, Direction, u64, bool)> = facts
+    let passages: Vec<(usize, Epc, Direction, u64, bool)> = facts
         .iter()
-        .filter_map(|f| match f {
+        .enumerate()
+        .filter_map(|(i, f)| match f {
             Fact::Passed {
                 epc,
                 direction,
                 at,
                 uncertain,
                 ..
-            } => Some((*epc, *direction, *at, *uncertain)),
+            } => Some((i, *epc, *direction, *at, *uncertain)),
             _ => None,
         })
         .collect();
+    let mut verdicts = Vec::new();
     let mut left = Vec::new();
     for &p in &passages {
-        if !matched(&mut s, &mut by_tag, p, MATCH_US) {
-            left.push(p);
+        match matched(&mut by_tag, p, MATCH_US) {
+            Some(v) => verdicts.push(v),
+            None => left.push(p),
         }
     }
-    for (epc, direction, at, uncertain) in left {
-        if matched(
-            &mut s,
-            &mut by_tag,
-            (epc, direction, at, uncertain),
-            PAUSE_MATCH_US,
-        ) {
+    for p @ (i, epc, direction, at, uncertain) in left {
+        if let Some(v) = matched(&mut by_tag, p, PAUSE_MATCH_US) {
+            verdicts.push(v);
             continue;
         }
-        let repeat = by_tag.get(&epc).is_some_and(|cs| {
-            cs.iter().any(|(c, used)| {
-                *used && c.direction == direction && c.at_us.abs_diff(at) <= PAUSE_MATCH_US
-            })
+        let last = by_tag
+            .get(&epc)
+            .and_then(|cs| cs.iter().rev().find(|(c, _)| c.at_us <= at));
+        let repeat = last.is_some_and(|(c, used)| {
+            *used && c.direction == direction && at - c.at_us <= PAUSE_MATCH_US
         });
-        match (repeat, uncertain) {
-            (true, _) => s.repeated += 1,
-            (false, true) => s.false_asked += 1,
-            (false, false) => s.false_passages += 1,
+        let verdict = match (repeat, uncertain) {
+            (true, _) => Verdict::Repeated,
+            (false, true) => Verdict::FalseAsked,
+            (false, false) => Verdict::False,
+        };
+        verdicts.push((i, verdict, None));
+    }
+    verdicts.sort_by_key(|v| v.0);
+    for (_, v, _) in &verdicts {
+        match v {
+            Verdict::Right => s.right += 1,
+            Verdict::Asked => s.asked += 1,
+            Verdict::WrongDirection => s.wrong_direction += 1,
+            Verdict::WrongDirectionAsked => s.wrong_direction_asked += 1,
+            Verdict::False => s.false_passages += 1,
+            Verdict::FalseAsked => s.false_asked += 1,
+            Verdict::Repeated => s.repeated += 1,
         }
     }
     s.missed = s.crossings - s.right - s.asked - s.wrong_direction - s.wrong_direction_asked;
-    s
+    let unmatched = by_tag
+        .into_values()
+        .flatten()
+        .filter(|(_, used)| !used)
+        .map(|(c, _)| c)
+        .collect();
+    Judged {
+        score: s,
+        verdicts,
+        unmatched,
+    }
 }
 
-/// Match a passage (tag, direction, time, uncertain) to the nearest unmatched crossing of its
-/// tag `within` of it, and count it; false when there is none.
+/// Match a passage (its index, tag, direction, time, uncertain) to the nearest unmatched
+/// crossing of its tag `within` of it: its verdict, or none.
 fn matched(
-    s: &mut Score,
     by_tag: &mut HashMap<Epc, Vec<(Crossing, bool)>>,
-    (epc, direction, at, uncertain): (Epc, Direction, u64, bool),
+    (i, epc, direction, at, uncertain): (usize, Epc, Direction, u64, bool),
     within: u64,
-) -> bool {
-    let best = by_tag.get_mut(&epc).and_then(|cs| {
+) -> Option<(usize, Verdict, Option<Crossing>)> {
+    let (c, used) = by_tag.get_mut(&epc).and_then(|cs| {
         cs.iter_mut()
             .filter(|(c, used)| !used && c.at_us.abs_diff(at) <= within)
             .min_by_key(|(c, _)| c.at_us.abs_diff(at))
-    });
-    let Some((c, used)) = best else {
-        return false;
-    };
+    })?;
     *used = true;
-    match (c.direction == direction, uncertain) {
-        (true, false) => s.right += 1,
-        (true, true) => s.asked += 1,
-        (false, false) => s.wrong_direction += 1,
-        (false, true) => s.wrong_direction_asked += 1,
-    }
-    true
+    let verdict = match (c.direction == direction, uncertain) {
+        (true, false) => Verdict::Right,
+        (true, true) => Verdict::Asked,
+        (false, false) => Verdict::WrongDirection,
+        (false, true) => Verdict::WrongDirectionAsked,
+    };
+    Some((i, verdict, Some(*c)))
 }
 
 #[cfg(test)]
@@ -192,7 +240,8 @@ mod tests {
 
     /// A load that stood in the doorway is judged when it leaves: its passage matches the
     /// crossing up to 30 s away; a second passage the same way repeats it; one the other way,
-    /// or of a tag that never crossed, is false.
+    /// one more than 30 s after, one of a tag that never crossed, and one the same way as a
+    /// crossing that its tag undid since, are false.
     #[test]
     fn a_passage_judged_late_matches_and_a_second_one_repeats() {
         let out = |n: u8, at_us| Crossing {
@@ -200,17 +249,34 @@ mod tests {
             direction: Direction::Out,
             at_us,
         };
-        let truth = [out(1, 10_000_000), out(2, 10_000_000)];
+        let back = |n: u8, at_us| Crossing {
+            direction: Direction::In,
+            ..out(n, at_us)
+        };
+        let truth = [
+            out(1, 10_000_000),
+            out(2, 10_000_000),
+            out(3, 10_000_000),
+            back(3, 20_000_000),
+        ];
         let facts = [
             passed(1, Direction::Out, 28_000_000, false),
             passed(2, Direction::Out, 10_500_000, false),
             passed(2, Direction::Out, 29_000_000, false),
             passed(2, Direction::In, 30_000_000, false),
             passed(1, Direction::Out, 45_000_000, true),
+            passed(4, Direction::Out, 10_000_000, false),
+            passed(3, Direction::Out, 10_000_000, false),
+            passed(3, Direction::In, 20_000_000, false),
+            passed(3, Direction::Out, 25_000_000, false),
         ];
-        let s = score(&facts, &truth);
-        assert_eq!((s.right, s.missed, s.repeated), (2, 0, 1), "{s:?}");
-        assert_eq!((s.false_passages, s.false_asked), (1, 1), "{s:?}");
+        let judged = judge(&facts, &truth);
+        let s = judged.score;
+        assert_eq!((s.right, s.missed, s.repeated), (4, 0, 1), "{s:?}");
+        assert_eq!((s.false_passages, s.false_asked), (3, 1), "{s:?}");
+        assert_eq!(judged.verdicts[2].1, Verdict::Repeated);
+        assert_eq!(judged.verdicts[8].1, Verdict::False);
+        assert!(judged.unmatched.is_empty());
     }
 
     #[test]
@@ -414,55 +480,52 @@ fn play_run(
             .chain(run.truth.stayed.iter().map(|s| (s.epc, s.actor)))
             .collect();
         let kind = |epc: &Epc| actor_of.get(epc).map_or("?".to_string(), |&a| describe(a));
-        for f in &facts {
-            if let Fact::Passed {
+        let judged = judge(&facts, &truth);
+        for &(i, verdict, real) in &judged.verdicts {
+            let Fact::Passed {
                 epc,
                 direction,
                 at,
                 confidence,
-                uncertain,
                 ..
-            } = f
-            {
-                let real = truth
-                    .iter()
-                    .find(|c| c.epc == *epc && c.at_us.abs_diff(*at) <= MATCH_US);
-                let verdict = match real {
-                    Some(c) if c.direction == *direction && !uncertain => "right",
-                    Some(c) if c.direction == *direction => "asked",
-                    Some(_) => "WRONG DIRECTION",
-                    None => "FALSE",
-                };
-                notes.push(format!(
-                    "{verdict}: {} {direction:?} conf {confidence:.2} {}",
-                    epc,
-                    kind(epc)
-                ));
-                if explain && verdict != "right" {
-                    let reads: Vec<_> = run.reads.iter().filter(|r| r.epc == *epc).collect();
-                    notes.push(series(&side_of, &reads, real.map_or(*at, |c| c.at_us)));
-                }
+            } = &facts[i]
+            else {
+                continue;
+            };
+            let word = match verdict {
+                Verdict::Right => "right",
+                Verdict::Asked => "asked",
+                Verdict::WrongDirection => "WRONG DIRECTION",
+                Verdict::WrongDirectionAsked => "wrong direction, asked",
+                Verdict::False => "FALSE",
+                Verdict::FalseAsked => "false, asked",
+                Verdict::Repeated => "repeated",
+            };
+            notes.push(format!(
+                "{word}: {epc} {direction:?} conf {confidence:.2} {}",
+                kind(epc)
+            ));
+            if explain && verdict != Verdict::Right {
+                let reads: Vec<_> = run.reads.iter().filter(|r| r.epc == *epc).collect();
+                notes.push(series(&side_of, &reads, real.map_or(*at, |c| c.at_us)));
             }
         }
-        for c in &truth {
-            let judged = facts.iter().any(|f| matches!(f, Fact::Passed { epc, at, .. } if *epc == c.epc && c.at_us.abs_diff(*at) <= MATCH_US));
-            if !judged {
-                let reads: Vec<_> = run.reads.iter().filter(|r| r.epc == c.epc).collect();
-                let inside = reads
-                    .iter()
-                    .filter(|r| side_of(r) == Some(door::Side::Inside))
-                    .count();
-                notes.push(format!(
-                    "missed: {} {:?} {} ({} reads inside, {} outside)",
-                    c.epc,
-                    c.direction,
-                    kind(&c.epc),
-                    inside,
-                    reads.len() - inside
-                ));
-                if explain {
-                    notes.push(series(&side_of, &reads, c.at_us));
-                }
+        for c in &judged.unmatched {
+            let reads: Vec<_> = run.reads.iter().filter(|r| r.epc == c.epc).collect();
+            let inside = reads
+                .iter()
+                .filter(|r| side_of(r) == Some(door::Side::Inside))
+                .count();
+            notes.push(format!(
+                "missed: {} {:?} {} ({} reads inside, {} outside)",
+                c.epc,
+                c.direction,
+                kind(&c.epc),
+                inside,
+                reads.len() - inside
+            ));
+            if explain {
+                notes.push(series(&side_of, &reads, c.at_us));
             }
         }
     }

@@ -870,8 +870,8 @@ pub(super) const APPROVAL_COLUMNS: &[&str] = &[
     "requested_at",
 ];
 
-/// A row of the approval queue ([`APPROVAL_COLUMNS`]): a loan request, a loan at finance or
-/// a transfer request (no dates).
+/// A row of the approval queue ([`APPROVAL_COLUMNS`]): a loan request, a loan at finance, a
+/// transfer request (no dates) or an appraised disposal (no department, no dates).
 pub(super) fn approval_cells(style: &CsvStyle, w: crate::db::loans::Awaiting) -> Vec<String> {
     let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
     vec![
