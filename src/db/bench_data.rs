@@ -86,6 +86,12 @@ const STEPS: &[(&str, &str)] = &[
          select w.id, 'Z' || z, 'Aisle ' || z || ' 区', 'storage' from warehouses w, generate_series(1, 12) z",
     ),
     (
+        "gates",
+        "insert into gates (name, inside_zone_id, outside_zone_id)
+         select 'Dock door ' || w.id, min(z.id), max(z.id) from warehouses w join zones z on z.warehouse_id = w.id
+         group by w.id order by w.id",
+    ),
+    (
         "categories",
         "insert into categories (code, name)
          select 'C' || lpad(i::text, 3, '0'),
