@@ -825,8 +825,17 @@ async fn the_approval_queue_exports_what_waits_for_a_decision(pool: PgPool) {
     .execute(&world.pool)
     .await
     .unwrap();
+    sqlx::query("update users set display_name = '王处长' where username = 'admin'")
+        .execute(&world.pool)
+        .await
+        .unwrap();
     let admin = login(&world, "admin").await;
     let page = get(&world, "/admin/approvals", &admin).await;
+    assert!(
+        page.body.contains("<td>王处长</td>") && !page.body.contains("<td>admin</td>"),
+        "the proposer is named as people call them: {}",
+        page.body
+    );
     assert!(
         page.body.contains("id=\"disposals-waiting\">2<")
             && page.body.contains("id=\"review-disposal-2\"")

@@ -1111,6 +1111,11 @@ async fn an_asset_keeps_its_invoice_and_photo_checked_by_what_the_bytes_are(pool
         .unwrap()
         .starts_with("attachment;"));
     assert_eq!(reply.body.as_bytes(), &pdf[..]);
+    // The uploader is named as people call them (and by login, for machines).
+    sqlx::query("update users set display_name = '李处长' where username = 'approver'")
+        .execute(&world.pool)
+        .await
+        .unwrap();
     let (status, list) = world
         .call(
             Method::GET,
@@ -1121,6 +1126,8 @@ async fn an_asset_keeps_its_invoice_and_photo_checked_by_what_the_bytes_are(pool
         .await;
     assert_eq!(status, StatusCode::OK, "{list}");
     assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["uploaded_by_name"], "李处长", "{list}");
+    assert_eq!(list[0]["uploaded_by"], "approver", "{list}");
     let (_, events) = world
         .call(
             Method::GET,

@@ -24,7 +24,10 @@ pub struct Attachment {
     pub size_bytes: i32,
     /// SHA-256 of the content, in hex.
     pub sha256: String,
+    /// The uploader's login.
     pub uploaded_by: Option<String>,
+    /// The uploader's name, as people call them.
+    pub uploaded_by_name: Option<String>,
     pub uploaded_at: DateTime<Utc>,
 }
 
@@ -38,7 +41,8 @@ pub struct NewAttachment<'a> {
 }
 
 const SELECT: &str = "select t.id, t.asset_id, t.kind, t.file_name, t.content_type, t.size_bytes,
-        encode(t.sha256, 'hex') as sha256, u.username as uploaded_by, t.uploaded_at
+        encode(t.sha256, 'hex') as sha256, u.username as uploaded_by,
+        u.display_name as uploaded_by_name, t.uploaded_at
      from attachments t left join users u on u.id = t.uploaded_by";
 
 /// Store a document of asset `asset_id` (locked, so the count holds), noted in its timeline.

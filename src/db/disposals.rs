@@ -26,7 +26,10 @@ pub struct Disposal {
     pub reason: String,
     pub status: DisposalStatus,
     pub requested_by: i64,
+    /// The proposer's login.
     pub requester: String,
+    /// The proposer's name, as people call them.
+    pub requester_name: String,
     /// What the assets cost when new, together; in fen.
     pub original_value_fen: FenSum,
     /// In fen, set at appraisal.
@@ -48,6 +51,7 @@ pub struct Disposal {
 }
 
 const SELECT: &str = "select d.id, d.reason, d.status, d.requested_by, u.username as requester,
+    u.display_name as requester_name,
     (select coalesce(sum(a.original_value_fen), 0)::text from disposal_assets da join assets a on a.id = da.asset_id
      where da.disposal_id = d.id) as original_value_fen,
     d.appraised_value_fen, d.appraiser, d.method, d.sale_price_fen, d.buyer, d.receipt_number, d.remitted_at,
