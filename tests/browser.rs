@@ -961,6 +961,93 @@ async fn fits(b: &Browser, width: i64) {
         wide.as_i64().unwrap() <= width,
         "the page is {wide} px wide, the window {width}"
     );
+    // No header broken a character or two to a line (Chinese breaks between any two
+    // characters unless told not to): the line boxes of each header's text.
+    let broken = b
+        .c()
+        .execute(
+            "const r = document.createRange(); const out = [];
+             for (const th of document.querySelectorAll('th')) {
+               const text = th.innerText.trim(); const chars = [...text].length;
+               if (chars < 3) continue;
+               r.selectNodeContents(th);
+               const lines = new Set([...r.getClientRects()].map(x => Math.round(x.top))).size;
+               if (lines >= 3 && chars / lines < 2.5) out.push(text + ' in ' + lines + ' lines');
+             }
+             return out;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        broken,
+        serde_json::json!([]),
+        "headers broken at {width} px"
+    );
+}
+
+/// Every list page a keeper or an admin opens fits an 800 px tablet in Chinese: the page no
+/// wider than the window, and no table header broken a character to a line.
+#[sqlx::test(migrations = "./migrations")]
+async fn every_list_fits_a_tablet_in_chinese(pool: PgPool) {
+    let (base, _stop) = serve(pool.clone()).await;
+    let b = Browser::start("lists-tablet").await;
+    b.c().set_window_size(800, 1100).await.unwrap();
+    let pages: &[(&str, &[&str])] = &[
+        (
+            "keeper",
+            &[
+                "/assets",
+                "/orders",
+                "/keeper/gate",
+                "/keeper/intakes",
+                "/keeper/picks",
+                "/keeper/returns",
+                "/compensations",
+                "/rentals",
+                "/transfers",
+            ],
+        ),
+        (
+            "admin",
+            &[
+                "/admin/approvals",
+                "/admin/bookings",
+                "/admin/kits",
+                "/admin/readers",
+                "/admin/gates",
+                "/admin/registers",
+                "/admin/transfers",
+                "/admin/users",
+                "/admin/zones",
+                "/admin/webhooks",
+                "/disposals",
+                "/reports",
+                "/reports/depreciation",
+                "/inbox",
+            ],
+        ),
+    ];
+    for (user, paths) in pages {
+        b.sign_in(&base, user).await;
+        b.c()
+            .goto(&format!("{base}/lang/zh-CN?back=/"))
+            .await
+            .unwrap();
+        for path in *paths {
+            b.c().goto(&format!("{base}{path}")).await.unwrap();
+            b.find("h1").await;
+            let errors = b
+                .c()
+                .find_all(Locator::Css("#error-message"))
+                .await
+                .unwrap();
+            assert!(errors.is_empty(), "{user} opens {path}");
+            fits(&b, 800).await;
+        }
+        b.sign_out().await;
+    }
+    b.close().await;
 }
 
 /// The value of an input or a textarea as the browser holds it.

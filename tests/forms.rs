@@ -1082,6 +1082,108 @@ async fn a_refused_inspection_comes_back_with_what_was_chosen(pool: PgPool) {
     );
 }
 
+/// With no handheld set up and no reader over the shelves, a keeper still counts: the EPCs
+/// typed or scanned at a chosen zone count there (found where the register expects them,
+/// misplaced elsewhere); a bad line refuses the whole list beside the form, in Chinese,
+/// with what was typed, and counts nothing; a zone the stocktake does not count is refused.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_keeper_counts_by_typing_epcs_at_a_shelf_without_any_reader(pool: PgPool) {
+    let world = World::new(pool.clone()).await;
+    let ingest = depot::ingest::Ingest::start(pool, common::pipeline())
+        .await
+        .unwrap();
+    let world = world.with_ingest(&ingest);
+    let stocked = world.stock(world.tables, 3).await;
+    let epc = |id: i64| {
+        let pool = world.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("select epc from assets where id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let (a, b) = (epc(stocked[0]).await, epc(stocked[1]).await);
+    let id = world.started_stocktake(world.warehouse).await["id"]
+        .as_i64()
+        .unwrap();
+    let keeper = reading(&world, "keeper", "zh").await;
+    let path = format!("/keeper/stocktakes/{id}");
+    let page = get(&world, &path, &keeper).await;
+    assert!(
+        page.body.contains("id=\"count-zone\"")
+            && page
+                .body
+                .contains(&format!("<option value=\"{}\"", world.shelf2))
+            && page.body.contains("id=\"typed-epcs\"")
+            && page.body.contains("id=\"no-handheld\"")
+            && !page.body.contains("id=\"handheld-file\""),
+        "typing is offered without a handheld: {}",
+        page.body
+    );
+    assert!(!page.body.contains("/api/reads"), "no developer talk");
+    let token = page.csrf();
+    let send = |zone: i64, typed: String| {
+        let (world, keeper, path, token) = (&world, &keeper, &path, &token);
+        async move {
+            common::post_multipart(
+                world,
+                &format!("{path}/count"),
+                keeper,
+                &[
+                    ("csrf", token),
+                    ("zone", &zone.to_string()),
+                    ("epcs", &typed),
+                ],
+                None,
+            )
+            .await
+        }
+    };
+
+    let reply = send(world.shelf, format!("{a}\nnot-an-epc\n")).await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "count-form-error",
+        "第 2 行",
+        &[
+            &format!("<option value=\"{}\" selected>", world.shelf),
+            "not-an-epc</textarea>",
+        ],
+    );
+    let reply = send(1_000_000, a.clone()).await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "count-form-error",
+        "不在盘点",
+        &[&a],
+    );
+    assert_eq!(
+        count(&world.pool, "select count(*) from stocktake_sightings").await,
+        0,
+        "nothing counted"
+    );
+
+    // One at its own shelf, one scanned at the other shelf, the third not at all.
+    let reply = send(world.shelf, format!("  {a}  \n\n")).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.location(), format!("{path}?done=counted"));
+    let reply = send(world.shelf2, b.to_lowercase()).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = get(&world, &path, &keeper).await;
+    assert!(
+        page.body.contains("id=\"found\">1<")
+            && page.body.contains("id=\"misplaced\">1<")
+            && page.body.contains("id=\"missing\">1<"),
+        "the count: {}",
+        page.body
+    );
+    ingest.shutdown().await;
+}
+
 /// A stocktake of the world's warehouse with a handheld `hh` over the shelf, started, on a
 /// world with the reader pipeline; the world and the stocktake.
 async fn running_stocktake(pool: PgPool) -> (World, depot::ingest::Ingest, i64) {

@@ -172,6 +172,67 @@ pub async fn count_by_hand(
     super::readers::upload(app, actor, super::readers::Upload { reader, reads }).await
 }
 
+/// The most EPCs one typed or scanned list counts (a full shelf by a handheld scanner).
+pub const MAX_TYPED: usize = 10_000;
+
+/// EPCs typed or scanned into the page by a person standing at zone `zone_id` of stocktake
+/// `id`, one per line: each is counted there now, as if a reader over that zone had read it
+/// (a later reading elsewhere stands instead). For a shelf no reader covers, or a reader
+/// that is offline, when no handheld is set up. All or nothing: one line that is not an
+/// EPC refuses the list with its number, and nothing is counted.
+pub async fn count_typed(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    zone_id: i64,
+    typed: &str,
+) -> Result<usize> {
+    let mut epcs = Vec::new();
+    for (i, line) in typed.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let epc = Epc::from_hex(line)
+            .ok()
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| {
+                Error::Invalid(format!("line {}: {line:?} is not an EPC in hex", i + 1))
+            })?;
+        epcs.push(epc.to_hex());
+        if epcs.len() > MAX_TYPED {
+            return Err(Error::Invalid(format!(
+                "at most {MAX_TYPED} EPCs at once: count the rest in another list"
+            )));
+        }
+    }
+    if epcs.is_empty() {
+        return Err(Error::Invalid("type or scan at least one EPC".into()));
+    }
+    app.change(actor, Op::UploadReads, async |tx| {
+        let row = stocktakes::lock(tx, id, "count", StocktakeStatus::Running).await?;
+        if !row.zone_ids.contains(&zone_id) {
+            return Err(Error::Invalid(format!(
+                "zone {zone_id} is not counted by stocktake {id}: choose one of its zones"
+            )));
+        }
+        let now = chrono::Utc::now();
+        let seen: Vec<stocktakes::Sighting> = epcs
+            .iter()
+            .map(|epc| stocktakes::Sighting {
+                stocktake_id: id,
+                epc: epc.clone(),
+                zone_id,
+                other_zone_id: None,
+                seen_at: now,
+            })
+            .collect();
+        stocktakes::record_sightings(tx, &seen).await?;
+        Ok(seen.len())
+    })
+    .await
+}
+
 /// Start counting: the register's expectation for the scope is taken now.
 pub async fn start(app: &App, actor: &Actor, id: i64) -> Result<Stocktake> {
     app.change(actor, Op::StartStocktake, async |tx| {

@@ -743,6 +743,9 @@ impl StocktakePage {
             .map(|(_, n)| self.c.place(n))
             .unwrap_or_default()
     }
+    fn place_of(&self, id: &i64) -> String {
+        self.zone(&Some(*id))
+    }
     fn scope(&self) -> String {
         self.s
             .zone_ids
@@ -964,9 +967,17 @@ async fn count_by_hand(Path(id): Path<i64>, upload: super::Upload) -> PageResult
 }
 
 async fn hand_count(upload: &super::Upload, id: i64) -> Result<(), PageError> {
+    let typed = upload.text("epcs").unwrap_or_default();
     let reads = match upload.file.as_ref().filter(|f| !f.bytes.is_empty()) {
         Some(file) => readers::parse_csv(&file.bytes)?,
-        None => readers::parse_list(upload.text("epcs").unwrap_or_default()),
+        // Typed or scanned at a shelf the keeper names: no handheld needed.
+        None => match super::filter_id("zone", upload.text("zone").unwrap_or_default())? {
+            Some(zone) => {
+                stocktakes::count_typed(&upload.app, &upload.viewer.actor, id, zone, typed).await?;
+                return Ok(());
+            }
+            None => readers::parse_list(typed),
+        },
     };
     let reader = upload.text("reader").unwrap_or_default();
     stocktakes::count_by_hand(&upload.app, &upload.viewer.actor, id, reader, reads).await?;
