@@ -1406,6 +1406,43 @@ async fn a_refused_repair_or_payment_comes_back_beside_its_case(pool: PgPool) {
     );
     assert!(!reply.body.contains(&format!("id=\"repair-{case}-error\"")));
     assert_eq!(stored().await, before, "nothing changed");
+
+    // A repair that is an amount is asked first, its cost said in yuan; only the
+    // confirmation records it.
+    let token = get(&world, "/compensations", &keeper).await.csrf();
+    let reply = post(
+        &world,
+        &format!("/compensations/{case}/repair"),
+        &keeper,
+        &[("csrf", &token), ("cost", "1200")],
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(
+        reply.body.contains("id=\"confirm-form\"") && reply.body.contains("¥1,200.00"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        stored().await,
+        before,
+        "nothing changed before the confirmation"
+    );
+    let mut fields = confirm_fields(&reply.body);
+    fields.push(("csrf".into(), token.clone()));
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let reply = post(
+        &world,
+        &format!("/compensations/{case}/repair"),
+        &keeper,
+        &fields,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(stored().await, ("repaired".to_owned(), 120_000));
 }
 
 /// The hidden fields of the confirmation page's form, as its Confirm button posts them.

@@ -539,11 +539,37 @@ async fn the_pages_record_receive_and_return_a_rental(pool: PgPool) {
     assert_eq!(reply.location(), "/rentals?done=saved");
     let page = get(&world, &format!("/orders/{loan}"), &keeper).await;
     assert!(page.body.contains(&format!("id=\"rental-{id}-return\"")));
-    let reply = post(
+    // Back to the supplier closes it for good: asked first, Back to the loan's page.
+    let asked = post(
         &world,
         &format!("/rentals/{id}/return"),
         &keeper,
         &[("csrf", &page.csrf())],
+    )
+    .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked.body.contains("id=\"confirm-form\"")
+            && asked
+                .body
+                .contains(&format!("href=\"/orders/{loan}#rentals\"")),
+        "{}",
+        asked.body
+    );
+    let status: String = sqlx::query_scalar("select status::text from rentals where id = $1")
+        .bind(id)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        status, "received",
+        "nothing returned before the confirmation"
+    );
+    let reply = post(
+        &world,
+        &format!("/rentals/{id}/return"),
+        &keeper,
+        &[("csrf", &page.csrf()), ("confirmed", "1")],
     )
     .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
@@ -556,7 +582,7 @@ async fn the_pages_record_receive_and_return_a_rental(pool: PgPool) {
         &world,
         &format!("/rentals/{id}/return"),
         &keeper,
-        &[("csrf", &page.csrf())],
+        &[("csrf", &page.csrf()), ("confirmed", "1")],
     )
     .await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);

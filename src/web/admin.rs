@@ -1053,9 +1053,9 @@ async fn compensation_action(
     .await
 }
 
-/// The confirmation step of paying (the receipt shown) or waiving (with a reason), when the
-/// form is not its second step. A receipt that is no text is not asked about: the step
-/// refuses it.
+/// The confirmation step of a repair (its cost shown), paying (the receipt shown) or waiving
+/// (with a reason), when the form is not its second step. A cost that is no amount, or a
+/// receipt that is no text, is not asked about: the step refuses it beside its field.
 fn compensation_asked(
     v: &Viewer,
     id: i64,
@@ -1063,6 +1063,20 @@ fn compensation_asked(
     form: &Fields,
 ) -> Result<Option<axum::response::Response>, PageError> {
     let ask = match action {
+        "repair" if !super::confirmed(form) => match super::fen(field(form, "cost")) {
+            Ok(cost) => super::Ask {
+                op: Op::RepairCompensation,
+                title: &format!("{} {id}?", v.lang.t("repair_case")),
+                message: v
+                    .lang
+                    .t("repair_case_text")
+                    .replace("{cost}", &super::i18n::yuan(cost.get().into())),
+                action: format!("/compensations/{id}/repair"),
+                reason_asked: false,
+                back: "/compensations".into(),
+            },
+            Err(_) => return Ok(None),
+        },
         "pay" if !super::confirmed(form) => match text(form, "receipt") {
             Ok(receipt) => super::Ask {
                 op: Op::PayCompensation,

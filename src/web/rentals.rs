@@ -109,13 +109,7 @@ async fn act(
     let actor = &v.actor;
     // Cancelling cannot be undone: asked first, with a reason for the log.
     if action == "cancel" && (!super::confirmed(&form) || field(&form, "reason").is_empty()) {
-        let back = match field(&form, "back") {
-            "rentals" => "/rentals".to_owned(),
-            _ => format!(
-                "/orders/{}#rentals",
-                rentals::get(&app, actor, id).await?.loan_id
-            ),
-        };
+        let back = rental_back(&app, actor, id, &form).await?;
         return super::confirm(
             &v,
             &form,
@@ -126,6 +120,21 @@ async fn act(
                 action: format!("/rentals/{id}/cancel"),
                 reason_asked: true,
                 back,
+            },
+        );
+    }
+    // Back to the supplier closes the rental for good: asked first too.
+    if action == "return" && !super::confirmed(&form) {
+        return super::confirm(
+            &v,
+            &form,
+            super::Ask {
+                op: Op::ReturnRental,
+                title: &format!("{} {id}?", v.lang.t("return_rental")),
+                message: v.lang.t("return_rental_text").to_owned(),
+                action: format!("/rentals/{id}/return"),
+                reason_asked: false,
+                back: rental_back(&app, actor, id, &form).await?,
             },
         );
     }
@@ -146,4 +155,20 @@ async fn act(
         ),
     };
     Ok(Redirect::to(&back).into_response())
+}
+
+/// Where a rental's confirmation goes back to: the rentals list, or the loan's page.
+async fn rental_back(
+    app: &App,
+    actor: &crate::auth::Actor,
+    id: i64,
+    form: &Fields,
+) -> Result<String, super::PageError> {
+    Ok(match field(form, "back") {
+        "rentals" => "/rentals".to_owned(),
+        _ => format!(
+            "/orders/{}#rentals",
+            rentals::get(app, actor, id).await?.loan_id
+        ),
+    })
 }
