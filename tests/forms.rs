@@ -1082,6 +1082,129 @@ async fn a_refused_inspection_comes_back_with_what_was_chosen(pool: PgPool) {
     );
 }
 
+/// A refused approval, return or any action on a loan comes back to the loan's page beside
+/// its form, in the viewer's language, with what was ticked, chosen and typed; a refusal
+/// whose form the page no longer offers (the loan moved on) is said at the top.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_action_on_a_loan_comes_back_beside_its_form_as_it_was_ticked(pool: PgPool) {
+    let world = World::new(pool).await;
+    let tables = world.stock(world.tables, 3).await;
+    let loan = world.request_tables(2, "2030-03-01", "2030-03-03").await;
+    let admin = reading(&world, "admin", "zh").await;
+    let path = format!("/orders/{loan}");
+    let page = get(&world, &path, &admin).await;
+    let proposed: Vec<i64> = tables
+        .iter()
+        .copied()
+        .filter(|t| page.body.contains(&format!("id=\"pick-{t}\" checked")))
+        .collect();
+    assert_eq!(proposed.len(), 2, "{}", page.body);
+    let (kept, unticked) = (proposed[0].to_string(), proposed[1]);
+    let reply = post(
+        &world,
+        &format!("{path}/approve"),
+        &admin,
+        &[
+            ("csrf", &page.csrf()),
+            ("asset", &kept),
+            ("extra", "abc"),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "approve-form-error",
+        "不是资产编号",
+        &[&format!("id=\"pick-{kept}\" checked"), "value=\"abc\""],
+    );
+    assert!(
+        !reply
+            .body
+            .contains(&format!("id=\"pick-{unticked}\" checked")),
+        "unticked as posted"
+    );
+    let status = || async {
+        sqlx::query_scalar::<_, String>("select status::text from loans where id = $1")
+            .bind(loan)
+            .fetch_one(&world.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(status().await, "requested", "nothing approved");
+
+    // Cancelled meanwhile: approving is refused, said at the top of the page that no
+    // longer offers it.
+    let (code, body) = world
+        .call(
+            Method::POST,
+            &format!("/api/loans/{loan}/cancel"),
+            &world.requester,
+            Some(json!({"reason": "the event moved"})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let reply = post(
+        &world,
+        &format!("{path}/approve"),
+        &admin,
+        &[("csrf", &page.csrf()), ("asset", &kept), ("confirmed", "1")],
+    )
+    .await;
+    came_back(&reply, StatusCode::CONFLICT, "order-error", "", &[]);
+    assert!(!reply.body.contains("id=\"approve-form\""));
+
+    // Taking back into a zone that is not there: the conditions and notes come back.
+    let out = world.stock(world.chairs, 2).await;
+    let loan = world.approved_loan(&out).await;
+    world.hand_over(loan).await;
+    let keeper = reading(&world, "keeper", "en").await;
+    let path = format!("/orders/{loan}");
+    let page = get(&world, &path, &keeper).await;
+    let (fine, damaged) = (
+        format!("condition-{}", out[0]),
+        format!("condition-{}", out[1]),
+    );
+    let note = format!("note-{}", out[1]);
+    let reply = post(
+        &world,
+        &format!("{path}/return"),
+        &keeper,
+        &[
+            ("csrf", &page.csrf()),
+            ("zone", "999999"),
+            (&fine, "fine"),
+            (&damaged, "damaged"),
+            (&note, "leg bent"),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
+    assert!(reply.status.is_client_error(), "{}", reply.status);
+    came_back(
+        &reply,
+        reply.status,
+        "return-form-error",
+        "",
+        &["value=\"leg bent\""],
+    );
+    assert_eq!(
+        reply
+            .body
+            .matches("<option value=\"damaged\" selected>")
+            .count(),
+        1,
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        world.asset_state(out[1]).await,
+        "on_loan",
+        "nothing taken back"
+    );
+}
+
 /// With no handheld set up and no reader over the shelves, a keeper still counts: the EPCs
 /// typed or scanned at a chosen zone count there (found where the register expects them,
 /// misplaced elsewhere); a bad line refuses the whole list beside the form, in Chinese,

@@ -163,6 +163,48 @@ impl OrderPage {
     fn can(&self, what: &str) -> bool {
         self.can.contains(&what)
     }
+    /// Why a form was refused whose section the page no longer shows (the loan moved on
+    /// meanwhile: approved by someone else, cancelled): said at the top instead.
+    fn refused_elsewhere(&self) -> &str {
+        const SHOWN_BY: &[(&str, &str)] = &[
+            ("approve", "decide"),
+            ("reject", "decide"),
+            ("sign-off", "sign_off"),
+            ("refuse", "sign_off"),
+            ("issue", "issue"),
+            ("return", "return"),
+            ("cancel", "cancel"),
+            ("rent", "rent"),
+        ];
+        SHOWN_BY
+            .iter()
+            .map(|(form, shown)| (self.refused.why(form), shown))
+            .find(|(why, _)| !why.is_empty())
+            .filter(|(_, shown)| !self.can(shown))
+            .map_or("", |(why, _)| why)
+    }
+    /// Whether asset `id` stands ticked in form `form`: as posted when it was refused, else
+    /// `fresh`.
+    fn ticked(&self, form: &str, id: &i64, fresh: bool) -> bool {
+        match self.refused.why(form).is_empty() {
+            true => fresh,
+            false => self.refused.chose(form, "asset", id),
+        }
+    }
+    /// The note typed for asset `id` in the return form, when it was refused.
+    fn return_note(&self, id: &i64) -> &str {
+        self.refused.typed("return", &format!("note-{id}"))
+    }
+    /// Whether `condition` is chosen for asset `id` in the return form: as posted when it
+    /// was refused, else "fine".
+    fn condition_is(&self, id: &i64, condition: &str) -> bool {
+        match self.refused.why("return").is_empty() {
+            true => condition == "fine",
+            false => self
+                .refused
+                .chose("return", &format!("condition-{id}"), &condition),
+        }
+    }
     fn waiting(&self) -> Vec<&orders::Reserved> {
         self.loan
             .assets
@@ -287,8 +329,12 @@ async fn act(
         })
         .await;
     }
-    let actor = &v.actor;
-    let reason = note(&form, "reason")?;
+    const ACTIONS: &[&str] = &[
+        "cancel", "approve", "reject", "sign-off", "refuse", "issue", "return",
+    ];
+    if !ACTIONS.contains(&action.as_str()) {
+        return Err(app::Error::NotFound("no such action".into()).into());
+    }
     if let Some(asked) = ask_first(&app, &v, id, &action, &form).await? {
         return Ok(asked);
     }
@@ -302,33 +348,56 @@ async fn act(
         "return" => "returned",
         _ => "saved",
     };
-    match action.as_str() {
-        "cancel" => drop(loans::cancel(&app, actor, id, Reason { reason }).await?),
+    // Refused, the loan's page again with the refusal beside the form and what was typed
+    // or ticked in it kept.
+    let outcome = match order_step(&app, &v, id, &action, &form).await {
+        Ok(Some(asked)) => return Ok(asked),
+        Ok(None) => Ok(super::done(&format!("/orders/{id}"), done)),
+        Err(e) => Err(e),
+    };
+    super::after_form(&v, action, form, outcome, |refused| {
+        order_page(&app, &v, id, false, refused)
+    })
+    .await
+}
+
+/// One action on a loan, the same operation as the API's; `Some` page when it asks first.
+async fn order_step(
+    app: &App,
+    v: &Viewer,
+    id: i64,
+    action: &str,
+    form: &Fields,
+) -> Result<Option<axum::response::Response>, PageError> {
+    let actor = &v.actor;
+    let reason = note(form, "reason")?;
+    match action {
+        "cancel" => drop(loans::cancel(app, actor, id, Reason { reason }).await?),
         "approve" => {
-            let mut chosen = ticked(&form);
-            chosen.extend(ids(field(&form, "extra"))?);
+            let mut chosen = ticked(form);
+            chosen.extend(ids(field(form, "extra"))?);
             let approval = Approval {
                 asset_ids: Some(chosen),
                 reason,
             };
-            loans::approve(&app, actor, id, approval).await?;
+            loans::approve(app, actor, id, approval).await?;
         }
-        "reject" => drop(loans::reject(&app, actor, id, Reason { reason }).await?),
-        "sign-off" => drop(loans::sign_off(&app, actor, id, Reason { reason }).await?),
-        "refuse" => drop(loans::refuse(&app, actor, id, Reason { reason }).await?),
+        "reject" => drop(loans::reject(app, actor, id, Reason { reason }).await?),
+        "sign-off" => drop(loans::sign_off(app, actor, id, Reason { reason }).await?),
+        "refuse" => drop(loans::refuse(app, actor, id, Reason { reason }).await?),
         // A kit's button hands over its whole line; the other, the ticked assets.
-        "issue" if !field(&form, "line").is_empty() => {
-            let line = field(&form, "line")
+        "issue" if !field(form, "line").is_empty() => {
+            let line = field(form, "line")
                 .parse()
                 .map_err(|_| invalid("line: not a line of this loan"))?;
             let issue = Issue {
                 asset_ids: None,
                 line_ids: Some(vec![line]),
             };
-            loans::issue(&app, actor, id, issue).await?;
+            loans::issue(app, actor, id, issue).await?;
         }
         "issue" => {
-            let chosen = ticked(&form);
+            let chosen = ticked(form);
             if chosen.is_empty() {
                 return Err(invalid("tick the assets handed over"));
             }
@@ -336,10 +405,10 @@ async fn act(
                 asset_ids: Some(chosen),
                 line_ids: None,
             };
-            loans::issue(&app, actor, id, issue).await?;
+            loans::issue(app, actor, id, issue).await?;
         }
         "return" => {
-            let items = returned(&form)?;
+            let items = returned(form)?;
             // Damaged or missing opens a compensation case, which this page cannot undo:
             // asked first, naming them.
             let marked: Vec<(i64, Condition)> = items
@@ -347,20 +416,22 @@ async fn act(
                 .map(|i| (i.asset_id, i.condition))
                 .filter(|(_, c)| *c != Condition::Fine)
                 .collect();
-            if !marked.is_empty() && !super::confirmed(&form) {
+            if !marked.is_empty() && !super::confirmed(form) {
                 let asked = super::keeper::Marked {
                     op: Op::ReturnLoan,
                     action: format!("/orders/{id}/return"),
                     back: format!("/orders/{id}"),
                 };
-                return super::keeper::ask_marked(&app, &v, &form, &marked, asked).await;
+                return super::keeper::ask_marked(app, v, form, &marked, asked)
+                    .await
+                    .map(Some);
             }
             let back = Return { items: Some(items) };
-            loans::take_back(&app, actor, id, back).await?;
+            loans::take_back(app, actor, id, back).await?;
         }
         _ => return Err(app::Error::NotFound("no such action".into()).into()),
     }
-    Ok(Redirect::to(&super::done(&format!("/orders/{id}"), done)).into_response())
+    Ok(None)
 }
 
 /// What a loan page's return form takes back: each asset whose condition was chosen (fine,
