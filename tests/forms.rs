@@ -103,22 +103,42 @@ async fn the_error_page_speaks_the_viewers_language_keeps_the_menu_and_goes_back
     let token = get(&world, &format!("/assets/{asset}"), &cookie)
         .await
         .csrf();
-    // An asset in stock cannot be found again: the lifecycle refuses, in Chinese.
-    let body = serde_urlencoded::to_string([
-        ("csrf", token.as_str()),
-        ("reason", "在仓库角落找到"),
-        ("zone", &world.shelf.to_string()),
-    ])
-    .unwrap();
-    let req = Request::post(format!("/assets/{asset}/recover"))
+    // An asset in stock cannot be found again: the lifecycle refuses, in Chinese, at the top
+    // of the asset's page (which offers no 找回 for an asset in stock).
+    let reply = post(
+        &world,
+        &format!("/assets/{asset}/recover"),
+        &cookie,
+        &[
+            ("csrf", token.as_str()),
+            ("reason", "在仓库角落找到"),
+            ("zone", &world.shelf.to_string()),
+        ],
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::CONFLICT,
+        "asset-error",
+        "资产当前为“在库”，不能找回",
+        &[],
+    );
+    assert_eq!(world.asset_state(asset).await, "in_stock");
+
+    // A refusal no page holds a form for: the error page, in Chinese, with the menu, and a
+    // Back to the form it came from.
+    let cookie = reading(&world, "admin", "zh").await;
+    let token = get(&world, "/admin/kits", &cookie).await.csrf();
+    let body = serde_urlencoded::to_string([("csrf", token.as_str()), ("confirmed", "1")]).unwrap();
+    let req = Request::post("/admin/kits/999999/delete")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::HOST, "depot.test")
         .header(header::COOKIE, &cookie)
-        .header(header::REFERER, format!("http://depot.test/assets/{asset}"))
+        .header(header::REFERER, "http://depot.test/admin/kits")
         .body(Body::from(body))
         .unwrap();
     let reply = common::send(&world, req).await;
-    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
     assert!(
         reply.body.contains("<html lang=\"zh-CN\">"),
         "{}",
@@ -126,23 +146,16 @@ async fn the_error_page_speaks_the_viewers_language_keeps_the_menu_and_goes_back
     );
     assert!(reply.body.contains("出错了"), "{}", reply.body);
     assert!(!reply.body.contains("Something went wrong"));
+    assert!(reply.body.contains("未找到"), "in Chinese: {}", reply.body);
     assert!(
-        reply.body.contains("资产当前为“在库”，不能找回"),
-        "the lifecycle's refusal in Chinese: {}",
-        reply.body
-    );
-    assert!(
-        reply.body.contains("href=\"/keeper/picks\""),
+        reply.body.contains("href=\"/admin/approvals\""),
         "the menu is kept"
     );
     assert!(
-        reply
-            .body
-            .contains(&format!("<a href=\"/assets/{asset}\" data-back")),
+        reply.body.contains("<a href=\"/admin/kits\" data-back"),
         "Back goes to the form: {}",
         reply.body
     );
-    assert_eq!(world.asset_state(asset).await, "in_stock");
 
     // A page that does not exist: the same frame, in English for an English reader.
     let cookie = reading(&world, "keeper", "en").await;
@@ -1079,6 +1092,68 @@ async fn a_refused_inspection_comes_back_with_what_was_chosen(pool: PgPool) {
         "inspect-form-error",
         "请说明每项资产归还时的状况",
         &["value=\"桌腿弯了\""],
+    );
+}
+
+/// A refused re-tag or attachment comes back to the asset's page beside its form, with the
+/// EPC, reason and kind as they were typed and chosen; nothing changes.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refused_retag_or_attachment_comes_back_beside_its_form(pool: PgPool) {
+    let world = World::new(pool).await;
+    let stocked = world.stock(world.chairs, 2).await;
+    let taken: String = sqlx::query_scalar("select epc from assets where id = $1")
+        .bind(stocked[1])
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    let asset = stocked[0];
+    let keeper = reading(&world, "keeper", "en").await;
+    let path = format!("/assets/{asset}");
+    let token = get(&world, &path, &keeper).await.csrf();
+    let reply = post(
+        &world,
+        &format!("{path}/retag"),
+        &keeper,
+        &[
+            ("csrf", &token),
+            ("epc", &taken),
+            ("reason", "label torn"),
+            ("confirmed", "1"),
+        ],
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::CONFLICT,
+        "retag-form-error",
+        "EPC",
+        &[&format!("value=\"{taken}\""), "value=\"label torn\""],
+    );
+    let epc: String = sqlx::query_scalar("select epc from assets where id = $1")
+        .bind(asset)
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_ne!(epc, taken, "not re-tagged");
+
+    let reply = common::post_multipart(
+        &world,
+        &format!("{path}/attachments"),
+        &keeper,
+        &[("csrf", &token), ("kind", "invoice")],
+        Some(("notes.txt", b"plain text, not a document")),
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "attach-form-error",
+        "",
+        &["<option value=\"invoice\" selected>"],
+    );
+    assert_eq!(
+        count(&world.pool, "select count(*) from attachments").await,
+        0
     );
 }
 

@@ -4,7 +4,6 @@
 use axum::extract::DefaultBodyLimit;
 
 use super::Path;
-use axum::response::{IntoResponse, Redirect};
 use axum::routing::post;
 use axum::Router;
 
@@ -19,8 +18,22 @@ pub fn router() -> Router<App> {
         .layer(DefaultBodyLimit::max(MAX_BYTES + 64 * 1024))
 }
 
+/// Refused (a file of a type or size not taken, none chosen), the asset's page again with
+/// the reason beside the form and the kind chosen kept.
 async fn attach(Path(id): Path<i64>, form: super::Upload) -> PageResult {
-    let Some(file) = form.file.as_ref() else {
+    let outcome = add(&form, id).await.map(|()| {
+        let to = super::done(&format!("/assets/{id}"), "attached");
+        format!("{to}#documents")
+    });
+    let (app, v) = (&form.app, &form.viewer);
+    super::after_form(v, "attach", form.fields.clone(), outcome, |refused| {
+        super::orders::asset_page(app, v, id, refused)
+    })
+    .await
+}
+
+async fn add(form: &super::Upload, id: i64) -> Result<(), super::PageError> {
+    let Some(file) = form.file.as_ref().filter(|f| !f.name.is_empty()) else {
         return Err(invalid("choose a file"));
     };
     let upload = Upload {
@@ -30,6 +43,5 @@ async fn attach(Path(id): Path<i64>, form: super::Upload) -> PageResult {
         content: &file.bytes,
     };
     attachments::add(&form.app, &form.viewer.actor, id, upload).await?;
-    let to = super::done(&format!("/assets/{id}"), "attached");
-    Ok(Redirect::to(&format!("{to}#documents")).into_response())
+    Ok(())
 }

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 
 use super::Path;
-use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
@@ -660,13 +659,21 @@ struct AssetPage {
     /// Its documents (photos, invoices, appraisals, contracts, receipts), when the viewer
     /// may read them.
     documents: Option<Vec<crate::db::attachments::Attachment>>,
+    /// The form last refused (`retag`, `recover`, `mark-lost`, `attach`), if any: why, and
+    /// what was typed.
+    refused: Refused,
 }
 
 async fn asset_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) -> PageResult {
-    let (asset, at) = assets::whereabouts(&app, &v.actor, id).await?;
-    let timeline = assets::events(&app, &v.actor, id).await?;
+    asset_page(&app, &v, id, Refused::default()).await
+}
+
+/// Asset `id`'s page, with the form `refused` refused, if any, beside it as it was typed.
+pub async fn asset_page(app: &App, v: &Viewer, id: i64, refused: Refused) -> PageResult {
+    let (asset, at) = assets::whereabouts(app, &v.actor, id).await?;
+    let timeline = assets::events(app, &v.actor, id).await?;
     // A department reads the documents of its own assets only: for others, no section.
-    let documents = match app::attachments::list(&app, &v.actor, id).await {
+    let documents = match app::attachments::list(app, &v.actor, id).await {
         Err(app::Error::Forbidden(_)) => None,
         listed => Some(listed?),
     };
@@ -675,7 +682,7 @@ async fn asset_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) ->
         _ => None,
     };
     let zones = match app::policy::permits(&v.actor, app::Op::RecoverAsset) {
-        true => catalogue::zone_names(&app, &v.actor, true).await?,
+        true => catalogue::zone_names(app, &v.actor, true).await?,
         false => Vec::new(),
     };
     render(AssetPage {
@@ -688,6 +695,7 @@ async fn asset_detail(v: Viewer, State(app): State<App>, Path(id): Path<i64>) ->
         timeline,
         zones,
         documents,
+        refused,
     })
 }
 
@@ -716,10 +724,14 @@ async fn asset_action(
                 },
             );
         }
-        assets::retag(&app, &v.actor, id, assets::Retag { epc, reason }).await?;
-        return Ok(
-            Redirect::to(&super::done(&format!("/assets/{id}"), "retagged")).into_response(),
-        );
+        let outcome = assets::retag(&app, &v.actor, id, assets::Retag { epc, reason }).await;
+        let outcome = outcome
+            .map(|_| super::done(&format!("/assets/{id}"), "retagged"))
+            .map_err(Into::into);
+        return super::after_form(&v, action, form, outcome, |refused| {
+            asset_page(&app, &v, id, refused)
+        })
+        .await;
     }
     let (manual, done) = match action.as_str() {
         "mark-lost" => (ManualAction::MarkLost, "marked_lost"),
@@ -752,11 +764,46 @@ async fn asset_action(
         reason,
         zone_id: super::form_id(&form, "zone")?,
     };
-    assets::act(&app, &v.actor, id, manual, body).await?;
-    Ok(Redirect::to(&super::done(&format!("/assets/{id}"), done)).into_response())
+    let outcome = assets::act(&app, &v.actor, id, manual, body).await;
+    let outcome = outcome
+        .map(|_| super::done(&format!("/assets/{id}"), done))
+        .map_err(Into::into);
+    super::after_form(&v, action, form, outcome, |refused| {
+        asset_page(&app, &v, id, refused)
+    })
+    .await
 }
 
 impl AssetPage {
+    /// Whether the page offers to put the asset back in stock (找回): it is lost.
+    fn offers_recover(&self) -> bool {
+        self.asset.state == AssetState::Lost && self.c.may(app::Op::RecoverAsset)
+    }
+    fn offers_mark_lost(&self) -> bool {
+        self.losable() && self.c.may(app::Op::MarkAssetLost)
+    }
+    fn offers_attach(&self) -> bool {
+        self.documents.is_some() && self.c.may(app::Op::AddAttachment)
+    }
+    fn offers_retag(&self) -> bool {
+        self.asset.state != AssetState::Disposed && self.c.may(app::Op::RetagAsset)
+    }
+    /// Why a form was refused that the page does not offer now (the asset moved on: found
+    /// already, disposed): said at the top instead.
+    fn refused_elsewhere(&self) -> &str {
+        [
+            ("recover", self.offers_recover()),
+            ("mark-lost", self.offers_mark_lost()),
+            ("attach", self.offers_attach()),
+            ("retag", self.offers_retag()),
+        ]
+        .into_iter()
+        .map(|(form, offered)| (self.refused.why(form), offered))
+        .find(|(why, _)| !why.is_empty())
+        .filter(|(_, offered)| !offered)
+        .map_or("", |(why, _)| why)
+    }
+
     /// The label of a kind of document.
     fn doc_kind(&self, kind: &str) -> &'static str {
         match kind {
