@@ -151,6 +151,14 @@ async fn savings_count_days_lent_at_market_rent_not_loans(pool: PgPool) {
     for bad in ["0", "-3", "ten", "0.001"] {
         let reply = post(&world, &path, &admin, &[("csrf", &csrf), ("price", bad)]).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        // Beside the category's price, with what was typed.
+        let chairs = world.chairs;
+        assert!(
+            reply.body.contains(&format!("id=\"price-{chairs}-error\""))
+                && reply.body.contains(&format!("value=\"{bad}\"")),
+            "{}",
+            reply.body
+        );
     }
     let reply = post(&world, &path, &auditor, &[("csrf", &csrf), ("price", "1")]).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);

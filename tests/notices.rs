@@ -747,6 +747,13 @@ async fn the_inbox_page_shows_notifications_and_overdue_work(pool: PgPool) {
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Beside the form, with what was typed.
+    assert!(
+        bad.body.contains("id=\"email-form-error\"")
+            && bad.body.contains("value=\"finance at depot\""),
+        "{}",
+        bad.body
+    );
     let email: Option<String> =
         sqlx::query_scalar("select email from users where username = 'requester'")
             .fetch_one(&pool)

@@ -345,6 +345,32 @@ async fn the_admin_registers_a_webhook_on_its_page_and_replays_a_dead_letter(poo
     let admin = login(&world, "admin").await;
     let page = get(&world, "/admin/webhooks", &admin).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    // An address that is no address: refused beside the form, as typed; nothing registered.
+    let reply = post(
+        &world,
+        "/admin/webhooks",
+        &admin,
+        &[
+            ("csrf", &page.csrf()),
+            ("url", "erp at the ministry"),
+            ("actions", "mark_lost"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("id=\"webhook-form-error\"")
+            && reply.body.contains("value=\"erp at the ministry\"")
+            && reply.body.contains("value=\"mark_lost\""),
+        "{}",
+        reply.body
+    );
+    assert!(!reply.body.contains("id=\"webhook-secret\""));
     // Nothing listens on port 9 of the loopback: every attempt fails.
     let reply = post(
         &world,

@@ -33,6 +33,8 @@ pub fn router() -> Router<App> {
 #[template(path = "inbox.html")]
 struct InboxPage {
     c: Chrome,
+    /// The e-mail form, when it was refused: why, and what was typed.
+    refused: super::Refused,
     notifications: Vec<Notification>,
     /// The id to page on for older ones, when there are.
     older: Option<i64>,
@@ -195,6 +197,12 @@ struct InboxQuery {
 }
 
 async fn inbox(v: Viewer, State(app): State<App>, Query(q): Query<InboxQuery>) -> PageResult {
+    inbox_page(&app, &v, q, super::Refused::default()).await
+}
+
+/// The inbox, with the e-mail form as it was refused, if it was.
+async fn inbox_page(app: &App, v: &Viewer, q: InboxQuery, refused: super::Refused) -> PageResult {
+    let app = app.clone();
     let paging = Paging {
         per_page: Some(50),
         after: q.after,
@@ -221,6 +229,7 @@ async fn inbox(v: Viewer, State(app): State<App>, Query(q): Query<InboxQuery>) -
         all: q.all || acts.is_none(),
         email: me.email.unwrap_or_default(),
         mail_on: app.mailer.is_some(),
+        refused,
     })
 }
 
@@ -243,11 +252,18 @@ async fn set_email(
     State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let email = named("email", Email::parse(field(&form, "email")))?;
-    let change = UserChange {
-        email: Some(email),
-        ..Default::default()
-    };
-    people::update_user(&app, &v.actor, v.actor.id, change, None).await?;
-    Ok(Redirect::to(&super::done("/inbox", "saved")).into_response())
+    let outcome = async {
+        let email = named("email", Email::parse(field(&form, "email")))?;
+        let change = UserChange {
+            email: Some(email),
+            ..Default::default()
+        };
+        people::update_user(&app, &v.actor, v.actor.id, change, None).await?;
+        Ok(super::done("/inbox", "saved"))
+    }
+    .await;
+    super::after_form(&v, "email", form.clone(), outcome, |refused| {
+        inbox_page(&app, &v, InboxQuery::default(), refused)
+    })
+    .await
 }

@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 
 use super::Path;
 use axum::http::header;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
@@ -77,9 +77,19 @@ struct Dashboard {
     figures_at: String,
     state_chart: String,
     utilisation_chart: String,
+    /// A category's price form (`price-ID`), when it was refused: why, and what was typed.
+    refused: super::Refused,
 }
 
 impl Dashboard {
+    /// The name of category `id`'s price form.
+    fn price_form(&self, id: &i64) -> String {
+        format!("price-{id}")
+    }
+    /// Why category `id`'s price was refused; empty when it was not.
+    fn price_refused(&self, id: &i64) -> &str {
+        self.refused.why(&self.price_form(id))
+    }
     fn percent(&self, x: &f64) -> String {
         format!("{:.1}%", x * 100.0)
     }
@@ -95,9 +105,11 @@ impl Dashboard {
         names.join(", ")
     }
 
-    /// A price as typed into its field: yuan, or nothing.
-    fn price_field(&self, fen: &Option<i64>) -> String {
-        fen.map(|f| yuan(&f)).unwrap_or_default()
+    /// A price as typed into its field: yuan, or nothing; as it was typed when refused.
+    fn price_field(&self, id: &i64, fen: &Option<i64>) -> String {
+        let stored = fen.map(|f| yuan(&f)).unwrap_or_default();
+        self.refused
+            .typed_or(&self.price_form(id), "price", &stored)
     }
 }
 
@@ -132,6 +144,17 @@ impl FiguresQuery {
 }
 
 async fn dashboard(v: Viewer, State(app): State<App>, Query(q): Query<FiguresQuery>) -> PageResult {
+    dashboard_page(&app, &v, &q, super::Refused::default()).await
+}
+
+/// The dashboard, with a price form as it was refused, if one was.
+async fn dashboard_page(
+    app: &App,
+    v: &Viewer,
+    q: &FiguresQuery,
+    refused: super::Refused,
+) -> PageResult {
+    let app = app.clone();
     let figures = reports::figures(&app, &v.actor, &q.period()?).await?;
     let reports::Dashboard {
         by_state,
@@ -190,6 +213,7 @@ async fn dashboard(v: Viewer, State(app): State<App>, Query(q): Query<FiguresQue
         ),
         state_chart,
         utilisation_chart,
+        refused,
     })
 }
 
@@ -200,16 +224,25 @@ async fn set_price(
     Path(category): Path<i64>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let price = match field(&form, "price") {
-        "" => None,
-        yuan => Some(named("price", Fen::from_yuan(yuan))?),
-    };
-    let change = CategoryChange {
-        daily_rent_fen: Some(price),
-        ..Default::default()
-    };
-    catalogue::update_category(&app, &v.actor, category, change).await?;
-    Ok(Redirect::to(&format!("{}#savings", super::done("/reports", "saved"))).into_response())
+    let outcome = async {
+        let price = match field(&form, "price") {
+            "" => None,
+            yuan => Some(named("price", Fen::from_yuan(yuan))?),
+        };
+        let change = CategoryChange {
+            daily_rent_fen: Some(price),
+            ..Default::default()
+        };
+        catalogue::update_category(&app, &v.actor, category, change).await?;
+        Ok(format!("{}#savings", super::done("/reports", "saved")))
+    }
+    .await;
+    let which = format!("price-{category}");
+    let this_month = FiguresQuery::default();
+    super::after_form(&v, which, form.clone(), outcome, |refused| {
+        dashboard_page(&app, &v, &this_month, refused)
+    })
+    .await
 }
 
 /// `YYYY-MM` when the figures are for one whole month, else nothing.

@@ -33,6 +33,8 @@ struct WebhooksPage {
     pager: Option<super::Pager>,
     /// A webhook just registered: its secret, this once.
     secret: String,
+    /// The registration form, when it was refused: why, and what was typed.
+    refused: super::Refused,
 }
 
 impl WebhooksPage {
@@ -65,15 +67,24 @@ struct Shown {
 
 async fn page(v: Viewer, State(app): State<App>, Query(q): Query<Shown>) -> PageResult {
     let paging = super::list_paging(&q.page)?;
-    show(v, &app, q.hook, paging, String::new()).await
+    show(
+        &v,
+        &app,
+        q.hook,
+        paging,
+        String::new(),
+        super::Refused::default(),
+    )
+    .await
 }
 
 async fn show(
-    v: Viewer,
+    v: &Viewer,
     app: &App,
     shown: Option<i64>,
     paging: crate::app::Paging,
     secret: String,
+    refused: super::Refused,
 ) -> PageResult {
     let hooks = webhooks::list(app, &v.actor).await?;
     let shown = shown.or(hooks.first().map(|h| h.id));
@@ -93,32 +104,47 @@ async fn show(
         deliveries,
         pager,
         secret,
+        refused,
     })
 }
 
-/// Register: the page again, with the new webhook's secret shown once.
+/// Register: the page again, with the new webhook's secret shown once; refused, with the
+/// reason beside the form and what was typed.
 async fn register(
     State(app): State<App>,
     Posted { viewer: v, form }: Posted<Fields>,
 ) -> PageResult {
-    let url = text(&form, "url")?;
+    let first = super::first_page();
+    match create(&app, &v, &form).await {
+        Ok(registered) => {
+            let id = Some(registered.webhook.id);
+            let secret = registered.secret;
+            show(&v, &app, id, first, secret, super::Refused::default()).await
+        }
+        Err(e) => {
+            super::shown_again(e, |e| {
+                let refused = super::Refused::new(&v, "webhook", &e, form.clone());
+                show(&v, &app, None, first, String::new(), refused)
+            })
+            .await
+        }
+    }
+}
+
+async fn create(
+    app: &App,
+    v: &Viewer,
+    form: &Fields,
+) -> Result<webhooks::Registered, super::PageError> {
+    let url = text(form, "url")?;
     let mut actions = Vec::new();
-    for a in field(&form, "actions")
+    for a in field(form, "actions")
         .split(|c: char| c == ',' || c == '，' || c.is_whitespace())
         .filter(|s| !s.is_empty())
     {
         actions.push(Text::parse(a).map_err(|e| invalid(format!("actions: {e}")))?);
     }
-    let registered = webhooks::create(&app, &v.actor, NewWebhook { url, actions }).await?;
-    let first = super::first_page();
-    show(
-        v,
-        &app,
-        Some(registered.webhook.id),
-        first,
-        registered.secret,
-    )
-    .await
+    Ok(webhooks::create(app, &v.actor, NewWebhook { url, actions }).await?)
 }
 
 async fn delete(
