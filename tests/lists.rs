@@ -1224,3 +1224,88 @@ async fn the_virtual_depot_filters_by_category_and_state_and_exports_it(pool: Pg
         }
     }
 }
+
+/// The asset list exports what it finds with its search and filters, every page of it (more
+/// than one batch of the walk), in the reader's language or as codes; a requester's export
+/// holds only what their list shows.
+#[sqlx::test(migrations = "./migrations")]
+async fn the_asset_list_exports_what_its_filters_find(pool: PgPool) {
+    let world = World::new(pool).await;
+    let chairs: Vec<i64> = sqlx::query_scalar(
+        "insert into assets (epc, name, category_id, original_value_fen, state, zone_id)
+         select 'A0' || lpad(g::text, 22, '0'), '会议椅 ' || lpad(g::text, 4, '0'), $1, 12345, 'in_stock', $2
+         from generate_series(1, 1203) g returning id",
+    )
+    .bind(world.chairs)
+    .bind(world.shelf)
+    .fetch_all(&world.pool)
+    .await
+    .unwrap();
+    let tables = world.stock(world.tables, 2).await;
+    // Two chairs lent to another department: not the requester's to see.
+    sqlx::query(
+        "update assets set state = 'allocated', owner_department_id = $2, holder_department_id = $2
+         where id = any($1)",
+    )
+    .bind(&chairs[..2])
+    .bind(world.culture)
+    .execute(&world.pool)
+    .await
+    .unwrap();
+
+    let keeper = login(&world, "keeper").await;
+    let path = format!("/assets?category={}", world.chairs);
+    let page = get(&world, &path, &keeper).await;
+    let export = link_of(&page.body, "assets-csv").expect("an export link");
+    assert_eq!(
+        export,
+        format!("/assets.csv?q=&state=&category={}&zone=", world.chairs)
+    );
+    let csv = get(&world, &export, &format!("{keeper}; lang=zh-CN")).await;
+    is_csv(&csv, &export);
+    assert_eq!(
+        header_of(&csv.body),
+        "资产编号,EPC,名称,类别,状态,原值（元）"
+    );
+    let found = rows(&csv.body);
+    assert_eq!(found.len(), 1203, "every page, not the first");
+    let ids: Vec<i64> = found
+        .iter()
+        .map(|r| r.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids, chairs, "in id order, each once");
+    assert!(found[5].ends_with(",在库,123.45"), "{}", found[5]);
+    assert!(!csv.body.contains("folding table"));
+
+    // Searched and filtered by state, as codes for a machine.
+    let export = "/assets.csv?q=0012&state=in_stock&codes=1";
+    let csv = get(&world, export, &keeper).await;
+    is_csv(&csv, export);
+    assert_eq!(
+        header_of(&csv.body),
+        "asset_id,epc,name,category,state,original_value_yuan"
+    );
+    // The name or the EPC holds the text (the search matches both).
+    let found = rows(&csv.body);
+    assert!(
+        found.len() >= 2 && found.iter().all(|r| r.contains("0012")),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|r| r.contains(",会议椅 0012,")));
+    assert!(rows(&csv.body).iter().all(|r| r.contains(",in_stock,")));
+
+    // A requester's export is their list: the other department's allocated chairs are not in it.
+    let clerk = login(&world, "requester").await;
+    let export = format!("/assets.csv?category={}", world.chairs);
+    let csv = get(&world, &export, &clerk).await;
+    is_csv(&csv, &export);
+    assert_eq!(rows(&csv.body).len(), 1201);
+    assert!(!csv
+        .body
+        .lines()
+        .any(|l| l.starts_with(&format!("{},", chairs[0]))));
+    let _ = tables;
+    // A filter that is no number is refused, named.
+    let bad = get(&world, "/assets.csv?zone=abc", &keeper).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+}

@@ -28,9 +28,9 @@ pub struct AssetFilter {
     pub text: Option<String>,
 }
 
-/// Assets by id; a requester sees the catalogue and their own department's.
-pub async fn list(app: &App, actor: &Actor, f: AssetFilter, paging: Paging) -> Result<Page<Asset>> {
-    let filter = assets::Filter {
+/// The database's filter for `f` as `actor` may see it.
+fn filter(actor: &Actor, f: AssetFilter) -> assets::Filter {
+    assets::Filter {
         state: f.state,
         department_id: f.department,
         category_id: f.category,
@@ -38,7 +38,12 @@ pub async fn list(app: &App, actor: &Actor, f: AssetFilter, paging: Paging) -> R
         text: f.text,
         visible_to: department_filter(actor, Op::ListAssets),
         owner_id: None,
-    };
+    }
+}
+
+/// Assets by id; a requester sees the catalogue and their own department's.
+pub async fn list(app: &App, actor: &Actor, f: AssetFilter, paging: Paging) -> Result<Page<Asset>> {
+    let filter = filter(actor, f);
     let window = paging.window();
     let found = app
         .read(actor, Op::ListAssets, async |c| {
@@ -46,6 +51,14 @@ pub async fn list(app: &App, actor: &Actor, f: AssetFilter, paging: Paging) -> R
         })
         .await?;
     Ok(Page::new(window, found))
+}
+
+/// Every asset [`list`] finds with `f`, in id order, in batches as they come: the list's
+/// export, as filtered (the register's own export, for import elsewhere, is every asset).
+pub async fn export(app: &App, actor: &Actor, f: AssetFilter) -> Result<super::Rows<Asset>> {
+    let filter = filter(actor, f);
+    app.rows(actor, Op::ListAssets, filter, assets::filtered_rows)
+        .await
 }
 
 /// Register an asset and commission its EPC (GIAI-96 from the company prefix unless given).

@@ -297,6 +297,44 @@ pub async fn list(
     f: &Filter,
     window: Window,
 ) -> Result<(Vec<Asset>, super::Total)> {
+    list_counted(conn, f, window, true).await
+}
+
+/// Every asset [`list`] finds with `f`, in id order, a page of [`EXPORT_BATCH`] at a time
+/// (each walked on from the last id, as [`list`]'s keyset pages are, and not counted): the
+/// export of a list as filtered.
+pub fn filtered_rows(conn: &mut PgConnection, f: Filter) -> super::Rows<'_, Asset> {
+    use futures_util::StreamExt;
+    let start = (conn, f, Some(None::<i64>));
+    futures_util::stream::unfold(start, |(conn, f, after)| async move {
+        let after = after?;
+        let window = Window {
+            page: 1,
+            per_page: EXPORT_BATCH,
+            after,
+        };
+        match list_counted(conn, &f, window, false).await {
+            Ok((items, _)) if items.is_empty() => None,
+            Ok((items, total)) => {
+                let next = total.has_more.then(|| items.last().map(|a| a.id));
+                Some((Ok(items), (conn, f, next)))
+            }
+            Err(e) => Some((Err(e), (conn, f, None))),
+        }
+    })
+    .boxed()
+}
+
+/// Assets a batch of [`filtered_rows`] holds.
+const EXPORT_BATCH: i64 = 500;
+
+/// [`list`], its matches counted or not (`counted`: an export's batches need no total).
+async fn list_counted(
+    conn: &mut PgConnection,
+    f: &Filter,
+    window: Window,
+    counted: bool,
+) -> Result<(Vec<Asset>, super::Total)> {
     use sqlx::Arguments;
     let mut args = sqlx::postgres::PgArguments::default();
     let mut conditions: Vec<String> = Vec::new();
@@ -317,7 +355,10 @@ pub async fn list(
         conditions.push(format!("a.zone_id = ${}", next(&args)));
         args.add(zone).map_err(sqlx::Error::Encode)?;
     }
-    let mut count = super::Count::InOrder;
+    let mut count = match counted {
+        true => super::Count::InOrder,
+        false => super::Count::BeyondCap,
+    };
     let text = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
     if let Some(text) = text {
         // The categories whose name matches are found first (they are few), so that the

@@ -594,6 +594,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("csv_amount_yuan", "Amount (yuan)", "金额（元）"),
     ("csv_receipt_number", "Receipt number", "收据编号"),
     ("csv_rental_id", "Rental", "租赁单号"),
+    ("csv_state", "State", "状态"),
+    ("export_list_csv", "This list (CSV)", "导出本列表（CSV）"),
     ("csv_transfer_id", "Transfer", "调剂单号"),
     ("csv_requester", "Requested by", "申请人"),
     ("csv_requested_at", "Requested at", "申请时间"),

@@ -35,6 +35,7 @@ pub fn router() -> Router<App> {
         .route("/orders/{id}", get(detail))
         .route("/orders/{id}/{action}", post(act))
         .route("/assets", get(asset_list))
+        .route("/assets.csv", get(asset_list_csv))
         .route("/assets/{id}", get(asset_detail))
         .route("/assets/{id}/{action}", post(asset_action))
 }
@@ -595,25 +596,39 @@ impl AssetsPage {
     fn chosen(&self, value: &str, id: &i64) -> bool {
         value == id.to_string()
     }
+    /// The export of this list, with its search and filters.
+    fn csv_link(&self) -> String {
+        let query = serde_urlencoded::to_string([
+            ("q", self.q.as_str()),
+            ("state", &self.state),
+            ("category", &self.category),
+            ("zone", &self.zone),
+        ])
+        .unwrap_or_default();
+        format!("/assets.csv?{query}")
+    }
+}
+
+impl AssetQuery {
+    /// The list's filter: a state not known is none (the page's select has no such choice).
+    fn filter(&self) -> Result<AssetFilter, PageError> {
+        Ok(AssetFilter {
+            text: Some(self.q.to_string()),
+            state: AssetState::ALL
+                .iter()
+                .copied()
+                .find(|s| s.as_str() == self.state),
+            category: super::filter_id("category", &self.category)?,
+            zone: super::filter_id("zone", &self.zone)?,
+            ..Default::default()
+        })
+    }
 }
 
 /// The assets a page at a time: by a search, a state, a category and a zone.
 async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuery>) -> PageResult {
-    let state = AssetState::ALL
-        .iter()
-        .copied()
-        .find(|s| s.as_str() == q.state);
-    let (category_id, zone_id) = (
-        super::filter_id("category", &q.category)?,
-        super::filter_id("zone", &q.zone)?,
-    );
-    let filter = AssetFilter {
-        text: Some(q.q.to_string()),
-        state,
-        category: category_id,
-        zone: zone_id,
-        ..Default::default()
-    };
+    let filter = q.filter()?;
+    let (state, category_id, zone_id) = (filter.state, filter.category, filter.zone);
     let paging = super::list_paging(&q.page)?;
     let found = assets::list(&app, &v.actor, filter, paging).await?;
     // Only what was understood is kept in the pager's links and the form.
@@ -641,6 +656,18 @@ async fn asset_list(v: Viewer, State(app): State<App>, Query(q): Query<AssetQuer
         assets: found.items,
         pager,
     })
+}
+
+/// Every asset the list finds with its search and filters (all its pages) as CSV.
+async fn asset_list_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<AssetQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = assets::export(&app, &v.actor, q.filter()?).await?;
+    let columns = super::reports::ASSET_COLUMNS;
+    Ok(style.download(&v, "assets", columns, rows, super::reports::asset_cells))
 }
 
 #[derive(askama::Template)]

@@ -675,6 +675,27 @@ pub(super) const RENTAL_COLUMNS: &[&str] = &[
     "status",
 ];
 
+pub(super) const ASSET_COLUMNS: &[&str] = &[
+    "asset_id",
+    "epc",
+    "name",
+    "category",
+    "state",
+    "original_value_yuan",
+];
+
+/// An asset's row in the list's export ([`ASSET_COLUMNS`]).
+pub(super) fn asset_cells(style: &CsvStyle, a: crate::db::assets::Asset) -> Vec<String> {
+    vec![
+        a.id.to_string(),
+        a.epc,
+        a.name,
+        style.name(Register::Category, a.category),
+        style.word(a.state.as_str()),
+        yuan(&a.original_value_fen),
+    ]
+}
+
 pub(super) const STOCKTAKE_COLUMNS: &[&str] = &[
     "epc",
     "asset_id",
@@ -1079,6 +1100,7 @@ mod tests {
             COMPENSATION_COLUMNS,
             DISPOSAL_COLUMNS,
             RENTAL_COLUMNS,
+            ASSET_COLUMNS,
             TRANSFER_COLUMNS,
             STOCKTAKE_COLUMNS,
             USER_COLUMNS,
