@@ -347,3 +347,41 @@ async fn shutting_down_ends_open_event_streams(pool: PgPool) {
     .await;
     assert!(rest.is_ok(), "the stream ended");
 }
+
+/// A request still in flight at shutdown (here a client that stopped sending its body
+/// halfway) is waited for, but no longer than the shutdown deadline: the service stops then
+/// without it.
+#[sqlx::test(migrations = "./migrations")]
+async fn shutting_down_waits_for_a_stuck_request_no_longer_than_its_deadline(pool: PgPool) {
+    use tokio::io::AsyncWriteExt;
+    let (base, stop, mut server) = start(pool, Config::for_database(None)).await;
+    let address = base.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(address).await.unwrap();
+    socket
+        .write_all(
+            b"POST /api/session HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n\
+              content-length: 64\r\n\r\n{\"username\": ",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked = std::time::Instant::now();
+    stop.send(()).unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_secs(3), &mut server)
+            .await
+            .is_err(),
+        "shutdown waits for the request in flight"
+    );
+    tokio::time::timeout(server::SHUTDOWN_DEADLINE + Duration::from_secs(10), server)
+        .await
+        .expect("stopped by its deadline")
+        .unwrap()
+        .unwrap();
+    let waited = asked.elapsed();
+    assert!(
+        waited + Duration::from_secs(1) >= server::SHUTDOWN_DEADLINE,
+        "stopped after {waited:?}, before the deadline"
+    );
+    drop(socket);
+}
