@@ -417,6 +417,9 @@ fn says_no_code_in_chinese(path: &str, body: &str) {
         "fine",
         "damaged",
         "missing",
+        "misplaced",
+        "unexpected",
+        "found",
         "storage",
         "staging",
         "gate_inside",
@@ -512,6 +515,17 @@ async fn every_list_and_paper_says_words_in_both_languages(pool: PgPool) {
         "insert into intakes (source_class, description, status, created_by)
          values ('event_purchase', 'delivery', 'open',
                  (select id from users where username = 'keeper'))",
+        // A finished stocktake of the shelf, with a line of each outcome but the between.
+        "insert into stocktakes (warehouse_id, zone_ids, status, created_by, started_at,
+                                 finished_at, expected, found, misplaced, missing, unexpected)
+         select z.warehouse_id, array[z.id], 'finished', (select id from users where username = 'keeper'),
+                now() - interval '2 hours', now() - interval '1 hour', 3, 1, 1, 1, 1
+         from zones z where z.kind = 'storage' order by z.id limit 1",
+        "insert into stocktake_results (stocktake_id, epc, asset_id, outcome, expected_zone_id, seen_zone_id)
+         select (select max(id) from stocktakes), a.epc, a.id,
+                (array['found', 'misplaced', 'missing'])[row_number() over (order by a.id)]::stocktake_outcome,
+                a.zone_id, a.zone_id
+         from assets a where a.state = 'in_stock' order by a.id limit 3",
     ];
     for sql in seed {
         sqlx::query(sql).execute(&world.pool).await.unwrap();
@@ -528,6 +542,7 @@ async fn every_list_and_paper_says_words_in_both_languages(pool: PgPool) {
     let transfer = one("select max(id) from transfers").await;
     let intake = one("select max(id) from intakes").await;
     let user = one("select id from users where username = 'requester'").await;
+    let stocktake = one("select max(id) from stocktakes").await;
     let admin = login(&world, "admin").await;
     let keeper = login(&world, "keeper").await;
     let requester = login(&world, "requester").await;
@@ -563,9 +578,29 @@ async fn every_list_and_paper_says_words_in_both_languages(pool: PgPool) {
         format!("/keeper/intakes/{intake}"),
         "/keeper/gate".into(),
         "/keeper/stocktakes".into(),
+        format!("/keeper/stocktakes/{stocktake}"),
         "/rentals".into(),
         "/compensations".into(),
         format!("/orders/{approved}"),
+        "/assets".into(),
+        format!("/assets/{asset}"),
+    ];
+    let finance = [
+        "/finance/sign-offs".to_owned(),
+        "/orders".into(),
+        format!("/orders/{approved}"),
+        "/reports".into(),
+        "/assets".into(),
+    ];
+    let auditors = [
+        "/reports".to_owned(),
+        "/orders".into(),
+        format!("/orders/{approved}"),
+        "/rentals".into(),
+        "/disposals".into(),
+        format!("/disposals/{disposal}"),
+        "/assets".into(),
+        format!("/assets/{asset}"),
     ];
     let requesters = [
         "/catalogue".to_owned(),
@@ -579,10 +614,14 @@ async fn every_list_and_paper_says_words_in_both_languages(pool: PgPool) {
         "/compensations".into(),
         "/inbox".into(),
     ];
+    let approver = login(&world, "approver").await;
+    let auditor = login(&world, "auditor").await;
     for (cookie, paths) in [
         (&admin, &admins[..]),
         (&keeper, &keepers[..]),
         (&requester, &requesters[..]),
+        (&approver, &finance[..]),
+        (&auditor, &auditors[..]),
     ] {
         for path in paths {
             let en = get(&world, path, cookie).await;
@@ -594,6 +633,14 @@ async fn every_list_and_paper_says_words_in_both_languages(pool: PgPool) {
             says_no_code_in_chinese(path, &zh.body);
         }
     }
+    // The stocktake's page was read with its lines on it.
+    let lines = get(&world, &format!("/keeper/stocktakes/{stocktake}"), &keeper).await;
+    assert_eq!(
+        lines.body.matches("data-epc=\"").count(),
+        3,
+        "{}",
+        lines.body
+    );
 }
 
 #[sqlx::test(migrations = "./migrations")]
