@@ -1064,7 +1064,7 @@ async fn value(b: &Browser, css: &str) -> String {
 }
 
 #[sqlx::test(migrations = "./migrations")]
-async fn a_clerk_on_a_tablet_in_chinese_is_told_at_once_what_can_be_borrowed(pool: PgPool) {
+async fn a_clerk_on_a_tablet_is_told_at_once_what_can_be_borrowed(pool: PgPool) {
     let (base, _stop) = serve(pool.clone()).await;
     let tables: i64 = sqlx::query_scalar("select id from categories where code = 'TBL'")
         .fetch_one(&pool)
@@ -1074,60 +1074,68 @@ async fn a_clerk_on_a_tablet_in_chinese_is_told_at_once_what_can_be_borrowed(poo
     let b = Browser::start("shortfall").await;
     b.c().set_window_size(800, 1100).await.unwrap();
     b.sign_in(&base, "requester").await;
-    b.c()
-        .goto(&format!("{base}/lang/zh-CN?back=/loans/new"))
-        .await
-        .unwrap();
-    b.find(&format!("#category option[value='{tables}']"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.fill("#quantity", "1000").await;
-    b.set_date("from", &tuesday).await;
-    b.set_date("to", &tuesday).await;
-    b.fill("#purpose", "全体大会").await;
-    b.find("#submit-request").await.click().await.unwrap();
+    for lang in LANGUAGES {
+        read_in(&b, &base, lang, "/loans/new").await;
+        let purpose = say(lang, "全体大会", "All-staff meeting");
+        b.find(&format!("#category option[value='{tables}']"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        b.fill("#quantity", "1000").await;
+        b.set_date("from", &tuesday).await;
+        b.set_date("to", &tuesday).await;
+        b.fill("#purpose", purpose).await;
+        b.find("#submit-request").await.click().await.unwrap();
 
-    // Told at once, in Chinese, how many can be borrowed; nothing typed is lost.
-    // Beside the quantity it is about.
-    b.wait_text("#lines-error", "件可借").await;
-    let said = b.find("#lines-error").await.text().await.unwrap();
-    let described = b
-        .find("#quantity")
-        .await
-        .attr("aria-describedby")
-        .await
-        .unwrap();
-    assert_eq!(described.as_deref(), Some("lines-error"));
-    assert!(said.contains("申请 1000 件"), "{said}");
-    assert!(!said.contains("available"), "{said}");
-    assert_eq!(value(&b, "#quantity").await, "1000");
-    assert_eq!(value(&b, "#purpose").await, "全体大会");
-    assert_eq!(value(&b, "#from").await, tuesday);
-    b.find("nav").await;
-    fits(&b, 800).await;
-    b.screenshot("20-shortfall-tablet-zh").await;
-    let loans: i64 = sqlx::query_scalar("select count(*) from loans where purpose = '全体大会'")
+        // Told at once, in the page's language, how many can be borrowed; nothing typed is
+        // lost. Beside the quantity it is about.
+        b.wait_text("#lines-error", say(lang, "件可借", "available"))
+            .await;
+        let said = b.find("#lines-error").await.text().await.unwrap();
+        let described = b
+            .find("#quantity")
+            .await
+            .attr("aria-describedby")
+            .await
+            .unwrap();
+        assert_eq!(described.as_deref(), Some("lines-error"));
+        assert!(said.contains(say(lang, "申请 1000 件", "1000")), "{said}");
+        assert_eq!(said.contains("available"), lang == "en", "{said}");
+        assert_eq!(value(&b, "#quantity").await, "1000");
+        assert_eq!(value(&b, "#purpose").await, purpose);
+        assert_eq!(value(&b, "#from").await, tuesday);
+        b.find("nav").await;
+        fits(&b, 800).await;
+        b.screenshot(&format!("20-shortfall-tablet-{lang}")).await;
+        let loans: i64 = sqlx::query_scalar("select count(*) from loans where purpose = $1")
+            .bind(purpose)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(loans, 0, "nothing requested yet");
+
+        // What can be borrowed: requested.
+        let asked = say(lang, "12", "2");
+        b.fill("#quantity", asked).await;
+        b.find("#submit-request").await.click().await.unwrap();
+        b.wait_text("#loan-status", say(lang, "已申请", "requested"))
+            .await;
+        b.screenshot(&format!("21-requested-tablet-{lang}")).await;
+        let (quantity, starts_on): (i64, chrono::NaiveDate) = sqlx::query_as(
+            "select sum(ll.quantity)::bigint, l.starts_on from loans l
+             join loan_lines ll on ll.loan_id = l.id
+             where l.purpose = $1 group by l.id",
+        )
+        .bind(purpose)
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(loans, 0, "nothing requested yet");
-
-    // Twelve can be borrowed: requested.
-    b.fill("#quantity", "12").await;
-    b.find("#submit-request").await.click().await.unwrap();
-    b.wait_text("#loan-status", "已申请").await;
-    b.screenshot("21-requested-tablet-zh").await;
-    let (quantity, starts_on): (i64, chrono::NaiveDate) = sqlx::query_as(
-        "select sum(ll.quantity)::bigint, l.starts_on from loans l
-         join loan_lines ll on ll.loan_id = l.id
-         where l.purpose = '全体大会' group by l.id",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!((quantity, starts_on.to_string()), (12, tuesday));
+        assert_eq!(
+            (quantity.to_string(), starts_on.to_string()),
+            (asked.to_owned(), tuesday.clone())
+        );
+    }
     b.close().await;
 }
 
