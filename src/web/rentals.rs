@@ -130,7 +130,7 @@ async fn act(
             &form,
             super::Ask {
                 op: Op::ReturnRental,
-                title: &format!("{} {id}?", v.lang.t("return_rental")),
+                title: &format!("{} {id}?", v.lang.t("return_rental_title")),
                 message: v.lang.t("return_rental_text").to_owned(),
                 action: format!("/rentals/{id}/return"),
                 reason_asked: false,
