@@ -1430,6 +1430,39 @@ async fn a_refused_count_by_hand_comes_back_with_the_epcs_typed(pool: PgPool) {
     ingest.shutdown().await;
 }
 
+/// A handheld's file and typed EPCs posted together: which did the keeper mean? Neither is
+/// counted, and the page says to send one, with what was typed kept.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_count_by_file_and_by_typing_at_once_is_refused_not_half_done(pool: PgPool) {
+    let (world, ingest, id) = running_stocktake(pool).await;
+    let keeper = reading(&world, "keeper", "zh").await;
+    let path = format!("/keeper/stocktakes/{id}");
+    let token = get(&world, &path, &keeper).await.csrf();
+    let typed = "E28011700000020A1B2C3D4E";
+    let file = b"epc,antenna,rssi_dbm,at\nE28011700000020A1B2C3D4F,,,\n";
+    let reply = common::post_multipart(
+        &world,
+        &format!("{path}/count"),
+        &keeper,
+        &[("csrf", &token), ("reader", "hh"), ("epcs", typed)],
+        Some(("reads.csv", file)),
+    )
+    .await;
+    came_back(
+        &reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "count-form-error",
+        "二者选一",
+        &[&format!("spellcheck=\"false\">{typed}</textarea>")],
+    );
+    assert_eq!(
+        count(&world.pool, "select count(*) from stocktake_sightings").await,
+        0,
+        "nothing counted"
+    );
+    ingest.shutdown().await;
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn a_refused_registration_of_an_unknown_tag_comes_back_on_its_line(pool: PgPool) {
     let world = World::new(pool).await;

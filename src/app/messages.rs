@@ -237,6 +237,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("stocktake_not_running", "stocktake {} is not running: start it, then count", "盘点 {} 未在进行：请先开始，再盘点"),
     ("type_or_file", "type or scan at least one EPC, or choose the handheld's file", "请输入或扫描至少一个 EPC，或选择手持机导出的文件"),
     ("choose_handheld", "choose the handheld", "请选择手持机"),
+    ("file_or_typed", "send either the handheld's file or the typed EPCs, not both", "请只提交手持机导出的文件或输入的 EPC，二者选一"),
     ("type_an_epc", "type or scan at least one EPC", "请输入或扫描至少一个 EPC"),
     ("typed_at_most", "at most {} EPCs at once: count the rest in another list", "一次最多 {} 个 EPC：其余的请另行提交"),
     ("zone_not_counted", "zone {} is not counted by stocktake {}: choose one of its zones", "区域 {0} 不在盘点 {1} 的范围内：请选择其中的区域"),

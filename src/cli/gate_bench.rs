@@ -508,6 +508,9 @@ fn play_run(
             if explain && verdict != Verdict::Right {
                 let reads: Vec<_> = run.reads.iter().filter(|r| r.epc == *epc).collect();
                 notes.push(series(&side_of, &reads, real.map_or(*at, |c| c.at_us)));
+                if matches!(verdict, Verdict::False | Verdict::FalseAsked) {
+                    notes.push(history(&side_of, &reads, *at));
+                }
             }
         }
         for c in &judged.unmatched {
@@ -576,6 +579,42 @@ fn series(
     let mut out = String::from("      ");
     for (i, [inside, outside]) in bins.iter().enumerate() {
         if i == 15 {
+            out.push_str("| ");
+        }
+        let f = |v: &Option<i8>| v.map_or(".".to_string(), |v| v.to_string());
+        out.push_str(&format!("{}/{} ", f(inside), f(outside)));
+    }
+    out
+}
+
+/// A tag's whole story at the door: the strongest read per side in 1 s bins from its first
+/// read to its last, `|` marking the second of the judged passage `at_us`.
+fn history(
+    side_of: &dyn Fn(&depot_readers::TagRead) -> Option<door::Side>,
+    reads: &[&depot_readers::TagRead],
+    at_us: u64,
+) -> String {
+    const BIN_US: u64 = 1_000_000;
+    let (Some(first), Some(last)) = (reads.first(), reads.last()) else {
+        return String::new();
+    };
+    let t0 = first.timestamp_us;
+    let n = ((last.timestamp_us - t0) / BIN_US + 1).min(600) as usize;
+    let mut bins = vec![[None::<i8>; 2]; n];
+    for r in reads {
+        let (Some(bin), Some(rssi)) = (
+            bins.get_mut(((r.timestamp_us - t0) / BIN_US) as usize),
+            r.rssi_dbm,
+        ) else {
+            continue;
+        };
+        let side = usize::from(side_of(r) != Some(door::Side::Inside));
+        bin[side] = Some(bin[side].map_or(rssi, |v| v.max(rssi)));
+    }
+    let mark = at_us.saturating_sub(t0) / BIN_US;
+    let mut out = format!("      whole track from {:.1} s: ", t0 as f64 / 1e6);
+    for (i, [inside, outside]) in bins.iter().enumerate() {
+        if i as u64 == mark {
             out.push_str("| ");
         }
         let f = |v: &Option<i8>| v.map_or(".".to_string(), |v| v.to_string());

@@ -122,7 +122,8 @@ pub struct GateConfig {
     /// Passages closer than this belong to one gate batch (a trolley or a pallet).
     #[serde(default = "default_batch_gap_ms")]
     pub batch_gap_ms: u32,
-    /// A tag's passage is judged once the gate has not read it for this long.
+    /// A tag's passage is judged once the gate has not read it for this long, and at least
+    /// 5 s: a trolley stopped in the doorway may be heard by neither side for seconds.
     #[serde(default = "default_quiet_ms")]
     pub quiet_ms: u32,
     /// A track that is not yet a sure passage when it goes quiet waits this long after its

@@ -969,6 +969,14 @@ async fn count_by_hand(Path(id): Path<i64>, upload: super::Upload) -> PageResult
 async fn hand_count(upload: &super::Upload, id: i64) -> Result<(), PageError> {
     let typed = upload.text("epcs").unwrap_or_default();
     let reads = match upload.file.as_ref().filter(|f| !f.bytes.is_empty()) {
+        // Both at once: which did the keeper mean? Counting one and dropping the other
+        // would lose what they typed without a word.
+        Some(_) if !typed.trim().is_empty() => {
+            return Err(app::Error::Invalid(
+                "send either the handheld's file or the typed EPCs, not both".into(),
+            )
+            .into())
+        }
         Some(file) => readers::parse_csv(&file.bytes)?,
         // Typed or scanned at a shelf the keeper names: no handheld needed.
         None => match super::filter_id("zone", upload.text("zone").unwrap_or_default())? {
