@@ -216,3 +216,88 @@ proptest! {
         prop_assert_eq!((s.false_passages, s.repeated), (0, 0), "{:?}", s);
     }
 }
+
+/// A reader that comes back while a trolley stands in the doorway hears the trolley's tags
+/// first from the door plane, already a little beyond it: that is the start of what it
+/// hears, not the side the trolley came from, so the passage that follows is acted on. The
+/// same reads in the middle of a reader's connection are a trolley that came from outside,
+/// went in and came back out: asked, not acted on.
+#[test]
+fn a_reader_back_mid_passage_hears_the_rest_as_a_passage() {
+    use depot::cli::gate_bench::site_config;
+    use depot::engine::{Direction, Engine, Fact};
+    use depot_readers::{Epc, ReaderId, TagRead};
+
+    let reader = ReaderId(3);
+    let config = site_config(&[
+        (reader, 1, door::Side::Inside),
+        (reader, 2, door::Side::Outside),
+    ]);
+    let base = 1_800_000_000_000_000u64;
+    let read = |epc: Epc, antenna: u16, ms: u64, rssi: i8| TagRead {
+        epc,
+        reader,
+        antenna,
+        rssi_dbm: Some(rssi),
+        timestamp_us: base + ms * 1_000,
+        channel: None,
+        phase: None,
+        seen_count: None,
+    };
+    let stray = Epc::from_hex("3034257BF7194E4000000001").unwrap();
+    let trolley = Epc::from_hex("3034257BF7194E4000000002").unwrap();
+    // Just past the plane (heard a little better outside), pulled back in, wheeled out.
+    let mut reads = Vec::new();
+    let start = 60_000;
+    for i in 0..10 {
+        reads.push(read(trolley, 2, start + i * 100, -60));
+        reads.push(read(trolley, 1, start + i * 100 + 50, -63));
+    }
+    for i in 0..30 {
+        reads.push(read(
+            trolley,
+            1,
+            start + 1_000 + i * 100,
+            -56 + (i % 3) as i8,
+        ));
+        reads.push(read(trolley, 2, start + 1_050 + i * 100, -72));
+    }
+    for i in 0..30 {
+        reads.push(read(
+            trolley,
+            2,
+            start + 4_000 + i * 100,
+            -56 + (i % 3) as i8,
+        ));
+        reads.push(read(trolley, 1, start + 4_050 + i * 100, -72));
+    }
+    let passages = |reconnected: bool| {
+        let mut engine = Engine::new(config.clone()).unwrap();
+        let mut facts = Vec::new();
+        // The gate has been reading for a minute: a stray inside, heard now and then.
+        for s in 0..60 {
+            engine.ingest(&read(stray, 1, s * 1_000, -70), &mut facts);
+        }
+        if reconnected {
+            engine.reader_connected(reader);
+        }
+        for r in &reads {
+            engine.ingest(r, &mut facts);
+        }
+        engine.flush(&mut facts);
+        facts
+            .into_iter()
+            .filter_map(|f| match f {
+                Fact::Passed {
+                    epc,
+                    direction,
+                    uncertain,
+                    ..
+                } if epc == trolley => Some((direction, uncertain)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(passages(true), [(Direction::Out, false)]);
+    assert_eq!(passages(false), [(Direction::Out, true)]);
+}

@@ -113,6 +113,9 @@ pub struct GateTrack {
     pub sides: [Side; 2],
     /// Every read of the track, in time order (at most [`MAX_TRACK_READS`]).
     pub reads: Vec<GateRead>,
+    /// The track began as its gate's reader started (see [`JOIN_MS`]): the tag may have
+    /// been in the doorway before anything heard it.
+    pub joined: bool,
 }
 
 impl GateTrack {
@@ -122,6 +125,7 @@ impl GateTrack {
             timer_at: u32::MAX,
             sides: [Side::default(); 2],
             reads: Vec::new(),
+            joined: false,
         }
     }
 
@@ -205,6 +209,15 @@ const MIN_PART_BINS: usize = 5;
 /// for a second or two and comes back. Such a track waits like an undecided one.
 pub const SETTLE_MS: u32 = 2_000;
 
+/// The first and the last this many ms of a track's evidence say which side it began and
+/// ended on (see [`went_back`]).
+const END_MS: u32 = 1_000;
+
+/// A track that begins within this many ms of its gate's first read since the engine
+/// started or its reader (re)connected began unheard: the trolley may already have been in
+/// the doorway, so where its evidence begins says nothing of the side it came from.
+pub const JOIN_MS: u32 = 2_000;
+
 /// Judge a track: a passage if the evidence moved from one side to the other, `None` for a
 /// tag that stayed on its side (a stray, a turn-back) or was heard on one side only, or
 /// that has fewer than `min_reads` reads on either side.
@@ -250,9 +263,13 @@ pub fn judge(track: &GateTrack, min_reads: u16) -> Option<Passage> {
     // the sides' balance while one antenna's level rises as another's falls. And the side
     // entered must hear it about as strongly as the side left did: someone walking along
     // the door beside the opening is heard weakly by one side and in full by the other.
+    // And the track must begin on the side left and end on the side entered: a trolley
+    // that stood in the doorway and went back changed sides twice. (Not asked of a track
+    // that began as its gate's reader started: it may have begun at the door unheard.)
     let split_t = evidence[split.at].t - BIN_MS / 2;
     let agree = if antennas_agree(&track.reads, split_t, direction)
         && levels_match(&track.reads, split_t, direction)
+        && (track.joined || !went_back(&evidence, mb, ma))
     {
         1.0
     } else {
@@ -269,6 +286,29 @@ pub fn judge(track: &GateTrack, min_reads: u16) -> Option<Passage> {
         at: evidence[split.at].t.midpoint(evidence[split.at - 1].t),
         confidence,
     })
+}
+
+/// Whether a track whose evidence moved from the side of `before` (mean dB) to the side of
+/// `after` began on the side entered or ended on the side left: in its first or last
+/// [`END_MS`] the evidence leans the other way. A trolley pushed into the doorway from
+/// outside, stopped there for seconds (heard by the inside antennas), then wheeled back
+/// out, moved to the inside and back: the biggest change of its track looks like a passage
+/// out, but it began outside.
+fn went_back(evidence: &[Bin], before: f32, after: f32) -> bool {
+    let mean = |bins: &mut dyn Iterator<Item = &Bin>| {
+        let (sum, n) = bins.fold((0.0, 0u32), |(s, n), b| (s + b.db, n + 1));
+        if n == 0 {
+            0.0
+        } else {
+            sum / n as f32
+        }
+    };
+    let (Some(first), Some(last)) = (evidence.first(), evidence.last()) else {
+        return false;
+    };
+    let head = mean(&mut evidence.iter().take_while(|b| b.t < first.t + END_MS));
+    let tail = mean(&mut evidence.iter().rev().take_while(|b| b.t + END_MS > last.t));
+    head * after.signum() > 0.0 || tail * before.signum() > 0.0
 }
 
 /// Whether every antenna's level moved the way a passage in `direction` at `split` (engine
@@ -925,6 +965,61 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn standing_in_the_doorway_and_going_back_is_asked_not_acted_on() {
+        // Pushed in from outside, stopped in the doorway for 8 s where the inside antennas
+        // hear it in full and the outside ones from behind, then wheeled back out.
+        let mut reads = Vec::new();
+        for i in 0..30u32 {
+            reads.push((OUTSIDE, i * 100, -60 + (i % 3) as i8));
+        }
+        for i in 0..160u32 {
+            reads.push((INSIDE, 3_000 + i * 50, -58 + (i % 5) as i8 - 2));
+            if i % 4 == 0 {
+                reads.push((OUTSIDE, 3_010 + i * 50, -72));
+            }
+        }
+        for i in 0..20u32 {
+            reads.push((OUTSIDE, 11_000 + i * 100, -58 + (i % 3) as i8));
+        }
+        let p = judge(&track(&reads), 2);
+        assert!(p.is_none_or(|p| p.confidence < 0.9), "{p:?}");
+        // Without the way back it is a passage in.
+        let p = judge(&track(&reads[..reads.len() - 20]), 2).expect("a passage in");
+        assert_eq!(p.direction, Direction::In);
+        assert!(p.confidence >= 0.9, "{}", p.confidence);
+    }
+
+    #[test]
+    fn a_track_begun_as_the_reader_started_may_begin_in_the_doorway() {
+        // The reader starts while a trolley stands in the doorway, just past the door
+        // plane (heard a little better outside); it is pulled back in for a moment, then
+        // wheeled out.
+        let mut reads = Vec::new();
+        for i in 0..10u32 {
+            reads.push((OUTSIDE, i * 100, -60));
+            reads.push((INSIDE, i * 100 + 50, -63));
+        }
+        for i in 0..30u32 {
+            reads.push((INSIDE, 1_000 + i * 100, -56 + (i % 3) as i8));
+            reads.push((OUTSIDE, 1_050 + i * 100, -72));
+        }
+        for i in 0..30u32 {
+            reads.push((OUTSIDE, 4_000 + i * 100, -56 + (i % 3) as i8));
+            reads.push((INSIDE, 4_050 + i * 100, -72));
+        }
+        let heard = track(&reads);
+        let p = judge(&heard, 2);
+        assert!(p.is_none_or(|p| p.confidence < 0.9), "{p:?}");
+        let joined = GateTrack {
+            joined: true,
+            ..heard
+        };
+        let p = judge(&joined, 2).expect("a passage out");
+        assert_eq!(p.direction, Direction::Out);
+        assert!(p.confidence >= 0.9, "{}", p.confidence);
     }
 
     #[test]

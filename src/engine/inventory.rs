@@ -6,14 +6,14 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use depot_readers::{Epc, TagRead};
+use depot_readers::{Epc, ReaderId, TagRead};
 use serde::Serialize;
 
 use super::config::{ConfigError, EngineConfig, GateId, Smoothing, ZoneId};
 use super::fact::{Direction, Fact};
 use super::gate::{
     judge, step, with_companions, Companion, GateTrack, OpenBatch, Profile, ReadSignal, INSIDE,
-    OUTSIDE, SETTLE_MS,
+    JOIN_MS, OUTSIDE, SETTLE_MS,
 };
 use super::key::{KeyMap, Keys, TagKey};
 use super::presence::{self, Params, Step, TagState, NONE};
@@ -57,6 +57,10 @@ struct Gate {
     open: [Option<OpenBatch>; 2],
     /// Sure passages of the last [`COMPANION_MEMORY_MS`], for tags that travelled with them.
     companions: Vec<Companion>,
+    /// Engine ms of the gate's first read since the engine started or its reader last
+    /// (re)connected; `None` until that read. Tracks that begin within [`JOIN_MS`] of it are
+    /// [`GateTrack::joined`].
+    heard_from: Option<u32>,
 }
 
 /// How long a track heard on one side only waits after its last read, for the sure
@@ -233,6 +237,7 @@ impl Engine {
                 next_batch: 1,
                 open: [None, None],
                 companions: Vec::new(),
+                heard_from: None,
             });
         }
         let mut read_points: Vec<Vec<u16>> = Vec::new();
@@ -346,6 +351,19 @@ impl Engine {
         self.enter(key, z);
         self.recalled.insert(key);
         true
+    }
+
+    /// The reader `reader` has (re)connected: what its antennas at a gate hear first may
+    /// have begun unheard, in the doorway (see [`GateTrack::joined`]).
+    pub fn reader_connected(&mut self, reader: ReaderId) {
+        let Some(points) = self.read_points.get(reader.0 as usize) else {
+            return;
+        };
+        for &z in points.iter().filter(|&&z| z != NONE) {
+            if let Some((g, _)) = self.zones[z as usize].gate {
+                self.gates[g as usize].heard_from = None;
+            }
+        }
     }
 
     /// Move the engine's time forward to `timestamp_us` (µs since the Unix epoch) and fire
@@ -818,8 +836,13 @@ impl Engine {
         signal: ReadSignal,
         out: &mut Vec<Fact>,
     ) {
-        let track = self.tracks.entry(key).or_insert_with(|| GateTrack::new(g));
+        let gate = &mut self.gates[g as usize];
+        let joined = t.saturating_sub(*gate.heard_from.get_or_insert(t)) < JOIN_MS;
         let gate = &self.gates[g as usize];
+        let track = self.tracks.entry(key).or_insert_with(|| GateTrack {
+            joined,
+            ..GateTrack::new(g)
+        });
         // Only a track read on one side lately is restarted: one in the middle of a passage
         // (both sides reading) is never split, unless it is full.
         let other = track.sides[1 - side];
@@ -827,7 +850,13 @@ impl Engine {
         let stale = one_sided && track.first().is_some_and(|f| t - f > gate.max_track_ms);
         if track.gate != g || stale || track.is_full() {
             // Read at another gate, or lingering here too long: judge what is there so far.
-            let old = std::mem::replace(track, GateTrack::new(g));
+            let old = std::mem::replace(
+                track,
+                GateTrack {
+                    joined,
+                    ..GateTrack::new(g)
+                },
+            );
             self.judge_track(key, &old, t, out);
         }
         let track = self.tracks.get_mut(&key).expect("just inserted");

@@ -454,6 +454,20 @@ impl Ingest {
             .map_err(|_| IngestError::Stopped)
     }
 
+    /// Tell the engine that `reader` (re)connected, after the reads it delivered before: at
+    /// a gate, what it hears first may have begun in the doorway unheard.
+    pub(crate) async fn reader_connected(&self, reader: ReaderId) -> Result<(), IngestError> {
+        self.inner
+            .engine
+            .read()
+            .await
+            .send(Input::With(Box::new(move |engine| {
+                engine.reader_connected(reader)
+            })))
+            .await
+            .map_err(|_| IngestError::Stopped)
+    }
+
     /// How far ahead of this host's clock a read may be dated.
     pub fn clock_skew(&self) -> Duration {
         self.inner.options.clock_skew

@@ -185,16 +185,24 @@ async fn pump(ingest: Ingest, mut rx: mpsc::Receiver<ReaderOutput>) {
     let mut log = EventLog::default();
     while let Some(first) = rx.recv().await {
         let mut next = Some(first);
+        // A reader that (re)connected: the reads before it go to the engine first.
+        let mut connected = None;
         while let Some(output) = next.take() {
             match output {
                 ReaderOutput::Read(read) => batch.push(read),
-                ReaderOutput::Event(event) => on_event(
-                    &ingest,
-                    &mut log,
-                    event.reader.0 as i64,
-                    &event.kind,
-                    event.timestamp_us,
-                ),
+                ReaderOutput::Event(event) => {
+                    on_event(
+                        &ingest,
+                        &mut log,
+                        event.reader.0 as i64,
+                        &event.kind,
+                        event.timestamp_us,
+                    );
+                    if matches!(event.kind, ReaderEventKind::Connected { .. }) {
+                        connected = Some(event.reader);
+                        break;
+                    }
+                }
             }
             if batch.len() < PUMP_BATCH {
                 next = rx.try_recv().ok();
@@ -222,6 +230,11 @@ async fn pump(ingest: Ingest, mut rx: mpsc::Receiver<ReaderOutput>) {
                 }
             }
             if ingest.feed(std::mem::take(&mut batch)).await.is_err() {
+                return;
+            }
+        }
+        if let Some(reader) = connected {
+            if ingest.reader_connected(reader).await.is_err() {
                 return;
             }
         }
