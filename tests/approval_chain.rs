@@ -358,3 +358,88 @@ async fn the_finance_approver_is_told_and_signs_off_on_the_pages(pool: PgPool) {
     assert_ne!(reply.status, StatusCode::SEE_OTHER);
     assert_eq!(world.loan_status(loan2).await, "awaiting_finance");
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_loan_whose_days_have_passed_is_neither_approved_nor_signed_off(pool: PgPool) {
+    let world = World::new(pool).await;
+    let assets = world.stock(world.tables, 2).await;
+    let request = |asset: i64| {
+        json!({"purpose": "spring fair", "starts_on": day(0), "ends_on": day(2),
+               "lines": [{"asset_id": asset}]})
+    };
+    let (status, loan) = world
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(request(assets[0])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{loan}");
+    let late = loan["id"].as_i64().unwrap();
+    // Nobody looked at it for a week: its three days are over.
+    let move_back = |loan: i64| {
+        sqlx::query(
+            "update loans set starts_on = starts_on - 7, ends_on = ends_on - 7 where id = $1",
+        )
+        .bind(loan)
+        .execute(&world.pool)
+    };
+    move_back(late).await.unwrap();
+    let (status, body) = world.loan_action(late, "approve", &world.admin, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("the loan's dates have passed: it ended on "),
+        "{body}"
+    );
+    assert_eq!(world.loan_status(late).await, "requested");
+    assert_eq!(world.held(late).await, 0);
+    assert_eq!(world.asset_state(assets[0]).await, "in_stock");
+
+    // One that started yesterday and ends tomorrow is approved, late.
+    let (status, loan) = world
+        .call(
+            Method::POST,
+            "/api/loans",
+            &world.requester,
+            Some(request(assets[1])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{loan}");
+    let started = loan["id"].as_i64().unwrap();
+    sqlx::query("update loans set starts_on = starts_on - 1, ends_on = ends_on - 1 where id = $1")
+        .bind(started)
+        .execute(&world.pool)
+        .await
+        .unwrap();
+    // Worth enough to wait for finance, who signs off only while days are left.
+    sqlx::query("update assets set original_value_fen = 5000000 where id = $1")
+        .bind(assets[1])
+        .execute(&world.pool)
+        .await
+        .unwrap();
+    let (status, body) = world
+        .loan_action(started, "approve", &world.admin, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "awaiting_finance", "{body}");
+    move_back(started).await.unwrap();
+    let (status, body) = world
+        .loan_action(started, "sign-off", &world.approver, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(world.loan_status(started).await, "awaiting_finance");
+    // Refusing it gives the asset back.
+    let (status, body) = world
+        .loan_action(
+            started,
+            "refuse",
+            &world.approver,
+            Some(json!({"reason": "its days are over"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(world.asset_state(assets[1]).await, "in_stock");
+    world.assert_log_agrees().await;
+}

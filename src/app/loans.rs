@@ -170,17 +170,35 @@ pub async fn events(app: &App, actor: &Actor, id: i64) -> Result<Vec<Event>> {
 pub async fn approve(app: &App, actor: &Actor, id: i64, input: Approval) -> Result<Loan> {
     let ctx = Context::by(actor.id).reason(input.reason);
     let chain = app.config.approvals;
+    let today = app.today();
     app.change(actor, Op::ApproveLoan, async |tx| {
-        loans::approve(tx, id, input.asset_ids.as_deref(), &chain, &ctx).await
+        not_over(&loans::get(tx, id).await?, today)?;
+        Ok::<_, Error>(loans::approve(tx, id, input.asset_ids.as_deref(), &chain, &ctx).await?)
     })
     .await
+}
+
+/// Refuse to approve (or sign off) a loan whose last day has passed: nothing would be lent,
+/// yet its assets would be reserved. The loan is rejected or cancelled instead, and the
+/// requester asks again with new dates. One that started and has days left may still be
+/// approved, late.
+fn not_over(loan: &Loan, today: chrono::NaiveDate) -> Result<()> {
+    if loan.ends_on < today {
+        return Err(Error::Conflict(format!(
+            "the loan's dates have passed: it ended on {}, before today, {today}; reject it and ask again with new dates",
+            loan.ends_on
+        )));
+    }
+    Ok(())
 }
 
 /// The finance approver's sign-off: a loan awaiting finance is approved.
 pub async fn sign_off(app: &App, actor: &Actor, id: i64, input: Reason) -> Result<Loan> {
     let ctx = Context::by(actor.id).reason(input.reason);
+    let today = app.today();
     app.change(actor, Op::SignOffLoan, async |tx| {
-        loans::sign_off(tx, id, &ctx).await
+        not_over(&loans::get(tx, id).await?, today)?;
+        Ok::<_, Error>(loans::sign_off(tx, id, &ctx).await?)
     })
     .await
 }

@@ -31,6 +31,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("form_too_large", "the form is too large", "表单内容过多"),
     // Loans, transfers and their lines.
     ("loan_in_past", "a loan cannot start in the past: {} is before today, {}", "借用开始日期不能早于今天：{0} 已过（今天是 {1}）"),
+    ("loan_over", "the loan's dates have passed: it ended on {}, before today, {}; reject it and ask again with new dates", "借用日期已过：该借用单于 {0} 结束，早于今天（{1}）；请驳回，并以新日期重新申请"),
     ("loan_dates_ordered", "a loan cannot end before it starts", "归还日期不能早于借用开始日期"),
     ("request_needs_line", "a request needs at least one line", "申请至少要有一行（类别及数量、资产或套件）"),
     ("request_max_lines", "a request has at most {} lines", "一份申请最多 {} 行"),
@@ -766,6 +767,10 @@ mod tests {
         assert_eq!(
             chinese("a loan cannot start in the past: 2026-11-30 is before today, 2026-12-01"),
             "借用开始日期不能早于今天：2026-11-30 已过（今天是 2026-12-01）"
+        );
+        assert_eq!(
+            chinese("the loan's dates have passed: it ended on 2026-11-28, before today, 2026-12-05; reject it and ask again with new dates"),
+            "借用日期已过：该借用单于 2026-11-28 结束，早于今天（2026-12-05）；请驳回，并以新日期重新申请"
         );
     }
 
