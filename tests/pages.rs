@@ -4471,15 +4471,74 @@ async fn the_inbox_says_when_it_lists_only_the_most_late_and_leads_to_all_of_it(
     }
     assert_eq!(seen, all);
 
+    // And all of them as one CSV, in the viewer's language or as codes.
+    let page = get(&world, "/inbox/overdue?kind=loan&status=requested", &admin).await;
+    let csv = link_of(&page.body, "overdue-csv").expect("an export link");
+    assert_eq!(csv, "/inbox/overdue.csv?kind=loan&status=requested");
+    let lines = |body: &str| -> Vec<String> {
+        body.trim_start_matches('\u{feff}')
+            .trim_end()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let en = get(&world, &csv, &admin).await;
+    assert_eq!(en.status, StatusCode::OK, "{}", en.body);
+    let en = lines(&en.body);
+    assert_eq!(
+        en[0],
+        "Paperwork,Paperwork number,About,Department,Status,In this status since (UTC+08:00),Due,Due by,Working days late,Who acts"
+    );
+    assert_eq!(en.len(), 1 + 205, "every page: {en:?}");
+    let ids: Vec<i64> = en[1..]
+        .iter()
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids, all, "the most late first");
+    assert!(
+        en[1].starts_with(&format!("Loan,{},", all[0])) && en[1].contains(",Decide,"),
+        "{}",
+        en[1]
+    );
+    let zh = get(&world, &csv, &format!("{admin}; lang=zh-CN"))
+        .await
+        .body;
+    assert!(
+        lines(&zh)[0].starts_with("单据类型,单据编号,事由,部门,") && lines(&zh).len() == 206,
+        "{zh}"
+    );
+    let codes = get(&world, &format!("{csv}&codes=1"), &admin).await.body;
+    let codes = lines(&codes);
+    assert!(codes[0].starts_with("order_kind,order_id,about,department,status,since_at,due,"));
+    assert!(
+        codes[1].starts_with(&format!("loan,{},", all[0]))
+            && codes[1].contains(",requested,")
+            && codes[1].contains(",decide,")
+            && codes[1].ends_with(",admin"),
+        "{}",
+        codes[1]
+    );
+
     // A department sees its own only; another's none of them.
     let finance = login(&world, "requester").await;
     let path = "/inbox/overdue?kind=loan&status=requested";
     let own = get(&world, path, &finance).await.body;
     assert!(own.contains("id=\"overdue-total\">205<"), "{own}");
+    let own = get(&world, &csv, &finance).await.body;
+    assert_eq!(lines(&own).len(), 206);
     let culture = login(&world, "requester2").await;
     let other = get(&world, path, &culture).await.body;
     assert!(other.contains("id=\"overdue-total\">0<"), "{other}");
     assert!(rows(&other).is_empty());
+    let other = get(&world, &csv, &culture).await.body;
+    assert_eq!(lines(&other).len(), 1, "the header only: {other}");
+    let bad = get(
+        &world,
+        "/inbox/overdue.csv?kind=nope&status=requested",
+        &admin,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND);
 
     let bad = get(&world, "/inbox/overdue?kind=nope&status=requested", &admin).await;
     assert_eq!(bad.status, StatusCode::NOT_FOUND);

@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::policy::{authorize, department_filter, Target};
-use super::{App, Error, Op, Page, Paging, Result};
+use super::{App, Error, Op, Page, Paging, Result, Rows};
 use crate::auth::{Actor, Role};
 use crate::db::deadlines::{self, Past, Waiting};
 use crate::db::events::OrderKind;
@@ -154,14 +154,7 @@ pub async fn overdue_of(
     paging: Paging,
 ) -> Result<(Limit, Page<OverdueWork>)> {
     let department = department_filter(actor, Op::ListOverdueWork);
-    let limit = app
-        .config
-        .deadlines
-        .all()
-        .iter()
-        .find(|l| l.kind == kind && l.status == status)
-        .copied()
-        .ok_or_else(|| Error::NotFound(format!("time limit {kind:?} {status:?}")))?;
+    let limit = limit_of(app, kind, status)?;
     let window = paging.window();
     let found = app
         .read(actor, Op::ListOverdueWork, async |c| {
@@ -178,6 +171,54 @@ pub async fn overdue_of(
     Ok((limit, Page::new(window, found)))
 }
 
+/// Every piece of work [`overdue_of`] pages through, as it comes: its export.
+pub async fn overdue_export(
+    app: &App,
+    actor: &Actor,
+    kind: &str,
+    status: &str,
+) -> Result<(Limit, Rows<OverdueWork>)> {
+    authorize(actor, Op::ListOverdueWork, Target::Nothing)?;
+    let department = department_filter(actor, Op::ListOverdueWork);
+    let limit = limit_of(app, kind, status)?;
+    // The depot's own paperwork is no department's business.
+    if department.is_some() && limit.kind == "disposal" {
+        return Ok((limit, Rows::empty()));
+    }
+    let today = notices::today(&mut *app.pool.acquire().await?).await?;
+    let past = past_of(&limit, today);
+    let arg = (
+        kind_of(limit.kind),
+        limit.status.to_owned(),
+        past,
+        department,
+    );
+    let rows = app
+        .rows(actor, Op::ListOverdueWork, arg, deadlines::past_rows)
+        .await?;
+    Ok((limit, rows.map(move |row| work(&limit, row, today))))
+}
+
+/// The limit on `kind` (loan, transfer, …) in `status`.
+fn limit_of(app: &App, kind: &str, status: &str) -> Result<Limit> {
+    app.config
+        .deadlines
+        .all()
+        .iter()
+        .find(|l| l.kind == kind && l.status == status)
+        .copied()
+        .ok_or_else(|| Error::NotFound(format!("time limit {kind:?} {status:?}")))
+}
+
+/// Which paperwork is past `limit` as of `today`.
+fn past_of(limit: &Limit, today: NaiveDate) -> Past {
+    match limit.due {
+        Due::WorkingDays(n) => Past::EnteredBy(overdue_if_arrived_by(today, n)),
+        Due::FirstDay => Past::FirstDay,
+        Due::LastDay => Past::LastDay,
+    }
+}
+
 /// A page of the paperwork past `limit` as of `today`, the most late first.
 async fn past_limit(
     c: &mut sqlx::PgConnection,
@@ -186,13 +227,16 @@ async fn past_limit(
     department: Option<i64>,
     window: crate::db::Window,
 ) -> crate::db::Result<(Vec<Waiting>, crate::db::Total)> {
-    let past = match limit.due {
-        Due::WorkingDays(n) => Past::EnteredBy(overdue_if_arrived_by(today, n)),
-        Due::FirstDay => Past::FirstDay,
-        Due::LastDay => Past::LastDay,
-    };
     let kind = kind_of(limit.kind);
-    deadlines::past(c, kind, limit.status, past, department, window).await
+    deadlines::past(
+        c,
+        kind,
+        limit.status,
+        past_of(limit, today),
+        department,
+        window,
+    )
+    .await
 }
 
 /// What a row past `limit` is as overdue work, as of `today`.

@@ -264,6 +264,28 @@ impl<T> Rows<T> {
     pub fn blocking_next(&mut self) -> Option<Result<Vec<T>>> {
         self.0.blocking_recv()
     }
+
+    /// No rows at all.
+    pub fn empty() -> Self {
+        Rows(tokio::sync::mpsc::channel(1).1)
+    }
+
+    /// Each row as `f` makes it, batch by batch as they come.
+    pub fn map<U: Send + 'static>(mut self, f: impl Fn(T) -> U + Send + 'static) -> Rows<U>
+    where
+        T: Send + 'static,
+    {
+        let (send, receive) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            while let Some(batch) = self.next().await {
+                let batch = batch.map(|rows| rows.into_iter().map(&f).collect());
+                if send.send(batch).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Rows(receive)
+    }
 }
 
 /// Load a thing, authorize `op` on it, and run `f` on it.

@@ -105,6 +105,46 @@ pub async fn past(
     department: Option<i64>,
     window: super::Window,
 ) -> Result<(Vec<Waiting>, super::Total)> {
+    let (select, filter, order) = past_query(kind, past)?;
+    let cutoff = match past {
+        Past::EnteredBy(day) => Some(day),
+        _ => None,
+    };
+    super::page(
+        conn,
+        &select,
+        &filter,
+        order,
+        args![status, department, cutoff],
+        window,
+    )
+    .await
+}
+
+/// What [`past`] pages through, whole, oldest first, as it comes (for the export).
+pub fn past_rows(
+    conn: &mut PgConnection,
+    (kind, status, past, department): (OrderKind, String, Past, Option<i64>),
+) -> super::Rows<'_, Waiting> {
+    use futures_util::StreamExt;
+    let query = || -> Result<(String, sqlx::postgres::PgArguments)> {
+        let (select, filter, order) = past_query(kind, past)?;
+        let cutoff = match past {
+            Past::EnteredBy(day) => Some(day),
+            _ => None,
+        };
+        let sql = format!("{select} {filter} order by {order}");
+        Ok((sql, args![status, department, cutoff]))
+    };
+    match query() {
+        Ok((sql, args)) => super::rows(conn, &sql, args),
+        Err(e) => futures_util::stream::once(async { Err(e) }).boxed(),
+    }
+}
+
+/// The select, the filter (status `$1`, department `$2`, cutoff day `$3`) and the order of
+/// the paperwork of `kind` past its limit.
+fn past_query(kind: OrderKind, past: Past) -> Result<(String, String, &'static str)> {
     let (table, status_type, department_column, about, dates) = table(kind);
     let (condition, order) = match (past, kind) {
         (Past::EnteredBy(_), _) => (
@@ -130,17 +170,5 @@ pub async fn past(
         "where status = $1::text::{status_type} and {condition}
            and ($2::bigint is null or {department_column} = $2)"
     );
-    let cutoff = match past {
-        Past::EnteredBy(day) => Some(day),
-        _ => None,
-    };
-    super::page(
-        conn,
-        &select,
-        &filter,
-        order,
-        args![status, department, cutoff],
-        window,
-    )
-    .await
+    Ok((select, filter, order))
 }

@@ -75,16 +75,17 @@ pub async fn connect(
 /// transaction (a cursor lives in one). `sql` is static: a query's text, never data.
 pub(crate) fn rows<'c, T>(
     conn: &'c mut PgConnection,
-    sql: &'static str,
+    sql: &str,
     args: sqlx::postgres::PgArguments,
 ) -> Rows<'c, T>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin + 'c,
 {
     use futures_util::StreamExt;
-    futures_util::stream::try_unfold((conn, Some(args)), move |(conn, args)| async move {
-        if let Some(args) = args {
-            let declare = format!("declare export no scroll cursor for {sql}");
+    let declare = format!("declare export no scroll cursor for {sql}");
+    let first = Some((declare, args));
+    futures_util::stream::try_unfold((conn, first), move |(conn, first)| async move {
+        if let Some((declare, args)) = first {
             sqlx::query_with(&declare, args)
                 .persistent(false)
                 .execute(&mut *conn)

@@ -24,6 +24,7 @@ pub fn router() -> Router<App> {
     Router::new()
         .route("/inbox", get(inbox))
         .route("/inbox/overdue", get(overdue_of))
+        .route("/inbox/overdue.csv", get(overdue_csv))
         .route("/inbox/read", post(read_all))
         .route("/inbox/{id}/read", post(read_one))
         .route("/inbox/email", post(set_email))
@@ -151,6 +152,8 @@ struct OverduePage {
     what: String,
     overdue: Vec<OverdueWork>,
     pager: super::Pager,
+    /// The export of all of it.
+    csv: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -177,6 +180,10 @@ async fn overdue_of(
         c.t(&format!("due_{}", limit.action))
     );
     render(OverduePage {
+        csv: super::with_query(
+            "/inbox/overdue.csv",
+            &[("kind", limit.kind), ("status", limit.status)],
+        ),
         pager: super::Pager::of(
             "/inbox/overdue",
             &[("kind", limit.kind), ("status", limit.status)],
@@ -186,6 +193,19 @@ async fn overdue_of(
         what,
         c,
     })
+}
+
+/// The work past one time limit, every page of it, as CSV.
+async fn overdue_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(q): Query<OverdueQuery>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, super::PageError> {
+    let (_, rows) = deadlines::overdue_export(&app, &v.actor, &q.kind, &q.status).await?;
+    let columns = super::reports::OVERDUE_WORK_COLUMNS;
+    let cells = super::reports::overdue_work_cells;
+    Ok(style.download(&v, "overdue-work", columns, rows, cells))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -526,6 +526,7 @@ const TIME_COLUMNS: &[&str] = &[
     "started_at",
     "finished_at",
     "passed_at",
+    "since_at",
 ];
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
@@ -940,6 +941,51 @@ pub(super) fn approval_cells(style: &CsvStyle, w: crate::db::loans::Awaiting) ->
     ]
 }
 
+/// Work past one time limit (限时办结), most late first.
+pub(super) const OVERDUE_WORK_COLUMNS: &[&str] = &[
+    "order_kind",
+    "order_id",
+    "about",
+    "department",
+    "status",
+    "since_at",
+    "due",
+    "due_on",
+    "working_days_late",
+    "who_acts",
+];
+
+/// A row of [`OVERDUE_WORK_COLUMNS`].
+pub(super) fn overdue_work_cells(
+    style: &CsvStyle,
+    w: crate::app::deadlines::OverdueWork,
+) -> Vec<String> {
+    use crate::domain::deadlines::Acts;
+    let acts = match w.acts {
+        Acts::Admin => "admin",
+        Acts::Keeper => "keeper",
+        Acts::Department => "department",
+        Acts::Finance => "finance",
+    };
+    vec![
+        style.word(w.kind.as_str()),
+        w.id.to_string(),
+        w.about,
+        w.department
+            .map(|d| style.name(Register::Department, d))
+            .unwrap_or_default(),
+        style.word(w.status),
+        style.time(w.since),
+        match style.codes {
+            true => w.action.to_owned(),
+            false => style.lang.t(&format!("due_{}", w.action)).to_owned(),
+        },
+        w.due_on.to_string(),
+        w.working_days_late.to_string(),
+        style.word(acts),
+    ]
+}
+
 /// A department's own assets in the virtual depot.
 pub(super) const VIRTUAL_COLUMNS: &[&str] = &[
     "asset_id",
@@ -1111,6 +1157,7 @@ mod tests {
             PASSAGE_COLUMNS,
             APPROVAL_COLUMNS,
             VIRTUAL_COLUMNS,
+            OVERDUE_WORK_COLUMNS,
         ];
         for code in columns.concat() {
             let key = format!("csv_{code}");
