@@ -315,6 +315,35 @@ async fn the_finance_approver_is_told_and_signs_off_on_the_pages(pool: PgPool) {
     let zh = format!("{cookie}; lang=zh-CN");
     let page = get(&world, "/finance/sign-offs", &zh).await;
     assert!(page.body.contains("40 天（超过 30 天）"), "{}", page.body);
+    // And as CSV: in 中文 for people, in codes for machines, to finance alone.
+    assert!(page.body.contains("href=\"/finance/sign-offs.csv\""));
+    let csv = get(&world, "/finance/sign-offs.csv", &zh).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "借用单号,部门,用途,申请人,开始日期,归还日期,天数,原值（元）,需财务审批的原因,申请时间 (UTC+08:00)"
+    );
+    assert_eq!(lines.len(), 2, "{}", csv.body);
+    assert!(
+        lines[1].starts_with(&format!("{loan},"))
+            && lines[1].contains(&format!(
+                ",{},{},40,450.00,40 天（超过 30 天）,",
+                day(1),
+                day(40)
+            )),
+        "{}",
+        lines[1]
+    );
+    let machines = get(&world, "/finance/sign-offs.csv?codes=1", &cookie).await;
+    assert!(
+        machines.body.contains(",40,450.00,40 days (more than 30),"),
+        "{}",
+        machines.body
+    );
+    let keeper = login(&world, "keeper").await;
+    let refused = get(&world, "/finance/sign-offs.csv", &keeper).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     let admin = login(&world, "admin").await;
     // The admin sees what waits at finance, and why.
     let approvals = get(&world, "/admin/approvals", &admin).await;

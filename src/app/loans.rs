@@ -226,6 +226,34 @@ pub struct SignOff {
     pub why_zh: String,
 }
 
+/// Every loan [`sign_offs`] lists, oldest first, as they come: its export.
+pub async fn sign_off_export(app: &App, actor: &Actor) -> Result<Rows<SignOff>> {
+    let chain = app.config.approvals;
+    let rows = app
+        .rows(actor, Op::ListSignOffs, (), loans::sign_off_rows)
+        .await?;
+    Ok(rows.map(move |(loan, value_fen)| at_finance(&chain, loan, value_fen)))
+}
+
+/// A loan at finance worth `value_fen`, with why `chain` sent it there.
+fn at_finance(chain: &crate::domain::approvals::Chain, loan: Loan, value_fen: i64) -> SignOff {
+    let days = (loan.ends_on - loan.starts_on).num_days() + 1;
+    // Limits changed since the approval: say what the loan is.
+    let (why_en, why_zh) = chain.why(value_fen, days).unwrap_or_else(|| {
+        (
+            format!("¥{}, {days} days", value_fen / 100),
+            format!("¥{}，{days} 天", value_fen / 100),
+        )
+    });
+    SignOff {
+        loan,
+        value_fen,
+        days,
+        why_en,
+        why_zh,
+    }
+}
+
 /// The loans waiting for the finance approver, oldest first, a page at a time.
 pub async fn sign_offs(app: &App, actor: &Actor, paging: Paging) -> Result<Page<SignOff>> {
     let chain = app.config.approvals;
@@ -240,21 +268,7 @@ pub async fn sign_offs(app: &App, actor: &Actor, paging: Paging) -> Result<Page<
             loans::reserved_values(c, &ids).await?.into_iter().collect();
         Ok::<_, crate::db::Error>(waiting.map(|loan| {
             let value_fen = values.get(&loan.id).copied().unwrap_or(0);
-            let days = (loan.ends_on - loan.starts_on).num_days() + 1;
-            // Limits changed since the approval: say what the loan is.
-            let (why_en, why_zh) = chain.why(value_fen, days).unwrap_or_else(|| {
-                (
-                    format!("¥{}, {days} days", value_fen / 100),
-                    format!("¥{}，{days} 天", value_fen / 100),
-                )
-            });
-            SignOff {
-                loan,
-                value_fen,
-                days,
-                why_en,
-                why_zh,
-            }
+            at_finance(&chain, loan, value_fen)
         }))
     })
     .await

@@ -441,6 +441,34 @@ pub async fn refuse(conn: &mut PgConnection, id: i64, ctx: &Context) -> Result<L
 
 /// The original value (fen) of what each loan of `ids` holds reserved and not yet back:
 /// (loan, value), for the loans that hold anything.
+/// Every loan awaiting finance, oldest first, with the original value of the assets it
+/// holds reserved (fen), as they come (for the export).
+pub fn sign_off_rows(conn: &mut PgConnection, (): ()) -> super::Rows<'_, (Loan, i64)> {
+    use futures_util::StreamExt;
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "select s.*, (select coalesce(sum(a.original_value_fen), 0)::bigint
+                          from reservations r join assets a on a.id = r.asset_id
+                          where r.order_kind = 'loan' and r.order_id = s.id
+                            and r.released_at is null) as value_fen
+             from ({SELECT} where l.status = 'awaiting_finance') s order by s.id"
+        )
+    });
+    super::rows(conn, SQL.as_str(), Default::default())
+        .map(|batch| {
+            batch.map(|rows: Vec<Valued>| rows.into_iter().map(|v| (v.loan, v.value_fen)).collect())
+        })
+        .boxed()
+}
+
+/// A loan and the value it holds reserved.
+#[derive(sqlx::FromRow)]
+struct Valued {
+    #[sqlx(flatten)]
+    loan: Loan,
+    value_fen: i64,
+}
+
 pub async fn reserved_values(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<(i64, i64)>> {
     Ok(sqlx::query_as(
         "select r.order_id, sum(a.original_value_fen)::bigint

@@ -35,6 +35,7 @@ pub fn router() -> Router<App> {
         .route("/admin/approvals", get(approvals))
         .route("/admin/approvals.csv", get(approvals_csv))
         .route("/finance/sign-offs", get(sign_offs))
+        .route("/finance/sign-offs.csv", get(sign_offs_csv))
         .route("/admin/transfers", get(transfer_list))
         .route("/admin/transfers/{id}/{action}", post(transfer_action))
         .route("/disposals", get(disposal_list).post(propose_disposal))
@@ -132,6 +133,18 @@ impl SignOffsPage {
             Lang::En => s.why_en.clone(),
         }
     }
+}
+
+/// Every loan waiting for the finance approver, as CSV.
+async fn sign_offs_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = loans::sign_off_export(&app, &v.actor).await?;
+    let columns = super::reports::SIGN_OFF_COLUMNS;
+    let cells = super::reports::sign_off_cells;
+    Ok(style.download(&v, "sign-offs", columns, rows, cells))
 }
 
 /// The loans waiting for the finance approver: what sent each there, oldest first.

@@ -647,6 +647,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("csv_order_kind", "Paperwork", "单据类型"),
     ("csv_order_id", "Paperwork number", "单据编号"),
     ("csv_about", "About", "事由"),
+    ("csv_days", "Days", "天数"),
+    ("csv_why_finance", "Why finance signs off", "需财务审批的原因"),
     ("csv_since_at", "In this status since", "进入此状态时间"),
     ("csv_due", "Due", "待办事项"),
     ("csv_due_on", "Due by", "办结期限"),

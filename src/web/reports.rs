@@ -941,6 +941,41 @@ pub(super) fn approval_cells(style: &CsvStyle, w: crate::db::loans::Awaiting) ->
     ]
 }
 
+/// The loans waiting for the finance approver, oldest first.
+pub(super) const SIGN_OFF_COLUMNS: &[&str] = &[
+    "loan_id",
+    "department",
+    "purpose",
+    "requester",
+    "starts_on",
+    "ends_on",
+    "days",
+    "value_yuan",
+    "why_finance",
+    "requested_at",
+];
+
+/// A row of [`SIGN_OFF_COLUMNS`]: why finance signs off in the viewer's language (in
+/// English for machines).
+pub(super) fn sign_off_cells(style: &CsvStyle, s: crate::app::loans::SignOff) -> Vec<String> {
+    let l = s.loan;
+    vec![
+        l.id.to_string(),
+        style.name(Register::Department, l.department),
+        l.purpose,
+        l.requester_name,
+        l.starts_on.to_string(),
+        l.ends_on.to_string(),
+        s.days.to_string(),
+        yuan(&s.value_fen),
+        match (style.codes, style.lang) {
+            (false, super::i18n::Lang::Zh) => s.why_zh,
+            _ => s.why_en,
+        },
+        style.time(l.created_at),
+    ]
+}
+
 /// Work past one time limit (限时办结), most late first.
 pub(super) const OVERDUE_WORK_COLUMNS: &[&str] = &[
     "order_kind",
@@ -1158,6 +1193,7 @@ mod tests {
             APPROVAL_COLUMNS,
             VIRTUAL_COLUMNS,
             OVERDUE_WORK_COLUMNS,
+            SIGN_OFF_COLUMNS,
         ];
         for code in columns.concat() {
             let key = format!("csv_{code}");
