@@ -1905,6 +1905,45 @@ async fn the_admin_adds_readers_and_gates_from_the_readers_page(pool: PgPool) {
         .fetch_one(&world.pool)
         .await
         .unwrap();
+    // The readers as CSV, for people and for machines; the admin's alone.
+    assert!(page.body.contains("href=\"/admin/readers.csv\""));
+    let csv = get(&world, "/admin/readers.csv", &admin).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "Reader number,Name,Address,Enabled,Antennas,Health,Driven by,Last read (UTC+08:00),Reads/s,Errors,Reconnects"
+    );
+    assert_eq!(lines.len(), 2, "{}", csv.body);
+    assert!(
+        lines[1].starts_with(&format!("{id},dock,llrp://127.0.0.1:1,Yes,1→"))
+            && lines[1].contains("Aisle A")
+            && lines[1].contains("; 2→")
+            && lines[1].contains(",not running,"),
+        "{}",
+        lines[1]
+    );
+    let zh = get(
+        &world,
+        "/admin/readers.csv",
+        &format!("{admin}; lang=zh-CN"),
+    )
+    .await;
+    assert!(
+        zh.body.contains(",是,1→") && zh.body.contains(",未运行,"),
+        "{}",
+        zh.body
+    );
+    let codes = get(&world, "/admin/readers.csv?codes=1", &admin).await;
+    assert!(
+        codes.body.contains(",dock,llrp://127.0.0.1:1,true,") && codes.body.contains(",none,"),
+        "{}",
+        codes.body
+    );
+    assert_eq!(
+        get(&world, "/admin/readers.csv", &keeper).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(
         post(
             &world,

@@ -270,6 +270,13 @@ impl<T> Rows<T> {
         Rows(tokio::sync::mpsc::channel(1).1)
     }
 
+    /// The rows of a short list read whole (the readers, the kits): one batch.
+    pub fn of(rows: Vec<T>) -> Self {
+        let (send, receive) = tokio::sync::mpsc::channel(1);
+        let _ = send.try_send(Ok(rows));
+        Rows(receive)
+    }
+
     /// Each row as `f` makes it, batch by batch as they come.
     pub fn map<U: Send + 'static>(mut self, f: impl Fn(T) -> U + Send + 'static) -> Rows<U>
     where

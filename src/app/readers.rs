@@ -91,6 +91,39 @@ pub async fn desk(app: &App, actor: &Actor) -> Result<ReaderDesk> {
     })
 }
 
+/// A reader as its export lists it: with its health and, for each antenna, the place it
+/// reads.
+#[derive(Debug)]
+pub struct ReaderRow {
+    pub reader: ReaderWithHealth,
+    pub antennas: Vec<(i32, String)>,
+}
+
+/// Every reader of the site (a short list, read whole), as [`desk`] shows them: its export.
+pub async fn export(app: &App, actor: &Actor) -> Result<super::Rows<ReaderRow>> {
+    let desk = desk(app, actor).await?;
+    let place = |zone: i64| {
+        desk.zones
+            .iter()
+            .find(|(z, _)| *z == zone)
+            .map_or_else(|| zone.to_string(), |(_, name)| name.clone())
+    };
+    let rows = desk
+        .readers
+        .into_iter()
+        .map(|reader| ReaderRow {
+            antennas: reader
+                .reader
+                .read_points
+                .iter()
+                .map(|p| (p.antenna, place(p.zone_id)))
+                .collect(),
+            reader,
+        })
+        .collect();
+    Ok(super::Rows::of(rows))
+}
+
 fn check_address(address: &str) -> Result<()> {
     if address.trim() == HANDHELD {
         return Ok(());

@@ -51,6 +51,7 @@ pub fn router() -> Router<App> {
         .route("/keeper/stocktakes/{id}/count", post(count_by_hand))
         .route("/keeper/stocktakes/{id}/{action}", post(stocktake_action))
         .route("/admin/readers", get(reader_list).post(add_reader))
+        .route("/admin/readers.csv", get(readers_csv))
         .route("/admin/readers/{id}/{action}", post(reader_action))
         .route("/admin/gates", post(add_gate))
 }
@@ -1171,6 +1172,17 @@ impl ReadersPage {
     fn rate(&self, h: &Health) -> String {
         format!("{:.1}", h.reads_per_s)
     }
+}
+
+/// The site's readers and their health, as CSV.
+async fn readers_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = readers::export(&app, &v.actor).await?;
+    let columns = super::reports::READER_COLUMNS;
+    Ok(style.download(&v, "readers", columns, rows, super::reports::reader_cells))
 }
 
 async fn reader_list(v: Viewer, State(app): State<App>) -> PageResult {

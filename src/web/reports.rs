@@ -459,6 +459,15 @@ impl CsvStyle {
         }
     }
 
+    /// Yes or no: `true`/`false` for machines.
+    fn yes_no(&self, yes: bool) -> String {
+        match (self.codes, yes) {
+            (true, yes) => yes.to_string(),
+            (false, true) => self.lang.t("yes").to_owned(),
+            (false, false) => self.lang.t("no").to_owned(),
+        }
+    }
+
     fn time(&self, t: chrono::DateTime<chrono::Utc>) -> String {
         let t = t.with_timezone(&self.tz);
         match self.codes {
@@ -527,6 +536,7 @@ const TIME_COLUMNS: &[&str] = &[
     "finished_at",
     "passed_at",
     "since_at",
+    "last_read_at",
 ];
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
@@ -941,6 +951,56 @@ pub(super) fn approval_cells(style: &CsvStyle, w: crate::db::loans::Awaiting) ->
     ]
 }
 
+/// The site's readers and how each is doing, as this instance sees them.
+pub(super) const READER_COLUMNS: &[&str] = &[
+    "reader_id",
+    "name",
+    "address",
+    "enabled",
+    "antennas",
+    "health",
+    "driven_by",
+    "last_read_at",
+    "reads_per_s",
+    "errors",
+    "reconnects",
+];
+
+/// A row of [`READER_COLUMNS`].
+pub(super) fn reader_cells(style: &CsvStyle, row: crate::app::readers::ReaderRow) -> Vec<String> {
+    let r = row.reader.reader;
+    let h = row.reader.health;
+    let antennas: Vec<String> = row
+        .antennas
+        .into_iter()
+        .map(|(antenna, place)| format!("{antenna}→{}", style.place(place)))
+        .collect();
+    let status = h.as_ref().map_or("none", |h| h.status.as_str());
+    vec![
+        r.id.to_string(),
+        r.name,
+        r.address,
+        style.yes_no(r.enabled),
+        antennas.join("; "),
+        match style.codes {
+            true => status.to_owned(),
+            false => style.lang.t(&format!("h_{status}")).to_owned(),
+        },
+        row.reader.owner.unwrap_or_default(),
+        h.as_ref()
+            .and_then(|h| h.last_read_at)
+            .map(|t| style.time(t))
+            .unwrap_or_default(),
+        h.as_ref()
+            .map(|h| format!("{:.1}", h.reads_per_s))
+            .unwrap_or_default(),
+        h.as_ref().map(|h| h.errors.to_string()).unwrap_or_default(),
+        h.as_ref()
+            .map(|h| h.reconnects.to_string())
+            .unwrap_or_default(),
+    ]
+}
+
 /// The loans waiting for the finance approver, oldest first.
 pub(super) const SIGN_OFF_COLUMNS: &[&str] = &[
     "loan_id",
@@ -1055,11 +1115,7 @@ pub(super) const USER_COLUMNS: &[&str] =
 
 /// A user's row ([`USER_COLUMNS`]).
 pub(super) fn user_cells(style: &CsvStyle, u: crate::db::people::UserListing) -> Vec<String> {
-    let active = match (style.codes, u.active) {
-        (true, active) => active.to_string(),
-        (false, true) => style.lang.t("yes").to_owned(),
-        (false, false) => style.lang.t("no").to_owned(),
-    };
+    let active = style.yes_no(u.active);
     vec![
         u.username,
         u.display_name,
@@ -1194,6 +1250,7 @@ mod tests {
             VIRTUAL_COLUMNS,
             OVERDUE_WORK_COLUMNS,
             SIGN_OFF_COLUMNS,
+            READER_COLUMNS,
         ];
         for code in columns.concat() {
             let key = format!("csv_{code}");
