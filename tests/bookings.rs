@@ -920,6 +920,25 @@ async fn the_kits_page_pages_its_kits(pool: PgPool) {
         "{}",
         second.body
     );
+    // All of them as CSV, in the viewer's language or as codes.
+    assert!(first.body.contains("href=\"/admin/kits.csv\""));
+    let csv = get(&world, "/admin/kits.csv", &admin).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "Kit number,Name,Description,Parts");
+    assert_eq!(lines.len(), 1 + 101, "{}", csv.body);
+    assert!(
+        lines[1].contains(",kit 001,,1 × folding table"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[101].contains(",kit 101,,101 × folding table"),
+        "{}",
+        lines[101]
+    );
+    let zh = get(&world, "/admin/kits.csv", &format!("{admin}; lang=zh-CN")).await;
+    assert!(zh.body.contains("套件编号,名称,说明,组成"), "{}", zh.body);
     // The API pages them too, by name, each with its parts.
     let (status, first) = world
         .call(

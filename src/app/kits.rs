@@ -23,6 +23,14 @@ pub async fn page(app: &App, actor: &Actor, paging: Paging) -> Result<Page<Kit>>
     Ok(Page::new(window, found))
 }
 
+/// Every kit by name with its parts (a short list, read whole): the page's export.
+pub async fn export(app: &App, actor: &Actor) -> Result<super::Rows<Kit>> {
+    let all = app
+        .read(actor, Op::ListKits, async |c| kits::list(c).await)
+        .await?;
+    Ok(super::Rows::of(all))
+}
+
 pub async fn create(app: &App, actor: &Actor, new: NewKit) -> Result<Kit> {
     app.change(actor, Op::CreateKit, async |c| kits::create(c, &new).await)
         .await

@@ -20,6 +20,7 @@ use crate::db::kits::{Kit, NewKit, NewPart};
 pub fn router() -> Router<App> {
     Router::new()
         .route("/admin/kits", get(kit_list).post(create_kit))
+        .route("/admin/kits.csv", get(kits_csv))
         .route("/admin/kits/{id}/delete", post(delete_kit))
         .route("/admin/bookings", get(collisions))
         .route("/admin/bookings/{loan}/swap", post(swap))
@@ -55,6 +56,17 @@ async fn kit_list(
     Query(q): Query<super::ListQuery>,
 ) -> PageResult {
     kits_page(&app, &v, super::list_paging(&q.page)?, Refused::default()).await
+}
+
+/// Every kit with its parts, as CSV.
+async fn kits_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = kits::export(&app, &v.actor).await?;
+    let columns = super::reports::KIT_COLUMNS;
+    Ok(style.download(&v, "kits", columns, rows, super::reports::kit_cells))
 }
 
 async fn kits_page(app: &App, v: &Viewer, paging: app::Paging, refused: Refused) -> PageResult {

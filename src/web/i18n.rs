@@ -647,6 +647,8 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("csv_order_kind", "Paperwork", "单据类型"),
     ("csv_order_id", "Paperwork number", "单据编号"),
     ("csv_about", "About", "事由"),
+    ("csv_kit_id", "Kit number", "套件编号"),
+    ("csv_parts", "Parts", "组成"),
     ("csv_reader_id", "Reader number", "读写器编号"),
     ("csv_address", "Address", "地址"),
     ("csv_enabled", "Enabled", "已启用"),

@@ -951,6 +951,26 @@ pub(super) fn approval_cells(style: &CsvStyle, w: crate::db::loans::Awaiting) ->
     ]
 }
 
+/// The kits, by name.
+pub(super) const KIT_COLUMNS: &[&str] = &["kit_id", "name", "description", "parts"];
+
+/// A row of [`KIT_COLUMNS`]: the parts as "2 × Laptop; asset 7 Projector".
+pub(super) fn kit_cells(style: &CsvStyle, k: crate::db::kits::Kit) -> Vec<String> {
+    let parts: Vec<String> = k
+        .parts
+        .into_iter()
+        .map(|p| match p.asset_id {
+            Some(asset) => format!("{} {asset} {}", style.word("asset"), p.name),
+            None => format!(
+                "{} × {}",
+                p.quantity,
+                style.name(Register::Category, p.name)
+            ),
+        })
+        .collect();
+    vec![k.id.to_string(), k.name, k.description, parts.join("; ")]
+}
+
 /// The site's readers and how each is doing, as this instance sees them.
 pub(super) const READER_COLUMNS: &[&str] = &[
     "reader_id",
@@ -1251,6 +1271,7 @@ mod tests {
             OVERDUE_WORK_COLUMNS,
             SIGN_OFF_COLUMNS,
             READER_COLUMNS,
+            KIT_COLUMNS,
         ];
         for code in columns.concat() {
             let key = format!("csv_{code}");
