@@ -34,9 +34,16 @@ impl World {
         ends: &str,
         lines: Value,
     ) -> (i64, StatusCode, Value) {
-        // Approval's own count is what these tests are about.
+        // Approval's own count is what these tests are about. A loan whose days are over
+        // is approved for today, then dated back.
+        let today = common::today().to_string();
+        let over = ends < today.as_str();
+        let (asked_starts, asked_ends) = match over {
+            true => (today.as_str(), today.as_str()),
+            false => (starts, ends),
+        };
         let id = self
-            .requested(token, "conference", starts, ends, lines)
+            .requested(token, "conference", asked_starts, asked_ends, lines)
             .await;
         let (status, body) = self
             .call(
@@ -46,6 +53,9 @@ impl World {
                 None,
             )
             .await;
+        if over && status == StatusCode::OK {
+            self.date_back(id, starts, ends).await;
+        }
         (id, status, body)
     }
 
@@ -647,6 +657,42 @@ async fn the_admin_sees_collisions_on_the_bookings_page_and_accepts_the_swap(poo
         "{}",
         theirs.body
     );
+
+    // As CSV: the admin's names the loan the asset is out on and the replacement; the
+    // department's does not name the other's loan; the other department's is empty.
+    assert!(page.body.contains("href=\"/admin/bookings.csv\""));
+    let lines = |body: String| -> Vec<String> {
+        body.trim_start_matches('\u{feff}')
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let csv = get(&world, "/admin/bookings.csv", &admin).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let all = lines(csv.body);
+    assert_eq!(
+        all[0],
+        "Loan,Department,First day,Last day,Asset number,Asset,EPC,State,Still out on loan,Due back on,Proposed replacement number,Proposed replacement"
+    );
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert!(
+        all[1].starts_with(&format!("{meeting},"))
+            && all[1].contains(&format!(",{},", tables[0]))
+            && all[1].ends_with(&format!(",{},item 1", tables[1])),
+        "{}",
+        all[1]
+    );
+    let own = lines(get(&world, "/admin/bookings.csv", &requester).await.body);
+    assert_eq!(own.len(), 2, "{own:?}");
+    assert!(
+        own[1].starts_with(&format!("{meeting},"))
+            && own[1].split(',').nth(8) == Some("")
+            && own[1].split(',').nth(9) == Some(""),
+        "{}",
+        own[1]
+    );
+    let theirs = lines(get(&world, "/admin/bookings.csv", &other).await.body);
+    assert_eq!(theirs.len(), 1, "the header only: {theirs:?}");
 
     // The swap is asked first, naming the loan and both assets; nothing changes until then.
     let asset = tables[0].to_string();

@@ -122,7 +122,13 @@ async fn set_email(world: &World, token: &str, username: &str, email: &str) {
 /// A loan of `n` tables for finance from `starts` to `ends`: requested, approved (signed off
 /// by finance too, when the approval chain asks) and issued.
 async fn issued(world: &World, n: i64, starts: &str, ends: &str) -> i64 {
-    let loan = world.request_tables(n, starts, ends).await;
+    // A loan whose days are over is not approved: it is lent today, then dated back.
+    let today = common::today().to_string();
+    let over = ends < today.as_str();
+    let loan = match over {
+        true => world.request_tables(n, &today, &today).await,
+        false => world.request_tables(n, starts, ends).await,
+    };
     let approved = ok(world
         .call(
             Method::POST,
@@ -140,6 +146,9 @@ async fn issued(world: &World, n: i64, starts: &str, ends: &str) -> i64 {
             None,
         )
         .await);
+    if over {
+        world.date_back(loan, starts, ends).await;
+    }
     loan
 }
 
@@ -612,18 +621,13 @@ async fn a_loan_is_late_by_the_depots_calendar(pool: PgPool) {
         .unwrap();
     world.app = depot::server::router(App::new(depot_pool.clone(), config));
     world.stock(world.tables, 2).await;
-    // Requested for later, then moved back to end yesterday and today (the depot's days).
+    // Lent today, then dated back to end yesterday or today (the depot's days).
     let loan = |ends: chrono::NaiveDate| {
         let world = &world;
         async move {
-            let later = (today + chrono::Duration::days(30)).to_string();
-            let id = world.request_tables(1, &later, &later).await;
-            sqlx::query("update loans set starts_on = $2, ends_on = $2 where id = $1")
-                .bind(id)
-                .bind(ends)
-                .execute(&world.pool)
-                .await
-                .unwrap();
+            let id = world
+                .request_tables(1, &today.to_string(), &today.to_string())
+                .await;
             let approved = ok(world
                 .call(
                     Method::POST,
@@ -641,6 +645,9 @@ async fn a_loan_is_late_by_the_depots_calendar(pool: PgPool) {
                     None,
                 )
                 .await);
+            world
+                .date_back(id, &ends.to_string(), &ends.to_string())
+                .await;
             id
         }
     };

@@ -482,6 +482,31 @@ async fn the_admin_registers_a_webhook_on_its_page_and_replays_a_dead_letter(poo
         "{}",
         last.body
     );
+    // All of them as one CSV, newest first; the admin's alone; an unknown webhook is 404.
+    let csv = format!("/admin/webhooks/{hook}/deliveries.csv");
+    assert!(
+        first.body.contains(&format!("href=\"{csv}\"")),
+        "{}",
+        first.body
+    );
+    let en = get(&world, &csv, &admin).await;
+    assert_eq!(en.status, StatusCode::OK, "{}", en.body);
+    let lines: Vec<&str> = en.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "Delivery number,Event number,Action,Status,Attempts,Opened at (UTC+08:00),Delivered at (UTC+08:00),Given up at (UTC+08:00),Last HTTP status,Last error"
+    );
+    assert_eq!(lines.len(), 1 + 251);
+    assert!(lines[1].contains(",fixture,delivered,0,"), "{}", lines[1]);
+    assert!(lines[251].starts_with(&format!("{id},")), "{}", lines[251]);
+    let zh = get(&world, &csv, &format!("{admin}; lang=zh-CN")).await;
+    assert!(zh.body.contains(",已送达,"), "{}", zh.body);
+    assert_eq!(
+        get(&world, &csv, &keeper).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let unknown = get(&world, "/admin/webhooks/999999/deliveries.csv", &admin).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
     let (status, api) = world
         .call(
             Method::GET,

@@ -28,6 +28,37 @@ pub async fn collisions_page(app: &App, actor: &Actor, paging: Paging) -> Result
     Ok(Page::new(window, found))
 }
 
+/// A collisions export holds at most this many (the list looks [`bookings::HORIZON_DAYS`]
+/// ahead: a depot's collisions are tens, not thousands).
+pub const EXPORT_MAX: i64 = 10_000;
+
+/// Every collision [`collisions_page`] lists, soonest first (at most [`EXPORT_MAX`]): its
+/// export.
+pub async fn collisions_export(app: &App, actor: &Actor) -> Result<super::Rows<Collision>> {
+    let department = department_filter(actor, Op::ListCollisions);
+    const PER_PAGE: i64 = 500;
+    let all = app
+        .read(actor, Op::ListCollisions, async |c| {
+            let mut all = Vec::new();
+            for page in 1..=EXPORT_MAX / PER_PAGE {
+                let window = crate::db::Window {
+                    page,
+                    per_page: PER_PAGE,
+                    after: None,
+                };
+                let (found, _) = bookings::collisions_page(c, department, window).await?;
+                let last = (found.len() as i64) < PER_PAGE;
+                all.extend(found);
+                if last {
+                    break;
+                }
+            }
+            Ok::<_, crate::db::Error>(all)
+        })
+        .await?;
+    Ok(super::Rows::of(all))
+}
+
 /// Raise an alert for every collision not alerted yet: run by the service now and then (a
 /// return becomes late as days pass, not by anyone's action). Returns the alerts raised.
 pub async fn raise_alerts(app: &App) -> Result<Vec<Alert>> {

@@ -122,6 +122,21 @@ pub async fn delete(app: &App, actor: &Actor, id: i64) -> Result<()> {
     .await
 }
 
+/// Every delivery of a webhook, newest first, as they come: the deliveries' export.
+pub async fn delivery_export(app: &App, actor: &Actor, id: i64) -> Result<super::Rows<Delivery>> {
+    app.read(actor, Op::ListWebhookDeliveries, async |c| {
+        webhooks::get(c, id).await
+    })
+    .await?;
+    app.rows(
+        actor,
+        Op::ListWebhookDeliveries,
+        id,
+        webhooks::delivery_rows,
+    )
+    .await
+}
+
 /// A webhook's deliveries, newest first, a page at a time.
 pub async fn deliveries(
     app: &App,

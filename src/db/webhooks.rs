@@ -125,6 +125,18 @@ pub async fn deliveries(
     .await
 }
 
+/// All of a webhook's deliveries, newest first, as they come (for the export).
+pub fn delivery_rows(conn: &mut PgConnection, webhook: i64) -> super::Rows<'_, Delivery> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!("{DELIVERY} where d.webhook_id = $1 order by d.id desc")
+    });
+    let mut args = sqlx::postgres::PgArguments::default();
+    if let Err(e) = sqlx::Arguments::add(&mut args, webhook) {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL.as_str(), args)
+}
+
 /// A delivery claimed for sending: where, with what key, which event.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Due {

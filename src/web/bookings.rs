@@ -23,6 +23,7 @@ pub fn router() -> Router<App> {
         .route("/admin/kits.csv", get(kits_csv))
         .route("/admin/kits/{id}/delete", post(delete_kit))
         .route("/admin/bookings", get(collisions))
+        .route("/admin/bookings.csv", get(collisions_csv))
         .route("/admin/bookings/{loan}/swap", post(swap))
 }
 
@@ -56,6 +57,18 @@ async fn kit_list(
     Query(q): Query<super::ListQuery>,
 ) -> PageResult {
     kits_page(&app, &v, super::list_paging(&q.page)?, Refused::default()).await
+}
+
+/// Every collision the viewer may see, as CSV.
+async fn collisions_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, PageError> {
+    let rows = bookings::collisions_export(&app, &v.actor).await?;
+    let columns = super::reports::COLLISION_COLUMNS;
+    let cells = super::reports::collision_cells;
+    Ok(style.download(&v, "booking-collisions", columns, rows, cells))
 }
 
 /// Every kit with its parts, as CSV.

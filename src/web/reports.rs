@@ -537,6 +537,8 @@ const TIME_COLUMNS: &[&str] = &[
     "passed_at",
     "since_at",
     "last_read_at",
+    "delivered_at",
+    "dead_at",
 ];
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
@@ -951,6 +953,84 @@ pub(super) fn approval_cells(style: &CsvStyle, w: crate::db::loans::Awaiting) ->
     ]
 }
 
+/// Bookings whose asset will not be there in time, soonest first.
+pub(super) const COLLISION_COLUMNS: &[&str] = &[
+    "loan_id",
+    "department",
+    "starts_on",
+    "ends_on",
+    "asset_id",
+    "asset",
+    "epc",
+    "state",
+    "out_on_loan",
+    "due_back_on",
+    "replacement_id",
+    "replacement",
+];
+
+/// A row of [`COLLISION_COLUMNS`].
+pub(super) fn collision_cells(style: &CsvStyle, k: crate::db::bookings::Collision) -> Vec<String> {
+    let (swap_id, swap) = k
+        .swap
+        .map(|r| (r.asset_id.to_string(), r.name))
+        .unwrap_or_default();
+    vec![
+        k.loan_id.to_string(),
+        style.name(Register::Department, k.department),
+        k.starts_on.to_string(),
+        k.ends_on.to_string(),
+        k.asset_id.to_string(),
+        k.asset,
+        k.epc,
+        style.word(k.state.as_str()),
+        k.out_on.map(|l| l.to_string()).unwrap_or_default(),
+        k.due_on.map(|d| d.to_string()).unwrap_or_default(),
+        swap_id,
+        swap,
+    ]
+}
+
+/// A webhook's deliveries, newest first.
+pub(super) const DELIVERY_COLUMNS: &[&str] = &[
+    "delivery_id",
+    "event_id",
+    "action",
+    "status",
+    "attempts",
+    "created_at",
+    "delivered_at",
+    "dead_at",
+    "last_status",
+    "last_error",
+];
+
+/// A row of [`DELIVERY_COLUMNS`].
+pub(super) fn delivery_cells(style: &CsvStyle, d: crate::db::webhooks::Delivery) -> Vec<String> {
+    let status = match (d.dead_at, d.delivered_at) {
+        (Some(_), _) => "dead_letter",
+        (None, Some(_)) => "delivered",
+        (None, None) => "waiting",
+    };
+    let time =
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| style.time(t)).unwrap_or_default();
+    vec![
+        d.id.to_string(),
+        d.event_id.to_string(),
+        match style.codes {
+            true => d.action,
+            false => style.lang.action(&d.action),
+        },
+        style.word(status),
+        d.attempts.to_string(),
+        style.time(d.created_at),
+        time(d.delivered_at),
+        time(d.dead_at),
+        d.last_status.map(|s| s.to_string()).unwrap_or_default(),
+        d.last_error,
+    ]
+}
+
 /// The kits, by name.
 pub(super) const KIT_COLUMNS: &[&str] = &["kit_id", "name", "description", "parts"];
 
@@ -1272,6 +1352,8 @@ mod tests {
             SIGN_OFF_COLUMNS,
             READER_COLUMNS,
             KIT_COLUMNS,
+            COLLISION_COLUMNS,
+            DELIVERY_COLUMNS,
         ];
         for code in columns.concat() {
             let key = format!("csv_{code}");

@@ -18,6 +18,7 @@ use crate::domain::bounds::Text;
 pub fn router() -> Router<App> {
     Router::new()
         .route("/admin/webhooks", get(page).post(register))
+        .route("/admin/webhooks/{id}/deliveries.csv", get(deliveries_csv))
         .route("/admin/webhooks/{id}/delete", post(delete))
         .route("/admin/webhook-deliveries/{id}/replay", post(replay))
 }
@@ -63,6 +64,19 @@ struct Shown {
     /// The page of its deliveries.
     #[serde(default)]
     page: String,
+}
+
+/// Every delivery of a webhook, as CSV.
+async fn deliveries_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, super::PageError> {
+    let rows = webhooks::delivery_export(&app, &v.actor, id).await?;
+    let columns = super::reports::DELIVERY_COLUMNS;
+    let cells = super::reports::delivery_cells;
+    Ok(style.download(&v, "webhook-deliveries", columns, rows, cells))
 }
 
 async fn page(v: Viewer, State(app): State<App>, Query(q): Query<Shown>) -> PageResult {

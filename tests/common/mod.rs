@@ -384,6 +384,24 @@ impl World {
         id
     }
 
+    /// Let time pass for a loan approved or issued today: it becomes one of `starts` to
+    /// `ends`, its reservations with it (a loan whose last day has passed is not approved,
+    /// so a past loan is approved first, then dated back).
+    pub async fn date_back(&self, loan: i64, starts: &str, ends: &str) {
+        sqlx::query(
+            "with l as (update loans set starts_on = $2::date, ends_on = $3::date where id = $1)
+             update reservations
+             set period = tstzrange($2::date::timestamptz, ($3::date + 1)::timestamptz, '[)')
+             where order_kind = 'loan' and order_id = $1",
+        )
+        .bind(loan)
+        .bind(starts)
+        .bind(ends)
+        .execute(&self.pool)
+        .await
+        .unwrap();
+    }
+
     /// The keeper hands over an approved loan's assets, through the API.
     pub async fn hand_over(&self, loan: i64) {
         let path = format!("/api/loans/{loan}/issue");
