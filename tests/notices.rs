@@ -722,6 +722,43 @@ async fn the_inbox_page_shows_notifications_and_overdue_work(pool: PgPool) {
     assert!(page.body.contains("2020-01-07"));
     let csrf = page.csrf();
 
+    // One's notifications as CSV, in one's language or as codes; another's are not in it.
+    assert!(page.body.contains(r#"href="/inbox.csv""#));
+    let csv = common::get(&world, "/inbox.csv", &cookie).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let lines: Vec<&str> = csv.body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(
+        lines[0],
+        "Notified at (UTC+08:00),Paperwork,Paperwork number,Title,Text,Read"
+    );
+    assert!(
+        lines[1..].iter().any(
+            |l| l.contains(&format!(",Loan,{late},Loan {late} is overdue,")) && l.ends_with(",No")
+        ),
+        "{}",
+        csv.body
+    );
+    let zh = common::get(&world, "/inbox.csv", &format!("{cookie}; lang=zh-CN")).await;
+    assert!(
+        zh.body
+            .contains("通知时间 (UTC+08:00),单据类型,单据编号,标题,内容,已读"),
+        "{}",
+        zh.body
+    );
+    let codes = common::get(&world, "/inbox.csv?codes=1", &cookie).await;
+    assert!(
+        codes.body.contains(&format!(",loan,{late},overdue,")),
+        "{}",
+        codes.body
+    );
+    let other = common::login(&world, "requester2").await;
+    let theirs = common::get(&world, "/inbox.csv", &other).await;
+    assert!(
+        !theirs.body.contains(&format!(",{late},")),
+        "{}",
+        theirs.body
+    );
+
     // Forged: refused, nothing read.
     let forged = common::post(&world, "/inbox/read", &cookie, &[("csrf", "nope")]).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);

@@ -101,6 +101,15 @@ pub async fn inbox(
     Ok(Page::new(window, (items, total)))
 }
 
+/// All of one's own notifications, newest first, as they come: the inbox's export.
+pub async fn inbox_export(app: &App, actor: &Actor) -> Result<super::Rows<Notification>> {
+    let user = person_filter(actor, Op::ListNotifications).unwrap_or(actor.id);
+    let rows = app
+        .rows(actor, Op::ListNotifications, user, notices::inbox_rows)
+        .await?;
+    Ok(rows.map(Notification::from_row))
+}
+
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct Unread {
     /// Unread notifications, counted up to 100.

@@ -147,6 +147,19 @@ pub async fn inbox(
     .await
 }
 
+/// All of a person's notifications, newest first, as they come (for the export).
+pub fn inbox_rows(conn: &mut PgConnection, user_id: i64) -> super::Rows<'_, Notification> {
+    const SQL: &str =
+        "select nf.id, n.kind, n.order_kind, n.order_id, n.details, nf.created_at, nf.read_at
+         from notifications nf join notices n on n.id = nf.notice_id
+         where nf.user_id = $1 order by nf.id desc";
+    let mut args = sqlx::postgres::PgArguments::default();
+    if let Err(e) = sqlx::Arguments::add(&mut args, user_id) {
+        return super::reports::failed(e);
+    }
+    super::rows(conn, SQL, args)
+}
+
 /// How many notifications the person has not read, counted up to `cap`.
 pub async fn unread(conn: &mut PgConnection, user_id: i64, cap: i64) -> Result<i64> {
     Ok(sqlx::query_scalar(

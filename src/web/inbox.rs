@@ -25,6 +25,7 @@ pub fn router() -> Router<App> {
         .route("/inbox", get(inbox))
         .route("/inbox/overdue", get(overdue_of))
         .route("/inbox/overdue.csv", get(overdue_csv))
+        .route("/inbox.csv", get(inbox_csv))
         .route("/inbox/read", post(read_all))
         .route("/inbox/{id}/read", post(read_one))
         .route("/inbox/email", post(set_email))
@@ -193,6 +194,18 @@ async fn overdue_of(
         what,
         c,
     })
+}
+
+/// All of one's notifications, as CSV.
+async fn inbox_csv(
+    v: Viewer,
+    State(app): State<App>,
+    Query(style): Query<super::reports::CsvQuery>,
+) -> Result<axum::response::Response, super::PageError> {
+    let rows = notices::inbox_export(&app, &v.actor).await?;
+    let columns = super::reports::NOTIFICATION_COLUMNS;
+    let cells = super::reports::notification_cells;
+    Ok(style.download(&v, "notifications", columns, rows, cells))
 }
 
 /// The work past one time limit, every page of it, as CSV.

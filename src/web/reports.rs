@@ -539,6 +539,7 @@ const TIME_COLUMNS: &[&str] = &[
     "last_read_at",
     "delivered_at",
     "dead_at",
+    "notified_at",
 ];
 
 /// One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets on
@@ -991,6 +992,37 @@ pub(super) fn collision_cells(style: &CsvStyle, k: crate::db::bookings::Collisio
     ]
 }
 
+/// One's notifications, newest first.
+pub(super) const NOTIFICATION_COLUMNS: &[&str] = &[
+    "notified_at",
+    "order_kind",
+    "order_id",
+    "title",
+    "text",
+    "read",
+];
+
+/// A row of [`NOTIFICATION_COLUMNS`]: the words in the viewer's language (English for
+/// machines, with the kind of notice as the title).
+pub(super) fn notification_cells(
+    style: &CsvStyle,
+    n: crate::app::notices::Notification,
+) -> Vec<String> {
+    let (title, text) = match (style.codes, style.lang) {
+        (true, _) => (n.kind.as_str().to_owned(), n.words.text_en),
+        (false, super::i18n::Lang::Zh) => (n.words.title_zh, n.words.text_zh),
+        (false, super::i18n::Lang::En) => (n.words.title_en, n.words.text_en),
+    };
+    vec![
+        style.time(n.created_at),
+        style.word(n.order_kind.as_str()),
+        n.order_id.to_string(),
+        title,
+        text,
+        style.yes_no(n.read),
+    ]
+}
+
 /// A webhook's deliveries, newest first.
 pub(super) const DELIVERY_COLUMNS: &[&str] = &[
     "delivery_id",
@@ -1354,6 +1386,7 @@ mod tests {
             KIT_COLUMNS,
             COLLISION_COLUMNS,
             DELIVERY_COLUMNS,
+            NOTIFICATION_COLUMNS,
         ];
         for code in columns.concat() {
             let key = format!("csv_{code}");
