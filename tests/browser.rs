@@ -790,10 +790,10 @@ async fn next_months_conference_books_the_tables_this_weeks_event_has_out(pool: 
     .await
     .unwrap();
 
-    // The clerk finds no table today, and tables for next month.
+    // The clerk, in 中文, finds no table today, and tables for next month.
     let b = Browser::start("book-ahead").await;
     b.sign_in(&base, "requester").await;
-    b.c().goto(&format!("{base}/catalogue")).await.unwrap();
+    read_in(&b, &base, "zh", "/catalogue").await;
     b.wait_text("[data-available='TBL']", "0").await;
     b.set_date("from", &next_month).await;
     b.set_date("to", &next_month).await;
@@ -813,7 +813,7 @@ async fn next_months_conference_books_the_tables_this_weeks_event_has_out(pool: 
         .unwrap();
     assert!(later >= 12, "next month {later} tables");
     b.screenshot("20-catalogue-next-month").await;
-    b.find("a[aria-label^='Request: Folding table']")
+    b.find("a[aria-label^='申请: 折叠桌']")
         .await
         .click()
         .await
@@ -822,16 +822,16 @@ async fn next_months_conference_books_the_tables_this_weeks_event_has_out(pool: 
     b.set_date("from", &next_month).await;
     b.set_date("to", &next_month).await;
     b.fill("#quantity", "12").await;
-    b.fill("#purpose", "Next month's conference").await;
+    b.fill("#purpose", "下月工作会议").await;
     b.find("#submit-request").await.click().await.unwrap();
-    b.wait_text("#loan-status", "requested").await;
+    b.wait_text("#loan-status", "已申请").await;
     let url = b.c().current_url().await.unwrap();
     let id: i64 = url.path().trim_start_matches("/orders/").parse().unwrap();
     b.sign_out().await;
 
-    // The admin approves: twelve tables booked, those out this week among them.
+    // The admin, in English, approves: twelve tables booked, those out this week among them.
     b.sign_in(&base, "admin").await;
-    b.c().goto(&format!("{base}/orders/{id}")).await.unwrap();
+    read_in(&b, &base, "en", &format!("/orders/{id}")).await;
     b.find("#approve").await.click().await.unwrap();
     b.find("#confirm").await.click().await.unwrap();
     b.wait_text("#loan-status", "approved").await;
