@@ -301,3 +301,56 @@ fn a_reader_back_mid_passage_hears_the_rest_as_a_passage() {
     assert_eq!(passages(true), [(Direction::Out, false)]);
     assert_eq!(passages(false), [(Direction::Out, true)]);
 }
+
+/// A tag still heard at the door a minute after its evidence moved sides is asked about,
+/// not acted on: a trolley parked just inside that only the outside antennas hear (its load
+/// between its tags and the inside antennas) looks like one parked just outside. The same
+/// trolley wheeled away after ten seconds passes out.
+#[test]
+fn a_tag_that_lingers_in_the_doorway_for_a_minute_is_asked_about() {
+    use depot::cli::gate_bench::site_config;
+    use depot::engine::{Direction, Engine, Fact};
+    use depot_readers::{Epc, ReaderId, TagRead};
+
+    let reader = ReaderId(1);
+    let config = site_config(&[
+        (reader, 1, door::Side::Inside),
+        (reader, 2, door::Side::Outside),
+    ]);
+    let trolley = Epc::from_hex("3034257BF7194E4000000003").unwrap();
+    let read = |antenna: u16, ms: u64, rssi: i8| TagRead {
+        epc: trolley,
+        reader,
+        antenna,
+        rssi_dbm: Some(rssi),
+        timestamp_us: 1_800_000_000_000_000 + ms * 1_000,
+        channel: None,
+        phase: None,
+        seen_count: None,
+    };
+    let passages = |outside_for_ms: u64| {
+        let mut engine = Engine::new(config.clone()).unwrap();
+        let mut facts = Vec::new();
+        for i in 0..30 {
+            engine.ingest(&read(1, i * 100, -60 + (i % 3) as i8), &mut facts);
+            engine.ingest(&read(2, i * 100 + 50, -75), &mut facts);
+        }
+        for i in 0..outside_for_ms / 100 {
+            engine.ingest(&read(2, 3_000 + i * 100, -62 + (i % 3) as i8), &mut facts);
+        }
+        engine.flush(&mut facts);
+        facts
+            .into_iter()
+            .filter_map(|f| match f {
+                Fact::Passed {
+                    direction,
+                    uncertain,
+                    ..
+                } => Some((direction, uncertain)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(passages(10_000), [(Direction::Out, false)]);
+    assert_eq!(passages(70_000), [(Direction::Out, true)]);
+}

@@ -138,7 +138,8 @@ pub struct GateConfig {
     pub min_reads: u16,
     /// A track older than this, read on one side only for the last `quiet_ms`, is judged and
     /// started afresh, so a tag that lingered at the gate for an hour is judged on its last
-    /// minute, not dated by its old RSSI peaks.
+    /// minute, not dated by its old RSSI peaks; a passage so judged is asked about, not acted
+    /// on (the tag is still in the doorway's field).
     #[serde(default = "default_max_track_ms")]
     pub max_track_ms: u32,
     /// Passages judged less sure than this (0..=1) are reported as uncertain: a person

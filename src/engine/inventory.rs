@@ -12,8 +12,8 @@ use serde::Serialize;
 use super::config::{ConfigError, EngineConfig, GateId, Smoothing, ZoneId};
 use super::fact::{Direction, Fact};
 use super::gate::{
-    judge, step, with_companions, Companion, GateTrack, OpenBatch, Profile, ReadSignal, INSIDE,
-    JOIN_MS, OUTSIDE, SETTLE_MS,
+    judge, step, with_companions, Companion, GateTrack, OpenBatch, Passage, Profile, ReadSignal,
+    INSIDE, JOIN_MS, OUTSIDE, SETTLE_MS,
 };
 use super::key::{KeyMap, Keys, TagKey};
 use super::presence::{self, Params, Step, TagState, NONE};
@@ -73,6 +73,10 @@ const COMPANION_WAIT_MS: u32 = 10_000;
 /// seeds of each scenario, and 10 s cost the door model 37 crossings (companions judged
 /// after the tags they speak for).
 const SURE_WAIT_MS: u32 = 5_000;
+/// The most a passage judged because its tag lingered in the doorway's field (a track cut
+/// at `max_track_ms` or [`super::gate::MAX_TRACK_READS`]) is sure of: below the default
+/// `min_confidence` (0.9), so it is asked.
+const LINGERED_CONFIDENCE: f32 = 0.5;
 /// How long a sure passage is remembered for the tags that travelled with it.
 const COMPANION_MEMORY_MS: u32 = 30_000;
 /// At most this many passages are remembered per gate (a pallet of hundreds crossing at
@@ -850,6 +854,10 @@ impl Engine {
         let stale = one_sided && track.first().is_some_and(|f| t - f > gate.max_track_ms);
         if track.gate != g || stale || track.is_full() {
             // Read at another gate, or lingering here too long: judge what is there so far.
+            // A tag still in the doorway's field after so long is asked about, not acted on:
+            // a trolley parked just inside that only the outside antennas hear looks like
+            // one parked just outside.
+            let lingered = track.gate == g;
             let old = std::mem::replace(
                 track,
                 GateTrack {
@@ -857,7 +865,7 @@ impl Engine {
                     ..GateTrack::new(g)
                 },
             );
-            self.judge_track(key, &old, t, out);
+            self.judge_track(key, &old, t, lingered, out);
         }
         let track = self.tracks.get_mut(&key).expect("just inserted");
         track.record(side, t, signal);
@@ -900,13 +908,26 @@ impl Engine {
             return;
         }
         let track = self.tracks.remove(&timer.key).expect("present");
-        self.judge_track(timer.key, &track, timer.at, out);
+        self.judge_track(timer.key, &track, timer.at, false, out);
     }
 
     /// Judge a track at engine time `now` and put a passage into its gate batch.
-    fn judge_track(&mut self, key: TagKey, track: &GateTrack, now: u32, out: &mut Vec<Fact>) {
+    fn judge_track(
+        &mut self,
+        key: TagKey,
+        track: &GateTrack,
+        now: u32,
+        lingered: bool,
+        out: &mut Vec<Fact>,
+    ) {
         let gate = &mut self.gates[track.gate as usize];
-        let own = judge(track, gate.min_reads);
+        let own = judge(track, gate.min_reads).map(|p| match lingered {
+            true => Passage {
+                confidence: p.confidence.min(LINGERED_CONFIDENCE),
+                ..p
+            },
+            false => p,
+        });
         let p = match own {
             Some(p) if p.confidence >= gate.min_confidence => {
                 gate.companions
