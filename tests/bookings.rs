@@ -678,7 +678,7 @@ async fn the_admin_sees_collisions_on_the_bookings_page_and_accepts_the_swap(poo
     assert!(
         all[1].starts_with(&format!("{meeting},"))
             && all[1].contains(&format!(",{},", tables[0]))
-            && all[1].ends_with(&format!(",{},item 1", tables[1])),
+            && all[1].ends_with(&format!(",{overdue},{},{},item 1", day(-1), tables[1])),
         "{}",
         all[1]
     );
