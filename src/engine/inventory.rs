@@ -74,8 +74,7 @@ const COMPANION_WAIT_MS: u32 = 10_000;
 /// after the tags they speak for).
 const SURE_WAIT_MS: u32 = 5_000;
 /// The most a passage judged because its tag lingered in the doorway's field (a track cut
-/// at `max_track_ms` or [`super::gate::MAX_TRACK_READS`]) is sure of: below the default
-/// `min_confidence` (0.9), so it is asked.
+/// at `max_track_ms`) is sure of: below the default `min_confidence` (0.9), so it is asked.
 const LINGERED_CONFIDENCE: f32 = 0.5;
 /// How long a sure passage is remembered for the tags that travelled with it.
 const COMPANION_MEMORY_MS: u32 = 30_000;
@@ -854,10 +853,11 @@ impl Engine {
         let stale = one_sided && track.first().is_some_and(|f| t - f > gate.max_track_ms);
         if track.gate != g || stale || track.is_full() {
             // Read at another gate, or lingering here too long: judge what is there so far.
-            // A tag still in the doorway's field after so long is asked about, not acted on:
-            // a trolley parked just inside that only the outside antennas hear looks like
-            // one parked just outside.
-            let lingered = track.gate == g;
+            // A tag still in the doorway's field a whole `max_track_ms` later is asked about,
+            // not acted on: a trolley parked just inside that only the outside antennas hear
+            // looks like one parked just outside. (A full track is not: one tag alone in the
+            // field is read over a thousand times a second, and may cross in a few seconds.)
+            let lingered = track.gate == g && stale;
             let old = std::mem::replace(
                 track,
                 GateTrack {
