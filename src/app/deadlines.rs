@@ -183,7 +183,7 @@ pub async fn overdue_export(
     let limit = limit_of(app, kind, status)?;
     // The depot's own paperwork is no department's business.
     if department.is_some() && limit.kind == "disposal" {
-        return Ok((limit, Rows::empty()));
+        return Ok((limit, Rows::of(Vec::new())));
     }
     let today = notices::today(&mut *app.pool.acquire().await?).await?;
     let past = past_of(&limit, today);

@@ -265,11 +265,6 @@ impl<T> Rows<T> {
         self.0.blocking_recv()
     }
 
-    /// No rows at all.
-    pub fn empty() -> Self {
-        Rows(tokio::sync::mpsc::channel(1).1)
-    }
-
     /// The rows of a short list read whole (the readers, the kits): one batch.
     pub fn of(rows: Vec<T>) -> Self {
         let (send, receive) = tokio::sync::mpsc::channel(1);

@@ -94,6 +94,16 @@ pub enum Past {
     LastDay,
 }
 
+impl Past {
+    /// The day of [`Past::EnteredBy`], the query's `$3`.
+    fn cutoff(self) -> Option<NaiveDate> {
+        match self {
+            Past::EnteredBy(day) => Some(day),
+            _ => None,
+        }
+    }
+}
+
 /// Paperwork of `kind` in `status` that is past its limit as `past` says, of one department
 /// or all, oldest first: one page of it, and how many in all (counted up to
 /// [`super::COUNT_CAP`]).
@@ -106,16 +116,12 @@ pub async fn past(
     window: super::Window,
 ) -> Result<(Vec<Waiting>, super::Total)> {
     let (select, filter, order) = past_query(kind, past)?;
-    let cutoff = match past {
-        Past::EnteredBy(day) => Some(day),
-        _ => None,
-    };
     super::page(
         conn,
         &select,
         &filter,
         order,
-        args![status, department, cutoff],
+        args![status, department, past.cutoff()],
         window,
     )
     .await
@@ -129,12 +135,8 @@ pub fn past_rows(
     use futures_util::StreamExt;
     let query = || -> Result<(String, sqlx::postgres::PgArguments)> {
         let (select, filter, order) = past_query(kind, past)?;
-        let cutoff = match past {
-            Past::EnteredBy(day) => Some(day),
-            _ => None,
-        };
         let sql = format!("{select} {filter} order by {order}");
-        Ok((sql, args![status, department, cutoff]))
+        Ok((sql, args![status, department, past.cutoff()]))
     };
     match query() {
         Ok((sql, args)) => super::rows(conn, &sql, args),

@@ -23,6 +23,18 @@ pub enum Acts {
     Finance,
 }
 
+impl Acts {
+    /// The code, as the schema and the API name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Acts::Admin => "admin",
+            Acts::Keeper => "keeper",
+            Acts::Department => "department",
+            Acts::Finance => "finance",
+        }
+    }
+}
+
 /// When the work in a status is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case", tag = "by", content = "days")]

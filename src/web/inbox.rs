@@ -17,7 +17,6 @@ use crate::app::people::{self, UserChange};
 use crate::app::{App, Paging};
 use crate::db::events::OrderKind;
 use crate::domain::bounds::Email;
-use crate::domain::deadlines::Acts;
 use crate::web::Lang;
 
 pub fn router() -> Router<App> {
@@ -112,12 +111,7 @@ fn overdue_href(kind: OrderKind, status: &str) -> String {
 /// What the pages that list overdue work (`_overdue.html`) say of each row.
 trait OverdueRows {
     fn acts(&self, w: &OverdueWork) -> &'static str {
-        match w.acts {
-            Acts::Admin => "admin",
-            Acts::Keeper => "keeper",
-            Acts::Department => "department",
-            Acts::Finance => "finance",
-        }
+        w.acts.as_str()
     }
 
     fn due_key(&self, w: &OverdueWork) -> String {

@@ -1187,13 +1187,6 @@ pub(super) fn overdue_work_cells(
     style: &CsvStyle,
     w: crate::app::deadlines::OverdueWork,
 ) -> Vec<String> {
-    use crate::domain::deadlines::Acts;
-    let acts = match w.acts {
-        Acts::Admin => "admin",
-        Acts::Keeper => "keeper",
-        Acts::Department => "department",
-        Acts::Finance => "finance",
-    };
     vec![
         style.word(w.kind.as_str()),
         w.id.to_string(),
@@ -1209,7 +1202,7 @@ pub(super) fn overdue_work_cells(
         },
         w.due_on.to_string(),
         w.working_days_late.to_string(),
-        style.word(acts),
+        style.word(w.acts.as_str()),
     ]
 }
 
