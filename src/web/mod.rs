@@ -1201,7 +1201,13 @@ impl Pager {
     }
 
     pub fn next(&self) -> String {
-        match self.has_more && self.page < bounds::PageNo::MAX {
+        // The next page by number must end within what numbers reach (every list a page
+        // shows is in id order, or far shorter).
+        let next_ends = (self.page + 1).saturating_mul(self.per_page);
+        match self.has_more
+            && self.page < bounds::PageNo::MAX
+            && next_ends <= crate::db::MAX_NUMBERED_ROWS
+        {
             true => format!("{}{}={}", self.base, self.param, self.page + 1),
             false => String::new(),
         }
@@ -1306,4 +1312,33 @@ pub fn escape(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pager(page: i64, per_page: i64, has_more: bool) -> Pager {
+        let found = app::Page::<()> {
+            items: vec![(); per_page as usize],
+            total: 1_000,
+            total_exact: false,
+            has_more,
+            page,
+            per_page,
+        };
+        Pager::of("/assets", &[("q", "desk")], &found)
+    }
+
+    #[test]
+    fn the_next_page_is_offered_while_page_numbers_reach_it() {
+        assert_eq!(pager(1, 100, true).next(), "/assets?q=desk&page=2");
+        assert_eq!(pager(99, 100, true).next(), "/assets?q=desk&page=100");
+        // Page 101 would end past the first 10,000 rows: the list is narrowed instead.
+        assert_eq!(pager(100, 100, true).next(), "");
+        assert_eq!(pager(199, 50, true).next(), "/assets?q=desk&page=200");
+        assert_eq!(pager(200, 50, true).next(), "");
+        assert_eq!(pager(3, 100, false).next(), "");
+        assert_eq!(pager(100, 100, true).prev(), "/assets?q=desk&page=99");
+    }
 }
