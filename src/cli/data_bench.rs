@@ -215,7 +215,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         who: Who::Admin,
-        path: "/api/loans?status=returned&page=500",
+        path: "/api/loans?status=returned&page={deep}",
     },
     Endpoint {
         who: Who::Requester,

@@ -389,10 +389,13 @@ async fn list_counted(
                 // digits), so that the planner sees how few: it cannot tell from its
                 // statistics that a range of EPCs is a block of adjacent ids, and would walk
                 // the ids from the first looking for them.
+                // Each end from its own B-tree alone (an index-only scan each; an `or` of
+                // the two would read every match's row for its id).
                 let mut ids: Vec<i64> = sqlx::query_scalar(&format!(
-                    "select id from assets where {} limit {}",
-                    epc_ends_sql("", 1),
-                    EPC_IDS_MAX + 1
+                    "(select id from assets where epc collate \"C\" >= $1 and epc collate \"C\" < $2 limit {max})
+                     union
+                     (select id from assets where reverse(epc) collate \"C\" >= $3 and reverse(epc) collate \"C\" < $4 limit {max})",
+                    max = EPC_IDS_MAX + 1
                 ))
                 .bind(&start.0)
                 .bind(&start.1)

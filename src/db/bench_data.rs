@@ -250,6 +250,13 @@ const STEPS: &[(&str, &str)] = &[
            on a.n % (select count(*) from disposals) = d.n - 1",
     ),
     (
+        "disposal values",
+        "update disposals d set original_value_fen = v.fen
+         from (select da.disposal_id, sum(a.original_value_fen) as fen
+               from disposal_assets da join assets a on a.id = da.asset_id group by da.disposal_id) v
+         where v.disposal_id = d.id",
+    ),
+    (
         "intakes",
         "insert into intakes (source_department_id, source_class, description, status, created_by)
          select d.id, 'other_idle', '收储 intake ' || d.id, 'completed', (select id from users where username = 'bench_keeper')

@@ -52,8 +52,7 @@ pub struct Disposal {
 
 const SELECT: &str = "select d.id, d.reason, d.status, d.requested_by, u.username as requester,
     u.display_name as requester_name,
-    (select coalesce(sum(a.original_value_fen), 0)::text from disposal_assets da join assets a on a.id = da.asset_id
-     where da.disposal_id = d.id) as original_value_fen,
+    d.original_value_fen::text as original_value_fen,
     d.appraised_value_fen, d.appraiser, d.method, d.sale_price_fen, d.buyer, d.receipt_number, d.remitted_at,
     d.decided_by, d.created_at, d.updated_at
     from disposals d join users u on u.id = d.requested_by";
@@ -112,6 +111,15 @@ pub async fn create(conn: &mut PgConnection, new: &NewDisposal, ctx: &Context) -
     }
     sqlx::query(
         "insert into disposal_assets (disposal_id, asset_id) select $1, unnest($2::bigint[])",
+    )
+    .bind(id)
+    .bind(&asset_ids)
+    .execute(&mut *conn)
+    .await?;
+    // The book value written off: original values never change once registered.
+    sqlx::query(
+        "update disposals set original_value_fen =
+            (select coalesce(sum(original_value_fen), 0) from assets where id = any($2)) where id = $1",
     )
     .bind(id)
     .bind(&asset_ids)
