@@ -74,10 +74,12 @@ const COLLISIONS: &str = "select r.id as reservation_id, l.id as loan_id, l.depa
 
 /// Which bookings collide: an approved loan's starting within `$1` days (or started), of
 /// department `$2` (null: any), whose asset is out past its last day or not in custody.
+/// The asset's own `out_until` (the last day of the loan it is out on) tells it, so the
+/// loan holding it is looked up only for the collisions, not for every booking.
 const COLLIDING: &str =
     "where l.status in ('approved', 'partially_issued') and l.starts_on <= depot_today() + $1
            and ($2::bigint is null or l.department_id = $2)
-           and ((a.state = 'on_loan' and o.ends_on < depot_today())
+           and ((a.state = 'on_loan' and a.out_until < depot_today())
                 or a.state not in ('in_stock', 'listed', 'reserved', 'on_loan'))";
 
 /// The collisions' order: soonest first.

@@ -66,7 +66,10 @@ pub struct PickLoan {
 
 /// A page of the loans (approved or partially issued) with something to pick now, starting
 /// soonest first (read in the order of `loans_waiting_idx`), each with all its picks by
-/// place: a page is whole loans, never a loan cut in two.
+/// place: a page is whole loans, never a loan cut in two. Each loan's picks are looked for
+/// as the loans are read in order (`offset 0` keeps the test a per-loan subquery), so a page
+/// stops after its loans: joined instead, every open booking was read and hashed for a page
+/// of 25 (28–48 ms against 2 ms with 14,000 open bookings).
 pub async fn picks(
     conn: &mut PgConnection,
     filter: PickFilter,
@@ -75,7 +78,7 @@ pub async fn picks(
     static FILTER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
             "where l.status in ('approved', 'partially_issued') and {PICK_FILTER}
-               and exists (select 1 from reservations r, assets a where {PICKABLE})"
+               and exists (select 1 from reservations r, assets a where {PICKABLE} offset 0)"
         )
     });
     static ROWS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
