@@ -346,6 +346,62 @@ async fn a_free_text_search_pages_as_a_plain_query_would(pool: PgPool) {
     assert_eq!(smallest, 0, "a text matching nothing");
 }
 
+/// EPC fragments, as pasted from a reader or typed: a whole EPC, its first 21 digits (a
+/// block of 4,096 EPCs, in lower case too), its last ones, five digits from its end; each
+/// pages, counts and walks by cursor as a plain query over names, models, serials,
+/// categories and EPCs does, alone and with a state filter.
+#[sqlx::test]
+async fn an_epc_fragment_pages_as_a_plain_query_would(pool: PgPool) {
+    use depot::domain::lifecycle::AssetState;
+    let mut conn = pool.acquire().await.unwrap();
+    bench_data::seed(&mut conn, Scale::proportional(20_000), |_| {})
+        .await
+        .unwrap();
+    let epc: String = sqlx::query_scalar("select epc from assets where id = 12345")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let texts = [
+        epc.clone(),
+        epc[..21].to_owned(),
+        epc[..21].to_ascii_lowercase(),
+        epc[15..].to_owned(),
+        epc[18..23].to_owned(),
+    ];
+    let mut sizes = Vec::new();
+    for text in &texts {
+        for state in [None, Some(AssetState::InStock)] {
+            let plain: Vec<i64> = sqlx::query_scalar(
+                "select id from assets a
+                 where ((a.name || ' ' || a.model || ' ' || a.serial_number) ilike '%' || $1 || '%'
+                        or a.category_id in (select id from categories where name ilike '%' || $1 || '%')
+                        or case when $1 ~ '^[0-9A-Fa-f]{8,}$'
+                                then a.epc like upper($1) || '%' or a.epc like '%' || upper($1)
+                                else a.epc like '%' || upper($1) || '%' end)
+                   and ($2::text is null or a.state::text = $2)
+                 order by id",
+            )
+            .bind(text)
+            .bind(state.map(|s| s.as_str()))
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+            sizes.push(plain.len());
+            let filter = Filter {
+                text: Some(text.clone()),
+                state,
+                ..Filter::default()
+            };
+            pages_as_plain(&mut conn, &filter, &plain, &format!("{text:?}, {state:?}")).await;
+        }
+    }
+    // The whole EPC finds its asset (alone and in stock or not); a block of 4,096 EPCs is
+    // more than a count reaches.
+    assert!(sizes[0] >= 1, "{sizes:?}");
+    assert!(sizes[2] as i64 > depot::db::COUNT_CAP, "{sizes:?}");
+    assert_eq!(sizes[2], sizes[4], "{sizes:?}");
+}
+
 /// Page `filter` 7 and 50 at a time (three pages by number, then by cursor from the last
 /// one seen, to the end) and check every page, `has_more` and the count against `plain`,
 /// the ids a plain query finds, in the list's order.

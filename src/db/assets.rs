@@ -416,6 +416,14 @@ async fn list_counted(
                         ids.sort_unstable();
                         ids.dedup();
                         named_by_id = true;
+                        // The text alone, naming no category: these ids are every match.
+                        let alone = conditions.is_empty()
+                            && categories.is_empty()
+                            && f.visible_to.is_none()
+                            && f.department_id.is_none();
+                        if alone && count == super::Count::InOrder {
+                            count = super::Count::Known(ids.len() as i64);
+                        }
                     }
                     if !ids.is_empty() {
                         let m = next(&args);

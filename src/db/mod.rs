@@ -253,6 +253,8 @@ pub(crate) enum Count {
     /// The caller knows the filter matches more than [`COUNT_CAP`] rows (one part of an
     /// `or` alone does): not counted.
     BeyondCap,
+    /// The caller knows how many rows the filter matches (it found their ids itself).
+    Known(i64),
 }
 
 /// [`page`], its matches counted as `count` says.
@@ -331,15 +333,17 @@ where
     }
     let mut args = args;
     args.add(COUNT_CAP + 1).map_err(sqlx::Error::Encode)?;
-    let counted: i64 = if count == Count::BeyondCap {
-        COUNT_CAP + 1
-    } else {
-        let count = format!(
-            "select count(*) from (select 1 {from} {filter} order by {order} limit ${k}) as matching"
-        );
-        sqlx::query_scalar_with(&count, args)
-            .fetch_one(&mut *conn)
-            .await?
+    let counted: i64 = match count {
+        Count::BeyondCap => COUNT_CAP + 1,
+        Count::Known(n) => n,
+        Count::InOrder => {
+            let count = format!(
+                "select count(*) from (select 1 {from} {filter} order by {order} limit ${k}) as matching"
+            );
+            sqlx::query_scalar_with(&count, args)
+                .fetch_one(&mut *conn)
+                .await?
+        }
     };
     let total = if counted > COUNT_CAP {
         Total {
