@@ -224,7 +224,6 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("national_code", "{} is not 2 to 10 digits (GB/T 14885)", "{} 不是 2 至 10 位数字（GB/T 14885）"),
     ("category_cycle", "a category cannot sit under itself or one of its own", "类别不能归在自身或其下级类别之下"),
     ("paged_by_number", "this list is paged by page number only", "此列表只能按页码翻页"),
-    ("page_too_deep", "page numbers reach the first {} rows of a list: to go further, pass after with the id of the last item seen", "页码只能翻到列表的前 {} 行：如需继续，请以 after 参数传入已看到的最后一项的编号"),
     // Stocktakes.
     ("epc_on_asset", "EPC {} is already on asset {}", "EPC {0} 已属于资产 {1}"),
     ("epc_on_no_asset", "EPC {} is on no asset", "EPC {} 不属于任何资产"),

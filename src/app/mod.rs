@@ -306,11 +306,10 @@ async fn found<T: Scoped, U, E: Into<Error>>(
 /// `?page=&per_page=` (1-based, page at most [`PageNo::MAX`], refused beyond; at most
 /// [`Paging::MAX_PER_PAGE`] per page), or `?after=ID&per_page=`: the rows after the one with
 /// that id, in the list's order (a keyset cursor: as quick on the ten-thousandth page as on
-/// the first). A list that takes `after` is paged by number only through its first
-/// [`db::MAX_NUMBERED_ROWS`] rows (a deeper page is refused, 422): beyond, `after` goes on.
+/// the first): page numbers end at [`PageNo::MAX`], `after` goes on.
 #[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::IntoParams)]
 pub struct Paging {
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
     /// The id of the last item of the page before; `page` is then ignored.

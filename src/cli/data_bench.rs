@@ -579,13 +579,13 @@ async fn load(
 }
 
 /// The path with `{asset}` and `{loan}` replaced by ids spread over the data (the same for
-/// the same request number, so runs compare), and `{deep}` by the deepest page number a
-/// list pages to at 50 a page (200: rows 9,951 to 10,000); `{today}` and `{year_ago}` by today's date
+/// the same request number, so runs compare), and `{deep}` by the deepest page number
+/// (200: rows 9,951 to 10,000 at 50 a page); `{today}` and `{year_ago}` by today's date
 /// and the date 365 days before (a year of figures).
 pub fn fill(path: &str, n: usize, (assets, loans): (i64, i64)) -> String {
     let spread = |n: usize, max: i64| 1 + (n as i64 * 7_919 + 104_729) % max.max(1);
     let today = chrono::Local::now().date_naive();
-    let deep = crate::db::MAX_NUMBERED_ROWS / 50;
+    let deep = crate::domain::bounds::PageNo::MAX;
     path.replace("{deep}", &deep.to_string())
         .replace("{asset}", &spread(n, assets).to_string())
         .replace("{loan}", &spread(n, loans).to_string())

@@ -116,7 +116,8 @@ pub async fn create(conn: &mut PgConnection, new: &NewDisposal, ctx: &Context) -
     .bind(&asset_ids)
     .execute(&mut *conn)
     .await?;
-    // The book value written off: original values never change once registered.
+    // The book value written off (kept by `assets_move_disposal_value` should an asset's
+    // original value be corrected later).
     sqlx::query(
         "update disposals set original_value_fen =
             (select coalesce(sum(original_value_fen), 0) from assets where id = any($2)) where id = $1",

@@ -399,8 +399,9 @@ impl std::iter::Sum<i64> for FenSum {
     }
 }
 
-/// A page number of a list: 1 ..= 100,000. With at most 500 items a page, the offset
-/// stays far inside `i64`.
+/// A page number of a list: 1 ..= 200. A page number is an offset, and an offset reads every
+/// row before it: with at most 500 items a page no page starts past the 99,500th row (a
+/// list in id order walks on by keyset, `after`, as quickly on every page).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "i64")]
 pub struct PageNo(i64);
@@ -420,7 +421,7 @@ impl Months {
     }
 }
 
-ranged_int!(PageNo, 1, 100_000, "a page number is 1 to 100000");
+ranged_int!(PageNo, 1, 200, "a page number is 1 to 200");
 
 impl PageNo {
     pub const FIRST: PageNo = PageNo(1);
@@ -779,7 +780,7 @@ bounded_schema!(
         .minimum(Some(Fen::MIN as f64))
         .maximum(Some(Fen::MAX as f64))
 );
-bounded_schema!(PageNo, "A page number: 1 to 100,000.", |b| b
+bounded_schema!(PageNo, "A page number: 1 to 200.", |b| b
     .schema_type(utoipa::openapi::schema::Type::Integer)
     .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
         utoipa::openapi::KnownFormat::Int64

@@ -53,7 +53,7 @@ pub struct AssetQuery {
     /// Matches name, EPC or category name.
     #[param(value_type = Option<String>, max_length = 500, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub q: Option<Text>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
     /// The id of the last item of the page before: the page after it (`page` is ignored).
@@ -184,7 +184,7 @@ async fn withdraw_hand_in(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct HandInQuery {
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }

@@ -22,7 +22,7 @@ pub fn router() -> OpenApiRouter<App> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct CollisionQuery {
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
 }

@@ -34,7 +34,7 @@ pub struct IntakeQuery {
     pub status: Option<IntakeStatus>,
     /// Handed over by this department.
     pub department: Option<i64>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
     /// The id of the last item of the page before: the page after it (`page` is ignored).

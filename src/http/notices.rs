@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<App> {
 pub struct InboxQuery {
     /// Only those not yet read.
     pub unread: Option<bool>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
     /// The id of the last item of the page before: the page after it (`page` is ignored).

@@ -80,7 +80,7 @@ async fn delete_department(
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub page: Option<crate::domain::bounds::PageNo>,
     pub per_page: Option<i64>,
 }

@@ -35,7 +35,7 @@ pub struct RentalQuery {
     /// The rentals of one loan.
     pub loan: Option<i64>,
     pub status: Option<RentalStatus>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
     /// The id of the last item of the page before: the page after it (`page` is ignored).

@@ -30,7 +30,7 @@ pub struct StocktakeQuery {
     pub warehouse: Option<i64>,
     /// Counting this zone (among others, or alone).
     pub zone: Option<i64>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
     /// The id of the last item of the page before: the page after it (`page` is ignored).

@@ -24,7 +24,7 @@ pub struct TokenQuery {
     /// Admins and auditors: one user's tokens (default: everyone's). Others always see
     /// only their own.
     pub user: Option<i64>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
     /// The id of the last item of the page before: the page after it (`page` is ignored).

@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<App> {
 pub struct TransferQuery {
     pub status: Option<TransferStatus>,
     pub department: Option<i64>,
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100_000)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub page: Option<PageNo>,
     pub per_page: Option<i64>,
     /// The id of the last item of the page before: the page after it (`page` is ignored).

@@ -1201,13 +1201,7 @@ impl Pager {
     }
 
     pub fn next(&self) -> String {
-        // The next page by number must end within what numbers reach (every list a page
-        // shows is in id order, or far shorter).
-        let next_ends = (self.page + 1).saturating_mul(self.per_page);
-        match self.has_more
-            && self.page < bounds::PageNo::MAX
-            && next_ends <= crate::db::MAX_NUMBERED_ROWS
-        {
+        match self.has_more && self.page < bounds::PageNo::MAX {
             true => format!("{}{}={}", self.base, self.param, self.page + 1),
             false => String::new(),
         }
@@ -1275,7 +1269,12 @@ pub fn page_no(text: &str) -> Result<bounds::PageNo, PageError> {
             .parse::<i64>()
             .ok()
             .and_then(|n| bounds::PageNo::new(n).ok())
-            .ok_or_else(|| PageError::Bad(format!("page: {t:?} is not a page number"))),
+            .ok_or_else(|| {
+                PageError::Bad(format!(
+                    "page: {t:?} is not a page number (1 to {}): narrow the list to go further",
+                    bounds::PageNo::MAX
+                ))
+            }),
     }
 }
 
@@ -1333,12 +1332,10 @@ mod tests {
     #[test]
     fn the_next_page_is_offered_while_page_numbers_reach_it() {
         assert_eq!(pager(1, 100, true).next(), "/assets?q=desk&page=2");
-        assert_eq!(pager(99, 100, true).next(), "/assets?q=desk&page=100");
-        // Page 101 would end past the first 10,000 rows: the list is narrowed instead.
-        assert_eq!(pager(100, 100, true).next(), "");
-        assert_eq!(pager(199, 50, true).next(), "/assets?q=desk&page=200");
-        assert_eq!(pager(200, 50, true).next(), "");
+        assert_eq!(pager(199, 100, true).next(), "/assets?q=desk&page=200");
+        // Page 201 is past what page numbers reach: the list is narrowed instead.
+        assert_eq!(pager(200, 100, true).next(), "");
         assert_eq!(pager(3, 100, false).next(), "");
-        assert_eq!(pager(100, 100, true).prev(), "/assets?q=desk&page=99");
+        assert_eq!(pager(200, 100, true).prev(), "/assets?q=desk&page=199");
     }
 }
