@@ -317,18 +317,7 @@ async fn a_free_text_search_pages_as_a_plain_query_would(pool: PgPool) {
         "no such thing",
     ] {
         for state in [None, Some(AssetState::InStock)] {
-            let plain: Vec<i64> = sqlx::query_scalar(
-                "select id from assets a
-                 where ((a.name || ' ' || a.model || ' ' || a.serial_number) ilike '%' || $1 || '%'
-                        or a.category_id in (select id from categories where name ilike '%' || $1 || '%'))
-                   and ($2::text is null or a.state::text = $2)
-                 order by id",
-            )
-            .bind(text)
-            .bind(state.map(|s| s.as_str()))
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap();
+            let plain = plain_search(&mut conn, text, state).await;
             largest = largest.max(plain.len() as i64);
             smallest = smallest.min(plain.len() as i64);
             let filter = Filter {
@@ -371,21 +360,7 @@ async fn an_epc_fragment_pages_as_a_plain_query_would(pool: PgPool) {
     let mut sizes = Vec::new();
     for text in &texts {
         for state in [None, Some(AssetState::InStock)] {
-            let plain: Vec<i64> = sqlx::query_scalar(
-                "select id from assets a
-                 where ((a.name || ' ' || a.model || ' ' || a.serial_number) ilike '%' || $1 || '%'
-                        or a.category_id in (select id from categories where name ilike '%' || $1 || '%')
-                        or case when $1 ~ '^[0-9A-Fa-f]{8,}$'
-                                then a.epc like upper($1) || '%' or a.epc like '%' || upper($1)
-                                else a.epc like '%' || upper($1) || '%' end)
-                   and ($2::text is null or a.state::text = $2)
-                 order by id",
-            )
-            .bind(text)
-            .bind(state.map(|s| s.as_str()))
-            .fetch_all(&mut *conn)
-            .await
-            .unwrap();
+            let plain = plain_search(&mut conn, text, state).await;
             sizes.push(plain.len());
             let filter = Filter {
                 text: Some(text.clone()),
@@ -400,6 +375,32 @@ async fn an_epc_fragment_pages_as_a_plain_query_would(pool: PgPool) {
     assert!(sizes[0] >= 1, "{sizes:?}");
     assert!(sizes[2] as i64 > depot::db::COUNT_CAP, "{sizes:?}");
     assert_eq!(sizes[2], sizes[4], "{sizes:?}");
+}
+
+/// The assets free text matches, in id order, by a plain query: name, model or serial
+/// holding the text, a category named by it, or an EPC starting or ending with 8 hex digits
+/// or more, holding 3 to 7 anywhere; of one state, when given.
+async fn plain_search(
+    conn: &mut PgConnection,
+    text: &str,
+    state: Option<depot::domain::lifecycle::AssetState>,
+) -> Vec<i64> {
+    sqlx::query_scalar(
+        "select id from assets a
+         where ((a.name || ' ' || a.model || ' ' || a.serial_number) ilike '%' || $1 || '%'
+                or a.category_id in (select id from categories where name ilike '%' || $1 || '%')
+                or case when $1 ~ '^[0-9A-Fa-f]{8,}$'
+                        then a.epc like upper($1) || '%' or a.epc like '%' || upper($1)
+                        when $1 ~ '^[0-9A-Fa-f]{3,7}$' then a.epc like '%' || upper($1) || '%'
+                        else false end)
+           and ($2::text is null or a.state::text = $2)
+         order by id",
+    )
+    .bind(text)
+    .bind(state.map(|s| s.as_str()))
+    .fetch_all(conn)
+    .await
+    .unwrap()
 }
 
 /// Page `filter` 7 and 50 at a time (three pages by number, then by cursor from the last
