@@ -344,20 +344,20 @@ fn a_move_needs_more_than_a_read_or_two() {
     let mut reads: Vec<TagRead> = (0..40).map(|i| shelf_read(1, 1, i * 250, -62)).collect();
     reads.push(shelf_read(1, 2, 10_000, -45));
     reads.push(shelf_read(1, 2, 10_100, -45));
-    reads.extend((0..160).map(|i| shelf_read(1, 1, 10_250 + i * 250, -62)));
-    let facts = replay_reads(&reads, 55_000);
+    reads.extend((0..760).map(|i| shelf_read(1, 1, 10_250 + i * 250, -62)));
+    let facts = replay_reads(&reads, 205_000);
     assert_eq!(facts.len(), 1, "{facts:?}");
-    // Carried over, once it has sat for long enough that its placement is no longer young:
-    // the neighbour reads it strongly, its own aisle weakly.
+    // Carried over, once it has sat for long enough (over three minutes) that its
+    // placement is no longer young: the neighbour reads it strongly, its own aisle weakly.
     reads.extend((0..80).map(|i| {
-        let t = 50_250 + i * 125;
+        let t = 200_250 + i * 125;
         if i % 4 == 0 {
             shelf_read(1, 1, t, -72)
         } else {
             shelf_read(1, 2, t, -55)
         }
     }));
-    let facts = replay_reads(&reads, 61_000);
+    let facts = replay_reads(&reads, 211_000);
     let moved: Vec<&Fact> = facts
         .iter()
         .filter(|f| matches!(f, Fact::Moved { .. }))

@@ -35,9 +35,9 @@
 //! neighbour hears it about as well as its own antenna always did, and the readers cannot tell.
 //! (A tag placed in the wrong zone first, and later heard better by the other, thus goes
 //! between and settles; it is not reported as moved.) While a placement is *young* (its usual
-//! lead not yet learned: its first 33–49 s, [`YOUTH_TICK_SHIFT`]), what would be a move settles
-//! the tag in the other zone instead: the first placement, on a few seconds' reads, was wrong;
-//! the tag did not move. (One whose own zone falls silent while the other reads it on is
+//! lead not yet learned: its first 131–197 s, [`YOUTH_TICK_SHIFT`]), what would be a move
+//! settles the tag in the other zone instead: the first placement, on a few seconds' reads,
+//! was wrong; the tag did not move. (One whose own zone falls silent while the other reads it on is
 //! carried, young or not.) A move is decided while the change is fresh: once an excursion has
 //! lasted [`STALE_EXCURSION_READS`] of the contender's reads, the usual lead follows it too;
 //! and a move whose integral ran to [`SLOW_MOVES`] times its threshold before the contender's
@@ -90,9 +90,12 @@ const LOST: u16 = BETWEEN;
 /// of the [`YOUTH_TICK_SHIFT`] ticks the placement has yet to live through.
 const YOUTH: u16 = 0x3000;
 const YOUTH_ONE: u16 = 0x1000;
-/// Youth ends at the third tick of 2^this ms (16.4 s) after the placement (read then): at
-/// 33–49 s of age, a few of the usual lead's time constants.
-const YOUTH_TICK_SHIFT: u32 = 14;
+/// Youth ends at the third tick of 2^this ms (65.5 s) after the placement (read then): at
+/// 131–197 s of age. A reader busy with a whole aisle of pallet racking reads a tag a few
+/// times a minute from its own antenna, and dozens from a neighbour's port that holds its
+/// session flag: a placement made on the first seconds' reads is put right as late as a
+/// couple of minutes after, and that is no move.
+const YOUTH_TICK_SHIFT: u32 = 16;
 
 /// Away from doors, a zone's silence costs its evidence 4.3 dB per this many windows (a
 /// shelf's tags wait their turn among many: a short silence is no evidence).
